@@ -1,0 +1,124 @@
+/**
+ * The one error type of Shardcast. Every layer throws `ShardcastError` with a code from a closed
+ * set; HTTP and tRPC status mapping happens only in `errorStatus` / `trpcCode` below, so a new code
+ * cannot be added without deciding how it surfaces.
+ */
+export const ERROR_CODES = [
+  "bad_request",
+  "validation_failed",
+  "payload_too_large",
+  "unauthenticated",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "fenced",
+  "unavailable",
+  "internal",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface RejectedItem {
+  /** Index of the rejected item in the request batch. */
+  index: number;
+  /** Dotted path of the offending field, e.g. `payload` or `key`. */
+  path: string;
+  message: string;
+}
+
+export interface ErrorDetails {
+  rejected?: RejectedItem[];
+  [extra: string]: unknown;
+}
+
+export class ShardcastError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ShardcastError";
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; details?: ErrorDetails } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details ? { details: this.details } : {}),
+      },
+    };
+  }
+}
+
+export function isShardcastError(err: unknown): err is ShardcastError {
+  return err instanceof ShardcastError;
+}
+
+export function assertNever(value: never, what = "value"): never {
+  throw new ShardcastError("internal", `unexpected ${what}: ${JSON.stringify(value)}`);
+}
+
+/** HTTP status for an error code (REST edge and Next route handlers). */
+export function errorStatus(code: ErrorCode): number {
+  switch (code) {
+    case "bad_request":
+    case "validation_failed":
+      return 400;
+    case "unauthenticated":
+      return 401;
+    case "forbidden":
+      return 403;
+    case "not_found":
+      return 404;
+    case "conflict":
+    case "fenced":
+      return 409;
+    case "payload_too_large":
+      return 413;
+    case "unavailable":
+      return 503;
+    case "internal":
+      return 500;
+    default:
+      return assertNever(code, "error code");
+  }
+}
+
+export type TrpcErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERVICE_UNAVAILABLE"
+  | "INTERNAL_SERVER_ERROR";
+
+/** tRPC error code for an error code (console API and the edge's tRPC ingest). */
+export function trpcCode(code: ErrorCode): TrpcErrorCode {
+  switch (code) {
+    case "bad_request":
+    case "validation_failed":
+      return "BAD_REQUEST";
+    case "unauthenticated":
+      return "UNAUTHORIZED";
+    case "forbidden":
+      return "FORBIDDEN";
+    case "not_found":
+      return "NOT_FOUND";
+    case "conflict":
+    case "fenced":
+      return "CONFLICT";
+    case "payload_too_large":
+      return "PAYLOAD_TOO_LARGE";
+    case "unavailable":
+      return "SERVICE_UNAVAILABLE";
+    case "internal":
+      return "INTERNAL_SERVER_ERROR";
+    default:
+      return assertNever(code, "error code");
+  }
+}

@@ -1,0 +1,65 @@
+/** Domain types shared by every app. Plain data: no I/O handles. */
+
+export const ROLES = ["viewer", "operator", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const HOST_STATUSES = ["active", "draining", "down"] as const;
+export type HostStatus = (typeof HOST_STATUSES)[number];
+
+/**
+ * `active` takes fast-path writes. Any other live state means a job holds the shardlet's op-lock
+ * and writes go to the shard's overflow log. `retired` shardlets were replaced (split/merge) and
+ * only remain for lineage.
+ */
+export const SHARDLET_STATES = ["active", "splitting", "merging", "migrating", "retired"] as const;
+export type ShardletState = (typeof SHARDLET_STATES)[number];
+
+/** Size of the key-hash space: hashes are unsigned 32-bit integers in [0, HASH_SPACE). */
+export const HASH_SPACE = 2 ** 32;
+
+/** A shardlet as the router sees it. `lo` inclusive, `hi` exclusive, both in [0, 2^32]. */
+export interface ShardletRoute {
+  id: string;
+  streamId: string;
+  shardId: string;
+  lo: number;
+  hi: number;
+  hostId: string;
+  epoch: number;
+  state: ShardletState;
+}
+
+export interface ShardRange {
+  id: string;
+  streamId: string;
+  index: number;
+  lo: number;
+  hi: number;
+  homeHostId: string;
+}
+
+/** An event after validation and key extraction, before routing. */
+export interface IncomingEvent {
+  key: string;
+  /** Optional producer-chosen id; a repeated id within a stream is stored once. */
+  id: string | null;
+  type: string | null;
+  /** Event time in epoch milliseconds (defaults to the edge's clock). */
+  ts: number;
+  /** The payload serialized once, as stored. */
+  payloadJson: string;
+  /** Bytes of the stored event (payload + key + type + id), used for limits and accounting. */
+  sizeBytes: number;
+}
+
+/** An event as stored on a host and returned to readers. */
+export interface StoredEvent {
+  streamId: string;
+  seq: number;
+  shardletId: string;
+  key: string;
+  id: string | null;
+  type: string | null;
+  ts: number;
+  payload: unknown;
+}

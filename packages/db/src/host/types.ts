@@ -1,0 +1,41 @@
+import type { IncomingEvent, StoredEvent } from "@shardcast/core";
+
+/** One fenced write: events of one shardlet, each with its global sequence number. */
+export interface FencedWrite {
+  streamId: string;
+  shardletId: string;
+  /** The epoch the writer's routing table holds for the shardlet. */
+  epoch: number;
+  events: ReadonlyArray<IncomingEvent & { seq: number; keyHash: number }>;
+}
+
+export type FencedWriteResult =
+  /** The fence row matched (shardlet active at that epoch): `stored` maps event index -> seq. */
+  | { ok: true; inserted: number; duplicates: Array<{ index: number; seq: number }> }
+  /** The fence did not match: the shardlet's epoch or state changed. Nothing was stored. */
+  | { ok: false; reason: "fenced"; currentEpoch: number | null; currentState: string | null };
+
+export interface ReadByKeyQuery {
+  streamId: string;
+  key: string;
+  fromTs?: number;
+  toTs?: number;
+  limit: number;
+}
+
+export interface ReadByPositionQuery {
+  streamId: string;
+  /** Exclusive lower bound. */
+  afterSeq: number;
+  /** Inclusive upper bound (the watermark). */
+  maxSeq: number;
+  limit: number;
+}
+
+export interface ShardletTotals {
+  shardletId: string;
+  events: number;
+  bytes: number;
+}
+
+export type { StoredEvent };
