@@ -7,3 +7,4 @@ export * from "./routing.ts";
 export * from "./layout.ts";
 export * from "./dsn.ts";
 export * from "./roles.ts";
+export * from "./workload/index.ts";

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
+
+const int = (def: number) => z.coerce.number().int().positive().default(def);
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  SHARDCAST_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("sc"),
+  SHARDCAST_EDGE_HOST: z.string().default("127.0.0.1"),
+  SHARDCAST_EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  SHARDCAST_MAX_BATCH_EVENTS: int(DEFAULT_INGEST_LIMITS.maxBatchEvents),
+  SHARDCAST_MAX_EVENT_BYTES: int(DEFAULT_INGEST_LIMITS.maxEventBytes),
+  SHARDCAST_MAX_KEY_LENGTH: int(DEFAULT_INGEST_LIMITS.maxKeyLength),
+  SHARDCAST_MAX_BODY_BYTES: int(DEFAULT_INGEST_LIMITS.maxBodyBytes),
+  /** Full routing refresh interval: the safety net behind pub/sub. */
+  SHARDCAST_ROUTING_REFRESH_MS: int(30_000),
+  /** Connections per storage host held by this edge. */
+  SHARDCAST_HOST_POOL_SIZE: int(16),
+});
+
+export type EdgeEnv = z.infer<typeof schema>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): EdgeEnv {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`invalid edge configuration:\n${lines}`);
+  }
+  return parsed.data;
+}

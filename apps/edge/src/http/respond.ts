@@ -1,0 +1,79 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { errorStatus, isShardcastError, ShardcastError } from "@shardcast/core";
+import type { Logger } from "@shardcast/runtime";
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    // After a refused oversize body the rest of it is still on the wire: end the connection.
+    ...(close ? { connection: "close" } : {}),
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: unknown, log: Logger): void {
+  if (isShardcastError(err)) {
+    if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
+    sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large");
+    return;
+  }
+  log.error("unhandled error", { err });
+  sendJson(res, 500, new ShardcastError("internal", "internal error").toJSON());
+}
+
+/** Reads a JSON body, refusing more than `maxBytes` (413) and malformed JSON (400). */
+export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers["content-length"] ?? "NaN");
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new ShardcastError("payload_too_large", `request body is ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  // Plain listeners rather than for-await: leaving a for-await early destroys the socket before
+  // the 413 can be written.
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) {
+        req.off("data", onData);
+        req.pause();
+        reject(new ShardcastError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks, total)));
+    req.once("error", reject);
+  });
+  const total = body.length;
+  if (total === 0) throw new ShardcastError("bad_request", "request body is empty: send a JSON object");
+  const text = body.toString("utf8");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : "parse error";
+    throw new ShardcastError("bad_request", `malformed JSON: ${detail}`);
+  }
+}
+
+export function intParam(url: URL, name: string, def: number, min: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ShardcastError("bad_request", `query parameter ${name} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function timeParam(url: URL, name: string): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === "") return undefined;
+  const asNum = Number(raw);
+  const ms = Number.isFinite(asNum) ? asNum : Date.parse(raw);
+  if (Number.isNaN(ms)) throw new ShardcastError("bad_request", `query parameter ${name} must be epoch milliseconds or an ISO-8601 date`);
+  return ms;
+}

@@ -1,0 +1,129 @@
+import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
+import type { FencedWrite, FencedWriteResult } from "@shardcast/db/host/types";
+import type { Logger, SequenceAllocator } from "@shardcast/runtime";
+import type { RoutingCache } from "./routing-cache.ts";
+
+export interface HostWriter {
+  fencedWrite(hostId: string, write: FencedWrite): Promise<FencedWriteResult>;
+}
+
+export interface IngestedEvent {
+  seq: number;
+  shardletId: string;
+  duplicate: boolean;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  events: IngestedEvent[];
+}
+
+/** A fence rejection means our route is stale; after this many refreshes we give up with 503. */
+const MAX_ROUTE_ATTEMPTS = 4;
+
+type Pending = { index: number; hash: number; event: IncomingEvent; seq: number };
+
+/**
+ * The write path: validate the whole batch (nothing is stored if any event is bad), route each
+ * event by key hash, take one block of global sequence numbers, write each shardlet's events to
+ * its host in one fenced statement, and retry what a fence rejected after refreshing the route.
+ * The caller acks only after this resolves, i.e. after every host committed.
+ */
+export class IngestService {
+  constructor(
+    private readonly deps: {
+      routing: RoutingCache;
+      sequences: SequenceAllocator;
+      hosts: HostWriter;
+      limits: IngestLimits;
+      log: Logger;
+      clock?: () => number;
+    },
+  ) {}
+
+  async ingest(streamName: string, body: unknown): Promise<IngestResult> {
+    const { routing, sequences, limits } = this.deps;
+    let entry = await routing.get(streamName);
+    if (!entry) throw new ShardcastError("not_found", `unknown stream "${streamName}"`);
+    const now = (this.deps.clock ?? Date.now)();
+    const events = validateBatch(body, { limits, keyField: entry.meta.keyField, now });
+    const streamId = entry.meta.id;
+    const block = await sequences.allocate(streamId, events.length);
+    const results: Array<IngestedEvent | undefined> = new Array<IngestedEvent | undefined>(events.length);
+    try {
+      let pending: Pending[] = events.map((event, index) => ({ index, event, hash: keyHash(event.key), seq: block.lo + index }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const table = entry.table;
+        const groups = new Map<string, Pending[]>();
+        for (const p of pending) {
+          const id = table.lookup(p.hash).id;
+          const g = groups.get(id);
+          if (g) g.push(p);
+          else groups.set(id, [p]);
+        }
+        const retry: Pending[] = [];
+        const failures: unknown[] = [];
+        await Promise.all(
+          [...groups].map(async ([shardletId, group]) => {
+            const route = table.byId(shardletId)!;
+            try {
+              const res = await this.deps.hosts.fencedWrite(route.hostId, {
+                streamId,
+                shardletId,
+                epoch: route.epoch,
+                events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
+              });
+              if (!res.ok) {
+                retry.push(...group);
+                return;
+              }
+              for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
+              for (const d of res.duplicates) {
+                const p = group[d.index];
+                if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
+              }
+            } catch (err) {
+              failures.push(err);
+            }
+          }),
+        );
+        if (failures.length > 0) throw this.partialFailure(results, failures);
+        if (retry.length === 0) break;
+        if (attempt >= MAX_ROUTE_ATTEMPTS) {
+          throw new ShardcastError("unavailable", "routing kept changing while writing; retry the batch", this.storedDetails(results));
+        }
+        this.deps.log.debug("fence rejected a write; refreshing route", { stream: streamName, events: retry.length });
+        const fresh = await routing.refreshById(streamId);
+        if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
+        entry = fresh;
+        pending = retry;
+      }
+    } finally {
+      block.release().catch((err: unknown) => this.deps.log.warn("sequence block release failed", { err }));
+    }
+    const out = results as IngestedEvent[];
+    let duplicates = 0;
+    for (const r of out) if (r.duplicate) duplicates++;
+    return { accepted: out.length - duplicates, duplicates, events: out };
+  }
+
+  private storedDetails(results: Array<IngestedEvent | undefined>) {
+    const stored: number[] = [];
+    results.forEach((r, i) => r && stored.push(i));
+    return { storedIndexes: stored };
+  }
+
+  private partialFailure(results: Array<IngestedEvent | undefined>, failures: unknown[]): ShardcastError {
+    const first = failures[0];
+    this.deps.log.error("host write failed", { err: first });
+    const details = this.storedDetails(results);
+    const what = details.storedIndexes.length > 0 ? `${details.storedIndexes.length} events were stored; ` : "nothing was stored; ";
+    return new ShardcastError(
+      "unavailable",
+      `a storage host failed: ${what}retry the batch (events with ids are stored once)`,
+      details,
+      { cause: first },
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import { createLogger } from "@shardcast/runtime";
+import { createEdge } from "./app.ts";
+import { loadEnv } from "./env.ts";
+
+const env = loadEnv();
+const log = createLogger({ app: "edge" }, { level: env.SHARDCAST_LOG_LEVEL });
+const edge = createEdge({
+  databaseUrl: env.DATABASE_URL,
+  redisUrl: env.REDIS_URL,
+  redisPrefix: env.SHARDCAST_REDIS_PREFIX,
+  routingRefreshMs: env.SHARDCAST_ROUTING_REFRESH_MS,
+  hostPoolSize: env.SHARDCAST_HOST_POOL_SIZE,
+  limits: {
+    maxBatchEvents: env.SHARDCAST_MAX_BATCH_EVENTS,
+    maxEventBytes: env.SHARDCAST_MAX_EVENT_BYTES,
+    maxKeyLength: env.SHARDCAST_MAX_KEY_LENGTH,
+    maxTypeLength: 128,
+    maxIdLength: 128,
+    maxBodyBytes: env.SHARDCAST_MAX_BODY_BYTES,
+  },
+  log,
+});
+
+const port = await edge.listen(env.SHARDCAST_EDGE_PORT, env.SHARDCAST_EDGE_HOST);
+log.info("edge ready", { url: `http://${env.SHARDCAST_EDGE_HOST}:${port}` });
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info("edge stopping", { signal });
+  edge.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log.error("edge stop failed", { err });
+      process.exit(1);
+    },
+  );
+};
+process.on("SIGINT", () => stop("SIGINT"));
+process.on("SIGTERM", () => stop("SIGTERM"));

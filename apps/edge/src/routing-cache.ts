@@ -1,0 +1,106 @@
+import { RoutingTable, type ShardletRoute } from "@shardcast/core";
+import type { Logger } from "@shardcast/runtime";
+
+export interface StreamMeta {
+  id: string;
+  name: string;
+  keyField: string;
+}
+
+/** Where routes come from (the control database in production, injected for tests). */
+export interface RouteSource {
+  streamByName(name: string): Promise<StreamMeta | null>;
+  routes(streamId: string): Promise<ShardletRoute[]>;
+}
+
+interface Entry {
+  meta: StreamMeta;
+  table: RoutingTable;
+}
+
+const MISSING_TTL_MS = 2_000;
+
+/**
+ * In-memory routing tables per stream. Loaded on first use, replaced on a routing-change
+ * message, after a fence rejection, and by a periodic full refresh (the safety net for lost
+ * pub/sub messages). Loads are single-flight so a burst of misses costs one query.
+ */
+export class RoutingCache {
+  private readonly byName = new Map<string, Entry>();
+  private readonly nameById = new Map<string, string>();
+  private readonly missing = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<Entry | null>>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly source: RouteSource,
+    private readonly log: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** The stream's routing entry, or null for an unknown stream. */
+  async get(name: string): Promise<Entry | null> {
+    const hit = this.byName.get(name);
+    if (hit) return hit;
+    const missedAt = this.missing.get(name);
+    if (missedAt !== undefined && this.clock() - missedAt < MISSING_TTL_MS) return null;
+    return this.load(name);
+  }
+
+  /** Reloads a stream by id (routing change or fence rejection). */
+  async refreshById(streamId: string): Promise<Entry | null> {
+    const name = this.nameById.get(streamId);
+    if (!name) return null;
+    return this.load(name, true);
+  }
+
+  private load(name: string, force = false): Promise<Entry | null> {
+    const key = force ? `!${name}` : name;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = (async () => {
+      try {
+        const meta = await this.source.streamByName(name);
+        if (!meta) {
+          this.byName.delete(name);
+          this.missing.set(name, this.clock());
+          return null;
+        }
+        const table = RoutingTable.build(meta.id, await this.source.routes(meta.id));
+        const entry = { meta, table };
+        this.byName.set(name, entry);
+        this.nameById.set(meta.id, name);
+        this.missing.delete(name);
+        return entry;
+      } finally {
+        this.inflight.delete(key);
+      }
+    })();
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  /** Forgets unknown-stream results, e.g. after a stream was created. */
+  forgetMissing(): void {
+    this.missing.clear();
+  }
+
+  async refreshAll(): Promise<void> {
+    this.missing.clear();
+    await Promise.all([...this.byName.keys()].map((name) => this.load(name, true).catch((err: unknown) => {
+      this.log.warn("routing refresh failed", { stream: name, err });
+      return null;
+    })));
+  }
+
+  startPeriodicRefresh(everyMs: number): void {
+    this.stopPeriodicRefresh();
+    this.timer = setInterval(() => void this.refreshAll(), everyMs);
+    this.timer.unref();
+  }
+
+  stopPeriodicRefresh(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

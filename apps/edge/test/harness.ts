@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import {
+  createApiKey,
+  createStream,
+  HostPool,
+  registerHost,
+  type ControlDb,
+} from "@shardcast/db";
+import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { createLogger, createRedis } from "@shardcast/runtime";
+import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
+import { createEdge, type Edge } from "../src/app.ts";
+
+export interface Harness {
+  db: ControlDb;
+  hosts: HostPool;
+  edge: Edge;
+  url: string;
+  prefix: string;
+  token: string;
+  streamId: string;
+  stream: string;
+  hostIds: string[];
+  /** hostId -> DSN, for tests that inspect host tables directly. */
+  hostDsns: Map<string, string>;
+  close(): Promise<void>;
+}
+
+/** A real edge over real PostgreSQL (a control db and three host dbs) and real Redis. */
+export async function startHarness(opts: { stream?: string; shardCount?: number } = {}): Promise<Harness> {
+  const control = await createTestControlDb();
+  const hostDbs = await Promise.all([createTestHostDb(), createTestHostDb(), createTestHostDb()]);
+  const db = control.db;
+  const hostIds: string[] = [];
+  for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(db, { name: `h${i + 1}`, dsn: h.dsn })).id);
+  const hosts = new HostPool(db, { poolSize: 4 });
+  const stream = opts.stream ?? "orders";
+  const created = await createStream(db, hosts, { name: stream, shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
+  const key = await createApiKey(db, { name: "producer", streams: [stream], canProduce: true, canConsume: true, createdById: null });
+  const prefix = `edge-test-${randomUUID()}`;
+  const edge = createEdge({
+    databaseUrl: control.url,
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    redisPrefix: prefix,
+    limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
+    routingRefreshMs: 60_000,
+    hostPoolSize: 8,
+    log: createLogger({ app: "edge-test" }, { level: "error" }),
+  });
+  const port = await edge.listen(0, "127.0.0.1");
+  return {
+    db,
+    hosts,
+    edge,
+    url: `http://127.0.0.1:${port}`,
+    prefix,
+    token: key.token,
+    streamId: created.id,
+    stream,
+    hostIds,
+    hostDsns: new Map(hostIds.map((id, i) => [id, hostDbs[i]!.dsn])),
+    close: async () => {
+      await edge.close();
+      await hosts.closeAll();
+      const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+      await control.drop();
+      for (const h of hostDbs) await h.drop();
+    },
+  };
+}
+
+export async function post(h: Harness, path: string, body: unknown, token: string | null = h.token, raw?: string) {
+  const res = await fetch(h.url + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: raw ?? JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export async function get(h: Harness, path: string, token: string | null = h.token) {
+  const res = await fetch(h.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Rows of the stream on every host. */
+export async function totalRows(h: Harness): Promise<number> {
+  let n = 0;
+  for (const id of h.hostIds) n += await (await h.hosts.get(id)).countEvents(h.streamId);
+  return n;
+}

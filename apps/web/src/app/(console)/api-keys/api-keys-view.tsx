@@ -1,0 +1,100 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ErrorNote, Loading, PageHeader, StatusBadge } from "../../../components/ui.tsx";
+import { useCan } from "../../../components/user-context.tsx";
+import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+import { CreateApiKeyForm } from "./create-api-key-form.tsx";
+
+export function ApiKeysView() {
+  const isAdmin = useCan("admin");
+  return (
+    <>
+      <PageHeader title="API keys" subtitle="Producers and consumers authenticate to the edge with keys scoped to streams." />
+      {isAdmin ? (
+        <ApiKeysAdmin />
+      ) : (
+        <div className="alert alert-info" role="status" data-testid="admin-only">
+          Only admins can manage API keys.
+        </div>
+      )}
+    </>
+  );
+}
+
+function ApiKeysAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const keys = useQuery(trpc.apikeys.list.queryOptions(undefined, { refetchInterval: 5000 }));
+  const revoke = useMutation(
+    trpc.apikeys.revoke.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.apikeys.list.queryKey() }),
+    }),
+  );
+  return (
+    <>
+      <section className="card" aria-labelledby="create-key-h">
+        <h2 id="create-key-h">Create a key</h2>
+        <CreateApiKeyForm />
+      </section>
+      <section className="card" aria-labelledby="keys-h">
+        <h2 id="keys-h">Keys</h2>
+        <ErrorNote error={keys.error ?? revoke.error} />
+        {keys.isPending ? (
+          <Loading what="API keys" />
+        ) : keys.data && keys.data.keys.length === 0 ? (
+          <p className="empty">No API keys yet.</p>
+        ) : keys.data ? (
+          <div className="table-wrap">
+            <table data-testid="api-keys-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Streams</th>
+                  <th scope="col">Access</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.data.keys.map((k) => (
+                  <tr key={k.id} data-testid={`api-key-row-${k.name}`}>
+                    <td>{k.name}</td>
+                    <td className="mono">sc_{k.prefix}_…</td>
+                    <td>{k.streams.includes("*") ? <em>all streams</em> : k.streams.join(", ")}</td>
+                    <td>{[k.canProduce ? "produce" : null, k.canConsume ? "consume" : null].filter(Boolean).join(" + ")}</td>
+                    <td title={formatDateTime(k.createdAt)}>{formatAgo(k.createdAt)}</td>
+                    <td>{formatAgo(k.lastUsedAt)}</td>
+                    <td>
+                      <StatusBadge status={k.revokedAt ? "revoked" : "active"} />
+                    </td>
+                    <td>
+                      {k.revokedAt ? null : (
+                        <button
+                          type="button"
+                          className="danger small"
+                          disabled={revoke.isPending}
+                          onClick={() => {
+                            if (window.confirm(`Revoke key "${k.name}"? Clients using it are refused at once.`)) revoke.mutate({ id: k.id });
+                          }}
+                          data-testid="revoke-key"
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+    </>
+  );
+}

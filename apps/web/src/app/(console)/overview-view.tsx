@@ -1,0 +1,120 @@
+"use client";
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { IngestChart } from "../../components/charts/ingest-chart.tsx";
+import { OperationsTable } from "../../components/operations-table.tsx";
+import { ErrorNote, FullnessBar, Loading, PageHeader, StatusBadge } from "../../components/ui.tsx";
+import { formatAgo, formatBytes, formatNumber, formatRate } from "../../lib/format.ts";
+import { useTRPC } from "../../lib/trpc.ts";
+
+export function OverviewView() {
+  const trpc = useTRPC();
+  const summary = useQuery(trpc.overview.summary.queryOptions({ windowMinutes: 30 }, { refetchInterval: 2500 }));
+  const d = summary.data;
+  return (
+    <>
+      <PageHeader title="Overview" subtitle="Ingest, storage hosts and recent operations. Refreshes every few seconds." />
+      <ErrorNote error={summary.error} />
+      {!d ? (
+        summary.isPending ? <Loading what="overview" /> : null
+      ) : (
+        <>
+          <section aria-label="Alerts" data-testid="alerts">
+            {d.alerts.length === 0 ? (
+              <div className="alert alert-ok" data-testid="no-alerts">
+                All hosts are up. No alerts.
+              </div>
+            ) : (
+              d.alerts.map((a, i) => (
+                <div key={i} className={`alert alert-${a.level}`} role={a.level === "error" ? "alert" : undefined} data-testid="alert">
+                  {a.message}
+                </div>
+              ))
+            )}
+          </section>
+          <div className="stats">
+            <Stat label="Ingest rate" value={d.currentRate === null ? "—" : formatRate(d.currentRate)} testId="stat-rate" />
+            <Stat label="Events stored" value={formatNumber(d.totals.events)} testId="stat-events" />
+            <Stat label="Data" value={formatBytes(d.totals.bytes)} testId="stat-bytes" />
+            <Stat label="Streams" value={formatNumber(d.totals.streams)} testId="stat-streams" />
+            <Stat label="Shardlets" value={formatNumber(d.totals.shardlets)} testId="stat-shardlets" />
+            <Stat
+              label="Hosts"
+              value={d.totals.hostsDown > 0 ? `${d.totals.hosts - d.totals.hostsDown}/${d.totals.hosts} up` : formatNumber(d.totals.hosts)}
+              testId="stat-hosts"
+            />
+          </div>
+          <section className="card" aria-labelledby="ingest-h">
+            <h2 id="ingest-h">Ingest rate (events/s, last 30 min)</h2>
+            <IngestChart points={d.ingest} />
+          </section>
+          <div className="grid grid-2">
+            <section className="card" aria-labelledby="hosts-h">
+              <div className="card-header">
+                <h2 id="hosts-h">Hosts</h2>
+                <Link href="/hosts">All hosts</Link>
+              </div>
+              {d.hosts.length === 0 ? (
+                <p className="empty">No storage host registered.</p>
+              ) : (
+                <div className="table-wrap">
+                  <table data-testid="overview-hosts">
+                    <thead>
+                      <tr>
+                        <th scope="col">Host</th>
+                        <th scope="col">Status</th>
+                        <th scope="col">Size</th>
+                        <th scope="col">Fullness</th>
+                        <th scope="col">Last seen</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {d.hosts.map((h) => (
+                        <tr key={h.id}>
+                          <td>
+                            {h.name}
+                            {h.lastError ? (
+                              <div className="muted" style={{ fontSize: 12 }} title={h.lastError}>
+                                {h.lastError}
+                              </div>
+                            ) : null}
+                          </td>
+                          <td>
+                            <StatusBadge status={h.status} />
+                          </td>
+                          <td>{formatBytes(h.sizeBytes)}</td>
+                          <td style={{ minWidth: 130 }}>
+                            <FullnessBar fraction={h.fullness} label={`${h.name} fullness`} />
+                          </td>
+                          <td>{formatAgo(h.lastSeenAt)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </section>
+            <section className="card" aria-labelledby="ops-h">
+              <div className="card-header">
+                <h2 id="ops-h">Recent operations</h2>
+                <Link href="/operations">All operations</Link>
+              </div>
+              <OperationsTable operations={d.operations} testId="overview-operations" compact />
+            </section>
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
+  return (
+    <div className="stat">
+      <div className="stat-label">{label}</div>
+      <div className="stat-value" data-testid={testId}>
+        {value}
+      </div>
+    </div>
+  );
+}

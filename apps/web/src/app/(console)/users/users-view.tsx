@@ -1,0 +1,136 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import type { Role } from "@shardcast/core/types";
+import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
+import { useCan } from "../../../components/user-context.tsx";
+import { fieldErrors } from "../../../lib/errors.ts";
+import { formatAgo } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+
+export function UsersView() {
+  const isAdmin = useCan("admin");
+  return (
+    <>
+      <PageHeader title="Users" subtitle="Viewers see everything; operators also create streams; admins manage hosts, keys and users." />
+      {isAdmin ? (
+        <UsersAdmin />
+      ) : (
+        <div className="alert alert-info" role="status" data-testid="admin-only">
+          Only admins can manage users.
+        </div>
+      )}
+    </>
+  );
+}
+
+function UsersAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const users = useQuery(trpc.users.list.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const [email, setEmail] = useState("");
+  const [name, setName] = useState("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState<Role>("viewer");
+  const create = useMutation(
+    trpc.users.create.mutationOptions({
+      onSuccess: async () => {
+        setEmail("");
+        setName("");
+        setPassword("");
+        await queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+      },
+    }),
+  );
+  const errors = fieldErrors(create.error);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate({ email, name, password, role });
+  };
+  return (
+    <>
+      <section className="card" aria-labelledby="new-user-h">
+        <h2 id="new-user-h">Add a user</h2>
+        <form className="stack" onSubmit={submit} noValidate data-testid="create-user-form">
+          {create.error && Object.keys(errors).length === 0 ? <ErrorNote error={create.error} /> : null}
+          {create.isSuccess ? (
+            <div className="alert alert-ok" role="status" data-testid="user-created">
+              User {create.data.email} created as {create.data.role}.
+            </div>
+          ) : null}
+          <div className="form-row">
+            <div className="field">
+              <label htmlFor="user-name">Name</label>
+              <input id="user-name" type="text" value={name} onChange={(e) => setName(e.target.value)} data-testid="user-name" />
+              {errors.name ? <span className="field-error">{errors.name}</span> : null}
+            </div>
+            <div className="field">
+              <label htmlFor="user-email">Email</label>
+              <input id="user-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} data-testid="user-email" />
+              {errors.email ? <span className="field-error">{errors.email}</span> : null}
+            </div>
+            <div className="field">
+              <label htmlFor="user-password">Password</label>
+              <input
+                id="user-password"
+                type="password"
+                autoComplete="new-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                data-testid="user-password"
+              />
+              {errors.password ? <span className="field-error">{errors.password}</span> : <span className="hint">At least 8 characters.</span>}
+            </div>
+            <div className="field">
+              <label htmlFor="user-role">Role</label>
+              <select id="user-role" value={role} onChange={(e) => setRole(e.target.value as Role)} data-testid="user-role">
+                <option value="viewer">viewer</option>
+                <option value="operator">operator</option>
+                <option value="admin">admin</option>
+              </select>
+            </div>
+          </div>
+          <div>
+            <button type="submit" disabled={create.isPending} data-testid="create-user-submit">
+              {create.isPending ? "Adding…" : "Add user"}
+            </button>
+          </div>
+        </form>
+      </section>
+      <section className="card" aria-labelledby="users-h">
+        <h2 id="users-h">Users</h2>
+        <ErrorNote error={users.error} />
+        {users.isPending ? (
+          <Loading what="users" />
+        ) : users.data ? (
+          <div className="table-wrap">
+            <table data-testid="users-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last sign-in</th>
+                </tr>
+              </thead>
+              <tbody>
+                {users.data.users.map((u) => (
+                  <tr key={u.id}>
+                    <td>{u.name}</td>
+                    <td>{u.email}</td>
+                    <td>
+                      <span className="badge badge-accent">{u.role}</span>
+                    </td>
+                    <td>{formatAgo(u.createdAt)}</td>
+                    <td>{formatAgo(u.lastLoginAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+    </>
+  );
+}

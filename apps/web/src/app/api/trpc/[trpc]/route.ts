@@ -1,0 +1,16 @@
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appRouter } from "@shardcast/api";
+import { createContext } from "../../../../server/deps.ts";
+
+export const dynamic = "force-dynamic";
+
+function handler(req: Request): Promise<Response> {
+  return fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req,
+    router: appRouter,
+    createContext: ({ req, resHeaders }) => createContext(req, resHeaders),
+  });
+}
+
+export { handler as GET, handler as POST };

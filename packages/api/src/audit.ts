@@ -1,0 +1,17 @@
+import { recordOperation, type NewOperation } from "@shardcast/db";
+import type { ApiContext, SessionUser } from "./context.ts";
+
+/**
+ * Writes a console action to the operations log. The action already happened, so a failure to
+ * log it is reported in the server log instead of failing the request.
+ */
+export async function audit(
+  ctx: Pick<ApiContext, "db" | "log"> & { user: SessionUser },
+  op: Omit<NewOperation, "actor" | "status"> & { status?: NewOperation["status"] },
+): Promise<void> {
+  try {
+    await recordOperation(ctx.db, { status: "succeeded", ...op, actor: ctx.user.email });
+  } catch (err) {
+    ctx.log.warn("operation not recorded", { kind: op.kind, error: err });
+  }
+}

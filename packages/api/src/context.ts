@@ -1,0 +1,36 @@
+import type { Role } from "@shardcast/core";
+import type { ControlDb, HostPool } from "@shardcast/db";
+import type { Logger, createRedis } from "@shardcast/runtime";
+import type { SignInLimiter } from "./sign-in-limiter.ts";
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export type RedisClient = ReturnType<typeof createRedis>;
+
+/**
+ * Everything a procedure may touch. The app builds it per request (see the console's
+ * server/deps.ts); the package holds no connections of its own, so tests and other hosts of
+ * the router inject what they like.
+ */
+export interface ApiContext {
+  db: ControlDb;
+  hosts: HostPool;
+  redis: RedisClient;
+  redisPrefix: string;
+  /** Public base URL of the edge, shown to producers. */
+  edgeUrl: string;
+  user: SessionUser | null;
+  /** Headers of the response being built (the session cookie is set here). */
+  resHeaders: Headers;
+  reqHeaders: Headers;
+  log: Logger;
+  /** Shared across requests: counts failed sign-ins per email. */
+  signInLimiter: SignInLimiter;
+  /** Mark the session cookie `Secure` (the console is served over HTTPS). */
+  secureCookies: boolean;
+}

@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { streamNameSchema } from "@shardcast/core";
+import { createApiKey } from "@shardcast/db";
+import { audit } from "../../audit.ts";
+import { adminProcedure } from "../../trpc.ts";
+
+export const createApiKeyInput = z
+  .object({
+    name: z.string().trim().min(1, "enter a name for the key").max(100, "name is longer than 100 characters"),
+    /** Stream names the key may use; ["*"] for every stream. */
+    streams: z
+      .array(z.union([z.literal("*"), streamNameSchema]))
+      .min(1, "choose at least one stream, or * for all streams")
+      .max(100, "at most 100 streams per key"),
+    canProduce: z.boolean().default(true),
+    canConsume: z.boolean().default(true),
+  })
+  .refine((v) => v.canProduce || v.canConsume, { message: "a key must be allowed to produce or consume", path: ["canProduce"] });
+
+export const createApiKeyOutput = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  /** The full secret token. Returned only here, once; only its hash is stored. */
+  token: z.string(),
+});
+
+export const create = adminProcedure
+  .input(createApiKeyInput)
+  .output(createApiKeyOutput)
+  .mutation(async ({ ctx, input }) => {
+    const streams = input.streams.includes("*") ? ["*"] : [...new Set(input.streams)];
+    const key = await createApiKey(ctx.db, { ...input, streams, createdById: ctx.user.id });
+    await audit(ctx, {
+      kind: "apikey.create",
+      message: `created API key ${input.name} (sc_${key.prefix}_…) for ${streams.join(", ")}`,
+      details: { keyId: key.id, prefix: key.prefix, canProduce: input.canProduce, canConsume: input.canConsume },
+    });
+    return { id: key.id, prefix: key.prefix, token: key.token };
+  });

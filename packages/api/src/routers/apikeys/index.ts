@@ -1,0 +1,6 @@
+import { createRouter } from "../../trpc.ts";
+import { create } from "./create.ts";
+import { list } from "./list.ts";
+import { revoke } from "./revoke.ts";
+
+export const apikeysRouter = createRouter({ list, create, revoke });

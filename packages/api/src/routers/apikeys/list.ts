@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { listApiKeys } from "@shardcast/db";
+import { adminProcedure } from "../../trpc.ts";
+
+export const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  streams: z.array(z.string()),
+  canProduce: z.boolean(),
+  canConsume: z.boolean(),
+  createdAt: z.date(),
+  lastUsedAt: z.date().nullable(),
+  revokedAt: z.date().nullable(),
+});
+export const listApiKeysOutput = z.object({ keys: z.array(apiKeySchema) });
+
+export const list = adminProcedure.output(listApiKeysOutput).query(async ({ ctx }) => {
+  const keys = await listApiKeys(ctx.db);
+  return {
+    keys: keys.map((k) => ({
+      id: k.id,
+      name: k.name,
+      prefix: k.prefix,
+      streams: k.streams,
+      canProduce: k.canProduce,
+      canConsume: k.canConsume,
+      createdAt: k.createdAt,
+      lastUsedAt: k.lastUsedAt,
+      revokedAt: k.revokedAt,
+    })),
+  };
+});

@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { ShardcastError } from "@shardcast/core";
+import { listApiKeys, revokeApiKey } from "@shardcast/db";
+import { apiKeyChannel } from "@shardcast/runtime";
+import { audit } from "../../audit.ts";
+import { adminProcedure } from "../../trpc.ts";
+
+export const revokeApiKeyInput = z.object({ id: z.string().min(1) });
+export const revokeApiKeyOutput = z.object({ id: z.string(), prefix: z.string() });
+
+export const revoke = adminProcedure
+  .input(revokeApiKeyInput)
+  .output(revokeApiKeyOutput)
+  .mutation(async ({ ctx, input }) => {
+    const key = (await listApiKeys(ctx.db)).find((k) => k.id === input.id);
+    if (!key) throw new ShardcastError("not_found", "That API key does not exist.");
+    await revokeApiKey(ctx.db, input.id);
+    try {
+      // Edges cache verified keys; the announcement makes them drop this one at once.
+      await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix: key.prefix }));
+    } catch (err) {
+      ctx.log.warn("api key revocation not published", { keyId: key.id, error: err });
+    }
+    await audit(ctx, {
+      kind: "apikey.revoke",
+      message: `revoked API key ${key.name} (sc_${key.prefix}_…)`,
+      details: { keyId: key.id, prefix: key.prefix },
+    });
+    return { id: key.id, prefix: key.prefix };
+  });

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { ShardcastError } from "@shardcast/core";
+import { countUsers, createSession, createUser } from "@shardcast/db";
+import { publicProcedure } from "../../trpc.ts";
+import { sessionCookie } from "../../session-cookie.ts";
+import { emailSchema, newPasswordSchema, sessionUserSchema } from "../shared.ts";
+
+export const setupAdminInput = z.object({
+  email: emailSchema,
+  name: z.string().trim().min(1, "enter a name").max(100, "name is longer than 100 characters"),
+  password: newPasswordSchema,
+});
+export const setupAdminOutput = z.object({ user: sessionUserSchema });
+
+/** First run: creates the first admin and signs them in. Refused once any user exists. */
+export const setupAdmin = publicProcedure
+  .input(setupAdminInput)
+  .output(setupAdminOutput)
+  .mutation(async ({ ctx, input }) => {
+    if ((await countUsers(ctx.db)) > 0) {
+      throw new ShardcastError("forbidden", "Setup is already done. Sign in instead.");
+    }
+    const user = await createUser(ctx.db, { ...input, role: "admin" });
+    const session = await createSession(ctx.db, user.id);
+    ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));
+    ctx.log.info("first admin created", { userId: user.id });
+    return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
+  });

@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { registerHost } from "@shardcast/db";
+import { audit } from "../../audit.ts";
+import { adminProcedure } from "../../trpc.ts";
+import { hostSchema } from "../shared.ts";
+import { hostView } from "./view.ts";
+
+export const registerHostInput = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, "enter a host name")
+    .max(64, "host name is longer than 64 characters")
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, "host name may use a-z, 0-9, '.', '_' and '-' and must start with a letter or digit"),
+  dsn: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\/\S+$/, "DSN must be a postgres:// or postgresql:// URL"),
+  capacityBytes: z.number().int().positive("capacity must be positive").optional(),
+  capacityEventsPerSec: z.number().int().positive("capacity must be positive").optional(),
+});
+export const registerHostOutput = z.object({ host: hostSchema });
+
+export const register = adminProcedure
+  .input(registerHostInput)
+  .output(registerHostOutput)
+  .mutation(async ({ ctx, input }) => {
+    const host = await registerHost(ctx.db, input);
+    await audit(ctx, { kind: "host.register", message: `registered storage host ${host.name}`, hostId: host.id });
+    return { host: hostView(host) };
+  });

@@ -1,0 +1,4 @@
+import { createRouter } from "../../trpc.ts";
+import { list } from "./list.ts";
+
+export const operationsRouter = createRouter({ list });

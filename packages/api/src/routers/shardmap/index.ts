@@ -1,0 +1,4 @@
+import { createRouter } from "../../trpc.ts";
+import { byHost } from "./by-host.ts";
+
+export const shardmapRouter = createRouter({ byHost });

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { HASH_SPACE, ROLES } from "@shardcast/core";
+
+export const roleSchema = z.enum(ROLES);
+
+export const sessionUserSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: roleSchema,
+});
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .min(1, "enter an email address")
+  .max(320, "email is longer than 320 characters")
+  .regex(/^[^\s@]+@[^\s@]+$/, "enter a valid email address");
+
+export const newPasswordSchema = z
+  .string()
+  .min(8, "password must have at least 8 characters")
+  .max(256, "password is longer than 256 characters");
+
+export const rangeSchema = z.object({
+  lo: z.number(),
+  hi: z.number(),
+  /** First and last hash of the range as 8-digit hex (the range is [lo, hi), so last = hi - 1). */
+  loHex: z.string(),
+  lastHex: z.string(),
+  /** Position of the range in the hash space, in percent. */
+  startPct: z.number(),
+  widthPct: z.number(),
+});
+export type RangeView = z.infer<typeof rangeSchema>;
+
+const hex = (n: number) => "0x" + Math.max(0, n).toString(16).padStart(8, "0");
+
+export function rangeView(lo: number, hi: number): RangeView {
+  return {
+    lo,
+    hi,
+    loHex: hex(lo),
+    lastHex: hex(hi - 1),
+    startPct: (lo / HASH_SPACE) * 100,
+    widthPct: ((hi - lo) / HASH_SPACE) * 100,
+  };
+}
+
+/** Fullness = size / capacity, clamped for display math; 0 when capacity is unknown. */
+export function fullness(sizeBytes: number, capacityBytes: number): number {
+  if (!(capacityBytes > 0)) return 0;
+  return sizeBytes / capacityBytes;
+}
+
+export const operationSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  message: z.string(),
+  streamId: z.string().nullable(),
+  shardletId: z.string().nullable(),
+  hostId: z.string().nullable(),
+  actor: z.string().nullable(),
+  startedAt: z.date(),
+  finishedAt: z.date().nullable(),
+  durationMs: z.number().nullable(),
+});
+export type OperationView = z.infer<typeof operationSchema>;
+
+export const hostSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Redacted: the password and secret parameters are masked. */
+  dsn: z.string(),
+  status: z.enum(["active", "draining", "down"]),
+  capacityBytes: z.number(),
+  capacityEventsPerSec: z.number(),
+  sizeBytes: z.number(),
+  eventCount: z.number(),
+  lastSeenAt: z.date().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: z.date(),
+});
+export type HostView = z.infer<typeof hostSchema>;

@@ -1,0 +1,58 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { roleAtLeast, trpcCode, type Role } from "@shardcast/core";
+import type { ApiContext, SessionUser } from "./context.ts";
+import { formatError, toTrpcError } from "./errors.ts";
+
+const t = initTRPC.context<ApiContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error, ctx, path }) {
+    const formatted = formatError(error);
+    if (formatted.unexpected) {
+      // The logger redacts DSNs and secret-looking fields, so the cause can be logged as is.
+      ctx?.log.error("console api error", { path, error: error.cause ?? error });
+    }
+    return {
+      code: shape.code,
+      message: formatted.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        ...(shape.data.path !== undefined ? { path: shape.data.path } : {}),
+        ...formatted.data,
+      },
+    };
+  },
+});
+
+export const createRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns `ShardcastError`s thrown by domain functions into tRPC errors with the right status. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toTrpcError(result.error.cause, trpcCode);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(domainErrors);
+
+export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, user: ctx.user satisfies SessionUser } });
+});
+
+function requireRole(role: Role) {
+  return viewerProcedure.use(({ ctx, next }) => {
+    if (!roleAtLeast(ctx.user.role, role)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `This action needs the ${role} role.` });
+    }
+    return next();
+  });
+}
+
+export const operatorProcedure = requireRole("operator");
+export const adminProcedure = requireRole("admin");

@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import superjson from "superjson";
+import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { createLogger, createRedis } from "@shardcast/runtime";
+import type { Role } from "@shardcast/core";
+import { createControlDb, createUser, getSessionUser, HostPool, registerHost, type ControlDb } from "@shardcast/db";
+import { appRouter, createSignInLimiter, readCookie, SESSION_COOKIE, type ApiContext, type RedisClient, type SignInLimiter } from "../src/index.ts";
+
+export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface CallResult<T = unknown> {
+  status: number;
+  data: T | undefined;
+  error: { message: string; code: number; data: { code: string; httpStatus: number; scCode: string | null; details: { rejected?: Array<{ path: string; message: string }> } | null } } | undefined;
+  setCookie: string | null;
+}
+
+export interface Harness {
+  db: ControlDb;
+  hosts: HostPool;
+  redis: RedisClient;
+  prefix: string;
+  hostIds: string[];
+  logLines: string[];
+  /** Calls a procedure over the fetch adapter, as the browser does. `cookie` is the session token. */
+  call<T = unknown>(kind: "query" | "mutation", path: string, input?: unknown, token?: string | null): Promise<CallResult<T>>;
+  /** Creates a user and returns a session token for it. */
+  sessionFor(role: Role): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function tokenFrom(setCookie: string | null): string | null {
+  if (!setCookie) return null;
+  return readCookie(new Headers({ cookie: setCookie.split(";")[0]! }), SESSION_COOKIE);
+}
+
+export async function startHarness(opts: { hosts?: number; db?: ControlDb } = {}): Promise<Harness> {
+  const control = await createTestControlDb();
+  const hostDbs = await Promise.all(Array.from({ length: opts.hosts ?? 2 }, () => createTestHostDb()));
+  const db = control.db;
+  const hostIds: string[] = [];
+  for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(db, { name: `h${i + 1}`, dsn: h.dsn })).id);
+  const hosts = new HostPool(db, { poolSize: 2 });
+  const redis = createRedis(REDIS_URL);
+  const prefix = `api-test-${randomUUID().slice(0, 8)}`;
+  const logLines: string[] = [];
+  const log = createLogger({ app: "api-test" }, { level: "debug", write: (line) => logLines.push(line) });
+  const signInLimiter: SignInLimiter = createSignInLimiter({ maxFailures: 5 });
+  const ctxDb = opts.db ?? db;
+
+  const call: Harness["call"] = async (kind, path, input, token) => {
+    const headers = new Headers({ "content-type": "application/json" });
+    if (token) headers.set("cookie", `${SESSION_COOKIE}=${encodeURIComponent(token)}`);
+    const serialized = input === undefined ? undefined : JSON.stringify(superjson.serialize(input));
+    const url = new URL(`http://console.test/api/trpc/${path}`);
+    if (kind === "query" && serialized) url.searchParams.set("input", serialized);
+    const req = new Request(url, { method: kind === "query" ? "GET" : "POST", headers, ...(kind === "mutation" ? { body: serialized ?? "{}" } : {}) });
+    const res = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req,
+      router: appRouter,
+      createContext: async ({ req, resHeaders }): Promise<ApiContext> => ({
+        db: ctxDb,
+        hosts,
+        redis,
+        redisPrefix: prefix,
+        edgeUrl: "http://edge.test:4000",
+        user: token ? await getSessionUser(db, token) : null,
+        resHeaders,
+        reqHeaders: req.headers,
+        log,
+        signInLimiter,
+        secureCookies: false,
+      }),
+    });
+    const body = (await res.json()) as { result?: { data: unknown }; error?: unknown };
+    return {
+      status: res.status,
+      data: body.result ? superjson.deserialize<never>(body.result.data as Parameters<typeof superjson.deserialize>[0]) : undefined,
+      error: body.error ? superjson.deserialize<CallResult["error"]>(body.error as Parameters<typeof superjson.deserialize>[0]) : undefined,
+      setCookie: res.headers.get("set-cookie"),
+    };
+  };
+
+  return {
+    db,
+    hosts,
+    redis,
+    prefix,
+    hostIds,
+    logLines,
+    call,
+    async sessionFor(role) {
+      const email = `${role}-${randomUUID().slice(0, 8)}@example.com`;
+      await createUser(db, { email, name: role, password: "password-123", role });
+      const res = await call("mutation", "auth.signIn", { email, password: "password-123" });
+      const token = tokenFrom(res.setCookie);
+      if (!token) throw new Error(`sign-in failed: ${JSON.stringify(res.error)}`);
+      return token;
+    },
+    async close() {
+      await hosts.closeAll();
+      redis.disconnect();
+      await control.drop();
+      await Promise.all(hostDbs.map((h) => h.drop()));
+    },
+  };
+}
+
+/** A control db handle that cannot connect: every query fails with a driver error. */
+export function unreachableDb(): ControlDb {
+  return createControlDb("postgres://postgres:hunter2-secret@127.0.0.1:1/nowhere");
+}

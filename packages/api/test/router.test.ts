@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyShardletTotals } from "@shardcast/db";
+import { createTestHostDb } from "@shardcast/db/testing";
+import { apiKeyChannel, createRedis, routingChannel } from "@shardcast/runtime";
+import { GENERIC_INTERNAL_MESSAGE } from "../src/index.ts";
+import { REDIS_URL, startHarness, tokenFrom, unreachableDb, type Harness } from "./harness.ts";
+import { seedEvents } from "./events.ts";
+
+/** Resolves with the first message on `channel` (subscribed before `action` runs). */
+async function nextMessage(channel: string, action: () => Promise<unknown>): Promise<unknown> {
+  const sub = createRedis(REDIS_URL);
+  try {
+    await sub.subscribe(channel);
+    const got = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no message on ${channel}`)), 5_000);
+      sub.on("message", (_ch: string, message: string) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(message));
+      });
+    });
+    await action();
+    return await got;
+  } finally {
+    sub.disconnect();
+  }
+}
+
+describe("console api", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  describe("first run and sign-in", () => {
+    it("offers setup only while there are no users, and signs the new admin in", async () => {
+      expect((await h.call("query", "auth.setupNeeded")).data).toEqual({ needed: true });
+      const res = await h.call<{ user: { role: string } }>("mutation", "auth.setupAdmin", {
+        email: "First@Example.com",
+        name: "First Admin",
+        password: "a-long-password",
+      });
+      expect(res.status).toBe(200);
+      expect(res.data?.user.role).toBe("admin");
+      expect(res.setCookie).toMatch(/^sc_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);
+      const me = await h.call<{ user: { email: string } | null }>("query", "auth.me", undefined, tokenFrom(res.setCookie));
+      expect(me.data?.user?.email).toBe("first@example.com");
+
+      expect((await h.call("query", "auth.setupNeeded")).data).toEqual({ needed: false });
+      const again = await h.call("mutation", "auth.setupAdmin", { email: "second@example.com", name: "X", password: "a-long-password" });
+      expect(again.status).toBe(403);
+      expect(again.error?.message).toBe("Setup is already done. Sign in instead.");
+    });
+
+    it("gives one message for an unknown email and a wrong password", async () => {
+      const wrong = await h.call("mutation", "auth.signIn", { email: "first@example.com", password: "nope" });
+      const unknown = await h.call("mutation", "auth.signIn", { email: "ghost@example.com", password: "nope" });
+      expect(wrong.status).toBe(401);
+      expect(unknown.status).toBe(401);
+      expect(wrong.error?.message).toBe("Email or password is incorrect.");
+      expect(unknown.error?.message).toBe(wrong.error?.message);
+      expect(wrong.setCookie).toBeNull();
+    });
+
+    it("signs in with any email case, and signs out", async () => {
+      const res = await h.call("mutation", "auth.signIn", { email: " FIRST@example.com ", password: "a-long-password" });
+      expect(res.status).toBe(200);
+      const token = tokenFrom(res.setCookie);
+      expect(token).toBeTruthy();
+      const out = await h.call("mutation", "auth.signOut", undefined, token);
+      expect(out.setCookie).toMatch(/^sc_session=; .*Max-Age=0/);
+      const me = await h.call<{ user: unknown }>("query", "auth.me", undefined, token);
+      expect(me.data?.user).toBeNull();
+    });
+
+    it("locks an email after repeated failures, even for the right password", async () => {
+      const email = "locked@example.com";
+      const admin = await h.sessionFor("admin");
+      expect((await h.call("mutation", "users.create", { email, name: "L", password: "right-password", role: "viewer" }, admin)).status).toBe(200);
+      for (let i = 0; i < 5; i++) {
+        expect((await h.call("mutation", "auth.signIn", { email, password: `wrong-${i}` })).status).toBe(401);
+      }
+      const blocked = await h.call("mutation", "auth.signIn", { email, password: "right-password" });
+      expect(blocked.status).toBe(429);
+      expect(blocked.error?.message).toMatch(/Too many failed sign-ins/);
+    });
+  });
+
+  describe("roles", () => {
+    it("refuses anonymous callers and too-low roles with 401 and 403", async () => {
+      expect((await h.call("query", "streams.list")).status).toBe(401);
+      const viewer = await h.sessionFor("viewer");
+      expect((await h.call("query", "streams.list", undefined, viewer)).status).toBe(200);
+      const create = await h.call("mutation", "streams.create", { name: "nope", shardCount: 1 }, viewer);
+      expect(create.status).toBe(403);
+      expect(create.error?.message).toBe("This action needs the operator role.");
+      const operator = await h.sessionFor("operator");
+      expect((await h.call("query", "apikeys.list", undefined, operator)).status).toBe(403);
+      expect((await h.call("mutation", "hosts.register", { name: "x", dsn: "postgres://a@b/c" }, operator)).status).toBe(403);
+    });
+  });
+
+  describe("streams", () => {
+    let operator: string;
+    beforeAll(async () => {
+      operator = await h.sessionFor("operator");
+    });
+
+    it("validates input with a message per field", async () => {
+      const res = await h.call("mutation", "streams.create", { name: "Bad Name", shardCount: 0 }, operator);
+      expect(res.status).toBe(400);
+      expect(res.error?.data.scCode).toBe("validation_failed");
+      const paths = res.error?.data.details?.rejected?.map((r) => r.path).sort();
+      expect(paths).toEqual(["name", "shardCount"]);
+      expect(res.error?.message).toContain("shardCount: shard count must be at least 1");
+      const tooMany = await h.call("mutation", "streams.create", { name: "big", shardCount: 1025 }, operator);
+      expect(tooMany.error?.message).toContain("at most 1024");
+    });
+
+    it("creates a stream, announces the routing change and logs the operation", async () => {
+      let id = "";
+      const message = await nextMessage(routingChannel(h.prefix), async () => {
+        const res = await h.call<{ id: string; name: string }>("mutation", "streams.create", { name: "orders", shardCount: 3, shardletsPerShard: 2 }, operator);
+        expect(res.status).toBe(200);
+        id = res.data!.id;
+      });
+      expect(message).toEqual({ streamId: id });
+
+      const list = await h.call<{ streams: Array<{ name: string; shardCount: number; shardletCount: number }> }>("query", "streams.list", undefined, operator);
+      expect(list.data?.streams.find((s) => s.name === "orders")).toMatchObject({ shardCount: 3, shardletCount: 6 });
+
+      const ops = await h.call<{ operations: Array<{ kind: string; streamId: string | null; actor: string | null }> }>(
+        "query",
+        "operations.list",
+        { kind: "stream.create" },
+        operator,
+      );
+      expect(ops.data?.operations[0]).toMatchObject({ kind: "stream.create", streamId: id });
+      expect(ops.data?.operations[0]?.actor).toMatch(/^operator-/);
+    });
+
+    it("maps a domain conflict to 409 with its message", async () => {
+      const res = await h.call("mutation", "streams.create", { name: "orders", shardCount: 1 }, operator);
+      expect(res.status).toBe(409);
+      expect(res.error?.data.scCode).toBe("conflict");
+      expect(res.error?.message).toBe('a stream named "orders" already exists');
+    });
+
+    it("shows shards, shardlets and the newest events read from the hosts", async () => {
+      const stream = await h.call<{ stream: { id: string } }>("query", "streams.get", { name: "orders" }, operator);
+      const streamId = stream.data!.stream.id;
+      const keys = Array.from({ length: 40 }, (_, i) => `k-${i}`);
+      await seedEvents(h, streamId, keys);
+
+      const res = await h.call<{
+        shards: Array<{ index: number; shardletCount: number; range: { loHex: string; lastHex: string } }>;
+        shardlets: Array<{ hostName: string; epoch: number }>;
+        recentEvents: Array<{ seq: number; key: string; payload: string }>;
+        edgeUrl: string;
+      }>("query", "streams.get", { name: "orders", eventLimit: 10 }, operator);
+      expect(res.status).toBe(200);
+      const d = res.data!;
+      expect(d.shards.map((s) => s.index)).toEqual([0, 1, 2]);
+      expect(d.shards.every((s) => s.shardletCount === 2)).toBe(true);
+      expect(d.shards[0]!.range.loHex).toBe("0x00000000");
+      expect(d.shards[2]!.range.lastHex).toBe("0xffffffff");
+      expect(new Set(d.shardlets.map((s) => s.hostName))).toEqual(new Set(["h1", "h2"]));
+      // Newest first across hosts: the last 10 sequence numbers issued.
+      expect(d.recentEvents.map((e) => e.seq)).toEqual([40, 39, 38, 37, 36, 35, 34, 33, 32, 31]);
+      expect(d.recentEvents[0]).toMatchObject({ key: "k-39", payload: '{"i":39}' });
+      expect(d.edgeUrl).toBe("http://edge.test:4000");
+
+      const missing = await h.call("query", "streams.get", { name: "nope" }, operator);
+      expect(missing.status).toBe(404);
+      expect(missing.error?.message).toBe('Stream "nope" does not exist.');
+    });
+
+    it("shows per-host shardlets with event counts on the shard map once totals are folded", async () => {
+      const stream = await h.call<{ stream: { id: string } }>("query", "streams.get", { name: "orders" }, operator);
+      const streamId = stream.data!.stream.id;
+      for (const hostId of h.hostIds) await applyShardletTotals(h.db, await (await h.hosts.get(hostId)).foldStats());
+
+      const res = await h.call<{
+        hosts: Array<{ name: string; eventCount: number; shardlets: Array<{ streamName: string; eventCount: number; epoch: number; fullness: number; range: { widthPct: number } }> }>;
+      }>("query", "shardmap.byHost", { streamId }, operator);
+      expect(res.status).toBe(200);
+      const all = res.data!.hosts.flatMap((x) => x.shardlets);
+      expect(all).toHaveLength(6);
+      expect(all.every((s) => s.streamName === "orders" && s.epoch === 1)).toBe(true);
+      expect(all.reduce((sum, s) => sum + s.eventCount, 0)).toBe(40);
+      expect(all.reduce((sum, s) => sum + s.range.widthPct, 0)).toBeCloseTo(100, 6);
+      expect(all.some((s) => s.fullness > 0)).toBe(true);
+    });
+  });
+
+  describe("hosts", () => {
+    it("never returns a DSN's password", async () => {
+      const admin = await h.sessionFor("admin");
+      const extra = await createTestHostDb();
+      try {
+        // Trust auth ignores the password, so the DSN works and still carries a secret.
+        const dsn = extra.dsn.replace("postgres://postgres@", "postgres://postgres:s3cret-pw@");
+        const reg = await h.call<{ host: { dsn: string } }>("mutation", "hosts.register", { name: "h-secret", dsn }, admin);
+        expect(reg.status).toBe(200);
+        expect(reg.data?.host.dsn).not.toContain("s3cret-pw");
+        const list = await h.call("query", "hosts.list", undefined, admin);
+        expect(JSON.stringify(list.data)).not.toContain("s3cret-pw");
+        expect(JSON.stringify(list.data)).toContain("***");
+
+        const bad = await h.call("mutation", "hosts.register", { name: "h-bad", dsn: "postgres://postgres:other-secret@127.0.0.1:1/none" }, admin);
+        expect(bad.status).toBeGreaterThanOrEqual(400);
+        expect(bad.error?.message).not.toContain("other-secret");
+      } finally {
+        await h.hosts.closeAll();
+        await extra.drop().catch(() => undefined);
+      }
+    });
+  });
+
+  describe("api keys", () => {
+    it("creates a key whose token is shown once, lists it and announces its revocation", async () => {
+      const admin = await h.sessionFor("admin");
+      const created = await h.call<{ id: string; prefix: string; token: string }>(
+        "mutation",
+        "apikeys.create",
+        { name: "producer", streams: ["orders"], canProduce: true, canConsume: false },
+        admin,
+      );
+      expect(created.status).toBe(200);
+      const { id, prefix, token } = created.data!;
+      expect(token).toMatch(new RegExp(`^sc_${prefix}_`));
+
+      const list = await h.call<{ keys: Array<{ id: string; streams: string[]; revokedAt: Date | null }> }>("query", "apikeys.list", undefined, admin);
+      expect(list.data?.keys.find((k) => k.id === id)).toMatchObject({ streams: ["orders"], revokedAt: null });
+      expect(JSON.stringify(list.data)).not.toContain(token);
+
+      const message = await nextMessage(apiKeyChannel(h.prefix), async () => {
+        expect((await h.call("mutation", "apikeys.revoke", { id }, admin)).status).toBe(200);
+      });
+      expect(message).toEqual({ prefix });
+      const after = await h.call<{ keys: Array<{ id: string; revokedAt: Date | null }> }>("query", "apikeys.list", undefined, admin);
+      expect(after.data?.keys.find((k) => k.id === id)?.revokedAt).toBeInstanceOf(Date);
+
+      expect((await h.call("mutation", "apikeys.revoke", { id: "missing" }, admin)).status).toBe(404);
+      const bad = await h.call("mutation", "apikeys.create", { name: "", streams: [] }, admin);
+      expect(bad.status).toBe(400);
+    });
+  });
+
+  describe("overview", () => {
+    it("summarises hosts, totals and recent operations", async () => {
+      const viewer = await h.sessionFor("viewer");
+      const res = await h.call<{ totals: { streams: number; hosts: number; events: number }; operations: unknown[]; ingest: unknown[]; alerts: unknown[] }>(
+        "query",
+        "overview.summary",
+        undefined,
+        viewer,
+      );
+      expect(res.status).toBe(200);
+      expect(res.data?.totals.streams).toBe(1);
+      expect(res.data?.totals.hosts).toBeGreaterThanOrEqual(2);
+      expect(res.data?.totals.events).toBe(40);
+      expect(res.data?.operations.length).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe("unexpected errors", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ hosts: 1, db: unreachableDb() });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("become a generic 500 and are logged without secrets", async () => {
+    const res = await h.call("query", "auth.setupNeeded");
+    expect(res.status).toBe(500);
+    expect(res.error?.message).toBe(GENERIC_INTERNAL_MESSAGE);
+    expect(JSON.stringify(res.error)).not.toContain("hunter2");
+    const logged = h.logLines.filter((l) => l.includes("console api error"));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain("auth.setupNeeded");
+    expect(h.logLines.join("\n")).not.toContain("hunter2-secret");
+  });
+});

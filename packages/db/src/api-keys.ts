@@ -1,0 +1,123 @@
+import { randomBytes } from "node:crypto";
+import { ShardcastError } from "@shardcast/core";
+import type { ControlDb } from "./client.ts";
+import { isUniqueViolation } from "./errors.ts";
+import { digestsEqual, randomToken, sha256Hex } from "./tokens.ts";
+
+export interface NewApiKey {
+  name: string;
+  /** Stream names the key may use; ["*"] for every stream. */
+  streams: string[];
+  canProduce: boolean;
+  canConsume: boolean;
+  createdById: string | null;
+}
+
+/** What a verified key may do. */
+export interface ApiKeyGrant {
+  id: string;
+  name: string;
+  streams: string[];
+  canProduce: boolean;
+  canConsume: boolean;
+}
+
+export interface ApiKeyInfo extends ApiKeyGrant {
+  prefix: string;
+  createdAt: Date;
+  createdByEmail: string | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** lastUsedAt is a hint for operators: at most one write per key per minute. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+// Prefix: 10 lowercase hex characters, so it never contains the "_" that separates the parts.
+const TOKEN = /^sc_([0-9a-f]{10})_([A-Za-z0-9_-]{20,})$/;
+
+/** Whether a grant covers a stream (by name). */
+export function apiKeyAllowsStream(grant: Pick<ApiKeyGrant, "streams">, streamName: string): boolean {
+  return grant.streams.includes("*") || grant.streams.includes(streamName);
+}
+
+/** Creates a key. The token `sc_<prefix>_<secret>` is returned once; only sha256(secret) is kept. */
+export async function createApiKey(db: ControlDb, input: NewApiKey): Promise<{ id: string; prefix: string; token: string }> {
+  const name = input.name.trim();
+  if (name.length === 0) throw new ShardcastError("validation_failed", "key name is empty");
+  if (input.streams.length === 0) throw new ShardcastError("validation_failed", 'streams is empty: name streams or use ["*"]');
+  if (!input.canProduce && !input.canConsume) {
+    throw new ShardcastError("validation_failed", "a key must be allowed to produce, consume or both");
+  }
+  for (let attempt = 0; ; attempt++) {
+    const prefix = randomBytes(5).toString("hex");
+    const secret = randomToken(32);
+    try {
+      const row = await db.apiKey.create({
+        data: {
+          name,
+          prefix,
+          secretHash: sha256Hex(secret),
+          streams: [...new Set(input.streams)],
+          canProduce: input.canProduce,
+          canConsume: input.canConsume,
+          createdById: input.createdById,
+        },
+        select: { id: true },
+      });
+      return { id: row.id, prefix, token: `sc_${prefix}_${secret}` };
+    } catch (err) {
+      // A prefix collision (1 in 2^40 per pair) just draws again.
+      if (isUniqueViolation(err) && attempt < 3) continue;
+      throw err;
+    }
+  }
+}
+
+/** The key's grant, or null for a malformed, unknown, wrong or revoked token. */
+export async function verifyApiKey(db: ControlDb, token: string): Promise<ApiKeyGrant | null> {
+  const m = TOKEN.exec(token);
+  if (!m) return null;
+  const [, prefix, secret] = m as unknown as [string, string, string];
+  const row = await db.apiKey.findUnique({ where: { prefix } });
+  if (!row || row.revokedAt) return null;
+  if (!digestsEqual(sha256Hex(secret), row.secretHash)) return null;
+  const now = Date.now();
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    const cutoff = new Date(now - LAST_USED_RESOLUTION_MS);
+    // Conditional so that concurrent requests with the same key write once.
+    await db.apiKey.updateMany({
+      where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: cutoff } }] },
+      data: { lastUsedAt: new Date(now) },
+    });
+  }
+  return { id: row.id, name: row.name, streams: row.streams, canProduce: row.canProduce, canConsume: row.canConsume };
+}
+
+export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
+  const rows = await db.apiKey.findMany({
+    orderBy: { createdAt: "desc" },
+    include: { createdBy: { select: { email: true } } },
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    streams: r.streams,
+    canProduce: r.canProduce,
+    canConsume: r.canConsume,
+    createdAt: r.createdAt,
+    createdByEmail: r.createdBy?.email ?? null,
+    lastUsedAt: r.lastUsedAt,
+    revokedAt: r.revokedAt,
+  }));
+}
+
+/** Revokes a key (kept for the audit trail). Revoking twice is a no-op. */
+export async function revokeApiKey(db: ControlDb, id: string): Promise<void> {
+  const res = await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+  if (res.count === 0) {
+    const exists = await db.apiKey.count({ where: { id } });
+    if (exists === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
+  }
+}

@@ -1,0 +1,400 @@
+import pg from "pg";
+import { ShardcastError, type StoredEvent } from "@shardcast/core";
+import { safeMessage } from "../errors.ts";
+import type { FencedWrite, FencedWriteResult, ReadByKeyQuery, ReadByPositionQuery, ShardletTotals } from "./types.ts";
+
+export interface HostDriverOptions {
+  /** Most connections to this host (default 10). */
+  poolSize?: number;
+  /** Server-side statement_timeout for every connection, in ms (default 10 s). */
+  statementTimeoutMs?: number;
+  /** Give up connecting after this long, in ms (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Called when an idle pooled connection fails (the pool replaces it). */
+  onError?: (err: Error) => void;
+}
+
+/** A shardlet's fence on its host: writes succeed only at this epoch while `active`. */
+export interface FenceState {
+  shardletId: string;
+  streamId: string;
+  epoch: number;
+  state: string;
+  lo: number | null;
+  hi: number | null;
+}
+
+export interface FenceInput {
+  shardletId: string;
+  streamId: string;
+  epoch: number;
+  state: string;
+  lo?: number | null;
+  hi?: number | null;
+}
+
+export interface HostServerStats {
+  /** pg_database_size of the host database. */
+  sizeBytes: number;
+  /** Backends connected to the host database (all clients, not only this pool). */
+  connections: number;
+}
+
+/**
+ * The hot path: one statement per call. The fence row is share-locked, so an epoch raise
+ * (`setFence`, which takes the row lock) waits for writes in flight, and writes that arrive after
+ * it re-check the new row and store nothing. Duplicate event ids are skipped by the partial
+ * unique index; accounting goes to the append-only delta table in the same statement.
+ */
+const FENCED_WRITE_SQL = `
+WITH f AS (
+  SELECT 1 FROM sc_fence WHERE shardlet_id = $1 AND epoch = $2 AND state = 'active' FOR SHARE
+), ins AS (
+  INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
+  SELECT $3, t.seq, $1, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
+  FROM unnest($4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::int[])
+    AS t(seq, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
+  WHERE EXISTS (SELECT 1 FROM f)
+  ON CONFLICT (stream_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+  RETURNING size_bytes
+), st AS (
+  INSERT INTO sc_stat_delta (shardlet_id, events, bytes)
+  SELECT $1, count(*), coalesce(sum(size_bytes), 0) FROM ins HAVING count(*) > 0
+)
+SELECT (SELECT count(*) FROM f)::int AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted`;
+
+/** Statement name: prepared once per connection, then only bound and executed. */
+const FENCED_WRITE_NAME = "sc_fenced_write_v1";
+
+const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload`;
+
+interface EventRow {
+  stream_id: string;
+  seq: string;
+  shardlet_id: string;
+  key: string;
+  event_id: string | null;
+  type: string | null;
+  ts_ms: number;
+  payload: unknown;
+}
+
+function toStoredEvent(r: EventRow): StoredEvent {
+  return {
+    streamId: r.stream_id,
+    seq: Number(r.seq),
+    shardletId: r.shardlet_id,
+    key: r.key,
+    id: r.event_id,
+    type: r.type,
+    ts: Math.round(r.ts_ms),
+    payload: r.payload,
+  };
+}
+
+function toNumberOrNull(v: string | number | null): number | null {
+  return v === null ? null : Number(v);
+}
+
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "57P01", "57P02", "57P03", "57014", "53300"]);
+
+/** Connection loss and timeouts become `unavailable`; SQL errors keep their original form. */
+function hostError(err: unknown, what: string): unknown {
+  if (err instanceof ShardcastError) return err;
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  const message = err instanceof Error ? err.message : "";
+  const lost =
+    (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+  if (!lost) return err;
+  return new ShardcastError("unavailable", `storage host unavailable during ${what}: ${safeMessage(err)}`, undefined, { cause: err });
+}
+
+/** One storage host: a pg pool and the host-storage statements. */
+export class HostDriver {
+  private readonly pool: pg.Pool;
+  private closed = false;
+
+  constructor(dsn: string, opts: HostDriverOptions = {}) {
+    this.pool = new pg.Pool({
+      connectionString: dsn,
+      max: opts.poolSize ?? 10,
+      statement_timeout: opts.statementTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+      idleTimeoutMillis: 30_000,
+      application_name: "shardcast",
+    });
+    // Without a listener an idle connection's error (host restart) would crash the process.
+    this.pool.on("error", (err) => opts.onError?.(err));
+  }
+
+  private async run<R extends pg.QueryResultRow>(what: string, config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+    if (this.closed) throw new ShardcastError("unavailable", "host driver is closed");
+    try {
+      return await this.pool.query<R>(config);
+    } catch (err) {
+      throw hostError(err, what);
+    }
+  }
+
+  async fencedWrite(w: FencedWrite): Promise<FencedWriteResult> {
+    const n = w.events.length;
+    const seqs = new Array<number>(n);
+    const keys = new Array<string>(n);
+    const hashes = new Array<number>(n);
+    const ids = new Array<string | null>(n);
+    const types = new Array<string | null>(n);
+    const tss = new Array<number>(n);
+    const payloads = new Array<string>(n);
+    const sizes = new Array<number>(n);
+    let withId = 0;
+    for (let i = 0; i < n; i++) {
+      const e = w.events[i]!;
+      seqs[i] = e.seq;
+      keys[i] = e.key;
+      hashes[i] = e.keyHash;
+      ids[i] = e.id;
+      types[i] = e.type;
+      tss[i] = e.ts;
+      payloads[i] = e.payloadJson;
+      sizes[i] = e.sizeBytes;
+      if (e.id !== null) withId++;
+    }
+    const res = await this.run<{ fenced_ok: number; inserted: number }>("fenced write", {
+      name: FENCED_WRITE_NAME,
+      text: FENCED_WRITE_SQL,
+      values: [w.shardletId, w.epoch, w.streamId, seqs, keys, hashes, ids, types, tss, payloads, sizes],
+    });
+    const row = res.rows[0];
+    if (!row || row.fenced_ok === 0) {
+      const fence = await this.getFence(w.shardletId);
+      return { ok: false, reason: "fenced", currentEpoch: fence?.epoch ?? null, currentState: fence?.state ?? null };
+    }
+    if (row.inserted === n || withId === 0) return { ok: true, inserted: row.inserted, duplicates: [] };
+    return { ok: true, inserted: row.inserted, duplicates: await this.findDuplicates(w) };
+  }
+
+  /** Events of `w` whose id was already stored under another seq, with that original seq. */
+  private async findDuplicates(w: FencedWrite): Promise<Array<{ index: number; seq: number }>> {
+    const ids = [...new Set(w.events.flatMap((e) => (e.id === null ? [] : [e.id])))];
+    const res = await this.run<{ event_id: string; seq: string }>("duplicate lookup", {
+      text: "SELECT event_id, seq FROM sc_events WHERE stream_id = $1 AND event_id = ANY($2::text[])",
+      values: [w.streamId, ids],
+    });
+    const stored = new Map(res.rows.map((r) => [r.event_id, Number(r.seq)]));
+    const duplicates: Array<{ index: number; seq: number }> = [];
+    w.events.forEach((e, index) => {
+      if (e.id === null) return;
+      const seq = stored.get(e.id);
+      if (seq !== undefined && seq !== e.seq) duplicates.push({ index, seq });
+    });
+    return duplicates;
+  }
+
+  /**
+   * Sets a shardlet's fence. The upsert takes the row lock, so it waits for fenced writes in
+   * flight; writes that come after it see the new epoch. Epochs never go down: a stale caller's
+   * lower epoch is not applied (`applied: false`, the current fence is returned).
+   */
+  async setFence(
+    shardletId: string,
+    streamId: string,
+    epoch: number,
+    state: string,
+    range?: { lo: number; hi: number },
+  ): Promise<FenceState & { applied: boolean }> {
+    const res = await this.run<FenceRow>("fence update", {
+      text: `INSERT INTO sc_fence AS f (shardlet_id, stream_id, epoch, state, lo, hi, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, now())
+             ON CONFLICT (shardlet_id) DO UPDATE
+               SET epoch = excluded.epoch, state = excluded.state,
+                   lo = coalesce(excluded.lo, f.lo), hi = coalesce(excluded.hi, f.hi), updated_at = now()
+               WHERE f.epoch <= excluded.epoch
+             RETURNING ${FENCE_COLUMNS}`,
+      values: [shardletId, streamId, epoch, state, range?.lo ?? null, range?.hi ?? null],
+    });
+    const row = res.rows[0];
+    if (row) return { ...toFence(row), applied: true };
+    const current = await this.getFence(shardletId);
+    if (!current) throw new ShardcastError("internal", `fence of shardlet ${shardletId} vanished during update`);
+    return { ...current, applied: false };
+  }
+
+  /** Sets many fences in one statement (stream creation); same never-lower rule as `setFence`. */
+  async setFences(fences: readonly FenceInput[]): Promise<number> {
+    if (fences.length === 0) return 0;
+    const res = await this.run("fence update", {
+      text: `INSERT INTO sc_fence AS f (shardlet_id, stream_id, epoch, state, lo, hi, updated_at)
+             SELECT t.shardlet_id, t.stream_id, t.epoch, t.state, t.lo, t.hi, now()
+             FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::bigint[])
+               AS t(shardlet_id, stream_id, epoch, state, lo, hi)
+             ON CONFLICT (shardlet_id) DO UPDATE
+               SET epoch = excluded.epoch, state = excluded.state,
+                   lo = coalesce(excluded.lo, f.lo), hi = coalesce(excluded.hi, f.hi), updated_at = now()
+               WHERE f.epoch <= excluded.epoch`,
+      values: [
+        fences.map((f) => f.shardletId),
+        fences.map((f) => f.streamId),
+        fences.map((f) => f.epoch),
+        fences.map((f) => f.state),
+        fences.map((f) => f.lo ?? null),
+        fences.map((f) => f.hi ?? null),
+      ],
+    });
+    return res.rowCount ?? 0;
+  }
+
+  async getFence(shardletId: string): Promise<FenceState | null> {
+    const res = await this.run<FenceRow>("fence read", {
+      text: `SELECT ${FENCE_COLUMNS} FROM sc_fence WHERE shardlet_id = $1`,
+      values: [shardletId],
+    });
+    const row = res.rows[0];
+    return row ? toFence(row) : null;
+  }
+
+  async listFences(streamId?: string): Promise<FenceState[]> {
+    const res = await this.run<FenceRow>("fence read", {
+      text: `SELECT ${FENCE_COLUMNS} FROM sc_fence WHERE $1::text IS NULL OR stream_id = $1 ORDER BY lo NULLS LAST, shardlet_id`,
+      values: [streamId ?? null],
+    });
+    return res.rows.map(toFence);
+  }
+
+  /** Removes fence rows (undoing a stream creation); their shardlets then accept no writes. */
+  async deleteFences(shardletIds: readonly string[]): Promise<number> {
+    if (shardletIds.length === 0) return 0;
+    const res = await this.run("fence delete", {
+      text: "DELETE FROM sc_fence WHERE shardlet_id = ANY($1::text[])",
+      values: [shardletIds],
+    });
+    return res.rowCount ?? 0;
+  }
+
+  /** A key's events in event-time order; `fromTs` inclusive, `toTs` exclusive (epoch ms). */
+  async readByKey(q: ReadByKeyQuery): Promise<StoredEvent[]> {
+    const res = await this.run<EventRow>("read by key", {
+      name: "sc_read_by_key_v1",
+      text: `SELECT ${EVENT_COLUMNS} FROM sc_events
+             WHERE stream_id = $1 AND key = $2
+               AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
+               AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
+             ORDER BY ts, seq LIMIT $5`,
+      values: [q.streamId, q.key, q.fromTs ?? null, q.toTs ?? null, q.limit],
+    });
+    return res.rows.map(toStoredEvent);
+  }
+
+  /** Events with afterSeq < seq <= maxSeq in sequence order. */
+  async readByPosition(q: ReadByPositionQuery): Promise<StoredEvent[]> {
+    const res = await this.run<EventRow>("read by position", {
+      name: "sc_read_by_position_v1",
+      text: `SELECT ${EVENT_COLUMNS} FROM sc_events WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+      values: [q.streamId, q.afterSeq, q.maxSeq, q.limit],
+    });
+    return res.rows.map(toStoredEvent);
+  }
+
+  /** The newest events of a stream on this host, newest first. */
+  async recentEvents(streamId: string, limit: number): Promise<StoredEvent[]> {
+    const res = await this.run<EventRow>("recent events", {
+      text: `SELECT ${EVENT_COLUMNS} FROM sc_events WHERE stream_id = $1 ORDER BY seq DESC LIMIT $2`,
+      values: [streamId, limit],
+    });
+    return res.rows.map(toStoredEvent);
+  }
+
+  async countEvents(streamId?: string): Promise<number> {
+    const res = await this.run<{ n: number }>("count", {
+      text: "SELECT count(*)::float8 AS n FROM sc_events WHERE $1::text IS NULL OR stream_id = $1",
+      values: [streamId ?? null],
+    });
+    return res.rows[0]?.n ?? 0;
+  }
+
+  /**
+   * Moves the accumulated write deltas into the per-shardlet totals in one statement and returns
+   * the totals of every shardlet on this host. Deltas committed while it runs stay for the next fold.
+   */
+  async foldStats(): Promise<ShardletTotals[]> {
+    const res = await this.run<{ shardlet_id: string; events: number; bytes: number }>("stats fold", {
+      text: `WITH d AS (
+               DELETE FROM sc_stat_delta RETURNING shardlet_id, events, bytes
+             ), agg AS (
+               SELECT shardlet_id, sum(events) AS events, sum(bytes) AS bytes FROM d GROUP BY shardlet_id
+             ), up AS (
+               INSERT INTO sc_stat_total AS t (shardlet_id, events, bytes, updated_at)
+               SELECT shardlet_id, events, bytes, now() FROM agg
+               ON CONFLICT (shardlet_id) DO UPDATE
+                 SET events = t.events + excluded.events, bytes = t.bytes + excluded.bytes, updated_at = now()
+               RETURNING shardlet_id, events, bytes
+             )
+             SELECT shardlet_id, events::float8 AS events, bytes::float8 AS bytes FROM up
+             UNION ALL
+             SELECT shardlet_id, events::float8, bytes::float8 FROM sc_stat_total
+             WHERE shardlet_id NOT IN (SELECT shardlet_id FROM up)
+             ORDER BY shardlet_id`,
+    });
+    return res.rows.map((r) => ({ shardletId: r.shardlet_id, events: r.events, bytes: r.bytes }));
+  }
+
+  async serverStats(): Promise<HostServerStats> {
+    const res = await this.run<{ size_bytes: number; connections: number }>("server stats", {
+      text: `SELECT pg_database_size(current_database())::float8 AS size_bytes,
+                    (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database())::int AS connections`,
+    });
+    const row = res.rows[0];
+    return { sizeBytes: row?.size_bytes ?? 0, connections: row?.connections ?? 0 };
+  }
+
+  /** Round trip to the host; resolves with the latency in ms. */
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.run("ping", { text: "SELECT 1" });
+    return performance.now() - started;
+  }
+
+  /** Runs `fn` on one pooled connection (tests and maintenance; not for the hot path). */
+  async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new ShardcastError("unavailable", "host driver is closed");
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw hostError(err, "connect");
+    }
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+const FENCE_COLUMNS = "shardlet_id, stream_id, epoch, state, lo, hi";
+
+interface FenceRow {
+  shardlet_id: string;
+  stream_id: string;
+  epoch: number;
+  state: string;
+  lo: string | null;
+  hi: string | null;
+}
+
+function toFence(r: FenceRow): FenceState {
+  return {
+    shardletId: r.shardlet_id,
+    streamId: r.stream_id,
+    epoch: r.epoch,
+    state: r.state,
+    lo: toNumberOrNull(r.lo),
+    hi: toNumberOrNull(r.hi),
+  };
+}

@@ -1,0 +1,128 @@
+import pg from "pg";
+import { redactDsn, ShardcastError } from "@shardcast/core";
+import { safeMessage } from "../errors.ts";
+
+/** Bump when HOST_SCHEMA_SQL changes; every statement must stay idempotent (IF NOT EXISTS). */
+export const HOST_SCHEMA_VERSION = 1;
+
+/**
+ * Storage on each host database. Events are keyed by (stream, global seq); `event_id` is the
+ * producer's idempotency id. Write accounting goes to the append-only `sc_stat_delta` so the hot
+ * path never contends on a counter row; `foldStats` folds it into `sc_stat_total`.
+ */
+export const HOST_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS sc_schema (
+  version    int PRIMARY KEY,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS sc_fence (
+  shardlet_id text PRIMARY KEY,
+  stream_id   text NOT NULL,
+  epoch       int NOT NULL,
+  state       text NOT NULL,
+  lo          bigint,
+  hi          bigint,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS sc_fence_stream ON sc_fence (stream_id);
+
+CREATE TABLE IF NOT EXISTS sc_events (
+  stream_id   text NOT NULL,
+  seq         bigint NOT NULL,
+  shardlet_id text NOT NULL,
+  key         text NOT NULL,
+  key_hash    bigint NOT NULL,
+  event_id    text,
+  type        text,
+  ts          timestamptz NOT NULL,
+  payload     jsonb NOT NULL,
+  size_bytes  int NOT NULL,
+  stored_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (stream_id, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sc_events_event_id ON sc_events (stream_id, event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sc_events_shardlet_seq ON sc_events (shardlet_id, seq);
+CREATE INDEX IF NOT EXISTS sc_events_key_ts ON sc_events (stream_id, key, ts);
+
+CREATE TABLE IF NOT EXISTS sc_stat_delta (
+  shardlet_id text NOT NULL,
+  events      bigint NOT NULL,
+  bytes       bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sc_stat_total (
+  shardlet_id text PRIMARY KEY,
+  events      bigint NOT NULL DEFAULT 0,
+  bytes       bigint NOT NULL DEFAULT 0,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS sc_overflow (
+  overflow_id bigserial PRIMARY KEY,
+  shard_id    text NOT NULL,
+  stream_id   text NOT NULL,
+  seq         bigint NOT NULL,
+  shardlet_id text NOT NULL,
+  key         text NOT NULL,
+  key_hash    bigint NOT NULL,
+  event_id    text,
+  type        text,
+  ts          timestamptz NOT NULL,
+  payload     jsonb NOT NULL,
+  size_bytes  int NOT NULL,
+  stored_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS sc_overflow_shard ON sc_overflow (shard_id, overflow_id);
+`;
+
+/** Serialises concurrent schema applications on one database (CREATE ... IF NOT EXISTS can race). */
+const SCHEMA_LOCK_KEY = 0x5c_0001;
+
+/** Applies the host schema on an open client; idempotent. Returns the recorded schema version. */
+export async function applyHostSchemaWith(client: pg.ClientBase): Promise<number> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_KEY]);
+    await client.query(HOST_SCHEMA_SQL);
+    await client.query("INSERT INTO sc_schema (version) VALUES ($1) ON CONFLICT (version) DO NOTHING", [HOST_SCHEMA_VERSION]);
+    const res = await client.query<{ version: number }>("SELECT max(version) AS version FROM sc_schema");
+    await client.query("COMMIT");
+    return res.rows[0]?.version ?? HOST_SCHEMA_VERSION;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface ApplyHostSchemaOptions {
+  /** Give up connecting after this long (default 5 s). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Connects to a host database and applies the host schema. Errors name the host by its redacted
+ * DSN only: DSNs carry passwords.
+ */
+export async function applyHostSchema(dsn: string, opts: ApplyHostSchemaOptions = {}): Promise<number> {
+  const client = new pg.Client({
+    connectionString: dsn,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    application_name: "shardcast-schema",
+  });
+  // A dropped connection emits "error" on the client; without a listener that would crash the process.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw new ShardcastError("unavailable", `cannot connect to host ${redactDsn(dsn)}: ${safeMessage(err)}`);
+  }
+  try {
+    return await applyHostSchemaWith(client);
+  } catch (err) {
+    throw new ShardcastError("internal", `applying the host schema on ${redactDsn(dsn)} failed: ${safeMessage(err)}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,134 @@
+import { redactDsn, redactSecrets, ShardcastError, type HostStatus } from "@shardcast/core";
+import type { ControlDb } from "./client.ts";
+import { isRecordNotFound, isUniqueViolation, num } from "./errors.ts";
+import type { Host } from "./generated/prisma/client.ts";
+import { applyHostSchema } from "./host/schema.ts";
+
+export const DEFAULT_HOST_CAPACITY_BYTES = 10 * 1024 ** 3;
+export const DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC = 5_000;
+
+export interface NewHost {
+  name: string;
+  /** postgres://user:password@host:port/database: a secret, never returned or logged in full. */
+  dsn: string;
+  capacityBytes?: number;
+  capacityEventsPerSec?: number;
+}
+
+/** A storage host as callers see it: the DSN is redacted. */
+export interface HostInfo {
+  id: string;
+  name: string;
+  dsn: string;
+  capacityBytes: number;
+  capacityEventsPerSec: number;
+  status: HostStatus;
+  sizeBytes: number;
+  eventCount: number;
+  lastSeenAt: Date | null;
+  lastError: string | null;
+  createdAt: Date;
+}
+
+const HOST_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function toHostInfo(r: Host): HostInfo {
+  return {
+    id: r.id,
+    name: r.name,
+    dsn: redactDsn(r.dsn),
+    capacityBytes: num(r.capacityBytes),
+    capacityEventsPerSec: r.capacityEventsPerSec,
+    status: r.status,
+    sizeBytes: num(r.sizeBytes),
+    eventCount: num(r.eventCount),
+    lastSeenAt: r.lastSeenAt,
+    lastError: r.lastError,
+    createdAt: r.createdAt,
+  };
+}
+
+/** Checks the DSN's form without connecting. Messages never echo the password. */
+export function parseHostDsn(dsn: string): URL {
+  let url: URL;
+  try {
+    url = new URL(dsn.trim());
+  } catch {
+    throw new ShardcastError("validation_failed", "DSN is not a URL: expected postgres://user:password@host:port/database");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ShardcastError("validation_failed", `DSN must start with postgres:// or postgresql:// (got ${url.protocol}//)`);
+  }
+  if (!url.hostname) throw new ShardcastError("validation_failed", "DSN has no host name");
+  if (url.pathname.replace(/^\//, "").length === 0) throw new ShardcastError("validation_failed", "DSN names no database");
+  return url;
+}
+
+function positiveInt(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ShardcastError("validation_failed", `${what} must be a positive integer`);
+  return value;
+}
+
+/**
+ * Registers a storage host: validates the DSN, connects (short timeout), applies the host schema,
+ * then records it. Nothing is stored when any step fails; errors carry the redacted DSN only.
+ */
+export async function registerHost(db: ControlDb, input: NewHost): Promise<HostInfo> {
+  const name = input.name.trim();
+  if (!HOST_NAME.test(name)) {
+    throw new ShardcastError("validation_failed", "host name may use a-z, 0-9, '.', '_' and '-', start with a letter or digit, at most 64 characters");
+  }
+  const dsn = input.dsn.trim();
+  parseHostDsn(dsn);
+  const capacityBytes = positiveInt(input.capacityBytes, DEFAULT_HOST_CAPACITY_BYTES, "capacityBytes");
+  const capacityEventsPerSec = positiveInt(input.capacityEventsPerSec, DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC, "capacityEventsPerSec");
+  const clash = await db.host.findFirst({ where: { OR: [{ name }, { dsn }] }, select: { name: true } });
+  if (clash) {
+    throw new ShardcastError(
+      "conflict",
+      clash.name === name ? `a host named "${name}" already exists` : `host "${clash.name}" already uses this database`,
+    );
+  }
+  await applyHostSchema(dsn, { connectTimeoutMs: 5_000 });
+  try {
+    const row = await db.host.create({
+      data: { name, dsn, capacityBytes, capacityEventsPerSec, lastSeenAt: new Date() },
+    });
+    return toHostInfo(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ShardcastError("conflict", `a host named "${name}" already exists`);
+    throw err;
+  }
+}
+
+export async function listHosts(db: ControlDb): Promise<HostInfo[]> {
+  const rows = await db.host.findMany({ orderBy: [{ createdAt: "asc" }, { name: "asc" }] });
+  return rows.map(toHostInfo);
+}
+
+export async function getHost(db: ControlDb, id: string): Promise<HostInfo | null> {
+  const row = await db.host.findUnique({ where: { id } });
+  return row ? toHostInfo(row) : null;
+}
+
+export async function setHostStatus(db: ControlDb, id: string, status: HostStatus): Promise<HostInfo> {
+  try {
+    return toHostInfo(await db.host.update({ where: { id }, data: { status } }));
+  } catch (err) {
+    if (isRecordNotFound(err)) throw new ShardcastError("not_found", `unknown storage host ${id}`);
+    throw err;
+  }
+}
+
+/** Records a health check: sizes when it succeeded, the (redacted) error when it did not. */
+export async function recordHostHealth(
+  db: ControlDb,
+  id: string,
+  health: { ok: true; sizeBytes: number; eventCount: number } | { ok: false; error: string },
+): Promise<void> {
+  const data = health.ok
+    ? { sizeBytes: BigInt(Math.round(health.sizeBytes)), eventCount: BigInt(Math.round(health.eventCount)), lastSeenAt: new Date(), lastError: null }
+    : { lastError: redactSecrets(health.error).slice(0, 1000) };
+  await db.host.updateMany({ where: { id }, data });
+}

@@ -1,0 +1,108 @@
+import { ROLES, ShardcastError, type Role } from "@shardcast/core";
+import type { ControlDb } from "./client.ts";
+import { isRecordNotFound, isUniqueViolation } from "./errors.ts";
+import { checkPassword, decoyPasswordHash, hashPassword } from "./passwords.ts";
+
+/** A user as every caller sees it: never the password hash. */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  password: string;
+  role: Role;
+}
+
+const USER_SELECT = { id: true, email: true, name: true, role: true, createdAt: true, lastLoginAt: true } as const;
+
+/** Emails are matched case-insensitively: stored trimmed and lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+function checkNewUser(input: NewUser): void {
+  if (!EMAIL.test(normalizeEmail(input.email))) throw new ShardcastError("validation_failed", "email is not a valid address");
+  if (input.name.trim().length === 0) throw new ShardcastError("validation_failed", "name is empty");
+  if (input.password.length === 0) throw new ShardcastError("validation_failed", "password is empty");
+  if (!ROLES.includes(input.role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
+}
+
+export async function createUser(db: ControlDb, input: NewUser): Promise<User> {
+  checkNewUser(input);
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await db.user.create({
+      data: { email: normalizeEmail(input.email), name: input.name.trim(), role: input.role, passwordHash },
+      select: USER_SELECT,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ShardcastError("conflict", `a user with email ${normalizeEmail(input.email)} already exists`);
+    throw err;
+  }
+}
+
+/**
+ * Checks a sign-in. Returns the user (and stamps lastLoginAt) or null; an unknown email costs the
+ * same scrypt work as a wrong password so the two cannot be told apart by timing.
+ */
+export async function verifyPassword(db: ControlDb, email: string, password: string): Promise<User | null> {
+  const row = await db.user.findUnique({ where: { email: normalizeEmail(email) } });
+  if (!row) {
+    await checkPassword(password, await decoyPasswordHash());
+    return null;
+  }
+  if (!(await checkPassword(password, row.passwordHash))) return null;
+  const updated = await db.user.update({ where: { id: row.id }, data: { lastLoginAt: new Date() }, select: USER_SELECT });
+  return updated;
+}
+
+export async function countUsers(db: ControlDb): Promise<number> {
+  return db.user.count();
+}
+
+export async function listUsers(db: ControlDb): Promise<User[]> {
+  return db.user.findMany({ select: USER_SELECT, orderBy: { createdAt: "asc" } });
+}
+
+export async function getUser(db: ControlDb, id: string): Promise<User | null> {
+  return db.user.findUnique({ where: { id }, select: USER_SELECT });
+}
+
+export async function updateUserRole(db: ControlDb, id: string, role: Role): Promise<User> {
+  if (!ROLES.includes(role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
+  try {
+    return await db.user.update({ where: { id }, data: { role }, select: USER_SELECT });
+  } catch (err) {
+    if (isRecordNotFound(err)) throw new ShardcastError("not_found", `unknown user ${id}`);
+    throw err;
+  }
+}
+
+/** Sets a new password and signs the user out everywhere. */
+export async function setUserPassword(db: ControlDb, id: string, password: string): Promise<void> {
+  if (password.length === 0) throw new ShardcastError("validation_failed", "password is empty");
+  const passwordHash = await hashPassword(password);
+  try {
+    await db.$transaction([
+      db.user.update({ where: { id }, data: { passwordHash } }),
+      db.session.deleteMany({ where: { userId: id } }),
+    ]);
+  } catch (err) {
+    if (isRecordNotFound(err)) throw new ShardcastError("not_found", `unknown user ${id}`);
+    throw err;
+  }
+}
+
+export async function deleteUser(db: ControlDb, id: string): Promise<void> {
+  const res = await db.user.deleteMany({ where: { id } });
+  if (res.count === 0) throw new ShardcastError("not_found", `unknown user ${id}`);
+}

@@ -1,0 +1,3 @@
+export * from "./catalog.ts";
+export * from "./queue.ts";
+export * from "./processors.ts";

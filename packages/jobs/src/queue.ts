@@ -1,0 +1,87 @@
+import { ShardcastError } from "@shardcast/core";
+import { Queue, QueueEvents, type ConnectionOptions, type Job, type JobsOptions, type KeepJobs } from "bullmq";
+import { isJobName, jobCatalog, type AnyJobPayload, type JobName, type JobPayload } from "./catalog.ts";
+
+export const DEFAULT_QUEUE_NAME = "shardcast";
+
+/** Where a queue lives in Redis: keys are `${prefix}:${queueName}:...`. */
+export interface QueueLocation {
+  prefix: string;
+  queueName?: string;
+}
+
+export type JobQueue = Queue<AnyJobPayload, unknown, JobName>;
+export type QueuedJob = Job<AnyJobPayload, unknown, JobName>;
+
+/** Finished jobs are trimmed so that jobs repeating every few seconds do not fill Redis. */
+export const KEEP_COMPLETED: KeepJobs = { age: 3_600, count: 1_000 };
+export const KEEP_FAILED: KeepJobs = { age: 7 * 24 * 3_600, count: 5_000 };
+
+export function createQueue(connection: ConnectionOptions, loc: QueueLocation): JobQueue {
+  return new Queue<AnyJobPayload, unknown, JobName>(loc.queueName ?? DEFAULT_QUEUE_NAME, {
+    connection,
+    prefix: loc.prefix,
+    defaultJobOptions: { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
+  });
+}
+
+/** Completion and failure events of a queue, e.g. for `job.waitUntilFinished(events)`. */
+export function createQueueEvents(connection: ConnectionOptions, loc: QueueLocation): QueueEvents {
+  return new QueueEvents(loc.queueName ?? DEFAULT_QUEUE_NAME, { connection, prefix: loc.prefix });
+}
+
+/** Parses a payload against the catalog; `validation_failed` lists each issue with its path. */
+export function validatePayload<N extends JobName>(name: N, payload: unknown): JobPayload<N> {
+  if (!isJobName(name)) throw new ShardcastError("bad_request", `unknown job "${String(name)}"`);
+  const parsed = jobCatalog[name].payload.safeParse(payload);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+    const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+    throw new ShardcastError("validation_failed", `invalid payload for job "${name}": ${summary}`, { job: name, issues });
+  }
+  return parsed.data as JobPayload<N>;
+}
+
+/** Per-call options; retries and backoff always come from the catalog. */
+export type EnqueueOptions = Omit<JobsOptions, "attempts" | "backoff">;
+
+export async function enqueue<N extends JobName>(
+  queue: JobQueue,
+  name: N,
+  payload: JobPayload<N>,
+  opts: EnqueueOptions = {},
+): Promise<QueuedJob> {
+  const data = validatePayload(name, payload);
+  const def = jobCatalog[name];
+  return queue.add(name, data, { ...opts, attempts: def.attempts, backoff: def.backoff });
+}
+
+/**
+ * Runs `name` every `everyMs` through a BullMQ job scheduler keyed by the job name, so every worker
+ * (or console) that calls this at start converges on one schedule instead of stacking copies.
+ */
+export async function scheduleRepeating<N extends JobName>(
+  queue: JobQueue,
+  name: N,
+  everyMs: number,
+  payload?: JobPayload<N>,
+): Promise<void> {
+  if (!Number.isInteger(everyMs) || everyMs <= 0) {
+    throw new ShardcastError("bad_request", `repeat interval for "${name}" must be a positive integer of ms`);
+  }
+  const data = validatePayload(name, payload ?? {});
+  const def = jobCatalog[name];
+  await queue.upsertJobScheduler(
+    name,
+    { every: everyMs },
+    {
+      name,
+      data,
+      opts: { attempts: def.attempts, backoff: def.backoff, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
+    },
+  );
+}
+
+export async function unscheduleRepeating(queue: JobQueue, name: JobName): Promise<boolean> {
+  return queue.removeJobScheduler(name);
+}

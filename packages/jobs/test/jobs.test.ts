@@ -1,0 +1,179 @@
+import { randomBytes } from "node:crypto";
+import { isShardcastError } from "@shardcast/core";
+import type { QueueEvents } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createJobWorker,
+  createQueue,
+  createQueueEvents,
+  enqueue,
+  JOB_NAMES,
+  jobCatalog,
+  scheduleRepeating,
+  unscheduleRepeating,
+  type JobContext,
+  type JobHandlers,
+  type JobQueue,
+  type JobWorker,
+} from "../src/index.ts";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
+
+let connection: Redis;
+const queues: JobQueue[] = [];
+const workers: JobWorker[] = [];
+const eventSources: QueueEvents[] = [];
+
+function setup(queueName: string, handlers: JobHandlers, timeoutMs?: Partial<Record<keyof JobHandlers, number>>) {
+  const queue = createQueue(connection, { prefix, queueName });
+  const events = createQueueEvents(connection, { prefix, queueName });
+  const worker = createJobWorker(connection, { prefix, queueName, concurrency: 2, timeoutMs }, handlers);
+  queues.push(queue);
+  eventSources.push(events);
+  workers.push(worker);
+  return { queue, events, worker };
+}
+
+const idle: JobHandlers = {
+  "host.health": () => Promise.resolve(null),
+  "shardlet.accounting": () => Promise.resolve(null),
+};
+
+beforeAll(() => {
+  connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+});
+
+afterAll(async () => {
+  for (const w of workers) await w.close();
+  for (const e of eventSources) await e.close();
+  for (const q of queues) {
+    await q.obliterate({ force: true });
+    await q.close();
+  }
+  const keys = await connection.keys(`${prefix}:*`);
+  if (keys.length > 0) await connection.del(...keys);
+  connection.disconnect();
+});
+
+describe("job catalog", () => {
+  it("describes every job with sane retry and timeout settings", () => {
+    expect(JOB_NAMES.sort()).toEqual(["host.health", "shardlet.accounting"]);
+    for (const name of JOB_NAMES) {
+      const def = jobCatalog[name];
+      expect(def.attempts).toBeGreaterThanOrEqual(1);
+      expect(def.timeoutMs).toBeGreaterThan(0);
+      expect(def.description.length).toBeGreaterThan(10);
+    }
+  });
+
+  it("forces a handler for every job name at compile time", () => {
+    // @ts-expect-error a missing handler does not compile
+    const partial: JobHandlers = { "host.health": () => Promise.resolve(null) };
+    expect(Object.keys(partial)).toHaveLength(1);
+  });
+
+  it("rejects a bad payload and an unknown job before anything is queued", async () => {
+    const queue = createQueue(connection, { prefix, queueName: "reject" });
+    queues.push(queue);
+    // @ts-expect-error the payload type also rejects it at compile time
+    const bad = await enqueue(queue, "host.health", { hostId: 42 }).catch((e: unknown) => e);
+    expect(isShardcastError(bad) && bad.code).toBe("validation_failed");
+    expect(isShardcastError(bad) && bad.message).toMatch(/host\.health/);
+    // @ts-expect-error unknown job names do not compile either
+    const unknown = await enqueue(queue, "no.such.job", {}).catch((e: unknown) => e);
+    expect(isShardcastError(unknown) && unknown.code).toBe("bad_request");
+    expect(await queue.count()).toBe(0);
+  });
+});
+
+describe("queue and worker", () => {
+  it("runs an enqueued job through its handler with the catalog's retry settings", async () => {
+    const seen: Array<{ payload: unknown; ctx: JobContext }> = [];
+    const { queue, events } = setup("roundtrip", {
+      ...idle,
+      "shardlet.accounting": (payload, ctx) => {
+        seen.push({ payload, ctx });
+        return Promise.resolve({ shardlets: 3 });
+      },
+    });
+    await events.waitUntilReady();
+    const job = await enqueue(queue, "shardlet.accounting", {});
+    expect(job.opts.attempts).toBe(jobCatalog["shardlet.accounting"].attempts);
+    expect(await job.waitUntilFinished(events, 10_000)).toEqual({ shardlets: 3 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.ctx.name).toBe("shardlet.accounting");
+    expect(seen[0]?.ctx.attempt).toBe(1);
+    expect(seen[0]?.payload).toEqual({});
+  });
+
+  it("fails a job whose stored payload does not match the catalog, without retrying", async () => {
+    let ran = false;
+    const { queue, events } = setup("badstored", {
+      ...idle,
+      "host.health": () => {
+        ran = true;
+        return Promise.resolve(null);
+      },
+    });
+    await events.waitUntilReady();
+    // Bypasses enqueue, as an older release or a hand-written job might.
+    const job = await queue.add("host.health", { stray: true } as unknown as Record<string, never>, { attempts: 3 });
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(/invalid payload/);
+    expect(ran).toBe(false);
+    const failed = await queue.getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+  });
+
+  it("aborts the handler's signal and fails the job when it runs past its timeout", async () => {
+    let abortedWith: unknown;
+    const { queue, events } = setup(
+      "timeout",
+      {
+        ...idle,
+        "host.health": (_p, ctx) =>
+          new Promise((resolve) => {
+            ctx.signal.addEventListener("abort", () => {
+              abortedWith = ctx.signal.reason;
+              resolve(null);
+            });
+          }),
+      },
+      { "host.health": 200 },
+    );
+    await events.waitUntilReady();
+    const job = await enqueue(queue, "host.health", {});
+    await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(/timed out after 200 ms/);
+    expect(isShardcastError(abortedWith) && abortedWith.code).toBe("unavailable");
+  });
+
+  it("schedules a repeating job once, however often the schedule is declared", async () => {
+    let runs = 0;
+    const { queue, worker } = setup("repeat", {
+      ...idle,
+      "shardlet.accounting": () => {
+        runs++;
+        return Promise.resolve(null);
+      },
+    });
+    await scheduleRepeating(queue, "shardlet.accounting", 150);
+    await scheduleRepeating(queue, "shardlet.accounting", 150);
+    expect(await queue.getJobSchedulersCount()).toBe(1);
+    const done = new Promise<void>((resolve) => {
+      worker.on("completed", () => {
+        if (runs >= 3) resolve();
+      });
+    });
+    await done;
+    expect(await unscheduleRepeating(queue, "shardlet.accounting")).toBe(true);
+    expect(await queue.getJobSchedulersCount()).toBe(0);
+  });
+
+  it("rejects a non-positive repeat interval", async () => {
+    const queue = createQueue(connection, { prefix, queueName: "badrepeat" });
+    queues.push(queue);
+    const err = await scheduleRepeating(queue, "host.health", 0).catch((e: unknown) => e);
+    expect(isShardcastError(err) && err.code).toBe("bad_request");
+  });
+});

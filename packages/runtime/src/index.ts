@@ -1,0 +1,5 @@
+export * from "./logger.ts";
+export * from "./redis.ts";
+export * from "./redis-resolve.ts";
+export * from "./oplock.ts";
+export * from "./sequence.ts";

@@ -1,0 +1,261 @@
+// The redlock typings shim is a global declaration file, which only a reference can pull in.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./redlock.d.ts" />
+import { ShardcastError } from "@shardcast/core";
+import type { Redis } from "ioredis";
+import Redlock, { ExecutionError, ResourceLockedError, type Lock } from "redlock";
+import type { Logger } from "./logger.ts";
+import { createRedis } from "./redis.ts";
+
+/**
+ * Per-shardlet op-lock: the one job that changes a shardlet (split, merge, migrate, pre-allocate)
+ * holds it. It is a Redlock lock, so several independent Redis masters can back it, and it is only
+ * an optimisation for exclusion: the fencing epochs on the hosts are what keep data safe when a
+ * lock is lost (Redis restart, long pause), which is why a lost lock aborts the job instead of
+ * being silently re-acquired.
+ */
+
+/** Channel on which lock changes are announced: message JSON {@link OpLockMessage}. */
+export function opLocksChannel(prefix: string): string {
+  return `${prefix}:oplocks`;
+}
+
+export function opLockKey(prefix: string, shardletId: string): string {
+  return `${prefix}:oplock:${shardletId}`;
+}
+
+export interface OpLockMessage {
+  shardletId: string;
+  locked: boolean;
+}
+
+/** Parses a message from {@link opLocksChannel}; null for anything malformed. */
+export function parseOpLockMessage(raw: string): OpLockMessage | null {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== "object" || value === null) return null;
+    const { shardletId, locked } = value as Record<string, unknown>;
+    if (typeof shardletId !== "string" || typeof locked !== "boolean") return null;
+    return { shardletId, locked };
+  } catch {
+    return null;
+  }
+}
+
+/** What a job sees while it holds a shardlet's op-lock. */
+export interface OpLockHandle {
+  readonly shardletId: string;
+  /** Aborted when the lock is lost (extension failed) or released. `signal.reason` says why. */
+  readonly signal: AbortSignal;
+  /** Throws `ShardcastError("conflict")` unless the lock is still held; call it before each step. */
+  assertHeld(): void;
+}
+
+export interface OpLocks {
+  /**
+   * Runs `fn` while holding the op-lock of `shardletId`, extending it in the background. Throws
+   * `ShardcastError("conflict")` if another holder has it (after the configured retries) and
+   * `ShardcastError("unavailable")` if no quorum of Redis masters answers.
+   */
+  withOpLock<T>(shardletId: string, fn: (lock: OpLockHandle) => Promise<T>): Promise<T>;
+  /** True when a quorum of masters holds a lock for the shardlet. */
+  isLocked(shardletId: string): Promise<boolean>;
+  /** Shardlet ids currently locked (per the first master); lets an edge seed its in-memory view. */
+  lockedShardlets(): Promise<string[]>;
+  /** Stops in-flight extensions. Does not close the Redis clients: the caller owns them. */
+  close(): Promise<void>;
+}
+
+export interface OpLockOptions {
+  prefix: string;
+  /** Lock lifetime; extended every `ttlMs / 3` while the job runs. Default 10 s. */
+  ttlMs?: number;
+  /** Acquisition retries before giving up with `conflict`. Default 0: fail fast, let the job retry. */
+  retryCount?: number;
+  retryDelayMs?: number;
+  /** Client used to publish lock changes; defaults to the first lock client. */
+  publisher?: Redis;
+  log?: Logger;
+}
+
+/** Splits a comma-separated list of Redis URLs (one per independent master). */
+export function parseRedisUrlList(list: string): string[] {
+  const urls = list
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  if (urls.length === 0) throw new ShardcastError("bad_request", "empty Redis URL list for op-locks");
+  return urls;
+}
+
+/** One command client per Redis master named in a comma-separated list. */
+export function createOpLockClients(list: string): Redis[] {
+  return parseRedisUrlList(list).map((url, i) => createRedis(url, { name: `shardcast-oplock-${i}` }));
+}
+
+async function lostReason(error: unknown): Promise<"conflict" | "unavailable"> {
+  if (!(error instanceof ExecutionError)) return "unavailable";
+  const last = error.attempts[error.attempts.length - 1];
+  if (!last) return "conflict"; // "already expired": nothing reached Redis, the lock is simply gone
+  const stats = await last;
+  for (const err of stats.votesAgainst.values()) if (err instanceof ResourceLockedError) return "conflict";
+  return "unavailable";
+}
+
+export function createOpLocks(clients: Redis[], opts: OpLockOptions): OpLocks {
+  if (clients.length === 0) throw new ShardcastError("internal", "op-locks need at least one Redis client");
+  const ttlMs = Math.round(opts.ttlMs ?? 10_000);
+  if (ttlMs < 300) throw new ShardcastError("bad_request", "op-lock ttlMs must be at least 300 ms");
+  const extendEveryMs = Math.max(50, Math.floor(ttlMs / 3));
+  const publisher = opts.publisher ?? clients[0]!;
+  const channel = opLocksChannel(opts.prefix);
+  const quorum = Math.floor(clients.length / 2) + 1;
+  const redlock = new Redlock(clients, {
+    retryCount: opts.retryCount ?? 0,
+    retryDelay: opts.retryDelayMs ?? 200,
+    retryJitter: 50,
+    // Extension is scheduled here, not by Redlock's `using` (which throws from its `finally` when
+    // the lock was lost and would mask the job's own result or error).
+    automaticExtensionThreshold: 0,
+  });
+  const stopping = new Set<() => void>();
+
+  const publish = async (shardletId: string, locked: boolean): Promise<void> => {
+    const message: OpLockMessage = { shardletId, locked };
+    try {
+      await publisher.publish(channel, JSON.stringify(message));
+    } catch (error) {
+      // Edges only use this to skip the fast path early; the host fence still rejects stale writes.
+      opts.log?.warn("op-lock announcement failed", { shardletId, locked, error });
+    }
+  };
+
+  const isLocked = async (shardletId: string): Promise<boolean> => {
+    const key = opLockKey(opts.prefix, shardletId);
+    const votes = await Promise.all(clients.map((c) => c.exists(key).then((n) => n === 1, () => false)));
+    return votes.filter(Boolean).length >= quorum;
+  };
+
+  const acquire = async (shardletId: string): Promise<Lock> => {
+    try {
+      return await redlock.acquire([opLockKey(opts.prefix, shardletId)], ttlMs);
+    } catch (error) {
+      const reason = await lostReason(error);
+      throw reason === "conflict"
+        ? new ShardcastError("conflict", `shardlet ${shardletId} is op-locked by another job`, { shardletId })
+        : new ShardcastError("unavailable", `op-lock for shardlet ${shardletId}: no Redis quorum`, { shardletId }, { cause: error });
+    }
+  };
+
+  const withOpLock = async <T>(shardletId: string, fn: (lock: OpLockHandle) => Promise<T>): Promise<T> => {
+    let lock = await acquire(shardletId);
+    // Kept apart from `lock.expiration`, which Redlock zeroes on the old lock mid-extension.
+    let validUntil = lock.expiration;
+    await publish(shardletId, true);
+    const controller = new AbortController();
+    const lose = (why: string, cause?: unknown) => {
+      if (controller.signal.aborted) return;
+      opts.log?.warn("op-lock lost", { shardletId, why });
+      controller.abort(new ShardcastError("conflict", `op-lock on shardlet ${shardletId} lost: ${why}`, { shardletId }, { cause }));
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    let inFlight: Promise<void> | undefined;
+    // Fires if no extension lands in time (e.g. every Redis call hangs), so the signal still aborts.
+    const armDeadline = () => {
+      if (deadline) clearTimeout(deadline);
+      if (controller.signal.aborted) return;
+      deadline = setTimeout(() => lose("the lock expired before it could be extended"), Math.max(0, validUntil - Date.now()));
+    };
+    const extend = async () => {
+      timer = undefined;
+      while (!controller.signal.aborted) {
+        try {
+          lock = await redlock.extend(lock, ttlMs);
+          validUntil = lock.expiration;
+          armDeadline();
+          break;
+        } catch (error) {
+          const reason = await lostReason(error);
+          // Gone or taken over: no point retrying. Unreachable: retry while the lock is still valid.
+          if (reason === "conflict" || validUntil <= Date.now() + 50) {
+            lose(reason === "conflict" ? "the lock key was removed or taken over" : "Redis quorum unreachable", error);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      if (!controller.signal.aborted) schedule();
+    };
+    const schedule = () => {
+      timer = setTimeout(() => {
+        inFlight = extend();
+      }, extendEveryMs);
+    };
+    const stop = () => {
+      if (timer) clearTimeout(timer);
+      if (deadline) clearTimeout(deadline);
+      timer = deadline = undefined;
+    };
+    stopping.add(stop);
+    armDeadline();
+    schedule();
+
+    const handle: OpLockHandle = {
+      shardletId,
+      signal: controller.signal,
+      assertHeld() {
+        // The local expiry check covers an event loop stalled past the TTL, when no extension ran.
+        if (!controller.signal.aborted && validUntil <= Date.now()) lose("the lock expired before it was extended");
+        if (controller.signal.aborted) {
+          const reason: unknown = controller.signal.reason;
+          throw reason instanceof ShardcastError ? reason : new ShardcastError("conflict", `op-lock on shardlet ${shardletId} released`);
+        }
+      },
+    };
+
+    try {
+      return await fn(handle);
+    } finally {
+      stop();
+      stopping.delete(stop);
+      // Aborting first ends any extension retry loop; the job is over either way.
+      controller.abort(new ShardcastError("conflict", `op-lock on shardlet ${shardletId} released`));
+      await inFlight?.catch(() => undefined);
+      stop();
+      let released = false;
+      try {
+        await redlock.release(lock);
+        released = true;
+      } catch {
+        // Expired or removed already; checked below before telling edges it is free.
+      }
+      // Announce "unlocked" only if nobody else took the lock meanwhile.
+      if (released || !(await isLocked(shardletId).catch(() => true))) await publish(shardletId, false);
+    }
+  };
+
+  const lockedShardlets = async (): Promise<string[]> => {
+    const head = `${opts.prefix}:oplock:`;
+    const ids: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await clients[0]!.scan(cursor, "MATCH", `${head}*`, "COUNT", 500);
+      cursor = next;
+      for (const key of keys) ids.push(key.slice(head.length));
+    } while (cursor !== "0");
+    return ids;
+  };
+
+  return {
+    withOpLock,
+    isLocked,
+    lockedShardlets,
+    close() {
+      for (const stop of stopping) stop();
+      stopping.clear();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Vitest global setup shared by every workspace's integration tests. Tests talk to real
+ * PostgreSQL and Redis: PG_ADMIN_URL / REDIS_URL when set, else the servers on their default
+ * local ports, else an embedded PostgreSQL and a spawned redis-server for this test run.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { createLogger } from "../logger.ts";
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../embedded-postgres.ts";
+import { freePort, resolveRedis, type ResolvedRedis } from "../redis-resolve.ts";
+
+const DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres";
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const log = createLogger({ app: "test-setup" }, { level: "warn" });
+  let embedded: EmbeddedPostgresHandle | null = null;
+  let redis: ResolvedRedis | null = null;
+  let dir: string | null = null;
+
+  if (!process.env.PG_ADMIN_URL) {
+    if (await canConnect(DEFAULT_PG)) {
+      process.env.PG_ADMIN_URL = DEFAULT_PG;
+    } else {
+      dir = await mkdtemp(path.join(os.tmpdir(), "shardcast-test-"));
+      embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log });
+      process.env.PG_ADMIN_URL = embedded.adminUrl;
+    }
+  }
+  if (!process.env.REDIS_URL) {
+    dir ??= await mkdtemp(path.join(os.tmpdir(), "shardcast-test-"));
+    redis = await resolveRedis({ dataDir: dir, log });
+    process.env.REDIS_URL = redis.url;
+  }
+  return async () => {
+    await redis?.stop();
+    await embedded?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+}

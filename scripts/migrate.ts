@@ -1,0 +1,27 @@
+// `npm run db:migrate`: applies the committed control-plane migrations to DATABASE_URL, creating
+// the database first when the server does not have it yet.
+import { redactDsn } from "@shardcast/core";
+import { applyControlMigrations, ensureDatabaseExists } from "@shardcast/db/migrate";
+
+function say(line: string): void {
+  process.stdout.write(`[db:migrate] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    say("DATABASE_URL is not set: point it at the control database, e.g. postgres://user:password@127.0.0.1:5432/shardcast");
+    process.exit(1);
+  }
+  const started = Date.now();
+  say(`target ${redactDsn(url)}`);
+  if (await ensureDatabaseExists(url)) say("created the database");
+  say("applying migrations (prisma migrate deploy)");
+  await applyControlMigrations(url, (line) => say(`  ${line}`));
+  say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((err: unknown) => {
+  say(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,154 @@
+/**
+ * `npm start`: the whole system on one machine. Embedded PostgreSQL (unless DATABASE_URL is set)
+ * with a control database and storage-host databases, Redis (REDIS_URL, else localhost, else a
+ * spawned redis-server), migrations, seed data, then the worker, the edge, the console and a demo
+ * producer. Ctrl-C stops everything; the next start reuses the data directory.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { applyControlMigrations, createControlDb, HostPool, countUsers } from "@shardcast/db";
+import { createLogger, resolveRedis, type ResolvedRedis } from "@shardcast/runtime";
+import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/runtime/embedded-postgres";
+import { spawnChild, stopChild, waitForHttp, type Child } from "./start/children.ts";
+import { loadStartConfig } from "./start/config.ts";
+import { seed } from "./start/seed.ts";
+import { buildWeb, webBuildNeeded } from "./start/web-build.ts";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const say = (line: string) => process.stdout.write(`[start]   ${line}\n`);
+
+const cfg = loadStartConfig(root);
+const log = createLogger({ app: "start" }, { level: cfg.SHARDCAST_LOG_LEVEL });
+const cleanups: Array<() => Promise<void>> = [];
+const children: Child[] = [];
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say("stopping...");
+    for (const child of [...children].reverse()) await stopChild(child);
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => log.warn("cleanup failed", { err }));
+    say("stopped");
+  }
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function main() {
+  await mkdir(cfg.dataDir, { recursive: true });
+
+  // 1. PostgreSQL: the control database and the storage hosts.
+  let databaseUrl: string;
+  let hostDsns: string[];
+  if (cfg.DATABASE_URL) {
+    databaseUrl = cfg.DATABASE_URL;
+    const base = new URL(databaseUrl).pathname.slice(1) || "shardcast";
+    hostDsns = cfg.SHARDCAST_HOST_DSNS
+      ? cfg.SHARDCAST_HOST_DSNS.split(",").map((s) => s.trim()).filter(Boolean)
+      : Array.from({ length: cfg.SHARDCAST_DEMO_HOSTS }, (_, i) => withDatabase(databaseUrl, `${base}_host_${i + 1}`));
+    if (!cfg.SHARDCAST_HOST_DSNS) {
+      const admin = withDatabase(databaseUrl, "postgres");
+      for (const dsn of hostDsns) await ensureDatabase(admin, new URL(dsn).pathname.slice(1));
+    }
+    say("using PostgreSQL from DATABASE_URL");
+  } else {
+    say(`starting embedded PostgreSQL on 127.0.0.1:${cfg.SHARDCAST_PG_PORT} (data in ${path.relative(root, cfg.dataDir) || "."}/postgres)`);
+    const pg = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.SHARDCAST_PG_PORT, log });
+    cleanups.push(() => pg.stop());
+    await pg.ensureDatabase("shardcast");
+    databaseUrl = pg.urlFor("shardcast");
+    hostDsns = [];
+    for (let i = 1; i <= cfg.SHARDCAST_DEMO_HOSTS; i++) {
+      await pg.ensureDatabase(`shardcast_host_${i}`);
+      hostDsns.push(pg.urlFor(`shardcast_host_${i}`));
+    }
+  }
+
+  // 2. Redis.
+  let redis: ResolvedRedis;
+  try {
+    redis = await resolveRedis({ url: cfg.REDIS_URL, dataDir: cfg.dataDir, log });
+  } catch (err) {
+    say(err instanceof Error ? err.message : String(err));
+    return shutdown(1);
+  }
+  cleanups.push(() => redis.stop());
+  say(`Redis: ${redis.source === "REDIS_URL" ? "from REDIS_URL" : redis.source === "localhost" ? "127.0.0.1:6379" : "spawned redis-server"}`);
+
+  // 3. Schema and seed data.
+  say("applying control-plane migrations");
+  await applyControlMigrations(databaseUrl, (line) => say(`  ${line}`));
+  const db = createControlDb(databaseUrl);
+  const hosts = new HostPool(db, { poolSize: 2 });
+  const seeded = await seed(db, hosts, cfg, hostDsns, say);
+  const needsSetup = (await countUsers(db)) === 0;
+  await hosts.closeAll();
+  await db.$disconnect();
+
+  // 4. The console needs a production build.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis.url,
+    SHARDCAST_REDIS_PREFIX: cfg.SHARDCAST_REDIS_PREFIX,
+    SHARDCAST_EDGE_URL: `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_EDGE_PORT}`,
+    SHARDCAST_EDGE_PORT: String(cfg.SHARDCAST_EDGE_PORT),
+    SHARDCAST_EDGE_HOST: cfg.SHARDCAST_BIND,
+    NEXT_TELEMETRY_DISABLED: "1",
+    NODE_ENV: "production",
+  };
+  const rebuild = cfg.SHARDCAST_REBUILD === "always" || (cfg.SHARDCAST_REBUILD === "auto" && (await webBuildNeeded(root)));
+  if (rebuild) {
+    say("building the console (first start or changed sources; takes a minute or two)");
+    await buildWeb(root, env, (line) => say(`  ${line}`));
+  }
+
+  // 5. Services.
+  const tsx = ["--import", "tsx"];
+  const worker = spawnChild("worker", process.execPath, [...tsx, "apps/worker/src/main.ts"], { cwd: root, env });
+  const edge = spawnChild("edge", process.execPath, [...tsx, "apps/edge/src/main.ts"], { cwd: root, env });
+  const web = spawnChild(
+    "web",
+    process.execPath,
+    [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(cfg.SHARDCAST_WEB_PORT), "-H", cfg.SHARDCAST_BIND],
+    { cwd: path.join(root, "apps/web"), env },
+  );
+  children.push(worker, edge, web);
+  for (const child of children) {
+    void child.exited.then((code) => {
+      if (!stopping) {
+        say(`${child.name} exited unexpectedly (code ${code}); stopping everything`);
+        void shutdown(1);
+      }
+    });
+  }
+  const edgeUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_EDGE_PORT}`;
+  const webUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_WEB_PORT}`;
+  await waitForHttp(`${edgeUrl}/healthz`, edge, 60_000);
+  await waitForHttp(`${webUrl}/api/health`, web, 120_000);
+
+  if (seeded.demoToken) {
+    const demo = spawnChild("demo", process.execPath, [...tsx, "scripts/demo-producer.ts"], {
+      cwd: root,
+      env: { ...env, SHARDCAST_DEMO_TOKEN: seeded.demoToken, SHARDCAST_DEMO_RATE: String(cfg.SHARDCAST_DEMO_RATE) },
+    });
+    children.push(demo);
+    void demo.exited.then((code) => !stopping && say(`demo producer exited (code ${code}); the system keeps running`));
+  }
+
+  say("");
+  say(`Shardcast is up: console ${webUrl}  edge ${edgeUrl}`);
+  if (needsSetup) say(`open ${webUrl}/setup to create the first admin account`);
+  else if (seeded.adminSeeded) say(`sign in as ${cfg.SHARDCAST_ADMIN_EMAIL}`);
+  if (seeded.demoToken) say(`demo producer is sending events to stream "demo" (about ${cfg.SHARDCAST_DEMO_RATE} events/s)`);
+  say("press Ctrl-C to stop");
+}
+
+main().catch((err: unknown) => {
+  say(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+  log.debug("start failure", { err });
+  void shutdown(1);
+});

@@ -1,0 +1,36 @@
+import path from "node:path";
+import { z } from "zod";
+
+const port = (def: number) => z.coerce.number().int().min(1).max(65535).default(def);
+
+/** Settings of the embedded start (`npm start`). Every one is documented in the README. */
+const schema = z.object({
+  SHARDCAST_DATA_DIR: z.string().default(".data"),
+  SHARDCAST_WEB_PORT: port(3000),
+  SHARDCAST_EDGE_PORT: port(4000),
+  SHARDCAST_PG_PORT: port(54329),
+  SHARDCAST_BIND: z.string().default("127.0.0.1"),
+  DATABASE_URL: z.string().optional(),
+  /** Comma-separated storage-host DSNs for a first start against DATABASE_URL. */
+  SHARDCAST_HOST_DSNS: z.string().optional(),
+  SHARDCAST_DEMO_HOSTS: z.coerce.number().int().min(1).max(16).default(3),
+  REDIS_URL: z.string().optional(),
+  SHARDCAST_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("sc"),
+  SHARDCAST_ADMIN_EMAIL: z.string().email().optional(),
+  SHARDCAST_ADMIN_PASSWORD: z.string().min(10, "SHARDCAST_ADMIN_PASSWORD needs at least 10 characters").optional(),
+  SHARDCAST_DEMO: z.enum(["on", "off"]).default("on"),
+  SHARDCAST_DEMO_RATE: z.coerce.number().positive().default(200),
+  SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  SHARDCAST_REBUILD: z.enum(["auto", "always", "never"]).default("auto"),
+});
+
+export type StartConfig = z.infer<typeof schema> & { root: string; dataDir: string };
+
+export function loadStartConfig(root: string): StartConfig {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`invalid configuration:\n${lines}`);
+  }
+  return { ...parsed.data, root, dataDir: path.resolve(root, parsed.data.SHARDCAST_DATA_DIR) };
+}
