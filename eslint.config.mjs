@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/env.ts", "**/env/*.ts", "scripts/**", "**/*.config.ts", "e2e/**", "bench/**", "**/test/**"],
+    files: ["**/env.ts", "**/env/*.ts", "scripts/**", "**/*.config.ts", "e2e/**", "bench/**", "**/test/**", "**/testing.ts", "**/testing/**"],
     rules: { "no-restricted-properties": "off" },
   },
 );

