@@ -55,7 +55,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     sequences,
     limits: cfg.limits,
     log,
-    hosts: { fencedWrite: async (hostId, w) => (await hosts.get(hostId)).fencedWrite(w) },
+    hosts: { fencedWriteBatch: async (hostId, w) => (await hosts.get(hostId)).fencedWriteBatch(w) },
   });
   const reads = new ReadService({
     routing,

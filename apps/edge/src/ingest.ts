@@ -1,10 +1,11 @@
 import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
-import type { FencedWrite, FencedWriteResult } from "@shardcast/db/host/types";
+import type { FencedWriteResult, HostBatchWrite } from "@shardcast/db/host/types";
 import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import type { RoutingCache } from "./routing-cache.ts";
 
 export interface HostWriter {
-  fencedWrite(hostId: string, write: FencedWrite): Promise<FencedWriteResult>;
+  /** One statement per host: results are aligned with `write.parts`. */
+  fencedWriteBatch(hostId: string, write: HostBatchWrite): Promise<FencedWriteResult[]>;
 }
 
 export interface IngestedEvent {
@@ -26,8 +27,8 @@ type Pending = { index: number; hash: number; event: IncomingEvent; seq: number 
 
 /**
  * The write path: validate the whole batch (nothing is stored if any event is bad), route each
- * event by key hash, take one block of global sequence numbers, write each shardlet's events to
- * its host in one fenced statement, and retry what a fence rejected after refreshing the route.
+ * event by key hash, take one block of global sequence numbers, write each host's events in one
+ * statement that checks every shardlet's fence, and retry what a fence rejected after refreshing the route.
  * The caller acks only after this resolves, i.e. after every host committed.
  */
 export class IngestService {
@@ -55,34 +56,42 @@ export class IngestService {
       let pending: Pending[] = events.map((event, index) => ({ index, event, hash: keyHash(event.key), seq: block.lo + index }));
       for (let attempt = 1; pending.length > 0; attempt++) {
         const table = entry.table;
-        const groups = new Map<string, Pending[]>();
+        // host -> shardlet -> events: one statement per host, one fence check per shardlet.
+        const byHost = new Map<string, Map<string, Pending[]>>();
         for (const p of pending) {
-          const id = table.lookup(p.hash).id;
-          const g = groups.get(id);
+          const route = table.lookup(p.hash);
+          let parts = byHost.get(route.hostId);
+          if (!parts) byHost.set(route.hostId, (parts = new Map()));
+          const g = parts.get(route.id);
           if (g) g.push(p);
-          else groups.set(id, [p]);
+          else parts.set(route.id, [p]);
         }
         const retry: Pending[] = [];
         const failures: unknown[] = [];
         await Promise.all(
-          [...groups].map(async ([shardletId, group]) => {
-            const route = table.byId(shardletId)!;
+          [...byHost].map(async ([hostId, parts]) => {
+            const groups = [...parts];
             try {
-              const res = await this.deps.hosts.fencedWrite(route.hostId, {
+              const res = await this.deps.hosts.fencedWriteBatch(hostId, {
                 streamId,
-                shardletId,
-                epoch: route.epoch,
-                events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
+                parts: groups.map(([shardletId, group]) => ({
+                  shardletId,
+                  epoch: table.byId(shardletId)!.epoch,
+                  events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
+                })),
               });
-              if (!res.ok) {
-                retry.push(...group);
-                return;
-              }
-              for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
-              for (const d of res.duplicates) {
-                const p = group[d.index];
-                if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
-              }
+              groups.forEach(([shardletId, group], i) => {
+                const r = res[i]!;
+                if (!r.ok) {
+                  retry.push(...group);
+                  return;
+                }
+                for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
+                for (const d of r.duplicates) {
+                  const p = group[d.index];
+                  if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
+                }
+              });
             } catch (err) {
               failures.push(err);
             }

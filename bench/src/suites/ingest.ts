@@ -61,7 +61,7 @@ export const ingestSuite: Suite = {
       log(`storage host ${h.name}; stream with ${table.size} shardlets`);
 
       const port = await freePort();
-      edgeProc = spawn(process.execPath, ["--import", "tsx", "apps/edge/src/main.ts"], {
+      edgeProc = spawn(process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.EDGE_PROF] : []), "--import", "tsx", "apps/edge/src/main.ts"], {
         cwd: ROOT,
         env: {
           ...process.env,

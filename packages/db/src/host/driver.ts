@@ -1,7 +1,7 @@
 import pg from "pg";
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { safeMessage } from "../errors.ts";
-import type { FencedWrite, FencedWriteResult, ReadByKeyQuery, ReadByPositionQuery, ShardletTotals } from "./types.ts";
+import type { FencedWrite, FencedWriteResult, HostBatchWrite, ReadByKeyQuery, ReadByPositionQuery, ShardletTotals } from "./types.ts";
 
 export interface HostDriverOptions {
   /** Most connections to this host (default 10). */
@@ -41,30 +41,36 @@ export interface HostServerStats {
 }
 
 /**
- * The hot path: one statement per call. The fence row is share-locked, so an epoch raise
+ * The hot path: one statement per host per batch, whatever the number of shardlets in it. Each
+ * shardlet's fence row is share-locked at the epoch the writer routed with, so an epoch raise
  * (`setFence`, which takes the row lock) waits for writes in flight, and writes that arrive after
- * it re-check the new row and store nothing. Duplicate event ids are skipped by the partial
- * unique index; accounting goes to the append-only delta table in the same statement.
+ * it store nothing for that shardlet. Duplicate event ids are skipped by the partial unique
+ * index; accounting goes to the append-only delta table in the same statement.
  */
 const FENCED_WRITE_SQL = `
 WITH f AS (
-  SELECT 1 FROM sc_fence WHERE shardlet_id = $1 AND epoch = $2 AND state = 'active' FOR SHARE
+  SELECT shardlet_id FROM sc_fence
+  WHERE (shardlet_id, epoch) IN (SELECT * FROM unnest($1::text[], $2::int[])) AND state = 'active'
+  FOR SHARE
 ), ins AS (
   INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
-  SELECT $3, t.seq, $1, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
-  FROM unnest($4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::int[])
-    AS t(seq, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
-  WHERE EXISTS (SELECT 1 FROM f)
+  SELECT $3, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
+  FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::float8[], $11::text[], $12::int[])
+    AS t(seq, shardlet_id, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
+  WHERE t.shardlet_id IN (SELECT shardlet_id FROM f)
   ON CONFLICT (stream_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-  RETURNING size_bytes
+  RETURNING shardlet_id, size_bytes
 ), st AS (
   INSERT INTO sc_stat_delta (shardlet_id, events, bytes)
-  SELECT $1, count(*), coalesce(sum(size_bytes), 0) FROM ins HAVING count(*) > 0
+  SELECT shardlet_id, count(*), sum(size_bytes) FROM ins GROUP BY shardlet_id
 )
-SELECT (SELECT count(*) FROM f)::int AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted`;
+SELECT (SELECT coalesce(array_agg(shardlet_id), '{}') FROM f) AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted`;
 
 /** Statement name: prepared once per connection, then only bound and executed. */
-const FENCED_WRITE_NAME = "sc_fenced_write_v1";
+const FENCED_WRITE_NAME = "sc_fenced_write_v2";
+
+/** Share locks of a writer and an epoch raise over several rows can deadlock; PostgreSQL aborts one side. */
+const RETRYABLE_SQL_STATES = new Set(["40P01", "40001"]);
 
 const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload`;
 
@@ -138,8 +144,16 @@ export class HostDriver {
   }
 
   async fencedWrite(w: FencedWrite): Promise<FencedWriteResult> {
-    const n = w.events.length;
+    const [result] = await this.fencedWriteBatch({ streamId: w.streamId, parts: [w] });
+    return result!;
+  }
+
+  /** Writes several shardlets' events in one statement; results are aligned with `w.parts`. */
+  async fencedWriteBatch(w: HostBatchWrite): Promise<FencedWriteResult[]> {
+    let n = 0;
+    for (const part of w.parts) n += part.events.length;
     const seqs = new Array<number>(n);
+    const shardletIds = new Array<string>(n);
     const keys = new Array<string>(n);
     const hashes = new Array<number>(n);
     const ids = new Array<string | null>(n);
@@ -147,48 +161,85 @@ export class HostDriver {
     const tss = new Array<number>(n);
     const payloads = new Array<string>(n);
     const sizes = new Array<number>(n);
+    let i = 0;
     let withId = 0;
-    for (let i = 0; i < n; i++) {
-      const e = w.events[i]!;
-      seqs[i] = e.seq;
-      keys[i] = e.key;
-      hashes[i] = e.keyHash;
-      ids[i] = e.id;
-      types[i] = e.type;
-      tss[i] = e.ts;
-      payloads[i] = e.payloadJson;
-      sizes[i] = e.sizeBytes;
-      if (e.id !== null) withId++;
+    for (const part of w.parts) {
+      for (const e of part.events) {
+        seqs[i] = e.seq;
+        shardletIds[i] = part.shardletId;
+        keys[i] = e.key;
+        hashes[i] = e.keyHash;
+        ids[i] = e.id;
+        types[i] = e.type;
+        tss[i] = e.ts;
+        payloads[i] = e.payloadJson;
+        sizes[i] = e.sizeBytes;
+        if (e.id !== null) withId++;
+        i++;
+      }
     }
-    const res = await this.run<{ fenced_ok: number; inserted: number }>("fenced write", {
+    const config: pg.QueryConfig = {
       name: FENCED_WRITE_NAME,
       text: FENCED_WRITE_SQL,
-      values: [w.shardletId, w.epoch, w.streamId, seqs, keys, hashes, ids, types, tss, payloads, sizes],
-    });
-    const row = res.rows[0];
-    if (!row || row.fenced_ok === 0) {
-      const fence = await this.getFence(w.shardletId);
-      return { ok: false, reason: "fenced", currentEpoch: fence?.epoch ?? null, currentState: fence?.state ?? null };
+      values: [
+        w.parts.map((p) => p.shardletId),
+        w.parts.map((p) => p.epoch),
+        w.streamId,
+        seqs,
+        shardletIds,
+        keys,
+        hashes,
+        ids,
+        types,
+        tss,
+        payloads,
+        sizes,
+      ],
+    };
+    let res: pg.QueryResult<{ fenced_ok: string[]; inserted: number }> | undefined;
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        res = await this.run<{ fenced_ok: string[]; inserted: number }>("fenced write", config);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= 3 || typeof code !== "string" || !RETRYABLE_SQL_STATES.has(code)) throw err;
+      }
     }
-    if (row.inserted === n || withId === 0) return { ok: true, inserted: row.inserted, duplicates: [] };
-    return { ok: true, inserted: row.inserted, duplicates: await this.findDuplicates(w) };
+    const row = res.rows[0];
+    const passed = new Set(row?.fenced_ok ?? []);
+    const expected = w.parts.reduce((sum, p) => sum + (passed.has(p.shardletId) ? p.events.length : 0), 0);
+    const inserted = row?.inserted ?? 0;
+    const duplicates = inserted === expected || withId === 0 ? null : await this.findDuplicates(w, passed);
+    return Promise.all(
+      w.parts.map(async (part): Promise<FencedWriteResult> => {
+        if (!passed.has(part.shardletId)) {
+          const fence = await this.getFence(part.shardletId);
+          return { ok: false, reason: "fenced", currentEpoch: fence?.epoch ?? null, currentState: fence?.state ?? null };
+        }
+        const dups: Array<{ index: number; seq: number }> = [];
+        if (duplicates) {
+          part.events.forEach((e, index) => {
+            const seq = e.id === null ? undefined : duplicates.get(e.id);
+            if (seq !== undefined && seq !== e.seq) dups.push({ index, seq });
+          });
+        }
+        return { ok: true, inserted: part.events.length - dups.length, duplicates: dups };
+      }),
+    );
   }
 
-  /** Events of `w` whose id was already stored under another seq, with that original seq. */
-  private async findDuplicates(w: FencedWrite): Promise<Array<{ index: number; seq: number }>> {
-    const ids = [...new Set(w.events.flatMap((e) => (e.id === null ? [] : [e.id])))];
+  /** Stored seq of every id in the parts that passed their fence (duplicates differ from ours). */
+  private async findDuplicates(w: HostBatchWrite, passed: ReadonlySet<string>): Promise<Map<string, number>> {
+    const ids = new Set<string>();
+    for (const part of w.parts) {
+      if (!passed.has(part.shardletId)) continue;
+      for (const e of part.events) if (e.id !== null) ids.add(e.id);
+    }
     const res = await this.run<{ event_id: string; seq: string }>("duplicate lookup", {
       text: "SELECT event_id, seq FROM sc_events WHERE stream_id = $1 AND event_id = ANY($2::text[])",
-      values: [w.streamId, ids],
+      values: [w.streamId, [...ids]],
     });
-    const stored = new Map(res.rows.map((r) => [r.event_id, Number(r.seq)]));
-    const duplicates: Array<{ index: number; seq: number }> = [];
-    w.events.forEach((e, index) => {
-      if (e.id === null) return;
-      const seq = stored.get(e.id);
-      if (seq !== undefined && seq !== e.seq) duplicates.push({ index, seq });
-    });
-    return duplicates;
+    return new Map(res.rows.map((r) => [r.event_id, Number(r.seq)]));
   }
 
   /**

@@ -9,6 +9,15 @@ export interface FencedWrite {
   events: ReadonlyArray<IncomingEvent & { seq: number; keyHash: number }>;
 }
 
+/**
+ * Several shardlets' fenced writes to one host in one statement: each part is checked against its
+ * own fence row, so a stale part stores nothing while the others commit.
+ */
+export interface HostBatchWrite {
+  streamId: string;
+  parts: ReadonlyArray<{ shardletId: string; epoch: number; events: FencedWrite["events"] }>;
+}
+
 export type FencedWriteResult =
   /** The fence row matched (shardlet active at that epoch): `stored` maps event index -> seq. */
   | { ok: true; inserted: number; duplicates: Array<{ index: number; seq: number }> }
