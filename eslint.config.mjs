@@ -10,6 +10,7 @@ export default tseslint.config(
       "**/src/generated/**",
       "**/next-env.d.ts",
       "**/*.config.mjs",
+      "**/prisma.mjs",
       "**/*.config.js",
       "**/test-results/**",
     ],

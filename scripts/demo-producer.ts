@@ -4,16 +4,17 @@
  * Settings: SHARDCAST_EDGE_URL, SHARDCAST_DEMO_TOKEN (an API key), SHARDCAST_DEMO_RATE (mean
  * events/s), SHARDCAST_DEMO_STREAM (default "demo").
  */
-import { WorkloadGenerator } from "@shardcast/core/workload/index";
+import { WorkloadGenerator } from "@shardcast/core";
+import { loadDemoConfig } from "./env.ts";
 
-const edgeUrl = process.env.SHARDCAST_EDGE_URL ?? "http://127.0.0.1:4000";
-const token = process.env.SHARDCAST_DEMO_TOKEN;
-const stream = process.env.SHARDCAST_DEMO_STREAM ?? "demo";
-const rate = Number(process.env.SHARDCAST_DEMO_RATE ?? "200");
-if (!token) {
-  process.stderr.write("SHARDCAST_DEMO_TOKEN is not set: the demo producer needs an API key\n");
+let config: ReturnType<typeof loadDemoConfig>;
+try {
+  config = loadDemoConfig();
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(2);
 }
+const { SHARDCAST_EDGE_URL: edgeUrl, SHARDCAST_DEMO_TOKEN: token, SHARDCAST_DEMO_STREAM: stream, SHARDCAST_DEMO_RATE: rate } = config;
 
 const TICK_MS = 250;
 const MAX_BATCH = 500;

@@ -2,17 +2,14 @@
 // the database first when the server does not have it yet.
 import { redactDsn } from "@shardcast/core";
 import { applyControlMigrations, ensureDatabaseExists } from "@shardcast/db/migrate";
+import { loadMigrateConfig } from "./env.ts";
 
 function say(line: string): void {
   process.stdout.write(`[db:migrate] ${line}\n`);
 }
 
 async function main(): Promise<void> {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    say("DATABASE_URL is not set: point it at the control database, e.g. postgres://user:password@127.0.0.1:5432/shardcast");
-    process.exit(1);
-  }
+  const url = loadMigrateConfig().DATABASE_URL;
   const started = Date.now();
   say(`target ${redactDsn(url)}`);
   if (await ensureDatabaseExists(url)) say("created the database");

@@ -11,7 +11,7 @@ import { applyControlMigrations, createControlDb, HostPool, countUsers } from "@
 import { createLogger, resolveRedis, type ResolvedRedis } from "@shardcast/runtime";
 import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/runtime/embedded-postgres";
 import { spawnChild, stopChild, waitForHttp, type Child } from "./start/children.ts";
-import { loadStartConfig } from "./start/config.ts";
+import { inheritedEnv, loadStartConfig } from "./env.ts";
 import { seed } from "./start/seed.ts";
 import { buildWeb, webBuildNeeded } from "./start/web-build.ts";
 
@@ -90,7 +90,7 @@ async function main() {
 
   // 4. The console needs a production build.
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inheritedEnv(),
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     SHARDCAST_REDIS_PREFIX: cfg.SHARDCAST_REDIS_PREFIX,

@@ -11,7 +11,7 @@ import {
   type ControlDb,
   type HostPool,
 } from "@shardcast/db";
-import type { StartConfig } from "./config.ts";
+import type { StartConfig } from "../env.ts";
 
 export const DEMO_STREAM = "demo";
 const DEMO_KEY_NAME = "demo-producer";

@@ -3,7 +3,9 @@ import { z } from "zod";
 
 const port = (def: number) => z.coerce.number().int().min(1).max(65535).default(def);
 
-/** Settings of the embedded start (`npm start`). Every one is documented in the README. */
+/** Configuration of the scripts, validated with zod. Every setting is documented in the README. */
+
+/** Settings of the embedded start (`npm start`). */
 const schema = z.object({
   SHARDCAST_DATA_DIR: z.string().default(".data"),
   SHARDCAST_WEB_PORT: port(3000),
@@ -26,6 +28,20 @@ const schema = z.object({
 
 export type StartConfig = z.infer<typeof schema> & { root: string; dataDir: string };
 
+function parse<T extends z.ZodTypeAny>(schema: T): z.infer<T> {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`invalid configuration:\n${lines}`);
+  }
+  return parsed.data;
+}
+
+/** The environment handed to the services `npm start` spawns (they validate it themselves). */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}
+
 export function loadStartConfig(root: string): StartConfig {
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
@@ -33,4 +49,27 @@ export function loadStartConfig(root: string): StartConfig {
     throw new Error(`invalid configuration:\n${lines}`);
   }
   return { ...parsed.data, root, dataDir: path.resolve(root, parsed.data.SHARDCAST_DATA_DIR) };
+}
+
+/** Settings of the demo producer (passed by `npm start`). */
+export function loadDemoConfig() {
+  return parse(
+    z.object({
+      SHARDCAST_EDGE_URL: z.string().url().default("http://127.0.0.1:4000"),
+      SHARDCAST_DEMO_TOKEN: z.string({ error: "SHARDCAST_DEMO_TOKEN is not set: the demo producer needs an API key" }).min(1),
+      SHARDCAST_DEMO_STREAM: z.string().default("demo"),
+      SHARDCAST_DEMO_RATE: z.coerce.number().positive().default(200),
+    }),
+  );
+}
+
+/** Settings of `npm run db:migrate`. */
+export function loadMigrateConfig() {
+  return parse(
+    z.object({
+      DATABASE_URL: z
+        .string({ error: "DATABASE_URL is not set: point it at the control database, e.g. postgres://user:password@127.0.0.1:5432/shardcast" })
+        .min(1),
+    }),
+  );
 }
