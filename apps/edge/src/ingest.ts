@@ -61,7 +61,7 @@ export class IngestService {
         for (const p of pending) {
           const route = table.lookup(p.hash);
           let parts = byHost.get(route.hostId);
-          if (!parts) byHost.set(route.hostId, (parts = new Map()));
+          if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
           const g = parts.get(route.id);
           if (g) g.push(p);
           else parts.set(route.id, [p]);

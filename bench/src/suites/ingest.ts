@@ -9,6 +9,7 @@ import { createApiKey, createStream, HostPool, loadRoutes, registerHost } from "
 import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
 import { freePort } from "@shardcast/runtime";
 import setupServices from "@shardcast/runtime/testing/global-setup";
+import { childEnv, benchEnv } from "../env.ts";
 import { median, type Suite } from "../harness.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -61,16 +62,16 @@ export const ingestSuite: Suite = {
       log(`storage host ${h.name}; stream with ${table.size} shardlets`);
 
       const port = await freePort();
-      edgeProc = spawn(process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.EDGE_PROF] : []), "--import", "tsx", "apps/edge/src/main.ts"], {
+      const profile = benchEnv.SHARDCAST_BENCH_EDGE_PROFILE_DIR;
+      edgeProc = spawn(process.execPath, [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), "--import", "tsx", "apps/edge/src/main.ts"], {
         cwd: ROOT,
-        env: {
-          ...process.env,
+        // The services setup above has put REDIS_URL into this process's environment.
+        env: childEnv({
           DATABASE_URL: control.url,
-          REDIS_URL: process.env.REDIS_URL,
           SHARDCAST_REDIS_PREFIX: prefix,
           SHARDCAST_EDGE_PORT: String(port),
           SHARDCAST_LOG_LEVEL: "warn",
-        },
+        }),
         stdio: ["ignore", "inherit", "inherit"],
       });
       const edgeUrl = `http://127.0.0.1:${port}`;

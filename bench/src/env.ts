@@ -1,0 +1,14 @@
+import { z } from "zod";
+
+const schema = z.object({
+  REDIS_URL: z.string().optional(),
+  /** Directory for a CPU profile of the edge process during the ingest suite (diagnostics). */
+  SHARDCAST_BENCH_EDGE_PROFILE_DIR: z.string().optional(),
+});
+
+export const benchEnv = schema.parse(process.env);
+
+/** Environment for processes a suite spawns (they validate it themselves). */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}
