@@ -1,6 +1,6 @@
 import { ShardcastError } from "./errors.ts";
 import { keyHash, keyHashSeeded } from "./hash.ts";
-import { HASH_SPACE, type ShardletRoute } from "./types.ts";
+import { HASH_SPACE, isRoutedState, type ShardletRoute } from "./types.ts";
 
 function describe(s: ShardletRoute): string {
   return `${s.id} [${s.lo}, ${s.hi})`;
@@ -43,7 +43,7 @@ function radixBits(size: number): number {
  */
 export class RoutingTable {
   readonly streamId: string;
-  /** Number of live (non-retired) shardlets. */
+  /** Number of routed (not pending or retired) shardlets. */
   readonly size: number;
   /**
    * Changes whenever any live shardlet's id, range, host, epoch or state changes, or one is added
@@ -90,7 +90,7 @@ export class RoutingTable {
     const live: ShardletRoute[] = [];
     const ids = new Set<string>();
     for (const s of shardlets) {
-      if (s.state === "retired") continue;
+      if (!isRoutedState(s.state)) continue;
       if (s.streamId !== streamId) fail(streamId, `shardlet ${s.id} belongs to stream ${s.streamId}`);
       if (ids.has(s.id)) fail(streamId, `shardlet ${s.id} appears twice`);
       ids.add(s.id);

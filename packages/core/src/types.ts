@@ -7,12 +7,18 @@ export const HOST_STATUSES = ["active", "draining", "down"] as const;
 export type HostStatus = (typeof HOST_STATUSES)[number];
 
 /**
- * `active` takes fast-path writes. Any other live state means a job holds the shardlet's op-lock
- * and writes go to the shard's overflow log. `retired` shardlets were replaced (split/merge) and
- * only remain for lineage.
+ * `active` takes fast-path writes. `splitting`, `merging` and `migrating` mean a job holds the
+ * shardlet's op-lock and writes go to the shard's overflow log. `pending` shardlets were created by
+ * a split or merge that has not switched yet; `retired` ones were replaced and only remain for
+ * lineage. Neither is routed.
  */
-export const SHARDLET_STATES = ["active", "splitting", "merging", "migrating", "retired"] as const;
+export const SHARDLET_STATES = ["pending", "active", "splitting", "merging", "migrating", "retired"] as const;
 export type ShardletState = (typeof SHARDLET_STATES)[number];
+
+/** Whether the router sends events for this state's range to the shardlet (or its overflow). */
+export function isRoutedState(state: ShardletState): boolean {
+  return state !== "retired" && state !== "pending";
+}
 
 /** Size of the key-hash space: hashes are unsigned 32-bit integers in [0, HASH_SPACE). */
 export const HASH_SPACE = 2 ** 32;

@@ -44,10 +44,10 @@ function toShardletInfo(r: ShardletRow): ShardletInfo {
   };
 }
 
-/** The live (non-retired) shardlets of a stream in hash order: what the router builds its table from. */
+/** The routed (not pending or retired) shardlets of a stream in hash order: what the router builds its table from. */
 export async function loadRoutes(db: ControlDb, streamId: string): Promise<ShardletRoute[]> {
   const rows = await db.shardlet.findMany({
-    where: { streamId, state: { not: "retired" } },
+    where: { streamId, state: { notIn: ["retired", "pending"] } },
     orderBy: { lo: "asc" },
     select: { id: true, streamId: true, shardId: true, lo: true, hi: true, hostId: true, epoch: true, state: true },
   });
