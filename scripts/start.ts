@@ -7,7 +7,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { applyControlMigrations, createControlDb, HostPool, countUsers } from "@shardcast/db";
+import { applyControlMigrations, createControlDb, HostPool, countUsers, upgradeHostSchemas } from "@shardcast/db";
 import { createLogger, resolveRedis, type ResolvedRedis } from "@shardcast/runtime";
 import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/runtime/embedded-postgres";
 import { spawnChild, stopChild, waitForHttp, type Child } from "./start/children.ts";
@@ -83,6 +83,7 @@ async function main() {
   await applyControlMigrations(databaseUrl, (line) => say(`  ${line}`));
   const db = createControlDb(databaseUrl);
   const hosts = new HostPool(db, { poolSize: 2 });
+  await upgradeHostSchemas(db, say);
   const seeded = await seed(db, hosts, cfg, hostDsns, say);
   const needsSetup = (await countUsers(db)) === 0;
   await hosts.closeAll();

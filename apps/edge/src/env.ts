@@ -16,6 +16,8 @@ const schema = z.object({
   SHARDCAST_MAX_BODY_BYTES: int(DEFAULT_INGEST_LIMITS.maxBodyBytes),
   /** Full routing refresh interval: the safety net behind pub/sub. */
   SHARDCAST_ROUTING_REFRESH_MS: int(30_000),
+  /** Full re-read of which shardlets are op-locked (behind the lock/unlock messages). */
+  SHARDCAST_LOCK_RESYNC_MS: int(5_000),
   /** Connections per storage host held by this edge. */
   SHARDCAST_HOST_POOL_SIZE: int(16),
 });

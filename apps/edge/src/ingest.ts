@@ -1,11 +1,21 @@
 import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
-import type { FencedWriteResult, HostBatchWrite } from "@shardcast/db/host/types";
+import type { FencedWriteResult, HostBatchWrite, OverflowWrite } from "@shardcast/db/host/types";
 import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import type { RoutingCache } from "./routing-cache.ts";
 
 export interface HostWriter {
   /** One statement per host: results are aligned with `write.parts`. */
   fencedWriteBatch(hostId: string, write: HostBatchWrite): Promise<FencedWriteResult[]>;
+  /** The fallback: append to shard overflow logs on a shard home host. */
+  appendOverflow(hostId: string, write: OverflowWrite): Promise<void>;
+}
+
+/** What the write path reports about where events went (for counters and threshold checks). */
+export interface IngestObserver {
+  /** Events written on the fast path to a shardlet. */
+  written(shardletId: string, events: number, bytes: number): void;
+  /** Events appended to the overflow log because the shardlet was op-locked or changing. */
+  fellBack(shardletId: string, events: number): void;
 }
 
 export interface IngestedEvent {
@@ -37,6 +47,9 @@ export class IngestService {
       routing: RoutingCache;
       sequences: SequenceAllocator;
       hosts: HostWriter;
+      /** Whether a job holds the shardlet's op-lock (the edge's in-memory view). */
+      isLocked: (shardletId: string) => boolean;
+      observer?: IngestObserver;
       limits: IngestLimits;
       log: Logger;
       clock?: () => number;
@@ -55,48 +68,83 @@ export class IngestService {
     try {
       let pending: Pending[] = events.map((event, index) => ({ index, event, hash: keyHash(event.key), seq: block.lo + index }));
       for (let attempt = 1; pending.length > 0; attempt++) {
-        const table = entry.table;
-        // host -> shardlet -> events: one statement per host, one fence check per shardlet.
+        const { table, shards } = entry;
+        // Fast path: host -> shardlet -> events, one statement per host, one fence per shardlet.
+        // Fallback: shardlets that are op-locked or changing go to their shard's overflow log.
         const byHost = new Map<string, Map<string, Pending[]>>();
+        const overflow = new Map<string, Map<string, { shardId: string; group: Pending[] }>>();
         for (const p of pending) {
           const route = table.lookup(p.hash);
-          let parts = byHost.get(route.hostId);
-          if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
+          if (route.state === "active" && !this.deps.isLocked(route.id)) {
+            let parts = byHost.get(route.hostId);
+            if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
+            const g = parts.get(route.id);
+            if (g) g.push(p);
+            else parts.set(route.id, [p]);
+            continue;
+          }
+          const shard = shards.get(route.shardId);
+          if (!shard) throw new ShardcastError("internal", `shard ${route.shardId} of shardlet ${route.id} is not in the routing table`);
+          let parts = overflow.get(shard.homeHostId);
+          if (!parts) overflow.set(shard.homeHostId, (parts = new Map<string, { shardId: string; group: Pending[] }>()));
           const g = parts.get(route.id);
-          if (g) g.push(p);
-          else parts.set(route.id, [p]);
+          if (g) g.group.push(p);
+          else parts.set(route.id, { shardId: route.shardId, group: [p] });
         }
         const retry: Pending[] = [];
         const failures: unknown[] = [];
-        await Promise.all(
-          [...byHost].map(async ([hostId, parts]) => {
-            const groups = [...parts];
-            try {
-              const res = await this.deps.hosts.fencedWriteBatch(hostId, {
-                streamId,
-                parts: groups.map(([shardletId, group]) => ({
-                  shardletId,
-                  epoch: table.byId(shardletId)!.epoch,
-                  events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
-                })),
-              });
-              groups.forEach(([shardletId, group], i) => {
-                const r = res[i]!;
-                if (!r.ok) {
-                  retry.push(...group);
-                  return;
-                }
-                for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
-                for (const d of r.duplicates) {
-                  const p = group[d.index];
-                  if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
-                }
-              });
-            } catch (err) {
-              failures.push(err);
+        const fallbacks = [...overflow].map(async ([hostId, parts]) => {
+          const groups = [...parts];
+          try {
+            await this.deps.hosts.appendOverflow(hostId, {
+              streamId,
+              parts: groups.map(([shardletId, { shardId, group }]) => ({
+                shardId,
+                shardletId,
+                events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
+              })),
+            });
+            for (const [shardletId, { group }] of groups) {
+              for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
+              this.deps.observer?.fellBack(shardletId, group.length);
             }
-          }),
-        );
+          } catch (err) {
+            failures.push(err);
+          }
+        });
+        const fastPath = [...byHost].map(async ([hostId, parts]) => {
+          const groups = [...parts];
+          try {
+            const res = await this.deps.hosts.fencedWriteBatch(hostId, {
+              streamId,
+              parts: groups.map(([shardletId, group]) => ({
+                shardletId,
+                epoch: table.byId(shardletId)!.epoch,
+                events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
+              })),
+            });
+            groups.forEach(([shardletId, group], i) => {
+              const r = res[i]!;
+              if (!r.ok) {
+                retry.push(...group);
+                return;
+              }
+              if (this.deps.observer) {
+                let bytes = 0;
+                for (const p of group) bytes += p.event.sizeBytes;
+                this.deps.observer.written(shardletId, group.length, bytes);
+              }
+              for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
+              for (const d of r.duplicates) {
+                const p = group[d.index];
+                if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
+              }
+            });
+          } catch (err) {
+            failures.push(err);
+          }
+        });
+        await Promise.all([...fastPath, ...fallbacks]);
         if (failures.length > 0) throw this.partialFailure(results, failures);
         if (retry.length === 0) break;
         if (attempt >= MAX_ROUTE_ATTEMPTS) {

@@ -9,6 +9,7 @@ const edge = createEdge({
   redisUrl: env.REDIS_URL,
   redisPrefix: env.SHARDCAST_REDIS_PREFIX,
   routingRefreshMs: env.SHARDCAST_ROUTING_REFRESH_MS,
+  lockResyncMs: env.SHARDCAST_LOCK_RESYNC_MS,
   hostPoolSize: env.SHARDCAST_HOST_POOL_SIZE,
   limits: {
     maxBatchEvents: env.SHARDCAST_MAX_BATCH_EVENTS,

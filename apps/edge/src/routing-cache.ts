@@ -1,4 +1,4 @@
-import { RoutingTable, type ShardletRoute } from "@shardcast/core";
+import { RoutingTable, type ShardRange, type ShardletRoute } from "@shardcast/core";
 import type { Logger } from "@shardcast/runtime";
 
 export interface StreamMeta {
@@ -11,12 +11,17 @@ export interface StreamMeta {
 export interface RouteSource {
   streamByName(name: string): Promise<StreamMeta | null>;
   routes(streamId: string): Promise<ShardletRoute[]>;
+  shards(streamId: string): Promise<ShardRange[]>;
 }
 
-interface Entry {
+export interface RouteEntry {
   meta: StreamMeta;
   table: RoutingTable;
+  /** Shards by id: the overflow log of a shard lives on its home host. */
+  shards: Map<string, ShardRange>;
 }
+
+type Entry = RouteEntry;
 
 const MISSING_TTL_MS = 2_000;
 
@@ -36,6 +41,8 @@ export class RoutingCache {
     private readonly source: RouteSource,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
+    /** Called after every (re)load of a stream, e.g. to refresh load figures. */
+    private readonly onLoad?: (entry: RouteEntry) => void,
   ) {}
 
   /** The stream's routing entry, or null for an unknown stream. */
@@ -66,11 +73,13 @@ export class RoutingCache {
           this.missing.set(name, this.clock());
           return null;
         }
-        const table = RoutingTable.build(meta.id, await this.source.routes(meta.id));
-        const entry = { meta, table };
+        const [routes, shards] = await Promise.all([this.source.routes(meta.id), this.source.shards(meta.id)]);
+        const table = RoutingTable.build(meta.id, routes);
+        const entry: Entry = { meta, table, shards: new Map(shards.map((s) => [s.id, s])) };
         this.byName.set(name, entry);
         this.nameById.set(meta.id, name);
         this.missing.delete(name);
+        this.onLoad?.(entry);
         return entry;
       } finally {
         this.inflight.delete(key);

@@ -44,6 +44,7 @@ export async function startHarness(opts: { stream?: string; shardCount?: number 
     redisPrefix: prefix,
     limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
     routingRefreshMs: 60_000,
+    lockResyncMs: 5_000,
     hostPoolSize: 8,
     log: createLogger({ app: "edge-test" }, { level: "error" }),
   });

@@ -1,5 +1,6 @@
 import type { Role } from "@shardcast/core";
 import type { ControlDb, HostPool } from "@shardcast/db";
+import type { JobQueue } from "@shardcast/jobs";
 import type { Logger, createRedis } from "@shardcast/runtime";
 import type { SignInLimiter } from "./sign-in-limiter.ts";
 
@@ -22,6 +23,8 @@ export interface ApiContext {
   hosts: HostPool;
   redis: RedisClient;
   redisPrefix: string;
+  /** The job queue the worker consumes (same Redis prefix); console actions enqueue through it. */
+  queue: JobQueue;
   /** Public base URL of the edge, shown to producers. */
   edgeUrl: string;
   user: SessionUser | null;

@@ -8,3 +8,4 @@ export * from "./layout.ts";
 export * from "./dsn.ts";
 export * from "./roles.ts";
 export * from "./workload/index.ts";
+export * from "./lifecycle/index.ts";

@@ -88,3 +88,18 @@ export async function applyShardletTotals(db: ControlDb, totals: readonly Shardl
     FROM unnest(${ids}::text[], ${events}::bigint[], ${bytes}::bigint[]) AS t(id, events, bytes)
     WHERE s.id = t.id`;
 }
+
+export interface ShardletLoad {
+  id: string;
+  sizeBytes: number;
+  capacityBytes: number;
+}
+
+/** Size and capacity of a stream's routed shardlets (edges use it to notice threshold crossings). */
+export async function loadShardletLoads(db: ControlDb, streamId: string): Promise<ShardletLoad[]> {
+  const rows = await db.shardlet.findMany({
+    where: { streamId, state: { notIn: ["retired", "pending"] } },
+    select: { id: true, sizeBytes: true, capacityBytes: true },
+  });
+  return rows.map((r) => ({ id: r.id, sizeBytes: num(r.sizeBytes), capacityBytes: num(r.capacityBytes) }));
+}

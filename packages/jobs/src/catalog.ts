@@ -32,6 +32,50 @@ export const jobCatalog = {
     timeoutMs: 60_000,
     description: "Fold per-shardlet totals from every host into sizes, event counts and write rates.",
   },
+  "shardlet.manager": {
+    payload: z.strictObject({ streamId: z.string().optional() }),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 60_000,
+    description:
+      "Compare every active shardlet's fullness and write rate with the lifecycle settings, enqueue splits and merges, and resume lifecycle jobs a dead worker left behind.",
+  },
+  "shardlet.split": {
+    payload: z.strictObject({
+      shardletId: z.string().min(1),
+      /** Why: threshold crossed, operator request, ... (shown in the operations log). */
+      reason: z.string().max(500).default("split requested"),
+      actor: z.string().max(200).optional(),
+      /** Resume this persisted lifecycle job instead of planning a new one. */
+      jobId: z.string().optional(),
+    }),
+    // A failed attempt resumes from the persisted phase.
+    attempts: 5,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 10 * 60_000,
+    description: "Split a shardlet into two children on the same host at the load median of its range.",
+  },
+  "shardlet.merge": {
+    payload: z.strictObject({
+      leftId: z.string().min(1),
+      rightId: z.string().min(1),
+      reason: z.string().max(500).default("merge requested"),
+      actor: z.string().max(200).optional(),
+      jobId: z.string().optional(),
+    }),
+    attempts: 5,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 10 * 60_000,
+    description: "Merge two adjacent shardlets of one shard on the same host into one.",
+  },
+  "overflow.drain": {
+    payload: z.strictObject({ streamId: z.string().optional() }),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 5 * 60_000,
+    description:
+      "Move events that reached a shard's overflow log while their shardlet was locked into the live shardlet that now owns their key, and purge drained rows after a grace period.",
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobCatalog = typeof jobCatalog;

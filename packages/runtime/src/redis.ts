@@ -28,3 +28,8 @@ export function apiKeyChannel(prefix: string): string {
 export async function publishRoutingChange(redis: Redis, prefix: string, streamId: string): Promise<void> {
   await redis.publish(routingChannel(prefix), JSON.stringify({ streamId }));
 }
+
+/** Channel on which edges hint that a shardlet crossed its split threshold: JSON `{ "shardletId": string }`. */
+export function lifecycleChannel(prefix: string): string {
+  return `${prefix}:lifecycle`;
+}

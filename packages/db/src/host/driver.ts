@@ -1,7 +1,16 @@
 import pg from "pg";
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { safeMessage } from "../errors.ts";
-import type { FencedWrite, FencedWriteResult, HostBatchWrite, ReadByKeyQuery, ReadByPositionQuery, ShardletTotals } from "./types.ts";
+import type {
+  FencedWrite,
+  FencedWriteResult,
+  HostBatchWrite,
+  OverflowRow,
+  OverflowWrite,
+  ReadByKeyQuery,
+  ReadByPositionQuery,
+  ShardletTotals,
+} from "./types.ts";
 
 export interface HostDriverOptions {
   /** Most connections to this host (default 10). */
@@ -47,7 +56,7 @@ export interface HostServerStats {
  * it store nothing for that shardlet. Duplicate event ids are skipped by the partial unique
  * index; accounting goes to the append-only delta table in the same statement.
  */
-const FENCED_WRITE_SQL = `
+const fencedWriteSql = (onConflict: string) => `
 WITH f AS (
   SELECT shardlet_id FROM sc_fence
   WHERE (shardlet_id, epoch) IN (SELECT * FROM unnest($1::text[], $2::int[])) AND state = 'active'
@@ -58,7 +67,7 @@ WITH f AS (
   FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::float8[], $11::text[], $12::int[])
     AS t(seq, shardlet_id, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
   WHERE t.shardlet_id IN (SELECT shardlet_id FROM f)
-  ON CONFLICT (stream_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+  ${onConflict}
   RETURNING shardlet_id, size_bytes
 ), st AS (
   INSERT INTO sc_stat_delta (shardlet_id, events, bytes)
@@ -66,8 +75,21 @@ WITH f AS (
 )
 SELECT (SELECT coalesce(array_agg(shardlet_id), '{}') FROM f) AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted`;
 
-/** Statement name: prepared once per connection, then only bound and executed. */
-const FENCED_WRITE_NAME = "sc_fenced_write_v2";
+/** Producers' writes: a repeated event id is skipped (idempotency); anything else is an error. */
+const FENCED_WRITE = {
+  name: "sc_fenced_write_v2",
+  text: fencedWriteSql("ON CONFLICT (stream_id, event_id) WHERE event_id IS NOT NULL DO NOTHING"),
+};
+/** Drains re-deliver rows after a crash: skipping on any unique key (seq or id) makes them idempotent. */
+const DRAIN_WRITE = { name: "sc_drain_write_v1", text: fencedWriteSql("ON CONFLICT DO NOTHING") };
+
+const OVERFLOW_APPEND_SQL = `
+INSERT INTO sc_overflow (shard_id, stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
+SELECT t.shard_id, $1, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
+FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::int[])
+  AS t(shard_id, seq, shardlet_id, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
+ON CONFLICT (stream_id, seq) DO NOTHING`;
+
 
 /** Share locks of a writer and an epoch raise over several rows can deadlock; PostgreSQL aborts one side. */
 const RETRYABLE_SQL_STATES = new Set(["40P01", "40001"]);
@@ -149,7 +171,20 @@ export class HostDriver {
   }
 
   /** Writes several shardlets' events in one statement; results are aligned with `w.parts`. */
-  async fencedWriteBatch(w: HostBatchWrite): Promise<FencedWriteResult[]> {
+  fencedWriteBatch(w: HostBatchWrite): Promise<FencedWriteResult[]> {
+    return this.writeBatch(w, FENCED_WRITE);
+  }
+
+  /**
+   * Writes drained overflow rows into their (current) shardlets, fenced like producer writes.
+   * Rows already there (same seq or id) are skipped, so a drain interrupted after this write and
+   * before the rows were marked drained can simply run again.
+   */
+  drainWrite(w: HostBatchWrite): Promise<FencedWriteResult[]> {
+    return this.writeBatch(w, DRAIN_WRITE);
+  }
+
+  private async writeBatch(w: HostBatchWrite, statement: { name: string; text: string }): Promise<FencedWriteResult[]> {
     let n = 0;
     for (const part of w.parts) n += part.events.length;
     const seqs = new Array<number>(n);
@@ -179,8 +214,7 @@ export class HostDriver {
       }
     }
     const config: pg.QueryConfig = {
-      name: FENCED_WRITE_NAME,
-      text: FENCED_WRITE_SQL,
+      ...statement,
       values: [
         w.parts.map((p) => p.shardletId),
         w.parts.map((p) => p.epoch),
@@ -226,6 +260,105 @@ export class HostDriver {
         return { ok: true, inserted: part.events.length - dups.length, duplicates: dups };
       }),
     );
+  }
+
+  /**
+   * The fallback write: appends events to their shard's overflow log on this host (the shard's
+   * home host) in one statement, unfenced, so producers are acknowledged while a job holds the
+   * shardlet. The job that holds the lock drains them into the right shardlet.
+   */
+  async appendOverflow(w: OverflowWrite): Promise<void> {
+    const cols = {
+      shardIds: [] as string[],
+      seqs: [] as number[],
+      shardletIds: [] as string[],
+      keys: [] as string[],
+      hashes: [] as number[],
+      ids: [] as Array<string | null>,
+      types: [] as Array<string | null>,
+      tss: [] as number[],
+      payloads: [] as string[],
+      sizes: [] as number[],
+    };
+    for (const part of w.parts) {
+      for (const e of part.events) {
+        cols.shardIds.push(part.shardId);
+        cols.seqs.push(e.seq);
+        cols.shardletIds.push(part.shardletId);
+        cols.keys.push(e.key);
+        cols.hashes.push(e.keyHash);
+        cols.ids.push(e.id);
+        cols.types.push(e.type);
+        cols.tss.push(e.ts);
+        cols.payloads.push(e.payloadJson);
+        cols.sizes.push(e.sizeBytes);
+      }
+    }
+    await this.run("overflow append", {
+      name: "sc_overflow_append_v1",
+      text: OVERFLOW_APPEND_SQL,
+      values: [w.streamId, cols.shardIds, cols.seqs, cols.shardletIds, cols.keys, cols.hashes, cols.ids, cols.types, cols.tss, cols.payloads, cols.sizes],
+    });
+  }
+
+  /** Undrained overflow rows of a stream with key hash in [lo, hi), oldest first. */
+  async overflowChunk(streamId: string, lo: number, hi: number, limit: number): Promise<OverflowRow[]> {
+    const res = await this.run<{
+      seq: string;
+      shardlet_id: string;
+      key: string;
+      key_hash: string;
+      event_id: string | null;
+      type: string | null;
+      ts_ms: number;
+      payload_json: string;
+      size_bytes: number;
+    }>("overflow read", {
+      text: `SELECT seq, shardlet_id, key, key_hash, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms,
+                    payload::text AS payload_json, size_bytes
+             FROM sc_overflow
+             WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND drained_at IS NULL
+             ORDER BY seq LIMIT $4`,
+      values: [streamId, lo, hi, limit],
+    });
+    return res.rows.map((r) => ({
+      seq: Number(r.seq),
+      shardletId: r.shardlet_id,
+      key: r.key,
+      keyHash: Number(r.key_hash),
+      id: r.event_id,
+      type: r.type,
+      ts: Math.round(r.ts_ms),
+      payloadJson: r.payload_json,
+      sizeBytes: r.size_bytes,
+    }));
+  }
+
+  /** Marks overflow rows as drained (kept for the purge grace period, see purgeDrainedOverflow). */
+  async markOverflowDrained(streamId: string, seqs: readonly number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.run("overflow mark", {
+      text: "UPDATE sc_overflow SET drained_at = now() WHERE stream_id = $1 AND seq = ANY($2::bigint[]) AND drained_at IS NULL",
+      values: [streamId, seqs],
+    });
+  }
+
+  /** Deletes rows drained more than `olderThanMs` ago; returns how many. */
+  async purgeDrainedOverflow(olderThanMs: number): Promise<number> {
+    const res = await this.run("overflow purge", {
+      text: "DELETE FROM sc_overflow WHERE drained_at IS NOT NULL AND drained_at < now() - make_interval(secs => $1::float8 / 1000.0)",
+      values: [olderThanMs],
+    });
+    return res.rowCount ?? 0;
+  }
+
+  /** Undrained overflow rows of a stream, optionally within [lo, hi). */
+  async countOverflow(streamId: string, lo = 0, hi = 2 ** 32): Promise<number> {
+    const res = await this.run<{ n: number }>("overflow count", {
+      text: "SELECT count(*)::float8 AS n FROM sc_overflow WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND drained_at IS NULL",
+      values: [streamId, lo, hi],
+    });
+    return res.rows[0]?.n ?? 0;
   }
 
   /** Stored seq of every id in the parts that passed their fence (duplicates differ from ours). */
@@ -325,22 +458,37 @@ export class HostDriver {
   /** A key's events in event-time order; `fromTs` inclusive, `toTs` exclusive (epoch ms). */
   async readByKey(q: ReadByKeyQuery): Promise<StoredEvent[]> {
     const res = await this.run<EventRow>("read by key", {
-      name: "sc_read_by_key_v1",
-      text: `SELECT ${EVENT_COLUMNS} FROM sc_events
-             WHERE stream_id = $1 AND key = $2
-               AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
-               AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
-             ORDER BY ts, seq LIMIT $5`,
+      name: "sc_read_by_key_v2",
+      // Events still in (or recently drained from) an overflow log on this host are part of the
+      // answer: a reader merging hosts dedupes by seq.
+      text: `SELECT * FROM (
+               SELECT ${EVENT_COLUMNS} FROM sc_events
+               WHERE stream_id = $1 AND key = $2
+                 AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
+                 AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
+               UNION ALL
+               SELECT ${EVENT_COLUMNS} FROM sc_overflow
+               WHERE stream_id = $1 AND key = $2
+                 AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
+                 AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
+             ) e ORDER BY ts_ms, seq LIMIT $5`,
       values: [q.streamId, q.key, q.fromTs ?? null, q.toTs ?? null, q.limit],
     });
     return res.rows.map(toStoredEvent);
   }
 
-  /** Events with afterSeq < seq <= maxSeq in sequence order. */
+  /**
+   * Events with afterSeq < seq <= maxSeq in sequence order, from this host's shardlets and its
+   * overflow logs. An event being drained may appear in both; callers merge by seq.
+   */
   async readByPosition(q: ReadByPositionQuery): Promise<StoredEvent[]> {
     const res = await this.run<EventRow>("read by position", {
-      name: "sc_read_by_position_v1",
-      text: `SELECT ${EVENT_COLUMNS} FROM sc_events WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+      name: "sc_read_by_position_v2",
+      text: `SELECT * FROM (
+               (SELECT ${EVENT_COLUMNS} FROM sc_events WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4)
+               UNION ALL
+               (SELECT ${EVENT_COLUMNS} FROM sc_overflow WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4)
+             ) e ORDER BY seq LIMIT $4`,
       values: [q.streamId, q.afterSeq, q.maxSeq, q.limit],
     });
     return res.rows.map(toStoredEvent);

@@ -1,9 +1,10 @@
 import pg from "pg";
 import { redactDsn, ShardcastError } from "@shardcast/core";
+import type { ControlDb } from "../client.ts";
 import { safeMessage } from "../errors.ts";
 
 /** Bump when HOST_SCHEMA_SQL changes; every statement must stay idempotent (IF NOT EXISTS). */
-export const HOST_SCHEMA_VERSION = 1;
+export const HOST_SCHEMA_VERSION = 2;
 
 /**
  * Storage on each host database. Events are keyed by (stream, global seq); `event_id` is the
@@ -74,6 +75,13 @@ CREATE TABLE IF NOT EXISTS sc_overflow (
   stored_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS sc_overflow_shard ON sc_overflow (shard_id, overflow_id);
+-- v2: overflow rows are drained into their shardlet, then kept (drained_at set) for a grace
+-- period, because readers merge reads across the overflow and the target host.
+ALTER TABLE sc_overflow ADD COLUMN IF NOT EXISTS drained_at timestamptz;
+CREATE UNIQUE INDEX IF NOT EXISTS sc_overflow_seq ON sc_overflow (stream_id, seq);
+CREATE INDEX IF NOT EXISTS sc_overflow_pending ON sc_overflow (stream_id, key_hash, seq) WHERE drained_at IS NULL;
+CREATE INDEX IF NOT EXISTS sc_overflow_key ON sc_overflow (stream_id, key, ts);
+CREATE INDEX IF NOT EXISTS sc_overflow_drained ON sc_overflow (drained_at) WHERE drained_at IS NOT NULL;
 `;
 
 /** Serialises concurrent schema applications on one database (CREATE ... IF NOT EXISTS can race). */
@@ -125,4 +133,27 @@ export async function applyHostSchema(dsn: string, opts: ApplyHostSchemaOptions 
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Brings every registered host to the current host schema (idempotent; hosts registered by an
+ * older version get the new tables, columns and indexes). Run at start by the embedded start and
+ * the worker. Returns the names of hosts that could not be reached (they are upgraded when they
+ * come back, at the next start).
+ */
+export async function upgradeHostSchemas(
+  db: ControlDb,
+  log: (line: string) => void = () => undefined,
+): Promise<string[]> {
+  const hosts = await db.host.findMany({ select: { name: true, dsn: true } });
+  const unreachable: string[] = [];
+  for (const h of hosts) {
+    try {
+      await applyHostSchema(h.dsn);
+    } catch (err) {
+      unreachable.push(h.name);
+      log(`host ${h.name}: schema upgrade skipped (${safeMessage(err)})`);
+    }
+  }
+  return unreachable;
 }

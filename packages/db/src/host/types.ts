@@ -50,3 +50,23 @@ export interface ShardletTotals {
 }
 
 export type { StoredEvent };
+
+/** A fallback write: events of op-locked or fenced shardlets, appended to their shard's overflow log. */
+export interface OverflowWrite {
+  streamId: string;
+  parts: ReadonlyArray<{ shardId: string; shardletId: string; events: FencedWrite["events"] }>;
+}
+
+/** An undrained overflow row, with what a drain needs to write it into its shardlet. */
+export interface OverflowRow {
+  seq: number;
+  /** The shardlet the event was routed to when it was written (it may have split since). */
+  shardletId: string;
+  key: string;
+  keyHash: number;
+  id: string | null;
+  type: string | null;
+  ts: number;
+  payloadJson: string;
+  sizeBytes: number;
+}

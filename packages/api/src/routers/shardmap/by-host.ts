@@ -1,6 +1,9 @@
 import { z } from "zod";
-import { listHosts, listShardlets, listStreams } from "@shardcast/db";
+import { SHARDLET_STATES } from "@shardcast/core";
+import { listHosts, listStreams } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
+import { readLifecycleSettings } from "../../services/lifecycle-settings.ts";
+import { listMapShardlets, mergeableRightNeighbours, type LineageRef } from "../../services/map-shardlets.ts";
 import { fullness, rangeSchema, rangeView } from "../shared.ts";
 
 export const byHostInput = z
@@ -11,22 +14,38 @@ export const byHostInput = z
   })
   .default({ includeRetired: false });
 
+const lineageRefSchema = z.object({ id: z.string(), range: rangeSchema.nullable() });
+
 const mapShardletSchema = z.object({
   id: z.string(),
   streamId: z.string(),
   streamName: z.string(),
   shardId: z.string(),
   range: rangeSchema,
-  state: z.string(),
+  state: z.enum(SHARDLET_STATES),
   epoch: z.number(),
   sizeBytes: z.number(),
   capacityBytes: z.number(),
   fullness: z.number(),
   eventCount: z.number(),
   writeRate: z.number(),
+  /** Events that reached this shardlet through its shard's overflow log. */
+  fallbackCount: z.number(),
+  /** How the shardlet came to be: a split of one parent, a merge of two, or the stream's layout. */
+  lineage: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("initial") }),
+    z.object({ kind: z.literal("split"), parent: lineageRefSchema }),
+    z.object({ kind: z.literal("merge"), left: lineageRefSchema, right: lineageRefSchema }),
+  ]),
+  /** The right-hand neighbour this shardlet may merge with now (adjacent, same shard and host), or null. */
+  mergeRightId: z.string().nullable(),
+  createdAt: z.date(),
+  retiredAt: z.date().nullable(),
 });
 
 export const byHostOutput = z.object({
+  /** Fullness past which the manager splits (bars turn red there). */
+  splitThreshold: z.number(),
   hosts: z.array(
     z.object({
       id: z.string(),
@@ -41,19 +60,32 @@ export const byHostOutput = z.object({
   ),
 });
 
+function ref(id: string, parents: Map<string, LineageRef>) {
+  const p = parents.get(id);
+  return { id, range: p ? rangeView(p.lo, p.hi) : null };
+}
+
 export const byHost = viewerProcedure
   .input(byHostInput)
   .output(byHostOutput)
   .query(async ({ ctx, input }) => {
-    const [hosts, streams, shardlets] = await Promise.all([
+    const [hosts, streams, map, settings] = await Promise.all([
       listHosts(ctx.db),
       listStreams(ctx.db),
-      listShardlets(ctx.db, { includeRetired: input.includeRetired, ...(input.streamId ? { streamId: input.streamId } : {}) }),
+      listMapShardlets(ctx.db, { includeRetired: input.includeRetired, ...(input.streamId ? { streamId: input.streamId } : {}) }),
+      readLifecycleSettings(ctx.db),
     ]);
     const streamName = new Map(streams.map((s) => [s.id, s.name]));
+    const mergeRight = mergeableRightNeighbours(map.shardlets);
     const byHostId = new Map<string, z.infer<typeof mapShardletSchema>[]>();
-    for (const s of shardlets) {
+    for (const s of map.shardlets) {
       const list = byHostId.get(s.hostId) ?? [];
+      const lineage: z.infer<typeof mapShardletSchema>["lineage"] =
+        s.parentId && s.mergedFromId
+          ? { kind: "merge", left: ref(s.parentId, map.parents), right: ref(s.mergedFromId, map.parents) }
+          : s.parentId
+            ? { kind: "split", parent: ref(s.parentId, map.parents) }
+            : { kind: "initial" };
       list.push({
         id: s.id,
         streamId: s.streamId,
@@ -67,22 +99,29 @@ export const byHost = viewerProcedure
         fullness: fullness(s.sizeBytes, s.capacityBytes),
         eventCount: s.eventCount,
         writeRate: s.writeRate,
+        fallbackCount: s.fallbackCount,
+        lineage,
+        mergeRightId: mergeRight.get(s.id) ?? null,
+        createdAt: s.createdAt,
+        retiredAt: s.retiredAt,
       });
       byHostId.set(s.hostId, list);
     }
     return {
+      splitThreshold: settings.settings.splitThreshold,
       hosts: hosts.map((h) => {
         const list = (byHostId.get(h.id) ?? []).sort(
-          (a, b) => a.streamName.localeCompare(b.streamName) || a.range.lo - b.range.lo,
+          (a, b) => a.streamName.localeCompare(b.streamName) || a.range.lo - b.range.lo || a.createdAt.getTime() - b.createdAt.getTime(),
         );
+        const live = list.filter((s) => s.state !== "retired");
         return {
           id: h.id,
           name: h.name,
           status: h.status,
           capacityBytes: h.capacityBytes,
           sizeBytes: h.sizeBytes,
-          shardletBytes: list.reduce((sum, s) => sum + s.sizeBytes, 0),
-          eventCount: list.reduce((sum, s) => sum + s.eventCount, 0),
+          shardletBytes: live.reduce((sum, s) => sum + s.sizeBytes, 0),
+          eventCount: live.reduce((sum, s) => sum + s.eventCount, 0),
           shardlets: list,
         };
       }),

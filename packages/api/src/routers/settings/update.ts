@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { lifecycleSettingsSchema } from "@shardcast/core";
+import { audit } from "../../audit.ts";
+import { operatorProcedure } from "../../trpc.ts";
+import { saveLifecycleSettings } from "../../services/lifecycle-settings.ts";
+
+// The form validates with the same schema, so its messages match the server's field by field.
+export const updateSettingsInput = lifecycleSettingsSchema;
+export const updateSettingsOutput = z.object({
+  lifecycle: lifecycleSettingsSchema,
+  changed: z.array(z.string()),
+});
+
+/**
+ * Nothing is published: the worker reads the settings at the start of every scan, so the change
+ * takes effect on the next one without a restart.
+ */
+export const update = operatorProcedure
+  .input(updateSettingsInput)
+  .output(updateSettingsOutput)
+  .mutation(async ({ ctx, input }) => {
+    const changes = await saveLifecycleSettings(ctx.db, input, { id: ctx.user.id, email: ctx.user.email });
+    await audit(ctx, {
+      kind: "settings.update",
+      message:
+        changes.length === 0
+          ? "saved lifecycle settings (no change)"
+          : `changed lifecycle settings: ${changes.map((c) => `${c.field} ${JSON.stringify(c.old)} -> ${JSON.stringify(c.new)}`).join(", ")}`,
+      details: { key: "lifecycle", changes },
+    });
+    return { lifecycle: input, changed: changes.map((c) => c.field) };
+  });

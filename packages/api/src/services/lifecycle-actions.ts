@@ -1,0 +1,50 @@
+import { ShardcastError, type ShardletState } from "@shardcast/core";
+import type { ControlDb } from "@shardcast/db";
+
+/** What a manual split or merge needs to know about a shardlet, checked before a job is queued. */
+export interface ActionShardlet {
+  id: string;
+  streamId: string;
+  shardId: string;
+  hostId: string;
+  lo: number;
+  hi: number;
+  state: ShardletState;
+  epoch: number;
+}
+
+async function load(db: ControlDb, id: string): Promise<ActionShardlet> {
+  const r = await db.shardlet.findUnique({
+    where: { id },
+    select: { id: true, streamId: true, shardId: true, hostId: true, lo: true, hi: true, state: true, epoch: true },
+  });
+  if (!r) throw new ShardcastError("not_found", `Shardlet ${id} does not exist.`);
+  return { ...r, lo: Number(r.lo), hi: Number(r.hi) };
+}
+
+function requireActive(s: ActionShardlet, what: string): void {
+  if (s.state !== "active") throw new ShardcastError("conflict", `${what} is ${s.state}; only an active shardlet can change.`, { state: s.state });
+}
+
+export async function shardletForSplit(db: ControlDb, id: string): Promise<ActionShardlet> {
+  const s = await load(db, id);
+  requireActive(s, "This shardlet");
+  if (s.hi - s.lo < 2) throw new ShardcastError("conflict", "This shardlet covers a single hash and cannot split.");
+  return s;
+}
+
+/**
+ * Both shardlets of a merge: `rightId` must be the live shardlet that starts where `leftId` ends,
+ * in the same shard and on the same host, and both must be active.
+ */
+export async function shardletsForMerge(db: ControlDb, leftId: string, rightId: string): Promise<{ left: ActionShardlet; right: ActionShardlet }> {
+  const [left, right] = await Promise.all([load(db, leftId), load(db, rightId)]);
+  if (left.streamId !== right.streamId || left.hi !== right.lo) {
+    throw new ShardcastError("conflict", "The shardlets are not adjacent: the right one must start where the left one ends.");
+  }
+  if (left.shardId !== right.shardId) throw new ShardcastError("conflict", "The shardlets belong to different shards and cannot merge.");
+  if (left.hostId !== right.hostId) throw new ShardcastError("conflict", "The shardlets live on different hosts and cannot merge.");
+  requireActive(left, "The left shardlet");
+  requireActive(right, "The right neighbour");
+  return { left, right };
+}
