@@ -12,3 +12,8 @@ export const benchEnv = schema.parse(process.env);
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...extra };
 }
+
+/** Redis of this run: read at call time, after the services setup may have set REDIS_URL. */
+export function currentRedisUrl(): string {
+  return process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+}

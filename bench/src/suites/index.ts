@@ -1,12 +1,13 @@
 import type { Suite } from "../harness.ts";
 import { ingestSuite } from "./ingest.ts";
+import { lifecycleSuite } from "./lifecycle.ts";
 import { routingSuite } from "./routing.ts";
 
 /**
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -1,18 +1,11 @@
-import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { keyHash, RoutingTable, WorkloadGenerator } from "@shardcast/core";
-import { createApiKey, createStream, HostPool, loadRoutes, registerHost } from "@shardcast/db";
-import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
-import { freePort } from "@shardcast/runtime";
-import setupServices from "@shardcast/runtime/testing/global-setup";
-import { childEnv, benchEnv } from "../env.ts";
+import { loadRoutes } from "@shardcast/db";
+import { benchEnv } from "../env.ts";
 import { median, type Suite } from "../harness.ts";
+import { sendBatches, startBenchCluster } from "../support/cluster.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const BATCH = 500;
 const CONCURRENCY = 4;
 
@@ -48,40 +41,16 @@ export const ingestSuite: Suite = {
   async run({ quick, log }) {
     const runs = quick ? 3 : 7;
     const batchesPerRun = quick ? 12 : 40;
-    const teardownServices = await setupServices();
-    const control = await createTestControlDb();
-    const host = await createTestHostDb();
-    const prefix = `bench-${randomUUID()}`;
-    const hosts = new HostPool(control.db, { poolSize: 2 });
-    let edgeProc: ReturnType<typeof spawn> | null = null;
+    const profile = benchEnv.SHARDCAST_BENCH_EDGE_PROFILE_DIR;
+    const c = await startBenchCluster({
+      hostCount: 1,
+      shardCount: 8,
+      shardletsPerShard: 1,
+      edgeArgs: profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [],
+    });
     try {
-      const h = await registerHost(control.db, { name: "bench-host", dsn: host.dsn });
-      const stream = await createStream(control.db, hosts, { name: "bench", shardCount: 8, shardletsPerShard: 1 });
-      const key = await createApiKey(control.db, { name: "bench", streams: ["bench"], canProduce: true, canConsume: false, createdById: null });
-      const table = RoutingTable.build(stream.id, await loadRoutes(control.db, stream.id));
-      log(`storage host ${h.name}; stream with ${table.size} shardlets`);
-
-      const port = await freePort();
-      const profile = benchEnv.SHARDCAST_BENCH_EDGE_PROFILE_DIR;
-      edgeProc = spawn(process.execPath, [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), "--import", "tsx", "apps/edge/src/main.ts"], {
-        cwd: ROOT,
-        // The services setup above has put REDIS_URL into this process's environment.
-        env: childEnv({
-          DATABASE_URL: control.url,
-          SHARDCAST_REDIS_PREFIX: prefix,
-          SHARDCAST_EDGE_PORT: String(port),
-          SHARDCAST_LOG_LEVEL: "warn",
-        }),
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      const edgeUrl = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const ok = await fetch(`${edgeUrl}/healthz`).then((r) => r.ok, () => false);
-        if (ok) break;
-        if (Date.now() > deadline || edgeProc.exitCode !== null) throw new Error("the edge did not start");
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const table = RoutingTable.build(c.streamId, await loadRoutes(c.db, c.streamId));
+      log(`one storage host; stream with ${table.size} shardlets`);
 
       const gen = new WorkloadGenerator({ seed: "ingest-bench", keys: 20_000, bursts: false });
       let seq = 1e12; // direct inserts use their own sequence range, far from the edge's
@@ -96,14 +65,14 @@ export const ingestSuite: Suite = {
             direct.map((e) => {
               const payload = JSON.stringify(e.payload);
               const hash = keyHash(e.key);
-              return [stream.id, seq++, table.lookup(hash).id, e.key, hash, e.id, e.type, new Date(e.ts), payload, payload.length + e.key.length];
+              return [c.streamId, seq++, table.lookup(hash).id, e.key, hash, e.id, e.type, new Date(e.ts), payload, payload.length + e.key.length];
             }),
           );
         }
         return { bodies, rows };
       };
 
-      const direct = new pg.Pool({ connectionString: host.dsn, max: CONCURRENCY });
+      const direct = new pg.Pool({ connectionString: c.hostDsns[0], max: CONCURRENCY });
       const cols = 10;
       const values = Array.from({ length: BATCH }, (_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(",")})`).join(",");
       const insertSql = `INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes) VALUES ${values}`;
@@ -114,17 +83,8 @@ export const ingestSuite: Suite = {
       const ratios: number[] = [];
       const runEdge = async (p: Prepared, record: boolean) => {
         const start = performance.now();
-        await pool(p.bodies, CONCURRENCY, async (body) => {
-          const t0 = performance.now();
-          const res = await fetch(`${edgeUrl}/v1/streams/bench/events`, {
-            method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${key.token}` },
-            body,
-          });
-          if (!res.ok) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
-          await res.arrayBuffer();
-          if (record) latencies.push(performance.now() - t0);
-        });
+        const acks = await sendBatches(c.edgeUrl, c.token, p.bodies, CONCURRENCY);
+        if (record) latencies.push(...acks);
         return (p.bodies.length * BATCH * 1000) / (performance.now() - start);
       };
       const runDirect = async (p: Prepared) => {
@@ -166,15 +126,7 @@ export const ingestSuite: Suite = {
         runs,
       };
     } finally {
-      if (edgeProc && edgeProc.exitCode === null) {
-        const exited = new Promise((r) => edgeProc!.once("exit", r));
-        edgeProc.kill("SIGTERM");
-        await exited;
-      }
-      await hosts.closeAll();
-      await control.drop();
-      await host.drop();
-      await teardownServices();
+      await c.close();
     }
   },
 };

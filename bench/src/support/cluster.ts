@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createApiKey, createStream, HostPool, registerHost, type ControlDb } from "@shardcast/db";
+import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { createRedis, freePort } from "@shardcast/runtime";
+import setupServices from "@shardcast/runtime/testing/global-setup";
+import { childEnv, currentRedisUrl } from "../env.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export interface BenchCluster {
+  db: ControlDb;
+  hosts: HostPool;
+  hostDsns: string[];
+  hostIds: string[];
+  controlUrl: string;
+  redisUrl: string;
+  prefix: string;
+  streamId: string;
+  token: string;
+  edgeUrl: string;
+  /** Starts the worker as its own process (as in production). */
+  startWorker(env: Record<string, string>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Spawns a service and resolves once it logs `readyLine` (its output is forwarded to stderr). */
+async function spawnService(script: string, env: Record<string, string>, readyLine: string, extraArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...extraArgs, "--import", "tsx", script], { cwd: ROOT, env: childEnv(env), stdio: ["ignore", "inherit", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not become ready`)), 60_000);
+    child.once("exit", (code) => reject(new Error(`${script} exited with code ${code}`)));
+    readline.createInterface({ input: child.stderr }).on("line", (line) => {
+      process.stderr.write(line + "\n");
+      if (line.includes(readyLine)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/**
+ * A real cluster for a benchmark: a control database, `hostCount` storage-host databases, one
+ * stream, an API key and an edge process, on PostgreSQL and Redis found like the tests find them.
+ */
+export async function startBenchCluster(opts: {
+  hostCount: number;
+  shardCount: number;
+  shardletsPerShard: number;
+  edgeArgs?: string[];
+}): Promise<BenchCluster> {
+  const teardownServices = await setupServices();
+  const control = await createTestControlDb();
+  const hostDbs = await Promise.all(Array.from({ length: opts.hostCount }, () => createTestHostDb()));
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const hosts = new HostPool(control.db, { poolSize: 2 });
+  const children: ChildProcess[] = [];
+  // The services setup has put REDIS_URL into the environment (found, spawned or given).
+  const redisUrl = currentRedisUrl();
+  const close = async () => {
+    for (const c of children.reverse()) await stop(c);
+    await hosts.closeAll();
+    const redis = createRedis(redisUrl);
+    const keys = await redis.keys(`${prefix}:*`);
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    await redis.quit();
+    await control.drop();
+    for (const h of hostDbs) await h.drop();
+    await teardownServices();
+  };
+  try {
+    const hostIds: string[] = [];
+    for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(control.db, { name: `bench-host-${i + 1}`, dsn: h.dsn })).id);
+    const stream = await createStream(control.db, hosts, { name: "bench", shardCount: opts.shardCount, shardletsPerShard: opts.shardletsPerShard });
+    const key = await createApiKey(control.db, { name: "bench", streams: ["bench"], canProduce: true, canConsume: true, createdById: null });
+    // info level: the ready lines are what tells us a service is up.
+    const base = { DATABASE_URL: control.url, REDIS_URL: redisUrl, SHARDCAST_REDIS_PREFIX: prefix, SHARDCAST_LOG_LEVEL: "info" };
+    const port = await freePort();
+    children.push(await spawnService("apps/edge/src/main.ts", { ...base, SHARDCAST_EDGE_PORT: String(port) }, "edge ready", opts.edgeArgs));
+    const edgeUrl = `http://127.0.0.1:${port}`;
+    return {
+      db: control.db,
+      hosts,
+      hostDsns: hostDbs.map((h) => h.dsn),
+      hostIds,
+      controlUrl: control.url,
+      redisUrl,
+      prefix,
+      streamId: stream.id,
+      token: key.token,
+      edgeUrl,
+      startWorker: async (env) => {
+        children.push(await spawnService("apps/worker/src/main.ts", { ...base, ...env }, "worker ready"));
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Sends prepared batch bodies with `concurrency` producers; returns ack latencies (ms). */
+export async function sendBatches(edgeUrl: string, token: string, bodies: string[], concurrency: number): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const t0 = performance.now();
+        const res = await fetch(`${edgeUrl}/v1/streams/bench/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body,
+        });
+        if (!res.ok) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return latencies;
+}
