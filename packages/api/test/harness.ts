@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import type { Role } from "@shardcast/core";
 import { createControlDb, createUser, getSessionUser, HostPool, registerHost, type ControlDb } from "@shardcast/db";
@@ -21,6 +22,8 @@ export interface Harness {
   hosts: HostPool;
   redis: RedisClient;
   prefix: string;
+  /** The queue procedures enqueue to (nothing consumes it in these tests). */
+  queue: JobQueue;
   hostIds: string[];
   logLines: string[];
   /** Calls a procedure over the fetch adapter, as the browser does. `cookie` is the session token. */
@@ -44,6 +47,8 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb } = {}
   const hosts = new HostPool(db, { poolSize: 2 });
   const redis = createRedis(REDIS_URL);
   const prefix = `api-test-${randomUUID().slice(0, 8)}`;
+  const bullConnection = createRedis(REDIS_URL, { forBullmq: true });
+  const queue = createQueue(bullConnection, { prefix });
   const logLines: string[] = [];
   const log = createLogger({ app: "api-test" }, { level: "debug", write: (line) => logLines.push(line) });
   const signInLimiter: SignInLimiter = createSignInLimiter({ maxFailures: 5 });
@@ -65,6 +70,7 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb } = {}
         hosts,
         redis,
         redisPrefix: prefix,
+        queue,
         edgeUrl: "http://edge.test:4000",
         user: token ? await getSessionUser(db, token) : null,
         resHeaders,
@@ -88,6 +94,7 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb } = {}
     hosts,
     redis,
     prefix,
+    queue,
     hostIds,
     logLines,
     call,
@@ -101,6 +108,9 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb } = {}
     },
     async close() {
       await hosts.closeAll();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      bullConnection.disconnect();
       redis.disconnect();
       await control.drop();
       await Promise.all(hostDbs.map((h) => h.drop()));

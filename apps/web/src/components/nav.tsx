@@ -11,6 +11,7 @@ const LINKS: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: "/shard-map", label: "Shard map" },
   { href: "/hosts", label: "Hosts" },
   { href: "/operations", label: "Operations" },
+  { href: "/settings", label: "Settings" },
   { href: "/api-keys", label: "API keys", admin: true },
   { href: "/users", label: "Users", admin: true },
 ];

@@ -34,7 +34,9 @@ export function PageHeader({ title, subtitle, children }: { title: string; subti
 
 const STATUS_TONE: Record<string, string> = {
   active: "badge-ok",
+  pending: "badge-accent",
   succeeded: "badge-ok",
+  done: "badge-ok",
   running: "badge-accent",
   draining: "badge-warn",
   splitting: "badge-warn",
@@ -54,10 +56,16 @@ export function StatusBadge({ status, testId }: { status: string; testId?: strin
   );
 }
 
-/** Fullness as a bar (green, amber from 60%, red from 80%) with the percentage beside it. */
-export function FullnessBar({ fraction, label }: { fraction: number; label?: string }) {
+/**
+ * Fullness as a bar with the percentage beside it. Without a threshold: green, amber from 60%, red
+ * from 80%. With one (the split threshold): red past it, amber from three quarters of it, and a
+ * tick where it lies.
+ */
+export function FullnessBar({ fraction, label, threshold }: { fraction: number; label?: string; threshold?: number }) {
   const pct = Math.max(0, Math.min(1, fraction));
-  const tone = fraction >= 0.8 ? "danger" : fraction >= 0.6 ? "warn" : "";
+  const danger = threshold ?? 0.8;
+  const warn = threshold !== undefined ? threshold * 0.75 : 0.6;
+  const tone = fraction >= danger ? "danger" : fraction >= warn ? "warn" : "";
   return (
     <div className="bar-with-label">
       <div
@@ -67,8 +75,10 @@ export function FullnessBar({ fraction, label }: { fraction: number; label?: str
         aria-valuemax={100}
         aria-valuenow={Math.round(fraction * 100)}
         aria-label={label ?? "fullness"}
+        data-tone={tone || "ok"}
       >
         <div className={`bar-fill ${tone}`} style={{ width: `${pct * 100}%` }} />
+        {threshold !== undefined ? <div className="bar-tick" style={{ left: `${Math.min(1, threshold) * 100}%` }} title={`split threshold ${formatPct(threshold)}`} /> : null}
       </div>
       <span>{formatPct(fraction)}</span>
     </div>

@@ -1,5 +1,6 @@
 import { createSignInLimiter, readSessionToken, type ApiContext, type RedisClient, type SessionUser, type SignInLimiter } from "@shardcast/api";
 import { createControlDb, getSessionUser, HostPool, type ControlDb } from "@shardcast/db";
+import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis, type Logger } from "@shardcast/runtime";
 import { getEnv } from "../env.ts";
 
@@ -7,6 +8,7 @@ interface Deps {
   db: ControlDb;
   hosts: HostPool;
   redis: RedisClient;
+  queue: JobQueue;
   log: Logger;
   signInLimiter: SignInLimiter;
 }
@@ -25,7 +27,12 @@ export function getDeps(): Deps {
   const db = createControlDb(env.DATABASE_URL);
   const redis = createRedis(env.REDIS_URL, { name: "shardcast-web" });
   redis.on("error", (err) => log.warn("redis error", { error: err }));
-  const deps: Deps = { db, hosts: new HostPool(db), redis, log, signInLimiter: createSignInLimiter() };
+  // BullMQ refuses clients with a per-request retry limit, so the job queue gets its own client.
+  const bullmq = createRedis(env.REDIS_URL, { forBullmq: true, name: "shardcast-web-jobs" });
+  bullmq.on("error", (err) => log.warn("redis error", { error: err }));
+  const queue = createQueue(bullmq, { prefix: env.SHARDCAST_REDIS_PREFIX });
+  queue.on("error", (err) => log.warn("job queue error", { error: err }));
+  const deps: Deps = { db, hosts: new HostPool(db), redis, queue, log, signInLimiter: createSignInLimiter() };
   holder[KEY] = deps;
   return deps;
 }
@@ -47,6 +54,7 @@ export async function createContext(req: Request, resHeaders: Headers): Promise<
     hosts: deps.hosts,
     redis: deps.redis,
     redisPrefix: env.SHARDCAST_REDIS_PREFIX,
+    queue: deps.queue,
     edgeUrl: env.SHARDCAST_EDGE_URL,
     user,
     resHeaders,

@@ -4,6 +4,7 @@ import { authRouter } from "./auth/index.ts";
 import { hostsRouter } from "./hosts/index.ts";
 import { operationsRouter } from "./operations/index.ts";
 import { overviewRouter } from "./overview/index.ts";
+import { settingsRouter } from "./settings/index.ts";
 import { shardmapRouter } from "./shardmap/index.ts";
 import { streamsRouter } from "./streams/index.ts";
 import { usersRouter } from "./users/index.ts";
@@ -17,6 +18,7 @@ export const appRouter = createRouter({
   apikeys: apikeysRouter,
   operations: operationsRouter,
   users: usersRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

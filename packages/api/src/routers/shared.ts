@@ -62,6 +62,8 @@ export const operationSchema = z.object({
   shardletId: z.string().nullable(),
   hostId: z.string().nullable(),
   actor: z.string().nullable(),
+  /** Structured facts of the operation (split point, children, rows moved, ...), when recorded. */
+  details: z.record(z.string(), z.unknown()).nullable(),
   startedAt: z.date(),
   finishedAt: z.date().nullable(),
   durationMs: z.number().nullable(),

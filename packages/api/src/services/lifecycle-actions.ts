@@ -1,5 +1,5 @@
 import { ShardcastError, type ShardletState } from "@shardcast/core";
-import type { ControlDb } from "@shardcast/db";
+import { findUnfinishedLifecycleJob, type ControlDb } from "@shardcast/db";
 
 /** What a manual split or merge needs to know about a shardlet, checked before a job is queued. */
 export interface ActionShardlet {
@@ -22,13 +22,16 @@ async function load(db: ControlDb, id: string): Promise<ActionShardlet> {
   return { ...r, lo: Number(r.lo), hi: Number(r.hi) };
 }
 
-function requireActive(s: ActionShardlet, what: string): void {
+async function requireIdle(db: ControlDb, s: ActionShardlet, what: string): Promise<void> {
   if (s.state !== "active") throw new ShardcastError("conflict", `${what} is ${s.state}; only an active shardlet can change.`, { state: s.state });
+  // A planned job has not changed the state yet; a second request would only wait for it.
+  const job = await findUnfinishedLifecycleJob(db, s.id);
+  if (job) throw new ShardcastError("conflict", `${what} is already being changed by a ${job.kind} (phase ${job.phase}).`, { jobId: job.id });
 }
 
 export async function shardletForSplit(db: ControlDb, id: string): Promise<ActionShardlet> {
   const s = await load(db, id);
-  requireActive(s, "This shardlet");
+  await requireIdle(db, s, "This shardlet");
   if (s.hi - s.lo < 2) throw new ShardcastError("conflict", "This shardlet covers a single hash and cannot split.");
   return s;
 }
@@ -44,7 +47,7 @@ export async function shardletsForMerge(db: ControlDb, leftId: string, rightId: 
   }
   if (left.shardId !== right.shardId) throw new ShardcastError("conflict", "The shardlets belong to different shards and cannot merge.");
   if (left.hostId !== right.hostId) throw new ShardcastError("conflict", "The shardlets live on different hosts and cannot merge.");
-  requireActive(left, "The left shardlet");
-  requireActive(right, "The right neighbour");
+  await requireIdle(db, left, "The left shardlet");
+  await requireIdle(db, right, "The right neighbour");
   return { left, right };
 }

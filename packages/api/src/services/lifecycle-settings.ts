@@ -1,28 +1,12 @@
 import { LIFECYCLE_SETTINGS_KEY, lifecycleSettingsSchema, type LifecycleSettings } from "@shardcast/core";
-import { listSettingAudit, updateSetting, type ControlDb, type SettingActor } from "@shardcast/db";
-
-/**
- * Lifecycle settings as the console reads and writes them. Thin on purpose: the stored value is
- * the JSON object under `LIFECYCLE_SETTINGS_KEY`, the same one the worker parses on every scan.
- */
+import { getLifecycleSettings, listSettingAudit, updateLifecycleSettings, type ControlDb, type SettingActor } from "@shardcast/db";
 
 export const LIFECYCLE_DEFAULTS: LifecycleSettings = lifecycleSettingsSchema.parse({});
 
-export interface StoredLifecycleSettings {
-  settings: LifecycleSettings;
-  updatedAt: Date | null;
-  /** Set when the stored value no longer parses (defaults are shown instead). */
-  storedError: string | null;
-}
-
-export async function readLifecycleSettings(db: ControlDb): Promise<StoredLifecycleSettings> {
-  const row = await db.setting.findUnique({ where: { key: LIFECYCLE_SETTINGS_KEY } });
-  if (!row) return { settings: LIFECYCLE_DEFAULTS, updatedAt: null, storedError: null };
-  const parsed = lifecycleSettingsSchema.safeParse(row.value ?? {});
-  if (!parsed.success) {
-    return { settings: LIFECYCLE_DEFAULTS, updatedAt: row.updatedAt, storedError: parsed.error.issues.map((i) => i.message).join("; ") };
-  }
-  return { settings: parsed.data, updatedAt: row.updatedAt, storedError: null };
+/** When the lifecycle settings were last saved, or null while the defaults apply. */
+export async function lifecycleSettingsUpdatedAt(db: ControlDb): Promise<Date | null> {
+  const row = await db.setting.findUnique({ where: { key: LIFECYCLE_SETTINGS_KEY }, select: { updatedAt: true } });
+  return row?.updatedAt ?? null;
 }
 
 export interface SettingChange {
@@ -37,19 +21,23 @@ function asRecord(value: unknown): Record<string, unknown> {
 
 /** Field-level difference of two stored values; a missing old value counts as the defaults. */
 export function lifecycleChanges(oldValue: unknown, newValue: unknown): SettingChange[] {
-  const before = { ...LIFECYCLE_DEFAULTS, ...asRecord(oldValue) } as Record<string, unknown>;
-  const after = { ...LIFECYCLE_DEFAULTS, ...asRecord(newValue) } as Record<string, unknown>;
+  const before: Record<string, unknown> = { ...LIFECYCLE_DEFAULTS, ...asRecord(oldValue) };
+  const after: Record<string, unknown> = { ...LIFECYCLE_DEFAULTS, ...asRecord(newValue) };
   const fields = [...new Set([...Object.keys(LIFECYCLE_DEFAULTS), ...Object.keys(before), ...Object.keys(after)])];
   return fields
     .filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))
     .map((f) => ({ field: f, old: before[f] ?? null, new: after[f] ?? null }));
 }
 
-/** Stores validated settings and writes the audit row; returns what changed. */
-export async function saveLifecycleSettings(db: ControlDb, value: LifecycleSettings, actor: SettingActor): Promise<SettingChange[]> {
-  const before = await db.setting.findUnique({ where: { key: LIFECYCLE_SETTINGS_KEY }, select: { value: true } });
-  await updateSetting(db, LIFECYCLE_SETTINGS_KEY, value, actor);
-  return lifecycleChanges(before?.value ?? null, value);
+/** Stores the settings (audited by the db layer) and returns what changed, for the operations log. */
+export async function saveLifecycleSettings(
+  db: ControlDb,
+  value: LifecycleSettings,
+  actor: SettingActor,
+): Promise<{ settings: LifecycleSettings; changes: SettingChange[] }> {
+  const before = await getLifecycleSettings(db);
+  const settings = await updateLifecycleSettings(db, value, actor);
+  return { settings, changes: lifecycleChanges(before, settings) };
 }
 
 export interface LifecycleAuditEntry {

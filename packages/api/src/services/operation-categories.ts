@@ -7,8 +7,8 @@ import type { ControlDb, OperationInfo } from "@shardcast/db";
 export const OPERATION_CATEGORIES = {
   splits: ["shardlet.split"],
   merges: ["shardlet.merge"],
-  // Events that went to a shard's overflow log because their shardlet was locked or fenced.
-  contention: ["shardlet.contention", "shardlet.fallback", "overflow", "contention"],
+  // Events that went to a shard's overflow log because their shardlet was locked or changing.
+  contention: ["contention"],
   hosts: ["host"],
 } as const;
 
@@ -28,24 +28,25 @@ export async function listOperationsIn(db: ControlDb, query: { category: Operati
   });
 }
 
+/** How many events a contention record covers (`details.count`; a record without one counts once). */
+function contentionEvents(details: unknown): number {
+  const count = details !== null && typeof details === "object" ? (details as { count?: unknown }).count : undefined;
+  return typeof count === "number" && Number.isFinite(count) && count > 0 ? count : 1;
+}
+
 /**
- * Lifecycle activity since `since`: finished splits and merges (requests from the console are not
- * counted, only what the worker did) and contention records.
+ * Lifecycle activity since `since`: splits and merges the worker finished (console requests and
+ * failures are not counted) and the events that went through overflow logs.
  */
-export async function lifecycleActivity(db: ControlDb, since: Date): Promise<{ splits: number; merges: number; contention: number }> {
-  const done = (category: OperationCategory) =>
+export async function lifecycleActivity(db: ControlDb, since: Date): Promise<{ splits: number; merges: number; contentionEvents: number }> {
+  const finished = (category: OperationCategory) =>
     db.operation.count({
-      where: {
-        ...kindFilter(category),
-        NOT: { kind: { endsWith: ".request" } },
-        status: "succeeded",
-        startedAt: { gte: since },
-      },
+      where: { ...kindFilter(category), NOT: { kind: { endsWith: ".request" } }, status: "succeeded", startedAt: { gte: since } },
     });
   const [splits, merges, contention] = await Promise.all([
-    done("splits"),
-    done("merges"),
-    db.operation.count({ where: { ...kindFilter("contention"), startedAt: { gte: since } } }),
+    finished("splits"),
+    finished("merges"),
+    db.operation.findMany({ where: { ...kindFilter("contention"), startedAt: { gte: since } }, select: { details: true }, take: 10_000 }),
   ]);
-  return { splits, merges, contention };
+  return { splits, merges, contentionEvents: contention.reduce((sum, op) => sum + contentionEvents(op.details), 0) };
 }

@@ -44,6 +44,15 @@ export function OverviewView() {
               testId="stat-hosts"
             />
           </div>
+          <div className="stats" aria-label="Shardlet lifecycle, last hour" role="group">
+            <Stat label="Splits in the last hour" value={formatNumber(d.lifecycle.splitsLastHour)} testId="stat-splits" />
+            <Stat label="Merges in the last hour" value={formatNumber(d.lifecycle.mergesLastHour)} testId="stat-merges" />
+            <Stat
+              label="Contention in the last hour (events through overflow logs)"
+              value={formatNumber(d.lifecycle.contentionLastHour)}
+              testId="stat-contention"
+            />
+          </div>
           <section className="card" aria-labelledby="ingest-h">
             <h2 id="ingest-h">Ingest rate (events/s, last 30 min)</h2>
             <IngestChart points={d.ingest} />

@@ -13,6 +13,7 @@ export function operationView(o: OperationRow): OperationView {
     shardletId: o.shardletId,
     hostId: o.hostId,
     actor: o.actor,
+    details: o.details !== null && typeof o.details === "object" && !Array.isArray(o.details) ? (o.details as Record<string, unknown>) : null,
     startedAt: o.startedAt,
     finishedAt: o.finishedAt,
     durationMs: o.durationMs,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { listHosts, listOperations, listShardlets, listStreams, metricSeries } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
+import { lifecycleActivity } from "../../services/operation-categories.ts";
 import { hostSchema, operationSchema } from "../shared.ts";
 import { hostView } from "../hosts/view.ts";
 import { operationView } from "../operations/view.ts";
@@ -34,6 +35,8 @@ export const summaryOutput = z.object({
   hosts: z.array(hostSchema.extend({ fullness: z.number() })),
   operations: z.array(operationSchema),
   alerts: z.array(alertSchema),
+  /** Splits and merges finished in the last hour, and events that went through overflow logs (contention). */
+  lifecycle: z.object({ splitsLastHour: z.number(), mergesLastHour: z.number(), contentionLastHour: z.number() }),
 });
 
 /** Thresholds for the overview's alert list (display only; the worker has its own). */
@@ -45,12 +48,13 @@ export const summary = viewerProcedure
   .output(summaryOutput)
   .query(async ({ ctx, input }) => {
     const since = Date.now() - input.windowMinutes * 60_000;
-    const [series, hosts, streams, shardlets, operations] = await Promise.all([
+    const [series, hosts, streams, shardlets, operations, activity] = await Promise.all([
       metricSeries(ctx.db, INGEST_RATE_METRIC, since),
       listHosts(ctx.db),
       listStreams(ctx.db),
       listShardlets(ctx.db, {}),
       listOperations(ctx.db, { limit: 12 }),
+      lifecycleActivity(ctx.db, new Date(Date.now() - 60 * 60_000)),
     ]);
 
     // Samples may come per stream or per edge: sum those of the same instant into one point.
@@ -103,5 +107,6 @@ export const summary = viewerProcedure
       hosts: hostViews,
       operations: operations.map(operationView),
       alerts,
+      lifecycle: { splitsLastHour: activity.splits, mergesLastHour: activity.merges, contentionLastHour: activity.contentionEvents },
     };
   });

@@ -19,7 +19,7 @@ export const update = operatorProcedure
   .input(updateSettingsInput)
   .output(updateSettingsOutput)
   .mutation(async ({ ctx, input }) => {
-    const changes = await saveLifecycleSettings(ctx.db, input, { id: ctx.user.id, email: ctx.user.email });
+    const { settings, changes } = await saveLifecycleSettings(ctx.db, input, { id: ctx.user.id, email: ctx.user.email });
     await audit(ctx, {
       kind: "settings.update",
       message:
@@ -28,5 +28,5 @@ export const update = operatorProcedure
           : `changed lifecycle settings: ${changes.map((c) => `${c.field} ${JSON.stringify(c.old)} -> ${JSON.stringify(c.new)}`).join(", ")}`,
       details: { key: "lifecycle", changes },
     });
-    return { lifecycle: input, changed: changes.map((c) => c.field) };
+    return { lifecycle: settings, changed: changes.map((c) => c.field) };
   });

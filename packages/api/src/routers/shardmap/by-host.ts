@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { SHARDLET_STATES } from "@shardcast/core";
-import { listHosts, listStreams } from "@shardcast/db";
+import { getLifecycleSettings, listHosts, listStreams } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
-import { readLifecycleSettings } from "../../services/lifecycle-settings.ts";
 import { listMapShardlets, mergeableRightNeighbours, type LineageRef } from "../../services/map-shardlets.ts";
 import { fullness, rangeSchema, rangeView } from "../shared.ts";
 
@@ -73,7 +72,7 @@ export const byHost = viewerProcedure
       listHosts(ctx.db),
       listStreams(ctx.db),
       listMapShardlets(ctx.db, { includeRetired: input.includeRetired, ...(input.streamId ? { streamId: input.streamId } : {}) }),
-      readLifecycleSettings(ctx.db),
+      getLifecycleSettings(ctx.db),
     ]);
     const streamName = new Map(streams.map((s) => [s.id, s.name]));
     const mergeRight = mergeableRightNeighbours(map.shardlets);
@@ -108,7 +107,7 @@ export const byHost = viewerProcedure
       byHostId.set(s.hostId, list);
     }
     return {
-      splitThreshold: settings.settings.splitThreshold,
+      splitThreshold: settings.splitThreshold,
       hosts: hosts.map((h) => {
         const list = (byHostId.get(h.id) ?? []).sort(
           (a, b) => a.streamName.localeCompare(b.streamName) || a.range.lo - b.range.lo || a.createdAt.getTime() - b.createdAt.getTime(),

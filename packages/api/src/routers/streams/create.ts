@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MAX_INITIAL_SHARDLETS_PER_SHARD, MAX_SHARDS_PER_STREAM, streamNameSchema } from "@shardcast/core";
-import { createStream } from "@shardcast/db";
+import { createStream, getLifecycleSettings } from "@shardcast/db";
 import { publishRoutingChange } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
@@ -38,7 +38,9 @@ export const create = operatorProcedure
   .input(createStreamInput)
   .output(createStreamOutput)
   .mutation(async ({ ctx, input }) => {
-    const stream = await createStream(ctx.db, ctx.hosts, input);
+    // New shardlets start at the configured initial capacity (lifecycle settings).
+    const settings = await getLifecycleSettings(ctx.db);
+    const stream = await createStream(ctx.db, ctx.hosts, { ...input, capacityBytes: settings.initialCapacityBytes });
     try {
       await publishRoutingChange(ctx.redis, ctx.redisPrefix, stream.id);
     } catch (err) {
@@ -49,7 +51,7 @@ export const create = operatorProcedure
       kind: "stream.create",
       message: `created stream ${stream.name} with ${stream.shardCount} shards`,
       streamId: stream.id,
-      details: { shardletsPerShard: input.shardletsPerShard ?? null, keyField: stream.keyField },
+      details: { shardletsPerShard: input.shardletsPerShard ?? null, keyField: stream.keyField, capacityBytes: settings.initialCapacityBytes },
     });
     return { id: stream.id, name: stream.name };
   });

@@ -1,31 +1,128 @@
 "use client";
 import Link from "next/link";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
 import { ErrorNote, FullnessBar, Loading, PageHeader, RangeBar, StatusBadge } from "../../../components/ui.tsx";
-import { formatBytes, formatNumber, formatRate } from "../../../lib/format.ts";
+import { useCan } from "../../../components/user-context.tsx";
+import { formatAgo, formatBytes, formatDateTime, formatNumber, formatRate } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+
+type MapShardlet = inferRouterOutputs<AppRouter>["shardmap"]["byHost"]["hosts"][number]["shardlets"][number];
+type LineageRef = Extract<MapShardlet["lineage"], { kind: "split" }>["parent"];
+
+const refLabel = (r: LineageRef) => (r.range ? `${r.range.loHex}–${r.range.lastHex}` : `…${r.id.slice(-8)}`);
+
+/** Where a shardlet came from: "split from 0x…–0x…" or "merged from 0x…–0x… + 0x…–0x…". */
+function Lineage({ s }: { s: MapShardlet }) {
+  const l = s.lineage;
+  if (l.kind === "initial") return null;
+  const title = l.kind === "split" ? `parent shardlet ${l.parent.id}` : `merged shardlets ${l.left.id} and ${l.right.id}`;
+  return (
+    <span className="lineage" title={`${title}; created ${formatDateTime(s.createdAt)}`} data-testid="shardlet-lineage" data-kind={l.kind}>
+      {l.kind === "split" ? (
+        <>
+          split from <span className="nowrap">{refLabel(l.parent)}</span>
+        </>
+      ) : (
+        // Two ranges do not fit one line of the column: the second may wrap.
+        <>
+          merged from <span className="nowrap">{refLabel(l.left)}</span> <span className="nowrap">+ {refLabel(l.right)}</span>
+        </>
+      )}
+    </span>
+  );
+}
+
+const liveCount = (list: readonly MapShardlet[]) => list.filter((s) => s.state !== "retired").length;
+
+/** Operator actions; they queue a job, the worker does the work under the shardlet's op-lock. */
+function ShardletActions({
+  s,
+  busy,
+  onSplit,
+  onMerge,
+}: {
+  s: MapShardlet;
+  busy: boolean;
+  onSplit: (shardletId: string) => void;
+  onMerge: (leftId: string, rightId: string) => void;
+}) {
+  if (s.state !== "active") return null;
+  const right = s.mergeRightId;
+  return (
+    <div className="row-actions">
+      <button type="button" className="secondary small" disabled={busy} onClick={() => onSplit(s.id)} data-testid="shardlet-split">
+        Split now
+      </button>
+      {right ? (
+        <button
+          type="button"
+          className="secondary small"
+          disabled={busy}
+          title="Merge with the adjacent shardlet to the right (same shard and host)"
+          aria-label="Merge with right neighbour"
+          onClick={() => onMerge(s.id, right)}
+          data-testid="shardlet-merge"
+        >
+          Merge right →
+        </button>
+      ) : null}
+    </div>
+  );
+}
 
 export function ShardMapView() {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const canOperate = useCan("operator");
   const [streamId, setStreamId] = useState("");
+  const [includeRetired, setIncludeRetired] = useState(false);
+  const [confirmation, setConfirmation] = useState<string | null>(null);
   const streams = useQuery(trpc.streams.list.queryOptions(undefined, { refetchInterval: 10_000 }));
-  const map = useQuery(trpc.shardmap.byHost.queryOptions(streamId ? { streamId, includeRetired: false } : undefined, { refetchInterval: 2500 }));
+  const map = useQuery(
+    trpc.shardmap.byHost.queryOptions({ includeRetired, ...(streamId ? { streamId } : {}) }, { refetchInterval: 2000, placeholderData: (previous) => previous }),
+  );
+  const onQueued = async (res: { message: string; jobId: string }) => {
+    setConfirmation(`${res.message}${res.jobId ? ` Job ${res.jobId}.` : ""} The worker takes the shardlet's lock; the map updates when it is done.`);
+    await queryClient.invalidateQueries({ queryKey: trpc.shardmap.byHost.queryKey() });
+  };
+  const split = useMutation(trpc.shardmap.split.mutationOptions({ onSuccess: onQueued, onMutate: () => setConfirmation(null) }));
+  const merge = useMutation(trpc.shardmap.merge.mutationOptions({ onSuccess: onQueued, onMutate: () => setConfirmation(null) }));
+  const busy = split.isPending || merge.isPending;
+  const threshold = map.data?.splitThreshold;
+
   return (
     <>
-      <PageHeader title="Shard map" subtitle="Every live shardlet, per storage host: its hash range, fullness, state and fencing epoch.">
-        <div className="field" style={{ minWidth: 220, flex: "none" }}>
-          <label htmlFor="stream-filter">Stream</label>
-          <select id="stream-filter" value={streamId} onChange={(e) => setStreamId(e.target.value)} data-testid="shardmap-stream-filter">
-            <option value="">All streams</option>
-            {streams.data?.streams.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
+      <PageHeader
+        title="Shard map"
+        subtitle="Every shardlet, per storage host: its hash range, fullness against the split threshold, state, fencing epoch and lineage. Refreshes every 2 seconds."
+      >
+        <div className="toolbar">
+          <label className="checkbox">
+            <input type="checkbox" checked={includeRetired} onChange={(e) => setIncludeRetired(e.target.checked)} data-testid="shardmap-show-retired" />
+            Show retired
+          </label>
+          <div className="field" style={{ minWidth: 220, flex: "none" }}>
+            <label htmlFor="stream-filter">Stream</label>
+            <select id="stream-filter" value={streamId} onChange={(e) => setStreamId(e.target.value)} data-testid="shardmap-stream-filter">
+              <option value="">All streams</option>
+              {streams.data?.streams.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </div>
         </div>
       </PageHeader>
+      {confirmation ? (
+        <div className="alert alert-ok" role="status" data-testid="shardmap-action-result">
+          {confirmation}
+        </div>
+      ) : null}
+      <ErrorNote error={split.error ?? merge.error} testId="shardmap-action-error" />
       <ErrorNote error={map.error} />
       {map.isPending ? <Loading what="shard map" /> : null}
       {map.data?.hosts.length === 0 ? <p className="empty">No storage host registered.</p> : null}
@@ -35,7 +132,8 @@ export function ShardMapView() {
             <h2 id={`host-${h.id}`}>{h.name}</h2>
             <StatusBadge status={h.status} />
             <span className="muted">
-              {h.shardlets.length} shardlet{h.shardlets.length === 1 ? "" : "s"} · {formatNumber(h.eventCount)} events · {formatBytes(h.shardletBytes)}
+              {liveCount(h.shardlets)} live shardlet{liveCount(h.shardlets) === 1 ? "" : "s"} ·{" "}
+              {formatNumber(h.eventCount)} events · {formatBytes(h.shardletBytes)}
             </span>
             <span className="spacer" />
             <div style={{ width: 220 }}>
@@ -46,11 +144,11 @@ export function ShardMapView() {
             <p className="empty">No shardlets on this host.</p>
           ) : (
             <div className="table-wrap">
-              <table data-testid="shardmap-table">
+              <table className="dense" data-testid="shardmap-table">
                 <thead>
                   <tr>
-                    <th scope="col">Stream</th>
-                    <th scope="col">Hash range</th>
+                    {streamId ? null : <th scope="col">Stream</th>}
+                    <th scope="col">Hash range / lineage</th>
                     <th scope="col">Key space</th>
                     <th scope="col">State</th>
                     <th scope="col" className="num">
@@ -62,20 +160,38 @@ export function ShardMapView() {
                     <th scope="col" className="num">
                       Writes
                     </th>
-                    <th scope="col" className="num">
-                      Size / capacity
+                    <th scope="col" className="num" title="Events that went through the shard's overflow log while this shardlet was locked">
+                      Fallbacks
                     </th>
-                    <th scope="col">Fullness</th>
+                    <th scope="col">Fullness (size / capacity)</th>
+                    {canOperate ? (
+                      <th scope="col">
+                        <span className="sr-only">Actions</span>
+                      </th>
+                    ) : null}
                   </tr>
                 </thead>
                 <tbody>
                   {h.shardlets.map((s) => (
-                    <tr key={s.id} data-testid="shardlet-row" data-stream={s.streamName} data-events={s.eventCount}>
+                    <tr
+                      key={s.id}
+                      className={s.state === "retired" ? "retired" : undefined}
+                      data-testid="shardlet-row"
+                      data-id={s.id}
+                      data-stream={s.streamName}
+                      data-state={s.state}
+                      data-events={s.eventCount}
+                    >
+                      {streamId ? null : (
+                        <td className="ellipsis" title={s.streamName}>
+                          <Link href={`/streams/${encodeURIComponent(s.streamName)}`}>{s.streamName}</Link>
+                        </td>
+                      )}
                       <td>
-                        <Link href={`/streams/${encodeURIComponent(s.streamName)}`}>{s.streamName}</Link>
-                      </td>
-                      <td className="mono" title={s.id}>
-                        {s.range.loHex}–{s.range.lastHex}
+                        <span className="mono" title={s.id} data-testid="shardlet-range">
+                          {s.range.loHex}–{s.range.lastHex}
+                        </span>
+                        <Lineage s={s} />
                       </td>
                       <td>
                         <RangeBar
@@ -83,12 +199,15 @@ export function ShardMapView() {
                           widthPct={s.range.widthPct}
                           title={`${s.range.startPct.toFixed(2)}% – ${(s.range.startPct + s.range.widthPct).toFixed(2)}% of the key space`}
                         />
-                        <span className="muted" style={{ fontSize: 11 }}>
-                          {s.range.widthPct.toFixed(2)}%
-                        </span>
+                        <span className="lineage">{s.range.widthPct.toFixed(2)}%</span>
                       </td>
                       <td>
-                        <StatusBadge status={s.state} />
+                        <StatusBadge status={s.state} testId="shardlet-state" />
+                        {s.retiredAt ? (
+                          <span className="lineage" title={formatDateTime(s.retiredAt)}>
+                            {formatAgo(s.retiredAt)}
+                          </span>
+                        ) : null}
                       </td>
                       <td className="num" data-testid="shardlet-epoch">
                         {s.epoch}
@@ -97,12 +216,25 @@ export function ShardMapView() {
                         {formatNumber(s.eventCount)}
                       </td>
                       <td className="num">{formatRate(s.writeRate)}</td>
-                      <td className="num">
-                        {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
+                      <td className="num" data-testid="shardlet-fallbacks">
+                        {formatNumber(s.fallbackCount)}
                       </td>
                       <td>
-                        <FullnessBar fraction={s.fullness} label={`shardlet ${s.range.loHex} fullness`} />
+                        <FullnessBar fraction={s.fullness} threshold={threshold} label={`shardlet ${s.range.loHex} fullness`} />
+                        <span className="lineage" data-testid="shardlet-size">
+                          {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
+                        </span>
                       </td>
+                      {canOperate ? (
+                        <td>
+                          <ShardletActions
+                            s={s}
+                            busy={busy}
+                            onSplit={(shardletId) => split.mutate({ shardletId })}
+                            onMerge={(leftId, rightId) => merge.mutate({ leftId, rightId })}
+                          />
+                        </td>
+                      ) : null}
                     </tr>
                   ))}
                 </tbody>
