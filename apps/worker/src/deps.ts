@@ -1,4 +1,4 @@
-import type { ControlDb, HostPool } from "@shardcast/db";
+import type { ControlDb, HostPool, LifecycleJobInfo, LifecycleStep } from "@shardcast/db";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
 
@@ -13,4 +13,34 @@ export interface WorkerDeps {
   opLocks?: OpLocks;
   /** How long a host may take to answer a health probe (default 2 s). */
   pingTimeoutMs?: number;
+  /**
+   * Tells edges that a stream's routes changed (pub/sub). Without it they still find out, through
+   * fence rejections and their periodic refresh, only later.
+   */
+  announce?: (streamId: string) => Promise<void>;
+  lifecycle?: LifecycleTuning;
+}
+
+/**
+ * Test hooks of the lifecycle state machine: a hook that throws stops the job there, as a crash
+ * would. `lockSignal` aborts when the job loses an op-lock (absent for `planned`, which runs
+ * before the locks are taken).
+ */
+export interface LifecycleHooks {
+  /** Right after `phase` was persisted, before its step runs. */
+  afterPhase?: (phase: LifecycleStep, job: LifecycleJobInfo, lockSignal?: AbortSignal) => void | Promise<void>;
+  /** Right after the step of `phase` ran, before the next phase is persisted. */
+  afterStep?: (phase: LifecycleStep, job: LifecycleJobInfo, lockSignal?: AbortSignal) => void | Promise<void>;
+}
+
+export interface LifecycleTuning {
+  /** Overflow rows drained per chunk (default 1,000). */
+  drainChunkRows?: number;
+  /** An unfinished job idle this long with its sources unlocked is resumed by the manager (default 15 s). */
+  staleJobMs?: number;
+  /** Drained overflow rows are kept this long for readers merging across logs (default 60 s). */
+  overflowGraceMs?: number;
+  /** Most splits and merges one manager scan enqueues (default 64). */
+  maxActionsPerScan?: number;
+  hooks?: LifecycleHooks;
 }

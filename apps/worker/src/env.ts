@@ -15,6 +15,12 @@ const schema = z.object({
   SHARDCAST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   SHARDCAST_ACCOUNTING_EVERY_MS: intMs(5_000),
   SHARDCAST_HEALTH_EVERY_MS: intMs(10_000),
+  /** Shardlet manager scan period (splits, merges, resuming stalled jobs). */
+  SHARDCAST_MANAGER_EVERY_MS: intMs(5_000),
+  /** Overflow drain sweep period. */
+  SHARDCAST_DRAIN_EVERY_MS: intMs(5_000),
+  /** How long drained overflow rows are kept for readers merging across logs. */
+  SHARDCAST_OVERFLOW_GRACE_MS: intMs(60_000),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 

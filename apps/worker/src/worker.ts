@@ -1,4 +1,5 @@
-import { createJobWorker, createQueue, scheduleRepeating, type JobQueue, type JobWorker, type ProcessorOptions } from "@shardcast/jobs";
+import { createJobWorker, createQueue, enqueue, scheduleRepeating, type JobQueue, type JobWorker, type ProcessorOptions } from "@shardcast/jobs";
+import { lifecycleChannel } from "@shardcast/runtime/redis";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "./deps.ts";
 import { probeErrorMessage } from "./domain/health.ts";
@@ -14,6 +15,15 @@ export interface WorkerOptions extends ProcessorOptions {
   schedule?: boolean;
   accountingEveryMs: number;
   healthEveryMs: number;
+  /** Period of the shardlet manager's scan (default 5 s). */
+  managerEveryMs?: number;
+  /** Period of the overflow drain sweep (default 5 s). */
+  drainEveryMs?: number;
+  /**
+   * Scan soon after an edge reports a threshold crossing on `<prefix>:lifecycle`, at most once per
+   * this many ms (default 500). 0 turns the subscription off.
+   */
+  hintDebounceMs?: number;
 }
 
 export interface RunningWorker {
@@ -23,6 +33,29 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/**
+ * Turns bursts of threshold hints into one manager scan per window. Returns the message handler
+ * and a stop function.
+ */
+export function debouncedScan(trigger: () => Promise<unknown>, windowMs: number, onError: (err: unknown) => void): { hint(): void; stop(): void } {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  return {
+    hint() {
+      if (timer || stopped) return;
+      timer = setTimeout(() => {
+        timer = null;
+        trigger().catch(onError);
+      }, windowMs);
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
+
 export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promise<RunningWorker> {
   const { log } = deps;
   const loc = { prefix: opts.prefix, queueName: opts.queueName };
@@ -30,7 +63,7 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
   const worker = createJobWorker(
     opts.connection,
     { ...loc, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs },
-    createHandlers(deps),
+    createHandlers(deps, { queue }),
   );
   worker.on("failed", (job, err) => {
     log.warn("job failed", { job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, error: probeErrorMessage(err) });
@@ -41,11 +74,33 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
   if (opts.schedule ?? true) {
     await scheduleRepeating(queue, "shardlet.accounting", opts.accountingEveryMs);
     await scheduleRepeating(queue, "host.health", opts.healthEveryMs);
+    await scheduleRepeating(queue, "shardlet.manager", opts.managerEveryMs ?? 5_000);
+    await scheduleRepeating(queue, "overflow.drain", opts.drainEveryMs ?? 5_000);
   }
+
+  // Edges report threshold crossings so a split need not wait for the next period.
+  const debounceMs = opts.hintDebounceMs ?? 500;
+  let subscriber: Redis | null = null;
+  let scan: ReturnType<typeof debouncedScan> | null = null;
+  if (debounceMs > 0) {
+    scan = debouncedScan(
+      () => enqueue(queue, "shardlet.manager", {}, { deduplication: { id: "manager-hint" } }),
+      debounceMs,
+      (err) => log.warn("manager scan on hint failed to enqueue", { error: probeErrorMessage(err) }),
+    );
+    const hinted = scan;
+    subscriber = opts.connection.duplicate();
+    subscriber.on("error", (err) => log.warn("lifecycle subscription error", { error: probeErrorMessage(err) }));
+    subscriber.on("message", () => hinted.hint());
+    await subscriber.subscribe(lifecycleChannel(opts.prefix));
+  }
+
   return {
     worker,
     queue,
     async close() {
+      scan?.stop();
+      subscriber?.disconnect();
       await worker.close();
       await queue.close();
     },

@@ -14,3 +14,6 @@ export * from "./sequence.ts";
 export * from "./operations.ts";
 export * from "./settings.ts";
 export * from "./metrics.ts";
+export * from "./lifecycle.ts";
+export * from "./lifecycle-shardlets.ts";
+export * from "./host/lifecycle.ts";

@@ -18,8 +18,10 @@ async function accountHost(deps: WorkerDeps, hostId: string, nowMs: number): Pro
   const driver = await deps.hosts.get(hostId);
   const totals = await driver.foldStats();
   const byShardlet = new Map(totals.map((t) => [t.shardletId, t]));
+  // Pending shardlets (a split or merge in progress) get their figures from the job, which counts
+  // their ranges; they take no writes until they switch in, so there is nothing to measure yet.
   const rows = await db.shardlet.findMany({
-    where: { hostId, state: { not: "retired" } },
+    where: { hostId, state: { notIn: ["retired", "pending"] } },
     select: { id: true, streamId: true, eventCount: true, sizeBytes: true, writeRate: true, updatedAt: true },
   });
   const updates = rows.map((r) =>

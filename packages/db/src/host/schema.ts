@@ -4,12 +4,17 @@ import type { ControlDb } from "../client.ts";
 import { safeMessage } from "../errors.ts";
 
 /** Bump when HOST_SCHEMA_SQL changes; every statement must stay idempotent (IF NOT EXISTS). */
-export const HOST_SCHEMA_VERSION = 2;
+export const HOST_SCHEMA_VERSION = 3;
 
 /**
  * Storage on each host database. Events are keyed by (stream, global seq); `event_id` is the
  * producer's idempotency id. Write accounting goes to the append-only `sc_stat_delta` so the hot
  * path never contends on a counter row; `foldStats` folds it into `sc_stat_total`.
+ *
+ * A shardlet's events on its host are the stream's rows whose `key_hash` lies in the shardlet's
+ * range, not the rows labelled with its id: `sc_events.shardlet_id` records the shardlet that
+ * accepted the write (for display and tracing) and is never rewritten. That is what makes a split
+ * or merge on one host a metadata change (see `sc_events_hash`).
  */
 export const HOST_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS sc_schema (
@@ -31,6 +36,7 @@ CREATE INDEX IF NOT EXISTS sc_fence_stream ON sc_fence (stream_id);
 CREATE TABLE IF NOT EXISTS sc_events (
   stream_id   text NOT NULL,
   seq         bigint NOT NULL,
+  -- The shardlet that accepted the write; which shardlet holds the row now is its key_hash range.
   shardlet_id text NOT NULL,
   key         text NOT NULL,
   key_hash    bigint NOT NULL,
@@ -43,7 +49,6 @@ CREATE TABLE IF NOT EXISTS sc_events (
   PRIMARY KEY (stream_id, seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS sc_events_event_id ON sc_events (stream_id, event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS sc_events_shardlet_seq ON sc_events (shardlet_id, seq);
 CREATE INDEX IF NOT EXISTS sc_events_key_ts ON sc_events (stream_id, key, ts);
 
 CREATE TABLE IF NOT EXISTS sc_stat_delta (
@@ -82,6 +87,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS sc_overflow_seq ON sc_overflow (stream_id, seq
 CREATE INDEX IF NOT EXISTS sc_overflow_pending ON sc_overflow (stream_id, key_hash, seq) WHERE drained_at IS NULL;
 CREATE INDEX IF NOT EXISTS sc_overflow_key ON sc_overflow (stream_id, key, ts);
 CREATE INDEX IF NOT EXISTS sc_overflow_drained ON sc_overflow (drained_at) WHERE drained_at IS NOT NULL;
+-- v3: shardlet membership is the key-hash range. Counts, sizes and medians of a shardlet read this
+-- index (size_bytes included, so sums need no heap visit); the label index it replaces was only
+-- used to select a shardlet's rows, so the insert path keeps the same number of indexes.
+-- On a host upgraded from v2 the build takes a write lock on sc_events once, at start.
+CREATE INDEX IF NOT EXISTS sc_events_hash ON sc_events (stream_id, key_hash) INCLUDE (size_bytes);
+DROP INDEX IF EXISTS sc_events_shardlet_seq;
 `;
 
 /** Serialises concurrent schema applications on one database (CREATE ... IF NOT EXISTS can race). */

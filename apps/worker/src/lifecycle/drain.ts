@@ -1,0 +1,153 @@
+import { addFallbackCounts, settleOverflowRows, storedSeqs, type HostDriver, type OverflowRow } from "@shardcast/db";
+import type { WorkerDeps } from "../deps.ts";
+import { checkAborted } from "../processors/timeout.ts";
+import { targetFor } from "./shape.ts";
+
+/** A live shardlet that drained overflow rows are written into (fenced at `epoch`). */
+export interface DrainTarget {
+  id: string;
+  lo: number;
+  hi: number;
+  hostId: string;
+  epoch: number;
+}
+
+export interface DrainResult {
+  /** Rows drained for the first time (what the contention counters grew by). */
+  drained: number;
+  byTarget: Map<string, number>;
+  /** Targets whose fence rejected the drain (changed meanwhile): their rows stay for the next drain. */
+  blocked: string[];
+  /** Overflow rows deleted because their event id was already stored under another seq. */
+  duplicates: number;
+}
+
+export interface DrainOptions {
+  streamId: string;
+  /** The shard's home host, which holds its overflow log. */
+  home: HostDriver;
+  targets: readonly DrainTarget[];
+  chunkRows: number;
+  /** Stops a run of adjacent targets after this many chunks (edges with stale routes keep adding rows). */
+  maxChunksPerRun?: number;
+  /** Called before each chunk; throw to stop (lost lock, aborted job). */
+  beforeChunk?: () => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Adjacent targets, sorted by range, grouped into runs that each cover one contiguous range: one
+ * overflow read serves a whole run (a split's children are one run), and every row read belongs
+ * to some target of it.
+ */
+export function contiguousRuns<T extends { lo: number; hi: number }>(targets: readonly T[]): T[][] {
+  const sorted = [...targets].sort((a, b) => a.lo - b.lo);
+  const runs: T[][] = [];
+  for (const t of sorted) {
+    const run = runs[runs.length - 1];
+    const last = run?.[run.length - 1];
+    if (run && last && last.hi === t.lo) run.push(t);
+    else runs.push([t]);
+  }
+  return runs;
+}
+
+/** One chunk's rows grouped by the host of their target, then by target. */
+function byHost(rows: readonly OverflowRow[], run: readonly DrainTarget[]): Map<string, Map<DrainTarget, OverflowRow[]>> {
+  const out = new Map<string, Map<DrainTarget, OverflowRow[]>>();
+  for (const r of rows) {
+    // A run covers its range without gaps, so every row has a target.
+    const t = targetFor(run, r.keyHash)!;
+    let hostParts = out.get(t.hostId);
+    if (!hostParts) out.set(t.hostId, (hostParts = new Map<DrainTarget, OverflowRow[]>()));
+    const list = hostParts.get(t);
+    if (list) list.push(r);
+    else hostParts.set(t, [r]);
+  }
+  return out;
+}
+
+/**
+ * Moves undrained overflow rows into the targets that own their key hash, chunk by chunk: write
+ * into the targets (one fenced statement per host; rows already there are skipped), check by seq
+ * which rows the targets really store, then on the home host mark those drained and delete the
+ * others (their event id is stored under another seq: an idempotent re-send that reached the log
+ * while the first copy was in the shardlet), and count the drained rows against their targets.
+ * Interrupted anywhere, running it again stores nothing twice and counts nothing twice.
+ */
+export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<DrainResult> {
+  const result: DrainResult = { drained: 0, byTarget: new Map(), blocked: [], duplicates: 0 };
+  const maxChunks = o.maxChunksPerRun ?? 1_000;
+  const runs = contiguousRuns(o.targets);
+  for (let run = runs.shift(); run; run = runs.shift()) {
+    const lo = run[0]!.lo;
+    const hi = run[run.length - 1]!.hi;
+    for (let chunk = 0; chunk < maxChunks; chunk++) {
+      o.beforeChunk?.();
+      checkAborted(o.signal);
+      const rows = await o.home.overflowChunk(o.streamId, lo, hi, o.chunkRows);
+      if (rows.length === 0) break;
+      const drained: number[] = [];
+      const duplicates: number[] = [];
+      const targetOf = new Map<number, DrainTarget>();
+      const blocked = new Set<DrainTarget>();
+      for (const [hostId, parts] of byHost(rows, run)) {
+        const driver = await deps.hosts.get(hostId);
+        const entries = [...parts];
+        const results = await driver.drainWrite({
+          streamId: o.streamId,
+          parts: entries.map(([t, list]) => ({
+            shardletId: t.id,
+            epoch: t.epoch,
+            events: list.map((r) => ({
+              key: r.key,
+              id: r.id,
+              type: r.type,
+              ts: r.ts,
+              payloadJson: r.payloadJson,
+              sizeBytes: r.sizeBytes,
+              seq: r.seq,
+              keyHash: r.keyHash,
+            })),
+          })),
+        });
+        const written: number[] = [];
+        entries.forEach(([t, list], i) => {
+          if (!results[i]?.ok) {
+            blocked.add(t);
+            return;
+          }
+          for (const r of list) {
+            written.push(r.seq);
+            targetOf.set(r.seq, t);
+          }
+        });
+        const stored = await storedSeqs(driver, o.streamId, written);
+        for (const seq of written) (stored.has(seq) ? drained : duplicates).push(seq);
+      }
+      const settled = await settleOverflowRows(o.home, o.streamId, { drained, duplicates });
+      result.duplicates += settled.deleted;
+      const counts = new Map<string, number>();
+      for (const seq of settled.marked) {
+        const id = targetOf.get(seq)!.id;
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      if (counts.size > 0) {
+        await addFallbackCounts(deps.db, counts);
+        for (const [id, n] of counts) {
+          result.drained += n;
+          result.byTarget.set(id, (result.byTarget.get(id) ?? 0) + n);
+        }
+      }
+      if (blocked.size > 0) {
+        // The blocked targets' rows would come back in every chunk: drain the rest of the run
+        // as smaller runs without them.
+        for (const t of blocked) result.blocked.push(t.id);
+        runs.unshift(...contiguousRuns(run.filter((t) => !blocked.has(t))));
+        break;
+      }
+      if (rows.length < o.chunkRows) break;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,183 @@
+import { ShardcastError } from "@shardcast/core";
+import {
+  advanceLifecycleJob,
+  failLifecycleJob,
+  getLifecycleJob,
+  getLifecycleSettings,
+  startLifecycleAttempt,
+  updateLifecycleProgress,
+  type LifecycleJobInfo,
+  type LifecycleStep,
+} from "@shardcast/db";
+import type { WorkerDeps } from "../deps.ts";
+import { probeErrorMessage } from "../domain/health.ts";
+import { checkAborted } from "../processors/timeout.ts";
+import { withOpLocks } from "./locks.ts";
+import { announce, childRanges, GiveUp, loadSources, nextPhase, STEPS, type RunContext } from "./steps.ts";
+
+/**
+ * The split / merge state machine. Every phase is persisted in lifecycle_jobs before its step
+ * runs and every step is idempotent, so a run that stops anywhere (crash, lost lock, host error)
+ * is finished by the next run of the same job:
+ *
+ *   planned -> locked -> fenced -> moving -> switching -> draining -> done
+ *
+ * Before `fenced` nothing has changed and a job that cannot go on ends as `failed`, the sources
+ * untouched. From `fenced` on the sources reject writes, so the job only ever goes forward.
+ *
+ * No row is rewritten: a shardlet's rows on its host are those whose key hash lies in its range,
+ * so `moving` (named when it re-labelled rows) now means "children prepared": their fences,
+ * totals and control rows. While the sources are op-locked their producers' events go to the
+ * overflow log, so the lock window is kept short: what needs no lock (split point, child ids,
+ * settings, host connection) is done before the locks are taken, independent reads run at once,
+ * the steps that end with a control write persist the next phase in the same statement, `planned`
+ * moves to `locked` with the attempt count, and `done` (the record of the finished job) is
+ * written after the locks are let go.
+ */
+
+export interface LifecycleRunResult {
+  jobId: string;
+  kind: "split" | "merge";
+  status: "done" | "failed";
+  phase: string;
+  /** Rows the children took over (none rewritten). */
+  rowsMoved: number;
+  drained: number;
+  /** From the job's creation to now (several runs when it was resumed). */
+  durationMs: number;
+  error?: string;
+}
+
+function result(job: LifecycleJobInfo, nowMs: number, error?: string): LifecycleRunResult {
+  return {
+    jobId: job.id,
+    kind: job.kind,
+    status: job.phase === "failed" ? "failed" : "done",
+    phase: job.phase,
+    rowsMoved: job.rowsMoved,
+    drained: job.drained,
+    durationMs: nowMs - job.createdAt.getTime(),
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+async function runStep(ctx: RunContext, phase: LifecycleStep): Promise<void> {
+  ctx.lock?.assertHeld();
+  checkAborted(ctx.signal);
+  const started = ctx.deps.clock();
+  await STEPS[phase](ctx);
+  ctx.timings[phase] = ctx.deps.clock() - started;
+  await ctx.deps.lifecycle?.hooks?.afterStep?.(phase, ctx.job, ctx.lock?.signal);
+}
+
+/** Persists the next phase, unless the step already wrote it with its own last control write. */
+async function advance(ctx: RunContext, from: LifecycleStep, to: LifecycleStep): Promise<void> {
+  if (ctx.job.phase !== to) {
+    ctx.lock?.assertHeld();
+    checkAborted(ctx.signal);
+    if (!(await advanceLifecycleJob(ctx.deps.db, ctx.job.id, from, to))) {
+      throw new ShardcastError("conflict", `lifecycle job ${ctx.job.id} was moved past ${from} by another run`);
+    }
+    ctx.job.phase = to;
+  }
+  await ctx.deps.lifecycle?.hooks?.afterPhase?.(to, ctx.job, ctx.lock?.signal);
+}
+
+/** Records why a run stopped on the job (it stays at its phase for the next run) and rethrows. */
+async function stopped(deps: WorkerDeps, job: LifecycleJobInfo, err: unknown): Promise<never> {
+  await updateLifecycleProgress(deps.db, job.id, { error: `${job.phase}: ${probeErrorMessage(err)}` }).catch(() => undefined);
+  throw err instanceof GiveUp ? new ShardcastError("conflict", err.message) : err;
+}
+
+/**
+ * Runs (or resumes) a persisted split or merge to its end; every step up to the drain runs under
+ * the op-locks of its sources. Throws when it had to stop (lock held elsewhere or lost, host
+ * unreachable, aborted): the job stays at its phase for the next run.
+ */
+export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { signal?: AbortSignal } = {}): Promise<LifecycleRunResult> {
+  const [found, settings] = await Promise.all([getLifecycleJob(deps.db, jobId), getLifecycleSettings(deps.db)]);
+  if (!found) throw new ShardcastError("not_found", `unknown lifecycle job ${jobId}`);
+  if (found.finishedAt) return result(found, deps.clock());
+  const driver = await deps.hosts.get(found.hostId);
+  const hooks = deps.lifecycle?.hooks;
+
+  const held = await withOpLocks(deps.opLocks, found.sourceIds, async (lock): Promise<{ ended: LifecycleRunResult } | { ctx: RunContext }> => {
+    const lockedAt = deps.clock();
+    // Independent reads at once; their errors surface below, where the job handles them.
+    const loading = loadSources(deps, found);
+    const fencing = found.phase === "planned" || found.phase === "locked" ? Promise.all(found.sourceIds.map((id) => driver.getFence(id))) : null;
+    loading.catch(() => undefined);
+    fencing?.catch(() => undefined);
+    const attempt = await startLifecycleAttempt(deps.db, jobId);
+    const job = attempt.job;
+    if (job.finishedAt) return { ended: result(job, deps.clock()) };
+    try {
+      const { sources, homeHostId } = await loading;
+      const ctx: RunContext = {
+        deps,
+        job,
+        lock,
+        signal: opts.signal,
+        sources,
+        children: childRanges(job, sources),
+        driver,
+        homeHostId,
+        childCapacityBytes: settings.initialCapacityBytes,
+        // Read with the locks just taken, so valid for this run's `locked` step only.
+        sourceFences: job.phase === "locked" ? fencing : null,
+        lockedAt,
+        unlockedAt: null,
+        switchedAt: null,
+        timings: {},
+      };
+      if (attempt.fromPlanned) {
+        // `planned` has no step; its end and `locked` were persisted with the attempt.
+        ctx.timings.planned = 0;
+        await hooks?.afterStep?.("planned", job, lock.signal);
+        await hooks?.afterPhase?.("locked", job, lock.signal);
+      }
+      for (;;) {
+        const phase = job.phase;
+        if (phase === "failed" || phase === "done") break;
+        await runStep(ctx, phase);
+        const next = nextPhase(phase);
+        // The drain was the last step that needs the locks.
+        if (next === "done") break;
+        await advance(ctx, phase, next);
+      }
+      if (job.phase === "failed") return { ended: result(job, deps.clock()) };
+      return { ctx };
+    } catch (err) {
+      if (err instanceof GiveUp && (err.final || job.phase === "planned" || job.phase === "locked")) {
+        await failLifecycleJob(deps.db, job.id, err.message, {
+          kind: `shardlet.${job.kind}`,
+          status: "failed",
+          streamId: job.streamId,
+          shardletId: job.sourceIds[0]!,
+          hostId: job.hostId,
+          actor: job.actor ?? "worker",
+          message: `${job.kind} of ${job.sourceIds.join(" + ")} abandoned${err.final ? "" : " before any change"}: ${err.message}`,
+          details: { jobId: job.id, reason: job.reason },
+          durationMs: deps.clock() - job.createdAt.getTime(),
+        });
+        return { ended: result({ ...job, phase: "failed" }, deps.clock(), err.message) };
+      }
+      return stopped(deps, job, err);
+    }
+  });
+  if ("ended" in held) return held.ended;
+
+  // The locks are let go: the children are live and the overflow log is drained.
+  const { ctx } = held;
+  ctx.lock = null;
+  ctx.unlockedAt = deps.clock();
+  try {
+    if (ctx.job.phase === "draining") await advance(ctx, "draining", "done");
+    await runStep(ctx, "done");
+  } catch (err) {
+    return stopped(deps, ctx.job, err);
+  }
+  // Edges that skipped the fast path for the locked sources re-check now.
+  await announce(deps, ctx.job.streamId);
+  return result(ctx.job, deps.clock());
+}

@@ -1,0 +1,339 @@
+import { ShardcastError } from "@shardcast/core";
+import {
+  createPendingShardlets,
+  fenceForChange,
+  finishLifecycleJob,
+  LIFECYCLE_PHASES,
+  markShardletsChanging,
+  prepareChildren,
+  rangeTotals,
+  recordOperation,
+  switchFences,
+  switchShardlets,
+  updateLifecycleProgress,
+  type FenceState,
+  type HostDriver,
+  type LifecycleJobInfo,
+  type LifecycleStep,
+  type PhaseAdvance,
+} from "@shardcast/db";
+import type { WorkerDeps } from "../deps.ts";
+import { probeErrorMessage } from "../domain/health.ts";
+import { drainOverflow } from "./drain.ts";
+import type { HeldLocks } from "./locks.ts";
+import {
+  changeEpochs,
+  changingState,
+  CHILD_EPOCH,
+  cover,
+  mergeProblem,
+  mergeRange,
+  shareWriteRate,
+  splitRanges,
+  type ChildRange,
+  type SourceShardlet,
+} from "./shape.ts";
+
+/** The steps of the split / merge state machine (see machine.ts), one per persisted phase. */
+
+const DEFAULT_DRAIN_CHUNK_ROWS = 1_000;
+
+/** What a step needs, loaded once per run. */
+export interface RunContext {
+  deps: WorkerDeps;
+  job: LifecycleJobInfo;
+  /** The sources' op-locks; null once released (the `done` step runs after the release). */
+  lock: HeldLocks | null;
+  signal: AbortSignal | undefined;
+  sources: SourceShardlet[];
+  children: ChildRange[];
+  driver: HostDriver;
+  homeHostId: string;
+  /** Capacity of the children (the lifecycle settings, read before the locks were taken). */
+  childCapacityBytes: number;
+  /** The sources' fences on their host, read as soon as the locks were taken (for `locked`). */
+  sourceFences: Promise<Array<FenceState | null>> | null;
+  /** Epoch ms when this run got its locks, and when it let them go. */
+  lockedAt: number;
+  unlockedAt: number | null;
+  /** Epoch ms when this run announced the switch (edges route to the children from then on). */
+  switchedAt: number | null;
+  /** Milliseconds per step in this run, for the operations log. */
+  timings: Partial<Record<LifecycleStep, number>>;
+}
+
+export function nextPhase(phase: LifecycleStep): LifecycleStep {
+  return LIFECYCLE_PHASES[LIFECYCLE_PHASES.indexOf(phase) + 1]!;
+}
+
+/**
+ * The job's move to its next phase, for a step to write with its last control write (after its
+ * host writes, so a job never gets past a step whose host part did not happen).
+ */
+function advanceFrom(ctx: RunContext, rowsMoved?: number): PhaseAdvance {
+  const from = ctx.job.phase;
+  if (from === "failed") throw new ShardcastError("internal", `lifecycle job ${ctx.job.id} has failed`);
+  return { jobId: ctx.job.id, from, to: nextPhase(from), ...(rowsMoved !== undefined ? { rowsMoved } : {}) };
+}
+
+/**
+ * Thrown when the job cannot go on. Before `fenced` that ends it as failed (nothing changed);
+ * later only when `final` (its stream is gone), else the job stays for a retry.
+ */
+export class GiveUp extends Error {
+  constructor(
+    message: string,
+    readonly final = false,
+  ) {
+    super(message);
+  }
+}
+
+export async function announce(deps: WorkerDeps, streamId: string): Promise<void> {
+  if (!deps.announce) return;
+  try {
+    await deps.announce(streamId);
+  } catch (err) {
+    // Edges still learn of the change through fence rejections and their periodic refresh.
+    deps.log.warn("routing announcement failed", { streamId, error: probeErrorMessage(err) });
+  }
+}
+
+export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Promise<{ sources: SourceShardlet[]; homeHostId: string }> {
+  const rows = await deps.db.shardlet.findMany({ where: { id: { in: job.sourceIds } }, include: { shard: { select: { homeHostId: true } } } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  if (rows.length < job.sourceIds.length && !(await deps.db.stream.findUnique({ where: { id: job.streamId }, select: { id: true } }))) {
+    throw new GiveUp(`stream ${job.streamId} was deleted`, true);
+  }
+  const sources = job.sourceIds.map((id) => {
+    const r = byId.get(id);
+    if (!r) throw new GiveUp(`shardlet ${id} no longer exists`);
+    return {
+      id: r.id,
+      streamId: r.streamId,
+      shardId: r.shardId,
+      lo: Number(r.lo),
+      hi: Number(r.hi),
+      hostId: r.hostId,
+      state: r.state,
+      epoch: r.epoch,
+      writeRate: r.writeRate,
+    };
+  });
+  return { sources, homeHostId: byId.get(job.sourceIds[0]!)!.shard.homeHostId };
+}
+
+export function childRanges(job: LifecycleJobInfo, sources: readonly SourceShardlet[]): ChildRange[] {
+  if (job.kind === "split") {
+    const [source] = sources;
+    if (!source || job.splitAt === null) throw new ShardcastError("internal", `split job ${job.id} has no source or split point`);
+    return splitRanges(source, job.splitAt, job.childIds);
+  }
+  const [left, right] = sources;
+  if (!left || !right) throw new ShardcastError("internal", `merge job ${job.id} needs two sources`);
+  return mergeRange(left, right, job.childIds);
+}
+
+/** Nothing changed yet: check that the sources are still what the job was planned on. */
+async function stepLocked(ctx: RunContext): Promise<void> {
+  const { job, sources } = ctx;
+  for (const s of sources) {
+    if (s.state !== "active") throw new GiveUp(`shardlet ${s.id} is ${s.state}, not active`);
+    if (s.hostId !== job.hostId || s.streamId !== job.streamId) throw new GiveUp(`shardlet ${s.id} moved since the job was planned`);
+  }
+  if (job.kind === "merge") {
+    const problem = mergeProblem(sources[0]!, sources[1]!);
+    if (problem) throw new GiveUp(problem);
+  }
+  const fences = await (ctx.sourceFences ?? Promise.all(sources.map((s) => ctx.driver.getFence(s.id))));
+  fences.forEach((f, i) => {
+    const s = sources[i]!;
+    if (!f || f.state !== "active" || f.epoch !== s.epoch) {
+      throw new GiveUp(`fence of shardlet ${s.id} on its host (${f ? `${f.state} at epoch ${f.epoch}` : "missing"}) does not match epoch ${s.epoch}`);
+    }
+  });
+}
+
+/**
+ * The epoch raise: host fences first (waits for writes in flight), then the control rows. Not
+ * announced: edges already send the sources' events to the overflow log because of the op-lock
+ * message, and one that missed it is rejected by the fence and reloads the routes then. Every
+ * announcement makes every edge reload the stream's routes, which costs ingest throughput.
+ */
+async function stepFenced(ctx: RunContext): Promise<void> {
+  const { deps, job, sources } = ctx;
+  const state = changingState(job.kind);
+  const epochs = changeEpochs(sources, state);
+  await fenceForChange(ctx.driver, job.sourceIds, state, epochs);
+  const advance = advanceFrom(ctx);
+  const changed = await markShardletsChanging(deps.db, state, epochs, advance);
+  if (changed !== sources.length) throw new ShardcastError("conflict", `a source of ${job.kind} job ${job.id} was changed by someone else`);
+  for (const s of sources) {
+    s.state = state;
+    s.epoch = epochs.get(s.id)!;
+  }
+  job.phase = advance.to;
+}
+
+/**
+ * `moving` (named when it re-labelled rows): the children are prepared; no row moves, because a
+ * shardlet's rows are those in its key-hash range. The ranges are counted first, one index range
+ * scan per piece, all at once (a split's children, a merge's sources); then the children are
+ * created pending on the host (fences, totals; the sources' totals and deltas dropped), then in
+ * the control database with those figures, together with the job's next phase. The sources are
+ * fenced and the children pending, so nothing writes into the range meanwhile and a repeated step
+ * gives the same result.
+ */
+async function stepMoving(ctx: RunContext): Promise<void> {
+  const { deps, job, sources, children, driver } = ctx;
+  const [first, second] = sources;
+  const pieces = job.kind === "split" ? children : sources;
+  const counted = await rangeTotals(
+    driver,
+    pieces.map((p) => ({ streamId: job.streamId, lo: p.lo, hi: p.hi })),
+  );
+  const totals = children.map((c) => {
+    let events = 0;
+    let bytes = 0;
+    pieces.forEach((p, i) => {
+      if (p.lo >= c.lo && p.hi <= c.hi) {
+        events += counted[i]!.events;
+        bytes += counted[i]!.bytes;
+      }
+    });
+    return { events, bytes };
+  });
+  const rates = shareWriteRate(
+    sources.reduce((sum, s) => sum + s.writeRate, 0),
+    totals.map((t) => t.events),
+  );
+  await prepareChildren(driver, {
+    streamId: job.streamId,
+    children: children.map((c, i) => ({ ...c, epoch: CHILD_EPOCH, ...totals[i]! })),
+    drop: job.sourceIds,
+  });
+  const rowsMoved = totals.reduce((sum, t) => sum + t.events, 0);
+  const advance = advanceFrom(ctx, rowsMoved);
+  await createPendingShardlets(
+    deps.db,
+    children.map((c, i) => ({
+      id: c.id,
+      streamId: job.streamId,
+      shardId: first!.shardId,
+      lo: c.lo,
+      hi: c.hi,
+      hostId: job.hostId,
+      capacityBytes: ctx.childCapacityBytes,
+      epoch: CHILD_EPOCH,
+      parentId: first!.id,
+      mergedFromId: job.kind === "merge" ? second!.id : null,
+      sizeBytes: totals[i]!.bytes,
+      eventCount: totals[i]!.events,
+      writeRate: rates[i]!,
+    })),
+    advance,
+  );
+  job.rowsMoved = rowsMoved;
+  job.phase = advance.to;
+}
+
+/**
+ * Children take over: host fences in one transaction, then the control rows (and the job's next
+ * phase) in one statement, then the edges are told.
+ */
+async function stepSwitching(ctx: RunContext): Promise<void> {
+  const { deps, job } = ctx;
+  await switchFences(ctx.driver, { activate: job.childIds, retire: job.sourceIds });
+  const advance = advanceFrom(ctx);
+  await switchShardlets(deps.db, { activate: job.childIds, retire: job.sourceIds, at: new Date(deps.clock()) }, advance);
+  job.phase = advance.to;
+  await announce(deps, job.streamId);
+  ctx.switchedAt = deps.clock();
+}
+
+/** Events that reached the shard's overflow log for the sources' range go into the children. */
+async function stepDraining(ctx: RunContext): Promise<void> {
+  const { deps, job, children } = ctx;
+  const home = await deps.hosts.get(ctx.homeHostId);
+  const result = await drainOverflow(deps, {
+    streamId: job.streamId,
+    home,
+    targets: children.map((c) => ({ ...c, hostId: job.hostId, epoch: CHILD_EPOCH })),
+    chunkRows: deps.lifecycle?.drainChunkRows ?? DEFAULT_DRAIN_CHUNK_ROWS,
+    beforeChunk: () => {
+      if (!ctx.lock) throw new ShardcastError("internal", "the overflow log is drained only under the sources' op-locks");
+      ctx.lock.assertHeld();
+    },
+    signal: ctx.signal,
+  });
+  if (result.blocked.length > 0) {
+    deps.log.warn("drain left rows for the sweep: a child changed meanwhile", { jobId: job.id, blocked: result.blocked });
+  }
+  if (result.duplicates > 0) {
+    deps.log.info("overflow rows already stored under another seq were deleted", { jobId: job.id, duplicates: result.duplicates });
+  }
+  if (result.drained === 0) return;
+  job.drained += result.drained;
+  const range = cover(ctx.sources);
+  // Two independent writes, at once: the locks are still held.
+  await Promise.all([
+    updateLifecycleProgress(deps.db, job.id, { drainedAdd: result.drained }),
+    recordOperation(deps.db, {
+      kind: "contention",
+      status: "succeeded",
+      streamId: job.streamId,
+      shardletId: job.sourceIds[0]!,
+      hostId: job.hostId,
+      actor: "worker",
+      message: `${result.drained} events written while ${job.sourceIds.join(" + ")} was ${changingState(job.kind)} went through the overflow log into ${[...result.byTarget.keys()].join(", ")}`,
+      details: { jobId: job.id, count: result.drained, byShardlet: Object.fromEntries(result.byTarget), lo: range.lo, hi: range.hi },
+    }),
+  ]);
+}
+
+async function stepDone(ctx: RunContext): Promise<void> {
+  const { deps, job, children } = ctx;
+  const durationMs = deps.clock() - job.createdAt.getTime();
+  const range = cover(ctx.sources);
+  const what =
+    job.kind === "split"
+      ? `split ${job.sourceIds[0]} [${range.lo}, ${range.hi}) at ${job.splitAt} into ${job.childIds.join(" and ")}`
+      : `merged ${job.sourceIds.join(" and ")} into ${job.childIds[0]} [${range.lo}, ${range.hi})`;
+  await finishLifecycleJob(deps.db, job.id, {
+    kind: `shardlet.${job.kind}`,
+    status: "succeeded",
+    streamId: job.streamId,
+    shardletId: job.sourceIds[0]!,
+    hostId: job.hostId,
+    actor: job.actor ?? "worker",
+    message: `${what}: ${job.rowsMoved} rows taken over by range (none rewritten), ${job.drained} drained from the overflow log (${job.reason})`,
+    durationMs,
+    details: {
+      jobId: job.id,
+      reason: job.reason,
+      sources: job.sourceIds,
+      children: children.map((c) => ({ id: c.id, lo: c.lo, hi: c.hi })),
+      splitAt: job.splitAt,
+      rowsMoved: job.rowsMoved,
+      drained: job.drained,
+      attempts: job.attempts,
+      stepMs: ctx.timings,
+      // Lock window of this run: producers' events for the range went to the overflow log from
+      // the lock until the switch was announced; the locks were let go after the drain.
+      ...(ctx.switchedAt !== null ? { switchedAfterMs: ctx.switchedAt - ctx.lockedAt } : {}),
+      ...(ctx.unlockedAt !== null ? { lockMs: ctx.unlockedAt - ctx.lockedAt } : {}),
+    },
+  });
+}
+
+export const STEPS: Record<LifecycleStep, (ctx: RunContext) => Promise<void>> = {
+  // Planning (split point, child ids) happened when the job was created.
+  planned: () => Promise.resolve(),
+  locked: stepLocked,
+  fenced: stepFenced,
+  moving: stepMoving,
+  switching: stepSwitching,
+  draining: stepDraining,
+  done: stepDone,
+};
+

@@ -1,0 +1,285 @@
+import { createHash, randomBytes } from "node:crypto";
+import { DEFAULT_INGEST_LIMITS, HASH_SPACE, keyHash, RoutingTable, type LifecycleSettings } from "@shardcast/core";
+import {
+  createApiKey,
+  createStream,
+  HostPool,
+  loadRoutes,
+  registerHost,
+  updateLifecycleSettings,
+  type ControlDb,
+  type HostDriver,
+} from "@shardcast/db";
+import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { createLogger } from "@shardcast/runtime/logger";
+import { createOpLocks, type OpLocks } from "@shardcast/runtime/oplock";
+import { publishRoutingChange } from "@shardcast/runtime/redis";
+import { Redis } from "ioredis";
+import { createEdge, type Edge } from "../../edge/src/app.ts";
+import type { LifecycleTuning, WorkerDeps } from "../src/deps.ts";
+
+export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface HarnessOptions {
+  hosts?: number;
+  shardCount?: number;
+  shardletsPerShard?: number;
+  /** Capacity of the stream's first shardlets. */
+  capacityBytes?: number;
+  settings?: Partial<LifecycleSettings>;
+  lockTtlMs?: number;
+  lifecycle?: LifecycleTuning;
+}
+
+export interface Ack {
+  id: string;
+  seq: number;
+  shardletId: string;
+}
+
+export interface ReadEvent {
+  seq: number;
+  id: string | null;
+  key: string;
+}
+
+export interface ExactlyOnceReport {
+  rows: number;
+  acked: number;
+  distinctIds: number;
+  missing: string[];
+  unexpected: string[];
+  duplicateSeqs: number;
+  /**
+   * Rows on a host other than that of the live shardlet whose range holds their key hash (a
+   * shardlet's rows are its range on its host; the row's label only says who accepted it).
+   */
+  misplaced: number;
+  undrainedOverflow: number;
+  checksumStored: bigint;
+  checksumAcked: bigint;
+}
+
+export interface LifecycleHarness {
+  db: ControlDb;
+  hosts: HostPool;
+  hostIds: string[];
+  prefix: string;
+  redis: Redis;
+  opLocks: OpLocks;
+  deps: WorkerDeps;
+  edge: Edge;
+  streamId: string;
+  stream: string;
+  /** Every id the edge acknowledged, with the seq of its last acknowledgement. */
+  acked: Map<string, Ack>;
+  /** Posts one batch through the edge, resending it until it is acknowledged. */
+  produce(events: Array<{ key: string; id: string }>): Promise<Ack[]>;
+  /** Every event the edge returns for reads by position (all pages) and, with `key`, by key. */
+  read(key?: string): Promise<{ byPosition: ReadEvent[]; byKey: ReadEvent[] }>;
+  /** A key whose hash lies in [lo, hi). */
+  keyIn(lo: number, hi: number): string;
+  nextId(): string;
+  driver(hostId: string): Promise<HostDriver>;
+  check(): Promise<ExactlyOnceReport>;
+  close(): Promise<void>;
+}
+
+/** The order-independent checksum over event ids: sum of the first 48 bits of each id's md5. */
+export function idChecksum(ids: Iterable<string>): bigint {
+  let sum = 0n;
+  for (const id of ids) sum += BigInt(`0x${createHash("md5").update(id).digest("hex").slice(0, 12)}`);
+  return sum;
+}
+
+/**
+ * A control database, `hosts` host databases, a stream, a real edge (in process, as producers
+ * reach it) and the worker's dependencies, all isolated under a random Redis prefix.
+ */
+export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<LifecycleHarness> {
+  const control = await createTestControlDb();
+  const hostDbs = await Promise.all(Array.from({ length: opts.hosts ?? 2 }, () => createTestHostDb()));
+  const db = control.db;
+  const hostIds: string[] = [];
+  for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(db, { name: `lc-h${i + 1}`, dsn: h.dsn })).id);
+  const hosts = new HostPool(db, { poolSize: 6, onError: () => undefined });
+  if (opts.settings) await updateLifecycleSettings(db, opts.settings, null);
+  const stream = `lc-${randomBytes(3).toString("hex")}`;
+  const created = await createStream(db, hosts, {
+    name: stream,
+    shardCount: opts.shardCount ?? 2,
+    shardletsPerShard: opts.shardletsPerShard ?? 2,
+    ...(opts.capacityBytes ? { capacityBytes: opts.capacityBytes } : {}),
+  });
+  const key = await createApiKey(db, { name: "producer", streams: [stream], canProduce: true, canConsume: true, createdById: null });
+  const prefix = `sc_lc_${randomBytes(4).toString("hex")}`;
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  const log = createLogger({ test: "lifecycle" }, { level: "error" });
+  const opLocks = createOpLocks([redis], { prefix, ttlMs: opts.lockTtlMs ?? 10_000, publisher: redis, log });
+  const deps: WorkerDeps = {
+    db,
+    hosts,
+    log,
+    clock: Date.now,
+    opLocks,
+    announce: (streamId) => publishRoutingChange(redis, prefix, streamId),
+    lifecycle: opts.lifecycle ?? {},
+  };
+  const edge = createEdge({
+    databaseUrl: control.url,
+    redisUrl: REDIS_URL,
+    redisPrefix: prefix,
+    limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
+    routingRefreshMs: 30_000,
+    lockResyncMs: 5_000,
+    hostPoolSize: 6,
+    log: createLogger({ app: "edge" }, { level: "error" }),
+  });
+  const port = await edge.listen(0, "127.0.0.1");
+  const base = `http://127.0.0.1:${port}/v1/streams/${stream}`;
+  const url = `${base}/events`;
+  const acked = new Map<string, Ack>();
+  let idCounter = 0;
+  let keyCounter = 0;
+  const runTag = randomBytes(3).toString("hex");
+
+  const produce = async (events: Array<{ key: string; id: string }>): Promise<Ack[]> => {
+    const body = JSON.stringify({ events: events.map((e) => ({ key: e.key, id: e.id, type: "t", payload: { n: e.id, pad: "x".repeat(40) } })) });
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key.token}` }, body });
+      const json = (await res.json()) as { events?: Array<{ seq: number; shardletId: string }>; error?: { message: string } };
+      if (res.status === 200 && json.events) {
+        const acks = events.map((e, i) => ({ id: e.id, seq: json.events![i]!.seq, shardletId: json.events![i]!.shardletId }));
+        for (const a of acks) acked.set(a.id, a);
+        return acks;
+      }
+      // 503: some of the batch may be stored; ids make the resend idempotent.
+      if (res.status !== 503 || attempt >= 50) throw new Error(`produce failed (${res.status}): ${json.error?.message ?? "no body"}`);
+    }
+  };
+
+  const read = async (keyName?: string): Promise<{ byPosition: ReadEvent[]; byKey: ReadEvent[] }> => {
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key.token}` } });
+      if (res.status !== 200) throw new Error(`read failed (${res.status}): ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+    const byPosition: ReadEvent[] = [];
+    for (let after = 0; ; ) {
+      const page = await get<{ events: ReadEvent[]; next: number; watermark: number }>(`/events?after=${after}&limit=1000`);
+      byPosition.push(...page.events.map((e) => ({ seq: e.seq, id: e.id, key: e.key })));
+      if (page.next >= page.watermark || page.next === after) break;
+      after = page.next;
+    }
+    const byKey =
+      keyName === undefined
+        ? []
+        : (await get<{ events: ReadEvent[] }>(`/keys/${encodeURIComponent(keyName)}/events?limit=1000`)).events.map((e) => ({ seq: e.seq, id: e.id, key: e.key }));
+    return { byPosition, byKey };
+  };
+
+  const keyIn = (lo: number, hi: number): string => {
+    for (;;) {
+      const k = `k-${runTag}-${keyCounter++}`;
+      const h = keyHash(k);
+      if (h >= lo && h < hi) return k;
+    }
+  };
+
+  const check = async (): Promise<ExactlyOnceReport> => {
+    const table = RoutingTable.build(created.id, await loadRoutes(db, created.id));
+    const seqs = new Set<number>();
+    let duplicateSeqs = 0;
+    let misplaced = 0;
+    let rows = 0;
+    let undrained = 0;
+    let checksumStored = 0n;
+    const ids = new Set<string>();
+    for (const hostId of hostIds) {
+      const d = await hosts.get(hostId);
+      const res = await d.withClient((c) =>
+        c.query<{ seq: string; event_id: string; key_hash: string }>(
+          "SELECT seq, event_id, key_hash FROM sc_events WHERE stream_id = $1",
+          [created.id],
+        ),
+      );
+      const sum = await d.withClient((c) =>
+        c.query<{ s: string | null }>(
+          "SELECT sum(('x' || substr(md5(event_id), 1, 12))::bit(48)::bigint)::text AS s FROM sc_events WHERE stream_id = $1",
+          [created.id],
+        ),
+      );
+      checksumStored += BigInt(sum.rows[0]?.s ?? "0");
+      for (const r of res.rows) {
+        rows++;
+        const seq = Number(r.seq);
+        if (seqs.has(seq)) duplicateSeqs++;
+        seqs.add(seq);
+        ids.add(r.event_id);
+        const owner = table.lookup(Number(r.key_hash));
+        if (owner.hostId !== hostId) misplaced++;
+      }
+      undrained += await d.countOverflow(created.id);
+    }
+    const missing = [...acked.keys()].filter((id) => !ids.has(id));
+    const unexpected = [...ids].filter((id) => !acked.has(id));
+    return {
+      rows,
+      acked: acked.size,
+      distinctIds: ids.size,
+      missing: missing.slice(0, 10),
+      unexpected: unexpected.slice(0, 10),
+      duplicateSeqs,
+      misplaced,
+      undrainedOverflow: undrained,
+      checksumStored,
+      checksumAcked: idChecksum(acked.keys()),
+    };
+  };
+
+  return {
+    db,
+    hosts,
+    hostIds,
+    prefix,
+    redis,
+    opLocks,
+    deps,
+    edge,
+    streamId: created.id,
+    stream,
+    acked,
+    produce,
+    read,
+    keyIn,
+    nextId: () => `e-${runTag}-${idCounter++}`,
+    driver: (hostId) => hosts.get(hostId),
+    check,
+    close: async () => {
+      await edge.close();
+      await opLocks.close();
+      await hosts.closeAll();
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+      await control.drop();
+      for (const h of hostDbs) await h.drop();
+    },
+  };
+}
+
+/** Asserts the exactly-once report: every acknowledged id stored once, in its owner, nothing left over. */
+export function exactlyOnceProblems(r: ExactlyOnceReport): string[] {
+  const problems: string[] = [];
+  if (r.rows !== r.acked) problems.push(`${r.rows} rows stored for ${r.acked} acknowledged events`);
+  if (r.distinctIds !== r.rows) problems.push(`${r.rows - r.distinctIds} ids stored more than once`);
+  if (r.missing.length > 0) problems.push(`missing ids: ${r.missing.join(", ")}`);
+  if (r.unexpected.length > 0) problems.push(`unacknowledged ids stored: ${r.unexpected.join(", ")}`);
+  if (r.duplicateSeqs > 0) problems.push(`${r.duplicateSeqs} duplicate sequence numbers`);
+  if (r.misplaced > 0) problems.push(`${r.misplaced} rows away from the host of the shardlet owning their key hash`);
+  if (r.undrainedOverflow > 0) problems.push(`${r.undrainedOverflow} overflow rows not drained`);
+  if (r.checksumStored !== r.checksumAcked) problems.push(`checksum ${r.checksumStored} != acknowledged ${r.checksumAcked}`);
+  return problems;
+}
+
+export const FULL_RANGE = { lo: 0, hi: HASH_SPACE };

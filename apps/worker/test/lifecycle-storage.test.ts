@@ -1,0 +1,309 @@
+import { isShardcastError, keyHash, LIFECYCLE_SETTINGS_KEY } from "@shardcast/core";
+import {
+  createLifecycleJob,
+  createPendingShardlets,
+  createStream,
+  fenceForChange,
+  getLifecycleSettings,
+  HostDriver,
+  HostPool,
+  keyHashMedian,
+  listSettingAudit,
+  loadRoutes,
+  markShardletsChanging,
+  prepareChildren,
+  rangeTotals,
+  registerHost,
+  startLifecycleAttempt,
+  switchFences,
+  switchShardlets,
+  updateLifecycleSettings,
+  type ControlDb,
+} from "@shardcast/db";
+import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let control: Awaited<ReturnType<typeof createTestControlDb>>;
+let hostDb: Awaited<ReturnType<typeof createTestHostDb>>;
+let db: ControlDb;
+let driver: HostDriver;
+let seq = 0;
+
+const STREAM = "st-storage";
+
+beforeAll(async () => {
+  control = await createTestControlDb();
+  db = control.db;
+  hostDb = await createTestHostDb();
+  driver = new HostDriver(hostDb.dsn, { poolSize: 4 });
+});
+
+afterAll(async () => {
+  await driver?.close();
+  await control?.drop();
+  await hostDb?.drop();
+});
+
+async function seedFence(id: string, lo = 0, hi = 2 ** 32): Promise<void> {
+  await driver.setFence(id, STREAM, 1, "active", { lo, hi });
+}
+
+async function writeKeys(shardletId: string, keys: string[]): Promise<void> {
+  const res = await driver.fencedWrite({
+    streamId: STREAM,
+    shardletId,
+    epoch: (await driver.getFence(shardletId))!.epoch,
+    events: keys.map((key) => ({ key, id: null, type: null, ts: Date.now(), payloadJson: "{}", sizeBytes: 10, seq: ++seq, keyHash: keyHash(key) })),
+  });
+  expect(res.ok).toBe(true);
+}
+
+describe("fenceForChange", () => {
+  it("waits for a write in flight, then rejects writes at the old epoch", async () => {
+    await seedFence("f1");
+    const writer = new pg.Client({ connectionString: hostDb.dsn });
+    await writer.connect();
+    try {
+      await writer.query("BEGIN");
+      // What a fenced write holds while its insert runs.
+      await writer.query("SELECT 1 FROM sc_fence WHERE shardlet_id = 'f1' AND epoch = 1 FOR SHARE");
+      let settled = false;
+      const raise = fenceForChange(driver, ["f1"], "splitting", new Map([["f1", 2]])).finally(() => (settled = true));
+      // The raise must be blocked on the writer's row lock. Polled from another connection:
+      // inside the writer's transaction pg_stat_activity is a snapshot taken at first use.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const waiting = await driver.withClient((c) =>
+          c.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM sc_fence%FOR UPDATE%' AND datname = current_database()",
+          ),
+        );
+        if (waiting.rows[0]!.n > 0) break;
+        if (Date.now() > deadline) throw new Error("the epoch raise never waited for the writer");
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(settled).toBe(false);
+      expect((await driver.getFence("f1"))?.epoch).toBe(1);
+      await writer.query("COMMIT");
+      await raise;
+      expect(await driver.getFence("f1")).toMatchObject({ epoch: 2, state: "splitting" });
+    } finally {
+      await writer.end();
+    }
+    const stale = await driver.fencedWrite({
+      streamId: STREAM,
+      shardletId: "f1",
+      epoch: 1,
+      events: [{ key: "k", id: null, type: null, ts: Date.now(), payloadJson: "{}", sizeBytes: 1, seq: ++seq, keyHash: keyHash("k") }],
+    });
+    expect(stale).toMatchObject({ ok: false, currentEpoch: 2, currentState: "splitting" });
+    // Idempotent; and a fence above the requested epoch is someone else's change.
+    await fenceForChange(driver, ["f1"], "splitting", new Map([["f1", 2]]));
+    await expect(fenceForChange(driver, ["f1"], "splitting", new Map([["f1", 1]]))).rejects.toSatisfy(
+      (e) => isShardcastError(e) && e.code === "conflict",
+    );
+  });
+});
+
+describe("a split on the host", () => {
+  it("rewrites no row: the children's fences and totals come from their ranges, idempotently", async () => {
+    // The source's range is the middle half of the hash space; a neighbour holds the rest.
+    const lo = 2 ** 30;
+    const hi = 3 * 2 ** 30;
+    const inRange = (k: string) => keyHash(k) >= lo && keyHash(k) < hi;
+    const pick = (prefix: string, n: number, inside: boolean) => {
+      const out: string[] = [];
+      for (let i = 0; out.length < n; i++) if (inRange(`${prefix}-${i}`) === inside) out.push(`${prefix}-${i}`);
+      return out;
+    };
+    const keys = pick("move", 103, true);
+    await seedFence("src", lo, hi);
+    await writeKeys("src", keys.slice(0, 100));
+    // Rows of the same stream outside the range, written by the neighbour: never counted in.
+    await seedFence("other");
+    await writeKeys("other", pick("outside", 5, false));
+    await driver.foldStats();
+    // The source has folded totals and unfolded deltas: both are replaced by the children's.
+    await writeKeys("src", keys.slice(100));
+    const hashes = keys.map(keyHash);
+    const profile = await keyHashMedian(driver, { streamId: STREAM, lo, hi });
+    expect(profile).toMatchObject({ rows: 103, min: Math.min(...hashes), max: Math.max(...hashes) });
+    const at = profile!.median;
+    expect(await keyHashMedian(driver, { streamId: "no-such-stream", lo, hi })).toBeNull();
+
+    const rowVersions = async () =>
+      (
+        await driver.withClient((c) =>
+          c.query<{ v: string }>("SELECT string_agg(seq || ':' || ctid::text || ':' || xmin::text || ':' || shardlet_id, ',' ORDER BY seq) AS v FROM sc_events WHERE stream_id = $1", [STREAM]),
+        )
+      ).rows[0]!.v;
+    const before = await rowVersions();
+    const children = [
+      { id: "left", lo, hi: at },
+      { id: "right", lo: at, hi },
+    ];
+    const left = hashes.filter((h) => h < at).length;
+    expect(Math.abs(left - 51)).toBeLessThanOrEqual(1);
+    const counted = await rangeTotals(
+      driver,
+      children.map((c) => ({ streamId: STREAM, ...c })),
+    );
+    expect(counted).toEqual([
+      { events: left, bytes: left * 10 },
+      { events: 103 - left, bytes: (103 - left) * 10 },
+    ]);
+    const prepared = children.map((c, i) => ({ ...c, epoch: 1, ...counted[i]! }));
+    await prepareChildren(driver, { streamId: STREAM, children: prepared, drop: ["src"] });
+    await prepareChildren(driver, { streamId: STREAM, children: prepared, drop: ["src"] });
+    expect(await driver.getFence("left")).toMatchObject({ state: "pending", epoch: 1, lo, hi: at });
+    // Not one row was rewritten: same physical version, same label (the shardlet that accepted it).
+    expect(await rowVersions()).toBe(before);
+    const folded = await driver.foldStats();
+    expect(folded.find((t) => t.shardletId === "src")).toBeUndefined();
+    expect(folded.find((t) => t.shardletId === "left")?.events).toBe(left);
+    expect(folded.find((t) => t.shardletId === "other")?.events).toBe(5);
+
+    await switchFences(driver, { activate: ["left", "right"], retire: ["src"] });
+    await switchFences(driver, { activate: ["left", "right"], retire: ["src"] });
+    expect((await driver.getFence("left"))?.state).toBe("active");
+    expect((await driver.getFence("src"))?.state).toBe("retired");
+  });
+
+  it("selects a range through the key-hash index, not the label", async () => {
+    // The test table is tiny, so a sequential scan would win on cost: rule it out to see whether
+    // an index serves the range at all.
+    const plan = await driver.withClient(async (c) => {
+      await c.query("BEGIN");
+      await c.query("SET LOCAL enable_seqscan = off");
+      const res = await c.query<{ "QUERY PLAN": string }>(
+        "EXPLAIN SELECT count(*), sum(size_bytes) FROM sc_events WHERE stream_id = 'x' AND key_hash >= 1 AND key_hash < 2",
+      );
+      await c.query("COMMIT");
+      return res;
+    });
+    expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/sc_events_hash/);
+    const indexes = await driver.withClient((c) => c.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'sc_events' ORDER BY 1"));
+    expect(indexes.rows.map((r) => r.indexname)).toEqual(["sc_events_event_id", "sc_events_hash", "sc_events_key_ts", "sc_events_pkey"]);
+  });
+});
+
+/** The test's host database as a registered host (one registration per database). */
+async function ensureHost(): Promise<void> {
+  if ((await db.host.count()) === 0) await registerHost(db, { name: "storage-h", dsn: hostDb.dsn });
+}
+
+describe("control database", () => {
+  it("creates one job per source even when two planners race", async () => {
+    const input = { kind: "split" as const, streamId: "s", hostId: "h", sourceIds: ["race-1"], childIds: ["a", "b"], splitAt: 5, reason: "r" };
+    const results = await Promise.all([createLifecycleJob(db, input), createLifecycleJob(db, { ...input, childIds: ["c", "d"] })]);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(results[0].job.id).toBe(results[1].job.id);
+    // A merge that overlaps the unfinished split gets the split back, not a second job.
+    const merge = await createLifecycleJob(db, { ...input, kind: "merge", sourceIds: ["race-0", "race-1"], childIds: ["m"] });
+    expect(merge).toMatchObject({ created: false, job: { kind: "split" } });
+  });
+
+  it("validates, stores and audits the lifecycle settings", async () => {
+    expect(await getLifecycleSettings(db)).toMatchObject({ splitThreshold: 0.8, initialCapacityBytes: 10 * 1024 * 1024 });
+    const err = await updateLifecycleSettings(db, { splitThreshold: 0.3, mergeThreshold: 0.2 }, null).catch((e: unknown) => e);
+    expect(isShardcastError(err) && err.code).toBe("validation_failed");
+    expect((err as Error).message).toMatch(/mergeThreshold: merge threshold must be less than half the split threshold/);
+    const saved = await updateLifecycleSettings(db, { initialCapacityBytes: 1024 * 1024, splitThreshold: 0.7 }, { email: "op@example.com" });
+    expect(saved).toMatchObject({ initialCapacityBytes: 1024 * 1024, splitThreshold: 0.7, mergeThreshold: 0.2 });
+    await updateLifecycleSettings(db, { mergeWriteRate: 3 }, null);
+    expect(await getLifecycleSettings(db)).toMatchObject({ initialCapacityBytes: 1024 * 1024, splitThreshold: 0.7, mergeWriteRate: 3 });
+    const audit = await listSettingAudit(db, { limit: 10, key: LIFECYCLE_SETTINGS_KEY });
+    expect(audit).toHaveLength(2);
+    expect(audit[1]).toMatchObject({ actorEmail: "op@example.com", oldValue: null });
+  });
+
+  it("moves a job to its next phase only together with its step's control write", async () => {
+    const hosts = new HostPool(db, { poolSize: 2 });
+    try {
+      await ensureHost();
+      const stream = await createStream(db, hosts, { name: "advance-check", shardCount: 1 });
+      const [src] = await loadRoutes(db, stream.id);
+      const { job } = await createLifecycleJob(db, {
+        kind: "split",
+        streamId: stream.id,
+        hostId: src!.hostId,
+        sourceIds: [src!.id],
+        childIds: ["adv-l", "adv-r"],
+        splitAt: 2 ** 31,
+        reason: "test",
+      });
+      const attempt = await startLifecycleAttempt(db, job.id);
+      expect(attempt).toMatchObject({ fromPlanned: true, job: { phase: "locked", attempts: 1 } });
+      expect(await startLifecycleAttempt(db, job.id)).toMatchObject({ fromPlanned: false, job: { phase: "locked", attempts: 2 } });
+      const phase = async () => (await db.lifecycleJob.findUniqueOrThrow({ where: { id: job.id } })).phase;
+      const isConflict = (e: unknown) => isShardcastError(e) && e.code === "conflict";
+
+      // The sources changed but the job is elsewhere: the write stands, the job does not move.
+      const epochs = new Map([[src!.id, src!.epoch + 1]]);
+      await expect(markShardletsChanging(db, "splitting", epochs, { jobId: job.id, from: "fenced", to: "moving" })).rejects.toSatisfy(isConflict);
+      expect(await phase()).toBe("locked");
+      await db.lifecycleJob.update({ where: { id: job.id }, data: { phase: "fenced" } });
+      expect(await markShardletsChanging(db, "splitting", epochs, { jobId: job.id, from: "fenced", to: "moving" })).toBe(1);
+      expect(await phase()).toBe("moving");
+      // A source that is not in the expected state: nothing matches, the job stays.
+      await db.lifecycleJob.update({ where: { id: job.id }, data: { phase: "fenced" } });
+      expect(await markShardletsChanging(db, "merging", epochs, { jobId: job.id, from: "fenced", to: "moving" })).toBe(0);
+      expect(await phase()).toBe("fenced");
+      await db.lifecycleJob.update({ where: { id: job.id }, data: { phase: "moving" } });
+
+      const child = (id: string, lo: number, hi: number) => ({
+        id,
+        streamId: stream.id,
+        shardId: src!.shardId,
+        lo,
+        hi,
+        hostId: src!.hostId,
+        capacityBytes: 1024,
+        epoch: 1,
+        parentId: src!.id,
+        sizeBytes: 10,
+        eventCount: 1,
+        writeRate: 0.5,
+      });
+      const children = [child("adv-l", 0, 2 ** 31), child("adv-r", 2 ** 31, 2 ** 32)];
+      // A switch before the children exist changes nothing.
+      await expect(switchShardlets(db, { activate: ["adv-l", "adv-r"], retire: [src!.id] }, { jobId: job.id, from: "switching", to: "draining" })).rejects.toThrow(
+        /missing/,
+      );
+      expect(await createPendingShardlets(db, children, { jobId: job.id, from: "moving", to: "switching", rowsMoved: 7 })).toBe(2);
+      expect(await db.lifecycleJob.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ phase: "switching", rowsMoved: 7n });
+      // Repeated (a resumed step): the rows are kept, the job has moved on already.
+      await expect(createPendingShardlets(db, children, { jobId: job.id, from: "moving", to: "switching" })).rejects.toSatisfy(isConflict);
+      expect(await createPendingShardlets(db, children)).toBe(0);
+      expect(await db.shardlet.findUniqueOrThrow({ where: { id: "adv-r" } })).toMatchObject({ state: "pending", sizeBytes: 10n, eventCount: 1n, writeRate: 0.5 });
+
+      await switchShardlets(db, { activate: ["adv-l", "adv-r"], retire: [src!.id] }, { jobId: job.id, from: "switching", to: "draining" });
+      expect(await phase()).toBe("draining");
+      expect((await loadRoutes(db, stream.id)).map((r) => r.id).sort()).toEqual(["adv-l", "adv-r"]);
+      expect((await db.shardlet.findUniqueOrThrow({ where: { id: src!.id } })).state).toBe("retired");
+      // Idempotent without an advance; with one from a phase the job left, a conflict.
+      await switchShardlets(db, { activate: ["adv-l", "adv-r"], retire: [src!.id] });
+      await expect(switchShardlets(db, { activate: ["adv-l", "adv-r"], retire: [src!.id] }, { jobId: job.id, from: "switching", to: "draining" })).rejects.toSatisfy(
+        isConflict,
+      );
+    } finally {
+      await hosts.closeAll();
+    }
+  });
+
+  it("keeps a stream's pending shardlets out of its routes", async () => {
+    const hosts = new HostPool(db, { poolSize: 2 });
+    try {
+      await ensureHost();
+      const stream = await createStream(db, hosts, { name: "pending-check", shardCount: 1 });
+      const [route] = await loadRoutes(db, stream.id);
+      await db.shardlet.create({
+        data: { streamId: stream.id, shardId: route!.shardId, lo: 0n, hi: 10n, hostId: route!.hostId, state: "pending", capacityBytes: 1n },
+      });
+      expect(await loadRoutes(db, stream.id)).toHaveLength(1);
+    } finally {
+      await hosts.closeAll();
+    }
+  });
+});

@@ -1,0 +1,272 @@
+import type pg from "pg";
+import { ShardcastError } from "@shardcast/core";
+import type { HostDriver } from "./driver.ts";
+
+/**
+ * Host-side statements of splits and merges. A shardlet's rows on its host are the rows of its
+ * stream whose key hash lies in its range (`sc_events.shardlet_id` only records the shardlet that
+ * accepted the write), so a split or merge on one host changes fences and totals, never a row.
+ */
+
+/** Where a shardlet's events sit in its range (see `chooseSplitPoint`). */
+export interface KeyHashProfile {
+  median: number;
+  min: number;
+  max: number;
+  rows: number;
+}
+
+/** A key-hash range of one stream on a host: lo inclusive, hi exclusive. */
+export interface HashRange {
+  streamId: string;
+  lo: number;
+  hi: number;
+}
+
+/** A deadlock between a writer's share locks and a fence update aborts one side; retry ours. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && RETRYABLE.has(code);
+}
+
+async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || !isRetryable(err)) throw err;
+    }
+  }
+}
+
+async function inTransaction<T>(driver: HostDriver, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withRetry(() =>
+    driver.withClient(async (c) => {
+      await c.query("BEGIN");
+      try {
+        const out = await fn(c);
+        await c.query("COMMIT");
+        return out;
+      } catch (err) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+    }),
+  );
+}
+
+/** The load median of the events in a range by key hash; null when it holds none. */
+export async function keyHashMedian(driver: HostDriver, range: HashRange): Promise<KeyHashProfile | null> {
+  const res = await driver.withClient((c) =>
+    c.query<{ median: string | null; min: string | null; max: string | null; rows: number }>(
+      `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY key_hash) AS median, min(key_hash) AS min, max(key_hash) AS max,
+              count(*)::float8 AS rows
+       FROM sc_events WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3`,
+      [range.streamId, range.lo, range.hi],
+    ),
+  );
+  const r = res.rows[0];
+  if (!r || r.median === null || r.min === null || r.max === null || r.rows === 0) return null;
+  return { median: Number(r.median), min: Number(r.min), max: Number(r.max), rows: r.rows };
+}
+
+/** Events and bytes stored in a key-hash range on a host. */
+export interface RangeTotals {
+  events: number;
+  bytes: number;
+}
+
+/**
+ * Events and bytes in each range, one index range scan (`sc_events_hash`) per range, the ranges
+ * counted at once on separate connections.
+ */
+export async function rangeTotals(driver: HostDriver, ranges: readonly HashRange[]): Promise<RangeTotals[]> {
+  return Promise.all(
+    ranges.map(async (r) => {
+      const res = await driver.withClient((c) =>
+        c.query<RangeTotals>({
+          name: "sc_range_totals_v1",
+          text: `SELECT count(*)::float8 AS events, coalesce(sum(size_bytes), 0)::float8 AS bytes
+                 FROM sc_events WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3`,
+          values: [r.streamId, r.lo, r.hi],
+        }),
+      );
+      return res.rows[0] ?? { events: 0, bytes: 0 };
+    }),
+  );
+}
+
+export interface PreparedChild extends RangeTotals {
+  id: string;
+  lo: number;
+  hi: number;
+  epoch: number;
+}
+
+/**
+ * The host side of a split's or merge's new shardlets, in one statement: their fence rows in
+ * state `pending` (no write passes them; existing rows are kept), their accounting totals set to
+ * the figures of their ranges (their deltas dropped), and the totals and deltas of `drop` (the
+ * sources they replace) removed. No event row is touched: membership is the key-hash range.
+ * Idempotent.
+ */
+export async function prepareChildren(
+  driver: HostDriver,
+  change: { streamId: string; children: readonly PreparedChild[]; drop: readonly string[] },
+): Promise<void> {
+  if (change.children.length === 0) return;
+  const ch = change.children;
+  // A concurrent fold deletes delta rows and upserts totals too: a deadlock is retried.
+  await withRetry(() =>
+    driver.withClient((c) =>
+      c.query(
+        `WITH c AS (
+           SELECT * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+             AS c(id, epoch, lo, hi, events, bytes)
+         ), f AS (
+           INSERT INTO sc_fence (shardlet_id, stream_id, epoch, state, lo, hi, updated_at)
+           SELECT id, $1, epoch, 'pending', lo, hi, now() FROM c
+           ON CONFLICT (shardlet_id) DO NOTHING
+         ), dd AS (
+           DELETE FROM sc_stat_delta WHERE shardlet_id = ANY($2::text[]) OR shardlet_id = ANY($8::text[])
+         ), dt AS (
+           DELETE FROM sc_stat_total WHERE shardlet_id = ANY($8::text[])
+         )
+         INSERT INTO sc_stat_total AS t (shardlet_id, events, bytes, updated_at)
+         SELECT id, events, bytes, now() FROM c
+         ON CONFLICT (shardlet_id) DO UPDATE SET events = excluded.events, bytes = excluded.bytes, updated_at = now()`,
+        [
+          change.streamId,
+          ch.map((x) => x.id),
+          ch.map((x) => x.epoch),
+          ch.map((x) => x.lo),
+          ch.map((x) => x.hi),
+          ch.map((x) => Math.round(x.events)),
+          ch.map((x) => Math.round(x.bytes)),
+          change.drop,
+        ],
+      ),
+    ),
+  );
+}
+
+interface FenceLockRow {
+  shardlet_id: string;
+  epoch: number;
+  state: string;
+}
+
+/** Locks fence rows in shardlet-id order (the order every fence change uses, so two never deadlock). */
+async function lockFences(c: pg.PoolClient, ids: readonly string[]): Promise<Map<string, FenceLockRow>> {
+  const res = await c.query<FenceLockRow>(
+    "SELECT shardlet_id, epoch, state FROM sc_fence WHERE shardlet_id = ANY($1::text[]) ORDER BY shardlet_id FOR UPDATE",
+    [ids],
+  );
+  return new Map(res.rows.map((r) => [r.shardlet_id, r]));
+}
+
+/**
+ * The epoch raise that starts a split or merge: each source's fence goes to `state` at its new
+ * epoch. Taking the rows FOR UPDATE waits for every fenced write in flight (they hold the rows
+ * FOR SHARE); writes that come later see the new epoch or state and store nothing. Idempotent: a
+ * fence already at the new epoch and state is left as it is. A fence above the new epoch means
+ * something else changed the shardlet: `conflict`.
+ */
+export async function fenceForChange(
+  driver: HostDriver,
+  sourceIds: readonly string[],
+  state: string,
+  newEpochs: ReadonlyMap<string, number>,
+): Promise<void> {
+  const ids = [...sourceIds].sort();
+  await inTransaction(driver, async (c) => {
+    const rows = await lockFences(c, ids);
+    for (const id of ids) {
+      const row = rows.get(id);
+      const epoch = newEpochs.get(id);
+      if (epoch === undefined) throw new ShardcastError("internal", `no new epoch given for shardlet ${id}`);
+      if (!row) throw new ShardcastError("internal", `shardlet ${id} has no fence row on its host`);
+      if (row.epoch > epoch) {
+        throw new ShardcastError("conflict", `fence of shardlet ${id} is at epoch ${row.epoch}, above ${epoch}: it was changed by another job`, {
+          shardletId: id,
+        });
+      }
+      if (row.epoch === epoch && row.state !== state && row.state !== "active") {
+        throw new ShardcastError("conflict", `fence of shardlet ${id} is ${row.state} at epoch ${epoch}`, { shardletId: id });
+      }
+    }
+    await c.query(
+      `UPDATE sc_fence AS f SET epoch = t.epoch, state = $2, updated_at = now()
+       FROM unnest($1::text[], $3::int[]) AS t(id, epoch)
+       WHERE f.shardlet_id = t.id AND (f.epoch, f.state) IS DISTINCT FROM (t.epoch, $2)`,
+      [ids, state, ids.map((id) => newEpochs.get(id)!)],
+    );
+  });
+}
+
+/**
+ * The switch of a split or merge on the host, in one transaction: the children's fences become
+ * `active` (writes at their epoch now pass) and the sources' fences `retired` (nothing passes them
+ * any more). Rows are locked in shardlet-id order. Idempotent.
+ */
+export async function switchFences(driver: HostDriver, change: { activate: readonly string[]; retire: readonly string[] }): Promise<void> {
+  const all = [...change.activate, ...change.retire].sort();
+  await inTransaction(driver, async (c) => {
+    const rows = await lockFences(c, all);
+    for (const id of change.activate) {
+      const row = rows.get(id);
+      if (!row) throw new ShardcastError("internal", `new shardlet ${id} has no fence row on its host`);
+      if (row.state !== "pending" && row.state !== "active") {
+        throw new ShardcastError("conflict", `fence of new shardlet ${id} is ${row.state}, not pending`, { shardletId: id });
+      }
+    }
+    for (const id of change.retire) {
+      if (!rows.has(id)) throw new ShardcastError("internal", `shardlet ${id} has no fence row on its host`);
+    }
+    await c.query("UPDATE sc_fence SET state = 'active', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state = 'pending'", [
+      change.activate,
+    ]);
+    await c.query("UPDATE sc_fence SET state = 'retired', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state <> 'retired'", [
+      change.retire,
+    ]);
+  });
+}
+
+/** Which of `seqs` are stored in the stream's events on this host (one query by seq). */
+export async function storedSeqs(driver: HostDriver, streamId: string, seqs: readonly number[]): Promise<Set<number>> {
+  if (seqs.length === 0) return new Set();
+  const res = await driver.withClient((c) =>
+    c.query<{ seq: string }>("SELECT seq FROM sc_events WHERE stream_id = $1 AND seq = ANY($2::bigint[])", [streamId, seqs]),
+  );
+  return new Set(res.rows.map((r) => Number(r.seq)));
+}
+
+/**
+ * Settles drained overflow rows in one statement: rows now stored in their shardlet are marked
+ * drained (and kept for the grace period, for readers merging across the log and the host);
+ * `duplicates` (rows the drain skipped because their event id is already stored under another
+ * seq) are deleted, else readers would see that event twice. Returns the seqs marked now (not
+ * before: a drain repeated after a crash counts each row once) and how many rows were deleted.
+ */
+export async function settleOverflowRows(
+  driver: HostDriver,
+  streamId: string,
+  rows: { drained: readonly number[]; duplicates: readonly number[] },
+): Promise<{ marked: number[]; deleted: number }> {
+  if (rows.drained.length === 0 && rows.duplicates.length === 0) return { marked: [], deleted: 0 };
+  const res = await driver.withClient((c) =>
+    c.query<{ marked: string[]; deleted: number }>(
+      `WITH m AS (
+         UPDATE sc_overflow SET drained_at = now() WHERE stream_id = $1 AND seq = ANY($2::bigint[]) AND drained_at IS NULL RETURNING seq
+       ), d AS (
+         DELETE FROM sc_overflow WHERE stream_id = $1 AND seq = ANY($3::bigint[]) AND drained_at IS NULL RETURNING seq
+       )
+       SELECT (SELECT coalesce(array_agg(seq), '{}') FROM m)::text[] AS marked, (SELECT count(*) FROM d)::int AS deleted`,
+      [streamId, rows.drained, rows.duplicates],
+    ),
+  );
+  const row = res.rows[0];
+  return { marked: (row?.marked ?? []).map(Number), deleted: row?.deleted ?? 0 };
+}

@@ -1,0 +1,147 @@
+import { ShardcastError } from "@shardcast/core";
+import type { ControlDb } from "./client.ts";
+import type { LifecyclePhase } from "./lifecycle.ts";
+
+/**
+ * Control-database writes of a split's or merge's steps on the shardlets. Each can move the job
+ * to its next phase in the same statement (`PhaseAdvance`): the step's last write and the phase
+ * after it commit together, one round trip less while the sources are op-locked. A step repeated
+ * after a crash finds the job already moved and the rows already written.
+ */
+
+/** Moves a job from `from` to `to` (only if it is still at `from` and unfinished). */
+export interface PhaseAdvance {
+  jobId: string;
+  from: LifecyclePhase;
+  to: LifecyclePhase;
+  /** Rows the children took over (recorded with the phase). */
+  rowsMoved?: number;
+}
+
+/** Thrown when the job was not at `from`: another run moved it (nothing of the step is lost). */
+function movedElsewhere(a: PhaseAdvance): ShardcastError {
+  return new ShardcastError("conflict", `lifecycle job ${a.jobId} was moved past ${a.from} by another run`);
+}
+
+export interface PendingShardlet {
+  id: string;
+  streamId: string;
+  shardId: string;
+  lo: number;
+  hi: number;
+  hostId: string;
+  capacityBytes: number;
+  epoch: number;
+  parentId: string;
+  /** The right-hand source of a merge. */
+  mergedFromId?: string | null;
+  /** Figures from the rows in the child's range (its host totals), so it switches in measured. */
+  sizeBytes?: number;
+  eventCount?: number;
+  writeRate?: number;
+}
+
+/**
+ * Creates the children of a split or merge as `pending` (not routed); existing ids are kept (a
+ * repeated step computes the same figures: nothing writes into a range while it changes). Returns
+ * how many rows were created.
+ */
+export async function createPendingShardlets(db: ControlDb, children: readonly PendingShardlet[], advance?: PhaseAdvance): Promise<number> {
+  const now = new Date();
+  const col = <T>(f: (c: PendingShardlet) => T): T[] => children.map(f);
+  const [row] = await db.$queryRaw<Array<{ created: number; advanced: number }>>`
+    WITH j AS (
+      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now},
+        rows_moved = coalesce(${advance?.rowsMoved === undefined ? null : Math.round(advance.rowsMoved)}::bigint, rows_moved)
+      WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL
+      RETURNING id
+    ), ins AS (
+      INSERT INTO shardlets (id, stream_id, shard_id, lo, hi, host_id, state, capacity_bytes, size_bytes, event_count,
+                             write_rate, epoch, parent_id, merged_from_id, created_at, updated_at)
+      SELECT t.id, t.stream_id, t.shard_id, t.lo, t.hi, t.host_id, 'pending'::"ShardletState", t.capacity, t.size, t.events,
+             t.rate, t.epoch, t.parent_id, t.merged_from_id, ${now}, ${now}
+      FROM unnest(
+        ${col((c) => c.id)}::text[], ${col((c) => c.streamId)}::text[], ${col((c) => c.shardId)}::text[],
+        ${col((c) => c.lo)}::bigint[], ${col((c) => c.hi)}::bigint[], ${col((c) => c.hostId)}::text[],
+        ${col((c) => Math.round(c.capacityBytes))}::bigint[], ${col((c) => Math.round(c.sizeBytes ?? 0))}::bigint[],
+        ${col((c) => Math.round(c.eventCount ?? 0))}::bigint[], ${col((c) => c.writeRate ?? 0)}::float8[],
+        ${col((c) => c.epoch)}::int[], ${col((c) => c.parentId)}::text[], ${col((c) => c.mergedFromId ?? null)}::text[]
+      ) AS t(id, stream_id, shard_id, lo, hi, host_id, capacity, size, events, rate, epoch, parent_id, merged_from_id)
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    )
+    SELECT (SELECT count(*) FROM ins)::int AS created, (SELECT count(*) FROM j)::int AS advanced`;
+  if (advance && row?.advanced !== 1) throw movedElsewhere(advance);
+  return row?.created ?? 0;
+}
+
+/**
+ * The control side of the epoch raise: each source goes to `state` (splitting or merging) at its
+ * new epoch, if it is still active or already in that state. One statement; the job advances
+ * only if every source matched. Returns how many rows changed or already matched; fewer than the
+ * sources means one was changed by someone else.
+ */
+export async function markShardletsChanging(
+  db: ControlDb,
+  state: "splitting" | "merging",
+  epochs: ReadonlyMap<string, number>,
+  advance?: PhaseAdvance,
+): Promise<number> {
+  const entries = [...epochs].sort(([a], [b]) => (a < b ? -1 : 1));
+  const now = new Date();
+  const [row] = await db.$queryRaw<Array<{ changed: number; advanced: number }>>`
+    WITH s AS (
+      UPDATE shardlets AS s SET state = ${state}::"ShardletState", epoch = t.epoch, updated_at = ${now}
+      FROM unnest(${entries.map(([id]) => id)}::text[], ${entries.map(([, e]) => e)}::int[]) AS t(id, epoch)
+      WHERE s.id = t.id AND s.state IN ('active', ${state}::"ShardletState") AND s.epoch <= t.epoch
+      RETURNING s.id
+    ), j AS (
+      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}
+      WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL
+        AND (SELECT count(*) FROM s) = ${entries.length}
+      RETURNING id
+    )
+    SELECT (SELECT count(*) FROM s)::int AS changed, (SELECT count(*) FROM j)::int AS advanced`;
+  const changed = row?.changed ?? 0;
+  if (advance && changed === entries.length && row?.advanced !== 1) throw movedElsewhere(advance);
+  return changed;
+}
+
+/**
+ * The switch of a split or merge in the control database, in one statement: the children become
+ * `active` (routed) and the sources `retired` (kept for lineage, stamped with retiredAt), or
+ * nothing changes when a child is missing or not pending/active. Idempotent. The job advances
+ * only with the switch.
+ */
+export async function switchShardlets(
+  db: ControlDb,
+  change: { activate: readonly string[]; retire: readonly string[]; at?: Date },
+  advance?: PhaseAdvance,
+): Promise<void> {
+  const at = change.at ?? new Date();
+  const activate = [...change.activate];
+  const retire = [...change.retire];
+  // The children are locked and checked first; the updates run only if every check passed.
+  const rows = await db.$queryRaw<Array<{ id: string | null; state: string | null; advanced: number }>>`
+    WITH c AS (
+      SELECT id, state FROM shardlets WHERE id = ANY(${activate}::text[]) ORDER BY id FOR UPDATE
+    ), ok AS (
+      SELECT count(*) = ${activate.length} AND coalesce(bool_and(state IN ('pending', 'active')), true) AS ok FROM c
+    ), a AS (
+      UPDATE shardlets SET state = 'active', updated_at = ${at}
+      WHERE id = ANY(${activate}::text[]) AND state = 'pending' AND (SELECT ok FROM ok)
+    ), r AS (
+      UPDATE shardlets SET state = 'retired', retired_at = ${at}, updated_at = ${at}
+      WHERE id = ANY(${retire}::text[]) AND state <> 'retired' AND (SELECT ok FROM ok)
+    ), j AS (
+      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${at}
+      WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL AND (SELECT ok FROM ok)
+      RETURNING id
+    )
+    SELECT c.id, c.state::text AS state, (SELECT count(*) FROM j)::int AS advanced FROM (SELECT 1) AS one LEFT JOIN c ON true`;
+  const children = rows.filter((r): r is { id: string; state: string; advanced: number } => r.id !== null && r.state !== null);
+  if (children.length !== activate.length) throw new ShardcastError("internal", "a new shardlet of the switch is missing");
+  const bad = children.find((c) => c.state !== "pending" && c.state !== "active");
+  if (bad) throw new ShardcastError("conflict", `new shardlet ${bad.id} is ${bad.state}, not pending`);
+  if (advance && rows[0]?.advanced !== 1) throw movedElsewhere(advance);
+}
