@@ -35,13 +35,15 @@ export class RoutingCache {
   private readonly nameById = new Map<string, string>();
   private readonly missing = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<Entry | null>>();
+  private readonly reloading = new Map<string, Promise<Entry | null>>();
+  private readonly reloadAgain = new Map<string, Promise<Entry | null>>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly source: RouteSource,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
-    /** Called after every (re)load of a stream, e.g. to refresh load figures. */
+    /** Called after every full load of a stream (first use, periodic refresh), e.g. to refresh load figures. */
     private readonly onLoad?: (entry: RouteEntry) => void,
   ) {}
 
@@ -54,13 +56,42 @@ export class RoutingCache {
     return this.load(name);
   }
 
-  /** Reloads a stream by id (routing change or fence rejection). */
-  async refreshById(streamId: string): Promise<Entry | null> {
+  /**
+   * Reloads a stream's routes by id (routing change or fence rejection): one query, since the
+   * stream's name, key field and shards never change. A request that arrives while a reload is
+   * running gets a fresh one after it: the running one may have read the routes before the change.
+   */
+  refreshById(streamId: string): Promise<Entry | null> {
     const name = this.nameById.get(streamId);
-    if (!name) return null;
-    return this.load(name, true);
+    if (!name) return Promise.resolve(null);
+    const running = this.reloading.get(streamId);
+    if (running) {
+      const again = this.reloadAgain.get(streamId) ?? running.then(() => this.reloadRoutes(streamId, name));
+      this.reloadAgain.set(streamId, again);
+      return again;
+    }
+    return this.reloadRoutes(streamId, name);
   }
 
+  private reloadRoutes(streamId: string, name: string): Promise<Entry | null> {
+    this.reloadAgain.delete(streamId);
+    const p = (async () => {
+      try {
+        const current = this.byName.get(name);
+        if (!current) return this.load(name);
+        const table = RoutingTable.build(streamId, await this.source.routes(streamId));
+        const entry: Entry = { ...current, table };
+        this.byName.set(name, entry);
+        return entry;
+      } finally {
+        this.reloading.delete(streamId);
+      }
+    })();
+    this.reloading.set(streamId, p);
+    return p;
+  }
+
+  /** Full load (first use and the periodic refresh): stream, routes, shards, then `onLoad`. */
   private load(name: string, force = false): Promise<Entry | null> {
     const key = force ? `!${name}` : name;
     const running = this.inflight.get(key);

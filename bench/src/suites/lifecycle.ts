@@ -31,6 +31,14 @@ async function undrained(c: BenchCluster): Promise<number> {
   return n;
 }
 
+async function drained(c: BenchCluster): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await undrained(c)) > 0) {
+    if (Date.now() > deadline) throw new Error("the overflow was not drained within 60 s");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /**
  * Ingest throughput while splits and merges run back to back vs. steady state, in the same run:
  * phases alternate (steady, churn, steady, churn, ...) with the same producers and batch sizes.
@@ -44,7 +52,7 @@ export const lifecycleSuite: Suite = {
   description: "ingest while splits and merges run continuously vs steady state; share of events through the overflow",
   async run({ quick, log }) {
     const pairs = quick ? 2 : 4;
-    const batchesPerPhase = quick ? 40 : 100;
+    const batchesPerPhase = quick ? 100 : 240;
     const c = await startBenchCluster({ hostCount: 2, shardCount: 8, shardletsPerShard: 4 });
     const connection = createRedis(c.redisUrl, { forBullmq: true });
     const queue = createQueue(connection, { prefix: c.prefix });
@@ -57,7 +65,7 @@ export const lifecycleSuite: Suite = {
       const gen = new WorkloadGenerator({ seed: "lifecycle-bench", keys: 50_000, zipfS: 0.8, bursts: false });
       const prepare = () => Array.from({ length: batchesPerPhase }, () => JSON.stringify({ events: gen.nextBatch(BATCH) }));
 
-      log("warm-up");
+      log("warm-up (ingest, then a split and a merge so every code path has run once)");
       await sendBatches(c.edgeUrl, c.token, prepare(), PRODUCERS);
 
       const steadyRates: number[] = [];
@@ -105,6 +113,17 @@ export const lifecycleSuite: Suite = {
         }
       };
 
+      {
+        let warm = true;
+        const warming = churn(() => !warm);
+        await sendBatches(c.edgeUrl, c.token, prepare().slice(0, 20), PRODUCERS);
+        warm = false;
+        await warming;
+        await drained(c);
+      }
+      splits = 0;
+      merges = 0;
+
       for (let pair = 0; pair < pairs; pair++) {
         const steadyBodies = prepare();
         let t0 = performance.now();
@@ -121,11 +140,7 @@ export const lifecycleSuite: Suite = {
         sending = false;
         await churning;
         // Count what went through the overflow once it has all been drained.
-        const deadline = Date.now() + 60_000;
-        while ((await undrained(c)) > 0) {
-          if (Date.now() > deadline) throw new Error("the overflow was not drained within 60 s");
-          await new Promise((r) => setTimeout(r, 250));
-        }
+        await drained(c);
         churnFallback += (await fallbackTotal(c)) - fbBefore;
         churnEvents += churnBodies.length * BATCH;
 
