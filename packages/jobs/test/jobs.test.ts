@@ -39,6 +39,10 @@ function setup(queueName: string, handlers: JobHandlers, timeoutMs?: Partial<Rec
 const idle: JobHandlers = {
   "host.health": () => Promise.resolve(null),
   "shardlet.accounting": () => Promise.resolve(null),
+  "shardlet.manager": () => Promise.resolve(null),
+  "shardlet.split": () => Promise.resolve(null),
+  "shardlet.merge": () => Promise.resolve(null),
+  "overflow.drain": () => Promise.resolve(null),
 };
 
 beforeAll(() => {
@@ -59,7 +63,14 @@ afterAll(async () => {
 
 describe("job catalog", () => {
   it("describes every job with sane retry and timeout settings", () => {
-    expect(JOB_NAMES.sort()).toEqual(["host.health", "shardlet.accounting"]);
+    expect([...JOB_NAMES].sort()).toEqual([
+      "host.health",
+      "overflow.drain",
+      "shardlet.accounting",
+      "shardlet.manager",
+      "shardlet.merge",
+      "shardlet.split",
+    ]);
     for (const name of JOB_NAMES) {
       const def = jobCatalog[name];
       expect(def.attempts).toBeGreaterThanOrEqual(1);
