@@ -1,25 +1,14 @@
 import { chooseSplitPoint } from "@shardcast/core";
 import { createLifecycleJob, getLifecycleSettings, keyHashMedian, type LifecycleJobInfo } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
-import { mergeProblem, newShardletId, type SourceShardlet } from "./shape.ts";
+import { mergeProblem, newShardletId, toSourceShardlet, type SourceShardlet } from "./shape.ts";
 
 /** A persisted job to run, or why there is nothing to do. */
 export type PlanOutcome = { job: LifecycleJobInfo; created: boolean } | { skipped: string };
 
 async function loadShardlet(deps: WorkerDeps, id: string): Promise<SourceShardlet | null> {
   const r = await deps.db.shardlet.findUnique({ where: { id } });
-  if (!r) return null;
-  return {
-    id: r.id,
-    streamId: r.streamId,
-    shardId: r.shardId,
-    lo: Number(r.lo),
-    hi: Number(r.hi),
-    hostId: r.hostId,
-    state: r.state,
-    epoch: r.epoch,
-    writeRate: r.writeRate,
-  };
+  return r ? toSourceShardlet(r) : null;
 }
 
 async function liveCount(deps: WorkerDeps, streamId: string): Promise<number> {

@@ -18,6 +18,31 @@ export interface SourceShardlet {
   writeRate: number;
 }
 
+/** The fields of a control-db shardlet row a lifecycle job works with (bigints as numbers). */
+export function toSourceShardlet(r: {
+  id: string;
+  streamId: string;
+  shardId: string;
+  lo: bigint;
+  hi: bigint;
+  hostId: string;
+  state: SourceShardlet["state"];
+  epoch: number;
+  writeRate: number;
+}): SourceShardlet {
+  return {
+    id: r.id,
+    streamId: r.streamId,
+    shardId: r.shardId,
+    lo: Number(r.lo),
+    hi: Number(r.hi),
+    hostId: r.hostId,
+    state: r.state,
+    epoch: r.epoch,
+    writeRate: r.writeRate,
+  };
+}
+
 export interface ChildRange {
   id: string;
   lo: number;

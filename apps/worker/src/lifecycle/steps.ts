@@ -31,6 +31,7 @@ import {
   shareWriteRate,
   splitRanges,
   type ChildRange,
+  toSourceShardlet,
   type SourceShardlet,
 } from "./shape.ts";
 
@@ -108,17 +109,7 @@ export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Prom
   const sources = job.sourceIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new GiveUp(`shardlet ${id} no longer exists`);
-    return {
-      id: r.id,
-      streamId: r.streamId,
-      shardId: r.shardId,
-      lo: Number(r.lo),
-      hi: Number(r.hi),
-      hostId: r.hostId,
-      state: r.state,
-      epoch: r.epoch,
-      writeRate: r.writeRate,
-    };
+    return toSourceShardlet(r);
   });
   return { sources, homeHostId: byId.get(job.sourceIds[0]!)!.shard.homeHostId };
 }
