@@ -264,6 +264,22 @@ describe("console api", () => {
       expect(res.data?.totals.events).toBe(40);
       expect(res.data?.operations.length).toBeGreaterThan(0);
     });
+
+    it("charts the cluster's ingest rate, not the sum of the per-stream and cluster samples", async () => {
+      const viewer = await h.sessionFor("viewer");
+      const at = new Date();
+      const stream = await h.db.stream.findFirstOrThrow();
+      await h.db.metricSample.createMany({
+        data: [
+          { name: "ingest.events_per_s", at, streamId: stream.id, value: 120 },
+          { name: "ingest.events_per_s", at, streamId: null, value: 120 },
+        ],
+      });
+      const res = await h.call<{ ingest: Array<{ at: string | number | Date; value: number }> }>("query", "overview.summary", undefined, viewer);
+      expect(res.status).toBe(200);
+      const point = res.data?.ingest.find((p) => new Date(p.at).getTime() === at.getTime());
+      expect(point?.value).toBe(120);
+    });
   });
 });
 

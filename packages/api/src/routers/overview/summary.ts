@@ -57,11 +57,12 @@ export const summary = viewerProcedure
       lifecycleActivity(ctx.db, new Date(Date.now() - 60 * 60_000)),
     ]);
 
-    // Samples may come per stream or per edge: sum those of the same instant into one point.
+    // The worker records the rate per stream and for the whole cluster (no stream, no host); the
+    // chart shows the cluster's. Several workers may record the same instant: sum those.
     const byInstant = new Map<number, number>();
     for (const p of series) {
-      const at = p.at;
-      byInstant.set(at, (byInstant.get(at) ?? 0) + p.value);
+      if (p.streamId !== null || p.hostId !== null) continue;
+      byInstant.set(p.at, (byInstant.get(p.at) ?? 0) + p.value);
     }
     const ingest = [...byInstant.entries()].map(([at, value]) => ({ at, value })).sort((a, b) => a.at - b.at);
 
