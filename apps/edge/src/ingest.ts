@@ -67,6 +67,9 @@ export class IngestService {
     const results: Array<IngestedEvent | undefined> = new Array<IngestedEvent | undefined>(events.length);
     try {
       let pending: Pending[] = events.map((event, index) => ({ index, event, hash: keyHash(event.key), seq: block.lo + index }));
+      // Shardlets whose fence refused the previous attempt, with the epoch we used. If the fresh
+      // route still has that epoch, the change is in progress: those events take the overflow.
+      let refused = new Map<string, number>();
       for (let attempt = 1; pending.length > 0; attempt++) {
         const { table, shards } = entry;
         // Fast path: host -> shardlet -> events, one statement per host, one fence per shardlet.
@@ -75,7 +78,7 @@ export class IngestService {
         const overflow = new Map<string, Map<string, { shardId: string; group: Pending[] }>>();
         for (const p of pending) {
           const route = table.lookup(p.hash);
-          if (route.state === "active" && !this.deps.isLocked(route.id)) {
+          if (route.state === "active" && !this.deps.isLocked(route.id) && refused.get(route.id) !== route.epoch) {
             let parts = byHost.get(route.hostId);
             if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
             const g = parts.get(route.id);
@@ -93,6 +96,7 @@ export class IngestService {
         }
         const retry: Pending[] = [];
         const failures: unknown[] = [];
+        const nowRefused = new Map<string, number>();
         const fallbacks = [...overflow].map(async ([hostId, parts]) => {
           const groups = [...parts];
           try {
@@ -127,6 +131,7 @@ export class IngestService {
               const r = res[i]!;
               if (!r.ok) {
                 retry.push(...group);
+                nowRefused.set(shardletId, table.byId(shardletId)!.epoch);
                 return;
               }
               if (this.deps.observer) {
@@ -151,6 +156,7 @@ export class IngestService {
           throw new ShardcastError("unavailable", "routing kept changing while writing; retry the batch", this.storedDetails(results));
         }
         this.deps.log.debug("fence rejected a write; refreshing route", { stream: streamName, events: retry.length });
+        refused = nowRefused;
         const fresh = await routing.refreshById(streamId);
         if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
         entry = fresh;

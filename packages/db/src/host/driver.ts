@@ -53,14 +53,16 @@ export interface HostServerStats {
  * The hot path: one statement per host per batch, whatever the number of shardlets in it. Each
  * shardlet's fence row is share-locked at the epoch the writer routed with, so an epoch raise
  * (`setFence`, which takes the row lock) waits for writes in flight, and writes that arrive after
- * it store nothing for that shardlet. Duplicate event ids are skipped by the partial unique
+ * it store nothing for that shardlet. SKIP LOCKED: a fence row whose epoch is being raised right
+ * now counts as fenced instead of making the whole statement (every other shardlet of the host in
+ * this batch) wait for the change; the writer sends those events to the overflow log. Duplicate event ids are skipped by the partial unique
  * index; accounting goes to the append-only delta table in the same statement.
  */
 const fencedWriteSql = (onConflict: string) => `
 WITH f AS (
   SELECT shardlet_id FROM sc_fence
   WHERE (shardlet_id, epoch) IN (SELECT * FROM unnest($1::text[], $2::int[])) AND state = 'active'
-  FOR SHARE
+  FOR SHARE SKIP LOCKED
 ), ins AS (
   INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
   SELECT $3, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
