@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { redisPrefixSchema } from "@shardcast/core";
 
 const port = (def: number) => z.coerce.number().int().min(1).max(65535).default(def);
 
@@ -17,7 +18,7 @@ const schema = z.object({
   SHARDCAST_HOST_DSNS: z.string().optional(),
   SHARDCAST_DEMO_HOSTS: z.coerce.number().int().min(1).max(16).default(3),
   REDIS_URL: z.string().optional(),
-  SHARDCAST_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("sc"),
+  SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   SHARDCAST_ADMIN_EMAIL: z.string().email().optional(),
   SHARDCAST_ADMIN_PASSWORD: z.string().min(10, "SHARDCAST_ADMIN_PASSWORD needs at least 10 characters").optional(),
   SHARDCAST_DEMO: z.enum(["on", "off"]).default("on"),

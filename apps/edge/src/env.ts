@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
+import { DEFAULT_INGEST_LIMITS, redisPrefixSchema } from "@shardcast/core";
 
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
-  SHARDCAST_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("sc"),
+  SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   SHARDCAST_EDGE_HOST: z.string().default("127.0.0.1"),
   SHARDCAST_EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { redisPrefixSchema } from "@shardcast/core";
 
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
-  SHARDCAST_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, "use letters, digits, ':', '_' and '-'").default("sc"),
+  SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   SHARDCAST_EDGE_URL: z.url("SHARDCAST_EDGE_URL must be a URL").default("http://127.0.0.1:4000"),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),

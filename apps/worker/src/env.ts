@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, redisPrefixSchema } from "@shardcast/core";
 import { z } from "zod";
 
 const intMs = (fallback: number) => z.coerce.number().int().min(100).max(24 * 3_600_000).default(fallback);
@@ -6,10 +6,7 @@ const intMs = (fallback: number) => z.coerce.number().int().min(100).max(24 * 3_
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
-  SHARDCAST_REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,32}$/, "letters, digits, '_', '.', '-' (at most 32)")
-    .default("sc"),
+  SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   /** Comma-separated Redis masters for the op-locks (Redlock); defaults to REDIS_URL. */
   SHARDCAST_LOCK_REDIS_URLS: z.string().min(1).optional(),
   SHARDCAST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),

@@ -167,3 +167,12 @@ function validateEvent(
     event: { key: keyStr, id: raw.id ?? null, type: raw.type ?? null, ts, payloadJson, sizeBytes },
   };
 }
+
+/**
+ * Prefix of every Redis key, channel and job queue of one deployment (so several can share a
+ * Redis). BullMQ puts `:` between its own parts, so the prefix itself avoids it.
+ */
+export const redisPrefixSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,32}$/, "the Redis prefix may use letters, digits, '_', '.' and '-' (at most 32 characters)")
+  .default("sc");
