@@ -19,6 +19,8 @@ export interface WorkerDeps {
    */
   announce?: (streamId: string) => Promise<void>;
   lifecycle?: LifecycleTuning;
+  /** Metric samples older than this are deleted by housekeeping (default 24 h). */
+  metricsRetentionMs?: number;
 }
 
 /**

@@ -18,6 +18,8 @@ const schema = z.object({
   SHARDCAST_DRAIN_EVERY_MS: intMs(5_000),
   /** How long drained overflow rows are kept for readers merging across logs. */
   SHARDCAST_OVERFLOW_GRACE_MS: intMs(60_000),
+  /** Metric samples (the console's charts) are kept this many hours. */
+  SHARDCAST_METRICS_RETENTION_HOURS: z.coerce.number().positive().max(24 * 366).default(24),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 

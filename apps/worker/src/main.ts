@@ -33,6 +33,7 @@ const running = await startWorker(
     opLocks,
     announce: (streamId) => publishRoutingChange(announcer, env.SHARDCAST_REDIS_PREFIX, streamId),
     lifecycle: { overflowGraceMs: env.SHARDCAST_OVERFLOW_GRACE_MS },
+    metricsRetentionMs: env.SHARDCAST_METRICS_RETENTION_HOURS * 3_600_000,
   },
   {
     connection,

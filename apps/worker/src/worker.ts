@@ -76,6 +76,7 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
     await scheduleRepeating(queue, "host.health", opts.healthEveryMs);
     await scheduleRepeating(queue, "shardlet.manager", opts.managerEveryMs ?? 5_000);
     await scheduleRepeating(queue, "overflow.drain", opts.drainEveryMs ?? 5_000);
+    await scheduleRepeating(queue, "housekeeping", 10 * 60_000);
   }
 
   // Edges report threshold crossings so a split need not wait for the next period.

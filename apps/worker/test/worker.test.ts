@@ -288,3 +288,25 @@ describe("host.health", () => {
     expect(await transitions()).toEqual(["host.down", "host.up"]);
   });
 });
+
+describe("housekeeping", () => {
+  it("deletes metric samples past retention and expired sessions, keeping the rest", async () => {
+    const day = 24 * 3_600_000;
+    const user = await db.user.create({ data: { email: `hk-${prefix}@example.com`, name: "hk", passwordHash: "x" } });
+    await db.session.createMany({
+      data: [
+        { id: `expired-${prefix}`, userId: user.id, expiresAt: new Date(now - 1_000) },
+        { id: `live-${prefix}`, userId: user.id, expiresAt: new Date(now + day) },
+      ],
+    });
+    await db.metricSample.createMany({
+      data: [
+        { name: "hk.test", at: new Date(now - day - 60_000), value: 1 },
+        { name: "hk.test", at: new Date(now - 60_000), value: 2 },
+      ],
+    });
+    expect(await runJob("housekeeping")).toEqual({ metrics: 1, sessions: 1 });
+    expect((await db.metricSample.findMany({ where: { name: "hk.test" } })).map((m) => m.value)).toEqual([2]);
+    expect((await db.session.findMany({ where: { userId: user.id } })).map((s) => s.id)).toEqual([`live-${prefix}`]);
+  });
+});

@@ -7,11 +7,6 @@ export function isUniqueViolation(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
 }
 
-/** True when Prisma reports that the row to update or delete does not exist (P2025). */
-export function isRecordNotFound(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025";
-}
-
 /** A driver error's message with every DSN in it redacted. */
 export function safeMessage(err: unknown): string {
   const text = err instanceof Error ? err.message || err.name : String(err);

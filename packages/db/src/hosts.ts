@@ -1,6 +1,6 @@
-import { redactDsn, redactSecrets, ShardcastError, type HostStatus } from "@shardcast/core";
+import { redactDsn, ShardcastError, type HostStatus } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
-import { isRecordNotFound, isUniqueViolation, num } from "./errors.ts";
+import { isUniqueViolation, num } from "./errors.ts";
 import type { Host } from "./generated/prisma/client.ts";
 import { applyHostSchema } from "./host/schema.ts";
 
@@ -107,28 +107,3 @@ export async function listHosts(db: ControlDb): Promise<HostInfo[]> {
   return rows.map(toHostInfo);
 }
 
-export async function getHost(db: ControlDb, id: string): Promise<HostInfo | null> {
-  const row = await db.host.findUnique({ where: { id } });
-  return row ? toHostInfo(row) : null;
-}
-
-export async function setHostStatus(db: ControlDb, id: string, status: HostStatus): Promise<HostInfo> {
-  try {
-    return toHostInfo(await db.host.update({ where: { id }, data: { status } }));
-  } catch (err) {
-    if (isRecordNotFound(err)) throw new ShardcastError("not_found", `unknown storage host ${id}`);
-    throw err;
-  }
-}
-
-/** Records a health check: sizes when it succeeded, the (redacted) error when it did not. */
-export async function recordHostHealth(
-  db: ControlDb,
-  id: string,
-  health: { ok: true; sizeBytes: number; eventCount: number } | { ok: false; error: string },
-): Promise<void> {
-  const data = health.ok
-    ? { sizeBytes: BigInt(Math.round(health.sizeBytes)), eventCount: BigInt(Math.round(health.eventCount)), lastSeenAt: new Date(), lastError: null }
-    : { lastError: redactSecrets(health.error).slice(0, 1000) };
-  await db.host.updateMany({ where: { id }, data });
-}

@@ -44,7 +44,7 @@ export async function deleteSession(db: ControlDb, token: string): Promise<void>
 }
 
 /** Removes expired sessions; returns how many. */
-export async function deleteExpiredSessions(db: ControlDb): Promise<number> {
-  const res = await db.session.deleteMany({ where: { expiresAt: { lte: new Date() } } });
+export async function deleteExpiredSessions(db: ControlDb, nowMs: number = Date.now()): Promise<number> {
+  const res = await db.session.deleteMany({ where: { expiresAt: { lte: new Date(nowMs) } } });
   return res.count;
 }

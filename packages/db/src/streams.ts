@@ -177,7 +177,3 @@ export async function getStreamByName(db: ControlDb, name: string): Promise<Stre
   return row ? toStream(row) : null;
 }
 
-export async function getStream(db: ControlDb, id: string): Promise<Stream | null> {
-  const row = await db.stream.findUnique({ where: { id } });
-  return row ? toStream(row) : null;
-}

@@ -1,6 +1,6 @@
 import { ROLES, ShardcastError, type Role } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
-import { isRecordNotFound, isUniqueViolation } from "./errors.ts";
+import { isUniqueViolation } from "./errors.ts";
 import { checkPassword, decoyPasswordHash, hashPassword } from "./passwords.ts";
 
 /** A user as every caller sees it: never the password hash. */
@@ -73,36 +73,3 @@ export async function listUsers(db: ControlDb): Promise<User[]> {
   return db.user.findMany({ select: USER_SELECT, orderBy: { createdAt: "asc" } });
 }
 
-export async function getUser(db: ControlDb, id: string): Promise<User | null> {
-  return db.user.findUnique({ where: { id }, select: USER_SELECT });
-}
-
-export async function updateUserRole(db: ControlDb, id: string, role: Role): Promise<User> {
-  if (!ROLES.includes(role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
-  try {
-    return await db.user.update({ where: { id }, data: { role }, select: USER_SELECT });
-  } catch (err) {
-    if (isRecordNotFound(err)) throw new ShardcastError("not_found", `unknown user ${id}`);
-    throw err;
-  }
-}
-
-/** Sets a new password and signs the user out everywhere. */
-export async function setUserPassword(db: ControlDb, id: string, password: string): Promise<void> {
-  if (password.length === 0) throw new ShardcastError("validation_failed", "password is empty");
-  const passwordHash = await hashPassword(password);
-  try {
-    await db.$transaction([
-      db.user.update({ where: { id }, data: { passwordHash } }),
-      db.session.deleteMany({ where: { userId: id } }),
-    ]);
-  } catch (err) {
-    if (isRecordNotFound(err)) throw new ShardcastError("not_found", `unknown user ${id}`);
-    throw err;
-  }
-}
-
-export async function deleteUser(db: ControlDb, id: string): Promise<void> {
-  const res = await db.user.deleteMany({ where: { id } });
-  if (res.count === 0) throw new ShardcastError("not_found", `unknown user ${id}`);
-}

@@ -76,6 +76,13 @@ export const jobCatalog = {
     description:
       "Move events that reached a shard's overflow log while their shardlet was locked into the live shardlet that now owns their key, and purge drained rows after a grace period.",
   },
+  housekeeping: {
+    payload: z.strictObject({}),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 5 * 60_000,
+    description: "Delete metric samples past their retention and expired console sessions.",
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobCatalog = typeof jobCatalog;

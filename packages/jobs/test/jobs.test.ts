@@ -43,6 +43,7 @@ const idle: JobHandlers = {
   "shardlet.split": () => Promise.resolve(null),
   "shardlet.merge": () => Promise.resolve(null),
   "overflow.drain": () => Promise.resolve(null),
+  housekeeping: () => Promise.resolve(null),
 };
 
 beforeAll(() => {
@@ -65,6 +66,7 @@ describe("job catalog", () => {
   it("describes every job with sane retry and timeout settings", () => {
     expect([...JOB_NAMES].sort()).toEqual([
       "host.health",
+      "housekeeping",
       "overflow.drain",
       "shardlet.accounting",
       "shardlet.manager",

@@ -1,6 +1,7 @@
 import type { JobHandlers, JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { runHostHealth } from "./host-health.ts";
+import { runHousekeeping } from "./housekeeping.ts";
 import { runOverflowDrain } from "./overflow-drain.ts";
 import { runShardletAccounting } from "./shardlet-accounting.ts";
 import { runShardletManager } from "./shardlet-manager.ts";
@@ -35,5 +36,6 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue } = {})
       const r = await runOverflowDrain(deps, { ...(payload.streamId ? { streamId: payload.streamId } : {}), signal: job.signal });
       return { drained: r.drained, blocked: r.blocked, purged: r.purged };
     },
+    housekeeping: () => runHousekeeping(deps),
   };
 }
