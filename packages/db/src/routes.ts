@@ -10,7 +10,11 @@ export interface ShardletInfo extends ShardletRoute {
   eventCount: number;
   writeRate: number;
   readRate: number;
+  /** Events that reached this shardlet through its shard's overflow log. */
+  fallbackCount: number;
   parentId: string | null;
+  /** Right-hand parent of a merged shardlet. */
+  mergedFromId: string | null;
   createdAt: Date;
   updatedAt: Date;
   retiredAt: Date | null;
@@ -37,7 +41,9 @@ function toShardletInfo(r: ShardletRow): ShardletInfo {
     eventCount: num(r.eventCount),
     writeRate: r.writeRate,
     readRate: r.readRate,
+    fallbackCount: num(r.fallbackCount),
     parentId: r.parentId,
+    mergedFromId: r.mergedFromId,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     retiredAt: r.retiredAt,

@@ -1,29 +1,8 @@
 import { isRoutedState, type ShardletState } from "@shardcast/core";
-import type { ControlDb } from "@shardcast/db";
+import { listShardlets, type ControlDb, type ShardletInfo } from "@shardcast/db";
 
-/**
- * Shardlets with what the shard map shows beyond the routing fields: fallback counts and lineage.
- * Read straight from the control database, since `listShardlets` returns neither.
- */
-export interface MapShardlet {
-  id: string;
-  streamId: string;
-  shardId: string;
-  hostId: string;
-  lo: number;
-  hi: number;
-  state: ShardletState;
-  epoch: number;
-  capacityBytes: number;
-  sizeBytes: number;
-  eventCount: number;
-  writeRate: number;
-  fallbackCount: number;
-  parentId: string | null;
-  mergedFromId: string | null;
-  createdAt: Date;
-  retiredAt: Date | null;
-}
+/** The shard map's rows: every shardlet with its figures and lineage. */
+export type MapShardlet = ShardletInfo;
 
 /** A parent's identity and range, so lineage reads "split from 0x…–0x…" even after it retired. */
 export interface LineageRef {
@@ -37,32 +16,7 @@ export async function listMapShardlets(
   db: ControlDb,
   filter: { streamId?: string; includeRetired: boolean },
 ): Promise<{ shardlets: MapShardlet[]; parents: Map<string, LineageRef> }> {
-  const rows = await db.shardlet.findMany({
-    where: {
-      ...(filter.streamId ? { streamId: filter.streamId } : {}),
-      ...(filter.includeRetired ? {} : { state: { not: "retired" as const } }),
-    },
-    orderBy: [{ streamId: "asc" }, { lo: "asc" }, { createdAt: "asc" }],
-  });
-  const shardlets: MapShardlet[] = rows.map((r) => ({
-    id: r.id,
-    streamId: r.streamId,
-    shardId: r.shardId,
-    hostId: r.hostId,
-    lo: Number(r.lo),
-    hi: Number(r.hi),
-    state: r.state,
-    epoch: r.epoch,
-    capacityBytes: Number(r.capacityBytes),
-    sizeBytes: Number(r.sizeBytes),
-    eventCount: Number(r.eventCount),
-    writeRate: r.writeRate,
-    fallbackCount: Number(r.fallbackCount),
-    parentId: r.parentId,
-    mergedFromId: r.mergedFromId,
-    createdAt: r.createdAt,
-    retiredAt: r.retiredAt,
-  }));
+  const shardlets = await listShardlets(db, filter);
 
   const parents = new Map<string, LineageRef>();
   for (const s of shardlets) parents.set(s.id, { id: s.id, lo: s.lo, hi: s.hi, state: s.state });
