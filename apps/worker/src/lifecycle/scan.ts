@@ -1,5 +1,3 @@
-import type { PlannerShardlet } from "@shardcast/core";
-
 /** Pure parts of the manager's scan and the drain sweep. */
 
 export interface UnfinishedJob {
@@ -26,35 +24,6 @@ export function busyShardlets(jobs: readonly UnfinishedJob[], locked: Iterable<s
  */
 export function resumableJobs<J extends UnfinishedJob>(jobs: readonly J[], locked: ReadonlySet<string>, staleBeforeMs: number): J[] {
   return jobs.filter((j) => j.updatedAt.getTime() < staleBeforeMs && !j.sourceIds.some((id) => locked.has(id)));
-}
-
-/** A control-database shardlet row (BigInt columns) as the planner reads it. */
-export function toPlannerShardlet(r: {
-  id: string;
-  streamId: string;
-  shardId: string;
-  lo: bigint | number;
-  hi: bigint | number;
-  hostId: string;
-  state: PlannerShardlet["state"];
-  sizeBytes: bigint | number;
-  capacityBytes: bigint | number;
-  writeRate: number;
-  parentId: string | null;
-}): PlannerShardlet {
-  return {
-    id: r.id,
-    streamId: r.streamId,
-    shardId: r.shardId,
-    lo: Number(r.lo),
-    hi: Number(r.hi),
-    hostId: r.hostId,
-    state: r.state,
-    sizeBytes: Number(r.sizeBytes),
-    capacityBytes: Number(r.capacityBytes),
-    writeRate: r.writeRate,
-    parentId: r.parentId,
-  };
 }
 
 /** Which live shardlets a drain sweep may write into: active, not locked, not part of a job. */

@@ -1,8 +1,8 @@
-import { planLifecycle, type LifecycleAction } from "@shardcast/core";
-import { getLifecycleSettings, listUnfinishedLifecycleJobs } from "@shardcast/db";
+import { isRoutedState, planLifecycle, type LifecycleAction } from "@shardcast/core";
+import { getLifecycleSettings, listShardlets, listUnfinishedLifecycleJobs } from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
-import { busyShardlets, resumableJobs, toPlannerShardlet } from "../lifecycle/scan.ts";
+import { busyShardlets, resumableJobs } from "../lifecycle/scan.ts";
 import { checkAborted } from "./timeout.ts";
 
 export interface ManagerResult {
@@ -52,24 +52,10 @@ export async function runShardletManager(
   }
   if (!settings.enabled) return { actions: [], skipped: [], resumed, enabled: false };
 
-  const rows = await db.shardlet.findMany({
-    where: { state: { notIn: ["retired", "pending"] }, ...(opts.streamId ? { streamId: opts.streamId } : {}) },
-    select: {
-      id: true,
-      streamId: true,
-      shardId: true,
-      lo: true,
-      hi: true,
-      hostId: true,
-      state: true,
-      sizeBytes: true,
-      capacityBytes: true,
-      writeRate: true,
-      parentId: true,
-    },
-  });
+  // Pending children are not routed yet; the planner sees what producers write to.
+  const live = (await listShardlets(db, opts.streamId ? { streamId: opts.streamId } : {})).filter((s) => isRoutedState(s.state));
   checkAborted(opts.signal);
-  const plan = planLifecycle(rows.map(toPlannerShardlet), settings, { busy: busyShardlets(jobs, locked) });
+  const plan = planLifecycle(live, settings, { busy: busyShardlets(jobs, locked) });
   const actions = plan.actions.slice(0, deps.lifecycle?.maxActionsPerScan ?? DEFAULT_MAX_ACTIONS);
   if (opts.queue) {
     for (const a of actions) {
