@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  createApiKey,
-  createStream,
-  HostPool,
-  registerHost,
-  type ControlDb,
-} from "@shardcast/db";
-import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import type { ControlDb, HostPool } from "@shardcast/db";
+import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
 import { createEdge, type Edge } from "../src/app.ts";
@@ -28,18 +22,10 @@ export interface Harness {
 
 /** A real edge over real PostgreSQL (a control db and three host dbs) and real Redis. */
 export async function startHarness(opts: { stream?: string; shardCount?: number } = {}): Promise<Harness> {
-  const control = await createTestControlDb();
-  const hostDbs = await Promise.all([createTestHostDb(), createTestHostDb(), createTestHostDb()]);
-  const db = control.db;
-  const hostIds: string[] = [];
-  for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(db, { name: `h${i + 1}`, dsn: h.dsn })).id);
-  const hosts = new HostPool(db, { poolSize: 4 });
-  const stream = opts.stream ?? "orders";
-  const created = await createStream(db, hosts, { name: stream, shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
-  const key = await createApiKey(db, { name: "producer", streams: [stream], canProduce: true, canConsume: true, createdById: null });
+  const cluster = await createTestCluster({ hosts: 3, stream: opts.stream ?? "orders", shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
   const prefix = `edge-test-${randomUUID()}`;
   const edge = createEdge({
-    databaseUrl: control.url,
+    databaseUrl: cluster.controlUrl,
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     redisPrefix: prefix,
     limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
@@ -50,25 +36,23 @@ export async function startHarness(opts: { stream?: string; shardCount?: number 
   });
   const port = await edge.listen(0, "127.0.0.1");
   return {
-    db,
-    hosts,
+    db: cluster.db,
+    hosts: cluster.hosts,
     edge,
     url: `http://127.0.0.1:${port}`,
     prefix,
-    token: key.token,
-    streamId: created.id,
-    stream,
-    hostIds,
-    hostDsns: new Map(hostIds.map((id, i) => [id, hostDbs[i]!.dsn])),
+    token: cluster.token,
+    streamId: cluster.streamId,
+    stream: cluster.stream,
+    hostIds: cluster.hostIds,
+    hostDsns: cluster.hostDsns,
     close: async () => {
       await edge.close();
-      await hosts.closeAll();
       const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();
-      await control.drop();
-      for (const h of hostDbs) await h.drop();
+      await cluster.drop();
     },
   };
 }

@@ -1,16 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { DEFAULT_INGEST_LIMITS, HASH_SPACE, keyHash, RoutingTable, type LifecycleSettings } from "@shardcast/core";
-import {
-  createApiKey,
-  createStream,
-  HostPool,
-  loadRoutes,
-  registerHost,
-  updateLifecycleSettings,
-  type ControlDb,
-  type HostDriver,
-} from "@shardcast/db";
-import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { loadRoutes, updateLifecycleSettings, type ControlDb, type HostDriver, type HostPool } from "@shardcast/db";
+import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createOpLocks, type OpLocks } from "@shardcast/runtime/oplock";
 import { publishRoutingChange } from "@shardcast/runtime/redis";
@@ -97,21 +88,19 @@ export function idChecksum(ids: Iterable<string>): bigint {
  * reach it) and the worker's dependencies, all isolated under a random Redis prefix.
  */
 export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<LifecycleHarness> {
-  const control = await createTestControlDb();
-  const hostDbs = await Promise.all(Array.from({ length: opts.hosts ?? 2 }, () => createTestHostDb()));
-  const db = control.db;
-  const hostIds: string[] = [];
-  for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(db, { name: `lc-h${i + 1}`, dsn: h.dsn })).id);
-  const hosts = new HostPool(db, { poolSize: 6, onError: () => undefined });
-  if (opts.settings) await updateLifecycleSettings(db, opts.settings, null);
   const stream = `lc-${randomBytes(3).toString("hex")}`;
-  const created = await createStream(db, hosts, {
-    name: stream,
+  const cluster = await createTestCluster({
+    hosts: opts.hosts ?? 2,
+    stream,
     shardCount: opts.shardCount ?? 2,
     shardletsPerShard: opts.shardletsPerShard ?? 2,
+    hostPoolSize: 6,
     ...(opts.capacityBytes ? { capacityBytes: opts.capacityBytes } : {}),
+    beforeStream: async (db: ControlDb) => {
+      if (opts.settings) await updateLifecycleSettings(db, opts.settings, null);
+    },
   });
-  const key = await createApiKey(db, { name: "producer", streams: [stream], canProduce: true, canConsume: true, createdById: null });
+  const { db, hosts, hostIds } = cluster;
   const prefix = `sc_lc_${randomBytes(4).toString("hex")}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
   const log = createLogger({ test: "lifecycle" }, { level: "error" });
@@ -126,7 +115,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     lifecycle: opts.lifecycle ?? {},
   };
   const edge = createEdge({
-    databaseUrl: control.url,
+    databaseUrl: cluster.controlUrl,
     redisUrl: REDIS_URL,
     redisPrefix: prefix,
     limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
@@ -146,7 +135,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
   const produce = async (events: Array<{ key: string; id: string }>): Promise<Ack[]> => {
     const body = JSON.stringify({ events: events.map((e) => ({ key: e.key, id: e.id, type: "t", payload: { n: e.id, pad: "x".repeat(40) } })) });
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key.token}` }, body });
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${cluster.token}` }, body });
       const json = (await res.json()) as { events?: Array<{ seq: number; shardletId: string }>; error?: { message: string } };
       if (res.status === 200 && json.events) {
         const acks = events.map((e, i) => ({ id: e.id, seq: json.events![i]!.seq, shardletId: json.events![i]!.shardletId }));
@@ -160,7 +149,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
 
   const read = async (keyName?: string): Promise<{ byPosition: ReadEvent[]; byKey: ReadEvent[] }> => {
     const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key.token}` } });
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${cluster.token}` } });
       if (res.status !== 200) throw new Error(`read failed (${res.status}): ${await res.text()}`);
       return (await res.json()) as T;
     };
@@ -187,7 +176,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
   };
 
   const check = async (): Promise<ExactlyOnceReport> => {
-    const table = RoutingTable.build(created.id, await loadRoutes(db, created.id));
+    const table = RoutingTable.build(cluster.streamId, await loadRoutes(db, cluster.streamId));
     const seqs = new Set<number>();
     let duplicateSeqs = 0;
     let misplaced = 0;
@@ -200,13 +189,13 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
       const res = await d.withClient((c) =>
         c.query<{ seq: string; event_id: string; key_hash: string }>(
           "SELECT seq, event_id, key_hash FROM sc_events WHERE stream_id = $1",
-          [created.id],
+          [cluster.streamId],
         ),
       );
       const sum = await d.withClient((c) =>
         c.query<{ s: string | null }>(
           "SELECT sum(('x' || substr(md5(event_id), 1, 12))::bit(48)::bigint)::text AS s FROM sc_events WHERE stream_id = $1",
-          [created.id],
+          [cluster.streamId],
         ),
       );
       checksumStored += BigInt(sum.rows[0]?.s ?? "0");
@@ -219,7 +208,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
         const owner = table.lookup(Number(r.key_hash));
         if (owner.hostId !== hostId) misplaced++;
       }
-      undrained += await d.countOverflow(created.id);
+      undrained += await d.countOverflow(cluster.streamId);
     }
     const missing = [...acked.keys()].filter((id) => !ids.has(id));
     const unexpected = [...ids].filter((id) => !acked.has(id));
@@ -246,7 +235,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     opLocks,
     deps,
     edge,
-    streamId: created.id,
+    streamId: cluster.streamId,
     stream,
     acked,
     produce,
@@ -258,12 +247,10 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     close: async () => {
       await edge.close();
       await opLocks.close();
-      await hosts.closeAll();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
-      await control.drop();
-      for (const h of hostDbs) await h.drop();
+      await cluster.drop();
     },
   };
 }

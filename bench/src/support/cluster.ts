@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createApiKey, createStream, HostPool, registerHost, type ControlDb } from "@shardcast/db";
-import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import type { ControlDb, HostPool } from "@shardcast/db";
+import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createRedis, freePort } from "@shardcast/runtime";
 import setupServices from "@shardcast/runtime/testing/global-setup";
 import { childEnv, currentRedisUrl } from "../env.ts";
@@ -62,44 +62,37 @@ export async function startBenchCluster(opts: {
   edgeArgs?: string[];
 }): Promise<BenchCluster> {
   const teardownServices = await setupServices();
-  const control = await createTestControlDb();
-  const hostDbs = await Promise.all(Array.from({ length: opts.hostCount }, () => createTestHostDb()));
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const hosts = new HostPool(control.db, { poolSize: 2 });
   const children: ChildProcess[] = [];
   // The services setup has put REDIS_URL into the environment (found, spawned or given).
   const redisUrl = currentRedisUrl();
+  let cluster: TestCluster | null = null;
   const close = async () => {
     for (const c of children.reverse()) await stop(c);
-    await hosts.closeAll();
     const redis = createRedis(redisUrl);
     const keys = await redis.keys(`${prefix}:*`);
     for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
     await redis.quit();
-    await control.drop();
-    for (const h of hostDbs) await h.drop();
+    await cluster?.drop();
     await teardownServices();
   };
   try {
-    const hostIds: string[] = [];
-    for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(control.db, { name: `bench-host-${i + 1}`, dsn: h.dsn })).id);
-    const stream = await createStream(control.db, hosts, { name: "bench", shardCount: opts.shardCount, shardletsPerShard: opts.shardletsPerShard });
-    const key = await createApiKey(control.db, { name: "bench", streams: ["bench"], canProduce: true, canConsume: true, createdById: null });
+    cluster = await createTestCluster({ hosts: opts.hostCount, stream: "bench", shardCount: opts.shardCount, shardletsPerShard: opts.shardletsPerShard, hostPoolSize: 2 });
     // info level: the ready lines are what tells us a service is up.
-    const base = { DATABASE_URL: control.url, REDIS_URL: redisUrl, SHARDCAST_REDIS_PREFIX: prefix, SHARDCAST_LOG_LEVEL: "info" };
+    const base = { DATABASE_URL: cluster.controlUrl, REDIS_URL: redisUrl, SHARDCAST_REDIS_PREFIX: prefix, SHARDCAST_LOG_LEVEL: "info" };
     const port = await freePort();
     children.push(await spawnService("apps/edge/src/main.ts", { ...base, SHARDCAST_EDGE_PORT: String(port) }, "edge ready", opts.edgeArgs));
     const edgeUrl = `http://127.0.0.1:${port}`;
     return {
-      db: control.db,
-      hosts,
-      hostDsns: hostDbs.map((h) => h.dsn),
-      hostIds,
-      controlUrl: control.url,
+      db: cluster.db,
+      hosts: cluster.hosts,
+      hostDsns: [...cluster.hostDsns.values()],
+      hostIds: cluster.hostIds,
+      controlUrl: cluster.controlUrl,
       redisUrl,
       prefix,
-      streamId: stream.id,
-      token: key.token,
+      streamId: cluster.streamId,
+      token: cluster.token,
       edgeUrl,
       startWorker: async (env) => {
         children.push(await spawnService("apps/worker/src/main.ts", { ...base, ...env }, "worker ready"));

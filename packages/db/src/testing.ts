@@ -1,9 +1,13 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { createApiKey } from "./api-keys.ts";
 import { createControlDb, type ControlDb } from "./client.ts";
 import { pgAdminUrl } from "./env.ts";
+import { HostPool } from "./host/pool.ts";
 import { applyHostSchema } from "./host/schema.ts";
+import { registerHost } from "./hosts.ts";
 import { applyControlMigrations } from "./migrate.ts";
+import { createStream } from "./streams.ts";
 
 /** Test helpers: scratch databases on the server named by PG_ADMIN_URL, dropped by `drop()`. */
 
@@ -69,4 +73,69 @@ export async function createTestHostDb(opts: { schema?: boolean } = {}): Promise
     }
   }
   return { dsn: scratch.url, drop: scratch.drop };
+}
+
+export interface TestCluster {
+  controlUrl: string;
+  db: ControlDb;
+  hosts: HostPool;
+  hostIds: string[];
+  /** hostId -> DSN, for tests that inspect host tables directly. */
+  hostDsns: Map<string, string>;
+  stream: string;
+  streamId: string;
+  /** A key that may produce to and consume from the stream. */
+  token: string;
+  /** Closes the host pool and drops every database. */
+  drop(): Promise<void>;
+}
+
+/**
+ * The control plane of a small cluster for integration tests and benchmarks: a control database,
+ * `hosts` registered host databases, one stream and an API key for it.
+ */
+export async function createTestCluster(opts: {
+  hosts: number;
+  stream: string;
+  shardCount: number;
+  shardletsPerShard: number;
+  capacityBytes?: number;
+  hostPoolSize?: number;
+  /** Runs after the hosts are registered and before the stream is created (e.g. settings). */
+  beforeStream?: (db: ControlDb) => Promise<void>;
+}): Promise<TestCluster> {
+  const control = await createTestControlDb();
+  const hostDbs = await Promise.all(Array.from({ length: opts.hosts }, () => createTestHostDb()));
+  const hosts = new HostPool(control.db, { poolSize: opts.hostPoolSize ?? 4, onError: () => undefined });
+  const drop = async () => {
+    await hosts.closeAll();
+    await control.drop();
+    for (const h of hostDbs) await h.drop();
+  };
+  try {
+    const hostIds: string[] = [];
+    for (const [i, h] of hostDbs.entries()) hostIds.push((await registerHost(control.db, { name: `test-host-${i + 1}`, dsn: h.dsn })).id);
+    await opts.beforeStream?.(control.db);
+    const stream = await createStream(control.db, hosts, {
+      name: opts.stream,
+      shardCount: opts.shardCount,
+      shardletsPerShard: opts.shardletsPerShard,
+      ...(opts.capacityBytes ? { capacityBytes: opts.capacityBytes } : {}),
+    });
+    const key = await createApiKey(control.db, { name: "producer", streams: [opts.stream], canProduce: true, canConsume: true, createdById: null });
+    return {
+      controlUrl: control.url,
+      db: control.db,
+      hosts,
+      hostIds,
+      hostDsns: new Map(hostIds.map((id, i) => [id, hostDbs[i]!.dsn])),
+      stream: opts.stream,
+      streamId: stream.id,
+      token: key.token,
+      drop,
+    };
+  } catch (err) {
+    await drop();
+    throw err;
+  }
 }
