@@ -17,3 +17,4 @@ export * from "./metrics.ts";
 export * from "./lifecycle.ts";
 export * from "./lifecycle-shardlets.ts";
 export * from "./host/lifecycle.ts";
+export * from "./migration-events.ts";

@@ -1,0 +1,43 @@
+/**
+ * Forecasting contracts shared by the analyzer, the training job, the simulator and the benchmarks.
+ * Series are evenly spaced buckets (e.g. writes per second per hour); index 0 is the oldest.
+ */
+
+export type ForecastModelKind = "seasonal_naive" | "holt_winters" | "lstm";
+
+export interface ForecastInput {
+  /** Observed values, oldest first. */
+  history: readonly number[];
+  /** Steps to forecast after the last observation. */
+  horizon: number;
+  /** Season length in steps (24 for hourly buckets with a daily cycle). */
+  period: number;
+  /** Epoch ms of history[0] and the bucket length, for calendar features (hour, weekday). */
+  startMs?: number;
+  stepMs?: number;
+  /**
+   * Extra per-step features aligned with history followed by the horizon (length
+   * history.length + horizon), e.g. client hints; models that do not use them ignore them.
+   */
+  covariates?: ReadonlyArray<readonly number[]>;
+}
+
+/** A model that forecasts one series at a time, synchronously (baselines; used by the simulator). */
+export interface Forecaster {
+  readonly kind: ForecastModelKind;
+  /** Returns exactly `input.horizon` non-negative values. */
+  forecast(input: ForecastInput): number[];
+}
+
+/** A model that forecasts many series at once and may be asynchronous (the LSTM). */
+export interface BatchForecaster {
+  readonly kind: ForecastModelKind;
+  forecastMany(inputs: readonly ForecastInput[]): Promise<number[][]>;
+}
+
+/** Error figures of a model on a held-out window. MASE < 1 beats seasonal naive. */
+export interface ForecastErrors {
+  mae: number;
+  rmse: number;
+  mase: number;
+}
