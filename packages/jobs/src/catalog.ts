@@ -76,6 +76,66 @@ export const jobCatalog = {
     description:
       "Move events that reached a shard's overflow log while their shardlet was locked into the live shardlet that now owns their key, and purge drained rows after a grace period.",
   },
+  "migration.run": {
+    payload: z.strictObject({ migrationId: z.string().min(1) }),
+    // Every phase is persisted and idempotent: a failed attempt resumes where it stopped.
+    attempts: 20,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 60 * 60_000,
+    description:
+      "Move a shardlet to another host without downtime: shadow writes, throttled chunked copy, verify, switch, cleanup.",
+  },
+  "migration.scheduler": {
+    payload: z.strictObject({}),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 60_000,
+    description:
+      "Start approved migrations and scheduled ones whose window opened, resume migrations a dead worker left behind, and finish cancellations.",
+  },
+  "rebalance.plan": {
+    payload: z.strictObject({ streamId: z.string().optional(), actor: z.string().max(200).optional() }),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 60_000,
+    description:
+      "Propose moves off hosts whose load exceeds the mean by the tolerance (with reasons, expected load, bytes and feasibility), and record why other moves were not proposed.",
+  },
+  "telemetry.rollup": {
+    payload: z.strictObject({}),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 60_000,
+    description: "Fold the edges' flushed telemetry counters from Redis into PostgreSQL at every resolution, and apply retention.",
+  },
+  "host.resources": {
+    payload: z.strictObject({}),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 30_000,
+    description: "Sample each host's PostgreSQL statistics (size, commits, rows written, blocks read and hit, connections).",
+  },
+  "model.train": {
+    payload: z.strictObject({
+      kind: z.enum(["holt_winters", "lstm", "all"]).default("all"),
+      trigger: z.enum(["schedule", "manual"]).default("schedule"),
+      actor: z.string().max(200).optional(),
+      /** Resume this model version row instead of creating one. */
+      versionId: z.string().optional(),
+    }),
+    attempts: 2,
+    backoff: { type: "fixed", delay: 5_000 },
+    timeoutMs: 30 * 60_000,
+    description: "Train forecasting models on telemetry, score them on a held-out window and promote a version that beats the active one.",
+  },
+  "analyzer.run": {
+    payload: z.strictObject({ streamId: z.string().optional() }),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 5 * 60_000,
+    description:
+      "Forecast every shardlet's load over the horizon, rank predicted overloads, and propose splits, migrations and added hosts.",
+  },
   housekeeping: {
     payload: z.strictObject({}),
     attempts: 1,

@@ -36,15 +36,7 @@ function setup(queueName: string, handlers: JobHandlers, timeoutMs?: Partial<Rec
   return { queue, events, worker };
 }
 
-const idle: JobHandlers = {
-  "host.health": () => Promise.resolve(null),
-  "shardlet.accounting": () => Promise.resolve(null),
-  "shardlet.manager": () => Promise.resolve(null),
-  "shardlet.split": () => Promise.resolve(null),
-  "shardlet.merge": () => Promise.resolve(null),
-  "overflow.drain": () => Promise.resolve(null),
-  housekeeping: () => Promise.resolve(null),
-};
+const idle = Object.fromEntries(JOB_NAMES.map((name) => [name, () => Promise.resolve(null)])) as unknown as JobHandlers;
 
 beforeAll(() => {
   connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -65,13 +57,20 @@ afterAll(async () => {
 describe("job catalog", () => {
   it("describes every job with sane retry and timeout settings", () => {
     expect([...JOB_NAMES].sort()).toEqual([
+      "analyzer.run",
       "host.health",
+      "host.resources",
       "housekeeping",
+      "migration.run",
+      "migration.scheduler",
+      "model.train",
       "overflow.drain",
+      "rebalance.plan",
       "shardlet.accounting",
       "shardlet.manager",
       "shardlet.merge",
       "shardlet.split",
+      "telemetry.rollup",
     ]);
     for (const name of JOB_NAMES) {
       const def = jobCatalog[name];

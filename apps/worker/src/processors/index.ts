@@ -1,3 +1,4 @@
+import { ShardcastError } from "@shardcast/core";
 import type { JobHandlers, JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { runHostHealth } from "./host-health.ts";
@@ -7,6 +8,11 @@ import { runShardletAccounting } from "./shardlet-accounting.ts";
 import { runShardletManager } from "./shardlet-manager.ts";
 import { runShardletMerge } from "./shardlet-merge.ts";
 import { runShardletSplit } from "./shardlet-split.ts";
+
+// Replaced by each job's processor as it lands; until then the job fails with a clear message.
+function notBuilt(job: string): Promise<never> {
+  return Promise.reject(new ShardcastError("unavailable", `job ${job} has no processor in this build`));
+}
 
 /** The worker's handler for every job in the catalog; `queue` is where the manager enqueues. */
 export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue } = {}): JobHandlers {
@@ -37,5 +43,12 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue } = {})
       return { drained: r.drained, blocked: r.blocked, purged: r.purged };
     },
     housekeeping: () => runHousekeeping(deps),
+    "migration.run": () => notBuilt("migration.run"),
+    "migration.scheduler": () => notBuilt("migration.scheduler"),
+    "rebalance.plan": () => notBuilt("rebalance.plan"),
+    "telemetry.rollup": () => notBuilt("telemetry.rollup"),
+    "host.resources": () => notBuilt("host.resources"),
+    "model.train": () => notBuilt("model.train"),
+    "analyzer.run": () => notBuilt("analyzer.run"),
   };
 }

@@ -4,3 +4,4 @@ export * from "./rhythm.ts";
 export * from "./bursts.ts";
 export * from "./events.ts";
 export * from "./generator.ts";
+export * from "./trace.ts";
