@@ -72,6 +72,8 @@ export default defineConfig({
       SHARDCAST_DEMO: "off",
       SHARDCAST_REDIS_PREFIX: redisPrefix,
       NEXT_TELEMETRY_DISABLED: "1",
+      // Forecasting models train in seconds here: the tests check the flow, not the model's skill.
+      SHARDCAST_TRAIN_EPOCHS: "3",
     },
   },
 });

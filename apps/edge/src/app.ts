@@ -6,10 +6,13 @@ import {
   getSettings,
   getStreamByName,
   HostPool,
+  insertLoadHints,
+  listActiveHints,
   listShards,
   loadRoutes,
   loadShardletLoads,
   reserveSequence,
+  shadowWriteBatch,
   verifyApiKey,
 } from "@shardcast/db";
 import {
@@ -25,11 +28,15 @@ import {
 } from "@shardcast/runtime";
 import { ApiKeyAuth } from "./auth.ts";
 import { createEdgeServer } from "./http/server.ts";
-import { IngestService } from "./ingest.ts";
+import { IngestService, type ShadowOutcome } from "./ingest.ts";
 import { ReadService } from "./reads.ts";
 import { LockView } from "./lock-view.ts";
 import { RoutingCache } from "./routing-cache.ts";
 import { ThresholdWatch } from "./threshold-watch.ts";
+import { TelemetryCounters } from "./telemetry/counters.ts";
+import { TelemetryFlusher, type FlushResult } from "./telemetry/flusher.ts";
+import { HintService } from "./telemetry/hints.ts";
+import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
 
 export interface EdgeConfig {
   databaseUrl: string;
@@ -40,6 +47,8 @@ export interface EdgeConfig {
   /** Full re-read of the op-lock view (the safety net for lost messages and expired locks). */
   lockResyncMs: number;
   hostPoolSize: number;
+  /** How often telemetry counters are flushed to Redis (default 5 s). */
+  telemetryFlushMs?: number;
   log: Logger;
 }
 
@@ -47,6 +56,9 @@ export interface Edge {
   server: http.Server;
   routing: RoutingCache;
   locks: LockView;
+  /** Shadow writes to migration destinations since start, in events, by outcome. */
+  shadowWrites: Record<ShadowOutcome, number>;
+  telemetry: { counters: TelemetryCounters; flush(): Promise<FlushResult> };
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -100,6 +112,9 @@ export function createEdge(cfg: EdgeConfig): Edge {
     onReseed: (streamId, base) => log.warn("sequence counter re-seeded from the control database", { streamId, base }),
   });
   const auth = new ApiKeyAuth((token) => verifyApiKey(db, token));
+  const shadowWrites: Record<ShadowOutcome, number> = { written: 0, refused: 0, failed: 0 };
+  const counters = new TelemetryCounters();
+  const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
   const ingest = new IngestService({
     routing,
     sequences,
@@ -109,10 +124,15 @@ export function createEdge(cfg: EdgeConfig): Edge {
     observer: {
       written: (shardletId, _events, bytes) => watch.add(shardletId, bytes),
       fellBack: (shardletId, events) => log.debug("contention: events sent to the overflow log", { shardletId, events }),
+      shadowed: (_shardletId, _hostId, events, outcome) => {
+        shadowWrites[outcome] += events;
+      },
+      ...writeTelemetry(counters),
     },
     hosts: {
       fencedWriteBatch: async (hostId, w) => (await hosts.get(hostId)).fencedWriteBatch(w),
       appendOverflow: async (hostId, w) => (await hosts.get(hostId)).appendOverflow(w),
+      shadowWriteBatch: async (hostId, w) => shadowWriteBatch(await hosts.get(hostId), w),
     },
   });
   const reads = new ReadService({
@@ -121,6 +141,16 @@ export function createEdge(cfg: EdgeConfig): Edge {
     hosts: {
       readByPosition: async (hostId, q) => (await hosts.get(hostId)).readByPosition(q),
       readByKey: async (hostId, q) => (await hosts.get(hostId)).readByKey(q),
+      fence: async (hostId, shardletId) => (await hosts.get(hostId)).getFence(shardletId),
+    },
+    observer: readTelemetry(counters),
+  });
+  const hints = new HintService({
+    maxKeyLength: cfg.limits.maxKeyLength,
+    store: {
+      streamId: async (name) => (await routing.get(name))?.meta.id ?? null,
+      insert: (rows) => insertLoadHints(db, rows),
+      listActive: (streamId, atMs) => listActiveHints(db, { streamId, atMs }),
     },
   });
 
@@ -151,11 +181,13 @@ export function createEdge(cfg: EdgeConfig): Edge {
   void subscriber.subscribe(routingCh, keysCh, locksCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
   routing.startPeriodicRefresh(cfg.routingRefreshMs);
   locks.start(cfg.lockResyncMs);
+  flusher.start();
 
   const server = createEdgeServer({
     auth,
     ingest,
     reads,
+    hints,
     log,
     maxBodyBytes: cfg.limits.maxBodyBytes,
     health: async () => {
@@ -167,6 +199,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
     server,
     routing,
     locks,
+    shadowWrites,
+    telemetry: { counters, flush: () => flusher.flush() },
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -181,6 +215,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
         server.closeIdleConnections();
       });
       subscriber.disconnect();
+      // After the server stopped answering: the last requests' counters go out with this flush.
+      await flusher.stop();
       await redis.quit().catch(() => undefined);
       await hosts.closeAll();
       await db.$disconnect();

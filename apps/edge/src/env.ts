@@ -20,6 +20,8 @@ const schema = z.object({
   SHARDCAST_LOCK_RESYNC_MS: int(5_000),
   /** Connections per storage host held by this edge. */
   SHARDCAST_HOST_POOL_SIZE: int(16),
+  /** How often telemetry counters are flushed to Redis. */
+  SHARDCAST_TELEMETRY_FLUSH_MS: int(5_000),
 });
 
 export type EdgeEnv = z.infer<typeof schema>;

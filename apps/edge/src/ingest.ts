@@ -1,5 +1,6 @@
 import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
 import type { FencedWriteResult, HostBatchWrite, OverflowWrite } from "@shardcast/db/host/types";
+import type { ShadowWriteResult } from "@shardcast/db/host/migration";
 import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import type { RoutingCache } from "./routing-cache.ts";
 
@@ -8,7 +9,12 @@ export interface HostWriter {
   fencedWriteBatch(hostId: string, write: HostBatchWrite): Promise<FencedWriteResult[]>;
   /** The fallback: append to shard overflow logs on a shard home host. */
   appendOverflow(hostId: string, write: OverflowWrite): Promise<void>;
+  /** Shadow writes to the destination of a migration: results are aligned with `write.parts`. */
+  shadowWriteBatch(hostId: string, write: HostBatchWrite): Promise<ShadowWriteResult[]>;
 }
+
+/** How a shadow write ended: stored (or already there), refused by the destination's fence, or failed. */
+export type ShadowOutcome = "written" | "refused" | "failed";
 
 /** What the write path reports about where events went (for counters and threshold checks). */
 export interface IngestObserver {
@@ -16,6 +22,13 @@ export interface IngestObserver {
   written(shardletId: string, events: number, bytes: number): void;
   /** Events appended to the overflow log because the shardlet was op-locked or changing. */
   fellBack(shardletId: string, events: number): void;
+  /** Events of a migrating shardlet written (or not) to its destination after the source stored them. */
+  shadowed?(shardletId: string, hostId: string, events: number, outcome: ShadowOutcome): void;
+  /**
+   * Once per batch that got past validation, when it was answered: `outcomes[i]` says where
+   * `events[i]` was stored (undefined: not stored, the batch failed part way), after `latencyMs`.
+   */
+  acked?(streamId: string, events: readonly IncomingEvent[], outcomes: ReadonlyArray<IngestedEvent | undefined>, latencyMs: number): void;
 }
 
 export interface IngestedEvent {
@@ -58,6 +71,7 @@ export class IngestService {
 
   async ingest(streamName: string, body: unknown): Promise<IngestResult> {
     const { routing, sequences, limits } = this.deps;
+    const started = performance.now();
     let entry = await routing.get(streamName);
     if (!entry) throw new ShardcastError("not_found", `unknown stream "${streamName}"`);
     const now = (this.deps.clock ?? Date.now)();
@@ -127,12 +141,23 @@ export class IngestService {
                 events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
               })),
             });
+            // Parts of migrating shardlets, for their destination, once the source has stored them.
+            const shadows = new Map<string, HostBatchWrite["parts"][number][]>();
             groups.forEach(([shardletId, group], i) => {
               const r = res[i]!;
               if (!r.ok) {
                 retry.push(...group);
                 nowRefused.set(shardletId, table.byId(shardletId)!.epoch);
                 return;
+              }
+              const route = table.byId(shardletId)!;
+              if (route.shadowHostId) {
+                // Repeated ids were not stored by this write (their first copy is): not shadowed either.
+                const skip = new Set(r.duplicates.map((d) => d.index));
+                const events = group.filter((_, j) => !skip.has(j)).map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash }));
+                let list = shadows.get(route.shadowHostId);
+                if (!list) shadows.set(route.shadowHostId, (list = []));
+                if (events.length > 0) list.push({ shardletId, epoch: route.epoch, events });
               }
               if (this.deps.observer) {
                 let bytes = 0;
@@ -145,6 +170,7 @@ export class IngestService {
                 if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
               }
             });
+            if (shadows.size > 0) await this.shadowWrite(streamId, shadows);
           } catch (err) {
             failures.push(err);
           }
@@ -164,11 +190,37 @@ export class IngestService {
       }
     } finally {
       block.release().catch((err: unknown) => this.deps.log.warn("sequence block release failed", { err }));
+      this.deps.observer?.acked?.(streamId, events, results, performance.now() - started);
     }
     const out = results as IngestedEvent[];
     let duplicates = 0;
     for (const r of out) if (r.duplicate) duplicates++;
     return { accepted: out.length - duplicates, duplicates, events: out };
+  }
+
+  /**
+   * Writes migrating shardlets' events to their destinations, after their source committed them.
+   * Never fails the batch: the source is authoritative and the mover's verification re-copies
+   * whatever a refused or failed shadow write left out. Awaited, so an acknowledged event's shadow
+   * write is over before its sequence block is released (the mover verifies below the watermark).
+   */
+  private async shadowWrite(streamId: string, byHost: Map<string, HostBatchWrite["parts"][number][]>): Promise<void> {
+    await Promise.all(
+      [...byHost].map(async ([hostId, parts]) => {
+        if (parts.length === 0) return;
+        try {
+          const res = await this.deps.hosts.shadowWriteBatch(hostId, { streamId, parts });
+          parts.forEach((part, i) => {
+            const ok = res[i]?.ok ?? false;
+            if (!ok) this.deps.log.debug("shadow write refused by the destination's fence", { shardletId: part.shardletId, hostId });
+            this.deps.observer?.shadowed?.(part.shardletId, hostId, part.events.length, ok ? "written" : "refused");
+          });
+        } catch (err) {
+          this.deps.log.warn("shadow write failed; the migration's verification will re-copy", { hostId, err });
+          for (const part of parts) this.deps.observer?.shadowed?.(part.shardletId, hostId, part.events.length, "failed");
+        }
+      }),
+    );
   }
 
   private storedDetails(results: Array<IngestedEvent | undefined>) {

@@ -11,6 +11,7 @@ const edge = createEdge({
   routingRefreshMs: env.SHARDCAST_ROUTING_REFRESH_MS,
   lockResyncMs: env.SHARDCAST_LOCK_RESYNC_MS,
   hostPoolSize: env.SHARDCAST_HOST_POOL_SIZE,
+  telemetryFlushMs: env.SHARDCAST_TELEMETRY_FLUSH_MS,
   limits: {
     maxBatchEvents: env.SHARDCAST_MAX_BATCH_EVENTS,
     maxEventBytes: env.SHARDCAST_MAX_EVENT_BYTES,

@@ -1,6 +1,9 @@
 import type { ControlDb, HostPool, LifecycleJobInfo, LifecycleStep } from "@shardcast/db";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
+import type { ProvisionConfig } from "./analyzer/provision.ts";
+import type { MigrationOptions } from "./migration/options.ts";
+import type { TrainingConfig } from "./training/run.ts";
 
 /** Everything a processor touches, injected so tests can run processors directly. */
 export interface WorkerDeps {
@@ -19,8 +22,14 @@ export interface WorkerDeps {
    */
   announce?: (streamId: string) => Promise<void>;
   lifecycle?: LifecycleTuning;
+  /** The migration mover's hooks, read watermark and retry tuning. */
+  migration?: MigrationOptions;
   /** Metric samples older than this are deleted by housekeeping (default 24 h). */
   metricsRetentionMs?: number;
+  /** How an approved add-host proposal gets its host (default: off, the operator adds it by hand). */
+  provision?: ProvisionConfig;
+  /** How `model.train` reads its corpus and trains (defaults follow the analyzer's settings). */
+  training?: TrainingConfig;
 }
 
 /**

@@ -16,6 +16,36 @@ const schema = z.object({
   SHARDCAST_MANAGER_EVERY_MS: intMs(5_000),
   /** Overflow drain sweep period. */
   SHARDCAST_DRAIN_EVERY_MS: intMs(5_000),
+  /** Rebalancer planning period (proposals, drains, "why not" notes). */
+  SHARDCAST_REBALANCE_EVERY_MS: intMs(30_000),
+  /** Migration scheduler period (starts approved migrations, resumes ones a dead worker left). */
+  SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS: intMs(5_000),
+  /** Telemetry rollup period (edges' counters from Redis into PostgreSQL). */
+  SHARDCAST_TELEMETRY_ROLLUP_EVERY_MS: intMs(10_000),
+  /** Host resource sampling period (PostgreSQL statistics of every host). */
+  SHARDCAST_HOST_RESOURCES_EVERY_MS: intMs(30_000),
+  /** Predictive load analyzer period (forecasts, proposals, the scale signal). */
+  SHARDCAST_ANALYZER_EVERY_MS: intMs(30_000),
+  /** Forecasting model retraining period (the first run one period after it is first scheduled); 0 turns the schedule off. */
+  SHARDCAST_TRAIN_EVERY_MS: z.coerce.number().int().refine((v) => v === 0 || (v >= 60_000 && v <= 7 * 24 * 3_600_000), "must be 0 (off) or 60000..604800000 ms").default(6 * 3_600_000),
+  /** LSTM training epochs per run (early stopping keeps the best epoch). */
+  SHARDCAST_TRAIN_EPOCHS: z.coerce.number().int().min(1).max(1_000).default(30),
+  /** Telemetry step (s) and season length (steps) the models train on; default the analyzer's settings. */
+  SHARDCAST_TRAIN_BUCKET_SEC: z.coerce.number().int().min(10).max(86_400).optional(),
+  SHARDCAST_TRAIN_PERIOD: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** Folder of the shipped traces, the pre-training corpus while telemetry is short (default data/traces of the source tree). */
+  SHARDCAST_TRACES_DIR: z.string().min(1).optional(),
+  /**
+   * How an approved add-host proposal gets its host: `embedded` creates a database on the control
+   * database's server, `command` runs SHARDCAST_PROVISION_COMMAND, `webhook` POSTs to
+   * SHARDCAST_PROVISION_WEBHOOK, `off` only records the approval. Unset: command or webhook when
+   * one is configured, else embedded.
+   */
+  SHARDCAST_PROVISION: z.enum(["embedded", "command", "webhook", "off"]).optional(),
+  /** Program and arguments, a JSON array (["/usr/local/bin/add-host", "--zone", "b"]) or words split on spaces. */
+  SHARDCAST_PROVISION_COMMAND: z.string().min(1).optional(),
+  SHARDCAST_PROVISION_WEBHOOK: z.url({ protocol: /^https?$/, error: "SHARDCAST_PROVISION_WEBHOOK must be an http(s) URL" }).optional(),
+  SHARDCAST_PROVISION_TIMEOUT_MS: intMs(5 * 60_000),
   /** How long drained overflow rows are kept for readers merging across logs. */
   SHARDCAST_OVERFLOW_GRACE_MS: intMs(60_000),
   /** Metric samples (the console's charts) are kept this many hours. */

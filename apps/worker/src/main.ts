@@ -1,10 +1,12 @@
-import { createControlDb, HostPool, upgradeHostSchemas } from "@shardcast/db";
+import { createControlDb, HostPool, reserveSequence, upgradeHostSchemas } from "@shardcast/db";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createRedis, publishRoutingChange } from "@shardcast/runtime/redis";
+import { SequenceAllocator } from "@shardcast/runtime/sequence";
 import { createOpLockClients, createOpLocks } from "@shardcast/runtime/oplock";
 import { loadEnv } from "./env.ts";
 import { probeErrorMessage } from "./domain/health.ts";
 import { startWorker } from "./worker.ts";
+import { provisionConfig } from "./analyzer/provision-config.ts";
 
 const env = loadEnv();
 const log = createLogger({ service: "worker" }, { level: env.SHARDCAST_LOG_LEVEL });
@@ -21,6 +23,12 @@ const lockClients = createOpLockClients(env.SHARDCAST_LOCK_REDIS_URLS ?? env.RED
 for (const c of lockClients) c.on("error", (err) => log.warn("op-lock redis error", { error: probeErrorMessage(err) }));
 const opLocks = createOpLocks(lockClients, { prefix: env.SHARDCAST_REDIS_PREFIX, publisher: announcer, log });
 
+// The mover verifies sequence ranges below the read watermark (the edges' allocator, same keys).
+const sequences = new SequenceAllocator(announcer, {
+  prefix: env.SHARDCAST_REDIS_PREFIX,
+  reserve: (streamId, atLeast, step) => reserveSequence(db, streamId, atLeast, step),
+});
+
 // Hosts registered by an older version get the current host schema before any job touches them.
 await upgradeHostSchemas(db, (line) => log.warn(line));
 
@@ -33,7 +41,15 @@ const running = await startWorker(
     opLocks,
     announce: (streamId) => publishRoutingChange(announcer, env.SHARDCAST_REDIS_PREFIX, streamId),
     lifecycle: { overflowGraceMs: env.SHARDCAST_OVERFLOW_GRACE_MS },
+    migration: { watermark: (streamId) => sequences.watermark(streamId) },
     metricsRetentionMs: env.SHARDCAST_METRICS_RETENTION_HOURS * 3_600_000,
+    provision: provisionConfig(env),
+    training: {
+      epochs: env.SHARDCAST_TRAIN_EPOCHS,
+      ...(env.SHARDCAST_TRAIN_BUCKET_SEC ? { bucketSec: env.SHARDCAST_TRAIN_BUCKET_SEC } : {}),
+      ...(env.SHARDCAST_TRAIN_PERIOD ? { period: env.SHARDCAST_TRAIN_PERIOD } : {}),
+      ...(env.SHARDCAST_TRACES_DIR ? { tracesDir: env.SHARDCAST_TRACES_DIR } : {}),
+    },
   },
   {
     connection,
@@ -43,6 +59,12 @@ const running = await startWorker(
     healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
     managerEveryMs: env.SHARDCAST_MANAGER_EVERY_MS,
     drainEveryMs: env.SHARDCAST_DRAIN_EVERY_MS,
+    telemetryRollupEveryMs: env.SHARDCAST_TELEMETRY_ROLLUP_EVERY_MS,
+    hostResourcesEveryMs: env.SHARDCAST_HOST_RESOURCES_EVERY_MS,
+    rebalanceEveryMs: env.SHARDCAST_REBALANCE_EVERY_MS,
+    analyzerEveryMs: env.SHARDCAST_ANALYZER_EVERY_MS,
+    migrationSchedulerEveryMs: env.SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS,
+    trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
   },
 );
 log.info("worker ready", {
@@ -51,6 +73,11 @@ log.info("worker ready", {
   healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
   managerEveryMs: env.SHARDCAST_MANAGER_EVERY_MS,
   drainEveryMs: env.SHARDCAST_DRAIN_EVERY_MS,
+  rebalanceEveryMs: env.SHARDCAST_REBALANCE_EVERY_MS,
+  analyzerEveryMs: env.SHARDCAST_ANALYZER_EVERY_MS,
+  migrationSchedulerEveryMs: env.SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS,
+  trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
+  provisioning: provisionConfig(env).mode,
   lockMasters: lockClients.length,
 });
 

@@ -1,4 +1,4 @@
-import { createJobWorker, createQueue, enqueue, scheduleRepeating, type JobQueue, type JobWorker, type ProcessorOptions } from "@shardcast/jobs";
+import { createJobWorker, createQueue, enqueue, scheduleRepeating, unscheduleRepeating, type JobQueue, type JobWorker, type ProcessorOptions } from "@shardcast/jobs";
 import { lifecycleChannel } from "@shardcast/runtime/redis";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "./deps.ts";
@@ -19,6 +19,18 @@ export interface WorkerOptions extends ProcessorOptions {
   managerEveryMs?: number;
   /** Period of the overflow drain sweep (default 5 s). */
   drainEveryMs?: number;
+  /** Period of the telemetry rollup (default 10 s). */
+  telemetryRollupEveryMs?: number;
+  /** Period of the host resource sampling (default 30 s). */
+  hostResourcesEveryMs?: number;
+  /** Period of the predictive load analyzer (default 30 s). */
+  analyzerEveryMs?: number;
+  /** Period of the forecasting models' retraining (default 6 h; 0 = on demand only). */
+  trainEveryMs?: number;
+  /** Period of the rebalancer's planning run (default 30 s). */
+  rebalanceEveryMs?: number;
+  /** Period of the migration scheduler: starts approved migrations, resumes stalled ones (default 5 s). */
+  migrationSchedulerEveryMs?: number;
   /**
    * Scan soon after an edge reports a threshold crossing on `<prefix>:lifecycle`, at most once per
    * this many ms (default 500). 0 turns the subscription off.
@@ -63,7 +75,7 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
   const worker = createJobWorker(
     opts.connection,
     { ...loc, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs },
-    createHandlers(deps, { queue }),
+    createHandlers(deps, { queue, redis: opts.connection, prefix: opts.prefix }),
   );
   worker.on("failed", (job, err) => {
     log.warn("job failed", { job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, error: probeErrorMessage(err) });
@@ -76,6 +88,16 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
     await scheduleRepeating(queue, "host.health", opts.healthEveryMs);
     await scheduleRepeating(queue, "shardlet.manager", opts.managerEveryMs ?? 5_000);
     await scheduleRepeating(queue, "overflow.drain", opts.drainEveryMs ?? 5_000);
+    await scheduleRepeating(queue, "analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" });
+    const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
+    // Not at start: training takes the CPU for a while, and until a trained version qualifies the
+    // baselines serve anyway. Operators can train at once from the console.
+    if (trainEveryMs > 0) await scheduleRepeating(queue, "model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs });
+    else await unscheduleRepeating(queue, "model.train");
+    await scheduleRepeating(queue, "rebalance.plan", opts.rebalanceEveryMs ?? 30_000);
+    await scheduleRepeating(queue, "migration.scheduler", opts.migrationSchedulerEveryMs ?? 5_000);
+    await scheduleRepeating(queue, "telemetry.rollup", opts.telemetryRollupEveryMs ?? 10_000);
+    await scheduleRepeating(queue, "host.resources", opts.hostResourcesEveryMs ?? 30_000);
     await scheduleRepeating(queue, "housekeeping", 10 * 60_000);
   }
 

@@ -1,13 +1,16 @@
 import type { Suite } from "../harness.ts";
+import { forecastSuite } from "./forecast.ts";
 import { ingestSuite } from "./ingest.ts";
 import { lifecycleSuite } from "./lifecycle.ts";
+import { migrationSuite } from "./migration.ts";
 import { routingSuite } from "./routing.ts";
+import { simSuite } from "./sim.ts";
 
 /**
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -12,3 +12,6 @@ export * from "./lifecycle/index.ts";
 export * from "./migration/index.ts";
 export * from "./forecast/index.ts";
 export * from "./placement/index.ts";
+export * from "./analyzer/index.ts";
+export * from "./telemetry/index.ts";
+export * from "./features/index.ts";

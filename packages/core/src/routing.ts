@@ -16,7 +16,7 @@ function fail(streamId: string, message: string, details?: Record<string, unknow
  */
 function fingerprint(routes: readonly ShardletRoute[]): number {
   let text = "";
-  for (const r of routes) text += `${r.id}\u0000${r.lo}\u0000${r.hi}\u0000${r.hostId}\u0000${r.epoch}\u0000${r.state}\u0001`;
+  for (const r of routes) text += `${r.id}\u0000${r.lo}\u0000${r.hi}\u0000${r.hostId}\u0000${r.epoch}\u0000${r.state}\u0000${r.shadowHostId ?? ""}\u0001`;
   const a = keyHashSeeded(text, 0x5eed);
   const b = keyHashSeeded(text, 0xc0ffee);
   return a * 2 ** 21 + (b >>> 11);
@@ -46,7 +46,7 @@ export class RoutingTable {
   /** Number of routed (not pending or retired) shardlets. */
   readonly size: number;
   /**
-   * Changes whenever any live shardlet's id, range, host, epoch or state changes, or one is added
+   * Changes whenever any live shardlet's id, range, host, epoch, state or shadow host changes, or one is added
    * or removed. It is a 53-bit fingerprint, not a counter: compare versions for equality only
    * (epochs, per shardlet, are what orders changes).
    */
@@ -97,7 +97,9 @@ export class RoutingTable {
       if (!Number.isInteger(s.lo) || !Number.isInteger(s.hi) || s.lo < 0 || s.hi > HASH_SPACE || s.lo >= s.hi) {
         fail(streamId, `shardlet ${describe(s)} is not a non-empty integer range within [0, 2^32)`, { shardletId: s.id });
       }
-      live.push({ ...s });
+      // Every route gets the same properties, so the table's objects share one shape (lookups
+      // that return objects of several shapes make their callers' property reads polymorphic).
+      live.push({ ...s, shadowHostId: s.shadowHostId ?? null });
     }
     if (live.length === 0) fail(streamId, "no live shardlets: [0, 2^32) is not covered");
     live.sort((a, b) => a.lo - b.lo || a.hi - b.hi);

@@ -33,6 +33,11 @@ export interface ShardletRoute {
   hostId: string;
   epoch: number;
   state: ShardletState;
+  /**
+   * While the shardlet is being migrated (copying to verifying, until its mapping switches), the
+   * destination host: writers also write its events there, readers also read there.
+   */
+  shadowHostId?: string | null;
 }
 
 export interface ShardRange {

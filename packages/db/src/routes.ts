@@ -50,14 +50,51 @@ function toShardletInfo(r: ShardletRow): ShardletInfo {
   };
 }
 
-/** The routed (not pending or retired) shardlets of a stream in hash order: what the router builds its table from. */
+/** Migration phases in which writers shadow-write to the destination and readers also read there. */
+export const SHADOW_MIGRATION_PHASES = ["copying", "verifying", "switching"] as const;
+
+interface RouteRow {
+  id: string;
+  stream_id: string;
+  shard_id: string;
+  lo: bigint;
+  hi: bigint;
+  host_id: string;
+  epoch: number;
+  state: ShardletRoute["state"];
+  shadow_host_id: string | null;
+}
+
+/**
+ * The routed (not pending or retired) shardlets of a stream in hash order: what the router builds
+ * its table from. A shardlet being migrated (copying, verifying, or switching before its mapping
+ * moved) carries its destination as `shadowHostId`. One statement, so a route's epoch and shadow
+ * host come from the same snapshot: the mover raises the epoch in the transaction that starts the
+ * copy, so a writer that holds the new epoch also knows the shadow host.
+ */
 export async function loadRoutes(db: ControlDb, streamId: string): Promise<ShardletRoute[]> {
-  const rows = await db.shardlet.findMany({
-    where: { streamId, state: { notIn: ["retired", "pending"] } },
-    orderBy: { lo: "asc" },
-    select: { id: true, streamId: true, shardId: true, lo: true, hi: true, hostId: true, epoch: true, state: true },
-  });
-  return rows.map(toRoute);
+  const phases = [...SHADOW_MIGRATION_PHASES];
+  const rows = await db.$queryRaw<RouteRow[]>`
+    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id
+    FROM shardlets s
+    LEFT JOIN (
+      SELECT DISTINCT ON (shardlet_id) shardlet_id, source_host_id, dest_host_id
+      FROM migrations WHERE stream_id = ${streamId} AND phase = ANY(${phases}::text[])
+      ORDER BY shardlet_id, created_at DESC
+    ) m ON m.shardlet_id = s.id AND m.source_host_id = s.host_id
+    WHERE s.stream_id = ${streamId} AND s.state NOT IN ('retired', 'pending')
+    ORDER BY s.lo`;
+  return rows.map((r) => ({
+    id: r.id,
+    streamId: r.stream_id,
+    shardId: r.shard_id,
+    lo: num(r.lo),
+    hi: num(r.hi),
+    hostId: r.host_id,
+    epoch: r.epoch,
+    state: r.state,
+    shadowHostId: r.shadow_host_id,
+  }));
 }
 
 export async function listShardlets(

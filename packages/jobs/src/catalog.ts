@@ -129,12 +129,26 @@ export const jobCatalog = {
     description: "Train forecasting models on telemetry, score them on a held-out window and promote a version that beats the active one.",
   },
   "analyzer.run": {
-    payload: z.strictObject({ streamId: z.string().optional() }),
+    payload: z.strictObject({
+      streamId: z.string().optional(),
+      /** A scheduled run is skipped while the analyzer is disabled; one an operator asked for is not. */
+      trigger: z.enum(["schedule", "manual"]).optional(),
+      actor: z.string().max(200).optional(),
+    }),
     attempts: 1,
     backoff: { type: "fixed", delay: 1_000 },
     timeoutMs: 5 * 60_000,
     description:
       "Forecast every shardlet's load over the horizon, rank predicted overloads, and propose splits, migrations and added hosts.",
+  },
+  "host.provision": {
+    payload: z.strictObject({ proposalId: z.string().min(1), actor: z.string().max(200).optional() }),
+    // Not retried: a provisioning command or webhook may not be idempotent; the operator approves again.
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 10 * 60_000,
+    description:
+      "Add a storage host for an approved scale-out proposal: run the provisioning command or webhook, or create a host database on the embedded server, and register it.",
   },
   housekeeping: {
     payload: z.strictObject({}),

@@ -65,6 +65,13 @@ export async function scheduleRepeating<N extends JobName>(
   name: N,
   everyMs: number,
   payload?: JobPayload<N>,
+  opts: {
+    /**
+     * First run this long after the schedule is first declared (default: at once). A schedule that
+     * already exists keeps its next run, so restarts do not postpone it.
+     */
+    firstAfterMs?: number;
+  } = {},
 ): Promise<void> {
   if (!Number.isInteger(everyMs) || everyMs <= 0) {
     throw new ShardcastError("bad_request", `repeat interval for "${name}" must be a positive integer of ms`);
@@ -73,7 +80,7 @@ export async function scheduleRepeating<N extends JobName>(
   const def = jobCatalog[name];
   await queue.upsertJobScheduler(
     name,
-    { every: everyMs },
+    { every: everyMs, ...(opts.firstAfterMs !== undefined && opts.firstAfterMs > 0 ? { startDate: Date.now() + opts.firstAfterMs } : {}) },
     {
       name,
       data,

@@ -59,6 +59,7 @@ describe("job catalog", () => {
     expect([...JOB_NAMES].sort()).toEqual([
       "analyzer.run",
       "host.health",
+      "host.provision",
       "host.resources",
       "housekeeping",
       "migration.run",

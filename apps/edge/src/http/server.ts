@@ -5,6 +5,8 @@ import type { Logger } from "@shardcast/runtime";
 import type { ApiKeyAuth } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
 import { MAX_READ_LIMIT, type ReadService } from "../reads.ts";
+import type { HintService } from "../telemetry/hints.ts";
+import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
 import { intParam, readJson, sendError, sendJson, timeParam } from "./respond.ts";
 
@@ -12,6 +14,8 @@ export interface EdgeServerDeps {
   auth: ApiKeyAuth;
   ingest: IngestService;
   reads: ReadService;
+  /** `POST /v1/hints` and `GET /v1/hints?stream=` (absent: 404). */
+  hints?: HintService;
   log: Logger;
   maxBodyBytes: number;
   /** Health probe: resolves when the control database and Redis answer. */
@@ -65,10 +69,10 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
           return;
         }
         if (req.method === "GET") {
-          await deps.auth.authorize(req.headers.authorization, stream, "consume");
+          const grant = await deps.auth.authorize(req.headers.authorization, stream, "consume");
           const after = intParam(url, "after", 0, 0, Number.MAX_SAFE_INTEGER);
           const limit = intParam(url, "limit", 100, 1, MAX_READ_LIMIT);
-          sendJson(res, 200, await deps.reads.byPosition(stream, after, limit));
+          sendJson(res, 200, await deps.reads.byPosition(stream, after, limit, readerIdentity(req.headers, grant.name)));
           return;
         }
         throw new ShardcastError("bad_request", `method ${req.method ?? "?"} is not allowed here; use GET or POST`);
@@ -77,14 +81,33 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       if (m?.[1] && m[2]) {
         const stream = streamParam(m[1]);
         if (req.method !== "GET") throw new ShardcastError("bad_request", "use GET to read events by key");
-        await deps.auth.authorize(req.headers.authorization, stream, "consume");
-        const events = await deps.reads.byKey(stream, decodeURIComponent(m[2]), {
-          fromTs: timeParam(url, "from"),
-          toTs: timeParam(url, "to"),
-          limit: intParam(url, "limit", 100, 1, MAX_READ_LIMIT),
-        });
+        const grant = await deps.auth.authorize(req.headers.authorization, stream, "consume");
+        const events = await deps.reads.byKey(
+          stream,
+          decodeURIComponent(m[2]),
+          { fromTs: timeParam(url, "from"), toTs: timeParam(url, "to"), limit: intParam(url, "limit", 100, 1, MAX_READ_LIMIT) },
+          readerIdentity(req.headers, grant.name),
+        );
         sendJson(res, 200, { events });
         return;
+      }
+      if (path === "/v1/hints" && deps.hints) {
+        const hints = deps.hints;
+        const authorization = req.headers.authorization;
+        // A missing key is refused before the body is read; scope is checked once the stream is known.
+        if (!authorization) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
+        if (req.method === "POST") {
+          const body = await readJson(req, deps.maxBodyBytes);
+          sendJson(res, 201, await hints.create(body, (stream) => deps.auth.authorize(authorization, stream, "produce")));
+          return;
+        }
+        if (req.method === "GET") {
+          const stream = streamParam(url.searchParams.get("stream") ?? "");
+          await deps.auth.authorize(authorization, stream, "produce");
+          sendJson(res, 200, await hints.list(stream));
+          return;
+        }
+        throw new ShardcastError("bad_request", `method ${req.method ?? "?"} is not allowed here; use GET or POST`);
       }
       throw new ShardcastError("not_found", `no route for ${req.method ?? "?"} ${path}`);
     } catch (err) {

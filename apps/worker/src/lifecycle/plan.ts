@@ -1,5 +1,5 @@
 import { chooseSplitPoint } from "@shardcast/core";
-import { createLifecycleJob, getLifecycleSettings, keyHashMedian, type LifecycleJobInfo } from "@shardcast/db";
+import { createLifecycleJob, getLifecycleSettings, keyHashMedian, migratingShardletIds, type LifecycleJobInfo } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { mergeProblem, newShardletId, toSourceShardlet, type SourceShardlet } from "./shape.ts";
 
@@ -30,6 +30,7 @@ export async function planSplit(deps: WorkerDeps, input: { shardletId: string; r
   const s = await loadShardlet(deps, input.shardletId);
   if (!s) return { skipped: `unknown shardlet ${input.shardletId}` };
   if (s.state !== "active") return { skipped: `shardlet is ${s.state}, not active` };
+  if ((await migratingShardletIds(deps.db, [s.id])).length > 0) return { skipped: "shardlet is being migrated to another host" };
   const settings = await getLifecycleSettings(deps.db);
   if ((await liveCount(deps, s.streamId)) >= settings.maxShardletsPerStream) {
     return { skipped: `stream is at its maximum of ${settings.maxShardletsPerStream} shardlets` };
@@ -66,6 +67,8 @@ export async function planMerge(
   for (const s of [left, right]) if (s.state !== "active") return { skipped: `shardlet ${s.id} is ${s.state}, not active` };
   const problem = mergeProblem(left, right);
   if (problem) return { skipped: problem };
+  const migrating = await migratingShardletIds(deps.db, [left.id, right.id]);
+  if (migrating.length > 0) return { skipped: `shardlet ${migrating.join(", ")} is being migrated to another host` };
   const planned = await createLifecycleJob(deps.db, {
     kind: "merge",
     streamId: left.streamId,

@@ -26,7 +26,11 @@ export function resumableJobs<J extends UnfinishedJob>(jobs: readonly J[], locke
   return jobs.filter((j) => j.updatedAt.getTime() < staleBeforeMs && !j.sourceIds.some((id) => locked.has(id)));
 }
 
-/** Which live shardlets a drain sweep may write into: active, not locked, not part of a job. */
-export function drainableShardlets<S extends { id: string; state: string }>(routes: readonly S[], busy: ReadonlySet<string>): S[] {
-  return routes.filter((r) => r.state === "active" && !busy.has(r.id));
+/**
+ * Which live shardlets a drain sweep may write into: active, not locked, not part of a job, and not
+ * being migrated (the mover drains those itself when it switches or cancels: a row drained into
+ * the source behind the copy's back would miss the destination).
+ */
+export function drainableShardlets<S extends { id: string; state: string; shadowHostId?: string | null }>(routes: readonly S[], busy: ReadonlySet<string>): S[] {
+  return routes.filter((r) => r.state === "active" && !busy.has(r.id) && !r.shadowHostId);
 }

@@ -5,6 +5,7 @@ import {
   finishLifecycleJob,
   LIFECYCLE_PHASES,
   markShardletsChanging,
+  migratingShardletIds,
   prepareChildren,
   rangeTotals,
   recordOperation,
@@ -136,6 +137,10 @@ async function stepLocked(ctx: RunContext): Promise<void> {
     const problem = mergeProblem(sources[0]!, sources[1]!);
     if (problem) throw new GiveUp(problem);
   }
+  // Read under the locks: a migration starts its copy under the same op-lock, so the two never
+  // both go ahead (its rows are being copied to another host by key-hash range).
+  const migrating = await migratingShardletIds(ctx.deps.db, job.sourceIds);
+  if (migrating.length > 0) throw new GiveUp(`shardlet ${migrating.join(", ")} is being migrated to another host`);
   const fences = await (ctx.sourceFences ?? Promise.all(sources.map((s) => ctx.driver.getFence(s.id))));
   fences.forEach((f, i) => {
     const s = sources[i]!;

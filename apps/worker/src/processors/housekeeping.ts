@@ -1,4 +1,5 @@
-import { deleteExpiredSessions, deleteMetricsBefore } from "@shardcast/db";
+import { HOST_RESOURCE_RETENTION_MS, LOAD_HINT_RETENTION_MS } from "@shardcast/core";
+import { deleteExpiredSessions, deleteHintsEndedBefore, deleteHostResourceSamplesBefore, deleteMetricsBefore } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 
 const DEFAULT_METRICS_RETENTION_MS = 24 * 3_600_000;
@@ -7,10 +8,12 @@ const DEFAULT_METRICS_RETENTION_MS = 24 * 3_600_000;
  * Keeps the control database bounded: accounting writes metric samples every few seconds and
  * every sign-in leaves a session row behind.
  */
-export async function runHousekeeping(deps: WorkerDeps): Promise<{ metrics: number; sessions: number }> {
+export async function runHousekeeping(deps: WorkerDeps): Promise<{ metrics: number; sessions: number; hostResources: number; hints: number }> {
   const before = deps.clock() - (deps.metricsRetentionMs ?? DEFAULT_METRICS_RETENTION_MS);
   const metrics = await deleteMetricsBefore(deps.db, before);
   const sessions = await deleteExpiredSessions(deps.db, deps.clock());
-  if (metrics + sessions > 0) deps.log.info("housekeeping", { metrics, sessions });
-  return { metrics, sessions };
+  const hostResources = await deleteHostResourceSamplesBefore(deps.db, deps.clock() - HOST_RESOURCE_RETENTION_MS);
+  const hints = await deleteHintsEndedBefore(deps.db, deps.clock() - LOAD_HINT_RETENTION_MS);
+  if (metrics + sessions + hostResources + hints > 0) deps.log.info("housekeeping", { metrics, sessions, hostResources, hints });
+  return { metrics, sessions, hostResources, hints };
 }

@@ -1,21 +1,25 @@
 import { ShardcastError } from "@shardcast/core";
 import type { JobHandlers, JobQueue } from "@shardcast/jobs";
+import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
+import { runAnalyzerJob } from "./analyzer-run.ts";
 import { runHostHealth } from "./host-health.ts";
+import { runHostProvision } from "./host-provision.ts";
 import { runHousekeeping } from "./housekeeping.ts";
+import { runHostResources } from "./host-resources.ts";
+import { runTelemetryRollup } from "./telemetry-rollup.ts";
+import { runMigrationJob } from "./migration-run.ts";
+import { runMigrationScheduler } from "./migration-scheduler.ts";
+import { runModelTrain } from "./model-train.ts";
 import { runOverflowDrain } from "./overflow-drain.ts";
+import { processRebalancePlan } from "./rebalance-plan.ts";
 import { runShardletAccounting } from "./shardlet-accounting.ts";
 import { runShardletManager } from "./shardlet-manager.ts";
 import { runShardletMerge } from "./shardlet-merge.ts";
 import { runShardletSplit } from "./shardlet-split.ts";
 
-// Replaced by each job's processor as it lands; until then the job fails with a clear message.
-function notBuilt(job: string): Promise<never> {
-  return Promise.reject(new ShardcastError("unavailable", `job ${job} has no processor in this build`));
-}
-
 /** The worker's handler for every job in the catalog; `queue` is where the manager enqueues. */
-export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue } = {}): JobHandlers {
+export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?: Redis; prefix?: string } = {}): JobHandlers {
   return {
     "host.health": async (_payload, job) => {
       const r = await runHostHealth(deps, { signal: job.signal });
@@ -43,12 +47,28 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue } = {})
       return { drained: r.drained, blocked: r.blocked, purged: r.purged };
     },
     housekeeping: () => runHousekeeping(deps),
-    "migration.run": () => notBuilt("migration.run"),
-    "migration.scheduler": () => notBuilt("migration.scheduler"),
-    "rebalance.plan": () => notBuilt("rebalance.plan"),
-    "telemetry.rollup": () => notBuilt("telemetry.rollup"),
-    "host.resources": () => notBuilt("host.resources"),
-    "model.train": () => notBuilt("model.train"),
-    "analyzer.run": () => notBuilt("analyzer.run"),
+    "migration.run": (payload, job) => runMigrationJob(deps, payload, { signal: job.signal, ...(ctx.queue ? { queue: ctx.queue } : {}) }),
+    "migration.scheduler": (_payload, job) => runMigrationScheduler(deps, { signal: job.signal, ...(ctx.queue ? { queue: ctx.queue } : {}) }),
+    "rebalance.plan": (payload, job) => processRebalancePlan(deps, payload, { ...(ctx.queue ? { queue: ctx.queue } : {}), signal: job.signal }),
+    "telemetry.rollup": async (_payload, job) => {
+      if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "telemetry.rollup needs the worker's Redis connection");
+      const r = await runTelemetryRollup(deps, { redis: ctx.redis, prefix: ctx.prefix, signal: job.signal, onProgress: (p) => job.job.updateProgress(p) });
+      return { batches: r.batches, applied: r.applied, resumed: r.resumed, buckets: r.buckets, deleted: r.retention.deleted };
+    },
+    "host.resources": async (_payload, job) => {
+      const r = await runHostResources(deps, { signal: job.signal });
+      return { sampled: r.sampled, failed: r.failed.length };
+    },
+    "model.train": (payload, job) =>
+      runModelTrain(deps, payload, { jobId: job.id, signal: job.signal, onProgress: (fraction) => job.job.updateProgress(Math.round(fraction * 100)) }),
+    "analyzer.run": async (payload, job) => {
+      const r = await runAnalyzerJob(deps, payload, {
+        ...(ctx.queue ? { queue: ctx.queue } : {}),
+        signal: job.signal,
+        onProgress: (p) => job.job.updateProgress(p),
+      });
+      return { runId: r.runId, skipped: r.skipped ?? null, model: r.model, shardlets: r.shardlets, proposals: r.proposals, acted: { splits: r.acted.splits, migrations: r.acted.migrations } };
+    },
+    "host.provision": (payload, job) => runHostProvision(deps, payload, { signal: job.signal }),
   };
 }

@@ -1,5 +1,5 @@
 import { isRoutedState, planLifecycle, type LifecycleAction } from "@shardcast/core";
-import { getLifecycleSettings, listShardlets, listUnfinishedLifecycleJobs } from "@shardcast/db";
+import { getLifecycleSettings, listShardlets, listUnfinishedLifecycleJobs, migratingShardletIds } from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { busyShardlets, resumableJobs } from "../lifecycle/scan.ts";
@@ -29,9 +29,10 @@ export async function runShardletManager(
 ): Promise<ManagerResult> {
   const { db } = deps;
   const settings = await getLifecycleSettings(db);
-  const [jobs, lockedList] = await Promise.all([
+  const [jobs, lockedList, migrating] = await Promise.all([
     listUnfinishedLifecycleJobs(db, opts.streamId ? { streamId: opts.streamId } : {}),
     deps.opLocks ? deps.opLocks.lockedShardlets() : Promise.resolve([] as string[]),
+    migratingShardletIds(db),
   ]);
   const locked = new Set(lockedList);
   checkAborted(opts.signal);
@@ -55,7 +56,8 @@ export async function runShardletManager(
   // Pending children are not routed yet; the planner sees what producers write to.
   const live = (await listShardlets(db, opts.streamId ? { streamId: opts.streamId } : {})).filter((s) => isRoutedState(s.state));
   checkAborted(opts.signal);
-  const plan = planLifecycle(live, settings, { busy: busyShardlets(jobs, locked) });
+  // Shardlets being migrated are left alone as well (their range is being copied to another host).
+  const plan = planLifecycle(live, settings, { busy: busyShardlets(jobs, [...locked, ...migrating]) });
   const actions = plan.actions.slice(0, deps.lifecycle?.maxActionsPerScan ?? DEFAULT_MAX_ACTIONS);
   if (opts.queue) {
     for (const a of actions) {

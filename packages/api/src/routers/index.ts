@@ -1,13 +1,19 @@
 import { createRouter } from "../trpc.ts";
+import { analyzerRouter } from "./analyzer/index.ts";
 import { apikeysRouter } from "./apikeys/index.ts";
 import { authRouter } from "./auth/index.ts";
+import { heatmapRouter } from "./heatmap/index.ts";
 import { hostsRouter } from "./hosts/index.ts";
+import { migrationsRouter } from "./migrations/index.ts";
+import { modelsRouter } from "./models/index.ts";
 import { operationsRouter } from "./operations/index.ts";
 import { overviewRouter } from "./overview/index.ts";
 import { settingsRouter } from "./settings/index.ts";
 import { shardmapRouter } from "./shardmap/index.ts";
 import { streamsRouter } from "./streams/index.ts";
+import { telemetryRouter } from "./telemetry/index.ts";
 import { usersRouter } from "./users/index.ts";
+import { whatifRouter } from "./whatif/index.ts";
 
 export const appRouter = createRouter({
   auth: authRouter,
@@ -19,6 +25,12 @@ export const appRouter = createRouter({
   operations: operationsRouter,
   users: usersRouter,
   settings: settingsRouter,
+  migrations: migrationsRouter,
+  heatmap: heatmapRouter,
+  analyzer: analyzerRouter,
+  telemetry: telemetryRouter,
+  models: modelsRouter,
+  whatif: whatifRouter,
 });
 
 export type AppRouter = typeof appRouter;

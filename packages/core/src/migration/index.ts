@@ -1,1 +1,3 @@
 export * from "./phases.ts";
+export * from "./settings.ts";
+export * from "./pace.ts";

@@ -1,1 +1,6 @@
 export * from "./types.ts";
+export * from "./settings.ts";
+export * from "./window.ts";
+export * from "./rebalance.ts";
+export * from "./drain.ts";
+export * from "./manual.ts";

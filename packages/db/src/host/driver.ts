@@ -129,7 +129,7 @@ function toNumberOrNull(v: string | number | null): number | null {
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "57P01", "57P02", "57P03", "57014", "53300"]);
 
 /** Connection loss and timeouts become `unavailable`; SQL errors keep their original form. */
-function hostError(err: unknown, what: string): unknown {
+export function hostError(err: unknown, what: string): unknown {
   if (err instanceof ShardcastError) return err;
   const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
   const message = err instanceof Error ? err.message : "";

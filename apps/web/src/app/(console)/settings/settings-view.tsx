@@ -5,6 +5,7 @@ import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { LifecycleSettingsForm } from "./lifecycle-settings-form.tsx";
+import { MoveSettingsSection } from "./move-settings-section.tsx";
 import { SettingsAudit } from "./settings-audit.tsx";
 
 export function SettingsView() {
@@ -46,6 +47,7 @@ export function SettingsView() {
         <h2 id="audit-h">Change history</h2>
         <SettingsAudit />
       </section>
+      <MoveSettingsSection />
     </>
   );
 }

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { CopyButton, ErrorNote, FullnessBar, Loading, PageHeader, RangeBar, StatusBadge } from "../../../../components/ui.tsx";
 import { formatBytes, formatDateTime, formatNumber } from "../../../../lib/format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
+import { StreamTelemetry } from "./stream-telemetry.tsx";
 
 function curlExample(edgeUrl: string, stream: string, keyField: string): string {
   const base = edgeUrl.replace(/\/+$/, "");
@@ -61,6 +62,8 @@ export function StreamView({ name }: { name: string }) {
               <CopyButton text={curlExample(d.edgeUrl, d.stream.name, d.stream.keyField)} label="Copy curl command" />
             </div>
           </section>
+
+          <StreamTelemetry name={d.stream.name} />
 
           <section className="card" aria-labelledby="events-h">
             <div className="card-header">

@@ -1,0 +1,44 @@
+import { keyHash, type StoredEvent } from "@shardcast/core";
+import type { IngestObserver } from "../ingest.ts";
+import type { ReadObserver } from "../reads.ts";
+import type { TelemetryCounters } from "./counters.ts";
+
+/**
+ * Bytes of a returned event, measured as the write path measures a stored one (payload JSON, key,
+ * type and id in UTF-8), so bytes read and bytes written are the same unit.
+ */
+export function storedBytes(e: Pick<StoredEvent, "payload" | "key" | "type" | "id">): number {
+  return (
+    Buffer.byteLength(JSON.stringify(e.payload ?? null)) +
+    Buffer.byteLength(e.key) +
+    (e.type ? Buffer.byteLength(e.type) : 0) +
+    (e.id ? Buffer.byteLength(e.id) : 0)
+  );
+}
+
+/** The write-path hook: counts each answered batch. */
+export function writeTelemetry(counters: TelemetryCounters): Required<Pick<IngestObserver, "acked">> {
+  return { acked: (streamId, events, outcomes, latencyMs) => counters.recordWrites(streamId, events, outcomes, latencyMs) };
+}
+
+/**
+ * The read-path hook: each event counts on the shardlet that owns its key now (the label stored
+ * with an event is the shardlet that accepted it, which may since have split or merged).
+ */
+export function readTelemetry(counters: TelemetryCounters): ReadObserver {
+  return {
+    read(entry, events, reader) {
+      if (events.length === 0) return;
+      let lastKey: string | null = null;
+      let lastId = "";
+      const mapped = events.map((e) => {
+        if (e.key !== lastKey) {
+          lastKey = e.key;
+          lastId = entry.table.lookup(keyHash(e.key)).id;
+        }
+        return { key: e.key, shardletId: lastId, bytes: storedBytes(e) };
+      });
+      counters.recordReads(entry.meta.id, mapped, reader);
+    },
+  };
+}

@@ -1,0 +1,276 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
+import { useCan } from "../../../components/user-context.tsx";
+import { formatAgo, formatTime } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+import { AnalyzerSettingsForm } from "./analyzer-settings-form.tsx";
+import { HeatmapGrid, HeatmapLegend } from "./heatmap-grid.tsx";
+import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
+import { ShardletPanel } from "./shardlet-panel.tsx";
+
+const WINDOWS = [
+  { steps: 18, label: "3 min" },
+  { steps: 30, label: "5 min" },
+  { steps: 90, label: "15 min" },
+  { steps: 180, label: "30 min" },
+];
+
+/** A run an operator asked for, followed until it ends. */
+function RunProgress({ jobId, onDone }: { jobId: string; onDone: () => void }) {
+  const trpc = useTRPC();
+  const status = useQuery(
+    trpc.analyzer.runStatus.queryOptions(
+      { jobId },
+      {
+        refetchInterval: (q) => {
+          const s = q.state.data?.state;
+          return s === "completed" || s === "failed" ? false : 1_000;
+        },
+      },
+    ),
+  );
+  const s = status.data;
+  if (!s) return null;
+  if (s.state === "completed") {
+    return (
+      <div className="alert alert-ok" role="status" data-testid="analyzer-run-done">
+        Analyzer run finished; the map shows its forecast.{" "}
+        <button type="button" className="link" onClick={onDone}>
+          Dismiss
+        </button>
+      </div>
+    );
+  }
+  if (s.state === "failed") {
+    return (
+      <div className="alert alert-error" role="alert" data-testid="analyzer-run-failed">
+        Analyzer run failed: {s.error}
+      </div>
+    );
+  }
+  return (
+    <div className="alert alert-info" role="status" data-testid="analyzer-run-progress">
+      Analyzer run {s.state === "waiting" ? "queued" : `${s.stage ?? "running"} (${Math.round(s.fraction * 100)}%)`}…
+    </div>
+  );
+}
+
+export function HeatmapView() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const canOperate = useCan("operator");
+  const isAdmin = useCan("admin");
+  const [streamId, setStreamId] = useState("");
+  const [hostId, setHostId] = useState("");
+  const [pastSteps, setPastSteps] = useState(30);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [proposalView, setProposalView] = useState<"open" | "decided">("open");
+  const [runJob, setRunJob] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const streams = useQuery(trpc.analyzer.modes.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const hosts = useQuery(trpc.hosts.list.queryOptions(undefined, { refetchInterval: 15_000 }));
+  const filter = { pastSteps, ...(streamId ? { streamId } : {}), ...(hostId ? { hostId } : {}) };
+  const cells = useQuery(trpc.heatmap.cells.queryOptions(filter, { refetchInterval: 5_000, placeholderData: (prev) => prev }));
+  const proposals = useQuery(
+    trpc.analyzer.proposals.queryOptions({ status: proposalView, limit: 100, ...(streamId ? { streamId } : {}) }, { refetchInterval: 5_000, placeholderData: (prev) => prev }),
+  );
+  const settings = useQuery(trpc.analyzer.settings.queryOptions());
+
+  const refresh = async () => {
+    await Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.analyzer.proposals.queryKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.heatmap.cells.queryKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.heatmap.shardlet.queryKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.analyzer.modes.queryKey() }),
+    ]);
+  };
+  const onAction = (message: string) => async () => {
+    setNotice(message);
+    await refresh();
+  };
+  const apply = useMutation(trpc.analyzer.applyProposal.mutationOptions({ onMutate: () => setNotice(null), onSuccess: async (r) => onAction(r.message)() }));
+  const dismiss = useMutation(trpc.analyzer.dismiss.mutationOptions({ onMutate: () => setNotice(null), onSuccess: onAction("Proposal dismissed.") }));
+  const approveHost = useMutation(trpc.analyzer.approveAddHost.mutationOptions({ onMutate: () => setNotice(null), onSuccess: async (r) => onAction(r.message)() }));
+  const setMode = useMutation(
+    trpc.analyzer.setMode.mutationOptions({
+      onSuccess: async (r) =>
+        onAction(r.mode === "act" ? "The analyzer now acts on this stream's predictions: splits are queued, feasible moves approved." : "The analyzer now only proposes for this stream.")(),
+    }),
+  );
+  const runNow = useMutation(
+    trpc.analyzer.runNow.mutationOptions({
+      onMutate: () => setNotice(null),
+      onSuccess: (r) => setRunJob(r.jobId),
+    }),
+  );
+  const actions: ProposalActions = {
+    canOperate,
+    busy: apply.isPending || dismiss.isPending || approveHost.isPending,
+    apply: (id) => apply.mutate({ proposalId: id }),
+    dismiss: (id) => dismiss.mutate({ proposalId: id }),
+    approveAddHost: (id) => approveHost.mutate({ proposalId: id }),
+    select: (id) => setSelected(id),
+  };
+  const stream = streams.data?.streams.find((s) => s.id === streamId);
+  const data = cells.data;
+
+  return (
+    <>
+      <PageHeader
+        title="Heatmap"
+        subtitle="Write load per shardlet over time: the actual past from telemetry left of the line, the analyzer's forecast right of it. Click a cell for the shardlet's forecast and proposals."
+      >
+        <div className="toolbar">
+          <div className="field" style={{ minWidth: 180, flex: "none" }}>
+            <label htmlFor="heatmap-stream">Stream</label>
+            <select id="heatmap-stream" value={streamId} onChange={(e) => setStreamId(e.target.value)} data-testid="heatmap-stream">
+              <option value="">All streams</option>
+              {streams.data?.streams.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field" style={{ minWidth: 150, flex: "none" }}>
+            <label htmlFor="heatmap-host">Host</label>
+            <select id="heatmap-host" value={hostId} onChange={(e) => setHostId(e.target.value)} data-testid="heatmap-host">
+              <option value="">All hosts</option>
+              {hosts.data?.hosts.map((h) => (
+                <option key={h.id} value={h.id}>
+                  {h.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field" style={{ minWidth: 110, flex: "none" }}>
+            <label htmlFor="heatmap-window">Past</label>
+            <select id="heatmap-window" value={pastSteps} onChange={(e) => setPastSteps(Number(e.target.value))} data-testid="heatmap-window">
+              {WINDOWS.map((w) => (
+                <option key={w.steps} value={w.steps}>
+                  {w.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          {canOperate ? (
+            <button
+              type="button"
+              onClick={() => runNow.mutate(streamId ? { streamId } : {})}
+              disabled={runNow.isPending}
+              data-testid="analyzer-run-now"
+              style={{ alignSelf: "flex-end" }}
+            >
+              Run analyzer now
+            </button>
+          ) : null}
+        </div>
+      </PageHeader>
+      {runJob ? (
+        <RunProgress
+          key={runJob}
+          jobId={runJob}
+          onDone={() => {
+            setRunJob(null);
+          }}
+        />
+      ) : null}
+      {notice ? (
+        <div className="alert alert-ok" role="status" data-testid="heatmap-action-result">
+          {notice}
+        </div>
+      ) : null}
+      <ErrorNote error={runNow.error ?? apply.error ?? dismiss.error ?? approveHost.error ?? setMode.error} testId="heatmap-action-error" />
+      <ErrorNote error={cells.error} />
+
+      {stream ? (
+        <section className="card" aria-labelledby="mode-h" data-testid="predictive-mode">
+          <div className="card-header" style={{ marginBottom: 0 }}>
+            <div>
+              <h2 id="mode-h">Predictive mode of {stream.name}</h2>
+              <p className="muted" style={{ margin: "4px 0 0" }}>
+                Forecast only: the analyzer proposes and operators decide. Act: it queues its predicted splits and approves its feasible moves itself.
+              </p>
+            </div>
+            <div className="segmented" role="group" aria-label="Predictive mode" style={{ marginBottom: 0, flex: "none" }}>
+              {(["forecast_only", "act"] as const).map((m) => (
+                <button
+                  key={m}
+                  type="button"
+                  aria-pressed={stream.mode === m}
+                  disabled={!canOperate || setMode.isPending}
+                  onClick={() => stream.mode !== m && setMode.mutate({ streamId: stream.id, mode: m })}
+                  data-testid={`mode-${m}`}
+                >
+                  {m === "act" ? "Act" : "Forecast only"}
+                </button>
+              ))}
+            </div>
+          </div>
+        </section>
+      ) : null}
+
+      {/* The shardlet panel sits beside the map where both fit, below it otherwise. */}
+      <div style={{ display: "grid", gridTemplateColumns: selected ? "repeat(auto-fit, minmax(min(100%, 620px), 1fr))" : "minmax(0, 1fr)", gap: 18, alignItems: "start" }}>
+        <section className="card" aria-labelledby="heatmap-h" style={{ minWidth: 0 }}>
+          <div className="card-header">
+            <h2 id="heatmap-h">Load (writes/s)</h2>
+            <span className="muted" data-testid="heatmap-run">
+              {data?.run
+                ? `Forecast by ${data.run.model}, run ${formatAgo(data.run.at)} (${formatTime(data.run.at)}), ${data.run.horizonSec} s ahead`
+                : "No analyzer run has forecast these shardlets yet: only the actual past is shown."}
+            </span>
+          </div>
+          {data ? <HeatmapLegend threshold={data.threshold} /> : null}
+          {cells.isPending ? <Loading what="heatmap" /> : null}
+          {data && data.rows.length === 0 ? <p className="empty">No shardlets match.</p> : null}
+          {data && data.rows.length > 0 ? (
+            <div style={{ marginTop: 12 }}>
+              <HeatmapGrid data={data} selectedId={selected} onSelect={setSelected} showStream={!streamId} />
+              <p className="muted" style={{ fontSize: 12, marginTop: 8 }}>
+                {data.totalRows > data.rows.length ? `The ${data.rows.length} hottest of ${data.totalRows} shardlets. ` : ""}
+                Steps of {data.bucketSec} s. Red marks the overload threshold: {Math.round((data.threshold / data.splitWriteRate) * 100)}% of the split write rate.
+              </p>
+            </div>
+          ) : null}
+        </section>
+        {selected ? <ShardletPanel shardletId={selected} onClose={() => setSelected(null)} actions={actions} /> : null}
+      </div>
+
+      <section className="card" aria-labelledby="proposals-h">
+        <div className="card-header">
+          <h2 id="proposals-h">Analyzer proposals</h2>
+          <div className="segmented" role="group" aria-label="Which proposals" style={{ marginBottom: 0 }}>
+            {(["open", "decided"] as const).map((v) => (
+              <button key={v} type="button" aria-pressed={proposalView === v} onClick={() => setProposalView(v)} data-testid={`proposals-${v}`}>
+                {v === "open" ? "Open" : "Decided"}
+              </button>
+            ))}
+          </div>
+        </div>
+        <ErrorNote error={proposals.error} />
+        {proposals.data ? <ProposalsTable proposals={proposals.data.proposals} actions={actions} testId="proposals-table" /> : <Loading what="proposals" />}
+      </section>
+
+      <section className="card" aria-labelledby="analyzer-settings-h">
+        <details>
+          <summary>
+            <h2 id="analyzer-settings-h" style={{ display: "inline" }}>
+              Analyzer settings
+            </h2>
+          </summary>
+          <div style={{ marginTop: 12 }}>
+            {settings.data ? (
+              <AnalyzerSettingsForm key={String(settings.data.updatedAt?.getTime() ?? 0)} current={settings.data.analyzer} readOnly={!isAdmin} />
+            ) : (
+              <Loading what="analyzer settings" />
+            )}
+          </div>
+        </details>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,177 @@
+"use client";
+import Link from "next/link";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { StatusBadge } from "../../../components/ui.tsx";
+import { formatAgo, formatBytes, formatDateTime, formatRate } from "../../../lib/format.ts";
+import { formatUrgency } from "./urgency.ts";
+
+export type Proposal = inferRouterOutputs<AppRouter>["analyzer"]["proposals"]["proposals"][number];
+
+export interface ProposalActions {
+  canOperate: boolean;
+  busy: boolean;
+  apply: (id: string) => void;
+  dismiss: (id: string) => void;
+  approveAddHost: (id: string) => void;
+  /** Opens the shardlet panel. */
+  select?: (shardletId: string) => void;
+}
+
+const KIND_LABEL: Record<Proposal["kind"], string> = { split: "Split", migrate: "Move", add_host: "Add host" };
+
+function feasibility(p: Proposal): Array<{ name: string; ok: boolean; detail: string }> {
+  const f = p.details?.feasibility;
+  if (typeof f !== "object" || f === null) return [];
+  return Object.entries(f as Record<string, { ok?: unknown; detail?: unknown }>).map(([name, c]) => ({
+    name,
+    ok: c.ok === true,
+    detail: typeof c.detail === "string" ? c.detail : "",
+  }));
+}
+
+function Target({ p, select }: { p: Proposal; select?: (id: string) => void }) {
+  if (p.kind === "add_host") {
+    const capacity = typeof p.details?.capacity === "number" ? p.details.capacity : null;
+    return <span>cluster{capacity !== null ? ` (${formatRate(capacity)} of capacity now)` : ""}</span>;
+  }
+  const range = p.range ? `${p.range.loHex}–${p.range.lastHex}` : (p.shardletId ?? "").slice(-8);
+  return (
+    <span>
+      {p.streamName}{" "}
+      {select && p.shardletId ? (
+        <button type="button" className="link mono" onClick={() => select(p.shardletId!)} data-testid="proposal-shardlet">
+          {range}
+        </button>
+      ) : (
+        <span className="mono">{range}</span>
+      )}
+      <span className="lineage">
+        {p.kind === "migrate" ? (
+          <>
+            {p.sourceHostName} → {p.destHostName}
+            {typeof p.details?.bytesToMove === "number" ? ` · ${formatBytes(p.details.bytesToMove)}` : ""}
+          </>
+        ) : (
+          <>on {p.sourceHostName}</>
+        )}
+      </span>
+    </span>
+  );
+}
+
+function Provision({ p }: { p: Proposal }) {
+  const prov = p.provision;
+  if (!prov) return null;
+  const status = typeof prov.status === "string" ? prov.status : "queued";
+  const message = typeof prov.message === "string" ? prov.message : status === "queued" ? "provisioning queued" : "";
+  return (
+    <span className="lineage" data-testid="proposal-provision" data-status={status}>
+      <StatusBadge status={status === "succeeded" ? "done" : status === "failed" ? "failed" : "running"} /> {message}
+    </span>
+  );
+}
+
+/** Analyzer proposals with urgency, reason, feasibility and (for operators) what to do about them. */
+export function ProposalsTable({ proposals, actions, compact, testId }: { proposals: readonly Proposal[]; actions: ProposalActions; compact?: boolean; testId: string }) {
+  if (proposals.length === 0) {
+    return (
+      <p className="empty" data-testid={`${testId}-empty`}>
+        No proposals.
+      </p>
+    );
+  }
+  return (
+    <div className="table-wrap">
+      <table className="dense" data-testid={testId}>
+        <thead>
+          <tr>
+            <th scope="col">Proposal</th>
+            <th scope="col">Target</th>
+            <th scope="col" title="Time until the predicted overload, from the run's forecast start">
+              Urgency
+            </th>
+            {compact ? null : (
+              <th scope="col" className="num" title="Predicted peak (splits) or events/s taken off the busier host (moves)">
+                Benefit
+              </th>
+            )}
+            <th scope="col">Why</th>
+            <th scope="col">Status</th>
+            {actions.canOperate ? (
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {proposals.map((p) => {
+            const checks = feasibility(p);
+            return (
+              <tr key={p.id} data-testid="proposal-row" data-kind={p.kind} data-status={p.status} data-id={p.id}>
+                <td>
+                  <strong>{KIND_LABEL[p.kind]}</strong>
+                  <span className="lineage" title={formatDateTime(p.createdAt)}>
+                    {formatAgo(p.createdAt)}
+                  </span>
+                </td>
+                <td className="wrap-tight">
+                  <Target p={p} {...(actions.select ? { select: actions.select } : {})} />
+                </td>
+                <td data-testid="proposal-urgency">
+                  <span className={p.urgencySec !== null && p.urgencySec < 60 ? "error-text" : undefined}>{formatUrgency(p.urgencySec)}</span>
+                </td>
+                {compact ? null : <td className="num">{formatRate(p.expectedBenefit)}</td>}
+                <td className="clamp">
+                  <span className="clamp-text" title={p.reason}>
+                    {p.reason}
+                  </span>
+                  {checks.length > 0 ? (
+                    <span className="chips">
+                      {checks.map((c) => (
+                        <span key={c.name} className={`badge ${c.ok ? "badge-ok" : "badge-danger"}`} title={c.detail} data-testid={`feasibility-${c.name}`}>
+                          {c.name} {c.ok ? "ok" : "no"}
+                        </span>
+                      ))}
+                    </span>
+                  ) : null}
+                </td>
+                <td>
+                  <StatusBadge status={p.status === "applied" ? "done" : p.status === "open" ? "pending" : p.status} testId="proposal-status" />
+                  {p.status !== "open" && p.status !== "superseded" && p.decidedBy ? <span className="lineage">by {p.decidedBy}</span> : null}
+                  {p.migrationId ? (
+                    <Link href="/migrations" className="lineage">
+                      migration …{p.migrationId.slice(-6)}
+                    </Link>
+                  ) : null}
+                  <Provision p={p} />
+                </td>
+                {actions.canOperate ? (
+                  <td>
+                    {p.status === "open" ? (
+                      <div className="row-actions">
+                        {p.kind === "add_host" ? (
+                          <button type="button" className="small" disabled={actions.busy} onClick={() => actions.approveAddHost(p.id)} data-testid="proposal-approve-host">
+                            Approve: add host
+                          </button>
+                        ) : (
+                          <button type="button" className="small" disabled={actions.busy} onClick={() => actions.apply(p.id)} data-testid="proposal-apply">
+                            {p.kind === "split" ? "Split now" : "Approve move"}
+                          </button>
+                        )}
+                        <button type="button" className="secondary small" disabled={actions.busy} onClick={() => actions.dismiss(p.id)} data-testid="proposal-dismiss">
+                          Dismiss
+                        </button>
+                      </div>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

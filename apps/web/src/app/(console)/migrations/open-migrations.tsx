@@ -1,0 +1,145 @@
+"use client";
+import { Fragment, useState } from "react";
+import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
+import { MigrationLog } from "./migration-log.tsx";
+import styles from "./migrations.module.css";
+import { CANCELLABLE_PHASES, perSecond, RUN_STEPS, RUNNING_PHASES, type Migration } from "./types.ts";
+
+/** approved → copying → verifying → switching → cleanup → done, the current one highlighted. */
+export function PhaseStepper({ phase }: { phase: string }) {
+  const at = RUN_STEPS.indexOf((phase === "scheduled" ? "approved" : phase) as (typeof RUN_STEPS)[number]);
+  return (
+    <ol className={styles.stepper} aria-label={`phase: ${phase}`} data-testid="phase-stepper">
+      {RUN_STEPS.map((step, i) => (
+        <li key={step} className={styles.step} data-state={i < at ? "done" : i === at ? "current" : "todo"} aria-current={i === at ? "step" : undefined}>
+          {i === 0 && phase === "scheduled" ? "scheduled" : step}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Progress({ m }: { m: Migration }) {
+  const total = m.rowsTotal;
+  const fraction = total > 0 ? Math.min(1, m.rowsCopied / total) : m.phase === "copying" ? 0 : RUNNING_PHASES.has(m.phase) ? 1 : 0;
+  return (
+    <div className={styles.progress}>
+      <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} aria-label="rows copied" data-testid="migration-progress">
+        <div className="bar-fill" style={{ width: `${fraction * 100}%`, background: "var(--accent)" }} />
+      </div>
+      <div className={styles.figures}>
+        <span data-testid="migration-rows" data-copied={m.rowsCopied} data-total={m.rowsTotal}>
+          {formatNumber(m.rowsCopied)} / {total > 0 ? formatNumber(total) : "?"} rows
+        </span>
+        <span data-testid="migration-rate">{m.rate > 0 ? perSecond(m.rate, "rows") : "—"}</span>
+        <span data-testid="migration-eta">{m.etaSec !== null ? `ETA ${formatDuration(m.etaSec * 1000)}` : m.phase === "copying" ? "ETA —" : ""}</span>
+        <span>{formatBytes(m.bytesToMove)}</span>
+      </div>
+    </div>
+  );
+}
+
+/** Approved, scheduled and running migrations: phase, live progress, cancel. */
+export function OpenMigrations({
+  items,
+  canOperate,
+  onCancel,
+  busy,
+}: {
+  items: Migration[];
+  canOperate: boolean;
+  onCancel: (id: string) => void;
+  busy: boolean;
+}) {
+  const [open, setOpen] = useState<string | null>(null);
+  if (items.length === 0) return <p className="empty" data-testid="open-migrations-empty">No migration is approved, scheduled or running.</p>;
+  const columns = canOperate ? 5 : 4;
+  return (
+    <div className="table-wrap">
+      <table data-testid="open-migrations">
+        <thead>
+          <tr>
+            <th scope="col">Shardlet / move</th>
+            <th scope="col">Phase</th>
+            <th scope="col">Progress</th>
+            <th scope="col">When</th>
+            {canOperate ? (
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((m) => (
+            <Fragment key={m.id}>
+              <tr data-testid="open-migration" data-id={m.id} data-phase={m.phase} data-stream={m.streamName} data-shardlet={m.shardletId}>
+                <td>
+                  <span className="mono nowrap" title={`${m.shardletLabel} (${m.shardletId})`}>
+                    {m.range ? `${m.range.loHex}–${m.range.lastHex}` : `…${m.shardletId.slice(-8)}`}
+                  </span>
+                  <span className="lineage">{m.streamName}</span>
+                  <span className="lineage">
+                    {m.sourceHostName} → <strong>{m.destHostName}</strong> · {m.origin}
+                  </span>
+                </td>
+                <td style={{ minWidth: 250 }}>
+                  <PhaseStepper phase={m.phase} />
+                  {m.cancelRequested ? (
+                    <span className="lineage">
+                      <span className="badge badge-warn" data-testid="cancel-requested">
+                        cancel requested
+                      </span>
+                    </span>
+                  ) : null}
+                  {m.attempts > 1 ? <span className="lineage">attempt {m.attempts}</span> : null}
+                  {m.error ? <span className="lineage error-text">{m.error}</span> : null}
+                </td>
+                <td>
+                  <Progress m={m} />
+                </td>
+                <td>
+                  {m.phase === "scheduled" && m.windowStart && m.windowEnd ? (
+                    <span data-testid="migration-window">
+                      window {formatDateTime(m.windowStart)}
+                      <span className="lineage">until {formatDateTime(m.windowEnd)}</span>
+                    </span>
+                  ) : m.startedAt ? (
+                    <span title={formatDateTime(m.startedAt)}>started {formatAgo(m.startedAt)}</span>
+                  ) : (
+                    <span className="muted">waiting for the mover</span>
+                  )}
+                  <span className="lineage">
+                    <button type="button" className="link" onClick={() => setOpen(open === m.id ? null : m.id)} aria-expanded={open === m.id} data-testid="migration-log-toggle">
+                      {open === m.id ? "Hide log" : "Log"}
+                    </button>
+                  </span>
+                </td>
+                {canOperate ? (
+                  <td>
+                    {CANCELLABLE_PHASES.has(m.phase) && !m.cancelRequested ? (
+                      <button type="button" className="secondary small" disabled={busy} onClick={() => onCancel(m.id)} data-testid="migration-cancel">
+                        Cancel
+                      </button>
+                    ) : (
+                      <span className="muted" title="From the switch on, a migration can only finish.">
+                        —
+                      </span>
+                    )}
+                  </td>
+                ) : null}
+              </tr>
+              {open === m.id ? (
+                <tr>
+                  <td colSpan={columns}>
+                    <MigrationLog id={m.id} live />
+                  </td>
+                </tr>
+              ) : null}
+            </Fragment>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+
+type Outputs = inferRouterOutputs<AppRouter>["models"];
+export type ModelVersion = Outputs["list"]["versions"][number];
+export type ModelDetail = Outputs["get"];
+export type ModelPreview = NonNullable<ModelDetail["evaluation"]>;
+
+export const KIND_LABEL: Record<ModelVersion["kind"], string> = {
+  seasonal_naive: "Seasonal naive",
+  holt_winters: "Holt-Winters",
+  lstm: "LSTM",
+};
+
+export function versionLabel(v: Pick<ModelVersion, "kind" | "version">): string {
+  return `${KIND_LABEL[v.kind]} v${v.version}`;
+}
+
+/** MASE with three decimals; "—" while unknown. */
+export function formatMase(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(3);
+}
+
+export function formatError(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return "—";
+  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(2);
+}

@@ -1,0 +1,239 @@
+"use client";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { TRPCClientError } from "@trpc/client";
+import type { inferRouterOutputs } from "@trpc/server";
+import { useState, type FormEvent } from "react";
+import type { AppRouter } from "@shardcast/api";
+import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
+import { useCan } from "../../../components/user-context.tsx";
+import { formatBytes, formatDateTime, formatDuration, formatNumber, formatPct } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+import { WhatIfChart } from "./what-if-chart.tsx";
+import { fieldKey, FIELDS, fromForm, toForm, type Area, type FormValues } from "./what-if-fields.ts";
+
+type Source = "auto" | "telemetry" | "trace";
+
+const AREAS: Array<{ area: Area; title: string }> = [
+  { area: "lifecycle", title: "Lifecycle (splits and merges)" },
+  { area: "rebalance", title: "Rebalancer (reactive moves)" },
+  { area: "analyzer", title: "Analyzer (predictive splits and moves)" },
+];
+
+/** Server messages per full field path (`lifecycle.splitThreshold`). */
+function serverFieldErrors(err: unknown): Record<string, string> {
+  if (!(err instanceof TRPCClientError)) return {};
+  const out: Record<string, string> = {};
+  for (const r of (err as TRPCClientError<AppRouter>).data?.details?.rejected ?? []) {
+    const path = r.path.split(".").slice(0, 2).join(".");
+    if (path && !(path in out)) out[path] = r.message.replace(/^[\w.]+: /, "");
+  }
+  return out;
+}
+
+export function WhatIfView() {
+  const trpc = useTRPC();
+  const canRun = useCan("operator");
+  const defaults = useQuery(trpc.whatif.defaults.queryOptions());
+  return (
+    <>
+      <PageHeader
+        title="What-if"
+        subtitle="Replays the cluster's last day of load in the simulator under four placement policies, with the current thresholds or the ones you type here. Nothing is saved: apply thresholds on the Settings page."
+      />
+      <ErrorNote error={defaults.error} />
+      {defaults.isPending ? <Loading what="the current settings" /> : null}
+      {defaults.data ? <WhatIfForm key={JSON.stringify(defaults.data.fields)} fields={defaults.data.fields} telemetry={defaults.data.telemetry} canRun={canRun} /> : null}
+    </>
+  );
+}
+
+function WhatIfForm({
+  fields,
+  telemetry,
+  canRun,
+}: {
+  fields: Record<Area, Record<string, number>>;
+  telemetry: { resolutionSec: number; from: number; to: number } | null;
+  canRun: boolean;
+}) {
+  const trpc = useTRPC();
+  const [values, setValues] = useState<FormValues>(() => toForm(fields));
+  const [source, setSource] = useState<Source>("auto");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const run = useMutation(trpc.whatif.run.mutationOptions());
+  const server = serverFieldErrors(run.error);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!canRun) return;
+    const { draft, errors: found } = fromForm(values);
+    setErrors(found);
+    if (!draft) return;
+    run.mutate({ source, ...draft });
+  };
+  const shown = (k: string) => errors[k] ?? server[k];
+  const changed = FIELDS.filter((f) => Number(values[fieldKey(f)]) !== fields[f.area][f.name]).length;
+  return (
+    <>
+      <section className="card" aria-labelledby="whatif-form-h">
+        <div className="card-header">
+          <h2 id="whatif-form-h">Thresholds to try</h2>
+          <span className="muted" data-testid="whatif-data">
+            {telemetry
+              ? `Telemetry: ${formatDateTime(telemetry.from)} – ${formatDateTime(telemetry.to)} (${telemetry.resolutionSec}-second buckets)`
+              : "No telemetry yet: runs on a shipped trace"}
+          </span>
+        </div>
+        {!canRun ? (
+          <div className="alert alert-info" role="status" data-testid="whatif-readonly">
+            Operators and admins can run what-ifs; you can see the current thresholds.
+          </div>
+        ) : null}
+        <form className="stack" onSubmit={submit} noValidate data-testid="whatif-form">
+          {run.error && Object.keys(server).length === 0 ? <ErrorNote error={run.error} testId="whatif-error" /> : null}
+          <fieldset className="plain" disabled={!canRun || run.isPending}>
+            {AREAS.map(({ area, title }) => (
+              <div key={area} className="settings-group">
+                <h3>{title}</h3>
+                <div className="settings-grid">
+                  {FIELDS.filter((f) => f.area === area).map((f) => {
+                    const k = fieldKey(f);
+                    const id = `wi-${area}-${f.name}`;
+                    return (
+                      <div className="field" key={k}>
+                        <label htmlFor={id}>{f.label}</label>
+                        <input
+                          id={id}
+                          type="number"
+                          step={f.step}
+                          inputMode="decimal"
+                          value={values[k] ?? ""}
+                          onChange={(e) => setValues((old) => ({ ...old, [k]: e.target.value }))}
+                          aria-invalid={shown(k) ? true : undefined}
+                          aria-describedby={shown(k) ? `${id}-error` : undefined}
+                          data-testid={`whatif-${area}-${f.name}`}
+                        />
+                        {shown(k) ? (
+                          <span className="field-error" id={`${id}-error`} data-testid={`whatif-${area}-${f.name}-error`}>
+                            {shown(k)}
+                          </span>
+                        ) : (
+                          <span className="hint">
+                            {f.hint}; now {String(fields[f.area][f.name])}
+                          </span>
+                        )}
+                      </div>
+                    );
+                  })}
+                </div>
+              </div>
+            ))}
+            <div className="field" style={{ maxWidth: 320 }}>
+              <label htmlFor="wi-source">Load to replay</label>
+              <select id="wi-source" value={source} onChange={(e) => setSource(e.target.value as Source)} data-testid="whatif-source-select">
+                <option value="auto">Last day of telemetry (a shipped trace if there is none)</option>
+                <option value="telemetry">Last day of telemetry only</option>
+                <option value="trace">Shipped trace (a week of Wikipedia, Google and taxi load)</option>
+              </select>
+            </div>
+          </fieldset>
+          {canRun ? (
+            <div className="form-actions">
+              <button type="submit" disabled={run.isPending} data-testid="whatif-run">
+                {run.isPending ? "Simulating…" : "Run what-if"}
+              </button>
+              <button
+                type="button"
+                className="secondary"
+                disabled={run.isPending || changed === 0}
+                onClick={() => {
+                  setValues(toForm(fields));
+                  setErrors({});
+                }}
+                data-testid="whatif-reset"
+              >
+                Back to the current settings
+              </button>
+              <span className="muted">{changed === 0 ? "Current settings." : `${changed} field${changed === 1 ? "" : "s"} differ from the current settings.`}</span>
+            </div>
+          ) : null}
+        </form>
+      </section>
+      {run.data ? <WhatIfResults result={run.data} /> : null}
+    </>
+  );
+}
+
+type Result = inferRouterOutputs<AppRouter>["whatif"]["run"];
+
+function WhatIfResults({ result }: { result: Result }) {
+  const s = result.summary;
+  const policies = result.policies.map((p) => p.policy);
+  return (
+    <section className="card" aria-labelledby="whatif-results-h" data-testid="whatif-results">
+      <div className="card-header">
+        <h2 id="whatif-results-h">Results</h2>
+        <span className="muted">simulated in {formatDuration(result.wallMs)}</span>
+      </div>
+      <div className={`alert ${result.source.kind === "trace" ? "alert-warning" : "alert-info"}`} role="status" data-testid="whatif-source">
+        {result.source.note} {result.source.hosts} hosts, {result.source.shardlets} shardlets, {result.source.buckets} buckets.
+      </div>
+      <p data-testid="whatif-summary">
+        Predictive vs reactive:{" "}
+        {s.violation_minutes_reactive > 0 ? (
+          <strong>{formatPct(s.violation_reduction_vs_reactive)} fewer minutes over capacity</strong>
+        ) : (
+          <strong>reactive kept every host under capacity</strong>
+        )}
+        ; bytes moved ×{s.bytes_moved_ratio_vs_reactive === null ? "∞" : s.bytes_moved_ratio_vs_reactive.toFixed(2)}; p99 max/mean host load {s.max_mean_p99_predictive.toFixed(2)}.
+      </p>
+      <div className="table-wrap">
+        <table data-testid="whatif-table">
+          <thead>
+            <tr>
+              <th scope="col">Policy</th>
+              <th scope="col" className="num">Minutes over capacity</th>
+              <th scope="col" className="num">Max/mean p50</th>
+              <th scope="col" className="num">Max/mean p99</th>
+              <th scope="col" className="num">Hottest host p99</th>
+              <th scope="col" className="num">p99 latency</th>
+              <th scope="col" className="num">Bytes moved</th>
+              <th scope="col" className="num">Migrations</th>
+              <th scope="col" className="num">Splits</th>
+              <th scope="col" className="num">Merges</th>
+              <th scope="col" className="num">Fallback events</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.policies.map(({ policy, metrics: m }) => (
+              <tr key={policy} data-testid={`whatif-row-${policy}`}>
+                <td>
+                  <strong>{policy}</strong>
+                </td>
+                <td className="num" data-testid={`whatif-${policy}-violation`}>
+                  {formatNumber(m.violationMinutes)}
+                </td>
+                <td className="num">{m.maxMeanMedian.toFixed(2)}</td>
+                <td className="num">{m.maxMeanP99.toFixed(2)}</td>
+                <td className="num">{formatPct(m.maxUtilP99)}</td>
+                <td className="num">{m.p99LatencyMs < 100 ? `${m.p99LatencyMs.toFixed(1)} ms` : `${formatNumber(m.p99LatencyMs)} ms`}</td>
+                <td className="num">{formatBytes(m.bytesMoved)}</td>
+                <td className="num">{formatNumber(m.migrations)}</td>
+                <td className="num">{formatNumber(m.splits)}</td>
+                <td className="num">{formatNumber(m.merges)}</td>
+                <td className="num">
+                  {formatNumber(m.fallbackEvents)} <span className="muted">({formatPct(m.fallbackShare)})</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h3>Hottest host over time</h3>
+      <WhatIfChart points={result.chart} policies={policies} measuredFrom={result.measuredFrom} relative={result.source.kind === "trace"} />
+      <p className="muted">
+        Static keeps the first layout; reactive splits, merges and rebalances on current load; predictive adds the load analyzer on forecasts; the oracle gets
+        the true future. The shaded start is forecast history, not measured.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,181 @@
+import {
+  forecastStartMs,
+  hintRatePerStep,
+  isRoutedState,
+  type AnalyzerSettings,
+  type AnalyzerShardlet,
+  type LifecycleSettings,
+  type PlacementHost,
+} from "@shardcast/core";
+import {
+  listHosts,
+  listShardlets,
+  listUnfinishedLifecycleJobs,
+  loadHintsBetween,
+  recentlyAppliedSplits,
+  recentlyMovedShardlets,
+  shardletsInOpenMigrations,
+  writeRateSeries,
+  type ControlDb,
+  type HintWindow,
+  type HostInfo,
+  type ShardletInfo,
+} from "@shardcast/db";
+import type { OpLocks } from "@shardcast/runtime/oplock";
+
+/**
+ * What one analyzer run sees: the hosts, every routed shardlet with its write-rate history (from
+ * telemetry, at the analyzer's step), its hinted rate per horizon step, and the shardlets a job
+ * already holds. Time is cut at whole steps: the forecast starts where the last step that
+ * telemetry has completely rolled up ends.
+ */
+export interface AnalyzerInputs {
+  /** Start of the first forecast step (epoch ms): the end of the last complete history step. */
+  baseMs: number;
+  bucketMs: number;
+  horizonSteps: number;
+  hosts: HostInfo[];
+  placementHosts: PlacementHost[];
+  shardlets: ShardletInfo[];
+  analyzerShardlets: AnalyzerShardlet[];
+  busy: Set<string>;
+  /** Moved within the cool-down: may split, may not move. */
+  pinned: Set<string>;
+  /** Shardlets whose history came (partly) from their retired parents. */
+  backfilled: number;
+}
+
+/** Shardlets a split applied this recently is still expected to retire (its job may not have started yet). */
+const APPLIED_SPLIT_GRACE_MS = 5 * 60_000;
+/** Generations of retired ancestors whose telemetry a young shardlet inherits. */
+const LINEAGE_DEPTH = 3;
+
+/**
+ * When the shardlet's range first took writes: the earliest creation in its known lineage. Steps
+ * before it are not observations (nothing existed to write to) and are left out of the history.
+ */
+export function bornMs(ancestors: ReadonlyMap<string, { parentId: string | null; mergedFromId: string | null; createdMs: number }>, id: string, depth = LINEAGE_DEPTH): number {
+  const node = ancestors.get(id);
+  if (!node) return Infinity;
+  let born = node.createdMs;
+  if (depth > 0) for (const pid of [node.parentId, node.mergedFromId]) if (pid) born = Math.min(born, bornMs(ancestors, pid, depth - 1));
+  return born;
+}
+
+
+/**
+ * Series of live shardlets extended back through their lineage: a split child inherits half its
+ * parent's writes (splits cut at the load median), a merged shardlet both parents'. Parents stop
+ * receiving writes when the child starts, so the sum needs no cut-over time.
+ */
+export function withLineage(
+  own: ReadonlyMap<string, readonly number[]>,
+  ancestors: ReadonlyMap<string, { parentId: string | null; mergedFromId: string | null }>,
+  id: string,
+  steps: number,
+  depth = LINEAGE_DEPTH,
+): { values: number[]; inherited: boolean } {
+  const values = own.get(id) ? [...own.get(id)!] : new Array<number>(steps).fill(0);
+  let inherited = false;
+  const node = ancestors.get(id);
+  if (depth > 0 && node?.parentId) {
+    const share = node.mergedFromId ? 1 : 0.5;
+    for (const pid of node.mergedFromId ? [node.parentId, node.mergedFromId] : [node.parentId]) {
+      const parent = withLineage(own, ancestors, pid, steps, depth - 1);
+      if (!own.has(pid) && !parent.inherited) continue;
+      for (let i = 0; i < steps; i++) values[i]! += share * parent.values[i]!;
+      inherited = true;
+    }
+  }
+  return { values, inherited };
+}
+
+interface Lineage {
+  parentId: string | null;
+  mergedFromId: string | null;
+  createdMs: number;
+}
+
+async function ancestorsOf(db: ControlDb, live: readonly ShardletInfo[]): Promise<Map<string, Lineage>> {
+  const out = new Map<string, Lineage>();
+  for (const s of live) out.set(s.id, { parentId: s.parentId, mergedFromId: s.mergedFromId, createdMs: s.createdAt.getTime() });
+  let frontier = live.flatMap((s) => [s.parentId, s.mergedFromId]).filter((x): x is string => x !== null && !out.has(x));
+  for (let depth = 0; depth < LINEAGE_DEPTH && frontier.length > 0; depth++) {
+    const rows = await db.shardlet.findMany({
+      where: { id: { in: [...new Set(frontier)] } },
+      select: { id: true, parentId: true, mergedFromId: true, createdAt: true },
+    });
+    for (const r of rows) out.set(r.id, { parentId: r.parentId, mergedFromId: r.mergedFromId, createdMs: r.createdAt.getTime() });
+    frontier = rows.flatMap((r) => [r.parentId, r.mergedFromId]).filter((x): x is string => x !== null && !out.has(x));
+  }
+  return out;
+}
+
+function hintsFor(s: ShardletInfo, hints: readonly HintWindow[], baseMs: number, stepMs: number, steps: number): number[] | undefined {
+  const mine = hints.filter((h) => h.streamId === s.streamId && h.lo < s.hi && h.hi > s.lo);
+  if (mine.length === 0) return undefined;
+  return hintRatePerStep(mine, { lo: s.lo, hi: s.hi }, { startMs: baseMs, stepMs, steps });
+}
+
+export async function loadAnalyzerInputs(
+  db: ControlDb,
+  opts: { nowMs: number; settings: AnalyzerSettings; lifecycle: LifecycleSettings; opLocks?: OpLocks },
+): Promise<AnalyzerInputs> {
+  const { settings } = opts;
+  const bucketMs = settings.bucketSec * 1000;
+  const horizonSteps = settings.horizonSec / settings.bucketSec;
+  const baseMs = forecastStartMs(opts.nowMs, settings);
+  const fromMs = baseMs - settings.historySteps * bucketMs;
+
+  const [hosts, all, jobs, locked, migrating, applied, moved] = await Promise.all([
+    listHosts(db),
+    listShardlets(db),
+    listUnfinishedLifecycleJobs(db),
+    opts.opLocks ? opts.opLocks.lockedShardlets() : Promise.resolve([] as string[]),
+    shardletsInOpenMigrations(db),
+    recentlyAppliedSplits(db, new Date(opts.nowMs - APPLIED_SPLIT_GRACE_MS)),
+    recentlyMovedShardlets(db, new Date(opts.nowMs - settings.moveCooldownSec * 1000)),
+  ]);
+  const shardlets = all.filter((s) => isRoutedState(s.state));
+  const ancestors = await ancestorsOf(db, shardlets);
+  const [series, hints] = await Promise.all([
+    writeRateSeries(db, { shardletIds: [...ancestors.keys()], bucketSec: settings.bucketSec, fromMs, toMs: baseMs }),
+    loadHintsBetween(db, { fromMs: baseMs, toMs: baseMs + horizonSteps * bucketMs }),
+  ]);
+
+  const busy = new Set<string>([...locked, ...migrating.keys(), ...applied]);
+  for (const j of jobs) for (const id of [...j.sourceIds, ...j.childIds]) busy.add(id);
+
+  let backfilled = 0;
+  const minWidth = Math.max(1, opts.lifecycle.minShardletWidth);
+  const analyzerShardlets = shardlets.map((s): AnalyzerShardlet => {
+    const history = withLineage(series, ancestors, s.id, settings.historySteps);
+    if (history.inherited) backfilled++;
+    const firstFull = Math.ceil((bornMs(ancestors, s.id) - fromMs) / bucketMs);
+    const observed = firstFull > 0 ? history.values.slice(Math.min(firstFull, history.values.length)) : history.values;
+    const hinted = hintsFor(s, hints, baseMs, bucketMs, horizonSteps);
+    return {
+      id: s.id,
+      streamId: s.streamId,
+      // A shardlet with a migration under way is planned where it is going, so the next run does
+      // not relieve its source host a second time.
+      hostId: migrating.get(s.id) ?? s.hostId,
+      load: s.writeRate,
+      sizeBytes: s.sizeBytes,
+      state: s.state,
+      capacityBytes: s.capacityBytes,
+      history: observed,
+      ...(hinted ? { hints: hinted } : {}),
+      bytesPerEvent: s.eventCount > 0 ? s.sizeBytes / s.eventCount : 0,
+      splittable: s.hi - s.lo >= 2 * minWidth,
+    };
+  });
+  const placementHosts = hosts.map((h) => ({
+    id: h.id,
+    status: h.status,
+    capacityEventsPerSec: h.capacityEventsPerSec,
+    capacityBytes: h.capacityBytes,
+    sizeBytes: h.sizeBytes,
+  }));
+  return { baseMs, bucketMs, horizonSteps, hosts, placementHosts, shardlets, analyzerShardlets, busy, pinned: moved, backfilled };
+}

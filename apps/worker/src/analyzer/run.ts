@@ -1,0 +1,184 @@
+import { analyzeLoad, ShardcastError, type ForecastInput } from "@shardcast/core";
+import {
+  analyzerSettingsUpdatedAt,
+  applyDefaultPredictiveMode,
+  deleteAnalyzerDataBefore,
+  getAnalyzerSettings,
+  getLifecycleSettings,
+  listStreamPredictiveModes,
+  recordAnalyzerRun,
+  replaceAnalyzerProposals,
+  type ControlDb,
+} from "@shardcast/db";
+import type { JobQueue } from "@shardcast/jobs";
+import type { Logger } from "@shardcast/runtime/logger";
+import type { OpLocks } from "@shardcast/runtime/oplock";
+import { actOnProposals, type ActResult } from "./act.ts";
+import { loadAnalyzerInputs } from "./inputs.ts";
+import { loadAnalyzerModel } from "./model.ts";
+import { proposalRows } from "./proposals.ts";
+
+export interface AnalyzerRunDeps {
+  db: ControlDb;
+  log: Logger;
+  clock: () => number;
+  opLocks?: OpLocks;
+}
+
+export interface AnalyzerRunOptions {
+  streamId?: string;
+  trigger?: "schedule" | "manual";
+  actor?: string;
+  /** Where act-mode splits are enqueued. */
+  queue?: JobQueue;
+  signal?: AbortSignal;
+  onProgress?: (p: { stage: string; fraction: number }) => void | Promise<void>;
+}
+
+export interface AnalyzerRunResult {
+  runId: string | null;
+  /** Why nothing ran (the analyzer is disabled and the run was scheduled). */
+  skipped?: string;
+  model: string;
+  shardlets: number;
+  points: number;
+  proposals: { split: number; migrate: number; addHost: number };
+  superseded: number;
+  acted: ActResult;
+  /** Streams switched to act mode because forecast-only is no longer the default. */
+  defaulted: number;
+  ms: number;
+}
+
+/** Ranking entries kept with a run (the console shows the top of it). */
+const RANKING_KEPT = 500;
+
+function check(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "analyzer run aborted");
+}
+
+/**
+ * One analyzer run: forecasts every shardlet from telemetry with the active model, stores the
+ * forecasts and ranking, replaces the open proposals with this run's, and, for streams in `act`
+ * mode, enqueues the predicted splits and approves the feasible migrations. A run for one stream
+ * still forecasts every shardlet (host loads depend on all of them) but proposes only for it.
+ */
+export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions = {}): Promise<AnalyzerRunResult> {
+  const started = deps.clock();
+  const progress = async (stage: string, fraction: number) => {
+    await opts.onProgress?.({ stage, fraction });
+  };
+  const { db } = deps;
+  const settings = await getAnalyzerSettings(db);
+  const empty = { split: 0, migrate: 0, addHost: 0 };
+  const noAct: ActResult = { splits: 0, migrations: 0, skipped: [] };
+  if (!settings.enabled && opts.trigger !== "manual") {
+    return { runId: null, skipped: "the analyzer is disabled", model: "", shardlets: 0, points: 0, proposals: empty, superseded: 0, acted: noAct, defaulted: 0, ms: 0 };
+  }
+  const [lifecycle, streams] = await Promise.all([getLifecycleSettings(db), listStreamPredictiveModes(db)]);
+  if (opts.streamId && !streams.some((s) => s.id === opts.streamId)) throw new ShardcastError("not_found", `no stream with id ${opts.streamId}`);
+
+  // Forecast-only is the default for new streams; with the default off, streams created since the
+  // setting was saved start acting.
+  let defaulted = 0;
+  if (!settings.forecastOnlyDefault) {
+    const since = await analyzerSettingsUpdatedAt(db);
+    if (since) {
+      const changed = await applyDefaultPredictiveMode(db, since, "act");
+      defaulted = changed.length;
+      for (const s of streams) if (changed.includes(s.id)) s.mode = "act";
+    }
+  }
+  await progress("loading telemetry", 0.1);
+  const nowMs = deps.clock();
+  const inputs = await loadAnalyzerInputs(db, { nowMs, settings, lifecycle, ...(deps.opLocks ? { opLocks: deps.opLocks } : {}) });
+  check(opts.signal);
+
+  await progress("forecasting", 0.3);
+  const model = await loadAnalyzerModel(db, deps.log);
+  const forecastInputs: ForecastInput[] = inputs.analyzerShardlets.map((s) => ({
+    history: s.history,
+    horizon: inputs.horizonSteps,
+    period: settings.period,
+    startMs: inputs.baseMs - s.history.length * inputs.bucketMs,
+    stepMs: inputs.bucketMs,
+  }));
+  const forecaster = await model.forecasterFor(forecastInputs);
+  check(opts.signal);
+  const inScope = (streamId: string) => !opts.streamId || streamId === opts.streamId;
+  const busy = new Set(inputs.busy);
+  for (const s of inputs.analyzerShardlets) if (!inScope(s.streamId)) busy.add(s.id);
+  const out = analyzeLoad({
+    now: inputs.baseMs,
+    bucketMs: inputs.bucketMs,
+    horizonSteps: inputs.horizonSteps,
+    period: settings.period,
+    hosts: inputs.placementHosts,
+    shardlets: inputs.analyzerShardlets,
+    splitWriteRate: lifecycle.splitWriteRate,
+    splitFullness: lifecycle.splitThreshold,
+    forecaster,
+    settings,
+    busy,
+    pinned: inputs.pinned,
+  });
+  check(opts.signal);
+
+  await progress("storing forecasts", 0.6);
+  const shardletById = new Map(inputs.shardlets.map((s) => [s.id, s]));
+  const scoped = inputs.analyzerShardlets.filter((s) => inScope(s.streamId));
+  const run = await recordAnalyzerRun(db, {
+    at: new Date(nowMs),
+    horizonSec: settings.horizonSec,
+    bucketSec: settings.bucketSec,
+    modelVersionId: model.versionId,
+    ranking: out.ranking.filter((r) => inScope(shardletById.get(r.shardletId)?.streamId ?? "")).slice(0, RANKING_KEPT),
+    forecastStartMs: inputs.baseMs,
+    forecasts: scoped.map((s) => ({ shardletId: s.id, streamId: s.streamId, values: out.forecasts.get(s.id) ?? [] })),
+  });
+  const rows = proposalRows(out, { inScope, shardlets: shardletById, fullRun: !opts.streamId, bucketSec: settings.bucketSec });
+  const stored = await replaceAnalyzerProposals(db, run.id, rows, { streamIds: opts.streamId ? [opts.streamId] : null });
+  check(opts.signal);
+
+  await progress("acting", 0.85);
+  const acting = new Set(streams.filter((s) => s.mode === "act").map((s) => s.id));
+  const acted = await actOnProposals(
+    db,
+    deps.log,
+    stored.created.filter((p) => p.streamId !== null && acting.has(p.streamId)),
+    opts.queue ? { queue: opts.queue } : {},
+  );
+  await deleteAnalyzerDataBefore(db, nowMs - settings.retentionHours * 3_600_000);
+  await progress("done", 1);
+
+  const proposals = {
+    split: stored.created.filter((p) => p.kind === "split").length,
+    migrate: stored.created.filter((p) => p.kind === "migrate").length,
+    addHost: stored.created.filter((p) => p.kind === "add_host").length,
+  };
+  const result: AnalyzerRunResult = {
+    runId: run.id,
+    model: model.label,
+    shardlets: scoped.length,
+    points: run.points,
+    proposals,
+    superseded: stored.superseded,
+    acted,
+    defaulted,
+    ms: deps.clock() - started,
+  };
+  const line = {
+    runId: run.id,
+    model: model.label,
+    shardlets: scoped.length,
+    backfilled: inputs.backfilled,
+    ...proposals,
+    actedSplits: acted.splits,
+    actedMigrations: acted.migrations,
+    trigger: opts.trigger ?? "schedule",
+    ms: result.ms,
+  };
+  if (proposals.split + proposals.migrate + proposals.addHost > 0 || opts.trigger === "manual") deps.log.info("analyzer run", line);
+  else deps.log.debug("analyzer run", line);
+  return result;
+}

@@ -1,0 +1,185 @@
+import { isTerminalMigrationPhase, ShardcastError, type MigrationPhase } from "@shardcast/core";
+import {
+  appendMigrationEvent,
+  beginMigrationAttempt,
+  endMigration,
+  getMigrationSettings,
+  loadMigrationRun,
+  updateMigrationProgress,
+  type MigrationRun,
+} from "@shardcast/db";
+import type { WorkerDeps } from "../deps.ts";
+import { probeErrorMessage } from "../domain/health.ts";
+import { checkAborted } from "../processors/timeout.ts";
+import { announce, note, reload, type MigrationContext, type StepOutcome } from "./context.ts";
+import { runCopy, runVerify, startCopy } from "./copy-phases.ts";
+import { rollBack, runCleanup } from "./finish.ts";
+import { runSwitch } from "./switch.ts";
+
+/**
+ * The migration mover. Phases (DESIGN.md, "Zero-downtime migration"), each persisted before its
+ * work runs, every step idempotent, so a run that stops anywhere is finished by the next:
+ *
+ *   approved/scheduled -> copying -> verifying -> switching -> cleanup -> done
+ *
+ * Until `switching` the source is authoritative and a cancel (or giving up) only cleans the
+ * destination; from `switching` on the migration only goes forward. One run at a time per
+ * migration: a run holds the migration's run lock (an op-lock on `migration:<id>`, never a
+ * shardlet id), and takes the shardlet's own op-lock only to start the copy and to switch.
+ */
+
+export type MigrationRunStatus = "done" | "failed" | "cancelled" | "paused" | "busy" | "skipped";
+
+export interface MigrationRunResult {
+  migrationId: string;
+  status: MigrationRunStatus;
+  phase: MigrationPhase;
+  /** Paused: when the migration has work again. */
+  resumeAt?: number;
+  reason?: string;
+}
+
+/** The run lock's resource name: the op-lock machinery, on a name no shardlet has. */
+export function migrationRunLockId(migrationId: string): string {
+  return `migration:${migrationId}`;
+}
+
+const BEFORE_SWITCH: ReadonlySet<MigrationPhase> = new Set(["approved", "scheduled", "copying", "verifying"]);
+
+function terminalResult(m: MigrationRun): MigrationRunResult {
+  const status: MigrationRunStatus = m.phase === "done" || m.phase === "failed" || m.phase === "cancelled" ? m.phase : "skipped";
+  return { migrationId: m.id, status, phase: m.phase };
+}
+
+async function buildContext(deps: WorkerDeps, m: MigrationRun, signal: AbortSignal): Promise<MigrationContext | null> {
+  const [settings, shardlet] = await Promise.all([
+    getMigrationSettings(deps.db),
+    deps.db.shardlet.findUnique({ where: { id: m.shardletId }, include: { shard: { select: { homeHostId: true } } } }),
+  ]);
+  if (!shardlet) return null;
+  const [source, dest] = await Promise.all([deps.hosts.get(m.sourceHostId), deps.hosts.get(m.destHostId)]);
+  return {
+    deps,
+    m,
+    settings,
+    range: { streamId: shardlet.streamId, lo: Number(shardlet.lo), hi: Number(shardlet.hi) },
+    shardId: shardlet.shardId,
+    homeHostId: shardlet.shard.homeHostId,
+    source,
+    dest,
+    signal,
+  };
+}
+
+/** The work of the migration's current phase. */
+async function step(ctx: MigrationContext): Promise<StepOutcome> {
+  const { m, settings } = ctx;
+  if (BEFORE_SWITCH.has(m.phase)) {
+    if (m.cancelRequested) return { kind: "abort", to: "cancelled", why: "cancelled on request" };
+    if (m.attempts > settings.maxAttempts) {
+      return { kind: "abort", to: "failed", why: `given up after ${m.attempts - 1} runs (last error: ${m.error ?? "none"})` };
+    }
+  }
+  switch (m.phase) {
+    case "approved":
+    case "scheduled":
+      return startCopy(ctx);
+    case "copying":
+      return runCopy(ctx);
+    case "verifying":
+      return runVerify(ctx);
+    case "switching":
+      return runSwitch(ctx);
+    case "cleanup":
+      return runCleanup(ctx);
+    default:
+      throw new ShardcastError("internal", `migration ${m.id} has no work in phase ${m.phase}`);
+  }
+}
+
+/** Ends the migration (and tells the edges: the shadow host leaves the route). */
+async function end(ctx: MigrationContext, to: "done" | "failed" | "cancelled", message: string): Promise<MigrationRunResult> {
+  const { deps, m, range } = ctx;
+  const started = m.startedAt?.getTime() ?? m.createdAt.getTime();
+  const what = `shardlet ${m.shardletId} [${range.lo}, ${range.hi}) from host ${m.sourceHostId} to host ${m.destHostId}`;
+  const ended = await endMigration(
+    deps.db,
+    m.id,
+    m.phase,
+    to,
+    { level: to === "failed" ? "error" : "info", message: to === "done" ? message : `${to === "failed" ? "Failed" : "Cancelled"}: ${message}` },
+    {
+      kind: to === "cancelled" ? "shardlet.migrate.cancel" : "shardlet.migrate",
+      status: to === "failed" ? "failed" : "succeeded",
+      streamId: range.streamId,
+      shardletId: m.shardletId,
+      hostId: m.destHostId,
+      actor: m.decidedBy ?? m.proposedBy ?? "worker",
+      message: to === "done" ? `moved ${what}: ${message}` : `migration of ${what} ${to}: ${message}`,
+      details: { migrationId: m.id, origin: m.origin, reason: m.reason, rowsCopied: m.rowsCopied, attempts: m.attempts, sourceHostId: m.sourceHostId },
+      durationMs: deps.clock() - started,
+    },
+  );
+  if (!ended) return terminalResult(await reload(ctx));
+  await announce(ctx);
+  deps.log.info(`migration ${to}`, { migrationId: m.id, shardletId: m.shardletId, message });
+  return { migrationId: m.id, status: to, phase: to };
+}
+
+async function runLocked(deps: WorkerDeps, id: string, signal: AbortSignal): Promise<MigrationRunResult> {
+  const m = await beginMigrationAttempt(deps.db, id);
+  if (isTerminalMigrationPhase(m.phase) || m.phase === "proposed") return terminalResult(m);
+  const ctx = await buildContext(deps, m, signal);
+  if (!ctx) throw new ShardcastError("internal", `shardlet ${m.shardletId} of migration ${m.id} does not exist`);
+  try {
+    for (;;) {
+      checkAborted(signal);
+      if (isTerminalMigrationPhase(ctx.m.phase)) return terminalResult(ctx.m);
+      const outcome = await step(ctx);
+      if (outcome.kind === "paused") {
+        await note(ctx, { message: `Paused: ${outcome.reason}`, details: { resumeAt: new Date(outcome.resumeAt).toISOString() } });
+        return { migrationId: id, status: "paused", phase: ctx.m.phase, resumeAt: outcome.resumeAt, reason: outcome.reason };
+      }
+      if (outcome.kind === "done") return end(ctx, "done", outcome.message);
+      if (outcome.kind === "abort") {
+        const undone = await rollBack(ctx);
+        return end(ctx, outcome.to, `${outcome.why}; ${undone}`);
+      }
+      await reload(ctx);
+    }
+  } catch (err) {
+    const message = `${ctx.m.phase}: ${probeErrorMessage(err)}`;
+    deps.log.warn("migration run stopped", { migrationId: id, phase: ctx.m.phase, error: probeErrorMessage(err) });
+    // Recorded for the console; the job's retry (or the scheduler) resumes the phase.
+    await Promise.all([
+      updateMigrationProgress(deps.db, id, { error: message }),
+      appendMigrationEvent(deps.db, { migrationId: id, phase: ctx.m.phase, level: "error", message: `Run stopped: ${message}` }),
+    ]).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Runs (or resumes) a migration until it ends, pauses (window not open, cleanup grace, a lock held
+ * elsewhere) or fails (host unreachable past the retries, aborted): then its phase is kept for the
+ * next run. Returns `busy` when another run holds the migration.
+ */
+export async function runMigration(deps: WorkerDeps, id: string, opts: { signal?: AbortSignal } = {}): Promise<MigrationRunResult> {
+  const found = await loadMigrationRun(deps.db, id);
+  if (!found) throw new ShardcastError("not_found", `unknown migration ${id}`);
+  if (isTerminalMigrationPhase(found.phase) || found.phase === "proposed") return terminalResult(found);
+  if (!deps.opLocks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");
+  let entered = false;
+  try {
+    return await deps.opLocks.withOpLock(migrationRunLockId(id), (lock) => {
+      entered = true;
+      const signal = opts.signal ? AbortSignal.any([lock.signal, opts.signal]) : lock.signal;
+      return runLocked(deps, id, signal);
+    });
+  } catch (err) {
+    if (!entered && err instanceof ShardcastError && err.code === "conflict") {
+      return { migrationId: id, status: "busy", phase: found.phase, reason: "another run holds the migration" };
+    }
+    throw err;
+  }
+}

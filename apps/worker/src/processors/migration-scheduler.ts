@@ -1,0 +1,54 @@
+import { listMigrationsToRun } from "@shardcast/db";
+import { enqueue, type JobQueue } from "@shardcast/jobs";
+import type { WorkerDeps } from "../deps.ts";
+import { migrationRunLockId } from "../migration/machine.ts";
+import { migrationDue } from "../migration/schedule.ts";
+import { checkAborted } from "./timeout.ts";
+
+export interface MigrationSchedulerResult {
+  /** Approved or scheduled migrations handed to the mover. */
+  started: number;
+  /** Running migrations nobody was running (a worker died, a run paused or failed), handed back. */
+  resumed: number;
+  /** Migrations a run holds right now. */
+  running: number;
+  /** Migrations waiting for their window. */
+  waiting: number;
+}
+
+/**
+ * An enqueued run blocks further enqueues of the same migration for this long, even if the worker
+ * that took it died (a dead worker's job would otherwise hold the deduplication until BullMQ
+ * notices it stalled, 30 s); a live run holds the run lock, which the scheduler checks first. The
+ * same as the op-locks' lifetime, so a dead worker's migration is handed out again as soon as its
+ * run lock has expired.
+ */
+const DEDUP_TTL_MS = 10_000;
+
+/**
+ * `migration.scheduler`: starts approved migrations and scheduled ones whose window opened, and
+ * resumes running ones that no run holds (the run lock expires when a worker dies), including
+ * cancels requested while nobody ran them.
+ */
+export async function runMigrationScheduler(deps: WorkerDeps, opts: { queue?: JobQueue; signal?: AbortSignal } = {}): Promise<MigrationSchedulerResult> {
+  const out: MigrationSchedulerResult = { started: 0, resumed: 0, running: 0, waiting: 0 };
+  const now = deps.clock();
+  for (const m of await listMigrationsToRun(deps.db)) {
+    checkAborted(opts.signal);
+    if (!migrationDue(m, now)) {
+      out.waiting++;
+      continue;
+    }
+    if (deps.opLocks && (await deps.opLocks.isLocked(migrationRunLockId(m.id)))) {
+      out.running++;
+      continue;
+    }
+    if (opts.queue) {
+      await enqueue(opts.queue, "migration.run", { migrationId: m.id }, { deduplication: { id: `migration-${m.id}`, ttl: DEDUP_TTL_MS } });
+    }
+    if (m.phase === "approved" || m.phase === "scheduled") out.started++;
+    else out.resumed++;
+  }
+  if (out.started + out.resumed > 0) deps.log.debug("migration scheduler", { ...out });
+  return out;
+}

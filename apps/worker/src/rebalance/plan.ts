@@ -1,0 +1,133 @@
+import { planDrain, planRebalance, type MigrationOrigin, type MoveProposal, type PlacementNote, type RebalanceInput } from "@shardcast/core";
+import {
+  createMigrationProposal,
+  getRebalanceSettings,
+  loadPlacementSnapshot,
+  replacePlannerNotes,
+  withdrawStaleProposals,
+  type ControlDb,
+} from "@shardcast/db";
+import { enqueue, type JobQueue } from "@shardcast/jobs";
+import type { WorkerDeps } from "../deps.ts";
+import { checkAborted } from "../processors/timeout.ts";
+
+export interface RebalanceRunResult {
+  /** Migrations stored by this run (proposed, or approved by policy or drain). */
+  created: Array<{ id: string; origin: MigrationOrigin; phase: "proposed" | "approved"; shardletId: string }>;
+  /** Moves the planner chose that already had an open migration (nothing stored). */
+  duplicates: number;
+  /** Stale proposals withdrawn before planning. */
+  withdrawn: number;
+  notes: PlacementNote[];
+  drainingHosts: number;
+  enabled: boolean;
+}
+
+/**
+ * The dedup id and window the mover's scheduler uses too, so a migration started here and by the
+ * scheduler at once is queued once (the mover's run lock keeps a second run out regardless).
+ */
+const RUN_DEDUP_TTL_MS = 10_000;
+export function migrationRunJobId(migrationId: string): string {
+  return `migration-${migrationId}`;
+}
+
+/** Queues the mover for a migration that may start now. */
+export async function startMigration(queue: JobQueue, migrationId: string): Promise<void> {
+  await enqueue(queue, "migration.run", { migrationId }, { deduplication: { id: migrationRunJobId(migrationId), ttl: RUN_DEDUP_TTL_MS } });
+}
+
+async function store(
+  db: ControlDb,
+  p: MoveProposal,
+  origin: MigrationOrigin,
+  phase: "proposed" | "approved",
+  proposedBy: string,
+  epoch: number,
+): Promise<{ id: string; created: boolean }> {
+  return createMigrationProposal(db, {
+    streamId: p.streamId,
+    shardletId: p.shardletId,
+    sourceHostId: p.sourceHostId,
+    destHostId: p.destHostId,
+    origin,
+    reason: p.reason,
+    ...(p.urgencySec !== undefined ? { urgencySec: p.urgencySec } : {}),
+    expectedBenefit: p.benefit,
+    expectedLoad: p.expectedLoad,
+    feasibility: p.feasibility,
+    bytesToMove: p.bytesToMove,
+    shardletEpoch: epoch,
+    proposedBy,
+    phase,
+  });
+}
+
+/**
+ * `rebalance.plan`: withdraws stale proposals, plans the moves off draining hosts (stored approved:
+ * the drain was an admin's decision; a few kept open per host) and the rebalancer's moves (stored
+ * proposed, or approved under the auto-approve policy), queues the mover for the approved ones,
+ * and replaces the rebalancer's "why not" notes. With `streamId`, only that stream's shardlets are
+ * moved (every stream still counts toward the host loads).
+ */
+export async function runRebalancePlan(
+  deps: WorkerDeps,
+  opts: { streamId?: string; actor?: string; queue?: JobQueue; signal?: AbortSignal } = {},
+): Promise<RebalanceRunResult> {
+  const { db, log } = deps;
+  const now = deps.clock();
+  const settings = await getRebalanceSettings(db);
+  const withdrawn = await withdrawStaleProposals(db, { origins: ["rebalancer", "drain"], now: new Date(now), ttlMs: settings.proposalTtlSec * 1000, actor: "rebalancer" });
+  const snap = await loadPlacementSnapshot(db, { now, cooldownMs: settings.cooldownSec * 1000 });
+  checkAborted(opts.signal);
+
+  const input: RebalanceInput = {
+    hosts: snap.hosts,
+    shardlets: opts.streamId ? snap.shardlets.map((s) => (s.streamId === opts.streamId ? s : { ...s, state: "other-stream" })) : snap.shardlets,
+    settings,
+    now,
+    recentMoves: snap.recentMoves,
+    inFlight: snap.inFlight,
+    inFlightMoves: snap.inFlightMoves,
+    labels: snap.labels,
+  };
+  const result: RebalanceRunResult = { created: [], duplicates: 0, withdrawn, notes: [], drainingHosts: 0, enabled: settings.enabled };
+  const by = opts.actor ? `rebalancer (run by ${opts.actor})` : "rebalancer";
+  const keep = async (p: MoveProposal, origin: MigrationOrigin, phase: "proposed" | "approved") => {
+    const { id, created } = await store(db, p, origin, phase, origin === "drain" ? `drain (${by})` : by, snap.epochs.get(p.shardletId) ?? 0);
+    if (!created) {
+      result.duplicates++;
+      return;
+    }
+    result.created.push({ id, origin, phase, shardletId: p.shardletId });
+    // Later plans in this run see the move as under way.
+    snap.inFlight.add(p.shardletId);
+    snap.inFlightMoves.set(p.shardletId, p.destHostId);
+  };
+
+  for (const host of snap.hosts.filter((h) => h.status === "draining")) {
+    result.drainingHosts++;
+    const open = snap.openBySource.get("drain")?.get(host.id) ?? 0;
+    const plan = planDrain(host.id, input, { limit: Math.max(0, settings.maxProposalsPerRun - open) });
+    result.notes.push(...plan.notes);
+    for (const p of plan.proposals) await keep(p, "drain", "approved");
+    checkAborted(opts.signal);
+  }
+
+  const plan = planRebalance(input);
+  result.notes.push(...plan.notes);
+  for (const p of plan.proposals) await keep(p, "rebalancer", settings.autoApprove ? "approved" : "proposed");
+  await replacePlannerNotes(db, "rebalancer", result.notes, new Date(now));
+
+  if (opts.queue) {
+    for (const c of result.created) if (c.phase === "approved") await startMigration(opts.queue, c.id);
+  }
+  const proposed = result.created.filter((c) => c.phase === "proposed").length;
+  const approved = result.created.length - proposed;
+  if (result.created.length > 0 || withdrawn > 0) {
+    log.info("rebalance plan", { proposed, approved, duplicates: result.duplicates, withdrawn, drainingHosts: result.drainingHosts, notes: result.notes.length });
+  } else {
+    log.debug("rebalance plan", { duplicates: result.duplicates, drainingHosts: result.drainingHosts, notes: result.notes.length });
+  }
+  return result;
+}

@@ -1,0 +1,266 @@
+import { evaluateHoldout, evaluateHoldoutBatch, holtWinters, seasonalNaive, ShardcastError, type HoldoutEvaluation } from "@shardcast/core";
+import {
+  createModelVersion,
+  failAbandonedModelVersions,
+  failModelVersion,
+  finishModelVersion,
+  getActiveModelVersion,
+  getAnalyzerSettings,
+  getModelArtifact,
+  mergeModelParams,
+  promoteIfBetter,
+  recordOperation,
+  restartModelVersion,
+  unfinishedVersionsOfJob,
+  updateModelProgress,
+  type ModelVersionInfo,
+  type PromotionBenchmark,
+  type PromotionDecision,
+  type TrainableModelKind,
+} from "@shardcast/db";
+import type { JobPayload } from "@shardcast/jobs";
+import type { LstmConfig } from "@shardcast/models";
+import { holtWintersOptions } from "../analyzer/model.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { loadCorpus, type Corpus, type CorpusOptions } from "./corpus.ts";
+import { trainHoltWinters } from "./holt-winters.ts";
+import { trainLstm } from "./lstm.ts";
+import { evaluationPreview } from "./preview.ts";
+
+/** How the training job reads its corpus and trains; everything has a default. */
+export interface TrainingConfig extends CorpusOptions {
+  /** LSTM epochs (early stopping keeps the best; default 30). */
+  epochs?: number;
+  lstm?: Partial<LstmConfig>;
+  /** Series whose forecast vs actual is stored with a version (default 6). */
+  previewSeries?: number;
+}
+
+export interface TrainingRunResult {
+  source: Corpus["source"];
+  versions: Array<{ id: string; kind: string; version: number; status: string; mase: number | null; error?: string }>;
+  promotedId: string | null;
+  decision: string;
+}
+
+/** Rows older than the job's timeout that still say `training` belong to a dead worker. */
+const ABANDONED_AFTER_MS = 35 * 60_000;
+const PROGRESS_EVERY_MS = 250;
+
+function kindsOf(kind: JobPayload<"model.train">["kind"]): TrainableModelKind[] {
+  return kind === "all" ? ["holt_winters", "lstm"] : [kind];
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Progress of one version row, written at most every 250 ms (stage changes always). */
+function progressOf(deps: WorkerDeps, id: string, onAny: () => Promise<void>): (fraction: number, note: string, force?: boolean) => Promise<void> {
+  let last = -Infinity;
+  return async (fraction, note, force = false) => {
+    const now = performance.now();
+    if (!force && now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    await updateModelProgress(deps.db, id, fraction, note);
+    await onAny();
+  };
+}
+
+/** The rows this run trains: the one named in the payload, those a failed attempt left, or new ones. */
+async function versionsFor(deps: WorkerDeps, payload: JobPayload<"model.train">, jobId: string): Promise<ModelVersionInfo[]> {
+  if (payload.versionId) {
+    const v = await restartModelVersion(deps.db, payload.versionId);
+    if (v.kind === "seasonal_naive") throw new ShardcastError("bad_request", "seasonal naive has nothing to train");
+    return [v];
+  }
+  const left = jobId ? await unfinishedVersionsOfJob(deps.db, jobId) : [];
+  const out: ModelVersionInfo[] = [];
+  for (const kind of kindsOf(payload.kind)) {
+    const prior = left.find((v) => v.kind === kind);
+    out.push(
+      prior
+        ? await restartModelVersion(deps.db, prior.id)
+        : await createModelVersion(deps.db, { kind, trigger: payload.trigger, actor: payload.actor ?? null, jobId: jobId || null }),
+    );
+  }
+  return out;
+}
+
+/** The active version's MASE on this corpus's held-out window, so a candidate is judged on the same data. */
+async function benchmark(deps: WorkerDeps, corpus: Corpus): Promise<PromotionBenchmark & { activeLabel: string | null }> {
+  const opts = { holdout: corpus.holdout, period: corpus.period };
+  const baselineMase = evaluateHoldout(seasonalNaive, corpus.series, opts).mase;
+  const active = await getActiveModelVersion(deps.db);
+  if (!active) return { activeId: null, activeMase: null, baselineMase, activeLabel: null };
+  const label = `${active.kind} v${active.version}`;
+  try {
+    const stored = await getModelArtifact(deps.db, active.id);
+    let e: HoldoutEvaluation;
+    if (stored.kind === "lstm") {
+      const { LstmForecaster } = await import("@shardcast/models");
+      const model = await LstmForecaster.load(stored.artifact);
+      try {
+        e = await evaluateHoldoutBatch(model, corpus.series, opts);
+      } finally {
+        model.dispose();
+      }
+    } else if (stored.kind === "holt_winters") {
+      e = evaluateHoldout(holtWinters(holtWintersOptions(stored.params, stored.artifact)), corpus.series, opts);
+    } else {
+      e = evaluateHoldout(seasonalNaive, corpus.series, opts);
+    }
+    return { activeId: active.id, activeMase: e.mase, baselineMase, activeLabel: label };
+  } catch (err) {
+    deps.log.warn("active model could not be re-scored; comparing with its stored MASE", { version: active.id, error: errorText(err) });
+    return { activeId: active.id, activeMase: null, baselineMase, activeLabel: label };
+  }
+}
+
+function summary(e: HoldoutEvaluation) {
+  return { mae: e.mae, rmse: e.rmse, mase: e.mase, medianMase: e.medianMase, baselineMase: e.baselineMase, series: e.series.length };
+}
+
+/**
+ * `model.train`: reads the corpus (telemetry, or the shipped traces while telemetry is short),
+ * trains Holt-Winters and/or the LSTM, scores each on the held-out window against seasonal naive,
+ * stores the versions with their figures and artifacts, and promotes the best one if it beats the
+ * active version on the same window (or seasonal naive while none is active).
+ */
+export async function runModelTraining(
+  deps: WorkerDeps,
+  payload: JobPayload<"model.train">,
+  ctx: { jobId: string; signal?: AbortSignal; onProgress?: (fraction: number) => Promise<void>; config?: TrainingConfig },
+): Promise<TrainingRunResult> {
+  const { db, log } = deps;
+  const cfg = ctx.config ?? deps.training ?? {};
+  const abandoned = await failAbandonedModelVersions(db, new Date(deps.clock() - ABANDONED_AFTER_MS));
+  if (abandoned > 0) log.warn("marked abandoned model trainings failed", { count: abandoned });
+
+  const versions = await versionsFor(deps, payload, ctx.jobId);
+  const fractions = new Map(versions.map((v) => [v.id, 0]));
+  const overall = async () => {
+    if (!ctx.onProgress) return;
+    let sum = 0;
+    for (const f of fractions.values()) sum += f;
+    await ctx.onProgress(sum / fractions.size);
+  };
+  const writers = new Map(versions.map((v) => [v.id, progressOf(deps, v.id, overall)]));
+  const report =
+    (id: string) =>
+    (fraction: number, note: string, force?: boolean): Promise<void> => {
+      fractions.set(id, fraction);
+      return writers.get(id)!(fraction, note, force);
+    };
+  const started = deps.clock();
+
+  let corpus: Corpus;
+  try {
+    for (const v of versions) await report(v.id)(0.01, "reading the training series", true);
+    corpus = await loadCorpus(db, { ...cfg, nowMs: deps.clock(), analyzer: await getAnalyzerSettings(db) });
+  } catch (err) {
+    for (const v of versions) await failModelVersion(db, v.id, `reading the training series failed: ${errorText(err)}`);
+    throw err;
+  }
+  const corpusParams = {
+    source: corpus.source,
+    sourceNote: corpus.note,
+    corpus: { series: corpus.series.length, points: corpus.series.reduce((a, s) => a + s.values.length, 0), stepMs: corpus.stepMs, period: corpus.period, holdout: corpus.holdout },
+  };
+  log.info("model training", { jobId: ctx.jobId, kinds: versions.map((v) => v.kind), source: corpus.source, note: corpus.note });
+  for (const v of versions) {
+    await mergeModelParams(db, v.id, corpusParams);
+    await report(v.id)(0.03, corpus.note, true);
+  }
+
+  const finished: ModelVersionInfo[] = [];
+  const failed: TrainingRunResult["versions"] = [];
+  for (const v of versions) {
+    const onProgress = report(v.id);
+    const base = { jobId: ctx.jobId, ...corpusParams };
+    try {
+      if (ctx.signal?.aborted) throw new ShardcastError("unavailable", "training was cancelled");
+      if (v.kind === "holt_winters") {
+        const t0 = deps.clock();
+        const r = await trainHoltWinters(corpus, (f, note) => onProgress(f, note));
+        finished.push(
+          await finishModelVersion(db, v.id, {
+            mae: r.evaluation.mae,
+            rmse: r.evaluation.rmse,
+            mase: r.evaluation.mase,
+            artifact: r.artifact,
+            params: { ...base, options: r.artifact.options, tried: r.tried, evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries), scores: summary(r.evaluation), trainingMs: deps.clock() - t0 },
+          }),
+        );
+      } else {
+        const epochs = cfg.epochs ?? 30;
+        const r = await trainLstm(corpus, { epochs, ...(cfg.lstm ? { config: cfg.lstm } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }, (f, note) => onProgress(f, note));
+        finished.push(
+          await finishModelVersion(db, v.id, {
+            mae: r.evaluation.mae,
+            rmse: r.evaluation.rmse,
+            mase: r.evaluation.mase,
+            artifact: r.artifact,
+            params: {
+              ...base,
+              config: r.config,
+              backend: r.backend,
+              training: {
+                epochs,
+                bestEpoch: r.result.bestEpoch,
+                refitted: r.result.refitted,
+                windows: r.result.windows,
+                validationWindows: r.result.validationWindows,
+                losses: r.result.losses,
+                valLosses: r.result.valLosses,
+                durationMs: r.result.durationMs,
+              },
+              evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries),
+              scores: summary(r.evaluation),
+            },
+          }),
+        );
+      }
+    } catch (err) {
+      log.warn("model training failed", { version: v.id, kind: v.kind, error: errorText(err) });
+      await failModelVersion(db, v.id, errorText(err));
+      failed.push({ id: v.id, kind: v.kind, version: v.version, status: "failed", mase: null, error: errorText(err) });
+      if (ctx.signal?.aborted) throw err;
+    } finally {
+      fractions.set(v.id, 1);
+      await overall();
+    }
+  }
+
+  let promotedId: string | null = null;
+  let decision = "nothing was trained";
+  if (finished.length > 0) {
+    const best = finished.reduce((a, b) => ((b.mase ?? Infinity) < (a.mase ?? Infinity) ? b : a));
+    const bench = await benchmark(deps, corpus);
+    const d: PromotionDecision = await promoteIfBetter(db, best.id, bench, payload.actor ?? null);
+    const label = `${best.kind} v${best.version}`;
+    decision = d.promoted ? `${label} promoted: MASE ${best.mase!.toFixed(3)} beats ${d.against} (${d.bar.toFixed(3)})` : `${label} kept as candidate: ${d.reason}`;
+    if (d.promoted) promotedId = best.id;
+    const comparison = { bestId: best.id, promoted: d.promoted, bar: Number.isFinite(d.bar) ? d.bar : null, against: d.against, baselineMase: bench.baselineMase, activeMase: bench.activeMase, activeLabel: bench.activeLabel };
+    for (const v of finished) {
+      await mergeModelParams(db, v.id, { decision: v.id === best.id ? decision : `not the best of this run (${label} was)`, comparison });
+    }
+  }
+  const result: TrainingRunResult = {
+    source: corpus.source,
+    versions: [...finished.map((v) => ({ id: v.id, kind: v.kind, version: v.version, status: v.id === promotedId ? "active" : v.status, mase: v.mase })), ...failed],
+    promotedId,
+    decision,
+  };
+  await recordOperation(db, {
+    kind: "model.train",
+    status: finished.length > 0 ? "succeeded" : "failed",
+    message: `trained ${versions.map((v) => `${v.kind} v${v.version}`).join(" and ")} on ${corpus.source}: ${decision}`,
+    actor: payload.actor ?? null,
+    details: { jobId: ctx.jobId, trigger: payload.trigger, source: corpus.source, versions: result.versions, promotedId },
+    durationMs: deps.clock() - started,
+  });
+  log.info("model training finished", { jobId: ctx.jobId, decision, versions: result.versions.length });
+  if (finished.length === 0) throw new ShardcastError("internal", `every model failed to train: ${failed.map((f) => `${f.kind}: ${f.error}`).join("; ")}`);
+  return result;
+}

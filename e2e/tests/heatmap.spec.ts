@@ -1,0 +1,171 @@
+import { expect, test, type Page } from "@playwright/test";
+import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
+
+// One story: a stream with one hot key, its telemetry rolled up, an analyzer run asked for from the
+// console, and the heatmap showing the actual past beside the forecast, down to one shardlet.
+test.describe.configure({ mode: "serial" });
+
+const stream = uniqueName("e2e-heat");
+let token = "";
+
+/**
+ * A producer in the background: three of four events on one key (its shardlet runs hot), the
+ * rest spread, at about 40 events/s. Every batch must be acknowledged.
+ */
+function startProducer(): { stop: () => Promise<{ acked: number; errors: string[] }> } {
+  let running = true;
+  let acked = 0;
+  const errors: string[] = [];
+  const loop = (async () => {
+    for (let batch = 0; running; batch++) {
+      const events = Array.from({ length: 10 }, (_, i) => {
+        const n = batch * 10 + i;
+        return { key: n % 4 === 3 ? `user-${n % 501}` : "celebrity", id: `heat-${n}`, type: "page.view", payload: { n } };
+      });
+      try {
+        const res = await fetch(`${EDGE_URL}/v1/streams/${stream}/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ events }),
+        });
+        if (res.ok) acked += ((await res.json()) as { accepted: number }).accepted;
+        else errors.push(`${res.status} ${await res.text()}`);
+      } catch (err) {
+        errors.push(String(err));
+      }
+      // The producer's pace, not a wait for anything.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { acked, errors };
+    },
+  };
+}
+
+/** What the tests read of a cell element (the e2e project has no DOM typings). */
+type CellElement = { getAttribute(name: string): string | null };
+
+/** The largest actual value on the map and the shardlet it belongs to. */
+async function hottestActual(page: Page): Promise<{ value: number; shardlet: string | null; index: number }> {
+  return page.locator('[data-testid="heatmap-cell"][data-kind="actual"]').evaluateAll((cells: CellElement[]) => {
+    let best = { value: 0, shardlet: null as string | null, index: -1 };
+    cells.forEach((c, index) => {
+      const v = Number(c.getAttribute("data-value") || "0");
+      if (v > best.value) best = { value: v, shardlet: c.getAttribute("data-shardlet"), index };
+    });
+    return best;
+  });
+}
+
+test("the admin creates a producer key and a stream", async ({ page }) => {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/api-keys");
+  await page.getByTestId("api-key-name").fill(uniqueName("heat-producer"));
+  await page.getByTestId("create-api-key-submit").click();
+  const tokenEl = page.getByTestId("api-key-token");
+  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
+  token = (await tokenEl.textContent())!.trim();
+
+  await page.goto("/streams");
+  await page.getByTestId("stream-name").fill(stream);
+  await page.getByTestId("stream-shardCount").fill("2");
+  await page.getByTestId("stream-shardletsPerShard").fill("2");
+  await page.getByTestId("create-stream-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+});
+
+test("the heatmap shows actual and forecast cells, and a hot cell opens the shardlet's forecast chart", async ({ page }) => {
+  test.setTimeout(240_000);
+  expect(token, "the first test creates the producer key").not.toBe("");
+  const producer = startProducer();
+  try {
+    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await page.getByTestId("nav-heatmap").click();
+    await expect(page).toHaveURL(/\/heatmap$/);
+    await page.getByTestId("heatmap-stream").selectOption({ label: stream });
+    await expect(page.getByTestId("heatmap-row")).toHaveCount(4);
+    // New streams only propose until an operator says otherwise.
+    await expect(page.getByTestId("mode-forecast_only")).toHaveAttribute("aria-pressed", "true");
+
+    // Telemetry reaches the map once the edge has flushed and the worker rolled it up; then an
+    // analyzer run asked for from the console forecasts from it.
+    await expect
+      .poll(async () => (await hottestActual(page)).value, { timeout: 120_000, message: "rolled-up telemetry shows on the map" })
+      .toBeGreaterThan(5);
+    await page.getByTestId("analyzer-run-now").click();
+    await expect(page.getByTestId("analyzer-run-done")).toBeVisible({ timeout: 60_000 });
+
+    const forecastCells = page.locator('[data-testid="heatmap-cell"][data-kind="forecast"]');
+    await expect.poll(async () => forecastCells.count(), { timeout: 30_000, message: "forecast cells of the run" }).toBeGreaterThan(0);
+    const actualCells = page.locator('[data-testid="heatmap-cell"][data-kind="actual"]');
+    expect(await actualCells.count()).toBeGreaterThan(0);
+    // Every row has forecast cells right of the "now" line, with values.
+    await expect(page.getByTestId("heatmap-now")).toBeVisible();
+    const forecastValues = await forecastCells.evaluateAll((cells: CellElement[]) => cells.map((c) => c.getAttribute("data-value")));
+    expect(forecastValues.length % 4).toBe(0);
+    expect(forecastValues.every((v) => v !== null && v !== "" && Number.isFinite(Number(v)))).toBe(true);
+    await expect(page.getByTestId("heatmap-legend")).toContainText("overload");
+    await expect(page.getByTestId("heatmap-run")).toContainText("Forecast by");
+
+    // The hot key's shardlet is the hottest: hovering shows its figures, clicking opens it.
+    const hot = await hottestActual(page);
+    expect(hot.shardlet).not.toBeNull();
+    const cell = actualCells.nth(hot.index);
+    await cell.hover();
+    await expect(page.getByTestId("heatmap-tooltip")).toContainText("actual");
+    await cell.click();
+    const panel = page.getByTestId("shardlet-panel");
+    await expect(panel).toBeVisible();
+    await expect(panel).toHaveAttribute("data-shardlet", hot.shardlet!);
+    const chart = panel.getByTestId("forecast-chart");
+    await expect(chart).toBeVisible();
+    // recharts draws one path per series: actual and forecast at least.
+    await expect.poll(async () => chart.locator("path.recharts-line-curve").count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await expect(panel).toContainText(stream);
+    await screenshot(page, "heatmap");
+
+    // The mode toggle is the operator's: act, then back to forecast only.
+    await page.getByTestId("mode-act").click();
+    await expect(page.getByTestId("mode-act")).toHaveAttribute("aria-pressed", "true");
+    await expect(page.getByTestId("heatmap-action-result")).toContainText("acts on this stream's predictions");
+    await page.getByTestId("mode-forecast_only").click();
+    await expect(page.getByTestId("mode-forecast_only")).toHaveAttribute("aria-pressed", "true");
+
+    await panel.getByTestId("shardlet-panel-close").click();
+    await expect(panel).toHaveCount(0);
+  } finally {
+    const result = await producer.stop();
+    expect(result.errors, "every batch is acknowledged").toEqual([]);
+    expect(result.acked).toBeGreaterThan(0);
+  }
+});
+
+test("a viewer reads the heatmap but cannot change the analyzer", async ({ page, browser }) => {
+  // The admin's own session posts as a viewer would not: the API refuses viewers' changes.
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const viewer = { email: `${uniqueName("heat-viewer")}@example.com`, password: "viewer-password-1" };
+  await page.goto("/users");
+  await page.getByTestId("user-name").fill("Vera Viewer");
+  await page.getByTestId("user-email").fill(viewer.email);
+  await page.getByTestId("user-password").fill(viewer.password);
+  await page.getByTestId("user-role").selectOption("viewer");
+  await page.getByTestId("create-user-submit").click();
+  await expect(page.getByTestId("user-created")).toContainText(viewer.email);
+
+  const context = await browser.newContext();
+  const vpage = await context.newPage();
+  await signIn(vpage, viewer.email, viewer.password);
+  await vpage.goto("/heatmap");
+  await vpage.getByTestId("heatmap-stream").selectOption({ label: stream });
+  await expect(vpage.getByTestId("heatmap-row")).toHaveCount(4);
+  await expect(vpage.getByTestId("analyzer-run-now")).toHaveCount(0);
+  await expect(vpage.getByTestId("mode-act")).toBeDisabled();
+  const res = await vpage.request.post("/api/trpc/analyzer.runNow", { data: { json: {} } });
+  expect(res.status()).toBe(403);
+  await context.close();
+});

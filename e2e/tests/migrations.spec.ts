@@ -1,0 +1,329 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { keyHash } from "@shardcast/core/hash";
+import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
+
+// One story in order: the admin tunes the rebalancer and the mover, a producer makes one host hot,
+// an operator approves a proposed move and watches it finish, schedules another for a later
+// window, and cancels a large manual move while it copies.
+test.describe.configure({ mode: "serial" });
+
+const stream = uniqueName("e2e-migrate");
+const operator = { email: `${uniqueName("mover")}@example.com`, password: "operator-password-1" };
+let token = "";
+
+interface MapShardlet {
+  id: string;
+  range: { lo: number; hi: number; loHex: string };
+  state: string;
+}
+interface MapHost {
+  id: string;
+  name: string;
+  status: string;
+  shardlets: MapShardlet[];
+}
+
+async function pageAs(browser: Browser, who: { email: string; password: string }): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, who.email, who.password);
+  return page;
+}
+
+/** A console API query with the page's session (tRPC over GET, superjson envelope). */
+async function query<T>(page: Page, path: string, input: unknown): Promise<T> {
+  const res = await page.request.get(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
+}
+
+/** The stream's live shardlets with the host that holds each, in hash order. */
+async function layout(page: Page, streamId: string): Promise<Array<MapShardlet & { hostId: string; hostName: string }>> {
+  const map = await query<{ hosts: MapHost[] }>(page, "shardmap.byHost", { streamId, includeRetired: false });
+  return map.hosts
+    .flatMap((h) => h.shardlets.filter((s) => s.state === "active").map((s) => ({ ...s, hostId: h.id, hostName: h.name })))
+    .sort((a, b) => a.range.lo - b.range.lo);
+}
+
+/** Keys whose hash lies in one of the ranges (found by trying names in order). */
+function keysIn(ranges: ReadonlyArray<{ lo: number; hi: number }>, count: number, prefix: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < count; i++) {
+    const key = `${prefix}-${i}`;
+    const h = keyHash(key);
+    if (ranges.some((r) => h >= r.lo && h < r.hi)) out.push(key);
+  }
+  return out;
+}
+
+async function send(events: Array<{ key: string; id: string; payload: Record<string, unknown> }>): Promise<number> {
+  const res = await fetch(`${EDGE_URL}/v1/streams/${stream}/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ events: events.map((e) => ({ ...e, type: "migration.test" })) }),
+  });
+  if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+  return ((await res.json()) as { accepted: number }).accepted;
+}
+
+/**
+ * A producer in the background writing only to keys of the given shardlets, so their host carries
+ * all of the stream's load. Every batch must be acknowledged, migrations or not.
+ */
+function startProducer(keys: string[]): { stop: () => Promise<{ acked: number; errors: string[] }> } {
+  let running = true;
+  let acked = 0;
+  const errors: string[] = [];
+  const loop = (async () => {
+    for (let batch = 0; running; batch++) {
+      const events = Array.from({ length: 10 }, (_, i) => {
+        const n = batch * 10 + i;
+        return { key: keys[n % keys.length]!, id: `hot-${n}`, payload: { n } };
+      });
+      try {
+        acked += await send(events);
+      } catch (err) {
+        errors.push(String(err));
+      }
+      // The producer's pace (about 40 events/s), not a wait for anything.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { acked, errors };
+    },
+  };
+}
+
+let streamId = "";
+let hotHostId = "";
+let producer: ReturnType<typeof startProducer> | null = null;
+
+test.afterAll(async () => {
+  const result = await producer?.stop();
+  if (result) expect(result.errors, "every batch is acknowledged while shardlets move").toEqual([]);
+});
+
+test("the admin adds an operator and a key, and tunes the rebalancer and the mover", async ({ browser }) => {
+  const admin = await pageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await admin.goto("/users");
+  await admin.getByTestId("user-name").fill("Mia Mover");
+  await admin.getByTestId("user-email").fill(operator.email);
+  await admin.getByTestId("user-password").fill(operator.password);
+  await admin.getByTestId("user-role").selectOption("operator");
+  await admin.getByTestId("create-user-submit").click();
+  await expect(admin.getByTestId("user-created")).toContainText(operator.email);
+
+  await admin.goto("/api-keys");
+  await admin.getByTestId("api-key-name").fill(uniqueName("migration-producer"));
+  await admin.getByTestId("create-api-key-submit").click();
+  await expect(admin.getByTestId("api-key-token")).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
+  token = (await admin.getByTestId("api-key-token").textContent())!.trim();
+
+  await admin.goto("/settings");
+  const form = admin.getByTestId("move-settings-form");
+  await expect(form).toBeVisible();
+  // Auto-approve is off by default: every move waits for an operator.
+  await expect(admin.getByTestId("ms-rebalance.autoApprove")).not.toBeChecked();
+  // A bad value is refused on its field, and nothing is stored.
+  await admin.getByTestId("ms-rebalance.hysteresis").fill("0.5");
+  await admin.getByTestId("ms-submit").click();
+  await expect(admin.getByTestId("ms-rebalance.hysteresis-error")).toHaveText("hysteresis must be smaller than the tolerance, or no destination could ever take a move");
+  await admin.getByTestId("ms-rebalance.hysteresis").fill("0.1");
+  // The test's traffic is small: let light hosts trigger, and copy slowly so progress is visible.
+  await admin.getByTestId("ms-rebalance.minHostLoad").fill("1");
+  await admin.getByTestId("ms-rebalance.minBenefitPerMB").fill("0");
+  await admin.getByTestId("ms-migration.rowsPerSecond").fill("50");
+  await admin.getByTestId("ms-migration.chunkRows").fill("100");
+  await admin.getByTestId("ms-migration.cleanupGraceMs").fill("0");
+  await admin.getByTestId("ms-submit").click();
+  await expect(admin.getByTestId("ms-saved")).toContainText("Saved 5 changes");
+  await screenshot(admin, "migration-settings");
+
+  await admin.goto("/streams");
+  await admin.getByTestId("stream-name").fill(stream);
+  await admin.getByTestId("stream-shardCount").fill("1");
+  await admin.getByTestId("stream-shardletsPerShard").fill("12");
+  await admin.getByTestId("create-stream-submit").click();
+  await expect(admin).toHaveURL(new RegExp(`/streams/${stream}$`));
+  const streams = await query<{ streams: Array<{ id: string; name: string }> }>(admin, "streams.list", undefined);
+  streamId = streams.streams.find((s) => s.name === stream)!.id;
+  await admin.context().close();
+});
+
+test("an operator approves a proposed migration and watches it finish", async ({ browser }) => {
+  test.setTimeout(240_000);
+  expect(token, "the first test creates the key").not.toBe("");
+  const page = await pageAs(browser, operator);
+  // Only the shardlets of one host get events: that host carries all of the stream's load.
+  const shardlets = await layout(page, streamId);
+  expect(shardlets).toHaveLength(12);
+  hotHostId = shardlets[0]!.hostId;
+  const hot = shardlets.filter((s) => s.hostId === hotHostId);
+  expect(hot.length).toBeGreaterThanOrEqual(3);
+  producer = startProducer(keysIn(hot.map((s) => s.range), 200, "hot"));
+
+  await page.goto("/migrations");
+  const hotRow = page.locator(`[data-testid="host-load-row"][data-host="${shardlets[0]!.hostName}"]`);
+  // The accounting sees the load before the planner is asked.
+  await expect.poll(async () => Number(await hotRow.getAttribute("data-load")), { timeout: 60_000, message: "load on the hot host" }).toBeGreaterThan(10);
+
+  const proposals = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"]`);
+  await page.getByTestId("migrations-plan-now").click();
+  await expect(page.getByTestId("migrations-action-result")).toContainText("The rebalancer is planning");
+  // Two moves relieve the host (a third would make its destination the next hot spot).
+  await expect.poll(() => proposals.count(), { timeout: 30_000, message: "proposals for the stream" }).toBeGreaterThanOrEqual(2);
+  const first = proposals.first();
+  await expect(first.getByTestId("proposal-reason")).toContainText(`${shardlets[0]!.hostName} carries`);
+  await expect(first.getByTestId("proposal-reason")).toContainText("above the mean of");
+  await expect(first.getByTestId("check-headroom")).toHaveAttribute("data-ok", "true");
+  await expect(first.getByTestId("expected-load")).toContainText(shardlets[0]!.hostName);
+  // The planner's notes say how the hot host stands after its proposals (why no third move, or
+  // that it is within the tolerance once the two have landed, depending on which run was last).
+  await expect(page.getByTestId("planner-note").filter({ hasText: `${shardlets[0]!.hostName} ` }).first()).toBeVisible();
+  await screenshot(page, "migrations-proposals");
+
+  const id = (await first.getAttribute("data-id"))!;
+  const shardletId = (await first.getAttribute("data-shardlet"))!;
+  await first.getByTestId("proposal-approve").click();
+  await expect(page.getByTestId("migrations-action-result")).toHaveText("Approved: the mover starts it now.");
+
+  // Watch it run: the row's phase and rows copied while it is open, then the history.
+  const row = page.locator(`[data-testid="open-migration"][data-id="${id}"]`);
+  const done = page.locator(`[data-testid="history-row"][data-id="${id}"]`);
+  const seen = new Set<string>();
+  let copied = 0;
+  await expect
+    .poll(
+      async () => {
+        if ((await row.count()) > 0) {
+          const phase = await row.getAttribute("data-phase", { timeout: 1_000 }).catch(() => null);
+          if (phase) seen.add(phase);
+          const rows = await row.getByTestId("migration-rows").getAttribute("data-copied", { timeout: 1_000 }).catch(() => null);
+          if (rows) copied = Math.max(copied, Number(rows));
+          if (phase === "copying" && copied > 0 && !seen.has("shot")) {
+            seen.add("shot");
+            await screenshot(page, "migrations-copying");
+          }
+        }
+        // Attribute reads wait for their element: ask only once the row exists.
+        return (await done.count()) > 0 ? done.getAttribute("data-phase") : null;
+      },
+      { timeout: 180_000, intervals: [500], message: "the approved migration ends" },
+    )
+    .toBe("done");
+  expect([...seen].some((p) => ["copying", "verifying", "switching", "cleanup"].includes(p)), `phases seen: ${[...seen].join(", ")}`).toBe(true);
+  expect(copied).toBeGreaterThan(0);
+
+  await done.getByTestId("migration-log-toggle").click();
+  const log = page.getByTestId("migration-log");
+  await expect(log).toContainText(`Approved by ${operator.email}.`);
+  await expect(log.locator('[data-testid="migration-event"][data-phase="copying"]').first()).toBeVisible();
+  await expect(log.locator('[data-testid="migration-event"][data-phase="done"]').first()).toBeVisible();
+  await screenshot(page, "migrations-done");
+
+  // The shardlet now lives on the destination host, under the same id.
+  const after = (await layout(page, streamId)).find((s) => s.id === shardletId);
+  expect(after?.hostId).not.toBe(hotHostId);
+  await page.context().close();
+});
+
+test("an operator schedules a proposed migration for a later window", async ({ browser }) => {
+  const page = await pageAs(browser, operator);
+  await page.goto("/migrations");
+  const proposal = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"]`).first();
+  await expect(proposal).toBeVisible();
+  const id = (await proposal.getAttribute("data-id"))!;
+  await proposal.getByTestId("proposal-schedule").click();
+  const form = page.getByTestId("schedule-form");
+  // A window that ends before it starts is refused on the field.
+  const start = await form.getByTestId("schedule-start").inputValue();
+  await form.getByTestId("schedule-end").fill(start.replace(/T\d\d:\d\d$/, "T00:30"));
+  await form.getByTestId("schedule-submit").click();
+  await expect(form.getByTestId("schedule-end-error")).toHaveText("the window must end after it starts");
+  // Tomorrow 02:00-04:00 local time (the form's default).
+  await form.getByTestId("schedule-end").fill(start.replace(/T\d\d:\d\d$/, "T04:00"));
+  await form.getByTestId("schedule-submit").click();
+  await expect(page.getByTestId("migrations-action-result")).toContainText("Scheduled: the mover runs it between");
+
+  const row = page.locator(`[data-testid="open-migration"][data-id="${id}"]`);
+  await expect(row).toHaveAttribute("data-phase", "scheduled");
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  await expect(row.getByTestId("migration-window")).toContainText(`${String(tomorrow.getDate()).padStart(2, "0")}`);
+  await expect(row.getByTestId("migration-window")).toContainText("02:00:00");
+  await expect(row.getByTestId("phase-stepper")).toContainText("scheduled");
+  await screenshot(page, "migrations-scheduled");
+
+  // It stays scheduled: the mover does not start it before its window.
+  await page.reload();
+  await expect(page.locator(`[data-testid="open-migration"][data-id="${id}"]`)).toHaveAttribute("data-phase", "scheduled");
+  await page.context().close();
+});
+
+test("an operator cancels a large migration while it copies", async ({ browser }) => {
+  test.setTimeout(240_000);
+  const stopped = await producer?.stop();
+  producer = null;
+  expect(stopped?.errors ?? [], "every batch is acknowledged while shardlets move").toEqual([]);
+  expect(stopped?.acked ?? 0).toBeGreaterThan(0);
+
+  // No automatic proposals while the large shardlet fills: the move below is the operator's.
+  const admin = await pageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await admin.goto("/settings");
+  await admin.getByTestId("ms-rebalance.enabled").uncheck();
+  await admin.getByTestId("ms-submit").click();
+  await expect(admin.getByTestId("ms-saved")).toContainText("Saved 1 change");
+
+  const page = await pageAs(browser, operator);
+  const shardlets = await layout(page, streamId);
+  const big = shardlets.find((s) => s.hostId !== hotHostId)!;
+  const keys = keysIn([big.range], 50, "bulk");
+  // 3,000 events: a minute of copying at the 50 rows/s budget.
+  for (let b = 0; b < 6; b++) {
+    const events = Array.from({ length: 500 }, (_, i) => ({ key: keys[i % keys.length]!, id: `bulk-${b}-${i}`, payload: { pad: "x".repeat(200) } }));
+    expect(await send(events)).toBe(500);
+  }
+
+  await page.goto("/migrations");
+  const dest = shardlets.find((s) => s.hostId !== big.hostId && s.hostId !== hotHostId) ?? shardlets.find((s) => s.hostId !== big.hostId)!;
+  await page.getByTestId("move-stream").selectOption({ label: stream });
+  await page.getByTestId("move-shardlet").selectOption(big.id);
+  await page.getByTestId("move-dest").selectOption({ label: dest.hostName });
+  await page.getByTestId("move-submit").click();
+  await expect(page.getByTestId("migrations-action-result")).toContainText(`to ${dest.hostName}: the mover starts now`);
+
+  const row = page.locator(`[data-testid="open-migration"][data-shardlet="${big.id}"]`);
+  await expect(row).toHaveAttribute("data-phase", "copying", { timeout: 60_000 });
+  await expect.poll(async () => Number(await row.getByTestId("migration-rows").getAttribute("data-copied")), { timeout: 60_000, message: "rows copied" }).toBeGreaterThan(0);
+  await expect(row.getByTestId("migration-rows")).toHaveAttribute("data-total", /^[1-9]\d{3,}$/);
+  await expect(row.getByTestId("migration-eta")).toContainText("ETA");
+  const id = (await row.getAttribute("data-id"))!;
+  await screenshot(page, "migrations-large-copying");
+
+  await row.getByTestId("migration-cancel").click();
+  await expect(page.getByTestId("migrations-action-result")).toContainText("Cancel requested during copying");
+  const ended = page.locator(`[data-testid="history-row"][data-id="${id}"]`);
+  await expect(ended).toHaveAttribute("data-phase", "cancelled", { timeout: 90_000 });
+  await ended.getByTestId("migration-log-toggle").click();
+  await expect(page.getByTestId("migration-log")).toContainText(`Cancel requested by ${operator.email} during copying`);
+  await screenshot(page, "migrations-cancelled");
+  // The shardlet stayed where it was.
+  expect((await layout(page, streamId)).find((s) => s.id === big.id)?.hostId).toBe(big.hostId);
+
+  // The scheduled move is cancelled too, at once (it never started), and the stock settings return.
+  const scheduled = page.locator(`[data-testid="open-migration"][data-stream="${stream}"][data-phase="scheduled"]`);
+  if ((await scheduled.count()) > 0) {
+    await scheduled.first().getByTestId("migration-cancel").click();
+    await expect(page.getByTestId("migrations-action-result")).toHaveText("Cancelled before it started.");
+  }
+  await admin.goto("/settings");
+  await admin.getByTestId("ms-defaults").click();
+  await admin.getByTestId("ms-submit").click();
+  await expect(admin.getByTestId("ms-saved")).toBeVisible();
+  await admin.context().close();
+  await page.context().close();
+});

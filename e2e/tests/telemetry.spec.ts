@@ -1,0 +1,68 @@
+import { expect, test, type Page } from "@playwright/test";
+import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
+
+// Traffic with one dominant key and one named reader, then the stream page shows both once the
+// edge has flushed its counters and the worker has rolled them up.
+test.describe.configure({ mode: "serial" });
+
+const stream = uniqueName("e2e-telemetry");
+const hotKey = "celebrity-1";
+let token = "";
+
+async function openAsAdmin(page: Page, path: string) {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto(path);
+}
+
+test("an admin creates a stream and a key for it", async ({ page }) => {
+  await openAsAdmin(page, "/api-keys");
+  await page.getByTestId("api-key-name").fill("e2e-telemetry");
+  await page.getByTestId("create-api-key-submit").click();
+  const tokenEl = page.getByTestId("api-key-token");
+  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
+  token = (await tokenEl.textContent())!.trim();
+
+  await page.goto("/streams");
+  await page.getByTestId("stream-name").fill(stream);
+  await page.getByTestId("stream-shardCount").fill("2");
+  await page.getByTestId("create-stream-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await expect(page.getByTestId("no-hot-keys")).toBeVisible();
+});
+
+test("writes, named reads and a hint reach the edge", async ({ request }) => {
+  expect(token, "the first test must run first").not.toBe("");
+  const headers = { Authorization: `Bearer ${token}` };
+  const events = Array.from({ length: 300 }, (_, i) => ({ key: i % 3 === 0 ? `fan-${i}` : hotKey, type: "view", payload: { i } }));
+  const res = await request.post(`${EDGE_URL}/v1/streams/${stream}/events`, { headers, data: { events } });
+  expect(res.status(), await res.text()).toBe(200);
+
+  for (let i = 0; i < 3; i++) {
+    const read = await request.get(`${EDGE_URL}/v1/streams/${stream}/keys/${hotKey}/events?limit=50`, {
+      headers: { ...headers, "x-shardcast-client": "e2e-dashboard", "x-shardcast-client-group": "e2e-readers" },
+    });
+    expect(read.status(), await read.text()).toBe(200);
+  }
+
+  const now = Date.now();
+  const hint = await request.post(`${EDGE_URL}/v1/hints`, { headers, data: { stream, keys: [hotKey], eventsPerSec: 50, startsAt: now, endsAt: now + 3_600_000 } });
+  expect(hint.status(), await hint.text()).toBe(201);
+  const bad = await request.post(`${EDGE_URL}/v1/hints`, { headers, data: { stream, keys: [hotKey], eventsPerSec: 50, startsAt: now, endsAt: now + 30 * 86_400_000 } });
+  expect(bad.status()).toBe(400);
+  const listed = await request.get(`${EDGE_URL}/v1/hints?stream=${stream}`, { headers });
+  expect(((await listed.json()) as { hints: unknown[] }).hints).toHaveLength(1);
+});
+
+test("the stream page shows the hot key and the named reader", async ({ page }) => {
+  await openAsAdmin(page, `/streams/${stream}`);
+  // Flushed every 5 s, rolled up every 10 s: the page refreshes every 10 s.
+  const firstKey = page.getByTestId("hot-key-row").first();
+  await expect(firstKey).toContainText(hotKey, { timeout: 60_000 });
+  await expect(firstKey).toContainText("200");
+  const reader = page.getByTestId("top-client-row").first();
+  await expect(reader).toContainText("e2e-dashboard", { timeout: 30_000 });
+  await expect(reader).toContainText("e2e-readers");
+  await expect(reader).toContainText("150");
+  await screenshot(page, "stream-telemetry");
+});

@@ -1,0 +1,42 @@
+import { expect, test } from "@playwright/test";
+import { screenshot, signIn } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
+
+// The what-if page: the current thresholds in a form, a bad draft refused field by field, and a
+// run of the four policies on the shipped trace with a table and a chart.
+test("an operator tries thresholds on the what-if page before applying them", async ({ page }) => {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.getByTestId("nav-what-if").click();
+  await expect(page).toHaveURL(/\/what-if$/);
+  await expect(page.getByRole("heading", { name: "What-if" })).toBeVisible();
+
+  // The form starts from the stored settings (other specs may have changed them: read them).
+  await expect(page.getByTestId("whatif-lifecycle-splitThreshold")).toHaveValue(/^0?\.\d+$/);
+  const storedTolerance = await page.getByTestId("whatif-rebalance-tolerance").inputValue();
+  expect(Number(storedTolerance)).toBeGreaterThan(0);
+
+  // A hysteresis at or above the tolerance is refused by the rebalancer's own schema.
+  await page.getByTestId("whatif-rebalance-hysteresis").fill("0.5");
+  await page.getByTestId("whatif-source-select").selectOption("trace");
+  await page.getByTestId("whatif-run").click();
+  await expect(page.getByTestId("whatif-rebalance-hysteresis-error")).toContainText("hysteresis must be smaller than the tolerance");
+  await expect(page.getByTestId("whatif-results")).toHaveCount(0);
+
+  await page.getByTestId("whatif-rebalance-hysteresis").fill("0.05");
+  await page.getByTestId("whatif-rebalance-tolerance").fill(storedTolerance === "0.1" ? "0.15" : "0.1");
+  await page.getByTestId("whatif-run").click();
+  const results = page.getByTestId("whatif-results");
+  await expect(results).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("whatif-source")).toContainText("shipped Wikipedia, Google and taxi traces");
+  for (const policy of ["static", "reactive", "predictive", "oracle"]) {
+    await expect(page.getByTestId(`whatif-row-${policy}`)).toBeVisible();
+    await expect(page.getByTestId(`whatif-${policy}-violation`)).toHaveText(/^\d[\d,]*$/);
+  }
+  await expect(page.getByTestId("whatif-chart").locator("svg.recharts-surface")).toBeVisible();
+  await expect(page.getByTestId("whatif-summary")).toContainText("Predictive vs reactive");
+  await screenshot(page, "what-if");
+
+  // Nothing was saved: a fresh page shows the stored tolerance again.
+  await page.goto("/what-if");
+  await expect(page.getByTestId("whatif-rebalance-tolerance")).toHaveValue(storedTolerance);
+});

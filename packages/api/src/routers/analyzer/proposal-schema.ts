@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { rangeSchema } from "../shared.ts";
+
+/** An analyzer proposal as the console shows it (ids with their names). */
+export const proposalSchema = z.object({
+  id: z.string(),
+  runId: z.string(),
+  kind: z.enum(["split", "migrate", "add_host"]),
+  status: z.enum(["open", "applied", "dismissed", "superseded"]),
+  streamId: z.string().nullable(),
+  streamName: z.string().nullable(),
+  shardletId: z.string().nullable(),
+  range: rangeSchema.nullable(),
+  sourceHostId: z.string().nullable(),
+  sourceHostName: z.string().nullable(),
+  destHostId: z.string().nullable(),
+  destHostName: z.string().nullable(),
+  /** Seconds until the predicted overload, counted from the run's forecast start. */
+  urgencySec: z.number().nullable(),
+  expectedBenefit: z.number(),
+  reason: z.string(),
+  /** Forecast facts: predicted peak, expected loads, feasibility, cluster forecast (add_host). */
+  details: z.record(z.string(), z.unknown()).nullable(),
+  /** Outcome of an approved add-host: queued, succeeded (with the host) or failed (with why). */
+  provision: z.record(z.string(), z.unknown()).nullable(),
+  migrationId: z.string().nullable(),
+  createdAt: z.date(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.date().nullable(),
+});
+export type ProposalView = z.infer<typeof proposalSchema>;
+
+export const runSummarySchema = z.object({
+  id: z.string(),
+  at: z.date(),
+  model: z.string(),
+  bucketSec: z.number(),
+  horizonSec: z.number(),
+});

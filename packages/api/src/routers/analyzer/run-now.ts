@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { ShardcastError } from "@shardcast/core";
+import { enqueue } from "@shardcast/jobs";
+import { audit } from "../../audit.ts";
+import { operatorProcedure } from "../../trpc.ts";
+
+export const runNowInput = z.object({ streamId: z.string().min(1).optional() }).default({});
+export const runNowOutput = z.object({ jobId: z.string(), message: z.string() });
+
+/** Queues an analyzer run now (it runs even while scheduled runs are disabled). */
+export const runNow = operatorProcedure
+  .input(runNowInput)
+  .output(runNowOutput)
+  .mutation(async ({ ctx, input }) => {
+    if (input.streamId && !(await ctx.db.stream.findUnique({ where: { id: input.streamId }, select: { id: true } }))) {
+      throw new ShardcastError("not_found", "That stream does not exist.");
+    }
+    const job = await enqueue(ctx.queue, "analyzer.run", { trigger: "manual", actor: ctx.user.email, ...(input.streamId ? { streamId: input.streamId } : {}) });
+    await audit(ctx, {
+      kind: "analyzer.run.request",
+      message: "asked the analyzer to run now",
+      streamId: input.streamId ?? null,
+      details: { jobId: job.id ?? null },
+    });
+    return { jobId: job.id ?? "", message: "Analyzer run queued." };
+  });

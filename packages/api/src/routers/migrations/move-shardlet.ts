@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { audit } from "../../audit.ts";
+import { moveShardlet as move } from "../../services/migrations.ts";
+import { operatorProcedure } from "../../trpc.ts";
+
+export const moveShardletInput = z.object({
+  shardletId: z.string().min(1, "choose a shardlet"),
+  destHostId: z.string().min(1, "choose a destination host"),
+});
+export const moveShardletOutput = z.object({ migrationId: z.string(), message: z.string() });
+
+/** An operator's "move shardlet S to host H": checked for feasibility, then started at once. */
+export const moveShardlet = operatorProcedure
+  .input(moveShardletInput)
+  .output(moveShardletOutput)
+  .mutation(async ({ ctx, input }) => {
+    const r = await move(ctx.db, ctx.queue, input, { id: ctx.user.id, email: ctx.user.email }, Date.now());
+    await audit(ctx, {
+      kind: "migration.move",
+      message: `requested moving ${r.shardletLabel} to another host`,
+      streamId: r.streamId,
+      shardletId: input.shardletId,
+      hostId: r.sourceHostId,
+      details: { migrationId: r.migrationId, destHostId: input.destHostId },
+    });
+    return { migrationId: r.migrationId, message: r.message };
+  });

@@ -1,0 +1,96 @@
+import { z } from "zod";
+
+/** Fields of the what-if form: each is optional; left out, the stored setting applies. */
+export const whatIfDraftInput = z.object({
+  /** `auto`: the last day of telemetry when there is enough, else the shipped trace. */
+  source: z.enum(["auto", "telemetry", "trace"]).default("auto"),
+  lifecycle: z
+    .object({
+      splitThreshold: z.number().optional(),
+      splitWriteRate: z.number().optional(),
+      mergeThreshold: z.number().optional(),
+      mergeWriteRate: z.number().optional(),
+    })
+    .strict()
+    .optional(),
+  rebalance: z
+    .object({
+      tolerance: z.number().optional(),
+      hysteresis: z.number().optional(),
+      cooldownSec: z.number().int().optional(),
+      maxProposalsPerRun: z.number().int().optional(),
+      minBenefitPerMB: z.number().optional(),
+    })
+    .strict()
+    .optional(),
+  analyzer: z
+    .object({
+      hostLoadBound: z.number().optional(),
+      overloadFraction: z.number().optional(),
+      minMoveBenefit: z.number().optional(),
+      horizonSec: z.number().int().optional(),
+    })
+    .strict()
+    .optional(),
+});
+
+/** The form's fields with their current (stored) values. */
+export const whatIfFieldsSchema = z.object({
+  lifecycle: z.object({ splitThreshold: z.number(), splitWriteRate: z.number(), mergeThreshold: z.number(), mergeWriteRate: z.number() }),
+  rebalance: z.object({ tolerance: z.number(), hysteresis: z.number(), cooldownSec: z.number(), maxProposalsPerRun: z.number(), minBenefitPerMB: z.number() }),
+  analyzer: z.object({ hostLoadBound: z.number(), overloadFraction: z.number(), minMoveBenefit: z.number(), horizonSec: z.number() }),
+});
+export type WhatIfFields = z.infer<typeof whatIfFieldsSchema>;
+
+export const policyMetricsSchema = z.object({
+  violationMinutes: z.number(),
+  overloadHostMinutes: z.number(),
+  maxMeanMedian: z.number(),
+  maxMeanP99: z.number(),
+  maxUtilP99: z.number(),
+  p99LatencyMs: z.number(),
+  p50LatencyMs: z.number(),
+  bytesMoved: z.number(),
+  migrations: z.number(),
+  splits: z.number(),
+  merges: z.number(),
+  fallbackEvents: z.number(),
+  fallbackShare: z.number(),
+  events: z.number(),
+  deferredMoves: z.number(),
+  refusedSplits: z.number(),
+  scaleSignals: z.number(),
+  shardletsEnd: z.number(),
+  shardletsMax: z.number(),
+  measuredMinutes: z.number(),
+});
+
+export const whatIfSourceSchema = z.object({
+  kind: z.enum(["telemetry", "trace"]),
+  note: z.string(),
+  from: z.number(),
+  to: z.number(),
+  resolutionSec: z.number(),
+  buckets: z.number(),
+  shardlets: z.number(),
+  hosts: z.number(),
+});
+
+export const whatIfResultSchema = z.object({
+  source: whatIfSourceSchema,
+  fields: whatIfFieldsSchema,
+  policies: z.array(z.object({ policy: z.string(), metrics: policyMetricsSchema })),
+  summary: z.object({
+    violation_minutes_static: z.number(),
+    violation_minutes_reactive: z.number(),
+    violation_minutes_predictive: z.number(),
+    violation_minutes_oracle: z.number(),
+    violation_reduction_vs_reactive: z.number(),
+    max_mean_p99_predictive: z.number(),
+    /** Null when predictive moved bytes and reactive moved none (an infinite ratio). */
+    bytes_moved_ratio_vs_reactive: z.number().nullable(),
+  }),
+  chart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()) })),
+  measuredFrom: z.number(),
+  wallMs: z.number(),
+});

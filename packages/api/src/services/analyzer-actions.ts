@@ -1,0 +1,45 @@
+import { ShardcastError } from "@shardcast/core";
+import {
+  addAnalyzerProposalDetails,
+  applyMigrateProposal,
+  markAnalyzerProposalApplied,
+  openAnalyzerProposal,
+  type AnalyzerProposalInfo,
+  type ControlDb,
+} from "@shardcast/db";
+import { enqueue, type JobQueue } from "@shardcast/jobs";
+import { shardletForSplit } from "./lifecycle-actions.ts";
+
+/**
+ * An operator acting on an analyzer proposal: a split is queued (the same job and deduplication
+ * as the manager's), a move becomes an approved migration (the migration workflow runs it), an
+ * added host is provisioned by the worker's `host.provision` job.
+ */
+export async function applyProposal(
+  db: ControlDb,
+  queue: JobQueue,
+  id: string,
+  actor: string,
+): Promise<{ proposal: AnalyzerProposalInfo; message: string; jobId: string | null; migrationId: string | null }> {
+  const p = await openAnalyzerProposal(db, id);
+  if (p.kind === "add_host") throw new ShardcastError("bad_request", "approve an add-host proposal with approveAddHost: it provisions a host");
+  if (p.kind === "split") {
+    if (!p.shardletId) throw new ShardcastError("internal", `split proposal ${id} names no shardlet`);
+    const s = await shardletForSplit(db, p.shardletId);
+    const reason = `predicted overload in ${p.urgencySec ?? 0} s (applied by ${actor}): ${p.reason}`.slice(0, 500);
+    const job = await enqueue(queue, "shardlet.split", { shardletId: s.id, reason, actor }, { deduplication: { id: `split-${s.id}` } });
+    const proposal = await markAnalyzerProposalApplied(db, id, { actor });
+    return { proposal, message: "Split queued; the worker takes the shardlet's lock and splits it.", jobId: job.id ?? null, migrationId: null };
+  }
+  const { proposal, migrationId } = await applyMigrateProposal(db, id, { actor, phase: "approved" });
+  return { proposal, message: "Migration approved; it starts on the next migration scheduler run.", jobId: null, migrationId };
+}
+
+export async function approveAddHost(db: ControlDb, queue: JobQueue, id: string, actor: string): Promise<{ proposal: AnalyzerProposalInfo; jobId: string }> {
+  await openAnalyzerProposal(db, id, "add_host");
+  const proposal = await markAnalyzerProposalApplied(db, id, { actor });
+  // Recorded before the job exists, so the job's own outcome cannot be overwritten by it.
+  await addAnalyzerProposalDetails(db, id, { provision: { status: "queued", at: new Date().toISOString() } });
+  const job = await enqueue(queue, "host.provision", { proposalId: id, actor });
+  return { proposal, jobId: job.id ?? "" };
+}

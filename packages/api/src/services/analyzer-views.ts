@@ -1,0 +1,60 @@
+import type { AnalyzerProposalInfo, ControlDb } from "@shardcast/db";
+import { rangeView, type RangeView } from "../routers/shared.ts";
+
+/** Names the console shows next to ids: streams, hosts, shardlet ranges, model versions. */
+export interface Labels {
+  stream(id: string | null): string | null;
+  host(id: string | null): string | null;
+  range(shardletId: string | null): RangeView | null;
+}
+
+export async function loadLabels(db: ControlDb, shardletIds: readonly string[]): Promise<Labels> {
+  const [streams, hosts, shardlets] = await Promise.all([
+    db.stream.findMany({ select: { id: true, name: true } }),
+    db.host.findMany({ select: { id: true, name: true } }),
+    shardletIds.length > 0
+      ? db.shardlet.findMany({ where: { id: { in: [...new Set(shardletIds)] } }, select: { id: true, lo: true, hi: true } })
+      : Promise.resolve([] as Array<{ id: string; lo: bigint; hi: bigint }>),
+  ]);
+  const streamName = new Map(streams.map((s) => [s.id, s.name]));
+  const hostName = new Map(hosts.map((h) => [h.id, h.name]));
+  const ranges = new Map(shardlets.map((s) => [s.id, rangeView(Number(s.lo), Number(s.hi))]));
+  return {
+    stream: (id) => (id ? (streamName.get(id) ?? id) : null),
+    host: (id) => (id ? (hostName.get(id) ?? id) : null),
+    range: (id) => (id ? (ranges.get(id) ?? null) : null),
+  };
+}
+
+export async function modelLabel(db: ControlDb, versionId: string | null): Promise<string> {
+  if (!versionId) return "Holt-Winters (default)";
+  const v = await db.modelVersion.findUnique({ where: { id: versionId }, select: { kind: true, version: true } });
+  return v ? `${v.kind} v${v.version}` : "a retired model";
+}
+
+export function proposalView(p: AnalyzerProposalInfo, labels: Labels) {
+  const provision = p.details?.provision;
+  return {
+    id: p.id,
+    runId: p.runId,
+    kind: p.kind,
+    status: p.status,
+    streamId: p.streamId,
+    streamName: labels.stream(p.streamId),
+    shardletId: p.shardletId,
+    range: labels.range(p.shardletId),
+    sourceHostId: p.sourceHostId,
+    sourceHostName: labels.host(p.sourceHostId),
+    destHostId: p.destHostId,
+    destHostName: labels.host(p.destHostId),
+    urgencySec: p.urgencySec,
+    expectedBenefit: p.expectedBenefit,
+    reason: p.reason,
+    details: p.details,
+    provision: typeof provision === "object" && provision !== null ? (provision as Record<string, unknown>) : null,
+    migrationId: p.migrationId,
+    createdAt: p.createdAt,
+    decidedBy: p.decidedBy,
+    decidedAt: p.decidedAt,
+  };
+}

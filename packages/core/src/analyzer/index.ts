@@ -1,0 +1,4 @@
+export * from "./settings.ts";
+export * from "./types.ts";
+export * from "./series.ts";
+export * from "./analyze.ts";

@@ -1,0 +1,416 @@
+import { fmtBytes, fmtDuration, fmtNumber, fmtPct, fmtRate, MIB } from "./format.ts";
+import {
+  aboveShare,
+  bandwidthCheck,
+  buildModel,
+  bytesLimit,
+  headroomCheck,
+  loadLimit,
+  meanPhrase,
+  perMbText,
+  shardletLabel,
+  windowCheck,
+  type ClusterModel,
+  type HostModel,
+} from "./model.ts";
+import type { RebalanceSettings } from "./settings.ts";
+import type { MoveProposal, PlacementHost, PlacementNote, PlacementResult, PlacementShardlet } from "./types.ts";
+import { windowAt, windowLabel } from "./window.ts";
+
+/**
+ * The reactive rebalancer: proposes moves off hosts whose load passes their share of the cluster
+ * load by the tolerance, to the coldest host that can take them, and says why it proposed nothing
+ * where it did not. Pure and deterministic (the clock comes in as `now`); O(n log n) in the number
+ * of shardlets plus O(hosts) per candidate examined, so the simulator can call it every step.
+ *
+ * Anti-thrashing: a host triggers above share x (1 + tolerance) and is relieved down to share x
+ * (1 + tolerance - hysteresis); a destination may not pass that lower level, so it cannot trigger
+ * the move back. A shardlet moved within the cool-down stays put, and a move must take at least
+ * `minBenefitPerMB` events/s off the hot host per MiB copied.
+ */
+
+export interface RebalanceInput {
+  hosts: readonly PlacementHost[];
+  shardlets: readonly PlacementShardlet[];
+  settings: RebalanceSettings;
+  /** Shardlet id -> epoch ms of its last move, for the cool-down (hysteresis). */
+  recentMoves?: ReadonlyMap<string, number>;
+  /** Shardlets with a migration in flight: not proposed again. */
+  inFlight?: ReadonlySet<string>;
+  now: number;
+  /** Seconds until predicted overload per shardlet (predictive callers); copied to urgencySec. */
+  urgency?: ReadonlyMap<string, number>;
+  /** Destination host of each in-flight move: its load is planned as if it had landed there. */
+  inFlightMoves?: ReadonlyMap<string, string>;
+  /** Display names of hosts and shardlets for reasons and notes (ids otherwise). */
+  labels?: ReadonlyMap<string, string>;
+}
+
+type Failure = "bytes" | "noGain" | "lowBenefit" | "bandwidth" | "window";
+
+interface Candidate {
+  s: PlacementShardlet;
+  load: number;
+  bytes: number;
+}
+
+interface FoundMove {
+  c: Candidate;
+  dest: HostModel;
+  benefit: number;
+  perMb: number;
+}
+
+interface Search {
+  best: FoundMove | null;
+  /** Why the best-looking candidates failed, the first (largest feasible load) for each reason. */
+  failures: Map<Failure, { c: Candidate; dest: HostModel | null; perMb?: number }>;
+  /** Nothing fits any destination by load (every candidate too big, or no room at all). */
+  roomForLoad: number;
+  tooBig: Candidate | null;
+  /** Candidates not yet used by an earlier move of this run. */
+  available: number;
+}
+
+function mbOf(bytes: number): number {
+  // A shardlet of a few bytes still costs a copy: count at least 1 KiB.
+  return Math.max(bytes / MIB, 1 / 1024);
+}
+
+/** Utilisation of a host at a given load. */
+function util(h: HostModel, load: number): number {
+  const cap = h.host.capacityEventsPerSec;
+  return cap > 0 ? load / cap : load > 0 ? Infinity : 0;
+}
+
+/** The highest load a destination may reach: below the hysteresis band and the headroom limit. */
+function destCeiling(h: HostModel, s: RebalanceSettings): number {
+  return Math.min(h.share * (1 + s.tolerance - s.hysteresis), loadLimit(h, s));
+}
+
+function relief(h: HostModel, s: RebalanceSettings): number {
+  return h.share * (1 + s.tolerance - s.hysteresis);
+}
+
+export function planRebalance(input: RebalanceInput): PlacementResult {
+  const { settings, now } = input;
+  const notes: PlacementNote[] = [];
+  const proposals: MoveProposal[] = [];
+  if (!settings.enabled) {
+    return { proposals, notes: [{ message: "Automatic rebalancing is off (rebalance settings); drains and manual moves still work." }] };
+  }
+  const model = buildModel(input);
+  for (const h of model.hosts.values()) {
+    if (h.host.status === "down") notes.push({ hostId: h.host.id, message: `${h.label} is down: its shardlets are neither moved off it nor onto it until it is back.` });
+  }
+  if (model.active.length < 2) {
+    notes.push({ message: `Nothing to balance: ${model.active.length} active host${model.active.length === 1 ? "" : "s"}.` });
+    return { proposals, notes };
+  }
+  if (model.totalLoad <= 0) {
+    notes.push({ message: "Nothing to balance: no host carries any write load." });
+    return { proposals, notes };
+  }
+
+  const triggered: HostModel[] = [];
+  for (const h of model.active) {
+    const over = aboveShare(h);
+    if (over <= settings.tolerance) continue;
+    if (h.load < settings.minHostLoad) {
+      notes.push({
+        hostId: h.host.id,
+        message:
+          `${h.label} is ${fmtPct(over)} above ${meanPhrase(h, model)} but carries only ${fmtRate(h.load)}, ` +
+          `below the minimum host load of ${fmtRate(settings.minHostLoad)}: not worth moving data for.`,
+        details: { load: h.load, share: h.share, minHostLoad: settings.minHostLoad },
+      });
+      continue;
+    }
+    triggered.push(h);
+  }
+  if (triggered.length === 0) {
+    const hottest = [...model.active].sort((a, b) => aboveShare(b) - aboveShare(a) || (a.host.id < b.host.id ? -1 : 1))[0]!;
+    if (notes.every((n) => n.hostId === undefined || model.hosts.get(n.hostId)?.host.status === "down")) {
+      notes.push({
+        hostId: hottest.host.id,
+        message:
+          `Balanced: the hottest host ${hottest.label} carries ${fmtRate(hottest.load)}, ${fmtPct(aboveShare(hottest))} ${aboveShare(hottest) >= 0 ? "above" : "below"} ` +
+          `${meanPhrase(hottest, model)} (moves start above +${fmtPct(settings.tolerance)}).`,
+        details: { load: hottest.load, share: hottest.share, tolerance: settings.tolerance },
+      });
+    }
+    return { proposals, notes };
+  }
+
+  // Movable shardlets per triggered host, largest load first (ties by id, for determinism).
+  const coolMs = settings.cooldownSec * 1000;
+  const blocked = new Map<string, { cooling: number; moving: number; inactive: number }>();
+  const candidates = new Map<string, Candidate[]>();
+  for (const h of triggered) {
+    const counts = { cooling: 0, moving: 0, inactive: 0 };
+    const list: Candidate[] = [];
+    for (const s of h.shardlets) {
+      if (input.inFlight?.has(s.id) || input.inFlightMoves?.has(s.id)) counts.moving++;
+      else if (s.state !== "active") counts.inactive++;
+      else if (coolMs > 0 && (input.recentMoves?.get(s.id) ?? -Infinity) > now - coolMs) counts.cooling++;
+      else if (s.load > 0) list.push({ s, load: s.load, bytes: Math.max(0, s.sizeBytes) });
+    }
+    list.sort((a, b) => b.load - a.load || (a.s.id < b.s.id ? -1 : a.s.id > b.s.id ? 1 : 0));
+    candidates.set(h.host.id, list);
+    blocked.set(h.host.id, counts);
+  }
+
+  const used = new Set<string>();
+  const exhausted = new Set<string>();
+  const proposedFrom = new Map<string, number>();
+  let bytesPlanned = 0;
+  const window = windowAt(now, settings);
+
+  for (;;) {
+    // The hottest triggered host that is still above its relief level.
+    let src: HostModel | null = null;
+    for (const h of triggered) {
+      if (exhausted.has(h.host.id) || h.load <= relief(h, settings) + 1e-9) continue;
+      if (!src || util(h, h.load) > util(src, src.load) || (util(h, h.load) === util(src, src.load) && h.host.id < src.host.id)) src = h;
+    }
+    if (!src) break;
+    if (proposals.length >= settings.maxProposalsPerRun) {
+      notes.push({
+        hostId: src.host.id,
+        message:
+          `Stopped at ${settings.maxProposalsPerRun} proposal${settings.maxProposalsPerRun === 1 ? "" : "s"} (the maximum per run): ` +
+          `${src.label} is still ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)}; the next run continues.`,
+      });
+      break;
+    }
+    const search = findMove(src, candidates.get(src.host.id) ?? [], used, model, settings, bytesPlanned, window.anyTime ? Infinity : window.lengthMs);
+    if (!search.best) {
+      exhausted.add(src.host.id);
+      notes.push(explainNoMove(src, search, blocked.get(src.host.id)!, proposedFrom.get(src.host.id) ?? 0, model, settings, input.labels));
+      continue;
+    }
+    const { c, dest, benefit, perMb } = search.best;
+    const srcBefore = src.load;
+    const destBefore = dest.load;
+    src.load -= c.load;
+    dest.load += c.load;
+    dest.bytes += c.bytes;
+    used.add(c.s.id);
+    const bytesBefore = bytesPlanned;
+    bytesPlanned += c.bytes;
+    proposedFrom.set(src.host.id, (proposedFrom.get(src.host.id) ?? 0) + 1);
+    const label = shardletLabel(c.s, input.labels);
+    const urgencySec = input.urgency?.get(c.s.id);
+    proposals.push({
+      shardletId: c.s.id,
+      streamId: c.s.streamId,
+      sourceHostId: src.host.id,
+      destHostId: dest.host.id,
+      reason:
+        `${src.label} carries ${fmtRate(srcBefore)}, ${fmtPct(srcBefore / src.share - 1)} above ${meanPhrase(src, model)} (trigger +${fmtPct(settings.tolerance)}): ` +
+        `moving ${label} (${fmtRate(c.load)}, ${fmtBytes(c.bytes)}) to ${dest.label} takes ${src.label} to ${fmtRate(src.load)} ` +
+        `and ${dest.label} from ${fmtRate(destBefore)} to ${fmtRate(dest.load)} (${perMbText(perMb)}).`,
+      bytesToMove: c.bytes,
+      expectedLoad: {
+        [src.host.id]: { before: srcBefore, after: src.load },
+        [dest.host.id]: { before: destBefore, after: dest.load },
+      },
+      benefit,
+      feasibility: {
+        headroom: headroomCheck(dest, dest.load, dest.bytes, settings),
+        bandwidth: bandwidthCheck(c.bytes, bytesBefore, settings),
+        window: windowCheck(c.bytes, now, settings),
+      },
+      ...(urgencySec !== undefined ? { urgencySec } : {}),
+    });
+  }
+  return { proposals, notes };
+}
+
+/**
+ * The best single move off `src`: the candidate with the largest benefit (reduction of the pair's
+ * peak utilisation, in the source's events/s) that passes every check, to the coldest destination
+ * that can take it. Candidates are scanned largest load first; since a move's benefit never
+ * exceeds its load, the scan stops as soon as the loads left cannot beat the best found.
+ */
+function findMove(
+  src: HostModel,
+  list: readonly Candidate[],
+  used: ReadonlySet<string>,
+  model: ClusterModel,
+  settings: RebalanceSettings,
+  bytesPlanned: number,
+  windowMs: number,
+): Search {
+  const dests = model.active.filter((h) => h !== src).sort((a, b) => util(a, a.load) - util(b, b.load) || (a.host.id < b.host.id ? -1 : 1));
+  let room = 0;
+  for (const d of dests) room = Math.max(room, destCeiling(d, settings) - d.load);
+  let available = 0;
+  for (const c of list) if (!used.has(c.s.id)) available++;
+  const search: Search = { best: null, failures: new Map(), roomForLoad: room, tooBig: null, available };
+  if (room <= 0 || available === 0) return search;
+
+  // First candidate small enough for the roomiest destination (the list is sorted by load, descending).
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.load > room) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo - 1; i >= 0; i--) {
+    if (!used.has(list[i]!.s.id)) {
+      search.tooBig = list[i]!;
+      break;
+    }
+  }
+  const budget = settings.bandwidthBytesPerSec * settings.maxCopySec;
+  const srcUtil = util(src, src.load);
+  const fail = (why: Failure, c: Candidate, dest: HostModel | null, perMb?: number) => {
+    const prev = search.failures.get(why);
+    if (!prev || (why === "lowBenefit" && (perMb ?? 0) > (prev.perMb ?? 0))) search.failures.set(why, { c, dest, ...(perMb !== undefined ? { perMb } : {}) });
+  };
+  for (let i = lo; i < list.length; i++) {
+    const c = list[i]!;
+    if (used.has(c.s.id)) continue;
+    if (search.best && c.load <= search.best.benefit) break;
+    let dest: HostModel | null = null;
+    let bytesBlocked: HostModel | null = null;
+    for (const d of dests) {
+      if (d.load + c.load > destCeiling(d, settings) + 1e-9) continue;
+      if (d.bytes + c.bytes > bytesLimit(d, settings) + 1e-9) {
+        bytesBlocked ??= d;
+        continue;
+      }
+      dest = d;
+      break;
+    }
+    if (!dest) {
+      if (bytesBlocked) fail("bytes", c, bytesBlocked);
+      continue;
+    }
+    const after = Math.max(util(src, src.load - c.load), util(dest, dest.load + c.load));
+    const benefit = (srcUtil - after) * src.host.capacityEventsPerSec;
+    if (!(benefit > 1e-9)) {
+      fail("noGain", c, dest);
+      continue;
+    }
+    const perMb = benefit / mbOf(c.bytes);
+    if (perMb < settings.minBenefitPerMB) {
+      fail("lowBenefit", c, dest, perMb);
+      continue;
+    }
+    if (bytesPlanned + c.bytes > budget) {
+      fail("bandwidth", c, dest);
+      continue;
+    }
+    if ((c.bytes / settings.bandwidthBytesPerSec) * 1000 > windowMs) {
+      fail("window", c, dest);
+      continue;
+    }
+    const best = search.best;
+    if (!best || benefit > best.benefit + 1e-12 || (Math.abs(benefit - best.benefit) <= 1e-12 && perMb > best.perMb)) {
+      search.best = { c, dest, benefit, perMb };
+    }
+  }
+  return search;
+}
+
+function explainNoMove(
+  src: HostModel,
+  search: Search,
+  blocked: { cooling: number; moving: number; inactive: number },
+  alreadyProposed: number,
+  model: ClusterModel,
+  settings: RebalanceSettings,
+  labels: ReadonlyMap<string, string> | undefined,
+): PlacementNote {
+  const head =
+    alreadyProposed > 0
+      ? `${src.label} is still ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)} after ${alreadyProposed} proposed move${alreadyProposed === 1 ? "" : "s"}`
+      : `${src.label} carries ${fmtRate(src.load)}, ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)}`;
+  const details: Record<string, unknown> = {
+    load: src.load,
+    share: src.share,
+    ...blocked,
+    failures: Object.fromEntries([...search.failures.keys()].map((k) => [k, true])),
+  };
+  const note = (why: string): PlacementNote => ({ hostId: src.host.id, message: `${head}, but ${why}`, details });
+  const ceilingPct = `+${fmtPct(settings.tolerance - settings.hysteresis)}`;
+
+  const lowBenefit = search.failures.get("lowBenefit");
+  if (lowBenefit) {
+    const { c, dest, perMb } = lowBenefit;
+    return {
+      ...note(
+        `the best move, ${shardletLabel(c.s, labels)} (${fmtRate(c.load)}, ${fmtBytes(c.bytes)}) to ${dest?.label ?? "another host"}, ` +
+          `takes off ${perMbText(perMb ?? 0)} copied, below the minimum of ${fmtNumber(settings.minBenefitPerMB)}.`,
+      ),
+      shardletId: c.s.id,
+      streamId: c.s.streamId,
+    };
+  }
+  const bandwidth = search.failures.get("bandwidth");
+  if (bandwidth) {
+    const c = bandwidth.c;
+    return {
+      ...note(
+        `moving ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) would take about ${fmtDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)} ` +
+          `at ${fmtBytes(settings.bandwidthBytesPerSec)}/s, over the copy budget of ${fmtDuration(settings.maxCopySec * 1000)} per run with the moves already planned.`,
+      ),
+      shardletId: c.s.id,
+      streamId: c.s.streamId,
+    };
+  }
+  const windowFail = search.failures.get("window");
+  if (windowFail) {
+    const c = windowFail.c;
+    return {
+      ...note(
+        `copying ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) takes about ${fmtDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)}, ` +
+          `longer than the migration window ${windowLabel(settings)}.`,
+      ),
+      shardletId: c.s.id,
+      streamId: c.s.streamId,
+    };
+  }
+  const bytes = search.failures.get("bytes");
+  if (bytes) {
+    const c = bytes.c;
+    return {
+      ...note(
+        `no destination has room for the bytes: ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) would fill ${bytes.dest?.label ?? "every host"} ` +
+          `past ${fmtPct(1 - settings.headroomFraction)} of its capacity.`,
+      ),
+      shardletId: c.s.id,
+      streamId: c.s.streamId,
+    };
+  }
+  if (search.failures.has("noGain")) {
+    return note("any move would leave its destination hotter than the source is now, so none lowers the peak.");
+  }
+  if (search.available === 0) {
+    const parts: string[] = [];
+    if (blocked.cooling > 0) parts.push(`${blocked.cooling} moved within the cool-down of ${fmtDuration(settings.cooldownSec * 1000)}`);
+    if (blocked.moving > 0) parts.push(`${blocked.moving} already being moved`);
+    if (blocked.inactive > 0) parts.push(`${blocked.inactive} splitting, merging or otherwise not active`);
+    if (parts.length > 0) return note(`none of its ${alreadyProposed > 0 ? "other " : ""}shardlets can move now: ${parts.join(", ")}.`);
+    return note(alreadyProposed > 0 ? "it has no other shardlet with write load to move." : "it has no shardlet with write load to move.");
+  }
+  if (search.roomForLoad <= 0 || !search.tooBig) {
+    return note(
+      `no destination has headroom: every other active host is already at its share ${ceilingPct} ` +
+        `or at ${fmtPct(1 - settings.headroomFraction)} of its capacity.`,
+    );
+  }
+  const c = search.tooBig;
+  return {
+    ...note(
+      `no destination has headroom for any of its shardlets: the smallest movable one that still carries load, ${shardletLabel(c.s, labels)} ` +
+        `(${fmtRate(c.load)}), is more than any other host can take (${fmtRate(search.roomForLoad)} at most, keeping it under its share ${ceilingPct}). ` +
+        `Splitting it lets the pieces move.`,
+    ),
+    shardletId: c.s.id,
+    streamId: c.s.streamId,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Space-Saving heavy hitters (Metwally, Agrawal, El Abbadi, "Efficient computation of frequent and
+ * top-k elements in data streams", 2005): at most `capacity` counters; an unmonitored item evicts
+ * the smallest counter and inherits its count as its error. For every monitored item
+ * `count - error <= true count <= count`, and any item whose true count exceeds total / capacity
+ * is monitored. Counters sit in a binary min-heap indexed by a map, so an update costs O(log k).
+ */
+export interface HeavyHitter {
+  item: string;
+  /** Upper bound of the item's true count. */
+  count: number;
+  /** Most the count can overstate: the true count is at least `count - error`. */
+  error: number;
+}
+
+interface Counter {
+  item: string;
+  count: number;
+  error: number;
+  /** Position in the heap. */
+  at: number;
+}
+
+export class SpaceSaving {
+  readonly capacity: number;
+  /** Min-heap by count; each counter knows its position, so sifting touches no map. */
+  #heap: Counter[] = [];
+  readonly #byItem = new Map<string, Counter>();
+  #total = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`space-saving: capacity must be a positive integer, got ${capacity}`);
+    this.capacity = capacity;
+  }
+
+  /** Items currently monitored. */
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  /** Sum of every weight added (the stream length). */
+  get total(): number {
+    return this.#total;
+  }
+
+  /**
+   * Smallest monitored count once every counter is in use (0 before): no unmonitored item can have
+   * occurred more often than this.
+   */
+  get minCount(): number {
+    return this.#heap.length < this.capacity ? 0 : (this.#heap[0]?.count ?? 0);
+  }
+
+  add(item: string, weight = 1): void {
+    if (weight <= 0) return;
+    this.#total += weight;
+    const hit = this.#byItem.get(item);
+    if (hit) {
+      hit.count += weight;
+      this.#siftDown(hit);
+      return;
+    }
+    const heap = this.#heap;
+    if (heap.length < this.capacity) {
+      const c: Counter = { item, count: weight, error: 0, at: heap.length };
+      heap.push(c);
+      this.#byItem.set(item, c);
+      this.#siftUp(c);
+      return;
+    }
+    // Replace the minimum: the newcomer may have occurred up to `min` times while unmonitored.
+    const min = heap[0]!;
+    this.#byItem.delete(min.item);
+    min.item = item;
+    min.error = min.count;
+    min.count += weight;
+    this.#byItem.set(item, min);
+    this.#siftDown(min);
+  }
+
+  /** The monitored entry for `item`, or null. */
+  get(item: string): HeavyHitter | null {
+    const c = this.#byItem.get(item);
+    return c ? { item, count: c.count, error: c.error } : null;
+  }
+
+  /** Up to `k` entries, highest count first (ties by item, so the order is deterministic). */
+  top(k = this.capacity): HeavyHitter[] {
+    const all = this.#heap.map((c) => ({ item: c.item, count: c.count, error: c.error }));
+    all.sort((a, b) => b.count - a.count || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
+    return all.slice(0, Math.max(0, k));
+  }
+
+  /**
+   * Merges another summary into this one (Agarwal et al., "Mergeable summaries", 2012): an item
+   * missing from one side may have occurred up to that side's `minCount` times, so it is charged
+   * that much, as count and as error; then the largest `capacity` counters are kept.
+   */
+  merge(other: SpaceSaving): void {
+    const m1 = this.minCount;
+    const m2 = other.minCount;
+    const merged = new Map<string, { count: number; error: number }>();
+    for (const e of this.top()) {
+      const o = other.get(e.item);
+      merged.set(e.item, o ? { count: e.count + o.count, error: e.error + o.error } : { count: e.count + m2, error: e.error + m2 });
+    }
+    for (const o of other.top()) {
+      if (merged.has(o.item)) continue;
+      merged.set(o.item, { count: o.count + m1, error: o.error + m1 });
+    }
+    const total = this.#total + other.total;
+    const keep = [...merged].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1)).slice(0, this.capacity);
+    this.#heap = [];
+    this.#byItem.clear();
+    for (const [item, { count, error }] of keep) {
+      const c: Counter = { item, count, error, at: this.#heap.length };
+      this.#heap.push(c);
+      this.#byItem.set(item, c);
+      this.#siftUp(c);
+    }
+    this.#total = total;
+  }
+
+  #siftUp(c: Counter): void {
+    const heap = this.#heap;
+    let i = c.at;
+    while (i > 0) {
+      const parentAt = (i - 1) >> 1;
+      const parent = heap[parentAt]!;
+      if (parent.count <= c.count) break;
+      heap[i] = parent;
+      parent.at = i;
+      i = parentAt;
+    }
+    heap[i] = c;
+    c.at = i;
+  }
+
+  #siftDown(c: Counter): void {
+    const heap = this.#heap;
+    const n = heap.length;
+    let i = c.at;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const childAt = r < n && heap[r]!.count < heap[l]!.count ? r : l;
+      const child = heap[childAt]!;
+      if (c.count <= child.count) break;
+      heap[i] = child;
+      child.at = i;
+      i = childAt;
+    }
+    heap[i] = c;
+    c.at = i;
+  }
+}

@@ -1,0 +1,310 @@
+import { describe, expect, it } from "vitest";
+import { planRebalance, type RebalanceInput } from "../src/placement/rebalance.ts";
+import { parseRebalanceSettings, type RebalanceSettings } from "../src/placement/settings.ts";
+import type { MoveProposal, PlacementHost, PlacementShardlet } from "../src/placement/types.ts";
+import { createRng } from "../src/workload/rng.ts";
+
+const MIB = 1024 * 1024;
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+function hosts(n: number, extra: Partial<PlacementHost> = {}): PlacementHost[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `h${i + 1}`,
+    status: "active" as const,
+    capacityEventsPerSec: 10_000,
+    capacityBytes: 100 * 1024 * MIB,
+    sizeBytes: 0,
+    ...extra,
+  }));
+}
+
+function sl(id: string, hostId: string, load: number, sizeBytes = MIB, extra: Partial<PlacementShardlet> = {}): PlacementShardlet {
+  return { id, streamId: "st", hostId, load, sizeBytes, state: "active", ...extra };
+}
+
+/** Host sizes follow their shardlets, as the worker reports them. */
+function withSizes(hs: PlacementHost[], ss: readonly PlacementShardlet[]): PlacementHost[] {
+  return hs.map((h) => ({ ...h, sizeBytes: ss.filter((s) => s.hostId === h.id).reduce((sum, s) => sum + s.sizeBytes, 0) }));
+}
+
+function settings(over: Partial<RebalanceSettings> = {}): RebalanceSettings {
+  return parseRebalanceSettings({ minHostLoad: 1, ...over });
+}
+
+function input(hs: PlacementHost[], ss: PlacementShardlet[], over: Partial<RebalanceInput> = {}): RebalanceInput {
+  return { hosts: withSizes(hs, ss), shardlets: ss, settings: settings(), now: NOW, ...over };
+}
+
+function hostLoads(ss: readonly PlacementShardlet[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const s of ss) m.set(s.hostId, (m.get(s.hostId) ?? 0) + s.load);
+  return m;
+}
+
+function spread(ss: readonly PlacementShardlet[], hostIds: string[]): number {
+  const loads = hostIds.map((id) => hostLoads(ss).get(id) ?? 0);
+  return Math.max(...loads) - Math.min(...loads);
+}
+
+function apply(ss: PlacementShardlet[], p: MoveProposal): PlacementShardlet[] {
+  return ss.map((s) => (s.id === p.shardletId ? { ...s, hostId: p.destHostId } : s));
+}
+
+describe("settings", () => {
+  it("has a default for every field, auto-approve off", () => {
+    const s = parseRebalanceSettings(undefined);
+    expect(s).toMatchObject({ enabled: true, tolerance: 0.2, hysteresis: 0.1, minBenefitPerMB: 1, autoApprove: false, maxProposalsPerRun: 4 });
+  });
+
+  it("refuses a hysteresis as large as the tolerance", () => {
+    expect(() => parseRebalanceSettings({ tolerance: 0.1, hysteresis: 0.1 })).toThrow(/hysteresis must be smaller than the tolerance/);
+  });
+});
+
+describe("planRebalance", () => {
+  it("proposes nothing for a balanced cluster and says so", () => {
+    const hs = hosts(3);
+    const ss = [sl("a", "h1", 100), sl("b", "h1", 105), sl("c", "h2", 200), sl("d", "h3", 95), sl("e", "h3", 100)];
+    const r = planRebalance(input(hs, ss));
+    expect(r.proposals).toEqual([]);
+    expect(r.notes).toHaveLength(1);
+    expect(r.notes[0]!.message).toMatch(/^Balanced: the hottest host h1 carries 205 events\/s, 2\.5% above the mean of 200 events\/s \(moves start above \+20%\)\.$/);
+  });
+
+  it("moves load off one hot host to the coldest hosts, each move lowering the spread", () => {
+    const hs = hosts(3);
+    // h1: 1,200 events/s in 6 shardlets; h2: 300; h3: 150. Mean 550.
+    const ss = [
+      sl("a", "h1", 400),
+      sl("b", "h1", 300),
+      sl("c", "h1", 200),
+      sl("d", "h1", 150),
+      sl("e", "h1", 100),
+      sl("f", "h1", 50),
+      sl("g", "h2", 300),
+      sl("h", "h3", 150),
+    ];
+    const r = planRebalance(input(hs, ss));
+    expect(r.proposals.length).toBeGreaterThanOrEqual(2);
+    expect(r.proposals.every((p) => p.sourceHostId === "h1")).toBe(true);
+    // The first move goes to the coldest host.
+    expect(r.proposals[0]!.destHostId).toBe("h3");
+    let state = ss;
+    let before = spread(state, ["h1", "h2", "h3"]);
+    for (const p of r.proposals) {
+      expect(p.benefit).toBeGreaterThan(0);
+      state = apply(state, p);
+      const after = spread(state, ["h1", "h2", "h3"]);
+      expect(after).toBeLessThan(before);
+      before = after;
+      expect(p.feasibility.headroom.ok && p.feasibility.bandwidth.ok && p.feasibility.window.ok).toBe(true);
+      expect(p.bytesToMove).toBe(MIB);
+    }
+    // No destination ends above the hysteresis band (mean x 1.1 = 605 events/s).
+    const loads = hostLoads(state);
+    expect(loads.get("h2")!).toBeLessThanOrEqual(605);
+    expect(loads.get("h3")!).toBeLessThanOrEqual(605);
+    // The hot host is relieved to the band.
+    expect(loads.get("h1")!).toBeLessThanOrEqual(605);
+    const first = r.proposals[0]!;
+    expect(first.reason).toBe(
+      "h1 carries 1,200 events/s, 118% above the mean of 550 events/s (trigger +20%): moving shardlet a (400 events/s, 1 MB) to h3 takes h1 to 800 events/s and h3 from 150 events/s to 550 events/s (400 events/s per MB).",
+    );
+    expect(first.expectedLoad).toEqual({ h1: { before: 1200, after: 800 }, h3: { before: 150, after: 550 } });
+  });
+
+  it("does not ping-pong over repeated runs, even without a cool-down", () => {
+    const rng = createRng(42);
+    const hs = hosts(4);
+    let ss: PlacementShardlet[] = [];
+    for (let i = 0; i < 60; i++) ss.push(sl(`s${String(i).padStart(2, "0")}`, i < 40 ? "h1" : `h${2 + (i % 3)}`, 5 + rng.int(60), MIB));
+    for (const cooldownSec of [0, 900]) {
+      let state = ss;
+      const moved = new Map<string, number>();
+      const recent = new Map<string, number>();
+      let total = 0;
+      for (let run = 0; run < 30; run++) {
+        const r = planRebalance(input(hs, state, { settings: settings({ cooldownSec }), recentMoves: recent, now: NOW + run * 30_000 }));
+        for (const p of r.proposals) {
+          state = apply(state, p);
+          moved.set(p.shardletId, (moved.get(p.shardletId) ?? 0) + 1);
+          recent.set(p.shardletId, NOW + run * 30_000);
+        }
+        total += r.proposals.length;
+        if (run >= 10) expect(r.proposals, `run ${run} with cool-down ${cooldownSec}`).toEqual([]);
+      }
+      expect(total).toBeGreaterThan(0);
+      // Every shardlet moved at most once: nothing was sent back.
+      expect(Math.max(...moved.values())).toBe(1);
+      const loads = [...hostLoads(state).values()];
+      const mean = loads.reduce((a, b) => a + b, 0) / 4;
+      expect(Math.max(...loads)).toBeLessThanOrEqual(mean * 1.2 + 1e-9);
+    }
+    ss = [];
+  });
+
+  it("leaves a shardlet moved within the cool-down where it is", () => {
+    const hs = hosts(2);
+    const ss = [sl("a", "h1", 100), sl("b", "h1", 100), sl("c", "h1", 100), sl("d", "h2", 50)];
+    const free = planRebalance(input(hs, ss));
+    expect(free.proposals.map((p) => p.shardletId)).toEqual(["a"]);
+    const recent = new Map([
+      ["a", NOW - 60_000],
+      ["b", NOW - 120_000],
+      ["c", NOW - 899_000],
+    ]);
+    const cooling = planRebalance(input(hs, ss, { recentMoves: recent }));
+    expect(cooling.proposals).toEqual([]);
+    expect(cooling.notes[0]!.message).toBe(
+      "h1 carries 300 events/s, 71% above the mean of 175 events/s, but none of its shardlets can move now: 3 moved within the cool-down of 15 min.",
+    );
+    // After the cool-down the move is proposed again.
+    const later = planRebalance(input(hs, ss, { recentMoves: new Map([...recent, ["c", NOW - 901_000]]) }));
+    expect(later.proposals.map((p) => p.shardletId)).toEqual(["c"]);
+  });
+
+  it("does not propose shardlets already being moved, and counts their load on the destination", () => {
+    const hs = hosts(2);
+    const ss = [sl("a", "h1", 100), sl("b", "h1", 100), sl("c", "h1", 100), sl("d", "h2", 50)];
+    const r = planRebalance(input(hs, ss, { inFlight: new Set(["a"]), inFlightMoves: new Map([["a", "h2"]]) }));
+    // With a's 100 events/s landing on h2 the hosts carry 200 and 150: balanced.
+    expect(r.proposals).toEqual([]);
+    expect(r.notes[0]!.message).toMatch(/^Balanced: the hottest host h1 carries 200 events\/s/);
+    const r2 = planRebalance(input(hs, ss, { inFlight: new Set(["a"]) }));
+    expect(r2.proposals.map((p) => p.shardletId)).toEqual(["b"]);
+  });
+
+  it("filters moves whose benefit per byte is below the minimum, and says which was best", () => {
+    const hs = hosts(2);
+    // Moving 100 events/s by copying 500 MB: 0.2 events/s per MB.
+    const ss = [sl("big", "h1", 100, 500 * MIB), sl("big2", "h1", 100, 800 * MIB), sl("c", "h2", 10, MIB)];
+    const r = planRebalance(input(hs, ss));
+    expect(r.proposals).toEqual([]);
+    expect(r.notes).toHaveLength(1);
+    expect(r.notes[0]!.message).toBe(
+      "h1 carries 200 events/s, 90% above the mean of 105 events/s, but the best move, shardlet big (100 events/s, 500 MB) to h2, takes off 0.18 events/s per MB copied, below the minimum of 1.",
+    );
+    expect(r.notes[0]!.shardletId).toBe("big");
+    const lenient = planRebalance(input(hs, ss, { settings: settings({ minBenefitPerMB: 0.1 }) }));
+    expect(lenient.proposals.map((p) => p.shardletId)).toEqual(["big"]);
+  });
+
+  it("explains a hot host whose shardlets no destination can take", () => {
+    const hs = hosts(3);
+    // One shardlet of 900 events/s: wherever it goes, that host is the new hot spot.
+    const ss = [sl("hot", "h1", 900), sl("b", "h2", 100), sl("c", "h3", 100)];
+    const r = planRebalance(input(hs, ss));
+    expect(r.proposals).toEqual([]);
+    expect(r.notes[0]!.message).toBe(
+      "h1 carries 900 events/s, 145% above the mean of 367 events/s, but no destination has headroom for any of its shardlets: the smallest movable one that still carries load, shardlet hot (900 events/s), is more than any other host can take (303 events/s at most, keeping it under its share +10%). Splitting it lets the pieces move.",
+    );
+  });
+
+  it("refuses destinations without capacity headroom", () => {
+    // Small hosts: 1,000 events/s each, 20% headroom -> at most 800 after a move.
+    const hs = hosts(2, { capacityEventsPerSec: 1_000 });
+    const ss = [sl("a", "h1", 600), sl("b", "h1", 600), sl("c", "h2", 700)];
+    const r = planRebalance(input(hs, ss, { settings: settings({ tolerance: 0.2, hysteresis: 0.05 }) }));
+    expect(r.proposals).toEqual([]);
+    expect(r.notes[0]!.message).toMatch(/no destination has headroom/);
+    // Bytes count too: a destination nearly full on disk cannot take the shardlet.
+    const bytesFull = hosts(2, { capacityBytes: 100 * MIB });
+    const ss2 = [sl("a", "h1", 400, 30 * MIB), sl("b", "h1", 400, 30 * MIB), sl("c", "h2", 50, 60 * MIB)];
+    const r2 = planRebalance(input(bytesFull, ss2));
+    expect(r2.proposals).toEqual([]);
+    expect(r2.notes[0]!.message).toMatch(/no destination has room for the bytes: shardlet a \(30 MB\) would fill h2 past 80% of its capacity\.$/);
+  });
+
+  it("keeps within the bandwidth budget and the migration window", () => {
+    const hs = hosts(3);
+    const ss = [sl("a", "h1", 300, 600 * MIB), sl("b", "h1", 300, 600 * MIB), sl("c", "h1", 300, 600 * MIB), sl("d", "h2", 100), sl("e", "h3", 100)];
+    // 1 MiB/s for at most 15 minutes: one 600 MB move fits (10 min), two do not.
+    const s = settings({ bandwidthBytesPerSec: MIB, maxCopySec: 900, minBenefitPerMB: 0.1 });
+    const r = planRebalance(input(hs, ss, { settings: s }));
+    expect(r.proposals).toHaveLength(1);
+    expect(r.proposals[0]!.feasibility.bandwidth).toEqual({ ok: true, detail: "600 MB at 1 MB/s: about 10 min (budget 15 min per run)" });
+    expect(r.notes.map((n) => n.message)).toEqual([
+      "h1 is still 64% above the mean of 367 events/s after 1 proposed move, but moving shardlet b (600 MB) would take about 10 min at 1 MB/s, over the copy budget of 15 min per run with the moves already planned.",
+    ]);
+
+    // A 2-hour window at 02:00 UTC (now is 12:00): the move is proposed and waits for the window.
+    const w = planRebalance(input(hs, ss, { settings: settings({ windowStartHourUtc: 2, windowEndHourUtc: 4, minBenefitPerMB: 0.1 }) }));
+    expect(w.proposals.length).toBeGreaterThan(0);
+    expect(w.proposals[0]!.feasibility.window).toEqual({ ok: true, detail: "window 02:00–04:00 UTC opens in 14 h 0 min; the move waits for it" });
+    // A copy longer than the window is not proposed.
+    const long = planRebalance(
+      input(hs, ss, { settings: settings({ windowStartHourUtc: 2, windowEndHourUtc: 3, bandwidthBytesPerSec: 100 * 1024, maxCopySec: 86_400, minBenefitPerMB: 0.1 }) }),
+    );
+    expect(long.proposals).toEqual([]);
+    expect(long.notes[0]!.message).toMatch(/copying shardlet a \(600 MB\) takes about 102 min, longer than the migration window 02:00–03:00 UTC\.$/);
+  });
+
+  it("stops at the maximum proposals per run and notes it", () => {
+    const hs = hosts(4);
+    const ss = [...Array.from({ length: 20 }, (_, i) => sl(`s${i}`, "h1", 100)), sl("x", "h2", 10), sl("y", "h3", 10), sl("z", "h4", 10)];
+    const r = planRebalance(input(hs, ss, { settings: settings({ maxProposalsPerRun: 3 }) }));
+    expect(r.proposals).toHaveLength(3);
+    expect(r.notes.at(-1)!.message).toMatch(/^Stopped at 3 proposals \(the maximum per run\): h1 is still \d+% above the mean of 508 events\/s; the next run continues\.$/);
+  });
+
+  it("ignores cold hosts below the minimum host load, draining and down hosts", () => {
+    const hs = hosts(3);
+    const ss = [sl("a", "h1", 4), sl("b", "h1", 4), sl("c", "h2", 1)];
+    const r = planRebalance(input(hs, ss, { settings: settings({ minHostLoad: 10 }) }));
+    expect(r.proposals).toEqual([]);
+    expect(r.notes[0]!.message).toBe(
+      "h1 is 167% above the mean of 3 events/s but carries only 8 events/s, below the minimum host load of 10 events/s: not worth moving data for.",
+    );
+    // A draining host is no destination, a down host is neither.
+    const mixed = [
+      { ...hosts(1)[0]!, id: "h1" },
+      { ...hosts(1)[0]!, id: "h2", status: "draining" as const },
+      { ...hosts(1)[0]!, id: "h3", status: "down" as const },
+      { ...hosts(1)[0]!, id: "h4" },
+    ];
+    const ss2 = [sl("a", "h1", 500), sl("b", "h1", 500), sl("c", "h3", 10), sl("d", "h4", 100)];
+    const r2 = planRebalance(input(mixed, ss2));
+    expect(r2.proposals.map((p) => [p.shardletId, p.destHostId])).toEqual([["a", "h4"]]);
+    expect(r2.notes.map((n) => n.message)).toContain("h3 is down: its shardlets are neither moved off it nor onto it until it is back.");
+  });
+
+  it("copies urgency, honours 'enabled', and uses the labels it is given", () => {
+    const hs = hosts(2);
+    const ss = [sl("a", "h1", 100), sl("b", "h1", 100), sl("c", "h1", 100), sl("d", "h2", 50)];
+    const labels = new Map([
+      ["h1", "host-1"],
+      ["h2", "host-2"],
+      ["a", "orders 0x00000000–0x7fffffff"],
+    ]);
+    const r = planRebalance(input(hs, ss, { urgency: new Map([["a", 120]]), labels }));
+    expect(r.proposals[0]!.urgencySec).toBe(120);
+    expect(r.proposals[0]!.reason).toMatch(/^host-1 carries 300 events\/s, .* moving orders 0x00000000–0x7fffffff \(100 events\/s, 1 MB\) to host-2 /);
+    const off = planRebalance(input(hs, ss, { settings: settings({ enabled: false }) }));
+    expect(off.proposals).toEqual([]);
+    expect(off.notes[0]!.message).toMatch(/^Automatic rebalancing is off/);
+  });
+
+  it("is deterministic whatever the input order, and fast on thousands of shardlets", () => {
+    const rng = createRng(7);
+    const hs = hosts(12);
+    const ss: PlacementShardlet[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const host = i % 5 === 0 ? "h1" : `h${1 + (i % 12)}`;
+      ss.push(sl(`s${i}`, host, rng.next() * 20, Math.round((0.1 + rng.next()) * MIB)));
+    }
+    const a = planRebalance(input(hs, ss, { settings: settings({ maxProposalsPerRun: 50 }) }));
+    const shuffled = [...ss].reverse();
+    const b = planRebalance(input([...hs].reverse(), shuffled, { settings: settings({ maxProposalsPerRun: 50 }) }));
+    expect(b).toEqual(a);
+    expect(a.proposals.length).toBeGreaterThan(0);
+    // Median of several runs: the simulator calls this every step.
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      planRebalance(input(hs, ss, { settings: settings({ maxProposalsPerRun: 50 }) }));
+      times.push(performance.now() - t0);
+    }
+    times.sort((x, y) => x - y);
+    expect(times[3]!).toBeLessThan(100);
+  });
+});

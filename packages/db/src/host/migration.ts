@@ -1,0 +1,365 @@
+import type pg from "pg";
+import { hostError, type HostDriver } from "./driver.ts";
+import type { HostBatchWrite } from "./types.ts";
+
+/**
+ * Host-side statements of a shardlet migration. A shardlet's rows on a host are its stream's rows
+ * whose key hash lies in its range, so moving it to another host copies that range's rows (by
+ * sequence, idempotently), compares the two copies per sequence range, and deletes the range from
+ * the old host once the mapping has switched.
+ *
+ * Fence states used here, beside `active`:
+ * - `shadow` on the destination while the copy runs: shadow writes and copy chunks pass it at the
+ *   copy epoch, producer writes (which need `active`) never do;
+ * - `pending` on the destination during the switch: nothing but the mover's own tail copy passes;
+ * - `moved` on the source from the switch until cleanup drops it: nothing passes, and a reader
+ *   whose route still names this host learns that its route is stale.
+ */
+
+export const SHADOW_FENCE_STATE = "shadow";
+export const MOVED_FENCE_STATE = "moved";
+export const PENDING_FENCE_STATE = "pending";
+
+/** A key-hash range of a stream on a host: lo inclusive, hi exclusive. */
+export interface MigrationRange {
+  streamId: string;
+  lo: number;
+  hi: number;
+}
+
+/** A stored event as the copy moves it (the timestamp in microseconds, so it is copied exactly). */
+export interface CopyRow {
+  seq: number;
+  shardletId: string;
+  key: string;
+  keyHash: number;
+  eventId: string | null;
+  type: string | null;
+  tsMicros: number;
+  payloadJson: string;
+  sizeBytes: number;
+}
+
+/** A deadlock with a concurrent fence change or stats fold aborts one side; every statement here is idempotent. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+
+/*
+ * The range statements below are not prepared (no statement name): a prepared statement switches to
+ * a generic plan after a few runs, and without the actual range and bounds the planner may pick a
+ * scan of the whole key-hash range plus a sort for every chunk, where a walk of the primary key
+ * from the cursor reads just past one chunk.
+ */
+async function query<R extends pg.QueryResultRow>(driver: HostDriver, what: string, config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await driver.withClient((c) => c.query<R>(config));
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt < 3 && typeof code === "string" && RETRYABLE.has(code)) continue;
+      throw hostError(err, what);
+    }
+  }
+}
+
+/**
+ * The shadow write: a shardlet's events written to the destination of its migration, after the
+ * source stored them. Like the producers' fenced write, one statement for several shardlets, but
+ * a part passes only a fence in state `shadow` at the writer's epoch; rows already there (copied
+ * meanwhile, same seq or id) are skipped; and nothing is added to the accounting deltas (the
+ * destination's totals are counted at the switch). Results are aligned with `w.parts`.
+ */
+const SHADOW_WRITE_SQL = `
+WITH f AS (
+  SELECT shardlet_id FROM sc_fence
+  WHERE (shardlet_id, epoch) IN (SELECT * FROM unnest($1::text[], $2::int[])) AND state = 'shadow'
+  FOR SHARE SKIP LOCKED
+), ins AS (
+  INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
+  SELECT $3, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
+  FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::float8[], $11::text[], $12::int[])
+    AS t(seq, shardlet_id, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
+  WHERE t.shardlet_id IN (SELECT shardlet_id FROM f)
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT coalesce(array_agg(shardlet_id), '{}') FROM f) AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted`;
+
+export interface ShadowWriteResult {
+  /** False when the destination's fence refused the part (the migration switched or was cancelled). */
+  ok: boolean;
+}
+
+export async function shadowWriteBatch(driver: HostDriver, w: HostBatchWrite): Promise<ShadowWriteResult[]> {
+  const seqs: number[] = [];
+  const shardletIds: string[] = [];
+  const keys: string[] = [];
+  const hashes: number[] = [];
+  const ids: Array<string | null> = [];
+  const types: Array<string | null> = [];
+  const tss: number[] = [];
+  const payloads: string[] = [];
+  const sizes: number[] = [];
+  for (const part of w.parts) {
+    for (const e of part.events) {
+      seqs.push(e.seq);
+      shardletIds.push(part.shardletId);
+      keys.push(e.key);
+      hashes.push(e.keyHash);
+      ids.push(e.id);
+      types.push(e.type);
+      tss.push(e.ts);
+      payloads.push(e.payloadJson);
+      sizes.push(e.sizeBytes);
+    }
+  }
+  const res = await query<{ fenced_ok: string[]; inserted: number }>(driver, "shadow write", {
+    name: "sc_shadow_write_v1",
+    text: SHADOW_WRITE_SQL,
+    values: [
+      w.parts.map((p) => p.shardletId),
+      w.parts.map((p) => p.epoch),
+      w.streamId,
+      seqs,
+      shardletIds,
+      keys,
+      hashes,
+      ids,
+      types,
+      tss,
+      payloads,
+      sizes,
+    ],
+  });
+  const passed = new Set(res.rows[0]?.fenced_ok ?? []);
+  return w.parts.map((p) => ({ ok: passed.has(p.shardletId) }));
+}
+
+interface CopyRowRecord {
+  seq: string;
+  shardlet_id: string;
+  key: string;
+  key_hash: string;
+  event_id: string | null;
+  type: string | null;
+  ts_us: string;
+  payload_json: string;
+  size_bytes: number;
+}
+
+/**
+ * Rows of a range with afterSeq < seq <= upToSeq (no upper bound when null), in sequence order,
+ * at most `limit`.
+ */
+export async function readRangeRows(
+  driver: HostDriver,
+  q: MigrationRange & { afterSeq: number; upToSeq: number | null; limit: number },
+): Promise<CopyRow[]> {
+  const res = await query<CopyRowRecord>(driver, "copy read", {
+    text: `SELECT seq, shardlet_id, key, key_hash, event_id, type, (extract(epoch FROM ts) * 1000000)::bigint::text AS ts_us,
+                  payload::text AS payload_json, size_bytes
+           FROM sc_events
+           WHERE stream_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3) AND key_hash >= $4 AND key_hash < $5
+           ORDER BY seq LIMIT $6`,
+    values: [q.streamId, q.afterSeq, q.upToSeq, q.lo, q.hi, q.limit],
+  });
+  return res.rows.map((r) => ({
+    seq: Number(r.seq),
+    shardletId: r.shardlet_id,
+    key: r.key,
+    keyHash: Number(r.key_hash),
+    eventId: r.event_id,
+    type: r.type,
+    tsMicros: Number(r.ts_us),
+    payloadJson: r.payload_json,
+    sizeBytes: r.size_bytes,
+  }));
+}
+
+/**
+ * Writes copied rows into the destination, only while its fence for `shardletId` is at `epoch`
+ * in one of `states` (taken FOR SHARE, so a fence change waits for it and a copier that lost the
+ * migration stores nothing afterwards). Rows already there (same seq or event id) are skipped:
+ * a chunk can be copied again after any interruption. Rows keep the label of the shardlet that
+ * accepted them.
+ */
+export async function writeCopiedRows(
+  driver: HostDriver,
+  w: { streamId: string; shardletId: string; epoch: number; states: readonly string[]; rows: readonly CopyRow[] },
+): Promise<{ accepted: boolean; inserted: number }> {
+  if (w.rows.length === 0) {
+    const fence = await driver.getFence(w.shardletId);
+    return { accepted: fence !== null && fence.epoch === w.epoch && w.states.includes(fence.state), inserted: 0 };
+  }
+  const rows = w.rows;
+  const res = await query<{ fenced: boolean; inserted: number }>(driver, "copy write", {
+    name: "sc_migration_write_v1",
+    text: `WITH f AS (
+             SELECT shardlet_id FROM sc_fence WHERE shardlet_id = $2 AND epoch = $3 AND state = ANY($4::text[]) FOR SHARE
+           ), ins AS (
+             INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
+             SELECT $1, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type,
+                    'epoch'::timestamptz + t.ts_us * interval '1 microsecond', t.payload::jsonb, t.size_bytes
+             FROM unnest($5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::int[])
+               AS t(seq, shardlet_id, key, key_hash, event_id, type, ts_us, payload, size_bytes)
+             WHERE EXISTS (SELECT 1 FROM f)
+             ON CONFLICT DO NOTHING
+             RETURNING 1
+           )
+           SELECT EXISTS (SELECT 1 FROM f) AS fenced, (SELECT count(*) FROM ins)::int AS inserted`,
+    values: [
+      w.streamId,
+      w.shardletId,
+      w.epoch,
+      [...w.states],
+      rows.map((r) => r.seq),
+      rows.map((r) => r.shardletId),
+      rows.map((r) => r.key),
+      rows.map((r) => r.keyHash),
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.type),
+      rows.map((r) => r.tsMicros),
+      rows.map((r) => r.payloadJson),
+      rows.map((r) => r.sizeBytes),
+    ],
+  });
+  const row = res.rows[0];
+  return { accepted: row?.fenced ?? false, inserted: row?.inserted ?? 0 };
+}
+
+/**
+ * What a row contributes to a range digest: every stored field that a reader sees (seq, id, key,
+ * type, event time to the microsecond, payload). jsonb's text form is canonical, so two hosts that
+ * store the same event compute the same value. Summed as numeric: order-independent, exact.
+ */
+const ROW_DIGEST = `hashtextextended(
+  e.seq::text || '|' || coalesce(e.event_id, '\\x01') || '|' || e.key || '|' || coalesce(e.type, '\\x01') || '|' ||
+  (extract(epoch FROM e.ts) * 1000000)::bigint::text || '|' || e.payload::text, 0)::numeric`;
+
+/** Count and digest of the rows in (afterSeq, toSeq]. */
+export interface SeqRangeDigest {
+  afterSeq: number;
+  /** Inclusive; null means no upper bound. */
+  toSeq: number | null;
+  rows: number;
+  /** Sum of the row digests, as decimal text (compare as strings). */
+  digest: string;
+}
+
+/**
+ * The source side of a verification: the rows of a range with afterSeq < seq <= upToSeq, in
+ * sequence order, cut into consecutive buckets of `bucketRows` rows, each with its count and
+ * digest. Reads at most `maxRows` rows; `complete` says whether that reached `upToSeq` (else the
+ * caller continues after the last bucket). Bucket i covers (previous bucket's last seq, its own
+ * last seq]; the last bucket of a complete read is extended to `upToSeq`.
+ */
+export async function sourceDigests(
+  driver: HostDriver,
+  q: MigrationRange & { afterSeq: number; upToSeq: number | null; bucketRows: number; maxRows: number },
+): Promise<{ buckets: SeqRangeDigest[]; complete: boolean }> {
+  const res = await query<{ last: string; rows: number; digest: string }>(driver, "verify digest", {
+    text: `WITH r AS (
+             SELECT e.seq, ${ROW_DIGEST} AS h FROM sc_events e
+             WHERE e.stream_id = $1 AND e.seq > $2 AND ($3::bigint IS NULL OR e.seq <= $3) AND e.key_hash >= $4 AND e.key_hash < $5
+             ORDER BY e.seq LIMIT $6
+           ), b AS (
+             SELECT (row_number() OVER (ORDER BY seq) - 1) / $7 AS bucket, seq, h FROM r
+           )
+           SELECT max(seq)::text AS last, count(*)::int AS rows, sum(h)::text AS digest FROM b GROUP BY bucket ORDER BY bucket`,
+    values: [q.streamId, q.afterSeq, q.upToSeq, q.lo, q.hi, q.maxRows, q.bucketRows],
+  });
+  const total = res.rows.reduce((n, r) => n + r.rows, 0);
+  const complete = total < q.maxRows;
+  let after = q.afterSeq;
+  const buckets = res.rows.map((r, i): SeqRangeDigest => {
+    const last = i === res.rows.length - 1;
+    const toSeq = last && complete ? q.upToSeq : Number(r.last);
+    const b = { afterSeq: after, toSeq, rows: r.rows, digest: r.digest };
+    if (toSeq !== null) after = toSeq;
+    return b;
+  });
+  if (buckets.length === 0 && complete) buckets.push({ afterSeq: q.afterSeq, toSeq: q.upToSeq, rows: 0, digest: "0" });
+  return { buckets, complete };
+}
+
+/** The other side of a verification: count and digest of a range's rows in each given seq range. */
+export async function digestsIn(
+  driver: HostDriver,
+  q: MigrationRange & { ranges: ReadonlyArray<{ afterSeq: number; toSeq: number | null }> },
+): Promise<Array<{ rows: number; digest: string }>> {
+  if (q.ranges.length === 0) return [];
+  const res = await query<{ i: string; rows: number; digest: string }>(driver, "verify digest", {
+    text: `WITH b AS (
+             SELECT * FROM unnest($4::bigint[], $5::bigint[]) WITH ORDINALITY AS b(after_seq, to_seq, i)
+           )
+           SELECT b.i::text AS i, count(e.seq)::int AS rows, coalesce(sum(${ROW_DIGEST}), 0)::text AS digest
+           FROM b LEFT JOIN sc_events e
+             ON e.stream_id = $1 AND e.key_hash >= $2 AND e.key_hash < $3 AND e.seq > b.after_seq AND (b.to_seq IS NULL OR e.seq <= b.to_seq)
+           GROUP BY b.i ORDER BY b.i`,
+    values: [q.streamId, q.lo, q.hi, q.ranges.map((r) => r.afterSeq), q.ranges.map((r) => r.toSeq)],
+  });
+  return res.rows.map((r) => ({ rows: r.rows, digest: r.digest }));
+}
+
+/**
+ * Deletes up to `limit` rows of a range, optionally only those with afterSeq < seq <= toSeq;
+ * returns how many. Called until it returns 0, so each statement stays short.
+ */
+export async function deleteRangeRows(
+  driver: HostDriver,
+  q: MigrationRange & { afterSeq?: number; toSeq?: number | null; limit: number },
+): Promise<number> {
+  const res = await query(driver, "range delete", {
+    text: `DELETE FROM sc_events WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM sc_events
+             WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3
+               AND ($4::bigint IS NULL OR seq > $4) AND ($5::bigint IS NULL OR seq <= $5)
+             LIMIT $6))`,
+    values: [q.streamId, q.lo, q.hi, q.afterSeq ?? null, q.toSeq ?? null, q.limit],
+  });
+  return res.rowCount ?? 0;
+}
+
+/** The highest sequence number of the stream stored on this host (0 when none). */
+export async function maxStreamSeq(driver: HostDriver, streamId: string): Promise<number> {
+  const res = await query<{ seq: string | null }>(driver, "max seq", {
+    text: "SELECT max(seq)::text AS seq FROM sc_events WHERE stream_id = $1",
+    values: [streamId],
+  });
+  return Number(res.rows[0]?.seq ?? 0);
+}
+
+/**
+ * A shardlet's accounting on a host: its folded totals plus the deltas not folded yet, i.e. the
+ * events and bytes every write into it has added (no range scan).
+ */
+export async function shardletTotals(driver: HostDriver, shardletId: string): Promise<{ events: number; bytes: number }> {
+  const res = await query<{ events: number; bytes: number }>(driver, "stats read", {
+    text: `SELECT (coalesce((SELECT events FROM sc_stat_total WHERE shardlet_id = $1), 0)
+                  + coalesce((SELECT sum(events) FROM sc_stat_delta WHERE shardlet_id = $1), 0))::float8 AS events,
+                  (coalesce((SELECT bytes FROM sc_stat_total WHERE shardlet_id = $1), 0)
+                  + coalesce((SELECT sum(bytes) FROM sc_stat_delta WHERE shardlet_id = $1), 0))::float8 AS bytes`,
+    values: [shardletId],
+  });
+  return { events: res.rows[0]?.events ?? 0, bytes: res.rows[0]?.bytes ?? 0 };
+}
+
+/**
+ * Sets a shardlet's accounting totals on a host to measured figures and drops its pending deltas
+ * (the destination of a migration takes over the range's counts at the switch).
+ */
+export async function setShardletTotals(driver: HostDriver, shardletId: string, totals: { events: number; bytes: number }): Promise<void> {
+  await query(driver, "stats reset", {
+    text: `WITH d AS (DELETE FROM sc_stat_delta WHERE shardlet_id = $1)
+           INSERT INTO sc_stat_total AS t (shardlet_id, events, bytes, updated_at) VALUES ($1, $2, $3, now())
+           ON CONFLICT (shardlet_id) DO UPDATE SET events = excluded.events, bytes = excluded.bytes, updated_at = now()`,
+    values: [shardletId, Math.round(totals.events), Math.round(totals.bytes)],
+  });
+}
+
+/** Removes a shardlet's accounting rows from a host (it no longer stores the shardlet). */
+export async function dropShardletStats(driver: HostDriver, shardletId: string): Promise<void> {
+  await query(driver, "stats drop", {
+    text: "WITH d AS (DELETE FROM sc_stat_delta WHERE shardlet_id = $1) DELETE FROM sc_stat_total WHERE shardlet_id = $1",
+    values: [shardletId],
+  });
+}

@@ -1,0 +1,3 @@
+export * from "./backend.ts";
+export * from "./features.ts";
+export * from "./lstm.ts";

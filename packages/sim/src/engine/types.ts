@@ -1,0 +1,92 @@
+import type { PlacementHost, PlannerShardlet, PlacementShardlet, ShardletState } from "@shardcast/core";
+import type { SimConfig } from "../config.ts";
+import type { SimWorkload } from "../workload/types.ts";
+
+/** A shardlet of the simulated cluster: what the planners see, plus where its keys are. */
+export interface SimShardlet extends PlannerShardlet, PlacementShardlet {
+  state: ShardletState;
+  /** Index of its host. */
+  host: number;
+  /** Its keys: [ka, kb) in the workload's key order. */
+  ka: number;
+  kb: number;
+  /** True events/s in the current tick (policies see `load` / `writeRate`: the previous tick's). */
+  rate: number;
+}
+
+export interface SplitRequest {
+  shardletId: string;
+  reason: string;
+  /** Which planner asked: "lifecycle" (current size and rate) or "analyzer" (forecast). */
+  source: "lifecycle" | "analyzer";
+  /**
+   * Where to cut, when the caller knows better than the current load median (the median of the
+   * predicted load: an announced window that carries no load yet).
+   */
+  at?: number;
+}
+
+export interface MergeRequest {
+  leftId: string;
+  rightId: string;
+  reason: string;
+}
+
+export interface MoveRequest {
+  shardletId: string;
+  destHostId: string;
+  reason: string;
+  source: "rebalancer" | "analyzer";
+  urgencySec?: number;
+}
+
+export interface Decision {
+  splits: SplitRequest[];
+  merges: MergeRequest[];
+  moves: MoveRequest[];
+  /** The analyzer recommended adding a host (counted; hosts are not added). */
+  scaleOut: boolean;
+}
+
+export function emptyDecision(): Decision {
+  return { splits: [], merges: [], moves: [], scaleOut: false };
+}
+
+/** What a policy may look at when it decides, at the start of a tick. */
+export interface PolicyView {
+  /** Virtual time, ms from the workload's start. */
+  now: number;
+  tick: number;
+  /** Bucket the tick lies in (partly observed). */
+  bucket: number;
+  config: SimConfig;
+  workload: SimWorkload;
+  hosts: readonly PlacementHost[];
+  /** Routed shardlets (busy ones included); loads are the previous tick's, as accounting reports them. */
+  shardlets: readonly SimShardlet[];
+  /** A routed shardlet by id. */
+  shardlet(id: string): SimShardlet | undefined;
+  /** Shardlets a split, merge or migration holds. */
+  busy: ReadonlySet<string>;
+  /** Destination host of each migration in flight. */
+  inFlightMoves: ReadonlyMap<string, string>;
+  /** Shardlet id -> virtual time of its last move. */
+  recentMoves: ReadonlyMap<string, number>;
+  /** Shardlets whose split was refused in this bucket (all load on one key hash); asked again next bucket. */
+  unsplittable: ReadonlySet<string>;
+  /** Mean events/s per complete bucket before `bucket`, up to `historySteps`, oldest first. Same array for a shardlet within a bucket. */
+  history(s: SimShardlet): readonly number[];
+  /** True mean events/s of the shardlet's keys for `steps` buckets from `bucket` on (the oracle's forecast). */
+  future(s: SimShardlet, steps: number): number[];
+  /** The hash at the median of the shardlet's true load over `steps` buckets from `bucket` on (the oracle's cut). */
+  futureMedian(s: SimShardlet, steps: number): number | undefined;
+  /** Announced load (client hints known by now) for `steps` buckets from `bucket` on, or undefined. */
+  hints(s: SimShardlet, steps: number): number[] | undefined;
+  /** The part of the shardlet's range that announced load falls in within `steps` buckets, or undefined. */
+  hintRange(s: SimShardlet, steps: number): { lo: number; hi: number } | undefined;
+}
+
+export interface Policy {
+  readonly name: string;
+  decide(view: PolicyView): Decision;
+}

@@ -1,0 +1,22 @@
+import type { Comparison } from "../compare.ts";
+import { fmtBytes, fmtNum, fmtPct, METRIC_COLUMNS } from "./format.ts";
+
+/** The comparison of one workload as a text table (one row per policy). */
+export function comparisonTable(c: Comparison): string {
+  const header = ["policy", ...METRIC_COLUMNS.map((col) => col.label)];
+  const rows = c.runs.map((r) => [r.policy, ...METRIC_COLUMNS.map((col) => col.value(r.metrics))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+  const s = c.summary;
+  const measured = c.runs[0]?.metrics.measuredMinutes ?? 0;
+  return [
+    `${c.workload.name}: ${c.workload.description}`,
+    `  ${c.workload.buckets} buckets of ${c.workload.bucketMs / 60_000} min, ${c.workload.keyHashes.length} keys, ${c.layout.hosts.length} hosts; measured ${fmtNum(measured / 1440, 1)} days after ${c.config.warmupBuckets} warm-up buckets`,
+    line(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map(line),
+    `  predictive vs reactive: ${s.violation_minutes_reactive > 0 ? `${fmtPct(s.violation_reduction_vs_reactive)} fewer violation minutes` : "reactive had no violation minutes"}, ` +
+      `bytes moved x${Number.isFinite(s.bytes_moved_ratio_vs_reactive) ? fmtNum(s.bytes_moved_ratio_vs_reactive) : "inf"} (${fmtBytes(c.runs.find((r) => r.policy === "predictive")?.metrics.bytesMoved ?? 0)}), ` +
+      `p99 max/mean ${fmtNum(s.max_mean_p99_predictive, 3)}`,
+  ].join("\n");
+}

@@ -1,0 +1,80 @@
+import {
+  parseAnalyzerSettings,
+  parseLifecycleSettings,
+  parseRebalanceSettings,
+  type AnalyzerSettings,
+  type LifecycleSettings,
+  type RebalanceSettings,
+} from "@shardcast/core";
+import { defaultConfig, type ClusterConfig, type PolicyConfig, type SimConfig } from "./config.ts";
+import { HOUR_MS } from "./workload/generators.ts";
+import { buildWorkload, type WorkloadName } from "./workload/catalog.ts";
+import type { TraceReader } from "./workload/traces.ts";
+import type { SimWorkload } from "./workload/types.ts";
+
+export interface PolicyOverrides {
+  forecaster?: PolicyConfig["forecaster"];
+  horizonSteps?: number;
+  historySteps?: number;
+  analyzeEveryTicks?: number;
+  analyzerMoves?: PolicyConfig["analyzerMoves"];
+  rebalanceLeadSteps?: number;
+  oracle?: Partial<PolicyConfig["oracle"]>;
+  lifecycle?: Partial<LifecycleSettings>;
+  rebalance?: Partial<RebalanceSettings>;
+  analyzer?: Partial<AnalyzerSettings>;
+}
+
+export interface ScenarioOptions {
+  workload: WorkloadName;
+  seed: number;
+  /** Simulated days, warm-up included. */
+  days: number;
+  cluster?: Partial<ClusterConfig>;
+  peakUtilisation?: number;
+  policy?: PolicyOverrides;
+  /** Workload parameters (see `workloadParameters`). */
+  params?: Record<string, number>;
+  readTrace?: TraceReader;
+}
+
+/**
+ * Applies overrides to a policy config; settings go through the product's own parsers, so a bad
+ * threshold is rejected with the message the console would show.
+ */
+export function withPolicy(base: PolicyConfig, o: PolicyOverrides = {}): PolicyConfig {
+  return {
+    ...base,
+    ...(o.forecaster ? { forecaster: o.forecaster } : {}),
+    ...(o.horizonSteps !== undefined ? { horizonSteps: o.horizonSteps } : {}),
+    ...(o.historySteps !== undefined ? { historySteps: o.historySteps } : {}),
+    ...(o.analyzeEveryTicks !== undefined ? { analyzeEveryTicks: o.analyzeEveryTicks } : {}),
+    ...(o.analyzerMoves !== undefined ? { analyzerMoves: o.analyzerMoves } : {}),
+    ...(o.rebalanceLeadSteps !== undefined ? { rebalanceLeadSteps: o.rebalanceLeadSteps } : {}),
+    oracle: { ...base.oracle, ...o.oracle },
+    lifecycle: parseLifecycleSettings({ ...base.lifecycle, ...o.lifecycle }),
+    rebalance: parseRebalanceSettings({ ...base.rebalance, ...o.rebalance }),
+    analyzer: parseAnalyzerSettings({ ...base.analyzer, ...o.analyzer }),
+  };
+}
+
+/** A workload and the config to run it with: the defaults for an hourly workload, then the overrides. */
+export function scenario(o: ScenarioOptions): { workload: SimWorkload; config: SimConfig } {
+  const base = defaultConfig(HOUR_MS, 24, { seed: o.seed, ...(o.cluster ? { cluster: o.cluster } : {}) });
+  const config: SimConfig = {
+    ...base,
+    ...(o.peakUtilisation !== undefined ? { peakUtilisation: o.peakUtilisation } : {}),
+    policy: withPolicy(base.policy, o.policy),
+  };
+  const cl = config.cluster;
+  const workload = buildWorkload({
+    name: o.workload,
+    seed: o.seed,
+    days: o.days,
+    warmupBuckets: config.warmupBuckets,
+    peakTotal: config.peakUtilisation * cl.hosts * cl.hostCapacityEventsPerSec,
+    ...(o.params ? { params: o.params } : {}),
+    ...(o.readTrace ? { readTrace: o.readTrace } : {}),
+  });
+  return { workload, config };
+}

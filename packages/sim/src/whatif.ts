@@ -1,0 +1,115 @@
+import { ShardcastError, type AnalyzerSettings, type LifecycleSettings, type RebalanceSettings } from "@shardcast/core";
+import { DEFAULT_CLUSTER, type SimConfig } from "./config.ts";
+import { defaultLayout, type InitialLayout, type LayoutHost } from "./engine/layout.ts";
+import { HOUR_MS } from "./workload/generators.ts";
+import { buildWorkload } from "./workload/catalog.ts";
+import type { TraceReader } from "./workload/traces.ts";
+import type { SimWorkload } from "./workload/types.ts";
+
+/** The settings a what-if runs with: the cluster's current ones, or an operator's draft of them. */
+export interface WhatIfSettings {
+  lifecycle: LifecycleSettings;
+  rebalance: RebalanceSettings;
+  analyzer: AnalyzerSettings;
+}
+
+export interface WhatIfData {
+  eventBytes: number;
+  retentionHours: number;
+}
+
+/** Most ticks a what-if may simulate (per policy): keeps a console request to a few seconds. */
+export const WHATIF_MAX_TICKS = 1_500;
+
+/**
+ * The config of a what-if on recorded load: the real hosts and layout, one tick per telemetry
+ * bucket, forecasts over the analyzer's own horizon and history (converted to buckets), copies at
+ * the analyzer's copy budget, splits as short as the real metadata-only ones.
+ */
+export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, settings: WhatIfSettings, data: WhatIfData): SimConfig {
+  if (layout.hosts.length === 0) throw new ShardcastError("bad_request", "no storage host is registered: nothing to simulate");
+  const bucketMs = workload.bucketMs;
+  const ticks = workload.buckets;
+  if (ticks > WHATIF_MAX_TICKS) throw new ShardcastError("bad_request", `a what-if simulates at most ${WHATIF_MAX_TICKS} buckets, got ${ticks}`);
+  const a = settings.analyzer;
+  const cap = layout.hosts.reduce((s, h) => s + h.capacityEventsPerSec, 0) / layout.hosts.length;
+  return {
+    seed: 1,
+    cluster: {
+      ...DEFAULT_CLUSTER,
+      hosts: layout.hosts.length,
+      hostCapacityEventsPerSec: cap,
+      eventBytes: Math.max(1, data.eventBytes),
+      retentionHours: Math.max(0.01, data.retentionHours),
+      startSizes: "layout",
+      migrationBytesPerSec: a.copyBytesPerSec,
+      splitSec: 1,
+      tickMinutes: bucketMs / 60_000,
+    },
+    policy: {
+      lifecycle: settings.lifecycle,
+      rebalance: settings.rebalance,
+      analyzer: a,
+      forecaster: "holt_winters",
+      horizonSteps: Math.max(1, Math.round((a.horizonSec * 1000) / bucketMs)),
+      historySteps: Math.max(4, Math.round((a.historySteps * a.bucketSec * 1000) / bucketMs)),
+      analyzeEveryTicks: 0,
+      analyzerMoves: "none",
+      rebalanceLeadSteps: 0,
+    oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
+    },
+    warmupBuckets: Math.min(3 * workload.period, Math.floor(workload.buckets / 3)),
+    peakUtilisation: 0,
+  };
+}
+
+/** Days of the shipped trace a what-if without telemetry runs on. */
+export const WHATIF_TRACE_DAYS = 7;
+
+/**
+ * When the cluster has no telemetry yet: a week of the dos traces, scaled so its busiest hour
+ * takes 80% of the registered hosts' write capacity, laid out fresh on those hosts.
+ */
+export function whatIfTraceScenario(
+  hosts: readonly LayoutHost[],
+  settings: WhatIfSettings,
+  readTrace: TraceReader,
+): { workload: SimWorkload; layout: InitialLayout; config: SimConfig } {
+  const active = hosts.filter((h) => h.status === "active");
+  const use: LayoutHost[] =
+    active.length > 0
+      ? active.map((h) => ({ ...h }))
+      : Array.from({ length: 3 }, (_, i) => ({ id: `h${i}`, capacityEventsPerSec: DEFAULT_CLUSTER.hostCapacityEventsPerSec, capacityBytes: DEFAULT_CLUSTER.hostCapacityBytes, status: "active" as const }));
+  const capacity = use.reduce((s, h) => s + h.capacityEventsPerSec, 0);
+  const workload = buildWorkload({ name: "dos-traces", seed: 1, days: WHATIF_TRACE_DAYS, warmupBuckets: 72, peakTotal: 0.8 * capacity, readTrace, params: { keysPerStream: 256 } });
+  const cluster = { ...DEFAULT_CLUSTER, hosts: use.length, hostCapacityEventsPerSec: capacity / use.length, tickMinutes: 10 };
+  const base = defaultLayout(workload, cluster, settings.lifecycle.initialCapacityBytes);
+  // Fresh layout on the real hosts: the default layout's host slots mapped onto them in order.
+  const layout: InitialLayout = {
+    hosts: use,
+    shardlets: base.shardlets.map((s) => ({ ...s, hostId: use[Number(s.hostId.slice(1)) % use.length]!.id })),
+  };
+  const a = settings.analyzer;
+  return {
+    workload,
+    layout,
+    config: {
+      seed: 1,
+      cluster,
+      policy: {
+        lifecycle: settings.lifecycle,
+        rebalance: settings.rebalance,
+        analyzer: a,
+        forecaster: "holt_winters",
+        horizonSteps: Math.max(1, Math.round((a.horizonSec * 1000) / HOUR_MS)),
+        historySteps: 72,
+        analyzeEveryTicks: 0,
+        analyzerMoves: "none",
+        rebalanceLeadSteps: 0,
+    oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
+      },
+      warmupBuckets: 72,
+      peakUtilisation: 0.8,
+    },
+  };
+}
