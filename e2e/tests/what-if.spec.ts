@@ -32,7 +32,8 @@ test("an operator tries thresholds on the what-if page before applying them", as
     await expect(page.getByTestId(`whatif-row-${policy}`)).toBeVisible();
     await expect(page.getByTestId(`whatif-${policy}-violation`)).toHaveText(/^\d[\d,]*$/);
   }
-  await expect(page.getByTestId("whatif-chart").locator("svg.recharts-surface")).toBeVisible();
+  // One line per policy.
+  await expect(page.getByTestId("whatif-chart").locator("path.recharts-line-curve")).toHaveCount(4);
   await expect(page.getByTestId("whatif-summary")).toContainText("Predictive vs reactive");
   await screenshot(page, "what-if");
 

@@ -68,7 +68,8 @@ export const WHATIF_TRACE_DAYS = 7;
 
 /**
  * When the cluster has no telemetry yet: a week of the dos traces, scaled so its busiest hour
- * takes 80% of the registered hosts' write capacity, laid out fresh on those hosts.
+ * takes 80% of the registered hosts' write capacity, laid out fresh on those hosts, with an hour
+ * of events kept per shardlet.
  */
 export function whatIfTraceScenario(
   hosts: readonly LayoutHost[],
@@ -82,7 +83,9 @@ export function whatIfTraceScenario(
       : Array.from({ length: 3 }, (_, i) => ({ id: `h${i}`, capacityEventsPerSec: DEFAULT_CLUSTER.hostCapacityEventsPerSec, capacityBytes: DEFAULT_CLUSTER.hostCapacityBytes, status: "active" as const }));
   const capacity = use.reduce((s, h) => s + h.capacityEventsPerSec, 0);
   const workload = buildWorkload({ name: "dos-traces", seed: 1, days: WHATIF_TRACE_DAYS, warmupBuckets: 72, peakTotal: 0.8 * capacity, readTrace, params: { keysPerStream: 256 } });
-  const cluster = { ...DEFAULT_CLUSTER, hosts: use.length, hostCapacityEventsPerSec: capacity / use.length, tickMinutes: 10 };
+  // An hour of 256-byte events per shardlet keeps sizes in the range of the product's shardlet
+  // capacities (MiBs), so the stored settings' size and per-MB thresholds mean what they do live.
+  const cluster = { ...DEFAULT_CLUSTER, hosts: use.length, hostCapacityEventsPerSec: capacity / use.length, tickMinutes: 10, retentionHours: 1 };
   const base = defaultLayout(workload, cluster, settings.lifecycle.initialCapacityBytes);
   // Fresh layout on the real hosts: the default layout's host slots mapped onto them in order.
   const layout: InitialLayout = {

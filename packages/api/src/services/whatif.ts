@@ -104,8 +104,8 @@ export async function currentSettings(db: ControlDb): Promise<WhatIfSettings> {
 export function findTraceDir(start: string): string | null {
   let dir = start;
   for (;;) {
-    const candidate = join(dir, "data", "traces");
-    if (existsSync(join(candidate, DOS_FOLDER))) return candidate;
+    const candidate = join(/*turbopackIgnore: true*/ dir, "data", "traces");
+    if (existsSync(/*turbopackIgnore: true*/ join(/*turbopackIgnore: true*/ candidate, DOS_FOLDER))) return candidate;
     const up = dirname(dir);
     if (up === dir) return null;
     dir = up;
@@ -217,14 +217,15 @@ export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: 
       scenario = whatIfTraceScenario(
         hosts.map((h) => ({ id: h.id, capacityEventsPerSec: h.capacityEventsPerSec, capacityBytes: h.capacityBytes, status: h.status })),
         settings,
-        (file) => readFileSync(join(dir, file), "utf8"),
+        // The folder is found at run time; the bundler must not trace the whole checkout for it.
+        (file) => readFileSync(/*turbopackIgnore: true*/ join(/*turbopackIgnore: true*/ dir, file), "utf8"),
       );
       source = {
         kind: "trace",
         note:
           draft.source === "trace"
-            ? `A week of the shipped Wikipedia, Google and taxi traces (dos_load_prediction), scaled to 80% of the hosts' write capacity.`
-            : `No telemetry yet: this ran on a week of the shipped Wikipedia, Google and taxi traces (dos_load_prediction), scaled to 80% of the hosts' write capacity. Send traffic and the what-if uses the cluster's own last day.`,
+            ? `A week of the shipped Wikipedia, Google and taxi traces (dos_load_prediction), scaled to 80% of the hosts' write capacity, an hour of 256-byte events kept per shardlet.`
+            : `No telemetry yet: this ran on a week of the shipped Wikipedia, Google and taxi traces (dos_load_prediction), scaled to 80% of the hosts' write capacity, an hour of 256-byte events kept per shardlet. Send traffic and the what-if uses the cluster's own last day.`,
         from: 0,
         to: WHATIF_TRACE_DAYS * DAY_MS,
         resolutionSec: scenario.workload.bucketMs / 1000,
