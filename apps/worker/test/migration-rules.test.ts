@@ -193,6 +193,53 @@ describe("the migration window and attempts", () => {
   });
 });
 
+describe("verification", () => {
+  it("finds what differs on the destination (missing, changed and extra rows) and re-copies it", async () => {
+    const s = (await shardlets())[6]!;
+    const range = rangeOf(s);
+    await t.write(range, 300, { inRangeShare: 1 });
+    const dest = other(s.hostId);
+    const damage = async () => {
+      const d = await t.h.driver(dest);
+      await d.withClient(async (c) => {
+        // Three rows lost, one payload changed, one row the source never had.
+        await c.query(
+          `DELETE FROM sc_events WHERE ctid IN (SELECT ctid FROM sc_events WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 ORDER BY seq LIMIT 3)`,
+          [t.h.streamId, range.lo, range.hi],
+        );
+        await c.query(
+          `UPDATE sc_events SET payload = '{"tampered":true}' WHERE ctid IN (SELECT ctid FROM sc_events WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 ORDER BY seq DESC LIMIT 1)`,
+          [t.h.streamId, range.lo, range.hi],
+        );
+      });
+      // Far above any sequence the test allocates: only the switch's tail check can meet it.
+      const free = 9_000_000_000_000;
+      await d.withClient((c) =>
+        c.query(
+          `INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
+           VALUES ($1, $2, $3, 'intruder', $4, 'intruder-1', 't', now(), '{}', 10)`,
+          [t.h.streamId, free, s.id, range.lo],
+        ),
+      );
+    };
+    t.hooks.afterPhase = async (phase) => {
+      if (phase === "verifying") await damage();
+    };
+    try {
+      const id = await t.approve(s.id, dest);
+      const results = await t.runToEnd(id);
+      expect(results[results.length - 1]).toMatchObject({ status: "done" });
+      const log = await listMigrationEvents(t.h.db, id);
+      const round = log.find((e) => e.message.startsWith("Verify round 1"));
+      expect(round?.level).toBe("warn");
+      expect((round?.details as { differing: unknown[] }).differing.length).toBeGreaterThanOrEqual(2);
+      await expectClean(range, dest);
+    } finally {
+      t.hooks.afterPhase = undefined;
+    }
+  });
+});
+
 describe("the cleanup grace", () => {
   it("keeps the source's rows through the grace period; a run that would wait too long pauses until then", async () => {
     const s = (await shardlets())[5]!;

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { keyHash, RoutingTable, WorkloadGenerator } from "@shardcast/core";
-import { listMigrationEvents, loadRoutes, updateLifecycleSettings, updateMigrationSettings } from "@shardcast/db";
+import { createApiKey, createStream, listMigrationEvents, loadRoutes, updateLifecycleSettings, updateMigrationSettings } from "@shardcast/db";
 import { createQueue, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
 import { median, type Suite } from "../harness.ts";
@@ -9,7 +9,7 @@ import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 const BATCH = 500;
 const PRODUCERS = 4;
 /**
- * The copy budget, as a share of the ingest rate measured while preloading: the copy's inserts on
+ * The copy budget, as a share of the ingest rate of the first baseline: the copy's inserts on
  * the destination compete for the same two cores as ingest on this machine, so the budget is what
  * an operator would give a migration that must not cost ingest more than a tenth.
  */
@@ -24,10 +24,17 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-async function post(c: BenchCluster, body: string): Promise<void> {
-  const res = await fetch(`${c.edgeUrl}/v1/streams/bench/events`, {
+/** Where a pair's producers write: a stream of its own, so every pair moves a shardlet of the same size. */
+interface Target {
+  c: BenchCluster;
+  stream: string;
+  token: string;
+}
+
+async function post(t: Target, body: string): Promise<void> {
+  const res = await fetch(`${t.c.edgeUrl}/v1/streams/${t.stream}/events`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${c.token}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${t.token}` },
     body,
   });
   if (!res.ok) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
@@ -35,13 +42,13 @@ async function post(c: BenchCluster, body: string): Promise<void> {
 }
 
 /** Producers sending batches from `next` until `stop()` holds; events acknowledged and the time taken. */
-async function produceUntil(c: BenchCluster, next: () => string, stop: () => boolean): Promise<{ events: number; ms: number }> {
+async function produceUntil(t: Target, next: () => string, stop: () => boolean): Promise<{ events: number; ms: number }> {
   let events = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: PRODUCERS }, async () => {
       while (!stop()) {
-        await post(c, next());
+        await post(t, next());
         events += BATCH;
       }
     }),
@@ -49,23 +56,26 @@ async function produceUntil(c: BenchCluster, next: () => string, stop: () => boo
   return { events, ms: performance.now() - t0 };
 }
 
-/** One-event writes to keys of the migrating shardlet, one at a time, until stopped: when each was sent and how long it took. */
-function probe(c: BenchCluster, keys: readonly string[]): { stop(): Promise<Array<{ at: number; ms: number }>> } {
+/**
+ * One-event writes to keys of the migrating shardlet, one at a time, until stopped: when each was
+ * sent and how long it took. It runs through baselines and migrations alike, so both carry its load.
+ */
+function probe(t: Target, keys: readonly string[]): { samples: Array<{ at: number; ms: number }>; stop(): Promise<void> } {
   let stopped = false;
   const samples: Array<{ at: number; ms: number }> = [];
   const loop = (async () => {
     for (let i = 0; !stopped; i++) {
       const at = Date.now();
       const t0 = performance.now();
-      await post(c, JSON.stringify({ events: [{ key: keys[i % keys.length]!, type: "probe", payload: { i } }] }));
+      await post(t, JSON.stringify({ events: [{ key: keys[i % keys.length]!, type: "probe", payload: { i } }] }));
       samples.push({ at, ms: performance.now() - t0 });
     }
   })();
   return {
+    samples,
     stop: async () => {
       stopped = true;
       await loop;
-      return samples;
     },
   };
 }
@@ -86,16 +96,17 @@ async function finished(c: BenchCluster, id: string, deadline: number): Promise<
 
 /**
  * Ingest throughput while the busiest of 16 shardlets migrates between the two hosts vs. no
- * migration, in the same run: phases alternate (baseline, migration, baseline, migration back,
- * baseline, ...) with the same four producers and batches of 500 Zipf-keyed events, and each
- * migration is compared with the mean of the baselines around it. A migration phase lasts from
- * the migration's start to its end (copy with shadow writes, verification, switch, cleanup, the
- * copy and cleanup within a budget of a tenth of the preload's ingest rate), through the real job
- * queue and worker process.
+ * migration, in the same run, with four producers sending batches of 500 Zipf-keyed events. Each
+ * pair has a stream of its own (so every pair moves a shardlet of the same size, not one that grew
+ * through the pairs before): preload, baseline, migration, baseline, and the migration is
+ * compared with the mean of the baselines around it. A migration phase lasts from the migration's
+ * start to its end (copy with shadow writes, verification, switch, cleanup), through the real job
+ * queue and worker process, the copy within a budget of a tenth of the ingest rate of the first
+ * baseline (the cleanup's deletions within four times that).
  *
- * A one-event writer to the migrating shardlet runs through each migration. `switch_pause_ms_p99`
- * is the stall the switch adds: the p99 over writes that overlapped a switch window (the op-lock
- * the mover records) of their latency minus the median latency of that migration's other writes;
+ * A one-event writer to the migrating shardlet runs through every pair. `switch_pause_ms_p99` is
+ * the stall the switch adds: the p99 over writes that overlapped a switch window (the op-lock the
+ * mover records) of their latency minus the median latency of the writer's other writes;
  * `switch_write_p99_ms` and `write_p99_ms` are the raw latencies inside and outside the windows.
  * `copy_rows_per_s` is rows copied / copy phase time.
  */
@@ -110,33 +121,14 @@ export const migrationSuite: Suite = {
     const c = await startBenchCluster({ hostCount: 2, shardCount: 4, shardletsPerShard: 4 });
     const connection = createRedis(c.redisUrl, { forBullmq: true });
     const queue = createQueue(connection, { prefix: c.prefix });
+    let probing: ReturnType<typeof probe> | null = null;
     try {
       // Splits would change the shardlet under the migration: the bench measures moves only.
       await updateLifecycleSettings(c.db, { enabled: false }, null);
       await c.startWorker({ SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS: "500", SHARDCAST_MANAGER_EVERY_MS: "60000" });
-
+      const { token } = await createApiKey(c.db, { name: "migration-bench", streams: ["*"], canProduce: true, canConsume: true, createdById: null });
       const gen = new WorkloadGenerator({ seed: "migration-bench", keys: 50_000, zipfS: 0.9, bursts: false });
       const nextBody = () => JSON.stringify({ events: gen.nextBatch(BATCH) });
-
-      // The busy shardlet: the one the workload writes most to.
-      const table = RoutingTable.build(c.streamId, await loadRoutes(c.db, c.streamId));
-      const share = new Map<string, number>();
-      const sample = gen.nextBatch(20_000);
-      for (const e of sample) {
-        const id = table.lookup(keyHash(e.key)).id;
-        share.set(id, (share.get(id) ?? 0) + 1);
-      }
-      const [busyId, busyCount] = [...share].sort((a, b) => b[1] - a[1])[0]!;
-      const busyShare = busyCount / sample.length;
-      const probeKeys: string[] = [];
-      for (let i = 0; probeKeys.length < 8; i++) if (table.lookup(keyHash(`probe-${i}`)).id === busyId) probeKeys.push(`probe-${i}`);
-
-      log(`busy shardlet ${busyId}: ${(busyShare * 100).toFixed(1)}% of the events; preloading ${preload * BATCH} events`);
-      let batchesLeft = preload;
-      const pre = await produceUntil(c, nextBody, () => batchesLeft-- <= 0);
-      const budget = Math.max(500, Math.round(((pre.events * 1000) / pre.ms) * COPY_BUDGET_SHARE));
-      await updateMigrationSettings(c.db, { rowsPerSecond: budget, cleanupGraceMs: 1_000 }, null);
-      log(`preload ran at ${Math.round((pre.events * 1000) / pre.ms)} events/s: copy budget ${budget} rows/s`);
 
       const baseline: number[] = [];
       const during: number[] = [];
@@ -147,43 +139,70 @@ export const migrationSuite: Suite = {
       const switchMs: number[] = [];
       let copied = 0;
       let copyMs = 0;
-      const home = (await c.db.shardlet.findUniqueOrThrow({ where: { id: busyId } })).hostId;
-      let target = c.hostIds.find((h) => h !== home)!;
+      let budget = 0;
+      let busyShare = 0;
 
-      const runBaseline = async () => {
-        const until = performance.now() + baselineMs;
-        const r = await produceUntil(c, nextBody, () => performance.now() >= until);
-        return (r.events * 1000) / r.ms;
-      };
-      let before = await runBaseline();
       for (let pair = 0; pair < pairs; pair++) {
-        const shardlet = await c.db.shardlet.findUniqueOrThrow({ where: { id: busyId } });
+        const stream = await createStream(c.db, c.hosts, { name: `moves-${pair + 1}`, shardCount: 4, shardletsPerShard: 4 });
+        const t: Target = { c, stream: stream.name, token };
+        // The busy shardlet: the one the workload writes most to.
+        const table = RoutingTable.build(stream.id, await loadRoutes(c.db, stream.id));
+        const share = new Map<string, number>();
+        const sample = gen.nextBatch(20_000);
+        for (const e of sample) {
+          const id = table.lookup(keyHash(e.key)).id;
+          share.set(id, (share.get(id) ?? 0) + 1);
+        }
+        const [busyId, busyCount] = [...share].sort((a, b) => b[1] - a[1])[0]!;
+        busyShare = busyCount / sample.length;
+        const busy = table.byId(busyId)!;
+        const probeKeys: string[] = [];
+        for (let i = 0; probeKeys.length < 8; i++) if (table.lookup(keyHash(`probe-${i}`)).id === busyId) probeKeys.push(`probe-${i}`);
+
+        let batchesLeft = preload;
+        await produceUntil(t, nextBody, () => batchesLeft-- <= 0);
+        const runBaseline = async () => {
+          const until = performance.now() + baselineMs;
+          const r = await produceUntil(t, nextBody, () => performance.now() >= until);
+          return (r.events * 1000) / r.ms;
+        };
+
+        probing = probe(t, probeKeys);
+        const before = await runBaseline();
+        if (pair === 0) {
+          budget = Math.max(500, Math.round(before * COPY_BUDGET_SHARE));
+          // Deleting a row costs a fraction of copying it: the cleanup gets four times the budget.
+          await updateMigrationSettings(c.db, { rowsPerSecond: budget, cleanupRowsPerSecond: budget * 4, cleanupGraceMs: 1_000 }, null);
+          log(`busy shardlet: ${(busyShare * 100).toFixed(1)}% of the events; ingest ran at ${Math.round(before)} events/s: copy budget ${budget} rows/s`);
+        }
         const m = await c.db.migration.create({
           data: {
-            streamId: c.streamId,
+            streamId: stream.id,
             shardletId: busyId,
-            sourceHostId: shardlet.hostId,
-            destHostId: target,
+            sourceHostId: busy.hostId,
+            destHostId: c.hostIds.find((h) => h !== busy.hostId)!,
             phase: "approved",
             origin: "manual",
             reason: "benchmark",
-            shardletEpoch: shardlet.epoch,
+            shardletEpoch: busy.epoch,
           },
         });
         let done = false;
         const watching = finished(c, m.id, Date.now() + (quick ? 180_000 : 600_000)).finally(() => {
           done = true;
         });
-        const probing = probe(c, probeKeys);
         await enqueue(queue, "migration.run", { migrationId: m.id });
-        const mig = await produceUntil(c, nextBody, () => done);
-        const samples = await probing.stop();
+        const mig = await produceUntil(t, nextBody, () => done);
         await watching;
+        const after = await runBaseline();
+        await probing.stop();
+        const samples = probing.samples;
+        probing = null;
 
         const events = await listMigrationEvents(c.db, m.id);
         const phaseAt = (p: string) => events.find((e) => e.phase === p)?.at.getTime();
         const sw = events.find((e) => e.message.startsWith("Switch took"))?.details as
-          | { lockedAt: number; unlockedAt: number; switchMs: number; tailMs: number; mappedAfterMs: number }
+          | { lockedAt: number; unlockedAt: number; switchMs: number; tailMs: number; tailRows: number }
           | undefined;
         if (!sw) throw new Error("the migration recorded no switch");
         const overlaps = (x: { at: number; ms: number }) => x.at <= sw.unlockedAt && x.at + x.ms >= sw.lockedAt;
@@ -202,21 +221,17 @@ export const migrationSuite: Suite = {
           copyMs += copyEnd - copyStart;
         }
 
-        // Against the mean of the baselines right before and right after it.
-        const after = await runBaseline();
         const b = (before + after) / 2;
-        before = after;
         const d = (mig.events * 1000) / mig.ms;
         baseline.push(b);
         during.push(d);
         ratios.push(d / b);
         log(
-          `pair ${pair + 1}/${pairs}: baseline ${Math.round(b)} ev/s, during migration ${Math.round(d)} ev/s (ratio ${(d / b).toFixed(3)}); ` +
+          `pair ${pair + 1}/${pairs}: baseline ${Math.round(before)} / ${Math.round(after)} ev/s, during migration ${Math.round(d)} ev/s (ratio ${(d / b).toFixed(3)}); ` +
             `${Number(row.rowsCopied)} rows copied; migration took ${(mig.ms / 1000).toFixed(1)} s (copy ${secs(copyStart, copyEnd)} s, ` +
-            `verify ${secs(copyEnd, phaseAt("switching"))} s, switch lock ${sw.switchMs} ms of which tail ${sw.tailMs} ms, cleanup ${secs(phaseAt("cleanup"), phaseAt("done"))} s); ` +
+            `verify ${secs(copyEnd, phaseAt("switching"))} s, switch lock ${sw.switchMs} ms of which tail ${sw.tailMs} ms for ${sw.tailRows} rows, cleanup ${secs(phaseAt("cleanup"), phaseAt("done"))} s); ` +
             `shardlet writes during the switch: ${inside.map((ms) => Math.round(ms)).join(", ") || "none"} ms, usually ${Math.round(usual)} ms`,
         );
-        target = shardlet.hostId;
       }
       return {
         baseline_events_per_s: Math.round(median(baseline)),
@@ -232,6 +247,7 @@ export const migrationSuite: Suite = {
         migrations: pairs,
       };
     } finally {
+      await probing?.stop().catch(() => undefined);
       await queue.close();
       connection.disconnect();
       await c.close();

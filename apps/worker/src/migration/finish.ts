@@ -8,10 +8,10 @@ import { drainIntoDestination } from "./switch.ts";
 const DEFAULT_MAX_INLINE_WAIT_MS = 60_000;
 const DRAIN_CHUNK_ROWS = 1_000;
 
-/** Deletes a host's rows of the range chunk by chunk within the rows/s budget; returns how many. */
+/** Deletes a host's rows of the range chunk by chunk within the cleanup budget; returns how many. */
 async function deleteRange(ctx: MigrationContext, which: "source" | "destination", onChunk?: (deleted: number) => Promise<void>): Promise<number> {
   const driver = which === "source" ? ctx.source : ctx.dest;
-  const pacer = new CopyPacer(ctx.settings.rowsPerSecond, ctx.deps.clock());
+  const pacer = new CopyPacer(ctx.settings.cleanupRowsPerSecond, ctx.deps.clock());
   let deleted = 0;
   for (;;) {
     checkAborted(ctx.signal);

@@ -17,8 +17,6 @@ export const MIGRATION_STEPS = [
   "verify.round",
   /** switching: the source's fence raised to the switch epoch (writes to it stop). */
   "switch.source-fenced",
-  /** switching: the destination's fence pending at the switch epoch (shadow writes stop). */
-  "switch.dest-pending",
   /** switching: the tail copied and the two copies found equal. */
   "switch.tail",
   /** switching: the destination's fence active at the switch epoch, its totals set. */

@@ -2,7 +2,7 @@ import { ShardcastError } from "@shardcast/core";
 import {
   fenceForChange,
   MOVED_FENCE_STATE,
-  PENDING_FENCE_STATE,
+  SHADOW_FENCE_STATE,
   rangeTotals,
   setShardletTotals,
   shardletTotals,
@@ -35,8 +35,19 @@ interface SwitchTimes {
   announced: number;
 }
 
-function pendingFence(ctx: MigrationContext): DestFence {
-  return { epoch: migrationEpochs(ctx.m).switched, states: [PENDING_FENCE_STATE] };
+/**
+ * The destination's fence the tail is copied through: still `shadow` at the copy epoch, or, when a
+ * run stopped after opening it and before the mapping switched, `active` at the switch epoch
+ * (nothing writes at that epoch before the mapping names it).
+ */
+async function tailFence(ctx: MigrationContext): Promise<DestFence> {
+  const epochs = migrationEpochs(ctx.m);
+  const f = await withHostRetry(ctx, "destination fence", () => ctx.dest.getFence(ctx.m.shardletId));
+  if (f?.epoch === epochs.switched && f.state === "active") return { epoch: epochs.switched, states: ["active"] };
+  if (f?.epoch !== epochs.copy || f.state !== SHADOW_FENCE_STATE) {
+    await withHostRetry(ctx, "destination fence", () => ctx.dest.setFence(ctx.m.shardletId, ctx.range.streamId, epochs.copy, SHADOW_FENCE_STATE, ctx.range));
+  }
+  return { epoch: epochs.copy, states: [SHADOW_FENCE_STATE] };
 }
 
 /**
@@ -60,15 +71,17 @@ export async function drainIntoDestination(ctx: MigrationContext): Promise<numbe
 }
 
 /**
- * The source's and destination's copies of the range, made equal while neither can change: the
+ * The source's and destination's copies of the range, made equal once the source is frozen: the
  * rows above the verified cursor are compared per sequence range and what differs is re-copied
- * (shadow writes normally carried them all). Below the cursor the copies were verified under the
- * read watermark, which no later write can go below, and nothing else writes into a migrating
+ * (shadow writes normally carried them all). The destination may still take shadow writes in
+ * flight, but only of rows the source committed before it froze (a shadow write follows its
+ * source write), i.e. rows it must have anyway. Below the cursor the copies were verified under
+ * the read watermark, which no later write can go below, and nothing else writes into a migrating
  * range; without a watermark that is not certain, so then the whole range is also counted on both
  * sides (an index range scan each) and verified in full should the counts differ.
  */
 async function settleTail(ctx: MigrationContext): Promise<{ tailRows: number; repaired: number; fullCheck: boolean }> {
-  const fence = pendingFence(ctx);
+  const fence = await tailFence(ctx);
   const tail = await verifyAndRepair(ctx, { afterSeq: ctx.m.copyCursor, upToSeq: null, fence });
   let fullCheck = false;
   if (!ctx.deps.migration?.watermark) {
@@ -94,9 +107,9 @@ async function settleTail(ctx: MigrationContext): Promise<{ tailRows: number; re
  * switching: reads already consult both hosts (the shadow host is on the route), so this switches
  * writes, under the shardlet's op-lock (edges send its events to the overflow log meanwhile, as for
  * a split): the source's fence goes to `moved` at the switch epoch (waits for writes in flight;
- * later ones are refused and re-routed), the destination's to `pending` (waits for shadow writes in
- * flight), the tail above the verified cursor is compared and re-copied where it differs, the
- * destination's fence becomes `active` with the source's accounting, the mapping switches in the
+ * later ones are refused and re-routed), the tail above the verified cursor is compared and
+ * re-copied where it differs, the destination's fence becomes `active` at the switch epoch with
+ * the source's accounting (late shadow writes are refused from then on), the mapping switches in the
  * control database (host = destination, epoch + 1, one transaction with the phase) and edges are
  * told; then the lock is let go and the overflow rows of the range are drained into the
  * destination. Every step is idempotent: a run that stops anywhere before the mapping switch
@@ -119,8 +132,6 @@ export async function runSwitch(ctx: MigrationContext): Promise<StepOutcome> {
       await withHostRetry(ctx, "source fence", () => fenceForChange(ctx.source, [m.shardletId], MOVED_FENCE_STATE, new Map([[m.shardletId, epochs.switched]])));
       const sourceFenced = deps.clock();
       await step("switch.source-fenced");
-      await withHostRetry(ctx, "destination fence", () => ctx.dest.setFence(m.shardletId, range.streamId, epochs.switched, PENDING_FENCE_STATE, range));
-      await step("switch.dest-pending");
       settled = await settleTail(ctx);
       const tailChecked = deps.clock();
       await step("switch.tail");

@@ -36,7 +36,7 @@ export const migrationSettingsSchema = z.object({
     .int()
     .min(0, "the switch tail must be at least 0 rows")
     .max(1_000_000, "the switch tail may be at most 1,000,000 rows")
-    .default(5_000),
+    .default(1_000),
   /** Most verification rounds before switching anyway (the switch checks the rest under the lock). */
   maxVerifyRounds: z.number().int().min(1, "at least 1 verify round").max(100, "at most 100 verify rounds").default(8),
   /**
@@ -49,6 +49,16 @@ export const migrationSettingsSchema = z.object({
     .min(0, "the cleanup grace must be at least 0 ms")
     .max(24 * 3_600_000, "the cleanup grace may be at most 24 h")
     .default(30_000),
+  /**
+   * Deletion budget of the cleanup (and of a cancel), rows/s (0 = unlimited): deleting a row costs
+   * far less than copying it, but a cleanup of a large range must not starve ingest either.
+   */
+  cleanupRowsPerSecond: z
+    .number()
+    .int()
+    .min(0, "the cleanup budget must be at least 0 rows/s (0 = unlimited)")
+    .max(10_000_000, "the cleanup budget may be at most 10,000,000 rows/s")
+    .default(50_000),
   /** Source rows deleted per statement in cleanup (and destination rows on cancel). */
   cleanupChunkRows: z
     .number()

@@ -9,16 +9,14 @@ import type { HostBatchWrite } from "./types.ts";
  * the old host once the mapping has switched.
  *
  * Fence states used here, beside `active`:
- * - `shadow` on the destination while the copy runs: shadow writes and copy chunks pass it at the
- *   copy epoch, producer writes (which need `active`) never do;
- * - `pending` on the destination during the switch: nothing but the mover's own tail copy passes;
+ * - `shadow` on the destination until the switch opens it: shadow writes and copy chunks pass it
+ *   at the copy epoch, producer writes (which need `active`) never do;
  * - `moved` on the source from the switch until cleanup drops it: nothing passes, and a reader
  *   whose route still names this host learns that its route is stale.
  */
 
 export const SHADOW_FENCE_STATE = "shadow";
 export const MOVED_FENCE_STATE = "moved";
-export const PENDING_FENCE_STATE = "pending";
 
 /** A key-hash range of a stream on a host: lo inclusive, hi exclusive. */
 export interface MigrationRange {
@@ -281,23 +279,30 @@ export async function sourceDigests(
   return { buckets, complete };
 }
 
-/** The other side of a verification: count and digest of a range's rows in each given seq range. */
+/**
+ * The other side of a verification: count and digest of a range's rows in each given seq range.
+ * The ranges must be consecutive and ascending (as `sourceDigests` returns them): one scan over
+ * their whole span assigns each row to its range, so the planner can walk the primary key from
+ * the first bound (a short tail) or the key-hash range (a long span), whichever is cheaper.
+ */
 export async function digestsIn(
   driver: HostDriver,
   q: MigrationRange & { ranges: ReadonlyArray<{ afterSeq: number; toSeq: number | null }> },
 ): Promise<Array<{ rows: number; digest: string }>> {
   if (q.ranges.length === 0) return [];
-  const res = await query<{ i: string; rows: number; digest: string }>(driver, "verify digest", {
-    text: `WITH b AS (
-             SELECT * FROM unnest($4::bigint[], $5::bigint[]) WITH ORDINALITY AS b(after_seq, to_seq, i)
-           )
-           SELECT b.i::text AS i, count(e.seq)::int AS rows, coalesce(sum(${ROW_DIGEST}), 0)::text AS digest
-           FROM b LEFT JOIN sc_events e
-             ON e.stream_id = $1 AND e.key_hash >= $2 AND e.key_hash < $3 AND e.seq > b.after_seq AND (b.to_seq IS NULL OR e.seq <= b.to_seq)
-           GROUP BY b.i ORDER BY b.i`,
-    values: [q.streamId, q.lo, q.hi, q.ranges.map((r) => r.afterSeq), q.ranges.map((r) => r.toSeq)],
+  const last = q.ranges[q.ranges.length - 1]!;
+  const res = await query<{ i: number; rows: number; digest: string }>(driver, "verify digest", {
+    text: `SELECT width_bucket(e.seq, $4::bigint[]) AS i, count(*)::int AS rows, sum(${ROW_DIGEST})::text AS digest
+           FROM sc_events e
+           WHERE e.stream_id = $1 AND e.key_hash >= $2 AND e.key_hash < $3 AND e.seq > $5 AND ($6::bigint IS NULL OR e.seq <= $6)
+           GROUP BY 1`,
+    values: [q.streamId, q.lo, q.hi, q.ranges.map((r) => r.afterSeq + 1), q.ranges[0]!.afterSeq, last.toSeq],
   });
-  return res.rows.map((r) => ({ rows: r.rows, digest: r.digest }));
+  const byRange = new Map(res.rows.map((r) => [r.i, r]));
+  return q.ranges.map((_, i) => {
+    const r = byRange.get(i + 1);
+    return r ? { rows: r.rows, digest: r.digest } : { rows: 0, digest: "0" };
+  });
 }
 
 /**
