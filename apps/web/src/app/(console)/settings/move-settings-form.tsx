@@ -41,6 +41,7 @@ const LABELS: Record<string, { label: string; hint?: string; scale?: number; uni
   "migration.maxVerifyRounds": { label: "Verify rounds (max)" },
   "migration.cleanupGraceMs": { label: "Cleanup grace", unit: "ms", hint: "the source keeps its rows this long after the switch" },
   "migration.cleanupChunkRows": { label: "Cleanup chunk", unit: "rows" },
+  "migration.cleanupRowsPerSecond": { label: "Cleanup budget", unit: "rows/s", hint: "deletions per second; 0 = unlimited" },
   "migration.progressEveryChunks": { label: "Progress log every", unit: "chunks" },
   "migration.maxAttempts": { label: "Attempts before giving up" },
 };
