@@ -141,6 +141,44 @@ export function hostError(err: unknown, what: string): unknown {
 }
 
 /** One storage host: a pg pool and the host-storage statements. */
+/**
+ * The parameters of the fenced batch statements (fast path, drain and shadow writes): the fences
+ * (shardlet ids and epochs), the stream, then one array per column. `withId` counts events that
+ * carry an idempotency id (none: no duplicate lookup is needed).
+ */
+export function batchWriteValues(w: HostBatchWrite): { values: unknown[]; withId: number } {
+  let n = 0;
+  for (const part of w.parts) n += part.events.length;
+  const seqs = new Array<number>(n);
+  const shardletIds = new Array<string>(n);
+  const keys = new Array<string>(n);
+  const hashes = new Array<number>(n);
+  const ids = new Array<string | null>(n);
+  const types = new Array<string | null>(n);
+  const tss = new Array<number>(n);
+  const payloads = new Array<string>(n);
+  const sizes = new Array<number>(n);
+  let i = 0;
+  let withId = 0;
+  for (const part of w.parts) {
+    for (const e of part.events) {
+      seqs[i] = e.seq;
+      shardletIds[i] = part.shardletId;
+      keys[i] = e.key;
+      hashes[i] = e.keyHash;
+      ids[i] = e.id;
+      types[i] = e.type;
+      tss[i] = e.ts;
+      payloads[i] = e.payloadJson;
+      sizes[i] = e.sizeBytes;
+      if (e.id !== null) withId++;
+      i++;
+    }
+  }
+  const values = [w.parts.map((p) => p.shardletId), w.parts.map((p) => p.epoch), w.streamId, seqs, shardletIds, keys, hashes, ids, types, tss, payloads, sizes];
+  return { values, withId };
+}
+
 export class HostDriver {
   private readonly pool: pg.Pool;
   private closed = false;
@@ -187,51 +225,8 @@ export class HostDriver {
   }
 
   private async writeBatch(w: HostBatchWrite, statement: { name: string; text: string }): Promise<FencedWriteResult[]> {
-    let n = 0;
-    for (const part of w.parts) n += part.events.length;
-    const seqs = new Array<number>(n);
-    const shardletIds = new Array<string>(n);
-    const keys = new Array<string>(n);
-    const hashes = new Array<number>(n);
-    const ids = new Array<string | null>(n);
-    const types = new Array<string | null>(n);
-    const tss = new Array<number>(n);
-    const payloads = new Array<string>(n);
-    const sizes = new Array<number>(n);
-    let i = 0;
-    let withId = 0;
-    for (const part of w.parts) {
-      for (const e of part.events) {
-        seqs[i] = e.seq;
-        shardletIds[i] = part.shardletId;
-        keys[i] = e.key;
-        hashes[i] = e.keyHash;
-        ids[i] = e.id;
-        types[i] = e.type;
-        tss[i] = e.ts;
-        payloads[i] = e.payloadJson;
-        sizes[i] = e.sizeBytes;
-        if (e.id !== null) withId++;
-        i++;
-      }
-    }
-    const config: pg.QueryConfig = {
-      ...statement,
-      values: [
-        w.parts.map((p) => p.shardletId),
-        w.parts.map((p) => p.epoch),
-        w.streamId,
-        seqs,
-        shardletIds,
-        keys,
-        hashes,
-        ids,
-        types,
-        tss,
-        payloads,
-        sizes,
-      ],
-    };
+    const { values, withId } = batchWriteValues(w);
+    const config: pg.QueryConfig = { ...statement, values };
     let res: pg.QueryResult<{ fenced_ok: string[]; inserted: number }> | undefined;
     for (let attempt = 1; !res; attempt++) {
       try {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { hostError, type HostDriver } from "./driver.ts";
+import { batchWriteValues, hostError, type HostDriver } from "./driver.ts";
 import type { HostBatchWrite } from "./types.ts";
 
 /**
@@ -88,45 +88,10 @@ export interface ShadowWriteResult {
 }
 
 export async function shadowWriteBatch(driver: HostDriver, w: HostBatchWrite): Promise<ShadowWriteResult[]> {
-  const seqs: number[] = [];
-  const shardletIds: string[] = [];
-  const keys: string[] = [];
-  const hashes: number[] = [];
-  const ids: Array<string | null> = [];
-  const types: Array<string | null> = [];
-  const tss: number[] = [];
-  const payloads: string[] = [];
-  const sizes: number[] = [];
-  for (const part of w.parts) {
-    for (const e of part.events) {
-      seqs.push(e.seq);
-      shardletIds.push(part.shardletId);
-      keys.push(e.key);
-      hashes.push(e.keyHash);
-      ids.push(e.id);
-      types.push(e.type);
-      tss.push(e.ts);
-      payloads.push(e.payloadJson);
-      sizes.push(e.sizeBytes);
-    }
-  }
   const res = await query<{ fenced_ok: string[]; inserted: number }>(driver, "shadow write", {
     name: "sc_shadow_write_v1",
     text: SHADOW_WRITE_SQL,
-    values: [
-      w.parts.map((p) => p.shardletId),
-      w.parts.map((p) => p.epoch),
-      w.streamId,
-      seqs,
-      shardletIds,
-      keys,
-      hashes,
-      ids,
-      types,
-      tss,
-      payloads,
-      sizes,
-    ],
+    values: batchWriteValues(w).values,
   });
   const passed = new Set(res.rows[0]?.fenced_ok ?? []);
   return w.parts.map((p) => ({ ok: passed.has(p.shardletId) }));
