@@ -12,6 +12,8 @@ const schema = z.object({
   SHARDCAST_WEB_PORT: port(3000),
   SHARDCAST_EDGE_PORT: port(4000),
   SHARDCAST_PG_PORT: port(54329),
+  /** Started by root from a folder the `postgres` account cannot enter: where the server's files go. */
+  SHARDCAST_PG_RUNTIME_DIR: z.string().default("/var/lib/shardcast"),
   SHARDCAST_BIND: z.string().default("127.0.0.1"),
   DATABASE_URL: z.string().optional(),
   /** Comma-separated storage-host DSNs for a first start against DATABASE_URL. */
@@ -71,6 +73,19 @@ export function loadMigrateConfig() {
       DATABASE_URL: z
         .string({ error: "DATABASE_URL is not set: point it at the control database, e.g. postgres://user:password@127.0.0.1:5432/shardcast" })
         .min(1),
+    }),
+  );
+}
+
+/** Settings of `npm run smoke` (an end-to-end check of a running system). */
+export function loadSmokeConfig() {
+  return parse(
+    z.object({
+      SHARDCAST_WEB_URL: z.string().url().default("http://127.0.0.1:3000"),
+      SHARDCAST_EDGE_URL: z.string().url().default("http://127.0.0.1:4000"),
+      SHARDCAST_ADMIN_EMAIL: z.string({ error: "SHARDCAST_ADMIN_EMAIL is not set: the smoke check signs in as an admin" }).email(),
+      SHARDCAST_ADMIN_PASSWORD: z.string({ error: "SHARDCAST_ADMIN_PASSWORD is not set" }).min(1),
+      SHARDCAST_SMOKE_TIMEOUT_MS: z.coerce.number().int().positive().default(600_000),
     }),
   );
 }

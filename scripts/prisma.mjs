@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the Prisma CLI from node_modules with the environment that keeps it offline.
 // Usage: node scripts/prisma.mjs <prisma args...>   (e.g. `generate`, `migrate deploy`)
+//        node scripts/prisma.mjs ensure   (generates the client only when it is missing or older
+//        than the schema; run by `npm install`/`npm ci` and before every start, migrate and build)
 //        node scripts/prisma.mjs new-migration <name>   (DATABASE_URL: any server the shadow
 //        database can be created on; writes prisma/migrations/<timestamp>_<name>/migration.sql)
 //
@@ -18,7 +20,8 @@
 // - DATABASE_URL: the schema's datasource names it, and `generate` fails when it is unset although
 //   it never connects. A placeholder is used for the commands that never connect (OFFLINE_COMMANDS).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +40,29 @@ const cliDir = dirname(cliPackage);
 const cli = join(cliDir, "build", "index.js");
 
 const args = process.argv.slice(2);
+
+// The generated client is not committed: it is made from the schema here, on every path that
+// needs it (install, start, migrate, build, test), and only when the schema or Prisma changed.
+const generatedDir = join(root, "packages", "db", "src", "generated", "prisma");
+const stampFile = join(generatedDir, ".schema-stamp");
+function schemaStamp() {
+  const version = JSON.parse(readFileSync(cliPackage, "utf8")).version;
+  return createHash("sha256").update(version).update(readFileSync(join(root, "prisma", "schema.prisma"))).digest("hex");
+}
+if (args[0] === "ensure") {
+  const stamp = schemaStamp();
+  const current = existsSync(join(generatedDir, "client.ts")) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === stamp;
+  if (current) process.exit(0);
+  console.log("generating the Prisma client (first run or changed schema)");
+  args.splice(0, 1, "generate");
+}
+if (args[0] === "generate") {
+  // Both `ensure` and a plain `generate` leave the stamp, so `ensure` after `generate` is a no-op.
+  process.on("exit", (code) => {
+    if (code === 0) writeFileSync(stampFile, `${schemaStamp()}\n`);
+  });
+}
+
 const env = { ...process.env };
 
 // Any file that exists will do; the CLI's own entry point always does.

