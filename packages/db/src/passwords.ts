@@ -1,9 +1,11 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
-// scrypt cost: ~50 ms on the reference 2-core machine, 16 MiB of memory per hash.
-const PARAMS = { N: 16384, r: 8, p: 1 } as const;
+// scrypt cost N = 2^17 (current guidance): ~0.35 s of one core and 128 MiB per hash. Older hashes
+// keep their own parameters and are upgraded at the next sign-in (`needsRehash`).
+const PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
 const KEY_LENGTH = 64;
-const MAX_MEMORY = 64 * 1024 * 1024;
+// scrypt needs 128 * N * r bytes; Node's default ceiling (32 MiB) is below that.
+const MAX_MEMORY = 256 * 1024 * 1024;
 
 function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -18,15 +20,36 @@ export async function hashPassword(password: string): Promise<string> {
   return ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
 
-export async function checkPassword(password: string, stored: string): Promise<boolean> {
+interface StoredHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+function parseHash(stored: string): StoredHash | null {
   const parts = stored.split("$");
-  if (parts.length !== 6 || parts[0] !== "scrypt") return false;
+  if (parts.length !== 6 || parts[0] !== "scrypt") return null;
   const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-  const salt = Buffer.from(parts[4]!, "base64url");
-  const expected = Buffer.from(parts[5]!, "base64url");
-  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || expected.length === 0) return false;
-  const actual = await scryptAsync(password, salt, expected.length, { N, r, p, maxmem: MAX_MEMORY });
-  return timingSafeEqual(actual, expected);
+  const key = Buffer.from(parts[5]!, "base64url");
+  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || key.length === 0) return null;
+  // A corrupt row must not make one sign-in allocate gigabytes.
+  if (128 * N * r * p > MAX_MEMORY) return null;
+  return { N, r, p, salt: Buffer.from(parts[4]!, "base64url"), key };
+}
+
+export async function checkPassword(password: string, stored: string): Promise<boolean> {
+  const hash = parseHash(stored);
+  if (!hash) return false;
+  const actual = await scryptAsync(password, hash.salt, hash.key.length, { N: hash.N, r: hash.r, p: hash.p, maxmem: MAX_MEMORY });
+  return timingSafeEqual(actual, hash.key);
+}
+
+/** True when a stored hash is weaker than what `hashPassword` makes now (or unreadable). */
+export function needsRehash(stored: string): boolean {
+  const hash = parseHash(stored);
+  return !hash || hash.N < PARAMS.N || hash.r < PARAMS.r || hash.p < PARAMS.p || hash.key.length < KEY_LENGTH;
 }
 
 /**

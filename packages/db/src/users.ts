@@ -1,7 +1,7 @@
 import { ROLES, ShardcastError, type Role } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { isUniqueViolation } from "./errors.ts";
-import { checkPassword, decoyPasswordHash, hashPassword } from "./passwords.ts";
+import { checkPassword, decoyPasswordHash, hashPassword, needsRehash } from "./passwords.ts";
 
 /** A user as every caller sees it: never the password hash. */
 export interface User {
@@ -52,7 +52,8 @@ export async function createUser(db: ControlDb, input: NewUser): Promise<User> {
 
 /**
  * Checks a sign-in. Returns the user (and stamps lastLoginAt) or null; an unknown email costs the
- * same scrypt work as a wrong password so the two cannot be told apart by timing.
+ * same scrypt work as a wrong password so the two cannot be told apart by timing. A hash made with
+ * weaker parameters than today's is replaced while the password is at hand.
  */
 export async function verifyPassword(db: ControlDb, email: string, password: string): Promise<User | null> {
   const row = await db.user.findUnique({ where: { email: normalizeEmail(email) } });
@@ -61,7 +62,8 @@ export async function verifyPassword(db: ControlDb, email: string, password: str
     return null;
   }
   if (!(await checkPassword(password, row.passwordHash))) return null;
-  const updated = await db.user.update({ where: { id: row.id }, data: { lastLoginAt: new Date() }, select: USER_SELECT });
+  const rehashed = needsRehash(row.passwordHash) ? { passwordHash: await hashPassword(password) } : {};
+  const updated = await db.user.update({ where: { id: row.id }, data: { lastLoginAt: new Date(), ...rehashed }, select: USER_SELECT });
   return updated;
 }
 

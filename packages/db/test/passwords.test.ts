@@ -1,0 +1,53 @@
+import { randomBytes, scryptSync } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createUser, verifyPassword, type ControlDb } from "../src/index.ts";
+import { checkPassword, hashPassword, needsRehash } from "../src/passwords.ts";
+import { createTestControlDb } from "../src/testing.ts";
+
+/** A hash as the console wrote it before the cost was raised: scrypt N = 2^14. */
+function oldFormatHash(password: string): string {
+  const salt = randomBytes(16);
+  const key = scryptSync(password.normalize("NFKC"), salt, 64, { N: 16384, r: 8, p: 1 });
+  return ["scrypt", 16384, 8, 1, salt.toString("base64url"), key.toString("base64url")].join("$");
+}
+
+describe("password hashes", () => {
+  let control: { db: ControlDb; drop: () => Promise<void> };
+
+  beforeAll(async () => {
+    control = await createTestControlDb();
+  });
+  afterAll(async () => {
+    await control?.drop();
+  });
+
+  it("hashes at N = 2^17 with the parameters in the hash", async () => {
+    const hash = await hashPassword("correct horse");
+    expect(hash).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/);
+    expect(needsRehash(hash)).toBe(false);
+    expect(await checkPassword("correct horse", hash)).toBe(true);
+    expect(await checkPassword("wrong horse", hash)).toBe(false);
+  });
+
+  it("refuses a hash whose parameters would need more memory than allowed", async () => {
+    const hash = await hashPassword("pw");
+    expect(await checkPassword("pw", hash.replace("$131072$", "$1048576$"))).toBe(false);
+  });
+
+  it("verifies an old-format hash with its own parameters and upgrades it at sign-in", async () => {
+    const db = control.db;
+    const user = await createUser(db, { email: "old@example.com", name: "Old", password: "placeholder", role: "viewer" });
+    const old = oldFormatHash("old password");
+    await db.user.update({ where: { id: user.id }, data: { passwordHash: old } });
+    expect(needsRehash(old)).toBe(true);
+
+    expect(await verifyPassword(db, "old@example.com", "not it")).toBeNull();
+    expect((await db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash).toBe(old);
+
+    expect((await verifyPassword(db, "old@example.com", "old password"))?.id).toBe(user.id);
+    const upgraded = (await db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash;
+    expect(upgraded).not.toBe(old);
+    expect(upgraded).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(await verifyPassword(db, "old@example.com", "old password")).not.toBeNull();
+  });
+});
