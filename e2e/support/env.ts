@@ -1,8 +1,18 @@
-/** Where the system under test listens and who signs in. Shared by the config and the tests. */
+/** Where the systems under test listen and who signs in. Shared by the configs and the tests. */
 export const WEB_PORT = 3100;
 export const EDGE_PORT = 4100;
 export const WEB_URL = `http://127.0.0.1:${WEB_PORT}`;
 export const EDGE_URL = `http://127.0.0.1:${EDGE_PORT}`;
 
+/** The demo system (playwright.demo.config.ts) runs after the main suite, on its own ports. */
+export const DEMO_WEB_PORT = 3150;
+export const DEMO_EDGE_PORT = 4150;
+
 export const ADMIN_EMAIL = "admin@example.com";
 export const ADMIN_PASSWORD = "e2e-admin-password-1";
+
+/** Playwright evaluates configs in its runner and again in every worker process. */
+export const IN_PLAYWRIGHT_WORKER = process.env.TEST_WORKER_INDEX !== undefined;
+/** `E2E_KEEP_DATA=1` keeps the system's data folder after the run, for a look at a failure. */
+export const KEEP_DATA = !!process.env.E2E_KEEP_DATA;
+export const IN_CI = !!process.env.CI;

@@ -3,18 +3,36 @@ import {
   createApiKey,
   createStream,
   createUser,
+  getSettings,
   getStreamByName,
   listApiKeys,
   listHosts,
   registerHost,
   revokeApiKey,
+  updateLifecycleSettings,
   type ControlDb,
   type HostPool,
 } from "@shardcast/db";
+import { LIFECYCLE_SETTINGS_KEY, type LifecycleSettings } from "@shardcast/core";
 import type { StartConfig } from "../env.ts";
 
 export const DEMO_STREAM = "demo";
 const DEMO_KEY_NAME = "demo-producer";
+const MIB = 1024 * 1024;
+
+/**
+ * The demo cluster's lifecycle thresholds, set once when the demo stream is created (and only if
+ * nobody stored lifecycle settings before). At the product defaults a 200 events/s demo never
+ * crosses a threshold; scaled to the demo's load, its compressed day splits shardlets in the
+ * afternoon peak and merges them at night, every ten minutes. Large shardlets keep size out of
+ * the picture, so the splits and merges follow the load.
+ */
+const DEMO_LIFECYCLE: Partial<LifecycleSettings> = {
+  initialCapacityBytes: 256 * MIB,
+  splitWriteRate: 45,
+  mergeWriteRate: 12,
+  maxShardletsPerStream: 48,
+};
 
 /**
  * First-start state: the admin (when given by env), the storage hosts, the demo stream and a fresh
@@ -42,8 +60,21 @@ export async function seed(
   }
   if (cfg.SHARDCAST_DEMO === "off") return { demoToken: null, adminSeeded };
   if (!(await getStreamByName(db, DEMO_STREAM))) {
-    await createStream(db, hosts, { name: DEMO_STREAM, shardCount: 4, shardletsPerShard: 2, keyField: "user" });
+    await createStream(db, hosts, {
+      name: DEMO_STREAM,
+      shardCount: 4,
+      shardletsPerShard: 2,
+      keyField: "user",
+      capacityBytes: DEMO_LIFECYCLE.initialCapacityBytes,
+    });
     say(`created stream "${DEMO_STREAM}" (4 shards x 2 shardlets)`);
+    if ((await getSettings(db))[LIFECYCLE_SETTINGS_KEY] === undefined) {
+      await updateLifecycleSettings(db, DEMO_LIFECYCLE, null);
+      say(
+        `demo lifecycle thresholds: split above ${DEMO_LIFECYCLE.splitWriteRate} events/s, merge below ${DEMO_LIFECYCLE.mergeWriteRate} events/s ` +
+          "(change them on the Settings page)",
+      );
+    }
   }
   // The demo producer's key lives only in its process environment; old ones are revoked.
   for (const key of await listApiKeys(db)) {

@@ -122,10 +122,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
 }
 
-function run(file: string, args: string[], runAs: RunAs | null): ChildProcess {
+function run(file: string, args: string[], runAs: RunAs | null, ownGroup = false): ChildProcess {
   return spawn(file, args, {
     ...(runAs ?? {}),
     stdio: ["ignore", "pipe", "pipe"],
+    // The server gets its own process group: a Ctrl-C in the terminal reaches the services, which
+    // stop first, and the owner stops the server after them instead of under them.
+    detached: ownGroup,
   });
 }
 
@@ -174,6 +177,7 @@ async function startServer(bin: Binaries, databaseDir: string, port: number, run
       "lc_messages=C",
     ],
     runAs,
+    true,
   );
   let tail = "";
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,42 @@
+import { expect, test, type Page } from "@playwright/test";
+import { screenshot, signIn } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
+
+// The README promises that a new user who starts the demo sees Shardcast act within minutes. This
+// watches the demo exactly as started (no setting changed, no event sent by the test): a split on
+// the shard map, then a move proposed by the rebalancer or a proposal of the predictive analyzer.
+test.describe.configure({ mode: "serial" });
+
+const MINUTES = 60_000;
+
+async function proposalCount(page: Page, path: "/migrations" | "/heatmap"): Promise<number> {
+  await page.goto(path);
+  // Both pages render either their proposals table or an explicit "none" line once loaded.
+  const table = path === "/migrations" ? page.getByTestId("proposals") : page.getByTestId("proposals-table");
+  const empty = path === "/migrations" ? page.getByTestId("proposals-empty") : page.getByTestId("proposals-table-empty");
+  await expect(table.or(empty).first()).toBeVisible();
+  return table.getByTestId("proposal-row").count();
+}
+
+test("the demo splits a shardlet on its own, visible on the shard map", async ({ page }) => {
+  test.setTimeout(8 * MINUTES);
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/shard-map");
+  const demoRows = page.locator('[data-testid="shardlet-row"][data-stream="demo"]');
+  await expect(demoRows.first()).toBeVisible();
+  // The map refreshes itself every few seconds; a child of a split carries its parent's lineage.
+  await expect(demoRows.locator('[data-testid="shardlet-lineage"][data-kind="split"]').first()).toBeVisible({ timeout: 7 * MINUTES });
+  await screenshot(page, "demo-shard-map-split");
+});
+
+test("the demo gets a rebalancer or analyzer proposal to approve", async ({ page }) => {
+  test.setTimeout(10 * MINUTES);
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  let where = "";
+  await expect(async () => {
+    if ((await proposalCount(page, "/migrations")) > 0) where = "migrations";
+    else if ((await proposalCount(page, "/heatmap")) > 0) where = "heatmap";
+    expect(where, "no rebalancer or analyzer proposal yet").not.toBe("");
+  }).toPass({ timeout: 9 * MINUTES, intervals: [5_000] });
+  await screenshot(page, `demo-proposal-${where}`);
+});
