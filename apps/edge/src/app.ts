@@ -49,6 +49,8 @@ export interface EdgeConfig {
   hostPoolSize: number;
   /** How often telemetry counters are flushed to Redis (default 5 s). */
   telemetryFlushMs?: number;
+  /** How long readers wait for a sequence block of a dead edge (default 5 s). */
+  sequenceLeaseMs?: number;
   log: Logger;
 }
 
@@ -70,6 +72,9 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const hosts = new HostPool(db, { poolSize: cfg.hostPoolSize });
   const redis = createRedis(cfg.redisUrl, { name: "edge" });
   const subscriber = createRedis(cfg.redisUrl, { name: "edge-sub" });
+  // Requests that need Redis while it is down fail on their own (503); the connection errors are only logged.
+  redis.on("error", (err: unknown) => log.warn("redis connection error", { err }));
+  subscriber.on("error", (err: unknown) => log.warn("redis subscriber connection error", { err }));
 
   // Split threshold for the early "this shardlet is filling up" hint; re-read with the routes.
   let splitThreshold = parseLifecycleSettings(undefined).splitThreshold;
@@ -109,7 +114,11 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const sequences = new SequenceAllocator(redis, {
     prefix: cfg.redisPrefix,
     reserve: (streamId, atLeast, step) => reserveSequence(db, streamId, atLeast, step),
+    ...(cfg.sequenceLeaseMs !== undefined ? { leaseMs: cfg.sequenceLeaseMs } : {}),
     onReseed: (streamId, base) => log.warn("sequence counter re-seeded from the control database", { streamId, base }),
+    onLeaseLost: (streamId, lo, hi) =>
+      log.error("a batch outlived its sequence lease: readers may have read past it before it committed", { streamId, lo, hi }),
+    onRenewError: (err) => log.warn("could not renew sequence leases", { err }),
   });
   const auth = new ApiKeyAuth((token) => verifyApiKey(db, token));
   const shadowWrites: Record<ShadowOutcome, number> = { written: 0, refused: 0, failed: 0 };
@@ -144,6 +153,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
       fence: async (hostId, shardletId) => (await hosts.get(hostId)).getFence(shardletId),
     },
     observer: readTelemetry(counters),
+    onSeqConflict: (streamId, seq, events) =>
+      log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
   const hints = new HintService({
     maxKeyLength: cfg.limits.maxKeyLength,
@@ -215,6 +226,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
         server.closeIdleConnections();
       });
       subscriber.disconnect();
+      // Every batch was answered, so every block is released: nothing left to renew.
+      await sequences.stop();
       // After the server stopped answering: the last requests' counters go out with this flush.
       await flusher.stop();
       await redis.quit().catch(() => undefined);

@@ -22,6 +22,8 @@ const schema = z.object({
   SHARDCAST_HOST_POOL_SIZE: int(16),
   /** How often telemetry counters are flushed to Redis. */
   SHARDCAST_TELEMETRY_FLUSH_MS: int(5_000),
+  /** How long readers wait, at most, for the sequence block of an edge that died writing it. */
+  SHARDCAST_SEQUENCE_LEASE_MS: z.coerce.number().int().min(1_000).max(300_000).default(5_000),
 });
 
 export type EdgeEnv = z.infer<typeof schema>;

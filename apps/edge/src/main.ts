@@ -12,6 +12,7 @@ const edge = createEdge({
   lockResyncMs: env.SHARDCAST_LOCK_RESYNC_MS,
   hostPoolSize: env.SHARDCAST_HOST_POOL_SIZE,
   telemetryFlushMs: env.SHARDCAST_TELEMETRY_FLUSH_MS,
+  sequenceLeaseMs: env.SHARDCAST_SEQUENCE_LEASE_MS,
   limits: {
     maxBatchEvents: env.SHARDCAST_MAX_BATCH_EVENTS,
     maxEventBytes: env.SHARDCAST_MAX_EVENT_BYTES,

@@ -34,8 +34,19 @@ export interface PositionPage {
 /** Reads by global position (merged across hosts, never past the watermark) and by key. */
 export class ReadService {
   constructor(
-    private readonly deps: { routing: RoutingCache; sequences: SequenceAllocator; hosts: HostReader; observer?: ReadObserver },
+    private readonly deps: {
+      routing: RoutingCache;
+      sequences: SequenceAllocator;
+      hosts: HostReader;
+      observer?: ReadObserver;
+      /** Told when different events were found at one position (both are returned). */
+      onSeqConflict?: (streamId: string, seq: number, events: readonly StoredEvent[]) => void;
+    },
   ) {}
+
+  private merge(streamId: string, events: StoredEvent[]): StoredEvent[] {
+    return mergeBySeq(events, (seq, group) => this.deps.onSeqConflict?.(streamId, seq, group));
+  }
 
   private async stream(name: string) {
     const entry = await this.deps.routing.get(name);
@@ -56,14 +67,18 @@ export class ReadService {
       if (s.shadowHostId) hostIds.add(s.shadowHostId);
     }
     for (const shard of entry.shards.values()) hostIds.add(shard.homeHostId);
-    const q = { streamId: entry.meta.id, afterSeq, maxSeq: watermark, limit };
+    // Two rows more than asked: a host holds at most two rows per position (its events and its
+    // overflow log), so a full page spans at least two positions and the one before its last is complete.
+    const hostLimit = limit + 2;
+    const q = { streamId: entry.meta.id, afterSeq, maxSeq: watermark, limit: hostLimit };
     const pages = await Promise.all([...hostIds].map((h) => this.deps.hosts.readByPosition(h, q)));
     // Every position up to `bound` has been seen from every host: a host that returned a full page
-    // may hold more after its last row; one that returned less holds nothing more below the watermark.
+    // may hold more at and after its last row; one that returned less holds nothing more below the watermark.
     let bound = watermark;
-    for (const page of pages) if (page.length >= limit) bound = Math.min(bound, page[page.length - 1]!.seq);
-    const events = mergeBySeq(pages.flat().filter((e) => e.seq <= bound)).slice(0, limit);
-    const next = events.length === limit ? events[events.length - 1]!.seq : bound;
+    for (const page of pages) if (page.length >= hostLimit) bound = Math.min(bound, page[page.length - 1]!.seq - 1);
+    const merged = this.merge(entry.meta.id, pages.flat().filter((e) => e.seq <= bound));
+    const events = pageOf(merged, limit);
+    const next = events.length < merged.length ? events[events.length - 1]!.seq : bound;
     if (reader) this.deps.observer?.read(entry, events, reader);
     return { events, watermark, next };
   }
@@ -88,16 +103,58 @@ export class ReadService {
       if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
       entry = fresh;
     }
-    const events = mergeBySeq(pages.flat()).sort((a, b) => a.ts - b.ts || a.seq - b.seq).slice(0, q.limit);
+    const events = this.merge(entry.meta.id, pages.flat())
+      .sort((a, b) => a.ts - b.ts || a.seq - b.seq || compareText(identity(a), identity(b)))
+      .slice(0, q.limit);
     if (reader) this.deps.observer?.read(entry, events, reader);
     return events;
   }
 }
 
-/** Sorted by seq, one event per seq (an event being drained can be read from two places). */
-function mergeBySeq(events: StoredEvent[]): StoredEvent[] {
-  events.sort((a, b) => a.seq - b.seq);
+/** What makes two rows the same event: everything but where it is stored. */
+function identity(e: StoredEvent): string {
+  return JSON.stringify([e.key, e.id, e.type, e.ts, e.payload]);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Sorted by seq. Copies of one event (read from an overflow log and the shardlet it was drained
+ * into, or from both hosts of a migration) become one; different events at one position, which
+ * the allocator never hands out, are all kept, in an order that does not depend on which host
+ * answered first, and reported.
+ */
+export function mergeBySeq(events: StoredEvent[], onConflict?: (seq: number, events: StoredEvent[]) => void): StoredEvent[] {
+  const keyed = events.map((e) => ({ e, id: identity(e) }));
+  keyed.sort((a, b) => a.e.seq - b.e.seq || compareText(a.id, b.id));
   const out: StoredEvent[] = [];
-  for (const e of events) if (out.length === 0 || out[out.length - 1]!.seq !== e.seq) out.push(e);
+  let groupStart = 0;
+  for (let i = 0; i < keyed.length; i++) {
+    const cur = keyed[i]!;
+    const prev = keyed[i - 1];
+    if (prev && prev.e.seq === cur.e.seq && prev.id === cur.id) continue;
+    if (!prev || prev.e.seq !== cur.e.seq) groupStart = out.length;
+    out.push(cur.e);
+    const next = keyed[i + 1];
+    if (out.length - groupStart > 1 && (!next || next.e.seq !== cur.e.seq)) onConflict?.(cur.e.seq, out.slice(groupStart));
+  }
   return out;
+}
+
+/**
+ * The first `limit` events, never ending inside a position: a reader continues after the last
+ * position it got, so the rest of that position would be skipped. Longer than `limit` only when
+ * the first position alone holds more.
+ */
+export function pageOf(events: StoredEvent[], limit: number): StoredEvent[] {
+  if (events.length <= limit) return events;
+  let end = limit;
+  while (end > 0 && events[end]!.seq === events[end - 1]!.seq) end--;
+  if (end > 0) return events.slice(0, end);
+  const first = events[0]!.seq;
+  end = 1;
+  while (end < events.length && events[end]!.seq === first) end++;
+  return events.slice(0, end);
 }

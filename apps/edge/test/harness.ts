@@ -21,12 +21,13 @@ export interface Harness {
 }
 
 /** A real edge over real PostgreSQL (a control db and three host dbs) and real Redis. */
-export async function startHarness(opts: { stream?: string; shardCount?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { stream?: string; shardCount?: number; redisUrl?: string } = {}): Promise<Harness> {
+  const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const cluster = await createTestCluster({ hosts: 3, stream: opts.stream ?? "orders", shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
   const prefix = `edge-test-${randomUUID()}`;
   const edge = createEdge({
     databaseUrl: cluster.controlUrl,
-    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    redisUrl,
     redisPrefix: prefix,
     limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
     routingRefreshMs: 60_000,
@@ -48,7 +49,7 @@ export async function startHarness(opts: { stream?: string; shardCount?: number 
     hostDsns: cluster.hostDsns,
     close: async () => {
       await edge.close();
-      const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+      const redis = createRedis(redisUrl);
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();

@@ -11,6 +11,19 @@ import { createStream } from "./streams.ts";
 
 /** Test helpers: scratch databases on the server named by PG_ADMIN_URL, dropped by `drop()`. */
 
+/**
+ * Polls `check` until it returns true; fails after `timeoutMs`. What tests wait on instead of
+ * sleeping: a job that completed, a row that appeared, a watermark that moved.
+ */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function scratchName(kind: string): string {
   return `sc_test_${kind}_${randomBytes(6).toString("hex")}`;
 }

@@ -1,14 +1,6 @@
 import type { IncomingEvent } from "@shardcast/core";
 
-/** Polls `check` until it returns true; fails after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from "../src/testing.ts";
 
 export function event(
   seq: number,

@@ -46,21 +46,25 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/** A `redis-server` this process started; `stop()` ends it (SIGTERM) and waits for its exit. */
+export interface SpawnedRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
 /**
- * Redis for the embedded start and the tests: REDIS_URL if set, else a server on 127.0.0.1:6379
- * if one answers, else a `redis-server` spawned on a free port with its files under `dataDir`,
- * else a clear error. No npm package ships a Redis binary, hence the spawn.
+ * Starts `redis-server` on 127.0.0.1 without persistence (files under `dir`), on `port` or a free
+ * one, and waits until it answers. Also what the tests use for a Redis of their own to empty, stop
+ * and start again on the same port.
  */
-export async function resolveRedis(opts: { url?: string | undefined; dataDir: string; log: Logger }): Promise<ResolvedRedis> {
-  if (opts.url) return { url: opts.url, source: "REDIS_URL", stop: async () => {} };
-  if (await ping("127.0.0.1", 6379)) return { url: "redis://127.0.0.1:6379", source: "localhost", stop: async () => {} };
-  const dir = path.resolve(opts.dataDir, "redis");
-  await mkdir(dir, { recursive: true });
-  const port = await freePort();
+export async function spawnRedis(opts: { dir: string; port?: number; log?: Logger }): Promise<SpawnedRedis> {
+  await mkdir(opts.dir, { recursive: true });
+  const port = opts.port ?? (await freePort());
   let child: ChildProcess;
   try {
     child = await new Promise<ChildProcess>((resolve, reject) => {
-      const c = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "", "--appendonly", "no"], {
+      const c = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--dir", opts.dir, "--save", "", "--appendonly", "no"], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       c.once("error", reject);
@@ -74,15 +78,27 @@ export async function resolveRedis(opts: { url?: string | undefined; dataDir: st
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  opts.log.info("spawned redis-server", { port });
+  opts.log?.info("spawned redis-server", { port });
   return {
     url: `redis://127.0.0.1:${port}`,
-    source: "spawned",
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       }),
   };
+}
+
+/**
+ * Redis for the embedded start and the tests: REDIS_URL if set, else a server on 127.0.0.1:6379
+ * if one answers, else a `redis-server` spawned on a free port with its files under `dataDir`,
+ * else a clear error. No npm package ships a Redis binary, hence the spawn.
+ */
+export async function resolveRedis(opts: { url?: string | undefined; dataDir: string; log: Logger }): Promise<ResolvedRedis> {
+  if (opts.url) return { url: opts.url, source: "REDIS_URL", stop: async () => {} };
+  if (await ping("127.0.0.1", 6379)) return { url: "redis://127.0.0.1:6379", source: "localhost", stop: async () => {} };
+  const spawned = await spawnRedis({ dir: path.resolve(opts.dataDir, "redis"), log: opts.log });
+  return { url: spawned.url, source: "spawned", stop: () => spawned.stop() };
 }

@@ -1,3 +1,4 @@
+import { ShardcastError } from "@shardcast/core";
 import { Redis, type RedisOptions } from "ioredis";
 
 /**
@@ -32,4 +33,26 @@ export async function publishRoutingChange(redis: Redis, prefix: string, streamI
 /** Channel on which edges hint that a shardlet crossed its split threshold: JSON `{ "shardletId": string }`. */
 export function lifecycleChannel(prefix: string): string {
   return `${prefix}:lifecycle`;
+}
+
+/** Socket errors of a lost or refused connection, as ioredis passes them on. */
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+/** Replies of a Redis that is up but cannot serve yet (loading its data, failing over). */
+const NOT_READY_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+
+/**
+ * The error to answer with when `err` says Redis cannot be reached: a `ShardcastError`
+ * "unavailable" (503, so clients retry) wrapping it, else null. ioredis gives up on a command
+ * with `MaxRetriesPerRequestError` while it reconnects, and with plain errors on a closed client.
+ */
+export function redisUnavailable(err: unknown): ShardcastError | null {
+  if (!(err instanceof Error)) return null;
+  const code = (err as { code?: unknown }).code;
+  const lost =
+    err.name === "MaxRetriesPerRequestError" ||
+    err.message === "Connection is closed." ||
+    err.message.startsWith("Stream isn't writeable") ||
+    (typeof code === "string" && CONNECTION_CODES.has(code)) ||
+    (err.name === "ReplyError" && NOT_READY_REPLY.test(err.message));
+  return lost ? new ShardcastError("unavailable", "Redis is unavailable; retry shortly", undefined, { cause: err }) : null;
 }

@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createRedis } from "../src/redis.ts";
-import { SequenceAllocator } from "../src/sequence.ts";
+import { spawnRedis } from "../src/redis-resolve.ts";
+import { SequenceAllocator, type SequenceBlock } from "../src/sequence.ts";
 
 const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 afterAll(() => redis.quit());
@@ -74,12 +78,49 @@ describe("SequenceAllocator", () => {
     expect(await alloc.watermark("s1")).toBe(b.hi);
   });
 
-  it("lets an abandoned block expire after its lease", async () => {
-    let now = 1_000_000;
-    const alloc = new SequenceAllocator(redis, { prefix, reserve: markStore().reserve, leaseMs: 5_000, clock: () => now });
-    const a = await alloc.allocate("s1", 3);
-    expect(await alloc.watermark("s1")).toBe(a.lo - 1);
-    now += 6_000;
-    expect(await alloc.watermark("s1")).toBe(a.hi);
+  it("never hands out a number twice when Redis loses its data between the counter and the reservation", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
+    const server = await spawnRedis({ dir });
+    const privateRedis = createRedis(server.url);
+    try {
+      // Both allocators share one durable mark, as two edges share the control database.
+      const store = markStore();
+      const second = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10 });
+      let secondBlock: SequenceBlock | null = null;
+      let reservations = 0;
+      const first = new SequenceAllocator(privateRedis, {
+        prefix,
+        step: 10,
+        reserve: async (streamId, atLeast, step) => {
+          // The first allocator's second reservation: its first 10 numbers are used up. Redis
+          // restarts empty right here, and the other allocator re-seeds from the old mark.
+          if (++reservations === 2) {
+            await privateRedis.flushall();
+            secondBlock = await second.allocate(streamId, 4);
+          }
+          return store.reserve(streamId, atLeast, step);
+        },
+      });
+      const a = await first.allocate("s1", 8);
+      const b = await first.allocate("s1", 5);
+      expect(reservations).toBe(2);
+      const blocks = [a, b, secondBlock!];
+      for (const x of blocks) {
+        for (const y of blocks) {
+          if (x === y) continue;
+          expect(x.hi < y.lo || y.hi < x.lo, `blocks ${x.lo}..${x.hi} and ${y.lo}..${y.hi} overlap`).toBe(true);
+        }
+      }
+      await Promise.all([first.stop(), second.stop()]);
+    } finally {
+      privateRedis.disconnect();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a block larger than one reservation instead of handing out numbers beyond it", async () => {
+    const alloc = new SequenceAllocator(redis, { prefix, reserve: markStore().reserve, step: 10 });
+    await expect(alloc.allocate("s1", 11)).rejects.toThrow(RangeError);
   });
 });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorStatus, isShardcastError, ShardcastError } from "@shardcast/core";
-import type { Logger } from "@shardcast/runtime";
+import { redisUnavailable, type Logger } from "@shardcast/runtime";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
@@ -13,7 +13,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, clo
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, err: unknown, log: Logger): void {
+export function sendError(res: ServerResponse, thrown: unknown, log: Logger): void {
+  // A Redis outage is temporary: 503 tells clients to retry, where a 500 would say the request is at fault.
+  const err = redisUnavailable(thrown) ?? thrown;
   if (isShardcastError(err)) {
     if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
     sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large");

@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { isShardcastError, trpcCode } from "@shardcast/core";
+import { redisUnavailable } from "@shardcast/runtime";
 import type { ApiKeyAuth } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
 import type { ReadService } from "../reads.ts";
@@ -25,8 +26,8 @@ export const router = t.router;
 /** Wraps domain errors so tRPC reports the mapped code with the domain message and details. */
 export const procedure = t.procedure.use(async ({ next }) => {
   const res = await next();
-  if (!res.ok && isShardcastError(res.error.cause)) {
-    throw new TRPCError({ code: trpcCode(res.error.cause.code), message: res.error.cause.message, cause: res.error.cause });
-  }
+  if (res.ok) return res;
+  const cause = redisUnavailable(res.error.cause) ?? res.error.cause;
+  if (isShardcastError(cause)) throw new TRPCError({ code: trpcCode(cause.code), message: cause.message, cause });
   return res;
 });

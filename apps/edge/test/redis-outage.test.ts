@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reserveSequence } from "@shardcast/db";
+import { waitFor } from "@shardcast/db/testing";
+import { createRedis, SequenceAllocator, spawnRedis, type SpawnedRedis } from "@shardcast/runtime";
+import { get, post, startHarness, type Harness } from "./harness.ts";
+
+/** The documented bound: a dead edge's block holds readers back at most this long (the lease). */
+const LEASE_MS = 5_000;
+
+// A Redis of this file's own: the tests stop it, which the shared one must never be.
+let dir: string;
+let server: SpawnedRedis;
+let h: Harness;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "sc-edge-redis-"));
+  server = await spawnRedis({ dir });
+  h = await startHarness({ stream: "outage", shardCount: 2, redisUrl: server.url });
+});
+afterAll(async () => {
+  await h?.close();
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const batch = (tag: string, n = 2) => ({ events: Array.from({ length: n }, (_, i) => ({ key: `k-${tag}-${i}`, id: `${tag}-${i}`, payload: { i } })) });
+
+describe("an edge whose sequence block is in flight dies", () => {
+  it("holds readers back no longer than the lease", async () => {
+    // Another edge takes a block and dies before writing it: its connection to Redis is gone, so
+    // nothing renews or releases the block.
+    const deadConnection = createRedis(server.url);
+    const dead = new SequenceAllocator(deadConnection, { prefix: h.prefix, reserve: (s, atLeast, step) => reserveSequence(h.db, s, atLeast, step) });
+    const block = await dead.allocate(h.streamId, 3);
+    deadConnection.disconnect();
+    const died = Date.now();
+
+    const res = await post(h, `/v1/streams/${h.stream}/events`, batch("after-death"));
+    expect(res.status).toBe(200);
+    const seqs = (res.body.events as Array<{ seq: number }>).map((e) => e.seq);
+    expect(seqs[0]).toBeGreaterThan(block.hi);
+    // Readers stop below the dead block...
+    const held = await get(h, `/v1/streams/${h.stream}/events?after=0&limit=100`);
+    expect(held.body.watermark).toBe(block.lo - 1);
+
+    // ...until its lease runs out.
+    const last = seqs[seqs.length - 1]!;
+    let page: Record<string, unknown> = {};
+    await waitFor(
+      "the watermark to pass the dead edge's block",
+      async () => {
+        page = (await get(h, `/v1/streams/${h.stream}/events?after=${block.lo - 1}&limit=100`)).body;
+        return (page.watermark as number) >= last;
+      },
+      LEASE_MS + 5_000,
+    );
+    expect(Date.now() - died).toBeLessThanOrEqual(LEASE_MS + 1_000);
+    expect((page.events as Array<{ seq: number }>).map((e) => e.seq)).toEqual(seqs);
+    await dead.stop();
+  });
+});
+
+describe("Redis is down", () => {
+  it("answers 503 so clients retry, and serves again when Redis is back", async () => {
+    expect((await post(h, `/v1/streams/${h.stream}/events`, batch("before"))).status).toBe(200);
+
+    await server.stop();
+    const write = await post(h, `/v1/streams/${h.stream}/events`, batch("during"));
+    expect(write.status).toBe(503);
+    expect((write.body.error as { code: string }).code).toBe("unavailable");
+    const read = await get(h, `/v1/streams/${h.stream}/events?after=0&limit=10`);
+    expect(read.status).toBe(503);
+    const trpc = await post(h, "/trpc/ingest", { stream: h.stream, events: batch("during-trpc").events });
+    expect(trpc.status).toBe(503);
+    const health = await fetch(`${h.url}/healthz`);
+    expect(health.status).toBe(503);
+
+    // Back, and empty: the counter is re-seeded above every number issued before.
+    server = await spawnRedis({ dir, port: server.port });
+    let after = 0;
+    await waitFor(
+      "ingest to succeed again",
+      async () => {
+        const res = await post(h, `/v1/streams/${h.stream}/events`, batch("after"));
+        if (res.status === 200) after = (res.body.events as Array<{ seq: number }>)[0]!.seq;
+        return res.status === 200;
+      },
+      30_000,
+    );
+    expect(after).toBeGreaterThan(0);
+  });
+});
