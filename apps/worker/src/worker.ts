@@ -1,4 +1,17 @@
-import { createJobWorker, createQueue, enqueue, scheduleRepeating, unscheduleRepeating, type JobQueue, type JobWorker, type ProcessorOptions } from "@shardcast/jobs";
+import { declarePeriodicJobs, recordPeriodicRun, removePeriodicJob } from "@shardcast/db";
+import {
+  createJobWorker,
+  createQueue,
+  DEFAULT_QUEUE_NAME,
+  enqueue,
+  scheduleRepeating,
+  unscheduleRepeating,
+  type JobName,
+  type JobPayload,
+  type JobQueue,
+  type JobWorker,
+  type ProcessorOptions,
+} from "@shardcast/jobs";
 import { lifecycleChannel } from "@shardcast/runtime/redis";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "./deps.ts";
@@ -31,6 +44,11 @@ export interface WorkerOptions extends ProcessorOptions {
   rebalanceEveryMs?: number;
   /** Period of the migration scheduler: starts approved migrations, resumes stalled ones (default 5 s). */
   migrationSchedulerEveryMs?: number;
+  /**
+   * How often the worker checks that Redis still holds the schedules (default 5 s); it declares
+   * them again when Redis lost them (a restart without persistence, a flush).
+   */
+  scheduleCheckMs?: number;
   /**
    * Scan soon after an edge reports a threshold crossing on `<prefix>:lifecycle`, at most once per
    * this many ms (default 500). 0 turns the subscription off.
@@ -83,22 +101,45 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
   worker.on("completed", (job, result) => log.debug("job completed", { job: job.name, jobId: job.id, result }));
   worker.on("error", (err) => log.error("worker error", { error: probeErrorMessage(err) }));
   await worker.waitUntilReady();
-  if (opts.schedule ?? true) {
-    await scheduleRepeating(queue, "shardlet.accounting", opts.accountingEveryMs);
-    await scheduleRepeating(queue, "host.health", opts.healthEveryMs);
-    await scheduleRepeating(queue, "shardlet.manager", opts.managerEveryMs ?? 5_000);
-    await scheduleRepeating(queue, "overflow.drain", opts.drainEveryMs ?? 5_000);
-    await scheduleRepeating(queue, "analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" });
-    const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
-    // Not at start: training takes the CPU for a while, and until a trained version qualifies the
-    // baselines serve anyway. Operators can train at once from the console.
-    if (trainEveryMs > 0) await scheduleRepeating(queue, "model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs });
-    else await unscheduleRepeating(queue, "model.train");
-    await scheduleRepeating(queue, "rebalance.plan", opts.rebalanceEveryMs ?? 30_000);
-    await scheduleRepeating(queue, "migration.scheduler", opts.migrationSchedulerEveryMs ?? 5_000);
-    await scheduleRepeating(queue, "telemetry.rollup", opts.telemetryRollupEveryMs ?? 10_000);
-    await scheduleRepeating(queue, "host.resources", opts.hostResourcesEveryMs ?? 30_000);
-    await scheduleRepeating(queue, "housekeeping", 10 * 60_000);
+
+  const schedules = (opts.schedule ?? true) ? periodicSchedules(queue, opts) : [];
+  const scheduled = new Set<string>(schedules.map((s) => s.name));
+  // Written after the schedules: while it is missing, Redis may have lost them.
+  const sentinel = `${opts.prefix}:${opts.queueName ?? DEFAULT_QUEUE_NAME}:schedules`;
+  const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
+  const declare = async () => {
+    for (const s of schedules) await s.declare();
+    if (trainEveryMs <= 0) {
+      await unscheduleRepeating(queue, "model.train");
+      await removePeriodicJob(deps.db, "model.train");
+    }
+    await declarePeriodicJobs(deps.db, schedules.map((s) => ({ name: s.name, everyMs: s.everyMs })));
+    await opts.connection.set(sentinel, new Date().toISOString());
+  };
+  let checking: Promise<void> | null = null;
+  const redeclareIfLost = (): Promise<void> =>
+    (checking ??= (async () => {
+      if ((await opts.connection.exists(sentinel)) === 1) return;
+      log.warn("Redis lost the job schedules (restarted without its data?): declaring them again");
+      await declare();
+      log.info("job schedules declared again", { schedules: schedules.length });
+    })()
+      .catch((err: unknown) => log.warn("could not check or declare the job schedules", { error: probeErrorMessage(err) }))
+      .finally(() => (checking = null)));
+  let checkTimer: NodeJS.Timeout | null = null;
+  const onReady = () => void redeclareIfLost();
+  if (schedules.length > 0) {
+    await declare();
+    // A periodic check, because a flush leaves the connection up; 'ready' answers a restart at once.
+    checkTimer = setInterval(() => void redeclareIfLost(), opts.scheduleCheckMs ?? 5_000);
+    checkTimer.unref();
+    opts.connection.on("ready", onReady);
+    worker.on("completed", (job) => {
+      if (!job.repeatJobKey || !scheduled.has(job.name)) return;
+      recordPeriodicRun(deps.db, job.name, new Date(job.finishedOn ?? Date.now())).catch((err: unknown) =>
+        log.warn("could not record a periodic job's run", { job: job.name, error: probeErrorMessage(err) }),
+      );
+    });
   }
 
   // Edges report threshold crossings so a split need not wait for the next period.
@@ -122,10 +163,45 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
     worker,
     queue,
     async close() {
+      if (checkTimer) clearInterval(checkTimer);
+      opts.connection.off("ready", onReady);
+      await checking;
       scan?.stop();
       subscriber?.disconnect();
       await worker.close();
       await queue.close();
     },
   };
+}
+
+interface PeriodicSchedule {
+  name: JobName;
+  everyMs: number;
+  /** Creates or updates the schedule in Redis; idempotent, so every worker may call it at any time. */
+  declare(): Promise<void>;
+}
+
+/** The worker's periodic jobs and their periods. */
+function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedule[] {
+  const every = <N extends JobName>(name: N, everyMs: number, payload?: JobPayload<N>, o?: { firstAfterMs?: number }): PeriodicSchedule => ({
+    name,
+    everyMs,
+    declare: () => scheduleRepeating(queue, name, everyMs, payload, o),
+  });
+  const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
+  return [
+    every("shardlet.accounting", opts.accountingEveryMs),
+    every("host.health", opts.healthEveryMs),
+    every("shardlet.manager", opts.managerEveryMs ?? 5_000),
+    every("overflow.drain", opts.drainEveryMs ?? 5_000),
+    every("analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" }),
+    // Not at start: training takes the CPU for a while, and until a trained version qualifies the
+    // baselines serve anyway. Operators can train at once from the console.
+    ...(trainEveryMs > 0 ? [every("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs })] : []),
+    every("rebalance.plan", opts.rebalanceEveryMs ?? 30_000),
+    every("migration.scheduler", opts.migrationSchedulerEveryMs ?? 5_000),
+    every("telemetry.rollup", opts.telemetryRollupEveryMs ?? 10_000),
+    every("host.resources", opts.hostResourcesEveryMs ?? 30_000),
+    every("housekeeping", 10 * 60_000),
+  ];
 }

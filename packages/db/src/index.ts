@@ -32,3 +32,4 @@ export * from "./hints.ts";
 export * from "./host-resources.ts";
 export * from "./analyzer.ts";
 export * from "./model-versions.ts";
+export * from "./periodic-jobs.ts";

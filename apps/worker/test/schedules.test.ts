@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { HostPool, listPeriodicJobs } from "@shardcast/db";
+import { createTestControlDb, waitFor } from "@shardcast/db/testing";
+import { createLogger } from "@shardcast/runtime/logger";
+import { createRedis } from "@shardcast/runtime/redis";
+import { spawnRedis, type SpawnedRedis } from "@shardcast/runtime/redis-resolve";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorker, type RunningWorker } from "../src/worker.ts";
+
+// A Redis of this file's own: the test empties it, which the shared one must never be.
+let dir: string;
+let server: SpawnedRedis;
+let connection: Redis;
+let control: Awaited<ReturnType<typeof createTestControlDb>>;
+let hosts: HostPool;
+let running: RunningWorker;
+/** Scheduled runs the worker completed: job name and when. */
+const completed: Array<{ name: string; at: number }> = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "sc-worker-redis-"));
+  server = await spawnRedis({ dir });
+  connection = createRedis(server.url, { forBullmq: true });
+  control = await createTestControlDb();
+  hosts = new HostPool(control.db, { onError: () => undefined });
+  running = await startWorker(
+    { db: control.db, hosts, log: createLogger({ test: "schedules" }, { level: "error" }), clock: Date.now },
+    { connection, prefix: "sched", concurrency: 2, accountingEveryMs: 500, healthEveryMs: 500, scheduleCheckMs: 200, hintDebounceMs: 0 },
+  );
+  running.worker.on("completed", (job) => {
+    if (job.repeatJobKey) completed.push({ name: job.name, at: job.finishedOn ?? Date.now() });
+  });
+});
+
+afterAll(async () => {
+  await running?.close();
+  connection?.disconnect();
+  await hosts?.closeAll();
+  await control?.drop();
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const ranSince = (name: string, t: number) => completed.some((c) => c.name === name && c.at >= t);
+
+describe("periodic jobs after Redis loses its data", () => {
+  it("are declared again and run, and their runs are recorded in the control database", async () => {
+    const started = Date.now();
+    await waitFor("a scheduled health check", () => ranSince("host.health", started));
+    const declared = (await running.queue.getJobSchedulers()).map((s) => s.key).sort();
+    expect(declared).toContain("host.health");
+
+    // What a restart without persistence leaves: nothing.
+    await connection.flushall();
+    const flushed = Date.now();
+    await waitFor("a scheduled health check after the flush", () => ranSince("host.health", flushed));
+    await waitFor("a scheduled accounting run after the flush", () => ranSince("shardlet.accounting", flushed));
+    expect((await running.queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(declared);
+
+    // The console reads the last completion of every schedule from the control database.
+    await waitFor("the health check's run to be recorded", async () => {
+      const row = (await listPeriodicJobs(control.db)).find((j) => j.name === "host.health");
+      return (row?.lastCompletedAt?.getTime() ?? 0) >= flushed;
+    });
+    const rows = await listPeriodicJobs(control.db);
+    expect(rows.map((r) => r.name).sort()).toEqual(declared);
+    expect(rows.find((r) => r.name === "host.health")?.everyMs).toBe(500);
+  });
+});
