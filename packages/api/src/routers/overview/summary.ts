@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { listHosts, listOperations, listShardlets, listStreams, metricSeries } from "@shardcast/db";
+import { listHosts, listOperations, listPeriodicJobs, listShardlets, listStreams, metricSeries } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { lifecycleActivity } from "../../services/operation-categories.ts";
+import { overdueMessage, overduePeriodicJobs } from "../../services/periodic-jobs.ts";
 import { hostSchema, operationSchema } from "../shared.ts";
 import { hostView } from "../hosts/view.ts";
 import { operationView } from "../operations/view.ts";
@@ -48,13 +49,14 @@ export const summary = viewerProcedure
   .output(summaryOutput)
   .query(async ({ ctx, input }) => {
     const since = Date.now() - input.windowMinutes * 60_000;
-    const [series, hosts, streams, shardlets, operations, activity] = await Promise.all([
+    const [series, hosts, streams, shardlets, operations, activity, periodicJobs] = await Promise.all([
       metricSeries(ctx.db, INGEST_RATE_METRIC, since),
       listHosts(ctx.db),
       listStreams(ctx.db),
       listShardlets(ctx.db, {}),
       listOperations(ctx.db, { limit: 12 }),
       lifecycleActivity(ctx.db, new Date(Date.now() - 60 * 60_000)),
+      listPeriodicJobs(ctx.db),
     ]);
 
     // The worker records the rate per stream and for the whole cluster (no stream, no host); the
@@ -91,6 +93,7 @@ export const summary = viewerProcedure
       });
     }
     if (hosts.length === 0) alerts.push({ level: "warning", message: "No storage host is registered." });
+    for (const job of overduePeriodicJobs(periodicJobs, Date.now())) alerts.push({ level: "error", message: overdueMessage(job) });
     const failed = operations.filter((o) => o.status === "failed");
     for (const o of failed.slice(0, 3)) alerts.push({ level: "warning", message: `Operation ${o.kind} failed: ${o.message}` });
 
