@@ -21,6 +21,8 @@ export * from "./migration-events.ts";
 export * from "./migration-runs.ts";
 export * from "./migration-settings.ts";
 export * from "./host/migration.ts";
+export * from "./host/migration-verify.ts";
+export * from "./host/migration-stats.ts";
 export * from "./migration-proposals.ts";
 export * from "./migration-views.ts";
 export * from "./planner-notes.ts";
