@@ -1,5 +1,21 @@
 import { z } from "zod";
-import { redisPrefixSchema } from "@shardcast/core";
+import { isShardcastError, redisPrefixSchema } from "@shardcast/core";
+import { parseAllowedOrigins, parseTrustProxy } from "@shardcast/api/request-origin";
+
+/** A comma-separated setting parsed by `parse`, whose errors become the setting's issues. */
+function listSetting<T>(parse: (value: string) => T) {
+  return z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      try {
+        return parse(value);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: isShardcastError(err) ? err.message : String(err) });
+        return z.NEVER;
+      }
+    });
+}
 
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
@@ -7,6 +23,10 @@ const schema = z.object({
   SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   SHARDCAST_EDGE_URL: z.url("SHARDCAST_EDGE_URL must be a URL").default("http://127.0.0.1:4000"),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Proxies whose X-Forwarded-For/-Proto/-Host are believed: IPs, CIDR ranges, `loopback`. */
+  SHARDCAST_TRUST_PROXY: listSetting(parseTrustProxy),
+  /** Origins besides the console's own whose pages may send mutations. */
+  SHARDCAST_ALLOWED_ORIGINS: listSetting(parseAllowedOrigins),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 
@@ -27,4 +47,9 @@ export function getEnv(): WebEnv {
   }
   cached = parsed.data;
   return cached;
+}
+
+/** True in the Node.js server (Next.js sets NEXT_RUNTIME itself; it is not configuration). */
+export function isNodeRuntime(): boolean {
+  return process.env.NEXT_RUNTIME === "nodejs";
 }

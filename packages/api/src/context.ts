@@ -2,6 +2,7 @@ import type { Role } from "@shardcast/core";
 import type { ControlDb, HostPool } from "@shardcast/db";
 import type { JobQueue } from "@shardcast/jobs";
 import type { Logger, createRedis } from "@shardcast/runtime";
+import type { ClientInfo } from "./request-origin.ts";
 import type { SignInLimiter } from "./sign-in-limiter.ts";
 
 export interface SessionUser {
@@ -32,8 +33,12 @@ export interface ApiContext {
   resHeaders: Headers;
   reqHeaders: Headers;
   log: Logger;
-  /** Shared across requests: counts failed sign-ins per email. */
+  /** Shared across requests and console instances: slows repeated failed sign-ins. */
   signInLimiter: SignInLimiter;
-  /** Mark the session cookie `Secure` (the console is served over HTTPS). */
+  /** The client's address, scheme and host, after the trust-proxy rule (`resolveClient`). */
+  client: ClientInfo;
+  /** Origins besides the console's own whose pages may send mutations. */
+  allowedOrigins: readonly string[];
+  /** Mark the session cookie `Secure` (the client reached the console over HTTPS). */
   secureCookies: boolean;
 }

@@ -1,8 +1,9 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { roleAtLeast, trpcCode, type Role } from "@shardcast/core";
+import { roleAtLeast, ShardcastError, trpcCode, type Role } from "@shardcast/core";
 import type { ApiContext, SessionUser } from "./context.ts";
 import { formatError, toTrpcError } from "./errors.ts";
+import { checkSameOrigin } from "./request-origin.ts";
 
 const t = initTRPC.context<ApiContext>().create({
   transformer: superjson,
@@ -38,7 +39,29 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(domainErrors);
+/**
+ * Every mutation (sign-in and sign-out included) must come from the console's own pages: the
+ * session cookie rides along on any request the browser makes, so without this another site could
+ * act with the user's session. Queries change nothing, and the browser keeps their answers from
+ * other sites.
+ */
+const sameOrigin = t.middleware(({ ctx, type, path, next }) => {
+  if (type !== "mutation") return next();
+  const verdict = checkSameOrigin({ headers: ctx.reqHeaders, client: ctx.client, allowedOrigins: ctx.allowedOrigins });
+  if (!verdict.ok) {
+    ctx.log.warn("cross-origin mutation refused", {
+      path,
+      origin: verdict.origin,
+      expected: verdict.expected,
+      // The usual cause when the console's own pages are refused: a proxy in front that is not trusted.
+      hint: "behind a proxy, set SHARDCAST_TRUST_PROXY; for other origins, SHARDCAST_ALLOWED_ORIGINS",
+    });
+    throw new ShardcastError("forbidden", verdict.message);
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(domainErrors).use(sameOrigin);
 
 export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });

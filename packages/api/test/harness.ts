@@ -6,9 +6,29 @@ import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import type { Role } from "@shardcast/core";
 import { createControlDb, createUser, getSessionUser, HostPool, registerHost, type ControlDb } from "@shardcast/db";
-import { appRouter, createSignInLimiter, readCookie, SESSION_COOKIE, type ApiContext, type RedisClient, type SignInLimiter } from "../src/index.ts";
+import {
+  appRouter,
+  createSignInLimiter,
+  parseTrustProxy,
+  PEER_HEADER,
+  readCookie,
+  requestFacts,
+  resolveClient,
+  SESSION_COOKIE,
+  type ApiContext,
+  type RedisClient,
+  type SignInLimiter,
+} from "../src/index.ts";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** The console's own origin in these tests: mutations carry it as `Origin` unless told otherwise. */
+export const CONSOLE_ORIGIN = "http://console.test";
+
+export interface CallOptions {
+  /** Extra request headers; null removes one the harness would send (`origin`, the peer stamp). */
+  headers?: Record<string, string | null>;
+}
 
 export interface CallResult<T = unknown> {
   status: number;
@@ -27,7 +47,7 @@ export interface Harness {
   hostIds: string[];
   logLines: string[];
   /** Calls a procedure over the fetch adapter, as the browser does. `cookie` is the session token. */
-  call<T = unknown>(kind: "query" | "mutation", path: string, input?: unknown, token?: string | null): Promise<CallResult<T>>;
+  call<T = unknown>(kind: "query" | "mutation", path: string, input?: unknown, token?: string | null, opts?: CallOptions): Promise<CallResult<T>>;
   /** Creates a user and returns a session token for it. */
   sessionFor(role: Role): Promise<string>;
   close(): Promise<void>;
@@ -38,7 +58,7 @@ export function tokenFrom(setCookie: string | null): string | null {
   return readCookie(new Headers({ cookie: setCookie.split(";")[0]! }), SESSION_COOKIE);
 }
 
-export async function startHarness(opts: { hosts?: number; db?: ControlDb } = {}): Promise<Harness> {
+export async function startHarness(opts: { hosts?: number; db?: ControlDb; trustProxy?: string } = {}): Promise<Harness> {
   const control = await createTestControlDb();
   const hostDbs = await Promise.all(Array.from({ length: opts.hosts ?? 2 }, () => createTestHostDb()));
   const db = control.db;
@@ -51,34 +71,46 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb } = {}
   const queue = createQueue(bullConnection, { prefix });
   const logLines: string[] = [];
   const log = createLogger({ app: "api-test" }, { level: "debug", write: (line) => logLines.push(line) });
-  const signInLimiter: SignInLimiter = createSignInLimiter({ maxFailures: 5 });
+  const signInLimiter: SignInLimiter = createSignInLimiter(redis, prefix);
+  const trust = parseTrustProxy(opts.trustProxy);
   const ctxDb = opts.db ?? db;
 
-  const call: Harness["call"] = async (kind, path, input, token) => {
-    const headers = new Headers({ "content-type": "application/json" });
+  const call: Harness["call"] = async (kind, path, input, token, callOpts) => {
+    // What the console's server stamps on a request from a browser on this machine.
+    const headers = new Headers({ "content-type": "application/json", host: new URL(CONSOLE_ORIGIN).host, [PEER_HEADER]: "127.0.0.1" });
+    if (kind === "mutation") headers.set("origin", CONSOLE_ORIGIN);
     if (token) headers.set("cookie", `${SESSION_COOKIE}=${encodeURIComponent(token)}`);
+    for (const [name, value] of Object.entries(callOpts?.headers ?? {})) {
+      if (value === null) headers.delete(name);
+      else headers.set(name, value);
+    }
     const serialized = input === undefined ? undefined : JSON.stringify(superjson.serialize(input));
-    const url = new URL(`http://console.test/api/trpc/${path}`);
+    const url = new URL(`${CONSOLE_ORIGIN}/api/trpc/${path}`);
     if (kind === "query" && serialized) url.searchParams.set("input", serialized);
     const req = new Request(url, { method: kind === "query" ? "GET" : "POST", headers, ...(kind === "mutation" ? { body: serialized ?? "{}" } : {}) });
     const res = await fetchRequestHandler({
       endpoint: "/api/trpc",
       req,
       router: appRouter,
-      createContext: async ({ req, resHeaders }): Promise<ApiContext> => ({
-        db: ctxDb,
-        hosts,
-        redis,
-        redisPrefix: prefix,
-        queue,
-        edgeUrl: "http://edge.test:4000",
-        user: token ? await getSessionUser(db, token) : null,
-        resHeaders,
-        reqHeaders: req.headers,
-        log,
-        signInLimiter,
-        secureCookies: false,
-      }),
+      createContext: async ({ req, resHeaders }): Promise<ApiContext> => {
+        const client = resolveClient(requestFacts(req.headers), trust);
+        return {
+          db: ctxDb,
+          hosts,
+          redis,
+          redisPrefix: prefix,
+          queue,
+          edgeUrl: "http://edge.test:4000",
+          user: token ? await getSessionUser(db, token) : null,
+          resHeaders,
+          reqHeaders: req.headers,
+          log,
+          signInLimiter,
+          client,
+          allowedOrigins: [],
+          secureCookies: client.https,
+        };
+      },
     });
     const body = (await res.json()) as { result?: { data: unknown }; error?: unknown };
     return {

@@ -7,7 +7,9 @@ export const ERROR_CODES = [
   "bad_request",
   "validation_failed",
   "payload_too_large",
+  "unsupported_media_type",
   "unauthenticated",
+  "rate_limited",
   "forbidden",
   "not_found",
   "conflict",
@@ -69,6 +71,8 @@ export function errorStatus(code: ErrorCode): number {
       return 400;
     case "unauthenticated":
       return 401;
+    case "rate_limited":
+      return 429;
     case "forbidden":
       return 403;
     case "not_found":
@@ -78,6 +82,8 @@ export function errorStatus(code: ErrorCode): number {
       return 409;
     case "payload_too_large":
       return 413;
+    case "unsupported_media_type":
+      return 415;
     case "unavailable":
       return 503;
     case "internal":
@@ -94,6 +100,8 @@ export type TrpcErrorCode =
   | "NOT_FOUND"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "TOO_MANY_REQUESTS"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
@@ -105,6 +113,8 @@ export function trpcCode(code: ErrorCode): TrpcErrorCode {
       return "BAD_REQUEST";
     case "unauthenticated":
       return "UNAUTHORIZED";
+    case "rate_limited":
+      return "TOO_MANY_REQUESTS";
     case "forbidden":
       return "FORBIDDEN";
     case "not_found":
@@ -114,6 +124,8 @@ export function trpcCode(code: ErrorCode): TrpcErrorCode {
       return "CONFLICT";
     case "payload_too_large":
       return "PAYLOAD_TOO_LARGE";
+    case "unsupported_media_type":
+      return "UNSUPPORTED_MEDIA_TYPE";
     case "unavailable":
       return "SERVICE_UNAVAILABLE";
     case "internal":

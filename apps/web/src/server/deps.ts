@@ -1,4 +1,13 @@
-import { createSignInLimiter, readSessionToken, type ApiContext, type RedisClient, type SessionUser, type SignInLimiter } from "@shardcast/api";
+import {
+  createSignInLimiter,
+  readSessionToken,
+  requestFacts,
+  resolveClient,
+  type ApiContext,
+  type RedisClient,
+  type SessionUser,
+  type SignInLimiter,
+} from "@shardcast/api";
 import { createControlDb, getSessionUser, HostPool, type ControlDb } from "@shardcast/db";
 import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis, type Logger } from "@shardcast/runtime";
@@ -32,7 +41,7 @@ export function getDeps(): Deps {
   bullmq.on("error", (err) => log.warn("redis error", { error: err }));
   const queue = createQueue(bullmq, { prefix: env.SHARDCAST_REDIS_PREFIX });
   queue.on("error", (err) => log.warn("job queue error", { error: err }));
-  const deps: Deps = { db, hosts: new HostPool(db), redis, queue, log, signInLimiter: createSignInLimiter() };
+  const deps: Deps = { db, hosts: new HostPool(db), redis, queue, log, signInLimiter: createSignInLimiter(redis, env.SHARDCAST_REDIS_PREFIX) };
   holder[KEY] = deps;
   return deps;
 }
@@ -48,7 +57,7 @@ export async function createContext(req: Request, resHeaders: Headers): Promise<
   const env = getEnv();
   const deps = getDeps();
   const user = await userForToken(readSessionToken(req.headers));
-  const proto = req.headers.get("x-forwarded-proto") ?? new URL(req.url).protocol.replace(":", "");
+  const client = resolveClient(requestFacts(req.headers), env.SHARDCAST_TRUST_PROXY);
   return {
     db: deps.db,
     hosts: deps.hosts,
@@ -61,6 +70,8 @@ export async function createContext(req: Request, resHeaders: Headers): Promise<
     reqHeaders: req.headers,
     log: deps.log,
     signInLimiter: deps.signInLimiter,
-    secureCookies: proto === "https",
+    client,
+    allowedOrigins: env.SHARDCAST_ALLOWED_ORIGINS,
+    secureCookies: client.https,
   };
 }

@@ -18,21 +18,14 @@ export const signIn = publicProcedure
   .input(signInInput)
   .output(signInOutput)
   .mutation(async ({ ctx, input }) => {
-    const limiterKey = normalizeEmail(input.email);
-    const waitMs = ctx.signInLimiter.retryAfterMs(limiterKey);
-    if (waitMs > 0) {
-      throw new TRPCError({
-        code: "TOO_MANY_REQUESTS",
-        message: `Too many failed sign-ins for this email. Try again in ${Math.ceil(waitMs / 60_000)} min.`,
-      });
-    }
-    const user = await verifyPassword(ctx.db, input.email, input.password);
+    const email = normalizeEmail(input.email);
+    // No address only when a request skipped the console's server (no peer stamp): those share a pair.
+    const source = ctx.client.ip ?? "unknown";
+    const user = await ctx.signInLimiter.attempt(email, source, () => verifyPassword(ctx.db, email, input.password));
     if (!user) {
-      ctx.signInLimiter.recordFailure(limiterKey);
-      ctx.log.warn("sign-in failed", { email: limiterKey });
+      ctx.log.warn("sign-in failed", { email, source });
       throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_CREDENTIALS });
     }
-    ctx.signInLimiter.reset(limiterKey);
     const session = await createSession(ctx.db, user.id);
     ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));
     return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
