@@ -5,16 +5,15 @@ import {
   createControlDb,
   getSettings,
   getStreamByName,
-  HostPool,
   insertLoadHints,
   listActiveHints,
   listShards,
   loadRoutes,
   loadShardletLoads,
   reserveSequence,
-  shadowWriteBatch,
   verifyApiKey,
 } from "@shardcast/db";
+import { HostPool, shadowWriteBatch } from "@shardcast/db/host";
 import {
   apiKeyChannel,
   createOpLocks,

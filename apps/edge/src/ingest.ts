@@ -1,6 +1,5 @@
 import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
-import type { FencedWriteResult, HostBatchWrite, OverflowWrite } from "@shardcast/db/host/types";
-import type { ShadowWriteResult } from "@shardcast/db/host/migration";
+import type { FencedWriteResult, HostBatchWrite, OverflowWrite, ShadowWriteResult } from "@shardcast/db/host";
 import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import type { RoutingCache } from "./routing-cache.ts";
 

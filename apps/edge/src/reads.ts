@@ -1,5 +1,5 @@
 import { keyHash, ShardcastError, type StoredEvent } from "@shardcast/core";
-import type { ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host/types";
+import type { ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 import type { ReaderIdentity } from "./telemetry/counters.ts";

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { ControlDb, HostPool } from "@shardcast/db";
+import type { ControlDb } from "@shardcast/db";
+import type { HostPool } from "@shardcast/db/host";
 import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "@shardcast/core";
-import type { ReadByPositionQuery } from "@shardcast/db/host/types";
+import type { ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import { ReadService } from "../src/reads.ts";
 import type { RoutingCache } from "../src/routing-cache.ts";

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyHash, type ShardletRoute } from "@shardcast/core";
-import { deleteRangeRows, loadRoutes, readRangeRows, SHADOW_FENCE_STATE, writeCopiedRows } from "@shardcast/db";
+import { loadRoutes } from "@shardcast/db";
+import { deleteRangeRows, readRangeRows, SHADOW_FENCE_STATE, writeCopiedRows } from "@shardcast/db/host";
 import { get, post, startHarness, type Harness } from "./harness.ts";
 
 /**

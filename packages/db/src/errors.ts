@@ -1,16 +1,9 @@
-import { redactSecrets } from "@shardcast/core";
 import { Prisma } from "./generated/prisma/client.ts";
 
 /** True for a unique-constraint violation from Prisma (P2002) or pg (23505). */
 export function isUniqueViolation(err: unknown): boolean {
   if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code === "P2002";
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
-}
-
-/** A driver error's message with every DSN in it redacted. */
-export function safeMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message || err.name : String(err);
-  return redactSecrets(text);
 }
 
 /** BigInt columns leave this package as numbers: every value fits (hash bounds, byte counts). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { redactDsn, redactSecrets, ShardcastError } from "@shardcast/core";
 import { childEnv } from "./env.ts";
-import { safeMessage } from "./errors.ts";
+import { safeMessage } from "./safe-message.ts";
 
 /** The repository root holds prisma.config.ts and scripts/prisma.mjs (the offline CLI wrapper). */
 function isRepoRoot(dir: string): boolean {

@@ -1,6 +1,7 @@
 import { planStreamLayout, ShardcastError, streamNameSchema } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
-import { isUniqueViolation, num, safeMessage } from "./errors.ts";
+import { isUniqueViolation, num } from "./errors.ts";
+import { safeMessage } from "./safe-message.ts";
 import type { Stream as StreamRow } from "./generated/prisma/client.ts";
 import type { FenceInput, HostDriver } from "./host/driver.ts";
 import type { HostPool } from "./host/pool.ts";

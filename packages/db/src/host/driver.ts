@@ -1,6 +1,6 @@
 import pg from "pg";
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
-import { safeMessage } from "../errors.ts";
+import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
 import { appendOverflow, countOverflow, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { redactDsn, ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { safeMessage } from "../errors.ts";
+import { safeMessage } from "../safe-message.ts";
 
 /** Bump when HOST_SCHEMA_SQL changes; every statement must stay idempotent (IF NOT EXISTS). */
 export const HOST_SCHEMA_VERSION = 3;

@@ -1,0 +1,13 @@
+/**
+ * The storage-host layer on its own: what runs against the host databases (fenced writes, overflow
+ * logs, reads, split/merge and migration statements) and the pool of drivers. Importing this does
+ * not load the control-plane client, so the edge's hot path depends on the host layer only.
+ */
+export * from "./host/types.ts";
+export * from "./host/schema.ts";
+export * from "./host/driver.ts";
+export * from "./host/pool.ts";
+export * from "./host/lifecycle.ts";
+export * from "./host/migration.ts";
+export * from "./host/migration-verify.ts";
+export * from "./host/migration-stats.ts";
