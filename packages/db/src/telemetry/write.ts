@@ -2,18 +2,15 @@ import {
   bucketStart as bucketOf,
   foldDeltas,
   HOT_KEYS_KEPT_PER_BUCKET,
-  isTelemetryResolution,
   keyHash,
-  ShardcastError,
   TELEMETRY_RESOLUTIONS,
   TELEMETRY_RETENTION_MS,
-  type ClientReadRow,
   type TelemetryDeltas,
   type TelemetryResolution,
 } from "@shardcast/core";
-import type { ControlDb } from "./client.ts";
-import { num } from "./errors.ts";
-import { Prisma } from "./generated/prisma/client.ts";
+import type { ControlDb } from "../client.ts";
+import { Prisma } from "../generated/prisma/client.ts";
+import { checkResolution, ts } from "./time.ts";
 
 /*
  * Rolled-up telemetry in the control database. A claimed batch of edge counters is added into
@@ -27,21 +24,6 @@ import { Prisma } from "./generated/prisma/client.ts";
 
 const LEDGER_RETENTION_MS = 2 * 24 * 3_600_000;
 const TX_OPTIONS = { maxWait: 10_000, timeout: 60_000 };
-
-/** Epoch ms -> the `timestamp(3)` (UTC, no zone) Prisma stores, independent of the session zone. */
-const ts = (ms: Prisma.Sql) => Prisma.sql`(timestamp '1970-01-01 00:00:00' + ${ms} * interval '1 millisecond')`;
-/** `timestamp(3)` column -> epoch ms. */
-const epochMs = (col: Prisma.Sql) => Prisma.sql`(extract(epoch FROM ${col}) * 1000)::float8`;
-
-function checkResolution(resolution: number): asserts resolution is TelemetryResolution {
-  if (!isTelemetryResolution(resolution)) {
-    throw new ShardcastError("bad_request", `resolution must be one of ${TELEMETRY_RESOLUTIONS.join(", ")} seconds`);
-  }
-}
-
-function checkWindow(from: number, to: number): void {
-  if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) throw new ShardcastError("bad_request", "the time window must have to > from");
-}
 
 export interface TelemetryBatch {
   /** Unique per claimed batch (the ledger key). */
@@ -218,194 +200,4 @@ export async function applyTelemetryRetention(db: ControlDb, nowMs: number): Pro
   const ledger = await db.$executeRaw`
     DELETE FROM telemetry_rollups WHERE claimed_at < ${ts(Prisma.sql`${nowMs - LEDGER_RETENTION_MS}::float8`)}`;
   return { deleted, trimmed, ledger };
-}
-
-export interface TelemetryPoint {
-  /** Epoch ms. */
-  bucketStart: number;
-  streamId: string;
-  shardletId: string;
-  writes: number;
-  reads: number;
-  bytesWritten: number;
-  bytesRead: number;
-  latencySumMs: number;
-  latencyCount: number;
-  latencyMaxMs: number;
-}
-
-export interface SeriesQuery {
-  streamId?: string;
-  shardletIds?: readonly string[];
-  resolution: number;
-  /** Epoch ms, inclusive. */
-  from: number;
-  /** Epoch ms, exclusive. */
-  to: number;
-}
-
-/**
- * Per-shardlet buckets of [from, to) at one resolution, by shardlet then time. Buckets without
- * traffic have no row (see `alignSeries` in core for dense series).
- */
-export async function shardletSeries(db: ControlDb, q: SeriesQuery): Promise<TelemetryPoint[]> {
-  checkResolution(q.resolution);
-  checkWindow(q.from, q.to);
-  const rows = await db.telemetryBucket.findMany({
-    where: {
-      resolution: q.resolution,
-      bucketStart: { gte: new Date(q.from), lt: new Date(q.to) },
-      ...(q.streamId ? { streamId: q.streamId } : {}),
-      ...(q.shardletIds ? { shardletId: { in: [...q.shardletIds] } } : {}),
-    },
-    orderBy: [{ shardletId: "asc" }, { bucketStart: "asc" }],
-  });
-  return rows.map((r) => ({
-    bucketStart: r.bucketStart.getTime(),
-    streamId: r.streamId,
-    shardletId: r.shardletId,
-    writes: num(r.writes),
-    reads: num(r.reads),
-    bytesWritten: num(r.bytesWritten),
-    bytesRead: num(r.bytesRead),
-    latencySumMs: r.latencySumMs,
-    latencyCount: num(r.latencyCount),
-    latencyMaxMs: r.latencyMaxMs,
-  }));
-}
-
-export interface StreamPoint extends Omit<TelemetryPoint, "shardletId"> {
-  /** Shardlets with traffic in the bucket. */
-  shardlets: number;
-}
-
-/** A stream's buckets of [from, to), summed over its shardlets, oldest first. */
-export async function streamSeries(db: ControlDb, q: { streamId: string; resolution: number; from: number; to: number }): Promise<StreamPoint[]> {
-  checkResolution(q.resolution);
-  checkWindow(q.from, q.to);
-  const rows = await db.$queryRaw<
-    Array<{ at: number; w: number; r: number; bw: number; br: number; ls: number; lc: number; lm: number; n: number }>
-  >`
-    SELECT ${epochMs(Prisma.sql`bucket_start`)} AS at,
-           sum(writes)::float8 AS w, sum(reads)::float8 AS r, sum(bytes_written)::float8 AS bw, sum(bytes_read)::float8 AS br,
-           sum(latency_sum_ms)::float8 AS ls, sum(latency_count)::float8 AS lc, max(latency_max_ms)::float8 AS lm, count(*)::int AS n
-    FROM telemetry_buckets
-    WHERE stream_id = ${q.streamId} AND resolution = ${q.resolution}
-      AND bucket_start >= ${ts(Prisma.sql`${q.from}::float8`)} AND bucket_start < ${ts(Prisma.sql`${q.to}::float8`)}
-    GROUP BY bucket_start ORDER BY bucket_start`;
-  return rows.map((r) => ({
-    bucketStart: r.at,
-    streamId: q.streamId,
-    writes: r.w,
-    reads: r.r,
-    bytesWritten: r.bw,
-    bytesRead: r.br,
-    latencySumMs: r.ls,
-    latencyCount: r.lc,
-    latencyMaxMs: r.lm,
-    shardlets: r.n,
-  }));
-}
-
-export interface HotKeyRow {
-  key: string;
-  keyHash: number;
-  writes: number;
-  reads: number;
-  /** Most `writes + reads` may overstate the key's count. */
-  error: number;
-}
-
-/** The busiest keys of a stream over [from, to), by writes + reads. */
-export async function hotKeys(
-  db: ControlDb,
-  q: { streamId: string; resolution: number; from: number; to: number; limit?: number },
-): Promise<HotKeyRow[]> {
-  checkResolution(q.resolution);
-  checkWindow(q.from, q.to);
-  const limit = Math.max(1, Math.min(q.limit ?? 20, 1000));
-  const rows = await db.$queryRaw<Array<{ key: string; key_hash: bigint; w: number; r: number; e: number }>>`
-    SELECT key, min(key_hash) AS key_hash, sum(writes)::float8 AS w, sum(reads)::float8 AS r, sum(error)::float8 AS e
-    FROM hot_key_buckets
-    WHERE stream_id = ${q.streamId} AND resolution = ${q.resolution}
-      AND bucket_start >= ${ts(Prisma.sql`${q.from}::float8`)} AND bucket_start < ${ts(Prisma.sql`${q.to}::float8`)}
-    GROUP BY key ORDER BY sum(writes + reads) DESC, key LIMIT ${limit}`;
-  return rows.map((r) => ({ key: r.key, keyHash: num(r.key_hash), writes: r.w, reads: r.r, error: r.e }));
-}
-
-export interface ClientActivityRow {
-  client: string;
-  clientGroup: string;
-  reads: number;
-  /** Distinct shardlets the client read. */
-  shardlets: number;
-}
-
-/** Readers of a stream (or of some of its shardlets) over [from, to), busiest first. */
-export async function clientActivity(
-  db: ControlDb,
-  q: { streamId: string; shardletIds?: readonly string[]; resolution: number; from: number; to: number; limit?: number },
-): Promise<ClientActivityRow[]> {
-  checkResolution(q.resolution);
-  checkWindow(q.from, q.to);
-  const limit = Math.max(1, Math.min(q.limit ?? 20, 1000));
-  const only = q.shardletIds ? Prisma.sql`AND shardlet_id = ANY(${[...q.shardletIds]}::text[])` : Prisma.empty;
-  const rows = await db.$queryRaw<Array<{ client: string; client_group: string; r: number; n: number }>>`
-    SELECT client, client_group, sum(reads)::float8 AS r, count(DISTINCT shardlet_id)::int AS n
-    FROM client_buckets
-    WHERE stream_id = ${q.streamId} AND resolution = ${q.resolution}
-      AND bucket_start >= ${ts(Prisma.sql`${q.from}::float8`)} AND bucket_start < ${ts(Prisma.sql`${q.to}::float8`)} ${only}
-    GROUP BY client, client_group ORDER BY sum(reads) DESC, client, client_group LIMIT ${limit}`;
-  return rows.map((r) => ({ client: r.client, clientGroup: r.client_group, reads: r.r, shardlets: r.n }));
-}
-
-/** Raw client rows of a stream over [from, to): the input of the reader-activity features. */
-export async function clientReadRows(db: ControlDb, q: { streamId: string; resolution: number; from: number; to: number }): Promise<ClientReadRow[]> {
-  checkResolution(q.resolution);
-  checkWindow(q.from, q.to);
-  const rows = await db.clientBucket.findMany({
-    where: { streamId: q.streamId, resolution: q.resolution, bucketStart: { gte: new Date(q.from), lt: new Date(q.to) } },
-    orderBy: [{ bucketStart: "asc" }, { shardletId: "asc" }],
-  });
-  return rows.map((r) => ({ bucketStart: r.bucketStart.getTime(), shardletId: r.shardletId, client: r.client, clientGroup: r.clientGroup, reads: num(r.reads) }));
-}
-
-export interface TelemetryTotals {
-  writes: number;
-  reads: number;
-  bytesWritten: number;
-  bytesRead: number;
-  latencySumMs: number;
-  latencyCount: number;
-  latencyMaxMs: number;
-  byShardlet: Array<{ shardletId: string; writes: number; reads: number; bytesWritten: number; bytesRead: number }>;
-}
-
-/** Sums of a stream's telemetry over [from, to), in total and per shardlet (finest resolution by default). */
-export async function telemetryTotals(
-  db: ControlDb,
-  q: { streamId: string; from: number; to: number; resolution?: number },
-): Promise<TelemetryTotals> {
-  const resolution = q.resolution ?? TELEMETRY_RESOLUTIONS[0];
-  checkResolution(resolution);
-  checkWindow(q.from, q.to);
-  const rows = await db.$queryRaw<Array<{ shardlet_id: string; w: number; r: number; bw: number; br: number; ls: number; lc: number; lm: number }>>`
-    SELECT shardlet_id, sum(writes)::float8 AS w, sum(reads)::float8 AS r, sum(bytes_written)::float8 AS bw, sum(bytes_read)::float8 AS br,
-           sum(latency_sum_ms)::float8 AS ls, sum(latency_count)::float8 AS lc, max(latency_max_ms)::float8 AS lm
-    FROM telemetry_buckets
-    WHERE stream_id = ${q.streamId} AND resolution = ${resolution}
-      AND bucket_start >= ${ts(Prisma.sql`${q.from}::float8`)} AND bucket_start < ${ts(Prisma.sql`${q.to}::float8`)}
-    GROUP BY shardlet_id ORDER BY shardlet_id`;
-  const totals: TelemetryTotals = { writes: 0, reads: 0, bytesWritten: 0, bytesRead: 0, latencySumMs: 0, latencyCount: 0, latencyMaxMs: 0, byShardlet: [] };
-  for (const r of rows) {
-    totals.writes += r.w;
-    totals.reads += r.r;
-    totals.bytesWritten += r.bw;
-    totals.bytesRead += r.br;
-    totals.latencySumMs += r.ls;
-    totals.latencyCount += r.lc;
-    totals.latencyMaxMs = Math.max(totals.latencyMaxMs, r.lm);
-    totals.byShardlet.push({ shardletId: r.shardlet_id, writes: r.w, reads: r.r, bytesWritten: r.bw, bytesRead: r.br });
-  }
-  return totals;
 }
