@@ -91,6 +91,11 @@ describe("bad hints get a precise 4xx and store nothing", () => {
     ["keyFrom without keyTo", { stream: "hinted", keyFrom: "a", eventsPerSec: 1, startsAt: now, endsAt: now + HOUR }, "keyTo", /go together/],
     ["an unknown field", { ...valid, rate: 3 }, "", /unrecognized/i],
     ["a bad date", { ...valid, startsAt: "yesterday-ish" }, "startsAt", /ISO-8601/],
+    ["a NUL in the note", { ...valid, note: "launch\u0000" }, "note", /NUL/],
+    ["an unpaired surrogate in the note", { ...valid, note: "launch \ud83d" }, "note", /surrogate/],
+    ["a NUL in a listed key", { stream: "hinted", keys: ["ok", "a\u0000"], eventsPerSec: 1, startsAt: now, endsAt: now + HOUR }, "keys.1", /NUL/],
+    ["an unpaired surrogate in keyFrom", { stream: "hinted", keyFrom: "\udc00", keyTo: "b", eventsPerSec: 1, startsAt: now, endsAt: now + HOUR }, "keyFrom", /surrogate/],
+    ["a time past year 9999", { ...valid, endsAt: 99999999999999999 }, "endsAt", /9999-12-31/],
   ];
   for (const [what, body, path, message] of cases) {
     it(what, async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, createStream, revokeApiKey } from "@shardcast/db";
-import { post, startHarness, totalRows, type Harness } from "./harness.ts";
+import { createRedis } from "@shardcast/runtime";
+import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 
 let h: Harness;
 let before: number;
@@ -104,6 +105,138 @@ describe("tRPC ingest", () => {
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.body)).toMatch(/"accepted":2/);
     expect(await totalRows(h)).toBe(n + 2);
+  });
+});
+
+describe("input PostgreSQL cannot store is a 400 naming the event and field, and wastes no sequence numbers", () => {
+  const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  // The stream's global sequence counter: a rejected batch must not take a block from it.
+  const counter = async () => Number(await redis.get(`${h.prefix}:seq:{${h.streamId}}:n`));
+  let rows: number;
+  let seq: number;
+  beforeAll(async () => {
+    rows = await totalRows(h);
+    seq = await counter();
+    expect(seq).toBeGreaterThan(0);
+  });
+  afterAll(async () => {
+    expect(await totalRows(h)).toBe(rows);
+    expect(await counter()).toBe(seq);
+    await redis.quit();
+  });
+
+  const good = { key: "fine", type: "ok", payload: { n: 1 } };
+  async function expectRejected(res: { status: number; body: Record<string, unknown> }, index: number, path: string, message: RegExp) {
+    expect(res.status).toBe(400);
+    const err = (res.body as ErrorBody).error;
+    expect(err.code).toBe("validation_failed");
+    expect(err.details?.rejected).toEqual([{ index, path, message: expect.stringMatching(message) as string }]);
+    expect(await totalRows(h)).toBe(rows);
+    expect(await counter()).toBe(seq);
+  }
+  const deep = (levels: number): unknown => {
+    let v: unknown = [];
+    for (let i = 1; i < levels; i++) v = [v];
+    return v;
+  };
+
+  // An event as an object, or as JSON text when JSON.stringify itself could not write it.
+  const cases: Array<[string, Record<string, unknown> | string, string, RegExp]> = [
+    ["a NUL in the key", { key: "a\u0000b" }, "key", /NUL/],
+    ["a NUL in the type", { key: "a", type: "click\u0000" }, "type", /NUL/],
+    ["a NUL in the id", { key: "a", id: "\u0000" }, "id", /NUL/],
+    ["a NUL in a payload string", { key: "a", payload: { user: { name: "x\u0000y" } } }, "payload.user.name", /NUL/],
+    ["a NUL in a payload array item", { key: "a", payload: { tags: ["ok", "\u0000"] } }, "payload.tags.1", /NUL/],
+    ["a NUL in a payload field name", { key: "a", payload: { meta: { "bad\u0000name": 1 } } }, "payload.meta", /field name.*NUL/],
+    ["a NUL in the payload key field", { payload: { key: "\u0000" } }, "payload.key", /NUL/],
+    ["an unpaired high surrogate in the key", { key: "a\ud800" }, "key", /surrogate/],
+    ["an unpaired low surrogate in the type", { key: "a", type: "\udc00x" }, "type", /surrogate/],
+    ["an unpaired surrogate in a payload string", { key: "a", payload: { s: "\ud83d" } }, "payload.s", /surrogate/],
+    ["an unpaired surrogate in a payload field name", { key: "a", payload: { "\udfff": true } }, "payload", /field name.*surrogate/],
+    ["a ts past year 9999 (epoch ms)", { key: "a", ts: 99999999999999999 }, "ts", /1970-01-01.*9999-12-31/],
+    ["a ts past what a date can hold", { key: "a", ts: 1e300 }, "ts", /1970-01-01.*9999-12-31/],
+    ["a ts past year 9999 (ISO-8601)", { key: "a", ts: "+275760-09-13T00:00:00.000Z" }, "ts", /1970-01-01.*9999-12-31/],
+    ["a ts before 1970 (ISO-8601)", { key: "a", ts: "1969-12-31T23:59:59Z" }, "ts", /1970-01-01.*9999-12-31/],
+    ["a payload nested 65 levels deep", { key: "a", payload: { x: deep(64) } }, "payload", /64 levels/],
+    ["a payload nested 100,000 levels deep", `{"key":"a","payload":{"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}}`, "payload", /64 levels/],
+    ["a fractional number as key", { key: 1.5 }, "key", /integer/],
+    ["a number key beyond 2^53", { key: 2 ** 53 }, "key", /integer/],
+  ];
+  for (const [what, event, field, message] of cases) {
+    it(what, async () => {
+      // JSON.stringify sends a NUL as \u0000 and an unpaired surrogate as \ud800, as any producer would.
+      const raw = `{"events":[${JSON.stringify(good)},${typeof event === "string" ? event : JSON.stringify(event)}]}`;
+      await expectRejected(await post(h, path(), null, h.token, raw), 1, field, message);
+    });
+  }
+
+  it("the same events over tRPC", async () => {
+    const res = await post(h, "/trpc/ingest", { stream: h.stream, events: [good, { key: "a", payload: { s: "\u0000" } }] });
+    expect(res.status).toBe(400);
+    const data = (res.body as { error: { data: { shardcast: ErrorBody["error"] } } }).error.data.shardcast;
+    expect(data.details?.rejected).toEqual([{ index: 1, path: "payload.s", message: expect.stringMatching(/NUL/) as string }]);
+    expect(await counter()).toBe(seq);
+  });
+
+  it("a body nested 100,000 levels deep is a 400, in or outside an event", async () => {
+    const inside = await post(h, path(), null, h.token, `{"events":[${"[".repeat(100_000)}${"]".repeat(100_000)}]}`);
+    expect(inside.status).toBe(400);
+    expect((inside.body as ErrorBody).error.details?.rejected?.[0]).toMatchObject({ index: 0, path: "event" });
+    const whole = await post(h, path(), null, h.token, "[".repeat(100_000) + "]".repeat(100_000));
+    expect(whole.status).toBe(400);
+    expect(await counter()).toBe(seq);
+  });
+
+  it("reads by key and time refuse what they could never match", async () => {
+    const nul = await get(h, `/v1/streams/${h.stream}/keys/a%00b/events`);
+    expect(nul.status).toBe(400);
+    expect((nul.body as ErrorBody).error.message).toMatch(/NUL/);
+    const far = await get(h, `/v1/streams/${h.stream}/keys/a/events?from=99999999999999999`);
+    expect(far.status).toBe(400);
+    expect((far.body as ErrorBody).error.message).toMatch(/from.*9999-12-31/);
+    const early = await get(h, `/v1/streams/${h.stream}/keys/a/events?to=-1e20`);
+    expect(early.status).toBe(400);
+    const badEscape = await get(h, `/v1/streams/${h.stream}/keys/%E0%A4/events`);
+    expect(badEscape.status).toBe(400);
+    const badStream = await get(h, `/v1/streams/%E0%A4/events`);
+    expect(badStream.status).toBe(400);
+  });
+});
+
+describe("content type", () => {
+  const send = (p: string, contentType: string | null, body: string) =>
+    fetch(h.url + p, { method: "POST", headers: { authorization: `Bearer ${h.token}`, ...(contentType ? { "content-type": contentType } : {}) }, body });
+  const batch = JSON.stringify({ events: [{ key: "typed", payload: {} }] });
+
+  it("is 415 unless the body is declared JSON, and nothing is stored", async () => {
+    const rows = await totalRows(h);
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", null]) {
+      const res = await send(path(), type, batch);
+      expect(res.status).toBe(415);
+      const err = ((await res.json()) as ErrorBody).error;
+      expect(err.code).toBe("unsupported_media_type");
+      expect(err.message).toMatch(/application\/json/);
+    }
+    const hint = await send("/v1/hints", "text/plain", JSON.stringify({ stream: h.stream, lo: 0, hi: 10, eventsPerSec: 1, startsAt: Date.now(), endsAt: Date.now() + 60_000 }));
+    expect(hint.status).toBe(415);
+    expect(await totalRows(h)).toBe(rows);
+  });
+
+  it("accepts JSON with parameters and in any case", async () => {
+    expect((await send(path(), "application/json; charset=utf-8", batch)).status).toBe(200);
+    expect((await send(path(), "Application/JSON", batch)).status).toBe(200);
+  });
+});
+
+describe("a number as key", () => {
+  it("is the key of its decimal form: 42 and \"42\" are one key", async () => {
+    const res = await post(h, path(), { events: [{ key: 42, payload: { as: "number" } }, { key: "42", payload: { as: "string" } }, { key: -7 }] });
+    expect(res.status).toBe(200);
+    const read = await get(h, `/v1/streams/${h.stream}/keys/42/events`);
+    expect(read.status).toBe(200);
+    const events = (read.body as { events: Array<{ key: string; payload: { as: string } }> }).events;
+    expect(events.map((e) => [e.key, e.payload.as])).toEqual([["42", "number"], ["42", "string"]]);
+    expect(((await get(h, `/v1/streams/${h.stream}/keys/-7/events`)).body as { events: unknown[] }).events).toHaveLength(1);
   });
 });
 

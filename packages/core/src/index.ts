@@ -2,6 +2,7 @@ export * from "./errors.ts";
 export * from "./types.ts";
 export * from "./limits.ts";
 export * from "./validation.ts";
+export * from "./text.ts";
 export * from "./hash.ts";
 export * from "./routing.ts";
 export * from "./layout.ts";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ShardcastError, type RejectedItem } from "./errors.ts";
 import type { IngestLimits } from "./limits.ts";
+import { findJsonProblem, jsonTextNeedsCheck, MAX_PAYLOAD_DEPTH, unstorableText } from "./text.ts";
 import type { IncomingEvent } from "./types.ts";
 
 /** Stream names appear in URLs and Redis keys: keep them boring. */
@@ -38,15 +39,36 @@ function utf8Length(s: string): number {
   return ascii ? s.length : encoder.encode(s).length;
 }
 
+/** Earliest and latest event time accepted: 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z. */
+export const MIN_TIMESTAMP_MS = 0;
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
+/**
+ * Epoch milliseconds (fractions dropped) or an ISO-8601 date, as epoch milliseconds; a string is
+ * the reason it was refused, worded to follow the field name. The range keeps every time well
+ * inside what JavaScript dates and PostgreSQL timestamps hold, and four-digit years in ISO form.
+ */
+export function parseTimestamp(raw: unknown): number | string {
+  let ms: number;
+  if (typeof raw === "number") {
+    if (Number.isNaN(raw)) return "must be epoch milliseconds or an ISO-8601 date";
+    ms = Math.floor(raw);
+  } else if (typeof raw === "string") {
+    ms = Date.parse(raw);
+    if (Number.isNaN(ms)) return `"${raw.slice(0, 40)}" is not epoch milliseconds or an ISO-8601 date`;
+  } else {
+    return "must be epoch milliseconds or an ISO-8601 date";
+  }
+  if (!(ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS)) {
+    return "is outside the accepted range 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z";
+  }
+  return ms;
+}
+
 function parseTs(raw: number | string | undefined, now: number): number | string {
   if (raw === undefined) return now;
-  if (typeof raw === "number") {
-    if (!Number.isFinite(raw) || raw < 0) return "ts must be a non-negative epoch-milliseconds number or an ISO-8601 string";
-    return Math.floor(raw);
-  }
-  const ms = Date.parse(raw);
-  if (Number.isNaN(ms)) return `ts "${raw.slice(0, 40)}" is not an ISO-8601 date`;
-  return ms;
+  const ms = parseTimestamp(raw);
+  return typeof ms === "string" ? `ts ${ms}` : ms;
 }
 
 export interface ValidateOptions {
@@ -137,27 +159,58 @@ function validateEvent(
   }
   const payload = raw.payload ?? {};
   let key = raw.key;
+  let keyPath = "key";
   if (key === undefined) {
     const fromPayload = payload[opts.keyField];
-    if (typeof fromPayload === "string" || typeof fromPayload === "number") key = fromPayload;
+    if (typeof fromPayload === "string" || typeof fromPayload === "number") {
+      key = fromPayload;
+      keyPath = `payload.${opts.keyField}`;
+    }
   }
   if (key === undefined) {
     return reject("key", `missing key: set "key" or payload.${opts.keyField}`);
   }
+  // A number key is its decimal string, so 42 and "42" are one key. Beyond 2^53 or with a fraction,
+  // JSON numbers stop being exact (two ids can parse to one number): those keys must be strings.
+  if (typeof key === "number" && !Number.isSafeInteger(key)) {
+    return reject(keyPath, `${keyPath} as a number must be an integer from -(2^53-1) to 2^53-1; send other keys as strings`);
+  }
   const keyStr = typeof key === "number" ? String(key) : key;
-  if (keyStr.length === 0) return reject("key", "key is empty");
+  if (keyStr.length === 0) return reject(keyPath, `${keyPath} is empty`);
   if (keyStr.length > opts.limits.maxKeyLength) {
-    return reject("key", `key has ${keyStr.length} characters; the limit is ${opts.limits.maxKeyLength}`);
+    return reject(keyPath, `${keyPath} has ${keyStr.length} characters; the limit is ${opts.limits.maxKeyLength}`);
   }
-  if (raw.type !== undefined && (raw.type.length === 0 || raw.type.length > opts.limits.maxTypeLength)) {
-    return reject("type", `type must have 1 to ${opts.limits.maxTypeLength} characters`);
+  const keyProblem = unstorableText(keyStr);
+  if (keyProblem) return reject(keyPath, `${keyPath} ${keyProblem}`);
+  if (raw.type !== undefined) {
+    if (raw.type.length === 0 || raw.type.length > opts.limits.maxTypeLength) {
+      return reject("type", `type must have 1 to ${opts.limits.maxTypeLength} characters`);
+    }
+    const problem = unstorableText(raw.type);
+    if (problem) return reject("type", `type ${problem}`);
   }
-  if (raw.id !== undefined && (raw.id.length === 0 || raw.id.length > opts.limits.maxIdLength)) {
-    return reject("id", `id must have 1 to ${opts.limits.maxIdLength} characters`);
+  if (raw.id !== undefined) {
+    if (raw.id.length === 0 || raw.id.length > opts.limits.maxIdLength) {
+      return reject("id", `id must have 1 to ${opts.limits.maxIdLength} characters`);
+    }
+    const problem = unstorableText(raw.id);
+    if (problem) return reject("id", `id ${problem}`);
   }
   const ts = parseTs(raw.ts, opts.now);
   if (typeof ts === "string") return reject("ts", ts);
-  const payloadJson = JSON.stringify(payload);
+  let payloadJson: string;
+  try {
+    payloadJson = JSON.stringify(payload);
+  } catch {
+    // JSON.stringify recurses: only nesting thousands of levels deep makes it run out of stack.
+    payloadJson = "";
+  }
+  if (payloadJson === "" || jsonTextNeedsCheck(payloadJson, MAX_PAYLOAD_DEPTH)) {
+    // Rare: walk the payload to name the field (the scan only says that something is wrong).
+    const problem = findJsonProblem(payload, "payload", MAX_PAYLOAD_DEPTH);
+    if (problem) return reject(problem.path, problem.message);
+    if (payloadJson === "") return reject("payload", "payload cannot be written as JSON");
+  }
   const sizeBytes =
     utf8Length(payloadJson) + utf8Length(keyStr) + (raw.type ? utf8Length(raw.type) : 0) + (raw.id ? utf8Length(raw.id) : 0);
   if (sizeBytes > opts.limits.maxEventBytes) {

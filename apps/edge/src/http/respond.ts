@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errorStatus, isShardcastError, ShardcastError } from "@shardcast/core";
+import { errorStatus, isShardcastError, parseTimestamp, ShardcastError, unstorableText } from "@shardcast/core";
 import { redisUnavailable, type Logger } from "@shardcast/runtime";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
@@ -18,15 +18,28 @@ export function sendError(res: ServerResponse, thrown: unknown, log: Logger): vo
   const err = redisUnavailable(thrown) ?? thrown;
   if (isShardcastError(err)) {
     if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
-    sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large");
+    // A refused oversize or mistyped body is still on the wire, unread: end the connection.
+    sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large" || err.code === "unsupported_media_type");
     return;
   }
   log.error("unhandled error", { err });
   sendJson(res, 500, new ShardcastError("internal", "internal error").toJSON());
 }
 
-/** Reads a JSON body, refusing more than `maxBytes` (413) and malformed JSON (400). */
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * Reads a JSON body, refusing a body not declared `application/json` (415, as the console's tRPC
+ * does), more than `maxBytes` (413) and malformed JSON (400).
+ */
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const type = req.headers["content-type"];
+  if (type === undefined || !JSON_MEDIA_TYPE.test(type)) {
+    throw new ShardcastError(
+      "unsupported_media_type",
+      type === undefined ? "missing content-type: send `content-type: application/json`" : `content-type "${type.slice(0, 100)}" is not supported: send application/json`,
+    );
+  }
   const declared = Number(req.headers["content-length"] ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new ShardcastError("payload_too_large", `request body is ${declared} bytes; the limit is ${maxBytes}`);
@@ -54,6 +67,7 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   if (total === 0) throw new ShardcastError("bad_request", "request body is empty: send a JSON object");
   const text = body.toString("utf8");
   try {
+    // JSON.parse does not recurse, so hostile nesting fails later, as a field, not here.
     return JSON.parse(text) as unknown;
   } catch (err) {
     const detail = err instanceof Error ? err.message : "parse error";
@@ -71,11 +85,25 @@ export function intParam(url: URL, name: string, def: number, min: number, max: 
   return n;
 }
 
+/** A time in the query string, in the range events may have (a time outside it matches nothing). */
 export function timeParam(url: URL, name: string): number | undefined {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === "") return undefined;
   const asNum = Number(raw);
-  const ms = Number.isFinite(asNum) ? asNum : Date.parse(raw);
-  if (Number.isNaN(ms)) throw new ShardcastError("bad_request", `query parameter ${name} must be epoch milliseconds or an ISO-8601 date`);
+  const ms = parseTimestamp(Number.isFinite(asNum) ? asNum : raw);
+  if (typeof ms === "string") throw new ShardcastError("bad_request", `query parameter ${name} ${ms}`);
   return ms;
+}
+
+/** A percent-encoded path segment as text that can be looked up (`what` names it in errors). */
+export function pathParam(raw: string, what: string): string {
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw new ShardcastError("bad_request", `${what} in the path is not valid percent-encoded UTF-8`);
+  }
+  const problem = unstorableText(value);
+  if (problem) throw new ShardcastError("bad_request", `${what} ${problem}`);
+  return value;
 }

@@ -8,7 +8,7 @@ import { MAX_READ_LIMIT, type ReadService } from "../reads.ts";
 import type { HintService } from "../telemetry/hints.ts";
 import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
-import { intParam, readJson, sendError, sendJson, timeParam } from "./respond.ts";
+import { intParam, pathParam, readJson, sendError, sendJson, timeParam } from "./respond.ts";
 
 export interface EdgeServerDeps {
   auth: ApiKeyAuth;
@@ -26,7 +26,7 @@ const EVENTS = /^\/v1\/streams\/([^/]+)\/events$/;
 const KEY_EVENTS = /^\/v1\/streams\/([^/]+)\/keys\/([^/]+)\/events$/;
 
 function streamParam(raw: string): string {
-  const name = decodeURIComponent(raw);
+  const name = pathParam(raw, "stream name");
   const parsed = streamNameSchema.safeParse(name);
   if (!parsed.success) throw new ShardcastError("bad_request", parsed.error.issues[0]?.message ?? "invalid stream name");
   return name;
@@ -84,7 +84,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
         const grant = await deps.auth.authorize(req.headers.authorization, stream, "consume");
         const events = await deps.reads.byKey(
           stream,
-          decodeURIComponent(m[2]),
+          pathParam(m[2], "key"),
           { fromTs: timeParam(url, "from"), toTs: timeParam(url, "to"), limit: intParam(url, "limit", 100, 1, MAX_READ_LIMIT) },
           readerIdentity(req.headers, grant.name),
         );

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HASH_SPACE, keyHash, ShardcastError, streamNameSchema } from "@shardcast/core";
+import { HASH_SPACE, keyHash, parseTimestamp, ShardcastError, storableString, streamNameSchema } from "@shardcast/core";
 import type { LoadHint, LoadHintInput } from "@shardcast/db";
 
 const DAY_MS = 86_400_000;
@@ -13,16 +13,17 @@ export const MAX_HINT_RATE = 10_000_000;
 export const MAX_HINT_KEYS = 1000;
 
 const time = z.unknown().transform((v, ctx) => {
-  const ms = typeof v === "number" && Number.isInteger(v) ? v : typeof v === "string" ? Date.parse(v) : Number.NaN;
-  if (!Number.isFinite(ms) || ms < 0) {
-    ctx.addIssue({ code: "custom", message: "must be epoch milliseconds or an ISO-8601 date" });
+  const ms = parseTimestamp(v);
+  if (typeof ms === "string") {
+    ctx.addIssue({ code: "custom", message: ms });
     return z.NEVER;
   }
   return ms;
 });
 
 function hintSchema(maxKeyLength: number) {
-  const key = z.string().min(1).max(maxKeyLength);
+  // Keys are only hashed, but one PostgreSQL could not store is a key no event can have.
+  const key = storableString.min(1).max(maxKeyLength);
   return z.strictObject({
     stream: streamNameSchema,
     lo: z.number().int().min(0).max(HASH_SPACE - 1).optional(),
@@ -33,7 +34,7 @@ function hintSchema(maxKeyLength: number) {
     eventsPerSec: z.number().positive().max(MAX_HINT_RATE),
     startsAt: time,
     endsAt: time,
-    note: z.string().max(500).optional(),
+    note: storableString.max(500).optional(),
   });
 }
 
