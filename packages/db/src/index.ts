@@ -27,5 +27,7 @@ export * from "./telemetry/read.ts";
 export * from "./hints.ts";
 export * from "./host-resources.ts";
 export * from "./analyzer.ts";
-export * from "./model-versions.ts";
+export * from "./model-versions/versions.ts";
+export * from "./model-versions/training.ts";
+export * from "./model-versions/promotion.ts";
 export * from "./periodic-jobs.ts";

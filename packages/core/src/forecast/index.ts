@@ -3,3 +3,4 @@ export * from "./metrics.ts";
 export * from "./seasonal-naive.ts";
 export * from "./holt-winters.ts";
 export * from "./evaluate.ts";
+export * from "./promotion.ts";

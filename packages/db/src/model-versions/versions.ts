@@ -1,0 +1,84 @@
+import { ShardcastError, type ForecastModelKind } from "@shardcast/core";
+import type { ControlDb } from "../client.ts";
+import { SUMMARY_SELECT, toInfo } from "./rows.ts";
+
+/**
+ * Forecasting model versions: one row per training of one kind, with its error figures on a
+ * held-out window. At most one version is active; the seasonal naive and Holt-Winters baselines
+ * serve while none is. Promotion and rollback are serialised by a transaction-scoped advisory
+ * lock and recorded in the operations log.
+ */
+
+export const MODEL_STATUSES = ["training", "candidate", "active", "retired", "failed"] as const;
+export type ModelStatus = (typeof MODEL_STATUSES)[number];
+export type TrainableModelKind = Exclude<ForecastModelKind, "seasonal_naive">;
+
+export interface ModelVersionInfo {
+  id: string;
+  kind: ForecastModelKind;
+  version: number;
+  status: ModelStatus;
+  /** 0..1 while training. */
+  progress: number;
+  progressNote: string | null;
+  mae: number | null;
+  rmse: number | null;
+  mase: number | null;
+  trigger: string;
+  actor: string | null;
+  error: string | null;
+  /** The BullMQ job that trains (or trained) this version, from params. */
+  jobId: string | null;
+  /** Where the training series came from ("telemetry" or "traces"), from params. */
+  source: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+  promotedAt: Date | null;
+}
+
+export interface ModelVersionDetail extends ModelVersionInfo {
+  /** Training description, hyper-parameters, held-out evaluation (forecast vs actual). */
+  params: unknown;
+  /** Size of the stored artifact in bytes of JSON (weights for the LSTM). */
+  artifactBytes: number;
+}
+
+export async function listModelVersions(db: ControlDb, opts: { limit?: number; kind?: TrainableModelKind } = {}): Promise<ModelVersionInfo[]> {
+  const rows = await db.modelVersion.findMany({
+    where: opts.kind ? { kind: opts.kind } : {},
+    orderBy: [{ createdAt: "desc" }, { version: "desc" }],
+    take: Math.max(1, Math.min(500, opts.limit ?? 100)),
+    select: SUMMARY_SELECT,
+  });
+  return rows.map(toInfo);
+}
+
+export async function listTrainingModelVersions(db: ControlDb): Promise<ModelVersionInfo[]> {
+  const rows = await db.modelVersion.findMany({ where: { status: "training" }, orderBy: { createdAt: "asc" }, select: SUMMARY_SELECT });
+  return rows.map(toInfo);
+}
+
+export async function getModelVersion(db: ControlDb, id: string): Promise<ModelVersionDetail> {
+  const row = await db.modelVersion.findUnique({ where: { id }, select: SUMMARY_SELECT });
+  if (!row) throw new ShardcastError("not_found", `Model version ${id} does not exist.`);
+  const size = await db.$queryRaw<Array<{ bytes: number | null }>>`
+    SELECT octet_length(artifact::text)::int AS bytes FROM model_versions WHERE id = ${id}`;
+  return { ...toInfo(row), params: row.params, artifactBytes: size[0]?.bytes ?? 0 };
+}
+
+/** The stored artifact of a version (weights for the LSTM, options for Holt-Winters). */
+export async function getModelArtifact(db: ControlDb, id: string): Promise<{ kind: ForecastModelKind; artifact: unknown; params: unknown }> {
+  const row = await db.modelVersion.findUnique({ where: { id }, select: { kind: true, artifact: true, params: true } });
+  if (!row) throw new ShardcastError("not_found", `Model version ${id} does not exist.`);
+  return { kind: row.kind as ForecastModelKind, artifact: row.artifact, params: row.params };
+}
+
+/** The version that serves forecasts, or null while the baselines serve. */
+export async function getActiveModelVersion(db: ControlDb): Promise<ModelVersionInfo | null> {
+  const row = await db.modelVersion.findFirst({
+    where: { status: "active" },
+    orderBy: [{ promotedAt: { sort: "desc", nulls: "last" } }, { createdAt: "desc" }],
+    select: SUMMARY_SELECT,
+  });
+  return row ? toInfo(row) : null;
+}
