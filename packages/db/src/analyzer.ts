@@ -10,7 +10,7 @@ import {
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import { Prisma, type AnalyzerProposal as ProposalRow } from "./generated/prisma/client.ts";
-import { createMigrationProposal } from "./migration-proposals.ts";
+import { createMigrationProposal } from "./migration-proposals/propose.ts";
 import { getSettings, updateSetting, type SettingActor } from "./settings.ts";
 
 /**

@@ -1,3 +1,4 @@
 export * from "./phases.ts";
 export * from "./settings.ts";
 export * from "./pace.ts";
+export * from "./proposal.ts";
