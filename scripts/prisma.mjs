@@ -25,6 +25,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureHostMigrationsModule } from "./host-migrations.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "package.json"));
@@ -48,6 +49,9 @@ const stampFile = join(generatedDir, ".schema-stamp");
 function schemaStamp() {
   const version = JSON.parse(readFileSync(cliPackage, "utf8")).version;
   return createHash("sha256").update(version).update(readFileSync(join(root, "prisma", "schema.prisma"))).digest("hex");
+}
+if (args[0] === "ensure" || args[0] === "generate") {
+  if (ensureHostMigrationsModule(root)) console.log("embedded the storage-host migrations");
 }
 if (args[0] === "ensure") {
   const stamp = schemaStamp();

@@ -23,8 +23,8 @@ describe("host storage", () => {
   it("applies the schema idempotently and records its version", async () => {
     expect(await applyHostSchema(host.dsn)).toBe(HOST_SCHEMA_VERSION);
     expect(await applyHostSchema(host.dsn)).toBe(HOST_SCHEMA_VERSION);
-    const versions = await driver.withClient((c) => c.query("SELECT version FROM sc_schema"));
-    expect(versions.rows).toEqual([{ version: HOST_SCHEMA_VERSION }]);
+    const applied = await driver.withClient((c) => c.query<{ id: number }>("SELECT id FROM sc_host_migrations ORDER BY id"));
+    expect(applied.rows.map((r) => r.id)).toEqual(Array.from({ length: HOST_SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
   it("stores a batch behind the fence and accounts it", async () => {

@@ -1,127 +1,211 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { redactDsn, ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
+import { HOST_MIGRATION_FILES } from "../generated/host-migrations.ts";
 import { safeMessage } from "../safe-message.ts";
 
-/** Bump when HOST_SCHEMA_SQL changes; every statement must stay idempotent (IF NOT EXISTS). */
-export const HOST_SCHEMA_VERSION = 3;
-
 /**
- * Storage on each host database. Events are keyed by (stream, global seq); `event_id` is the
- * producer's idempotency id. Write accounting goes to the append-only `sc_stat_delta` so the hot
- * path never contends on a counter row; `foldStats` folds it into `sc_stat_total`.
+ * The storage-host schema is the ordered SQL files in packages/db/host-migrations (embedded at
+ * generate time, see scripts/host-migrations.mjs). Each host records the files applied to it in
+ * `sc_host_migrations`; see that folder's README for the rules of a new file.
  *
  * A shardlet's events on its host are the stream's rows whose `key_hash` lies in the shardlet's
  * range, not the rows labelled with its id: `sc_events.shardlet_id` records the shardlet that
  * accepted the write (for display and tracing) and is never rewritten. That is what makes a split
  * or merge on one host a metadata change (see `sc_events_hash`).
  */
-export const HOST_SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS sc_schema (
-  version    int PRIMARY KEY,
+export interface HostMigration {
+  /** The file's number: files apply in this order, starting at 1 without gaps. */
+  id: number;
+  name: string;
+  sql: string;
+  /** SHA-256 of the file: a released file must not change. */
+  checksum: string;
+  /** False for files starting `-- shardcast:no-transaction` (CREATE/DROP INDEX CONCURRENTLY). */
+  transaction: boolean;
+}
+
+const NO_TRANSACTION = /^--\s*shardcast:no-transaction\s*$/m;
+
+function parseMigrations(): HostMigration[] {
+  const out = HOST_MIGRATION_FILES.map((f): HostMigration => {
+    const m = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(f.file);
+    if (!m) throw new Error(`host migration ${f.file}: the name must be NNNN_name.sql`);
+    const firstLine = f.sql.split("\n", 1)[0] ?? "";
+    return {
+      id: Number(m[1]),
+      name: m[2] ?? f.file,
+      sql: f.sql,
+      checksum: createHash("sha256").update(f.sql).digest("hex"),
+      transaction: !NO_TRANSACTION.test(firstLine),
+    };
+  }).sort((a, b) => a.id - b.id);
+  out.forEach((m, i) => {
+    if (m.id !== i + 1) throw new Error(`host migrations must be numbered 1, 2, 3, ... without gaps (found ${String(m.id).padStart(4, "0")}_${m.name})`);
+  });
+  return out;
+}
+
+export const HOST_MIGRATIONS: readonly HostMigration[] = parseMigrations();
+
+/** The number of the newest host migration: the schema version a migrated host is at. */
+export const HOST_SCHEMA_VERSION = HOST_MIGRATIONS.at(-1)?.id ?? 0;
+
+/** Every migration's SQL in order, for reading; hosts are changed only by `applyHostSchema*`. */
+export const HOST_SCHEMA_SQL = HOST_MIGRATIONS.map((m) => m.sql).join("\n");
+
+const LEDGER_SQL = `
+CREATE TABLE IF NOT EXISTS sc_host_migrations (
+  id         int PRIMARY KEY,
+  name       text NOT NULL,
+  checksum   text NOT NULL,
+  -- Recorded from the legacy sc_schema version of a host made before numbered migrations, not run.
+  baseline   boolean NOT NULL DEFAULT false,
   applied_at timestamptz NOT NULL DEFAULT now()
-);
+)`;
 
-CREATE TABLE IF NOT EXISTS sc_fence (
-  shardlet_id text PRIMARY KEY,
-  stream_id   text NOT NULL,
-  epoch       int NOT NULL,
-  state       text NOT NULL,
-  lo          bigint,
-  hi          bigint,
-  updated_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX IF NOT EXISTS sc_fence_stream ON sc_fence (stream_id);
-
-CREATE TABLE IF NOT EXISTS sc_events (
-  stream_id   text NOT NULL,
-  seq         bigint NOT NULL,
-  -- The shardlet that accepted the write; which shardlet holds the row now is its key_hash range.
-  shardlet_id text NOT NULL,
-  key         text NOT NULL,
-  key_hash    bigint NOT NULL,
-  event_id    text,
-  type        text,
-  ts          timestamptz NOT NULL,
-  payload     jsonb NOT NULL,
-  size_bytes  int NOT NULL,
-  stored_at   timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (stream_id, seq)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS sc_events_event_id ON sc_events (stream_id, event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS sc_events_key_ts ON sc_events (stream_id, key, ts);
-
-CREATE TABLE IF NOT EXISTS sc_stat_delta (
-  shardlet_id text NOT NULL,
-  events      bigint NOT NULL,
-  bytes       bigint NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS sc_stat_total (
-  shardlet_id text PRIMARY KEY,
-  events      bigint NOT NULL DEFAULT 0,
-  bytes       bigint NOT NULL DEFAULT 0,
-  updated_at  timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE IF NOT EXISTS sc_overflow (
-  overflow_id bigserial PRIMARY KEY,
-  shard_id    text NOT NULL,
-  stream_id   text NOT NULL,
-  seq         bigint NOT NULL,
-  shardlet_id text NOT NULL,
-  key         text NOT NULL,
-  key_hash    bigint NOT NULL,
-  event_id    text,
-  type        text,
-  ts          timestamptz NOT NULL,
-  payload     jsonb NOT NULL,
-  size_bytes  int NOT NULL,
-  stored_at   timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX IF NOT EXISTS sc_overflow_shard ON sc_overflow (shard_id, overflow_id);
--- v2: overflow rows are drained into their shardlet, then kept (drained_at set) for a grace
--- period, because readers merge reads across the overflow and the target host.
-ALTER TABLE sc_overflow ADD COLUMN IF NOT EXISTS drained_at timestamptz;
-CREATE UNIQUE INDEX IF NOT EXISTS sc_overflow_seq ON sc_overflow (stream_id, seq);
-CREATE INDEX IF NOT EXISTS sc_overflow_pending ON sc_overflow (stream_id, key_hash, seq) WHERE drained_at IS NULL;
-CREATE INDEX IF NOT EXISTS sc_overflow_key ON sc_overflow (stream_id, key, ts);
-CREATE INDEX IF NOT EXISTS sc_overflow_drained ON sc_overflow (drained_at) WHERE drained_at IS NOT NULL;
--- v3: shardlet membership is the key-hash range. Counts, sizes and medians of a shardlet read this
--- index (size_bytes included, so sums need no heap visit); the label index it replaces was only
--- used to select a shardlet's rows, so the insert path keeps the same number of indexes.
--- On a host upgraded from v2 the build takes a write lock on sc_events once, at start.
-CREATE INDEX IF NOT EXISTS sc_events_hash ON sc_events (stream_id, key_hash) INCLUDE (size_bytes);
-DROP INDEX IF EXISTS sc_events_shardlet_seq;
-`;
-
-/** Serialises concurrent schema applications on one database (CREATE ... IF NOT EXISTS can race). */
+/** Serialises schema runs on one database (two workers starting at once). */
 const SCHEMA_LOCK_KEY = 0x5c_0001;
 
-/** Applies the host schema on an open client; idempotent. Returns the recorded schema version. */
-export async function applyHostSchemaWith(client: pg.ClientBase): Promise<number> {
+export interface ApplyHostSchemaOptions {
+  /** Give up connecting after this long (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Give up waiting for another process's run on the same host after this long (default 30 min). */
+  lockTimeoutMs?: number;
+  /** Told about each file applied or baselined. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Waits for the schema lock by polling, not with a blocking pg_advisory_lock: a session blocked in
+ * that call holds a snapshot, and CREATE INDEX CONCURRENTLY in the lock holder waits for every
+ * older snapshot to end, so a blocking waiter and the holder would wait for each other.
+ */
+async function acquireLock(client: pg.ClientBase, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [SCHEMA_LOCK_KEY]);
+    if (res.rows[0]?.ok) return;
+    if (Date.now() > deadline) throw new Error(`another process has been migrating this host for over ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
   await client.query("BEGIN");
   try {
-    await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_KEY]);
-    await client.query(HOST_SCHEMA_SQL);
-    await client.query("INSERT INTO sc_schema (version) VALUES ($1) ON CONFLICT (version) DO NOTHING", [HOST_SCHEMA_VERSION]);
-    const res = await client.query<{ version: number }>("SELECT max(version) AS version FROM sc_schema");
+    const out = await fn();
     await client.query("COMMIT");
-    return res.rows[0]?.version ?? HOST_SCHEMA_VERSION;
+    return out;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;
   }
 }
 
-export interface ApplyHostSchemaOptions {
-  /** Give up connecting after this long (default 5 s). */
-  connectTimeoutMs?: number;
+/**
+ * A host made before numbered migrations has `sc_schema` with the version the old in-code schema
+ * brought it to; migrations 1..version are that schema, so they are recorded without running.
+ */
+async function baseline(client: pg.ClientBase, log: (line: string) => void): Promise<void> {
+  const legacy = await client.query<{ present: boolean }>("SELECT to_regclass('sc_schema') IS NOT NULL AS present");
+  if (!legacy.rows[0]?.present) return;
+  const res = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM sc_schema");
+  const version = res.rows[0]?.version ?? 0;
+  const covered = HOST_MIGRATIONS.filter((m) => m.id <= version);
+  if (covered.length === 0) return;
+  await inTransaction(client, async () => {
+    for (const m of covered) {
+      await client.query("INSERT INTO sc_host_migrations (id, name, checksum, baseline) VALUES ($1, $2, $3, true) ON CONFLICT (id) DO NOTHING", [
+        m.id,
+        m.name,
+        m.checksum,
+      ]);
+    }
+  });
+  log(`host schema version ${version} found: recorded migrations 1-${covered.at(-1)?.id ?? 0} as applied`);
+}
+
+/** Statements of a no-transaction file: each ends with `;` at the end of a line. */
+function statements(sql: string): string[] {
+  return sql
+    .split(/;[ \t]*(?:\r?\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, "").trim())
+    .filter((s) => s.length > 0);
+}
+
+const CONCURRENT_INDEX = /^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+("?)([A-Za-z0-9_]+)\1/i;
+
+/**
+ * A CREATE INDEX CONCURRENTLY that stopped (a crash, a lost connection) leaves an invalid index
+ * that IF NOT EXISTS would then keep for good; drop it so the statement builds it again.
+ */
+async function dropInvalidIndex(client: pg.ClientBase, statement: string): Promise<void> {
+  const name = CONCURRENT_INDEX.exec(statement)?.[2];
+  if (!name) return;
+  const res = await client.query<{ valid: boolean }>(
+    `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
+    [name],
+  );
+  if (res.rows[0] && !res.rows[0].valid) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS "${name}"`);
+}
+
+async function applyOne(client: pg.ClientBase, m: HostMigration): Promise<void> {
+  const record = () =>
+    client.query("INSERT INTO sc_host_migrations (id, name, checksum) VALUES ($1, $2, $3)", [m.id, m.name, m.checksum]);
+  if (m.transaction) {
+    await inTransaction(client, async () => {
+      await client.query(m.sql);
+      await record();
+    });
+    return;
+  }
+  for (const statement of statements(m.sql)) {
+    await dropInvalidIndex(client, statement);
+    await client.query(statement);
+  }
+  await record();
 }
 
 /**
- * Connects to a host database and applies the host schema. Errors name the host by its redacted
- * DSN only: DSNs carry passwords.
+ * Applies the host migrations that are not recorded on the host yet, in order, on an open client
+ * (outside any transaction: no-transaction files need that). Returns the host's schema version.
+ */
+export async function applyHostSchemaWith(client: pg.ClientBase, opts: Pick<ApplyHostSchemaOptions, "lockTimeoutMs" | "log"> = {}): Promise<number> {
+  const log = opts.log ?? (() => undefined);
+  await acquireLock(client, opts.lockTimeoutMs ?? 30 * 60_000);
+  try {
+    await client.query(LEDGER_SQL);
+    let applied = await client.query<{ id: number; name: string; checksum: string }>("SELECT id, name, checksum FROM sc_host_migrations ORDER BY id");
+    if (applied.rows.length === 0) {
+      await baseline(client, log);
+      applied = await client.query("SELECT id, name, checksum FROM sc_host_migrations ORDER BY id");
+    }
+    const done = new Map(applied.rows.map((r) => [r.id, r]));
+    for (const m of HOST_MIGRATIONS) {
+      const row = done.get(m.id);
+      if (row) {
+        if (row.checksum !== m.checksum) {
+          throw new Error(`host migration ${String(m.id).padStart(4, "0")}_${m.name} changed after it was applied (add a new file instead)`);
+        }
+        continue;
+      }
+      const started = Date.now();
+      await applyOne(client, m);
+      log(`applied host migration ${String(m.id).padStart(4, "0")}_${m.name} in ${Date.now() - started} ms`);
+    }
+    const newest = Math.max(0, ...done.keys());
+    return Math.max(newest, HOST_SCHEMA_VERSION);
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [SCHEMA_LOCK_KEY]).catch(() => undefined);
+  }
+}
+
+/**
+ * Connects to a host database and applies the host migrations. Errors name the host by its
+ * redacted DSN only: DSNs carry passwords.
  */
 export async function applyHostSchema(dsn: string, opts: ApplyHostSchemaOptions = {}): Promise<number> {
   const client = new pg.Client({
@@ -138,7 +222,7 @@ export async function applyHostSchema(dsn: string, opts: ApplyHostSchemaOptions 
     throw new ShardcastError("unavailable", `cannot connect to host ${redactDsn(dsn)}: ${safeMessage(err)}`);
   }
   try {
-    return await applyHostSchemaWith(client);
+    return await applyHostSchemaWith(client, opts);
   } catch (err) {
     throw new ShardcastError("internal", `applying the host schema on ${redactDsn(dsn)} failed: ${safeMessage(err)}`);
   } finally {
@@ -147,10 +231,10 @@ export async function applyHostSchema(dsn: string, opts: ApplyHostSchemaOptions 
 }
 
 /**
- * Brings every registered host to the current host schema (idempotent; hosts registered by an
- * older version get the new tables, columns and indexes). Run at start by the embedded start and
- * the worker. Returns the names of hosts that could not be reached (they are upgraded when they
- * come back, at the next start).
+ * Brings every registered host to the newest host migration (hosts registered by an older version
+ * get the new tables, columns and indexes). Run by `npm run db:migrate`, the embedded start and the
+ * worker at start. Returns the names of hosts that could not be reached (they are upgraded when
+ * they come back, at the next run).
  */
 export async function upgradeHostSchemas(
   db: ControlDb,
@@ -160,7 +244,7 @@ export async function upgradeHostSchemas(
   const unreachable: string[] = [];
   for (const h of hosts) {
     try {
-      await applyHostSchema(h.dsn);
+      await applyHostSchema(h.dsn, { log: (line) => log(`host ${h.name}: ${line}`) });
     } catch (err) {
       unreachable.push(h.name);
       log(`host ${h.name}: schema upgrade skipped (${safeMessage(err)})`);
