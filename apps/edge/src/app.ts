@@ -24,6 +24,7 @@ import {
   routingChannel,
   SequenceAllocator,
   type Logger,
+  type RedisSentinelConfig,
 } from "@shardcast/runtime";
 import { ApiKeyAuth } from "./auth.ts";
 import { createEdgeServer } from "./http/server.ts";
@@ -40,6 +41,8 @@ import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
 export interface EdgeConfig {
   databaseUrl: string;
   redisUrl: string;
+  /** When set, the Sentinels name the master and `redisUrl` only gives credentials and TLS. */
+  redisSentinel?: RedisSentinelConfig | undefined;
   redisPrefix: string;
   limits: IngestLimits;
   routingRefreshMs: number;
@@ -69,8 +72,9 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const { log } = cfg;
   const db = createControlDb(cfg.databaseUrl);
   const hosts = new HostPool(db, { poolSize: cfg.hostPoolSize });
-  const redis = createRedis(cfg.redisUrl, { name: "edge" });
-  const subscriber = createRedis(cfg.redisUrl, { name: "edge-sub" });
+  const redisTarget = { url: cfg.redisUrl, sentinel: cfg.redisSentinel };
+  const redis = createRedis(redisTarget, { name: "edge" });
+  const subscriber = createRedis(redisTarget, { name: "edge-sub" });
   // Requests that need Redis while it is down fail on their own (503); the connection errors are only logged.
   redis.on("error", (err: unknown) => log.warn("redis connection error", { err }));
   subscriber.on("error", (err: unknown) => log.warn("redis subscriber connection error", { err }));

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { DEFAULT_INGEST_LIMITS, redisPrefixSchema } from "@shardcast/core";
+import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
 
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  ...redisSentinelEnvShape,
   SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   SHARDCAST_EDGE_HOST: z.string().default("127.0.0.1"),
   SHARDCAST_EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -24,7 +26,7 @@ const schema = z.object({
   SHARDCAST_TELEMETRY_FLUSH_MS: int(5_000),
   /** How long readers wait, at most, for the sequence block of an edge that died writing it. */
   SHARDCAST_SEQUENCE_LEASE_MS: z.coerce.number().int().min(1_000).max(300_000).default(5_000),
-});
+}).superRefine(checkRedisSentinelEnv);
 
 export type EdgeEnv = z.infer<typeof schema>;
 

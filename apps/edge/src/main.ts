@@ -1,4 +1,4 @@
-import { createLogger } from "@shardcast/runtime";
+import { createLogger, redisTargetFromEnv } from "@shardcast/runtime";
 import { createEdge } from "./app.ts";
 import { loadEnv } from "./env.ts";
 
@@ -7,6 +7,7 @@ const log = createLogger({ app: "edge" }, { level: env.SHARDCAST_LOG_LEVEL });
 const edge = createEdge({
   databaseUrl: env.DATABASE_URL,
   redisUrl: env.REDIS_URL,
+  redisSentinel: redisTargetFromEnv(env).sentinel,
   redisPrefix: env.SHARDCAST_REDIS_PREFIX,
   routingRefreshMs: env.SHARDCAST_ROUTING_REFRESH_MS,
   lockResyncMs: env.SHARDCAST_LOCK_RESYNC_MS,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isShardcastError, redisPrefixSchema } from "@shardcast/core";
 import { parseAllowedOrigins, parseTrustProxy } from "@shardcast/api/request-origin";
+import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
 
 /** A comma-separated setting parsed by `parse`, whose errors become the setting's issues. */
 function listSetting<T>(parse: (value: string) => T) {
@@ -20,6 +21,7 @@ function listSetting<T>(parse: (value: string) => T) {
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
+  ...redisSentinelEnvShape,
   SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   SHARDCAST_EDGE_URL: z.url("SHARDCAST_EDGE_URL must be a URL").default("http://127.0.0.1:4000"),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -28,7 +30,7 @@ const schema = z.object({
   /** Origins besides the console's own whose pages may send mutations. */
   SHARDCAST_ALLOWED_ORIGINS: listSetting(parseAllowedOrigins),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-});
+}).superRefine(checkRedisSentinelEnv);
 
 export type WebEnv = z.infer<typeof schema>;
 

@@ -1,4 +1,5 @@
 import { ShardcastError, redisPrefixSchema } from "@shardcast/core";
+import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
 import { z } from "zod";
 
 const intMs = (fallback: number) => z.coerce.number().int().min(100).max(24 * 3_600_000).default(fallback);
@@ -6,6 +7,7 @@ const intMs = (fallback: number) => z.coerce.number().int().min(100).max(24 * 3_
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
+  ...redisSentinelEnvShape,
   SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   /** Comma-separated Redis masters for the op-locks (Redlock); defaults to REDIS_URL. */
   SHARDCAST_LOCK_REDIS_URLS: z.string().min(1).optional(),
@@ -51,7 +53,7 @@ const schema = z.object({
   /** Metric samples (the console's charts) are kept this many hours. */
   SHARDCAST_METRICS_RETENTION_HOURS: z.coerce.number().positive().max(24 * 366).default(24),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-});
+}).superRefine(checkRedisSentinelEnv);
 
 export type WorkerEnv = z.infer<typeof schema>;
 

@@ -1,6 +1,6 @@
 import { createControlDb, HostPool, reserveSequence, upgradeHostSchemas } from "@shardcast/db";
 import { createLogger } from "@shardcast/runtime/logger";
-import { createRedis, publishRoutingChange } from "@shardcast/runtime/redis";
+import { createRedis, publishRoutingChange, redisTargetFromEnv } from "@shardcast/runtime/redis";
 import { SequenceAllocator } from "@shardcast/runtime/sequence";
 import { createOpLockClients, createOpLocks } from "@shardcast/runtime/oplock";
 import { loadEnv } from "./env.ts";
@@ -13,13 +13,14 @@ const log = createLogger({ service: "worker" }, { level: env.SHARDCAST_LOG_LEVEL
 
 const db = createControlDb(env.DATABASE_URL);
 const hosts = new HostPool(db, { onError: (err) => log.warn("storage host connection error", { error: probeErrorMessage(err) }) });
-const connection = createRedis(env.REDIS_URL, { forBullmq: true, name: "shardcast-worker" });
+const redisTarget = redisTargetFromEnv(env);
+const connection = createRedis(redisTarget, { forBullmq: true, name: "shardcast-worker" });
 connection.on("error", (err) => log.warn("redis connection error", { error: probeErrorMessage(err) }));
 // Lock changes are announced on the main Redis, where edges listen, whichever masters hold locks.
 // A command client (bounded retries) so an outage fails the announcement instead of hanging it.
-const announcer = createRedis(env.REDIS_URL, { name: "shardcast-worker-announce" });
+const announcer = createRedis(redisTarget, { name: "shardcast-worker-announce" });
 announcer.on("error", (err) => log.warn("redis connection error", { error: probeErrorMessage(err) }));
-const lockClients = createOpLockClients(env.SHARDCAST_LOCK_REDIS_URLS ?? env.REDIS_URL);
+const lockClients = createOpLockClients(env.SHARDCAST_LOCK_REDIS_URLS, redisTarget);
 for (const c of lockClients) c.on("error", (err) => log.warn("op-lock redis error", { error: probeErrorMessage(err) }));
 const opLocks = createOpLocks(lockClients, { prefix: env.SHARDCAST_REDIS_PREFIX, publisher: announcer, log });
 

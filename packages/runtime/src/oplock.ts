@@ -1,11 +1,8 @@
-// The redlock typings shim is a global declaration file, which only a reference can pull in.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="./redlock.d.ts" />
+import { ExecutionError, Redlock, ResourceLockedError, type Lock } from "@sesamecare-oss/redlock";
 import { ShardcastError } from "@shardcast/core";
 import type { Redis } from "ioredis";
-import Redlock, { ExecutionError, ResourceLockedError, type Lock } from "redlock";
 import type { Logger } from "./logger.ts";
-import { createRedis } from "./redis.ts";
+import { createRedis, type RedisTarget } from "./redis.ts";
 
 /**
  * Per-shardlet op-lock: the one job that changes a shardlet (split, merge, migrate, pre-allocate)
@@ -88,9 +85,26 @@ export function parseRedisUrlList(list: string): string[] {
   return urls;
 }
 
-/** One command client per Redis master named in a comma-separated list. */
-export function createOpLockClients(list: string): Redis[] {
-  return parseRedisUrlList(list).map((url, i) => createRedis(url, { name: `shardcast-oplock-${i}` }));
+/**
+ * One command client per Redis master named in a comma-separated list; without a list, one client
+ * on the main Redis (`fallback`, which may be a Sentinel-managed master).
+ */
+export function createOpLockClients(list: string | undefined, fallback: RedisTarget): Redis[] {
+  const targets: Array<string | RedisTarget> = list === undefined ? [fallback] : parseRedisUrlList(list);
+  return targets.map((target, i) => createRedis(target, { name: `shardcast-oplock-${i}` }));
+}
+
+/**
+ * The database the lock scripts must work in. The Redlock scripts SELECT a database of their own
+ * (0 unless told), while `isLocked` and `lockedShardlets` read the client's: they must agree, and
+ * one Redlock has one setting for all its clients.
+ */
+function lockDatabase(clients: Redis[]): number {
+  const dbs = new Set(clients.map((c) => c.options.db ?? 0));
+  const [db, ...others] = [...dbs];
+  if (db === undefined || others.length > 0) throw new ShardcastError("bad_request", "op-lock Redis masters must all use the same database number");
+  if (!Number.isInteger(db) || db < 0 || db > 15) throw new ShardcastError("bad_request", "op-lock Redis database number must be 0..15");
+  return db;
 }
 
 async function lostReason(error: unknown): Promise<"conflict" | "unavailable"> {
@@ -111,6 +125,7 @@ export function createOpLocks(clients: Redis[], opts: OpLockOptions): OpLocks {
   const channel = opLocksChannel(opts.prefix);
   const quorum = Math.floor(clients.length / 2) + 1;
   const redlock = new Redlock(clients, {
+    db: lockDatabase(clients),
     retryCount: opts.retryCount ?? 0,
     retryDelay: opts.retryDelayMs ?? 200,
     retryJitter: 50,

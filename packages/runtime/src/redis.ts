@@ -1,19 +1,41 @@
 import { ShardcastError } from "@shardcast/core";
 import { Redis, type RedisOptions } from "ioredis";
+import type { RedisTarget } from "./redis-env.ts";
+
+export * from "./redis-env.ts";
+
+function sentinelOptions(target: RedisTarget): RedisOptions {
+  const s = target.sentinel;
+  if (!s) return {};
+  const tls = target.url.toLowerCase().startsWith("rediss://");
+  return {
+    sentinels: s.sentinels,
+    name: s.name,
+    ...(s.password !== undefined ? { sentinelPassword: s.password } : {}),
+    ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    // A demoted master answers writes with READONLY until it drops its clients; reconnecting asks
+    // the Sentinels for the new master at once. The command itself fails (503, retried by clients)
+    // rather than being resent, so nothing can be applied twice.
+    reconnectOnError: (err) => err.message.startsWith("READONLY"),
+  };
+}
 
 /**
- * A Redis client for commands. BullMQ needs `maxRetriesPerRequest: null` on its connections;
- * command clients keep a bounded retry so a Redis outage surfaces as an error instead of hanging.
+ * Every Redis client of the apps is made here, so that Sentinel and TLS need configuring once.
+ * BullMQ needs `maxRetriesPerRequest: null` on its connections; command clients keep a bounded
+ * retry so a Redis outage surfaces as an error instead of hanging.
  */
-export function createRedis(url: string, opts: { forBullmq?: boolean; name?: string } = {}): Redis {
+export function createRedis(target: string | RedisTarget, opts: { forBullmq?: boolean; name?: string } = {}): Redis {
+  const t = typeof target === "string" ? { url: target } : target;
   const options: RedisOptions = {
     lazyConnect: false,
     enableReadyCheck: true,
     connectionName: opts.name,
     maxRetriesPerRequest: opts.forBullmq ? null : 3,
     retryStrategy: (times) => Math.min(times * 100, 2000),
+    ...sentinelOptions(t),
   };
-  return new Redis(url, options);
+  return new Redis(t.url, options);
 }
 
 /** Channel on which routing changes are announced: message JSON `{ "streamId": string }`. */

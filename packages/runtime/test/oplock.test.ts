@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { isShardcastError, ShardcastError } from "@shardcast/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +14,7 @@ import {
   type OpLockHandle,
   type OpLockMessage,
 } from "../src/oplock.ts";
+import { spawnRedis } from "../src/redis-resolve.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
@@ -169,8 +173,11 @@ describe("op-locks", () => {
   });
 
   it("needs a quorum when several masters are given", async () => {
-    // Three "masters" on one server, separated by database index, stand in for independent ones.
-    const masters = [1, 2, 3].map((db) => new Redis(REDIS_URL, { db }));
+    // Three private servers stand in for independent masters (Redlock runs its scripts in one
+    // database number on all of them, so databases of one server cannot play the part).
+    const dir = await mkdtemp(path.join(tmpdir(), "shardcast-oplock-"));
+    const servers = await Promise.all([1, 2, 3].map((i) => spawnRedis({ dir: path.join(dir, String(i)) })));
+    const masters = servers.map((s) => new Redis(s.url));
     try {
       const locks = createOpLocks(masters, { prefix, ttlMs: 1_000, publisher: client });
       const key = opLockKey(prefix, "s-quorum");
@@ -188,10 +195,33 @@ describe("op-locks", () => {
         return held.filter((v) => v !== null && v !== "rival").length;
       });
       expect(inside).toBe(2);
-      await masters[0]!.del(key);
       await locks.close();
     } finally {
       for (const m of masters) m.disconnect();
+      await Promise.all(servers.map((s) => s.stop()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("locks in the database the clients use, and refuses masters on different ones", async () => {
+    const inDb2 = new Redis(REDIS_URL, { db: 2 });
+    const inDb3 = new Redis(REDIS_URL, { db: 3 });
+    try {
+      const locks = createOpLocks([inDb2], { prefix, ttlMs: 1_000, publisher: client });
+      const key = opLockKey(prefix, "s-db");
+      const seen = await locks.withOpLock("s-db", async () => ({
+        db2: await inDb2.exists(key),
+        db0: await client.exists(key),
+        locked: await locks.isLocked("s-db"),
+        listed: await locks.lockedShardlets(),
+      }));
+      expect(seen).toEqual({ db2: 1, db0: 0, locked: true, listed: ["s-db"] });
+      expect(await inDb2.exists(key)).toBe(0);
+      await locks.close();
+      expect(() => createOpLocks([inDb2, inDb3], { prefix })).toThrow(ShardcastError);
+    } finally {
+      inDb2.disconnect();
+      inDb3.disconnect();
     }
   });
 

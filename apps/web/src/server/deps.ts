@@ -10,7 +10,7 @@ import {
 } from "@shardcast/api";
 import { createControlDb, getSessionUser, HostPool, type ControlDb } from "@shardcast/db";
 import { createQueue, type JobQueue } from "@shardcast/jobs";
-import { createLogger, createRedis, type Logger } from "@shardcast/runtime";
+import { createLogger, createRedis, redisTargetFromEnv, type Logger } from "@shardcast/runtime";
 import { getEnv } from "../env.ts";
 
 interface Deps {
@@ -34,10 +34,11 @@ export function getDeps(): Deps {
   const env = getEnv();
   const log = createLogger({ service: "web" }, { level: env.SHARDCAST_LOG_LEVEL });
   const db = createControlDb(env.DATABASE_URL);
-  const redis = createRedis(env.REDIS_URL, { name: "shardcast-web" });
+  const redisTarget = redisTargetFromEnv(env);
+  const redis = createRedis(redisTarget, { name: "shardcast-web" });
   redis.on("error", (err) => log.warn("redis error", { error: err }));
   // BullMQ refuses clients with a per-request retry limit, so the job queue gets its own client.
-  const bullmq = createRedis(env.REDIS_URL, { forBullmq: true, name: "shardcast-web-jobs" });
+  const bullmq = createRedis(redisTarget, { forBullmq: true, name: "shardcast-web-jobs" });
   bullmq.on("error", (err) => log.warn("redis error", { error: err }));
   const queue = createQueue(bullmq, { prefix: env.SHARDCAST_REDIS_PREFIX });
   queue.on("error", (err) => log.warn("job queue error", { error: err }));
