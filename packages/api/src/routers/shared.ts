@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HASH_SPACE, ROLES } from "@shardcast/core";
+import { HASH_SPACE, ROLES, storableString } from "@shardcast/core";
 
 export const roleSchema = z.enum(ROLES);
 
@@ -10,8 +10,7 @@ export const sessionUserSchema = z.object({
   role: roleSchema,
 });
 
-export const emailSchema = z
-  .string()
+export const emailSchema = storableString
   .trim()
   .min(1, "enter an email address")
   .max(320, "email is longer than 320 characters")

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { latestAnalyzerRun, listAnalyzerProposals } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { loadLabels, modelLabel, proposalView } from "../../services/analyzer-views.ts";
@@ -8,7 +9,7 @@ export const proposalsInput = z
   .object({
     /** open: to decide now (most urgent first); decided: applied or dismissed; all: every status. */
     status: z.enum(["open", "decided", "all"]).default("open"),
-    streamId: z.string().optional(),
+    streamId: storableString.optional(),
     kind: z.enum(["split", "migrate", "add_host"]).optional(),
     limit: z.number().int().min(1).max(500).default(100),
   })

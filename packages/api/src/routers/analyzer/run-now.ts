@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, storableString } from "@shardcast/core";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 
-export const runNowInput = z.object({ streamId: z.string().min(1).optional() }).default({});
+export const runNowInput = z.object({ streamId: storableString.min(1).optional() }).default({});
 export const runNowOutput = z.object({ jobId: z.string(), message: z.string() });
 
 /** Queues an analyzer run now (it runs even while scheduled runs are disabled). */

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { streamNameSchema } from "@shardcast/core";
+import { storableString, streamNameSchema } from "@shardcast/core";
 import { createApiKey } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 
 export const createApiKeyInput = z
   .object({
-    name: z.string().trim().min(1, "enter a name for the key").max(100, "name is longer than 100 characters"),
+    name: storableString.trim().min(1, "enter a name for the key").max(100, "name is longer than 100 characters"),
     /** Stream names the key may use; ["*"] for every stream. */
     streams: z
       .array(z.union([z.literal("*"), streamNameSchema]))

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, storableString } from "@shardcast/core";
 import { listApiKeys, revokeApiKey } from "@shardcast/db";
 import { apiKeyChannel } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 
-export const revokeApiKeyInput = z.object({ id: z.string().min(1) });
+export const revokeApiKeyInput = z.object({ id: storableString.min(1) });
 export const revokeApiKeyOutput = z.object({ id: z.string(), prefix: z.string() });
 
 export const revoke = adminProcedure

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, storableString } from "@shardcast/core";
 import { countUsers, createSession, createUser } from "@shardcast/db";
 import { publicProcedure } from "../../trpc.ts";
 import { sessionCookie } from "../../session-cookie.ts";
@@ -7,7 +7,7 @@ import { emailSchema, newPasswordSchema, sessionUserSchema } from "../shared.ts"
 
 export const setupAdminInput = z.object({
   email: emailSchema,
-  name: z.string().trim().min(1, "enter a name").max(100, "name is longer than 100 characters"),
+  name: storableString.trim().min(1, "enter a name").max(100, "name is longer than 100 characters"),
   password: newPasswordSchema,
 });
 export const setupAdminOutput = z.object({ user: sessionUserSchema });

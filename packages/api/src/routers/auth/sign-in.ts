@@ -1,12 +1,13 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { createSession, normalizeEmail, verifyPassword } from "@shardcast/db";
 import { publicProcedure } from "../../trpc.ts";
 import { sessionCookie } from "../../session-cookie.ts";
 import { sessionUserSchema } from "../shared.ts";
 
 export const signInInput = z.object({
-  email: z.string().trim().min(1, "enter your email").max(320, "email is longer than 320 characters"),
+  email: storableString.trim().min(1, "enter your email").max(320, "email is longer than 320 characters"),
   password: z.string().min(1, "enter your password").max(1024, "password is too long"),
 });
 export const signInOutput = z.object({ user: sessionUserSchema });

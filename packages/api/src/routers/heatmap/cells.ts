@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SHARDLET_STATES } from "@shardcast/core";
+import { SHARDLET_STATES, storableString } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { heatmapCells } from "../../services/heatmap.ts";
 import { runSummarySchema } from "../analyzer/proposal-schema.ts";
@@ -8,9 +8,9 @@ import { rangeSchema } from "../shared.ts";
 export const cellsInput = z
   .object({
     /** Zoom on one stream's shardlets... */
-    streamId: z.string().min(1).optional(),
+    streamId: storableString.min(1).optional(),
     /** ...and/or on one host's. */
-    hostId: z.string().min(1).optional(),
+    hostId: storableString.min(1).optional(),
     /** Actual columns before the forecast. */
     pastSteps: z.number().int().min(1, "show at least one past step").max(720, "at most 720 past steps").default(30),
     /** Most shardlet rows (the hottest are kept). */

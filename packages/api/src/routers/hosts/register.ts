@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { registerHost } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
@@ -12,8 +13,7 @@ export const registerHostInput = z.object({
     .min(1, "enter a host name")
     .max(64, "host name is longer than 64 characters")
     .regex(/^[a-z0-9][a-z0-9._-]*$/, "host name may use a-z, 0-9, '.', '_' and '-' and must start with a letter or digit"),
-  dsn: z
-    .string()
+  dsn: storableString
     .trim()
     .regex(/^postgres(ql)?:\/\/\S+$/, "DSN must be a postgres:// or postgresql:// URL"),
   capacityBytes: z.number().int().positive("capacity must be positive").optional(),

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { cancelPendingDrainMoves, setHostDraining } from "@shardcast/db";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 
 export const drainHostInput = z.object({
-  hostId: z.string().min(1, "choose a host"),
+  hostId: storableString.min(1, "choose a host"),
   /** false takes a draining host back into service. */
   drain: z.boolean().default(true),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { listMigrations } from "@shardcast/db";
 import { migrationView } from "../../services/migrations.ts";
 import { viewerProcedure } from "../../trpc.ts";
@@ -9,7 +10,7 @@ export const listMigrationsInput = z.object({
   view: z.enum(["proposed", "queued", "running", "open", "history"]),
   limit: z.number().int().min(1).max(200).default(50),
   offset: z.number().int().min(0).default(0),
-  streamId: z.string().optional(),
+  streamId: storableString.optional(),
 });
 export const listMigrationsOutput = z.object({ items: z.array(migrationSchema), total: z.number() });
 

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { rejectMigration } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 
 export const rejectInput = z.object({
-  id: z.string().min(1, "choose a migration"),
-  reason: z.string().trim().max(500, "the reason may have at most 500 characters").optional(),
+  id: storableString.min(1, "choose a migration"),
+  reason: storableString.trim().max(500, "the reason may have at most 500 characters").optional(),
 });
 export const rejectOutput = z.object({ message: z.string() });
 

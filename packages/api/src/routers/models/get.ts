@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { getActiveModelVersion, getModelVersion, listModelVersions } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { modelVersionSchema, modelVersionView } from "./shared.ts";
 
 export const getModelInput = z.object({
   /** A version id; omitted: the active version, else the newest trained one. */
-  id: z.string().min(1).optional(),
+  id: storableString.min(1).optional(),
 });
 
 const previewSchema = z.object({

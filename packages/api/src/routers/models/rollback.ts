@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { rollbackModelVersion } from "@shardcast/db";
 import { operatorProcedure } from "../../trpc.ts";
 import { modelVersionSchema, modelVersionView, reasonSchema } from "./shared.ts";
 
 export const rollbackInput = z.object({
   /** A version that served before; omitted: the one that served just before the active one. */
-  toId: z.string().min(1).optional(),
+  toId: storableString.min(1).optional(),
   reason: reasonSchema,
 });
 export const rollbackOutput = z.object({ from: modelVersionSchema, to: modelVersionSchema, message: z.string() });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { MODEL_STATUSES, type ModelVersionInfo } from "@shardcast/db";
 
 export const modelKindSchema = z.enum(["seasonal_naive", "holt_winters", "lstm"]);
@@ -51,4 +52,4 @@ export function modelVersionView(v: ModelVersionInfo): ModelVersionView {
 }
 
 /** A reason for a promotion or rollback, kept in the operations log. */
-export const reasonSchema = z.string().trim().min(3, "say why (at least 3 characters)").max(500, "reason is longer than 500 characters");
+export const reasonSchema = storableString.trim().min(3, "say why (at least 3 characters)").max(500, "reason is longer than 500 characters");

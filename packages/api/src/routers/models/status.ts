@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { listTrainingModelVersions } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { modelVersionSchema, modelVersionView } from "./shared.ts";
 
-export const statusInput = z.object({ jobId: z.string().min(1).max(200).optional() }).default({});
+export const statusInput = z.object({ jobId: storableString.min(1).max(200).optional() }).default({});
 export const statusOutput = z.object({
   /** Versions being trained now, with their progress. */
   training: z.array(modelVersionSchema),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { listStreams } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { lifecycleJobsForConsole, shardletRanges } from "../../services/lifecycle-jobs.ts";
@@ -7,7 +8,7 @@ import { rangeSchema, rangeView } from "../shared.ts";
 export const lifecycleJobsInput = z
   .object({
     limit: z.number().int().min(1).max(200).default(50),
-    streamId: z.string().optional(),
+    streamId: storableString.optional(),
   })
   .default({ limit: 50 });
 

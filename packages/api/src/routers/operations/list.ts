@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { listOperations } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { listOperationsIn, OPERATION_CATEGORY_NAMES } from "../../services/operation-categories.ts";
@@ -11,7 +12,7 @@ export const listOperationsInput = z
   .object({
     limit: z.number().int().min(1).max(500).default(100),
     /** One exact kind, or a prefix ending in "." (e.g. "shardlet."). */
-    kind: z.string().max(100).optional(),
+    kind: storableString.max(100).optional(),
     /** A group of kinds (splits, merges, contention, hosts); ignored when `kind` is given. */
     category: operationCategorySchema.default("all"),
   })

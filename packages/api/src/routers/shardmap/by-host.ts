@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SHARDLET_STATES } from "@shardcast/core";
+import { SHARDLET_STATES, storableString } from "@shardcast/core";
 import { getLifecycleSettings, listHosts, listStreams } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { listMapShardlets, mergeableRightNeighbours, type LineageRef } from "../../services/map-shardlets.ts";
@@ -8,7 +8,7 @@ import { fullness, rangeSchema, rangeView } from "../shared.ts";
 export const byHostInput = z
   .object({
     /** Only this stream's shardlets. */
-    streamId: z.string().optional(),
+    streamId: storableString.optional(),
     includeRetired: z.boolean().default(false),
   })
   .default({ includeRetired: false });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
@@ -6,9 +7,9 @@ import { shardletsForMerge } from "../../services/lifecycle-actions.ts";
 import { rangeView } from "../shared.ts";
 
 export const mergeInput = z.object({
-  leftId: z.string().min(1, "choose a shardlet"),
+  leftId: storableString.min(1, "choose a shardlet"),
   /** The right-hand neighbour: must start where the left one ends, in the same shard and host. */
-  rightId: z.string().min(1, "choose its right neighbour"),
+  rightId: storableString.min(1, "choose its right neighbour"),
 });
 export const mergeOutput = z.object({ jobId: z.string(), message: z.string() });
 

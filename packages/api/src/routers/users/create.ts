@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { createUser } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
@@ -6,7 +7,7 @@ import { emailSchema, newPasswordSchema, roleSchema } from "../shared.ts";
 
 export const createUserInput = z.object({
   email: emailSchema,
-  name: z.string().trim().min(1, "enter a name").max(100, "name is longer than 100 characters"),
+  name: storableString.trim().min(1, "enter a name").max(100, "name is longer than 100 characters"),
   password: newPasswordSchema,
   role: roleSchema,
 });
