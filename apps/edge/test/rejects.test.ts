@@ -219,6 +219,8 @@ describe("content type", () => {
     }
     const hint = await send("/v1/hints", "text/plain", JSON.stringify({ stream: h.stream, lo: 0, hi: 10, eventsPerSec: 1, startsAt: Date.now(), endsAt: Date.now() + 60_000 }));
     expect(hint.status).toBe(415);
+    const trpc = await send("/trpc/ingest", "text/plain", JSON.stringify({ stream: h.stream, events: [{ key: "typed" }] }));
+    expect(trpc.status).toBe(415);
     expect(await totalRows(h)).toBe(rows);
   });
 
