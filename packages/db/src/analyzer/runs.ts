@@ -1,0 +1,154 @@
+import type { ControlDb } from "../client.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
+import { tsAt as ts } from "../telemetry/time.ts";
+
+export interface RankingEntry {
+  shardletId: string;
+  predictedPeak: number;
+  /** Write rate counted as overload (events/s). */
+  threshold: number;
+  overloadInSec: number | null;
+  score: number;
+}
+
+export interface NewAnalyzerRun {
+  at: Date;
+  horizonSec: number;
+  bucketSec: number;
+  modelVersionId: string | null;
+  ranking: readonly RankingEntry[];
+  /** Start (epoch ms) of the first forecast bucket. */
+  forecastStartMs: number;
+  forecasts: ReadonlyArray<{ shardletId: string; streamId: string; values: readonly number[] }>;
+}
+
+export interface AnalyzerRunInfo {
+  id: string;
+  at: Date;
+  horizonSec: number;
+  bucketSec: number;
+  modelVersionId: string | null;
+  ranking: RankingEntry[];
+}
+
+const POINTS_PER_STATEMENT = 20_000;
+
+/** Stores a run and its forecast points (one row per shardlet and step) in one transaction. */
+export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Promise<{ id: string; points: number }> {
+  const stepMs = run.bucketSec * 1000;
+  const shardletIds: string[] = [];
+  const streamIds: string[] = [];
+  const starts: number[] = [];
+  const values: number[] = [];
+  for (const f of run.forecasts) {
+    f.values.forEach((v, i) => {
+      shardletIds.push(f.shardletId);
+      streamIds.push(f.streamId);
+      starts.push(run.forecastStartMs + i * stepMs);
+      values.push(Number.isFinite(v) ? v : 0);
+    });
+  }
+  return db.$transaction(
+    async (tx) => {
+      const row = await tx.analyzerRun.create({
+        data: {
+          at: run.at,
+          horizonSec: run.horizonSec,
+          bucketSec: run.bucketSec,
+          modelVersionId: run.modelVersionId,
+          ranking: run.ranking as unknown as Prisma.InputJsonValue,
+        },
+        select: { id: true },
+      });
+      for (let i = 0; i < values.length; i += POINTS_PER_STATEMENT) {
+        const end = i + POINTS_PER_STATEMENT;
+        await tx.$executeRaw`
+          INSERT INTO forecast_points (run_id, shardlet_id, stream_id, bucket_start, value)
+          SELECT ${row.id}, t.shardlet_id, t.stream_id, timestamp '1970-01-01 00:00:00' + t.ms * interval '1 millisecond', t.value
+          FROM unnest(${shardletIds.slice(i, end)}::text[], ${streamIds.slice(i, end)}::text[],
+                      ${starts.slice(i, end)}::float8[], ${values.slice(i, end)}::float8[])
+            AS t(shardlet_id, stream_id, ms, value)`;
+      }
+      return { id: row.id, points: values.length };
+    },
+    { timeout: 60_000 },
+  );
+}
+
+function toRunInfo(r: { id: string; at: Date; horizonSec: number; bucketSec: number; modelVersionId: string | null; ranking: unknown }): AnalyzerRunInfo {
+  return {
+    id: r.id,
+    at: r.at,
+    horizonSec: r.horizonSec,
+    bucketSec: r.bucketSec,
+    modelVersionId: r.modelVersionId,
+    ranking: Array.isArray(r.ranking) ? (r.ranking as RankingEntry[]) : [],
+  };
+}
+
+/** The latest run; with `streamId`, the latest that forecast that stream. */
+export async function latestAnalyzerRun(db: ControlDb, filter: { streamId?: string } = {}): Promise<AnalyzerRunInfo | null> {
+  if (!filter.streamId) {
+    const row = await db.analyzerRun.findFirst({ orderBy: [{ at: "desc" }, { id: "desc" }] });
+    return row ? toRunInfo(row) : null;
+  }
+  const rows = await db.$queryRaw<Array<{ run_id: string }>>`
+    SELECT fp.run_id FROM forecast_points fp JOIN analyzer_runs r ON r.id = fp.run_id
+    WHERE fp.stream_id = ${filter.streamId}
+    ORDER BY fp.bucket_start DESC, r.at DESC LIMIT 1`;
+  const id = rows[0]?.run_id;
+  if (!id) return null;
+  const row = await db.analyzerRun.findUnique({ where: { id } });
+  return row ? toRunInfo(row) : null;
+}
+
+export async function countAnalyzerRuns(db: ControlDb): Promise<number> {
+  return db.analyzerRun.count();
+}
+
+/** A run's forecast per shardlet: bucket starts (ms) and values, oldest first. */
+export async function runForecasts(db: ControlDb, runId: string, shardletIds?: readonly string[]): Promise<Map<string, Array<{ t: number; value: number }>>> {
+  const rows = await db.forecastPoint.findMany({
+    where: { runId, ...(shardletIds ? { shardletId: { in: [...shardletIds] } } : {}) },
+    orderBy: [{ shardletId: "asc" }, { bucketStart: "asc" }],
+    select: { shardletId: true, bucketStart: true, value: true },
+  });
+  const out = new Map<string, Array<{ t: number; value: number }>>();
+  for (const r of rows) {
+    const list = out.get(r.shardletId) ?? [];
+    list.push({ t: r.bucketStart.getTime(), value: r.value });
+    out.set(r.shardletId, list);
+  }
+  return out;
+}
+
+/**
+ * What was forecast for a shardlet's past buckets: for each bucket in [fromMs, toMs), the value of
+ * the latest run made before the bucket ended (so it had not seen the bucket).
+ */
+export async function pastForecasts(
+  db: ControlDb,
+  q: { streamId: string; shardletId: string; fromMs: number; toMs: number; bucketSec: number },
+): Promise<Array<{ t: number; value: number }>> {
+  const rows = await db.$queryRaw<Array<{ bucket_start: Date; value: number }>>`
+    SELECT DISTINCT ON (fp.bucket_start) fp.bucket_start, fp.value
+    FROM forecast_points fp JOIN analyzer_runs r ON r.id = fp.run_id
+    WHERE fp.stream_id = ${q.streamId} AND fp.shardlet_id = ${q.shardletId}
+      AND fp.bucket_start >= ${ts(q.fromMs)} AND fp.bucket_start < ${ts(q.toMs)}
+      AND r.at < fp.bucket_start + make_interval(secs => ${q.bucketSec}::float8) AND r.bucket_sec = ${q.bucketSec}
+    ORDER BY fp.bucket_start, r.at DESC`;
+  return rows.map((r) => ({ t: r.bucket_start.getTime(), value: r.value }));
+}
+
+/**
+ * Deletes forecast points of runs older than `before`, and those runs unless a proposal of theirs
+ * was applied or is still open (kept, with their reasons, for the history).
+ */
+export async function deleteAnalyzerDataBefore(db: ControlDb, beforeMs: number): Promise<{ runs: number; points: number }> {
+  const points = await db.$executeRaw`
+    DELETE FROM forecast_points WHERE run_id IN (SELECT id FROM analyzer_runs WHERE at < ${ts(beforeMs)})`;
+  const runs = await db.$executeRaw`
+    DELETE FROM analyzer_runs r WHERE r.at < ${ts(beforeMs)}
+      AND NOT EXISTS (SELECT 1 FROM analyzer_proposals p WHERE p.run_id = r.id AND p.status IN ('applied', 'open'))`;
+  return { runs, points };
+}
