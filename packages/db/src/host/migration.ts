@@ -1,4 +1,5 @@
 import { batchWriteValues, type HostDriver } from "./driver.ts";
+import type { StoredRowRecord } from "./overflow.ts";
 import { query } from "./range-query.ts";
 import type { HostBatchWrite } from "./types.ts";
 
@@ -76,17 +77,7 @@ export async function shadowWriteBatch(driver: HostDriver, w: HostBatchWrite): P
   return w.parts.map((p) => ({ ok: passed.has(p.shardletId) }));
 }
 
-interface CopyRowRecord {
-  seq: string;
-  shardlet_id: string;
-  key: string;
-  key_hash: string;
-  event_id: string | null;
-  type: string | null;
-  ts_us: string;
-  payload_json: string;
-  size_bytes: number;
-}
+type CopyRowRecord = StoredRowRecord & { ts_us: string };
 
 /**
  * Rows of a range with afterSeq < seq <= upToSeq (no upper bound when null), in sequence order,

@@ -1,6 +1,18 @@
 import type { HostRun } from "./driver.ts";
 import type { OverflowRow, OverflowWrite } from "./types.ts";
 
+/** A stored row as the overflow drain and the migration copy read it (bigints as text), less its time. */
+export interface StoredRowRecord {
+  seq: string;
+  shardlet_id: string;
+  key: string;
+  key_hash: string;
+  event_id: string | null;
+  type: string | null;
+  payload_json: string;
+  size_bytes: number;
+}
+
 const OVERFLOW_APPEND_SQL = `
 INSERT INTO sc_overflow (shard_id, stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
 SELECT t.shard_id, $1, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
@@ -43,17 +55,7 @@ export async function appendOverflow(run: HostRun, w: OverflowWrite): Promise<vo
 }
 
 export async function overflowChunk(run: HostRun, streamId: string, lo: number, hi: number, limit: number): Promise<OverflowRow[]> {
-  const res = await run<{
-    seq: string;
-    shardlet_id: string;
-    key: string;
-    key_hash: string;
-    event_id: string | null;
-    type: string | null;
-    ts_ms: number;
-    payload_json: string;
-    size_bytes: number;
-  }>("overflow read", {
+  const res = await run<StoredRowRecord & { ts_ms: number }>("overflow read", {
     text: `SELECT seq, shardlet_id, key, key_hash, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms,
                   payload::text AS payload_json, size_bytes
            FROM sc_overflow
