@@ -1,4 +1,6 @@
 "use client";
+// First, so no schema is parsed before Zod is told to stay within the CSP.
+import "../lib/zod-csp.ts";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { useState, type ReactNode } from "react";
