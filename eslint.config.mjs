@@ -11,6 +11,11 @@ export default tseslint.config(
       "**/next-env.d.ts",
       "**/*.config.mjs",
       "**/prisma.mjs",
+      // Plain Node build helpers (bundling, standalone assets), run before any TypeScript tooling.
+      "**/bundle.mjs",
+      "**/host-migrations.mjs",
+      "**/web-standalone.mjs",
+      "**/dist/**",
       "**/*.config.js",
       "**/test-results/**",
     ],

@@ -1,6 +1,8 @@
 // `npm run db:migrate`: applies the committed control-plane migrations to DATABASE_URL, creating
-// the database first when the server does not have it yet.
+// the database first when the server does not have it yet, then the storage-host migrations
+// (packages/db/host-migrations) to every registered host.
 import { redactDsn } from "@shardcast/core";
+import { createControlDb, upgradeHostSchemas } from "@shardcast/db";
 import { applyControlMigrations, ensureDatabaseExists } from "@shardcast/db/migrate";
 import { loadMigrateConfig } from "./env.ts";
 
@@ -15,6 +17,16 @@ async function main(): Promise<void> {
   if (await ensureDatabaseExists(url)) say("created the database");
   say("applying migrations (prisma migrate deploy)");
   await applyControlMigrations(url, (line) => say(`  ${line}`));
+  const db = createControlDb(url);
+  try {
+    const hosts = await db.host.count();
+    say(`applying storage-host migrations to ${hosts} registered host(s)`);
+    const unreachable = await upgradeHostSchemas(db, (line) => say(`  ${line}`));
+    // The worker upgrades them again at start; a host that is down now must not block a release.
+    if (unreachable.length > 0) say(`not reached, upgraded when the worker next starts: ${unreachable.join(", ")}`);
+  } finally {
+    await db.$disconnect();
+  }
   say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -13,7 +13,7 @@ import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/
 import { spawnChild, stopChild, waitForHttp, type Child } from "./start/children.ts";
 import { inheritedEnv, loadStartConfig } from "./env.ts";
 import { seed } from "./start/seed.ts";
-import { buildWeb, webBuildNeeded } from "./start/web-build.ts";
+import { buildWeb, WEB_SERVER, webBuildNeeded } from "./start/web-build.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const say = (line: string) => process.stdout.write(`[start]   ${line}\n`);
@@ -119,12 +119,11 @@ async function main() {
   const tsx = ["--import", "tsx"];
   const worker = spawnChild("worker", process.execPath, [...tsx, "apps/worker/src/main.ts"], { cwd: root, env });
   const edge = spawnChild("edge", process.execPath, [...tsx, "apps/edge/src/main.ts"], { cwd: root, env });
-  const web = spawnChild(
-    "web",
-    process.execPath,
-    [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(cfg.SHARDCAST_WEB_PORT), "-H", cfg.SHARDCAST_BIND],
-    { cwd: path.join(root, "apps/web"), env },
-  );
+  // The same standalone server as in production; it takes its address from PORT and HOSTNAME.
+  const web = spawnChild("web", process.execPath, [path.join(root, WEB_SERVER)], {
+    cwd: path.join(root, "apps/web"),
+    env: { ...env, PORT: String(cfg.SHARDCAST_WEB_PORT), HOSTNAME: cfg.SHARDCAST_BIND },
+  });
   children.push(worker, edge, web);
   for (const child of children) {
     void child.exited.then((code) => {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,9 +32,17 @@ export interface CorpusOptions {
   tracesDir?: string;
 }
 
-/** The traces shipped with the source tree: data/traces at the repository root. */
+/**
+ * The traces shipped with the source tree: data/traces at the repository root, the first one found
+ * above this module (apps/worker/src/training from source, apps/worker/dist in the bundle).
+ */
 export function defaultTracesDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../data/traces");
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "data", "traces");
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(here, "../../../../data/traces");
+  }
 }
 
 /** The hourly traces: a daily season, two days held out. */
