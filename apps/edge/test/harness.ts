@@ -51,7 +51,7 @@ export async function startHarness(opts: { stream?: string; shardCount?: number;
     close: async () => {
       await edge.close();
       const redis = createRedis(redisUrl);
-      const keys = await redis.keys(`${prefix}:*`);
+      const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`{${prefix}}:*`))];
       if (keys.length) await redis.del(...keys);
       await redis.quit();
       await cluster.drop();

@@ -86,7 +86,7 @@ describe("flusher", () => {
     reader = new Redis(REDIS_URL);
   });
   afterAll(async () => {
-    const left = await reader.keys(`${prefix}:*`);
+    const left = [...(await reader.keys(`${prefix}:*`)), ...(await reader.keys(`{${prefix}}:*`))];
     if (left.length) await reader.del(...left);
     redis.disconnect();
     await reader.quit();

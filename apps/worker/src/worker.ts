@@ -4,6 +4,7 @@ import {
   createQueue,
   DEFAULT_QUEUE_NAME,
   enqueue,
+  queuePrefix,
   scheduleRepeating,
   unscheduleRepeating,
   type JobName,
@@ -104,8 +105,9 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
 
   const schedules = (opts.schedule ?? true) ? periodicSchedules(queue, opts) : [];
   const scheduled = new Set<string>(schedules.map((s) => s.name));
-  // Written after the schedules: while it is missing, Redis may have lost them.
-  const sentinel = `${opts.prefix}:${opts.queueName ?? DEFAULT_QUEUE_NAME}:schedules`;
+  // Written after the schedules: while it is missing, Redis may have lost them. Kept among the
+  // queue's keys so that it is lost, or renamed, together with them.
+  const sentinel = `${queuePrefix(opts.prefix)}:${opts.queueName ?? DEFAULT_QUEUE_NAME}:schedules`;
   const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
   const declare = async () => {
     for (const s of schedules) await s.declare();

@@ -247,7 +247,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     close: async () => {
       await edge.close();
       await opLocks.close();
-      const keys = await redis.keys(`${prefix}:*`);
+      const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`{${prefix}}:*`))];
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
       await cluster.drop();

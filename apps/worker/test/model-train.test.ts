@@ -163,7 +163,7 @@ describe("model.train through the queue", () => {
     await running?.close();
     await events?.close();
     if (connection) {
-      const keys = await connection.keys(`${prefix}:*`);
+      const keys = [...(await connection.keys(`${prefix}:*`)), ...(await connection.keys(`{${prefix}}:*`))];
       if (keys.length > 0) await connection.del(...keys);
       connection.disconnect();
     }

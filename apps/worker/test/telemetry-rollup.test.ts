@@ -9,6 +9,7 @@ import {
   flushCommands,
   keyHash,
   RoutingTable,
+  telemetryRedisKeys,
   validateBatch,
   ZipfSampler,
   type TelemetryDeltas,
@@ -98,7 +99,7 @@ afterAll(async () => {
   await running?.close();
   await queueEvents?.close();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`{${prefix}}:*`))];
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
   }
@@ -223,7 +224,7 @@ describe("telemetry end to end: edge counters -> Redis -> rollup -> PostgreSQL",
       expect([resolution, coarse.writes, coarse.reads, coarse.bytesWritten, coarse.bytesRead]).toEqual([resolution, totals.writes, totals.reads, totals.bytesWritten, totals.bytesRead]);
     }
     // Nothing is left in Redis.
-    expect(await redis.keys(`${prefix}:tm:*`)).toEqual([]);
+    expect(await redis.keys(`${telemetryRedisKeys(prefix).root}*`)).toEqual([]);
   });
 
   it("a second rollup adds nothing", async () => {
@@ -320,7 +321,7 @@ describe("exactly once across crashes", () => {
     expect(await writes()).toBe(7 + 5 + 2);
     const hot = await hotKeys(db, { streamId: stream, resolution: 60, from: bucket - 60_000, to: bucket + 60_000 });
     expect(hot).toEqual([expect.objectContaining({ key: "hot", writes: 14 })]);
-    expect(await redis.keys(`${prefix}:tm:*`)).toEqual([]);
+    expect(await redis.keys(`${telemetryRedisKeys(prefix).root}*`)).toEqual([]);
   });
 
   it("applies retention per resolution and trims closed buckets' hot keys", async () => {

@@ -70,7 +70,7 @@ afterAll(async () => {
   await control?.drop();
   for (const h of hostDbs) await h.drop();
   if (connection) {
-    const keys = await connection.keys(`${prefix}:*`);
+    const keys = [...(await connection.keys(`${prefix}:*`)), ...(await connection.keys(`{${prefix}}:*`))];
     if (keys.length > 0) await connection.del(...keys);
     connection.disconnect();
   }

@@ -1,7 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Processor } from "bullmq";
 import { isJobName, jobCatalog, type AnyJobPayload, type JobName, type JobPayload } from "./catalog.ts";
-import { DEFAULT_QUEUE_NAME, KEEP_COMPLETED, KEEP_FAILED, validatePayload, type QueueLocation } from "./queue.ts";
+import { DEFAULT_QUEUE_NAME, KEEP_COMPLETED, KEEP_FAILED, queuePrefix, validatePayload, type QueueLocation } from "./queue.ts";
 
 export interface JobContext<N extends JobName = JobName> {
   name: N;
@@ -83,7 +83,7 @@ export type JobWorker = Worker<AnyJobPayload, unknown, JobName>;
 export function createJobWorker(connection: ConnectionOptions, opts: WorkerOptions, handlers: JobHandlers): JobWorker {
   return new Worker<AnyJobPayload, unknown, JobName>(opts.queueName ?? DEFAULT_QUEUE_NAME, registerProcessors(handlers, opts), {
     connection,
-    prefix: opts.prefix,
+    prefix: queuePrefix(opts.prefix),
     concurrency: opts.concurrency ?? 4,
     autorun: opts.autorun ?? true,
     removeOnComplete: KEEP_COMPLETED,

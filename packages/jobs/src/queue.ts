@@ -4,10 +4,21 @@ import { isJobName, jobCatalog, type AnyJobPayload, type JobName, type JobPayloa
 
 export const DEFAULT_QUEUE_NAME = "shardcast";
 
-/** Where a queue lives in Redis: keys are `${prefix}:${queueName}:...`. */
+/** Where a queue lives in Redis: keys are `{prefix}:${queueName}:...` (see {@link queuePrefix}). */
 export interface QueueLocation {
   prefix: string;
   queueName?: string;
+}
+
+/**
+ * BullMQ's prefix for a deployment prefix: the prefix as a Redis Cluster hash tag, because
+ * BullMQ's scripts touch many keys of a queue at once and a cluster only runs a script whose keys
+ * share a slot. Changing it (it was the bare prefix) leaves the old queue behind, which is what a
+ * Redis that lost its data looks like: workers declare their schedules again at start, and the
+ * split, merge and migration jobs resume from the phases in the control database.
+ */
+export function queuePrefix(prefix: string): string {
+  return `{${prefix}}`;
 }
 
 export type JobQueue = Queue<AnyJobPayload, unknown, JobName>;
@@ -20,14 +31,14 @@ export const KEEP_FAILED: KeepJobs = { age: 7 * 24 * 3_600, count: 5_000 };
 export function createQueue(connection: ConnectionOptions, loc: QueueLocation): JobQueue {
   return new Queue<AnyJobPayload, unknown, JobName>(loc.queueName ?? DEFAULT_QUEUE_NAME, {
     connection,
-    prefix: loc.prefix,
+    prefix: queuePrefix(loc.prefix),
     defaultJobOptions: { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
   });
 }
 
 /** Completion and failure events of a queue, e.g. for `job.waitUntilFinished(events)`. */
 export function createQueueEvents(connection: ConnectionOptions, loc: QueueLocation): QueueEvents {
-  return new QueueEvents(loc.queueName ?? DEFAULT_QUEUE_NAME, { connection, prefix: loc.prefix });
+  return new QueueEvents(loc.queueName ?? DEFAULT_QUEUE_NAME, { connection, prefix: queuePrefix(loc.prefix) });
 }
 
 /** Parses a payload against the catalog; `validation_failed` lists each issue with its path. */

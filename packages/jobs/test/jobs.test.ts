@@ -49,7 +49,7 @@ afterAll(async () => {
     await q.obliterate({ force: true });
     await q.close();
   }
-  const keys = await connection.keys(`${prefix}:*`);
+  const keys = [...(await connection.keys(`${prefix}:*`)), ...(await connection.keys(`{${prefix}}:*`))];
   if (keys.length > 0) await connection.del(...keys);
   connection.disconnect();
 });

@@ -56,15 +56,15 @@ export interface SpawnedRedis {
 /**
  * Starts `redis-server` on 127.0.0.1 without persistence (files under `dir`), on `port` or a free
  * one, and waits until it answers. Also what the tests use for a Redis of their own to empty, stop
- * and start again on the same port.
+ * and start again on the same port. `args` are more `redis-server` options (e.g. cluster mode).
  */
-export async function spawnRedis(opts: { dir: string; port?: number; log?: Logger }): Promise<SpawnedRedis> {
+export async function spawnRedis(opts: { dir: string; port?: number; log?: Logger; args?: string[] }): Promise<SpawnedRedis> {
   await mkdir(opts.dir, { recursive: true });
   const port = opts.port ?? (await freePort());
   let child: ChildProcess;
   try {
     child = await new Promise<ChildProcess>((resolve, reject) => {
-      const c = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--dir", opts.dir, "--save", "", "--appendonly", "no"], {
+      const c = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--dir", opts.dir, "--save", "", "--appendonly", "no", ...(opts.args ?? [])], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       c.once("error", reject);

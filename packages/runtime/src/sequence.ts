@@ -112,6 +112,19 @@ while true do
 end
 `;
 
+/**
+ * A stream's keys share the hash tag `{streamId}`, so each script's keys are in one Redis Cluster
+ * slot. These names must stay: a counter under a new name would be re-seeded from the control
+ * database's mark above every number handed out (no duplicates, as after a Redis restart), but
+ * during a rolling upgrade the old version's blocks in flight would sit under the old names, where
+ * the new version's watermark does not see them, so readers could pass events still being
+ * written. After a restart the renewals put blocks back; after a rename they cannot.
+ */
+export function sequenceKeys(prefix: string, streamId: string): { counter: string; ceiling: string; inflight: string; owners: string } {
+  const p = `${prefix}:seq:{${streamId}}`;
+  return { counter: `${p}:n`, ceiling: `${p}:ceil`, inflight: `${p}:inflight`, owners: `${p}:owners` };
+}
+
 interface HeldBlock {
   lo: number;
   hi: number;
@@ -143,8 +156,7 @@ export class SequenceAllocator {
   }
 
   private keys(streamId: string) {
-    const p = `${this.opts.prefix}:seq:{${streamId}}`;
-    return { counter: `${p}:n`, ceiling: `${p}:ceil`, inflight: `${p}:inflight`, owners: `${p}:owners` };
+    return sequenceKeys(this.opts.prefix, streamId);
   }
 
   async allocate(streamId: string, n: number): Promise<SequenceBlock> {

@@ -12,7 +12,9 @@ import type { Redis } from "ioredis";
  * claimed keys and the bucket leaves the dirty set, then the batch is recorded. An edge's flush
  * (one MULTI) lands wholly before the claim, in the batch, or wholly after it, in fresh keys that
  * mark the bucket dirty again.
- * KEYS: dirty set, batches hash. ARGV: key root (`<prefix>:tm:`), batch id, claim time, max buckets.
+ * KEYS: dirty set, batches hash. ARGV: key root (`{<prefix>}:tm:`), batch id, claim time, max buckets.
+ * The bucket keys are derived from the root rather than declared: Redis Cluster allows that only
+ * because the root carries the same hash tag as KEYS, so every key here shares their slot.
  */
 const CLAIM_SCRIPT = `
 local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)

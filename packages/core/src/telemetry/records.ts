@@ -90,8 +90,15 @@ export interface TelemetryRedisKeys {
   claimed(batchId: string, kind: BucketKeyKind, bucketStart: number): string;
 }
 
+/**
+ * Every telemetry key starts with the deployment prefix as a Redis Cluster hash tag (`{sc}:tm:`),
+ * so that the flush `MULTI`, the claim script (which renames keys it derives from the root) and
+ * the release `MULTI` stay in one slot. Keys of the earlier untagged layout are simply no longer
+ * read: like counters a Redis restart loses, they cost at most the telemetry of the upgrade
+ * window (expiring after a day), never a count added twice.
+ */
 export function telemetryRedisKeys(prefix: string): TelemetryRedisKeys {
-  const root = `${prefix}:tm:`;
+  const root = `{${prefix}}:tm:`;
   return {
     root,
     dirty: `${root}dirty`,
