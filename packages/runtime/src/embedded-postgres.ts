@@ -99,6 +99,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   }
 
   const initialised = await exists(path.join(databaseDir, "PG_VERSION"));
+  if (initialised) await stopLeftover(databaseDir, opts.log);
   let password: string;
   if (initialised && (await exists(passwordFile))) {
     password = (await readFile(passwordFile, "utf8")).trim();
@@ -196,6 +197,44 @@ async function startServer(bin: Binaries, databaseDir: string, port: number, run
     });
   });
   return child;
+}
+
+/**
+ * The server runs in its own process group, so a starter killed outright (SIGKILL, a crash) leaves
+ * it running on this data folder, and the next start would fail on its lock file. A server whose
+ * `postmaster.pid` names a live postgres process on this folder is that leftover: stop it first.
+ */
+async function stopLeftover(databaseDir: string, log: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(path.join(databaseDir, "postmaster.pid"), "utf8")).split("\n")[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let cmdline: string;
+  try {
+    cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").join(" ");
+  } catch {
+    return; // not running (PostgreSQL removes a stale lock file itself), or no /proc to ask
+  }
+  if (!cmdline.includes("postgres") || !cmdline.includes(databaseDir)) return;
+  log.info("stopping the embedded PostgreSQL an earlier start left running", { pid });
+  try {
+    process.kill(pid, "SIGINT");
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`an embedded PostgreSQL (pid ${pid}) still runs on ${databaseDir} and did not stop: stop it, then start again`);
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {

@@ -48,6 +48,24 @@ describe("canEnter", () => {
   });
 });
 
+describe("embedded PostgreSQL left running by a starter that was killed", () => {
+  it("is stopped by the next start on the same data, which then serves it", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "shardcast-pg-leftover-"));
+    cleanup.push(dataDir);
+    await chmod(dataDir, 0o755);
+    const port = await freePort();
+    // The first handle is dropped without stop(), as when its starter is SIGKILLed.
+    const leftover = await startEmbeddedPostgres({ dataDir, port, log });
+    await leftover.ensureDatabase("leftover_check");
+    const next = await startEmbeddedPostgres({ dataDir, port, log });
+    try {
+      expect(await selectOne(next.urlFor("leftover_check"))).toBe(1);
+    } finally {
+      await next.stop();
+    }
+  });
+});
+
 // Only root hands the server to another account; as an ordinary user every folder of the checkout
 // is the server's own, and the start below is the ordinary path.
 describe.runIf(isRoot())("embedded PostgreSQL started by root from folders the postgres account cannot enter", () => {
