@@ -13,11 +13,15 @@ export interface EdgeContext {
 }
 
 const t = initTRPC.context<EdgeContext>().create({
+  // Never a server stack trace in an answer, whatever NODE_ENV says: it tells clients nothing they
+  // can act on and tells attackers about the internals.
+  isDev: false,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    const { stack: _stack, ...data } = shape.data;
     return isShardcastError(cause)
-      ? { ...shape, message: cause.message, data: { ...shape.data, shardcast: cause.toJSON().error } }
-      : shape;
+      ? { ...shape, message: cause.message, data: { ...data, shardcast: cause.toJSON().error } }
+      : { ...shape, data };
   },
 });
 
