@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { screenshot, signIn, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
 
 // One story: a stream with one hot key, its telemetry rolled up, an analyzer run asked for from the
 // console, and the heatmap showing the actual past beside the forecast, down to one shardlet.
@@ -165,7 +165,9 @@ test("a viewer reads the heatmap but cannot change the analyzer", async ({ page,
   await expect(vpage.getByTestId("heatmap-row")).toHaveCount(4);
   await expect(vpage.getByTestId("analyzer-run-now")).toHaveCount(0);
   await expect(vpage.getByTestId("mode-act")).toBeDisabled();
-  const res = await vpage.request.post("/api/trpc/analyzer.runNow", { data: { json: {} } });
+  // Same-origin, as the page itself would send it: the refusal is the role's, not the origin check's.
+  const res = await vpage.request.post("/api/trpc/analyzer.runNow", { data: { json: {} }, headers: { origin: WEB_URL } });
   expect(res.status()).toBe(403);
+  expect(await res.text()).toMatch(/needs the \w+ role/);
   await context.close();
 });

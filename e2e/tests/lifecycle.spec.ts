@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { screenshot, signIn, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
 
 // One story in order: an admin adds the people and a key, a viewer only looks, an operator
 // shrinks the thresholds while a producer writes, and the shard map shows the splits.
@@ -95,10 +95,14 @@ test("a viewer sees the lifecycle settings but cannot change them", async ({ bro
   await screenshot(page, "settings-viewer");
 
   // The server refuses as well: the viewer's own session posting a change.
-  const res = await page.request.post("/api/trpc/settings.update", { data: { json: { splitThreshold: 0.5, mergeThreshold: 0.1 } } });
+  // Same-origin, as the page itself would send it: the refusal is the role's, not the origin check's.
+  const headers = { origin: WEB_URL };
+  const res = await page.request.post("/api/trpc/settings.update", { data: { json: { splitThreshold: 0.5, mergeThreshold: 0.1 } }, headers });
   expect(res.status()).toBe(403);
-  const split = await page.request.post("/api/trpc/shardmap.split", { data: { json: { shardletId: "any" } } });
+  expect(await res.text()).toMatch(/needs the \w+ role/);
+  const split = await page.request.post("/api/trpc/shardmap.split", { data: { json: { shardletId: "any" } }, headers });
   expect(split.status()).toBe(403);
+  expect(await split.text()).toMatch(/needs the \w+ role/);
   await page.context().close();
 });
 

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { screenshot, signIn, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 test("a viewer sees the console but none of the admin or operator actions", async ({ browser }) => {
   const email = `${uniqueName("viewer")}@example.com`;
@@ -46,7 +46,10 @@ test("a viewer sees the console but none of the admin or operator actions", asyn
   expect(res.status()).toBe(403);
   const createStream = await page.request.post("/api/trpc/streams.create", {
     data: { json: { name: uniqueName("viewer-stream"), shardCount: 1 } },
+    // Same-origin, as the page itself would send it: the refusal is the role's, not the origin check's.
+    headers: { origin: WEB_URL },
   });
   expect(createStream.status()).toBe(403);
+  expect(await createStream.text()).toMatch(/needs the \w+ role/);
   await viewerContext.close();
 });
