@@ -55,6 +55,11 @@ wait_http() { # name url seconds
   step "$1 answers $2"
 }
 
+if ! psql -qtA "$pg_admin" -c "SELECT 1" >/dev/null 2>&1; then
+  echo "[prod-check] cannot reach PostgreSQL at $pg_admin (set PG_ADMIN_URL to a role that may create databases)"
+  exit 1
+fi
+
 step "fresh clone of HEAD"
 git clone -q "$here" "$clone"
 cd "$clone"
