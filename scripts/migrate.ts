@@ -2,7 +2,7 @@
 // the database first when the server does not have it yet, then the storage-host migrations
 // (packages/db/host-migrations) to every registered host.
 import { redactDsn } from "@shardcast/core";
-import { createControlDb, upgradeHostSchemas } from "@shardcast/db";
+import { createControlDb, listHosts, upgradeHostSchemas } from "@shardcast/db";
 import { applyControlMigrations, ensureDatabaseExists } from "@shardcast/db/migrate";
 import { loadMigrateConfig } from "./env.ts";
 
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   await applyControlMigrations(url, (line) => say(`  ${line}`));
   const db = createControlDb(url);
   try {
-    const hosts = await db.host.count();
+    const hosts = (await listHosts(db)).length;
     say(`applying storage-host migrations to ${hosts} registered host(s)`);
     const unreachable = await upgradeHostSchemas(db, (line) => say(`  ${line}`));
     // The worker upgrades them again at start; a host that is down now must not block a release.
