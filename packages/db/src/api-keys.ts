@@ -13,6 +13,14 @@ export interface NewApiKey {
   createdById: string | null;
 }
 
+/** Per-key rate limits, per second; null is unlimited. */
+export interface ApiKeyQuota {
+  produceEventsPerSec: number | null;
+  produceBytesPerSec: number | null;
+  readEventsPerSec: number | null;
+  readBytesPerSec: number | null;
+}
+
 /** What a verified key may do. */
 export interface ApiKeyGrant {
   id: string;
@@ -20,6 +28,7 @@ export interface ApiKeyGrant {
   streams: string[];
   canProduce: boolean;
   canConsume: boolean;
+  quota: ApiKeyQuota;
 }
 
 export interface ApiKeyInfo extends ApiKeyGrant {
@@ -91,7 +100,16 @@ export async function verifyApiKey(db: ControlDb, token: string): Promise<ApiKey
       data: { lastUsedAt: new Date(now) },
     });
   }
-  return { id: row.id, name: row.name, streams: row.streams, canProduce: row.canProduce, canConsume: row.canConsume };
+  return { id: row.id, name: row.name, streams: row.streams, canProduce: row.canProduce, canConsume: row.canConsume, quota: quotaOf(row) };
+}
+
+function quotaOf(row: ApiKeyQuota): ApiKeyQuota {
+  return {
+    produceEventsPerSec: row.produceEventsPerSec,
+    produceBytesPerSec: row.produceBytesPerSec,
+    readEventsPerSec: row.readEventsPerSec,
+    readBytesPerSec: row.readBytesPerSec,
+  };
 }
 
 export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
@@ -106,6 +124,7 @@ export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
     streams: r.streams,
     canProduce: r.canProduce,
     canConsume: r.canConsume,
+    quota: quotaOf(r),
     createdAt: r.createdAt,
     createdByEmail: r.createdBy?.email ?? null,
     lastUsedAt: r.lastUsedAt,
@@ -120,4 +139,12 @@ export async function revokeApiKey(db: ControlDb, id: string): Promise<void> {
     const exists = await db.apiKey.count({ where: { id } });
     if (exists === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
   }
+}
+
+/** Sets a key's rate limits (every field; null is unlimited). Returns the key's public prefix. */
+export async function setApiKeyQuota(db: ControlDb, id: string, quota: ApiKeyQuota): Promise<{ prefix: string }> {
+  const res = await db.apiKey.updateMany({ where: { id }, data: quotaOf(quota) });
+  if (res.count === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
+  const row = await db.apiKey.findUniqueOrThrow({ where: { id }, select: { prefix: true } });
+  return { prefix: row.prefix };
 }
