@@ -10,6 +10,7 @@ import {
   listShards,
   loadRoutes,
   loadShardletLoads,
+  pingControlDb,
   reserveSequence,
   verifyApiKey,
 } from "@shardcast/db";
@@ -36,6 +37,7 @@ import { ThresholdWatch } from "./threshold-watch.ts";
 import { TelemetryCounters } from "./telemetry/counters.ts";
 import { TelemetryFlusher, type FlushResult } from "./telemetry/flusher.ts";
 import { HintService } from "./telemetry/hints.ts";
+import { EdgeMetrics } from "./telemetry/metrics.ts";
 import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
 
 export interface EdgeConfig {
@@ -53,6 +55,10 @@ export interface EdgeConfig {
   telemetryFlushMs?: number;
   /** How long readers wait for a sequence block of a dead edge (default 5 s). */
   sequenceLeaseMs?: number;
+  /** How long `close()` lets requests in flight finish before it cuts their connections (default 10 s). */
+  shutdownGraceMs?: number;
+  /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined;
   log: Logger;
 }
 
@@ -63,7 +69,15 @@ export interface Edge {
   /** Shadow writes to migration destinations since start, in events, by outcome. */
   shadowWrites: Record<ShadowOutcome, number>;
   telemetry: { counters: TelemetryCounters; flush(): Promise<FlushResult> };
+  metrics: EdgeMetrics;
+  /** True once `close()` began: `/readyz` answers 503 from then on. */
+  readonly draining: boolean;
   listen(port: number, host: string): Promise<number>;
+  /**
+   * Graceful stop: readiness fails at once, the listener stops taking connections, requests in
+   * flight get until the grace deadline, then the remaining connections are cut and the
+   * telemetry, sequence blocks and connections are released.
+   */
   close(): Promise<void>;
 }
 
@@ -93,6 +107,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     (shardletId) => void redis.publish(lifecycleCh, JSON.stringify({ shardletId })).catch((err: unknown) => log.warn("threshold report failed", { err })),
     { threshold: () => splitThreshold, quietMs: 10_000 },
   );
+  const metrics = new EdgeMetrics();
   const routing = new RoutingCache(
     {
       streamByName: async (name) => {
@@ -111,6 +126,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
         (err: unknown) => log.warn("could not read shardlet sizes", { err }),
       );
     },
+    (reason) => metrics.routeReloaded(reason),
   );
   const opLocks = createOpLocks([redis], { prefix: cfg.redisPrefix, log });
   const locks = new LockView(() => opLocks.lockedShardlets(), log);
@@ -135,11 +151,16 @@ export function createEdge(cfg: EdgeConfig): Edge {
     isLocked: (id) => locks.has(id),
     observer: {
       written: (shardletId, _events, bytes) => watch.add(shardletId, bytes),
-      fellBack: (shardletId, events) => log.debug("contention: events sent to the overflow log", { shardletId, events }),
+      fellBack: (shardletId, events) => {
+        metrics.fellBack(events);
+        log.debug("contention: events sent to the overflow log", { shardletId, events });
+      },
       shadowed: (_shardletId, _hostId, events, outcome) => {
         shadowWrites[outcome] += events;
+        metrics.shadowed(events, outcome);
       },
       ...writeTelemetry(counters),
+      ...metrics.ingestObserver(),
     },
     hosts: {
       fencedWriteBatch: async (hostId, w) => (await hosts.get(hostId)).fencedWriteBatch(w),
@@ -155,7 +176,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
       readByKey: async (hostId, q) => (await hosts.get(hostId)).readByKey(q),
       fence: async (hostId, shardletId) => (await hosts.get(hostId)).getFence(shardletId),
     },
-    observer: readTelemetry(counters),
+    observer: { ...readTelemetry(counters), ...metrics.readObserver() },
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
@@ -176,7 +197,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
       const msg = JSON.parse(message) as { streamId?: string; prefix?: string };
       if (channel === routingCh) {
         routing.forgetMissing();
-        if (msg.streamId) void routing.refreshById(msg.streamId).catch((err: unknown) => log.warn("routing refresh failed", { err }));
+        if (msg.streamId) void routing.refreshById(msg.streamId, "pubsub").catch((err: unknown) => log.warn("routing refresh failed", { err }));
       } else if (channel === keysCh && msg.prefix) {
         auth.evictPrefix(msg.prefix);
       } else if (channel === locksCh) {
@@ -189,7 +210,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
   });
   // A (re)connected subscriber may have missed messages: refresh everything.
   subscriber.on("ready", () => {
-    void routing.refreshAll();
+    void routing.refreshAll("reconnect");
     void locks.resync();
   });
   void subscriber.subscribe(routingCh, keysCh, locksCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
@@ -197,6 +218,10 @@ export function createEdge(cfg: EdgeConfig): Edge {
   locks.start(cfg.lockResyncMs);
   flusher.start();
 
+  const health = async () => {
+    await Promise.all([pingControlDb(db), redis.ping()]);
+  };
+  let draining = false;
   const server = createEdgeServer({
     auth,
     ingest,
@@ -204,10 +229,11 @@ export function createEdge(cfg: EdgeConfig): Edge {
     hints,
     log,
     maxBodyBytes: cfg.limits.maxBodyBytes,
-    health: async () => {
-      await Promise.all([db.$queryRaw`SELECT 1`, redis.ping()]);
-    },
+    health,
+    ops: { registry: metrics.registry, ready: health, draining: () => draining, metricsToken: cfg.metricsToken, log },
   });
+  metrics.watch(server);
+  let closing: Promise<void> | null = null;
 
   return {
     server,
@@ -215,27 +241,52 @@ export function createEdge(cfg: EdgeConfig): Edge {
     locks,
     shadowWrites,
     telemetry: { counters, flush: () => flusher.flush() },
+    metrics,
+    get draining() {
+      return draining;
+    },
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
-    close: async () => {
-      routing.stopPeriodicRefresh();
-      locks.stop();
-      await opLocks.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      subscriber.disconnect();
-      // Every batch was answered, so every block is released: nothing left to renew.
-      await sequences.stop();
-      // After the server stopped answering: the last requests' counters go out with this flush.
-      await flusher.stop();
-      await redis.quit().catch(() => undefined);
-      await hosts.closeAll();
-      await db.$disconnect();
-    },
+    close: () =>
+      (closing ??= (async () => {
+        draining = true;
+        await drainServer(server, cfg.shutdownGraceMs ?? 10_000, log);
+        routing.stopPeriodicRefresh();
+        locks.stop();
+        await opLocks.close();
+        subscriber.disconnect();
+        // Every batch was answered (or cut at the deadline), so no block is left to renew.
+        await sequences.stop();
+        // After the server stopped answering: the last requests' counters go out with this flush.
+        await flusher.stop();
+        await redis.quit().catch(() => undefined);
+        await hosts.closeAll();
+        await db.$disconnect();
+      })()),
   };
+}
+
+/**
+ * Stops taking connections and waits for the requests in flight, up to `graceMs`; then cuts
+ * whatever is still open. Connections left idle by a finished keep-alive request are closed as
+ * they go idle, since their clients would otherwise hold the server open until their timeout.
+ */
+async function drainServer(server: http.Server, graceMs: number, log: Logger): Promise<void> {
+  if (!server.listening) return;
+  let reap: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    reap = setInterval(() => server.closeIdleConnections(), 50);
+    deadline = setTimeout(() => {
+      log.warn("shutdown grace period over: closing the connections still open", { graceMs });
+      server.closeAllConnections();
+    }, graceMs);
+  });
+  clearInterval(reap);
+  clearTimeout(deadline);
 }

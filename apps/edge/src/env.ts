@@ -26,6 +26,10 @@ const schema = z.object({
   SHARDCAST_TELEMETRY_FLUSH_MS: int(5_000),
   /** How long readers wait, at most, for the sequence block of an edge that died writing it. */
   SHARDCAST_SEQUENCE_LEASE_MS: z.coerce.number().int().min(1_000).max(300_000).default(5_000),
+  /** How long a stopping edge lets requests in flight finish before it cuts their connections. */
+  SHARDCAST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** When set, `/metrics` needs `Authorization: Bearer <token>` (unset: open, like `/healthz`). */
+  SHARDCAST_METRICS_TOKEN: z.string().min(16, "SHARDCAST_METRICS_TOKEN must have at least 16 characters").optional(),
 }).superRefine(checkRedisSentinelEnv);
 
 export type EdgeEnv = z.infer<typeof schema>;

@@ -1,6 +1,6 @@
-import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
+import { errorStatus, isShardcastError, keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
 import type { FencedWriteResult, HostBatchWrite, OverflowWrite, ShadowWriteResult } from "@shardcast/db/host";
-import type { Logger, SequenceAllocator } from "@shardcast/runtime";
+import { redisUnavailable, type Logger, type SequenceAllocator } from "@shardcast/runtime";
 import type { RoutingCache } from "./routing-cache.ts";
 
 export interface HostWriter {
@@ -28,6 +28,25 @@ export interface IngestObserver {
    * `events[i]` was stored (undefined: not stored, the batch failed part way), after `latencyMs`.
    */
   acked?(streamId: string, events: readonly IncomingEvent[], outcomes: ReadonlyArray<IngestedEvent | undefined>, latencyMs: number): void;
+  /** Once per batch, whatever its fate (unknown stream and bad batches included), for the metrics. */
+  answered?(stream: string, answer: BatchAnswer): void;
+  /** How long the batch waited for its block of sequence numbers. */
+  sequenced?(waitMs: number): void;
+  /** A shardlet's fence refused a write part: the route was stale. */
+  fenceRejected?(shardletId: string, events: number): void;
+}
+
+/**
+ * How a batch ended: `accepted` (stored, duplicates included), `rejected` (a 4xx: the batch or
+ * its stream is at fault; resending it gets the same answer) or `failed` (a 5xx: retry).
+ */
+export interface BatchAnswer {
+  outcome: "accepted" | "rejected" | "failed";
+  /** Events in the batch as sent (0 when the body had no event list). */
+  events: number;
+  accepted: number;
+  duplicates: number;
+  latencyMs: number;
 }
 
 export interface IngestedEvent {
@@ -69,6 +88,27 @@ export class IngestService {
   ) {}
 
   async ingest(streamName: string, body: unknown): Promise<IngestResult> {
+    const observer = this.deps.observer;
+    if (!observer?.answered) return this.write(streamName, body);
+    const started = performance.now();
+    try {
+      const res = await this.write(streamName, body);
+      observer.answered(streamName, { outcome: "accepted", events: res.events.length, accepted: res.accepted, duplicates: res.duplicates, latencyMs: performance.now() - started });
+      return res;
+    } catch (err) {
+      const sent = (body as { events?: unknown } | null)?.events;
+      observer.answered(streamLabel(streamName, err), {
+        outcome: failureOutcome(err),
+        events: Array.isArray(sent) ? sent.length : 0,
+        accepted: 0,
+        duplicates: 0,
+        latencyMs: performance.now() - started,
+      });
+      throw err;
+    }
+  }
+
+  private async write(streamName: string, body: unknown): Promise<IngestResult> {
     const { routing, sequences, limits } = this.deps;
     const started = performance.now();
     let entry = await routing.get(streamName);
@@ -76,7 +116,9 @@ export class IngestService {
     const now = (this.deps.clock ?? Date.now)();
     const events = validateBatch(body, { limits, keyField: entry.meta.keyField, now });
     const streamId = entry.meta.id;
+    const asked = performance.now();
     const block = await sequences.allocate(streamId, events.length);
+    this.deps.observer?.sequenced?.(performance.now() - asked);
     const results: Array<IngestedEvent | undefined> = new Array<IngestedEvent | undefined>(events.length);
     try {
       let pending: Pending[] = events.map((event, index) => ({ index, event, hash: keyHash(event.key), seq: block.lo + index }));
@@ -147,6 +189,7 @@ export class IngestService {
               if (!r.ok) {
                 retry.push(...group);
                 nowRefused.set(shardletId, table.byId(shardletId)!.epoch);
+                this.deps.observer?.fenceRejected?.(shardletId, group.length);
                 return;
               }
               const route = table.byId(shardletId)!;
@@ -182,7 +225,7 @@ export class IngestService {
         }
         this.deps.log.debug("fence rejected a write; refreshing route", { stream: streamName, events: retry.length });
         refused = nowRefused;
-        const fresh = await routing.refreshById(streamId);
+        const fresh = await routing.refreshById(streamId, "fence");
         if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
         entry = fresh;
         pending = retry;
@@ -240,4 +283,18 @@ export class IngestService {
       { cause: first },
     );
   }
+}
+
+/** `rejected` for what the request is at fault for (a 4xx), `failed` for the rest (a 5xx). */
+export function failureOutcome(thrown: unknown): "rejected" | "failed" {
+  const err = redisUnavailable(thrown) ?? thrown;
+  return isShardcastError(err) && errorStatus(err.code) < 500 ? "rejected" : "failed";
+}
+
+/** Stands for every stream name that names no stream, so probing for names adds no metric series. */
+export const UNKNOWN_STREAM = "_unknown";
+
+/** The stream a failed request is counted for: its name, unless the stream does not exist. */
+export function streamLabel(stream: string, err: unknown): string {
+  return isShardcastError(err) && err.code === "not_found" ? UNKNOWN_STREAM : stream;
 }

@@ -14,6 +14,8 @@ const edge = createEdge({
   hostPoolSize: env.SHARDCAST_HOST_POOL_SIZE,
   telemetryFlushMs: env.SHARDCAST_TELEMETRY_FLUSH_MS,
   sequenceLeaseMs: env.SHARDCAST_SEQUENCE_LEASE_MS,
+  shutdownGraceMs: env.SHARDCAST_SHUTDOWN_GRACE_MS,
+  metricsToken: env.SHARDCAST_METRICS_TOKEN,
   limits: {
     maxBatchEvents: env.SHARDCAST_MAX_BATCH_EVENTS,
     maxEventBytes: env.SHARDCAST_MAX_EVENT_BYTES,
@@ -32,7 +34,12 @@ let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
-  log.info("edge stopping", { signal });
+  log.info("edge stopping", { signal, graceMs: env.SHARDCAST_SHUTDOWN_GRACE_MS });
+  // close() cuts connections at the grace deadline; this bounds the releases that follow it.
+  setTimeout(() => {
+    log.error("edge stop timed out; exiting");
+    process.exit(1);
+  }, env.SHARDCAST_SHUTDOWN_GRACE_MS + 15_000).unref();
   edge.close().then(
     () => process.exit(0),
     (err: unknown) => {

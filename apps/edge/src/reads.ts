@@ -1,6 +1,7 @@
 import { keyHash, ShardcastError, type StoredEvent } from "@shardcast/core";
 import type { ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
+import { failureOutcome, streamLabel } from "./ingest.ts";
 import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 import type { ReaderIdentity } from "./telemetry/counters.ts";
 
@@ -21,6 +22,17 @@ export const MAX_READ_LIMIT = 1000;
 /** Told about every answered read (for telemetry). */
 export interface ReadObserver {
   read(entry: RouteEntry, events: readonly StoredEvent[], reader: ReaderIdentity): void;
+  /** Once per read, whatever its fate, for the metrics. */
+  answered?(stream: string, kind: ReadKind, answer: ReadAnswer): void;
+}
+
+export type ReadKind = "position" | "key";
+
+export interface ReadAnswer {
+  /** `ok`, `rejected` (a 4xx) or `failed` (a 5xx). */
+  outcome: "ok" | "rejected" | "failed";
+  events: number;
+  latencyMs: number;
 }
 
 export interface PositionPage {
@@ -54,7 +66,30 @@ export class ReadService {
     return entry;
   }
 
-  async byPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
+  /** Times `read` and reports it to the observer's `answered`. */
+  private async timed<T>(stream: string, kind: ReadKind, read: () => Promise<T>, count: (res: T) => number): Promise<T> {
+    const observer = this.deps.observer;
+    if (!observer?.answered) return read();
+    const started = performance.now();
+    try {
+      const res = await read();
+      observer.answered(stream, kind, { outcome: "ok", events: count(res), latencyMs: performance.now() - started });
+      return res;
+    } catch (err) {
+      observer.answered(streamLabel(stream, err), kind, { outcome: failureOutcome(err), events: 0, latencyMs: performance.now() - started });
+      throw err;
+    }
+  }
+
+  byPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
+    return this.timed(streamName, "position", () => this.readByPosition(streamName, afterSeq, limit, reader), (page) => page.events.length);
+  }
+
+  byKey(streamName: string, key: string, q: { fromTs?: number; toTs?: number; limit: number }, reader?: ReaderIdentity): Promise<StoredEvent[]> {
+    return this.timed(streamName, "key", () => this.readByKey(streamName, key, q, reader), (events) => events.length);
+  }
+
+  private async readByPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
     const entry = await this.stream(streamName);
     const watermark = await this.deps.sequences.watermark(entry.meta.id);
     if (afterSeq >= watermark) return { events: [], watermark, next: afterSeq };
@@ -83,7 +118,7 @@ export class ReadService {
     return { events, watermark, next };
   }
 
-  async byKey(streamName: string, key: string, q: { fromTs?: number; toTs?: number; limit: number }, reader?: ReaderIdentity): Promise<StoredEvent[]> {
+  private async readByKey(streamName: string, key: string, q: { fromTs?: number; toTs?: number; limit: number }, reader?: ReaderIdentity): Promise<StoredEvent[]> {
     let entry = await this.stream(streamName);
     const hash = keyHash(key);
     let pages: StoredEvent[][] = [];
@@ -99,7 +134,7 @@ export class ReadService {
       // are being, or have been, deleted), the route is stale; read again with a fresh one.
       const fence = this.deps.hosts.fence && !route.shadowHostId ? await this.deps.hosts.fence(route.hostId, route.id) : undefined;
       if (fence === undefined || (fence !== null && !MOVED_AWAY.has(fence.state)) || attempt >= MAX_KEY_READ_ROUTES) break;
-      const fresh = await this.deps.routing.refreshById(entry.meta.id);
+      const fresh = await this.deps.routing.refreshById(entry.meta.id, "fence");
       if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
       entry = fresh;
     }

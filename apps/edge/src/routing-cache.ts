@@ -23,6 +23,9 @@ export interface RouteEntry {
 
 type Entry = RouteEntry;
 
+/** Why routes were reloaded: a routing-change message, a fence rejection, the periodic refresh, a Redis reconnect. */
+export type ReloadReason = "pubsub" | "fence" | "periodic" | "reconnect";
+
 const MISSING_TTL_MS = 2_000;
 
 /**
@@ -45,6 +48,8 @@ export class RoutingCache {
     private readonly clock: () => number = Date.now,
     /** Called after every full load of a stream (first use, periodic refresh), e.g. to refresh load figures. */
     private readonly onLoad?: (entry: RouteEntry) => void,
+    /** Told about every reload that queries the routes again (for the metrics). */
+    private readonly onReload?: (reason: ReloadReason) => void,
   ) {}
 
   /** The stream's routing entry, or null for an unknown stream. */
@@ -60,21 +65,23 @@ export class RoutingCache {
    * Reloads a stream's routes by id (routing change or fence rejection): one query, since the
    * stream's name, key field and shards never change. A request that arrives while a reload is
    * running gets a fresh one after it: the running one may have read the routes before the change.
+   * The reason defaults to a caller that found its route stale.
    */
-  refreshById(streamId: string): Promise<Entry | null> {
+  refreshById(streamId: string, reason: ReloadReason = "fence"): Promise<Entry | null> {
     const name = this.nameById.get(streamId);
     if (!name) return Promise.resolve(null);
     const running = this.reloading.get(streamId);
     if (running) {
-      const again = this.reloadAgain.get(streamId) ?? running.then(() => this.reloadRoutes(streamId, name));
+      const again = this.reloadAgain.get(streamId) ?? running.then(() => this.reloadRoutes(streamId, name, reason));
       this.reloadAgain.set(streamId, again);
       return again;
     }
-    return this.reloadRoutes(streamId, name);
+    return this.reloadRoutes(streamId, name, reason);
   }
 
-  private reloadRoutes(streamId: string, name: string): Promise<Entry | null> {
+  private reloadRoutes(streamId: string, name: string, reason: ReloadReason): Promise<Entry | null> {
     this.reloadAgain.delete(streamId);
+    this.onReload?.(reason);
     const p = (async () => {
       try {
         const current = this.byName.get(name);
@@ -125,17 +132,20 @@ export class RoutingCache {
     this.missing.clear();
   }
 
-  async refreshAll(): Promise<void> {
+  async refreshAll(reason: ReloadReason): Promise<void> {
     this.missing.clear();
-    await Promise.all([...this.byName.keys()].map((name) => this.load(name, true).catch((err: unknown) => {
-      this.log.warn("routing refresh failed", { stream: name, err });
-      return null;
-    })));
+    await Promise.all([...this.byName.keys()].map((name) => {
+      this.onReload?.(reason);
+      return this.load(name, true).catch((err: unknown) => {
+        this.log.warn("routing refresh failed", { stream: name, err });
+        return null;
+      });
+    }));
   }
 
   startPeriodicRefresh(everyMs: number): void {
     this.stopPeriodicRefresh();
-    this.timer = setInterval(() => void this.refreshAll(), everyMs);
+    this.timer = setInterval(() => void this.refreshAll("periodic"), everyMs);
     this.timer.unref();
   }
 

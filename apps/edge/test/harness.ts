@@ -4,7 +4,7 @@ import type { HostPool } from "@shardcast/db/host";
 import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
-import { createEdge, type Edge } from "../src/app.ts";
+import { createEdge, type Edge, type EdgeConfig } from "../src/app.ts";
 
 export interface Harness {
   db: ControlDb;
@@ -22,7 +22,9 @@ export interface Harness {
 }
 
 /** A real edge over real PostgreSQL (a control db and three host dbs) and real Redis. */
-export async function startHarness(opts: { stream?: string; shardCount?: number; redisUrl?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { stream?: string; shardCount?: number; redisUrl?: string; edge?: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken"> } = {},
+): Promise<Harness> {
   const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const cluster = await createTestCluster({ hosts: 3, stream: opts.stream ?? "orders", shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
   const prefix = `edge-test-${randomUUID()}`;
@@ -35,6 +37,7 @@ export async function startHarness(opts: { stream?: string; shardCount?: number;
     lockResyncMs: 5_000,
     hostPoolSize: 8,
     log: createLogger({ app: "edge-test" }, { level: "error" }),
+    ...opts.edge,
   });
   const port = await edge.listen(0, "127.0.0.1");
   return {

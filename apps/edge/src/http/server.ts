@@ -2,6 +2,7 @@ import http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { ShardcastError, streamNameSchema } from "@shardcast/core";
 import type { Logger } from "@shardcast/runtime";
+import { handleOpsRequest, type OpsEndpoints } from "@shardcast/runtime/metrics";
 import type { ApiKeyAuth } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
 import { MAX_READ_LIMIT, type ReadService } from "../reads.ts";
@@ -20,6 +21,8 @@ export interface EdgeServerDeps {
   maxBodyBytes: number;
   /** Health probe: resolves when the control database and Redis answer. */
   health: () => Promise<void>;
+  /** `/metrics`, `/livez`, `/readyz`, and the drain at shutdown (absent: 404). */
+  ops?: OpsEndpoints;
 }
 
 const EVENTS = /^\/v1\/streams\/([^/]+)\/events$/;
@@ -32,7 +35,7 @@ function streamParam(raw: string): string {
   return name;
 }
 
-/** The edge's HTTP surface: REST ingest and reads, tRPC ingest under /trpc/, and /healthz. */
+/** The edge's HTTP surface: REST ingest and reads, tRPC ingest under /trpc/, /healthz, and the operations endpoints. */
 export function createEdgeServer(deps: EdgeServerDeps): http.Server {
   const trpc = createHTTPHandler({
     router: edgeRouter,
@@ -49,6 +52,16 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://edge");
     const path = url.pathname;
+    if (deps.ops) {
+      // While draining, every answer ends its connection, so clients reconnect to another edge.
+      if (deps.ops.draining()) res.setHeader("connection", "close");
+      try {
+        if (await handleOpsRequest(req, res, path, deps.ops)) return;
+      } catch (err) {
+        sendError(res, err, deps.log);
+        return;
+      }
+    }
     if (path.startsWith("/trpc/")) {
       trpc(req, res);
       return;
