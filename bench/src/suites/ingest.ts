@@ -1,10 +1,11 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { keyHash, RoutingTable, WorkloadGenerator } from "@shardcast/core";
+import { keyHash, RoutingTable, WorkloadGenerator, type WorkloadEvent } from "@shardcast/core";
 import { loadRoutes } from "@shardcast/db";
 import { benchEnv } from "../env.ts";
 import { median, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster } from "../support/cluster.ts";
+import { connectJetStream } from "../support/jetstream.ts";
 
 const BATCH = 500;
 const CONCURRENCY = 4;
@@ -14,6 +15,8 @@ interface Prepared {
   bodies: string[];
   /** The same events as rows for the direct multi-row INSERT. */
   rows: unknown[][][];
+  /** Events of the same shape for the JetStream peer (their own ids, so none is a duplicate). */
+  peer: WorkloadEvent[][];
 }
 
 function percentile(values: number[], p: number): number {
@@ -33,11 +36,12 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 /**
  * Edge ingest over loopback vs. the same events inserted directly into the same host database with
  * a multi-row INSERT, at batch 500 with 4 concurrent producers, interleaved run by run. The edge
- * runs as its own process (as in production); the bench process only sends prepared bodies.
+ * runs as its own process (as in production); the bench process only sends prepared bodies. Where
+ * NATS JetStream answers (SHARDCAST_BENCH_NATS_URL), the same workload goes to it too, as a peer.
  */
 export const ingestSuite: Suite = {
   name: "ingest",
-  description: "edge REST ingest vs direct multi-row INSERT into the same host (batch 500, 4 producers)",
+  description: "edge REST ingest vs direct multi-row INSERT into the same host, and vs NATS JetStream where one runs (batch 500, 4 producers)",
   async run({ quick, log }) {
     const runs = quick ? 3 : 7;
     const batchesPerRun = quick ? 12 : 40;
@@ -53,10 +57,14 @@ export const ingestSuite: Suite = {
       log(`one storage host; stream with ${table.size} shardlets`);
 
       const gen = new WorkloadGenerator({ seed: "ingest-bench", keys: 20_000, bursts: false });
+      const js = await connectJetStream(benchEnv.SHARDCAST_BENCH_NATS_URL);
+      const peer = "peer" in js ? js.peer : null;
+      log(peer ? "JetStream peer: file storage, dedupe ids" : `JetStream peer skipped: ${"skipped" in js ? js.skipped : ""}`);
       let seq = 1e12; // direct inserts use their own sequence range, far from the edge's
       const prepare = (): Prepared => {
         const bodies: string[] = [];
         const rows: unknown[][][] = [];
+        const peerBatches: WorkloadEvent[][] = [];
         for (let b = 0; b < batchesPerRun; b++) {
           const events = gen.nextBatch(BATCH);
           bodies.push(JSON.stringify({ events }));
@@ -68,8 +76,9 @@ export const ingestSuite: Suite = {
               return [c.streamId, seq++, table.lookup(hash).id, e.key, hash, e.id, e.type, new Date(e.ts), payload, payload.length + e.key.length];
             }),
           );
+          if (peer) peerBatches.push(gen.nextBatch(BATCH));
         }
-        return { bodies, rows };
+        return { bodies, rows, peer: peerBatches };
       };
 
       const direct = new pg.Pool({ connectionString: c.hostDsns[0], max: CONCURRENCY });
@@ -81,6 +90,8 @@ export const ingestSuite: Suite = {
       const edgeRates: number[] = [];
       const directRates: number[] = [];
       const ratios: number[] = [];
+      const peerRates: number[] = [];
+      const peerRatios: number[] = [];
       const runEdge = async (p: Prepared, record: boolean) => {
         const start = performance.now();
         const acks = await sendBatches(c.edgeUrl, c.token, p.bodies, CONCURRENCY);
@@ -96,29 +107,41 @@ export const ingestSuite: Suite = {
       };
 
       log("warm-up");
-      await runEdge(prepare(), false);
-      await runDirect(prepare());
+      const warm = prepare();
+      await runEdge(warm, false);
+      await runDirect(warm);
+      if (peer) await peer.publish(warm.peer, CONCURRENCY);
       for (let run = 0; run < runs; run++) {
         const p = prepare();
-        // Alternate which goes first so table growth and noise fall on both alike.
-        let e: number, d: number;
-        if (run % 2 === 0) {
-          e = await runEdge(p, true);
-          d = await runDirect(p);
-        } else {
-          d = await runDirect(p);
-          e = await runEdge(p, true);
+        // Rotate which goes first so table growth and noise fall on all alike.
+        const order = ["edge", "direct", "peer"].map((_, i, all) => all[(i + run) % all.length]!);
+        let e = 0;
+        let d = 0;
+        let j = 0;
+        for (const which of order) {
+          if (which === "edge") e = await runEdge(p, true);
+          else if (which === "direct") d = await runDirect(p);
+          else if (peer) j = await peer.publish(p.peer, CONCURRENCY);
         }
         edgeRates.push(e);
         directRates.push(d);
         ratios.push(e / d);
-        log(`run ${run + 1}/${runs}: edge ${Math.round(e)} ev/s, direct ${Math.round(d)} ev/s, ratio ${(e / d).toFixed(2)}`);
+        if (peer) {
+          peerRates.push(j);
+          peerRatios.push(e / j);
+        }
+        const vsPeer = peer ? `, JetStream ${Math.round(j)} ev/s, edge/JetStream ${(e / j).toFixed(2)}` : "";
+        log(`run ${run + 1}/${runs}: edge ${Math.round(e)} ev/s, direct ${Math.round(d)} ev/s, ratio ${(e / d).toFixed(2)}${vsPeer}`);
       }
       await direct.end();
+      await peer?.close();
       return {
         edge_events_per_s: Math.round(median(edgeRates)),
         direct_events_per_s: Math.round(median(directRates)),
         edge_vs_direct_ratio: Number(median(ratios).toFixed(3)),
+        ...(peer
+          ? { jetstream_events_per_s: Math.round(median(peerRates)), edge_vs_jetstream_ratio: Number(median(peerRatios).toFixed(3)) }
+          : {}),
         p99_ack_ms: Number(percentile(latencies, 99).toFixed(1)),
         p50_ack_ms: Number(percentile(latencies, 50).toFixed(1)),
         batch_size: BATCH,
