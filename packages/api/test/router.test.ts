@@ -235,6 +235,25 @@ describe("console api", () => {
       const bad = await h.call("mutation", "apikeys.create", { name: "", streams: [] }, admin);
       expect(bad.status).toBe(400);
     });
+
+    it("sets a key's rate limits (admins only), lists them, audits and announces the change", async () => {
+      const admin = await h.sessionFor("admin");
+      const operator = await h.sessionFor("operator");
+      const created = await h.call<{ id: string; prefix: string }>("mutation", "apikeys.create", { name: "limited", streams: ["*"] }, admin);
+      const { id, prefix } = created.data!;
+      const quota = { produceEventsPerSec: 100, produceBytesPerSec: 65_536, readEventsPerSec: null, readBytesPerSec: null };
+      expect((await h.call("mutation", "apikeys.setQuota", { id, quota }, operator)).status).toBe(403);
+      const message = await nextMessage(apiKeyChannel(h.prefix), async () => {
+        expect((await h.call("mutation", "apikeys.setQuota", { id, quota }, admin)).status).toBe(200);
+      });
+      expect(message).toEqual({ prefix });
+      const list = await h.call<{ keys: Array<{ id: string; quota: typeof quota }> }>("query", "apikeys.list", undefined, admin);
+      expect(list.data?.keys.find((k) => k.id === id)?.quota).toEqual(quota);
+      expect(await h.db.operation.count({ where: { kind: "apikey.quota" } })).toBe(1);
+      const zero = await h.call("mutation", "apikeys.setQuota", { id, quota: { ...quota, readEventsPerSec: 0 } }, admin);
+      expect(zero.status).toBe(400);
+      expect((await h.call("mutation", "apikeys.setQuota", { id: "missing", quota }, admin)).status).toBe(404);
+    });
   });
 
   describe("overview", () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { listApiKeys } from "@shardcast/db";
 import { adminProcedure } from "../../trpc.ts";
+import { apiKeyQuotaSchema } from "./set-quota.ts";
 
 export const apiKeySchema = z.object({
   id: z.string(),
@@ -9,6 +10,7 @@ export const apiKeySchema = z.object({
   streams: z.array(z.string()),
   canProduce: z.boolean(),
   canConsume: z.boolean(),
+  quota: apiKeyQuotaSchema,
   createdAt: z.date(),
   lastUsedAt: z.date().nullable(),
   revokedAt: z.date().nullable(),
@@ -25,6 +27,7 @@ export const list = adminProcedure.output(listApiKeysOutput).query(async ({ ctx 
       streams: k.streams,
       canProduce: k.canProduce,
       canConsume: k.canConsume,
+      quota: k.quota,
       createdAt: k.createdAt,
       lastUsedAt: k.lastUsedAt,
       revokedAt: k.revokedAt,
