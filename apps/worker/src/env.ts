@@ -53,6 +53,11 @@ const schema = z.object({
   /** Metric samples (the console's charts) are kept this many hours. */
   SHARDCAST_METRICS_RETENTION_HOURS: z.coerce.number().positive().max(24 * 366).default(24),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Port of `/livez`, `/readyz` and `/metrics`; 0 turns the health server off. */
+  SHARDCAST_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  SHARDCAST_WORKER_HEALTH_HOST: z.string().min(1).default("127.0.0.1"),
+  /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
+  SHARDCAST_METRICS_TOKEN: z.string().min(16, "SHARDCAST_METRICS_TOKEN must have at least 16 characters").optional(),
 }).superRefine(checkRedisSentinelEnv);
 
 export type WorkerEnv = z.infer<typeof schema>;

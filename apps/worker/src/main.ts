@@ -1,12 +1,14 @@
-import { createControlDb, HostPool, reserveSequence, upgradeHostSchemas } from "@shardcast/db";
+import { countMigrationsByPhase, createControlDb, HostPool, pingControlDb, reserveSequence, upgradeHostSchemas } from "@shardcast/db";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createRedis, publishRoutingChange, redisTargetFromEnv } from "@shardcast/runtime/redis";
 import { SequenceAllocator } from "@shardcast/runtime/sequence";
 import { createOpLockClients, createOpLocks } from "@shardcast/runtime/oplock";
+import { startOpsServer, type OpsServer } from "@shardcast/runtime/metrics";
 import { loadEnv } from "./env.ts";
 import { probeErrorMessage } from "./domain/health.ts";
 import { startWorker } from "./worker.ts";
 import { provisionConfig } from "./analyzer/provision-config.ts";
+import { queueMetricsText, WorkerMetrics } from "./telemetry/metrics.ts";
 
 const env = loadEnv();
 const log = createLogger({ service: "worker" }, { level: env.SHARDCAST_LOG_LEVEL });
@@ -68,7 +70,33 @@ const running = await startWorker(
     trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
   },
 );
+const metrics = new WorkerMetrics({ migrationsByPhase: () => countMigrationsByPhase(db) });
+metrics.watch(running.worker);
+let stopping = false;
+let health: OpsServer | null = null;
+if (env.SHARDCAST_WORKER_HEALTH_PORT > 0) {
+  try {
+    health = await startOpsServer(env.SHARDCAST_WORKER_HEALTH_PORT, env.SHARDCAST_WORKER_HEALTH_HOST, {
+      registry: metrics.registry,
+      ready: async () => {
+        await Promise.all([pingControlDb(db), connection.ping()]);
+      },
+      draining: () => stopping,
+      metricsToken: env.SHARDCAST_METRICS_TOKEN,
+      extraMetrics: () => queueMetricsText(running.queue),
+      log,
+    });
+  } catch (err) {
+    // The jobs matter more than their health port: run without it (a liveness probe will say so).
+    log.error("worker health port could not listen; running without it", {
+      port: env.SHARDCAST_WORKER_HEALTH_PORT,
+      error: probeErrorMessage(err),
+    });
+  }
+}
+
 log.info("worker ready", {
+  healthPort: health?.port ?? "off",
   concurrency: env.SHARDCAST_WORKER_CONCURRENCY,
   accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
   healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
@@ -82,7 +110,6 @@ log.info("worker ready", {
   lockMasters: lockClients.length,
 });
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   // A runner may relay the terminal's signal a second time; the timer below bounds the wait.
   if (stopping) return;
@@ -96,6 +123,8 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   try {
     await running.close();
+    // Last, so readiness answers 503 (stopping) for as long as the jobs take to finish.
+    await health?.close();
     await opLocks.close();
     await db.$disconnect();
     await hosts.closeAll();

@@ -15,6 +15,7 @@ export * from "./lifecycle.ts";
 export * from "./lifecycle-shardlets.ts";
 export * from "./migration-events.ts";
 export * from "./migration-runs.ts";
+export * from "./migration-metrics.ts";
 export * from "./migration-settings.ts";
 export * from "./migration-proposals/propose.ts";
 export * from "./migration-proposals/decide.ts";
