@@ -1,10 +1,12 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Fragment, useState } from "react";
 import { ErrorNote, Loading, PageHeader, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CreateApiKeyForm } from "./create-api-key-form.tsx";
+import { describeQuota, QuotaForm } from "./quota-form.tsx";
 
 export function ApiKeysView() {
   const isAdmin = useCan("admin");
@@ -25,6 +27,7 @@ export function ApiKeysView() {
 function ApiKeysAdmin() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const [editing, setEditing] = useState<string | null>(null);
   const keys = useQuery(trpc.apikeys.list.queryOptions(undefined, { refetchInterval: 5000 }));
   const revoke = useMutation(
     trpc.apikeys.revoke.mutationOptions({
@@ -53,6 +56,7 @@ function ApiKeysAdmin() {
                   <th scope="col">Prefix</th>
                   <th scope="col">Streams</th>
                   <th scope="col">Access</th>
+                  <th scope="col">Rate limits</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
                   <th scope="col">Status</th>
@@ -63,32 +67,49 @@ function ApiKeysAdmin() {
               </thead>
               <tbody>
                 {keys.data.keys.map((k) => (
-                  <tr key={k.id} data-testid={`api-key-row-${k.name}`}>
-                    <td>{k.name}</td>
-                    <td className="mono">sc_{k.prefix}_…</td>
-                    <td>{k.streams.includes("*") ? <em>all streams</em> : k.streams.join(", ")}</td>
-                    <td>{[k.canProduce ? "produce" : null, k.canConsume ? "consume" : null].filter(Boolean).join(" + ")}</td>
-                    <td title={formatDateTime(k.createdAt)}>{formatAgo(k.createdAt)}</td>
-                    <td>{formatAgo(k.lastUsedAt)}</td>
-                    <td>
-                      <StatusBadge status={k.revokedAt ? "revoked" : "active"} />
-                    </td>
-                    <td>
-                      {k.revokedAt ? null : (
-                        <button
-                          type="button"
-                          className="danger small"
-                          disabled={revoke.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Revoke key "${k.name}"? Clients using it are refused at once.`)) revoke.mutate({ id: k.id });
-                          }}
-                          data-testid="revoke-key"
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
-                  </tr>
+                  <Fragment key={k.id}>
+                    <tr data-testid={`api-key-row-${k.name}`}>
+                      <td>{k.name}</td>
+                      <td className="mono">sc_{k.prefix}_…</td>
+                      <td>{k.streams.includes("*") ? <em>all streams</em> : k.streams.join(", ")}</td>
+                      <td>{[k.canProduce ? "produce" : null, k.canConsume ? "consume" : null].filter(Boolean).join(" + ")}</td>
+                      <td data-testid="api-key-quota">
+                        {describeQuota(k.quota)}{" "}
+                        {k.revokedAt ? null : (
+                          <button type="button" className="small secondary" onClick={() => setEditing(editing === k.id ? null : k.id)} data-testid="edit-quota">
+                            Edit
+                          </button>
+                        )}
+                      </td>
+                      <td title={formatDateTime(k.createdAt)}>{formatAgo(k.createdAt)}</td>
+                      <td>{formatAgo(k.lastUsedAt)}</td>
+                      <td>
+                        <StatusBadge status={k.revokedAt ? "revoked" : "active"} />
+                      </td>
+                      <td>
+                        {k.revokedAt ? null : (
+                          <button
+                            type="button"
+                            className="danger small"
+                            disabled={revoke.isPending}
+                            onClick={() => {
+                              if (window.confirm(`Revoke key "${k.name}"? Clients using it are refused at once.`)) revoke.mutate({ id: k.id });
+                            }}
+                            data-testid="revoke-key"
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                    {editing === k.id ? (
+                      <tr>
+                        <td colSpan={9}>
+                          <QuotaForm id={k.id} quota={k.quota} onDone={() => setEditing(null)} />
+                        </td>
+                      </tr>
+                    ) : null}
+                  </Fragment>
                 ))}
               </tbody>
             </table>

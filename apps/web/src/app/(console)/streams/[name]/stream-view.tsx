@@ -53,7 +53,11 @@ export function StreamView({ name }: { name: string }) {
             <p style={{ margin: 0 }}>
               Producers POST batches to the edge at <code data-testid="ingest-endpoint">{`${d.edgeUrl.replace(/\/+$/, "")}/v1/streams/${d.stream.name}/events`}</code>{" "}
               with an API key (create one under <Link href="/api-keys">API keys</Link>). Each event needs a <code>key</code> or a{" "}
-              <code>payload.{d.stream.keyField}</code>; an <code>id</code> makes retries idempotent.
+              <code>payload.{d.stream.keyField}</code>; an <code>id</code> makes retries idempotent. The edge&apos;s REST API is described by its{" "}
+              <a href={`${d.edgeUrl.replace(/\/+$/, "")}/openapi.json`} target="_blank" rel="noreferrer" data-testid="openapi-link">
+                OpenAPI document
+              </a>
+              .
             </p>
             <pre className="code" data-testid="curl-example">
               {curlExample(d.edgeUrl, d.stream.name, d.stream.keyField)}
