@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_INGEST_LIMITS, redisPrefixSchema } from "@shardcast/core";
+import { metricsTokenSchema } from "@shardcast/runtime/metrics";
 import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
 
 const int = (def: number) => z.coerce.number().int().positive().default(def);
@@ -29,7 +30,7 @@ const schema = z.object({
   /** How long a stopping edge lets requests in flight finish before it cuts their connections. */
   SHARDCAST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** When set, `/metrics` needs `Authorization: Bearer <token>` (unset: open, like `/healthz`). */
-  SHARDCAST_METRICS_TOKEN: z.string().min(16, "SHARDCAST_METRICS_TOKEN must have at least 16 characters").optional(),
+  SHARDCAST_METRICS_TOKEN: metricsTokenSchema,
 }).superRefine(checkRedisSentinelEnv);
 
 export type EdgeEnv = z.infer<typeof schema>;

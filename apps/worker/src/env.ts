@@ -1,4 +1,5 @@
 import { ShardcastError, redisPrefixSchema } from "@shardcast/core";
+import { metricsTokenSchema } from "@shardcast/runtime/metrics";
 import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
 import { z } from "zod";
 
@@ -57,7 +58,7 @@ const schema = z.object({
   SHARDCAST_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   SHARDCAST_WORKER_HEALTH_HOST: z.string().min(1).default("127.0.0.1"),
   /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
-  SHARDCAST_METRICS_TOKEN: z.string().min(16, "SHARDCAST_METRICS_TOKEN must have at least 16 characters").optional(),
+  SHARDCAST_METRICS_TOKEN: metricsTokenSchema,
 }).superRefine(checkRedisSentinelEnv);
 
 export type WorkerEnv = z.infer<typeof schema>;

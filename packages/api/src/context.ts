@@ -41,4 +41,14 @@ export interface ApiContext {
   allowedOrigins: readonly string[];
   /** Mark the session cookie `Secure` (the client reached the console over HTTPS). */
   secureCookies: boolean;
+  /** Told about every procedure call when it ends, for the host's metrics (absent: not measured). */
+  onProcedure?: (call: ProcedureCall) => void;
+}
+
+export interface ProcedureCall {
+  path: string;
+  type: "query" | "mutation" | "subscription";
+  /** `ok`, else the tRPC error code (e.g. `UNAUTHORIZED`, `BAD_REQUEST`, `INTERNAL_SERVER_ERROR`). */
+  outcome: string;
+  ms: number;
 }

@@ -61,7 +61,16 @@ const sameOrigin = t.middleware(({ ctx, type, path, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(domainErrors).use(sameOrigin);
+/** Outermost, so the outcome it reports is the error the caller gets, after `domainErrors` mapped it. */
+const metered = t.middleware(async ({ ctx, path, type, next }) => {
+  if (!ctx.onProcedure) return next();
+  const started = performance.now();
+  const result = await next();
+  ctx.onProcedure({ path, type, outcome: result.ok ? "ok" : result.error.code, ms: performance.now() - started });
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(metered).use(domainErrors).use(sameOrigin);
 
 export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });

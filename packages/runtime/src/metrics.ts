@@ -2,9 +2,20 @@ import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { z } from "zod";
 import type { Logger } from "./logger.ts";
 
 export { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * `SHARDCAST_METRICS_TOKEN` of every part's env module: empty means unset (a copied `.env.example`
+ * has it empty), else a bearer token long enough not to be guessed.
+ */
+export const metricsTokenSchema = z
+  .string()
+  .optional()
+  .transform((v) => v?.trim() || undefined)
+  .refine((v) => v === undefined || v.length >= 16, "SHARDCAST_METRICS_TOKEN must have at least 16 characters");
 
 /** The Prometheus text exposition format, version 0.0.4. */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

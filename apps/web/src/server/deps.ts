@@ -12,6 +12,7 @@ import { createControlDb, getSessionUser, HostPool, type ControlDb } from "@shar
 import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis, redisTargetFromEnv, type Logger } from "@shardcast/runtime";
 import { getEnv } from "../env.ts";
+import { observeProcedure } from "./metrics.ts";
 
 interface Deps {
   db: ControlDb;
@@ -74,5 +75,6 @@ export async function createContext(req: Request, resHeaders: Headers): Promise<
     client,
     allowedOrigins: env.SHARDCAST_ALLOWED_ORIGINS,
     secureCookies: client.https,
+    onProcedure: observeProcedure,
   };
 }

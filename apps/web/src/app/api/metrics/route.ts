@@ -1,0 +1,25 @@
+import { timingSafeEqual } from "node:crypto";
+import { METRICS_CONTENT_TYPE } from "@shardcast/runtime/metrics";
+import { getEnv } from "../../../env.ts";
+import { consoleMetrics } from "../../../server/metrics.ts";
+
+export const dynamic = "force-dynamic";
+
+function authorized(header: string | null, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? "")?.[1]?.trim() ?? "");
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** Prometheus scrape target: the console's process metrics and its tRPC calls. */
+export async function GET(req: Request): Promise<Response> {
+  const token = getEnv().SHARDCAST_METRICS_TOKEN;
+  if (token && !authorized(req.headers.get("authorization"), token)) {
+    return Response.json(
+      { error: { code: "unauthenticated", message: "metrics need `Authorization: Bearer <metrics token>`" } },
+      { status: 401, headers: { "www-authenticate": 'Bearer realm="metrics"' } },
+    );
+  }
+  const text = await consoleMetrics().registry.metrics();
+  return new Response(text, { headers: { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" } });
+}
