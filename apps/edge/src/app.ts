@@ -27,9 +27,10 @@ import {
   type Logger,
   type RedisSentinelConfig,
 } from "@shardcast/runtime";
-import { ApiKeyAuth } from "./auth.ts";
+import { ApiKeyAuth, type ApiKeyCacheOptions } from "./auth.ts";
 import { createEdgeServer } from "./http/server.ts";
 import { IngestService, type ShadowOutcome } from "./ingest.ts";
+import { QuotaService } from "./quota.ts";
 import { ReadService } from "./reads.ts";
 import { LockView } from "./lock-view.ts";
 import { RoutingCache } from "./routing-cache.ts";
@@ -55,6 +56,8 @@ export interface EdgeConfig {
   telemetryFlushMs?: number;
   /** How long readers wait for a sequence block of a dead edge (default 5 s). */
   sequenceLeaseMs?: number;
+  /** The verified-key and unknown-token caches (default: 30 s, 10,000 entries each). */
+  apiKeyCache?: ApiKeyCacheOptions;
   /** How long `close()` lets requests in flight finish before it cuts their connections (default 10 s). */
   shutdownGraceMs?: number;
   /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
@@ -139,7 +142,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
       log.error("a batch outlived its sequence lease: readers may have read past it before it committed", { streamId, lo, hi }),
     onRenewError: (err) => log.warn("could not renew sequence leases", { err }),
   });
-  const auth = new ApiKeyAuth((token) => verifyApiKey(db, token));
+  const auth = new ApiKeyAuth((token) => verifyApiKey(db, token), cfg.apiKeyCache);
+  const quotas = new QuotaService({ redis, prefix: cfg.redisPrefix, log });
   const shadowWrites: Record<ShadowOutcome, number> = { written: 0, refused: 0, failed: 0 };
   const counters = new TelemetryCounters();
   const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
@@ -227,6 +231,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
     ingest,
     reads,
     hints,
+    quotas,
+    limits: cfg.limits,
     log,
     maxBodyBytes: cfg.limits.maxBodyBytes,
     health,

@@ -1,4 +1,6 @@
+import { LRUCache } from "lru-cache";
 import { ShardcastError } from "@shardcast/core";
+import type { ApiKeyQuota } from "@shardcast/db";
 
 export interface KeyGrant {
   id: string;
@@ -6,25 +8,45 @@ export interface KeyGrant {
   streams: string[];
   canProduce: boolean;
   canConsume: boolean;
+  /** Rate limits, cached with the grant: a changed limit applies when the entry is evicted or expires. */
+  quota: ApiKeyQuota;
 }
 
 export type VerifyKey = (token: string) => Promise<KeyGrant | null>;
 
-const TTL_MS = 30_000;
-const MAX_ENTRIES = 10_000;
+export interface ApiKeyCacheOptions {
+  /** How long a verified key is served from memory (revocations also evict at once by message). */
+  ttlMs: number;
+  /** Most verified keys held. */
+  maxEntries: number;
+  /** How long an unknown token is remembered as unknown. */
+  negativeTtlMs: number;
+  /** Most unknown tokens remembered. */
+  maxNegativeEntries: number;
+}
+
+export const DEFAULT_API_KEY_CACHE: ApiKeyCacheOptions = { ttlMs: 30_000, maxEntries: 10_000, negativeTtlMs: 30_000, maxNegativeEntries: 10_000 };
 
 /**
  * Producers and consumers authenticate with `Authorization: Bearer sc_<prefix>_<secret>`.
- * Verified keys are cached briefly so the hot path skips the control database; a revocation
- * message (or the TTL) evicts them.
+ * Verified keys are cached so the hot path skips the control database. Unknown tokens go to a
+ * separate bounded cache: a spray of random tokens can only evict other unknown tokens, never a
+ * valid key. Concurrent misses for one token share one database lookup.
  */
 export class ApiKeyAuth {
-  private readonly cache = new Map<string, { grant: KeyGrant | null; at: number }>();
+  private readonly known: LRUCache<string, KeyGrant>;
+  private readonly unknown: LRUCache<string, true>;
+  private readonly inFlight = new Map<string, Promise<KeyGrant | null>>();
+  // Bumped by every eviction: a lookup that started before one must not put back what was evicted.
+  private generation = 0;
 
   constructor(
     private readonly verify: VerifyKey,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    opts: ApiKeyCacheOptions = DEFAULT_API_KEY_CACHE,
+  ) {
+    this.known = new LRUCache<string, KeyGrant>({ max: opts.maxEntries, ttl: opts.ttlMs });
+    this.unknown = new LRUCache<string, true>({ max: opts.maxNegativeEntries, ttl: opts.negativeTtlMs });
+  }
 
   async authorize(header: string | undefined, stream: string, need: "produce" | "consume"): Promise<KeyGrant> {
     if (!header) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
@@ -44,18 +66,35 @@ export class ApiKeyAuth {
     return grant;
   }
 
-  private async lookup(token: string): Promise<KeyGrant | null> {
-    const now = this.clock();
-    const hit = this.cache.get(token);
-    if (hit && now - hit.at < TTL_MS) return hit.grant;
-    const grant = await this.verify(token);
-    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-    this.cache.set(token, { grant, at: now });
-    return grant;
+  private lookup(token: string): Promise<KeyGrant | null> {
+    const hit = this.known.get(token);
+    if (hit) return Promise.resolve(hit);
+    if (this.unknown.has(token)) return Promise.resolve(null);
+    const pending = this.inFlight.get(token);
+    if (pending) return pending;
+    const generation = this.generation;
+    const lookup = this.verify(token)
+      .then((grant) => {
+        if (generation === this.generation) {
+          if (grant) this.known.set(token, grant);
+          else this.unknown.set(token, true);
+        }
+        return grant;
+      })
+      .finally(() => this.inFlight.delete(token));
+    this.inFlight.set(token, lookup);
+    return lookup;
   }
 
-  /** Drops cached keys with this public prefix (revocation message). */
+  /** Drops cached keys with this public prefix (revocation or a changed quota). */
   evictPrefix(prefix: string): void {
-    for (const token of this.cache.keys()) if (token.startsWith(`sc_${prefix}_`)) this.cache.delete(token);
+    this.generation++;
+    const start = `sc_${prefix}_`;
+    for (const token of [...this.known.keys()]) if (token.startsWith(start)) this.known.delete(token);
+  }
+
+  /** Cache sizes, for tests and diagnostics. */
+  get sizes(): { known: number; unknown: number; inFlight: number } {
+    return { known: this.known.size, unknown: this.unknown.size, inFlight: this.inFlight.size };
   }
 }

@@ -27,6 +27,13 @@ const schema = z.object({
   SHARDCAST_TELEMETRY_FLUSH_MS: int(5_000),
   /** How long readers wait, at most, for the sequence block of an edge that died writing it. */
   SHARDCAST_SEQUENCE_LEASE_MS: z.coerce.number().int().min(1_000).max(300_000).default(5_000),
+  /** How long a verified API key is served from memory (a revocation or quota change evicts it at once). */
+  SHARDCAST_API_KEY_CACHE_TTL_MS: int(30_000),
+  /** Most verified API keys held in memory. */
+  SHARDCAST_API_KEY_CACHE_SIZE: int(10_000),
+  /** How long, and how many, unknown tokens are remembered as unknown. */
+  SHARDCAST_API_KEY_NEGATIVE_TTL_MS: int(30_000),
+  SHARDCAST_API_KEY_NEGATIVE_CACHE_SIZE: int(10_000),
   /** How long a stopping edge lets requests in flight finish before it cuts their connections. */
   SHARDCAST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** When set, `/metrics` needs `Authorization: Bearer <token>` (unset: open, like `/healthz`). */

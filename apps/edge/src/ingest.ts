@@ -64,6 +64,9 @@ export interface IngestResult {
 /** A fence rejection means our route is stale; after this many refreshes we give up with 503. */
 const MAX_ROUTE_ATTEMPTS = 4;
 
+/** Admits a validated batch of `events` events and `bytes` bytes, or throws. */
+export type Admit = (events: number, bytes: number) => Promise<void>;
+
 type Pending = { index: number; hash: number; event: IncomingEvent; seq: number };
 
 /**
@@ -87,12 +90,16 @@ export class IngestService {
     },
   ) {}
 
-  async ingest(streamName: string, body: unknown): Promise<IngestResult> {
+  /**
+   * `admit` is told the valid batch's events and bytes before anything is stored or numbered, and
+   * refuses it by throwing (the key's quota).
+   */
+  async ingest(streamName: string, body: unknown, admit?: Admit): Promise<IngestResult> {
     const observer = this.deps.observer;
-    if (!observer?.answered) return this.write(streamName, body);
+    if (!observer?.answered) return this.write(streamName, body, admit);
     const started = performance.now();
     try {
-      const res = await this.write(streamName, body);
+      const res = await this.write(streamName, body, admit);
       observer.answered(streamName, { outcome: "accepted", events: res.events.length, accepted: res.accepted, duplicates: res.duplicates, latencyMs: performance.now() - started });
       return res;
     } catch (err) {
@@ -108,13 +115,18 @@ export class IngestService {
     }
   }
 
-  private async write(streamName: string, body: unknown): Promise<IngestResult> {
+  private async write(streamName: string, body: unknown, admit: Admit | undefined): Promise<IngestResult> {
     const { routing, sequences, limits } = this.deps;
     const started = performance.now();
     let entry = await routing.get(streamName);
     if (!entry) throw new ShardcastError("not_found", `unknown stream "${streamName}"`);
     const now = (this.deps.clock ?? Date.now)();
     const events = validateBatch(body, { limits, keyField: entry.meta.keyField, now });
+    if (admit) {
+      let bytes = 0;
+      for (const e of events) bytes += e.sizeBytes;
+      await admit(events.length, bytes);
+    }
     const streamId = entry.meta.id;
     const asked = performance.now();
     const block = await sequences.allocate(streamId, events.length);

@@ -14,6 +14,12 @@ const edge = createEdge({
   hostPoolSize: env.SHARDCAST_HOST_POOL_SIZE,
   telemetryFlushMs: env.SHARDCAST_TELEMETRY_FLUSH_MS,
   sequenceLeaseMs: env.SHARDCAST_SEQUENCE_LEASE_MS,
+  apiKeyCache: {
+    ttlMs: env.SHARDCAST_API_KEY_CACHE_TTL_MS,
+    maxEntries: env.SHARDCAST_API_KEY_CACHE_SIZE,
+    negativeTtlMs: env.SHARDCAST_API_KEY_NEGATIVE_TTL_MS,
+    maxNegativeEntries: env.SHARDCAST_API_KEY_NEGATIVE_CACHE_SIZE,
+  },
   shutdownGraceMs: env.SHARDCAST_SHUTDOWN_GRACE_MS,
   metricsToken: env.SHARDCAST_METRICS_TOKEN,
   limits: {

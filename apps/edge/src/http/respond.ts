@@ -2,15 +2,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorStatus, isShardcastError, parseTimestamp, ShardcastError, unstorableText } from "@shardcast/core";
 import { redisUnavailable, type Logger } from "@shardcast/runtime";
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+/** Sends `body` as JSON; returns the bytes of the body sent. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, close = false, headers: Record<string, string> = {}): number {
   const text = JSON.stringify(body);
+  const length = Buffer.byteLength(text);
   res.writeHead(status, {
+    ...headers,
     "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
+    "content-length": length,
     // After a refused oversize body the rest of it is still on the wire: end the connection.
     ...(close ? { connection: "close" } : {}),
   });
   res.end(text);
+  return length;
 }
 
 export function sendError(res: ServerResponse, thrown: unknown, log: Logger): void {
@@ -18,8 +22,10 @@ export function sendError(res: ServerResponse, thrown: unknown, log: Logger): vo
   const err = redisUnavailable(thrown) ?? thrown;
   if (isShardcastError(err)) {
     if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
+    const retryAfterMs = err.code === "rate_limited" ? err.details?.retryAfterMs : undefined;
+    const headers: Record<string, string> = typeof retryAfterMs === "number" ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } : {};
     // A refused oversize or mistyped body is still on the wire, unread: end the connection.
-    sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large" || err.code === "unsupported_media_type");
+    sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large" || err.code === "unsupported_media_type", headers);
     return;
   }
   log.error("unhandled error", { err });

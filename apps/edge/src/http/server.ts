@@ -1,41 +1,83 @@
 import http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { ShardcastError, streamNameSchema } from "@shardcast/core";
+import { DEFAULT_INGEST_LIMITS, ShardcastError, type IngestLimits } from "@shardcast/core";
 import type { Logger } from "@shardcast/runtime";
 import { handleOpsRequest, type OpsEndpoints } from "@shardcast/runtime/metrics";
+import type { z } from "zod";
 import type { ApiKeyAuth } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
-import { MAX_READ_LIMIT, type ReadService } from "../reads.ts";
+import type { QuotaService } from "../quota.ts";
+import type { ReadService } from "../reads.ts";
 import type { HintService } from "../telemetry/hints.ts";
 import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
-import { intParam, pathParam, readJson, sendError, sendJson, timeParam } from "./respond.ts";
+import { openApiDocument } from "./openapi.ts";
+import { pathParam, readJson, sendError, sendJson } from "./respond.ts";
+import { edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
 export interface EdgeServerDeps {
   auth: ApiKeyAuth;
   ingest: IngestService;
   reads: ReadService;
+  /** Per-key produce and read limits (absent: none). */
+  quotas?: QuotaService;
   /** `POST /v1/hints` and `GET /v1/hints?stream=` (absent: 404). */
   hints?: HintService;
   log: Logger;
   maxBodyBytes: number;
+  /** Limits shown in the published schemas (default: the product defaults). */
+  limits?: IngestLimits;
   /** Health probe: resolves when the control database and Redis answer. */
   health: () => Promise<void>;
   /** `/metrics`, `/livez`, `/readyz`, and the drain at shutdown (absent: 404). */
   ops?: OpsEndpoints;
 }
 
-const EVENTS = /^\/v1\/streams\/([^/]+)\/events$/;
-const KEY_EVENTS = /^\/v1\/streams\/([^/]+)\/keys\/([^/]+)\/events$/;
-
-function streamParam(raw: string): string {
-  const name = pathParam(raw, "stream name");
-  const parsed = streamNameSchema.safeParse(name);
-  if (!parsed.success) throw new ShardcastError("bad_request", parsed.error.issues[0]?.message ?? "invalid stream name");
-  return name;
+interface RouteContext {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  /** Percent-decoded path segments named in the route's template. */
+  segments: Record<string, string>;
 }
 
-/** The edge's HTTP surface: REST ingest and reads, tRPC ingest under /trpc/, /healthz, and the operations endpoints. */
+type Handler = (ctx: RouteContext) => Promise<void>;
+
+/** Parses decoded path segments or query parameters with the route's schema; a failure is a 400 naming the first problem. */
+function parse<S extends z.ZodObject>(schema: S, input: Record<string, string>, where: string): z.output<S> {
+  const parsed = schema.safeParse(input, {
+    error: (iss) => (iss.code === "invalid_type" && iss.input === undefined ? `${where} ${iss.path?.join(".") ?? ""} is required` : undefined),
+  });
+  if (!parsed.success) throw new ShardcastError("bad_request", parsed.error.issues[0]?.message ?? `invalid ${where}`);
+  return parsed.data;
+}
+
+function queryOf(url: URL, schema: z.ZodObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(schema.shape)) {
+    const value = url.searchParams.get(name);
+    // An empty parameter means its default, as if it were absent.
+    if (value !== null && value !== "") out[name] = value;
+  }
+  return out;
+}
+
+const SEGMENT_NAMES: Record<string, string> = { stream: "stream name", key: "key" };
+
+/** A route's template as a matcher: `{name}` is one path segment. */
+function compile(route: RouteSpec): { re: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, (_all, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  return { re: new RegExp(`^${source}$`), names };
+}
+
+/**
+ * The edge's HTTP surface: exactly the routes of `edgeRoutes` (REST ingest and reads, hints, tRPC
+ * ingest, health, the OpenAPI document and the operations endpoints); anything else is a 404.
+ */
 export function createEdgeServer(deps: EdgeServerDeps): http.Server {
   const trpc = createHTTPHandler({
     router: edgeRouter,
@@ -46,8 +88,87 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       auth: deps.auth,
       ingest: deps.ingest,
       reads: deps.reads,
+      quotas: deps.quotas,
     }),
   });
+  const { auth, quotas } = deps;
+
+  const hintService = (): HintService => {
+    if (!deps.hints) throw new ShardcastError("not_found", "hints are not served by this edge");
+    return deps.hints;
+  };
+  const ops: Handler = async ({ req, res, url }) => {
+    if (!deps.ops || !(await handleOpsRequest(req, res, url.pathname, deps.ops))) throw new ShardcastError("not_found", `no route for ${url.pathname}`);
+  };
+
+  const handlers: Record<RouteId, Handler> = {
+    ingest: async ({ req, res, segments }) => {
+      const { stream } = parse(streamParams, segments, "path parameter");
+      const grant = await auth.authorize(req.headers.authorization, stream, "produce");
+      const body = await readJson(req, deps.maxBodyBytes);
+      sendJson(res, 200, await deps.ingest.ingest(stream, body, quotas && ((events, bytes) => quotas.admitProduce(grant, events, bytes))));
+    },
+    readByPosition: async ({ req, res, url, segments }) => {
+      const { stream } = parse(streamParams, segments, "path parameter");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
+      const q = parse(positionQuery, queryOf(url, positionQuery), "query parameter");
+      const admission = await quotas?.admitRead(grant);
+      const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
+      const page = await deps.reads.byPosition(stream, q.after, limit, readerIdentity(req.headers, grant.name));
+      const bytes = sendJson(res, 200, page);
+      admission?.charge(page.events.length, bytes);
+    },
+    readByKey: async ({ req, res, url, segments }) => {
+      const { stream, key } = parse(keyParams, segments, "path parameter");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
+      const q = parse(keyQuery, queryOf(url, keyQuery), "query parameter");
+      const admission = await quotas?.admitRead(grant);
+      const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
+      const events = await deps.reads.byKey(stream, key, { fromTs: q.from, toTs: q.to, limit }, readerIdentity(req.headers, grant.name));
+      const bytes = sendJson(res, 200, { events });
+      admission?.charge(events.length, bytes);
+    },
+    createHints: async ({ req, res }) => {
+      const hints = hintService();
+      const authorization = req.headers.authorization;
+      // A missing key is refused before the body is read; scope is checked once the stream is known.
+      if (!authorization) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
+      const body = await readJson(req, deps.maxBodyBytes);
+      sendJson(res, 201, await hints.create(body, (stream) => auth.authorize(authorization, stream, "produce")));
+    },
+    listHints: async ({ req, res, url }) => {
+      const hints = hintService();
+      const authorization = req.headers.authorization;
+      if (!authorization) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
+      const { stream } = parse(hintsQuery, queryOf(url, hintsQuery), "query parameter");
+      await auth.authorize(authorization, stream, "produce");
+      sendJson(res, 200, await hints.list(stream));
+    },
+    trpcIngest: ({ req, res }) => {
+      trpc(req, res);
+      return Promise.resolve();
+    },
+    healthz: async ({ res }) => {
+      await deps.health();
+      sendJson(res, 200, { ok: true });
+    },
+    openapi: ({ res }) => {
+      sendJson(res, 200, document);
+      return Promise.resolve();
+    },
+    livez: ops,
+    readyz: ops,
+    metrics: ops,
+  };
+
+  const served = (route: RouteSpec): boolean => {
+    if (route.tag === "hints") return deps.hints !== undefined;
+    if (route.id === "livez" || route.id === "readyz" || route.id === "metrics") return deps.ops !== undefined;
+    return true;
+  };
+  const routes = edgeRoutes(deps.limits ?? { ...DEFAULT_INGEST_LIMITS, maxBodyBytes: deps.maxBodyBytes }).filter(served);
+  const document = openApiDocument(routes, "1");
+  const table = routes.map((route) => ({ route, ...compile(route), handler: handlers[route.id] }));
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://edge");
@@ -62,67 +183,18 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
         return;
       }
     }
-    if (path.startsWith("/trpc/")) {
-      trpc(req, res);
-      return;
-    }
     try {
-      if (path === "/healthz") {
-        await deps.health();
-        sendJson(res, 200, { ok: true });
-        return;
+      const method = req.method === "HEAD" ? "get" : (req.method ?? "").toLowerCase();
+      const matches = table.map((t) => ({ t, m: t.re.exec(path) })).filter((x) => x.m !== null);
+      if (matches.length === 0) throw new ShardcastError("not_found", `no route for ${req.method ?? "?"} ${path}`);
+      const found = matches.find((x) => x.t.route.method === method);
+      if (!found?.m) {
+        const allowed = matches.map((x) => x.t.route.method.toUpperCase()).join(" or ");
+        throw new ShardcastError("bad_request", `method ${req.method ?? "?"} is not allowed here; use ${allowed}`);
       }
-      let m = EVENTS.exec(path);
-      if (m?.[1]) {
-        const stream = streamParam(m[1]);
-        if (req.method === "POST") {
-          await deps.auth.authorize(req.headers.authorization, stream, "produce");
-          const body = await readJson(req, deps.maxBodyBytes);
-          sendJson(res, 200, await deps.ingest.ingest(stream, body));
-          return;
-        }
-        if (req.method === "GET") {
-          const grant = await deps.auth.authorize(req.headers.authorization, stream, "consume");
-          const after = intParam(url, "after", 0, 0, Number.MAX_SAFE_INTEGER);
-          const limit = intParam(url, "limit", 100, 1, MAX_READ_LIMIT);
-          sendJson(res, 200, await deps.reads.byPosition(stream, after, limit, readerIdentity(req.headers, grant.name)));
-          return;
-        }
-        throw new ShardcastError("bad_request", `method ${req.method ?? "?"} is not allowed here; use GET or POST`);
-      }
-      m = KEY_EVENTS.exec(path);
-      if (m?.[1] && m[2]) {
-        const stream = streamParam(m[1]);
-        if (req.method !== "GET") throw new ShardcastError("bad_request", "use GET to read events by key");
-        const grant = await deps.auth.authorize(req.headers.authorization, stream, "consume");
-        const events = await deps.reads.byKey(
-          stream,
-          pathParam(m[2], "key"),
-          { fromTs: timeParam(url, "from"), toTs: timeParam(url, "to"), limit: intParam(url, "limit", 100, 1, MAX_READ_LIMIT) },
-          readerIdentity(req.headers, grant.name),
-        );
-        sendJson(res, 200, { events });
-        return;
-      }
-      if (path === "/v1/hints" && deps.hints) {
-        const hints = deps.hints;
-        const authorization = req.headers.authorization;
-        // A missing key is refused before the body is read; scope is checked once the stream is known.
-        if (!authorization) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
-        if (req.method === "POST") {
-          const body = await readJson(req, deps.maxBodyBytes);
-          sendJson(res, 201, await hints.create(body, (stream) => deps.auth.authorize(authorization, stream, "produce")));
-          return;
-        }
-        if (req.method === "GET") {
-          const stream = streamParam(url.searchParams.get("stream") ?? "");
-          await deps.auth.authorize(authorization, stream, "produce");
-          sendJson(res, 200, await hints.list(stream));
-          return;
-        }
-        throw new ShardcastError("bad_request", `method ${req.method ?? "?"} is not allowed here; use GET or POST`);
-      }
-      throw new ShardcastError("not_found", `no route for ${req.method ?? "?"} ${path}`);
+      const segments: Record<string, string> = {};
+      for (const [i, name] of found.t.names.entries()) segments[name] = pathParam(found.m[i + 1] ?? "", SEGMENT_NAMES[name] ?? name);
+      await found.t.handler({ req, res, url, segments });
     } catch (err) {
       sendError(res, err, deps.log);
     }

@@ -19,9 +19,13 @@ const time = z.unknown().transform((v, ctx) => {
     return z.NEVER;
   }
   return ms;
+}).meta({
+  description: "Epoch milliseconds or an ISO-8601 date.",
+  // The transform makes the schema opaque to JSON Schema; the published form says what it takes.
+  override: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", format: "date-time" }] },
 });
 
-function hintSchema(maxKeyLength: number) {
+export function hintSchema(maxKeyLength: number) {
   // Keys are only hashed, but one PostgreSQL could not store is a key no event can have.
   const key = storableString.min(1).max(maxKeyLength);
   return z.strictObject({

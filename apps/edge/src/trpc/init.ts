@@ -3,6 +3,7 @@ import { isShardcastError, trpcCode } from "@shardcast/core";
 import { redisUnavailable } from "@shardcast/runtime";
 import type { ApiKeyAuth } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
+import type { QuotaService } from "../quota.ts";
 import type { ReadService } from "../reads.ts";
 
 export interface EdgeContext {
@@ -10,6 +11,7 @@ export interface EdgeContext {
   auth: ApiKeyAuth;
   ingest: IngestService;
   reads: ReadService;
+  quotas: QuotaService | undefined;
 }
 
 const t = initTRPC.context<EdgeContext>().create({

@@ -19,6 +19,7 @@ export const ingest = procedure
   .input(ingestInput)
   .output(ingestOutput)
   .mutation(async ({ ctx, input }) => {
-    await ctx.auth.authorize(ctx.authorization, input.stream, "produce");
-    return ctx.ingest.ingest(input.stream, { events: input.events });
+    const grant = await ctx.auth.authorize(ctx.authorization, input.stream, "produce");
+    const quotas = ctx.quotas;
+    return ctx.ingest.ingest(input.stream, { events: input.events }, quotas && ((events, bytes) => quotas.admitProduce(grant, events, bytes)));
   });
