@@ -1,5 +1,22 @@
 // One lint config for every workspace; type-aware so floating promises are caught.
+import { readFileSync } from "node:fs";
 import tseslint from "typescript-eslint";
+
+// Storage behind one door: outside packages/db nothing touches Prisma's model delegates or its raw
+// and transaction methods; callers use the named functions packages/db exports. The delegate names
+// come from the schema, so a new model is covered without editing this list.
+const prismaDelegates = [...readFileSync(new URL("./prisma/schema.prisma", import.meta.url), "utf8").matchAll(/^model\s+(\w+)/gm)].map(
+  ([, name]) => name[0].toLowerCase() + name.slice(1),
+);
+const delegate = `/^(${prismaDelegates.join("|")})$/`;
+const client = "/^(db|tx|prisma|controlDb)$/";
+const storageMessage = "Call a named function of @shardcast/db instead of the Prisma client.";
+const storageBehindOneDoor = [
+  "error",
+  { selector: `MemberExpression[object.type='Identifier'][object.name=${client}][property.name=${delegate}]`, message: storageMessage },
+  { selector: `MemberExpression[object.type='MemberExpression'][object.property.name=${client}][property.name=${delegate}]`, message: storageMessage },
+  { selector: "MemberExpression[property.name=/^\\$(queryRaw|queryRawUnsafe|executeRaw|executeRawUnsafe|transaction)$/]", message: storageMessage },
+];
 
 export default tseslint.config(
   {
@@ -35,10 +52,18 @@ export default tseslint.config(
         "error",
         { object: "process", property: "env", message: "Read configuration through the app's env module." },
       ],
+      "no-restricted-syntax": storageBehindOneDoor,
     },
   },
   {
     files: ["**/env.ts", "**/env/*.ts", "scripts/**", "**/*.config.ts", "e2e/**", "bench/**", "**/test/**", "**/testing.ts", "**/testing/**"],
     rules: { "no-restricted-properties": "off" },
+  },
+  {
+    // The door itself (its own eslint.config.mjs lifts the rule as well, for runs from inside it).
+    // Tests set up storage states no API call produces and check what landed in the control
+    // database, so they may use the client directly.
+    files: ["packages/db/**", "**/test/**"],
+    rules: { "no-restricted-syntax": "off" },
   },
 );

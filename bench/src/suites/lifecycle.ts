@@ -21,8 +21,8 @@ async function liveShardlets(c: BenchCluster) {
 }
 
 async function fallbackTotal(c: BenchCluster): Promise<number> {
-  const rows = await c.db.shardlet.findMany({ where: { streamId: c.streamId }, select: { fallbackCount: true } });
-  return rows.reduce((sum, r) => sum + Number(r.fallbackCount), 0);
+  const rows = await listShardlets(c.db, { streamId: c.streamId, includeRetired: true });
+  return rows.reduce((sum, r) => sum + r.fallbackCount, 0);
 }
 
 async function undrained(c: BenchCluster): Promise<number> {

@@ -1,6 +1,16 @@
 import { performance } from "node:perf_hooks";
 import { keyHash, RoutingTable, WorkloadGenerator } from "@shardcast/core";
-import { createApiKey, createStream, listMigrationEvents, loadRoutes, updateLifecycleSettings, updateMigrationSettings } from "@shardcast/db";
+import {
+  createApiKey,
+  createStream,
+  listMigrationEvents,
+  loadMigrationRun,
+  loadRoutes,
+  updateLifecycleSettings,
+  updateMigrationSettings,
+  type MigrationRun,
+} from "@shardcast/db";
+import { insertApprovedMigration } from "@shardcast/db/testing";
 import { createQueue, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
 import { median, type Suite } from "../harness.ts";
@@ -80,10 +90,16 @@ function probe(t: Target, keys: readonly string[]): { samples: Array<{ at: numbe
   };
 }
 
+async function mustLoad(c: BenchCluster, id: string): Promise<MigrationRun> {
+  const m = await loadMigrationRun(c.db, id);
+  if (!m) throw new Error(`migration ${id} no longer exists`);
+  return m;
+}
+
 /** Waits for the migration to end; throws (with its event log) if it fails or outlives the deadline. */
 async function finished(c: BenchCluster, id: string, deadline: number): Promise<void> {
   for (;;) {
-    const row = await c.db.migration.findUniqueOrThrow({ where: { id }, select: { phase: true, error: true } });
+    const row = await mustLoad(c, id);
     if (row.phase === "done") return;
     const over = Date.now() > deadline;
     if (row.phase === "failed" || row.phase === "cancelled" || over) {
@@ -175,17 +191,13 @@ export const migrationSuite: Suite = {
           await updateMigrationSettings(c.db, { rowsPerSecond: budget, cleanupRowsPerSecond: budget * 4, cleanupGraceMs: 1_000 }, null);
           log(`busy shardlet: ${(busyShare * 100).toFixed(1)}% of the events; ingest ran at ${Math.round(before)} events/s: copy budget ${budget} rows/s`);
         }
-        const m = await c.db.migration.create({
-          data: {
-            streamId: stream.id,
-            shardletId: busyId,
-            sourceHostId: busy.hostId,
-            destHostId: c.hostIds.find((h) => h !== busy.hostId)!,
-            phase: "approved",
-            origin: "manual",
-            reason: "benchmark",
-            shardletEpoch: busy.epoch,
-          },
+        const m = await insertApprovedMigration(c.db, {
+          streamId: stream.id,
+          shardletId: busyId,
+          sourceHostId: busy.hostId,
+          destHostId: c.hostIds.find((h) => h !== busy.hostId)!,
+          reason: "benchmark",
+          shardletEpoch: busy.epoch,
         });
         let done = false;
         const watching = finished(c, m.id, Date.now() + (quick ? 180_000 : 600_000)).finally(() => {
@@ -215,7 +227,7 @@ export const migrationSuite: Suite = {
         switchMs.push(sw.switchMs);
         const copyStart = phaseAt("copying");
         const copyEnd = phaseAt("verifying");
-        const row = await c.db.migration.findUniqueOrThrow({ where: { id: m.id }, select: { rowsCopied: true } });
+        const row = await mustLoad(c, m.id);
         if (copyStart !== undefined && copyEnd !== undefined) {
           copied += Number(row.rowsCopied);
           copyMs += copyEnd - copyStart;

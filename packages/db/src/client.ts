@@ -15,3 +15,8 @@ export function createControlDb(url: string, opts: ControlDbOptions = {}): Contr
   const adapter = new PrismaPg({ connectionString: url, max: opts.poolSize ?? 10 });
   return new PrismaClient({ adapter });
 }
+
+/** One round trip to the control database, for health checks. */
+export async function pingControlDb(db: ControlDb): Promise<void> {
+  await db.$queryRaw`SELECT 1`;
+}

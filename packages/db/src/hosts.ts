@@ -107,3 +107,44 @@ export async function listHosts(db: ControlDb): Promise<HostInfo[]> {
   return rows.map(toHostInfo);
 }
 
+
+/** Every host's name by id (down ones included), for labels. */
+export async function listHostNames(db: ControlDb): Promise<Array<{ id: string; name: string }>> {
+  return db.host.findMany({ select: { id: true, name: true } });
+}
+
+/** Hosts not marked down, by name: the ones the periodic jobs try to reach. */
+export async function listReachableHosts(db: ControlDb): Promise<Array<{ id: string; name: string }>> {
+  return db.host.findMany({ where: { status: { not: "down" } }, select: { id: true, name: true }, orderBy: { name: "asc" } });
+}
+
+/** Every host with its recorded status, by name: what a health round probes. */
+export async function listHostStatuses(db: ControlDb): Promise<Array<{ id: string; name: string; status: HostStatus }>> {
+  return db.host.findMany({ select: { id: true, name: true, status: true }, orderBy: { name: "asc" } });
+}
+
+export async function getHostStatus(db: ControlDb, id: string): Promise<{ name: string; status: HostStatus } | null> {
+  return db.host.findUnique({ where: { id }, select: { status: true, name: true } });
+}
+
+export interface HostProbeRecord {
+  status: HostStatus;
+  lastError: string | null;
+  /** Left out when the probe failed: "down since" is read from the last good probe. */
+  lastSeenAt?: Date;
+  sizeBytes?: number;
+}
+
+/**
+ * Stores a probe's result only if the host is still at the status the probe started from: if an
+ * operator (or a concurrent probe) changed it meanwhile, the result is stale. Returns whether it
+ * was stored.
+ */
+export async function recordHostProbe(db: ControlDb, host: { id: string; status: HostStatus }, data: HostProbeRecord): Promise<boolean> {
+  const { count } = await db.host.updateMany({ where: { id: host.id, status: host.status }, data });
+  return count > 0;
+}
+
+export async function setHostEventCount(db: ControlDb, id: string, eventCount: number): Promise<void> {
+  await db.host.update({ where: { id }, data: { eventCount } });
+}

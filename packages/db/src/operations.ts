@@ -92,3 +92,30 @@ export async function listOperations(
     take: Math.max(1, Math.min(query.limit, 1000)),
   });
 }
+
+/** Kinds equal to one of `roots` or starting with `root.` (e.g. `shardlet.split.request`). */
+function kindUnder(roots: readonly string[]): Prisma.OperationWhereInput {
+  return { OR: roots.flatMap((root) => [{ kind: root }, { kind: { startsWith: `${root}.` } }]) };
+}
+
+/** Newest first, like `listOperations`, for the kinds under `roots`. */
+export async function listOperationsUnder(db: ControlDb, query: { roots: readonly string[]; limit: number }): Promise<OperationInfo[]> {
+  return db.operation.findMany({
+    where: kindUnder(query.roots),
+    orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+    take: Math.max(1, Math.min(query.limit, 1000)),
+  });
+}
+
+/** Succeeded operations under `roots` started since `since`; requests (`….request`) are not counted. */
+export async function countSucceededOperationsUnder(db: ControlDb, roots: readonly string[], since: Date): Promise<number> {
+  return db.operation.count({
+    where: { ...kindUnder(roots), NOT: { kind: { endsWith: ".request" } }, status: "succeeded", startedAt: { gte: since } },
+  });
+}
+
+/** The details of at most `take` operations under `roots` started since `since`. */
+export async function listOperationDetailsUnder(db: ControlDb, q: { roots: readonly string[]; since: Date; take: number }): Promise<unknown[]> {
+  const rows = await db.operation.findMany({ where: { ...kindUnder(q.roots), startedAt: { gte: q.since } }, select: { details: true }, take: q.take });
+  return rows.map((r) => r.details);
+}

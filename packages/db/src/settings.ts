@@ -58,3 +58,9 @@ export async function listSettingAudit(db: ControlDb, query: { limit: number; ke
   });
   return rows.map((r) => ({ ...r, id: num(r.id) }));
 }
+
+/** When any of `keys` was last saved, or null while none is stored (their defaults apply). */
+export async function settingsLastUpdatedAt(db: ControlDb, keys: readonly string[]): Promise<Date | null> {
+  const rows = await db.setting.findMany({ where: { key: { in: [...keys] } }, select: { updatedAt: true } });
+  return rows.reduce<Date | null>((latest, r) => (latest === null || r.updatedAt > latest ? r.updatedAt : latest), null);
+}

@@ -178,3 +178,12 @@ export async function getStreamByName(db: ControlDb, name: string): Promise<Stre
   return row ? toStream(row) : null;
 }
 
+
+export async function streamExists(db: ControlDb, id: string): Promise<boolean> {
+  return (await db.stream.findUnique({ where: { id }, select: { id: true } })) !== null;
+}
+
+/** Every stream's name by id. */
+export async function listStreamNames(db: ControlDb): Promise<Array<{ id: string; name: string }>> {
+  return db.stream.findMany({ select: { id: true, name: true } });
+}

@@ -152,3 +152,14 @@ export async function createTestCluster(opts: {
     throw err;
   }
 }
+
+/**
+ * A migration written straight in `approved`, for benchmarks and tests that time a run without
+ * the proposal and decision steps in front of it.
+ */
+export async function insertApprovedMigration(
+  db: ControlDb,
+  m: { streamId: string; shardletId: string; sourceHostId: string; destHostId: string; shardletEpoch: number; reason: string },
+): Promise<{ id: string }> {
+  return db.migration.create({ data: { ...m, phase: "approved", origin: "manual" }, select: { id: true } });
+}

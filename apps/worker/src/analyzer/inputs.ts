@@ -9,6 +9,7 @@ import {
 } from "@shardcast/core";
 import {
   listHosts,
+  listShardletLineage,
   listShardlets,
   listUnfinishedLifecycleJobs,
   loadHintsBetween,
@@ -101,10 +102,7 @@ async function ancestorsOf(db: ControlDb, live: readonly ShardletInfo[]): Promis
   for (const s of live) out.set(s.id, { parentId: s.parentId, mergedFromId: s.mergedFromId, createdMs: s.createdAt.getTime() });
   let frontier = live.flatMap((s) => [s.parentId, s.mergedFromId]).filter((x): x is string => x !== null && !out.has(x));
   for (let depth = 0; depth < LINEAGE_DEPTH && frontier.length > 0; depth++) {
-    const rows = await db.shardlet.findMany({
-      where: { id: { in: [...new Set(frontier)] } },
-      select: { id: true, parentId: true, mergedFromId: true, createdAt: true },
-    });
+    const rows = await listShardletLineage(db, frontier);
     for (const r of rows) out.set(r.id, { parentId: r.parentId, mergedFromId: r.mergedFromId, createdMs: r.createdAt.getTime() });
     frontier = rows.flatMap((r) => [r.parentId, r.mergedFromId]).filter((x): x is string => x !== null && !out.has(x));
   }

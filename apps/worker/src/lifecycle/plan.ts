@@ -1,5 +1,13 @@
 import { chooseSplitPoint } from "@shardcast/core";
-import { createLifecycleJob, getLifecycleSettings, keyHashMedian, migratingShardletIds, type LifecycleJobInfo } from "@shardcast/db";
+import {
+  countLiveShardlets,
+  createLifecycleJob,
+  getLifecycleSettings,
+  getShardletRow,
+  keyHashMedian,
+  migratingShardletIds,
+  type LifecycleJobInfo,
+} from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { mergeProblem, newShardletId, toSourceShardlet, type SourceShardlet } from "./shape.ts";
 
@@ -7,12 +15,12 @@ import { mergeProblem, newShardletId, toSourceShardlet, type SourceShardlet } fr
 export type PlanOutcome = { job: LifecycleJobInfo; created: boolean } | { skipped: string };
 
 async function loadShardlet(deps: WorkerDeps, id: string): Promise<SourceShardlet | null> {
-  const r = await deps.db.shardlet.findUnique({ where: { id } });
+  const r = await getShardletRow(deps.db, id);
   return r ? toSourceShardlet(r) : null;
 }
 
 async function liveCount(deps: WorkerDeps, streamId: string): Promise<number> {
-  return deps.db.shardlet.count({ where: { streamId, state: { notIn: ["retired", "pending"] } } });
+  return countLiveShardlets(deps.db, streamId);
 }
 
 /** When a job already changes one of the sources, resume it only if it is this very change. */

@@ -4,11 +4,13 @@ import {
   fenceForChange,
   finishLifecycleJob,
   LIFECYCLE_PHASES,
+  listShardletsWithHome,
   markShardletsChanging,
   migratingShardletIds,
   prepareChildren,
   rangeTotals,
   recordOperation,
+  streamExists,
   switchFences,
   switchShardlets,
   updateLifecycleProgress,
@@ -102,9 +104,9 @@ export async function announce(deps: WorkerDeps, streamId: string): Promise<void
 }
 
 export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Promise<{ sources: SourceShardlet[]; homeHostId: string }> {
-  const rows = await deps.db.shardlet.findMany({ where: { id: { in: job.sourceIds } }, include: { shard: { select: { homeHostId: true } } } });
+  const rows = await listShardletsWithHome(deps.db, job.sourceIds);
   const byId = new Map(rows.map((r) => [r.id, r]));
-  if (rows.length < job.sourceIds.length && !(await deps.db.stream.findUnique({ where: { id: job.streamId }, select: { id: true } }))) {
+  if (rows.length < job.sourceIds.length && !(await streamExists(deps.db, job.streamId))) {
     throw new GiveUp(`stream ${job.streamId} was deleted`, true);
   }
   const sources = job.sourceIds.map((id) => {

@@ -3,6 +3,7 @@ import {
   appendMigrationEvent,
   hostError,
   loadMigrationRun,
+  migrationCancelRequested,
   updateMigrationProgress,
   type HostDriver,
   type MigrationLogLine,
@@ -71,9 +72,9 @@ export async function reload(ctx: MigrationContext): Promise<MigrationRun> {
 
 /** Whether a cancel was requested since the run last looked (one small read). */
 export async function cancelRequested(ctx: MigrationContext): Promise<boolean> {
-  const row = await ctx.deps.db.migration.findUnique({ where: { id: ctx.m.id }, select: { cancelRequested: true } });
-  if (row?.cancelRequested) ctx.m.cancelRequested = true;
-  return row?.cancelRequested ?? false;
+  const requested = await migrationCancelRequested(ctx.deps.db, ctx.m.id);
+  if (requested) ctx.m.cancelRequested = true;
+  return requested;
 }
 
 export async function afterStep(ctx: MigrationContext, step: MigrationStep): Promise<void> {

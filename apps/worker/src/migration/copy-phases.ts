@@ -1,7 +1,10 @@
 import { checkWindow, CopyPacer, copyEtaSeconds, smoothRate, ShardcastError, type WindowCheck } from "@shardcast/core";
 import {
   fenceForChange,
+  findCleaningMigration,
   findUnfinishedLifecycleJob,
+  getHostStatus,
+  getShardletPlacement,
   maxStreamSeq,
   migrationPhaseEnteredAt,
   moveMigration,
@@ -84,16 +87,13 @@ export async function startCopy(ctx: MigrationContext): Promise<StepOutcome> {
   if (m.cancelRequested) return { kind: "abort", to: "cancelled", why: "cancelled before the copy started" };
   const blocked = outsideWindow(ctx, windowNow(ctx));
   if (blocked) return blocked;
-  const dest = await deps.db.host.findUnique({ where: { id: m.destHostId }, select: { status: true, name: true } });
+  const dest = await getHostStatus(deps.db, m.destHostId);
   if (!dest) return { kind: "abort", to: "failed", why: `the destination host ${m.destHostId} is not registered` };
   if (dest.status !== "active") return { kind: "abort", to: "failed", why: `the destination host ${dest.name} is ${dest.status}; moves go only to active hosts` };
   if (!deps.opLocks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");
   // The destination may still be deleting a range of this stream it gave away (its own cleanup,
   // which deletes by range): a copy into an overlapping range must not start before that is done.
-  const cleaning = await deps.db.migration.findFirst({
-    where: { streamId: m.streamId, sourceHostId: m.destHostId, phase: "cleanup", finishedAt: null },
-    select: { id: true },
-  });
+  const cleaning = await findCleaningMigration(deps.db, { streamId: m.streamId, hostId: m.destHostId });
   if (cleaning) {
     const entered = (await migrationPhaseEnteredAt(deps.db, cleaning.id, "cleanup"))?.getTime() ?? deps.clock();
     const resumeAt = Math.max(deps.clock() + lockRetryMs(ctx), entered + ctx.settings.cleanupGraceMs + 1_000);
@@ -104,7 +104,7 @@ export async function startCopy(ctx: MigrationContext): Promise<StepOutcome> {
   try {
     await deps.opLocks.withOpLock(m.shardletId, async (lock) => {
       const [s, job] = await Promise.all([
-        deps.db.shardlet.findUnique({ where: { id: m.shardletId }, select: { state: true, epoch: true, hostId: true } }),
+        getShardletPlacement(deps.db, m.shardletId),
         findUnfinishedLifecycleJob(deps.db, m.shardletId),
       ]);
       if (job) {

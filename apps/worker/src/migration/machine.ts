@@ -4,6 +4,7 @@ import {
   beginMigrationAttempt,
   endMigration,
   getMigrationSettings,
+  getShardletWithHome,
   loadMigrationRun,
   updateMigrationProgress,
   type MigrationRun,
@@ -54,7 +55,7 @@ function terminalResult(m: MigrationRun): MigrationRunResult {
 async function buildContext(deps: WorkerDeps, m: MigrationRun, signal: AbortSignal): Promise<MigrationContext | null> {
   const [settings, shardlet] = await Promise.all([
     getMigrationSettings(deps.db),
-    deps.db.shardlet.findUnique({ where: { id: m.shardletId }, include: { shard: { select: { homeHostId: true } } } }),
+    getShardletWithHome(deps.db, m.shardletId),
   ]);
   if (!shardlet) return null;
   const [source, dest] = await Promise.all([deps.hosts.get(m.sourceHostId), deps.hosts.get(m.destHostId)]);

@@ -1,4 +1,4 @@
-import { recordMetric, recordOperation } from "@shardcast/db";
+import { listHostStatuses, recordHostProbe, recordMetric, recordOperation } from "@shardcast/db";
 import type { HostStatus } from "@shardcast/core";
 import type { WorkerDeps } from "../deps.ts";
 import { healthTransition, probeErrorMessage, type HostChange } from "../domain/health.ts";
@@ -50,8 +50,7 @@ async function persist(deps: WorkerDeps, host: HostRow, p: HostProbe): Promise<v
         { status: p.status, lastError: p.error };
   // Conditional on the status this probe started from: if an operator (or a concurrent probe)
   // changed it meanwhile, this result is stale and the transition must not be logged twice.
-  const { count } = await db.host.updateMany({ where: { id: host.id, status: host.status }, data });
-  if (count === 0) return;
+  if (!(await recordHostProbe(db, host, data))) return;
   if (p.sizeBytes !== null) await recordMetric(db, { name: "host.size_bytes", value: p.sizeBytes, hostId: host.id, at: now.getTime() });
   // Only transitions are logged; a host that stays down does not add a line every probe.
   if (p.change === "host.down") {
@@ -82,7 +81,7 @@ async function persist(deps: WorkerDeps, host: HostRow, p: HostProbe): Promise<v
  * status, size, last contact and the redacted error.
  */
 export async function runHostHealth(deps: WorkerDeps, opts: { signal?: AbortSignal } = {}): Promise<HostHealthResult> {
-  const hosts: HostRow[] = await deps.db.host.findMany({ select: { id: true, name: true, status: true }, orderBy: { name: "asc" } });
+  const hosts: HostRow[] = await listHostStatuses(deps.db);
   const probes = await Promise.all(hosts.map((h) => probe(deps, h)));
   checkAborted(opts.signal);
   for (const [i, host] of hosts.entries()) {

@@ -1,4 +1,4 @@
-import { insertHostResourceSamples, readHostResources, type HostResourceSample } from "@shardcast/db";
+import { insertHostResourceSamples, listReachableHosts, readHostResources, type HostResourceSample } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { checkAborted, withTimeout } from "./timeout.ts";
@@ -19,7 +19,7 @@ const DEFAULT_TIMEOUT_MS = 5_000;
  * differences between samples for rates.
  */
 export async function runHostResources(deps: WorkerDeps, opts: { signal?: AbortSignal } = {}): Promise<HostResourcesResult> {
-  const hosts = await deps.db.host.findMany({ where: { status: { not: "down" } }, select: { id: true, name: true }, orderBy: { name: "asc" } });
+  const hosts = await listReachableHosts(deps.db);
   const at = deps.clock();
   const timeoutMs = DEFAULT_TIMEOUT_MS;
   const results = await Promise.allSettled(

@@ -1,4 +1,4 @@
-import { listShards, listUnfinishedLifecycleJobs, loadRoutes, recordOperation } from "@shardcast/db";
+import { listReachableHosts, listShards, listStreamNames, listUnfinishedLifecycleJobs, loadRoutes, recordOperation } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { drainOverflow } from "../lifecycle/drain.ts";
@@ -29,7 +29,7 @@ export async function runOverflowDrain(deps: WorkerDeps, opts: { streamId?: stri
   const [jobs, locked, streams] = await Promise.all([
     listUnfinishedLifecycleJobs(db),
     deps.opLocks ? deps.opLocks.lockedShardlets() : Promise.resolve([] as string[]),
-    opts.streamId ? Promise.resolve([{ id: opts.streamId }]) : db.stream.findMany({ select: { id: true } }),
+    opts.streamId ? Promise.resolve([{ id: opts.streamId }]) : listStreamNames(db),
   ]);
   const busy = busyShardlets(jobs, locked);
   const out: DrainSweepResult = { streams: streams.length, drained: 0, blocked: 0, purged: 0 };
@@ -73,7 +73,7 @@ export async function runOverflowDrain(deps: WorkerDeps, opts: { streamId?: stri
     }
   }
   const graceMs = deps.lifecycle?.overflowGraceMs ?? DEFAULT_GRACE_MS;
-  const hosts = await db.host.findMany({ where: { status: { not: "down" } }, select: { id: true } });
+  const hosts = await listReachableHosts(db);
   for (const h of hosts) {
     try {
       out.purged += await (await deps.hosts.get(h.id)).purgeDrainedOverflow(graceMs);

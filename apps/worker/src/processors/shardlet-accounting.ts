@@ -1,4 +1,4 @@
-import { recordMetrics } from "@shardcast/db";
+import { listAccountedShardlets, listReachableHosts, recordMetrics, setHostEventCount, writeShardletFigures } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { accountShardlet, hostEventCount, streamRates, type ShardletUpdate, type StreamRate } from "../domain/accounting.ts";
 import { probeErrorMessage } from "../domain/health.ts";
@@ -18,19 +18,14 @@ async function accountHost(deps: WorkerDeps, hostId: string, nowMs: number): Pro
   const driver = await deps.hosts.get(hostId);
   const totals = await driver.foldStats();
   const byShardlet = new Map(totals.map((t) => [t.shardletId, t]));
-  // Pending shardlets (a split or merge in progress) get their figures from the job, which counts
-  // their ranges; they take no writes until they switch in, so there is nothing to measure yet.
-  const rows = await db.shardlet.findMany({
-    where: { hostId, state: { notIn: ["retired", "pending"] } },
-    select: { id: true, streamId: true, eventCount: true, sizeBytes: true, writeRate: true, updatedAt: true },
-  });
+  const rows = await listAccountedShardlets(db, hostId);
   const updates = rows.map((r) =>
     accountShardlet(
       {
         id: r.id,
         streamId: r.streamId,
-        eventCount: Number(r.eventCount),
-        sizeBytes: Number(r.sizeBytes),
+        eventCount: r.eventCount,
+        sizeBytes: r.sizeBytes,
         writeRate: r.writeRate,
         updatedAtMs: r.updatedAt.getTime(),
       },
@@ -38,22 +33,8 @@ async function accountHost(deps: WorkerDeps, hostId: string, nowMs: number): Pro
       nowMs,
     ),
   );
-  const writes = updates.filter((u) => u.write);
-  if (writes.length > 0) {
-    // One statement for the whole host. updated_at is set from the job's clock: it starts the next
-    // rate window. The host_id guard skips a shardlet that moved to another host meanwhile.
-    await db.$executeRaw`
-      UPDATE shardlets AS s
-      SET size_bytes = v.size_bytes, event_count = v.event_count, write_rate = v.write_rate, updated_at = ${new Date(nowMs)}
-      FROM unnest(
-        ${writes.map((u) => u.id)}::text[],
-        ${writes.map((u) => Math.round(u.sizeBytes))}::bigint[],
-        ${writes.map((u) => Math.round(u.eventCount))}::bigint[],
-        ${writes.map((u) => u.writeRate)}::float8[]
-      ) AS v(id, size_bytes, event_count, write_rate)
-      WHERE s.id = v.id AND s.host_id = ${hostId}`;
-  }
-  await db.host.update({ where: { id: hostId }, data: { eventCount: Math.round(hostEventCount(totals)) } });
+  await writeShardletFigures(db, hostId, new Date(nowMs), updates.filter((u) => u.write));
+  await setHostEventCount(db, hostId, Math.round(hostEventCount(totals)));
   return updates;
 }
 
@@ -65,7 +46,7 @@ async function accountHost(deps: WorkerDeps, hostId: string, nowMs: number): Pro
  */
 export async function runShardletAccounting(deps: WorkerDeps, opts: { signal?: AbortSignal } = {}): Promise<AccountingResult> {
   const { db } = deps;
-  const hosts = await db.host.findMany({ where: { status: { not: "down" } }, select: { id: true, name: true } });
+  const hosts = await listReachableHosts(db);
   const nowMs = deps.clock();
   const updates: ShardletUpdate[] = [];
   const failedHosts: string[] = [];

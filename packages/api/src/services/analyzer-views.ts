@@ -1,4 +1,4 @@
-import type { AnalyzerProposalInfo, ControlDb } from "@shardcast/db";
+import { findModelVersionName, listHostNames, listShardletRanges, listStreamNames, type AnalyzerProposalInfo, type ControlDb } from "@shardcast/db";
 import { rangeView, type RangeView } from "../routers/shared.ts";
 
 /** Names the console shows next to ids: streams, hosts, shardlet ranges, model versions. */
@@ -10,15 +10,13 @@ export interface Labels {
 
 export async function loadLabels(db: ControlDb, shardletIds: readonly string[]): Promise<Labels> {
   const [streams, hosts, shardlets] = await Promise.all([
-    db.stream.findMany({ select: { id: true, name: true } }),
-    db.host.findMany({ select: { id: true, name: true } }),
-    shardletIds.length > 0
-      ? db.shardlet.findMany({ where: { id: { in: [...new Set(shardletIds)] } }, select: { id: true, lo: true, hi: true } })
-      : Promise.resolve([] as Array<{ id: string; lo: bigint; hi: bigint }>),
+    listStreamNames(db),
+    listHostNames(db),
+    listShardletRanges(db, shardletIds),
   ]);
   const streamName = new Map(streams.map((s) => [s.id, s.name]));
   const hostName = new Map(hosts.map((h) => [h.id, h.name]));
-  const ranges = new Map(shardlets.map((s) => [s.id, rangeView(Number(s.lo), Number(s.hi))]));
+  const ranges = new Map(shardlets.map((s) => [s.id, rangeView(s.lo, s.hi)]));
   return {
     stream: (id) => (id ? (streamName.get(id) ?? id) : null),
     host: (id) => (id ? (hostName.get(id) ?? id) : null),
@@ -28,7 +26,7 @@ export async function loadLabels(db: ControlDb, shardletIds: readonly string[]):
 
 export async function modelLabel(db: ControlDb, versionId: string | null): Promise<string> {
   if (!versionId) return "Holt-Winters (default)";
-  const v = await db.modelVersion.findUnique({ where: { id: versionId }, select: { kind: true, version: true } });
+  const v = await findModelVersionName(db, versionId);
   return v ? `${v.kind} v${v.version}` : "a retired model";
 }
 

@@ -2,6 +2,7 @@ import { forecastStartMs, isRoutedState, ShardcastError, type ShardletState } fr
 import {
   getAnalyzerSettings,
   getLifecycleSettings,
+  getShardletRow,
   latestAnalyzerRun,
   listAnalyzerProposals,
   listShardlets,
@@ -186,7 +187,7 @@ export async function heatmapCells(
 }
 
 export async function shardletForecast(db: ControlDb, q: { shardletId: string; pastSteps: number; nowMs: number }) {
-  const s = await db.shardlet.findUnique({ where: { id: q.shardletId } });
+  const s = await getShardletRow(db, q.shardletId);
   if (!s) throw new ShardcastError("not_found", `Shardlet ${q.shardletId} does not exist.`);
   const [settings, lifecycle] = await Promise.all([getAnalyzerSettings(db), getLifecycleSettings(db)]);
   const f = await frame(db, { streamId: s.streamId, shardletIds: [s.id], nowMs: q.nowMs });

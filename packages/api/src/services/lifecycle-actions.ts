@@ -1,5 +1,5 @@
 import { ShardcastError, type ShardletState } from "@shardcast/core";
-import { findUnfinishedLifecycleJob, type ControlDb } from "@shardcast/db";
+import { findUnfinishedLifecycleJob, getShardletRow, type ControlDb } from "@shardcast/db";
 
 /** What a manual split or merge needs to know about a shardlet, checked before a job is queued. */
 export interface ActionShardlet {
@@ -14,12 +14,9 @@ export interface ActionShardlet {
 }
 
 async function load(db: ControlDb, id: string): Promise<ActionShardlet> {
-  const r = await db.shardlet.findUnique({
-    where: { id },
-    select: { id: true, streamId: true, shardId: true, hostId: true, lo: true, hi: true, state: true, epoch: true },
-  });
+  const r = await getShardletRow(db, id);
   if (!r) throw new ShardcastError("not_found", `Shardlet ${id} does not exist.`);
-  return { ...r, lo: Number(r.lo), hi: Number(r.hi) };
+  return { id: r.id, streamId: r.streamId, shardId: r.shardId, hostId: r.hostId, lo: Number(r.lo), hi: Number(r.hi), state: r.state, epoch: r.epoch };
 }
 
 async function requireIdle(db: ControlDb, s: ActionShardlet, what: string): Promise<void> {

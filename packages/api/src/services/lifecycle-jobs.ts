@@ -1,4 +1,4 @@
-import { listLifecycleJobs, listUnfinishedLifecycleJobs, type ControlDb, type LifecycleJobInfo } from "@shardcast/db";
+import { listLifecycleJobs, listShardletRanges, listUnfinishedLifecycleJobs, type ControlDb, type LifecycleJobInfo } from "@shardcast/db";
 
 /** Running jobs first (oldest first, they matter most), then the most recent finished ones. */
 export async function lifecycleJobsForConsole(db: ControlDb, query: { limit: number; streamId?: string }): Promise<LifecycleJobInfo[]> {
@@ -9,7 +9,6 @@ export async function lifecycleJobsForConsole(db: ControlDb, query: { limit: num
 
 /** Ranges of the shardlets jobs name (retired ones included), for "0x… → 0x…, 0x…" labels. */
 export async function shardletRanges(db: ControlDb, ids: readonly string[]): Promise<Map<string, { lo: number; hi: number }>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.shardlet.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, lo: true, hi: true } });
-  return new Map(rows.map((r) => [r.id, { lo: Number(r.lo), hi: Number(r.hi) }]));
+  const rows = await listShardletRanges(db, ids);
+  return new Map(rows.map((r) => [r.id, { lo: r.lo, hi: r.hi }]));
 }

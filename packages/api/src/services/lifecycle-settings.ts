@@ -1,12 +1,11 @@
 import { LIFECYCLE_SETTINGS_KEY, lifecycleSettingsSchema, type LifecycleSettings } from "@shardcast/core";
-import { getLifecycleSettings, listSettingAudit, updateLifecycleSettings, type ControlDb, type SettingActor } from "@shardcast/db";
+import { getLifecycleSettings, listSettingAudit, settingsLastUpdatedAt, updateLifecycleSettings, type ControlDb, type SettingActor } from "@shardcast/db";
 
 export const LIFECYCLE_DEFAULTS: LifecycleSettings = lifecycleSettingsSchema.parse({});
 
 /** When the lifecycle settings were last saved, or null while the defaults apply. */
 export async function lifecycleSettingsUpdatedAt(db: ControlDb): Promise<Date | null> {
-  const row = await db.setting.findUnique({ where: { key: LIFECYCLE_SETTINGS_KEY }, select: { updatedAt: true } });
-  return row?.updatedAt ?? null;
+  return settingsLastUpdatedAt(db, [LIFECYCLE_SETTINGS_KEY]);
 }
 
 export interface SettingChange {

@@ -1,5 +1,5 @@
 import { isRoutedState, type ShardletState } from "@shardcast/core";
-import { listShardlets, type ControlDb, type ShardletInfo } from "@shardcast/db";
+import { listShardletRanges, listShardlets, type ControlDb, type ShardletInfo } from "@shardcast/db";
 
 /** The shard map's rows: every shardlet with its figures and lineage. */
 export type MapShardlet = ShardletInfo;
@@ -22,8 +22,8 @@ export async function listMapShardlets(
   for (const s of shardlets) parents.set(s.id, { id: s.id, lo: s.lo, hi: s.hi, state: s.state });
   const missing = [...new Set(shardlets.flatMap((s) => [s.parentId, s.mergedFromId]).filter((id): id is string => id !== null && !parents.has(id)))];
   if (missing.length > 0) {
-    const found = await db.shardlet.findMany({ where: { id: { in: missing } }, select: { id: true, lo: true, hi: true, state: true } });
-    for (const p of found) parents.set(p.id, { id: p.id, lo: Number(p.lo), hi: Number(p.hi), state: p.state });
+    const found = await listShardletRanges(db, missing);
+    for (const p of found) parents.set(p.id, { id: p.id, lo: p.lo, hi: p.hi, state: p.state });
   }
   return { shardlets, parents };
 }

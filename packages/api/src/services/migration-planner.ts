@@ -1,5 +1,5 @@
 import { windowLabel, type RebalanceSettings } from "@shardcast/core";
-import { getRebalanceSettings, listPlannerNotes, loadPlacementSnapshot, type ControlDb } from "@shardcast/db";
+import { getRebalanceSettings, listHostNames, listPlannerNotes, loadPlacementSnapshot, type ControlDb } from "@shardcast/db";
 
 /** Host loads against the rebalancer's thresholds and its latest "why not" notes, for the console. */
 
@@ -33,7 +33,7 @@ export async function plannerView(db: ControlDb, now: number): Promise<PlannerVi
   const [snap, notes, hostRows] = await Promise.all([
     loadPlacementSnapshot(db, { now, cooldownMs: settings.cooldownSec * 1000 }),
     listPlannerNotes(db, { source: "rebalancer", limit: 200 }),
-    db.host.findMany({ select: { id: true, name: true } }),
+    listHostNames(db),
   ]);
   const names = new Map(hostRows.map((h) => [h.id, h.name]));
   const load = new Map<string, number>();

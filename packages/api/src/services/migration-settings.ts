@@ -11,6 +11,7 @@ import {
   getMigrationSettings,
   getRebalanceSettings,
   listSettingAudit,
+  settingsLastUpdatedAt,
   updateMigrationSettings,
   updateRebalanceSettings,
   type ControlDb,
@@ -45,8 +46,7 @@ export function settingChanges(defaults: object, oldValue: unknown, newValue: un
 }
 
 export async function settingsUpdatedAt(db: ControlDb): Promise<Date | null> {
-  const rows = await db.setting.findMany({ where: { key: { in: [REBALANCE_SETTINGS_KEY, MIGRATION_SETTINGS_KEY] } }, select: { updatedAt: true } });
-  return rows.reduce<Date | null>((latest, r) => (latest === null || r.updatedAt > latest ? r.updatedAt : latest), null);
+  return settingsLastUpdatedAt(db, [REBALANCE_SETTINGS_KEY, MIGRATION_SETTINGS_KEY]);
 }
 
 export async function saveMoveSettings(

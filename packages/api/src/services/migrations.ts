@@ -3,6 +3,7 @@ import {
   approveMigration,
   createMigrationProposal,
   getRebalanceSettings,
+  getShardletPlacement,
   loadPlacementSnapshot,
   type ControlDb,
   type MigrationActor,
@@ -129,7 +130,7 @@ export async function moveShardlet(
   const snap = await loadPlacementSnapshot(db, { now, cooldownMs: settings.cooldownSec * 1000 });
   const known = snap.shardlets.some((s) => s.id === input.shardletId);
   if (!known) {
-    const row = await db.shardlet.findUnique({ where: { id: input.shardletId }, select: { state: true } });
+    const row = await getShardletPlacement(db, input.shardletId);
     throw new ShardcastError(row ? "conflict" : "not_found", row ? `This shardlet is ${row.state}; only a live shardlet can move.` : `Shardlet ${input.shardletId} does not exist.`);
   }
   if (!snap.hosts.some((h) => h.id === input.destHostId)) throw new ShardcastError("not_found", `Host ${input.destHostId} does not exist.`);

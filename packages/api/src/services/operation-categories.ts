@@ -1,4 +1,4 @@
-import type { ControlDb, OperationInfo } from "@shardcast/db";
+import { countSucceededOperationsUnder, listOperationDetailsUnder, listOperationsUnder, type ControlDb, type OperationInfo } from "@shardcast/db";
 
 /**
  * Groups of operation kinds the console filters by. A kind belongs to a group when it equals one
@@ -15,17 +15,9 @@ export const OPERATION_CATEGORIES = {
 export type OperationCategory = keyof typeof OPERATION_CATEGORIES;
 export const OPERATION_CATEGORY_NAMES = Object.keys(OPERATION_CATEGORIES) as OperationCategory[];
 
-function kindFilter(category: OperationCategory) {
-  return { OR: OPERATION_CATEGORIES[category].flatMap((root) => [{ kind: root }, { kind: { startsWith: `${root}.` } }]) };
-}
-
 /** Newest first, like `listOperations`, but by category. */
 export async function listOperationsIn(db: ControlDb, query: { category: OperationCategory; limit: number }): Promise<OperationInfo[]> {
-  return db.operation.findMany({
-    where: kindFilter(query.category),
-    orderBy: [{ startedAt: "desc" }, { id: "desc" }],
-    take: Math.max(1, Math.min(query.limit, 1000)),
-  });
+  return listOperationsUnder(db, { roots: OPERATION_CATEGORIES[query.category], limit: query.limit });
 }
 
 /** How many events a contention record covers (`details.count`; a record without one counts once). */
@@ -39,14 +31,10 @@ function contentionEvents(details: unknown): number {
  * failures are not counted) and the events that went through overflow logs.
  */
 export async function lifecycleActivity(db: ControlDb, since: Date): Promise<{ splits: number; merges: number; contentionEvents: number }> {
-  const finished = (category: OperationCategory) =>
-    db.operation.count({
-      where: { ...kindFilter(category), NOT: { kind: { endsWith: ".request" } }, status: "succeeded", startedAt: { gte: since } },
-    });
   const [splits, merges, contention] = await Promise.all([
-    finished("splits"),
-    finished("merges"),
-    db.operation.findMany({ where: { ...kindFilter("contention"), startedAt: { gte: since } }, select: { details: true }, take: 10_000 }),
+    countSucceededOperationsUnder(db, OPERATION_CATEGORIES.splits, since),
+    countSucceededOperationsUnder(db, OPERATION_CATEGORIES.merges, since),
+    listOperationDetailsUnder(db, { roots: OPERATION_CATEGORIES.contention, since, take: 10_000 }),
   ]);
-  return { splits, merges, contentionEvents: contention.reduce((sum, op) => sum + contentionEvents(op.details), 0) };
+  return { splits, merges, contentionEvents: contention.reduce<number>((sum, details) => sum + contentionEvents(details), 0) };
 }

@@ -9,7 +9,19 @@ import {
   type LifecycleSettings,
   type RebalanceSettings,
 } from "@shardcast/core";
-import { getAnalyzerSettings, getLifecycleSettings, getRebalanceSettings, listHosts, listShardlets, listStreams, shardletSeries, type ControlDb } from "@shardcast/db";
+import {
+  getAnalyzerSettings,
+  getLifecycleSettings,
+  getRebalanceSettings,
+  listHosts,
+  listShardletRanges,
+  listShardlets,
+  listStreams,
+  newestBucketStart,
+  oldestBucketStartSince,
+  shardletSeries,
+  type ControlDb,
+} from "@shardcast/db";
 import {
   compareAsync,
   DOS_FOLDER,
@@ -121,17 +133,13 @@ interface TelemetryWindow {
 /** The newest day of telemetry at the finest resolution that fits, or null when there is too little. */
 export async function telemetryWindow(db: ControlDb): Promise<TelemetryWindow | null> {
   for (const resolutionSec of RESOLUTIONS) {
-    const newest = await db.telemetryBucket.findFirst({ where: { resolution: resolutionSec }, orderBy: { bucketStart: "desc" }, select: { bucketStart: true } });
+    const newest = await newestBucketStart(db, resolutionSec);
     if (!newest) continue;
     const len = resolutionSec * 1000;
-    const to = newest.bucketStart.getTime() + len;
+    const to = newest.getTime() + len;
     const from = Math.max(to - DAY_MS, to - WHATIF_MAX_TICKS * len);
-    const oldest = await db.telemetryBucket.findFirst({
-      where: { resolution: resolutionSec, bucketStart: { gte: new Date(from) } },
-      orderBy: { bucketStart: "asc" },
-      select: { bucketStart: true },
-    });
-    const start = oldest ? Math.max(from, oldest.bucketStart.getTime()) : from;
+    const oldest = await oldestBucketStartSince(db, resolutionSec, new Date(from));
+    const start = oldest ? Math.max(from, oldest.getTime()) : from;
     if ((to - start) / len >= MIN_BUCKETS) return { resolutionSec, from: start, to };
   }
   return null;
@@ -147,7 +155,7 @@ async function telemetryScenario(db: ControlDb, win: TelemetryWindow, settings: 
   const len = win.resolutionSec * 1000;
   const buckets = Math.round((win.to - win.from) / len);
   const ids = [...new Set(points.map((p) => p.shardletId))];
-  const rows = await db.shardlet.findMany({ where: { id: { in: ids } }, select: { id: true, streamId: true, lo: true, hi: true } });
+  const rows = await listShardletRanges(db, ids);
   const rates = new Map<string, number[]>(ids.map((id) => [id, new Array<number>(buckets).fill(0)]));
   let writes = 0;
   let bytes = 0;
@@ -158,7 +166,7 @@ async function telemetryScenario(db: ControlDb, win: TelemetryWindow, settings: 
     writes += p.writes;
     bytes += p.bytesWritten;
   }
-  const ranges: TelemetryRange[] = rows.map((r) => ({ id: r.id, streamId: r.streamId, lo: Number(r.lo), hi: Number(r.hi), rates: rates.get(r.id) ?? [] }));
+  const ranges: TelemetryRange[] = rows.map((r) => ({ id: r.id, streamId: r.streamId, lo: r.lo, hi: r.hi, rates: rates.get(r.id) ?? [] }));
   const a = settings.analyzer;
   const period = Math.max(1, Math.round((a.period * a.bucketSec) / win.resolutionSec));
   const workload = telemetryWorkload({

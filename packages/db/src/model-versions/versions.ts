@@ -82,3 +82,8 @@ export async function getActiveModelVersion(db: ControlDb): Promise<ModelVersion
   });
   return row ? toInfo(row) : null;
 }
+
+/** A version's kind and number, or null when it no longer exists. */
+export async function findModelVersionName(db: ControlDb, id: string): Promise<{ kind: string; version: number } | null> {
+  return db.modelVersion.findUnique({ where: { id }, select: { kind: true, version: true } });
+}

@@ -193,3 +193,19 @@ export async function telemetryTotals(
   }
   return totals;
 }
+
+/** Start of the newest bucket stored at `resolution` (seconds), or null when there is none. */
+export async function newestBucketStart(db: ControlDb, resolution: number): Promise<Date | null> {
+  const row = await db.telemetryBucket.findFirst({ where: { resolution }, orderBy: { bucketStart: "desc" }, select: { bucketStart: true } });
+  return row?.bucketStart ?? null;
+}
+
+/** Start of the oldest bucket at `resolution` that starts at or after `since`, or null. */
+export async function oldestBucketStartSince(db: ControlDb, resolution: number, since: Date): Promise<Date | null> {
+  const row = await db.telemetryBucket.findFirst({
+    where: { resolution, bucketStart: { gte: since } },
+    orderBy: { bucketStart: "asc" },
+    select: { bucketStart: true },
+  });
+  return row?.bucketStart ?? null;
+}

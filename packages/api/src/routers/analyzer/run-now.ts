@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ShardcastError, storableString } from "@shardcast/core";
+import { streamExists } from "@shardcast/db";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
@@ -12,7 +13,7 @@ export const runNow = operatorProcedure
   .input(runNowInput)
   .output(runNowOutput)
   .mutation(async ({ ctx, input }) => {
-    if (input.streamId && !(await ctx.db.stream.findUnique({ where: { id: input.streamId }, select: { id: true } }))) {
+    if (input.streamId && !(await streamExists(ctx.db, input.streamId))) {
       throw new ShardcastError("not_found", "That stream does not exist.");
     }
     const job = await enqueue(ctx.queue, "analyzer.run", { trigger: "manual", actor: ctx.user.email, ...(input.streamId ? { streamId: input.streamId } : {}) });

@@ -1,3 +1,4 @@
+import { pingControlDb } from "@shardcast/db";
 import { createLogger } from "@shardcast/runtime";
 import { getDeps } from "../../../server/deps.ts";
 
@@ -7,7 +8,7 @@ export const dynamic = "force-dynamic";
 export async function GET(): Promise<Response> {
   const started = Date.now();
   try {
-    await getDeps().db.$queryRaw`SELECT 1`;
+    await pingControlDb(getDeps().db);
     return Response.json({ ok: true, db: "up", ms: Date.now() - started });
   } catch (err) {
     // A fresh logger: getDeps() itself may be what failed (bad configuration).
