@@ -3,7 +3,7 @@ import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
 import type { ProvisionConfig } from "./analyzer/provision.ts";
 import type { MigrationOptions } from "./migration/options.ts";
-import type { TrainingConfig } from "./training/run.ts";
+import type { TrainingConfig } from "./training/options.ts";
 
 /** Everything a processor touches, injected so tests can run processors directly. */
 export interface WorkerDeps {

@@ -1,7 +1,8 @@
 import type { Role } from "@shardcast/core";
 import type { ControlDb, HostPool } from "@shardcast/db";
 import type { JobQueue } from "@shardcast/jobs";
-import type { Logger, createRedis } from "@shardcast/runtime";
+import type { Logger } from "@shardcast/runtime";
+import type { RedisClient } from "./redis-client.ts";
 import type { ClientInfo } from "./request-origin.ts";
 import type { SignInLimiter } from "./sign-in-limiter.ts";
 
@@ -12,7 +13,7 @@ export interface SessionUser {
   role: Role;
 }
 
-export type RedisClient = ReturnType<typeof createRedis>;
+export type { RedisClient };
 
 /**
  * Everything a procedure may touch. The app builds it per request (see the console's

@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { ShardcastError } from "@shardcast/core";
-import type { RedisClient } from "./context.ts";
+import type { RedisClient } from "./redis-client.ts";
 
 /**
  * Brute-force brake for sign-in, shared by every console instance through Redis. Failures are

@@ -1,6 +1,6 @@
 import { addFallbackCounts, settleOverflowRows, storedSeqs, type HostDriver, type OverflowRow } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import { targetFor } from "./shape.ts";
 
 /** A live shardlet that drained overflow rows are written into (fenced at `epoch`). */

@@ -11,7 +11,7 @@ import {
 } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import { withOpLocks } from "./locks.ts";
 import { announce, childRanges, GiveUp, loadSources, nextPhase, STEPS, type RunContext } from "./steps.ts";
 

@@ -12,7 +12,7 @@ import {
 } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import type { MigrationStep } from "./options.ts";
 
 /** What every step of one run works with, loaded once per run. */

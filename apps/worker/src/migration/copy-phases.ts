@@ -13,7 +13,7 @@ import {
   startMigrationCopy,
   updateMigrationProgress,
 } from "@shardcast/db";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import {
   afterPhase,
   afterStep,

@@ -1,6 +1,6 @@
 import { ShardcastError } from "@shardcast/core";
 import { deleteRangeRows, readRangeRows, writeCopiedRows, type CopyRow } from "@shardcast/db";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import { withHostRetry, type MigrationContext } from "./context.ts";
 
 /** The destination fence a copy writes through: its epoch and the states it may be in. */

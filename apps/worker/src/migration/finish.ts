@@ -1,7 +1,7 @@
 import { CopyPacer } from "@shardcast/core";
 import { deleteRangeRows, dropShardletStats, fenceForChange, migrationPhaseEnteredAt } from "@shardcast/db";
 import { drainOverflow } from "../lifecycle/drain.ts";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import { afterStep, announce, migrationEpochs, note, paused, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
 import { drainIntoDestination } from "./switch.ts";
 

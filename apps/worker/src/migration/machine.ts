@@ -11,7 +11,7 @@ import {
 } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import { announce, note, reload, type MigrationContext, type StepOutcome } from "./context.ts";
 import { runCopy, runVerify, startCopy } from "./copy-phases.ts";
 import { rollBack, runCleanup } from "./finish.ts";

@@ -1,6 +1,6 @@
 import { ShardcastError } from "@shardcast/core";
 import { digestsIn, sourceDigests, type SeqRangeDigest } from "@shardcast/db";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import { withHostRetry, type MigrationContext } from "./context.ts";
 import { recopyRange, type DestFence } from "./copy.ts";
 

@@ -2,7 +2,7 @@ import { listHostStatuses, recordHostProbe, recordMetric, recordOperation } from
 import type { HostStatus } from "@shardcast/core";
 import type { WorkerDeps } from "../deps.ts";
 import { healthTransition, probeErrorMessage, type HostChange } from "../domain/health.ts";
-import { checkAborted, withTimeout } from "./timeout.ts";
+import { checkAborted, withTimeout } from "../domain/abort.ts";
 
 export interface HostProbe {
   hostId: string;

@@ -1,7 +1,7 @@
 import { insertHostResourceSamples, listReachableHosts, readHostResources, type HostResourceSample } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { checkAborted, withTimeout } from "./timeout.ts";
+import { checkAborted, withTimeout } from "../domain/abort.ts";
 
 export interface HostResourcesResult {
   sampled: number;

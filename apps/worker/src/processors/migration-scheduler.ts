@@ -3,7 +3,7 @@ import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { migrationRunLockId } from "../migration/machine.ts";
 import { migrationDue } from "../migration/schedule.ts";
-import { checkAborted } from "./timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface MigrationSchedulerResult {
   /** Approved or scheduled migrations handed to the mover. */

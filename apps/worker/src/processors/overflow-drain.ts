@@ -3,7 +3,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { drainOverflow } from "../lifecycle/drain.ts";
 import { busyShardlets, drainableShardlets } from "../lifecycle/scan.ts";
-import { checkAborted } from "./timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface DrainSweepResult {
   streams: number;

@@ -2,7 +2,7 @@ import { listAccountedShardlets, listReachableHosts, recordMetrics, setHostEvent
 import type { WorkerDeps } from "../deps.ts";
 import { accountShardlet, hostEventCount, streamRates, type ShardletUpdate, type StreamRate } from "../domain/accounting.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { checkAborted } from "./timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface AccountingResult {
   hosts: number;

@@ -3,7 +3,7 @@ import { getLifecycleSettings, listShardlets, listUnfinishedLifecycleJobs, migra
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { busyShardlets, resumableJobs } from "../lifecycle/scan.ts";
-import { checkAborted } from "./timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface ManagerResult {
   /** Splits and merges decided in this scan (enqueued when a queue was given). */

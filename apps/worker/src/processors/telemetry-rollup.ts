@@ -9,7 +9,7 @@ import {
 } from "@shardcast/db";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
-import { checkAborted } from "./timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 import { claimBatch, pendingBatches, readBatch, releaseBatch, type ClaimedBatch } from "../telemetry/claim.ts";
 
 export interface RollupOptions {

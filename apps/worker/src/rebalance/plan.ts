@@ -9,7 +9,7 @@ import {
 } from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
-import { checkAborted } from "../processors/timeout.ts";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface RebalanceRunResult {
   /** Migrations stored by this run (proposed, or approved by policy or drain). */

@@ -19,22 +19,15 @@ import {
   type TrainableModelKind,
 } from "@shardcast/db";
 import type { JobPayload } from "@shardcast/jobs";
-import type { LstmConfig } from "@shardcast/models";
 import { holtWintersOptions } from "../analyzer/model.ts";
 import type { WorkerDeps } from "../deps.ts";
-import { loadCorpus, type Corpus, type CorpusOptions } from "./corpus.ts";
+import { loadCorpus, type Corpus } from "./corpus.ts";
 import { trainHoltWinters } from "./holt-winters.ts";
 import { trainLstm } from "./lstm.ts";
+import type { TrainingConfig } from "./options.ts";
 import { evaluationPreview } from "./preview.ts";
 
-/** How the training job reads its corpus and trains; everything has a default. */
-export interface TrainingConfig extends CorpusOptions {
-  /** LSTM epochs (early stopping keeps the best; default 30). */
-  epochs?: number;
-  lstm?: Partial<LstmConfig>;
-  /** Series whose forecast vs actual is stored with a version (default 6). */
-  previewSeries?: number;
-}
+export type { TrainingConfig };
 
 export interface TrainingRunResult {
   source: Corpus["source"];

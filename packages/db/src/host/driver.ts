@@ -9,6 +9,7 @@ import type {
   FencedWrite,
   FencedWriteResult,
   HostBatchWrite,
+  HostRun,
   OverflowRow,
   OverflowWrite,
   ReadByKeyQuery,
@@ -17,6 +18,7 @@ import type {
 } from "./types.ts";
 
 export type { FenceInput, FenceState } from "./fences.ts";
+export type { HostRun } from "./types.ts";
 export { batchWriteValues } from "./writes.ts";
 
 export interface HostDriverOptions {
@@ -36,9 +38,6 @@ export interface HostServerStats {
   /** Backends connected to the host database (all clients, not only this pool). */
   connections: number;
 }
-
-/** One statement on a host's pool, with its errors mapped by `hostError` (what the statement files run on). */
-export type HostRun = <R extends pg.QueryResultRow = pg.QueryResultRow>(what: string, config: pg.QueryConfig) => Promise<pg.QueryResult<R>>;
 
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "57P01", "57P02", "57P03", "57014", "53300"]);
 

@@ -1,5 +1,5 @@
 import { ShardcastError } from "@shardcast/core";
-import type { HostRun } from "./driver.ts";
+import type { HostRun } from "./types.ts";
 
 /** A shardlet's fence on its host: writes succeed only at this epoch while `active`. */
 export interface FenceState {

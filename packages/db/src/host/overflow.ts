@@ -1,5 +1,4 @@
-import type { HostRun } from "./driver.ts";
-import type { OverflowRow, OverflowWrite } from "./types.ts";
+import type { HostRun, OverflowRow, OverflowWrite } from "./types.ts";
 
 /** A stored row as the overflow drain and the migration copy read it (bigints as text), less its time. */
 export interface StoredRowRecord {

@@ -1,6 +1,5 @@
 import type { StoredEvent } from "@shardcast/core";
-import type { HostRun } from "./driver.ts";
-import type { ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
+import type { HostRun, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
 
 const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload`;
 

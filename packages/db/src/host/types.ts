@@ -1,4 +1,12 @@
+import type pg from "pg";
 import type { IncomingEvent, StoredEvent } from "@shardcast/core";
+
+/**
+ * One statement on a host's pool, with its errors mapped by `hostError` (what the statement files
+ * run on). Declared here, below the driver, so the statement files do not import the driver that
+ * imports them.
+ */
+export type HostRun = <R extends pg.QueryResultRow = pg.QueryResultRow>(what: string, config: pg.QueryConfig) => Promise<pg.QueryResult<R>>;
 
 /** One fenced write: events of one shardlet, each with its global sequence number. */
 export interface FencedWrite {

@@ -1,7 +1,6 @@
 import type pg from "pg";
-import type { HostRun } from "./driver.ts";
 import { getFence } from "./fences.ts";
-import type { FencedWriteResult, HostBatchWrite, ShardletTotals } from "./types.ts";
+import type { FencedWriteResult, HostBatchWrite, HostRun, ShardletTotals } from "./types.ts";
 
 /**
  * The hot path: one statement per host per batch, whatever the number of shardlets in it. Each

@@ -1,6 +1,6 @@
 import type { ForecastModelKind } from "@shardcast/core";
 import { Prisma } from "../generated/prisma/client.ts";
-import type { ModelStatus, ModelVersionInfo } from "./versions.ts";
+import type { ModelStatus, ModelVersionInfo } from "./info.ts";
 
 export const SUMMARY_SELECT = {
   id: true,

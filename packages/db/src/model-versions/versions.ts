@@ -1,5 +1,6 @@
 import { ShardcastError, type ForecastModelKind } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
+import type { ModelVersionDetail, ModelVersionInfo, TrainableModelKind } from "./info.ts";
 import { SUMMARY_SELECT, toInfo } from "./rows.ts";
 
 /**
@@ -9,39 +10,7 @@ import { SUMMARY_SELECT, toInfo } from "./rows.ts";
  * lock and recorded in the operations log.
  */
 
-export const MODEL_STATUSES = ["training", "candidate", "active", "retired", "failed"] as const;
-export type ModelStatus = (typeof MODEL_STATUSES)[number];
-export type TrainableModelKind = Exclude<ForecastModelKind, "seasonal_naive">;
-
-export interface ModelVersionInfo {
-  id: string;
-  kind: ForecastModelKind;
-  version: number;
-  status: ModelStatus;
-  /** 0..1 while training. */
-  progress: number;
-  progressNote: string | null;
-  mae: number | null;
-  rmse: number | null;
-  mase: number | null;
-  trigger: string;
-  actor: string | null;
-  error: string | null;
-  /** The BullMQ job that trains (or trained) this version, from params. */
-  jobId: string | null;
-  /** Where the training series came from ("telemetry" or "traces"), from params. */
-  source: string | null;
-  createdAt: Date;
-  finishedAt: Date | null;
-  promotedAt: Date | null;
-}
-
-export interface ModelVersionDetail extends ModelVersionInfo {
-  /** Training description, hyper-parameters, held-out evaluation (forecast vs actual). */
-  params: unknown;
-  /** Size of the stored artifact in bytes of JSON (weights for the LSTM). */
-  artifactBytes: number;
-}
+export { MODEL_STATUSES, type ModelStatus, type ModelVersionDetail, type ModelVersionInfo, type TrainableModelKind } from "./info.ts";
 
 export async function listModelVersions(db: ControlDb, opts: { limit?: number; kind?: TrainableModelKind } = {}): Promise<ModelVersionInfo[]> {
   const rows = await db.modelVersion.findMany({

@@ -1,5 +1,8 @@
 import { ShardcastError } from "@shardcast/core";
 
+// Shared by the job processors and the flows they run (migration, lifecycle, rebalance): it lives
+// below both, so a flow never imports from the processors folder.
+
 /** Rejects with `unavailable` if `work` has not settled after `ms`; `work` itself is not cancelled. */
 export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
