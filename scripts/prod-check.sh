@@ -8,14 +8,16 @@
 #
 # Settings: PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres: a role that may
 # create databases), REDIS_URL (default redis://127.0.0.1:6379), PROD_CHECK_WEB_PORT /
-# PROD_CHECK_EDGE_PORT (3300 / 4300).
+# PROD_CHECK_EDGE_PORT / PROD_CHECK_WORKER_HEALTH_PORT (default: free ports).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 pg_admin="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
-web_port="${PROD_CHECK_WEB_PORT:-3300}"
-edge_port="${PROD_CHECK_EDGE_PORT:-4300}"
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+web_port="${PROD_CHECK_WEB_PORT:-$(free_port)}"
+edge_port="${PROD_CHECK_EDGE_PORT:-$(free_port)}"
+worker_health_port="${PROD_CHECK_WORKER_HEALTH_PORT:-$(free_port)}"
 tag="prodcheck_$$_$(date +%s)"
 work="$(mktemp -d)"
 clone="$work/shardcast"
@@ -81,7 +83,7 @@ psql -q "$pg_admin" -c "CREATE DATABASE \"$host_db\""
 step "starting the edge, the worker and the console from the build"
 SHARDCAST_EDGE_PORT="$edge_port" setsid npm run -s start:edge >"$work/edge.log" 2>&1 &
 pids+=("$!")
-setsid npm run -s start:worker >"$work/worker.log" 2>&1 &
+SHARDCAST_WORKER_HEALTH_PORT="$worker_health_port" setsid npm run -s start:worker >"$work/worker.log" 2>&1 &
 pids+=("$!")
 PORT="$web_port" HOSTNAME=127.0.0.1 SHARDCAST_EDGE_URL="http://127.0.0.1:$edge_port" setsid npm run -s start:web >"$work/web.log" 2>&1 &
 pids+=("$!")

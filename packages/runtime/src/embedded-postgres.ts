@@ -192,6 +192,10 @@ async function startServer(bin: Binaries, databaseDir: string, port: number, run
     child.stdout?.on("data", onData);
     child.once("error", (err) => reject(new Error(`cannot run postgres: ${err.message}`)));
     child.once("exit", (code) => {
+      if (/could not create any TCP\/IP sockets|Address already in use/.test(tail)) {
+        reject(new Error(`embedded PostgreSQL cannot listen on 127.0.0.1:${port}: another program uses that port (choose another with SHARDCAST_PG_PORT)`));
+        return;
+      }
       const lines = tail.trim().split("\n").filter((l) => /FATAL|ERROR|PANIC/.test(l));
       reject(new Error(`embedded PostgreSQL exited during start (exit ${code}): ${(lines.length ? lines : tail.trim().split("\n")).slice(-3).join(" | ")}`));
     });

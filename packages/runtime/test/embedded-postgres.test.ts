@@ -1,4 +1,5 @@
 import { chmod, cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -62,6 +63,22 @@ describe("embedded PostgreSQL left running by a starter that was killed", () => 
       expect(await selectOne(next.urlFor("leftover_check"))).toBe(1);
     } finally {
       await next.stop();
+    }
+  });
+});
+
+describe("embedded PostgreSQL on a port another program holds", () => {
+  it("says which port and which setting to change", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "shardcast-pg-busy-"));
+    cleanup.push(dataDir);
+    await chmod(dataDir, 0o755);
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, "127.0.0.1", resolve));
+    try {
+      await expect(startEmbeddedPostgres({ dataDir, port, log })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}.*SHARDCAST_PG_PORT`));
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
     }
   });
 });
