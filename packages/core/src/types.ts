@@ -23,16 +23,28 @@ export function isRoutedState(state: ShardletState): boolean {
 /** Size of the key-hash space: hashes are unsigned 32-bit integers in [0, HASH_SPACE). */
 export const HASH_SPACE = 2 ** 32;
 
-/** A shardlet as the router sees it. `lo` inclusive, `hi` exclusive, both in [0, 2^32]. */
-export interface ShardletRoute {
+/**
+ * What every shardlet shape shares (router, planner, simulator, worker jobs, console): which
+ * stream and shard it belongs to, its key-hash range and the host that stores it. `lo` inclusive,
+ * `hi` exclusive, both in [0, 2^32].
+ */
+export interface ShardletBase {
   id: string;
   streamId: string;
   shardId: string;
   lo: number;
   hi: number;
   hostId: string;
-  epoch: number;
+}
+
+/** A shardlet with the state and epoch its fence rows carry: what writers and jobs are checked against. */
+export interface FencedShardlet extends ShardletBase {
   state: ShardletState;
+  epoch: number;
+}
+
+/** A shardlet as the router sees it. */
+export interface ShardletRoute extends FencedShardlet {
   /**
    * While the shardlet is being migrated (copying to verifying, until its mapping switches), the
    * destination host: writers also write its events there, readers also read there.

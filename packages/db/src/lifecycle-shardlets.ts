@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, type ShardletBase } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import type { LifecyclePhase } from "./lifecycle.ts";
 
@@ -23,13 +23,7 @@ function movedElsewhere(a: PhaseAdvance): ShardcastError {
   return new ShardcastError("conflict", `lifecycle job ${a.jobId} was moved past ${a.from} by another run`);
 }
 
-export interface PendingShardlet {
-  id: string;
-  streamId: string;
-  shardId: string;
-  lo: number;
-  hi: number;
-  hostId: string;
+export interface PendingShardlet extends ShardletBase {
   capacityBytes: number;
   epoch: number;
   parentId: string;

@@ -1,35 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { ShardcastError, type ShardletState } from "@shardcast/core";
+import { ShardcastError, type FencedShardlet } from "@shardcast/core";
 
 /**
  * Pure helpers of splits and merges: the children's ranges, which events go where, the new
  * epochs, and how the parents' figures are shared out.
  */
 
-export interface SourceShardlet {
-  id: string;
-  streamId: string;
-  shardId: string;
-  lo: number;
-  hi: number;
-  hostId: string;
-  state: ShardletState;
-  epoch: number;
+export interface SourceShardlet extends FencedShardlet {
   writeRate: number;
 }
 
 /** The fields of a control-db shardlet row a lifecycle job works with (bigints as numbers). */
-export function toSourceShardlet(r: {
-  id: string;
-  streamId: string;
-  shardId: string;
-  lo: bigint;
-  hi: bigint;
-  hostId: string;
-  state: SourceShardlet["state"];
-  epoch: number;
-  writeRate: number;
-}): SourceShardlet {
+export function toSourceShardlet(r: Omit<SourceShardlet, "lo" | "hi"> & { lo: bigint; hi: bigint }): SourceShardlet {
   return {
     id: r.id,
     streamId: r.streamId,

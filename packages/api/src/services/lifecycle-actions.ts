@@ -1,17 +1,8 @@
-import { ShardcastError, type ShardletState } from "@shardcast/core";
+import { ShardcastError, type FencedShardlet } from "@shardcast/core";
 import { findUnfinishedLifecycleJob, getShardletRow, type ControlDb } from "@shardcast/db";
 
 /** What a manual split or merge needs to know about a shardlet, checked before a job is queued. */
-export interface ActionShardlet {
-  id: string;
-  streamId: string;
-  shardId: string;
-  hostId: string;
-  lo: number;
-  hi: number;
-  state: ShardletState;
-  epoch: number;
-}
+export type ActionShardlet = FencedShardlet;
 
 async function load(db: ControlDb, id: string): Promise<ActionShardlet> {
   const r = await getShardletRow(db, id);

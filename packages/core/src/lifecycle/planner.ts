@@ -1,4 +1,4 @@
-import type { ShardletState } from "../types.ts";
+import type { ShardletBase, ShardletState } from "../types.ts";
 import type { LifecycleSettings } from "./settings.ts";
 
 /**
@@ -54,13 +54,7 @@ export function chooseSplitPoint(lo: number, hi: number, load: LoadProfile | num
 }
 
 /** A shardlet as the planner sees it (control-database figures). */
-export interface PlannerShardlet {
-  id: string;
-  streamId: string;
-  shardId: string;
-  lo: number;
-  hi: number;
-  hostId: string;
+export interface PlannerShardlet extends ShardletBase {
   state: ShardletState;
   sizeBytes: number;
   capacityBytes: number;

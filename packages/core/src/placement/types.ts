@@ -1,3 +1,5 @@
+import type { ShardletBase } from "../types.ts";
+
 /**
  * Placement contracts: what the rebalancer (reactive, current load), the predictive analyzer
  * (forecast load) and the simulator give the placement planner, and what it returns. Loads are
@@ -15,10 +17,8 @@ export interface PlacementHost {
   sizeBytes: number;
 }
 
-export interface PlacementShardlet {
-  id: string;
-  streamId: string;
-  hostId: string;
+/** Placement weighs loads and bytes per host; ranges and shards do not matter to it. */
+export interface PlacementShardlet extends Pick<ShardletBase, "id" | "streamId" | "hostId"> {
   /** Events per second (current for the rebalancer, predicted peak for the analyzer). */
   load: number;
   sizeBytes: number;

@@ -1,4 +1,4 @@
-import { planStreamLayout, ShardcastError, type PlacementHostStatus } from "@shardcast/core";
+import { planStreamLayout, ShardcastError, type PlacementHostStatus, type ShardletBase } from "@shardcast/core";
 import type { ClusterConfig } from "../config.ts";
 import type { SimWorkload } from "../workload/types.ts";
 
@@ -9,13 +9,7 @@ export interface LayoutHost {
   status: PlacementHostStatus;
 }
 
-export interface LayoutShardlet {
-  id: string;
-  streamId: string;
-  shardId: string;
-  lo: number;
-  hi: number;
-  hostId: string;
+export interface LayoutShardlet extends ShardletBase {
   capacityBytes: number;
   /** Stored bytes at the start (used with `startSizes: "layout"`). */
   sizeBytes?: number;
