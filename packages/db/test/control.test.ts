@@ -79,7 +79,15 @@ describe("control-plane domain", () => {
       const created = await createApiKey(db, { name: "ingest", streams: ["orders"], canProduce: true, canConsume: false, createdById: null });
       expect(created.token).toMatch(new RegExp(`^sc_${created.prefix}_[A-Za-z0-9_-]{43}$`));
       const grant = await verifyApiKey(db, created.token);
-      expect(grant).toEqual({ id: created.id, name: "ingest", streams: ["orders"], canProduce: true, canConsume: false });
+      expect(grant).toEqual({
+        id: created.id,
+        name: "ingest",
+        streams: ["orders"],
+        canProduce: true,
+        canConsume: false,
+        // A new key has no rate limits until an admin sets them.
+        quota: { produceEventsPerSec: null, produceBytesPerSec: null, readEventsPerSec: null, readBytesPerSec: null },
+      });
       expect(apiKeyAllowsStream(grant!, "orders")).toBe(true);
       expect(apiKeyAllowsStream(grant!, "payments")).toBe(false);
 
