@@ -216,13 +216,16 @@ test("an operator approves a proposed migration and watches it finish", async ({
       { timeout: 180_000, intervals: [500], message: "the approved migration ends" },
     )
     .toBe("done");
-  expect([...seen].some((p) => ["copying", "verifying", "switching", "cleanup"].includes(p)), `phases seen: ${[...seen].join(", ")}`).toBe(true);
+  // A small migration can run from approval to done between two looks at the page, so what the
+  // live row showed is not asserted; the history and the log record every phase it went through.
+  copied = Math.max(copied, Number(await done.getAttribute("data-copied")));
   expect(copied).toBeGreaterThan(0);
 
   await done.getByTestId("migration-log-toggle").click();
   const log = page.getByTestId("migration-log");
   await expect(log).toContainText(`Approved by ${operator.email}.`);
   await expect(log.locator('[data-testid="migration-event"][data-phase="copying"]').first()).toBeVisible();
+  await expect(log.locator('[data-testid="migration-event"][data-phase="verifying"]').filter({ hasText: "match (count and checksum)" }).first()).toBeVisible();
   await expect(log.locator('[data-testid="migration-event"][data-phase="done"]').first()).toBeVisible();
   await screenshot(page, "migrations-done");
 

@@ -30,7 +30,7 @@ export function HistoryTable({ items }: { items: Migration[] }) {
         <tbody>
           {items.map((m) => (
             <Fragment key={m.id}>
-              <tr data-testid="history-row" data-id={m.id} data-phase={m.phase} data-stream={m.streamName}>
+              <tr data-testid="history-row" data-id={m.id} data-phase={m.phase} data-stream={m.streamName} data-copied={m.rowsCopied}>
                 <td>
                   <span className="mono nowrap" title={`${m.shardletLabel} (${m.shardletId})`}>
                     {m.range ? `${m.range.loHex}–${m.range.lastHex}` : `…${m.shardletId.slice(-8)}`}
