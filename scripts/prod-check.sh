@@ -3,7 +3,8 @@
 # `npm ci --omit=dev`, `npm run build`, `npm run db:migrate`, then the edge, the worker and the
 # console from the built JavaScript against a PostgreSQL and a Redis server. The first admin is
 # created and a storage host registered through the console, as an operator would, and
-# `npm run smoke` (from this checkout) sends an event through them and reads it back. Everything
+# `npm run smoke` (from this checkout) sends an event through them and reads it back; then each
+# part must answer /metrics with that traffic counted. Everything
 # it made (clone, databases, Redis keys, processes) is removed at the end, also on failure.
 #
 # Settings: PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres: a role that may
@@ -111,3 +112,13 @@ step "admin created at /setup, storage host registered"
 cd "$here"
 SHARDCAST_WEB_URL="$web" SHARDCAST_EDGE_URL="http://127.0.0.1:$edge_port" SHARDCAST_ADMIN_EMAIL="$admin_email" \
   SHARDCAST_ADMIN_PASSWORD="$admin_password" SHARDCAST_SMOKE_TIMEOUT_MS=60000 npm run -s smoke
+
+# Each part serves its Prometheus metrics, counting the traffic the smoke check just made.
+metric() { # part url pattern
+  curl -fsS "$2" >"$work/metrics.out" || { echo "$1: $2 did not answer"; return 1; }
+  grep -Eq "$3" "$work/metrics.out" || { echo "$1: $2 has no line matching $3"; return 1; }
+}
+metric edge "http://127.0.0.1:$edge_port/metrics" '^shardcast_edge_ingest_events_total\{.*outcome="accepted"\} [1-9]'
+metric worker "http://127.0.0.1:$worker_health_port/metrics" '^shardcast_worker_jobs_total\{.*outcome="completed"\} [1-9]'
+metric console "$web/api/metrics" '^shardcast_web_trpc_calls_total\{.*outcome="ok"\} [1-9]'
+step "the edge, the worker and the console answer /metrics with the smoke check's traffic"
