@@ -64,6 +64,23 @@ describe("per-key produce quota", () => {
     expect(seqs[seqs.length - 1]! - seqs[0]! + 1).toBe(seqs.length);
   });
 
+  it("answers the tRPC ingest over its quota with 429 and the same Retry-After", async () => {
+    // Batches of 60 against 100 events/s: within one second the second batch is over the quota.
+    let answer: { status: number; retryAfter: string | null } | null = null;
+    for (let i = 0; i < 6 && answer?.status !== 429; i++) {
+      const events = Array.from({ length: 60 }, (_, j) => ({ key: `t${i}-${j}`, id: `trpc-${i}-${j}` }));
+      const res = await fetch(`${h.url}/trpc/ingest`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${limited}` },
+        body: JSON.stringify({ stream: "quota", events }),
+      });
+      answer = { status: res.status, retryAfter: res.headers.get("retry-after") };
+      await res.arrayBuffer();
+    }
+    expect(answer?.status).toBe(429);
+    expect(Number(answer?.retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+
   it("refuses a batch larger than a second's quota as final (413), without touching the quota", async () => {
     const res = await send(limited, "big", 150);
     expect(res.status).toBe(413);

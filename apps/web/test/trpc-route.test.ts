@@ -68,6 +68,22 @@ describe("console tRPC route", () => {
     const missing = await signIn({ host: "10.0.0.2:3000", [PEER_HEADER]: "198.51.100.7" });
     expect(missing.status).toBe(403);
   });
+
+  it("answers a sign-in the limiter holds back with 429 and Retry-After", async () => {
+    const wrong = () =>
+      POST(
+        new Request("http://10.0.0.2:3000/api/trpc/auth.signIn", {
+          method: "POST",
+          headers: { "content-type": "application/json", host: "10.0.0.2:3000", origin: "http://10.0.0.2:3000", [PEER_HEADER]: "198.51.100.50" },
+          body: JSON.stringify({ json: { email, password: "not-the-password" } }),
+        }),
+      );
+    let res = await wrong();
+    // The first failures are free; the limiter then makes the pair wait.
+    for (let i = 0; i < 10 && res.status !== 429; i++) res = await wrong();
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
 });
 
 describe("peer stamp", () => {

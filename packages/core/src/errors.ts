@@ -134,3 +134,23 @@ export function trpcCode(code: ErrorCode): TrpcErrorCode {
       return assertNever(code, "error code");
   }
 }
+
+/**
+ * The `Retry-After` value (whole seconds, rounded up, at least 1) of a `rate_limited` error that
+ * says when to retry; undefined for every other error. One rule for the REST and tRPC answers.
+ */
+export function retryAfterSeconds(err: ShardcastError): number | undefined {
+  const ms = err.code === "rate_limited" ? err.details?.retryAfterMs : undefined;
+  return typeof ms === "number" && Number.isFinite(ms) ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
+}
+
+/** `Retry-After` for the first error in a tRPC answer that carries one (the cause is the ShardcastError). */
+export function retryAfterHeader(errors: ReadonlyArray<{ cause?: unknown }>): Record<string, string> {
+  for (const e of errors) {
+    if (isShardcastError(e.cause)) {
+      const seconds = retryAfterSeconds(e.cause);
+      if (seconds !== undefined) return { "retry-after": String(seconds) };
+    }
+  }
+  return {};
+}

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errorStatus, isShardcastError, parseTimestamp, ShardcastError, unstorableText } from "@shardcast/core";
+import { errorStatus, isShardcastError, parseTimestamp, retryAfterSeconds, ShardcastError, unstorableText } from "@shardcast/core";
 import { redisUnavailable, type Logger } from "@shardcast/runtime";
 
 /** Sends `body` as JSON; returns the bytes of the body sent. */
@@ -22,8 +22,8 @@ export function sendError(res: ServerResponse, thrown: unknown, log: Logger): vo
   const err = redisUnavailable(thrown) ?? thrown;
   if (isShardcastError(err)) {
     if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
-    const retryAfterMs = err.code === "rate_limited" ? err.details?.retryAfterMs : undefined;
-    const headers: Record<string, string> = typeof retryAfterMs === "number" ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } : {};
+    const retryAfter = retryAfterSeconds(err);
+    const headers: Record<string, string> = retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {};
     // A refused oversize or mistyped body is still on the wire, unread: end the connection.
     sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large" || err.code === "unsupported_media_type", headers);
     return;

@@ -1,6 +1,6 @@
 import http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { DEFAULT_INGEST_LIMITS, ShardcastError, type IngestLimits } from "@shardcast/core";
+import { DEFAULT_INGEST_LIMITS, retryAfterHeader, ShardcastError, type IngestLimits } from "@shardcast/core";
 import type { Logger } from "@shardcast/runtime";
 import { handleOpsRequest, type OpsEndpoints } from "@shardcast/runtime/metrics";
 import type { z } from "zod";
@@ -83,6 +83,8 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     router: edgeRouter,
     basePath: "/trpc/",
     maxBodySize: deps.maxBodyBytes,
+    // A refused batch over its quota says when to retry, as the REST answer does.
+    responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
     createContext: ({ req }) => ({
       authorization: req.headers.authorization,
       auth: deps.auth,

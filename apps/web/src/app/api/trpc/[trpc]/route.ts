@@ -1,4 +1,5 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { retryAfterHeader } from "@shardcast/core";
 import { appRouter } from "@shardcast/api";
 import { createContext } from "../../../../server/deps.ts";
 
@@ -10,6 +11,8 @@ function handler(req: Request): Promise<Response> {
     req,
     router: appRouter,
     createContext: ({ req, resHeaders }) => createContext(req, resHeaders),
+    // A sign-in held back by the limiter says when to try again.
+    responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
   });
 }
 
