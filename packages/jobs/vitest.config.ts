@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    environment: "node",
+    // Jobs run through real Redis and BullMQ; under turbo every workspace's checks share two cores,
+    // and a default 5 s limit fails a test that waits on a job (up to 10 s) on load alone.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
