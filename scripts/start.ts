@@ -22,17 +22,22 @@ const cfg = loadStartConfig(root);
 const log = createLogger({ app: "start" }, { level: cfg.SHARDCAST_LOG_LEVEL });
 const cleanups: Array<() => Promise<void>> = [];
 const children: Child[] = [];
-let stopping = false;
+let stopping: Promise<never> | null = null;
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+/**
+ * Stops the services, then the servers they use. A second signal during the stop (a Ctrl-C reaches
+ * this process both from the terminal and relayed by its tsx wrapper) joins the stop under way:
+ * exiting at once would leave the embedded PostgreSQL, which runs in its own process group, behind.
+ */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
     say("stopping...");
     for (const child of [...children].reverse()) await stopChild(child);
     for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => log.warn("cleanup failed", { err }));
     say("stopped");
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
