@@ -8,25 +8,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { loadSmokeConfig } from "./env.ts";
+import { waitForHttp } from "./start/children.ts";
 
 const say = (line: string) => process.stdout.write(`[smoke]   ${line}\n`);
 
 class StepFailed extends Error {}
-
-async function waitFor(url: string, deadline: number): Promise<void> {
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new StepFailed(`${url} did not answer 200 in time (last: ${last})`);
-}
 
 /** One tRPC call over plain HTTP (the console's transformer wraps values in `{json}`). */
 async function trpc(webUrl: string, path: string, input: unknown, cookie: string | null): Promise<{ data: unknown; setCookie: string[] }> {
@@ -60,9 +46,10 @@ async function edge(edgeUrl: string, token: string, path: string, init: RequestI
 async function main(): Promise<void> {
   const cfg = loadSmokeConfig();
   const deadline = Date.now() + cfg.SHARDCAST_SMOKE_TIMEOUT_MS;
-  await waitFor(`${cfg.SHARDCAST_WEB_URL}/api/health`, deadline);
+  const waitFor = (url: string) => waitForHttp(url, { timeoutMs: Math.max(0, deadline - Date.now()) });
+  await waitFor(`${cfg.SHARDCAST_WEB_URL}/api/health`);
   say("console answers");
-  await waitFor(`${cfg.SHARDCAST_EDGE_URL}/healthz`, deadline);
+  await waitFor(`${cfg.SHARDCAST_EDGE_URL}/healthz`);
   say("edge answers");
 
   const signIn = await trpc(cfg.SHARDCAST_WEB_URL, "auth.signIn", { email: cfg.SHARDCAST_ADMIN_EMAIL, password: cfg.SHARDCAST_ADMIN_PASSWORD }, null);

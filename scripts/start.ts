@@ -140,8 +140,8 @@ async function main() {
   }
   const edgeUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_EDGE_PORT}`;
   const webUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_WEB_PORT}`;
-  await waitForHttp(`${edgeUrl}/healthz`, edge, 60_000);
-  await waitForHttp(`${webUrl}/api/health`, web, 120_000);
+  await waitForHttp(`${edgeUrl}/healthz`, { child: edge, timeoutMs: 60_000 });
+  await waitForHttp(`${webUrl}/api/health`, { child: web, timeoutMs: 120_000 });
 
   if (seeded.demoToken) {
     const demo = spawnChild("demo", process.execPath, [...tsx, "scripts/demo-producer.ts"], {

@@ -28,20 +28,26 @@ export async function stopChild(child: Child, graceMs = 10_000): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Polls an HTTP URL until it answers 200, the child dies, or the deadline passes. */
-export async function waitForHttp(url: string, child: Child, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Polls an HTTP URL until it answers 200, the child that serves it (when given) dies, or the
+ * deadline passes; the error names the last answer or failure.
+ */
+export async function waitForHttp(url: string, opts: { timeoutMs: number; child?: Child }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const name = opts.child?.name ?? url;
   let died = false;
-  void child.exited.then(() => (died = true));
+  void opts.child?.exited.then(() => (died = true));
+  let last = "no answer";
   while (Date.now() < deadline) {
-    if (died) throw new Error(`${child.name} exited before it became ready (see its output above)`);
+    if (died) throw new Error(`${name} exited before it became ready (see its output above)`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
-    } catch {
-      // not listening yet
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${child.name} did not answer ${url} within ${Math.round(timeoutMs / 1000)} s`);
+  throw new Error(`${name} did not answer ${url} within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last})`);
 }

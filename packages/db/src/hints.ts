@@ -2,15 +2,9 @@ import { HASH_SPACE, ShardcastError, type LoadHintWindow } from "@shardcast/core
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 
-export interface LoadHintInput {
+/** Key-hash range [lo, hi); window in epoch ms. */
+export interface LoadHintInput extends LoadHintWindow {
   streamId: string;
-  /** Key-hash range [lo, hi). */
-  lo: number;
-  hi: number;
-  eventsPerSec: number;
-  /** Epoch ms. */
-  startsAt: number;
-  endsAt: number;
   apiKeyId?: string | null;
   note?: string | null;
 }

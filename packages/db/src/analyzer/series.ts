@@ -1,4 +1,4 @@
-import { ShardcastError, TELEMETRY_RESOLUTIONS } from "@shardcast/core";
+import { ShardcastError, TELEMETRY_RESOLUTIONS, type LoadHintWindow } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
 import { Prisma } from "../generated/prisma/client.ts";
@@ -57,13 +57,8 @@ export async function latestTelemetryBucket(db: ControlDb, resolution: number, s
   return row ? row.bucketStart.getTime() : null;
 }
 
-export interface HintWindow {
+export interface HintWindow extends LoadHintWindow {
   streamId: string;
-  lo: number;
-  hi: number;
-  eventsPerSec: number;
-  startsAt: number;
-  endsAt: number;
 }
 
 /** Client hints whose window overlaps [fromMs, toMs). */

@@ -1,21 +1,14 @@
-import { TELEMETRY_RESOLUTIONS, type ClientReadRow } from "@shardcast/core";
+import { TELEMETRY_RESOLUTIONS, type ClientReadRow, type ShardletCounters } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { checkResolution, checkWindow, epochMs, ts } from "./time.ts";
 
-export interface TelemetryPoint {
+export interface TelemetryPoint extends ShardletCounters {
   /** Epoch ms. */
   bucketStart: number;
   streamId: string;
   shardletId: string;
-  writes: number;
-  reads: number;
-  bytesWritten: number;
-  bytesRead: number;
-  latencySumMs: number;
-  latencyCount: number;
-  latencyMaxMs: number;
 }
 
 export interface SeriesQuery {
@@ -154,14 +147,7 @@ export async function clientReadRows(db: ControlDb, q: { streamId: string; resol
   return rows.map((r) => ({ bucketStart: r.bucketStart.getTime(), shardletId: r.shardletId, client: r.client, clientGroup: r.clientGroup, reads: num(r.reads) }));
 }
 
-export interface TelemetryTotals {
-  writes: number;
-  reads: number;
-  bytesWritten: number;
-  bytesRead: number;
-  latencySumMs: number;
-  latencyCount: number;
-  latencyMaxMs: number;
+export interface TelemetryTotals extends ShardletCounters {
   byShardlet: Array<{ shardletId: string; writes: number; reads: number; bytesWritten: number; bytesRead: number }>;
 }
 
