@@ -5,6 +5,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     environment: "node",
     // Under turbo every workspace's checks share two cores: a default 5 s limit fails on load alone.
-    testTimeout: 60_000,
+    testTimeout: 180_000,
   },
 });

@@ -1,9 +1,10 @@
 /**
  * Demo producer for `npm start`: Zipf-skewed keys, several event types, a compressed daily rhythm
- * (a day every 10 minutes) and occasional flash crowds, sent in batches to the edge's REST API.
- * Settings: SHARDCAST_EDGE_URL, SHARDCAST_DEMO_TOKEN (an API key), SHARDCAST_DEMO_RATE (mean
- * events/s), SHARDCAST_DEMO_STREAM (default "demo").
+ * (a day every 10 minutes) and occasional flash crowds, sent through the client SDK's producer
+ * (batching, idempotent retries). Settings: SHARDCAST_EDGE_URL, SHARDCAST_DEMO_TOKEN (an API key),
+ * SHARDCAST_DEMO_RATE (mean events/s), SHARDCAST_DEMO_STREAM (default "demo").
  */
+import { ShardcastProducer } from "@shardcast/client";
 import { WorkloadGenerator } from "@shardcast/core";
 import { loadDemoConfig } from "./env.ts";
 
@@ -17,7 +18,6 @@ try {
 const { SHARDCAST_EDGE_URL: edgeUrl, SHARDCAST_DEMO_TOKEN: token, SHARDCAST_DEMO_STREAM: stream, SHARDCAST_DEMO_RATE: rate } = config;
 
 const TICK_MS = 250;
-const MAX_BATCH = 500;
 const gen = new WorkloadGenerator({
   seed: "demo",
   keys: 5000,
@@ -26,46 +26,34 @@ const gen = new WorkloadGenerator({
   drift: { everyMs: 120_000, step: 3 },
 });
 gen.due(Date.now());
+const producer = new ShardcastProducer({ url: edgeUrl, apiKey: token, stream, maxBatchEvents: 500, lingerMs: 20, maxQueuedEvents: 20_000 });
 
 let sent = 0;
 let failed = 0;
 let stopping = false;
 let lastReport = Date.now();
 
-async function send(events: unknown[]): Promise<void> {
-  const res = await fetch(`${edgeUrl}/v1/streams/${stream}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ events }),
-  });
-  if (res.ok) {
-    sent += events.length;
-    return;
-  }
-  failed += events.length;
-  process.stderr.write(`edge answered ${res.status}: ${(await res.text()).slice(0, 300)}\n`);
-}
-
 async function loop(): Promise<void> {
   while (!stopping) {
     const started = Date.now();
-    let owed = gen.due(started);
-    const sends: Array<Promise<void>> = [];
-    while (owed > 0) {
-      const n = Math.min(owed, MAX_BATCH);
-      sends.push(send(gen.nextBatch(n, started)).catch((err: unknown) => {
-        failed += n;
-        process.stderr.write(`send failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      }));
-      owed -= n;
+    const owed = gen.due(started);
+    if (owed > 0) {
+      // Not awaited: the producer batches and retries in the background; the tick keeps the pace.
+      producer.sendBatch(gen.nextBatch(owed, started)).then(
+        (r) => (sent += r.length),
+        (err: unknown) => {
+          failed += owed;
+          process.stderr.write(`send failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        },
+      );
     }
-    await Promise.all(sends);
     if (Date.now() - lastReport > 30_000) {
       lastReport = Date.now();
       process.stdout.write(`sent ${sent} events (${failed} failed); current rate ${gen.rateAt(Date.now()).toFixed(0)}/s\n`);
     }
     await new Promise((r) => setTimeout(r, Math.max(0, TICK_MS - (Date.now() - started))));
   }
+  await producer.close();
 }
 
 process.on("SIGTERM", () => (stopping = true));

@@ -66,6 +66,19 @@ export function loadDemoConfig() {
   );
 }
 
+/** Settings of the demo consumer group (passed by `npm start`). */
+export function loadDemoConsumerConfig() {
+  return parse(
+    z.object({
+      SHARDCAST_EDGE_URL: z.string().url().default("http://127.0.0.1:4000"),
+      SHARDCAST_DEMO_TOKEN: z.string({ error: "SHARDCAST_DEMO_TOKEN is not set: the demo consumers need an API key" }).min(1),
+      SHARDCAST_DEMO_STREAM: z.string().default("demo"),
+      SHARDCAST_DEMO_CONSUMERS: z.coerce.number().int().min(1).max(16).default(3),
+      SHARDCAST_DEMO_PROCESS_MS: z.coerce.number().min(0).max(1000).default(2),
+    }),
+  );
+}
+
 /** Settings of `npm run db:migrate`. */
 export function loadMigrateConfig() {
   return parse(

@@ -150,13 +150,19 @@ async function main() {
     });
     children.push(demo);
     void demo.exited.then((code) => !stopping && say(`demo producer exited (code ${code}); the system keeps running`));
+    const consumers = spawnChild("consumers", process.execPath, [...tsx, "scripts/demo-consumer.ts"], {
+      cwd: root,
+      env: { ...env, SHARDCAST_DEMO_TOKEN: seeded.demoToken },
+    });
+    children.push(consumers);
+    void consumers.exited.then((code) => !stopping && say(`demo consumers exited (code ${code}); the system keeps running`));
   }
 
   say("");
   say(`Shardcast is up: console ${webUrl}  edge ${edgeUrl}`);
   if (needsSetup) say(`open ${webUrl}/setup to create the first admin account`);
   else if (seeded.adminSeeded) say(`sign in as ${cfg.SHARDCAST_ADMIN_EMAIL}`);
-  if (seeded.demoToken) say(`demo producer is sending events to stream "demo" (about ${cfg.SHARDCAST_DEMO_RATE} events/s)`);
+  if (seeded.demoToken) say(`demo producer is sending events to stream "demo" (about ${cfg.SHARDCAST_DEMO_RATE} events/s); consumer group "demo-analytics" reads them`);
   say("press Ctrl-C to stop");
 }
 

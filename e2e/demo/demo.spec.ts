@@ -40,3 +40,14 @@ test("the demo gets a rebalancer or analyzer proposal to approve", async ({ page
   }).toPass({ timeout: 9 * MINUTES, intervals: [5_000] });
   await screenshot(page, `demo-proposal-${where}`);
 });
+
+test("the demo's consumer group reads the stream and takes predictive checkpoints", async ({ page }) => {
+  test.setTimeout(6 * MINUTES);
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/streams/demo/consumers");
+  await expect(page.getByTestId("consumer-groups")).toContainText("demo-analytics");
+  await expect(page.getByTestId("members").locator("tbody tr").first()).toBeVisible();
+  // A busy shardlet's predicted replay passes the demo's threshold within a minute or two.
+  await expect(page.getByTestId("checkpoint-reason").filter({ hasText: /^predicted replay .* > / }).first()).toBeVisible({ timeout: 5 * MINUTES });
+  await screenshot(page, "demo-consumers");
+});

@@ -6,7 +6,7 @@ export default defineConfig({
     environment: "node",
     // Every file creates real databases on the local server; on two cores one at a time is steadier.
     fileParallelism: false,
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
   },
 });

@@ -9,11 +9,12 @@ import {
   listHosts,
   registerHost,
   revokeApiKey,
+  updateSetting,
   updateLifecycleSettings,
   type ControlDb,
   type HostPool,
 } from "@shardcast/db";
-import { LIFECYCLE_SETTINGS_KEY, type LifecycleSettings } from "@shardcast/core";
+import { CONSUMER_SETTINGS_KEY, LIFECYCLE_SETTINGS_KEY, type ConsumerSettings, type LifecycleSettings } from "@shardcast/core";
 import type { StartConfig } from "../env.ts";
 
 export const DEMO_STREAM = "demo";
@@ -32,6 +33,19 @@ const DEMO_LIFECYCLE: Partial<LifecycleSettings> = {
   splitWriteRate: 45,
   mergeWriteRate: 12,
   maxShardletsPerStream: 48,
+};
+
+/**
+ * The demo's checkpoint settings, set with the demo stream (if none were stored). The demo
+ * consumers spend about 2 ms an event on a few dozen events/s per shardlet: at the product's 30 s
+ * threshold a checkpoint would take hours to become worth it; at 3 s predicted replay a busy
+ * shardlet is checkpointed about every minute and a flash crowd several times a minute, while a
+ * quiet one waits, which is what the console's checkpoint history should show.
+ */
+const DEMO_CONSUMERS: Partial<ConsumerSettings> = {
+  checkpointThresholdSec: 3,
+  predictionHorizonSec: 30,
+  maxReplaySec: 15,
 };
 
 /**
@@ -74,6 +88,10 @@ export async function seed(
         `demo lifecycle thresholds: split above ${DEMO_LIFECYCLE.splitWriteRate} events/s, merge below ${DEMO_LIFECYCLE.mergeWriteRate} events/s ` +
           "(change them on the Settings page)",
       );
+    }
+    if ((await getSettings(db))[CONSUMER_SETTINGS_KEY] === undefined) {
+      await updateSetting(db, CONSUMER_SETTINGS_KEY, DEMO_CONSUMERS, null);
+      say(`demo checkpoint settings: checkpoint at ${DEMO_CONSUMERS.checkpointThresholdSec} s of predicted replay (change them on the Settings page)`);
     }
   }
   // The demo producer's key lives only in its process environment; old ones are revoked.

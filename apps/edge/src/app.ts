@@ -28,6 +28,7 @@ import {
   type RedisSentinelConfig,
 } from "@shardcast/runtime";
 import { ApiKeyAuth, type ApiKeyCacheOptions } from "./auth.ts";
+import { createConsumerCoordinator } from "./consumers/wiring.ts";
 import { createEdgeServer } from "./http/server.ts";
 import { IngestService, type ShadowOutcome } from "./ingest.ts";
 import { QuotaService } from "./quota.ts";
@@ -184,6 +185,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
+  const consumers = createConsumerCoordinator({ db, redis, prefix: cfg.redisPrefix, hosts, routing, sequences, counters, log });
   const hints = new HintService({
     maxKeyLength: cfg.limits.maxKeyLength,
     store: {
@@ -231,6 +233,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     ingest,
     reads,
     hints,
+    consumers,
     quotas,
     limits: cfg.limits,
     log,

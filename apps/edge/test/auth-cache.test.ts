@@ -21,7 +21,12 @@ vi.mock("@shardcast/db", async (importOriginal) => {
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ stream: "cached" });
+  // TTLs far longer than the test: it checks that a spray cannot evict the valid key, and on a
+  // loaded machine the spray alone can outlast the default 30 s TTL (a second lookup by expiry).
+  h = await startHarness({
+    stream: "cached",
+    edge: { apiKeyCache: { ttlMs: 600_000, maxEntries: 10_000, negativeTtlMs: 600_000, maxNegativeEntries: 10_000 } },
+  });
 });
 afterAll(() => h?.close());
 

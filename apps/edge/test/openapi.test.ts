@@ -4,8 +4,14 @@ import { edgeRoutes } from "../src/http/routes.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
+/** A member and a shardlet for the consumer routes' path parameters. */
+let memberId = "";
+let shardletId = "";
 beforeAll(async () => {
   h = await startHarness({ stream: "documented" });
+  const joined = await call("post", `/v1/streams/${h.stream}/groups/doc-group/members`, {}, h.token);
+  memberId = (JSON.parse(joined.text) as { memberId: string }).memberId;
+  shardletId = (await h.edge.routing.get(h.stream))!.table.all()[0]!.id;
 });
 afterAll(() => h?.close());
 
@@ -27,12 +33,15 @@ const HOUR = 3_600_000;
 function exampleBody(id: string, stream: string): unknown {
   if (id === "ingest") return { events: [{ key: "doc-1", payload: { n: 1 } }] };
   if (id === "trpcIngest") return { stream, events: [{ key: "doc-2" }] };
+  if (id === "commitGroup") return { commits: [] };
+  if (id === "joinGroup" || id === "pollGroup") return {};
   if (id === "createHints") return { stream, lo: 0, hi: 1000, eventsPerSec: 10, startsAt: Date.now() + HOUR, endsAt: Date.now() + 2 * HOUR };
   return undefined;
 }
 
 function concrete(path: string, stream: string): string {
-  return path.replace("{stream}", stream).replace("{key}", "doc-1") + (path === "/v1/hints" ? `?stream=${stream}` : "");
+  const filled = path.replace("{stream}", stream).replace("{key}", "doc-1").replace("{group}", "doc-group").replace("{member}", memberId).replace("{shardlet}", shardletId);
+  return filled + (path === "/v1/hints" ? `?stream=${stream}` : "");
 }
 
 async function call(method: string, path: string, body: unknown, token: string | null) {

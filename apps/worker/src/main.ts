@@ -66,6 +66,7 @@ const running = await startWorker(
     hostResourcesEveryMs: env.SHARDCAST_HOST_RESOURCES_EVERY_MS,
     rebalanceEveryMs: env.SHARDCAST_REBALANCE_EVERY_MS,
     analyzerEveryMs: env.SHARDCAST_ANALYZER_EVERY_MS,
+    checkpointEveryMs: env.SHARDCAST_CHECKPOINT_EVERY_MS,
     migrationSchedulerEveryMs: env.SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS,
     trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
   },

@@ -17,7 +17,7 @@ import { lifecycleChannel } from "@shardcast/runtime/redis";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "./deps.ts";
 import { probeErrorMessage } from "./domain/health.ts";
-import { createHandlers } from "./processors/index.ts";
+import { createHandlers, DEFAULT_CHECKPOINT_EVERY_MS } from "./processors/index.ts";
 
 export interface WorkerOptions extends ProcessorOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the caller closes it. */
@@ -43,6 +43,8 @@ export interface WorkerOptions extends ProcessorOptions {
   trainEveryMs?: number;
   /** Period of the rebalancer's planning run (default 30 s). */
   rebalanceEveryMs?: number;
+  /** Period of the consumer checkpoint job (default 5 s): also how long its decisions must hold. */
+  checkpointEveryMs?: number;
   /** Period of the migration scheduler: starts approved migrations, resumes stalled ones (default 5 s). */
   migrationSchedulerEveryMs?: number;
   /**
@@ -94,7 +96,7 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
   const worker = createJobWorker(
     opts.connection,
     { ...loc, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs },
-    createHandlers(deps, { queue, redis: opts.connection, prefix: opts.prefix }),
+    createHandlers(deps, { queue, redis: opts.connection, prefix: opts.prefix, checkpointEveryMs: opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS }),
   );
   worker.on("failed", (job, err) => {
     log.warn("job failed", { job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, error: probeErrorMessage(err) });
@@ -204,6 +206,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     every("migration.scheduler", opts.migrationSchedulerEveryMs ?? 5_000),
     every("telemetry.rollup", opts.telemetryRollupEveryMs ?? 10_000),
     every("host.resources", opts.hostResourcesEveryMs ?? 30_000),
+    every("consumer.checkpoint", opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS),
     every("housekeeping", 10 * 60_000),
   ];
 }

@@ -60,6 +60,9 @@ export interface LifecycleHarness {
   opLocks: OpLocks;
   deps: WorkerDeps;
   edge: Edge;
+  /** The edge's base URL and an API key that may produce and consume the stream. */
+  edgeUrl: string;
+  token: string;
   streamId: string;
   stream: string;
   /** Every id the edge acknowledged, with the seq of its last acknowledgement. */
@@ -238,6 +241,8 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     streamId: cluster.streamId,
     stream,
     acked,
+    edgeUrl: `http://127.0.0.1:${port}`,
+    token: cluster.token,
     produce,
     read,
     keyIn,

@@ -16,3 +16,4 @@ export * from "./placement/index.ts";
 export * from "./analyzer/index.ts";
 export * from "./telemetry/index.ts";
 export * from "./features/index.ts";
+export * from "./consumers/index.ts";

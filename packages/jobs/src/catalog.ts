@@ -150,6 +150,15 @@ export const jobCatalog = {
     description:
       "Add a storage host for an approved scale-out proposal: run the provisioning command or webhook, or create a host database on the embedded server, and register it.",
   },
+  "consumer.checkpoint": {
+    payload: z.strictObject({}),
+    // Periodic: the next run is the retry.
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 60_000,
+    description:
+      "For every consumer group and shardlet, make the committed position durable when the predicted replay (or the fixed interval) calls for it, ask stateful members to snapshot, expire silent members and measure lag.",
+  },
   housekeeping: {
     payload: z.strictObject({}),
     attempts: 1,

@@ -3,3 +3,4 @@ export * from "./redis.ts";
 export * from "./redis-resolve.ts";
 export * from "./oplock.ts";
 export * from "./sequence.ts";
+export * from "./consumer-progress.ts";

@@ -118,7 +118,9 @@ describe.runIf(isRoot())("embedded PostgreSQL started by root from folders the p
     } finally {
       await second.stop();
     }
-  });
+    // Copying the binaries, an initdb and two starts: well over the default when every workspace's
+    // tests share the machine's two cores.
+  }, 150_000);
 
   it("says in one sentence what to do when no folder it may use is reachable", async () => {
     const home = await privateDir();

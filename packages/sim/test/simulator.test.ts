@@ -57,7 +57,7 @@ describe("the simulator", () => {
     }
     // Static placement is stressed here, so "never worse" is not trivially 0 <= 0.
     expect(runOf(result, "static").metrics.violationMinutes).toBeGreaterThan(0);
-  });
+  }, 420_000); // four policies over eight simulated days: about a minute idle, several when every workspace tests at once
 
   it("gives the oracle the true future of every shardlet it forecasts", () => {
     const { workload, config } = small({ workload: "zipf-drift" });

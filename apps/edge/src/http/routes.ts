@@ -1,141 +1,35 @@
 import { z } from "zod";
-import {
-  ERROR_CODES,
-  ingestBatchSchema,
-  MAX_TIMESTAMP_MS,
-  parseTimestamp,
-  rawEventSchema,
-  streamNameSchema,
-  type ErrorCode,
-  type IngestLimits,
-} from "@shardcast/core";
-import { MAX_READ_LIMIT } from "../reads.ts";
+import { ingestBatchSchema, rawEventSchema, type IngestLimits } from "@shardcast/core";
 import { hintSchema } from "../telemetry/hints.ts";
 import { ingestInput, ingestOutput } from "../trpc/procedures/ingest.ts";
+import { consumerRoutes } from "./consumer-routes.ts";
+import {
+  AUTH,
+  hintsAnswerSchema,
+  hintsQuery,
+  keyEventsSchema,
+  keyParams,
+  keyQuery,
+  okSchema,
+  positionPageSchema,
+  positionQuery,
+  READ_ERRORS,
+  streamParams,
+  type RouteSpec,
+} from "./route-spec.ts";
+
+export * from "./route-spec.ts";
 
 /**
  * The edge's HTTP surface as data: the router in `server.ts` answers exactly these routes (each
  * needs a handler there, by id) and `/openapi.json` is generated from them, so neither can list a
  * route the other lacks. Path and query parameters are parsed with the schemas given here.
  */
-export type RouteId =
-  | "ingest"
-  | "readByPosition"
-  | "readByKey"
-  | "createHints"
-  | "listHints"
-  | "trpcIngest"
-  | "healthz"
-  | "openapi"
-  | "livez"
-  | "readyz"
-  | "metrics";
-
-export interface RouteSpec {
-  id: RouteId;
-  method: "get" | "post";
-  /** OpenAPI path template; a `{name}` is one percent-encoded path segment. */
-  path: string;
-  summary: string;
-  description?: string;
-  tag: "events" | "hints" | "trpc" | "operations";
-  /** What the API key must allow (`metrics`: the metrics token, when one is set). */
-  auth: "produce" | "consume" | "metrics" | null;
-  params?: z.ZodObject;
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  ok: { status: 200 | 201; description: string; schema?: z.ZodType; contentType?: string };
-  /** Error codes this route can answer (with `{"error":{...}}`, statuses from `errorStatus`). */
-  errors: readonly ErrorCode[];
-}
-
-function intQuery(name: string, min: number, max: number, def: number) {
-  const message = `query parameter ${name} must be an integer from ${min} to ${max}`;
-  return z.coerce.number(message).int(message).min(min, message).max(max, message).default(def);
-}
-
-function timeQuery(name: string) {
-  return z
-    .string()
-    .transform((raw, ctx) => {
-      const asNum = Number(raw);
-      const ms = parseTimestamp(Number.isFinite(asNum) ? asNum : raw);
-      if (typeof ms === "string") {
-        ctx.addIssue({ code: "custom", message: `query parameter ${name} ${ms}` });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .optional()
-    .meta({
-      description: "Epoch milliseconds or an ISO-8601 date, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.",
-      override: { anyOf: [{ type: "integer", minimum: 0, maximum: MAX_TIMESTAMP_MS }, { type: "string", format: "date-time" }] },
-    });
-}
-
-export const streamParams = z.object({ stream: streamNameSchema });
-export const keyParams = z.object({ stream: streamNameSchema, key: z.string().min(1).meta({ description: "The event key (percent-encoded)." }) });
-export const positionQuery = z.object({
-  after: intQuery("after", 0, Number.MAX_SAFE_INTEGER, 0).meta({ description: "Return events after this position (the previous page's `next`)." }),
-  limit: intQuery("limit", 1, MAX_READ_LIMIT, 100),
-});
-export const keyQuery = z.object({ from: timeQuery("from"), to: timeQuery("to"), limit: intQuery("limit", 1, MAX_READ_LIMIT, 100) });
-export const hintsQuery = z.object({ stream: streamNameSchema });
-
-const storedEventSchema = z
-  .object({
-    streamId: z.string(),
-    seq: z.number().int(),
-    shardletId: z.string(),
-    key: z.string(),
-    id: z.string().nullable(),
-    type: z.string().nullable(),
-    ts: z.number().int().meta({ description: "Event time, epoch milliseconds." }),
-    payload: z.unknown(),
-  })
-  .meta({ id: "StoredEvent" });
-
-export const positionPageSchema = z.object({
-  events: z.array(storedEventSchema),
-  watermark: z.number().int().meta({ description: "Every position at or below this is final." }),
-  next: z.number().int().meta({ description: "Pass as `after` to continue." }),
-});
-export const keyEventsSchema = z.object({ events: z.array(storedEventSchema) });
-export const hintsAnswerSchema = z.object({
-  stream: z.string(),
-  hints: z.array(
-    z.object({
-      id: z.string(),
-      lo: z.number().int(),
-      hi: z.number().int(),
-      eventsPerSec: z.number(),
-      startsAt: z.string(),
-      endsAt: z.string(),
-      note: z.string().nullable(),
-    }),
-  ),
-});
-export const okSchema = z.object({ ok: z.literal(true) });
-
-/** `{"error":{"code","message","details"}}`, the body of every error answer. */
-export const errorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.enum(ERROR_CODES),
-      message: z.string(),
-      details: z
-        .record(z.string(), z.unknown())
-        .optional()
-        .meta({ description: "`rejected[]` ({index, path, message}) for a refused batch, `issues[]` for a refused hint, `retryAfterMs`/`limit`/`max` for `rate_limited`, `storedIndexes` for a partly stored batch." }),
-    }),
-  })
-  .meta({ id: "Error" });
-
-const AUTH: readonly ErrorCode[] = ["unauthenticated", "forbidden"];
-const READ_ERRORS: readonly ErrorCode[] = ["bad_request", ...AUTH, "rate_limited", "not_found", "unavailable", "internal"];
-
-/** The routes; the body schemas carry the configured limits. */
 export function edgeRoutes(limits: IngestLimits): RouteSpec[] {
+  return [...eventRoutes(limits), ...consumerRoutes()];
+}
+
+function eventRoutes(limits: IngestLimits): RouteSpec[] {
   const batch = ingestBatchSchema.extend({ events: z.array(rawEventSchema).min(1).max(limits.maxBatchEvents) });
   return [
     {

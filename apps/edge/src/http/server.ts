@@ -5,6 +5,7 @@ import type { Logger } from "@shardcast/runtime";
 import { handleOpsRequest, type OpsEndpoints } from "@shardcast/runtime/metrics";
 import type { z } from "zod";
 import type { ApiKeyAuth } from "../auth.ts";
+import type { ConsumerCoordinator } from "../consumers/coordinator.ts";
 import type { IngestService } from "../ingest.ts";
 import type { QuotaService } from "../quota.ts";
 import type { ReadService } from "../reads.ts";
@@ -13,6 +14,7 @@ import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
 import { openApiDocument } from "./openapi.ts";
 import { pathParam, readJson, sendError, sendJson } from "./respond.ts";
+import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
 import { edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
 export interface EdgeServerDeps {
@@ -21,6 +23,8 @@ export interface EdgeServerDeps {
   reads: ReadService;
   /** Per-key produce and read limits (absent: none). */
   quotas?: QuotaService;
+  /** Consumer groups and per-shardlet reads (absent: 404). */
+  consumers?: ConsumerCoordinator;
   /** `POST /v1/hints` and `GET /v1/hints?stream=` (absent: 404). */
   hints?: HintService;
   log: Logger;
@@ -62,7 +66,18 @@ function queryOf(url: URL, schema: z.ZodObject): Record<string, string> {
   return out;
 }
 
-const SEGMENT_NAMES: Record<string, string> = { stream: "stream name", key: "key" };
+const SEGMENT_NAMES: Record<string, string> = { stream: "stream name", key: "key", group: "group name", member: "member id", shardlet: "shardlet id" };
+
+/** A JSON body parsed with the route's schema; a failure is a 400 naming the field. */
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    throw new ShardcastError("bad_request", `invalid body: ${path}${issue?.message ?? "malformed"}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
+  }
+  return parsed.data;
+}
 
 /** A route's template as a matcher: `{name}` is one path segment. */
 function compile(route: RouteSpec): { re: RegExp; names: string[] } {
@@ -99,6 +114,15 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     if (!deps.hints) throw new ShardcastError("not_found", "hints are not served by this edge");
     return deps.hints;
   };
+  const consumers = (): ConsumerCoordinator => {
+    if (!deps.consumers) throw new ShardcastError("not_found", "consumer groups are not served by this edge");
+    return deps.consumers;
+  };
+  /** The body of a request that may have none (DELETE, heartbeat). */
+  const optionalJson = async (req: http.IncomingMessage): Promise<unknown> => {
+    const length = Number(req.headers["content-length"] ?? 0);
+    return length > 0 || req.headers["transfer-encoding"] ? readJson(req, deps.maxBodyBytes) : {};
+  };
   const ops: Handler = async ({ req, res, url }) => {
     if (!deps.ops || !(await handleOpsRequest(req, res, url.pathname, deps.ops))) throw new ShardcastError("not_found", `no route for ${url.pathname}`);
   };
@@ -129,6 +153,57 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const events = await deps.reads.byKey(stream, key, { fromTs: q.from, toTs: q.to, limit }, readerIdentity(req.headers, grant.name));
       const bytes = sendJson(res, 200, { events });
       admission?.charge(events.length, bytes);
+    },
+    listShardlets: async ({ req, res, segments }) => {
+      const { stream } = parse(streamParams, segments, "path parameter");
+      await auth.authorize(req.headers.authorization, stream, "consume");
+      sendJson(res, 200, await consumers().shardlets(stream));
+    },
+    readShardlet: async ({ req, res, url, segments }) => {
+      const { stream, shardlet } = parse(shardletParams, segments, "path parameter");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
+      const q = parse(positionQuery, queryOf(url, positionQuery), "query parameter");
+      const admission = await quotas?.admitRead(grant);
+      const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
+      const page = await consumers().readShardlet(stream, shardlet, q.after, limit, readerIdentity(req.headers, grant.name));
+      admission?.charge(page.events.length, sendJson(res, 200, page));
+    },
+    joinGroup: async ({ req, res, segments }) => {
+      const { stream, group } = parse(groupParams, segments, "path parameter");
+      await auth.authorize(req.headers.authorization, stream, "consume");
+      const body = parseBody(joinBody, await optionalJson(req));
+      sendJson(res, 201, await consumers().join(stream, group, body));
+    },
+    pollGroup: async ({ req, res, segments }) => {
+      const { stream, group, member } = parse(memberParams, segments, "path parameter");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
+      const body = parseBody(pollBody, await optionalJson(req));
+      const admission = await quotas?.admitRead(grant);
+      const limit = Math.min(body.limit ?? 500, admission?.maxEvents ?? Number.MAX_SAFE_INTEGER);
+      const answer = await consumers().poll(stream, group, member, { ...body, limit }, readerIdentity(req.headers, grant.name));
+      admission?.charge(answer.batches.reduce((n, b) => n + b.events.length, 0), sendJson(res, 200, answer));
+    },
+    commitGroup: async ({ req, res, segments }) => {
+      const { stream, group, member } = parse(memberParams, segments, "path parameter");
+      await auth.authorize(req.headers.authorization, stream, "consume");
+      const body = parseBody(commitBody, await readJson(req, deps.maxBodyBytes));
+      sendJson(res, 200, await consumers().commit(stream, group, member, body.commits));
+    },
+    heartbeatGroup: async ({ req, res, segments }) => {
+      const { stream, group, member } = parse(memberParams, segments, "path parameter");
+      await auth.authorize(req.headers.authorization, stream, "consume");
+      sendJson(res, 200, await consumers().heartbeat(stream, group, member));
+    },
+    leaveGroup: async ({ req, res, segments }) => {
+      const { stream, group, member } = parse(memberParams, segments, "path parameter");
+      await auth.authorize(req.headers.authorization, stream, "consume");
+      const body = parseBody(leaveBody, await optionalJson(req));
+      sendJson(res, 200, await consumers().leave(stream, group, member, body.commits ?? []));
+    },
+    describeGroup: async ({ req, res, segments }) => {
+      const { stream, group } = parse(groupParams, segments, "path parameter");
+      await auth.authorize(req.headers.authorization, stream, "consume");
+      sendJson(res, 200, await consumers().describe(stream, group));
     },
     createHints: async ({ req, res }) => {
       const hints = hintService();
@@ -165,6 +240,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
 
   const served = (route: RouteSpec): boolean => {
     if (route.tag === "hints") return deps.hints !== undefined;
+    if (route.tag === "consumers") return deps.consumers !== undefined;
     if (route.id === "livez" || route.id === "readyz" || route.id === "metrics") return deps.ops !== undefined;
     return true;
   };

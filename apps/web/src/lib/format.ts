@@ -54,3 +54,9 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;
 }
+
+/** A consumer's lag as the console words it: events behind and, once known, how long that is. */
+export function lagText(events: number | null, seconds: number | null): string {
+  if (events === null) return "not measured yet";
+  return `${formatNumber(events)} events${seconds !== null && seconds > 0 ? ` · ${seconds.toFixed(1)} s` : ""}`;
+}

@@ -2,6 +2,8 @@ import { ShardcastError } from "@shardcast/core";
 import type { JobHandlers, JobQueue } from "@shardcast/jobs";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
+import { ConsumerProgress } from "@shardcast/runtime";
+import { runConsumerCheckpoint } from "../consumers/checkpoint.ts";
 import { runAnalyzerJob } from "./analyzer-run.ts";
 import { runHostHealth } from "./host-health.ts";
 import { runHostProvision } from "./host-provision.ts";
@@ -18,8 +20,11 @@ import { runShardletManager } from "./shardlet-manager.ts";
 import { runShardletMerge } from "./shardlet-merge.ts";
 import { runShardletSplit } from "./shardlet-split.ts";
 
+/** Period of `consumer.checkpoint` unless the worker is told otherwise. */
+export const DEFAULT_CHECKPOINT_EVERY_MS = 5_000;
+
 /** The worker's handler for every job in the catalog; `queue` is where the manager enqueues. */
-export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?: Redis; prefix?: string } = {}): JobHandlers {
+export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?: Redis; prefix?: string; checkpointEveryMs?: number } = {}): JobHandlers {
   return {
     "host.health": async (_payload, job) => {
       const r = await runHostHealth(deps, { signal: job.signal });
@@ -70,5 +75,10 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
       return { runId: r.runId, skipped: r.skipped ?? null, model: r.model, shardlets: r.shardlets, proposals: r.proposals, acted: { splits: r.acted.splits, migrations: r.acted.migrations } };
     },
     "host.provision": (payload, job) => runHostProvision(deps, payload, { signal: job.signal }),
+    "consumer.checkpoint": async (_payload, job) => {
+      if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "consumer.checkpoint needs the worker's Redis connection");
+      const progress = new ConsumerProgress(ctx.redis, ctx.prefix);
+      return runConsumerCheckpoint(deps, { progress, decisionIntervalSec: (ctx.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS) / 1000, signal: job.signal });
+    },
   };
 }

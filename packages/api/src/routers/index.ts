@@ -2,6 +2,7 @@ import { createRouter } from "../trpc.ts";
 import { analyzerRouter } from "./analyzer/index.ts";
 import { apikeysRouter } from "./apikeys/index.ts";
 import { authRouter } from "./auth/index.ts";
+import { consumersRouter } from "./consumers/index.ts";
 import { heatmapRouter } from "./heatmap/index.ts";
 import { hostsRouter } from "./hosts/index.ts";
 import { migrationsRouter } from "./migrations/index.ts";
@@ -31,6 +32,7 @@ export const appRouter = createRouter({
   telemetry: telemetryRouter,
   models: modelsRouter,
   whatif: whatifRouter,
+  consumers: consumersRouter,
 });
 
 export type AppRouter = typeof appRouter;

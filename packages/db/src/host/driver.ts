@@ -4,6 +4,7 @@ import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
 import { appendOverflow, countOverflow, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";
+import { rangeBacklog, readRanges, type RangeBacklog, type RangeReadResult, type RangeSegment, type ReadRangesQuery } from "./range-reads.ts";
 import { DRAIN_WRITE, FENCED_WRITE, foldStats, writeBatch } from "./writes.ts";
 import type {
   FencedWrite,
@@ -165,6 +166,16 @@ export class HostDriver {
    */
   readByPosition(q: ReadByPositionQuery): Promise<StoredEvent[]> {
     return readByPosition(this.run, q);
+  }
+
+  /** Events in key-hash ranges after per-range positions (a consumer's shardlets), with fence states. */
+  readRanges(q: ReadRangesQuery): Promise<RangeReadResult> {
+    return readRanges(this.run, q);
+  }
+
+  /** Events a consumer has not committed in its ranges on this host, and the oldest one's stored time. */
+  rangeBacklog(q: { streamId: string; segments: readonly RangeSegment[]; scanLimit: number }): Promise<RangeBacklog> {
+    return rangeBacklog(this.run, q);
   }
 
   /** The newest events of a stream on this host, newest first. */

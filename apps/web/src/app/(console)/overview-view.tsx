@@ -53,6 +53,39 @@ export function OverviewView() {
               testId="stat-contention"
             />
           </div>
+          {d.consumers.length > 0 ? (
+            <section className="card" aria-labelledby="lag-h">
+              <h2 id="lag-h">Consumer lag</h2>
+              <div className="table-wrap">
+                <table data-testid="overview-lag">
+                  <thead>
+                    <tr>
+                      <th>Group</th>
+                      <th>Stream</th>
+                      <th>Members</th>
+                      <th>Events behind</th>
+                      <th>Oldest unconsumed</th>
+                      <th>Checkpoints (1 h)</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.consumers.map((g) => (
+                      <tr key={`${g.stream}/${g.group}`}>
+                        <td>
+                          <Link href={`/streams/${encodeURIComponent(g.stream)}/consumers`}>{g.group}</Link>
+                        </td>
+                        <td>{g.stream}</td>
+                        <td>{g.members}</td>
+                        <td>{g.lagEvents === null ? "—" : formatNumber(g.lagEvents)}</td>
+                        <td>{g.maxLagSeconds === null ? "—" : `${g.maxLagSeconds.toFixed(1)} s`}</td>
+                        <td>{g.checkpointsLastHour}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </section>
+          ) : null}
           <section className="card" aria-labelledby="ingest-h">
             <h2 id="ingest-h">Ingest rate (events/s, last 30 min)</h2>
             <IngestChart points={d.ingest} />

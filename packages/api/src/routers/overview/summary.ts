@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { listHosts, listOperations, listPeriodicJobs, listShardlets, listStreams, metricSeries } from "@shardcast/db";
+import { listConsumerGroupSummaries, listHosts, listOperations, listPeriodicJobs, listShardlets, listStreams, metricSeries } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { lifecycleActivity } from "../../services/operation-categories.ts";
 import { overdueMessage, overduePeriodicJobs } from "../../services/periodic-jobs.ts";
+import { groupSummarySchema } from "../consumers/schemas.ts";
 import { hostSchema, operationSchema } from "../shared.ts";
 import { hostView } from "../hosts/view.ts";
 import { operationView } from "../operations/view.ts";
@@ -38,6 +39,8 @@ export const summaryOutput = z.object({
   alerts: z.array(alertSchema),
   /** Splits and merges finished in the last hour, and events that went through overflow logs (contention). */
   lifecycle: z.object({ splitsLastHour: z.number(), mergesLastHour: z.number(), contentionLastHour: z.number() }),
+  /** Every consumer group with its lag (events behind and the oldest unconsumed event's age). */
+  consumers: z.array(groupSummarySchema),
 });
 
 /** Thresholds for the overview's alert list (display only; the worker has its own). */
@@ -49,7 +52,7 @@ export const summary = viewerProcedure
   .output(summaryOutput)
   .query(async ({ ctx, input }) => {
     const since = Date.now() - input.windowMinutes * 60_000;
-    const [series, hosts, streams, shardlets, operations, activity, periodicJobs] = await Promise.all([
+    const [series, hosts, streams, shardlets, operations, activity, periodicJobs, consumerGroups] = await Promise.all([
       metricSeries(ctx.db, INGEST_RATE_METRIC, since),
       listHosts(ctx.db),
       listStreams(ctx.db),
@@ -57,6 +60,7 @@ export const summary = viewerProcedure
       listOperations(ctx.db, { limit: 12 }),
       lifecycleActivity(ctx.db, new Date(Date.now() - 60 * 60_000)),
       listPeriodicJobs(ctx.db),
+      listConsumerGroupSummaries(ctx.db),
     ]);
 
     // The worker records the rate per stream and for the whole cluster (no stream, no host); the
@@ -112,5 +116,6 @@ export const summary = viewerProcedure
       operations: operations.map(operationView),
       alerts,
       lifecycle: { splitsLastHour: activity.splits, mergesLastHour: activity.merges, contentionLastHour: activity.contentionEvents },
+      consumers: consumerGroups.map((g) => ({ ...g, lastCheckpointAt: g.lastCheckpointAt === null ? null : new Date(g.lastCheckpointAt) })),
     };
   });

@@ -4,6 +4,7 @@ import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { ConsumerSettingsSection } from "./consumer-settings-section.tsx";
 import { LifecycleSettingsForm } from "./lifecycle-settings-form.tsx";
 import { MoveSettingsSection } from "./move-settings-section.tsx";
 import { SettingsAudit } from "./settings-audit.tsx";
@@ -48,6 +49,7 @@ export function SettingsView() {
         <SettingsAudit />
       </section>
       <MoveSettingsSection />
+      <ConsumerSettingsSection />
     </>
   );
 }

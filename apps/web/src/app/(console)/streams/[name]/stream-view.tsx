@@ -41,6 +41,9 @@ export function StreamView({ name }: { name: string }) {
           )
         }
       >
+        <Link href={`/streams/${encodeURIComponent(name)}/consumers`} data-testid="consumers-link">
+          Consumers
+        </Link>
         <Link href="/shard-map">Shard map</Link>
       </PageHeader>
       <ErrorNote error={q.error} testId="stream-error" />

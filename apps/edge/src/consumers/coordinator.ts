@@ -1,0 +1,349 @@
+import { commitCursor, cursorPosition, freshCursor, maxCursor, ShardcastError, type ConsumerSettings, type Cursor, type StoredEvent } from "@shardcast/core";
+import {
+  addConsumerMember,
+  consumerGroupNeedsReconcile,
+  ensureConsumerGroup,
+  findConsumerGroup,
+  getConsumerGroupState,
+  getDurableCheckpoints,
+  getShardletRow,
+  listShardletsWithHome,
+  reconcileConsumerGroup,
+  removeConsumerMember,
+  touchConsumerMember,
+  type ConsumerAssignmentInfo,
+  type ConsumerGroupInfo,
+  type ConsumerGroupState,
+  type ControlDb,
+  type DurableCheckpoint,
+} from "@shardcast/db";
+import { setTimeout as delay } from "node:timers/promises";
+import type { ConsumerProgress, Logger, SequenceAllocator, SnapshotRequest } from "@shardcast/runtime";
+import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
+import type { ReaderIdentity } from "../telemetry/counters.ts";
+import type { RangePart, RangeReader } from "./range-reader.ts";
+
+/** A member's claim that it processed a shardlet's events up to `position` (docs/consumers.md). */
+export interface CursorCommit {
+  shardletId: string;
+  generation: number;
+  position: number;
+  /** Events processed since the previous commit (the checkpoint policy counts them). */
+  events?: number | undefined;
+}
+
+export interface Assignment {
+  shardletId: string;
+  generation: number;
+  lo: number;
+  hi: number;
+  position: number;
+}
+
+export interface PollResult {
+  assignments: Assignment[];
+  batches: Array<{ shardletId: string; generation: number; events: StoredEvent[]; next: number }>;
+  snapshot: SnapshotRequest[];
+  watermark: number;
+  heartbeatIntervalMs: number;
+}
+
+export interface CoordinatorDeps {
+  db: ControlDb;
+  routing: RoutingCache;
+  sequences: SequenceAllocator;
+  progress: ConsumerProgress;
+  reader: RangeReader;
+  settings: () => Promise<ConsumerSettings>;
+  log: Logger;
+  clock?: () => number;
+}
+
+/** Compare-and-set rounds before a commit gives up (only members of one group race here). */
+const COMMIT_ATTEMPTS = 8;
+/** Groups whose ids an edge remembers (oldest forgotten first). */
+const MAX_CACHED_GROUPS = 10_000;
+/** How often a long poll looks at the watermark. */
+const WATERMARK_CHECK_MS = 100;
+
+/**
+ * The edge's side of consumer groups (docs/consumers.md): joins, polls, commits, heartbeats and
+ * leaves. Membership and assignments live in the control database (changed under the group's row
+ * lock by `reconcileConsumerGroup`); committed cursors live in Redis, with the durable checkpoints
+ * behind them. Every edge can serve every member: nothing here is kept in memory between requests.
+ */
+export class ConsumerCoordinator {
+  private readonly clock: () => number;
+  private readonly groups = new Map<string, ConsumerGroupInfo>();
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  private async stream(name: string): Promise<RouteEntry> {
+    const entry = await this.deps.routing.get(name);
+    if (!entry) throw new ShardcastError("not_found", `unknown stream "${name}"`);
+    return entry;
+  }
+
+  private async group(entry: RouteEntry, name: string): Promise<ConsumerGroupInfo> {
+    // A group's id and start never change, so each edge looks a group up once.
+    const key = `${entry.meta.id}\u0000${name}`;
+    const cached = this.groups.get(key);
+    if (cached) return cached;
+    const g = await findConsumerGroup(this.deps.db, entry.meta.id, name);
+    if (!g) throw new ShardcastError("not_found", `unknown consumer group "${name}" on stream "${entry.meta.name}"`);
+    if (this.groups.size >= MAX_CACHED_GROUPS) this.groups.delete(this.groups.keys().next().value!);
+    this.groups.set(key, g);
+    return g;
+  }
+
+  private async member(entry: RouteEntry, groupName: string, memberId: string) {
+    const g = await this.group(entry, groupName);
+    const state = await getConsumerGroupState(this.deps.db, g.id);
+    const me = state?.members.find((m) => m.id === memberId);
+    if (!state || !me || me.lastSeenAt + me.sessionTimeoutMs < this.clock()) {
+      throw new ShardcastError("not_found", `member "${memberId}" is not in group "${groupName}" (its session may have expired): join again`);
+    }
+    return { g, state, me };
+  }
+
+  private heartbeatMs(sessionTimeoutMs: number): number {
+    return Math.max(500, Math.floor(sessionTimeoutMs / 3));
+  }
+
+  private async reconcile(g: ConsumerGroupInfo, pollingMemberId?: string): Promise<ConsumerGroupState> {
+    const settings = await this.deps.settings();
+    const res = await reconcileConsumerGroup(this.deps.db, g.id, {
+      now: this.clock(),
+      handoffTimeoutMs: settings.handoffTimeoutMs,
+      pollingMemberId,
+      liveCursors: (ids) => this.deps.progress.read(g.id, ids),
+    });
+    await this.deps.progress.putMissing(g.id, res.handedOn);
+    await this.deps.progress.forget(g.id, res.retired);
+    return res.state;
+  }
+
+  private async reconcileIfNeeded(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string): Promise<ConsumerGroupState> {
+    const routed = new Set(entry.table.all().map((s) => s.id));
+    return consumerGroupNeedsReconcile(state, routed, this.clock(), memberId) ? this.reconcile(g, memberId) : state;
+  }
+
+  async join(streamName: string, groupName: string, body: { name?: string | undefined; sessionTimeoutMs?: number | undefined; start?: "earliest" | "latest" | undefined }) {
+    const entry = await this.stream(streamName);
+    const settings = await this.deps.settings();
+    const startSeq = body.start === "latest" ? await this.deps.sequences.watermark(entry.meta.id) : 0;
+    const g = await ensureConsumerGroup(this.deps.db, { streamId: entry.meta.id, name: groupName, startSeq });
+    const sessionTimeoutMs = body.sessionTimeoutMs ?? settings.sessionTimeoutMs;
+    const me = await addConsumerMember(this.deps.db, { groupId: g.id, name: body.name ?? "member", sessionTimeoutMs });
+    const state = await this.reconcile(g);
+    return {
+      memberId: me.id,
+      group: g.name,
+      heartbeatIntervalMs: this.heartbeatMs(sessionTimeoutMs),
+      sessionTimeoutMs,
+      assignments: await this.assignmentsOf(entry, g, state, me.id),
+    };
+  }
+
+  /**
+   * Applies commits after checking each against the member's current assignments: a commit for a
+   * shardlet the member does not hold, or from an older generation, refuses the whole request.
+   */
+  private async applyCommits(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<number | undefined> {
+    if (commits.length === 0) return undefined;
+    const held = new Map(state.assignments.filter((a) => a.memberId === memberId).map((a) => [a.shardletId, a]));
+    const stale = commits
+      .filter((c) => held.get(c.shardletId)?.generation !== c.generation)
+      .map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: held.get(c.shardletId)?.generation ?? null }));
+    if (stale.length > 0) {
+      throw new ShardcastError("conflict", `${stale.length} commit(s) name a shardlet this member no longer holds at that generation: nothing was committed`, { stale });
+    }
+    const watermark = await this.deps.sequences.watermark(entry.meta.id);
+    const beyond = commits.filter((c) => c.position > watermark);
+    if (beyond.length > 0) {
+      throw new ShardcastError("bad_request", `commit position ${beyond[0]!.position} is beyond the stream's watermark ${watermark}: nothing was committed`, {
+        watermark,
+        positions: beyond.map((c) => ({ shardletId: c.shardletId, position: c.position })),
+      });
+    }
+    const ids = [...new Set(commits.map((c) => c.shardletId))];
+    for (let attempt = 1; ; attempt++) {
+      const raw = await this.deps.progress.readRaw(g.id, ids);
+      const base = await this.baseCursors(entry, g, ids, raw);
+      const next = new Map<string, { expected: string | null; cursor: Cursor; processed: number }>();
+      for (const c of commits) {
+        const cur = next.get(c.shardletId) ?? { expected: raw.get(c.shardletId) ?? null, cursor: base.get(c.shardletId)!, processed: 0 };
+        next.set(c.shardletId, { ...cur, cursor: commitCursor(cur.cursor, c.position), processed: cur.processed + (c.events ?? 0) });
+      }
+      const ok = await this.deps.progress.compareAndSet(
+        g.id,
+        [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed })),
+      );
+      if (ok) return watermark;
+      if (attempt >= COMMIT_ATTEMPTS) throw new ShardcastError("unavailable", "commits kept racing with other members' commits; retry");
+    }
+  }
+
+  /**
+   * The cursor each shardlet continues from: Redis's (with the durable checkpoint under it, in
+   * case Redis restarted and a member committed before the worker noticed), else the durable one,
+   * else the group's start over the shardlet's range.
+   */
+  private async baseCursors(entry: RouteEntry, g: ConsumerGroupInfo, ids: readonly string[], raw?: ReadonlyMap<string, string>): Promise<Map<string, Cursor>> {
+    const live = raw ? this.deps.progress.parse(raw) : await this.deps.progress.read(g.id, ids);
+    const missing = ids.filter((id) => !live.has(id));
+    const durable = missing.length > 0 ? await getDurableCheckpoints(this.deps.db, g.id, missing) : new Map<string, DurableCheckpoint>();
+    const out = new Map<string, Cursor>();
+    for (const id of ids) {
+      const c = live.get(id) ?? durable.get(id)?.cursor;
+      if (c) {
+        out.set(id, c);
+        continue;
+      }
+      const route = entry.table.byId(id) ?? (await getShardletRow(this.deps.db, id).then((r) => r && { lo: Number(r.lo), hi: Number(r.hi) }));
+      if (!route) throw new ShardcastError("not_found", `unknown shardlet "${id}"`);
+      out.set(id, freshCursor(route.lo, route.hi, g.startSeq));
+    }
+    return out;
+  }
+
+  private async assignmentsOf(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string): Promise<Assignment[]> {
+    const mine = state.assignments.filter((a) => a.memberId === memberId);
+    const cursors = await this.baseCursors(entry, g, mine.map((a) => a.shardletId));
+    return mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
+  }
+
+  async poll(
+    streamName: string,
+    groupName: string,
+    memberId: string,
+    body: { commits?: CursorCommit[] | undefined; limit?: number | undefined; maxWaitMs?: number | undefined; stats?: { events: number; processingMs: number } | undefined },
+    reader?: ReaderIdentity,
+  ): Promise<PollResult> {
+    const entry = await this.stream(streamName);
+    const { g, state: before, me } = await this.member(entry, groupName, memberId);
+    const watermark = await this.applyCommits(entry, g, before, memberId, body.commits ?? []);
+    await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), this.touch(me.id, me.lastSeenAt)]);
+    const state = await this.reconcileIfNeeded(entry, g, before, memberId);
+    const mine = state.assignments.filter((a) => a.memberId === memberId);
+    const cursors = await this.baseCursors(entry, g, mine.map((a) => a.shardletId));
+    const assignments = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
+    const parts: RangePart[] = assignments.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
+    const limit = body.limit ?? 500;
+    let page = await this.deps.reader.read(entry, parts, limit, reader, watermark);
+    // A long poll waits for the watermark to move instead of the member polling again and again.
+    const deadline = this.clock() + (body.maxWaitMs ?? 0);
+    while (page.events.size === 0 && parts.length > 0 && this.clock() < deadline) {
+      await this.waitForWatermark(entry.meta.id, page.watermark, deadline);
+      page = await this.deps.reader.read(entry, parts, limit, reader);
+    }
+    const snapshot = await this.deps.progress.takeSnapshots(g.id, memberId);
+    return {
+      assignments,
+      batches: assignments.map((a) => ({ shardletId: a.shardletId, generation: a.generation, events: page.events.get(a.shardletId) ?? [], next: Math.max(page.next, a.position) })),
+      snapshot: snapshot.filter((s) => assignments.some((a) => a.shardletId === s.shardletId)),
+      watermark: page.watermark,
+      heartbeatIntervalMs: this.heartbeatMs(me.sessionTimeoutMs),
+    };
+  }
+
+  /**
+   * Until the watermark passes `seen` or the deadline. The watermark lives in Redis and costs one
+   * script call, so checking it a few times a second is cheaper than a subscription per poll.
+   */
+  private async waitForWatermark(streamId: string, seen: number, deadline: number): Promise<void> {
+    while (this.clock() < deadline) {
+      await delay(Math.min(WATERMARK_CHECK_MS, Math.max(1, deadline - this.clock())));
+      if ((await this.deps.sequences.watermark(streamId)) > seen) return;
+    }
+  }
+
+  /** Heartbeats go to the control database at most once a second per member. */
+  private async touch(memberId: string, lastSeenAt: number): Promise<void> {
+    if (this.clock() - lastSeenAt >= 1_000) await touchConsumerMember(this.deps.db, memberId, new Date(this.clock()));
+  }
+
+  async commit(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ committed: CursorCommit[] }> {
+    const entry = await this.stream(streamName);
+    const { g, state, me } = await this.member(entry, groupName, memberId);
+    await this.applyCommits(entry, g, state, memberId, commits);
+    await this.touch(me.id, me.lastSeenAt);
+    return { committed: commits };
+  }
+
+  async heartbeat(streamName: string, groupName: string, memberId: string): Promise<{ assignments: Assignment[]; heartbeatIntervalMs: number }> {
+    const entry = await this.stream(streamName);
+    const { g, state: before, me } = await this.member(entry, groupName, memberId);
+    await touchConsumerMember(this.deps.db, me.id, new Date(this.clock()));
+    // A heartbeat carries no commits, so hand-offs away from this member wait for its poll.
+    const routed = new Set(entry.table.all().map((s) => s.id));
+    const state = consumerGroupNeedsReconcile(before, routed, this.clock()) ? await this.reconcile(g) : before;
+    return { assignments: await this.assignmentsOf(entry, g, state, memberId), heartbeatIntervalMs: this.heartbeatMs(me.sessionTimeoutMs) };
+  }
+
+  async leave(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ ok: true }> {
+    const entry = await this.stream(streamName);
+    const { g, state } = await this.member(entry, groupName, memberId);
+    await this.applyCommits(entry, g, state, memberId, commits);
+    await removeConsumerMember(this.deps.db, memberId, "leave");
+    await this.reconcile(g);
+    return { ok: true };
+  }
+
+  /** The stream's routed shardlets with their parents (lineage). */
+  async shardlets(streamName: string) {
+    const entry = await this.stream(streamName);
+    const routes = entry.table.all();
+    const rows = await listShardletsWithHome(this.deps.db, routes.map((s) => s.id));
+    const parents = new Map(rows.map((r) => [r.id, [r.parentId, r.mergedFromId].filter((p): p is string => p !== null)]));
+    return { shardlets: routes.map((s) => ({ id: s.id, lo: s.lo, hi: s.hi, state: s.state, parents: parents.get(s.id) ?? [] })) };
+  }
+
+  /** One shardlet's events after a position; a retired shardlet's range is read where it lives now. */
+  async readShardlet(streamName: string, shardletId: string, after: number, limit: number, reader?: ReaderIdentity) {
+    const entry = await this.stream(streamName);
+    const route = entry.table.byId(shardletId) ?? (await getShardletRow(this.deps.db, shardletId));
+    if (!route || ("streamId" in route && route.streamId !== entry.meta.id)) throw new ShardcastError("not_found", `unknown shardlet "${shardletId}" on stream "${streamName}"`);
+    const lo = Number(route.lo);
+    const hi = Number(route.hi);
+    const page = await this.deps.reader.read(entry, [{ shardletId, lo, hi, cursor: freshCursor(lo, hi, after) }], limit, reader);
+    return { events: page.events.get(shardletId) ?? [], watermark: page.watermark, next: Math.max(page.next, after) };
+  }
+
+  async describe(streamName: string, groupName: string) {
+    const entry = await this.stream(streamName);
+    const g = await this.group(entry, groupName);
+    const state = await getConsumerGroupState(this.deps.db, g.id);
+    if (!state) throw new ShardcastError("not_found", `unknown consumer group "${groupName}"`);
+    const ids = state.assignments.map((a) => a.shardletId);
+    const [cursors, durable] = await Promise.all([this.baseCursors(entry, g, ids), getDurableCheckpoints(this.deps.db, g.id, ids)]);
+    return {
+      group: g.name,
+      stream: entry.meta.name,
+      generation: state.group.generation,
+      members: state.members.map((m) => ({ id: m.id, name: m.name, joinedAt: m.joinedAt, lastSeenAt: m.lastSeenAt, shardlets: state.assignments.filter((a) => a.memberId === m.id).length })),
+      shardlets: state.assignments.map((a) => {
+        const c = cursors.get(a.shardletId);
+        const d = durable.get(a.shardletId);
+        return {
+          shardletId: a.shardletId,
+          memberId: a.memberId,
+          generation: a.generation,
+          position: c ? cursorPosition(d ? maxCursor(c, d.cursor) : c) : g.startSeq,
+          checkpoint: d?.position ?? null,
+          lagEvents: a.lagEvents,
+          lagSeconds: a.lagSeconds,
+        };
+      }),
+    };
+  }
+}
+
+function toAssignment(entry: RouteEntry, a: ConsumerAssignmentInfo, cursor: Cursor | undefined): Assignment[] {
+  const route = entry.table.byId(a.shardletId);
+  // A shardlet the routes no longer know is being replaced; the next reconcile hands it on.
+  if (!route || !cursor) return [];
+  return [{ shardletId: a.shardletId, generation: a.generation, lo: route.lo, hi: route.hi, position: cursorPosition(cursor) }];
+}

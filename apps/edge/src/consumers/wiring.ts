@@ -1,0 +1,46 @@
+import { CONSUMER_SETTINGS_KEY, parseConsumerSettings, type ConsumerSettings } from "@shardcast/core";
+import { getSettings, type ControlDb } from "@shardcast/db";
+import type { HostPool } from "@shardcast/db/host";
+import { ConsumerProgress, type Logger, type SequenceAllocator } from "@shardcast/runtime";
+import type { Redis } from "ioredis";
+import type { RoutingCache } from "../routing-cache.ts";
+import type { TelemetryCounters } from "../telemetry/counters.ts";
+import { readTelemetry } from "../telemetry/observe.ts";
+import { ConsumerCoordinator } from "./coordinator.ts";
+import { RangeReader } from "./range-reader.ts";
+
+/** Consumer settings change rarely; a poll must not read them from the database every time. */
+const SETTINGS_TTL_MS = 5_000;
+
+/** The edge's consumer-group side, wired from the pieces the edge already has. */
+export function createConsumerCoordinator(d: {
+  db: ControlDb;
+  redis: Redis;
+  prefix: string;
+  hosts: HostPool;
+  routing: RoutingCache;
+  sequences: SequenceAllocator;
+  counters: TelemetryCounters;
+  log: Logger;
+}): ConsumerCoordinator {
+  const reader = new RangeReader({
+    routing: d.routing,
+    sequences: d.sequences,
+    hosts: { readRanges: async (hostId, q) => (await d.hosts.get(hostId)).readRanges(q) },
+    // Consumer reads count as reads of their shardlets, so read rates and forecasts include them.
+    observer: readTelemetry(d.counters),
+    onSeqConflict: (streamId, seq, events) => d.log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
+  });
+  let cached: { value: ConsumerSettings; at: number } | null = null;
+  const settings = async (): Promise<ConsumerSettings> => {
+    if (cached && Date.now() - cached.at < SETTINGS_TTL_MS) return cached.value;
+    try {
+      cached = { value: parseConsumerSettings((await getSettings(d.db))[CONSUMER_SETTINGS_KEY]), at: Date.now() };
+    } catch (err) {
+      d.log.warn("could not read consumer settings; using the last known ones or the defaults", { err });
+      cached = { value: cached?.value ?? parseConsumerSettings(undefined), at: Date.now() };
+    }
+    return cached.value;
+  };
+  return new ConsumerCoordinator({ db: d.db, routing: d.routing, sequences: d.sequences, progress: new ConsumerProgress(d.redis, d.prefix), reader, settings, log: d.log });
+}

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getConsumerGroupState, findConsumerGroup, listGroupEvents } from "@shardcast/db";
+import { get, post, startHarness, type Harness } from "./harness.ts";
+
+/**
+ * The consumer-group API on a real edge (PostgreSQL, Redis): joins, polls, commits, leaves, and
+ * every refusal a member can meet, each leaving the group's positions unchanged.
+ */
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ stream: "consumed", shardCount: 2 });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const base = () => `/v1/streams/${h.stream}/groups`;
+
+interface Assignment {
+  shardletId: string;
+  generation: number;
+  position: number;
+}
+interface Batch {
+  shardletId: string;
+  generation: number;
+  events: Array<{ seq: number; id: string | null }>;
+  next: number;
+}
+
+async function join(group: string, name: string) {
+  const res = await post(h, `${base()}/${group}/members`, { name });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { memberId: string; assignments: Assignment[] };
+}
+
+async function poll(group: string, member: string, body: Record<string, unknown> = {}) {
+  return post(h, `${base()}/${group}/members/${member}/poll`, body);
+}
+
+async function produce(n: number, tag: string): Promise<Map<string, number>> {
+  const events = Array.from({ length: n }, (_, i) => ({ key: `k-${tag}-${i}`, id: `${tag}-${i}`, type: "t", payload: { i } }));
+  const res = await post(h, `/v1/streams/${h.stream}/events`, { events });
+  expect(res.status).toBe(200);
+  const acks = res.body.events as Array<{ seq: number }>;
+  return new Map(events.map((e, i) => [e.id, acks[i]!.seq]));
+}
+
+/**
+ * Polls (committing each answer's batches with the next poll) until a poll delivers nothing;
+ * returns how often each id was delivered and the commits of the last answer, not yet sent.
+ */
+async function drain(group: string, member: string, commits: Array<Record<string, unknown>> = []) {
+  const seen = new Map<string, number>();
+  let pending = commits;
+  for (let round = 0; round < 100; round++) {
+    const res = await poll(group, member, { commits: pending, limit: 100 });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const batches = res.body.batches as Batch[];
+    for (const b of batches) for (const e of b.events) seen.set(e.id!, (seen.get(e.id!) ?? 0) + 1);
+    pending = batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length }));
+    if (batches.every((b) => b.events.length === 0)) break;
+  }
+  return { seen, pending };
+}
+
+describe("consumer groups on the edge", () => {
+  it("delivers every event once to one member, in order per shardlet, and commits move the cursor", async () => {
+    const m = await join("solo", "a");
+    const routed = h.edge.routing;
+    const entry = await routed.get(h.stream);
+    expect(m.assignments.map((a) => a.shardletId).sort()).toEqual(entry!.table.all().map((s) => s.id).sort());
+    const acked = await produce(300, "solo");
+    const { seen, pending } = await drain("solo", m.memberId);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(seen.size).toBe(300);
+    // After committing, a poll delivers nothing again.
+    const after = await poll("solo", m.memberId, { commits: pending });
+    expect((after.body.batches as Batch[]).flatMap((b) => b.events)).toEqual([]);
+    const described = await get(h, `${base()}/solo`);
+    expect(described.status).toBe(200);
+    const maxSeq = Math.max(...acked.values());
+    for (const s of described.body.shardlets as Array<{ position: number }>) expect(s.position).toBeGreaterThanOrEqual(maxSeq);
+  });
+
+  it("refuses bad input with a 4xx and changes nothing", async () => {
+    const m = await join("strict", "a");
+    await produce(20, "strict");
+    const first = await poll("strict", m.memberId, { limit: 100 });
+    const batch = (first.body.batches as Batch[]).find((b) => b.events.length > 0)!;
+    const group = await findConsumerGroup(h.db, h.streamId, "strict");
+    const before = await get(h, `${base()}/strict`);
+
+    const stale = await poll("strict", m.memberId, { commits: [{ shardletId: batch.shardletId, generation: batch.generation + 7, position: batch.next }] });
+    expect(stale.status).toBe(409);
+    expect((stale.body.error as { details: { stale: unknown[] } }).details.stale).toHaveLength(1);
+
+    const notMine = await poll("strict", m.memberId, { commits: [{ shardletId: "not-a-shardlet", generation: 1, position: 1 }] });
+    expect(notMine.status).toBe(409);
+
+    const beyond = await poll("strict", m.memberId, { commits: [{ shardletId: batch.shardletId, generation: batch.generation, position: 9_000_000_000_000 }] });
+    expect(beyond.status).toBe(400);
+    expect((beyond.body.error as { message: string }).message).toMatch(/watermark/);
+
+    expect((await poll("strict", m.memberId, { limit: 5000 })).status).toBe(400);
+    expect((await poll("strict", m.memberId, { commits: [{ shardletId: batch.shardletId, generation: 1, position: -1 }] })).status).toBe(400);
+    expect((await poll("strict", m.memberId, { surprise: true })).status).toBe(400);
+    expect((await poll("strict", "nobody", {})).status).toBe(404);
+    expect((await poll("no-such-group", m.memberId, {})).status).toBe(404);
+    // A key scoped to other streams is refused before the stream is looked up.
+    expect((await post(h, `/v1/streams/nope/groups/g/members`, {})).status).toBe(403);
+    expect((await post(h, `${base()}/bad%20name/members`, {})).status).toBe(400);
+    expect((await post(h, `${base()}/strict/members`, { sessionTimeoutMs: 10 })).status).toBe(400);
+    expect((await post(h, `${base()}/strict/members`, {}, null)).status).toBe(401);
+
+    // Nothing moved: the same positions, the same members.
+    expect(await get(h, `${base()}/strict`)).toEqual(before);
+    expect((await getConsumerGroupState(h.db, group!.id))!.members).toHaveLength(1);
+  });
+
+  it("shares shardlets between members, hands them over at the holder's poll, and takes them back on leave", async () => {
+    const a = await join("pair", "a");
+    const all = a.assignments.map((x) => x.shardletId).sort();
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const b = await join("pair", "b");
+    // The newcomer gets its share once the holder has polled (its commits come first).
+    const handed = await poll("pair", a.memberId, {});
+    expect(handed.status).toBe(200);
+    const aHolds = (handed.body.assignments as Assignment[]).map((x) => x.shardletId);
+    const bHolds = ((await poll("pair", b.memberId, {})).body.assignments as Assignment[]).map((x) => x.shardletId);
+    expect(bHolds.length).toBeGreaterThan(0);
+    expect([...aHolds, ...bHolds].sort()).toEqual(all);
+
+    const acked = await produce(200, "pair");
+    const fromA = await drain("pair", a.memberId);
+    // b processes one batch and leaves without committing it: that batch is its uncommitted tail.
+    const bPoll = await poll("pair", b.memberId, { limit: 100 });
+    const tail = (bPoll.body.batches as Batch[]).flatMap((x) => x.events.map((e) => e.id!));
+    expect(tail.length).toBeGreaterThan(0);
+
+    expect((await post(h, `${base()}/pair/members/${b.memberId}`, {})).status).toBe(400);
+    const left = await fetch(`${h.url}${base()}/pair/members/${b.memberId}`, { method: "DELETE", headers: { authorization: `Bearer ${h.token}` } });
+    expect(left.status).toBe(200);
+    const rest = await drain("pair", a.memberId, fromA.pending);
+    const after = await poll("pair", a.memberId, { commits: rest.pending });
+    expect((after.body.assignments as Assignment[]).map((x) => x.shardletId).sort()).toEqual(all);
+    // Every acknowledged event reached a member; only b's uncommitted tail was delivered twice.
+    const delivered = new Map<string, number>();
+    for (const id of [...fromA.seen.keys(), ...tail, ...rest.seen.keys()]) delivered.set(id, (delivered.get(id) ?? 0) + 1);
+    for (const id of acked.keys()) expect(delivered.has(id), id).toBe(true);
+    const twice = [...delivered].filter(([, n]) => n > 1).map(([id]) => id).sort();
+    expect(twice).toEqual([...tail].sort());
+    const group = await findConsumerGroup(h.db, h.streamId, "pair");
+    const kinds = (await listGroupEvents(h.db, group!.id, 50)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["join", "leave", "handoff"]));
+  });
+
+  it("reads one shardlet's events after a position, never past the watermark", async () => {
+    const acked = await produce(100, "direct");
+    const list = await get(h, `/v1/streams/${h.stream}/shardlets`);
+    expect(list.status).toBe(200);
+    const shardlets = list.body.shardlets as Array<{ id: string }>;
+    const got = new Set<string>();
+    for (const s of shardlets) {
+      let after = 0;
+      for (let i = 0; i < 100; i++) {
+        const page = await get(h, `/v1/streams/${h.stream}/shardlets/${s.id}/events?after=${after}&limit=50`);
+        expect(page.status).toBe(200);
+        const events = page.body.events as Array<{ id: string; seq: number }>;
+        for (const e of events) got.add(e.id);
+        expect(events.every((e) => e.seq > after && e.seq <= (page.body.watermark as number))).toBe(true);
+        if (events.length === 0) break;
+        after = page.body.next as number;
+      }
+    }
+    for (const id of acked.keys()) expect(got.has(id), id).toBe(true);
+    expect((await get(h, `/v1/streams/${h.stream}/shardlets/nope/events`)).status).toBe(404);
+    expect((await get(h, `/v1/streams/${h.stream}/shardlets/${shardlets[0]!.id}/events?after=-3`)).status).toBe(400);
+  });
+});

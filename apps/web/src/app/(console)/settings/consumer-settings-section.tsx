@@ -1,0 +1,174 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { consumerSettingsSchema, type ConsumerSettings } from "@shardcast/core/consumers/settings";
+import { ErrorNote, Loading } from "../../../components/ui.tsx";
+import { useCan } from "../../../components/user-context.tsx";
+import { fieldErrors } from "../../../lib/errors.ts";
+import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+
+type NumberField = Exclude<keyof ConsumerSettings, "checkpointMode">;
+type Values = Record<NumberField, string> & { checkpointMode: ConsumerSettings["checkpointMode"] };
+type Errors = Partial<Record<keyof ConsumerSettings, string>>;
+
+const show = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" || typeof v === "string" ? String(v) : JSON.stringify(v));
+
+const FIELDS: Array<{ field: NumberField; label: string; unit: string; hint: string }> = [
+  { field: "checkpointThresholdSec", label: "Checkpoint threshold", unit: "s", hint: "Predicted replay that triggers a checkpoint." },
+  { field: "predictionHorizonSec", label: "Prediction horizon", unit: "s", hint: "How far ahead arrivals are forecast." },
+  { field: "maxReplaySec", label: "Maximum replay", unit: "s", hint: "Never exceeded, in either mode." },
+  { field: "fixedIntervalSec", label: "Fixed interval", unit: "s", hint: "Period of the fixed mode." },
+  { field: "defaultReplayMsPerEvent", label: "Default processing time", unit: "ms/event", hint: "Until a group reports its own." },
+  { field: "sessionTimeoutMs", label: "Session timeout", unit: "ms", hint: "A silent member loses its shardlets after this." },
+  { field: "handoffTimeoutMs", label: "Hand-off timeout", unit: "ms", hint: "Longest wait for a holder's poll when a shardlet moves." },
+];
+
+const toValues = (s: ConsumerSettings): Values => ({
+  checkpointMode: s.checkpointMode,
+  ...(Object.fromEntries(FIELDS.map(({ field }) => [field, String(s[field])])) as Record<NumberField, string>),
+});
+
+/** Form strings -> settings with the server's schema, so the messages are the server's. */
+function parse(v: Values): { value: ConsumerSettings | null; errors: Errors } {
+  const errors: Errors = {};
+  const candidate: Record<string, unknown> = { checkpointMode: v.checkpointMode };
+  for (const { field } of FIELDS) {
+    const raw = v[field].trim();
+    const n = Number(raw);
+    if (raw === "") errors[field] = "enter a value";
+    else if (!Number.isFinite(n)) errors[field] = "enter a number";
+    else candidate[field] = n;
+  }
+  const parsed = consumerSettingsSchema.safeParse(candidate);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const f = issue.path[0] as keyof ConsumerSettings | undefined;
+      if (f && !(f in errors)) errors[f] = issue.message;
+    }
+  }
+  return { value: parsed.success && Object.keys(errors).length === 0 ? parsed.data : null, errors };
+}
+
+export function ConsumerSettingsSection() {
+  const trpc = useTRPC();
+  const canEdit = useCan("admin");
+  const q = useQuery(trpc.consumers.settings.queryOptions());
+  return (
+    <section className="card" aria-labelledby="consumers-h">
+      <div className="card-header">
+        <h2 id="consumers-h">Consumers and checkpoints</h2>
+        {q.data ? (
+          <span className="muted" title={formatDateTime(q.data.updatedAt)} data-testid="consumer-settings-updated">
+            {q.data.updatedAt ? `changed ${formatAgo(q.data.updatedAt)}` : "defaults (never changed)"}
+          </span>
+        ) : null}
+      </div>
+      <p className="muted" style={{ marginTop: 0 }}>
+        A shardlet&apos;s committed position becomes a durable checkpoint when (events processed since the last one + events forecast over the horizon) ×
+        the group&apos;s processing time per event passes the threshold. The checkpoint job and the edges read these within seconds.
+      </p>
+      {!canEdit ? (
+        <div className="alert alert-info" role="status">
+          You can view these settings. Admins can change them.
+        </div>
+      ) : null}
+      <ErrorNote error={q.error} />
+      {q.isPending ? <Loading what="consumer settings" /> : q.data ? <ConsumerSettingsForm current={q.data.settings} readOnly={!canEdit} /> : null}
+      {q.data && q.data.audit.length > 0 ? (
+        <details style={{ marginTop: 12 }}>
+          <summary>Change history ({q.data.audit.length})</summary>
+          <ul className="change-list" data-testid="consumer-settings-audit">
+            {q.data.audit.map((a) => (
+              <li key={a.id} data-testid="consumer-settings-audit-row">
+                <span title={formatDateTime(a.at)}>{formatAgo(a.at)}</span> · {a.actorEmail ?? "system"}:{" "}
+                {a.changes.length === 0 ? "saved without changes" : a.changes.map((c) => `${c.field} ${show(c.old)} → ${show(c.new)}`).join(", ")}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </section>
+  );
+}
+
+function ConsumerSettingsForm({ current, readOnly }: { current: ConsumerSettings; readOnly: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [values, setValues] = useState<Values>(() => toValues(current));
+  const [errors, setErrors] = useState<Errors>({});
+  const [saved, setSaved] = useState<string | null>(null);
+  const update = useMutation(
+    trpc.consumers.updateSettings.mutationOptions({
+      onSuccess: async (res) => {
+        setValues(toValues(res.settings));
+        setErrors({});
+        setSaved(res.changed.length === 0 ? "Saved; nothing changed." : `Saved ${res.changed.length} change${res.changed.length === 1 ? "" : "s"}.`);
+        await queryClient.invalidateQueries({ queryKey: trpc.consumers.settings.queryKey() });
+      },
+    }),
+  );
+  const serverErrors = fieldErrors(update.error) as Errors;
+  const shown = (f: keyof ConsumerSettings) => errors[f] ?? serverErrors[f];
+  const set = (f: keyof Values, v: string) => {
+    setSaved(null);
+    setValues((old) => ({ ...old, [f]: v }));
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (readOnly) return;
+    const { value, errors: found } = parse(values);
+    setErrors(found);
+    setSaved(null);
+    if (value) update.mutate(value);
+  };
+  return (
+    <form onSubmit={submit} noValidate data-testid="consumer-settings-form">
+      <div className="field">
+        <label htmlFor="cs-mode">Checkpoint mode</label>
+        <select id="cs-mode" value={values.checkpointMode} disabled={readOnly} onChange={(e) => set("checkpointMode", e.target.value)}>
+          <option value="predictive">predictive (forecast replay against the threshold)</option>
+          <option value="fixed">fixed interval (for comparison)</option>
+        </select>
+      </div>
+      <div className="settings-grid">
+        {FIELDS.map(({ field, label, unit, hint }) => (
+          <div className="field" key={field}>
+            <label htmlFor={`cs-${field}`}>
+              {label} ({unit})
+            </label>
+            <input
+              id={`cs-${field}`}
+              inputMode="decimal"
+              value={values[field]}
+              disabled={readOnly}
+              aria-invalid={shown(field) ? true : undefined}
+              aria-describedby={shown(field) ? `cs-${field}-error` : undefined}
+              onChange={(e) => set(field, e.target.value)}
+            />
+            {shown(field) ? (
+              <span className="field-error" id={`cs-${field}-error`} data-testid={`consumer-${field}-error`}>
+                {shown(field)}
+              </span>
+            ) : (
+              <span className="hint">{hint}</span>
+            )}
+          </div>
+        ))}
+      </div>
+      <ErrorNote error={update.error && Object.keys(serverErrors).length === 0 ? update.error : null} />
+      {!readOnly ? (
+        <div className="form-actions">
+          <button type="submit" disabled={update.isPending} data-testid="consumer-settings-save">
+            {update.isPending ? "Saving…" : "Save consumer settings"}
+          </button>
+          {saved ? (
+            <span className="muted" role="status" data-testid="consumer-settings-saved">
+              {saved}
+            </span>
+          ) : null}
+        </div>
+      ) : null}
+    </form>
+  );
+}

@@ -1,0 +1,163 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import { ErrorNote, Loading } from "../../../../../components/ui.tsx";
+import { formatAgo, formatDateTime, formatNumber, formatTime, lagText } from "../../../../../lib/format.ts";
+import { useTRPC } from "../../../../../lib/trpc.ts";
+import { CheckpointChart } from "./checkpoint-chart.tsx";
+import { LagChart, useLagSamples } from "./lag-chart.tsx";
+
+// Ids share their leading (time-based) characters; the tail tells them apart.
+const short = (id: string) => `…${id.slice(-8)}`;
+
+/** One group: who holds what, how far behind each shardlet is, why checkpoints were taken, and what happened to the group. */
+export function GroupDetail({ stream, group }: { stream: string; group: string }) {
+  const trpc = useTRPC();
+  const q = useQuery(trpc.consumers.group.queryOptions({ stream, group, windowMinutes: 60 }, { refetchInterval: 3000 }));
+  const lag = useLagSamples(q.data?.assignments);
+  const d = q.data;
+  if (!d) return q.isPending ? <Loading what={`group ${group}`} /> : <ErrorNote error={q.error} testId="group-error" />;
+  const checkpoints = d.checkpoints.filter((c) => c.trigger !== "lineage");
+  return (
+    <>
+      <ErrorNote error={q.error} testId="group-error" />
+      <section className="card" aria-labelledby="members-h">
+        <div className="card-header">
+          <h2 id="members-h">Members of {d.group}</h2>
+          <span className="muted">generation {d.generation}</span>
+        </div>
+        {d.members.length === 0 ? (
+          <div className="empty" data-testid="members-empty">
+            No live member: the group&apos;s positions wait for the next one to join.
+          </div>
+        ) : (
+          <div className="table-wrap">
+          <table data-testid="members">
+            <thead>
+              <tr>
+                <th>Member</th>
+                <th>Shardlets</th>
+                <th>Lag (events)</th>
+                <th>Joined</th>
+                <th>Last seen</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.members.map((m) => (
+                <tr key={m.id} data-testid={`member-${m.name}`}>
+                  <td>{m.name}</td>
+                  <td data-testid={`member-${m.name}-shardlets`}>{m.shardlets}</td>
+                  <td>{formatNumber(m.lagEvents)}</td>
+                  <td>{formatDateTime(m.joinedAt)}</td>
+                  <td>{formatAgo(m.lastSeenAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          </div>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="assign-h">
+        <h2 id="assign-h">Assignments and lag</h2>
+        <div className="table-wrap">
+        <table data-testid="assignments">
+          <thead>
+            <tr>
+              <th>Shardlet</th>
+              <th>Member</th>
+              <th>Generation</th>
+              <th>Committed position</th>
+              <th>Durable checkpoint</th>
+              <th>Lag</th>
+              <th>Hand-off</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.assignments.map((a) => (
+              <tr key={a.shardletId} data-testid="assignment">
+                <td title={a.shardletId}>{short(a.shardletId)}</td>
+                <td data-testid="assignment-member">{a.memberName ?? "unassigned"}</td>
+                <td>{a.generation}</td>
+                <td>{a.committedSeq === null ? "—" : formatNumber(a.committedSeq)}</td>
+                <td title={a.checkpointAt ? formatDateTime(a.checkpointAt) : undefined}>{a.checkpointSeq === null ? "—" : formatNumber(a.checkpointSeq)}</td>
+                <td data-testid="assignment-lag">{lagText(a.lagEvents, a.lagSeconds)}</td>
+                <td data-testid="assignment-handoff" title={a.handoffDeadline ? `at the holder's next poll, or at ${formatDateTime(a.handoffDeadline)} at the latest` : undefined}>
+                  {a.handoffTo ? `pending → ${a.handoffTo}` : "—"}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="ckpt-h">
+        <div className="card-header">
+          <h2 id="ckpt-h">Checkpoints and lag</h2>
+          <span className="muted">{checkpoints.length} checkpoints in the last hour</span>
+        </div>
+        <div className="grid grid-2">
+          <div>
+            <h3>Checkpoints by predicted replay (s)</h3>
+            <CheckpointChart points={checkpoints.map((c) => ({ at: c.at.getTime(), predictedReplaySec: c.predictedReplaySec, reason: c.reason, shardletId: c.shardletId }))} />
+          </div>
+          <div>
+            <h3>Lag: events behind and oldest unconsumed (s)</h3>
+            <LagChart samples={lag} />
+          </div>
+        </div>
+        <div className="table-wrap">
+        <table data-testid="checkpoints">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Shardlet</th>
+              <th>Position</th>
+              <th>Events since the last</th>
+              <th>Why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.checkpoints.slice(0, 30).map((c) => (
+              <tr key={c.id}>
+                <td>{formatTime(c.at)}</td>
+                <td title={c.shardletId}>{short(c.shardletId)}</td>
+                <td>{formatNumber(c.position)}</td>
+                <td>{formatNumber(c.eventsSince)}</td>
+                <td className="wrap" data-testid="checkpoint-reason">{c.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="events-h">
+        <h2 id="events-h">What happened to the group</h2>
+        <p className="muted" style={{ marginTop: 0 }}>
+          Joins, leaves and expired sessions; shardlets handed between members; and lineage hand-offs, where a split or merge passed a shardlet&apos;s position on to the shardlets that replaced it.
+        </p>
+        <div className="table-wrap">
+        <table data-testid="group-events">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>What</th>
+              <th>Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.events.slice(0, 50).map((e) => (
+              <tr key={e.id} data-testid={`group-event-${e.kind}`}>
+                <td>{formatTime(e.at)}</td>
+                <td>{e.kind}</td>
+                <td className="wrap">{e.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        </div>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,190 @@
+import {
+  CONSUMER_SETTINGS_KEY,
+  cursorPosition,
+  decideCheckpoint,
+  forecastArrivalRate,
+  parseConsumerSettings,
+  type ConsumerSettings,
+  type Cursor,
+} from "@shardcast/core";
+import {
+  consumerGroupNeedsReconcile,
+  getConsumerGroupState,
+  getDurableCheckpoints,
+  getSettings,
+  listConsumerGroups,
+  listShardlets,
+  reconcileConsumerGroup,
+  recordConsumerLag,
+  saveCheckpoints,
+  writeRateSeries,
+  type CheckpointWrite,
+  type ConsumerGroupInfo,
+  type ShardletInfo,
+} from "@shardcast/db";
+import type { ConsumerProgress, SnapshotRequest } from "@shardcast/runtime";
+import { checkAborted } from "../domain/abort.ts";
+import type { WorkerDeps } from "../deps.ts";
+
+export interface CheckpointRunOptions {
+  progress: ConsumerProgress;
+  /** How often this job runs: a decision must hold until the next one. */
+  decisionIntervalSec: number;
+  signal?: AbortSignal;
+}
+
+export interface CheckpointRunResult {
+  groups: number;
+  checkpoints: number;
+  skipped: number;
+  reconciled: number;
+}
+
+/** Telemetry resolution the arrival forecast reads (the finest rollup) and how much of it. */
+const SERIES_STEP_SEC = 10;
+const SERIES_WINDOW_MS = 60 * 60_000;
+/** Rows of a stream a lag measurement examines per host at most. */
+const LAG_SCAN_LIMIT = 50_000;
+
+/**
+ * The `consumer.checkpoint` job: for every group and shardlet, decide whether the committed cursor
+ * (Redis) becomes a durable checkpoint (PostgreSQL), by the core policy (predictive: forecast
+ * arrivals over the horizon times the group's measured per-event processing time, against the
+ * threshold; a bound that always holds; or a fixed interval for comparison). Members holding a
+ * checkpointed shardlet are asked to snapshot their own state at their next poll. It also expires
+ * members nobody polled for (a group whose members all died still gets its shardlets freed) and
+ * measures each shardlet's lag for the console.
+ */
+export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRunOptions): Promise<CheckpointRunResult> {
+  const settings = parseConsumerSettings((await getSettings(deps.db))[CONSUMER_SETTINGS_KEY]);
+  const groups = await listConsumerGroups(deps.db);
+  const result: CheckpointRunResult = { groups: groups.length, checkpoints: 0, skipped: 0, reconciled: 0 };
+  const shardletsByStream = new Map<string, ShardletInfo[]>();
+  for (const g of groups) {
+    checkAborted(opts.signal);
+    let shardlets = shardletsByStream.get(g.streamId);
+    if (!shardlets) {
+      shardlets = await listShardlets(deps.db, { streamId: g.streamId });
+      shardletsByStream.set(g.streamId, shardlets);
+    }
+    try {
+      const r = await checkpointGroup(deps, opts, settings, g, shardlets);
+      result.checkpoints += r.checkpoints;
+      result.reconciled += r.reconciled ? 1 : 0;
+    } catch (err) {
+      // One group's failure (a host down for its lag query, say) must not hold the others back.
+      result.skipped++;
+      deps.log.warn("consumer checkpoint failed for a group", { group: g.name, streamId: g.streamId, err });
+    }
+  }
+  return result;
+}
+
+async function checkpointGroup(
+  deps: WorkerDeps,
+  opts: CheckpointRunOptions,
+  settings: ConsumerSettings,
+  g: ConsumerGroupInfo,
+  shardlets: readonly ShardletInfo[],
+): Promise<{ checkpoints: number; reconciled: boolean }> {
+  const now = deps.clock();
+  let state = await getConsumerGroupState(deps.db, g.id);
+  if (!state) return { checkpoints: 0, reconciled: false };
+  const routed = new Set(shardlets.filter((s) => s.state !== "pending").map((s) => s.id));
+  const reconciled = consumerGroupNeedsReconcile(state, routed, now);
+  if (reconciled) {
+    const r = await reconcileConsumerGroup(deps.db, g.id, { now, handoffTimeoutMs: settings.handoffTimeoutMs, liveCursors: (ids) => opts.progress.read(g.id, ids) });
+    await opts.progress.putMissing(g.id, r.handedOn);
+    await opts.progress.forget(g.id, r.retired);
+    state = r.state;
+  }
+  const ids = state.assignments.map((a) => a.shardletId);
+  if (ids.length === 0) return { checkpoints: 0, reconciled };
+  // The bucket under way, and the one before it (edges flush every 5 s, the rollup runs every
+  // 10 s), are not complete yet: counting them would read as a drop in arrivals.
+  const seriesEnd = Math.floor(now / (SERIES_STEP_SEC * 1000)) * SERIES_STEP_SEC * 1000 - SERIES_STEP_SEC * 1000;
+  const [live, durable, since, stats, series] = await Promise.all([
+    opts.progress.read(g.id, ids),
+    getDurableCheckpoints(deps.db, g.id, ids),
+    opts.progress.eventsSinceCheckpoint(g.id, ids),
+    opts.progress.stats(g.id),
+    writeRateSeries(deps.db, { shardletIds: ids, bucketSec: SERIES_STEP_SEC, fromMs: seriesEnd - SERIES_WINDOW_MS, toMs: seriesEnd }),
+  ]);
+  const byId = new Map(shardlets.map((s) => [s.id, s]));
+  const replaySecPerEvent = (stats.msPerEvent ?? settings.defaultReplayMsPerEvent) / 1000;
+  const writes: CheckpointWrite[] = [];
+  const counted = new Map<string, number>();
+  const snapshots = new Map<string, SnapshotRequest[]>();
+  for (const a of state.assignments) {
+    const cursor = live.get(a.shardletId);
+    // Nothing in Redis: the durable checkpoint is already the newest position.
+    if (!cursor) continue;
+    const d = durable.get(a.shardletId);
+    const progressed = !d || !sameCursor(cursor, d.cursor);
+    const history = series.get(a.shardletId) ?? [];
+    const forecastRate = history.length > 0 ? forecastArrivalRate(history, { stepSec: SERIES_STEP_SEC, horizonSec: settings.predictionHorizonSec }) : (byId.get(a.shardletId)?.writeRate ?? 0);
+    const eventsSince = since.get(a.shardletId) ?? 0;
+    const decision = decideCheckpoint({
+      mode: settings.checkpointMode,
+      settings,
+      eventsSinceCheckpoint: eventsSince,
+      secondsSinceCheckpoint: d ? Math.max(0, (now - d.at) / 1000) : Number.POSITIVE_INFINITY,
+      forecastRate,
+      recentRate: history.length > 0 ? history[history.length - 1] : undefined,
+      replaySecPerEvent,
+      decisionIntervalSec: opts.decisionIntervalSec,
+      progressed,
+    });
+    if (!decision.checkpoint) continue;
+    writes.push({ shardletId: a.shardletId, cursor, trigger: decision.trigger, reason: decision.reason, eventsSince, predictedReplaySec: decision.predictedReplaySec });
+    counted.set(a.shardletId, eventsSince);
+    if (a.memberId) {
+      const list = snapshots.get(a.memberId) ?? [];
+      list.push({ shardletId: a.shardletId, position: cursorPosition(cursor), reason: decision.reason });
+      snapshots.set(a.memberId, list);
+    }
+  }
+  // Durable first: the counters and snapshot requests only follow a checkpoint that exists.
+  await saveCheckpoints(deps.db, g.id, writes, new Date(now));
+  await opts.progress.resetSince(g.id, counted);
+  for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list);
+  await measureLag(deps, g, state.assignments, live, durable, byId, now);
+  return { checkpoints: writes.length, reconciled };
+}
+
+function sameCursor(a: Cursor, b: Cursor): boolean {
+  return a.length === b.length && a.every((s, i) => s.lo === b[i]!.lo && s.hi === b[i]!.hi && s.after === b[i]!.after);
+}
+
+/** Events behind each shardlet's committed cursor on its host, and how long the oldest has waited. */
+async function measureLag(
+  deps: WorkerDeps,
+  g: ConsumerGroupInfo,
+  assignments: ReadonlyArray<{ shardletId: string }>,
+  live: ReadonlyMap<string, Cursor>,
+  durable: ReadonlyMap<string, { cursor: Cursor }>,
+  byId: ReadonlyMap<string, ShardletInfo>,
+  now: number,
+): Promise<void> {
+  const rows = await Promise.all(
+    assignments.map(async (a) => {
+      const cursor = live.get(a.shardletId) ?? durable.get(a.shardletId)?.cursor;
+      const s = byId.get(a.shardletId);
+      if (!cursor || !s) return null;
+      const host = await deps.hosts.get(s.hostId);
+      const b = await host.rangeBacklog({ streamId: g.streamId, segments: cursor, scanLimit: LAG_SCAN_LIMIT });
+      return {
+        groupId: g.id,
+        shardletId: a.shardletId,
+        committedSeq: cursorPosition(cursor),
+        lagEvents: b.events,
+        lagSeconds: b.oldestStoredAt === null ? 0 : Math.max(0, (now - b.oldestStoredAt) / 1000),
+      };
+    }),
+  );
+  await recordConsumerLag(
+    deps.db,
+    rows.filter((r): r is NonNullable<typeof r> => r !== null),
+    new Date(now),
+  );
+}

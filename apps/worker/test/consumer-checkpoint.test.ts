@@ -1,0 +1,104 @@
+import { CONSUMER_SETTINGS_KEY } from "@shardcast/core";
+import { findConsumerGroup, getDurableCheckpoints, listCheckpointLog, updateSetting } from "@shardcast/db";
+import { ConsumerProgress } from "@shardcast/runtime";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runConsumerCheckpoint } from "../src/consumers/checkpoint.ts";
+import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+
+/**
+ * The checkpoint job against a real edge, PostgreSQL and Redis: a shardlet whose consumer
+ * processed enough to pass the predicted-replay threshold is checkpointed (with its reason and a
+ * snapshot request for its holder), a quiet one is not, and when Redis loses every key the group
+ * resumes from the durable checkpoints: events since then come again, none is skipped.
+ */
+
+let h: LifecycleHarness;
+let progress: ConsumerProgress;
+const group = "ckpt";
+
+interface Batch {
+  shardletId: string;
+  generation: number;
+  events: Array<{ id: string; seq: number; key: string }>;
+  next: number;
+}
+interface PollAnswer {
+  assignments: Array<{ shardletId: string; lo: number; hi: number }>;
+  batches: Batch[];
+  snapshot: Array<{ shardletId: string; position: number; reason: string }>;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${h.edgeUrl}/v1/streams/${h.stream}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${h.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+beforeAll(async () => {
+  h = await startLifecycleHarness({ hosts: 2, shardCount: 2, shardletsPerShard: 1 });
+  progress = new ConsumerProgress(h.redis, h.prefix);
+  // 10 ms an event and a 1 s threshold: 100 processed events are worth a checkpoint, 5 are not.
+  await updateSetting(h.db, CONSUMER_SETTINGS_KEY, { checkpointThresholdSec: 1, maxReplaySec: 60, predictionHorizonSec: 1, defaultReplayMsPerEvent: 10 }, null);
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("consumer.checkpoint", () => {
+  it("checkpoints a busy shardlet, leaves a quiet one alone, and survives Redis losing its keys", async () => {
+    const joined = await call<{ memberId: string; assignments: Array<{ shardletId: string; lo: number; hi: number }> }>("POST", `/groups/${group}/members`, { name: "m1" });
+    expect(joined.status).toBe(201);
+    const [busy, quiet] = joined.body.assignments;
+    expect(busy && quiet).toBeTruthy();
+    // 200 events for the busy shardlet, 5 for the quiet one.
+    const batch = [...Array.from({ length: 200 }, () => ({ key: h.keyIn(busy!.lo, busy!.hi), id: h.nextId() })), ...Array.from({ length: 5 }, () => ({ key: h.keyIn(quiet!.lo, quiet!.hi), id: h.nextId() }))];
+    await h.produce(batch);
+
+    const member = joined.body.memberId;
+    const delivered = new Map<string, number>();
+    let commits: Array<Record<string, unknown>> = [];
+    const pollAll = async () => {
+      for (let i = 0; i < 20; i++) {
+        const res = await call<PollAnswer>("POST", `/groups/${group}/members/${member}/poll`, { commits, limit: 1000 });
+        expect(res.status).toBe(200);
+        for (const b of res.body.batches) for (const e of b.events) delivered.set(e.id, (delivered.get(e.id) ?? 0) + 1);
+        commits = res.body.batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length }));
+        if (res.body.batches.every((b) => b.events.length === 0)) return res.body;
+      }
+      throw new Error("the group did not drain");
+    };
+    await pollAll();
+    expect(delivered.size).toBe(205);
+
+    const g = (await findConsumerGroup(h.db, h.streamId, group))!;
+    const r = await runConsumerCheckpoint(h.deps, { progress, decisionIntervalSec: 1 });
+    expect(r.checkpoints).toBe(1);
+    const durable = await getDurableCheckpoints(h.db, g.id);
+    const maxBusy = Math.max(...batch.slice(0, 200).map((e) => h.acked.get(e.id)!.seq));
+    expect(durable.get(busy!.shardletId)!.position).toBeGreaterThanOrEqual(maxBusy);
+    // The quiet shardlet keeps its first-assignment checkpoint: 5 events are not worth one.
+    expect(durable.get(quiet!.shardletId)!.position).toBe(0);
+    const log = await listCheckpointLog(h.db, { groupId: g.id, limit: 10 });
+    const taken = log.find((e) => e.trigger === "predicted");
+    expect(taken).toMatchObject({ shardletId: busy!.shardletId, eventsSince: 200 });
+    expect(taken!.reason).toMatch(/^predicted replay 2 s > 1 s$/);
+    // The holder is told to snapshot its state at the checkpointed position.
+    const next = await call<PollAnswer>("POST", `/groups/${group}/members/${member}/poll`, { commits });
+    expect(next.body.snapshot).toEqual([expect.objectContaining({ shardletId: busy!.shardletId, position: durable.get(busy!.shardletId)!.position })]);
+
+    // Redis loses every key of the deployment (a restart without persistence).
+    const keys = await h.redis.keys(`${h.prefix}:cg:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    await h.redis.del(...keys);
+    delivered.clear();
+    commits = [];
+    await pollAll();
+    // Only the quiet shardlet's events (after its last checkpoint) come again; nothing is skipped.
+    const again = [...delivered.keys()].sort();
+    expect(again).toEqual(batch.slice(200).map((e) => e.id).sort());
+  });
+});

@@ -1,0 +1,168 @@
+import { performance } from "node:perf_hooks";
+import { ShardcastConsumer } from "@shardcast/client";
+import { WorkloadGenerator } from "@shardcast/core";
+import { median, type Suite } from "../harness.ts";
+import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
+import { checkpointMetrics } from "./consumers-checkpoint.ts";
+
+const BATCH = 500;
+const READ_LIMIT = 1000;
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+function bodies(gen: WorkloadGenerator, events: number): string[] {
+  const out: string[] = [];
+  for (let n = 0; n < events; n += BATCH) out.push(JSON.stringify({ events: gen.nextBatch(Math.min(BATCH, events - n)) }));
+  return out;
+}
+
+/** Reads the whole stream by position (pages of 1,000), as a single direct reader would. */
+async function readAll(c: BenchCluster, total: number): Promise<number> {
+  let after = 0;
+  let seen = 0;
+  while (seen < total) {
+    const res = await fetch(`${c.edgeUrl}/v1/streams/bench/events?after=${after}&limit=${READ_LIMIT}`, { headers: { authorization: `Bearer ${c.token}` } });
+    if (!res.ok) throw new Error(`read answered ${res.status}: ${await res.text()}`);
+    const page = (await res.json()) as { events: unknown[]; next: number };
+    seen += page.events.length;
+    after = page.next;
+  }
+  return seen;
+}
+
+function member(c: BenchCluster, group: string, name: string, onEvents: (n: number, at: number) => void): ShardcastConsumer {
+  return new ShardcastConsumer({
+    url: c.edgeUrl,
+    apiKey: c.token,
+    stream: "bench",
+    group,
+    name,
+    pollLimit: READ_LIMIT,
+    idleWaitMs: 5,
+    maxIdleWaitMs: 20,
+    handler: (batch) => {
+      if (batch.events.length > 0) onEvents(batch.events.length, performance.now());
+      return Promise.resolve();
+    },
+  });
+}
+
+/** A new group of `size` members reads the whole stream from the start; resolves when all of it was processed. */
+async function consumeAll(c: BenchCluster, group: string, size: number, total: number): Promise<number> {
+  let processed = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const members = Array.from({ length: size }, (_, i) =>
+    member(c, group, `m${i}`, (n) => {
+      processed += n;
+      if (processed >= total) done();
+    }),
+  );
+  await Promise.all(members.map((m) => m.start()));
+  await finished;
+  await Promise.all(members.map((m) => m.stop()));
+  return processed;
+}
+
+/**
+ * Consumer groups on a real edge (its own process, one storage host, 8 shardlets): a group of three
+ * SDK members reading a preloaded stream vs one direct reader of the same stream by position,
+ * interleaved run by run (`consume_vs_read_ratio`); the longest gap a join or a leave causes in a
+ * member's deliveries while events keep arriving (`rebalance_pause_ms_p99`, against the same
+ * members' gaps in steady state); and the checkpoint policy replayed over the shipped traces
+ * (see consumers-checkpoint.ts).
+ */
+export const consumersSuite: Suite = {
+  name: "consumers",
+  description: "group of 3 vs direct position reads, rebalance pauses, predictive vs fixed checkpoints on the shipped traces",
+  async run({ quick, log }) {
+    const runs = quick ? 3 : 5;
+    const total = quick ? 20_000 : 60_000;
+    const out: Record<string, number> = {};
+    const c = await startBenchCluster({ hostCount: 1, shardCount: 4, shardletsPerShard: 2 });
+    try {
+      const gen = new WorkloadGenerator({ seed: "consumers-bench", keys: 20_000, bursts: false });
+      await sendBatches(c.edgeUrl, c.token, bodies(gen, total), 4);
+      log(`preloaded ${total} events`);
+      const read: number[] = [];
+      const group: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        let t0 = performance.now();
+        await readAll(c, total);
+        read.push(total / ((performance.now() - t0) / 1000));
+        t0 = performance.now();
+        await consumeAll(c, `bench-${r}`, 3, total);
+        group.push(total / ((performance.now() - t0) / 1000));
+        log(`run ${r + 1}/${runs}: position reads ${read[r]!.toFixed(0)} events/s, group of 3 ${group[r]!.toFixed(0)} events/s`);
+      }
+      out.read_events_per_s = median(read);
+      out.group_events_per_s = median(group);
+      out.consume_vs_read_ratio = out.group_events_per_s / out.read_events_per_s;
+
+      Object.assign(out, await rebalancePauses(c, runs, gen, log));
+    } finally {
+      await c.close();
+    }
+    Object.assign(out, await checkpointMetrics({ quick, log }));
+    return out;
+  },
+};
+
+/**
+ * Three members consume a live stream (about 2,000 events/s); a fourth joins, then one leaves.
+ * For every member still there, the longest gap between its deliveries in the 3 s after each
+ * change is the pause that change caused; the same members' longest gap in 3 s windows without a
+ * change is the steady-state reference.
+ */
+async function rebalancePauses(c: BenchCluster, runs: number, gen: WorkloadGenerator, log: (line: string) => void): Promise<Record<string, number>> {
+  const WINDOW_MS = 3_000;
+  const pauses: number[] = [];
+  const steady: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let producing = true;
+    const producer = (async () => {
+      while (producing) {
+        const started = performance.now();
+        await sendBatches(c.edgeUrl, c.token, bodies(gen, 100), 1);
+        await new Promise((res) => setTimeout(res, Math.max(0, 50 - (performance.now() - started))));
+      }
+    })();
+    const deliveries = new Map<string, number[]>();
+    const make = (name: string) => member(c, `pause-${r}`, name, (_n, at) => deliveries.set(name, [...(deliveries.get(name) ?? []), at]));
+    const members = new Map(["a", "b", "c"].map((n) => [n, make(n)]));
+    for (const m of members.values()) await m.start();
+    const settle = () => new Promise((res) => setTimeout(res, WINDOW_MS));
+    await settle();
+    const maxGap = (name: string, from: number, to: number) => {
+      const ts = (deliveries.get(name) ?? []).filter((t) => t >= from && t <= to);
+      let gap = 0;
+      for (let i = 1; i < ts.length; i++) gap = Math.max(gap, ts[i]! - ts[i - 1]!);
+      return gap;
+    };
+    let at = performance.now();
+    await settle();
+    for (const n of members.keys()) steady.push(maxGap(n, at, at + WINDOW_MS));
+
+    at = performance.now();
+    const d = make("d");
+    members.set("d", d);
+    await d.start();
+    await settle();
+    for (const n of ["a", "b", "c"]) pauses.push(maxGap(n, at, at + WINDOW_MS));
+
+    at = performance.now();
+    await members.get("a")!.stop();
+    members.delete("a");
+    await settle();
+    for (const n of ["b", "c", "d"]) pauses.push(maxGap(n, at, at + WINDOW_MS));
+
+    producing = false;
+    await producer;
+    for (const m of members.values()) await m.stop();
+    log(`rebalance run ${r + 1}/${runs}: longest gap after a join or leave ${Math.max(...pauses).toFixed(0)} ms (steady ${Math.max(...steady).toFixed(0)} ms)`);
+  }
+  return { rebalance_pause_ms_p99: percentile(pauses, 99), steady_gap_ms_p99: percentile(steady, 99) };
+}

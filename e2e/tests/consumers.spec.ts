@@ -1,0 +1,128 @@
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
+
+// A consumer group seen from the console: two members join over the edge's REST API, consume and
+// commit; the Consumers page shows them, their shardlets and lag; one leaves and the page shows
+// the other holding everything and the group's log telling why.
+test.describe.configure({ mode: "serial" });
+
+const stream = uniqueName("e2e-consumed");
+const group = "e2e-readers";
+let token = "";
+const members: Record<string, string> = {};
+
+async function openAsAdmin(page: Page, path: string) {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto(path);
+}
+
+interface Batch {
+  shardletId: string;
+  generation: number;
+  events: unknown[];
+  next: number;
+}
+
+/** Polls once, committing the previous answer's batches; returns this answer's commits. */
+async function poll(request: APIRequestContext, member: string, commits: unknown[]): Promise<{ commits: unknown[]; delivered: number; shardlets: number }> {
+  const res = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}/members/${member}/poll`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { commits, limit: 500 },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  const body = (await res.json()) as { batches: Batch[]; assignments: unknown[] };
+  return {
+    commits: body.batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length })),
+    delivered: body.batches.reduce((n, b) => n + b.events.length, 0),
+    shardlets: body.assignments.length,
+  };
+}
+
+test("the admin creates a key and a stream, and checkpoints at a fixed interval", async ({ page }) => {
+  await openAsAdmin(page, "/api-keys");
+  await page.getByTestId("api-key-name").fill("e2e-consumer");
+  await page.getByTestId("create-api-key-submit").click();
+  const tokenEl = page.getByTestId("api-key-token");
+  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
+  token = (await tokenEl.textContent())!.trim();
+  await page.goto("/streams");
+  await page.getByTestId("stream-name").fill(stream);
+  await page.getByTestId("stream-shardCount").fill("2");
+  await page.getByTestId("stream-shardletsPerShard").fill("2");
+  await page.getByTestId("create-stream-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  // Predictive checkpoints of a group this small would take minutes to come; a fixed 1 s interval
+  // makes the checkpoint job take one at its next run once the members have committed.
+  await page.goto("/settings");
+  const form = page.getByTestId("consumer-settings-form");
+  await form.getByLabel("Checkpoint mode").selectOption("fixed");
+  await form.locator("#cs-fixedIntervalSec").fill("0");
+  await page.getByTestId("consumer-settings-save").click();
+  await expect(page.getByTestId("consumer-fixedIntervalSec-error")).toHaveText("fixed interval must be at least 1 s");
+  await form.locator("#cs-fixedIntervalSec").fill("1");
+  await page.getByTestId("consumer-settings-save").click();
+  await expect(page.getByTestId("consumer-settings-saved")).toHaveText("Saved 2 changes.");
+  await expect(page.getByTestId("consumer-settings-audit-row").first()).toContainText("fixedIntervalSec 30 → 1", { timeout: 15_000 });
+});
+
+test("two members join, consume and commit over REST", async ({ request }) => {
+  expect(token, "the first test must run first").not.toBe("");
+  for (const name of ["reader-a", "reader-b"]) {
+    const res = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}/members`, { headers: { Authorization: `Bearer ${token}` }, data: { name, sessionTimeoutMs: 120_000 } });
+    expect(res.status(), await res.text()).toBe(201);
+    members[name] = ((await res.json()) as { memberId: string }).memberId;
+  }
+  const events = Array.from({ length: 400 }, (_, i) => ({ key: `customer-${i}`, type: "order", payload: { i } }));
+  const sent = await request.post(`${EDGE_URL}/v1/streams/${stream}/events`, { headers: { Authorization: `Bearer ${token}` }, data: { events } });
+  expect(sent.status()).toBe(200);
+  // Each member polls until it has a share of the shardlets and nothing is left to deliver.
+  let delivered = 0;
+  for (const name of ["reader-a", "reader-b"]) {
+    let commits: unknown[] = [];
+    for (let round = 0; round < 20; round++) {
+      const r = await poll(request, members[name]!, commits);
+      delivered += r.delivered;
+      commits = r.commits;
+      if (r.delivered === 0 && r.shardlets > 0) break;
+    }
+    // The last answer's commits go out too.
+    await poll(request, members[name]!, commits);
+  }
+  expect(delivered).toBeGreaterThanOrEqual(400);
+});
+
+test("the Consumers page shows the group, its members, assignments and lag", async ({ page }) => {
+  await openAsAdmin(page, `/streams/${stream}`);
+  await page.getByTestId("consumers-link").click();
+  await expect(page).toHaveURL(new RegExp(`/streams/${stream}/consumers$`));
+  await expect(page.getByTestId("consumer-groups")).toContainText(group);
+  await expect(page.getByTestId("members").locator("tbody tr")).toHaveCount(2);
+  await expect(page.getByTestId("assignment")).toHaveCount(4);
+  // The checkpoint job measures lag every few seconds: caught up, nothing behind.
+  await expect(page.getByTestId("assignment-lag").first()).toHaveText(/^0 events/, { timeout: 60_000 });
+  await expect(page.getByTestId("group-event-join")).toHaveCount(2);
+  await expect(page.getByTestId("lag-chart")).toBeVisible();
+  // Each shardlet's first assignment is a checkpoint at the group's start; the members' commits
+  // become checkpoints at the fixed interval set above.
+  await expect(page.getByTestId("checkpoints")).toContainText("first assignment");
+  await expect(page.getByTestId("checkpoint-reason").filter({ hasText: "fixed interval of 1 s elapsed" }).first()).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("checkpoint-chart")).toBeVisible();
+  await screenshot(page, "consumers");
+});
+
+test("after a member leaves, the page shows the other holding every shardlet", async ({ page, request }) => {
+  const left = await request.delete(`${EDGE_URL}/v1/streams/${stream}/groups/${group}/members/${members["reader-b"]!}`, { headers: { Authorization: `Bearer ${token}` } });
+  expect(left.status(), await left.text()).toBe(200);
+  await openAsAdmin(page, `/streams/${stream}/consumers`);
+  await expect(page.getByTestId("members").locator("tbody tr")).toHaveCount(1);
+  await expect(page.getByTestId("member-reader-a-shardlets")).toHaveText("4");
+  await expect(page.getByTestId("assignment-member")).toHaveText(Array<string>(4).fill("reader-a"));
+  await expect(page.getByTestId("assignment-handoff")).toHaveText(Array<string>(4).fill("—"));
+  await expect(page.getByTestId("group-event-leave")).toHaveCount(1);
+  await expect(page.getByTestId("group-event-assign").first()).toContainText("reader-a");
+  // The overview lists the group's lag too.
+  await page.goto("/");
+  await expect(page.getByTestId("overview-lag")).toContainText(group);
+  await screenshot(page, "consumers-after-leave");
+});

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { storableString, streamNameSchema } from "@shardcast/core";
+import { viewerProcedure } from "../../trpc.ts";
+import { consumerGroupView } from "../../services/consumer-views.ts";
+
+export const groupInput = z.object({
+  stream: streamNameSchema,
+  group: storableString.min(1, "group name is empty").max(128, "group name is longer than 128 characters"),
+  /** How far back the checkpoint history goes. */
+  windowMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+});
+
+export const groupOutput = z.object({
+  stream: z.string(),
+  group: z.string(),
+  generation: z.number(),
+  startSeq: z.number(),
+  members: z.array(
+    z.object({ id: z.string(), name: z.string(), joinedAt: z.date(), lastSeenAt: z.date(), sessionTimeoutMs: z.number(), shardlets: z.number(), lagEvents: z.number() }),
+  ),
+  assignments: z.array(
+    z.object({
+      shardletId: z.string(),
+      memberId: z.string().nullable(),
+      memberName: z.string().nullable(),
+      generation: z.number(),
+      /** A hand-off under way: the member that takes the shardlet at its holder's next poll. */
+      handoffTo: z.string().nullable(),
+      /** When the hand-off happens at the latest (the holder's next poll may come first). */
+      handoffDeadline: z.date().nullable(),
+      committedSeq: z.number().nullable(),
+      checkpointSeq: z.number().nullable(),
+      checkpointAt: z.date().nullable(),
+      lagEvents: z.number().nullable(),
+      lagSeconds: z.number().nullable(),
+      lagAt: z.date().nullable(),
+    }),
+  ),
+  checkpoints: z.array(
+    z.object({
+      id: z.number(),
+      shardletId: z.string(),
+      position: z.number(),
+      trigger: z.string(),
+      reason: z.string(),
+      eventsSince: z.number(),
+      predictedReplaySec: z.number(),
+      at: z.date(),
+    }),
+  ),
+  events: z.array(z.object({ id: z.number(), kind: z.string(), memberName: z.string().nullable(), shardlets: z.number(), detail: z.string(), at: z.date() })),
+});
+
+/** One group: members, assignments with positions and lag, checkpoints with reasons, and its event log. */
+export const group = viewerProcedure
+  .input(groupInput)
+  .output(groupOutput)
+  .query(({ ctx, input }) => consumerGroupView(ctx.db, { stream: input.stream, group: input.group, sinceMs: Date.now() - input.windowMinutes * 60_000, limit: 500 }));

@@ -1,0 +1,7 @@
+import { createRouter } from "../../trpc.ts";
+import { group } from "./group.ts";
+import { groups } from "./groups.ts";
+import { settingsGet } from "./settings-get.ts";
+import { settingsUpdate } from "./settings-update.ts";
+
+export const consumersRouter = createRouter({ groups, group, settings: settingsGet, updateSettings: settingsUpdate });

@@ -1,0 +1,77 @@
+import { ShardcastError } from "@shardcast/core";
+import {
+  findConsumerGroup,
+  getConsumerGroupState,
+  getDurableCheckpoints,
+  getStreamByName,
+  listCheckpointLog,
+  listGroupEvents,
+  type ControlDb,
+} from "@shardcast/db";
+
+/** The stream a consumer view is about; a 404 names it when it does not exist. */
+export async function streamFor(db: ControlDb, name: string): Promise<{ id: string; name: string }> {
+  const s = await getStreamByName(db, name);
+  if (!s) throw new ShardcastError("not_found", `unknown stream "${name}"`);
+  return { id: s.id, name: s.name };
+}
+
+/**
+ * One group as the Consumers page shows it: members with what they hold, every assignment with
+ * its committed and checkpointed positions and lag (as the checkpoint job last measured them),
+ * checkpoints over the window with their reasons, and the group's event log (joins, leaves,
+ * expiries, hand-offs and the lineage hand-offs that splits and merges caused).
+ */
+export async function consumerGroupView(db: ControlDb, q: { stream: string; group: string; sinceMs: number; limit: number }) {
+  const stream = await streamFor(db, q.stream);
+  const g = await findConsumerGroup(db, stream.id, q.group);
+  if (!g) throw new ShardcastError("not_found", `unknown consumer group "${q.group}" on stream "${q.stream}"`);
+  const state = await getConsumerGroupState(db, g.id);
+  if (!state) throw new ShardcastError("not_found", `consumer group "${q.group}" was deleted`);
+  const [durable, checkpoints, events] = await Promise.all([
+    getDurableCheckpoints(db, g.id),
+    listCheckpointLog(db, { groupId: g.id, since: q.sinceMs, limit: q.limit }),
+    listGroupEvents(db, g.id, q.limit),
+  ]);
+  const nameOf = new Map(state.members.map((m) => [m.id, m.name]));
+  return {
+    stream: stream.name,
+    group: g.name,
+    generation: state.group.generation,
+    startSeq: g.startSeq,
+    members: state.members.map((m) => ({
+      id: m.id,
+      name: m.name,
+      joinedAt: new Date(m.joinedAt),
+      lastSeenAt: new Date(m.lastSeenAt),
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      shardlets: state.assignments.filter((a) => a.memberId === m.id).length,
+      lagEvents: state.assignments.filter((a) => a.memberId === m.id).reduce((n, a) => n + (a.lagEvents ?? 0), 0),
+    })),
+    assignments: state.assignments.map((a) => ({
+      shardletId: a.shardletId,
+      memberId: a.memberId,
+      memberName: a.memberId ? (nameOf.get(a.memberId) ?? null) : null,
+      generation: a.generation,
+      handoffTo: a.nextMemberId ? (nameOf.get(a.nextMemberId) ?? a.nextMemberId) : null,
+      handoffDeadline: a.nextMemberId && a.handoffDeadline !== null ? new Date(a.handoffDeadline) : null,
+      committedSeq: a.committedSeq,
+      checkpointSeq: durable.get(a.shardletId)?.position ?? null,
+      checkpointAt: durable.has(a.shardletId) ? new Date(durable.get(a.shardletId)!.at) : null,
+      lagEvents: a.lagEvents,
+      lagSeconds: a.lagSeconds,
+      lagAt: a.lagAt === null ? null : new Date(a.lagAt),
+    })),
+    checkpoints: checkpoints.map((c) => ({
+      id: c.id,
+      shardletId: c.shardletId,
+      position: c.position,
+      trigger: c.trigger,
+      reason: c.reason,
+      eventsSince: c.eventsSince,
+      predictedReplaySec: c.predictedReplaySec,
+      at: new Date(c.at),
+    })),
+    events: events.map((e) => ({ id: e.id, kind: e.kind, memberName: e.memberId ? (nameOf.get(e.memberId) ?? null) : null, shardlets: e.shardletIds.length, detail: e.detail, at: new Date(e.at) })),
+  };
+}

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONSUMER_SETTINGS_KEY } from "@shardcast/core";
+import { addConsumerMember, createStream, ensureConsumerGroup, getSettings, listOperations, reconcileConsumerGroup } from "@shardcast/db";
+import { startHarness, type Harness } from "./harness.ts";
+
+let h: Harness;
+let viewer: string;
+let operator: string;
+let admin: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  [viewer, operator, admin] = await Promise.all([h.sessionFor("viewer"), h.sessionFor("operator"), h.sessionFor("admin")]);
+  const stream = await createStream(h.db, h.hosts, { name: "orders", shardCount: 2 });
+  const g = await ensureConsumerGroup(h.db, { streamId: stream.id, name: "billing", startSeq: 0 });
+  await addConsumerMember(h.db, { groupId: g.id, name: "billing-1", sessionTimeoutMs: 60_000 });
+  await addConsumerMember(h.db, { groupId: g.id, name: "billing-2", sessionTimeoutMs: 60_000 });
+  await reconcileConsumerGroup(h.db, g.id, { now: Date.now(), handoffTimeoutMs: 1_000, liveCursors: () => Promise.resolve(new Map()) });
+});
+afterAll(() => h?.close());
+
+interface GroupView {
+  members: Array<{ name: string; shardlets: number }>;
+  assignments: Array<{ memberName: string | null; checkpointSeq: number | null }>;
+  checkpoints: Array<{ trigger: string; reason: string }>;
+  events: Array<{ kind: string }>;
+}
+
+describe("consumer procedures", () => {
+  it("lists a stream's groups and shows one with its members, assignments, checkpoints and events", async () => {
+    const groups = await h.call<{ groups: Array<{ group: string; members: number; shardlets: number }> }>("query", "consumers.groups", { stream: "orders" }, viewer);
+    expect(groups.status).toBe(200);
+    expect(groups.data?.groups).toEqual([expect.objectContaining({ group: "billing", members: 2, shardlets: 2 })]);
+
+    const g = await h.call<GroupView>("query", "consumers.group", { stream: "orders", group: "billing" }, viewer);
+    expect(g.status).toBe(200);
+    expect(g.data!.members.map((m) => m.shardlets)).toEqual([1, 1]);
+    expect(g.data!.assignments.every((a) => a.memberName !== null && a.checkpointSeq === 0)).toBe(true);
+    expect(g.data!.checkpoints.every((c) => c.trigger === "lineage" && c.reason === "first assignment")).toBe(true);
+    expect(g.data!.events.map((e) => e.kind)).toEqual(expect.arrayContaining(["join", "assign"]));
+
+    const overview = await h.call<{ consumers: Array<{ group: string; stream: string }> }>("query", "overview.summary", {}, viewer);
+    expect(overview.data?.consumers).toEqual([expect.objectContaining({ group: "billing", stream: "orders" })]);
+  });
+
+  it("answers 401 without a session and 404 for unknown streams and groups", async () => {
+    expect((await h.call("query", "consumers.groups", { stream: "orders" })).status).toBe(401);
+    expect((await h.call("query", "consumers.groups", { stream: "nope" }, viewer)).status).toBe(404);
+    expect((await h.call("query", "consumers.group", { stream: "orders", group: "nope" }, viewer)).status).toBe(404);
+  });
+
+  it("lets admins change the checkpoint settings, validated and audited; others only read them", async () => {
+    const read = await h.call<{ settings: { checkpointThresholdSec: number } }>("query", "consumers.settings", undefined, viewer);
+    expect(read.status).toBe(200);
+    const current = read.data!.settings;
+    const wanted = { ...current, checkpointMode: "fixed", fixedIntervalSec: 10, checkpointThresholdSec: 12 };
+
+    expect((await h.call("mutation", "consumers.updateSettings", wanted, operator)).status).toBe(403);
+    const bad = await h.call("mutation", "consumers.updateSettings", { ...wanted, maxReplaySec: 5 }, admin);
+    expect(bad.status).toBe(400);
+    expect((await getSettings(h.db))[CONSUMER_SETTINGS_KEY]).toBeUndefined();
+
+    const ok = await h.call<{ changed: string[] }>("mutation", "consumers.updateSettings", wanted, admin);
+    expect(ok.status).toBe(200);
+    expect(ok.data!.changed.sort()).toEqual(["checkpointMode", "checkpointThresholdSec", "fixedIntervalSec"]);
+    expect((await getSettings(h.db))[CONSUMER_SETTINGS_KEY]).toMatchObject({ checkpointMode: "fixed", fixedIntervalSec: 10 });
+    const again = await h.call<{ audit: Array<{ changes: Array<{ field: string }> }> }>("query", "consumers.settings", undefined, viewer);
+    expect(again.data!.audit[0]!.changes.map((c) => c.field).sort()).toEqual(["checkpointMode", "checkpointThresholdSec", "fixedIntervalSec"]);
+    const ops = await listOperations(h.db, { limit: 5 });
+    expect(ops.some((o) => o.kind === "settings.update" && o.message.startsWith("changed consumer settings"))).toBe(true);
+  });
+});

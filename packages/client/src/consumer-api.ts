@@ -1,0 +1,75 @@
+import type { z } from "zod";
+import { call, errorFrom, path, type Endpoint } from "./http.ts";
+import {
+  commitAnswerSchema,
+  heartbeatAnswerSchema,
+  joinAnswerSchema,
+  parseAnswer,
+  pollAnswerSchema,
+  type Commit,
+} from "./types.ts";
+
+export type JoinAnswer = z.output<typeof joinAnswerSchema>;
+export type PollAnswer = z.output<typeof pollAnswerSchema>;
+export type HeartbeatAnswer = z.output<typeof heartbeatAnswerSchema>;
+
+export interface JoinRequest {
+  name?: string | undefined;
+  sessionTimeoutMs?: number | undefined;
+  start?: "earliest" | "latest" | undefined;
+}
+
+export interface PollRequest {
+  commits?: Commit[];
+  limit?: number;
+  maxWaitMs?: number;
+  stats?: { events: number; processingMs: number };
+}
+
+/**
+ * The consumer-group routes of the edge (docs/consumers.md), one method per route. Every method
+ * throws a ShardcastClientError for an error answer or no answer; retrying is the caller's choice.
+ */
+export class GroupApi {
+  private readonly base: string;
+
+  constructor(
+    private readonly ep: Endpoint,
+    stream: string,
+    group: string,
+  ) {
+    this.base = path("v1", "streams", stream, "groups", group, "members");
+  }
+
+  async join(body: JoinRequest, signal?: AbortSignal): Promise<JoinAnswer> {
+    return this.send("POST", this.base, body, joinAnswerSchema, "join", signal);
+  }
+
+  async poll(memberId: string, body: PollRequest, signal?: AbortSignal): Promise<PollAnswer> {
+    return this.send("POST", `${this.member(memberId)}/poll`, body, pollAnswerSchema, "poll", signal);
+  }
+
+  async commit(memberId: string, commits: Commit[]): Promise<Commit[]> {
+    return (await this.send("POST", `${this.member(memberId)}/commit`, { commits }, commitAnswerSchema, "commit")).committed;
+  }
+
+  async heartbeat(memberId: string): Promise<HeartbeatAnswer> {
+    return this.send("POST", `${this.member(memberId)}/heartbeat`, undefined, heartbeatAnswerSchema, "heartbeat");
+  }
+
+  /** Leaves the group, committing `commits` first. */
+  async leave(memberId: string, commits: Commit[]): Promise<void> {
+    const answer = await call(this.ep, "DELETE", this.member(memberId), JSON.stringify(commits.length > 0 ? { commits } : {}));
+    if (answer.status < 200 || answer.status >= 300) throw errorFrom(answer);
+  }
+
+  private member(memberId: string): string {
+    return `${this.base}/${encodeURIComponent(memberId)}`;
+  }
+
+  private async send<S extends z.ZodType>(method: string, route: string, body: unknown, schema: S, what: string, signal?: AbortSignal): Promise<z.output<S>> {
+    const answer = await call(this.ep, method, route, body === undefined ? undefined : JSON.stringify(body), signal);
+    if (answer.status < 200 || answer.status >= 300) throw errorFrom(answer);
+    return parseAnswer(schema, answer.body, what);
+  }
+}

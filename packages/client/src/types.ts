@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { ShardcastClientError } from "./errors.ts";
+
+/**
+ * The SDK's own copies of the edge's wire shapes (not imported from the server packages, so the
+ * SDK can be published alone). Answers are checked loosely: unknown fields are kept out of the
+ * typed result but do not fail, so a newer edge that adds fields keeps working.
+ */
+
+/** An event to send. */
+export interface ProducerEvent {
+  /** The partitioning key: a string, or a safe integer (`42` and `"42"` are the same key). */
+  key?: string | number;
+  /** Idempotency id: the edge stores an id once per stream. The producer generates one if absent. */
+  id?: string;
+  type?: string;
+  /** Event time: epoch ms, ISO-8601 text or a Date. Default: the time the edge received it. */
+  ts?: number | string | Date;
+  payload?: Record<string, unknown>;
+}
+
+/** Where an event was stored. */
+export interface SendResult {
+  /** The event's position in the stream's global order. */
+  seq: number;
+  shardletId: string;
+  /** The edge already held this id (see the producer's notes on retries). */
+  duplicate: boolean;
+}
+
+export const storedEventSchema = z.object({
+  streamId: z.string(),
+  seq: z.number().int(),
+  shardletId: z.string(),
+  key: z.string(),
+  id: z.string().nullable(),
+  type: z.string().nullable(),
+  ts: z.number(),
+  payload: z.unknown(),
+});
+
+/** An event as read back from the stream. */
+export type StoredEvent = z.infer<typeof storedEventSchema>;
+
+export const ingestAnswerSchema = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  events: z.array(z.object({ seq: z.number().int(), shardletId: z.string(), duplicate: z.boolean() })),
+});
+
+export const positionPageSchema = z.object({
+  events: z.array(storedEventSchema),
+  watermark: z.number().int(),
+  next: z.number().int(),
+});
+
+/** A consumer's progress on one shardlet, as sent in commits. */
+export interface Commit {
+  shardletId: string;
+  generation: number;
+  /** Everything of the shardlet up to here is processed: the `next` of the last finished batch. */
+  position: number;
+  /** Events processed since the shardlet's previous commit. */
+  events?: number;
+}
+
+export const commitSchema = z.object({ shardletId: z.string(), generation: z.number().int(), position: z.number().int(), events: z.number().int().optional() });
+
+export const assignmentSchema = z.object({
+  shardletId: z.string(),
+  generation: z.number().int(),
+  lo: z.number(),
+  hi: z.number(),
+  position: z.number().int(),
+});
+export type Assignment = z.infer<typeof assignmentSchema>;
+
+export const batchSchema = z.object({
+  shardletId: z.string(),
+  generation: z.number().int(),
+  events: z.array(storedEventSchema),
+  next: z.number().int(),
+});
+export type Batch = z.infer<typeof batchSchema>;
+
+export const snapshotRequestSchema = z.object({ shardletId: z.string(), position: z.number().int(), reason: z.string() });
+export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
+
+export const joinAnswerSchema = z.object({
+  memberId: z.string(),
+  heartbeatIntervalMs: z.number().positive(),
+  sessionTimeoutMs: z.number().positive(),
+  assignments: z.array(assignmentSchema),
+});
+
+export const pollAnswerSchema = z.object({
+  assignments: z.array(assignmentSchema),
+  batches: z.array(batchSchema),
+  // Absent, null or empty all mean "nothing to snapshot".
+  snapshot: z.array(snapshotRequestSchema).nullish(),
+  heartbeatIntervalMs: z.number().positive().optional(),
+});
+
+export const heartbeatAnswerSchema = z.object({
+  assignments: z.array(assignmentSchema),
+  heartbeatIntervalMs: z.number().positive().optional(),
+});
+
+export const commitAnswerSchema = z.object({ committed: z.array(commitSchema) });
+
+/** `409 conflict` details: which of our commits named a stale generation. */
+export const staleDetailsSchema = z.object({
+  stale: z.array(z.object({ shardletId: z.string(), generation: z.number().int().optional(), current: z.number().int().nullish() })),
+});
+
+/** Parses a 2xx answer's body, or throws `invalid_response` naming what did not fit. */
+export function parseAnswer<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ShardcastClientError({
+    status: 0,
+    code: "invalid_response",
+    message: `unexpected ${what} answer from the edge${issue ? `: ${issue.path.join(".") || "(body)"} ${issue.message}` : ""}`,
+  });
+}

@@ -1,0 +1,5 @@
+export * from "./cursor.ts";
+export * from "./assignor.ts";
+export * from "./settings.ts";
+export * from "./checkpoint-policy.ts";
+export * from "./checkpoint-sim.ts";

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { bestFixedInterval, compareCheckpointPolicies, fixedIntervalPolicy, predictivePolicy, stepForecasts } from "../src/index.ts";
+
+/** A daily rhythm (hourly steps): mean 300 events/s, from about 160 at night to 440 at the peak. */
+function diurnal(days: number): number[] {
+  return Array.from({ length: days * 24 }, (_, h) => (300 * (1 + 0.9 * Math.sin(((h % 24) / 24) * 2 * Math.PI - Math.PI / 2) ** 2 * 2)) / 1.9);
+}
+
+describe("checkpoint policies replayed over a rhythm", () => {
+  const input = { rates: diurnal(10), stepSec: 60, warmup: 3 * 24, replaySecPerEvent: 0.001, boundSec: 30, decisionIntervalSec: 5, period: 24, horizonSec: 60 };
+
+  it("keeps every policy within the bound and orders them as expected", () => {
+    const c = compareCheckpointPolicies(input);
+    for (const p of [c.predictive, c.predictiveShort, c.fixed, c.reactive, c.reactiveTuned, c.oracle]) expect(p.p99ReplaySec).toBeLessThanOrEqual(input.boundSec + 1e-9);
+    // Rate-aware checkpoints beat a fixed interval sized for the peak.
+    expect(c.predictiveShort.checkpoints).toBeLessThan(c.fixed.checkpoints);
+    // Nobody that keeps the max within the bound beats the oracle that knows the next interval.
+    expect(c.oracle.checkpoints).toBeLessThanOrEqual(c.predictiveShort.checkpoints);
+    expect(c.oracle.checkpoints).toBeLessThanOrEqual(c.reactive.checkpoints);
+    for (const p of [c.predictiveShort, c.oracle]) expect(p.maxReplaySec).toBeLessThanOrEqual(input.boundSec + 1e-9);
+    // A longer horizon with the threshold at the bound only checkpoints earlier.
+    expect(c.predictive.checkpoints).toBeGreaterThanOrEqual(c.predictiveShort.checkpoints);
+    expect(c.predictive.p99ReplaySec).toBeLessThanOrEqual(c.predictiveShort.p99ReplaySec);
+  });
+
+  it("does not checkpoint a stream that stays quiet", () => {
+    const c = compareCheckpointPolicies({ ...input, rates: input.rates.map(() => 0.01) });
+    expect(c.predictive.checkpoints).toBe(0);
+    expect(c.predictiveShort.checkpoints).toBe(0);
+  });
+
+  it("finds the largest fixed interval that holds the p99", () => {
+    const best = bestFixedInterval(input);
+    expect(best.outcome.p99ReplaySec).toBeLessThanOrEqual(input.boundSec);
+    expect(fixedIntervalPolicy(input, best.intervalSec + input.decisionIntervalSec).p99ReplaySec).toBeGreaterThan(input.boundSec);
+    // The peak is about 440 events/s: 30 s of replay is about 68 s of arrivals there.
+    expect(best.intervalSec).toBeGreaterThanOrEqual(55);
+    expect(best.intervalSec).toBeLessThanOrEqual(90);
+  });
+
+  it("forecasts from the past only", () => {
+    const cut = input.warmup + 24;
+    const changed = { ...input, rates: input.rates.map((r, i) => (i >= cut ? r * 5 : r)) };
+    const a = stepForecasts(input, 60);
+    const b = stepForecasts(changed, 60);
+    for (let s = 0; s <= cut; s++) expect(b[s]).toBe(a[s]);
+    // And the surge still cannot push the predictive replay past the bound for long.
+    expect(predictivePolicy(changed).p99ReplaySec).toBeLessThanOrEqual(input.boundSec);
+  });
+
+  it("runs a week of several series quickly", () => {
+    const t0 = performance.now();
+    for (let s = 0; s < 4; s++) compareCheckpointPolicies({ ...input, rates: diurnal(14).map((r) => r * (0.5 + s / 4)), warmup: 7 * 24 });
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+});

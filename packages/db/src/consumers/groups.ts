@@ -1,0 +1,187 @@
+import { ShardcastError } from "@shardcast/core";
+import type { ControlDb } from "../client.ts";
+import { isUniqueViolation, num } from "../errors.ts";
+
+export interface ConsumerGroupInfo {
+  id: string;
+  streamId: string;
+  name: string;
+  startSeq: number;
+  generation: number;
+  createdAt: number;
+}
+
+export interface ConsumerMemberInfo {
+  id: string;
+  groupId: string;
+  name: string;
+  sessionTimeoutMs: number;
+  joinedAt: number;
+  lastSeenAt: number;
+}
+
+export interface ConsumerAssignmentInfo {
+  groupId: string;
+  shardletId: string;
+  memberId: string | null;
+  generation: number;
+  nextMemberId: string | null;
+  handoffDeadline: number | null;
+  assignedAt: number;
+  committedSeq: number | null;
+  lagEvents: number | null;
+  lagSeconds: number | null;
+  lagAt: number | null;
+}
+
+export interface ConsumerGroupState {
+  group: ConsumerGroupInfo;
+  members: ConsumerMemberInfo[];
+  assignments: ConsumerAssignmentInfo[];
+}
+
+type GroupRow = { id: string; streamId: string; name: string; startSeq: bigint; generation: number; createdAt: Date };
+type MemberRow = { id: string; groupId: string; name: string; sessionTimeoutMs: number; joinedAt: Date; lastSeenAt: Date };
+type AssignmentRow = {
+  groupId: string;
+  shardletId: string;
+  memberId: string | null;
+  generation: number;
+  nextMemberId: string | null;
+  handoffDeadline: Date | null;
+  assignedAt: Date;
+  committedSeq: bigint | null;
+  lagEvents: bigint | null;
+  lagSeconds: number | null;
+  lagAt: Date | null;
+};
+
+export function toGroup(r: GroupRow): ConsumerGroupInfo {
+  return { id: r.id, streamId: r.streamId, name: r.name, startSeq: num(r.startSeq), generation: r.generation, createdAt: r.createdAt.getTime() };
+}
+
+export function toMember(r: MemberRow): ConsumerMemberInfo {
+  return { id: r.id, groupId: r.groupId, name: r.name, sessionTimeoutMs: r.sessionTimeoutMs, joinedAt: r.joinedAt.getTime(), lastSeenAt: r.lastSeenAt.getTime() };
+}
+
+export function toAssignment(r: AssignmentRow): ConsumerAssignmentInfo {
+  return {
+    groupId: r.groupId,
+    shardletId: r.shardletId,
+    memberId: r.memberId,
+    generation: r.generation,
+    nextMemberId: r.nextMemberId,
+    handoffDeadline: r.handoffDeadline?.getTime() ?? null,
+    assignedAt: r.assignedAt.getTime(),
+    committedSeq: r.committedSeq === null ? null : num(r.committedSeq),
+    lagEvents: r.lagEvents === null ? null : num(r.lagEvents),
+    lagSeconds: r.lagSeconds,
+    lagAt: r.lagAt?.getTime() ?? null,
+  };
+}
+
+export async function findConsumerGroup(db: ControlDb, streamId: string, name: string): Promise<ConsumerGroupInfo | null> {
+  const row = await db.consumerGroup.findUnique({ where: { streamId_name: { streamId, name } } });
+  return row ? toGroup(row) : null;
+}
+
+/** The group, created with `startSeq` if it does not exist yet (concurrent creators get the same row). */
+export async function ensureConsumerGroup(db: ControlDb, input: { streamId: string; name: string; startSeq: number }): Promise<ConsumerGroupInfo> {
+  const found = await findConsumerGroup(db, input.streamId, input.name);
+  if (found) return found;
+  try {
+    return toGroup(await db.consumerGroup.create({ data: { streamId: input.streamId, name: input.name, startSeq: BigInt(input.startSeq) } }));
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const again = await findConsumerGroup(db, input.streamId, input.name);
+    if (!again) throw new ShardcastError("unavailable", "consumer group was created and deleted concurrently; retry", undefined, { cause: err });
+    return again;
+  }
+}
+
+export async function listConsumerGroups(db: ControlDb, streamId?: string): Promise<ConsumerGroupInfo[]> {
+  const rows = await db.consumerGroup.findMany({ where: streamId ? { streamId } : {}, orderBy: [{ streamId: "asc" }, { name: "asc" }] });
+  return rows.map(toGroup);
+}
+
+/** Members and assignments of a group, read together. */
+export async function getConsumerGroupState(db: ControlDb, groupId: string): Promise<ConsumerGroupState | null> {
+  // Three reads side by side rather than one nested read, which runs them one after the other:
+  // every poll of every member asks for this.
+  const [row, members, assignments] = await Promise.all([
+    db.consumerGroup.findUnique({ where: { id: groupId } }),
+    db.consumerMember.findMany({ where: { groupId }, orderBy: { joinedAt: "asc" } }),
+    db.consumerAssignment.findMany({ where: { groupId }, orderBy: { shardletId: "asc" } }),
+  ]);
+  if (!row) return null;
+  return { group: toGroup(row), members: members.map(toMember), assignments: assignments.map(toAssignment) };
+}
+
+export async function addConsumerMember(db: ControlDb, input: { groupId: string; name: string; sessionTimeoutMs: number }): Promise<ConsumerMemberInfo> {
+  const row = await db.consumerMember.create({ data: { groupId: input.groupId, name: input.name, sessionTimeoutMs: input.sessionTimeoutMs } });
+  await logGroupEvent(db, { groupId: input.groupId, kind: "join", memberId: row.id, shardletIds: [], detail: `${input.name} joined` });
+  return toMember(row);
+}
+
+/** Records a member's heartbeat; false when the member is gone (expired or left). */
+export async function touchConsumerMember(db: ControlDb, memberId: string, at: Date = new Date()): Promise<boolean> {
+  const res = await db.consumerMember.updateMany({ where: { id: memberId }, data: { lastSeenAt: at } });
+  return res.count > 0;
+}
+
+/** Removes a member; its shardlets are reassigned by the next reconcile. False when it was already gone. */
+export async function removeConsumerMember(db: ControlDb, memberId: string, why: "leave" | "expire"): Promise<boolean> {
+  const row = await db.consumerMember.findUnique({ where: { id: memberId } });
+  if (!row) return false;
+  const res = await db.consumerMember.deleteMany({ where: { id: memberId } });
+  if (res.count === 0) return false;
+  await logGroupEvent(db, { groupId: row.groupId, kind: why, memberId, shardletIds: [], detail: why === "leave" ? `${row.name} left` : `${row.name}'s session expired` });
+  return true;
+}
+
+export interface GroupEventInput {
+  groupId: string;
+  kind: "join" | "leave" | "expire" | "assign" | "handoff" | "lineage";
+  memberId: string | null;
+  shardletIds: readonly string[];
+  detail: string;
+}
+
+type EventWriter = Pick<ControlDb, "consumerGroupEvent">;
+
+export async function logGroupEvent(db: EventWriter, e: GroupEventInput): Promise<void> {
+  await db.consumerGroupEvent.create({ data: { groupId: e.groupId, kind: e.kind, memberId: e.memberId, shardletIds: [...e.shardletIds], detail: e.detail.slice(0, 1000) } });
+}
+
+export async function logGroupEvents(db: EventWriter, events: readonly GroupEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.consumerGroupEvent.createMany({
+    data: events.map((e) => ({ groupId: e.groupId, kind: e.kind, memberId: e.memberId, shardletIds: [...e.shardletIds], detail: e.detail.slice(0, 1000) })),
+  });
+}
+
+export interface GroupEventInfo extends Omit<GroupEventInput, "shardletIds"> {
+  id: number;
+  shardletIds: string[];
+  at: number;
+}
+
+export async function listGroupEvents(db: ControlDb, groupId: string, limit: number): Promise<GroupEventInfo[]> {
+  const rows = await db.consumerGroupEvent.findMany({ where: { groupId }, orderBy: { id: "desc" }, take: limit });
+  return rows.map((r) => ({ id: num(r.id), groupId: r.groupId, kind: r.kind as GroupEventInput["kind"], memberId: r.memberId, shardletIds: r.shardletIds, detail: r.detail, at: r.at.getTime() }));
+}
+
+/** The checkpoint job's lag figures for the console. */
+export async function recordConsumerLag(
+  db: ControlDb,
+  rows: ReadonlyArray<{ groupId: string; shardletId: string; committedSeq: number; lagEvents: number; lagSeconds: number }>,
+  at: Date = new Date(),
+): Promise<void> {
+  // One statement per row would be a round trip each; the lag of a whole group goes in one.
+  if (rows.length === 0) return;
+  await db.$executeRaw`
+    UPDATE consumer_assignments a SET committed_seq = v.seq, lag_events = v.lag, lag_seconds = v.secs, lag_at = ${at}
+    FROM unnest(${rows.map((r) => r.groupId)}::text[], ${rows.map((r) => r.shardletId)}::text[], ${rows.map((r) => BigInt(r.committedSeq))}::bigint[],
+                ${rows.map((r) => BigInt(r.lagEvents))}::bigint[], ${rows.map((r) => r.lagSeconds)}::float8[]) AS v(g, s, seq, lag, secs)
+    WHERE a.group_id = v.g AND a.shardlet_id = v.s`;
+}

@@ -1,0 +1,198 @@
+import { cursorSchema, type Cursor } from "@shardcast/core";
+import type { Redis } from "ioredis";
+
+/**
+ * Consumer groups' live progress in Redis: the committed cursor of every shardlet, the events
+ * processed since its last durable checkpoint, the group's measured processing time, and the
+ * snapshot requests waiting for each member's next poll. Commits land here on every poll (cheap);
+ * the checkpoint job copies cursors to PostgreSQL when it decides to. Redis may lose all of it:
+ * readers then fall back to the durable checkpoints, which only costs re-delivery.
+ *
+ * All keys of a group share one hash tag, so the scripts below stay on one Redis Cluster slot.
+ */
+export interface CursorWrite {
+  shardletId: string;
+  /** The cursor read before computing `next` (null: Redis had none); the write only happens if it is unchanged. */
+  expected: string | null;
+  next: Cursor;
+  /** Events processed since the last poll, added to the count since the last checkpoint. */
+  processed: number;
+}
+
+export interface SnapshotRequest {
+  shardletId: string;
+  position: number;
+  reason: string;
+}
+
+export interface GroupStats {
+  /** Exponentially weighted processing time per event, ms (null until measured). */
+  msPerEvent: number | null;
+}
+
+// Compare-and-set of several cursors: every field must still hold what the caller read, else
+// nothing is written and the caller reads again. Returns 1 when written, 0 on a conflict.
+const CAS = `
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  local cur = redis.call('HGET', KEYS[1], ARGV[2 + i * 4])
+  local want = ARGV[3 + i * 4]
+  if (cur == false and want ~= '') or (cur ~= false and cur ~= want) then return 0 end
+end
+for i = 0, n - 1 do
+  local f = ARGV[2 + i * 4]
+  redis.call('HSET', KEYS[1], f, ARGV[4 + i * 4])
+  local p = tonumber(ARGV[5 + i * 4])
+  if p > 0 then redis.call('HINCRBY', KEYS[2], f, p) end
+end
+return 1`;
+
+// Processing time as an EWMA over polls, weighted by how many events each poll reports.
+const STATS = `
+local events = tonumber(ARGV[1])
+local ms = tonumber(ARGV[2])
+if events <= 0 then return 0 end
+local per = ms / events
+local cur = tonumber(redis.call('HGET', KEYS[1], 'msPerEvent') or '')
+local w = math.min(1, events / 1000)
+if cur then per = cur + (per - cur) * math.max(w, 0.05) end
+redis.call('HSET', KEYS[1], 'msPerEvent', tostring(per))
+return 1`;
+
+export class ConsumerProgress {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(groupId: string, what: string): string {
+    return `${this.prefix}:cg:{${groupId}}:${what}`;
+  }
+
+  /** Raw stored cursors (JSON text, for a later compare-and-set) by shardlet; missing ones are absent. */
+  async readRaw(groupId: string, shardletIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (shardletIds.length === 0) return out;
+    const values = await this.redis.hmget(this.key(groupId, "cursor"), ...shardletIds);
+    shardletIds.forEach((id, i) => {
+      const v = values[i];
+      if (typeof v === "string") out.set(id, v);
+    });
+    return out;
+  }
+
+  /** Parsed cursors by shardlet; a field that does not parse is treated as missing. */
+  async read(groupId: string, shardletIds: readonly string[]): Promise<Map<string, Cursor>> {
+    return parseCursors(await this.readRaw(groupId, shardletIds));
+  }
+
+  /** Parses what `readRaw` returned. */
+  parse(raw: ReadonlyMap<string, string>): Map<string, Cursor> {
+    return parseCursors(raw);
+  }
+
+  /** Every stored cursor of a group. */
+  async readAll(groupId: string): Promise<Map<string, Cursor>> {
+    const raw = await this.redis.hgetall(this.key(groupId, "cursor"));
+    return parseCursors(new Map(Object.entries(raw)));
+  }
+
+  /** Writes cursors if none changed since they were read; false means read again and retry. */
+  async compareAndSet(groupId: string, writes: readonly CursorWrite[]): Promise<boolean> {
+    if (writes.length === 0) return true;
+    const args: Array<string | number> = [writes.length];
+    for (const w of writes) args.push(w.shardletId, w.expected ?? "", JSON.stringify(w.next), Math.max(0, Math.floor(w.processed)));
+    const ok = (await this.redis.eval(CAS, 2, this.key(groupId, "cursor"), this.key(groupId, "since"), ...args)) as number;
+    return ok === 1;
+  }
+
+  /**
+   * Installs cursors where Redis has none (lineage hand-offs, computed under the group's row lock
+   * and already durable): a member that committed on the new shardlet in between keeps its commit.
+   */
+  async putMissing(groupId: string, cursors: ReadonlyMap<string, Cursor>): Promise<void> {
+    if (cursors.size === 0) return;
+    const m = this.redis.multi();
+    for (const [id, c] of cursors) m.hsetnx(this.key(groupId, "cursor"), id, JSON.stringify(c));
+    await m.exec();
+  }
+
+  /** Forgets shardlets (retired after a hand-off, or removed from the group). */
+  async forget(groupId: string, shardletIds: readonly string[]): Promise<void> {
+    if (shardletIds.length === 0) return;
+    await this.redis.multi().hdel(this.key(groupId, "cursor"), ...shardletIds).hdel(this.key(groupId, "since"), ...shardletIds).exec();
+  }
+
+  /** Events processed since each shardlet's last checkpoint (0 when unknown). */
+  async eventsSinceCheckpoint(groupId: string, shardletIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (shardletIds.length === 0) return out;
+    const values = await this.redis.hmget(this.key(groupId, "since"), ...shardletIds);
+    shardletIds.forEach((id, i) => out.set(id, Number(values[i] ?? 0) || 0));
+    return out;
+  }
+
+  /** After a checkpoint: the count restarts from what was processed past the checkpointed cursor. */
+  async resetSince(groupId: string, counts: ReadonlyMap<string, number>): Promise<void> {
+    if (counts.size === 0) return;
+    const m = this.redis.multi();
+    for (const [id, n] of counts) m.hincrby(this.key(groupId, "since"), id, -n);
+    await m.exec();
+  }
+
+  async recordStats(groupId: string, events: number, processingMs: number): Promise<void> {
+    if (!(events > 0) || !(processingMs >= 0)) return;
+    await this.redis.eval(STATS, 1, this.key(groupId, "stats"), events, processingMs);
+  }
+
+  async stats(groupId: string): Promise<GroupStats> {
+    const v = await this.redis.hget(this.key(groupId, "stats"), "msPerEvent");
+    const n = v === null ? NaN : Number(v);
+    return { msPerEvent: Number.isFinite(n) && n >= 0 ? n : null };
+  }
+
+  /** Queues snapshot requests for a member (its next poll answer carries them). */
+  async requestSnapshots(groupId: string, memberId: string, requests: readonly SnapshotRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const fields: string[] = [];
+    for (const r of requests) fields.push(r.shardletId, JSON.stringify(r));
+    const key = this.key(groupId, `snap:${memberId}`);
+    // A member that never polls again must not leave its requests behind for ever.
+    await this.redis.multi().hset(key, ...fields).pexpire(key, 3_600_000).exec();
+  }
+
+  /** Takes (and removes) a member's pending snapshot requests. */
+  async takeSnapshots(groupId: string, memberId: string): Promise<SnapshotRequest[]> {
+    const key = this.key(groupId, `snap:${memberId}`);
+    const res = await this.redis.multi().hgetall(key).del(key).exec();
+    const all = (res?.[0]?.[1] ?? {}) as Record<string, string>;
+    const out: SnapshotRequest[] = [];
+    for (const v of Object.values(all)) {
+      try {
+        const r = JSON.parse(v) as SnapshotRequest;
+        if (typeof r.shardletId === "string" && typeof r.position === "number") out.push(r);
+      } catch {
+        // A malformed request is dropped: snapshots are advisory.
+      }
+    }
+    return out;
+  }
+
+  /** Drops everything of a group (deleted group, tests). */
+  async dropGroup(groupId: string): Promise<void> {
+    await this.redis.del(this.key(groupId, "cursor"), this.key(groupId, "since"), this.key(groupId, "stats"));
+  }
+}
+
+function parseCursors(raw: ReadonlyMap<string, string>): Map<string, Cursor> {
+  const out = new Map<string, Cursor>();
+  for (const [id, text] of raw) {
+    try {
+      const parsed = cursorSchema.safeParse(JSON.parse(text));
+      if (parsed.success) out.set(id, parsed.data);
+    } catch {
+      // Not JSON: treated as missing, so the durable checkpoint is used instead.
+    }
+  }
+  return out;
+}
