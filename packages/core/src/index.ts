@@ -17,3 +17,4 @@ export * from "./analyzer/index.ts";
 export * from "./telemetry/index.ts";
 export * from "./features/index.ts";
 export * from "./consumers/index.ts";
+export * from "./profile/index.ts";

@@ -13,6 +13,13 @@ export interface HeavyHitter {
   error: number;
 }
 
+/** A summary as plain data (Redis fields, JSON columns): capacity, total and `[item, count, error]` entries. */
+export interface SpaceSavingData {
+  c: number;
+  t: number;
+  e: Array<[string, number, number]>;
+}
+
 interface Counter {
   item: string;
   count: number;
@@ -119,6 +126,31 @@ export class SpaceSaving {
       this.#siftUp(c);
     }
     this.#total = total;
+  }
+
+  toData(): SpaceSavingData {
+    return { c: this.capacity, t: this.#total, e: this.top().map((e) => [e.item, e.count, e.error]) };
+  }
+
+  /** The summary `toData` wrote; malformed entries are skipped (telemetry never fails a rollup). */
+  static fromData(d: unknown, capacity: number): SpaceSaving {
+    const out = new SpaceSaving(capacity);
+    const o = (d ?? {}) as Partial<Record<keyof SpaceSavingData, unknown>>;
+    const entries = Array.isArray(o.e) ? o.e : [];
+    const valid = entries
+      .filter((e): e is [string, number, number] => Array.isArray(e) && typeof e[0] === "string" && Number.isFinite(e[1]) && Number.isFinite(e[2]) && e[1] > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, capacity);
+    for (const [item, count, error] of valid) {
+      if (out.#byItem.has(item)) continue;
+      const c: Counter = { item, count, error: Math.max(0, Math.min(error, count)), at: out.#heap.length };
+      out.#heap.push(c);
+      out.#byItem.set(item, c);
+      out.#siftUp(c);
+    }
+    const listed = valid.reduce((sum, e) => sum + e[1], 0);
+    out.#total = typeof o.t === "number" && Number.isFinite(o.t) && o.t >= 0 ? Math.max(o.t, 0) : listed;
+    return out;
   }
 
   #siftUp(c: Counter): void {
