@@ -1,6 +1,6 @@
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
-import { LIFECYCLE_SETTINGS_KEY, parseLifecycleSettings, type IngestLimits } from "@shardcast/core";
+import { LIFECYCLE_SETTINGS_KEY, parseLifecycleSettings, PROFILER_SETTINGS_KEY, type IngestLimits } from "@shardcast/core";
 import {
   createControlDb,
   getSettings,
@@ -41,6 +41,7 @@ import { TelemetryFlusher, type FlushResult } from "./telemetry/flusher.ts";
 import { HintService } from "./telemetry/hints.ts";
 import { EdgeMetrics } from "./telemetry/metrics.ts";
 import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
+import { EdgeProfiler, ProfilerSettingsCache } from "./telemetry/profiler.ts";
 
 export interface EdgeConfig {
   databaseUrl: string;
@@ -72,7 +73,12 @@ export interface Edge {
   locks: LockView;
   /** Shadow writes to migration destinations since start, in events, by outcome. */
   shadowWrites: Record<ShadowOutcome, number>;
-  telemetry: { counters: TelemetryCounters; flush(): Promise<FlushResult> };
+  telemetry: {
+    counters: TelemetryCounters;
+    flush(): Promise<FlushResult>;
+    /** Reads the profiler settings now (they are otherwise re-read every few seconds). */
+    refreshProfilerSettings(): Promise<void>;
+  };
   metrics: EdgeMetrics;
   /** True once `close()` began: `/readyz` answers 503 from then on. */
   readonly draining: boolean;
@@ -147,7 +153,13 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const quotas = new QuotaService({ redis, prefix: cfg.redisPrefix, log });
   const shadowWrites: Record<ShadowOutcome, number> = { written: 0, refused: 0, failed: 0 };
   const counters = new TelemetryCounters();
-  const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
+  const profilerSettings = new ProfilerSettingsCache(
+    async () => (await getSettings(db))[PROFILER_SETTINGS_KEY],
+    (err) => log.warn("could not read profiler settings; using the last known ones", { err }),
+  );
+  const profiler = new EdgeProfiler({ settings: profilerSettings.get });
+  void profilerSettings.refresh();
+  const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, profiler, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
   const ingest = new IngestService({
     routing,
     sequences,
@@ -164,7 +176,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
         shadowWrites[outcome] += events;
         metrics.shadowed(events, outcome);
       },
-      ...writeTelemetry(counters),
+      ...writeTelemetry(counters, profiler),
       ...metrics.ingestObserver(),
     },
     hosts: {
@@ -181,7 +193,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
       readByKey: async (hostId, q) => (await hosts.get(hostId)).readByKey(q),
       fence: async (hostId, shardletId) => (await hosts.get(hostId)).getFence(shardletId),
     },
-    observer: { ...readTelemetry(counters), ...metrics.readObserver() },
+    observer: { ...readTelemetry(counters, profiler), ...metrics.readObserver() },
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
@@ -249,7 +261,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     routing,
     locks,
     shadowWrites,
-    telemetry: { counters, flush: () => flusher.flush() },
+    telemetry: { counters, flush: () => flusher.flush(), refreshProfilerSettings: () => profilerSettings.refresh() },
     metrics,
     get draining() {
       return draining;

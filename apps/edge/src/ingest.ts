@@ -1,7 +1,7 @@
 import { errorStatus, isShardcastError, keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
 import type { FencedWriteResult, HostBatchWrite, OverflowWrite, ShadowWriteResult } from "@shardcast/db/host";
 import { redisUnavailable, type Logger, type SequenceAllocator } from "@shardcast/runtime";
-import type { RoutingCache } from "./routing-cache.ts";
+import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 
 export interface HostWriter {
   /** One statement per host: results are aligned with `write.parts`. */
@@ -27,7 +27,7 @@ export interface IngestObserver {
    * Once per batch that got past validation, when it was answered: `outcomes[i]` says where
    * `events[i]` was stored (undefined: not stored, the batch failed part way), after `latencyMs`.
    */
-  acked?(streamId: string, events: readonly IncomingEvent[], outcomes: ReadonlyArray<IngestedEvent | undefined>, latencyMs: number): void;
+  acked?(streamId: string, events: readonly IncomingEvent[], outcomes: ReadonlyArray<IngestedEvent | undefined>, latencyMs: number, entry: RouteEntry): void;
   /** Once per batch, whatever its fate (unknown stream and bad batches included), for the metrics. */
   answered?(stream: string, answer: BatchAnswer): void;
   /** How long the batch waited for its block of sequence numbers. */
@@ -244,7 +244,7 @@ export class IngestService {
       }
     } finally {
       block.release().catch((err: unknown) => this.deps.log.warn("sequence block release failed", { err }));
-      this.deps.observer?.acked?.(streamId, events, results, performance.now() - started);
+      this.deps.observer?.acked?.(streamId, events, results, performance.now() - started, entry);
     }
     const out = results as IngestedEvent[];
     let duplicates = 0;

@@ -21,7 +21,8 @@ export const MAX_READ_LIMIT = 1000;
 
 /** Told about every answered read (for telemetry). */
 export interface ReadObserver {
-  read(entry: RouteEntry, events: readonly StoredEvent[], reader: ReaderIdentity): void;
+  /** `latencyMs`: how long the request took (absent where it is not measured, e.g. consumer polls). */
+  read(entry: RouteEntry, events: readonly StoredEvent[], reader: ReaderIdentity, latencyMs?: number): void;
   /** Once per read, whatever its fate, for the metrics. */
   answered?(stream: string, kind: ReadKind, answer: ReadAnswer): void;
 }
@@ -90,6 +91,7 @@ export class ReadService {
   }
 
   private async readByPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
+    const started = performance.now();
     const entry = await this.stream(streamName);
     const watermark = await this.deps.sequences.watermark(entry.meta.id);
     if (afterSeq >= watermark) return { events: [], watermark, next: afterSeq };
@@ -114,11 +116,12 @@ export class ReadService {
     const merged = this.merge(entry.meta.id, pages.flat().filter((e) => e.seq <= bound));
     const events = pageOf(merged, limit);
     const next = events.length < merged.length ? events[events.length - 1]!.seq : bound;
-    if (reader) this.deps.observer?.read(entry, events, reader);
+    if (reader) this.deps.observer?.read(entry, events, reader, performance.now() - started);
     return { events, watermark, next };
   }
 
   private async readByKey(streamName: string, key: string, q: { fromTs?: number; toTs?: number; limit: number }, reader?: ReaderIdentity): Promise<StoredEvent[]> {
+    const started = performance.now();
     let entry = await this.stream(streamName);
     const hash = keyHash(key);
     let pages: StoredEvent[][] = [];
@@ -141,7 +144,7 @@ export class ReadService {
     const events = this.merge(entry.meta.id, pages.flat())
       .sort((a, b) => a.ts - b.ts || a.seq - b.seq || compareText(identity(a), identity(b)))
       .slice(0, q.limit);
-    if (reader) this.deps.observer?.read(entry, events, reader);
+    if (reader) this.deps.observer?.read(entry, events, reader, performance.now() - started);
     return events;
   }
 }

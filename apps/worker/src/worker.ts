@@ -39,6 +39,7 @@ export interface WorkerOptions extends ProcessorOptions {
   hostResourcesEveryMs?: number;
   /** Period of the predictive load analyzer (default 30 s). */
   analyzerEveryMs?: number;
+  orchestratorEveryMs?: number;
   /** Period of the forecasting models' retraining (default 6 h; 0 = on demand only). */
   trainEveryMs?: number;
   /** Period of the rebalancer's planning run (default 30 s). */
@@ -199,6 +200,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     every("shardlet.manager", opts.managerEveryMs ?? 5_000),
     every("overflow.drain", opts.drainEveryMs ?? 5_000),
     every("analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" }),
+    every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" }),
     // Not at start: training takes the CPU for a while, and until a trained version qualifies the
     // baselines serve anyway. Operators can train at once from the console.
     ...(trainEveryMs > 0 ? [every("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs })] : []),

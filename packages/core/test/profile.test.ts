@@ -198,14 +198,14 @@ describe("orchestrator", () => {
       settings: { healthThreshold: 0.5, migrationWindowSec: 900, maxShards: 64 },
       minShardletWidth: 2 ** 16,
       shardlets: [
-        { id: "a", hostId: "h1", lo: 0, hi: 2 ** 31, sizeBytes: 1e6, health, profile: summary },
-        { id: "b", hostId: "h2", lo: 2 ** 31, hi: 2 ** 32, sizeBytes: 1e6, health: healthy, profile: null },
+        { id: "a", hostId: "h1", lo: 0, hi: 2 ** 31, sizeBytes: 1e6, eventCount: 10_000, health, profile: summary },
+        { id: "b", hostId: "h2", lo: 2 ** 31, hi: 2 ** 32, sizeBytes: 1e6, eventCount: 10_000, health: healthy, profile: null },
       ],
       hosts: [
         { id: "h1", active: true, health: healthy, writeShare: 0.6 },
         { id: "h2", active: true, health: healthy, writeShare: 0.4 },
       ],
-      copyBytesPerSec: 1e6,
+      copyRowsPerSec: 20_000,
       busy: new Set(),
       ...over,
     };
@@ -238,7 +238,7 @@ describe("orchestrator", () => {
   it("moves to the neighbour's host at max_shards, and says why not when the window is too short", () => {
     const atMax = planOrchestration(input(hotRange, { settings: { healthThreshold: 0.5, migrationWindowSec: 900, maxShards: 2 } }));
     expect(atMax[0]).toMatchObject({ kind: "migrate", shardletId: "a", destHostId: "h2", neighbourId: "b" });
-    const slow = planOrchestration(input(hotRange, { settings: { healthThreshold: 0.5, migrationWindowSec: 10, maxShards: 2 }, copyBytesPerSec: 1000 }));
+    const slow = planOrchestration(input(hotRange, { settings: { healthThreshold: 0.5, migrationWindowSec: 10, maxShards: 2 }, copyRowsPerSec: 100 }));
     expect(slow[0]).toMatchObject({ kind: "note" });
     expect(slow[0]!.kind === "note" && slow[0]!.message).toMatch(/max_shards.*migration window/);
   });

@@ -5,7 +5,7 @@ import { Prisma } from "./generated/prisma/client.ts";
 
 /** Why a planner did not act ("why not" in the console). Each run replaces its source's notes. */
 
-export type PlannerNoteSource = "rebalancer" | "analyzer";
+export type PlannerNoteSource = "rebalancer" | "analyzer" | "orchestrator";
 
 export interface PlannerNoteInfo {
   id: number;

@@ -48,6 +48,8 @@ export const jobCatalog = {
       actor: z.string().max(200).optional(),
       /** Resume this persisted lifecycle job instead of planning a new one. */
       jobId: z.string().optional(),
+      /** Where to cut (first hash of the right child), e.g. the profiled median; clamped to the minimum width. Default: the stored load median. */
+      splitAt: z.number().int().min(0).max(2 ** 32).optional(),
     }),
     // A failed attempt resumes from the persisted phase.
     attempts: 5,
@@ -140,6 +142,19 @@ export const jobCatalog = {
     timeoutMs: 5 * 60_000,
     description:
       "Forecast every shardlet's load over the horizon, rank predicted overloads, and propose splits, migrations and added hosts.",
+  },
+  "orchestrator.run": {
+    payload: z.strictObject({
+      /** A scheduled run is skipped while the profiler is disabled; one an operator asked for is not. */
+      trigger: z.enum(["schedule", "manual"]).optional(),
+      actor: z.string().max(200).optional(),
+    }),
+    // Periodic: the next run is the retry.
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 2 * 60_000,
+    description:
+      "Score every shardlet's and host's health from the data profiler and recent load, and below the health threshold propose a split at the profiled median or a move to a healthier neighbour's host, or note why not (a single hot key, max shards, the migration window).",
   },
   "host.provision": {
     payload: z.strictObject({ proposalId: z.string().min(1), actor: z.string().max(200).optional() }),

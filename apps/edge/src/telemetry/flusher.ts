@@ -2,11 +2,14 @@ import { deltaRows, flushCommands, type TelemetryDeltas } from "@shardcast/core"
 import type { Logger } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import type { TelemetryCounters } from "./counters.ts";
+import type { EdgeProfiler } from "./profiler.ts";
 
 export interface FlusherOptions {
   redis: Redis;
   prefix: string;
   counters: TelemetryCounters;
+  /** Sends the profiler's statistics with the counters, in the same MULTI. */
+  profiler?: EdgeProfiler;
   log: Logger;
   everyMs: number;
   /** Rows kept across failed flushes; past it the oldest flushes are dropped (and logged). */
@@ -62,12 +65,15 @@ export class TelemetryFlusher {
 
   async #flushOnce(): Promise<FlushResult> {
     const fresh = this.opts.counters.drain();
+    const profiles = this.opts.profiler?.drain() ?? [];
+    if (profiles.length > 0) fresh.profiles = profiles;
     if (deltaRows(fresh) > 0) this.#pending.push(fresh);
     if (this.#pending.length === 0) return { ok: true, rows: 0 };
     const all: TelemetryDeltas = {
       shardlets: this.#pending.flatMap((d) => d.shardlets),
       hotKeys: this.#pending.flatMap((d) => d.hotKeys),
       clients: this.#pending.flatMap((d) => d.clients),
+      profiles: this.#pending.flatMap((d) => d.profiles ?? []),
     };
     const rows = deltaRows(all);
     const cmds = flushCommands(this.opts.prefix, all, { ttlSec: this.opts.ttlSec ?? 86_400 });

@@ -2,6 +2,7 @@ import { keyHash, type StoredEvent } from "@shardcast/core";
 import type { IngestObserver } from "../ingest.ts";
 import type { ReadObserver } from "../reads.ts";
 import type { TelemetryCounters } from "./counters.ts";
+import type { EdgeProfiler } from "./profiler.ts";
 
 /**
  * Bytes of a returned event, measured as the write path measures a stored one (payload JSON, key,
@@ -16,18 +17,23 @@ export function storedBytes(e: Pick<StoredEvent, "payload" | "key" | "type" | "i
   );
 }
 
-/** The write-path hook: counts each answered batch. */
-export function writeTelemetry(counters: TelemetryCounters): Required<Pick<IngestObserver, "acked">> {
-  return { acked: (streamId, events, outcomes, latencyMs) => counters.recordWrites(streamId, events, outcomes, latencyMs) };
+/** The write-path hook: counts each answered batch, and profiles a sample of it. */
+export function writeTelemetry(counters: TelemetryCounters, profiler?: EdgeProfiler): Required<Pick<IngestObserver, "acked">> {
+  return {
+    acked: (streamId, events, outcomes, latencyMs, entry) => {
+      counters.recordWrites(streamId, events, outcomes, latencyMs);
+      profiler?.recordWrites(entry, events, outcomes, latencyMs);
+    },
+  };
 }
 
 /**
  * The read-path hook: each event counts on the shardlet that owns its key now (the label stored
  * with an event is the shardlet that accepted it, which may since have split or merged).
  */
-export function readTelemetry(counters: TelemetryCounters): ReadObserver {
+export function readTelemetry(counters: TelemetryCounters, profiler?: EdgeProfiler): ReadObserver {
   return {
-    read(entry, events, reader) {
+    read(entry, events, reader, latencyMs) {
       if (events.length === 0) return;
       let lastKey: string | null = null;
       let lastId = "";
@@ -39,6 +45,13 @@ export function readTelemetry(counters: TelemetryCounters): ReadObserver {
         return { key: e.key, shardletId: lastId, bytes: storedBytes(e) };
       });
       counters.recordReads(entry.meta.id, mapped, reader);
+      if (profiler && latencyMs !== undefined) {
+        profiler.recordRead(
+          entry,
+          mapped.map((m) => m.shardletId),
+          latencyMs,
+        );
+      }
     },
   };
 }

@@ -34,7 +34,7 @@ function existingOutcome(job: LifecycleJobInfo, kind: "split" | "merge", sourceI
  * host; the children's ids are allocated now so that every later step (and a resumed run) uses
  * the same.
  */
-export async function planSplit(deps: WorkerDeps, input: { shardletId: string; reason: string; actor?: string | null }): Promise<PlanOutcome> {
+export async function planSplit(deps: WorkerDeps, input: { shardletId: string; reason: string; actor?: string | null; splitAt?: number }): Promise<PlanOutcome> {
   const s = await loadShardlet(deps, input.shardletId);
   if (!s) return { skipped: `unknown shardlet ${input.shardletId}` };
   if (s.state !== "active") return { skipped: `shardlet is ${s.state}, not active` };
@@ -44,7 +44,8 @@ export async function planSplit(deps: WorkerDeps, input: { shardletId: string; r
     return { skipped: `stream is at its maximum of ${settings.maxShardletsPerStream} shardlets` };
   }
   // Before any lock: the median only places the cut, it need not be exact at the switch.
-  const profile = await keyHashMedian(await deps.hosts.get(s.hostId), { streamId: s.streamId, lo: s.lo, hi: s.hi });
+  // A cut asked for (the orchestrator's profiled median of recent writes) wins over the stored median.
+  const profile = input.splitAt !== undefined ? input.splitAt : await keyHashMedian(await deps.hosts.get(s.hostId), { streamId: s.streamId, lo: s.lo, hi: s.hi });
   const point = chooseSplitPoint(s.lo, s.hi, profile, settings.minShardletWidth);
   if (point.at === null) return { skipped: point.reason };
   const now = deps.clock();

@@ -5,6 +5,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { ConsumerProgress } from "@shardcast/runtime";
 import { runConsumerCheckpoint } from "../consumers/checkpoint.ts";
 import { runAnalyzerJob } from "./analyzer-run.ts";
+import { runOrchestrator } from "../orchestrator/run.ts";
 import { runHostHealth } from "./host-health.ts";
 import { runHostProvision } from "./host-provision.ts";
 import { runHousekeeping } from "./housekeeping.ts";
@@ -75,6 +76,11 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
       return { runId: r.runId, skipped: r.skipped ?? null, model: r.model, shardlets: r.shardlets, proposals: r.proposals, acted: { splits: r.acted.splits, migrations: r.acted.migrations } };
     },
     "host.provision": (payload, job) => runHostProvision(deps, payload, { signal: job.signal }),
+    "orchestrator.run": (payload, job) =>
+      runOrchestrator(
+        { db: deps.db, log: deps.log, clock: deps.clock },
+        { ...(ctx.queue ? { queue: ctx.queue } : {}), signal: job.signal, ...(payload.trigger ? { trigger: payload.trigger } : {}) },
+      ),
     "consumer.checkpoint": async (_payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "consumer.checkpoint needs the worker's Redis connection");
       const progress = new ConsumerProgress(ctx.redis, ctx.prefix);

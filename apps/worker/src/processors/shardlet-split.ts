@@ -43,6 +43,11 @@ export async function runShardletSplit(
     if (existing.kind !== "split") return { status: "skipped", reason: `shardlet is part of unfinished ${existing.kind} job ${existing.id}` };
     return toOutcome(await runLifecycleJob(deps, existing.id, opts));
   }
-  const planned = await planSplit(deps, { shardletId: payload.shardletId, reason: payload.reason, actor: payload.actor ?? null });
+  const planned = await planSplit(deps, {
+    shardletId: payload.shardletId,
+    reason: payload.reason,
+    actor: payload.actor ?? null,
+    ...(payload.splitAt !== undefined ? { splitAt: payload.splitAt } : {}),
+  });
   return runPlanned(deps, planned, opts.signal);
 }

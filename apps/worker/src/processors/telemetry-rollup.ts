@@ -32,7 +32,7 @@ export interface RollupResult {
   /** Batches whose deltas were added now (the others had been added before a crash). */
   applied: number;
   buckets: number;
-  rows: { shardlets: number; hotKeys: number; clients: number };
+  rows: { shardlets: number; hotKeys: number; clients: number; profiles: number };
   malformed: number;
   retention: TelemetryRetentionResult;
 }
@@ -50,7 +50,7 @@ export async function runTelemetryRollup(deps: WorkerDeps, opts: RollupOptions):
     resumed: 0,
     applied: 0,
     buckets: 0,
-    rows: { shardlets: 0, hotKeys: 0, clients: 0 },
+    rows: { shardlets: 0, hotKeys: 0, clients: 0, profiles: 0 },
     malformed: 0,
     retention: { deleted: 0, trimmed: 0, ledger: 0 },
   };
@@ -80,6 +80,7 @@ export async function runTelemetryRollup(deps: WorkerDeps, opts: RollupOptions):
       result.rows.shardlets += applied.rows.shardlets;
       result.rows.hotKeys += applied.rows.hotKeys;
       result.rows.clients += applied.rows.clients;
+      result.rows.profiles += applied.rows.profiles;
     }
     deps.log.debug("telemetry batch rolled up", { batch: batch.id, buckets: batch.buckets.length, deltas: deltaRows(deltas), applied: applied.applied });
     await opts.onProgress?.({ batches: result.batches, buckets: result.buckets });

@@ -67,6 +67,9 @@ export async function pendingBatches(redis: Redis, prefix: string): Promise<{ ba
   return { batches, malformed };
 }
 
+/** Replies per bucket in `readBatch`'s pipeline: one per key kind. */
+const KINDS = BUCKET_KEY_KINDS.length;
+
 /** The deltas of a claimed batch (its keys are no longer written to by anyone). */
 export async function readBatch(redis: Redis, prefix: string, batch: ClaimedBatch): Promise<{ deltas: TelemetryDeltas; malformed: number }> {
   const keys = telemetryRedisKeys(prefix);
@@ -76,6 +79,7 @@ export async function readBatch(redis: Redis, prefix: string, batch: ClaimedBatc
     pipe.zrange(keys.claimed(batch.id, "x", b), 0, -1, "WITHSCORES");
     pipe.hgetall(keys.claimed(batch.id, "k", b));
     pipe.hgetall(keys.claimed(batch.id, "r", b));
+    pipe.lrange(keys.claimed(batch.id, "f", b), 0, -1);
   }
   const replies = (await pipe.exec()) ?? [];
   const reply = (i: number): unknown => {
@@ -88,15 +92,17 @@ export async function readBatch(redis: Redis, prefix: string, batch: ClaimedBatc
   let malformed = 0;
   batch.buckets.forEach((b, i) => {
     const d = decodeBucket(b, {
-      counters: reply(4 * i) as Record<string, string>,
-      maxima: reply(4 * i + 1) as string[],
-      hotKeys: reply(4 * i + 2) as Record<string, string>,
-      clients: reply(4 * i + 3) as Record<string, string>,
+      counters: reply(KINDS * i) as Record<string, string>,
+      maxima: reply(KINDS * i + 1) as string[],
+      hotKeys: reply(KINDS * i + 2) as Record<string, string>,
+      clients: reply(KINDS * i + 3) as Record<string, string>,
+      profiles: reply(KINDS * i + 4) as string[],
     });
     malformed += d.malformed;
     out.shardlets.push(...d.deltas.shardlets);
     out.hotKeys.push(...d.deltas.hotKeys);
     out.clients.push(...d.deltas.clients);
+    if (d.deltas.profiles) (out.profiles ??= []).push(...d.deltas.profiles);
   });
   return { deltas: out, malformed };
 }

@@ -26,8 +26,10 @@ export async function applyProposal(
   if (p.kind === "split") {
     if (!p.shardletId) throw new ShardcastError("internal", `split proposal ${id} names no shardlet`);
     const s = await shardletForSplit(db, p.shardletId);
-    const reason = `predicted overload in ${p.urgencySec ?? 0} s (applied by ${actor}): ${p.reason}`.slice(0, 500);
-    const job = await enqueue(queue, "shardlet.split", { shardletId: s.id, reason, actor }, { deduplication: { id: `split-${s.id}` } });
+    const reason = (p.source === "orchestrator" ? `health below threshold (applied by ${actor}): ${p.reason}` : `predicted overload in ${p.urgencySec ?? 0} s (applied by ${actor}): ${p.reason}`).slice(0, 500);
+    // The orchestrator's split cuts at the profiled median of recent writes.
+    const splitAt = p.source === "orchestrator" && typeof p.details?.splitAt === "number" ? { splitAt: p.details.splitAt } : {};
+    const job = await enqueue(queue, "shardlet.split", { shardletId: s.id, reason, actor, ...splitAt }, { deduplication: { id: `split-${s.id}` } });
     const proposal = await markAnalyzerProposalApplied(db, id, { actor });
     return { proposal, message: "Split queued; the worker takes the shardlet's lock and splits it.", jobId: job.id ?? null, migrationId: null };
   }

@@ -35,6 +35,7 @@ export function proposalView(p: AnalyzerProposalInfo, labels: Labels) {
   return {
     id: p.id,
     runId: p.runId,
+    source: p.source,
     kind: p.kind,
     status: p.status,
     streamId: p.streamId,

@@ -15,6 +15,8 @@ export interface OrchestratorShardlet {
   lo: number;
   hi: number;
   sizeBytes: number;
+  /** Stored events (what a migration copies, row by row). */
+  eventCount: number;
   health: HealthScore;
   profile: ProfileSummary | null;
 }
@@ -33,8 +35,8 @@ export interface OrchestratorInput {
   /** Live shardlets of the stream. */
   shardlets: readonly OrchestratorShardlet[];
   hosts: readonly OrchestratorHost[];
-  /** Bytes per second a migration copies (the migration settings' throttle). */
-  copyBytesPerSec: number;
+  /** Rows per second a migration copies (the migration settings' copy budget). */
+  copyRowsPerSec: number;
   /** Shardlets already being split, merged or moved, or with an open proposal. */
   busy: ReadonlySet<string>;
 }
@@ -169,9 +171,9 @@ function findMove(
             : "no adjacent range is on a healthy host with more headroom",
     };
   }
-  const estimatedSec = input.copyBytesPerSec > 0 ? s.sizeBytes / input.copyBytesPerSec : Number.POSITIVE_INFINITY;
+  const estimatedSec = input.copyRowsPerSec > 0 ? s.eventCount / input.copyRowsPerSec : Number.POSITIVE_INFINITY;
   if (estimatedSec > input.settings.migrationWindowSec) {
-    return { ok: false, why: `moving ${s.sizeBytes} bytes takes about ${Math.round(estimatedSec)} s, past the migration window of ${input.settings.migrationWindowSec} s` };
+    return { ok: false, why: `copying ${s.eventCount} events takes about ${Math.round(estimatedSec)} s, past the migration window of ${input.settings.migrationWindowSec} s` };
   }
   return { ok: true, dest: best.h, neighbour: best.n, estimatedSec };
 }

@@ -11,6 +11,9 @@ export const PROFILE_TOP_ITEMS = 16;
 /** Longest value label kept in a top-values list (longer strings are cut). */
 export const PROFILE_VALUE_LABEL_MAX = 64;
 
+/** Pass as the payload of an event too large to parse: its key and size are profiled, its fields are not. */
+export const OVERSIZE: unique symbol = Symbol("oversize payload");
+
 export interface CompiledField {
   path: string;
   steps: PathStep[];
@@ -39,6 +42,8 @@ export interface ProfileData {
   v: 1;
   /** Events profiled (a sample of those written). */
   sampled: number;
+  /** Sampled events whose payload was too large to parse for key fields (key and size still count). */
+  oversize?: number;
   keyBins: number[];
   /** HyperLogLog of the sampled event keys. */
   keys: string;
@@ -145,6 +150,7 @@ function count(v: unknown): number {
  */
 export class ShardletProfile {
   sampled = 0;
+  oversize = 0;
   keyBins: number[] = new Array<number>(PROFILE_KEY_BINS).fill(0);
   keys = new HyperLogLog();
   hotKeys = new SpaceSaving(PROFILE_TOP_ITEMS);
@@ -157,13 +163,17 @@ export class ShardletProfile {
    * One sampled event. `keyPosition` is where its key hash falls in the shardlet's range, in
    * [0, 1). Payload problems (missing paths, wrong types, nesting) are counted, never thrown.
    */
-  observe(key: string, payload: unknown, sizeBytes: number, keyPosition: number, fields: readonly CompiledField[]): void {
+  observe(key: string, payload: unknown | typeof OVERSIZE, sizeBytes: number, keyPosition: number, fields: readonly CompiledField[]): void {
     this.sampled++;
     const bin = Math.min(PROFILE_KEY_BINS - 1, Math.max(0, Math.floor(keyPosition * PROFILE_KEY_BINS)));
     this.keyBins[bin]!++;
     this.keys.add(key);
     this.hotKeys.add(key);
     this.sizes.add(sizeBytes);
+    if (payload === OVERSIZE) {
+      this.oversize++;
+      return;
+    }
     for (const f of fields) {
       let acc = this.fields.get(f.path);
       if (!acc) this.fields.set(f.path, (acc = new FieldAccumulator()));
@@ -177,6 +187,7 @@ export class ShardletProfile {
 
   merge(o: ShardletProfile): void {
     this.sampled += o.sampled;
+    this.oversize += o.oversize;
     for (let i = 0; i < PROFILE_KEY_BINS; i++) this.keyBins[i]! += o.keyBins[i]!;
     this.keys.merge(o.keys);
     this.hotKeys.merge(o.hotKeys);
@@ -196,6 +207,7 @@ export class ShardletProfile {
     return {
       v: 1,
       sampled: this.sampled,
+      ...(this.oversize > 0 ? { oversize: this.oversize } : {}),
       keyBins: [...this.keyBins],
       keys: this.keys.encode(),
       hotKeys: this.hotKeys.toData(),
@@ -210,6 +222,7 @@ export class ShardletProfile {
     const o = (d ?? {}) as Partial<Record<keyof ProfileData, unknown>>;
     const p = new ShardletProfile();
     p.sampled = count(o.sampled);
+    p.oversize = count(o.oversize);
     if (Array.isArray(o.keyBins) && o.keyBins.length === PROFILE_KEY_BINS) p.keyBins = o.keyBins.map(count);
     p.keys = HyperLogLog.decode(typeof o.keys === "string" ? o.keys : "");
     p.hotKeys = SpaceSaving.fromData(o.hotKeys, PROFILE_TOP_ITEMS);
@@ -250,6 +263,8 @@ export interface FieldSummary {
 
 export interface ProfileSummary {
   sampled: number;
+  /** Sampled events whose fields were not profiled because the payload was too large. */
+  oversize: number;
   distinctKeys: number;
   topKeys: Array<{ key: string; share: number }>;
   /** Share of sampled writes on the hottest key. */
@@ -307,6 +322,7 @@ export function summarizeProfile(p: ShardletProfile): ProfileSummary {
   fields.sort((a, b) => (a.path < b.path ? -1 : 1));
   return {
     sampled: p.sampled,
+    oversize: p.oversize,
     distinctKeys: Math.round(p.keys.estimate()),
     topKeys,
     topKeyShare: topKeys[0]?.share ?? 0,

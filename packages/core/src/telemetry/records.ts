@@ -8,10 +8,14 @@
  * - `x:B` sorted set, member `stream \t shardlet`, score: the largest write ack latency (ZADD GT);
  * - `k:B` hash, field `stream \t metric \t key` (w, r, e): hot keys and their error bounds;
  * - `r:B` hash, field `stream \t shardlet \t client \t group`: reads per client;
+ * - `f:B` list of `stream \t shardlet \t <profile JSON>`: the profiler's statistics, one entry per
+ *   shardlet and flush (sketches merge, they do not add, so they cannot be HINCRBY'd);
  * - `dirty` sorted set of bucket starts with counters not rolled up yet;
  * - `batches` hash of claimed batches (id -> JSON), `p:<batch>:<kind>:B` their claimed keys.
  * Ids never contain a tab and client labels are sanitized, so only a key (always last) may.
  */
+
+import { ShardletProfile, type ProfileData } from "../profile/shardlet-profile.ts";
 
 export interface ShardletCounters {
   writes: number;
@@ -49,10 +53,20 @@ export interface ClientDelta {
   reads: number;
 }
 
+/** One shardlet's profile (see `ShardletProfile`) over the edge's flush interval. */
+export interface ProfileDelta {
+  bucketStart: number;
+  streamId: string;
+  shardletId: string;
+  profile: ProfileData;
+}
+
 export interface TelemetryDeltas {
   shardlets: ShardletDelta[];
   hotKeys: HotKeyDelta[];
   clients: ClientDelta[];
+  /** Absent when the profiler is off (or nothing was sampled). */
+  profiles?: ProfileDelta[];
 }
 
 export function emptyCounters(): ShardletCounters {
@@ -74,11 +88,11 @@ export function emptyDeltas(): TelemetryDeltas {
 }
 
 export function deltaRows(d: TelemetryDeltas): number {
-  return d.shardlets.length + d.hotKeys.length + d.clients.length;
+  return d.shardlets.length + d.hotKeys.length + d.clients.length + (d.profiles?.length ?? 0);
 }
 
 /** The key kinds of one bucket (see the layout above). */
-export const BUCKET_KEY_KINDS = ["c", "x", "k", "r"] as const;
+export const BUCKET_KEY_KINDS = ["c", "x", "k", "r", "f"] as const;
 export type BucketKeyKind = (typeof BUCKET_KEY_KINDS)[number];
 
 export interface TelemetryRedisKeys {
@@ -163,6 +177,10 @@ export function flushCommands(prefix: string, d: TelemetryDeltas, opts: { ttlSec
     const key = touch(c.bucketStart, keys.bucket("r", c.bucketStart));
     cmds.push(["hincrby", key, [c.streamId, c.shardletId, c.client, c.clientGroup].join(SEP), c.reads]);
   }
+  for (const p of d.profiles ?? []) {
+    const key = touch(p.bucketStart, keys.bucket("f", p.bucketStart));
+    cmds.push(["rpush", key, p.streamId + SEP + p.shardletId + SEP + JSON.stringify(p.profile)]);
+  }
   for (const [b, set] of touched) {
     for (const key of set) cmds.push(["expire", key, opts.ttlSec]);
     cmds.push(["zadd", keys.dirty, b, String(b)]);
@@ -177,6 +195,8 @@ export interface BucketContents {
   maxima: readonly string[];
   hotKeys: Record<string, string>;
   clients: Record<string, string>;
+  /** The `f:B` list (absent in buckets written before the profiler existed). */
+  profiles?: readonly string[];
 }
 
 function finite(raw: string): number | null {
@@ -247,7 +267,23 @@ export function decodeBucket(bucketStart: number, c: BucketContents): { deltas: 
     }
     clients.push({ bucketStart, streamId: parts[0]!, shardletId: parts[1]!, client: parts[2]!, clientGroup: parts[3]!, reads: v });
   }
-  return { deltas: { shardlets: [...shardlets.values()], hotKeys: [...hot.values()], clients }, malformed };
+  const profiles: ProfileDelta[] = [];
+  for (const entry of c.profiles ?? []) {
+    const a = entry.indexOf(SEP);
+    const b = a < 0 ? -1 : entry.indexOf(SEP, a + 1);
+    let profile: unknown;
+    try {
+      profile = b > a + 1 && a > 0 ? JSON.parse(entry.slice(b + 1)) : null;
+    } catch {
+      profile = null;
+    }
+    if (profile === null || typeof profile !== "object" || Array.isArray(profile)) {
+      malformed++;
+      continue;
+    }
+    profiles.push({ bucketStart, streamId: entry.slice(0, a), shardletId: entry.slice(a + 1, b), profile: profile as ProfileData });
+  }
+  return { deltas: { shardlets: [...shardlets.values()], hotKeys: [...hot.values()], clients, ...(profiles.length > 0 ? { profiles } : {}) }, malformed };
 }
 
 /**
@@ -292,6 +328,25 @@ export function foldDeltas(d: TelemetryDeltas, resolutionSec: number): Telemetry
       (a, b) => a.bucketStart - b.bucketStart || cmp(a.shardletId, b.shardletId) || cmp(a.client, b.client) || cmp(a.clientGroup, b.clientGroup),
     ),
   };
+}
+
+/**
+ * Profiles merged into buckets of `resolutionSec`, one per stream and shardlet (sorted, so
+ * concurrent upserts lock rows in one order). Malformed parts of a profile decode as empty.
+ */
+export function foldProfiles(list: readonly ProfileDelta[], resolutionSec: number): ProfileDelta[] {
+  const len = resolutionSec * 1000;
+  const merged = new Map<string, { bucketStart: number; streamId: string; shardletId: string; p: ShardletProfile }>();
+  for (const d of list) {
+    const b = Math.floor(d.bucketStart / len) * len;
+    const id = `${b}${SEP}${d.streamId}${SEP}${d.shardletId}`;
+    const cur = merged.get(id);
+    if (cur) cur.p.merge(ShardletProfile.fromData(d.profile));
+    else merged.set(id, { bucketStart: b, streamId: d.streamId, shardletId: d.shardletId, p: ShardletProfile.fromData(d.profile) });
+  }
+  return [...merged.values()]
+    .sort((a, b) => a.bucketStart - b.bucketStart || (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : a.shardletId < b.shardletId ? -1 : a.shardletId > b.shardletId ? 1 : 0))
+    .map((m) => ({ bucketStart: m.bucketStart, streamId: m.streamId, shardletId: m.shardletId, profile: m.p.toData() }));
 }
 
 /** Longest client or group label kept. */

@@ -22,9 +22,15 @@ export interface NewAnalyzerProposal {
   details?: Record<string, unknown> | null;
 }
 
+/** Who proposed: the forecast-driven analyzer or the health-driven orchestrator. */
+export const PROPOSAL_SOURCES = ["analyzer", "orchestrator"] as const;
+export type ProposalSource = (typeof PROPOSAL_SOURCES)[number];
+
 export interface AnalyzerProposalInfo {
   id: string;
-  runId: string;
+  /** The analyzer run; null for the orchestrator's proposals. */
+  runId: string | null;
+  source: ProposalSource;
   kind: AnalyzerProposalKind;
   streamId: string | null;
   shardletId: string | null;
@@ -45,6 +51,7 @@ function toProposal(r: ProposalRow): AnalyzerProposalInfo {
   return {
     id: r.id,
     runId: r.runId,
+    source: r.source === "orchestrator" ? "orchestrator" : "analyzer",
     kind: (ANALYZER_PROPOSAL_KINDS as readonly string[]).includes(r.kind) ? (r.kind as AnalyzerProposalKind) : "split",
     streamId: r.streamId,
     shardletId: r.shardletId,
@@ -75,8 +82,8 @@ export async function replaceAnalyzerProposals(
 ): Promise<{ created: AnalyzerProposalInfo[]; superseded: number }> {
   return db.$transaction(async (tx) => {
     const where: Prisma.AnalyzerProposalWhereInput = scope.streamIds
-      ? { status: "open", runId: { not: runId }, streamId: { in: [...scope.streamIds] } }
-      : { status: "open", runId: { not: runId } };
+      ? { status: "open", source: "analyzer", runId: { not: runId }, streamId: { in: [...scope.streamIds] } }
+      : { status: "open", source: "analyzer", runId: { not: runId } };
     const superseded = await tx.analyzerProposal.updateMany({ where, data: { status: "superseded", decidedAt: new Date() } });
     const created =
       proposals.length === 0
@@ -99,6 +106,60 @@ export async function replaceAnalyzerProposals(
   });
 }
 
+/**
+ * Stores the orchestrator's proposals for the given streams: an open proposal of the same kind for
+ * the same shardlet stays open (its reason and details refreshed, so an operator's click on it
+ * still works), other open orchestrator proposals of these streams are superseded, new ones open.
+ */
+export async function replaceOrchestratorProposals(
+  db: ControlDb,
+  proposals: readonly NewAnalyzerProposal[],
+  scope: { streamIds: readonly string[] },
+): Promise<{ created: AnalyzerProposalInfo[]; kept: number; superseded: number }> {
+  return db.$transaction(async (tx) => {
+    const open = await tx.analyzerProposal.findMany({ where: { status: "open", source: "orchestrator", streamId: { in: [...scope.streamIds] } } });
+    const byKey = new Map(open.map((r) => [`${r.kind}\t${r.shardletId ?? ""}`, r]));
+    const fresh: NewAnalyzerProposal[] = [];
+    const keptIds = new Set<string>();
+    for (const p of proposals) {
+      const same = byKey.get(`${p.kind}\t${p.shardletId ?? ""}`);
+      if (same && !keptIds.has(same.id)) {
+        keptIds.add(same.id);
+        await tx.analyzerProposal.update({
+          where: { id: same.id },
+          data: {
+            reason: p.reason,
+            expectedBenefit: p.expectedBenefit ?? 0,
+            destHostId: p.destHostId ?? null,
+            details: p.details == null ? Prisma.DbNull : (p.details as Prisma.InputJsonValue),
+          },
+        });
+      } else fresh.push(p);
+    }
+    const superseded = await tx.analyzerProposal.updateMany({
+      where: { id: { in: open.filter((r) => !keptIds.has(r.id)).map((r) => r.id) } },
+      data: { status: "superseded", decidedAt: new Date() },
+    });
+    const created =
+      fresh.length === 0
+        ? []
+        : await tx.analyzerProposal.createManyAndReturn({
+            data: fresh.map((p) => ({
+              source: "orchestrator",
+              kind: p.kind,
+              streamId: p.streamId ?? null,
+              shardletId: p.shardletId ?? null,
+              sourceHostId: p.sourceHostId ?? null,
+              destHostId: p.destHostId ?? null,
+              expectedBenefit: p.expectedBenefit ?? 0,
+              reason: p.reason,
+              details: p.details == null ? Prisma.DbNull : (p.details as Prisma.InputJsonValue),
+            })),
+          });
+    return { created: created.map(toProposal), kept: keptIds.size, superseded: superseded.count };
+  });
+}
+
 export async function getAnalyzerProposal(db: ControlDb, id: string): Promise<AnalyzerProposalInfo | null> {
   const row = await db.analyzerProposal.findUnique({ where: { id } });
   return row ? toProposal(row) : null;
@@ -106,7 +167,7 @@ export async function getAnalyzerProposal(db: ControlDb, id: string): Promise<An
 
 export async function listAnalyzerProposals(
   db: ControlDb,
-  q: { status?: AnalyzerProposalStatus | "decided"; streamId?: string; shardletId?: string; kind?: AnalyzerProposalKind; limit: number },
+  q: { status?: AnalyzerProposalStatus | "decided"; streamId?: string; shardletId?: string; kind?: AnalyzerProposalKind; source?: ProposalSource; limit: number },
 ): Promise<AnalyzerProposalInfo[]> {
   const rows = await db.analyzerProposal.findMany({
     where: {
@@ -114,6 +175,7 @@ export async function listAnalyzerProposals(
       ...(q.streamId ? { streamId: q.streamId } : {}),
       ...(q.shardletId ? { shardletId: q.shardletId } : {}),
       ...(q.kind ? { kind: q.kind } : {}),
+      ...(q.source ? { source: q.source } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: Math.max(1, Math.min(q.limit, 500)),
@@ -128,7 +190,7 @@ function conflictFor(p: AnalyzerProposalInfo): ShardcastError {
   return new ShardcastError(
     "conflict",
     p.status === "superseded"
-      ? "this proposal was replaced by a newer analyzer run; act on the current one"
+      ? `this proposal was replaced by a newer ${p.source === "orchestrator" ? "orchestrator" : "analyzer"} run; act on the current one`
       : `this proposal was already ${p.status}${p.decidedBy ? ` by ${p.decidedBy}` : ""}`,
     { status: p.status },
   );
@@ -225,7 +287,7 @@ export async function applyMigrateProposal(
     shardletId: p.shardletId,
     sourceHostId: p.sourceHostId,
     destHostId: p.destHostId,
-    origin: "analyzer",
+    origin: p.source,
     reason: p.reason,
     ...(p.urgencySec !== null ? { urgencySec: p.urgencySec } : {}),
     expectedBenefit: p.expectedBenefit,

@@ -10,6 +10,7 @@ import {
 } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
+import { applyProfileRetention, upsertProfiles } from "./profiles.ts";
 import { checkResolution, ts } from "./time.ts";
 
 /*
@@ -37,7 +38,7 @@ export interface ApplyTelemetryResult {
   /** False when the ledger says this batch was applied before (nothing was added). */
   applied: boolean;
   /** Rows upserted per table, every resolution together. */
-  rows: { shardlets: number; hotKeys: number; clients: number };
+  rows: { shardlets: number; hotKeys: number; clients: number; profiles: number };
 }
 
 type Tx = Prisma.TransactionClient;
@@ -133,11 +134,12 @@ export async function applyTelemetryBatch(
       INSERT INTO telemetry_rollups (batch_id, claimed_at)
       VALUES (${batch.id}, ${ts(Prisma.sql`${batch.claimedAtMs}::float8`)})
       ON CONFLICT DO NOTHING`;
-    if (marked === 0) return { applied: false, rows: { shardlets: 0, hotKeys: 0, clients: 0 } };
+    if (marked === 0) return { applied: false, rows: { shardlets: 0, hotKeys: 0, clients: 0, profiles: 0 } };
     const shardlets = await upsertShardlets(tx, folded);
     const hotKeys = await upsertHotKeys(tx, folded);
     const clients = await upsertClients(tx, folded);
-    return { applied: true, rows: { shardlets, hotKeys, clients } };
+    const profiles = await upsertProfiles(tx, batch.deltas.profiles ?? []);
+    return { applied: true, rows: { shardlets, hotKeys, clients, profiles } };
   }, TX_OPTIONS);
 }
 
@@ -197,6 +199,7 @@ export async function applyTelemetryRetention(db: ControlDb, nowMs: number): Pro
     const from = open - Math.max(3 * r, 3600) * 1000;
     trimmed += await trimWhere(db, r, Prisma.sql`bucket_start >= ${ts(Prisma.sql`${from}::float8`)} AND bucket_start < ${ts(Prisma.sql`${open}::float8`)}`);
   }
+  deleted += await applyProfileRetention(db, nowMs);
   const ledger = await db.$executeRaw`
     DELETE FROM telemetry_rollups WHERE claimed_at < ${ts(Prisma.sql`${nowMs - LEDGER_RETENTION_MS}::float8`)}`;
   return { deleted, trimmed, ledger };

@@ -4,7 +4,10 @@ import { rangeSchema } from "../shared.ts";
 /** An analyzer proposal as the console shows it (ids with their names). */
 export const proposalSchema = z.object({
   id: z.string(),
-  runId: z.string(),
+  /** The analyzer run; null for the orchestrator's proposals. */
+  runId: z.string().nullable(),
+  /** analyzer: forecast-driven; orchestrator: driven by the data profiler's health scores. */
+  source: z.enum(["analyzer", "orchestrator"]),
   kind: z.enum(["split", "migrate", "add_host"]),
   status: z.enum(["open", "applied", "dismissed", "superseded"]),
   streamId: z.string().nullable(),

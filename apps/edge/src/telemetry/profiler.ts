@@ -1,0 +1,165 @@
+import {
+  bucketStart,
+  compileFields,
+  FINEST_RESOLUTION,
+  keyHash,
+  OVERSIZE,
+  parseProfilerSettings,
+  ShardletProfile,
+  streamProfileSettings,
+  type CompiledField,
+  type IncomingEvent,
+  type ProfileDelta,
+  type ProfilerSettings,
+} from "@shardcast/core";
+import type { RouteEntry } from "../routing-cache.ts";
+import type { WriteOutcome } from "./counters.ts";
+
+export interface ProfilerOptions {
+  /** The current settings (kept fresh by the caller; read on every batch, so it must not block). */
+  settings: () => ProfilerSettings;
+  clock?: () => number;
+  /** Uniform [0, 1): which events are sampled. */
+  random?: () => number;
+  /** Payloads longer than this (JSON characters) are not parsed for key fields; their key and size still count. */
+  maxParsedPayload?: number;
+}
+
+const SEP = "\t";
+
+/**
+ * The edge's data profiler (seed 004's Data Profiler Module): samples `sample_rate` of each
+ * stream's acknowledged events and keeps per-shardlet rolling statistics of the key and the
+ * stream's key fields, plus ack and read latency sketches of every event. Drained on each
+ * telemetry flush; a bad payload is profiled as far as it goes and never affects the write.
+ */
+export class EdgeProfiler {
+  #buckets = new Map<number, Map<string, ShardletProfile>>();
+  readonly #clock: () => number;
+  readonly #random: () => number;
+  readonly #maxParsed: number;
+  #compiled: { settings: ProfilerSettings; byStream: Map<string, { rate: number; fields: CompiledField[] }> } | null = null;
+
+  constructor(private readonly opts: ProfilerOptions) {
+    this.#clock = opts.clock ?? Date.now;
+    this.#random = opts.random ?? Math.random;
+    this.#maxParsed = opts.maxParsedPayload ?? 64 * 1024;
+  }
+
+  #streamSettings(name: string): { rate: number; fields: CompiledField[] } {
+    const settings = this.opts.settings();
+    if (this.#compiled?.settings !== settings) this.#compiled = { settings, byStream: new Map() };
+    let s = this.#compiled.byStream.get(name);
+    if (!s) {
+      const eff = streamProfileSettings(settings, name);
+      s = { rate: eff.sampleRate, fields: compileFields(eff.keyFields) };
+      this.#compiled.byStream.set(name, s);
+    }
+    return s;
+  }
+
+  #profile(streamId: string, shardletId: string): ShardletProfile {
+    const b = bucketStart(this.#clock(), FINEST_RESOLUTION);
+    let m = this.#buckets.get(b);
+    if (!m) this.#buckets.set(b, (m = new Map()));
+    const id = streamId + SEP + shardletId;
+    let p = m.get(id);
+    if (!p) m.set(id, (p = new ShardletProfile()));
+    return p;
+  }
+
+  /** One answered write batch (see `TelemetryCounters.recordWrites`). */
+  recordWrites(entry: RouteEntry, events: readonly IncomingEvent[], outcomes: ReadonlyArray<WriteOutcome | undefined>, latencyMs: number): void {
+    const { rate, fields } = this.#streamSettings(entry.meta.name);
+    if (rate <= 0) return;
+    const streamId = entry.meta.id;
+    let runId = "";
+    let run = 0;
+    const flushRun = () => {
+      if (run > 0) this.#profile(streamId, runId).ack.add(latencyMs, run);
+      run = 0;
+    };
+    for (let i = 0; i < events.length; i++) {
+      const o = outcomes[i];
+      if (!o || o.duplicate) continue;
+      if (o.shardletId !== runId) {
+        flushRun();
+        runId = o.shardletId;
+      }
+      run++;
+      if (this.#random() >= rate) continue;
+      const e = events[i]!;
+      const hash = keyHash(e.key);
+      // The shardlet that owns the key now: the profile describes the current ranges.
+      const route = entry.table.lookup(hash);
+      const width = route.hi - route.lo;
+      const position = width > 0 ? (hash - route.lo) / width : 0;
+      let payload: unknown = OVERSIZE;
+      if (e.payloadJson.length <= this.#maxParsed) {
+        try {
+          payload = JSON.parse(e.payloadJson);
+        } catch {
+          payload = undefined;
+        }
+      }
+      this.#profile(streamId, route.id).observe(e.key, payload, e.sizeBytes, position, fields);
+    }
+    flushRun();
+  }
+
+  /** One answered read: the latency of the request, weighted by the events each shardlet returned. */
+  recordRead(entry: RouteEntry, shardletIds: readonly string[], latencyMs: number): void {
+    if (shardletIds.length === 0 || this.#streamSettings(entry.meta.name).rate <= 0) return;
+    const counts = new Map<string, number>();
+    for (const id of shardletIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const [id, n] of counts) this.#profile(entry.meta.id, id).read.add(latencyMs, n);
+  }
+
+  /** Everything profiled so far; the profiler starts again empty. */
+  drain(): ProfileDelta[] {
+    const out: ProfileDelta[] = [];
+    const buckets = this.#buckets;
+    this.#buckets = new Map();
+    for (const [b, m] of buckets) {
+      for (const [id, p] of m) {
+        if (p.empty) continue;
+        const at = id.indexOf(SEP);
+        out.push({ bucketStart: b, streamId: id.slice(0, at), shardletId: id.slice(at + 1), profile: p.toData() });
+      }
+    }
+    return out;
+  }
+}
+
+/** The profiler settings as the edge sees them: the last value read, refreshed in the background every `ttlMs`. */
+export class ProfilerSettingsCache {
+  #value: ProfilerSettings = parseProfilerSettings(undefined);
+  #at = 0;
+  #loading: Promise<void> | null = null;
+
+  constructor(
+    private readonly load: () => Promise<unknown>,
+    private readonly onError: (err: unknown) => void,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  get = (): ProfilerSettings => {
+    if (Date.now() - this.#at >= this.ttlMs && !this.#loading) void this.refresh();
+    return this.#value;
+  };
+
+  async refresh(): Promise<void> {
+    if (this.#loading) return this.#loading;
+    this.#loading = (async () => {
+      try {
+        this.#value = parseProfilerSettings(await this.load());
+      } catch (err) {
+        this.onError(err);
+      } finally {
+        this.#at = Date.now();
+        this.#loading = null;
+      }
+    })();
+    return this.#loading;
+  }
+}

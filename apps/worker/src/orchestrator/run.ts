@@ -1,0 +1,148 @@
+import { planOrchestration, ShardcastError, type PlacementNote } from "@shardcast/core";
+import {
+  assessClusterHealth,
+  getMigrationSettings,
+  listAnalyzerProposals,
+  listUnfinishedLifecycleJobs,
+  markAnalyzerProposalApplied,
+  replaceOrchestratorProposals,
+  replacePlannerNotes,
+  shardletsInOpenMigrations,
+  type ControlDb,
+  type NewAnalyzerProposal,
+} from "@shardcast/db";
+import { enqueue, type JobQueue } from "@shardcast/jobs";
+import type { Logger } from "@shardcast/runtime/logger";
+
+export interface OrchestratorDeps {
+  db: ControlDb;
+  log: Logger;
+  clock: () => number;
+}
+
+export interface OrchestratorResult {
+  skipped?: string;
+  streams: number;
+  shardlets: number;
+  unhealthy: number;
+  proposals: { split: number; migrate: number };
+  notes: number;
+  /** Splits enqueued at once because `autoApply` is on. */
+  applied: number;
+  ms: number;
+}
+
+/** Copy rate assumed when the migration budget is unlimited (0): a conservative figure for one copy. */
+const UNLIMITED_COPY_ROWS_PER_SEC = 50_000;
+
+function check(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "orchestrator run aborted");
+}
+
+/**
+ * One orchestrator run (seed 004's Orchestrator Module): scores every live shardlet's health from
+ * its profile and load, and for those below each stream's `health_threshold` proposes the fix its
+ * diagnosis calls for (split at the profiled median, move to a healthier neighbour's host) or
+ * writes a note saying why not (a single hot key, max_shards, the migration window). Proposals go
+ * to the analyzer's proposal list (source `orchestrator`), where operators apply or dismiss them.
+ */
+export async function runOrchestrator(deps: OrchestratorDeps, opts: { queue?: JobQueue; signal?: AbortSignal; trigger?: "schedule" | "manual" } = {}): Promise<OrchestratorResult> {
+  const started = deps.clock();
+  const health = await assessClusterHealth(deps.db, { nowMs: started });
+  const result: OrchestratorResult = { streams: 0, shardlets: 0, unhealthy: 0, proposals: { split: 0, migrate: 0 }, notes: 0, applied: 0, ms: 0 };
+  if (!health.settings.enabled && opts.trigger !== "manual") return { ...result, skipped: "the profiler is disabled" };
+  check(opts.signal);
+  const [migration, jobs, migrating, open] = await Promise.all([
+    getMigrationSettings(deps.db),
+    listUnfinishedLifecycleJobs(deps.db),
+    shardletsInOpenMigrations(deps.db),
+    listAnalyzerProposals(deps.db, { status: "open", source: "analyzer", limit: 500 }),
+  ]);
+  const busy = new Set<string>([...jobs.flatMap((j) => j.sourceIds), ...migrating.keys(), ...open.map((p) => p.shardletId ?? "")]);
+  const copyRowsPerSec = migration.rowsPerSecond > 0 ? migration.rowsPerSecond : UNLIMITED_COPY_ROWS_PER_SEC;
+  const hosts = health.hosts.map((h) => ({ id: h.host.id, active: h.host.status === "active", health: h.health, writeShare: h.writeShare }));
+  const notes: PlacementNote[] = [];
+  const proposals: NewAnalyzerProposal[] = [];
+  for (const stream of health.streams) {
+    result.streams++;
+    result.shardlets += stream.shardlets.length;
+    result.unhealthy += stream.shardlets.filter((s) => s.health.score < stream.settings.healthThreshold).length;
+    const planned = planOrchestration({
+      settings: stream.settings,
+      minShardletWidth: health.lifecycle.minShardletWidth,
+      shardlets: stream.shardlets.map((v) => ({
+        id: v.shardlet.id,
+        hostId: v.shardlet.hostId,
+        lo: v.shardlet.lo,
+        hi: v.shardlet.hi,
+        sizeBytes: v.shardlet.sizeBytes,
+        eventCount: v.shardlet.eventCount,
+        health: v.health,
+        profile: v.profile,
+      })),
+      hosts,
+      copyRowsPerSec,
+      busy,
+    });
+    const epochs = new Map(stream.shardlets.map((v) => [v.shardlet.id, v.shardlet.epoch]));
+    for (const a of planned) {
+      if (a.kind === "note") {
+        notes.push({ streamId: stream.id, shardletId: a.shardletId, hostId: a.hostId, message: a.recommendation ? `${a.message}. Recommendation: ${a.recommendation}` : a.message, details: { score: a.score } });
+      } else if (a.kind === "split") {
+        proposals.push({
+          kind: "split",
+          streamId: stream.id,
+          shardletId: a.shardletId,
+          sourceHostId: a.hostId,
+          expectedBenefit: 1 - a.score,
+          reason: a.reason,
+          details: { splitAt: a.splitAt, whyNot: a.whyNot, healthScore: a.score },
+        });
+      } else {
+        proposals.push({
+          kind: "migrate",
+          streamId: stream.id,
+          shardletId: a.shardletId,
+          sourceHostId: a.sourceHostId,
+          destHostId: a.destHostId,
+          expectedBenefit: 1 - a.score,
+          reason: a.reason,
+          details: {
+            bytesToMove: a.bytesToMove,
+            shardletEpoch: epochs.get(a.shardletId) ?? 0,
+            expectedLoad: {},
+            feasibility: { window: { ok: true, detail: `about ${Math.ceil(a.estimatedSec)} s to copy, within the ${stream.settings.migrationWindowSec} s migration window` } },
+            neighbourId: a.neighbourId,
+            whyNot: a.whyNot,
+            healthScore: a.score,
+          },
+        });
+      }
+    }
+  }
+  check(opts.signal);
+  const stored = await replaceOrchestratorProposals(deps.db, proposals, { streamIds: health.streams.map((s) => s.id) });
+  await replacePlannerNotes(deps.db, "orchestrator", notes, new Date(started));
+  result.proposals.split = proposals.filter((p) => p.kind === "split").length;
+  result.proposals.migrate = proposals.filter((p) => p.kind === "migrate").length;
+  result.notes = notes.length;
+  if (health.settings.autoApply && opts.queue) {
+    // Only splits: a move copies data between hosts and always waits for an operator.
+    for (const p of stored.created.filter((c) => c.kind === "split" && c.shardletId)) {
+      const splitAt = typeof p.details?.splitAt === "number" ? p.details.splitAt : undefined;
+      await enqueue(
+        opts.queue,
+        "shardlet.split",
+        { shardletId: p.shardletId!, reason: `orchestrator: ${p.reason}`.slice(0, 500), actor: "orchestrator", ...(splitAt !== undefined ? { splitAt } : {}) },
+        { deduplication: { id: `split-${p.shardletId}` } },
+      );
+      await markAnalyzerProposalApplied(deps.db, p.id, { actor: "orchestrator" });
+      result.applied++;
+    }
+  }
+  result.ms = deps.clock() - started;
+  const line = { ...result, kept: stored.kept, superseded: stored.superseded };
+  if (proposals.length > 0 || opts.trigger === "manual") deps.log.info("orchestrator run", line);
+  else deps.log.debug("orchestrator run", line);
+  return result;
+}
