@@ -199,7 +199,9 @@ describe("a worker process killed mid-copy", () => {
       const first = await startWorkerProcess(url.toString());
       const id = await t.approve(s.id, s.to);
       // The first worker's scheduler starts it; kill the process once it has copied a few chunks.
-      await until("the copy to start", async () => (await t.migration(id)).rowsCopied >= 300, 20_000);
+      // Generous: a fresh worker process declares and runs every periodic job at once, which takes
+      // a while on a loaded machine before the scheduler gets to the approved migration.
+      await until("the copy to start", async () => (await t.migration(id)).rowsCopied >= 300, 60_000);
       const exited = new Promise((r) => first.once("exit", r));
       first.kill("SIGKILL");
       await exited;
@@ -212,7 +214,7 @@ describe("a worker process killed mid-copy", () => {
       const done = await until("the migration to finish", async () => {
         const m = await t.migration(id);
         return m.phase === "done" ? m : null;
-      }, 40_000);
+      }, 60_000);
       expect(done.attempts).toBeGreaterThanOrEqual(2);
       const log = await listMigrationEvents(t.h.db, id);
       expect(log.filter((e) => e.message.startsWith("Copy started"))).toHaveLength(1);
@@ -220,5 +222,5 @@ describe("a worker process killed mid-copy", () => {
       await producing.stop();
     }
     await expectMovedCleanly(s);
-  }, 90_000);
+  }, 240_000);
 });

@@ -52,8 +52,8 @@ describe("telemetry rollup storage", () => {
 
   it("adds a batch into every resolution once, by its ledger", async () => {
     const first = await applyTelemetryBatch(db, { id: "b1", claimedAtMs: T + 80_000, deltas });
-    expect(first).toEqual({ applied: true, rows: { shardlets: 4 + 3 + 2, hotKeys: 3, clients: 2 + 1 + 1 } });
-    expect(await applyTelemetryBatch(db, { id: "b1", claimedAtMs: T + 80_000, deltas })).toEqual({ applied: false, rows: { shardlets: 0, hotKeys: 0, clients: 0 } });
+    expect(first).toEqual({ applied: true, rows: { shardlets: 4 + 3 + 2, hotKeys: 3, clients: 2 + 1 + 1, profiles: 0 } });
+    expect(await applyTelemetryBatch(db, { id: "b1", claimedAtMs: T + 80_000, deltas })).toEqual({ applied: false, rows: { shardlets: 0, hotKeys: 0, clients: 0, profiles: 0 } });
     expect(await telemetryBatchApplied(db, "b1")).toBe(true);
     expect(await telemetryBatchApplied(db, "b2")).toBe(false);
     // A second batch over the same buckets adds to them; maxima keep the largest.

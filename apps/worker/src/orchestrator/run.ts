@@ -128,7 +128,8 @@ export async function runOrchestrator(deps: OrchestratorDeps, opts: { queue?: Jo
   result.notes = notes.length;
   if (health.settings.autoApply && opts.queue) {
     // Only splits: a move copies data between hosts and always waits for an operator.
-    for (const p of stored.created.filter((c) => c.kind === "split" && c.shardletId)) {
+    const splits = await listAnalyzerProposals(deps.db, { status: "open", source: "orchestrator", kind: "split", limit: 500 });
+    for (const p of splits.filter((c) => c.shardletId)) {
       const splitAt = typeof p.details?.splitAt === "number" ? p.details.splitAt : undefined;
       await enqueue(
         opts.queue,

@@ -8,6 +8,7 @@ import { hostsRouter } from "./hosts/index.ts";
 import { migrationsRouter } from "./migrations/index.ts";
 import { modelsRouter } from "./models/index.ts";
 import { operationsRouter } from "./operations/index.ts";
+import { profilerRouter } from "./profiler/index.ts";
 import { overviewRouter } from "./overview/index.ts";
 import { settingsRouter } from "./settings/index.ts";
 import { shardmapRouter } from "./shardmap/index.ts";
@@ -33,6 +34,7 @@ export const appRouter = createRouter({
   models: modelsRouter,
   whatif: whatifRouter,
   consumers: consumersRouter,
+  profiler: profilerRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,7 @@
+import { createRouter } from "../../trpc.ts";
+import { health } from "./health.ts";
+import { runNow } from "./run-now.ts";
+import { settingsGet } from "./settings-get.ts";
+import { settingsUpdate } from "./settings-update.ts";
+
+export const profilerRouter = createRouter({ health, runNow, settings: settingsGet, updateSettings: settingsUpdate });

@@ -1,0 +1,13 @@
+import { z } from "zod";
+import { enqueue } from "@shardcast/jobs";
+import { audit } from "../../audit.ts";
+import { operatorProcedure } from "../../trpc.ts";
+
+export const runNowOutput = z.object({ jobId: z.string(), message: z.string() });
+
+/** Queues an orchestrator run now (it runs even while the profiler is disabled). */
+export const runNow = operatorProcedure.output(runNowOutput).mutation(async ({ ctx }) => {
+  const job = await enqueue(ctx.queue, "orchestrator.run", { trigger: "manual", actor: ctx.user.email });
+  await audit(ctx, { kind: "orchestrator.run.request", message: "asked the orchestrator to run now", details: { jobId: job.id ?? null } });
+  return { jobId: job.id ?? "", message: "Orchestrator run queued." };
+});
