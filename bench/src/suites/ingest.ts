@@ -1,13 +1,15 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { keyHash, RoutingTable, WorkloadGenerator, type WorkloadEvent } from "@shardcast/core";
-import { loadRoutes } from "@shardcast/db";
+import { keyHash, PROFILER_SETTINGS_KEY, RoutingTable, telemetryRedisKeys, WorkloadGenerator, type WorkloadEvent } from "@shardcast/core";
+import { createApiKey, createStream, loadRoutes, updateSetting } from "@shardcast/db";
+import { createRedis } from "@shardcast/runtime";
 import { benchEnv } from "../env.ts";
 import { median, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster } from "../support/cluster.ts";
 import { connectJetStream } from "../support/jetstream.ts";
 
 const BATCH = 500;
+const PLAIN = "bench-plain";
 const CONCURRENCY = 4;
 
 interface Prepared {
@@ -41,16 +43,25 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
  */
 export const ingestSuite: Suite = {
   name: "ingest",
-  description: "edge REST ingest vs direct multi-row INSERT into the same host, and vs NATS JetStream where one runs (batch 500, 4 producers)",
+  description:
+    "edge REST ingest vs direct multi-row INSERT into the same host, with the data profiler on vs off, and vs NATS JetStream where one runs (batch 500, 4 producers)",
   async run({ quick, log }) {
     const runs = quick ? 3 : 7;
     const batchesPerRun = quick ? 12 : 40;
     const profile = benchEnv.SHARDCAST_BENCH_EDGE_PROFILE_DIR;
+    // The profiler's cost: "bench" is profiled at the default sample rate on four key fields;
+    // "bench-plain", same layout on the same host, has its sample rate at 0.
+    let plainToken = "";
     const c = await startBenchCluster({
       hostCount: 1,
       shardCount: 8,
       shardletsPerShard: 1,
       edgeArgs: profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [],
+      beforeEdge: async (cluster) => {
+        await createStream(cluster.db, cluster.hosts, { name: PLAIN, shardCount: 8, shardletsPerShard: 1 });
+        plainToken = (await createApiKey(cluster.db, { name: "plain", streams: [PLAIN], canProduce: true, canConsume: true, createdById: null })).token;
+        await updateSetting(cluster.db, PROFILER_SETTINGS_KEY, { streams: { bench: { keyFields: ["region", "device", "amount", "price"] }, [PLAIN]: { sampleRate: 0 } } }, null);
+      },
     });
     try {
       const table = RoutingTable.build(c.streamId, await loadRoutes(c.db, c.streamId));
@@ -92,9 +103,11 @@ export const ingestSuite: Suite = {
       const ratios: number[] = [];
       const peerRates: number[] = [];
       const peerRatios: number[] = [];
-      const runEdge = async (p: Prepared, record: boolean) => {
+      const plainRates: number[] = [];
+      const profilerRatios: number[] = [];
+      const runEdge = async (p: Prepared, record: boolean, plain = false) => {
         const start = performance.now();
-        const acks = await sendBatches(c.edgeUrl, c.token, p.bodies, CONCURRENCY);
+        const acks = await sendBatches(c.edgeUrl, plain ? plainToken : c.token, p.bodies, CONCURRENCY, plain ? PLAIN : "bench");
         if (record) latencies.push(...acks);
         return (p.bodies.length * BATCH * 1000) / (performance.now() - start);
       };
@@ -109,20 +122,25 @@ export const ingestSuite: Suite = {
       log("warm-up");
       const warm = prepare();
       await runEdge(warm, false);
+      await runEdge(warm, false, true);
       await runDirect(warm);
       if (peer) await peer.publish(warm.peer, CONCURRENCY);
       for (let run = 0; run < runs; run++) {
         const p = prepare();
         // Rotate which goes first so table growth and noise fall on all alike.
-        const order = ["edge", "direct", "peer"].map((_, i, all) => all[(i + run) % all.length]!);
+        const order = ["edge", "plain", "direct", "peer"].map((_, i, all) => all[(i + run) % all.length]!);
         let e = 0;
+        let plain = 0;
         let d = 0;
         let j = 0;
         for (const which of order) {
           if (which === "edge") e = await runEdge(p, true);
+          else if (which === "plain") plain = await runEdge(p, false, true);
           else if (which === "direct") d = await runDirect(p);
           else if (peer) j = await peer.publish(p.peer, CONCURRENCY);
         }
+        plainRates.push(plain);
+        profilerRatios.push(e / plain);
         edgeRates.push(e);
         directRates.push(d);
         ratios.push(e / d);
@@ -131,14 +149,29 @@ export const ingestSuite: Suite = {
           peerRatios.push(e / j);
         }
         const vsPeer = peer ? `, JetStream ${Math.round(j)} ev/s, edge/JetStream ${(e / j).toFixed(2)}` : "";
-        log(`run ${run + 1}/${runs}: edge ${Math.round(e)} ev/s, direct ${Math.round(d)} ev/s, ratio ${(e / d).toFixed(2)}${vsPeer}`);
+        log(`run ${run + 1}/${runs}: edge ${Math.round(e)} ev/s (profiler off ${Math.round(plain)}, ratio ${(e / plain).toFixed(2)}), direct ${Math.round(d)} ev/s, ratio ${(e / d).toFixed(2)}${vsPeer}`);
       }
       await direct.end();
+      // The comparison only means something if the profiler ran: the edge flushes its statistics to
+      // Redis every few seconds, where they wait (no worker rolls them up here).
+      const redis = createRedis(c.redisUrl);
+      try {
+        const deadline = Date.now() + 30_000;
+        while ((await redis.keys(`${telemetryRedisKeys(c.prefix).root}f:*`)).length === 0) {
+          if (Date.now() > deadline) throw new Error("the profiler wrote nothing: profiler_overhead_ratio would compare two unprofiled runs");
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      } finally {
+        await redis.quit();
+      }
       await peer?.close();
       return {
         edge_events_per_s: Math.round(median(edgeRates)),
         direct_events_per_s: Math.round(median(directRates)),
         edge_vs_direct_ratio: Number(median(ratios).toFixed(3)),
+        edge_profiler_off_events_per_s: Math.round(median(plainRates)),
+        // Ingest with the profiler at the default sample rate over ingest with it off (target >= 0.95).
+        profiler_overhead_ratio: Number(median(profilerRatios).toFixed(3)),
         ...(peer
           ? { jetstream_events_per_s: Math.round(median(peerRates)), edge_vs_jetstream_ratio: Number(median(peerRatios).toFixed(3)) }
           : {}),

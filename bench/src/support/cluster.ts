@@ -60,6 +60,8 @@ export async function startBenchCluster(opts: {
   shardCount: number;
   shardletsPerShard: number;
   edgeArgs?: string[];
+  /** Runs before the edge starts (so it reads what this writes at its first settings load), e.g. settings or more streams. */
+  beforeEdge?: (cluster: TestCluster) => Promise<void>;
 }): Promise<BenchCluster> {
   const teardownServices = await setupServices();
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
@@ -70,7 +72,7 @@ export async function startBenchCluster(opts: {
   const close = async () => {
     for (const c of children.reverse()) await stop(c);
     const redis = createRedis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`{${prefix}}:*`))];
     for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
     await redis.quit();
     await cluster?.drop();
@@ -79,6 +81,7 @@ export async function startBenchCluster(opts: {
   try {
     cluster = await createTestCluster({ hosts: opts.hostCount, stream: "bench", shardCount: opts.shardCount, shardletsPerShard: opts.shardletsPerShard, hostPoolSize: 2 });
     // info level: the ready lines are what tells us a service is up.
+    await opts.beforeEdge?.(cluster);
     const base = { DATABASE_URL: cluster.controlUrl, REDIS_URL: redisUrl, SHARDCAST_REDIS_PREFIX: prefix, SHARDCAST_LOG_LEVEL: "info" };
     const port = await freePort();
     children.push(await spawnService("apps/edge/src/main.ts", { ...base, SHARDCAST_EDGE_PORT: String(port) }, "edge ready", opts.edgeArgs));
@@ -106,7 +109,7 @@ export async function startBenchCluster(opts: {
 }
 
 /** Sends prepared batch bodies with `concurrency` producers; returns ack latencies (ms). */
-export async function sendBatches(edgeUrl: string, token: string, bodies: string[], concurrency: number): Promise<number[]> {
+export async function sendBatches(edgeUrl: string, token: string, bodies: string[], concurrency: number, stream = "bench"): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   await Promise.all(
@@ -114,7 +117,7 @@ export async function sendBatches(edgeUrl: string, token: string, bodies: string
       while (next < bodies.length) {
         const body = bodies[next++]!;
         const t0 = performance.now();
-        const res = await fetch(`${edgeUrl}/v1/streams/bench/events`, {
+        const res = await fetch(`${edgeUrl}/v1/streams/${stream}/events`, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
           body,
