@@ -14,7 +14,14 @@ import {
   type ControlDb,
   type HostPool,
 } from "@shardcast/db";
-import { CONSUMER_SETTINGS_KEY, LIFECYCLE_SETTINGS_KEY, type ConsumerSettings, type LifecycleSettings } from "@shardcast/core";
+import {
+  CONSUMER_SETTINGS_KEY,
+  LIFECYCLE_SETTINGS_KEY,
+  PROFILER_SETTINGS_KEY,
+  type ConsumerSettings,
+  type LifecycleSettings,
+  type ProfilerSettings,
+} from "@shardcast/core";
 import type { StartConfig } from "../env.ts";
 
 export const DEMO_STREAM = "demo";
@@ -46,6 +53,16 @@ const DEMO_CONSUMERS: Partial<ConsumerSettings> = {
   checkpointThresholdSec: 3,
   predictionHorizonSec: 30,
   maxReplaySec: 15,
+};
+
+/**
+ * The demo's profiler settings: the demo producer's payloads carry a region and a device per user
+ * and amounts and prices on checkouts and carts, so those are its key fields. A fifth of the events
+ * are sampled (the product default is 5 %) so the profile fills within a minute at demo rates.
+ */
+const DEMO_PROFILER: Partial<ProfilerSettings> = {
+  sampleRate: 0.2,
+  streams: { [DEMO_STREAM]: { keyFields: ["region", "device", "amount", "price"] } },
 };
 
 /**
@@ -92,6 +109,10 @@ export async function seed(
     if ((await getSettings(db))[CONSUMER_SETTINGS_KEY] === undefined) {
       await updateSetting(db, CONSUMER_SETTINGS_KEY, DEMO_CONSUMERS, null);
       say(`demo checkpoint settings: checkpoint at ${DEMO_CONSUMERS.checkpointThresholdSec} s of predicted replay (change them on the Settings page)`);
+    }
+    if ((await getSettings(db))[PROFILER_SETTINGS_KEY] === undefined) {
+      await updateSetting(db, PROFILER_SETTINGS_KEY, DEMO_PROFILER, null);
+      say(`demo profiler: key fields ${DEMO_PROFILER.streams![DEMO_STREAM]!.keyFields.join(", ")} at a ${DEMO_PROFILER.sampleRate! * 100}% sample (change them on the Settings page)`);
     }
   }
   // The demo producer's key lives only in its process environment; old ones are revoked.
