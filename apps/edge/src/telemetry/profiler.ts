@@ -61,7 +61,7 @@ export class EdgeProfiler {
   #profile(streamId: string, shardletId: string): ShardletProfile {
     const b = bucketStart(this.#clock(), FINEST_RESOLUTION);
     let m = this.#buckets.get(b);
-    if (!m) this.#buckets.set(b, (m = new Map()));
+    if (!m) this.#buckets.set(b, (m = new Map<string, ShardletProfile>()));
     const id = streamId + SEP + shardletId;
     let p = m.get(id);
     if (!p) m.set(id, (p = new ShardletProfile()));

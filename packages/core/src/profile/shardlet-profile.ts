@@ -161,9 +161,10 @@ export class ShardletProfile {
 
   /**
    * One sampled event. `keyPosition` is where its key hash falls in the shardlet's range, in
-   * [0, 1). Payload problems (missing paths, wrong types, nesting) are counted, never thrown.
+   * [0, 1); `payload` is the parsed payload, or `OVERSIZE`. Payload problems (missing paths, wrong
+   * types, nesting) are counted, never thrown.
    */
-  observe(key: string, payload: unknown | typeof OVERSIZE, sizeBytes: number, keyPosition: number, fields: readonly CompiledField[]): void {
+  observe(key: string, payload: unknown, sizeBytes: number, keyPosition: number, fields: readonly CompiledField[]): void {
     this.sampled++;
     const bin = Math.min(PROFILE_KEY_BINS - 1, Math.max(0, Math.floor(keyPosition * PROFILE_KEY_BINS)));
     this.keyBins[bin]!++;
