@@ -15,3 +15,9 @@ export async function audit(
     ctx.log.warn("operation not recorded", { kind: op.kind, error: err });
   }
 }
+
+/** The operations-log line of a settings save: every changed field with its old and new value. */
+export function settingsChangeMessage(label: string, changes: ReadonlyArray<{ field: string; old: unknown; new: unknown }>): string {
+  if (changes.length === 0) return `saved ${label} settings (no change)`;
+  return `changed ${label} settings: ${changes.map((c) => `${c.field} ${JSON.stringify(c.old)} -> ${JSON.stringify(c.new)}`).join(", ")}`.slice(0, 1000);
+}

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { analyzerSettingsSchema } from "@shardcast/core";
-import { audit } from "../../audit.ts";
+import { audit, settingsChangeMessage } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { saveAnalyzerSettings } from "../../services/analyzer-settings.ts";
 
@@ -16,10 +16,7 @@ export const updateSettings = adminProcedure
     const { settings, changes } = await saveAnalyzerSettings(ctx.db, input, { id: ctx.user.id, email: ctx.user.email });
     await audit(ctx, {
       kind: "settings.update",
-      message:
-        changes.length === 0
-          ? "saved analyzer settings (no change)"
-          : `changed analyzer settings: ${changes.map((c) => `${c.field} ${JSON.stringify(c.old)} -> ${JSON.stringify(c.new)}`).join(", ")}`,
+      message: settingsChangeMessage("analyzer", changes),
       details: { key: "analyzer", changes },
     });
     return { analyzer: settings, changed: changes.map((c) => c.field) };

@@ -1,16 +1,16 @@
 import { z } from "zod";
 import { consumerSettingsSchema } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
-import { CONSUMER_DEFAULTS, consumerSettingsAudit, getConsumerSettings } from "../../services/consumer-settings.ts";
+import { consumerSettings } from "../../services/consumer-settings.ts";
 
-export const consumerSettingsOutput = z.object({
+export const settingsOutput = z.object({
   settings: consumerSettingsSchema,
   defaults: consumerSettingsSchema,
   updatedAt: z.date().nullable(),
   audit: z.array(z.object({ id: z.number(), at: z.date(), actorEmail: z.string().nullable(), changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })) })),
 });
 
-export const settingsGet = viewerProcedure.output(consumerSettingsOutput).query(async ({ ctx }) => {
-  const [{ settings, updatedAt }, audit] = await Promise.all([getConsumerSettings(ctx.db), consumerSettingsAudit(ctx.db, 20)]);
-  return { settings, defaults: CONSUMER_DEFAULTS, updatedAt, audit };
+export const settingsGet = viewerProcedure.output(settingsOutput).query(async ({ ctx }) => {
+  const [{ settings, updatedAt }, audit] = await Promise.all([consumerSettings.get(ctx.db), consumerSettings.audit(ctx.db, 20)]);
+  return { settings, defaults: consumerSettings.defaults, updatedAt, audit };
 });

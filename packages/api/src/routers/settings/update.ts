@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { lifecycleSettingsSchema } from "@shardcast/core";
-import { audit } from "../../audit.ts";
+import { audit, settingsChangeMessage } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 import { saveLifecycleSettings } from "../../services/lifecycle-settings.ts";
 
@@ -22,10 +22,7 @@ export const update = operatorProcedure
     const { settings, changes } = await saveLifecycleSettings(ctx.db, input, { id: ctx.user.id, email: ctx.user.email });
     await audit(ctx, {
       kind: "settings.update",
-      message:
-        changes.length === 0
-          ? "saved lifecycle settings (no change)"
-          : `changed lifecycle settings: ${changes.map((c) => `${c.field} ${JSON.stringify(c.old)} -> ${JSON.stringify(c.new)}`).join(", ")}`,
+      message: settingsChangeMessage("lifecycle", changes),
       details: { key: "lifecycle", changes },
     });
     return { lifecycle: settings, changed: changes.map((c) => c.field) };
