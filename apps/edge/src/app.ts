@@ -158,6 +158,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     (err) => log.warn("could not read profiler settings; using the last known ones", { err }),
   );
   const profiler = new EdgeProfiler({ settings: profilerSettings.get });
+  metrics.watchProfiler(profiler);
   void profilerSettings.refresh();
   const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, profiler, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
   const ingest = new IngestService({

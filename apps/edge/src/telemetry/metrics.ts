@@ -121,6 +121,18 @@ export class EdgeMetrics {
     });
   }
 
+  /** Exports the profiler's error count (steps that threw; each one was skipped, no write failed). */
+  watchProfiler(profiler: { readonly errors: number }): void {
+    new Gauge({
+      name: "shardcast_edge_profiler_errors",
+      help: "Profiling steps that failed and were skipped since the edge started (writes are never affected)",
+      registers: [this.registry],
+      collect() {
+        this.set(profiler.errors);
+      },
+    });
+  }
+
   /** The write path's hooks. */
   ingestObserver(): Required<Pick<IngestObserver, "answered" | "sequenced" | "fenceRejected">> {
     return {

@@ -68,8 +68,19 @@ export class EdgeProfiler {
     return p;
   }
 
-  /** One answered write batch (see `TelemetryCounters.recordWrites`). */
+  /** Profiling steps that threw (a bug, never the payload's fault): counted, never passed on to the write. */
+  errors = 0;
+
+  /** One answered write batch (see `TelemetryCounters.recordWrites`). Never throws: the batch is already acknowledged. */
   recordWrites(entry: RouteEntry, events: readonly IncomingEvent[], outcomes: ReadonlyArray<WriteOutcome | undefined>, latencyMs: number): void {
+    try {
+      this.#recordWrites(entry, events, outcomes, latencyMs);
+    } catch {
+      this.errors++;
+    }
+  }
+
+  #recordWrites(entry: RouteEntry, events: readonly IncomingEvent[], outcomes: ReadonlyArray<WriteOutcome | undefined>, latencyMs: number): void {
     const { rate, fields } = this.#streamSettings(entry.meta.name);
     if (rate <= 0) return;
     const streamId = entry.meta.id;
@@ -109,10 +120,14 @@ export class EdgeProfiler {
 
   /** One answered read: the latency of the request, weighted by the events each shardlet returned. */
   recordRead(entry: RouteEntry, shardletIds: readonly string[], latencyMs: number): void {
-    if (shardletIds.length === 0 || this.#streamSettings(entry.meta.name).rate <= 0) return;
-    const counts = new Map<string, number>();
-    for (const id of shardletIds) counts.set(id, (counts.get(id) ?? 0) + 1);
-    for (const [id, n] of counts) this.#profile(entry.meta.id, id).read.add(latencyMs, n);
+    try {
+      if (shardletIds.length === 0 || this.#streamSettings(entry.meta.name).rate <= 0) return;
+      const counts = new Map<string, number>();
+      for (const id of shardletIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+      for (const [id, n] of counts) this.#profile(entry.meta.id, id).read.add(latencyMs, n);
+    } catch {
+      this.errors++;
+    }
   }
 
   /** Everything profiled so far; the profiler starts again empty. */
@@ -124,7 +139,12 @@ export class EdgeProfiler {
       for (const [id, p] of m) {
         if (p.empty) continue;
         const at = id.indexOf(SEP);
-        out.push({ bucketStart: b, streamId: id.slice(0, at), shardletId: id.slice(at + 1), profile: p.toData() });
+        try {
+          out.push({ bucketStart: b, streamId: id.slice(0, at), shardletId: id.slice(at + 1), profile: p.toData() });
+        } catch {
+          // One profile that cannot be encoded must not hold back the counters flushed with it.
+          this.errors++;
+        }
       }
     }
     return out;
