@@ -71,3 +71,9 @@ export function useShardletHealth(enabled: boolean) {
   };
 }
 export type ShardletHealth = ReturnType<typeof useShardletHealth>;
+
+/** A shardlet's score with its band against its stream's threshold; null when it has no score. */
+export function scoredHealth(health: ShardletHealth, shardletId: string, streamName: string): { score: HealthScore; tone: HealthTone } | null {
+  const score = health.byId.get(shardletId);
+  return score ? { score, tone: healthTone(score.score, health.thresholdOf(streamName)) } : null;
+}

@@ -3,6 +3,7 @@ import { useRef, useState, type CSSProperties, type FocusEvent, type MouseEvent 
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
 import { formatRate, formatTime } from "../../../lib/format.ts";
+import { healthLegend, healthSummary, scoredHealth, TONE_BADGE, TONE_COLOUR, type ShardletHealth } from "../../../lib/health-colour.ts";
 import { FORECAST_STRIPES, heatColor, heatLevel, legendTicks } from "./heat-scale.ts";
 
 export type HeatmapCells = inferRouterOutputs<AppRouter>["heatmap"]["cells"];
@@ -62,6 +63,22 @@ export function HeatmapLegend({ threshold }: { threshold: number }) {
   );
 }
 
+/** The health bands cells are coloured by when the map shows health instead of load. */
+export function HealthLegend({ health }: { health: ShardletHealth }) {
+  return (
+    <div className="toolbar" data-testid="health-legend" aria-label="Health colours">
+      {healthLegend(health.threshold).map((b) => (
+        <span key={b.tone} className={`badge ${TONE_BADGE[b.tone]}`}>
+          {b.label}
+        </span>
+      ))}
+      <span className="muted">
+        {health.profilerEnabled ? "Each row in its shardlet's current score, against its stream's threshold." : "The profiler is disabled: scores rest on load and size alone."}
+      </span>
+    </div>
+  );
+}
+
 /**
  * Time x shardlet: one row per shardlet, one column per step, the actual past left of the "now"
  * line and the forecast right of it. A cell's colour is its write rate on a logarithmic scale that
@@ -72,11 +89,14 @@ export function HeatmapGrid({
   selectedId,
   onSelect,
   showStream,
+  health,
 }: {
   data: HeatmapCells;
   selectedId: string | null;
   onSelect: (shardletId: string) => void;
   showStream: boolean;
+  /** Colour every cell of a row by the shardlet's health score instead of the step's load. */
+  health?: ShardletHealth | null;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<Hover | null>(null);
@@ -100,6 +120,14 @@ export function HeatmapGrid({
   };
   const tipRow = hover ? data.rows[hover.row] : undefined;
   const tipValue = hover && tipRow ? tipRow.values[hover.col] : null;
+  const healthOf = (r: Row) => health?.byId.get(r.shardletId);
+  // Health is a score of now, not of each step: in health mode a row is one colour.
+  const healthColour = (r: Row) => {
+    if (!health) return null;
+    const scored = scoredHealth(health, r.shardletId, r.streamName);
+    return scored ? TONE_COLOUR[scored.tone] : "var(--surface-muted)";
+  };
+  const tipHealth = tipRow ? healthOf(tipRow) : undefined;
 
   return (
     // The tooltip lives outside the scrolling box, which would clip it above the first row.
@@ -151,7 +179,7 @@ export function HeatmapGrid({
                   paddingRight: 6,
                   fontWeight: r.shardletId === selectedId ? 700 : 400,
                 }}
-                title={`${r.streamName} ${r.range.loHex}–${r.range.lastHex} on ${r.hostName} (${r.state})`}
+                title={`${r.streamName} ${r.range.loHex}–${r.range.lastHex} on ${r.hostName} (${r.state})${healthOf(r) ? `\n${healthSummary(healthOf(r)!)}` : ""}`}
               >
                 <span>{label(r, showStream)}</span>
                 <span className="muted" style={{ fontFamily: "var(--font-sans)" }}>
@@ -166,8 +194,9 @@ export function HeatmapGrid({
               {r.values.map((v, ci) => {
                 const kind = data.kinds[ci]!;
                 const empty = v === null;
-                const color = empty ? "transparent" : heatColor(v, data.threshold);
-                const over = !empty && v >= data.threshold;
+                const byHealth = healthColour(r);
+                const color = empty ? "transparent" : (byHealth ?? heatColor(v, data.threshold));
+                const over = !empty && !byHealth && v >= data.threshold;
                 return (
                   <button
                     key={ci}
@@ -184,6 +213,7 @@ export function HeatmapGrid({
                     data-kind={kind}
                     data-value={empty ? "" : v.toFixed(3)}
                     data-shardlet={r.shardletId}
+                    data-health={healthOf(r)?.score.toFixed(3)}
                     style={{
                       padding: 0,
                       margin: 0,
@@ -232,6 +262,11 @@ export function HeatmapGrid({
             <strong>{tipValue === null || tipValue === undefined ? "no data" : formatRate(tipValue)}</strong>
             {tipValue !== null && tipValue !== undefined ? <span className="muted"> · {Math.round((tipValue / data.threshold) * 100)}% of the overload threshold</span> : null}
           </div>
+          {tipHealth ? (
+            <div style={{ whiteSpace: "normal", maxWidth: 360 }} data-testid="heatmap-tooltip-health">
+              {healthSummary(tipHealth)}
+            </div>
+          ) : null}
         </div>
       ) : null}
     </div>

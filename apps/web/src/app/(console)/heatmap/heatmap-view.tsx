@@ -4,9 +4,10 @@ import { useState } from "react";
 import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatTime } from "../../../lib/format.ts";
+import { useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { AnalyzerSettingsForm } from "./analyzer-settings-form.tsx";
-import { HeatmapGrid, HeatmapLegend } from "./heatmap-grid.tsx";
+import { HealthLegend, HeatmapGrid, HeatmapLegend } from "./heatmap-grid.tsx";
 import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
 import { ShardletPanel } from "./shardlet-panel.tsx";
 
@@ -69,6 +70,8 @@ export function HeatmapView() {
   const [proposalView, setProposalView] = useState<"open" | "decided">("open");
   const [runJob, setRunJob] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [colourBy, setColourBy] = useState<ColourBy>("load");
+  const health = useShardletHealth(colourBy === "health");
 
   const streams = useQuery(trpc.analyzer.modes.queryOptions(undefined, { refetchInterval: 10_000 }));
   const hosts = useQuery(trpc.hosts.list.queryOptions(undefined, { refetchInterval: 15_000 }));
@@ -156,6 +159,18 @@ export function HeatmapView() {
               ))}
             </select>
           </div>
+          <div className="field" style={{ minWidth: 0, flex: "none" }}>
+            <span id="heatmap-colour-by" style={{ fontWeight: 600, fontSize: 13 }}>
+              Colour by
+            </span>
+            <div className="segmented" role="group" aria-labelledby="heatmap-colour-by" style={{ marginBottom: 0 }}>
+              {(["load", "health"] as const).map((c) => (
+                <button key={c} type="button" aria-pressed={colourBy === c} onClick={() => setColourBy(c)} data-testid={`heatmap-colour-${c}`}>
+                  {c === "load" ? "Load" : "Health"}
+                </button>
+              ))}
+            </div>
+          </div>
           {canOperate ? (
             <button
               type="button"
@@ -184,7 +199,7 @@ export function HeatmapView() {
         </div>
       ) : null}
       <ErrorNote error={runNow.error ?? apply.error ?? dismiss.error ?? approveHost.error ?? setMode.error} testId="heatmap-action-error" />
-      <ErrorNote error={cells.error} />
+      <ErrorNote error={cells.error ?? (colourBy === "health" ? health.error : null)} />
 
       {stream ? (
         <section className="card" aria-labelledby="mode-h" data-testid="predictive-mode">
@@ -217,22 +232,25 @@ export function HeatmapView() {
       <div style={{ display: "grid", gridTemplateColumns: selected ? "repeat(auto-fit, minmax(min(100%, 620px), 1fr))" : "minmax(0, 1fr)", gap: 18, alignItems: "start" }}>
         <section className="card" aria-labelledby="heatmap-h" style={{ minWidth: 0 }}>
           <div className="card-header">
-            <h2 id="heatmap-h">Load (writes/s)</h2>
+            <h2 id="heatmap-h">{colourBy === "health" ? "Health (current score)" : "Load (writes/s)"}</h2>
             <span className="muted" data-testid="heatmap-run">
               {data?.run
                 ? `Forecast by ${data.run.model}, run ${formatAgo(data.run.at)} (${formatTime(data.run.at)}), ${data.run.horizonSec} s ahead`
                 : "No analyzer run has forecast these shardlets yet: only the actual past is shown."}
             </span>
           </div>
-          {data ? <HeatmapLegend threshold={data.threshold} /> : null}
+          {colourBy === "health" ? <HealthLegend health={health} /> : data ? <HeatmapLegend threshold={data.threshold} /> : null}
           {cells.isPending ? <Loading what="heatmap" /> : null}
           {data && data.rows.length === 0 ? <p className="empty">No shardlets match.</p> : null}
           {data && data.rows.length > 0 ? (
             <div style={{ marginTop: 12 }}>
-              <HeatmapGrid data={data} selectedId={selected} onSelect={setSelected} showStream={!streamId} />
+              <HeatmapGrid data={data} selectedId={selected} onSelect={setSelected} showStream={!streamId} health={colourBy === "health" ? health : null} />
               <p className="muted" style={{ fontSize: 12, marginTop: 8 }}>
                 {data.totalRows > data.rows.length ? `The ${data.rows.length} hottest of ${data.totalRows} shardlets. ` : ""}
-                Steps of {data.bucketSec} s. Red marks the overload threshold: {Math.round((data.threshold / data.splitWriteRate) * 100)}% of the split write rate.
+                Steps of {data.bucketSec} s.{" "}
+                {colourBy === "health"
+                  ? "Each row takes its shardlet's current health colour (red below the stream's health threshold)."
+                  : `Red marks the overload threshold: ${Math.round((data.threshold / data.splitWriteRate) * 100)}% of the split write rate.`}
               </p>
             </div>
           ) : null}

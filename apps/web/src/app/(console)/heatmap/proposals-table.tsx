@@ -109,9 +109,14 @@ export function ProposalsTable({ proposals, actions, compact, testId }: { propos
           {proposals.map((p) => {
             const checks = feasibility(p);
             return (
-              <tr key={p.id} data-testid="proposal-row" data-kind={p.kind} data-status={p.status} data-id={p.id}>
+              <tr key={p.id} data-testid="proposal-row" data-kind={p.kind} data-status={p.status} data-source={p.source} data-id={p.id}>
                 <td>
                   <strong>{KIND_LABEL[p.kind]}</strong>
+                  {p.source === "orchestrator" ? (
+                    <span className="badge badge-accent" style={{ marginLeft: 6 }} title="Proposed by the orchestrator from the data profiler's health scores" data-testid="proposal-source-orchestrator">
+                      orchestrator
+                    </span>
+                  ) : null}
                   <span className="lineage" title={formatDateTime(p.createdAt)}>
                     {formatAgo(p.createdAt)}
                   </span>

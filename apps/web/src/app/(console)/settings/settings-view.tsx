@@ -7,6 +7,7 @@ import { useTRPC } from "../../../lib/trpc.ts";
 import { ConsumerSettingsSection } from "./consumer-settings-section.tsx";
 import { LifecycleSettingsForm } from "./lifecycle-settings-form.tsx";
 import { MoveSettingsSection } from "./move-settings-section.tsx";
+import { ProfilerSettingsSection } from "./profiler-settings-section.tsx";
 import { SettingsAudit } from "./settings-audit.tsx";
 
 export function SettingsView() {
@@ -50,6 +51,7 @@ export function SettingsView() {
       </section>
       <MoveSettingsSection />
       <ConsumerSettingsSection />
+      <ProfilerSettingsSection />
     </>
   );
 }

@@ -7,7 +7,9 @@ import type { AppRouter } from "@shardcast/api";
 import { ErrorNote, FullnessBar, Loading, PageHeader, RangeBar, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatNumber, formatRate } from "../../../lib/format.ts";
+import { healthLegend, scoredHealth, TONE_BADGE, useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { HealthCell, healthRowProps } from "./health-cell.tsx";
 
 type MapShardlet = inferRouterOutputs<AppRouter>["shardmap"]["byHost"]["hosts"][number]["shardlets"][number];
 type LineageRef = Extract<MapShardlet["lineage"], { kind: "split" }>["parent"];
@@ -80,6 +82,8 @@ export function ShardMapView() {
   const [streamId, setStreamId] = useState("");
   const [includeRetired, setIncludeRetired] = useState(false);
   const [confirmation, setConfirmation] = useState<string | null>(null);
+  const [colourBy, setColourBy] = useState<ColourBy>("load");
+  const health = useShardletHealth(colourBy === "health");
   const streams = useQuery(trpc.streams.list.queryOptions(undefined, { refetchInterval: 10_000 }));
   const map = useQuery(
     trpc.shardmap.byHost.queryOptions({ includeRetired, ...(streamId ? { streamId } : {}) }, { refetchInterval: 2000, placeholderData: (previous) => previous }),
@@ -104,6 +108,18 @@ export function ShardMapView() {
             <input type="checkbox" checked={includeRetired} onChange={(e) => setIncludeRetired(e.target.checked)} data-testid="shardmap-show-retired" />
             Show retired
           </label>
+          <div className="field" style={{ minWidth: 0, flex: "none" }}>
+            <span id="shardmap-colour-by" style={{ fontWeight: 600, fontSize: 13 }}>
+              Colour by
+            </span>
+            <div className="segmented" role="group" aria-labelledby="shardmap-colour-by" style={{ marginBottom: 0 }}>
+              {(["load", "health"] as const).map((c) => (
+                <button key={c} type="button" aria-pressed={colourBy === c} onClick={() => setColourBy(c)} data-testid={`shardmap-colour-${c}`}>
+                  {c === "load" ? "Load" : "Health"}
+                </button>
+              ))}
+            </div>
+          </div>
           <div className="field" style={{ minWidth: 220, flex: "none" }}>
             <label htmlFor="stream-filter">Stream</label>
             <select id="stream-filter" value={streamId} onChange={(e) => setStreamId(e.target.value)} data-testid="shardmap-stream-filter">
@@ -124,6 +140,19 @@ export function ShardMapView() {
       ) : null}
       <ErrorNote error={split.error ?? merge.error} testId="shardmap-action-error" />
       <ErrorNote error={map.error} />
+      {colourBy === "health" ? (
+        <div className="toolbar" style={{ marginBottom: 12 }} data-testid="health-legend" aria-label="Health colours">
+          {healthLegend(health.threshold).map((b) => (
+            <span key={b.tone} className={`badge ${TONE_BADGE[b.tone]}`}>
+              {b.label}
+            </span>
+          ))}
+          <span className="muted">
+            {health.profilerEnabled ? "Against each stream's threshold; hover a row for its weakest component." : "The profiler is disabled: scores rest on load and size alone."}
+          </span>
+          <ErrorNote error={health.error} testId="shardmap-health-error" />
+        </div>
+      ) : null}
       {map.isPending ? <Loading what="shard map" /> : null}
       {map.data?.hosts.length === 0 ? <p className="empty">No storage host registered.</p> : null}
       {map.data?.hosts.map((h) => (
@@ -164,6 +193,7 @@ export function ShardMapView() {
                       Fallbacks
                     </th>
                     <th scope="col">Fullness (size / capacity)</th>
+                    {colourBy === "health" ? <th scope="col">Health</th> : null}
                     {canOperate ? (
                       <th scope="col">
                         <span className="sr-only">Actions</span>
@@ -176,6 +206,7 @@ export function ShardMapView() {
                     <tr
                       key={s.id}
                       className={s.state === "retired" ? "retired" : undefined}
+                      {...(colourBy === "health" ? healthRowProps(scoredHealth(health, s.id, s.streamName)) : {})}
                       data-testid="shardlet-row"
                       data-id={s.id}
                       data-stream={s.streamName}
@@ -225,6 +256,7 @@ export function ShardMapView() {
                           {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
                         </span>
                       </td>
+                      {colourBy === "health" ? <HealthCell h={scoredHealth(health, s.id, s.streamName)} pending={health.pending} /> : null}
                       {canOperate ? (
                         <td>
                           <ShardletActions

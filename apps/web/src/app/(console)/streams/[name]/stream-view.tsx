@@ -44,6 +44,7 @@ export function StreamView({ name }: { name: string }) {
         <Link href={`/streams/${encodeURIComponent(name)}/consumers`} data-testid="consumers-link">
           Consumers
         </Link>
+        <Link href={`/streams/${encodeURIComponent(name)}/profile`} data-testid="profile-link">Profile &amp; health</Link>
         <Link href="/shard-map">Shard map</Link>
       </PageHeader>
       <ErrorNote error={q.error} testId="stream-error" />
