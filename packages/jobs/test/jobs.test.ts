@@ -66,6 +66,7 @@ describe("job catalog", () => {
       "migration.run",
       "migration.scheduler",
       "model.train",
+      "orchestrator.run",
       "overflow.drain",
       "rebalance.plan",
       "shardlet.accounting",
