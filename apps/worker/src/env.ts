@@ -29,7 +29,7 @@ const schema = z.object({
   SHARDCAST_HOST_RESOURCES_EVERY_MS: intMs(30_000),
   /** Predictive load analyzer period (forecasts, proposals, the scale signal). */
   SHARDCAST_ANALYZER_EVERY_MS: intMs(30_000),
-  /** Orchestrator period: health scores, split/move proposals and notes (skipped while the profiler setting `enabled` is off). */
+  /** Orchestrator period: health scores, split/move proposals and notes (skipped while the profiler setting `enabled` is off); 0 turns the schedule off. */
   SHARDCAST_ORCHESTRATOR_EVERY_MS: intMs(30_000),
   SHARDCAST_CHECKPOINT_EVERY_MS: intMs(5_000),
   /** Forecasting model retraining period (the first run one period after it is first scheduled); 0 turns the schedule off. */

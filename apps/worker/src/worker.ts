@@ -200,7 +200,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     every("shardlet.manager", opts.managerEveryMs ?? 5_000),
     every("overflow.drain", opts.drainEveryMs ?? 5_000),
     every("analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" }),
-    every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" }),
+    ...((opts.orchestratorEveryMs ?? 30_000) > 0 ? [every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" })] : []),
     // Not at start: training takes the CPU for a while, and until a trained version qualifies the
     // baselines serve anyway. Operators can train at once from the console.
     ...(trainEveryMs > 0 ? [every("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs })] : []),

@@ -152,7 +152,7 @@ export const jobCatalog = {
     // Periodic: the next run is the retry.
     attempts: 1,
     backoff: { type: "fixed", delay: 1_000 },
-    timeoutMs: 2 * 60_000,
+    timeoutMs: 60_000,
     description:
       "Score every shardlet's and host's health from the data profiler and recent load, and below the health threshold propose a split at the profiled median or a move to a healthier neighbour's host, or note why not (a single hot key, max shards, the migration window).",
   },
