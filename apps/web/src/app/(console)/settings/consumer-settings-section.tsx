@@ -6,13 +6,13 @@ import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { ChangeHistory } from "./change-history.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 type NumberField = Exclude<keyof ConsumerSettings, "checkpointMode">;
 type Values = Record<NumberField, string> & { checkpointMode: ConsumerSettings["checkpointMode"] };
 type Errors = Partial<Record<keyof ConsumerSettings, string>>;
 
-const show = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" || typeof v === "string" ? String(v) : JSON.stringify(v));
 
 const FIELDS: Array<{ field: NumberField; label: string; unit: string; hint: string }> = [
   { field: "checkpointThresholdSec", label: "Checkpoint threshold", unit: "s", hint: "Predicted replay that triggers a checkpoint." },
@@ -75,19 +75,7 @@ export function ConsumerSettingsSection() {
       ) : null}
       <ErrorNote error={q.error} />
       {q.isPending ? <Loading what="consumer settings" /> : q.data ? <ConsumerSettingsForm current={q.data.settings} readOnly={!canEdit} /> : null}
-      {q.data && q.data.audit.length > 0 ? (
-        <details style={{ marginTop: 12 }}>
-          <summary>Change history ({q.data.audit.length})</summary>
-          <ul className="change-list" data-testid="consumer-settings-audit">
-            {q.data.audit.map((a) => (
-              <li key={a.id} data-testid="consumer-settings-audit-row">
-                <span title={formatDateTime(a.at)}>{formatAgo(a.at)}</span> · {a.actorEmail ?? "system"}:{" "}
-                {a.changes.length === 0 ? "saved without changes" : a.changes.map((c) => `${c.field} ${show(c.old)} → ${show(c.new)}`).join(", ")}
-              </li>
-            ))}
-          </ul>
-        </details>
-      ) : null}
+      {q.data ? <ChangeHistory audit={q.data.audit} testId="consumer-settings-audit" /> : null}
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { profilerSettingsSchema, type ProfilerSettings } from "@shardcast/core/p
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { ChangeHistory } from "./change-history.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 type Num = "sampleRate" | "healthThreshold" | "migrationWindowSec" | "maxShards" | "latencyTargetMs" | "windowSec";
@@ -100,7 +101,6 @@ function serverErrors(err: unknown, rows: readonly Row[]): Errors {
   return out;
 }
 
-const show = (v: unknown) => (typeof v === "boolean" ? (v ? "on" : "off") : v === null || v === undefined ? "—" : typeof v === "number" || typeof v === "string" ? String(v) : JSON.stringify(v));
 
 /** Data profiler and orchestrator settings (admins edit), with their change history. */
 export function ProfilerSettingsSection() {
@@ -129,19 +129,7 @@ export function ProfilerSettingsSection() {
       ) : null}
       <ErrorNote error={q.error} />
       {q.isPending ? <Loading what="profiler settings" /> : q.data ? <ProfilerSettingsForm current={q.data.settings} defaults={q.data.defaults} readOnly={!canEdit} /> : null}
-      {q.data && q.data.audit.length > 0 ? (
-        <details style={{ marginTop: 12 }}>
-          <summary>Change history ({q.data.audit.length})</summary>
-          <ul className="change-list" data-testid="profiler-settings-audit">
-            {q.data.audit.map((a) => (
-              <li key={a.id} data-testid="profiler-settings-audit-row">
-                <span title={formatDateTime(a.at)}>{formatAgo(a.at)}</span> · {a.actorEmail ?? "system"}:{" "}
-                {a.changes.length === 0 ? "saved without changes" : a.changes.map((c) => `${c.field} ${show(c.old)} → ${show(c.new)}`).join(", ")}
-              </li>
-            ))}
-          </ul>
-        </details>
-      ) : null}
+      {q.data ? <ChangeHistory audit={q.data.audit} testId="profiler-settings-audit" /> : null}
     </section>
   );
 }
