@@ -28,6 +28,7 @@ import {
   type RedisSentinelConfig,
 } from "@shardcast/runtime";
 import { ApiKeyAuth, type ApiKeyCacheOptions } from "./auth.ts";
+import { EdgeReadCache } from "./cache/read-cache.ts";
 import { createConsumerCoordinator } from "./consumers/wiring.ts";
 import { createEdgeServer } from "./http/server.ts";
 import { IngestService, type ShadowOutcome } from "./ingest.ts";
@@ -64,6 +65,8 @@ export interface EdgeConfig {
   shutdownGraceMs?: number;
   /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
+  /** Shard cache and prefetch (default: 64 MiB, 8 MiB/s of prefetch; `maxBytes: 0` turns them off). */
+  readCache?: { maxBytes: number; prefetchBytesPerSec: number };
   log: Logger;
 }
 
@@ -80,6 +83,10 @@ export interface Edge {
     refreshProfilerSettings(): Promise<void>;
   };
   metrics: EdgeMetrics;
+  /** The shard cache, its counters and the prefetcher. */
+  readCache: EdgeReadCache;
+  /** Sequence blocks and watermarks of the streams this edge writes and reads. */
+  sequences: SequenceAllocator;
   /** True once `close()` began: `/readyz` answers 503 from then on. */
   readonly draining: boolean;
   listen(port: number, host: string): Promise<number>;
@@ -160,6 +167,10 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const profiler = new EdgeProfiler({ settings: profilerSettings.get });
   metrics.watchProfiler(profiler);
   void profilerSettings.refresh();
+  const readCache = new EdgeReadCache(
+    { maxBytes: cfg.readCache?.maxBytes ?? 64 * 1024 * 1024, prefetchBytesPerSec: cfg.readCache?.prefetchBytesPerSec ?? 8 * 1024 * 1024, flushMs: cfg.telemetryFlushMs ?? 5_000 },
+    { redis, prefix: cfg.redisPrefix, routing, sequences, log },
+  );
   const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, profiler, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
   const ingest = new IngestService({
     routing,
@@ -177,7 +188,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
         shadowWrites[outcome] += events;
         metrics.shadowed(events, outcome);
       },
-      ...writeTelemetry(counters, profiler),
+      ...writeTelemetry(counters, profiler, (streamId, events) => readCache.written(streamId, events)),
       ...metrics.ingestObserver(),
     },
     hosts: {
@@ -198,7 +209,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
-  const consumers = createConsumerCoordinator({ db, redis, prefix: cfg.redisPrefix, hosts, routing, sequences, counters, log });
+  const consumers = createConsumerCoordinator({ db, redis, prefix: cfg.redisPrefix, hosts, routing, sequences, counters, log, readCache });
   const hints = new HintService({
     maxKeyLength: cfg.limits.maxKeyLength,
     store: {
@@ -236,6 +247,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
   routing.startPeriodicRefresh(cfg.routingRefreshMs);
   locks.start(cfg.lockResyncMs);
   flusher.start();
+  readCache.start();
 
   const health = async () => {
     await Promise.all([pingControlDb(db), redis.ping()]);
@@ -264,6 +276,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
     shadowWrites,
     telemetry: { counters, flush: () => flusher.flush(), refreshProfilerSettings: () => profilerSettings.refresh() },
     metrics,
+    readCache,
+    sequences,
     get draining() {
       return draining;
     },
@@ -284,6 +298,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
         await sequences.stop();
         // After the server stopped answering: the last requests' counters go out with this flush.
         await flusher.stop();
+        await readCache.stop();
         await redis.quit().catch(() => undefined);
         await hosts.closeAll();
         await db.$disconnect();

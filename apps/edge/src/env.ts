@@ -36,6 +36,10 @@ const schema = z.object({
   SHARDCAST_API_KEY_NEGATIVE_CACHE_SIZE: int(10_000),
   /** How long a stopping edge lets requests in flight finish before it cuts their connections. */
   SHARDCAST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Byte budget of the shard cache in front of consumer reads, in MiB; 0 turns cache and prefetch off. */
+  SHARDCAST_EDGE_CACHE_MB: z.coerce.number().min(0).max(65_536).default(64),
+  /** Bytes per second the prefetcher may pull into the cache, in MiB. */
+  SHARDCAST_EDGE_PREFETCH_MB_PER_SEC: z.coerce.number().positive().max(10_000).default(8),
   /** When set, `/metrics` needs `Authorization: Bearer <token>` (unset: open, like `/healthz`). */
   SHARDCAST_METRICS_TOKEN: metricsTokenSchema,
 }).superRefine(checkRedisSentinelEnv);

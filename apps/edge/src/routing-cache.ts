@@ -127,6 +127,11 @@ export class RoutingCache {
     return p;
   }
 
+  /** The streams loaded now. */
+  entries(): Entry[] {
+    return [...this.byName.values()];
+  }
+
   /** Forgets unknown-stream results, e.g. after a stream was created. */
   forgetMissing(): void {
     this.missing.clear();

@@ -4,6 +4,9 @@ import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime
 import { z } from "zod";
 
 const intMs = (fallback: number) => z.coerce.number().int().min(100).max(24 * 3_600_000).default(fallback);
+/** A period that 0 turns off. */
+const intMsOrOff = (fallback: number) =>
+  z.coerce.number().int().max(24 * 3_600_000).refine((v) => v === 0 || v >= 100, "must be 0 (off) or at least 100 ms").default(fallback);
 
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (the control database)"),
@@ -30,7 +33,9 @@ const schema = z.object({
   /** Predictive load analyzer period (forecasts, proposals, the scale signal). */
   SHARDCAST_ANALYZER_EVERY_MS: intMs(30_000),
   /** Orchestrator period: health scores, split/move proposals and notes (skipped while the profiler setting `enabled` is off); 0 turns the schedule off. */
-  SHARDCAST_ORCHESTRATOR_EVERY_MS: intMs(30_000),
+  SHARDCAST_ORCHESTRATOR_EVERY_MS: intMsOrOff(30_000),
+  /** Event correlation period: learns which event types announce reads of which shardlets and publishes the prefetch map; 0 turns the schedule off. */
+  SHARDCAST_CORRELATE_EVERY_MS: intMsOrOff(10_000),
   SHARDCAST_CHECKPOINT_EVERY_MS: intMs(5_000),
   /** Forecasting model retraining period (the first run one period after it is first scheduled); 0 turns the schedule off. */
   SHARDCAST_TRAIN_EVERY_MS: z.coerce.number().int().refine((v) => v === 0 || (v >= 60_000 && v <= 7 * 24 * 3_600_000), "must be 0 (off) or 60000..604800000 ms").default(6 * 3_600_000),

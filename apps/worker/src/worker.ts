@@ -40,6 +40,8 @@ export interface WorkerOptions extends ProcessorOptions {
   /** Period of the predictive load analyzer (default 30 s). */
   analyzerEveryMs?: number;
   orchestratorEveryMs?: number;
+  /** Period of the event correlation job that feeds the edges' prefetchers (default 10 s; 0 = off). */
+  correlateEveryMs?: number;
   /** Period of the forecasting models' retraining (default 6 h; 0 = on demand only). */
   trainEveryMs?: number;
   /** Period of the rebalancer's planning run (default 30 s). */
@@ -201,6 +203,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     every("overflow.drain", opts.drainEveryMs ?? 5_000),
     every("analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" }),
     ...((opts.orchestratorEveryMs ?? 30_000) > 0 ? [every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" })] : []),
+    ...((opts.correlateEveryMs ?? 10_000) > 0 ? [every("cache.correlate", opts.correlateEveryMs ?? 10_000)] : []),
     // Not at start: training takes the CPU for a while, and until a trained version qualifies the
     // baselines serve anyway. Operators can train at once from the console.
     ...(trainEveryMs > 0 ? [every("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs })] : []),

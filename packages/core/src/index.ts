@@ -18,3 +18,4 @@ export * from "./telemetry/index.ts";
 export * from "./features/index.ts";
 export * from "./consumers/index.ts";
 export * from "./profile/index.ts";
+export * from "./cache/index.ts";

@@ -156,6 +156,15 @@ export const jobCatalog = {
     description:
       "Score every shardlet's and host's health from the data profiler and recent load, and below the health threshold propose a split at the profiled median or a move to a healthier neighbour's host, or note why not (a single hot key, max shards, the migration window).",
   },
+  "cache.correlate": {
+    payload: z.strictObject({}),
+    // Periodic: the next run is the retry (it catches up on the steps it missed).
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 60_000,
+    description:
+      "Fold the last closed 10 s steps of event-type counts and shardlet reads into each stream's correlation engine and publish the prefetch probability map the edges' prefetchers act on.",
+  },
   "host.provision": {
     payload: z.strictObject({ proposalId: z.string().min(1), actor: z.string().max(200).optional() }),
     // Not retried: a provisioning command or webhook may not be idempotent; the operator approves again.

@@ -58,6 +58,7 @@ describe("job catalog", () => {
   it("describes every job with sane retry and timeout settings", () => {
     expect([...JOB_NAMES].sort()).toEqual([
       "analyzer.run",
+      "cache.correlate",
       "consumer.checkpoint",
       "host.health",
       "host.provision",

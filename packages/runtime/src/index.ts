@@ -4,3 +4,4 @@ export * from "./redis-resolve.ts";
 export * from "./oplock.ts";
 export * from "./sequence.ts";
 export * from "./consumer-progress.ts";
+export * from "./read-cache-keys.ts";

@@ -21,7 +21,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { ConsumerProgress, Logger, SequenceAllocator, SnapshotRequest } from "@shardcast/runtime";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
-import type { RangePart, RangeReader } from "./range-reader.ts";
+import type { RangeSource } from "../cache/cached-reader.ts";
+import type { RangePart } from "./range-reader.ts";
 
 /** A member's claim that it processed a shardlet's events up to `position` (docs/consumers.md). */
 export interface CursorCommit {
@@ -53,7 +54,7 @@ export interface CoordinatorDeps {
   routing: RoutingCache;
   sequences: SequenceAllocator;
   progress: ConsumerProgress;
-  reader: RangeReader;
+  reader: RangeSource;
   settings: () => Promise<ConsumerSettings>;
   log: Logger;
   clock?: () => number;

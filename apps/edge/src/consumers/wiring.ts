@@ -6,6 +6,8 @@ import type { Redis } from "ioredis";
 import type { RoutingCache } from "../routing-cache.ts";
 import type { TelemetryCounters } from "../telemetry/counters.ts";
 import { readTelemetry } from "../telemetry/observe.ts";
+import type { EdgeReadCache } from "../cache/read-cache.ts";
+import type { ReadObserver } from "../reads.ts";
 import { ConsumerCoordinator } from "./coordinator.ts";
 import { RangeReader } from "./range-reader.ts";
 
@@ -22,15 +24,28 @@ export function createConsumerCoordinator(d: {
   sequences: SequenceAllocator;
   counters: TelemetryCounters;
   log: Logger;
+  /** The shard cache and correlation counts; absent: reads go straight to the hosts. */
+  readCache?: EdgeReadCache;
 }): ConsumerCoordinator {
-  const reader = new RangeReader({
+  // Consumer reads count as reads of their shardlets, so read rates and forecasts include them.
+  const telemetry = readTelemetry(d.counters);
+  const cacheObserver = d.readCache?.readObserver();
+  const observer: ReadObserver = cacheObserver
+    ? {
+        read: (entry, events, reader, latencyMs) => {
+          telemetry.read(entry, events, reader, latencyMs);
+          cacheObserver.read(entry, events, reader, latencyMs);
+        },
+      }
+    : telemetry;
+  const hostReader = new RangeReader({
     routing: d.routing,
     sequences: d.sequences,
     hosts: { readRanges: async (hostId, q) => (await d.hosts.get(hostId)).readRanges(q) },
-    // Consumer reads count as reads of their shardlets, so read rates and forecasts include them.
-    observer: readTelemetry(d.counters),
+    observer,
     onSeqConflict: (streamId, seq, events) => d.log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
+  const reader = d.readCache ? d.readCache.wrap(hostReader, observer) : hostReader;
   let cached: { value: ConsumerSettings; at: number } | null = null;
   const settings = async (): Promise<ConsumerSettings> => {
     if (cached && Date.now() - cached.at < SETTINGS_TTL_MS) return cached.value;

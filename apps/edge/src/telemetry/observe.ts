@@ -17,12 +17,20 @@ export function storedBytes(e: Pick<StoredEvent, "payload" | "key" | "type" | "i
   );
 }
 
-/** The write-path hook: counts each answered batch, and profiles a sample of it. */
-export function writeTelemetry(counters: TelemetryCounters, profiler?: EdgeProfiler): Required<Pick<IngestObserver, "acked">> {
+/**
+ * The write-path hook: counts each answered batch, profiles a sample of it, and tells `types`
+ * (the read cache's correlation counts and prefetcher) which event types arrived.
+ */
+export function writeTelemetry(
+  counters: TelemetryCounters,
+  profiler?: EdgeProfiler,
+  types?: (streamId: string, events: ReadonlyArray<{ type?: string | null | undefined }>) => void,
+): Required<Pick<IngestObserver, "acked">> {
   return {
     acked: (streamId, events, outcomes, latencyMs, entry) => {
       counters.recordWrites(streamId, events, outcomes, latencyMs);
       profiler?.recordWrites(entry, events, outcomes, latencyMs);
+      types?.(streamId, events);
     },
   };
 }

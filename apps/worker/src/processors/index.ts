@@ -6,6 +6,7 @@ import { ConsumerProgress } from "@shardcast/runtime";
 import { runConsumerCheckpoint } from "../consumers/checkpoint.ts";
 import { runAnalyzerJob } from "./analyzer-run.ts";
 import { runOrchestrator } from "../orchestrator/run.ts";
+import { runCorrelation } from "../cache/correlate.ts";
 import { runHostHealth } from "./host-health.ts";
 import { runHostProvision } from "./host-provision.ts";
 import { runHousekeeping } from "./housekeeping.ts";
@@ -81,6 +82,10 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
         { db: deps.db, log: deps.log, clock: deps.clock },
         { ...(ctx.queue ? { queue: ctx.queue } : {}), signal: job.signal, ...(payload.trigger ? { trigger: payload.trigger } : {}) },
       ),
+    "cache.correlate": async (_payload, job) => {
+      if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "cache.correlate needs the worker's Redis connection");
+      return runCorrelation({ db: deps.db, log: deps.log, clock: deps.clock }, { redis: ctx.redis, prefix: ctx.prefix, signal: job.signal });
+    },
     "consumer.checkpoint": async (_payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "consumer.checkpoint needs the worker's Redis connection");
       const progress = new ConsumerProgress(ctx.redis, ctx.prefix);

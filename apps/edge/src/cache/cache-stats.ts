@@ -1,0 +1,72 @@
+/** Cache counters of one edge: totals and per shardlet (the busiest, bounded). */
+export interface CacheCounters {
+  /** Part reads answered with cached events (a hit may still read the tail past the entry from the hosts). */
+  hits: number;
+  /** Part reads no entry covered. */
+  misses: number;
+  bytesFromCache: number;
+  bytesFromHosts: number;
+  /** Reads answered from the cache alone, without a host read. */
+  hostReadsSaved: number;
+  prefetches: number;
+  prefetchedBytes: number;
+  /** Prefetched entries evicted before any read. */
+  wastedPrefetches: number;
+  wastedPrefetchBytes: number;
+}
+
+export interface CacheStatsSnapshot extends CacheCounters {
+  at: number;
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  shardlets: Array<{ streamId: string; shardletId: string } & Pick<CacheCounters, "hits" | "misses" | "bytesFromCache" | "bytesFromHosts">>;
+}
+
+const MAX_SHARDLETS = 200;
+
+function zero(): CacheCounters {
+  return { hits: 0, misses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0 };
+}
+
+export class CacheStats {
+  readonly total: CacheCounters = zero();
+  private readonly perShardlet = new Map<string, { streamId: string; shardletId: string; hits: number; misses: number; bytesFromCache: number; bytesFromHosts: number }>();
+
+  part(streamId: string, shardletId: string, hit: boolean, bytesFromCache: number, bytesFromHosts: number): void {
+    if (hit) this.total.hits++;
+    else this.total.misses++;
+    this.total.bytesFromCache += bytesFromCache;
+    this.total.bytesFromHosts += bytesFromHosts;
+    const key = `${streamId}\t${shardletId}`;
+    let s = this.perShardlet.get(key);
+    if (!s) {
+      // Bounded: a stream with many short-lived shardlets must not grow this without end.
+      if (this.perShardlet.size >= MAX_SHARDLETS) this.evictQuietest();
+      s = { streamId, shardletId, hits: 0, misses: 0, bytesFromCache: 0, bytesFromHosts: 0 };
+      this.perShardlet.set(key, s);
+    }
+    if (hit) s.hits++;
+    else s.misses++;
+    s.bytesFromCache += bytesFromCache;
+    s.bytesFromHosts += bytesFromHosts;
+  }
+
+  private evictQuietest(): void {
+    let quietest: string | null = null;
+    let least = Number.POSITIVE_INFINITY;
+    for (const [k, s] of this.perShardlet) {
+      const n = s.hits + s.misses;
+      if (n < least) {
+        least = n;
+        quietest = k;
+      }
+    }
+    if (quietest) this.perShardlet.delete(quietest);
+  }
+
+  snapshot(at: number, cache: { entries: number; bytes: number; maxBytes: number }): CacheStatsSnapshot {
+    const shardlets = [...this.perShardlet.values()].sort((a, b) => b.hits + b.misses - (a.hits + a.misses)).slice(0, 50).map((s) => ({ ...s }));
+    return { at, ...this.total, ...cache, shardlets };
+  }
+}

@@ -1,0 +1,138 @@
+import { keyHash, type StoredEvent } from "@shardcast/core";
+import type { SequenceAllocator } from "@shardcast/runtime";
+import type { RangePage, RangePart } from "../consumers/range-reader.ts";
+import { mergeBySeq, pageOf, type ReadObserver } from "../reads.ts";
+import type { RouteEntry } from "../routing-cache.ts";
+import type { ReaderIdentity } from "../telemetry/counters.ts";
+import { storedBytes } from "../telemetry/observe.ts";
+import type { CacheStats } from "./cache-stats.ts";
+import type { CachedPart, ShardCache } from "./shard-cache.ts";
+
+/** What reads consumers' ranges: the host reader, or the cache in front of it. */
+export interface RangeSource {
+  read(entry: RouteEntry, parts: readonly RangePart[], limit: number, reader?: ReaderIdentity, knownWatermark?: number): Promise<RangePage>;
+}
+
+/**
+ * Consumer range reads through the shard cache. A part an entry covers gets its cached events;
+ * only what lies past the entry (and parts no entry covers) is read from the hosts, and those
+ * host events extend the cache. When every part is cached and the cache alone fills the page or
+ * reaches the watermark, no host is asked at all.
+ *
+ * Never less than the hosts: cached events are complete for their interval (see ShardCache), the
+ * page's `next` is the lower of the cache's and the host read's complete bound, and a page never
+ * ends inside a position.
+ */
+export class CachedRangeReader implements RangeSource {
+  constructor(
+    private readonly deps: {
+      inner: RangeSource;
+      cache: ShardCache;
+      stats: CacheStats;
+      sequences: SequenceAllocator;
+      /** Told about events served from the cache (host-read events are reported by the inner reader). */
+      observer?: ReadObserver;
+      /** Told, per part of an answered read, where that reader's next read of it starts. */
+      onServed?: (streamId: string, shardletId: string, readerGroup: string, next: number) => void;
+    },
+  ) {}
+
+  async read(entry: RouteEntry, parts: readonly RangePart[], limit: number, reader?: ReaderIdentity, knownWatermark?: number): Promise<RangePage> {
+    if (parts.length === 0) return this.deps.inner.read(entry, parts, limit, reader, knownWatermark);
+    const streamId = entry.meta.id;
+    const watermark = knownWatermark ?? (await this.deps.sequences.watermark(streamId));
+    const cached = new Map<string, CachedPart>();
+    for (const p of parts) {
+      const hit = this.deps.cache.lookup(streamId, p.lo, p.hi, p.cursor);
+      if (hit) cached.set(p.shardletId, hit);
+    }
+
+    if (cached.size === parts.length) {
+      // A caller's watermark may be older than an entry's end: stay at or below it.
+      let reach = watermark;
+      for (const c of cached.values()) reach = Math.min(reach, c.entry.to);
+      const events = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
+      if (reach >= watermark || events.length >= limit) {
+        const page = pageOf(events, limit);
+        const next = page.length < events.length ? page[page.length - 1]!.seq : reach;
+        this.deps.stats.total.hostReadsSaved++;
+        return this.answer(entry, parts, cached, page, [], next, watermark, reader);
+      }
+    }
+
+    // The hosts read only what lies past each cached part's entry.
+    const hostParts = parts.map((p) => {
+      const c = cached.get(p.shardletId);
+      return c ? { ...p, cursor: p.cursor.map((s) => ({ ...s, after: Math.max(s.after, c.entry.to) })) } : p;
+    });
+    const host = await this.deps.inner.read(entry, hostParts, limit, reader, watermark);
+    const hostEvents: StoredEvent[] = [];
+    for (const p of parts) {
+      const got = host.events.get(p.shardletId) ?? [];
+      hostEvents.push(...got);
+      const c = cached.get(p.shardletId);
+      const from = c ? c.entry.to : Math.max(...p.cursor.map((s) => s.after));
+      const route = entry.table.byId(p.shardletId);
+      if (host.next > from) this.deps.cache.fill({ streamId, shardletId: p.shardletId, epoch: route?.epoch ?? 0, lo: p.lo, hi: p.hi, from, to: host.next, events: got });
+    }
+    const fromCache = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= host.next));
+    const merged = mergeBySeq([...fromCache, ...hostEvents]);
+    const page = pageOf(merged, limit);
+    const next = page.length < merged.length ? page[page.length - 1]!.seq : host.next;
+    return this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader);
+  }
+
+  /**
+   * Fills the cache with a shardlet's events after `after` (or after what its entry holds) up to
+   * the watermark, at most `limit` events; returns the bytes fetched.
+   */
+  async prefetch(entry: RouteEntry, shardletId: string, after: number, limit: number): Promise<number> {
+    const route = entry.table.byId(shardletId);
+    if (!route) return 0;
+    const reach = this.deps.cache.reach(entry.meta.id, shardletId);
+    const from = reach && reach.from <= after && reach.to > after ? reach.to : after;
+    const page = await this.deps.inner.read(entry, [{ shardletId, lo: route.lo, hi: route.hi, cursor: [{ lo: route.lo, hi: route.hi, after: from }] }], limit);
+    if (page.next <= from) return 0;
+    const events = page.events.get(shardletId) ?? [];
+    this.deps.cache.fill({ streamId: entry.meta.id, shardletId, epoch: route.epoch, lo: route.lo, hi: route.hi, from, to: page.next, events, prefetched: true });
+    let bytes = 0;
+    for (const e of events) bytes += storedBytes(e);
+    this.deps.stats.total.prefetches++;
+    this.deps.stats.total.prefetchedBytes += bytes;
+    return bytes;
+  }
+
+  private answer(entry: RouteEntry, parts: readonly RangePart[], cached: ReadonlyMap<string, CachedPart>, page: readonly StoredEvent[], hostEvents: readonly StoredEvent[], next: number, watermark: number, reader?: ReaderIdentity): RangePage {
+    const fromHost = new Set(hostEvents);
+    const byPart = new Map<string, StoredEvent[]>();
+    const servedFromCache: StoredEvent[] = [];
+    const bytes = new Map<string, { cache: number; host: number }>();
+    const sorted = [...parts].sort((a, b) => a.lo - b.lo);
+    for (const e of page) {
+      const part = partOf(sorted, e);
+      if (!part) continue;
+      const list = byPart.get(part.shardletId) ?? [];
+      list.push(e);
+      byPart.set(part.shardletId, list);
+      const b = bytes.get(part.shardletId) ?? { cache: 0, host: 0 };
+      if (fromHost.has(e)) b.host += storedBytes(e);
+      else {
+        b.cache += storedBytes(e);
+        servedFromCache.push(e);
+      }
+      bytes.set(part.shardletId, b);
+    }
+    for (const p of parts) {
+      const b = bytes.get(p.shardletId) ?? { cache: 0, host: 0 };
+      this.deps.stats.part(entry.meta.id, p.shardletId, cached.has(p.shardletId), b.cache, b.host);
+    }
+    if (reader && servedFromCache.length > 0) this.deps.observer?.read(entry, servedFromCache, reader);
+    if (reader) for (const p of parts) this.deps.onServed?.(entry.meta.id, p.shardletId, `${reader.client}\t${reader.group}`, next);
+    return { events: byPart, next, watermark };
+  }
+}
+
+function partOf(sorted: readonly RangePart[], e: StoredEvent): RangePart | undefined {
+  const h = keyHash(e.key);
+  return sorted.find((p) => h >= p.lo && h < p.hi);
+}

@@ -1,0 +1,200 @@
+import { hostname } from "node:os";
+import { keyHash, PrefetchQueue, type StoredEvent } from "@shardcast/core";
+import { CACHE_HISTORY_LENGTH, CORRELATION_STEP_MS, READ_CACHE_TTL_SEC, readCacheKeys, readPrefetchMap, type Logger, type PublishedPrefetchMap, type SequenceAllocator } from "@shardcast/runtime";
+import type { Redis } from "ioredis";
+import type { ReadObserver } from "../reads.ts";
+import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
+import { CacheStats } from "./cache-stats.ts";
+import { CachedRangeReader, type RangeSource } from "./cached-reader.ts";
+import { CorrelationCounter } from "./correlation-counts.ts";
+import { ShardCache } from "./shard-cache.ts";
+
+export interface ReadCacheConfig {
+  /** Byte budget of the shard cache; 0 turns cache and prefetch off. */
+  maxBytes: number;
+  /** Bytes the prefetcher may pull per second (bounded bandwidth). */
+  prefetchBytesPerSec: number;
+  /** How often counts and the cache snapshot go to Redis, and the prefetch maps are re-read. */
+  flushMs: number;
+}
+
+/** How long a reader's position on a shardlet is remembered as where its next read starts. */
+const POSITION_TTL_MS = 5 * 60_000;
+const PREFETCH_TICK_MS = 250;
+/** Events per prefetch read (one host round trip; the cache entry grows with later reads). */
+const PREFETCH_LIMIT = 2_000;
+
+/**
+ * The edge's read path cache: the shard cache in front of consumer range reads, the counts the
+ * worker's correlation engine learns from, and the prefetcher acting on the engine's map (an
+ * event of a type that announces reads of some shardlets queues them, ordered by when the reads
+ * are predicted to arrive).
+ */
+export class EdgeReadCache {
+  readonly edgeId = `${hostname()}:${process.pid}`;
+  readonly cache: ShardCache;
+  readonly stats = new CacheStats();
+  readonly counts: CorrelationCounter;
+  // Started a step early: the map's lag is counted in whole steps, so a read may come any time within one.
+  readonly queue = new PrefetchQueue({ leadMs: CORRELATION_STEP_MS });
+  private cached: CachedRangeReader | null = null;
+  private readonly maps = new Map<string, PublishedPrefetchMap>();
+  /** `stream \t shardlet` -> reader group -> (position its next read starts after, when). */
+  private readonly positions = new Map<string, Map<string, { after: number; at: number }>>();
+  private timers: NodeJS.Timeout[] = [];
+  private prefetching = false;
+
+  constructor(
+    private readonly cfg: ReadCacheConfig,
+    private readonly deps: { redis: Redis; prefix: string; routing: RoutingCache; sequences: SequenceAllocator; log: Logger; clock?: () => number },
+  ) {
+    this.cache = new ShardCache({
+      maxBytes: cfg.maxBytes,
+      onWastedPrefetch: (e) => {
+        this.stats.total.wastedPrefetches++;
+        this.stats.total.wastedPrefetchBytes += e.bytes;
+      },
+    });
+    this.counts = new CorrelationCounter({ redis: deps.redis, prefix: deps.prefix, log: deps.log, ...(deps.clock ? { clock: deps.clock } : {}) });
+  }
+
+  get enabled(): boolean {
+    return this.cfg.maxBytes > 0;
+  }
+
+  private now(): number {
+    return (this.deps.clock ?? Date.now)();
+  }
+
+  /** The consumer reads, through the cache when it is on. */
+  wrap(inner: RangeSource, observer?: ReadObserver): RangeSource {
+    if (!this.enabled) return inner;
+    this.cached = new CachedRangeReader({ inner, cache: this.cache, stats: this.stats, sequences: this.deps.sequences, ...(observer ? { observer } : {}), onServed: (streamId, shardletId, group, next) => this.remember(streamId, shardletId, group, next) });
+    return this.cached;
+  }
+
+  /** The cached consumer reader (null while the cache is off or before `wrap`). */
+  get reader(): CachedRangeReader | null {
+    return this.cached;
+  }
+
+  private remember(streamId: string, shardletId: string, group: string, after: number): void {
+    const key = `${streamId}\t${shardletId}`;
+    let byGroup = this.positions.get(key);
+    if (!byGroup) this.positions.set(key, (byGroup = new Map<string, { after: number; at: number }>()));
+    byGroup.set(group, { after, at: this.now() });
+  }
+
+  /** Where the next read of a shardlet starts: the lowest recent position of its readers. */
+  private readerPosition(streamId: string, shardletId: string): number | null {
+    const byGroup = this.positions.get(`${streamId}\t${shardletId}`);
+    if (!byGroup) return null;
+    let low: number | null = null;
+    for (const [g, p] of byGroup) {
+      if (this.now() - p.at > POSITION_TTL_MS) byGroup.delete(g);
+      else low = low === null ? p.after : Math.min(low, p.after);
+    }
+    return low;
+  }
+
+  /** Ack-path hook: counts the batch's types and queues the prefetches its types announce. */
+  written(streamId: string, events: ReadonlyArray<{ type?: string | null | undefined }>): void {
+    const types = events.map((e) => e.type ?? null);
+    this.counts.written(streamId, types);
+    if (!this.enabled) return;
+    const m = this.maps.get(streamId);
+    if (!m) return;
+    const seen = new Set<string>();
+    for (const t of types) {
+      if (!t || seen.has(t)) continue;
+      seen.add(t);
+      const targets = m.map[t];
+      if (!targets) continue;
+      for (const [shardletId, x] of Object.entries(targets)) {
+        if (x.p < m.threshold) continue;
+        this.queue.push({ shardletId: `${streamId}\t${shardletId}`, p: x.p, dueAt: this.now() + x.lagSteps * m.stepMs, target: x.target });
+      }
+    }
+  }
+
+  /** Read hook: reads per shardlet and reader, for the correlation engine. */
+  readObserver(): ReadObserver {
+    return {
+      read: (entry: RouteEntry, events: readonly StoredEvent[], reader) => {
+        const per = new Map<string, number>();
+        for (const e of events) {
+          const id = entry.table.lookup(keyHash(e.key)).id;
+          per.set(id, (per.get(id) ?? 0) + 1);
+        }
+        for (const [id, n] of per) this.counts.read(entry.meta.id, id, reader.client, n);
+      },
+    };
+  }
+
+  start(): void {
+    this.counts.start(this.cfg.flushMs);
+    const every = (ms: number, f: () => Promise<unknown>) => {
+      const t = setInterval(() => void f().catch((err: unknown) => this.deps.log.warn("read cache background task failed", { err })), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.cfg.flushMs, () => this.publish());
+    if (this.enabled) {
+      every(this.cfg.flushMs, () => this.loadMaps());
+      every(PREFETCH_TICK_MS, () => this.prefetchDue());
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.counts.stop();
+  }
+
+  /** Re-reads the prefetch maps of the streams this edge routes. */
+  async loadMaps(): Promise<void> {
+    const routed = this.deps.routing.entries();
+    // A deleted (or re-created) stream's entries must not outlive it.
+    this.cache.retainStreams(new Set(routed.map((e) => e.meta.id)));
+    for (const entry of routed) {
+      const m = await readPrefetchMap(this.deps.redis, this.deps.prefix, entry.meta.id);
+      if (m) this.maps.set(entry.meta.id, m);
+      else this.maps.delete(entry.meta.id);
+    }
+  }
+
+  /** Pulls the due prefetches into the cache, within this tick's share of the bandwidth. */
+  async prefetchDue(at = this.now()): Promise<number> {
+    if (!this.cached || this.prefetching) return 0;
+    this.prefetching = true;
+    try {
+      const budget = (this.cfg.prefetchBytesPerSec * PREFETCH_TICK_MS) / 1000;
+      const due = this.queue.take(at, budget, () => budget / 8);
+      let bytes = 0;
+      for (const d of due) {
+        const [streamId, shardletId] = d.shardletId.split("\t") as [string, string];
+        const entry = this.deps.routing.entries().find((e) => e.meta.id === streamId);
+        const after = this.readerPosition(streamId, shardletId);
+        if (!entry || after === null) continue; // nobody reads it through this edge: nothing to warm
+        bytes += await this.cached.prefetch(entry, shardletId, after, PREFETCH_LIMIT);
+      }
+      return bytes;
+    } finally {
+      this.prefetching = false;
+    }
+  }
+
+  /** The cache snapshot for the console: latest per edge, and a capped history. */
+  async publish(): Promise<void> {
+    const snap = this.stats.snapshot(this.now(), { entries: this.cache.entries, bytes: this.cache.bytes, maxBytes: this.cache.maxBytes });
+    const json = JSON.stringify({ edgeId: this.edgeId, queued: this.queue.size, ...snap });
+    const hist = readCacheKeys.history(this.deps.prefix, this.edgeId);
+    await this.deps.redis
+      .multi()
+      .hset(readCacheKeys.stats(this.deps.prefix), this.edgeId, json)
+      .lpush(hist, JSON.stringify({ at: snap.at, hits: snap.hits, misses: snap.misses, bytesFromCache: snap.bytesFromCache, bytesFromHosts: snap.bytesFromHosts, prefetchedBytes: snap.prefetchedBytes, wastedPrefetchBytes: snap.wastedPrefetchBytes }))
+      .ltrim(hist, 0, CACHE_HISTORY_LENGTH - 1)
+      .expire(hist, READ_CACHE_TTL_SEC)
+      .exec();
+  }
+}

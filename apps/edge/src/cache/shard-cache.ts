@@ -1,0 +1,213 @@
+import { keyHash, type Cursor, type StoredEvent } from "@shardcast/core";
+import { LRUCache } from "lru-cache";
+import { storedBytes } from "../telemetry/observe.ts";
+
+/**
+ * The edge's shard cache: recent events of shardlets, by key-hash range and sequence interval.
+ *
+ * Coherency rests on one property of the log: every event at or below the watermark is final. An
+ * event's key hash and position never change, and a split, merge or move only changes which
+ * shardlet and host hold it. So an entry that was read complete for a range [lo, hi) and the
+ * positions (from, to], with `to` never above the watermark of that read, stays true for as long
+ * as the stream exists: it needs no invalidation when the shardlet splits, merges or moves, only
+ * extension as the log grows (a read of the tail past `to` appends to it) and dropping when the
+ * stream is deleted. A child of a split is served from its parent's entry (its range lies inside);
+ * the entry remembers the shardlet and epoch it was filled under, for display.
+ *
+ * Events are never written through from ingest: an edge sees only the writes it took, and a range
+ * is written through every edge, so its own writes could never make an interval complete.
+ */
+export interface CacheEntry {
+  streamId: string;
+  /** The shardlet the entry was filled for, and its epoch then. */
+  shardletId: string;
+  epoch: number;
+  lo: number;
+  hi: number;
+  /** Every event of [lo, hi) with from < seq <= to is in `events`. */
+  from: number;
+  to: number;
+  /** Sorted by seq; `hashes[i]` is the key hash of `events[i]`. */
+  events: StoredEvent[];
+  hashes: number[];
+  bytes: number;
+  /** Set when the entry was filled by the prefetcher, cleared at its first read (waste accounting). */
+  prefetched: boolean;
+}
+
+export interface ShardCacheOptions {
+  /** Byte budget of the whole cache (estimated event sizes). */
+  maxBytes: number;
+  /** One entry may hold at most this share of the budget; older events are dropped first. */
+  maxEntryShare?: number;
+  /** Told when a prefetched entry leaves the cache without having been read. */
+  onWastedPrefetch?: (entry: CacheEntry) => void;
+}
+
+/** What a cache lookup can serve of one consumer part. */
+export interface CachedPart {
+  entry: CacheEntry;
+  /** The part's events in (segment.after, entry.to], in seq order. */
+  events: StoredEvent[];
+}
+
+const ENTRY_OVERHEAD_BYTES = 64;
+
+/** An event's share of the budget: its stored bytes (the unit telemetry counts) plus object overhead. */
+export function eventBytes(e: StoredEvent): number {
+  return ENTRY_OVERHEAD_BYTES + storedBytes(e);
+}
+
+function entryKey(streamId: string, shardletId: string): string {
+  return `${streamId}\t${shardletId}`;
+}
+
+export class ShardCache {
+  // lru-cache does the byte-budget bookkeeping and recency order; the per-stream index on top
+  // finds the entry that covers a range (a split's child is served from its parent's entry).
+  private readonly lru: LRUCache<string, CacheEntry>;
+  private readonly byStream = new Map<string, Set<string>>();
+  private readonly maxEntryBytes: number;
+
+  constructor(private readonly opts: ShardCacheOptions) {
+    this.maxEntryBytes = Math.max(1, Math.floor(opts.maxBytes * (opts.maxEntryShare ?? 0.25)));
+    this.lru = new LRUCache<string, CacheEntry>({
+      maxSize: Math.max(1, opts.maxBytes),
+      sizeCalculation: (e) => Math.max(1, e.bytes),
+      dispose: (e, key, reason) => {
+        if (reason === "set") return; // replaced by its own extension
+        this.byStream.get(e.streamId)?.delete(key);
+        if (e.prefetched) opts.onWastedPrefetch?.(e);
+      },
+    });
+  }
+
+  get bytes(): number {
+    return this.lru.calculatedSize;
+  }
+
+  get entries(): number {
+    return this.lru.size;
+  }
+
+  get maxBytes(): number {
+    return this.opts.maxBytes;
+  }
+
+  /** Entries, most recently used first (for display). */
+  list(): CacheEntry[] {
+    return [...this.lru.values()];
+  }
+
+  /**
+   * The cached events of a part whose every segment's position is at or above an entry's `from`
+   * (so the entry holds all that follows it), from the covering entry reaching furthest; null when
+   * no entry covers the part.
+   */
+  lookup(streamId: string, lo: number, hi: number, cursor: Cursor): CachedPart | null {
+    const keys = this.byStream.get(streamId);
+    if (!keys || cursor.length === 0) return null;
+    let low = Number.POSITIVE_INFINITY;
+    for (const s of cursor) low = Math.min(low, s.after);
+    let best: { key: string; entry: CacheEntry } | null = null;
+    for (const key of keys) {
+      const e = this.lru.peek(key);
+      if (!e || e.lo > lo || e.hi < hi || e.from > low || e.to <= low) continue;
+      if (!best || e.to > best.entry.to) best = { key, entry: e };
+    }
+    if (!best) return null;
+    const entry = this.lru.get(best.key)!; // refreshes its recency
+    const events: StoredEvent[] = [];
+    for (let i = firstAfter(entry.events, low); i < entry.events.length; i++) {
+      const h = entry.hashes[i]!;
+      if (h < lo || h >= hi) continue;
+      const seg = cursor.find((s) => h >= s.lo && h < s.hi);
+      if (seg && entry.events[i]!.seq > seg.after) events.push(entry.events[i]!);
+    }
+    entry.prefetched = false;
+    return { entry, events };
+  }
+
+  /**
+   * Records that every event of [lo, hi) with from < seq <= to is `events` (more may be passed;
+   * those outside are ignored). Extends the shardlet's entry when it ends at or after `from`,
+   * else replaces it.
+   */
+  fill(f: { streamId: string; shardletId: string; epoch: number; lo: number; hi: number; from: number; to: number; events: readonly StoredEvent[]; prefetched?: boolean }): void {
+    if (f.to <= f.from) return;
+    const key = entryKey(f.streamId, f.shardletId);
+    const old = this.lru.peek(key);
+    const fresh = f.events
+      .filter((e) => {
+        if (e.seq <= f.from || e.seq > f.to) return false;
+        const h = keyHash(e.key);
+        return h >= f.lo && h < f.hi;
+      })
+      .sort((a, b) => a.seq - b.seq);
+    let entry: CacheEntry;
+    if (old && old.lo === f.lo && old.hi === f.hi && f.from <= old.to && f.from >= old.from && f.to > old.to) {
+      const add = fresh.filter((e) => e.seq > old.to);
+      entry = { ...old, epoch: f.epoch, to: f.to, events: [...old.events, ...add], hashes: [...old.hashes, ...add.map((e) => keyHash(e.key))], bytes: old.bytes + sumBytes(add), prefetched: old.prefetched && (f.prefetched ?? false) };
+    } else if (old && old.lo === f.lo && old.hi === f.hi && old.from <= f.from && old.to >= f.to) {
+      return; // already known
+    } else {
+      entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh), prefetched: f.prefetched ?? false };
+    }
+    trimFront(entry, this.maxEntryBytes);
+    if (entry.bytes > this.opts.maxBytes) return;
+    this.lru.set(key, entry);
+    let keys = this.byStream.get(f.streamId);
+    if (!keys) this.byStream.set(f.streamId, (keys = new Set()));
+    keys.add(key);
+  }
+
+  /** How far a shardlet's own entry reaches (null: none), for the prefetcher to continue from. */
+  reach(streamId: string, shardletId: string): { from: number; to: number } | null {
+    const e = this.lru.peek(entryKey(streamId, shardletId));
+    return e ? { from: e.from, to: e.to } : null;
+  }
+
+  /** Drops a stream's entries (the stream was deleted or recreated). */
+  dropStream(streamId: string): void {
+    for (const key of [...(this.byStream.get(streamId) ?? [])]) this.lru.delete(key);
+    this.byStream.delete(streamId);
+  }
+
+  /** Keeps only the streams named (the others are gone from the routes). */
+  retainStreams(streamIds: ReadonlySet<string>): void {
+    for (const id of [...this.byStream.keys()]) if (!streamIds.has(id)) this.dropStream(id);
+  }
+}
+
+function sumBytes(events: readonly StoredEvent[]): number {
+  let n = 0;
+  for (const e of events) n += eventBytes(e);
+  return n;
+}
+
+/** Index of the first event with seq > after (events sorted by seq). */
+function firstAfter(events: readonly StoredEvent[], after: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (events[mid]!.seq <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Drops the oldest events until the entry fits, raising `from` past them so it stays complete. */
+function trimFront(entry: CacheEntry, maxBytes: number): void {
+  if (entry.bytes <= maxBytes) return;
+  let drop = 0;
+  let bytes = entry.bytes;
+  while (drop < entry.events.length && bytes > maxBytes) bytes -= eventBytes(entry.events[drop++]!);
+  // Never cut inside one position: the rest of it would look complete.
+  while (drop < entry.events.length && drop > 0 && entry.events[drop]!.seq === entry.events[drop - 1]!.seq) bytes -= eventBytes(entry.events[drop++]!);
+  if (drop === 0) return;
+  entry.from = entry.events[drop - 1]!.seq;
+  entry.events = entry.events.slice(drop);
+  entry.hashes = entry.hashes.slice(drop);
+  entry.bytes = bytes;
+}

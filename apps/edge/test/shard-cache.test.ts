@@ -1,0 +1,95 @@
+import { HASH_SPACE, keyHash, type StoredEvent } from "@shardcast/core";
+import { describe, expect, it } from "vitest";
+import { eventBytes, ShardCache } from "../src/cache/shard-cache.ts";
+
+/** The shard cache's bookkeeping: what an entry may serve, how it extends, and its byte budget. */
+
+function ev(seq: number, key: string): StoredEvent {
+  return { streamId: "s", seq, shardletId: "a", key, id: `e${seq}`, type: "t", ts: seq, payload: { seq } };
+}
+
+/** Keys whose hashes fall in the lower and the upper half of the hash space. */
+function keysIn(lo: number, hi: number, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const k = `k${i}`;
+    const h = keyHash(k);
+    if (h >= lo && h < hi) out.push(k);
+  }
+  return out;
+}
+
+const HALF = Math.floor(HASH_SPACE / 2);
+const low = keysIn(0, HALF, 50);
+const high = keysIn(HALF, HASH_SPACE, 50);
+const events = Array.from({ length: 100 }, (_, i) => ev(i + 1, i % 2 === 0 ? low[i >> 1]! : high[i >> 1]!));
+
+describe("ShardCache", () => {
+  it("serves a part only when every segment starts inside the entry, and only events past each segment", () => {
+    const cache = new ShardCache({ maxBytes: 1 << 20 });
+    cache.fill({ streamId: "s", shardletId: "a", epoch: 1, lo: 0, hi: HASH_SPACE, from: 20, to: 80, events });
+    // Below the entry's start: the cache cannot know what lies between.
+    expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 10 }])).toBeNull();
+    // At or past its end: nothing to serve.
+    expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 80 }])).toBeNull();
+    const hit = cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 30 }])!;
+    expect(hit.events.map((e) => e.seq)).toEqual(events.filter((e) => e.seq > 30 && e.seq <= 80).map((e) => e.seq));
+    // Two segments at different positions (a merged cursor): each filtered by its own.
+    const two = cache.lookup("s", 0, HASH_SPACE, [
+      { lo: 0, hi: HALF, after: 60 },
+      { lo: HALF, hi: HASH_SPACE, after: 40 },
+    ])!;
+    const expected = events.filter((e) => e.seq <= 80 && (keyHash(e.key) < HALF ? e.seq > 60 : e.seq > 40)).map((e) => e.seq);
+    expect(two.events.map((e) => e.seq)).toEqual(expected);
+  });
+
+  it("serves a split's child from its parent's entry, filtered to the child's range", () => {
+    const cache = new ShardCache({ maxBytes: 1 << 20 });
+    cache.fill({ streamId: "s", shardletId: "parent", epoch: 3, lo: 0, hi: HASH_SPACE, from: 0, to: 100, events });
+    const child = cache.lookup("s", HALF, HASH_SPACE, [{ lo: HALF, hi: HASH_SPACE, after: 0 }])!;
+    expect(child.events.every((e) => keyHash(e.key) >= HALF)).toBe(true);
+    expect(child.events).toHaveLength(50);
+    // Another stream never sees it.
+    expect(cache.lookup("other", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 0 }])).toBeNull();
+  });
+
+  it("extends an entry with the tail read after it and ignores events outside the range or interval", () => {
+    const cache = new ShardCache({ maxBytes: 1 << 20 });
+    cache.fill({ streamId: "s", shardletId: "a", epoch: 1, lo: 0, hi: HALF, from: 0, to: 50, events: events.filter((e) => e.seq <= 50) });
+    cache.fill({ streamId: "s", shardletId: "a", epoch: 2, lo: 0, hi: HALF, from: 50, to: 90, events });
+    expect(cache.reach("s", "a")).toEqual({ from: 0, to: 90 });
+    const hit = cache.lookup("s", 0, HALF, [{ lo: 0, hi: HALF, after: 0 }])!;
+    expect(hit.events.map((e) => e.seq)).toEqual(events.filter((e) => e.seq <= 90 && keyHash(e.key) < HALF).map((e) => e.seq));
+    expect(hit.entry.epoch).toBe(2);
+  });
+
+  it("keeps to its byte budget, dropping the oldest events of an oversized entry and the least recently used entries", () => {
+    const one = eventBytes(events[0]!);
+    const cache = new ShardCache({ maxBytes: one * 40, maxEntryShare: 0.5 });
+    cache.fill({ streamId: "s", shardletId: "a", epoch: 1, lo: 0, hi: HASH_SPACE, from: 0, to: 100, events });
+    expect(cache.bytes).toBeLessThanOrEqual(one * 40);
+    const reach = cache.reach("s", "a")!;
+    // The oldest were dropped, and `from` moved past them so the entry stays complete.
+    expect(reach.from).toBeGreaterThan(0);
+    expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: reach.from - 1 }])).toBeNull();
+    const hit = cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: reach.from }])!;
+    expect(hit.events.map((e) => e.seq)).toEqual(events.filter((e) => e.seq > reach.from).map((e) => e.seq));
+    // More entries than the budget holds: the least recently used go.
+    cache.fill({ streamId: "s", shardletId: "b", epoch: 1, lo: 0, hi: HASH_SPACE, from: 100, to: 120, events: Array.from({ length: 20 }, (_, i) => ev(101 + i, low[i]!)) });
+    cache.fill({ streamId: "s", shardletId: "c", epoch: 1, lo: 0, hi: HASH_SPACE, from: 120, to: 140, events: Array.from({ length: 20 }, (_, i) => ev(121 + i, high[i]!)) });
+    expect(cache.bytes).toBeLessThanOrEqual(one * 40);
+    expect(cache.reach("s", "a")).toBeNull();
+  });
+
+  it("counts a prefetched entry evicted unread as waste, and one read before eviction as used", () => {
+    const wasted: string[] = [];
+    const one = eventBytes(events[0]!);
+    const cache = new ShardCache({ maxBytes: one * 30, maxEntryShare: 1, onWastedPrefetch: (e) => wasted.push(e.shardletId) });
+    cache.fill({ streamId: "s", shardletId: "read", epoch: 1, lo: 0, hi: HASH_SPACE, from: 0, to: 10, events: events.slice(0, 10), prefetched: true });
+    cache.fill({ streamId: "s", shardletId: "unread", epoch: 1, lo: 0, hi: HALF, from: 10, to: 20, events: events.slice(10, 20), prefetched: true });
+    expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 0 }])).not.toBeNull();
+    cache.dropStream("s");
+    expect(wasted).toEqual(["unread"]);
+    expect(cache.entries).toBe(0);
+  });
+});

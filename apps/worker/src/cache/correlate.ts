@@ -1,0 +1,105 @@
+import { bucketStart, CorrelationEngine, parseReadCacheSettings, READ_CACHE_SETTINGS_KEY, ShardcastError, type ReadCacheSettings } from "@shardcast/core";
+import { getSettings, listStreams, type ControlDb } from "@shardcast/db";
+import { CORRELATION_STEP_MS, decodeCorrelationBucket, readCacheKeys, writePrefetchMap, type CorrelationCounts } from "@shardcast/runtime";
+import type { Logger } from "@shardcast/runtime/logger";
+import type { Redis } from "ioredis";
+
+export interface CorrelateDeps {
+  db: ControlDb;
+  log: Logger;
+  clock: () => number;
+}
+
+export interface CorrelateResult {
+  streams: number;
+  /** Steps (10 s buckets) folded into the engines this run. */
+  steps: number;
+  /** Prefetch map entries published, over all streams. */
+  entries: number;
+  skipped?: string;
+}
+
+/** Edges flush their counts every 5 s: a bucket is complete this long after it ends. */
+const CLOSE_SLACK_MS = 7_000;
+/** Catching up after downtime folds at most this many steps; older buckets are gone or stale. */
+const MAX_CATCH_UP_STEPS = 360;
+/** Entries below this probability are not published at all (the threshold applies at the edges). */
+const PUBLISH_FLOOR = 0.05;
+
+interface StoredEngine {
+  lastStep: number;
+  data: unknown;
+}
+
+function check(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "correlation run aborted");
+}
+
+async function readSettings(deps: CorrelateDeps): Promise<ReadCacheSettings> {
+  try {
+    return parseReadCacheSettings((await getSettings(deps.db))[READ_CACHE_SETTINGS_KEY]);
+  } catch (err) {
+    deps.log.warn("read cache settings unreadable; using the defaults", { err });
+    return parseReadCacheSettings(undefined);
+  }
+}
+
+async function loadEngine(redis: Redis, prefix: string, streamId: string, log: Logger): Promise<{ engine: CorrelationEngine; lastStep: number | null }> {
+  const raw = await redis.get(readCacheKeys.engine(prefix, streamId));
+  if (raw) {
+    try {
+      const stored = JSON.parse(raw) as StoredEngine;
+      return { engine: CorrelationEngine.fromData(stored.data), lastStep: stored.lastStep };
+    } catch (err) {
+      // A state from another version or a torn write: start learning again rather than fail every run.
+      log.warn("correlation state unreadable; starting afresh", { streamId, err });
+    }
+  }
+  return { engine: new CorrelationEngine(), lastStep: null };
+}
+
+/**
+ * One run of the event correlation engine (seed 002): folds the closed 10 s steps of every
+ * stream's event-type counts and shardlet reads into its engine, and publishes the prefetch
+ * probability map `{eventType: {shardletId: {p, lagSteps, lift, target}}}` the edges act on. The
+ * engine's state stays in Redis between runs, so any worker can take the next one.
+ */
+export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; prefix: string; signal?: AbortSignal }): Promise<CorrelateResult> {
+  const settings = await readSettings(deps);
+  const streams = await listStreams(deps.db);
+  const lastClosed = bucketStart(deps.clock() - CORRELATION_STEP_MS - CLOSE_SLACK_MS, CORRELATION_STEP_MS / 1000);
+  const engines = new Map<string, { engine: CorrelationEngine; from: number }>();
+  let first = lastClosed + CORRELATION_STEP_MS;
+  for (const s of streams) {
+    const { engine, lastStep } = await loadEngine(ctx.redis, ctx.prefix, s.id, deps.log);
+    const from = Math.max(lastStep === null ? lastClosed : lastStep + CORRELATION_STEP_MS, lastClosed - (MAX_CATCH_UP_STEPS - 1) * CORRELATION_STEP_MS);
+    engines.set(s.id, { engine, from });
+    first = Math.min(first, from);
+  }
+  let steps = 0;
+  const empty: CorrelationCounts = { types: new Map(), reads: new Map() };
+  for (let b = first; b <= lastClosed; b += CORRELATION_STEP_MS) {
+    check(ctx.signal);
+    const counts = decodeCorrelationBucket(await ctx.redis.hgetall(readCacheKeys.bucket(ctx.prefix, b)));
+    for (const [streamId, e] of engines) {
+      if (b < e.from) continue;
+      // A step with nothing in it is evidence too: quiet steps keep a type's rate and the base read rate honest.
+      e.engine.step(counts.get(streamId) ?? empty);
+    }
+    steps++;
+  }
+  let entries = 0;
+  for (const [streamId, e] of engines) {
+    check(ctx.signal);
+    const state: StoredEngine = { lastStep: Math.max(lastClosed, e.from - CORRELATION_STEP_MS), data: e.engine.toData() };
+    await ctx.redis.set(readCacheKeys.engine(ctx.prefix, streamId), JSON.stringify(state), "EX", 7 * 86_400);
+    if (!settings.prefetchEnabled) {
+      await ctx.redis.del(readCacheKeys.map(ctx.prefix, streamId));
+      continue;
+    }
+    const map = e.engine.probabilityMap({ minP: Math.min(PUBLISH_FLOOR, settings.prefetchThreshold), minLift: settings.minLift, topPerType: settings.topPerType });
+    for (const t of Object.values(map)) entries += Object.keys(t).length;
+    await writePrefetchMap(ctx.redis, ctx.prefix, { streamId, at: deps.clock(), stepMs: CORRELATION_STEP_MS, threshold: settings.prefetchThreshold, map });
+  }
+  return { streams: streams.length, steps, entries, ...(settings.prefetchEnabled ? {} : { skipped: "prefetch is turned off" }) };
+}

@@ -1,0 +1,6 @@
+export * from "./correlation-engine.ts";
+export * from "./prefetch-queue.ts";
+export * from "./cache-sim.ts";
+export * from "./correlated-trace.ts";
+export * from "./bandit.ts";
+export * from "./settings.ts";
