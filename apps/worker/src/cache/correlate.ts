@@ -21,7 +21,7 @@ export interface CorrelateResult {
 
 /** Edges flush their counts every 5 s: a bucket is complete this long after it ends. */
 const CLOSE_SLACK_MS = 7_000;
-/** Catching up after downtime folds at most this many steps; older buckets are gone or stale. */
+/** Catching up (or starting) folds at most this many steps: an hour, as long as the buckets live. */
 const MAX_CATCH_UP_STEPS = 360;
 /** Entries below this probability are not published at all (the threshold applies at the edges). */
 const PUBLISH_FLOOR = 0.05;
@@ -72,7 +72,9 @@ export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; p
   let first = lastClosed + CORRELATION_STEP_MS;
   for (const s of streams) {
     const { engine, lastStep } = await loadEngine(ctx.redis, ctx.prefix, s.id, deps.log);
-    const from = Math.max(lastStep === null ? lastClosed : lastStep + CORRELATION_STEP_MS, lastClosed - (MAX_CATCH_UP_STEPS - 1) * CORRELATION_STEP_MS);
+    // A new engine learns from every bucket still in Redis (they live an hour).
+    const oldest = lastClosed - (MAX_CATCH_UP_STEPS - 1) * CORRELATION_STEP_MS;
+    const from = lastStep === null ? oldest : Math.max(lastStep + CORRELATION_STEP_MS, oldest);
     engines.set(s.id, { engine, from });
     first = Math.min(first, from);
   }
