@@ -69,9 +69,11 @@ describe("shard cache coherency", () => {
         // Positions near the tail, where consumers read and where entries overlap and extend.
         const after = Math.max(0, watermark - 1 - Math.floor(rng.next() * 1_500));
         const limit = 20 + Math.floor(rng.next() * 300);
-        const viaCache = await drain(cached, entry, after, watermark, limit);
+        // Two readers in lockstep through the cache (the second waits on the first's host reads).
+        const [viaCache, alongside] = await Promise.all([drain(cached, entry, after, watermark, limit), drain(cached, entry, after, watermark, limit)]);
         const viaHosts = await drain(plain, entry, after, watermark, limit);
         if (signature(viaCache) !== signature(viaHosts)) failures.push(`after ${after} up to ${watermark}: cache ${viaCache.length} events, hosts ${viaHosts.length}`);
+        if (signature(alongside) !== signature(viaHosts)) failures.push(`after ${after} up to ${watermark}: second cached reader ${alongside.length} events, hosts ${viaHosts.length}`);
         // Both are complete: every event acknowledged in the span is there.
         const owed = [...t.h.acked.values()].filter((a) => a.seq > after && a.seq <= watermark).length;
         const got = new Set(viaHosts.map((e) => e.id)).size;

@@ -24,6 +24,8 @@ export interface BenchCluster {
   edgeUrl: string;
   /** Starts the worker as its own process (as in production). */
   startWorker(env: Record<string, string>): Promise<void>;
+  /** Starts one more edge process with these settings on top of the cluster's; resolves to its URL. */
+  startEdge(env: Record<string, string>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,11 @@ export async function startBenchCluster(opts: {
       edgeUrl,
       startWorker: async (env) => {
         children.push(await spawnService("apps/worker/src/main.ts", { ...base, ...env }, "worker ready"));
+      },
+      startEdge: async (env) => {
+        const p = await freePort();
+        children.push(await spawnService("apps/edge/src/main.ts", { ...base, ...env, SHARDCAST_EDGE_PORT: String(p) }, "edge ready", opts.edgeArgs));
+        return `http://127.0.0.1:${p}`;
       },
       close,
     };

@@ -24,6 +24,9 @@ export interface RangeSource {
  * ends inside a position.
  */
 export class CachedRangeReader implements RangeSource {
+  /** `stream \t shardlet` -> the host read under way for it and where its fill starts. */
+  private readonly inflight = new Map<string, { from: number; done: Promise<void> }>();
+
   constructor(
     private readonly deps: {
       inner: RangeSource;
@@ -41,10 +44,13 @@ export class CachedRangeReader implements RangeSource {
     if (parts.length === 0) return this.deps.inner.read(entry, parts, limit, reader, knownWatermark);
     const streamId = entry.meta.id;
     const watermark = knownWatermark ?? (await this.deps.sequences.watermark(streamId));
-    const cached = new Map<string, CachedPart>();
-    for (const p of parts) {
-      const hit = this.deps.cache.lookup(streamId, p.lo, p.hi, p.cursor);
-      if (hit) cached.set(p.shardletId, hit);
+    let cached = this.lookupAll(streamId, parts);
+    // Readers in lockstep (several groups at the tail) would all miss together: a part whose host
+    // read is already under way from at or below its position waits for that read instead.
+    const waits = parts.filter((p) => !cached.has(p.shardletId)).map((p) => this.inflightFor(streamId, p));
+    if (waits.length > 0 && waits.every((w) => w !== null)) {
+      await Promise.all(waits);
+      cached = this.lookupAll(streamId, parts);
     }
 
     if (cached.size === parts.length) {
@@ -65,7 +71,13 @@ export class CachedRangeReader implements RangeSource {
       const c = cached.get(p.shardletId);
       return c ? { ...p, cursor: p.cursor.map((s) => ({ ...s, after: Math.max(s.after, c.entry.to) })) } : p;
     });
-    const host = await this.deps.inner.read(entry, hostParts, limit, reader, watermark);
+    const done = this.startInflight(streamId, parts, cached);
+    let host: RangePage;
+    try {
+      host = await this.deps.inner.read(entry, hostParts, limit, reader, watermark);
+    } finally {
+      done();
+    }
     const hostEvents: StoredEvent[] = [];
     for (const p of parts) {
       const got = host.events.get(p.shardletId) ?? [];
@@ -80,6 +92,41 @@ export class CachedRangeReader implements RangeSource {
     const page = pageOf(merged, limit);
     const next = page.length < merged.length ? page[page.length - 1]!.seq : host.next;
     return this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader);
+  }
+
+  private lookupAll(streamId: string, parts: readonly RangePart[]): Map<string, CachedPart> {
+    const cached = new Map<string, CachedPart>();
+    for (const p of parts) {
+      const hit = this.deps.cache.lookup(streamId, p.lo, p.hi, p.cursor);
+      if (hit) cached.set(p.shardletId, hit);
+    }
+    return cached;
+  }
+
+  private inflightFor(streamId: string, p: RangePart): Promise<void> | null {
+    const f = this.inflight.get(`${streamId}\t${p.shardletId}`);
+    if (!f) return null;
+    let low = Number.POSITIVE_INFINITY;
+    for (const s of p.cursor) low = Math.min(low, s.after);
+    return f.from <= low ? f.done : null;
+  }
+
+  /** Registers this read's host fetch per part (from where it fills); the returned function ends it. */
+  private startInflight(streamId: string, parts: readonly RangePart[], cached: ReadonlyMap<string, CachedPart>): () => void {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const keys: string[] = [];
+    for (const p of parts) {
+      const key = `${streamId}\t${p.shardletId}`;
+      if (this.inflight.has(key)) continue;
+      const c = cached.get(p.shardletId);
+      this.inflight.set(key, { from: c ? c.entry.to : Math.max(...p.cursor.map((s) => s.after)), done });
+      keys.push(key);
+    }
+    return () => {
+      for (const k of keys) if (this.inflight.get(k)?.done === done) this.inflight.delete(k);
+      resolve();
+    };
   }
 
   /**

@@ -1,0 +1,182 @@
+import { performance } from "node:perf_hooks";
+import { WorkloadGenerator } from "@shardcast/core";
+import { CORRELATION_STEP_MS, createRedis, readCacheKeys, writePrefetchMap, type PublishedPrefetchMap } from "@shardcast/runtime";
+import { median } from "../harness.ts";
+import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
+
+const BATCH = 500;
+const POLL_LIMIT = 500;
+const GROUPS = 3;
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function post(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+interface Batch {
+  shardletId: string;
+  generation: number;
+  events: unknown[];
+  next: number;
+}
+
+/** A group of one member that joined at the tail; drains `owed` events, returning each poll's latency (polls that delivered). */
+async function joinAtTail(edgeUrl: string, token: string, group: string): Promise<string> {
+  const res = await post(`${edgeUrl}/v1/streams/bench/groups/${group}/members`, token, { name: "m", start: "latest" });
+  if (res.status !== 201) throw new Error(`join answered ${res.status}: ${JSON.stringify(res.json)}`);
+  return res.json.memberId as string;
+}
+
+async function drain(edgeUrl: string, token: string, group: string, memberId: string, owed: number): Promise<number[]> {
+  const latencies: number[] = [];
+  let got = 0;
+  let commits: unknown[] = [];
+  for (let polls = 0; got < owed && polls < 10_000; polls++) {
+    const t0 = performance.now();
+    const res = await post(`${edgeUrl}/v1/streams/bench/groups/${group}/members/${memberId}/poll`, token, { commits, limit: POLL_LIMIT });
+    const ms = performance.now() - t0;
+    if (res.status !== 200) throw new Error(`poll answered ${res.status}: ${JSON.stringify(res.json)}`);
+    const batches = res.json.batches as Batch[];
+    let n = 0;
+    for (const b of batches) n += b.events.length;
+    if (n > 0) latencies.push(ms);
+    got += n;
+    commits = batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length }));
+  }
+  return latencies;
+}
+
+interface ShardletPage {
+  events: Array<{ seq: number }>;
+  next: number;
+  watermark: number;
+}
+
+/** Reads a shardlet's events after `after` up to what was there at the start; returns each request's latency. */
+async function readShardlet(edgeUrl: string, token: string, shardletId: string, after: number, client: string): Promise<{ latencies: number[]; next: number }> {
+  const latencies: number[] = [];
+  let position = after;
+  for (let i = 0; i < 1_000; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${edgeUrl}/v1/streams/bench/shardlets/${shardletId}/events?after=${position}&limit=${POLL_LIMIT}`, {
+      headers: { authorization: `Bearer ${token}`, "x-shardcast-client": client },
+    });
+    if (!res.ok) throw new Error(`shardlet read answered ${res.status}: ${await res.text()}`);
+    const page = (await res.json()) as ShardletPage;
+    latencies.push(performance.now() - t0);
+    if (page.next <= position || page.next >= page.watermark) return { latencies, next: page.next };
+    position = page.next;
+  }
+  return { latencies, next: position };
+}
+
+/**
+ * Announced reads on real edges: each shardlet has an event type that announces a read of it a
+ * step later (as the correlation engine's published map says; how well the engine learns such
+ * maps is what the simulated part of this suite measures). Per run, events are written, then one
+ * announcing event per shardlet, and about a second later (the predicted arrival) a reader reads
+ * each shardlet's new events. The edge with the cache prefetched them; the one without reads the
+ * host. The reader's earlier read taught both edges where it stands.
+ */
+async function announcedReads(c: BenchCluster, noCacheUrl: string, gen: WorkloadGenerator, runs: number, perRun: number, log: (line: string) => void): Promise<Record<string, number>> {
+  const shardlets = (await (await fetch(`${c.edgeUrl}/v1/streams/bench/shardlets`, { headers: { authorization: `Bearer ${c.token}` } })).json()) as { shardlets: Array<{ id: string }> };
+  const ids = shardlets.shardlets.map((s) => s.id);
+  const map: PublishedPrefetchMap["map"] = {};
+  ids.forEach((id, i) => (map[`announce_${i}`] = { [id]: { p: 0.9, lagSteps: 1, lift: 5, target: "reporter" } }));
+  const redis = createRedis(c.redisUrl);
+  await writePrefetchMap(redis, c.prefix, { streamId: c.streamId, at: Date.now(), stepMs: CORRELATION_STEP_MS, threshold: 0.3, map });
+  await redis.quit();
+  const positions = new Map<string, number>();
+  const p99: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+  const urls: Array<["cache" | "none", string]> = [["cache", c.edgeUrl], ["none", noCacheUrl]];
+  // The reader's first reads: both edges learn its position on every shardlet.
+  for (const id of ids) for (const [, url] of urls) positions.set(id, (await readShardlet(url, c.token, id, 0, "reporter")).next);
+  for (let r = 0; r < runs + 1; r++) {
+    const bodies: string[] = [];
+    for (let n = 0; n < perRun; n += BATCH) bodies.push(JSON.stringify({ events: gen.nextBatch(Math.min(BATCH, perRun - n)) }));
+    await sendBatches(c.edgeUrl, c.token, bodies, 4);
+    // The announcements reach both edges (each edge prefetches on what it takes itself).
+    const announce = JSON.stringify({ events: ids.map((_, i) => ({ key: `announce-${r}-${i}`, type: `announce_${i}`, payload: {} })) });
+    await Promise.all(urls.map(([, url]) => sendBatches(url, c.token, [announce], 1)));
+    await new Promise((res) => setTimeout(res, 1_500)); // the reads arrive at their predicted time
+    const lat: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+    const order = r % 2 === 0 ? urls : [...urls].reverse();
+    const nextPositions = new Map<string, number>();
+    for (const [kind, url] of order) {
+      for (const id of ids) {
+        const got = await readShardlet(url, c.token, id, positions.get(id)!, "reporter");
+        lat[kind].push(...got.latencies);
+        nextPositions.set(id, got.next);
+      }
+    }
+    for (const [id, n] of nextPositions) positions.set(id, n);
+    // The first run only loads the maps (edges re-read them every few seconds).
+    if (r === 0) continue;
+    p99.cache.push(percentile(lat.cache, 99));
+    p99.none.push(percentile(lat.none, 99));
+    log(`announced reads run ${r}/${runs}: p99 ${p99.cache[r - 1]!.toFixed(1)} ms prefetched vs ${p99.none[r - 1]!.toFixed(1)} ms from the host`);
+  }
+  return {
+    announced_read_p99_ms_prefetch: median(p99.cache),
+    announced_read_p99_ms_nocache: median(p99.none),
+    read_p99_ratio_vs_nocache: median(p99.cache.map((v, i) => v / p99.none[i]!)),
+  };
+}
+
+/**
+ * Fan-out on real edges (one storage host, 8 shardlets): `GROUPS` consumer groups read the same
+ * freshly written events at once, through an edge with the shard cache on (default budget) and
+ * through one with it off (`SHARDCAST_EDGE_CACHE_MB=0`), interleaved run by run on the same
+ * cluster, each run on new events. Per-poll latency of polls that delivered events, p50 and p99.
+ * With the cache, the first group to reach a range reads it from the host and the others get it
+ * from memory; without it, every group reads the host.
+ */
+export async function edgeCacheMetrics(opts: { quick: boolean; log: (line: string) => void }): Promise<Record<string, number>> {
+  const runs = opts.quick ? 3 : 5;
+  const perRun = opts.quick ? 6_000 : 15_000;
+  const c: BenchCluster = await startBenchCluster({ hostCount: 1, shardCount: 4, shardletsPerShard: 2 });
+  try {
+    const noCacheUrl = await c.startEdge({ SHARDCAST_EDGE_CACHE_MB: "0" });
+    const gen = new WorkloadGenerator({ seed: "cache-bench", keys: 20_000, bursts: false });
+    const p99: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+    const p50: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+    const rate: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+    for (let r = 0; r < runs; r++) {
+      const order: Array<["cache" | "none", string]> = r % 2 === 0 ? [["cache", c.edgeUrl], ["none", noCacheUrl]] : [["none", noCacheUrl], ["cache", c.edgeUrl]];
+      for (const [kind, url] of order) {
+        const groups = Array.from({ length: GROUPS }, (_, g) => `fan-${kind}-${r}-${g}`);
+        const members = await Promise.all(groups.map((g) => joinAtTail(url, c.token, g)));
+        const bodies: string[] = [];
+        for (let n = 0; n < perRun; n += BATCH) bodies.push(JSON.stringify({ events: gen.nextBatch(Math.min(BATCH, perRun - n)) }));
+        await sendBatches(c.edgeUrl, c.token, bodies, 4);
+        const t0 = performance.now();
+        const lat = (await Promise.all(groups.map((g, i) => drain(url, c.token, g, members[i]!, perRun)))).flat();
+        rate[kind].push((GROUPS * perRun) / ((performance.now() - t0) / 1000));
+        p99[kind].push(percentile(lat, 99));
+        p50[kind].push(percentile(lat, 50));
+      }
+      opts.log(`edge run ${r + 1}/${runs}: poll p99 ${p99.cache[r]!.toFixed(1)} ms with the cache vs ${p99.none[r]!.toFixed(1)} ms without; ${rate.cache[r]!.toFixed(0)} vs ${rate.none[r]!.toFixed(0)} events/s`);
+    }
+    const announced = await announcedReads(c, noCacheUrl, gen, runs, perRun, opts.log);
+    const redis = createRedis(c.redisUrl);
+    const snaps = Object.values(await redis.hgetall(readCacheKeys.stats(c.prefix))).map((j) => JSON.parse(j) as { hits: number; misses: number; hostReadsSaved: number; bytesFromCache: number; bytesFromHosts: number });
+    await redis.quit();
+    const snap = snaps.find((s) => s.hits + s.misses > 0);
+    if (snap) opts.log(`cache edge: ${JSON.stringify(snap).slice(0, 400)} ${snap.hits} part hits, ${snap.misses} misses, ${snap.hostReadsSaved} reads without a host read, ${snap.bytesFromCache} bytes from the cache vs ${snap.bytesFromHosts} from hosts`);
+    return {
+      fanout_poll_p99_ms_cache: median(p99.cache),
+      fanout_poll_p99_ms_nocache: median(p99.none),
+      fanout_poll_p99_ratio_vs_nocache: median(p99.cache.map((v, i) => v / p99.none[i]!)),
+      fanout_poll_p50_ratio_vs_nocache: median(p50.cache.map((v, i) => v / p50.none[i]!)),
+      fanout_events_per_s_ratio_vs_nocache: median(rate.cache.map((v, i) => v / rate.none[i]!)),
+      ...announced,
+    };
+  } finally {
+    await c.close();
+  }
+}
