@@ -49,8 +49,9 @@ async function writeHistory(target: string, others: readonly string[], steps: nu
     multi.hincrby(key, correlationField.written(h.streamId, "page_view"), 40 + (i % 7));
     if (i % 15 === 0) multi.hincrby(key, correlationField.written(h.streamId, "order_placed"), 5);
     if (i % 15 === 2) multi.hincrby(key, correlationField.read(h.streamId, target, billing.client), 30);
-    // Other shardlets are read all the time, whatever is written: busy is not correlated.
-    for (const o of others) multi.hincrby(key, correlationField.read(h.streamId, o, "dashboard"), 10);
+    // A consumer group tails every shardlet, the target too, whatever is written: it must not
+    // hide the billing reader's pattern, and being read all the time is not a correlation.
+    for (const o of [target, ...others]) multi.hincrby(key, correlationField.read(h.streamId, o, "tail-group"), 10);
     multi.expire(key, 3_600);
   }
   await multi.exec();

@@ -53,6 +53,8 @@ export interface CorrelationCounts {
   types: Map<string, number>;
   /** shardlet id -> reads, and the reader that read it most. */
   reads: Map<string, { count: number; target?: string | undefined }>;
+  /** `shardlet \t reader` -> reads by that reader. */
+  readsByReader: Map<string, number>;
 }
 
 /** Field names of the bucket hash (tab-separated: ids never hold a tab, labels are sanitized). */
@@ -72,7 +74,7 @@ export function decodeCorrelationBucket(fields: Record<string, string>): Map<str
     const [streamId, kind] = parts;
     if (!streamId || !kind) continue;
     let s = out.get(streamId);
-    if (!s) out.set(streamId, (s = { types: new Map<string, number>(), reads: new Map<string, { count: number; target?: string | undefined }>() }));
+    if (!s) out.set(streamId, (s = { types: new Map<string, number>(), reads: new Map<string, { count: number; target?: string | undefined }>(), readsByReader: new Map<string, number>() }));
     if (kind === "w" && parts.length === 3) s.types.set(parts[2]!, (s.types.get(parts[2]!) ?? 0) + n);
     else if (kind === "r" && parts.length === 4) {
       const shardletId = parts[2]!;
@@ -83,6 +85,8 @@ export function decodeCorrelationBucket(fields: Record<string, string>): Map<str
       let byReader = readers.get(rk);
       if (!byReader) readers.set(rk, (byReader = new Map<string, number>()));
       byReader.set(parts[3]!, (byReader.get(parts[3]!) ?? 0) + n);
+      const pair = `${shardletId}\t${parts[3]!}`;
+      s.readsByReader.set(pair, (s.readsByReader.get(pair) ?? 0) + n);
     }
   }
   for (const [rk, byReader] of readers) {

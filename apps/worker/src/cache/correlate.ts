@@ -1,4 +1,4 @@
-import { bucketStart, CorrelationEngine, parseReadCacheSettings, READ_CACHE_SETTINGS_KEY, ShardcastError, type ReadCacheSettings } from "@shardcast/core";
+import { bucketStart, CorrelationEngine, parseReadCacheSettings, READ_CACHE_SETTINGS_KEY, ShardcastError, type CorrelationStep, type PrefetchTarget, type ProbabilityMap, type ReadCacheSettings } from "@shardcast/core";
 import { getSettings, listStreams, type ControlDb } from "@shardcast/db";
 import { CORRELATION_STEP_MS, decodeCorrelationBucket, readCacheKeys, writePrefetchMap, type CorrelationCounts } from "@shardcast/runtime";
 import type { Logger } from "@shardcast/runtime/logger";
@@ -25,6 +25,33 @@ const CLOSE_SLACK_MS = 7_000;
 const MAX_CATCH_UP_STEPS = 360;
 /** Entries below this probability are not published at all (the threshold applies at the edges). */
 const PUBLISH_FLOOR = 0.05;
+
+/**
+ * The engine learns reads per shardlet and reader, not per shardlet: a consumer group tailing every
+ * shardlet reads each of them all the time, which would hide the reader whose reads do follow an
+ * event type (a report, a fraud check) behind a base rate of one.
+ */
+function perReader(c: CorrelationCounts): CorrelationStep {
+  const reads = new Map<string, { count: number; target: string }>();
+  for (const [pair, count] of c.readsByReader) reads.set(pair, { count, target: pair.slice(pair.indexOf("\t") + 1) });
+  return { types: c.types, reads };
+}
+
+/** The engine's `shardlet \t reader` entries as the edges want them: per shardlet, its likeliest reader. */
+function byShardlet(map: ProbabilityMap): ProbabilityMap {
+  const out: ProbabilityMap = {};
+  for (const [type, row] of Object.entries(map)) {
+    const merged: Record<string, PrefetchTarget> = {};
+    for (const [pair, t] of Object.entries(row)) {
+      const cut = pair.indexOf("\t");
+      const shardletId = cut < 0 ? pair : pair.slice(0, cut);
+      const cur = merged[shardletId];
+      if (!cur || t.p > cur.p) merged[shardletId] = { ...t, target: cut < 0 ? t.target : pair.slice(cut + 1) };
+    }
+    out[type] = merged;
+  }
+  return out;
+}
 
 interface StoredEngine {
   lastStep: number;
@@ -79,14 +106,14 @@ export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; p
     first = Math.min(first, from);
   }
   let steps = 0;
-  const empty: CorrelationCounts = { types: new Map(), reads: new Map() };
+  const empty: CorrelationCounts = { types: new Map(), reads: new Map(), readsByReader: new Map() };
   for (let b = first; b <= lastClosed; b += CORRELATION_STEP_MS) {
     check(ctx.signal);
     const counts = decodeCorrelationBucket(await ctx.redis.hgetall(readCacheKeys.bucket(ctx.prefix, b)));
     for (const [streamId, e] of engines) {
       if (b < e.from) continue;
       // A step with nothing in it is evidence too: quiet steps keep a type's rate and the base read rate honest.
-      e.engine.step(counts.get(streamId) ?? empty);
+      e.engine.step(perReader(counts.get(streamId) ?? empty));
     }
     steps++;
   }
@@ -99,7 +126,7 @@ export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; p
       await ctx.redis.del(readCacheKeys.map(ctx.prefix, streamId));
       continue;
     }
-    const map = e.engine.probabilityMap({ minP: Math.min(PUBLISH_FLOOR, settings.prefetchThreshold), minLift: settings.minLift, topPerType: settings.topPerType });
+    const map = byShardlet(e.engine.probabilityMap({ minP: Math.min(PUBLISH_FLOOR, settings.prefetchThreshold), minLift: settings.minLift, topPerType: settings.topPerType }));
     for (const t of Object.values(map)) entries += Object.keys(t).length;
     await writePrefetchMap(ctx.redis, ctx.prefix, { streamId, at: deps.clock(), stepMs: CORRELATION_STEP_MS, threshold: settings.prefetchThreshold, map });
   }
