@@ -4,7 +4,13 @@
  * event (default 2 ms; waited, not computed, so the demo does not take the machine's cores). Every
  * few minutes one member leaves and a new one joins a minute later, so the console shows the group
  * rebalancing; checkpoint requests are logged as a stateful consumer would snapshot its state.
+ *
+ * For the read cache: a second group, `demo-audit` (one member), reads the same events (a fan-out
+ * the edge's cache serves from memory), and a reporter sends a `report_requested` event every two
+ * minutes and reads the requesting tenant's shardlet 20 s later, the pattern the correlation
+ * engine learns and the prefetcher then warms the cache for.
  */
+import { keyHash } from "@shardcast/core";
 import { ShardcastConsumer } from "@shardcast/client";
 import { loadDemoConsumerConfig } from "./env.ts";
 
@@ -51,6 +57,50 @@ function member(): ShardcastConsumer {
   });
 }
 
+const audit = new ShardcastConsumer({
+  url,
+  apiKey,
+  stream,
+  group: "demo-audit",
+  name: "audit-1",
+  maxWaitMs: 1_000,
+  handler: () => Promise.resolve(),
+  onError: (err, ctx) => process.stderr.write(`audit-1 ${ctx.phase}: ${err.message}\n`),
+});
+await audit.start();
+
+const REPORT_EVERY_MS = 2 * 60_000;
+const REPORT_READ_AFTER_MS = 20_000;
+const REPORT_TENANT = "tenant-reports";
+const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "x-shardcast-client": "demo-reporter" };
+/** Where the reporter's next read of each shardlet starts. */
+const reportPositions = new Map<string, number>();
+
+async function report(): Promise<void> {
+  const sent = await fetch(`${url}/v1/streams/${stream}/events`, { method: "POST", headers, body: JSON.stringify({ events: [{ key: REPORT_TENANT, type: "report_requested", payload: { at: Date.now() } }] }) });
+  if (!sent.ok) throw new Error(`report request answered ${sent.status}`);
+  await new Promise((r) => setTimeout(r, REPORT_READ_AFTER_MS));
+  const list = (await (await fetch(`${url}/v1/streams/${stream}/shardlets`, { headers })).json()) as { shardlets: Array<{ id: string; lo: number; hi: number }> };
+  const h = keyHash(REPORT_TENANT);
+  const shardlet = list.shardlets.find((s) => h >= s.lo && h < s.hi);
+  if (!shardlet) return;
+  let after = reportPositions.get(shardlet.id) ?? 0;
+  let read = 0;
+  for (let page = 0; page < 50; page++) {
+    const res = await fetch(`${url}/v1/streams/${stream}/shardlets/${shardlet.id}/events?after=${after}&limit=1000`, { headers });
+    if (!res.ok) throw new Error(`report read answered ${res.status}`);
+    const body = (await res.json()) as { events: unknown[]; next: number; watermark: number };
+    read += body.events.length;
+    if (body.next <= after) break;
+    after = body.next;
+    if (after >= body.watermark) break;
+  }
+  reportPositions.set(shardlet.id, after);
+  say(`demo reporter read ${read} events of shardlet ${shardlet.id}`);
+}
+const reporter = setInterval(() => void report().catch((err: unknown) => process.stderr.write(`demo reporter: ${err instanceof Error ? err.message : String(err)}\n`)), REPORT_EVERY_MS);
+void report().catch(() => undefined);
+
 const members: ShardcastConsumer[] = [];
 for (let i = 0; i < size; i++) {
   const m = member();
@@ -60,7 +110,7 @@ for (let i = 0; i < size; i++) {
 say(`consumer group "${GROUP}" started with ${size} members on stream "${stream}"`);
 
 let stopping = false;
-const report = setInterval(() => say(`demo consumers processed ${processed} events; ${snapshots} checkpoint snapshots`), 30_000);
+const progress = setInterval(() => say(`demo consumers processed ${processed} events; ${snapshots} checkpoint snapshots`), 30_000);
 const churn = setInterval(() => {
   const leaving = members.shift();
   if (!leaving || stopping) return;
@@ -77,9 +127,10 @@ const churn = setInterval(() => {
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  clearInterval(report);
+  clearInterval(progress);
   clearInterval(churn);
-  await Promise.all(members.map((m) => m.stop()));
+  clearInterval(reporter);
+  await Promise.all([...members.map((m) => m.stop()), audit.stop()]);
   process.exit(0);
 }
 process.on("SIGTERM", () => void stop());
