@@ -171,6 +171,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     { maxBytes: cfg.readCache?.maxBytes ?? 64 * 1024 * 1024, prefetchBytesPerSec: cfg.readCache?.prefetchBytesPerSec ?? 8 * 1024 * 1024, flushMs: cfg.telemetryFlushMs ?? 5_000 },
     { redis, prefix: cfg.redisPrefix, routing, sequences, log },
   );
+  metrics.watchReadCache(readCache);
   const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, profiler, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
   const ingest = new IngestService({
     routing,

@@ -101,6 +101,25 @@ describe("/metrics, /livez and /readyz on the edge", () => {
     expect(delta("shardcast_edge_route_reloads_total", { reason: "fence" })).toBe(1);
   });
 
+  it("counts shard cache hits and misses of shardlet reads", async () => {
+    const events = Array.from({ length: 20 }, (_, i) => ({ key: `c-${i}`, id: `c-${i}`, payload: { i } }));
+    expect((await post(h, `/v1/streams/${h.stream}/events`, { events })).status).toBe(200);
+    const shardlets = (await get(h, `/v1/streams/${h.stream}/shardlets`)).body.shardlets as Array<{ id: string }>;
+    const id = shardlets[0]!.id;
+    const before = await scrape();
+    // The first read fills the cache from the hosts; the same read again is answered from memory.
+    const first = await get(h, `/v1/streams/${h.stream}/shardlets/${id}/events?after=0&limit=1000`);
+    const second = await get(h, `/v1/streams/${h.stream}/shardlets/${id}/events?after=0&limit=1000`);
+    expect(second.body.events).toEqual(first.body.events);
+    const after = await scrape();
+    const delta = (name: string) => sample(after, name) - sample(before, name);
+    expect(delta("shardcast_edge_cache_misses")).toBe(1);
+    expect(delta("shardcast_edge_cache_hits")).toBe(1);
+    expect(delta("shardcast_edge_cache_host_reads_saved")).toBe(1);
+    expect(sample(after, "shardcast_edge_cache_entries")).toBeGreaterThan(0);
+    expect(sample(after, "shardcast_edge_cache_budget_bytes")).toBeGreaterThan(0);
+  });
+
   it("answers /livez and /readyz, and leaves /metrics open without a token setting", async () => {
     expect((await fetch(`${h.url}/livez`)).status).toBe(200);
     const ready = await fetch(`${h.url}/readyz`);

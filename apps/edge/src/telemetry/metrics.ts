@@ -1,5 +1,6 @@
 import type http from "node:http";
 import { boundedLabel, Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@shardcast/runtime/metrics";
+import type { CacheCounters } from "../cache/cache-stats.ts";
 import type { BatchAnswer, IngestObserver, ShadowOutcome } from "../ingest.ts";
 import type { ReadAnswer, ReadKind, ReadObserver } from "../reads.ts";
 import type { ReloadReason } from "../routing-cache.ts";
@@ -131,6 +132,39 @@ export class EdgeMetrics {
         this.set(profiler.errors);
       },
     });
+  }
+
+  /** The shard cache's counters and fill (cumulative since start, read at scrape time). */
+  watchReadCache(cache: { readonly stats: { readonly total: CacheCounters }; readonly cache: { readonly bytes: number; readonly entries: number; readonly maxBytes: number }; readonly queue: { readonly size: number } }): void {
+    const counter = (name: string, help: string, value: (t: CacheCounters) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(value(cache.stats.total));
+        },
+      });
+    counter("shardcast_edge_cache_hits", "Consumer read parts answered from the shard cache since start", (t) => t.hits);
+    counter("shardcast_edge_cache_misses", "Consumer read parts no cache entry covered since start", (t) => t.misses);
+    counter("shardcast_edge_cache_bytes_from_cache", "Bytes of events served from the shard cache since start", (t) => t.bytesFromCache);
+    counter("shardcast_edge_cache_bytes_from_hosts", "Bytes of events consumer reads took from the hosts since start", (t) => t.bytesFromHosts);
+    counter("shardcast_edge_cache_host_reads_saved", "Consumer reads answered without any host read since start", (t) => t.hostReadsSaved);
+    counter("shardcast_edge_prefetch_bytes", "Bytes the prefetcher pulled into the cache since start", (t) => t.prefetchedBytes);
+    counter("shardcast_edge_prefetch_wasted_bytes", "Prefetched bytes evicted before any read since start", (t) => t.wastedPrefetchBytes);
+    const gauge = (name: string, help: string, value: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(value());
+        },
+      });
+    gauge("shardcast_edge_cache_bytes", "Bytes held by the shard cache", () => cache.cache.bytes);
+    gauge("shardcast_edge_cache_budget_bytes", "Byte budget of the shard cache", () => cache.cache.maxBytes);
+    gauge("shardcast_edge_cache_entries", "Entries held by the shard cache", () => cache.cache.entries);
+    gauge("shardcast_edge_prefetch_queued", "Prefetch requests waiting for their time", () => cache.queue.size);
   }
 
   /** The write path's hooks. */
