@@ -28,6 +28,8 @@ export const CONSOLE_ORIGIN = "http://console.test";
 export interface CallOptions {
   /** Extra request headers; null removes one the harness would send (`origin`, the peer stamp). */
   headers?: Record<string, string | null>;
+  /** Another Redis prefix than the harness's, so a test's Redis data is its own. */
+  redisPrefix?: string;
 }
 
 export interface CallResult<T = unknown> {
@@ -98,7 +100,7 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
           db: ctxDb,
           hosts,
           redis,
-          redisPrefix: prefix,
+          redisPrefix: callOpts?.redisPrefix ?? prefix,
           queue,
           edgeUrl: "http://edge.test:4000",
           user: token ? await getSessionUser(db, token) : null,

@@ -10,6 +10,7 @@ const LINKS: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: "/streams", label: "Streams" },
   { href: "/shard-map", label: "Shard map" },
   { href: "/heatmap", label: "Heatmap" },
+  { href: "/cache", label: "Cache & prefetch" },
   { href: "/models", label: "Models" },
   { href: "/hosts", label: "Hosts" },
   { href: "/migrations", label: "Migrations" },

@@ -2,6 +2,7 @@ import { createRouter } from "../trpc.ts";
 import { analyzerRouter } from "./analyzer/index.ts";
 import { apikeysRouter } from "./apikeys/index.ts";
 import { authRouter } from "./auth/index.ts";
+import { cacheRouter } from "./cache/index.ts";
 import { consumersRouter } from "./consumers/index.ts";
 import { heatmapRouter } from "./heatmap/index.ts";
 import { hostsRouter } from "./hosts/index.ts";
@@ -35,6 +36,7 @@ export const appRouter = createRouter({
   whatif: whatifRouter,
   consumers: consumersRouter,
   profiler: profilerRouter,
+  cache: cacheRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@ import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { CacheSettingsSection } from "./cache-settings-section.tsx";
 import { ConsumerSettingsSection } from "./consumer-settings-section.tsx";
 import { LifecycleSettingsForm } from "./lifecycle-settings-form.tsx";
 import { MoveSettingsSection } from "./move-settings-section.tsx";
@@ -52,6 +53,7 @@ export function SettingsView() {
       <MoveSettingsSection />
       <ConsumerSettingsSection />
       <ProfilerSettingsSection />
+      <CacheSettingsSection />
     </>
   );
 }

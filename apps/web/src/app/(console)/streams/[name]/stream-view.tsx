@@ -45,6 +45,9 @@ export function StreamView({ name }: { name: string }) {
           Consumers
         </Link>
         <Link href={`/streams/${encodeURIComponent(name)}/profile`} data-testid="profile-link">Profile &amp; health</Link>
+        <Link href={`/cache?stream=${encodeURIComponent(name)}`} data-testid="cache-link">
+          Cache &amp; prefetch
+        </Link>
         <Link href="/shard-map">Shard map</Link>
       </PageHeader>
       <ErrorNote error={q.error} testId="stream-error" />

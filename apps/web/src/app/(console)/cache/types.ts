@@ -1,0 +1,7 @@
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+
+export type CacheOverview = inferRouterOutputs<AppRouter>["cache"]["overview"];
+export type EdgeCache = CacheOverview["edges"][number];
+export type CachedShardlet = CacheOverview["shardlets"][number];
+export type PrefetchData = inferRouterOutputs<AppRouter>["cache"]["prefetch"];

@@ -1,0 +1,159 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { readCacheSettingsSchema, type ReadCacheSettings } from "@shardcast/core/cache/settings";
+import { ErrorNote, Loading } from "../../../components/ui.tsx";
+import { useCan } from "../../../components/user-context.tsx";
+import { fieldErrors } from "../../../lib/errors.ts";
+import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+import { ChangeHistory } from "./change-history.tsx";
+
+type NumberField = Exclude<keyof ReadCacheSettings, "prefetchEnabled">;
+type Values = Record<NumberField, string> & { prefetchEnabled: boolean };
+type Errors = Partial<Record<keyof ReadCacheSettings, string>>;
+
+const FIELDS: Array<{ field: NumberField; label: string; hint: string }> = [
+  { field: "prefetchThreshold", label: "Prefetch threshold (0.01–1)", hint: "Prefetch a shardlet when an event announces its read with at least this probability." },
+  { field: "minLift", label: "Minimum lift", hint: "How much likelier the event must make the read than it is anyway." },
+  { field: "topPerType", label: "Shardlets per event type", hint: "Entries kept per event type in the map." },
+];
+
+const toValues = (s: ReadCacheSettings): Values => ({
+  prefetchEnabled: s.prefetchEnabled,
+  ...(Object.fromEntries(FIELDS.map(({ field }) => [field, String(s[field])])) as Record<NumberField, string>),
+});
+
+/** Form strings -> settings with the server's schema, so the messages are the server's. */
+function parse(v: Values): { value: ReadCacheSettings | null; errors: Errors } {
+  const errors: Errors = {};
+  const candidate: Record<string, unknown> = { prefetchEnabled: v.prefetchEnabled };
+  for (const { field } of FIELDS) {
+    const raw = v[field].trim();
+    const n = Number(raw);
+    if (raw === "") errors[field] = "enter a value";
+    else if (!Number.isFinite(n)) errors[field] = "enter a number";
+    else candidate[field] = n;
+  }
+  const parsed = readCacheSettingsSchema.safeParse(candidate);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const f = issue.path[0] as keyof ReadCacheSettings | undefined;
+      if (f && !(f in errors)) errors[f] = issue.message;
+    }
+  }
+  return { value: parsed.success && Object.keys(errors).length === 0 ? parsed.data : null, errors };
+}
+
+/** Read cache and prefetch settings (admins edit), with their change history. */
+export function CacheSettingsSection() {
+  const trpc = useTRPC();
+  const canEdit = useCan("admin");
+  const q = useQuery(trpc.cache.settings.queryOptions());
+  return (
+    <section className="card" aria-labelledby="cache-h" data-testid="cache-settings">
+      <div className="card-header">
+        <h2 id="cache-h">Read cache &amp; prefetch</h2>
+        {q.data ? (
+          <span className="muted" title={formatDateTime(q.data.updatedAt)} data-testid="cache-settings-updated">
+            {q.data.updatedAt ? `changed ${formatAgo(q.data.updatedAt)}` : "defaults (never changed)"}
+          </span>
+        ) : null}
+      </div>
+      <p className="muted" style={{ marginTop: 0 }}>
+        The worker learns which event types announce reads of which shardlets and publishes a prefetch map with the threshold below; the edges prefetch from it
+        within seconds of a change. Each edge&apos;s cache size and prefetch bandwidth are set where it runs (<code>SHARDCAST_EDGE_CACHE_MB</code>,{" "}
+        <code>SHARDCAST_EDGE_PREFETCH_MB_PER_SEC</code>).
+      </p>
+      {!canEdit ? (
+        <div className="alert alert-info" role="status" data-testid="cache-settings-readonly">
+          You can view these settings. Admins can change them.
+        </div>
+      ) : null}
+      <ErrorNote error={q.error} />
+      {q.isPending ? <Loading what="read cache settings" /> : q.data ? <CacheSettingsForm current={q.data.settings} defaults={q.data.defaults} readOnly={!canEdit} /> : null}
+      {q.data ? <ChangeHistory audit={q.data.audit} testId="cache-settings-audit" /> : null}
+    </section>
+  );
+}
+
+function CacheSettingsForm({ current, defaults, readOnly }: { current: ReadCacheSettings; defaults: ReadCacheSettings; readOnly: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [values, setValues] = useState<Values>(() => toValues(current));
+  const [errors, setErrors] = useState<Errors>({});
+  const [saved, setSaved] = useState<string | null>(null);
+  const update = useMutation(
+    trpc.cache.updateSettings.mutationOptions({
+      onSuccess: async (res) => {
+        setValues(toValues(res.settings));
+        setErrors({});
+        setSaved(res.changed.length === 0 ? "Saved; nothing changed." : `Saved ${res.changed.length} change${res.changed.length === 1 ? "" : "s"}.`);
+        await queryClient.invalidateQueries({ queryKey: trpc.cache.settings.queryKey() });
+        await queryClient.invalidateQueries({ queryKey: trpc.cache.prefetch.queryKey() });
+      },
+    }),
+  );
+  const serverErrors = fieldErrors(update.error) as Errors;
+  const shown = (f: keyof ReadCacheSettings) => errors[f] ?? serverErrors[f];
+  const edit = (change: (old: Values) => Values) => {
+    setSaved(null);
+    setValues(change);
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (readOnly) return;
+    const { value, errors: found } = parse(values);
+    setErrors(found);
+    setSaved(null);
+    if (value) update.mutate(value);
+  };
+  return (
+    <form onSubmit={submit} noValidate data-testid="cache-settings-form" aria-readonly={readOnly || undefined}>
+      <fieldset className="plain" disabled={readOnly || update.isPending}>
+        <label className="checkbox">
+          <input type="checkbox" checked={values.prefetchEnabled} onChange={(e) => edit((old) => ({ ...old, prefetchEnabled: e.target.checked }))} data-testid="rc-prefetchEnabled" />
+          Learn event correlations and prefetch <span className="muted">(off: the cache still serves repeated reads)</span>
+        </label>
+        <div className="settings-grid">
+          {FIELDS.map(({ field, label, hint }) => (
+            <div className="field" key={field}>
+              <label htmlFor={`rc-${field}`}>{label}</label>
+              <input
+                id={`rc-${field}`}
+                inputMode="decimal"
+                value={values[field]}
+                aria-invalid={shown(field) ? true : undefined}
+                aria-describedby={shown(field) ? `rc-${field}-error` : undefined}
+                onChange={(e) => edit((old) => ({ ...old, [field]: e.target.value }))}
+                data-testid={`rc-${field}`}
+              />
+              {shown(field) ? (
+                <span className="field-error" id={`rc-${field}-error`} data-testid={`rc-${field}-error`}>
+                  {shown(field)}
+                </span>
+              ) : (
+                <span className="hint">
+                  {hint} Default {defaults[field]}.
+                </span>
+              )}
+            </div>
+          ))}
+        </div>
+      </fieldset>
+      <ErrorNote error={update.error && Object.keys(serverErrors).length === 0 ? update.error : null} testId="cache-settings-error" />
+      {!readOnly ? (
+        <div className="form-actions">
+          <button type="submit" disabled={update.isPending} data-testid="cache-settings-save">
+            {update.isPending ? "Saving…" : "Save read cache settings"}
+          </button>
+          {saved ? (
+            <span className="muted" role="status" data-testid="cache-settings-saved">
+              {saved}
+            </span>
+          ) : null}
+        </div>
+      ) : null}
+    </form>
+  );
+}

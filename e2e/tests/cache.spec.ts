@@ -1,0 +1,172 @@
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
+
+// The edges' read cache from the console: a consumer group reads a stream through the edge, the
+// Cache & prefetch page shows the edge's hit ratio once its next snapshot is in, an admin changes
+// the prefetch threshold and finds it in the change history, and a viewer only reads the settings.
+test.describe.configure({ mode: "serial" });
+
+const stream = uniqueName("e2e-cached");
+const group = "e2e-cache-readers";
+const viewer = { email: `${uniqueName("cache-viewer")}@example.com`, password: "viewer-password-1" };
+let token = "";
+
+async function openAsAdmin(page: Page, path: string) {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto(path);
+}
+
+/** Polls once, committing what the previous poll delivered; returns this poll's commits. */
+async function poll(request: APIRequestContext, member: string, commits: unknown[], groupName = group): Promise<{ commits: unknown[]; delivered: number; shardlets: number }> {
+  const res = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${groupName}/members/${member}/poll`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { commits, limit: 500 },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  const body = (await res.json()) as { batches: Array<{ shardletId: string; generation: number; events: unknown[]; next: number }>; assignments: unknown[] };
+  return {
+    commits: body.batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length })),
+    delivered: body.batches.reduce((n, b) => n + b.events.length, 0),
+    shardlets: body.assignments.length,
+  };
+}
+
+test("the admin creates a key, a stream and a viewer", async ({ page }) => {
+  await openAsAdmin(page, "/api-keys");
+  await page.getByTestId("api-key-name").fill("e2e-cache");
+  await page.getByTestId("create-api-key-submit").click();
+  const tokenEl = page.getByTestId("api-key-token");
+  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
+  token = (await tokenEl.textContent())!.trim();
+
+  await page.goto("/streams");
+  await page.getByTestId("stream-name").fill(stream);
+  await page.getByTestId("stream-shardCount").fill("2");
+  await page.getByTestId("stream-shardletsPerShard").fill("2");
+  await page.getByTestId("create-stream-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+
+  await page.goto("/users");
+  await page.getByTestId("user-name").fill("Cay Viewer");
+  await page.getByTestId("user-email").fill(viewer.email);
+  await page.getByTestId("user-password").fill(viewer.password);
+  await page.getByTestId("user-role").selectOption("viewer");
+  await page.getByTestId("create-user-submit").click();
+  await expect(page.getByTestId("user-created")).toContainText(viewer.email);
+});
+
+test("a consumer reads through the edge and the page shows the edge's hit ratio", async ({ page, request }) => {
+  expect(token, "the first test must run first").not.toBe("");
+  const joined = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}/members`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name: "cache-reader", sessionTimeoutMs: 120_000 },
+  });
+  expect(joined.status(), await joined.text()).toBe(201);
+  const member = ((await joined.json()) as { memberId: string }).memberId;
+  // Typed events, so the correlation job has types to count against the reads that follow.
+  for (const type of ["order.placed", "order.paid"]) {
+    const events = Array.from({ length: 200 }, (_, i) => ({ key: `customer-${i}`, type, payload: { i } }));
+    const sent = await request.post(`${EDGE_URL}/v1/streams/${stream}/events`, { headers: { Authorization: `Bearer ${token}` }, data: { events } });
+    expect(sent.status(), await sent.text()).toBe(200);
+  }
+  let delivered = 0;
+  let commits: unknown[] = [];
+  for (let round = 0; round < 20; round++) {
+    const r = await poll(request, member, commits);
+    delivered += r.delivered;
+    commits = r.commits;
+    if (r.delivered === 0 && r.shardlets > 0) break;
+  }
+  await poll(request, member, commits);
+  expect(delivered).toBeGreaterThanOrEqual(400);
+  // A second group reads the same events: the edge answers it from the entries the first filled.
+  const audit = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}-audit/members`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name: "cache-auditor", sessionTimeoutMs: 120_000 },
+  });
+  expect(audit.status(), await audit.text()).toBe(201);
+  const auditor = ((await audit.json()) as { memberId: string }).memberId;
+  let audited = 0;
+  commits = [];
+  for (let round = 0; round < 20; round++) {
+    const r = await poll(request, auditor, commits, `${group}-audit`);
+    audited += r.delivered;
+    commits = r.commits;
+    if (r.delivered === 0 && r.shardlets > 0) break;
+  }
+  expect(audited).toBeGreaterThanOrEqual(400);
+
+  await openAsAdmin(page, `/streams/${stream}`);
+  await page.getByTestId("nav-cache").click();
+  await expect(page).toHaveURL(/\/cache$/);
+  await expect(page.getByRole("heading", { name: "Cache & prefetch" })).toBeVisible();
+  await page.getByTestId("cache-stream").selectOption(stream);
+  await expect(page).toHaveURL(new RegExp(`/cache\\?stream=${stream}$`));
+
+  // The edge sends its snapshot every few seconds; the page refreshes every five.
+  const readRow = page.locator('[data-testid="edge-cache-row"]:not([data-reads="0"])').first();
+  await expect(readRow).toBeVisible({ timeout: 30_000 });
+  await expect(readRow.getByTestId("edge-hit-ratio")).toHaveText(/^\d+(\.\d)?%$/);
+  await expect(readRow.getByTestId("edge-budget")).toContainText(" of ");
+  // The second group's reads were hits on this stream's shardlets.
+  await expect(page.locator('[data-testid="cached-shardlet"]:not([data-hits="0"])').filter({ hasText: stream }).first()).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("hit-ratio-chart").or(page.getByTestId("hit-ratio-chart-empty"))).toBeVisible();
+  // The worker publishes a map only once it has seen types and the reads after them: either state is explained.
+  await expect(page.getByTestId("prefetch-map").or(page.getByTestId("prefetch-map-empty"))).toBeVisible();
+  await expect(page.getByTestId("type-rates").or(page.getByTestId("type-rates-empty"))).toBeVisible();
+  await screenshot(page, "cache");
+
+  // The stream's page links to the same view.
+  await page.goto(`/streams/${stream}`);
+  await page.getByTestId("cache-link").click();
+  await expect(page.getByTestId("cache-stream")).toHaveValue(stream);
+});
+
+test("an admin changes the prefetch threshold, validated, and finds it in the change history", async ({ page }) => {
+  await openAsAdmin(page, "/settings");
+  const section = page.getByTestId("cache-settings");
+  await expect(section.getByTestId("cache-settings-updated")).toHaveText("defaults (never changed)");
+  await expect(section.getByTestId("rc-prefetchThreshold")).toHaveValue("0.3");
+
+  await section.getByTestId("rc-prefetchThreshold").fill("0");
+  await section.getByTestId("cache-settings-save").click();
+  await expect(section.getByTestId("rc-prefetchThreshold-error")).toHaveText("prefetch threshold must be at least 0.01");
+  await expect(section.getByTestId("cache-settings-saved")).toHaveCount(0);
+
+  await section.getByTestId("rc-prefetchThreshold").fill("0.45");
+  await section.getByTestId("cache-settings-save").click();
+  await expect(section.getByTestId("cache-settings-saved")).toHaveText("Saved 1 change.");
+  await section.getByText(/^Change history \(\d+\)$/).click();
+  await expect(section.getByTestId("cache-settings-audit-row").first()).toContainText("prefetchThreshold 0.3 → 0.45");
+  await expect(section.getByTestId("cache-settings-updated")).toContainText("changed");
+
+  await page.reload();
+  await expect(page.getByTestId("rc-prefetchThreshold")).toHaveValue("0.45");
+  await screenshot(page, "cache-settings");
+});
+
+test("a viewer sees the cache page and the cache settings read-only", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, viewer.email, viewer.password);
+  await page.getByTestId("nav-cache").click();
+  await expect(page.getByTestId("edge-cache-row").first()).toBeVisible();
+
+  await page.goto("/settings");
+  const section = page.getByTestId("cache-settings");
+  await expect(section.getByTestId("cache-settings-readonly")).toBeVisible();
+  await expect(section.getByTestId("rc-prefetchThreshold")).toHaveValue("0.45");
+  await expect(section.getByTestId("rc-prefetchThreshold")).toBeDisabled();
+  await expect(section.getByTestId("rc-prefetchEnabled")).toBeDisabled();
+  await expect(section.getByTestId("cache-settings-save")).toHaveCount(0);
+
+  // The server refuses too, for a request the page itself could have sent.
+  const res = await page.request.post("/api/trpc/cache.updateSettings", {
+    data: { json: { prefetchEnabled: false, prefetchThreshold: 0.5, minLift: 1.5, topPerType: 8 } },
+    headers: { origin: WEB_URL },
+  });
+  expect(res.status()).toBe(403);
+  expect(await res.text()).toMatch(/needs the admin role/);
+  await context.close();
+});

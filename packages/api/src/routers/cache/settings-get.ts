@@ -1,0 +1,16 @@
+import { z } from "zod";
+import { readCacheSettingsSchema } from "@shardcast/core";
+import { viewerProcedure } from "../../trpc.ts";
+import { cacheSettings } from "../../services/cache-settings.ts";
+
+export const settingsOutput = z.object({
+  settings: readCacheSettingsSchema,
+  defaults: readCacheSettingsSchema,
+  updatedAt: z.date().nullable(),
+  audit: z.array(z.object({ id: z.number(), at: z.date(), actorEmail: z.string().nullable(), changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })) })),
+});
+
+export const settingsGet = viewerProcedure.output(settingsOutput).query(async ({ ctx }) => {
+  const [{ settings, updatedAt }, audit] = await Promise.all([cacheSettings.get(ctx.db), cacheSettings.audit(ctx.db, 20)]);
+  return { settings, defaults: cacheSettings.defaults, updatedAt, audit };
+});
