@@ -51,3 +51,13 @@ test("the demo's consumer group reads the stream and takes predictive checkpoint
   await expect(page.getByTestId("checkpoint-reason").filter({ hasText: /^predicted replay .* > / }).first()).toBeVisible({ timeout: 5 * MINUTES });
   await screenshot(page, "demo-consumers");
 });
+
+test("the demo's audit group reads what the analytics group read, from the edge's cache", async ({ page }) => {
+  test.setTimeout(4 * MINUTES);
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/cache?stream=demo");
+  await expect(page.getByRole("heading", { name: "Cache & prefetch" })).toBeVisible();
+  // Two groups read the same events: whichever reads a range second is answered from memory.
+  await expect(page.locator('[data-testid="cached-shardlet"]:not([data-hits="0"])').filter({ hasText: "demo" }).first()).toBeVisible({ timeout: 3 * MINUTES });
+  await screenshot(page, "demo-cache");
+});
