@@ -1,4 +1,5 @@
 import type { Suite } from "../harness.ts";
+import { cacheSuite } from "./cache.ts";
 import { consumersSuite } from "./consumers.ts";
 import { forecastSuite } from "./forecast.ts";
 import { ingestSuite } from "./ingest.ts";
@@ -11,7 +12,7 @@ import { simSuite } from "./sim.ts";
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -1,4 +1,5 @@
 import { CorrelationEngine, type CorrelationOptions, type PrefetchTarget } from "./correlation-engine.ts";
+import { ByteCache, type CacheEntry } from "./byte-cache.ts";
 import { PrefetchQueue, shouldEvictFor } from "./prefetch-queue.ts";
 
 /**
@@ -33,79 +34,9 @@ export interface PredictiveCacheOptions {
   bandwidthBytesPerStep: number;
   /** A prefetch starts this many steps before the predicted read (default 1: the prediction's resolution). */
   leadSteps?: number;
-}
-
-interface Entry {
-  bytes: number;
-  /** Prefetched and not read since. */
-  prefetched: boolean;
-  /** The latest prediction for it and until when it holds, ms. */
-  p: number;
-  until: number;
-  lastReadStep: number;
-}
-
-/** Byte-bounded recency order: a Map keeps insertion order, and a touch re-inserts at the end. */
-class Cache {
-  readonly entries = new Map<string, Entry>();
-  used = 0;
-  wasted = 0;
-
-  constructor(readonly budget: number) {}
-
-  touch(id: string): Entry | undefined {
-    const e = this.entries.get(id);
-    if (e) {
-      this.entries.delete(id);
-      this.entries.set(id, e);
-    }
-    return e;
-  }
-
-  remove(id: string): void {
-    const e = this.entries.get(id);
-    if (!e) return;
-    this.entries.delete(id);
-    this.used -= e.bytes;
-    if (e.prefetched) this.wasted += e.bytes;
-  }
-
-  insert(id: string, e: Entry): void {
-    this.entries.set(id, e);
-    this.used += e.bytes;
-  }
-
-  /** Evicts least recent first (sparing `keep`) until `bytes` more fit. */
-  makeRoom(bytes: number, keep?: string): void {
-    for (const id of this.entries.keys()) {
-      if (this.used + bytes <= this.budget) return;
-      if (id !== keep) this.remove(id);
-    }
-  }
-
-  /**
-   * A demand read: true on a hit. A miss inserts the object (if it can fit at all); `room` frees
-   * space for it, least recent first unless the policy says otherwise.
-   */
-  read(id: string, bytes: number, step: number, room: (bytes: number, keep?: string) => void = (b, keep) => this.makeRoom(b, keep)): boolean {
-    const e = this.touch(id);
-    if (e) {
-      e.prefetched = false;
-      e.lastReadStep = step;
-      if (e.bytes !== bytes) {
-        this.used += bytes - e.bytes;
-        e.bytes = bytes;
-        room(0, id);
-        if (this.used > this.budget) this.remove(id);
-      }
-      return true;
-    }
-    if (bytes <= this.budget) {
-      room(bytes);
-      this.insert(id, { bytes, prefetched: false, p: 0, until: -Infinity, lastReadStep: step });
-    }
-    return false;
-  }
+  /** Passed to the engine's `predict` (its defaults otherwise), as the product's settings do. */
+  minLift?: number;
+  topPerType?: number;
 }
 
 interface Tally {
@@ -132,9 +63,15 @@ function checkOrder(trace: readonly CacheTraceEvent[]): void {
   for (let i = 1; i < trace.length; i++) if (trace[i]!.t < trace[i - 1]!.t) throw new RangeError(`cache trace: event ${i} is earlier than the one before it`);
 }
 
+/** The chance of a read within one step, from `p` over `steps` steps at a steady rate. */
+function perStep(p: number, steps: number): number {
+  if (!(p > 0)) return 0;
+  return 1 - Math.pow(1 - Math.min(p, 1 - 1e-9), 1 / Math.max(1, steps));
+}
+
 export function simulateLru(trace: readonly CacheTraceEvent[], budgetBytes: number): CacheSimResult {
   checkOrder(trace);
-  const cache = new Cache(budgetBytes);
+  const cache = new ByteCache(budgetBytes);
   const t: Tally = { hits: 0, misses: 0, bytesRead: 0, bytesFromCache: 0 };
   for (const ev of trace) if (ev.kind === "read") count(t, cache.read(ev.shardletId, ev.bytes, 0), ev.bytes);
   return result(t, 0, 0);
@@ -144,10 +81,11 @@ export function simulateLru(trace: readonly CacheTraceEvent[], budgetBytes: numb
  * LRU plus prefetch. A `CorrelationEngine` is trained online (a step enters it once it is over, so
  * predictions use the past only); on a write of type A every shardlet the engine predicts for A
  * with p >= threshold is queued, due at the predicted read, and due requests are fetched within
- * the step's bandwidth. A prefetch evicts, least recent first, only entries it is likelier to be
- * read than (`shouldEvictFor`): a cached entry is worth its own active prediction or, without
- * one, the engine's read probability for it given when it was last read; if that does not free
- * enough room the prefetch is dropped.
+ * the step's bandwidth. Eviction goes least recent first but never removes an entry worth at least
+ * the newcomer (`shouldEvictFor`): a cached entry is worth its own active prediction or, without
+ * one, the engine's read probability for it given when it was last read; a prefetch is worth its
+ * prediction, a demand fetch its chance of being read again soon. A prefetch that cannot free
+ * enough room is dropped; a demand fetch always gets in, evicting the least worth if it must.
  */
 export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetBytes: number, opts: PredictiveCacheOptions): CacheSimResult {
   checkOrder(trace);
@@ -155,7 +93,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   if (!(stepMs > 0)) throw new RangeError("cache simulation: stepMs must be positive");
   const engine = new CorrelationEngine(opts.engine);
   const queue = new PrefetchQueue({ leadMs: (opts.leadSteps ?? 1) * stepMs });
-  const cache = new Cache(budgetBytes);
+  const cache = new ByteCache(budgetBytes);
   const sizes = new Map<string, number>();
   const t: Tally = { hits: 0, misses: 0, bytesRead: 0, bytesFromCache: 0 };
   let prefetched = 0;
@@ -185,9 +123,17 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     budget = opts.bandwidthBytesPerStep;
   };
 
-  const value = (id: string, e: Entry, now: number): number => {
-    const base = engine.readProbability(id, e.lastReadStep >= 0 ? step - e.lastReadStep : undefined);
-    return now <= e.until ? Math.max(e.p, base) : base;
+  const window = engine.options.maxLagSteps;
+  /**
+   * What an entry is worth: the probability of a read within the next step. Predictions hold over
+   * different spans (a prefetch's until its read is overdue, the engine's read probability over
+   * its whole lag window), so each is brought to one step assuming reads at a steady rate within
+   * its span; otherwise a popular entry's 6-step chance would outrank a read due any moment.
+   */
+  const recent = (id: string, since: number | undefined): number => perStep(engine.readProbability(id, since), window);
+  const value = (id: string, e: CacheEntry, now: number): number => {
+    const base = recent(id, e.lastReadStep >= 0 ? step - e.lastReadStep : undefined);
+    return now <= e.until ? Math.max(perStep(e.p, (e.until - now) / stepMs), base) : base;
   };
 
   /**
@@ -221,8 +167,8 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     return true;
   };
 
-  const admit = (id: string, p: number, bytes: number, dueAt: number, now: number): boolean => {
-    if (cache.entries.has(id) || bytes > cache.budget || !makeRoom(bytes, p, now, false)) return false;
+  const admit = (id: string, p: number, worth: number, bytes: number, dueAt: number, now: number): boolean => {
+    if (cache.entries.has(id) || bytes > cache.budget || !makeRoom(bytes, worth, now, false)) return false;
     cache.insert(id, { bytes, prefetched: true, p, until: dueAt + stepMs, lastReadStep: -1 });
     return true;
   };
@@ -231,7 +177,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     if (queue.size === 0 || budget <= 0) return;
     for (const e of queue.take(now, budget, (id) => sizes.get(id) ?? Infinity)) {
       const bytes = e.bytes ?? 0;
-      if (admit(e.shardletId, e.p, bytes, e.dueAt, now)) {
+      if (admit(e.shardletId, e.p, perStep(e.p, (e.dueAt + stepMs - now) / stepMs), bytes, e.dueAt, now)) {
         budget -= bytes;
         prefetched += bytes;
       }
@@ -249,7 +195,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     if (ev.kind === "write") {
       types.set(ev.type, (types.get(ev.type) ?? 0) + 1);
       let row = rows.get(ev.type);
-      if (!row) rows.set(ev.type, (row = engine.predict(ev.type, { minP: opts.threshold, topPerType: 64 })));
+      if (!row) rows.set(ev.type, (row = engine.predict(ev.type, { minP: opts.threshold, minLift: opts.minLift, topPerType: opts.topPerType })));
       for (const [id, target] of Object.entries(row)) {
         const dueAt = ev.t + target.lagSteps * stepMs;
         const cached = cache.entries.get(id);
@@ -265,10 +211,10 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     } else {
       sizes.set(ev.shardletId, ev.bytes);
       let byTarget = reads.get(ev.shardletId);
-      if (!byTarget) reads.set(ev.shardletId, (byTarget = new Map()));
+      if (!byTarget) reads.set(ev.shardletId, (byTarget = new Map<string | undefined, number>()));
       byTarget.set(ev.target, (byTarget.get(ev.target) ?? 0) + 1);
       // What the object is worth once read: the chance it is read again soon.
-      const worth = engine.readProbability(ev.shardletId, 0);
+      const worth = recent(ev.shardletId, 0);
       count(t, cache.read(ev.shardletId, ev.bytes, step, (b, keep) => void makeRoom(b, worth, ev.t, true, keep)), ev.bytes);
     }
   }

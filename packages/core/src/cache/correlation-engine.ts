@@ -1,4 +1,6 @@
+import { addTarget, closeWindow, PRUNE_EVERY, pruneRows, targetOf } from "./correlation-counts.ts";
 import { slotFor } from "./correlation-slots.ts";
+import { crossUpdate, pruneCross, typeCorrelations, type TypeCorrelation } from "./type-correlations.ts";
 import {
   correlationOptionsSchema,
   emptyState,
@@ -8,11 +10,11 @@ import {
   type CorrelationData,
   type CorrelationOptions,
   type EngineState,
-  type Origin,
 } from "./correlation-state.ts";
 
 export type { CorrelationData, CorrelationOptions } from "./correlation-state.ts";
 export { correlationOptionsSchema } from "./correlation-state.ts";
+export type { TypeCorrelation } from "./type-correlations.ts";
 
 export interface CorrelationStep {
   /** Events written in this step, per event type. */
@@ -51,17 +53,15 @@ const BLEND_PRIOR = 4;
 const EVIDENCE_Z = 3;
 /** Occurrences (long-term, decayed) below which a type has no row at all. */
 const MIN_OCCURRENCES = 3;
-/** A type's shardlet entries beyond this are pruned to the strongest, so a frequent type stays bounded. */
-const PAIRS_PER_TYPE = 512;
 const RESCALE_AT = 1e100;
 
-/** Lower end of the Wilson score interval for a proportion p out of n (fractional n allowed). */
-function wilsonLow(p: number, n: number): number {
-  if (!(n > 0)) return 0;
+/** The Wilson score interval of a proportion p out of n (fractional n allowed). */
+function wilson(p: number, n: number): [low: number, high: number] {
+  if (!(n > 0)) return [0, 1];
   const z2 = EVIDENCE_Z * EVIDENCE_Z;
   const centre = p + z2 / (2 * n);
   const half = EVIDENCE_Z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return (centre - half) / (1 + z2 / n);
+  return [(centre - half) / (1 + z2 / n), (centre + half) / (1 + z2 / n)];
 }
 
 /**
@@ -118,101 +118,23 @@ export class CorrelationEngine {
       if (s < 0) continue;
       st.s.readsS[s]! += r.count * upS;
       st.s.readsL[s]! += r.count * upL;
-      if (r.target) this.#addTarget(s, r.target, r.count * upS);
+      if (r.target) addTarget(st, s, r.target, r.count * upS);
       reads.push([s, r.count]);
     }
-    // Slots may have been recycled by the lookups above, so stale references are gone before use.
-    this.#crossUpdate(types);
+    // After the lookups: an eviction there also cleans the ring the products are taken with.
+    crossUpdate(st, types);
     const L = st.opts.maxLagSteps;
     for (const o of st.ring) {
       const lag = now - o.step;
       for (const [s] of reads) if (!o.first.has(s)) o.first.set(s, lag);
     }
-    while (st.ring.length > 0 && now - st.ring[0]!.step >= L) this.#complete(st.ring.shift()!);
+    while (st.ring.length > 0 && now - st.ring[0]!.step >= L) closeWindow(st, st.ring.shift()!);
     st.ring.push({ step: now, types, reads, first: new Map() });
+    if (now % PRUNE_EVERY === PRUNE_EVERY - 1) {
+      pruneRows(st);
+      pruneCross(st);
+    }
     st.step = now + 1;
-  }
-
-  #addTarget(s: number, target: string, w: number): void {
-    const m = (this.#st.targets[s] ??= new Map());
-    m.set(target, (m.get(target) ?? 0) + w);
-    // A handful of partitions is enough to name the main reader; the weakest makes room.
-    if (m.size > 4) {
-      let worst: string | null = null;
-      for (const [k, v] of m) if (k !== target && (worst === null || v < m.get(worst)!)) worst = k;
-      if (worst !== null) m.delete(worst);
-    }
-  }
-
-  #crossUpdate(types: Array<[number, number]>): void {
-    const st = this.#st;
-    const L = st.opts.maxLagSteps;
-    const T = st.opts.maxTypes;
-    const lagged: Array<{ lag: number; types: Array<[number, number]> }> = [{ lag: 0, types }];
-    for (const o of st.ring) lagged.push({ lag: st.step - o.step, types: o.types });
-    for (const { lag, types: before } of lagged) {
-      for (const [a, ca] of before) {
-        for (const [b, cb] of types) {
-          // Lag 0 is symmetric: kept once, under the lower slot.
-          if (a === b || (lag === 0 && a > b)) continue;
-          const key = a * T + b;
-          let cell = st.cross.get(key);
-          if (!cell) st.cross.set(key, (cell = new Float64Array(2 * L + 2)));
-          cell[lag]! += ca * cb * st.upS;
-          cell[L + 1 + lag]! += ca * cb * st.upL;
-        }
-      }
-    }
-  }
-
-  /** The window of origin `o` closed: its occurrences and first reads enter the estimates. */
-  #complete(o: Origin): void {
-    const st = this.#st;
-    const L = st.opts.maxLagSteps;
-    const { upS, upL } = st;
-    st.originsS += upS;
-    st.originsL += upL;
-    for (const [a] of o.types) {
-      st.t.occS[a]! += upS;
-      st.t.occL[a]! += upL;
-    }
-    for (const [s, lag] of o.first) {
-      st.s.baseS[s]! += upS;
-      st.s.baseL[s]! += upL;
-      for (const [a] of o.types) {
-        const row = (st.pairs[a] ??= new Map());
-        let cell = row.get(s);
-        if (!cell) row.set(s, (cell = new Float64Array(2 * L)));
-        cell[lag - 1]! += upS;
-        cell[L + lag - 1]! += upL;
-        if (row.size > PAIRS_PER_TYPE) this.#prune(row);
-      }
-    }
-    for (const [s, count] of o.reads) {
-      st.s.selfNS[s]! += upS;
-      st.s.selfNL[s]! += upL;
-      const later = o.first.has(s);
-      if (later) {
-        st.s.selfJS[s]! += upS;
-        st.s.selfJL[s]! += upL;
-      }
-      if (later || count > 1) {
-        st.s.selfAS[s]! += upS;
-        st.s.selfAL[s]! += upL;
-      }
-    }
-  }
-
-  /** Keeps the three quarters of a type's entries with the most long-term co-occurrences. */
-  #prune(row: Map<number, Float64Array>): void {
-    const L = this.#st.opts.maxLagSteps;
-    const joint = (c: Float64Array) => {
-      let sum = 0;
-      for (let i = L; i < 2 * L; i++) sum += c[i]!;
-      return sum;
-    };
-    const ranked = [...row].sort((x, y) => joint(x[1]) - joint(y[1]));
-    for (const [s] of ranked.slice(0, ranked.length - Math.floor((PAIRS_PER_TYPE * 3) / 4))) row.delete(s);
   }
 
   /** Smoothed per-type rates (events per step), short- and long-term (exponential smoothing). */
@@ -229,51 +151,22 @@ export class CorrelationEngine {
   /**
    * Lagged correlation between event types: for each ordered pair (a, b) and lag 0..maxLagSteps,
    * the exponentially weighted Pearson correlation of a's count at t with b's at t + lag (lag 0
-   * once per unordered pair, in name order). Strongest first by the larger of |short| and |long|.
+   * once per unordered pair, in name order), short- and long-term; the strongest (by the larger of
+   * |short| and |long|) first, at most `top` (default 20), |r| >= `minAbs` (default 0.3).
    */
-  typeCorrelations(opts: { top?: number; minAbs?: number } = {}): Array<{ a: string; b: string; lagSteps: number; short: number; long: number }> {
-    const st = this.#st;
-    const top = opts.top ?? 20;
-    const minAbs = opts.minAbs ?? 0.3;
-    const L = st.opts.maxLagSteps;
-    const T = st.opts.maxTypes;
-    if (st.stepsS <= 0) return [];
-    const corr = (a: number, b: number, sum: number, short: boolean): number => {
-      const w = short ? st.stepsS : st.stepsL;
-      const t = st.t;
-      const ma = (short ? t.rateS[a]! : t.rateL[a]!) / w;
-      const mb = (short ? t.rateS[b]! : t.rateL[b]!) / w;
-      const va = (short ? t.sqS[a]! : t.sqL[a]!) / w - ma * ma;
-      const vb = (short ? t.sqS[b]! : t.sqL[b]!) / w - mb * mb;
-      if (!(va > 1e-12) || !(vb > 1e-12)) return 0;
-      return Math.max(-1, Math.min(1, (sum / w - ma * mb) / Math.sqrt(va * vb)));
-    };
-    const out: Array<{ a: string; b: string; lagSteps: number; short: number; long: number }> = [];
-    for (const [key, cell] of st.cross) {
-      const ia = Math.floor(key / T);
-      const ib = key % T;
-      const na = st.types.names[ia];
-      const nb = st.types.names[ib];
-      if (na === undefined || nb === undefined) continue;
-      for (let lag = 0; lag <= L; lag++) {
-        const short = corr(ia, ib, cell[lag]!, true);
-        const long = corr(ia, ib, cell[L + 1 + lag]!, false);
-        if (Math.max(Math.abs(short), Math.abs(long)) < minAbs) continue;
-        const [a, b] = lag === 0 && nb < na ? [nb, na] : [na, nb];
-        out.push({ a, b, lagSteps: lag, short, long });
-      }
-    }
-    const strength = (x: { short: number; long: number }) => Math.max(Math.abs(x.short), Math.abs(x.long));
-    out.sort((x, y) => strength(y) - strength(x) || (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : x.b > y.b ? 1 : x.lagSteps - y.lagSteps));
-    return out.slice(0, top);
+  typeCorrelations(opts: { top?: number; minAbs?: number } = {}): TypeCorrelation[] {
+    return typeCorrelations(this.#st, opts);
   }
 
   /**
    * The shardlets likely to be read within `maxLagSteps` steps after an event of `type`. The short-
-   * and long-term estimates are blended by evidence (short-term once the type occurred a few times
-   * within its half-life, so a changed pattern shows within about one short half-life); an entry
-   * needs p >= minP, lift >= minLift and evidence: at either time scale the Wilson lower bound of p
-   * must clear the shardlet's base probability, so a few chance co-occurrences do not qualify.
+   * and long-term estimates are blended by evidence: the short-term one weighs more the more often
+   * the type occurred within its half-life, and alone once it contradicts the long-term one beyond
+   * its own uncertainty (the pattern changed: the history is stale), so a change shows within
+   * about one short half-life for a type with enough occurrences in it. An entry needs p >= minP,
+   * lift >= minLift and evidence: at either time scale the Wilson lower bound of p must clear the
+   * shardlet's base probability (at z = 3, as a type's row tests many shardlets), so a few chance
+   * co-occurrences do not qualify.
    */
   predict(type: string, opts: PredictOptions = {}): Record<string, PrefetchTarget> {
     const st = this.#st;
@@ -293,25 +186,25 @@ export class CorrelationEngine {
     for (const [s, cell] of row) {
       const id = st.shardlets.names[s];
       if (id === undefined) continue;
-      let jS = 0;
+      // Lags are a property of the pipeline behind the reads, so the long-term counts name the lag.
       let jL = 0;
       let bestLag = 1;
-      let bestP = -1;
-      for (let k = 0; k < L; k++) {
-        jS += cell[k]!;
-        jL += cell[L + k]!;
-        const pk = lambda * (st.t.occS[a]! > 0 ? cell[k]! / st.t.occS[a]! : 0) + (1 - lambda) * (cell[L + k]! / st.t.occL[a]!);
-        if (pk > bestP) [bestP, bestLag] = [pk, k + 1];
+      for (let k = 1; k <= L; k++) {
+        jL += cell[k]!;
+        if (cell[k]! > cell[bestLag]!) bestLag = k;
       }
+      const jS = cell[0]!;
       const pS = st.t.occS[a]! > 0 ? jS / st.t.occS[a]! : 0;
       const pL = jL / st.t.occL[a]!;
       const baseS = st.s.baseS[s]! / st.originsS;
       const baseL = st.s.baseL[s]! / st.originsL;
-      const p = lambda * pS + (1 - lambda) * pL;
-      const base = lambda * baseS + (1 - lambda) * baseL;
+      const [lowS, highS] = wilson(pS, nS);
+      const w = lowS > pL || highS < pL ? 1 : lambda;
+      const p = w * pS + (1 - w) * pL;
+      const base = w * baseS + (1 - w) * baseL;
       if (p < minP || !(base > 0) || p / base < minLift) continue;
-      if (!(wilsonLow(pS, nS) > baseS || wilsonLow(pL, nL) > baseL)) continue;
-      found.push([id, { p, lagSteps: bestLag, lift: p / base, target: this.#targetOf(s) }]);
+      if (!(lowS > baseS || wilson(pL, nL)[0] > baseL)) continue;
+      found.push([id, { p, lagSteps: bestLag, lift: p / base, target: targetOf(st, s) }]);
     }
     found.sort((x, y) => y[1].p - x[1].p || (x[0] < y[0] ? -1 : 1));
     for (const [id, t] of found.slice(0, top)) out[id] = t;
@@ -345,14 +238,6 @@ export class CorrelationEngine {
     const again = (stepsSinceRead === 0 ? st.s.selfAS[s]! : st.s.selfJS[s]!) / st.s.selfNS[s]!;
     const w = n / (n + BLEND_PRIOR);
     return w * again + (1 - w) * base;
-  }
-
-  #targetOf(s: number): string | null {
-    const m = this.#st.targets[s];
-    let best: string | null = null;
-    let bestW = 0;
-    if (m) for (const [k, w] of m) if (w > bestW || (w === bestW && best !== null && k < best)) [best, bestW] = [k, w];
-    return best;
   }
 
   toData(): CorrelationData {

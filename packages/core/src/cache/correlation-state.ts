@@ -79,7 +79,7 @@ export interface EngineState {
   originsL: number;
   types: Slots;
   t: TypeStats;
-  /** Per type slot: shardlet slot -> first-read counts per lag, short (L values) then long (L). */
+  /** Per type slot: shardlet slot -> [short-term first reads, long-term first reads at lag 1..L]. */
   pairs: Array<Map<number, Float64Array> | undefined>;
   /** Key a * maxTypes + b -> sum of count(a, t - lag) * count(b, t) per lag 0..L, short then long. */
   cross: Map<number, Float64Array>;
@@ -138,7 +138,7 @@ export function rescale(st: EngineState, which: "short" | "long"): void {
   const L = st.opts.maxLagSteps;
   for (const f of short ? SHORT_TYPE : LONG_TYPE) for (let i = 0; i < st.t[f].length; i++) st.t[f][i]! *= k;
   for (const f of short ? SHORT_SHARD : LONG_SHARD) for (let i = 0; i < st.s[f].length; i++) st.s[f][i]! *= k;
-  for (const row of st.pairs) if (row) for (const cell of row.values()) for (let i = short ? 0 : L; i < (short ? L : 2 * L); i++) cell[i]! *= k;
+  for (const row of st.pairs) if (row) for (const cell of row.values()) for (let i = short ? 0 : 1; i < (short ? 1 : L + 1); i++) cell[i]! *= k;
   for (const cell of st.cross.values()) for (let i = short ? 0 : L + 1; i < (short ? L + 1 : 2 * L + 2); i++) cell[i]! *= k;
   if (short) {
     for (const m of st.targets) if (m) for (const [p, v] of m) m.set(p, v * k);
@@ -180,7 +180,17 @@ export const correlationDataSchema = z.object({
 
 export type CorrelationData = z.infer<typeof correlationDataSchema>;
 
-/** A JSON-safe copy in true (not landmark-scaled) units, slots renumbered densely. */
+/** Six significant digits: estimates are ratios of decayed counts, the rest is noise that costs bytes. */
+const round = (x: number): number => (x === 0 ? 0 : Number(x.toPrecision(6)));
+const roundAll = (xs: ArrayLike<number>): number[] => Array.from(xs, round);
+/** Entries whose every count has decayed below this (in occurrences) are not written. */
+const NEGLIGIBLE = 1e-4;
+const negligible = (xs: ArrayLike<number>): boolean => Array.prototype.every.call(xs, (x: number) => x < NEGLIGIBLE);
+
+/**
+ * A JSON-safe copy in true (not landmark-scaled) units, rounded, slots renumbered densely. Its size
+ * grows with types x shardlets that co-occur (up to 512 per type) and with co-occurring type pairs.
+ */
 export function stateToData(st: EngineState): CorrelationData {
   rescale(st, "short");
   rescale(st, "long");
@@ -192,7 +202,7 @@ export function stateToData(st: EngineState): CorrelationData {
     if (name === undefined) return;
     tIdx.set(slot, types.length);
     const t = st.t;
-    types.push({ name, last: t.last[slot]!, rate: [t.rateS[slot]!, t.rateL[slot]!], sq: [t.sqS[slot]!, t.sqL[slot]!], occ: [t.occS[slot]!, t.occL[slot]!] });
+    types.push({ name, last: t.last[slot]!, rate: roundAll([t.rateS[slot]!, t.rateL[slot]!]) as [number, number], sq: roundAll([t.sqS[slot]!, t.sqL[slot]!]) as [number, number], occ: roundAll([t.occS[slot]!, t.occL[slot]!]) as [number, number] });
   });
   st.shardlets.names.forEach((id, slot) => {
     if (id === undefined) return;
@@ -201,28 +211,28 @@ export function stateToData(st: EngineState): CorrelationData {
     shardlets.push({
       id,
       last: s.last[slot]!,
-      reads: [s.readsS[slot]!, s.readsL[slot]!],
-      base: [s.baseS[slot]!, s.baseL[slot]!],
-      selfN: [s.selfNS[slot]!, s.selfNL[slot]!],
-      selfJ: [s.selfJS[slot]!, s.selfJL[slot]!],
-      selfA: [s.selfAS[slot]!, s.selfAL[slot]!],
-      targets: [...(st.targets[slot] ?? [])],
+      reads: [round(s.readsS[slot]!), round(s.readsL[slot]!)],
+      base: [round(s.baseS[slot]!), round(s.baseL[slot]!)],
+      selfN: [round(s.selfNS[slot]!), round(s.selfNL[slot]!)],
+      selfJ: [round(s.selfJS[slot]!), round(s.selfJL[slot]!)],
+      selfA: [round(s.selfAS[slot]!), round(s.selfAL[slot]!)],
+      targets: [...(st.targets[slot] ?? [])].map(([k, v]): [string, number] => [k, round(v)]),
     });
   });
   const pairs: CorrelationData["pairs"] = [];
   st.pairs.forEach((row, a) => {
-    if (row) for (const [s, cell] of row) pairs.push([tIdx.get(a)!, sIdx.get(s)!, [...cell]]);
+    if (row) for (const [s, cell] of row) if (!negligible(cell)) pairs.push([tIdx.get(a)!, sIdx.get(s)!, roundAll(cell)]);
   });
   const cross: CorrelationData["cross"] = [];
   const T = st.opts.maxTypes;
-  for (const [key, cell] of st.cross) cross.push([tIdx.get(Math.floor(key / T))!, tIdx.get(key % T)!, [...cell]]);
+  for (const [key, cell] of st.cross) if (!negligible(cell)) cross.push([tIdx.get(Math.floor(key / T))!, tIdx.get(key % T)!, roundAll(cell)]);
   const ring = st.ring.map((o) => ({
     step: o.step,
     types: o.types.map(([slot, c]): [number, number] => [tIdx.get(slot)!, c]),
     reads: o.reads.map(([slot, c]): [number, number] => [sIdx.get(slot)!, c]),
     first: [...o.first].map(([slot, lag]): [number, number] => [sIdx.get(slot)!, lag]),
   }));
-  return { v: 1, options: st.opts, step: st.step, steps: [st.stepsS, st.stepsL], origins: [st.originsS, st.originsL], types, shardlets, pairs, cross, ring };
+  return { v: 1, options: st.opts, step: st.step, steps: [round(st.stepsS), round(st.stepsL)], origins: [round(st.originsS), round(st.originsL)], types, shardlets, pairs, cross, ring };
 }
 
 function bad(message: string): never {
@@ -267,8 +277,8 @@ export function stateFromData(d: unknown): EngineState {
   const nT = data.types.length;
   const nS = data.shardlets.length;
   for (const [a, s, cell] of data.pairs) {
-    if (a >= nT || s >= nS || cell.length !== 2 * L) bad("a type-shardlet entry is out of range");
-    (st.pairs[a] ??= new Map()).set(s, Float64Array.from(cell));
+    if (a >= nT || s >= nS || cell.length !== L + 1) bad("a type-shardlet entry is out of range");
+    (st.pairs[a] ??= new Map<number, Float64Array>()).set(s, Float64Array.from(cell));
   }
   for (const [a, b, cell] of data.cross) {
     if (a >= nT || b >= nT || a === b || cell.length !== 2 * L + 2) bad("a type-type entry is out of range");
