@@ -167,7 +167,7 @@ export async function edgeCacheMetrics(opts: { quick: boolean; log: (line: strin
     const snaps = Object.values(await redis.hgetall(readCacheKeys.stats(c.prefix))).map((j) => JSON.parse(j) as { hits: number; misses: number; hostReadsSaved: number; bytesFromCache: number; bytesFromHosts: number });
     await redis.quit();
     const snap = snaps.find((s) => s.hits + s.misses > 0);
-    if (snap) opts.log(`cache edge: ${JSON.stringify(snap).slice(0, 400)} ${snap.hits} part hits, ${snap.misses} misses, ${snap.hostReadsSaved} reads without a host read, ${snap.bytesFromCache} bytes from the cache vs ${snap.bytesFromHosts} from hosts`);
+    if (snap) opts.log(`cache edge: ${snap.hits} part hits, ${snap.misses} misses, ${snap.hostReadsSaved} reads without a host read, ${snap.bytesFromCache} bytes from the cache vs ${snap.bytesFromHosts} from hosts`);
     return {
       fanout_poll_p99_ms_cache: median(p99.cache),
       fanout_poll_p99_ms_nocache: median(p99.none),
