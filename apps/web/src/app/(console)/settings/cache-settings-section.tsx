@@ -6,6 +6,7 @@ import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { parseSettingsForm } from "../../../lib/settings-form.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ChangeHistory } from "./change-history.tsx";
 
@@ -26,23 +27,7 @@ const toValues = (s: ReadCacheSettings): Values => ({
 
 /** Form strings -> settings with the server's schema, so the messages are the server's. */
 function parse(v: Values): { value: ReadCacheSettings | null; errors: Errors } {
-  const errors: Errors = {};
-  const candidate: Record<string, unknown> = { prefetchEnabled: v.prefetchEnabled };
-  for (const { field } of FIELDS) {
-    const raw = v[field].trim();
-    const n = Number(raw);
-    if (raw === "") errors[field] = "enter a value";
-    else if (!Number.isFinite(n)) errors[field] = "enter a number";
-    else candidate[field] = n;
-  }
-  const parsed = readCacheSettingsSchema.safeParse(candidate);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const f = issue.path[0] as keyof ReadCacheSettings | undefined;
-      if (f && !(f in errors)) errors[f] = issue.message;
-    }
-  }
-  return { value: parsed.success && Object.keys(errors).length === 0 ? parsed.data : null, errors };
+  return parseSettingsForm(readCacheSettingsSchema, { prefetchEnabled: v.prefetchEnabled }, FIELDS.map((f) => f.field), v);
 }
 
 /** Read cache and prefetch settings (admins edit), with their change history. */

@@ -6,6 +6,7 @@ import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { parseSettingsForm } from "../../../lib/settings-form.ts";
 import { ChangeHistory } from "./change-history.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 
@@ -31,23 +32,7 @@ const toValues = (s: ConsumerSettings): Values => ({
 
 /** Form strings -> settings with the server's schema, so the messages are the server's. */
 function parse(v: Values): { value: ConsumerSettings | null; errors: Errors } {
-  const errors: Errors = {};
-  const candidate: Record<string, unknown> = { checkpointMode: v.checkpointMode };
-  for (const { field } of FIELDS) {
-    const raw = v[field].trim();
-    const n = Number(raw);
-    if (raw === "") errors[field] = "enter a value";
-    else if (!Number.isFinite(n)) errors[field] = "enter a number";
-    else candidate[field] = n;
-  }
-  const parsed = consumerSettingsSchema.safeParse(candidate);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const f = issue.path[0] as keyof ConsumerSettings | undefined;
-      if (f && !(f in errors)) errors[f] = issue.message;
-    }
-  }
-  return { value: parsed.success && Object.keys(errors).length === 0 ? parsed.data : null, errors };
+  return parseSettingsForm(consumerSettingsSchema, { checkpointMode: v.checkpointMode }, FIELDS.map((f) => f.field), v);
 }
 
 export function ConsumerSettingsSection() {
