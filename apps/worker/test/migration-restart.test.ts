@@ -158,6 +158,10 @@ describe("a worker process killed mid-copy", () => {
         REDIS_URL,
         SHARDCAST_REDIS_PREFIX: t.h.prefix,
         SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS: "300",
+        // Jobs this test does not need stay off: a fresh process runs every schedule at once, and
+        // on a loaded machine that burst delays the scheduler this test waits on.
+        SHARDCAST_ORCHESTRATOR_EVERY_MS: "0",
+        SHARDCAST_CORRELATE_EVERY_MS: "0",
         SHARDCAST_LOG_LEVEL: "info",
       },
       stdio: ["ignore", "ignore", "pipe"],
