@@ -1,4 +1,4 @@
-import { createRng, HASH_SPACE, type StoredEvent } from "@shardcast/core";
+import { createRng, HASH_SPACE, ShardcastError, type StoredEvent } from "@shardcast/core";
 import { waitFor } from "@shardcast/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RangeSource } from "../../edge/src/cache/cached-reader.ts";
@@ -35,13 +35,27 @@ afterAll(async () => {
 
 const reader = { client: "coherency", group: "test" };
 
+/**
+ * A read as a client makes it: an `unavailable` answer (a host timed out while a migration copies
+ * on a loaded machine) is a 503 that says "retry", so it is retried; anything else fails the test.
+ */
+async function readRetrying<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ShardcastError && err.code === "unavailable") || attempt >= 10) throw err;
+    }
+  }
+}
+
 /** Every event after `after` up to `watermark`, page by page, over the stream's shardlets as routed at the start. */
 async function drain(source: RangeSource, entry: RouteEntry, after: number, watermark: number, limit: number): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   let position = after;
   for (let page = 0; page < 10_000 && position < watermark; page++) {
     const parts: RangePart[] = entry.table.all().map((s) => ({ shardletId: s.id, lo: s.lo, hi: s.hi, cursor: [{ lo: s.lo, hi: s.hi, after: position }] }));
-    const res = await source.read(entry, parts, limit, reader, watermark);
+    const res = await readRetrying(() => source.read(entry, parts, limit, reader, watermark));
     for (const list of res.events.values()) out.push(...list);
     expect(res.next, "a page always moves forward").toBeGreaterThan(position);
     position = Math.min(res.next, watermark);
