@@ -60,12 +60,18 @@ export interface WorkerOptions extends ProcessorOptions {
    * this many ms (default 500). 0 turns the subscription off.
    */
   hintDebounceMs?: number;
+  /** How long `close()` lets running jobs finish before cancelling them (default 30 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningWorker {
   worker: JobWorker;
   queue: JobQueue;
-  /** Stops taking jobs, waits for the running ones, then closes the queue. */
+  /**
+   * Stops taking jobs and waits for the running ones up to `shutdownGraceMs`; then cancels them
+   * (their signal aborts: periodic jobs run again, migrations and splits resume from their state)
+   * and, if one still does not let go, closes without it. Then closes the queue.
+   */
   close(): Promise<void>;
 }
 
@@ -175,7 +181,30 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
       await checking;
       scan?.stop();
       subscriber?.disconnect();
-      await worker.close();
+      const graceMs = opts.shutdownGraceMs ?? 30_000;
+      const closing = worker.close();
+      // A job that outlives the grace (a handler stuck on a slow host, a long copy) must not hold a
+      // stopping worker forever: cancel it, and if even that does not end it, stop without it.
+      const cancel = setTimeout(() => {
+        log.warn("jobs still running after the shutdown grace period; cancelling them", { graceMs });
+        worker.cancelAllJobs("the worker is stopping");
+      }, graceMs);
+      // BullMQ's close cannot be upgraded to a forced one once begun, so past twice the grace the
+      // worker stops waiting for it (the process exits or the caller moves on).
+      let force: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => {
+        force = setTimeout(() => {
+          log.error("jobs did not end after cancelling; stopping without waiting for them", { graceMs });
+          resolve();
+        }, 2 * graceMs);
+      });
+      closing.catch((err: unknown) => log.warn("worker close failed", { error: probeErrorMessage(err) }));
+      try {
+        await Promise.race([closing, givenUp]);
+      } finally {
+        clearTimeout(cancel);
+        clearTimeout(force);
+      }
       await queue.close();
     },
   };

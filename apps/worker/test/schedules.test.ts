@@ -31,7 +31,7 @@ beforeAll(async () => {
     // No training schedule: a training run started by the test would hold the teardown for minutes.
     // No orchestrator schedule either (its runs are tested on their own): every schedule fires at
     // start, and on a loaded machine the teardown waits for that burst; this test needs only a few.
-    { connection, prefix: "sched", concurrency: 2, accountingEveryMs: 500, healthEveryMs: 500, scheduleCheckMs: 200, hintDebounceMs: 0, trainEveryMs: 0, orchestratorEveryMs: 0, correlateEveryMs: 0 },
+    { connection, prefix: "sched", concurrency: 2, accountingEveryMs: 500, healthEveryMs: 500, scheduleCheckMs: 200, hintDebounceMs: 0, trainEveryMs: 0, orchestratorEveryMs: 0, correlateEveryMs: 0, shutdownGraceMs: 5_000 },
   );
   running.worker.on("completed", (job) => {
     if (job.repeatJobKey) completed.push({ name: job.name, at: job.finishedOn ?? Date.now() });
