@@ -97,6 +97,15 @@ export class EdgeReadCache {
     return low;
   }
 
+  /** Positions of readers gone quiet (and of shardlets split or merged away) are dropped. */
+  private forgetStalePositions(): void {
+    const now = this.now();
+    for (const [key, byGroup] of this.positions) {
+      for (const [g, p] of byGroup) if (now - p.at > POSITION_TTL_MS) byGroup.delete(g);
+      if (byGroup.size === 0) this.positions.delete(key);
+    }
+  }
+
   /** Ack-path hook: counts the batch's types and queues the prefetches its types announce. */
   written(streamId: string, events: ReadonlyArray<{ type?: string | null | undefined }>): void {
     const types = events.map((e) => e.type ?? null);
@@ -153,6 +162,7 @@ export class EdgeReadCache {
 
   /** Re-reads the prefetch maps of the streams this edge routes. */
   async loadMaps(): Promise<void> {
+    this.forgetStalePositions();
     const routed = this.deps.routing.entries();
     // A deleted (or re-created) stream's entries must not outlive it.
     this.cache.retainStreams(new Set(routed.map((e) => e.meta.id)));
