@@ -113,10 +113,17 @@ cd "$here"
 SHARDCAST_WEB_URL="$web" SHARDCAST_EDGE_URL="http://127.0.0.1:$edge_port" SHARDCAST_ADMIN_EMAIL="$admin_email" \
   SHARDCAST_ADMIN_PASSWORD="$admin_password" SHARDCAST_SMOKE_TIMEOUT_MS=60000 npm run -s smoke
 
-# Each part serves its Prometheus metrics, counting the traffic the smoke check just made.
+# Each part serves its Prometheus metrics, counting the traffic the smoke check just made. A
+# worker that became ready a moment ago may not have finished its first job yet: the check waits
+# (up to 60 s) for the line rather than reading once.
 metric() { # part url pattern
-  curl -fsS "$2" >"$work/metrics.out" || { echo "$1: $2 did not answer"; return 1; }
-  grep -Eq "$3" "$work/metrics.out" || { echo "$1: $2 has no line matching $3"; return 1; }
+  local deadline=$((SECONDS + 60))
+  while :; do
+    curl -fsS "$2" >"$work/metrics.out" || { echo "$1: $2 did not answer"; return 1; }
+    grep -Eq "$3" "$work/metrics.out" && return 0
+    [ "$SECONDS" -ge "$deadline" ] && { echo "$1: $2 has no line matching $3"; return 1; }
+    sleep 1
+  done
 }
 metric edge "http://127.0.0.1:$edge_port/metrics" '^shardcast_edge_ingest_events_total\{.*outcome="accepted"\} [1-9]'
 metric worker "http://127.0.0.1:$worker_health_port/metrics" '^shardcast_worker_jobs_total\{.*outcome="completed"\} [1-9]'
