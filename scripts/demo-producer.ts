@@ -1,11 +1,13 @@
 /**
  * Demo producer for `npm start`: Zipf-skewed keys, several event types, a compressed daily rhythm
- * (a day every 10 minutes) and occasional flash crowds, sent through the client SDK's producer
+ * (a day every 10 minutes) and occasional flash crowds, most announced by precursor events (and
+ * some false alarms, see demo-precursors.ts), sent through the client SDK's producer
  * (batching, idempotent retries). Settings: SHARDCAST_EDGE_URL, SHARDCAST_DEMO_TOKEN (an API key),
  * SHARDCAST_DEMO_RATE (mean events/s), SHARDCAST_DEMO_STREAM (default "demo").
  */
 import { ShardcastProducer } from "@shardcast/client";
 import { WorkloadGenerator } from "@shardcast/core";
+import { DemoPrecursors } from "./demo-precursors.ts";
 import { loadDemoConfig } from "./env.ts";
 
 let config: ReturnType<typeof loadDemoConfig>;
@@ -26,6 +28,8 @@ const gen = new WorkloadGenerator({
   drift: { everyMs: 120_000, step: 3 },
 });
 gen.due(Date.now());
+// Most flash crowds are announced 45 s ahead; a false alarm every 3 minutes or so.
+const precursors = new DemoPrecursors(gen, { leadMs: 45_000, announceShare: 0.8, falseAlarmEveryMs: 180_000, idPrefix: gen.options.idPrefix });
 const producer = new ShardcastProducer({ url: edgeUrl, apiKey: token, stream, maxBatchEvents: 500, lingerMs: 20, maxQueuedEvents: 20_000 });
 
 let sent = 0;
@@ -45,6 +49,13 @@ async function loop(): Promise<void> {
           failed += owed;
           process.stderr.write(`send failed: ${err instanceof Error ? err.message : String(err)}\n`);
         },
+      );
+    }
+    const announced = precursors.due(started);
+    if (announced.length > 0) {
+      producer.sendBatch(announced).then(
+        (r) => (sent += r.length),
+        (err: unknown) => process.stderr.write(`precursors failed: ${err instanceof Error ? err.message : String(err)}\n`),
       );
     }
     if (Date.now() - lastReport > 30_000) {

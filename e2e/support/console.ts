@@ -23,3 +23,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 }
+
+/** Creates a console user through the Users page (the admin's page must be signed in) and waits for the confirmation. */
+export async function createUser(page: Page, user: { name: string; email: string; password: string; role: "viewer" | "operator" | "admin" }): Promise<void> {
+  await page.goto("/users");
+  await page.getByTestId("user-name").fill(user.name);
+  await page.getByTestId("user-email").fill(user.email);
+  await page.getByTestId("user-password").fill(user.password);
+  await page.getByTestId("user-role").selectOption(user.role);
+  await page.getByTestId("create-user-submit").click();
+  await expect(page.getByTestId("user-created")).toContainText(user.email);
+}

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { screenshot, signIn, uniqueName, createUser } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
 
 // The edges' read cache from the console: a consumer group reads a stream through the edge, the
@@ -47,13 +47,7 @@ test("the admin creates a key, a stream and a viewer", async ({ page }) => {
   await page.getByTestId("create-stream-submit").click();
   await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
 
-  await page.goto("/users");
-  await page.getByTestId("user-name").fill("Cay Viewer");
-  await page.getByTestId("user-email").fill(viewer.email);
-  await page.getByTestId("user-password").fill(viewer.password);
-  await page.getByTestId("user-role").selectOption("viewer");
-  await page.getByTestId("create-user-submit").click();
-  await expect(page.getByTestId("user-created")).toContainText(viewer.email);
+  await createUser(page, { name: "Cay Viewer", email: viewer.email, password: viewer.password, role: "viewer" });
 });
 
 test("a consumer reads through the edge and the page shows the edge's hit ratio", async ({ page, request }) => {

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { screenshot, signIn, uniqueName, createUser } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
 
 // One story: a stream with one hot key, its telemetry rolled up, an analyzer run asked for from the
@@ -149,13 +149,7 @@ test("a viewer reads the heatmap but cannot change the analyzer", async ({ page,
   // The admin's own session posts as a viewer would not: the API refuses viewers' changes.
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   const viewer = { email: `${uniqueName("heat-viewer")}@example.com`, password: "viewer-password-1" };
-  await page.goto("/users");
-  await page.getByTestId("user-name").fill("Vera Viewer");
-  await page.getByTestId("user-email").fill(viewer.email);
-  await page.getByTestId("user-password").fill(viewer.password);
-  await page.getByTestId("user-role").selectOption("viewer");
-  await page.getByTestId("create-user-submit").click();
-  await expect(page.getByTestId("user-created")).toContainText(viewer.email);
+  await createUser(page, { name: "Vera Viewer", email: viewer.email, password: viewer.password, role: "viewer" });
 
   const context = await browser.newContext();
   const vpage = await context.newPage();

@@ -184,7 +184,8 @@ test("an operator approves a proposed migration and watches it finish", async ({
   await expect(first.getByTestId("expected-load")).toContainText(shardlets[0]!.hostName);
   // The planner's notes say how the hot host stands after its proposals (why no third move, or
   // that it is within the tolerance once the two have landed, depending on which run was last).
-  await expect(page.getByTestId("planner-note").filter({ hasText: `${shardlets[0]!.hostName} ` }).first()).toBeVisible();
+  // A note comes with a rebalancer run, which is every 30 s: wait through one whole period.
+  await expect(page.getByTestId("planner-note").filter({ hasText: `${shardlets[0]!.hostName} ` }).first()).toBeVisible({ timeout: 45_000 });
   await screenshot(page, "migrations-proposals");
 
   const id = (await first.getAttribute("data-id"))!;

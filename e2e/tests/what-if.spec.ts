@@ -28,12 +28,12 @@ test("an operator tries thresholds on the what-if page before applying them", as
   const results = page.getByTestId("whatif-results");
   await expect(results).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId("whatif-source")).toContainText("shipped Wikipedia, Google and taxi traces");
-  for (const policy of ["static", "reactive", "predictive", "oracle"]) {
+  for (const policy of ["static", "static_peak", "reactive", "reactive_tuned", "predictive", "oracle"]) {
     await expect(page.getByTestId(`whatif-row-${policy}`)).toBeVisible();
     await expect(page.getByTestId(`whatif-${policy}-violation`)).toHaveText(/^\d[\d,]*$/);
   }
   // One line per policy.
-  await expect(page.getByTestId("whatif-chart").locator("path.recharts-line-curve")).toHaveCount(4);
+  await expect(page.getByTestId("whatif-chart").locator("path.recharts-line-curve")).toHaveCount(6);
   await expect(page.getByTestId("whatif-summary")).toContainText("Predictive vs reactive");
   await screenshot(page, "what-if");
 

@@ -43,6 +43,7 @@ import { HintService } from "./telemetry/hints.ts";
 import { EdgeMetrics } from "./telemetry/metrics.ts";
 import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
 import { EdgeProfiler, ProfilerSettingsCache } from "./telemetry/profiler.ts";
+import { PreallocRunner } from "./prealloc/runner.ts";
 
 export interface EdgeConfig {
   databaseUrl: string;
@@ -67,6 +68,8 @@ export interface EdgeConfig {
   metricsToken?: string | undefined;
   /** Shard cache and prefetch (default: 64 MiB, 8 MiB/s of prefetch; `maxBytes: 0` turns them off). */
   readCache?: { maxBytes: number; prefetchBytesPerSec: number };
+  /** The content model of pre-allocation (default: on, publishing every 2 s). */
+  prealloc?: { enabled: boolean; publishMs?: number };
   log: Logger;
 }
 
@@ -83,6 +86,8 @@ export interface Edge {
     refreshProfilerSettings(): Promise<void>;
   };
   metrics: EdgeMetrics;
+  /** The content model beside the write path (null when turned off). */
+  prealloc: PreallocRunner | null;
   /** The shard cache, its counters and the prefetcher. */
   readCache: EdgeReadCache;
   /** Sequence blocks and watermarks of the streams this edge writes and reads. */
@@ -172,6 +177,11 @@ export function createEdge(cfg: EdgeConfig): Edge {
     { redis, prefix: cfg.redisPrefix, routing, sequences, log },
   );
   metrics.watchReadCache(readCache);
+  const prealloc =
+    cfg.prealloc?.enabled === false
+      ? null
+      : new PreallocRunner({ redis, prefix: cfg.redisPrefix, log, edgeId: `edge-${process.pid}`, publishMs: cfg.prealloc?.publishMs ?? 2_000, saveMs: 60_000, maxQueuedEvents: 200_000 });
+  const written = writeTelemetry(counters, profiler, (streamId, events) => readCache.written(streamId, events));
   const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, profiler, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
   const ingest = new IngestService({
     routing,
@@ -181,15 +191,25 @@ export function createEdge(cfg: EdgeConfig): Edge {
     isLocked: (id) => locks.has(id),
     observer: {
       written: (shardletId, _events, bytes) => watch.add(shardletId, bytes),
-      fellBack: (shardletId, events) => {
+      fellBack: (shardletId, events, streamId) => {
         metrics.fellBack(events);
-        log.debug("contention: events sent to the overflow log", { shardletId, events });
+        // Whether the content model predicted this shardlet's surge: contention a pre-allocation caused shows here.
+        const predicted = streamId !== undefined ? prealloc?.predictionFor(streamId, shardletId) : undefined;
+        log.debug("contention: events sent to the overflow log", {
+          shardletId,
+          events,
+          prediction: predicted ? { probability: Number(predicted.probability.toFixed(3)), cause: predicted.cause, horizonEndsMs: predicted.horizonEndsMs } : null,
+        });
       },
       shadowed: (_shardletId, _hostId, events, outcome) => {
         shadowWrites[outcome] += events;
         metrics.shadowed(events, outcome);
       },
-      ...writeTelemetry(counters, profiler, (streamId, events) => readCache.written(streamId, events)),
+      ...written,
+      acked: (streamId, events, outcomes, latencyMs, entry) => {
+        written.acked(streamId, events, outcomes, latencyMs, entry);
+        prealloc?.acked(streamId, events, outcomes);
+      },
       ...metrics.ingestObserver(),
     },
     hosts: {
@@ -249,6 +269,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
   locks.start(cfg.lockResyncMs);
   flusher.start();
   readCache.start();
+  prealloc?.start();
 
   const health = async () => {
     await Promise.all([pingControlDb(db), redis.ping()]);
@@ -277,6 +298,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     shadowWrites,
     telemetry: { counters, flush: () => flusher.flush(), refreshProfilerSettings: () => profilerSettings.refresh() },
     metrics,
+    prealloc,
     readCache,
     sequences,
     get draining() {
@@ -300,6 +322,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
         // After the server stopped answering: the last requests' counters go out with this flush.
         await flusher.stop();
         await readCache.stop();
+        prealloc?.stop();
+        await prealloc?.save();
         await redis.quit().catch(() => undefined);
         await hosts.closeAll();
         await db.$disconnect();

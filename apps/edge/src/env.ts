@@ -40,6 +40,10 @@ const schema = z.object({
   SHARDCAST_EDGE_CACHE_MB: z.coerce.number().min(0).max(65_536).default(64),
   /** Bytes per second the prefetcher may pull into the cache, in MiB. */
   SHARDCAST_EDGE_PREFETCH_MB_PER_SEC: z.coerce.number().positive().max(10_000).default(8),
+  /** The content model that predicts surges from what events say (scored after the ack); `off` leaves it out. */
+  SHARDCAST_PREALLOC_MODEL: z.enum(["on", "off"]).default("on"),
+  /** How often the edge publishes its surge predictions for the pre-allocator. */
+  SHARDCAST_PREALLOC_PUBLISH_MS: int(2_000),
   /** When set, `/metrics` needs `Authorization: Bearer <token>` (unset: open, like `/healthz`). */
   SHARDCAST_METRICS_TOKEN: metricsTokenSchema,
 }).superRefine(checkRedisSentinelEnv);

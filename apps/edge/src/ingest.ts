@@ -20,7 +20,7 @@ export interface IngestObserver {
   /** Events written on the fast path to a shardlet. */
   written(shardletId: string, events: number, bytes: number): void;
   /** Events appended to the overflow log because the shardlet was op-locked or changing. */
-  fellBack(shardletId: string, events: number): void;
+  fellBack(shardletId: string, events: number, streamId?: string): void;
   /** Events of a migrating shardlet written (or not) to its destination after the source stored them. */
   shadowed?(shardletId: string, hostId: string, events: number, outcome: ShadowOutcome): void;
   /**
@@ -177,7 +177,7 @@ export class IngestService {
             });
             for (const [shardletId, { group }] of groups) {
               for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
-              this.deps.observer?.fellBack(shardletId, group.length);
+              this.deps.observer?.fellBack(shardletId, group.length, streamId);
             }
           } catch (err) {
             failures.push(err);

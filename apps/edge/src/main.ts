@@ -31,6 +31,7 @@ const edge = createEdge({
     maxIdLength: 128,
     maxBodyBytes: env.SHARDCAST_MAX_BODY_BYTES,
   },
+  prealloc: { enabled: env.SHARDCAST_PREALLOC_MODEL === "on", publishMs: env.SHARDCAST_PREALLOC_PUBLISH_MS },
   log,
 });
 

@@ -44,6 +44,8 @@ export interface WorkerOptions extends ProcessorOptions {
   correlateEveryMs?: number;
   /** Period of the forecasting models' retraining (default 6 h; 0 = on demand only). */
   trainEveryMs?: number;
+  /** Period of the pre-allocator (default 5 s; 0 = off). It prepares nothing while the aggressiveness setting is 0. */
+  preallocEveryMs?: number;
   /** Period of the rebalancer's planning run (default 30 s). */
   rebalanceEveryMs?: number;
   /** Period of the consumer checkpoint job (default 5 s): also how long its decisions must hold. */
@@ -233,6 +235,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     every("analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" }),
     ...((opts.orchestratorEveryMs ?? 30_000) > 0 ? [every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" })] : []),
     ...((opts.correlateEveryMs ?? 10_000) > 0 ? [every("cache.correlate", opts.correlateEveryMs ?? 10_000)] : []),
+    ...((opts.preallocEveryMs ?? 5_000) > 0 ? [every("prealloc.run", opts.preallocEveryMs ?? 5_000)] : []),
     // Not at start: training takes the CPU for a while, and until a trained version qualifies the
     // baselines serve anyway. Operators can train at once from the console.
     ...(trainEveryMs > 0 ? [every("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs })] : []),

@@ -72,7 +72,7 @@ describe("analyzer: a burst on one key range", () => {
 
     const r = await runAnalyzer({ db: h.db, log: h.deps.log, clock: () => nowMs }, { queue, trigger: "manual" });
     expect(r.runId).not.toBeNull();
-    expect(r.model).toBe("holt_winters (default)");
+    expect(r.model).toBe("selection (default)");
     expect(r.shardlets).toBe(4);
     expect(r.points).toBe(4 * 12);
     expect(r.proposals).toEqual({ split: 1, migrate: 0, addHost: 0 });

@@ -137,6 +137,8 @@ describe("a storage host restarting during the copy", () => {
 
 describe("a worker process killed mid-copy", () => {
   const children: ChildProcess[] = [];
+  /** The last lines each worker process logged, for the failure message when a wait times out. */
+  const tails = new Map<ChildProcess, string[]>();
 
   afterAll(async () => {
     for (const c of children) {
@@ -162,7 +164,10 @@ describe("a worker process killed mid-copy", () => {
         // on a loaded machine that burst delays the scheduler this test waits on.
         SHARDCAST_ORCHESTRATOR_EVERY_MS: "0",
         SHARDCAST_CORRELATE_EVERY_MS: "0",
-        SHARDCAST_LOG_LEVEL: "info",
+        SHARDCAST_PREALLOC_EVERY_MS: "0",
+        SHARDCAST_TRAIN_EVERY_MS: "0",
+        SHARDCAST_WORKER_HEALTH_PORT: "0",
+        SHARDCAST_LOG_LEVEL: "debug",
       },
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -170,7 +175,12 @@ describe("a worker process killed mid-copy", () => {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the worker did not become ready")), 30_000);
       child.once("exit", (code) => reject(new Error(`the worker exited with code ${code}`)));
+      const tail: string[] = [];
+      tails.set(child, tail);
       readline.createInterface({ input: child.stderr }).on("line", (line) => {
+        // The scheduler's own completions (every 300 ms) would crowd out what matters.
+        if (!line.includes('"job":"migration.scheduler"')) tail.push(line);
+        if (tail.length > 30) tail.shift();
         if (line.includes("worker ready")) {
           clearTimeout(timer);
           resolve();
@@ -180,12 +190,20 @@ describe("a worker process killed mid-copy", () => {
     return child;
   }
 
-  async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
+  /** What the migration and the worker processes were doing, for a wait that timed out. */
+  async function situation(migrationId: string): Promise<string> {
+    const m = await t.migration(migrationId);
+    const log = (await listMigrationEvents(t.h.db, migrationId)).slice(-8).map((e) => `  ${e.level} ${e.message}`);
+    const workers = children.map((c, i) => `worker process ${i + 1} (exit ${c.exitCode ?? c.signalCode ?? "running"}):\n${(tails.get(c) ?? []).map((l) => `  ${l}`).join("\n")}`);
+    return [`migration: phase ${m.phase}, ${m.rowsCopied}/${m.rowsTotal} rows copied, ${m.attempts} attempts`, "events:", ...log, ...workers].join("\n");
+  }
+
+  async function until<T>(what: string, migrationId: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const v = await fn();
       if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${await situation(migrationId)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -205,7 +223,7 @@ describe("a worker process killed mid-copy", () => {
       // The first worker's scheduler starts it; kill the process once it has copied a few chunks.
       // Generous: a fresh worker process declares and runs every periodic job at once, which takes
       // a while on a loaded machine before the scheduler gets to the approved migration.
-      await until("the copy to start", async () => (await t.migration(id)).rowsCopied >= 300, 60_000);
+      await until("the copy to start", id, async () => (await t.migration(id)).rowsCopied >= 300, 120_000);
       const exited = new Promise((r) => first.once("exit", r));
       first.kill("SIGKILL");
       await exited;
@@ -215,7 +233,7 @@ describe("a worker process killed mid-copy", () => {
 
       await t.settings({ rowsPerSecond: 0 });
       await startWorkerProcess(url.toString());
-      const done = await until("the migration to finish", async () => {
+      const done = await until("the migration to finish", id, async () => {
         const m = await t.migration(id);
         return m.phase === "done" ? m : null;
       }, 60_000);
@@ -226,5 +244,5 @@ describe("a worker process killed mid-copy", () => {
       await producing.stop();
     }
     await expectMovedCleanly(s);
-  }, 240_000);
+  }, 300_000);
 });

@@ -103,6 +103,25 @@ describe("model training", () => {
     expect((await getModelVersion(cluster.db, v.id)).status).toBe("candidate");
   });
 
+  it("trains a per-series selection version that names the serving LSTM, and scores the weekly-aware models with Holt-Winters", async () => {
+    const before = await getActiveModelVersion(cluster.db);
+    const r = await runModelTraining(deps, { kind: "selection", trigger: "manual" }, { jobId: "job-selection", config: QUICK });
+    const v = r.versions[0]!;
+    expect(v.kind).toBe("selection");
+    expect(["candidate", "active"]).toContain(v.status);
+    expect(Number.isFinite(v.mase)).toBe(true);
+    const p = await params(v);
+    const chosen = p.chosen as Array<{ name: string; kind: string }>;
+    expect(chosen).toHaveLength(5);
+    for (const c of chosen) expect(["holt_winters", "seasonal_naive", "weekly_naive", "double_seasonal", "ensemble"]).toContain(c.kind);
+    // The version serving when it trained (the LSTM of the test before) is the one it names.
+    expect(before?.kind).toBe("lstm");
+    expect(p.lstmVersionId).toBe(before!.id);
+    const hw = (await listModelVersions(cluster.db, { kind: "holt_winters" })).find((x) => x.jobId === "job-traces")!;
+    const candidates = (await params(hw)).candidates as Record<string, { mase: number }>;
+    expect(Object.keys(candidates).sort()).toEqual(["double_seasonal", "ensemble", "weekly_naive"]);
+  });
+
   it("trains on telemetry once it holds two seasons and a held-out window", async () => {
     const shardlets = await cluster.db.shardlet.findMany({ where: { streamId: cluster.streamId }, orderBy: { lo: "asc" } });
     const stepMs = 60_000;

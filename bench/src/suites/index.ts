@@ -5,6 +5,7 @@ import { forecastSuite } from "./forecast.ts";
 import { ingestSuite } from "./ingest.ts";
 import { lifecycleSuite } from "./lifecycle.ts";
 import { migrationSuite } from "./migration.ts";
+import { preallocSuite } from "./prealloc.ts";
 import { routingSuite } from "./routing.ts";
 import { simSuite } from "./sim.ts";
 
@@ -12,7 +13,7 @@ import { simSuite } from "./sim.ts";
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, preallocSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -130,7 +130,7 @@ describe("analyzer and heatmap console api", () => {
     expect(m.bucketSec).toBe(10);
     expect(m.boundaryMs).toBe(base);
     expect(m.run?.id).toBe(runId);
-    expect(m.run?.model).toBe("Holt-Winters (default)");
+    expect(m.run?.model).toBe("selection (default)");
     expect(m.times).toHaveLength(42);
     expect(m.kinds.filter((k) => k === "actual")).toHaveLength(30);
     expect(m.kinds.slice(30).every((k) => k === "forecast")).toBe(true);

@@ -14,6 +14,7 @@ interface Metrics {
   bytesMoved: number;
   events: number;
   measuredMinutes: number;
+  hostHours: number;
 }
 interface Result {
   source: { kind: string; note: string; buckets: number; shardlets: number; hosts: number; resolutionSec: number };
@@ -57,12 +58,14 @@ describe("what-if console api", () => {
     expect(r.source.kind).toBe("trace");
     expect(r.source.note).toMatch(/No telemetry yet/);
     expect(r.source.hosts).toBe(2);
-    expect(r.policies.map((p) => p.policy)).toEqual(["static", "reactive", "predictive", "oracle"]);
+    expect(r.policies.map((p) => p.policy)).toEqual(["static", "static_peak", "reactive", "reactive_tuned", "predictive", "oracle"]);
     const stat = r.policies.find((p) => p.policy === "static")!.metrics;
     expect(stat.migrations + stat.splits).toBe(0);
     expect(stat.events).toBeGreaterThan(0);
     expect(r.chart.length).toBeGreaterThan(50);
-    expect(Object.keys(r.chart[0]!.values).sort()).toEqual(["oracle", "predictive", "reactive", "static"]);
+    expect(Object.keys(r.chart[0]!.values).sort()).toEqual(["oracle", "predictive", "reactive", "reactive_tuned", "static", "static_peak"]);
+    // Every policy is paid for: host-hours are the cost the console compares.
+    for (const p of r.policies) expect(p.metrics.hostHours, p.policy).toBeGreaterThan(0);
   });
 
   it("lets only operators run, and rejects bad thresholds field by field without storing anything", async () => {

@@ -14,6 +14,8 @@ export * from "./migration/index.ts";
 export * from "./forecast/index.ts";
 export * from "./placement/index.ts";
 export * from "./analyzer/index.ts";
+export * from "./capacity/index.ts";
+export * from "./prealloc/index.ts";
 export * from "./telemetry/index.ts";
 export * from "./features/index.ts";
 export * from "./consumers/index.ts";

@@ -134,4 +134,36 @@ describe("analyzeLoad: placement by predicted load with bounded loads", () => {
     expect(slow.moves[0]!.feasibility.bandwidth.ok).toBe(false);
     expect(slow.moves[0]!.feasibility.bandwidth.detail).toMatch(/longer than/);
   });
+
+  it("sheds the colder shardlets that are enough rather than the hottest one (its copy carries the most shadow writes)", () => {
+    const hosts = [host("h1"), host("h2"), host("h3"), host("h4")];
+    // h1 at 440 (one 200 and four 60s), the others at 100: bound 2 x 18.5% x 1000 = 370, so h1 must shed 70.
+    const shardlets = [
+      shardlet("hot", "h1", flat(200)),
+      ...[1, 2, 3, 4].map((i) => shardlet(`c${i}`, "h1", flat(60))),
+      ...["h2", "h3", "h4"].map((h) => shardlet(`${h}x`, h, flat(100))),
+    ];
+    const out = analyzeLoad(input(hosts, shardlets, { settings: settings({ hostLoadBound: 2 }) }));
+    expect(out.moves.length).toBe(2);
+    expect(out.moves.every((m) => m.shardletId.startsWith("c") && m.sourceHostId === "h1")).toBe(true);
+    expect(loadsAfter(input(hosts, shardlets), out).get("h1")).toBe(320);
+  });
+
+  it("moves a shardlet whose copy finishes before the predicted overload, not a hotter one whose copy would not", () => {
+    const hosts = [host("h1"), host("h2")];
+    const roomy = { capacityBytes: 64 * 1024 ** 3 };
+    // h1 heads past its bound within a few buckets; "big" would take an hour to copy at 1 MiB/s.
+    const rising = Array.from({ length: 20 }, (_, i) => 300 + 15 * i);
+    const shardlets = [
+      shardlet("rising", "h1", rising, roomy),
+      shardlet("big", "h1", flat(120), { ...roomy, sizeBytes: 4 * 1024 ** 3 }),
+      shardlet("small", "h1", flat(100), { ...roomy, sizeBytes: 8 * 1024 ** 2 }),
+      shardlet("t", "h2", flat(150), roomy),
+    ];
+    const out = analyzeLoad(input(hosts, shardlets, { settings: settings({ copyBytesPerSec: 1024 * 1024 }) }));
+    expect(out.moves[0]).toMatchObject({ shardletId: "small", destHostId: "h2" });
+    expect(out.moves[0]!.feasibility.bandwidth.ok).toBe(true);
+    // "big" only comes after, flagged: its copy would end after the overload.
+    for (const m of out.moves.filter((x) => x.shardletId === "big")) expect(m.feasibility.bandwidth.ok).toBe(false);
+  });
 });

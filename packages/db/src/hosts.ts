@@ -28,6 +28,8 @@ export interface HostInfo {
   lastSeenAt: Date | null;
   lastError: string | null;
   createdAt: Date;
+  /** Set once a drained host held nothing and was retired (it keeps the `draining` status: the health probe would reactivate a `down` one). */
+  retiredAt: Date | null;
 }
 
 const HOST_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -45,6 +47,7 @@ function toHostInfo(r: Host): HostInfo {
     lastSeenAt: r.lastSeenAt,
     lastError: r.lastError,
     createdAt: r.createdAt,
+    retiredAt: r.retiredAt,
   };
 }
 

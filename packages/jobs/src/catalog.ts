@@ -119,7 +119,7 @@ export const jobCatalog = {
   },
   "model.train": {
     payload: z.strictObject({
-      kind: z.enum(["holt_winters", "lstm", "all"]).default("all"),
+      kind: z.enum(["holt_winters", "lstm", "selection", "all"]).default("all"),
       trigger: z.enum(["schedule", "manual"]).default("schedule"),
       actor: z.string().max(200).optional(),
       /** Resume this model version row instead of creating one. */
@@ -182,6 +182,15 @@ export const jobCatalog = {
     timeoutMs: 60_000,
     description:
       "For every consumer group and shardlet, make the committed position durable when the predicted replay (or the fixed interval) calls for it, ask stateful members to snapshot, expire silent members and measure lag.",
+  },
+  "prealloc.run": {
+    payload: z.strictObject({ streamId: z.string().optional() }),
+    // Periodic: the next run is the retry (an interrupted preparation is finished by the next run).
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 10 * 60_000,
+    description:
+      "Read the edges' surge predictions, let the cost model decide per shardlet (why and why not are recorded), pre-split the chosen shardlets at the predicted load median through the lifecycle split, count the pre-allocations their surge used and merge back those it did not after the grace period.",
   },
   housekeeping: {
     payload: z.strictObject({}),

@@ -1,4 +1,4 @@
-import type { ForecastInput } from "@shardcast/core";
+import { calendarFeatures, type CovariateColumn, type ForecastInput } from "@shardcast/core";
 
 /**
  * Feature layout of the LSTM. Every value is scaled per window by the mean level of the recent
@@ -6,6 +6,7 @@ import type { ForecastInput } from "@shardcast/core";
  *
  * - sequence input, one row per step of the last `lookback` observations:
  *   [value, sin(hour), cos(hour), sin(weekday), cos(weekday), ...covariates]
+ *   (the calendar is core's `calendarFeatures`: the middle of each step, UTC)
  * - context input, one row per step to forecast:
  *   [last season's value, last week's value, mean of the last seasons, how far last week's value
  *    stood from the mean of the seasons before it (the weekday effect), sin/cos hour, sin/cos
@@ -22,6 +23,11 @@ export interface FeatureConfig {
   /** Number of covariate columns (0 when none). */
   covariates: number;
   /**
+   * How each covariate column is read (one per column). Without it, columns are read as given at
+   * every step (the layout of models saved before columns were described).
+   */
+  columns?: ReadonlyArray<Pick<CovariateColumn, "known" | "unit">>;
+  /**
    * How a window is scaled: `level` divides by the recent mean level; `seasonal_mae` centres on
    * the level and divides by the recent seasonal naive error, so the loss weighs every series as
    * MASE does.
@@ -32,14 +38,16 @@ export interface FeatureConfig {
 export const SEQ_BASE_FEATURES = 5;
 export const CTX_BASE_FEATURES = 8;
 
-const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
-/** Trace and telemetry times are UTC; epoch 0 was a Thursday, so the week starts there. */
-function calendar(ms: number | undefined): [number, number, number, number] {
-  if (ms === undefined || !Number.isFinite(ms)) return [0, 0, 0, 0];
-  const day = (((ms % DAY_MS) + DAY_MS) % DAY_MS) / DAY_MS;
-  const week = (((ms % WEEK_MS) + WEEK_MS) % WEEK_MS) / WEEK_MS;
-  return [Math.sin(2 * Math.PI * day), Math.cos(2 * Math.PI * day), Math.sin(2 * Math.PI * week), Math.cos(2 * Math.PI * week)];
+const WEEK_MS = 7 * 86_400_000;
+
+/** Calendar columns of steps [first, first + steps) (zeros when the series has no calendar). */
+function calendarRows(startMs: number | undefined, stepMs: number | undefined, first: number, steps: number): (i: number) => [number, number, number, number] {
+  if (startMs === undefined || stepMs === undefined || !Number.isFinite(startMs) || !(stepMs > 0)) return () => [0, 0, 0, 0];
+  const cal = calendarFeatures({ startMs: startMs + first * stepMs, stepMs, steps });
+  return (i) => {
+    const k = i - first;
+    return [cal.hourSin[k] ?? 0, cal.hourCos[k] ?? 0, cal.dowSin[k] ?? 0, cal.dowCos[k] ?? 0];
+  };
 }
 
 export interface Window {
@@ -118,8 +126,19 @@ export function buildWindow(
   const offset = level;
   const scale = cfg.scaling === "seasonal_mae" ? seasonalErrorBefore(values, origin, span, period, level) : level;
   const norm = (v: number) => (v - offset) / scale;
-  const at = (i: number) => (stepMs !== undefined && startMs !== undefined ? startMs + i * stepMs : undefined);
-  const cov = (i: number, c: number) => covariates?.[i]?.[c] ?? 0;
+  const first = Math.max(0, origin - lookback);
+  const calendar = calendarRows(startMs, stepMs, first, origin + horizon - first);
+  const cols = cfg.columns;
+  const cov = (i: number, c: number): number => {
+    const col = cols?.[c];
+    // An observed column is not known past the origin: its last observed value stands in.
+    const at = col && !col.known && i >= origin ? origin - 1 : i;
+    const v = at >= 0 ? (covariates?.[at]?.[c] ?? 0) : 0;
+    if (!col || !Number.isFinite(v)) return Number.isFinite(v) ? v : 0;
+    if (col.unit === "load") return v / scale;
+    if (col.unit === "count") return Math.log1p(Math.max(0, v));
+    return v;
+  };
 
   const seq = new Float32Array(lookback * seqF);
   for (let k = 0; k < lookback; k++) {
@@ -127,7 +146,7 @@ export function buildWindow(
     const i = Math.max(0, origin - lookback + k);
     const o = k * seqF;
     seq[o] = norm(origin > 0 ? values[i]! : 0);
-    const [hs, hc, ws, wc] = calendar(at(i));
+    const [hs, hc, ws, wc] = calendar(i);
     seq[o + 1] = hs;
     seq[o + 2] = hc;
     seq[o + 3] = ws;
@@ -152,7 +171,7 @@ export function buildWindow(
     ctx[o + 1] = norm(weekly);
     ctx[o + 2] = norm(profile);
     ctx[o + 3] = weekEffect / scale;
-    const [hs, hc, ws, wc] = calendar(at(t));
+    const [hs, hc, ws, wc] = calendar(t);
     ctx[o + 4] = hs;
     ctx[o + 5] = hc;
     ctx[o + 6] = ws;

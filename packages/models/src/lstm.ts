@@ -1,4 +1,4 @@
-import { createRng, ShardcastError, type BatchForecaster, type ForecastInput } from "@shardcast/core";
+import { createRng, ShardcastError, type BatchForecaster, type CovariateColumn, type ForecastInput } from "@shardcast/core";
 import { initBackend, tf, type TfBackend } from "./backend.ts";
 import { buildWindow, CTX_BASE_FEATURES, SEQ_BASE_FEATURES, windowForInput, type FeatureConfig, type Window } from "./features.ts";
 
@@ -14,6 +14,12 @@ export interface LstmConfig {
   hidden: number;
   profileSeasons: number;
   covariates: number;
+  /**
+   * The covariates the model was trained with, one per column in input order (what a caller must
+   * pass in `ForecastInput.covariates`). Empty for a model without covariates, and for one saved
+   * before columns were named (its `covariates` columns are then read as given).
+   */
+  covariateColumns: CovariateColumn[];
   scaling: FeatureConfig["scaling"];
   seed: number;
   learningRate: number;
@@ -28,6 +34,7 @@ export const DEFAULT_LSTM_CONFIG: LstmConfig = {
   hidden: 16,
   profileSeasons: 7,
   covariates: 0,
+  covariateColumns: [],
   scaling: "level",
   seed: 42,
   learningRate: 0.003,
@@ -103,7 +110,58 @@ export interface LstmArtifact {
 }
 
 function featureConfig(c: LstmConfig): FeatureConfig {
-  return { lookback: c.lookback, horizon: c.horizon, profileSeasons: c.profileSeasons, covariates: c.covariates, scaling: c.scaling };
+  return {
+    lookback: c.lookback,
+    horizon: c.horizon,
+    profileSeasons: c.profileSeasons,
+    covariates: c.covariates,
+    scaling: c.scaling,
+    ...(c.covariateColumns.length > 0 ? { columns: c.covariateColumns } : {}),
+  };
+}
+
+/**
+ * A config with its covariate columns: `covariates` follows them when only they are given, and
+ * must agree with them otherwise.
+ */
+function withColumns(c: LstmConfig, given: Partial<LstmConfig>): LstmConfig {
+  const cols = c.covariateColumns;
+  if (cols.length > 0 && given.covariates === undefined) return { ...c, covariates: cols.length };
+  return c;
+}
+
+function isColumn(v: unknown): v is CovariateColumn {
+  return isRecord(v) && typeof v.name === "string" && v.name.length > 0 && typeof v.known === "boolean" && (v.unit === "load" || v.unit === "ratio" || v.unit === "count");
+}
+
+function checkColumns(c: LstmConfig): void {
+  const cols: unknown = c.covariateColumns;
+  if (!Array.isArray(cols)) throw new ShardcastError("bad_request", "LSTM covariateColumns must be a list");
+  const seen = new Set<string>();
+  for (const col of cols as unknown[]) {
+    if (!isColumn(col)) throw new ShardcastError("bad_request", "LSTM covariate column needs a name, known (true or false) and a unit (load, ratio or count)");
+    if (seen.has(col.name)) throw new ShardcastError("bad_request", `LSTM covariate column ${col.name} appears twice`);
+    seen.add(col.name);
+  }
+  if (cols.length > 0 && cols.length !== c.covariates) {
+    throw new ShardcastError("bad_request", `LSTM has ${c.covariates} covariate columns but names ${cols.length}`);
+  }
+}
+
+/**
+ * Covariates of a series or a forecast request against the model's columns: a model with
+ * covariates needs every one of them at every step it reads; a model without ignores any given.
+ */
+function checkCovariates(c: LstmConfig, what: string, rows: ReadonlyArray<readonly number[]> | undefined, steps: number): void {
+  if (c.covariates === 0) return;
+  const names = c.covariateColumns.length > 0 ? ` (${c.covariateColumns.map((k) => k.name).join(", ")})` : "";
+  if (!rows) throw new ShardcastError("bad_request", `${what} has no covariates; the model was trained with ${c.covariates}${names}`);
+  if (rows.length < steps) throw new ShardcastError("bad_request", `${what} has covariates for ${rows.length} steps; it needs ${steps}`);
+  for (let i = 0; i < steps; i++) {
+    if (rows[i]!.length !== c.covariates) {
+      throw new ShardcastError("bad_request", `${what} has ${rows[i]!.length} covariate columns at step ${i}; the model was trained with ${c.covariates}${names}`);
+    }
+  }
 }
 
 function checkConfig(c: LstmConfig): void {
@@ -113,6 +171,7 @@ function checkConfig(c: LstmConfig): void {
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 100_000) throw new ShardcastError("bad_request", `LSTM ${k} must be a positive integer, got ${v}`);
   }
   if (!Number.isInteger(c.covariates) || c.covariates < 0 || c.covariates > 64) throw new ShardcastError("bad_request", `LSTM covariates must be 0..64, got ${c.covariates}`);
+  checkColumns(c);
   if (!(c.learningRate > 0 && c.learningRate < 1)) throw new ShardcastError("bad_request", `LSTM learningRate must be in (0, 1), got ${c.learningRate}`);
   if (c.scaling !== "level" && c.scaling !== "seasonal_mae") throw new ShardcastError("bad_request", `LSTM scaling must be level or seasonal_mae, got ${String(c.scaling)}`);
   if (!Number.isInteger(c.seed)) throw new ShardcastError("bad_request", `LSTM seed must be an integer, got ${c.seed}`);
@@ -195,6 +254,7 @@ export function parseLstmArtifact(raw: unknown): LstmArtifact {
   if (!isRecord(raw.config) || !isRecord(raw.topology) || !Array.isArray(raw.weightSpecs) || typeof raw.weights !== "string") {
     throw new ShardcastError("bad_request", "LSTM artifact is missing its config, topology, weight specs or weights");
   }
+  // Fields added since a model was saved take their defaults (no covariate columns named).
   const config = { ...DEFAULT_LSTM_CONFIG, ...(raw.config as Partial<LstmConfig>) };
   checkConfig(config);
   for (const s of raw.weightSpecs) {
@@ -224,7 +284,7 @@ export class LstmForecaster implements BatchForecaster {
 
   /** An untrained model (it forecasts the seasonal profile baseline until trained). */
   static async create(config: Partial<LstmConfig> = {}, opts: { backend?: TfBackend } = {}): Promise<LstmForecaster> {
-    const c = { ...DEFAULT_LSTM_CONFIG, ...config };
+    const c = withColumns({ ...DEFAULT_LSTM_CONFIG, ...config }, config);
     checkConfig(c);
     const backend = await initBackend(opts.backend);
     const model = buildModel(c);
@@ -287,6 +347,7 @@ export class LstmForecaster implements BatchForecaster {
     if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new ShardcastError("bad_request", `epochs must be a positive integer, got ${opts.epochs}`);
     const v = Math.max(0, Math.floor(opts.validationSteps ?? 0));
     const maxWindows = opts.maxWindows ?? 6_000;
+    for (const s of series) checkCovariates(c, `series ${s.name}`, s.covariates, s.values.length);
     // Training targets end where the validation tail starts; validation origins lie in the tail.
     const train = this.windows(series, maxWindows, (s) => ({ from: 0, to: s.values.length - v - c.horizon }));
     if (train.inputs.length === 0) {
@@ -412,6 +473,7 @@ export class LstmForecaster implements BatchForecaster {
     for (const i of inputs) {
       if (!Number.isInteger(i.horizon) || i.horizon < 0) throw new ShardcastError("bad_request", `forecast horizon must be a non-negative integer, got ${i.horizon}`);
       if (!Number.isInteger(i.period) || i.period < 1) throw new ShardcastError("bad_request", `forecast period must be a positive integer, got ${i.period}`);
+      checkCovariates(this.config, "a forecast request", i.covariates, i.history.length + i.horizon);
     }
     const results = inputs.map(() => [] as number[]);
     // Horizons past one pass roll forward: each pass appends its forecast to the history.
@@ -445,7 +507,7 @@ export class LstmForecaster implements BatchForecaster {
     const data = Array.isArray(a.weightData) ? tf.io.concatenateArrayBuffers(a.weightData) : a.weightData;
     return {
       format: LSTM_ARTIFACT_FORMAT,
-      config: { ...this.config },
+      config: { ...this.config, covariateColumns: this.config.covariateColumns.map((k) => ({ ...k })) },
       topology: a.modelTopology,
       weightSpecs: a.weightSpecs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: s.dtype })),
       weights: toBase64(data),

@@ -88,7 +88,9 @@ describe("op-locks", () => {
   });
 
   it("keeps extending the lock while a job runs past the TTL", async () => {
-    const ttlMs = 400;
+    // Extensions run every third of the TTL; a TTL long enough that a loaded machine's event-loop
+    // stalls (hundreds of ms when every workspace's tests share two cores) do not outlast it.
+    const ttlMs = 1500;
     const locks = createOpLocks([client], { prefix, ttlMs });
     const rival = createOpLocks([client], { prefix, ttlMs });
     const key = opLockKey(prefix, "s-long");

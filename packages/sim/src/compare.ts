@@ -1,4 +1,4 @@
-import type { SimConfig } from "./config.ts";
+import { REACTIVE_TUNED, type SimConfig } from "./config.ts";
 import { defaultLayout, type InitialLayout } from "./engine/layout.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
 import { simulate, simulation, type PolicyRun } from "./engine/simulation.ts";
@@ -8,15 +8,26 @@ import { reactivePolicy } from "./policies/reactive.ts";
 import { staticPolicy } from "./policies/static.ts";
 import type { SimWorkload } from "./workload/types.ts";
 
-export const POLICY_NAMES = ["static", "reactive", "predictive", "oracle"] as const;
+export const POLICY_NAMES = ["static", "static_peak", "reactive", "reactive_tuned", "predictive", "oracle"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
+/** What a comparison runs by default: `static` (hashing, nothing moves, no scaling) only on request. */
+export const DEFAULT_POLICIES: readonly PolicyName[] = ["static_peak", "reactive", "reactive_tuned", "predictive", "oracle"];
+/**
+ * What the console's what-if runs: every policy, `static` included, since an operator weighing
+ * thresholds on a real cluster also wants to see what doing nothing would have cost.
+ */
+export const WHATIF_POLICIES: readonly PolicyName[] = POLICY_NAMES;
 
 export function makePolicy(name: PolicyName, config: SimConfig): Policy {
   switch (name) {
     case "static":
       return staticPolicy();
+    case "static_peak":
+      return reactivePolicy({ name, elastic: "peak" });
     case "reactive":
       return reactivePolicy();
+    case "reactive_tuned":
+      return reactivePolicy({ name, capacity: { targetUtilization: REACTIVE_TUNED.targetUtilization, scaleInUtilization: REACTIVE_TUNED.scaleInUtilization }, tolerance: REACTIVE_TUNED.tolerance });
     case "predictive":
       return predictiveWith(config.policy.forecaster);
     case "oracle":
@@ -26,15 +37,33 @@ export function makePolicy(name: PolicyName, config: SimConfig): Policy {
 
 /** The headline figures of one comparison (the bench suite's keys, per workload). */
 export interface ComparisonSummary {
+  /** Static sizing: the cluster sized for the peak (`static_peak`; the hashing-only `static` when that ran instead). */
   violation_minutes_static: number;
+  violation_minutes_static_peak: number;
+  /** Reactive at the product's defaults. */
   violation_minutes_reactive: number;
+  violation_minutes_reactive_tuned: number;
   violation_minutes_predictive: number;
   violation_minutes_oracle: number;
-  /** 1 - predictive / reactive; 0 when reactive had none (nothing to reduce). */
+  /** 1 - predictive / reactive_tuned (the best-tuned reactive); 0 when it had none (nothing to reduce). */
   violation_reduction_vs_reactive: number;
+  /** 1 - predictive / reactive at the product defaults. */
+  violation_reduction_vs_reactive_default: number;
+  /** 1 - oracle / reactive_tuned: the headroom a perfect forecast would leave. */
+  oracle_violation_reduction_vs_reactive: number;
+  host_hours_static_peak: number;
+  host_hours_reactive: number;
+  host_hours_reactive_tuned: number;
+  host_hours_predictive: number;
+  host_hours_oracle: number;
+  /** Predictive host-hours / reactive_tuned host-hours. */
+  host_hours_ratio_vs_reactive: number;
+  host_hours_ratio_vs_reactive_default: number;
+  host_hours_ratio_vs_static_peak: number;
   max_mean_p99_predictive: number;
-  /** Predictive bytes moved / reactive bytes moved; 1 when neither moved anything. */
+  /** Predictive bytes moved / reactive_tuned bytes moved; 1 when neither moved anything. */
   bytes_moved_ratio_vs_reactive: number;
+  bytes_moved_ratio_vs_reactive_default: number;
 }
 
 export interface Comparison {
@@ -51,21 +80,40 @@ export function runOf(c: Pick<Comparison, "runs">, name: string): PolicyRun {
   return r;
 }
 
-export function summarize(metrics: Partial<Record<PolicyName, PolicyMetrics>>): ComparisonSummary {
-  const m = (p: PolicyName) => metrics[p];
-  const v = (p: PolicyName) => m(p)?.violationMinutes ?? 0;
-  const reactive = v("reactive");
-  const bytesR = m("reactive")?.bytesMoved ?? 0;
-  const bytesP = m("predictive")?.bytesMoved ?? 0;
+const ratio = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : 1);
+const reduction = (a: number, b: number) => (b > 0 ? 1 - a / b : 0);
+
+/** The summary from per-policy totals (one comparison's metrics, or sums over many). */
+export function summarizeTotals(t: (policy: PolicyName, key: "violationMinutes" | "hostHours" | "bytesMoved") => number, maxMeanP99: number): ComparisonSummary {
+  const v = (p: PolicyName) => t(p, "violationMinutes");
+  const hh = (p: PolicyName) => t(p, "hostHours");
+  const by = (p: PolicyName) => t(p, "bytesMoved");
   return {
-    violation_minutes_static: v("static"),
-    violation_minutes_reactive: reactive,
+    violation_minutes_static: hh("static_peak") > 0 ? v("static_peak") : v("static"),
+    violation_minutes_static_peak: v("static_peak"),
+    violation_minutes_reactive: v("reactive"),
+    violation_minutes_reactive_tuned: v("reactive_tuned"),
     violation_minutes_predictive: v("predictive"),
     violation_minutes_oracle: v("oracle"),
-    violation_reduction_vs_reactive: reactive > 0 ? 1 - v("predictive") / reactive : 0,
-    max_mean_p99_predictive: m("predictive")?.maxMeanP99 ?? 0,
-    bytes_moved_ratio_vs_reactive: bytesR > 0 ? bytesP / bytesR : bytesP > 0 ? Infinity : 1,
+    violation_reduction_vs_reactive: reduction(v("predictive"), v("reactive_tuned")),
+    violation_reduction_vs_reactive_default: reduction(v("predictive"), v("reactive")),
+    oracle_violation_reduction_vs_reactive: reduction(v("oracle"), v("reactive_tuned")),
+    host_hours_static_peak: hh("static_peak"),
+    host_hours_reactive: hh("reactive"),
+    host_hours_reactive_tuned: hh("reactive_tuned"),
+    host_hours_predictive: hh("predictive"),
+    host_hours_oracle: hh("oracle"),
+    host_hours_ratio_vs_reactive: ratio(hh("predictive"), hh("reactive_tuned")),
+    host_hours_ratio_vs_reactive_default: ratio(hh("predictive"), hh("reactive")),
+    host_hours_ratio_vs_static_peak: ratio(hh("predictive"), hh("static_peak")),
+    max_mean_p99_predictive: maxMeanP99,
+    bytes_moved_ratio_vs_reactive: ratio(by("predictive"), by("reactive_tuned")),
+    bytes_moved_ratio_vs_reactive_default: ratio(by("predictive"), by("reactive")),
   };
+}
+
+export function summarize(metrics: Partial<Record<PolicyName, PolicyMetrics>>): ComparisonSummary {
+  return summarizeTotals((p, k) => metrics[p]?.[k] ?? 0, metrics.predictive?.maxMeanP99 ?? 0);
 }
 
 export interface CompareOptions {
@@ -78,7 +126,7 @@ export interface CompareOptions {
 /** Runs every policy on the same workload, config and start layout. */
 export function compare(workload: SimWorkload, config: SimConfig, opts: CompareOptions = {}): Comparison {
   const layout = opts.layout ?? defaultLayout(workload, config.cluster, config.policy.lifecycle.initialCapacityBytes);
-  const runs = (opts.policies ?? POLICY_NAMES).map((name) =>
+  const runs = (opts.policies ?? DEFAULT_POLICIES).map((name) =>
     simulate({
       workload,
       config,
@@ -103,7 +151,7 @@ export interface CompareAsyncOptions extends CompareOptions {
 export async function compareAsync(workload: SimWorkload, config: SimConfig, opts: CompareAsyncOptions): Promise<Comparison> {
   const layout = opts.layout ?? defaultLayout(workload, config.cluster, config.policy.lifecycle.initialCapacityBytes);
   const runs: PolicyRun[] = [];
-  for (const name of opts.policies ?? POLICY_NAMES) {
+  for (const name of opts.policies ?? DEFAULT_POLICIES) {
     const steps = simulation({ workload, config, layout, policy: makePolicy(name, config) });
     for (;;) {
       const next = steps.next();

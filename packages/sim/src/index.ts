@@ -23,3 +23,6 @@ export * from "./report/series.ts";
 export * from "./suite.ts";
 export * from "./workload/telemetry.ts";
 export * from "./whatif.ts";
+export * from "./tune.ts";
+export * from "./policies/capacity.ts";
+export * from "./prealloc/index.ts";

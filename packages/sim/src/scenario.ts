@@ -1,4 +1,5 @@
 import {
+  type CapacitySettings,
   parseAnalyzerSettings,
   parseLifecycleSettings,
   parseRebalanceSettings,
@@ -6,7 +7,7 @@ import {
   type LifecycleSettings,
   type RebalanceSettings,
 } from "@shardcast/core";
-import { defaultConfig, type ClusterConfig, type PolicyConfig, type SimConfig } from "./config.ts";
+import { defaultCapacity, defaultConfig, type ClusterConfig, type PolicyConfig, type SimConfig } from "./config.ts";
 import { HOUR_MS } from "./workload/generators.ts";
 import { buildWorkload, type WorkloadName } from "./workload/catalog.ts";
 import type { TraceReader } from "./workload/traces.ts";
@@ -30,9 +31,13 @@ export interface ScenarioOptions {
   seed: number;
   /** Simulated days, warm-up included. */
   days: number;
+  /** Days of warm-up (simulated, not measured; default 15: the weekly forecasts need two weeks of history). */
+  warmupDays?: number;
   cluster?: Partial<ClusterConfig>;
   peakUtilisation?: number;
   policy?: PolicyOverrides;
+  /** Capacity planner settings (min and max hosts, target and scale-in utilisation, provisioning time, margin). */
+  capacity?: Partial<CapacitySettings>;
   /** Workload parameters (see `workloadParameters`). */
   params?: Record<string, number>;
   readTrace?: TraceReader;
@@ -64,7 +69,9 @@ export function scenario(o: ScenarioOptions): { workload: SimWorkload; config: S
   const config: SimConfig = {
     ...base,
     ...(o.peakUtilisation !== undefined ? { peakUtilisation: o.peakUtilisation } : {}),
+    ...(o.warmupDays !== undefined ? { warmupBuckets: Math.max(0, Math.round(o.warmupDays * 24)) } : {}),
     policy: withPolicy(base.policy, o.policy),
+    ...(o.capacity ? { capacity: defaultCapacity(base.cluster, o.capacity) } : {}),
   };
   const cl = config.cluster;
   const workload = buildWorkload({

@@ -1,5 +1,5 @@
-import { ShardcastError, type AnalyzerSettings, type LifecycleSettings, type RebalanceSettings } from "@shardcast/core";
-import { DEFAULT_CLUSTER, type SimConfig } from "./config.ts";
+import { ShardcastError, type AnalyzerSettings, type CapacitySettings, type LifecycleSettings, type RebalanceSettings } from "@shardcast/core";
+import { DEFAULT_CLUSTER, defaultCapacity, type SimConfig } from "./config.ts";
 import { defaultLayout, type InitialLayout, type LayoutHost } from "./engine/layout.ts";
 import { HOUR_MS } from "./workload/generators.ts";
 import { buildWorkload } from "./workload/catalog.ts";
@@ -11,6 +11,11 @@ export interface WhatIfSettings {
   lifecycle: LifecycleSettings;
   rebalance: RebalanceSettings;
   analyzer: AnalyzerSettings;
+  /**
+   * The capacity planner's settings (min and max hosts, target and scale-in utilisation, lead);
+   * absent, the product defaults with the lead parts of the simulated hardware.
+   */
+  capacity?: CapacitySettings;
 }
 
 export interface WhatIfData {
@@ -33,19 +38,21 @@ export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, setti
   if (ticks > WHATIF_MAX_TICKS) throw new ShardcastError("bad_request", `a what-if simulates at most ${WHATIF_MAX_TICKS} buckets, got ${ticks}`);
   const a = settings.analyzer;
   const cap = layout.hosts.reduce((s, h) => s + h.capacityEventsPerSec, 0) / layout.hosts.length;
+  const cluster = {
+    ...DEFAULT_CLUSTER,
+    hosts: layout.hosts.length,
+    hostCapacityEventsPerSec: cap,
+    eventBytes: Math.max(1, data.eventBytes),
+    retentionHours: Math.max(0.01, data.retentionHours),
+    startSizes: "layout" as const,
+    migrationBytesPerSec: a.copyBytesPerSec,
+    splitSec: 1,
+    tickMinutes: bucketMs / 60_000,
+  };
   return {
     seed: 1,
-    cluster: {
-      ...DEFAULT_CLUSTER,
-      hosts: layout.hosts.length,
-      hostCapacityEventsPerSec: cap,
-      eventBytes: Math.max(1, data.eventBytes),
-      retentionHours: Math.max(0.01, data.retentionHours),
-      startSizes: "layout",
-      migrationBytesPerSec: a.copyBytesPerSec,
-      splitSec: 1,
-      tickMinutes: bucketMs / 60_000,
-    },
+    cluster,
+    capacity: settings.capacity ?? defaultCapacity(cluster),
     policy: {
       lifecycle: settings.lifecycle,
       rebalance: settings.rebalance,
@@ -99,6 +106,7 @@ export function whatIfTraceScenario(
     config: {
       seed: 1,
       cluster,
+      capacity: settings.capacity ?? defaultCapacity(cluster),
       policy: {
         lifecycle: settings.lifecycle,
         rebalance: settings.rebalance,

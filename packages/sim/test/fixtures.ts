@@ -9,6 +9,7 @@ export function small(o: Partial<ScenarioOptions> & Pick<ScenarioOptions, "workl
   return scenario({
     seed: 7,
     days: 6,
+    warmupDays: 3,
     ...o,
     cluster: { hosts: 4, shardsPerStream: 4, shardletsPerShard: 4, tickMinutes: 10, eventBytes: 256, migrationBytesPerSec: 20 * 1024 * 1024, ...o.cluster },
     params: { streams: 2, keysPerStream: 256, ...o.params },

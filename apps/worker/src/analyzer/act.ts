@@ -1,5 +1,13 @@
-import { ShardcastError } from "@shardcast/core";
-import { applyMigrateProposal, markAnalyzerProposalApplied, recordOperation, type AnalyzerProposalInfo, type ControlDb } from "@shardcast/db";
+import { canWaitForTrough, ShardcastError, type CapacitySettings, type TroughWindow } from "@shardcast/core";
+import {
+  addAnalyzerProposalDetails,
+  applyMigrateProposal,
+  approveMigration,
+  markAnalyzerProposalApplied,
+  recordOperation,
+  type AnalyzerProposalInfo,
+  type ControlDb,
+} from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { Logger } from "@shardcast/runtime/logger";
 
@@ -9,6 +17,8 @@ export const ANALYZER_ACTOR = "analyzer";
 export interface ActResult {
   splits: number;
   migrations: number;
+  /** Of the migrations, those scheduled for the forecast trough instead of started now. */
+  scheduled: number;
   /** Proposals left open, and why (an infeasible move, a stale shardlet, no queue). */
   skipped: Array<{ proposalId: string; reason: string }>;
 }
@@ -26,9 +36,9 @@ export async function actOnProposals(
   db: ControlDb,
   log: Logger,
   proposals: readonly AnalyzerProposalInfo[],
-  opts: { queue?: JobQueue },
+  opts: { queue?: JobQueue; trough?: { window: TroughWindow; nowMs: number; settings: CapacitySettings } },
 ): Promise<ActResult> {
-  const result: ActResult = { splits: 0, migrations: 0, skipped: [] };
+  const result: ActResult = { splits: 0, migrations: 0, scheduled: 0, skipped: [] };
   for (const p of proposals) {
     try {
       if (p.kind === "split" && p.shardletId) {
@@ -56,16 +66,32 @@ export async function actOnProposals(
           result.skipped.push({ proposalId: p.id, reason: `not feasible (${failed.map(([k, c]) => `${k}: ${c?.detail ?? "failed"}`).join("; ")}): left for an operator` });
           continue;
         }
-        const { migrationId } = await applyMigrateProposal(db, p.id, { actor: ANALYZER_ACTOR, phase: "approved" });
+        const t = opts.trough;
+        const bytesToMove = typeof p.details?.bytesToMove === "number" ? p.details.bytesToMove : 0;
+        // A move whose overload is further away than the next trough plus its copy waits for the
+        // trough: copying costs capacity on both hosts, and the trough has it to spare.
+        const wait = t && canWaitForTrough({ urgencySec: p.urgencySec, bytesToMove }, t.window, t.nowMs, t.settings) ? t.window : null;
+        const { migrationId } = await applyMigrateProposal(db, p.id, { actor: ANALYZER_ACTOR, phase: wait ? "proposed" : "approved" });
+        if (wait) {
+          const start = new Date(wait.startMs);
+          const end = new Date(wait.endMs);
+          const label = `forecast trough ${start.toISOString()} – ${end.toISOString()}`;
+          await approveMigration(db, migrationId, { email: ANALYZER_ACTOR }, { window: { start, end, label } });
+          await addAnalyzerProposalDetails(db, p.id, { troughWindow: { startMs: wait.startMs, endMs: wait.endMs } });
+          result.scheduled++;
+        }
         await recordOperation(db, {
           kind: "analyzer.migrate",
           status: "succeeded",
-          message: `approved a predictive migration: ${p.reason}`.slice(0, 2000),
+          message: (wait
+            ? `scheduled a predictive migration for the forecast trough from ${new Date(wait.startMs).toISOString()} (not urgent: the overload is further away than the trough plus the copy): ${p.reason}`
+            : `approved a predictive migration: ${p.reason}`
+          ).slice(0, 2000),
           streamId: p.streamId,
           shardletId: p.shardletId,
           hostId: p.sourceHostId,
           actor: ANALYZER_ACTOR,
-          details: { proposalId: p.id, migrationId, destHostId: p.destHostId, urgencySec: p.urgencySec },
+          details: { proposalId: p.id, migrationId, destHostId: p.destHostId, urgencySec: p.urgencySec, ...(wait ? { troughWindow: wait } : {}) },
         });
         result.migrations++;
       }

@@ -23,6 +23,7 @@ import {
   type ShardletInfo,
 } from "@shardcast/db";
 import type { OpLocks } from "@shardcast/runtime/oplock";
+import { buildGroupCovariates, loadCovariateTelemetry, shardletGroups } from "../training/covariates.ts";
 
 /**
  * What one analyzer run sees: the hosts, every routed shardlet with its write-rate history (from
@@ -176,4 +177,33 @@ export async function loadAnalyzerInputs(
     sizeBytes: h.sizeBytes,
   }));
   return { baseMs, bucketMs, horizonSteps, hosts, placementHosts, shardlets, analyzerShardlets, busy, pinned: moved, backfilled };
+}
+
+/**
+ * Each shardlet's covariates for its forecast, the columns `names` in that order (those the model
+ * was trained with), one row per history step then per horizon step: built from telemetry as the
+ * training corpus builds them, hints read over the horizon, observed features carried forward.
+ */
+export async function loadForecastCovariates(
+  db: ControlDb,
+  inputs: Pick<AnalyzerInputs, "baseMs" | "bucketMs" | "horizonSteps" | "shardlets" | "analyzerShardlets">,
+  opts: { names: readonly string[]; historySteps: number },
+): Promise<Map<string, number[][]>> {
+  const steps = opts.historySteps;
+  const fromMs = inputs.baseMs - steps * inputs.bucketMs;
+  const info = new Map(inputs.shardlets.map((s) => [s.id, s]));
+  // Every history on the same window: steps before a shardlet existed carried no load.
+  const members = inputs.analyzerShardlets.map((s) => {
+    const i = info.get(s.id);
+    const load = [...new Array<number>(Math.max(0, steps - s.history.length)).fill(0), ...s.history.slice(-steps)];
+    return { key: s.id, streamId: s.streamId, lo: i?.lo ?? 0, hi: i?.hi ?? 0, load };
+  });
+  const telemetry = await loadCovariateTelemetry(db, { bucketSec: inputs.bucketMs / 1000, fromMs, toMs: inputs.baseMs, horizonSteps: inputs.horizonSteps });
+  const built = buildGroupCovariates(shardletGroups(members), telemetry, { startMs: fromMs, stepMs: inputs.bucketMs, horizon: inputs.horizonSteps, names: opts.names });
+  const out = new Map<string, number[][]>();
+  for (const s of inputs.analyzerShardlets) {
+    const rows = built.get(s.id);
+    if (rows) out.set(s.id, rows.slice(Math.max(0, steps - s.history.length)));
+  }
+  return out;
 }

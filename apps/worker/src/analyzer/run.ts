@@ -1,4 +1,4 @@
-import { analyzeLoad, ShardcastError, type ForecastInput } from "@shardcast/core";
+import { analyzeLoad, nextTrough, ShardcastError, type ForecastInput } from "@shardcast/core";
 import {
   analyzerSettingsUpdatedAt,
   applyDefaultPredictiveMode,
@@ -14,7 +14,9 @@ import type { JobQueue } from "@shardcast/jobs";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
 import { actOnProposals, type ActResult } from "./act.ts";
-import { loadAnalyzerInputs } from "./inputs.ts";
+import { mergeAddHost, planClusterCapacity } from "./capacity.ts";
+import { actOnCapacity, retireDrainedHosts, type CapacityActResult } from "./capacity-act.ts";
+import { loadAnalyzerInputs, loadForecastCovariates } from "./inputs.ts";
 import { loadAnalyzerModel } from "./model.ts";
 import { proposalRows } from "./proposals.ts";
 
@@ -23,6 +25,8 @@ export interface AnalyzerRunDeps {
   log: Logger;
   clock: () => number;
   opLocks?: OpLocks;
+  /** Provisions an approved add_host in place (act mode without a job queue: an embedded run). */
+  provision?: (proposalId: string, actor: string) => Promise<unknown>;
 }
 
 export interface AnalyzerRunOptions {
@@ -45,6 +49,8 @@ export interface AnalyzerRunResult {
   proposals: { split: number; migrate: number; addHost: number };
   superseded: number;
   acted: ActResult;
+  /** The capacity plan's actions (act mode) and the hosts retired after their drain; null when capacity planning is off or the run was for one stream. */
+  capacity: (CapacityActResult & { drainProposals: number; retired: string[]; untrusted: string | null }) | null;
   /** Streams switched to act mode because forecast-only is no longer the default. */
   defaulted: number;
   ms: number;
@@ -71,9 +77,9 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
   const { db } = deps;
   const settings = await getAnalyzerSettings(db);
   const empty = { split: 0, migrate: 0, addHost: 0 };
-  const noAct: ActResult = { splits: 0, migrations: 0, skipped: [] };
+  const noAct: ActResult = { splits: 0, migrations: 0, scheduled: 0, skipped: [] };
   if (!settings.enabled && opts.trigger !== "manual") {
-    return { runId: null, skipped: "the analyzer is disabled", model: "", shardlets: 0, points: 0, proposals: empty, superseded: 0, acted: noAct, defaulted: 0, ms: 0 };
+    return { runId: null, skipped: "the analyzer is disabled", model: "", shardlets: 0, points: 0, proposals: empty, superseded: 0, acted: noAct, capacity: null, defaulted: 0, ms: 0 };
   }
   const [lifecycle, streams] = await Promise.all([getLifecycleSettings(db), listStreamPredictiveModes(db)]);
   if (opts.streamId && !streams.some((s) => s.id === opts.streamId)) throw new ShardcastError("not_found", `no stream with id ${opts.streamId}`);
@@ -96,13 +102,19 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
 
   await progress("forecasting", 0.3);
   const model = await loadAnalyzerModel(db, deps.log);
-  const forecastInputs: ForecastInput[] = inputs.analyzerShardlets.map((s) => ({
-    history: s.history,
-    horizon: inputs.horizonSteps,
-    period: settings.period,
-    startMs: inputs.baseMs - s.history.length * inputs.bucketMs,
-    stepMs: inputs.bucketMs,
-  }));
+  // An LSTM trained with covariates is given the same columns, built from telemetry the same way.
+  const covariates = model.covariates ? await loadForecastCovariates(db, inputs, { names: model.covariates, historySteps: settings.historySteps }) : null;
+  const forecastInputs: ForecastInput[] = inputs.analyzerShardlets.map((s) => {
+    const rows = covariates?.get(s.id);
+    return {
+      history: s.history,
+      horizon: inputs.horizonSteps,
+      period: settings.period,
+      startMs: inputs.baseMs - s.history.length * inputs.bucketMs,
+      stepMs: inputs.bucketMs,
+      ...(rows ? { covariates: rows } : {}),
+    };
+  });
   const forecaster = await model.forecasterFor(forecastInputs);
   check(opts.signal);
   const inScope = (streamId: string) => !opts.streamId || streamId === opts.streamId;
@@ -124,6 +136,10 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
   });
   check(opts.signal);
 
+  // The cluster's hosts are planned only by a run that saw every stream.
+  const capacity = opts.streamId ? null : await planClusterCapacity(db, { nowMs, inputs, historySteps: settings.historySteps, forecasts: out.forecasts, model: model.label });
+  check(opts.signal);
+
   await progress("storing forecasts", 0.6);
   const shardletById = new Map(inputs.shardlets.map((s) => [s.id, s]));
   const scoped = inputs.analyzerShardlets.filter((s) => inScope(s.streamId));
@@ -135,19 +151,37 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     ranking: out.ranking.filter((r) => inScope(shardletById.get(r.shardletId)?.streamId ?? "")).slice(0, RANKING_KEPT),
     forecastStartMs: inputs.baseMs,
     forecasts: scoped.map((s) => ({ shardletId: s.id, streamId: s.streamId, values: out.forecasts.get(s.id) ?? [] })),
+    ...(capacity ? { capacityPlan: capacity.plan, forecastTracker: capacity.tracker } : {}),
   });
-  const rows = proposalRows(out, { inScope, shardlets: shardletById, fullRun: !opts.streamId, bucketSec: settings.bucketSec });
+  const signalled = proposalRows(out, { inScope, shardlets: shardletById, fullRun: !opts.streamId, bucketSec: settings.bucketSec });
+  const rows = capacity ? mergeAddHost(signalled, capacity.rows) : signalled;
   const stored = await replaceAnalyzerProposals(db, run.id, rows, { streamIds: opts.streamId ? [opts.streamId] : null });
   check(opts.signal);
 
   await progress("acting", 0.85);
   const acting = new Set(streams.filter((s) => s.mode === "act").map((s) => s.id));
+  const trough = capacity ? nextTrough(capacity.forecast) : null;
   const acted = await actOnProposals(
     db,
     deps.log,
     stored.created.filter((p) => p.streamId !== null && acting.has(p.streamId)),
-    opts.queue ? { queue: opts.queue } : {},
+    {
+      ...(opts.queue ? { queue: opts.queue } : {}),
+      // Without a trusted forecast there is no trough to wait for.
+      ...(capacity && trough && !capacity.plan.untrusted ? { trough: { window: trough, nowMs, settings: capacity.settings } } : {}),
+    },
   );
+  let capacityActed: AnalyzerRunResult["capacity"] = null;
+  if (capacity) {
+    const actedOn = await actOnCapacity(
+      db,
+      deps.log,
+      stored.created.filter((p) => p.kind === "add_host" || p.kind === "drain_host"),
+      { settings: capacity.settings, nowMs, stepMs: inputs.bucketMs, ...(opts.queue ? { queue: opts.queue } : {}), ...(deps.provision ? { provision: deps.provision } : {}) },
+    );
+    const retired = await retireDrainedHosts(db, deps.log, nowMs);
+    capacityActed = { ...actedOn, drainProposals: stored.created.filter((p) => p.kind === "drain_host").length, retired, untrusted: capacity.plan.untrusted };
+  }
   await deleteAnalyzerDataBefore(db, nowMs - settings.retentionHours * 3_600_000);
   await progress("done", 1);
 
@@ -156,6 +190,7 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     migrate: stored.created.filter((p) => p.kind === "migrate").length,
     addHost: stored.created.filter((p) => p.kind === "add_host").length,
   };
+
   const result: AnalyzerRunResult = {
     runId: run.id,
     model: model.label,
@@ -164,6 +199,7 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     proposals,
     superseded: stored.superseded,
     acted,
+    capacity: capacityActed,
     defaulted,
     ms: deps.clock() - started,
   };
@@ -178,7 +214,7 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     trigger: opts.trigger ?? "schedule",
     ms: result.ms,
   };
-  if (proposals.split + proposals.migrate + proposals.addHost > 0 || opts.trigger === "manual") deps.log.info("analyzer run", line);
+  if (proposals.split + proposals.migrate + proposals.addHost + (capacityActed?.drainProposals ?? 0) > 0 || opts.trigger === "manual") deps.log.info("analyzer run", line);
   else deps.log.debug("analyzer run", line);
   return result;
 }

@@ -21,6 +21,7 @@ import { runShardletAccounting } from "./shardlet-accounting.ts";
 import { runShardletManager } from "./shardlet-manager.ts";
 import { runShardletMerge } from "./shardlet-merge.ts";
 import { runShardletSplit } from "./shardlet-split.ts";
+import { runPrealloc } from "../prealloc/run.ts";
 
 /** Period of `consumer.checkpoint` unless the worker is told otherwise. */
 export const DEFAULT_CHECKPOINT_EVERY_MS = 5_000;
@@ -54,6 +55,11 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
       return { drained: r.drained, blocked: r.blocked, purged: r.purged };
     },
     housekeeping: () => runHousekeeping(deps),
+    "prealloc.run": async (payload, job) => {
+      if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "prealloc.run needs the worker's Redis connection");
+      const r = await runPrealloc(deps, { redis: ctx.redis, prefix: ctx.prefix, signal: job.signal, ...(payload.streamId ? { streamId: payload.streamId } : {}) });
+      return { candidates: r.decisions.length, prepared: r.prepared.length, hits: r.hits.length, released: r.released.length, resumed: r.resumed.length, failed: r.failed.length };
+    },
     "migration.run": (payload, job) => runMigrationJob(deps, payload, { signal: job.signal, ...(ctx.queue ? { queue: ctx.queue } : {}) }),
     "migration.scheduler": (_payload, job) => runMigrationScheduler(deps, { signal: job.signal, ...(ctx.queue ? { queue: ctx.queue } : {}) }),
     "rebalance.plan": (payload, job) => processRebalancePlan(deps, payload, { ...(ctx.queue ? { queue: ctx.queue } : {}), signal: job.signal }),

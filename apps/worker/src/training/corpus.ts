@@ -2,8 +2,19 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { forecastStartMs, isRoutedState, minimumSeriesLength, parseTraceCsv, resampleTrace, type AnalyzerSettings, type EvaluationSeries } from "@shardcast/core";
+import {
+  forecastStartMs,
+  isRoutedState,
+  minimumSeriesLength,
+  parseTraceCsv,
+  resampleTrace,
+  SHARDLET_COVARIATE_COLUMNS,
+  type AnalyzerSettings,
+  type CovariateColumn,
+  type EvaluationSeries,
+} from "@shardcast/core";
 import { listShardlets, writeRateSeries, type ControlDb } from "@shardcast/db";
+import { buildGroupCovariates, informativeColumns, loadCovariateTelemetry, shardletGroups, streamGroup, type CovariateSeries } from "./covariates.ts";
 
 /** What a model is trained and scored on: series at one step length with one season length. */
 export interface Corpus {
@@ -15,6 +26,11 @@ export interface Corpus {
   period: number;
   /** Steps held out at the end of every series for scoring. */
   holdout: number;
+  /**
+   * The covariate columns every series carries (`EvaluationSeries.covariates`, one row per value),
+   * empty when there are none (the shipped traces have no telemetry beside their load).
+   */
+  covariates: CovariateColumn[];
 }
 
 export interface CorpusOptions {
@@ -30,6 +46,11 @@ export interface CorpusOptions {
   maxSeries?: number;
   /** Folder of the shipped traces (the fallback corpus). */
   tracesDir?: string;
+  /**
+   * Build each telemetry series' covariates (reader activity, popularity, co-access, hinted rate;
+   * default true). Only columns with information in the corpus are kept.
+   */
+  covariates?: boolean;
 }
 
 /**
@@ -69,6 +90,7 @@ export async function loadTraceCorpus(tracesDir: string, note: string): Promise<
     stepMs: TRACE_CORPUS.stepMs,
     period: TRACE_CORPUS.period,
     holdout: TRACE_CORPUS.holdout,
+    covariates: [],
   };
 }
 
@@ -109,7 +131,7 @@ export async function loadCorpus(
   const live = new Map(shardlets.filter((s) => isRoutedState(s.state)).map((s) => [s.id, s]));
   const streamOf = new Map(shardlets.map((s) => [s.id, s.streamId]));
   const streams = new Map<string, number[]>();
-  const candidates: Array<EvaluationSeries & { volume: number }> = [];
+  const candidates: Array<EvaluationSeries & { volume: number; key: string; offset: number }> = [];
   for (const [id, values] of rates) {
     const streamId = streamOf.get(id);
     if (streamId) {
@@ -120,12 +142,12 @@ export async function loadCorpus(
     if (!live.has(id)) continue;
     const t = trimLeadingZeros(values);
     if (t.values.length < min) continue;
-    candidates.push({ name: `shardlet ${id}`, values: t.values, startMs: fromMs + t.offset * stepMs, stepMs, volume: total(t.values) });
+    candidates.push({ name: `shardlet ${id}`, key: id, offset: t.offset, values: t.values, startMs: fromMs + t.offset * stepMs, stepMs, volume: total(t.values) });
   }
   for (const [streamId, values] of streams) {
     const t = trimLeadingZeros(values);
     if (t.values.length < min) continue;
-    candidates.push({ name: `stream ${streamId}`, values: t.values, startMs: fromMs + t.offset * stepMs, stepMs, volume: total(t.values) });
+    candidates.push({ name: `stream ${streamId}`, key: `stream:${streamId}`, offset: t.offset, values: t.values, startMs: fromMs + t.offset * stepMs, stepMs, volume: total(t.values) });
   }
   const usable = candidates.filter((c) => c.volume > 0).sort((x, y) => y.volume - x.volume || x.name.localeCompare(y.name));
   if (usable.length === 0) {
@@ -135,13 +157,40 @@ export async function loadCorpus(
       `${have} (need ${min} steps of ${bucketSec} s: two seasons of ${period} steps plus ${holdout} held out); pre-training on the shipped traces`,
     );
   }
-  const series = usable.slice(0, opts.maxSeries ?? 64).map(({ volume: _volume, ...s }) => s);
+  const chosen = usable.slice(0, opts.maxSeries ?? 64);
+  let series: EvaluationSeries[] = chosen.map(({ volume: _volume, key: _key, offset: _offset, ...s }) => s);
+  let covariates: CovariateColumn[] = [];
+  if (opts.covariates !== false) {
+    // Every shardlet of a stream with its range (retired ones too: they are part of its total).
+    const members: CovariateSeries[] = [];
+    const byId = new Map(shardlets.map((s) => [s.id, s]));
+    for (const [id, values] of rates) {
+      const s = byId.get(id);
+      if (s) members.push({ key: id, streamId: s.streamId, lo: s.lo, hi: s.hi, load: values });
+    }
+    const telemetry = await loadCovariateTelemetry(db, { bucketSec, fromMs, toMs, horizonSteps: 0 });
+    const all = SHARDLET_COVARIATE_COLUMNS.map((c) => c.name);
+    const build = { startMs: fromMs, stepMs, horizon: 0, names: all };
+    const ofShardlets = buildGroupCovariates(shardletGroups(members), telemetry, build);
+    const ofStreams = buildGroupCovariates([streamGroup(streams)], telemetry, build);
+    const rowsOf = (c: (typeof chosen)[number]) => (c.key.startsWith("stream:") ? ofStreams.get(c.key.slice("stream:".length)) : ofShardlets.get(c.key))?.slice(c.offset) ?? [];
+    const names = informativeColumns(all, chosen.map(rowsOf));
+    covariates = SHARDLET_COVARIATE_COLUMNS.filter((c) => names.includes(c.name)).map((c) => ({ ...c }));
+    if (covariates.length > 0) {
+      const idx = covariates.map((c) => all.indexOf(c.name));
+      series = chosen.map((c, i) => {
+        const rows = rowsOf(c);
+        return { ...series[i]!, covariates: c.values.map((_, k) => idx.map((j) => rows[k]?.[j] ?? 0)) };
+      });
+    }
+  }
   return {
     source: "telemetry",
-    note: `${series.length} telemetry series of up to ${steps} steps of ${bucketSec} s`,
+    note: `${series.length} telemetry series of up to ${steps} steps of ${bucketSec} s${covariates.length > 0 ? ` with covariates ${covariates.map((c) => c.name).join(", ")}` : ""}`,
     series,
     stepMs,
     period,
     holdout,
+    covariates,
   };
 }

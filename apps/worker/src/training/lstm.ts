@@ -1,6 +1,7 @@
 import { evaluateHoldoutBatch, type EvaluationSeries, type HoldoutEvaluation } from "@shardcast/core";
 import type { LstmArtifact, LstmConfig, TrainResult } from "@shardcast/models";
 import type { Corpus } from "./corpus.ts";
+import { seriesWithColumns } from "./covariates.ts";
 
 export interface LstmTrainingOptions {
   epochs: number;
@@ -24,9 +25,11 @@ export interface LstmTraining {
  * season of history (between 24 and 48 steps: the recurrent layer's cost grows with it, and the
  * per-step features already carry the season and the week).
  */
-export function lstmConfigFor(corpus: Pick<Corpus, "period" | "holdout">, overrides: Partial<LstmConfig> = {}): Partial<LstmConfig> {
+export function lstmConfigFor(corpus: Pick<Corpus, "period" | "holdout"> & Partial<Pick<Corpus, "covariates">>, overrides: Partial<LstmConfig> = {}): Partial<LstmConfig> {
   return {
     period: corpus.period,
+    // The network reads every covariate column the corpus carries, and stores their names.
+    covariateColumns: (corpus.covariates ?? []).map((c) => ({ ...c })),
     horizon: Math.min(corpus.holdout, 512),
     lookback: Math.max(24, Math.min(48, corpus.period)),
     ...overrides,
@@ -34,7 +37,7 @@ export function lstmConfigFor(corpus: Pick<Corpus, "period" | "holdout">, overri
 }
 
 /**
- * Trains the LSTM across every series of the corpus on what precedes the held-out window (the
+ * Trains the LSTM (with the corpus's covariate columns, when it has any) across every series of the corpus on what precedes the held-out window (the
  * epoch count chosen on a validation window just before it), then scores it on the held-out window.
  */
 export async function trainLstm(
@@ -48,7 +51,9 @@ export async function trainLstm(
   const model = await LstmForecaster.create(lstmConfigFor(corpus, opts.config));
   try {
     const c = model.config;
-    const fitting: EvaluationSeries[] = corpus.series.map((s) => ({ ...s, values: s.values.slice(0, s.values.length - corpus.holdout) }));
+    // The corpus's covariates in the network's column order (by name; none without covariates).
+    const series = seriesWithColumns(corpus, c);
+    const fitting: EvaluationSeries[] = series.map((s) => ({ ...s, values: s.values.slice(0, s.values.length - corpus.holdout) }));
     // Early stopping scores a season of forecast origins in the tail before the held-out window;
     // the longest series must still leave a season and a horizon to train on.
     const validationSteps = c.horizon + c.period;
@@ -74,7 +79,7 @@ export async function trainLstm(
         ),
     });
     await onProgress(0.92, "scoring on the held-out window");
-    const evaluation = await evaluateHoldoutBatch(model, corpus.series, { holdout: corpus.holdout, period: corpus.period });
+    const evaluation = await evaluateHoldoutBatch(model, series, { holdout: corpus.holdout, period: corpus.period });
     const artifact = await model.serialize();
     return { artifact, evaluation, config: c, result, backend: model.backend };
   } finally {

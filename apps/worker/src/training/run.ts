@@ -1,4 +1,16 @@
-import { evaluateHoldout, evaluateHoldoutBatch, holtWinters, seasonalNaive, ShardcastError, type HoldoutEvaluation } from "@shardcast/core";
+import {
+  doubleSeasonalHoltWinters,
+  evaluateHoldout,
+  evaluateHoldoutBatch,
+  holtWinters,
+  seasonalNaive,
+  selectingForecaster,
+  ShardcastError,
+  standardCandidates,
+  weeklyNaive,
+  type Forecaster,
+  type HoldoutEvaluation,
+} from "@shardcast/core";
 import {
   createModelVersion,
   failAbandonedModelVersions,
@@ -19,13 +31,15 @@ import {
   type TrainableModelKind,
 } from "@shardcast/db";
 import type { JobPayload } from "@shardcast/jobs";
-import { holtWintersOptions } from "../analyzer/model.ts";
+import { doubleSeasonalOptions, holtWintersOptions } from "../analyzer/model.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { loadCorpus, type Corpus } from "./corpus.ts";
+import { seriesWithColumns } from "./covariates.ts";
 import { trainHoltWinters } from "./holt-winters.ts";
 import { trainLstm } from "./lstm.ts";
 import type { TrainingConfig } from "./options.ts";
 import { evaluationPreview } from "./preview.ts";
+import { candidateScores, doubleSeasonalOptionsFor, selectionOptionsFor, trainSelection } from "./selection.ts";
 
 export type { TrainingConfig };
 
@@ -94,19 +108,42 @@ async function benchmark(deps: WorkerDeps, corpus: Corpus): Promise<PromotionBen
       const { LstmForecaster } = await import("@shardcast/models");
       const model = await LstmForecaster.load(stored.artifact);
       try {
-        e = await evaluateHoldoutBatch(model, corpus.series, opts);
+        // The active network is given the columns it was trained with, by name, or is not re-scored.
+        e = await evaluateHoldoutBatch(model, seriesWithColumns(corpus, model.config), opts);
       } finally {
         model.dispose();
       }
-    } else if (stored.kind === "holt_winters") {
-      e = evaluateHoldout(holtWinters(holtWintersOptions(stored.params, stored.artifact)), corpus.series, opts);
     } else {
-      e = evaluateHoldout(seasonalNaive, corpus.series, opts);
+      e = evaluateHoldout(storedForecaster(stored, corpus), corpus.series, opts);
     }
     return { activeId: active.id, activeMase: e.mase, baselineMase, activeLabel: label };
   } catch (err) {
     deps.log.warn("active model could not be re-scored; comparing with its stored MASE", { version: active.id, error: errorText(err) });
     return { activeId: active.id, activeMase: null, baselineMase, activeLabel: label };
+  }
+}
+
+/**
+ * A stored non-LSTM version as a forecaster, to re-score it. A selection version is re-scored
+ * without its LSTM (the LSTM version is scored on its own), so its bar is that of its smoothing models.
+ */
+function storedForecaster(stored: { kind: string; params: unknown; artifact: unknown }, corpus: Corpus): Forecaster {
+  const field = (key: string) => (typeof stored.artifact === "object" && stored.artifact !== null ? (stored.artifact as Record<string, unknown>)[key] : undefined);
+  switch (stored.kind) {
+    case "holt_winters":
+      return holtWinters(holtWintersOptions(stored.params, stored.artifact));
+    case "weekly_naive":
+      return weeklyNaive;
+    case "double_seasonal":
+      return doubleSeasonalHoltWinters(doubleSeasonalOptions(stored.params, stored.artifact));
+    case "selection":
+    case "ensemble":
+      return selectingForecaster(
+        standardCandidates({ holtWinters: holtWintersOptions(field("holtWinters")), doubleSeasonal: { ...doubleSeasonalOptionsFor(corpus), ...doubleSeasonalOptions(field("doubleSeasonal")) } }),
+        selectionOptionsFor(corpus),
+      );
+    default:
+      return seasonalNaive;
   }
 }
 
@@ -116,7 +153,9 @@ function summary(e: HoldoutEvaluation) {
 
 /**
  * `model.train`: reads the corpus (telemetry, or the shipped traces while telemetry is short),
- * trains Holt-Winters and/or the LSTM, scores each on the held-out window against seasonal naive,
+ * trains Holt-Winters and/or the LSTM (or a per-series selection version, which names the LSTM of
+ * the same run when there is one), scores each on the held-out window against seasonal naive
+ * (Holt-Winters' params also carry weekly naive's and double-seasonal Holt-Winters' scores),
  * stores the versions with their figures and artifacts, and promotes the best one if it beats the
  * active version on the same window (or seasonal naive while none is active).
  */
@@ -182,10 +221,34 @@ export async function runModelTraining(
             rmse: r.evaluation.rmse,
             mase: r.evaluation.mase,
             artifact: r.artifact,
-            params: { ...base, options: r.artifact.options, tried: r.tried, evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries), scores: summary(r.evaluation), trainingMs: deps.clock() - t0 },
+            params: {
+              ...base,
+              options: r.artifact.options,
+              tried: r.tried,
+              // The weekly-aware models on the same held-out window, for comparison.
+              candidates: candidateScores(corpus, r.artifact.options),
+              evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries),
+              scores: summary(r.evaluation),
+              trainingMs: deps.clock() - t0,
+            },
           }),
         );
-      } else {
+      } else if (v.kind === "selection") {
+        const t0 = deps.clock();
+        // The LSTM trained in this run, else the one serving now, joins the candidates when the version serves.
+        const active = await getActiveModelVersion(db);
+        const lstmVersionId = finished.find((f) => f.kind === "lstm")?.id ?? (active?.kind === "lstm" ? active.id : null);
+        const r = await trainSelection(corpus, { lstmVersionId }, (f, note) => onProgress(f, note));
+        finished.push(
+          await finishModelVersion(db, v.id, {
+            mae: r.evaluation.mae,
+            rmse: r.evaluation.rmse,
+            mase: r.evaluation.mase,
+            artifact: r.artifact,
+            params: { ...base, ...r.artifact, chosen: r.chosen, evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries), scores: summary(r.evaluation), trainingMs: deps.clock() - t0 },
+          }),
+        );
+      } else if (v.kind === "lstm") {
         const epochs = cfg.epochs ?? 30;
         const r = await trainLstm(corpus, { epochs, ...(cfg.lstm ? { config: cfg.lstm } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }, (f, note) => onProgress(f, note));
         finished.push(
@@ -197,6 +260,8 @@ export async function runModelTraining(
             params: {
               ...base,
               config: r.config,
+              // The covariates the network was trained with (the analyzer serves it the same columns).
+              covariates: r.config.covariateColumns.map((c) => c.name),
               backend: r.backend,
               training: {
                 epochs,
@@ -213,6 +278,8 @@ export async function runModelTraining(
             },
           }),
         );
+      } else {
+        throw new ShardcastError("bad_request", `${v.kind} is not trained by this job`);
       }
     } catch (err) {
       log.warn("model training failed", { version: v.id, kind: v.kind, error: errorText(err) });

@@ -3,6 +3,7 @@ import { analyzerRouter } from "./analyzer/index.ts";
 import { apikeysRouter } from "./apikeys/index.ts";
 import { authRouter } from "./auth/index.ts";
 import { cacheRouter } from "./cache/index.ts";
+import { capacityRouter } from "./capacity/index.ts";
 import { consumersRouter } from "./consumers/index.ts";
 import { heatmapRouter } from "./heatmap/index.ts";
 import { hostsRouter } from "./hosts/index.ts";
@@ -11,6 +12,7 @@ import { modelsRouter } from "./models/index.ts";
 import { operationsRouter } from "./operations/index.ts";
 import { profilerRouter } from "./profiler/index.ts";
 import { overviewRouter } from "./overview/index.ts";
+import { preallocRouter } from "./prealloc/index.ts";
 import { settingsRouter } from "./settings/index.ts";
 import { shardmapRouter } from "./shardmap/index.ts";
 import { streamsRouter } from "./streams/index.ts";
@@ -37,6 +39,8 @@ export const appRouter = createRouter({
   consumers: consumersRouter,
   profiler: profilerRouter,
   cache: cacheRouter,
+  capacity: capacityRouter,
+  prealloc: preallocRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -82,5 +82,7 @@ export const hostSchema = z.object({
   lastSeenAt: z.date().nullable(),
   lastError: z.string().nullable(),
   createdAt: z.date(),
+  /** A drained host the capacity planner retired: it serves nothing and is shown as retired. */
+  retiredAt: z.date().nullable(),
 });
 export type HostView = z.infer<typeof hostSchema>;

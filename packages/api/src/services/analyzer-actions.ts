@@ -23,6 +23,7 @@ export async function applyProposal(
 ): Promise<{ proposal: AnalyzerProposalInfo; message: string; jobId: string | null; migrationId: string | null }> {
   const p = await openAnalyzerProposal(db, id);
   if (p.kind === "add_host") throw new ShardcastError("bad_request", "approve an add-host proposal with approveAddHost: it provisions a host");
+  if (p.kind === "drain_host") throw new ShardcastError("bad_request", "approve a drain-host proposal with approveDrainHost: it drains a host");
   if (p.kind === "split") {
     if (!p.shardletId) throw new ShardcastError("internal", `split proposal ${id} names no shardlet`);
     const s = await shardletForSplit(db, p.shardletId);

@@ -1,4 +1,5 @@
 import { findModelVersionName, listHostNames, listShardletRanges, listStreamNames, type AnalyzerProposalInfo, type ControlDb } from "@shardcast/db";
+import { capacityProposalPlanSchema, type CapacityProposalPlan } from "../routers/analyzer/proposal-schema.ts";
 import { rangeView, type RangeView } from "../routers/shared.ts";
 
 /** Names the console shows next to ids: streams, hosts, shardlet ranges, model versions. */
@@ -25,9 +26,18 @@ export async function loadLabels(db: ControlDb, shardletIds: readonly string[]):
 }
 
 export async function modelLabel(db: ControlDb, versionId: string | null): Promise<string> {
-  if (!versionId) return "Holt-Winters (default)";
+  // With no version the analyzer picks the best model per series (see the worker's analyzer model).
+  if (!versionId) return "selection (default)";
   const v = await findModelVersionName(db, versionId);
   return v ? `${v.kind} v${v.version}` : "a retired model";
+}
+
+/** The plan figures an add_host or drain_host proposal stores in its details (absent on older ones). */
+function capacityPlanOf(p: AnalyzerProposalInfo): CapacityProposalPlan | null {
+  if (p.kind !== "add_host" && p.kind !== "drain_host") return null;
+  const d = p.details ?? {};
+  const parsed = capacityProposalPlanSchema.safeParse({ peak: null, ...d, hostId: d.hostId ?? p.sourceHostId, kind: p.kind });
+  return parsed.success ? parsed.data : null;
 }
 
 export function proposalView(p: AnalyzerProposalInfo, labels: Labels) {
@@ -51,6 +61,7 @@ export function proposalView(p: AnalyzerProposalInfo, labels: Labels) {
     reason: p.reason,
     details: p.details,
     provision: typeof provision === "object" && provision !== null ? (provision as Record<string, unknown>) : null,
+    plan: capacityPlanOf(p),
     migrationId: p.migrationId,
     createdAt: p.createdAt,
     decidedBy: p.decidedBy,

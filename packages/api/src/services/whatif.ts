@@ -22,8 +22,10 @@ import {
   shardletSeries,
   type ControlDb,
 } from "@shardcast/db";
+import { hostsPoints, type HostsPoint } from "./whatif-hosts.ts";
 import {
   compareAsync,
+  WHATIF_POLICIES,
   DOS_FOLDER,
   telemetryWorkload,
   utilSeries,
@@ -82,6 +84,8 @@ export interface WhatIfResult {
   summary: Comparison["summary"];
   /** Hottest host's utilisation per chart point, per policy; `t` is epoch ms. */
   chart: Array<{ t: number; values: Record<string, number> }>;
+  /** Hosts paid per policy over time, with the predictive capacity plan's hosts needed. */
+  hostsChart: HostsPoint[];
   /** Epoch ms where measuring starts (before: forecast history warm-up). */
   measuredFrom: number;
   wallMs: number;
@@ -245,6 +249,7 @@ export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: 
     const deadline = started + (opts.deadlineMs ?? WHATIF_DEADLINE_MS);
     const result = await compareAsync(scenario.workload, scenario.config, {
       layout: scenario.layout,
+      policies: WHATIF_POLICIES,
       pause: () => new Promise<void>((resolve) => setImmediate(resolve)),
       check: () => {
         if (Date.now() > deadline) throw new ShardcastError("unavailable", `the what-if took longer than ${Math.round((opts.deadlineMs ?? WHATIF_DEADLINE_MS) / 1000)} s and was stopped`);
@@ -256,6 +261,7 @@ export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: 
       policies: result.runs.map((r) => ({ policy: r.policy, metrics: r.metrics })),
       summary: result.summary,
       chart: chartPoints(result, source.kind === "telemetry" ? source.from : 0),
+      hostsChart: hostsPoints(result, source.kind === "telemetry" ? source.from : 0),
       measuredFrom: (source.kind === "telemetry" ? source.from : 0) + result.config.warmupBuckets * result.workload.bucketMs,
       wallMs: Date.now() - started,
     };

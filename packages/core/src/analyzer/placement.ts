@@ -6,15 +6,29 @@ import type { AnalyzerShardlet } from "./types.ts";
 
 /**
  * Placement by predicted load with bounded loads (the consistent-hashing-with-bounded-loads idea):
- * no host is planned above `hostLoadBound` x the mean predicted utilisation. Hosts predicted above
- * their bound shed shardlets, hottest first; a hot shardlet goes to the host with the least
- * predicted load (hot ranges spread), a cold one to the fullest host it still fits under its
- * bound (cold ranges pack, leaving room for hot ones). Starting from the current placement, only
- * moves that take at least `minMoveBenefit` events/s off the busier host of the pair are proposed,
- * so a balanced cluster moves nothing.
+ * no host is planned above `hostLoadBound` x the mean predicted utilisation. A host predicted
+ * above its bound sheds the set of shardlets that brings it under the bound at the least copy
+ * cost, picked greedily by cost per events/s of relief still needed: a move costs its copy time
+ * times the work it adds meanwhile (the copy's share of both hosts, and the shardlet's own writes
+ * shadowed to the destination), so a cold shardlet that is enough is preferred to the hottest one,
+ * whose copy carries the most shadow writes and competes with its own burst, and a move whose copy
+ * would finish after the predicted overload is taken only when no other will do. A hot shardlet
+ * goes to the host with the least predicted load (hot ranges spread), a cold one to the fullest
+ * host it still fits under its bound (cold ranges pack, leaving room for hot ones). Starting from
+ * the current placement, only moves that take at least `minMoveBenefit` events/s off the busier
+ * host of the pair are proposed, so a balanced cluster moves nothing.
  */
 
 const MAX_NOTES = 100;
+
+/**
+ * Work a copy adds while it runs, from the product's `migration` benchmark (see the README): the
+ * copy at its budget takes about 5% of a host on each end, and shadow writes cost about 1.2 x the
+ * moving shardlet's write rate (its events written to the destination too, and a second statement
+ * on the source).
+ */
+export const COPY_SHARE_PER_END = 0.05;
+export const SHADOW_WRITE_FACTOR = 1.2;
 
 export interface MovePlanInput {
   hosts: readonly PlacementHost[];
@@ -80,10 +94,29 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
   const moves: MoveProposal[] = [];
   for (const src of over) {
     const urgency = hostUrgency(src, input.bucketSec);
-    const candidates = (byHost.get(src.host.id) ?? [])
-      .filter((s) => s.state === "active" && !input.exclude.has(s.id) && (input.planLoad.get(s.id) ?? 0) > 0)
-      .sort((a, b) => (input.planLoad.get(b.id) ?? 0) - (input.planLoad.get(a.id) ?? 0) || a.sizeBytes - b.sizeBytes || (a.id < b.id ? -1 : 1));
-    for (const s of candidates) {
+    const deadlineSec = urgency === null ? null : Math.max(urgency, input.bucketSec);
+    const remaining = (byHost.get(src.host.id) ?? []).filter((s) => s.state === "active" && !input.exclude.has(s.id) && (input.planLoad.get(s.id) ?? 0) > 0);
+    // The copy's share of both hosts, in events/s of work.
+    const copyWork = COPY_SHARE_PER_END * 2 * src.host.capacityEventsPerSec;
+    const pick = (): AnalyzerShardlet | undefined => {
+      let best: AnalyzerShardlet | undefined;
+      let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
+      const need = Math.max(src.load - src.bound, 1e-9);
+      for (const s of remaining) {
+        const load = input.planLoad.get(s.id) ?? 0;
+        const copySec = s.sizeBytes / settings.copyBytesPerSec;
+        const late = deadlineSec !== null && copySec > deadlineSec ? 1 : 0;
+        const cost = (copySec + 1) * (copyWork + SHADOW_WRITE_FACTOR * load);
+        const key: [number, number, number] = [late, cost / Math.min(load, need), -load];
+        if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] * (1 - 1e-9) || (Math.abs(key[1] - bestKey[1]) <= bestKey[1] * 1e-9 && (key[2] < bestKey[2] || (key[2] === bestKey[2] && best !== undefined && s.id < best.id)))))) {
+          best = s;
+          bestKey = key;
+        }
+      }
+      if (best) remaining.splice(remaining.indexOf(best), 1);
+      return best;
+    };
+    for (let s = pick(); s !== undefined; s = pick()) {
       if (src.load <= src.bound || moves.length >= settings.maxProposals) break;
       const load = input.planLoad.get(s.id) ?? 0;
       const hot = load >= hotCut;
@@ -120,7 +153,7 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
         continue;
       }
       const copySec = s.sizeBytes / settings.copyBytesPerSec;
-      const deadline = urgency === null ? null : Math.max(urgency, input.bucketSec);
+      const deadline = deadlineSec;
       const reason =
         `host predicted at ${rate(src.load)}, above its bound of ${rate(src.bound)} ` +
         `(${settings.hostLoadBound} x the mean predicted utilisation ${pct(mean)}, capped at ${pct(Math.max(mean, settings.overloadFraction))})` +

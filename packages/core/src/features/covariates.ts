@@ -111,3 +111,40 @@ export function withCovariates(input: ForecastInput, cov: Covariates): ForecastI
   }
   return { ...input, covariates: cov.rows };
 }
+
+/**
+ * How a model reads one covariate column. `known` columns are known over the horizon (hints) and
+ * read as given; the others are observed and, at a forecast origin, carried forward from the last
+ * observed step (as `buildCovariates` does), so a model never learns from a future it will not see.
+ * `unit` says how to put the column on a scale a model can mix with the series: `load` is in the
+ * series' own unit (events/s), `count` a number of things, `ratio` a share in [0, 1].
+ */
+export interface CovariateColumn {
+  name: string;
+  known: boolean;
+  unit: "load" | "ratio" | "count";
+}
+
+/** The non-calendar columns `shardletCovariates` builds, in its column order. */
+export const SHARDLET_COVARIATE_COLUMNS: readonly CovariateColumn[] = [
+  { name: "co_access", known: false, unit: "load" },
+  { name: "distinct_clients", known: false, unit: "count" },
+  { name: "distinct_groups", known: false, unit: "count" },
+  { name: "popularity", known: false, unit: "ratio" },
+  { name: "read_share", known: false, unit: "ratio" },
+  { name: "hint_rate", known: true, unit: "load" },
+];
+
+/**
+ * The rows of `cov` restricted to `names`, in that order: the columns a model was trained with,
+ * picked by name so a column added to or reordered in the builder never shifts a model's inputs.
+ * A name `cov` does not have is an error, not a column of zeros.
+ */
+export function selectCovariates(cov: Covariates, names: readonly string[]): number[][] {
+  const idx = names.map((n) => {
+    const i = cov.names.indexOf(n);
+    if (i < 0) throw new RangeError(`covariate ${n} is not built (have ${cov.names.join(", ")})`);
+    return i;
+  });
+  return cov.rows.map((row) => idx.map((i) => row[i]!));
+}

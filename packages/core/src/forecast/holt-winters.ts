@@ -1,4 +1,5 @@
 import { checkForecastInput, seasonalNaiveForecast } from "./seasonal-naive.ts";
+import { dampedTrendSums, refineCoordinates, twoBlockStart } from "./smoothing.ts";
 import type { ForecastInput, Forecaster } from "./types.ts";
 
 /** Smoothing parameters of additive Holt-Winters; `phi` < 1 damps the trend. */
@@ -69,19 +70,9 @@ function initialState(y: ArrayLike<number>, period: number, seasonal: boolean): 
     const trend = y.length > 1 ? y[1]! - y[0]! : 0;
     return { level: y[0]!, trend, season: new Float64Array(1), t: 1 };
   }
-  let m1 = 0;
-  let m2 = 0;
-  for (let i = 0; i < period; i++) {
-    m1 += y[i]!;
-    m2 += y[period + i]!;
-  }
-  m1 /= period;
-  m2 /= period;
-  const season = new Float64Array(period);
-  for (let i = 0; i < period; i++) season[i] = (y[i]! - m1 + (y[period + i]! - m2)) / 2;
   // States as of the end of the first season; filtering starts at index `period`.
-  const trend = (m2 - m1) / period;
-  return { level: m1 + trend * ((period - 1) / 2), trend, season, t: period };
+  const { level, trend, deviation } = twoBlockStart(y, period);
+  return { level, trend, season: deviation, t: period };
 }
 
 /**
@@ -94,6 +85,7 @@ function filter(y: ArrayLike<number>, period: number, seasonal: boolean, p: Holt
   let trend = s.trend;
   const season = s.season;
   let sse = 0;
+  const damps = dampedTrendSums(phi, lead);
   for (let t = s.t; t < y.length; t++) {
     const idx = seasonal ? t % period : 0;
     const st = seasonal ? season[idx]! : 0;
@@ -102,13 +94,9 @@ function filter(y: ArrayLike<number>, period: number, seasonal: boolean, p: Holt
     if (lead === 1) sse += e * e;
     else if ((t - s.t) % lead === 0) {
       // Multi-step objective: from this origin, forecast `lead` steps and add their errors.
-      let damp = 0;
-      let pw = 1;
       for (let h = 1; h <= lead && t + h - 1 < y.length; h++) {
-        pw *= phi;
-        damp += pw;
         const sh = seasonal ? season[(t + h - 1) % period]! : 0;
-        const eh = y[t + h - 1]! - (level + damp * trend + sh);
+        const eh = y[t + h - 1]! - (level + damps[h - 1]! * trend + sh);
         sse += eh * eh;
       }
     }
@@ -173,24 +161,17 @@ export function fitHoltWinters(history: readonly number[], period: number, opts:
   if (opts.beta === undefined) free.push("beta");
   if (seasonal && opts.gamma === undefined) free.push("gamma");
   if (fixedPhi === undefined && opts.dampingChoices === undefined) free.push("phi");
-  let step = 0.1;
-  for (let round = 0; round < (opts.refineRounds ?? 3); round++) {
-    for (const key of free) {
-      for (const dir of [-1, 1]) {
-        const raw = best[key] + dir * (key === "phi" ? step / 2 : step);
-        const value = key === "beta" ? Math.min(0.999, Math.max(0, raw)) : key === "phi" ? Math.min(1, Math.max(0.8, raw)) : clamp01(raw);
-        if (value === best[key]) continue;
-        const p = { ...best, [key]: value };
-        const c = cost(p);
-        if (c < bestCost) {
-          bestCost = c;
-          best = p;
-        }
-      }
-    }
-    step /= 2;
-  }
-  return { params: best, mse: bestCost / steps, seasonal };
+  const refined = refineCoordinates(
+    { best, cost: bestCost },
+    free,
+    opts.refineRounds ?? 3,
+    (key, current, dir, step) => {
+      const raw = current + dir * (key === "phi" ? step / 2 : step);
+      return key === "beta" ? Math.min(0.999, Math.max(0, raw)) : key === "phi" ? Math.min(1, Math.max(0.8, raw)) : clamp01(raw);
+    },
+    cost,
+  );
+  return { params: refined.best, mse: refined.cost / steps, seasonal };
 }
 
 /** Forecast `horizon` steps with given parameters (no fitting). */
@@ -207,13 +188,10 @@ export function holtWintersForecast(
   const s = initialState(y, period, seasonal);
   filter(y, period, seasonal, params, s);
   const out = new Array<number>(horizon);
-  let damp = 0;
-  let phiPow = 1;
+  const damps = dampedTrendSums(params.phi, horizon);
   for (let h = 1; h <= horizon; h++) {
-    phiPow *= params.phi;
-    damp += phiPow;
     const st = seasonal ? s.season[(y.length + h - 1) % period]! : 0;
-    const v = s.level + damp * s.trend + st;
+    const v = s.level + damps[h - 1]! * s.trend + st;
     out[h - 1] = v > 0 && Number.isFinite(v) ? v : 0;
   }
   return out;

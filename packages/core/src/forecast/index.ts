@@ -4,3 +4,8 @@ export * from "./seasonal-naive.ts";
 export * from "./holt-winters.ts";
 export * from "./evaluate.ts";
 export * from "./promotion.ts";
+export * from "./weekly-naive.ts";
+export * from "./double-seasonal.ts";
+export * from "./selection.ts";
+export * from "./tracking.ts";
+export * from "./ensemble.ts";

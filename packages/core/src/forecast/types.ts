@@ -3,7 +3,12 @@
  * Series are evenly spaced buckets (e.g. writes per second per hour); index 0 is the oldest.
  */
 
-export type ForecastModelKind = "seasonal_naive" | "holt_winters" | "lstm";
+/**
+ * `weekly_naive` and `double_seasonal` are the weekly-aware baseline and model, `ensemble` a mean
+ * of models (see ensemble.ts); `selection` picks the best of several models per series on the end
+ * of its history (see selection.ts).
+ */
+export type ForecastModelKind = "seasonal_naive" | "weekly_naive" | "holt_winters" | "double_seasonal" | "ensemble" | "selection" | "lstm";
 
 export interface ForecastInput {
   /** Observed values, oldest first. */

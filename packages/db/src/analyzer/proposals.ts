@@ -5,7 +5,7 @@ import { createMigrationProposal } from "../migration-proposals/propose.ts";
 
 export type { MigrateProposalDetails } from "@shardcast/core";
 
-export const ANALYZER_PROPOSAL_KINDS = ["split", "migrate", "add_host"] as const;
+export const ANALYZER_PROPOSAL_KINDS = ["split", "migrate", "add_host", "drain_host"] as const;
 export type AnalyzerProposalKind = (typeof ANALYZER_PROPOSAL_KINDS)[number];
 export const ANALYZER_PROPOSAL_STATUSES = ["open", "applied", "dismissed", "superseded"] as const;
 export type AnalyzerProposalStatus = (typeof ANALYZER_PROPOSAL_STATUSES)[number];

@@ -1,5 +1,6 @@
 import type { ControlDb } from "../client.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
+import { toCapacityPlanJson, type StoredCapacityPlan } from "../capacity/plans.ts";
 import { tsAt as ts } from "../telemetry/time.ts";
 
 export interface RankingEntry {
@@ -20,6 +21,10 @@ export interface NewAnalyzerRun {
   /** Start (epoch ms) of the first forecast bucket. */
   forecastStartMs: number;
   forecasts: ReadonlyArray<{ shardletId: string; streamId: string; values: readonly number[] }>;
+  /** The capacity plan (runs over every stream with capacity planning on). */
+  capacityPlan?: StoredCapacityPlan | null;
+  /** The cluster forecast error tracker's state after this run (JSON). */
+  forecastTracker?: unknown;
 }
 
 export interface AnalyzerRunInfo {
@@ -57,6 +62,8 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
           bucketSec: run.bucketSec,
           modelVersionId: run.modelVersionId,
           ranking: run.ranking as unknown as Prisma.InputJsonValue,
+          ...(run.capacityPlan ? { capacityPlan: toCapacityPlanJson(run.capacityPlan) } : {}),
+          ...(run.forecastTracker != null ? { forecastTracker: JSON.parse(JSON.stringify(run.forecastTracker)) as Prisma.InputJsonValue } : {}),
         },
         select: { id: true },
       });

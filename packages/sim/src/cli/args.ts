@@ -1,5 +1,5 @@
 import { DEFAULT_CLUSTER } from "../config.ts";
-import { POLICY_NAMES, type PolicyName } from "../compare.ts";
+import { DEFAULT_POLICIES, POLICY_NAMES, type PolicyName } from "../compare.ts";
 import { isWorkloadName, WORKLOAD_DESCRIPTIONS, WORKLOAD_NAMES, workloadParameters, type WorkloadName } from "../workload/catalog.ts";
 import type { ScenarioOptions } from "../scenario.ts";
 
@@ -8,6 +8,10 @@ export interface SimArgs {
   /** `all`: every workload of the benchmark suite (see suite.ts), each for its own number of days. */
   all: boolean;
   quick: boolean;
+  /** Seeds of `--workload all` (default: the suite's). */
+  seeds: number[] | undefined;
+  /** Grid-search the reactive policy's thresholds instead of comparing (see tune.ts). */
+  tuneReactive: boolean;
   scenario: Omit<ScenarioOptions, "readTrace">;
   policies: PolicyName[];
   out: string | undefined;
@@ -37,6 +41,9 @@ export const PARAM_DOCS: Record<string, string> = {
   announcedShare: "share of crowds announced by a client hint, in [0, 1]",
   announceLeadHours: "hours before a crowd its hint is posted",
   rampFactor: "load of the growing stream at the end relative to the start",
+  tenantHosts: "hosts each tenant's stream is laid out on",
+  sizeSpread: "largest tenant about this many times the smallest",
+  burstsPerWeek: "unannounced bursts per tenant per week (2-6 h, 1.5x-3x)",
 };
 
 export function usage(): string {
@@ -49,20 +56,42 @@ export function usage(): string {
   return [
     "usage: npm run sim -- --workload <name> [--seed N] [--days D] [--out report.html] [options]",
     "",
-    "Runs the static, reactive, predictive and oracle policies on the same workload and cluster, on a",
-    "virtual clock, with the product's own planners (planLifecycle, planRebalance, analyzeLoad), and",
-    "prints a comparison table.",
+    "Runs the policies on the same workload, seed and start layout, on a virtual clock, with the",
+    "product's own planners (planLifecycle, planRebalance, analyzeLoad, planCapacity, planDrain), and",
+    "prints a comparison table (violation minutes, host-hours, bytes moved, latency). Policies:",
+    "  static_peak     a fixed cluster sized for the workload's peak (target utilisation), reactive",
+    "                  splits and rebalancing: the cost ceiling",
+    "  reactive        hosts follow the observed load (capacity planner on observed load at the",
+    "                  product defaults), reactive rebalancer",
+    "  reactive_tuned  the same at its best-tuned thresholds (tuned on seeds 101-102, see --tune-reactive)",
+    "  predictive      capacity planner on forecasts (hosts asked for a lead of provisioning plus copy",
+    "                  time ahead, drains in forecast troughs, reactive when the forecast is untrusted),",
+    "                  the analyzer's splits, the reactive rebalancer as safety net",
+    "  oracle          the true future for the capacity planner, splits and rebalancer",
+    "  static          hashing: nothing moves, no scaling (only when asked for)",
     "",
     "  --workload <name>      workload (default diurnal), or `all` for the benchmark set (every",
     "                         workload below for a month, or the whole trace; --days is ignored):",
     ...WORKLOAD_NAMES.map((n) => `                           ${n.padEnd(w)}  ${WORKLOAD_DESCRIPTIONS[n]}`),
-    "  --quick                with --workload all: 8 days per workload instead of a month",
+    "  --quick                with --workload all: one seed and 2 measured days per workload",
+    "  --seeds <list>         with --workload all: comma-separated seeds (default 1,2,3,4,5)",
+    "  --tune-reactive        grid-search the reactive policy's target and scale-in utilisation and",
+    "                         rebalancer tolerance on the generators with seeds 101-102 (--days each)",
     "  --seed <n>             seed: keys, popularity, crowds (default 1). Same seed, same result.",
-    "  --days <d>             simulated days, the 3-day warm-up included (default 31; a trace shorter",
+    "  --days <d>             simulated days, the warm-up included (default 29; a trace shorter",
     "                         than this is used whole: dos-traces has 21 days, nab-tweets 57)",
+    "  --warmup-days <d>      days simulated but not measured (default 15: two weeks of history for",
+    "                         the weekly-seasonal forecasts)",
     "  --out <file>           write a self-contained HTML report with charts",
     "  --json <file>          write the summary and every policy's metrics as JSON",
-    `  --policies <list>      comma-separated subset of ${POLICY_NAMES.join(",")} (default all)`,
+    `  --policies <list>      comma-separated subset of ${POLICY_NAMES.join(",")}`,
+    `                         (default ${DEFAULT_POLICIES.join(",")})`,
+    "  --min-hosts <n>        capacity planner: never fewer serving hosts (default 1)",
+    "  --max-hosts <n>        capacity planner: never more paid hosts (default 3 x --hosts)",
+    "  --target-util <x>      capacity planner: plan hosts for load at this utilisation (default 0.75)",
+    "  --scale-in-util <x>    capacity planner: drain while the rest stay below this (default 0.65)",
+    `  --provision <s>        seconds from asking for a host until it serves (default ${c.provisionSec})`,
+    "  --margin <s>           capacity planner: extra lead on top of provisioning and copy (default 600)",
     `  --hosts <n>            hosts (default ${c.hosts})`,
     `  --capacity <ev/s>      write capacity of each host, events/s (default ${c.hostCapacityEventsPerSec})`,
     "  --peak <fraction>      busiest bucket's total load as a fraction of the write capacity (default 0.8)",
@@ -104,12 +133,16 @@ const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
 export function parseSimArgs(argv: readonly string[]): SimArgs | null {
   let workload: WorkloadName = "diurnal";
   let seed = 1;
-  let days = 31;
+  let days = 29;
   const cluster: NonNullable<ScenarioOptions["cluster"]> = {};
   const policy: NonNullable<ScenarioOptions["policy"]> = {};
   const params: Record<string, number> = {};
   let peak: number | undefined;
-  let policies: PolicyName[] = [...POLICY_NAMES];
+  let policies: PolicyName[] = [...DEFAULT_POLICIES];
+  let seeds: number[] | undefined;
+  let tuneReactive = false;
+  const capacity: NonNullable<ScenarioOptions["capacity"]> = {};
+  let warmupDays: number | undefined;
   let out: string | undefined;
   let json: string | undefined;
   let traces: string | undefined;
@@ -149,6 +182,37 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
       case "--quick":
         if (inline !== undefined) throw new UsageError("--quick takes no value");
         quick = true;
+        break;
+      case "--seeds": {
+        const list = value().split(",").map((x) => x.trim()).filter(Boolean);
+        if (list.length === 0) throw new UsageError("--seeds needs at least one seed");
+        seeds = list.map((x) => number(flag, x, Number.isInteger, "a list of integers"));
+        break;
+      }
+      case "--tune-reactive":
+        if (inline !== undefined) throw new UsageError("--tune-reactive takes no value");
+        tuneReactive = true;
+        break;
+      case "--warmup-days":
+        warmupDays = number(flag, value(), (n) => n >= 0 && n <= 100, "a number of days from 0 to 100");
+        break;
+      case "--min-hosts":
+        capacity.minHosts = number(flag, value(), (n) => positiveInt(n) && n <= 10_000, "a positive integer");
+        break;
+      case "--max-hosts":
+        capacity.maxHosts = number(flag, value(), (n) => positiveInt(n) && n <= 10_000, "a positive integer");
+        break;
+      case "--target-util":
+        capacity.targetUtilization = number(flag, value(), (n) => n >= 0.2 && n <= 1, "a fraction from 0.2 to 1");
+        break;
+      case "--scale-in-util":
+        capacity.scaleInUtilization = number(flag, value(), (n) => n >= 0.1 && n <= 1, "a fraction from 0.1 to 1");
+        break;
+      case "--provision":
+        cluster.provisionSec = number(flag, value(), (n) => n >= 0 && n <= 86_400, "a number of seconds from 0 to 86400");
+        break;
+      case "--margin":
+        capacity.marginSec = number(flag, value(), (n) => Number.isInteger(n) && n >= 0 && n <= 86_400, "an integer number of seconds");
         break;
       case "--seed":
         seed = number(flag, value(), Number.isInteger, "an integer");
@@ -246,10 +310,14 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
   return {
     all,
     quick,
+    seeds,
+    tuneReactive,
     scenario: {
       workload,
       seed,
       days,
+      ...(warmupDays !== undefined ? { warmupDays } : {}),
+      ...(Object.keys(capacity).length > 0 || cluster.provisionSec !== undefined ? { capacity } : {}),
       ...(Object.keys(cluster).length > 0 ? { cluster } : {}),
       ...(peak !== undefined ? { peakUtilisation: peak } : {}),
       ...(Object.keys(policy).length > 0 ? { policy } : {}),

@@ -23,7 +23,8 @@ export interface InitialLayout {
 
 /**
  * The layout a new cluster gets: `hosts` equal hosts, and every stream cut by the product's own
- * `planStreamLayout` (equal shards, equal shardlets, round-robin over hosts).
+ * `planStreamLayout` (equal shards, equal shardlets, round-robin over its hosts: all of them, or
+ * the subset a tenant's stream names).
  */
 export function defaultLayout(workload: SimWorkload, cluster: ClusterConfig, capacityBytes: number): InitialLayout {
   if (!Number.isInteger(cluster.hosts) || cluster.hosts < 1) throw new ShardcastError("bad_request", "the cluster needs at least one host");
@@ -36,7 +37,10 @@ export function defaultLayout(workload: SimWorkload, cluster: ClusterConfig, cap
   const hostIds = hosts.map((h) => h.id);
   const shardlets: LayoutShardlet[] = [];
   for (const stream of workload.streams) {
-    const plan = planStreamLayout({ shardCount: cluster.shardsPerStream, shardletsPerShard: cluster.shardletsPerShard, hostIds });
+    const span = stream.hosts ? Math.max(1, Math.min(hostIds.length, stream.hosts.span)) : hostIds.length;
+    const offset = stream.hosts ? stream.hosts.offset : 0;
+    const on = Array.from({ length: span }, (_, k) => hostIds[(offset + k) % hostIds.length]!);
+    const plan = planStreamLayout({ shardCount: cluster.shardsPerStream, shardletsPerShard: cluster.shardletsPerShard, hostIds: on });
     plan.shardlets.forEach((s, i) => {
       shardlets.push({
         id: `${stream.id}/${i}`,

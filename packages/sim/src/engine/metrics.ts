@@ -82,6 +82,14 @@ export interface PolicyMetrics {
   refusedSplits: number;
   /** Ticks in which the analyzer recommended adding a host. */
   scaleSignals: number;
+  /** Hours of every paid host (provisioning, active, draining) over the measured time: the cost. */
+  hostHours: number;
+  /** Hosts asked for and hosts removed after a drain, in the measured time. */
+  hostsAdded: number;
+  hostsRemoved: number;
+  /** Fewest and most paid hosts at any measured moment. */
+  hostsMin: number;
+  hostsMax: number;
   /** Live shardlets at the end. */
   shardletsEnd: number;
   /** Most live shardlets during the run. */
@@ -119,7 +127,12 @@ export class MetricsRecorder {
     refusedSplits: 0,
     scaleSignals: 0,
     shardletsMax: 0,
+    hostsAdded: 0,
+    hostsRemoved: 0,
   };
+  #hostMs = 0;
+  #hostsMin = Infinity;
+  #hostsMax = 0;
 
   constructor(hosts: number, ticks: number, latencyCapMs: number) {
     this.hosts = hosts;
@@ -141,11 +154,15 @@ export class MetricsRecorder {
     const n = this.hosts;
     let max = 0;
     let sum = 0;
+    let serving = 0;
     let maxUtil = 0;
     let over = false;
     for (let h = 0; h < n; h++) {
-      const eff = events[h]! + overhead[h]!;
       const cap = capacity[h]!;
+      // A slot without capacity is a host not serving (not yet provisioned, or removed).
+      if (!(cap > 0)) continue;
+      serving++;
+      const eff = events[h]! + overhead[h]!;
       const u = cap > 0 ? eff / cap : 0;
       this.util[tick * n + h]! += u * dtMs;
       if (eff > max) max = eff;
@@ -162,7 +179,7 @@ export class MetricsRecorder {
       }
       this.#latency.add(mm1P99Ms(cap, eff, this.#capMs), evs);
     }
-    const mean = sum / n;
+    const mean = serving > 0 ? sum / serving : 0;
     this.#tickRatio += (mean > 0 ? max / mean : 1) * dtMs;
     this.#tickMax = Math.max(this.#tickMax, maxUtil);
     this.#tickMs += dtMs;
@@ -171,6 +188,14 @@ export class MetricsRecorder {
       this.#measuredMs += dtMs;
       if (over) this.#violationMs += dtMs;
     }
+  }
+
+  /** `paid` hosts for `dtMs` (the cost side: every host from its request until its removal). */
+  hostTime(dtMs: number, paid: number, measured: boolean): void {
+    if (!measured || dtMs <= 0) return;
+    this.#hostMs += paid * dtMs;
+    if (paid < this.#hostsMin) this.#hostsMin = paid;
+    if (paid > this.#hostsMax) this.#hostsMax = paid;
   }
 
   /** Closes tick `tick` (its segments summed to the tick length). */
@@ -209,6 +234,11 @@ export class MetricsRecorder {
       deferredMoves: c.deferredMoves,
       refusedSplits: c.refusedSplits,
       scaleSignals: c.scaleSignals,
+      hostHours: this.#hostMs / 3_600_000,
+      hostsAdded: c.hostsAdded,
+      hostsRemoved: c.hostsRemoved,
+      hostsMin: Number.isFinite(this.#hostsMin) ? this.#hostsMin : 0,
+      hostsMax: this.#hostsMax,
       shardletsEnd,
       shardletsMax: c.shardletsMax,
       measuredMinutes: this.#measuredMs / 60_000,

@@ -1,11 +1,11 @@
-import { chooseSplitPoint, ShardcastError, type PlacementHost } from "@shardcast/core";
+import { chooseSplitPoint, planDrain, ShardcastError, type CapacityHost, type PlacementHost } from "@shardcast/core";
 import type { SimConfig } from "../config.ts";
 import { lowerBound } from "../workload/builder.ts";
 import type { LoadAnnouncement, SimWorkload } from "../workload/types.ts";
 import { defaultLayout, type InitialLayout } from "./layout.ts";
 import { LoadModel } from "./load-model.ts";
 import { MetricsRecorder, type PolicyMetrics } from "./metrics.ts";
-import type { Decision, Policy, PolicyView, SimShardlet } from "./types.ts";
+import type { Decision, MoveRequest, Policy, PolicyView, SimShardlet } from "./types.ts";
 
 export interface ActionRecord {
   /** Virtual time the action started, ms. */
@@ -22,15 +22,34 @@ export interface ActionRecord {
   hi: number;
 }
 
+/** A change of the cluster's membership. */
+export interface HostEvent {
+  /** Virtual time, ms. */
+  t: number;
+  kind: "requested" | "ready" | "draining" | "removed" | "drain_cancelled";
+  hostId: string;
+}
+
 export interface PolicyRun {
   policy: string;
   metrics: PolicyMetrics;
+  /** Every host slot the run used (the start layout's hosts first, then added ones in order). */
   hostIds: string[];
+  /** Hosts serving (active or draining) and hosts paid for (provisioning too), per tick. */
+  hostsServing: Uint16Array;
+  hostsPaid: Uint16Array;
+  /** True cluster write rate per tick (events/s, at the tick's middle). */
+  clusterLoad: Float32Array;
+  /** The policy's capacity plan per tick: the load it planned for (NaN without a plan) and the hosts it wanted. */
+  planForecast: Float32Array;
+  planHostsNeeded: Uint16Array;
+  /** Hosts asked for, ready, drained and removed (warm-up included). */
+  hostEvents: HostEvent[];
   ticks: number;
   tickMs: number;
   /** First measured tick (the warm-up ends there). */
   measuredFromTick: number;
-  /** Utilisation per (tick, host): `util[tick * hosts + h]`. */
+  /** Utilisation per (tick, host slot): `util[tick * hostIds.length + h]`. */
   util: Float32Array;
   /** Ms of each tick with a host above capacity (warm-up included). */
   violationMs: Float32Array;
@@ -55,15 +74,21 @@ export const MAX_ACTIONS = 50_000;
 type Job =
   | { kind: "split"; seq: number; endsAt: number; s: SimShardlet; at: number }
   | { kind: "merge"; seq: number; endsAt: number; left: SimShardlet; right: SimShardlet }
-  | { kind: "move"; seq: number; endsAt: number; s: SimShardlet; from: number; to: number };
+  | { kind: "move"; seq: number; endsAt: number; s: SimShardlet; from: number; to: number; phase: "copy" | "verify"; bytes: number }
+  | { kind: "cleanup"; seq: number; endsAt: number; host: number };
+
+type SlotStatus = "free" | "provisioning" | "active" | "draining" | "gone";
 
 /**
  * Runs one policy over a workload on a virtual clock. Each tick: loads advance (interpolated
  * between bucket means), sizes follow the retention window, the policy decides from what it can
  * observe (the previous tick's rates, complete buckets of history), the engine starts what was
- * decided (splits and merges lock the shardlet for `splitSec`, migrations take setup plus bytes /
- * bandwidth and move the load when they finish), and the metrics integrate the tick exactly
- * between completions. Deterministic: no clock, no randomness beyond the workload's seed.
+ * decided (splits and merges lock the shardlet for `splitSec`; a migration copies for setup plus
+ * bytes / bandwidth and verifies, with the shardlet's writes shadowed to the destination and the
+ * copy's share of both hosts taken meanwhile, then switches the load and cleans up the source),
+ * hosts asked for are paid from the request and serve after `provisionSec`, drained hosts have
+ * their shardlets moved off (`planDrain`) and are removed once empty, and the metrics integrate
+ * the tick exactly between completions. Deterministic: no clock, no randomness beyond the workload's seed.
  */
 export function simulate(opts: SimulateOptions): PolicyRun {
   const steps = simulation(opts);
@@ -98,14 +123,28 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
   const layout = opts.layout ?? defaultLayout(w, cl, lifecycle.initialCapacityBytes);
   const steady = cl.startSizes === "steady";
 
-  const hosts: PlacementHost[] = layout.hosts.map((h) => ({ ...h, sizeBytes: 0 }));
-  const hostIds = hosts.map((h) => h.id);
+  const caps = config.capacity;
+  // Every host the run may use has a slot from the start: the layout's hosts, then room up to the maximum.
+  const n = Math.max(layout.hosts.length, caps.maxHosts);
+  const slotHost: PlacementHost[] = layout.hosts.map((h) => ({ ...h, sizeBytes: 0 }));
+  const hostIds = slotHost.map((h) => h.id);
   const hostIndex = new Map(hostIds.map((id, i) => [id, i]));
-  const n = hosts.length;
-  const capacity = Float64Array.from(hosts, (h) => h.capacityEventsPerSec);
+  const status: SlotStatus[] = Array.from({ length: n }, (_, i) => (i < slotHost.length ? (slotHost[i]!.status === "down" ? "gone" : slotHost[i]!.status) : "free"));
+  const addedAt = new Float64Array(n).fill(NaN);
+  const readyAt = new Float64Array(n);
+  const newHostCapacity = layout.hosts.length > 0 ? layout.hosts.reduce((a, h) => a + h.capacityEventsPerSec, 0) / layout.hosts.length : cl.hostCapacityEventsPerSec;
+  const newHostBytes = layout.hosts.length > 0 ? Math.max(...layout.hosts.map((h) => h.capacityBytes)) : cl.hostCapacityBytes;
+  // Write capacity of each slot while it serves; 0 while provisioning, removed or unused.
+  const capacity = new Float64Array(n);
+  for (let i = 0; i < slotHost.length; i++) if (status[i] === "active" || status[i] === "draining") capacity[i] = slotHost[i]!.capacityEventsPerSec;
   const events = new Float64Array(n);
   const overhead = new Float64Array(n);
   const movesOn = new Int32Array(n);
+  const hostEvents: HostEvent[] = [];
+  let hosts: PlacementHost[] = [];
+  let hostsDirty = true;
+  const serving = (i: number) => status[i] === "active" || status[i] === "draining";
+  const paid = (i: number) => status[i] === "active" || status[i] === "draining" || status[i] === "provisioning";
   const streams = new Map(w.streams.map((s) => [s.id, s]));
   const announcements = new Map<string, LoadAnnouncement[]>();
   for (const a of w.announcements) {
@@ -115,6 +154,11 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
   }
 
   const metrics = new MetricsRecorder(n, ticks, cl.latencyCapMs);
+  const hostsServing = new Uint16Array(ticks);
+  const hostsPaid = new Uint16Array(ticks);
+  const clusterLoad = new Float32Array(ticks);
+  const planForecast = new Float32Array(ticks).fill(NaN);
+  const planHostsNeeded = new Uint16Array(ticks);
   const byId = new Map<string, SimShardlet>();
   const busy = new Set<string>();
   const inFlightMoves = new Map<string, string>();
@@ -231,14 +275,16 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
         historyCache.delete(s.id);
       }
       liveDirty = true;
+    } else if (job.kind === "cleanup") {
+      movesOn[job.host]!--;
     } else {
       const { s, from, to } = job;
       events[from]! -= s.rate;
       events[to]! += s.rate;
-      movesOn[from]!--;
+      // The destination's slot frees at the switch; the source's after its cleanup.
       movesOn[to]!--;
-      overhead[from] = movesOn[from]! * cl.copyOverhead * capacity[from]!;
-      overhead[to] = movesOn[to]! * cl.copyOverhead * capacity[to]!;
+      if (job.bytes > 0) jobs.push({ kind: "cleanup", seq: seq++, endsAt: job.endsAt + (job.bytes / (cl.migrationBytesPerSec * cl.cleanupSpeedup)) * 1000, host: from });
+      else movesOn[from]!--;
       s.host = to;
       s.hostId = hostIds[to]!;
       s.state = "active";
@@ -246,6 +292,122 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
       inFlightMoves.delete(s.id);
       recentMoves.set(s.id, job.endsAt);
       if (measured) metrics.counts.fallbackEvents += s.rate * cl.switchSec;
+    }
+  };
+
+  /** Copy work on both ends of every migration, shadow writes, verification and cleanup, as events/s per host. */
+  const computeOverhead = () => {
+    overhead.fill(0);
+    for (const j of jobs) {
+      if (j.kind === "cleanup") {
+        overhead[j.host]! += cl.cleanupOverhead * capacity[j.host]!;
+      } else if (j.kind === "move") {
+        const share = j.phase === "copy" ? cl.copyOverhead : cl.verifyOverhead;
+        overhead[j.from]! += share * capacity[j.from]! + cl.shadowWriteSource * j.s.rate;
+        overhead[j.to]! += share * capacity[j.to]! + cl.shadowWriteDest * j.s.rate;
+      }
+    }
+  };
+
+  const startMove = (r: MoveRequest, now: number, measured: boolean): boolean => {
+    const s = byId.get(r.shardletId);
+    const to = hostIndex.get(r.destHostId);
+    const ok = s !== undefined && to !== undefined && s.state === "active" && !busy.has(s.id) && to !== s.host && status[to] === "active";
+    if (!ok || movesOn[s.host]! >= cl.maxMigrationsPerHost || movesOn[to]! >= cl.maxMigrationsPerHost) {
+      if (measured) metrics.counts.deferredMoves++;
+      return false;
+    }
+    const from = s.host;
+    const bytes = s.sizeBytes;
+    s.state = "migrating";
+    busy.add(s.id);
+    inFlightMoves.set(s.id, r.destHostId);
+    movesOn[from]!++;
+    movesOn[to]!++;
+    jobs.push({ kind: "move", seq: seq++, endsAt: now + (cl.migrationSetupSec + bytes / cl.migrationBytesPerSec) * 1000, s, from, to, phase: "copy", bytes });
+    record(now, "move", s, r.source, { destHostId: r.destHostId, bytes });
+    if (measured) {
+      metrics.counts.migrations++;
+      metrics.counts.bytesMoved += bytes;
+    }
+    return true;
+  };
+
+  // A removed host's slot (and id) is reused by the next host asked for: slots are the hosts a
+  // cluster can have at once, so a run with many add and drain cycles never runs out of them.
+  const newSlot = (): number => {
+    for (let i = 0; i < n; i++) {
+      if (status[i] !== "free" && status[i] !== "gone") continue;
+      if (i >= hostIds.length) {
+        let id = `h${i}`;
+        for (let k = 1; hostIndex.has(id); k++) id = `h${i}-${k}`;
+        hostIds.push(id);
+        hostIndex.set(id, i);
+        slotHost.push({ id, status: "active", capacityEventsPerSec: newHostCapacity, capacityBytes: newHostBytes, sizeBytes: 0 });
+      }
+      return i;
+    }
+    return -1;
+  };
+
+  /** Hosts asked for and drains: within the minimum and maximum hosts of the capacity settings. */
+  const scale = (d: Decision, now: number, measured: boolean) => {
+    let count = 0;
+    let active = 0;
+    for (let i = 0; i < n; i++) {
+      if (paid(i)) count++;
+      if (status[i] === "active") active++;
+    }
+    for (let k = 0; k < d.addHosts; k++) {
+      // A host still draining is cheaper to keep than a new one: its drain is cancelled first.
+      let i = status.findIndex((x) => x === "draining");
+      if (i >= 0) {
+        status[i] = "active";
+        slotHost[i]!.status = "active";
+        active++;
+        hostsDirty = true;
+        hostEvents.push({ t: now, kind: "drain_cancelled", hostId: hostIds[i]! });
+        continue;
+      }
+      if (count >= caps.maxHosts) break;
+      i = newSlot();
+      if (i < 0) break;
+      status[i] = "provisioning";
+      addedAt[i] = now;
+      readyAt[i] = now + cl.provisionSec * 1000;
+      count++;
+      hostEvents.push({ t: now, kind: "requested", hostId: hostIds[i]! });
+      if (measured) metrics.counts.hostsAdded++;
+    }
+    for (const id of d.drainHosts) {
+      const i = hostIndex.get(id);
+      if (i === undefined || status[i] !== "active" || active - 1 < caps.minHosts) continue;
+      status[i] = "draining";
+      slotHost[i]!.status = "draining";
+      active--;
+      hostsDirty = true;
+      hostEvents.push({ t: now, kind: "draining", hostId: id });
+    }
+  };
+
+  /** Moves off draining hosts while they have shardlets and free migration slots; removal once empty. */
+  const drainStep = (now: number, measured: boolean) => {
+    for (let i = 0; i < n; i++) {
+      if (status[i] !== "draining") continue;
+      let held = 0;
+      for (const s of live) if (s.host === i) held++;
+      if (held === 0 && movesOn[i] === 0) {
+        status[i] = "gone";
+        capacity[i] = 0;
+        hostsDirty = true;
+        hostEvents.push({ t: now, kind: "removed", hostId: hostIds[i]! });
+        if (measured) metrics.counts.hostsRemoved++;
+        continue;
+      }
+      const free = cl.maxMigrationsPerHost - movesOn[i]!;
+      if (free <= 0 || held === 0) continue;
+      const plan = planDrain(hostIds[i]!, { hosts, shardlets: live, settings: config.policy.rebalance, inFlight: busy, inFlightMoves, now }, { limit: free });
+      for (const p of plan.proposals) startMove({ shardletId: p.shardletId, destHostId: p.destHostId, reason: p.reason, source: "drain" }, now, measured);
     }
   };
 
@@ -293,31 +455,9 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
         metrics.counts.fallbackEvents += (left.rate + right.rate) * cl.splitSec;
       }
     }
-    for (const r of d.moves) {
-      const s = byId.get(r.shardletId);
-      const to = hostIndex.get(r.destHostId);
-      const ok = s !== undefined && to !== undefined && s.state === "active" && !busy.has(s.id) && to !== s.host && hosts[to]!.status === "active";
-      if (!ok || movesOn[s.host]! >= cl.maxMigrationsPerHost || movesOn[to]! >= cl.maxMigrationsPerHost) {
-        if (measured) metrics.counts.deferredMoves++;
-        continue;
-      }
-      const from = s.host;
-      const bytes = s.sizeBytes;
-      s.state = "migrating";
-      busy.add(s.id);
-      inFlightMoves.set(s.id, r.destHostId);
-      movesOn[from]!++;
-      movesOn[to]!++;
-      overhead[from] = movesOn[from]! * cl.copyOverhead * capacity[from]!;
-      overhead[to] = movesOn[to]! * cl.copyOverhead * capacity[to]!;
-      jobs.push({ kind: "move", seq: seq++, endsAt: now + (cl.migrationSetupSec + bytes / cl.migrationBytesPerSec) * 1000, s, from, to });
-      record(now, "move", s, r.source, { destHostId: r.destHostId, bytes });
-      if (measured) {
-        metrics.counts.migrations++;
-        metrics.counts.bytesMoved += bytes;
-      }
-    }
+    for (const r of d.moves) startMove(r, now, measured);
     if (d.scaleOut && measured) metrics.counts.scaleSignals++;
+    scale(d, now, measured);
   };
 
   const view: PolicyView = {
@@ -327,6 +467,23 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
     config,
     workload: w,
     hosts,
+    capacityHosts() {
+      const out: CapacityHost[] = [];
+      for (let i = 0; i < n; i++) {
+        if (!paid(i)) continue;
+        const h = slotHost[i]!;
+        out.push({ id: h.id, status: status[i] as CapacityHost["status"], capacityEventsPerSec: h.capacityEventsPerSec, sizeBytes: h.sizeBytes, addedAtMs: Number.isNaN(addedAt[i]!) ? null : addedAt[i]! });
+      }
+      return out;
+    },
+    clusterHistory(steps) {
+      return model.series(0, keyTotal, view.bucket - steps, view.bucket);
+    },
+    clusterFuture(steps) {
+      const out = new Array<number>(steps);
+      for (let i = 0; i < steps; i++) out[i] = model.bucketRate(0, keyTotal, view.bucket + i);
+      return out;
+    },
     shardlets: live,
     shardlet: (id) => byId.get(id),
     busy,
@@ -380,19 +537,29 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
     },
   };
 
+  const keyTotal = w.keyHashes.length;
   const progressEvery = Math.max(1, Math.floor(ticks / 20));
   for (let tick = 0; tick < ticks; tick++) {
     const t0 = tick * tickMs;
     const t1 = t0 + tickMs;
     const mid = t0 + tickMs / 2;
     const measured = t0 >= warmupMs;
+    // Hosts whose provisioning is over serve from this tick on.
+    for (let i = 0; i < n; i++) {
+      if (status[i] !== "provisioning" || readyAt[i]! > t0) continue;
+      status[i] = "active";
+      slotHost[i]!.status = "active";
+      capacity[i] = slotHost[i]!.capacityEventsPerSec;
+      hostsDirty = true;
+      hostEvents.push({ t: t0, kind: "ready", hostId: hostIds[i]! });
+    }
     if (liveDirty) {
       live = [...byId.values()];
       view.shardlets = live;
       liveDirty = false;
     }
     events.fill(0);
-    for (const h of hosts) h.sizeBytes = 0;
+    for (const h of slotHost) h.sizeBytes = 0;
     let expired = mid - retentionMs;
     if (expired < 0) expired = steady ? expired + retentionMs : -1;
     for (const s of live) {
@@ -403,7 +570,13 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
         s.sizeBytes = Math.max(0, s.sizeBytes + (s.rate - (expired < 0 ? 0 : model.rateAt(s.ka, s.kb, expired))) * bytesPerTick);
       }
       events[s.host]! += s.rate;
-      hosts[s.host]!.sizeBytes += s.sizeBytes;
+      slotHost[s.host]!.sizeBytes += s.sizeBytes;
+      clusterLoad[tick]! += s.rate;
+    }
+    if (hostsDirty) {
+      hosts = slotHost.filter((_, i) => serving(i));
+      view.hosts = hosts;
+      hostsDirty = false;
     }
     if (live.length > metrics.counts.shardletsMax && measured) metrics.counts.shardletsMax = live.length;
 
@@ -413,17 +586,62 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
     // A refused split is asked for again once the load has moved on (the next bucket).
     if (bucket !== view.bucket) unsplittable.clear();
     view.bucket = bucket;
-    apply(policy.decide(view), t0, measured);
+    const decision = policy.decide(view);
+    apply(decision, t0, measured);
+    if (decision.plan) {
+      planForecast[tick] = decision.plan.forecast;
+      planHostsNeeded[tick] = decision.plan.hostsNeeded;
+    }
+    if (hostsDirty) {
+      hosts = slotHost.filter((_, i) => serving(i));
+      view.hosts = hosts;
+      hostsDirty = false;
+    }
+    drainStep(t0, measured);
+    if (hostsDirty) {
+      hosts = slotHost.filter((_, i) => serving(i));
+      view.hosts = hosts;
+      hostsDirty = false;
+    }
+    let servingNow = 0;
+    let paidNow = 0;
+    for (let i = 0; i < n; i++) {
+      if (serving(i)) servingNow++;
+      if (paid(i)) paidNow++;
+    }
+    hostsServing[tick] = servingNow;
+    hostsPaid[tick] = paidNow;
+    metrics.hostTime(tickMs, paidNow, measured);
+    computeOverhead();
 
-    // Integrate the tick between job completions.
+    // Integrate the tick between job completions; a copy that ends starts its verification, which
+    // may end within the same tick.
     let cursor = t0;
     const due = jobs.filter((j) => j.endsAt < t1).sort((a, b) => a.endsAt - b.endsAt || a.seq - b.seq);
     if (due.length > 0) jobs = jobs.filter((j) => j.endsAt >= t1);
-    for (const job of due) {
+    while (due.length > 0) {
+      const job = due.shift()!;
       const at = Math.max(cursor, job.endsAt);
       metrics.segment(tick, at - cursor, events, overhead, capacity, measured);
       cursor = at;
-      complete(job, tick, measured);
+      const before = jobs.length;
+      if (job.kind === "move" && job.phase === "copy") {
+        job.phase = "verify";
+        job.endsAt = at + (job.bytes / (cl.migrationBytesPerSec * cl.verifySpeedup)) * 1000;
+        jobs.push(job);
+      } else {
+        complete(job, tick, measured);
+      }
+      // Jobs that began above (verification, cleanup) and end within this tick join the due list in order.
+      for (let k = jobs.length - 1; k >= before; k--) {
+        const j = jobs[k]!;
+        if (j.endsAt >= t1) continue;
+        jobs.splice(k, 1);
+        let pos = due.findIndex((x) => x.endsAt > j.endsAt || (x.endsAt === j.endsAt && x.seq > j.seq));
+        if (pos < 0) pos = due.length;
+        due.splice(pos, 0, j);
+      }
+      computeOverhead();
     }
     metrics.segment(tick, t1 - cursor, events, overhead, capacity, measured);
     metrics.endTick(tick, measured);
@@ -431,14 +649,27 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
     if ((tick + 1) % SLICE_TICKS === 0) yield (tick + 1) / ticks;
   }
 
+  // Utilisation per (tick, host) for the host slots the run used (`util[tick * hostIds.length + h]`).
+  const used = hostIds.length;
+  let util = metrics.util;
+  if (used < n) {
+    util = new Float32Array(ticks * used);
+    for (let t = 0; t < ticks; t++) util.set(metrics.util.subarray(t * n, t * n + used), t * used);
+  }
   return {
     policy: policy.name,
     metrics: metrics.finish(byId.size),
     hostIds,
+    hostsServing,
+    hostsPaid,
+    clusterLoad,
+    planForecast,
+    planHostsNeeded,
+    hostEvents,
     ticks,
     tickMs,
     measuredFromTick: Math.min(ticks, Math.ceil(warmupMs / tickMs)),
-    util: metrics.util,
+    util,
     violationMs: metrics.violationMs,
     actions,
     wallMs: performance.now() - started,

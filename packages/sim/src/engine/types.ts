@@ -1,4 +1,4 @@
-import type { PlacementHost, PlannerShardlet, PlacementShardlet, ShardletState } from "@shardcast/core";
+import type { CapacityHost, PlacementHost, PlannerShardlet, PlacementShardlet, ShardletState } from "@shardcast/core";
 import type { SimConfig } from "../config.ts";
 import type { SimWorkload } from "../workload/types.ts";
 
@@ -36,20 +36,36 @@ export interface MoveRequest {
   shardletId: string;
   destHostId: string;
   reason: string;
-  source: "rebalancer" | "analyzer";
+  source: "rebalancer" | "analyzer" | "drain";
   urgencySec?: number;
+}
+
+/** What a capacity plan looked like at a tick: recorded by the engine for charts and the what-if. */
+export interface PlanMark {
+  /** Load the plan was made for at this tick (the forecast, or the observed load when untrusted), events/s. */
+  forecast: number;
+  /** Hosts the plan wants serving at this tick. */
+  hostsNeeded: number;
+  /** Why the plan follows observed load only, when it does. */
+  untrusted?: string | null;
 }
 
 export interface Decision {
   splits: SplitRequest[];
   merges: MergeRequest[];
   moves: MoveRequest[];
-  /** The analyzer recommended adding a host (counted; hosts are not added). */
+  /** The analyzer recommended adding a host (counted in `scaleSignals`). */
   scaleOut: boolean;
+  /** Hosts to ask for now: each is provisioning (and paid for) for `provisionSec`, then active and empty. */
+  addHosts: number;
+  /** Active hosts to drain: they get nothing new, their shardlets move off, and they are removed once empty. */
+  drainHosts: string[];
+  /** The capacity plan behind this tick's decision, if the policy has one. */
+  plan?: PlanMark;
 }
 
 export function emptyDecision(): Decision {
-  return { splits: [], merges: [], moves: [], scaleOut: false };
+  return { splits: [], merges: [], moves: [], scaleOut: false, addHosts: 0, drainHosts: [] };
 }
 
 /** What a policy may look at when it decides, at the start of a tick. */
@@ -61,7 +77,14 @@ export interface PolicyView {
   bucket: number;
   config: SimConfig;
   workload: SimWorkload;
+  /** Hosts that serve: active and draining (a provisioning host is in `capacityHosts` only). */
   hosts: readonly PlacementHost[];
+  /** Every paid host (provisioning, active, draining) as the capacity planner sees it. */
+  capacityHosts(): CapacityHost[];
+  /** Summed events/s of every key per complete bucket before `bucket`, up to `steps`, oldest first. */
+  clusterHistory(steps: number): number[];
+  /** True summed events/s of every key for `steps` buckets from `bucket` on (the oracle's knowledge). */
+  clusterFuture(steps: number): number[];
   /** Routed shardlets (busy ones included); loads are the previous tick's, as accounting reports them. */
   shardlets: readonly SimShardlet[];
   /** A routed shardlet by id. */

@@ -1,4 +1,4 @@
-import { planLifecycle, planRebalance, type MoveProposal } from "@shardcast/core";
+import { planLifecycle, planRebalance, type MoveProposal, type RebalanceSettings } from "@shardcast/core";
 import type { Decision, MoveRequest, PolicyView } from "../engine/types.ts";
 
 /**
@@ -38,8 +38,9 @@ export function rebalanceInto(
   exclude: ReadonlySet<string>,
   planned: ReadonlyMap<string, string>,
   loads?: ReadonlyMap<string, number>,
+  overrides?: Partial<RebalanceSettings>,
 ): void {
-  const settings = view.config.policy.rebalance;
+  const settings = overrides ? { ...view.config.policy.rebalance, ...overrides } : view.config.policy.rebalance;
   if (!settings.enabled) return;
   const inFlight = exclude.size === 0 ? view.busy : new Set([...view.busy, ...exclude]);
   const inFlightMoves = planned.size === 0 ? view.inFlightMoves : new Map([...view.inFlightMoves, ...planned]);

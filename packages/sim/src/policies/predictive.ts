@@ -1,5 +1,6 @@
 import { analyzeLoad, type AnalyzerShardlet, type Forecaster } from "@shardcast/core";
 import { emptyDecision, type MoveRequest, type Policy, type PolicyView } from "../engine/types.ts";
+import { elastic, type Elastic } from "./capacity.ts";
 import { lifecycleInto, rebalanceInto, toMove } from "./common.ts";
 import { CachingForecaster, OracleForecaster, productForecaster } from "./forecasters.ts";
 
@@ -7,6 +8,8 @@ export interface PredictiveOptions {
   name: string;
   /** The model, or "oracle" for the true future read from the workload. */
   forecaster: Forecaster | "oracle";
+  /** How the cluster is sized (default: the capacity planner on forecasts, or on the true future for the oracle). */
+  elastic?: Elastic | null;
 }
 
 /**
@@ -16,8 +19,8 @@ export interface PredictiveOptions {
  * for what the forecast missed. With "oracle" the analyzer gets a perfect forecast and nothing
  * else changes, which makes it the ceiling of this machinery.
  */
-/** A predictive policy and the forecaster it asks (so tests can check the oracle was asked, and told). */
-export type PredictivePolicy = Policy & { readonly forecaster: Forecaster };
+/** A predictive policy, the forecaster it asks (so tests can check the oracle was asked, and told) and its capacity planning. */
+export type PredictivePolicy = Policy & { readonly forecaster: Forecaster; readonly elastic: Elastic | null };
 
 export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
   const oracle = opts.forecaster === "oracle" ? new OracleForecaster() : null;
@@ -31,9 +34,11 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
   let predictedPeak = new Map<string, number>();
   // Each shardlet's largest forecast over the rebalancer's lead, from the last analyzer run.
   let coming = new Map<string, number>();
+  const sizing = opts.elastic === undefined ? elastic({ mode: oracle ? "oracle" : "forecast" }) : opts.elastic;
   return {
     name: opts.name,
     forecaster,
+    elastic: sizing,
     decide(view) {
       const d = emptyDecision();
       const splitting = new Set<string>();
@@ -115,6 +120,7 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
       // slots first: its moves are applied before the forecast's.
       rebalanceInto(d, view, new Set([...splitting, ...planned.keys()]), planned, coming.size > 0 ? coming : undefined);
       d.moves.push(...ahead);
+      sizing?.into(d, view);
       return d;
     },
   };
@@ -180,6 +186,18 @@ export function predictiveWith(kind: "seasonal_naive" | "holt_winters"): Predict
   return predictivePolicy({ name: "predictive", forecaster: productForecaster(kind) });
 }
 
+/**
+ * The oracle: an upper bound on what knowing the future buys, not the predictive policy with a
+ * perfect forecast. It reads the true load of every shardlet for the analyzer's horizon (its splits
+ * cut at the median of the coming load, its rebalancer balances each shardlet's larger of current
+ * and coming load four buckets ahead, so the shardlets that will be hot are the ones it moves), and
+ * the true cluster load for up to a week ahead, on which the capacity planner times every host
+ * request (provisioning plus the copy of the new host's share, plus the same margin, since the
+ * copies' real duration depends on the migration slots free on the way) and takes a drain only
+ * for a trough that is really there. It does not solve placement offline: moves go through the
+ * same planners and migration slots, so it bounds what better forecasts can buy, not what any
+ * placement could.
+ */
 export function oraclePolicy(): PredictivePolicy {
   return predictivePolicy({ name: "oracle", forecaster: "oracle" });
 }

@@ -23,6 +23,8 @@ export function fmtPct(x: number, digits = 1): string {
 /** Columns of the per-policy table (terminal, HTML and the console share them). */
 export const METRIC_COLUMNS: Array<{ key: string; label: string; value: (m: PolicyMetrics) => string }> = [
   { key: "violation", label: "violation min", value: (m) => fmtInt(m.violationMinutes) },
+  { key: "hostHours", label: "host-hours", value: (m) => fmtInt(m.hostHours) },
+  { key: "hosts", label: "hosts", value: (m) => (m.hostsMin === m.hostsMax ? `${m.hostsMax}` : `${m.hostsMin}-${m.hostsMax}`) },
   { key: "maxMean50", label: "max/mean p50", value: (m) => fmtNum(m.maxMeanMedian, 3) },
   { key: "maxMean99", label: "max/mean p99", value: (m) => fmtNum(m.maxMeanP99, 3) },
   { key: "util99", label: "hottest util p99", value: (m) => fmtPct(m.maxUtilP99, 0) },

@@ -4,7 +4,7 @@ import { seriesMax, utilSeries, violationPoints } from "./series.ts";
 import { barChart, esc, lineChart, type Band } from "./svg.ts";
 
 const HOST_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#d62728", "#aec7e8", "#98df8a"];
-const POLICY_COLORS: Record<string, string> = { static: "#95a5a6", reactive: "#e67e22", predictive: "#2980b9", oracle: "#27ae60" };
+const POLICY_COLORS: Record<string, string> = { static: "#95a5a6", static_peak: "#7f8c8d", reactive: "#e67e22", reactive_tuned: "#c0392b", predictive: "#2980b9", oracle: "#27ae60" };
 
 export interface ReportOptions {
   title: string;
@@ -55,7 +55,8 @@ function section(c: Comparison, index: number): string {
   out.push("</tbody></table></div>");
   const s = c.summary;
   out.push(
-    `<p class="summary">Predictive vs reactive: ${s.violation_minutes_reactive > 0 ? `<b>${fmtPct(s.violation_reduction_vs_reactive)}</b> fewer violation minutes` : "reactive had no violation minutes"}; ` +
+    `<p class="summary">Predictive vs reactive_tuned: ${s.violation_minutes_reactive_tuned > 0 ? `<b>${fmtPct(s.violation_reduction_vs_reactive)}</b> fewer violation minutes` : "reactive_tuned had no violation minutes"}; ` +
+      `host-hours ratio <b>${fmtNum(s.host_hours_ratio_vs_reactive, 3)}</b> (<b>${fmtNum(s.host_hours_ratio_vs_static_peak, 3)}</b> of static_peak); ` +
       `bytes moved ratio <b>${Number.isFinite(s.bytes_moved_ratio_vs_reactive) ? fmtNum(s.bytes_moved_ratio_vs_reactive) : "∞"}</b>; p99 max/mean host load <b>${fmtNum(s.max_mean_p99_predictive, 3)}</b>.</p>`,
   );
   out.push(
@@ -94,10 +95,10 @@ export function renderReport(comparisons: readonly Comparison[], opts: ReportOpt
   const toc = comparisons.map((c, i) => `<a href="#w${i}">${esc(c.workload.name)}</a>`).join(" · ");
   const overview =
     comparisons.length > 1
-      ? `<div class="scroll"><table class="metrics"><thead><tr><th>workload</th><th>static</th><th>reactive</th><th>predictive</th><th>oracle</th><th>reduction vs reactive</th><th>bytes moved ratio</th><th>p99 max/mean (predictive)</th></tr></thead><tbody>${comparisons
+      ? `<div class="scroll"><table class="metrics"><thead><tr><th>workload</th><th>static_peak</th><th>reactive</th><th>reactive_tuned</th><th>predictive</th><th>oracle</th><th>reduction vs reactive_tuned</th><th>host-hours vs reactive_tuned</th><th>host-hours vs static_peak</th><th>bytes moved ratio</th><th>p99 max/mean (predictive)</th></tr></thead><tbody>${comparisons
           .map((c) => {
             const s = c.summary;
-            return `<tr><th>${esc(c.workload.name)}</th><td>${fmtInt(s.violation_minutes_static)}</td><td>${fmtInt(s.violation_minutes_reactive)}</td><td>${fmtInt(s.violation_minutes_predictive)}</td><td>${fmtInt(s.violation_minutes_oracle)}</td><td>${s.violation_minutes_reactive > 0 ? fmtPct(s.violation_reduction_vs_reactive) : "n/a"}</td><td>${Number.isFinite(s.bytes_moved_ratio_vs_reactive) ? fmtNum(s.bytes_moved_ratio_vs_reactive) : "∞"}</td><td>${fmtNum(s.max_mean_p99_predictive, 3)}</td></tr>`;
+            return `<tr><th>${esc(c.workload.name)}</th><td>${fmtInt(s.violation_minutes_static)}</td><td>${fmtInt(s.violation_minutes_reactive)}</td><td>${fmtInt(s.violation_minutes_reactive_tuned)}</td><td>${fmtInt(s.violation_minutes_predictive)}</td><td>${fmtInt(s.violation_minutes_oracle)}</td><td>${s.violation_minutes_reactive_tuned > 0 ? fmtPct(s.violation_reduction_vs_reactive) : "n/a"}</td><td>${fmtNum(s.host_hours_ratio_vs_reactive, 3)}</td><td>${fmtNum(s.host_hours_ratio_vs_static_peak, 3)}</td><td>${Number.isFinite(s.bytes_moved_ratio_vs_reactive) ? fmtNum(s.bytes_moved_ratio_vs_reactive) : "∞"}</td><td>${fmtNum(s.max_mean_p99_predictive, 3)}</td></tr>`;
           })
           .join("")}</tbody></table></div><p class="note">Violation minutes per policy (minutes in which some host carried more than its capacity).</p>`
       : "";

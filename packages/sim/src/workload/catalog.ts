@@ -7,6 +7,7 @@ import {
   GENERATOR_DESCRIPTIONS,
   HOUR_MS,
   rampWorkload,
+  tenantsWorkload,
   zipfDriftWorkload,
   type GeneratorBase,
 } from "./generators.ts";
@@ -14,7 +15,7 @@ import { loadDosTraces, loadNabTraces, traceWorkload, type TraceReader } from ".
 import type { SimWorkload } from "./types.ts";
 
 export const TRACE_WORKLOADS = ["dos-traces", "nab-tweets"] as const;
-export const GENERATOR_WORKLOADS = ["flat", "diurnal", "zipf-drift", "flash-crowd", "ramp"] as const;
+export const GENERATOR_WORKLOADS = ["flat", "diurnal", "zipf-drift", "flash-crowd", "ramp", "tenants"] as const;
 export const WORKLOAD_NAMES = [...TRACE_WORKLOADS, ...GENERATOR_WORKLOADS] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
@@ -118,6 +119,14 @@ export function buildWorkload(req: WorkloadRequest): SimWorkload {
     case "ramp": {
       const g = GENERATOR_DEFAULTS.ramp;
       return rampWorkload(base, cyc(g), { rampFactor: num(p, "rampFactor", g.rampFactor) });
+    }
+    case "tenants": {
+      const g = GENERATOR_DEFAULTS.tenants;
+      return tenantsWorkload(base, cyc(g), {
+        tenantHosts: num(p, "tenantHosts", g.tenantHosts),
+        sizeSpread: num(p, "sizeSpread", g.sizeSpread),
+        burstsPerWeek: num(p, "burstsPerWeek", g.burstsPerWeek),
+      });
     }
   }
 }

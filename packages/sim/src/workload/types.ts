@@ -9,6 +9,11 @@ export interface SimStream {
   /** Keys of this stream are `keyStart .. keyEnd - 1` in the workload's key order. */
   keyStart: number;
   keyEnd: number;
+  /**
+   * The hosts a new layout places this stream on: `span` hosts from index `offset` (wrapping), a
+   * tenant of its own on a subset of the cluster. Absent: every host.
+   */
+  hosts?: { offset: number; span: number };
 }
 
 /** Load announced ahead of time (a client hint): `rate` extra events/s on [lo, hi) of a stream. */

@@ -1,6 +1,7 @@
 import { createRouter } from "../../trpc.ts";
 import { applyProposal } from "./apply-proposal.ts";
 import { approveAddHost } from "./approve-add-host.ts";
+import { approveDrainHost } from "./approve-drain-host.ts";
 import { dismiss } from "./dismiss.ts";
 import { modes } from "./modes.ts";
 import { proposals } from "./proposals.ts";
@@ -10,4 +11,4 @@ import { setMode } from "./set-mode.ts";
 import { settings } from "./settings.ts";
 import { updateSettings } from "./update-settings.ts";
 
-export const analyzerRouter = createRouter({ proposals, runNow, runStatus, dismiss, applyProposal, approveAddHost, modes, setMode, settings, updateSettings });
+export const analyzerRouter = createRouter({ proposals, runNow, runStatus, dismiss, applyProposal, approveAddHost, approveDrainHost, modes, setMode, settings, updateSettings });

@@ -1,6 +1,31 @@
 import { z } from "zod";
 import { rangeSchema } from "../shared.ts";
 
+/** The capacity plan's figures on an add_host proposal: how many, when needed, when to ask, the lead. */
+export const addHostPlanSchema = z.object({
+  kind: z.literal("add_host"),
+  count: z.number(),
+  needByMs: z.number(),
+  startByMs: z.number(),
+  leadSec: z.number(),
+  fillBytes: z.number(),
+  late: z.boolean(),
+  peak: z.number().nullable(),
+});
+
+/** The capacity plan's figures on a drain_host proposal: the bytes to move, the trough and the saving. */
+export const drainHostPlanSchema = z.object({
+  kind: z.literal("drain_host"),
+  hostId: z.string(),
+  bytes: z.number(),
+  drainSec: z.number(),
+  troughEndsMs: z.number(),
+  savingSec: z.number(),
+});
+
+export const capacityProposalPlanSchema = z.discriminatedUnion("kind", [addHostPlanSchema, drainHostPlanSchema]);
+export type CapacityProposalPlan = z.infer<typeof capacityProposalPlanSchema>;
+
 /** An analyzer proposal as the console shows it (ids with their names). */
 export const proposalSchema = z.object({
   id: z.string(),
@@ -8,7 +33,7 @@ export const proposalSchema = z.object({
   runId: z.string().nullable(),
   /** analyzer: forecast-driven; orchestrator: driven by the data profiler's health scores. */
   source: z.enum(["analyzer", "orchestrator"]),
-  kind: z.enum(["split", "migrate", "add_host"]),
+  kind: z.enum(["split", "migrate", "add_host", "drain_host"]),
   status: z.enum(["open", "applied", "dismissed", "superseded"]),
   streamId: z.string().nullable(),
   streamName: z.string().nullable(),
@@ -26,6 +51,8 @@ export const proposalSchema = z.object({
   details: z.record(z.string(), z.unknown()).nullable(),
   /** Outcome of an approved add-host: queued, succeeded (with the host) or failed (with why). */
   provision: z.record(z.string(), z.unknown()).nullable(),
+  /** add_host / drain_host: the capacity plan's figures; null for other kinds and older proposals. */
+  plan: capacityProposalPlanSchema.nullable(),
   migrationId: z.string().nullable(),
   createdAt: z.date(),
   decidedBy: z.string().nullable(),

@@ -10,7 +10,7 @@ export const proposalsInput = z
     /** open: to decide now (most urgent first); decided: applied or dismissed; all: every status. */
     status: z.enum(["open", "decided", "all"]).default("open"),
     streamId: storableString.optional(),
-    kind: z.enum(["split", "migrate", "add_host"]).optional(),
+    kind: z.enum(["split", "migrate", "add_host", "drain_host"]).optional(),
     limit: z.number().int().min(1).max(500).default(100),
   })
   .default({ status: "open", limit: 100 });

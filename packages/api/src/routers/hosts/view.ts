@@ -18,5 +18,6 @@ export function hostView(h: HostRow): HostView {
     lastSeenAt: h.lastSeenAt,
     lastError: h.lastError,
     createdAt: h.createdAt,
+    retiredAt: h.retiredAt,
   };
 }

@@ -20,6 +20,7 @@ export const run = operatorProcedure
       policies: result.policies,
       summary: { ...result.summary, bytes_moved_ratio_vs_reactive: Number.isFinite(ratio) ? ratio : null },
       chart: result.chart,
+      hostsChart: result.hostsChart,
       measuredFrom: result.measuredFrom,
       wallMs: result.wallMs,
     };

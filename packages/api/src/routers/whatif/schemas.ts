@@ -60,6 +60,12 @@ export const policyMetricsSchema = z.object({
   deferredMoves: z.number(),
   refusedSplits: z.number(),
   scaleSignals: z.number(),
+  /** Hours of every paid host (provisioning, active, draining) over the measured time: the cost. */
+  hostHours: z.number(),
+  hostsAdded: z.number(),
+  hostsRemoved: z.number(),
+  hostsMin: z.number(),
+  hostsMax: z.number(),
   shardletsEnd: z.number(),
   shardletsMax: z.number(),
   measuredMinutes: z.number(),
@@ -80,17 +86,26 @@ export const whatIfResultSchema = z.object({
   source: whatIfSourceSchema,
   fields: whatIfFieldsSchema,
   policies: z.array(z.object({ policy: z.string(), metrics: policyMetricsSchema })),
+  /** Ratios "vs reactive" are against reactive at its best-tuned settings; "_default" against the product defaults. */
   summary: z.object({
     violation_minutes_static: z.number(),
+    violation_minutes_static_peak: z.number(),
     violation_minutes_reactive: z.number(),
+    violation_minutes_reactive_tuned: z.number(),
     violation_minutes_predictive: z.number(),
     violation_minutes_oracle: z.number(),
     violation_reduction_vs_reactive: z.number(),
+    violation_reduction_vs_reactive_default: z.number(),
+    oracle_violation_reduction_vs_reactive: z.number(),
+    host_hours_ratio_vs_reactive: z.number(),
+    host_hours_ratio_vs_static_peak: z.number(),
     max_mean_p99_predictive: z.number(),
     /** Null when predictive moved bytes and reactive moved none (an infinite ratio). */
     bytes_moved_ratio_vs_reactive: z.number().nullable(),
   }),
   chart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()) })),
+  /** Paid hosts per policy over time and the hosts the predictive capacity plan wanted (null without a plan). */
+  hostsChart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()), needed: z.number().nullable() })),
   measuredFrom: z.number(),
   wallMs: z.number(),
 });

@@ -7,6 +7,7 @@ import { formatAgo, formatTime } from "../../../lib/format.ts";
 import { useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { AnalyzerSettingsForm } from "./analyzer-settings-form.tsx";
+import { CapacityPanel } from "./capacity-panel.tsx";
 import { HealthLegend, HeatmapGrid, HeatmapLegend } from "./heatmap-grid.tsx";
 import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
 import { ShardletPanel } from "./shardlet-panel.tsx";
@@ -88,6 +89,7 @@ export function HeatmapView() {
       queryClient.invalidateQueries({ queryKey: trpc.heatmap.cells.queryKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.heatmap.shardlet.queryKey() }),
       queryClient.invalidateQueries({ queryKey: trpc.analyzer.modes.queryKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.capacity.plan.queryKey() }),
     ]);
   };
   const onAction = (message: string) => async () => {
@@ -97,6 +99,7 @@ export function HeatmapView() {
   const apply = useMutation(trpc.analyzer.applyProposal.mutationOptions({ onMutate: () => setNotice(null), onSuccess: async (r) => onAction(r.message)() }));
   const dismiss = useMutation(trpc.analyzer.dismiss.mutationOptions({ onMutate: () => setNotice(null), onSuccess: onAction("Proposal dismissed.") }));
   const approveHost = useMutation(trpc.analyzer.approveAddHost.mutationOptions({ onMutate: () => setNotice(null), onSuccess: async (r) => onAction(r.message)() }));
+  const approveDrain = useMutation(trpc.analyzer.approveDrainHost.mutationOptions({ onMutate: () => setNotice(null), onSuccess: async (r) => onAction(r.message)() }));
   const setMode = useMutation(
     trpc.analyzer.setMode.mutationOptions({
       onSuccess: async (r) =>
@@ -111,10 +114,11 @@ export function HeatmapView() {
   );
   const actions: ProposalActions = {
     canOperate,
-    busy: apply.isPending || dismiss.isPending || approveHost.isPending,
+    busy: apply.isPending || dismiss.isPending || approveHost.isPending || approveDrain.isPending,
     apply: (id) => apply.mutate({ proposalId: id }),
     dismiss: (id) => dismiss.mutate({ proposalId: id }),
     approveAddHost: (id) => approveHost.mutate({ proposalId: id }),
+    approveDrainHost: (id) => approveDrain.mutate({ proposalId: id }),
     select: (id) => setSelected(id),
   };
   const stream = streams.data?.streams.find((s) => s.id === streamId);
@@ -198,7 +202,7 @@ export function HeatmapView() {
           {notice}
         </div>
       ) : null}
-      <ErrorNote error={runNow.error ?? apply.error ?? dismiss.error ?? approveHost.error ?? setMode.error} testId="heatmap-action-error" />
+      <ErrorNote error={runNow.error ?? apply.error ?? dismiss.error ?? approveHost.error ?? approveDrain.error ?? setMode.error} testId="heatmap-action-error" />
       <ErrorNote error={cells.error ?? (colourBy === "health" ? health.error : null)} />
 
       {stream ? (
@@ -257,6 +261,8 @@ export function HeatmapView() {
         </section>
         {selected ? <ShardletPanel shardletId={selected} onClose={() => setSelected(null)} actions={actions} /> : null}
       </div>
+
+      <CapacityPanel />
 
       <section className="card" aria-labelledby="proposals-h">
         <div className="card-header">

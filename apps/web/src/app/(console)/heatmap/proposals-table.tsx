@@ -4,6 +4,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
 import { StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatRate } from "../../../lib/format.ts";
+import { ApproveDrainButton, CapacityPlanFigures } from "./capacity-proposal.tsx";
 import { formatUrgency } from "./urgency.ts";
 
 export type Proposal = inferRouterOutputs<AppRouter>["analyzer"]["proposals"]["proposals"][number];
@@ -14,11 +15,13 @@ export interface ProposalActions {
   apply: (id: string) => void;
   dismiss: (id: string) => void;
   approveAddHost: (id: string) => void;
+  /** Drains the proposal's host (asked to confirm first). */
+  approveDrainHost: (id: string) => void;
   /** Opens the shardlet panel. */
   select?: (shardletId: string) => void;
 }
 
-const KIND_LABEL: Record<Proposal["kind"], string> = { split: "Split", migrate: "Move", add_host: "Add host" };
+const KIND_LABEL: Record<Proposal["kind"], string> = { split: "Split", migrate: "Move", add_host: "Add host", drain_host: "Drain host" };
 
 function feasibility(p: Proposal): Array<{ name: string; ok: boolean; detail: string }> {
   const f = p.details?.feasibility;
@@ -33,7 +36,21 @@ function feasibility(p: Proposal): Array<{ name: string; ok: boolean; detail: st
 function Target({ p, select }: { p: Proposal; select?: (id: string) => void }) {
   if (p.kind === "add_host") {
     const capacity = typeof p.details?.capacity === "number" ? p.details.capacity : null;
-    return <span>cluster{capacity !== null ? ` (${formatRate(capacity)} of capacity now)` : ""}</span>;
+    const hostsNow = typeof p.details?.hostsNow === "number" ? p.details.hostsNow : null;
+    return (
+      <span>
+        cluster
+        {hostsNow !== null ? ` of ${hostsNow} host${hostsNow === 1 ? "" : "s"}` : capacity !== null ? ` (${formatRate(capacity)} of capacity now)` : ""}
+      </span>
+    );
+  }
+  if (p.kind === "drain_host") {
+    return (
+      <span>
+        host <strong>{p.sourceHostName ?? "—"}</strong>
+        <span className="lineage">its shardlets move to the other hosts</span>
+      </span>
+    );
   }
   const range = p.range ? `${p.range.loHex}–${p.range.lastHex}` : (p.shardletId ?? "").slice(-8);
   return (
@@ -132,6 +149,7 @@ export function ProposalsTable({ proposals, actions, compact, testId }: { propos
                   <span className="clamp-text" title={p.reason}>
                     {p.reason}
                   </span>
+                  {p.plan ? <CapacityPlanFigures plan={p.plan} /> : null}
                   {checks.length > 0 ? (
                     <span className="chips">
                       {checks.map((c) => (
@@ -160,6 +178,8 @@ export function ProposalsTable({ proposals, actions, compact, testId }: { propos
                           <button type="button" className="small" disabled={actions.busy} onClick={() => actions.approveAddHost(p.id)} data-testid="proposal-approve-host">
                             Approve: add host
                           </button>
+                        ) : p.kind === "drain_host" ? (
+                          <ApproveDrainButton hostName={p.sourceHostName ?? "the host"} disabled={actions.busy} onConfirm={() => actions.approveDrainHost(p.id)} />
                         ) : (
                           <button type="button" className="small" disabled={actions.busy} onClick={() => actions.apply(p.id)} data-testid="proposal-apply">
                             {p.kind === "split" ? "Split now" : "Approve move"}

@@ -46,7 +46,7 @@ export function HostsView() {
                       <strong>{h.name}</strong>
                     </td>
                     <td>
-                      <StatusBadge status={h.status} />
+                      <StatusBadge status={h.retiredAt ? "retired" : h.status} />
                     </td>
                     <td className="mono break" data-testid="host-dsn">
                       {h.dsn}

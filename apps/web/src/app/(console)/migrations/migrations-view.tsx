@@ -4,6 +4,7 @@ import { useState } from "react";
 import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { CapacityProposals } from "./capacity-proposals.tsx";
 import { HistoryTable } from "./history-table.tsx";
 import { MoveShardletForm } from "./move-shardlet-form.tsx";
 import { OpenMigrations } from "./open-migrations.tsx";
@@ -125,6 +126,8 @@ export function MigrationsView() {
           />
         )}
       </section>
+
+      <CapacityProposals canOperate={canOperate} />
 
       <section className="card" aria-labelledby="whynot-h">
         <h2 id="whynot-h">Why not</h2>

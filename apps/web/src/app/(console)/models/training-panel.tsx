@@ -12,6 +12,7 @@ const KINDS = [
   { value: "all", label: "Holt-Winters and LSTM" },
   { value: "holt_winters", label: "Holt-Winters only" },
   { value: "lstm", label: "LSTM only" },
+  { value: "selection", label: "Best model per series" },
 ] as const;
 type Kind = (typeof KINDS)[number]["value"];
 

@@ -8,7 +8,11 @@ export type ModelPreview = NonNullable<ModelDetail["evaluation"]>;
 
 export const KIND_LABEL: Record<ModelVersion["kind"], string> = {
   seasonal_naive: "Seasonal naive",
+  weekly_naive: "Weekly naive",
   holt_winters: "Holt-Winters",
+  double_seasonal: "Double-seasonal Holt-Winters",
+  ensemble: "Mean of models",
+  selection: "Best model per series",
   lstm: "LSTM",
 };
 

@@ -5,6 +5,7 @@ import { OperationsTable } from "../../../components/operations-table.tsx";
 import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { LifecycleJobsTable } from "./lifecycle-jobs-table.tsx";
+import { PreallocPanel } from "./prealloc-panel.tsx";
 
 const FILTERS = [
   { category: "all", label: "All" },
@@ -31,6 +32,7 @@ export function OperationsView() {
         <ErrorNote error={jobs.error} />
         {jobs.isPending ? <Loading what="lifecycle jobs" /> : jobs.data ? <LifecycleJobsTable jobs={jobs.data.jobs} /> : null}
       </section>
+      <PreallocPanel />
       <section className="card" aria-labelledby="ops-h">
         <h2 id="ops-h">Operations log</h2>
         <div className="segmented" role="group" aria-label="Show operations of kind">

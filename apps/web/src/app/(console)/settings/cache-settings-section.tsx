@@ -9,12 +9,13 @@ import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { parseSettingsForm } from "../../../lib/settings-form.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ChangeHistory } from "./change-history.tsx";
+import { NumericFieldGrid, SettingsFormFooter, type NumericField } from "./numeric-fields.tsx";
 
 type NumberField = Exclude<keyof ReadCacheSettings, "prefetchEnabled">;
 type Values = Record<NumberField, string> & { prefetchEnabled: boolean };
 type Errors = Partial<Record<keyof ReadCacheSettings, string>>;
 
-const FIELDS: Array<{ field: NumberField; label: string; hint: string }> = [
+const FIELDS: Array<NumericField<NumberField>> = [
   { field: "prefetchThreshold", label: "Prefetch threshold (0.01–1)", hint: "Prefetch a shardlet when an event announces its read with at least this probability." },
   { field: "minLift", label: "Minimum lift", hint: "How much likelier the event must make the read than it is anyway." },
   { field: "topPerType", label: "Shardlets per event type", hint: "Entries kept per event type in the map." },
@@ -100,45 +101,17 @@ function CacheSettingsForm({ current, defaults, readOnly }: { current: ReadCache
           <input type="checkbox" checked={values.prefetchEnabled} onChange={(e) => edit((old) => ({ ...old, prefetchEnabled: e.target.checked }))} data-testid="rc-prefetchEnabled" />
           Learn event correlations and prefetch <span className="muted">(off: the cache still serves repeated reads)</span>
         </label>
-        <div className="settings-grid">
-          {FIELDS.map(({ field, label, hint }) => (
-            <div className="field" key={field}>
-              <label htmlFor={`rc-${field}`}>{label}</label>
-              <input
-                id={`rc-${field}`}
-                inputMode="decimal"
-                value={values[field]}
-                aria-invalid={shown(field) ? true : undefined}
-                aria-describedby={shown(field) ? `rc-${field}-error` : undefined}
-                onChange={(e) => edit((old) => ({ ...old, [field]: e.target.value }))}
-                data-testid={`rc-${field}`}
-              />
-              {shown(field) ? (
-                <span className="field-error" id={`rc-${field}-error`} data-testid={`rc-${field}-error`}>
-                  {shown(field)}
-                </span>
-              ) : (
-                <span className="hint">
-                  {hint} Default {defaults[field]}.
-                </span>
-              )}
-            </div>
-          ))}
-        </div>
+        <NumericFieldGrid fields={FIELDS} values={values} defaults={defaults} shown={shown} idPrefix="rc" onChange={(field, v) => edit((old) => ({ ...old, [field]: v }))} />
       </fieldset>
-      <ErrorNote error={update.error && Object.keys(serverErrors).length === 0 ? update.error : null} testId="cache-settings-error" />
-      {!readOnly ? (
-        <div className="form-actions">
-          <button type="submit" disabled={update.isPending} data-testid="cache-settings-save">
-            {update.isPending ? "Saving…" : "Save read cache settings"}
-          </button>
-          {saved ? (
-            <span className="muted" role="status" data-testid="cache-settings-saved">
-              {saved}
-            </span>
-          ) : null}
-        </div>
-      ) : null}
+      <SettingsFormFooter
+        error={update.error && Object.keys(serverErrors).length === 0 ? update.error : null}
+        errorTestId="cache-settings-error"
+        readOnly={readOnly}
+        pending={update.isPending}
+        saved={saved}
+        saveLabel="Save read cache settings"
+        testIdPrefix="cache-settings"
+      />
     </form>
   );
 }

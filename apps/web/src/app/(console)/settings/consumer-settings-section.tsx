@@ -8,6 +8,7 @@ import { fieldErrors } from "../../../lib/errors.ts";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { parseSettingsForm } from "../../../lib/settings-form.ts";
 import { ChangeHistory } from "./change-history.tsx";
+import { NumericFieldGrid, SettingsFormFooter, type NumericField } from "./numeric-fields.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 type NumberField = Exclude<keyof ConsumerSettings, "checkpointMode">;
@@ -15,7 +16,7 @@ type Values = Record<NumberField, string> & { checkpointMode: ConsumerSettings["
 type Errors = Partial<Record<keyof ConsumerSettings, string>>;
 
 
-const FIELDS: Array<{ field: NumberField; label: string; unit: string; hint: string }> = [
+const FIELDS: Array<NumericField<NumberField>> = [
   { field: "checkpointThresholdSec", label: "Checkpoint threshold", unit: "s", hint: "Predicted replay that triggers a checkpoint." },
   { field: "predictionHorizonSec", label: "Prediction horizon", unit: "s", hint: "How far ahead arrivals are forecast." },
   { field: "maxReplaySec", label: "Maximum replay", unit: "s", hint: "Never exceeded, in either mode." },
@@ -104,44 +105,15 @@ function ConsumerSettingsForm({ current, readOnly }: { current: ConsumerSettings
           <option value="fixed">fixed interval (for comparison)</option>
         </select>
       </div>
-      <div className="settings-grid">
-        {FIELDS.map(({ field, label, unit, hint }) => (
-          <div className="field" key={field}>
-            <label htmlFor={`cs-${field}`}>
-              {label} ({unit})
-            </label>
-            <input
-              id={`cs-${field}`}
-              inputMode="decimal"
-              value={values[field]}
-              disabled={readOnly}
-              aria-invalid={shown(field) ? true : undefined}
-              aria-describedby={shown(field) ? `cs-${field}-error` : undefined}
-              onChange={(e) => set(field, e.target.value)}
-            />
-            {shown(field) ? (
-              <span className="field-error" id={`cs-${field}-error`} data-testid={`consumer-${field}-error`}>
-                {shown(field)}
-              </span>
-            ) : (
-              <span className="hint">{hint}</span>
-            )}
-          </div>
-        ))}
-      </div>
-      <ErrorNote error={update.error && Object.keys(serverErrors).length === 0 ? update.error : null} />
-      {!readOnly ? (
-        <div className="form-actions">
-          <button type="submit" disabled={update.isPending} data-testid="consumer-settings-save">
-            {update.isPending ? "Saving…" : "Save consumer settings"}
-          </button>
-          {saved ? (
-            <span className="muted" role="status" data-testid="consumer-settings-saved">
-              {saved}
-            </span>
-          ) : null}
-        </div>
-      ) : null}
+      <NumericFieldGrid fields={FIELDS} values={values} shown={shown} idPrefix="cs" testIdPrefix="consumer" inputTestIds={false} disabled={readOnly} onChange={set} />
+      <SettingsFormFooter
+        error={update.error && Object.keys(serverErrors).length === 0 ? update.error : null}
+        readOnly={readOnly}
+        pending={update.isPending}
+        saved={saved}
+        saveLabel="Save consumer settings"
+        testIdPrefix="consumer-settings"
+      />
     </form>
   );
 }

@@ -8,19 +8,20 @@ import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { ChangeHistory } from "./change-history.tsx";
+import { NumericFieldGrid, SettingsFormFooter, type NumericField } from "./numeric-fields.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 type Num = "sampleRate" | "healthThreshold" | "migrationWindowSec" | "maxShards" | "latencyTargetMs" | "windowSec";
 type Override = "sampleRate" | "healthThreshold" | "migrationWindowSec" | "maxShards";
 type Errors = Record<string, string>;
 
-const NUMS: Array<{ f: Num; label: string; hint: string }> = [
-  { f: "sampleRate", label: "Sample rate (0–1)", hint: "Share of events profiled; 0 profiles nothing." },
-  { f: "healthThreshold", label: "Health threshold (0–1)", hint: "Shardlets scoring below get a proposal, or a note saying why not." },
-  { f: "migrationWindowSec", label: "Migration window (s)", hint: "A move must be expected to finish within this." },
-  { f: "maxShards", label: "Max shardlets per stream", hint: "The orchestrator never splits a stream past this." },
-  { f: "latencyTargetMs", label: "Latency target (ms)", hint: "p99 ack or read at which the latency score halves." },
-  { f: "windowSec", label: "Profile window (s)", hint: "How far back profiles are read." },
+const NUMS: Array<NumericField<Num>> = [
+  { field: "sampleRate", label: "Sample rate (0–1)", hint: "Share of events profiled; 0 profiles nothing." },
+  { field: "healthThreshold", label: "Health threshold (0–1)", hint: "Shardlets scoring below get a proposal, or a note saying why not." },
+  { field: "migrationWindowSec", label: "Migration window (s)", hint: "A move must be expected to finish within this." },
+  { field: "maxShards", label: "Max shardlets per stream", hint: "The orchestrator never splits a stream past this." },
+  { field: "latencyTargetMs", label: "Latency target (ms)", hint: "p99 ack or read at which the latency score halves." },
+  { field: "windowSec", label: "Profile window (s)", hint: "How far back profiles are read." },
 ];
 const OVERRIDES: Override[] = ["sampleRate", "healthThreshold", "migrationWindowSec", "maxShards"];
 
@@ -34,7 +35,7 @@ const blankOverrides = (): Record<Override, string> => ({ sampleRate: "", health
 const toValues = (s: ProfilerSettings): Values => ({
   enabled: s.enabled,
   autoApply: s.autoApply,
-  nums: Object.fromEntries(NUMS.map(({ f }) => [f, String(s[f])])) as Record<Num, string>,
+  nums: Object.fromEntries(NUMS.map(({ field }) => [field, String(s[field])])) as Record<Num, string>,
   rows: Object.entries(s.streams).map(([stream, o]) => ({
     id: nextRowId++,
     stream,
@@ -74,7 +75,7 @@ function parse(v: Values): { value: ProfilerSettings | null; errors: Errors } {
   const candidate = {
     enabled: v.enabled,
     autoApply: v.autoApply,
-    ...Object.fromEntries(NUMS.map(({ f }) => [f, num(v.nums[f], f)])),
+    ...Object.fromEntries(NUMS.map(({ field }) => [field, num(v.nums[field], field)])),
     streams: Object.fromEntries(streams),
   };
   const parsed = profilerSettingsSchema.safeParse(candidate);
@@ -178,7 +179,7 @@ function ProfilerSettingsForm({ current, defaults, readOnly }: { current: Profil
     ) : null;
   const aria = (key: string, id: string) => ({ "aria-invalid": shown(key) ? true : undefined, "aria-describedby": shown(key) ? `${id}-error` : undefined });
   // An error without field messages, or with one no field shows, goes into the general note.
-  const shownKeys = new Set<string>([...NUMS.map((n) => n.f), ...values.rows.flatMap((r) => ["keyFields", ...OVERRIDES].map((f) => `streams.${r.stream.trim()}.${f}`))]);
+  const shownKeys = new Set<string>([...NUMS.map((n) => n.field), ...values.rows.flatMap((r) => ["keyFields", ...OVERRIDES].map((f) => `streams.${r.stream.trim()}.${f}`))]);
   const fieldsShowAll = Object.keys(fromServer).length > 0 && Object.keys(fromServer).every((k) => shownKeys.has(k));
   const used = new Set(values.rows.map((r) => r.stream));
   const names = [...new Set([...(streams.data?.streams.map((s) => s.name) ?? []), ...values.rows.map((r) => r.stream).filter((n) => n !== "")])].sort();
@@ -194,22 +195,7 @@ function ProfilerSettingsForm({ current, defaults, readOnly }: { current: Profil
           <input type="checkbox" checked={values.autoApply} onChange={(e) => edit((old) => ({ ...old, autoApply: e.target.checked }))} data-testid="pf-autoApply" />
           Let the orchestrator apply its splits itself <span className="muted">(moves always wait for approval)</span>
         </label>
-        <div className="settings-grid">
-          {NUMS.map(({ f, label, hint }) => (
-            <div className="field" key={f}>
-              <label htmlFor={`pf-${f}`}>{label}</label>
-              <input
-                id={`pf-${f}`}
-                inputMode="decimal"
-                value={values.nums[f]}
-                onChange={(e) => edit((old) => ({ ...old, nums: { ...old.nums, [f]: e.target.value } }))}
-                data-testid={`pf-${f}`}
-                {...aria(f, `pf-${f}`)}
-              />
-              {message(f, `pf-${f}`, `${hint} Default ${defaults[f]}.`)}
-            </div>
-          ))}
-        </div>
+        <NumericFieldGrid fields={NUMS} values={values.nums} defaults={defaults} shown={shown} idPrefix="pf" onChange={(f, v) => edit((old) => ({ ...old, nums: { ...old.nums, [f]: v } }))} />
         <div className="settings-group">
           <h3>Per stream</h3>
           {values.rows.length === 0 ? <p className="muted">No stream has key fields or overrides yet.</p> : null}
@@ -241,7 +227,7 @@ function ProfilerSettingsForm({ current, defaults, readOnly }: { current: Profil
                 </div>
                 {OVERRIDES.map((f) => (
                   <div className="field" key={f}>
-                    <label htmlFor={`pf-${r.id}-${f}`}>{NUMS.find((n) => n.f === f)?.label ?? f}</label>
+                    <label htmlFor={`pf-${r.id}-${f}`}>{NUMS.find((n) => n.field === f)?.label ?? f}</label>
                     <input
                       id={`pf-${r.id}-${f}`}
                       inputMode="decimal"
@@ -266,19 +252,15 @@ function ProfilerSettingsForm({ current, defaults, readOnly }: { current: Profil
           ) : null}
         </div>
       </fieldset>
-      <ErrorNote error={fieldsShowAll ? null : update.error} testId="pf-error" />
-      {!readOnly ? (
-        <div className="form-actions">
-          <button type="submit" disabled={update.isPending} data-testid="profiler-settings-save">
-            {update.isPending ? "Saving…" : "Save profiler settings"}
-          </button>
-          {saved ? (
-            <span className="muted" role="status" data-testid="profiler-settings-saved">
-              {saved}
-            </span>
-          ) : null}
-        </div>
-      ) : null}
+      <SettingsFormFooter
+        error={fieldsShowAll ? null : update.error}
+        errorTestId="pf-error"
+        readOnly={readOnly}
+        pending={update.isPending}
+        saved={saved}
+        saveLabel="Save profiler settings"
+        testIdPrefix="profiler-settings"
+      />
     </form>
   );
 }

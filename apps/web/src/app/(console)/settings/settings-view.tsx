@@ -5,6 +5,7 @@ import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CacheSettingsSection } from "./cache-settings-section.tsx";
+import { CapacitySettingsSection } from "./capacity-settings-section.tsx";
 import { ConsumerSettingsSection } from "./consumer-settings-section.tsx";
 import { LifecycleSettingsForm } from "./lifecycle-settings-form.tsx";
 import { MoveSettingsSection } from "./move-settings-section.tsx";
@@ -54,6 +55,7 @@ export function SettingsView() {
       <ConsumerSettingsSection />
       <ProfilerSettingsSection />
       <CacheSettingsSection />
+      <CapacitySettingsSection />
     </>
   );
 }

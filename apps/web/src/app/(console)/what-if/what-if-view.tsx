@@ -8,6 +8,7 @@ import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatBytes, formatDateTime, formatDuration, formatNumber, formatPct } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { HostsChart } from "./hosts-chart.tsx";
 import { WhatIfChart } from "./what-if-chart.tsx";
 import { fieldKey, FIELDS, fromForm, toForm, type Area, type FormValues } from "./what-if-fields.ts";
 
@@ -168,6 +169,10 @@ type Result = inferRouterOutputs<AppRouter>["whatif"]["run"];
 function WhatIfResults({ result }: { result: Result }) {
   const s = result.summary;
   const policies = result.policies.map((p) => p.policy);
+  const hoursOf = (name: string) => result.policies.find((p) => p.policy === name)?.metrics.hostHours ?? null;
+  const predictiveHours = hoursOf("predictive");
+  const reactiveHours = hoursOf("reactive_tuned") ?? hoursOf("reactive");
+  const elastic = result.policies.some((p) => p.metrics.hostsAdded > 0 || p.metrics.hostsRemoved > 0);
   return (
     <section className="card" aria-labelledby="whatif-results-h" data-testid="whatif-results">
       <div className="card-header">
@@ -178,13 +183,20 @@ function WhatIfResults({ result }: { result: Result }) {
         {result.source.note} {result.source.hosts} hosts, {result.source.shardlets} shardlets, {result.source.buckets} buckets.
       </div>
       <p data-testid="whatif-summary">
-        Predictive vs reactive:{" "}
-        {s.violation_minutes_reactive > 0 ? (
+        Predictive vs reactive (best-tuned):{" "}
+        {s.violation_minutes_reactive_tuned > 0 ? (
           <strong>{formatPct(s.violation_reduction_vs_reactive)} fewer minutes over capacity</strong>
         ) : (
           <strong>reactive kept every host under capacity</strong>
         )}
-        ; bytes moved ×{s.bytes_moved_ratio_vs_reactive === null ? "∞" : s.bytes_moved_ratio_vs_reactive.toFixed(2)}; p99 max/mean host load {s.max_mean_p99_predictive.toFixed(2)}.
+        {s.violation_minutes_reactive > 0 ? <span> ({formatPct(s.violation_reduction_vs_reactive_default)} fewer than reactive at the product defaults)</span> : null}
+        ; bytes moved ×{s.bytes_moved_ratio_vs_reactive === null ? "∞" : s.bytes_moved_ratio_vs_reactive.toFixed(2)}; p99 max/mean host load {s.max_mean_p99_predictive.toFixed(2)}
+        {predictiveHours !== null && reactiveHours !== null && reactiveHours > 0 ? (
+          <span data-testid="whatif-host-hours-summary">
+            ; host-hours ×{(predictiveHours / reactiveHours).toFixed(2)} of reactive ({formatNumber(predictiveHours)} h against {formatNumber(reactiveHours)} h)
+          </span>
+        ) : null}
+        .
       </p>
       <div className="table-wrap">
         <table data-testid="whatif-table">
@@ -192,6 +204,12 @@ function WhatIfResults({ result }: { result: Result }) {
             <tr>
               <th scope="col">Policy</th>
               <th scope="col" className="num">Minutes over capacity</th>
+              <th scope="col" className="num" title="Hours of every paid host (provisioning, active, draining) over the measured time: the cost">
+                Host-hours
+              </th>
+              <th scope="col" className="num" title="Hosts added and removed after a drain; fewest and most paid at once">
+                Hosts +/− (min–max)
+              </th>
               <th scope="col" className="num">Max/mean p50</th>
               <th scope="col" className="num">Max/mean p99</th>
               <th scope="col" className="num">Hottest host p99</th>
@@ -212,6 +230,12 @@ function WhatIfResults({ result }: { result: Result }) {
                 <td className="num" data-testid={`whatif-${policy}-violation`}>
                   {formatNumber(m.violationMinutes)}
                 </td>
+                <td className="num" data-testid={`whatif-${policy}-host-hours`}>
+                  {m.hostHours < 100 ? m.hostHours.toFixed(1) : formatNumber(m.hostHours)}
+                </td>
+                <td className="num">
+                  +{m.hostsAdded} −{m.hostsRemoved} <span className="muted">({m.hostsMin}–{m.hostsMax})</span>
+                </td>
                 <td className="num">{m.maxMeanMedian.toFixed(2)}</td>
                 <td className="num">{m.maxMeanP99.toFixed(2)}</td>
                 <td className="num">{formatPct(m.maxUtilP99)}</td>
@@ -230,6 +254,13 @@ function WhatIfResults({ result }: { result: Result }) {
       </div>
       <h3>Hottest host over time</h3>
       <WhatIfChart points={result.chart} policies={policies} measuredFrom={result.measuredFrom} relative={result.source.kind === "trace"} />
+      <h3>Hosts over time</h3>
+      <HostsChart points={result.hostsChart} policies={policies} measuredFrom={result.measuredFrom} relative={result.source.kind === "trace"} />
+      <p className="muted" data-testid="whatif-hosts-note">
+        {elastic
+          ? "Hosts each policy paid for. The dashed line is the hosts the predictive capacity plan wanted: it asks for a host a lead before the forecast peak and drains one in a trough."
+          : "No policy added or removed a host in this run: every policy paid for the same hosts."}
+      </p>
       <p className="muted">
         Static keeps the first layout; reactive splits, merges and rebalances on current load; predictive adds the load analyzer on forecasts; the oracle gets
         the true future. The shaded start is forecast history, not measured.

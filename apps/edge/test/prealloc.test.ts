@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generatePrecursorStream, trainContentModel, keyHash, preallocRedisKeys, type PublishedPredictions } from "@shardcast/core";
+import { createRedis } from "@shardcast/runtime";
+import { post, startHarness, type Harness } from "./harness.ts";
+
+let h: Harness;
+const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+
+/** A default model: the content model after an hour of a stream with announced bursts. */
+function trainedState() {
+  const stream = generatePrecursorStream({ seed: 21, announced: 40, durationSec: 5_400 });
+  return trainContentModel(stream.events, (key) => `s${keyHash(key) % 64}`);
+}
+
+beforeAll(async () => {
+  h = await startHarness({ stream: "matches", shardCount: 4 });
+});
+afterAll(async () => {
+  await h?.close();
+  await redis.quit();
+});
+
+async function until<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("content model at the edge", () => {
+  it("loads the stored default model, scores acked events and publishes the announced shardlet's surge", { timeout: 120_000 }, async () => {
+    const state = trainedState();
+    const keys = preallocRedisKeys(h.prefix);
+    await redis.set(keys.model(h.streamId), JSON.stringify(state));
+    // The first batch of a stream makes the edge read the stored model.
+    const background = Array.from({ length: 50 }, (_, i) => ({ key: `t${i % 7}:u${i}`, type: "page_view", payload: { i } }));
+    expect((await post(h, `/v1/streams/${h.stream}/events`, { events: background })).status).toBe(200);
+    const runner = h.edge.prealloc!;
+    await until(() => ((runner.model(h.streamId)?.version ?? 0) >= state.examples ? true : undefined), "the stored model to load");
+
+    const key = "t3:campaign-4711";
+    const res = await post(h, `/v1/streams/${h.stream}/events`, {
+      events: [
+        { key, type: "campaign_started", payload: { budget: 1 } },
+        { key, type: "campaign_started", payload: { channel: "mail" } },
+        { key, type: "campaign_started", payload: { channel: "push" } },
+        ...background,
+      ],
+    });
+    expect(res.status).toBe(200);
+    const shardletId = (res.body.events as Array<{ shardletId: string }>)[0]!.shardletId;
+    await runner.publish();
+    const published = JSON.parse((await redis.get(keys.predictions(h.streamId)))!) as PublishedPredictions;
+    expect(published.modelVersion).toBeGreaterThanOrEqual(state.examples);
+    const p = published.predictions.find((x) => x.shardletId === shardletId);
+    expect(p, JSON.stringify(published.predictions)).toBeDefined();
+    expect(p!.cause).toBe("campaign_started");
+    expect(p!.probability, JSON.stringify(p)).toBeGreaterThan(0.2);
+    expect(p!.keyHashes).toContain(keyHash(key));
+    // Background types alone predict nothing.
+    const others = published.predictions.filter((x) => x.shardletId !== shardletId && x.probability >= 0.2);
+    expect(others).toEqual([]);
+    expect(runner.stats.scored).toBeGreaterThanOrEqual(103);
+    expect(runner.stats.skipped).toBe(0);
+  });
+});

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { preallocSettingsSchema } from "@shardcast/core";
+
+export const preallocSettingsOutput = z.object({
+  settings: preallocSettingsSchema,
+  defaults: preallocSettingsSchema,
+  updatedAt: z.date().nullable(),
+  audit: z.array(z.object({ id: z.number(), at: z.date(), actorEmail: z.string().nullable(), changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })) })),
+});
+
+/** A pre-allocation: what was predicted, what was prepared, and whether its surge used it. */
+export const preallocationSchema = z.object({
+  id: z.string(),
+  streamId: z.string(),
+  shardletId: z.string(),
+  /** open (being prepared or waiting for its surge), hit, released (wasted, merged back) or failed. */
+  state: z.enum(["preparing", "prepared", "hit", "released", "failed"]),
+  probability: z.number(),
+  cause: z.string().nullable(),
+  parts: z.array(z.string()),
+  hotPartId: z.string().nullable(),
+  reason: z.string(),
+  message: z.string(),
+  startedAt: z.date(),
+  releaseAtMs: z.number(),
+});
+
+/** The cost model's verdict on one candidate of the latest run (core's PreallocDecision). */
+export const preallocDecisionSchema = z.object({
+  shardletId: z.string(),
+  prepare: z.boolean(),
+  action: z.string(),
+  probability: z.number(),
+  fallbacksIfReactive: z.number(),
+  fallbacksWhilePreparing: z.number(),
+  expectedFallbacksSaved: z.number(),
+  expectedLatencySavedMs: z.number(),
+  cost: z.number(),
+  bytesCopied: z.number(),
+  lockSec: z.number(),
+  prepareSec: z.number(),
+  reason: z.string(),
+});
+
+export const preallocOverviewOutput = z.object({
+  aggressiveness: z.number(),
+  preallocations: z.array(preallocationSchema),
+  outcomes: z.object({ hit: z.number(), released: z.number(), failed: z.number(), open: z.number() }),
+  /** Pre-allocations never used (released) over those settled. */
+  wastedShare: z.number().nullable(),
+  latestRun: z
+    .object({
+      at: z.date(),
+      decisions: z.array(preallocDecisionSchema),
+      modelVersion: z.number().nullable(),
+      /** The edge model's precision and recall as it published them. */
+      precision: z.number().nullable(),
+      recall: z.number().nullable(),
+    })
+    .nullable(),
+});

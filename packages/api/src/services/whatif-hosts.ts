@@ -1,0 +1,42 @@
+import type { Comparison } from "@shardcast/sim";
+
+export interface HostsPoint {
+  t: number;
+  /** Paid hosts (provisioning, active, draining) per policy, the mean over the point's ticks. */
+  values: Record<string, number>;
+  /** Hosts the predictive policy's capacity plan wanted (the most within the point); null without a plan. */
+  needed: number | null;
+}
+
+/**
+ * Hosts over time per policy, on the same points as the utilisation chart: what each policy paid
+ * for, beside the hosts the predictive capacity plan asked for.
+ */
+export function hostsPoints(c: Comparison, origin: number): HostsPoint[] {
+  const first = c.runs[0];
+  if (!first) return [];
+  const perPoint = Math.max(1, Math.ceil(first.ticks / 240));
+  const points = Math.ceil(first.ticks / perPoint);
+  const planner = c.runs.find((r) => r.policy === "predictive");
+  const out: HostsPoint[] = [];
+  for (let p = 0; p < points; p++) {
+    const from = p * perPoint;
+    const to = Math.min(first.ticks, from + perPoint);
+    const values: Record<string, number> = {};
+    for (const r of c.runs) {
+      let sum = 0;
+      for (let t = from; t < to; t++) sum += r.hostsPaid[t] ?? 0;
+      values[r.policy] = Number((sum / Math.max(1, to - from)).toFixed(3));
+    }
+    let needed: number | null = null;
+    if (planner) {
+      for (let t = from; t < to; t++) {
+        // A tick without a plan has no forecast (NaN); its hosts-needed entry means nothing then.
+        if (Number.isNaN(planner.planForecast[t] ?? NaN)) continue;
+        needed = Math.max(needed ?? 0, planner.planHostsNeeded[t] ?? 0);
+      }
+    }
+    out.push({ t: origin + from * first.tickMs, values, needed });
+  }
+  return out;
+}

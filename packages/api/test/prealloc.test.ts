@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decidePrealloc, parsePreallocSettings } from "@shardcast/core";
+import { closePreallocation, getPreallocSettings, recordPreallocation, recordPreallocRun, type PreallocDetails } from "@shardcast/db";
+import { startHarness, type Harness } from "./harness.ts";
+
+/** Operations name a stream by id without a foreign key: any id serves here. */
+const STREAM = "stream-prealloc-api";
+
+interface Overview {
+  aggressiveness: number;
+  preallocations: Array<{ id: string; state: string; cause: string | null; hotPartId: string | null }>;
+  outcomes: { hit: number; released: number; failed: number; open: number };
+  wastedShare: number | null;
+  latestRun: { decisions: Array<{ shardletId: string; prepare: boolean; reason: string }>; precision: number | null; recall: number | null } | null;
+}
+
+describe("pre-allocation console api", () => {
+  let h: Harness;
+  let viewer: string;
+  let operator: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ hosts: 1 });
+    [viewer, operator, admin] = await Promise.all([h.sessionFor("viewer"), h.sessionFor("operator"), h.sessionFor("admin")]);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("is off by default; only an admin changes it, with valid values, audited", async () => {
+    const defaults = parsePreallocSettings({});
+    const got = await h.call<{ settings: { aggressiveness: number } }>("query", "prealloc.settings", undefined, viewer);
+    expect(got.status).toBe(200);
+    expect(got.data!.settings.aggressiveness).toBe(0);
+    expect((await h.call("query", "prealloc.settings", undefined, null)).status).toBe(401);
+
+    expect((await h.call("mutation", "prealloc.updateSettings", { ...defaults, aggressiveness: 0.5 }, operator)).status).toBe(403);
+    const invalid = await h.call("mutation", "prealloc.updateSettings", { ...defaults, aggressiveness: 2 }, admin);
+    expect(invalid.status).toBe(400);
+    expect(await h.db.settingAudit.count({ where: { key: "prealloc" } })).toBe(0);
+    expect(await getPreallocSettings(h.db)).toEqual(defaults);
+
+    const ok = await h.call<{ changed: string[] }>("mutation", "prealloc.updateSettings", { ...defaults, aggressiveness: 0.5, graceSec: 60 }, admin);
+    expect(ok.status).toBe(200);
+    expect(ok.data!.changed.sort()).toEqual(["aggressiveness", "graceSec"]);
+    expect(await getPreallocSettings(h.db)).toMatchObject({ aggressiveness: 0.5, graceSec: 60 });
+    expect(await h.db.settingAudit.count({ where: { key: "prealloc" } })).toBe(1);
+  });
+
+  it("lists pre-allocations with their outcome and the latest run's why and why not", async () => {
+    const base: PreallocDetails = { stage: "prepared", probability: 0.8, cause: "campaign_started", splitAt: 5, preparedAtMs: Date.now(), releaseAtMs: Date.now() + 60_000, reason: "split at the predicted load median", hotChildId: "s-hot", childIds: ["s-a", "s-hot"] };
+    const hit = await recordPreallocation(h.db, { streamId: STREAM, shardletId: "s-1", message: "pre-allocation", details: base });
+    await closePreallocation(h.db, hit.id, { ...base, outcome: "hit" }, "used");
+    const wasted = await recordPreallocation(h.db, { streamId: STREAM, shardletId: "s-2", message: "pre-allocation", details: base });
+    await closePreallocation(h.db, wasted.id, { ...base, outcome: "released" }, "released");
+    await recordPreallocation(h.db, { streamId: STREAM, shardletId: "s-3", message: "pre-allocation", details: base });
+    const candidate = {
+      prediction: { shardletId: "s-4", probability: 0.1, expectedPeakPerStep: 500, currentPerStep: 10, usualPerStep: 10, horizonEndsMs: Date.now() + 60_000 },
+      shardletBytes: 1024,
+      splittable: true,
+      host: { id: "h", writesPerSec: 0, capacityPerSec: 1e9 },
+      destination: null,
+      prepared: false,
+    };
+    const whyNot = decidePrealloc(candidate, Date.now(), { aggressiveness: 0.5 });
+    await recordPreallocRun(h.db, { streamId: STREAM, decisions: [whyNot], prepared: 0, released: 1, hits: 1, modelVersion: 1234, quality: { precision: 0.75, recall: 0.6 }, durationMs: 5 });
+
+    const res = await h.call<Overview>("query", "prealloc.overview", { streamId: STREAM }, viewer);
+    expect(res.status).toBe(200);
+    const o = res.data!;
+    expect(o.aggressiveness).toBe(0.5);
+    expect(o.outcomes).toEqual({ hit: 1, released: 1, failed: 0, open: 1 });
+    expect(o.wastedShare).toBe(0.5);
+    expect(o.preallocations.map((p) => p.state)).toEqual(["prepared", "released", "hit"]);
+    expect(o.latestRun).toMatchObject({ precision: 0.75, recall: 0.6, decisions: [{ shardletId: "s-4", prepare: false }] });
+    expect(o.latestRun!.decisions[0]!.reason).toMatch(/below/);
+    expect((await h.call("query", "prealloc.overview", { limit: 0 }, viewer)).status).toBe(400);
+  });
+});

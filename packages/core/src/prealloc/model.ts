@@ -1,0 +1,449 @@
+import { keyHash } from "../hash.ts";
+import { SurgeTracker, type PredictionQuality, type SurgeConfig } from "./surge.ts";
+
+/** What the model reads of an event: its content and where it was written. */
+export interface ContentEvent {
+  type: string | null;
+  key: string;
+  atMs: number;
+  shardletId: string;
+}
+
+/** A shardlet the model expects to surge within the horizon. */
+export interface SurgePrediction {
+  shardletId: string;
+  /** Probability that a surge begins within the horizon after `atMs`. */
+  probability: number;
+  /** Events the surge is expected to bring (while it lasts). */
+  expectedEvents: number;
+  /** Highest writes per step expected during the surge. */
+  expectedPeakPerStep: number;
+  /** When the strongest evidence was seen. */
+  atMs: number;
+  horizonEndsMs: number;
+  /** The event type that drives the prediction (null: untyped events, or the type-blind baseline). */
+  cause: string | null;
+  /** Key hashes of the announcing events (where in the shardlet's range the load will land). */
+  keyHashes: number[];
+  /** The shardlet's writes in its current step and its usual writes per step. */
+  currentPerStep: number;
+  usualPerStep: number;
+}
+
+/** What every surge predictor offers (the content model and the type-blind baseline). */
+export interface SurgePredictor {
+  readonly kind: string;
+  observe(e: ContentEvent): void;
+  /** Matures labels and alerts up to `nowMs`; call it at least once a step. */
+  advance(nowMs: number): void;
+  /** Shardlets whose probability is at least `minProbability` (default: the model's alert level), strongest first. */
+  predictions(nowMs: number, minProbability?: number): SurgePrediction[];
+  quality(): PredictionQuality;
+}
+
+export interface ContentModelConfig extends SurgeConfig {
+  /** Probability from which a shardlet counts as alerted (precision and recall are measured at it). */
+  alertProbability: number;
+  /** Probability the model gives before it has learnt anything (a conservative prior: below any alert level). */
+  prior: number;
+  /** AdaGrad step size. */
+  learningRate: number;
+  /** log2 of the hashed weight table's size. */
+  featureBits: number;
+  /** Training examples waiting for their label, at most (memory bound). */
+  maxPending: number;
+  /** Examples kept per shardlet, event type and step: frequent types cannot crowd out rare ones. */
+  examplesPerTypeStep: number;
+  /** Distinct event types and tenants tracked, at most; the rest share one bucket. */
+  maxTypes: number;
+  /** Keys remembered to tell a new key from a known one. */
+  maxKeys: number;
+}
+
+export const DEFAULT_CONTENT_MODEL: ContentModelConfig = {
+  stepMs: 5_000,
+  horizonMs: 120_000,
+  surgeFactor: 5,
+  minSurgeEvents: 50,
+  minLeadMs: 5_000,
+  alertProbability: 0.5,
+  prior: 0.01,
+  learningRate: 0.5,
+  featureBits: 14,
+  maxPending: 50_000,
+  examplesPerTypeStep: 4,
+  maxTypes: 512,
+  maxKeys: 100_000,
+};
+
+/** Serialised state: what the worker stores as a model version and edges load at start. */
+export interface ContentModelState {
+  format: 1;
+  kind: "content";
+  /** Increases with every example learnt (a snapshot's version). */
+  examples: number;
+  featureBits: number;
+  /** Non-zero weights: [index, weight, AdaGrad sum of squared gradients]. */
+  weights: Array<[number, number, number]>;
+  /** Mean surge size (events, peak per step) after each announcing type. */
+  sizes: Record<string, { events: number; peakPerStep: number; n: number }>;
+  quality: PredictionQuality;
+}
+
+interface TypeStats {
+  name: string;
+  /** Seed of the type's features in the hashed table. */
+  seed: number;
+  lastMs: number;
+  step: number;
+  count: number;
+  usual: number;
+}
+
+/** Per shardlet and type: events in the last horizon, and examples sampled in the current step. */
+interface Recent {
+  count: number;
+  lastMs: number;
+  step: number;
+  sampled: number;
+}
+
+interface Pending {
+  shardletId: string;
+  atMs: number;
+  features: Int32Array;
+}
+
+interface Evidence {
+  probability: number;
+  atMs: number;
+  cause: string | null;
+  keyHashes: number[];
+}
+
+const OTHER = "_other";
+const UNTYPED = "_untyped";
+
+/** floor(log2(x + 1)) capped: buckets for gaps, counts and ratios. */
+function bucket(x: number, cap = 12): number {
+  if (!(x > 0)) return 0;
+  return Math.min(cap, Math.floor(Math.log2(x + 1)));
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** The tenant part of a key: up to the first ':' '/' '|' or '.', or the whole key. */
+export function keyPrefix(key: string): string {
+  for (let i = 0; i < key.length && i < 64; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 58 || c === 47 || c === 124 || c === 46) return key.slice(0, i);
+  }
+  return key.length <= 64 ? key : key.slice(0, 64);
+}
+
+/** murmur3's finaliser: spreads an integer's bits (features are hashed from integers, not strings, on the per-event path). */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const FAMILY = { type: 1, prefix: 2, newKey: 3, newPrefix: 4, keyGap: 5, typeGap: 6, typeRate: 7, shardletRate: 8, seen: 9, usual: 10 } as const;
+
+/**
+ * The content model: an online logistic regression over hashed features of each event (its type,
+ * its key's tenant, whether key and tenant are new, time since the key's and the type's previous
+ * event, the type's rate against its usual rate, the shardlet's rate against its usual rate, how
+ * many events of the type the shardlet saw lately). Each event is a training example whose label
+ * arrives one horizon later: did its shardlet begin to surge in the meantime? A shardlet's
+ * probability is the strongest recent event's, fading over the horizon.
+ *
+ * Light by construction: every event updates a few counters; only the first
+ * `examplesPerTypeStep` events of a type in a shardlet's step are scored and kept as examples (a
+ * frequent type's later events in the step carry the same type features, and rare types, which
+ * are what announces a surge, are always scored). Maps are bounded.
+ */
+export class ContentModel implements SurgePredictor {
+  readonly kind = "content";
+  readonly cfg: ContentModelConfig;
+  readonly tracker: SurgeTracker;
+  private readonly mask: number;
+  private readonly w: Float64Array;
+  private readonly g: Float64Array;
+  private readonly types = new Map<string, TypeStats>();
+  private readonly prefixes = new Map<string, number>();
+  /** Keys of scored events (so a key counts as new the first time it is scored). */
+  private readonly keys = new Map<string, number>();
+  private readonly recent = new Map<string, Map<TypeStats, Recent>>();
+  private readonly evidence = new Map<string, Evidence>();
+  private pending: Pending[] = [];
+  private pendingHead = 0;
+  private readonly sizes = new Map<string, { events: number; peakPerStep: number; n: number }>();
+  /** The announcing type of each shardlet's current surge (to learn its size when it ends). */
+  private readonly surgeCause = new Map<string, string>();
+  private examples = 0;
+  private lastAdvance = 0;
+  private scored = 0;
+  private observed = 0;
+
+  constructor(cfg: Partial<ContentModelConfig> = {}, state?: ContentModelState) {
+    this.cfg = { ...DEFAULT_CONTENT_MODEL, ...cfg };
+    this.tracker = new SurgeTracker(this.cfg);
+    const size = 1 << this.cfg.featureBits;
+    this.mask = size - 1;
+    this.w = new Float64Array(size);
+    this.g = new Float64Array(size);
+    // The bias starts at the prior's log-odds: an untrained model predicts nothing.
+    this.w[0] = Math.log(this.cfg.prior / (1 - this.cfg.prior));
+    if (state) this.restore(state);
+  }
+
+  /** Examples learnt so far: a snapshot's version. */
+  get version(): number {
+    return this.examples;
+  }
+
+  /** Events observed and events scored (the rest only moved counters). */
+  get load(): { observed: number; scored: number } {
+    return { observed: this.observed, scored: this.scored };
+  }
+
+  observe(e: ContentEvent): void {
+    this.observed++;
+    const ts = this.typeOf(e.type, e.atMs);
+    const typeGapSec = (e.atMs - ts.lastMs) / 1000;
+    const step = Math.floor(e.atMs / this.cfg.stepMs);
+    if (step > ts.step) {
+      // Fold the finished step (and the empty ones after it) into the type's usual rate.
+      const gap = Math.min(step - ts.step, 64);
+      ts.usual = 0.9 ** (gap - 1) * (0.9 * ts.usual + 0.1 * ts.count);
+      ts.step = step;
+      ts.count = 0;
+    }
+    ts.count++;
+    ts.lastMs = e.atMs;
+    const onset = this.tracker.write(e.shardletId, e.atMs);
+    if (onset) {
+      const ev = this.evidence.get(e.shardletId);
+      if (ev?.cause != null && e.atMs - ev.atMs <= this.cfg.horizonMs) this.surgeCause.set(e.shardletId, ev.cause);
+    }
+    if (this.tracker.surging(e.shardletId)) return;
+    let m = this.recent.get(e.shardletId);
+    if (!m) this.recent.set(e.shardletId, (m = new Map<TypeStats, Recent>()));
+    let r = m.get(ts);
+    if (!r) m.set(ts, (r = { count: 0, lastMs: e.atMs, step, sampled: 0 }));
+    if (e.atMs - r.lastMs > this.cfg.horizonMs) r.count = 0;
+    r.count++;
+    r.lastMs = e.atMs;
+    if (r.step !== step) {
+      r.step = step;
+      r.sampled = 0;
+    }
+    if (r.sampled >= this.cfg.examplesPerTypeStep) return;
+    r.sampled++;
+    this.scored++;
+    const features = this.features(e, ts, typeGapSec, r.count, true);
+    const probability = this.score(features);
+    this.keep(e, ts, probability);
+    if (this.pending.length - this.pendingHead < this.cfg.maxPending) this.pending.push({ shardletId: e.shardletId, atMs: e.atMs, features });
+  }
+
+  /** Probability that an event like `e` announces a surge of its shardlet, from its content alone (no state changes). */
+  probabilityOf(e: ContentEvent): number {
+    const ts = this.types.get(e.type ?? UNTYPED) ?? this.types.get(OTHER);
+    const probe: TypeStats = ts ?? { name: e.type ?? UNTYPED, seed: mix(keyHash(e.type ?? UNTYPED)), lastMs: e.atMs, step: 0, count: 0, usual: 0 };
+    const seen = this.recent.get(e.shardletId)?.get(probe)?.count ?? 0;
+    return this.score(this.features(e, probe, (e.atMs - probe.lastMs) / 1000, seen + 1, false));
+  }
+
+  advance(nowMs: number): void {
+    if (nowMs < this.lastAdvance) return;
+    this.lastAdvance = nowMs;
+    for (const surge of this.tracker.advance(nowMs)) {
+      const cause = this.surgeCause.get(surge.shardletId);
+      this.surgeCause.delete(surge.shardletId);
+      if (cause === undefined) continue;
+      const s = this.sizes.get(cause) ?? { events: 0, peakPerStep: 0, n: 0 };
+      const a = s.n === 0 ? 1 : 0.3;
+      s.events += a * (surge.events - s.events);
+      s.peakPerStep += a * (surge.peakPerStep - s.peakPerStep);
+      s.n++;
+      this.sizes.set(cause, s);
+      if (this.sizes.size > this.cfg.maxTypes) this.sizes.delete(this.sizes.keys().next().value!);
+    }
+    const h = this.cfg.horizonMs;
+    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.atMs + h <= nowMs) {
+      const p = this.pending[this.pendingHead++]!;
+      // The label asks what an alert needs: a surge far enough ahead to prepare for it.
+      this.learn(p.features, this.tracker.onsetBetween(p.shardletId, p.atMs + this.cfg.minLeadMs - 1, p.atMs + h) ? 1 : 0);
+    }
+    if (this.pendingHead > 4_096 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+    for (const [id, ev] of this.evidence) if (nowMs - ev.atMs > h) this.evidence.delete(id);
+    for (const [id, m] of this.recent) {
+      for (const [t, r] of m) if (nowMs - r.lastMs > h) m.delete(t);
+      if (m.size === 0) this.recent.delete(id);
+    }
+  }
+
+  predictions(nowMs: number, minProbability = this.cfg.alertProbability): SurgePrediction[] {
+    const out: SurgePrediction[] = [];
+    for (const [shardletId, ev] of this.evidence) {
+      const p = this.faded(ev, nowMs);
+      if (p < minProbability || this.tracker.surging(shardletId)) continue;
+      const size = ev.cause !== null ? this.sizes.get(ev.cause) : undefined;
+      const usual = this.tracker.baseline(shardletId);
+      const floor = Math.max(this.cfg.minSurgeEvents, usual * this.cfg.surgeFactor);
+      out.push({
+        shardletId,
+        probability: p,
+        expectedEvents: size ? Math.round(size.events) : floor * 2,
+        expectedPeakPerStep: size ? Math.round(size.peakPerStep) : floor,
+        atMs: ev.atMs,
+        horizonEndsMs: ev.atMs + this.cfg.horizonMs,
+        cause: ev.cause,
+        keyHashes: [...ev.keyHashes],
+        currentPerStep: this.tracker.current(shardletId),
+        usualPerStep: usual,
+      });
+    }
+    return out.sort((a, b) => b.probability - a.probability);
+  }
+
+  quality(): PredictionQuality {
+    return this.tracker.quality();
+  }
+
+  /** Mean surge size learnt after events of `type`. */
+  surgeSize(type: string): { events: number; peakPerStep: number } | null {
+    const s = this.sizes.get(type);
+    return s ? { events: s.events, peakPerStep: s.peakPerStep } : null;
+  }
+
+  snapshot(): ContentModelState {
+    const weights: Array<[number, number, number]> = [];
+    for (let i = 0; i < this.w.length; i++) if (this.w[i] !== 0 || this.g[i] !== 0) weights.push([i, this.w[i]!, this.g[i]!]);
+    return {
+      format: 1,
+      kind: "content",
+      examples: this.examples,
+      featureBits: this.cfg.featureBits,
+      weights,
+      sizes: Object.fromEntries(this.sizes),
+      quality: this.tracker.quality(),
+    };
+  }
+
+  private restore(state: ContentModelState): void {
+    if (state.format !== 1 || state.kind !== "content") throw new RangeError("not a content model state of format 1");
+    if (state.featureBits !== this.cfg.featureBits) throw new RangeError(`state has ${state.featureBits} feature bits, the model ${this.cfg.featureBits}`);
+    this.w.fill(0);
+    for (const [i, w, g] of state.weights) {
+      if (i >= 0 && i < this.w.length && Number.isFinite(w) && Number.isFinite(g)) {
+        this.w[i] = w;
+        this.g[i] = g;
+      }
+    }
+    for (const [t, s] of Object.entries(state.sizes)) this.sizes.set(t, { ...s });
+    this.examples = state.examples;
+    this.tracker.restoreQuality(state.quality);
+  }
+
+  private faded(ev: Evidence, nowMs: number): number {
+    const age = nowMs - ev.atMs;
+    if (age > this.cfg.horizonMs) return 0;
+    // Linear fade over the second half of the horizon: old evidence still counts, less.
+    const half = this.cfg.horizonMs / 2;
+    return age <= half ? ev.probability : ev.probability * (1 - (age - half) / half);
+  }
+
+  private keep(e: ContentEvent, ts: TypeStats, probability: number): void {
+    const ev = this.evidence.get(e.shardletId);
+    const h = keyHash(e.key);
+    if (!ev || probability >= this.faded(ev, e.atMs)) {
+      const same = ev !== undefined && ev.cause === ts.name && e.atMs - ev.atMs <= this.cfg.horizonMs;
+      const keyHashes = same ? ev.keyHashes : [];
+      if (keyHashes.length < 16 && !keyHashes.includes(h)) keyHashes.push(h);
+      this.evidence.set(e.shardletId, { probability, atMs: e.atMs, cause: ts.name, keyHashes });
+    } else if (ev.cause === ts.name && ev.keyHashes.length < 16 && !ev.keyHashes.includes(h)) {
+      ev.keyHashes.push(h);
+    }
+    if (probability >= this.cfg.alertProbability) this.tracker.alert(e.shardletId, e.atMs);
+  }
+
+  private typeOf(type: string | null, atMs: number): TypeStats {
+    const name = type ?? UNTYPED;
+    let ts = this.types.get(name);
+    if (ts) return ts;
+    const key = this.types.size < this.cfg.maxTypes ? name : OTHER;
+    ts = this.types.get(key);
+    if (!ts) this.types.set(key, (ts = { name: key, seed: mix(keyHash(key)), lastMs: atMs - 1e9, step: Math.floor(atMs / this.cfg.stepMs), count: 0, usual: 0 }));
+    return ts;
+  }
+
+  /** Hashed feature indexes of a scored event; `update` records its key and tenant as seen. */
+  private features(e: ContentEvent, ts: TypeStats, typeGapSec: number, seen: number, update: boolean): Int32Array {
+    const prefix = keyPrefix(e.key);
+    const newPrefix = !this.prefixes.has(prefix);
+    const keyLast = this.keys.get(e.key);
+    const keyGapSec = keyLast === undefined ? 1e6 : (e.atMs - keyLast) / 1000;
+    if (update) {
+      this.remember(this.prefixes, prefix, e.atMs, this.cfg.maxTypes);
+      this.remember(this.keys, e.key, e.atMs, this.cfg.maxKeys);
+    }
+    const usual = this.tracker.baseline(e.shardletId);
+    const shardletRatio = this.tracker.current(e.shardletId) / (usual + 1);
+    const t = ts.seed;
+    const f = new Int32Array(11);
+    f[0] = 0;
+    f[1] = this.index(FAMILY.type, t, 0);
+    // The tenant's identity is left out: which tenant announces a surge today says little about tomorrow.
+    f[2] = this.index(FAMILY.typeGap, t, 100 + bucket(keyGapSec < 1e6 ? 1 : 0));
+    f[3] = this.index(FAMILY.newKey, t, keyLast === undefined ? 1 : 0);
+    f[4] = this.index(FAMILY.newPrefix, t, newPrefix ? 1 : 0);
+    // Gaps past about four minutes share a bucket with "never seen": a type quiet that long is as good as new.
+    f[5] = this.index(FAMILY.keyGap, t, bucket(keyGapSec, 8));
+    f[6] = this.index(FAMILY.typeGap, t, bucket(typeGapSec, 8));
+    f[7] = this.index(FAMILY.typeRate, t, bucket(ts.count / (ts.usual + 1), 8));
+    // A shardlet whose usual rate is not known yet (new, or new to this edge) gets buckets of its own.
+    const warm = this.tracker.warm(e.shardletId);
+    f[8] = this.index(FAMILY.shardletRate, 0, warm ? bucket(shardletRatio, 8) : 15);
+    f[9] = this.index(FAMILY.seen, t, bucket(seen, 8));
+    f[10] = this.index(FAMILY.usual, 0, warm ? bucket(usual, 16) : 31);
+    return f;
+  }
+
+  /** Approximate recency: a value is moved to the back only when new, and the oldest goes past the cap. */
+  private remember(map: Map<string, number>, key: string, atMs: number, cap: number): void {
+    map.set(key, atMs);
+    if (map.size > cap) map.delete(map.keys().next().value!);
+  }
+
+  private index(family: number, seed: number, b: number): number {
+    // Index 0 is the bias; a feature that hashes there is moved by one.
+    const h = mix(seed ^ Math.imul(family, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) & this.mask;
+    return h === 0 ? 1 : h;
+  }
+
+  private score(f: Int32Array): number {
+    let z = 0;
+    for (let i = 0; i < f.length; i++) z += this.w[f[i]!]!;
+    return sigmoid(z);
+  }
+
+  private learn(f: Int32Array, y: number): void {
+    const grad = this.score(f) - y;
+    const lr = this.cfg.learningRate;
+    for (let i = 0; i < f.length; i++) {
+      const j = f[i]!;
+      this.g[j] = this.g[j]! + grad * grad;
+      // The 1 under the root damps the first steps: a rare gradient moves a weight by its size, not by a full step.
+      this.w[j] = this.w[j]! - (lr * grad) / Math.sqrt(this.g[j] + 1);
+    }
+    this.examples++;
+  }
+}

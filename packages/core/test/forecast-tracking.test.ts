@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { ForecastErrorTracker } from "../src/forecast/tracking.ts";
+import { createRng } from "../src/workload/rng.ts";
+
+const PERIOD = 24;
+
+/** Actual load: a daily wave with noise, and from `shiftAt` on, `shift` more. */
+function actual(t: number, rng: ReturnType<typeof createRng>, shift = 0, shiftAt = Infinity): number {
+  return 1000 + 300 * Math.sin((2 * Math.PI * t) / PERIOD) + 20 * rng.normal() + (t >= shiftAt ? shift : 0);
+}
+/** What a seasonal forecaster predicts: the wave without the noise, or (adapted) with the new level. */
+const expected = (t: number, level = 0) => 1000 + level + 300 * Math.sin((2 * Math.PI * t) / PERIOD);
+
+function feed(tracker: ForecastErrorTracker, from: number, to: number, rng: ReturnType<typeof createRng>, opts: { shift?: number; shiftAt?: number; adaptAt?: number } = {}) {
+  const out = [];
+  for (let t = from; t < to; t++) {
+    // A forecast made an hour ahead, as the analyzer does every run.
+    const adapted = opts.adaptAt !== undefined && t >= opts.adaptAt ? (opts.shift ?? 0) : 0;
+    tracker.recordForecast("s", t, [expected(t, adapted)]);
+    out.push(tracker.observe("s", t, actual(t, rng, opts.shift, opts.shiftAt)));
+  }
+  return out;
+}
+
+describe("forecast error tracking", () => {
+  it("keeps trusting a normal seasonal series", () => {
+    const tracker = new ForecastErrorTracker();
+    const statuses = feed(tracker, 0, 14 * PERIOD, createRng("normal"));
+    expect(statuses.every((s) => s.trusted)).toBe(true);
+    expect(tracker.untrusted()).toEqual([]);
+  });
+
+  it("flags a level shift within a few steps, says why, and trusts again once the forecasts recover", () => {
+    const tracker = new ForecastErrorTracker();
+    const shiftAt = 3 * PERIOD;
+    const rng = createRng("shift");
+    // Load drops by 40% (a holiday); the forecaster catches up six hours later.
+    const statuses = feed(tracker, 0, 5 * PERIOD, rng, { shift: -400, shiftAt, adaptAt: shiftAt + 6 });
+    const flagged = statuses.findIndex((s) => !s.trusted);
+    expect(flagged).toBeGreaterThanOrEqual(shiftAt);
+    expect(flagged - shiftAt).toBeLessThanOrEqual(3);
+    expect(statuses[flagged]!.reason).toMatch(/naive one-step error/);
+    expect(statuses[flagged]!.untrustedSince).toBe(flagged);
+    const recovered = statuses.findIndex((s, i) => i > flagged && s.trusted);
+    expect(recovered).toBeGreaterThan(shiftAt + 6);
+    expect(recovered - (shiftAt + 6)).toBeLessThanOrEqual(12);
+    expect(statuses.slice(recovered).every((s) => s.trusted && s.reason === null)).toBe(true);
+  });
+
+  it("stays untrusted while the forecasts stay wrong", () => {
+    const tracker = new ForecastErrorTracker();
+    const statuses = feed(tracker, 0, 5 * PERIOD, createRng("stuck"), { shift: 500, shiftAt: 2 * PERIOD });
+    expect(statuses.slice(2 * PERIOD + 3).every((s) => !s.trusted)).toBe(true);
+  });
+
+  it("round-trips its state through JSON and carries on from it", () => {
+    const a = new ForecastErrorTracker();
+    feed(a, 0, 3 * PERIOD + 4, createRng("json"), { shift: -400, shiftAt: 3 * PERIOD });
+    const saved = JSON.parse(JSON.stringify(a.toJSON())) as ReturnType<ForecastErrorTracker["toJSON"]>;
+    const b = new ForecastErrorTracker({}, saved);
+    expect(b.status("s")).toEqual(a.status("s"));
+    expect(b.status("s").trusted).toBe(false);
+    b.recordForecast("s", 3 * PERIOD + 4, [600]);
+    a.recordForecast("s", 3 * PERIOD + 4, [600]);
+    expect(b.observe("s", 3 * PERIOD + 4, 610)).toEqual(a.observe("s", 3 * PERIOD + 4, 610));
+    // Steps without a forecast are not scored, and a series never seen is trusted.
+    expect(b.observe("s", 3 * PERIOD + 5, 620).lastError).toBeNull();
+    expect(b.status("other")).toMatchObject({ trusted: true, reason: null });
+  });
+});

@@ -1,0 +1,128 @@
+import type { PreallocDecision } from "@shardcast/core";
+import type { ControlDb } from "../client.ts";
+import { finishOperation, recordOperation } from "../operations.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
+
+/**
+ * Pre-allocations live in the operations log (kind `prealloc.prepare`): `running` while open
+ * (being prepared, or prepared and waiting for its surge), then `succeeded` with the outcome
+ * (`hit`: the surge came; `released`: it did not, and the parts were merged back) or `failed`.
+ * Each run of the pre-allocator adds a `prealloc.run` record with its decisions (why and why not).
+ */
+export const PREALLOC_KIND = "prealloc.prepare";
+export const PREALLOC_RUN_KIND = "prealloc.run";
+
+export type PreallocStage = "preparing" | "prepared";
+export type PreallocOutcome = "hit" | "released" | "failed";
+
+export interface PreallocDetails {
+  stage: PreallocStage;
+  outcome?: PreallocOutcome;
+  probability: number;
+  cause: string | null;
+  splitAt: number | null;
+  /** Cuts that give the announced keys a part of their own (first hashes of the parts after them). */
+  cuts?: number[];
+  /** A hash of the announced keys: the part holding it is the hot part. */
+  anchorHash?: number;
+  /** The shardlet's range when it was prepared (its parts stay within it). */
+  range?: [number, number];
+  /** The lifecycle job of the split in progress (set before it runs, so a restarted worker finds it), and all of them. */
+  jobId?: string;
+  jobIds?: string[];
+  /** Children of the split (left, right) and the one that takes the predicted load. */
+  childIds?: string[];
+  hotChildId?: string;
+  preparedAtMs: number;
+  /** Past this, with no surge, the parts are merged back. */
+  releaseAtMs: number;
+  /** Events the hot part held when it was prepared (its surge is counted from there). */
+  eventsAtPrepare?: number;
+  reason: string;
+  /** The merges that released it. */
+  mergeJobIds?: string[];
+}
+
+export interface Preallocation {
+  id: string;
+  streamId: string;
+  shardletId: string;
+  status: string;
+  message: string;
+  details: PreallocDetails;
+  startedAt: Date;
+}
+
+function toPreallocation(row: { id: string; streamId: string | null; shardletId: string | null; status: string; message: string; details: unknown; startedAt: Date }): Preallocation {
+  return { id: row.id, streamId: row.streamId ?? "", shardletId: row.shardletId ?? "", status: row.status, message: row.message, details: row.details as PreallocDetails, startedAt: row.startedAt };
+}
+
+export async function recordPreallocation(db: ControlDb, p: { streamId: string; shardletId: string; message: string; details: PreallocDetails }): Promise<{ id: string }> {
+  return recordOperation(db, {
+    kind: PREALLOC_KIND,
+    status: "running",
+    message: p.message,
+    streamId: p.streamId,
+    shardletId: p.shardletId,
+    actor: "prealloc",
+    details: { ...p.details },
+  });
+}
+
+/** Replaces an open pre-allocation's details (stage, job, children). */
+export async function updatePreallocation(db: ControlDb, id: string, details: PreallocDetails): Promise<void> {
+  await db.operation.update({ where: { id }, data: { details: details as unknown as Prisma.InputJsonValue } });
+}
+
+/** Closes a pre-allocation with its outcome. */
+export async function closePreallocation(db: ControlDb, id: string, details: PreallocDetails, message: string): Promise<void> {
+  await finishOperation(db, id, { status: details.outcome === "failed" ? "failed" : "succeeded", message, details: { ...details } });
+}
+
+/** Open pre-allocations (being prepared or waiting for their surge), oldest first. */
+export async function listOpenPreallocations(db: ControlDb, streamId?: string): Promise<Preallocation[]> {
+  const rows = await db.operation.findMany({
+    where: { kind: PREALLOC_KIND, status: "running", ...(streamId ? { streamId } : {}) },
+    orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+    take: 1_000,
+  });
+  return rows.map(toPreallocation);
+}
+
+/** The newest pre-allocations, open and closed. */
+export async function listPreallocations(db: ControlDb, q: { limit: number; streamId?: string }): Promise<Preallocation[]> {
+  const rows = await db.operation.findMany({
+    where: { kind: PREALLOC_KIND, ...(q.streamId ? { streamId: q.streamId } : {}) },
+    orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+    take: Math.max(1, Math.min(q.limit, 1_000)),
+  });
+  return rows.map(toPreallocation);
+}
+
+/** Outcome counts of closed pre-allocations: what was used, what was wasted. */
+export async function countPreallocOutcomes(db: ControlDb, streamId?: string): Promise<Record<PreallocOutcome | "open", number>> {
+  const rows = await db.operation.findMany({ where: { kind: PREALLOC_KIND, ...(streamId ? { streamId } : {}) }, select: { status: true, details: true }, take: 10_000 });
+  const out: Record<PreallocOutcome | "open", number> = { hit: 0, released: 0, failed: 0, open: 0 };
+  for (const r of rows) {
+    const outcome = (r.details as PreallocDetails | null)?.outcome;
+    if (r.status === "running") out.open++;
+    else if (outcome) out[outcome]++;
+  }
+  return out;
+}
+
+/** One run of the pre-allocator: every candidate's decision (at most 100), the model's version and quality. */
+export async function recordPreallocRun(
+  db: ControlDb,
+  run: { streamId: string | null; decisions: PreallocDecision[]; prepared: number; released: number; hits: number; modelVersion: number | null; quality: unknown; durationMs: number },
+): Promise<{ id: string }> {
+  return recordOperation(db, {
+    kind: PREALLOC_RUN_KIND,
+    status: "succeeded",
+    message: `${run.decisions.length} candidates, ${run.prepared} prepared, ${run.hits} used, ${run.released} released`,
+    streamId: run.streamId,
+    actor: "prealloc",
+    durationMs: run.durationMs,
+    details: { decisions: run.decisions.slice(0, 100), prepared: run.prepared, released: run.released, hits: run.hits, modelVersion: run.modelVersion, quality: run.quality },
+  });
+}

@@ -1,0 +1,58 @@
+import type { ContentModelState, PrecursorStreamConfig } from "@shardcast/core";
+import { preallocWorkload, simulatePrealloc, trainSimContentModel, type PreallocSimConfig, type PreallocSimResult } from "./simulate.ts";
+
+/** Reactive settings tried for the best-tuned reactive baseline (manager interval s, write rate that triggers a split). */
+export const PREALLOC_REACTIVE_GRID: ReadonlyArray<Pick<PreallocSimConfig, "managerIntervalSec" | "reactiveRatePerSec">> = [
+  { managerIntervalSec: 5, reactiveRatePerSec: 20 },
+  { managerIntervalSec: 5, reactiveRatePerSec: 40 },
+  { managerIntervalSec: 10, reactiveRatePerSec: 20 },
+  { managerIntervalSec: 10, reactiveRatePerSec: 40 },
+  { managerIntervalSec: 10, reactiveRatePerSec: 80 },
+];
+
+export interface PreallocComparison {
+  seed: number;
+  /** Reactive at the product's defaults. */
+  reactive: PreallocSimResult;
+  /** Reactive at the grid's best setting for this workload (fewest fallbacks in bursts, then lowest p99). */
+  reactiveTuned: PreallocSimResult & { setting: string };
+  /** The content model (trained on an earlier stream of the same kind: the default model) with the cost model deciding. */
+  predictive: PreallocSimResult;
+  /** The same from the conservative prior, learning as it goes. */
+  predictiveCold: PreallocSimResult;
+  /** Exactly the bursts that come, prepared at their announcement. */
+  oracle: PreallocSimResult;
+}
+
+/**
+ * One workload, every policy: reactive (defaults and best-tuned), predictive (trained default
+ * model and cold start) and the offline optimum. The predictive runs keep the reactive manager at
+ * its defaults as the fallback.
+ */
+export function comparePrealloc(opts: {
+  seed: number;
+  aggressiveness: number;
+  stream?: Partial<PrecursorStreamConfig>;
+  sim?: Partial<PreallocSimConfig>;
+}): PreallocComparison {
+  const stream = preallocWorkload(opts.seed, opts.stream);
+  // History for the default model: another stream of the same kind (different seed), never the measured one.
+  const initialModel: ContentModelState = trainSimContentModel(preallocWorkload(opts.seed + 10_000, opts.stream), opts.sim?.shardlets);
+  const sim = opts.sim ?? {};
+  const reactive = simulatePrealloc(stream, { ...sim, aggressiveness: 0 }, "reactive");
+  let tuned: PreallocSimResult & { setting: string } = { ...reactive, setting: "defaults" };
+  for (const g of PREALLOC_REACTIVE_GRID) {
+    const r = simulatePrealloc(stream, { ...sim, ...g, aggressiveness: 0 }, "reactive_tuned");
+    if (r.fallbacksInBursts < tuned.fallbacksInBursts || (r.fallbacksInBursts === tuned.fallbacksInBursts && r.p99AckMsBurst < tuned.p99AckMsBurst)) {
+      tuned = { ...r, setting: `every ${g.managerIntervalSec} s at ${g.reactiveRatePerSec} writes/s` };
+    }
+  }
+  return {
+    seed: opts.seed,
+    reactive,
+    reactiveTuned: tuned,
+    predictive: simulatePrealloc(stream, { ...sim, aggressiveness: opts.aggressiveness, initialModel }, "predictive"),
+    predictiveCold: simulatePrealloc(stream, { ...sim, aggressiveness: opts.aggressiveness }, "predictive_cold"),
+    oracle: simulatePrealloc(stream, { ...sim, oracle: true, aggressiveness: 1 }, "oracle"),
+  };
+}
