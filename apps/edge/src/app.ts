@@ -192,9 +192,11 @@ export function createEdge(cfg: EdgeConfig): Edge {
     observer: {
       written: (shardletId, _events, bytes) => watch.add(shardletId, bytes),
       fellBack: (shardletId, events, streamId) => {
-        metrics.fellBack(events);
-        // Whether the content model predicted this shardlet's surge: contention a pre-allocation caused shows here.
+        // Whether the content model predicted this shardlet's surge: fallbacks in a predicted surge
+        // are what pre-allocation is there to avoid (the worker's contention records say which
+        // pre-allocation, if any, caused or covered them).
         const predicted = streamId !== undefined ? prealloc?.predictionFor(streamId, shardletId) : undefined;
+        metrics.fellBack(events, predicted ? "predicted" : "none");
         log.debug("contention: events sent to the overflow log", {
           shardletId,
           events,

@@ -96,7 +96,7 @@ describe("/metrics, /livez and /readyz on the edge", () => {
 
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
-    expect(delta("shardcast_edge_overflow_events_total")).toBe(3);
+    expect(delta("shardcast_edge_overflow_events_total", { prediction: "none" })).toBe(3);
     expect(delta("shardcast_edge_fence_rejections_total")).toBe(1);
     expect(delta("shardcast_edge_route_reloads_total", { reason: "fence" })).toBe(1);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePrecursorStream, trainContentModel, keyHash, preallocRedisKeys, RoutingTable, type PublishedPredictions, type SurgePrediction } from "@shardcast/core";
-import { listPreallocations, loadRoutes, updatePreallocSettings } from "@shardcast/db";
+import { listOperations, listPreallocations, loadRoutes, updatePreallocSettings } from "@shardcast/db";
 import type { WorkerDeps } from "../src/deps.ts";
 import { runPrealloc } from "../src/prealloc/run.ts";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
@@ -148,6 +148,8 @@ describe("prealloc.run with a real edge, PostgreSQL and Redis", () => {
     expect([merged.lo, merged.hi]).toEqual([original.lo, original.hi]);
     const [p] = await listPreallocations(s.h.db, { limit: 1, streamId: s.h.streamId });
     expect(p).toMatchObject({ status: "succeeded", details: { outcome: "released" } });
+    expect(p!.details.contentionEvents).toBeTypeOf("number");
+    expect(p!.message).toMatch(/overflow log/);
     await exactlyOnce(s);
   });
 
@@ -253,6 +255,12 @@ describe("prealloc.run with a real edge, PostgreSQL and Redis", () => {
     expect(after.id).not.toBe(original.id);
     const [done] = await listPreallocations(s.h.db, { limit: 1, streamId: s.h.streamId });
     expect(done).toMatchObject({ id: half!.id, details: { stage: "prepared", hotChildId: after.id } });
+    // The writes that waited in the overflow log meanwhile are contention this pre-allocation caused, and the log says so.
+    const contention = await listOperations(s.h.db, { limit: 20, kind: "contention", streamId: s.h.streamId });
+    const caused = contention.filter((c) => (c.details as { prealloc?: { id: string; role: string } } | null)?.prealloc?.id === half!.id);
+    expect(caused.length, JSON.stringify(contention.map((c) => c.message))).toBeGreaterThan(0);
+    expect(caused[0]).toMatchObject({ details: { prealloc: { role: "caused", cause: "campaign_started" } } });
+    expect(caused[0]!.message).toMatch(new RegExp(`caused by pre-allocation ${half!.id}`));
     // No lifecycle job is left unfinished and every acknowledged event is stored once.
     await exactlyOnce(s);
   });

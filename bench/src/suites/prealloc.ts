@@ -12,7 +12,8 @@ const AGGRESSIVENESS = 0.5;
  * lifecycle manager at its defaults), `reactive_tuned` (its best setting on the workload, see
  * PREALLOC_REACTIVE_GRID; the ratios are against it), `predictive` (the content model trained on another
  * stream of the same kind, i.e. the default model, with the cost model at aggressiveness 0.5 and
- * the reactive manager as fallback), `predictive_cold` (the same from the conservative prior) and
+ * the reactive manager at the best-tuned setting as fallback; `predictive_defaults`: with the
+ * manager at its defaults), `predictive_cold` (the same from the conservative prior) and
  * `oracle` (prepares exactly the bursts that come, at their announcement).
  *
  * `fallback_ratio_vs_reactive`: events that took the overflow log during bursts, predictive /
@@ -36,7 +37,7 @@ export const preallocSuite: Suite = {
       rows.push(c);
       log(
         `seed ${seed} (${Math.round((performance.now() - started) / 1000)} s): fallbacks in bursts reactive ${c.reactive.fallbacksInBursts}, tuned ${c.reactiveTuned.fallbacksInBursts} (${c.reactiveTuned.setting}), ` +
-          `predictive ${c.predictive.fallbacksInBursts}, cold ${c.predictiveCold.fallbacksInBursts}, oracle ${c.oracle.fallbacksInBursts}; ` +
+          `predictive ${c.predictive.fallbacksInBursts} (${c.predictiveDefaults.fallbacksInBursts} with the manager at its defaults), cold ${c.predictiveCold.fallbacksInBursts}, oracle ${c.oracle.fallbacksInBursts}; ` +
           `p99 burst ms reactive ${c.reactiveTuned.p99AckMsBurst.toFixed(0)}, predictive ${c.predictive.p99AckMsBurst.toFixed(0)}, oracle ${c.oracle.p99AckMsBurst.toFixed(0)}; ` +
           `pre-allocations ${c.predictive.preallocations} (${c.predictive.preallocWasted} wasted), precision ${c.predictive.quality?.precision?.toFixed(2)}, recall ${c.predictive.quality?.recall?.toFixed(2)}`,
       );
@@ -45,6 +46,7 @@ export const preallocSuite: Suite = {
     const sim = {
       fallback_ratio_vs_reactive: med((c) => c.predictive.fallbacksInBursts / Math.max(1, c.reactiveTuned.fallbacksInBursts)),
       fallback_ratio_vs_reactive_default: med((c) => c.predictive.fallbacksInBursts / Math.max(1, c.reactive.fallbacksInBursts)),
+      fallback_ratio_defaults_fallback_vs_reactive: med((c) => c.predictiveDefaults.fallbacksInBursts / Math.max(1, c.reactiveTuned.fallbacksInBursts)),
       fallback_ratio_cold_vs_reactive: med((c) => c.predictiveCold.fallbacksInBursts / Math.max(1, c.reactiveTuned.fallbacksInBursts)),
       fallback_ratio_oracle_vs_reactive: med((c) => c.oracle.fallbacksInBursts / Math.max(1, c.reactiveTuned.fallbacksInBursts)),
       fallbacks_burst_reactive: med((c) => c.reactiveTuned.fallbacksInBursts),

@@ -88,7 +88,8 @@ export class EdgeMetrics {
     });
     this.overflowEvents = new Counter({
       name: "shardcast_edge_overflow_events_total",
-      help: "Events appended to a shard's overflow log because their shardlet was op-locked or changing",
+      help: "Events appended to a shard's overflow log because their shardlet was op-locked or changing, by whether the content model predicted the shardlet's surge",
+      labelNames: ["prediction"] as const,
       registers,
     });
     this.shadowEvents = new Counter({
@@ -187,8 +188,8 @@ export class EdgeMetrics {
   }
 
   /** Overflow and shadow-write counts, merged into the write path's other hooks by the caller. */
-  fellBack(events: number): void {
-    this.overflowEvents.inc(events);
+  fellBack(events: number, prediction: "predicted" | "none" = "none"): void {
+    this.overflowEvents.inc({ prediction }, events);
   }
 
   shadowed(events: number, outcome: ShadowOutcome): void {

@@ -29,3 +29,17 @@ export function parseSettingsForm<T extends Record<string, unknown>, N extends k
   }
   return { value: parsed.success && Object.keys(errors).length === 0 ? parsed.data : null, errors };
 }
+
+const BOUND_WORDS: Record<string, string> = { "<=": "at most", ">=": "at least", "<": "below", ">": "above" };
+
+/**
+ * Zod's stock range and integer messages ("Too big: expected number to be <=1") in the console's
+ * words ("must be at most 1"), for schemas whose fields carry no messages of their own. Any other
+ * message is returned as it is.
+ */
+export function plainSettingsMessage(message: string): string {
+  const range = /^Too (?:big|small): expected \w+ to (?:be|have) (<=|>=|<|>)\s*(.+)$/.exec(message);
+  if (range) return `must be ${BOUND_WORDS[range[1]!]} ${range[2]}`;
+  if (/^Invalid input: expected int\b/.test(message)) return "must be a whole number";
+  return message;
+}

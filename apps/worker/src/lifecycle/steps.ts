@@ -22,6 +22,7 @@ import {
 } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
+import { contentionPrediction } from "./contention-cause.ts";
 import { drainOverflow } from "./drain.ts";
 import type { HeldLocks } from "./locks.ts";
 import {
@@ -273,6 +274,7 @@ async function stepDraining(ctx: RunContext): Promise<void> {
   if (result.drained === 0) return;
   job.drained += result.drained;
   const range = cover(ctx.sources);
+  const prediction = await contentionPrediction(deps, job, range);
   // Two independent writes, at once: the locks are still held.
   await Promise.all([
     updateLifecycleProgress(deps.db, job.id, { drainedAdd: result.drained }),
@@ -283,8 +285,15 @@ async function stepDraining(ctx: RunContext): Promise<void> {
       shardletId: job.sourceIds[0]!,
       hostId: job.hostId,
       actor: "worker",
-      message: `${result.drained} events written while ${job.sourceIds.join(" + ")} was ${changingState(job.kind)} went through the overflow log into ${[...result.byTarget.keys()].join(", ")}`,
-      details: { jobId: job.id, count: result.drained, byShardlet: Object.fromEntries(result.byTarget), lo: range.lo, hi: range.hi },
+      message: `${result.drained} events written while ${job.sourceIds.join(" + ")} was ${changingState(job.kind)} went through the overflow log into ${[...result.byTarget.keys()].join(", ")}${prediction ? `; ${prediction.note}` : ""}`,
+      details: {
+        jobId: job.id,
+        count: result.drained,
+        byShardlet: Object.fromEntries(result.byTarget),
+        lo: range.lo,
+        hi: range.hi,
+        ...(prediction ? { prealloc: prediction.details } : {}),
+      },
     }),
   ]);
 }

@@ -8,6 +8,7 @@ import {
 } from "@shardcast/core";
 import {
   closePreallocation,
+  contentionOfJobs,
   getLifecycleJob,
   getLifecycleSettings,
   getPreallocSettings,
@@ -42,6 +43,11 @@ export interface PreallocRunResult {
   /** Preparations a dead worker left half-done, finished by this run. */
   resumed: string[];
   failed: string[];
+}
+
+/** The contention a pre-allocation's own splits and merges caused, for its closing message. */
+function contended(events: number): string {
+  return events > 0 ? `; its splits and merges sent ${events} events to the overflow log` : "; its splits and merges sent no event to the overflow log";
 }
 
 /** Events a prepared part must take after its preparation to count as used (a surge's worth). */
@@ -243,7 +249,8 @@ async function settle(deps: WorkerDeps, settings: PreallocSettings, p: Prealloca
   if (!hot || !d.childIds) return;
   const events = (await eventsOf(deps, hot)) - (d.eventsAtPrepare ?? 0);
   if (events >= hitThreshold(settings)) {
-    await closePreallocation(deps.db, p.id, { ...d, outcome: "hit" }, `used: the prepared part took ${events} events`);
+    const contention = await contentionOfJobs(deps.db, d.jobIds ?? []);
+    await closePreallocation(deps.db, p.id, { ...d, outcome: "hit", contentionEvents: contention }, `used: the prepared part took ${events} events${contended(contention)}`);
     result.hits.push(p.id);
     return;
   }
@@ -261,6 +268,12 @@ async function settle(deps: WorkerDeps, settings: PreallocSettings, p: Prealloca
     }
     mergeJobs.push(merged.jobId);
   }
-  await closePreallocation(deps.db, p.id, { ...d, outcome: "released", mergeJobIds: mergeJobs }, `released: no surge (${events} events); parts merged back`);
+  const contention = await contentionOfJobs(deps.db, [...(d.jobIds ?? []), ...mergeJobs]);
+  await closePreallocation(
+    deps.db,
+    p.id,
+    { ...d, outcome: "released", mergeJobIds: mergeJobs, contentionEvents: contention },
+    `released: no surge (${events} events); parts merged back${contended(contention)}`,
+  );
   result.released.push(p.id);
 }

@@ -1,2 +1,3 @@
 export * from "./settings.ts";
 export * from "./records.ts";
+export * from "./contention.ts";

@@ -41,6 +41,8 @@ export interface PreallocDetails {
   reason: string;
   /** The merges that released it. */
   mergeJobIds?: string[];
+  /** Events its own splits and merges sent to the overflow log (the contention it caused), set when it closes. */
+  contentionEvents?: number;
 }
 
 export interface Preallocation {

@@ -5,6 +5,8 @@ import type { AppRouter } from "@shardcast/api";
 import { formatRate, formatTime } from "../../../lib/format.ts";
 import { healthLegend, healthSummary, scoredHealth, TONE_BADGE, TONE_COLOUR, type ShardletHealth } from "../../../lib/health-colour.ts";
 import { FORECAST_STRIPES, heatColor, heatLevel, legendTicks } from "./heat-scale.ts";
+import type { PreallocMark } from "./prealloc-marks.ts";
+import { PreallocMarker } from "./prealloc-overlay.tsx";
 
 export type HeatmapCells = inferRouterOutputs<AppRouter>["heatmap"]["cells"];
 type Row = HeatmapCells["rows"][number];
@@ -90,6 +92,7 @@ export function HeatmapGrid({
   onSelect,
   showStream,
   health,
+  prealloc,
 }: {
   data: HeatmapCells;
   selectedId: string | null;
@@ -97,6 +100,8 @@ export function HeatmapGrid({
   showStream: boolean;
   /** Colour every cell of a row by the shardlet's health score instead of the step's load. */
   health?: ShardletHealth | null;
+  /** Shardlets with an open or recent pre-allocation get a mark in their row header. */
+  prealloc?: ReadonlyMap<string, PreallocMark>;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<Hover | null>(null);
@@ -167,6 +172,7 @@ export function HeatmapGrid({
               data-testid="heatmap-row"
               data-shardlet={r.shardletId}
               data-selected={r.shardletId === selectedId || undefined}
+              data-prealloc={prealloc?.get(r.shardletId)?.state}
             >
               <div
                 role="rowheader"
@@ -190,6 +196,7 @@ export function HeatmapGrid({
                     {r.proposal}
                   </span>
                 ) : null}
+                {prealloc?.has(r.shardletId) ? <PreallocMarker mark={prealloc.get(r.shardletId)!} /> : null}
               </div>
               {r.values.map((v, ci) => {
                 const kind = data.kinds[ci]!;

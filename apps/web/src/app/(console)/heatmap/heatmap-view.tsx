@@ -9,7 +9,9 @@ import { useTRPC } from "../../../lib/trpc.ts";
 import { AnalyzerSettingsForm } from "./analyzer-settings-form.tsx";
 import { CapacityPanel } from "./capacity-panel.tsx";
 import { HealthLegend, HeatmapGrid, HeatmapLegend } from "./heatmap-grid.tsx";
+import { PreallocLegend, usePreallocMarks } from "./prealloc-overlay.tsx";
 import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
+import { RunProgress } from "./run-progress.tsx";
 import { ShardletPanel } from "./shardlet-panel.tsx";
 
 const WINDOWS = [
@@ -18,46 +20,6 @@ const WINDOWS = [
   { steps: 90, label: "15 min" },
   { steps: 180, label: "30 min" },
 ];
-
-/** A run an operator asked for, followed until it ends. */
-function RunProgress({ jobId, onDone }: { jobId: string; onDone: () => void }) {
-  const trpc = useTRPC();
-  const status = useQuery(
-    trpc.analyzer.runStatus.queryOptions(
-      { jobId },
-      {
-        refetchInterval: (q) => {
-          const s = q.state.data?.state;
-          return s === "completed" || s === "failed" ? false : 1_000;
-        },
-      },
-    ),
-  );
-  const s = status.data;
-  if (!s) return null;
-  if (s.state === "completed") {
-    return (
-      <div className="alert alert-ok" role="status" data-testid="analyzer-run-done">
-        Analyzer run finished; the map shows its forecast.{" "}
-        <button type="button" className="link" onClick={onDone}>
-          Dismiss
-        </button>
-      </div>
-    );
-  }
-  if (s.state === "failed") {
-    return (
-      <div className="alert alert-error" role="alert" data-testid="analyzer-run-failed">
-        Analyzer run failed: {s.error}
-      </div>
-    );
-  }
-  return (
-    <div className="alert alert-info" role="status" data-testid="analyzer-run-progress">
-      Analyzer run {s.state === "waiting" ? "queued" : `${s.stage ?? "running"} (${Math.round(s.fraction * 100)}%)`}…
-    </div>
-  );
-}
 
 export function HeatmapView() {
   const trpc = useTRPC();
@@ -123,6 +85,7 @@ export function HeatmapView() {
   };
   const stream = streams.data?.streams.find((s) => s.id === streamId);
   const data = cells.data;
+  const prealloc = usePreallocMarks(streamId, data?.times[0] ?? null);
 
   return (
     <>
@@ -203,7 +166,7 @@ export function HeatmapView() {
         </div>
       ) : null}
       <ErrorNote error={runNow.error ?? apply.error ?? dismiss.error ?? approveHost.error ?? approveDrain.error ?? setMode.error} testId="heatmap-action-error" />
-      <ErrorNote error={cells.error ?? (colourBy === "health" ? health.error : null)} />
+      <ErrorNote error={cells.error ?? (colourBy === "health" ? health.error : null) ?? prealloc.error} />
 
       {stream ? (
         <section className="card" aria-labelledby="mode-h" data-testid="predictive-mode">
@@ -244,11 +207,19 @@ export function HeatmapView() {
             </span>
           </div>
           {colourBy === "health" ? <HealthLegend health={health} /> : data ? <HeatmapLegend threshold={data.threshold} /> : null}
+          {data ? <PreallocLegend marked={data.rows.filter((r) => prealloc.marks.has(r.shardletId)).length} /> : null}
           {cells.isPending ? <Loading what="heatmap" /> : null}
           {data && data.rows.length === 0 ? <p className="empty">No shardlets match.</p> : null}
           {data && data.rows.length > 0 ? (
             <div style={{ marginTop: 12 }}>
-              <HeatmapGrid data={data} selectedId={selected} onSelect={setSelected} showStream={!streamId} health={colourBy === "health" ? health : null} />
+              <HeatmapGrid
+                data={data}
+                selectedId={selected}
+                onSelect={setSelected}
+                showStream={!streamId}
+                health={colourBy === "health" ? health : null}
+                prealloc={prealloc.marks}
+              />
               <p className="muted" style={{ fontSize: 12, marginTop: 8 }}>
                 {data.totalRows > data.rows.length ? `The ${data.rows.length} hottest of ${data.totalRows} shardlets. ` : ""}
                 Steps of {data.bucketSec} s.{" "}

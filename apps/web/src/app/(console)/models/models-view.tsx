@@ -7,6 +7,7 @@ import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ForecastChart } from "./forecast-chart.tsx";
 import styles from "./models.module.css";
+import { PreallocModelCard } from "./prealloc-model-card.tsx";
 import { TrainingPanel } from "./training-panel.tsx";
 import { formatMase, versionLabel, type ModelVersion } from "./types.ts";
 import { VersionsTable } from "./versions-table.tsx";
@@ -162,6 +163,8 @@ export function ModelsView() {
           <p className="empty">No trained version to chart yet.</p>
         )}
       </section>
+
+      <PreallocModelCard />
     </>
   );
 }

@@ -46,7 +46,7 @@ export function PreallocPanel() {
                 </thead>
                 <tbody>
                   {q.data.preallocations.map((p) => (
-                    <tr key={p.id}>
+                    <tr key={p.id} data-testid="prealloc-row" data-id={p.id} data-state={p.state}>
                       <td>{formatAgo(p.startedAt)}</td>
                       <td>{p.state}</td>
                       <td className="mono" title={p.shardletId}>
