@@ -11,14 +11,17 @@ import {
   revokeApiKey,
   updateSetting,
   updateLifecycleSettings,
+  updatePreallocSettings,
   type ControlDb,
   type HostPool,
 } from "@shardcast/db";
 import {
   CONSUMER_SETTINGS_KEY,
   LIFECYCLE_SETTINGS_KEY,
+  PREALLOC_SETTINGS_KEY,
   PROFILER_SETTINGS_KEY,
   type ConsumerSettings,
+  type PreallocSettings,
   type LifecycleSettings,
   type ProfilerSettings,
 } from "@shardcast/core";
@@ -64,6 +67,13 @@ const DEMO_PROFILER: Partial<ProfilerSettings> = {
   sampleRate: 0.2,
   streams: { [DEMO_STREAM]: { keyFields: ["region", "device", "amount", "price"] } },
 };
+
+/**
+ * Pre-allocation on in the demo (the product default is 0, off): the demo producer sends
+ * precursor events before some of its flash crowds, and false alarms, so within minutes the
+ * Operations page shows shardlets prepared ahead, used or merged back.
+ */
+const DEMO_PREALLOC: Partial<PreallocSettings> = { aggressiveness: 0.5 };
 
 /**
  * First-start state: the admin (when given by env), the storage hosts, the demo stream and a fresh
@@ -113,6 +123,12 @@ export async function seed(
     if ((await getSettings(db))[PROFILER_SETTINGS_KEY] === undefined) {
       await updateSetting(db, PROFILER_SETTINGS_KEY, DEMO_PROFILER, null);
       say(`demo profiler: key fields ${DEMO_PROFILER.streams![DEMO_STREAM]!.keyFields.join(", ")} at a ${DEMO_PROFILER.sampleRate! * 100}% sample (change them on the Settings page)`);
+    }
+    if ((await getSettings(db))[PREALLOC_SETTINGS_KEY] === undefined) {
+      // The demo producer announces some of its flash crowds: with pre-allocation on, the demo
+      // shows shardlets prepared before the crowd, and the false alarms merged back.
+      await updatePreallocSettings(db, DEMO_PREALLOC, null);
+      say(`demo pre-allocation: aggressiveness ${DEMO_PREALLOC.aggressiveness} (0 turns it off; change it on the Settings page)`);
     }
   }
   // The demo producer's key lives only in its process environment; old ones are revoked.

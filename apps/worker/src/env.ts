@@ -38,6 +38,8 @@ const schema = z.object({
   SHARDCAST_CORRELATE_EVERY_MS: intMsOrOff(10_000),
   /** Pre-allocator period: reads the edges' surge predictions and prepares what the cost model chooses (nothing while aggressiveness is 0); 0 turns the schedule off. */
   SHARDCAST_PREALLOC_EVERY_MS: intMsOrOff(5_000),
+  /** Period of the content model's cold-start training on stored history (the first run after at most 5 minutes); 0 trains on demand only. */
+  SHARDCAST_PREALLOC_TRAIN_EVERY_MS: intMsOrOff(3_600_000),
   SHARDCAST_CHECKPOINT_EVERY_MS: intMs(5_000),
   /** Forecasting model retraining period (the first run one period after it is first scheduled); 0 turns the schedule off. */
   SHARDCAST_TRAIN_EVERY_MS: z.coerce.number().int().refine((v) => v === 0 || (v >= 60_000 && v <= 7 * 24 * 3_600_000), "must be 0 (off) or 60000..604800000 ms").default(6 * 3_600_000),

@@ -46,6 +46,8 @@ export interface WorkerOptions extends ProcessorOptions {
   trainEveryMs?: number;
   /** Period of the pre-allocator (default 5 s; 0 = off). It prepares nothing while the aggressiveness setting is 0. */
   preallocEveryMs?: number;
+  /** Period of `prealloc.train` (first run after at most 5 minutes); 0: on demand only. */
+  preallocTrainEveryMs?: number;
   /** Period of the rebalancer's planning run (default 30 s). */
   rebalanceEveryMs?: number;
   /** Period of the consumer checkpoint job (default 5 s): also how long its decisions must hold. */
@@ -122,11 +124,14 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
   // queue's keys so that it is lost, or renamed, together with them.
   const sentinel = `${queuePrefix(opts.prefix)}:${opts.queueName ?? DEFAULT_QUEUE_NAME}:schedules`;
   const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
+  const preallocTrainEveryMs = opts.preallocTrainEveryMs ?? 3_600_000;
   const declare = async () => {
     for (const s of schedules) await s.declare();
-    if (trainEveryMs <= 0) {
-      await unscheduleRepeating(queue, "model.train");
-      await removePeriodicJob(deps.db, "model.train");
+    // A schedule turned off is removed (an earlier worker may have declared it).
+    for (const [name, everyMs] of [["model.train", trainEveryMs], ["prealloc.train", preallocTrainEveryMs]] as const) {
+      if (everyMs > 0) continue;
+      await unscheduleRepeating(queue, name);
+      await removePeriodicJob(deps.db, name);
     }
     await declarePeriodicJobs(deps.db, schedules.map((s) => ({ name: s.name, everyMs: s.everyMs })));
     await opts.connection.set(sentinel, new Date().toISOString());
@@ -227,6 +232,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     declare: () => scheduleRepeating(queue, name, everyMs, payload, o),
   });
   const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
+  const preallocTrainEveryMs = opts.preallocTrainEveryMs ?? 3_600_000;
   return [
     every("shardlet.accounting", opts.accountingEveryMs),
     every("host.health", opts.healthEveryMs),
@@ -236,6 +242,10 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     ...((opts.orchestratorEveryMs ?? 30_000) > 0 ? [every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" })] : []),
     ...((opts.correlateEveryMs ?? 10_000) > 0 ? [every("cache.correlate", opts.correlateEveryMs ?? 10_000)] : []),
     ...((opts.preallocEveryMs ?? 5_000) > 0 ? [every("prealloc.run", opts.preallocEveryMs ?? 5_000)] : []),
+    // Not at start: there is no history to learn from yet, and the edges start from the prior anyway.
+    ...(preallocTrainEveryMs > 0
+      ? [every("prealloc.train", preallocTrainEveryMs, { trigger: "schedule" }, { firstAfterMs: Math.min(preallocTrainEveryMs, 5 * 60_000) })]
+      : []),
     // Not at start: training takes the CPU for a while, and until a trained version qualifies the
     // baselines serve anyway. Operators can train at once from the console.
     ...(trainEveryMs > 0 ? [every("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs })] : []),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decidePrealloc, parsePreallocSettings } from "@shardcast/core";
-import { closePreallocation, getPreallocSettings, recordPreallocation, recordPreallocRun, type PreallocDetails } from "@shardcast/db";
+import { closePreallocation, getPreallocSettings, recordPreallocation, recordPreallocRun, recordPreallocTraining, type PreallocDetails } from "@shardcast/db";
 import { startHarness, type Harness } from "./harness.ts";
 
 /** Operations name a stream by id without a foreign key: any id serves here. */
@@ -76,5 +76,32 @@ describe("pre-allocation console api", () => {
     expect(o.latestRun).toMatchObject({ precision: 0.75, recall: 0.6, decisions: [{ shardletId: "s-4", prepare: false }] });
     expect(o.latestRun!.decisions[0]!.reason).toMatch(/below/);
     expect((await h.call("query", "prealloc.overview", { limit: 0 }, viewer)).status).toBe(400);
+  });
+
+  it("queues a training on stored history for an operator only, and shows the latest one's outcome per stream", async () => {
+    expect((await h.call("mutation", "prealloc.train", {}, viewer)).status).toBe(403);
+    expect((await h.call("mutation", "prealloc.train", { streamId: "" }, operator)).status).toBe(400);
+    expect((await h.queue.getJobs(["waiting", "delayed", "prioritized"])).filter((j) => j.name === "prealloc.train")).toHaveLength(0);
+    const res = await h.call<{ jobId: string }>("mutation", "prealloc.train", { streamId: STREAM }, operator);
+    expect(res.status).toBe(200);
+    const jobs = (await h.queue.getJobs(["waiting", "delayed", "prioritized"])).filter((j) => j.name === "prealloc.train");
+    expect(jobs.map((j) => ({ id: j.id, data: j.data }))).toEqual([{ id: res.data!.jobId, data: { streamId: STREAM, trigger: "manual", actor: expect.stringMatching(/^operator-/) as unknown } }]);
+    const status = await h.call<{ job: unknown }>("query", "prealloc.trainStatus", { jobId: res.data!.jobId }, viewer);
+    expect(status.data).toEqual({ job: { id: res.data!.jobId, state: "waiting", progress: 0, failedReason: null } });
+    expect((await h.call<{ job: unknown }>("query", "prealloc.trainStatus", { jobId: "no-such-job" }, viewer)).data).toEqual({ job: null });
+
+    const before = await h.call<{ defaultModel: unknown }>("query", "prealloc.overview", { streamId: STREAM }, viewer);
+    expect(before.data!.defaultModel).toBeNull();
+    const q = { precision: 0.8, recall: 0.7, alerts: 10, onsets: 11 };
+    await recordPreallocTraining(h.db, {
+      actor: "test",
+      durationMs: 1200,
+      streams: [
+        { streamId: STREAM, stream: "orders", events: 50_000, outcome: "installed", note: "installed", version: 9000, heldOut: q, baseline: { ...q, precision: 0.3, recall: 0.2 } },
+        { streamId: "other", stream: "quiet", events: 10, outcome: "skipped", note: "too short", version: null, heldOut: null, baseline: null },
+      ],
+    });
+    const after = await h.call<{ defaultModel: { streams: Array<{ stream: string; outcome: string; heldOut: unknown }> } }>("query", "prealloc.overview", { streamId: STREAM }, viewer);
+    expect(after.data!.defaultModel.streams).toEqual([expect.objectContaining({ stream: "orders", outcome: "installed", heldOut: q })]);
   });
 });

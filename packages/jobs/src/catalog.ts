@@ -192,6 +192,19 @@ export const jobCatalog = {
     description:
       "Read the edges' surge predictions, let the cost model decide per shardlet (why and why not are recorded), pre-split the chosen shardlets at the predicted load median through the lifecycle split, count the pre-allocations their surge used and merge back those it did not after the grace period.",
   },
+  "prealloc.train": {
+    payload: z.strictObject({
+      streamId: z.string().optional(),
+      trigger: z.enum(["schedule", "manual"]).default("schedule"),
+      actor: z.string().max(200).optional(),
+    }),
+    // A run reads history and replays it; a failed one is simply run again later (or by hand).
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 15 * 60_000,
+    description:
+      "Train the edges' cold-start content model per stream on the stream's stored history, score it on the held-out last quarter against the type-blind rate model, and install it for edges that have no model of their own when it beats it.",
+  },
   housekeeping: {
     payload: z.strictObject({}),
     attempts: 1,

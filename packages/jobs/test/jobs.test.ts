@@ -73,6 +73,7 @@ describe("job catalog", () => {
       "orchestrator.run",
       "overflow.drain",
       "prealloc.run",
+      "prealloc.train",
       "rebalance.plan",
       "shardlet.accounting",
       "shardlet.manager",

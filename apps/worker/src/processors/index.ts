@@ -22,6 +22,7 @@ import { runShardletManager } from "./shardlet-manager.ts";
 import { runShardletMerge } from "./shardlet-merge.ts";
 import { runShardletSplit } from "./shardlet-split.ts";
 import { runPrealloc } from "../prealloc/run.ts";
+import { runPreallocTrain } from "../prealloc/train.ts";
 
 /** Period of `consumer.checkpoint` unless the worker is told otherwise. */
 export const DEFAULT_CHECKPOINT_EVERY_MS = 5_000;
@@ -59,6 +60,18 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "prealloc.run needs the worker's Redis connection");
       const r = await runPrealloc(deps, { redis: ctx.redis, prefix: ctx.prefix, signal: job.signal, ...(payload.streamId ? { streamId: payload.streamId } : {}) });
       return { candidates: r.decisions.length, prepared: r.prepared.length, hits: r.hits.length, released: r.released.length, resumed: r.resumed.length, failed: r.failed.length };
+    },
+    "prealloc.train": async (payload, job) => {
+      if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "prealloc.train needs the worker's Redis connection");
+      const r = await runPreallocTrain(deps, {
+        redis: ctx.redis,
+        prefix: ctx.prefix,
+        signal: job.signal,
+        actor: payload.actor ?? null,
+        onProgress: (f) => job.job.updateProgress(Math.round(f * 100)),
+        ...(payload.streamId ? { streamId: payload.streamId } : {}),
+      });
+      return { operationId: r.operationId, streams: r.streams.map((s) => ({ stream: s.stream, outcome: s.outcome, events: s.events })) };
     },
     "migration.run": (payload, job) => runMigrationJob(deps, payload, { signal: job.signal, ...(ctx.queue ? { queue: ctx.queue } : {}) }),
     "migration.scheduler": (_payload, job) => runMigrationScheduler(deps, { signal: job.signal, ...(ctx.queue ? { queue: ctx.queue } : {}) }),

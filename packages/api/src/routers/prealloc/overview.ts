@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { countPreallocOutcomes, getPreallocSettings, listOperations, listPreallocations, PREALLOC_RUN_KIND, type PreallocDetails } from "@shardcast/db";
+import { countPreallocOutcomes, getLatestPreallocTraining, getPreallocSettings, listOperations, listPreallocations, PREALLOC_RUN_KIND, type PreallocDetails } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { preallocDecisionSchema, preallocOverviewOutput } from "./schemas.ts";
 
@@ -14,11 +14,12 @@ export const overview = viewerProcedure
   .input(z.object({ streamId: z.string().max(100).optional(), limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
   .output(preallocOverviewOutput)
   .query(async ({ ctx, input }) => {
-    const [settings, rows, outcomes, runs] = await Promise.all([
+    const [settings, rows, outcomes, runs, training] = await Promise.all([
       getPreallocSettings(ctx.db),
       listPreallocations(ctx.db, { limit: input.limit, ...(input.streamId ? { streamId: input.streamId } : {}) }),
       countPreallocOutcomes(ctx.db, input.streamId),
       listOperations(ctx.db, { limit: 1, kind: PREALLOC_RUN_KIND, ...(input.streamId ? { streamId: input.streamId } : {}) }),
+      getLatestPreallocTraining(ctx.db),
     ]);
     const run = runs[0];
     const details = run ? runDetails.parse(run.details ?? {}) : null;
@@ -44,6 +45,9 @@ export const overview = viewerProcedure
       }),
       outcomes,
       wastedShare: settled > 0 ? outcomes.released / settled : null,
+      defaultModel: training
+        ? { at: training.at, actor: training.actor, durationMs: training.durationMs, streams: training.streams.filter((s) => !input.streamId || s.streamId === input.streamId) }
+        : null,
       latestRun:
         run && details
           ? { at: run.startedAt, decisions: details.decisions, modelVersion: details.modelVersion, precision: details.quality?.precision ?? null, recall: details.quality?.recall ?? null }

@@ -42,12 +42,35 @@ export const preallocDecisionSchema = z.object({
   reason: z.string(),
 });
 
+const trainingQuality = z.object({ precision: z.number().nullable(), recall: z.number().nullable(), alerts: z.number(), onsets: z.number() });
+
+/** The latest training of the cold-start model on stored history, per stream. */
+export const preallocTrainingSchema = z.object({
+  at: z.date(),
+  actor: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  streams: z.array(
+    z.object({
+      streamId: z.string(),
+      stream: z.string(),
+      events: z.number(),
+      outcome: z.enum(["installed", "kept", "worse", "skipped"]),
+      note: z.string(),
+      version: z.number().nullable(),
+      /** The trained model on the held-out last quarter of history, and the type-blind rate model there. */
+      heldOut: trainingQuality.nullable(),
+      baseline: trainingQuality.nullable(),
+    }),
+  ),
+});
+
 export const preallocOverviewOutput = z.object({
   aggressiveness: z.number(),
   preallocations: z.array(preallocationSchema),
   outcomes: z.object({ hit: z.number(), released: z.number(), failed: z.number(), open: z.number() }),
   /** Pre-allocations never used (released) over those settled. */
   wastedShare: z.number().nullable(),
+  defaultModel: preallocTrainingSchema.nullable(),
   latestRun: z
     .object({
       at: z.date(),

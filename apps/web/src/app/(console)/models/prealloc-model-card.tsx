@@ -5,6 +5,7 @@ import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { pctOrDash, type PreallocOverview } from "../../../lib/prealloc.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import styles from "./models.module.css";
+import { PreallocDefaultModel } from "./prealloc-default-model.tsx";
 
 /** Why there are no figures, in plain words. */
 function Unpublished({ run }: { run: PreallocOverview["latestRun"] }) {
@@ -79,6 +80,7 @@ export function PreallocModelCard() {
               wasted share <b data-testid="prealloc-wasted-share">{d.wastedShare === null ? "— (none settled)" : pctOrDash(d.wastedShare)}</b>
             </span>
           </div>
+          <PreallocDefaultModel training={d.defaultModel} onFinished={() => void q.refetch()} />
           {d.aggressiveness === 0 ? (
             <p className="muted" style={{ fontSize: 12, margin: "8px 0 0" }} data-testid="prealloc-model-off">
               Aggressiveness is 0: nothing is prepared (an admin changes it under Settings › Pre-allocation).
