@@ -58,7 +58,13 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
     housekeeping: () => runHousekeeping(deps),
     "prealloc.run": async (payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "prealloc.run needs the worker's Redis connection");
-      const r = await runPrealloc(deps, { redis: ctx.redis, prefix: ctx.prefix, signal: job.signal, ...(payload.streamId ? { streamId: payload.streamId } : {}) });
+      const r = await runPrealloc(deps, {
+        redis: ctx.redis,
+        prefix: ctx.prefix,
+        signal: job.signal,
+        ...(ctx.queue ? { queue: ctx.queue } : {}),
+        ...(payload.streamId ? { streamId: payload.streamId } : {}),
+      });
       return { candidates: r.decisions.length, prepared: r.prepared.length, hits: r.hits.length, released: r.released.length, resumed: r.resumed.length, failed: r.failed.length };
     },
     "prealloc.train": async (payload, job) => {

@@ -18,7 +18,7 @@ export const MIGRATION_PHASES = [
 
 export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
 
-export type MigrationOrigin = "rebalancer" | "analyzer" | "orchestrator" | "manual" | "drain";
+export type MigrationOrigin = "rebalancer" | "analyzer" | "orchestrator" | "manual" | "drain" | "prealloc";
 
 export const TERMINAL_MIGRATION_PHASES: ReadonlySet<MigrationPhase> = new Set(["done", "failed", "cancelled", "rejected"]);
 

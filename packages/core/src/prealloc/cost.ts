@@ -57,6 +57,8 @@ export interface PreallocDecision {
   shardletId: string;
   prepare: boolean;
   action: PreallocAction;
+  /** Where a moving part goes (the candidate's destination), null when nothing moves. */
+  destinationId: string | null;
   probability: number;
   /** Events expected to take the overflow log during the surge without preparation (if it comes). */
   fallbacksIfReactive: number;
@@ -113,6 +115,7 @@ export function decidePrealloc(candidate: PreallocCandidate, nowMs: number, para
   const base = {
     shardletId: pred.shardletId,
     action,
+    destinationId: move ? dest.id : null,
     probability,
     fallbacksIfReactive,
     fallbacksWhilePreparing,

@@ -41,6 +41,11 @@ export interface PreallocDetails {
   reason: string;
   /** The merges that released it. */
   mergeJobIds?: string[];
+  /** The migration that moved the hot part to a host with headroom (when its host could not take the surge), and the host. */
+  moveMigrationId?: string;
+  destHostId?: string;
+  /** The migration that brings a moved part back before a release merges it. */
+  returnMigrationId?: string;
   /** Events its own splits and merges sent to the overflow log (the contention it caused), set when it closes. */
   contentionEvents?: number;
 }

@@ -30,6 +30,8 @@ export const preallocDecisionSchema = z.object({
   shardletId: z.string(),
   prepare: z.boolean(),
   action: z.string(),
+  /** Where the part moves (runs before moves were made have none). */
+  destinationId: z.string().nullable().default(null),
   probability: z.number(),
   fallbacksIfReactive: z.number(),
   fallbacksWhilePreparing: z.number(),
