@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
 const screensDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "test-results", "screens");
 
@@ -33,4 +33,22 @@ export async function createUser(page: Page, user: { name: string; email: string
   await page.getByTestId("user-role").selectOption(user.role);
   await page.getByTestId("create-user-submit").click();
   await expect(page.getByTestId("user-created")).toContainText(user.email);
+}
+
+/**
+ * Creates a user with `role` from the admin's page and signs it in in a browser context of its
+ * own (close the context at the end): how the role specs see the console as that user.
+ */
+export async function signInAsNewUser(
+  adminPage: Page,
+  browser: Browser,
+  user: { name: string; prefix: string; role: "viewer" | "operator" | "admin" },
+): Promise<{ page: Page; context: BrowserContext; email: string }> {
+  const email = `${uniqueName(user.prefix)}@example.com`;
+  const password = `${user.role}-password-1`;
+  await createUser(adminPage, { name: user.name, email, password, role: user.role });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, email, password);
+  return { page, context, email };
 }

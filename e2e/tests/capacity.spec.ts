@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName, createUser } from "../support/console.ts";
+import { screenshot, signIn, signInAsNewUser } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 // One story: an admin sets the capacity planner's bounds (a minimum above the hosts there are, so
@@ -99,12 +99,7 @@ test("an analyzer run over every stream puts its capacity plan on the heatmap", 
 
 test("a viewer reads the plan, the settings and the capacity proposals but approves nothing", async ({ page, browser }) => {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  const viewer = { email: `${uniqueName("cap-viewer")}@example.com`, password: "viewer-password-1" };
-  await createUser(page, { name: "Carl Capacity", email: viewer.email, password: viewer.password, role: "viewer" });
-
-  const context = await browser.newContext();
-  const vpage = await context.newPage();
-  await signIn(vpage, viewer.email, viewer.password);
+  const { page: vpage, context } = await signInAsNewUser(page, browser, { name: "Carl Capacity", prefix: "cap-viewer", role: "viewer" });
   await vpage.goto("/heatmap");
   await expect(vpage.getByTestId("capacity-plan")).toBeVisible();
 

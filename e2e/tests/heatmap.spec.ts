@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName, createUser } from "../support/console.ts";
+import { screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
 
 // One story: a stream with one hot key, its telemetry rolled up, an analyzer run asked for from the
@@ -148,12 +148,7 @@ test("the heatmap shows actual and forecast cells, and a hot cell opens the shar
 test("a viewer reads the heatmap but cannot change the analyzer", async ({ page, browser }) => {
   // The admin's own session posts as a viewer would not: the API refuses viewers' changes.
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  const viewer = { email: `${uniqueName("heat-viewer")}@example.com`, password: "viewer-password-1" };
-  await createUser(page, { name: "Vera Viewer", email: viewer.email, password: viewer.password, role: "viewer" });
-
-  const context = await browser.newContext();
-  const vpage = await context.newPage();
-  await signIn(vpage, viewer.email, viewer.password);
+  const { page: vpage, context } = await signInAsNewUser(page, browser, { name: "Vera Viewer", prefix: "heat-viewer", role: "viewer" });
   await vpage.goto("/heatmap");
   await vpage.getByTestId("heatmap-stream").selectOption({ label: stream });
   await expect(vpage.getByTestId("heatmap-row")).toHaveCount(4);

@@ -2,7 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { decidePrealloc, type PreallocDecision } from "@shardcast/core";
 import { closePreallocation, getStreamByName, listShardlets, recordPreallocation, recordPreallocRun, type ControlDb, type PreallocDetails } from "@shardcast/db";
 import { openControlDb } from "../support/control-db.ts";
-import { createUser, screenshot, signIn, uniqueName } from "../support/console.ts";
+import { screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 // Predictive pre-allocation in the console: an admin tunes it on the Settings page (a viewer only
@@ -95,12 +95,7 @@ test("an admin sets the aggressiveness; an invalid value is refused and stores n
 
 test("a viewer reads the pre-allocation settings but cannot change them", async ({ page, browser }) => {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  const viewer = { email: `${uniqueName("pa-viewer")}@example.com`, password: "viewer-password-1" };
-  await createUser(page, { name: "Vera Viewer", email: viewer.email, password: viewer.password, role: "viewer" });
-
-  const context = await browser.newContext();
-  const vpage = await context.newPage();
-  await signIn(vpage, viewer.email, viewer.password);
+  const { page: vpage, context } = await signInAsNewUser(page, browser, { name: "Vera Viewer", prefix: "pa-viewer", role: "viewer" });
   await vpage.goto("/settings");
   const section = vpage.getByTestId("prealloc-settings");
   await expect(section.getByTestId("prealloc-settings-readonly")).toBeVisible();
