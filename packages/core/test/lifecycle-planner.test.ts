@@ -185,6 +185,17 @@ describe("planLifecycle", () => {
     expect(plan.actions).toEqual([expect.objectContaining({ kind: "merge", leftId: "c", rightId: "d" })]);
   });
 
+  it("keeps parts prepared for a predicted surge apart, yet splits them when they run hot", () => {
+    const plan = planLifecycle(
+      [sl("a", 0, q), sl("b", q, 2 * q, { writeRate: 5_000 }), sl("c", 2 * q, 3 * q), sl("d", 3 * q, HASH_SPACE)],
+      settings,
+      { busy: new Set(), keepApart: new Set(["b", "c"]) },
+    );
+    expect(plan.actions).toEqual([expect.objectContaining({ kind: "split", shardletId: "b" })]);
+    const cold = planLifecycle([sl("a", 0, q), sl("b", q, 2 * q)], settings, { busy: new Set(), keepApart: new Set(["b"]) });
+    expect(cold.actions).toEqual([]);
+  });
+
   it("is deterministic whatever the input order on many shardlets", () => {
     const rng = createRng(11);
     const n = 20_000;

@@ -1,5 +1,5 @@
 import { isRoutedState, planLifecycle, type LifecycleAction } from "@shardcast/core";
-import { getLifecycleSettings, listShardlets, listUnfinishedLifecycleJobs, migratingShardletIds } from "@shardcast/db";
+import { getLifecycleSettings, listOpenPreallocations, listShardlets, listUnfinishedLifecycleJobs, migratingShardletIds } from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { busyShardlets, resumableJobs } from "../lifecycle/scan.ts";
@@ -29,10 +29,13 @@ export async function runShardletManager(
 ): Promise<ManagerResult> {
   const { db } = deps;
   const settings = await getLifecycleSettings(db);
-  const [jobs, lockedList, migrating] = await Promise.all([
+  const [jobs, lockedList, migrating, preallocated] = await Promise.all([
     listUnfinishedLifecycleJobs(db, opts.streamId ? { streamId: opts.streamId } : {}),
     deps.opLocks ? deps.opLocks.lockedShardlets() : Promise.resolve([] as string[]),
     migratingShardletIds(db),
+    // Parts an open pre-allocation prepared are cold until their surge comes: merging them back
+    // now would undo the preparation (the pre-allocator merges them itself if no surge comes).
+    listOpenPreallocations(db, opts.streamId).then((open) => open.flatMap((p) => p.details.childIds ?? [])),
   ]);
   const locked = new Set(lockedList);
   checkAborted(opts.signal);
@@ -57,7 +60,7 @@ export async function runShardletManager(
   const live = (await listShardlets(db, opts.streamId ? { streamId: opts.streamId } : {})).filter((s) => isRoutedState(s.state));
   checkAborted(opts.signal);
   // Shardlets being migrated are left alone as well (their range is being copied to another host).
-  const plan = planLifecycle(live, settings, { busy: busyShardlets(jobs, [...locked, ...migrating]) });
+  const plan = planLifecycle(live, settings, { busy: busyShardlets(jobs, [...locked, ...migrating]), keepApart: new Set(preallocated) });
   const actions = plan.actions.slice(0, deps.lifecycle?.maxActionsPerScan ?? DEFAULT_MAX_ACTIONS);
   if (opts.queue) {
     for (const a of actions) {

@@ -78,6 +78,8 @@ export interface PlanOptions {
   busy: ReadonlySet<string>;
   /** Live (routed) shardlets per stream; counted from `shardlets` when absent. */
   liveCount?: ReadonlyMap<string, number>;
+  /** Shardlets that may split but must not merge (parts prepared for a predicted surge that has not come yet). */
+  keepApart?: ReadonlySet<string>;
 }
 
 function pct(x: number): string {
@@ -146,6 +148,7 @@ export function planLifecycle(shardlets: readonly PlannerShardlet[], settings: L
   const cold = (s: PlannerShardlet) =>
     s.state === "active" &&
     !opts.busy.has(s.id) &&
+    !opts.keepApart?.has(s.id) &&
     !used.has(s.id) &&
     fullness(s) < settings.mergeThreshold &&
     s.writeRate < settings.mergeWriteRate;

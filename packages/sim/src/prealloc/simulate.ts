@@ -244,13 +244,18 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
     // The host's rate follows the part (so the next move picks another host).
     return done;
   };
-  /** Isolates the key hash `at` in its own part (a split at the load median) and moves it to a host with headroom. */
-  const prepare = (s: Shardlet, at: number, nowMs: number, expectedPerSec: number): Shardlet => {
+  /**
+   * Isolates the key hash `at` in its own part (a split at the load median) and moves it to a host
+   * with headroom; with `stay` (the cost model found the host can take the surge, as the product's
+   * pre-allocator decides) the part only reserves its expected writes where it is.
+   */
+  const prepare = (s: Shardlet, at: number, nowMs: number, expectedPerSec: number, stay = false): Shardlet => {
     // Cut just below the hot key so it leads the right part; a part already starting there is only moved.
     const parts = at > s.lo ? split(s, at, nowMs) : null;
     const hot = parts ? parts.hot : s;
     hot.reservedPerSec = 0;
-    move(hot, nowMs + (parts ? cfg.splitLockSec * 1000 : 0), expectedPerSec);
+    if (stay) hot.reservedPerSec = expectedPerSec;
+    else move(hot, nowMs + (parts ? cfg.splitLockSec * 1000 : 0), expectedPerSec);
     hot.prepared = true;
     return hot;
   };
@@ -353,7 +358,7 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
         );
         if (!decision.prepare) continue;
         const before = ordered.filter((x) => x.lo < s.hi && x.hi > s.lo);
-        const hot = prepare(s, announced, t, pred.expectedPeakPerStep / (stepMs / 1000));
+        const hot = prepare(s, announced, t, pred.expectedPeakPerStep / (stepMs / 1000), decision.action === "split");
         const sibling = ordered.find((x) => x !== hot && !x.retired && x.hi === hot.lo && !before.includes(x)) ?? null;
         hot.prealloc = { untilMs: pred.horizonEndsMs + cfg.graceSec * 1000, used: false, sibling };
         result.preallocations++;
