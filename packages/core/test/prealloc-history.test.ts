@@ -26,6 +26,22 @@ describe("the default content model trained on history", () => {
     expect(strongest(new ContentModel())).toBeLessThan(0.1);
   });
 
+  it("carries each type's base rate: a restored model scores an announcing type high in a context it never saw, background low", () => {
+    const history = generatePrecursorStream({ seed: 9, durationSec: 3_600, announced: 30 });
+    const state = evaluateContentModel(history.events, shardletOf).state;
+    expect(state.typeRates?.campaign_started?.pos).toBeGreaterThan(0);
+    const restored = new ContentModel({}, state);
+    // Right after a restart: no type, key or rate history in this process at all.
+    const at = (type: string) => restored.probabilityOf({ type, key: "t1:brand-new", atMs: 1_000, shardletId: "s1" });
+    expect(at("campaign_started")).toBeGreaterThan(0.4);
+    expect(at("match_kickoff")).toBeGreaterThan(0.4);
+    expect(at("page_view")).toBeLessThan(0.1);
+    expect(at("profile_update")).toBeLessThan(0.1);
+    // A state saved before base rates existed still loads.
+    const { typeRates: _dropped, ...old } = state;
+    expect(new ContentModel({}, old).probabilityOf({ type: "page_view", key: "t1:u1", atMs: 1_000, shardletId: "s1" })).toBeLessThan(0.5);
+  });
+
   it("says it is no better when history holds nothing to learn", () => {
     const quiet = generatePrecursorStream({ seed: 3, durationSec: 1_800, announced: 0, falseAlarms: 0, unannounced: 0 });
     const e = evaluateContentModel(quiet.events, shardletOf);

@@ -1,97 +1,16 @@
 import { keyHash } from "../hash.ts";
-import { SurgeTracker, type PredictionQuality, type SurgeConfig } from "./surge.ts";
+import { bucket, FAMILY, keyPrefix, mix, sigmoid } from "./features.ts";
+import { DEFAULT_CONTENT_MODEL, type ContentEvent, type ContentModelConfig, type ContentModelState, type SurgePrediction, type SurgePredictor } from "./model-types.ts";
+import { SurgeTracker, type PredictionQuality } from "./surge.ts";
 
-/** What the model reads of an event: its content and where it was written. */
-export interface ContentEvent {
-  type: string | null;
-  key: string;
-  atMs: number;
-  shardletId: string;
-}
-
-/** A shardlet the model expects to surge within the horizon. */
-export interface SurgePrediction {
-  shardletId: string;
-  /** Probability that a surge begins within the horizon after `atMs`. */
-  probability: number;
-  /** Events the surge is expected to bring (while it lasts). */
-  expectedEvents: number;
-  /** Highest writes per step expected during the surge. */
-  expectedPeakPerStep: number;
-  /** When the strongest evidence was seen. */
-  atMs: number;
-  horizonEndsMs: number;
-  /** The event type that drives the prediction (null: untyped events, or the type-blind baseline). */
-  cause: string | null;
-  /** Key hashes of the announcing events (where in the shardlet's range the load will land). */
-  keyHashes: number[];
-  /** The shardlet's writes in its current step and its usual writes per step. */
-  currentPerStep: number;
-  usualPerStep: number;
-}
-
-/** What every surge predictor offers (the content model and the type-blind baseline). */
-export interface SurgePredictor {
-  readonly kind: string;
-  observe(e: ContentEvent): void;
-  /** Matures labels and alerts up to `nowMs`; call it at least once a step. */
-  advance(nowMs: number): void;
-  /** Shardlets whose probability is at least `minProbability` (default: the model's alert level), strongest first. */
-  predictions(nowMs: number, minProbability?: number): SurgePrediction[];
-  quality(): PredictionQuality;
-}
-
-export interface ContentModelConfig extends SurgeConfig {
-  /** Probability from which a shardlet counts as alerted (precision and recall are measured at it). */
-  alertProbability: number;
-  /** Probability the model gives before it has learnt anything (a conservative prior: below any alert level). */
-  prior: number;
-  /** AdaGrad step size. */
-  learningRate: number;
-  /** log2 of the hashed weight table's size. */
-  featureBits: number;
-  /** Training examples waiting for their label, at most (memory bound). */
-  maxPending: number;
-  /** Examples kept per shardlet, event type and step: frequent types cannot crowd out rare ones. */
-  examplesPerTypeStep: number;
-  /** Distinct event types and tenants tracked, at most; the rest share one bucket. */
-  maxTypes: number;
-  /** Keys remembered to tell a new key from a known one. */
-  maxKeys: number;
-}
-
-export const DEFAULT_CONTENT_MODEL: ContentModelConfig = {
-  stepMs: 5_000,
-  horizonMs: 120_000,
-  surgeFactor: 5,
-  minSurgeEvents: 50,
-  minLeadMs: 5_000,
-  alertProbability: 0.5,
-  prior: 0.01,
-  learningRate: 0.5,
-  featureBits: 14,
-  maxPending: 50_000,
-  examplesPerTypeStep: 4,
-  maxTypes: 512,
-  maxKeys: 100_000,
-};
-
-/** Serialised state: what the worker stores as a model version and edges load at start. */
-export interface ContentModelState {
-  format: 1;
-  kind: "content";
-  /** Increases with every example learnt (a snapshot's version). */
-  examples: number;
-  featureBits: number;
-  /** Non-zero weights: [index, weight, AdaGrad sum of squared gradients]. */
-  weights: Array<[number, number, number]>;
-  /** Mean surge size (events, peak per step) after each announcing type. */
-  sizes: Record<string, { events: number; peakPerStep: number; n: number }>;
-  quality: PredictionQuality;
-}
+export * from "./model-types.ts";
+export { keyPrefix } from "./features.ts";
 
 interface TypeStats {
   name: string;
+  /** Matured examples of the type and how many a surge followed (its base rate, whatever the context). */
+  examples: number;
+  positives: number;
   /** Seed of the type's features in the hashed table. */
   seed: number;
   lastMs: number;
@@ -112,6 +31,7 @@ interface Pending {
   shardletId: string;
   atMs: number;
   features: Int32Array;
+  type: TypeStats;
 }
 
 interface Evidence {
@@ -122,35 +42,9 @@ interface Evidence {
 }
 
 const OTHER = "_other";
+/** Examples' worth of weight the prior has in a type's base rate. */
+const BASE_RATE_PRIOR_WEIGHT = 20;
 const UNTYPED = "_untyped";
-
-/** floor(log2(x + 1)) capped: buckets for gaps, counts and ratios. */
-function bucket(x: number, cap = 12): number {
-  if (!(x > 0)) return 0;
-  return Math.min(cap, Math.floor(Math.log2(x + 1)));
-}
-
-function sigmoid(z: number): number {
-  return 1 / (1 + Math.exp(-z));
-}
-
-/** The tenant part of a key: up to the first ':' '/' '|' or '.', or the whole key. */
-export function keyPrefix(key: string): string {
-  for (let i = 0; i < key.length && i < 64; i++) {
-    const c = key.charCodeAt(i);
-    if (c === 58 || c === 47 || c === 124 || c === 46) return key.slice(0, i);
-  }
-  return key.length <= 64 ? key : key.slice(0, 64);
-}
-
-/** murmur3's finaliser: spreads an integer's bits (features are hashed from integers, not strings, on the per-event path). */
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-const FAMILY = { type: 1, prefix: 2, newKey: 3, newPrefix: 4, keyGap: 5, typeGap: 6, typeRate: 7, shardletRate: 8, seen: 9, usual: 10 } as const;
 
 /**
  * The content model: an online logistic regression over hashed features of each event (its type,
@@ -173,6 +67,8 @@ export class ContentModel implements SurgePredictor {
   private readonly w: Float64Array;
   private readonly g: Float64Array;
   private readonly types = new Map<string, TypeStats>();
+  /** Base-rate counts of a restored state, applied when the type is first seen again. */
+  private readonly restoredRates = new Map<string, { n: number; pos: number }>();
   private readonly prefixes = new Map<string, number>();
   /** Keys of scored events (so a key counts as new the first time it is scored). */
   private readonly keys = new Map<string, number>();
@@ -245,17 +141,18 @@ export class ContentModel implements SurgePredictor {
     r.sampled++;
     this.scored++;
     const features = this.features(e, ts, typeGapSec, r.count, true);
-    const probability = this.score(features);
+    const probability = Math.max(this.score(features), this.baseRate(ts));
     this.keep(e, ts, probability);
-    if (this.pending.length - this.pendingHead < this.cfg.maxPending) this.pending.push({ shardletId: e.shardletId, atMs: e.atMs, features });
+    if (this.pending.length - this.pendingHead < this.cfg.maxPending) this.pending.push({ shardletId: e.shardletId, atMs: e.atMs, features, type: ts });
   }
 
   /** Probability that an event like `e` announces a surge of its shardlet, from its content alone (no state changes). */
   probabilityOf(e: ContentEvent): number {
     const ts = this.types.get(e.type ?? UNTYPED) ?? this.types.get(OTHER);
-    const probe: TypeStats = ts ?? { name: e.type ?? UNTYPED, seed: mix(keyHash(e.type ?? UNTYPED)), lastMs: e.atMs, step: 0, count: 0, usual: 0 };
+    const rate = this.restoredRates.get(e.type ?? UNTYPED);
+    const probe: TypeStats = ts ?? { name: e.type ?? UNTYPED, seed: mix(keyHash(e.type ?? UNTYPED)), lastMs: e.atMs, step: 0, count: 0, usual: 0, examples: rate?.n ?? 0, positives: rate?.pos ?? 0 };
     const seen = this.recent.get(e.shardletId)?.get(probe)?.count ?? 0;
-    return this.score(this.features(e, probe, (e.atMs - probe.lastMs) / 1000, seen + 1, false));
+    return Math.max(this.score(this.features(e, probe, (e.atMs - probe.lastMs) / 1000, seen + 1, false)), this.baseRate(probe));
   }
 
   advance(nowMs: number): void {
@@ -277,7 +174,10 @@ export class ContentModel implements SurgePredictor {
     while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.atMs + h <= nowMs) {
       const p = this.pending[this.pendingHead++]!;
       // The label asks what an alert needs: a surge far enough ahead to prepare for it.
-      this.learn(p.features, this.tracker.onsetBetween(p.shardletId, p.atMs + this.cfg.minLeadMs - 1, p.atMs + h) ? 1 : 0);
+      const y = this.tracker.onsetBetween(p.shardletId, p.atMs + this.cfg.minLeadMs - 1, p.atMs + h) ? 1 : 0;
+      this.learn(p.features, y);
+      p.type.examples++;
+      p.type.positives += y;
     }
     if (this.pendingHead > 4_096 && this.pendingHead * 2 > this.pending.length) {
       this.pending = this.pending.slice(this.pendingHead);
@@ -334,6 +234,10 @@ export class ContentModel implements SurgePredictor {
       featureBits: this.cfg.featureBits,
       weights,
       sizes: Object.fromEntries(this.sizes),
+      typeRates: Object.fromEntries([
+        ...this.restoredRates,
+        ...[...this.types.values()].filter((t) => t.examples > 0).map((t) => [t.name, { n: t.examples, pos: t.positives }] as const),
+      ]),
       quality: this.tracker.quality(),
     };
   }
@@ -349,6 +253,9 @@ export class ContentModel implements SurgePredictor {
       }
     }
     for (const [t, s] of Object.entries(state.sizes)) this.sizes.set(t, { ...s });
+    for (const [t, r] of Object.entries(state.typeRates ?? {})) {
+      if (Number.isFinite(r.n) && Number.isFinite(r.pos) && r.n >= r.pos && r.pos >= 0) this.restoredRates.set(t, { n: r.n, pos: r.pos });
+    }
     this.examples = state.examples;
     this.tracker.restoreQuality(state.quality);
   }
@@ -381,7 +288,11 @@ export class ContentModel implements SurgePredictor {
     if (ts) return ts;
     const key = this.types.size < this.cfg.maxTypes ? name : OTHER;
     ts = this.types.get(key);
-    if (!ts) this.types.set(key, (ts = { name: key, seed: mix(keyHash(key)), lastMs: atMs - 1e9, step: Math.floor(atMs / this.cfg.stepMs), count: 0, usual: 0 }));
+    if (!ts) {
+      const rate = this.restoredRates.get(key);
+      ts = { name: key, seed: mix(keyHash(key)), lastMs: atMs - 1e9, step: Math.floor(atMs / this.cfg.stepMs), count: 0, usual: 0, examples: rate?.n ?? 0, positives: rate?.pos ?? 0 };
+      this.types.set(key, ts);
+    }
     return ts;
   }
 
@@ -427,6 +338,18 @@ export class ContentModel implements SurgePredictor {
     // Index 0 is the bias; a feature that hashes there is moved by one.
     const h = mix(seed ^ Math.imul(family, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) & this.mask;
     return h === 0 ? 1 : h;
+  }
+
+  /**
+   * How often a surge followed events of this type, whatever their context, shrunk towards the
+   * prior while the type has few examples. The logistic model spreads what a type announces over
+   * its context features (gaps, rates), so a known announcing type seen in a context it has not
+   * learnt (several announcements at once, the first minutes after a restart) would score low; the
+   * base rate is the floor. Background and decoy types have a base rate near zero.
+   */
+  private baseRate(ts: TypeStats): number {
+    const k = BASE_RATE_PRIOR_WEIGHT;
+    return (ts.positives + this.cfg.prior * k) / (ts.examples + k);
   }
 
   private score(f: Int32Array): number {
