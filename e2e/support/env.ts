@@ -30,3 +30,9 @@ export const CONTROL_DATABASE_URL = process.env.DATABASE_URL;
 /** Set in workers (see SYSTEM_DATA_DIR_VAR): the embedded system's data folder and PostgreSQL port. */
 export const SYSTEM_DATA_DIR = process.env[SYSTEM_DATA_DIR_VAR];
 export const SYSTEM_PG_PORT = process.env[SYSTEM_PG_PORT_VAR];
+
+/** The runner tells its workers (which inherit its environment) where the system under test keeps its data. */
+export function shareSystemLocation(dataDir: string, pgPort: number): void {
+  process.env[SYSTEM_DATA_DIR_VAR] = dataDir;
+  process.env[SYSTEM_PG_PORT_VAR] = String(pgPort);
+}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type PlaywrightTestConfig } from "@playwright/test";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, IN_CI, IN_PLAYWRIGHT_WORKER, KEEP_DATA, SYSTEM_DATA_DIR_VAR, SYSTEM_PG_PORT_VAR } from "./env.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, IN_CI, IN_PLAYWRIGHT_WORKER, KEEP_DATA, shareSystemLocation } from "./env.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -38,8 +38,7 @@ export function systemConfig(sut: SystemUnderTest): PlaywrightTestConfig {
     // The runner exits after the web server has stopped, so the data can go then (E2E_KEEP_DATA=1 keeps it).
     if (!KEEP_DATA) process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
     // Workers start after the config is read and inherit the runner's environment.
-    process.env[SYSTEM_DATA_DIR_VAR] = dataDir;
-    process.env[SYSTEM_PG_PORT_VAR] = String(sut.pgPort);
+    shareSystemLocation(dataDir, sut.pgPort);
   }
   const webUrl = `http://127.0.0.1:${sut.webPort}`;
   return defineConfig({
