@@ -5,7 +5,6 @@ import {
   getLifecycleJob,
   getLifecycleSettings,
   getShardletRow,
-  listOpenPreallocations,
   loadRoutes,
   recordPreallocation,
   updatePreallocation,
@@ -31,7 +30,6 @@ export interface PreallocRunResult {
   failed: string[];
 }
 
-
 /**
  * Where to cut so the announced keys get a part of their own: just below the lowest announcing
  * hash and just above the highest (at least `minWidth` wide, so the reactive manager finds the
@@ -50,11 +48,9 @@ export function isolationCuts(lo: number, hi: number, keyHashes: readonly number
   return cuts;
 }
 
-
 export async function liveTable(deps: WorkerDeps, streamId: string): Promise<RoutingTable> {
   return RoutingTable.build(streamId, await loadRoutes(deps.db, streamId));
 }
-
 
 export async function prepare(
   deps: WorkerDeps,
@@ -87,22 +83,30 @@ export async function prepare(
   // Recorded before any split is planned: a worker that dies from here on leaves a trace the next run finishes.
   const { id } = await recordPreallocation(deps.db, { streamId, shardletId: prediction.shardletId, message: `pre-allocation: ${decision.reason}`, details });
   const why = `pre-allocation (p ${prediction.probability.toFixed(2)}${prediction.cause ? `, after ${prediction.cause}` : ""}): ${decision.reason}`;
-  if (!(await applyCuts(deps, streamId, id, details, result, why))) return null;
-  if (decision.destinationId) await moveHotPart(deps, queue, id, decision.destinationId, prediction.expectedPeakPerStep / settings.stepSec, why);
+  const prepared = await applyCuts(deps, streamId, id, details, result, why);
+  if (!prepared) return null;
+  if (decision.destinationId) await moveHotPart(deps, queue, { id, streamId, details: prepared }, decision.destinationId, prediction.expectedPeakPerStep / settings.stepSec, why);
   return id;
 }
-
 
 /**
  * Makes the cuts not made yet, one lifecycle split each (resuming a split a dead worker left), then
  * marks the pre-allocation prepared with its parts and the events its hot part already held.
+ * Returns the prepared details, or null when the preparation failed (and was closed as failed).
  */
-export async function applyCuts(deps: WorkerDeps, streamId: string, id: string, start: PreallocDetails, result: PreallocRunResult, reason: string): Promise<boolean> {
+export async function applyCuts(
+  deps: WorkerDeps,
+  streamId: string,
+  id: string,
+  start: PreallocDetails,
+  result: PreallocRunResult,
+  reason: string,
+): Promise<PreallocDetails | null> {
   let d = start;
   const fail = async (why: string) => {
     await closePreallocation(deps.db, id, { ...d, outcome: "failed" }, `preparation failed: ${why}`);
     result.failed.push(id);
-    return false;
+    return null;
   };
   for (;;) {
     if (d.jobId) {
@@ -126,19 +130,25 @@ export async function applyCuts(deps: WorkerDeps, streamId: string, id: string, 
   const hot = table.lookup(d.anchorHash ?? lo).id;
   d = { ...d, stage: "prepared", childIds: parts, hotChildId: hot, eventsAtPrepare: await eventsOf(deps, hot) };
   await updatePreallocation(deps.db, id, d);
-  return true;
+  return d;
 }
-
 
 /**
  * Sends the prepared hot part to the host with headroom the cost model chose (its own host cannot
  * take the surge on top of what it carries), and records the migration with the pre-allocation.
  * A move that cannot be made leaves the part split where it is: the reactive path stays the fallback.
  */
-async function moveHotPart(deps: WorkerDeps, queue: JobQueue | undefined, id: string, destHostId: string, expectedWritesPerSec: number, why: string): Promise<void> {
-  const p = (await listOpenPreallocations(deps.db)).find((x) => x.id === id);
-  const hot = p?.details.hotChildId;
-  if (!p || !hot) return;
+async function moveHotPart(
+  deps: WorkerDeps,
+  queue: JobQueue | undefined,
+  p: { id: string; streamId: string; details: PreallocDetails },
+  destHostId: string,
+  expectedWritesPerSec: number,
+  why: string,
+): Promise<void> {
+  const { id } = p;
+  const hot = p.details.hotChildId;
+  if (!hot) return;
   try {
     const migrationId = await movePart(deps, queue, { streamId: p.streamId, shardletId: hot, destHostId, reason: why, expectedWritesPerSec });
     if (migrationId) await updatePreallocation(deps.db, id, { ...p.details, moveMigrationId: migrationId, destHostId });
@@ -146,7 +156,6 @@ async function moveHotPart(deps: WorkerDeps, queue: JobQueue | undefined, id: st
     deps.log.warn("pre-allocation could not move its part; it stays split on its host", { preallocation: id, destHostId, error: err instanceof Error ? err.message : String(err) });
   }
 }
-
 
 /** Events stored under a shardlet (on its host): what it took since it was created. */
 export async function eventsOf(deps: WorkerDeps, shardletId: string): Promise<number> {

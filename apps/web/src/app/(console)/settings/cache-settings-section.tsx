@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { savedMessage, useSettingsForm } from "../../../lib/use-settings-form.ts";
 import { readCacheSettingsSchema, type ReadCacheSettings } from "@shardcast/core/cache/settings";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
@@ -66,15 +66,12 @@ export function CacheSettingsSection() {
 function CacheSettingsForm({ current, defaults, readOnly }: { current: ReadCacheSettings; defaults: ReadCacheSettings; readOnly: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<Values>(() => toValues(current));
-  const [errors, setErrors] = useState<Errors>({});
-  const [saved, setSaved] = useState<string | null>(null);
+  const form = useSettingsForm({ current, toValues, parse, readOnly });
+  const { values, errors, saved, edit } = form;
   const update = useMutation(
     trpc.cache.updateSettings.mutationOptions({
       onSuccess: async (res) => {
-        setValues(toValues(res.settings));
-        setErrors({});
-        setSaved(res.changed.length === 0 ? "Saved; nothing changed." : `Saved ${res.changed.length} change${res.changed.length === 1 ? "" : "s"}.`);
+        form.stored(res.settings, savedMessage(res.changed.length));
         await queryClient.invalidateQueries({ queryKey: trpc.cache.settings.queryKey() });
         await queryClient.invalidateQueries({ queryKey: trpc.cache.prefetch.queryKey() });
       },
@@ -82,18 +79,7 @@ function CacheSettingsForm({ current, defaults, readOnly }: { current: ReadCache
   );
   const serverErrors = fieldErrors(update.error) as Errors;
   const shown = (f: keyof ReadCacheSettings) => errors[f] ?? serverErrors[f];
-  const edit = (change: (old: Values) => Values) => {
-    setSaved(null);
-    setValues(change);
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (readOnly) return;
-    const { value, errors: found } = parse(values);
-    setErrors(found);
-    setSaved(null);
-    if (value) update.mutate(value);
-  };
+  const submit = form.submit((value) => update.mutate(value));
   return (
     <form onSubmit={submit} noValidate data-testid="cache-settings-form" aria-readonly={readOnly || undefined}>
       <fieldset className="plain" disabled={readOnly || update.isPending}>

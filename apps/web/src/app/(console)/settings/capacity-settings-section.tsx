@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { savedMessage, useSettingsForm } from "../../../lib/use-settings-form.ts";
 import { capacitySettingsSchema, type CapacitySettings } from "@shardcast/core/capacity/settings";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
@@ -79,15 +79,12 @@ export function CapacitySettingsSection() {
 function CapacitySettingsForm({ current, defaults, readOnly }: { current: CapacitySettings; defaults: CapacitySettings; readOnly: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<Values>(() => toValues(current));
-  const [errors, setErrors] = useState<Errors>({});
-  const [saved, setSaved] = useState<string | null>(null);
+  const form = useSettingsForm({ current, toValues, parse, readOnly });
+  const { values, errors, saved, edit } = form;
   const update = useMutation(
     trpc.capacity.updateSettings.mutationOptions({
       onSuccess: async (res) => {
-        setValues(toValues(res.settings));
-        setErrors({});
-        setSaved(res.changed.length === 0 ? "Saved; nothing changed." : `Saved ${res.changed.length} change${res.changed.length === 1 ? "" : "s"}; the next analyzer run plans with them.`);
+        form.stored(res.settings, savedMessage(res.changed.length, () => "the next analyzer run plans with them"));
         await queryClient.invalidateQueries({ queryKey: trpc.capacity.settings.queryKey() });
         await queryClient.invalidateQueries({ queryKey: trpc.capacity.plan.queryKey() });
       },
@@ -95,18 +92,7 @@ function CapacitySettingsForm({ current, defaults, readOnly }: { current: Capaci
   );
   const serverErrors = fieldErrors(update.error) as Errors;
   const shown = (f: keyof CapacitySettings) => errors[f] ?? serverErrors[f];
-  const edit = (change: (old: Values) => Values) => {
-    setSaved(null);
-    setValues(change);
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (readOnly) return;
-    const { value, errors: found } = parse(values);
-    setErrors(found);
-    setSaved(null);
-    if (value) update.mutate(value);
-  };
+  const submit = form.submit((value) => update.mutate(value));
   return (
     <form onSubmit={submit} noValidate data-testid="capacity-settings-form" aria-readonly={readOnly || undefined}>
       <fieldset className="plain" disabled={readOnly || update.isPending}>

@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { savedMessage, useSettingsForm } from "../../../lib/use-settings-form.ts";
 import type { PreallocSettings } from "@shardcast/core/prealloc/settings";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
@@ -10,7 +10,7 @@ import { useTRPC } from "../../../lib/trpc.ts";
 import { ChangeHistory } from "./change-history.tsx";
 import { NumericFieldGrid, SettingsFormFooter } from "./numeric-fields.tsx";
 import { PreallocEstimates } from "./prealloc-estimates.tsx";
-import { parsePreallocForm, plainErrors, PREALLOC_FIELDS, toPreallocValues, type PreallocErrors, type PreallocField, type PreallocValues } from "./prealloc-fields.ts";
+import { parsePreallocForm, plainErrors, PREALLOC_FIELDS, toPreallocValues, type PreallocField } from "./prealloc-fields.ts";
 
 /** Predictive pre-allocation settings (admins edit), their change history and the cost model's latest estimates. */
 export function PreallocSettingsSection() {
@@ -52,19 +52,12 @@ export function PreallocSettingsSection() {
 function PreallocSettingsForm({ current, defaults, readOnly }: { current: PreallocSettings; defaults: PreallocSettings; readOnly: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<PreallocValues>(() => toPreallocValues(current));
-  const [errors, setErrors] = useState<PreallocErrors>({});
-  const [saved, setSaved] = useState<string | null>(null);
+  const form = useSettingsForm({ current, toValues: toPreallocValues, parse: parsePreallocForm, readOnly });
+  const { values, errors, saved, edit } = form;
   const update = useMutation(
     trpc.prealloc.updateSettings.mutationOptions({
       onSuccess: async (res) => {
-        setValues(toPreallocValues(res.settings));
-        setErrors({});
-        setSaved(
-          res.changed.length === 0
-            ? "Saved; nothing changed."
-            : `Saved ${res.changed.length} change${res.changed.length === 1 ? "" : "s"}; the next pre-allocation run uses ${res.changed.length === 1 ? "it" : "them"}.`,
-        );
+        form.stored(res.settings, savedMessage(res.changed.length, (one) => `the next pre-allocation run uses ${one ? "it" : "them"}`));
         await queryClient.invalidateQueries({ queryKey: trpc.prealloc.settings.queryKey() });
         await queryClient.invalidateQueries({ queryKey: trpc.prealloc.overview.queryKey() });
       },
@@ -72,14 +65,7 @@ function PreallocSettingsForm({ current, defaults, readOnly }: { current: Preall
   );
   const serverErrors = plainErrors(fieldErrors(update.error));
   const shown = (f: PreallocField) => errors[f] ?? serverErrors[f];
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (readOnly) return;
-    const { value, errors: found } = parsePreallocForm(values);
-    setErrors(found);
-    setSaved(null);
-    if (value) update.mutate(value);
-  };
+  const submit = form.submit((value) => update.mutate(value));
   const off = values.aggressiveness.trim() !== "" && Number(values.aggressiveness) === 0;
   return (
     <form onSubmit={submit} noValidate data-testid="prealloc-settings-form" aria-readonly={readOnly || undefined}>
@@ -90,10 +76,7 @@ function PreallocSettingsForm({ current, defaults, readOnly }: { current: Preall
           defaults={defaults}
           shown={shown}
           idPrefix="prealloc"
-          onChange={(field, v) => {
-            setSaved(null);
-            setValues((old) => ({ ...old, [field]: v }));
-          }}
+          onChange={(field, v) => edit((old) => ({ ...old, [field]: v }))}
         />
       </fieldset>
       {off ? (
