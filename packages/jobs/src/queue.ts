@@ -36,9 +36,17 @@ export function createQueue(connection: ConnectionOptions, loc: QueueLocation): 
   });
 }
 
-/** Completion and failure events of a queue, e.g. for `job.waitUntilFinished(events)`. */
+/**
+ * Completion and failure events of a queue, e.g. for `job.waitUntilFinished(events)`.
+ *
+ * Reads the queue's event stream from its start, not from "now": BullMQ's `waitUntilReady()`
+ * resolves once the connection is up, before its first blocking read is issued, so a job that
+ * finishes in between would otherwise never be reported (its waiter times out although the job
+ * ended). Replaying the stream (capped by BullMQ at 10,000 events) delivers such an event late
+ * instead of never.
+ */
 export function createQueueEvents(connection: ConnectionOptions, loc: QueueLocation): QueueEvents {
-  return new QueueEvents(loc.queueName ?? DEFAULT_QUEUE_NAME, { connection, prefix: queuePrefix(loc.prefix) });
+  return new QueueEvents(loc.queueName ?? DEFAULT_QUEUE_NAME, { connection, prefix: queuePrefix(loc.prefix), lastEventId: "0-0" });
 }
 
 /** Parses a payload against the catalog; `validation_failed` lists each issue with its path. */

@@ -147,6 +147,19 @@ describe("queue and worker", () => {
     expect(failed?.attemptsMade).toBe(1);
   });
 
+  it("reports a job that finished before its events listener started reading", async () => {
+    const { queue, worker } = setup("late", idle);
+    const done = new Promise<string>((resolve) => worker.once("completed", (j) => resolve(j.id!)));
+    const job = await enqueue(queue, "shardlet.accounting", {});
+    expect(await done).toBe(job.id);
+    // A listener created now must still see the completion: a waiter whose listener was not yet
+    // reading when the job ended would otherwise wait until its timeout.
+    const late = createQueueEvents(connection, { prefix, queueName: "late" });
+    eventSources.push(late);
+    const seen = await new Promise<unknown>((resolve) => late.once(`completed:${job.id}` as "completed", (args) => resolve(args)));
+    expect(seen).toMatchObject({ jobId: job.id });
+  });
+
   it("aborts the handler's signal and fails the job when it runs past its timeout", async () => {
     let abortedWith: unknown;
     const { queue, events } = setup(
