@@ -113,7 +113,7 @@ describe("model training", () => {
     const p = await params(v);
     const chosen = p.chosen as Array<{ name: string; kind: string }>;
     expect(chosen).toHaveLength(5);
-    for (const c of chosen) expect(["holt_winters", "seasonal_naive", "weekly_naive", "double_seasonal", "ensemble"]).toContain(c.kind);
+    for (const c of chosen) expect(["holt_winters", "seasonal_naive", "weekly_naive", "weekly_median", "double_seasonal", "ensemble"]).toContain(c.kind);
     // The version serving when it trained (the LSTM of the test before) is the one it names.
     expect(before?.kind).toBe("lstm");
     expect(p.lstmVersionId).toBe(before!.id);

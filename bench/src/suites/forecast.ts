@@ -258,7 +258,7 @@ export const forecastSuite: Suite = {
     out.skill_vs_weekly_naive = all.selected! / all.weekly_naive!;
     out.skill_vs_weekly_naive_load = load.selected! / load.weekly_naive!;
     out.skill_vs_weekly_naive_tweets = tw.selected! / tw.weekly_naive!;
-    for (const kind of ["seasonal_naive", "weekly_naive", "holt_winters", "double_seasonal", "ensemble"]) out[`selected_share_${kind}`] = chosen.filter((k) => k === kind).length / chosen.length;
+    for (const kind of ["seasonal_naive", "weekly_naive", "weekly_median", "holt_winters", "double_seasonal", "ensemble"]) out[`selected_share_${kind}`] = chosen.filter((k) => k === kind).length / chosen.length;
     out.cutoff_cases = cases.length;
     log(`median MASE over ${cases.length} cases: ${Object.entries(all).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}; skill vs weekly naive ${out.skill_vs_weekly_naive.toFixed(3)}`);
 

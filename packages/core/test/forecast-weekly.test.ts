@@ -6,6 +6,7 @@ import { seasonalNaive, seasonalNaiveForecast } from "../src/forecast/seasonal-n
 import { ensembleForecaster, memoizedForecaster } from "../src/forecast/ensemble.ts";
 import { selectingForecaster, standardCandidates, validationInputs, validationOrigins } from "../src/forecast/selection.ts";
 import type { ForecastInput, Forecaster } from "../src/forecast/types.ts";
+import { weeklyMedian, weeklyMedianForecast } from "../src/forecast/weekly-median.ts";
 import { weeklyNaive, weeklyNaiveForecast } from "../src/forecast/weekly-naive.ts";
 import { createRng } from "../src/workload/rng.ts";
 
@@ -169,9 +170,35 @@ describe("ensembles and the standard candidates", () => {
 
   it("lists Holt-Winters first, so series too short to score keep the former default", () => {
     const candidates = standardCandidates();
-    expect(candidates.map((c) => c.kind)).toEqual(["holt_winters", "seasonal_naive", "weekly_naive", "double_seasonal", "ensemble"]);
+    expect(candidates.map((c) => c.kind)).toEqual(["holt_winters", "seasonal_naive", "weekly_naive", "weekly_median", "double_seasonal", "ensemble"]);
     const sel = selectingForecaster(candidates, { validationSteps: 24 });
     const history = [5, 6, 7, 8, 9, 10, 11, 12];
     expect(sel.forecastWithChoice({ history, horizon: 3, period: PERIOD })).toMatchObject({ kind: "holt_winters", values: holtWinters().forecast({ history, horizon: 3, period: PERIOD }) });
+  });
+});
+
+describe("weekly median", () => {
+  it("is the median of the same step over the weeks the history holds, at most eight", () => {
+    // Ten weeks; week k (1 = the last) holds the constant 10 * k, so the last eight give a median of 45.
+    const history = Array.from({ length: 10 * WEEK }, (_, t) => 10 * (10 - Math.floor(t / WEEK)));
+    expect(weeklyMedianForecast(history, 3, PERIOD)).toEqual([45, 45, 45]);
+    expect(weeklyMedianForecast(history, 2, PERIOD, 3)).toEqual([20, 20]);
+  });
+
+  it("drops a burst that happened in one week, which weekly naive repeats", () => {
+    const values = weeklySeries({ n: 5 * WEEK, seed: "burst", noise: 5 });
+    const history = values.slice(0, 4 * WEEK);
+    // Last week's Tuesday afternoon had a news burst at five times the usual level.
+    for (let t = 4 * WEEK - WEEK + PERIOD + 12; t < 4 * WEEK - WEEK + PERIOD + 18; t++) history[t] = history[t]! * 5;
+    const input = { history, horizon: 2 * PERIOD, period: PERIOD };
+    const actual = values.slice(4 * WEEK, 4 * WEEK + 2 * PERIOD);
+    const err = (f: number[]) => f.reduce((sum, v, i) => sum + Math.abs(v - actual[i]!), 0);
+    expect(err(weeklyMedian.forecast(input))).toBeLessThan(err(weeklyNaive.forecast(input)) / 3);
+  });
+
+  it("is weekly naive below two weeks of history and never negative", () => {
+    const values = weeklySeries({ n: WEEK + 30, seed: "short" });
+    expect(weeklyMedianForecast(values, 5, PERIOD)).toEqual(weeklyNaiveForecast(values, 5, PERIOD));
+    expect(weeklyMedianForecast(Array.from({ length: 2 * WEEK }, () => -3), 2, PERIOD)).toEqual([0, 0]);
   });
 });

@@ -5,6 +5,7 @@ export * from "./holt-winters.ts";
 export * from "./evaluate.ts";
 export * from "./promotion.ts";
 export * from "./weekly-naive.ts";
+export * from "./weekly-median.ts";
 export * from "./double-seasonal.ts";
 export * from "./selection.ts";
 export * from "./tracking.ts";

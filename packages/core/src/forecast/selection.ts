@@ -4,6 +4,7 @@ import { ensembleForecaster, memoizedForecaster } from "./ensemble.ts";
 import { holtWinters, type HoltWintersOptions } from "./holt-winters.ts";
 import { maseScale } from "./metrics.ts";
 import { checkForecastInput, seasonalNaive } from "./seasonal-naive.ts";
+import { weeklyMedian } from "./weekly-median.ts";
 import { weeklyNaive } from "./weekly-naive.ts";
 import type { ForecastInput, ForecastModelKind, Forecaster } from "./types.ts";
 
@@ -153,12 +154,13 @@ export function selectingForecaster(candidates: readonly Forecaster[], opts: Sel
 
 /**
  * The models the product selects among per series: Holt-Winters first (it serves series too
- * short to score, as it did before selection), seasonal and weekly naive, double-seasonal
+ * short to score, as it did before selection), seasonal and weekly naive, the weekly median,
+ * double-seasonal
  * Holt-Winters, and the mean of weekly naive and the two smoothing models. Extra candidates (the
  * LSTM where one serves) go last. Each smoothing model is fitted once per request.
  */
 export function standardCandidates(opts: { holtWinters?: HoltWintersOptions; doubleSeasonal?: DoubleSeasonalOptions; extra?: readonly Forecaster[] } = {}): Forecaster[] {
   const hw = memoizedForecaster(holtWinters(opts.holtWinters ?? {}));
   const ds = memoizedForecaster(doubleSeasonalHoltWinters(opts.doubleSeasonal ?? {}));
-  return [hw, seasonalNaive, weeklyNaive, ds, ensembleForecaster([weeklyNaive, hw, ds]), ...(opts.extra ?? [])];
+  return [hw, seasonalNaive, weeklyNaive, weeklyMedian, ds, ensembleForecaster([weeklyNaive, hw, ds]), ...(opts.extra ?? [])];
 }

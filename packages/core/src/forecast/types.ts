@@ -4,11 +4,12 @@
  */
 
 /**
- * `weekly_naive` and `double_seasonal` are the weekly-aware baseline and model, `ensemble` a mean
+ * `weekly_naive` and `double_seasonal` are the weekly-aware baseline and model, `weekly_median`
+ * the median of the same step over several weeks, `ensemble` a mean
  * of models (see ensemble.ts); `selection` picks the best of several models per series on the end
  * of its history (see selection.ts).
  */
-export type ForecastModelKind = "seasonal_naive" | "weekly_naive" | "holt_winters" | "double_seasonal" | "ensemble" | "selection" | "lstm";
+export type ForecastModelKind = "seasonal_naive" | "weekly_naive" | "weekly_median" | "holt_winters" | "double_seasonal" | "ensemble" | "selection" | "lstm";
 
 export interface ForecastInput {
   /** Observed values, oldest first. */

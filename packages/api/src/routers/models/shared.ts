@@ -2,7 +2,7 @@ import { z } from "zod";
 import { storableString } from "@shardcast/core";
 import { MODEL_STATUSES, type ModelVersionInfo } from "@shardcast/db";
 
-export const modelKindSchema = z.enum(["seasonal_naive", "weekly_naive", "holt_winters", "double_seasonal", "ensemble", "selection", "lstm"]);
+export const modelKindSchema = z.enum(["seasonal_naive", "weekly_naive", "weekly_median", "holt_winters", "double_seasonal", "ensemble", "selection", "lstm"]);
 export const trainKindSchema = z.enum(["all", "holt_winters", "lstm", "selection"]);
 
 export const modelVersionSchema = z.object({

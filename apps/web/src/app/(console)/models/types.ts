@@ -9,6 +9,7 @@ export type ModelPreview = NonNullable<ModelDetail["evaluation"]>;
 export const KIND_LABEL: Record<ModelVersion["kind"], string> = {
   seasonal_naive: "Seasonal naive",
   weekly_naive: "Weekly naive",
+  weekly_median: "Weekly median",
   holt_winters: "Holt-Winters",
   double_seasonal: "Double-seasonal Holt-Winters",
   ensemble: "Mean of models",

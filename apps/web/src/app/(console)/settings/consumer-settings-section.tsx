@@ -1,12 +1,12 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
 import { consumerSettingsSchema, type ConsumerSettings } from "@shardcast/core/consumers/settings";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { parseSettingsForm } from "../../../lib/settings-form.ts";
+import { savedMessage, useSettingsForm } from "../../../lib/use-settings-form.ts";
 import { ChangeHistory } from "./change-history.tsx";
 import { NumericFieldGrid, SettingsFormFooter, type NumericField } from "./numeric-fields.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -14,7 +14,6 @@ import { useTRPC } from "../../../lib/trpc.ts";
 type NumberField = Exclude<keyof ConsumerSettings, "checkpointMode">;
 type Values = Record<NumberField, string> & { checkpointMode: ConsumerSettings["checkpointMode"] };
 type Errors = Partial<Record<keyof ConsumerSettings, string>>;
-
 
 const FIELDS: Array<NumericField<NumberField>> = [
   { field: "checkpointThresholdSec", label: "Checkpoint threshold", unit: "s", hint: "Predicted replay that triggers a checkpoint." },
@@ -69,33 +68,20 @@ export function ConsumerSettingsSection() {
 function ConsumerSettingsForm({ current, readOnly }: { current: ConsumerSettings; readOnly: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<Values>(() => toValues(current));
-  const [errors, setErrors] = useState<Errors>({});
-  const [saved, setSaved] = useState<string | null>(null);
+  const form = useSettingsForm({ current, toValues, parse, readOnly });
+  const { values, errors, saved, edit } = form;
   const update = useMutation(
     trpc.consumers.updateSettings.mutationOptions({
       onSuccess: async (res) => {
-        setValues(toValues(res.settings));
-        setErrors({});
-        setSaved(res.changed.length === 0 ? "Saved; nothing changed." : `Saved ${res.changed.length} change${res.changed.length === 1 ? "" : "s"}.`);
+        form.stored(res.settings, savedMessage(res.changed.length));
         await queryClient.invalidateQueries({ queryKey: trpc.consumers.settings.queryKey() });
       },
     }),
   );
   const serverErrors = fieldErrors(update.error) as Errors;
   const shown = (f: keyof ConsumerSettings) => errors[f] ?? serverErrors[f];
-  const set = (f: keyof Values, v: string) => {
-    setSaved(null);
-    setValues((old) => ({ ...old, [f]: v }));
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (readOnly) return;
-    const { value, errors: found } = parse(values);
-    setErrors(found);
-    setSaved(null);
-    if (value) update.mutate(value);
-  };
+  const set = (f: keyof Values, v: string) => edit((old) => ({ ...old, [f]: v }));
+  const submit = form.submit((value) => update.mutate(value));
   return (
     <form onSubmit={submit} noValidate data-testid="consumer-settings-form">
       <div className="field">

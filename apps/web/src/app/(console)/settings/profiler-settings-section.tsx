@@ -1,12 +1,12 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
-import { useState, type FormEvent } from "react";
 import type { AppRouter } from "@shardcast/api";
 import { profilerSettingsSchema, type ProfilerSettings } from "@shardcast/core/profile/settings";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { savedMessage, useSettingsForm } from "../../../lib/use-settings-form.ts";
 import { ChangeHistory } from "./change-history.tsx";
 import { NumericFieldGrid, SettingsFormFooter, type NumericField } from "./numeric-fields.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -139,15 +139,12 @@ function ProfilerSettingsForm({ current, defaults, readOnly }: { current: Profil
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const streams = useQuery(trpc.streams.list.queryOptions(undefined, { refetchInterval: 30_000 }));
-  const [values, setValues] = useState<Values>(() => toValues(current));
-  const [errors, setErrors] = useState<Errors>({});
-  const [saved, setSaved] = useState<string | null>(null);
+  const form = useSettingsForm({ current, toValues, parse, readOnly });
+  const { values, errors, saved, edit } = form;
   const update = useMutation(
     trpc.profiler.updateSettings.mutationOptions({
       onSuccess: async (res) => {
-        setValues(toValues(res.settings));
-        setErrors({});
-        setSaved(res.changed.length === 0 ? "Saved; nothing changed." : `Saved ${res.changed.length} change${res.changed.length === 1 ? "" : "s"}.`);
+        form.stored(res.settings, savedMessage(res.changed.length));
         await queryClient.invalidateQueries({ queryKey: trpc.profiler.settings.queryKey() });
         await queryClient.invalidateQueries({ queryKey: trpc.profiler.health.queryKey() });
       },
@@ -155,20 +152,9 @@ function ProfilerSettingsForm({ current, defaults, readOnly }: { current: Profil
   );
   const fromServer = serverErrors(update.error, values.rows);
   const shown = (key: string) => errors[key] ?? fromServer[key];
-  const edit = (change: (old: Values) => Values) => {
-    setSaved(null);
-    setValues(change);
-  };
   const addRow = (id: number) => edit((old) => ({ ...old, rows: [...old.rows, { id, stream: "", keyFields: "", overrides: blankOverrides() }] }));
   const editRow = (id: number, change: (r: Row) => Row) => edit((old) => ({ ...old, rows: old.rows.map((r) => (r.id === id ? change(r) : r)) }));
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (readOnly) return;
-    const { value, errors: found } = parse(values);
-    setErrors(found);
-    setSaved(null);
-    if (value) update.mutate(value);
-  };
+  const submit = form.submit((value) => update.mutate(value));
   const message = (key: string, id: string, hint?: string) =>
     shown(key) ? (
       <span className="field-error" id={`${id}-error`} data-testid={`${id}-error`}>
