@@ -36,6 +36,7 @@ test("the capacity settings refuse a minimum above the maximum and save valid bo
   const section = page.getByTestId("capacity-settings");
   await expect(section).toBeVisible();
   await expect(section.getByTestId("cap-mode")).toHaveValue("forecast_only");
+  await expect(section.getByTestId("cap-forecastQuantile")).toHaveValue("0.9");
   const before = await capacitySettings(page);
 
   await section.getByTestId("cap-minHosts").fill("5");
@@ -48,6 +49,15 @@ test("the capacity settings refuse a minimum above the maximum and save valid bo
   expect(refused.status).toBe(400);
   expect(refused.text).toContain("maxHosts: maximum hosts must be at least the minimum");
   expect(await capacitySettings(page)).toEqual(before);
+
+  // A quantile of 1 would plan for the worst miss ever seen: refused, nothing stored.
+  await section.getByTestId("cap-minHosts").fill("1");
+  await section.getByTestId("cap-maxHosts").fill("64");
+  await section.getByTestId("cap-forecastQuantile").fill("1");
+  await section.getByTestId("capacity-settings-save").click();
+  await expect(section.getByTestId("cap-forecastQuantile-error")).toHaveText("the forecast quantile must be below 1");
+  expect(await capacitySettings(page)).toEqual(before);
+  await section.getByTestId("cap-forecastQuantile").fill("0.9");
 
   // Four hosts at least on a three-host cluster: the next plan must add one.
   await section.getByTestId("cap-minHosts").fill("4");

@@ -122,6 +122,21 @@ describe("planCapacity", () => {
     expect(out.notes[0]).toMatch(/not trusted \(level shift\)/);
   });
 
+  it("plans for the forecast times the upper factor, so a series that runs above its forecasts gets a host the point forecast would not", () => {
+    // 2900 events/s fit four hosts at 75%; run 20% above the forecast, they need a fifth.
+    const forecast = [2500, 2700, 2900, 2900];
+    const point = planCapacity(input({ forecast, observed: 2500 }));
+    expect(point.add).toBeNull();
+    const banded = planCapacity(input({ forecast, observed: 2500, upperFactor: 1.2 }));
+    expect(banded.add?.count).toBe(1);
+    expect(banded.timeline[2]).toMatchObject({ forecast: 2900, planned: 2900 * 1.2, hostsNeeded: 5 });
+    expect(banded.notes.join("\n")).toMatch(/x1\.20/);
+    // An untrusted forecast plans on the observed load alone, with no band.
+    const untrusted = planCapacity(input({ forecast, observed: 2500, upperFactor: 1.3, untrusted: "level shift" }));
+    expect(untrusted.add).toBeNull();
+    expect(untrusted.timeline.every((st) => st.planned === 2500)).toBe(true);
+  });
+
   it("counts hosts needed within the bounds", () => {
     const s = parseCapacitySettings({ minHosts: 2, maxHosts: 5, targetUtilization: 0.5, scaleInUtilization: 0.4 });
     expect(hostsNeeded(0, 1000, s)).toBe(2);

@@ -68,3 +68,39 @@ describe("forecast error tracking", () => {
     expect(b.status("other")).toMatchObject({ trusted: true, reason: null });
   });
 });
+
+describe("upper factor", () => {
+  it("is how far actuals ran above their forecasts at the quantile: wide for bursts, 1 for a series the forecast matches", () => {
+    const t = new ForecastErrorTracker();
+    for (let step = 0; step < 100; step++) {
+      t.recordForecast("steady", step, [100]);
+      t.recordForecast("bursty", step, [100]);
+      t.observe("steady", step, 100);
+      // One step in five runs at twice the forecast, the others at it.
+      t.observe("bursty", step, step % 5 === 0 ? 200 : 100);
+    }
+    expect(t.upperFactor("steady", 0.9)).toBe(1);
+    expect(t.upperFactor("bursty", 0.9)).toBe(2);
+    expect(t.upperFactor("bursty", 0.5)).toBe(1);
+    expect(t.upperFactor("bursty", 0.9, { cap: 1.5 })).toBe(1.5);
+    // Off at quantile 0, and 1 until enough steps were scored.
+    expect(t.upperFactor("bursty", 0)).toBe(1);
+    expect(t.upperFactor("never-seen", 0.9)).toBe(1);
+  });
+
+  it("keeps its ratios in the saved state, and loads a state saved before it had them", () => {
+    const t = new ForecastErrorTracker();
+    for (let step = 0; step < 40; step++) {
+      t.recordForecast("s", step, [10]);
+      t.observe("s", step, step % 2 === 0 ? 15 : 10);
+    }
+    const restored = new ForecastErrorTracker({}, t.toJSON());
+    expect(restored.upperFactor("s", 0.9)).toBe(1.5);
+    const old = t.toJSON();
+    delete old.series.s!.ratios;
+    const fromOld = new ForecastErrorTracker({}, old);
+    expect(fromOld.upperFactor("s", 0.9)).toBe(1);
+    fromOld.recordForecast("s", 40, [10]);
+    expect(fromOld.observe("s", 40, 12).trusted).toBe(true);
+  });
+});

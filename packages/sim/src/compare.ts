@@ -29,7 +29,7 @@ export function makePolicy(name: PolicyName, config: SimConfig): Policy {
     case "reactive_tuned":
       return reactivePolicy({ name, capacity: { targetUtilization: REACTIVE_TUNED.targetUtilization, scaleInUtilization: REACTIVE_TUNED.scaleInUtilization }, tolerance: REACTIVE_TUNED.tolerance });
     case "predictive":
-      return predictiveWith(config.policy.forecaster);
+      return predictiveWith(config.policy.forecaster, config.policy.predictiveCapacity);
     case "oracle":
       return oraclePolicy();
   }

@@ -1,3 +1,4 @@
+import type { SimForecasterKind } from "./policies/forecasters.ts";
 import {
   parseAnalyzerSettings,
   parseCapacitySettings,
@@ -71,7 +72,7 @@ export interface PolicyConfig {
   rebalance: RebalanceSettings;
   analyzer: AnalyzerSettings;
   /** Forecaster of the predictive policy. */
-  forecaster: "seasonal_naive" | "holt_winters";
+  forecaster: SimForecasterKind;
   /** Forecast horizon, in workload buckets. */
   horizonSteps: number;
   /** History each forecast sees, in workload buckets. */
@@ -95,6 +96,12 @@ export interface PolicyConfig {
    * on the forecast, and the oracle's is the truth.
    */
   oracle: { analyzerMoves: PolicyConfig["analyzerMoves"]; rebalanceLeadSteps: number; analyzerSplits: boolean };
+  /**
+   * The predictive policy's own capacity thresholds on top of the run's capacity settings (the
+   * suite's tuned values, see PREDICTIVE_TUNED; the what-if leaves it empty, so the operator's
+   * stored or drafted settings apply as they are).
+   */
+  predictiveCapacity: Partial<CapacitySettings>;
 }
 
 export interface SimConfig {
@@ -208,7 +215,9 @@ export function defaultPolicy(cluster: ClusterConfig, bucketMs: number, period: 
       copyBytesPerSec: cluster.migrationBytesPerSec,
       minMoveBenefit: 0.01 * cap,
     }),
-    forecaster: "holt_winters",
+    // Tuned on separate runs (seeds 101-102): the daily median's splits ahead of forecast cost
+    // fewer violation minutes than Holt-Winters' (which carries one day's burst into the next).
+    forecaster: "daily_median",
     horizonSteps,
     historySteps,
     analyzeEveryTicks: 0,
@@ -220,6 +229,7 @@ export function defaultPolicy(cluster: ClusterConfig, bucketMs: number, period: 
     analyzerMoves: "none",
     rebalanceLeadSteps: 0,
     oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
+    predictiveCapacity: { ...PREDICTIVE_TUNED },
   };
 }
 
@@ -253,6 +263,15 @@ export function defaultCapacity(cluster: ClusterConfig, overrides: Partial<Capac
  * Reactive does better only by paying more: 0.75 / 0.45 had 264 at 10,915 host-hours.
  */
 export const REACTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.45, tolerance: 0.05 } as const;
+
+/**
+ * The predictive policy's capacity thresholds in the suite, tuned the same way on the same seeds
+ * (101-102, every workload, quick runs): target 0.8 (reactive_tuned's), scale-in 0.55, and the
+ * product's default forecast quantile 0.9. Against reactive_tuned there: 68% fewer violation
+ * minutes at 1.07x its host-hours and 0.94x its bytes; at the product defaults (0.75 / 0.65)
+ * 72% fewer at 1.11x the host-hours and 1.48x the bytes; without the quantile band 51% fewer.
+ */
+export const PREDICTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.55 } as const;
 
 export function defaultConfig(bucketMs: number, period: number, overrides: { seed?: number; cluster?: Partial<ClusterConfig> } = {}): SimConfig {
   const cluster = { ...DEFAULT_CLUSTER, ...overrides.cluster };

@@ -73,6 +73,12 @@ export function scenario(o: ScenarioOptions): { workload: SimWorkload; config: S
     policy: withPolicy(base.policy, o.policy),
     ...(o.capacity ? { capacity: defaultCapacity(base.cluster, o.capacity) } : {}),
   };
+  // Thresholds given for the run apply to the predictive policy too (over its tuned ones).
+  const given = o.capacity ?? {};
+  for (const k of ["targetUtilization", "scaleInUtilization"] as const) {
+    const v = given[k];
+    if (v !== undefined) config.policy = { ...config.policy, predictiveCapacity: { ...config.policy.predictiveCapacity, [k]: v } };
+  }
   const cl = config.cluster;
   const workload = buildWorkload({
     name: o.workload,

@@ -96,7 +96,8 @@ export async function planClusterCapacity(
     addedAtMs: h.addedAtMs,
     keep: homes.has(h.id),
   }));
-  const plan = planCapacity({ nowMs: inputs.baseMs, stepMs, forecast: values, observed, hosts: input, settings, untrusted });
+  const upperFactor = tracker.upperFactor(CLUSTER_SERIES, settings.forecastQuantile);
+  const plan = planCapacity({ nowMs: inputs.baseMs, stepMs, forecast: values, observed, hosts: input, settings, untrusted, upperFactor });
   const stored: StoredCapacityPlan = { ...plan, stepMs, observed, untrusted, mode: settings.mode, model: q.model, hosts };
   const forecast = { startMs: inputs.baseMs, stepMs, values };
   const out: NewAnalyzerProposal[] = [];

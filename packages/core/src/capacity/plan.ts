@@ -40,12 +40,21 @@ export interface CapacityInput {
    * says why.
    */
   untrusted?: string | null;
+  /**
+   * How far above its forecasts the cluster load has run (the forecast error tracker's
+   * `upperFactor` at the settings' `forecastQuantile`, at least 1): the plan is made for the
+   * forecast times this, so hosts are bought for what the forecast tends to miss. Not applied to
+   * an untrusted forecast (the observed load is planned on then).
+   */
+  upperFactor?: number;
 }
 
 export interface CapacityStep {
   atMs: number;
-  /** Load the plan was made for (the forecast, or the observed load when it is untrusted). */
+  /** The forecast load (or the observed load when the forecast is untrusted). */
   forecast: number;
+  /** Load the plan was made for: the forecast times the upper factor. */
+  planned: number;
   /** Hosts the load needs at the target utilisation (within the minimum and maximum). */
   hostsNeeded: number;
   /** Hosts the plan will have serving at this step. */
@@ -129,9 +138,12 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const stepSec = stepMs / 1000;
 
   // An untrusted forecast is replaced by the observed load held flat: the plan becomes reactive.
-  const load = input.untrusted ? input.forecast.map(() => input.observed) : [...input.forecast];
+  const point = input.untrusted ? input.forecast.map(() => input.observed) : [...input.forecast];
   if (input.untrusted) notes.push(`the forecast is not trusted (${input.untrusted}): hosts are planned on the observed ${rate(input.observed)} only`);
-  if (load.length === 0) load.push(input.observed);
+  if (point.length === 0) point.push(input.observed);
+  const factor = !input.untrusted && input.upperFactor !== undefined && Number.isFinite(input.upperFactor) ? Math.max(1, input.upperFactor) : 1;
+  const load = factor > 1 ? point.map((v) => v * factor) : point;
+  if (factor > 1) notes.push(`planned on the forecast x${factor.toFixed(2)}: the load ran that far above its forecasts at the ${pct(s.forecastQuantile)} quantile of recent steps`);
 
   const fillBytes = clusterBytes / (n + 1);
   const fillSec = copySeconds(fillBytes, s);
@@ -243,7 +255,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const drainedStep = drain ? Math.ceil((drain.drainSec * 1000) / stepMs) : Infinity;
   const timeline: CapacityStep[] = load.map((l, k) => {
     const planned = n + (add && k >= readyStep ? add.count : 0) - (drain && k >= drainedStep ? 1 : 0);
-    return { atMs: nowMs + k * stepMs, forecast: l, hostsNeeded: need(l), hostsPlanned: planned, capacity: planned * hostCapacity };
+    return { atMs: nowMs + k * stepMs, forecast: point[k] ?? l, planned: l, hostsNeeded: need(l), hostsPlanned: planned, capacity: planned * hostCapacity };
   });
   return { hostsNow: n, hostCapacity, leadSec: Math.round(leadSec), add, drain, timeline, notes };
 }

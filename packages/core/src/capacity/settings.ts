@@ -45,6 +45,12 @@ export const capacitySettingsSchema = z
      * time and the lead of adding the host back) to be worth the bytes it moves.
      */
     minScaleInSavingSec: z.number().int().min(0).max(30 * 86_400).default(3_600),
+    /**
+     * Hosts are planned for the forecast times how far the load has run above its forecasts at
+     * this quantile of recent steps (0: the forecast itself). Regular load barely moves it; bursty
+     * load no forecast sees gets the headroom its misses call for.
+     */
+    forecastQuantile: z.number().min(0).max(0.999, "the forecast quantile must be below 1").default(0.9),
   })
   .refine((s) => s.maxHosts >= s.minHosts, { message: "maximum hosts must be at least the minimum", path: ["maxHosts"] })
   .refine((s) => s.scaleInUtilization <= s.targetUtilization, { message: "scale-in utilisation must not exceed the target utilisation", path: ["scaleInUtilization"] });

@@ -41,6 +41,8 @@ export interface ErrorTrackerOptions {
   scaleWindow: number;
   /** Scored steps before a series can be judged at all (default 3). */
   minScored: number;
+  /** Scored steps whose actual-to-forecast ratios `upperFactor` reads (default 336: two weeks of hours). */
+  ratioWindow: number;
 }
 
 export const DEFAULT_ERROR_TRACKER_OPTIONS: ErrorTrackerOptions = {
@@ -52,6 +54,7 @@ export const DEFAULT_ERROR_TRACKER_OPTIONS: ErrorTrackerOptions = {
   recoverBelow: 1.5,
   scaleWindow: 48,
   minScored: 3,
+  ratioWindow: 336,
 };
 
 export interface SeriesTrackingState {
@@ -69,6 +72,8 @@ export interface SeriesTrackingState {
   reason: string | null;
   /** Step at which the series was last flagged untrusted (null: never, or trusted since). */
   untrustedSince: number | null;
+  /** Actual over forecast of the last scored steps (at most ratioWindow), oldest first; absent in states saved before it existed. */
+  ratios?: number[];
 }
 
 /** Everything the tracker knows: plain JSON, so it can be saved between runs and restored. */
@@ -157,6 +162,11 @@ export class ForecastErrorTracker {
       const keep = Math.max(o.window, o.recoverSteps);
       if (s.errors.length > keep) s.errors.splice(0, s.errors.length - keep);
       s.outside = lastError > o.band ? s.outside + 1 : 0;
+      if (predicted > 0) {
+        const ratios = (s.ratios ??= []);
+        ratios.push(actual / predicted);
+        if (ratios.length > o.ratioWindow) ratios.splice(0, ratios.length - o.ratioWindow);
+      }
       this.judge(s, step);
     }
     s.actuals.push(actual);
@@ -198,6 +208,21 @@ export class ForecastErrorTracker {
   status(id: string): SeriesTrust {
     const s = this.state.series[id];
     return s ? this.trustOf(id, s, null) : { series: id, trusted: true, reason: null, rollingError: null, lastError: null, untrustedSince: null };
+  }
+
+  /**
+   * How far above its forecasts a series has run: the `quantile` of actual / forecast over its
+   * last scored steps (at least 1, at most `cap`; 1 with fewer than `minSamples`). Multiplying a
+   * forecast by it gives an upper band that covers what the forecasts missed that share of the
+   * time: wide for bursty series, close to the forecast for regular ones, so headroom is bought
+   * where the forecast is weak instead of everywhere.
+   */
+  upperFactor(id: string, quantile: number, opts: { cap?: number; minSamples?: number } = {}): number {
+    const ratios = this.state.series[id]?.ratios ?? [];
+    if (!(quantile > 0) || ratios.length < (opts.minSamples ?? 24)) return 1;
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(quantile * sorted.length) - 1));
+    return Math.min(opts.cap ?? 3, Math.max(1, sorted[at]!));
   }
 
   /** Series currently untrusted, with their reasons. */

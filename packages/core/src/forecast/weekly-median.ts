@@ -12,28 +12,36 @@ function medianOf(values: number[]): number {
 }
 
 /**
- * "The same step of the week, as it usually is": step h ahead is the median of the values at the
- * same position of each of the last `maxWeeks` whole weeks the history holds. Weekly naive repeats
- * one week, noise, news bursts and holidays included; the median over several weeks keeps the weekly
- * shape and drops what happened once. With two weeks it is their mean; with less than two it is
- * weekly naive (and, below a week, daily seasonal naive).
+ * Step h ahead is the median of the values at the same phase of each of the last `maxSeasons`
+ * whole seasons of length `season` the history holds (at least two; with fewer, null). The median
+ * keeps the seasonal shape and drops what happened once (a burst, a holiday, noise), and it reads
+ * a handful of values per step, so it is cheap enough to run for every shardlet.
+ */
+export function seasonalMedianForecast(history: readonly number[], horizon: number, season: number, maxSeasons: number): number[] | null {
+  const n = history.length;
+  const seasons = Math.min(Math.max(1, Math.floor(maxSeasons)), Math.floor(n / Math.max(1, season)));
+  if (seasons < 2 || season < 1) return null;
+  const out = new Array<number>(horizon);
+  const sample = new Array<number>(seasons);
+  for (let h = 0; h < horizon; h++) {
+    const phase = h % season;
+    for (let k = 1; k <= seasons; k++) sample[k - 1] = history[n - k * season + phase]!;
+    out[h] = Math.max(0, medianOf(sample.slice()));
+  }
+  return out;
+}
+
+/**
+ * "The same step of the week, as it usually is": the seasonal median over the last `maxWeeks`
+ * whole weeks. Weekly naive repeats one week, noise, news bursts and holidays included; the median
+ * over several weeks keeps the weekly shape and drops what happened once. With two weeks it is
+ * their mean; with less than two it is weekly naive (and, below a week, daily seasonal naive).
  *
  * It does not follow a level shift until half the weeks it looks at have the new level: the
  * selection (see selection.ts) scores it against models that do on the end of each series.
  */
 export function weeklyMedianForecast(history: readonly number[], horizon: number, period: number, maxWeeks = WEEKLY_MEDIAN_MAX_WEEKS): number[] {
-  const n = history.length;
-  const week = weekPeriod(period);
-  const weeks = Math.min(Math.max(1, Math.floor(maxWeeks)), Math.floor(n / week));
-  if (weeks < 2) return weeklyNaiveForecast(history, horizon, period);
-  const out = new Array<number>(horizon);
-  const sample = new Array<number>(weeks);
-  for (let h = 0; h < horizon; h++) {
-    const phase = h % week;
-    for (let k = 1; k <= weeks; k++) sample[k - 1] = history[n - k * week + phase]!;
-    out[h] = Math.max(0, medianOf(sample.slice()));
-  }
-  return out;
+  return seasonalMedianForecast(history, horizon, weekPeriod(period), maxWeeks) ?? weeklyNaiveForecast(history, horizon, period);
 }
 
 export const weeklyMedian: Forecaster = {

@@ -90,6 +90,8 @@ export function usage(): string {
     "  --max-hosts <n>        capacity planner: never more paid hosts (default 3 x --hosts)",
     "  --target-util <x>      capacity planner: plan hosts for load at this utilisation (default 0.75)",
     "  --scale-in-util <x>    capacity planner: drain while the rest stay below this (default 0.65)",
+    "  --forecast-quantile <q> capacity planner (predictive): plan for the forecast times the q-quantile",
+    "                         of recent actual/forecast ratios (default 0.9; 0: the forecast itself)",
     `  --provision <s>        seconds from asking for a host until it serves (default ${c.provisionSec})`,
     "  --margin <s>           capacity planner: extra lead on top of provisioning and copy (default 600)",
     `  --hosts <n>            hosts (default ${c.hosts})`,
@@ -100,7 +102,7 @@ export function usage(): string {
     `  --retention <hours>    hours of events a shardlet keeps (default ${c.retentionHours})`,
     `  --bandwidth <MiB/s>    copy speed of one migration (default ${c.migrationBytesPerSec / 1048576})`,
     `  --copy-overhead <x>    capacity a copy takes on its source and destination (default ${c.copyOverhead})`,
-    `  --forecaster <kind>    predictive model: holt_winters or seasonal_naive (default holt_winters)`,
+    `  --forecaster <kind>    predictive model: holt_winters, seasonal_naive or daily_median (default holt_winters)`,
     "  --horizon <buckets>    forecast horizon of the analyzer (default 6 hourly buckets)",
     "  --tolerance <x>        rebalancer trigger above a host's share, every policy (default 0.05,",
     "                         tuned for reactive; the product's own default is 0.2)",
@@ -208,6 +210,9 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
       case "--scale-in-util":
         capacity.scaleInUtilization = number(flag, value(), (n) => n >= 0.1 && n <= 1, "a fraction from 0.1 to 1");
         break;
+      case "--forecast-quantile":
+        capacity.forecastQuantile = number(flag, value(), (n) => n >= 0 && n < 1, "a fraction from 0 to below 1");
+        break;
       case "--provision":
         cluster.provisionSec = number(flag, value(), (n) => n >= 0 && n <= 86_400, "a number of seconds from 0 to 86400");
         break;
@@ -266,7 +271,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
         break;
       case "--forecaster": {
         const v = value();
-        if (v !== "holt_winters" && v !== "seasonal_naive") throw new UsageError(`--forecaster must be holt_winters or seasonal_naive, got ${JSON.stringify(v)}`);
+        if (v !== "holt_winters" && v !== "seasonal_naive" && v !== "daily_median") throw new UsageError(`--forecaster must be holt_winters, seasonal_naive or daily_median, got ${JSON.stringify(v)}`);
         policy.forecaster = v;
         break;
       }

@@ -5,6 +5,7 @@ import {
   planCapacity,
   seasonalNaive,
   selectingForecaster,
+  weeklyMedian,
   weeklyNaive,
   type CapacityPlan,
   type CapacitySettings,
@@ -18,7 +19,7 @@ import type { Decision, PolicyView } from "../engine/types.ts";
  *   the forecast is untrusted): a host is asked for once the load is already past the target, a
  *   host drained once the load is below the scale-in utilisation;
  * - `forecast`: the planner on a forecast of the cluster's load (best model per series among
- *   seasonal naive, weekly naive and double-seasonal Holt-Winters), falling back to `reactive`
+ *   seasonal naive, weekly naive, the weekly median and double-seasonal Holt-Winters), falling back to `reactive`
  *   while the forecast error tracker flags the series untrusted;
  * - `oracle`: the planner on the true future load, over the rest of the run (up to a week); it
  *   keeps the margin on the lead, since a fill's real duration depends on the migration slots
@@ -50,7 +51,7 @@ export interface Elastic {
 
 /** The forecaster of the cluster's load: per series, the candidate with the lowest validation error. */
 export function capacityForecaster(period: number): Forecaster {
-  return selectingForecaster([seasonalNaive, weeklyNaive, doubleSeasonalHoltWinters({ refineRounds: 1 })], {
+  return selectingForecaster([seasonalNaive, weeklyNaive, weeklyMedian, doubleSeasonalHoltWinters({ refineRounds: 1 })], {
     validationSteps: Math.max(2, period),
     maxOrigins: 2,
   });
@@ -124,6 +125,8 @@ export function elastic(opts: ElasticOptions): Elastic {
         hosts,
         settings: s,
         ...(untrusted ? { untrusted } : {}),
+        // The oracle's forecast is the truth: it has no misses to cover.
+        ...(opts.mode === "forecast" ? { upperFactor: tracker.upperFactor("cluster", s.forecastQuantile) } : {}),
       });
       last = plan;
       const step = plan.timeline[0];

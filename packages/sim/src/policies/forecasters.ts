@@ -1,4 +1,4 @@
-import { checkForecastInput, holtWintersForecast, seasonalNaive, seasonalNaiveForecast, type ForecastInput, type Forecaster } from "@shardcast/core";
+import { checkForecastInput, holtWintersForecast, seasonalMedianForecast, seasonalNaive, seasonalNaiveForecast, type ForecastInput, type Forecaster } from "@shardcast/core";
 
 /**
  * Holt-Winters with fixed smoothing: the product's `holtWintersForecast` without the per-series
@@ -18,8 +18,26 @@ const fixedHoltWinters: Forecaster = {
   },
 };
 
-export function productForecaster(kind: "seasonal_naive" | "holt_winters"): Forecaster {
-  return kind === "seasonal_naive" ? seasonalNaive : fixedHoltWinters;
+/** Days of a shardlet's history its daily median reads: a week, so one odd day is outvoted. */
+const SIM_MEDIAN_DAYS = 7;
+
+/**
+ * The median of the same hour over the last days the shardlet's history holds (seasonal naive
+ * below two days): robust to a burst or a quiet day, which Holt-Winters and seasonal naive both
+ * carry into the next day, and a few reads per step.
+ */
+const dailyMedian: Forecaster = {
+  kind: "seasonal_naive",
+  forecast(input: ForecastInput): number[] {
+    checkForecastInput(input);
+    return seasonalMedianForecast(input.history, input.horizon, input.period, SIM_MEDIAN_DAYS) ?? seasonalNaiveForecast(input.history, input.horizon, input.period);
+  },
+};
+
+export type SimForecasterKind = "seasonal_naive" | "holt_winters" | "daily_median";
+
+export function productForecaster(kind: SimForecasterKind): Forecaster {
+  return kind === "seasonal_naive" ? seasonalNaive : kind === "daily_median" ? dailyMedian : fixedHoltWinters;
 }
 
 /**

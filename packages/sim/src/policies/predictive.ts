@@ -1,8 +1,8 @@
-import { analyzeLoad, type AnalyzerShardlet, type Forecaster } from "@shardcast/core";
+import { analyzeLoad, type AnalyzerShardlet, type CapacitySettings, type Forecaster } from "@shardcast/core";
 import { emptyDecision, type MoveRequest, type Policy, type PolicyView } from "../engine/types.ts";
 import { elastic, type Elastic } from "./capacity.ts";
 import { lifecycleInto, rebalanceInto, toMove } from "./common.ts";
-import { CachingForecaster, OracleForecaster, productForecaster } from "./forecasters.ts";
+import { CachingForecaster, OracleForecaster, productForecaster, type SimForecasterKind } from "./forecasters.ts";
 
 export interface PredictiveOptions {
   name: string;
@@ -182,8 +182,8 @@ function analyzerShardlets(view: PolicyView, oracle: OracleForecaster | null): A
   });
 }
 
-export function predictiveWith(kind: "seasonal_naive" | "holt_winters"): PredictivePolicy {
-  return predictivePolicy({ name: "predictive", forecaster: productForecaster(kind) });
+export function predictiveWith(kind: SimForecasterKind, capacity: Partial<CapacitySettings> = {}): PredictivePolicy {
+  return predictivePolicy({ name: "predictive", forecaster: productForecaster(kind), elastic: elastic({ mode: "forecast", settings: capacity }) });
 }
 
 /**

@@ -5,6 +5,8 @@ import { capacitySettingsSchema } from "@shardcast/core";
 export const capacityStepSchema = z.object({
   atMs: z.number(),
   forecast: z.number(),
+  /** Load the hosts were planned for (the forecast times its upper factor); absent in plans stored before the band existed. */
+  planned: z.number().optional(),
   hostsNeeded: z.number(),
   hostsPlanned: z.number(),
   capacity: z.number(),

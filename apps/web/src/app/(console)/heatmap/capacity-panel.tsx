@@ -81,7 +81,7 @@ function Decision({ plan }: { plan: Plan }) {
 
 /** Hosts planned vs needed, and the load against the planned capacity, over the forecast horizon. */
 function PlanCharts({ plan, targetUtilization }: { plan: Plan; targetUtilization: number }) {
-  const data = plan.timeline.map((s) => ({ t: s.atMs, needed: s.hostsNeeded, planned: s.hostsPlanned, forecast: s.forecast, capacity: s.capacity, target: s.capacity * targetUtilization }));
+  const data = plan.timeline.map((s) => ({ t: s.atMs, needed: s.hostsNeeded, planned: s.hostsPlanned, forecast: s.forecast, band: s.planned !== undefined && s.planned > s.forecast ? s.planned : undefined, capacity: s.capacity, target: s.capacity * targetUtilization }));
   const start = data[0]?.t;
   const now =
     start === undefined ? null : <ReferenceLine x={start} stroke="var(--text-muted)" strokeDasharray="4 3" label={{ value: "now ▸ forecast", fontSize: 11, position: "insideTopLeft" }} />;
@@ -127,6 +127,10 @@ function PlanCharts({ plan, targetUtilization }: { plan: Plan; targetUtilization
               <Legend />
               {marks}
               <Line type="monotone" dataKey="forecast" name="forecast load" stroke="#8e44ad" dot={false} strokeWidth={2} isAnimationActive={false} />
+              {/* The load the hosts are bought for: the forecast times how far load has run above its forecasts. */}
+              {data.some((d) => d.band !== undefined) ? (
+                <Line type="monotone" dataKey="band" name="planned for (upper band)" stroke="#8e44ad" strokeDasharray="3 3" dot={false} strokeWidth={1} isAnimationActive={false} />
+              ) : null}
               <Line type="stepAfter" dataKey="capacity" name="capacity" stroke="#c0392b" dot={false} strokeWidth={1.5} isAnimationActive={false} />
               <Line type="stepAfter" dataKey="target" name={`target (${formatPct(targetUtilization)})`} stroke="#c0392b" strokeDasharray="5 4" dot={false} strokeWidth={1} isAnimationActive={false} />
             </LineChart>
