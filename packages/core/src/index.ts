@@ -4,6 +4,7 @@ export * from "./limits.ts";
 export * from "./validation.ts";
 export * from "./text.ts";
 export * from "./hash.ts";
+export * from "./median.ts";
 export * from "./routing.ts";
 export * from "./layout.ts";
 export * from "./dsn.ts";

@@ -1,3 +1,4 @@
+import { median } from "@shardcast/core";
 import { compare, DEFAULT_POLICIES, summarizeTotals, type Comparison, type ComparisonSummary, type PolicyName } from "./compare.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
 import { scenario, type ScenarioOptions } from "./scenario.ts";
@@ -111,11 +112,10 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
   return { comparisons, seeds, headline: pooledSummary(seeds) };
 }
 
-function median(values: number[]): number {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return -1;
-  const m = v.length >> 1;
-  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+/** The median of the finite values; -1 when there are none (a ratio no seed could give). */
+function finiteMedian(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x));
+  return v.length === 0 ? -1 : median(v);
 }
 
 /** Keys given per workload with their median, min and max over seeds. */
@@ -144,7 +144,7 @@ export function suiteMetrics(run: SuiteRun): Record<string, number> {
     for (const [k, v] of Object.entries(pooledSummary(runs)) as Array<[string, number]>) out[`${w}_${k}`] = finite(v);
     for (const k of RANGED_KEYS) {
       const vals = runs.map((r) => r.summary[k]).filter((x) => Number.isFinite(x));
-      out[`${w}_${k}_median`] = median(vals);
+      out[`${w}_${k}_median`] = finiteMedian(vals);
       out[`${w}_${k}_min`] = vals.length > 0 ? Math.min(...vals) : -1;
       out[`${w}_${k}_max`] = vals.length > 0 ? Math.max(...vals) : -1;
     }
@@ -156,7 +156,7 @@ export function suiteMetrics(run: SuiteRun): Record<string, number> {
       out[`${w}_hosts_min_${p}`] = t.hostsMin;
       out[`${w}_hosts_max_${p}`] = t.hostsMax;
     }
-    out[`${w}_wall_s_per_seed`] = median(runs.map((r) => r.wallMs)) / 1000;
+    out[`${w}_wall_s_per_seed`] = finiteMedian(runs.map((r) => r.wallMs)) / 1000;
     out[`${w}_shardlets_max`] = Math.max(...runs.flatMap((r) => Object.values(r.policies).map((t) => t.shardletsMax)));
   }
   return out;

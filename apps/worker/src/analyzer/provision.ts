@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { redactSecrets, ShardcastError } from "@shardcast/core";
+import { median, redactSecrets, ShardcastError } from "@shardcast/core";
 import { listHosts, registerHost, type AnalyzerProposalInfo, type ControlDb, type HostInfo } from "@shardcast/db";
 import { ensureDatabase, withDatabase } from "@shardcast/runtime/embedded-postgres";
 
@@ -41,12 +41,6 @@ export interface ProvisionResult {
 
 const OUTPUT_LIMIT = 64 * 1024;
 
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  if (v.length === 0) return 0;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[mid]! : Math.round((v[mid - 1]! + v[mid]!) / 2);
-}
 
 /** The next free `host-N` name. */
 export function nextHostName(hosts: readonly Pick<HostInfo, "name">[]): { name: string; index: number } {
@@ -69,8 +63,8 @@ export async function provisionRequest(db: ControlDb, p: AnalyzerProposalInfo, a
     actor,
     suggested: {
       name,
-      capacityBytes: median(hosts.map((h) => h.capacityBytes)) || 10 * 1024 ** 3,
-      capacityEventsPerSec: median(hosts.map((h) => h.capacityEventsPerSec)) || 5_000,
+      capacityBytes: Math.round(median(hosts.map((h) => h.capacityBytes))) || 10 * 1024 ** 3,
+      capacityEventsPerSec: Math.round(median(hosts.map((h) => h.capacityEventsPerSec))) || 5_000,
     },
     cluster: {
       hosts: hosts.length,

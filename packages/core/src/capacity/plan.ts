@@ -1,4 +1,5 @@
 import { bytes, pct, rate, seconds } from "../analyzer/format.ts";
+import { median } from "../median.ts";
 import type { CapacitySettings } from "./settings.ts";
 
 /**
@@ -105,13 +106,6 @@ export interface CapacityPlan {
   timeline: CapacityStep[];
   /** Why the plan did or did not act, for the console. */
   notes: string[];
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const v = [...values].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 /** Hosts a load needs at the target utilisation, within the minimum and maximum. */

@@ -1,15 +1,10 @@
+import { median } from "../median.ts";
 import { checkForecastInput } from "./seasonal-naive.ts";
 import type { ForecastInput, Forecaster } from "./types.ts";
 import { weekPeriod, weeklyNaiveForecast } from "./weekly-naive.ts";
 
 /** Most past weeks a step's median is taken over: two months, enough to outvote a holiday week or two. */
 export const WEEKLY_MEDIAN_MAX_WEEKS = 8;
-
-function medianOf(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
-}
 
 /**
  * Step h ahead is the median of the values at the same phase of each of the last `maxSeasons`
@@ -26,7 +21,7 @@ export function seasonalMedianForecast(history: readonly number[], horizon: numb
   for (let h = 0; h < horizon; h++) {
     const phase = h % season;
     for (let k = 1; k <= seasons; k++) sample[k - 1] = history[n - k * season + phase]!;
-    out[h] = Math.max(0, medianOf(sample.slice()));
+    out[h] = Math.max(0, median(sample));
   }
   return out;
 }
