@@ -41,7 +41,6 @@ export interface ProvisionResult {
 
 const OUTPUT_LIMIT = 64 * 1024;
 
-
 /** The next free `host-N` name. */
 export function nextHostName(hosts: readonly Pick<HostInfo, "name">[]): { name: string; index: number } {
   let max = hosts.length;
