@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseSimArgs, usage, UsageError } from "../src/cli/args.ts";
+import { PREDICTIVE_TUNED } from "../src/config.ts";
+import { scenario } from "../src/scenario.ts";
 import { WORKLOAD_NAMES } from "../src/workload/catalog.ts";
 
 const reason = (argv: string[]) => {
@@ -27,6 +29,7 @@ describe("npm run sim arguments", () => {
     expect(a.out).toBe("r.html");
     expect(parseSimArgs(["--workload", "all", "--quick", "--tolerance", "0.1"])).toMatchObject({ all: true, quick: true, scenario: { policy: { rebalance: { tolerance: 0.1 } } } });
     expect(parseSimArgs(["--help"])).toBeNull();
+    expect(parseSimArgs(["--forecast-quantile", "0", "--forecaster", "holt_winters"])).toMatchObject({ scenario: { capacity: { forecastQuantile: 0 }, policy: { forecaster: "holt_winters" } } });
   });
 
   it("explains what is wrong", () => {
@@ -38,11 +41,21 @@ describe("npm run sim arguments", () => {
     expect(reason(["--policies", "static,magic"])).toMatch(/^unknown policy "magic"/);
     expect(reason(["--analyzer-moves", "some"])).toMatch(/^--analyzer-moves must be/);
     expect(reason(["--fast"])).toBe('unknown argument "--fast"');
+    expect(reason(["--forecast-quantile", "1"])).toBe('--forecast-quantile must be a fraction from 0 to below 1, got "1"');
+    expect(reason(["--forecaster", "lstm"])).toMatch(/^--forecaster must be holt_winters, seasonal_naive or daily_median/);
+  });
+
+  it("gives the predictive policy its tuned thresholds unless the run sets them", () => {
+    const base = { workload: "flat" as const, seed: 1, days: 2, warmupDays: 1 };
+    expect(scenario(base).config.policy.predictiveCapacity).toEqual(PREDICTIVE_TUNED);
+    const set = scenario({ ...base, capacity: { targetUtilization: 0.7 } }).config;
+    expect(set.policy.predictiveCapacity).toEqual({ ...PREDICTIVE_TUNED, targetUtilization: 0.7 });
+    expect(set.capacity.targetUtilization).toBe(0.7);
   });
 
   it("documents every workload and parameter", () => {
     const text = usage();
     for (const name of WORKLOAD_NAMES) expect(text).toContain(name);
-    for (const p of ["crowdPeak", "driftRanksPerDay", "rampFactor", "announceLeadHours", "--bandwidth", "--copy-overhead", "--lead"]) expect(text).toContain(p);
+    for (const p of ["crowdPeak", "driftRanksPerDay", "rampFactor", "announceLeadHours", "--bandwidth", "--copy-overhead", "--lead", "--forecast-quantile", "daily_median"]) expect(text).toContain(p);
   });
 });
