@@ -137,6 +137,15 @@ describe("planCapacity", () => {
     expect(untrusted.timeline.every((st) => st.planned === 2500)).toBe(true);
   });
 
+  it("says so when the minimum, not the load, asks for a host", () => {
+    const out = planCapacity(input({ forecast: [100, 100], observed: 100, hosts: hosts(3), settings: parseCapacitySettings({ minHosts: 4, provisionSec: 600 }) }));
+    expect(out.add?.count).toBe(1);
+    expect(out.add?.reason).toMatch(/^the minimum of 4 hosts is more than the 3 serving \(load 100/);
+    // A load that needs the host is still named as the reason.
+    const busy = planCapacity(input({ forecast: [3500], observed: 3500 }));
+    expect(busy.add?.reason).toMatch(/^load now reaches/);
+  });
+
   it("counts hosts needed within the bounds", () => {
     const s = parseCapacitySettings({ minHosts: 2, maxHosts: 5, targetUtilization: 0.5, scaleInUtilization: 0.4 });
     expect(hostsNeeded(0, 1000, s)).toBe(2);

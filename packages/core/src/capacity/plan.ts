@@ -176,8 +176,12 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
       late,
       peak,
       reason:
-        `${firstK === 0 ? "load now" : `forecast load in ${seconds(firstK * stepSec)}`} reaches ${rate(peak)}, more than ${n} host${n === 1 ? "" : "s"} carry at ` +
-        `${pct(s.targetUtilization)} of ${rate(hostCapacity)} each: ${count === 1 ? "one more host" : `${count} more hosts`} ` +
+        // A minimum above the hosts there are is its own reason: the load may be nowhere near it.
+        (needMax === s.minHosts && hostsNeeded(peak, hostCapacity, { ...s, minHosts: 0 }) < s.minHosts
+          ? `the minimum of ${s.minHosts} hosts is more than the ${n} serving (load ${rate(peak)}): `
+          : `${firstK === 0 ? "load now" : `forecast load in ${seconds(firstK * stepSec)}`} reaches ${rate(peak)}, more than ${n} host${n === 1 ? "" : "s"} carry at ` +
+            `${pct(s.targetUtilization)} of ${rate(hostCapacity)} each: `) +
+        `${count === 1 ? "one more host" : `${count} more hosts`} ` +
         `(ready in ${seconds(s.provisionSec)}, then ${bytes(fillBytes)} to copy onto ${count === 1 ? "it" : "each"} in about ${seconds(fillSec)})` +
         (late ? `; this is late by ${seconds((nowMs - startByMs) / 1000)}: the load arrives before the host is full` : ""),
     };
