@@ -26,9 +26,8 @@ describe("prealloc.train on stored history", () => {
 
   beforeAll(async () => {
     h = await startLifecycleHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 4 });
-    // On a whole hour: the model counts in 5 s steps aligned to the epoch, so an unaligned start
-    // cuts the same history into different steps on every run; on this short history about one
-    // start phase in five scores the model just below the rate model (F1 0.46 vs 0.50).
+    // On a whole hour, so every run replays the same history the same way (the evaluation pools
+    // the step phases, see evaluateContentModel, but a run should not depend on the clock at all).
     const base = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000;
     const url = `${h.edgeUrl}/v1/streams/${h.stream}/events`;
     for (let i = 0; i < HISTORY.events.length; i += 1_000) {

@@ -42,6 +42,24 @@ describe("the default content model trained on history", () => {
     expect(new ContentModel({}, old).probabilityOf({ type: "page_view", key: "t1:u1", atMs: 1_000, shardletId: "s1" })).toBeLessThan(0.5);
   });
 
+  it("judges a history the same wherever its steps start (the step phases are pooled)", () => {
+    // The worker's test history: short, with a handful of surges in the held-out quarter, where one
+    // start phase in five used to score the model just below the rate model.
+    const history = generatePrecursorStream({ seed: 11, durationSec: 1_800, backgroundPerSec: 10, announced: 24, falseAlarms: 4, unannounced: 3, burstPerSec: 40, decoyClusters: 10, wobbles: 10 });
+    // Four shardlets, as on the worker's test cluster: more surges share a shardlet.
+    const four = (key: string) => `s${keyHash(key) % 4}`;
+    const offsets = [0, 1_500, 3_000, 3_500];
+    const at = (offsetMs: number, phases?: number) =>
+      evaluateContentModel(history.events.map((ev) => ({ ...ev, atMs: ev.atMs + offsetMs })), four, phases === undefined ? {} : { phases });
+    const runs = offsets.map((o) => at(o));
+    for (const r of runs) expect(r.better).toBe(true);
+    const scores = runs.map((r) => f1(r.heldOut) - f1(r.baseline));
+    expect(Math.max(...scores) - Math.min(...scores)).toBeLessThan(0.05);
+    // One phase alone is what used to decide.
+    const single = offsets.map((o) => at(o, 1));
+    expect(single.map((r) => r.better)).toContain(false);
+  });
+
   it("says it is no better when history holds nothing to learn", () => {
     const quiet = generatePrecursorStream({ seed: 3, durationSec: 1_800, announced: 0, falseAlarms: 0, unannounced: 0 });
     const e = evaluateContentModel(quiet.events, shardletOf);
