@@ -63,6 +63,8 @@ export function elastic(opts: ElasticOptions): Elastic {
   let bucket = -1;
   let forecast: number[] = [];
   let untrusted: string | null = null;
+  // How far the cluster load ran above its forecasts: it changes only when a bucket is scored.
+  let upperFactor = 1;
   let last: CapacityPlan | null = null;
   let sized = false;
 
@@ -113,6 +115,7 @@ export function elastic(opts: ElasticOptions): Elastic {
           const trust = tracker.observe("cluster", view.bucket - 1, actual);
           untrusted = trust.trusted ? null : trust.reason;
         }
+        upperFactor = tracker.upperFactor("cluster", settingsOf(view).forecastQuantile);
         forecaster ??= capacityForecaster(w.period);
         forecast = history.length >= 3 ? forecaster.forecast({ history, horizon: CAPACITY_HORIZON_STEPS, period: w.period }) : new Array<number>(CAPACITY_HORIZON_STEPS).fill(observed);
         tracker.recordForecast("cluster", view.bucket, forecast);
@@ -125,8 +128,8 @@ export function elastic(opts: ElasticOptions): Elastic {
         hosts,
         settings: s,
         ...(untrusted ? { untrusted } : {}),
-        // The oracle's forecast is the truth: it has no misses to cover.
-        ...(opts.mode === "forecast" ? { upperFactor: tracker.upperFactor("cluster", s.forecastQuantile) } : {}),
+        // Only the forecast mode has misses to cover (the oracle's forecast is the truth).
+        ...(opts.mode === "forecast" ? { upperFactor } : {}),
       });
       last = plan;
       const step = plan.timeline[0];

@@ -18,7 +18,10 @@ const fixedHoltWinters: Forecaster = {
   },
 };
 
-/** Days of a shardlet's history its daily median reads: a week, so one odd day is outvoted. */
+/**
+ * Most days of a shardlet's history its daily median reads. The policy's history holds three days
+ * (`historySteps`), so in the suite it is the median of three: one odd day is outvoted.
+ */
 const SIM_MEDIAN_DAYS = 7;
 
 /**
@@ -27,6 +30,7 @@ const SIM_MEDIAN_DAYS = 7;
  * carry into the next day, and a few reads per step.
  */
 const dailyMedian: Forecaster = {
+  // The product's model kinds have no daily median; it stands in for seasonal naive, the daily model.
   kind: "seasonal_naive",
   forecast(input: ForecastInput): number[] {
     checkForecastInput(input);
