@@ -4,6 +4,7 @@
  * not load the control-plane client, so the edge's hot path depends on the host layer only.
  */
 export * from "./host/types.ts";
+export type { ArchivedChunk, ArchiveRange, RangeArchiveStats, StreamArchiveTotals } from "./host/archive.ts";
 export type { RangeBacklog, RangeSegment, ReadRangesQuery, RangeReadResult } from "./host/range-reads.ts";
 export * from "./host/schema.ts";
 export * from "./host/driver.ts";

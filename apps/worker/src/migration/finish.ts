@@ -48,6 +48,8 @@ export async function runCleanup(ctx: MigrationContext): Promise<StepOutcome> {
   await afterStep(ctx, "cleanup.rows");
   await withHostRetry(ctx, "source fence", () => ctx.source.deleteFences([m.shardletId]));
   await withHostRetry(ctx, "source totals", () => dropShardletStats(ctx.source, m.shardletId));
+  // Archive batches of the range stay on the source until no row there needs them.
+  await withHostRetry(ctx, "source archive", () => ctx.source.sweepArchive(ctx.range.streamId));
   await afterStep(ctx, "cleanup.fence");
   drained += await drainIntoDestination(ctx);
   const seconds = Math.round((deps.clock() - (m.startedAt?.getTime() ?? m.createdAt.getTime())) / 100) / 10;

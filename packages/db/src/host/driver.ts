@@ -3,6 +3,7 @@ import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
 import { appendOverflow, countOverflow, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
+import { archiveChunk, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";
 import { rangeBacklog, readRanges, type RangeBacklog, type RangeReadResult, type RangeSegment, type ReadRangesQuery } from "./range-reads.ts";
 import { DRAIN_WRITE, FENCED_WRITE, foldStats, writeBatch } from "./writes.ts";
@@ -185,6 +186,31 @@ export class HostDriver {
 
   countEvents(streamId?: string): Promise<number> {
     return countEvents(this.run, streamId);
+  }
+
+  /** Archives up to `limit` of a range's oldest payloads stored before `storedBefore` (epoch ms) into one batch; null when none are left. */
+  archiveChunk(q: ArchiveRange & { storedBefore: number; limit: number }): Promise<ArchivedChunk | null> {
+    return archiveChunk(this.run, q);
+  }
+
+  /** Restores a range's archived payloads from up to `limit` batches; 0 events means none are left. */
+  restoreChunk(q: ArchiveRange & { limit: number }): Promise<{ events: number; batches: number }> {
+    return restoreChunk(this.run, q);
+  }
+
+  /** Drops a stream's archive batches that no row of this host needs (their range moved away). */
+  sweepArchive(streamId: string): Promise<number> {
+    return sweepArchive(this.run, streamId);
+  }
+
+  /** Archived rows and bytes per key-hash range of a stream. */
+  archivedInRanges(streamId: string, ranges: ReadonlyArray<{ lo: number; hi: number }>): Promise<RangeArchiveStats[]> {
+    return archivedInRanges(this.run, streamId, ranges);
+  }
+
+  /** A stream's archive batches on this host, with their size before and after compression. */
+  archiveTotals(streamId: string): Promise<StreamArchiveTotals> {
+    return archiveTotals(this.run, streamId);
   }
 
   /**

@@ -5,11 +5,13 @@ import { query } from "./range-query.ts";
 /**
  * What a row contributes to a range digest: every stored field that a reader sees (seq, id, key,
  * type, event time to the microsecond, payload). jsonb's text form is canonical, so two hosts that
- * store the same event compute the same value. Summed as numeric: order-independent, exact.
+ * store the same event compute the same value. The payload enters as the md5 of that text, which an
+ * archived row keeps in `payload_md5`: a range archived on one host and whole on the other (a
+ * copy writes payloads in full) digests the same. Summed as numeric: order-independent, exact.
  */
 const ROW_DIGEST = `hashtextextended(
   e.seq::text || '|' || coalesce(e.event_id, '\\x01') || '|' || e.key || '|' || coalesce(e.type, '\\x01') || '|' ||
-  (extract(epoch FROM e.ts) * 1000000)::bigint::text || '|' || e.payload::text, 0)::numeric`;
+  (extract(epoch FROM e.ts) * 1000000)::bigint::text || '|' || coalesce(md5(e.payload::text)::uuid, e.payload_md5)::text, 0)::numeric`;
 
 /** Count and digest of the rows in (afterSeq, toSeq]. */
 export interface SeqRangeDigest {

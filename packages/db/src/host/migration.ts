@@ -1,3 +1,4 @@
+import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import { batchWriteValues, type HostDriver } from "./driver.ts";
 import type { StoredRowRecord } from "./overflow.ts";
 import { query } from "./range-query.ts";
@@ -77,35 +78,44 @@ export async function shadowWriteBatch(driver: HostDriver, w: HostBatchWrite): P
   return w.parts.map((p) => ({ ok: passed.has(p.shardletId) }));
 }
 
-type CopyRowRecord = StoredRowRecord & { ts_us: string };
+type CopyRowRecord = StoredRowRecord & ArchiveColumns & { ts_us: string };
 
 /**
  * Rows of a range with afterSeq < seq <= upToSeq (no upper bound when null), in sequence order,
- * at most `limit`.
+ * at most `limit`. Archived payloads are read from their batches in the same statement: the copy
+ * carries every payload in full, so the destination holds the range unarchived.
  */
 export async function readRangeRows(
   driver: HostDriver,
   q: MigrationRange & { afterSeq: number; upToSeq: number | null; limit: number },
 ): Promise<CopyRow[]> {
   const res = await query<CopyRowRecord>(driver, "copy read", {
-    text: `SELECT seq, shardlet_id, key, key_hash, event_id, type, (extract(epoch FROM ts) * 1000000)::bigint::text AS ts_us,
-                  payload::text AS payload_json, size_bytes
-           FROM sc_events
-           WHERE stream_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3) AND key_hash >= $4 AND key_hash < $5
-           ORDER BY seq LIMIT $6`,
+    text: `WITH r AS MATERIALIZED (
+             SELECT seq, shardlet_id, key, key_hash, event_id, type, (extract(epoch FROM ts) * 1000000)::bigint::text AS ts_us,
+                    payload::text AS payload_json, size_bytes, archive_batch
+             FROM sc_events
+             WHERE stream_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3) AND key_hash >= $4 AND key_hash < $5
+             ORDER BY seq LIMIT $6
+           )
+           SELECT r.*, NULL::bytea AS blob FROM r
+           UNION ALL
+           ${batchRowsSql("r", ["bigint", "text", "text", "bigint", "text", "text", "text", "text", "int"])}`,
     values: [q.streamId, q.afterSeq, q.upToSeq, q.lo, q.hi, q.limit],
   });
-  return res.rows.map((r) => ({
-    seq: Number(r.seq),
-    shardletId: r.shardlet_id,
-    key: r.key,
-    keyHash: Number(r.key_hash),
-    eventId: r.event_id,
-    type: r.type,
-    tsMicros: Number(r.ts_us),
-    payloadJson: r.payload_json,
-    sizeBytes: r.size_bytes,
-  }));
+  const { rows, archived } = await splitArchived(res.rows);
+  return rows
+    .map((r) => ({
+      seq: Number(r.seq),
+      shardletId: r.shardlet_id,
+      key: r.key,
+      keyHash: Number(r.key_hash),
+      eventId: r.event_id,
+      type: r.type,
+      tsMicros: Number(r.ts_us),
+      payloadJson: archived.get(Number(r.seq)) ?? r.payload_json,
+      sizeBytes: r.size_bytes,
+    }))
+    .sort((a, b) => a.seq - b.seq);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { StoredEvent } from "@shardcast/core";
+import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import type { HostRun } from "./types.ts";
 
 /** Part of a key-hash range read after its own position: key hash in [lo, hi), seq > after. */
@@ -33,8 +34,9 @@ export interface RangeReadResult {
   fences: Array<{ shardletId: string; state: string }>;
 }
 
-interface Row {
-  kind: "e" | "o" | "b" | "f";
+interface Row extends ArchiveColumns {
+  /** e: event, o: overflow copy, b: scan bounds, f: fence, and batch rows (blob set, kind null). */
+  kind: "e" | "o" | "b" | "f" | null;
   seq: string | null;
   shardlet_id: string | null;
   key: string | null;
@@ -51,6 +53,9 @@ interface Row {
 
 const cols = (t: string) => `${t}.seq, ${t}.shardlet_id, ${t}.key, ${t}.event_id, ${t}.type, (extract(epoch FROM ${t}.ts) * 1000)::float8 AS ts_ms, ${t}.payload`;
 const NONE = `NULL::bigint AS end_e, NULL::bigint AS end_o, NULL::text AS state`;
+const NO_BATCH = `NULL::bigint AS archive_batch, NULL::bytea AS blob`;
+/** The types of a row's columns before archive_batch (kind first), for the NULLs of batch rows. */
+const ROW_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb", "bigint", "bigint", "text"] as const;
 /**
  * Up to this many segments are matched with inline comparisons (parameters $7 onwards, three per
  * segment): that costs about half of a semi-join against an unnested array per scanned row,
@@ -84,20 +89,25 @@ function statementFor(segments: number): Statement {
     `CASE WHEN (SELECT count(*) FROM ${hitsOf}) >= $4 THEN NULL ELSE (SELECT seq FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq OFFSET ($5::int - 1) LIMIT 1) END`;
   const seg = inline ? "" : `seg AS (SELECT * FROM unnest($7::bigint[], $8::bigint[], $9::bigint[]) AS s(lo, hi, after)),`;
   return {
-    name: inline ? `sc_read_ranges_v3_${segments}` : "sc_read_ranges_v3_array",
+    name: inline ? `sc_read_ranges_v4_${segments}` : "sc_read_ranges_v4_array",
     text: `
 WITH ${seg}
 hit_e AS MATERIALIZED (${hits("sc_events")}),
-hit_o AS MATERIALIZED (${hits("sc_overflow")})
-SELECT 'e' AS kind, ${cols("e")}, ${NONE}
-  FROM hit_e JOIN sc_events e ON e.stream_id = $1 AND e.seq = hit_e.seq
+hit_o AS MATERIALIZED (${hits("sc_overflow")}),
+ev AS MATERIALIZED (
+  SELECT 'e' AS kind, ${cols("e")}, ${NONE}, e.archive_batch
+    FROM hit_e JOIN sc_events e ON e.stream_id = $1 AND e.seq = hit_e.seq
+)
+SELECT ev.*, NULL::bytea AS blob FROM ev
 UNION ALL
-SELECT 'o', ${cols("o")}, ${NONE}
+SELECT 'o', ${cols("o")}, ${NONE}, ${NO_BATCH}
   FROM hit_o JOIN sc_overflow o ON o.stream_id = $1 AND o.seq = hit_o.seq
 UNION ALL
-SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${scanEnd("sc_events", "hit_e")}, ${scanEnd("sc_overflow", "hit_o")}, NULL
+SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${scanEnd("sc_events", "hit_e")}, ${scanEnd("sc_overflow", "hit_o")}, NULL, ${NO_BATCH}
 UNION ALL
-SELECT 'f', NULL, shardlet_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, state FROM sc_fence WHERE shardlet_id = ANY($6::text[])`,
+SELECT 'f', NULL, shardlet_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, state, ${NO_BATCH} FROM sc_fence WHERE shardlet_id = ANY($6::text[])
+UNION ALL
+${batchRowsSql("ev", ROW_TYPES)}`,
   };
 }
 
@@ -130,17 +140,20 @@ export async function readRanges(run: HostRun, q: ReadRangesQuery): Promise<Rang
     ...st,
     values: [q.streamId, from, q.maxSeq, q.limit, q.scanLimit, q.fenceIds, ...segmentValues],
   });
+  const { rows, archived } = await splitArchived(res.rows);
   const events: StoredEvent[] = [];
   const hits = { e: [] as number[], o: [] as number[] };
   const fences: RangeReadResult["fences"] = [];
   let bound: Row | undefined;
-  for (const r of res.rows) {
+  for (const r of rows) {
     if (r.kind === "b") bound = r;
     else if (r.kind === "f") fences.push({ shardletId: r.shardlet_id!, state: r.state! });
-    else {
+    else if (r.kind === "e" || r.kind === "o") {
       const seq = Number(r.seq);
       hits[r.kind].push(seq);
-      events.push({ streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload: r.payload });
+      const text = archived.get(seq);
+      const payload = r.kind === "e" && text !== undefined ? (JSON.parse(text) as unknown) : r.payload;
+      events.push({ streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload });
     }
   }
   hits.e.sort((a, b) => a - b);

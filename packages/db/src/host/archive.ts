@@ -1,0 +1,171 @@
+import { ShardcastError } from "@shardcast/core";
+import { decodeBatch, encodeBatch } from "./archive-codec.ts";
+import type { HostRun } from "./types.ts";
+
+/**
+ * The cold archive of a host (see host migration 0004): old payloads of a key-hash range leave
+ * their rows for gzip batches in `sc_archive`, and every read of the host resolves them from the
+ * batch in the same statement (`archive-codec.ts`). A row keeps its position, key, id, time, size
+ * and the md5 of its payload, so an archived range counts, orders, deduplicates and migrates as
+ * before; a migration's copy writes the payloads back in full on the destination.
+ */
+
+export interface ArchiveRange {
+  streamId: string;
+  /** Key-hash range: lo inclusive, hi exclusive. */
+  lo: number;
+  hi: number;
+}
+
+export interface ArchivedChunk {
+  batchId: number;
+  events: number;
+  /** Payload bytes (jsonb text) archived, and the batch's compressed size. */
+  rawBytes: number;
+  storedBytes: number;
+}
+
+/**
+ * Archives up to `limit` of the range's oldest unarchived rows stored before `storedBefore` (epoch
+ * ms) into one batch; null when there are none. The batch and the rows change in one statement.
+ * Payloads never change after a write, so a row read here is the row updated there; a row deleted
+ * in between (a migration's cleanup) is simply not archived, and a batch that ends up referenced
+ * by no row is dropped.
+ */
+export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefore: number; limit: number }): Promise<ArchivedChunk | null> {
+  const res = await run<{ seq: string; p: string }>("archive read", {
+    text: `SELECT seq, payload::text AS p FROM sc_events
+           WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND archive_batch IS NULL
+             AND stored_at < to_timestamp($4::float8 / 1000.0)
+           ORDER BY seq LIMIT $5`,
+    values: [q.streamId, q.lo, q.hi, q.storedBefore, q.limit],
+  });
+  if (res.rows.length === 0) return null;
+  const rows = res.rows.map((r) => ({ seq: Number(r.seq), payloadText: r.p }));
+  const blob = encodeBatch(rows);
+  const rawBytes = rows.reduce((n, r) => n + Buffer.byteLength(r.payloadText), 0);
+  const seqs = rows.map((r) => r.seq);
+  const upd = await run<{ batch_id: string; n: number }>("archive write", {
+    text: `WITH b AS (
+             INSERT INTO sc_archive (stream_id, lo, hi, min_seq, max_seq, events, raw_bytes, blob)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING batch_id
+           ), u AS (
+             UPDATE sc_events SET payload_md5 = md5(payload::text)::uuid, payload = NULL, archive_batch = (SELECT batch_id FROM b)
+             WHERE stream_id = $1 AND seq = ANY($9::bigint[]) AND archive_batch IS NULL
+             RETURNING 1
+           )
+           SELECT (SELECT batch_id FROM b)::text AS batch_id, (SELECT count(*) FROM u)::int AS n`,
+    values: [q.streamId, q.lo, q.hi, seqs[0], seqs[seqs.length - 1], rows.length, rawBytes, blob, seqs],
+  });
+  const batchId = Number(upd.rows[0]?.batch_id);
+  const archived = upd.rows[0]?.n ?? 0;
+  if (archived === 0) await dropBatchIfUnused(run, q.streamId, batchId);
+  return { batchId, events: archived, rawBytes, storedBytes: blob.length };
+}
+
+async function dropBatchIfUnused(run: HostRun, streamId: string, batchId: number): Promise<boolean> {
+  const res = await run("archive drop batch", {
+    text: `DELETE FROM sc_archive a WHERE a.batch_id = $2
+             AND NOT EXISTS (SELECT 1 FROM sc_events e WHERE e.stream_id = $1 AND e.archive_batch = $2)`,
+    values: [streamId, batchId],
+  });
+  return (res.rowCount ?? 0) > 0;
+}
+
+/**
+ * Restores the archived rows of a range from up to `limit` batches: payloads go back into their
+ * rows (each checked against the row's md5 first), and a batch that no row needs any more is
+ * dropped. Returns how many rows and batches it restored; 0 rows means the range is whole.
+ */
+export async function restoreChunk(run: HostRun, q: ArchiveRange & { limit: number }): Promise<{ events: number; batches: number }> {
+  const ids = await run<{ id: string }>("archive batches of range", {
+    text: `SELECT DISTINCT archive_batch::text AS id FROM sc_events
+           WHERE stream_id = $1 AND archive_batch IS NOT NULL AND key_hash >= $2 AND key_hash < $3 LIMIT $4`,
+    values: [q.streamId, q.lo, q.hi, q.limit],
+  });
+  let events = 0;
+  let batches = 0;
+  for (const { id } of ids.rows) {
+    const batchId = Number(id);
+    const blob = await run<{ blob: Buffer }>("archive batch read", { text: "SELECT blob FROM sc_archive WHERE batch_id = $1", values: [batchId] });
+    const found = blob.rows[0];
+    if (!found) throw new ShardcastError("internal", `archive batch ${batchId} of stream ${q.streamId} is missing: its rows cannot be restored`);
+    const payloads = await decodeBatch(batchId, found.blob);
+    const res = await run<{ restored: number }>("archive restore", {
+      text: `WITH t AS (SELECT * FROM unnest($5::bigint[], $6::text[]) AS t(seq, p)),
+             u AS (
+               UPDATE sc_events e SET payload = t.p::jsonb, archive_batch = NULL, payload_md5 = NULL FROM t
+               WHERE e.stream_id = $1 AND e.seq = t.seq AND e.archive_batch = $4 AND e.key_hash >= $2 AND e.key_hash < $3
+                 AND e.payload_md5 = md5(t.p)::uuid
+               RETURNING 1
+             )
+             SELECT count(*)::int AS restored FROM u`,
+      values: [q.streamId, q.lo, q.hi, batchId, [...payloads.keys()], [...payloads.values()]],
+    });
+    const restored = res.rows[0]?.restored ?? 0;
+    // What the update left archived in the range is what failed its md5 (or had no payload in the
+    // batch): an error, and those rows stay archived, readable as before.
+    const left = await run<{ n: number }>("archive restore check", {
+      text: "SELECT count(*)::int AS n FROM sc_events WHERE stream_id = $1 AND archive_batch = $4 AND key_hash >= $2 AND key_hash < $3",
+      values: [q.streamId, q.lo, q.hi, batchId],
+    });
+    const bad = left.rows[0]?.n ?? 0;
+    if (bad > 0) throw new ShardcastError("internal", `archive batch ${batchId} of stream ${q.streamId}: ${bad} payloads do not match their rows' checksums; left archived`);
+    events += restored;
+    if (await dropBatchIfUnused(run, q.streamId, batchId)) batches++;
+  }
+  return { events, batches };
+}
+
+/** Drops a stream's batches that no row references (their rows moved to another host); returns how many. */
+export async function sweepArchive(run: HostRun, streamId: string, limit = 1000): Promise<number> {
+  const res = await run("archive sweep", {
+    text: `DELETE FROM sc_archive WHERE batch_id = ANY(ARRAY(
+             SELECT a.batch_id FROM sc_archive a WHERE a.stream_id = $1
+               AND NOT EXISTS (SELECT 1 FROM sc_events e WHERE e.stream_id = $1 AND e.archive_batch = a.batch_id)
+             LIMIT $2))`,
+    values: [streamId, limit],
+  });
+  return res.rowCount ?? 0;
+}
+
+export interface RangeArchiveStats {
+  /** Archived rows of the range and their payload bytes as written (the rows' size_bytes). */
+  events: number;
+  bytes: number;
+}
+
+/** Archived rows and bytes in each key-hash range of a stream (one partial-index scan per range). */
+export async function archivedInRanges(run: HostRun, streamId: string, ranges: ReadonlyArray<{ lo: number; hi: number }>): Promise<RangeArchiveStats[]> {
+  if (ranges.length === 0) return [];
+  const res = await run<{ i: number; n: number; b: number }>("archive stats", {
+    text: `SELECT r.i, count(e.seq)::float8 AS n, coalesce(sum(e.size_bytes), 0)::float8 AS b
+           FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(lo, hi, i)
+           LEFT JOIN sc_events e ON e.stream_id = $1 AND e.archive_batch IS NOT NULL AND e.key_hash >= r.lo AND e.key_hash < r.hi
+           GROUP BY r.i`,
+    values: [streamId, ranges.map((r) => r.lo), ranges.map((r) => r.hi)],
+  });
+  const byIndex = new Map(res.rows.map((r) => [Number(r.i), r]));
+  return ranges.map((_, i) => {
+    const r = byIndex.get(i + 1);
+    return { events: r?.n ?? 0, bytes: r?.b ?? 0 };
+  });
+}
+
+export interface StreamArchiveTotals {
+  batches: number;
+  /** Payload bytes before and after compression. */
+  rawBytes: number;
+  storedBytes: number;
+}
+
+/** The stream's batches on this host and what they hold. */
+export async function archiveTotals(run: HostRun, streamId: string): Promise<StreamArchiveTotals> {
+  const res = await run<{ batches: number; raw: number; stored: number }>("archive totals", {
+    text: `SELECT count(*)::float8 AS batches, coalesce(sum(raw_bytes), 0)::float8 AS raw, coalesce(sum(octet_length(blob)), 0)::float8 AS stored
+           FROM sc_archive WHERE stream_id = $1`,
+    values: [streamId],
+  });
+  const r = res.rows[0];
+  return { batches: r?.batches ?? 0, rawBytes: r?.raw ?? 0, storedBytes: r?.stored ?? 0 };
+}
