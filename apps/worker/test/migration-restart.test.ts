@@ -164,6 +164,7 @@ describe("a worker process killed mid-copy", () => {
         // on a loaded machine that burst delays the scheduler this test waits on.
         SHARDCAST_ORCHESTRATOR_EVERY_MS: "0",
         SHARDCAST_CORRELATE_EVERY_MS: "0",
+        SHARDCAST_PLACEMENT_EVERY_MS: "0",
         SHARDCAST_PREALLOC_EVERY_MS: "0",
         SHARDCAST_TRAIN_EVERY_MS: "0",
         SHARDCAST_WORKER_HEALTH_PORT: "0",

@@ -22,3 +22,4 @@ export * from "./features/index.ts";
 export * from "./consumers/index.ts";
 export * from "./profile/index.ts";
 export * from "./cache/index.ts";
+export * from "./cache/placement.ts";

@@ -79,9 +79,12 @@ describe("cold archive", () => {
     const chunks = await archiveAll(left);
     expect(chunks.reduce((n, c) => n + c.events, 0)).toBe(leftCount);
     expect(await driver.archivedInRanges(streamId, [left, right])).toEqual([
-      { events: leftCount, bytes: events.filter((e) => e.keyHash < HALF).reduce((n, e) => n + e.sizeBytes, 0) },
-      { events: 0, bytes: 0 },
+      { events: leftCount, bytes: events.filter((e) => e.keyHash < HALF).reduce((n, e) => n + e.sizeBytes, 0), maxSeq: Math.max(...events.filter((e) => e.keyHash < HALF).map((e) => e.seq)) },
+      { events: 0, bytes: 0, maxSeq: null },
     ]);
+    expect(await driver.archivableBytes({ ...left, storedBefore: Date.now() + 60_000, capRows: 10_000 })).toBe(0);
+    expect(await driver.archivableBytes({ ...right, storedBefore: Date.now() + 60_000, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF).reduce((n, e) => n + e.sizeBytes, 0));
+    expect(await driver.archivableBytes({ ...right, storedBefore: Date.now() - 3_600_000, capRows: 10_000 })).toBe(0);
     const totals = await driver.archiveTotals(streamId);
     expect(totals.batches).toBe(chunks.length);
     expect(totals.storedBytes).toBeLessThan(totals.rawBytes / 2);
@@ -129,7 +132,7 @@ describe("cold archive", () => {
 
   it("restores every row whole and drops the batches", async () => {
     await restoreAll(left);
-    expect(await driver.archivedInRanges(streamId, [left, right])).toEqual([{ events: 0, bytes: 0 }, { events: 0, bytes: 0 }]);
+    expect(await driver.archivedInRanges(streamId, [left, right])).toEqual([{ events: 0, bytes: 0, maxSeq: null }, { events: 0, bytes: 0, maxSeq: null }]);
     expect((await driver.archiveTotals(streamId)).batches).toBe(0);
     expect(await everything()).toEqual(before.all);
     expect(await copyRows()).toEqual(before.copy);

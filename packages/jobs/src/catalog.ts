@@ -165,6 +165,18 @@ export const jobCatalog = {
     description:
       "Fold the last closed 10 s steps of event-type counts and shardlet reads into each stream's correlation engine and publish the prefetch probability map the edges' prefetchers act on.",
   },
+  "placement.run": {
+    payload: z.strictObject({
+      /** A scheduled run is skipped while placement is turned off; one an operator asked for is not. */
+      trigger: z.enum(["schedule", "manual"]).optional(),
+    }),
+    // Periodic: the next run is the retry (a partly archived shardlet is continued then).
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 5 * 60_000,
+    description:
+      "Measure the reward of the last archive decisions (bytes saved, nothing when readers came back), restore archives a consumer group or reader needs, and let the placement bandit choose archive or leave for each shardlet with old payloads.",
+  },
   "host.provision": {
     payload: z.strictObject({ proposalId: z.string().min(1), actor: z.string().max(200).optional() }),
     // Not retried: a provisioning command or webhook may not be idempotent; the operator approves again.

@@ -5,3 +5,4 @@ export * from "./oplock.ts";
 export * from "./sequence.ts";
 export * from "./consumer-progress.ts";
 export * from "./read-cache-keys.ts";
+export * from "./placement-state.ts";

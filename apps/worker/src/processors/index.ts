@@ -7,6 +7,7 @@ import { runConsumerCheckpoint } from "../consumers/checkpoint.ts";
 import { runAnalyzerJob } from "./analyzer-run.ts";
 import { runOrchestrator } from "../orchestrator/run.ts";
 import { runCorrelation } from "../cache/correlate.ts";
+import { runPlacement } from "../placement/run.ts";
 import { runHostHealth } from "./host-health.ts";
 import { runHostProvision } from "./host-provision.ts";
 import { runHousekeeping } from "./housekeeping.ts";
@@ -110,6 +111,16 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
     "cache.correlate": async (_payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "cache.correlate needs the worker's Redis connection");
       return runCorrelation({ db: deps.db, log: deps.log, clock: deps.clock }, { redis: ctx.redis, prefix: ctx.prefix, signal: job.signal });
+    },
+    "placement.run": async (payload, job) => {
+      if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "placement.run needs the worker's Redis connection");
+      return runPlacement(deps, {
+        redis: ctx.redis,
+        prefix: ctx.prefix,
+        signal: job.signal,
+        onProgress: (f) => job.job.updateProgress(Math.round(f * 100)),
+        ...(payload.trigger ? { trigger: payload.trigger } : {}),
+      });
     },
     "consumer.checkpoint": async (_payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "consumer.checkpoint needs the worker's Redis connection");

@@ -60,11 +60,14 @@ export class PlacementBandit {
     this.maxContexts = Math.max(1, Math.floor(opts.maxContexts ?? 5000));
   }
 
-  choose(context: string): PlacementArm {
+  /** The arm to pull among `allowed` (default: every arm); the first untried one, else the highest bound. */
+  choose(context: string, allowed: readonly PlacementArm[] = PLACEMENT_ARMS): PlacementArm {
     const values = this.values(context);
-    let best: PlacementArm = PLACEMENT_ARMS[0];
+    const arms = PLACEMENT_ARMS.filter((a) => allowed.includes(a));
+    if (arms.length === 0) throw new ShardcastError("bad_request", "the bandit needs at least one arm to choose from");
+    let best: PlacementArm = arms[0]!;
     let bestUcb = -Infinity;
-    for (const arm of PLACEMENT_ARMS) {
+    for (const arm of arms) {
       const u = values[arm].ucb;
       if (u === null) return arm;
       if (u > bestUcb) [best, bestUcb] = [arm, u];

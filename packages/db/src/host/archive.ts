@@ -133,13 +133,15 @@ export interface RangeArchiveStats {
   /** Archived rows of the range and their payload bytes as written (the rows' size_bytes). */
   events: number;
   bytes: number;
+  /** The highest archived position (null: none archived). */
+  maxSeq: number | null;
 }
 
 /** Archived rows and bytes in each key-hash range of a stream (one partial-index scan per range). */
 export async function archivedInRanges(run: HostRun, streamId: string, ranges: ReadonlyArray<{ lo: number; hi: number }>): Promise<RangeArchiveStats[]> {
   if (ranges.length === 0) return [];
-  const res = await run<{ i: number; n: number; b: number }>("archive stats", {
-    text: `SELECT r.i, count(e.seq)::float8 AS n, coalesce(sum(e.size_bytes), 0)::float8 AS b
+  const res = await run<{ i: number; n: number; b: number; m: string | null }>("archive stats", {
+    text: `SELECT r.i, count(e.seq)::float8 AS n, coalesce(sum(e.size_bytes), 0)::float8 AS b, max(e.seq)::text AS m
            FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(lo, hi, i)
            LEFT JOIN sc_events e ON e.stream_id = $1 AND e.archive_batch IS NOT NULL AND e.key_hash >= r.lo AND e.key_hash < r.hi
            GROUP BY r.i`,
@@ -148,8 +150,25 @@ export async function archivedInRanges(run: HostRun, streamId: string, ranges: R
   const byIndex = new Map(res.rows.map((r) => [Number(r.i), r]));
   return ranges.map((_, i) => {
     const r = byIndex.get(i + 1);
-    return { events: r?.n ?? 0, bytes: r?.b ?? 0 };
+    return { events: r?.n ?? 0, bytes: r?.b ?? 0, maxSeq: r?.m == null ? null : Number(r.m) };
   });
+}
+
+/**
+ * Bytes of a range's payloads stored before `storedBefore` (epoch ms) and not archived, counting
+ * at most `capRows` rows (enough to tell whether a range passes a threshold without walking a
+ * large one whole).
+ */
+export async function archivableBytes(run: HostRun, q: ArchiveRange & { storedBefore: number; capRows: number }): Promise<number> {
+  const res = await run<{ b: number }>("archivable bytes", {
+    text: `SELECT coalesce(sum(size_bytes), 0)::float8 AS b FROM (
+             SELECT size_bytes FROM sc_events
+             WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND archive_batch IS NULL
+               AND stored_at < to_timestamp($4::float8 / 1000.0)
+             LIMIT $5) x`,
+    values: [q.streamId, q.lo, q.hi, q.storedBefore, q.capRows],
+  });
+  return res.rows[0]?.b ?? 0;
 }
 
 export interface StreamArchiveTotals {

@@ -3,7 +3,7 @@ import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
 import { appendOverflow, countOverflow, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
-import { archiveChunk, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
+import { archiveChunk, archivableBytes, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";
 import { rangeBacklog, readRanges, type RangeBacklog, type RangeReadResult, type RangeSegment, type ReadRangesQuery } from "./range-reads.ts";
 import { DRAIN_WRITE, FENCED_WRITE, foldStats, writeBatch } from "./writes.ts";
@@ -201,6 +201,11 @@ export class HostDriver {
   /** Drops a stream's archive batches that no row of this host needs (their range moved away). */
   sweepArchive(streamId: string): Promise<number> {
     return sweepArchive(this.run, streamId);
+  }
+
+  /** Bytes of a range's old payloads that are not archived yet, counting at most `capRows` rows. */
+  archivableBytes(q: ArchiveRange & { storedBefore: number; capRows: number }): Promise<number> {
+    return archivableBytes(this.run, q);
   }
 
   /** Archived rows and bytes per key-hash range of a stream. */

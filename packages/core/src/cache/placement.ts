@@ -1,0 +1,142 @@
+import { z } from "zod";
+import type { PlacementArm, PlacementBandit } from "./bandit.ts";
+
+/**
+ * Adaptive placement of cold data: which shardlets' old payloads go to the host's archive. The
+ * bandit of `bandit.ts` learns it per context (a class of shardlets, not an id: a shardlet is
+ * decided about rarely, a class often), from rewards measured one run after each decision. Of the
+ * placement arms the product acts on `archive` and `leave` here; moves come from the analyzer and
+ * the orchestrator, and the read path has no replicas or cache pins yet (see docs/read-cache.md).
+ */
+
+export const placementSettingsSchema = z.strictObject({
+  /** Decide and archive on the schedule; off, the job only reports. */
+  enabled: z.boolean().default(true),
+  /** Payloads stored longer ago than this may be archived. */
+  archiveAfterSec: z
+    .number()
+    .int()
+    .min(60, "archive age must be at least 60 s")
+    .max(365 * 86_400, "archive age must be at most a year")
+    .default(6 * 3_600),
+  /** A shardlet is a candidate once it holds at least this many bytes of archivable payloads. */
+  minArchiveBytes: z.number().int().min(0).max(2 ** 40).default(1 << 20),
+  /**
+   * What leaving a shardlet as it is earns, on the reward's scale (the share of bytes an archive
+   * saves when nobody reads it back): archiving must beat it. The default asks for a third.
+   */
+  leaveReward: z.number().min(0, "leave reward must be between 0 and 1").max(1, "leave reward must be between 0 and 1").default(0.33),
+  /** Exploration bonus of the bandit's upper bound (1 is UCB1 as published). */
+  exploration: z.number().min(0).max(5).default(0.5),
+});
+
+export type PlacementSettings = z.infer<typeof placementSettingsSchema>;
+export const PLACEMENT_SETTINGS_KEY = "placement";
+
+export function parsePlacementSettings(stored: unknown): PlacementSettings {
+  return placementSettingsSchema.parse(stored ?? {});
+}
+
+/** What the placement job measures of a shardlet at a run. */
+export interface ShardletPlacementState {
+  shardletId: string;
+  /** Reads of the shardlet since the previous run (edges' telemetry). */
+  reads: number;
+  /** Consumer groups with a durable position on the shardlet. */
+  groups: number;
+  /** The lowest durable position among them (null: none). */
+  lowestPosition: number | null;
+  /** Archivable payload bytes (stored before the age cut, not archived yet). */
+  archivableBytes: number;
+  /** Archived rows and the highest archived position (null: none). */
+  archivedEvents: number;
+  archivedMaxSeq: number | null;
+}
+
+/**
+ * The context a shardlet's decision is learnt in: whether anything read it lately and whether
+ * consumer groups follow it. Coarse on purpose: each class must see enough decisions to learn.
+ */
+export function placementContext(s: Pick<ShardletPlacementState, "reads" | "groups">): string {
+  return `reads:${s.reads > 0 ? "some" : "none"} groups:${s.groups > 0 ? "some" : "none"}`;
+}
+
+/** An archive decision awaiting its reward at the next run. */
+export interface PendingArchive {
+  shardletId: string;
+  context: string;
+  /** Payload bytes archived by the decision, before and after compression. */
+  rawBytes: number;
+  storedBytes: number;
+  at: number;
+}
+
+/**
+ * Some reader still needs the archived rows: a consumer group's durable position lies below the
+ * highest archived position (it will replay archived events), or the shardlet was read while no
+ * group follows it (reads by key or position reach old events there).
+ */
+export function archiveExposed(s: ShardletPlacementState): boolean {
+  if (s.archivedMaxSeq === null) return false;
+  if (s.lowestPosition !== null && s.lowestPosition < s.archivedMaxSeq) return true;
+  return s.groups === 0 && s.reads > 0;
+}
+
+/**
+ * The measured reward of an archive decision, in [0, 1]: the share of bytes it saved, or 0 when
+ * readers came back for the archived rows (their reads decompress batches, and the job restores
+ * the shardlet).
+ */
+export function archiveReward(p: PendingArchive, now: ShardletPlacementState): number {
+  if (p.rawBytes <= 0 || archiveExposed(now)) return 0;
+  return Math.max(0, Math.min(1, 1 - p.storedBytes / p.rawBytes));
+}
+
+export type PlacementDecision =
+  | { shardletId: string; arm: "archive"; context: string; reason: string }
+  | { shardletId: string; arm: "leave"; context: string; reason: string }
+  | { shardletId: string; arm: "restore"; context: string; reason: string };
+
+/**
+ * One run's decisions: restore exposed archives, and for every candidate (enough archivable bytes,
+ * no decision pending) pull an arm. `leave` is rewarded with its known value at once, so its bound
+ * stays the bar that archive's measured mean has to clear.
+ */
+export function decidePlacement(
+  bandit: PlacementBandit,
+  states: readonly ShardletPlacementState[],
+  pending: ReadonlySet<string>,
+  settings: PlacementSettings,
+): PlacementDecision[] {
+  const out: PlacementDecision[] = [];
+  const allowed: PlacementArm[] = ["archive", "leave"];
+  for (const s of states) {
+    const context = placementContext(s);
+    if (archiveExposed(s)) {
+      out.push({ shardletId: s.shardletId, arm: "restore", context, reason: restoreReason(s) });
+      continue;
+    }
+    if (pending.has(s.shardletId) || s.archivableBytes < settings.minArchiveBytes) continue;
+    const arm = bandit.choose(context, allowed) === "leave" ? "leave" : "archive";
+    const v = bandit.values(context);
+    if (arm === "leave") {
+      bandit.reward(context, "leave", settings.leaveReward);
+      out.push({ shardletId: s.shardletId, arm, context, reason: `leave: archive's bound ${fmt(v.archive.ucb)} is below the bar ${settings.leaveReward} in ${context}` });
+    } else {
+      const why = v.archive.pulls === 0 ? "not tried yet" : `mean ${fmt(v.archive.mean)} over ${v.archive.pulls} decisions, bound ${fmt(v.archive.ucb)}`;
+      out.push({ shardletId: s.shardletId, arm, context, reason: `archive ${Math.round(s.archivableBytes / 1024)} KiB of old payloads: in ${context} archive is ${why}` });
+    }
+  }
+  return out;
+}
+
+function restoreReason(s: ShardletPlacementState): string {
+  if (s.lowestPosition !== null && s.archivedMaxSeq !== null && s.lowestPosition < s.archivedMaxSeq) {
+    return `restore: a consumer group is at position ${s.lowestPosition}, below the archived ${s.archivedMaxSeq}`;
+  }
+  return `restore: read ${s.reads} times with archived rows and no consumer group`;
+}
+
+function fmt(v: number | null): string {
+  return v === null ? "none" : v.toFixed(2);
+}

@@ -1,0 +1,65 @@
+import { PlacementBandit } from "@shardcast/core";
+import type { Redis } from "ioredis";
+import { z } from "zod";
+
+/**
+ * The placement job's state between runs, in Redis beside the correlation engine's: the bandit,
+ * the archive decisions awaiting their reward and the latest decisions for the console. Losing it
+ * loses what the bandit learnt (it starts exploring again), never data: archived rows stay
+ * readable and are restored by the next run that finds them needed.
+ */
+export const placementStateKey = (prefix: string) => `${prefix}:placement:state`;
+
+const pendingSchema = z.object({ shardletId: z.string(), context: z.string(), rawBytes: z.number(), storedBytes: z.number(), at: z.number() });
+const decisionSchema = z.object({
+  at: z.number(),
+  streamId: z.string(),
+  shardletId: z.string(),
+  arm: z.string(),
+  context: z.string(),
+  reason: z.string(),
+  /** Filled when the decision's reward was measured (archive decisions, one run later). */
+  reward: z.number().nullable(),
+});
+
+const storedSchema = z.object({
+  lastRunAt: z.number().nullable(),
+  bandit: z.unknown(),
+  pending: z.array(pendingSchema),
+  recent: z.array(decisionSchema),
+});
+
+export type PlacementDecisionRecord = z.infer<typeof decisionSchema>;
+export type PendingArchiveRecord = z.infer<typeof pendingSchema>;
+
+export interface PlacementState {
+  lastRunAt: number | null;
+  bandit: PlacementBandit;
+  pending: PendingArchiveRecord[];
+  recent: PlacementDecisionRecord[];
+}
+
+/** Decisions kept for display. */
+export const PLACEMENT_RECENT = 100;
+
+export async function readPlacementState(redis: Redis, prefix: string, exploration: number): Promise<PlacementState> {
+  const raw = await redis.get(placementStateKey(prefix));
+  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [] });
+  if (!raw) return fresh();
+  const parsed = storedSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) return fresh();
+  let bandit: PlacementBandit;
+  try {
+    bandit = PlacementBandit.fromData(parsed.data.bandit);
+  } catch {
+    bandit = new PlacementBandit({ exploration });
+  }
+  // A changed exploration setting applies from the next decision, keeping what was learnt.
+  if (bandit.exploration !== exploration) bandit = PlacementBandit.fromData({ ...bandit.toData(), exploration });
+  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent };
+}
+
+export async function writePlacementState(redis: Redis, prefix: string, s: PlacementState): Promise<void> {
+  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT) };
+  await redis.set(placementStateKey(prefix), JSON.stringify(body));
+}
