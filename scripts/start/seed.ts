@@ -19,8 +19,10 @@ import {
   CONSUMER_SETTINGS_KEY,
   LIFECYCLE_SETTINGS_KEY,
   PREALLOC_SETTINGS_KEY,
+  PLACEMENT_SETTINGS_KEY,
   PROFILER_SETTINGS_KEY,
   type ConsumerSettings,
+  type PlacementSettings,
   type PreallocSettings,
   type LifecycleSettings,
   type ProfilerSettings,
@@ -76,6 +78,13 @@ const DEMO_PROFILER: Partial<ProfilerSettings> = {
 const DEMO_PREALLOC: Partial<PreallocSettings> = { aggressiveness: 0.5 };
 
 /**
+ * The demo's cold archive: payloads older than three minutes (the product default is six hours)
+ * once a shardlet holds 128 KiB of them, so within about five minutes of a start the placement
+ * bandit archives the demo's shardlets and the Cache page shows the bytes saved and its rewards.
+ */
+const DEMO_PLACEMENT: Partial<PlacementSettings> = { archiveAfterSec: 180, minArchiveBytes: 128 * 1024 };
+
+/**
  * First-start state: the admin (when given by env), the storage hosts, the demo stream and a fresh
  * key for the demo producer. Every step checks what exists, so a second start reuses the data.
  */
@@ -129,6 +138,10 @@ export async function seed(
       // shows shardlets prepared before the crowd, and the false alarms merged back.
       await updatePreallocSettings(db, DEMO_PREALLOC, null);
       say(`demo pre-allocation: aggressiveness ${DEMO_PREALLOC.aggressiveness} (0 turns it off; change it on the Settings page)`);
+    }
+    if ((await getSettings(db))[PLACEMENT_SETTINGS_KEY] === undefined) {
+      await updateSetting(db, PLACEMENT_SETTINGS_KEY, DEMO_PLACEMENT, null);
+      say(`demo cold archive: payloads older than ${DEMO_PLACEMENT.archiveAfterSec} s may be archived (change it on the Settings page)`);
     }
   }
   // The demo producer's key lives only in its process environment; old ones are revoked.

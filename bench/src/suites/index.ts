@@ -1,4 +1,5 @@
 import type { Suite } from "../harness.ts";
+import { archiveSuite } from "./archive.ts";
 import { cacheSuite } from "./cache.ts";
 import { consumersSuite } from "./consumers.ts";
 import { forecastSuite } from "./forecast.ts";
@@ -13,7 +14,7 @@ import { simSuite } from "./sim.ts";
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, preallocSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, preallocSuite, archiveSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -20,10 +20,12 @@ export async function archiveRange(
   opts: { storedBefore: number; maxChunks: number; signal?: AbortSignal; onChunk?: (p: ArchiveProgress) => void | Promise<void> },
 ): Promise<ArchiveProgress> {
   const p: ArchiveProgress = { events: 0, batches: 0, rawBytes: 0, storedBytes: 0, complete: false };
+  let afterSeq = 0;
   for (let i = 0; i < opts.maxChunks; i++) {
     checkAborted(opts.signal);
-    const c = await driver.archiveChunk({ ...range, storedBefore: opts.storedBefore, limit: ARCHIVE_CHUNK_ROWS });
+    const c = await driver.archiveChunk({ ...range, storedBefore: opts.storedBefore, limit: ARCHIVE_CHUNK_ROWS, afterSeq });
     if (!c) return { ...p, complete: true };
+    afterSeq = c.lastSeq;
     p.events += c.events;
     p.batches += c.events > 0 ? 1 : 0;
     p.rawBytes += c.rawBytes;

@@ -19,6 +19,8 @@ export interface ArchiveRange {
 
 export interface ArchivedChunk {
   batchId: number;
+  /** The last position the chunk read (the next chunk's `afterSeq`). */
+  lastSeq: number;
   events: number;
   /** Payload bytes (jsonb text) archived, and the batch's compressed size. */
   rawBytes: number;
@@ -32,13 +34,15 @@ export interface ArchivedChunk {
  * in between (a migration's cleanup) is simply not archived, and a batch that ends up referenced
  * by no row is dropped.
  */
-export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefore: number; limit: number }): Promise<ArchivedChunk | null> {
+export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefore: number; limit: number; afterSeq?: number }): Promise<ArchivedChunk | null> {
+  // `afterSeq` (the previous chunk's last position) starts the walk of the primary key past what
+  // was archived already: without it every chunk would step over all the archived rows again.
   const res = await run<{ seq: string; p: string }>("archive read", {
     text: `SELECT seq, payload::text AS p FROM sc_events
            WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND archive_batch IS NULL
-             AND stored_at < to_timestamp($4::float8 / 1000.0)
+             AND stored_at < to_timestamp($4::float8 / 1000.0) AND seq > $6
            ORDER BY seq LIMIT $5`,
-    values: [q.streamId, q.lo, q.hi, q.storedBefore, q.limit],
+    values: [q.streamId, q.lo, q.hi, q.storedBefore, q.limit, q.afterSeq ?? 0],
   });
   if (res.rows.length === 0) return null;
   const rows = res.rows.map((r) => ({ seq: Number(r.seq), payloadText: r.p }));
@@ -60,7 +64,7 @@ export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefor
   const batchId = Number(upd.rows[0]?.batch_id);
   const archived = upd.rows[0]?.n ?? 0;
   if (archived === 0) await dropBatchIfUnused(run, q.streamId, batchId);
-  return { batchId, events: archived, rawBytes, storedBytes: blob.length };
+  return { batchId, lastSeq: seqs[seqs.length - 1]!, events: archived, rawBytes, storedBytes: blob.length };
 }
 
 async function dropBatchIfUnused(run: HostRun, streamId: string, batchId: number): Promise<boolean> {
