@@ -1,6 +1,7 @@
 import type { MigrationPhase } from "@shardcast/core";
 import { listMigrationEvents } from "@shardcast/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { archiveRange } from "../src/placement/archive.ts";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
 import { exactlyOnceProblems } from "./lifecycle-harness.ts";
 import { startMigrationHarness, type MigrationHarness } from "./migration-harness.ts";
@@ -107,4 +108,36 @@ describe("moving a shardlet between hosts", () => {
     const back = await move(target.id, hostA, tracked);
     await expectMoved(back, hostA);
   }, 60_000);
+
+  it("moves a shardlet whose old payloads are archived: the destination gets every payload whole and the source drops its batches", async () => {
+    const routes = await t.h.deps.db.shardlet.findMany({ where: { streamId: t.h.streamId, state: "active" }, orderBy: { lo: "asc" } });
+    const target = routes[routes.length - 1]!;
+    const range = { lo: Number(target.lo), hi: Number(target.hi) };
+    const [hostA, hostB] = [target.hostId, t.h.hostIds.find((id) => id !== target.hostId)!];
+    await t.write(range, 1_000);
+    const source = await t.h.driver(hostA);
+    const payloadDigest = (d: typeof source, upTo: number) =>
+      d.withClient(async (c) => {
+        const r = await c.query<{ n: number; digest: string | null; missing: number }>(
+          `SELECT count(*)::int AS n, md5(string_agg(coalesce(md5(payload::text)::uuid, payload_md5)::text, '' ORDER BY seq)) AS digest,
+                  count(*) FILTER (WHERE payload IS NULL)::int AS missing
+           FROM sc_events WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND seq <= $4`,
+          [t.h.streamId, range.lo, range.hi, upTo],
+        );
+        return r.rows[0]!;
+      });
+    const upTo = Math.max(...[...t.h.acked.values()].map((a) => a.seq));
+    const before = await payloadDigest(source, upTo);
+    const archived = await archiveRange(source, { streamId: t.h.streamId, ...range }, { storedBefore: Date.now() + 60_000, maxChunks: 1_000 });
+    expect(archived).toMatchObject({ complete: true });
+    expect(archived.events).toBe(before.n);
+    expect(await payloadDigest(source, upTo)).toEqual({ ...before, missing: before.n });
+
+    const tracked = [t.h.keyIn(range.lo, range.hi), t.h.keyIn(range.lo, range.hi)];
+    const there = await move(target.id, hostB, tracked);
+    await expectMoved(there, hostB);
+    // Every payload arrived whole (none archived on the destination), the same as before the archive.
+    expect(await payloadDigest(await t.h.driver(hostB), upTo)).toEqual({ ...before, missing: 0 });
+    expect((await source.archiveTotals(t.h.streamId)).batches).toBe(0);
+  }, 120_000);
 });
