@@ -72,6 +72,7 @@ describe("job catalog", () => {
       "model.train",
       "orchestrator.run",
       "overflow.drain",
+      "placement.run",
       "prealloc.run",
       "prealloc.train",
       "rebalance.plan",
