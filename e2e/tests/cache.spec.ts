@@ -121,7 +121,7 @@ test("an admin changes the prefetch threshold, validated, and finds it in the ch
   await openAsAdmin(page, "/settings");
   const section = page.getByTestId("cache-settings");
   await expect(section.getByTestId("cache-settings-updated")).toHaveText("defaults (never changed)");
-  await expect(section.getByTestId("rc-prefetchThreshold")).toHaveValue("0.3");
+  await expect(section.getByTestId("rc-prefetchThreshold")).toHaveValue("0.5");
 
   await section.getByTestId("rc-prefetchThreshold").fill("0");
   await section.getByTestId("cache-settings-save").click();
@@ -132,7 +132,7 @@ test("an admin changes the prefetch threshold, validated, and finds it in the ch
   await section.getByTestId("cache-settings-save").click();
   await expect(section.getByTestId("cache-settings-saved")).toHaveText("Saved 1 change.");
   await section.getByText(/^Change history \(\d+\)$/).click();
-  await expect(section.getByTestId("cache-settings-audit-row").first()).toContainText("prefetchThreshold 0.3 → 0.45");
+  await expect(section.getByTestId("cache-settings-audit-row").first()).toContainText("prefetchThreshold 0.5 → 0.45");
   await expect(section.getByTestId("cache-settings-updated")).toContainText("changed");
 
   await page.reload();

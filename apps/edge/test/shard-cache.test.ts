@@ -63,7 +63,7 @@ describe("ShardCache", () => {
     expect(hit.entry.epoch).toBe(2);
   });
 
-  it("keeps to its byte budget, dropping the oldest events of an oversized entry and the least recently used entries", () => {
+  it("keeps to its byte budget, dropping the oldest events of an oversized entry and the least valuable entries per byte", () => {
     const one = eventBytes(events[0]!);
     const cache = new ShardCache({ maxBytes: one * 40, maxEntryShare: 0.5 });
     cache.fill({ streamId: "s", shardletId: "a", epoch: 1, lo: 0, hi: HASH_SPACE, from: 0, to: 100, events });
@@ -74,22 +74,57 @@ describe("ShardCache", () => {
     expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: reach.from - 1 }])).toBeNull();
     const hit = cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: reach.from }])!;
     expect(hit.events.map((e) => e.seq)).toEqual(events.filter((e) => e.seq > reach.from).map((e) => e.seq));
-    // More entries than the budget holds: the least recently used go.
-    cache.fill({ streamId: "s", shardletId: "b", epoch: 1, lo: 0, hi: HASH_SPACE, from: 100, to: 120, events: Array.from({ length: 20 }, (_, i) => ev(101 + i, low[i]!)) });
-    cache.fill({ streamId: "s", shardletId: "c", epoch: 1, lo: 0, hi: HASH_SPACE, from: 120, to: 140, events: Array.from({ length: 20 }, (_, i) => ev(121 + i, high[i]!)) });
+    // More entries than the budget holds: the least valuable per byte go (read as often, "a" is the largest).
+    cache.fill({ streamId: "s", shardletId: "b", epoch: 1, lo: 0, hi: HASH_SPACE, from: 100, to: 112, events: Array.from({ length: 12 }, (_, i) => ev(101 + i, low[i]!)) });
+    cache.fill({ streamId: "s", shardletId: "c", epoch: 1, lo: 0, hi: HASH_SPACE, from: 120, to: 132, events: Array.from({ length: 12 }, (_, i) => ev(121 + i, high[i]!)) });
     expect(cache.bytes).toBeLessThanOrEqual(one * 40);
     expect(cache.reach("s", "a")).toBeNull();
+    expect(cache.list().map((e) => e.shardletId)).toEqual(["c", "b"]);
   });
 
   it("counts a prefetched entry evicted unread as waste, and one read before eviction as used", () => {
     const wasted: string[] = [];
     const one = eventBytes(events[0]!);
     const cache = new ShardCache({ maxBytes: one * 30, maxEntryShare: 1, onWastedPrefetch: (e) => wasted.push(e.shardletId) });
-    cache.fill({ streamId: "s", shardletId: "read", epoch: 1, lo: 0, hi: HASH_SPACE, from: 0, to: 10, events: events.slice(0, 10), prefetched: true });
-    cache.fill({ streamId: "s", shardletId: "unread", epoch: 1, lo: 0, hi: HALF, from: 10, to: 20, events: events.slice(10, 20), prefetched: true });
+    const prediction = { p: 0.5, until: Date.now() + 60_000 };
+    cache.fill({ streamId: "s", shardletId: "read", epoch: 1, lo: 0, hi: HASH_SPACE, from: 0, to: 10, events: events.slice(0, 10), prediction });
+    cache.fill({ streamId: "s", shardletId: "unread", epoch: 1, lo: 0, hi: HALF, from: 10, to: 20, events: events.slice(10, 20), prediction });
     expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 0 }])).not.toBeNull();
     cache.dropStream("s");
     expect(wasted).toEqual(["unread"]);
     expect(cache.entries).toBe(0);
+  });
+
+  it("never lets a prefetch evict an entry worth more per byte, and keeps an announced entry over a once-read one", () => {
+    let now = 1_000_000;
+    const wasted: string[] = [];
+    const one = eventBytes(events[0]!);
+    const cache = new ShardCache({ maxBytes: one * 25, maxEntryShare: 1, clock: () => now, onWastedPrefetch: (e) => wasted.push(e.shardletId) });
+    const fill = (shardletId: string, from: number, prediction?: { p: number; until: number }) =>
+      cache.fill({ streamId: "s", shardletId, epoch: 1, lo: 0, hi: HASH_SPACE, from, to: from + 10, events: events.slice(from, from + 10), prediction });
+    // "busy" is read every step; "once" was read once.
+    expect(fill("busy", 0)).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      now += 10_000;
+      expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 0 }])?.entry.shardletId).toBe("busy");
+    }
+    expect(fill("once", 10)).toBe(true);
+    now += 1;
+    // An unlikely prefetch would have to evict one of them: refused, and both stay.
+    expect(fill("unlikely", 20, { p: 0.02, until: now + 40_000 })).toBe(false);
+    expect(cache.reach("s", "unlikely")).toBeNull();
+    expect([cache.reach("s", "busy"), cache.reach("s", "once")]).toEqual([{ from: 0, to: 10 }, { from: 10, to: 20 }]);
+    // A read due within the step is worth more than the once-read entry: that one goes, not "busy".
+    expect(fill("due", 20, { p: 0.9, until: now + 10_000 })).toBe(true);
+    expect(cache.reach("s", "once")).toBeNull();
+    expect(cache.reach("s", "busy")).not.toBeNull();
+    // An announcement protects an entry already here: a demand fill evicts the unannounced one first.
+    cache.predict("s", "busy", { p: 0.95, until: now + 10_000 });
+    cache.predict("s", "due", { p: 0.01, until: now + 10_000 });
+    now += 1;
+    expect(fill("next", 30)).toBe(true);
+    expect(cache.reach("s", "busy")).not.toBeNull();
+    expect(cache.reach("s", "due")).toBeNull();
+    expect(wasted).toEqual(["due"]);
   });
 });

@@ -232,7 +232,7 @@ describe("cache settings", () => {
   it("lets admins change them, validated and audited; viewers and operators only read them", async () => {
     const read = await h.call<Settings>("query", "cache.settings", undefined, viewer);
     expect(read.status).toBe(200);
-    expect(read.data!.settings).toEqual({ prefetchEnabled: true, prefetchThreshold: 0.3, minLift: 1.5, topPerType: 8 });
+    expect(read.data!.settings).toEqual({ prefetchEnabled: true, prefetchThreshold: 0.5, minLift: 1.5, topPerType: 8 });
     expect(read.data!.audit).toEqual([]);
     const wanted = { ...read.data!.settings, prefetchThreshold: 0.45 };
 
@@ -253,9 +253,9 @@ describe("cache settings", () => {
 
     const after = await h.call<Settings>("query", "cache.settings", undefined, viewer);
     expect(after.data!.settings.prefetchThreshold).toBe(0.45);
-    expect(after.data!.audit[0]!.changes).toEqual([{ field: "prefetchThreshold", old: 0.3, new: 0.45 }]);
+    expect(after.data!.audit[0]!.changes).toEqual([{ field: "prefetchThreshold", old: 0.5, new: 0.45 }]);
     expect(after.data!.audit[0]!.actorEmail).toMatch(/^admin-/);
     const ops = await listOperations(h.db, { limit: 5 });
-    expect(ops.find((o) => o.kind === "settings.update")?.message).toBe("changed read cache settings: prefetchThreshold 0.3 -> 0.45");
+    expect(ops.find((o) => o.kind === "settings.update")?.message).toBe("changed read cache settings: prefetchThreshold 0.5 -> 0.45");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng, PrefetchQueue, shouldEvictFor } from "../src/index.ts";
+import { createRng, PrefetchQueue } from "../src/index.ts";
 
 const entry = (shardletId: string, dueAt: number, p = 0.5, bytes?: number) => ({ shardletId, dueAt, p, target: null, ...(bytes !== undefined ? { bytes } : {}) });
 
@@ -66,14 +66,5 @@ describe("PrefetchQueue", () => {
     expect(q.size).toBe(5);
     expect(q.has("s-4")).toBe(false);
     expect(q.peek(1)[0]!.shardletId).toBe("s-5");
-  });
-});
-
-describe("shouldEvictFor", () => {
-  it("never lets a prefetch evict an entry at least as likely to be read", () => {
-    expect(shouldEvictFor(0.6, 0.5)).toBe(true);
-    expect(shouldEvictFor(0.5, 0.6)).toBe(false);
-    expect(shouldEvictFor(0.5, 0.5)).toBe(false);
-    expect(shouldEvictFor(0.01, 0)).toBe(true);
   });
 });

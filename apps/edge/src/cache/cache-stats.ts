@@ -10,9 +10,11 @@ export interface CacheCounters {
   hostReadsSaved: number;
   prefetches: number;
   prefetchedBytes: number;
-  /** Prefetched entries evicted before any read. */
+  /** Prefetched entries evicted before any read (or refused by the cache after the fetch). */
   wastedPrefetches: number;
   wastedPrefetchBytes: number;
+  /** Prefetches the cache refused: they would have evicted entries worth more per byte. */
+  skippedPrefetches: number;
 }
 
 export interface CacheStatsSnapshot extends CacheCounters {
@@ -26,7 +28,7 @@ export interface CacheStatsSnapshot extends CacheCounters {
 const MAX_SHARDLETS = 200;
 
 function zero(): CacheCounters {
-  return { hits: 0, misses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0 };
+  return { hits: 0, misses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0 };
 }
 
 export class CacheStats {

@@ -1,4 +1,4 @@
-import { keyHash, type StoredEvent } from "@shardcast/core";
+import { keyHash, type Prediction, type StoredEvent } from "@shardcast/core";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import type { RangePage, RangePart } from "../consumers/range-reader.ts";
 import { mergeBySeq, pageOf, type ReadObserver } from "../reads.ts";
@@ -35,8 +35,8 @@ export class CachedRangeReader implements RangeSource {
       sequences: SequenceAllocator;
       /** Told about events served from the cache (host-read events are reported by the inner reader). */
       observer?: ReadObserver;
-      /** Told, per part of an answered read, where that reader's next read of it starts. */
-      onServed?: (streamId: string, shardletId: string, readerGroup: string, next: number) => void;
+      /** Told, per part of an answered read, where that reader's next read of it starts and the bytes this one took. */
+      onServed?: (streamId: string, shardletId: string, readerGroup: string, next: number, bytes: number) => void;
     },
   ) {}
 
@@ -131,21 +131,34 @@ export class CachedRangeReader implements RangeSource {
 
   /**
    * Fills the cache with a shardlet's events after `after` (or after what its entry holds) up to
-   * the watermark, at most `limit` events; returns the bytes fetched.
+   * the watermark, at most `limit` events, as a prefetch of the read `prediction` announces;
+   * returns the bytes fetched. The cache may refuse it (it would evict entries worth more per
+   * byte): asked first with `expectedBytes` (the size of the shardlet's last read, when known), so
+   * a likely refusal costs no host read; refused after the read, its bytes count as wasted.
    */
-  async prefetch(entry: RouteEntry, shardletId: string, after: number, limit: number): Promise<number> {
+  async prefetch(entry: RouteEntry, shardletId: string, after: number, limit: number, prediction: Prediction, expectedBytes?: number): Promise<number> {
     const route = entry.table.byId(shardletId);
     if (!route) return 0;
+    const total = this.deps.stats.total;
+    if (expectedBytes !== undefined && !this.deps.cache.admits(entry.meta.id, shardletId, expectedBytes, prediction)) {
+      total.skippedPrefetches++;
+      return 0;
+    }
     const reach = this.deps.cache.reach(entry.meta.id, shardletId);
     const from = reach && reach.from <= after && reach.to > after ? reach.to : after;
     const page = await this.deps.inner.read(entry, [{ shardletId, lo: route.lo, hi: route.hi, cursor: [{ lo: route.lo, hi: route.hi, after: from }] }], limit);
     if (page.next <= from) return 0;
     const events = page.events.get(shardletId) ?? [];
-    this.deps.cache.fill({ streamId: entry.meta.id, shardletId, epoch: route.epoch, lo: route.lo, hi: route.hi, from, to: page.next, events, prefetched: true });
+    const stored = this.deps.cache.fill({ streamId: entry.meta.id, shardletId, epoch: route.epoch, lo: route.lo, hi: route.hi, from, to: page.next, events, prediction });
     let bytes = 0;
     for (const e of events) bytes += storedBytes(e);
-    this.deps.stats.total.prefetches++;
-    this.deps.stats.total.prefetchedBytes += bytes;
+    total.prefetches++;
+    total.prefetchedBytes += bytes;
+    if (!stored) {
+      total.skippedPrefetches++;
+      total.wastedPrefetches++;
+      total.wastedPrefetchBytes += bytes;
+    }
     return bytes;
   }
 
@@ -174,7 +187,12 @@ export class CachedRangeReader implements RangeSource {
       this.deps.stats.part(entry.meta.id, p.shardletId, cached.has(p.shardletId), b.cache, b.host);
     }
     if (reader && servedFromCache.length > 0) this.deps.observer?.read(entry, servedFromCache, reader);
-    if (reader) for (const p of parts) this.deps.onServed?.(entry.meta.id, p.shardletId, `${reader.client}\t${reader.group}`, next);
+    if (reader) {
+      for (const p of parts) {
+        const b = bytes.get(p.shardletId);
+        this.deps.onServed?.(entry.meta.id, p.shardletId, `${reader.client}\t${reader.group}`, next, b ? b.cache + b.host : 0);
+      }
+    }
     return { events: byPart, next, watermark };
   }
 }

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { keyHash, PrefetchQueue, type StoredEvent } from "@shardcast/core";
+import { keyHash, PREFETCH_LEAD_STEPS, predictedRead, PrefetchQueue, type StoredEvent } from "@shardcast/core";
 import { CACHE_HISTORY_LENGTH, CORRELATION_STEP_MS, READ_CACHE_TTL_SEC, readCacheKeys, readPrefetchMap, type Logger, type PublishedPrefetchMap, type SequenceAllocator } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import type { ReadObserver } from "../reads.ts";
@@ -16,6 +16,13 @@ export interface ReadCacheConfig {
   prefetchBytesPerSec: number;
   /** How often counts and the cache snapshot go to Redis, and the prefetch maps are re-read. */
   flushMs: number;
+}
+
+interface ReaderPosition {
+  after: number;
+  at: number;
+  /** Bytes of the read that left the reader there: what its next read, and a prefetch of it, likely takes. */
+  bytes: number;
 }
 
 /** How long a reader's position on a shardlet is remembered as where its next read starts. */
@@ -35,12 +42,11 @@ export class EdgeReadCache {
   readonly cache: ShardCache;
   readonly stats = new CacheStats();
   readonly counts: CorrelationCounter;
-  // Started a step early: the map's lag is counted in whole steps, so a read may come any time within one.
-  readonly queue = new PrefetchQueue({ leadMs: CORRELATION_STEP_MS });
+  readonly queue = new PrefetchQueue({ leadMs: PREFETCH_LEAD_STEPS * CORRELATION_STEP_MS });
   private cached: CachedRangeReader | null = null;
   private readonly maps = new Map<string, PublishedPrefetchMap>();
-  /** `stream \t shardlet` -> reader group -> (position its next read starts after, when). */
-  private readonly positions = new Map<string, Map<string, { after: number; at: number }>>();
+  /** `stream \t shardlet` -> reader group -> (position its next read starts after, when, bytes of that read). */
+  private readonly positions = new Map<string, Map<string, ReaderPosition>>();
   private timers: NodeJS.Timeout[] = [];
   private prefetching = false;
 
@@ -50,6 +56,7 @@ export class EdgeReadCache {
   ) {
     this.cache = new ShardCache({
       maxBytes: cfg.maxBytes,
+      ...(deps.clock ? { clock: deps.clock } : {}),
       onWastedPrefetch: (e) => {
         this.stats.total.wastedPrefetches++;
         this.stats.total.wastedPrefetchBytes += e.bytes;
@@ -69,7 +76,7 @@ export class EdgeReadCache {
   /** The consumer reads, through the cache when it is on. */
   wrap(inner: RangeSource, observer?: ReadObserver): RangeSource {
     if (!this.enabled) return inner;
-    this.cached = new CachedRangeReader({ inner, cache: this.cache, stats: this.stats, sequences: this.deps.sequences, ...(observer ? { observer } : {}), onServed: (streamId, shardletId, group, next) => this.remember(streamId, shardletId, group, next) });
+    this.cached = new CachedRangeReader({ inner, cache: this.cache, stats: this.stats, sequences: this.deps.sequences, ...(observer ? { observer } : {}), onServed: (streamId, shardletId, group, next, bytes) => this.remember(streamId, shardletId, group, next, bytes) });
     return this.cached;
   }
 
@@ -78,21 +85,21 @@ export class EdgeReadCache {
     return this.cached;
   }
 
-  private remember(streamId: string, shardletId: string, group: string, after: number): void {
+  private remember(streamId: string, shardletId: string, group: string, after: number, bytes: number): void {
     const key = `${streamId}\t${shardletId}`;
     let byGroup = this.positions.get(key);
-    if (!byGroup) this.positions.set(key, (byGroup = new Map<string, { after: number; at: number }>()));
-    byGroup.set(group, { after, at: this.now() });
+    if (!byGroup) this.positions.set(key, (byGroup = new Map<string, ReaderPosition>()));
+    byGroup.set(group, { after, at: this.now(), bytes });
   }
 
-  /** Where the next read of a shardlet starts: the lowest recent position of its readers. */
-  private readerPosition(streamId: string, shardletId: string): number | null {
+  /** Where the next read of a shardlet starts: the lowest recent position of its readers (and that read's size). */
+  private readerPosition(streamId: string, shardletId: string): ReaderPosition | null {
     const byGroup = this.positions.get(`${streamId}\t${shardletId}`);
     if (!byGroup) return null;
-    let low: number | null = null;
+    let low: ReaderPosition | null = null;
     for (const [g, p] of byGroup) {
       if (this.now() - p.at > POSITION_TTL_MS) byGroup.delete(g);
-      else low = low === null ? p.after : Math.min(low, p.after);
+      else if (!low || p.after < low.after) low = p;
     }
     return low;
   }
@@ -121,7 +128,10 @@ export class EdgeReadCache {
       if (!targets) continue;
       for (const [shardletId, x] of Object.entries(targets)) {
         if (x.p < m.threshold) continue;
-        this.queue.push({ shardletId: `${streamId}\t${shardletId}`, p: x.p, dueAt: this.now() + x.lagSteps * m.stepMs, target: x.target });
+        const dueAt = this.now() + x.lagSteps * m.stepMs;
+        // A cached shardlet is not fetched again, but the announcement keeps it from being evicted.
+        this.cache.predict(streamId, shardletId, predictedRead(x.p, dueAt, m.stepMs));
+        this.queue.push({ shardletId: `${streamId}\t${shardletId}`, p: x.p, dueAt, target: x.target });
       }
     }
   }
@@ -184,9 +194,10 @@ export class EdgeReadCache {
       for (const d of due) {
         const [streamId, shardletId] = d.shardletId.split("\t") as [string, string];
         const entry = this.deps.routing.entries().find((e) => e.meta.id === streamId);
-        const after = this.readerPosition(streamId, shardletId);
-        if (!entry || after === null) continue; // nobody reads it through this edge: nothing to warm
-        bytes += await this.cached.prefetch(entry, shardletId, after, PREFETCH_LIMIT);
+        const at = this.readerPosition(streamId, shardletId);
+        if (!entry || at === null) continue; // nobody reads it through this edge: nothing to warm
+        const stepMs = this.maps.get(streamId)?.stepMs ?? CORRELATION_STEP_MS;
+        bytes += await this.cached.prefetch(entry, shardletId, at.after, PREFETCH_LIMIT, predictedRead(d.p, d.dueAt, stepMs), at.bytes > 0 ? at.bytes : undefined);
       }
       return bytes;
     } finally {

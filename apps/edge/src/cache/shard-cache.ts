@@ -1,5 +1,5 @@
-import { keyHash, type Cursor, type StoredEvent } from "@shardcast/core";
-import { LRUCache } from "lru-cache";
+import { keyHash, ValueCache, type Cursor, type Prediction, type StoredEvent } from "@shardcast/core";
+import { CORRELATION_STEP_MS } from "@shardcast/runtime";
 import { storedBytes } from "../telemetry/observe.ts";
 
 /**
@@ -16,6 +16,11 @@ import { storedBytes } from "../telemetry/observe.ts";
  *
  * Events are never written through from ingest: an edge sees only the writes it took, and a range
  * is written through every edge, so its own writes could never make an interval complete.
+ *
+ * Eviction only decides which complete entries stay, never what an entry holds, so it cannot break
+ * the above. It is core's `ValueCache`: the cheapest entry per byte goes first, where an entry is
+ * worth its announced read while the announcement holds and otherwise what its own reads say, and a
+ * prefetch never evicts an entry worth more per byte than itself (see value-cache.ts).
  */
 export interface CacheEntry {
   streamId: string;
@@ -31,8 +36,6 @@ export interface CacheEntry {
   events: StoredEvent[];
   hashes: number[];
   bytes: number;
-  /** Set when the entry was filled by the prefetcher, cleared at its first read (waste accounting). */
-  prefetched: boolean;
 }
 
 export interface ShardCacheOptions {
@@ -42,6 +45,8 @@ export interface ShardCacheOptions {
   maxEntryShare?: number;
   /** Told when a prefetched entry leaves the cache without having been read. */
   onWastedPrefetch?: (entry: CacheEntry) => void;
+  /** Clock of the entries' values, ms (tests and simulations pass their own). */
+  clock?: () => number;
 }
 
 /** What a cache lookup can serve of one consumer part. */
@@ -63,31 +68,35 @@ function entryKey(streamId: string, shardletId: string): string {
 }
 
 export class ShardCache {
-  // lru-cache does the byte-budget bookkeeping and recency order; the per-stream index on top
-  // finds the entry that covers a range (a split's child is served from its parent's entry).
-  private readonly lru: LRUCache<string, CacheEntry>;
+  // Not lru-cache, which orders by recency alone: a prefetch must not evict an entry likelier to be
+  // read per byte, and the benchmark must simulate the same policy, so both use core's ValueCache.
+  // The per-stream index on top finds the entry that covers a range (a split's child is served
+  // from its parent's entry).
+  private readonly store: ValueCache<CacheEntry>;
   private readonly byStream = new Map<string, Set<string>>();
   private readonly maxEntryBytes: number;
+  private readonly now: () => number;
 
   constructor(private readonly opts: ShardCacheOptions) {
     this.maxEntryBytes = Math.max(1, Math.floor(opts.maxBytes * (opts.maxEntryShare ?? 0.25)));
-    this.lru = new LRUCache<string, CacheEntry>({
-      maxSize: Math.max(1, opts.maxBytes),
-      sizeCalculation: (e) => Math.max(1, e.bytes),
-      dispose: (e, key, reason) => {
-        if (reason === "set") return; // replaced by its own extension
+    this.now = opts.clock ?? Date.now;
+    this.store = new ValueCache<CacheEntry>({
+      maxBytes: Math.max(1, opts.maxBytes),
+      // A prediction names its read's step, so values are read chances within one step.
+      horizonMs: CORRELATION_STEP_MS,
+      onEvict: (key, e, how) => {
         this.byStream.get(e.streamId)?.delete(key);
-        if (e.prefetched) opts.onWastedPrefetch?.(e);
+        if (how.unreadPrefetch) opts.onWastedPrefetch?.(e);
       },
     });
   }
 
   get bytes(): number {
-    return this.lru.calculatedSize;
+    return this.store.bytes;
   }
 
   get entries(): number {
-    return this.lru.size;
+    return this.store.size;
   }
 
   get maxBytes(): number {
@@ -96,7 +105,7 @@ export class ShardCache {
 
   /** Entries, most recently used first (for display). */
   list(): CacheEntry[] {
-    return [...this.lru.values()];
+    return [...this.store.entries()].map(([, e]) => e).reverse();
   }
 
   /**
@@ -111,12 +120,13 @@ export class ShardCache {
     for (const s of cursor) low = Math.min(low, s.after);
     let best: { key: string; entry: CacheEntry } | null = null;
     for (const key of keys) {
-      const e = this.lru.peek(key);
+      const e = this.store.peek(key);
       if (!e || e.lo > lo || e.hi < hi || e.from > low || e.to <= low) continue;
       if (!best || e.to > best.entry.to) best = { key, entry: e };
     }
     if (!best) return null;
-    const entry = this.lru.get(best.key)!; // refreshes its recency
+    const entry = best.entry;
+    this.store.read(best.key, this.now());
     const events: StoredEvent[] = [];
     for (let i = firstAfter(entry.events, low); i < entry.events.length; i++) {
       const h = entry.hashes[i]!;
@@ -124,19 +134,20 @@ export class ShardCache {
       const seg = cursor.find((s) => h >= s.lo && h < s.hi);
       if (seg && entry.events[i]!.seq > seg.after) events.push(entry.events[i]!);
     }
-    entry.prefetched = false;
     return { entry, events };
   }
 
   /**
    * Records that every event of [lo, hi) with from < seq <= to is `events` (more may be passed;
    * those outside are ignored). Extends the shardlet's entry when it ends at or after `from`,
-   * else replaces it.
+   * else replaces it. A fill with `prediction` is a prefetch, stored only if the eviction policy
+   * admits it. True when the cache now holds the interval.
    */
-  fill(f: { streamId: string; shardletId: string; epoch: number; lo: number; hi: number; from: number; to: number; events: readonly StoredEvent[]; prefetched?: boolean }): void {
-    if (f.to <= f.from) return;
+  fill(f: { streamId: string; shardletId: string; epoch: number; lo: number; hi: number; from: number; to: number; events: readonly StoredEvent[]; prediction?: Prediction | undefined }): boolean {
+    if (f.to <= f.from) return false;
     const key = entryKey(f.streamId, f.shardletId);
-    const old = this.lru.peek(key);
+    const now = this.now();
+    const old = this.store.peek(key);
     const fresh = f.events
       .filter((e) => {
         if (e.seq <= f.from || e.seq > f.to) return false;
@@ -147,29 +158,41 @@ export class ShardCache {
     let entry: CacheEntry;
     if (old && old.lo === f.lo && old.hi === f.hi && f.from <= old.to && f.from >= old.from && f.to > old.to) {
       const add = fresh.filter((e) => e.seq > old.to);
-      entry = { ...old, epoch: f.epoch, to: f.to, events: [...old.events, ...add], hashes: [...old.hashes, ...add.map((e) => keyHash(e.key))], bytes: old.bytes + sumBytes(add), prefetched: old.prefetched && (f.prefetched ?? false) };
+      entry = { ...old, epoch: f.epoch, to: f.to, events: [...old.events, ...add], hashes: [...old.hashes, ...add.map((e) => keyHash(e.key))], bytes: old.bytes + sumBytes(add) };
     } else if (old && old.lo === f.lo && old.hi === f.hi && old.from <= f.from && old.to >= f.to) {
-      return; // already known
+      // Already known; an announced read still protects it.
+      if (f.prediction) this.store.predict(key, f.prediction, now);
+      return true;
     } else {
-      entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh), prefetched: f.prefetched ?? false };
+      entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh) };
     }
     trimFront(entry, this.maxEntryBytes);
-    if (entry.bytes > this.opts.maxBytes) return;
-    this.lru.set(key, entry);
+    if (!this.store.fill(key, entry, Math.max(1, entry.bytes), now, f.prediction)) return false;
     let keys = this.byStream.get(f.streamId);
     if (!keys) this.byStream.set(f.streamId, (keys = new Set()));
     keys.add(key);
+    return true;
+  }
+
+  /** Whether a prefetch of about `bytes` for the shardlet would be admitted (checked before fetching it). */
+  admits(streamId: string, shardletId: string, bytes: number, prediction: Prediction): boolean {
+    return this.store.admits(entryKey(streamId, shardletId), bytes, this.now(), prediction);
+  }
+
+  /** A read of the shardlet is announced: its entry, if any, is worth the prediction while it holds. */
+  predict(streamId: string, shardletId: string, prediction: Prediction): void {
+    this.store.predict(entryKey(streamId, shardletId), prediction, this.now());
   }
 
   /** How far a shardlet's own entry reaches (null: none), for the prefetcher to continue from. */
   reach(streamId: string, shardletId: string): { from: number; to: number } | null {
-    const e = this.lru.peek(entryKey(streamId, shardletId));
+    const e = this.store.peek(entryKey(streamId, shardletId));
     return e ? { from: e.from, to: e.to } : null;
   }
 
   /** Drops a stream's entries (the stream was deleted or recreated). */
   dropStream(streamId: string): void {
-    for (const key of [...(this.byStream.get(streamId) ?? [])]) this.lru.delete(key);
+    for (const key of [...(this.byStream.get(streamId) ?? [])]) this.store.delete(key);
     this.byStream.delete(streamId);
   }
 

@@ -153,6 +153,7 @@ export class EdgeMetrics {
     counter("shardcast_edge_cache_host_reads_saved", "Consumer reads answered without any host read since start", (t) => t.hostReadsSaved);
     counter("shardcast_edge_prefetch_bytes", "Bytes the prefetcher pulled into the cache since start", (t) => t.prefetchedBytes);
     counter("shardcast_edge_prefetch_wasted_bytes", "Prefetched bytes evicted before any read since start", (t) => t.wastedPrefetchBytes);
+    counter("shardcast_edge_prefetch_skipped", "Prefetches the cache refused since start (they would have evicted entries worth more per byte)", (t) => t.skippedPrefetches);
     const gauge = (name: string, help: string, value: () => number) =>
       new Gauge({
         name,

@@ -1,11 +1,13 @@
 import { CorrelationEngine, type CorrelationOptions, type PrefetchTarget } from "./correlation-engine.ts";
-import { ByteCache, type CacheEntry } from "./byte-cache.ts";
-import { PrefetchQueue, shouldEvictFor } from "./prefetch-queue.ts";
+import { LruCache } from "./byte-cache.ts";
+import { PREFETCH_LEAD_STEPS, PrefetchQueue, predictedRead } from "./prefetch-queue.ts";
+import { ValueCache } from "./value-cache.ts";
 
 /**
  * Byte-budget cache policies replayed over a read trace, for the benchmark. An object is a
  * shardlet's tail (id = shardlet id, size = the read's bytes); every read miss is a demand fetch
- * that inserts the object, in all policies. Writes matter only to the predictive policy, as the
+ * that inserts the object, in all policies. Plain LRU is the baseline; the predictive policy is
+ * the edge's own cache (`ValueCache`), so its figures are those of what ships. Writes matter only to the predictive policy, as the
  * events it learns from.
  */
 export type CacheTraceEvent =
@@ -22,6 +24,10 @@ export interface CacheSimResult {
   prefetchedBytes: number;
   /** Prefetched bytes evicted (or still cached at the end) without having been read. */
   prefetchedWastedBytes: number;
+  /** Of those, bytes evicted while their prediction still held (the rest: the read never came in time). */
+  prefetchedEvictedEarlyBytes: number;
+  /** Prefetches the cache refused: they would have evicted entries worth more per byte. */
+  skippedPrefetches: number;
 }
 
 export interface PredictiveCacheOptions {
@@ -32,7 +38,7 @@ export interface PredictiveCacheOptions {
   engine?: Partial<CorrelationOptions>;
   /** Prefetch transfer per step, bytes. */
   bandwidthBytesPerStep: number;
-  /** A prefetch starts this many steps before the predicted read (default 1: the prediction's resolution). */
+  /** A prefetch starts this many steps before the predicted read (default: the edge's, `PREFETCH_LEAD_STEPS`). */
   leadSteps?: number;
   /** Passed to the engine's `predict` (its defaults otherwise), as the product's settings do. */
   minLift?: number;
@@ -46,9 +52,9 @@ interface Tally {
   bytesFromCache: number;
 }
 
-function result(t: Tally, prefetchedBytes: number, prefetchedWastedBytes: number): CacheSimResult {
+function result(t: Tally, prefetchedBytes = 0, prefetchedWastedBytes = 0): CacheSimResult {
   const n = t.hits + t.misses;
-  return { ...t, hitRatio: n > 0 ? t.hits / n : 0, prefetchedBytes, prefetchedWastedBytes };
+  return { ...t, hitRatio: n > 0 ? t.hits / n : 0, prefetchedBytes, prefetchedWastedBytes, skippedPrefetches: 0, prefetchedEvictedEarlyBytes: 0 };
 }
 
 function count(t: Tally, hit: boolean, bytes: number): void {
@@ -63,37 +69,40 @@ function checkOrder(trace: readonly CacheTraceEvent[]): void {
   for (let i = 1; i < trace.length; i++) if (trace[i]!.t < trace[i - 1]!.t) throw new RangeError(`cache trace: event ${i} is earlier than the one before it`);
 }
 
-/** The chance of a read within one step, from `p` over `steps` steps at a steady rate. */
-function perStep(p: number, steps: number): number {
-  if (!(p > 0)) return 0;
-  return 1 - Math.pow(1 - Math.min(p, 1 - 1e-9), 1 / Math.max(1, steps));
-}
-
 export function simulateLru(trace: readonly CacheTraceEvent[], budgetBytes: number): CacheSimResult {
   checkOrder(trace);
-  const cache = new ByteCache(budgetBytes);
+  const cache = new LruCache(budgetBytes);
   const t: Tally = { hits: 0, misses: 0, bytesRead: 0, bytesFromCache: 0 };
-  for (const ev of trace) if (ev.kind === "read") count(t, cache.read(ev.shardletId, ev.bytes, 0), ev.bytes);
-  return result(t, 0, 0);
+  for (const ev of trace) if (ev.kind === "read") count(t, cache.read(ev.shardletId, ev.bytes), ev.bytes);
+  return result(t);
 }
 
 /**
- * LRU plus prefetch. A `CorrelationEngine` is trained online (a step enters it once it is over, so
+ * The product's cache with prefetch: `ValueCache`, the edge's eviction policy, fed as the edge
+ * feeds it. A `CorrelationEngine` is trained online (a step enters it once it is over, so
  * predictions use the past only); on a write of type A every shardlet the engine predicts for A
- * with p >= threshold is queued, due at the predicted read, and due requests are fetched within
- * the step's bandwidth. Eviction goes least recent first but never removes an entry worth at least
- * the newcomer (`shouldEvictFor`): a cached entry is worth its own active prediction or, without
- * one, the engine's read probability for it given when it was last read; a prefetch is worth its
- * prediction, a demand fetch its chance of being read again soon. A prefetch that cannot free
- * enough room is dropped; a demand fetch always gets in, evicting the least worth if it must.
+ * with p >= threshold is announced: a cached one keeps the prediction (it protects the entry),
+ * another is queued, due at the predicted read, and due requests are fetched within the step's
+ * bandwidth unless the cache refuses them (they would evict something worth more per byte).
  */
 export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetBytes: number, opts: PredictiveCacheOptions): CacheSimResult {
   checkOrder(trace);
   const stepMs = opts.stepMs;
   if (!(stepMs > 0)) throw new RangeError("cache simulation: stepMs must be positive");
   const engine = new CorrelationEngine(opts.engine);
-  const queue = new PrefetchQueue({ leadMs: (opts.leadSteps ?? 1) * stepMs });
-  const cache = new ByteCache(budgetBytes);
+  const queue = new PrefetchQueue({ leadMs: (opts.leadSteps ?? PREFETCH_LEAD_STEPS) * stepMs });
+  let wasted = 0;
+  let early = 0;
+  // The value is the entry's size: the simulation has no payload.
+  const cache = new ValueCache<number>({
+    maxBytes: budgetBytes,
+    horizonMs: stepMs,
+    onEvict: (_id, bytes, how) => {
+      if (!how.unreadPrefetch) return;
+      wasted += bytes;
+      if (how.early) early += bytes;
+    },
+  });
   const sizes = new Map<string, number>();
   const t: Tally = { hits: 0, misses: 0, bytesRead: 0, bytesFromCache: 0 };
   let prefetched = 0;
@@ -123,61 +132,13 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     budget = opts.bandwidthBytesPerStep;
   };
 
-  const window = engine.options.maxLagSteps;
-  /**
-   * What an entry is worth: the probability of a read within the next step. Predictions hold over
-   * different spans (a prefetch's until its read is overdue, the engine's read probability over
-   * its whole lag window), so each is brought to one step assuming reads at a steady rate within
-   * its span; otherwise a popular entry's 6-step chance would outrank a read due any moment.
-   */
-  const recent = (id: string, since: number | undefined): number => perStep(engine.readProbability(id, since), window);
-  const value = (id: string, e: CacheEntry, now: number): number => {
-    const base = recent(id, e.lastReadStep >= 0 ? step - e.lastReadStep : undefined);
-    return now <= e.until ? Math.max(perStep(e.p, (e.until - now) / stepMs), base) : base;
-  };
-
-  /**
-   * Frees room for `bytes` worth `p`: least recent first, skipping entries worth at least `p`. A
-   * demand fetch (`force`) always gets in: if that is not enough, the rest go worth-least first.
-   */
-  const makeRoom = (bytes: number, p: number, now: number, force: boolean, keep?: string): boolean => {
-    if (cache.used + bytes <= cache.budget) return true;
-    const spared: Array<{ id: string; v: number; bytes: number; order: number }> = [];
-    const victims: string[] = [];
-    let freed = 0;
-    for (const [id, e] of cache.entries) {
-      if (cache.used - freed + bytes <= cache.budget) break;
-      if (id === keep) continue;
-      const v = value(id, e, now);
-      if (shouldEvictFor(p, v)) {
-        victims.push(id);
-        freed += e.bytes;
-      } else spared.push({ id, v, bytes: e.bytes, order: spared.length });
-    }
-    if (cache.used - freed + bytes > cache.budget) {
-      if (!force) return false;
-      spared.sort((x, y) => x.v - y.v || x.order - y.order);
-      for (const s of spared) {
-        if (cache.used - freed + bytes <= cache.budget) break;
-        victims.push(s.id);
-        freed += s.bytes;
-      }
-    }
-    for (const id of victims) cache.remove(id);
-    return true;
-  };
-
-  const admit = (id: string, p: number, worth: number, bytes: number, dueAt: number, now: number): boolean => {
-    if (cache.entries.has(id) || bytes > cache.budget || !makeRoom(bytes, worth, now, false)) return false;
-    cache.insert(id, { bytes, prefetched: true, p, until: dueAt + stepMs, lastReadStep: -1 });
-    return true;
-  };
-
   const pull = (now: number): void => {
     if (queue.size === 0 || budget <= 0) return;
     for (const e of queue.take(now, budget, (id) => sizes.get(id) ?? Infinity)) {
       const bytes = e.bytes ?? 0;
-      if (admit(e.shardletId, e.p, perStep(e.p, (e.dueAt + stepMs - now) / stepMs), bytes, e.dueAt, now)) {
+      const prediction = predictedRead(e.p, e.dueAt, stepMs);
+      if (cache.has(e.shardletId)) cache.predict(e.shardletId, prediction, now);
+      else if (cache.fill(e.shardletId, bytes, bytes, now, prediction)) {
         budget -= bytes;
         prefetched += bytes;
       }
@@ -198,14 +159,11 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       if (!row) rows.set(ev.type, (row = engine.predict(ev.type, { minP: opts.threshold, minLift: opts.minLift, topPerType: opts.topPerType })));
       for (const [id, target] of Object.entries(row)) {
         const dueAt = ev.t + target.lagSteps * stepMs;
-        const cached = cache.entries.get(id);
-        if (cached) {
-          // Already here: the prediction protects it from being evicted by a less likely prefetch.
-          if (target.p >= cached.p || ev.t > cached.until) [cached.p, cached.until] = [target.p, dueAt + stepMs];
-          continue;
+        if (cache.has(id)) cache.predict(id, predictedRead(target.p, dueAt, stepMs), ev.t);
+        else {
+          const bytes = sizes.get(id);
+          if (bytes !== undefined) queue.push({ shardletId: id, p: target.p, dueAt, target: target.target, bytes });
         }
-        const bytes = sizes.get(id);
-        if (bytes !== undefined) queue.push({ shardletId: id, p: target.p, dueAt, target: target.target, bytes });
       }
       pull(ev.t);
     } else {
@@ -213,13 +171,13 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       let byTarget = reads.get(ev.shardletId);
       if (!byTarget) reads.set(ev.shardletId, (byTarget = new Map<string | undefined, number>()));
       byTarget.set(ev.target, (byTarget.get(ev.target) ?? 0) + 1);
-      // What the object is worth once read: the chance it is read again soon.
-      const worth = recent(ev.shardletId, 0);
-      count(t, cache.read(ev.shardletId, ev.bytes, step, (b, keep) => void makeRoom(b, worth, ev.t, true, keep)), ev.bytes);
+      const held = cache.read(ev.shardletId, ev.t);
+      count(t, held !== undefined, ev.bytes);
+      if (held !== ev.bytes) cache.fill(ev.shardletId, ev.bytes, ev.bytes, ev.t);
     }
   }
-  for (const e of cache.entries.values()) if (e.prefetched) cache.wasted += e.bytes;
-  return result(t, prefetched, cache.wasted);
+  for (const [, bytes, unread] of cache.entries()) if (unread) wasted += bytes;
+  return { ...result(t, prefetched, wasted), skippedPrefetches: cache.skipped, prefetchedEvictedEarlyBytes: early };
 }
 
 /**
@@ -275,5 +233,5 @@ export function simulateBelady(trace: readonly CacheTraceEvent[], budgetBytes: n
       cache.delete(victim);
     }
   }
-  return result(t, 0, 0);
+  return result(t);
 }

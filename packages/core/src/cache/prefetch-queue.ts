@@ -1,3 +1,5 @@
+import type { Prediction } from "./value-cache.ts";
+
 /** A prefetch request: bring `shardletId` to `target` before `dueAt`, its predicted first read. */
 export interface PrefetchEntry {
   shardletId: string;
@@ -149,9 +151,17 @@ export class PrefetchQueue {
 }
 
 /**
- * Admission rule: a prefetch may evict a cached entry only if it is more likely to be read than
- * that entry. Ties keep the resident: swapping equals costs a transfer and gains nothing.
+ * Steps before its predicted read that a prefetch starts, on the edges and in the benchmark. A
+ * prediction names the step of the read, not the moment within it, so one step: started half a
+ * step later, a read early in its step finds nothing yet (fewer hits and more waste on seeds the
+ * benchmark does not report); a step and a half earlier only holds the bytes longer.
  */
-export function shouldEvictFor(candidateP: number, victimP: number): boolean {
-  return candidateP > victimP;
+export const PREFETCH_LEAD_STEPS = 1;
+
+/**
+ * A predicted read as the cache holds it: it may come until a step after its predicted step (two
+ * steps kept more lapsed prefetches in the cache and lost hits on seeds the benchmark does not report).
+ */
+export function predictedRead(p: number, dueAt: number, stepMs: number): Prediction {
+  return { p, until: dueAt + stepMs };
 }
