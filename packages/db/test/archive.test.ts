@@ -82,9 +82,12 @@ describe("cold archive", () => {
       { events: leftCount, bytes: events.filter((e) => e.keyHash < HALF).reduce((n, e) => n + e.sizeBytes, 0), maxSeq: Math.max(...events.filter((e) => e.keyHash < HALF).map((e) => e.seq)) },
       { events: 0, bytes: 0, maxSeq: null },
     ]);
-    expect(await driver.archivableBytes({ ...left, storedBefore: Date.now() + 60_000, capRows: 10_000 })).toBe(0);
-    expect(await driver.archivableBytes({ ...right, storedBefore: Date.now() + 60_000, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF).reduce((n, e) => n + e.sizeBytes, 0));
-    expect(await driver.archivableBytes({ ...right, storedBefore: Date.now() - 3_600_000, capRows: 10_000 })).toBe(0);
+    const cut = await driver.archiveCutSeq(streamId, Date.now() + 60_000);
+    expect(cut).toBe(N);
+    expect(await driver.archiveCutSeq(streamId, Date.now() - 3_600_000)).toBe(0);
+    expect(await driver.archivableBytes({ ...left, afterSeq: 0, upToSeq: cut, capRows: 10_000 })).toBe(0);
+    expect(await driver.archivableBytes({ ...right, afterSeq: 0, upToSeq: cut, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF).reduce((n, e) => n + e.sizeBytes, 0));
+    expect(await driver.archivableBytes({ ...right, afterSeq: 1_000, upToSeq: cut, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF && e.seq > 1_000).reduce((n, e) => n + e.sizeBytes, 0));
     const totals = await driver.archiveTotals(streamId);
     expect(totals.batches).toBe(chunks.length);
     expect(totals.storedBytes).toBeLessThan(totals.rawBytes / 2);
@@ -149,5 +152,13 @@ describe("cold archive", () => {
     expect(await driver.sweepArchive(streamId)).toBeGreaterThan(0);
     expect((await driver.archiveTotals(streamId)).batches).toBe(0);
     expect(await driver.countEvents(streamId)).toBe(events.filter((e) => e.keyHash < HALF).length);
+  });
+
+  it("finds the last position stored before a time with a binary search over positions", async () => {
+    const left = events.filter((e) => e.keyHash < HALF);
+    const old = left.filter((e) => e.seq <= 700);
+    await driver.withClient((c) => c.query("UPDATE sc_events SET stored_at = now() - interval '2 hours' WHERE stream_id = $1 AND seq <= 700", [streamId]));
+    expect(await driver.archiveCutSeq(streamId, Date.now() - 3_600_000)).toBe(Math.max(...old.map((e) => e.seq)));
+    expect(await driver.archiveCutSeq(streamId, Date.now() - 3 * 3_600_000)).toBe(0);
   });
 });

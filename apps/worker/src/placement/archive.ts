@@ -17,10 +17,11 @@ export interface ArchiveProgress {
 export async function archiveRange(
   driver: HostDriver,
   range: ArchiveRange,
-  opts: { storedBefore: number; maxChunks: number; signal?: AbortSignal; onChunk?: (p: ArchiveProgress) => void | Promise<void> },
+  opts: { storedBefore: number; maxChunks: number; afterSeq?: number; signal?: AbortSignal; onChunk?: (p: ArchiveProgress) => void | Promise<void> },
 ): Promise<ArchiveProgress> {
   const p: ArchiveProgress = { events: 0, batches: 0, rawBytes: 0, storedBytes: 0, complete: false };
-  let afterSeq = 0;
+  // Where the range's archive ends: the walk starts there, not over the archived rows again.
+  let afterSeq = opts.afterSeq ?? 0;
   for (let i = 0; i < opts.maxChunks; i++) {
     checkAborted(opts.signal);
     const c = await driver.archiveChunk({ ...range, storedBefore: opts.storedBefore, limit: ARCHIVE_CHUNK_ROWS, afterSeq });

@@ -71,6 +71,7 @@ async function measure(deps: PlacementDeps, streamId: string, shardlets: readonl
       continue;
     }
     const archived = await driver.archivedInRanges(streamId, list);
+    const cutSeq = await driver.archiveCutSeq(streamId, storedBefore);
     for (const [i, s] of list.entries()) {
       const a = archived[i]!;
       const pos = positions.get(s.id) ?? [];
@@ -79,7 +80,7 @@ async function measure(deps: PlacementDeps, streamId: string, shardlets: readonl
         reads: reads.get(s.id) ?? 0,
         groups: pos.length,
         lowestPosition: pos.length > 0 ? Math.min(...pos) : null,
-        archivableBytes: await driver.archivableBytes({ streamId, lo: s.lo, hi: s.hi, storedBefore, capRows: ARCHIVABLE_CAP_ROWS }),
+        archivableBytes: await driver.archivableBytes({ streamId, lo: s.lo, hi: s.hi, afterSeq: a.maxSeq ?? 0, upToSeq: cutSeq, capRows: ARCHIVABLE_CAP_ROWS }),
         archivedEvents: a.events,
         archivedMaxSeq: a.maxSeq,
       });
@@ -142,7 +143,12 @@ export async function runPlacement(
       const range = { streamId: stream.id, lo: s.lo, hi: s.hi };
       const started = deps.clock();
       if (d.arm === "archive") {
-        const r = await archiveRange(driver, range, { storedBefore: now - settings.archiveAfterSec * 1000, maxChunks: MAX_CHUNKS_PER_DECISION, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        const r = await archiveRange(driver, range, {
+          storedBefore: now - settings.archiveAfterSec * 1000,
+          maxChunks: MAX_CHUNKS_PER_DECISION,
+          afterSeq: states.find((x) => x.shardletId === d.shardletId)?.archivedMaxSeq ?? 0,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
         result.archived++;
         if (r.events > 0) {
           state.pending.push({ shardletId: d.shardletId, context: d.context, rawBytes: r.rawBytes, storedBytes: r.storedBytes, at: now });

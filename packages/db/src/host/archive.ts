@@ -159,18 +159,51 @@ export async function archivedInRanges(run: HostRun, streamId: string, ranges: R
 }
 
 /**
- * Bytes of a range's payloads stored before `storedBefore` (epoch ms) and not archived, counting
- * at most `capRows` rows (enough to tell whether a range passes a threshold without walking a
- * large one whole).
+ * The last position of the stream on this host whose row was stored before `storedBefore` (epoch
+ * ms), 0 when none: a binary search over positions, one primary-key probe per step, because
+ * storage time follows position (rows are written in the order their positions are handed out,
+ * give or take the requests in flight). Rows copied in by a migration are stored at the copy, so
+ * around them the answer can fall short: callers still filter on the storage time, so a short
+ * answer archives less, never a row that is too new.
  */
-export async function archivableBytes(run: HostRun, q: ArchiveRange & { storedBefore: number; capRows: number }): Promise<number> {
+export async function archiveCutSeq(run: HostRun, streamId: string, storedBefore: number): Promise<number> {
+  const bounds = await run<{ lo: string | null; hi: string | null }>("archive cut bounds", {
+    text: "SELECT min(seq)::text AS lo, max(seq)::text AS hi FROM sc_events WHERE stream_id = $1",
+    values: [streamId],
+  });
+  let lo = Number(bounds.rows[0]?.lo ?? 0);
+  let hi = Number(bounds.rows[0]?.hi ?? 0);
+  let cut = 0;
+  while (lo <= hi && hi > 0) {
+    const mid = Math.floor((lo + hi) / 2);
+    // The position comes back as text under another name: ORDER BY a `seq` alias would sort text.
+    const probe = await run<{ at: string; old: boolean }>("archive cut probe", {
+      name: "sc_archive_cut_probe_v1",
+      text: "SELECT seq::text AS at, stored_at < to_timestamp($3::float8 / 1000.0) AS old FROM sc_events WHERE stream_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1",
+      values: [streamId, mid, storedBefore],
+    });
+    const row = probe.rows[0];
+    if (row?.old) {
+      cut = Number(row.at);
+      lo = cut + 1;
+    } else hi = mid - 1;
+  }
+  return cut;
+}
+
+/**
+ * Bytes of a range's unarchived payloads with afterSeq < seq <= upToSeq, counting at most
+ * `capRows` rows: enough to tell whether a range passes a threshold. The primary key is walked from
+ * `afterSeq` (where the range's archive ends), so a range archived long ago is not read again.
+ */
+export async function archivableBytes(run: HostRun, q: ArchiveRange & { afterSeq: number; upToSeq: number; capRows: number }): Promise<number> {
+  if (q.upToSeq <= q.afterSeq) return 0;
   const res = await run<{ b: number }>("archivable bytes", {
     text: `SELECT coalesce(sum(size_bytes), 0)::float8 AS b FROM (
              SELECT size_bytes FROM sc_events
-             WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND archive_batch IS NULL
-               AND stored_at < to_timestamp($4::float8 / 1000.0)
-             LIMIT $5) x`,
-    values: [q.streamId, q.lo, q.hi, q.storedBefore, q.capRows],
+             WHERE stream_id = $1 AND seq > $4 AND seq <= $5 AND key_hash >= $2 AND key_hash < $3 AND archive_batch IS NULL
+             ORDER BY seq LIMIT $6) x`,
+    values: [q.streamId, q.lo, q.hi, q.afterSeq, q.upToSeq, q.capRows],
   });
   return res.rows[0]?.b ?? 0;
 }

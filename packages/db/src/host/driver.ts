@@ -3,7 +3,7 @@ import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
 import { appendOverflow, countOverflow, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
-import { archiveChunk, archivableBytes, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
+import { archiveChunk, archiveCutSeq, archivableBytes, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";
 import { rangeBacklog, readRanges, type RangeBacklog, type RangeReadResult, type RangeSegment, type ReadRangesQuery } from "./range-reads.ts";
 import { DRAIN_WRITE, FENCED_WRITE, foldStats, writeBatch } from "./writes.ts";
@@ -203,8 +203,13 @@ export class HostDriver {
     return sweepArchive(this.run, streamId);
   }
 
-  /** Bytes of a range's old payloads that are not archived yet, counting at most `capRows` rows. */
-  archivableBytes(q: ArchiveRange & { storedBefore: number; capRows: number }): Promise<number> {
+  /** The last position of a stream on this host stored before `storedBefore` (epoch ms); 0 when none. */
+  archiveCutSeq(streamId: string, storedBefore: number): Promise<number> {
+    return archiveCutSeq(this.run, streamId, storedBefore);
+  }
+
+  /** Bytes of a range's unarchived payloads in (afterSeq, upToSeq], counting at most `capRows` rows. */
+  archivableBytes(q: ArchiveRange & { afterSeq: number; upToSeq: number; capRows: number }): Promise<number> {
     return archivableBytes(this.run, q);
   }
 
