@@ -1,6 +1,6 @@
 import { PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
 import { listOperations, listShardlets, updateSetting } from "@shardcast/db";
-import { readPlacementState } from "@shardcast/runtime";
+import { readArchivedShardlets, readPlacementState } from "@shardcast/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPlacement } from "../src/placement/run.ts";
 import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
@@ -77,6 +77,8 @@ describe("placement.run", () => {
     const second = await runPlacement(later, ctx);
     expect(second).toMatchObject({ rewarded: 2, restored: 0 });
     const state = await readPlacementState(h.redis, h.prefix, 0.5);
+    // The shard map's view: what the run measured as archived, per shardlet.
+    expect(Object.fromEntries(Object.entries(await readArchivedShardlets(h.redis, h.prefix)).map(([id, a]) => [id, a.events]))).toEqual(Object.fromEntries(shardlets.map((s) => [s.id, 200])));
     const learnt = state.bandit.values("reads:none groups:none").archive;
     expect(learnt.pulls).toBe(2);
     expect(learnt.mean).toBeCloseTo(1 - totals.storedBytes / totals.rawBytes, 2);
@@ -95,6 +97,7 @@ describe("placement.run", () => {
     expect(third).toMatchObject({ restored: 2, archived: 0 });
     expect((await driver.archivedInRanges(h.streamId, shardlets)).map((a) => a.events)).toEqual([0, 0]);
     expect((await driver.archiveTotals(h.streamId)).batches).toBe(0);
+    expect(await readArchivedShardlets(h.redis, h.prefix)).toEqual({});
     expect(await readAll()).toEqual(before);
     const restoreOps = await listOperations(h.db, { kind: "placement.restore", limit: 10 });
     expect(restoreOps[0]!.message).toMatch(/a consumer group is at position 0/);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HASH_SPACE } from "@shardcast/core";
+import { HASH_SPACE, PlacementBandit } from "@shardcast/core";
+import { placementStateKey, writePlacementState } from "@shardcast/runtime";
 import { startHarness, type Harness } from "./harness.ts";
 
 interface Settings {
@@ -24,6 +25,7 @@ interface MapShardletOut {
   fallbackCount: number;
   capacityBytes: number;
   mergeRightId: string | null;
+  archived: { events: number; bytes: number } | null;
   lineage: { kind: "initial" } | { kind: "split"; parent: { id: string; range: RangeOut | null } } | { kind: "merge"; left: { id: string }; right: { id: string } };
 }
 interface MapOut {
@@ -155,6 +157,16 @@ describe("lifecycle console api (one host)", () => {
       streamId = res.data!.id;
       const map = await h.call<MapOut>("query", "shardmap.byHost", { streamId }, viewer);
       [left, right] = map.data!.hosts.flatMap((x) => x.shardlets) as [MapShardletOut, MapShardletOut];
+    });
+
+    it("marks the shardlets the last placement run found archived", async () => {
+      const bandit = new PlacementBandit();
+      await writePlacementState(h.redis, h.prefix, { lastRunAt: Date.now(), bandit, pending: [], recent: [], archived: { [left.id]: { events: 1_200, bytes: 340_000 } } });
+      const map = await h.call<MapOut>("query", "shardmap.byHost", { streamId }, viewer);
+      const byId = new Map(map.data!.hosts.flatMap((x) => x.shardlets).map((s) => [s.id, s.archived]));
+      expect(byId.get(left.id)).toEqual({ events: 1_200, bytes: 340_000 });
+      expect(byId.get(right.id)).toBeNull();
+      await h.redis.del(placementStateKey(h.prefix));
     });
 
     it("offers a merge only with the adjacent right neighbour of the same shard and host", () => {

@@ -9,6 +9,7 @@ const state = (o: Partial<ShardletPlacementState> = {}): ShardletPlacementState 
   lowestPosition: null,
   archivableBytes: 10_000,
   archivedEvents: 0,
+  archivedBytes: 0,
   archivedMaxSeq: null,
   ...o,
 });

@@ -22,21 +22,27 @@ const decisionSchema = z.object({
   reward: z.number().nullable(),
 });
 
+const archivedSchema = z.record(z.string(), z.object({ events: z.number(), bytes: z.number() }));
+
 const storedSchema = z.object({
   lastRunAt: z.number().nullable(),
   bandit: z.unknown(),
   pending: z.array(pendingSchema),
   recent: z.array(decisionSchema),
+  /** Archived rows and bytes per live shardlet as the last run measured them (for the shard map). */
+  archived: archivedSchema.default({}),
 });
 
 export type PlacementDecisionRecord = z.infer<typeof decisionSchema>;
 export type PendingArchiveRecord = z.infer<typeof pendingSchema>;
+export type ArchivedShardlets = z.infer<typeof archivedSchema>;
 
 export interface PlacementState {
   lastRunAt: number | null;
   bandit: PlacementBandit;
   pending: PendingArchiveRecord[];
   recent: PlacementDecisionRecord[];
+  archived: ArchivedShardlets;
 }
 
 /** Decisions kept for display. */
@@ -44,7 +50,7 @@ export const PLACEMENT_RECENT = 100;
 
 export async function readPlacementState(redis: Redis, prefix: string, exploration: number): Promise<PlacementState> {
   const raw = await redis.get(placementStateKey(prefix));
-  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [] });
+  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [], archived: {} });
   if (!raw) return fresh();
   const parsed = storedSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) return fresh();
@@ -56,10 +62,18 @@ export async function readPlacementState(redis: Redis, prefix: string, explorati
   }
   // A changed exploration setting applies from the next decision, keeping what was learnt.
   if (bandit.exploration !== exploration) bandit = PlacementBandit.fromData({ ...bandit.toData(), exploration });
-  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent };
+  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent, archived: parsed.data.archived };
+}
+
+/** What the last placement run measured as archived, per shardlet: cheap to read for every shard map refresh. */
+export async function readArchivedShardlets(redis: Redis, prefix: string): Promise<ArchivedShardlets> {
+  const raw = await redis.get(placementStateKey(prefix));
+  if (!raw) return {};
+  const parsed = storedSchema.safeParse(JSON.parse(raw));
+  return parsed.success ? parsed.data.archived : {};
 }
 
 export async function writePlacementState(redis: Redis, prefix: string, s: PlacementState): Promise<void> {
-  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT) };
+  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT), archived: s.archived };
   await redis.set(placementStateKey(prefix), JSON.stringify(body));
 }

@@ -82,6 +82,7 @@ async function measure(deps: PlacementDeps, streamId: string, shardlets: readonl
         lowestPosition: pos.length > 0 ? Math.min(...pos) : null,
         archivableBytes: await driver.archivableBytes({ streamId, lo: s.lo, hi: s.hi, afterSeq: a.maxSeq ?? 0, upToSeq: cutSeq, capRows: ARCHIVABLE_CAP_ROWS }),
         archivedEvents: a.events,
+        archivedBytes: a.bytes,
         archivedMaxSeq: a.maxSeq,
       });
     }
@@ -128,6 +129,10 @@ export async function runPlacement(
       if (rec) rec.reward = reward;
       pendingBy.delete(s.shardletId);
     }
+    for (const s of states) {
+      if (s.archivedEvents > 0) state.archived[s.shardletId] = { events: s.archivedEvents, bytes: s.archivedBytes };
+      else delete state.archived[s.shardletId];
+    }
     const decisions = decidePlacement(state.bandit, states, stillPending, settings);
     const info = new Map(shardlets.map((s) => [s.id, s]));
     for (const d of decisions) {
@@ -150,6 +155,9 @@ export async function runPlacement(
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
         result.archived++;
+        const had = state.archived[d.shardletId] ?? { events: 0, bytes: 0 };
+        // Payload bytes stand in for the rows' sizes until the next run measures them.
+        if (r.events > 0) state.archived[d.shardletId] = { events: had.events + r.events, bytes: had.bytes + r.rawBytes };
         if (r.events > 0) {
           state.pending.push({ shardletId: d.shardletId, context: d.context, rawBytes: r.rawBytes, storedBytes: r.storedBytes, at: now });
           stillPending.add(d.shardletId);
@@ -169,6 +177,7 @@ export async function runPlacement(
       } else {
         const r = await restoreRange(driver, range, { maxRounds: MAX_CHUNKS_PER_DECISION, ...(ctx.signal ? { signal: ctx.signal } : {}) });
         result.restored++;
+        if (r.complete) delete state.archived[d.shardletId];
         record.reason += `; restored ${r.events} events from ${r.batches} batches${r.complete ? "" : " (more next run)"}`;
         await recordOperation(deps.db, {
           kind: "placement.restore",
@@ -187,6 +196,7 @@ export async function runPlacement(
   // A decision whose shardlet is gone (split, merged) gets no reward: nothing can measure it. One
   // whose host did not answer waits for the next run.
   for (const p of pendingBy.values()) if (live.has(p.shardletId) && !stillPending.has(p.shardletId)) state.pending.push(p);
+  for (const id of Object.keys(state.archived)) if (!live.has(id)) delete state.archived[id];
   state.lastRunAt = now;
   await writePlacementState(ctx.redis, ctx.prefix, state);
   return result;

@@ -48,8 +48,9 @@ export interface ShardletPlacementState {
   lowestPosition: number | null;
   /** Archivable payload bytes (stored before the age cut, not archived yet). */
   archivableBytes: number;
-  /** Archived rows and the highest archived position (null: none). */
+  /** Archived rows, their size as written and the highest archived position (null: none). */
   archivedEvents: number;
+  archivedBytes: number;
   archivedMaxSeq: number | null;
 }
 

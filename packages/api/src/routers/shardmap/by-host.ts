@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SHARDLET_STATES, storableString } from "@shardcast/core";
 import { getLifecycleSettings, listHosts, listStreams } from "@shardcast/db";
+import { readArchivedShardlets, type ArchivedShardlets } from "@shardcast/runtime";
 import { viewerProcedure } from "../../trpc.ts";
 import { listMapShardlets, mergeableRightNeighbours, type LineageRef } from "../../services/map-shardlets.ts";
 import { fullness, rangeSchema, rangeView } from "../shared.ts";
@@ -36,6 +37,8 @@ const mapShardletSchema = z.object({
     z.object({ kind: z.literal("split"), parent: lineageRefSchema }),
     z.object({ kind: z.literal("merge"), left: lineageRefSchema, right: lineageRefSchema }),
   ]),
+  /** Rows whose payloads are in the host's cold archive, as the last placement run measured them (null: none). */
+  archived: z.object({ events: z.number(), bytes: z.number() }).nullable(),
   /** The right-hand neighbour this shardlet may merge with now (adjacent, same shard and host), or null. */
   mergeRightId: z.string().nullable(),
   createdAt: z.date(),
@@ -68,11 +71,13 @@ export const byHost = viewerProcedure
   .input(byHostInput)
   .output(byHostOutput)
   .query(async ({ ctx, input }) => {
-    const [hosts, streams, map, settings] = await Promise.all([
+    const [hosts, streams, map, settings, archived] = await Promise.all([
       listHosts(ctx.db),
       listStreams(ctx.db),
       listMapShardlets(ctx.db, { includeRetired: input.includeRetired, ...(input.streamId ? { streamId: input.streamId } : {}) }),
       getLifecycleSettings(ctx.db),
+      // The map still draws without Redis: the archive marks are what it lacks then.
+      readArchivedShardlets(ctx.redis, ctx.redisPrefix).catch((): ArchivedShardlets => ({})),
     ]);
     const streamName = new Map(streams.map((s) => [s.id, s.name]));
     const mergeRight = mergeableRightNeighbours(map.shardlets);
@@ -100,6 +105,7 @@ export const byHost = viewerProcedure
         writeRate: s.writeRate,
         fallbackCount: s.fallbackCount,
         lineage,
+        archived: archived[s.id] ?? null,
         mergeRightId: mergeRight.get(s.id) ?? null,
         createdAt: s.createdAt,
         retiredAt: s.retiredAt,

@@ -223,6 +223,15 @@ export function ShardMapView() {
                           {s.range.loHex}–{s.range.lastHex}
                         </span>
                         <Lineage s={s} />
+                        {s.archived ? (
+                          <span
+                            className="lineage"
+                            title={`${formatNumber(s.archived.events)} events (${formatBytes(s.archived.bytes)} as written) have their payloads in the host's cold archive`}
+                            data-testid="shardlet-archived"
+                          >
+                            archived {formatNumber(s.archived.events)} events
+                          </span>
+                        ) : null}
                       </td>
                       <td>
                         <RangeBar
