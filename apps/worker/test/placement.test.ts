@@ -101,5 +101,14 @@ describe("placement.run", () => {
     expect(await readAll()).toEqual(before);
     const restoreOps = await listOperations(h.db, { kind: "placement.restore", limit: 10 });
     expect(restoreOps[0]!.message).toMatch(/a consumer group is at position 0/);
+
+    // A batch that lost its rows (a restore stopped between its two statements) is dropped by the next run.
+    await driver.withClient((c) =>
+      c.query("INSERT INTO sc_archive (stream_id, lo, hi, min_seq, max_seq, events, raw_bytes, blob) VALUES ($1, 0, 1, 1, 1, 1, 1, '\\x00')", [h.streamId]),
+    );
+    expect((await driver.archiveTotals(h.streamId)).batches).toBe(1);
+    // Nor is anything archived again: the group at position 0 has every event still to read.
+    expect(await runPlacement(later, ctx)).toMatchObject({ archived: 0, restored: 0 });
+    expect((await driver.archiveTotals(h.streamId)).batches).toBe(0);
   });
 });

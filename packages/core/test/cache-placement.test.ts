@@ -8,6 +8,7 @@ const state = (o: Partial<ShardletPlacementState> = {}): ShardletPlacementState 
   groups: 0,
   lowestPosition: null,
   archivableBytes: 10_000,
+  archiveUpTo: 1_000,
   archivedEvents: 0,
   archivedBytes: 0,
   archivedMaxSeq: null,

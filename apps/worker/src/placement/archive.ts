@@ -17,14 +17,14 @@ export interface ArchiveProgress {
 export async function archiveRange(
   driver: HostDriver,
   range: ArchiveRange,
-  opts: { storedBefore: number; maxChunks: number; afterSeq?: number; signal?: AbortSignal; onChunk?: (p: ArchiveProgress) => void | Promise<void> },
+  opts: { storedBefore: number; maxChunks: number; afterSeq?: number; upToSeq?: number; signal?: AbortSignal; onChunk?: (p: ArchiveProgress) => void | Promise<void> },
 ): Promise<ArchiveProgress> {
   const p: ArchiveProgress = { events: 0, batches: 0, rawBytes: 0, storedBytes: 0, complete: false };
   // Where the range's archive ends: the walk starts there, not over the archived rows again.
   let afterSeq = opts.afterSeq ?? 0;
   for (let i = 0; i < opts.maxChunks; i++) {
     checkAborted(opts.signal);
-    const c = await driver.archiveChunk({ ...range, storedBefore: opts.storedBefore, limit: ARCHIVE_CHUNK_ROWS, afterSeq });
+    const c = await driver.archiveChunk({ ...range, storedBefore: opts.storedBefore, limit: ARCHIVE_CHUNK_ROWS, afterSeq, ...(opts.upToSeq !== undefined ? { upToSeq: opts.upToSeq } : {}) });
     if (!c) return { ...p, complete: true };
     afterSeq = c.lastSeq;
     p.events += c.events;

@@ -70,17 +70,21 @@ async function measure(deps: PlacementDeps, streamId: string, shardlets: readonl
       deps.log.warn("placement: host unreachable; its shardlets wait for the next run", { hostId, err });
       continue;
     }
+    // Batches a stopped restore or a moved range left without rows are dropped here.
+    await driver.sweepArchive(streamId);
     const archived = await driver.archivedInRanges(streamId, list);
     const cutSeq = await driver.archiveCutSeq(streamId, storedBefore);
     for (const [i, s] of list.entries()) {
       const a = archived[i]!;
       const pos = positions.get(s.id) ?? [];
+      const archiveUpTo = Math.min(cutSeq, ...pos);
       out.push({
         shardletId: s.id,
         reads: reads.get(s.id) ?? 0,
         groups: pos.length,
         lowestPosition: pos.length > 0 ? Math.min(...pos) : null,
-        archivableBytes: await driver.archivableBytes({ streamId, lo: s.lo, hi: s.hi, afterSeq: a.maxSeq ?? 0, upToSeq: cutSeq, capRows: ARCHIVABLE_CAP_ROWS }),
+        archivableBytes: await driver.archivableBytes({ streamId, lo: s.lo, hi: s.hi, afterSeq: a.maxSeq ?? 0, upToSeq: archiveUpTo, capRows: ARCHIVABLE_CAP_ROWS }),
+        archiveUpTo,
         archivedEvents: a.events,
         archivedBytes: a.bytes,
         archivedMaxSeq: a.maxSeq,
@@ -135,6 +139,8 @@ export async function runPlacement(
     }
     const decisions = decidePlacement(state.bandit, states, stillPending, settings);
     const info = new Map(shardlets.map((s) => [s.id, s]));
+    const measured = new Map(states.map((s) => [s.shardletId, s]));
+    const measuredOf = (id: string) => measured.get(id);
     for (const d of decisions) {
       checkAborted(ctx.signal);
       const s = info.get(d.shardletId)!;
@@ -151,7 +157,8 @@ export async function runPlacement(
         const r = await archiveRange(driver, range, {
           storedBefore: now - settings.archiveAfterSec * 1000,
           maxChunks: MAX_CHUNKS_PER_DECISION,
-          afterSeq: states.find((x) => x.shardletId === d.shardletId)?.archivedMaxSeq ?? 0,
+          afterSeq: measuredOf(d.shardletId)?.archivedMaxSeq ?? 0,
+          upToSeq: measuredOf(d.shardletId)?.archiveUpTo ?? 0,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
         result.archived++;

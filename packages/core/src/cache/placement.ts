@@ -46,8 +46,13 @@ export interface ShardletPlacementState {
   groups: number;
   /** The lowest durable position among them (null: none). */
   lowestPosition: number | null;
-  /** Archivable payload bytes (stored before the age cut, not archived yet). */
+  /**
+   * Archivable payload bytes: stored before the age cut, not archived yet, and at or below every
+   * consumer group's durable position (what a group has still to read is never archived).
+   */
   archivableBytes: number;
+  /** The highest position an archive of the shardlet may take now (the age cut, lowered to the groups' positions). */
+  archiveUpTo: number;
   /** Archived rows, their size as written and the highest archived position (null: none). */
   archivedEvents: number;
   archivedBytes: number;

@@ -34,15 +34,15 @@ export interface ArchivedChunk {
  * in between (a migration's cleanup) is simply not archived, and a batch that ends up referenced
  * by no row is dropped.
  */
-export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefore: number; limit: number; afterSeq?: number }): Promise<ArchivedChunk | null> {
+export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefore: number; limit: number; afterSeq?: number; upToSeq?: number }): Promise<ArchivedChunk | null> {
   // `afterSeq` (the previous chunk's last position) starts the walk of the primary key past what
   // was archived already: without it every chunk would step over all the archived rows again.
   const res = await run<{ seq: string; p: string }>("archive read", {
     text: `SELECT seq, payload::text AS p FROM sc_events
            WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND archive_batch IS NULL
-             AND stored_at < to_timestamp($4::float8 / 1000.0) AND seq > $6
+             AND stored_at < to_timestamp($4::float8 / 1000.0) AND seq > $6 AND ($7::bigint IS NULL OR seq <= $7)
            ORDER BY seq LIMIT $5`,
-    values: [q.streamId, q.lo, q.hi, q.storedBefore, q.limit, q.afterSeq ?? 0],
+    values: [q.streamId, q.lo, q.hi, q.storedBefore, q.limit, q.afterSeq ?? 0, q.upToSeq ?? null],
   });
   if (res.rows.length === 0) return null;
   const rows = res.rows.map((r) => ({ seq: Number(r.seq), payloadText: r.p }));

@@ -189,7 +189,7 @@ export class HostDriver {
   }
 
   /** Archives up to `limit` of a range's oldest payloads stored before `storedBefore` (epoch ms) into one batch; null when none are left. */
-  archiveChunk(q: ArchiveRange & { storedBefore: number; limit: number; afterSeq?: number }): Promise<ArchivedChunk | null> {
+  archiveChunk(q: ArchiveRange & { storedBefore: number; limit: number; afterSeq?: number; upToSeq?: number }): Promise<ArchivedChunk | null> {
     return archiveChunk(this.run, q);
   }
 
