@@ -20,6 +20,18 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
+/** One figure of a `.stats` row, its value carrying `testId`. */
+export function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
+  return (
+    <div className="stat">
+      <div className="stat-label">{label}</div>
+      <div className="stat-value" data-testid={testId}>
+        {value}
+      </div>
+    </div>
+  );
+}
+
 export function PageHeader({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children?: ReactNode }) {
   return (
     <header className="page-header">

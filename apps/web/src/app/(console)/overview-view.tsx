@@ -3,7 +3,7 @@ import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { IngestChart } from "../../components/charts/ingest-chart.tsx";
 import { OperationsTable } from "../../components/operations-table.tsx";
-import { ErrorNote, FullnessBar, Loading, PageHeader, StatusBadge } from "../../components/ui.tsx";
+import { ErrorNote, FullnessBar, Loading, PageHeader, Stat, StatusBadge } from "../../components/ui.tsx";
 import { formatAgo, formatBytes, formatNumber, formatRate } from "../../lib/format.ts";
 import { useTRPC } from "../../lib/trpc.ts";
 
@@ -147,16 +147,5 @@ export function OverviewView() {
         </>
       )}
     </>
-  );
-}
-
-function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
-  return (
-    <div className="stat">
-      <div className="stat-label">{label}</div>
-      <div className="stat-value" data-testid={testId}>
-        {value}
-      </div>
-    </div>
   );
 }

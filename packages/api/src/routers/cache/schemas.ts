@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PLACEMENT_ARMS, placementSettingsSchema } from "@shardcast/core";
 
 /** A ratio is null while its denominator is zero: "no reads yet" is not a 0 % hit ratio. */
 const ratio = z.number().min(0).max(1).nullable();
@@ -107,3 +108,78 @@ export const prefetchOutput = z.object({
   note: z.string().nullable(),
 });
 export type PrefetchView = z.infer<typeof prefetchOutput>;
+
+/** One arm of the placement bandit in one context, as it stood after the last run. */
+export const placementArmSchema = z.object({
+  arm: z.enum(PLACEMENT_ARMS),
+  pulls: z.number(),
+  mean: z.number(),
+  /** Null until the arm was tried. */
+  ucb: z.number().nullable(),
+  /** Whether the placement job acts on the arm; the others are learnt by nothing yet. */
+  available: z.boolean(),
+});
+
+export const placementDecisionSchema = z.object({
+  at: z.date(),
+  streamId: z.string(),
+  streamName: z.string().nullable(),
+  shardletId: z.string(),
+  range,
+  arm: z.string(),
+  context: z.string(),
+  reason: z.string(),
+  reward: z.number().nullable(),
+  /**
+   * `measured`: the reward is in; `pending`: an archive waiting for the next run to measure it;
+   * `unmeasured`: an archive that will not get one (nothing was archived, or the shardlet is gone);
+   * `none`: leave and restore are not measured (leave earns the configured bar at once).
+   */
+  rewardState: z.enum(["measured", "pending", "unmeasured", "none"]),
+});
+
+export const archivedShardletSchema = z.object({
+  streamId: z.string(),
+  streamName: z.string(),
+  shardletId: z.string(),
+  range: z.object({ lo: z.number(), hi: z.number() }),
+  hostId: z.string(),
+  hostName: z.string(),
+  events: z.number(),
+  /** Payload bytes of the archived rows, before compression. */
+  bytes: z.number(),
+  /** Highest archived position (null: nothing archived). */
+  maxSeq: z.number().nullable(),
+});
+
+export const archiveTotalsSchema = z.object({
+  streamId: z.string(),
+  streamName: z.string(),
+  batches: z.number(),
+  rawBytes: z.number(),
+  storedBytes: z.number(),
+  /** False when a host holding the stream did not answer: the sums miss its batches. */
+  complete: z.boolean(),
+});
+
+export const placementOutput = z.object({
+  at: z.date(),
+  stream: z.object({ id: z.string(), name: z.string() }).nullable(),
+  settings: placementSettingsSchema,
+  /** The placement job's last run, null before its first (or after its state was lost). */
+  lastRunAt: z.date().nullable(),
+  /** Why the bandit's half is empty when Redis could not give the job's state. */
+  stateError: z.string().nullable(),
+  /** Archive decisions whose reward the next run measures. */
+  pending: z.number(),
+  contexts: z.array(z.object({ context: z.string(), arms: z.array(placementArmSchema) })),
+  decisions: z.array(placementDecisionSchema),
+  /** Largest archives first; `archivedShardlets` counts all of them. */
+  archived: z.array(archivedShardletSchema),
+  archivedShardlets: z.number(),
+  /** Archived rows over all of them (the shown ones may be fewer). */
+  archivedEvents: z.number(),
+  totals: z.array(archiveTotalsSchema),
+  unreachable: z.array(z.object({ hostId: z.string(), hostName: z.string(), message: z.string() })),
+});
+export type PlacementView = z.infer<typeof placementOutput>;

@@ -2,24 +2,14 @@
 import Link from "next/link";
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
+import { ErrorNote, Loading, PageHeader, Stat } from "../../../components/ui.tsx";
 import { formatBytes, formatNumber } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CachedShardletsTable, EdgeTable, ratioText } from "./edge-table.tsx";
 import { HitRatioChart } from "./hit-ratio-chart.tsx";
+import { PlacementSection } from "./placement-section.tsx";
 import { PrefetchSection } from "./prefetch-section.tsx";
 import type { CacheOverview } from "./types.ts";
-
-function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
-  return (
-    <div className="stat">
-      <div className="stat-label">{label}</div>
-      <div className="stat-value" data-testid={testId}>
-        {value}
-      </div>
-    </div>
-  );
-}
 
 /** All edges together: totals, so ratios weigh each edge by its reads. */
 function Totals({ edges }: { edges: CacheOverview["edges"] }) {
@@ -41,8 +31,8 @@ function Totals({ edges }: { edges: CacheOverview["edges"] }) {
 
 /**
  * The edges' shard cache and prefetcher: hit ratios per edge over time, budget and prefetch
- * waste, the busiest cached shardlets, and for one stream the prefetch map with the event-type
- * rates and correlations it was learned from.
+ * waste, the busiest cached shardlets, for one stream the prefetch map with the event-type rates
+ * and correlations it was learned from, and the cold archive with the placement bandit behind it.
  */
 export function CacheView({ initialStream }: { initialStream: string }) {
   const trpc = useTRPC();
@@ -132,6 +122,7 @@ export function CacheView({ initialStream }: { initialStream: string }) {
           <CachedShardletsTable shardlets={d.shardlets} stream={stream} />
         </section>
       ) : null}
+      <PlacementSection stream={stream} />
     </>
   );
 }

@@ -5,3 +5,4 @@ export type CacheOverview = inferRouterOutputs<AppRouter>["cache"]["overview"];
 export type EdgeCache = CacheOverview["edges"][number];
 export type CachedShardlet = CacheOverview["shardlets"][number];
 export type PrefetchData = inferRouterOutputs<AppRouter>["cache"]["prefetch"];
+export type PlacementData = inferRouterOutputs<AppRouter>["cache"]["placement"];

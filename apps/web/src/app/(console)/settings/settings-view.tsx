@@ -9,6 +9,7 @@ import { CapacitySettingsSection } from "./capacity-settings-section.tsx";
 import { ConsumerSettingsSection } from "./consumer-settings-section.tsx";
 import { LifecycleSettingsForm } from "./lifecycle-settings-form.tsx";
 import { MoveSettingsSection } from "./move-settings-section.tsx";
+import { PlacementSettingsSection } from "./placement-settings-section.tsx";
 import { PreallocSettingsSection } from "./prealloc-settings-section.tsx";
 import { ProfilerSettingsSection } from "./profiler-settings-section.tsx";
 import { SettingsAudit } from "./settings-audit.tsx";
@@ -56,6 +57,7 @@ export function SettingsView() {
       <ConsumerSettingsSection />
       <ProfilerSettingsSection />
       <CacheSettingsSection />
+      <PlacementSettingsSection />
       <CapacitySettingsSection />
       <PreallocSettingsSection />
     </>

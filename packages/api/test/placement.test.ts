@@ -1,0 +1,210 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PlacementBandit, PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
+import { createStream, getSettings, listOperations, listShardlets, type ShardletInfo } from "@shardcast/db";
+import { createLogger, writePlacementState } from "@shardcast/runtime";
+import { placementView } from "../src/services/placement-views.ts";
+import { seedEvents } from "./events.ts";
+import { startHarness, type Harness } from "./harness.ts";
+
+let h: Harness;
+let viewer: string;
+let operator: string;
+let admin: string;
+const streams: Record<string, string> = {};
+const prefixes: string[] = [];
+let cold: ShardletInfo[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  [viewer, operator, admin] = await Promise.all([h.sessionFor("viewer"), h.sessionFor("operator"), h.sessionFor("admin")]);
+  for (const name of ["cold", "warm"]) streams[name] = (await createStream(h.db, h.hosts, { name, shardCount: 2 })).id;
+  const keys = Array.from({ length: 80 }, (_, i) => `customer-${i}`);
+  await seedEvents(h, streams.cold!, keys);
+  await seedEvents(h, streams.warm!, keys);
+  // What placement.run's archive step does, batch by batch: every payload stored so far is old enough.
+  cold = await listShardlets(h.db, { streamId: streams.cold! });
+  for (const s of cold) {
+    const driver = await h.hosts.get(s.hostId);
+    await driver.archiveChunk({ streamId: s.streamId, lo: s.lo, hi: s.hi, storedBefore: Date.now() + 60_000, limit: 500 });
+  }
+});
+afterAll(async () => {
+  for (const p of prefixes) {
+    const keys = await h.redis.keys(`${p}:*`);
+    if (keys.length > 0) await h.redis.del(...keys);
+  }
+  await h?.close();
+});
+
+/** Each test's Redis data lives under its own prefix, so no test sees another's job state. */
+function freshPrefix(): string {
+  const p = `api-placement-${randomUUID().slice(0, 8)}`;
+  prefixes.push(p);
+  return p;
+}
+
+interface View {
+  stream: { name: string } | null;
+  settings: { enabled: boolean; archiveAfterSec: number; minArchiveBytes: number; leaveReward: number };
+  lastRunAt: Date | null;
+  stateError: string | null;
+  pending: number;
+  contexts: Array<{ context: string; arms: Array<{ arm: string; pulls: number; mean: number; ucb: number | null; available: boolean }> }>;
+  decisions: Array<{ streamName: string | null; shardletId: string; range: { lo: number; hi: number } | null; arm: string; reward: number | null; rewardState: string }>;
+  archived: Array<{ streamName: string; shardletId: string; hostName: string; events: number; bytes: number; maxSeq: number | null }>;
+  archivedShardlets: number;
+  archivedEvents: number;
+  totals: Array<{ streamName: string; batches: number; rawBytes: number; storedBytes: number; complete: boolean }>;
+  unreachable: Array<{ hostName: string; message: string }>;
+}
+
+const CONTEXT = "reads:none groups:none";
+
+async function seedJobState(prefix: string, at: number): Promise<void> {
+  const bandit = new PlacementBandit({ exploration: 0.5 });
+  bandit.reward(CONTEXT, "archive", 0.8);
+  bandit.reward(CONTEXT, "leave", 0.33);
+  const [a, b] = cold;
+  const decision = (shardletId: string, streamId: string, arm: string, reward: number | null, t = at) => ({ at: t, streamId, shardletId, arm, context: CONTEXT, reason: `${arm} because`, reward });
+  await writePlacementState(h.redis, prefix, {
+    lastRunAt: at,
+    archived: {},
+    bandit,
+    pending: [{ shardletId: b!.id, context: CONTEXT, rawBytes: 1000, storedBytes: 200, at }],
+    recent: [
+      decision(b!.id, streams.cold!, "archive", null),
+      decision("s-warm", streams.warm!, "leave", null),
+      decision(a!.id, streams.cold!, "archive", 0.8, at - 60_000),
+      decision("s-gone", streams.cold!, "archive", null, at - 120_000),
+    ],
+  });
+}
+
+describe("cache.placement", () => {
+  it("shows the archive each host holds, the bandit's arm values and the latest decisions of a stream", async () => {
+    const prefix = freshPrefix();
+    const at = Date.now() - 5_000;
+    await seedJobState(prefix, at);
+    const res = await h.call<View>("query", "cache.placement", { stream: "cold" }, viewer, { redisPrefix: prefix });
+    expect(res.status).toBe(200);
+    const d = res.data!;
+    expect(d.stream!.name).toBe("cold");
+    expect(d.lastRunAt!.getTime()).toBe(at);
+    expect(d.stateError).toBeNull();
+    expect(d.pending).toBe(1);
+
+    expect(d.contexts.map((c) => c.context)).toEqual([CONTEXT]);
+    const arms = new Map(d.contexts[0]!.arms.map((x) => [x.arm, x]));
+    expect([...arms.keys()]).toEqual(["replicate", "cache-pin", "move", "archive", "leave"]);
+    expect([...arms.values()].filter((x) => x.available).map((x) => x.arm)).toEqual(["archive", "leave"]);
+    expect(arms.get("archive")).toMatchObject({ pulls: 1, mean: 0.8 });
+    expect(arms.get("archive")!.ucb).toBeGreaterThan(0.8);
+    expect(arms.get("move")).toMatchObject({ pulls: 0, ucb: null, available: false });
+
+    // The other stream's decision is left out; an archive without a reward is pending only while
+    // the job still waits to measure it.
+    expect(d.decisions.map((x) => [x.streamName, x.arm, x.reward, x.rewardState])).toEqual([
+      ["cold", "archive", null, "pending"],
+      ["cold", "archive", 0.8, "measured"],
+      ["cold", "archive", null, "unmeasured"],
+    ]);
+    expect(d.decisions[0]!.range).toEqual({ lo: cold[1]!.lo, hi: cold[1]!.hi });
+    expect(d.decisions[2]!.range).toBeNull();
+
+    // 80 keys over the stream's shardlets, every one archived, each on its own host's archive.
+    expect(d.archived.reduce((n, x) => n + x.events, 0)).toBe(80);
+    expect(d.archivedShardlets).toBe(cold.length);
+    expect(d.archivedEvents).toBe(80);
+    expect(new Set(d.archived.map((x) => x.hostName))).toEqual(new Set(["h1", "h2"]));
+    for (const x of d.archived) {
+      expect(x.streamName).toBe("cold");
+      expect(x.bytes).toBeGreaterThan(0);
+      expect(x.maxSeq).toBeGreaterThan(0);
+    }
+    expect(d.totals).toHaveLength(1);
+    expect(d.totals[0]).toMatchObject({ streamName: "cold", batches: cold.length, complete: true });
+    expect(d.totals[0]!.rawBytes).toBeGreaterThan(0);
+    expect(d.totals[0]!.storedBytes).toBeGreaterThan(0);
+    expect(d.unreachable).toEqual([]);
+
+    // Every stream when none is named: the warm one has nothing archived, so no totals.
+    const all = await h.call<View>("query", "cache.placement", {}, viewer, { redisPrefix: prefix });
+    expect(all.data!.stream).toBeNull();
+    expect(all.data!.decisions.map((x) => x.streamName)).toEqual(["cold", "warm", "cold", "cold"]);
+    expect(all.data!.decisions[1]!.rewardState).toBe("none");
+    expect(all.data!.totals.map((t) => t.streamName)).toEqual(["cold"]);
+  });
+
+  it("answers before the job's first run, 401s without a session and 404s an unknown stream", async () => {
+    const prefix = freshPrefix();
+    const res = await h.call<View>("query", "cache.placement", { stream: "warm" }, viewer, { redisPrefix: prefix });
+    expect(res.status).toBe(200);
+    expect(res.data).toMatchObject({ lastRunAt: null, stateError: null, pending: 0, contexts: [], decisions: [], archived: [], archivedShardlets: 0, archivedEvents: 0, totals: [], unreachable: [] });
+    expect(res.data!.settings).toMatchObject({ enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33 });
+    expect((await h.call("query", "cache.placement", {}, null, { redisPrefix: prefix })).status).toBe(401);
+    const unknown = await h.call("query", "cache.placement", { stream: "nope" }, viewer, { redisPrefix: prefix });
+    expect(unknown.status).toBe(404);
+    expect(unknown.error!.data.scCode).toBe("not_found");
+  });
+
+  it("reports a host that does not answer and keeps what the others hold", async () => {
+    const [up, down] = cold;
+    const failing = { get: (hostId: string) => (hostId === down!.hostId ? Promise.reject(new Error("connect ECONNREFUSED postgres://postgres:secret-pw@10.0.0.9/h")) : h.hosts.get(hostId)) };
+    const log = createLogger({ app: "placement-test" }, { level: "error", write: () => undefined });
+    const d = await placementView({ db: h.db, hosts: failing, redis: h.redis, prefix: freshPrefix(), log }, { stream: "cold", nowMs: Date.now() });
+    expect(d.unreachable.map((u) => u.hostId)).toEqual([down!.hostId]);
+    expect(d.unreachable[0]!.message).not.toContain("secret-pw");
+    expect(d.archived.map((x) => x.shardletId)).toEqual([up!.id]);
+    expect(d.totals).toMatchObject([{ streamName: "cold", batches: 1, complete: false }]);
+  });
+
+  it("shows an unreadable job state as a note, not a failure", async () => {
+    const prefix = freshPrefix();
+    await h.redis.set(`${prefix}:placement:state`, "{not json");
+    const res = await h.call<View>("query", "cache.placement", { stream: "cold" }, viewer, { redisPrefix: prefix });
+    expect(res.status).toBe(200);
+    expect(res.data!.stateError).toMatch(/could not be read/);
+    expect(res.data!.archivedShardlets).toBe(cold.length);
+  });
+});
+
+describe("placement settings", () => {
+  interface Settings {
+    settings: { enabled: boolean; archiveAfterSec: number; minArchiveBytes: number; leaveReward: number; exploration: number };
+    audit: Array<{ actorEmail: string | null; changes: Array<{ field: string; old: unknown; new: unknown }> }>;
+  }
+
+  it("lets admins change them, validated and audited; viewers and operators only read them", async () => {
+    const read = await h.call<Settings>("query", "cache.placementSettings", undefined, viewer);
+    expect(read.status).toBe(200);
+    expect(read.data!.settings).toEqual({ enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5 });
+    expect(read.data!.audit).toEqual([]);
+    const wanted = { ...read.data!.settings, leaveReward: 0.5 };
+
+    expect((await h.call("mutation", "cache.updatePlacementSettings", wanted, viewer)).status).toBe(403);
+    expect((await h.call("mutation", "cache.updatePlacementSettings", wanted, operator)).status).toBe(403);
+
+    const bad = await h.call("mutation", "cache.updatePlacementSettings", { ...wanted, leaveReward: 2 }, admin);
+    expect(bad.status).toBe(400);
+    expect(bad.error!.data.scCode).toBe("validation_failed");
+    expect(bad.error!.data.details!.rejected).toEqual([{ index: 0, path: "leaveReward", message: "leaveReward: leave reward must be between 0 and 1" }]);
+    expect((await h.call("mutation", "cache.updatePlacementSettings", { ...wanted, archiveAfterSec: 10 }, admin)).status).toBe(400);
+    expect((await getSettings(h.db))[PLACEMENT_SETTINGS_KEY]).toBeUndefined();
+
+    const ok = await h.call<{ changed: string[] }>("mutation", "cache.updatePlacementSettings", wanted, admin);
+    expect(ok.status).toBe(200);
+    expect(ok.data!.changed).toEqual(["leaveReward"]);
+    expect((await getSettings(h.db))[PLACEMENT_SETTINGS_KEY]).toMatchObject({ leaveReward: 0.5 });
+
+    const after = await h.call<Settings>("query", "cache.placementSettings", undefined, viewer);
+    expect(after.data!.settings.leaveReward).toBe(0.5);
+    expect(after.data!.audit[0]!.changes).toEqual([{ field: "leaveReward", old: 0.33, new: 0.5 }]);
+    expect(after.data!.audit[0]!.actorEmail).toMatch(/^admin-/);
+    const ops = await listOperations(h.db, { limit: 5 });
+    expect(ops.find((o) => o.kind === "settings.update")?.message).toBe("changed placement settings: leaveReward 0.33 -> 0.5");
+    // The view reads the same settings the job does.
+    const view = await h.call<View>("query", "cache.placement", {}, viewer, { redisPrefix: freshPrefix() });
+    expect(view.data!.settings.leaveReward).toBe(0.5);
+  });
+});
