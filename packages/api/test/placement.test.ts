@@ -70,6 +70,7 @@ async function seedJobState(prefix: string, at: number): Promise<void> {
   await writePlacementState(h.redis, prefix, {
     lastRunAt: at,
     archived: {},
+    backoff: {},
     bandit,
     pending: [{ shardletId: b!.id, context: CONTEXT, rawBytes: 1000, storedBytes: 200, at }],
     recent: [

@@ -85,9 +85,9 @@ describe("cold archive", () => {
     const cut = await driver.archiveCutSeq(streamId, Date.now() + 60_000);
     expect(cut).toBe(N);
     expect(await driver.archiveCutSeq(streamId, Date.now() - 3_600_000)).toBe(0);
-    expect(await driver.archivableBytes({ ...left, afterSeq: 0, upToSeq: cut, capRows: 10_000 })).toBe(0);
-    expect(await driver.archivableBytes({ ...right, afterSeq: 0, upToSeq: cut, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF).reduce((n, e) => n + e.sizeBytes, 0));
-    expect(await driver.archivableBytes({ ...right, afterSeq: 1_000, upToSeq: cut, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF && e.seq > 1_000).reduce((n, e) => n + e.sizeBytes, 0));
+    expect(await driver.archivableBytes({ ...left, afterSeq: 0, upToSeq: cut, storedBefore: Date.now() + 60_000, capRows: 10_000 })).toBe(0);
+    expect(await driver.archivableBytes({ ...right, afterSeq: 0, upToSeq: cut, storedBefore: Date.now() + 60_000, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF).reduce((n, e) => n + e.sizeBytes, 0));
+    expect(await driver.archivableBytes({ ...right, afterSeq: 1_000, upToSeq: cut, storedBefore: Date.now() + 60_000, capRows: 10_000 })).toBe(events.filter((e) => e.keyHash >= HALF && e.seq > 1_000).reduce((n, e) => n + e.sizeBytes, 0));
     const totals = await driver.archiveTotals(streamId);
     expect(totals.batches).toBe(chunks.length);
     expect(totals.storedBytes).toBeLessThan(totals.rawBytes / 2);

@@ -31,6 +31,8 @@ const storedSchema = z.object({
   recent: z.array(decisionSchema),
   /** Archived rows and bytes per live shardlet as the last run measured them (for the shard map). */
   archived: archivedSchema.default({}),
+  /** Shardlets whose last archive or restore failed, and until when (epoch ms) they are left alone. */
+  backoff: z.record(z.string(), z.number()).default({}),
 });
 
 export type PlacementDecisionRecord = z.infer<typeof decisionSchema>;
@@ -43,6 +45,7 @@ export interface PlacementState {
   pending: PendingArchiveRecord[];
   recent: PlacementDecisionRecord[];
   archived: ArchivedShardlets;
+  backoff: Record<string, number>;
 }
 
 /** Decisions kept for display. */
@@ -50,7 +53,7 @@ export const PLACEMENT_RECENT = 100;
 
 export async function readPlacementState(redis: Redis, prefix: string, exploration: number): Promise<PlacementState> {
   const raw = await redis.get(placementStateKey(prefix));
-  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [], archived: {} });
+  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [], archived: {}, backoff: {} });
   if (!raw) return fresh();
   const parsed = storedSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) return fresh();
@@ -62,7 +65,7 @@ export async function readPlacementState(redis: Redis, prefix: string, explorati
   }
   // A changed exploration setting applies from the next decision, keeping what was learnt.
   if (bandit.exploration !== exploration) bandit = PlacementBandit.fromData({ ...bandit.toData(), exploration });
-  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent, archived: parsed.data.archived };
+  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent, archived: parsed.data.archived, backoff: parsed.data.backoff };
 }
 
 /** What the last placement run measured as archived, per shardlet: cheap to read for every shard map refresh. */
@@ -74,6 +77,6 @@ export async function readArchivedShardlets(redis: Redis, prefix: string): Promi
 }
 
 export async function writePlacementState(redis: Redis, prefix: string, s: PlacementState): Promise<void> {
-  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT), archived: s.archived };
+  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT), archived: s.archived, backoff: s.backoff };
   await redis.set(placementStateKey(prefix), JSON.stringify(body));
 }

@@ -68,7 +68,9 @@ export async function splitArchived<R extends ArchiveColumns & { seq: string | n
     else events.push(r);
   }
   const archived = new Map<number, string>();
-  if (blobs.size === 0) return { rows: events, archived };
+  // Every archived row is checked, also when no batch came back at all: nothing ties a row's
+  // batch id to sc_archive, and a lost batch must be an error, never an event with a null payload.
+  if (blobs.size === 0 && events.every((r) => r.archive_batch === null)) return { rows: events, archived };
   const decoded = new Map<number, Map<number, string>>();
   for (const [id, blob] of blobs) decoded.set(id, await decodeBatch(id, blob));
   for (const r of events) {

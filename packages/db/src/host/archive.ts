@@ -93,7 +93,12 @@ export async function restoreChunk(run: HostRun, q: ArchiveRange & { limit: numb
     const batchId = Number(id);
     const blob = await run<{ blob: Buffer }>("archive batch read", { text: "SELECT blob FROM sc_archive WHERE batch_id = $1", values: [batchId] });
     const found = blob.rows[0];
-    if (!found) throw new ShardcastError("internal", `archive batch ${batchId} of stream ${q.streamId} is missing: its rows cannot be restored`);
+    if (!found) {
+      // Gone since the listing: another restore or a cleanup's sweep dropped it once no row needed
+      // it, which leaves nothing to do here. Rows of the range still pointing at it are damage.
+      if ((await archivedRowsOf(run, q, batchId)) === 0) continue;
+      throw new ShardcastError("internal", `archive batch ${batchId} of stream ${q.streamId} is missing: its rows cannot be restored`);
+    }
     const payloads = await decodeBatch(batchId, found.blob);
     const res = await run<{ restored: number }>("archive restore", {
       text: `WITH t AS (SELECT * FROM unnest($5::bigint[], $6::text[]) AS t(seq, p)),
@@ -109,11 +114,7 @@ export async function restoreChunk(run: HostRun, q: ArchiveRange & { limit: numb
     const restored = res.rows[0]?.restored ?? 0;
     // What the update left archived in the range is what failed its md5 (or had no payload in the
     // batch): an error, and those rows stay archived, readable as before.
-    const left = await run<{ n: number }>("archive restore check", {
-      text: "SELECT count(*)::int AS n FROM sc_events WHERE stream_id = $1 AND archive_batch = $4 AND key_hash >= $2 AND key_hash < $3",
-      values: [q.streamId, q.lo, q.hi, batchId],
-    });
-    const bad = left.rows[0]?.n ?? 0;
+    const bad = await archivedRowsOf(run, q, batchId);
     if (bad > 0) throw new ShardcastError("internal", `archive batch ${batchId} of stream ${q.streamId}: ${bad} payloads do not match their rows' checksums; left archived`);
     events += restored;
     if (await dropBatchIfUnused(run, q.streamId, batchId)) batches++;
@@ -121,16 +122,33 @@ export async function restoreChunk(run: HostRun, q: ArchiveRange & { limit: numb
   return { events, batches };
 }
 
-/** Drops a stream's batches that no row references (their rows moved to another host); returns how many. */
-export async function sweepArchive(run: HostRun, streamId: string, limit = 1000): Promise<number> {
-  const res = await run("archive sweep", {
-    text: `DELETE FROM sc_archive WHERE batch_id = ANY(ARRAY(
-             SELECT a.batch_id FROM sc_archive a WHERE a.stream_id = $1
-               AND NOT EXISTS (SELECT 1 FROM sc_events e WHERE e.stream_id = $1 AND e.archive_batch = a.batch_id)
-             LIMIT $2))`,
-    values: [streamId, limit],
+async function archivedRowsOf(run: HostRun, q: ArchiveRange, batchId: number): Promise<number> {
+  const res = await run<{ n: number }>("archive restore check", {
+    text: "SELECT count(*)::int AS n FROM sc_events WHERE stream_id = $1 AND archive_batch = $4 AND key_hash >= $2 AND key_hash < $3",
+    values: [q.streamId, q.lo, q.hi, batchId],
   });
-  return res.rowCount ?? 0;
+  return res.rows[0]?.n ?? 0;
+}
+
+/**
+ * Drops every batch of a stream that no row references (their rows moved to another host, or a
+ * restore stopped before dropping it); returns how many. Deletes `chunk` batches per statement,
+ * so each stays short, until a statement finds fewer.
+ */
+export async function sweepArchive(run: HostRun, streamId: string, chunk = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const res = await run("archive sweep", {
+      text: `DELETE FROM sc_archive WHERE batch_id = ANY(ARRAY(
+               SELECT a.batch_id FROM sc_archive a WHERE a.stream_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM sc_events e WHERE e.stream_id = $1 AND e.archive_batch = a.batch_id)
+               LIMIT $2))`,
+      values: [streamId, chunk],
+    });
+    const n = res.rowCount ?? 0;
+    total += n;
+    if (n < chunk) return total;
+  }
 }
 
 export interface RangeArchiveStats {
@@ -141,7 +159,7 @@ export interface RangeArchiveStats {
   maxSeq: number | null;
 }
 
-/** Archived rows and bytes in each key-hash range of a stream (one partial-index scan per range). */
+/** Archived rows and bytes in each key-hash range of a stream (one scan per range of `sc_events_archived_hash`, which holds archived rows only). */
 export async function archivedInRanges(run: HostRun, streamId: string, ranges: ReadonlyArray<{ lo: number; hi: number }>): Promise<RangeArchiveStats[]> {
   if (ranges.length === 0) return [];
   const res = await run<{ i: number; n: number; b: number; m: string | null }>("archive stats", {
@@ -192,18 +210,20 @@ export async function archiveCutSeq(run: HostRun, streamId: string, storedBefore
 }
 
 /**
- * Bytes of a range's unarchived payloads with afterSeq < seq <= upToSeq, counting at most
- * `capRows` rows: enough to tell whether a range passes a threshold. The primary key is walked from
- * `afterSeq` (where the range's archive ends), so a range archived long ago is not read again.
+ * Bytes of a range's unarchived payloads with afterSeq < seq <= upToSeq stored before
+ * `storedBefore` (epoch ms; the cut from `archiveCutSeq` can lie above rows stored late, such as
+ * drained or copied ones), counting at most `capRows` rows: enough to tell whether a range passes
+ * a threshold. No order is asked for, so the scan stops at the cap whichever index it takes.
  */
-export async function archivableBytes(run: HostRun, q: ArchiveRange & { afterSeq: number; upToSeq: number; capRows: number }): Promise<number> {
+export async function archivableBytes(run: HostRun, q: ArchiveRange & { afterSeq: number; upToSeq: number; storedBefore: number; capRows: number }): Promise<number> {
   if (q.upToSeq <= q.afterSeq) return 0;
   const res = await run<{ b: number }>("archivable bytes", {
     text: `SELECT coalesce(sum(size_bytes), 0)::float8 AS b FROM (
              SELECT size_bytes FROM sc_events
              WHERE stream_id = $1 AND seq > $4 AND seq <= $5 AND key_hash >= $2 AND key_hash < $3 AND archive_batch IS NULL
-             ORDER BY seq LIMIT $6) x`,
-    values: [q.streamId, q.lo, q.hi, q.afterSeq, q.upToSeq, q.capRows],
+               AND stored_at < to_timestamp($7::float8 / 1000.0)
+             LIMIT $6) x`,
+    values: [q.streamId, q.lo, q.hi, q.afterSeq, q.upToSeq, q.capRows, q.storedBefore],
   });
   return res.rows[0]?.b ?? 0;
 }

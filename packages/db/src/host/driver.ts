@@ -209,7 +209,7 @@ export class HostDriver {
   }
 
   /** Bytes of a range's unarchived payloads in (afterSeq, upToSeq], counting at most `capRows` rows. */
-  archivableBytes(q: ArchiveRange & { afterSeq: number; upToSeq: number; capRows: number }): Promise<number> {
+  archivableBytes(q: ArchiveRange & { afterSeq: number; upToSeq: number; storedBefore: number; capRows: number }): Promise<number> {
     return archivableBytes(this.run, q);
   }
 
