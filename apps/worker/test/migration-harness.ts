@@ -151,7 +151,10 @@ export async function startMigrationHarness(opts: HarnessOptions = {}): Promise<
             if (e.id !== null) ids.add(e.id);
             if (e.id !== null) check.returned.set(e.seq, e.id);
           }
-          for (const a of before) if (keys.get(a.id) === key && !ids.has(a.id)) problem(`read ${i} (${phaseBefore ?? "-"}): key ${key} is missing acknowledged ${a.id}`);
+          // A full page is the key's oldest 1,000 events by design: only a shorter one must hold them all.
+          if (byKey.events.length < 1000) {
+            for (const a of before) if (keys.get(a.id) === key && !ids.has(a.id)) problem(`read ${i} (${phaseBefore ?? "-"}): key ${key} is missing acknowledged ${a.id}`);
+          }
         }
         const phaseAfter = id ? (await loadMigrationRun(h.db, id))?.phase : undefined;
         // Counted for a phase only when the whole read ran inside it.
