@@ -144,17 +144,30 @@ export async function startMigrationHarness(opts: HarnessOptions = {}): Promise<
         // By key: every acknowledged event of the key, once.
         const key = tracked[i % Math.max(1, tracked.length)];
         if (key !== undefined) {
-          const byKey = (await get(`/keys/${encodeURIComponent(key)}/events?limit=1000`)) as { events: Array<{ seq: number; id: string | null }> };
+          // Every page of the key (1,000 events each, oldest first): a page that comes back full is
+          // followed by the next from its last event time, whose events come again and count once.
           const ids = new Set<string>();
-          for (const e of byKey.events) {
-            if (e.id !== null && ids.has(e.id)) problem(`read ${i}: key ${key} returned ${e.id} twice`);
-            if (e.id !== null) ids.add(e.id);
-            if (e.id !== null) check.returned.set(e.seq, e.id);
+          let from: number | undefined;
+          for (let pageNo = 0; ; pageNo++) {
+            const q = from === undefined ? "" : `&from=${from}`;
+            const byKey = (await get(`/keys/${encodeURIComponent(key)}/events?limit=1000${q}`)) as { events: Array<{ seq: number; id: string | null; ts: number }> };
+            const inPage = new Set<string>();
+            for (const e of byKey.events) {
+              if (e.id !== null && inPage.has(e.id)) problem(`read ${i}: key ${key} returned ${e.id} twice`);
+              if (e.id !== null && ids.has(e.id) && e.ts !== from) problem(`read ${i}: key ${key} returned ${e.id} on two pages`);
+              if (e.id !== null) inPage.add(e.id);
+              if (e.id !== null) ids.add(e.id);
+              if (e.id !== null) check.returned.set(e.seq, e.id);
+            }
+            const last = byKey.events.at(-1)?.ts;
+            if (byKey.events.length < 1000 || last === undefined) break;
+            if (last === from || pageNo >= 20) {
+              problem(`read ${i}: key ${key} has more than 1,000 events at one time (${last}); cannot page past them`);
+              break;
+            }
+            from = last;
           }
-          // A full page is the key's oldest 1,000 events by design: only a shorter one must hold them all.
-          if (byKey.events.length < 1000) {
-            for (const a of before) if (keys.get(a.id) === key && !ids.has(a.id)) problem(`read ${i} (${phaseBefore ?? "-"}): key ${key} is missing acknowledged ${a.id}`);
-          }
+          for (const a of before) if (keys.get(a.id) === key && !ids.has(a.id)) problem(`read ${i} (${phaseBefore ?? "-"}): key ${key} is missing acknowledged ${a.id}`);
         }
         const phaseAfter = id ? (await loadMigrationRun(h.db, id))?.phase : undefined;
         // Counted for a phase only when the whole read ran inside it.
