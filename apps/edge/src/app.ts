@@ -23,6 +23,7 @@ import {
   opLocksChannel,
   parseOpLockMessage,
   routingChannel,
+  replicaChannel,
   SequenceAllocator,
   type Logger,
   type RedisSentinelConfig,
@@ -44,6 +45,8 @@ import { EdgeMetrics } from "./telemetry/metrics.ts";
 import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
 import { EdgeProfiler, ProfilerSettingsCache } from "./telemetry/profiler.ts";
 import { PreallocRunner } from "./prealloc/runner.ts";
+import { ReplicaHints } from "./consumers/replica-routing.ts";
+import { ReplicaServedCounter } from "./consumers/replica-served.ts";
 
 export interface EdgeConfig {
   databaseUrl: string;
@@ -90,6 +93,8 @@ export interface Edge {
   prealloc: PreallocRunner | null;
   /** The shard cache, its counters and the prefetcher. */
   readCache: EdgeReadCache;
+  /** The events read replicas served on this edge, flushed to Redis every few seconds. */
+  replicaServed: ReplicaServedCounter;
   /** Sequence blocks and watermarks of the streams this edge writes and reads. */
   sequences: SequenceAllocator;
   /** True once `close()` began: `/readyz` answers 503 from then on. */
@@ -232,7 +237,20 @@ export function createEdge(cfg: EdgeConfig): Edge {
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
-  const consumers = createConsumerCoordinator({ db, redis, prefix: cfg.redisPrefix, hosts, routing, sequences, counters, log, readCache });
+  const replicaHints = new ReplicaHints();
+  const replicaServed = new ReplicaServedCounter(redis, cfg.redisPrefix, log);
+  const consumers = createConsumerCoordinator({
+    db,
+    redis,
+    prefix: cfg.redisPrefix,
+    hosts,
+    routing,
+    sequences,
+    counters,
+    log,
+    readCache,
+    replicas: { hints: replicaHints, served: replicaServed },
+  });
   const hints = new HintService({
     maxKeyLength: cfg.limits.maxKeyLength,
     store: {
@@ -245,14 +263,17 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const routingCh = routingChannel(cfg.redisPrefix);
   const keysCh = apiKeyChannel(cfg.redisPrefix);
   const locksCh = opLocksChannel(cfg.redisPrefix);
+  const replicasCh = replicaChannel(cfg.redisPrefix);
   subscriber.on("message", (channel: string, message: string) => {
     try {
-      const msg = JSON.parse(message) as { streamId?: string; prefix?: string };
+      const msg = JSON.parse(message) as { streamId?: string; prefix?: string; replicaId?: unknown; verifiedSeq?: unknown };
       if (channel === routingCh) {
         routing.forgetMissing();
         if (msg.streamId) void routing.refreshById(msg.streamId, "pubsub").catch((err: unknown) => log.warn("routing refresh failed", { err }));
       } else if (channel === keysCh && msg.prefix) {
         auth.evictPrefix(msg.prefix);
+      } else if (channel === replicasCh) {
+        if (typeof msg.replicaId === "string" && typeof msg.verifiedSeq === "number") replicaHints.observe(msg.replicaId, msg.verifiedSeq);
       } else if (channel === locksCh) {
         const lock = parseOpLockMessage(message);
         if (lock) locks.apply(lock.shardletId, lock.locked);
@@ -266,10 +287,11 @@ export function createEdge(cfg: EdgeConfig): Edge {
     void routing.refreshAll("reconnect");
     void locks.resync();
   });
-  void subscriber.subscribe(routingCh, keysCh, locksCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
+  void subscriber.subscribe(routingCh, keysCh, locksCh, replicasCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
   routing.startPeriodicRefresh(cfg.routingRefreshMs);
   locks.start(cfg.lockResyncMs);
   flusher.start();
+  replicaServed.start(5_000);
   readCache.start();
   prealloc?.start();
 
@@ -302,6 +324,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     metrics,
     prealloc,
     readCache,
+    replicaServed,
     sequences,
     get draining() {
       return draining;
@@ -323,6 +346,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
         await sequences.stop();
         // After the server stopped answering: the last requests' counters go out with this flush.
         await flusher.stop();
+        await replicaServed.stop();
         await readCache.stop();
         prealloc?.stop();
         await prealloc?.save();

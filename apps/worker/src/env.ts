@@ -37,6 +37,8 @@ const schema = z.object({
   /** Event correlation period: learns which event types announce reads of which shardlets and publishes the prefetch map; 0 turns the schedule off. */
   SHARDCAST_CORRELATE_EVERY_MS: intMsOrOff(10_000),
   SHARDCAST_PLACEMENT_EVERY_MS: intMsOrOff(60_000),
+  /** Read-replica sync period: how far behind its shardlet a replica may fall (reads past it go to the shardlet's host); 0 turns the schedule off. */
+  SHARDCAST_REPLICA_SYNC_EVERY_MS: intMsOrOff(2_000),
   /** Pre-allocator period: reads the edges' surge predictions and prepares what the cost model chooses (nothing while aggressiveness is 0); 0 turns the schedule off. */
   SHARDCAST_PREALLOC_EVERY_MS: intMsOrOff(5_000),
   /** Period of the content model's cold-start training on stored history (the first run after at most 5 minutes); 0 trains on demand only. */

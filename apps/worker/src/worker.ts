@@ -44,6 +44,8 @@ export interface WorkerOptions extends ProcessorOptions {
   correlateEveryMs?: number;
   /** Period of adaptive placement of cold data (archive, restore; default 60 s; 0 = off). */
   placementEveryMs?: number;
+  /** Period of read-replica sync (default 2 s; 0 = off). */
+  replicaSyncEveryMs?: number;
   /** Period of the forecasting models' retraining (default 6 h; 0 = on demand only). */
   trainEveryMs?: number;
   /** Period of the pre-allocator (default 5 s; 0 = off). It prepares nothing while the aggressiveness setting is 0. */
@@ -244,6 +246,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     ...((opts.orchestratorEveryMs ?? 30_000) > 0 ? [every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" })] : []),
     ...((opts.correlateEveryMs ?? 10_000) > 0 ? [every("cache.correlate", opts.correlateEveryMs ?? 10_000)] : []),
     ...((opts.placementEveryMs ?? 60_000) > 0 ? [every("placement.run", opts.placementEveryMs ?? 60_000, { trigger: "schedule" })] : []),
+    ...((opts.replicaSyncEveryMs ?? 2_000) > 0 ? [every("replica.sync", opts.replicaSyncEveryMs ?? 2_000)] : []),
     ...((opts.preallocEveryMs ?? 5_000) > 0 ? [every("prealloc.run", opts.preallocEveryMs ?? 5_000)] : []),
     // Not at start: there is no history to learn from yet, and the edges start from the prior anyway.
     ...(preallocTrainEveryMs > 0

@@ -20,6 +20,8 @@ export interface HarnessOptions {
   settings?: Partial<LifecycleSettings>;
   lockTtlMs?: number;
   lifecycle?: LifecycleTuning;
+  /** The edge's shard cache (default: the product's): a budget of 0 sends every read to storage. */
+  readCache?: { maxBytes: number; prefetchBytesPerSec: number };
 }
 
 export interface Ack {
@@ -125,6 +127,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     routingRefreshMs: 30_000,
     lockResyncMs: 5_000,
     hostPoolSize: 6,
+    ...(opts.readCache ? { readCache: opts.readCache } : {}),
     log: createLogger({ app: "edge" }, { level: "error" }),
   });
   const port = await edge.listen(0, "127.0.0.1");

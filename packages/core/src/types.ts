@@ -50,6 +50,19 @@ export interface ShardletRoute extends FencedShardlet {
    * destination host: writers also write its events there, readers also read there.
    */
   shadowHostId?: string | null;
+  /** Read replicas of the shardlet's range on other hosts (consumers' range reads only). */
+  replicas?: readonly ReplicaRoute[];
+}
+
+/**
+ * A read replica as readers see it: `verifiedSeq` is a hint (it only rises, and the replica caps
+ * every read at its own verified position in the read's snapshot), used to pick a replica only for
+ * reads it can answer.
+ */
+export interface ReplicaRoute {
+  id: string;
+  hostId: string;
+  verifiedSeq: number;
 }
 
 export interface ShardRange {

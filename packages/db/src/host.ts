@@ -13,3 +13,4 @@ export * from "./host/lifecycle.ts";
 export * from "./host/migration.ts";
 export * from "./host/migration-verify.ts";
 export * from "./host/migration-stats.ts";
+export * from "./host/replica.ts";

@@ -9,6 +9,7 @@ export * from "./streams.ts";
 export * from "./shardlets.ts";
 export * from "./shardlet-accounting.ts";
 export * from "./routes.ts";
+export * from "./replicas.ts";
 export * from "./sequence.ts";
 export * from "./operations.ts";
 export * from "./settings.ts";

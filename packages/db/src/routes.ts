@@ -63,6 +63,7 @@ interface RouteRow {
   epoch: number;
   state: ShardletRoute["state"];
   shadow_host_id: string | null;
+  replicas: Array<{ id: string; hostId: string; verifiedSeq: number }> | null;
 }
 
 /**
@@ -75,13 +76,19 @@ interface RouteRow {
 export async function loadRoutes(db: ControlDb, streamId: string): Promise<ShardletRoute[]> {
   const phases = [...SHADOW_MIGRATION_PHASES];
   const rows = await db.$queryRaw<RouteRow[]>`
-    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id
+    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id, rp.replicas
     FROM shardlets s
     LEFT JOIN (
       SELECT DISTINCT ON (shardlet_id) shardlet_id, source_host_id, dest_host_id
       FROM migrations WHERE stream_id = ${streamId} AND phase = ANY(${phases}::text[])
       ORDER BY shardlet_id, created_at DESC
     ) m ON m.shardlet_id = s.id AND m.source_host_id = s.host_id
+    LEFT JOIN (
+      SELECT shardlet_id, source_host_id, epoch,
+             json_agg(json_build_object('id', id, 'hostId', host_id, 'verifiedSeq', verified_seq::float8) ORDER BY id) AS replicas
+      FROM shardlet_replicas WHERE stream_id = ${streamId} AND state = 'ready' AND verified_seq > 0
+      GROUP BY shardlet_id, source_host_id, epoch
+    ) rp ON rp.shardlet_id = s.id AND rp.source_host_id = s.host_id AND rp.epoch = s.epoch
     WHERE s.stream_id = ${streamId} AND s.state NOT IN ('retired', 'pending')
     ORDER BY s.lo`;
   return rows.map((r) => ({
@@ -94,6 +101,7 @@ export async function loadRoutes(db: ControlDb, streamId: string): Promise<Shard
     epoch: r.epoch,
     state: r.state,
     shadowHostId: r.shadow_host_id,
+    ...(r.replicas ? { replicas: r.replicas } : {}),
   }));
 }
 

@@ -177,6 +177,15 @@ export const jobCatalog = {
     description:
       "Measure the reward of the last archive decisions (bytes saved, nothing when readers came back), restore archives a consumer group or reader needs, and let the placement bandit choose archive or leave for each shardlet with old payloads.",
   },
+  "replica.sync": {
+    payload: z.strictObject({}),
+    // Periodic: the next run is the retry (a replica continues from its verified position).
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 60_000,
+    description:
+      "Copy to every read replica what its shardlet's host stored since the replica's verified position (never past the watermark or an undrained overflow row), and drop the replicas whose shardlet moved, split or merged.",
+  },
   "host.provision": {
     payload: z.strictObject({ proposalId: z.string().min(1), actor: z.string().max(200).optional() }),
     // Not retried: a provisioning command or webhook may not be idempotent; the operator approves again.

@@ -76,6 +76,7 @@ describe("job catalog", () => {
       "prealloc.run",
       "prealloc.train",
       "rebalance.plan",
+      "replica.sync",
       "shardlet.accounting",
       "shardlet.manager",
       "shardlet.merge",

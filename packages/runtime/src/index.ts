@@ -6,3 +6,4 @@ export * from "./sequence.ts";
 export * from "./consumer-progress.ts";
 export * from "./read-cache-keys.ts";
 export * from "./placement-state.ts";
+export * from "./replica-served.ts";

@@ -43,6 +43,15 @@ export function routingChannel(prefix: string): string {
   return `${prefix}:routing`;
 }
 
+/** Channel on which read replicas' progress is announced: JSON `{ "streamId", "replicaId", "verifiedSeq" }`. */
+export function replicaChannel(prefix: string): string {
+  return `${prefix}:replicas`;
+}
+
+export async function publishReplicaProgress(redis: Redis, prefix: string, streamId: string, replicaId: string, verifiedSeq: number): Promise<void> {
+  await redis.publish(replicaChannel(prefix), JSON.stringify({ streamId, replicaId, verifiedSeq }));
+}
+
 /** Channel on which API-key revocations are announced: message JSON `{ "prefix": string }`. */
 export function apiKeyChannel(prefix: string): string {
   return `${prefix}:apikeys`;

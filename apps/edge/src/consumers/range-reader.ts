@@ -1,9 +1,10 @@
 import { keyHash, ShardcastError, type Cursor, type StoredEvent } from "@shardcast/core";
-import type { RangeReadResult, ReadRangesQuery } from "@shardcast/db/host";
+import type { RangeReadResult, RangeSegment, ReadRangesQuery, ReplicaReadResult } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import { mergeBySeq, pageOf, type ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
+import { clipSegments, subtractRanges, type ReplicaHints } from "./replica-routing.ts";
 
 /** What a consumer reads of one shardlet: its range, after its cursor's per-segment positions. */
 export interface RangePart {
@@ -23,6 +24,7 @@ export interface RangePage {
 
 export interface RangeHosts {
   readRanges(hostId: string, q: ReadRangesQuery): Promise<RangeReadResult>;
+  readReplica?(hostId: string, q: { replicaId: string; streamId: string; segments: readonly RangeSegment[]; maxSeq: number; limit: number }): Promise<ReplicaReadResult>;
 }
 
 /** Fence states saying a shardlet's rows are leaving (or have left) the host a route names. */
@@ -45,6 +47,10 @@ export class RangeReader {
       onSeqConflict?: (streamId: string, seq: number, events: readonly StoredEvent[]) => void;
       /** Rows of the stream a host examines per read (bounds the cost of a range with few events). */
       scanLimit?: number;
+      /** Read replicas' progress; absent: every read goes to the shardlets' own hosts. */
+      replicas?: ReplicaHints;
+      /** Told about the events each replica served (the placement job's reward). */
+      onReplicaRead?: (streamId: string, replicaId: string, events: readonly StoredEvent[]) => void;
     },
   ) {}
 
@@ -58,23 +64,34 @@ export class RangeReader {
     if (from >= watermark) return { events: new Map(), next: Math.max(from, watermark), watermark };
 
     for (let attempt = 1; ; attempt++) {
-      const plan = hostsFor(entry, parts);
+      const plan = planRead(entry, parts, segments, from, this.deps.hosts.readReplica ? this.deps.replicas : undefined);
       const results = await Promise.all(
-        [...plan].map(async ([hostId, fenceIds]) => ({
-          fenceIds,
+        [...plan.hosts].map(async ([hostId, h]) => ({
+          fenceIds: h.fenceIds,
           res: await this.deps.hosts.readRanges(hostId, {
             streamId: entry.meta.id,
-            segments,
+            segments: h.segments,
             maxSeq: watermark,
             limit: limit + 2,
             scanLimit: this.deps.scanLimit ?? Math.max(5_000, limit * 20),
-            fenceIds: [...fenceIds],
+            fenceIds: [...h.fenceIds],
           }),
         })),
       );
+      const fromReplicas = await Promise.all(
+        plan.replicas.map(async (r) => ({
+          replicaId: r.replicaId,
+          res: await this.deps.hosts.readReplica!(r.hostId, { replicaId: r.replicaId, streamId: entry.meta.id, segments: r.segments, maxSeq: watermark, limit: limit + 2 }),
+        })),
+      );
+      for (const { replicaId, res } of fromReplicas) {
+        if (res.ok) this.deps.replicas?.answered(replicaId, res.verifiedSeq);
+        else this.deps.replicas?.forget(replicaId);
+      }
       // Read in the same snapshot as the rows: a `moved` fence means the route was stale and the
-      // rows it named may already be gone from that host, so read again on fresh routes.
-      const stale = results.some(({ res }) => res.fences.some((f) => MOVED_AWAY.has(f.state)));
+      // rows it named may already be gone from that host, so read again on fresh routes. So does a
+      // replica that is no longer there to read.
+      const stale = results.some(({ res }) => res.fences.some((f) => MOVED_AWAY.has(f.state))) || fromReplicas.some(({ res }) => !res.ok);
       if (stale && attempt < MAX_ROUTE_ATTEMPTS) {
         const fresh = await this.deps.routing.refreshById(entry.meta.id, "fence");
         if (!fresh) throw new ShardcastError("not_found", `stream "${entry.meta.name}" was deleted`);
@@ -82,6 +99,11 @@ export class RangeReader {
         continue;
       }
       if (stale) throw new ShardcastError("unavailable", "the shardlets being read are moving between hosts; retry shortly");
+      for (const { replicaId, res } of fromReplicas) {
+        const served = res.events.filter((e) => e.seq <= Math.min(watermark, res.completeTo));
+        if (served.length > 0) this.deps.onReplicaRead?.(entry.meta.id, replicaId, served);
+      }
+      results.push(...fromReplicas.map(({ res }) => ({ fenceIds: new Set<string>(), res: { events: res.events, completeTo: res.completeTo, fences: [] } })));
       const bound = Math.min(watermark, ...results.map(({ res }) => res.completeTo));
       const merged = mergeBySeq(
         results.flatMap(({ res }) => res.events).filter((e) => e.seq <= bound),
@@ -105,20 +127,43 @@ export class RangeReader {
   }
 }
 
-/** Host id -> the shardlets routed to it that overlap the parts (their fences are checked). */
-function hostsFor(entry: RouteEntry, parts: readonly RangePart[]): Map<string, Set<string>> {
-  const plan = new Map<string, Set<string>>();
+interface ReadPlan {
+  /** Host id -> the shardlets routed to it whose fences are checked, and the segments read there. */
+  hosts: Map<string, { fenceIds: Set<string>; segments: RangeSegment[] }>;
+  /** Shardlet ranges read from a replica instead (no host is asked for them). */
+  replicas: Array<{ replicaId: string; hostId: string; segments: RangeSegment[] }>;
+}
+
+/**
+ * Where each part of the read goes: the hosts of the shardlets overlapping the parts (both hosts
+ * while one is being migrated) and the home hosts of their shards (the overflow log), or, for a
+ * shardlet with a replica verified past `from`, that replica in turn with its host. A range read
+ * from a replica is left out of every host's segments: below its verified position the replica
+ * holds every event of the range, overflow rows included (it is only verified below the lowest
+ * undrained one), and the page ends at or below that position.
+ */
+function planRead(entry: RouteEntry, parts: readonly RangePart[], segments: readonly RangeSegment[], from: number, replicas?: ReplicaHints): ReadPlan {
+  const owners = new Map<string, Set<string>>();
+  const viaReplica: ReadPlan["replicas"] = [];
   const add = (hostId: string, fenceId?: string) => {
-    const set = plan.get(hostId) ?? new Set<string>();
+    const set = owners.get(hostId) ?? new Set<string>();
     if (fenceId) set.add(fenceId);
-    plan.set(hostId, set);
+    owners.set(hostId, set);
   };
   for (const s of entry.table.all()) {
     if (!parts.some((p) => s.lo < p.hi && p.lo < s.hi)) continue;
+    const replica = replicas?.pick(s, from);
+    if (replica) {
+      viaReplica.push({ replicaId: replica.id, hostId: replica.hostId, segments: clipSegments(segments, s.lo, s.hi) });
+      continue;
+    }
     // A migrating shardlet's rows are on both hosts until its source is cleaned.
     add(s.hostId, s.shadowHostId ? undefined : s.id);
     if (s.shadowHostId) add(s.shadowHostId);
   }
   for (const shard of entry.shards.values()) if (parts.some((p) => shard.lo < p.hi && p.lo < shard.hi)) add(shard.homeHostId);
-  return plan;
+  const rest = subtractRanges(segments, viaReplica.flatMap((r) => r.segments));
+  const hosts: ReadPlan["hosts"] = new Map();
+  if (rest.length > 0) for (const [hostId, fenceIds] of owners) hosts.set(hostId, { fenceIds, segments: rest });
+  return { hosts, replicas: viaReplica.filter((r) => r.segments.length > 0) };
 }

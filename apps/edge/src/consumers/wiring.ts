@@ -1,6 +1,6 @@
 import { CONSUMER_SETTINGS_KEY, parseConsumerSettings, type ConsumerSettings } from "@shardcast/core";
 import { getSettings, type ControlDb } from "@shardcast/db";
-import type { HostPool } from "@shardcast/db/host";
+import { readReplicaRanges, type HostPool } from "@shardcast/db/host";
 import { ConsumerProgress, type Logger, type SequenceAllocator } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import type { RoutingCache } from "../routing-cache.ts";
@@ -10,6 +10,8 @@ import type { EdgeReadCache } from "../cache/read-cache.ts";
 import type { ReadObserver } from "../reads.ts";
 import { ConsumerCoordinator } from "./coordinator.ts";
 import { RangeReader } from "./range-reader.ts";
+import type { ReplicaHints } from "./replica-routing.ts";
+import type { ReplicaServedCounter } from "./replica-served.ts";
 
 /** Consumer settings change rarely; a poll must not read them from the database every time. */
 const SETTINGS_TTL_MS = 5_000;
@@ -26,6 +28,8 @@ export function createConsumerCoordinator(d: {
   log: Logger;
   /** The shard cache and correlation counts; absent: reads go straight to the hosts. */
   readCache?: EdgeReadCache;
+  /** Read replicas: where they are verified to, and what they served. Absent: no replica is read. */
+  replicas?: { hints: ReplicaHints; served: ReplicaServedCounter };
 }): ConsumerCoordinator {
   // Consumer reads count as reads of their shardlets, so read rates and forecasts include them.
   const telemetry = readTelemetry(d.counters);
@@ -41,8 +45,14 @@ export function createConsumerCoordinator(d: {
   const hostReader = new RangeReader({
     routing: d.routing,
     sequences: d.sequences,
-    hosts: { readRanges: async (hostId, q) => (await d.hosts.get(hostId)).readRanges(q) },
+    hosts: {
+      readRanges: async (hostId, q) => (await d.hosts.get(hostId)).readRanges(q),
+      readReplica: async (hostId, q) => readReplicaRanges(await d.hosts.get(hostId), q),
+    },
     observer,
+    ...(d.replicas
+      ? { replicas: d.replicas.hints, onReplicaRead: (_streamId: string, replicaId: string, events: readonly unknown[]) => d.replicas!.served.add(replicaId, events.length) }
+      : {}),
     onSeqConflict: (streamId, seq, events) => d.log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
   const reader = d.readCache ? d.readCache.wrap(hostReader, observer) : hostReader;

@@ -2,12 +2,13 @@ import { ShardcastError } from "@shardcast/core";
 import type { JobHandlers, JobQueue } from "@shardcast/jobs";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
-import { ConsumerProgress } from "@shardcast/runtime";
+import { ConsumerProgress, publishReplicaProgress } from "@shardcast/runtime";
 import { runConsumerCheckpoint } from "../consumers/checkpoint.ts";
 import { runAnalyzerJob } from "./analyzer-run.ts";
 import { runOrchestrator } from "../orchestrator/run.ts";
 import { runCorrelation } from "../cache/correlate.ts";
 import { runPlacement } from "../placement/run.ts";
+import { syncReplicas } from "../replicas/sync.ts";
 import { runHostHealth } from "./host-health.ts";
 import { runHostProvision } from "./host-provision.ts";
 import { runHousekeeping } from "./housekeeping.ts";
@@ -121,6 +122,21 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
         onProgress: (f) => job.job.updateProgress(Math.round(f * 100)),
         ...(payload.trigger ? { trigger: payload.trigger } : {}),
       });
+    },
+    "replica.sync": async (_payload, job) => {
+      const { redis, prefix } = ctx;
+      return syncReplicas(
+        {
+          db: deps.db,
+          hosts: deps.hosts,
+          log: deps.log,
+          clock: deps.clock,
+          ...(deps.migration?.watermark ? { watermark: deps.migration.watermark } : {}),
+          ...(deps.announce ? { announce: deps.announce } : {}),
+          ...(redis && prefix !== undefined ? { progress: (streamId: string, replicaId: string, seq: number) => publishReplicaProgress(redis, prefix, streamId, replicaId, seq) } : {}),
+        },
+        { signal: job.signal },
+      );
     },
     "consumer.checkpoint": async (_payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "consumer.checkpoint needs the worker's Redis connection");

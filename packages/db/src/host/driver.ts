@@ -2,7 +2,7 @@ import pg from "pg";
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
-import { appendOverflow, countOverflow, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
+import { appendOverflow, countOverflow, lowestUndrainedOverflowSeq, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
 import { archiveChunk, archiveCutSeq, archivableBytes, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";
 import { rangeBacklog, readRanges, type RangeBacklog, type RangeReadResult, type RangeSegment, type ReadRangesQuery } from "./range-reads.ts";
@@ -134,6 +134,10 @@ export class HostDriver {
    * flight; writes that come after it see the new epoch. Epochs never go down: a stale caller's
    * lower epoch is not applied (`applied: false`, the current fence is returned).
    */
+  lowestUndrainedOverflowSeq(streamId: string, lo: number, hi: number, maxSeq: number): Promise<number | null> {
+    return lowestUndrainedOverflowSeq(this.run, streamId, lo, hi, maxSeq);
+  }
+
   setFence(shardletId: string, streamId: string, epoch: number, state: string, range?: { lo: number; hi: number }): Promise<FenceState & { applied: boolean }> {
     return setFence(this.run, shardletId, streamId, epoch, state, range);
   }

@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import { batchWriteValues, type HostDriver } from "./driver.ts";
 import type { StoredRowRecord } from "./overflow.ts";
@@ -78,18 +79,13 @@ export async function shadowWriteBatch(driver: HostDriver, w: HostBatchWrite): P
   return w.parts.map((p) => ({ ok: passed.has(p.shardletId) }));
 }
 
-type CopyRowRecord = StoredRowRecord & ArchiveColumns & { ts_us: string };
+export type CopyRowRecord = StoredRowRecord & ArchiveColumns & { ts_us: string };
 
-/**
- * Rows of a range with afterSeq < seq <= upToSeq (no upper bound when null), in sequence order,
- * at most `limit`. Archived payloads are read from their batches in the same statement: the copy
- * carries every payload in full, so the destination holds the range unarchived.
- */
-export async function readRangeRows(
-  driver: HostDriver,
-  q: MigrationRange & { afterSeq: number; upToSeq: number | null; limit: number },
-): Promise<CopyRow[]> {
-  const res = await query<CopyRowRecord>(driver, "copy read", {
+export type CopyReadQuery = MigrationRange & { afterSeq: number; upToSeq: number | null; limit: number };
+
+/** The statement of `readRangeRows`, for callers that run it inside their own transaction. */
+export function copyReadStatement(q: CopyReadQuery): pg.QueryConfig {
+  return {
     text: `WITH r AS MATERIALIZED (
              SELECT seq, shardlet_id, key, key_hash, event_id, type, (extract(epoch FROM ts) * 1000000)::bigint::text AS ts_us,
                     payload::text AS payload_json, size_bytes, archive_batch
@@ -101,8 +97,12 @@ export async function readRangeRows(
            UNION ALL
            ${batchRowsSql("r", ["bigint", "text", "text", "bigint", "text", "text", "text", "text", "int"])}`,
     values: [q.streamId, q.afterSeq, q.upToSeq, q.lo, q.hi, q.limit],
-  });
-  const { rows, archived } = await splitArchived(res.rows);
+  };
+}
+
+/** The copy rows of a `copyReadStatement` result, archived payloads resolved, in sequence order. */
+export async function copyRowsOf(result: readonly CopyRowRecord[]): Promise<CopyRow[]> {
+  const { rows, archived } = await splitArchived(result);
   return rows
     .map((r) => ({
       seq: Number(r.seq),
@@ -116,6 +116,16 @@ export async function readRangeRows(
       sizeBytes: r.size_bytes,
     }))
     .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Rows of a range with afterSeq < seq <= upToSeq (no upper bound when null), in sequence order,
+ * at most `limit`. Archived payloads are read from their batches in the same statement: the copy
+ * carries every payload in full, so the destination holds the range unarchived.
+ */
+export async function readRangeRows(driver: HostDriver, q: CopyReadQuery): Promise<CopyRow[]> {
+  const res = await query<CopyRowRecord>(driver, "copy read", copyReadStatement(q));
+  return copyRowsOf(res.rows);
 }
 
 /**

@@ -98,3 +98,17 @@ export async function countOverflow(run: HostRun, streamId: string, lo: number, 
   });
   return res.rows[0]?.n ?? 0;
 }
+
+/**
+ * The lowest position of an undrained overflow row of a range up to `maxSeq` (null: none). A
+ * copy of the range from its shardlet's host is complete only below it: that event reaches the
+ * host when it is drained, after the copy may have passed its position.
+ */
+export async function lowestUndrainedOverflowSeq(run: HostRun, streamId: string, lo: number, hi: number, maxSeq: number): Promise<number | null> {
+  const res = await run<{ seq: string | null }>("overflow lowest", {
+    text: "SELECT min(seq)::text AS seq FROM sc_overflow WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND seq <= $4 AND drained_at IS NULL",
+    values: [streamId, lo, hi, maxSeq],
+  });
+  const v = res.rows[0]?.seq;
+  return v === null || v === undefined ? null : Number(v);
+}
