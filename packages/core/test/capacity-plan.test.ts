@@ -137,6 +137,23 @@ describe("planCapacity", () => {
     expect(untrusted.timeline.every((st) => st.planned === 2500)).toBe(true);
   });
 
+  it("plans the band at the band utilisation: misses the target's headroom absorbs buy no host, larger ones still do", () => {
+    // 2900 events/s on four hosts of 1000: 72.5%, under the 75% target. Run 20% above the
+    // forecast, the busiest step is 3480: 87% of the hosts, under a band utilisation of 90%.
+    const forecast = [2500, 2700, 2900, 2900];
+    const settings = (bandUtilization: number) => parseCapacitySettings({ provisionSec: 600, copyBytesPerSec: 1024 ** 2, movesPerHost: 2, moveSetupSec: 30, marginSec: 600, bandUtilization });
+    const within = planCapacity(input({ forecast, observed: 2500, upperFactor: 1.2, settings: settings(0.9) }));
+    expect(within.add).toBeNull();
+    expect(within.notes.join("\n")).toMatch(/within the headroom the target leaves/);
+    // At 85% the same misses pass the band: x1.2 x 0.75 / 0.85 = x1.06 puts 2900 at 3071, past 3000.
+    const beyond = planCapacity(input({ forecast, observed: 2500, upperFactor: 1.2, settings: settings(0.85) }));
+    expect(beyond.add?.count).toBe(1);
+    expect(beyond.timeline[2]?.planned).toBeCloseTo((2900 * 1.2 * 0.75) / 0.85, 6);
+    // A band utilisation below the target is the target: never more hosts than the band at the target.
+    const below = planCapacity(input({ forecast, observed: 2500, upperFactor: 1.2, settings: settings(0.5) }));
+    expect(below.timeline[2]?.planned).toBeCloseTo(2900 * 1.2, 6);
+  });
+
   it("says so when the minimum, not the load, asks for a host", () => {
     const out = planCapacity(input({ forecast: [100, 100], observed: 100, hosts: hosts(3), settings: parseCapacitySettings({ minHosts: 4, provisionSec: 600 }) }));
     expect(out.add?.count).toBe(1);

@@ -271,8 +271,15 @@ export const REACTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.45
  * product's default forecast quantile 0.9. Against reactive_tuned there: 68% fewer violation
  * minutes at 1.07x its host-hours and 0.94x its bytes; at the product defaults (0.75 / 0.65)
  * 72% fewer at 1.11x the host-hours and 1.48x the bytes; without the quantile band 51% fewer.
+ *
+ * The band is planned at 85% of the hosts (`bandUtilization`), the point forecast at the target:
+ * planned at the target, a band of a few percent (daily cycles, the dos traces) bought a ninth
+ * host the target's own headroom already covered. Tried at 0.85, 0.9 and 0.95 on the same seeds:
+ * about 3% fewer host-hours than with the band at the target at each; 0.85 had the fewest violation
+ * minutes of the three (on those runs most of the difference is zipf-drift, whose violations at
+ * eight hosts vary several-fold with the layout the warm-up leaves).
  */
-export const PREDICTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.55 } as const;
+export const PREDICTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.55, bandUtilization: 0.85 } as const;
 
 export function defaultConfig(bucketMs: number, period: number, overrides: { seed?: number; cluster?: Partial<ClusterConfig> } = {}): SimConfig {
   const cluster = { ...DEFAULT_CLUSTER, ...overrides.cluster };

@@ -135,9 +135,17 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const point = input.untrusted ? input.forecast.map(() => input.observed) : [...input.forecast];
   if (input.untrusted) notes.push(`the forecast is not trusted (${input.untrusted}): hosts are planned on the observed ${rate(input.observed)} only`);
   if (point.length === 0) point.push(input.observed);
-  const factor = !input.untrusted && input.upperFactor !== undefined && Number.isFinite(input.upperFactor) ? Math.max(1, input.upperFactor) : 1;
+  const band = !input.untrusted && input.upperFactor !== undefined && Number.isFinite(input.upperFactor) ? Math.max(1, input.upperFactor) : 1;
+  // Planning forecast x band at the target's utilisation is the same as planning the band at
+  // the band utilisation scaled back to the target; misses the target's headroom absorbs add nothing.
+  const bandAt = Math.max(s.targetUtilization, s.bandUtilization ?? s.targetUtilization);
+  const factor = Math.max(1, (band * s.targetUtilization) / bandAt);
   const load = factor > 1 ? point.map((v) => v * factor) : point;
-  if (factor > 1) notes.push(`planned on the forecast x${factor.toFixed(2)}: the load ran that far above its forecasts at the ${pct(s.forecastQuantile)} quantile of recent steps`);
+  if (factor > 1)
+    notes.push(
+      `planned on the forecast x${factor.toFixed(2)}: the load ran x${band.toFixed(2)} above its forecasts at the ${pct(s.forecastQuantile)} quantile of recent steps, planned at ${pct(bandAt)} of the hosts`,
+    );
+  else if (band > 1) notes.push(`the load ran x${band.toFixed(2)} above its forecasts at the ${pct(s.forecastQuantile)} quantile of recent steps: within the headroom the target leaves`);
 
   const fillBytes = clusterBytes / (n + 1);
   const fillSec = copySeconds(fillBytes, s);

@@ -51,6 +51,14 @@ export const capacitySettingsSchema = z
      * load no forecast sees gets the headroom its misses call for.
      */
     forecastQuantile: z.number().min(0).max(0.999, "the forecast quantile must be below 1").default(0.9),
+    /**
+     * The upper band (the forecast times that quantile) is planned at this utilisation, the point
+     * forecast at the target: the target's own headroom already absorbs misses up to this over
+     * the target, so the band buys hosts only for the misses beyond it. Unset (or below the
+     * target): the band is planned at the target, which buys regular load with small misses a
+     * host it rarely needs.
+     */
+    bandUtilization: z.number().min(0.2).max(1).optional(),
   })
   .refine((s) => s.maxHosts >= s.minHosts, { message: "maximum hosts must be at least the minimum", path: ["maxHosts"] })
   .refine((s) => s.scaleInUtilization <= s.targetUtilization, { message: "scale-in utilisation must not exceed the target utilisation", path: ["scaleInUtilization"] });
