@@ -7,6 +7,7 @@ import {
   simulatePredictive,
   type CacheSimResult,
   type CorrelatedTraceOptions,
+  type PredictiveCacheOptions,
 } from "@shardcast/core";
 import { traceReader } from "@shardcast/sim/cli/io";
 import { loadDosTraces, loadNabTraces, type TraceSet } from "@shardcast/sim/workload/traces";
@@ -43,14 +44,14 @@ const SWEEP = [0.1, 0.3, 0.5, 0.7] as const;
 const BANDWIDTH_SHARE = 0.25;
 const STEPS_PER_TRACE_HOUR = 6;
 
-interface Workload {
+export interface Workload {
   name: string;
   options: Partial<CorrelatedTraceOptions>;
   /** Trace set whose series drive the arrival rate, one series and window per seed. */
   rates?: TraceSet;
 }
 
-interface Run {
+export interface Run {
   workload: string;
   lru: CacheSimResult;
   /** The product's cache with prefetch off. */
@@ -70,14 +71,15 @@ function multiplier(set: TraceSet, seed: number, steps: number): number[] {
   return mean > 0 ? window.map((v) => v / mean) : window.map(() => 1);
 }
 
-function runOne(w: Workload, seed: number, steps: number): Run {
+/** `extra` overrides the predictive policy's options (cache-tune.ts tries them on unreported seeds). */
+export function runOne(w: Workload, seed: number, steps: number, extra: Partial<PredictiveCacheOptions> = {}): Run {
   const rateMultiplier = w.rates ? multiplier(w.rates, seed, steps) : undefined;
   const trace = correlatedTrace({ ...w.options, seed: `cache-${w.name}-${seed}`, steps, stepMs: STEP_MS, rateMultiplier });
   const budget = BUDGET_SHARE * trace.workingSetBytes;
   const bandwidthBytesPerStep = BANDWIDTH_SHARE * budget;
   const predictive = new Map<number, CacheSimResult>();
   for (const threshold of new Set([THRESHOLD, ...SWEEP])) {
-    const opts = { threshold, stepMs: STEP_MS, bandwidthBytesPerStep, minLift: SETTINGS.minLift, topPerType: SETTINGS.topPerType };
+    const opts = { threshold, stepMs: STEP_MS, bandwidthBytesPerStep, minLift: SETTINGS.minLift, topPerType: SETTINGS.topPerType, ...extra };
     predictive.set(threshold, simulatePredictive(trace.events, budget, opts));
   }
   const noPrefetch = simulatePredictive(trace.events, budget, { threshold: THRESHOLD, stepMs: STEP_MS, bandwidthBytesPerStep: 0 });
@@ -89,7 +91,7 @@ const earlyWaste = (r: CacheSimResult) => (r.prefetchedBytes > 0 ? r.prefetchedE
 /** Bytes fetched from storage (misses plus prefetches) relative to LRU's misses. */
 const fetched = (r: CacheSimResult, lru: CacheSimResult) => (r.bytesRead - r.bytesFromCache + r.prefetchedBytes) / Math.max(1, lru.bytesRead - lru.bytesFromCache);
 
-function summarize(prefix: string, runs: readonly Run[], sweep: boolean): Record<string, number> {
+export function summarize(prefix: string, runs: readonly Run[], sweep: boolean): Record<string, number> {
   if (runs.length === 0) return {};
   const med = (f: (r: Run) => number) => median(runs.map(f));
   const at = (r: Run, t: number) => r.predictive.get(t)!;
@@ -117,20 +119,24 @@ function summarize(prefix: string, runs: readonly Run[], sweep: boolean): Record
   return out;
 }
 
+export function cacheWorkloads(): Workload[] {
+  const read = traceReader(undefined);
+  return [
+    { name: "base", options: {} },
+    { name: "noisy", options: { followProbability: 0.5, lagJitter: 0.4, noiseTypes: 60 } },
+    { name: "shifting", options: { tenants: 40, patternChanges: 3, changeShare: 0.8 } },
+    { name: "dos", options: {}, rates: loadDosTraces(read) },
+    { name: "nab", options: {}, rates: loadNabTraces(read) },
+  ];
+}
+
 export const cacheSuite: Suite = {
   name: "cache",
   description: "correlation-driven prefetch vs LRU and Belady at the same byte budget, generated and trace-driven read traces",
   async run({ quick, log }) {
     const seeds = quick ? 2 : 5;
     const steps = quick ? 720 : 1440;
-    const read = traceReader(undefined);
-    const workloads: Workload[] = [
-      { name: "base", options: {} },
-      { name: "noisy", options: { followProbability: 0.5, lagJitter: 0.4, noiseTypes: 60 } },
-      { name: "shifting", options: { tenants: 40, patternChanges: 3, changeShare: 0.8 } },
-      { name: "dos", options: {}, rates: loadDosTraces(read) },
-      { name: "nab", options: {}, rates: loadNabTraces(read) },
-    ];
+    const workloads = cacheWorkloads();
     const runs: Run[] = [];
     for (const w of workloads) {
       for (let seed = 0; seed < seeds; seed++) {

@@ -1,6 +1,7 @@
 import { CorrelationEngine, type CorrelationOptions, type PrefetchTarget } from "./correlation-engine.ts";
 import { LruCache } from "./byte-cache.ts";
 import { PREFETCH_LEAD_STEPS, PrefetchQueue, predictedRead } from "./prefetch-queue.ts";
+import { PREDICTION_OUTCOMES_HALF_LIFE_STEPS, PredictionOutcomes } from "./prediction-outcomes.ts";
 import { ValueCache } from "./value-cache.ts";
 
 /**
@@ -43,6 +44,12 @@ export interface PredictiveCacheOptions {
   /** Passed to the engine's `predict` (its defaults otherwise), as the product's settings do. */
   minLift?: number;
   topPerType?: number;
+  /** `ValueCacheOptions.cutMargin` (the edge's default otherwise). */
+  cutMargin?: number;
+  /** `ValueCacheOptions.historyEntries`. */
+  historyEntries?: number;
+  /** Judge each (type, shardlet) by whether its announced reads came (`PredictionOutcomes`, as the edges do); null: the engine's `p` alone. */
+  outcomes?: { priorWeight?: number; halfLifeSteps: number } | null;
 }
 
 interface Tally {
@@ -77,11 +84,15 @@ export function simulateLru(trace: readonly CacheTraceEvent[], budgetBytes: numb
   return result(t);
 }
 
+const DEFAULT_OUTCOMES: NonNullable<PredictiveCacheOptions["outcomes"]> = { halfLifeSteps: PREDICTION_OUTCOMES_HALF_LIFE_STEPS };
+
 /**
  * The product's cache with prefetch: `ValueCache`, the edge's eviction policy, fed as the edge
  * feeds it. A `CorrelationEngine` is trained online (a step enters it once it is over, so
  * predictions use the past only); on a write of type A every shardlet the engine predicts for A
- * with p >= threshold is announced: a cached one keeps the prediction (it protects the entry),
+ * with p >= threshold is announced and, while the pair's precision (`PredictionOutcomes`: that p
+ * corrected by whether its announced reads came) stays >= threshold, acted on: a cached one
+ * keeps the prediction (it protects the entry),
  * another is queued, due at the predicted read, and due requests are fetched within the step's
  * bandwidth unless the cache refuses them (they would evict something worth more per byte).
  */
@@ -97,6 +108,8 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   const cache = new ValueCache<number>({
     maxBytes: budgetBytes,
     horizonMs: stepMs,
+    ...(opts.cutMargin !== undefined ? { cutMargin: opts.cutMargin } : {}),
+    ...(opts.historyEntries !== undefined ? { historyEntries: opts.historyEntries } : {}),
     onEvict: (_id, bytes, how) => {
       if (!how.unreadPrefetch) return;
       wasted += bytes;
@@ -104,6 +117,8 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     },
   });
   const sizes = new Map<string, number>();
+  const o = opts.outcomes === undefined ? DEFAULT_OUTCOMES : opts.outcomes;
+  const outcomes = o ? new PredictionOutcomes({ halfLifeMs: o.halfLifeSteps * stepMs, ...(o.priorWeight !== undefined ? { priorWeight: o.priorWeight } : {}) }) : null;
   const t: Tally = { hits: 0, misses: 0, bytesRead: 0, bytesFromCache: 0 };
   let prefetched = 0;
   let step = trace.length > 0 ? Math.floor(trace[0]!.t / stepMs) : 0;
@@ -149,6 +164,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     const evStep = Math.floor(ev.t / stepMs);
     while (step < evStep) {
       close();
+      outcomes?.expire(step * stepMs);
       // A request whose read was due over a step ago has missed it.
       queue.dropBefore(step * stepMs - stepMs);
     }
@@ -159,15 +175,19 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       if (!row) rows.set(ev.type, (row = engine.predict(ev.type, { minP: opts.threshold, minLift: opts.minLift, topPerType: opts.topPerType })));
       for (const [id, target] of Object.entries(row)) {
         const dueAt = ev.t + target.lagSteps * stepMs;
-        if (cache.has(id)) cache.predict(id, predictedRead(target.p, dueAt, stepMs), ev.t);
+        const p = outcomes ? outcomes.precision(ev.type, id, target.p, ev.t) : target.p;
+        outcomes?.announce(ev.type, id, predictedRead(p, dueAt, stepMs).until);
+        if (p < opts.threshold) continue;
+        if (cache.has(id)) cache.predict(id, predictedRead(p, dueAt, stepMs), ev.t);
         else {
           const bytes = sizes.get(id);
-          if (bytes !== undefined) queue.push({ shardletId: id, p: target.p, dueAt, target: target.target, bytes });
+          if (bytes !== undefined) queue.push({ shardletId: id, p, dueAt, target: target.target, bytes });
         }
       }
       pull(ev.t);
     } else {
       sizes.set(ev.shardletId, ev.bytes);
+      outcomes?.read(ev.shardletId, ev.t);
       let byTarget = reads.get(ev.shardletId);
       if (!byTarget) reads.set(ev.shardletId, (byTarget = new Map<string | undefined, number>()));
       byTarget.set(ev.target, (byTarget.get(ev.target) ?? 0) + 1);

@@ -5,3 +5,4 @@ export * from "./value-cache.ts";
 export * from "./correlated-trace.ts";
 export * from "./bandit.ts";
 export * from "./settings.ts";
+export * from "./prediction-outcomes.ts";
