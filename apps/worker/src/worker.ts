@@ -16,6 +16,7 @@ import {
 import { lifecycleChannel } from "@shardcast/runtime/redis";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "./deps.ts";
+import { withTimeout } from "./domain/abort.ts";
 import { probeErrorMessage } from "./domain/health.ts";
 import { createHandlers, DEFAULT_CHECKPOINT_EVERY_MS } from "./processors/index.ts";
 
@@ -152,6 +153,11 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
       .finally(() => (checking = null)));
   let checkTimer: NodeJS.Timeout | null = null;
   const onReady = () => void redeclareIfLost();
+  // The caller disconnects the control database once `close()` resolves, and Prisma's disconnect
+  // never resolves while an updateMany (run in a transaction of its own) is in flight: it leaves
+  // the transaction open and waits for its connection forever. So close() waits for these writes.
+  const recording = new Set<Promise<void>>();
+  let recordingStopped = false;
   if (schedules.length > 0) {
     await declare();
     // A periodic check, because a flush leaves the connection up; 'ready' answers a restart at once.
@@ -159,10 +165,14 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
     checkTimer.unref();
     opts.connection.on("ready", onReady);
     worker.on("completed", (job) => {
-      if (!job.repeatJobKey || !scheduled.has(job.name)) return;
-      recordPeriodicRun(deps.db, job.name, new Date(job.finishedOn ?? Date.now())).catch((err: unknown) =>
+      // A job that ends after close() stopped waiting for it is not recorded: the database may be
+      // closing; the next run records the schedule as alive.
+      if (recordingStopped || !job.repeatJobKey || !scheduled.has(job.name)) return;
+      const write = recordPeriodicRun(deps.db, job.name, new Date(job.finishedOn ?? Date.now())).catch((err: unknown) =>
         log.warn("could not record a periodic job's run", { job: job.name, error: probeErrorMessage(err) }),
       );
+      recording.add(write);
+      void write.finally(() => recording.delete(write));
     });
   }
 
@@ -216,6 +226,10 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
         clearTimeout(cancel);
         clearTimeout(force);
       }
+      recordingStopped = true;
+      await withTimeout(Promise.all(recording), graceMs, "recording the periodic jobs' last runs").catch((err: unknown) =>
+        log.warn("stopping before the periodic jobs' last runs were recorded", { error: probeErrorMessage(err) }),
+      );
       await queue.close();
     },
   };

@@ -31,9 +31,7 @@ beforeAll(async () => {
     // No training schedule: a training run started by the test would hold the teardown for minutes.
     // No orchestrator schedule either (its runs are tested on their own): every schedule fires at
     // start, and on a loaded machine the teardown waits for that burst; this test needs only a few.
-    // No placement schedule: with one in the burst the teardown stalls past two minutes about one
-    // run in two (not yet explained; the placement job is tested on its own).
-    { connection, prefix: "sched", concurrency: 2, accountingEveryMs: 500, healthEveryMs: 500, scheduleCheckMs: 200, hintDebounceMs: 0, trainEveryMs: 0, orchestratorEveryMs: 0, correlateEveryMs: 0, placementEveryMs: 0, shutdownGraceMs: 5_000 },
+    { connection, prefix: "sched", concurrency: 2, accountingEveryMs: 500, healthEveryMs: 500, scheduleCheckMs: 200, hintDebounceMs: 0, trainEveryMs: 0, orchestratorEveryMs: 0, correlateEveryMs: 0, shutdownGraceMs: 5_000 },
   );
   running.worker.on("completed", (job) => {
     if (job.repeatJobKey) completed.push({ name: job.name, at: job.finishedOn ?? Date.now() });
