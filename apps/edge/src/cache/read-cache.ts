@@ -4,6 +4,7 @@ import { CACHE_HISTORY_LENGTH, CORRELATION_STEP_MS, READ_CACHE_TTL_SEC, readCach
 import type { Redis } from "ioredis";
 import type { ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
+import { AnnouncedReads } from "./announced-reads.ts";
 import { CacheStats } from "./cache-stats.ts";
 import { CachedRangeReader, type RangeSource } from "./cached-reader.ts";
 import { CorrelationCounter } from "./correlation-counts.ts";
@@ -43,6 +44,7 @@ export class EdgeReadCache {
   readonly stats = new CacheStats();
   readonly counts: CorrelationCounter;
   readonly queue = new PrefetchQueue({ leadMs: PREFETCH_LEAD_STEPS * CORRELATION_STEP_MS });
+  readonly announced = new AnnouncedReads();
   private cached: CachedRangeReader | null = null;
   private readonly maps = new Map<string, PublishedPrefetchMap>();
   /** `stream \t shardlet` -> reader group -> (position its next read starts after, when, bytes of that read). */
@@ -90,6 +92,7 @@ export class EdgeReadCache {
     let byGroup = this.positions.get(key);
     if (!byGroup) this.positions.set(key, (byGroup = new Map<string, ReaderPosition>()));
     byGroup.set(group, { after, at: this.now(), bytes });
+    this.announced.read(streamId, shardletId, this.now());
   }
 
   /** Where the next read of a shardlet starts: the lowest recent position of its readers (and that read's size). */
@@ -128,10 +131,11 @@ export class EdgeReadCache {
       if (!targets) continue;
       for (const [shardletId, x] of Object.entries(targets)) {
         if (x.p < m.threshold) continue;
-        const dueAt = this.now() + x.lagSteps * m.stepMs;
+        const pr = this.announced.announce(streamId, t, shardletId, x, m.threshold, m.stepMs, this.now());
+        if (!pr) continue;
         // A cached shardlet is not fetched again, but the announcement keeps it from being evicted.
-        this.cache.predict(streamId, shardletId, predictedRead(x.p, dueAt, m.stepMs));
-        this.queue.push({ shardletId: `${streamId}\t${shardletId}`, p: x.p, dueAt, target: x.target });
+        this.cache.predict(streamId, shardletId, { p: pr.p, until: pr.until });
+        this.queue.push({ shardletId: `${streamId}\t${shardletId}`, p: pr.p, dueAt: pr.dueAt, target: x.target });
       }
     }
   }
@@ -187,6 +191,7 @@ export class EdgeReadCache {
   async prefetchDue(at = this.now()): Promise<number> {
     if (!this.cached || this.prefetching) return 0;
     this.prefetching = true;
+    this.announced.expire(at);
     try {
       const budget = (this.cfg.prefetchBytesPerSec * PREFETCH_TICK_MS) / 1000;
       const due = this.queue.take(at, budget, () => budget / 8);
