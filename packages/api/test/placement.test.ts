@@ -98,7 +98,7 @@ describe("cache.placement", () => {
     expect(d.contexts.map((c) => c.context)).toEqual([CONTEXT]);
     const arms = new Map(d.contexts[0]!.arms.map((x) => [x.arm, x]));
     expect([...arms.keys()]).toEqual(["replicate", "cache-pin", "move", "archive", "leave"]);
-    expect([...arms.values()].filter((x) => x.available).map((x) => x.arm)).toEqual(["archive", "leave"]);
+    expect([...arms.values()].filter((x) => x.available).map((x) => x.arm)).toEqual(["replicate", "archive", "leave"]);
     expect(arms.get("archive")).toMatchObject({ pulls: 1, mean: 0.8 });
     expect(arms.get("archive")!.ucb).toBeGreaterThan(0.8);
     expect(arms.get("move")).toMatchObject({ pulls: 0, ucb: null, available: false });
@@ -179,7 +179,7 @@ describe("placement settings", () => {
   it("lets admins change them, validated and audited; viewers and operators only read them", async () => {
     const read = await h.call<Settings>("query", "cache.placementSettings", undefined, viewer);
     expect(read.status).toBe(200);
-    expect(read.data!.settings).toEqual({ enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5 });
+    expect(read.data!.settings).toEqual({ enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, maxReplicas: 8 });
     expect(read.data!.audit).toEqual([]);
     const wanted = { ...read.data!.settings, leaveReward: 0.5 };
 

@@ -23,3 +23,4 @@ export * from "./consumers/index.ts";
 export * from "./profile/index.ts";
 export * from "./cache/index.ts";
 export * from "./cache/placement.ts";
+export * from "./cache/replication.ts";

@@ -33,6 +33,8 @@ const storedSchema = z.object({
   archived: archivedSchema.default({}),
   /** Shardlets whose last archive or restore failed, and until when (epoch ms) they are left alone. */
   backoff: z.record(z.string(), z.number()).default({}),
+  /** Live read replicas the bandit made: the context they are rewarded in and the runs they have lived. */
+  replicas: z.record(z.string(), z.object({ context: z.string(), runs: z.number() })).default({}),
 });
 
 export type PlacementDecisionRecord = z.infer<typeof decisionSchema>;
@@ -46,6 +48,7 @@ export interface PlacementState {
   recent: PlacementDecisionRecord[];
   archived: ArchivedShardlets;
   backoff: Record<string, number>;
+  replicas: Record<string, { context: string; runs: number }>;
 }
 
 /** Decisions kept for display. */
@@ -53,7 +56,7 @@ export const PLACEMENT_RECENT = 100;
 
 export async function readPlacementState(redis: Redis, prefix: string, exploration: number): Promise<PlacementState> {
   const raw = await redis.get(placementStateKey(prefix));
-  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [], archived: {}, backoff: {} });
+  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [], archived: {}, backoff: {}, replicas: {} });
   if (!raw) return fresh();
   const parsed = storedSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) return fresh();
@@ -65,7 +68,7 @@ export async function readPlacementState(redis: Redis, prefix: string, explorati
   }
   // A changed exploration setting applies from the next decision, keeping what was learnt.
   if (bandit.exploration !== exploration) bandit = PlacementBandit.fromData({ ...bandit.toData(), exploration });
-  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent, archived: parsed.data.archived, backoff: parsed.data.backoff };
+  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent, archived: parsed.data.archived, backoff: parsed.data.backoff, replicas: parsed.data.replicas };
 }
 
 /** What the last placement run measured as archived, per shardlet: cheap to read for every shard map refresh. */
@@ -77,6 +80,6 @@ export async function readArchivedShardlets(redis: Redis, prefix: string): Promi
 }
 
 export async function writePlacementState(redis: Redis, prefix: string, s: PlacementState): Promise<void> {
-  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT), archived: s.archived, backoff: s.backoff };
+  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT), archived: s.archived, backoff: s.backoff, replicas: s.replicas };
   await redis.set(placementStateKey(prefix), JSON.stringify(body));
 }

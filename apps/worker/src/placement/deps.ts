@@ -7,4 +7,6 @@ export interface PlacementDeps {
   hosts: HostPool;
   log: Logger;
   clock: () => number;
+  /** Tells edges that a stream's routes changed (a replica is dropped). */
+  announce?: (streamId: string) => Promise<void>;
 }

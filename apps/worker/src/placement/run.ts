@@ -1,11 +1,14 @@
 import { archiveReward, decidePlacement, parsePlacementSettings, PLACEMENT_SETTINGS_KEY, type PlacementSettings } from "@shardcast/core";
-import { getSettings, listShardlets, listStreams } from "@shardcast/db";
+import { getSettings, listShardlets, listStreams, telemetryTotals } from "@shardcast/db";
 import { readPlacementState, writePlacementState, type PlacementDecisionRecord } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import { checkAborted } from "../domain/abort.ts";
 import { act } from "./act.ts";
 import type { PlacementDeps } from "./deps.ts";
 import { measureStream } from "./measure.ts";
+import { runReplication } from "./replicate.ts";
+import type { ReplicationCandidate } from "@shardcast/core";
+import type { ShardletInfo } from "@shardcast/db";
 
 export type { PlacementDeps } from "./deps.ts";
 
@@ -16,8 +19,13 @@ export interface PlacementRunResult {
   restored: number;
   left: number;
   rewarded: number;
+  replicated: number;
+  unreplicated: number;
   skipped?: string;
 }
+
+/** Read rates for the replicate arm are averaged over this trailing window. */
+const REPLICA_RATE_WINDOW_MS = 120_000;
 
 /** Telemetry window of the first run (later runs read since the previous one). */
 const FIRST_WINDOW_MS = 60_000;
@@ -43,7 +51,7 @@ export async function runPlacement(
   ctx: { redis: Redis; prefix: string; signal?: AbortSignal; trigger?: "schedule" | "manual"; onProgress?: (fraction: number) => Promise<void> | void },
 ): Promise<PlacementRunResult> {
   const settings = await readSettings(deps);
-  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0 };
+  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0, replicated: 0, unreplicated: 0 };
   if (!settings.enabled && ctx.trigger !== "manual") return { ...result, skipped: "placement is turned off" };
   const state = await readPlacementState(ctx.redis, ctx.prefix, settings.exploration);
   const now = deps.clock();
@@ -55,6 +63,7 @@ export async function runPlacement(
   const live = new Set<string>();
   const actContext = { deps, settings, now, actor: ctx.trigger === "manual" ? "operator" : "placement", ...(ctx.signal ? { signal: ctx.signal } : {}) };
   for (const [id, until] of Object.entries(state.backoff)) if (until <= now) delete state.backoff[id];
+  const hot: Array<ReplicationCandidate & { shardlet: ShardletInfo }> = [];
   for (const [i, stream] of streams.entries()) {
     checkAborted(ctx.signal);
     const shardlets = (await listShardlets(deps.db, { streamId: stream.id })).filter((s) => s.state === "active");
@@ -62,6 +71,13 @@ export async function runPlacement(
     const states = await measureStream(deps, stream.id, shardlets, window, settings);
     result.streams++;
     result.shardlets += states.length;
+    // Read rates over a trailing window that includes the current telemetry bucket, not since the
+    // previous run: runs may come seconds apart (an operator's), and a rate from a window shorter
+    // than a bucket would call a hot shardlet cold.
+    const rates = await telemetryTotals(deps.db, { streamId: stream.id, from: now - REPLICA_RATE_WINDOW_MS, to: now + 1 });
+    const readsBy = new Map(rates.byShardlet.map((r) => [r.shardletId, r.reads]));
+    const byId = new Map(shardlets.map((s) => [s.id, s]));
+    for (const s of states) hot.push({ shardletId: s.shardletId, readsPerSec: (readsBy.get(s.shardletId) ?? 0) / (REPLICA_RATE_WINDOW_MS / 1000), groups: s.groups, shardlet: byId.get(s.shardletId)! });
     for (const s of states) {
       const p = pendingBy.get(s.shardletId);
       if (!p) continue;
@@ -96,6 +112,13 @@ export async function runPlacement(
     }
     await ctx.onProgress?.((i + 1) / streams.length);
   }
+  const replication = await runReplication(
+    { db: deps.db, hosts: deps.hosts, log: deps.log, clock: deps.clock, ...(deps.announce ? { announce: deps.announce } : {}) },
+    { redis: ctx.redis, prefix: ctx.prefix, state, settings, now, actor: actContext.actor, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    hot,
+  );
+  result.replicated = replication.replicated;
+  result.unreplicated = replication.dropped;
   // A decision whose shardlet is gone (split, merged) gets no reward: nothing can measure it. One
   // whose host did not answer waits for the next run.
   for (const p of pendingBy.values()) if (live.has(p.shardletId) && !stillPending.has(p.shardletId)) state.pending.push(p);

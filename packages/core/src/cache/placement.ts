@@ -5,8 +5,9 @@ import type { PlacementArm, PlacementBandit } from "./bandit.ts";
  * Adaptive placement of cold data: which shardlets' old payloads go to the host's archive. The
  * bandit of `bandit.ts` learns it per context (a class of shardlets, not an id: a shardlet is
  * decided about rarely, a class often), from rewards measured one run after each decision. Of the
- * placement arms the product acts on `archive` and `leave` here; moves come from the analyzer and
- * the orchestrator, and the read path has no replicas or cache pins yet (see docs/read-cache.md).
+ * placement arms the product acts on `archive` and `leave` here and `replicate` in
+ * `replication.ts`; moves come from the analyzer and the orchestrator, and nothing pins a shardlet
+ * in the edges' caches yet (see docs/read-cache.md).
  */
 
 export const placementSettingsSchema = z.strictObject({
@@ -28,6 +29,10 @@ export const placementSettingsSchema = z.strictObject({
   leaveReward: z.number().min(0, "leave reward must be between 0 and 1").max(1, "leave reward must be between 0 and 1").default(0.33),
   /** Exploration bonus of the bandit's upper bound (1 is UCB1 as published). */
   exploration: z.number().min(0).max(5).default(0.5),
+  /** A shardlet read at this many events per second or more is hot: a candidate for a read replica. */
+  replicaMinReadsPerSec: z.number().min(0).max(1e9).default(200),
+  /** Most read replicas in the cluster (0: none; existing ones are dropped). */
+  maxReplicas: z.number().int().min(0).max(10_000).default(8),
 });
 
 export type PlacementSettings = z.infer<typeof placementSettingsSchema>;

@@ -21,6 +21,8 @@ const FIELDS: Array<NumericField<NumberField>> = [
   { field: "minArchiveBytes", label: "Minimum archivable", unit: "bytes", hint: "A shardlet is considered once it holds this many bytes of such payloads." },
   { field: "leaveReward", label: "Leave reward (0–1)", hint: "What leaving a shardlet earns: the share of bytes an archive must save to be chosen." },
   { field: "exploration", label: "Exploration (0–5)", hint: "Bonus of the bandit's upper bound; 1 is UCB1 as published." },
+  { field: "replicaMinReadsPerSec", label: "Hot shardlet reads", unit: "events/s", hint: "A shardlet read this fast is a candidate for a read replica on another host." },
+  { field: "maxReplicas", label: "Most read replicas", hint: "Read replicas in the whole cluster; 0 turns them off (existing ones are dropped)." },
 ];
 
 const toValues = (s: PlacementSettings): Values => ({
@@ -51,7 +53,8 @@ export function PlacementSettingsSection() {
       </div>
       <p className="muted" style={{ marginTop: 0 }}>
         Every minute the worker&apos;s placement job lets a bandit choose, per class of shardlet, between archiving old payloads into compressed batches on their
-        host and leaving them; it restores archives a consumer group needs. It reads these settings at each run. What it did shows on{" "}
+        host and leaving them, and between giving a hot shardlet a read replica on another host and leaving it; it restores archives a consumer group needs and
+        drops replicas that do not pay for their copy. It reads these settings at each run. What it did shows on{" "}
         <Link href="/cache">Cache &amp; prefetch</Link>.
       </p>
       {!canEdit ? (
