@@ -1,8 +1,7 @@
-import { PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
-import { listOperations, listShardlets, updateSetting } from "@shardcast/db";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listOperations, listShardlets } from "@shardcast/db";
+import { describe, expect, it } from "vitest";
 import { runPlacement } from "../src/placement/run.ts";
-import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import { twoMinutesOn, usePlacementHarness } from "./placement-harness.ts";
 
 /**
  * A batch that fails its checksum on restore is an error and its rows stay archived (docs/cold-
@@ -10,23 +9,15 @@ import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harnes
  * (restoring what a consumer group needs there) and saves what it learnt, instead of failing as a
  * whole at the same shardlet every minute.
  */
-let h: LifecycleHarness;
-
-beforeAll(async () => {
-  h = await startLifecycleHarness({ hosts: 1, shardCount: 1, shardletsPerShard: 2 });
-  await updateSetting(h.db, PLACEMENT_SETTINGS_KEY, { archiveAfterSec: 60, minArchiveBytes: 1, leaveReward: 0.2, exploration: 0.5 }, null);
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const harness = usePlacementHarness();
 
 describe("placement.run with a damaged batch", () => {
   it("restores the other shardlets a consumer group needs", async () => {
+    const h = harness();
     const shardlets = (await listShardlets(h.db, { streamId: h.streamId })).filter((s) => s.state === "active");
     expect(shardlets).toHaveLength(2);
     for (const s of shardlets) await h.produce(Array.from({ length: 100 }, () => ({ key: h.keyIn(s.lo, s.hi), id: h.nextId() })));
-    const later = { ...h.deps, clock: () => Date.now() + 120_000 };
+    const later = twoMinutesOn(h);
     const ctx = { redis: h.redis, prefix: h.prefix };
     expect(await runPlacement(later, ctx)).toMatchObject({ archived: 2 });
     const driver = await h.driver(shardlets[0]!.hostId);

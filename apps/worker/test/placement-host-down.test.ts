@@ -1,8 +1,8 @@
-import { PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
-import { HostDriver, listShardlets, updateSetting, type HostPool } from "@shardcast/db";
+import { HostDriver, listShardlets, type HostPool } from "@shardcast/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPlacement } from "../src/placement/run.ts";
-import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import type { LifecycleHarness } from "./lifecycle-harness.ts";
+import { startPlacementHarness, twoMinutesOn } from "./placement-harness.ts";
 
 /**
  * A storage host that does not answer must not stop the placement run: its shardlets wait for the
@@ -13,8 +13,7 @@ let h: LifecycleHarness;
 let dead: HostDriver;
 
 beforeAll(async () => {
-  h = await startLifecycleHarness({ hosts: 2, shardCount: 2, shardletsPerShard: 1 });
-  await updateSetting(h.db, PLACEMENT_SETTINGS_KEY, { archiveAfterSec: 60, minArchiveBytes: 1, leaveReward: 0.2, exploration: 0.5 }, null);
+  h = await startPlacementHarness({ hosts: 2, shardCount: 2, shardletsPerShard: 1 });
   // Nothing listens on port 1: every statement on this driver fails to connect.
   dead = new HostDriver("postgres://shardcast:shardcast@127.0.0.1:1/nowhere", { connectTimeoutMs: 500 });
 });
@@ -32,7 +31,7 @@ describe("placement.run with a host down", () => {
     for (const s of shardlets) await h.produce(Array.from({ length: 50 }, () => ({ key: h.keyIn(s.lo, s.hi), id: h.nextId() })));
     const [down, up] = hostIds as [string, string];
     const hosts = { get: (id: string) => (id === down ? Promise.resolve(dead) : h.hosts.get(id)) } as unknown as HostPool;
-    const later = { ...h.deps, hosts, clock: () => Date.now() + 120_000 };
+    const later = twoMinutesOn(h, { hosts });
 
     const result = await runPlacement(later, { redis: h.redis, prefix: h.prefix });
     const upShardlets = shardlets.filter((s) => s.hostId === up);

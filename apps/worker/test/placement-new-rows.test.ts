@@ -1,8 +1,7 @@
-import { PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
-import { listOperations, listShardlets, updateSetting } from "@shardcast/db";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listOperations, listShardlets } from "@shardcast/db";
+import { describe, expect, it } from "vitest";
 import { runPlacement } from "../src/placement/run.ts";
-import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import { twoMinutesOn, usePlacementHarness } from "./placement-harness.ts";
 
 /**
  * Rows can be stored after rows with higher positions (an overflow drain, a migration's copy), so
@@ -11,19 +10,11 @@ import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harnes
  * rows are all too new is counted as archivable, and every run decides to archive it and archives
  * nothing ("archived 0 events"), until its rows come of age.
  */
-let h: LifecycleHarness;
-
-beforeAll(async () => {
-  h = await startLifecycleHarness({ hosts: 1, shardCount: 1, shardletsPerShard: 2 });
-  await updateSetting(h.db, PLACEMENT_SETTINGS_KEY, { archiveAfterSec: 60, minArchiveBytes: 1, leaveReward: 0.2, exploration: 0.5 }, null);
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const harness = usePlacementHarness();
 
 describe("placement.run and rows stored late", () => {
   it("does not decide to archive a shardlet whose rows are all too new", async () => {
+    const h = harness();
     const [a, b] = (await listShardlets(h.db, { streamId: h.streamId })).filter((s) => s.state === "active");
     await h.produce(Array.from({ length: 100 }, () => ({ key: h.keyIn(a!.lo, a!.hi), id: h.nextId() })));
     await h.produce(Array.from({ length: 20 }, () => ({ key: h.keyIn(b!.lo, b!.hi), id: h.nextId() })));
@@ -33,7 +24,7 @@ describe("placement.run and rows stored late", () => {
     await driver.withClient((c) =>
       c.query("UPDATE sc_events SET stored_at = now() + interval '1 hour' WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3", [h.streamId, b!.lo, b!.hi]),
     );
-    const later = { ...h.deps, clock: () => Date.now() + 120_000 };
+    const later = twoMinutesOn(h);
     const result = await runPlacement(later, { redis: h.redis, prefix: h.prefix });
     expect((await driver.archivedInRanges(h.streamId, [a!, b!])).map((x) => x.events)).toEqual([280, 0]);
     const ops = await listOperations(h.db, { kind: "placement.archive", limit: 10 });

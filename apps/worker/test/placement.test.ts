@@ -1,9 +1,9 @@
-import { PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
-import { listOperations, listShardlets, updateSetting } from "@shardcast/db";
+import { listOperations, listShardlets } from "@shardcast/db";
 import { readArchivedShardlets, readPlacementState } from "@shardcast/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPlacement } from "../src/placement/run.ts";
-import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import type { LifecycleHarness } from "./lifecycle-harness.ts";
+import { startPlacementHarness, twoMinutesOn } from "./placement-harness.ts";
 
 /**
  * Adaptive placement of cold data against a real edge, PostgreSQL and Redis: the bandit archives
@@ -34,8 +34,7 @@ async function readAll(): Promise<FullEvent[]> {
 }
 
 beforeAll(async () => {
-  h = await startLifecycleHarness({ hosts: 1, shardCount: 1, shardletsPerShard: 2 });
-  await updateSetting(h.db, PLACEMENT_SETTINGS_KEY, { archiveAfterSec: 60, minArchiveBytes: 1, leaveReward: 0.2, exploration: 0.5 }, null);
+  h = await startPlacementHarness();
 });
 
 afterAll(async () => {
@@ -52,7 +51,7 @@ describe("placement.run", () => {
     const oneKey = before[0]!.key;
     const byKeyBefore = (await h.read(oneKey)).byKey;
     // Two minutes on: every event is past the 60 s archive age.
-    const later = { ...h.deps, clock: () => Date.now() + 120_000 };
+    const later = twoMinutesOn(h);
     const ctx = { redis: h.redis, prefix: h.prefix };
 
     const first = await runPlacement(later, ctx);

@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CorrelationEngine } from "@shardcast/core";
 import { READ_CACHE_SETTINGS_KEY } from "@shardcast/core";
-import { createStream, getSettings, listOperations, listShardlets } from "@shardcast/db";
+import { createStream, listShardlets } from "@shardcast/db";
 import { readCacheKeys, writePrefetchMap } from "@shardcast/runtime";
 import { startHarness, type Harness } from "./harness.ts";
+import { expectAdminOnlySettings } from "./settings-procedures.ts";
 
 let h: Harness;
 let viewer: string;
@@ -223,39 +224,16 @@ describe("cache.prefetch", () => {
 });
 
 describe("cache settings", () => {
-  interface Settings {
-    settings: { prefetchEnabled: boolean; prefetchThreshold: number; minLift: number; topPerType: number };
-    defaults: { prefetchThreshold: number };
-    audit: Array<{ actorEmail: string | null; changes: Array<{ field: string; old: unknown; new: unknown }> }>;
-  }
-
   it("lets admins change them, validated and audited; viewers and operators only read them", async () => {
-    const read = await h.call<Settings>("query", "cache.settings", undefined, viewer);
-    expect(read.status).toBe(200);
-    expect(read.data!.settings).toEqual({ prefetchEnabled: true, prefetchThreshold: 0.5, minLift: 1.5, topPerType: 8 });
-    expect(read.data!.audit).toEqual([]);
-    const wanted = { ...read.data!.settings, prefetchThreshold: 0.45 };
-
-    expect((await h.call("mutation", "cache.updateSettings", wanted, viewer)).status).toBe(403);
-    expect((await h.call("mutation", "cache.updateSettings", wanted, operator)).status).toBe(403);
-
-    const bad = await h.call("mutation", "cache.updateSettings", { ...wanted, prefetchThreshold: 0 }, admin);
-    expect(bad.status).toBe(400);
-    expect(bad.error!.data.scCode).toBe("validation_failed");
-    expect(bad.error!.data.details!.rejected).toEqual([{ index: 0, path: "prefetchThreshold", message: "prefetchThreshold: prefetch threshold must be at least 0.01" }]);
-    expect((await h.call("mutation", "cache.updateSettings", { ...wanted, topPerType: 2.5 }, admin)).status).toBe(400);
-    expect((await getSettings(h.db))[READ_CACHE_SETTINGS_KEY]).toBeUndefined();
-
-    const ok = await h.call<{ changed: string[] }>("mutation", "cache.updateSettings", wanted, admin);
-    expect(ok.status).toBe(200);
-    expect(ok.data!.changed).toEqual(["prefetchThreshold"]);
-    expect((await getSettings(h.db))[READ_CACHE_SETTINGS_KEY]).toMatchObject({ prefetchThreshold: 0.45 });
-
-    const after = await h.call<Settings>("query", "cache.settings", undefined, viewer);
-    expect(after.data!.settings.prefetchThreshold).toBe(0.45);
-    expect(after.data!.audit[0]!.changes).toEqual([{ field: "prefetchThreshold", old: 0.5, new: 0.45 }]);
-    expect(after.data!.audit[0]!.actorEmail).toMatch(/^admin-/);
-    const ops = await listOperations(h.db, { limit: 5 });
-    expect(ops.find((o) => o.kind === "settings.update")?.message).toBe("changed read cache settings: prefetchThreshold 0.5 -> 0.45");
+    await expectAdminOnlySettings(h, { viewer, operator, admin }, {
+      query: "cache.settings",
+      mutation: "cache.updateSettings",
+      key: READ_CACHE_SETTINGS_KEY,
+      defaults: { prefetchEnabled: true, prefetchThreshold: 0.5, minLift: 1.5, topPerType: 8 },
+      change: { field: "prefetchThreshold", to: 0.45 },
+      invalid: { field: "prefetchThreshold", to: 0, message: "prefetchThreshold: prefetch threshold must be at least 0.01" },
+      alsoInvalid: { topPerType: 2.5 },
+      logged: "changed read cache settings: prefetchThreshold 0.5 -> 0.45",
+    });
   });
 });

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PlacementBandit, PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
-import { createStream, getSettings, listOperations, listShardlets, type ShardletInfo } from "@shardcast/db";
+import { createStream, listShardlets, type ShardletInfo } from "@shardcast/db";
 import { createLogger, writePlacementState } from "@shardcast/runtime";
 import { placementView } from "../src/services/placement-views.ts";
 import { seedEvents } from "./events.ts";
 import { startHarness, type Harness } from "./harness.ts";
+import { expectAdminOnlySettings } from "./settings-procedures.ts";
 
 let h: Harness;
 let viewer: string;
@@ -171,39 +172,17 @@ describe("cache.placement", () => {
 });
 
 describe("placement settings", () => {
-  interface Settings {
-    settings: { enabled: boolean; archiveAfterSec: number; minArchiveBytes: number; leaveReward: number; exploration: number };
-    audit: Array<{ actorEmail: string | null; changes: Array<{ field: string; old: unknown; new: unknown }> }>;
-  }
-
   it("lets admins change them, validated and audited; viewers and operators only read them", async () => {
-    const read = await h.call<Settings>("query", "cache.placementSettings", undefined, viewer);
-    expect(read.status).toBe(200);
-    expect(read.data!.settings).toEqual({ enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, maxReplicas: 8 });
-    expect(read.data!.audit).toEqual([]);
-    const wanted = { ...read.data!.settings, leaveReward: 0.5 };
-
-    expect((await h.call("mutation", "cache.updatePlacementSettings", wanted, viewer)).status).toBe(403);
-    expect((await h.call("mutation", "cache.updatePlacementSettings", wanted, operator)).status).toBe(403);
-
-    const bad = await h.call("mutation", "cache.updatePlacementSettings", { ...wanted, leaveReward: 2 }, admin);
-    expect(bad.status).toBe(400);
-    expect(bad.error!.data.scCode).toBe("validation_failed");
-    expect(bad.error!.data.details!.rejected).toEqual([{ index: 0, path: "leaveReward", message: "leaveReward: leave reward must be between 0 and 1" }]);
-    expect((await h.call("mutation", "cache.updatePlacementSettings", { ...wanted, archiveAfterSec: 10 }, admin)).status).toBe(400);
-    expect((await getSettings(h.db))[PLACEMENT_SETTINGS_KEY]).toBeUndefined();
-
-    const ok = await h.call<{ changed: string[] }>("mutation", "cache.updatePlacementSettings", wanted, admin);
-    expect(ok.status).toBe(200);
-    expect(ok.data!.changed).toEqual(["leaveReward"]);
-    expect((await getSettings(h.db))[PLACEMENT_SETTINGS_KEY]).toMatchObject({ leaveReward: 0.5 });
-
-    const after = await h.call<Settings>("query", "cache.placementSettings", undefined, viewer);
-    expect(after.data!.settings.leaveReward).toBe(0.5);
-    expect(after.data!.audit[0]!.changes).toEqual([{ field: "leaveReward", old: 0.33, new: 0.5 }]);
-    expect(after.data!.audit[0]!.actorEmail).toMatch(/^admin-/);
-    const ops = await listOperations(h.db, { limit: 5 });
-    expect(ops.find((o) => o.kind === "settings.update")?.message).toBe("changed placement settings: leaveReward 0.33 -> 0.5");
+    await expectAdminOnlySettings(h, { viewer, operator, admin }, {
+      query: "cache.placementSettings",
+      mutation: "cache.updatePlacementSettings",
+      key: PLACEMENT_SETTINGS_KEY,
+      defaults: { enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, maxReplicas: 8 },
+      change: { field: "leaveReward", to: 0.5 },
+      invalid: { field: "leaveReward", to: 2, message: "leaveReward: leave reward must be between 0 and 1" },
+      alsoInvalid: { archiveAfterSec: 10 },
+      logged: "changed placement settings: leaveReward 0.33 -> 0.5",
+    });
     // The view reads the same settings the job does.
     const view = await h.call<View>("query", "cache.placement", {}, viewer, { redisPrefix: freshPrefix() });
     expect(view.data!.settings.leaveReward).toBe(0.5);
