@@ -72,6 +72,7 @@ async function seedJobState(prefix: string, at: number): Promise<void> {
     lastRunAt: at,
     archived: {},
     backoff: {},
+    replicas: {},
     bandit,
     pending: [{ shardletId: b!.id, context: CONTEXT, rawBytes: 1000, storedBytes: 200, at }],
     recent: [
