@@ -7,6 +7,7 @@ import { ingestSuite } from "./ingest.ts";
 import { lifecycleSuite } from "./lifecycle.ts";
 import { migrationSuite } from "./migration.ts";
 import { preallocSuite } from "./prealloc.ts";
+import { replicaSuite } from "./replica.ts";
 import { routingSuite } from "./routing.ts";
 import { simSuite } from "./sim.ts";
 
@@ -14,7 +15,7 @@ import { simSuite } from "./sim.ts";
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, preallocSuite, archiveSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, preallocSuite, archiveSuite, replicaSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);
