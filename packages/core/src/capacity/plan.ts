@@ -138,7 +138,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const band = !input.untrusted && input.upperFactor !== undefined && Number.isFinite(input.upperFactor) ? Math.max(1, input.upperFactor) : 1;
   // Planning forecast x band at the target's utilisation is the same as planning the band at
   // the band utilisation scaled back to the target; misses the target's headroom absorbs add nothing.
-  const bandAt = Math.max(s.targetUtilization, s.bandUtilization ?? s.targetUtilization);
+  const bandAt = Math.max(s.targetUtilization, s.bandUtilization);
   const factor = Math.max(1, (band * s.targetUtilization) / bandAt);
   const load = factor > 1 ? point.map((v) => v * factor) : point;
   if (factor > 1)

@@ -54,11 +54,11 @@ export const capacitySettingsSchema = z
     /**
      * The upper band (the forecast times that quantile) is planned at this utilisation, the point
      * forecast at the target: the target's own headroom already absorbs misses up to this over
-     * the target, so the band buys hosts only for the misses beyond it. Unset (or below the
-     * target): the band is planned at the target, which buys regular load with small misses a
+     * the target, so the band buys hosts only for the misses beyond it. At or below the target
+     * (the default 0): the band is planned at the target, which buys regular load with small misses a
      * host it rarely needs.
      */
-    bandUtilization: z.number().min(0.2).max(1).optional(),
+    bandUtilization: z.number().min(0).max(1).default(0),
   })
   .refine((s) => s.maxHosts >= s.minHosts, { message: "maximum hosts must be at least the minimum", path: ["maxHosts"] })
   .refine((s) => s.scaleInUtilization <= s.targetUtilization, { message: "scale-in utilisation must not exceed the target utilisation", path: ["scaleInUtilization"] });

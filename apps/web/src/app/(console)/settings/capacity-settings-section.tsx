@@ -27,6 +27,7 @@ const FIELDS: Array<NumericField<NumberField>> = [
   { field: "marginSec", label: "Margin", unit: "s", hint: "Extra lead, so a new host is ready a little before it is needed." },
   { field: "minHostLifetimeSec", label: "Minimum host lifetime", unit: "s", hint: "A host added by the planner is not drained sooner (no flapping)." },
   { field: "minScaleInSavingSec", label: "Minimum drain saving", unit: "host-seconds", hint: "A drain must save this much host time, after its copy and the lead of adding the host back." },
+  { field: "bandUtilization", label: "Band utilisation", unit: "0–1", hint: "The forecast's upper band is planned at this share of capacity; at or below the target (0 by default) it is planned at the target." },
   { field: "forecastQuantile", label: "Forecast quantile", unit: "0–0.999", hint: "Hosts are planned for the forecast times how far load ran above its forecasts at this quantile of recent steps; 0 plans on the forecast itself." },
 ];
 
