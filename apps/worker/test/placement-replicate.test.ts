@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPlacement } from "../src/placement/run.ts";
 import { runTelemetryRollup } from "../src/processors/telemetry-rollup.ts";
 import { syncReplicas } from "../src/replicas/sync.ts";
-import { startMigrationHarness, type MigrationHarness } from "./migration-harness.ts";
+import type { MigrationHarness } from "./migration-harness.ts";
+import { readShardlet, startReplicaHarness } from "./replica-harness.ts";
 
 /**
  * The placement bandit's replicate arm against a real edge, two PostgreSQL hosts and Redis: a
@@ -16,20 +17,10 @@ import { startMigrationHarness, type MigrationHarness } from "./migration-harnes
 
 let t: MigrationHarness;
 
-async function readShardlet(shardletId: string): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for (let after = 0; ; ) {
-    const res = await fetch(`${t.h.edgeUrl}/v1/streams/${t.h.stream}/shardlets/${shardletId}/events?after=${after}&limit=100`, { headers: { authorization: `Bearer ${t.h.token}` } });
-    expect(res.status).toBe(200);
-    const page = (await res.json()) as { events: Array<{ seq: number; id: string; payload: unknown }>; next: number; watermark: number };
-    out.push(...page.events.map((e) => ({ seq: e.seq, id: e.id, payload: e.payload })));
-    if (page.next >= page.watermark || page.next === after) return out;
-    after = page.next;
-  }
-}
+const readAll = async (shardletId: string) => (await readShardlet(t, shardletId, undefined, 100)).events;
 
 beforeAll(async () => {
-  t = await startMigrationHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 2, readCache: { maxBytes: 0, prefetchBytesPerSec: 0 } });
+  ({ t } = await startReplicaHarness());
   // Nothing is old enough to archive: this run is about replicas only.
   await updateSetting(t.h.db, PLACEMENT_SETTINGS_KEY, { archiveAfterSec: 86_400, replicaMinReadsPerSec: 1, maxReplicas: 4 }, null);
 }, 60_000);
@@ -42,8 +33,8 @@ describe("placement.run replicate arm", () => {
   it("replicates a hot shardlet, rewards what the replica served, and drops it when the shardlet cools down", async () => {
     const [a, b] = (await listShardlets(t.h.db, { streamId: t.h.streamId })).filter((s) => s.state === "active");
     await t.write(a!, 300, { inRangeShare: 1 });
-    const before = await readShardlet(a!.id);
-    for (let i = 0; i < 3; i++) await readShardlet(a!.id);
+    const before = await readAll(a!.id);
+    for (let i = 0; i < 3; i++) await readAll(a!.id);
     const ctx = { redis: t.h.redis, prefix: t.h.prefix };
     const telemetry = async () => {
       await t.h.edge.telemetry.flush();
@@ -62,7 +53,7 @@ describe("placement.run replicate arm", () => {
     const synced = await syncReplicas({ ...t.h.deps, watermark: t.h.deps.migration!.watermark! });
     expect(synced).toMatchObject({ advanced: 1, events: 300 });
     await t.h.edge.routing.refreshById(t.h.streamId, "pubsub");
-    for (let i = 0; i < 3; i++) expect(await readShardlet(a!.id)).toEqual(before);
+    for (let i = 0; i < 3; i++) expect(await readAll(a!.id)).toEqual(before);
     await t.h.edge.replicaServed.flush();
     const served = (await readReplicaServed(t.h.redis, t.h.prefix)).get(replica!.id) ?? 0;
     expect(served).toBeGreaterThan(0);
@@ -82,7 +73,7 @@ describe("placement.run replicate arm", () => {
     const target = await t.h.driver(replica!.hostId);
     const left = await target.withClient((c) => c.query<{ n: string }>("SELECT count(*) AS n FROM sc_replica_events WHERE replica_id = $1", [replica!.id]));
     expect(Number(left.rows[0]!.n)).toBe(0);
-    expect(await readShardlet(a!.id)).toEqual(before);
+    expect(await readAll(a!.id)).toEqual(before);
     expect((await listOperations(t.h.db, { kind: "placement.unreplicate", limit: 5 }))[0]!.message).toMatch(/under half/);
   });
 });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createReadReplica } from "../src/replicas/create.ts";
 import type { ReplicaDeps } from "../src/replicas/deps.ts";
 import { syncReplicas } from "../src/replicas/sync.ts";
-import { startMigrationHarness, type MigrationHarness } from "./migration-harness.ts";
+import type { MigrationHarness } from "./migration-harness.ts";
+import { readShardlet, startReplicaHarness } from "./replica-harness.ts";
 
 /**
  * A replicated shardlet under concurrent ingest, a sync loop and a migration of the shardlet onto
@@ -18,9 +19,8 @@ let t: MigrationHarness;
 let deps: ReplicaDeps;
 
 beforeAll(async () => {
-  t = await startMigrationHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 2, readCache: { maxBytes: 0, prefetchBytesPerSec: 0 } });
+  ({ t, deps } = await startReplicaHarness());
   await t.settings({ chunkRows: 200, rowsPerSecond: 5_000, cleanupGraceMs: 300 });
-  deps = { db: t.h.db, hosts: t.h.hosts, log: t.h.deps.log, clock: Date.now, watermark: t.h.deps.migration!.watermark!, announce: t.h.deps.announce! };
 }, 60_000);
 
 afterAll(async () => {
@@ -47,21 +47,18 @@ describe("a replicated shardlet under ingest, sync and a move", () => {
       while (!stopped) {
         const before = [...t.h.acked.values()].filter((x) => x.shardletId === a.id);
         const seen = new Map<number, string>();
-        let covered = 0;
-        for (let after = 0; ; ) {
-          const res = await fetch(`${t.h.edgeUrl}/v1/streams/${t.h.stream}/shardlets/${a.id}/events?after=${after}&limit=250`, { headers: { authorization: `Bearer ${t.h.token}` } });
-          if (res.status === 503) continue;
-          if (res.status !== 200) throw new Error(`read failed (${res.status}): ${await res.text()}`);
-          const page = (await res.json()) as { events: Array<{ seq: number; id: string }>; next: number; watermark: number };
-          for (const e of page.events) {
-            if (seen.has(e.seq)) problems.push(`read ${reads}: seq ${e.seq} twice`);
-            seen.set(e.seq, e.id);
-            returned.set(e.seq, e.id);
-          }
-          covered = page.next;
-          if (page.next >= page.watermark || page.next === after) break;
-          after = page.next;
-        }
+        const { covered } = await readShardlet(
+          t,
+          a.id,
+          (page) => {
+            for (const e of page) {
+              if (seen.has(e.seq)) problems.push(`read ${reads}: seq ${e.seq} twice`);
+              seen.set(e.seq, e.id);
+              returned.set(e.seq, e.id);
+            }
+          },
+          250,
+        );
         for (const x of before) if (x.seq <= covered && seen.get(x.seq) !== x.id) problems.push(`read ${reads}: acknowledged ${x.id} at ${x.seq} missing (covered ${covered})`);
         reads++;
         for (const w of waiters.filter((x) => reads >= x.at)) w.resolve();

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createReadReplica } from "../src/replicas/create.ts";
 import type { ReplicaDeps } from "../src/replicas/deps.ts";
 import { syncReplicas } from "../src/replicas/sync.ts";
-import { startMigrationHarness, type MigrationHarness } from "./migration-harness.ts";
+import type { MigrationHarness } from "./migration-harness.ts";
+import { readShardlet, startReplicaHarness } from "./replica-harness.ts";
 
 /**
  * Read replicas against a real edge, two PostgreSQL hosts and Redis: a replica copies its
@@ -18,32 +19,10 @@ import { startMigrationHarness, type MigrationHarness } from "./migration-harnes
 
 let t: MigrationHarness;
 let deps: ReplicaDeps;
-
-interface Page {
-  events: Array<{ seq: number; id: string | null; key: string; payload: unknown }>;
-  next: number;
-  watermark: number;
-}
-
-async function readShardlet(shardletId: string): Promise<Page["events"]> {
-  const out: Page["events"] = [];
-  for (let after = 0; ; ) {
-    const res = await fetch(`${t.h.edgeUrl}/v1/streams/${t.h.stream}/shardlets/${shardletId}/events?after=${after}&limit=150`, {
-      headers: { authorization: `Bearer ${t.h.token}` },
-    });
-    expect(res.status).toBe(200);
-    const page = (await res.json()) as Page;
-    out.push(...page.events.map((e) => ({ seq: e.seq, id: e.id, key: e.key, payload: e.payload })));
-    if (page.next >= page.watermark || page.next === after) return out;
-    after = page.next;
-  }
-}
+const readAll = async (shardletId: string) => (await readShardlet(t, shardletId)).events;
 
 beforeAll(async () => {
-  // No shard cache: every read reaches storage, so the test sees where reads go.
-  t = await startMigrationHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 2, readCache: { maxBytes: 0, prefetchBytesPerSec: 0 } });
-  await t.settings({ chunkRows: 500, rowsPerSecond: 20_000, cleanupGraceMs: 300 });
-  deps = { db: t.h.db, hosts: t.h.hosts, log: t.h.deps.log, clock: Date.now, watermark: t.h.deps.migration!.watermark!, announce: t.h.deps.announce! };
+  ({ t, deps } = await startReplicaHarness());
 }, 60_000);
 
 afterAll(async () => {
@@ -56,7 +35,7 @@ describe("read replicas", () => {
     const a = shardlets[0]!;
     const other = t.h.hostIds.find((id) => id !== a.hostId)!;
     await t.write(a, 600, { inRangeShare: 0.5 });
-    const before = await readShardlet(a.id);
+    const before = await readAll(a.id);
     expect(before.length).toBe(t.expected(a).rows);
 
     const replica = await createReadReplica(deps, a, other, "test");
@@ -78,7 +57,7 @@ describe("read replicas", () => {
 
     // Reads alternate between the host and the replica; every one equals the host's answer.
     await waitFor("the edge routes to the replica", async () => (await t.h.edge.routing.refreshById(t.h.streamId, "pubsub"))?.table.all().some((s) => (s.replicas?.length ?? 0) > 0) ?? false);
-    for (let i = 0; i < 4; i++) expect(await readShardlet(a.id)).toEqual(before);
+    for (let i = 0; i < 4; i++) expect(await readAll(a.id)).toEqual(before);
     await t.h.edge.replicaServed.flush();
     expect((await readReplicaServed(t.h.redis, t.h.prefix)).get(replica.id) ?? 0).toBeGreaterThan(0);
 
@@ -89,9 +68,9 @@ describe("read replicas", () => {
     expect(capped.ok).toBe(true);
     expect(capped.completeTo).toBe(rec!.verifiedSeq);
     expect(Math.max(...capped.events.map((e) => e.seq))).toBeLessThanOrEqual(rec!.verifiedSeq);
-    const grown = await readShardlet(a.id);
+    const grown = await readAll(a.id);
     expect(grown.length).toBe(t.expected(a).rows);
-    expect(await readShardlet(a.id)).toEqual(grown);
+    expect(await readAll(a.id)).toEqual(grown);
 
     // The shardlet moves onto the replica's host: the replica is dropped, the moved rows stay.
     const id = await t.approve(a.id, other);
@@ -105,7 +84,7 @@ describe("read replicas", () => {
     expect(await t.onHost(other, a)).toEqual(t.expected(a));
     const dropped = await readReplicaRanges(target, { replicaId: replica.id, streamId: t.h.streamId, segments: [{ lo: a.lo, hi: a.hi, after: 0 }], maxSeq: 1e9, limit: 10 });
     expect(dropped.ok).toBe(false);
-    expect(await readShardlet(a.id)).toEqual(grown);
+    expect(await readAll(a.id)).toEqual(grown);
     const report = await t.h.check();
     expect(report).toMatchObject({ missing: [], unexpected: [], duplicateSeqs: 0, misplaced: 0 });
     expect(report.checksumStored).toBe(report.checksumAcked);

@@ -128,6 +128,21 @@ export async function readRangeRows(driver: HostDriver, q: CopyReadQuery): Promi
   return copyRowsOf(res.rows);
 }
 
+/** Copy rows as the column arrays the copy statements unnest (seq, shardlet, key, hash, id, type, time in µs, payload, size). */
+export function copyRowArrays(rows: readonly CopyRow[]): unknown[] {
+  return [
+    rows.map((r) => r.seq),
+    rows.map((r) => r.shardletId),
+    rows.map((r) => r.key),
+    rows.map((r) => r.keyHash),
+    rows.map((r) => r.eventId),
+    rows.map((r) => r.type),
+    rows.map((r) => r.tsMicros),
+    rows.map((r) => r.payloadJson),
+    rows.map((r) => r.sizeBytes),
+  ];
+}
+
 /**
  * Writes copied rows into the destination, only while its fence for `shardletId` is at `epoch`
  * in one of `states` (taken FOR SHARE, so a fence change waits for it and a copier that lost the
@@ -164,15 +179,7 @@ export async function writeCopiedRows(
       w.shardletId,
       w.epoch,
       [...w.states],
-      rows.map((r) => r.seq),
-      rows.map((r) => r.shardletId),
-      rows.map((r) => r.key),
-      rows.map((r) => r.keyHash),
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.type),
-      rows.map((r) => r.tsMicros),
-      rows.map((r) => r.payloadJson),
-      rows.map((r) => r.sizeBytes),
+      ...copyRowArrays(rows),
     ],
   });
   const row = res.rows[0];

@@ -1,6 +1,6 @@
 import type { StoredEvent } from "@shardcast/core";
 import type { HostDriver } from "./driver.ts";
-import { copyReadStatement, copyRowsOf, type CopyRow, type CopyRowRecord, type MigrationRange } from "./migration.ts";
+import { copyReadStatement, copyRowArrays, copyRowsOf, type CopyRow, type CopyRowRecord, type MigrationRange } from "./migration.ts";
 import { query } from "./range-query.ts";
 import type { RangeSegment } from "./range-reads.ts";
 import type { FenceState } from "./fences.ts";
@@ -106,7 +106,6 @@ export async function appendReplicaRows(
   driver: HostDriver,
   w: { replicaId: string; fromSeq: number; toSeq: number; rows: readonly CopyRow[] },
 ): Promise<boolean> {
-  const rows = w.rows;
   const res = await query<{ ok: boolean }>(driver, "replica append", {
     text: `WITH r AS (
              SELECT replica_id FROM sc_replica WHERE replica_id = $1 AND state = $2 AND verified_seq = $3 FOR UPDATE
@@ -130,15 +129,7 @@ export async function appendReplicaRows(
       REPLICA_READY,
       w.fromSeq,
       w.toSeq,
-      rows.map((r) => r.seq),
-      rows.map((r) => r.shardletId),
-      rows.map((r) => r.key),
-      rows.map((r) => r.keyHash),
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.type),
-      rows.map((r) => r.tsMicros),
-      rows.map((r) => r.payloadJson),
-      rows.map((r) => r.sizeBytes),
+      ...copyRowArrays(w.rows),
     ],
   });
   return res.rows[0]?.ok ?? false;
