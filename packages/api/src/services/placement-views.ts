@@ -7,8 +7,11 @@ import { shardletRanges } from "./cache-views.ts";
 import { streamFor } from "./consumer-views.ts";
 import { placementSettings } from "./placement-settings.ts";
 
-/** The arms `placement.run` chooses between; the bandit knows the others, nothing pulls them yet. */
-const ACTED_ON: ReadonlySet<PlacementArm> = new Set<PlacementArm>(["archive", "leave"]);
+/**
+ * The arms `placement.run` chooses between (replicate makes a read replica of a hot shardlet on
+ * another host); the bandit knows the others, nothing pulls them yet.
+ */
+const ACTED_ON: ReadonlySet<PlacementArm> = new Set<PlacementArm>(["replicate", "archive", "leave"]);
 const DECISIONS_SHOWN = 50;
 const ARCHIVED_SHOWN = 100;
 

@@ -4,6 +4,7 @@ import { placement } from "./placement.ts";
 import { placementSettingsGet } from "./placement-settings-get.ts";
 import { placementSettingsUpdate } from "./placement-settings-update.ts";
 import { prefetch } from "./prefetch.ts";
+import { replicas } from "./replicas.ts";
 import { settingsGet } from "./settings-get.ts";
 import { settingsUpdate } from "./settings-update.ts";
 
@@ -15,4 +16,5 @@ export const cacheRouter = createRouter({
   placement,
   placementSettings: placementSettingsGet,
   updatePlacementSettings: placementSettingsUpdate,
+  replicas,
 });

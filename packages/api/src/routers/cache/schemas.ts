@@ -133,7 +133,8 @@ export const placementDecisionSchema = z.object({
   /**
    * `measured`: the reward is in; `pending`: an archive waiting for the next run to measure it;
    * `unmeasured`: an archive that will not get one (nothing was archived, or the shardlet is gone);
-   * `none`: leave and restore are not measured (leave earns the configured bar at once).
+   * `none`: leave, restore and replicate are not measured here (leave earns the configured bar at
+   * once; a replica is rewarded run by run by the events it serves, in the arm values).
    */
   rewardState: z.enum(["measured", "pending", "unmeasured", "none"]),
 });
@@ -183,3 +184,44 @@ export const placementOutput = z.object({
   unreachable: z.array(z.object({ hostId: z.string(), hostName: z.string(), message: z.string() })),
 });
 export type PlacementView = z.infer<typeof placementOutput>;
+
+/** A read replica: a copy of a shardlet's key-hash range on another host, read by consumers' range reads. */
+export const replicaViewSchema = z.object({
+  id: z.string(),
+  streamId: z.string(),
+  streamName: z.string(),
+  shardletId: z.string(),
+  /** The range the replica copies (the shardlet's when it was made; a split or merge drops it). */
+  range: z.object({ lo: z.number(), hi: z.number() }),
+  hostId: z.string(),
+  hostName: z.string(),
+  /** The host that holds the shardlet, which the replica copies from. */
+  sourceHostId: z.string(),
+  sourceHostName: z.string(),
+  epoch: z.number(),
+  /** ready: synced and routed to readers; dropping: no longer routed, its rows being deleted. */
+  state: z.enum(["ready", "dropping"]),
+  /** Readers are sent to the replica only for positions up to this one (0: nothing copied yet). */
+  verifiedSeq: z.number(),
+  events: z.number(),
+  bytes: z.number(),
+  /** Events the replica served, all edges together; null when Redis could not say. */
+  served: z.number().nullable(),
+  /** Why it was made, or why it is being dropped. */
+  reason: z.string(),
+  createdAt: z.date(),
+  ageSec: z.number(),
+  /** The last sync that moved it (or its creation). */
+  updatedAt: z.date(),
+});
+
+export const replicasOutput = z.object({
+  at: z.date(),
+  stream: z.object({ id: z.string(), name: z.string() }).nullable(),
+  /** Registered storage hosts: a replica needs a host other than its shardlet's. */
+  hosts: z.number(),
+  replicas: z.array(replicaViewSchema),
+  /** Why `served` is null on every row, when Redis did not answer. */
+  servedError: z.string().nullable(),
+});
+export type ReplicasView = z.infer<typeof replicasOutput>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SHARDLET_STATES, storableString } from "@shardcast/core";
-import { getLifecycleSettings, listHosts, listStreams } from "@shardcast/db";
+import { getLifecycleSettings, listHosts, listReplicas, listStreams, type ReplicaInfo } from "@shardcast/db";
 import { readArchivedShardlets, type ArchivedShardlets } from "@shardcast/runtime";
 import { viewerProcedure } from "../../trpc.ts";
 import { listMapShardlets, mergeableRightNeighbours, type LineageRef } from "../../services/map-shardlets.ts";
@@ -39,6 +39,8 @@ const mapShardletSchema = z.object({
   ]),
   /** Rows whose payloads are in the host's cold archive, as the last placement run measured them (null: none). */
   archived: z.object({ events: z.number(), bytes: z.number() }).nullable(),
+  /** Read replicas of the shardlet's range on other hosts (empty: none). */
+  replicas: z.array(z.object({ id: z.string(), hostId: z.string(), hostName: z.string(), state: z.enum(["ready", "dropping"]), verifiedSeq: z.number() })),
   /** The right-hand neighbour this shardlet may merge with now (adjacent, same shard and host), or null. */
   mergeRightId: z.string().nullable(),
   createdAt: z.date(),
@@ -71,15 +73,19 @@ export const byHost = viewerProcedure
   .input(byHostInput)
   .output(byHostOutput)
   .query(async ({ ctx, input }) => {
-    const [hosts, streams, map, settings, archived] = await Promise.all([
+    const [hosts, streams, map, settings, archived, replicas] = await Promise.all([
       listHosts(ctx.db),
       listStreams(ctx.db),
       listMapShardlets(ctx.db, { includeRetired: input.includeRetired, ...(input.streamId ? { streamId: input.streamId } : {}) }),
       getLifecycleSettings(ctx.db),
       // The map still draws without Redis: the archive marks are what it lacks then.
       readArchivedShardlets(ctx.redis, ctx.redisPrefix).catch((): ArchivedShardlets => ({})),
+      listReplicas(ctx.db, input.streamId ? { streamId: input.streamId } : {}),
     ]);
     const streamName = new Map(streams.map((s) => [s.id, s.name]));
+    const hostName = new Map(hosts.map((h) => [h.id, h.name]));
+    const replicasOf = new Map<string, ReplicaInfo[]>();
+    for (const r of replicas) replicasOf.set(r.shardletId, [...(replicasOf.get(r.shardletId) ?? []), r]);
     const mergeRight = mergeableRightNeighbours(map.shardlets);
     const byHostId = new Map<string, z.infer<typeof mapShardletSchema>[]>();
     for (const s of map.shardlets) {
@@ -106,6 +112,7 @@ export const byHost = viewerProcedure
         fallbackCount: s.fallbackCount,
         lineage,
         archived: archived[s.id] ?? null,
+        replicas: (replicasOf.get(s.id) ?? []).map((r) => ({ id: r.id, hostId: r.hostId, hostName: hostName.get(r.hostId) ?? r.hostId, state: r.state, verifiedSeq: r.verifiedSeq })),
         mergeRightId: mergeRight.get(s.id) ?? null,
         createdAt: s.createdAt,
         retiredAt: s.retiredAt,

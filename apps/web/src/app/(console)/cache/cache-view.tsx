@@ -9,6 +9,7 @@ import { CachedShardletsTable, EdgeTable, ratioText } from "./edge-table.tsx";
 import { HitRatioChart } from "./hit-ratio-chart.tsx";
 import { PlacementSection } from "./placement-section.tsx";
 import { PrefetchSection } from "./prefetch-section.tsx";
+import { ReplicasSection } from "./replicas-section.tsx";
 import type { CacheOverview } from "./types.ts";
 
 /** All edges together: totals, so ratios weigh each edge by its reads. */
@@ -32,7 +33,8 @@ function Totals({ edges }: { edges: CacheOverview["edges"] }) {
 /**
  * The edges' shard cache and prefetcher: hit ratios per edge over time, budget and prefetch
  * waste, the busiest cached shardlets, for one stream the prefetch map with the event-type rates
- * and correlations it was learned from, and the cold archive with the placement bandit behind it.
+ * and correlations it was learned from, the cold archive with the placement bandit behind it, and
+ * the read replicas that bandit makes.
  */
 export function CacheView({ initialStream }: { initialStream: string }) {
   const trpc = useTRPC();
@@ -123,6 +125,7 @@ export function CacheView({ initialStream }: { initialStream: string }) {
         </section>
       ) : null}
       <PlacementSection stream={stream} />
+      <ReplicasSection stream={stream} />
     </>
   );
 }

@@ -11,7 +11,7 @@ import type { PlacementData } from "./types.ts";
 
 type Decision = PlacementData["decisions"][number];
 
-const ARM_TONE: Record<string, string> = { archive: "badge-accent", restore: "badge-warn", leave: "" };
+const ARM_TONE: Record<string, string> = { archive: "badge-accent", restore: "badge-warn", replicate: "badge-ok", leave: "" };
 
 // The card's parts under one heading each, spaced like the cards they would otherwise be.
 function SubHeading({ children }: { children: ReactNode }) {
@@ -36,7 +36,7 @@ function Reward({ d }: { d: Decision }) {
       );
     default:
       return (
-        <span className="muted" title="Leave earns the configured leave reward at once; a restore undoes an archive and is not rewarded.">
+        <span className="muted" title="Leave earns the configured leave reward at once; a restore undoes an archive and is not rewarded; a replica earns its rewards run by run from the events it serves (see the arm values).">
           —
         </span>
       );
@@ -157,8 +157,8 @@ export function PlacementSection({ stream }: { stream: string }) {
             <>
               <SubHeading>Arm values per context</SubHeading>
               <p className="muted" style={{ marginTop: 0, fontSize: 12 }}>
-                Mean reward, upper confidence bound (what the bandit compares) and decisions; leave earns {d.settings.leaveReward} each time, so archive is chosen
-                while its bound is higher.
+                Mean reward, upper confidence bound (what the bandit compares) and decisions; leave earns {d.settings.leaveReward} each time, so archive (or, for a hot
+                shardlet, replicate) is chosen while its bound is higher.
               </p>
               <ArmValuesTable contexts={d.contexts} />
             </>

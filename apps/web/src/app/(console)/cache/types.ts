@@ -6,3 +6,4 @@ export type EdgeCache = CacheOverview["edges"][number];
 export type CachedShardlet = CacheOverview["shardlets"][number];
 export type PrefetchData = inferRouterOutputs<AppRouter>["cache"]["prefetch"];
 export type PlacementData = inferRouterOutputs<AppRouter>["cache"]["placement"];
+export type ReplicasData = inferRouterOutputs<AppRouter>["cache"]["replicas"];

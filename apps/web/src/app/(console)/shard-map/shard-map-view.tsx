@@ -37,6 +37,13 @@ function Lineage({ s }: { s: MapShardlet }) {
   );
 }
 
+/** "Read replicas on host-2 (verified to 1,204), host-3 (dropping)": where consumers' range reads may also go. */
+function replicasTitle(replicas: MapShardlet["replicas"]): string {
+  const one = (r: MapShardlet["replicas"][number]) =>
+    `${r.hostName} (${r.state === "dropping" ? "dropping" : r.verifiedSeq > 0 ? `verified to ${formatNumber(r.verifiedSeq)}` : "not synced yet"})`;
+  return `Read replica${replicas.length === 1 ? "" : "s"} on ${replicas.map(one).join(", ")}`;
+}
+
 const liveCount = (list: readonly MapShardlet[]) => list.filter((s) => s.state !== "retired").length;
 
 /** Operator actions; they queue a job, the worker does the work under the shardlet's op-lock. */
@@ -230,6 +237,11 @@ export function ShardMapView() {
                             data-testid="shardlet-archived"
                           >
                             archived {formatNumber(s.archived.events)} events
+                          </span>
+                        ) : null}
+                        {s.replicas.length > 0 ? (
+                          <span className="lineage" title={replicasTitle(s.replicas)} data-testid="shardlet-replicated" data-hosts={s.replicas.map((r) => r.hostName).join(",")}>
+                            replicated to {s.replicas.length === 1 ? s.replicas[0]?.hostName : `${s.replicas.length} hosts`}
                           </span>
                         ) : null}
                       </td>
