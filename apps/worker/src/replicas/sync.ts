@@ -1,5 +1,6 @@
 import { ShardcastError } from "@shardcast/core";
 import {
+  analyzeReplicaEvents,
   appendReplicaRows,
   createReplica,
   deleteReplicaChunk,
@@ -139,7 +140,10 @@ async function syncOne(deps: ReplicaDeps, r: ReplicaInfo, s: ShardletWithHome, w
   }
   if (verified === onHost.verifiedSeq) return null;
   await recordReplicaProgress(deps.db, r.id, { verifiedSeq: verified, events, bytes });
-  if (onHost.verifiedSeq === 0) await deps.announce?.(r.streamId);
+  if (onHost.verifiedSeq === 0) {
+    await analyzeReplicaEvents(target);
+    await deps.announce?.(r.streamId);
+  }
   else await deps.progress?.(r.streamId, r.id, verified);
   return copied;
 }

@@ -192,6 +192,16 @@ export async function readReplicaRanges(
   return { ok: true, events, completeTo, verifiedSeq };
 }
 
+/**
+ * Refreshes the planner's statistics of the replicas' table. Called after a replica's first fill:
+ * until autovacuum gets to it, the planner takes the fresh rows for a handful and reads every row
+ * after a position and sorts them, where a walk of the primary key reads one page (measured: 20 ms
+ * instead of under 1 ms per page of 500 on 100,000 rows).
+ */
+export async function analyzeReplicaEvents(driver: HostDriver): Promise<void> {
+  await query(driver, "replica analyze", { text: "ANALYZE sc_replica_events" });
+}
+
 /** Marks a replica dropped: from this statement on, every read of it is refused (readers re-route). */
 export async function markReplicaDropped(driver: HostDriver, replicaId: string): Promise<void> {
   await query(driver, "replica drop", { text: "UPDATE sc_replica SET state = $2, updated_at = now() WHERE replica_id = $1", values: [replicaId, REPLICA_DROPPED] });
