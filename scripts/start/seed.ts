@@ -82,9 +82,9 @@ const DEMO_PREALLOC: Partial<PreallocSettings> = { aggressiveness: 0.5 };
  * once a shardlet holds 128 KiB of them, so within about five minutes of a start the placement
  * bandit archives the demo's shardlets and the Cache page shows the bytes saved and its rewards.
  * Shardlets its consumer groups read at 20 events/s or more are hot (the product default is 200),
- * so the bandit tries read replicas on the demo's small traffic too.
+ * so the bandit tries read replicas on the demo's small traffic too (at most two, on a laptop).
  */
-const DEMO_PLACEMENT: Partial<PlacementSettings> = { archiveAfterSec: 180, minArchiveBytes: 128 * 1024, replicaMinReadsPerSec: 20 };
+const DEMO_PLACEMENT: Partial<PlacementSettings> = { archiveAfterSec: 180, minArchiveBytes: 128 * 1024, replicaMinReadsPerSec: 20, maxReplicas: 2 };
 
 /**
  * First-start state: the admin (when given by env), the storage hosts, the demo stream and a fresh
