@@ -75,3 +75,17 @@ test("the demo archives old payloads on its own, visible on the Cache page", asy
   await expect(archivedEvents.or(archivedShardlet).first()).toBeVisible({ timeout: 9 * MINUTES });
   await screenshot(page, "demo-cache-archive");
 });
+
+test("the demo's placement bandit tries a read replica of a hot shardlet, visible on the Cache page", async ({ page }) => {
+  test.setTimeout(10 * MINUTES);
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/cache?stream=demo");
+  await expect(page.getByTestId("replicas-section")).toBeVisible();
+  // The demo calls a shardlet hot at 20 events/s of consumer reads; its groups read every event, so
+  // within a few placement runs the bandit replicates one (it may drop it again when the replica
+  // serves too little for its copy: the decision stays in the list either way).
+  const replica = page.getByTestId("replica-row");
+  const decision = page.locator('[data-testid="placement-decision"][data-arm="replicate"]');
+  await expect(replica.or(decision).first()).toBeVisible({ timeout: 9 * MINUTES });
+  await screenshot(page, "demo-cache-replica");
+});

@@ -65,6 +65,7 @@ describe("placement.run replicate arm", () => {
     const v = state.bandit.values("reads:hot groups:none").replicate;
     expect(v.pulls).toBe(1);
     expect(v.mean).toBeCloseTo(served / (served + 300), 5);
+    expect(state.recent.find((d) => d.arm === "replicate")!.reward).toBeCloseTo(v.mean, 5);
 
     // Cooled down (the bar is raised far above its reads): the replica and its rows go.
     await updateSetting(t.h.db, PLACEMENT_SETTINGS_KEY, { archiveAfterSec: 86_400, replicaMinReadsPerSec: 1e6, maxReplicas: 4 }, null);

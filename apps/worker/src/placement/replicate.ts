@@ -1,4 +1,4 @@
-import { decideReplication, type LiveReplica, type PlacementSettings, type ReplicationCandidate } from "@shardcast/core";
+import { decideReplication, replicaReward, type LiveReplica, type PlacementSettings, type ReplicationCandidate } from "@shardcast/core";
 import { listHosts, listReplicas, recordOperation, type ShardletInfo } from "@shardcast/db";
 import { forgetReplicaServed, readReplicaServed, type PlacementDecisionRecord, type PlacementState } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
@@ -31,6 +31,12 @@ export async function runReplication(
     const known = c.state.replicas[r.id] ?? { context: `reads:hot groups:none`, runs: 0 };
     return { replicaId: r.id, shardletId: r.shardletId, context: known.context, runs: known.runs, servedEvents: served.get(r.id) ?? 0, copiedEvents: r.events };
   });
+  // The latest replicate decision of each live replica shows its reward so far (the bandit gets the same value below).
+  for (const r of live) {
+    if (r.runs === 0) continue;
+    const rec = c.state.recent.find((d) => d.shardletId === r.shardletId && d.arm === "replicate");
+    if (rec) rec.reward = replicaReward(r.servedEvents, r.copiedEvents);
+  }
   const byShardlet = new Map(hot.map((h) => [h.shardletId, h.shardlet]));
   const decisions = decideReplication(c.state.bandit, hot, live, c.settings, { otherHosts: Math.max(0, hosts.length - 1) });
   const record = (d: { shardletId: string; arm: string; context: string; reason: string }, streamId: string): PlacementDecisionRecord => {
