@@ -37,6 +37,13 @@ export interface ModelInput {
   shardlets: readonly PlacementShardlet[];
   inFlightMoves?: ReadonlyMap<string, string>;
   labels?: ReadonlyMap<string, string>;
+  /**
+   * Load each host is expected to reach within about one migration's duration (a caller's short
+   * look-ahead, events/s). A host is planned at the larger of it and its current load, and the
+   * shares follow, so a host climbing faster than the rest triggers before it is over, and a
+   * climbing host is not picked as a destination for the room it has only now.
+   */
+  outlook?: ReadonlyMap<string, number>;
 }
 
 export function byId<T extends { id: string }>(a: T, b: T): number {
@@ -61,6 +68,12 @@ export function buildModel(input: ModelInput): ClusterModel {
       dest.bytes += Math.max(0, s.sizeBytes);
     } else {
       home.load += load;
+    }
+  }
+  if (input.outlook) {
+    for (const [id, o] of input.outlook) {
+      const h = hosts.get(id);
+      if (h && Number.isFinite(o) && o > h.load) h.load = o;
     }
   }
   const active = [...hosts.values()].filter((h) => h.host.status === "active");

@@ -1,4 +1,4 @@
-import { fmtBytes, fmtDuration, fmtNumber, fmtPct, fmtRate, MIB } from "./format.ts";
+import { fmtBytes, fmtPct, fmtRate, MIB } from "./format.ts";
 import {
   aboveShare,
   bandwidthCheck,
@@ -13,9 +13,10 @@ import {
   type ClusterModel,
   type HostModel,
 } from "./model.ts";
+import { explainNoMove, type Candidate, type Failure } from "./explain.ts";
 import type { RebalanceSettings } from "./settings.ts";
 import type { MoveProposal, PlacementHost, PlacementNote, PlacementResult, PlacementShardlet } from "./types.ts";
-import { windowAt, windowLabel } from "./window.ts";
+import { windowAt } from "./window.ts";
 
 /**
  * The reactive rebalancer: proposes moves off hosts whose load passes their share of the cluster
@@ -44,14 +45,16 @@ export interface RebalanceInput {
   inFlightMoves?: ReadonlyMap<string, string>;
   /** Display names of hosts and shardlets for reasons and notes (ids otherwise). */
   labels?: ReadonlyMap<string, string>;
-}
-
-type Failure = "bytes" | "noGain" | "lowBenefit" | "bandwidth" | "window";
-
-interface Candidate {
-  s: PlacementShardlet;
-  load: number;
-  bytes: number;
+  /**
+   * What one migration costs in time: a fixed part (setup, verification, switch) and the copy
+   * speed of one move. With it, a host already past its load limit is relieved by the moves that
+   * take load off soonest (benefit per second of migration) instead of the largest: the largest
+   * shardlet is usually the biggest copy, and a host over capacity gains nothing until the move
+   * switches. Without it every host gets the largest benefit (the product's behaviour).
+   */
+  moveCost?: { setupSec: number; copyBytesPerSec: number };
+  /** Host id -> load expected within about a migration's duration (see `ModelInput.outlook`). */
+  outlook?: ReadonlyMap<string, number>;
 }
 
 interface FoundMove {
@@ -59,6 +62,8 @@ interface FoundMove {
   dest: HostModel;
   benefit: number;
   perMb: number;
+  /** How the move ranks: its benefit, or its benefit per second of migration for a host under pressure. */
+  score: number;
 }
 
 interface Search {
@@ -183,7 +188,8 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
       });
       break;
     }
-    const search = findMove(src, candidates.get(src.host.id) ?? [], used, model, settings, bytesPlanned, window.anyTime ? Infinity : window.lengthMs);
+    const cost = input.moveCost && src.load > loadLimit(src, settings) + 1e-9 ? input.moveCost : undefined;
+    const search = findMove(src, candidates.get(src.host.id) ?? [], used, model, settings, bytesPlanned, window.anyTime ? Infinity : window.lengthMs, cost);
     if (!search.best) {
       exhausted.add(src.host.id);
       notes.push(explainNoMove(src, search, blocked.get(src.host.id)!, proposedFrom.get(src.host.id) ?? 0, model, settings, input.labels));
@@ -231,7 +237,9 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
  * The best single move off `src`: the candidate with the largest benefit (reduction of the pair's
  * peak utilisation, in the source's events/s) that passes every check, to the coldest destination
  * that can take it. Candidates are scanned largest load first; since a move's benefit never
- * exceeds its load, the scan stops as soon as the loads left cannot beat the best found.
+ * exceeds its load, the scan stops as soon as the loads left cannot beat the best found. With
+ * `cost` (a source past its load limit) the score is the benefit per second the migration takes,
+ * so a shardlet whose load has outgrown its bytes (a key that just got hot) goes first.
  */
 function findMove(
   src: HostModel,
@@ -241,6 +249,7 @@ function findMove(
   settings: RebalanceSettings,
   bytesPlanned: number,
   windowMs: number,
+  cost?: { setupSec: number; copyBytesPerSec: number },
 ): Search {
   const dests = model.active.filter((h) => h !== src).sort((a, b) => util(a, a.load) - util(b, b.load) || (a.host.id < b.host.id ? -1 : 1));
   let room = 0;
@@ -273,7 +282,7 @@ function findMove(
   for (let i = lo; i < list.length; i++) {
     const c = list[i]!;
     if (used.has(c.s.id)) continue;
-    if (search.best && c.load <= search.best.benefit) break;
+    if (!cost && search.best && c.load <= search.best.benefit) break;
     let dest: HostModel | null = null;
     let bytesBlocked: HostModel | null = null;
     for (const d of dests) {
@@ -308,109 +317,11 @@ function findMove(
       fail("window", c, dest);
       continue;
     }
+    const score = cost ? benefit / (cost.setupSec + c.bytes / Math.max(1, cost.copyBytesPerSec)) : benefit;
     const best = search.best;
-    if (!best || benefit > best.benefit + 1e-12 || (Math.abs(benefit - best.benefit) <= 1e-12 && perMb > best.perMb)) {
-      search.best = { c, dest, benefit, perMb };
+    if (!best || score > best.score + 1e-12 || (Math.abs(score - best.score) <= 1e-12 && perMb > best.perMb)) {
+      search.best = { c, dest, benefit, perMb, score };
     }
   }
   return search;
-}
-
-function explainNoMove(
-  src: HostModel,
-  search: Search,
-  blocked: { cooling: number; moving: number; inactive: number },
-  alreadyProposed: number,
-  model: ClusterModel,
-  settings: RebalanceSettings,
-  labels: ReadonlyMap<string, string> | undefined,
-): PlacementNote {
-  const head =
-    alreadyProposed > 0
-      ? `${src.label} is still ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)} after ${alreadyProposed} proposed move${alreadyProposed === 1 ? "" : "s"}`
-      : `${src.label} carries ${fmtRate(src.load)}, ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)}`;
-  const details: Record<string, unknown> = {
-    load: src.load,
-    share: src.share,
-    ...blocked,
-    failures: Object.fromEntries([...search.failures.keys()].map((k) => [k, true])),
-  };
-  const note = (why: string): PlacementNote => ({ hostId: src.host.id, message: `${head}, but ${why}`, details });
-  const ceilingPct = `+${fmtPct(settings.tolerance - settings.hysteresis)}`;
-
-  const lowBenefit = search.failures.get("lowBenefit");
-  if (lowBenefit) {
-    const { c, dest, perMb } = lowBenefit;
-    return {
-      ...note(
-        `the best move, ${shardletLabel(c.s, labels)} (${fmtRate(c.load)}, ${fmtBytes(c.bytes)}) to ${dest?.label ?? "another host"}, ` +
-          `takes off ${perMbText(perMb ?? 0)} copied, below the minimum of ${fmtNumber(settings.minBenefitPerMB)}.`,
-      ),
-      shardletId: c.s.id,
-      streamId: c.s.streamId,
-    };
-  }
-  const bandwidth = search.failures.get("bandwidth");
-  if (bandwidth) {
-    const c = bandwidth.c;
-    return {
-      ...note(
-        `moving ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) would take about ${fmtDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)} ` +
-          `at ${fmtBytes(settings.bandwidthBytesPerSec)}/s, over the copy budget of ${fmtDuration(settings.maxCopySec * 1000)} per run with the moves already planned.`,
-      ),
-      shardletId: c.s.id,
-      streamId: c.s.streamId,
-    };
-  }
-  const windowFail = search.failures.get("window");
-  if (windowFail) {
-    const c = windowFail.c;
-    return {
-      ...note(
-        `copying ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) takes about ${fmtDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)}, ` +
-          `longer than the migration window ${windowLabel(settings)}.`,
-      ),
-      shardletId: c.s.id,
-      streamId: c.s.streamId,
-    };
-  }
-  const bytes = search.failures.get("bytes");
-  if (bytes) {
-    const c = bytes.c;
-    return {
-      ...note(
-        `no destination has room for the bytes: ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) would fill ${bytes.dest?.label ?? "every host"} ` +
-          `past ${fmtPct(1 - settings.headroomFraction)} of its capacity.`,
-      ),
-      shardletId: c.s.id,
-      streamId: c.s.streamId,
-    };
-  }
-  if (search.failures.has("noGain")) {
-    return note("any move would leave its destination hotter than the source is now, so none lowers the peak.");
-  }
-  if (search.available === 0) {
-    const parts: string[] = [];
-    if (blocked.cooling > 0) parts.push(`${blocked.cooling} moved within the cool-down of ${fmtDuration(settings.cooldownSec * 1000)}`);
-    if (blocked.moving > 0) parts.push(`${blocked.moving} already being moved`);
-    if (blocked.inactive > 0) parts.push(`${blocked.inactive} splitting, merging or otherwise not active`);
-    if (parts.length > 0) return note(`none of its ${alreadyProposed > 0 ? "other " : ""}shardlets can move now: ${parts.join(", ")}.`);
-    return note(alreadyProposed > 0 ? "it has no other shardlet with write load to move." : "it has no shardlet with write load to move.");
-  }
-  if (search.roomForLoad <= 0 || !search.tooBig) {
-    return note(
-      `no destination has headroom: every other active host is already at its share ${ceilingPct} ` +
-        `or at ${fmtPct(1 - settings.headroomFraction)} of its capacity.`,
-    );
-  }
-  const c = search.tooBig;
-  return {
-    ...note(
-      `no destination has headroom for any of its shardlets: the smallest movable one that still carries load, ${shardletLabel(c.s, labels)} ` +
-        `(${fmtRate(c.load)}), is more than any other host can take (${fmtRate(search.roomForLoad)} at most, keeping it under its share ${ceilingPct}). ` +
-        `Splitting it lets the pieces move.`,
-    ),
-    shardletId: c.s.id,
-    streamId: c.s.streamId,
-  };
 }
