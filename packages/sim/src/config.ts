@@ -92,6 +92,12 @@ export interface PolicyConfig {
    */
   rebalanceLeadSteps: number;
   /**
+   * The predictive policy's short look-ahead per host (`HostOutlook`): its rebalancer plans each
+   * host at the larger of its current load and its last `window` minutes' rise carried on for
+   * `lead` minutes (lead 0: off, current load only, as the reactive policy plans).
+   */
+  hostOutlook: { windowMinutes: number; leadMinutes: number };
+  /**
    * The oracle's own values of the two knobs above: how far a forecast is worth trusting depends
    * on the forecast, and the oracle's is the truth.
    */
@@ -102,6 +108,11 @@ export interface PolicyConfig {
    * stored or drafted settings apply as they are).
    */
   predictiveCapacity: Partial<CapacitySettings>;
+  /**
+   * The predictive policy's rebalancer tolerance (`PREDICTIVE_TOLERANCE` in the suite); null: the
+   * run's `rebalance.tolerance`, as every other policy but reactive_tuned.
+   */
+  predictiveTolerance: number | null;
 }
 
 export interface SimConfig {
@@ -198,8 +209,9 @@ export function defaultPolicy(cluster: ClusterConfig, bucketMs: number, period: 
       // events kept a day, one event/s is about 21 MiB stored).
       minBenefitPerMB: Number(((0.5 * MIB) / bytesPerEventSec).toPrecision(3)),
       bandwidthBytesPerSec: Math.round(cluster.migrationBytesPerSec * cluster.maxMigrationsPerHost),
-      // Tuned for the reactive policy (the fewest violation minutes on the tuning runs; 0.1 and the
-      // product default 0.2 let hosts pass capacity before they trigger at 80% peak load).
+      // Every policy's but the tuned ones' (reactive_tuned and predictive use 0.1, see
+      // REACTIVE_TUNED and PREDICTIVE_TOLERANCE); the product default 0.2 lets hosts pass capacity
+      // before they trigger at 80% peak load.
       tolerance: 0.05,
       hysteresis: 0.025,
       // The worker scans every few seconds; the simulator every tick, so a run may propose as many
@@ -228,8 +240,14 @@ export function defaultPolicy(cluster: ClusterConfig, bucketMs: number, period: 
     // ahead does not (more pieces, more copies).
     analyzerMoves: "none",
     rebalanceLeadSteps: 0,
+    // Tuned on seeds 101-102 (22 days, tolerance 0.05): predictive had 257 violation minutes on
+    // zipf-drift, 112 on tenants and 375 on flash-crowd; with the rebalancer's copy-time-aware
+    // relief 19, 135 and 208; with an hour's rise carried on for an hour (about the migration of a
+    // hot shardlet) on top 0, 112 and 207. Carried on for two hours: 31, 119 and 171.
+    hostOutlook: { windowMinutes: 60, leadMinutes: 60 },
     oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
     predictiveCapacity: { ...PREDICTIVE_TUNED },
+    predictiveTolerance: PREDICTIVE_TOLERANCE,
   };
 }
 
@@ -257,13 +275,16 @@ export function defaultCapacity(cluster: ClusterConfig, overrides: Partial<Capac
  * utilisation and rebalancer tolerance, from the grid of `npm run sim -- --tune-reactive --days 22`
  * (target 0.6-0.8, scale-in 0.45-0.65, tolerance 0.05 or 0.1) on the generators diurnal,
  * zipf-drift, flash-crowd and tenants with seeds 101 and 102, never the seeds the suite reports.
- * Pooled over those runs the predictive policy used 10,290 host-hours (533 violation minutes;
- * re-run with its band and tuned thresholds, the winner unchanged);
- * among the settings using no more, target 0.8 / scale-in 0.45 / tolerance 0.05 had the fewest
- * violation minutes (767 at 10,020 host-hours; the product defaults 0.75 / 0.65: 2,030 at 10,298).
- * Reactive does better only by paying more: 0.75 / 0.45 had 264 at 10,915 host-hours.
+ * Re-run once the rebalancer relieved a host past its limit by the moves that switch soonest (a
+ * change every policy gets): target 0.8 / scale-in 0.45 / tolerance 0.1 had 436 violation minutes
+ * at 10,017 host-hours (tolerance 0.05: 524 at 10,025; before that change 767 at 10,020). The
+ * predictive policy used 9,976 host-hours there (186 violation minutes), so the grid's rule (no
+ * more host-hours than predictive) would pick 0.8 / 0.55 / 0.1 (1,378 at 9,760); a 0.4% margin
+ * should not turn the baseline into one with three times the violation minutes, so reactive_tuned
+ * keeps the stronger 0.8 / 0.45 / 0.1. Reactive does better only by paying more: 0.75 / 0.45 /
+ * 0.1 had 305 at 10,905 host-hours.
  */
-export const REACTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.45, tolerance: 0.05 } as const;
+export const REACTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.45, tolerance: 0.1 } as const;
 
 /**
  * The predictive policy's capacity thresholds in the suite, tuned the same way on the same seeds
@@ -280,6 +301,14 @@ export const REACTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.45
  * eight hosts vary several-fold with the layout the warm-up leaves).
  */
 export const PREDICTIVE_TUNED = { targetUtilization: 0.8, scaleInUtilization: 0.55, bandUtilization: 0.85 } as const;
+
+/**
+ * The predictive policy's rebalancer tolerance, tuned on seeds 101-102 (zipf-drift, tenants,
+ * flash-crowd, diurnal) like reactive_tuned's: with its look-ahead per host and the rebalancer's
+ * copy-time-aware relief, 0.1 had 186 violation minutes there against 319 at 0.05 (at about the
+ * same host-hours); the reactive grid, re-run with that rebalancer, also picks 0.1.
+ */
+export const PREDICTIVE_TOLERANCE = 0.1;
 
 export function defaultConfig(bucketMs: number, period: number, overrides: { seed?: number; cluster?: Partial<ClusterConfig> } = {}): SimConfig {
   const cluster = { ...DEFAULT_CLUSTER, ...overrides.cluster };

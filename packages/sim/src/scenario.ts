@@ -20,6 +20,7 @@ export interface PolicyOverrides {
   analyzeEveryTicks?: number;
   analyzerMoves?: PolicyConfig["analyzerMoves"];
   rebalanceLeadSteps?: number;
+  hostOutlook?: PolicyConfig["hostOutlook"];
   oracle?: Partial<PolicyConfig["oracle"]>;
   lifecycle?: Partial<LifecycleSettings>;
   rebalance?: Partial<RebalanceSettings>;
@@ -56,6 +57,7 @@ export function withPolicy(base: PolicyConfig, o: PolicyOverrides = {}): PolicyC
     ...(o.analyzeEveryTicks !== undefined ? { analyzeEveryTicks: o.analyzeEveryTicks } : {}),
     ...(o.analyzerMoves !== undefined ? { analyzerMoves: o.analyzerMoves } : {}),
     ...(o.rebalanceLeadSteps !== undefined ? { rebalanceLeadSteps: o.rebalanceLeadSteps } : {}),
+    ...(o.hostOutlook !== undefined ? { hostOutlook: o.hostOutlook } : {}),
     oracle: { ...base.oracle, ...o.oracle },
     lifecycle: parseLifecycleSettings({ ...base.lifecycle, ...o.lifecycle }),
     rebalance: parseRebalanceSettings({ ...base.rebalance, ...o.rebalance }),
@@ -79,6 +81,8 @@ export function scenario(o: ScenarioOptions): { workload: SimWorkload; config: S
     const v = given[k];
     if (v !== undefined) config.policy = { ...config.policy, predictiveCapacity: { ...config.policy.predictiveCapacity, [k]: v } };
   }
+  // So does a tolerance given for the run (over its tuned one).
+  if (o.policy?.rebalance?.tolerance !== undefined) config.policy = { ...config.policy, predictiveTolerance: null };
   const cl = config.cluster;
   const workload = buildWorkload({
     name: o.workload,

@@ -29,6 +29,7 @@ describe("npm run sim arguments", () => {
     expect(a.out).toBe("r.html");
     expect(parseSimArgs(["--workload", "all", "--quick", "--tolerance", "0.1"])).toMatchObject({ all: true, quick: true, scenario: { policy: { rebalance: { tolerance: 0.1 } } } });
     expect(parseSimArgs(["--help"])).toBeNull();
+    expect(parseSimArgs(["--outlook", "0"])).toMatchObject({ scenario: { policy: { hostOutlook: { windowMinutes: 60, leadMinutes: 0 } } } });
     expect(parseSimArgs(["--forecast-quantile", "0", "--forecaster", "holt_winters"])).toMatchObject({ scenario: { capacity: { forecastQuantile: 0 }, policy: { forecaster: "holt_winters" } } });
   });
 

@@ -105,14 +105,17 @@ export function usage(): string {
     `  --copy-overhead <x>    capacity a copy takes on its source and destination (default ${c.copyOverhead})`,
     `  --forecaster <kind>    predictive model per shardlet: daily_median, holt_winters or seasonal_naive (default daily_median)`,
     "  --horizon <buckets>    forecast horizon of the analyzer (default 6 hourly buckets)",
-    "  --tolerance <x>        rebalancer trigger above a host's share, every policy (default 0.05,",
-    "                         tuned for reactive; the product's own default is 0.2)",
+    "  --tolerance <x>        rebalancer trigger above a host's share, every policy but reactive_tuned",
+    "                         (default 0.05; predictive 0.1 unless given, reactive_tuned always 0.1;",
+    "                         the product's own default is 0.2)",
     "  --hysteresis <x>       rebalancer band below the trigger (default 0.025)",
     "  --host-bound <x>       analyzer: no host planned above x times the mean predicted utilisation (1.25)",
     "  --analyzer-moves <m>   predictive: which analyzer moves start: overload (off hosts forecast past",
     "                         the overload fraction), all, or none (default: forecast-driven splits only)",
     "  --lead <buckets>       predictive: the rebalancer balances the larger of current and forecast",
     "                         load over this many buckets (default 0: current load only; the oracle uses 4)",
+    "  --outlook <minutes>    predictive: the rebalancer plans each host at the larger of its load and",
+    "                         its last hour's rise carried on this many minutes (default 60; 0: off)",
     "  --param <key=value>    workload parameter, repeatable; per workload (defaults):",
     ...params.map((l) => `                         ${l}`),
     "                         meanings:",
@@ -294,6 +297,9 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
         policy.analyzerMoves = v;
         break;
       }
+      case "--outlook":
+        policy.hostOutlook = { windowMinutes: 60, leadMinutes: number(flag, value(), (n) => n >= 0 && n <= 1440, "minutes from 0 to 1440") };
+        break;
       case "--lead":
         policy.rebalanceLeadSteps = number(flag, value(), (n) => Number.isInteger(n) && n >= 0 && n <= 48, "an integer from 0 to 48");
         break;

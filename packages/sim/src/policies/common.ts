@@ -39,11 +39,13 @@ export function rebalanceInto(
   planned: ReadonlyMap<string, string>,
   loads?: ReadonlyMap<string, number>,
   overrides?: Partial<RebalanceSettings>,
+  outlook?: ReadonlyMap<string, number>,
 ): void {
   const settings = overrides ? { ...view.config.policy.rebalance, ...overrides } : view.config.policy.rebalance;
   if (!settings.enabled) return;
   const inFlight = exclude.size === 0 ? view.busy : new Set([...view.busy, ...exclude]);
   const inFlightMoves = planned.size === 0 ? view.inFlightMoves : new Map([...view.inFlightMoves, ...planned]);
+  const cl = view.config.cluster;
   const result = planRebalance({
     hosts: view.hosts,
     shardlets: loads ? view.shardlets.map((s) => ({ id: s.id, streamId: s.streamId, hostId: s.hostId, sizeBytes: s.sizeBytes, state: s.state, load: Math.max(s.load, loads.get(s.id) ?? 0) })) : view.shardlets,
@@ -52,6 +54,10 @@ export function rebalanceInto(
     inFlight,
     inFlightMoves,
     now: view.now,
+    // The simulated migration's duration: setup, then the copy and its verification (at
+    // `verifySpeedup` times the copy speed), so a host past its limit sheds what switches soonest.
+    ...(outlook && outlook.size > 0 ? { outlook } : {}),
+    moveCost: { setupSec: cl.migrationSetupSec, copyBytesPerSec: cl.migrationBytesPerSec / (1 + 1 / Math.max(1, cl.verifySpeedup)) },
   });
   for (const p of result.proposals) d.moves.push(toMove(p, "rebalancer"));
 }

@@ -2,6 +2,7 @@ import { analyzeLoad, type AnalyzerShardlet, type CapacitySettings, type Forecas
 import { emptyDecision, type MoveRequest, type Policy, type PolicyView } from "../engine/types.ts";
 import { elastic, type Elastic } from "./capacity.ts";
 import { lifecycleInto, rebalanceInto, toMove } from "./common.ts";
+import { HostOutlook } from "./outlook.ts";
 import { CachingForecaster, OracleForecaster, productForecaster, type SimForecasterKind } from "./forecasters.ts";
 
 export interface PredictiveOptions {
@@ -34,6 +35,8 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
   let predictedPeak = new Map<string, number>();
   // Each shardlet's largest forecast over the rebalancer's lead, from the last analyzer run.
   let coming = new Map<string, number>();
+  // Each host's load over the last hour, for the rebalancer's short look-ahead per host.
+  let outlook: HostOutlook | null = null;
   const sizing = opts.elastic === undefined ? elastic({ mode: oracle ? "oracle" : "forecast" }) : opts.elastic;
   return {
     name: opts.name,
@@ -118,7 +121,12 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
       }
       // The safety net plans around the moves ahead, but an overload now gets the migration
       // slots first: its moves are applied before the forecast's.
-      rebalanceInto(d, view, new Set([...splitting, ...planned.keys()]), planned, coming.size > 0 ? coming : undefined);
+      // The host's own short trend (not the oracle's: it balances the true coming load instead).
+      const look = cfg.hostOutlook;
+      if (!oracle && look.leadMinutes > 0) outlook ??= new HostOutlook(view.config.cluster.tickMinutes, look.windowMinutes, look.leadMinutes);
+      const rising = outlook?.next(view);
+      const tuned = !oracle && cfg.predictiveTolerance !== null ? { tolerance: cfg.predictiveTolerance } : undefined;
+      rebalanceInto(d, view, new Set([...splitting, ...planned.keys()]), planned, coming.size > 0 ? coming : undefined, tuned, rising);
       d.moves.push(...ahead);
       sizing?.into(d, view);
       return d;
