@@ -1,6 +1,7 @@
 import { planDrain, planRebalance, type MigrationOrigin, type MoveProposal, type PlacementNote, type RebalanceInput } from "@shardcast/core";
 import {
   createMigrationProposal,
+  getCapacitySettings,
   getRebalanceSettings,
   loadPlacementSnapshot,
   replacePlannerNotes,
@@ -77,6 +78,9 @@ export async function runRebalancePlan(
   const { db, log } = deps;
   const now = deps.clock();
   const settings = await getRebalanceSettings(db);
+  // What a move costs in time, as the capacity planner models it: a host over its limit is relieved
+  // by the move that takes the most load off per second of migration (a hot, small shardlet first).
+  const capacity = await getCapacitySettings(db);
   const withdrawn = await withdrawStaleProposals(db, { origins: ["rebalancer", "drain"], now: new Date(now), ttlMs: settings.proposalTtlSec * 1000, actor: "rebalancer" });
   const snap = await loadPlacementSnapshot(db, { now, cooldownMs: settings.cooldownSec * 1000 });
   checkAborted(opts.signal);
@@ -90,6 +94,7 @@ export async function runRebalancePlan(
     inFlight: snap.inFlight,
     inFlightMoves: snap.inFlightMoves,
     labels: snap.labels,
+    moveCost: { setupSec: capacity.moveSetupSec, copyBytesPerSec: capacity.copyBytesPerSec },
   };
   const result: RebalanceRunResult = { created: [], duplicates: 0, withdrawn, notes: [], drainingHosts: 0, enabled: settings.enabled };
   const by = opts.actor ? `rebalancer (run by ${opts.actor})` : "rebalancer";
