@@ -1,4 +1,4 @@
-import { listReplicas, listShardlets, readReplicaRanges } from "@shardcast/db";
+import { createReplicaRecord, deleteReplicaRecord, listReplicas, listShardlets, readReplicaRanges, recordReplicaProgress } from "@shardcast/db";
 import { waitFor } from "@shardcast/db/testing";
 import { readReplicaServed } from "@shardcast/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,5 +88,23 @@ describe("read replicas", () => {
     const report = await t.h.check();
     expect(report).toMatchObject({ missing: [], unexpected: [], duplicateSeqs: 0, misplaced: 0 });
     expect(report.checksumStored).toBe(report.checksumAcked);
+  });
+
+  it("serves every read from the shardlet's host while a replica's host cannot be reached", async () => {
+    const b = (await listShardlets(t.h.db, { streamId: t.h.streamId })).filter((s) => s.state === "active").find((s) => s.hostId === t.h.hostIds[0]) ??
+      (await listShardlets(t.h.db, { streamId: t.h.streamId })).find((s) => s.state === "active")!;
+    await t.write(b, 100, { inRangeShare: 1 });
+    const before = await readAll(b.id);
+    // A replica recorded as ready on a host the edge cannot open (as after the host was removed).
+    const ghost = await createReplicaRecord(t.h.db, { streamId: t.h.streamId, shardletId: b.id, hostId: "gone-host", sourceHostId: b.hostId, epoch: b.epoch, lo: b.lo, hi: b.hi, reason: "test" });
+    await recordReplicaProgress(t.h.db, ghost.id, { verifiedSeq: before.at(-1)!.seq, events: before.length, bytes: 0 });
+    await waitFor("the edge routes to the replica", async () => (await t.h.edge.routing.refreshById(t.h.streamId, "pubsub"))?.table.all().some((s) => s.id === b.id && (s.replicas?.length ?? 0) > 0) ?? false);
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${t.h.edgeUrl}/v1/streams/${t.h.stream}/shardlets/${b.id}/events?after=0&limit=1000`, { headers: { authorization: `Bearer ${t.h.token}` } });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { events: Array<{ seq: number; id: string }> };
+      expect(page.events.map((e) => [e.seq, e.id])).toEqual(before.map((e) => [e.seq, e.id]));
+    }
+    await deleteReplicaRecord(t.h.db, ghost.id);
   });
 });

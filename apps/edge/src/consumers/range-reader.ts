@@ -78,12 +78,23 @@ export class RangeReader {
           }),
         })),
       );
-      const fromReplicas = await Promise.all(
+      const answers = await Promise.all(
         plan.replicas.map(async (r) => ({
           replicaId: r.replicaId,
-          res: await this.deps.hosts.readReplica!(r.hostId, { replicaId: r.replicaId, streamId: entry.meta.id, segments: r.segments, maxSeq: watermark, limit: limit + 2 }),
+          res: await this.deps.hosts
+            .readReplica!(r.hostId, { replicaId: r.replicaId, streamId: entry.meta.id, segments: r.segments, maxSeq: watermark, limit: limit + 2 })
+            .catch((err: unknown) => err),
         })),
       );
+      // A replica's host that does not answer costs the reader nothing: it is left out for a while
+      // and the read is planned again, so its shardlet's host serves the range.
+      const failed = answers.filter((a) => !isReplicaResult(a.res));
+      if (failed.length > 0 && attempt < MAX_ROUTE_ATTEMPTS) {
+        for (const a of failed) this.deps.replicas?.unreachable(a.replicaId);
+        continue;
+      }
+      if (failed.length > 0) throw failed[0]!.res;
+      const fromReplicas = answers as Array<{ replicaId: string; res: ReplicaReadResult }>;
       for (const { replicaId, res } of fromReplicas) {
         if (res.ok) this.deps.replicas?.answered(replicaId, res.verifiedSeq);
         else this.deps.replicas?.forget(replicaId);
@@ -125,6 +136,10 @@ export class RangeReader {
       return { events: byPart, next, watermark };
     }
   }
+}
+
+function isReplicaResult(v: unknown): v is ReplicaReadResult {
+  return typeof v === "object" && v !== null && "ok" in v && "verifiedSeq" in v;
 }
 
 interface ReadPlan {

@@ -9,6 +9,18 @@ import type { RangeSegment } from "@shardcast/db/host";
 export class ReplicaHints {
   private readonly verified = new Map<string, number>();
   private readonly turns = new Map<string, number>();
+  private readonly avoidUntil = new Map<string, number>();
+
+  constructor(
+    private readonly clock: () => number = Date.now,
+    /** How long a replica whose host did not answer is left out of reads (its shardlet's host serves them). */
+    private readonly avoidMs = 10_000,
+  ) {}
+
+  /** The replica's host did not answer: reads go to the shardlet's host for a while. */
+  unreachable(replicaId: string): void {
+    this.avoidUntil.set(replicaId, this.clock() + this.avoidMs);
+  }
 
   /** Progress announced by the worker: it only raises the hint (messages may arrive out of order). */
   observe(replicaId: string, verifiedSeq: number): void {
@@ -35,7 +47,8 @@ export class ReplicaHints {
    */
   pick(s: ShardletRoute, from: number): ReplicaRoute | null {
     if (s.shadowHostId || !s.replicas?.length) return null;
-    const usable = s.replicas.filter((r) => this.verifiedOf(r) > from);
+    const now = this.clock();
+    const usable = s.replicas.filter((r) => this.verifiedOf(r) > from && (this.avoidUntil.get(r.id) ?? 0) <= now);
     if (usable.length === 0) return null;
     const turn = this.turns.get(s.id) ?? 0;
     this.turns.set(s.id, (turn + 1) % (usable.length + 1));
