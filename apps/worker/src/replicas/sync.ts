@@ -1,6 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import {
   analyzeReplicaEvents,
+  getHostStatus,
   appendReplicaRows,
   createReplica,
   deleteReplicaChunk,
@@ -50,6 +51,10 @@ export function replicaOutdated(r: ReplicaInfo, s: ShardletWithHome | undefined)
   return null;
 }
 
+async function hostRegistered(deps: ReplicaDeps, hostId: string): Promise<boolean> {
+  return (await getHostStatus(deps.db, hostId)) !== null;
+}
+
 /**
  * Drops a replica: first no longer routed (control database, then announced), then refused by its
  * host to every reader that still names it, then its rows deleted in chunks and its records
@@ -61,9 +66,12 @@ export async function dropReplica(deps: ReplicaDeps, r: ReplicaInfo, reason: str
     deps.log.info("read replica dropped", { replicaId: r.id, shardletId: r.shardletId, hostId: r.hostId, reason });
   }
   await deps.announce?.(r.streamId);
-  const host = await deps.hosts.get(r.hostId);
-  await markReplicaDropped(host, r.id);
-  while ((await deleteReplicaChunk(host, r.id, 5_000)) > 0) checkAborted(signal);
+  // A host that was removed took the replica's rows with it: only the record is left to delete.
+  if (await hostRegistered(deps, r.hostId)) {
+    const host = await deps.hosts.get(r.hostId);
+    await markReplicaDropped(host, r.id);
+    while ((await deleteReplicaChunk(host, r.id, 5_000)) > 0) checkAborted(signal);
+  }
   await deleteReplicaRecord(deps.db, r.id);
 }
 
@@ -85,7 +93,7 @@ export async function syncReplicas(deps: ReplicaDeps, opts: ReplicaSyncOptions =
     checkAborted(opts.signal);
     result.replicas++;
     try {
-      const why = r.state === "dropping" ? r.reason : replicaOutdated(r, shardlets.get(r.shardletId));
+      const why = r.state === "dropping" ? r.reason : !(await hostRegistered(deps, r.hostId)) ? "its host was removed" : replicaOutdated(r, shardlets.get(r.shardletId));
       if (why !== null) {
         await dropReplica(deps, r, why, opts.signal);
         result.dropped++;
