@@ -1,4 +1,4 @@
-import { decideReplication, replicaReward, type LiveReplica, type PlacementSettings, type ReplicationCandidate } from "@shardcast/core";
+import { decideReplication, replicaReward, replicationContext, type LiveReplica, type PlacementSettings, type ReplicationCandidate } from "@shardcast/core";
 import { listHosts, listReplicas, recordOperation, type ShardletInfo } from "@shardcast/db";
 import { forgetReplicaServed, readReplicaServed, type PlacementDecisionRecord, type PlacementState } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
@@ -28,7 +28,8 @@ export async function runReplication(
   const replicas = (await listReplicas(deps.db)).filter((r) => r.state === "ready");
   const served = await readReplicaServed(c.redis, c.prefix);
   const live: LiveReplica[] = replicas.map((r) => {
-    const known = c.state.replicas[r.id] ?? { context: `reads:hot groups:none`, runs: 0 };
+    // A replica the state does not know (the state was lost) is learnt about as if no group followed it.
+    const known = c.state.replicas[r.id] ?? { context: replicationContext({ groups: 0 }), runs: 0 };
     return { replicaId: r.id, shardletId: r.shardletId, context: known.context, runs: known.runs, servedEvents: served.get(r.id) ?? 0, copiedEvents: r.events };
   });
   // The latest replicate decision of each live replica shows its reward so far (the bandit gets the same value below).
@@ -52,7 +53,7 @@ export async function runReplication(
       const info = replicas.find((r) => r.id === d.replicaId)!;
       const rec = record(d, info.streamId);
       try {
-        await dropReplica(deps, info, d.reason, c.signal);
+        await dropReplica(deps, info, d.reason, c.signal ? { signal: c.signal } : {});
         await forgetReplicaServed(c.redis, c.prefix, [info.id]);
         dropped.add(info.id);
         result.dropped++;

@@ -1,7 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import {
   analyzeReplicaEvents,
-  getHostStatus,
+  listHostNames,
   appendReplicaRows,
   createReplica,
   deleteReplicaChunk,
@@ -51,26 +51,22 @@ export function replicaOutdated(r: ReplicaInfo, s: ShardletWithHome | undefined)
   return null;
 }
 
-async function hostRegistered(deps: ReplicaDeps, hostId: string): Promise<boolean> {
-  return (await getHostStatus(deps.db, hostId)) !== null;
-}
-
 /**
  * Drops a replica: first no longer routed (control database, then announced), then refused by its
  * host to every reader that still names it, then its rows deleted in chunks and its records
  * removed. Each step repeats safely, so a drop cut short is finished by the next run.
  */
-export async function dropReplica(deps: ReplicaDeps, r: ReplicaInfo, reason: string, signal?: AbortSignal): Promise<void> {
+export async function dropReplica(deps: ReplicaDeps, r: ReplicaInfo, reason: string, opts: { signal?: AbortSignal; hostRemoved?: boolean } = {}): Promise<void> {
   if (r.state !== "dropping") {
     await markReplicaDropping(deps.db, r.id, reason);
     deps.log.info("read replica dropped", { replicaId: r.id, shardletId: r.shardletId, hostId: r.hostId, reason });
   }
   await deps.announce?.(r.streamId);
   // A host that was removed took the replica's rows with it: only the record is left to delete.
-  if (await hostRegistered(deps, r.hostId)) {
+  if (!opts.hostRemoved) {
     const host = await deps.hosts.get(r.hostId);
     await markReplicaDropped(host, r.id);
-    while ((await deleteReplicaChunk(host, r.id, 5_000)) > 0) checkAborted(signal);
+    while ((await deleteReplicaChunk(host, r.id, 5_000)) > 0) checkAborted(opts.signal);
   }
   await deleteReplicaRecord(deps.db, r.id);
 }
@@ -88,14 +84,16 @@ export async function syncReplicas(deps: ReplicaDeps, opts: ReplicaSyncOptions =
   if (replicas.length === 0) return result;
   if (!deps.watermark) throw new ShardcastError("unavailable", "replica sync needs the stream watermark (the worker's Redis)");
   const shardlets = new Map((await listShardletsWithHome(deps.db, [...new Set(replicas.map((r) => r.shardletId))])).map((s) => [s.id, s]));
+  const registered = new Set((await listHostNames(deps.db)).map((h) => h.id));
   const watermarks = new Map<string, number>();
   for (const r of replicas) {
     checkAborted(opts.signal);
     result.replicas++;
     try {
-      const why = r.state === "dropping" ? r.reason : !(await hostRegistered(deps, r.hostId)) ? "its host was removed" : replicaOutdated(r, shardlets.get(r.shardletId));
+      const hostRemoved = !registered.has(r.hostId);
+      const why = r.state === "dropping" ? r.reason : hostRemoved ? "its host was removed" : replicaOutdated(r, shardlets.get(r.shardletId));
       if (why !== null) {
-        await dropReplica(deps, r, why, opts.signal);
+        await dropReplica(deps, r, why, { hostRemoved, ...(opts.signal ? { signal: opts.signal } : {}) });
         result.dropped++;
         continue;
       }
@@ -106,7 +104,7 @@ export async function syncReplicas(deps: ReplicaDeps, opts: ReplicaSyncOptions =
       }
       const copied = await syncOne(deps, r, shardlets.get(r.shardletId)!, watermark, opts);
       if (copied === "outdated") {
-        await dropReplica(deps, r, "its shardlet's host no longer holds it as active", opts.signal);
+        await dropReplica(deps, r, "its shardlet's host no longer holds it as active", opts.signal ? { signal: opts.signal } : {});
         result.dropped++;
       } else if (copied !== null) {
         result.advanced++;

@@ -20,9 +20,9 @@ export interface FenceInput {
   hi?: number | null;
 }
 
-const FENCE_COLUMNS = "shardlet_id, stream_id, epoch, state, lo, hi";
+export const FENCE_COLUMNS = "shardlet_id, stream_id, epoch, state, lo, hi";
 
-interface FenceRow {
+export interface FenceRow {
   shardlet_id: string;
   stream_id: string;
   epoch: number;
@@ -35,7 +35,7 @@ function toNumberOrNull(v: string | number | null): number | null {
   return v === null ? null : Number(v);
 }
 
-function toFence(r: FenceRow): FenceState {
+export function toFence(r: FenceRow): FenceState {
   return {
     shardletId: r.shardlet_id,
     streamId: r.stream_id,

@@ -3,7 +3,7 @@ import type { HostDriver } from "./driver.ts";
 import { copyReadStatement, copyRowArrays, copyRowsOf, type CopyRow, type CopyRowRecord, type MigrationRange } from "./migration.ts";
 import { query } from "./range-query.ts";
 import type { RangeSegment } from "./range-reads.ts";
-import type { FenceState } from "./fences.ts";
+import { FENCE_COLUMNS, toFence, type FenceRow, type FenceState } from "./fences.ts";
 
 /**
  * Read replicas on a host (host migration 0006): a copy of one key-hash range of a stream, in
@@ -79,16 +79,11 @@ export async function readReplicaSource(
   return driver.withClient(async (c) => {
     await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
-      const f = await c.query<{ shardlet_id: string; stream_id: string; epoch: number; state: string; lo: string | null; hi: string | null }>(
-        "SELECT shardlet_id, stream_id, epoch, state, lo, hi FROM sc_fence WHERE shardlet_id = $1",
-        [q.shardletId],
-      );
+      const f = await c.query<FenceRow>(`SELECT ${FENCE_COLUMNS} FROM sc_fence WHERE shardlet_id = $1`, [q.shardletId]);
       const rows = await c.query<CopyRowRecord>(copyReadStatement(q));
       await c.query("COMMIT");
       const fr = f.rows[0];
-      const fence = fr
-        ? { shardletId: fr.shardlet_id, streamId: fr.stream_id, epoch: fr.epoch, state: fr.state, lo: fr.lo === null ? null : Number(fr.lo), hi: fr.hi === null ? null : Number(fr.hi) }
-        : null;
+      const fence = fr ? toFence(fr) : null;
       return { fence, rows: await copyRowsOf(rows.rows) };
     } catch (err) {
       await c.query("ROLLBACK").catch(() => {});
