@@ -4,3 +4,4 @@ export * from "./window.ts";
 export * from "./rebalance.ts";
 export * from "./drain.ts";
 export * from "./manual.ts";
+export * from "./outlook.ts";
