@@ -1,13 +1,14 @@
 import { z } from "zod";
 import type { PlacementArm, PlacementBandit } from "./bandit.ts";
+import { MAX_PIN_BUDGET_SHARE } from "./pinned-entries.ts";
 
 /**
  * Adaptive placement of cold data: which shardlets' old payloads go to the host's archive. The
  * bandit of `bandit.ts` learns it per context (a class of shardlets, not an id: a shardlet is
  * decided about rarely, a class often), from rewards measured one run after each decision. Of the
- * placement arms the product acts on `archive` and `leave` here and `replicate` in
- * `replication.ts`; moves come from the analyzer and the orchestrator, and nothing pins a shardlet
- * in the edges' caches yet (see docs/read-cache.md).
+ * placement arms the product acts on `archive` and `leave` here, `replicate` in `replication.ts`
+ * and `cache-pin` (entries the edges' caches keep) in `pinning.ts`; moves come from the analyzer
+ * and the orchestrator.
  */
 
 export const placementSettingsSchema = z.strictObject({
@@ -33,6 +34,13 @@ export const placementSettingsSchema = z.strictObject({
   replicaMinReadsPerSec: z.number().min(0).max(1e9).default(200),
   /** Most read replicas in the cluster (0: none; existing ones are dropped). */
   maxReplicas: z.number().int().min(0).max(10_000).default(8),
+  /**
+   * Share of each edge's cache budget that pinned entries may hold, shielded from eviction (0: no
+   * pins; existing ones are unpinned). At most 0.75, so the rest always fits the largest entry.
+   */
+  pinBudgetShare: z.number().min(0, "pin budget share must be between 0 and 0.75").max(MAX_PIN_BUDGET_SHARE, "pin budget share must be between 0 and 0.75").default(0.25),
+  /** Most pinned shardlets in the cluster (0: none; existing ones are unpinned). */
+  maxPins: z.number().int().min(0).max(1_000).default(16),
 });
 
 export type PlacementSettings = z.infer<typeof placementSettingsSchema>;

@@ -34,6 +34,8 @@ export interface ValueCacheOptions<V> {
    * comes back worth what its reads said rather than a newcomer's prior (0: none; default 4096).
    */
   historyEntries?: number;
+  /** Entries no fill may evict now (pinned ones, see pinned-entries.ts); a read that missed falls back to them. */
+  shielded?: (now: number) => ReadonlySet<string>;
   /** Told when an entry leaves by eviction or `delete`. */
   onEvict?: (key: string, value: V, how: Departure) => void;
 }
@@ -163,7 +165,9 @@ export class ValueCache<V> {
     const s: Slot<V> = { ...this.#incoming(key, bytes, now, prediction), value };
     const need = bytes - (old?.bytes ?? 0);
     const perByte = this.#worth(s, now) / Math.max(1, bytes);
-    const victims = prediction && !this.#aboveCut(perByte, now) ? null : this.#victims(need, now, prediction ? perByte : null, key);
+    let victims = prediction && !this.#aboveCut(perByte, now) ? null : this.#victims(need, now, prediction ? perByte : null, key);
+    // The read has happened: its entry gets in even if only shielded entries can make room.
+    if (!victims && !prediction) victims = this.#victims(need, now, null, key, false);
     if (!victims) {
       this.skipped++;
       return false;
@@ -282,16 +286,17 @@ export class ValueCache<V> {
   }
 
   /**
-   * What must go for `bytes` more to fit (sparing `keep`): cheapest per byte first, least recent
+   * What must go for `bytes` more to fit (sparing `keep` and, with `shield`, the shielded entries): cheapest per byte first, least recent
    * first among equals. With `below` set only entries worth strictly less per byte may go, and
    * null when they cannot free enough.
    */
-  #victims(bytes: number, now: number, below: number | null, keep: string): string[] | null {
+  #victims(bytes: number, now: number, below: number | null, keep: string, shield = true): string[] | null {
     const over = this.#used + bytes - this.opts.maxBytes;
     if (over <= 0) return [];
+    const spared = shield ? this.opts.shielded?.(now) : undefined;
     const candidates: Array<{ key: string; v: number; bytes: number }> = [];
     for (const [key, s] of this.#slots) {
-      if (key === keep) continue;
+      if (key === keep || spared?.has(key)) continue;
       const v = this.#worth(s, now) / Math.max(1, s.bytes);
       if (below === null || v < below) candidates.push({ key, v, bytes: s.bytes });
     }
