@@ -62,3 +62,22 @@ describe("hostOutlook", () => {
     expect(out.size).toBe(0);
   });
 });
+
+describe("hostOutlook with the current load measured as the old one is", () => {
+  it("takes the rise from the like-for-like measure and adds it to the planned load", () => {
+    const out = hostOutlook({
+      // Planned at accounting's rates; telemetry reads 10% lower on both sides.
+      shardlets: [sl("a", "h1", 330), sl("b", "h1", 110)],
+      loadWindowAgo: new Map([
+        ["a", 200],
+        ["b", 100],
+      ]),
+      loadNowMeasured: new Map([
+        ["a", 300],
+        ["b", 100],
+      ]),
+      leadPerWindow: 1,
+    });
+    expect([...out]).toEqual([["h1", 540]]);
+  });
+});

@@ -54,8 +54,19 @@ describe("a host's outlook", () => {
     // Every host at 5,000 events/s: balanced now. h1's outlook (its rise carried on) is 7,000.
     const ss = [sl("a", "h1", 1_000, GIB), sl("b", "h1", 4_000, GIB), sl("d", "h2", 5_000, GIB), sl("e", "h3", 5_000, GIB)];
     expect(planRebalance(input(ss)).proposals).toEqual([]);
-    const out = planRebalance(input(ss, { outlook: new Map([["h1", 7_000]]) }));
+    const out = planRebalance(input(ss, { outlook: new Map([["h1", 7_000]]), outlookLeadSec: 3_600 }));
     expect(out.proposals.map((p) => [p.shardletId, p.sourceHostId])).toEqual([["a", "h1"]]);
+    // The reason says the host is planned at its outlook, not at what it carries now.
+    expect(out.proposals[0]!.reason).toMatch(/^h1 is rising: planned at 7,000 events\/s, 60 min ahead \(5,000 events\/s now\), 24% above the mean of 5,667 events\/s/);
+  });
+
+  it("says a host is rising in the balanced note too, and not for a host the outlook did not raise", () => {
+    const ss = [sl("a", "h1", 1_000, GIB), sl("b", "h1", 4_000, GIB), sl("d", "h2", 5_000, GIB), sl("e", "h3", 5_000, GIB)];
+    const rising = planRebalance(input(ss, { outlook: new Map([["h1", 5_500]]), outlookLeadSec: 1_800 }));
+    expect(rising.proposals).toEqual([]);
+    expect(rising.notes.map((n) => n.message)).toEqual([expect.stringMatching(/^Balanced: the hottest host h1 is rising: planned at 5,500 events\/s, 30 min ahead \(5,000 events\/s now\), /)]);
+    const below = planRebalance(input(ss, { outlook: new Map([["h1", 4_000]]), outlookLeadSec: 1_800 }));
+    expect(below.notes.map((n) => n.message)).toEqual([expect.stringMatching(/^Balanced: the hottest host h1 carries 5,000 events\/s, /)]);
   });
 
   it("keeps a climbing host from taking a move for the room it has only now", () => {

@@ -1,5 +1,5 @@
 import { fmtBytes, fmtDuration, fmtNumber, fmtPct, fmtRate } from "./format.ts";
-import { aboveShare, meanPhrase, perMbText, shardletLabel, type ClusterModel, type HostModel } from "./model.ts";
+import { aboveShare, loadPhrase, meanPhrase, perMbText, shardletLabel, type ClusterModel, type HostModel } from "./model.ts";
 import type { RebalanceSettings } from "./settings.ts";
 import type { PlacementNote, PlacementShardlet } from "./types.ts";
 import { windowLabel } from "./window.ts";
@@ -29,11 +29,12 @@ export function explainNoMove(
   model: ClusterModel,
   settings: RebalanceSettings,
   labels: ReadonlyMap<string, string> | undefined,
+  outlookLeadSec?: number,
 ): PlacementNote {
   const head =
     alreadyProposed > 0
       ? `${src.label} is still ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)} after ${alreadyProposed} proposed move${alreadyProposed === 1 ? "" : "s"}`
-      : `${src.label} carries ${fmtRate(src.load)}, ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)}`;
+      : `${loadPhrase(src, src.load, outlookLeadSec)}, ${fmtPct(aboveShare(src))} above ${meanPhrase(src, model)}`;
   const details: Record<string, unknown> = {
     load: src.load,
     share: src.share,

@@ -12,8 +12,10 @@ import { windowAt, windowLabel } from "./window.ts";
 export interface HostModel {
   host: PlacementHost;
   label: string;
-  /** Events/s, with in-flight moves already counted on their destination. */
+  /** Events/s, with in-flight moves already counted on their destination (raised to its outlook). */
   load: number;
+  /** What the outlook added to `load` (0 when it did not raise it); moves planned later do not change it. */
+  outlookRise: number;
   bytes: number;
   /** What this host would carry if every active host were equally utilised. */
   share: number;
@@ -44,6 +46,8 @@ export interface ModelInput {
    * climbing host is not picked as a destination for the room it has only now.
    */
   outlook?: ReadonlyMap<string, number>;
+  /** How far ahead the outlook looks (seconds): said in reasons and notes, not planned on. */
+  outlookLeadSec?: number;
 }
 
 export function byId<T extends { id: string }>(a: T, b: T): number {
@@ -53,7 +57,7 @@ export function byId<T extends { id: string }>(a: T, b: T): number {
 export function buildModel(input: ModelInput): ClusterModel {
   const hosts = new Map<string, HostModel>();
   for (const h of [...input.hosts].sort(byId)) {
-    hosts.set(h.id, { host: h, label: input.labels?.get(h.id) ?? h.id, load: 0, bytes: Math.max(0, h.sizeBytes), share: 0, shardlets: [] });
+    hosts.set(h.id, { host: h, label: input.labels?.get(h.id) ?? h.id, load: 0, outlookRise: 0, bytes: Math.max(0, h.sizeBytes), share: 0, shardlets: [] });
   }
   for (const s of input.shardlets) {
     const home = hosts.get(s.hostId);
@@ -73,7 +77,10 @@ export function buildModel(input: ModelInput): ClusterModel {
   if (input.outlook) {
     for (const [id, o] of input.outlook) {
       const h = hosts.get(id);
-      if (h && Number.isFinite(o) && o > h.load) h.load = o;
+      if (h && Number.isFinite(o) && o > h.load) {
+        h.outlookRise = o - h.load;
+        h.load = o;
+      }
     }
   }
   const active = [...hosts.values()].filter((h) => h.host.status === "active");
@@ -102,6 +109,17 @@ export function bytesLimit(h: HostModel, settings: RebalanceSettings): number {
 /** How far a host is above (or below) its share, as a fraction: 0.45 = 45% above. */
 export function aboveShare(h: HostModel): number {
   return h.share > 0 ? h.load / h.share - 1 : h.load > 0 ? Infinity : 0;
+}
+
+/**
+ * "host-1 carries 600 events/s", or for a host planned at its outlook "host-1 is rising: planned
+ * at 900 events/s, 60 min ahead (600 events/s now)", so an operator sees why a host under its
+ * limit is relieved.
+ */
+export function loadPhrase(h: HostModel, load: number, leadSec?: number): string {
+  if (!(h.outlookRise > 0)) return `${h.label} carries ${fmtRate(load)}`;
+  const ahead = leadSec !== undefined && leadSec > 0 ? `${fmtDuration(leadSec * 1000)} ahead` : "on its trend";
+  return `${h.label} is rising: planned at ${fmtRate(load)}, ${ahead} (${fmtRate(Math.max(0, load - h.outlookRise))} now)`;
 }
 
 export function meanPhrase(h: HostModel, model: ClusterModel): string {

@@ -21,6 +21,12 @@ export interface HostOutlookInput {
    * merged since) counts as flat: its parent's history is spread over other ranges.
    */
   loadWindowAgo: ReadonlyMap<string, number>;
+  /**
+   * Shardlet id -> its load now, measured as `loadWindowAgo` is, when `load` is measured otherwise
+   * (the product plans on accounting's rates but has only telemetry a window back): the rise then
+   * compares like with like, and the host's base stays `load`. Default: `load`.
+   */
+  loadNowMeasured?: ReadonlyMap<string, number>;
   /** Shardlet id -> destination host of its move in flight: it counts there, as the rebalancer plans it. */
   inFlightMoves?: ReadonlyMap<string, string>;
   /** The lead over the window (lead 1 h on a 1 h window: 1): how far the window's rise is carried on. */
@@ -39,7 +45,10 @@ export function hostOutlook(input: HostOutlookInput): Map<string, number> {
     const cur = Math.max(0, s.load);
     load.set(host, (load.get(host) ?? 0) + cur);
     const before = input.loadWindowAgo.get(s.id);
-    if (before !== undefined && Number.isFinite(before)) rise.set(host, (rise.get(host) ?? 0) + cur - Math.max(0, before));
+    if (before === undefined || !Number.isFinite(before)) continue;
+    const measured = input.loadNowMeasured?.get(s.id);
+    const from = measured !== undefined && Number.isFinite(measured) ? Math.max(0, measured) : cur;
+    rise.set(host, (rise.get(host) ?? 0) + from - Math.max(0, before));
   }
   for (const [host, r] of rise) if (r > 0) out.set(host, (load.get(host) ?? 0) + r * lead);
   return out;

@@ -6,6 +6,7 @@ import {
   bytesLimit,
   headroomCheck,
   loadLimit,
+  loadPhrase,
   meanPhrase,
   perMbText,
   shardletLabel,
@@ -55,6 +56,8 @@ export interface RebalanceInput {
   moveCost?: { setupSec: number; copyBytesPerSec: number };
   /** Host id -> load expected within about a migration's duration (see `ModelInput.outlook`). */
   outlook?: ReadonlyMap<string, number>;
+  /** How far ahead `outlook` looks (seconds), said in the reasons of the hosts it raised. */
+  outlookLeadSec?: number;
 }
 
 interface FoundMove {
@@ -139,7 +142,7 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
       notes.push({
         hostId: hottest.host.id,
         message:
-          `Balanced: the hottest host ${hottest.label} carries ${fmtRate(hottest.load)}, ${fmtPct(aboveShare(hottest))} ${aboveShare(hottest) >= 0 ? "above" : "below"} ` +
+          `Balanced: the hottest host ${loadPhrase(hottest, hottest.load, input.outlookLeadSec)}, ${fmtPct(aboveShare(hottest))} ${aboveShare(hottest) >= 0 ? "above" : "below"} ` +
           `${meanPhrase(hottest, model)} (moves start above +${fmtPct(settings.tolerance)}).`,
         details: { load: hottest.load, share: hottest.share, tolerance: settings.tolerance },
       });
@@ -192,7 +195,7 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
     const search = findMove(src, candidates.get(src.host.id) ?? [], used, model, settings, bytesPlanned, window.anyTime ? Infinity : window.lengthMs, cost);
     if (!search.best) {
       exhausted.add(src.host.id);
-      notes.push(explainNoMove(src, search, blocked.get(src.host.id)!, proposedFrom.get(src.host.id) ?? 0, model, settings, input.labels));
+      notes.push(explainNoMove(src, search, blocked.get(src.host.id)!, proposedFrom.get(src.host.id) ?? 0, model, settings, input.labels, input.outlookLeadSec));
       continue;
     }
     const { c, dest, benefit, perMb } = search.best;
@@ -213,7 +216,7 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
       sourceHostId: src.host.id,
       destHostId: dest.host.id,
       reason:
-        `${src.label} carries ${fmtRate(srcBefore)}, ${fmtPct(srcBefore / src.share - 1)} above ${meanPhrase(src, model)} (trigger +${fmtPct(settings.tolerance)}): ` +
+        `${loadPhrase(src, srcBefore, input.outlookLeadSec)}, ${fmtPct(srcBefore / src.share - 1)} above ${meanPhrase(src, model)} (trigger +${fmtPct(settings.tolerance)}): ` +
         `moving ${label} (${fmtRate(c.load)}, ${fmtBytes(c.bytes)}) to ${dest.label} takes ${src.label} to ${fmtRate(src.load)} ` +
         `and ${dest.label} from ${fmtRate(destBefore)} to ${fmtRate(dest.load)} (${perMbText(perMb)}).`,
       bytesToMove: c.bytes,

@@ -44,6 +44,21 @@ export const rebalanceSettingsSchema = z
     windowEndHourUtc: z.number().int().min(0, "window end must be an hour from 0 to 24").max(24, "window end must be an hour from 0 to 24").default(24),
     /** Store the rebalancer's proposals as approved (they start without an operator). */
     autoApprove: z.boolean().default(false),
+    /**
+     * The per-host look-ahead: a host is planned at the larger of its load and its shardlets' rise
+     * over the last `outlookWindowSec` carried on for `outlookLeadSec`, so a host climbing towards
+     * its limit is relieved before it gets there (a migration takes a while to switch). Whole
+     * minutes: the rise is read from the 1-minute telemetry rollups.
+     */
+    outlookWindowSec: z
+      .number()
+      .int()
+      .min(600, "look-ahead window must be at least 600 s (10 min)")
+      .max(86_400, "look-ahead window must be at most 86,400 s (1 day)")
+      .multipleOf(60, "look-ahead window must be whole minutes (a multiple of 60 s)")
+      .default(3_600),
+    /** How far the window's rise is carried on; 0 turns the look-ahead off (current loads only). */
+    outlookLeadSec: z.number().int().min(0, "look-ahead must be at least 0 s (0: off)").max(86_400, "look-ahead must be at most 86,400 s (1 day)").default(3_600),
     /** Proposals nobody decided on within this many seconds are withdrawn (the loads have moved on). */
     proposalTtlSec: z.number().int().min(60, "proposals must live at least 60 s").max(30 * 86_400, "proposals may live at most 30 days").default(3_600),
   })

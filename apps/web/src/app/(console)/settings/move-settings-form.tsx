@@ -33,6 +33,8 @@ const LABELS: Record<string, { label: string; hint?: string; scale?: number; uni
   "rebalance.cooldownSec": { label: "Cool-down", unit: "s", hint: "a moved shardlet stays put this long" },
   "rebalance.windowStartHourUtc": { label: "Migration window start", unit: "h UTC", hint: "0 and 24: any time" },
   "rebalance.windowEndHourUtc": { label: "Migration window end", unit: "h UTC" },
+  "rebalance.outlookWindowSec": { label: "Look-ahead window", unit: "s", hint: "a host's rise is measured over this (whole minutes)" },
+  "rebalance.outlookLeadSec": { label: "Look-ahead", unit: "s", hint: "a rising host is planned at its rise carried on this long; 0 = off" },
   "rebalance.proposalTtlSec": { label: "Proposal lifetime", unit: "s", hint: "undecided proposals are withdrawn after this" },
   "migration.chunkRows": { label: "Copy chunk", unit: "rows" },
   "migration.rowsPerSecond": { label: "Copy budget", unit: "rows/s", hint: "per migration; 0 = unlimited" },
