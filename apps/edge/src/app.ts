@@ -22,6 +22,7 @@ import {
   lifecycleChannel,
   opLocksChannel,
   parseOpLockMessage,
+  pinsChannel,
   routingChannel,
   replicaChannel,
   SequenceAllocator,
@@ -264,6 +265,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const keysCh = apiKeyChannel(cfg.redisPrefix);
   const locksCh = opLocksChannel(cfg.redisPrefix);
   const replicasCh = replicaChannel(cfg.redisPrefix);
+  const pinsCh = pinsChannel(cfg.redisPrefix);
   subscriber.on("message", (channel: string, message: string) => {
     try {
       const msg = JSON.parse(message) as { streamId?: string; prefix?: string; replicaId?: unknown; verifiedSeq?: unknown };
@@ -274,6 +276,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
         auth.evictPrefix(msg.prefix);
       } else if (channel === replicasCh) {
         if (typeof msg.replicaId === "string" && typeof msg.verifiedSeq === "number") replicaHints.observe(msg.replicaId, msg.verifiedSeq);
+      } else if (channel === pinsCh) {
+        void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
       } else if (channel === locksCh) {
         const lock = parseOpLockMessage(message);
         if (lock) locks.apply(lock.shardletId, lock.locked);
@@ -286,8 +290,9 @@ export function createEdge(cfg: EdgeConfig): Edge {
   subscriber.on("ready", () => {
     void routing.refreshAll("reconnect");
     void locks.resync();
+    void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
   });
-  void subscriber.subscribe(routingCh, keysCh, locksCh, replicasCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
+  void subscriber.subscribe(routingCh, keysCh, locksCh, replicasCh, pinsCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
   routing.startPeriodicRefresh(cfg.routingRefreshMs);
   locks.start(cfg.lockResyncMs);
   flusher.start();

@@ -23,7 +23,7 @@ export interface Harness {
 
 /** A real edge over real PostgreSQL (a control db and three host dbs) and real Redis. */
 export async function startHarness(
-  opts: { stream?: string; shardCount?: number; redisUrl?: string; edge?: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache"> } = {},
+  opts: { stream?: string; shardCount?: number; redisUrl?: string; edge?: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache"> } = {},
 ): Promise<Harness> {
   const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const cluster = await createTestCluster({ hosts: 3, stream: opts.stream ?? "orders", shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });

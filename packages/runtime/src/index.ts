@@ -7,3 +7,4 @@ export * from "./consumer-progress.ts";
 export * from "./read-cache-keys.ts";
 export * from "./placement-state.ts";
 export * from "./replica-served.ts";
+export * from "./placement-pins.ts";

@@ -1,4 +1,4 @@
-import { PlacementBandit } from "@shardcast/core";
+import { PlacementBandit, type SeenCacheCounts } from "@shardcast/core";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 
@@ -22,6 +22,18 @@ const decisionSchema = z.object({
   reward: z.number().nullable(),
 });
 
+const pinSchema = z.object({
+  streamId: z.string(),
+  context: z.string(),
+  since: z.number(),
+  runs: z.number(),
+  /** Miss ratio of the window that pinned it. */
+  missRatioBefore: z.number(),
+  /** Part reads on every edge since it was pinned. */
+  hits: z.number(),
+  misses: z.number(),
+});
+
 const archivedSchema = z.record(z.string(), z.object({ events: z.number(), bytes: z.number() }));
 
 const storedSchema = z.object({
@@ -35,11 +47,16 @@ const storedSchema = z.object({
   backoff: z.record(z.string(), z.number()).default({}),
   /** Live read replicas the bandit made: the context they are rewarded in and the runs they have lived. */
   replicas: z.record(z.string(), z.object({ context: z.string(), runs: z.number() })).default({}),
+  /** Shardlets pinned in the edges' caches, by id: what their reward is measured from. */
+  pins: z.record(z.string(), pinSchema).default({}),
+  /** The edges' cumulative cache counts as the last run saw them (the next window is the difference). */
+  cacheSeen: z.record(z.string(), z.record(z.string(), z.tuple([z.number(), z.number()]))).default({}),
 });
 
 export type PlacementDecisionRecord = z.infer<typeof decisionSchema>;
 export type PendingArchiveRecord = z.infer<typeof pendingSchema>;
 export type ArchivedShardlets = z.infer<typeof archivedSchema>;
+export type PinRecord = z.infer<typeof pinSchema>;
 
 export interface PlacementState {
   lastRunAt: number | null;
@@ -49,6 +66,8 @@ export interface PlacementState {
   archived: ArchivedShardlets;
   backoff: Record<string, number>;
   replicas: Record<string, { context: string; runs: number }>;
+  pins: Record<string, PinRecord>;
+  cacheSeen: SeenCacheCounts;
 }
 
 /** Decisions kept for display. */
@@ -56,7 +75,7 @@ export const PLACEMENT_RECENT = 100;
 
 export async function readPlacementState(redis: Redis, prefix: string, exploration: number): Promise<PlacementState> {
   const raw = await redis.get(placementStateKey(prefix));
-  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [], archived: {}, backoff: {}, replicas: {} });
+  const fresh = (): PlacementState => ({ lastRunAt: null, bandit: new PlacementBandit({ exploration }), pending: [], recent: [], archived: {}, backoff: {}, replicas: {}, pins: {}, cacheSeen: {} });
   if (!raw) return fresh();
   const parsed = storedSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) return fresh();
@@ -68,7 +87,7 @@ export async function readPlacementState(redis: Redis, prefix: string, explorati
   }
   // A changed exploration setting applies from the next decision, keeping what was learnt.
   if (bandit.exploration !== exploration) bandit = PlacementBandit.fromData({ ...bandit.toData(), exploration });
-  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent, archived: parsed.data.archived, backoff: parsed.data.backoff, replicas: parsed.data.replicas };
+  return { lastRunAt: parsed.data.lastRunAt, bandit, pending: parsed.data.pending, recent: parsed.data.recent, archived: parsed.data.archived, backoff: parsed.data.backoff, replicas: parsed.data.replicas, pins: parsed.data.pins, cacheSeen: parsed.data.cacheSeen };
 }
 
 /** What the last placement run measured as archived, per shardlet: cheap to read for every shard map refresh. */
@@ -80,6 +99,6 @@ export async function readArchivedShardlets(redis: Redis, prefix: string): Promi
 }
 
 export async function writePlacementState(redis: Redis, prefix: string, s: PlacementState): Promise<void> {
-  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT), archived: s.archived, backoff: s.backoff, replicas: s.replicas };
+  const body = { lastRunAt: s.lastRunAt, bandit: s.bandit.toData(), pending: s.pending, recent: s.recent.slice(0, PLACEMENT_RECENT), archived: s.archived, backoff: s.backoff, replicas: s.replicas, pins: s.pins, cacheSeen: s.cacheSeen };
   await redis.set(placementStateKey(prefix), JSON.stringify(body));
 }

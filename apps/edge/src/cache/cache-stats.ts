@@ -23,6 +23,15 @@ export interface CacheStatsSnapshot extends CacheCounters {
   bytes: number;
   maxBytes: number;
   shardlets: Array<{ streamId: string; shardletId: string } & Pick<CacheCounters, "hits" | "misses" | "bytesFromCache" | "bytesFromHosts">>;
+  /** Pinned shardlets, the bytes their entries hold and whether they are shielded from eviction now. */
+  pinned: PinnedShardlet[];
+}
+
+export interface PinnedShardlet {
+  streamId: string;
+  shardletId: string;
+  bytes: number;
+  shielded: boolean;
 }
 
 const MAX_SHARDLETS = 200;
@@ -33,6 +42,11 @@ function zero(): CacheCounters {
 
 export class CacheStats {
   readonly total: CacheCounters = zero();
+  /**
+   * `stream \t shardlet` of the pinned shardlets: their counters are always in the snapshot and
+   * never forgotten, since the placement job measures each pin's reward from them.
+   */
+  pinnedKeys: ReadonlySet<string> = new Set();
   private readonly perShardlet = new Map<string, { streamId: string; shardletId: string; hits: number; misses: number; bytesFromCache: number; bytesFromHosts: number }>();
 
   part(streamId: string, shardletId: string, hit: boolean, bytesFromCache: number, bytesFromHosts: number): void {
@@ -58,6 +72,7 @@ export class CacheStats {
     let quietest: string | null = null;
     let least = Number.POSITIVE_INFINITY;
     for (const [k, s] of this.perShardlet) {
+      if (this.pinnedKeys.has(k)) continue;
       const n = s.hits + s.misses;
       if (n < least) {
         least = n;
@@ -67,8 +82,9 @@ export class CacheStats {
     if (quietest) this.perShardlet.delete(quietest);
   }
 
-  snapshot(at: number, cache: { entries: number; bytes: number; maxBytes: number }): CacheStatsSnapshot {
-    const shardlets = [...this.perShardlet.values()].sort((a, b) => b.hits + b.misses - (a.hits + a.misses)).slice(0, 50).map((s) => ({ ...s }));
-    return { at, ...this.total, ...cache, shardlets };
+  snapshot(at: number, cache: { entries: number; bytes: number; maxBytes: number }, pinned: PinnedShardlet[] = []): CacheStatsSnapshot {
+    const sorted = [...this.perShardlet].sort(([, a], [, b]) => b.hits + b.misses - (a.hits + a.misses));
+    const shardlets = sorted.filter(([k], i) => i < 50 || this.pinnedKeys.has(k)).map(([, s]) => ({ ...s }));
+    return { at, ...this.total, ...cache, shardlets, pinned };
   }
 }

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { keyHash, PREFETCH_LEAD_STEPS, predictedRead, PrefetchQueue, type StoredEvent } from "@shardcast/core";
-import { CACHE_HISTORY_LENGTH, CORRELATION_STEP_MS, READ_CACHE_TTL_SEC, readCacheKeys, readPrefetchMap, type Logger, type PublishedPrefetchMap, type SequenceAllocator } from "@shardcast/runtime";
+import { CACHE_HISTORY_LENGTH, CORRELATION_STEP_MS, READ_CACHE_TTL_SEC, readCacheKeys, readPinSet, readPrefetchMap, type Logger, type PublishedPrefetchMap, type SequenceAllocator } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import type { ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
@@ -163,7 +163,8 @@ export class EdgeReadCache {
     };
     every(this.cfg.flushMs, () => this.publish());
     if (this.enabled) {
-      every(this.cfg.flushMs, () => this.loadMaps());
+      every(this.cfg.flushMs, () => Promise.all([this.loadMaps(), this.loadPins()]));
+      void this.loadPins().catch((err: unknown) => this.deps.log.warn("pin set not loaded", { err }));
       every(PREFETCH_TICK_MS, () => this.prefetchDue());
     }
   }
@@ -172,6 +173,18 @@ export class EdgeReadCache {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.counts.stop();
+  }
+
+  /**
+   * Re-reads the placement job's pin set (at start, on its announcement and with the maps): the
+   * pinned shardlets' entries are shielded from eviction, and an unpinned one competes again.
+   */
+  async loadPins(): Promise<void> {
+    if (!this.enabled) return;
+    const set = await readPinSet(this.deps.redis, this.deps.prefix);
+    const pins = set?.pins ?? [];
+    this.cache.pin(pins, set?.budgetShare ?? 0);
+    this.stats.pinnedKeys = new Set(pins.map((p) => `${p.streamId}\t${p.shardletId}`));
   }
 
   /** Re-reads the prefetch maps of the streams this edge routes. */
@@ -212,7 +225,7 @@ export class EdgeReadCache {
 
   /** The cache snapshot for the console: latest per edge, and a capped history. */
   async publish(): Promise<void> {
-    const snap = this.stats.snapshot(this.now(), { entries: this.cache.entries, bytes: this.cache.bytes, maxBytes: this.cache.maxBytes });
+    const snap = this.stats.snapshot(this.now(), { entries: this.cache.entries, bytes: this.cache.bytes, maxBytes: this.cache.maxBytes }, this.cache.pinned());
     const json = JSON.stringify({ edgeId: this.edgeId, queued: this.queue.size, ...snap });
     const hist = readCacheKeys.history(this.deps.prefix, this.edgeId);
     await this.deps.redis

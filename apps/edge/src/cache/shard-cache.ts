@@ -1,4 +1,4 @@
-import { keyHash, ValueCache, type Cursor, type Prediction, type StoredEvent } from "@shardcast/core";
+import { keyHash, PinGuard, ValueCache, type Cursor, type Prediction, type StoredEvent } from "@shardcast/core";
 import { CORRELATION_STEP_MS } from "@shardcast/runtime";
 import { storedBytes } from "../telemetry/observe.ts";
 
@@ -20,7 +20,10 @@ import { storedBytes } from "../telemetry/observe.ts";
  * Eviction only decides which complete entries stay, never what an entry holds, so it cannot break
  * the above. It is core's `ValueCache`: the cheapest entry per byte goes first, where an entry is
  * worth its announced read while the announcement holds and otherwise what its own reads say, and a
- * prefetch never evicts an entry worth more per byte than itself (see value-cache.ts).
+ * prefetch never evicts an entry worth more per byte than itself (see value-cache.ts). Entries of
+ * the shardlets the placement job pinned are shielded from eviction while they fit the pin budget
+ * (see pinned-entries.ts); a pin changes which entries stay, never what they hold, so the above
+ * holds for them too (they are dropped with their stream like any other).
  */
 export interface CacheEntry {
   streamId: string;
@@ -73,6 +76,7 @@ export class ShardCache {
   // The per-stream index on top finds the entry that covers a range (a split's child is served
   // from its parent's entry).
   private readonly store: ValueCache<CacheEntry>;
+  private readonly pins: PinGuard;
   private readonly byStream = new Map<string, Set<string>>();
   private readonly maxEntryBytes: number;
   private readonly now: () => number;
@@ -84,10 +88,29 @@ export class ShardCache {
       maxBytes: Math.max(1, opts.maxBytes),
       // A prediction names its read's step, so values are read chances within one step.
       horizonMs: CORRELATION_STEP_MS,
+      shielded: (now) => this.pins.shielded(now),
       onEvict: (key, e, how) => {
         this.byStream.get(e.streamId)?.delete(key);
         if (how.unreadPrefetch) opts.onWastedPrefetch?.(e);
       },
+    });
+    this.pins = new PinGuard({ maxBytes: Math.max(1, opts.maxBytes), bytesOf: (key) => this.store.peek(key)?.bytes, valuePerByte: (key, now) => this.store.valuePerByte(key, now) });
+  }
+
+  /** Replaces the pinned shardlets and the share of the budget their entries may hold shielded. */
+  pin(shardlets: ReadonlyArray<{ streamId: string; shardletId: string }>, budgetShare: number): void {
+    this.pins.set(
+      shardlets.map((p) => entryKey(p.streamId, p.shardletId)),
+      budgetShare,
+    );
+  }
+
+  /** The pinned shardlets, the bytes their entries hold (0: none cached) and whether they are shielded now. */
+  pinned(): Array<{ streamId: string; shardletId: string; bytes: number; shielded: boolean }> {
+    const shielded = this.pins.shielded(this.now());
+    return [...this.pins.keys].map((key) => {
+      const [streamId, shardletId] = key.split("\t") as [string, string];
+      return { streamId, shardletId, bytes: this.store.peek(key)?.bytes ?? 0, shielded: shielded.has(key) };
     });
   }
 
