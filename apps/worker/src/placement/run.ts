@@ -6,6 +6,7 @@ import { checkAborted } from "../domain/abort.ts";
 import { act } from "./act.ts";
 import type { PlacementDeps } from "./deps.ts";
 import { measureStream } from "./measure.ts";
+import { runPinning } from "./pin.ts";
 import { runReplication } from "./replicate.ts";
 import type { ReplicationCandidate } from "@shardcast/core";
 import type { ShardletInfo } from "@shardcast/db";
@@ -21,6 +22,8 @@ export interface PlacementRunResult {
   rewarded: number;
   replicated: number;
   unreplicated: number;
+  pinned: number;
+  unpinned: number;
   skipped?: string;
 }
 
@@ -42,7 +45,8 @@ async function readSettings(deps: PlacementDeps): Promise<PlacementSettings> {
 /**
  * One run of adaptive placement for cold data: measures the reward of the previous run's archive
  * decisions (bytes saved, nothing when readers came back for them), restores archives that readers
- * need, and lets the bandit choose archive or leave for every shardlet with enough old payloads.
+ * need, and lets the bandit choose archive or leave for every shardlet with enough old payloads;
+ * then the replicate arm (`replicate.ts`) and the cache-pin arm (`pin.ts`) take their turn.
  * Archive and restore decisions go to the operations log; the latest decisions, the pending ones
  * and the bandit's arm values are kept for the console.
  */
@@ -51,7 +55,7 @@ export async function runPlacement(
   ctx: { redis: Redis; prefix: string; signal?: AbortSignal; trigger?: "schedule" | "manual"; onProgress?: (fraction: number) => Promise<void> | void },
 ): Promise<PlacementRunResult> {
   const settings = await readSettings(deps);
-  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0, replicated: 0, unreplicated: 0 };
+  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0, replicated: 0, unreplicated: 0, pinned: 0, unpinned: 0 };
   if (!settings.enabled && ctx.trigger !== "manual") return { ...result, skipped: "placement is turned off" };
   const state = await readPlacementState(ctx.redis, ctx.prefix, settings.exploration);
   const now = deps.clock();
@@ -119,6 +123,14 @@ export async function runPlacement(
   );
   result.replicated = replication.replicated;
   result.unreplicated = replication.dropped;
+  const pinning = await runPinning(
+    deps,
+    { redis: ctx.redis, prefix: ctx.prefix, state, settings, now, actor: actContext.actor, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    hot.map((h) => ({ shardletId: h.shardletId, streamId: h.shardlet.streamId, groups: h.groups })),
+    live,
+  );
+  result.pinned = pinning.pinned;
+  result.unpinned = pinning.unpinned;
   // A decision whose shardlet is gone (split, merged) gets no reward: nothing can measure it. One
   // whose host did not answer waits for the next run.
   for (const p of pendingBy.values()) if (live.has(p.shardletId) && !stillPending.has(p.shardletId)) state.pending.push(p);
