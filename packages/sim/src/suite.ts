@@ -1,7 +1,9 @@
 import { median } from "@shardcast/core";
 import { compare, DEFAULT_POLICIES, summarizeTotals, type Comparison, type ComparisonSummary, type PolicyName } from "./compare.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
+import { reactiveFrontier, violationsAtCost, type FrontierPoint } from "./frontier.ts";
 import { scenario, type ScenarioOptions } from "./scenario.ts";
+import { REACTIVE_TUNED } from "./tuned.ts";
 import type { WorkloadName } from "./workload/catalog.ts";
 import type { TraceReader } from "./workload/traces.ts";
 
@@ -37,6 +39,11 @@ export interface SeedRun {
   seed: number;
   summary: ComparisonSummary;
   policies: Partial<Record<PolicyName, RunTotals>>;
+  /**
+   * Reactive scaling's cost/violation frontier (reactive_tuned's point first, then more headroom)
+   * and its violation minutes at the predictive policy's host-hours; absent when not run.
+   */
+  frontier?: { points: FrontierPoint[]; reactiveAtPredictiveCost: number };
   wallMs: number;
 }
 
@@ -79,6 +86,8 @@ export interface SuiteOptions {
   /** Seeds instead of the suite's. */
   seeds?: readonly number[];
   policies?: readonly PolicyName[];
+  /** Also run reactive at more headroom for the equal-cost comparison (see frontier.ts); needs reactive_tuned and predictive. */
+  frontier?: boolean;
   /** Cluster, policy and load overrides applied to every workload (the CLI's options). */
   overrides?: Pick<ScenarioOptions, "cluster" | "policy" | "peakUtilisation" | "capacity" | "warmupDays">;
 }
@@ -97,8 +106,15 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
       const c = compare(workload, config, { policies: opts.policies ?? DEFAULT_POLICIES });
       const policies: SeedRun["policies"] = {};
       for (const r of c.runs) policies[r.policy as PolicyName] = totalsOf(r.metrics);
+      const tuned = policies.reactive_tuned;
+      const predictive = policies.predictive;
+      let frontier: SeedRun["frontier"];
+      if (opts.frontier && tuned && predictive) {
+        const points = [{ targetUtilization: REACTIVE_TUNED.targetUtilization, hostHours: tuned.hostHours, violationMinutes: tuned.violationMinutes }, ...reactiveFrontier(workload, config, c.layout)];
+        frontier = { points, reactiveAtPredictiveCost: violationsAtCost(points, predictive.hostHours) };
+      }
       const wallMs = performance.now() - t0;
-      seeds.push({ workload: w.name, seed, summary: c.summary, policies, wallMs });
+      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), wallMs });
       if (seed === seedList[0]) comparisons.push(c);
       const s = c.summary;
       opts.log?.(
@@ -133,15 +149,40 @@ const RANGED_KEYS: ReadonlyArray<keyof ComparisonSummary> = [
  * summary over seeds as `<workload>_<key>`, the median and range over seeds of the main ratios
  * (`<workload>_<key>_median|_min|_max`), and per policy its bytes, migrations and latency (first seed).
  */
+/**
+ * The equal-cost keys over the runs that have a frontier (pooled like the headline): predictive's
+ * violation minutes against reactive's at the same host-hours, and each frontier point's totals.
+ */
+export function equalCostMetrics(runs: readonly SeedRun[], prefix = ""): Record<string, number> {
+  const withFrontier = runs.filter((r) => r.frontier && r.policies.predictive);
+  if (withFrontier.length === 0) return {};
+  const predictive = withFrontier.reduce((a, r) => a + r.policies.predictive!.violationMinutes, 0);
+  const reactive = withFrontier.reduce((a, r) => a + r.frontier!.reactiveAtPredictiveCost, 0);
+  const out: Record<string, number> = {
+    [`${prefix}violation_minutes_reactive_at_predictive_cost`]: reactive,
+    [`${prefix}violation_reduction_vs_reactive_equal_cost`]: reactive > 0 ? 1 - predictive / reactive : 0,
+  };
+  const targets = new Set(withFrontier.flatMap((r) => r.frontier!.points.map((p) => p.targetUtilization)));
+  for (const t of targets) {
+    const at = withFrontier.map((r) => r.frontier!.points.find((p) => p.targetUtilization === t)).filter((p): p is FrontierPoint => p !== undefined);
+    const key = `${prefix}reactive_frontier_${String(t).replace(".", "_")}`;
+    out[`${key}_host_hours`] = at.reduce((a, p) => a + p.hostHours, 0);
+    out[`${key}_violation_minutes`] = at.reduce((a, p) => a + p.violationMinutes, 0);
+  }
+  return out;
+}
+
 export function suiteMetrics(run: SuiteRun): Record<string, number> {
   const out: Record<string, number> = {};
   const finite = (v: number) => (Number.isFinite(v) ? v : -1);
   for (const [k, v] of Object.entries(run.headline) as Array<[string, number]>) out[k] = finite(v);
+  Object.assign(out, equalCostMetrics(run.seeds));
   out.seeds_per_workload = run.seeds.length > 0 ? run.seeds.length / new Set(run.seeds.map((s) => s.workload)).size : 0;
   for (const name of new Set(run.seeds.map((s) => s.workload))) {
     const runs = run.seeds.filter((s) => s.workload === name);
     const w = name.replace(/-/g, "_");
     for (const [k, v] of Object.entries(pooledSummary(runs)) as Array<[string, number]>) out[`${w}_${k}`] = finite(v);
+    Object.assign(out, equalCostMetrics(runs, `${w}_`));
     for (const k of RANGED_KEYS) {
       const vals = runs.map((r) => r.summary[k]).filter((x) => Number.isFinite(x));
       out[`${w}_${k}_median`] = finiteMedian(vals);
