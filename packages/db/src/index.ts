@@ -30,6 +30,7 @@ export * from "./placement-snapshot.ts";
 export * from "./host-drain.ts";
 export * from "./telemetry/write.ts";
 export * from "./telemetry/read.ts";
+export * from "./telemetry/rates.ts";
 export * from "./telemetry/profiles.ts";
 export * from "./telemetry/covariates.ts";
 export * from "./hints.ts";

@@ -11,6 +11,7 @@ import {
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
+import { readHostOutlook } from "./outlook.ts";
 
 export interface RebalanceRunResult {
   /** Migrations stored by this run (proposed, or approved by policy or drain). */
@@ -83,6 +84,9 @@ export async function runRebalancePlan(
   const capacity = await getCapacitySettings(db);
   const withdrawn = await withdrawStaleProposals(db, { origins: ["rebalancer", "drain"], now: new Date(now), ttlMs: settings.proposalTtlSec * 1000, actor: "rebalancer" });
   const snap = await loadPlacementSnapshot(db, { now, cooldownMs: settings.cooldownSec * 1000 });
+  // A host climbing towards its limit is planned at where its trend takes it within about a
+  // migration's duration, so it is relieved before it is over (as the simulator's predictive policy).
+  const outlook = await readHostOutlook(db, { now, settings, shardlets: snap.shardlets, inFlightMoves: snap.inFlightMoves });
   checkAborted(opts.signal);
 
   const input: RebalanceInput = {
@@ -95,6 +99,7 @@ export async function runRebalancePlan(
     inFlightMoves: snap.inFlightMoves,
     labels: snap.labels,
     moveCost: { setupSec: capacity.moveSetupSec, copyBytesPerSec: capacity.copyBytesPerSec },
+    ...(outlook.size > 0 ? { outlook, outlookLeadSec: settings.outlookLeadSec } : {}),
   };
   const result: RebalanceRunResult = { created: [], duplicates: 0, withdrawn, notes: [], drainingHosts: 0, enabled: settings.enabled };
   const by = opts.actor ? `rebalancer (run by ${opts.actor})` : "rebalancer";
