@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hostOutlook, type OutlookShardlet } from "../src/placement/outlook.ts";
+import { rebalanceSettingsSchema } from "../src/placement/settings.ts";
 
 function sl(id: string, hostId: string, load: number): OutlookShardlet {
   return { id, hostId, load };
@@ -79,5 +80,20 @@ describe("hostOutlook with the current load measured as the old one is", () => {
       leadPerWindow: 1,
     });
     expect([...out]).toEqual([["h1", 540]]);
+  });
+});
+
+describe("the look-ahead settings", () => {
+  it("default to an hour's rise carried on for an hour", () => {
+    expect(rebalanceSettingsSchema.parse({})).toMatchObject({ outlookWindowSec: 3_600, outlookLeadSec: 3_600 });
+    expect(rebalanceSettingsSchema.parse({ outlookLeadSec: 0 }).outlookLeadSec).toBe(0);
+  });
+
+  it("say what is wrong with a window or a lead out of range", () => {
+    const messages = (v: object) => (rebalanceSettingsSchema.safeParse(v).error?.issues ?? []).map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(messages({ outlookWindowSec: 300 })).toEqual(["outlookWindowSec: look-ahead window must be at least 600 s (10 min)"]);
+    expect(messages({ outlookWindowSec: 3_630 })).toEqual(["outlookWindowSec: look-ahead window must be whole minutes (a multiple of 60 s)"]);
+    expect(messages({ outlookLeadSec: -1 })).toEqual(["outlookLeadSec: look-ahead must be at least 0 s (0: off)"]);
+    expect(messages({ outlookLeadSec: 90_000 })).toEqual(["outlookLeadSec: look-ahead must be at most 86,400 s (1 day)"]);
   });
 });
