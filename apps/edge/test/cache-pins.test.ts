@@ -64,7 +64,7 @@ describe("cache pins on the edge", () => {
     // Its counters and bytes go out with the edge's snapshot, for the placement job's reward.
     await h.edge.readCache.publish();
     const [snap] = await readEdgeCacheCounts(redis, h.prefix, Date.now());
-    expect(snap!.pinned).toEqual([{ streamId: h.streamId, shardletId: pinned, bytes: entry!.bytes }]);
+    expect(snap!.pinned).toEqual([{ streamId: h.streamId, shardletId: pinned, bytes: entry!.bytes, shielded: true }]);
     expect(snap!.shardlets.find((s) => s.shardletId === pinned)).toMatchObject({ hits: 1, misses: 1 });
 
     await announce([]);

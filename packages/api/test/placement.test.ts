@@ -73,6 +73,8 @@ async function seedJobState(prefix: string, at: number): Promise<void> {
     archived: {},
     backoff: {},
     replicas: {},
+    pins: {},
+    cacheSeen: {},
     bandit,
     pending: [{ shardletId: b!.id, context: CONTEXT, rawBytes: 1000, storedBytes: 200, at }],
     recent: [
@@ -100,7 +102,7 @@ describe("cache.placement", () => {
     expect(d.contexts.map((c) => c.context)).toEqual([CONTEXT]);
     const arms = new Map(d.contexts[0]!.arms.map((x) => [x.arm, x]));
     expect([...arms.keys()]).toEqual(["replicate", "cache-pin", "move", "archive", "leave"]);
-    expect([...arms.values()].filter((x) => x.available).map((x) => x.arm)).toEqual(["replicate", "archive", "leave"]);
+    expect([...arms.values()].filter((x) => x.available).map((x) => x.arm)).toEqual(["replicate", "cache-pin", "archive", "leave"]);
     expect(arms.get("archive")).toMatchObject({ pulls: 1, mean: 0.8 });
     expect(arms.get("archive")!.ucb).toBeGreaterThan(0.8);
     expect(arms.get("move")).toMatchObject({ pulls: 0, ucb: null, available: false });

@@ -1,4 +1,3 @@
-import type { EdgeCacheCounts } from "@shardcast/core";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { READ_CACHE_TTL_SEC, readCacheKeys } from "./read-cache-keys.ts";
@@ -48,12 +47,13 @@ const snapshotSchema = z.object({
   at: z.number(),
   maxBytes: count,
   shardlets: z.array(z.object({ streamId: z.string(), shardletId: z.string(), hits: count, misses: count })),
-  pinned: z.array(z.object({ streamId: z.string(), shardletId: z.string(), bytes: count })).default([]),
+  pinned: z.array(z.object({ streamId: z.string(), shardletId: z.string(), bytes: count, shielded: z.boolean().optional() })).default([]),
 });
+export type EdgeCacheSnapshot = z.infer<typeof snapshotSchema>;
 
 /** Every edge's latest cache counts (snapshots older than the read cache's TTL are gone edges). */
-export async function readEdgeCacheCounts(redis: Redis, prefix: string, nowMs: number): Promise<EdgeCacheCounts[]> {
-  const out: EdgeCacheCounts[] = [];
+export async function readEdgeCacheCounts(redis: Redis, prefix: string, nowMs: number): Promise<EdgeCacheSnapshot[]> {
+  const out: EdgeCacheSnapshot[] = [];
   for (const raw of Object.values(await redis.hgetall(readCacheKeys.stats(prefix)))) {
     try {
       const s = snapshotSchema.safeParse(JSON.parse(raw));

@@ -9,9 +9,10 @@ import { placementSettings } from "./placement-settings.ts";
 
 /**
  * The arms `placement.run` chooses between (replicate makes a read replica of a hot shardlet on
- * another host); the bandit knows the others, nothing pulls them yet.
+ * another host, cache-pin pins a shardlet's entries in the edges' caches); the bandit knows the
+ * others, nothing pulls them yet.
  */
-const ACTED_ON: ReadonlySet<PlacementArm> = new Set<PlacementArm>(["replicate", "archive", "leave"]);
+const ACTED_ON: ReadonlySet<PlacementArm> = new Set<PlacementArm>(["replicate", "cache-pin", "archive", "leave"]);
 const DECISIONS_SHOWN = 50;
 const ARCHIVED_SHOWN = 100;
 
@@ -99,8 +100,13 @@ async function decisions(db: ControlDb, state: PlacementState, streamId: string 
     at: new Date(d.at),
     streamName: streamName.get(d.streamId) ?? null,
     range: ranges.get(d.shardletId) ?? null,
-    rewardState: d.reward !== null ? "measured" : d.arm !== "archive" ? "none" : pending.has(`${d.shardletId}\t${d.at}`) ? "pending" : "unmeasured",
+    rewardState: d.reward !== null ? "measured" : d.arm === "cache-pin" ? pinRewardState(state, d) : d.arm !== "archive" ? "none" : pending.has(`${d.shardletId}\t${d.at}`) ? "pending" : "unmeasured",
   }));
+}
+
+/** A pin is measured once its shardlet is read while pinned; one unpinned before that never is. */
+function pinRewardState(state: PlacementState, d: { shardletId: string; at: number }): "pending" | "unmeasured" {
+  return state.pins[d.shardletId]?.since === d.at ? "pending" : "unmeasured";
 }
 
 /**

@@ -3,6 +3,7 @@ import { overview } from "./overview.ts";
 import { placement } from "./placement.ts";
 import { placementSettingsGet } from "./placement-settings-get.ts";
 import { placementSettingsUpdate } from "./placement-settings-update.ts";
+import { pins } from "./pins.ts";
 import { prefetch } from "./prefetch.ts";
 import { replicas } from "./replicas.ts";
 import { settingsGet } from "./settings-get.ts";
@@ -17,4 +18,5 @@ export const cacheRouter = createRouter({
   placementSettings: placementSettingsGet,
   updatePlacementSettings: placementSettingsUpdate,
   replicas,
+  pins,
 });

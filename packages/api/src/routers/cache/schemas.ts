@@ -134,7 +134,9 @@ export const placementDecisionSchema = z.object({
    * `measured`: the reward is in; `pending`: an archive waiting for the next run to measure it;
    * `unmeasured`: an archive that will not get one (nothing was archived, or the shardlet is gone);
    * `none`: leave, restore and replicate are not measured here (leave earns the configured bar at
-   * once; a replica is rewarded run by run by the events it serves, in the arm values).
+   * once; a replica is rewarded run by run by the events it serves, in the arm values). A cache-pin
+   * decision is `pending` until its shardlet is read while pinned, then shows its reward so far
+   * (updated each run while pinned); an unpin carries the reward that ended it.
    */
   rewardState: z.enum(["measured", "pending", "unmeasured", "none"]),
 });
@@ -225,3 +227,38 @@ export const replicasOutput = z.object({
   servedError: z.string().nullable(),
 });
 export type ReplicasView = z.infer<typeof replicasOutput>;
+
+/** A shardlet the placement job pinned in the edges' shard caches. */
+export const pinViewSchema = z.object({
+  streamId: z.string(),
+  streamName: z.string(),
+  shardletId: z.string(),
+  /** Null when the shardlet is gone (the next run unpins it). */
+  range: z.object({ lo: z.number(), hi: z.number() }).nullable(),
+  since: z.date(),
+  /** Placement runs since it was pinned. */
+  runs: z.number(),
+  context: z.string(),
+  /** Share of its reads that missed the edges' caches in the window that pinned it. */
+  missRatioBefore: z.number(),
+  /** Part reads on every edge since it was pinned, and the share of them that missed (null: none yet). */
+  reads: z.number(),
+  missRatioSince: z.number().nullable(),
+  /** Its reward so far (null until it is read while pinned). */
+  reward: z.number().nullable(),
+  /** Bytes its entries hold, all edges together, and on how many edges they are shielded from eviction now. */
+  bytes: z.number(),
+  edges: z.number(),
+  shieldedOn: z.number(),
+});
+
+export const pinsOutput = z.object({
+  at: z.date(),
+  stream: z.object({ id: z.string(), name: z.string() }).nullable(),
+  pinBudgetShare: z.number(),
+  maxPins: z.number(),
+  pins: z.array(pinViewSchema),
+  /** Why the list is empty when Redis could not give the job's state. */
+  stateError: z.string().nullable(),
+});
+export type PinsView = z.infer<typeof pinsOutput>;

@@ -7,6 +7,7 @@ import { formatBytes, formatNumber } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CachedShardletsTable, EdgeTable, ratioText } from "./edge-table.tsx";
 import { HitRatioChart } from "./hit-ratio-chart.tsx";
+import { PinsSection } from "./pins-section.tsx";
 import { PlacementSection } from "./placement-section.tsx";
 import { PrefetchSection } from "./prefetch-section.tsx";
 import { ReplicasSection } from "./replicas-section.tsx";
@@ -34,7 +35,7 @@ function Totals({ edges }: { edges: CacheOverview["edges"] }) {
  * The edges' shard cache and prefetcher: hit ratios per edge over time, budget and prefetch
  * waste, the busiest cached shardlets, for one stream the prefetch map with the event-type rates
  * and correlations it was learned from, the cold archive with the placement bandit behind it, and
- * the read replicas that bandit makes.
+ * the read replicas and cache pins that bandit makes.
  */
 export function CacheView({ initialStream }: { initialStream: string }) {
   const trpc = useTRPC();
@@ -126,6 +127,7 @@ export function CacheView({ initialStream }: { initialStream: string }) {
       ) : null}
       <PlacementSection stream={stream} />
       <ReplicasSection stream={stream} />
+      <PinsSection stream={stream} />
     </>
   );
 }

@@ -11,7 +11,7 @@ import type { PlacementData } from "./types.ts";
 
 type Decision = PlacementData["decisions"][number];
 
-const ARM_TONE: Record<string, string> = { archive: "badge-accent", restore: "badge-warn", replicate: "badge-ok", leave: "" };
+const ARM_TONE: Record<string, string> = { archive: "badge-accent", restore: "badge-warn", replicate: "badge-ok", "cache-pin": "badge-ok", unpin: "badge-warn", leave: "" };
 
 // The card's parts under one heading each, spaced like the cards they would otherwise be.
 function SubHeading({ children }: { children: ReactNode }) {
@@ -24,13 +24,13 @@ function Reward({ d }: { d: Decision }) {
       return <strong>{(d.reward ?? 0).toFixed(2)}</strong>;
     case "pending":
       return (
-        <span className="badge badge-accent" title="The next run measures what the archive saved and whether readers came back for it.">
+        <span className="badge badge-accent" title="An archive: the next run measures what it saved and whether readers came back for it. A pin: measured once its shardlet is read while pinned.">
           pending
         </span>
       );
     case "unmeasured":
       return (
-        <span className="muted" title="Nothing was archived, or the shardlet split, merged or moved before the next run.">
+        <span className="muted" title="Nothing was archived, the shardlet split, merged or moved before the next run, or a pin was undone before its shardlet was read.">
           not measured
         </span>
       );
@@ -134,7 +134,8 @@ export function PlacementSection({ stream }: { stream: string }) {
       <p className="muted" style={{ marginTop: 0 }}>
         Old payloads of a shardlet move into compressed batches on its host; reads resolve them in the same statement. A bandit learns per class of shardlet
         whether archiving saves bytes without readers coming back for them (its reward, measured one run later) or whether leaving it is worth more. A consumer
-        group that needs archived rows gets them restored.
+        group that needs archived rows gets them restored. The same bandit chooses whether to pin a shardlet whose reads miss the edges&apos; caches (its reward:
+        the share of reads the pin turned into hits, run by run) and whether to give a hot shardlet a read replica.
       </p>
       <ErrorNote error={q.error} testId="placement-error" />
       {!d ? (

@@ -7,3 +7,4 @@ export type CachedShardlet = CacheOverview["shardlets"][number];
 export type PrefetchData = inferRouterOutputs<AppRouter>["cache"]["prefetch"];
 export type PlacementData = inferRouterOutputs<AppRouter>["cache"]["placement"];
 export type ReplicasData = inferRouterOutputs<AppRouter>["cache"]["replicas"];
+export type PinsData = inferRouterOutputs<AppRouter>["cache"]["pins"];

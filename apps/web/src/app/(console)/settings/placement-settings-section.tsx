@@ -23,6 +23,8 @@ const FIELDS: Array<NumericField<NumberField>> = [
   { field: "exploration", label: "Exploration (0–5)", hint: "Bonus of the bandit's upper bound; 1 is UCB1 as published." },
   { field: "replicaMinReadsPerSec", label: "Hot shardlet reads", unit: "events/s", hint: "A shardlet read this fast is a candidate for a read replica on another host." },
   { field: "maxReplicas", label: "Most read replicas", hint: "Read replicas in the whole cluster; 0 turns them off (existing ones are dropped)." },
+  { field: "pinBudgetShare", label: "Pin budget (0–0.75)", hint: "Share of each edge's cache that pinned shardlets' entries may hold, safe from eviction; 0 turns pins off (existing ones are unpinned)." },
+  { field: "maxPins", label: "Most pins", hint: "Shardlets pinned in the edges' caches, whole cluster; 0 turns pins off." },
 ];
 
 const toValues = (s: PlacementSettings): Values => ({
@@ -53,8 +55,8 @@ export function PlacementSettingsSection() {
       </div>
       <p className="muted" style={{ marginTop: 0 }}>
         Every minute the worker&apos;s placement job lets a bandit choose, per class of shardlet, between archiving old payloads into compressed batches on their
-        host and leaving them, and between giving a hot shardlet a read replica on another host and leaving it; it restores archives a consumer group needs and
-        drops replicas that do not pay for their copy. It reads these settings at each run. What it did shows on{" "}
+        host and leaving them, between giving a hot shardlet a read replica on another host and leaving it, and between pinning a shardlet whose reads miss the
+        edges&apos; caches and leaving it; it restores archives a consumer group needs and drops replicas and pins that do not pay. It reads these settings at each run. What it did shows on{" "}
         <Link href="/cache">Cache &amp; prefetch</Link>.
       </p>
       {!canEdit ? (
