@@ -54,6 +54,8 @@ describe("cache pins on the edge", () => {
 
     for (const id of others) await read(id);
     expect(h.edge.readCache.cache.bytes).toBeLessThanOrEqual(BUDGET);
+    // First reads miss nothing the cache had held: no evicted misses.
+    expect(h.edge.readCache.stats.total.evictedMisses).toBe(0);
     // The flood evicted the other shardlets read first; the pinned one is still served from memory.
     expect(cached(others[0]!)).toBe(false);
     expect(cached(pinned)).toBe(true);
@@ -71,5 +73,10 @@ describe("cache pins on the edge", () => {
     await waitFor("the edge loads the unpin", () => h.edge.readCache.cache.pinned().length === 0);
     for (const id of others) await read(id);
     expect(cached(pinned)).toBe(false);
+    // Read again, it misses inside what its evicted entry held: a miss a pin would have saved.
+    const stats = h.edge.readCache.stats.total;
+    const evicted = stats.evictedMisses;
+    expect(await read(pinned)).toEqual(events);
+    expect(stats.evictedMisses).toBe(evicted + 1);
   });
 });

@@ -42,8 +42,8 @@ describe("cache.pins", () => {
   it("shows each pin with its reads before and since, its reward so far and the bytes the edges hold shielded", async () => {
     const prefix = freshPrefix();
     const at = Date.now() - 60_000;
-    const pin = { streamId: pinned.streamId, context: CONTEXT, since: at, runs: 2, missRatioBefore: 0.8, hits: 9, misses: 1 };
-    const young = { ...pin, since: at + 1, runs: 1, hits: 0, misses: 0 };
+    const pin = { streamId: pinned.streamId, context: CONTEXT, since: at, runs: 2, missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1 };
+    const young = { ...pin, since: at + 1, runs: 1, hits: 0, misses: 0, evictedMisses: 0 };
     const decision = (shardletId: string, t: number, reward: number | null) => ({ at: t, streamId: pinned.streamId, shardletId, arm: "cache-pin", context: CONTEXT, reason: "cache-pin: missed", reward });
     await writePlacementState(h.redis, prefix, {
       lastRunAt: at,

@@ -2,17 +2,20 @@ import { describe, expect, it } from "vitest";
 import { cacheWindow, decidePinning, parsePlacementSettings, PIN_GRACE_RUNS, PinGuard, pinReward, PlacementBandit, ValueCache, type LivePin, type PinCandidate } from "../src/index.ts";
 
 const settings = parsePlacementSettings({ leaveReward: 0.33, exploration: 0.5, maxPins: 2 });
-const candidate = (over: Partial<PinCandidate>): PinCandidate => ({ streamId: "s", shardletId: "a", hits: 2, misses: 8, groups: 1, ...over });
-const pin = (over: Partial<LivePin>): LivePin => ({ streamId: "s", shardletId: "a", context: "reads:missed groups:some", runs: PIN_GRACE_RUNS, missRatioBefore: 0.8, hits: 9, misses: 1, budgetShare: 0, live: true, ...over });
+// Unless told otherwise every miss is an evicted miss (one a longer-kept entry would have served).
+const candidate = (over: Partial<PinCandidate>): PinCandidate => ({ streamId: "s", shardletId: "a", hits: 2, misses: 8, groups: 1, ...over, evictedMisses: over.evictedMisses ?? over.misses ?? 8 });
+const pin = (over: Partial<LivePin>): LivePin => ({ streamId: "s", shardletId: "a", context: "reads:missed groups:some", runs: PIN_GRACE_RUNS, missRatioBefore: 0.8, hits: 9, misses: 1, budgetShare: 0, live: true, ...over, evictedMisses: over.evictedMisses ?? over.misses ?? 1 });
 
 describe("pin rewards", () => {
-  it("is the share of reads turned from misses into hits, discounted by the pin budget taken", () => {
-    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, budgetShare: 0 })).toBeCloseTo(0.7);
-    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, budgetShare: 0.5 })).toBeCloseTo(0.35);
+  it("is the share of reads turned from evicted misses into hits, discounted by the pin budget taken", () => {
+    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, budgetShare: 0 })).toBeCloseTo(0.7);
+    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, budgetShare: 0.5 })).toBeCloseTo(0.35);
+    // Misses of events the cache never held (new events at the tail) are not the pin's.
+    expect(pinReward({ missRatioBefore: 0.8, hits: 2, misses: 8, evictedMisses: 0, budgetShare: 0 })).toBeCloseTo(0.8);
     // Worse than before, or not read since: nothing.
-    expect(pinReward({ missRatioBefore: 0.2, hits: 1, misses: 9, budgetShare: 0 })).toBe(0);
-    expect(pinReward({ missRatioBefore: 0.8, hits: 0, misses: 0, budgetShare: 0 })).toBe(0);
-    expect(pinReward({ missRatioBefore: 1, hits: 10, misses: 0, budgetShare: 2 })).toBe(0);
+    expect(pinReward({ missRatioBefore: 0.2, hits: 1, misses: 9, evictedMisses: 9, budgetShare: 0 })).toBe(0);
+    expect(pinReward({ missRatioBefore: 0.8, hits: 0, misses: 0, evictedMisses: 0, budgetShare: 0 })).toBe(0);
+    expect(pinReward({ missRatioBefore: 1, hits: 10, misses: 0, evictedMisses: 0, budgetShare: 2 })).toBe(0);
   });
 });
 
@@ -20,12 +23,19 @@ describe("pin decisions", () => {
   it("pins the shardlets missing most, up to the limit, and never one missing less often than leave earns", () => {
     const d = decidePinning(
       new PlacementBandit({ exploration: 0.5 }),
-      [candidate({ shardletId: "few", hits: 1, misses: 2 }), candidate({ shardletId: "rarely", hits: 90, misses: 10 }), candidate({ shardletId: "b", misses: 20 }), candidate({ shardletId: "c", misses: 30 }), candidate({ shardletId: "d", misses: 10 })],
+      [
+        candidate({ shardletId: "few", hits: 1, misses: 2 }),
+        candidate({ shardletId: "rarely", hits: 90, misses: 10 }),
+        candidate({ shardletId: "tail", hits: 0, misses: 50, evictedMisses: 0 }),
+        candidate({ shardletId: "b", misses: 20 }),
+        candidate({ shardletId: "c", misses: 30 }),
+        candidate({ shardletId: "d", misses: 10 }),
+      ],
       [],
       settings,
     );
     expect(d.filter((x) => x.arm === "cache-pin").map((x) => x.shardletId)).toEqual(["c", "b"]);
-    expect(d.some((x) => ["few", "rarely", "d"].includes(x.shardletId))).toBe(false);
+    expect(d.some((x) => ["few", "rarely", "tail", "d"].includes(x.shardletId))).toBe(false);
     expect(d[0]).toMatchObject({ context: "reads:missed groups:some", missRatio: 30 / 32 });
     expect(decidePinning(new PlacementBandit(), [candidate({})], [], { ...settings, pinBudgetShare: 0 })).toEqual([]);
   });
@@ -60,12 +70,12 @@ describe("pin decisions", () => {
 
 describe("cache window", () => {
   it("sums the edges' counts since the previous run per shardlet, and pinned bytes over the edges' pin budgets", () => {
-    const edge = (edgeId: string, hits: number, misses: number, bytes = 0) => ({ edgeId, maxBytes: 1000, shardlets: [{ streamId: "s", shardletId: "a", hits, misses }], pinned: bytes > 0 ? [{ streamId: "s", shardletId: "a", bytes }] : [] });
+    const edge = (edgeId: string, hits: number, misses: number, bytes = 0) => ({ edgeId, maxBytes: 1000, shardlets: [{ streamId: "s", shardletId: "a", hits, misses, evictedMisses: Math.floor(misses / 2) }], pinned: bytes > 0 ? [{ streamId: "s", shardletId: "a", bytes }] : [] });
     const first = cacheWindow({}, [edge("e1", 2, 3), edge("e2", 1, 1)], 0.25);
-    expect(first.reads.get("a")).toMatchObject({ hits: 3, misses: 4 });
+    expect(first.reads.get("a")).toMatchObject({ hits: 3, misses: 4, evictedMisses: 1 });
     // e1 moved on, e2 restarted its counters, e3 is new.
     const second = cacheWindow(first.seen, [edge("e1", 10, 4, 100), edge("e2", 1, 0), edge("e3", 0, 2, 50)], 0.25);
-    expect(second.reads.get("a")).toMatchObject({ hits: 9, misses: 3 });
+    expect(second.reads.get("a")).toMatchObject({ hits: 9, misses: 3, evictedMisses: 2 });
     expect(second.budgetShare.get("a")).toBeCloseTo(150 / 500);
     expect(Object.keys(second.seen)).toEqual(["e1", "e2", "e3"]);
   });

@@ -39,14 +39,14 @@ export async function writePinSet(redis: Redis, prefix: string, set: PinSet): Pr
   await redis.publish(pinsChannel(prefix), "{}");
 }
 
-// Edges of another version may write other shapes: those are skipped. `pinned` is absent from the
-// snapshots of edges that predate pins.
+// Edges of another version may write other shapes: those are skipped. `pinned` and
+// `evictedMisses` are absent from the snapshots of edges that predate pins.
 const count = z.number().finite().min(0);
 const snapshotSchema = z.object({
   edgeId: z.string(),
   at: z.number(),
   maxBytes: count,
-  shardlets: z.array(z.object({ streamId: z.string(), shardletId: z.string(), hits: count, misses: count })),
+  shardlets: z.array(z.object({ streamId: z.string(), shardletId: z.string(), hits: count, misses: count, evictedMisses: count.default(0) })),
   pinned: z.array(z.object({ streamId: z.string(), shardletId: z.string(), bytes: count, shielded: z.boolean().optional() })).default([]),
 });
 export type EdgeCacheSnapshot = z.infer<typeof snapshotSchema>;

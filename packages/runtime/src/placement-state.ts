@@ -27,11 +27,12 @@ const pinSchema = z.object({
   context: z.string(),
   since: z.number(),
   runs: z.number(),
-  /** Miss ratio of the window that pinned it. */
+  /** Share of its reads that were evicted misses in the window that pinned it. */
   missRatioBefore: z.number(),
-  /** Part reads on every edge since it was pinned. */
+  /** Part reads on every edge since it was pinned: hits, misses and evicted misses among them. */
   hits: z.number(),
   misses: z.number(),
+  evictedMisses: z.number(),
 });
 
 const archivedSchema = z.record(z.string(), z.object({ events: z.number(), bytes: z.number() }));
@@ -50,7 +51,7 @@ const storedSchema = z.object({
   /** Shardlets pinned in the edges' caches, by id: what their reward is measured from. */
   pins: z.record(z.string(), pinSchema).default({}),
   /** The edges' cumulative cache counts as the last run saw them (the next window is the difference). */
-  cacheSeen: z.record(z.string(), z.record(z.string(), z.tuple([z.number(), z.number()]))).default({}),
+  cacheSeen: z.record(z.string(), z.record(z.string(), z.array(z.number()))).default({}),
 });
 
 export type PlacementDecisionRecord = z.infer<typeof decisionSchema>;

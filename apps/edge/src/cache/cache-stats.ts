@@ -4,6 +4,8 @@ export interface CacheCounters {
   hits: number;
   /** Part reads no entry covered. */
   misses: number;
+  /** Misses inside what the shardlet's evicted entry held: a longer-kept entry would have served them (what a pin can save). */
+  evictedMisses: number;
   bytesFromCache: number;
   bytesFromHosts: number;
   /** Reads answered from the cache alone, without a host read. */
@@ -22,7 +24,7 @@ export interface CacheStatsSnapshot extends CacheCounters {
   entries: number;
   bytes: number;
   maxBytes: number;
-  shardlets: Array<{ streamId: string; shardletId: string } & Pick<CacheCounters, "hits" | "misses" | "bytesFromCache" | "bytesFromHosts">>;
+  shardlets: Array<{ streamId: string; shardletId: string } & Pick<CacheCounters, "hits" | "misses" | "evictedMisses" | "bytesFromCache" | "bytesFromHosts">>;
   /** Pinned shardlets, the bytes their entries hold and whether they are shielded from eviction now. */
   pinned: PinnedShardlet[];
 }
@@ -37,7 +39,7 @@ export interface PinnedShardlet {
 const MAX_SHARDLETS = 200;
 
 function zero(): CacheCounters {
-  return { hits: 0, misses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0 };
+  return { hits: 0, misses: 0, evictedMisses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0 };
 }
 
 export class CacheStats {
@@ -47,11 +49,12 @@ export class CacheStats {
    * never forgotten, since the placement job measures each pin's reward from them.
    */
   pinnedKeys: ReadonlySet<string> = new Set();
-  private readonly perShardlet = new Map<string, { streamId: string; shardletId: string; hits: number; misses: number; bytesFromCache: number; bytesFromHosts: number }>();
+  private readonly perShardlet = new Map<string, { streamId: string; shardletId: string; hits: number; misses: number; evictedMisses: number; bytesFromCache: number; bytesFromHosts: number }>();
 
-  part(streamId: string, shardletId: string, hit: boolean, bytesFromCache: number, bytesFromHosts: number): void {
+  part(streamId: string, shardletId: string, hit: boolean, bytesFromCache: number, bytesFromHosts: number, evictedMiss = false): void {
     if (hit) this.total.hits++;
     else this.total.misses++;
+    if (evictedMiss) this.total.evictedMisses++;
     this.total.bytesFromCache += bytesFromCache;
     this.total.bytesFromHosts += bytesFromHosts;
     const key = `${streamId}\t${shardletId}`;
@@ -59,11 +62,12 @@ export class CacheStats {
     if (!s) {
       // Bounded: a stream with many short-lived shardlets must not grow this without end.
       if (this.perShardlet.size >= MAX_SHARDLETS) this.evictQuietest();
-      s = { streamId, shardletId, hits: 0, misses: 0, bytesFromCache: 0, bytesFromHosts: 0 };
+      s = { streamId, shardletId, hits: 0, misses: 0, evictedMisses: 0, bytesFromCache: 0, bytesFromHosts: 0 };
       this.perShardlet.set(key, s);
     }
     if (hit) s.hits++;
     else s.misses++;
+    if (evictedMiss) s.evictedMisses++;
     s.bytesFromCache += bytesFromCache;
     s.bytesFromHosts += bytesFromHosts;
   }

@@ -184,7 +184,8 @@ export class CachedRangeReader implements RangeSource {
     }
     for (const p of parts) {
       const b = bytes.get(p.shardletId) ?? { cache: 0, host: 0 };
-      this.deps.stats.part(entry.meta.id, p.shardletId, cached.has(p.shardletId), b.cache, b.host);
+      const hit = cached.has(p.shardletId);
+      this.deps.stats.part(entry.meta.id, p.shardletId, hit, b.cache, b.host, !hit && this.deps.cache.evictedCovers(entry.meta.id, p.shardletId, p.cursor));
     }
     if (reader && servedFromCache.length > 0) this.deps.observer?.read(entry, servedFromCache, reader);
     if (reader) {

@@ -60,6 +60,8 @@ export interface CachedPart {
 }
 
 const ENTRY_OVERHEAD_BYTES = 64;
+/** Evicted intervals remembered: as many as the value cache keeps read histories of. */
+const GONE_KEPT = 4096;
 
 /** An event's share of the budget: its stored bytes (the unit telemetry counts) plus object overhead. */
 export function eventBytes(e: StoredEvent): number {
@@ -77,6 +79,12 @@ export class ShardCache {
   // from its parent's entry).
   private readonly store: ValueCache<CacheEntry>;
   private readonly pins: PinGuard;
+  /**
+   * The interval each shardlet's last evicted entry held (the most recent evictions): a miss
+   * inside it is one a longer-kept entry would have served, what a pin can save. A read past it
+   * (new events) or of a shardlet never cached would have missed anyway.
+   */
+  private readonly gone = new Map<string, { from: number; to: number }>();
   private readonly byStream = new Map<string, Set<string>>();
   private readonly maxEntryBytes: number;
   private readonly now: () => number;
@@ -92,6 +100,12 @@ export class ShardCache {
       onEvict: (key, e, how) => {
         this.byStream.get(e.streamId)?.delete(key);
         if (how.unreadPrefetch) opts.onWastedPrefetch?.(e);
+        this.gone.delete(key);
+        this.gone.set(key, { from: e.from, to: e.to });
+        for (const k of this.gone.keys()) {
+          if (this.gone.size <= GONE_KEPT) break;
+          this.gone.delete(k);
+        }
       },
     });
     this.pins = new PinGuard({ maxBytes: Math.max(1, opts.maxBytes), bytesOf: (key) => this.store.peek(key)?.bytes, valuePerByte: (key, now) => this.store.valuePerByte(key, now) });
@@ -217,6 +231,16 @@ export class ShardCache {
   dropStream(streamId: string): void {
     for (const key of [...(this.byStream.get(streamId) ?? [])]) this.store.delete(key);
     this.byStream.delete(streamId);
+    for (const key of [...this.gone.keys()]) if (key.startsWith(`${streamId}\t`)) this.gone.delete(key);
+  }
+
+  /** Whether a part read that found no entry starts inside what the shardlet's evicted entry held. */
+  evictedCovers(streamId: string, shardletId: string, cursor: Cursor): boolean {
+    const g = this.gone.get(entryKey(streamId, shardletId));
+    if (!g || cursor.length === 0) return false;
+    let low = Number.POSITIVE_INFINITY;
+    for (const s of cursor) low = Math.min(low, s.after);
+    return g.from <= low && low < g.to;
   }
 
   /** Keeps only the streams named (the others are gone from the routes). */

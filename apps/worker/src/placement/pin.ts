@@ -34,7 +34,7 @@ export async function runPinning(
   c.state.cacheSeen = window.seen;
   const pins: LivePin[] = Object.entries(c.state.pins).map(([shardletId, p]) => {
     const w = window.reads.get(shardletId);
-    if (w) [p.hits, p.misses] = [p.hits + w.hits, p.misses + w.misses];
+    if (w) [p.hits, p.misses, p.evictedMisses] = [p.hits + w.hits, p.misses + w.misses, p.evictedMisses + w.evictedMisses];
     return { ...p, shardletId, budgetShare: window.budgetShare.get(shardletId) ?? 0, live: live.has(shardletId) };
   });
   // The latest cache-pin decision of each measured pin shows its reward so far (the bandit gets the same value below).
@@ -52,7 +52,7 @@ export async function runPinning(
     c.state.recent.unshift(rec);
     if (d.arm === "leave") continue;
     if (d.arm === "cache-pin") {
-      c.state.pins[d.shardletId] = { streamId: d.streamId, context: d.context, since: c.now, runs: 0, missRatioBefore: d.missRatio, hits: 0, misses: 0 };
+      c.state.pins[d.shardletId] = { streamId: d.streamId, context: d.context, since: c.now, runs: 0, missRatioBefore: d.missRatio, hits: 0, misses: 0, evictedMisses: 0 };
       result.pinned++;
     } else {
       delete c.state.pins[d.shardletId];

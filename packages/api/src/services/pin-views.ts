@@ -1,6 +1,6 @@
 import { missRatio, pinReward, redactSecrets } from "@shardcast/core";
 import { listStreamNames, type ControlDb } from "@shardcast/db";
-import { readEdgeCacheCounts, readPlacementState, type EdgeCacheSnapshot, type Logger } from "@shardcast/runtime";
+import { readEdgeCacheCounts, readPlacementState, type EdgeCacheSnapshot, type Logger, type PinRecord } from "@shardcast/runtime";
 import type { RedisClient } from "../context.ts";
 import type { PinsView } from "../routers/cache/schemas.ts";
 import { shardletRanges } from "./cache-views.ts";
@@ -24,7 +24,7 @@ export async function pinsView(deps: PinsViewDeps, q: { stream?: string; nowMs: 
   const stream = q.stream ? await streamFor(deps.db, q.stream) : null;
   const [{ settings }, names] = await Promise.all([placementSettings.get(deps.db), listStreamNames(deps.db)]);
   const base = { at: new Date(q.nowMs), stream, pinBudgetShare: settings.pinBudgetShare, maxPins: settings.maxPins };
-  let pins: Array<[string, { streamId: string; context: string; since: number; runs: number; missRatioBefore: number; hits: number; misses: number }]>;
+  let pins: Array<[string, PinRecord]>;
   let edges: EdgeCacheSnapshot[];
   try {
     const state = await readPlacementState(deps.redis, deps.prefix, settings.exploration);
@@ -66,7 +66,7 @@ export async function pinsView(deps: PinsViewDeps, q: { stream?: string; nowMs: 
           context: p.context,
           missRatioBefore: p.missRatioBefore,
           reads,
-          missRatioSince: missRatio(p.hits, p.misses),
+          missRatioSince: missRatio(p),
           reward: reads > 0 ? pinReward({ ...p, budgetShare: budget > 0 ? Math.min(1, h.bytes / budget) : 0 }) : null,
           ...h,
         };

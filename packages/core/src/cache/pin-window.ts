@@ -14,19 +14,21 @@ export interface EdgeCacheCounts {
   edgeId: string;
   /** The edge's cache budget, bytes. */
   maxBytes: number;
-  shardlets: ReadonlyArray<{ streamId: string; shardletId: string; hits: number; misses: number }>;
+  /** Part reads served from the cache, not, and of those not, inside what the shardlet's evicted entry held. */
+  shardlets: ReadonlyArray<{ streamId: string; shardletId: string; hits: number; misses: number; evictedMisses: number }>;
   /** Its pinned shardlets and the bytes their entries hold. */
   pinned: ReadonlyArray<{ streamId: string; shardletId: string; bytes: number }>;
 }
 
-/** Cumulative `[hits, misses]` per edge and `stream \t shardlet`, as last seen. */
-export type SeenCacheCounts = Record<string, Record<string, [number, number]>>;
+/** Cumulative `[hits, misses, evictedMisses]` per edge and `stream \t shardlet`, as last seen. */
+export type SeenCacheCounts = Record<string, Record<string, number[]>>;
 
 export interface WindowReads {
   streamId: string;
   shardletId: string;
   hits: number;
   misses: number;
+  evictedMisses: number;
 }
 
 export interface CacheWindow {
@@ -44,16 +46,18 @@ export function cacheWindow(seen: SeenCacheCounts, edges: readonly EdgeCacheCoun
   const held = new Map<string, { bytes: number; budget: number }>();
   for (const e of edges) {
     const before = seen[e.edgeId] ?? {};
-    const now: Record<string, [number, number]> = {};
+    const now: Record<string, number[]> = {};
     for (const s of e.shardlets) {
       const key = `${s.streamId}\t${s.shardletId}`;
-      now[key] = [s.hits, s.misses];
-      const [h0, m0] = before[key] ?? [0, 0];
-      const reset = s.hits < h0 || s.misses < m0;
-      const d = { hits: reset ? s.hits : s.hits - h0, misses: reset ? s.misses : s.misses - m0 };
-      const cur = reads.get(s.shardletId) ?? { streamId: s.streamId, shardletId: s.shardletId, hits: 0, misses: 0 };
-      cur.hits += d.hits;
-      cur.misses += d.misses;
+      const counts = [s.hits, s.misses, s.evictedMisses];
+      now[key] = counts;
+      const was = before[key] ?? [];
+      const reset = counts.some((n, i) => n < (was[i] ?? 0));
+      const d = counts.map((n, i) => (reset ? n : n - (was[i] ?? 0)));
+      const cur = reads.get(s.shardletId) ?? { streamId: s.streamId, shardletId: s.shardletId, hits: 0, misses: 0, evictedMisses: 0 };
+      cur.hits += d[0]!;
+      cur.misses += d[1]!;
+      cur.evictedMisses += d[2]!;
       reads.set(s.shardletId, cur);
     }
     next[e.edgeId] = now;

@@ -8,22 +8,27 @@ import type { PlacementSettings } from "./placement.ts";
  * `pinned-entries.ts`). Learnt per context like replicate, in contexts of its own (shardlets that
  * missed), against `leave` at its known value.
  *
- * Reward: the share of the shardlet's reads the pin turned from misses into hits (its miss ratio
- * in the window that pinned it, less its miss ratio since), discounted by the share of the edges'
- * pin budget its entries took, in [0, 1]. Absolute rather than relative to the misses before: a
- * shardlet that missed one read in twenty and now misses none saved few host reads, and must not
- * look as good a pin as one that missed most of its reads. So a pin can earn at most the miss
- * ratio it starts from, and a shardlet that misses no more often than `leaveReward` is no
- * candidate: even a pin that removed every miss could not beat leave.
+ * Only misses a pin can save count: those inside what the shardlet's evicted entry held (an
+ * *evicted miss*, counted by the edges). A read of events the cache never held (a consumer at the
+ * tail, a first read) misses with or without a pin.
+ *
+ * Reward: the share of the shardlet's reads the pin turned from evicted misses into hits (their
+ * share in the window that pinned it, less their share since), discounted by the share of the
+ * edges' pin budget its entries took, in [0, 1]. Absolute rather than relative to the misses
+ * before: a shardlet that missed one read in twenty and now misses none saved few host reads, and
+ * must not look as good a pin as one that missed most of its reads. So a pin can earn at most the
+ * share it starts from, and a shardlet whose evicted misses are no larger a share of its reads
+ * than `leaveReward` is no candidate: even a pin that saved every one could not beat leave.
  */
 
 /** What the placement job measures of a shardlet on the edges in a run's window. */
 export interface PinCandidate {
   streamId: string;
   shardletId: string;
-  /** Part reads of the shardlet on every edge in the window, served from the cache or not. */
+  /** Part reads of the shardlet on every edge in the window: served from the cache, not, and evicted misses among those not. */
   hits: number;
   misses: number;
+  evictedMisses: number;
   groups: number;
 }
 
@@ -34,11 +39,12 @@ export interface LivePin {
   context: string;
   /** Runs since it was made (0 at the run that made it). */
   runs: number;
-  /** Miss ratio of the shardlet in the window that pinned it. */
+  /** Share of the shardlet's reads that were evicted misses in the window that pinned it. */
   missRatioBefore: number;
-  /** Part reads of the shardlet on every edge since it was pinned. */
+  /** Part reads of the shardlet on every edge since it was pinned (as in `PinCandidate`). */
   hits: number;
   misses: number;
+  evictedMisses: number;
   /** Bytes its entries held over the pin budget of the edges holding them (0: none held). */
   budgetShare: number;
   /** False once the shardlet is gone (split, merged, its stream deleted). */
@@ -55,16 +61,17 @@ export function pinContext(c: Pick<PinCandidate, "groups">): string {
   return `reads:missed groups:${c.groups > 0 ? "some" : "none"}`;
 }
 
-export function missRatio(hits: number, misses: number): number | null {
-  const reads = hits + misses;
-  return reads > 0 ? misses / reads : null;
+/** The share of reads that were evicted misses (null: no reads). */
+export function missRatio(c: Pick<PinCandidate, "hits" | "misses" | "evictedMisses">): number | null {
+  const reads = c.hits + c.misses;
+  return reads > 0 ? Math.min(1, c.evictedMisses / reads) : null;
 }
 
 const clamp01 = (v: number): number => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
 
 /** The measured reward of a pin so far, in [0, 1]; 0 while nothing read the shardlet since it was pinned. */
-export function pinReward(p: Pick<LivePin, "missRatioBefore" | "hits" | "misses" | "budgetShare">): number {
-  const since = missRatio(p.hits, p.misses);
+export function pinReward(p: Pick<LivePin, "missRatioBefore" | "hits" | "misses" | "evictedMisses" | "budgetShare">): number {
+  const since = missRatio(p);
   if (since === null) return 0;
   return clamp01((p.missRatioBefore - since) * (1 - clamp01(p.budgetShare)));
 }
@@ -78,8 +85,8 @@ export type PinDecision =
  * with its reward so far; one whose shardlet is gone, or that has had its grace runs and still
  * earns less than `leave`, is unpinned, and so is every pin when the arm is turned off
  * (`pinBudgetShare` or `maxPins` 0). Past `maxPins` the pins earning least go. Each candidate
- * (read often enough, missing more often than `leaveReward`, not pinned) pulls cache-pin or
- * leave, most misses first, while there is room under `maxPins`.
+ * (read often enough, evicted misses a larger share of its reads than `leaveReward`, not pinned)
+ * pulls cache-pin or leave, most evicted misses first, while there is room under `maxPins`.
  */
 export function decidePinning(bandit: PlacementBandit, candidates: readonly PinCandidate[], live: readonly LivePin[], settings: PlacementSettings): PinDecision[] {
   const out: PinDecision[] = [];
@@ -104,13 +111,13 @@ export function decidePinning(bandit: PlacementBandit, candidates: readonly PinC
   if (off) return out;
   const pinned = new Set(live.map((p) => p.shardletId));
   const missing = candidates
-    .filter((c) => !pinned.has(c.shardletId) && c.hits + c.misses >= PIN_MIN_READS && (missRatio(c.hits, c.misses) ?? 0) > settings.leaveReward)
-    .sort((a, b) => b.misses - a.misses || a.shardletId.localeCompare(b.shardletId));
+    .filter((c) => !pinned.has(c.shardletId) && c.hits + c.misses >= PIN_MIN_READS && (missRatio(c) ?? 0) > settings.leaveReward)
+    .sort((a, b) => b.evictedMisses - a.evictedMisses || a.shardletId.localeCompare(b.shardletId));
   let count = kept.length;
   for (const c of missing) {
     if (count >= settings.maxPins) break;
     const context = pinContext(c);
-    const ratio = missRatio(c.hits, c.misses) ?? 0;
+    const ratio = missRatio(c) ?? 0;
     const base = { streamId: c.streamId, shardletId: c.shardletId, context, missRatio: ratio };
     const v = bandit.values(context)["cache-pin"];
     if (bandit.choose(context, ["cache-pin", "leave"]) === "leave") {
@@ -120,14 +127,14 @@ export function decidePinning(bandit: PlacementBandit, candidates: readonly PinC
     }
     count++;
     const why = v.pulls === 0 ? "not tried yet" : `mean ${v.mean.toFixed(2)} over ${v.pulls} rewards, bound ${v.ucb?.toFixed(2) ?? "none"}`;
-    out.push({ ...base, arm: "cache-pin", reason: `cache-pin: ${c.misses} of ${c.hits + c.misses} reads missed the edges' caches; in ${context} cache-pin is ${why}` });
+    out.push({ ...base, arm: "cache-pin", reason: `cache-pin: ${c.evictedMisses} of ${c.hits + c.misses} reads missed an entry the edges' caches had evicted; in ${context} cache-pin is ${why}` });
   }
   return out;
 }
 
 function describe(p: LivePin): string {
-  const since = missRatio(p.hits, p.misses);
-  return since === null ? "not read since it was pinned" : `missed ${(since * 100).toFixed(0)}% of ${p.hits + p.misses} reads since it was pinned, ${(p.missRatioBefore * 100).toFixed(0)}% before`;
+  const since = missRatio(p);
+  return since === null ? "not read since it was pinned" : `evicted misses were ${(since * 100).toFixed(0)}% of ${p.hits + p.misses} reads since it was pinned, ${(p.missRatioBefore * 100).toFixed(0)}% before`;
 }
 
 function unpin(p: LivePin, reason: string, reward: number): PinDecision {

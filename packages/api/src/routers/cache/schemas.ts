@@ -239,9 +239,12 @@ export const pinViewSchema = z.object({
   /** Placement runs since it was pinned. */
   runs: z.number(),
   context: z.string(),
-  /** Share of its reads that missed the edges' caches in the window that pinned it. */
+  /**
+   * Share of its reads that were evicted misses (inside what an evicted entry held: a longer-kept
+   * entry would have served them) in the window that pinned it.
+   */
   missRatioBefore: z.number(),
-  /** Part reads on every edge since it was pinned, and the share of them that missed (null: none yet). */
+  /** Part reads on every edge since it was pinned, and the share of them that were evicted misses (null: none yet). */
   reads: z.number(),
   missRatioSince: z.number().nullable(),
   /** Its reward so far (null until it is read while pinned). */

@@ -17,8 +17,8 @@ function PinsTable({ pins, showStream }: { pins: readonly Pin[]; showStream: boo
             {showStream ? <th scope="col">Stream</th> : null}
             <th scope="col">Shardlet</th>
             <th scope="col">Pinned</th>
-            <th scope="col" className="num" title="Share of its reads that missed the edges' caches in the window that pinned it, and since">
-              Missed before → since
+            <th scope="col" className="num" title="Share of its reads that missed an entry the edges' caches had evicted (a longer-kept entry would have served them), in the window that pinned it and since">
+              Evicted misses before → since
             </th>
             <th scope="col" className="num" title="Reads of the shardlet on every edge since it was pinned">
               Reads since
@@ -26,7 +26,7 @@ function PinsTable({ pins, showStream }: { pins: readonly Pin[]; showStream: boo
             <th scope="col" className="num" title="Bytes its entries hold, all edges, and on how many edges they are safe from eviction now">
               Held
             </th>
-            <th scope="col" className="num" title="The share of reads the pin turned into hits, less the share of the pin budget it takes; below the leave reward after three runs, it is unpinned">
+            <th scope="col" className="num" title="The share of reads the pin turned from evicted misses into hits, less the share of the pin budget it takes; below the leave reward after three runs, it is unpinned">
               Reward
             </th>
           </tr>
@@ -96,7 +96,7 @@ export function PinsSection({ stream }: { stream: string }) {
             <div className="empty" data-testid="pins-empty">
               <p style={{ margin: 0 }}>No shardlet{stream ? ` of ${stream}` : ""} is pinned.</p>
               <p className="muted" style={{ margin: "6px 0 0", fontSize: 12 }}>
-                The placement job pins a shardlet whose reads keep missing the edges&apos; caches, when the bandit expects the pin to turn more of them into hits
+                The placement job pins a shardlet whose reads keep missing entries the edges&apos; caches evicted, when the bandit expects the pin to turn more of them into hits
                 than leaving it earns; a pinned shardlet&apos;s entries are not evicted for other reads or prefetches while they fit the pin budget.
               </p>
             </div>
