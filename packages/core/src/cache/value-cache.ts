@@ -166,8 +166,7 @@ export class ValueCache<V> {
     const need = bytes - (old?.bytes ?? 0);
     const perByte = this.#worth(s, now) / Math.max(1, bytes);
     let victims = prediction && !this.#aboveCut(perByte, now) ? null : this.#victims(need, now, prediction ? perByte : null, key);
-    // The read has happened: its entry gets in even if only shielded entries can make room.
-    if (!victims && !prediction) victims = this.#victims(need, now, null, key, false);
+    if (!victims && !prediction) victims = this.#victims(need, now, null, key, false); // the read happened: shielded entries make room
     if (!victims) {
       this.skipped++;
       return false;
@@ -286,9 +285,9 @@ export class ValueCache<V> {
   }
 
   /**
-   * What must go for `bytes` more to fit (sparing `keep` and, with `shield`, the shielded entries): cheapest per byte first, least recent
-   * first among equals. With `below` set only entries worth strictly less per byte may go, and
-   * null when they cannot free enough.
+   * What must go for `bytes` more to fit (sparing `keep`, and the shielded entries with `shield`):
+   * cheapest per byte first, least recent first among equals. With `below` set only entries worth
+   * strictly less per byte may go, and null when they cannot free enough.
    */
   #victims(bytes: number, now: number, below: number | null, keep: string, shield = true): string[] | null {
     const over = this.#used + bytes - this.opts.maxBytes;
