@@ -127,4 +127,33 @@ describe("ShardCache", () => {
     expect(cache.reach("s", "due")).toBeNull();
     expect(wasted).toEqual(["due"]);
   });
+
+  it("extends, serves and drops a pinned entry like any other, and tells a miss inside what an evicted entry held", () => {
+    let now = 1_000_000;
+    const one = eventBytes(events[0]!);
+    const cache = new ShardCache({ maxBytes: one * 60, maxEntryShare: 0.5, clock: () => now });
+    const fill = (shardletId: string, from: number, to: number) => cache.fill({ streamId: "s", shardletId, epoch: 1, lo: 0, hi: HASH_SPACE, from, to, events: events.slice(from, to) });
+    cache.pin([{ streamId: "s", shardletId: "p" }], 0.5);
+    fill("p", 0, 10);
+    fill("p", 10, 20);
+    expect(cache.reach("s", "p")).toEqual({ from: 0, to: 20 });
+    expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 5 }])!.events.map((e) => e.seq)).toEqual(events.slice(5, 20).map((e) => e.seq));
+    // Others fill past the budget: the pinned entry stays, theirs go.
+    for (let i = 0; i < 6; i++) {
+      now += 1;
+      fill(`o${i}`, 20 + i * 10, 30 + i * 10);
+    }
+    expect(cache.reach("s", "p")).not.toBeNull();
+    expect(cache.reach("s", "o0")).toBeNull();
+    expect(cache.pinned()).toMatchObject([{ streamId: "s", shardletId: "p", shielded: true }]);
+    expect(cache.pinned()[0]!.bytes).toBeGreaterThan(one * 20);
+    // A read of o0 inside what its evicted entry held would have been served by a longer-kept entry; one past it would not.
+    expect(cache.evictedCovers("s", "o0", [{ lo: 0, hi: HASH_SPACE, after: 20 }])).toBe(true);
+    expect(cache.evictedCovers("s", "o0", [{ lo: 0, hi: HASH_SPACE, after: 30 }])).toBe(false);
+    // The stream deleted: pinned or not, its entries go.
+    cache.dropStream("s");
+    expect(cache.entries).toBe(0);
+    expect(cache.pinned()).toEqual([{ streamId: "s", shardletId: "p", bytes: 0, shielded: false }]);
+    expect(cache.evictedCovers("s", "o0", [{ lo: 0, hi: HASH_SPACE, after: 20 }])).toBe(false);
+  });
 });
