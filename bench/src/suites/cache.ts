@@ -1,6 +1,7 @@
 import {
   correlatedTrace,
   createRng,
+  parsePlacementSettings,
   parseReadCacheSettings,
   simulateBelady,
   simulateLru,
@@ -43,6 +44,9 @@ const THRESHOLD = SETTINGS.prefetchThreshold;
 const SWEEP = [0.1, 0.3, 0.5, 0.7] as const;
 const BANDWIDTH_SHARE = 0.25;
 const STEPS_PER_TRACE_HOUR = 6;
+/** The placement job runs every minute by default: six steps. */
+const PLACEMENT_EVERY_STEPS = 6;
+const PLACEMENT_SETTINGS = parsePlacementSettings(undefined);
 
 export interface Workload {
   name: string;
@@ -58,6 +62,8 @@ export interface Run {
   noPrefetch: CacheSimResult;
   belady: CacheSimResult;
   predictive: Map<number, CacheSimResult>;
+  /** The product's cache with prefetch and the placement job's cache-pin arm at its default settings. */
+  withPins: CacheSimResult;
 }
 
 /** A window of one series, stretched to `steps` and scaled to a mean of 1. */
@@ -83,7 +89,9 @@ export function runOne(w: Workload, seed: number, steps: number, extra: Partial<
     predictive.set(threshold, simulatePredictive(trace.events, budget, opts));
   }
   const noPrefetch = simulatePredictive(trace.events, budget, { threshold: THRESHOLD, stepMs: STEP_MS, bandwidthBytesPerStep: 0 });
-  return { workload: w.name, lru: simulateLru(trace.events, budget), noPrefetch, belady: simulateBelady(trace.events, budget), predictive };
+  const pinOpts = { threshold: THRESHOLD, stepMs: STEP_MS, bandwidthBytesPerStep, minLift: SETTINGS.minLift, topPerType: SETTINGS.topPerType, ...extra };
+  const withPins = simulatePredictive(trace.events, budget, { ...pinOpts, pins: { everySteps: PLACEMENT_EVERY_STEPS, settings: PLACEMENT_SETTINGS } });
+  return { workload: w.name, lru: simulateLru(trace.events, budget), noPrefetch, belady: simulateBelady(trace.events, budget), predictive, withPins };
 }
 
 const waste = (r: CacheSimResult) => (r.prefetchedBytes > 0 ? r.prefetchedWastedBytes / r.prefetchedBytes : 0);
@@ -106,6 +114,9 @@ export function summarize(prefix: string, runs: readonly Run[], sweep: boolean):
     [`${prefix}hit_ratio_predictive`]: med((r) => at(r, THRESHOLD).hitRatio),
     [`${prefix}hit_ratio_belady`]: med((r) => r.belady.hitRatio),
     [`${prefix}fetched_bytes_vs_lru`]: med((r) => fetched(at(r, THRESHOLD), r.lru)),
+    [`${prefix}hit_ratio_with_pins_vs_without`]: med((r) => r.withPins.hitRatio / at(r, THRESHOLD).hitRatio),
+    [`${prefix}pins_made`]: med((r) => r.withPins.pins?.pinsMade ?? 0),
+    [`${prefix}pins_held_at_end`]: med((r) => r.withPins.pins?.pinned ?? 0),
     [`${prefix}runs`]: runs.length,
   };
   if (!sweep) return out;

@@ -1,3 +1,4 @@
+import { SimPins, type SimPinOptions, type SimPinStats } from "./cache-sim-pins.ts";
 import { CorrelationEngine, type CorrelationOptions, type PrefetchTarget } from "./correlation-engine.ts";
 import { LruCache } from "./byte-cache.ts";
 import { PREFETCH_LEAD_STEPS, PrefetchQueue, predictedRead } from "./prefetch-queue.ts";
@@ -29,6 +30,8 @@ export interface CacheSimResult {
   prefetchedEvictedEarlyBytes: number;
   /** Prefetches the cache refused: they would have evicted entries worth more per byte. */
   skippedPrefetches: number;
+  /** The cache-pin arm's pins, when it ran. */
+  pins?: SimPinStats;
 }
 
 export interface PredictiveCacheOptions {
@@ -50,6 +53,8 @@ export interface PredictiveCacheOptions {
   historyEntries?: number;
   /** Judge each (type, shardlet) by whether its announced reads came (`PredictionOutcomes`, as the edges do); null: the engine's `p` alone. */
   outcomes?: { priorWeight?: number; halfLifeSteps: number } | null;
+  /** Run the placement job's cache-pin arm on this cache (see cache-sim-pins.ts). */
+  pins?: SimPinOptions;
 }
 
 interface Tally {
@@ -105,17 +110,20 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   let wasted = 0;
   let early = 0;
   // The value is the entry's size: the simulation has no payload.
-  const cache = new ValueCache<number>({
+  const cache: ValueCache<number> = new ValueCache<number>({
     maxBytes: budgetBytes,
     horizonMs: stepMs,
     ...(opts.cutMargin !== undefined ? { cutMargin: opts.cutMargin } : {}),
     ...(opts.historyEntries !== undefined ? { historyEntries: opts.historyEntries } : {}),
+    ...(opts.pins ? { shielded: (now: number): ReadonlySet<string> => pins!.guard.shielded(now) } : {}),
     onEvict: (_id, bytes, how) => {
+      pins?.evicted(_id);
       if (!how.unreadPrefetch) return;
       wasted += bytes;
       if (how.early) early += bytes;
     },
   });
+  const pins: SimPins | null = opts.pins ? new SimPins(opts.pins, { maxBytes: budgetBytes, bytesOf: (k): number | undefined => cache.peek(k), valuePerByte: (k, now): number => cache.valuePerByte(k, now) }) : null;
   const sizes = new Map<string, number>();
   const o = opts.outcomes === undefined ? DEFAULT_OUTCOMES : opts.outcomes;
   const outcomes = o ? new PredictionOutcomes({ halfLifeMs: o.halfLifeSteps * stepMs, ...(o.priorWeight !== undefined ? { priorWeight: o.priorWeight } : {}) }) : null;
@@ -144,6 +152,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     reads = new Map();
     rows.clear();
     step++;
+    pins?.step(step);
     budget = opts.bandwidthBytesPerStep;
   };
 
@@ -193,11 +202,12 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       byTarget.set(ev.target, (byTarget.get(ev.target) ?? 0) + 1);
       const held = cache.read(ev.shardletId, ev.t);
       count(t, held !== undefined, ev.bytes);
+      pins?.read(ev.shardletId, held !== undefined);
       if (held !== ev.bytes) cache.fill(ev.shardletId, ev.bytes, ev.bytes, ev.t);
     }
   }
   for (const [, bytes, unread] of cache.entries()) if (unread) wasted += bytes;
-  return { ...result(t, prefetched, wasted), skippedPrefetches: cache.skipped, prefetchedEvictedEarlyBytes: early };
+  return { ...result(t, prefetched, wasted), skippedPrefetches: cache.skipped, prefetchedEvictedEarlyBytes: early, ...(pins ? { pins: pins.stats } : {}) };
 }
 
 /**
