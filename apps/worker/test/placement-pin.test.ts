@@ -32,7 +32,7 @@ async function round(): Promise<void> {
 }
 
 /** The edge's counts of a shardlet since it started. */
-const counts = (id: string) => h.edge.readCache.stats.snapshot(Date.now(), { entries: 0, bytes: 0, maxBytes: BUDGET }).shardlets.find((s) => s.shardletId === id)!;
+const counts = (id: string) => h.edge.readCache.stats.snapshot(Date.now(), { entries: 0, bytes: 0, maxBytes: BUDGET, marginalValuePerByte: 0, horizonMs: 0 }).shardlets.find((s) => s.shardletId === id)!;
 
 beforeAll(async () => {
   h = await startLifecycleHarness({ hosts: 1, shardCount: 2, shardletsPerShard: 8, readCache: { maxBytes: BUDGET, prefetchBytesPerSec: 0 } });
@@ -73,25 +73,27 @@ describe("placement.run cache-pin arm", () => {
     expect(state.pins[target]).toMatchObject({ missRatioBefore: before.evictedMisses / 4, runs: 1, context: CONTEXT });
     expect(state.recent.find((d) => d.arm === "cache-pin")).toMatchObject({ shardletId: target, reward: null });
 
-    // Pinned, its entry outlives the others' reads: its reads hit. The reward is the evicted
-    // misses it removed, discounted by the share of the pin budget the entry takes.
+    // Pinned, its entry outlives the others' reads: its reads hit. The reward is the share of
+    // evicted misses it removed, net of the reads its shielded bytes are charged for at the edge's
+    // going rate (what the entries evicted instead were worth per byte), per read since the pin.
     for (let i = 0; i < 2; i++) await round();
     expect(counts(target)).toMatchObject({ hits: 2, evictedMisses: before.evictedMisses });
     await cache.publish();
-    const [held] = cache.cache.pinned();
-    const expected = (before.evictedMisses / 4) * (1 - held!.bytes / (0.75 * BUDGET));
-    expect(expected).toBeGreaterThan(0.3);
     expect(await runPlacement(h.deps, ctx)).toMatchObject({ pinned: 0, unpinned: 0 });
     state = await readPlacementState(h.redis, h.prefix, 0.5);
-    expect(state.pins[target]).toMatchObject({ hits: 2, misses: 0, evictedMisses: 0 });
+    const measured = state.pins[target]!;
+    expect(measured).toMatchObject({ hits: 2, misses: 0, evictedMisses: 0 });
+    // The others' reads kept evicting, so the shield was charged something.
+    expect(measured.displaced).toBeGreaterThan(0);
+    const expected = before.evictedMisses / 4 - measured.displaced / 2;
+    expect(expected).toBeGreaterThan(0.3);
     const v = state.bandit.values(CONTEXT)["cache-pin"];
     expect(v.pulls).toBe(1);
     expect(v.mean).toBeCloseTo(expected, 6);
     expect(state.recent.find((d) => d.arm === "cache-pin")!.reward).toBeCloseTo(expected, 6);
 
-    // A pin budget smaller than its entry: no longer shielded, it is evicted again like the
-    // others' and the reward falls (while its entry is cached it also takes more than the whole
-    // budget). After its grace runs it is unpinned.
+    // A pin budget smaller than its entry: no longer shielded (and no longer charged), it is
+    // evicted again like the others' and the reward falls. After its grace runs it is unpinned.
     await updateSetting(h.db, PLACEMENT_SETTINGS_KEY, { ...SETTINGS, pinBudgetShare: 0.05 }, null);
     expect(await runPlacement(h.deps, ctx)).toMatchObject({ unpinned: 0 });
     await waitFor("the edge loads the smaller budget", () => cache.cache.pinned().every((p) => !p.shielded));

@@ -42,8 +42,8 @@ describe("cache.pins", () => {
   it("shows each pin with its reads before and since, its reward so far and the bytes the edges hold shielded", async () => {
     const prefix = freshPrefix();
     const at = Date.now() - 60_000;
-    const pin = { streamId: pinned.streamId, context: CONTEXT, since: at, runs: 2, missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1 };
-    const young = { ...pin, since: at + 1, runs: 1, hits: 0, misses: 0, evictedMisses: 0 };
+    const pin = { streamId: pinned.streamId, context: CONTEXT, since: at, runs: 2, missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, displaced: 0.7 };
+    const young = { ...pin, since: at + 1, runs: 1, hits: 0, misses: 0, evictedMisses: 0, displaced: 0 };
     const decision = (shardletId: string, t: number, reward: number | null) => ({ at: t, streamId: pinned.streamId, shardletId, arm: "cache-pin", context: CONTEXT, reason: "cache-pin: missed", reward });
     await writePlacementState(h.redis, prefix, {
       lastRunAt: at,
@@ -65,8 +65,8 @@ describe("cache.pins", () => {
     expect(d).toMatchObject({ stream: { name: "pinned" }, pinBudgetShare: 0.25, maxPins: 16, stateError: null });
     expect(d.pins.map((p) => p.shardletId)).toEqual([other.id, pinned.id]);
     expect(d.pins[1]).toMatchObject({ streamName: "pinned", range: { lo: pinned.lo, hi: pinned.hi }, runs: 2, reads: 10, missRatioSince: 0.1, bytes: 100, edges: 1, shieldedOn: 1 });
-    // 0.8 -> 0.1 of reads missed, the entry taking a tenth of the edge's pin budget (0.25 x 4,000 bytes).
-    expect(d.pins[1]!.reward).toBeCloseTo(0.7 * 0.9, 6);
+    // 0.8 -> 0.1 of reads missed, and its shield charged 0.7 reads over its 10 reads since.
+    expect(d.pins[1]!.reward).toBeCloseTo(0.7 - 0.07, 6);
     expect(d.pins[0]).toMatchObject({ reads: 0, missRatioSince: null, reward: null, bytes: 0, edges: 0 });
     expect((await h.call<PinsOut>("query", "cache.pins", { stream: "plain" }, viewer, { redisPrefix: prefix })).data!.pins).toEqual([]);
 

@@ -4,18 +4,20 @@ import { cacheWindow, decidePinning, parsePlacementSettings, PIN_GRACE_RUNS, Pin
 const settings = parsePlacementSettings({ leaveReward: 0.33, exploration: 0.5, maxPins: 2 });
 // Unless told otherwise every miss is an evicted miss (one a longer-kept entry would have served).
 const candidate = (over: Partial<PinCandidate>): PinCandidate => ({ streamId: "s", shardletId: "a", hits: 2, misses: 8, groups: 1, ...over, evictedMisses: over.evictedMisses ?? over.misses ?? 8 });
-const pin = (over: Partial<LivePin>): LivePin => ({ streamId: "s", shardletId: "a", context: "reads:missed groups:some", runs: PIN_GRACE_RUNS, missRatioBefore: 0.8, hits: 9, misses: 1, budgetShare: 0, live: true, ...over, evictedMisses: over.evictedMisses ?? over.misses ?? 1 });
+const pin = (over: Partial<LivePin>): LivePin => ({ streamId: "s", shardletId: "a", context: "reads:missed groups:some", runs: PIN_GRACE_RUNS, missRatioBefore: 0.8, hits: 9, misses: 1, displaced: 0, live: true, ...over, evictedMisses: over.evictedMisses ?? over.misses ?? 1 });
 
 describe("pin rewards", () => {
-  it("is the share of reads turned from evicted misses into hits, discounted by the pin budget taken", () => {
-    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, budgetShare: 0 })).toBeCloseTo(0.7);
-    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, budgetShare: 0.5 })).toBeCloseTo(0.35);
+  it("is the share of reads turned from evicted misses into hits, net of the reads the shield cost other entries", () => {
+    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, displaced: 0 })).toBeCloseTo(0.7);
+    // Ten reads since the pin; the shield is expected to have cost the rest of the cache 3.5 reads.
+    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, displaced: 3.5 })).toBeCloseTo(0.35);
+    // A pin whose own gain the others paid for in full earns nothing.
+    expect(pinReward({ missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, displaced: 8 })).toBe(0);
     // Misses of events the cache never held (new events at the tail) are not the pin's.
-    expect(pinReward({ missRatioBefore: 0.8, hits: 2, misses: 8, evictedMisses: 0, budgetShare: 0 })).toBeCloseTo(0.8);
+    expect(pinReward({ missRatioBefore: 0.8, hits: 2, misses: 8, evictedMisses: 0, displaced: 0 })).toBeCloseTo(0.8);
     // Worse than before, or not read since: nothing.
-    expect(pinReward({ missRatioBefore: 0.2, hits: 1, misses: 9, evictedMisses: 9, budgetShare: 0 })).toBe(0);
-    expect(pinReward({ missRatioBefore: 0.8, hits: 0, misses: 0, evictedMisses: 0, budgetShare: 0 })).toBe(0);
-    expect(pinReward({ missRatioBefore: 1, hits: 10, misses: 0, evictedMisses: 0, budgetShare: 2 })).toBe(0);
+    expect(pinReward({ missRatioBefore: 0.2, hits: 1, misses: 9, evictedMisses: 9, displaced: 0 })).toBe(0);
+    expect(pinReward({ missRatioBefore: 0.8, hits: 0, misses: 0, evictedMisses: 0, displaced: 0 })).toBe(0);
   });
 });
 
@@ -69,15 +71,23 @@ describe("pin decisions", () => {
 });
 
 describe("cache window", () => {
-  it("sums the edges' counts since the previous run per shardlet, and pinned bytes over the edges' pin budgets", () => {
-    const edge = (edgeId: string, hits: number, misses: number, bytes = 0) => ({ edgeId, maxBytes: 1000, shardlets: [{ streamId: "s", shardletId: "a", hits, misses, evictedMisses: Math.floor(misses / 2) }], pinned: bytes > 0 ? [{ streamId: "s", shardletId: "a", bytes }] : [] });
-    const first = cacheWindow({}, [edge("e1", 2, 3), edge("e2", 1, 1)], 0.25);
+  it("sums the edges' counts since the previous run per shardlet, and charges shielded bytes at each edge's going rate", () => {
+    const edge = (edgeId: string, hits: number, misses: number, bytes = 0, shielded = true) => ({
+      edgeId,
+      maxBytes: 1000,
+      marginalValuePerByte: 0.001,
+      horizonMs: 10_000,
+      shardlets: [{ streamId: "s", shardletId: "a", hits, misses, evictedMisses: Math.floor(misses / 2) }],
+      pinned: bytes > 0 ? [{ streamId: "s", shardletId: "a", bytes, shielded }] : [],
+    });
+    const first = cacheWindow({}, [edge("e1", 2, 3), edge("e2", 1, 1)], 60_000);
     expect(first.reads.get("a")).toMatchObject({ hits: 3, misses: 4, evictedMisses: 1 });
     // e1 moved on, e2 restarted its counters, e3 is new.
-    const second = cacheWindow(first.seen, [edge("e1", 10, 4, 100), edge("e2", 1, 0), edge("e3", 0, 2, 50)], 0.25);
+    const second = cacheWindow(first.seen, [edge("e1", 10, 4, 100), edge("e2", 1, 0), edge("e3", 0, 2, 50), edge("e4", 0, 0, 400, false)], 60_000);
     expect(second.reads.get("a")).toMatchObject({ hits: 9, misses: 3, evictedMisses: 2 });
-    expect(second.budgetShare.get("a")).toBeCloseTo(150 / 500);
-    expect(Object.keys(second.seen)).toEqual(["e1", "e2", "e3"]);
+    // 150 shielded bytes x 0.001 reads per byte and horizon x 6 horizons; e4's unshielded bytes cost nothing.
+    expect(second.displaced.get("a")).toBeCloseTo(0.9);
+    expect(Object.keys(second.seen)).toEqual(["e1", "e2", "e3", "e4"]);
   });
 });
 

@@ -39,15 +39,18 @@ export async function writePinSet(redis: Redis, prefix: string, set: PinSet): Pr
   await redis.publish(pinsChannel(prefix), "{}");
 }
 
-// Edges of another version may write other shapes: those are skipped. `pinned` and
-// `evictedMisses` are absent from the snapshots of edges that predate pins.
+// Edges of another version may write other shapes: those are skipped. `pinned`, `evictedMisses`
+// and the going rate are absent from the snapshots of edges that predate pins (no cost is counted).
 const count = z.number().finite().min(0);
 const snapshotSchema = z.object({
   edgeId: z.string(),
   at: z.number(),
   maxBytes: count,
+  /** What the cache's recently evicted entries were worth per byte (read chance within `horizonMs`): the price of a shielded byte. */
+  marginalValuePerByte: count.default(0),
+  horizonMs: count.default(0),
   shardlets: z.array(z.object({ streamId: z.string(), shardletId: z.string(), hits: count, misses: count, evictedMisses: count.default(0) })),
-  pinned: z.array(z.object({ streamId: z.string(), shardletId: z.string(), bytes: count, shielded: z.boolean().optional() })).default([]),
+  pinned: z.array(z.object({ streamId: z.string(), shardletId: z.string(), bytes: count, shielded: z.boolean().default(false) })).default([]),
 });
 export type EdgeCacheSnapshot = z.infer<typeof snapshotSchema>;
 

@@ -33,6 +33,8 @@ const pinSchema = z.object({
   hits: z.number(),
   misses: z.number(),
   evictedMisses: z.number(),
+  /** Reads the shield is expected to have cost the rest of the edges' caches since the pin (see core's `pinReward`). */
+  displaced: z.number().min(0).default(0),
 });
 
 const archivedSchema = z.record(z.string(), z.object({ events: z.number(), bytes: z.number() }));

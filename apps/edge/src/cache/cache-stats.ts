@@ -24,6 +24,9 @@ export interface CacheStatsSnapshot extends CacheCounters {
   entries: number;
   bytes: number;
   maxBytes: number;
+  /** What recently evicted entries were worth per byte (a read chance within `horizonMs`): what the placement job charges a pin's shielded bytes. */
+  marginalValuePerByte: number;
+  horizonMs: number;
   shardlets: Array<{ streamId: string; shardletId: string } & Pick<CacheCounters, "hits" | "misses" | "evictedMisses" | "bytesFromCache" | "bytesFromHosts">>;
   /** Pinned shardlets, the bytes their entries hold and whether they are shielded from eviction now. */
   pinned: PinnedShardlet[];
@@ -86,7 +89,7 @@ export class CacheStats {
     if (quietest) this.perShardlet.delete(quietest);
   }
 
-  snapshot(at: number, cache: { entries: number; bytes: number; maxBytes: number }, pinned: PinnedShardlet[] = []): CacheStatsSnapshot {
+  snapshot(at: number, cache: { entries: number; bytes: number; maxBytes: number; marginalValuePerByte: number; horizonMs: number }, pinned: PinnedShardlet[] = []): CacheStatsSnapshot {
     const sorted = [...this.perShardlet].sort(([, a], [, b]) => b.hits + b.misses - (a.hits + a.misses));
     const shardlets = sorted.filter(([k], i) => i < 50 || this.pinnedKeys.has(k)).map(([, s]) => ({ ...s }));
     return { at, ...this.total, ...cache, shardlets, pinned };

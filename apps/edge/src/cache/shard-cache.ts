@@ -136,6 +136,11 @@ export class ShardCache {
     return this.store.size;
   }
 
+  /** What the cache's recently evicted entries were worth per byte, and the horizon of that read chance: the price of a shielded byte. */
+  goingRate(): { marginalValuePerByte: number; horizonMs: number } {
+    return { marginalValuePerByte: this.store.marginalValuePerByte(this.now()), horizonMs: CORRELATION_STEP_MS };
+  }
+
   get maxBytes(): number {
     return this.opts.maxBytes;
   }

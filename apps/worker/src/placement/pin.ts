@@ -30,12 +30,15 @@ export async function runPinning(
   live: ReadonlySet<string>,
 ): Promise<PinningResult> {
   const result: PinningResult = { pinned: 0, unpinned: 0 };
-  const window = cacheWindow(c.state.cacheSeen, await readEdgeCacheCounts(c.redis, c.prefix, c.now), c.settings.pinBudgetShare);
+  // The window since the previous run (the first run charges its pins nothing: it made none yet).
+  const windowMs = c.state.lastRunAt === null ? 0 : c.now - c.state.lastRunAt;
+  const window = cacheWindow(c.state.cacheSeen, await readEdgeCacheCounts(c.redis, c.prefix, c.now), windowMs);
   c.state.cacheSeen = window.seen;
   const pins: LivePin[] = Object.entries(c.state.pins).map(([shardletId, p]) => {
     const w = window.reads.get(shardletId);
     if (w) [p.hits, p.misses, p.evictedMisses] = [p.hits + w.hits, p.misses + w.misses, p.evictedMisses + w.evictedMisses];
-    return { ...p, shardletId, budgetShare: window.budgetShare.get(shardletId) ?? 0, live: live.has(shardletId) };
+    p.displaced += window.displaced.get(shardletId) ?? 0;
+    return { ...p, shardletId, live: live.has(shardletId) };
   });
   // The latest cache-pin decision of each measured pin shows its reward so far (the bandit gets the same value below).
   for (const p of pins) {
@@ -52,7 +55,7 @@ export async function runPinning(
     c.state.recent.unshift(rec);
     if (d.arm === "leave") continue;
     if (d.arm === "cache-pin") {
-      c.state.pins[d.shardletId] = { streamId: d.streamId, context: d.context, since: c.now, runs: 0, missRatioBefore: d.missRatio, hits: 0, misses: 0, evictedMisses: 0 };
+      c.state.pins[d.shardletId] = { streamId: d.streamId, context: d.context, since: c.now, runs: 0, missRatioBefore: d.missRatio, hits: 0, misses: 0, evictedMisses: 0, displaced: 0 };
       result.pinned++;
     } else {
       delete c.state.pins[d.shardletId];

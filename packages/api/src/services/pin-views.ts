@@ -54,8 +54,6 @@ export async function pinsView(deps: PinsViewDeps, q: { stream?: string; nowMs: 
       .map(([shardletId, p]) => {
         const h = held.get(shardletId) ?? { bytes: 0, edges: 0, shieldedOn: 0 };
         const reads = p.hits + p.misses;
-        // The budget share as the job computes it: the bytes over the pin budget of the edges holding them.
-        const budget = edges.filter((e) => e.pinned.some((x) => x.shardletId === shardletId && x.bytes > 0)).reduce((n, e) => n + settings.pinBudgetShare * e.maxBytes, 0);
         return {
           streamId: p.streamId,
           streamName: streamName.get(p.streamId) ?? p.streamId,
@@ -67,7 +65,7 @@ export async function pinsView(deps: PinsViewDeps, q: { stream?: string; nowMs: 
           missRatioBefore: p.missRatioBefore,
           reads,
           missRatioSince: missRatio(p),
-          reward: reads > 0 ? pinReward({ ...p, budgetShare: budget > 0 ? Math.min(1, h.bytes / budget) : 0 }) : null,
+          reward: reads > 0 ? pinReward(p) : null,
           ...h,
         };
       }),

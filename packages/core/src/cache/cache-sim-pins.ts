@@ -36,18 +36,30 @@ export class SimPins {
   readonly #bandit: PlacementBandit;
   readonly #evicted = new Set<string>();
   #window = new Map<string, Counts>();
-  readonly #pins = new Map<string, { context: string; runs: number; missRatioBefore: number } & Counts>();
+  readonly #pins = new Map<string, { context: string; runs: number; missRatioBefore: number; displaced: number } & Counts>();
   readonly stats: SimPinStats = { pinsMade: 0, unpins: 0, pinned: 0 };
   readonly #bytesOf: (key: string) => number | undefined;
 
   constructor(
     private readonly o: SimPinOptions,
-    cache: { maxBytes: number; bytesOf: (key: string) => number | undefined; valuePerByte: (key: string, now: number) => number },
+    cache: {
+      maxBytes: number;
+      bytesOf: (key: string) => number | undefined;
+      valuePerByte: (key: string, now: number) => number;
+      /** The cache's going rate per byte and horizon (`ValueCache.marginalValuePerByte`). */
+      marginalValuePerByte: (now: number) => number;
+      /** Horizons of the cache's values in one run's steps. */
+      horizonsPerRun: number;
+    },
   ) {
     this.#bandit = new PlacementBandit({ exploration: o.settings.exploration });
     this.guard = new PinGuard(cache);
     this.#bytesOf = cache.bytesOf;
+    this.#marginal = cache.marginalValuePerByte;
+    this.#horizonsPerRun = cache.horizonsPerRun;
   }
+  readonly #marginal: (now: number) => number;
+  readonly #horizonsPerRun: number;
 
   /** An entry left the cache: a later read of it inside what it held is an evicted miss. */
   evicted(id: string): void {
@@ -67,23 +79,25 @@ export class SimPins {
   }
 
   /** A step ended; every `everySteps` steps the placement job runs. */
-  step(index: number): void {
-    if (this.o.everySteps > 0 && index % this.o.everySteps === 0) this.#run();
+  step(index: number, now: number): void {
+    if (this.o.everySteps > 0 && index % this.o.everySteps === 0) this.#run(now);
   }
 
-  #run(): void {
-    const budget = this.guard.budgetBytes;
+  #run(now: number): void {
+    // As the job does: the shield as it stands at the run is charged for the whole run.
+    const shielded = this.guard.shielded(now);
+    const rate = this.#marginal(now);
+    for (const [id, p] of this.#pins) if (shielded.has(id)) p.displaced += rate * (this.#bytesOf(id) ?? 0) * this.#horizonsPerRun;
     const live: LivePin[] = [...this.#pins].map(([shardletId, p]) => {
       const w = this.#window.get(shardletId);
       if (w) [p.hits, p.misses, p.evictedMisses] = [p.hits + w.hits, p.misses + w.misses, p.evictedMisses + w.evictedMisses];
-      const bytes = this.#bytesOf(shardletId) ?? 0;
-      return { streamId: STREAM, shardletId, ...p, budgetShare: budget > 0 ? bytes / budget : 0, live: true };
+      return { streamId: STREAM, shardletId, ...p, live: true };
     });
     const candidates: PinCandidate[] = [...this.#window].map(([shardletId, w]) => ({ streamId: STREAM, shardletId, ...w, groups: 0 }));
     this.#window = new Map();
     for (const d of decidePinning(this.#bandit, candidates, live, this.o.settings)) {
       if (d.arm === "cache-pin") {
-        this.#pins.set(d.shardletId, { context: d.context, runs: 0, missRatioBefore: d.missRatio, hits: 0, misses: 0, evictedMisses: 0 });
+        this.#pins.set(d.shardletId, { context: d.context, runs: 0, missRatioBefore: d.missRatio, hits: 0, misses: 0, evictedMisses: 0, displaced: 0 });
         this.stats.pinsMade++;
       } else if (d.arm === "unpin") {
         this.#pins.delete(d.shardletId);

@@ -123,7 +123,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       if (how.early) early += bytes;
     },
   });
-  const pins: SimPins | null = opts.pins ? new SimPins(opts.pins, { maxBytes: budgetBytes, bytesOf: (k): number | undefined => cache.peek(k), valuePerByte: (k, now): number => cache.valuePerByte(k, now) }) : null;
+  const pins: SimPins | null = opts.pins ? new SimPins(opts.pins, { maxBytes: budgetBytes, bytesOf: (k): number | undefined => cache.peek(k), valuePerByte: (k, now): number => cache.valuePerByte(k, now), marginalValuePerByte: (now): number => cache.marginalValuePerByte(now), horizonsPerRun: opts.pins.everySteps }) : null;
   const sizes = new Map<string, number>();
   const o = opts.outcomes === undefined ? DEFAULT_OUTCOMES : opts.outcomes;
   const outcomes = o ? new PredictionOutcomes({ halfLifeMs: o.halfLifeSteps * stepMs, ...(o.priorWeight !== undefined ? { priorWeight: o.priorWeight } : {}) }) : null;
@@ -152,7 +152,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     reads = new Map();
     rows.clear();
     step++;
-    pins?.step(step);
+    pins?.step(step, step * stepMs);
     budget = opts.bandwidthBytesPerStep;
   };
 

@@ -16,8 +16,11 @@ export interface EdgeCacheCounts {
   maxBytes: number;
   /** Part reads served from the cache, not, and of those not, inside what the shardlet's evicted entry held. */
   shardlets: ReadonlyArray<{ streamId: string; shardletId: string; hits: number; misses: number; evictedMisses: number }>;
-  /** Its pinned shardlets and the bytes their entries hold. */
-  pinned: ReadonlyArray<{ streamId: string; shardletId: string; bytes: number }>;
+  /** Its pinned shardlets, the bytes their entries hold and whether they are shielded now. */
+  pinned: ReadonlyArray<{ streamId: string; shardletId: string; bytes: number; shielded: boolean }>;
+  /** What its recently evicted entries were worth per byte (a read chance within `horizonMs`); 0: unknown. */
+  marginalValuePerByte: number;
+  horizonMs: number;
 }
 
 /** Cumulative `[hits, misses, evictedMisses]` per edge and `stream \t shardlet`, as last seen. */
@@ -34,16 +37,19 @@ export interface WindowReads {
 export interface CacheWindow {
   /** Per shardlet id: part reads in the window, summed over the edges. */
   reads: Map<string, WindowReads>;
-  /** Per pinned shardlet id: the bytes its entries hold over the pin budget of the edges holding them. */
-  budgetShare: Map<string, number>;
+  /**
+   * Per pinned shardlet id: the reads its shielded entries are expected to have cost the rest of
+   * the caches over the window (bytes x going rate x horizons in the window, summed over the edges).
+   */
+  displaced: Map<string, number>;
   /** What to pass as `seen` at the next run. */
   seen: SeenCacheCounts;
 }
 
-export function cacheWindow(seen: SeenCacheCounts, edges: readonly EdgeCacheCounts[], pinBudgetShare: number): CacheWindow {
+export function cacheWindow(seen: SeenCacheCounts, edges: readonly EdgeCacheCounts[], windowMs: number): CacheWindow {
   const reads = new Map<string, WindowReads>();
   const next: SeenCacheCounts = {};
-  const held = new Map<string, { bytes: number; budget: number }>();
+  const displaced = new Map<string, number>();
   for (const e of edges) {
     const before = seen[e.edgeId] ?? {};
     const now: Record<string, number[]> = {};
@@ -61,14 +67,12 @@ export function cacheWindow(seen: SeenCacheCounts, edges: readonly EdgeCacheCoun
       reads.set(s.shardletId, cur);
     }
     next[e.edgeId] = now;
+    // The shield as the edge holds it now stands for the whole window: the job sees no more.
+    const horizons = e.horizonMs > 0 ? Math.max(0, windowMs) / e.horizonMs : 0;
     for (const p of e.pinned) {
-      if (!(p.bytes > 0)) continue;
-      const h = held.get(p.shardletId) ?? { bytes: 0, budget: 0 };
-      h.bytes += p.bytes;
-      h.budget += pinBudgetShare * e.maxBytes;
-      held.set(p.shardletId, h);
+      if (!p.shielded || !(p.bytes > 0)) continue;
+      displaced.set(p.shardletId, (displaced.get(p.shardletId) ?? 0) + p.bytes * Math.max(0, e.marginalValuePerByte) * horizons);
     }
   }
-  const budgetShare = new Map([...held].map(([id, h]) => [id, h.budget > 0 ? Math.min(1, h.bytes / h.budget) : 1]));
-  return { reads, budgetShare, seen: next };
+  return { reads, displaced, seen: next };
 }

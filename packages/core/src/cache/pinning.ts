@@ -13,8 +13,13 @@ import type { PlacementSettings } from "./placement.ts";
  * tail, a first read) misses with or without a pin.
  *
  * Reward: the share of the shardlet's reads the pin turned from evicted misses into hits (their
- * share in the window that pinned it, less their share since), discounted by the share of the
- * edges' pin budget its entries took, in [0, 1]. Absolute rather than relative to the misses
+ * share in the window that pinned it, less their share since), net of the reads the shield cost
+ * the rest of the caches (per read of the shardlet), in [0, 1]. A shielded byte displaces what the
+ * cache would otherwise have kept: the entries it evicts instead are worth, per byte, what its
+ * recently evicted entries were (the value cache's going rate, a read chance per horizon), so the
+ * shield's cost over a run is its bytes x that rate x the horizons the run spanned. Without the
+ * cost every pin looks like a gain, since its own misses fall, while the hits it takes from other
+ * shardlets go unseen: in the cache benchmark such pins lowered the hit ratio. Absolute rather than relative to the misses
  * before: a shardlet that missed one read in twenty and now misses none saved few host reads, and
  * must not look as good a pin as one that missed most of its reads. So a pin can earn at most the
  * share it starts from, and a shardlet whose evicted misses are no larger a share of its reads
@@ -45,8 +50,12 @@ export interface LivePin {
   hits: number;
   misses: number;
   evictedMisses: number;
-  /** Bytes its entries held over the pin budget of the edges holding them (0: none held). */
-  budgetShare: number;
+  /**
+   * Reads its shielded entries are expected to have cost the rest of the caches since it was
+   * pinned: shielded bytes x the cache's going rate per byte and horizon x horizons, summed over
+   * the edges and runs (`cacheWindow`).
+   */
+  displaced: number;
   /** False once the shardlet is gone (split, merged, its stream deleted). */
   live: boolean;
 }
@@ -70,10 +79,10 @@ export function missRatio(c: Pick<PinCandidate, "hits" | "misses" | "evictedMiss
 const clamp01 = (v: number): number => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
 
 /** The measured reward of a pin so far, in [0, 1]; 0 while nothing read the shardlet since it was pinned. */
-export function pinReward(p: Pick<LivePin, "missRatioBefore" | "hits" | "misses" | "evictedMisses" | "budgetShare">): number {
+export function pinReward(p: Pick<LivePin, "missRatioBefore" | "hits" | "misses" | "evictedMisses" | "displaced">): number {
   const since = missRatio(p);
   if (since === null) return 0;
-  return clamp01((p.missRatioBefore - since) * (1 - clamp01(p.budgetShare)));
+  return clamp01(p.missRatioBefore - since - Math.max(0, p.displaced) / (p.hits + p.misses));
 }
 
 export type PinDecision =

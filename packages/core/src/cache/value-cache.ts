@@ -268,6 +268,14 @@ export class ValueCache<V> {
     return this.#victims(bytes - (this.#slots.get(key)?.bytes ?? 0), now, perByte, key) !== null;
   }
 
+  /**
+   * The going rate: what the entries evicted lately were worth per byte (decayed over a horizon),
+   * i.e. the reads per byte and horizon the cache gives up at its margin; what shielding a byte costs.
+   */
+  marginalValuePerByte(now: number): number {
+    return this.#cutNow(now);
+  }
+
   #cutNow(now: number): number {
     return this.#cut * Math.exp(-Math.max(0, now - this.#cutAt) / this.opts.horizonMs);
   }
