@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
-import { listMigrationEvents } from "@shardcast/db";
+import { LIFECYCLE_SETTINGS_KEY } from "@shardcast/core";
+import { listMigrationEvents, updateSetting } from "@shardcast/db";
 import { createQueueEvents, enqueue } from "@shardcast/jobs";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
@@ -212,6 +213,9 @@ describe("a worker process killed mid-copy", () => {
   it("is finished by the next worker process", async () => {
     // Slow enough that the kill lands in the copy: 2,000 rows at 400 rows/s.
     await t.settings({ chunkRows: 100, verifyRangeRows: 200, rowsPerSecond: 400, cleanupGraceMs: 200 });
+    // The worker processes run the lifecycle manager too; on a loaded machine it found the target
+    // cold before the copy began and merged it away, failing the migration this test is about.
+    await updateSetting(t.h.db, LIFECYCLE_SETTINGS_KEY, { enabled: false }, null);
     const s = await target(1);
     await t.write(s.range, 2_000, { inRangeShare: 1, batch: 100 });
     const database = (await t.h.db.$queryRaw<Array<{ db: string }>>`SELECT current_database()::text AS db`)[0]!.db;
