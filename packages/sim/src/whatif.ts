@@ -31,6 +31,11 @@ export const WHATIF_MAX_TICKS = 1_500;
  * bucket, forecasts over the analyzer's own horizon and history (converted to buckets), copies at
  * the analyzer's copy budget, splits as short as the real metadata-only ones.
  */
+/** The simulator's look-ahead per host from the product's rebalance settings (seconds to minutes). */
+function outlookOf(r: Pick<RebalanceSettings, "outlookWindowSec" | "outlookLeadSec">): { windowMinutes: number; leadMinutes: number } {
+  return { windowMinutes: r.outlookWindowSec / 60, leadMinutes: r.outlookLeadSec / 60 };
+}
+
 export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, settings: WhatIfSettings, data: WhatIfData): SimConfig {
   if (layout.hosts.length === 0) throw new ShardcastError("bad_request", "no storage host is registered: nothing to simulate");
   const bucketMs = workload.bucketMs;
@@ -63,8 +68,8 @@ export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, setti
       analyzeEveryTicks: 0,
       analyzerMoves: "none",
       rebalanceLeadSteps: 0,
-      // The product's rebalancer has no look-ahead per host: the what-if replays it as it runs.
-      hostOutlook: { windowMinutes: 60, leadMinutes: 0 },
+      // The product's rebalancer plans each host at its look-ahead: the what-if replays it with the stored settings.
+      hostOutlook: outlookOf(settings.rebalance),
       oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
       predictiveCapacity: {},
       predictiveTolerance: null,
@@ -121,7 +126,7 @@ export function whatIfTraceScenario(
         analyzeEveryTicks: 0,
         analyzerMoves: "none",
         rebalanceLeadSteps: 0,
-        hostOutlook: { windowMinutes: 60, leadMinutes: 0 },
+        hostOutlook: outlookOf(settings.rebalance),
         oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
         predictiveCapacity: {},
         predictiveTolerance: null,
