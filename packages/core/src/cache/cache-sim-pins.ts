@@ -39,6 +39,8 @@ export class SimPins {
   readonly #pins = new Map<string, { context: string; runs: number; missRatioBefore: number; displaced: number } & Counts>();
   readonly stats: SimPinStats = { pinsMade: 0, unpins: 0, pinned: 0 };
   readonly #bytesOf: (key: string) => number | undefined;
+  readonly #marginal: (now: number) => number;
+  readonly #horizonsPerRun: number;
 
   constructor(
     private readonly o: SimPinOptions,
@@ -58,8 +60,6 @@ export class SimPins {
     this.#marginal = cache.marginalValuePerByte;
     this.#horizonsPerRun = cache.horizonsPerRun;
   }
-  readonly #marginal: (now: number) => number;
-  readonly #horizonsPerRun: number;
 
   /** An entry left the cache: a later read of it inside what it held is an evicted miss. */
   evicted(id: string): void {

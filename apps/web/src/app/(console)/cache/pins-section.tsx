@@ -26,7 +26,7 @@ function PinsTable({ pins, showStream }: { pins: readonly Pin[]; showStream: boo
             <th scope="col" className="num" title="Bytes its entries hold, all edges, and on how many edges they are safe from eviction now">
               Held
             </th>
-            <th scope="col" className="num" title="The share of reads the pin turned from evicted misses into hits, less the share of the pin budget it takes; below the leave reward after three runs, it is unpinned">
+            <th scope="col" className="num" title="The share of reads the pin turned from evicted misses into hits, net of the reads its shielded bytes cost other entries; below the leave reward after three runs, it is unpinned">
               Reward
             </th>
           </tr>
