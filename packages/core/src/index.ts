@@ -24,6 +24,7 @@ export * from "./profile/index.ts";
 export * from "./cache/index.ts";
 export * from "./cache/placement.ts";
 export * from "./cache/replication.ts";
+export * from "./cache/read-move.ts";
 export * from "./cache/pinning.ts";
 export * from "./cache/pin-window.ts";
 export * from "./cache/pinned-entries.ts";

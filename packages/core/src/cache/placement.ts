@@ -6,9 +6,10 @@ import { MAX_PIN_BUDGET_SHARE } from "./pinned-entries.ts";
  * Adaptive placement of cold data: which shardlets' old payloads go to the host's archive. The
  * bandit of `bandit.ts` learns it per context (a class of shardlets, not an id: a shardlet is
  * decided about rarely, a class often), from rewards measured one run after each decision. Of the
- * placement arms the product acts on `archive` and `leave` here, `replicate` in `replication.ts`
- * and `cache-pin` (entries the edges' caches keep) in `pinning.ts`; moves come from the analyzer
- * and the orchestrator.
+ * placement arms the product acts on `archive` and `leave` here, `replicate` in `replication.ts`,
+ * `move` (a hot shardlet off a host that serves too many reads) in `read-move.ts` and `cache-pin`
+ * (entries the edges' caches keep) in `pinning.ts`; moves for write load come from the rebalancer,
+ * the analyzer and the orchestrator.
  */
 
 export const placementSettingsSchema = z.strictObject({
@@ -41,6 +42,20 @@ export const placementSettingsSchema = z.strictObject({
   pinBudgetShare: z.number().min(0, "pin budget share must be between 0 and 0.75").max(MAX_PIN_BUDGET_SHARE, "pin budget share must be between 0 and 0.75").default(0.25),
   /** Most pinned shardlets in the cluster (0: none; existing ones are unpinned). */
   maxPins: z.number().int().min(0).max(1_000).default(16),
+  /**
+   * Most moves the `move` arm starts per run (0: the arm is off). One by default: the next run
+   * measures the read loads the move left before another one is weighed.
+   */
+  maxReadMovesPerRun: z.number().int().min(0, "read moves per run must be between 0 and 10").max(10, "read moves per run must be between 0 and 10").default(1),
+  /** A host's read load must be this fraction above the hosts' mean before a hot shardlet is moved off it (0.5: 50% above). */
+  readMoveImbalance: z.number().min(0.05, "read imbalance must be between 0.05 and 10").max(10, "read imbalance must be between 0.05 and 10").default(0.5),
+  /** A shardlet the `move` arm moved is not moved by it again for this long. */
+  readMoveCooldownSec: z
+    .number()
+    .int()
+    .min(60, "read move cool-down must be at least 60 s")
+    .max(7 * 86_400, "read move cool-down must be at most 7 days")
+    .default(3_600),
 });
 
 export type PlacementSettings = z.infer<typeof placementSettingsSchema>;

@@ -1,5 +1,6 @@
-import type { PlacementBandit } from "./bandit.ts";
+import type { PlacementArm, PlacementBandit } from "./bandit.ts";
 import type { PlacementSettings } from "./placement.ts";
+import { readMoveReason, type ReadMoveTarget } from "./read-move.ts";
 
 /**
  * The placement bandit's `replicate` arm: a read replica for a shardlet that consumers read hard,
@@ -45,20 +46,23 @@ export const REPLICA_GRACE_RUNS = 3;
 
 export type ReplicationDecision =
   | { arm: "replicate" | "leave"; shardletId: string; context: string; reason: string }
+  | { arm: "move"; shardletId: string; context: string; reason: string; target: ReadMoveTarget }
   | { arm: "drop"; replicaId: string; shardletId: string; context: string; reason: string };
 
 /**
  * One run's replication decisions. Every live replica is rewarded with its reward so far; one that
  * has had its grace runs and still earns less than `leave`, or whose shardlet is read at less than
  * half the threshold, is dropped. Each hot shardlet without a replica pulls replicate or leave,
- * while the cluster has room (`maxReplicas`) and another host to put it on.
+ * while the cluster has room (`maxReplicas`) and another host to put it on, and `move` too when
+ * `opts.moves` has a move for it (`read-move.ts`), up to `maxReadMovesPerRun`. Moves of one run
+ * touch distinct hosts: each changes the read loads the next was weighed on.
  */
 export function decideReplication(
   bandit: PlacementBandit,
   candidates: readonly ReplicationCandidate[],
   live: readonly LiveReplica[],
   settings: PlacementSettings,
-  opts: { otherHosts: number },
+  opts: { otherHosts: number; moves?: ReadonlyMap<string, ReadMoveTarget> },
 ): ReplicationDecision[] {
   const out: ReplicationDecision[] = [];
   const rate = new Map(candidates.map((c) => [c.shardletId, c.readsPerSec]));
@@ -82,19 +86,35 @@ export function decideReplication(
   if (opts.otherHosts === 0) return out;
   const replicated = new Set(live.map((r) => r.shardletId));
   const hot = candidates.filter((c) => c.readsPerSec >= settings.replicaMinReadsPerSec && !replicated.has(c.shardletId)).sort((a, b) => b.readsPerSec - a.readsPerSec);
+  let moved = 0;
+  const movedHosts = new Set<string>();
   for (const c of hot) {
-    if (kept >= settings.maxReplicas) break;
+    const move = opts.moves?.get(c.shardletId);
+    const canMove = move !== undefined && moved < settings.maxReadMovesPerRun && !movedHosts.has(move.sourceHostId) && !movedHosts.has(move.destHostId);
+    const canReplicate = kept < settings.maxReplicas;
+    if (!canReplicate && !canMove) continue;
     const context = replicationContext(c);
-    const arm = bandit.choose(context, ["replicate", "leave"]) === "replicate" ? "replicate" : "leave";
-    const v = bandit.values(context).replicate;
+    const allowed: PlacementArm[] = [...(canReplicate ? (["replicate"] as const) : []), ...(canMove ? (["move"] as const) : []), "leave"];
+    const arm = bandit.choose(context, allowed);
+    const values = bandit.values(context);
+    const v = values.replicate;
     if (arm === "leave") {
       bandit.reward(context, "leave", settings.leaveReward);
-      out.push({ arm, shardletId: c.shardletId, context, reason: `leave: replicate's bound ${v.ucb?.toFixed(2) ?? "none"} is below the bar ${settings.leaveReward} in ${context}` });
+      const bounds = allowed.filter((a) => a !== "leave").map((a) => `${a}'s bound ${values[a].ucb?.toFixed(2) ?? "none"}`);
+      out.push({ arm, shardletId: c.shardletId, context, reason: `leave: ${bounds.join(" and ")} ${bounds.length > 1 ? "are" : "is"} below the bar ${settings.leaveReward} in ${context}` });
+      continue;
+    }
+    if (arm === "move" && move) {
+      moved++;
+      movedHosts.add(move.sourceHostId).add(move.destHostId);
+      const m = values.move;
+      const why = m.pulls === 0 ? "not tried yet" : `mean ${m.mean.toFixed(2)} over ${m.pulls} rewards, bound ${m.ucb?.toFixed(2) ?? "none"}`;
+      out.push({ arm, shardletId: c.shardletId, context, target: move, reason: `move: read at ${c.readsPerSec.toFixed(1)} events/s, ${readMoveReason(move)}; in ${context} move is ${why}` });
       continue;
     }
     kept++;
     const why = v.pulls === 0 ? "not tried yet" : `mean ${v.mean.toFixed(2)} over ${v.pulls} rewards, bound ${v.ucb?.toFixed(2) ?? "none"}`;
-    out.push({ arm, shardletId: c.shardletId, context, reason: `replicate: read at ${c.readsPerSec.toFixed(1)} events/s; in ${context} replicate is ${why}` });
+    out.push({ arm: "replicate", shardletId: c.shardletId, context, reason: `replicate: read at ${c.readsPerSec.toFixed(1)} events/s; in ${context} replicate is ${why}` });
   }
   return out;
 }

@@ -18,7 +18,7 @@ export const MIGRATION_PHASES = [
 
 export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
 
-export type MigrationOrigin = "rebalancer" | "analyzer" | "orchestrator" | "manual" | "drain" | "prealloc";
+export type MigrationOrigin = "rebalancer" | "analyzer" | "orchestrator" | "manual" | "drain" | "prealloc" | "placement";
 
 export const TERMINAL_MIGRATION_PHASES: ReadonlySet<MigrationPhase> = new Set(["done", "failed", "cancelled", "rejected"]);
 

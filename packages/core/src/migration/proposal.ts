@@ -6,7 +6,7 @@ import type { MigrationOrigin } from "./phases.ts";
  * its premise (the shardlet and destination as they are now), without reading anything.
  */
 
-export const MIGRATION_ORIGINS: readonly MigrationOrigin[] = ["rebalancer", "analyzer", "orchestrator", "manual", "drain", "prealloc"];
+export const MIGRATION_ORIGINS: readonly MigrationOrigin[] = ["rebalancer", "analyzer", "orchestrator", "manual", "drain", "prealloc", "placement"];
 
 export interface NewMigrationProposal {
   streamId: string;

@@ -35,7 +35,7 @@ export function util(h: HostModel, load: number): number {
 }
 
 /** The highest load a destination may reach: below the hysteresis band and the headroom limit. */
-function destCeiling(h: HostModel, s: RebalanceSettings): number {
+export function destCeiling(h: HostModel, s: RebalanceSettings): number {
   return Math.min(h.share * (1 + s.tolerance - s.hysteresis), loadLimit(h, s));
 }
 
