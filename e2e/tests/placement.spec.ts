@@ -19,7 +19,7 @@ interface StoredPlacement {
   audit: unknown[];
 }
 
-const DEFAULTS = { enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, maxReplicas: 8, pinBudgetShare: 0.25, maxPins: 16 };
+const DEFAULTS = { enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, maxReplicas: 8, pinBudgetShare: 0.25, maxPins: 16, maxReadMovesPerRun: 1, readMoveImbalance: 0.5, readMoveCooldownSec: 3_600 };
 
 async function stored(page: Page): Promise<StoredPlacement> {
   const res = await page.request.get("/api/trpc/cache.placementSettings");

@@ -161,7 +161,7 @@ describe("lifecycle console api (one host)", () => {
 
     it("marks the shardlets the last placement run found archived", async () => {
       const bandit = new PlacementBandit();
-      await writePlacementState(h.redis, h.prefix, { lastRunAt: Date.now(), bandit, pending: [], recent: [], archived: { [left.id]: { events: 1_200, bytes: 340_000 } }, backoff: {}, replicas: {}, pins: {}, cacheSeen: {} });
+      await writePlacementState(h.redis, h.prefix, { lastRunAt: Date.now(), bandit, pending: [], recent: [], archived: { [left.id]: { events: 1_200, bytes: 340_000 } }, backoff: {}, replicas: {}, pins: {}, cacheSeen: {}, moves: {}, moveCooldown: {} });
       const map = await h.call<MapOut>("query", "shardmap.byHost", { streamId }, viewer);
       const byId = new Map(map.data!.hosts.flatMap((x) => x.shardlets).map((s) => [s.id, s.archived]));
       expect(byId.get(left.id)).toEqual({ events: 1_200, bytes: 340_000 });

@@ -55,6 +55,8 @@ describe("cache.pins", () => {
       replicas: {},
       pins: { [pinned.id]: pin, [other.id]: young },
       cacheSeen: {},
+      moves: {},
+      moveCooldown: {},
     });
     const snapshot = { edgeId: "e1", at: Date.now(), maxBytes: 4_000, shardlets: [], pinned: [{ streamId: pinned.streamId, shardletId: pinned.id, bytes: 100, shielded: true }] };
     await h.redis.hset(readCacheKeys.stats(prefix), "e1", JSON.stringify(snapshot));

@@ -175,7 +175,7 @@ export const jobCatalog = {
     backoff: { type: "fixed", delay: 1_000 },
     timeoutMs: 5 * 60_000,
     description:
-      "Measure the reward of the last archive decisions (bytes saved, nothing when readers came back), restore archives a consumer group or reader needs, and let the placement bandit choose archive or leave for each shardlet with old payloads; then reward, make and drop read replicas of hot shardlets and pins of shardlets whose reads miss the edges' caches.",
+      "Measure the reward of the last archive decisions (bytes saved, nothing when readers came back), restore archives a consumer group or reader needs, and let the placement bandit choose archive or leave for each shardlet with old payloads; then reward, make and drop read replicas of hot shardlets, move a hot shardlet off a host serving far more reads than the rest (a migration, within the rebalancer's write limits), and pin shardlets whose reads miss the edges' caches.",
   },
   "replica.sync": {
     payload: z.strictObject({}),

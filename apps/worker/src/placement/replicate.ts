@@ -1,4 +1,13 @@
-import { decideReplication, replicaReward, replicationContext, type LiveReplica, type PlacementSettings, type ReplicationCandidate } from "@shardcast/core";
+import {
+  decideReplication,
+  replicaReward,
+  replicationContext,
+  type LiveReplica,
+  type PlacementSettings,
+  type ReadMoveTarget,
+  type ReplicationCandidate,
+  type ReplicationDecision,
+} from "@shardcast/core";
 import { listHosts, listReplicas, recordOperation, type ShardletInfo } from "@shardcast/db";
 import { forgetReplicaServed, readReplicaServed, type PlacementDecisionRecord, type PlacementState } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
@@ -10,19 +19,28 @@ import { dropReplica, sweepOrphanReplicas } from "../replicas/sync.ts";
 export interface ReplicationResult {
   replicated: number;
   dropped: number;
+  moved: number;
+}
+
+/** The `move` arm, when it may act this run: the moves it may make, and how one is started (`move.ts`). */
+export interface MoveArm {
+  targets: ReadonlyMap<string, ReadMoveTarget>;
+  start: (d: Extract<ReplicationDecision, { arm: "move" }>, s: ShardletInfo, rec: PlacementDecisionRecord) => Promise<boolean>;
 }
 
 /**
  * The bandit's replicate arm at one placement run: rewards and drops live replicas, then gives hot
- * shardlets a replica on the active host holding the fewest bytes (never the shardlet's own host).
+ * shardlets a replica on the active host holding the fewest bytes (never the shardlet's own host),
+ * or, where `move` may compete, lets the bandit move one instead (the same hot contexts).
  * Replica rows a cut-short drop or create left on a host are swept first.
  */
 export async function runReplication(
   deps: ReplicaDeps,
   c: { redis: Redis; prefix: string; state: PlacementState; settings: PlacementSettings; now: number; actor: string; signal?: AbortSignal },
   hot: ReadonlyArray<ReplicationCandidate & { shardlet: ShardletInfo }>,
+  move?: MoveArm,
 ): Promise<ReplicationResult> {
-  const result: ReplicationResult = { replicated: 0, dropped: 0 };
+  const result: ReplicationResult = { replicated: 0, dropped: 0, moved: 0 };
   const hosts = (await listHosts(deps.db)).filter((h) => h.status === "active" && h.retiredAt === null);
   await sweepOrphanReplicas(deps, hosts.map((h) => h.id), c.signal);
   const replicas = (await listReplicas(deps.db)).filter((r) => r.state === "ready");
@@ -39,7 +57,7 @@ export async function runReplication(
     if (rec) rec.reward = replicaReward(r.servedEvents, r.copiedEvents);
   }
   const byShardlet = new Map(hot.map((h) => [h.shardletId, h.shardlet]));
-  const decisions = decideReplication(c.state.bandit, hot, live, c.settings, { otherHosts: Math.max(0, hosts.length - 1) });
+  const decisions = decideReplication(c.state.bandit, hot, live, c.settings, { otherHosts: Math.max(0, hosts.length - 1), ...(move ? { moves: move.targets } : {}) });
   const record = (d: { shardletId: string; arm: string; context: string; reason: string }, streamId: string): PlacementDecisionRecord => {
     const rec = { at: c.now, streamId, shardletId: d.shardletId, arm: d.arm, context: d.context, reason: d.reason, reward: null };
     c.state.recent.unshift(rec);
@@ -68,6 +86,10 @@ export async function runReplication(
     const s = byShardlet.get(d.shardletId)!;
     const rec = record(d, s.streamId);
     if (d.arm === "leave") continue;
+    if (d.arm === "move") {
+      if (await move?.start(d, s, rec)) result.moved++;
+      continue;
+    }
     const taken = new Set(replicas.filter((r) => r.shardletId === s.id).map((r) => r.hostId));
     const target = hosts.filter((h) => h.id !== s.hostId && !taken.has(h.id)).sort((a, b) => a.sizeBytes - b.sizeBytes)[0];
     if (!target) continue;

@@ -7,9 +7,11 @@ import { act } from "./act.ts";
 import type { PlacementDeps } from "./deps.ts";
 import { measureStream } from "./measure.ts";
 import { runPinning } from "./pin.ts";
-import { runReplication } from "./replicate.ts";
+import { planMoves, rewardReadMoves, startReadMove, type MoveContext, type ShardletReadRate } from "./move.ts";
+import { runReplication, type MoveArm } from "./replicate.ts";
 import type { ReplicationCandidate } from "@shardcast/core";
 import type { ShardletInfo } from "@shardcast/db";
+import type { JobQueue } from "@shardcast/jobs";
 
 export type { PlacementDeps } from "./deps.ts";
 
@@ -24,6 +26,7 @@ export interface PlacementRunResult {
   unreplicated: number;
   pinned: number;
   unpinned: number;
+  moved: number;
   skipped?: string;
 }
 
@@ -46,16 +49,17 @@ async function readSettings(deps: PlacementDeps): Promise<PlacementSettings> {
  * One run of adaptive placement for cold data: measures the reward of the previous run's archive
  * decisions (bytes saved, nothing when readers came back for them), restores archives that readers
  * need, and lets the bandit choose archive or leave for every shardlet with enough old payloads;
- * then the replicate arm (`replicate.ts`) and the cache-pin arm (`pin.ts`) take their turn.
+ * then the replicate and move arms (`replicate.ts`, `move.ts`: they compete for hot shardlets) and
+ * the cache-pin arm (`pin.ts`) take their turn.
  * Archive and restore decisions go to the operations log; the latest decisions, the pending ones
  * and the bandit's arm values are kept for the console.
  */
 export async function runPlacement(
   deps: PlacementDeps,
-  ctx: { redis: Redis; prefix: string; signal?: AbortSignal; trigger?: "schedule" | "manual"; onProgress?: (fraction: number) => Promise<void> | void },
+  ctx: { redis: Redis; prefix: string; queue?: JobQueue; signal?: AbortSignal; trigger?: "schedule" | "manual"; onProgress?: (fraction: number) => Promise<void> | void },
 ): Promise<PlacementRunResult> {
   const settings = await readSettings(deps);
-  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0, replicated: 0, unreplicated: 0, pinned: 0, unpinned: 0 };
+  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0, replicated: 0, unreplicated: 0, pinned: 0, unpinned: 0, moved: 0 };
   if (!settings.enabled && ctx.trigger !== "manual") return { ...result, skipped: "placement is turned off" };
   const state = await readPlacementState(ctx.redis, ctx.prefix, settings.exploration);
   const now = deps.clock();
@@ -68,6 +72,9 @@ export async function runPlacement(
   const actContext = { deps, settings, now, actor: ctx.trigger === "manual" ? "operator" : "placement", ...(ctx.signal ? { signal: ctx.signal } : {}) };
   for (const [id, until] of Object.entries(state.backoff)) if (until <= now) delete state.backoff[id];
   const hot: Array<ReplicationCandidate & { shardlet: ShardletInfo }> = [];
+  // Every live shardlet's read rate, measured or not: a host that did not answer is not cold.
+  const readRates: ShardletReadRate[] = [];
+  const routed: ShardletInfo[] = [];
   for (const [i, stream] of streams.entries()) {
     checkAborted(ctx.signal);
     const shardlets = (await listShardlets(deps.db, { streamId: stream.id })).filter((s) => s.state === "active");
@@ -81,6 +88,8 @@ export async function runPlacement(
     const rates = await telemetryTotals(deps.db, { streamId: stream.id, from: now - REPLICA_RATE_WINDOW_MS, to: now + 1 });
     const readsBy = new Map(rates.byShardlet.map((r) => [r.shardletId, r.reads]));
     const byId = new Map(shardlets.map((s) => [s.id, s]));
+    routed.push(...shardlets);
+    for (const s of shardlets) readRates.push({ shardletId: s.id, streamId: s.streamId, hostId: s.hostId, readsPerSec: (readsBy.get(s.id) ?? 0) / (REPLICA_RATE_WINDOW_MS / 1000) });
     for (const s of states) hot.push({ shardletId: s.shardletId, readsPerSec: (readsBy.get(s.shardletId) ?? 0) / (REPLICA_RATE_WINDOW_MS / 1000), groups: s.groups, shardlet: byId.get(s.shardletId)! });
     for (const s of states) {
       const p = pendingBy.get(s.shardletId);
@@ -116,13 +125,33 @@ export async function runPlacement(
     }
     await ctx.onProgress?.((i + 1) / streams.length);
   }
+  const moveContext: MoveContext = { state, settings, now, actor: actContext.actor, ...(ctx.queue ? { queue: ctx.queue } : {}) };
+  result.rewarded += await rewardReadMoves(deps, moveContext, routed);
+  const plan = await planMoves(deps, moveContext, readRates);
+  const move: MoveArm | undefined = plan
+    ? {
+        targets: plan.targets,
+        start: async (d, s, rec) => {
+          try {
+            return await startReadMove(deps, moveContext, plan, d, s, rec);
+          } catch (err) {
+            if (ctx.signal?.aborted) throw err;
+            rec.reason += `; failed: ${err instanceof Error ? err.message : String(err)}`;
+            deps.log.warn("placement: read move failed", { shardletId: s.id, err });
+            return false;
+          }
+        },
+      }
+    : undefined;
   const replication = await runReplication(
     { db: deps.db, hosts: deps.hosts, log: deps.log, clock: deps.clock, ...(deps.announce ? { announce: deps.announce } : {}) },
     { redis: ctx.redis, prefix: ctx.prefix, state, settings, now, actor: actContext.actor, ...(ctx.signal ? { signal: ctx.signal } : {}) },
     hot,
+    move,
   );
   result.replicated = replication.replicated;
   result.unreplicated = replication.dropped;
+  result.moved = replication.moved;
   const pinning = await runPinning(
     deps,
     { redis: ctx.redis, prefix: ctx.prefix, state, settings, now, actor: actContext.actor, ...(ctx.signal ? { signal: ctx.signal } : {}) },
@@ -136,6 +165,7 @@ export async function runPlacement(
   for (const p of pendingBy.values()) if (live.has(p.shardletId) && !stillPending.has(p.shardletId)) state.pending.push(p);
   for (const id of Object.keys(state.archived)) if (!live.has(id)) delete state.archived[id];
   for (const id of Object.keys(state.backoff)) if (!live.has(id)) delete state.backoff[id];
+  for (const id of Object.keys(state.moveCooldown)) if (!live.has(id)) delete state.moveCooldown[id];
   state.lastRunAt = now;
   await writePlacementState(ctx.redis, ctx.prefix, state);
   return result;

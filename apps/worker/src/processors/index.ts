@@ -118,6 +118,7 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
       return runPlacement(deps, {
         redis: ctx.redis,
         prefix: ctx.prefix,
+        ...(ctx.queue ? { queue: ctx.queue } : {}),
         signal: job.signal,
         onProgress: (f) => job.job.updateProgress(Math.round(f * 100)),
         ...(payload.trigger ? { trigger: payload.trigger } : {}),
