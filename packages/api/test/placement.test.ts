@@ -75,14 +75,16 @@ async function seedJobState(prefix: string, at: number): Promise<void> {
     replicas: {},
     pins: {},
     cacheSeen: {},
-    moves: {},
+    moves: { "mig-1": { shardletId: a!.id, streamId: streams.cold!, context: CONTEXT, at: at - 30_000, sourceHostId: "h-1", destHostId: "h-2", excessBefore: 1 } },
     moveCooldown: {},
     bandit,
     pending: [{ shardletId: b!.id, context: CONTEXT, rawBytes: 1000, storedBytes: 200, at }],
     recent: [
       decision(b!.id, streams.cold!, "archive", null),
       decision("s-warm", streams.warm!, "leave", null),
+      decision(a!.id, streams.cold!, "move", null, at - 30_000),
       decision(a!.id, streams.cold!, "archive", 0.8, at - 60_000),
+      decision(b!.id, streams.cold!, "move", null, at - 90_000),
       decision("s-gone", streams.cold!, "archive", null, at - 120_000),
     ],
   });
@@ -104,20 +106,22 @@ describe("cache.placement", () => {
     expect(d.contexts.map((c) => c.context)).toEqual([CONTEXT]);
     const arms = new Map(d.contexts[0]!.arms.map((x) => [x.arm, x]));
     expect([...arms.keys()]).toEqual(["replicate", "cache-pin", "move", "archive", "leave"]);
-    expect([...arms.values()].filter((x) => x.available).map((x) => x.arm)).toEqual(["replicate", "cache-pin", "archive", "leave"]);
+    expect([...arms.values()].filter((x) => x.available).map((x) => x.arm)).toEqual(["replicate", "cache-pin", "move", "archive", "leave"]);
     expect(arms.get("archive")).toMatchObject({ pulls: 1, mean: 0.8 });
     expect(arms.get("archive")!.ucb).toBeGreaterThan(0.8);
-    expect(arms.get("move")).toMatchObject({ pulls: 0, ucb: null, available: false });
+    expect(arms.get("move")).toMatchObject({ pulls: 0, ucb: null, available: true });
 
     // The other stream's decision is left out; an archive without a reward is pending only while
     // the job still waits to measure it.
     expect(d.decisions.map((x) => [x.streamName, x.arm, x.reward, x.rewardState])).toEqual([
       ["cold", "archive", null, "pending"],
+      ["cold", "move", null, "pending"],
       ["cold", "archive", 0.8, "measured"],
+      ["cold", "move", null, "unmeasured"],
       ["cold", "archive", null, "unmeasured"],
     ]);
     expect(d.decisions[0]!.range).toEqual({ lo: cold[1]!.lo, hi: cold[1]!.hi });
-    expect(d.decisions[2]!.range).toBeNull();
+    expect(d.decisions[4]!.range).toBeNull();
 
     // 80 keys over the stream's shardlets, every one archived, each on its own host's archive.
     expect(d.archived.reduce((n, x) => n + x.events, 0)).toBe(80);
@@ -138,7 +142,7 @@ describe("cache.placement", () => {
     // Every stream when none is named: the warm one has nothing archived, so no totals.
     const all = await h.call<View>("query", "cache.placement", {}, viewer, { redisPrefix: prefix });
     expect(all.data!.stream).toBeNull();
-    expect(all.data!.decisions.map((x) => x.streamName)).toEqual(["cold", "warm", "cold", "cold"]);
+    expect(all.data!.decisions.map((x) => x.streamName)).toEqual(["cold", "warm", "cold", "cold", "cold", "cold"]);
     expect(all.data!.decisions[1]!.rewardState).toBe("none");
     expect(all.data!.totals.map((t) => t.streamName)).toEqual(["cold"]);
   });

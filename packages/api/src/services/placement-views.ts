@@ -9,10 +9,11 @@ import { placementSettings } from "./placement-settings.ts";
 
 /**
  * The arms `placement.run` chooses between (replicate makes a read replica of a hot shardlet on
- * another host, cache-pin pins a shardlet's entries in the edges' caches); the bandit knows the
- * others, nothing pulls them yet.
+ * another host, move migrates a hot shardlet off a host serving far more reads than the rest,
+ * cache-pin pins a shardlet's entries in the edges' caches). Every arm the bandit knows is acted on
+ * now; the set stays so the console can tell should an arm be added before the job pulls it.
  */
-const ACTED_ON: ReadonlySet<PlacementArm> = new Set<PlacementArm>(["replicate", "cache-pin", "archive", "leave"]);
+const ACTED_ON: ReadonlySet<PlacementArm> = new Set<PlacementArm>(["replicate", "cache-pin", "move", "archive", "leave"]);
 const DECISIONS_SHOWN = 50;
 const ARCHIVED_SHOWN = 100;
 
@@ -100,8 +101,24 @@ async function decisions(db: ControlDb, state: PlacementState, streamId: string 
     at: new Date(d.at),
     streamName: streamName.get(d.streamId) ?? null,
     range: ranges.get(d.shardletId) ?? null,
-    rewardState: d.reward !== null ? "measured" : d.arm === "cache-pin" ? pinRewardState(state, d) : d.arm !== "archive" ? "none" : pending.has(`${d.shardletId}\t${d.at}`) ? "pending" : "unmeasured",
+    rewardState:
+      d.reward !== null
+        ? "measured"
+        : d.arm === "cache-pin"
+          ? pinRewardState(state, d)
+          : d.arm === "move"
+            ? moveRewardState(state, d)
+            : d.arm !== "archive"
+              ? "none"
+              : pending.has(`${d.shardletId}\t${d.at}`)
+                ? "pending"
+                : "unmeasured",
   }));
+}
+
+/** A move is measured once its migration is done and settled; one whose migration ended otherwise never is. */
+function moveRewardState(state: PlacementState, d: { shardletId: string; at: number }): "pending" | "unmeasured" {
+  return Object.values(state.moves).some((m) => m.shardletId === d.shardletId && m.at === d.at) ? "pending" : "unmeasured";
 }
 
 /** A pin is measured once its shardlet is read while pinned; one unpinned before that never is. */

@@ -11,7 +11,7 @@ import type { PlacementData } from "./types.ts";
 
 type Decision = PlacementData["decisions"][number];
 
-const ARM_TONE: Record<string, string> = { archive: "badge-accent", restore: "badge-warn", replicate: "badge-ok", "cache-pin": "badge-ok", unpin: "badge-warn", leave: "" };
+const ARM_TONE: Record<string, string> = { archive: "badge-accent", restore: "badge-warn", replicate: "badge-ok", move: "badge-ok", "cache-pin": "badge-ok", unpin: "badge-warn", leave: "" };
 
 // The card's parts under one heading each, spaced like the cards they would otherwise be.
 function SubHeading({ children }: { children: ReactNode }) {
@@ -24,13 +24,13 @@ function Reward({ d }: { d: Decision }) {
       return <strong>{(d.reward ?? 0).toFixed(2)}</strong>;
     case "pending":
       return (
-        <span className="badge badge-accent" title="An archive: the next run measures what it saved and whether readers came back for it. A pin: measured once its shardlet is read while pinned.">
+        <span className="badge badge-accent" title="An archive: the next run measures what it saved and whether readers came back for it. A pin: measured once its shardlet is read while pinned. A move: measured from the reads after its migration is done.">
           pending
         </span>
       );
     case "unmeasured":
       return (
-        <span className="muted" title="Nothing was archived, the shardlet split, merged or moved before the next run, or a pin was undone before its shardlet was read.">
+        <span className="muted" title="Nothing was archived, the shardlet split, merged or moved before the next run, a pin was undone before its shardlet was read, or a move's migration failed or was cancelled.">
           not measured
         </span>
       );
@@ -159,7 +159,7 @@ export function PlacementSection({ stream }: { stream: string }) {
               <SubHeading>Arm values per context</SubHeading>
               <p className="muted" style={{ marginTop: 0, fontSize: 12 }}>
                 Mean reward, upper confidence bound (what the bandit compares) and decisions; leave earns {d.settings.leaveReward} each time, so archive (or, for a hot
-                shardlet, replicate) is chosen while its bound is higher.
+                shardlet, replicate or move) is chosen while its bound is higher.
               </p>
               <ArmValuesTable contexts={d.contexts} />
             </>

@@ -25,6 +25,9 @@ const FIELDS: Array<NumericField<NumberField>> = [
   { field: "maxReplicas", label: "Most read replicas", hint: "Read replicas in the whole cluster; 0 turns them off (existing ones are dropped)." },
   { field: "pinBudgetShare", label: "Pin budget (0–0.75)", hint: "Share of each edge's cache that pinned shardlets' entries may hold, safe from eviction; 0 turns pins off (existing ones are unpinned)." },
   { field: "maxPins", label: "Most pins", hint: "Shardlets pinned in the edges' caches, whole cluster; 0 turns pins off." },
+  { field: "maxReadMovesPerRun", label: "Read moves per run (0–10)", hint: "Hot shardlets moved off a host that serves far more reads than the rest, per run; 0 turns the move arm off." },
+  { field: "readMoveImbalance", label: "Read imbalance (0.05–10)", hint: "How far above the hosts' mean read load a host must be before a hot shardlet moves off it (0.5: 50% above)." },
+  { field: "readMoveCooldownSec", label: "Read move cool-down", unit: "s", hint: "A shardlet moved for its reads is not moved for them again for this long (60 s to 7 days)." },
 ];
 
 const toValues = (s: PlacementSettings): Values => ({
@@ -55,7 +58,8 @@ export function PlacementSettingsSection() {
       </div>
       <p className="muted" style={{ marginTop: 0 }}>
         Every minute the worker&apos;s placement job lets a bandit choose, per class of shardlet, between archiving old payloads into compressed batches on their
-        host and leaving them, between giving a hot shardlet a read replica on another host and leaving it, and between pinning a shardlet whose reads miss the
+        host and leaving them, between giving a hot shardlet a read replica on another host, moving it off a host that serves far more reads than the rest (within the
+        rebalancer&apos;s write limits) and leaving it, and between pinning a shardlet whose reads miss the
         edges&apos; caches and leaving it; it restores archives a consumer group needs and drops replicas and pins that do not pay. It reads these settings at each run. What it did shows on{" "}
         <Link href="/cache">Cache &amp; prefetch</Link>.
       </p>
