@@ -1,6 +1,5 @@
-import type http from "node:http";
 import type { AddressInfo } from "node:net";
-import { LIFECYCLE_SETTINGS_KEY, parseLifecycleSettings, PROFILER_SETTINGS_KEY, type IngestLimits } from "@shardcast/core";
+import { LIFECYCLE_SETTINGS_KEY, parseLifecycleSettings, PROFILER_SETTINGS_KEY } from "@shardcast/core";
 import {
   createControlDb,
   getSettings,
@@ -15,32 +14,22 @@ import {
   verifyApiKey,
 } from "@shardcast/db";
 import { HostPool, shadowWriteBatch } from "@shardcast/db/host";
-import {
-  apiKeyChannel,
-  createOpLocks,
-  createRedis,
-  lifecycleChannel,
-  opLocksChannel,
-  parseOpLockMessage,
-  pinsChannel,
-  routingChannel,
-  replicaChannel,
-  SequenceAllocator,
-  type Logger,
-  type RedisSentinelConfig,
-} from "@shardcast/runtime";
-import { ApiKeyAuth, type ApiKeyCacheOptions } from "./auth.ts";
+import { createOpLocks, createRedis, lifecycleChannel, SequenceAllocator } from "@shardcast/runtime";
+import { ApiKeyAuth } from "./auth.ts";
 import { EdgeReadCache } from "./cache/read-cache.ts";
 import { createConsumerCoordinator } from "./consumers/wiring.ts";
+import type { Edge, EdgeConfig } from "./edge-types.ts";
+import { drainServer } from "./http/drain.ts";
 import { createEdgeServer } from "./http/server.ts";
 import { IngestService, type ShadowOutcome } from "./ingest.ts";
 import { QuotaService } from "./quota.ts";
 import { ReadService } from "./reads.ts";
 import { LockView } from "./lock-view.ts";
+import { subscribeToEdgeChannels } from "./pubsub.ts";
 import { RoutingCache } from "./routing-cache.ts";
 import { ThresholdWatch } from "./threshold-watch.ts";
 import { TelemetryCounters } from "./telemetry/counters.ts";
-import { TelemetryFlusher, type FlushResult } from "./telemetry/flusher.ts";
+import { TelemetryFlusher } from "./telemetry/flusher.ts";
 import { HintService } from "./telemetry/hints.ts";
 import { EdgeMetrics } from "./telemetry/metrics.ts";
 import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
@@ -49,65 +38,7 @@ import { PreallocRunner } from "./prealloc/runner.ts";
 import { ReplicaHints } from "./consumers/replica-routing.ts";
 import { ReplicaServedCounter } from "./consumers/replica-served.ts";
 
-export interface EdgeConfig {
-  databaseUrl: string;
-  redisUrl: string;
-  /** When set, the Sentinels name the master and `redisUrl` only gives credentials and TLS. */
-  redisSentinel?: RedisSentinelConfig | undefined;
-  redisPrefix: string;
-  limits: IngestLimits;
-  routingRefreshMs: number;
-  /** Full re-read of the op-lock view (the safety net for lost messages and expired locks). */
-  lockResyncMs: number;
-  hostPoolSize: number;
-  /** How often telemetry counters are flushed to Redis (default 5 s). */
-  telemetryFlushMs?: number;
-  /** How long readers wait for a sequence block of a dead edge (default 5 s). */
-  sequenceLeaseMs?: number;
-  /** The verified-key and unknown-token caches (default: 30 s, 10,000 entries each). */
-  apiKeyCache?: ApiKeyCacheOptions;
-  /** How long `close()` lets requests in flight finish before it cuts their connections (default 10 s). */
-  shutdownGraceMs?: number;
-  /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
-  metricsToken?: string | undefined;
-  /** Shard cache and prefetch (default: 64 MiB, 8 MiB/s of prefetch; `maxBytes: 0` turns them off). */
-  readCache?: { maxBytes: number; prefetchBytesPerSec: number };
-  /** The content model of pre-allocation (default: on, publishing every 2 s). */
-  prealloc?: { enabled: boolean; publishMs?: number };
-  log: Logger;
-}
-
-export interface Edge {
-  server: http.Server;
-  routing: RoutingCache;
-  locks: LockView;
-  /** Shadow writes to migration destinations since start, in events, by outcome. */
-  shadowWrites: Record<ShadowOutcome, number>;
-  telemetry: {
-    counters: TelemetryCounters;
-    flush(): Promise<FlushResult>;
-    /** Reads the profiler settings now (they are otherwise re-read every few seconds). */
-    refreshProfilerSettings(): Promise<void>;
-  };
-  metrics: EdgeMetrics;
-  /** The content model beside the write path (null when turned off). */
-  prealloc: PreallocRunner | null;
-  /** The shard cache, its counters and the prefetcher. */
-  readCache: EdgeReadCache;
-  /** The events read replicas served on this edge, flushed to Redis every few seconds. */
-  replicaServed: ReplicaServedCounter;
-  /** Sequence blocks and watermarks of the streams this edge writes and reads. */
-  sequences: SequenceAllocator;
-  /** True once `close()` began: `/readyz` answers 503 from then on. */
-  readonly draining: boolean;
-  listen(port: number, host: string): Promise<number>;
-  /**
-   * Graceful stop: readiness fails at once, the listener stops taking connections, requests in
-   * flight get until the grace deadline, then the remaining connections are cut and the
-   * telemetry, sequence blocks and connections are released.
-   */
-  close(): Promise<void>;
-}
+export type { Edge, EdgeConfig } from "./edge-types.ts";
 
 /** Wires the edge from its configuration; `main.ts` and the integration tests both use this. */
 export function createEdge(cfg: EdgeConfig): Edge {
@@ -233,7 +164,9 @@ export function createEdge(cfg: EdgeConfig): Edge {
       readByPosition: async (hostId, q) => (await hosts.get(hostId)).readByPosition(q),
       readByKey: async (hostId, q) => (await hosts.get(hostId)).readByKey(q),
       fence: async (hostId, shardletId) => (await hosts.get(hostId)).getFence(shardletId),
+      fences: async (hostId, streamId) => (await hosts.get(hostId)).listFences(streamId),
     },
+    ...(readCache.enabled ? { positionCache: readCache.positionReads } : {}),
     observer: { ...readTelemetry(counters, profiler), ...metrics.readObserver() },
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
@@ -261,38 +194,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     },
   });
 
-  const routingCh = routingChannel(cfg.redisPrefix);
-  const keysCh = apiKeyChannel(cfg.redisPrefix);
-  const locksCh = opLocksChannel(cfg.redisPrefix);
-  const replicasCh = replicaChannel(cfg.redisPrefix);
-  const pinsCh = pinsChannel(cfg.redisPrefix);
-  subscriber.on("message", (channel: string, message: string) => {
-    try {
-      const msg = JSON.parse(message) as { streamId?: string; prefix?: string; replicaId?: unknown; verifiedSeq?: unknown };
-      if (channel === routingCh) {
-        routing.forgetMissing();
-        if (msg.streamId) void routing.refreshById(msg.streamId, "pubsub").catch((err: unknown) => log.warn("routing refresh failed", { err }));
-      } else if (channel === keysCh && msg.prefix) {
-        auth.evictPrefix(msg.prefix);
-      } else if (channel === replicasCh) {
-        if (typeof msg.replicaId === "string" && typeof msg.verifiedSeq === "number") replicaHints.observe(msg.replicaId, msg.verifiedSeq);
-      } else if (channel === pinsCh) {
-        void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
-      } else if (channel === locksCh) {
-        const lock = parseOpLockMessage(message);
-        if (lock) locks.apply(lock.shardletId, lock.locked);
-      }
-    } catch (err) {
-      log.warn("ignored malformed pub/sub message", { channel, err });
-    }
-  });
-  // A (re)connected subscriber may have missed messages: refresh everything.
-  subscriber.on("ready", () => {
-    void routing.refreshAll("reconnect");
-    void locks.resync();
-    void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
-  });
-  void subscriber.subscribe(routingCh, keysCh, locksCh, replicasCh, pinsCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
+  subscribeToEdgeChannels({ subscriber, prefix: cfg.redisPrefix, routing, auth, locks, replicaHints, readCache, log });
   routing.startPeriodicRefresh(cfg.routingRefreshMs);
   locks.start(cfg.lockResyncMs);
   flusher.start();
@@ -360,26 +262,4 @@ export function createEdge(cfg: EdgeConfig): Edge {
         await db.$disconnect();
       })()),
   };
-}
-
-/**
- * Stops taking connections and waits for the requests in flight, up to `graceMs`; then cuts
- * whatever is still open. Connections left idle by a finished keep-alive request are closed as
- * they go idle, since their clients would otherwise hold the server open until their timeout.
- */
-async function drainServer(server: http.Server, graceMs: number, log: Logger): Promise<void> {
-  if (!server.listening) return;
-  let reap: NodeJS.Timeout | undefined;
-  let deadline: NodeJS.Timeout | undefined;
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    reap = setInterval(() => server.closeIdleConnections(), 50);
-    deadline = setTimeout(() => {
-      log.warn("shutdown grace period over: closing the connections still open", { graceMs });
-      server.closeAllConnections();
-    }, graceMs);
-  });
-  clearInterval(reap);
-  clearTimeout(deadline);
 }

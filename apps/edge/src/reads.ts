@@ -10,12 +10,14 @@ export interface HostReader {
   readByKey(hostId: string, q: ReadByKeyQuery): Promise<StoredEvent[]>;
   /** A shardlet's fence on a host (null: none), to tell a stale route after a read. */
   fence?(hostId: string, shardletId: string): Promise<{ epoch: number; state: string } | null>;
+  /** The fences of a stream's shardlets on a host, to tell a stale route after a position read. */
+  fences?(hostId: string, streamId: string): Promise<ReadonlyArray<{ shardletId: string; state: string }>>;
 }
 
 /** Fence states that say the shardlet's rows are no longer (or soon no longer) on that host. */
 const MOVED_AWAY = new Set(["moved"]);
-/** Reads by key re-route at most this many times after finding their route stale. */
-const MAX_KEY_READ_ROUTES = 3;
+/** Reads by key and position re-route at most this many times after finding their route stale. */
+const MAX_ROUTE_ATTEMPTS = 3;
 
 export const MAX_READ_LIMIT = 1000;
 
@@ -42,6 +44,16 @@ export interface PositionPage {
   watermark: number;
   /** Pass as `after` to continue. */
   next: number;
+  /** How the edge's shard cache served the page (absent without a cache): `hit` or `miss`. */
+  cache?: "hit" | "miss";
+}
+
+/** The edge's shard cache as reads by position use it (see cache/position-cache.ts). */
+export interface PositionCache {
+  /** The page the cache alone answers (every routed range cached from `after`), or null. */
+  serve(entry: RouteEntry, after: number, limit: number, watermark: number): { events: StoredEvent[]; next: number } | null;
+  /** Told a page the hosts answered: `events` is every event in (after, next], of every range. */
+  filled(entry: RouteEntry, after: number, next: number, events: readonly StoredEvent[]): void;
 }
 
 /** Reads by global position (merged across hosts, never past the watermark) and by key. */
@@ -52,6 +64,8 @@ export class ReadService {
       sequences: SequenceAllocator;
       hosts: HostReader;
       observer?: ReadObserver;
+      /** The shard cache, when the edge has one: it serves and keeps position pages. */
+      positionCache?: PositionCache;
       /** Told when different events were found at one position (both are returned). */
       onSeqConflict?: (streamId: string, seq: number, events: readonly StoredEvent[]) => void;
     },
@@ -92,9 +106,32 @@ export class ReadService {
 
   private async readByPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
     const started = performance.now();
-    const entry = await this.stream(streamName);
+    let entry = await this.stream(streamName);
     const watermark = await this.deps.sequences.watermark(entry.meta.id);
     if (afterSeq >= watermark) return { events: [], watermark, next: afterSeq };
+    const cache = this.deps.positionCache;
+    const cached = cache?.serve(entry, afterSeq, limit, watermark);
+    if (cached) {
+      if (reader) this.deps.observer?.read(entry, cached.events, reader, performance.now() - started);
+      return { ...cached, watermark, cache: "hit" };
+    }
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.positionsFromHosts(entry, afterSeq, limit, watermark);
+      if (read) {
+        // Complete for every key range up to `next`, on routes no move had left behind: what the cache may keep.
+        cache?.filled(entry, afterSeq, read.next, read.events);
+        if (reader) this.deps.observer?.read(entry, read.events, reader, performance.now() - started);
+        return { ...read, watermark, ...(cache ? { cache: "miss" as const } : {}) };
+      }
+      if (attempt >= MAX_ROUTE_ATTEMPTS) throw new ShardcastError("unavailable", "the shardlets being read are moving between hosts; retry shortly");
+      const fresh = await this.deps.routing.refreshById(entry.meta.id, "fence");
+      if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
+      entry = fresh;
+    }
+  }
+
+  /** A page from every host that may hold the stream's events; null when a route turned out stale. */
+  private async positionsFromHosts(entry: RouteEntry, afterSeq: number, limit: number, watermark: number): Promise<{ events: StoredEvent[]; next: number } | null> {
     // Shardlet hosts and shard home hosts (overflow logs) together hold every stored event.
     const hostIds = new Set<string>();
     for (const s of entry.table.all()) {
@@ -108,16 +145,28 @@ export class ReadService {
     // overflow log), so a full page spans at least two positions and the one before its last is complete.
     const hostLimit = limit + 2;
     const q = { streamId: entry.meta.id, afterSeq, maxSeq: watermark, limit: hostLimit };
-    const pages = await Promise.all([...hostIds].map((h) => this.deps.hosts.readByPosition(h, q)));
+    const hosts = this.deps.hosts;
+    const pages = await Promise.all(
+      [...hostIds].map(async (hostId) => {
+        const events = await hosts.readByPosition(hostId, q);
+        // After the read, as key reads check: a shardlet this route puts on the host that has moved
+        // off it (its rows there are being, or have been, deleted) means the page may lack its events.
+        const stale = hosts.fences ? (await hosts.fences(hostId, entry.meta.id)).some((f) => MOVED_AWAY.has(f.state) && routedOnlyTo(entry, f.shardletId, hostId)) : false;
+        return { events, stale };
+      }),
+    );
+    if (pages.some((p) => p.stale)) return null;
     // Every position up to `bound` has been seen from every host: a host that returned a full page
     // may hold more at and after its last row; one that returned less holds nothing more below the watermark.
     let bound = watermark;
-    for (const page of pages) if (page.length >= hostLimit) bound = Math.min(bound, page[page.length - 1]!.seq - 1);
-    const merged = this.merge(entry.meta.id, pages.flat().filter((e) => e.seq <= bound));
+    for (const { events } of pages) if (events.length >= hostLimit) bound = Math.min(bound, events[events.length - 1]!.seq - 1);
+    const merged = this.merge(
+      entry.meta.id,
+      pages.flatMap((p) => p.events).filter((e) => e.seq <= bound),
+    );
     const events = pageOf(merged, limit);
     const next = events.length < merged.length ? events[events.length - 1]!.seq : bound;
-    if (reader) this.deps.observer?.read(entry, events, reader, performance.now() - started);
-    return { events, watermark, next };
+    return { events, next };
   }
 
   private async readByKey(streamName: string, key: string, q: { fromTs?: number; toTs?: number; limit: number }, reader?: ReaderIdentity): Promise<StoredEvent[]> {
@@ -136,7 +185,7 @@ export class ReadService {
       // After the read: if the shardlet has moved off the host this route names (its rows there
       // are being, or have been, deleted), the route is stale; read again with a fresh one.
       const fence = this.deps.hosts.fence && !route.shadowHostId ? await this.deps.hosts.fence(route.hostId, route.id) : undefined;
-      if (fence === undefined || (fence !== null && !MOVED_AWAY.has(fence.state)) || attempt >= MAX_KEY_READ_ROUTES) break;
+      if (fence === undefined || (fence !== null && !MOVED_AWAY.has(fence.state)) || attempt >= MAX_ROUTE_ATTEMPTS) break;
       const fresh = await this.deps.routing.refreshById(entry.meta.id, "fence");
       if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
       entry = fresh;
@@ -147,6 +196,12 @@ export class ReadService {
     if (reader) this.deps.observer?.read(entry, events, reader, performance.now() - started);
     return events;
   }
+}
+
+/** True when the route sends the shardlet to `hostId` alone (no migration shadow that also holds its rows). */
+function routedOnlyTo(entry: RouteEntry, shardletId: string, hostId: string): boolean {
+  const route = entry.table.byId(shardletId);
+  return route !== undefined && route.hostId === hostId && !route.shadowHostId;
 }
 
 /** What makes two rows the same event: everything but where it is stored. */

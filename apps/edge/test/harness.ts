@@ -73,7 +73,7 @@ export async function post(h: Harness, path: string, body: unknown, token: strin
 
 export async function get(h: Harness, path: string, token: string | null = h.token) {
   const res = await fetch(h.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
 /** Rows of the stream on every host. */

@@ -103,13 +103,18 @@ describe("/metrics, /livez and /readyz on the edge", () => {
 
   it("counts shard cache hits and misses of shardlet reads", async () => {
     const events = Array.from({ length: 20 }, (_, i) => ({ key: `c-${i}`, id: `c-${i}`, payload: { i } }));
-    expect((await post(h, `/v1/streams/${h.stream}/events`, { events })).status).toBe(200);
+    const ack = await post(h, `/v1/streams/${h.stream}/events`, { events });
+    expect(ack.status).toBe(200);
+    // From the first new event on: the reads by position above cached what came before it.
+    const from = Math.min(...(ack.body.events as Array<{ seq: number }>).map((e) => e.seq)) - 1;
     const shardlets = (await get(h, `/v1/streams/${h.stream}/shardlets`)).body.shardlets as Array<{ id: string }>;
     const id = shardlets[0]!.id;
     const before = await scrape();
     // The first read fills the cache from the hosts; the same read again is answered from memory.
-    const first = await get(h, `/v1/streams/${h.stream}/shardlets/${id}/events?after=0&limit=1000`);
-    const second = await get(h, `/v1/streams/${h.stream}/shardlets/${id}/events?after=0&limit=1000`);
+    const first = await get(h, `/v1/streams/${h.stream}/shardlets/${id}/events?after=${from}&limit=1000`);
+    expect(first.headers.get("x-shardcast-cache")).toBe("miss");
+    const second = await get(h, `/v1/streams/${h.stream}/shardlets/${id}/events?after=${from}&limit=1000`);
+    expect(second.headers.get("x-shardcast-cache")).toBe("hit");
     expect(second.body.events).toEqual(first.body.events);
     const after = await scrape();
     const delta = (name: string) => sample(after, name) - sample(before, name);

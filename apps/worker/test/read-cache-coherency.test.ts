@@ -10,9 +10,9 @@ import { startMigrationHarness, type MigrationHarness } from "./migration-harnes
 
 /**
  * The shard cache never answers differently from the hosts: while events are written, shardlets
- * split and merge and one migrates, reads through the edge's cache and reads straight from the
- * hosts, from the same positions up to the same watermark, return the same events, and both
- * return every acknowledged event in that span.
+ * split and merge and one migrates, reads through the edge's cache (consumer range reads and reads
+ * by position) and reads straight from the hosts, from the same positions up to the same
+ * watermark, return the same events, and both return every acknowledged event in that span.
  */
 
 let t: MigrationHarness;
@@ -63,7 +63,28 @@ async function drain(source: RangeSource, entry: RouteEntry, after: number, wate
   return out.sort((a, b) => a.seq - b.seq);
 }
 
-const signature = (events: readonly StoredEvent[]) => events.map((e) => `${e.seq}:${e.id}`).join(",");
+let positionHits = 0;
+
+/** Every event after `after` up to `watermark` read by position through the edge (its cache in front), page by page. */
+async function drainByPosition(after: number, watermark: number, limit: number): Promise<Array<{ seq: number; id: string | null }>> {
+  const out: Array<{ seq: number; id: string | null }> = [];
+  let position = after;
+  for (let page = 0; page < 10_000 && position < watermark; page++) {
+    const { body, cache } = await readRetrying(async () => {
+      const res = await fetch(`${t.h.edgeUrl}/v1/streams/${t.h.stream}/events?after=${position}&limit=${limit}`, { headers: { authorization: `Bearer ${t.h.token}` } });
+      if (res.status === 503) throw new ShardcastError("unavailable", await res.text());
+      expect(res.status).toBe(200);
+      return { body: (await res.json()) as { events: Array<{ seq: number; id: string | null }>; next: number }, cache: res.headers.get("x-shardcast-cache") };
+    });
+    if (cache === "hit") positionHits++;
+    out.push(...body.events.filter((e) => e.seq <= watermark));
+    expect(body.next, "a page always moves forward").toBeGreaterThan(position);
+    position = body.next;
+  }
+  return out;
+}
+
+const signature = (events: ReadonlyArray<{ seq: number; id: string | null }>) => events.map((e) => `${e.seq}:${e.id}`).join(",");
 
 describe("shard cache coherency", () => {
   it("a cached read equals an uncached read through writes, splits, merges and a migration", async () => {
@@ -86,6 +107,9 @@ describe("shard cache coherency", () => {
         // Two readers in lockstep through the cache (the second waits on the first's host reads).
         const [viaCache, alongside] = await Promise.all([drain(cached, entry, after, watermark, limit), drain(cached, entry, after, watermark, limit)]);
         const viaHosts = await drain(plain, entry, after, watermark, limit);
+        // Reads by position through the same cache: the entries the range reads just left serve them.
+        const viaPosition = await drainByPosition(after, watermark, limit);
+        if (signature(viaPosition) !== signature(viaHosts)) failures.push(`after ${after} up to ${watermark}: by position ${viaPosition.length} events, hosts ${viaHosts.length}`);
         if (signature(viaCache) !== signature(viaHosts)) failures.push(`after ${after} up to ${watermark}: cache ${viaCache.length} events, hosts ${viaHosts.length}`);
         if (signature(alongside) !== signature(viaHosts)) failures.push(`after ${after} up to ${watermark}: second cached reader ${alongside.length} events, hosts ${viaHosts.length}`);
         // Both are complete: every event acknowledged in the span is there.
@@ -126,5 +150,6 @@ describe("shard cache coherency", () => {
     expect(stats.hits).toBeGreaterThan(0);
     expect(stats.bytesFromCache).toBeGreaterThan(0);
     expect(stats.hostReadsSaved).toBeGreaterThan(0);
+    expect(positionHits).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -41,7 +41,7 @@ export class CachedRangeReader implements RangeSource {
   ) {}
 
   async read(entry: RouteEntry, parts: readonly RangePart[], limit: number, reader?: ReaderIdentity, knownWatermark?: number): Promise<RangePage> {
-    if (parts.length === 0) return this.deps.inner.read(entry, parts, limit, reader, knownWatermark);
+    if (parts.length === 0) return { ...(await this.deps.inner.read(entry, parts, limit, reader, knownWatermark)), cache: "miss" };
     const streamId = entry.meta.id;
     const watermark = knownWatermark ?? (await this.deps.sequences.watermark(streamId));
     let cached = this.lookupAll(streamId, parts);
@@ -62,7 +62,7 @@ export class CachedRangeReader implements RangeSource {
         const page = pageOf(events, limit);
         const next = page.length < events.length ? page[page.length - 1]!.seq : reach;
         this.deps.stats.total.hostReadsSaved++;
-        return this.answer(entry, parts, cached, page, [], next, watermark, reader);
+        return { ...this.answer(entry, parts, cached, page, [], next, watermark, reader), cache: "hit" };
       }
     }
 
@@ -91,7 +91,7 @@ export class CachedRangeReader implements RangeSource {
     const merged = mergeBySeq([...fromCache, ...hostEvents]);
     const page = pageOf(merged, limit);
     const next = page.length < merged.length ? page[page.length - 1]!.seq : host.next;
-    return this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader);
+    return { ...this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader), cache: cached.size > 0 ? "partial" : "miss" };
   }
 
   private lookupAll(streamId: string, parts: readonly RangePart[]): Map<string, CachedPart> {

@@ -8,6 +8,7 @@ import { AnnouncedReads } from "./announced-reads.ts";
 import { CacheStats } from "./cache-stats.ts";
 import { CachedRangeReader, type RangeSource } from "./cached-reader.ts";
 import { CorrelationCounter } from "./correlation-counts.ts";
+import { CachedPositions } from "./position-cache.ts";
 import { ShardCache } from "./shard-cache.ts";
 
 export interface ReadCacheConfig {
@@ -45,6 +46,8 @@ export class EdgeReadCache {
   readonly counts: CorrelationCounter;
   readonly queue = new PrefetchQueue({ leadMs: PREFETCH_LEAD_STEPS * CORRELATION_STEP_MS });
   readonly announced = new AnnouncedReads();
+  /** Reads by position through the cache (used only while the cache is on). */
+  readonly positionReads: CachedPositions;
   private cached: CachedRangeReader | null = null;
   private readonly maps = new Map<string, PublishedPrefetchMap>();
   /** `stream \t shardlet` -> reader group -> (position its next read starts after, when, bytes of that read). */
@@ -64,6 +67,7 @@ export class EdgeReadCache {
         this.stats.total.wastedPrefetchBytes += e.bytes;
       },
     });
+    this.positionReads = new CachedPositions({ cache: this.cache, stats: this.stats });
     this.counts = new CorrelationCounter({ redis: deps.redis, prefix: deps.prefix, log: deps.log, ...(deps.clock ? { clock: deps.clock } : {}) });
   }
 

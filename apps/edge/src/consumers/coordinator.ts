@@ -310,7 +310,7 @@ export class ConsumerCoordinator {
     const lo = Number(route.lo);
     const hi = Number(route.hi);
     const page = await this.deps.reader.read(entry, [{ shardletId, lo, hi, cursor: freshCursor(lo, hi, after) }], limit, reader);
-    return { events: page.events.get(shardletId) ?? [], watermark: page.watermark, next: Math.max(page.next, after) };
+    return { events: page.events.get(shardletId) ?? [], watermark: page.watermark, next: Math.max(page.next, after), ...(page.cache ? { cache: page.cache } : {}) };
   }
 
   async describe(streamName: string, groupName: string) {

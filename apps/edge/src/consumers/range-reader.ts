@@ -20,7 +20,14 @@ export interface RangePage {
   /** Every part is complete up to here: commit it after processing the part's events. */
   next: number;
   watermark: number;
+  /**
+   * How the edge's shard cache served the page, when one is in front of the hosts: `hit` (no host
+   * was read), `partial` (cached events and a host read past them) or `miss` (nothing cached).
+   */
+  cache?: CacheStatus;
 }
+
+export type CacheStatus = "hit" | "partial" | "miss";
 
 export interface RangeHosts {
   readRanges(hostId: string, q: ReadRangesQuery): Promise<RangeReadResult>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { streamNameSchema, type ErrorCode } from "@shardcast/core";
 import { MAX_READ_LIMIT } from "../reads.ts";
-import { AUTH, positionPageSchema, positionQuery, type RouteSpec } from "./route-spec.ts";
+import { AUTH, cacheStatusHeader, positionPageSchema, positionQuery, type RouteSpec } from "./route-spec.ts";
 
 /** Group and member names: what a service would call itself, safe in a URL and a log line. */
 const nameSchema = z
@@ -105,7 +105,12 @@ export function consumerRoutes(): RouteSpec[] {
       auth: "consume",
       params: shardletParams,
       query: positionQuery,
-      ok: { status: 200, description: "A page of events.", schema: positionPageSchema },
+      ok: {
+        status: 200,
+        description: "A page of events.",
+        schema: positionPageSchema,
+        headers: cacheStatusHeader(["hit", "partial", "miss"]),
+      },
       errors: ["bad_request", ...AUTH, "rate_limited", "not_found", "unavailable", "internal"],
     },
     {

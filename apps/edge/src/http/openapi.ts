@@ -40,6 +40,9 @@ function operation(route: RouteSpec): ZodOpenApiOperationObject {
     responses: {
       [statusKey(route.ok.status)]: {
         description: route.ok.description,
+        ...(route.ok.headers
+          ? { headers: Object.fromEntries(Object.entries(route.ok.headers).map(([name, h]) => [name, { description: h.description, schema: { type: "string" as const, enum: [...h.values] } }])) }
+          : {}),
         ...(route.ok.schema
           ? { content: { [route.ok.contentType ?? "application/json"]: { schema: route.ok.schema } } }
           : { content: { [route.ok.contentType ?? "text/plain"]: { schema: z.string() } } }),

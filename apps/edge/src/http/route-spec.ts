@@ -40,9 +40,23 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
-  ok: { status: 200 | 201; description: string; schema?: z.ZodType; contentType?: string };
+  ok: { status: 200 | 201; description: string; schema?: z.ZodType; contentType?: string; headers?: Record<string, { description: string; values: readonly string[] }> };
   /** Error codes this route can answer (with `{"error":{...}}`, statuses from `errorStatus`). */
   errors: readonly ErrorCode[];
+}
+
+/** How the edge's shard cache served a read (`hit`, `partial` or `miss`); absent when the edge has no cache. */
+export const CACHE_STATUS_HEADER = "x-shardcast-cache";
+
+/** The documentation of `CACHE_STATUS_HEADER` on a read route that answers with these values. */
+export function cacheStatusHeader(values: readonly ("hit" | "partial" | "miss")[]): NonNullable<RouteSpec["ok"]["headers"]> {
+  const meaning = { hit: "`hit` (no storage host was read)", partial: "`partial` (cached events and a host read past them)", miss: "`miss` (read from the hosts)" };
+  return {
+    [CACHE_STATUS_HEADER]: {
+      description: `How the edge's shard cache served the page: ${values.map((v) => meaning[v]).join(", ")}. Absent when the edge runs without a cache.`,
+      values,
+    },
+  };
 }
 
 function intQuery(name: string, min: number, max: number, def: number) {

@@ -5,6 +5,7 @@ import { ingestInput, ingestOutput } from "../trpc/procedures/ingest.ts";
 import { consumerRoutes } from "./consumer-routes.ts";
 import {
   AUTH,
+  cacheStatusHeader,
   hintsAnswerSchema,
   hintsQuery,
   keyEventsSchema,
@@ -51,12 +52,13 @@ function eventRoutes(limits: IngestLimits): RouteSpec[] {
       method: "get",
       path: "/v1/streams/{stream}/events",
       summary: "Read events in global order after a position",
-      description: "Never past the watermark. Counts the events returned against the key's read quota; the page is capped at the events left in it.",
+      description:
+        "Never past the watermark. Counts the events returned against the key's read quota; the page is capped at the events left in it. Served from the edge's shard cache when every shardlet's range is cached from the position on.",
       tag: "events",
       auth: "consume",
       params: streamParams,
       query: positionQuery,
-      ok: { status: 200, description: "A page of events.", schema: positionPageSchema },
+      ok: { status: 200, description: "A page of events.", schema: positionPageSchema, headers: cacheStatusHeader(["hit", "miss"]) },
       errors: READ_ERRORS,
     },
     {

@@ -15,7 +15,7 @@ import { edgeRouter } from "../trpc/router.ts";
 import { openApiDocument } from "./openapi.ts";
 import { pathParam, readJson, sendError, sendJson } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
-import { edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
+import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
 export interface EdgeServerDeps {
   auth: ApiKeyAuth;
@@ -140,8 +140,8 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const q = parse(positionQuery, queryOf(url, positionQuery), "query parameter");
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
-      const page = await deps.reads.byPosition(stream, q.after, limit, readerIdentity(req.headers, grant.name));
-      const bytes = sendJson(res, 200, page);
+      const { cache, ...page } = await deps.reads.byPosition(stream, q.after, limit, readerIdentity(req.headers, grant.name));
+      const bytes = sendJson(res, 200, page, false, cache ? { [CACHE_STATUS_HEADER]: cache } : {});
       admission?.charge(page.events.length, bytes);
     },
     readByKey: async ({ req, res, url, segments }) => {
@@ -165,8 +165,9 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const q = parse(positionQuery, queryOf(url, positionQuery), "query parameter");
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
-      const page = await consumers().readShardlet(stream, shardlet, q.after, limit, readerIdentity(req.headers, grant.name));
-      admission?.charge(page.events.length, sendJson(res, 200, page));
+      const { cache, ...page } = await consumers().readShardlet(stream, shardlet, q.after, limit, readerIdentity(req.headers, grant.name));
+      // As a header, not in the page: it says how this edge answered, not what the log holds.
+      admission?.charge(page.events.length, sendJson(res, 200, page, false, cache ? { [CACHE_STATUS_HEADER]: cache } : {}));
     },
     joinGroup: async ({ req, res, segments }) => {
       const { stream, group } = parse(groupParams, segments, "path parameter");
