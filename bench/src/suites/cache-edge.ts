@@ -69,8 +69,10 @@ interface ShardletPage {
 }
 
 /** Reads a shardlet's events after `after` up to what was there at the start; returns each request's latency. */
-async function readShardlet(edgeUrl: string, token: string, shardletId: string, after: number, client: string, limit = POLL_LIMIT): Promise<{ latencies: number[]; next: number }> {
+async function readShardlet(edgeUrl: string, token: string, shardletId: string, after: number, client: string, limit = POLL_LIMIT): Promise<{ latencies: number[]; hits: boolean[]; next: number }> {
   const latencies: number[] = [];
+  /** Per page: the edge answered it from its cache alone (`x-shardcast-cache: hit`). */
+  const hits: boolean[] = [];
   let position = after;
   for (let i = 0; i < 1_000; i++) {
     const t0 = performance.now();
@@ -80,10 +82,11 @@ async function readShardlet(edgeUrl: string, token: string, shardletId: string, 
     if (!res.ok) throw new Error(`shardlet read answered ${res.status}: ${await res.text()}`);
     const page = (await res.json()) as ShardletPage;
     latencies.push(performance.now() - t0);
-    if (page.next <= position || page.next >= page.watermark) return { latencies, next: page.next };
+    hits.push(res.headers.get("x-shardcast-cache") === "hit");
+    if (page.next <= position || page.next >= page.watermark) return { latencies, hits, next: page.next };
     position = page.next;
   }
-  return { latencies, next: position };
+  return { latencies, hits, next: position };
 }
 
 /** Prefetches the edges have made so far (their cache snapshots in Redis). */
@@ -119,6 +122,8 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
   await redis.quit();
   const positions = new Map<string, number>();
   const all: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+  /** The cache edge's pages it answered from memory alone, and the rest (a host read, at least in part). */
+  const split: Record<"hit" | "host", number[]> = { hit: [], host: [] };
   const perRound: Record<"cache" | "none", number[]> = { cache: [], none: [] };
   const urls: Array<["cache" | "none", string]> = [["cache", c.edgeUrl], ["none", noCacheUrl]];
   // The reader's first reads: both edges learn its position on every shardlet.
@@ -135,12 +140,14 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     await Promise.all(urls.map(([, url]) => sendBatches(url, c.token, [announce], 1)));
     await new Promise((res) => setTimeout(res, 1_500)); // the reads arrive at their predicted time
     const lat: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+    const roundSplit: Record<"hit" | "host", number[]> = { hit: [], host: [] };
     const order = r % 2 === 0 ? urls : [...urls].reverse();
     const nextPositions = new Map<string, number>();
     for (const [kind, url] of order) {
       for (const id of ids) {
         const got = await readShardlet(url, c.token, id, positions.get(id)!, "reporter", API_DEFAULT_LIMIT);
         lat[kind].push(...got.latencies);
+        if (kind === "cache") got.latencies.forEach((ms, i) => roundSplit[got.hits[i] ? "hit" : "host"].push(ms));
         nextPositions.set(id, got.next);
       }
     }
@@ -153,12 +160,17 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     }
     all.cache.push(...lat.cache);
     all.none.push(...lat.none);
+    split.hit.push(...roundSplit.hit);
+    split.host.push(...roundSplit.host);
     perRound.cache.push(percentile(lat.cache, 99));
     perRound.none.push(percentile(lat.none, 99));
     log(`announced reads round ${perRound.cache.length}/${runs}: ${lat.cache.length} pages, slowest ${perRound.cache.at(-1)!.toFixed(1)} ms prefetched vs ${perRound.none.at(-1)!.toFixed(1)} ms from the host`);
   }
   const p99 = { cache: percentile(all.cache, 99), none: percentile(all.none, 99) };
   log(`announced reads: p99 over ${all.cache.length} pages ${p99.cache.toFixed(1)} ms prefetched vs ${p99.none.toFixed(1)} ms from the host (p50 ${percentile(all.cache, 50).toFixed(1)} vs ${percentile(all.none, 50).toFixed(1)} ms)`);
+  log(
+    `announced reads on the cache edge: ${split.hit.length} pages from memory alone (p50 ${percentile(split.hit, 50).toFixed(1)} ms, p99 ${percentile(split.hit, 99).toFixed(1)} ms), ${split.host.length} with a host read (p99 ${percentile(split.host, 99).toFixed(1)} ms)`,
+  );
   return {
     announced_read_p99_ms_prefetch: p99.cache,
     announced_read_p99_ms_nocache: p99.none,
@@ -166,6 +178,10 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     read_p50_ratio_vs_nocache: percentile(all.cache, 50) / percentile(all.none, 50),
     read_p99_ratio_vs_nocache_round_median: median(perRound.cache.map((v, i) => v / perRound.none[i]!)),
     announced_read_pages: all.cache.length,
+    // Which pages make the cache edge's tail: those it answered from memory, or those that still read a host.
+    announced_read_hit_share: all.cache.length > 0 ? split.hit.length / all.cache.length : 0,
+    announced_read_p99_ms_hits: percentile(split.hit, 99),
+    announced_read_p99_ms_host_pages: percentile(split.host, 99),
   };
 }
 
