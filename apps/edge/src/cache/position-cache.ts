@@ -24,6 +24,9 @@ export class CachedPositions implements PositionCache {
   serve(entry: RouteEntry, after: number, limit: number, watermark: number): { events: StoredEvent[]; next: number } | null {
     const routes = entry.table.all();
     if (routes.length === 0) return null;
+    // Checked before any lookup: a lookup counts as a read of its entry, and a page the cache cannot
+    // answer whole reads every host instead.
+    if (!routes.every((r) => this.deps.cache.covers(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }]))) return null;
     const parts: Array<{ shardletId: string; hit: CachedPart }> = [];
     for (const r of routes) {
       const hit = this.deps.cache.lookup(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }]);

@@ -156,6 +156,28 @@ export class ShardCache {
    * no entry covers the part.
    */
   lookup(streamId: string, lo: number, hi: number, cursor: Cursor): CachedPart | null {
+    const best = this.covering(streamId, lo, hi, cursor);
+    if (!best) return null;
+    const entry = best.entry;
+    let low = Number.POSITIVE_INFINITY;
+    for (const s of cursor) low = Math.min(low, s.after);
+    this.store.read(best.key, this.now());
+    const events: StoredEvent[] = [];
+    for (let i = firstAfter(entry.events, low); i < entry.events.length; i++) {
+      const h = entry.hashes[i]!;
+      if (h < lo || h >= hi) continue;
+      const seg = cursor.find((s) => h >= s.lo && h < s.hi);
+      if (seg && entry.events[i]!.seq > seg.after) events.push(entry.events[i]!);
+    }
+    return { entry, events };
+  }
+
+  /** Whether `lookup` would serve the part, without counting it as a read of the entry. */
+  covers(streamId: string, lo: number, hi: number, cursor: Cursor): boolean {
+    return this.covering(streamId, lo, hi, cursor) !== null;
+  }
+
+  private covering(streamId: string, lo: number, hi: number, cursor: Cursor): { key: string; entry: CacheEntry } | null {
     const keys = this.byStream.get(streamId);
     if (!keys || cursor.length === 0) return null;
     let low = Number.POSITIVE_INFINITY;
@@ -166,17 +188,7 @@ export class ShardCache {
       if (!e || e.lo > lo || e.hi < hi || e.from > low || e.to <= low) continue;
       if (!best || e.to > best.entry.to) best = { key, entry: e };
     }
-    if (!best) return null;
-    const entry = best.entry;
-    this.store.read(best.key, this.now());
-    const events: StoredEvent[] = [];
-    for (let i = firstAfter(entry.events, low); i < entry.events.length; i++) {
-      const h = entry.hashes[i]!;
-      if (h < lo || h >= hi) continue;
-      const seg = cursor.find((s) => h >= s.lo && h < s.hi);
-      if (seg && entry.events[i]!.seq > seg.after) events.push(entry.events[i]!);
-    }
-    return { entry, events };
+    return best;
   }
 
   /**
