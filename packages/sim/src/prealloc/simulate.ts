@@ -1,148 +1,9 @@
-import {
-  ContentModel,
-  trainContentModel,
-  decidePrealloc,
-  generatePrecursorStream,
-  keyHash,
-  type ContentModelConfig,
-  type ContentModelState,
-  type CostParams,
-  type PrecursorStream,
-  type PrecursorStreamConfig,
-  type PredictionQuality,
-} from "@shardcast/core";
+import { ContentModel, decidePrealloc, keyHash, type PrecursorStream } from "@shardcast/core";
+import { HASH_SPACE, lockedAt, TICK_MS, type Host, type Shardlet } from "./cluster.ts";
+import { DEFAULT_PREALLOC_SIM, emptyPreallocResult, percentile, qualitySince, type PreallocSimConfig, type PreallocSimResult } from "./sim-config.ts";
 
-/**
- * Predictive pre-allocation against reactive splitting on one workload, on a virtual clock.
- *
- * The cluster: hash-range shardlets on hosts that each take `hostCapacityPerSec` writes. An
- * event's ack latency is the host's service time inflated by its utilisation (M/M/1-like), plus
- * the wait behind a backlog once the host is over capacity, plus `fallbackPenaltyMs` when its
- * shardlet is op-locked (the event takes the overflow log). A migration's copy adds
- * `copyLoad` of utilisation on both hosts while it runs: the copy competes with the writes.
- *
- * Both policies use the product's two flows: a split holds the shardlet's op-lock for
- * `splitLockSec`; a move copies the part's bytes at `copyBytesPerSec` after `moveSetupSec` and
- * holds the lock `switchLockSec` at the switch. The reactive manager looks every
- * `managerIntervalSec` and prepares a shardlet whose writes over the interval passed
- * `reactiveRatePerSec` (split at the load median, the hot part moved to the host with most
- * headroom); the predictive policy does the same when the content model predicts a surge and the
- * cost model agrees, ahead of it, and merges a part back when no surge came within the horizon
- * and grace. The reactive manager stays on in the predictive run: it catches what the model missed.
- */
-export interface PreallocSimConfig {
-  hosts: number;
-  shardlets: number;
-  hostCapacityPerSec: number;
-  serviceMs: number;
-  fallbackPenaltyMs: number;
-  copyLoad: number;
-  initialShardletBytes: number;
-  splitLockSec: number;
-  switchLockSec: number;
-  copyBytesPerSec: number;
-  moveSetupSec: number;
-  managerIntervalSec: number;
-  reactiveRatePerSec: number;
-  /** 0: reactive only. */
-  aggressiveness: number;
-  graceSec: number;
-  /** Pre-allocation acts on predictions every this many seconds. */
-  preallocIntervalSec: number;
-  /** Prepare exactly the bursts that come, at their announcement (the offline optimum; needs the stream's truth). */
-  oracle: boolean;
-  model: Partial<ContentModelConfig>;
-  /** The model's starting state (a default model trained on history); none: the conservative prior. */
-  initialModel: ContentModelState | null;
-  cost: Partial<CostParams>;
-}
-
-export const DEFAULT_PREALLOC_SIM: PreallocSimConfig = {
-  hosts: 4,
-  shardlets: 64,
-  hostCapacityPerSec: 300,
-  serviceMs: 4,
-  fallbackPenaltyMs: 25,
-  copyLoad: 0.3,
-  initialShardletBytes: 128 * 1024 * 1024,
-  splitLockSec: 2,
-  switchLockSec: 0.5,
-  copyBytesPerSec: 20 * 1024 * 1024,
-  moveSetupSec: 5,
-  managerIntervalSec: 10,
-  reactiveRatePerSec: 40,
-  aggressiveness: 0,
-  graceSec: 120,
-  preallocIntervalSec: 1,
-  oracle: false,
-  model: {},
-  initialModel: null,
-  cost: {},
-};
-
-export interface PreallocSimResult {
-  policy: string;
-  events: number;
-  /** Events that took the overflow log (their shardlet was op-locked). */
-  fallbacks: number;
-  /** ... of which during a burst window. */
-  fallbacksInBursts: number;
-  p99AckMs: number;
-  /** p99 ack latency of the events written during burst windows. */
-  p99AckMsBurst: number;
-  p50AckMsBurst: number;
-  /** Preparations started by the manager on a hot shardlet. */
-  reactivePreparations: number;
-  /** Pre-allocations started ahead of a predicted surge, and those no surge used (merged back). */
-  preallocations: number;
-  preallocWasted: number;
-  bytesCopied: number;
-  /** Shardlets at the end (pre-allocations that were not used are merged back). */
-  liveShardlets: number;
-  quality: PredictionQuality | null;
-}
-
-interface Shardlet {
-  id: string;
-  lo: number;
-  hi: number;
-  host: number;
-  bytes: number;
-  /** Op-lock windows [from, until): a split holds it at once, a move only at its switch. */
-  locks: Array<[number, number]>;
-  /** No new preparation starts before the last one ended. */
-  busyUntilMs: number;
-  /** Writes since the manager's last look. */
-  writes: number;
-  /** Prepared (isolated and placed): the reactive manager leaves it be. */
-  prepared: boolean;
-  /** Set when the predictive policy prepared it: when to check whether the surge came, and the part merged back into. */
-  prealloc: { untilMs: number; used: boolean; sibling: Shardlet | null } | null;
-  retired: boolean;
-  /** Writes per second reserved for it on its host. */
-  reservedPerSec: number;
-}
-
-interface Host {
-  backlog: number;
-  tickArrivals: number;
-  tick: number;
-  /** Until when a copy runs on this host. */
-  copyUntilMs: number;
-}
-
-const TICK_MS = 100;
-const HASH_SPACE = 2 ** 32;
-
-function lockedAt(s: Shardlet, t: number): boolean {
-  for (const [from, until] of s.locks) if (t >= from && t < until) return true;
-  return false;
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
+export { DEFAULT_PREALLOC_SIM, type PreallocSimConfig, type PreallocSimResult } from "./sim-config.ts";
+export { preallocWorkload, trainSimContentModel } from "./workload.ts";
 
 export function simulatePrealloc(stream: PrecursorStream, partial: Partial<PreallocSimConfig> = {}, policy = "predictive"): PreallocSimResult {
   const cfg = { ...DEFAULT_PREALLOC_SIM, ...partial };
@@ -192,21 +53,7 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
   const model = cfg.aggressiveness > 0 && !cfg.oracle ? new ContentModel(cfg.model, cfg.initialModel ?? undefined) : null;
   const stepMs = model?.cfg.stepMs ?? 5_000;
   const horizonMs = model?.cfg.horizonMs ?? 120_000;
-  const result: PreallocSimResult = {
-    policy,
-    events: 0,
-    fallbacks: 0,
-    fallbacksInBursts: 0,
-    p99AckMs: 0,
-    p99AckMsBurst: 0,
-    p50AckMsBurst: 0,
-    reactivePreparations: 0,
-    preallocations: 0,
-    preallocWasted: 0,
-    bytesCopied: 0,
-    liveShardlets: 0,
-    quality: null,
-  };
+  const result = emptyPreallocResult(policy);
   // The run's own precision and recall: a model trained on history arrives with counts of its own.
   const q0 = model?.quality() ?? null;
   const latencies = new Float64Array(stream.events.length);
@@ -431,26 +278,6 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
   result.p99AckMs = percentile(latencies, 0.99);
   result.p99AckMsBurst = percentile(burstSorted, 0.99);
   result.p50AckMsBurst = percentile(burstSorted, 0.5);
-  if (model && q0) {
-    const q = model.quality();
-    const alerts = q.alerts - q0.alerts;
-    const hits = q.hits - q0.hits;
-    const onsets = q.onsets - q0.onsets;
-    const predicted = q.predicted - q0.predicted;
-    result.quality = { alerts, hits, onsets, predicted, precision: alerts > 0 ? hits / alerts : null, recall: onsets > 0 ? predicted / onsets : null, medianLeadSec: q.medianLeadSec };
-  }
+  if (model && q0) result.quality = qualitySince(model.quality(), q0);
   return result;
-}
-
-/**
- * A default model for cold start: the content model after replaying a stream of history (the
- * range ids are the ones the simulator gives the model).
- */
-export function trainSimContentModel(history: PrecursorStream, shardlets = DEFAULT_PREALLOC_SIM.shardlets, cfg: Partial<ContentModelConfig> = {}): ContentModelState {
-  return trainContentModel(history.events, (key) => `r${Math.floor((keyHash(key) * shardlets) / HASH_SPACE)}`, cfg);
-}
-
-/** The workload the `prealloc` benchmark and the simulator's comparison use: announced bursts, false alarms, unannounced bursts. */
-export function preallocWorkload(seed: number, partial: Partial<PrecursorStreamConfig> = {}): PrecursorStream {
-  return generatePrecursorStream({ seed, ...partial });
 }
