@@ -1,7 +1,8 @@
-import { DEFAULT_CLUSTER } from "../config.ts";
 import { DEFAULT_POLICIES, POLICY_NAMES, type PolicyName } from "../compare.ts";
-import { isWorkloadName, WORKLOAD_DESCRIPTIONS, WORKLOAD_NAMES, workloadParameters, type WorkloadName } from "../workload/catalog.ts";
+import { isWorkloadName, WORKLOAD_NAMES, workloadParameters, type WorkloadName } from "../workload/catalog.ts";
 import type { ScenarioOptions } from "../scenario.ts";
+
+export { PARAM_DOCS, usage } from "./usage.ts";
 
 /** Command line of `npm run sim -- ...`. */
 export interface SimArgs {
@@ -22,108 +23,6 @@ export interface SimArgs {
 
 export class UsageError extends Error {
   override name = "UsageError";
-}
-
-/** What each workload parameter means (shown by --help). */
-export const PARAM_DOCS: Record<string, string> = {
-  streams: "streams (tenants) sharing the cluster",
-  keysPerStream: "keys per stream",
-  zipfS: "Zipf exponent of key popularity inside a stream (0 = uniform)",
-  dailyAmplitude: "daily swing as a fraction of the mean, in [0, 1)",
-  weeklyAmplitude: "weekly swing, in [0, 1)",
-  phaseSpread: "spread of the streams' daily peaks, as a fraction of a day",
-  driftRanksPerDay: "ranks the popularity ranking moves per day (a cold key reaches the top in 1/x days)",
-  crowdsPerDay: "flash crowds per day after the warm-up",
-  crowdHours: "mean flash crowd length in hours (each 0.5x-1.5x)",
-  crowdPeak: "crowd peak as a fraction of the mean total load (each 0.75x-1.25x)",
-  crowdKeys: "keys one crowd hits, all in one narrow hash window",
-  crowdHashWidth: "width of that window as a fraction of the hash space",
-  announcedShare: "share of crowds announced by a client hint, in [0, 1]",
-  announceLeadHours: "hours before a crowd its hint is posted",
-  rampFactor: "load of the growing stream at the end relative to the start",
-  tenantHosts: "hosts each tenant's stream is laid out on",
-  sizeSpread: "largest tenant about this many times the smallest",
-  burstsPerWeek: "unannounced bursts per tenant per week (2-6 h, 1.5x-3x)",
-};
-
-export function usage(): string {
-  const w = Math.max(...WORKLOAD_NAMES.map((n) => n.length));
-  const params = WORKLOAD_NAMES.map((n) => {
-    const p = workloadParameters(n);
-    return `  ${n.padEnd(w)}  ${Object.entries(p).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(" ")}`;
-  });
-  const c = DEFAULT_CLUSTER;
-  return [
-    "usage: npm run sim -- --workload <name> [--seed N] [--days D] [--out report.html] [options]",
-    "",
-    "Runs the policies on the same workload, seed and start layout, on a virtual clock, with the",
-    "product's own planners (planLifecycle, planRebalance, analyzeLoad, planCapacity, planDrain), and",
-    "prints a comparison table (violation minutes, host-hours, bytes moved, latency). Policies:",
-    "  static_peak     a fixed cluster sized for the workload's peak (target utilisation), reactive",
-    "                  splits and rebalancing: the cost ceiling",
-    "  reactive        hosts follow the observed load (capacity planner on observed load at the",
-    "                  product defaults), reactive rebalancer",
-    "  reactive_tuned  the same at its best-tuned thresholds (tuned on seeds 101-102, see --tune-reactive)",
-    "  predictive      capacity planner on forecasts (hosts asked for a lead of provisioning plus copy",
-    "                  time ahead, drains in forecast troughs, reactive when the forecast is untrusted),",
-    "                  the analyzer's splits, the reactive rebalancer as safety net",
-    "  oracle          the true future for the capacity planner, splits and rebalancer",
-    "  static          hashing: nothing moves, no scaling (only when asked for)",
-    "",
-    "  --workload <name>      workload (default diurnal), or `all` for the benchmark set (every",
-    "                         workload below for a month, or the whole trace; --days is ignored):",
-    ...WORKLOAD_NAMES.map((n) => `                           ${n.padEnd(w)}  ${WORKLOAD_DESCRIPTIONS[n]}`),
-    "  --quick                with --workload all: one seed and 2 measured days per workload",
-    "  --seeds <list>         with --workload all: comma-separated seeds (default 1,2,3,4,5)",
-    "  --tune-reactive        grid-search the reactive policy's target and scale-in utilisation and",
-    "                         rebalancer tolerance on the generators with seeds 101-102 (--days each)",
-    "  --seed <n>             seed: keys, popularity, crowds (default 1). Same seed, same result.",
-    "  --days <d>             simulated days, the warm-up included (default 29; a trace shorter",
-    "                         than this is used whole: dos-traces has 21 days, nab-tweets 57)",
-    "  --warmup-days <d>      days simulated but not measured (default 15: two weeks of history for",
-    "                         the weekly-seasonal forecasts)",
-    "  --out <file>           write a self-contained HTML report with charts",
-    "  --json <file>          write the summary and every policy's metrics as JSON",
-    `  --policies <list>      comma-separated subset of ${POLICY_NAMES.join(",")}`,
-    `                         (default ${DEFAULT_POLICIES.join(",")})`,
-    "  --min-hosts <n>        capacity planner: never fewer serving hosts (default 1)",
-    "  --max-hosts <n>        capacity planner: never more paid hosts (default 3 x --hosts)",
-    "  --target-util <x>      capacity planner: plan hosts for load at this utilisation (default 0.75)",
-    "  --scale-in-util <x>    capacity planner: drain while the rest stay below this (default 0.65)",
-    "  --forecast-quantile <q>",
-    "                         capacity planner (predictive): plan for the forecast times the q-quantile",
-    "                         of recent actual/forecast ratios (default 0.9; 0: the forecast itself)",
-    `  --provision <s>        seconds from asking for a host until it serves (default ${c.provisionSec})`,
-    "  --margin <s>           capacity planner: extra lead on top of provisioning and copy (default 600)",
-    `  --hosts <n>            hosts (default ${c.hosts})`,
-    `  --capacity <ev/s>      write capacity of each host, events/s (default ${c.hostCapacityEventsPerSec})`,
-    "  --peak <fraction>      busiest bucket's total load as a fraction of the write capacity (default 0.8)",
-    `  --tick <minutes>       step of the virtual clock and of the reactive scans (default ${c.tickMinutes})`,
-    `  --event-bytes <n>      stored bytes per event (default ${c.eventBytes})`,
-    `  --retention <hours>    hours of events a shardlet keeps (default ${c.retentionHours})`,
-    `  --bandwidth <MiB/s>    copy speed of one migration (default ${c.migrationBytesPerSec / 1048576})`,
-    `  --copy-overhead <x>    capacity a copy takes on its source and destination (default ${c.copyOverhead})`,
-    `  --forecaster <kind>    predictive model per shardlet: daily_median, holt_winters or seasonal_naive (default daily_median)`,
-    "  --horizon <buckets>    forecast horizon of the analyzer (default 6 hourly buckets)",
-    "  --tolerance <x>        rebalancer trigger above a host's share, every policy but reactive_tuned",
-    "                         (default 0.05; predictive 0.1 unless given, reactive_tuned always 0.1;",
-    "                         the product's own default is 0.2)",
-    "  --hysteresis <x>       rebalancer band below the trigger (default 0.025)",
-    "  --host-bound <x>       analyzer: no host planned above x times the mean predicted utilisation (1.25)",
-    "  --analyzer-moves <m>   predictive: which analyzer moves start: overload (off hosts forecast past",
-    "                         the overload fraction), all, or none (default: forecast-driven splits only)",
-    "  --lead <buckets>       predictive: the rebalancer balances the larger of current and forecast",
-    "                         load over this many buckets (default 0: current load only; the oracle uses 4)",
-    "  --outlook <minutes>    predictive: the rebalancer plans each host at the larger of its load and",
-    "                         its last hour's rise carried on this many minutes (default 60; 0: off)",
-    "  --param <key=value>    workload parameter, repeatable; per workload (defaults):",
-    ...params.map((l) => `                         ${l}`),
-    "                         meanings:",
-    ...Object.entries(PARAM_DOCS).map(([k, v]) => `                           ${k}: ${v}`),
-    "  --traces <dir>         folder holding the trace sets (default: the repository's data/traces)",
-    "  --quiet                no progress lines on stderr",
-    "  --help                 this text",
-  ].join("\n");
 }
 
 function number(flag: string, raw: string, check: (n: number) => boolean, what: string): number {
