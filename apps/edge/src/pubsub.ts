@@ -1,0 +1,56 @@
+import type { Redis } from "ioredis";
+import { apiKeyChannel, opLocksChannel, parseOpLockMessage, pinsChannel, replicaChannel, routingChannel, type Logger } from "@shardcast/runtime";
+import type { ApiKeyAuth } from "./auth.ts";
+import type { EdgeReadCache } from "./cache/read-cache.ts";
+import type { ReplicaHints } from "./consumers/replica-routing.ts";
+import type { LockView } from "./lock-view.ts";
+import type { RoutingCache } from "./routing-cache.ts";
+
+/**
+ * The edge's pub/sub: route changes, revoked API keys, op-locks, replica watermarks and the pin
+ * set arrive on their channels; a (re)connected subscriber refreshes everything it may have missed.
+ */
+export function subscribeToEdgeChannels(deps: {
+  subscriber: Redis;
+  prefix: string;
+  routing: RoutingCache;
+  auth: ApiKeyAuth;
+  locks: LockView;
+  replicaHints: ReplicaHints;
+  readCache: EdgeReadCache;
+  log: Logger;
+}): void {
+  const { subscriber, prefix, routing, auth, locks, replicaHints, readCache, log } = deps;
+  const routingCh = routingChannel(prefix);
+  const keysCh = apiKeyChannel(prefix);
+  const locksCh = opLocksChannel(prefix);
+  const replicasCh = replicaChannel(prefix);
+  const pinsCh = pinsChannel(prefix);
+  subscriber.on("message", (channel: string, message: string) => {
+    try {
+      const msg = JSON.parse(message) as { streamId?: string; prefix?: string; replicaId?: unknown; verifiedSeq?: unknown };
+      if (channel === routingCh) {
+        routing.forgetMissing();
+        if (msg.streamId) void routing.refreshById(msg.streamId, "pubsub").catch((err: unknown) => log.warn("routing refresh failed", { err }));
+      } else if (channel === keysCh && msg.prefix) {
+        auth.evictPrefix(msg.prefix);
+      } else if (channel === replicasCh) {
+        if (typeof msg.replicaId === "string" && typeof msg.verifiedSeq === "number") replicaHints.observe(msg.replicaId, msg.verifiedSeq);
+      } else if (channel === pinsCh) {
+        void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
+      } else if (channel === locksCh) {
+        const lock = parseOpLockMessage(message);
+        if (lock) locks.apply(lock.shardletId, lock.locked);
+      }
+    } catch (err) {
+      log.warn("ignored malformed pub/sub message", { channel, err });
+    }
+  });
+  // A (re)connected subscriber may have missed messages: refresh everything.
+  subscriber.on("ready", () => {
+    void routing.refreshAll("reconnect");
+    void locks.resync();
+    void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
+  });
+  void subscriber.subscribe(routingCh, keysCh, locksCh, replicasCh, pinsCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
+}
