@@ -67,7 +67,7 @@ export interface Run {
 }
 
 /** A window of one series, stretched to `steps` and scaled to a mean of 1. */
-function multiplier(set: TraceSet, seed: number, steps: number): number[] {
+export function rateMultiplier(set: TraceSet, seed: number, steps: number): number[] {
   const rng = createRng(`cache-${set.name}-${seed}`);
   const series = set.series[seed % set.series.length]!;
   const hours = Math.ceil(steps / STEPS_PER_TRACE_HOUR);
@@ -79,8 +79,8 @@ function multiplier(set: TraceSet, seed: number, steps: number): number[] {
 
 /** `extra` overrides the predictive policy's options (cache-tune.ts tries them on unreported seeds). */
 export function runOne(w: Workload, seed: number, steps: number, extra: Partial<PredictiveCacheOptions> = {}): Run {
-  const rateMultiplier = w.rates ? multiplier(w.rates, seed, steps) : undefined;
-  const trace = correlatedTrace({ ...w.options, seed: `cache-${w.name}-${seed}`, steps, stepMs: STEP_MS, rateMultiplier });
+  const mult = w.rates ? rateMultiplier(w.rates, seed, steps) : undefined;
+  const trace = correlatedTrace({ ...w.options, seed: `cache-${w.name}-${seed}`, steps, stepMs: STEP_MS, rateMultiplier: mult });
   const budget = BUDGET_SHARE * trace.workingSetBytes;
   const bandwidthBytesPerStep = BANDWIDTH_SHARE * budget;
   const predictive = new Map<number, CacheSimResult>();

@@ -22,9 +22,14 @@ export function closeWindow(st: EngineState, o: Origin): void {
   const { upS, upL } = st;
   st.originsS += upS;
   st.originsL += upL;
+  // The load of the origin step itself, not of its window: the window holds the reads the type
+  // announces, which would make every type that announces reads look busy.
+  let load = 0;
+  for (const [, c] of o.reads) load += c;
   for (const [a] of o.types) {
     st.t.occS[a]! += upS;
     st.t.occL[a]! += upL;
+    st.t.loadL[a]! += load * upL;
   }
   const n = o.first.size;
   const slots = new Int32Array(n);

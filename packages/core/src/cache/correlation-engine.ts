@@ -65,6 +65,15 @@ function wilson(p: number, n: number): [low: number, high: number] {
 }
 
 /**
+ * The chance of a read in a window with `busy` times the reads of the one `base` is the chance
+ * for: reads as a Poisson process whose rate scales with the load (a shardlet read in nearly
+ * every window cannot become likelier than certain; a rare one becomes `busy` times as likely).
+ */
+function busier(base: number, busy: number): number {
+  return busy === 1 || !(base > 0) ? base : 1 - Math.pow(1 - Math.min(base, 1 - 1e-9), busy);
+}
+
+/**
  * The event-correlation engine (seed 002): learns, from per-step counts of written event types
  * and of reads per shardlet, which reads tend to follow which event types, and how event types
  * follow each other. Time is discrete (one telemetry bucket per `step`); a caller with a gap in
@@ -75,6 +84,7 @@ function wilson(p: number, n: number): [low: number, high: number] {
  */
 export class CorrelationEngine {
   #st: EngineState;
+  #busy: { step: number; mean: number } | null = null;
 
   constructor(opts: Partial<CorrelationOptions> = {}) {
     this.#st = emptyState(correlationOptionsSchema.parse(opts));
@@ -182,6 +192,17 @@ export class CorrelationEngine {
     if (!row || nL < MIN_OCCURRENCES) return out;
     const lambda = nS / (nS + BLEND_PRIOR);
     const L = st.opts.maxLagSteps;
+    // A type whose rate follows the load (written mostly when everything is busy) is followed by
+    // more reads of every shardlet, announced or not. Against the average window's base rate it
+    // seems to announce every popular shardlet, and acting on that backfires: while the load is
+    // high those shardlets are cached anyway, so the prefetches come when it is low, and the read
+    // with it does not. So each shardlet's base is the one of windows as busy as the type's: the
+    // reads in the steps the type occurred in over those of the average step, from the long-term
+    // counts (how the type follows the load is a property of its source, like its lags). Only
+    // raised: lowered for a type of quiet steps, it made pairs out of noise (more waste, no hits,
+    // on seeds the cache benchmark does not report).
+    const mean = this.#readsPerStep();
+    const busy = mean > 0 && st.t.occL[a]! > 0 ? Math.max(1, st.t.loadL[a]! / st.t.occL[a]! / mean) : 1;
     const found: Array<[string, PrefetchTarget]> = [];
     for (const [s, cell] of row) {
       const id = st.shardlets.names[s];
@@ -196,8 +217,8 @@ export class CorrelationEngine {
       const jS = cell[0]!;
       const pS = st.t.occS[a]! > 0 ? jS / st.t.occS[a]! : 0;
       const pL = jL / st.t.occL[a]!;
-      const baseS = st.s.baseS[s]! / st.originsS;
-      const baseL = st.s.baseL[s]! / st.originsL;
+      const baseS = busier(st.s.baseS[s]! / st.originsS, busy);
+      const baseL = busier(st.s.baseL[s]! / st.originsL, busy);
       const [lowS, highS] = wilson(pS, nS);
       const w = lowS > pL || highS < pL ? 1 : lambda;
       const p = w * pS + (1 - w) * pL;
@@ -209,6 +230,19 @@ export class CorrelationEngine {
     found.sort((x, y) => y[1].p - x[1].p || (x[0] < y[0] ? -1 : 1));
     for (const [id, t] of found.slice(0, top)) out[id] = t;
     return out;
+  }
+
+  /** Reads of all shardlets in an average step (long-term), computed once per step. */
+  #readsPerStep(): number {
+    const st = this.#st;
+    if (this.#busy?.step !== st.step) {
+      let sum = 0;
+      st.shardlets.names.forEach((id, i) => {
+        if (id !== undefined) sum += st.s.readsL[i]!;
+      });
+      this.#busy = { step: st.step, mean: st.stepsL > 0 ? sum / st.stepsL : 0 };
+    }
+    return this.#busy.mean;
   }
 
   /** `predict` for every type with a non-empty row. */

@@ -54,7 +54,7 @@ export function evictLeastSeen(st: EngineState, kind: Kind, now: number, keep: n
 function dropTypes(st: EngineState, gone: ReadonlySet<number>): void {
   const t = st.t;
   for (const a of gone) {
-    t.rateS[a] = t.rateL[a] = t.sqS[a] = t.sqL[a] = t.occS[a] = t.occL[a] = 0;
+    t.rateS[a] = t.rateL[a] = t.sqS[a] = t.sqL[a] = t.occS[a] = t.occL[a] = t.loadL[a] = 0;
     t.last[a] = -1;
     st.pairs[a] = undefined;
   }

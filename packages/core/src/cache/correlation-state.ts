@@ -38,6 +38,8 @@ export interface TypeStats {
   /** Completed origin steps in which the type occurred. */
   occS: Float64Array;
   occL: Float64Array;
+  /** Reads of any shardlet in those steps (long-term): how busy the steps the type occurs in are. */
+  loadL: Float64Array;
   last: Float64Array;
 }
 
@@ -112,7 +114,7 @@ export function emptyState(opts: CorrelationOptions): EngineState {
     originsS: 0,
     originsL: 0,
     types: slots(T),
-    t: { rateS: f64(T), rateL: f64(T), sqS: f64(T), sqL: f64(T), occS: f64(T), occL: f64(T), last: f64(T).fill(-1) },
+    t: { rateS: f64(T), rateL: f64(T), sqS: f64(T), sqL: f64(T), occS: f64(T), occL: f64(T), loadL: f64(T), last: f64(T).fill(-1) },
     pairs: new Array<Map<number, Float64Array> | undefined>(T).fill(undefined),
     cross: new Map(),
     shardlets: slots(S),
@@ -123,7 +125,7 @@ export function emptyState(opts: CorrelationOptions): EngineState {
 }
 
 const SHORT_TYPE = ["rateS", "sqS", "occS"] as const;
-const LONG_TYPE = ["rateL", "sqL", "occL"] as const;
+const LONG_TYPE = ["rateL", "sqL", "occL", "loadL"] as const;
 const SHORT_SHARD = ["readsS", "baseS", "selfNS", "selfJS", "selfAS"] as const;
 const LONG_SHARD = ["readsL", "baseL", "selfNL", "selfJL", "selfAL"] as const;
 
@@ -162,7 +164,7 @@ export const correlationDataSchema = z.object({
   step,
   steps: pair,
   origins: pair,
-  types: z.array(z.object({ name: z.string().min(1), last: z.number().int().min(-1), rate: pair, sq: pair, occ: pair })),
+  types: z.array(z.object({ name: z.string().min(1), last: z.number().int().min(-1), rate: pair, sq: pair, occ: pair, load: num.optional() })),
   shardlets: z.array(
     z.object({ id: z.string().min(1), last: z.number().int().min(-1), reads: pair, base: pair, selfN: pair, selfJ: pair, selfA: pair, targets: z.array(z.tuple([z.string(), num])) }),
   ),
@@ -202,7 +204,7 @@ export function stateToData(st: EngineState): CorrelationData {
     if (name === undefined) return;
     tIdx.set(slot, types.length);
     const t = st.t;
-    types.push({ name, last: t.last[slot]!, rate: roundAll([t.rateS[slot]!, t.rateL[slot]!]) as [number, number], sq: roundAll([t.sqS[slot]!, t.sqL[slot]!]) as [number, number], occ: roundAll([t.occS[slot]!, t.occL[slot]!]) as [number, number] });
+    types.push({ name, last: t.last[slot]!, rate: roundAll([t.rateS[slot]!, t.rateL[slot]!]) as [number, number], sq: roundAll([t.sqS[slot]!, t.sqL[slot]!]) as [number, number], occ: roundAll([t.occS[slot]!, t.occL[slot]!]) as [number, number], load: round(t.loadL[slot]!) });
   });
   st.shardlets.names.forEach((id, slot) => {
     if (id === undefined) return;
@@ -257,12 +259,15 @@ export function stateFromData(d: unknown): EngineState {
     sl.names[i] = name;
     sl.byName.set(name, i);
   };
+  const meanLoad = data.shardlets.reduce((sum, s) => sum + s.reads[1], 0) / (data.steps[1] || 1);
   data.types.forEach((t, i) => {
     take(st.types, t.name, i);
     st.t.last[i] = t.last;
     [st.t.rateS[i], st.t.rateL[i]] = t.rate;
     [st.t.sqS[i], st.t.sqL[i]] = t.sq;
     [st.t.occS[i], st.t.occL[i]] = t.occ;
+    // Written before the load was counted: such a type is taken to occur in steps of average load.
+    st.t.loadL[i] = t.load ?? t.occ[1] * meanLoad;
   });
   data.shardlets.forEach((s, i) => {
     take(st.shardlets, s.id, i);
