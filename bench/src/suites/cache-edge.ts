@@ -89,6 +89,19 @@ async function readShardlet(edgeUrl: string, token: string, shardletId: string, 
   return { latencies, hits, next: position };
 }
 
+/**
+ * An edge process's own pauses, from its metrics: the event loop's delay (prom-client samples it
+ * and resets it at every scrape, so a scrape's figures cover the time since the one before) and the
+ * time spent collecting garbage so far, all kinds.
+ */
+async function processPauses(edgeUrl: string): Promise<{ loopP99Ms: number; loopMaxMs: number; gcMs: number }> {
+  const text = await (await fetch(`${edgeUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? 0);
+  let gc = 0;
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} ([0-9.e+-]+)$/gm)) gc += Number(m[1]);
+  return { loopP99Ms: value("nodejs_eventloop_lag_p99_seconds") * 1000, loopMaxMs: value("nodejs_eventloop_lag_max_seconds") * 1000, gcMs: gc * 1000 };
+}
+
 /** Prefetches the edges have made so far (their cache snapshots in Redis). */
 async function prefetchesSoFar(c: BenchCluster): Promise<number> {
   const redis = createRedis(c.redisUrl);
@@ -129,6 +142,7 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
   // The reader's first reads: both edges learn its position on every shardlet.
   for (const id of ids) for (const [, url] of urls) positions.set(id, (await readShardlet(url, c.token, id, 0, "reporter")).next);
   const before = await prefetchesSoFar(c);
+  const pausesBefore = { cache: await processPauses(c.edgeUrl), none: await processPauses(noCacheUrl) };
   let warm = false;
   let warmups = 0;
   for (let r = 0; perRound.cache.length < runs; r++) {
@@ -143,8 +157,10 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     const roundSplit: Record<"hit" | "host", number[]> = { hit: [], host: [] };
     const order = r % 2 === 0 ? urls : [...urls].reverse();
     const nextPositions = new Map<string, number>();
-    for (const [kind, url] of order) {
-      for (const id of ids) {
+    // Shardlet by shardlet, both edges in turn: a pause of the machine (another process, the
+    // database) falls on both edges' pages alike, not on whichever edge's block it came during.
+    for (const id of ids) {
+      for (const [kind, url] of order) {
         const got = await readShardlet(url, c.token, id, positions.get(id)!, "reporter", API_DEFAULT_LIMIT);
         lat[kind].push(...got.latencies);
         if (kind === "cache") got.latencies.forEach((ms, i) => roundSplit[got.hits[i] ? "hit" : "host"].push(ms));
@@ -167,6 +183,11 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     log(`announced reads round ${perRound.cache.length}/${runs}: ${lat.cache.length} pages, slowest ${perRound.cache.at(-1)!.toFixed(1)} ms prefetched vs ${perRound.none.at(-1)!.toFixed(1)} ms from the host`);
   }
   const p99 = { cache: percentile(all.cache, 99), none: percentile(all.none, 99) };
+  const pauses = { cache: await processPauses(c.edgeUrl), none: await processPauses(noCacheUrl) };
+  const gcMs = { cache: pauses.cache.gcMs - pausesBefore.cache.gcMs, none: pauses.none.gcMs - pausesBefore.none.gcMs };
+  log(
+    `edge processes during the announced reads: event loop delay p99 ${pauses.cache.loopP99Ms.toFixed(1)} ms (max ${pauses.cache.loopMaxMs.toFixed(1)}) with the cache vs ${pauses.none.loopP99Ms.toFixed(1)} ms (max ${pauses.none.loopMaxMs.toFixed(1)}) without; garbage collection ${gcMs.cache.toFixed(0)} vs ${gcMs.none.toFixed(0)} ms`,
+  );
   log(`announced reads: p99 over ${all.cache.length} pages ${p99.cache.toFixed(1)} ms prefetched vs ${p99.none.toFixed(1)} ms from the host (p50 ${percentile(all.cache, 50).toFixed(1)} vs ${percentile(all.none, 50).toFixed(1)} ms)`);
   log(
     `announced reads on the cache edge: ${split.hit.length} pages from memory alone (p50 ${percentile(split.hit, 50).toFixed(1)} ms, p99 ${percentile(split.hit, 99).toFixed(1)} ms), ${split.host.length} with a host read (p99 ${percentile(split.host, 99).toFixed(1)} ms)`,
@@ -182,6 +203,10 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     announced_read_hit_share: all.cache.length > 0 ? split.hit.length / all.cache.length : 0,
     announced_read_p99_ms_hits: percentile(split.hit, 99),
     announced_read_p99_ms_host_pages: percentile(split.host, 99),
+    announced_edge_loop_delay_p99_ms_cache: pauses.cache.loopP99Ms,
+    announced_edge_loop_delay_p99_ms_nocache: pauses.none.loopP99Ms,
+    announced_edge_gc_ms_cache: gcMs.cache,
+    announced_edge_gc_ms_nocache: gcMs.none,
   };
 }
 
