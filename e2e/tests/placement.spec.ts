@@ -48,6 +48,8 @@ test("an admin sees the defaults, an invalid leave reward is refused and stores 
   await expect(section.getByTestId("pl-minArchiveBytes")).toHaveValue("1048576");
   await expect(section.getByTestId("pl-leaveReward")).toHaveValue("0.33");
   await expect(section.getByTestId("pl-exploration")).toHaveValue("0.5");
+  await expect(section.getByTestId("pl-maxReadMovesPerRun")).toHaveValue("1");
+  await expect(section.getByTestId("pl-readMoveCooldownSec")).toHaveValue("3600");
 
   // The form refuses with the server's own message, before any request leaves the page.
   const saves: string[] = [];
