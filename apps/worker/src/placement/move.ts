@@ -51,7 +51,8 @@ async function activeHostReads(deps: PlacementDeps, rates: Iterable<{ hostId: st
 /**
  * Rewards the moves whose migration finished at least `READ_MOVE_SETTLE_MS` ago, from the reads
  * since the switch (core's `readMoveReward`); a move whose migration ended without moving earns
- * nothing and is forgotten (it says nothing about the arm). Others wait for a later run.
+ * nothing and is forgotten (it says nothing about the arm), as is one whose shardlet is gone.
+ * Others wait for a later run.
  */
 export async function rewardReadMoves(deps: PlacementDeps, c: MoveContext, live: ReadonlyArray<Pick<ShardletInfo, "id" | "streamId" | "hostId">>): Promise<number> {
   let rewarded = 0;
@@ -66,6 +67,12 @@ export async function rewardReadMoves(deps: PlacementDeps, c: MoveContext, live:
     const switched = run.finishedAt?.getTime();
     if (run.phase !== "done" || switched === undefined || c.now - switched < READ_MOVE_SETTLE_MS) continue;
     const where = new Map(live.map((s) => [s.id, s.hostId]));
+    // Split or merged since: its reads now count under other ids, so nothing measures the move.
+    if (!where.has(m.shardletId)) {
+      delete c.state.moves[migrationId];
+      if (rec) rec.reason += "; the shardlet split or merged before its reward was measured";
+      continue;
+    }
     const reads: Array<{ hostId: string; reads: number }> = [];
     let readEvents = 0;
     for (const streamId of new Set(live.map((s) => s.streamId))) {
