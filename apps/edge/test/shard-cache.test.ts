@@ -43,6 +43,21 @@ describe("ShardCache", () => {
     expect(two.events.map((e) => e.seq)).toEqual(expected);
   });
 
+  it("gives a paging reader at most what a page can take, never ending inside a position", () => {
+    const cache = new ShardCache({ maxBytes: 1 << 20 });
+    // Two events at position 45 (an overflow copy's neighbour, say): a cut there must keep both.
+    const twin = { ...ev(45, low[40]!), id: "twin" };
+    const withTwin = [...events.slice(0, 45), twin, ...events.slice(45)];
+    cache.fill({ streamId: "s", shardletId: "a", epoch: 1, lo: 0, hi: HASH_SPACE, from: 0, to: 100, events: withTwin });
+    const all = cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 30 }])!.events;
+    const capped = cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 30 }], 11)!.events;
+    expect(capped.map((e) => e.seq)).toEqual(all.slice(0, 11).map((e) => e.seq));
+    // The 15th event lies at position 45, as does the 16th: both come.
+    const atTwin = cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 30 }], 15)!.events;
+    expect(atTwin.map((e) => e.seq)).toEqual(all.slice(0, 16).map((e) => e.seq));
+    expect(atTwin.slice(-2).map((e) => e.seq)).toEqual([45, 45]);
+  });
+
   it("serves a split's child from its parent's entry, filtered to the child's range", () => {
     const cache = new ShardCache({ maxBytes: 1 << 20 });
     cache.fill({ streamId: "s", shardletId: "parent", epoch: 3, lo: 0, hi: HASH_SPACE, from: 0, to: 100, events });

@@ -44,13 +44,13 @@ export class CachedRangeReader implements RangeSource {
     if (parts.length === 0) return { ...(await this.deps.inner.read(entry, parts, limit, reader, knownWatermark)), cache: "miss" };
     const streamId = entry.meta.id;
     const watermark = knownWatermark ?? (await this.deps.sequences.watermark(streamId));
-    let cached = this.lookupAll(streamId, parts);
+    let cached = this.lookupAll(streamId, parts, limit);
     // Readers in lockstep (several groups at the tail) would all miss together: a part whose host
     // read is already under way from at or below its position waits for that read instead.
     const waits = parts.filter((p) => !cached.has(p.shardletId)).map((p) => this.inflightFor(streamId, p));
     if (waits.length > 0 && waits.every((w) => w !== null)) {
       await Promise.all(waits);
-      cached = this.lookupAll(streamId, parts);
+      cached = this.lookupAll(streamId, parts, limit);
     }
 
     if (cached.size === parts.length) {
@@ -94,10 +94,11 @@ export class CachedRangeReader implements RangeSource {
     return { ...this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader), cache: cached.size > 0 ? "partial" : "miss" };
   }
 
-  private lookupAll(streamId: string, parts: readonly RangePart[]): Map<string, CachedPart> {
+  /** Each part's cached events, at most a page and one more of each (a page can take no more from one part). */
+  private lookupAll(streamId: string, parts: readonly RangePart[], limit: number): Map<string, CachedPart> {
     const cached = new Map<string, CachedPart>();
     for (const p of parts) {
-      const hit = this.deps.cache.lookup(streamId, p.lo, p.hi, p.cursor);
+      const hit = this.deps.cache.lookup(streamId, p.lo, p.hi, p.cursor, limit + 1);
       if (hit) cached.set(p.shardletId, hit);
     }
     return cached;

@@ -29,7 +29,7 @@ export class CachedPositions implements PositionCache {
     if (!routes.every((r) => this.deps.cache.covers(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }]))) return null;
     const parts: Array<{ shardletId: string; hit: CachedPart }> = [];
     for (const r of routes) {
-      const hit = this.deps.cache.lookup(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }]);
+      const hit = this.deps.cache.lookup(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }], limit + 1);
       if (!hit) return null;
       parts.push({ shardletId: r.id, hit });
     }

@@ -153,9 +153,11 @@ export class ShardCache {
   /**
    * The cached events of a part whose every segment's position is at or above an entry's `from`
    * (so the entry holds all that follows it), from the covering entry reaching furthest; null when
-   * no entry covers the part.
+   * no entry covers the part. With `max`, the first `max` of them and any more at the last one's
+   * position: a caller paging by `limit` passes `limit + 1`, so that the page can tell it is not
+   * the last (the events left out all lie after those returned).
    */
-  lookup(streamId: string, lo: number, hi: number, cursor: Cursor): CachedPart | null {
+  lookup(streamId: string, lo: number, hi: number, cursor: Cursor, max = Number.POSITIVE_INFINITY): CachedPart | null {
     const best = this.covering(streamId, lo, hi, cursor);
     if (!best) return null;
     const entry = best.entry;
@@ -164,10 +166,15 @@ export class ShardCache {
     this.store.read(best.key, this.now());
     const events: StoredEvent[] = [];
     for (let i = firstAfter(entry.events, low); i < entry.events.length; i++) {
+      const e = entry.events[i]!;
+      // Past `max`, only the rest of the last position: a page never ends inside one. Copying the
+      // whole tail of a large entry for every page made a reader catching up pay per page for
+      // everything the entry holds after it.
+      if (events.length >= max && e.seq !== events[events.length - 1]!.seq) break;
       const h = entry.hashes[i]!;
       if (h < lo || h >= hi) continue;
       const seg = cursor.find((s) => h >= s.lo && h < s.hi);
-      if (seg && entry.events[i]!.seq > seg.after) events.push(entry.events[i]!);
+      if (seg && e.seq > seg.after) events.push(e);
     }
     return { entry, events };
   }
