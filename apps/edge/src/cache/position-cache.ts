@@ -1,5 +1,5 @@
 import { keyHash, type StoredEvent } from "@shardcast/core";
-import { mergeBySeq, pageOf, type PositionCache } from "../reads.ts";
+import { pageOf, type PositionCache } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import { storedBytes } from "../telemetry/observe.ts";
 import type { CacheStats } from "./cache-stats.ts";
@@ -35,7 +35,9 @@ export class CachedPositions implements PositionCache {
     }
     let reach = watermark;
     for (const p of parts) reach = Math.min(reach, p.hit.entry.to);
-    const events = mergeBySeq(parts.flatMap((p) => p.hit.events.filter((e) => e.seq <= reach)));
+    // The routes tile the key space, so no event is in two parts: a sort, as the range reader's
+    // cached pages do, not mergeBySeq's de-duplication (which serializes every event).
+    const events = parts.flatMap((p) => p.hit.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
     // Short of the watermark with room left on the page: the hosts hold more that the page must include.
     if (reach < watermark && events.length < limit) return null;
     const page = pageOf(events, limit);
