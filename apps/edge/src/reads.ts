@@ -38,6 +38,9 @@ export interface ReadAnswer {
   latencyMs: number;
 }
 
+/** How the edge's shard cache served a read: no host read, cached events and a host read past them, or nothing cached. */
+export type CacheStatus = "hit" | "partial" | "miss";
+
 export interface PositionPage {
   events: StoredEvent[];
   /** Everything at or below this position is final: no event will later appear there. */
@@ -45,7 +48,7 @@ export interface PositionPage {
   /** Pass as `after` to continue. */
   next: number;
   /** How the edge's shard cache served the page (absent without a cache): `hit` or `miss`. */
-  cache?: "hit" | "miss";
+  cache?: Extract<CacheStatus, "hit" | "miss">;
 }
 
 /** The edge's shard cache as reads by position use it (see cache/position-cache.ts). */

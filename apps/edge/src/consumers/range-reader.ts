@@ -1,7 +1,7 @@
 import { keyHash, ShardcastError, type Cursor, type StoredEvent } from "@shardcast/core";
 import type { RangeReadResult, RangeSegment, ReadRangesQuery, ReplicaReadResult } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
-import { mergeBySeq, pageOf, type ReadObserver } from "../reads.ts";
+import { mergeBySeq, pageOf, type CacheStatus, type ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { clipSegments, subtractRanges, type ReplicaHints } from "./replica-routing.ts";
@@ -26,8 +26,6 @@ export interface RangePage {
    */
   cache?: CacheStatus;
 }
-
-export type CacheStatus = "hit" | "partial" | "miss";
 
 export interface RangeHosts {
   readRanges(hostId: string, q: ReadRangesQuery): Promise<RangeReadResult>;

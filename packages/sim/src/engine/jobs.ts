@@ -32,8 +32,17 @@ function child(st: EngineState, parent: SimShardlet, lo: number, hi: number, siz
   return s;
 }
 
+/** A split's parent or a merge's source, replaced by its children: no longer routed, busy or forecast. */
+function retire(st: EngineState, s: SimShardlet): void {
+  s.state = "retired";
+  st.byId.delete(s.id);
+  st.busy.delete(s.id);
+  st.historyCache.delete(s.id);
+  st.liveDirty = true;
+}
+
 function complete(st: EngineState, job: Job, tick: number, measured: boolean): void {
-  const { cl, byId, busy, historyCache } = st;
+  const { cl, busy } = st;
   const mid = (tick + 0.5) * st.tickMs;
   if (job.kind === "split") {
     const p = job.s;
@@ -44,21 +53,12 @@ function complete(st: EngineState, job: Job, tick: number, measured: boolean): v
     const leftBytes = Math.min(p.sizeBytes, p.sizeBytes * share);
     child(st, p, p.lo, job.at, leftBytes, mid);
     child(st, p, job.at, p.hi, p.sizeBytes - leftBytes, mid);
-    p.state = "retired";
-    byId.delete(p.id);
-    busy.delete(p.id);
-    historyCache.delete(p.id);
-    st.liveDirty = true;
+    retire(st, p);
   } else if (job.kind === "merge") {
     const { left, right } = job;
     child(st, left, left.lo, right.hi, left.sizeBytes + right.sizeBytes, mid);
-    for (const s of [left, right]) {
-      s.state = "retired";
-      byId.delete(s.id);
-      busy.delete(s.id);
-      historyCache.delete(s.id);
-    }
-    st.liveDirty = true;
+    retire(st, left);
+    retire(st, right);
   } else if (job.kind === "cleanup") {
     st.movesOn[job.host]!--;
   } else {
