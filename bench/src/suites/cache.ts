@@ -7,6 +7,7 @@ import {
   simulateLru,
   simulatePredictive,
   type CacheSimResult,
+  type CorrelatedTrace,
   type CorrelatedTraceOptions,
   type PredictiveCacheOptions,
 } from "@shardcast/core";
@@ -77,20 +78,25 @@ export function rateMultiplier(set: TraceSet, seed: number, steps: number): numb
   return mean > 0 ? window.map((v) => v / mean) : window.map(() => 1);
 }
 
-/** `extra` overrides the predictive policy's options (cache-tune.ts tries them on unreported seeds). */
-export function runOne(w: Workload, seed: number, steps: number, extra: Partial<PredictiveCacheOptions> = {}): Run {
+/** A workload's trace for a seed, with its byte budget and the rate multiplier that drove it. */
+export function workloadTrace(w: Workload, seed: number, steps: number): { trace: CorrelatedTrace; budget: number; mult: number[] | undefined } {
   const mult = w.rates ? rateMultiplier(w.rates, seed, steps) : undefined;
   const trace = correlatedTrace({ ...w.options, seed: `cache-${w.name}-${seed}`, steps, stepMs: STEP_MS, rateMultiplier: mult });
-  const budget = BUDGET_SHARE * trace.workingSetBytes;
-  const bandwidthBytesPerStep = BANDWIDTH_SHARE * budget;
+  return { trace, budget: BUDGET_SHARE * trace.workingSetBytes, mult };
+}
+
+/** The predictive policy's options at the product's settings (`threshold` aside) for a budget. */
+export function predictiveOptions(budget: number, threshold: number = THRESHOLD, extra: Partial<PredictiveCacheOptions> = {}): PredictiveCacheOptions {
+  return { threshold, stepMs: STEP_MS, bandwidthBytesPerStep: BANDWIDTH_SHARE * budget, minLift: SETTINGS.minLift, topPerType: SETTINGS.topPerType, ...extra };
+}
+
+/** `extra` overrides the predictive policy's options (cache-tune.ts tries them on unreported seeds). */
+export function runOne(w: Workload, seed: number, steps: number, extra: Partial<PredictiveCacheOptions> = {}): Run {
+  const { trace, budget } = workloadTrace(w, seed, steps);
   const predictive = new Map<number, CacheSimResult>();
-  for (const threshold of new Set([THRESHOLD, ...SWEEP])) {
-    const opts = { threshold, stepMs: STEP_MS, bandwidthBytesPerStep, minLift: SETTINGS.minLift, topPerType: SETTINGS.topPerType, ...extra };
-    predictive.set(threshold, simulatePredictive(trace.events, budget, opts));
-  }
+  for (const threshold of new Set([THRESHOLD, ...SWEEP])) predictive.set(threshold, simulatePredictive(trace.events, budget, predictiveOptions(budget, threshold, extra)));
   const noPrefetch = simulatePredictive(trace.events, budget, { threshold: THRESHOLD, stepMs: STEP_MS, bandwidthBytesPerStep: 0 });
-  const pinOpts = { threshold: THRESHOLD, stepMs: STEP_MS, bandwidthBytesPerStep, minLift: SETTINGS.minLift, topPerType: SETTINGS.topPerType, ...extra };
-  const withPins = simulatePredictive(trace.events, budget, { ...pinOpts, pins: { everySteps: PLACEMENT_EVERY_STEPS, settings: PLACEMENT_SETTINGS } });
+  const withPins = simulatePredictive(trace.events, budget, { ...predictiveOptions(budget, THRESHOLD, extra), pins: { everySteps: PLACEMENT_EVERY_STEPS, settings: PLACEMENT_SETTINGS } });
   return { workload: w.name, lru: simulateLru(trace.events, budget), noPrefetch, belady: simulateBelady(trace.events, budget), predictive, withPins };
 }
 

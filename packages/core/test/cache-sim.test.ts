@@ -106,6 +106,41 @@ describe("cache policies", () => {
     expect(simulatePredictive(trace.events, budget, { ...opts, threshold: 0.3, bandwidthBytesPerStep: 0 }).prefetchedBytes).toBe(0);
   });
 
+  it("traces every prefetch to the event that announced it and to how it ended, in step with the result's bytes", () => {
+    const trace = correlatedTrace({ seed: 12, steps: 600 });
+    const budget = 0.1 * trace.workingSetBytes;
+    const opts = { stepMs: trace.stepMs, bandwidthBytesPerStep: budget / 4, threshold: 0.5 };
+    const live = new Map<string, number>();
+    let [fetched, read, unread] = [0, 0, 0];
+    const writes = new Set(trace.events.filter((e) => e.kind === "write").map((e) => `${e.type}\t${e.t}`));
+    const traced = simulatePredictive(trace.events, budget, {
+      ...opts,
+      tracer: {
+        prefetched(id, bytes, now, cause) {
+          expect(live.has(id)).toBe(false);
+          // The cause is a real write, before the prefetch.
+          expect(writes.has(`${cause.type}\t${cause.t}`)).toBe(true);
+          expect(cause.t).toBeLessThanOrEqual(now);
+          live.set(id, bytes);
+          fetched += bytes;
+        },
+        settled(id, wasRead) {
+          const bytes = live.get(id);
+          expect(bytes).toBeDefined();
+          live.delete(id);
+          if (wasRead) read += bytes!;
+          else unread += bytes!;
+        },
+      },
+    });
+    expect(live.size).toBe(0);
+    expect(fetched).toBe(traced.prefetchedBytes);
+    expect(read).toBeGreaterThan(0);
+    expect(unread).toBe(traced.prefetchedWastedBytes);
+    // Tracing observes: the same run without it gives the same figures.
+    expect(simulatePredictive(trace.events, budget, opts)).toEqual(traced);
+  });
+
   it("refuses a trace out of time order", () => {
     const trace: CacheTraceEvent[] = [
       { t: 5, kind: "read", shardletId: "a", bytes: 1 },

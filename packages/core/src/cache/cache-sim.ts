@@ -55,6 +55,16 @@ export interface PredictiveCacheOptions {
   outcomes?: { priorWeight?: number; halfLifeSteps: number } | null;
   /** Run the placement job's cache-pin arm on this cache (see cache-sim-pins.ts). */
   pins?: SimPinOptions;
+  /** Told about every prefetch and how it ended (diagnostics: where the wasted bytes come from). */
+  tracer?: PrefetchTracer;
+}
+
+/** Follows each prefetch from the event that announced it to its first read, or to its end unread. */
+export interface PrefetchTracer {
+  /** `announcedBy`: the earliest announcement of the request the prefetch served. */
+  prefetched(shardletId: string, bytes: number, now: number, announcedBy: { type: string; t: number }): void;
+  /** Read once (`read` true), or evicted or left in the cache at the end without a read. */
+  settled(shardletId: string, read: boolean): void;
 }
 
 interface Tally {
@@ -109,6 +119,10 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   const queue = new PrefetchQueue({ leadMs: (opts.leadSteps ?? PREFETCH_LEAD_STEPS) * stepMs });
   let wasted = 0;
   let early = 0;
+  const tracer = opts.tracer;
+  // Only kept for a tracer: the announcement behind each queued request, and prefetches not yet read.
+  const cause = tracer ? new Map<string, { type: string; t: number }>() : null;
+  const unreadPrefetches = new Set<string>();
   // The value is the entry's size: the simulation has no payload.
   const cache: ValueCache<number> = new ValueCache<number>({
     maxBytes: budgetBytes,
@@ -118,6 +132,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     ...(opts.pins ? { shielded: (now: number): ReadonlySet<string> => pins!.guard.shielded(now) } : {}),
     onEvict: (_id, bytes, how) => {
       pins?.evicted(_id);
+      if (unreadPrefetches.delete(_id)) tracer?.settled(_id, false);
       if (!how.unreadPrefetch) return;
       wasted += bytes;
       if (how.early) early += bytes;
@@ -165,6 +180,11 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       else if (cache.fill(e.shardletId, bytes, bytes, now, prediction)) {
         budget -= bytes;
         prefetched += bytes;
+        const announcedBy = cause?.get(e.shardletId);
+        if (tracer && announcedBy) {
+          unreadPrefetches.add(e.shardletId);
+          tracer.prefetched(e.shardletId, bytes, now, announcedBy);
+        }
       }
     }
   };
@@ -190,7 +210,10 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
         if (cache.has(id)) cache.predict(id, predictedRead(p, dueAt, stepMs), ev.t);
         else {
           const bytes = sizes.get(id);
-          if (bytes !== undefined) queue.push({ shardletId: id, p, dueAt, target: target.target, bytes });
+          if (bytes === undefined) continue;
+          // The queue keeps a request's earliest due time, so its cause is the earliest announcement.
+          if (cause && !queue.has(id)) cause.set(id, { type: ev.type, t: ev.t });
+          queue.push({ shardletId: id, p, dueAt, target: target.target, bytes });
         }
       }
       pull(ev.t);
@@ -202,11 +225,13 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       byTarget.set(ev.target, (byTarget.get(ev.target) ?? 0) + 1);
       const held = cache.read(ev.shardletId, ev.t);
       count(t, held !== undefined, ev.bytes);
+      if (held !== undefined && unreadPrefetches.delete(ev.shardletId)) tracer?.settled(ev.shardletId, true);
       pins?.read(ev.shardletId, held !== undefined);
       if (held !== ev.bytes) cache.fill(ev.shardletId, ev.bytes, ev.bytes, ev.t);
     }
   }
   for (const [, bytes, unread] of cache.entries()) if (unread) wasted += bytes;
+  for (const id of unreadPrefetches) tracer?.settled(id, false);
   return { ...result(t, prefetched, wasted), skippedPrefetches: cache.skipped, prefetchedEvictedEarlyBytes: early, ...(pins ? { pins: pins.stats } : {}) };
 }
 
