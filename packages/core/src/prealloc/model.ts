@@ -1,45 +1,12 @@
 import { keyHash } from "../hash.ts";
-import { bucket, FAMILY, keyPrefix, mix, sigmoid } from "./features.ts";
+import { ContentFeatures } from "./content-features.ts";
+import type { Evidence, Pending, Recent, TypeStats } from "./content-model-records.ts";
+import { mix, sigmoid } from "./features.ts";
 import { DEFAULT_CONTENT_MODEL, type ContentEvent, type ContentModelConfig, type ContentModelState, type SurgePrediction, type SurgePredictor } from "./model-types.ts";
 import { SurgeTracker, type PredictionQuality } from "./surge.ts";
 
 export * from "./model-types.ts";
 export { keyPrefix } from "./features.ts";
-
-interface TypeStats {
-  name: string;
-  /** Matured examples of the type and how many a surge followed (its base rate, whatever the context). */
-  examples: number;
-  positives: number;
-  /** Seed of the type's features in the hashed table. */
-  seed: number;
-  lastMs: number;
-  step: number;
-  count: number;
-  usual: number;
-}
-
-/** Per shardlet and type: events in the last horizon, and examples sampled in the current step. */
-interface Recent {
-  count: number;
-  lastMs: number;
-  step: number;
-  sampled: number;
-}
-
-interface Pending {
-  shardletId: string;
-  atMs: number;
-  features: Int32Array;
-  type: TypeStats;
-}
-
-interface Evidence {
-  probability: number;
-  atMs: number;
-  cause: string | null;
-  keyHashes: number[];
-}
 
 const OTHER = "_other";
 /** Examples' worth of weight the prior has in a type's base rate. */
@@ -63,15 +30,12 @@ export class ContentModel implements SurgePredictor {
   readonly kind = "content";
   readonly cfg: ContentModelConfig;
   readonly tracker: SurgeTracker;
-  private readonly mask: number;
+  private readonly featurizer: ContentFeatures;
   private readonly w: Float64Array;
   private readonly g: Float64Array;
   private readonly types = new Map<string, TypeStats>();
   /** Base-rate counts of a restored state, applied when the type is first seen again. */
   private readonly restoredRates = new Map<string, { n: number; pos: number }>();
-  private readonly prefixes = new Map<string, number>();
-  /** Keys of scored events (so a key counts as new the first time it is scored). */
-  private readonly keys = new Map<string, number>();
   private readonly recent = new Map<string, Map<TypeStats, Recent>>();
   private readonly evidence = new Map<string, Evidence>();
   private pending: Pending[] = [];
@@ -88,7 +52,7 @@ export class ContentModel implements SurgePredictor {
     this.cfg = { ...DEFAULT_CONTENT_MODEL, ...cfg };
     this.tracker = new SurgeTracker(this.cfg);
     const size = 1 << this.cfg.featureBits;
-    this.mask = size - 1;
+    this.featurizer = new ContentFeatures(this.cfg, this.tracker);
     this.w = new Float64Array(size);
     this.g = new Float64Array(size);
     // The bias starts at the prior's log-odds: an untrained model predicts nothing.
@@ -140,7 +104,7 @@ export class ContentModel implements SurgePredictor {
     if (r.sampled >= this.cfg.examplesPerTypeStep) return;
     r.sampled++;
     this.scored++;
-    const features = this.features(e, ts, typeGapSec, r.count, true);
+    const features = this.featurizer.features(e, ts, typeGapSec, r.count, true);
     const probability = Math.max(this.score(features), this.baseRate(ts));
     this.keep(e, ts, probability);
     if (this.pending.length - this.pendingHead < this.cfg.maxPending) this.pending.push({ shardletId: e.shardletId, atMs: e.atMs, features, type: ts });
@@ -152,7 +116,7 @@ export class ContentModel implements SurgePredictor {
     const rate = this.restoredRates.get(e.type ?? UNTYPED);
     const probe: TypeStats = ts ?? { name: e.type ?? UNTYPED, seed: mix(keyHash(e.type ?? UNTYPED)), lastMs: e.atMs, step: 0, count: 0, usual: 0, examples: rate?.n ?? 0, positives: rate?.pos ?? 0 };
     const seen = this.recent.get(e.shardletId)?.get(probe)?.count ?? 0;
-    return Math.max(this.score(this.features(e, probe, (e.atMs - probe.lastMs) / 1000, seen + 1, false)), this.baseRate(probe));
+    return Math.max(this.score(this.featurizer.features(e, probe, (e.atMs - probe.lastMs) / 1000, seen + 1, false)), this.baseRate(probe));
   }
 
   advance(nowMs: number): void {
@@ -294,50 +258,6 @@ export class ContentModel implements SurgePredictor {
       this.types.set(key, ts);
     }
     return ts;
-  }
-
-  /** Hashed feature indexes of a scored event; `update` records its key and tenant as seen. */
-  private features(e: ContentEvent, ts: TypeStats, typeGapSec: number, seen: number, update: boolean): Int32Array {
-    const prefix = keyPrefix(e.key);
-    const newPrefix = !this.prefixes.has(prefix);
-    const keyLast = this.keys.get(e.key);
-    const keyGapSec = keyLast === undefined ? 1e6 : (e.atMs - keyLast) / 1000;
-    if (update) {
-      this.remember(this.prefixes, prefix, e.atMs, this.cfg.maxTypes);
-      this.remember(this.keys, e.key, e.atMs, this.cfg.maxKeys);
-    }
-    const usual = this.tracker.baseline(e.shardletId);
-    const shardletRatio = this.tracker.current(e.shardletId) / (usual + 1);
-    const t = ts.seed;
-    const f = new Int32Array(11);
-    f[0] = 0;
-    f[1] = this.index(FAMILY.type, t, 0);
-    // The tenant's identity is left out: which tenant announces a surge today says little about tomorrow.
-    f[2] = this.index(FAMILY.typeGap, t, 100 + bucket(keyGapSec < 1e6 ? 1 : 0));
-    f[3] = this.index(FAMILY.newKey, t, keyLast === undefined ? 1 : 0);
-    f[4] = this.index(FAMILY.newPrefix, t, newPrefix ? 1 : 0);
-    // Gaps past about four minutes share a bucket with "never seen": a type quiet that long is as good as new.
-    f[5] = this.index(FAMILY.keyGap, t, bucket(keyGapSec, 8));
-    f[6] = this.index(FAMILY.typeGap, t, bucket(typeGapSec, 8));
-    f[7] = this.index(FAMILY.typeRate, t, bucket(ts.count / (ts.usual + 1), 8));
-    // A shardlet whose usual rate is not known yet (new, or new to this edge) gets buckets of its own.
-    const warm = this.tracker.warm(e.shardletId);
-    f[8] = this.index(FAMILY.shardletRate, 0, warm ? bucket(shardletRatio, 8) : 15);
-    f[9] = this.index(FAMILY.seen, t, bucket(seen, 8));
-    f[10] = this.index(FAMILY.usual, 0, warm ? bucket(usual, 16) : 31);
-    return f;
-  }
-
-  /** Approximate recency: a value is moved to the back only when new, and the oldest goes past the cap. */
-  private remember(map: Map<string, number>, key: string, atMs: number, cap: number): void {
-    map.set(key, atMs);
-    if (map.size > cap) map.delete(map.keys().next().value!);
-  }
-
-  private index(family: number, seed: number, b: number): number {
-    // Index 0 is the bias; a feature that hashes there is moved by one.
-    const h = mix(seed ^ Math.imul(family, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) & this.mask;
-    return h === 0 ? 1 : h;
   }
 
   /**
