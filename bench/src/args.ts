@@ -1,10 +1,9 @@
 /** Command-line parsing for `npm run bench -- --suite <name> [--quick] [--json <file>]`. */
+import { argvFlags, UsageError } from "@shardcast/sim/cli/argv";
+
+export { UsageError };
 
 export type BenchArgs = { help: true } | { help: false; suite: string; quick: boolean; json: string | undefined };
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 export function usage(suites: ReadonlyArray<{ name: string; description: string }>): string {
   const width = Math.max(...suites.map((s) => s.name.length));
@@ -26,37 +25,22 @@ export function parseArgs(argv: readonly string[], suiteNames: readonly string[]
   let suite: string | undefined;
   let json: string | undefined;
   let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) {
-        if (inline === "") throw new UsageError(`${flag} needs a value`);
-        return inline;
-      }
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      i++;
-      return next;
-    };
-    switch (flag) {
+  for (const f of argvFlags(argv, ["--quick"])) {
+    switch (f.flag) {
       case "--help":
-      case "-h":
         return { help: true };
       case "--suite":
-        suite = value();
+        suite = f.value();
         break;
       case "--json":
-        json = value();
+        json = f.value();
         break;
       case "--quick":
-        if (inline !== undefined) throw new UsageError("--quick takes no value");
+        f.noValue();
         quick = true;
         break;
       default:
-        throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+        throw new UsageError(`unknown argument ${JSON.stringify(f.arg)}`);
     }
   }
   if (suite === undefined) throw new UsageError(`--suite is required (one of: ${suiteNames.join(", ")})`);

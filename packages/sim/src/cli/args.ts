@@ -1,6 +1,7 @@
 import { DEFAULT_POLICIES, POLICY_NAMES, type PolicyName } from "../compare.ts";
 import { isWorkloadName, WORKLOAD_NAMES, workloadParameters, type WorkloadName } from "../workload/catalog.ts";
 import type { ScenarioOptions } from "../scenario.ts";
+import { argvFlags, UsageError } from "./argv.ts";
 
 export { PARAM_DOCS, usage } from "./usage.ts";
 
@@ -21,9 +22,7 @@ export interface SimArgs {
   quiet: boolean;
 }
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 function number(flag: string, raw: string, check: (n: number) => boolean, what: string): number {
   const n = Number(raw);
@@ -54,24 +53,11 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
   let quiet = false;
   let all = false;
   let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) {
-        if (inline === "") throw new UsageError(`${flag} needs a value`);
-        return inline;
-      }
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      i++;
-      return next;
-    };
+  for (const f of argvFlags(argv, ["--quick", "--tune-reactive", "--quiet"])) {
+    const flag = f.flag;
+    const value = f.value;
     switch (flag) {
       case "--help":
-      case "-h":
         return null;
       case "--workload": {
         const v = value();
@@ -85,7 +71,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
         break;
       }
       case "--quick":
-        if (inline !== undefined) throw new UsageError("--quick takes no value");
+        f.noValue();
         quick = true;
         break;
       case "--seeds": {
@@ -95,7 +81,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
         break;
       }
       case "--tune-reactive":
-        if (inline !== undefined) throw new UsageError("--tune-reactive takes no value");
+        f.noValue();
         tuneReactive = true;
         break;
       case "--warmup-days":
@@ -138,7 +124,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
         traces = value();
         break;
       case "--quiet":
-        if (inline !== undefined) throw new UsageError("--quiet takes no value");
+        f.noValue();
         quiet = true;
         break;
       case "--policies": {
@@ -210,7 +196,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
         break;
       }
       default:
-        throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+        throw new UsageError(`unknown argument ${JSON.stringify(f.arg)}`);
     }
   }
   if (all && Object.keys(params).length > 0) throw new UsageError("--param applies to one workload, not to --workload all");
