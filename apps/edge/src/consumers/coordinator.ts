@@ -1,4 +1,4 @@
-import { commitCursor, cursorPosition, freshCursor, maxCursor, ShardcastError, type ConsumerSettings, type Cursor, type StoredEvent } from "@shardcast/core";
+import { cursorPosition, freshCursor, maxCursor, ShardcastError, type ConsumerSettings, type Cursor, type StoredEvent } from "@shardcast/core";
 import {
   addConsumerMember,
   consumerGroupNeedsReconcile,
@@ -15,23 +15,14 @@ import {
   type ConsumerGroupInfo,
   type ConsumerGroupState,
   type ControlDb,
-  type DurableCheckpoint,
 } from "@shardcast/db";
 import { setTimeout as delay } from "node:timers/promises";
 import type { ConsumerProgress, Logger, SequenceAllocator, SnapshotRequest } from "@shardcast/runtime";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import type { RangeSource } from "../cache/cached-reader.ts";
+import { applyCommits, baseCursors, type CursorCommit } from "./group-cursors.ts";
 import type { RangePart } from "./range-reader.ts";
-
-/** A member's claim that it processed a shardlet's events up to `position` (docs/consumers.md). */
-export interface CursorCommit {
-  shardletId: string;
-  generation: number;
-  position: number;
-  /** Events processed since the previous commit (the checkpoint policy counts them). */
-  events?: number | undefined;
-}
 
 export interface Assignment {
   shardletId: string;
@@ -60,8 +51,6 @@ export interface CoordinatorDeps {
   clock?: () => number;
 }
 
-/** Compare-and-set rounds before a commit gives up (only members of one group race here). */
-const COMMIT_ATTEMPTS = 8;
 /** Groups whose ids an edge remembers (oldest forgotten first). */
 const MAX_CACHED_GROUPS = 10_000;
 /** How often a long poll looks at the watermark. */
@@ -148,71 +137,9 @@ export class ConsumerCoordinator {
     };
   }
 
-  /**
-   * Applies commits after checking each against the member's current assignments: a commit for a
-   * shardlet the member does not hold, or from an older generation, refuses the whole request.
-   */
-  private async applyCommits(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<number | undefined> {
-    if (commits.length === 0) return undefined;
-    const held = new Map(state.assignments.filter((a) => a.memberId === memberId).map((a) => [a.shardletId, a]));
-    const stale = commits
-      .filter((c) => held.get(c.shardletId)?.generation !== c.generation)
-      .map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: held.get(c.shardletId)?.generation ?? null }));
-    if (stale.length > 0) {
-      throw new ShardcastError("conflict", `${stale.length} commit(s) name a shardlet this member no longer holds at that generation: nothing was committed`, { stale });
-    }
-    const watermark = await this.deps.sequences.watermark(entry.meta.id);
-    const beyond = commits.filter((c) => c.position > watermark);
-    if (beyond.length > 0) {
-      throw new ShardcastError("bad_request", `commit position ${beyond[0]!.position} is beyond the stream's watermark ${watermark}: nothing was committed`, {
-        watermark,
-        positions: beyond.map((c) => ({ shardletId: c.shardletId, position: c.position })),
-      });
-    }
-    const ids = [...new Set(commits.map((c) => c.shardletId))];
-    for (let attempt = 1; ; attempt++) {
-      const raw = await this.deps.progress.readRaw(g.id, ids);
-      const base = await this.baseCursors(entry, g, ids, raw);
-      const next = new Map<string, { expected: string | null; cursor: Cursor; processed: number }>();
-      for (const c of commits) {
-        const cur = next.get(c.shardletId) ?? { expected: raw.get(c.shardletId) ?? null, cursor: base.get(c.shardletId)!, processed: 0 };
-        next.set(c.shardletId, { ...cur, cursor: commitCursor(cur.cursor, c.position), processed: cur.processed + (c.events ?? 0) });
-      }
-      const ok = await this.deps.progress.compareAndSet(
-        g.id,
-        [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed })),
-      );
-      if (ok) return watermark;
-      if (attempt >= COMMIT_ATTEMPTS) throw new ShardcastError("unavailable", "commits kept racing with other members' commits; retry");
-    }
-  }
-
-  /**
-   * The cursor each shardlet continues from: Redis's (with the durable checkpoint under it, in
-   * case Redis restarted and a member committed before the worker noticed), else the durable one,
-   * else the group's start over the shardlet's range.
-   */
-  private async baseCursors(entry: RouteEntry, g: ConsumerGroupInfo, ids: readonly string[], raw?: ReadonlyMap<string, string>): Promise<Map<string, Cursor>> {
-    const live = raw ? this.deps.progress.parse(raw) : await this.deps.progress.read(g.id, ids);
-    const missing = ids.filter((id) => !live.has(id));
-    const durable = missing.length > 0 ? await getDurableCheckpoints(this.deps.db, g.id, missing) : new Map<string, DurableCheckpoint>();
-    const out = new Map<string, Cursor>();
-    for (const id of ids) {
-      const c = live.get(id) ?? durable.get(id)?.cursor;
-      if (c) {
-        out.set(id, c);
-        continue;
-      }
-      const route = entry.table.byId(id) ?? (await getShardletRow(this.deps.db, id).then((r) => r && { lo: Number(r.lo), hi: Number(r.hi) }));
-      if (!route) throw new ShardcastError("not_found", `unknown shardlet "${id}"`);
-      out.set(id, freshCursor(route.lo, route.hi, g.startSeq));
-    }
-    return out;
-  }
-
   private async assignmentsOf(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string): Promise<Assignment[]> {
     const mine = state.assignments.filter((a) => a.memberId === memberId);
-    const cursors = await this.baseCursors(entry, g, mine.map((a) => a.shardletId));
+    const cursors = await baseCursors(this.deps, entry, g, mine.map((a) => a.shardletId));
     return mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
   }
 
@@ -225,11 +152,11 @@ export class ConsumerCoordinator {
   ): Promise<PollResult> {
     const entry = await this.stream(streamName);
     const { g, state: before, me } = await this.member(entry, groupName, memberId);
-    const watermark = await this.applyCommits(entry, g, before, memberId, body.commits ?? []);
+    const watermark = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
     await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), this.touch(me.id, me.lastSeenAt)]);
     const state = await this.reconcileIfNeeded(entry, g, before, memberId);
     const mine = state.assignments.filter((a) => a.memberId === memberId);
-    const cursors = await this.baseCursors(entry, g, mine.map((a) => a.shardletId));
+    const cursors = await baseCursors(this.deps, entry, g, mine.map((a) => a.shardletId));
     const assignments = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
     const parts: RangePart[] = assignments.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
@@ -269,7 +196,7 @@ export class ConsumerCoordinator {
   async commit(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ committed: CursorCommit[] }> {
     const entry = await this.stream(streamName);
     const { g, state, me } = await this.member(entry, groupName, memberId);
-    await this.applyCommits(entry, g, state, memberId, commits);
+    await applyCommits(this.deps, entry, g, state, memberId, commits);
     await this.touch(me.id, me.lastSeenAt);
     return { committed: commits };
   }
@@ -287,7 +214,7 @@ export class ConsumerCoordinator {
   async leave(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ ok: true }> {
     const entry = await this.stream(streamName);
     const { g, state } = await this.member(entry, groupName, memberId);
-    await this.applyCommits(entry, g, state, memberId, commits);
+    await applyCommits(this.deps, entry, g, state, memberId, commits);
     await removeConsumerMember(this.deps.db, memberId, "leave");
     await this.reconcile(g);
     return { ok: true };
@@ -319,7 +246,7 @@ export class ConsumerCoordinator {
     const state = await getConsumerGroupState(this.deps.db, g.id);
     if (!state) throw new ShardcastError("not_found", `unknown consumer group "${groupName}"`);
     const ids = state.assignments.map((a) => a.shardletId);
-    const [cursors, durable] = await Promise.all([this.baseCursors(entry, g, ids), getDurableCheckpoints(this.deps.db, g.id, ids)]);
+    const [cursors, durable] = await Promise.all([baseCursors(this.deps, entry, g, ids), getDurableCheckpoints(this.deps.db, g.id, ids)]);
     return {
       group: g.name,
       stream: entry.meta.name,

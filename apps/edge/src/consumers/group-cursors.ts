@@ -1,0 +1,85 @@
+import { commitCursor, freshCursor, ShardcastError, type Cursor } from "@shardcast/core";
+import { getDurableCheckpoints, getShardletRow, type ConsumerGroupInfo, type ConsumerGroupState, type ControlDb, type DurableCheckpoint } from "@shardcast/db";
+import type { ConsumerProgress, SequenceAllocator } from "@shardcast/runtime";
+import type { RouteEntry } from "../routing-cache.ts";
+
+/** A member's claim that it processed a shardlet's events up to `position` (docs/consumers.md). */
+export interface CursorCommit {
+  shardletId: string;
+  generation: number;
+  position: number;
+  /** Events processed since the previous commit (the checkpoint policy counts them). */
+  events?: number | undefined;
+}
+
+/** Compare-and-set rounds before a commit gives up (only members of one group race here). */
+const COMMIT_ATTEMPTS = 8;
+
+/** What reading and committing a group's cursors needs of the coordinator's dependencies. */
+export interface CursorDeps {
+  db: ControlDb;
+  sequences: SequenceAllocator;
+  progress: ConsumerProgress;
+}
+
+/**
+ * Applies commits after checking each against the member's current assignments: a commit for a
+ * shardlet the member does not hold, or from an older generation, refuses the whole request.
+ */
+export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<number | undefined> {
+  if (commits.length === 0) return undefined;
+  const held = new Map(state.assignments.filter((a) => a.memberId === memberId).map((a) => [a.shardletId, a]));
+  const stale = commits
+    .filter((c) => held.get(c.shardletId)?.generation !== c.generation)
+    .map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: held.get(c.shardletId)?.generation ?? null }));
+  if (stale.length > 0) {
+    throw new ShardcastError("conflict", `${stale.length} commit(s) name a shardlet this member no longer holds at that generation: nothing was committed`, { stale });
+  }
+  const watermark = await deps.sequences.watermark(entry.meta.id);
+  const beyond = commits.filter((c) => c.position > watermark);
+  if (beyond.length > 0) {
+    throw new ShardcastError("bad_request", `commit position ${beyond[0]!.position} is beyond the stream's watermark ${watermark}: nothing was committed`, {
+      watermark,
+      positions: beyond.map((c) => ({ shardletId: c.shardletId, position: c.position })),
+    });
+  }
+  const ids = [...new Set(commits.map((c) => c.shardletId))];
+  for (let attempt = 1; ; attempt++) {
+    const raw = await deps.progress.readRaw(g.id, ids);
+    const base = await baseCursors(deps, entry, g, ids, raw);
+    const next = new Map<string, { expected: string | null; cursor: Cursor; processed: number }>();
+    for (const c of commits) {
+      const cur = next.get(c.shardletId) ?? { expected: raw.get(c.shardletId) ?? null, cursor: base.get(c.shardletId)!, processed: 0 };
+      next.set(c.shardletId, { ...cur, cursor: commitCursor(cur.cursor, c.position), processed: cur.processed + (c.events ?? 0) });
+    }
+    const ok = await deps.progress.compareAndSet(
+      g.id,
+      [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed })),
+    );
+    if (ok) return watermark;
+    if (attempt >= COMMIT_ATTEMPTS) throw new ShardcastError("unavailable", "commits kept racing with other members' commits; retry");
+  }
+}
+
+/**
+ * The cursor each shardlet continues from: Redis's (with the durable checkpoint under it, in
+ * case Redis restarted and a member committed before the worker noticed), else the durable one,
+ * else the group's start over the shardlet's range.
+ */
+export async function baseCursors(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, ids: readonly string[], raw?: ReadonlyMap<string, string>): Promise<Map<string, Cursor>> {
+  const live = raw ? deps.progress.parse(raw) : await deps.progress.read(g.id, ids);
+  const missing = ids.filter((id) => !live.has(id));
+  const durable = missing.length > 0 ? await getDurableCheckpoints(deps.db, g.id, missing) : new Map<string, DurableCheckpoint>();
+  const out = new Map<string, Cursor>();
+  for (const id of ids) {
+    const c = live.get(id) ?? durable.get(id)?.cursor;
+    if (c) {
+      out.set(id, c);
+      continue;
+    }
+    const route = entry.table.byId(id) ?? (await getShardletRow(deps.db, id).then((r) => r && { lo: Number(r.lo), hi: Number(r.hi) }));
+    if (!route) throw new ShardcastError("not_found", `unknown shardlet "${id}"`);
+    out.set(id, freshCursor(route.lo, route.hi, g.startSeq));
+  }
+  return out;
+}
