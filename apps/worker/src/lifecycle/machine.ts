@@ -13,7 +13,8 @@ import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { withOpLocks } from "./locks.ts";
-import { announce, childRanges, GiveUp, loadSources, nextPhase, STEPS, type RunContext } from "./steps.ts";
+import { announce, childRanges, GiveUp, loadSources, nextPhase, type RunContext } from "./run-context.ts";
+import { STEPS } from "./steps.ts";
 
 /**
  * The split / merge state machine. Every phase is persisted in lifecycle_jobs before its step

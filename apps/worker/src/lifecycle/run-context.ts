@@ -1,0 +1,92 @@
+import { ShardcastError } from "@shardcast/core";
+import { LIFECYCLE_PHASES, listShardletsWithHome, streamExists, type FenceState, type HostDriver, type LifecycleJobInfo, type LifecycleStep, type PhaseAdvance } from "@shardcast/db";
+import type { WorkerDeps } from "../deps.ts";
+import { probeErrorMessage } from "../domain/health.ts";
+import type { HeldLocks } from "./locks.ts";
+import { mergeRange, splitRanges, toSourceShardlet, type ChildRange, type SourceShardlet } from "./shape.ts";
+
+/** What a step needs, loaded once per run. */
+export interface RunContext {
+  deps: WorkerDeps;
+  job: LifecycleJobInfo;
+  /** The sources' op-locks; null once released (the `done` step runs after the release). */
+  lock: HeldLocks | null;
+  signal: AbortSignal | undefined;
+  sources: SourceShardlet[];
+  children: ChildRange[];
+  driver: HostDriver;
+  homeHostId: string;
+  /** Capacity of the children (the lifecycle settings, read before the locks were taken). */
+  childCapacityBytes: number;
+  /** The sources' fences on their host, read as soon as the locks were taken (for `locked`). */
+  sourceFences: Promise<Array<FenceState | null>> | null;
+  /** Epoch ms when this run got its locks, and when it let them go. */
+  lockedAt: number;
+  unlockedAt: number | null;
+  /** Epoch ms when this run announced the switch (edges route to the children from then on). */
+  switchedAt: number | null;
+  /** Milliseconds per step in this run, for the operations log. */
+  timings: Partial<Record<LifecycleStep, number>>;
+}
+
+export function nextPhase(phase: LifecycleStep): LifecycleStep {
+  return LIFECYCLE_PHASES[LIFECYCLE_PHASES.indexOf(phase) + 1]!;
+}
+
+/**
+ * The job's move to its next phase, for a step to write with its last control write (after its
+ * host writes, so a job never gets past a step whose host part did not happen).
+ */
+export function advanceFrom(ctx: RunContext, rowsMoved?: number): PhaseAdvance {
+  const from = ctx.job.phase;
+  if (from === "failed") throw new ShardcastError("internal", `lifecycle job ${ctx.job.id} has failed`);
+  return { jobId: ctx.job.id, from, to: nextPhase(from), ...(rowsMoved !== undefined ? { rowsMoved } : {}) };
+}
+
+/**
+ * Thrown when the job cannot go on. Before `fenced` that ends it as failed (nothing changed);
+ * later only when `final` (its stream is gone), else the job stays for a retry.
+ */
+export class GiveUp extends Error {
+  constructor(
+    message: string,
+    readonly final = false,
+  ) {
+    super(message);
+  }
+}
+
+export async function announce(deps: WorkerDeps, streamId: string): Promise<void> {
+  if (!deps.announce) return;
+  try {
+    await deps.announce(streamId);
+  } catch (err) {
+    // Edges still learn of the change through fence rejections and their periodic refresh.
+    deps.log.warn("routing announcement failed", { streamId, error: probeErrorMessage(err) });
+  }
+}
+
+export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Promise<{ sources: SourceShardlet[]; homeHostId: string }> {
+  const rows = await listShardletsWithHome(deps.db, job.sourceIds);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  if (rows.length < job.sourceIds.length && !(await streamExists(deps.db, job.streamId))) {
+    throw new GiveUp(`stream ${job.streamId} was deleted`, true);
+  }
+  const sources = job.sourceIds.map((id) => {
+    const r = byId.get(id);
+    if (!r) throw new GiveUp(`shardlet ${id} no longer exists`);
+    return toSourceShardlet(r);
+  });
+  return { sources, homeHostId: byId.get(job.sourceIds[0]!)!.shard.homeHostId };
+}
+
+export function childRanges(job: LifecycleJobInfo, sources: readonly SourceShardlet[]): ChildRange[] {
+  if (job.kind === "split") {
+    const [source] = sources;
+    if (!source || job.splitAt === null) throw new ShardcastError("internal", `split job ${job.id} has no source or split point`);
+    return splitRanges(source, job.splitAt, job.childIds);
+  }
+  const [left, right] = sources;
+  if (!left || !right) throw new ShardcastError("internal", `merge job ${job.id} needs two sources`);
+  return mergeRange(left, right, job.childIds);
+}
