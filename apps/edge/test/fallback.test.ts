@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyHash } from "@shardcast/core";
 import { createOpLocks, createRedis } from "@shardcast/runtime";
+import { waitFor } from "@shardcast/db/testing";
 import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -12,15 +13,6 @@ afterAll(async () => {
   await h?.close();
   await redis.quit();
 });
-
-/** Polls until `check` holds: the edge learns of locks and routes through messages. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function overflowRows() {
   let n = 0;
@@ -37,7 +29,7 @@ describe("fallback to the shard's overflow log", () => {
     const locks = createOpLocks([redis], { prefix: h.prefix, ttlMs: 5_000 });
     const rowsBefore = await totalRows(h);
     await locks.withOpLock(route.id, async () => {
-      await until(() => h.edge.locks.has(route.id), "the edge to see the lock");
+      await waitFor("the edge to see the lock", () => h.edge.locks.has(route.id));
       const res = await post(h, `/v1/streams/${h.stream}/events`, {
         events: [
           { key, id: "fb-1", payload: { n: 1 } },
@@ -56,7 +48,7 @@ describe("fallback to the shard's overflow log", () => {
       expect((byPos.body.events as Array<{ seq: number }>).map((e) => e.seq)).toEqual(seqs);
     });
     await locks.close();
-    await until(() => !h.edge.locks.has(route.id), "the edge to see the unlock");
+    await waitFor("the edge to see the unlock", () => !h.edge.locks.has(route.id));
     // Unlocked: the next write takes the fast path again.
     const res = await post(h, `/v1/streams/${h.stream}/events`, { events: [{ key, id: "fb-3" }] });
     expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePrecursorStream, trainContentModel, keyHash, preallocRedisKeys, type PublishedPredictions } from "@shardcast/core";
 import { createRedis } from "@shardcast/runtime";
+import { waitFor } from "@shardcast/db/testing";
 import { post, startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -20,16 +21,6 @@ afterAll(async () => {
   await redis.quit();
 });
 
-async function until<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("content model at the edge", () => {
   it("loads the stored default model, scores acked events and publishes the announced shardlet's surge", { timeout: 120_000 }, async () => {
     const state = trainedState();
@@ -39,7 +30,7 @@ describe("content model at the edge", () => {
     const background = Array.from({ length: 50 }, (_, i) => ({ key: `t${i % 7}:u${i}`, type: "page_view", payload: { i } }));
     expect((await post(h, `/v1/streams/${h.stream}/events`, { events: background })).status).toBe(200);
     const runner = h.edge.prealloc!;
-    await until(() => ((runner.model(h.streamId)?.version ?? 0) >= state.examples ? true : undefined), "the stored model to load");
+    await waitFor("the stored model to load", () => (runner.model(h.streamId)?.version ?? 0) >= state.examples, 15_000);
 
     const key = "t3:campaign-4711";
     const res = await post(h, `/v1/streams/${h.stream}/events`, {

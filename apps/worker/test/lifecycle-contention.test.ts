@@ -1,5 +1,6 @@
 import { keyHash, type ShardletRoute } from "@shardcast/core";
 import { loadRoutes, type LifecycleJobInfo, type LifecycleStep } from "@shardcast/db";
+import { waitFor } from "@shardcast/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
 import { runShardletSplit } from "../src/processors/shardlet-split.ts";
@@ -28,14 +29,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
 /** The shardlet of shard 0 that lives away from the shard's home host (its overflow log is elsewhere). */
 async function awayShardlet(): Promise<ShardletRoute> {
   const all = await loadRoutes(h.db, h.streamId);
@@ -58,7 +51,7 @@ describe("a write that arrives while the shardlet is op-locked", () => {
     onPhase = async (phase) => {
       if (phase !== "locked") return;
       // The edge learns of the lock from its announcement.
-      await until("the edge to see the op-lock", () => h.edge.locks.has(target.id));
+      await waitFor("the edge to see the op-lock", () => h.edge.locks.has(target.id), 10_000, { intervalMs: 0 });
       locked = await h.produce(Array.from({ length: 24 }, () => ({ key: h.keyIn(target.lo, target.hi), id: h.nextId() })));
       overflowWhileLocked = await home.countOverflow(h.streamId, target.lo, target.hi);
     };
@@ -119,7 +112,7 @@ describe("an idempotent re-send that reaches the overflow log while its first co
     let resent: Ack | undefined;
     onPhase = async (phase) => {
       if (phase !== "locked") return;
-      await until("the edge to see the op-lock", () => h.edge.locks.has(target.id));
+      await waitFor("the edge to see the op-lock", () => h.edge.locks.has(target.id), 10_000, { intervalMs: 0 });
       // The producer did not get the first acknowledgement and sends the same id again.
       [resent] = await h.produce([event]);
       expect(await home.countOverflow(h.streamId, target.lo, target.hi)).toBe(1);
@@ -200,12 +193,12 @@ describe("a Redis restart during a split", () => {
     expect(job.error).toMatch(/op-lock .* lost/);
 
     // Writes continue after the restart, with sequence numbers above every one issued before.
-    await until("writes after the restart", () => batches >= startBatches + 5 && seqAfter.length >= 30);
+    await waitFor("writes after the restart", () => batches >= startBatches + 5 && seqAfter.length >= 30, 10_000, { intervalMs: 0 });
     expect(Math.min(...seqAfter)).toBeGreaterThan(maxSeqBefore);
 
     const resumed = await runShardletSplit(h.deps, { shardletId: target.id, reason: "redis restart" });
     expect(resumed).toMatchObject({ status: "done", jobId: job.id });
-    await until("more writes after the split", () => batches >= startBatches + 10);
+    await waitFor("more writes after the split", () => batches >= startBatches + 10, 10_000, { intervalMs: 0 });
     stop = true;
     await producer;
     await runOverflowDrain(h.deps, { streamId: h.streamId });

@@ -8,6 +8,7 @@ import { createQueueEvents, enqueue } from "@shardcast/jobs";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { pgAdminUrl } from "@shardcast/db/env";
+import { waitFor } from "@shardcast/db/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
@@ -200,16 +201,6 @@ describe("a worker process killed mid-copy", () => {
     return [`migration: phase ${m.phase}, ${m.rowsCopied}/${m.rowsTotal} rows copied, ${m.attempts} attempts`, "events:", ...log, ...workers].join("\n");
   }
 
-  async function until<T>(what: string, migrationId: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${await situation(migrationId)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
   it("is finished by the next worker process", async () => {
     // Slow enough that the kill lands in the copy: 2,000 rows at 400 rows/s.
     await t.settings({ chunkRows: 100, verifyRangeRows: 200, rowsPerSecond: 400, cleanupGraceMs: 200 });
@@ -228,7 +219,7 @@ describe("a worker process killed mid-copy", () => {
       // The first worker's scheduler starts it; kill the process once it has copied a few chunks.
       // Generous: a fresh worker process declares and runs every periodic job at once, which takes
       // a while on a loaded machine before the scheduler gets to the approved migration.
-      await until("the copy to start", id, async () => (await t.migration(id)).rowsCopied >= 300, 120_000);
+      await waitFor("the copy to start", async () => (await t.migration(id)).rowsCopied >= 300, 120_000, { intervalMs: 100, explain: () => situation(id) });
       const exited = new Promise((r) => first.once("exit", r));
       first.kill("SIGKILL");
       await exited;
@@ -238,10 +229,15 @@ describe("a worker process killed mid-copy", () => {
 
       await t.settings({ rowsPerSecond: 0 });
       await startWorkerProcess(url.toString());
-      const done = await until("the migration to finish", id, async () => {
-        const m = await t.migration(id);
-        return m.phase === "done" ? m : null;
-      }, 60_000);
+      const done = await waitFor(
+        "the migration to finish",
+        async () => {
+          const m = await t.migration(id);
+          return m.phase === "done" ? m : null;
+        },
+        60_000,
+        { intervalMs: 100, explain: () => situation(id) },
+      );
       expect(done.attempts).toBeGreaterThanOrEqual(2);
       const log = await listMigrationEvents(t.h.db, id);
       expect(log.filter((e) => e.message.startsWith("Copy started"))).toHaveLength(1);

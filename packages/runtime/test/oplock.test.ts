@@ -23,7 +23,10 @@ let client: Redis;
 let subscriber: Redis;
 const messages: OpLockMessage[] = [];
 
-/** Resolves once `predicate` holds, polling; fails the test at the deadline. */
+/**
+ * Resolves once `predicate` holds, polling; fails the test at the deadline. The other packages
+ * wait with `waitFor` of `@shardcast/db/testing`; runtime sits below db and cannot import it.
+ */
 async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
