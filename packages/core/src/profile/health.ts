@@ -1,4 +1,4 @@
-import type { ProfileSummary } from "./shardlet-profile.ts";
+import type { ProfileSummary } from "./profile-summary.ts";
 
 /**
  * Shardlet and host health in [0, 1] (seed 004's "partition health"). Each component scores one

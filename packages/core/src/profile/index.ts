@@ -3,6 +3,8 @@ export * from "./moments.ts";
 export * from "./quantiles.ts";
 export * from "./fields.ts";
 export * from "./settings.ts";
+export { PROFILE_TOP_ITEMS, PROFILE_VALUE_LABEL_MAX, type FieldProfileData } from "./field-profile.ts";
 export * from "./shardlet-profile.ts";
+export * from "./profile-summary.ts";
 export * from "./health.ts";
 export * from "./orchestrator.ts";

@@ -1,7 +1,7 @@
 import { keyHash } from "../hash.ts";
 import type { HealthScore } from "./health.ts";
 import type { EffectiveProfileSettings } from "./settings.ts";
-import type { ProfileSummary } from "./shardlet-profile.ts";
+import type { ProfileSummary } from "./profile-summary.ts";
 
 /**
  * The orchestrator's decision (seed 004's Orchestrator Module) for one stream: for every shardlet
