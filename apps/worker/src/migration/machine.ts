@@ -13,9 +13,11 @@ import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { announce, note, reload, type MigrationContext, type StepOutcome } from "./context.ts";
-import { runCopy, runVerify, startCopy } from "./copy-phases.ts";
+import { runCopy } from "./copy-phases.ts";
+import { startCopy } from "./copy-start.ts";
 import { rollBack, runCleanup } from "./finish.ts";
 import { runSwitch } from "./switch.ts";
+import { runVerify } from "./verify-phase.ts";
 
 /**
  * The migration mover. Phases (DESIGN.md, "Zero-downtime migration"), each persisted before its

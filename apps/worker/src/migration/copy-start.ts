@@ -1,0 +1,95 @@
+import { ShardcastError } from "@shardcast/core";
+import { findCleaningMigration, findUnfinishedLifecycleJob, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt, startMigrationCopy } from "@shardcast/db";
+import { afterPhase, afterStep, announce, NEXT, paused, reload, type MigrationContext, type StepOutcome } from "./context.ts";
+import { ensureCopyFences, outsideWindow, windowNow } from "./copy-phases.ts";
+
+function lockRetryMs(ctx: MigrationContext): number {
+  return ctx.deps.migration?.lockRetryMs ?? 2_000;
+}
+
+/** Why the migration cannot run against the shardlet as it is now, or null when it can. */
+export function staleProblem(
+  m: { shardletEpoch: number; sourceHostId: string; destHostId: string },
+  s: { state: string; epoch: number; hostId: string } | null,
+): string | null {
+  if (!s || s.state === "retired") return "the shardlet no longer exists (it was split or merged since the migration was proposed)";
+  if (s.hostId !== m.sourceHostId) return `the shardlet is on host ${s.hostId} now, not on the source ${m.sourceHostId}`;
+  if (m.shardletEpoch > 0 && s.epoch !== m.shardletEpoch) {
+    return `the shardlet changed since the migration was proposed (epoch ${m.shardletEpoch} -> ${s.epoch}: split, merged or moved)`;
+  }
+  if (s.state !== "active") return `the shardlet is ${s.state}, not active`;
+  if (m.destHostId === m.sourceHostId) return "the destination is the source host";
+  return null;
+}
+
+/**
+ * approved / scheduled -> copying. Under the shardlet's op-lock (which a split or merge also
+ * takes, and which makes edges send its events to the overflow log meanwhile): the shardlet must
+ * still be what the migration was proposed for, and no split or merge may be under way on it.
+ * Then one control transaction moves the migration to `copying` and raises the shardlet's epoch,
+ * so every writer that routes with the new epoch also knows the shadow host; the fences follow
+ * (see ensureCopyFences). Overflow rows of the lock window stay in the log until the switch
+ * drains them into the destination (the sweep leaves migrating shardlets alone).
+ */
+export async function startCopy(ctx: MigrationContext): Promise<StepOutcome> {
+  const { deps, m } = ctx;
+  if (m.cancelRequested) return { kind: "abort", to: "cancelled", why: "cancelled before the copy started" };
+  const blocked = outsideWindow(ctx, windowNow(ctx));
+  if (blocked) return blocked;
+  const dest = await getHostStatus(deps.db, m.destHostId);
+  if (!dest) return { kind: "abort", to: "failed", why: `the destination host ${m.destHostId} is not registered` };
+  if (dest.status !== "active") return { kind: "abort", to: "failed", why: `the destination host ${dest.name} is ${dest.status}; moves go only to active hosts` };
+  if (!deps.opLocks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");
+  // The destination may still be deleting a range of this stream it gave away (its own cleanup,
+  // which deletes by range): a copy into an overlapping range must not start before that is done.
+  const cleaning = await findCleaningMigration(deps.db, { streamId: m.streamId, hostId: m.destHostId });
+  if (cleaning) {
+    const entered = (await migrationPhaseEnteredAt(deps.db, cleaning.id, "cleanup"))?.getTime() ?? deps.clock();
+    const resumeAt = Math.max(deps.clock() + lockRetryMs(ctx), entered + ctx.settings.cleanupGraceMs + 1_000);
+    return paused(resumeAt, `waiting for migration ${cleaning.id} to finish cleaning the destination`);
+  }
+
+  let outcome: StepOutcome | null = null;
+  try {
+    await deps.opLocks.withOpLock(m.shardletId, async (lock) => {
+      const [s, job] = await Promise.all([
+        getShardletPlacement(deps.db, m.shardletId),
+        findUnfinishedLifecycleJob(deps.db, m.shardletId),
+      ]);
+      if (job) {
+        outcome = paused(deps.clock() + lockRetryMs(ctx), `waiting for ${job.kind} job ${job.id} on the shardlet to finish`);
+        return;
+      }
+      const problem = staleProblem(m, s);
+      if (problem) {
+        outcome = { kind: "abort", to: "failed", why: `not started: ${problem}` };
+        return;
+      }
+      lock.assertHeld();
+      const fromEpoch = s!.epoch;
+      await startMigrationCopy(
+        deps.db,
+        { id: m.id, from: m.phase, shardletId: m.shardletId, sourceHostId: m.sourceHostId, fromEpoch, toEpoch: fromEpoch + 1 },
+        {
+          message: `Copy started: shadow writes to the destination on at epoch ${fromEpoch + 1}`,
+          details: { epoch: fromEpoch + 1, lo: ctx.range.lo, hi: ctx.range.hi },
+        },
+      );
+      ctx.m = { ...m, phase: "copying", shardletEpoch: fromEpoch, startedAt: new Date(deps.clock()), copyCursor: 0, rowsCopied: 0, copyRate: 0 };
+      await afterStep(ctx, "start.control");
+      await ensureCopyFences(ctx);
+    });
+  } catch (err) {
+    if (!(err instanceof ShardcastError && err.code === "conflict") || ctx.m.phase === "copying") throw err;
+    // A decision moved the migration meanwhile (e.g. cancelled before it started): go on from there.
+    const phase = ctx.m.phase;
+    if ((await reload(ctx)).phase !== phase) return NEXT;
+    // Another job (a split or merge about to start) holds the lock: try again shortly.
+    return paused(deps.clock() + lockRetryMs(ctx), `the shardlet is op-locked by another job: ${err.message}`);
+  }
+  if (outcome) return outcome;
+  // Edges reload the routes: the new epoch and the shadow host.
+  await announce(ctx);
+  await afterPhase(ctx, "copying");
+  return NEXT;
+}
