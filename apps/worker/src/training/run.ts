@@ -1,18 +1,5 @@
+import { evaluateHoldout, evaluateHoldoutBatch, seasonalNaive, ShardcastError, type HoldoutEvaluation } from "@shardcast/core";
 import {
-  doubleSeasonalHoltWinters,
-  evaluateHoldout,
-  evaluateHoldoutBatch,
-  holtWinters,
-  seasonalNaive,
-  selectingForecaster,
-  ShardcastError,
-  standardCandidates,
-  weeklyNaive,
-  type Forecaster,
-  type HoldoutEvaluation,
-} from "@shardcast/core";
-import {
-  createModelVersion,
   failAbandonedModelVersions,
   failModelVersion,
   finishModelVersion,
@@ -22,16 +9,11 @@ import {
   mergeModelParams,
   promoteIfBetter,
   recordOperation,
-  restartModelVersion,
-  unfinishedVersionsOfJob,
-  updateModelProgress,
   type ModelVersionInfo,
   type PromotionBenchmark,
   type PromotionDecision,
-  type TrainableModelKind,
 } from "@shardcast/db";
 import type { JobPayload } from "@shardcast/jobs";
-import { doubleSeasonalOptions, holtWintersOptions } from "../analyzer/model.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { loadCorpus, type Corpus } from "./corpus.ts";
 import { seriesWithColumns } from "./covariates.ts";
@@ -39,7 +21,9 @@ import { trainHoltWinters } from "./holt-winters.ts";
 import { trainLstm } from "./lstm.ts";
 import type { TrainingConfig } from "./options.ts";
 import { evaluationPreview } from "./preview.ts";
-import { candidateScores, doubleSeasonalOptionsFor, selectionOptionsFor, trainSelection } from "./selection.ts";
+import { candidateScores, trainSelection } from "./selection.ts";
+import { storedForecaster } from "./stored-forecaster.ts";
+import { progressOf, versionsFor } from "./versions.ts";
 
 export type { TrainingConfig };
 
@@ -52,46 +36,9 @@ export interface TrainingRunResult {
 
 /** Rows older than the job's timeout that still say `training` belong to a dead worker. */
 const ABANDONED_AFTER_MS = 35 * 60_000;
-const PROGRESS_EVERY_MS = 250;
-
-function kindsOf(kind: JobPayload<"model.train">["kind"]): TrainableModelKind[] {
-  return kind === "all" ? ["holt_winters", "lstm"] : [kind];
-}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Progress of one version row, written at most every 250 ms (stage changes always). */
-function progressOf(deps: WorkerDeps, id: string, onAny: () => Promise<void>): (fraction: number, note: string, force?: boolean) => Promise<void> {
-  let last = -Infinity;
-  return async (fraction, note, force = false) => {
-    const now = performance.now();
-    if (!force && now - last < PROGRESS_EVERY_MS) return;
-    last = now;
-    await updateModelProgress(deps.db, id, fraction, note);
-    await onAny();
-  };
-}
-
-/** The rows this run trains: the one named in the payload, those a failed attempt left, or new ones. */
-async function versionsFor(deps: WorkerDeps, payload: JobPayload<"model.train">, jobId: string): Promise<ModelVersionInfo[]> {
-  if (payload.versionId) {
-    const v = await restartModelVersion(deps.db, payload.versionId);
-    if (v.kind === "seasonal_naive") throw new ShardcastError("bad_request", "seasonal naive has nothing to train");
-    return [v];
-  }
-  const left = jobId ? await unfinishedVersionsOfJob(deps.db, jobId) : [];
-  const out: ModelVersionInfo[] = [];
-  for (const kind of kindsOf(payload.kind)) {
-    const prior = left.find((v) => v.kind === kind);
-    out.push(
-      prior
-        ? await restartModelVersion(deps.db, prior.id)
-        : await createModelVersion(deps.db, { kind, trigger: payload.trigger, actor: payload.actor ?? null, jobId: jobId || null }),
-    );
-  }
-  return out;
 }
 
 /** The active version's MASE on this corpus's held-out window, so a candidate is judged on the same data. */
@@ -120,30 +67,6 @@ async function benchmark(deps: WorkerDeps, corpus: Corpus): Promise<PromotionBen
   } catch (err) {
     deps.log.warn("active model could not be re-scored; comparing with its stored MASE", { version: active.id, error: errorText(err) });
     return { activeId: active.id, activeMase: null, baselineMase, activeLabel: label };
-  }
-}
-
-/**
- * A stored non-LSTM version as a forecaster, to re-score it. A selection version is re-scored
- * without its LSTM (the LSTM version is scored on its own), so its bar is that of its smoothing models.
- */
-function storedForecaster(stored: { kind: string; params: unknown; artifact: unknown }, corpus: Corpus): Forecaster {
-  const field = (key: string) => (typeof stored.artifact === "object" && stored.artifact !== null ? (stored.artifact as Record<string, unknown>)[key] : undefined);
-  switch (stored.kind) {
-    case "holt_winters":
-      return holtWinters(holtWintersOptions(stored.params, stored.artifact));
-    case "weekly_naive":
-      return weeklyNaive;
-    case "double_seasonal":
-      return doubleSeasonalHoltWinters(doubleSeasonalOptions(stored.params, stored.artifact));
-    case "selection":
-    case "ensemble":
-      return selectingForecaster(
-        standardCandidates({ holtWinters: holtWintersOptions(field("holtWinters")), doubleSeasonal: { ...doubleSeasonalOptionsFor(corpus), ...doubleSeasonalOptions(field("doubleSeasonal")) } }),
-        selectionOptionsFor(corpus),
-      );
-    default:
-      return seasonalNaive;
   }
 }
 
