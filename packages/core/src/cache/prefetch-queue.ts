@@ -1,4 +1,4 @@
-import type { Prediction } from "./value-cache.ts";
+import type { Prediction } from "./value-cache-options.ts";
 
 /** A prefetch request: bring `shardletId` to `target` before `dueAt`, its predicted first read. */
 export interface PrefetchEntry {
