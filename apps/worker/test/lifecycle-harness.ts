@@ -22,6 +22,8 @@ export interface HarnessOptions {
   lifecycle?: LifecycleTuning;
   /** The edge's shard cache (default: the product's): a budget of 0 sends every read to storage. */
   readCache?: { maxBytes: number; prefetchBytesPerSec: number };
+  /** The Redis of the edge, the op-locks and the sequences (default REDIS_URL): a test's own, to empty or restart. */
+  redisUrl?: string;
 }
 
 export interface Ack {
@@ -107,7 +109,8 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
   });
   const { db, hosts, hostIds } = cluster;
   const prefix = `sc_lc_${randomBytes(4).toString("hex")}`;
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const log = createLogger({ test: "lifecycle" }, { level: "error" });
   const opLocks = createOpLocks([redis], { prefix, ttlMs: opts.lockTtlMs ?? 10_000, publisher: redis, log });
   const deps: WorkerDeps = {
@@ -121,7 +124,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
   };
   const edge = createEdge({
     databaseUrl: cluster.controlUrl,
-    redisUrl: REDIS_URL,
+    redisUrl,
     redisPrefix: prefix,
     limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
     routingRefreshMs: 30_000,
