@@ -4,7 +4,7 @@ import type { Logger, RedisSentinelConfig, SequenceAllocator } from "@shardcast/
 import type { ApiKeyCacheOptions } from "./auth.ts";
 import type { EdgeReadCache } from "./cache/read-cache.ts";
 import type { ReplicaServedCounter } from "./consumers/replica-served.ts";
-import type { ShadowOutcome } from "./ingest.ts";
+import type { ShadowOutcome } from "./ingest-observer.ts";
 import type { LockView } from "./lock-view.ts";
 import type { PreallocRunner } from "./prealloc/runner.ts";
 import type { RoutingCache } from "./routing-cache.ts";

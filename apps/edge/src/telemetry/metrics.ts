@@ -1,7 +1,7 @@
 import type http from "node:http";
 import { boundedLabel, Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@shardcast/runtime/metrics";
 import type { CacheCounters } from "../cache/cache-stats.ts";
-import type { BatchAnswer, IngestObserver, ShadowOutcome } from "../ingest.ts";
+import type { BatchAnswer, IngestObserver, ShadowOutcome } from "../ingest-observer.ts";
 import type { ReadAnswer, ReadKind, ReadObserver } from "../reads.ts";
 import type { ReloadReason } from "../routing-cache.ts";
 

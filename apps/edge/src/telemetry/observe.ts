@@ -1,5 +1,5 @@
 import { keyHash, type StoredEvent } from "@shardcast/core";
-import type { IngestObserver } from "../ingest.ts";
+import type { IngestObserver } from "../ingest-observer.ts";
 import type { ReadObserver } from "../reads.ts";
 import type { TelemetryCounters } from "./counters.ts";
 import type { EdgeProfiler } from "./profiler.ts";
