@@ -1,21 +1,15 @@
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   chooseHoltWintersOptions,
   doubleSeasonalHoltWinters,
   evaluateHoldout,
   evaluateHoldoutBatch,
   holtWinters,
-  parseTraceCsv,
-  resampleTrace,
   scoreHoldout,
   seasonalNaive,
   selectingForecaster,
   splitHoldout,
   standardCandidates,
   weeklyNaive,
-  type EvaluationSeries,
   type Forecaster,
   type HoldoutEvaluation,
   type HoltWintersOptions,
@@ -23,115 +17,17 @@ import {
 } from "@shardcast/core";
 import { LstmForecaster } from "@shardcast/models";
 import { median, type Suite } from "../harness.ts";
+import { cutoffCases, HORIZON, loadSeries, loadTweetSeries, PERIOD, type Case } from "./forecast-cases.ts";
 
-const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../data/traces");
-const TRACES = path.join(DATA, "dos_load_prediction");
-const TWEETS = path.join(DATA, "nab_realTweets");
-const PERIOD = 24;
-const STEP_MS = 3_600_000;
 /** The primary window (the training job holds out the same on these traces) and a longer one. */
 const HOLDOUTS = [48, 72] as const;
 
-async function loadSeries(): Promise<EvaluationSeries[]> {
-  const files = (await readdir(TRACES)).filter((f) => f.endsWith(".csv")).sort();
-  const out: EvaluationSeries[] = [];
-  for (const f of files) {
-    const t = parseTraceCsv(f.replace(/\.csv$/, ""), await readFile(path.join(TRACES, f), "utf8"));
-    out.push({ name: t.name, values: t.values, startMs: t.times[0]!, stepMs: STEP_MS });
-  }
-  return out;
-}
-
-/**
- * The NAB tweet volumes (tweets per 5 minutes mentioning a company, about eight weeks) summed into
- * hourly buckets, so they share the load traces' period: more series with a weekly rhythm, and far
- * burstier ones (news days).
- */
-async function loadTweetSeries(): Promise<EvaluationSeries[]> {
-  const files = (await readdir(TWEETS)).filter((f) => f.endsWith(".csv")).sort();
-  const out: EvaluationSeries[] = [];
-  for (const f of files) {
-    const t = parseTraceCsv(f.replace(/^Twitter_volume_/, "tweets_").replace(/\.csv$/, ""), await readFile(path.join(TWEETS, f), "utf8"));
-    const r = resampleTrace(t, STEP_MS, "sum");
-    // The first and last buckets are partial.
-    out.push({ name: t.name, values: r.values.slice(1, -1), startMs: r.startMs + STEP_MS, stepMs: STEP_MS });
-  }
-  return out;
-}
-
-/** Steps forecast from every cut-off: two days, the primary held-out window. */
-const HORIZON = 48;
 /**
  * Per-series selection: every candidate forecasts up to two days from each of the seven days
  * before the cut-off (one origin a day, so every weekday is scored once), and the lowest mean MASE
- * forecasts. Fixed a priori, not tuned on the cut-offs below.
+ * forecasts. Fixed a priori, not tuned on the cut-offs (forecast-cases.ts).
  */
 const SELECTION: SelectionOptions = { validationSteps: 7 * PERIOD, stride: PERIOD, maxOrigins: 7 };
-
-interface Cutoff {
-  /** Index of the first forecast step: the model sees values[0..at). */
-  at: number;
-  why: string;
-}
-
-function dayMeans(values: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let d = 0; (d + 1) * PERIOD <= values.length; d++) {
-    let sum = 0;
-    for (let i = d * PERIOD; i < (d + 1) * PERIOD; i++) sum += values[i]!;
-    out.push(sum / PERIOD);
-  }
-  return out;
-}
-
-/**
- * The cut-offs a series is scored at: the end of the series less the horizon, one and two days
- * earlier (three windows over its last week), and the day right after its largest day-over-day
- * level change (|log ratio| of daily means) in the last ten days, with the changed day observed,
- * so that a model must carry a new level it has seen for one day only. On the load traces that
- * is google 1970-01-20 (+7%), taxi 2020-02-16 (-5%, a Sunday) and wiki_de/wiki_en 2019-07-21
- * (+4%/+6%, a Sunday): those traces hold no holiday, so their largest change is a weekday
- * effect; on the tweet volumes it is a news burst (AAPL on 2015-04-15 at six times the day before,
- * UPS 2015-04-18). Cut-offs need two weeks of history where the series has them.
- */
-function cutoffsOf(s: EvaluationSeries): Cutoff[] {
-  const n = s.values.length;
-  const out: Cutoff[] = [];
-  for (const back of [0, PERIOD, 2 * PERIOD]) {
-    const at = n - HORIZON - back;
-    if (at >= 2 * PERIOD + 1) out.push({ at, why: back === 0 ? "end" : `end - ${back / PERIOD} d` });
-  }
-  const days = dayMeans(s.values);
-  const firstDay = Math.max(1, days.length - 10);
-  let best: { day: number; change: number } | null = null;
-  for (let d = firstDay; d < days.length; d++) {
-    const at = (d + 1) * PERIOD;
-    if (at + HORIZON > n || at < 14 * PERIOD || !(days[d - 1]! > 0 && days[d]! > 0)) continue;
-    const change = Math.log(days[d]! / days[d - 1]!);
-    if (!best || Math.abs(change) > Math.abs(best.change)) best = { day: d, change };
-  }
-  if (best) {
-    const at = (best.day + 1) * PERIOD;
-    const date = s.startMs !== undefined ? new Date(s.startMs + best.day * PERIOD * STEP_MS).toISOString().slice(0, 10) : `day ${best.day}`;
-    const why = `after the level change of ${date} (${best.change >= 0 ? "+" : ""}${((Math.exp(best.change) - 1) * 100).toFixed(0)}%)`;
-    const same = out.find((c) => c.at === at);
-    if (same) same.why += `, ${why}`;
-    else out.push({ at, why });
-  }
-  return out.sort((a, b) => a.at - b.at);
-}
-
-/** One case per series and cut-off: the series cut `HORIZON` steps after the cut-off, so `holdout: HORIZON` scores it. */
-function cutoffCases(series: readonly EvaluationSeries[]): Array<EvaluationSeries & { why: string }> {
-  return series.flatMap((s) =>
-    cutoffsOf(s).map((c) => ({
-      ...s,
-      name: `${s.name}@${c.at}`,
-      values: s.values.slice(0, c.at + HORIZON),
-      why: c.why,
-    })),
-  );
-}
 
 const key = (name: string) => name.replace(/[^a-z0-9]+/gi, "_").toLowerCase();
 
@@ -153,8 +49,6 @@ function table(models: Record<string, HoldoutEvaluation>): string[] {
  * steady the weekly indices).
  */
 const DOUBLE_SEASONAL = { fitLead: PERIOD, maxWeeks: 8 };
-
-type Case = EvaluationSeries & { why: string };
 
 /** The models the product selects among per series (see `standardCandidates`), with the bench's fitting options. */
 function productCandidates(holtWintersOptions: HoltWintersOptions): Forecaster[] {
@@ -197,7 +91,7 @@ function medians(models: Record<string, HoldoutEvaluation>, keep: (i: number) =>
  * naive error (so seasonal naive's own MASE out of sample is not 1).
  *
  * Cut-off evaluation (the headline keys): the five hourly load traces and the ten NAB tweet volumes
- * (summed to hourly) are each cut at three or four dates over their last week (see `cutoffsOf`: the
+ * (summed to hourly) are each cut at three or four dates over their last week (see `cutoffsOf` in forecast-cases.ts: the
  * last two days, one and two days earlier, and right after the largest recent level change), and
  * every model forecasts the two days after each cut-off from what precedes it. Figures are medians
  * over series and cut-offs. `mase_selected` is the per-series selection the product uses
