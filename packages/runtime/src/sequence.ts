@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ShardcastError } from "@shardcast/core";
 import type { Redis } from "ioredis";
 
 /**
@@ -63,8 +64,11 @@ redis.call('HSET', KEYS[4], ARGV[3], now + tonumber(ARGV[2]))
 return {lo, hi, member}
 `;
 
-// KEYS: counter, ceiling. ARGV: base, mark of one reservation, (base, mark] being its own numbers.
-// Makes them the numbers Redis hands out next, unless a later reservation is already installed.
+// KEYS: counter, ceiling, hold. ARGV: base, mark of one reservation, (base, mark] being its own
+// numbers; leaseMs. Makes them the numbers Redis hands out next, unless a later reservation is
+// already installed. Re-seeding a lost counter (base above 0) also sets the hold for one lease:
+// the blocks in flight when Redis lost its data sit below the new counter until their writers'
+// next renewals put them back, so until then no watermark is safe to give.
 // Returns {installed, counterWasMissing}.
 const INSTALL = `
 local c = redis.call('GET', KEYS[1])
@@ -73,6 +77,7 @@ if c and tonumber(ARGV[2]) <= ceil then return {0, 0} end
 if not c or tonumber(c) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 redis.call('SET', KEYS[2], ARGV[2])
 if c then return {1, 0} end
+if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[3], '1', 'PX', ARGV[3]) end
 return {1, 1}
 `;
 
@@ -84,12 +89,14 @@ for i = 3, #ARGV, 2 do redis.call('ZADD', KEYS[1], 'NX', ARGV[i], ARGV[i + 1]) e
 return 1
 `;
 
-// KEYS: counter, inflight, owners. Drops blocks whose owner's lease ran out; returns the highest
-// position below every block still in flight (or the counter when none is), -1 when the counter
-// is missing. A member of an older release ends in its own deadline instead of an owner.
+// KEYS: counter, inflight, owners, hold. Drops blocks whose owner's lease ran out; returns the
+// highest position below every block still in flight (or the counter when none is), -1 when the
+// counter is missing, -3 while the hold after a re-seed lasts. A member of an older release ends
+// in its own deadline instead of an owner.
 const WATERMARK = `${NOW}
 local c = redis.call('GET', KEYS[1])
 if not c then return -1 end
+if redis.call('EXISTS', KEYS[4]) == 1 then return -3 end
 if redis.call('HLEN', KEYS[3]) > 64 then
   local all = redis.call('HGETALL', KEYS[3])
   for i = 1, #all, 2 do
@@ -120,9 +127,9 @@ end
  * the new version's watermark does not see them, so readers could pass events still being
  * written. After a restart the renewals put blocks back; after a rename they cannot.
  */
-export function sequenceKeys(prefix: string, streamId: string): { counter: string; ceiling: string; inflight: string; owners: string } {
+export function sequenceKeys(prefix: string, streamId: string): { counter: string; ceiling: string; inflight: string; owners: string; hold: string } {
   const p = `${prefix}:seq:{${streamId}}`;
-  return { counter: `${p}:n`, ceiling: `${p}:ceil`, inflight: `${p}:inflight`, owners: `${p}:owners` };
+  return { counter: `${p}:n`, ceiling: `${p}:ceil`, inflight: `${p}:inflight`, owners: `${p}:owners`, hold: `${p}:hold` };
 }
 
 interface HeldBlock {
@@ -211,7 +218,7 @@ export class SequenceAllocator {
       const k = this.keys(streamId);
       const mark = await this.opts.reserve(streamId, atLeast, this.opts.step);
       const base = mark - this.opts.step;
-      const [, wasMissing] = (await this.redis.eval(INSTALL, 2, k.counter, k.ceiling, base, mark)) as [number, number];
+      const [, wasMissing] = (await this.redis.eval(INSTALL, 3, k.counter, k.ceiling, k.hold, base, mark, this.opts.leaseMs)) as [number, number];
       // base 0 is a stream's first use; anything else means Redis lost the counter.
       if (wasMissing === 1 && base > 0) this.opts.onReseed?.(streamId, base);
     })().finally(() => this.reserving.delete(streamId));
@@ -268,11 +275,18 @@ export class SequenceAllocator {
     await this.renewing;
   }
 
-  /** Readers of the merged order read up to here; no event can later appear at or below it. */
+  /**
+   * Readers of the merged order read up to here; no event can later appear at or below it. For one
+   * lease after Redis lost its data there is no such position to give (the blocks in flight then
+   * are not back yet): `unavailable`, which readers retry.
+   */
   async watermark(streamId: string): Promise<number> {
     const k = this.keys(streamId);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const w = (await this.redis.eval(WATERMARK, 3, k.counter, k.inflight, k.owners)) as number;
+      const w = (await this.redis.eval(WATERMARK, 4, k.counter, k.inflight, k.owners, k.hold)) as number;
+      if (w === -3) {
+        throw new ShardcastError("unavailable", `Redis lost the sequence counters of stream ${streamId}; reads resume within ${Math.ceil(this.opts.leaseMs / 1000)} s, once every writer has put its blocks in flight back`);
+      }
       if (w !== -1) return w;
       await this.reserveNext(streamId, 0);
     }

@@ -119,6 +119,50 @@ describe("SequenceAllocator", () => {
     }
   });
 
+  it("gives no watermark for a lease after Redis lost its data, then none above a block written across the loss", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
+    const server = await spawnRedis({ dir });
+    const privateRedis = createRedis(server.url);
+    const store = markStore();
+    const leaseMs = 1_000;
+    const writer = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10, leaseMs });
+    const reader = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10, leaseMs });
+    try {
+      const inFlight = await writer.allocate("s1", 3);
+      expect(await reader.watermark("s1")).toBe(inFlight.lo - 1);
+      await privateRedis.flushall();
+      const lostAt = Date.now();
+      // The counter comes back above every number handed out; the block still being written is
+      // below it and not back until its writer's next renewal: no position is safe to give yet.
+      await expect(reader.watermark("s1")).rejects.toMatchObject({ code: "unavailable" });
+      // Writes go on meanwhile, above the new counter.
+      const after = await writer.allocate("s1", 2);
+      expect(after.lo).toBeGreaterThan(inFlight.hi);
+      // The hold lasts one lease (Redis's clock); then readers stop below the block written across the loss.
+      let w: number | null = null;
+      while (w === null) {
+        try {
+          w = await reader.watermark("s1");
+        } catch (err) {
+          expect(err).toMatchObject({ code: "unavailable" });
+          if (Date.now() - lostAt > 10 * leaseMs) throw new Error("the watermark stayed held far past one lease");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      expect(Date.now() - lostAt).toBeGreaterThanOrEqual(leaseMs - 50);
+      expect(w).toBe(inFlight.lo - 1);
+      await inFlight.release();
+      expect(await reader.watermark("s1")).toBe(after.lo - 1);
+      await after.release();
+      expect(await reader.watermark("s1")).toBeGreaterThanOrEqual(after.hi);
+    } finally {
+      await Promise.all([writer.stop(), reader.stop()]);
+      privateRedis.disconnect();
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a block larger than one reservation instead of handing out numbers beyond it", async () => {
     const alloc = new SequenceAllocator(redis, { prefix, reserve: markStore().reserve, step: 10 });
     await expect(alloc.allocate("s1", 11)).rejects.toThrow(RangeError);
