@@ -1,3 +1,5 @@
+import { rankQuantile } from "../median.ts";
+
 /**
  * Forecast error tracking: whether a series' forecasts can be trusted right now.
  *
@@ -220,9 +222,7 @@ export class ForecastErrorTracker {
   upperFactor(id: string, quantile: number, opts: { cap?: number; minSamples?: number } = {}): number {
     const ratios = this.state.series[id]?.ratios ?? [];
     if (!(quantile > 0) || ratios.length < (opts.minSamples ?? 24)) return 1;
-    const sorted = [...ratios].sort((a, b) => a - b);
-    const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(quantile * sorted.length) - 1));
-    return Math.min(opts.cap ?? 3, Math.max(1, sorted[at]!));
+    return Math.min(opts.cap ?? 3, Math.max(1, rankQuantile(ratios, quantile)));
   }
 
   /** Series currently untrusted, with their reasons. */
