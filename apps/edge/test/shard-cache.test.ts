@@ -1,6 +1,7 @@
 import { HASH_SPACE, keyHash, type StoredEvent } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
-import { eventBytes, ShardCache } from "../src/cache/shard-cache.ts";
+import { eventBytes } from "../src/cache/cache-entry.ts";
+import { ShardCache } from "../src/cache/shard-cache.ts";
 
 /** The shard cache's bookkeeping: what an entry may serve, how it extends, and its byte budget. */
 

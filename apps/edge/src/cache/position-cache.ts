@@ -1,9 +1,9 @@
 import { keyHash, type StoredEvent } from "@shardcast/core";
-import { pageOf, type PositionCache } from "../reads.ts";
+import type { PositionCache } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import { storedBytes } from "../telemetry/observe.ts";
 import type { CacheStats } from "./cache-stats.ts";
-import type { CachedPart, ShardCache } from "./shard-cache.ts";
+import type { ShardCache } from "./shard-cache.ts";
 
 /**
  * Reads by global position through the shard cache. A position read is a range read of every
@@ -24,32 +24,25 @@ export class CachedPositions implements PositionCache {
   serve(entry: RouteEntry, after: number, limit: number, watermark: number): { events: StoredEvent[]; next: number } | null {
     const routes = entry.table.all();
     if (routes.length === 0) return null;
-    // Checked before any lookup: a lookup counts as a read of its entry, and a page the cache cannot
+    // Checked before any scan: a scan counts as a read of its entry, and a page the cache cannot
     // answer whole reads every host instead.
     if (!routes.every((r) => this.deps.cache.covers(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }]))) return null;
-    const parts: Array<{ shardletId: string; hit: CachedPart }> = [];
-    for (const r of routes) {
-      const hit = this.deps.cache.lookup(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }], limit + 1);
-      if (!hit) return null;
-      parts.push({ shardletId: r.id, hit });
-    }
+    const runs: Run[] = [];
     let reach = watermark;
-    for (const p of parts) reach = Math.min(reach, p.hit.entry.to);
-    // The routes tile the key space, so no event is in two parts: a sort, as the range reader's
-    // cached pages do, not mergeBySeq's de-duplication (which serializes every event).
-    const events = parts.flatMap((p) => p.hit.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
-    // Short of the watermark with room left on the page: the hosts hold more that the page must include.
-    if (reach < watermark && events.length < limit) return null;
-    const page = pageOf(events, limit);
-    const next = page.length < events.length ? page[page.length - 1]!.seq : reach;
-    const served = new Set(page);
-    for (const p of parts) {
-      let bytes = 0;
-      for (const e of p.hit.events) if (served.has(e)) bytes += storedBytes(e);
-      this.deps.stats.part(entry.meta.id, p.shardletId, true, bytes, 0);
+    for (const r of routes) {
+      const scan = this.deps.cache.scan(entry.meta.id, r.lo, r.hi, after);
+      if (!scan) return null;
+      reach = Math.min(reach, scan.entry.to);
+      runs.push({ part: runs.length, next: scan.next, head: undefined });
     }
+    const { page, parts, more } = mergePage(runs, reach, limit);
+    // Short of the watermark with room left on the page: the hosts hold more that the page must include.
+    if (reach < watermark && !more && page.length < limit) return null;
+    const bytes = new Array<number>(routes.length).fill(0);
+    for (let i = 0; i < page.length; i++) bytes[parts[i]!]! += storedBytes(page[i]!);
+    routes.forEach((r, i) => this.deps.stats.part(entry.meta.id, r.id, true, bytes[i]!, 0));
     this.deps.stats.total.hostReadsSaved++;
-    return { events: page, next };
+    return { events: page, next: more ? page[page.length - 1]!.seq : reach };
   }
 
   filled(entry: RouteEntry, after: number, next: number, events: readonly StoredEvent[]): void {
@@ -72,4 +65,70 @@ export class CachedPositions implements PositionCache {
       this.deps.cache.fill({ streamId: entry.meta.id, shardletId: r.id, epoch: r.epoch, lo: r.lo, hi: r.hi, from: after, to: next, events: own });
     }
   }
+}
+
+/** One route's cached events in position order, and the one the merge looks at. */
+export interface Run {
+  part: number;
+  next: () => StoredEvent | undefined;
+  head: StoredEvent | undefined;
+}
+
+const before = (a: Run, b: Run): boolean => a.head!.seq < b.head!.seq || (a.head!.seq === b.head!.seq && a.part < b.part);
+
+/**
+ * The routes' events up to `reach` merged in position order, as far as a page goes by `pageOf`'s
+ * rules (`limit` events, not ending inside a position; the whole first position when it alone
+ * passes the limit), with the run each event came from; `more`: events up to `reach` are left.
+ * A heap over the runs' heads: the page costs its own events times log(routes), where sorting
+ * every route's share of a page cost routes times the page. Hand-written: a few lines on the read
+ * path, where a general priority-queue package would add its own allocations per element.
+ */
+export function mergePage(runs: Run[], reach: number, limit: number): { page: StoredEvent[]; parts: number[]; more: boolean } {
+  const heap: Run[] = [];
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (const run of runs) {
+    run.head = run.next();
+    if (run.head && run.head.seq <= reach) heap.push(run);
+  }
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  const page: StoredEvent[] = [];
+  const parts: number[] = [];
+  const take = (): void => {
+    const run = heap[0]!;
+    page.push(run.head!);
+    parts.push(run.part);
+    run.head = run.next();
+    if (!run.head || run.head.seq > reach) {
+      const last = heap.pop()!;
+      if (heap.length === 0) return;
+      if (last !== run) heap[0] = last;
+    }
+    down(0);
+  };
+  while (heap.length > 0 && page.length < limit) take();
+  const last = page[page.length - 1]?.seq;
+  if (heap.length > 0 && heap[0]!.head!.seq === last) {
+    // The page would end inside a position: end before it, or take all of it when it is the first.
+    let end = page.length;
+    while (end > 0 && page[end - 1]!.seq === last) end--;
+    if (end > 0) {
+      page.length = end;
+      parts.length = end;
+      return { page, parts, more: true };
+    }
+    while (heap.length > 0 && heap[0]!.head!.seq === last) take();
+  }
+  return { page, parts, more: heap.length > 0 };
 }

@@ -1,6 +1,31 @@
 import { keyHash, PinGuard, ValueCache, type Cursor, type Prediction, type StoredEvent } from "@shardcast/core";
 import { CORRELATION_STEP_MS } from "@shardcast/runtime";
-import { storedBytes } from "../telemetry/observe.ts";
+import { ENTRY_OVERHEAD_BYTES, firstAfter, sumBytes, trimFront, type CacheEntry } from "./cache-entry.ts";
+
+export interface ShardCacheOptions {
+  /** Byte budget of the whole cache (estimated event sizes). */
+  maxBytes: number;
+  /** One entry may hold at most this share of the budget; older events are dropped first. */
+  maxEntryShare?: number;
+  /** Told when a prefetched entry leaves the cache without having been read. */
+  onWastedPrefetch?: (entry: CacheEntry) => void;
+  /** Clock of the entries' values, ms (tests and simulations pass their own). */
+  clock?: () => number;
+}
+
+/** What a cache lookup can serve of one consumer part. */
+export interface CachedPart {
+  entry: CacheEntry;
+  /** The part's events in (segment.after, entry.to], in seq order. */
+  events: StoredEvent[];
+}
+
+/** Evicted intervals remembered: as many as the value cache keeps read histories of. */
+const GONE_KEPT = 4096;
+
+function entryKey(streamId: string, shardletId: string): string {
+  return `${streamId}\t${shardletId}`;
+}
 
 /**
  * The edge's shard cache: recent events of shardlets, by key-hash range and sequence interval.
@@ -25,53 +50,6 @@ import { storedBytes } from "../telemetry/observe.ts";
  * (see pinned-entries.ts); a pin changes which entries stay, never what they hold, so the above
  * holds for them too (they are dropped with their stream like any other).
  */
-export interface CacheEntry {
-  streamId: string;
-  /** The shardlet the entry was filled for, and its epoch then. */
-  shardletId: string;
-  epoch: number;
-  lo: number;
-  hi: number;
-  /** Every event of [lo, hi) with from < seq <= to is in `events`. */
-  from: number;
-  to: number;
-  /** Sorted by seq; `hashes[i]` is the key hash of `events[i]`. */
-  events: StoredEvent[];
-  hashes: number[];
-  bytes: number;
-}
-
-export interface ShardCacheOptions {
-  /** Byte budget of the whole cache (estimated event sizes). */
-  maxBytes: number;
-  /** One entry may hold at most this share of the budget; older events are dropped first. */
-  maxEntryShare?: number;
-  /** Told when a prefetched entry leaves the cache without having been read. */
-  onWastedPrefetch?: (entry: CacheEntry) => void;
-  /** Clock of the entries' values, ms (tests and simulations pass their own). */
-  clock?: () => number;
-}
-
-/** What a cache lookup can serve of one consumer part. */
-export interface CachedPart {
-  entry: CacheEntry;
-  /** The part's events in (segment.after, entry.to], in seq order. */
-  events: StoredEvent[];
-}
-
-const ENTRY_OVERHEAD_BYTES = 64;
-/** Evicted intervals remembered: as many as the value cache keeps read histories of. */
-const GONE_KEPT = 4096;
-
-/** An event's share of the budget: its stored bytes (the unit telemetry counts) plus object overhead. */
-export function eventBytes(e: StoredEvent): number {
-  return ENTRY_OVERHEAD_BYTES + storedBytes(e);
-}
-
-function entryKey(streamId: string, shardletId: string): string {
-  return `${streamId}\t${shardletId}`;
-}
-
 export class ShardCache {
   // Not lru-cache, which orders by recency alone: a prefetch must not evict an entry likelier to be
   // read per byte, and the benchmark must simulate the same policy, so both use core's ValueCache.
@@ -179,6 +157,28 @@ export class ShardCache {
     return { entry, events };
   }
 
+  /**
+   * The events of [lo, hi) after `after` that an entry covers, one at a time in position order (a
+   * read by position merges the routes' entries and takes only what its page needs of each); null
+   * when no entry covers it. Counts as a read of the entry, as `lookup` does.
+   */
+  scan(streamId: string, lo: number, hi: number, after: number): { entry: CacheEntry; next: () => StoredEvent | undefined } | null {
+    const best = this.covering(streamId, lo, hi, [{ lo, hi, after }]);
+    if (!best) return null;
+    this.store.read(best.key, this.now());
+    const { events, hashes } = best.entry;
+    let i = firstAfter(events, after);
+    const next = (): StoredEvent | undefined => {
+      while (i < events.length) {
+        const h = hashes[i]!;
+        const e = events[i++]!;
+        if (h >= lo && h < hi) return e;
+      }
+      return undefined;
+    };
+    return { entry: best.entry, next };
+  }
+
   /** Whether `lookup` would serve the part, without counting it as a read of the entry. */
   covers(streamId: string, lo: number, hi: number, cursor: Cursor): boolean {
     return this.covering(streamId, lo, hi, cursor) !== null;
@@ -271,37 +271,4 @@ export class ShardCache {
   retainStreams(streamIds: ReadonlySet<string>): void {
     for (const id of [...this.byStream.keys()]) if (!streamIds.has(id)) this.dropStream(id);
   }
-}
-
-function sumBytes(events: readonly StoredEvent[]): number {
-  let n = 0;
-  for (const e of events) n += eventBytes(e);
-  return n;
-}
-
-/** Index of the first event with seq > after (events sorted by seq). */
-function firstAfter(events: readonly StoredEvent[], after: number): number {
-  let lo = 0;
-  let hi = events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (events[mid]!.seq <= after) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Drops the oldest events until the entry fits, raising `from` past them so it stays complete. */
-function trimFront(entry: CacheEntry, maxBytes: number): void {
-  if (entry.bytes <= maxBytes) return;
-  let drop = 0;
-  let bytes = entry.bytes;
-  while (drop < entry.events.length && bytes > maxBytes) bytes -= eventBytes(entry.events[drop++]!);
-  // Never cut inside one position: the rest of it would look complete.
-  while (drop < entry.events.length && drop > 0 && entry.events[drop]!.seq === entry.events[drop - 1]!.seq) bytes -= eventBytes(entry.events[drop++]!);
-  if (drop === 0) return;
-  entry.from = entry.events[drop - 1]!.seq;
-  entry.events = entry.events.slice(drop);
-  entry.hashes = entry.hashes.slice(drop);
-  entry.bytes = bytes;
 }

@@ -1,0 +1,60 @@
+import type { StoredEvent } from "@shardcast/core";
+import { storedBytes } from "../telemetry/observe.ts";
+
+/** One shard cache entry: a key-hash range's events over a position interval (see shard-cache.ts). */
+export interface CacheEntry {
+  streamId: string;
+  /** The shardlet the entry was filled for, and its epoch then. */
+  shardletId: string;
+  epoch: number;
+  lo: number;
+  hi: number;
+  /** Every event of [lo, hi) with from < seq <= to is in `events`. */
+  from: number;
+  to: number;
+  /** Sorted by seq; `hashes[i]` is the key hash of `events[i]`. */
+  events: StoredEvent[];
+  hashes: number[];
+  bytes: number;
+}
+
+/** What an event costs the budget beyond its stored bytes: the object and its place in the entry. */
+export const ENTRY_OVERHEAD_BYTES = 64;
+
+/** An event's share of the budget: its stored bytes (the unit telemetry counts) plus object overhead. */
+export function eventBytes(e: StoredEvent): number {
+  return ENTRY_OVERHEAD_BYTES + storedBytes(e);
+}
+
+export function sumBytes(events: readonly StoredEvent[]): number {
+  let n = 0;
+  for (const e of events) n += eventBytes(e);
+  return n;
+}
+
+/** Index of the first event with seq > after (events sorted by seq). */
+export function firstAfter(events: readonly StoredEvent[], after: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (events[mid]!.seq <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Drops the oldest events until the entry fits, raising `from` past them so it stays complete. */
+export function trimFront(entry: CacheEntry, maxBytes: number): void {
+  if (entry.bytes <= maxBytes) return;
+  let drop = 0;
+  let bytes = entry.bytes;
+  while (drop < entry.events.length && bytes > maxBytes) bytes -= eventBytes(entry.events[drop++]!);
+  // Never cut inside one position: the rest of it would look complete.
+  while (drop < entry.events.length && drop > 0 && entry.events[drop]!.seq === entry.events[drop - 1]!.seq) bytes -= eventBytes(entry.events[drop++]!);
+  if (drop === 0) return;
+  entry.from = entry.events[drop - 1]!.seq;
+  entry.events = entry.events.slice(drop);
+  entry.hashes = entry.hashes.slice(drop);
+  entry.bytes = bytes;
+}
