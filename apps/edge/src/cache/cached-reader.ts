@@ -98,7 +98,7 @@ export class CachedRangeReader implements RangeSource {
   private lookupAll(streamId: string, parts: readonly RangePart[], limit: number): Map<string, CachedPart> {
     const cached = new Map<string, CachedPart>();
     for (const p of parts) {
-      const hit = this.deps.cache.lookup(streamId, p.lo, p.hi, p.cursor, limit + 1);
+      const hit = this.deps.cache.lookup(streamId, p.lo, p.hi, p.cursor, limit + 1, p.shardletId);
       if (hit) cached.set(p.shardletId, hit);
     }
     return cached;

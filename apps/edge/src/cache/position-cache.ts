@@ -24,17 +24,11 @@ export class CachedPositions implements PositionCache {
   serve(entry: RouteEntry, after: number, limit: number, watermark: number): { events: StoredEvent[]; next: number } | null {
     const routes = entry.table.all();
     if (routes.length === 0) return null;
-    // Checked before any scan: a scan counts as a read of its entry, and a page the cache cannot
-    // answer whole reads every host instead.
-    if (!routes.every((r) => this.deps.cache.covers(entry.meta.id, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }]))) return null;
-    const runs: Run[] = [];
+    const scans = this.deps.cache.scanAll(entry.meta.id, routes, after);
+    if (!scans) return null;
     let reach = watermark;
-    for (const r of routes) {
-      const scan = this.deps.cache.scan(entry.meta.id, r.lo, r.hi, after);
-      if (!scan) return null;
-      reach = Math.min(reach, scan.entry.to);
-      runs.push({ part: runs.length, next: scan.next, head: undefined });
-    }
+    for (const scan of scans) reach = Math.min(reach, scan.entry.to);
+    const runs: Run[] = scans.map((scan, part) => ({ part, next: scan.next, head: undefined }));
     const { page, parts, more } = mergePage(runs, reach, limit);
     // Short of the watermark with room left on the page: the hosts hold more that the page must include.
     if (reach < watermark && !more && page.length < limit) return null;

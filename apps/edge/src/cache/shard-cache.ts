@@ -133,10 +133,11 @@ export class ShardCache {
    * (so the entry holds all that follows it), from the covering entry reaching furthest; null when
    * no entry covers the part. With `max`, the first `max` of them and any more at the last one's
    * position: a caller paging by `limit` passes `limit + 1`, so that the page can tell it is not
-   * the last (the events left out all lie after those returned).
+   * the last (the events left out all lie after those returned). With `shardletId`, the part's
+   * own entry is taken when it covers (see `covering`).
    */
-  lookup(streamId: string, lo: number, hi: number, cursor: Cursor, max = Number.POSITIVE_INFINITY): CachedPart | null {
-    const best = this.covering(streamId, lo, hi, cursor);
+  lookup(streamId: string, lo: number, hi: number, cursor: Cursor, max = Number.POSITIVE_INFINITY, shardletId?: string): CachedPart | null {
+    const best = this.covering(streamId, lo, hi, cursor, shardletId);
     if (!best) return null;
     const entry = best.entry;
     let low = Number.POSITIVE_INFINITY;
@@ -158,42 +159,57 @@ export class ShardCache {
   }
 
   /**
-   * The events of [lo, hi) after `after` that an entry covers, one at a time in position order (a
-   * read by position merges the routes' entries and takes only what its page needs of each); null
-   * when no entry covers it. Counts as a read of the entry, as `lookup` does.
+   * For each route of a read by position (routes tiling the key space, each a shardlet's range),
+   * its events after `after` that an entry covers, one at a time in position order: the read merges
+   * them and takes only what its page needs of each. Null, and no entry counted as read, unless
+   * every route is covered (one uncached range means reading every host anyway).
    */
-  scan(streamId: string, lo: number, hi: number, after: number): { entry: CacheEntry; next: () => StoredEvent | undefined } | null {
-    const best = this.covering(streamId, lo, hi, [{ lo, hi, after }]);
-    if (!best) return null;
-    this.store.read(best.key, this.now());
-    const { events, hashes } = best.entry;
-    let i = firstAfter(events, after);
-    const next = (): StoredEvent | undefined => {
-      while (i < events.length) {
-        const h = hashes[i]!;
-        const e = events[i++]!;
-        if (h >= lo && h < hi) return e;
-      }
-      return undefined;
-    };
-    return { entry: best.entry, next };
+  scanAll(streamId: string, routes: ReadonlyArray<{ id: string; lo: number; hi: number }>, after: number): Array<{ entry: CacheEntry; next: () => StoredEvent | undefined }> | null {
+    const found: Array<{ key: string; entry: CacheEntry }> = [];
+    for (const r of routes) {
+      const best = this.covering(streamId, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }], r.id);
+      if (!best) return null;
+      found.push(best);
+    }
+    const now = this.now();
+    return found.map(({ key, entry }, k) => {
+      this.store.read(key, now);
+      const { lo, hi } = routes[k]!;
+      const { events, hashes } = entry;
+      let i = firstAfter(events, after);
+      const next = (): StoredEvent | undefined => {
+        while (i < events.length) {
+          const h = hashes[i]!;
+          const e = events[i++]!;
+          if (h >= lo && h < hi) return e;
+        }
+        return undefined;
+      };
+      return { entry, next };
+    });
   }
 
-  /** Whether `lookup` would serve the part, without counting it as a read of the entry. */
-  covers(streamId: string, lo: number, hi: number, cursor: Cursor): boolean {
-    return this.covering(streamId, lo, hi, cursor) !== null;
-  }
-
-  private covering(streamId: string, lo: number, hi: number, cursor: Cursor): { key: string; entry: CacheEntry } | null {
+  /**
+   * The entry that holds all of [lo, hi) after the cursor, reaching furthest; with `shardletId`,
+   * that shardlet's own entry when it covers the part (the one its reads keep extending, so the
+   * furthest but for an older parent's), found without going through every entry of the stream:
+   * a read by position asks once per route.
+   */
+  private covering(streamId: string, lo: number, hi: number, cursor: Cursor, shardletId?: string): { key: string; entry: CacheEntry } | null {
     const keys = this.byStream.get(streamId);
     if (!keys || cursor.length === 0) return null;
     let low = Number.POSITIVE_INFINITY;
     for (const s of cursor) low = Math.min(low, s.after);
+    const holds = (e: CacheEntry | undefined): e is CacheEntry => e !== undefined && e.lo <= lo && e.hi >= hi && e.from <= low && e.to > low;
+    if (shardletId !== undefined) {
+      const key = entryKey(streamId, shardletId);
+      const own = this.store.peek(key);
+      if (holds(own)) return { key, entry: own };
+    }
     let best: { key: string; entry: CacheEntry } | null = null;
     for (const key of keys) {
       const e = this.store.peek(key);
-      if (!e || e.lo > lo || e.hi < hi || e.from > low || e.to <= low) continue;
-      if (!best || e.to > best.entry.to) best = { key, entry: e };
+      if (holds(e) && (!best || e.to > best.entry.to)) best = { key, entry: e };
     }
     return best;
   }
