@@ -5,10 +5,3 @@ export function median(values: readonly number[]): number {
   const mid = v.length >> 1;
   return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
-
-/** The value at quantile `q` of `values` by nearest rank (the ceil(q x n)-th smallest); 0 for none. Leaves `values` as it is. */
-export function rankQuantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const v = [...values].sort((a, b) => a - b);
-  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))]!;
-}

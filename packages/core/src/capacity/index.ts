@@ -1,4 +1,3 @@
 export * from "./settings.ts";
 export * from "./plan.ts";
 export * from "./trough.ts";
-export * from "./surge.ts";

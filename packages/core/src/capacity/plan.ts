@@ -1,9 +1,6 @@
 import { bytes, pct, rate, seconds } from "../analyzer/format.ts";
 import { median } from "../median.ts";
 import type { CapacitySettings } from "./settings.ts";
-import { surgeFactor, type Surge } from "./surge.ts";
-
-const DAY_MS = 86_400_000;
 
 /**
  * Predictive elasticity: how many hosts the forecast needs, when to ask for one so that it is
@@ -51,13 +48,6 @@ export interface CapacityInput {
    * an untrusted forecast (the observed load is planned on then).
    */
   upperFactor?: number;
-  /**
-   * The cluster load per step before now (oldest first, `observed` follows it). A drain must
-   * leave hosts enough for how far the load has climbed within a host's lead from where it stands
-   * (`surgeFactor` at the `forecastQuantile`): a forecast trough is no promise on bursty load, and
-   * a host drained there cannot be back sooner than its lead.
-   */
-  history?: readonly number[];
 }
 
 export interface CapacityStep {
@@ -129,18 +119,6 @@ export function hostsNeeded(load: number, hostCapacity: number, settings: Pick<C
 export function copySeconds(n: number, settings: Pick<CapacitySettings, "copyBytesPerSec" | "movesPerHost" | "moveSetupSec">): number {
   if (!(n > 0)) return 0;
   return settings.moveSetupSec + n / (settings.copyBytesPerSec * settings.movesPerHost);
-}
-
-/**
- * The load a drain must leave hosts for: the observed times how far the load has climbed within
- * the lead from where it stands (`surgeFactor`), expressed at the target; the coming peak is a
- * quantile like the band, so it is planned at the band's utilisation.
- */
-function drainSurge(input: CapacityInput, leadSteps: number, bandAt: number): (Surge & { load: number }) | null {
-  const s = input.settings;
-  if (!input.history) return null;
-  const surge = surgeFactor(input.history, input.observed, { leadSteps, quantile: s.forecastQuantile, levelSteps: Math.max(1, Math.round(DAY_MS / input.stepMs)) });
-  return { ...surge, load: input.observed * Math.max(1, (surge.factor * s.targetUtilization) / bandAt) };
 }
 
 export function planCapacity(input: CapacityInput): CapacityPlan {
@@ -241,16 +219,10 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
         .sort((a, b) => a.sizeBytes - b.sizeBytes || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const c = candidates[0];
       const room = s.scaleInUtilization * hostCapacity * (n - 1);
-      const surge = c && input.observed <= room ? drainSurge(input, leadSteps, bandAt) : null;
       if (!c) {
         notes.push(`no host is drained: every host was added less than ${seconds(s.minHostLifetimeSec)} ago or must stay`);
       } else if (input.observed > room) {
         notes.push(`no host is drained: ${n - 1} hosts would run at ${pct(input.observed / (hostCapacity * (n - 1)))} now (drain at ${pct(s.scaleInUtilization)} or less)`);
-      } else if (surge && need(surge.load) > n - 1) {
-        notes.push(
-          `no host is drained: from ${pct(surge.relative)} of its day's level the load has climbed x${surge.factor.toFixed(2)} within a host's lead (${seconds(leadSec)}) ` +
-            `at the ${pct(s.forecastQuantile)} quantile, to ${rate(surge.load * (bandAt / s.targetUtilization))}: more than ${n - 1} hosts carry at ${pct(bandAt)}`,
-        );
       } else {
         let end = load.length;
         for (let k = 0; k < load.length; k++) {

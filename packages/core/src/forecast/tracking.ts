@@ -1,5 +1,3 @@
-import { rankQuantile } from "../median.ts";
-
 /**
  * Forecast error tracking: whether a series' forecasts can be trusted right now.
  *
@@ -222,7 +220,9 @@ export class ForecastErrorTracker {
   upperFactor(id: string, quantile: number, opts: { cap?: number; minSamples?: number } = {}): number {
     const ratios = this.state.series[id]?.ratios ?? [];
     if (!(quantile > 0) || ratios.length < (opts.minSamples ?? 24)) return 1;
-    return Math.min(opts.cap ?? 3, Math.max(1, rankQuantile(ratios, quantile)));
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(quantile * sorted.length) - 1));
+    return Math.min(opts.cap ?? 3, Math.max(1, sorted[at]!));
   }
 
   /** Series currently untrusted, with their reasons. */

@@ -67,8 +67,6 @@ export function elastic(opts: ElasticOptions): Elastic {
   let upperFactor = 1;
   let last: CapacityPlan | null = null;
   let sized = false;
-  // The cluster's complete buckets: what a drain learns the load's climbs from.
-  let history: number[] = [];
 
   const settingsOf = (view: PolicyView): CapacitySettings => {
     return { ...view.config.capacity, ...opts.settings };
@@ -111,7 +109,7 @@ export function elastic(opts: ElasticOptions): Elastic {
       } else if (bucket !== view.bucket) {
         // A new bucket completed: score the last forecast against it, then forecast from it.
         bucket = view.bucket;
-        history = view.clusterHistory(CAPACITY_HISTORY_WEEKS * 7 * w.period + 1);
+        const history = view.clusterHistory(CAPACITY_HISTORY_WEEKS * 7 * w.period + 1);
         const actual = history[history.length - 1];
         if (actual !== undefined) {
           const trust = tracker.observe("cluster", view.bucket - 1, actual);
@@ -131,7 +129,7 @@ export function elastic(opts: ElasticOptions): Elastic {
         settings: s,
         ...(untrusted ? { untrusted } : {}),
         // Only the forecast mode has misses to cover (the oracle's forecast is the truth).
-        ...(opts.mode === "forecast" ? { upperFactor, history } : {}),
+        ...(opts.mode === "forecast" ? { upperFactor } : {}),
       });
       last = plan;
       const step = plan.timeline[0];
