@@ -5,6 +5,7 @@ export * from "./validation.ts";
 export * from "./text.ts";
 export * from "./hash.ts";
 export * from "./median.ts";
+export * from "./heap.ts";
 export * from "./routing.ts";
 export * from "./layout.ts";
 export * from "./dsn.ts";

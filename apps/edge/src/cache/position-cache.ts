@@ -1,4 +1,4 @@
-import { keyHash, type StoredEvent } from "@shardcast/core";
+import { keyHash, siftDown, type StoredEvent } from "@shardcast/core";
 import type { PositionCache } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import { storedBytes } from "../telemetry/observe.ts";
@@ -75,28 +75,16 @@ const before = (a: Run, b: Run): boolean => a.head!.seq < b.head!.seq || (a.head
  * rules (`limit` events, not ending inside a position; the whole first position when it alone
  * passes the limit), with the run each event came from; `more`: events up to `reach` are left.
  * A heap over the runs' heads: the page costs its own events times log(routes), where sorting
- * every route's share of a page cost routes times the page. Hand-written: a few lines on the read
- * path, where a general priority-queue package would add its own allocations per element.
+ * every route's share of a page cost routes times the page (core's heap steps, as the prefetch
+ * queue's).
  */
 export function mergePage(runs: Run[], reach: number, limit: number): { page: StoredEvent[]; parts: number[]; more: boolean } {
   const heap: Run[] = [];
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
   for (const run of runs) {
     run.head = run.next();
     if (run.head && run.head.seq <= reach) heap.push(run);
   }
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i, before);
   const page: StoredEvent[] = [];
   const parts: number[] = [];
   const take = (): void => {
@@ -109,7 +97,7 @@ export function mergePage(runs: Run[], reach: number, limit: number): { page: St
       if (heap.length === 0) return;
       if (last !== run) heap[0] = last;
     }
-    down(0);
+    siftDown(heap, 0, before);
   };
   while (heap.length > 0 && page.length < limit) take();
   const last = page[page.length - 1]?.seq;

@@ -1,3 +1,4 @@
+import { siftDown, siftUp } from "../heap.ts";
 import type { Prediction } from "./value-cache-options.ts";
 
 /** A prefetch request: bring `shardletId` to `target` before `dueAt`, its predicted first read. */
@@ -116,37 +117,16 @@ export class PrefetchQueue {
     return top;
   }
 
-  #swap(i: number, j: number): void {
-    const heap = this.#heap;
-    const x = heap[i]!;
-    const y = heap[j]!;
-    heap[i] = y;
-    heap[j] = x;
-    this.#at.set(y.shardletId, i);
-    this.#at.set(x.shardletId, j);
-  }
+  readonly #placed = (e: PrefetchEntry, at: number): void => {
+    this.#at.set(e.shardletId, at);
+  };
 
   #up(i: number): void {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(this.#heap[i]!, this.#heap[parent]!)) return;
-      this.#swap(i, parent);
-      i = parent;
-    }
+    siftUp(this.#heap, i, before, this.#placed);
   }
 
   #down(i: number): void {
-    const heap = this.#heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
-    }
+    siftDown(this.#heap, i, before, this.#placed);
   }
 }
 

@@ -1,3 +1,4 @@
+import { siftDown, siftUp } from "../heap.ts";
 /**
  * Space-Saving heavy hitters (Metwally, Agrawal, El Abbadi, "Efficient computation of frequent and
  * top-k elements in data streams", 2005): at most `capacity` counters; an unmonitored item evicts
@@ -27,6 +28,11 @@ interface Counter {
   /** Position in the heap. */
   at: number;
 }
+
+const fewer = (a: Counter, b: Counter): boolean => a.count < b.count;
+const placed = (c: Counter, at: number): void => {
+  c.at = at;
+};
 
 export class SpaceSaving {
   readonly capacity: number;
@@ -154,36 +160,10 @@ export class SpaceSaving {
   }
 
   #siftUp(c: Counter): void {
-    const heap = this.#heap;
-    let i = c.at;
-    while (i > 0) {
-      const parentAt = (i - 1) >> 1;
-      const parent = heap[parentAt]!;
-      if (parent.count <= c.count) break;
-      heap[i] = parent;
-      parent.at = i;
-      i = parentAt;
-    }
-    heap[i] = c;
-    c.at = i;
+    siftUp(this.#heap, c.at, fewer, placed);
   }
 
   #siftDown(c: Counter): void {
-    const heap = this.#heap;
-    const n = heap.length;
-    let i = c.at;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const childAt = r < n && heap[r]!.count < heap[l]!.count ? r : l;
-      const child = heap[childAt]!;
-      if (c.count <= child.count) break;
-      heap[i] = child;
-      child.at = i;
-      i = childAt;
-    }
-    heap[i] = c;
-    c.at = i;
+    siftDown(this.#heap, c.at, fewer, placed);
   }
 }
