@@ -156,6 +156,7 @@ export class ProfilerSettingsCache {
   #value: ProfilerSettings = parseProfilerSettings(undefined);
   #at = 0;
   #loading: Promise<void> | null = null;
+  #again: Promise<void> | null = null;
 
   constructor(
     private readonly load: () => Promise<unknown>,
@@ -168,8 +169,19 @@ export class ProfilerSettingsCache {
     return this.#value;
   };
 
+  /**
+   * Loads the settings now. A load already under way may have read them before the change this
+   * call is for (a refresh after an update then kept the old sample rate until the TTL ran out), so
+   * it is awaited and followed by another, shared by every caller that came meanwhile.
+   */
   async refresh(): Promise<void> {
-    if (this.#loading) return this.#loading;
+    if (this.#loading) {
+      this.#again ??= this.#loading.then(() => {
+        this.#again = null;
+        return this.refresh();
+      });
+      return this.#again;
+    }
     this.#loading = (async () => {
       try {
         this.#value = parseProfilerSettings(await this.load());
