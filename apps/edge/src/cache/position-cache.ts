@@ -1,5 +1,5 @@
 import { keyHash, siftDown, type StoredEvent } from "@shardcast/core";
-import type { PositionCache } from "../reads.ts";
+import { pageOf, type PositionCache } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import { storedBytes } from "../telemetry/observe.ts";
 import type { CacheStats } from "./cache-stats.ts";
@@ -99,18 +99,8 @@ export function mergePage(runs: Run[], reach: number, limit: number): { page: St
     }
     siftDown(heap, 0, before);
   };
-  while (heap.length > 0 && page.length < limit) take();
-  const last = page[page.length - 1]?.seq;
-  if (heap.length > 0 && heap[0]!.head!.seq === last) {
-    // The page would end inside a position: end before it, or take all of it when it is the first.
-    let end = page.length;
-    while (end > 0 && page[end - 1]!.seq === last) end--;
-    if (end > 0) {
-      page.length = end;
-      parts.length = end;
-      return { page, parts, more: true };
-    }
-    while (heap.length > 0 && heap[0]!.head!.seq === last) take();
-  }
-  return { page, parts, more: heap.length > 0 };
+  // A page and the rest of its last position: enough for `pageOf` to cut it as it cuts a whole list.
+  while (heap.length > 0 && (page.length < limit || heap[0]!.head!.seq === page[page.length - 1]!.seq)) take();
+  const cut = pageOf(page, limit);
+  return { page: cut, parts: parts.slice(0, cut.length), more: cut.length < page.length || heap.length > 0 };
 }
