@@ -245,12 +245,18 @@ export function mergeBySeq(events: StoredEvent[], onConflict?: (seq: number, eve
  * the first position alone holds more.
  */
 export function pageOf(events: StoredEvent[], limit: number): StoredEvent[] {
-  if (events.length <= limit) return events;
+  const end = pageEnd(events, limit);
+  return end === events.length ? events : events.slice(0, end);
+}
+
+/** How many of the first `length` events `pageOf` keeps of them (for a caller that cuts an array it owns in place). */
+export function pageEnd(events: readonly StoredEvent[], limit: number, length = events.length): number {
+  if (length <= limit) return length;
   let end = limit;
   while (end > 0 && events[end]!.seq === events[end - 1]!.seq) end--;
-  if (end > 0) return events.slice(0, end);
+  if (end > 0) return end;
   const first = events[0]!.seq;
   end = 1;
-  while (end < events.length && events[end]!.seq === first) end++;
-  return events.slice(0, end);
+  while (end < length && events[end]!.seq === first) end++;
+  return end;
 }

@@ -18,6 +18,8 @@ export interface Harness {
   hostIds: string[];
   /** hostId -> DSN, for tests that inspect host tables directly. */
   hostDsns: Map<string, string>;
+  /** Another edge over the same databases and Redis prefix (closed with the harness); returns its URL. */
+  startEdge(edge?: Pick<EdgeConfig, "readCache">): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function startHarness(
   const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const cluster = await createTestCluster({ hosts: 3, stream: opts.stream ?? "orders", shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
   const prefix = `edge-test-${randomUUID()}`;
-  const edge = createEdge({
+  const config = (more: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache"> = {}): EdgeConfig => ({
     databaseUrl: cluster.controlUrl,
     redisUrl,
     redisPrefix: prefix,
@@ -37,9 +39,11 @@ export async function startHarness(
     lockResyncMs: 5_000,
     hostPoolSize: 8,
     log: createLogger({ app: "edge-test" }, { level: "error" }),
-    ...opts.edge,
+    ...more,
   });
+  const edge = createEdge(config(opts.edge));
   const port = await edge.listen(0, "127.0.0.1");
+  const others: Edge[] = [];
   return {
     db: cluster.db,
     hosts: cluster.hosts,
@@ -51,7 +55,13 @@ export async function startHarness(
     stream: cluster.stream,
     hostIds: cluster.hostIds,
     hostDsns: cluster.hostDsns,
+    startEdge: async (more) => {
+      const other = createEdge(config(more));
+      others.push(other);
+      return `http://127.0.0.1:${await other.listen(0, "127.0.0.1")}`;
+    },
     close: async () => {
+      for (const other of others) await other.close();
       await edge.close();
       const redis = createRedis(redisUrl);
       const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`{${prefix}}:*`))];

@@ -1,7 +1,7 @@
 import { keyHash, type Prediction, type StoredEvent } from "@shardcast/core";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import type { RangePage, RangePart } from "../consumers/range-reader.ts";
-import { mergeBySeq, pageOf, type ReadObserver } from "../reads.ts";
+import { mergeBySeq, pageEnd, pageOf, type ReadObserver } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { storedBytes } from "../telemetry/observe.ts";
@@ -47,7 +47,7 @@ export class CachedRangeReader implements RangeSource {
     let cached = this.lookupAll(streamId, parts, limit);
     // Readers in lockstep (several groups at the tail) would all miss together: a part whose host
     // read is already under way from at or below its position waits for that read instead.
-    const waits = parts.filter((p) => !cached.has(p.shardletId)).map((p) => this.inflightFor(streamId, p));
+    const waits = cached.size < parts.length ? parts.filter((p) => !cached.has(p.shardletId)).map((p) => this.inflightFor(streamId, p)) : [];
     if (waits.length > 0 && waits.every((w) => w !== null)) {
       await Promise.all(waits);
       cached = this.lookupAll(streamId, parts, limit);
@@ -57,12 +57,19 @@ export class CachedRangeReader implements RangeSource {
       // A caller's watermark may be older than an entry's end: stay at or below it.
       let reach = watermark;
       for (const c of cached.values()) reach = Math.min(reach, c.entry.to);
-      const events = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
-      if (reach >= watermark || events.length >= limit) {
-        const page = pageOf(events, limit);
-        const next = page.length < events.length ? page[page.length - 1]!.seq : reach;
-        this.deps.stats.total.hostReadsSaved++;
-        return { ...this.answer(entry, parts, cached, page, [], next, watermark, reader), cache: "hit" };
+      const only = parts.length === 1 ? cached.get(parts[0]!.shardletId) : undefined;
+      if (only) {
+        const page = this.hitOfOne(entry, parts[0]!, only, reach, limit, watermark, reader);
+        if (page) return page;
+      } else {
+        const events = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
+        if (reach >= watermark || events.length >= limit) {
+          const page = pageOf(events, limit);
+          const more = page.length < events.length || [...cached.values()].some((c) => c.leftOut <= reach);
+          const next = more ? page[page.length - 1]!.seq : reach;
+          this.deps.stats.total.hostReadsSaved++;
+          return { ...this.answer(entry, parts, cached, page, [], next, watermark, reader), cache: "hit" };
+        }
       }
     }
 
@@ -92,6 +99,29 @@ export class CachedRangeReader implements RangeSource {
     const page = pageOf(merged, limit);
     const next = page.length < merged.length ? page[page.length - 1]!.seq : host.next;
     return { ...this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader), cache: cached.size > 0 ? "partial" : "miss" };
+  }
+
+  /**
+   * The page of a one-part read (a shardlet read) when the cache alone answers it, else null: the
+   * part's cached events are its own, in position order, in an array the lookup made for this read,
+   * so the page is that array cut in place, with none of the sorting and per-event attribution a
+   * read of several parts needs.
+   */
+  private hitOfOne(entry: RouteEntry, part: RangePart, hit: CachedPart, reach: number, limit: number, watermark: number, reader?: ReaderIdentity): RangePage | null {
+    const events = hit.events;
+    let upTo = events.length;
+    while (upTo > 0 && events[upTo - 1]!.seq > reach) upTo--;
+    if (reach < watermark && upTo < limit) return null;
+    const end = pageEnd(events, limit, upTo);
+    const next = end < upTo || hit.leftOut <= reach ? events[end - 1]!.seq : reach;
+    events.length = end;
+    this.deps.stats.total.hostReadsSaved++;
+    let bytes = 0;
+    for (const e of events) bytes += storedBytes(e);
+    this.deps.stats.part(entry.meta.id, part.shardletId, true, bytes, 0, false);
+    if (reader && end > 0) this.deps.observer?.read(entry, events, reader);
+    if (reader) this.deps.onServed?.(entry.meta.id, part.shardletId, `${reader.client}\t${reader.group}`, next, bytes);
+    return { events: end > 0 ? new Map([[part.shardletId, events]]) : new Map<string, StoredEvent[]>(), next, watermark, cache: "hit" };
   }
 
   /** Each part's cached events, at most a page and one more of each (a page can take no more from one part). */

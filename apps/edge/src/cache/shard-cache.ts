@@ -1,6 +1,7 @@
 import { keyHash, PinGuard, ValueCache, type Cursor, type Prediction, type StoredEvent } from "@shardcast/core";
 import { CORRELATION_STEP_MS } from "@shardcast/runtime";
 import { ENTRY_OVERHEAD_BYTES, firstAfter, sumBytes, trimFront, type CacheEntry } from "./cache-entry.ts";
+import { keepJson } from "./event-json.ts";
 
 export interface ShardCacheOptions {
   /** Byte budget of the whole cache (estimated event sizes). */
@@ -18,6 +19,13 @@ export interface CachedPart {
   entry: CacheEntry;
   /** The part's events in (segment.after, entry.to], in seq order. */
   events: StoredEvent[];
+  /** Position of the part's first event the entry holds past those returned (Infinity: none). */
+  leftOut: number;
+}
+
+function segmentOf(cursor: Cursor, h: number): Cursor[number] | undefined {
+  for (const s of cursor) if (h >= s.lo && h < s.hi) return s;
+  return undefined;
 }
 
 /** Evicted intervals remembered: as many as the value cache keeps read histories of. */
@@ -144,18 +152,27 @@ export class ShardCache {
     for (const s of cursor) low = Math.min(low, s.after);
     this.store.read(best.key, this.now());
     const events: StoredEvent[] = [];
-    for (let i = firstAfter(entry.events, low); i < entry.events.length; i++) {
-      const e = entry.events[i]!;
+    const { events: held, hashes } = entry;
+    // A cursor of one segment (a shardlet not split since its reader's last commit) needs no search per event.
+    const one = cursor.length === 1 ? cursor[0] : undefined;
+    let leftOut = Number.POSITIVE_INFINITY;
+    for (let i = firstAfter(held, low); i < held.length; i++) {
+      const e = held[i]!;
+      const h = hashes[i]!;
+      if (h < lo || h >= hi) continue;
+      const seg = one ?? segmentOf(cursor, h);
+      if (!seg || h < seg.lo || h >= seg.hi || e.seq <= seg.after) continue;
       // Past `max`, only the rest of the last position: a page never ends inside one. Copying the
       // whole tail of a large entry for every page made a reader catching up pay per page for
-      // everything the entry holds after it.
-      if (events.length >= max && e.seq !== events[events.length - 1]!.seq) break;
-      const h = entry.hashes[i]!;
-      if (h < lo || h >= hi) continue;
-      const seg = cursor.find((s) => h >= s.lo && h < s.hi);
-      if (seg && e.seq > seg.after) events.push(e);
+      // everything the entry holds after it. The first event left out tells the page whether it
+      // is the last (when one position alone fills it, the extra event is not there to tell).
+      if (events.length >= max && e.seq !== events[events.length - 1]!.seq) {
+        leftOut = e.seq;
+        break;
+      }
+      events.push(e);
     }
-    return { entry, events };
+    return { entry, events, leftOut };
   }
 
   /**
@@ -235,12 +252,14 @@ export class ShardCache {
     let entry: CacheEntry;
     if (old && old.lo === f.lo && old.hi === f.hi && f.from <= old.to && f.from >= old.from && f.to > old.to) {
       const add = fresh.filter((e) => e.seq > old.to);
+      for (const e of add) keepJson(e);
       entry = { ...old, epoch: f.epoch, to: f.to, events: [...old.events, ...add], hashes: [...old.hashes, ...add.map((e) => keyHash(e.key))], bytes: old.bytes + sumBytes(add) };
     } else if (old && old.lo === f.lo && old.hi === f.hi && old.from <= f.from && old.to >= f.to) {
       // Already known; an announced read still protects it.
       if (f.prediction) this.store.predict(key, f.prediction, now);
       return true;
     } else {
+      for (const e of fresh) keepJson(e);
       entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh) };
     }
     trimFront(entry, this.maxEntryBytes);

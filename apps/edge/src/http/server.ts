@@ -13,7 +13,7 @@ import type { HintService } from "../telemetry/hints.ts";
 import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
 import { openApiDocument } from "./openapi.ts";
-import { pathParam, readJson, sendError, sendJson } from "./respond.ts";
+import { pathParam, readJson, sendError, sendJson, sendPage } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
 import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
@@ -141,7 +141,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
       const { cache, ...page } = await deps.reads.byPosition(stream, q.after, limit, readerIdentity(req.headers, grant.name));
-      const bytes = sendJson(res, 200, page, false, cache ? { [CACHE_STATUS_HEADER]: cache } : {});
+      const bytes = sendPage(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {});
       admission?.charge(page.events.length, bytes);
     },
     readByKey: async ({ req, res, url, segments }) => {
@@ -167,7 +167,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
       const { cache, ...page } = await consumers().readShardlet(stream, shardlet, q.after, limit, readerIdentity(req.headers, grant.name));
       // As a header, not in the page: it says how this edge answered, not what the log holds.
-      admission?.charge(page.events.length, sendJson(res, 200, page, false, cache ? { [CACHE_STATUS_HEADER]: cache } : {}));
+      admission?.charge(page.events.length, sendPage(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {}));
     },
     joinGroup: async ({ req, res, segments }) => {
       const { stream, group } = parse(groupParams, segments, "path parameter");

@@ -1,0 +1,23 @@
+import type { StoredEvent } from "@shardcast/core";
+
+/**
+ * The JSON text of cached events, serialized once when they enter the cache: a cached event may
+ * be served many times, and serializing it for every page was most of what a cache hit cost (a
+ * prefetched event's text is made by the prefetch, before the read it was fetched for). Kept per
+ * event object (as `storedBytes` keeps sizes), so it follows the event into every page that serves
+ * it, partial pages included, and leaves with the last entry holding it. The text is
+ * `JSON.stringify` of the very object a page would otherwise serialize, and events are never
+ * mutated after a read returns them, so a page written from these texts is the same bytes. Kept
+ * encoded (UTF-8): a page is copied together and sent without encoding it again.
+ */
+const texts = new WeakMap<StoredEvent, Buffer>();
+
+/** Serializes the event once, if it is not yet. */
+export function keepJson(e: StoredEvent): void {
+  if (!texts.has(e)) texts.set(e, Buffer.from(JSON.stringify(e)));
+}
+
+/** The event's JSON text, when it was kept. */
+export function keptJson(e: StoredEvent): Buffer | undefined {
+  return texts.get(e);
+}
