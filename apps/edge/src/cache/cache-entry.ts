@@ -1,4 +1,4 @@
-import type { StoredEvent } from "@shardcast/core";
+import { keyHash, type Cursor, type StoredEvent } from "@shardcast/core";
 import { storedBytes } from "../telemetry/observe.ts";
 
 /** One shard cache entry: a key-hash range's events over a position interval (see shard-cache.ts). */
@@ -57,4 +57,21 @@ export function trimFront(entry: CacheEntry, maxBytes: number): void {
   entry.events = entry.events.slice(drop);
   entry.hashes = entry.hashes.slice(drop);
   entry.bytes = bytes;
+}
+
+/** The segment of a reader's cursor that holds key hash `h`. */
+export function segmentOf(cursor: Cursor, h: number): Cursor[number] | undefined {
+  for (const s of cursor) if (h >= s.lo && h < s.hi) return s;
+  return undefined;
+}
+
+/** The events of `[lo, hi)` with from < seq <= to, in seq order: what an entry of that interval holds. */
+export function eventsWithin(events: readonly StoredEvent[], r: { lo: number; hi: number; from: number; to: number }): StoredEvent[] {
+  return events
+    .filter((e) => {
+      if (e.seq <= r.from || e.seq > r.to) return false;
+      const h = keyHash(e.key);
+      return h >= r.lo && h < r.hi;
+    })
+    .sort((a, b) => a.seq - b.seq);
 }

@@ -1,6 +1,6 @@
 import { keyHash, PinGuard, ValueCache, type Cursor, type Prediction, type StoredEvent } from "@shardcast/core";
 import { CORRELATION_STEP_MS } from "@shardcast/runtime";
-import { ENTRY_OVERHEAD_BYTES, firstAfter, sumBytes, trimFront, type CacheEntry } from "./cache-entry.ts";
+import { ENTRY_OVERHEAD_BYTES, eventsWithin, firstAfter, segmentOf, sumBytes, trimFront, type CacheEntry } from "./cache-entry.ts";
 import { keepJson } from "./event-json.ts";
 
 export interface ShardCacheOptions {
@@ -21,11 +21,6 @@ export interface CachedPart {
   events: StoredEvent[];
   /** Position of the part's first event the entry holds past those returned (Infinity: none). */
   leftOut: number;
-}
-
-function segmentOf(cursor: Cursor, h: number): Cursor[number] | undefined {
-  for (const s of cursor) if (h >= s.lo && h < s.hi) return s;
-  return undefined;
 }
 
 /** Evicted intervals remembered: as many as the value cache keeps read histories of. */
@@ -242,13 +237,7 @@ export class ShardCache {
     const key = entryKey(f.streamId, f.shardletId);
     const now = this.now();
     const old = this.store.peek(key);
-    const fresh = f.events
-      .filter((e) => {
-        if (e.seq <= f.from || e.seq > f.to) return false;
-        const h = keyHash(e.key);
-        return h >= f.lo && h < f.hi;
-      })
-      .sort((a, b) => a.seq - b.seq);
+    const fresh = eventsWithin(f.events, f);
     let entry: CacheEntry;
     if (old && old.lo === f.lo && old.hi === f.hi && f.from <= old.to && f.from >= old.from && f.to > old.to) {
       const add = fresh.filter((e) => e.seq > old.to);
