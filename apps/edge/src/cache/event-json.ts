@@ -10,14 +10,14 @@ import type { StoredEvent } from "@shardcast/core";
  * mutated after a read returns them, so a page written from these texts is the same bytes. Kept
  * encoded (UTF-8): a page is copied together and sent without encoding it again.
  */
-const texts = new WeakMap<StoredEvent, Buffer>();
+const texts = new WeakMap<object, Buffer>();
 
 /** Serializes the event once, if it is not yet. */
 export function keepJson(e: StoredEvent): void {
   if (!texts.has(e)) texts.set(e, Buffer.from(JSON.stringify(e)));
 }
 
-/** The event's JSON text, when it was kept. */
-export function keptJson(e: StoredEvent): Buffer | undefined {
+/** The event's JSON text, when it was kept (any other object has none). */
+export function keptJson(e: object): Buffer | undefined {
   return texts.get(e);
 }

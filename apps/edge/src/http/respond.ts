@@ -1,16 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errorStatus, isShardcastError, parseTimestamp, retryAfterSeconds, ShardcastError, unstorableText, type StoredEvent } from "@shardcast/core";
+import { errorStatus, isShardcastError, parseTimestamp, retryAfterSeconds, ShardcastError, unstorableText } from "@shardcast/core";
 import { redisUnavailable, type Logger } from "@shardcast/runtime";
-import { pageJson } from "./page-json.ts";
+import { answerJson } from "./answer-json.ts";
 
 /** Sends `body` as JSON; returns the bytes of the body sent. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, close = false, headers: Record<string, string> = {}): number {
   return sendText(res, status, JSON.stringify(body), close, headers);
 }
 
-/** Sends a page of events as `sendJson` would, from the events' kept texts when they all have one (see page-json.ts). */
-export function sendPage(res: ServerResponse, page: { readonly events: readonly StoredEvent[] }, headers: Record<string, string> = {}): number {
-  return sendText(res, 200, pageJson(page) ?? JSON.stringify(page), false, headers);
+/**
+ * Sends an answer that carries events (a page, a poll's batches) as `sendJson` would, writing the
+ * events the shard cache holds from their kept texts (see answer-json.ts).
+ */
+export function sendEvents(res: ServerResponse, body: unknown, headers: Record<string, string> = {}): number {
+  return sendText(res, 200, answerJson(body) ?? JSON.stringify(body), false, headers);
 }
 
 function sendText(res: ServerResponse, status: number, text: string | Buffer, close: boolean, headers: Record<string, string>): number {

@@ -13,7 +13,7 @@ import type { HintService } from "../telemetry/hints.ts";
 import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
 import { openApiDocument } from "./openapi.ts";
-import { pathParam, readJson, sendError, sendJson, sendPage } from "./respond.ts";
+import { pathParam, readJson, sendError, sendEvents, sendJson } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
 import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
@@ -141,7 +141,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
       const { cache, ...page } = await deps.reads.byPosition(stream, q.after, limit, readerIdentity(req.headers, grant.name));
-      const bytes = sendPage(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {});
+      const bytes = sendEvents(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {});
       admission?.charge(page.events.length, bytes);
     },
     readByKey: async ({ req, res, url, segments }) => {
@@ -167,7 +167,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
       const { cache, ...page } = await consumers().readShardlet(stream, shardlet, q.after, limit, readerIdentity(req.headers, grant.name));
       // As a header, not in the page: it says how this edge answered, not what the log holds.
-      admission?.charge(page.events.length, sendPage(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {}));
+      admission?.charge(page.events.length, sendEvents(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {}));
     },
     joinGroup: async ({ req, res, segments }) => {
       const { stream, group } = parse(groupParams, segments, "path parameter");
@@ -182,7 +182,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(body.limit ?? 500, admission?.maxEvents ?? Number.MAX_SAFE_INTEGER);
       const answer = await consumers().poll(stream, group, member, { ...body, limit }, readerIdentity(req.headers, grant.name));
-      admission?.charge(answer.batches.reduce((n, b) => n + b.events.length, 0), sendJson(res, 200, answer));
+      admission?.charge(answer.batches.reduce((n, b) => n + b.events.length, 0), sendEvents(res, answer));
     },
     commitGroup: async ({ req, res, segments }) => {
       const { stream, group, member } = parse(memberParams, segments, "path parameter");

@@ -1,0 +1,82 @@
+import { keptJson } from "../cache/event-json.ts";
+
+/**
+ * `JSON.stringify(value)` as UTF-8, with every event that has a kept text (see
+ * cache/event-json.ts) written from that text instead of serialized again; null when the value
+ * holds no such event, so the caller serializes it as before and an edge without a cache pays
+ * nothing for this. Answers are plain data (objects, arrays, strings, numbers, booleans, null),
+ * written in JSON.stringify's own order and with its rules for what it leaves out; anything else
+ * (a Date, a Map, a class with `toJSON`) is handed to JSON.stringify whole. Hand-written because
+ * the standard way to splice raw JSON into JSON.stringify (`JSON.rawJSON`) is not in every
+ * Node release this runs on.
+ */
+export function answerJson(value: unknown): Buffer | null {
+  const w = new Writer();
+  w.value(value);
+  return w.kept > 0 ? w.finish() : null;
+}
+
+class Writer {
+  kept = 0;
+  private readonly parts: Array<string | Buffer> = [];
+  private text = "";
+  private bytes = 0;
+
+  value(v: unknown): void {
+    if (v === null || typeof v !== "object") {
+      this.text += JSON.stringify(v) ?? "null";
+      return;
+    }
+    const kept = keptJson(v);
+    if (kept) {
+      this.flush();
+      this.parts.push(kept);
+      this.bytes += kept.length;
+      this.kept++;
+    } else if (Array.isArray(v)) {
+      this.text += "[";
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) this.text += ",";
+        const item: unknown = v[i];
+        // JSON.stringify writes null for what it cannot write inside an array.
+        if (item === undefined || typeof item === "function" || typeof item === "symbol") this.text += "null";
+        else this.value(item);
+      }
+      this.text += "]";
+    } else if (isPlain(v)) {
+      this.text += "{";
+      let first = true;
+      for (const key of Object.keys(v)) {
+        const item: unknown = (v as Record<string, unknown>)[key];
+        // ...and leaves such a field out of an object.
+        if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
+        this.text += `${first ? "" : ","}${JSON.stringify(key)}:`;
+        first = false;
+        this.value(item);
+      }
+      this.text += "}";
+    } else {
+      this.text += JSON.stringify(v) ?? "null";
+    }
+  }
+
+  finish(): Buffer {
+    this.flush();
+    const out = Buffer.allocUnsafe(this.bytes);
+    let at = 0;
+    for (const p of this.parts) at += typeof p === "string" ? out.write(p, at) : p.copy(out, at);
+    return out;
+  }
+
+  private flush(): void {
+    if (this.text === "") return;
+    this.parts.push(this.text);
+    this.bytes += Buffer.byteLength(this.text);
+    this.text = "";
+  }
+}
+
+function isPlain(v: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== "function";
+}
