@@ -2,6 +2,7 @@ import { keyHash, siftDown, type StoredEvent } from "@shardcast/core";
 import { pageOf, type PositionCache } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import { storedBytes } from "../telemetry/observe.ts";
+import { keepJson } from "./event-json.ts";
 import type { CacheStats } from "./cache-stats.ts";
 import type { ShardCache } from "./shard-cache.ts";
 
@@ -33,7 +34,11 @@ export class CachedPositions implements PositionCache {
     // Short of the watermark with room left on the page: the hosts hold more that the page must include.
     if (reach < watermark && !more && page.length < limit) return null;
     const bytes = new Array<number>(routes.length).fill(0);
-    for (let i = 0; i < page.length; i++) bytes[parts[i]!]! += storedBytes(page[i]!);
+    for (let i = 0; i < page.length; i++) {
+      const e = page[i]!;
+      bytes[parts[i]!]! += storedBytes(e);
+      keepJson(e); // served again from here on: its text is written once (see event-json.ts)
+    }
     routes.forEach((r, i) => this.deps.stats.part(entry.meta.id, r.id, true, bytes[i]!, 0));
     this.deps.stats.total.hostReadsSaved++;
     return { events: page, next: more ? page[page.length - 1]!.seq : reach };

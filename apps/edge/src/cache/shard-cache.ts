@@ -165,6 +165,7 @@ export class ShardCache {
         leftOut = e.seq;
         break;
       }
+      keepJson(e);
       events.push(e);
     }
     return { entry, events, leftOut };
@@ -241,14 +242,16 @@ export class ShardCache {
     let entry: CacheEntry;
     if (old && old.lo === f.lo && old.hi === f.hi && f.from <= old.to && f.from >= old.from && f.to > old.to) {
       const add = fresh.filter((e) => e.seq > old.to);
-      for (const e of add) keepJson(e);
+      if (f.prediction) for (const e of add) keepJson(e);
       entry = { ...old, epoch: f.epoch, to: f.to, events: [...old.events, ...add], hashes: [...old.hashes, ...add.map((e) => keyHash(e.key))], bytes: old.bytes + sumBytes(add) };
     } else if (old && old.lo === f.lo && old.hi === f.hi && old.from <= f.from && old.to >= f.to) {
       // Already known; an announced read still protects it.
       if (f.prediction) this.store.predict(key, f.prediction, now);
       return true;
     } else {
-      for (const e of fresh) keepJson(e);
+      // A prefetch serializes its events before their read; a read's fill leaves that to a hit
+      // serving them again (`lookup`), so a reader reading each event once pays nothing for it.
+      if (f.prediction) for (const e of fresh) keepJson(e);
       entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh) };
     }
     trimFront(entry, this.maxEntryBytes);

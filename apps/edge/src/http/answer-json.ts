@@ -11,13 +11,33 @@ import { keptJson } from "../cache/event-json.ts";
  * Node release this runs on.
  */
 export function answerJson(value: unknown): Buffer | null {
+  if (!mayHoldKept(value, KEPT_DEPTH)) return null;
   const w = new Writer();
   w.value(value);
-  return w.kept > 0 ? w.finish() : null;
+  return w.finish();
+}
+
+/** How deep kept events are looked for: a poll's answer -> batches -> batch -> events -> event. */
+const KEPT_DEPTH = 4;
+
+/**
+ * Whether `v` holds an event with a kept text within `depth` levels. Parts that hold none are
+ * handed to JSON.stringify whole (it is faster than this writer), so an answer of events the cache
+ * never served costs one shallow look at each event, not a second serialization.
+ */
+function mayHoldKept(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== "object") return false;
+  if (keptJson(v)) return true;
+  if (depth === 0) return false;
+  if (Array.isArray(v)) {
+    for (const item of v) if (mayHoldKept(item, depth - 1)) return true;
+  } else if (isPlain(v)) {
+    for (const key in v) if (Object.hasOwn(v, key) && mayHoldKept((v as Record<string, unknown>)[key], depth - 1)) return true;
+  }
+  return false;
 }
 
 class Writer {
-  kept = 0;
   private readonly parts: Array<string | Buffer> = [];
   private text = "";
   private bytes = 0;
@@ -32,7 +52,8 @@ class Writer {
       this.flush();
       this.parts.push(kept);
       this.bytes += kept.length;
-      this.kept++;
+    } else if (!mayHoldKept(v, KEPT_DEPTH)) {
+      this.text += JSON.stringify(v) ?? "null";
     } else if (Array.isArray(v)) {
       this.text += "[";
       for (let i = 0; i < v.length; i++) {
