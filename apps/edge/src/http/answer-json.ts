@@ -11,28 +11,29 @@ import { keptJson } from "../cache/event-json.ts";
  * Node release this runs on.
  */
 export function answerJson(value: unknown): Buffer | null {
-  if (!mayHoldKept(value, KEPT_DEPTH)) return null;
+  if (!holdsKept(value, KEPT_DEPTH)) return null;
   const w = new Writer();
   w.value(value);
   return w.finish();
 }
 
-/** How deep kept events are looked for: a poll's answer -> batches -> batch -> events -> event. */
-const KEPT_DEPTH = 4;
+/**
+ * Containers entered below the answer when looking for kept events: a poll's answer, its batches,
+ * a batch, then its events, which are only checked (an event's own fields hold none).
+ */
+const KEPT_DEPTH = 3;
 
 /**
- * Whether `v` holds an event with a kept text within `depth` levels. Parts that hold none are
- * handed to JSON.stringify whole (it is faster than this writer), so an answer of events the cache
- * never served costs one shallow look at each event, not a second serialization.
+ * Whether a container holds an event with a kept text, entering at most `depth` containers below
+ * it. Parts that hold none are handed to JSON.stringify whole (faster than this writer), so an
+ * answer of events no hit served costs one lookup per event, not a second serialization.
  */
-function mayHoldKept(v: unknown, depth: number): boolean {
+function holdsKept(v: unknown, depth: number): boolean {
   if (v === null || typeof v !== "object") return false;
-  if (keptJson(v)) return true;
-  if (depth === 0) return false;
-  if (Array.isArray(v)) {
-    for (const item of v) if (mayHoldKept(item, depth - 1)) return true;
-  } else if (isPlain(v)) {
-    for (const key in v) if (Object.hasOwn(v, key) && mayHoldKept((v as Record<string, unknown>)[key], depth - 1)) return true;
+  const items: Iterable<unknown> = Array.isArray(v) ? v : isPlain(v) ? Object.values(v) : [];
+  for (const item of items) {
+    if (item === null || typeof item !== "object") continue;
+    if (keptJson(item) || (depth > 0 && holdsKept(item, depth - 1))) return true;
   }
   return false;
 }
@@ -52,7 +53,7 @@ class Writer {
       this.flush();
       this.parts.push(kept);
       this.bytes += kept.length;
-    } else if (!mayHoldKept(v, KEPT_DEPTH)) {
+    } else if (!holdsKept(v, KEPT_DEPTH)) {
       this.text += JSON.stringify(v) ?? "null";
     } else if (Array.isArray(v)) {
       this.text += "[";

@@ -141,7 +141,9 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
       const { cache, ...page } = await deps.reads.byPosition(stream, q.after, limit, readerIdentity(req.headers, grant.name));
-      const bytes = sendEvents(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {});
+      const headers: Record<string, string> = cache ? { [CACHE_STATUS_HEADER]: cache } : {};
+      // Only a page the cache served holds kept texts (a miss answers with the hosts' events).
+      const bytes = cache === "hit" ? sendEvents(res, page, headers) : sendJson(res, 200, page, false, headers);
       admission?.charge(page.events.length, bytes);
     },
     readByKey: async ({ req, res, url, segments }) => {
@@ -167,7 +169,8 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
       const { cache, ...page } = await consumers().readShardlet(stream, shardlet, q.after, limit, readerIdentity(req.headers, grant.name));
       // As a header, not in the page: it says how this edge answered, not what the log holds.
-      admission?.charge(page.events.length, sendEvents(res, page, cache ? { [CACHE_STATUS_HEADER]: cache } : {}));
+      const headers: Record<string, string> = cache ? { [CACHE_STATUS_HEADER]: cache } : {};
+      admission?.charge(page.events.length, cache === "hit" || cache === "partial" ? sendEvents(res, page, headers) : sendJson(res, 200, page, false, headers));
     },
     joinGroup: async ({ req, res, segments }) => {
       const { stream, group } = parse(groupParams, segments, "path parameter");
