@@ -1,9 +1,10 @@
 import type { StoredEvent } from "@shardcast/core";
 
 /**
- * The JSON text of cached events, serialized once when they enter the cache: a cached event may
- * be served many times, and serializing it for every page was most of what a cache hit cost (a
- * prefetched event's text is made by the prefetch, before the read it was fetched for). Kept per
+ * The JSON text of cached events, serialized once: a cached event may be served many times, and
+ * serializing it for every page was most of what a cache hit cost. A prefetch keeps its events'
+ * texts before the read it was fetched for; an event a read filled gets its text when a hit serves
+ * it again (a reader that reads each event once never pays for one; see shard-cache.ts). Kept per
  * event object (as `storedBytes` keeps sizes), so it follows the event into every page that serves
  * it, partial pages included, and leaves with the last entry holding it. The text is
  * `JSON.stringify` of the very object a page would otherwise serialize, and events are never

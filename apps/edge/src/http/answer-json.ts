@@ -13,7 +13,7 @@ import { keptJson } from "../cache/event-json.ts";
 export function answerJson(value: unknown): Buffer | null {
   if (!holdsKept(value, KEPT_DEPTH)) return null;
   const w = new Writer();
-  w.value(value);
+  w.value(value, KEPT_DEPTH);
   return w.finish();
 }
 
@@ -43,7 +43,8 @@ class Writer {
   private text = "";
   private bytes = 0;
 
-  value(v: unknown): void {
+  /** Writes `v`, looking for kept events at most `depth` containers below it (as `holdsKept`). */
+  value(v: unknown, depth: number): void {
     if (v === null || typeof v !== "object") {
       this.text += JSON.stringify(v) ?? "null";
       return;
@@ -53,7 +54,7 @@ class Writer {
       this.flush();
       this.parts.push(kept);
       this.bytes += kept.length;
-    } else if (!holdsKept(v, KEPT_DEPTH)) {
+    } else if (depth < 0 || !holdsKept(v, depth)) {
       this.text += JSON.stringify(v) ?? "null";
     } else if (Array.isArray(v)) {
       this.text += "[";
@@ -62,7 +63,7 @@ class Writer {
         const item: unknown = v[i];
         // JSON.stringify writes null for what it cannot write inside an array.
         if (item === undefined || typeof item === "function" || typeof item === "symbol") this.text += "null";
-        else this.value(item);
+        else this.value(item, depth - 1);
       }
       this.text += "]";
     } else if (isPlain(v)) {
@@ -74,7 +75,7 @@ class Writer {
         if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
         this.text += `${first ? "" : ","}${JSON.stringify(key)}:`;
         first = false;
-        this.value(item);
+        this.value(item, depth - 1);
       }
       this.text += "}";
     } else {
