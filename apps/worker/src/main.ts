@@ -35,6 +35,26 @@ const sequences = new SequenceAllocator(announcer, {
 // Hosts registered by an older version get the current host schema before any job touches them.
 await upgradeHostSchemas(db, (line) => log.warn(line));
 
+/** How often each periodic job runs (also logged at start). */
+const schedule = {
+  accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
+  healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
+  managerEveryMs: env.SHARDCAST_MANAGER_EVERY_MS,
+  drainEveryMs: env.SHARDCAST_DRAIN_EVERY_MS,
+  telemetryRollupEveryMs: env.SHARDCAST_TELEMETRY_ROLLUP_EVERY_MS,
+  hostResourcesEveryMs: env.SHARDCAST_HOST_RESOURCES_EVERY_MS,
+  rebalanceEveryMs: env.SHARDCAST_REBALANCE_EVERY_MS,
+  analyzerEveryMs: env.SHARDCAST_ANALYZER_EVERY_MS,
+  orchestratorEveryMs: env.SHARDCAST_ORCHESTRATOR_EVERY_MS,
+  correlateEveryMs: env.SHARDCAST_CORRELATE_EVERY_MS,
+  placementEveryMs: env.SHARDCAST_PLACEMENT_EVERY_MS,
+  replicaSyncEveryMs: env.SHARDCAST_REPLICA_SYNC_EVERY_MS,
+  preallocEveryMs: env.SHARDCAST_PREALLOC_EVERY_MS,
+  preallocTrainEveryMs: env.SHARDCAST_PREALLOC_TRAIN_EVERY_MS,
+  checkpointEveryMs: env.SHARDCAST_CHECKPOINT_EVERY_MS,
+  migrationSchedulerEveryMs: env.SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS,
+  trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
+};
 const running = await startWorker(
   {
     db,
@@ -58,23 +78,7 @@ const running = await startWorker(
     connection,
     prefix: env.SHARDCAST_REDIS_PREFIX,
     concurrency: env.SHARDCAST_WORKER_CONCURRENCY,
-    accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
-    healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
-    managerEveryMs: env.SHARDCAST_MANAGER_EVERY_MS,
-    drainEveryMs: env.SHARDCAST_DRAIN_EVERY_MS,
-    telemetryRollupEveryMs: env.SHARDCAST_TELEMETRY_ROLLUP_EVERY_MS,
-    hostResourcesEveryMs: env.SHARDCAST_HOST_RESOURCES_EVERY_MS,
-    rebalanceEveryMs: env.SHARDCAST_REBALANCE_EVERY_MS,
-    analyzerEveryMs: env.SHARDCAST_ANALYZER_EVERY_MS,
-    orchestratorEveryMs: env.SHARDCAST_ORCHESTRATOR_EVERY_MS,
-    correlateEveryMs: env.SHARDCAST_CORRELATE_EVERY_MS,
-    placementEveryMs: env.SHARDCAST_PLACEMENT_EVERY_MS,
-    replicaSyncEveryMs: env.SHARDCAST_REPLICA_SYNC_EVERY_MS,
-    preallocEveryMs: env.SHARDCAST_PREALLOC_EVERY_MS,
-    preallocTrainEveryMs: env.SHARDCAST_PREALLOC_TRAIN_EVERY_MS,
-    checkpointEveryMs: env.SHARDCAST_CHECKPOINT_EVERY_MS,
-    migrationSchedulerEveryMs: env.SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS,
-    trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
+    ...schedule,
   },
 );
 const metrics = new WorkerMetrics({ migrationsByPhase: () => countMigrationsByPhase(db) });
@@ -105,20 +109,7 @@ if (env.SHARDCAST_WORKER_HEALTH_PORT > 0) {
 log.info("worker ready", {
   healthPort: health?.port ?? "off",
   concurrency: env.SHARDCAST_WORKER_CONCURRENCY,
-  accountingEveryMs: env.SHARDCAST_ACCOUNTING_EVERY_MS,
-  healthEveryMs: env.SHARDCAST_HEALTH_EVERY_MS,
-  managerEveryMs: env.SHARDCAST_MANAGER_EVERY_MS,
-  drainEveryMs: env.SHARDCAST_DRAIN_EVERY_MS,
-  rebalanceEveryMs: env.SHARDCAST_REBALANCE_EVERY_MS,
-  analyzerEveryMs: env.SHARDCAST_ANALYZER_EVERY_MS,
-  orchestratorEveryMs: env.SHARDCAST_ORCHESTRATOR_EVERY_MS,
-  correlateEveryMs: env.SHARDCAST_CORRELATE_EVERY_MS,
-  placementEveryMs: env.SHARDCAST_PLACEMENT_EVERY_MS,
-  replicaSyncEveryMs: env.SHARDCAST_REPLICA_SYNC_EVERY_MS,
-  preallocEveryMs: env.SHARDCAST_PREALLOC_EVERY_MS,
-  preallocTrainEveryMs: env.SHARDCAST_PREALLOC_TRAIN_EVERY_MS,
-  migrationSchedulerEveryMs: env.SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS,
-  trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
+  ...schedule,
   provisioning: provisionConfig(env).mode,
   lockMasters: lockClients.length,
 });

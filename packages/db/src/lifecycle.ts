@@ -1,8 +1,8 @@
 import { LIFECYCLE_SETTINGS_KEY, lifecycleSettingsSchema, ShardcastError, type LifecycleSettings } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
-import { Prisma, type LifecycleJob as LifecycleJobRow } from "./generated/prisma/client.ts";
-import type { NewOperation } from "./operations.ts";
+import type { LifecycleJob as LifecycleJobRow } from "./generated/prisma/client.ts";
+import { operationData, type NewOperation } from "./operations.ts";
 import { getSettings, updateSetting, type SettingActor } from "./settings.ts";
 
 /**
@@ -186,22 +186,6 @@ export async function startLifecycleAttempt(db: ControlDb, id: string): Promise<
   }
   const row = await db.lifecycleJob.update({ where: { id }, data: { attempts: { increment: 1 } } });
   return { job: toJob(row), fromPlanned: false };
-}
-
-/** A finished operation row, written in the same transaction as the job's last phase. */
-function operationData(op: NewOperation): Prisma.OperationCreateInput {
-  return {
-    kind: op.kind,
-    status: op.status,
-    message: op.message,
-    streamId: op.streamId ?? null,
-    shardletId: op.shardletId ?? null,
-    hostId: op.hostId ?? null,
-    actor: op.actor ?? null,
-    details: op.details == null ? Prisma.DbNull : (op.details as Prisma.InputJsonValue),
-    durationMs: op.durationMs == null ? null : Math.round(op.durationMs),
-    finishedAt: new Date(),
-  };
 }
 
 /**

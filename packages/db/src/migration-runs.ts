@@ -3,7 +3,7 @@ import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import { Prisma, type Migration as MigrationRow } from "./generated/prisma/client.ts";
 import type { MigrationEventLevel } from "./migration-events.ts";
-import type { NewOperation } from "./operations.ts";
+import { operationData, type NewOperation } from "./operations.ts";
 import { SHADOW_MIGRATION_PHASES } from "./routes.ts";
 
 /**
@@ -249,20 +249,7 @@ export async function endMigration(
     });
     if (count !== 1) return false;
     await logLine(tx, id, to, line);
-    await tx.operation.create({
-      data: {
-        kind: op.kind,
-        status: op.status,
-        message: op.message,
-        streamId: op.streamId ?? null,
-        shardletId: op.shardletId ?? null,
-        hostId: op.hostId ?? null,
-        actor: op.actor ?? null,
-        details: op.details == null ? Prisma.DbNull : (op.details as Prisma.InputJsonValue),
-        durationMs: op.durationMs == null ? null : Math.round(op.durationMs),
-        finishedAt: new Date(),
-      },
-    });
+    await tx.operation.create({ data: operationData(op) });
     return true;
   });
 }

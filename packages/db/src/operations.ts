@@ -35,24 +35,25 @@ function jsonOrNull(value: Record<string, unknown> | null | undefined): Prisma.I
   return value == null ? Prisma.DbNull : (value as Prisma.InputJsonValue);
 }
 
-/** Appends to the operations log. A finished status stamps finishedAt. */
+/** An operations-log row; a finished status stamps finishedAt. Also written inside other modules' transactions. */
+export function operationData(op: NewOperation): Prisma.OperationCreateInput {
+  return {
+    kind: op.kind,
+    status: op.status,
+    message: op.message,
+    streamId: op.streamId ?? null,
+    shardletId: op.shardletId ?? null,
+    hostId: op.hostId ?? null,
+    actor: op.actor ?? null,
+    details: jsonOrNull(op.details),
+    durationMs: op.durationMs == null ? null : Math.round(op.durationMs),
+    finishedAt: op.status !== "running" ? new Date() : null,
+  };
+}
+
+/** Appends to the operations log. */
 export async function recordOperation(db: ControlDb, op: NewOperation): Promise<{ id: string }> {
-  const finished = op.status !== "running";
-  return db.operation.create({
-    data: {
-      kind: op.kind,
-      status: op.status,
-      message: op.message,
-      streamId: op.streamId ?? null,
-      shardletId: op.shardletId ?? null,
-      hostId: op.hostId ?? null,
-      actor: op.actor ?? null,
-      details: jsonOrNull(op.details),
-      durationMs: op.durationMs == null ? null : Math.round(op.durationMs),
-      finishedAt: finished ? new Date() : null,
-    },
-    select: { id: true },
-  });
+  return db.operation.create({ data: operationData(op), select: { id: true } });
 }
 
 /** Closes a `running` operation. */

@@ -133,74 +133,50 @@ export async function runModelTraining(
   for (const v of versions) {
     const onProgress = report(v.id);
     const base = { jobId: ctx.jobId, ...corpusParams };
+    // Every model's version stores its scores, its held-out preview and what it was trained with.
+    const finish = async (r: { evaluation: HoldoutEvaluation; artifact: unknown }, params: Record<string, unknown>): Promise<void> => {
+      const { mae, rmse, mase } = r.evaluation;
+      const evaluation = evaluationPreview(corpus, r.evaluation, cfg.previewSeries);
+      finished.push(await finishModelVersion(db, v.id, { mae, rmse, mase, artifact: r.artifact, params: { ...base, ...params, evaluation, scores: summary(r.evaluation) } }));
+    };
     try {
       if (ctx.signal?.aborted) throw new ShardcastError("unavailable", "training was cancelled");
       if (v.kind === "holt_winters") {
         const t0 = deps.clock();
         const r = await trainHoltWinters(corpus, (f, note) => onProgress(f, note));
-        finished.push(
-          await finishModelVersion(db, v.id, {
-            mae: r.evaluation.mae,
-            rmse: r.evaluation.rmse,
-            mase: r.evaluation.mase,
-            artifact: r.artifact,
-            params: {
-              ...base,
-              options: r.artifact.options,
-              tried: r.tried,
-              // The weekly-aware models on the same held-out window, for comparison.
-              candidates: candidateScores(corpus, r.artifact.options),
-              evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries),
-              scores: summary(r.evaluation),
-              trainingMs: deps.clock() - t0,
-            },
-          }),
-        );
+        await finish(r, {
+          options: r.artifact.options,
+          tried: r.tried,
+          // The weekly-aware models on the same held-out window, for comparison.
+          candidates: candidateScores(corpus, r.artifact.options),
+          trainingMs: deps.clock() - t0,
+        });
       } else if (v.kind === "selection") {
         const t0 = deps.clock();
         // The LSTM trained in this run, else the one serving now, joins the candidates when the version serves.
         const active = await getActiveModelVersion(db);
         const lstmVersionId = finished.find((f) => f.kind === "lstm")?.id ?? (active?.kind === "lstm" ? active.id : null);
         const r = await trainSelection(corpus, { lstmVersionId }, (f, note) => onProgress(f, note));
-        finished.push(
-          await finishModelVersion(db, v.id, {
-            mae: r.evaluation.mae,
-            rmse: r.evaluation.rmse,
-            mase: r.evaluation.mase,
-            artifact: r.artifact,
-            params: { ...base, ...r.artifact, chosen: r.chosen, evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries), scores: summary(r.evaluation), trainingMs: deps.clock() - t0 },
-          }),
-        );
+        await finish(r, { ...r.artifact, chosen: r.chosen, trainingMs: deps.clock() - t0 });
       } else if (v.kind === "lstm") {
         const epochs = cfg.epochs ?? 30;
         const r = await trainLstm(corpus, { epochs, ...(cfg.lstm ? { config: cfg.lstm } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }, (f, note) => onProgress(f, note));
-        finished.push(
-          await finishModelVersion(db, v.id, {
-            mae: r.evaluation.mae,
-            rmse: r.evaluation.rmse,
-            mase: r.evaluation.mase,
-            artifact: r.artifact,
-            params: {
-              ...base,
-              config: r.config,
-              // The covariates the network was trained with (the analyzer serves it the same columns).
-              covariates: r.config.covariateColumns.map((c) => c.name),
-              backend: r.backend,
-              training: {
-                epochs,
-                bestEpoch: r.result.bestEpoch,
-                refitted: r.result.refitted,
-                windows: r.result.windows,
-                validationWindows: r.result.validationWindows,
-                losses: r.result.losses,
-                valLosses: r.result.valLosses,
-                durationMs: r.result.durationMs,
-              },
-              evaluation: evaluationPreview(corpus, r.evaluation, cfg.previewSeries),
-              scores: summary(r.evaluation),
-            },
-          }),
-        );
+        await finish(r, {
+          config: r.config,
+          // The covariates the network was trained with (the analyzer serves it the same columns).
+          covariates: r.config.covariateColumns.map((c) => c.name),
+          backend: r.backend,
+          training: {
+            epochs,
+            bestEpoch: r.result.bestEpoch,
+            refitted: r.result.refitted,
+            windows: r.result.windows,
+            validationWindows: r.result.validationWindows,
+            losses: r.result.losses,
+            valLosses: r.result.valLosses,
+            durationMs: r.result.durationMs,
+          },
+        });
       } else {
         throw new ShardcastError("bad_request", `${v.kind} is not trained by this job`);
       }

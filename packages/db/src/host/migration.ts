@@ -3,6 +3,7 @@ import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-code
 import { batchWriteValues, type HostDriver } from "./driver.ts";
 import type { StoredRowRecord } from "./overflow.ts";
 import { query } from "./range-query.ts";
+import { FENCED_RESULT_SQL, fencedInsertSql } from "./writes.ts";
 import type { HostBatchWrite } from "./types.ts";
 
 /**
@@ -48,21 +49,8 @@ export interface CopyRow {
  * meanwhile, same seq or id) are skipped; and nothing is added to the accounting deltas (the
  * destination's totals are counted at the switch). Results are aligned with `w.parts`.
  */
-const SHADOW_WRITE_SQL = `
-WITH f AS (
-  SELECT shardlet_id FROM sc_fence
-  WHERE (shardlet_id, epoch) IN (SELECT * FROM unnest($1::text[], $2::int[])) AND state = 'shadow'
-  FOR SHARE SKIP LOCKED
-), ins AS (
-  INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
-  SELECT $3, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
-  FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::float8[], $11::text[], $12::int[])
-    AS t(seq, shardlet_id, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
-  WHERE t.shardlet_id IN (SELECT shardlet_id FROM f)
-  ON CONFLICT DO NOTHING
-  RETURNING 1
-)
-SELECT (SELECT coalesce(array_agg(shardlet_id), '{}') FROM f) AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted`;
+const SHADOW_WRITE_SQL = `${fencedInsertSql("shadow", "ON CONFLICT DO NOTHING", "1")}
+${FENCED_RESULT_SQL}`;
 
 export interface ShadowWriteResult {
   /** False when the destination's fence refused the part (the migration switched or was cancelled). */

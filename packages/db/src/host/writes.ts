@@ -3,18 +3,13 @@ import { getFence } from "./fences.ts";
 import type { FencedWriteResult, HostBatchWrite, HostRun, ShardletTotals } from "./types.ts";
 
 /**
- * The hot path: one statement per host per batch, whatever the number of shardlets in it. Each
- * shardlet's fence row is share-locked at the epoch the writer routed with, so an epoch raise
- * (`setFence`, which takes the row lock) waits for writes in flight, and writes that arrive after
- * it store nothing for that shardlet. SKIP LOCKED: a fence row whose epoch is being raised right
- * now counts as fenced instead of making the whole statement (every other shardlet of the host in
- * this batch) wait for the change; the writer sends those events to the overflow log. Duplicate event ids are skipped by the partial unique
- * index; accounting goes to the append-only delta table in the same statement.
+ * The head of every fenced batch statement (`batchWriteValues`' parameters): `f` holds the parts
+ * whose fence is in `state` at the epoch sent, `ins` the events inserted into those parts only.
  */
-const fencedWriteSql = (onConflict: string) => `
+export const fencedInsertSql = (state: "active" | "shadow", onConflict: string, returning: string): string => `
 WITH f AS (
   SELECT shardlet_id FROM sc_fence
-  WHERE (shardlet_id, epoch) IN (SELECT * FROM unnest($1::text[], $2::int[])) AND state = 'active'
+  WHERE (shardlet_id, epoch) IN (SELECT * FROM unnest($1::text[], $2::int[])) AND state = '${state}'
   FOR SHARE SKIP LOCKED
 ), ins AS (
   INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
@@ -23,12 +18,26 @@ WITH f AS (
     AS t(seq, shardlet_id, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
   WHERE t.shardlet_id IN (SELECT shardlet_id FROM f)
   ${onConflict}
-  RETURNING shardlet_id, size_bytes
-), st AS (
+  RETURNING ${returning}
+)`;
+
+/** What a fenced statement answers: the parts their fence let in, and the events inserted. */
+export const FENCED_RESULT_SQL = "SELECT (SELECT coalesce(array_agg(shardlet_id), '{}') FROM f) AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted";
+
+/**
+ * The hot path: one statement per host per batch, whatever the number of shardlets in it. Each
+ * shardlet's fence row is share-locked at the epoch the writer routed with, so an epoch raise
+ * (`setFence`, which takes the row lock) waits for writes in flight, and writes that arrive after
+ * it store nothing for that shardlet. SKIP LOCKED: a fence row whose epoch is being raised right
+ * now counts as fenced instead of making the whole statement (every other shardlet of the host in
+ * this batch) wait for the change; the writer sends those events to the overflow log. Duplicate event ids are skipped by the partial unique
+ * index; accounting goes to the append-only delta table in the same statement.
+ */
+const fencedWriteSql = (onConflict: string) => `${fencedInsertSql("active", onConflict, "shardlet_id, size_bytes")}, st AS (
   INSERT INTO sc_stat_delta (shardlet_id, events, bytes)
   SELECT shardlet_id, count(*), sum(size_bytes) FROM ins GROUP BY shardlet_id
 )
-SELECT (SELECT coalesce(array_agg(shardlet_id), '{}') FROM f) AS fenced_ok, (SELECT count(*) FROM ins)::int AS inserted`;
+${FENCED_RESULT_SQL}`;
 
 /** Producers' writes: a repeated event id is skipped (idempotency); anything else is an error. */
 export const FENCED_WRITE = {
