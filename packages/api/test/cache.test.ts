@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CorrelationEngine } from "@shardcast/core";
 import { READ_CACHE_SETTINGS_KEY } from "@shardcast/core";
@@ -12,7 +11,6 @@ let viewer: string;
 let operator: string;
 let admin: string;
 const streams: Record<string, string> = {};
-const prefixes: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
@@ -20,19 +18,8 @@ beforeAll(async () => {
   for (const name of ["orders", "audit-log"]) streams[name] = (await createStream(h.db, h.hosts, { name, shardCount: 1 })).id;
 });
 afterAll(async () => {
-  for (const p of prefixes) {
-    const keys = await h.redis.keys(`${p}:*`);
-    if (keys.length > 0) await h.redis.del(...keys);
-  }
   await h?.close();
 });
-
-/** Each test's Redis data lives under its own prefix, so no test sees another's edges or maps. */
-function freshPrefix(): string {
-  const p = `api-cache-${randomUUID().slice(0, 8)}`;
-  prefixes.push(p);
-  return p;
-}
 
 const counters = (at: number, hits: number, misses: number, bytesFromCache: number, bytesFromHosts: number, prefetchedBytes = 0, wastedPrefetchBytes = 0) => ({
   at,
@@ -77,7 +64,7 @@ interface Overview {
 
 describe("cache.overview", () => {
   it("shows each edge's latest snapshot and its hit ratio over time from the deltas between snapshots", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("cache");
     const now = Date.now();
     // Cumulative counters: the overall hit ratio ends at 40/60, but the cache hit every read in the
     // second interval and none in the third, which only the deltas show.
@@ -136,7 +123,7 @@ describe("cache.overview", () => {
   });
 
   it("answers with no edges before any edge reported, 401 without a session, 404 for an unknown stream", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("cache");
     const res = await h.call<Overview>("query", "cache.overview", {}, viewer, { redisPrefix: prefix });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ edges: [], shardlets: [], stream: null });
@@ -158,7 +145,7 @@ interface Prefetch {
 
 describe("cache.prefetch", () => {
   it("flattens the stream's published map to rows, busiest type first, and shows the engine's rates and correlations", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("cache");
     const now = Date.now();
     const orders = streams.orders!;
     // One real shardlet, so its key-hash range comes back; made-up ids have none.
@@ -212,7 +199,7 @@ describe("cache.prefetch", () => {
   });
 
   it("says no correlation was learned yet when nothing was published, and 404s an unknown stream", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("cache");
     const res = await h.call<Prefetch>("query", "cache.prefetch", { stream: "audit-log" }, viewer, { redisPrefix: prefix });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ map: null, rows: [], rates: [], correlations: [], note: "no correlation learned yet", prefetchEnabled: true });

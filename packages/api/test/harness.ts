@@ -52,6 +52,8 @@ export interface Harness {
   call<T = unknown>(kind: "query" | "mutation", path: string, input?: unknown, token?: string | null, opts?: CallOptions): Promise<CallResult<T>>;
   /** Creates a user and returns a session token for it. */
   sessionFor(role: Role): Promise<string>;
+  /** A Redis prefix of one test's own (so no test sees another's data), its keys deleted at `close`. */
+  freshPrefix(label: string): string;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
   const bullConnection = createRedis(REDIS_URL, { forBullmq: true });
   const queue = createQueue(bullConnection, { prefix });
   const logLines: string[] = [];
+  const testPrefixes: string[] = [];
   const log = createLogger({ app: "api-test" }, { level: "debug", write: (line) => logLines.push(line) });
   const signInLimiter: SignInLimiter = createSignInLimiter(redis, prefix);
   const trust = parseTrustProxy(opts.trustProxy);
@@ -140,7 +143,16 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
       if (!token) throw new Error(`sign-in failed: ${JSON.stringify(res.error)}`);
       return token;
     },
+    freshPrefix(label) {
+      const p = `api-${label}-${randomUUID().slice(0, 8)}`;
+      testPrefixes.push(p);
+      return p;
+    },
     async close() {
+      for (const p of testPrefixes) {
+        const keys = await redis.keys(`${p}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+      }
       await hosts.closeAll();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();

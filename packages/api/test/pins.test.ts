@@ -1,8 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PlacementBandit } from "@shardcast/core";
 import { createStream, listShardlets, type ShardletInfo } from "@shardcast/db";
-import { placementStateKey, readCacheKeys, writePlacementState } from "@shardcast/runtime";
+import { readCacheKeys, writePlacementState } from "@shardcast/runtime";
 import { startHarness, type Harness } from "./harness.ts";
 
 interface PinsOut {
@@ -17,14 +16,7 @@ let h: Harness;
 let viewer: string;
 let pinned: ShardletInfo;
 let other: ShardletInfo;
-const prefixes: string[] = [];
 const CONTEXT = "reads:missed groups:none";
-
-function freshPrefix(): string {
-  const p = `api-pins-${randomUUID().slice(0, 8)}`;
-  prefixes.push(p);
-  return p;
-}
 
 beforeAll(async () => {
   h = await startHarness({ hosts: 1 });
@@ -34,13 +26,12 @@ beforeAll(async () => {
   await createStream(h.db, h.hosts, { name: "plain", shardCount: 1 });
 });
 afterAll(async () => {
-  for (const p of prefixes) await h.redis.del(placementStateKey(p), readCacheKeys.stats(p));
   await h?.close();
 });
 
 describe("cache.pins", () => {
   it("shows each pin with its reads before and since, its reward so far and the bytes the edges hold shielded", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("pins");
     const at = Date.now() - 60_000;
     const pin = { streamId: pinned.streamId, context: CONTEXT, since: at, runs: 2, missRatioBefore: 0.8, hits: 9, misses: 1, evictedMisses: 1, displaced: 0.7 };
     const young = { ...pin, since: at + 1, runs: 1, hits: 0, misses: 0, evictedMisses: 0, displaced: 0 };
@@ -82,7 +73,7 @@ describe("cache.pins", () => {
   });
 
   it("answers before any pin and without a session 401s", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("pins");
     expect((await h.call<PinsOut>("query", "cache.pins", {}, viewer, { redisPrefix: prefix })).data).toMatchObject({ pins: [], stateError: null });
     expect((await h.call("query", "cache.pins", {}, null, { redisPrefix: prefix })).status).toBe(401);
     expect((await h.call("query", "cache.pins", { stream: "nope" }, viewer, { redisPrefix: prefix })).status).toBe(404);

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PlacementBandit, PLACEMENT_SETTINGS_KEY } from "@shardcast/core";
 import { createStream, listShardlets, type ShardletInfo } from "@shardcast/db";
@@ -13,7 +12,6 @@ let viewer: string;
 let operator: string;
 let admin: string;
 const streams: Record<string, string> = {};
-const prefixes: string[] = [];
 let cold: ShardletInfo[] = [];
 
 beforeAll(async () => {
@@ -31,19 +29,8 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  for (const p of prefixes) {
-    const keys = await h.redis.keys(`${p}:*`);
-    if (keys.length > 0) await h.redis.del(...keys);
-  }
   await h?.close();
 });
-
-/** Each test's Redis data lives under its own prefix, so no test sees another's job state. */
-function freshPrefix(): string {
-  const p = `api-placement-${randomUUID().slice(0, 8)}`;
-  prefixes.push(p);
-  return p;
-}
 
 interface View {
   stream: { name: string } | null;
@@ -92,7 +79,7 @@ async function seedJobState(prefix: string, at: number): Promise<void> {
 
 describe("cache.placement", () => {
   it("shows the archive each host holds, the bandit's arm values and the latest decisions of a stream", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("placement");
     const at = Date.now() - 5_000;
     await seedJobState(prefix, at);
     const res = await h.call<View>("query", "cache.placement", { stream: "cold" }, viewer, { redisPrefix: prefix });
@@ -148,7 +135,7 @@ describe("cache.placement", () => {
   });
 
   it("answers before the job's first run, 401s without a session and 404s an unknown stream", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("placement");
     const res = await h.call<View>("query", "cache.placement", { stream: "warm" }, viewer, { redisPrefix: prefix });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ lastRunAt: null, stateError: null, pending: 0, contexts: [], decisions: [], archived: [], archivedShardlets: 0, archivedEvents: 0, totals: [], unreachable: [] });
@@ -163,7 +150,7 @@ describe("cache.placement", () => {
     const [up, down] = cold;
     const failing = { get: (hostId: string) => (hostId === down!.hostId ? Promise.reject(new Error("connect ECONNREFUSED postgres://postgres:secret-pw@10.0.0.9/h")) : h.hosts.get(hostId)) };
     const log = createLogger({ app: "placement-test" }, { level: "error", write: () => undefined });
-    const d = await placementView({ db: h.db, hosts: failing, redis: h.redis, prefix: freshPrefix(), log }, { stream: "cold", nowMs: Date.now() });
+    const d = await placementView({ db: h.db, hosts: failing, redis: h.redis, prefix: h.freshPrefix("placement"), log }, { stream: "cold", nowMs: Date.now() });
     expect(d.unreachable.map((u) => u.hostId)).toEqual([down!.hostId]);
     expect(d.unreachable[0]!.message).not.toContain("secret-pw");
     expect(d.archived.map((x) => x.shardletId)).toEqual([up!.id]);
@@ -171,7 +158,7 @@ describe("cache.placement", () => {
   });
 
   it("shows an unreadable job state as a note, not a failure", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("placement");
     await h.redis.set(`${prefix}:placement:state`, "{not json");
     const res = await h.call<View>("query", "cache.placement", { stream: "cold" }, viewer, { redisPrefix: prefix });
     expect(res.status).toBe(200);
@@ -193,7 +180,7 @@ describe("placement settings", () => {
       logged: "changed placement settings: leaveReward 0.33 -> 0.5",
     });
     // The view reads the same settings the job does.
-    const view = await h.call<View>("query", "cache.placement", {}, viewer, { redisPrefix: freshPrefix() });
+    const view = await h.call<View>("query", "cache.placement", {}, viewer, { redisPrefix: h.freshPrefix("placement") });
     expect(view.data!.settings.leaveReward).toBe(0.5);
   });
 });

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createReplicaRecord, createStream, listShardlets, markReplicaDropping, recordReplicaProgress, type ReplicaInfo, type ShardletInfo } from "@shardcast/db";
 import { addReplicaServed, replicaServedKey } from "@shardcast/runtime";
@@ -35,7 +34,6 @@ interface MapOut {
 let h: Harness;
 let viewer: string;
 const streams: Record<string, string> = {};
-const prefixes: string[] = [];
 let hot: ShardletInfo[] = [];
 let hostName: Map<string, string>;
 // Replicas of the hot stream's first shardlet on the two other hosts, and one of the other stream.
@@ -68,20 +66,12 @@ beforeAll(async () => {
   await markReplicaDropping(h.db, far.id, "its shardlet moved to another host");
 });
 afterAll(async () => {
-  for (const p of prefixes) await h.redis.del(replicaServedKey(p));
   await h?.close();
 });
 
-/** Each test's served counts live under their own prefix, so no test sees another's. */
-function freshPrefix(): string {
-  const p = `api-replicas-${randomUUID().slice(0, 8)}`;
-  prefixes.push(p);
-  return p;
-}
-
 describe("cache.replicas", () => {
   it("lists a stream's replicas with their hosts, progress, what they served and their age, to a viewer", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("replicas");
     await addReplicaServed(h.redis, prefix, new Map([[near.id, 25], [otherReplica.id, 7]]));
     const before = Date.now();
     const res = await h.call<View>("query", "cache.replicas", { stream: "hot" }, viewer, { redisPrefix: prefix });
@@ -129,7 +119,7 @@ describe("cache.replicas", () => {
   });
 
   it("shows the replicas without their served counts when Redis cannot give them", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("replicas");
     // A string where the hash should be: Redis refuses the read (WRONGTYPE), as it would a broken key.
     await h.redis.set(replicaServedKey(prefix), "not a hash");
     const res = await h.call<View>("query", "cache.replicas", { stream: "hot" }, viewer, { redisPrefix: prefix });
@@ -139,7 +129,7 @@ describe("cache.replicas", () => {
   });
 
   it("answers an empty list for a stream without replicas, 401s without a session and 404s an unknown stream", async () => {
-    const prefix = freshPrefix();
+    const prefix = h.freshPrefix("replicas");
     await createStream(h.db, h.hosts, { name: "plain", shardCount: 1 });
     const res = await h.call<View>("query", "cache.replicas", { stream: "plain" }, viewer, { redisPrefix: prefix });
     expect(res.status).toBe(200);
