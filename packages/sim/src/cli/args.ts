@@ -20,6 +20,8 @@ export interface SimArgs {
   json: string | undefined;
   traces: string | undefined;
   quiet: boolean;
+  /** Print each policy's largest violation incidents after the table. */
+  incidents: boolean;
 }
 
 export { UsageError };
@@ -51,9 +53,10 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
   let json: string | undefined;
   let traces: string | undefined;
   let quiet = false;
+  let incidents = false;
   let all = false;
   let quick = false;
-  for (const f of argvFlags(argv, ["--quick", "--tune-reactive", "--quiet"])) {
+  for (const f of argvFlags(argv, ["--quick", "--tune-reactive", "--quiet", "--incidents"])) {
     const flag = f.flag;
     const value = f.value;
     switch (flag) {
@@ -126,6 +129,10 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
       case "--quiet":
         f.noValue();
         quiet = true;
+        break;
+      case "--incidents":
+        f.noValue();
+        incidents = true;
         break;
       case "--policies": {
         const list = value().split(",").map((s) => s.trim()).filter(Boolean);
@@ -225,5 +232,6 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
     json,
     traces,
     quiet,
+    incidents,
   };
 }

@@ -9,6 +9,7 @@ import { compare, type Comparison } from "../compare.ts";
 import { runSuite, suiteMetrics } from "../suite.ts";
 import { tuneReactive } from "../tune.ts";
 import { renderReport } from "../report/html.ts";
+import { incidentsText } from "../report/incidents.ts";
 import { comparisonTable } from "../report/table.ts";
 import { scenario } from "../scenario.ts";
 import { parseSimArgs, usage, UsageError, type SimArgs } from "./args.ts";
@@ -58,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
         ...(warmupDays !== undefined ? { warmupDays } : {}),
       },
     });
-    for (const c of suite.comparisons) process.stdout.write(`\n${comparisonTable(c)}\n`);
+    for (const c of suite.comparisons) process.stdout.write(`\n${comparisonTable(c)}\n${args.incidents ? `${incidentsText(c)}\n` : ""}`);
     const h = suite.headline;
     process.stdout.write(
       `\npooled over ${suite.seeds.length} runs: violation minutes static_peak ${h.violation_minutes_static_peak.toFixed(0)}, reactive ${h.violation_minutes_reactive.toFixed(0)}, ` +
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
   });
   for (const r of result.runs) log(`${r.policy}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.metrics.shardletsMax} shardlets at most`);
   process.stdout.write(`\n${comparisonTable(result)}\n`);
+  if (args.incidents) process.stdout.write(`\n${incidentsText(result)}\n`);
   await writeOutputs(args, command, log, [result], () => comparisonJson(result, command));
   log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 0;

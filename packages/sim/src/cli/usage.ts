@@ -99,6 +99,10 @@ export function usage(): string {
     "                         meanings:",
     ...Object.entries(PARAM_DOCS).map(([k, v]) => `                           ${k}: ${v}`),
     "  --traces <dir>         folder holding the trace sets (default: the repository's data/traces)",
+    "  --incidents            after the table, each policy's largest violation incidents: when, how",
+    "                         long, hosts serving and planned, the hottest host against the mean, and",
+    "                         hosts asked for, ready or drained in the six hours before (with --workload",
+    "                         all: for the first seed of each workload)",
     "  --quiet                no progress lines on stderr",
     "  --help                 this text",
   ].join("\n");

@@ -16,7 +16,7 @@ export function comparisonTable(c: Comparison): string {
     widths.map((w) => "-".repeat(w)).join("  "),
     ...rows.map(line),
     `  predictive vs reactive_tuned: ${s.violation_minutes_reactive_tuned > 0 ? `${fmtPct(s.violation_reduction_vs_reactive)} fewer violation minutes` : "reactive_tuned had no violation minutes"}, ` +
-      `host-hours x${fmtNum(s.host_hours_ratio_vs_reactive, 3)} (x${fmtNum(s.host_hours_ratio_vs_static_peak, 3)} of static_peak), ` +
+      `host-hours x${fmtNum(s.host_hours_ratio_vs_reactive, 3)}${Number.isFinite(s.host_hours_ratio_vs_static_peak) ? ` (x${fmtNum(s.host_hours_ratio_vs_static_peak, 3)} of static_peak)` : ""}, ` +
       `bytes moved x${Number.isFinite(s.bytes_moved_ratio_vs_reactive) ? fmtNum(s.bytes_moved_ratio_vs_reactive) : "inf"} (${fmtBytes(c.runs.find((r) => r.policy === "predictive")?.metrics.bytesMoved ?? 0)}), ` +
       `p99 max/mean ${fmtNum(s.max_mean_p99_predictive, 3)}`,
   ].join("\n");
