@@ -2,12 +2,34 @@
 import { useState, type ReactNode } from "react";
 import { errorMessage } from "../lib/errors.ts";
 import { formatPct } from "../lib/format.ts";
+import { useCan } from "./user-context.tsx";
 
 export function ErrorNote({ error, testId }: { error: unknown; testId?: string }) {
   if (!error) return null;
   return (
     <div className="alert alert-error" role="alert" data-testid={testId ?? "error"}>
       {errorMessage(error)}
+    </div>
+  );
+}
+
+/** The outcome of an action that went through; nothing while there is none. */
+export function Notice({ message, testId }: { message: string | null; testId: string }) {
+  if (!message) return null;
+  return (
+    <div className="alert alert-ok" role="status" data-testid={testId}>
+      {message}
+    </div>
+  );
+}
+
+/** Its children for admins; anyone else is told the page manages what only admins may. */
+export function AdminOnly({ what, children }: { what: string; children: ReactNode }) {
+  const isAdmin = useCan("admin");
+  if (isAdmin) return children;
+  return (
+    <div className="alert alert-info" role="status" data-testid="admin-only">
+      {`Only admins can manage ${what}.`}
     </div>
   );
 }
@@ -41,6 +63,15 @@ export function PageHeader({ title, subtitle, children }: { title: string; subti
       </div>
       {children}
     </header>
+  );
+}
+
+/** The header of a row-actions column: screen readers get its name, the eye sees the buttons. */
+export function ActionsHeader() {
+  return (
+    <th scope="col">
+      <span className="sr-only">Actions</span>
+    </th>
   );
 }
 

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { AuthCard } from "../../components/auth-card.tsx";
 import { currentUser, setupNeeded } from "../../server/session.ts";
 import { LoginForm } from "./login-form.tsx";
 
@@ -17,16 +18,8 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   if (await currentUser()) redirect(next);
   if (await setupNeeded()) redirect("/setup");
   return (
-    <main className="auth-page">
-      <div className="auth-card">
-        <span className="brand">
-          <span className="brand-mark" aria-hidden="true" />
-          Shardcast
-        </span>
-        <h1>Sign in</h1>
-        <p>Sign in to the Shardcast console.</p>
-        <LoginForm next={next} />
-      </div>
-    </main>
+    <AuthCard title="Sign in" intro="Sign in to the Shardcast console.">
+      <LoginForm next={next} />
+    </AuthCard>
   );
 }

@@ -1,25 +1,19 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
-import { ErrorNote, Loading, PageHeader, StatusBadge } from "../../../components/ui.tsx";
-import { useCan } from "../../../components/user-context.tsx";
+import { AdminOnly, ErrorNote, Loading, PageHeader, StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CreateApiKeyForm } from "./create-api-key-form.tsx";
 import { describeQuota, QuotaForm } from "./quota-form.tsx";
 
 export function ApiKeysView() {
-  const isAdmin = useCan("admin");
   return (
     <>
       <PageHeader title="API keys" subtitle="Producers and consumers authenticate to the edge with keys scoped to streams." />
-      {isAdmin ? (
+      <AdminOnly what="API keys">
         <ApiKeysAdmin />
-      ) : (
-        <div className="alert alert-info" role="status" data-testid="admin-only">
-          Only admins can manage API keys.
-        </div>
-      )}
+      </AdminOnly>
     </>
   );
 }

@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
+import { SelectOptions } from "../../../components/fields.tsx";
 import { ErrorNote, Loading, PageHeader, Stat } from "../../../components/ui.tsx";
 import { formatBytes, formatNumber } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -64,12 +65,7 @@ export function CacheView({ initialStream }: { initialStream: string }) {
             Stream
           </label>
           <select id="cache-stream" value={stream} onChange={(e) => pick(e.target.value)} style={{ width: "auto" }} data-testid="cache-stream">
-            <option value="">All streams</option>
-            {names.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
+            <SelectOptions placeholder="All streams" items={names.map((n) => ({ value: n, label: n }))} />
           </select>
           <Link href="/settings#cache-h">Settings</Link>
         </div>

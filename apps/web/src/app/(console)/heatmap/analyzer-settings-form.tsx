@@ -2,7 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { analyzerSettingsSchema, type AnalyzerSettings } from "@shardcast/core/analyzer/settings";
-import { ErrorNote } from "../../../components/ui.tsx";
+import { ErrorNote, Notice } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
@@ -79,11 +79,7 @@ export function AnalyzerSettingsForm({ current, readOnly }: { current: AnalyzerS
   return (
     <form className="stack" onSubmit={submit} noValidate data-testid="analyzer-settings-form">
       {update.error && Object.keys(server).length === 0 ? <ErrorNote error={update.error} testId="analyzer-settings-error" /> : null}
-      {saved ? (
-        <div className="alert alert-ok" role="status" data-testid="analyzer-settings-saved">
-          {saved}
-        </div>
-      ) : null}
+      <Notice message={saved} testId="analyzer-settings-saved" />
       <fieldset className="plain" disabled={readOnly || update.isPending}>
         {BOOL_FIELDS.map((f) => (
           <label key={f.key} className="checkbox">

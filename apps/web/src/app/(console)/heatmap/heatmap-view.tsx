@@ -1,7 +1,9 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
+import { ColourByToggle } from "../../../components/colour-by.tsx";
+import { byName, SelectField } from "../../../components/fields.tsx";
+import { ErrorNote, Loading, Notice, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatTime } from "../../../lib/format.ts";
 import { useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
@@ -14,11 +16,12 @@ import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
 import { RunProgress } from "./run-progress.tsx";
 import { ShardletPanel } from "./shardlet-panel.tsx";
 
+/** How far back the map reaches, in steps (as strings: a select hands back strings). */
 const WINDOWS = [
-  { steps: 18, label: "3 min" },
-  { steps: 30, label: "5 min" },
-  { steps: 90, label: "15 min" },
-  { steps: 180, label: "30 min" },
+  { value: "18", label: "3 min" },
+  { value: "30", label: "5 min" },
+  { value: "90", label: "15 min" },
+  { value: "180", label: "30 min" },
 ];
 
 export function HeatmapView() {
@@ -94,50 +97,36 @@ export function HeatmapView() {
         subtitle="Write load per shardlet over time: the actual past from telemetry left of the line, the analyzer's forecast right of it. Click a cell for the shardlet's forecast and proposals."
       >
         <div className="toolbar">
-          <div className="field" style={{ minWidth: 180, flex: "none" }}>
-            <label htmlFor="heatmap-stream">Stream</label>
-            <select id="heatmap-stream" value={streamId} onChange={(e) => setStreamId(e.target.value)} data-testid="heatmap-stream">
-              <option value="">All streams</option>
-              {streams.data?.streams.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field" style={{ minWidth: 150, flex: "none" }}>
-            <label htmlFor="heatmap-host">Host</label>
-            <select id="heatmap-host" value={hostId} onChange={(e) => setHostId(e.target.value)} data-testid="heatmap-host">
-              <option value="">All hosts</option>
-              {hosts.data?.hosts.map((h) => (
-                <option key={h.id} value={h.id}>
-                  {h.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field" style={{ minWidth: 110, flex: "none" }}>
-            <label htmlFor="heatmap-window">Past</label>
-            <select id="heatmap-window" value={pastSteps} onChange={(e) => setPastSteps(Number(e.target.value))} data-testid="heatmap-window">
-              {WINDOWS.map((w) => (
-                <option key={w.steps} value={w.steps}>
-                  {w.label}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field" style={{ minWidth: 0, flex: "none" }}>
-            <span id="heatmap-colour-by" style={{ fontWeight: 600, fontSize: 13 }}>
-              Colour by
-            </span>
-            <div className="segmented" role="group" aria-labelledby="heatmap-colour-by" style={{ marginBottom: 0 }}>
-              {(["load", "health"] as const).map((c) => (
-                <button key={c} type="button" aria-pressed={colourBy === c} onClick={() => setColourBy(c)} data-testid={`heatmap-colour-${c}`}>
-                  {c === "load" ? "Load" : "Health"}
-                </button>
-              ))}
-            </div>
-          </div>
+          <SelectField
+            id="heatmap-stream"
+            label="Stream"
+            value={streamId}
+            onChange={setStreamId}
+            placeholder="All streams"
+            items={byName(streams.data?.streams)}
+            testId="heatmap-stream"
+            style={{ minWidth: 180, flex: "none" }}
+          />
+          <SelectField
+            id="heatmap-host"
+            label="Host"
+            value={hostId}
+            onChange={setHostId}
+            placeholder="All hosts"
+            items={byName(hosts.data?.hosts)}
+            testId="heatmap-host"
+            style={{ minWidth: 150, flex: "none" }}
+          />
+          <SelectField
+            id="heatmap-window"
+            label="Past"
+            value={String(pastSteps)}
+            onChange={(v) => setPastSteps(Number(v))}
+            items={WINDOWS}
+            testId="heatmap-window"
+            style={{ minWidth: 110, flex: "none" }}
+          />
+          <ColourByToggle name="heatmap" value={colourBy} onChange={setColourBy} />
           {canOperate ? (
             <button
               type="button"
@@ -160,11 +149,7 @@ export function HeatmapView() {
           }}
         />
       ) : null}
-      {notice ? (
-        <div className="alert alert-ok" role="status" data-testid="heatmap-action-result">
-          {notice}
-        </div>
-      ) : null}
+      <Notice message={notice} testId="heatmap-action-result" />
       <ErrorNote error={runNow.error ?? apply.error ?? dismiss.error ?? approveHost.error ?? approveDrain.error ?? setMode.error} testId="heatmap-action-error" />
       <ErrorNote error={cells.error ?? (colourBy === "health" ? health.error : null) ?? prealloc.error} />
 

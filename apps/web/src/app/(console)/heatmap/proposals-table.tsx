@@ -2,7 +2,7 @@
 import Link from "next/link";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
-import { StatusBadge } from "../../../components/ui.tsx";
+import { ActionsHeader, StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatRate } from "../../../lib/format.ts";
 import { ApproveDrainButton, CapacityPlanFigures } from "./capacity-proposal.tsx";
 import { formatUrgency } from "./urgency.ts";
@@ -115,11 +115,7 @@ export function ProposalsTable({ proposals, actions, compact, testId }: { propos
             )}
             <th scope="col">Why</th>
             <th scope="col">Status</th>
-            {actions.canOperate ? (
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            ) : null}
+            {actions.canOperate ? <ActionsHeader /> : null}
           </tr>
         </thead>
         <tbody>

@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import { ErrorNote, Loading, StatusBadge } from "../../../components/ui.tsx";
+import { ActionsHeader, ErrorNote, Loading, Notice, StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ApproveDrainButton, CapacityPlanFigures } from "../heatmap/capacity-proposal.tsx";
@@ -41,11 +41,7 @@ export function CapacityProposals({ canOperate }: { canOperate: boolean }) {
           hosts to add or drain from the forecast · <Link href="/heatmap">the plan</Link>
         </span>
       </div>
-      {result ? (
-        <div className="alert alert-ok" role="status" data-testid="capacity-proposals-result">
-          {result}
-        </div>
-      ) : null}
+      <Notice message={result} testId="capacity-proposals-result" />
       <ErrorNote error={approveAdd.error ?? approveDrain.error ?? dismiss.error} testId="capacity-proposals-error" />
       <ErrorNote error={adds.error ?? drains.error} />
       {adds.isPending || drains.isPending ? (
@@ -62,11 +58,7 @@ export function CapacityProposals({ canOperate }: { canOperate: boolean }) {
                 <th scope="col">Proposal</th>
                 <th scope="col">Reason</th>
                 <th scope="col">Plan</th>
-                {canOperate ? (
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                ) : null}
+                {canOperate ? <ActionsHeader /> : null}
               </tr>
             </thead>
             <tbody>

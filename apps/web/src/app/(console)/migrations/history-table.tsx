@@ -1,5 +1,6 @@
 "use client";
 import { Fragment, useState } from "react";
+import { ShardletRange } from "../../../components/shardlet-range.tsx";
 import { StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
 import { MigrationLog } from "./migration-log.tsx";
@@ -32,10 +33,7 @@ export function HistoryTable({ items }: { items: Migration[] }) {
             <Fragment key={m.id}>
               <tr data-testid="history-row" data-id={m.id} data-phase={m.phase} data-stream={m.streamName} data-copied={m.rowsCopied}>
                 <td>
-                  <span className="mono nowrap" title={`${m.shardletLabel} (${m.shardletId})`}>
-                    {m.range ? `${m.range.loHex}–${m.range.lastHex}` : `…${m.shardletId.slice(-8)}`}
-                  </span>
-                  <span className="lineage">{m.streamName}</span>
+                  <ShardletRange range={m.range} id={m.shardletId} stream={m.streamName} title={`${m.shardletLabel} (${m.shardletId})`} />
                   <span className="lineage">
                     <button type="button" className="link" onClick={() => setOpen(open === m.id ? null : m.id)} aria-expanded={open === m.id} data-testid="migration-log-toggle">
                       {open === m.id ? "Hide log" : "Log"}

@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
+import { ErrorNote, Loading, Notice, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CapacityProposals } from "./capacity-proposals.tsx";
@@ -87,11 +87,7 @@ export function MigrationsView() {
           </div>
         ) : null}
       </PageHeader>
-      {result ? (
-        <div className="alert alert-ok" role="status" data-testid="migrations-action-result">
-          {result}
-        </div>
-      ) : null}
+      <Notice message={result} testId="migrations-action-result" />
       <ErrorNote error={actionError} testId="migrations-action-error" />
 
       <section className="card" aria-labelledby="proposals-h">

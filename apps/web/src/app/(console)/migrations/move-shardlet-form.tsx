@@ -1,6 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { byName, SelectField } from "../../../components/fields.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatBytes, formatRate } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -33,67 +34,48 @@ export function MoveShardletForm({ onSubmit, pending, error }: { onSubmit: (inpu
   return (
     <form className="stack" onSubmit={submit} noValidate data-testid="move-form">
       <div className="form-row">
-        <div className="field">
-          <label htmlFor="move-stream">Stream</label>
-          <select
-            id="move-stream"
-            value={streamId}
-            onChange={(e) => {
-              setStreamId(e.target.value);
-              setShardletId("");
-              setDestHostId("");
-            }}
-            data-testid="move-stream"
-          >
-            <option value="">Choose a stream</option>
-            {streams.data?.streams.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field" style={{ flex: 2 }}>
-          <label htmlFor="move-shardlet">Shardlet</label>
-          <select
-            id="move-shardlet"
-            value={shardletId}
-            onChange={(e) => {
-              setShardletId(e.target.value);
-              setDestHostId("");
-            }}
-            disabled={!streamId}
-            aria-invalid={errors.shardletId ? true : undefined}
-            data-testid="move-shardlet"
-          >
-            <option value="">{streamId ? "Choose a shardlet" : "Choose a stream first"}</option>
-            {shardlets.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.range.loHex}–{s.range.lastHex} on {s.hostName} ({formatRate(s.writeRate)}, {formatBytes(s.sizeBytes)})
-              </option>
-            ))}
-          </select>
-          {errors.shardletId ? <span className="field-error">{errors.shardletId}</span> : null}
-        </div>
-        <div className="field">
-          <label htmlFor="move-dest">Destination host</label>
-          <select
-            id="move-dest"
-            value={destHostId}
-            onChange={(e) => setDestHostId(e.target.value)}
-            disabled={!chosen}
-            aria-invalid={errors.destHostId ? true : undefined}
-            data-testid="move-dest"
-          >
-            <option value="">Choose a host</option>
-            {dests.map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.name}
-              </option>
-            ))}
-          </select>
-          {errors.destHostId ? <span className="field-error">{errors.destHostId}</span> : null}
-        </div>
+        <SelectField
+          id="move-stream"
+          label="Stream"
+          value={streamId}
+          onChange={(v) => {
+            setStreamId(v);
+            setShardletId("");
+            setDestHostId("");
+          }}
+          placeholder="Choose a stream"
+          items={byName(streams.data?.streams)}
+          testId="move-stream"
+        />
+        <SelectField
+          id="move-shardlet"
+          label="Shardlet"
+          value={shardletId}
+          onChange={(v) => {
+            setShardletId(v);
+            setDestHostId("");
+          }}
+          placeholder={streamId ? "Choose a shardlet" : "Choose a stream first"}
+          items={shardlets.map((s) => ({
+            value: s.id,
+            label: `${s.range.loHex}–${s.range.lastHex} on ${s.hostName} (${formatRate(s.writeRate)}, ${formatBytes(s.sizeBytes)})`,
+          }))}
+          testId="move-shardlet"
+          style={{ flex: 2 }}
+          disabled={!streamId}
+          error={errors.shardletId}
+        />
+        <SelectField
+          id="move-dest"
+          label="Destination host"
+          value={destHostId}
+          onChange={setDestHostId}
+          placeholder="Choose a host"
+          items={byName(dests)}
+          testId="move-dest"
+          disabled={!chosen}
+          error={errors.destHostId}
+        />
       </div>
       <div>
         <button type="submit" disabled={pending} data-testid="move-submit">

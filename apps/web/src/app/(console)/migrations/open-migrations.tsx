@@ -1,5 +1,7 @@
 "use client";
 import { Fragment, useState } from "react";
+import { ShardletRange } from "../../../components/shardlet-range.tsx";
+import { ActionsHeader } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
 import { MigrationLog } from "./migration-log.tsx";
 import styles from "./migrations.module.css";
@@ -63,11 +65,7 @@ export function OpenMigrations({
             <th scope="col">Phase</th>
             <th scope="col">Progress</th>
             <th scope="col">When</th>
-            {canOperate ? (
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            ) : null}
+            {canOperate ? <ActionsHeader /> : null}
           </tr>
         </thead>
         <tbody>
@@ -75,10 +73,7 @@ export function OpenMigrations({
             <Fragment key={m.id}>
               <tr data-testid="open-migration" data-id={m.id} data-phase={m.phase} data-stream={m.streamName} data-shardlet={m.shardletId}>
                 <td>
-                  <span className="mono nowrap" title={`${m.shardletLabel} (${m.shardletId})`}>
-                    {m.range ? `${m.range.loHex}–${m.range.lastHex}` : `…${m.shardletId.slice(-8)}`}
-                  </span>
-                  <span className="lineage">{m.streamName}</span>
+                  <ShardletRange range={m.range} id={m.shardletId} stream={m.streamName} title={`${m.shardletLabel} (${m.shardletId})`} />
                   <span className="lineage">
                     {m.sourceHostName} → <strong>{m.destHostName}</strong> · {m.origin}
                   </span>

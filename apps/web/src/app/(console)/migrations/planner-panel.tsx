@@ -1,5 +1,5 @@
 "use client";
-import { StatusBadge } from "../../../components/ui.tsx";
+import { ActionsHeader, StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatDateTime, formatPct, formatRate } from "../../../lib/format.ts";
 import styles from "./migrations.module.css";
 import type { Planner } from "./types.ts";
@@ -39,11 +39,7 @@ export function HostLoads({
               Trigger
             </th>
             <th scope="col">vs. share</th>
-            {canDrain ? (
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            ) : null}
+            {canDrain ? <ActionsHeader /> : null}
           </tr>
         </thead>
         <tbody>

@@ -1,5 +1,7 @@
 "use client";
 import { Fragment, useState } from "react";
+import { ShardletRange } from "../../../components/shardlet-range.tsx";
+import { ActionsHeader } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from "../../../lib/format.ts";
 import { ExpectedLoad, FeasibilityBadges } from "./checks.tsx";
 import { MigrationLog } from "./migration-log.tsx";
@@ -31,11 +33,7 @@ export function ProposalsTable({ items, canOperate, actions }: { items: Migratio
             <th scope="col">Move</th>
             <th scope="col">Reason</th>
             <th scope="col">Expected load · feasibility</th>
-            {canOperate ? (
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            ) : null}
+            {canOperate ? <ActionsHeader /> : null}
           </tr>
         </thead>
         <tbody>
@@ -43,10 +41,7 @@ export function ProposalsTable({ items, canOperate, actions }: { items: Migratio
             <Fragment key={m.id}>
               <tr data-testid="proposal-row" data-id={m.id} data-stream={m.streamName} data-shardlet={m.shardletId} data-origin={m.origin}>
                 <td>
-                  <span className="mono nowrap" title={m.shardletId}>
-                    {m.range ? `${m.range.loHex}–${m.range.lastHex}` : `…${m.shardletId.slice(-8)}`}
-                  </span>
-                  <span className="lineage">{m.streamName}</span>
+                  <ShardletRange range={m.range} id={m.shardletId} stream={m.streamName} title={m.shardletId} />
                   <span className="lineage" title={formatDateTime(m.createdAt)}>
                     proposed {formatAgo(m.createdAt)} ·{" "}
                     <button type="button" className="link" onClick={() => setOpen(open === m.id ? null : m.id)} aria-expanded={open === m.id} data-testid="migration-log-toggle">

@@ -1,6 +1,7 @@
 "use client";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
+import { rangeLabel } from "../../../components/shardlet-range.tsx";
 import { StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
 
@@ -14,7 +15,7 @@ function ShardletList({ list }: { list: JobShardlet[] }) {
       {list.map((s, i) => (
         <span key={s.id} className="mono" title={s.id}>
           {i > 0 ? ", " : ""}
-          {s.range ? `${s.range.loHex}–${s.range.lastHex}` : `…${s.id.slice(-8)}`}
+          {rangeLabel(s.range, s.id)}
         </span>
       ))}
     </>

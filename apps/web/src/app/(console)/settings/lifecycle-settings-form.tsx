@@ -2,7 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
 import type { LifecycleSettings } from "@shardcast/core/lifecycle/settings";
-import { ErrorNote } from "../../../components/ui.tsx";
+import { ErrorNote, Notice } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatNumber } from "../../../lib/format.ts";
 import { FIELD_LABELS, formatCapacity, KIB, MIB, type LifecycleField } from "../../../lib/lifecycle-fields.ts";
@@ -95,11 +95,7 @@ export function LifecycleSettingsForm({ current, defaults, readOnly }: { current
   return (
     <form className="stack" onSubmit={submit} noValidate data-testid="settings-form" aria-readonly={readOnly || undefined}>
       {update.error && Object.keys(serverErrors).length === 0 ? <ErrorNote error={update.error} testId="settings-error" /> : null}
-      {saved ? (
-        <div className="alert alert-ok" role="status" data-testid="settings-saved">
-          {saved}
-        </div>
-      ) : null}
+      <Notice message={saved} testId="settings-saved" />
       <fieldset className="plain" disabled={readOnly || update.isPending}>
         <label className="checkbox">
           <input type="checkbox" checked={values.enabled} onChange={(e) => set("enabled", e.target.checked)} data-testid="settings-enabled" />

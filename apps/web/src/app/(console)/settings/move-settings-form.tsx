@@ -5,7 +5,7 @@ import { TRPCClientError } from "@trpc/client";
 import type { AppRouter } from "@shardcast/api";
 import { migrationSettingsSchema, type MigrationSettings } from "@shardcast/core/migration/settings";
 import { rebalanceSettingsSchema, type RebalanceSettings } from "@shardcast/core/placement/settings";
-import { ErrorNote } from "../../../components/ui.tsx";
+import { ErrorNote, Notice } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
@@ -211,11 +211,7 @@ export function MoveSettingsForm({
   return (
     <form className="stack" onSubmit={submit} noValidate data-testid="move-settings-form" aria-readonly={readOnly || undefined}>
       {update.error && Object.keys(serverErrors).length === 0 ? <ErrorNote error={update.error} testId="ms-error" /> : null}
-      {saved ? (
-        <div className="alert alert-ok" role="status" data-testid="ms-saved">
-          {saved}
-        </div>
-      ) : null}
+      <Notice message={saved} testId="ms-saved" />
       <fieldset className="plain" disabled={readOnly || update.isPending}>
         <div className="settings-group">
           <h3>Rebalancer</h3>

@@ -4,7 +4,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
-import { ErrorNote, FullnessBar, Loading, PageHeader, RangeBar, StatusBadge } from "../../../components/ui.tsx";
+import { ColourByToggle } from "../../../components/colour-by.tsx";
+import { byName, SelectField } from "../../../components/fields.tsx";
+import { rangeLabel } from "../../../components/shardlet-range.tsx";
+import { ActionsHeader, ErrorNote, FullnessBar, Loading, Notice, PageHeader, RangeBar, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatNumber, formatRate } from "../../../lib/format.ts";
 import { healthLegend, scoredHealth, TONE_BADGE, useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
@@ -14,7 +17,7 @@ import { HealthCell, healthRowProps } from "./health-cell.tsx";
 type MapShardlet = inferRouterOutputs<AppRouter>["shardmap"]["byHost"]["hosts"][number]["shardlets"][number];
 type LineageRef = Extract<MapShardlet["lineage"], { kind: "split" }>["parent"];
 
-const refLabel = (r: LineageRef) => (r.range ? `${r.range.loHex}–${r.range.lastHex}` : `…${r.id.slice(-8)}`);
+const refLabel = (r: LineageRef) => rangeLabel(r.range, r.id);
 
 /** Where a shardlet came from: "split from 0x…–0x…" or "merged from 0x…–0x… + 0x…–0x…". */
 function Lineage({ s }: { s: MapShardlet }) {
@@ -115,36 +118,20 @@ export function ShardMapView() {
             <input type="checkbox" checked={includeRetired} onChange={(e) => setIncludeRetired(e.target.checked)} data-testid="shardmap-show-retired" />
             Show retired
           </label>
-          <div className="field" style={{ minWidth: 0, flex: "none" }}>
-            <span id="shardmap-colour-by" style={{ fontWeight: 600, fontSize: 13 }}>
-              Colour by
-            </span>
-            <div className="segmented" role="group" aria-labelledby="shardmap-colour-by" style={{ marginBottom: 0 }}>
-              {(["load", "health"] as const).map((c) => (
-                <button key={c} type="button" aria-pressed={colourBy === c} onClick={() => setColourBy(c)} data-testid={`shardmap-colour-${c}`}>
-                  {c === "load" ? "Load" : "Health"}
-                </button>
-              ))}
-            </div>
-          </div>
-          <div className="field" style={{ minWidth: 220, flex: "none" }}>
-            <label htmlFor="stream-filter">Stream</label>
-            <select id="stream-filter" value={streamId} onChange={(e) => setStreamId(e.target.value)} data-testid="shardmap-stream-filter">
-              <option value="">All streams</option>
-              {streams.data?.streams.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          <ColourByToggle name="shardmap" value={colourBy} onChange={setColourBy} />
+          <SelectField
+            id="stream-filter"
+            label="Stream"
+            value={streamId}
+            onChange={setStreamId}
+            placeholder="All streams"
+            items={byName(streams.data?.streams)}
+            testId="shardmap-stream-filter"
+            style={{ minWidth: 220, flex: "none" }}
+          />
         </div>
       </PageHeader>
-      {confirmation ? (
-        <div className="alert alert-ok" role="status" data-testid="shardmap-action-result">
-          {confirmation}
-        </div>
-      ) : null}
+      <Notice message={confirmation} testId="shardmap-action-result" />
       <ErrorNote error={split.error ?? merge.error} testId="shardmap-action-error" />
       <ErrorNote error={map.error} />
       {colourBy === "health" ? (
@@ -201,11 +188,7 @@ export function ShardMapView() {
                     </th>
                     <th scope="col">Fullness (size / capacity)</th>
                     {colourBy === "health" ? <th scope="col">Health</th> : null}
-                    {canOperate ? (
-                      <th scope="col">
-                        <span className="sr-only">Actions</span>
-                      </th>
-                    ) : null}
+                    {canOperate ? <ActionsHeader /> : null}
                   </tr>
                 </thead>
                 <tbody>

@@ -2,24 +2,18 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { Role } from "@shardcast/core/types";
-import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
-import { useCan } from "../../../components/user-context.tsx";
+import { AdminOnly, ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatAgo } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 export function UsersView() {
-  const isAdmin = useCan("admin");
   return (
     <>
       <PageHeader title="Users" subtitle="Viewers see everything; operators also create streams; admins manage hosts, keys and users." />
-      {isAdmin ? (
+      <AdminOnly what="users">
         <UsersAdmin />
-      ) : (
-        <div className="alert alert-info" role="status" data-testid="admin-only">
-          Only admins can manage users.
-        </div>
-      )}
+      </AdminOnly>
     </>
   );
 }

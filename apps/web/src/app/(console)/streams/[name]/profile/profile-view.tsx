@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ErrorNote, Loading, PageHeader } from "../../../../../components/ui.tsx";
+import { ErrorNote, Loading, Notice, PageHeader } from "../../../../../components/ui.tsx";
 import { useCan } from "../../../../../components/user-context.tsx";
 import { formatDuration, formatNumber, formatPct } from "../../../../../lib/format.ts";
 import { hashRange } from "../../../../../lib/health-colour.ts";
@@ -108,11 +108,7 @@ export function ProfileView({ name }: { name: string }) {
           ) : null}
         </div>
       </PageHeader>
-      {runMessage ? (
-        <div className="alert alert-ok" role="status" data-testid="orchestrator-run-result">
-          {runMessage}
-        </div>
-      ) : null}
+      <Notice message={runMessage} testId="orchestrator-run-result" />
       <ErrorNote error={runNow.error} testId="orchestrator-run-error" />
       <ErrorNote error={q.error} testId="profile-error" />
       {!d ? (
