@@ -1,16 +1,5 @@
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
-
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes <= 0) return "0 B";
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  // 64 KB, not 64.0 KB: a trailing ".0" is noise.
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1).replace(/\.0$/, "")} ${UNITS[unit]}`;
-}
+// One byte format for the console and the planners' reasons (512 B, 64 KB, 1.5 MB, binary units).
+export { fmtBytes as formatBytes } from "@shardcast/core";
 
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat("en-US").format(Math.round(n));
