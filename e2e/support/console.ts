@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "./env.ts";
 
 const screensDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "test-results", "screens");
 
@@ -47,8 +48,50 @@ export async function signInAsNewUser(
   const email = `${uniqueName(user.prefix)}@example.com`;
   const password = `${user.role}-password-1`;
   await createUser(adminPage, { name: user.name, email, password, role: user.role });
+  const page = await openPageAs(browser, { email, password });
+  return { page, context: page.context(), email };
+}
+
+/** Signs the seeded admin in and opens `path`. */
+export async function openAsAdmin(page: Page, path: string): Promise<void> {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto(path);
+}
+
+/**
+ * Signs `who` in, in a browser context of its own, so several people can be signed in at once
+ * (close it with `page.context().close()`).
+ */
+export async function openPageAs(browser: Browser, who: { email: string; password: string }): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, email, password);
-  return { page, context, email };
+  await signIn(page, who.email, who.password);
+  return page;
+}
+
+/**
+ * Creates an API key on the API keys page (an admin's page must be signed in) and returns its
+ * token, which the page shows this once only. The page stays on the API keys list.
+ */
+export async function createApiKey(page: Page, name: string): Promise<string> {
+  await page.goto("/api-keys");
+  await page.getByTestId("api-key-name").fill(name);
+  await page.getByTestId("create-api-key-submit").click();
+  const tokenEl = page.getByTestId("api-key-token");
+  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
+  return (await tokenEl.textContent())!.trim();
+}
+
+/**
+ * Creates a stream with the Streams page's form (an operator's or admin's page must be signed in)
+ * and waits for the stream's own page, where the form leads.
+ */
+export async function createStreamInConsole(page: Page, stream: { name: string; shardCount: number; shardletsPerShard?: number }): Promise<void> {
+  await page.goto("/streams");
+  await page.getByTestId("stream-name").fill(stream.name);
+  await page.getByTestId("stream-shardCount").fill(String(stream.shardCount));
+  // Not given, the field keeps the value the form starts with.
+  if (stream.shardletsPerShard !== undefined) await page.getByTestId("stream-shardletsPerShard").fill(String(stream.shardletsPerShard));
+  await page.getByTestId("create-stream-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/streams/${stream.name}$`));
 }

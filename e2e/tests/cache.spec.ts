@@ -1,5 +1,6 @@
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName, createUser } from "../support/console.ts";
+import { expect, test } from "@playwright/test";
+import { createApiKey, createStreamInConsole, createUser, openAsAdmin, openPageAs, screenshot, signIn, uniqueName } from "../support/console.ts";
+import { joinGroup, pollGroup, pollUntilDrained } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
 
 // The edges' read cache from the console: a consumer group reads a stream through the edge, the
@@ -12,83 +13,31 @@ const group = "e2e-cache-readers";
 const viewer = { email: `${uniqueName("cache-viewer")}@example.com`, password: "viewer-password-1" };
 let token = "";
 
-async function openAsAdmin(page: Page, path: string) {
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto(path);
-}
-
-/** Polls once, committing what the previous poll delivered; returns this poll's commits. */
-async function poll(request: APIRequestContext, member: string, commits: unknown[], groupName = group): Promise<{ commits: unknown[]; delivered: number; shardlets: number }> {
-  const res = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${groupName}/members/${member}/poll`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { commits, limit: 500 },
-  });
-  expect(res.status(), await res.text()).toBe(200);
-  const body = (await res.json()) as { batches: Array<{ shardletId: string; generation: number; events: unknown[]; next: number }>; assignments: unknown[] };
-  return {
-    commits: body.batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length })),
-    delivered: body.batches.reduce((n, b) => n + b.events.length, 0),
-    shardlets: body.assignments.length,
-  };
-}
-
 test("the admin creates a key, a stream and a viewer", async ({ page }) => {
-  await openAsAdmin(page, "/api-keys");
-  await page.getByTestId("api-key-name").fill("e2e-cache");
-  await page.getByTestId("create-api-key-submit").click();
-  const tokenEl = page.getByTestId("api-key-token");
-  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  token = (await tokenEl.textContent())!.trim();
-
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("stream-shardletsPerShard").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  token = await createApiKey(page, "e2e-cache");
+  await createStreamInConsole(page, { name: stream, shardCount: 2, shardletsPerShard: 2 });
 
   await createUser(page, { name: "Cay Viewer", email: viewer.email, password: viewer.password, role: "viewer" });
 });
 
 test("a consumer reads through the edge and the page shows the edge's hit ratio", async ({ page, request }) => {
   expect(token, "the first test must run first").not.toBe("");
-  const joined = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}/members`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { name: "cache-reader", sessionTimeoutMs: 120_000 },
-  });
-  expect(joined.status(), await joined.text()).toBe(201);
-  const member = ((await joined.json()) as { memberId: string }).memberId;
+  const readers = { stream, group, token };
+  const member = await joinGroup(request, readers, "cache-reader");
   // Typed events, so the correlation job has types to count against the reads that follow.
   for (const type of ["order.placed", "order.paid"]) {
     const events = Array.from({ length: 200 }, (_, i) => ({ key: `customer-${i}`, type, payload: { i } }));
     const sent = await request.post(`${EDGE_URL}/v1/streams/${stream}/events`, { headers: { Authorization: `Bearer ${token}` }, data: { events } });
     expect(sent.status(), await sent.text()).toBe(200);
   }
-  let delivered = 0;
-  let commits: unknown[] = [];
-  for (let round = 0; round < 20; round++) {
-    const r = await poll(request, member, commits);
-    delivered += r.delivered;
-    commits = r.commits;
-    if (r.delivered === 0 && r.shardlets > 0) break;
-  }
-  await poll(request, member, commits);
+  const { delivered, commits } = await pollUntilDrained(request, readers, member);
+  await pollGroup(request, readers, member, commits);
   expect(delivered).toBeGreaterThanOrEqual(400);
   // A second group reads the same events: the edge answers it from the entries the first filled.
-  const audit = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}-audit/members`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { name: "cache-auditor", sessionTimeoutMs: 120_000 },
-  });
-  expect(audit.status(), await audit.text()).toBe(201);
-  const auditor = ((await audit.json()) as { memberId: string }).memberId;
-  let audited = 0;
-  commits = [];
-  for (let round = 0; round < 20; round++) {
-    const r = await poll(request, auditor, commits, `${group}-audit`);
-    audited += r.delivered;
-    commits = r.commits;
-    if (r.delivered === 0 && r.shardlets > 0) break;
-  }
+  const auditors = { stream, group: `${group}-audit`, token };
+  const auditor = await joinGroup(request, auditors, "cache-auditor");
+  const { delivered: audited } = await pollUntilDrained(request, auditors, auditor);
   expect(audited).toBeGreaterThanOrEqual(400);
 
   await openAsAdmin(page, `/streams/${stream}`);
@@ -141,9 +90,7 @@ test("an admin changes the prefetch threshold, validated, and finds it in the ch
 });
 
 test("a viewer sees the cache page and the cache settings read-only", async ({ browser }) => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, viewer.email, viewer.password);
+  const page = await openPageAs(browser, viewer);
   await page.getByTestId("nav-cache").click();
   await expect(page.getByTestId("edge-cache-row").first()).toBeVisible();
 
@@ -162,5 +109,5 @@ test("a viewer sees the cache page and the cache settings read-only", async ({ b
   });
   expect(res.status()).toBe(403);
   expect(await res.text()).toMatch(/needs the admin role/);
-  await context.close();
+  await page.context().close();
 });

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, signInAsNewUser } from "../support/console.ts";
+import { openPageAs, screenshot, signIn, signInAsNewUser } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 // One story: an admin sets the capacity planner's bounds (a minimum above the hosts there are, so
@@ -21,13 +21,11 @@ async function capacitySettings(page: Page): Promise<Record<string, unknown>> {
 
 test.afterAll(async ({ browser }) => {
   // Later specs plan with the defaults again.
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const page = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   const current = await capacitySettings(page);
   const restored = await mutate(page, "capacity.updateSettings", { ...current, minHosts: 1, maxHosts: 64 });
   expect(restored.status).toBe(200);
-  await context.close();
+  await page.context().close();
 });
 
 test("the capacity settings refuse a minimum above the maximum and save valid bounds, audited", async ({ page }) => {

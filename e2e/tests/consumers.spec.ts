@@ -1,5 +1,6 @@
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { expect, test } from "@playwright/test";
+import { createApiKey, createStreamInConsole, openAsAdmin, screenshot, signIn, uniqueName } from "../support/console.ts";
+import { joinGroup, pollGroup, pollUntilDrained } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
 
 // A consumer group seen from the console: two members join over the edge's REST API, consume and
@@ -12,46 +13,10 @@ const group = "e2e-readers";
 let token = "";
 const members: Record<string, string> = {};
 
-async function openAsAdmin(page: Page, path: string) {
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto(path);
-}
-
-interface Batch {
-  shardletId: string;
-  generation: number;
-  events: unknown[];
-  next: number;
-}
-
-/** Polls once, committing the previous answer's batches; returns this answer's commits. */
-async function poll(request: APIRequestContext, member: string, commits: unknown[]): Promise<{ commits: unknown[]; delivered: number; shardlets: number }> {
-  const res = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}/members/${member}/poll`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { commits, limit: 500 },
-  });
-  expect(res.status(), await res.text()).toBe(200);
-  const body = (await res.json()) as { batches: Batch[]; assignments: unknown[] };
-  return {
-    commits: body.batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length })),
-    delivered: body.batches.reduce((n, b) => n + b.events.length, 0),
-    shardlets: body.assignments.length,
-  };
-}
-
 test("the admin creates a key and a stream, and checkpoints at a fixed interval", async ({ page }) => {
-  await openAsAdmin(page, "/api-keys");
-  await page.getByTestId("api-key-name").fill("e2e-consumer");
-  await page.getByTestId("create-api-key-submit").click();
-  const tokenEl = page.getByTestId("api-key-token");
-  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  token = (await tokenEl.textContent())!.trim();
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("stream-shardletsPerShard").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  token = await createApiKey(page, "e2e-consumer");
+  await createStreamInConsole(page, { name: stream, shardCount: 2, shardletsPerShard: 2 });
   // Predictive checkpoints of a group this small would take minutes to come; a fixed 1 s interval
   // makes the checkpoint job take one at its next run once the members have committed.
   await page.goto("/settings");
@@ -68,26 +33,18 @@ test("the admin creates a key and a stream, and checkpoints at a fixed interval"
 
 test("two members join, consume and commit over REST", async ({ request }) => {
   expect(token, "the first test must run first").not.toBe("");
-  for (const name of ["reader-a", "reader-b"]) {
-    const res = await request.post(`${EDGE_URL}/v1/streams/${stream}/groups/${group}/members`, { headers: { Authorization: `Bearer ${token}` }, data: { name, sessionTimeoutMs: 120_000 } });
-    expect(res.status(), await res.text()).toBe(201);
-    members[name] = ((await res.json()) as { memberId: string }).memberId;
-  }
+  const readers = { stream, group, token };
+  for (const name of ["reader-a", "reader-b"]) members[name] = await joinGroup(request, readers, name);
   const events = Array.from({ length: 400 }, (_, i) => ({ key: `customer-${i}`, type: "order", payload: { i } }));
   const sent = await request.post(`${EDGE_URL}/v1/streams/${stream}/events`, { headers: { Authorization: `Bearer ${token}` }, data: { events } });
   expect(sent.status()).toBe(200);
   // Each member polls until it has a share of the shardlets and nothing is left to deliver.
   let delivered = 0;
   for (const name of ["reader-a", "reader-b"]) {
-    let commits: unknown[] = [];
-    for (let round = 0; round < 20; round++) {
-      const r = await poll(request, members[name]!, commits);
-      delivered += r.delivered;
-      commits = r.commits;
-      if (r.delivered === 0 && r.shardlets > 0) break;
-    }
+    const drained = await pollUntilDrained(request, readers, members[name]!);
+    delivered += drained.delivered;
     // The last answer's commits go out too.
-    await poll(request, members[name]!, commits);
+    await pollGroup(request, readers, members[name]!, drained.commits);
   }
   expect(delivered).toBeGreaterThanOrEqual(400);
 });

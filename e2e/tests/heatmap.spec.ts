@@ -1,6 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
+import { createApiKey, createStreamInConsole, screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
+import { postEvents } from "../support/edge.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
+import { startProducer } from "../support/producer.ts";
 
 // One story: a stream with one hot key, its telemetry rolled up, an analyzer run asked for from the
 // console, and the heatmap showing the actual past beside the forecast, down to one shardlet.
@@ -8,44 +10,6 @@ test.describe.configure({ mode: "serial" });
 
 const stream = uniqueName("e2e-heat");
 let token = "";
-
-/**
- * A producer in the background: three of four events on one key (its shardlet runs hot), the
- * rest spread, at about 40 events/s. Every batch must be acknowledged.
- */
-function startProducer(): { stop: () => Promise<{ acked: number; errors: string[] }> } {
-  let running = true;
-  let acked = 0;
-  const errors: string[] = [];
-  const loop = (async () => {
-    for (let batch = 0; running; batch++) {
-      const events = Array.from({ length: 10 }, (_, i) => {
-        const n = batch * 10 + i;
-        return { key: n % 4 === 3 ? `user-${n % 501}` : "celebrity", id: `heat-${n}`, type: "page.view", payload: { n } };
-      });
-      try {
-        const res = await fetch(`${EDGE_URL}/v1/streams/${stream}/events`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          body: JSON.stringify({ events }),
-        });
-        if (res.ok) acked += ((await res.json()) as { accepted: number }).accepted;
-        else errors.push(`${res.status} ${await res.text()}`);
-      } catch (err) {
-        errors.push(String(err));
-      }
-      // The producer's pace, not a wait for anything.
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { acked, errors };
-    },
-  };
-}
 
 /** What the tests read of a cell element (the e2e project has no DOM typings). */
 type CellElement = { getAttribute(name: string): string | null };
@@ -64,25 +28,20 @@ async function hottestActual(page: Page): Promise<{ value: number; shardlet: str
 
 test("the admin creates a producer key and a stream", async ({ page }) => {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto("/api-keys");
-  await page.getByTestId("api-key-name").fill(uniqueName("heat-producer"));
-  await page.getByTestId("create-api-key-submit").click();
-  const tokenEl = page.getByTestId("api-key-token");
-  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  token = (await tokenEl.textContent())!.trim();
-
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("stream-shardletsPerShard").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  token = await createApiKey(page, uniqueName("heat-producer"));
+  await createStreamInConsole(page, { name: stream, shardCount: 2, shardletsPerShard: 2 });
 });
 
 test("the heatmap shows actual and forecast cells, and a hot cell opens the shardlet's forecast chart", async ({ page }) => {
   test.setTimeout(240_000);
   expect(token, "the first test creates the producer key").not.toBe("");
-  const producer = startProducer();
+  // Three of four events on one key (its shardlet runs hot), the rest spread, at about 40 events/s.
+  // Every batch must be acknowledged.
+  const producer = startProducer({
+    batchSize: 10,
+    event: (n) => ({ key: n % 4 === 3 ? `user-${n % 501}` : "celebrity", id: `heat-${n}`, type: "page.view", payload: { n } }),
+    send: (events) => postEvents(stream, token, events),
+  });
   try {
     await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
     await page.getByTestId("nav-heatmap").click();

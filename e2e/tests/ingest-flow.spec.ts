@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { expect, test } from "@playwright/test";
+import { createApiKey, createStreamInConsole, openAsAdmin, screenshot, signIn, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
 
 // One story told in order: a key, a stream, events over REST, then the console shows them.
@@ -12,18 +12,9 @@ const spreadKeys = Array.from({ length: 200 }, (_, i) => `customer-${i}`);
 const markerKeys = ["marker-alpha", "marker-bravo", "marker-charlie"];
 let token = "";
 
-async function openAsAdmin(page: Page, path: string) {
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto(path);
-}
-
 test("the admin creates an API key and reads its token once", async ({ page }) => {
-  await openAsAdmin(page, "/api-keys");
-  await page.getByTestId("api-key-name").fill("e2e-producer");
-  await page.getByTestId("create-api-key-submit").click();
-  const tokenEl = page.getByTestId("api-key-token");
-  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  token = (await tokenEl.textContent())!.trim();
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  token = await createApiKey(page, "e2e-producer");
   await expect(page.getByTestId("api-key-row-e2e-producer")).toContainText("active");
   // The list never shows the secret part again.
   await expect(page.getByTestId("api-keys-table")).not.toContainText(token);
@@ -41,12 +32,8 @@ test("the create-stream form explains invalid input", async ({ page }) => {
 });
 
 test(`the admin creates a stream with ${SHARDS} shards`, async ({ page }) => {
-  await openAsAdmin(page, "/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill(String(SHARDS));
-  await page.getByTestId("stream-shardletsPerShard").fill(String(SHARDLETS_PER_SHARD));
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await createStreamInConsole(page, { name: stream, shardCount: SHARDS, shardletsPerShard: SHARDLETS_PER_SHARD });
   await expect(page.getByTestId("shards-table").locator("tbody tr")).toHaveCount(SHARDS);
   await expect(page.getByTestId("stream-shardlet-row")).toHaveCount(SHARDS * SHARDLETS_PER_SHARD);
   await expect(page.getByTestId("no-events")).toBeVisible();

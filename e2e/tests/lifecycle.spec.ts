@@ -1,6 +1,8 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
+import { expect, test, type Page } from "@playwright/test";
+import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, uniqueName } from "../support/console.ts";
+import { postEvents } from "../support/edge.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
+import { startProducer } from "../support/producer.ts";
 
 // One story in order: an admin adds the people and a key, a viewer only looks, an operator
 // shrinks the thresholds while a producer writes, and the shard map shows the splits.
@@ -11,81 +13,21 @@ const operator = { email: `${uniqueName("operator")}@example.com`, password: "op
 const viewer = { email: `${uniqueName("viewer")}@example.com`, password: "viewer-password-1" };
 let token = "";
 
-async function addUser(page: Page, who: { email: string; password: string }, role: "viewer" | "operator") {
-  await page.goto("/users");
-  await page.getByTestId("user-name").fill(role === "operator" ? "Otto Operator" : "Vic Viewer");
-  await page.getByTestId("user-email").fill(who.email);
-  await page.getByTestId("user-password").fill(who.password);
-  await page.getByTestId("user-role").selectOption(role);
-  await page.getByTestId("create-user-submit").click();
-  await expect(page.getByTestId("user-created")).toContainText(who.email);
-}
-
-async function pageAs(browser: Browser, who: { email: string; password: string }): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, who.email, who.password);
-  return page;
-}
-
 /** Rows of the stream on the shard map (live shardlets only, as the map shows by default). */
 function streamRows(page: Page) {
   return page.locator(`[data-testid="shardlet-row"][data-stream="${stream}"]`);
 }
 
-/**
- * A producer in the background: small batches over REST at a steady pace, so shardlets fill in
- * seconds against a 64 KiB capacity. Every batch must be acknowledged, splits or not.
- */
-function startProducer(): { stop: () => Promise<{ acked: number; errors: string[] }> } {
-  let running = true;
-  let acked = 0;
-  const errors: string[] = [];
-  const loop = (async () => {
-    for (let batch = 0; running; batch++) {
-      const events = Array.from({ length: 5 }, (_, i) => {
-        const n = batch * 5 + i;
-        return { key: `user-${n % 997}`, id: `lc-${n}`, type: "lifecycle.test", payload: { n, pad: "x".repeat(100) } };
-      });
-      try {
-        const res = await fetch(`${EDGE_URL}/v1/streams/${stream}/events`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          body: JSON.stringify({ events }),
-        });
-        if (res.ok) acked += ((await res.json()) as { accepted: number }).accepted;
-        else errors.push(`${res.status} ${await res.text()}`);
-      } catch (err) {
-        errors.push(String(err));
-      }
-      // The producer's pace (about 20 events/s), not a wait for anything.
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { acked, errors };
-    },
-  };
-}
-
 test("the admin adds an operator, a viewer and a producer key", async ({ browser }) => {
-  const admin = await pageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
-  await addUser(admin, operator, "operator");
-  await addUser(admin, viewer, "viewer");
-  await admin.goto("/api-keys");
-  await admin.getByTestId("api-key-name").fill(uniqueName("lifecycle-producer"));
-  await admin.getByTestId("create-api-key-submit").click();
-  const tokenEl = admin.getByTestId("api-key-token");
-  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  token = (await tokenEl.textContent())!.trim();
+  const admin = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await createUser(admin, { name: "Otto Operator", ...operator, role: "operator" });
+  await createUser(admin, { name: "Vic Viewer", ...viewer, role: "viewer" });
+  token = await createApiKey(admin, uniqueName("lifecycle-producer"));
   await admin.context().close();
 });
 
 test("a viewer sees the lifecycle settings but cannot change them", async ({ browser }) => {
-  const page = await pageAs(browser, viewer);
+  const page = await openPageAs(browser, viewer);
   await page.getByTestId("nav-settings").click();
   await expect(page.getByTestId("settings-readonly")).toBeVisible();
   await expect(page.getByTestId("settings-splitThreshold")).toHaveValue("0.8");
@@ -109,7 +51,7 @@ test("a viewer sees the lifecycle settings but cannot change them", async ({ bro
 test("an operator lowers the split threshold while events flow and sees shardlets split", async ({ browser }) => {
   test.setTimeout(240_000);
   expect(token, "the first test creates the producer key").not.toBe("");
-  const page = await pageAs(browser, operator);
+  const page = await openPageAs(browser, operator);
   await page.goto("/settings");
   const form = page.getByTestId("settings-form");
   const auditRows = page.getByTestId("settings-audit-row");
@@ -135,14 +77,15 @@ test("an operator lowers the split threshold while events flow and sees shardlet
   await expect(auditRows.first().getByTestId("audit-change-initialCapacityBytes")).toHaveText("Initial shardlet capacity: 10 MiB → 64 KiB");
   await expect(auditRows.first()).toContainText(operator.email);
 
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("1");
-  await page.getByTestId("stream-shardletsPerShard").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await createStreamInConsole(page, { name: stream, shardCount: 1, shardletsPerShard: 2 });
 
-  const producer = startProducer();
+  // Small batches at a steady pace (about 20 events/s), so shardlets fill in seconds against a
+  // 64 KiB capacity. Every batch must be acknowledged, splits or not.
+  const producer = startProducer({
+    batchSize: 5,
+    event: (n) => ({ key: `user-${n % 997}`, id: `lc-${n}`, type: "lifecycle.test", payload: { n, pad: "x".repeat(100) } }),
+    send: (events) => postEvents(stream, token, events),
+  });
   try {
     await page.goto("/shard-map");
     await page.getByTestId("shardmap-stream-filter").selectOption({ label: stream });
@@ -191,7 +134,7 @@ test("an operator lowers the split threshold while events flow and sees shardlet
 });
 
 test("the operations page lists the split and its lifecycle job", async ({ browser }) => {
-  const page = await pageAs(browser, operator);
+  const page = await openPageAs(browser, operator);
   await page.goto("/operations");
   await expect(page.getByTestId("lifecycle-job-row").filter({ hasText: stream }).first()).toBeVisible();
   await page.getByTestId("ops-filter-splits").click();
@@ -209,7 +152,7 @@ test("the operations page lists the split and its lifecycle job", async ({ brows
 });
 
 test("an operator splits a shardlet and merges it back by hand", async ({ browser }) => {
-  const page = await pageAs(browser, operator);
+  const page = await openPageAs(browser, operator);
   // Stock thresholds, automatic changes off: only the manual actions below change the map.
   await page.goto("/settings");
   await page.getByTestId("settings-defaults").click();

@@ -1,7 +1,9 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { keyHash } from "@shardcast/core/hash";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
+import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, uniqueName } from "../support/console.ts";
+import { postEvents } from "../support/edge.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
+import { startProducer, type Producer } from "../support/producer.ts";
 
 // One story in order: the admin tunes the rebalancer and the mover, a producer makes one host hot,
 // an operator approves a proposed move and watches it finish, schedules another for a later
@@ -22,13 +24,6 @@ interface MapHost {
   name: string;
   status: string;
   shardlets: MapShardlet[];
-}
-
-async function pageAs(browser: Browser, who: { email: string; password: string }): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, who.email, who.password);
-  return page;
 }
 
 /** A console API query with the page's session (tRPC over GET, superjson envelope). */
@@ -58,50 +53,12 @@ function keysIn(ranges: ReadonlyArray<{ lo: number; hi: number }>, count: number
 }
 
 async function send(events: Array<{ key: string; id: string; payload: Record<string, unknown> }>): Promise<number> {
-  const res = await fetch(`${EDGE_URL}/v1/streams/${stream}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ events: events.map((e) => ({ ...e, type: "migration.test" })) }),
-  });
-  if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
-  return ((await res.json()) as { accepted: number }).accepted;
-}
-
-/**
- * A producer in the background writing only to keys of the given shardlets, so their host carries
- * all of the stream's load. Every batch must be acknowledged, migrations or not.
- */
-function startProducer(keys: string[]): { stop: () => Promise<{ acked: number; errors: string[] }> } {
-  let running = true;
-  let acked = 0;
-  const errors: string[] = [];
-  const loop = (async () => {
-    for (let batch = 0; running; batch++) {
-      const events = Array.from({ length: 10 }, (_, i) => {
-        const n = batch * 10 + i;
-        return { key: keys[n % keys.length]!, id: `hot-${n}`, payload: { n } };
-      });
-      try {
-        acked += await send(events);
-      } catch (err) {
-        errors.push(String(err));
-      }
-      // The producer's pace (about 40 events/s), not a wait for anything.
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { acked, errors };
-    },
-  };
+  return postEvents(stream, token, events.map((e) => ({ ...e, type: "migration.test" })));
 }
 
 let streamId = "";
 let hotHostId = "";
-let producer: ReturnType<typeof startProducer> | null = null;
+let producer: Producer | null = null;
 
 test.afterAll(async () => {
   const result = await producer?.stop();
@@ -109,20 +66,9 @@ test.afterAll(async () => {
 });
 
 test("the admin adds an operator and a key, and tunes the rebalancer and the mover", async ({ browser }) => {
-  const admin = await pageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
-  await admin.goto("/users");
-  await admin.getByTestId("user-name").fill("Mia Mover");
-  await admin.getByTestId("user-email").fill(operator.email);
-  await admin.getByTestId("user-password").fill(operator.password);
-  await admin.getByTestId("user-role").selectOption("operator");
-  await admin.getByTestId("create-user-submit").click();
-  await expect(admin.getByTestId("user-created")).toContainText(operator.email);
-
-  await admin.goto("/api-keys");
-  await admin.getByTestId("api-key-name").fill(uniqueName("migration-producer"));
-  await admin.getByTestId("create-api-key-submit").click();
-  await expect(admin.getByTestId("api-key-token")).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  token = (await admin.getByTestId("api-key-token").textContent())!.trim();
+  const admin = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await createUser(admin, { name: "Mia Mover", ...operator, role: "operator" });
+  token = await createApiKey(admin, uniqueName("migration-producer"));
 
   await admin.goto("/settings");
   const form = admin.getByTestId("move-settings-form");
@@ -144,12 +90,7 @@ test("the admin adds an operator and a key, and tunes the rebalancer and the mov
   await expect(admin.getByTestId("ms-saved")).toContainText("Saved 5 changes");
   await screenshot(admin, "migration-settings");
 
-  await admin.goto("/streams");
-  await admin.getByTestId("stream-name").fill(stream);
-  await admin.getByTestId("stream-shardCount").fill("1");
-  await admin.getByTestId("stream-shardletsPerShard").fill("12");
-  await admin.getByTestId("create-stream-submit").click();
-  await expect(admin).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await createStreamInConsole(admin, { name: stream, shardCount: 1, shardletsPerShard: 12 });
   const streams = await query<{ streams: Array<{ id: string; name: string }> }>(admin, "streams.list", undefined);
   streamId = streams.streams.find((s) => s.name === stream)!.id;
   await admin.context().close();
@@ -158,14 +99,17 @@ test("the admin adds an operator and a key, and tunes the rebalancer and the mov
 test("an operator approves a proposed migration and watches it finish", async ({ browser }) => {
   test.setTimeout(240_000);
   expect(token, "the first test creates the key").not.toBe("");
-  const page = await pageAs(browser, operator);
+  const page = await openPageAs(browser, operator);
   // Only the shardlets of one host get events: that host carries all of the stream's load.
   const shardlets = await layout(page, streamId);
   expect(shardlets).toHaveLength(12);
   hotHostId = shardlets[0]!.hostId;
   const hot = shardlets.filter((s) => s.hostId === hotHostId);
   expect(hot.length).toBeGreaterThanOrEqual(3);
-  producer = startProducer(keysIn(hot.map((s) => s.range), 200, "hot"));
+  // A producer in the background (about 40 events/s) on keys of those shardlets only. Every batch
+  // must be acknowledged, migrations or not.
+  const keys = keysIn(hot.map((s) => s.range), 200, "hot");
+  producer = startProducer({ batchSize: 10, event: (n) => ({ key: keys[n % keys.length]!, id: `hot-${n}`, payload: { n } }), send });
 
   await page.goto("/migrations");
   const hotRow = page.locator(`[data-testid="host-load-row"][data-host="${shardlets[0]!.hostName}"]`);
@@ -237,7 +181,7 @@ test("an operator approves a proposed migration and watches it finish", async ({
 });
 
 test("an operator schedules a proposed migration for a later window", async ({ browser }) => {
-  const page = await pageAs(browser, operator);
+  const page = await openPageAs(browser, operator);
   await page.goto("/migrations");
   const proposal = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"]`).first();
   await expect(proposal).toBeVisible();
@@ -276,13 +220,13 @@ test("an operator cancels a large migration while it copies", async ({ browser }
   expect(stopped?.acked ?? 0).toBeGreaterThan(0);
 
   // No automatic proposals while the large shardlet fills: the move below is the operator's.
-  const admin = await pageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const admin = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   await admin.goto("/settings");
   await admin.getByTestId("ms-rebalance.enabled").uncheck();
   await admin.getByTestId("ms-submit").click();
   await expect(admin.getByTestId("ms-saved")).toContainText("Saved 1 change");
 
-  const page = await pageAs(browser, operator);
+  const page = await openPageAs(browser, operator);
   const shardlets = await layout(page, streamId);
   const big = shardlets.find((s) => s.hostId !== hotHostId)!;
   const keys = keysIn([big.range], 50, "bulk");

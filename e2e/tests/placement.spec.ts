@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { getStreamByName, HostPool, listShardlets } from "@shardcast/db";
 import { openControlDb } from "../support/control-db.ts";
-import { screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
+import { createApiKey, createStreamInConsole, openPageAs, screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL, WEB_URL } from "../support/env.ts";
 
 // Cold archive and placement in the console: an admin tunes the placement job on the Settings page
@@ -29,12 +29,10 @@ async function stored(page: Page): Promise<StoredPlacement> {
 
 test.afterAll(async ({ browser }) => {
   // Later specs run with the defaults.
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const page = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   const res = await page.request.post("/api/trpc/cache.updatePlacementSettings", { data: { json: DEFAULTS }, headers: { origin: WEB_URL } });
   expect(res.status(), await res.text()).toBe(200);
-  await context.close();
+  await page.context().close();
 });
 
 test("an admin sees the defaults, an invalid leave reward is refused and stores nothing, a valid one persists", async ({ page }) => {
@@ -123,17 +121,8 @@ test("the Cache & prefetch page shows the cold archive, or why it is empty", asy
 
 test("rows archived on the hosts show with their host, position and compression", async ({ page }) => {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto("/api-keys");
-  await page.getByTestId("api-key-name").fill("e2e-placement");
-  await page.getByTestId("create-api-key-submit").click();
-  const tokenEl = page.getByTestId("api-key-token");
-  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  const token = (await tokenEl.textContent())!.trim();
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  const token = await createApiKey(page, "e2e-placement");
+  await createStreamInConsole(page, { name: stream, shardCount: 2 });
   // Alike payloads, as a real stream's are: gzip finds their shared structure.
   const events = Array.from({ length: 300 }, (_, i) => ({ key: `device-${i}`, type: "reading", payload: { device: `device-${i}`, unit: "celsius", value: 20 + (i % 7) } }));
   const sent = await page.request.post(`${EDGE_URL}/v1/streams/${stream}/events`, { headers: { Authorization: `Bearer ${token}` }, data: { events } });

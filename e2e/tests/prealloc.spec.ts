@@ -2,7 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { decidePrealloc, type PreallocDecision } from "@shardcast/core";
 import { closePreallocation, getStreamByName, listShardlets, recordPreallocation, recordPreallocRun, type ControlDb, type PreallocDetails } from "@shardcast/db";
 import { openControlDb } from "../support/control-db.ts";
-import { screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
+import { createStreamInConsole, openPageAs, screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 // Predictive pre-allocation in the console: an admin tunes it on the Settings page (a viewer only
@@ -44,12 +44,10 @@ test.afterAll(async ({ browser }) => {
   if (db && open) await closePreallocation(db, open.id, { ...open.details, outcome: "released" }, "e2e: seeded pre-allocation closed");
   await db?.$disconnect();
   // Later specs run with pre-allocation off, the default.
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const page = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   const current = await storedSettings(page);
   expect((await mutate(page, "prealloc.updateSettings", { ...current, aggressiveness: 0 })).status).toBe(200);
-  await context.close();
+  await page.context().close();
 });
 
 test("an admin sets the aggressiveness; an invalid value is refused and stores nothing; a valid one persists, audited", async ({ page }) => {
@@ -111,12 +109,7 @@ test("a viewer reads the pre-allocation settings but cannot change them", async 
 test("seeded pre-allocations and a run show on the Operations, Settings, Models and Heatmap pages", async ({ page }) => {
   const cdb = db!;
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("stream-shardletsPerShard").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await createStreamInConsole(page, { name: stream, shardCount: 2, shardletsPerShard: 2 });
   const streamId = (await getStreamByName(cdb, stream))!.id;
   const ids = (await listShardlets(cdb, { streamId })).map((s) => s.id);
   expect(ids).toHaveLength(4);

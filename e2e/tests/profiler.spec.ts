@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { expect, test } from "@playwright/test";
+import { createStreamInConsole, openAsAdmin, screenshot, signIn, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
 
 // The data profiler from the console: an admin gives a stream a key field on the Settings page,
@@ -9,18 +9,9 @@ test.describe.configure({ mode: "serial" });
 
 const stream = uniqueName("e2e-profiled");
 
-async function openAsAdmin(page: Page, path: string) {
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto(path);
-}
-
 test("an admin sets a key field for a stream and it persists", async ({ page }) => {
-  await openAsAdmin(page, "/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("stream-shardletsPerShard").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await createStreamInConsole(page, { name: stream, shardCount: 2, shardletsPerShard: 2 });
 
   await page.goto("/settings");
   const form = page.getByTestId("profiler-settings-form");

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { createReplicaRecord, getStreamByName, listHostNames, listShardlets, markReplicaDropping, type ControlDb, type ReplicaInfo } from "@shardcast/db";
 import { openControlDb } from "../support/control-db.ts";
-import { screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
+import { createStreamInConsole, openPageAs, screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 // Read replicas in the console: a stream without one explains on the Cache & prefetch page what a
@@ -36,11 +36,9 @@ test.afterAll(async ({ browser }) => {
   if (db && replica) await markReplicaDropping(db, replica.id, "e2e: seeded replica dropped");
   await db?.$disconnect();
   if (placementBefore) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const page = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
     await savePlacementSettings(page, placementBefore);
-    await context.close();
+    await page.context().close();
   }
 });
 
@@ -49,11 +47,7 @@ test("a stream without replicas says what they are and when the placement job ma
   // The placement job drops a replica whose shardlet nobody reads; off, it leaves the seeded one be.
   placementBefore = await placementSettings(page);
   await savePlacementSettings(page, { ...placementBefore, enabled: false });
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await createStreamInConsole(page, { name: stream, shardCount: 2 });
 
   await page.goto(`/cache?stream=${stream}`);
   const section = page.getByTestId("replicas-section");

@@ -1,28 +1,18 @@
 import { expect, test } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { createUser, openPageAs, screenshot, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 test("a viewer sees the console but none of the admin or operator actions", async ({ browser }) => {
   const email = `${uniqueName("viewer")}@example.com`;
   const password = "viewer-password-1";
 
-  const adminContext = await browser.newContext();
-  const admin = await adminContext.newPage();
-  await signIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await admin.goto("/users");
-  await admin.getByTestId("user-name").fill("Vera Viewer");
-  await admin.getByTestId("user-email").fill(email);
-  await admin.getByTestId("user-password").fill(password);
-  await admin.getByTestId("user-role").selectOption("viewer");
-  await admin.getByTestId("create-user-submit").click();
-  await expect(admin.getByTestId("user-created")).toContainText(email);
+  const admin = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await createUser(admin, { name: "Vera Viewer", email, password, role: "viewer" });
   await expect(admin.getByTestId("users-table")).toContainText(email);
   await screenshot(admin, "users");
-  await adminContext.close();
+  await admin.context().close();
 
-  const viewerContext = await browser.newContext();
-  const page = await viewerContext.newPage();
-  await signIn(page, email, password);
+  const page = await openPageAs(browser, { email, password });
   await expect(page.getByTestId("current-role")).toHaveText("viewer");
   await expect(page.getByTestId("nav-api-keys")).toHaveCount(0);
   await expect(page.getByTestId("nav-users")).toHaveCount(0);
@@ -51,5 +41,5 @@ test("a viewer sees the console but none of the admin or operator actions", asyn
   });
   expect(createStream.status()).toBe(403);
   expect(await createStream.text()).toMatch(/needs the \w+ role/);
-  await viewerContext.close();
+  await page.context().close();
 });

@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { screenshot, signIn, uniqueName } from "../support/console.ts";
+import { expect, test } from "@playwright/test";
+import { createApiKey, createStreamInConsole, openAsAdmin, screenshot, signIn, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
 
 // Traffic with one dominant key and one named reader, then the stream page shows both once the
@@ -10,24 +10,10 @@ const stream = uniqueName("e2e-telemetry");
 const hotKey = "celebrity-1";
 let token = "";
 
-async function openAsAdmin(page: Page, path: string) {
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.goto(path);
-}
-
 test("an admin creates a stream and a key for it", async ({ page }) => {
-  await openAsAdmin(page, "/api-keys");
-  await page.getByTestId("api-key-name").fill("e2e-telemetry");
-  await page.getByTestId("create-api-key-submit").click();
-  const tokenEl = page.getByTestId("api-key-token");
-  await expect(tokenEl).toHaveText(/^sc_[0-9a-f]+_\S{20,}$/);
-  token = (await tokenEl.textContent())!.trim();
-
-  await page.goto("/streams");
-  await page.getByTestId("stream-name").fill(stream);
-  await page.getByTestId("stream-shardCount").fill("2");
-  await page.getByTestId("create-stream-submit").click();
-  await expect(page).toHaveURL(new RegExp(`/streams/${stream}$`));
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  token = await createApiKey(page, "e2e-telemetry");
+  await createStreamInConsole(page, { name: stream, shardCount: 2 });
   await expect(page.getByTestId("no-hot-keys")).toBeVisible();
 });
 
