@@ -109,7 +109,8 @@ export function incidentsText(c: Comparison, limit = 8): string {
     }
     const top = [...all].sort((a, b) => b.violationMinutes - a.violationMinutes).slice(0, limit);
     const shown = top.reduce((a, x) => a + x.violationMinutes, 0);
-    out.push(`  ${run.policy}: ${all.length} incident${all.length === 1 ? "" : "s"}, ${fmtNum(total, 0)} violation minutes; these ${top.length} hold ${fmtPct(total > 0 ? shown / total : 0, 0)}`);
+    const share = top.length === all.length ? "all shown" : `the ${top.length} shown hold ${fmtPct(total > 0 ? shown / total : 0, 0)} of them`;
+    out.push(`  ${run.policy}: ${all.length} incident${all.length === 1 ? "" : "s"}, ${fmtNum(total, 0)} violation minutes; ${share}`);
     for (const x of top.sort((a, b) => a.fromTick - b.fromTick)) {
       const minutes = (x.toTick - x.fromTick + 1) * (run.tickMs / 60_000);
       const plan = x.plannedAtStart > 0 ? `, plan ${x.plannedAtStart}` : "";
