@@ -35,6 +35,17 @@ test("an operator tries thresholds on the what-if page before applying them", as
   // One line per policy.
   await expect(page.getByTestId("whatif-chart").locator("path.recharts-line-curve")).toHaveCount(6);
   await expect(page.getByTestId("whatif-summary")).toContainText("Predictive vs reactive");
+  // Every policy with minutes over capacity has its incidents listed; a run without any says so.
+  const incidentRows = page.getByTestId("whatif-incident-row");
+  let anyMinutes = false;
+  for (const policy of ["static", "static_peak", "reactive", "reactive_tuned", "predictive", "oracle"]) {
+    const minutes = Number((await page.getByTestId(`whatif-${policy}-violation`).innerText()).replace(/,/g, ""));
+    if (minutes >= 1) {
+      anyMinutes = true;
+      await expect(page.locator(`[data-testid="whatif-incident-row"][data-policy="${policy}"]`).first()).toBeVisible();
+    }
+  }
+  if (!anyMinutes && (await incidentRows.count()) === 0) await expect(page.getByTestId("whatif-incidents-none")).toBeVisible();
   await screenshot(page, "what-if");
 
   // Nothing was saved: a fresh page shows the stored tolerance again.

@@ -22,6 +22,7 @@ interface Result {
   policies: Array<{ policy: string; metrics: Metrics }>;
   summary: Record<string, number | null>;
   chart: Array<{ t: number; values: Record<string, number> }>;
+  incidents: Array<{ policy: string; from: number; to: number; violationMinutes: number; servingAtStart: number; hottestUtil: number }>;
   measuredFrom: number;
 }
 
@@ -66,6 +67,21 @@ describe("what-if console api", () => {
     expect(Object.keys(r.chart[0]!.values).sort()).toEqual(["oracle", "predictive", "reactive", "reactive_tuned", "static", "static_peak"]);
     // Every policy is paid for: host-hours are the cost the console compares.
     for (const p of r.policies) expect(p.metrics.hostHours, p.policy).toBeGreaterThan(0);
+    // Incidents explain the minutes over capacity: at most five per policy, measured, and together
+    // no more than the policy's minutes (all of them when all fit; none on a run without any).
+    for (const p of r.policies) {
+      const own = r.incidents.filter((x) => x.policy === p.policy);
+      expect(own.length, p.policy).toBeLessThanOrEqual(5);
+      const minutes = own.reduce((a, x) => a + x.violationMinutes, 0);
+      expect(minutes, p.policy).toBeLessThanOrEqual(p.metrics.violationMinutes + 1e-6);
+      if (own.length < 5) expect(minutes, p.policy).toBeCloseTo(p.metrics.violationMinutes, 3);
+      for (const x of own) {
+        expect(x.from, p.policy).toBeGreaterThanOrEqual(r.measuredFrom);
+        expect(x.to).toBeGreaterThan(x.from);
+        expect(x.violationMinutes).toBeGreaterThan(0);
+        expect(x.servingAtStart).toBeGreaterThan(0);
+      }
+    }
   });
 
   it("lets only operators run, and rejects bad thresholds field by field without storing anything", async () => {

@@ -20,6 +20,7 @@ export * from "./report/format.ts";
 export * from "./report/html.ts";
 export * from "./report/table.ts";
 export * from "./report/series.ts";
+export * from "./report/incidents.ts";
 export * from "./suite.ts";
 export * from "./workload/telemetry.ts";
 export * from "./whatif.ts";

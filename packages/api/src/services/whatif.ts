@@ -23,6 +23,7 @@ import {
   type ControlDb,
 } from "@shardcast/db";
 import { hostsPoints, type HostsPoint } from "./whatif-hosts.ts";
+import { incidentRows, type IncidentRow } from "./whatif-incidents.ts";
 import {
   compareAsync,
   WHATIF_POLICIES,
@@ -86,6 +87,8 @@ export interface WhatIfResult {
   chart: Array<{ t: number; values: Record<string, number> }>;
   /** Hosts paid per policy over time, with the predictive capacity plan's hosts needed. */
   hostsChart: HostsPoint[];
+  /** Each policy's largest runs of time over capacity (see whatif-incidents.ts). */
+  incidents: IncidentRow[];
   /** Epoch ms where measuring starts (before: forecast history warm-up). */
   measuredFrom: number;
   wallMs: number;
@@ -262,6 +265,7 @@ export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: 
       summary: result.summary,
       chart: chartPoints(result, source.kind === "telemetry" ? source.from : 0),
       hostsChart: hostsPoints(result, source.kind === "telemetry" ? source.from : 0),
+      incidents: incidentRows(result, source.kind === "telemetry" ? source.from : 0),
       measuredFrom: (source.kind === "telemetry" ? source.from : 0) + result.config.warmupBuckets * result.workload.bucketMs,
       wallMs: Date.now() - started,
     };

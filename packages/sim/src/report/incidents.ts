@@ -21,7 +21,7 @@ export interface Incident {
   servingMax: number;
   /** Hosts the capacity plan wanted at the first tick (0 for a policy without a plan). */
   plannedAtStart: number;
-  /** The hottest host's utilisation, at its worst tick. */
+  /** The hottest host's utilisation averaged over its worst tick (under 1 when it was past capacity for part of the tick only). */
   hottestUtil: number;
   /** Mean utilisation of the serving hosts at that tick: far below the hottest, the load was on one host. */
   meanUtilThen: number;
@@ -86,6 +86,14 @@ export function violationIncidents(run: IncidentRun, opts: IncidentOptions = {})
   });
 }
 
+/** A run's `limit` largest incidents (by violation minutes), in time order. */
+export function largestIncidents(run: IncidentRun, limit: number): Incident[] {
+  return violationIncidents(run)
+    .sort((a, b) => b.violationMinutes - a.violationMinutes || a.fromTick - b.fromTick)
+    .slice(0, limit)
+    .sort((a, b) => a.fromTick - b.fromTick);
+}
+
 /** "day 3 14:05" from the start of the measured part. */
 function when(tick: number, run: Pick<PolicyRun, "tickMs" | "measuredFromTick">, t: number = tick * run.tickMs): string {
   const ms = t - run.measuredFromTick * run.tickMs;
@@ -107,11 +115,11 @@ export function incidentsText(c: Comparison, limit = 8): string {
       out.push(`  ${run.policy}: none`);
       continue;
     }
-    const top = [...all].sort((a, b) => b.violationMinutes - a.violationMinutes).slice(0, limit);
+    const top = largestIncidents(run, limit);
     const shown = top.reduce((a, x) => a + x.violationMinutes, 0);
     const share = top.length === all.length ? "all shown" : `the ${top.length} shown hold ${fmtPct(total > 0 ? shown / total : 0, 0)} of them`;
     out.push(`  ${run.policy}: ${all.length} incident${all.length === 1 ? "" : "s"}, ${fmtNum(total, 0)} violation minutes; ${share}`);
-    for (const x of top.sort((a, b) => a.fromTick - b.fromTick)) {
+    for (const x of top) {
       const minutes = (x.toTick - x.fromTick + 1) * (run.tickMs / 60_000);
       const plan = x.plannedAtStart > 0 ? `, plan ${x.plannedAtStart}` : "";
       const events = x.hostEvents.map((e) => `${e.hostId} ${e.kind} ${when(0, run, e.t)}`).join("; ");

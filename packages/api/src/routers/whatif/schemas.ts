@@ -106,6 +106,27 @@ export const whatIfResultSchema = z.object({
   chart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()) })),
   /** Paid hosts per policy over time and the hosts the predictive capacity plan wanted (null without a plan). */
   hostsChart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()), needed: z.number().nullable() })),
+  /**
+   * Each policy's largest runs of time over capacity (at most five each, in time order), with the
+   * cluster at their start: where a policy's minutes come from.
+   */
+  incidents: z.array(
+    z.object({
+      policy: z.string(),
+      from: z.number(),
+      to: z.number(),
+      violationMinutes: z.number(),
+      servingAtStart: z.number(),
+      paidAtStart: z.number(),
+      /** Hosts the capacity plan wanted at the start (null for a policy without a plan). */
+      plannedAtStart: z.number().nullable(),
+      servingMax: z.number(),
+      hottestUtil: z.number(),
+      meanUtilThen: z.number(),
+      /** Hosts asked for during the incident or in the six hours before it. */
+      hostsAsked: z.number(),
+    }),
+  ),
   measuredFrom: z.number(),
   wallMs: z.number(),
 });

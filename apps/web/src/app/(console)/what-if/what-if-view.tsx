@@ -9,6 +9,7 @@ import { useCan } from "../../../components/user-context.tsx";
 import { formatBytes, formatDateTime, formatDuration, formatNumber, formatPct } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { HostsChart } from "./hosts-chart.tsx";
+import { IncidentsTable } from "./incidents-table.tsx";
 import { WhatIfChart } from "./what-if-chart.tsx";
 import { fieldKey, FIELDS, fromForm, toForm, type Area, type FormValues } from "./what-if-fields.ts";
 
@@ -261,6 +262,8 @@ function WhatIfResults({ result }: { result: Result }) {
           ? "Hosts each policy paid for. The dashed line is the hosts the predictive capacity plan wanted: it asks for a host a lead before the forecast peak and drains one in a trough."
           : "No policy added or removed a host in this run: every policy paid for the same hosts."}
       </p>
+      <h3>Largest incidents over capacity</h3>
+      <IncidentsTable incidents={result.incidents} relative={result.source.kind === "trace"} />
       <p className="muted">
         Static keeps the first layout; reactive splits, merges and rebalances on current load; predictive adds the load analyzer on forecasts; the oracle gets
         the true future. The shaded start is forecast history, not measured.
