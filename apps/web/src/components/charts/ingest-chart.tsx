@@ -1,6 +1,7 @@
 "use client";
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatRate, formatTime } from "../../lib/format.ts";
+import { TOOLTIP_STYLE } from "./chart-style.ts";
 
 export function IngestChart({ points }: { points: Array<{ at: number; value: number }> }) {
   if (points.length === 0) {
@@ -35,7 +36,7 @@ export function IngestChart({ points }: { points: Array<{ at: number; value: num
           <Tooltip
             labelFormatter={(v) => formatTime(Number(v))}
             formatter={(v) => [formatRate(Number(v)), "events"]}
-            contentStyle={{ background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6 }}
+            contentStyle={TOOLTIP_STYLE}
           />
           <Area type="monotone" dataKey="value" stroke="var(--accent)" strokeWidth={2} fill="url(#ingestFill)" isAnimationActive={false} />
         </AreaChart>

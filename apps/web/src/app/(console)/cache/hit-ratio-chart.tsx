@@ -3,8 +3,8 @@ import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatPct, formatTime } from "../../../lib/format.ts";
 import type { EdgeCache } from "./types.ts";
+import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 
-const TOOLTIP_STYLE = { background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6 };
 const COLOURS = ["var(--accent)", "var(--ok)", "var(--warn)", "var(--danger)", "var(--text-muted)"];
 
 type Metric = "hitRatio" | "byteHitRatio";

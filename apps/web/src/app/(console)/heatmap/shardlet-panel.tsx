@@ -8,6 +8,7 @@ import { formatBytes, formatRate, formatTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
 import { formatUrgency } from "./urgency.ts";
+import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 
 /** One shardlet: its forecast against what happened, and the analyzer's proposals for it. */
 export function ShardletPanel({ shardletId, onClose, actions }: { shardletId: string; onClose: () => void; actions: ProposalActions }) {
@@ -91,7 +92,7 @@ export function ShardletPanel({ shardletId, onClose, actions }: { shardletId: st
                   <Tooltip
                     labelFormatter={(v) => formatTime(Number(v))}
                     formatter={(v, name) => [v === null || v === undefined ? "—" : formatRate(Number(v)), String(name)]}
-                    contentStyle={{ background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6 }}
+                    contentStyle={TOOLTIP_STYLE}
                   />
                   <Legend wrapperStyle={{ fontSize: 12 }} />
                   <ReferenceLine x={d.boundaryMs} stroke="var(--text)" strokeWidth={1.5} label={{ value: "forecast from", position: "insideTopLeft", fontSize: 11, fill: "var(--text-muted)" }} />

@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatMase, type ModelPreview } from "./types.ts";
+import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 
 interface Point {
   t: number;
@@ -77,7 +78,7 @@ export function ForecastChart({ preview }: { preview: ModelPreview }) {
             <Tooltip
               labelFormatter={(v) => fmt(Number(v))}
               formatter={(v, name) => [v === null || v === undefined ? "—" : formatValue(Number(v)), String(name)]}
-              contentStyle={{ background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6 }}
+              contentStyle={TOOLTIP_STYLE}
             />
             <Legend wrapperStyle={{ fontSize: 12 }} />
             <ReferenceLine x={at(cut - 1)} stroke="var(--text)" strokeWidth={1.5} label={{ value: "held out from", position: "insideTopLeft", fontSize: 11, fill: "var(--text-muted)" }} />

@@ -1,6 +1,7 @@
 "use client";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, YAxis } from "recharts";
-import { POLICY_COLORS, TOOLTIP_STYLE, timeAxis, timeLabel, warmUpArea } from "./what-if-chart.tsx";
+import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
+import { POLICY_COLORS, timeAxis, timeLabel, warmUpArea } from "./what-if-chart.tsx";
 
 /** Paid hosts over time, one line per policy, beside the hosts the predictive capacity plan wanted. */
 export function HostsChart({

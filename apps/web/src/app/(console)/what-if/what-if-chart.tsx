@@ -1,6 +1,7 @@
 "use client";
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatPct, formatTime } from "../../../lib/format.ts";
+import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 
 export const POLICY_COLORS: Record<string, string> = {
   static: "#95a5a6",
@@ -13,8 +14,6 @@ export const POLICY_COLORS: Record<string, string> = {
 
 /** A time on the x axis: days into a trace when `relative`, else the clock time. */
 export const timeLabel = (relative: boolean) => (t: number) => (relative ? `day ${(t / 86_400_000).toFixed(1)}` : formatTime(t));
-
-export const TOOLTIP_STYLE = { background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6 };
 
 /** The x axis of a what-if chart (an element, not a component: the chart reads its children). */
 export const timeAxis = (label: (t: number) => string) => (

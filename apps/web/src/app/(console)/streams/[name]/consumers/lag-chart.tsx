@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatNumber, formatTime } from "../../../../../lib/format.ts";
 import { secondsTick } from "./checkpoint-chart.tsx";
+import { TOOLTIP_STYLE } from "../../../../../components/charts/chart-style.ts";
 
 export interface LagSample {
   at: number;
@@ -53,7 +54,7 @@ export function LagChart({ samples }: { samples: LagSample[] }) {
           <Tooltip
             labelFormatter={(v) => formatTime(Number(v))}
             formatter={(v, name) => (name === "lagEvents" ? [formatNumber(Number(v)), "events behind"] : [`${Number(v).toFixed(1)} s`, "oldest unconsumed"])}
-            contentStyle={{ background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6 }}
+            contentStyle={TOOLTIP_STYLE}
           />
           <Line yAxisId="events" type="stepAfter" dataKey="lagEvents" stroke="var(--accent)" strokeWidth={2} dot={samples.length < 3} isAnimationActive={false} />
           <Line yAxisId="seconds" type="stepAfter" dataKey="lagSeconds" stroke="var(--text-muted)" strokeDasharray="4 3" dot={false} isAnimationActive={false} />

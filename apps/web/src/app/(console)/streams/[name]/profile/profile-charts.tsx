@@ -2,8 +2,8 @@
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatNumber, formatPct, formatTime } from "../../../../../lib/format.ts";
 import type { Profile } from "./types.ts";
+import { TOOLTIP_STYLE } from "../../../../../components/charts/chart-style.ts";
 
-const TOOLTIP_STYLE = { background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6 };
 const binStart = (i: number, bins: number) => formatPct(i / bins);
 
 /**
