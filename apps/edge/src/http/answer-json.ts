@@ -11,9 +11,9 @@ import { keptJson } from "../cache/event-json.ts";
  * Node release this runs on.
  */
 export function answerJson(value: unknown): Buffer | null {
-  if (!holdsKept(value, KEPT_DEPTH)) return null;
+  if (value === null || typeof value !== "object" || !holdsKept(value, KEPT_DEPTH)) return null;
   const w = new Writer();
-  w.value(value, KEPT_DEPTH);
+  w.container(value, KEPT_DEPTH);
   return w.finish();
 }
 
@@ -56,7 +56,14 @@ class Writer {
       this.bytes += kept.length;
     } else if (depth < 0 || !holdsKept(v, depth)) {
       this.text += JSON.stringify(v) ?? "null";
-    } else if (Array.isArray(v)) {
+    } else {
+      this.container(v, depth);
+    }
+  }
+
+  /** Writes a container known to hold a kept event within `depth` (`holdsKept` already said so). */
+  container(v: object, depth: number): void {
+    if (Array.isArray(v)) {
       this.text += "[";
       for (let i = 0; i < v.length; i++) {
         if (i > 0) this.text += ",";

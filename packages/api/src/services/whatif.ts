@@ -23,7 +23,8 @@ import {
   type ControlDb,
 } from "@shardcast/db";
 import { hostsPoints, type HostsPoint } from "./whatif-hosts.ts";
-import { incidentRows, type IncidentRow } from "./whatif-incidents.ts";
+import type { WhatIfIncident } from "../routers/whatif/schemas.ts";
+import { incidentRows } from "./whatif-incidents.ts";
 import {
   compareAsync,
   WHATIF_POLICIES,
@@ -88,7 +89,7 @@ export interface WhatIfResult {
   /** Hosts paid per policy over time, with the predictive capacity plan's hosts needed. */
   hostsChart: HostsPoint[];
   /** Each policy's largest runs of time over capacity (see whatif-incidents.ts). */
-  incidents: IncidentRow[];
+  incidents: WhatIfIncident[];
   /** Epoch ms where measuring starts (before: forecast history warm-up). */
   measuredFrom: number;
   wallMs: number;

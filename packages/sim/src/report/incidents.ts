@@ -86,16 +86,16 @@ export function violationIncidents(run: IncidentRun, opts: IncidentOptions = {})
   });
 }
 
-/** A run's `limit` largest incidents (by violation minutes), in time order. */
-export function largestIncidents(run: IncidentRun, limit: number): Incident[] {
-  return violationIncidents(run)
+/** The `limit` largest of a run's incidents (by violation minutes), in time order. */
+export function largestIncidents(incidents: readonly Incident[], limit: number): Incident[] {
+  return [...incidents]
     .sort((a, b) => b.violationMinutes - a.violationMinutes || a.fromTick - b.fromTick)
     .slice(0, limit)
     .sort((a, b) => a.fromTick - b.fromTick);
 }
 
-/** "day 3 14:05" from the start of the measured part. */
-function when(tick: number, run: Pick<PolicyRun, "tickMs" | "measuredFromTick">, t: number = tick * run.tickMs): string {
+/** Time `t` (ms) as "day 3 14:05" from the start of the measured part. */
+function when(t: number, run: Pick<PolicyRun, "tickMs" | "measuredFromTick">): string {
   const ms = t - run.measuredFromTick * run.tickMs;
   const sign = ms < 0 ? "-" : "";
   const abs = Math.abs(ms);
@@ -115,16 +115,16 @@ export function incidentsText(c: Comparison, limit = 8): string {
       out.push(`  ${run.policy}: none`);
       continue;
     }
-    const top = largestIncidents(run, limit);
+    const top = largestIncidents(all, limit);
     const shown = top.reduce((a, x) => a + x.violationMinutes, 0);
     const share = top.length === all.length ? "all shown" : `the ${top.length} shown hold ${fmtPct(total > 0 ? shown / total : 0, 0)} of them`;
     out.push(`  ${run.policy}: ${all.length} incident${all.length === 1 ? "" : "s"}, ${fmtNum(total, 0)} violation minutes; ${share}`);
     for (const x of top) {
       const minutes = (x.toTick - x.fromTick + 1) * (run.tickMs / 60_000);
       const plan = x.plannedAtStart > 0 ? `, plan ${x.plannedAtStart}` : "";
-      const events = x.hostEvents.map((e) => `${e.hostId} ${e.kind} ${when(0, run, e.t)}`).join("; ");
+      const events = x.hostEvents.map((e) => `${e.hostId} ${e.kind} ${when(e.t, run)}`).join("; ");
       out.push(
-        `    ${when(x.fromTick, run)} for ${fmtNum(minutes, 0)} min: ${fmtNum(x.violationMinutes, 0)} violation min; hosts ${x.servingAtStart} serving (${x.paidAtStart} paid${plan}), up to ${x.servingMax}; ` +
+        `    ${when(x.fromTick * run.tickMs, run)} for ${fmtNum(minutes, 0)} min: ${fmtNum(x.violationMinutes, 0)} violation min; hosts ${x.servingAtStart} serving (${x.paidAtStart} paid${plan}), up to ${x.servingMax}; ` +
           `hottest ${fmtPct(x.hottestUtil, 0)} while the serving hosts averaged ${fmtPct(x.meanUtilThen, 0)}` +
           (events ? `; hosts: ${events}` : "; no host asked for, added or drained in the six hours before"),
       );

@@ -82,6 +82,26 @@ export const whatIfSourceSchema = z.object({
   hosts: z.number(),
 });
 
+/** One of a policy's largest runs of time over capacity, with the cluster at its start. */
+export const whatIfIncidentSchema = z.object({
+  policy: z.string(),
+  /** Epoch ms (or ms into the trace) of the first tick over capacity and of the end of the last. */
+  from: z.number(),
+  to: z.number(),
+  violationMinutes: z.number(),
+  servingAtStart: z.number(),
+  paidAtStart: z.number(),
+  /** Hosts the capacity plan wanted at the start (null for a policy without a plan). */
+  plannedAtStart: z.number().nullable(),
+  servingMax: z.number(),
+  hottestUtil: z.number(),
+  /** Mean utilisation of the serving hosts when the hottest one peaked. */
+  meanUtilThen: z.number(),
+  /** Hosts asked for during the incident or in the six hours before it. */
+  hostsAsked: z.number(),
+});
+export type WhatIfIncident = z.infer<typeof whatIfIncidentSchema>;
+
 export const whatIfResultSchema = z.object({
   source: whatIfSourceSchema,
   fields: whatIfFieldsSchema,
@@ -110,23 +130,7 @@ export const whatIfResultSchema = z.object({
    * Each policy's largest runs of time over capacity (at most five each, in time order), with the
    * cluster at their start: where a policy's minutes come from.
    */
-  incidents: z.array(
-    z.object({
-      policy: z.string(),
-      from: z.number(),
-      to: z.number(),
-      violationMinutes: z.number(),
-      servingAtStart: z.number(),
-      paidAtStart: z.number(),
-      /** Hosts the capacity plan wanted at the start (null for a policy without a plan). */
-      plannedAtStart: z.number().nullable(),
-      servingMax: z.number(),
-      hottestUtil: z.number(),
-      meanUtilThen: z.number(),
-      /** Hosts asked for during the incident or in the six hours before it. */
-      hostsAsked: z.number(),
-    }),
-  ),
+  incidents: z.array(whatIfIncidentSchema),
   measuredFrom: z.number(),
   wallMs: z.number(),
 });

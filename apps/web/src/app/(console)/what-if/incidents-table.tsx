@@ -1,17 +1,10 @@
 "use client";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
-import { formatDateTime, formatNumber, formatPct } from "../../../lib/format.ts";
+import { formatNumber, formatPct } from "../../../lib/format.ts";
+import { timeLabel } from "./what-if-chart.tsx";
 
 type IncidentRow = inferRouterOutputs<AppRouter>["whatif"]["run"]["incidents"][number];
-
-/** "day 2 03:05" into a trace, or the wall-clock time of telemetry. */
-function when(t: number, relative: boolean): string {
-  if (!relative) return formatDateTime(t);
-  const day = Math.floor(t / 86_400_000);
-  const minutes = Math.floor((t % 86_400_000) / 60_000);
-  return `day ${day} ${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
-}
 
 /**
  * Where each policy's minutes over capacity come from: its largest incidents with the cluster at
@@ -20,6 +13,8 @@ function when(t: number, relative: boolean): string {
  * host came late.
  */
 export function IncidentsTable({ incidents, relative }: { incidents: IncidentRow[]; relative: boolean }) {
+  // The charts' own time labels, so an incident can be found on them.
+  const when = timeLabel(relative);
   if (incidents.length === 0) {
     return (
       <p className="muted" data-testid="whatif-incidents-none">
@@ -53,7 +48,7 @@ export function IncidentsTable({ incidents, relative }: { incidents: IncidentRow
               <td>
                 <strong>{x.policy}</strong>
               </td>
-              <td className="nowrap">{when(x.from, relative)}</td>
+              <td className="nowrap">{when(x.from)}</td>
               <td className="num">{formatNumber((x.to - x.from) / 60_000)} min</td>
               <td className="num">{formatNumber(x.violationMinutes)}</td>
               <td className="num">
