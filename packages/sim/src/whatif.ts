@@ -1,5 +1,5 @@
 import { ShardcastError, type AnalyzerSettings, type CapacitySettings, type LifecycleSettings, type RebalanceSettings } from "@shardcast/core";
-import { DEFAULT_CLUSTER, defaultCapacity, type SimConfig } from "./config.ts";
+import { DEFAULT_CLUSTER, defaultCapacity, ORACLE_DEFAULTS, type SimConfig } from "./config.ts";
 import { defaultLayout, type InitialLayout, type LayoutHost } from "./engine/layout.ts";
 import { HOUR_MS } from "./workload/generators.ts";
 import { buildWorkload } from "./workload/catalog.ts";
@@ -70,7 +70,7 @@ export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, setti
       rebalanceLeadSteps: 0,
       // The product's rebalancer plans each host at its look-ahead: the what-if replays it with the stored settings.
       hostOutlook: outlookOf(settings.rebalance),
-      oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
+      oracle: { ...ORACLE_DEFAULTS },
       predictiveCapacity: {},
       predictiveTolerance: null,
     },
@@ -127,7 +127,7 @@ export function whatIfTraceScenario(
         analyzerMoves: "none",
         rebalanceLeadSteps: 0,
         hostOutlook: outlookOf(settings.rebalance),
-        oracle: { analyzerMoves: "none", rebalanceLeadSteps: 4, analyzerSplits: false },
+        oracle: { ...ORACLE_DEFAULTS },
         predictiveCapacity: {},
         predictiveTolerance: null,
       },

@@ -12,6 +12,7 @@ import {
   type Forecaster,
 } from "@shardcast/core";
 import type { Decision, PolicyView } from "../engine/types.ts";
+import { drainFitsAhead } from "./drain-guard.ts";
 
 /**
  * How a policy sizes the cluster:
@@ -23,7 +24,8 @@ import type { Decision, PolicyView } from "../engine/types.ts";
  *   while the forecast error tracker flags the series untrusted;
  * - `oracle`: the planner on the true future load, over the rest of the run (up to a week); it
  *   keeps the margin on the lead, since a fill's real duration depends on the migration slots
- *   free on the way, which no load forecast knows;
+ *   free on the way, which no load forecast knows; a drain it proposes is made only when the
+ *   host's shardlets fit on the rest, host by host, over the true future (`drainFitsAhead`);
  * - `peak`: the cluster is sized once, at the start, for the workload's busiest bucket.
  */
 export type ElasticMode = "reactive" | "forecast" | "oracle" | "peak";
@@ -136,7 +138,16 @@ export function elastic(opts: ElasticOptions): Elastic {
       if (step) d.plan = { forecast: step.forecast, hostsNeeded: step.hostsNeeded, untrusted };
       // A host is asked for once its start time has come: earlier it would be paid for idle.
       if (plan.add && plan.add.startByMs <= view.now) d.addHosts += plan.add.count;
-      if (plan.drain) d.drainHosts.push(plan.drain.hostId);
+      if (plan.drain && (opts.mode !== "oracle" || oracleDrainFits(view, plan.drain.hostId))) d.drainHosts.push(plan.drain.hostId);
     },
   };
 }
+
+/** The oracle drains only what fits host by host over its look-ahead of the true future (see drain-guard.ts). */
+function oracleDrainFits(view: PolicyView, hostId: string): boolean {
+  const o = view.config.policy.oracle;
+  if (!(o.drainLookaheadSec > 0)) return true;
+  const steps = Math.min(Math.ceil((o.drainLookaheadSec * 1000) / view.workload.bucketMs), Math.max(1, view.workload.buckets - view.bucket));
+  return drainFitsAhead(view, hostId, { steps, utilization: o.drainFitUtilization });
+}
+

@@ -202,7 +202,10 @@ export function predictiveWith(kind: SimForecasterKind, capacity: Partial<Capaci
  * the true cluster load for up to a week ahead, on which the capacity planner times every host
  * request (provisioning plus the copy of the new host's share, plus the same margin, since the
  * copies' real duration depends on the migration slots free on the way) and takes a drain only
- * for a trough that is really there. It does not solve placement offline: moves go through the
+ * for a trough that is really there, and only when the drained host's shardlets fit on the rest,
+ * host by host, over the next 12 hours of their true load (`drainFitsAhead`; without it the oracle
+ * packed a ticker that burst hours later onto one host, and had more violation minutes than the
+ * predictive policy on the tweet volumes). It does not solve placement offline: moves go through the
  * same planners and migration slots, so it bounds what better forecasts can buy, not what any
  * placement could.
  */

@@ -34,7 +34,7 @@ function configRows(c: Comparison): Array<[string, string]> {
     ],
     [
       "oracle",
-      `analyzer splits ${p.oracle.analyzerSplits ? "started" : "not started"}, moves: ${p.oracle.analyzerMoves}; rebalancer on the larger of current and true load ${p.oracle.rebalanceLeadSteps} buckets ahead`,
+      `analyzer splits ${p.oracle.analyzerSplits ? "started" : "not started"}, moves: ${p.oracle.analyzerMoves}; rebalancer on the larger of current and true load ${p.oracle.rebalanceLeadSteps} buckets ahead; ${p.oracle.drainLookaheadSec > 0 ? `a drain only when the host's shardlets fit on the rest within ${Math.round(p.oracle.drainFitUtilization * 100)}% of each host over ${Math.round(p.oracle.drainLookaheadSec / 3600)} h of true load` : "drains on the cluster's load only"}`,
     ],
     ["warm-up", `${c.config.warmupBuckets} buckets simulated but not measured`],
   ];
