@@ -30,6 +30,8 @@ describe("npm run sim arguments", () => {
     expect(parseSimArgs(["--workload", "all", "--quick", "--tolerance", "0.1"])).toMatchObject({ all: true, quick: true, scenario: { policy: { rebalance: { tolerance: 0.1 } } } });
     expect(parseSimArgs(["--help"])).toBeNull();
     expect(parseSimArgs(["--outlook", "0"])).toMatchObject({ scenario: { policy: { hostOutlook: { windowMinutes: 60, leadMinutes: 0 } } } });
+    expect(parseSimArgs(["--oracle-drain-hours", "0"])).toMatchObject({ scenario: { policy: { oracle: { drainLookaheadSec: 0 } } } });
+    expect(() => parseSimArgs(["--oracle-drain-hours", "-1"])).toThrow(UsageError);
     expect(parseSimArgs(["--forecast-quantile", "0", "--forecaster", "holt_winters"])).toMatchObject({ scenario: { capacity: { forecastQuantile: 0 }, policy: { forecaster: "holt_winters" } } });
   });
 

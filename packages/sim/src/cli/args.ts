@@ -195,6 +195,9 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
       case "--lead":
         policy.rebalanceLeadSteps = number(flag, value(), (n) => Number.isInteger(n) && n >= 0 && n <= 48, "an integer from 0 to 48");
         break;
+      case "--oracle-drain-hours":
+        policy.oracle = { ...policy.oracle, drainLookaheadSec: number(flag, value(), (n) => n >= 0 && n <= 168, "hours from 0 to 168") * 3600 };
+        break;
       case "--param": {
         const v = value();
         const at = v.indexOf("=");

@@ -95,6 +95,8 @@ export function usage(): string {
     "                         load over this many buckets (default 0: current load only; the oracle uses 4)",
     "  --outlook <minutes>    predictive: the rebalancer plans each host at the larger of its load and",
     "                         its last hour's rise carried on this many minutes (default 60; 0: off)",
+    "  --oracle-drain-hours <h>  oracle: a drain is made only when the host's shardlets fit on the",
+    "                         rest over this many hours of true load (default 12; 0: the cluster's load only)",
     "  --param <key=value>    workload parameter, repeatable; per workload (defaults):",
     ...params.map((l) => `                         ${l}`),
     "                         meanings:",
