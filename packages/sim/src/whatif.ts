@@ -58,24 +58,34 @@ export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, setti
     seed: 1,
     cluster,
     capacity: settings.capacity ?? defaultCapacity(cluster),
-    policy: {
-      lifecycle: settings.lifecycle,
-      rebalance: settings.rebalance,
-      analyzer: a,
-      forecaster: "holt_winters",
+    policy: whatIfPolicy(settings, {
       horizonSteps: Math.max(1, Math.round((a.horizonSec * 1000) / bucketMs)),
       historySteps: Math.max(4, Math.round((a.historySteps * a.bucketSec * 1000) / bucketMs)),
-      analyzeEveryTicks: 0,
-      analyzerMoves: "none",
-      rebalanceLeadSteps: 0,
-      // The product's rebalancer plans each host at its look-ahead: the what-if replays it with the stored settings.
-      hostOutlook: outlookOf(settings.rebalance),
-      oracle: { ...ORACLE_DEFAULTS },
-      predictiveCapacity: {},
-      predictiveTolerance: null,
-    },
+    }),
     warmupBuckets: Math.min(3 * workload.period, Math.floor(workload.buckets / 3)),
     peakUtilisation: 0,
+  };
+}
+
+/**
+ * The policies as the product runs them with the stored (or drafted) settings: the analyzer's
+ * forecaster, splits but no analyzer moves, and the rebalancer's look-ahead per host (which the
+ * product's rebalancer plans with); no tuned thresholds, so the operator's settings apply as they are.
+ */
+function whatIfPolicy(settings: WhatIfSettings, steps: { horizonSteps: number; historySteps: number }): SimConfig["policy"] {
+  return {
+    lifecycle: settings.lifecycle,
+    rebalance: settings.rebalance,
+    analyzer: settings.analyzer,
+    forecaster: "holt_winters",
+    ...steps,
+    analyzeEveryTicks: 0,
+    analyzerMoves: "none",
+    rebalanceLeadSteps: 0,
+    hostOutlook: outlookOf(settings.rebalance),
+    oracle: { ...ORACLE_DEFAULTS },
+    predictiveCapacity: {},
+    predictiveTolerance: null,
   };
 }
 
@@ -116,21 +126,7 @@ export function whatIfTraceScenario(
       seed: 1,
       cluster,
       capacity: settings.capacity ?? defaultCapacity(cluster),
-      policy: {
-        lifecycle: settings.lifecycle,
-        rebalance: settings.rebalance,
-        analyzer: a,
-        forecaster: "holt_winters",
-        horizonSteps: Math.max(1, Math.round((a.horizonSec * 1000) / HOUR_MS)),
-        historySteps: 72,
-        analyzeEveryTicks: 0,
-        analyzerMoves: "none",
-        rebalanceLeadSteps: 0,
-        hostOutlook: outlookOf(settings.rebalance),
-        oracle: { ...ORACLE_DEFAULTS },
-        predictiveCapacity: {},
-        predictiveTolerance: null,
-      },
+      policy: whatIfPolicy(settings, { horizonSteps: Math.max(1, Math.round((a.horizonSec * 1000) / HOUR_MS)), historySteps: 72 }),
       warmupBuckets: 72,
       peakUtilisation: 0.8,
     },
