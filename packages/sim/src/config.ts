@@ -144,6 +144,8 @@ export interface PolicyConfig {
    * run's `rebalance.tolerance`, as every other policy but reactive_tuned.
    */
   predictiveTolerance: number | null;
+  /** Experiment: days of history the predictive policy's drain check reads (0: no check). */
+  predictiveDrainFitDays: number;
 }
 
 export interface SimConfig {
@@ -279,6 +281,7 @@ export function defaultPolicy(cluster: ClusterConfig, bucketMs: number, period: 
     oracle: { ...ORACLE_DEFAULTS },
     predictiveCapacity: { ...PREDICTIVE_TUNED },
     predictiveTolerance: PREDICTIVE_TOLERANCE,
+    predictiveDrainFitDays: 2,
   };
 }
 

@@ -86,6 +86,7 @@ function whatIfPolicy(settings: WhatIfSettings, steps: { horizonSteps: number; h
     oracle: { ...ORACLE_DEFAULTS },
     predictiveCapacity: {},
     predictiveTolerance: null,
+    predictiveDrainFitDays: 0,
   };
 }
 
