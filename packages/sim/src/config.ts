@@ -144,8 +144,6 @@ export interface PolicyConfig {
    * run's `rebalance.tolerance`, as every other policy but reactive_tuned.
    */
   predictiveTolerance: number | null;
-  /** Experiment: days of history the predictive policy's drain check reads (0: no check). */
-  predictiveDrainFitDays: number;
 }
 
 export interface SimConfig {
@@ -281,7 +279,6 @@ export function defaultPolicy(cluster: ClusterConfig, bucketMs: number, period: 
     oracle: { ...ORACLE_DEFAULTS },
     predictiveCapacity: { ...PREDICTIVE_TUNED },
     predictiveTolerance: PREDICTIVE_TOLERANCE,
-    predictiveDrainFitDays: 2,
   };
 }
 

@@ -86,7 +86,6 @@ function whatIfPolicy(settings: WhatIfSettings, steps: { horizonSteps: number; h
     oracle: { ...ORACLE_DEFAULTS },
     predictiveCapacity: {},
     predictiveTolerance: null,
-    predictiveDrainFitDays: 0,
   };
 }
 

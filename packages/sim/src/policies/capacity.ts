@@ -12,7 +12,7 @@ import {
   type Forecaster,
 } from "@shardcast/core";
 import type { Decision, PolicyView } from "../engine/types.ts";
-import { drainFitsAhead, seasonalPeak } from "./drain-guard.ts";
+import { drainFitsAhead } from "./drain-guard.ts";
 
 /**
  * How a policy sizes the cluster:
@@ -138,8 +138,7 @@ export function elastic(opts: ElasticOptions): Elastic {
       if (step) d.plan = { forecast: step.forecast, hostsNeeded: step.hostsNeeded, untrusted };
       // A host is asked for once its start time has come: earlier it would be paid for idle.
       if (plan.add && plan.add.startByMs <= view.now) d.addHosts += plan.add.count;
-      if (plan.drain && (opts.mode !== "oracle" || oracleDrainFits(view, plan.drain.hostId)) && (opts.mode !== "forecast" || seasonalDrainFits(view, plan.drain.hostId)))
-        d.drainHosts.push(plan.drain.hostId);
+      if (plan.drain && (opts.mode !== "oracle" || oracleDrainFits(view, plan.drain.hostId))) d.drainHosts.push(plan.drain.hostId);
     },
   };
 }
@@ -152,15 +151,3 @@ function oracleDrainFits(view: PolicyView, hostId: string): boolean {
   return drainFitsAhead(view, hostId, { steps, utilization: o.drainFitUtilization });
 }
 
-
-/**
- * Experiment: the predictive policy checks a drain the same way over the oracle's look-ahead, each
- * shardlet expected at its largest load at the same hour of the last `predictiveDrainFitDays` days.
- */
-function seasonalDrainFits(view: PolicyView, hostId: string): boolean {
-  const days = view.config.policy.predictiveDrainFitDays;
-  if (!(days > 0)) return true;
-  const steps = Math.ceil((view.config.policy.oracle.drainLookaheadSec * 1000) / view.workload.bucketMs);
-  const period = view.workload.period;
-  return drainFitsAhead(view, hostId, { steps, utilization: 1 }, (sl, n) => seasonalPeak(view.history(sl), n, period, days, sl.load));
-}

@@ -10,20 +10,15 @@ import type { PolicyView } from "../engine/types.ts";
  * `utilization` of each host's capacity at every step of the look-ahead. Without this the oracle
  * was weaker than a forecast on bursty load and was no upper bound.
  */
-export function drainFitsAhead(
-  view: PolicyView,
-  drainHostId: string,
-  opts: { steps: number; utilization: number },
-  futureOf: (sl: PolicyView["shardlets"][number], steps: number) => readonly number[] = (sl, n) => view.future(sl, n),
-): boolean {
+export function drainFitsAhead(view: PolicyView, drainHostId: string, opts: { steps: number; utilization: number }): boolean {
   const steps = Math.max(1, Math.floor(opts.steps));
   const rest = view.hosts.filter((h) => h.id !== drainHostId && h.status === "active");
   if (rest.length === 0) return false;
   const hostIds = rest.map((h) => h.id);
   const series = new Map<string, number[]>(hostIds.map((id) => [id, new Array<number>(steps).fill(0)]));
-  const moving: (readonly number[])[] = [];
+  const moving: number[][] = [];
   for (const sl of view.shardlets) {
-    const f = futureOf(sl, steps);
+    const f = view.future(sl, steps);
     // A shardlet being migrated lands on its destination.
     const acc = series.get(view.inFlightMoves.get(sl.id) ?? sl.hostId);
     if (acc) addInto(acc, f);
@@ -59,18 +54,4 @@ export function fitsGreedy(series: Map<string, number[]>, capacity: ReadonlyMap<
 
 function addInto(acc: number[], f: readonly number[]): void {
   for (let k = 0; k < acc.length; k++) acc[k]! += f[k] ?? 0;
-}
-
-/** Per coming step, the shardlet's largest load at the same phase of the last `periods` seasons (its load now without history). */
-export function seasonalPeak(history: readonly number[], steps: number, period: number, periods: number, current: number): number[] {
-  const n = history.length;
-  const out = new Array<number>(steps).fill(-1);
-  for (let k = 0; k < steps; k++) {
-    for (let d = 1; d <= periods; d++) {
-      const i = n + k - d * period;
-      if (i >= 0 && i < n) out[k] = Math.max(out[k]!, history[i]!);
-    }
-    if (out[k]! < 0) out[k] = current;
-  }
-  return out;
 }
