@@ -76,7 +76,8 @@ export interface OracleConfig {
   analyzerSplits: boolean;
   /**
    * A drain the capacity plan proposes is made only when the host's shardlets fit on the
-   * remaining hosts over this much of the true future (`drainFitsAhead`); 0 turns the check off.
+   * remaining hosts over this much of the true future (`drainFitsAhead`; at most 168 buckets); 0
+   * turns the check off.
    */
   drainLookaheadSec: number;
   /** Share of a host's capacity the drained shardlets may fill it to, at every step of the look-ahead. */

@@ -143,11 +143,15 @@ export function elastic(opts: ElasticOptions): Elastic {
   };
 }
 
+const MAX_DRAIN_CHECK_STEPS = 168;
+
 /** The oracle drains only what fits host by host over its look-ahead of the true future (see drain-guard.ts). */
 function oracleDrainFits(view: PolicyView, hostId: string): boolean {
   const o = view.config.policy.oracle;
   if (!(o.drainLookaheadSec > 0)) return true;
-  const steps = Math.min(Math.ceil((o.drainLookaheadSec * 1000) / view.workload.bucketMs), Math.max(1, view.workload.buckets - view.bucket));
+  // At most a week of hourly buckets: with the what-if's short buckets the check runs on every tick
+  // a drain is due, and its cost grows with shardlets x steps.
+  const steps = Math.min(Math.ceil((o.drainLookaheadSec * 1000) / view.workload.bucketMs), Math.max(1, view.workload.buckets - view.bucket), MAX_DRAIN_CHECK_STEPS);
   return drainFitsAhead(view, hostId, { steps, utilization: o.drainFitUtilization });
 }
 
