@@ -266,7 +266,7 @@ function WhatIfResults({ result }: { result: Result }) {
       <IncidentsTable incidents={result.incidents} relative={result.source.kind === "trace"} />
       <p className="muted">
         Static keeps the first layout; reactive splits, merges and rebalances on current load; predictive adds the load analyzer on forecasts; the oracle gets
-        the true future. The shaded start is forecast history, not measured.
+        the true future, and drains a host only when its shardlets fit on the others over the next 12 hours of their true load. The shaded start is forecast history, not measured.
       </p>
     </section>
   );
