@@ -69,7 +69,7 @@ export interface ClusterConfig {
   latencyCapMs: number;
 }
 
-/** Parameters of the policies. The same lifecycle and rebalance settings apply to every policy that acts. */
+/** The oracle policy's own settings: what of the true future it sees and how it drains. */
 export interface OracleConfig {
   analyzerMoves: PolicyConfig["analyzerMoves"];
   rebalanceLeadSteps: number;
@@ -99,6 +99,7 @@ export const ORACLE_DEFAULTS: OracleConfig = {
   drainFitUtilization: 0.9,
 };
 
+/** Parameters of the policies. The same lifecycle and rebalance settings apply to every policy that acts. */
 export interface PolicyConfig {
   lifecycle: LifecycleSettings;
   rebalance: RebalanceSettings;

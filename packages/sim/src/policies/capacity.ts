@@ -154,4 +154,3 @@ function oracleDrainFits(view: PolicyView, hostId: string): boolean {
   const steps = Math.min(Math.ceil((o.drainLookaheadSec * 1000) / view.workload.bucketMs), Math.max(1, view.workload.buckets - view.bucket), MAX_DRAIN_CHECK_STEPS);
   return drainFitsAhead(view, hostId, { steps, utilization: o.drainFitUtilization });
 }
-

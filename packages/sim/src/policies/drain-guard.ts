@@ -20,9 +20,10 @@ export function drainFitsAhead(view: PolicyView, drainHostId: string, opts: { st
   for (const sl of view.shardlets) {
     const f = view.future(sl, steps);
     // A shardlet being migrated lands on its destination.
-    const acc = series.get(view.inFlightMoves.get(sl.id) ?? sl.hostId);
+    const hostId = view.inFlightMoves.get(sl.id) ?? sl.hostId;
+    const acc = series.get(hostId);
     if (acc) addInto(acc, f);
-    else if ((view.inFlightMoves.get(sl.id) ?? sl.hostId) === drainHostId) moving.push(f);
+    else if (hostId === drainHostId) moving.push(f);
   }
   const capacity = new Map(rest.map((h) => [h.id, h.capacityEventsPerSec * opts.utilization]));
   return fitsGreedy(series, capacity, moving);
@@ -34,8 +35,9 @@ export function drainFitsAhead(view: PolicyView, drainHostId: string, opts: { st
  */
 export function fitsGreedy(series: Map<string, number[]>, capacity: ReadonlyMap<string, number>, moving: readonly (readonly number[])[]): boolean {
   const peakOf = (f: readonly number[]) => f.reduce((m, v) => (v > m ? v : m), 0);
-  const order = [...moving].sort((a, b) => peakOf(b) - peakOf(a));
-  for (const f of order) {
+  // Each peak once, not at every comparison of the sort.
+  const order = moving.map((f) => ({ f, peak: peakOf(f) })).sort((a, b) => b.peak - a.peak);
+  for (const { f } of order) {
     let best: string | null = null;
     let bestPeak = Infinity;
     for (const [id, acc] of series) {
