@@ -43,7 +43,7 @@ export interface MigrationHarness {
   keys: Map<string, string>;
   hooks: MigrationHooks;
   /** Creates an approved migration of `shardletId` to `destHostId` (at the shardlet's current epoch). */
-  approve(shardletId: string, destHostId: string, patch?: { windowStart?: Date; windowEnd?: Date; phase?: MigrationPhase }): Promise<string>;
+  approve(shardletId: string, destHostId: string, patch?: { windowStart?: Date; windowEnd?: Date; phase?: MigrationPhase; bytesToMove?: number }): Promise<string>;
   /** Runs the migration until it ends (waiting out pauses); each run's result is returned in order. */
   runToEnd(id: string): Promise<MigrationRunResult[]>;
   migration(id: string): Promise<MigrationRun>;
@@ -219,6 +219,7 @@ export async function startMigrationHarness(opts: HarnessOptions = {}): Promise<
           origin: "manual",
           reason: "test move",
           shardletEpoch: s.epoch,
+          ...(patch.bytesToMove !== undefined ? { bytesToMove: BigInt(patch.bytesToMove) } : {}),
           ...(patch.windowStart ? { windowStart: patch.windowStart } : {}),
           ...(patch.windowEnd ? { windowEnd: patch.windowEnd } : {}),
         },

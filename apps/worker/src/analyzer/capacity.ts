@@ -1,4 +1,4 @@
-import { ForecastErrorTracker, planCapacity, type CapacityHost, type CapacitySettings, type ErrorTrackerState } from "@shardcast/core";
+import { copySpeedNote, ForecastErrorTracker, planCapacity, type CapacityHost, type CapacitySettings, type ErrorTrackerState } from "@shardcast/core";
 import {
   getCapacitySettings,
   getLatestForecastTrackerState,
@@ -11,6 +11,7 @@ import {
   type NewAnalyzerProposal,
   type StoredCapacityPlan,
 } from "@shardcast/db";
+import { copySpeedFor } from "../domain/copy-speed.ts";
 import type { AnalyzerInputs } from "./inputs.ts";
 
 /** The series id of the cluster's total write rate in the forecast error tracker. */
@@ -61,8 +62,10 @@ export async function planClusterCapacity(
   db: ControlDb,
   q: { nowMs: number; inputs: AnalyzerInputs; historySteps: number; forecasts: ReadonlyMap<string, readonly number[]>; model: string },
 ): Promise<ClusterCapacity | null> {
-  const settings = await getCapacitySettings(db);
-  if (!settings.enabled) return null;
+  const configured = await getCapacitySettings(db);
+  if (!configured.enabled) return null;
+  const speed = await copySpeedFor(db, configured.copyBytesPerSec);
+  const settings: CapacitySettings = { ...configured, copyBytesPerSec: speed.bytesPerSec };
   const { inputs } = q;
   const stepMs = inputs.bucketMs;
   const history = clusterHistory(inputs.analyzerShardlets, q.historySteps);
@@ -98,6 +101,8 @@ export async function planClusterCapacity(
   }));
   const upperFactor = tracker.upperFactor(CLUSTER_SERIES, settings.forecastQuantile);
   const plan = planCapacity({ nowMs: inputs.baseMs, stepMs, forecast: values, observed, hosts: input, settings, untrusted, upperFactor });
+  const note = copySpeedNote(speed, configured.copyBytesPerSec);
+  if (note) plan.notes.push(note);
   const stored: StoredCapacityPlan = { ...plan, stepMs, observed, untrusted, mode: settings.mode, model: q.model, hosts };
   const forecast = { startMs: inputs.baseMs, stepMs, values };
   const out: NewAnalyzerProposal[] = [];

@@ -19,6 +19,7 @@ import { actOnCapacity, retireDrainedHosts, type CapacityActResult } from "./cap
 import { loadAnalyzerInputs, loadForecastCovariates } from "./inputs.ts";
 import { loadAnalyzerModel } from "./model.ts";
 import { proposalRows } from "./proposals.ts";
+import { copySpeedFor } from "../domain/copy-speed.ts";
 
 export interface AnalyzerRunDeps {
   db: ControlDb;
@@ -75,12 +76,14 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     await opts.onProgress?.({ stage, fraction });
   };
   const { db } = deps;
-  const settings = await getAnalyzerSettings(db);
+  const configured = await getAnalyzerSettings(db);
   const empty = { split: 0, migrate: 0, addHost: 0 };
   const noAct: ActResult = { splits: 0, migrations: 0, scheduled: 0, skipped: [] };
-  if (!settings.enabled && opts.trigger !== "manual") {
+  if (!configured.enabled && opts.trigger !== "manual") {
     return { runId: null, skipped: "the analyzer is disabled", model: "", shardlets: 0, points: 0, proposals: empty, superseded: 0, acted: noAct, capacity: null, defaulted: 0, ms: 0 };
   }
+  // Feasibility (does a move finish before the overload) at the speed copies really run.
+  const settings = { ...configured, copyBytesPerSec: (await copySpeedFor(db, configured.copyBytesPerSec)).bytesPerSec };
   const [lifecycle, streams] = await Promise.all([getLifecycleSettings(db), listStreamPredictiveModes(db)]);
   if (opts.streamId && !streams.some((s) => s.id === opts.streamId)) throw new ShardcastError("not_found", `no stream with id ${opts.streamId}`);
 

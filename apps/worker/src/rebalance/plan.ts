@@ -11,6 +11,7 @@ import {
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
+import { copySpeedFor } from "../domain/copy-speed.ts";
 import { readHostOutlook } from "./outlook.ts";
 
 export interface RebalanceRunResult {
@@ -98,7 +99,7 @@ export async function runRebalancePlan(
     inFlight: snap.inFlight,
     inFlightMoves: snap.inFlightMoves,
     labels: snap.labels,
-    moveCost: { setupSec: capacity.moveSetupSec, copyBytesPerSec: capacity.copyBytesPerSec },
+    moveCost: { setupSec: capacity.moveSetupSec, copyBytesPerSec: (await copySpeedFor(db, capacity.copyBytesPerSec)).bytesPerSec },
     ...(outlook.size > 0 ? { outlook, outlookLeadSec: settings.outlookLeadSec } : {}),
   };
   const result: RebalanceRunResult = { created: [], duplicates: 0, withdrawn, notes: [], drainingHosts: 0, enabled: settings.enabled };

@@ -1,3 +1,4 @@
 export * from "./settings.ts";
 export * from "./plan.ts";
 export * from "./trough.ts";
+export * from "./copy-speed.ts";
