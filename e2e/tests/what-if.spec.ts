@@ -14,15 +14,23 @@ test("an operator tries thresholds on the what-if page before applying them", as
   await expect(page.getByTestId("whatif-lifecycle-splitThreshold")).toHaveValue(/^0?\.\d+$/);
   const storedTolerance = await page.getByTestId("whatif-rebalance-tolerance").inputValue();
   expect(Number(storedTolerance)).toBeGreaterThan(0);
+  // The copy budget is shown in MiB/s (it is stored in bytes/s): the default is 20.
+  const budget = page.getByTestId("whatif-analyzer-copyBytesPerSec");
+  await expect(budget).toHaveValue(/^\d+(\.\d+)?$/);
+  expect(Number(await budget.inputValue())).toBeLessThanOrEqual(10 * 1024);
 
-  // A hysteresis at or above the tolerance is refused by the rebalancer's own schema.
+  // A hysteresis at or above the tolerance is refused by the rebalancer's own schema, a copy
+  // budget under 1 KiB/s by the analyzer's.
   await page.getByTestId("whatif-rebalance-hysteresis").fill("0.5");
+  await budget.fill("0.0001");
   await page.getByTestId("whatif-source-select").selectOption("trace");
   await page.getByTestId("whatif-run").click();
   await expect(page.getByTestId("whatif-rebalance-hysteresis-error")).toContainText("hysteresis must be smaller than the tolerance");
+  await expect(page.getByTestId("whatif-analyzer-copyBytesPerSec-error")).toContainText("copy budget must be at least 1 KiB/s");
   await expect(page.getByTestId("whatif-results")).toHaveCount(0);
 
   await page.getByTestId("whatif-rebalance-hysteresis").fill("0.05");
+  await budget.fill("4");
   await page.getByTestId("whatif-rebalance-tolerance").fill(storedTolerance === "0.1" ? "0.15" : "0.1");
   await page.getByTestId("whatif-run").click();
   const results = page.getByTestId("whatif-results");

@@ -142,4 +142,48 @@ describe("what-if console api", () => {
     expect(measured.events).toBeGreaterThan(0);
     expect(measured.events).toBeLessThan(written);
   });
+
+  it("takes a drafted copy budget: moves that copy slowly relieve the hot host later, and a budget below the minimum is refused", async () => {
+    // The recorded day of the test above: the hot shardlet's pieces must move off its host.
+    const run = (copyBytesPerSec: number) => h.call<Result>("mutation", "whatif.run", { source: "telemetry", lifecycle: { splitWriteRate: 1500 }, analyzer: { copyBytesPerSec } }, operator);
+    const slow = await run(4 * 1024);
+    const fast = await run(64 * 1024 * 1024);
+    expect(slow.status, JSON.stringify(slow.error)).toBe(200);
+    expect(fast.status, JSON.stringify(fast.error)).toBe(200);
+    expect(slow.data!.fields.analyzer.copyBytesPerSec).toBe(4 * 1024);
+    const reactive = (r: Result) => r.policies.find((p) => p.policy === "reactive")!.metrics;
+    const detail = JSON.stringify({ slow: reactive(slow.data!), fast: reactive(fast.data!) });
+    expect(reactive(slow.data!).violationMinutes, detail).toBeGreaterThan(reactive(fast.data!).violationMinutes);
+
+    const tooSlow = await run(100);
+    expect(tooSlow.status).toBe(400);
+    expect(tooSlow.error!.data.details!.rejected!.map((x) => x.path)).toEqual(["analyzer.copyBytesPerSec"]);
+  });
+
+  it("copies at the speed recent migrations ran when that is slower than the copy budget, and says so", async () => {
+    // Three finished migrations that each copied 10 MiB in 40 s: 256 KiB/s, below the 20 MiB/s budget.
+    const s = shardlets[0]!;
+    for (let i = 0; i < 3; i++) {
+      const m = await h.db.migration.create({
+        data: { streamId, shardletId: s.id, sourceHostId: s.hostId, destHostId: s.hostId, origin: "manual", reason: "measured copy", phase: "done", rowsTotal: 1000n, rowsCopied: 1000n, bytesToMove: 10485760n, finishedAt: new Date() },
+      });
+      const t0 = Date.now() - 120_000;
+      await h.db.migrationEvent.createMany({
+        data: [
+          { migrationId: m.id, phase: "copying", message: "copying", at: new Date(t0) },
+          { migrationId: m.id, phase: "verifying", message: "verifying", at: new Date(t0 + 40_000) },
+        ],
+      });
+    }
+    const measured = await h.call<Result>("mutation", "whatif.run", { source: "trace" }, operator);
+    expect(measured.status, JSON.stringify(measured.error)).toBe(200);
+    expect(measured.data!.source.note).toContain("Copies planned at 256 KiB/s, the median of the last 3 migrations, below the copy budget of 20 MiB/s.");
+    expect(measured.data!.fields.analyzer.copyBytesPerSec).toBe(256 * 1024);
+
+    // A drafted budget is what the run varies: taken as given.
+    const drafted = await h.call<Result>("mutation", "whatif.run", { source: "trace", analyzer: { copyBytesPerSec: 8 * 1048576 } }, operator);
+    expect(drafted.status).toBe(200);
+    expect(drafted.data!.source.note).not.toContain("Copies planned at");
+    expect(drafted.data!.fields.analyzer.copyBytesPerSec).toBe(8 * 1048576);
+  });
 });

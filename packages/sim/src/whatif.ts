@@ -111,7 +111,8 @@ export function whatIfTraceScenario(
   const workload = buildWorkload({ name: "dos-traces", seed: 1, days: WHATIF_TRACE_DAYS, warmupBuckets: 72, peakTotal: 0.8 * capacity, readTrace, params: { keysPerStream: 256 } });
   // An hour of 256-byte events per shardlet keeps sizes in the range of the product's shardlet
   // capacities (MiBs), so the stored settings' size and per-MB thresholds mean what they do live.
-  const cluster = { ...DEFAULT_CLUSTER, hosts: use.length, hostCapacityEventsPerSec: capacity / use.length, tickMinutes: 10, retentionHours: 1 };
+  // Copies at the analyzer's budget, as on recorded load: the draft's budget is what the run varies.
+  const cluster = { ...DEFAULT_CLUSTER, hosts: use.length, hostCapacityEventsPerSec: capacity / use.length, tickMinutes: 10, retentionHours: 1, migrationBytesPerSec: settings.analyzer.copyBytesPerSec };
   const base = defaultLayout(workload, cluster, settings.lifecycle.initialCapacityBytes);
   // Fresh layout on the real hosts: the default layout's host slots mapped onto them in order.
   const layout: InitialLayout = {

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   analyzerSettingsSchema,
+  copySpeedNote,
   lifecycleSettingsSchema,
+  plannedCopySpeed,
   rebalanceSettingsSchema,
   ShardcastError,
   type AnalyzerSettings,
@@ -19,6 +21,7 @@ import {
   listStreams,
   newestBucketStart,
   oldestBucketStartSince,
+  recentCopySpeed,
   shardletSeries,
   type ControlDb,
 } from "@shardcast/db";
@@ -59,7 +62,7 @@ const MAX_KEYS = 6_000;
 
 export type LifecycleDraft = Partial<Pick<LifecycleSettings, "splitThreshold" | "splitWriteRate" | "mergeThreshold" | "mergeWriteRate">>;
 export type RebalanceDraft = Partial<Pick<RebalanceSettings, "tolerance" | "hysteresis" | "cooldownSec" | "maxProposalsPerRun" | "minBenefitPerMB">>;
-export type AnalyzerDraft = Partial<Pick<AnalyzerSettings, "hostLoadBound" | "overloadFraction" | "minMoveBenefit" | "horizonSec">>;
+export type AnalyzerDraft = Partial<Pick<AnalyzerSettings, "hostLoadBound" | "overloadFraction" | "minMoveBenefit" | "horizonSec" | "copyBytesPerSec">>;
 
 export interface WhatIfDraft {
   source: "auto" | "telemetry" | "trace";
@@ -202,7 +205,12 @@ async function telemetryScenario(db: ControlDb, win: TelemetryWindow, settings: 
 }
 
 export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: string; deadlineMs?: number }): Promise<WhatIfResult> {
-  const settings = draftSettings(await currentSettings(db), draft);
+  const drafted = draftSettings(await currentSettings(db), draft);
+  // Moves copy at what recent migrations measured when that is slower than the budget, as the
+  // worker plans them; a drafted budget is taken as given.
+  const speed = draft.analyzer?.copyBytesPerSec === undefined ? plannedCopySpeed(drafted.analyzer.copyBytesPerSec, await recentCopySpeed(db)) : null;
+  const settings = speed?.measured ? { ...drafted, analyzer: { ...drafted.analyzer, copyBytesPerSec: speed.bytesPerSec } } : drafted;
+  const speedNote = speed ? copySpeedNote(speed, drafted.analyzer.copyBytesPerSec) : null;
   if (running) throw new ShardcastError("conflict", "a what-if is already running on this server; try again when it has finished");
   running = true;
   const started = Date.now();
@@ -250,6 +258,7 @@ export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: 
         hosts: scenario.layout.hosts.length,
       };
     }
+    if (speedNote) source.note = `${source.note} ${speedNote.charAt(0).toUpperCase()}${speedNote.slice(1)}.`;
     const deadline = started + (opts.deadlineMs ?? WHATIF_DEADLINE_MS);
     const result = await compareAsync(scenario.workload, scenario.config, {
       layout: scenario.layout,

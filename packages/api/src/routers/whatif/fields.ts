@@ -22,6 +22,7 @@ export function whatIfFields(s: WhatIfSettings): WhatIfFields {
       overloadFraction: s.analyzer.overloadFraction,
       minMoveBenefit: s.analyzer.minMoveBenefit,
       horizonSec: s.analyzer.horizonSec,
+      copyBytesPerSec: s.analyzer.copyBytesPerSec,
     },
   };
 }

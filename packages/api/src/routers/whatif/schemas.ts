@@ -29,6 +29,8 @@ export const whatIfDraftInput = z.object({
       overloadFraction: z.number().optional(),
       minMoveBenefit: z.number().optional(),
       horizonSec: z.number().int().optional(),
+      /** Bytes/s one migration copies: how long a move takes, hence how far ahead prediction must act. */
+      copyBytesPerSec: z.number().optional(),
     })
     .strict()
     .optional(),
@@ -38,7 +40,7 @@ export const whatIfDraftInput = z.object({
 export const whatIfFieldsSchema = z.object({
   lifecycle: z.object({ splitThreshold: z.number(), splitWriteRate: z.number(), mergeThreshold: z.number(), mergeWriteRate: z.number() }),
   rebalance: z.object({ tolerance: z.number(), hysteresis: z.number(), cooldownSec: z.number(), maxProposalsPerRun: z.number(), minBenefitPerMB: z.number() }),
-  analyzer: z.object({ hostLoadBound: z.number(), overloadFraction: z.number(), minMoveBenefit: z.number(), horizonSec: z.number() }),
+  analyzer: z.object({ hostLoadBound: z.number(), overloadFraction: z.number(), minMoveBenefit: z.number(), horizonSec: z.number(), copyBytesPerSec: z.number() }),
 });
 export type WhatIfFields = z.infer<typeof whatIfFieldsSchema>;
 

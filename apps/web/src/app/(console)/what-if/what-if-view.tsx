@@ -11,7 +11,7 @@ import { useTRPC } from "../../../lib/trpc.ts";
 import { HostsChart } from "./hosts-chart.tsx";
 import { IncidentsTable } from "./incidents-table.tsx";
 import { WhatIfChart } from "./what-if-chart.tsx";
-import { fieldKey, FIELDS, fromForm, toForm, type Area, type FormValues } from "./what-if-fields.ts";
+import { fieldKey, FIELDS, fromForm, shownValue, toForm, type Area, type FormValues } from "./what-if-fields.ts";
 
 type Source = "auto" | "telemetry" | "trace";
 
@@ -67,13 +67,13 @@ function WhatIfForm({
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!canRun) return;
-    const { draft, errors: found } = fromForm(values);
+    const { draft, errors: found } = fromForm(values, fields);
     setErrors(found);
     if (!draft) return;
     run.mutate({ source, ...draft });
   };
   const shown = (k: string) => errors[k] ?? server[k];
-  const changed = FIELDS.filter((f) => Number(values[fieldKey(f)]) !== fields[f.area][f.name]).length;
+  const changed = FIELDS.filter((f) => Number(values[fieldKey(f)]) !== shownValue(f, fields[f.area][f.name])).length;
   return (
     <>
       <section className="card" aria-labelledby="whatif-form-h">
@@ -120,7 +120,7 @@ function WhatIfForm({
                           </span>
                         ) : (
                           <span className="hint">
-                            {f.hint}; now {String(fields[f.area][f.name])}
+                            {f.hint}; now {String(shownValue(f, fields[f.area][f.name]))}
                           </span>
                         )}
                       </div>
