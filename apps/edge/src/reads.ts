@@ -223,18 +223,23 @@ function compareText(a: string, b: string): number {
  * answered first, and reported.
  */
 export function mergeBySeq(events: StoredEvent[], onConflict?: (seq: number, events: StoredEvent[]) => void): StoredEvent[] {
-  const keyed = events.map((e) => ({ e, id: identity(e) }));
-  keyed.sort((a, b) => a.e.seq - b.e.seq || compareText(a.id, b.id));
+  // Identities are texts of whole events, so they are made only where two rows share a position
+  // (a copy, or a conflict): on the common path, a page from one host, no event needs one.
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
   const out: StoredEvent[] = [];
-  let groupStart = 0;
-  for (let i = 0; i < keyed.length; i++) {
-    const cur = keyed[i]!;
-    const prev = keyed[i - 1];
-    if (prev && prev.e.seq === cur.e.seq && prev.id === cur.id) continue;
-    if (!prev || prev.e.seq !== cur.e.seq) groupStart = out.length;
-    out.push(cur.e);
-    const next = keyed[i + 1];
-    if (out.length - groupStart > 1 && (!next || next.e.seq !== cur.e.seq)) onConflict?.(cur.e.seq, out.slice(groupStart));
+  for (let i = 0; i < sorted.length; ) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j]!.seq === sorted[i]!.seq) j++;
+    if (j === i + 1) {
+      out.push(sorted[i]!);
+    } else {
+      const keyed = sorted.slice(i, j).map((e) => ({ e, id: identity(e) }));
+      keyed.sort((a, b) => compareText(a.id, b.id));
+      const groupStart = out.length;
+      for (let k = 0; k < keyed.length; k++) if (k === 0 || keyed[k]!.id !== keyed[k - 1]!.id) out.push(keyed[k]!.e);
+      if (out.length - groupStart > 1) onConflict?.(sorted[i]!.seq, out.slice(groupStart));
+    }
+    i = j;
   }
   return out;
 }
