@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.ts";
 
 export { Prisma } from "./generated/prisma/client.ts";
@@ -11,9 +12,21 @@ export interface ControlDbOptions {
   poolSize?: number;
 }
 
+/** Each client's connection pool, for the few queries that skip Prisma (see sql.ts). */
+const pools = new WeakMap<ControlDb, pg.Pool>();
+
 export function createControlDb(url: string, opts: ControlDbOptions = {}): ControlDb {
-  const adapter = new PrismaPg({ connectionString: url, max: opts.poolSize ?? 10 });
-  return new PrismaClient({ adapter });
+  // The pool is created here rather than by the adapter so that sql.ts can share it; the adapter
+  // still owns it and ends it on $disconnect.
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** The pool under a client made by `createControlDb`; undefined for a transaction's client. */
+export function poolOf(db: ControlDb): pg.Pool | undefined {
+  return pools.get(db);
 }
 
 /** One round trip to the control database, for health checks. */

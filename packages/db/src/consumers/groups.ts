@@ -1,6 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { isUniqueViolation, num } from "../errors.ts";
+import { msOf, sqlRows } from "../sql.ts";
 
 export interface ConsumerGroupInfo {
   id: string;
@@ -80,9 +81,18 @@ export function toAssignment(r: AssignmentRow): ConsumerAssignmentInfo {
   };
 }
 
+// Every poll reads its group, members and assignments and touches its member: plain SQL (see sql.ts).
+const GROUP_COLUMNS = `id, stream_id AS "streamId", name, start_seq::float8 AS "startSeq", generation, ${msOf("created_at")} AS "createdAt"`;
+const MEMBER_COLUMNS = `id, group_id AS "groupId", name, session_timeout_ms AS "sessionTimeoutMs", ${msOf("joined_at")} AS "joinedAt", ${msOf("last_seen_at")} AS "lastSeenAt"`;
+const ASSIGNMENT_COLUMNS = [
+  `group_id AS "groupId", shardlet_id AS "shardletId", member_id AS "memberId", generation, next_member_id AS "nextMemberId"`,
+  `${msOf("handoff_deadline")} AS "handoffDeadline", ${msOf("assigned_at")} AS "assignedAt", committed_seq::float8 AS "committedSeq"`,
+  `lag_events::float8 AS "lagEvents", lag_seconds AS "lagSeconds", ${msOf("lag_at")} AS "lagAt"`,
+].join(", ");
+
 export async function findConsumerGroup(db: ControlDb, streamId: string, name: string): Promise<ConsumerGroupInfo | null> {
-  const row = await db.consumerGroup.findUnique({ where: { streamId_name: { streamId, name } } });
-  return row ? toGroup(row) : null;
+  const rows = await sqlRows<ConsumerGroupInfo>(db, `SELECT ${GROUP_COLUMNS} FROM consumer_groups WHERE stream_id = $1 AND name = $2`, [streamId, name]);
+  return rows[0] ?? null;
 }
 
 /** The group, created with `startSeq` if it does not exist yet (concurrent creators get the same row). */
@@ -108,13 +118,14 @@ export async function listConsumerGroups(db: ControlDb, streamId?: string): Prom
 export async function getConsumerGroupState(db: ControlDb, groupId: string): Promise<ConsumerGroupState | null> {
   // Three reads side by side rather than one nested read, which runs them one after the other:
   // every poll of every member asks for this.
-  const [row, members, assignments] = await Promise.all([
-    db.consumerGroup.findUnique({ where: { id: groupId } }),
-    db.consumerMember.findMany({ where: { groupId }, orderBy: { joinedAt: "asc" } }),
-    db.consumerAssignment.findMany({ where: { groupId }, orderBy: { shardletId: "asc" } }),
+  const [groups, members, assignments] = await Promise.all([
+    sqlRows<ConsumerGroupInfo>(db, `SELECT ${GROUP_COLUMNS} FROM consumer_groups WHERE id = $1`, [groupId]),
+    sqlRows<ConsumerMemberInfo>(db, `SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1 ORDER BY joined_at ASC, id ASC`, [groupId]),
+    sqlRows<ConsumerAssignmentInfo>(db, `SELECT ${ASSIGNMENT_COLUMNS} FROM consumer_assignments WHERE group_id = $1 ORDER BY shardlet_id ASC`, [groupId]),
   ]);
-  if (!row) return null;
-  return { group: toGroup(row), members: members.map(toMember), assignments: assignments.map(toAssignment) };
+  const group = groups[0];
+  if (!group) return null;
+  return { group, members, assignments };
 }
 
 export async function addConsumerMember(db: ControlDb, input: { groupId: string; name: string; sessionTimeoutMs: number }): Promise<ConsumerMemberInfo> {
@@ -125,8 +136,9 @@ export async function addConsumerMember(db: ControlDb, input: { groupId: string;
 
 /** Records a member's heartbeat; false when the member is gone (expired or left). */
 export async function touchConsumerMember(db: ControlDb, memberId: string, at: Date = new Date()): Promise<boolean> {
-  const res = await db.consumerMember.updateMany({ where: { id: memberId }, data: { lastSeenAt: at } });
-  return res.count > 0;
+  // The time is written as epoch milliseconds so the stored UTC value does not depend on any session's zone.
+  const rows = await sqlRows<{ id: string }>(db, "UPDATE consumer_members SET last_seen_at = to_timestamp($2::float8 / 1000) AT TIME ZONE 'UTC' WHERE id = $1 RETURNING id", [memberId, at.getTime()]);
+  return rows.length > 0;
 }
 
 /** Removes a member; its shardlets are reassigned by the next reconcile. False when it was already gone. */

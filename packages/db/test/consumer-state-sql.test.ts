@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addConsumerMember, ensureConsumerGroup, findConsumerGroup, getConsumerGroupState, reconcileConsumerGroup, touchConsumerMember, type ControlDb } from "../src/index.ts";
+import { createTestCluster, type TestCluster } from "../src/testing.ts";
+
+// A zone far from UTC: the plain-SQL reads must not read the stored UTC times in the process's zone.
+process.env.TZ = "America/Los_Angeles";
+
+let cluster: TestCluster;
+let db: ControlDb;
+let groupId: string;
+beforeAll(async () => {
+  cluster = await createTestCluster({ hosts: 1, stream: "orders", shardCount: 2, shardletsPerShard: 2 });
+  db = cluster.db;
+  const g = await ensureConsumerGroup(db, { streamId: cluster.streamId, name: "billing", startSeq: 1234 });
+  groupId = g.id;
+  await addConsumerMember(db, { groupId, name: "billing-1", sessionTimeoutMs: 30_000 });
+  await addConsumerMember(db, { groupId, name: "billing-2", sessionTimeoutMs: 45_000 });
+  await reconcileConsumerGroup(db, groupId, { now: Date.now(), handoffTimeoutMs: 1_000, liveCursors: () => Promise.resolve(new Map()) });
+});
+afterAll(() => cluster?.drop());
+
+describe("a consumer group's state read in plain SQL", () => {
+  it("is the state the stored rows hold, times and positions included, and the same inside a transaction", async () => {
+    const state = await getConsumerGroupState(db, groupId);
+    expect(state).not.toBeNull();
+    const [group, members, assignments] = await Promise.all([
+      db.consumerGroup.findUniqueOrThrow({ where: { id: groupId } }),
+      db.consumerMember.findMany({ where: { groupId }, orderBy: { joinedAt: "asc" } }),
+      db.consumerAssignment.findMany({ where: { groupId }, orderBy: { shardletId: "asc" } }),
+    ]);
+    expect(state!.group).toEqual({ id: group.id, streamId: cluster.streamId, name: "billing", startSeq: 1234, generation: group.generation, createdAt: group.createdAt.getTime() });
+    expect(state!.members.map((m) => [m.name, m.sessionTimeoutMs, m.joinedAt, m.lastSeenAt])).toEqual(members.map((m) => [m.name, m.sessionTimeoutMs, m.joinedAt.getTime(), m.lastSeenAt.getTime()]));
+    expect(assignments.length).toBe(4);
+    expect(state!.assignments.map((a) => [a.shardletId, a.memberId, a.generation, a.assignedAt, a.committedSeq, a.handoffDeadline])).toEqual(
+      assignments.map((a) => [a.shardletId, a.memberId, a.generation, a.assignedAt.getTime(), null, null]),
+    );
+    // A transaction's client has no pool of its own: Prisma's raw query runs the same SQL.
+    const inTx = await db.$transaction((tx) => getConsumerGroupState(tx as ControlDb, groupId));
+    expect(inTx).toEqual(state);
+    expect(await findConsumerGroup(db, cluster.streamId, "billing")).toEqual(state!.group);
+    expect(await findConsumerGroup(db, cluster.streamId, "nobody")).toBeNull();
+    expect(await getConsumerGroupState(db, "no-such-group")).toBeNull();
+  });
+
+  it("touches a member at the given time and tells a member that is gone", async () => {
+    const [first] = (await getConsumerGroupState(db, groupId))!.members;
+    const at = new Date(Date.UTC(2026, 5, 1, 12, 0, 0, 123));
+    expect(await touchConsumerMember(db, first!.id, at)).toBe(true);
+    const row = await db.consumerMember.findUniqueOrThrow({ where: { id: first!.id } });
+    expect(row.lastSeenAt.getTime()).toBe(at.getTime());
+    expect((await getConsumerGroupState(db, groupId))!.members.find((m) => m.id === first!.id)!.lastSeenAt).toBe(at.getTime());
+    expect(await touchConsumerMember(db, "gone-member", at)).toBe(false);
+  });
+});
