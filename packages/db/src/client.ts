@@ -19,6 +19,10 @@ export function createControlDb(url: string, opts: ControlDbOptions = {}): Contr
   // The pool is created here rather than by the adapter so that sql.ts can share it; the adapter
   // still owns it and ends it on $disconnect.
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  // An idle connection the server closed (a restart) is dropped by the pool and the next query
+  // opens another; unheard, the pool's error event would end the process. The adapter listens
+  // too, but only from Prisma's first query on, and sql.ts may query before that.
+  pool.on("error", () => undefined);
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
   return db;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addConsumerMember, ensureConsumerGroup, findConsumerGroup, getConsumerGroupState, reconcileConsumerGroup, touchConsumerMember, type ControlDb } from "../src/index.ts";
-import { createTestCluster, type TestCluster } from "../src/testing.ts";
+import pg from "pg";
+import { poolOf } from "../src/client.ts";
+import { createTestCluster, createTestControlDb, waitFor, type TestCluster } from "../src/testing.ts";
 
 // A zone far from UTC: the plain-SQL reads must not read the stored UTC times in the process's zone.
 process.env.TZ = "America/Los_Angeles";
@@ -50,5 +52,29 @@ describe("a consumer group's state read in plain SQL", () => {
     expect(row.lastSeenAt.getTime()).toBe(at.getTime());
     expect((await getConsumerGroupState(db, groupId))!.members.find((m) => m.id === first!.id)!.lastSeenAt).toBe(at.getTime());
     expect(await touchConsumerMember(db, "gone-member", at)).toBe(false);
+  });
+});
+
+describe("the control database's pool", () => {
+  it("outlives the server closing its idle connections before Prisma's first query", async () => {
+    const control = await createTestControlDb();
+    try {
+      // Plain SQL first: the adapter would only start listening for pool errors at Prisma's first query.
+      expect(await findConsumerGroup(control.db, "no-stream", "g")).toBeNull();
+      const pool = poolOf(control.db)!;
+      expect(pool.idleCount).toBeGreaterThan(0);
+      const admin = new pg.Client({ connectionString: control.url });
+      await admin.connect();
+      try {
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+      } finally {
+        await admin.end();
+      }
+      // The pool hears of each closed connection as an error event and drops it.
+      await waitFor("the pool to drop its closed connections", () => pool.idleCount === 0 && pool.totalCount === 0);
+      expect(await findConsumerGroup(control.db, "no-stream", "g")).toBeNull();
+    } finally {
+      await control.drop();
+    }
   });
 });
