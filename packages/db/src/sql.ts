@@ -1,5 +1,4 @@
-import type { ControlDb } from "./client.ts";
-import { poolOf } from "./client.ts";
+import { poolOf, type ControlDb } from "./client.ts";
 
 /**
  * Rows of a plain SQL query on the control database, for the queries every consumer poll makes.

@@ -205,16 +205,17 @@ async function telemetryScenario(db: ControlDb, win: TelemetryWindow, settings: 
 }
 
 export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: string; deadlineMs?: number }): Promise<WhatIfResult> {
-  const drafted = draftSettings(await currentSettings(db), draft);
-  // Moves copy at what recent migrations measured when that is slower than the budget, as the
-  // worker plans them; a drafted budget is taken as given.
-  const speed = draft.analyzer?.copyBytesPerSec === undefined ? plannedCopySpeed(drafted.analyzer.copyBytesPerSec, await recentCopySpeed(db)) : null;
-  const settings = speed?.measured ? { ...drafted, analyzer: { ...drafted.analyzer, copyBytesPerSec: speed.bytesPerSec } } : drafted;
-  const speedNote = speed ? copySpeedNote(speed, drafted.analyzer.copyBytesPerSec) : null;
+  // Before any read: a refused run costs nothing, and no await between the check and the flag.
   if (running) throw new ShardcastError("conflict", "a what-if is already running on this server; try again when it has finished");
   running = true;
   const started = Date.now();
   try {
+    const drafted = draftSettings(await currentSettings(db), draft);
+    // Moves copy at what recent migrations measured when that is slower than the budget, as the
+    // worker plans them; a drafted budget is taken as given.
+    const speed = draft.analyzer?.copyBytesPerSec === undefined ? plannedCopySpeed(drafted.analyzer.copyBytesPerSec, await recentCopySpeed(db)) : null;
+    const settings = speed?.measured ? { ...drafted, analyzer: { ...drafted.analyzer, copyBytesPerSec: speed.bytesPerSec } } : drafted;
+    const speedNote = speed ? copySpeedNote(speed, drafted.analyzer.copyBytesPerSec) : null;
     const win = draft.source === "trace" ? null : await telemetryWindow(db);
     if (draft.source === "telemetry" && !win) {
       throw new ShardcastError("not_found", `there is not enough telemetry to simulate yet (at least ${MIN_BUCKETS} buckets are needed)`);
