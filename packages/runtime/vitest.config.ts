@@ -1,5 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { testTimeout: 30_000, hookTimeout: 60_000 },
+  test: {
+    // PG_ADMIN_URL / REDIS_URL, or local servers, or embedded ones (see the setup file).
+    globalSetup: ["./src/testing/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
 });

@@ -5,6 +5,7 @@ import type * as Db from "@shardcast/db";
 import { waitFor } from "@shardcast/db/testing";
 import { apiKeyChannel, createRedis } from "@shardcast/runtime";
 import { startHarness, type Harness } from "./harness.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 // Counts the control-database key lookups per token: the edge looks keys up with this function.
 const { lookups } = vi.hoisted(() => ({ lookups: new Map<string, number>() }));
@@ -73,7 +74,7 @@ describe("the edge's API-key cache", () => {
     await revokeApiKey(h.db, key.id);
     // Still cached until the message comes.
     expect(await status(key.token)).toBe(200);
-    const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+    const redis = createRedis(testRedisUrl());
     try {
       await redis.publish(apiKeyChannel(h.prefix), JSON.stringify({ prefix: key.prefix }));
     } finally {

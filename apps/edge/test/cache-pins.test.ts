@@ -3,6 +3,7 @@ import { createRedis, readEdgeCacheCounts, writePinSet } from "@shardcast/runtim
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, post, startHarness, type Harness } from "./harness.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 /**
  * Pins of the placement job's cache-pin arm on a real edge: the pin set is loaded when it is
@@ -25,7 +26,7 @@ const announce = (pins: string[]) => writePinSet(redis, h.prefix, { at: Date.now
 
 beforeAll(async () => {
   h = await startHarness({ shardCount: 8, edge: { readCache: { maxBytes: BUDGET, prefetchBytesPerSec: 0 } } });
-  redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  redis = createRedis(testRedisUrl());
   // About 50 events of ~200 bytes per shardlet: one shardlet's entry is a sixth of the budget, all sixteen twice it.
   const pad = "x".repeat(120);
   for (let b = 0; b < 4; b++) {

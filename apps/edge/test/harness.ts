@@ -5,6 +5,7 @@ import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
 import { createEdge, type Edge, type EdgeConfig } from "../src/app.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 export interface Harness {
   db: ControlDb;
@@ -27,7 +28,7 @@ export interface Harness {
 export async function startHarness(
   opts: { stream?: string; shardCount?: number; redisUrl?: string; edge?: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache"> } = {},
 ): Promise<Harness> {
-  const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const redisUrl = opts.redisUrl ?? testRedisUrl();
   const cluster = await createTestCluster({ hosts: 3, stream: opts.stream ?? "orders", shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
   const prefix = `edge-test-${randomUUID()}`;
   const config = (more: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache"> = {}): EdgeConfig => ({

@@ -4,9 +4,10 @@ import { keyHash } from "@shardcast/core";
 import { createOpLocks, createRedis } from "@shardcast/runtime";
 import { waitFor } from "@shardcast/db/testing";
 import { get, post, startHarness, type Harness } from "./harness.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 let h: Harness;
-const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+const redis = createRedis(testRedisUrl());
 const GRACE_MS = 1_500;
 beforeAll(async () => {
   h = await startHarness({ stream: "metered", shardCount: 2, edge: { shutdownGraceMs: GRACE_MS } });

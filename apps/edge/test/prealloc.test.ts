@@ -3,9 +3,10 @@ import { generatePrecursorStream, trainContentModel, keyHash, preallocRedisKeys,
 import { createRedis } from "@shardcast/runtime";
 import { waitFor } from "@shardcast/db/testing";
 import { post, startHarness, type Harness } from "./harness.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 let h: Harness;
-const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+const redis = createRedis(testRedisUrl());
 
 /** A default model: the content model after an hour of a stream with announced bursts. */
 function trainedState() {

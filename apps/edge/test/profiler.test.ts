@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBucket, mergeProfileData, PROFILER_SETTINGS_KEY, summarizeProfile, telemetryRedisKeys } from "@shardcast/core";
 import { updateSetting } from "@shardcast/db";
 import { post, startHarness, totalRows, type Harness } from "./harness.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 let h: Harness;
 let redis: Redis;
 beforeAll(async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, createStream, revokeApiKey } from "@shardcast/db";
 import { createRedis } from "@shardcast/runtime";
 import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 let h: Harness;
 let before: number;
@@ -111,7 +112,7 @@ describe("tRPC ingest", () => {
 });
 
 describe("input PostgreSQL cannot store is a 400 naming the event and field, and wastes no sequence numbers", () => {
-  const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const redis = createRedis(testRedisUrl());
   // The stream's global sequence counter: a rejected batch must not take a block from it.
   const counter = async () => Number(await redis.get(`${h.prefix}:seq:{${h.streamId}}:n`));
   let rows: number;

@@ -7,8 +7,9 @@ import { TelemetryCounters } from "../src/telemetry/counters.ts";
 import { TelemetryFlusher } from "../src/telemetry/flusher.ts";
 import { readerIdentity } from "../src/telemetry/readers.ts";
 import { storedBytes } from "../src/telemetry/observe.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const log = createLogger({ app: "edge-telemetry-test" }, { level: "error" });
 /** 10 s buckets: the clock sits in the middle of one. */
 let now = 1_800_000_005_000;

@@ -8,8 +8,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueMetricsText, WorkerMetrics } from "../src/telemetry/metrics.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
 
 let control: Awaited<ReturnType<typeof createTestControlDb>>;

@@ -8,8 +8,9 @@ import { publishRoutingChange } from "@shardcast/runtime/redis";
 import { Redis } from "ioredis";
 import { createEdge, type Edge } from "../../edge/src/app.ts";
 import type { LifecycleTuning, WorkerDeps } from "../src/deps.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+export const REDIS_URL = testRedisUrl();
 
 export interface HarnessOptions {
   hosts?: number;

@@ -19,8 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerDeps } from "../src/deps.ts";
 import { runModelTraining, type TrainingConfig } from "../src/training/run.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 // Small and quick: these tests check the job, not the model's skill.
 const TINY_LSTM: Partial<LstmConfig> = { units: 4, hidden: 4, lookback: 24, batchSize: 64, seed: 3 };
 const QUICK: TrainingConfig = { epochs: 2, lstm: TINY_LSTM, maxSeries: 8 };

@@ -7,8 +7,9 @@ import { createLogger } from "@shardcast/runtime/logger";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOrchestrator } from "../src/orchestrator/run.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 let cluster: TestCluster;
 let db: ControlDb;
 let connection: Redis;

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WorkerDeps } from "../src/deps.ts";
 import { migrationRunJobId, runRebalancePlan } from "../src/rebalance/plan.ts";
 import { startWorker } from "../src/worker.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const MIB = 1024 * 1024;
 
 let cluster: TestCluster;

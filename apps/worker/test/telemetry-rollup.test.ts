@@ -36,9 +36,10 @@ import { runHousekeeping } from "../src/processors/housekeeping.ts";
 import { runTelemetryRollup } from "../src/processors/telemetry-rollup.ts";
 import { claimBatch, pendingBatches } from "../src/telemetry/claim.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const prefix = `sc_tm_${randomBytes(4).toString("hex")}`;
 
 let cluster: TestCluster;

@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 /**
  * A stopping worker's caller disconnects the control database as soon as `close()` resolves.
@@ -14,7 +15,7 @@ import { startWorker, type RunningWorker } from "../src/worker.ts";
  * Prisma runs in a transaction) is in flight, so a `close()` that resolved before those records
  * were written left the process hanging on SIGTERM about one stop in two.
  */
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_close_${randomBytes(4).toString("hex")}`;
 
 let control: Awaited<ReturnType<typeof createTestControlDb>>;

@@ -17,8 +17,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerDeps } from "../src/deps.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
+import { testPgAdminUrl, testRedisUrl } from "@shardcast/runtime/testing/env";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
 
 let control: Awaited<ReturnType<typeof createTestControlDb>>;
@@ -226,7 +227,7 @@ describe("host.health", () => {
   }
 
   beforeAll(async () => {
-    const target = new URL(process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+    const target = new URL(testPgAdminUrl());
     relay = new Relay(target.hostname, Number(target.port || 5432));
     await relay.start();
     const extra = await createTestHostDb();

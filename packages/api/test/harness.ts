@@ -19,8 +19,9 @@ import {
   type RedisClient,
   type SignInLimiter,
 } from "../src/index.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
-export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+export const REDIS_URL = testRedisUrl();
 
 /** The console's own origin in these tests: mutations carry it as `Origin` unless told otherwise. */
 export const CONSOLE_ORIGIN = "http://console.test";

@@ -17,11 +17,12 @@ import {
   type JobQueue,
   type JobWorker,
 } from "../src/index.ts";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 /** A job's finish, generous because every workspace's tests share the machine in CI (the worker's first pickup can take seconds). */
 const FINISH_MS = 25_000;
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
 
 let connection: Redis;

@@ -15,8 +15,9 @@ import {
   type OpLockMessage,
 } from "../src/oplock.ts";
 import { spawnRedis } from "../src/redis-resolve.ts";
+import { testRedisUrl } from "../src/testing/env.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
 
 let client: Redis;

@@ -6,8 +6,9 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createRedis } from "../src/redis.ts";
 import { spawnRedis } from "../src/redis-resolve.ts";
 import { SequenceAllocator, type SequenceBlock } from "../src/sequence.ts";
+import { testRedisUrl } from "../src/testing/env.ts";
 
-const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+const redis = createRedis(testRedisUrl());
 afterAll(() => redis.quit());
 
 /** Stands in for the control database's high-water mark: GREATEST(mark, atLeast) + step. */
