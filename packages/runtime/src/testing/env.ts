@@ -1,11 +1,11 @@
 /**
  * The servers integration tests talk to: what the global setup (global-setup.ts) chose for this run,
- * else the local defaults (a file run on its own, outside vitest's setup). The only place tests
- * read these variables.
+ * else the local defaults (a file run on its own, outside vitest's setup). Tests read them here,
+ * not from the environment themselves.
  */
 
-const LOCAL_REDIS = "redis://127.0.0.1:6379";
-const LOCAL_PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres";
+export const LOCAL_REDIS = "redis://127.0.0.1:6379";
+export const LOCAL_PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres";
 
 export function testRedisUrl(): string {
   return process.env.REDIS_URL ?? LOCAL_REDIS;

@@ -10,8 +10,7 @@ import pg from "pg";
 import { createLogger } from "../logger.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../embedded-postgres.ts";
 import { freePort, resolveRedis, type ResolvedRedis } from "../redis-resolve.ts";
-
-const DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres";
+import { LOCAL_PG_ADMIN } from "./env.ts";
 
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
@@ -33,8 +32,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   let dir: string | null = null;
 
   if (!process.env.PG_ADMIN_URL) {
-    if (await canConnect(DEFAULT_PG)) {
-      process.env.PG_ADMIN_URL = DEFAULT_PG;
+    if (await canConnect(LOCAL_PG_ADMIN)) {
+      process.env.PG_ADMIN_URL = LOCAL_PG_ADMIN;
     } else {
       dir = await mkdtemp(path.join(os.tmpdir(), "shardcast-test-"));
       embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log });
