@@ -4,8 +4,8 @@ import { createApiKey, revokeApiKey } from "@shardcast/db";
 import type * as Db from "@shardcast/db";
 import { waitFor } from "@shardcast/db/testing";
 import { apiKeyChannel, createRedis } from "@shardcast/runtime";
-import { startHarness, type Harness } from "./harness.ts";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { startHarness, type Harness } from "./harness.ts";
 
 // Counts the control-database key lookups per token: the edge looks keys up with this function.
 const { lookups } = vi.hoisted(() => ({ lookups: new Map<string, number>() }));

@@ -1,9 +1,9 @@
 import { waitFor } from "@shardcast/db/testing";
 import { createRedis, readEdgeCacheCounts, writePinSet } from "@shardcast/runtime";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, post, startHarness, type Harness } from "./harness.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 /**
  * Pins of the placement job's cache-pin arm on a real edge: the pin set is loaded when it is

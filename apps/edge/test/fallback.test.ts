@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyHash } from "@shardcast/core";
 import { createOpLocks, createRedis } from "@shardcast/runtime";
 import { waitFor } from "@shardcast/db/testing";
-import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 
 let h: Harness;
 const redis = createRedis(testRedisUrl());

@@ -4,8 +4,8 @@ import type { HostPool } from "@shardcast/db/host";
 import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
-import { createEdge, type Edge, type EdgeConfig } from "../src/app.ts";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { createEdge, type Edge, type EdgeConfig } from "../src/app.ts";
 
 export interface Harness {
   db: ControlDb;

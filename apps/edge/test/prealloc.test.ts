@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePrecursorStream, trainContentModel, keyHash, preallocRedisKeys, type PublishedPredictions } from "@shardcast/core";
 import { createRedis } from "@shardcast/runtime";
 import { waitFor } from "@shardcast/db/testing";
-import { post, startHarness, type Harness } from "./harness.ts";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { post, startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
 const redis = createRedis(testRedisUrl());

@@ -2,8 +2,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBucket, mergeProfileData, PROFILER_SETTINGS_KEY, summarizeProfile, telemetryRedisKeys } from "@shardcast/core";
 import { updateSetting } from "@shardcast/db";
-import { post, startHarness, totalRows, type Harness } from "./harness.ts";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { post, startHarness, totalRows, type Harness } from "./harness.ts";
 
 const REDIS_URL = testRedisUrl();
 let h: Harness;

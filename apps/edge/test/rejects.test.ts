@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, createStream, revokeApiKey } from "@shardcast/db";
 import { createRedis } from "@shardcast/runtime";
-import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 
 let h: Harness;
 let before: number;

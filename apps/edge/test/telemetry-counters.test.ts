@@ -3,11 +3,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bucketStart, decodeBucket, telemetryRedisKeys, type TelemetryDeltas } from "@shardcast/core";
 import { createLogger } from "@shardcast/runtime";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { TelemetryCounters } from "../src/telemetry/counters.ts";
 import { TelemetryFlusher } from "../src/telemetry/flusher.ts";
 import { readerIdentity } from "../src/telemetry/readers.ts";
 import { storedBytes } from "../src/telemetry/observe.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const REDIS_URL = testRedisUrl();
 const log = createLogger({ app: "edge-telemetry-test" }, { level: "error" });

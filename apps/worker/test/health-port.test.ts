@@ -4,11 +4,11 @@ import { createTestControlDb, waitFor } from "@shardcast/db/testing";
 import { enqueue } from "@shardcast/jobs";
 import { createLogger } from "@shardcast/runtime/logger";
 import { startOpsServer, type OpsServer } from "@shardcast/runtime/metrics";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueMetricsText, WorkerMetrics } from "../src/telemetry/metrics.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;

@@ -5,10 +5,10 @@ import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createOpLocks, type OpLocks } from "@shardcast/runtime/oplock";
 import { publishRoutingChange } from "@shardcast/runtime/redis";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { Redis } from "ioredis";
 import { createEdge, type Edge } from "../../edge/src/app.ts";
 import type { LifecycleTuning, WorkerDeps } from "../src/deps.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 export const REDIS_URL = testRedisUrl();
 

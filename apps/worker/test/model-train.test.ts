@@ -13,13 +13,13 @@ import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createQueueEvents, enqueue, scheduleRepeating, unscheduleRepeating } from "@shardcast/jobs";
 import type { LstmConfig } from "@shardcast/models";
 import { createLogger } from "@shardcast/runtime/logger";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerDeps } from "../src/deps.ts";
 import { runModelTraining, type TrainingConfig } from "../src/training/run.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const REDIS_URL = testRedisUrl();
 // Small and quick: these tests check the job, not the model's skill.

@@ -4,10 +4,10 @@ import { applyTelemetryBatch, listAnalyzerProposals, listPlannerNotes, updateSet
 import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger } from "@shardcast/runtime/logger";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOrchestrator } from "../src/orchestrator/run.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const REDIS_URL = testRedisUrl();
 let cluster: TestCluster;

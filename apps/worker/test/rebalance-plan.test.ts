@@ -3,13 +3,13 @@ import { createMigrationProposal, listPlannerNotes, updateRebalanceSettings, typ
 import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createQueue, createQueueEvents, enqueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger } from "@shardcast/runtime/logger";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WorkerDeps } from "../src/deps.ts";
 import { migrationRunJobId, runRebalancePlan } from "../src/rebalance/plan.ts";
 import { startWorker } from "../src/worker.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const REDIS_URL = testRedisUrl();
 const MIB = 1024 * 1024;

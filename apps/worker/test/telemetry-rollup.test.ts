@@ -28,6 +28,7 @@ import {
 import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createQueueEvents, enqueue, type JobName } from "@shardcast/jobs";
 import { createLogger } from "@shardcast/runtime/logger";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,7 +37,6 @@ import { runHousekeeping } from "../src/processors/housekeeping.ts";
 import { runTelemetryRollup } from "../src/processors/telemetry-rollup.ts";
 import { claimBatch, pendingBatches } from "../src/telemetry/claim.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const REDIS_URL = testRedisUrl();

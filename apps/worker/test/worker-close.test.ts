@@ -3,11 +3,11 @@ import { HostPool, listPeriodicJobs } from "@shardcast/db";
 import { createTestControlDb, waitFor } from "@shardcast/db/testing";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createRedis } from "@shardcast/runtime/redis";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 /**
  * A stopping worker's caller disconnects the control database as soon as `close()` resolves.

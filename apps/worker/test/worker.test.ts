@@ -12,12 +12,12 @@ import {
 import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
 import { createQueueEvents, enqueue, type JobName } from "@shardcast/jobs";
 import { createLogger } from "@shardcast/runtime/logger";
+import { testPgAdminUrl, testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerDeps } from "../src/deps.ts";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
-import { testPgAdminUrl, testRedisUrl } from "@shardcast/runtime/testing/env";
 
 const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;

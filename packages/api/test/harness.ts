@@ -6,6 +6,7 @@ import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import type { Role } from "@shardcast/core";
 import { createControlDb, createUser, getSessionUser, HostPool, registerHost, type ControlDb } from "@shardcast/db";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import {
   appRouter,
   createSignInLimiter,
@@ -19,7 +20,6 @@ import {
   type RedisClient,
   type SignInLimiter,
 } from "../src/index.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 export const REDIS_URL = testRedisUrl();
 

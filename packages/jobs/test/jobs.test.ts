@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { isShardcastError } from "@shardcast/core";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +18,6 @@ import {
   type JobQueue,
   type JobWorker,
 } from "../src/index.ts";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
 
 /** A job's finish, generous because every workspace's tests share the machine in CI (the worker's first pickup can take seconds). */
 const FINISH_MS = 25_000;
