@@ -48,7 +48,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const hosts = new HostPool(db, { poolSize: cfg.hostPoolSize });
   const redisTarget = { url: cfg.redisUrl, sentinel: cfg.redisSentinel };
   const redis = createRedis(redisTarget, { name: "edge" });
-  const subscriber = createRedis(redisTarget, { name: "edge-sub" });
+  const subscriber = createRedis(redisTarget, { name: "edge-sub", subscriber: true });
   // Requests that need Redis while it is down fail on their own (503); the connection errors are only logged.
   redis.on("error", (err: unknown) => log.warn("redis connection error", { err }));
   subscriber.on("error", (err: unknown) => log.warn("redis subscriber connection error", { err }));

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { apiKeyChannel, opLocksChannel, parseOpLockMessage, pinsChannel, replicaChannel, routingChannel, type Logger } from "@shardcast/runtime";
+import { apiKeyChannel, keepSubscribed, opLocksChannel, parseOpLockMessage, pinsChannel, replicaChannel, routingChannel, type Logger } from "@shardcast/runtime";
 import type { ApiKeyAuth } from "./auth.ts";
 import type { EdgeReadCache } from "./cache/read-cache.ts";
 import type { ReplicaHints } from "./consumers/replica-routing.ts";
@@ -52,5 +52,7 @@ export function subscribeToEdgeChannels(deps: {
     void locks.resync();
     void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
   });
-  void subscriber.subscribe(routingCh, keysCh, locksCh, replicasCh, pinsCh).catch((err: unknown) => log.error("pub/sub subscribe failed", { err }));
+  keepSubscribed(subscriber, [routingCh, keysCh, locksCh, replicasCh, pinsCh], (err: unknown) => log.error("pub/sub subscribe failed; retried at the next reconnect", { err })).catch(
+    (err: unknown) => log.error("pub/sub subscribe failed", { err }),
+  );
 }

@@ -13,7 +13,7 @@ import {
   type JobWorker,
   type ProcessorOptions,
 } from "@shardcast/jobs";
-import { lifecycleChannel } from "@shardcast/runtime/redis";
+import { keepSubscribed, lifecycleChannel } from "@shardcast/runtime/redis";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "./deps.ts";
 import { withTimeout } from "./domain/abort.ts";
@@ -187,10 +187,11 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
       (err) => log.warn("manager scan on hint failed to enqueue", { error: probeErrorMessage(err) }),
     );
     const hinted = scan;
-    subscriber = opts.connection.duplicate();
+    // Channels restored by keepSubscribed, not by ioredis (see there).
+    subscriber = opts.connection.duplicate({ autoResubscribe: false });
     subscriber.on("error", (err) => log.warn("lifecycle subscription error", { error: probeErrorMessage(err) }));
     subscriber.on("message", () => hinted.hint());
-    await subscriber.subscribe(lifecycleChannel(opts.prefix));
+    await keepSubscribed(subscriber, [lifecycleChannel(opts.prefix)], (err) => log.warn("lifecycle subscription lost; retried at the next reconnect", { error: probeErrorMessage(err) }));
   }
 
   return {

@@ -9,9 +9,10 @@ import {
   type ControlDb,
   type HostInfo,
 } from "@shardcast/db";
-import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
+import { createTestControlDb, createTestHostDb, waitFor } from "@shardcast/db/testing";
 import { createQueueEvents, enqueue, type JobName } from "@shardcast/jobs";
 import { createLogger } from "@shardcast/runtime/logger";
+import { lifecycleChannel } from "@shardcast/runtime/redis";
 import { testPgAdminUrl, testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
@@ -309,5 +310,14 @@ describe("housekeeping", () => {
     expect(await runJob("housekeeping")).toEqual({ metrics: 1, sessions: 1, hostResources: 0, hints: 0, consumerLog: 0 });
     expect((await db.metricSample.findMany({ where: { name: "hk.test" } })).map((m) => m.value)).toEqual([2]);
     expect((await db.session.findMany({ where: { userId: user.id } })).map((s) => s.id)).toEqual([`live-${prefix}`]);
+  });
+});
+
+describe("lifecycle hints", () => {
+  it("runs the shardlet manager when an edge reports a shardlet past a threshold", async () => {
+    const managerRuns = async () => (await running.queue.getJobs(["completed", "failed"])).filter((j) => j.name === "shardlet.manager").length;
+    const before = await managerRuns();
+    await connection.publish(lifecycleChannel(prefix), JSON.stringify({ shardletId: "s-hint" }));
+    await waitFor("a manager run on the hint", async () => (await managerRuns()) > before, 15_000);
   });
 });

@@ -25,7 +25,7 @@ function sentinelOptions(target: RedisTarget): RedisOptions {
  * BullMQ needs `maxRetriesPerRequest: null` on its connections; command clients keep a bounded
  * retry so a Redis outage surfaces as an error instead of hanging.
  */
-export function createRedis(target: string | RedisTarget, opts: { forBullmq?: boolean; name?: string } = {}): Redis {
+export function createRedis(target: string | RedisTarget, opts: { forBullmq?: boolean; name?: string; subscriber?: boolean } = {}): Redis {
   const t = typeof target === "string" ? { url: target } : target;
   const options: RedisOptions = {
     lazyConnect: false,
@@ -33,9 +33,32 @@ export function createRedis(target: string | RedisTarget, opts: { forBullmq?: bo
     connectionName: opts.name,
     maxRetriesPerRequest: opts.forBullmq ? null : 3,
     retryStrategy: (times) => Math.min(times * 100, 2000),
+    // A subscriber's channels are restored by `keepSubscribed`, not by ioredis (see there).
+    ...(opts.subscriber ? { autoResubscribe: false } : {}),
     ...sentinelOptions(t),
   };
   return new Redis(t.url, options);
+}
+
+/**
+ * Subscribes to `channels` now and again after every reconnect; a subscribe that fails (the
+ * connection dropped again before the reply, or the server refused it, e.g. NOPERM under an ACL)
+ * goes to `onError` and the next reconnect tries again. For a connection made with
+ * `autoResubscribe: false` (`createRedis(…, { subscriber: true })`): ioredis 5's own resubscribe
+ * after a reconnect leaves its promise unhandled, and on Node an unhandled rejection ends the
+ * process, so an edge or worker would die of a Redis that flapped twice (fixed upstream after the
+ * last 5.x release). Resolves when the first subscribe has been answered.
+ */
+export function keepSubscribed(subscriber: Redis, channels: readonly string[], onError: (err: unknown) => void): Promise<void> {
+  if (subscriber.options.autoResubscribe) throw new Error("keepSubscribed needs a connection made with autoResubscribe: false");
+  let reconnecting = false;
+  subscriber.on("reconnecting", () => (reconnecting = true));
+  subscriber.on("ready", () => {
+    if (!reconnecting) return;
+    reconnecting = false;
+    subscriber.subscribe(...channels).catch(onError);
+  });
+  return subscriber.subscribe(...channels).then(() => undefined);
 }
 
 /** Channel on which routing changes are announced: message JSON `{ "streamId": string }`. */

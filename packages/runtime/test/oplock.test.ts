@@ -16,6 +16,7 @@ import {
 } from "../src/oplock.ts";
 import { spawnRedis } from "../src/redis-resolve.ts";
 import { testRedisUrl } from "../src/testing/env.ts";
+import { until } from "../src/testing/until.ts";
 
 const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
@@ -23,18 +24,6 @@ const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
 let client: Redis;
 let subscriber: Redis;
 const messages: OpLockMessage[] = [];
-
-/**
- * Resolves once `predicate` holds, polling; fails the test at the deadline. The other packages
- * wait with `waitFor` of `@shardcast/db/testing`; runtime sits below db and cannot import it.
- */
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A promise plus its resolver, to hold a job open until the test says so. */
 function gate(): { wait: Promise<void>; open: () => void } {
