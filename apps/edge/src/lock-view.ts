@@ -10,6 +10,12 @@ import type { Logger } from "@shardcast/runtime";
 export class LockView {
   private locked = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * Messages applied while a resync's read is in flight, one journal per running resync. The list
+   * may have been read before a lock was taken; replacing the view with it alone would forget that
+   * lock until the next resync, so each resync replays what arrived meanwhile over what it read.
+   */
+  private readonly journals = new Set<Array<[string, boolean]>>();
 
   constructor(
     private readonly list: () => Promise<string[]>,
@@ -23,13 +29,23 @@ export class LockView {
   apply(shardletId: string, locked: boolean): void {
     if (locked) this.locked.add(shardletId);
     else this.locked.delete(shardletId);
+    for (const journal of this.journals) journal.push([shardletId, locked]);
   }
 
   async resync(): Promise<void> {
+    const journal: Array<[string, boolean]> = [];
+    this.journals.add(journal);
     try {
-      this.locked = new Set(await this.list());
+      const listed = new Set(await this.list());
+      for (const [id, locked] of journal) {
+        if (locked) listed.add(id);
+        else listed.delete(id);
+      }
+      this.locked = listed;
     } catch (err) {
       this.log.warn("op-lock view resync failed", { err });
+    } finally {
+      this.journals.delete(journal);
     }
   }
 
