@@ -49,3 +49,8 @@ export function lagText(events: number | null, seconds: number | null): string {
   if (events === null) return "not measured yet";
   return `${formatNumber(events)} events${seconds !== null && seconds > 0 ? ` · ${seconds.toFixed(1)} s` : ""}`;
 }
+
+/** A share of the key space in percent: two decimals, and "<0.01%" for a sliver (a hot key split off) rather than a flat 0.00%. */
+export function formatKeySpacePct(pct: number): string {
+  return pct > 0 && pct < 0.005 ? "<0.01%" : `${pct.toFixed(2)}%`;
+}

@@ -9,7 +9,7 @@ import { byName, SelectField } from "../../../components/fields.tsx";
 import { rangeLabel } from "../../../components/shardlet-range.tsx";
 import { ActionsHeader, ErrorNote, FullnessBar, Loading, Notice, PageHeader, RangeBar, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
-import { formatAgo, formatBytes, formatDateTime, formatNumber, formatRate } from "../../../lib/format.ts";
+import { formatAgo, formatBytes, formatDateTime, formatKeySpacePct, formatNumber, formatRate } from "../../../lib/format.ts";
 import { healthLegend, scoredHealth, TONE_BADGE, useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { HealthCell, healthRowProps } from "./health-cell.tsx";
@@ -234,7 +234,7 @@ export function ShardMapView() {
                           widthPct={s.range.widthPct}
                           title={`${s.range.startPct.toFixed(2)}% – ${(s.range.startPct + s.range.widthPct).toFixed(2)}% of the key space`}
                         />
-                        <span className="lineage">{s.range.widthPct.toFixed(2)}%</span>
+                        <span className="lineage">{formatKeySpacePct(s.range.widthPct)}</span>
                       </td>
                       <td>
                         <StatusBadge status={s.state} testId="shardlet-state" />
