@@ -56,4 +56,17 @@ test("an operator retrains the models, follows the progress and sees the new ver
   await expect(page.getByTestId("model-action-result")).toContainText(`Rolled back from ${kind} v${version} to`);
   await expect(page.getByTestId("model-active")).not.toHaveText(label);
   await screenshot(page, "models-rolled-back");
+
+  // Whatever serves, an operator can hand forecasting back to the default per-series selection.
+  const again = page.locator(`[data-testid="model-row"][data-kind="${kind}"][data-version="${version}"]`);
+  await again.getByTestId("model-promote").click();
+  await page.getByTestId("model-reason").fill("e2e: once more");
+  await page.getByTestId("model-confirm").click();
+  await expect(page.getByTestId("model-active")).toHaveText(label);
+  await page.getByTestId("model-use-default").click();
+  await page.getByTestId("model-reason").fill("e2e: the selection does better");
+  await page.getByTestId("model-confirm").click();
+  await expect(page.getByTestId("model-action-result")).toHaveText(`Rolled back from ${kind} v${version} to the default selection.`);
+  await expect(page.getByTestId("model-active")).toContainText("The default per-series selection serves");
+  await expect(page.getByTestId("model-use-default")).toHaveCount(0);
 });

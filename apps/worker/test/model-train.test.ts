@@ -72,11 +72,14 @@ describe("model training", () => {
     expect(lp.training).toMatchObject({ epochs: 2 });
     expect((await getModelVersion(cluster.db, lstm.id)).artifactBytes).toBeGreaterThan(1_000);
 
-    // The best of the run is promoted exactly when it beats seasonal naive on the same window.
+    // No version served, so the default per-series selection did: the best of the run is promoted
+    // exactly when it beats that selection on the same window (seasonal naive is only the reference).
     const best = rows.reduce((a, b) => (b.mase! < a.mase! ? b : a));
-    const cmp = (await params(best)).comparison as { baselineMase: number; promoted: boolean; bar: number };
-    expect(cmp.bar).toBe(cmp.baselineMase);
-    expect(cmp.promoted).toBe(best.mase! < cmp.baselineMase);
+    const cmp = (await params(best)).comparison as { baselineMase: number; defaultMase: number | null; promoted: boolean; bar: number; against: string };
+    expect(cmp.against).toBe("the default selection on the same window");
+    expect(cmp.defaultMase).toBeGreaterThan(0);
+    expect(cmp.bar).toBe(cmp.defaultMase);
+    expect(cmp.promoted).toBe(best.mase! < cmp.defaultMase!);
     expect((await getActiveModelVersion(cluster.db))?.id ?? null).toBe(cmp.promoted ? best.id : null);
     expect(r.promotedId).toBe(cmp.promoted ? best.id : null);
 

@@ -118,5 +118,15 @@ describe("models console api", () => {
     expect((await h.call<{ activeId: string }>("query", "models.list", undefined, viewer)).data?.activeId).toBe(list.activeId);
     const ops = await h.call<{ operations: Array<{ kind: string; message: string }> }>("query", "operations.list", { kind: "model." }, viewer);
     expect(ops.data?.operations.map((o) => o.kind)).toEqual(["model.rollback", "model.promote", "model.promote", "model.train.request"]);
+
+    // Back to the default per-series selection: no version serves.
+    expect((await h.call("mutation", "models.rollback", { reason: "x", toDefault: true, toId: candidate.id }, operator)).status).toBe(400);
+    const toDefault = await h.call<{ from: VersionOut; to: VersionOut | null; message: string }>("mutation", "models.rollback", { reason: "the selection did better", toDefault: true }, operator);
+    expect(toDefault.status).toBe(200);
+    expect(toDefault.data).toMatchObject({ to: null, message: "Rolled back from holt_winters v1 to the default selection." });
+    expect((await h.call<{ activeId: string | null }>("query", "models.list", undefined, viewer)).data?.activeId).toBeNull();
+    const nothing = await h.call("mutation", "models.rollback", { reason: "again", toDefault: true }, operator);
+    expect(nothing.status).toBe(409);
+    expect(nothing.error?.message).toContain("nothing to roll back");
   });
 });

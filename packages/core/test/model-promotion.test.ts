@@ -6,6 +6,9 @@ const active = { id: "v1", kind: "lstm", version: 3, mase: 0.8 };
 describe("model promotion bar", () => {
   it("is seasonal naive's MASE while no version serves", () => {
     expect(promotionBar(null, { activeId: null, activeMase: null, baselineMase: 1.2 })).toEqual({ bar: 1.2, against: "seasonal naive" });
+    // While no version serves, the default selection does: a candidate must beat it, not only seasonal naive.
+    expect(promotionBar(null, { activeId: null, activeMase: null, baselineMase: 1.2, defaultMase: 0.9 })).toEqual({ bar: 0.9, against: "the default selection on the same window" });
+    expect(promotionBar(null, { activeId: null, activeMase: null, baselineMase: 1.2, defaultMase: Number.NaN })).toEqual({ bar: 1.2, against: "seasonal naive" });
   });
 
   it("is the active version re-scored on the candidate's window when it was", () => {

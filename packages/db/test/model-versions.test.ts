@@ -135,14 +135,21 @@ describe("model versions", () => {
     expect(await codeOf(rollbackModelVersion(db, { actor: "ops", reason: "test" }))).toBe("conflict");
 
     await promoteModelVersion(db, a.id, { actor: "ops@example.com", reason: "first model" });
-    expect(await codeOf(rollbackModelVersion(db, { actor: "ops", reason: "nothing before" }))).toBe("conflict");
+    // Before the first version the default selection served: rolling back returns to it.
+    const toDefault = await rollbackModelVersion(db, { actor: "ops", reason: "back to the default" });
+    expect(toDefault.from.id).toBe(a.id);
+    expect(toDefault.to).toBeNull();
+    expect(await getActiveModelVersion(db)).toBeNull();
+    expect((await getModelVersion(db, a.id)).status).toBe("retired");
+    expect(await codeOf(rollbackModelVersion(db, { actor: "ops", reason: "nothing serves" }))).toBe("conflict");
+    await promoteModelVersion(db, a.id, { actor: "ops@example.com", reason: "first model again" });
     // A worse version may be promoted by hand: the operator decides.
     await promoteModelVersion(db, b.id, { actor: "ops@example.com", reason: "try the LSTM" });
     expect(await codeOf(promoteModelVersion(db, b.id, { actor: "ops", reason: "again" }))).toBe("conflict");
 
     const r = await rollbackModelVersion(db, { actor: "ops@example.com", reason: "LSTM misbehaves" });
     expect(r.from.id).toBe(b.id);
-    expect(r.to.id).toBe(a.id);
+    expect(r.to?.id).toBe(a.id);
     expect((await getActiveModelVersion(db))?.id).toBe(a.id);
     expect((await getModelVersion(db, b.id)).status).toBe("retired");
 
@@ -150,14 +157,18 @@ describe("model versions", () => {
     expect(await codeOf(rollbackModelVersion(db, { actor: "ops", reason: "x", toId: c.id }))).toBe("conflict");
     expect(await codeOf(rollbackModelVersion(db, { actor: "ops", reason: "x", toId: "nope" }))).toBe("not_found");
     const back = await rollbackModelVersion(db, { actor: "ops", reason: "LSTM again", toId: b.id });
-    expect(back.to.status).toBe("active");
+    expect(back.to?.status).toBe("active");
 
     const training = await createModelVersion(db, { kind: "lstm", trigger: "manual" });
     expect(await codeOf(promoteModelVersion(db, training.id, { actor: "ops", reason: "too early" }))).toBe("conflict");
     expect(await codeOf(promoteModelVersion(db, "missing", { actor: "ops", reason: "x" }))).toBe("not_found");
 
     const rollbacks = await listOperations(db, { limit: 50, kind: "model.rollback" });
-    expect(rollbacks.map((o) => o.message)).toEqual([expect.stringContaining("LSTM again"), expect.stringContaining("LSTM misbehaves")]);
+    expect(rollbacks.map((o) => o.message)).toEqual([
+      expect.stringContaining("LSTM again"),
+      expect.stringContaining("LSTM misbehaves"),
+      expect.stringMatching(/to the default selection: back to the default$/),
+    ]);
     expect(rollbacks[1]!.actor).toBe("ops@example.com");
     expect((await listModelVersions(db)).length).toBe(4);
     expect((await listModelVersions(db, { kind: "holt_winters" })).length).toBe(1);

@@ -46,7 +46,12 @@ async function benchmark(deps: WorkerDeps, corpus: Corpus): Promise<PromotionBen
   const opts = { holdout: corpus.holdout, period: corpus.period };
   const baselineMase = evaluateHoldout(seasonalNaive, corpus.series, opts).mase;
   const active = await getActiveModelVersion(deps.db);
-  if (!active) return { activeId: null, activeMase: null, baselineMase, activeLabel: null };
+  if (!active) {
+    // What serves without a version: the analyzer's per-series selection among the standard models,
+    // scored as a stored selection version is (with default fitting options, on the corpus's origins).
+    const defaultMase = evaluateHoldout(storedForecaster({ kind: "selection", params: null, artifact: null }, corpus), corpus.series, opts).mase;
+    return { activeId: null, activeMase: null, baselineMase, defaultMase, activeLabel: null };
+  }
   const label = `${active.kind} v${active.version}`;
   try {
     const stored = await getModelArtifact(deps.db, active.id);
@@ -200,7 +205,7 @@ export async function runModelTraining(
     const label = `${best.kind} v${best.version}`;
     decision = d.promoted ? `${label} promoted: MASE ${best.mase!.toFixed(3)} beats ${d.against} (${d.bar.toFixed(3)})` : `${label} kept as candidate: ${d.reason}`;
     if (d.promoted) promotedId = best.id;
-    const comparison = { bestId: best.id, promoted: d.promoted, bar: Number.isFinite(d.bar) ? d.bar : null, against: d.against, baselineMase: bench.baselineMase, activeMase: bench.activeMase, activeLabel: bench.activeLabel };
+    const comparison = { bestId: best.id, promoted: d.promoted, bar: Number.isFinite(d.bar) ? d.bar : null, against: d.against, baselineMase: bench.baselineMase, defaultMase: bench.defaultMase ?? null, activeMase: bench.activeMase, activeLabel: bench.activeLabel };
     for (const v of finished) {
       await mergeModelParams(db, v.id, { decision: v.id === best.id ? decision : `not the best of this run (${label} was)`, comparison });
     }

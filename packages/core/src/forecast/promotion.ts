@@ -2,8 +2,10 @@ import { ShardcastError } from "../errors.ts";
 
 /**
  * When a freshly trained model version takes over from the one that serves: it must beat the
- * serving version's MASE, scored on the candidate's held-out window when possible, or seasonal
- * naive's while no version serves.
+ * serving version's MASE, scored on the candidate's held-out window when possible. While no
+ * version serves, the default per-series selection does, so that is the bar (seasonal naive's
+ * when the selection could not be scored): a version that beats only seasonal naive would make
+ * forecasts worse than what the analyzer already has.
  */
 
 export interface PromotionBenchmark {
@@ -11,8 +13,10 @@ export interface PromotionBenchmark {
   activeId: string | null;
   /** That version's MASE re-scored on the candidate's held-out window (null: not re-scored). */
   activeMase: number | null;
-  /** Seasonal naive's MASE on the same window: the bar while no version is active. */
+  /** Seasonal naive's MASE on the same window: the reference figure, and the bar when nothing else was scored. */
   baselineMase: number;
+  /** The default per-series selection's MASE on the same window: the bar while no version is active (null or absent: not scored). */
+  defaultMase?: number | null;
 }
 
 export interface ModelScores {
@@ -37,7 +41,10 @@ export function promotionBar(
   active: { id: string; kind: string; version: number; mase: number | null } | null,
   bench: PromotionBenchmark,
 ): { bar: number; against: string } {
-  if (!active) return { bar: bench.baselineMase, against: "seasonal naive" };
+  if (!active) {
+    const d = bench.defaultMase;
+    return d !== undefined && d !== null && Number.isFinite(d) ? { bar: d, against: "the default selection on the same window" } : { bar: bench.baselineMase, against: "seasonal naive" };
+  }
   if (active.id === bench.activeId && bench.activeMase !== null && Number.isFinite(bench.activeMase)) {
     return { bar: bench.activeMase, against: `${modelVersionLabel(active)} on the same window` };
   }

@@ -80,10 +80,15 @@ export async function promoteModelVersion(db: ControlDb, id: string, by: { actor
 }
 
 /**
- * Returns to the version that served before the active one (or to `toId`, a version that served
- * once); the active version is retired. Without an earlier version there is nothing to roll back to.
+ * Returns to the version that served most recently before the active one (or to `toId`, a version
+ * that served once); the active version is retired. When no version served before it, the default
+ * per-series selection did, and serves again (`to` is null); `toDefault` returns to it in any case.
  */
-export async function rollbackModelVersion(db: ControlDb, by: { actor: string; reason: string; toId?: string }): Promise<{ from: ModelVersionInfo; to: ModelVersionInfo }> {
+export async function rollbackModelVersion(
+  db: ControlDb,
+  by: { actor: string; reason: string; toId?: string; toDefault?: boolean },
+): Promise<{ from: ModelVersionInfo; to: ModelVersionInfo | null }> {
+  if (by.toId && by.toDefault) throw new ShardcastError("bad_request", "Roll back either to a version or to the default selection, not both.");
   const ids = await db.$transaction(async (tx) => {
     await lockPromotion(tx);
     const current = await tx.modelVersion.findFirst({
@@ -91,16 +96,26 @@ export async function rollbackModelVersion(db: ControlDb, by: { actor: string; r
       orderBy: [{ promotedAt: { sort: "desc", nulls: "last" } }, { createdAt: "desc" }],
       select: { id: true, kind: true, version: true },
     });
-    if (!current) throw new ShardcastError("conflict", "No model version is active; the baselines serve, so there is nothing to roll back.");
-    const target = by.toId
+    if (!current) throw new ShardcastError("conflict", "No model version is active; the default selection serves, so there is nothing to roll back.");
+    const target = by.toDefault
+      ? null
+      : by.toId
       ? await tx.modelVersion.findUnique({ where: { id: by.toId }, select: { id: true, kind: true, version: true, status: true, promotedAt: true } })
       : await tx.modelVersion.findFirst({
           where: { status: "retired", promotedAt: { not: null }, id: { not: current.id } },
           orderBy: { promotedAt: "desc" },
           select: { id: true, kind: true, version: true, status: true, promotedAt: true },
         });
+    if (!target && by.toId) throw new ShardcastError("not_found", `Model version ${by.toId} does not exist.`);
     if (!target) {
-      throw new ShardcastError(by.toId ? "not_found" : "conflict", by.toId ? `Model version ${by.toId} does not exist.` : "No earlier version has served; there is nothing to roll back to.");
+      await tx.modelVersion.update({ where: { id: current.id }, data: { status: "retired" } });
+      await logModelOperation(tx, {
+        kind: "model.rollback",
+        message: `rolled back from ${label(current)} to the default selection: ${by.reason}`,
+        actor: by.actor,
+        details: { fromId: current.id, toId: null, reason: by.reason },
+      });
+      return { from: current.id, to: null };
     }
     if (target.id === current.id) throw new ShardcastError("conflict", `${label(target)} is already active.`);
     if (target.status !== "retired" || target.promotedAt === null) {
@@ -117,7 +132,7 @@ export async function rollbackModelVersion(db: ControlDb, by: { actor: string; r
   });
   const [from, to] = await Promise.all([
     db.modelVersion.findUniqueOrThrow({ where: { id: ids.from }, select: SUMMARY_SELECT }),
-    db.modelVersion.findUniqueOrThrow({ where: { id: ids.to }, select: SUMMARY_SELECT }),
+    ids.to === null ? null : db.modelVersion.findUniqueOrThrow({ where: { id: ids.to }, select: SUMMARY_SELECT }),
   ]);
-  return { from: toInfo(from), to: toInfo(to) };
+  return { from: toInfo(from), to: to === null ? null : toInfo(to) };
 }

@@ -42,7 +42,7 @@ export async function getModelArtifact(db: ControlDb, id: string): Promise<{ kin
   return { kind: row.kind as ForecastModelKind, artifact: row.artifact, params: row.params };
 }
 
-/** The version that serves forecasts, or null while the baselines serve. */
+/** The version that serves forecasts, or null while the default per-series selection serves. */
 export async function getActiveModelVersion(db: ControlDb): Promise<ModelVersionInfo | null> {
   const row = await db.modelVersion.findFirst({
     where: { status: "active" },

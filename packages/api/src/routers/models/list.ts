@@ -11,7 +11,7 @@ export const listModelsInput = z
   .default({ limit: 50 });
 export const listModelsOutput = z.object({
   versions: z.array(modelVersionSchema),
-  /** The version that serves forecasts; null while the baselines serve. */
+  /** The version that serves forecasts; null while the default per-series selection serves. */
   activeId: z.string().nullable(),
 });
 

@@ -7,14 +7,18 @@ import { modelVersionSchema, modelVersionView, reasonSchema } from "./shared.ts"
 export const rollbackInput = z.object({
   /** A version that served before; omitted: the one that served just before the active one. */
   toId: storableString.min(1).optional(),
+  /** Return to the default per-series selection (no version serves). */
+  toDefault: z.boolean().optional(),
   reason: reasonSchema,
 });
-export const rollbackOutput = z.object({ from: modelVersionSchema, to: modelVersionSchema, message: z.string() });
+/** `to` is null when no version served before: the default per-series selection serves again. */
+export const rollbackOutput = z.object({ from: modelVersionSchema, to: modelVersionSchema.nullable(), message: z.string() });
 
 export const rollback = operatorProcedure
   .input(rollbackInput)
   .output(rollbackOutput)
   .mutation(async ({ ctx, input }) => {
-    const r = await rollbackModelVersion(ctx.db, { actor: ctx.user.email, reason: input.reason, ...(input.toId ? { toId: input.toId } : {}) });
-    return { from: modelVersionView(r.from), to: modelVersionView(r.to), message: `Rolled back from ${r.from.kind} v${r.from.version} to ${r.to.kind} v${r.to.version}.` };
+    const r = await rollbackModelVersion(ctx.db, { actor: ctx.user.email, reason: input.reason, ...(input.toId ? { toId: input.toId } : {}), ...(input.toDefault ? { toDefault: true } : {}) });
+    const to = r.to === null ? "the default selection" : `${r.to.kind} v${r.to.version}`;
+    return { from: modelVersionView(r.from), to: r.to === null ? null : modelVersionView(r.to), message: `Rolled back from ${r.from.kind} v${r.from.version} to ${to}.` };
   });

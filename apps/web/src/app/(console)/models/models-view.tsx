@@ -12,7 +12,7 @@ import { TrainingPanel } from "./training-panel.tsx";
 import { formatMase, versionLabel, type ModelVersion } from "./types.ts";
 import { VersionsTable } from "./versions-table.tsx";
 
-type Pending = { action: "promote"; version: ModelVersion } | { action: "rollback" };
+type Pending = { action: "promote"; version: ModelVersion } | { action: "rollback" } | { action: "default" };
 
 /** Asks for the reason recorded with a promotion or rollback. */
 function ReasonForm({ pending, busy, onConfirm, onCancel }: { pending: Pending; busy: boolean; onConfirm: (reason: string) => void; onCancel: () => void }) {
@@ -21,7 +21,12 @@ function ReasonForm({ pending, busy, onConfirm, onCancel }: { pending: Pending; 
     e.preventDefault();
     onConfirm(reason);
   };
-  const what = pending.action === "promote" ? `Promote ${versionLabel(pending.version)} so that it serves forecasts` : "Roll back to the version that served before";
+  const what =
+    pending.action === "promote"
+      ? `Promote ${versionLabel(pending.version)} so that it serves forecasts`
+      : pending.action === "default"
+        ? "Retire the active version so that the default per-series selection serves"
+        : "Roll back to the version that served before";
   return (
     <form className={styles.reasonForm} onSubmit={submit} data-testid="model-reason-form">
       <div className="field">
@@ -29,7 +34,7 @@ function ReasonForm({ pending, busy, onConfirm, onCancel }: { pending: Pending; 
         <input id="model-reason" type="text" value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. lower error on last week's traffic" data-testid="model-reason" />
       </div>
       <button type="submit" disabled={busy} data-testid="model-confirm">
-        {pending.action === "promote" ? "Promote" : "Roll back"}
+        {pending.action === "promote" ? "Promote" : pending.action === "default" ? "Serve the default" : "Roll back"}
       </button>
       <button type="button" className="secondary" onClick={onCancel} disabled={busy}>
         Cancel
@@ -75,9 +80,14 @@ export function ModelsView() {
         <div className="card-header">
           <h2 id="serving-h">Serving now</h2>
           {canOperate && active ? (
-            <button type="button" className="secondary small" onClick={() => setPending({ action: "rollback" })} disabled={busy} data-testid="model-rollback">
-              Roll back…
-            </button>
+            <span style={{ display: "flex", gap: 8 }}>
+              <button type="button" className="secondary small" onClick={() => setPending({ action: "rollback" })} disabled={busy} data-testid="model-rollback">
+                Roll back…
+              </button>
+              <button type="button" className="secondary small" onClick={() => setPending({ action: "default" })} disabled={busy} data-testid="model-use-default">
+                Serve the default selection…
+              </button>
+            </span>
           ) : null}
         </div>
         {list.isPending ? (
@@ -99,7 +109,7 @@ export function ModelsView() {
           </div>
         ) : (
           <p className="muted" style={{ margin: 0 }} data-testid="model-active">
-            The baselines serve (per-series Holt-Winters, with seasonal naive as the bar): no trained version has beaten them yet.
+            The default per-series selection serves: each series is forecast by whichever of Holt-Winters, seasonal and weekly naive, the weekly median, double-seasonal Holt-Winters and their ensemble did best on its own recent past. A trained version takes over when it beats this selection on its held-out window, or when an operator promotes it.
           </p>
         )}
         {pending ? (
@@ -107,7 +117,9 @@ export function ModelsView() {
             pending={pending}
             busy={busy}
             onCancel={() => setPending(null)}
-            onConfirm={(reason) => (pending.action === "promote" ? promote.mutate({ id: pending.version.id, reason }) : rollback.mutate({ reason }))}
+            onConfirm={(reason) =>
+              pending.action === "promote" ? promote.mutate({ id: pending.version.id, reason }) : rollback.mutate({ reason, ...(pending.action === "default" ? { toDefault: true } : {}) })
+            }
           />
         ) : null}
         <ErrorNote error={promote.error ?? rollback.error} testId="model-action-error" />

@@ -103,8 +103,8 @@ export function TrainingPanel({ onFinished }: { onFinished: () => void }) {
       ) : null}
       {training.length === 0 && !waiting ? (
         <p className="muted" style={{ margin: 0 }}>
-          No training is running. Models retrain on a schedule; every version is scored on a held-out window against seasonal naive and promoted only if it beats the
-          version that serves.
+          No training is running. Models retrain on a schedule; every version is scored on a held-out window and promoted only if it beats what serves there (the
+          default per-series selection while no version does).
         </p>
       ) : null}
       {training.map((v) => (

@@ -26,7 +26,7 @@ export function VersionsTable({
   onPromote: (v: ModelVersion) => void;
 }) {
   if (versions.length === 0) {
-    return <p className="empty">No model has been trained yet; seasonal naive and Holt-Winters serve until a trained version qualifies.</p>;
+    return <p className="empty">No model has been trained yet; the default per-series selection serves until a trained version beats it.</p>;
   }
   return (
     <div className="table-wrap">
