@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forecastStartMs, parseAnalyzerSettings } from "@shardcast/core";
-import { createStream, listShardlets, recordAnalyzerRun, replaceAnalyzerProposals, type ShardletInfo } from "@shardcast/db";
+import { createStream, listShardlets, recordAnalyzerRun, replaceAnalyzerProposals, replacePlannerNotes, type ShardletInfo } from "@shardcast/db";
 import { startHarness, type Harness } from "./harness.ts";
 
 interface Proposal {
@@ -191,6 +191,38 @@ describe("analyzer and heatmap console api", () => {
     expect(list[2]!.sourceHostName).toMatch(/^h[12]$/);
     expect(list[2]!.destHostName).toMatch(/^h[12]$/);
     expect(res.data!.latestRun?.id).toBe(runId);
+  });
+
+  it("shows the last run's notes with their shardlets' stream and range, filtered by stream", async () => {
+    const other = await createStream(h.db, h.hosts, { name: "heat-other", shardCount: 1, shardletsPerShard: 1 });
+    const [otherShardlet] = await listShardlets(h.db, { streamId: other.id });
+    await replacePlannerNotes(h.db, "analyzer", [
+      {
+        streamId,
+        shardletId: shardlets[2]!.id,
+        message: "its forecast is not trusted (the last 3 actuals each missed the forecast): planned on its observed 30 events/s",
+        details: { untrusted: "the last 3 actuals each missed the forecast" },
+      },
+      { streamId, shardletId: shardlets[1]!.id, message: "predicted to pass its split threshold, but a job already holds it" },
+      { streamId: other.id, shardletId: otherShardlet!.id, message: "predicted to pass its split threshold, but a job already holds it" },
+    ]);
+    // The rebalancer's notes are its own page's.
+    await replacePlannerNotes(h.db, "rebalancer", [{ streamId, message: "host h1 is within its share" }]);
+    type Note = { streamName: string | null; shardletId: string | null; range: { loHex: string } | null; message: string };
+    const all = await h.call<{ notes: Note[] }>("query", "analyzer.notes", {}, viewer);
+    expect(all.status).toBe(200);
+    expect(all.data!.notes.map((n) => [n.streamName, n.shardletId, n.message.slice(0, 20)])).toEqual([
+      ["heat", shardlets[2]!.id, "its forecast is not "],
+      ["heat", shardlets[1]!.id, "predicted to pass it"],
+      ["heat-other", otherShardlet!.id, "predicted to pass it"],
+    ]);
+    expect(all.data!.notes[0]!.range?.loHex).toMatch(/^0x[0-9a-f]{8}$/);
+    const one = await h.call<{ notes: Note[] }>("query", "analyzer.notes", { streamId }, viewer);
+    expect(one.data!.notes.map((n) => n.shardletId)).toEqual([shardlets[2]!.id, shardlets[1]!.id]);
+    // The heatmap marks the shardlet planned on its observed rate, and only that one.
+    const cells = await h.call<{ rows: Array<{ shardletId: string; untrusted: string | null }> }>("query", "heatmap.cells", { streamId }, viewer);
+    expect(cells.data!.rows.filter((r) => r.untrusted !== null).map((r) => [r.shardletId, r.untrusted])).toEqual([[shardlets[2]!.id, "the last 3 actuals each missed the forecast"]]);
+    expect((await h.call("query", "analyzer.notes", { limit: 0 }, viewer)).status).toBe(400);
   });
 
   it("keeps viewers from acting and operators from changing settings", async () => {

@@ -41,6 +41,22 @@ describe("analyzeLoad: predicted splits", () => {
     expect(out.forecasts.get("hot")).toHaveLength(30);
   });
 
+  it("plans a shardlet whose forecast is untrusted on its observed rate: no predicted split, a note saying why, the model's forecast kept apart", () => {
+    const ramp = Array.from({ length: 20 }, (_, i) => 100 + 50 * i);
+    const why = "the last 3 actuals each missed the forecast by more than 3.0x the naive one-step error";
+    const out = analyzeLoad(input({ shardlets: [shardlet("hot", "h1", ramp, { hints: [0, 1200] })], untrusted: new Map([["hot", why]]) }));
+    expect(out.splits).toEqual([]);
+    // The observed 1,050 events/s held flat, raised where a client hint promises more.
+    expect(out.forecasts.get("hot")).toEqual([1050, 1200, ...new Array<number>(28).fill(1050)]);
+    expect(out.ranking[0]).toMatchObject({ shardletId: "hot", overloadInSec: null, predictedPeak: 1200 });
+    expect(out.modelForecasts.get("hot")?.[29]).toBeCloseTo(1050 + 50 * 30, 6);
+    const note = out.notes.find((n) => n.shardletId === "hot");
+    expect(note?.message).toContain(`its forecast is not trusted (${why})`);
+    expect(note?.details).toEqual({ untrusted: why });
+    // Trusted again, the same history is proposed as before.
+    expect(analyzeLoad(input({ shardlets: [shardlet("hot", "h1", ramp)], untrusted: new Map() })).splits).toHaveLength(1);
+  });
+
   it("counts the overload fraction: at 0.5 the same ramp is due 100 s sooner", () => {
     const ramp = Array.from({ length: 20 }, (_, i) => 100 + 50 * i);
     const out = analyzeLoad(input({ shardlets: [shardlet("hot", "h1", ramp)], settings: settings({ overloadFraction: 0.5 }) }));

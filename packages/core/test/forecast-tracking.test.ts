@@ -47,6 +47,23 @@ describe("forecast error tracking", () => {
     expect(statuses.slice(recovered).every((s) => s.trusted && s.reason === null)).toBe(true);
   });
 
+  it("describes an untrusted series by where its error stands now, not only by the break that flagged it", () => {
+    const tracker = new ForecastErrorTracker();
+    const shiftAt = 3 * PERIOD;
+    const statuses = feed(tracker, 0, shiftAt + 4, createRng("describe"), { shift: -400, shiftAt, adaptAt: shiftAt + 6 });
+    expect(statuses[statuses.length - 1]!.trusted).toBe(false);
+    const rolling = tracker.status("s").rollingError!;
+    const text = tracker.describe("s")!;
+    expect(text.startsWith(tracker.status("s").reason!)).toBe(true);
+    expect(text).toContain(`now ${rolling >= 10 ? rolling.toFixed(0) : rolling.toFixed(1)}x over the last`);
+    expect(text).toContain("trusted again after 6 steps in a row within 3.0x averaging at most 1.5x");
+    // Once the forecasts recover there is nothing to describe.
+    feed(tracker, shiftAt + 4, 5 * PERIOD, createRng("describe-after"), { shift: -400, shiftAt, adaptAt: shiftAt + 6 });
+    expect(tracker.status("s").trusted).toBe(true);
+    expect(tracker.describe("s")).toBeNull();
+    expect(tracker.describe("never-seen")).toBeNull();
+  });
+
   it("stays untrusted while the forecasts stay wrong", () => {
     const tracker = new ForecastErrorTracker();
     const statuses = feed(tracker, 0, 5 * PERIOD, createRng("stuck"), { shift: 500, shiftAt: 2 * PERIOD });

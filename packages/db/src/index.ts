@@ -37,6 +37,7 @@ export * from "./hints.ts";
 export * from "./host-resources.ts";
 export * from "./analyzer/settings.ts";
 export * from "./analyzer/runs.ts";
+export * from "./analyzer/trackers.ts";
 export * from "./analyzer/proposals.ts";
 export * from "./analyzer/series.ts";
 export * from "./model-versions/versions.ts";

@@ -36,9 +36,9 @@ export async function replacePlannerNotes(db: ControlDb, source: PlannerNoteSour
 }
 
 /** Notes in the order the planner wrote them. */
-export async function listPlannerNotes(db: ControlDb, query: { source?: PlannerNoteSource; limit?: number } = {}): Promise<PlannerNoteInfo[]> {
+export async function listPlannerNotes(db: ControlDb, query: { source?: PlannerNoteSource; streamId?: string; limit?: number } = {}): Promise<PlannerNoteInfo[]> {
   const rows = await db.plannerNote.findMany({
-    where: query.source ? { source: query.source } : {},
+    where: { ...(query.source ? { source: query.source } : {}), ...(query.streamId ? { streamId: query.streamId } : {}) },
     orderBy: { id: "asc" },
     take: Math.max(1, Math.min(query.limit ?? 200, MAX_NOTES)),
   });

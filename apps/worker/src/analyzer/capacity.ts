@@ -1,7 +1,7 @@
 import { copySpeedNote, ForecastErrorTracker, planCapacity, type CapacityHost, type CapacitySettings, type ErrorTrackerState } from "@shardcast/core";
 import {
   getCapacitySettings,
-  getLatestForecastTrackerState,
+  getLatestTrackerState,
   listCapacityHosts,
   pendingHostProvisions,
   type AddHostDetails,
@@ -74,12 +74,12 @@ export async function planClusterCapacity(
 
   // Steps are bucket indices, so every run scores the same buckets the same way.
   const baseStep = Math.round(inputs.baseMs / stepMs);
-  const saved = (await getLatestForecastTrackerState(db)) as ErrorTrackerState | null;
+  const saved = (await getLatestTrackerState(db, "cluster")) as ErrorTrackerState | null;
   const tracker = new ForecastErrorTracker({}, saved ?? undefined);
   history.forEach((actual, i) => tracker.observe(CLUSTER_SERIES, baseStep - history.length + i, actual));
   const trust = tracker.status(CLUSTER_SERIES);
   tracker.recordForecast(CLUSTER_SERIES, baseStep, values);
-  const untrusted = trust.trusted ? null : (trust.reason ?? "recent forecasts missed the observed load");
+  const untrusted = trust.trusted ? null : (tracker.describe(CLUSTER_SERIES) ?? "recent forecasts missed the observed load");
 
   const [rows, pending] = await Promise.all([listCapacityHosts(db), pendingHostProvisions(db, new Date(q.nowMs - provisioningGraceMs(settings)))]);
   const live = rows.filter((h) => !h.retiredAt);

@@ -1,4 +1,4 @@
-import { analyzeLoad, nextTrough, ShardcastError, type ForecastInput } from "@shardcast/core";
+import { analyzeLoad, nextTrough, recordShardletForecasts, ShardcastError, type ForecastInput } from "@shardcast/core";
 import {
   analyzerSettingsUpdatedAt,
   applyDefaultPredictiveMode,
@@ -8,6 +8,7 @@ import {
   listStreamPredictiveModes,
   recordAnalyzerRun,
   replaceAnalyzerProposals,
+  replacePlannerNotes,
   type ControlDb,
 } from "@shardcast/db";
 import type { JobQueue } from "@shardcast/jobs";
@@ -19,6 +20,7 @@ import { actOnCapacity, retireDrainedHosts, type CapacityActResult } from "./cap
 import { loadAnalyzerInputs, loadForecastCovariates } from "./inputs.ts";
 import { loadAnalyzerModel } from "./model.ts";
 import { proposalRows } from "./proposals.ts";
+import { roundTracked, shardletTrust } from "./trust.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
 
 export interface AnalyzerRunDeps {
@@ -120,6 +122,9 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
   });
   const forecaster = await model.forecasterFor(forecastInputs);
   check(opts.signal);
+  // Shardlets whose recent forecasts missed are planned on what they do now (the reactive path).
+  const baseStep = Math.round(inputs.baseMs / inputs.bucketMs);
+  const trust = await shardletTrust(db, inputs.analyzerShardlets, baseStep);
   const inScope = (streamId: string) => !opts.streamId || streamId === opts.streamId;
   const busy = new Set(inputs.busy);
   for (const s of inputs.analyzerShardlets) if (!inScope(s.streamId)) busy.add(s.id);
@@ -136,7 +141,9 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     settings,
     busy,
     pinned: inputs.pinned,
+    untrusted: trust.untrusted,
   });
+  recordShardletForecasts(trust.tracker, baseStep, out, { clean: roundTracked });
   check(opts.signal);
 
   // The cluster's hosts are planned only by a run that saw every stream.
@@ -155,7 +162,10 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     forecastStartMs: inputs.baseMs,
     forecasts: scoped.map((s) => ({ shardletId: s.id, streamId: s.streamId, values: out.forecasts.get(s.id) ?? [] })),
     ...(capacity ? { capacityPlan: capacity.plan, forecastTracker: capacity.tracker } : {}),
+    shardletTracker: trust.tracker.toJSON(),
   });
+  // A run over one stream held the others' shardlets busy: only a full run says why not.
+  if (!opts.streamId) await replacePlannerNotes(db, "analyzer", out.notes, new Date(nowMs));
   const signalled = proposalRows(out, { inScope, shardlets: shardletById, fullRun: !opts.streamId, bucketSec: settings.bucketSec });
   const rows = capacity ? mergeAddHost(signalled, capacity.rows) : signalled;
   const stored = await replaceAnalyzerProposals(db, run.id, rows, { streamIds: opts.streamId ? [opts.streamId] : null });
@@ -211,6 +221,7 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
     model: model.label,
     shardlets: scoped.length,
     backfilled: inputs.backfilled,
+    untrustedShardlets: trust.untrusted.size,
     ...proposals,
     actedSplits: acted.splits,
     actedMigrations: acted.migrations,

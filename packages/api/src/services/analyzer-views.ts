@@ -1,4 +1,4 @@
-import { findModelVersionName, listHostNames, listShardletRanges, listStreamNames, type AnalyzerProposalInfo, type ControlDb } from "@shardcast/db";
+import { findModelVersionName, listHostNames, listPlannerNotes, listShardletRanges, listStreamNames, type AnalyzerProposalInfo, type ControlDb } from "@shardcast/db";
 import { capacityProposalPlanSchema, type CapacityProposalPlan } from "../routers/analyzer/proposal-schema.ts";
 import { rangeView, type RangeView } from "../routers/shared.ts";
 
@@ -67,4 +67,11 @@ export function proposalView(p: AnalyzerProposalInfo, labels: Labels) {
     decidedBy: p.decidedBy,
     decidedAt: p.decidedAt,
   };
+}
+
+/** The last full analyzer run's notes (of one stream, if given), each with its shardlet's stream and range. */
+export async function analyzerNotesView(db: ControlDb, q: { streamId?: string; limit: number }) {
+  const rows = await listPlannerNotes(db, { source: "analyzer", limit: q.limit, ...(q.streamId ? { streamId: q.streamId } : {}) });
+  const labels = await loadLabels(db, rows.map((n) => n.shardletId).filter((x): x is string => x !== null));
+  return rows.map((n) => ({ id: n.id, at: n.at, message: n.message, streamId: n.streamId, streamName: labels.stream(n.streamId), shardletId: n.shardletId, range: labels.range(n.shardletId) }));
 }

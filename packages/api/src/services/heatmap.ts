@@ -5,6 +5,7 @@ import {
   getShardletRow,
   latestAnalyzerRun,
   listAnalyzerProposals,
+  listPlannerNotes,
   listShardlets,
   pastForecasts,
   runForecasts,
@@ -36,6 +37,8 @@ export interface HeatmapRow {
   overloadInSec: number | null;
   /** Kind of the shardlet's open proposal, if any. */
   proposal: "split" | "migrate" | null;
+  /** Why the last analyzer run did not trust this shardlet's forecast (it planned on the observed rate), or null. */
+  untrusted: string | null;
 }
 
 export interface HeatmapRun {
@@ -115,11 +118,17 @@ export async function heatmapCells(
   const live = all.filter((s) => isRoutedState(s.state));
   const f = await frame(db, { ...(q.streamId ? { streamId: q.streamId } : {}), shardletIds: live.map((s) => s.id), nowMs: q.nowMs });
   const fromMs = f.boundaryMs - q.pastSteps * f.stepMs;
-  const [actual, labels, open] = await Promise.all([
+  const [actual, labels, open, notes] = await Promise.all([
     live.length > 0 ? writeRateSeries(db, { shardletIds: live.map((s) => s.id), bucketSec: f.bucketSec, fromMs, toMs: f.boundaryMs }) : Promise.resolve(new Map<string, number[]>()),
     loadLabels(db, []),
     listAnalyzerProposals(db, { status: "open", limit: 500, ...(q.streamId ? { streamId: q.streamId } : {}) }),
+    listPlannerNotes(db, { source: "analyzer", limit: 500, ...(q.streamId ? { streamId: q.streamId } : {}) }),
   ]);
+  const untrusted = new Map<string, string>();
+  for (const n of notes) {
+    const why = (n.details as { untrusted?: unknown } | null)?.untrusted;
+    if (n.shardletId && typeof why === "string") untrusted.set(n.shardletId, why);
+  }
   const times: number[] = [];
   const kinds: Heatmap["kinds"] = [];
   for (let i = 0; i < q.pastSteps; i++) {
@@ -161,6 +170,7 @@ export async function heatmapCells(
       predictedPeak: r?.predictedPeak ?? null,
       overloadInSec: r?.overloadInSec ?? null,
       proposal: proposalOf.get(s.id) ?? null,
+      untrusted: untrusted.get(s.id) ?? null,
     };
   });
   const totalRows = rows.length;

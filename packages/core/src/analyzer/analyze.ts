@@ -21,6 +21,7 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
   const threshold = settings.overloadFraction * input.splitWriteRate;
 
   const forecasts = new Map<string, number[]>();
+  const modelForecasts = new Map<string, number[]>();
   const planLoad = new Map<string, number>();
   const ranking: RankedShardlet[] = [];
   const clusterLoad = new Array<number>(h).fill(0);
@@ -32,7 +33,18 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
     if (f.fallback !== undefined) {
       notes.push({ streamId: s.streamId, shardletId: s.id, message: `the model could not forecast this shardlet (${f.fallback}); its last rate is carried forward` });
     }
-    const values = f.values;
+    const distrust = input.untrusted?.get(s.id);
+    let values = f.values;
+    if (distrust !== undefined) {
+      modelForecasts.set(s.id, values);
+      values = observedFlat(s, values.length);
+      notes.push({
+        streamId: s.streamId,
+        shardletId: s.id,
+        message: `its forecast is not trusted (${distrust}): planned on its observed ${rate(values[0] ?? 0)}, so a split is left to the reactive manager`,
+        details: { untrusted: distrust },
+      });
+    }
     forecasts.set(s.id, values);
     addInto(clusterLoad, values);
     const predictedPeak = peak(values);
@@ -97,7 +109,18 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
   notes.push(...placed.notes);
 
   const addHost = scaleSignal(input, clusterLoad, bytesNow, clusterBytes, bucketSec);
-  return { forecasts, ranking, splits, moves: placed.moves, addHost, notes };
+  return { forecasts, modelForecasts, ranking, splits, moves: placed.moves, addHost, notes };
+}
+
+/**
+ * The reactive path's view of a shardlet: its last observed rate held over the horizon. Client
+ * hints still count (they announce load the history cannot show), raised into it step by step.
+ */
+function observedFlat(s: AnalyzerInput["shardlets"][number], horizon: number): number[] {
+  const last = s.history[s.history.length - 1] ?? s.load;
+  const flat = new Array<number>(horizon).fill(Math.max(0, Number.isFinite(last) ? last : 0));
+  if (s.hints) for (let i = 0; i < horizon; i++) flat[i] = Math.max(flat[i]!, s.hints[i] ?? 0);
+  return flat;
 }
 
 /** A new host when the forecast cluster load or stored size passes the scale-out fraction of capacity. */

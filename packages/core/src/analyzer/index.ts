@@ -2,3 +2,4 @@ export * from "./settings.ts";
 export * from "./types.ts";
 export * from "./series.ts";
 export * from "./analyze.ts";
+export * from "./trust.ts";

@@ -30,6 +30,11 @@ export interface AnalyzerInput {
   busy?: ReadonlySet<string>;
   /** Shardlets that may be split but not moved (moved recently: the cool-down against ping-pong). */
   pinned?: ReadonlySet<string>;
+  /**
+   * Shardlets whose recent forecasts missed (the forecast error tracker), with why. Each is planned
+   * on its observed rate held flat, as the reactive path would, until its forecasts are close again.
+   */
+  untrusted?: ReadonlyMap<string, string>;
 }
 
 export interface RankedShardlet {
@@ -65,7 +70,10 @@ export interface AddHostProposal {
 }
 
 export interface AnalyzerOutput {
+  /** What each shardlet was planned on: the model's forecast, or its observed rate where that is untrusted. */
   forecasts: Map<string, number[]>;
+  /** The model's own forecast of each untrusted shardlet (to keep judging the model while it is not acted on). */
+  modelForecasts: Map<string, number[]>;
   ranking: RankedShardlet[];
   splits: SplitProposal[];
   moves: MoveProposal[];

@@ -57,6 +57,12 @@ export const DEFAULT_ERROR_TRACKER_OPTIONS: ErrorTrackerOptions = {
   ratioWindow: 336,
 };
 
+/**
+ * Options of a tracker of many small series (every shardlet): no actual-to-forecast ratios, since
+ * only the cluster's plan buys an upper band from past misses, so a series stays a few hundred bytes.
+ */
+export const SHARDLET_ERROR_TRACKER_OPTIONS: Partial<ErrorTrackerOptions> = { ratioWindow: 0 };
+
 export interface SeriesTrackingState {
   /** Forecast values by step, the latest recorded forecast for each step not yet observed. */
   pending: Record<string, number>;
@@ -151,7 +157,7 @@ export class ForecastErrorTracker {
     const key = String(step);
     const predicted = s.pending[key];
     // Forecasts of steps now in the past will never be scored.
-    for (const k of Object.keys(s.pending)) if (Number(k) <= step) delete s.pending[k];
+    for (const k in s.pending) if (Number(k) <= step) delete s.pending[k];
 
     let lastError: number | null = null;
     if (predicted !== undefined && s.actuals.length >= 2) {
@@ -160,9 +166,9 @@ export class ForecastErrorTracker {
       lastError = Math.abs(actual - predicted) / scale;
       s.errors.push(lastError);
       const keep = Math.max(o.window, o.recoverSteps);
-      if (s.errors.length > keep) s.errors.splice(0, s.errors.length - keep);
+      while (s.errors.length > keep) s.errors.shift();
       s.outside = lastError > o.band ? s.outside + 1 : 0;
-      if (predicted > 0) {
+      if (predicted > 0 && o.ratioWindow > 0) {
         const ratios = (s.ratios ??= []);
         ratios.push(actual / predicted);
         if (ratios.length > o.ratioWindow) ratios.splice(0, ratios.length - o.ratioWindow);
@@ -170,7 +176,8 @@ export class ForecastErrorTracker {
       this.judge(s, step);
     }
     s.actuals.push(actual);
-    if (s.actuals.length > o.scaleWindow + 1) s.actuals.splice(0, s.actuals.length - o.scaleWindow - 1);
+    // shift, not splice: this runs for every step of every series, and splice allocates.
+    while (s.actuals.length > o.scaleWindow + 1) s.actuals.shift();
     s.lastStep = step;
     return this.trustOf(id, s, lastError);
   }
@@ -225,11 +232,35 @@ export class ForecastErrorTracker {
     return Math.min(opts.cap ?? 3, Math.max(1, sorted[at]!));
   }
 
+  /**
+   * Why a series is untrusted, as one sentence that stays true while it is: the break that flagged
+   * it, where its error stands now and what trusts it again (null when trusted). The reason alone
+   * names only the break, which reads as current long after the error has come down.
+   */
+  describe(id: string): string | null {
+    if (this.state.series[id]?.trusted ?? true) return null;
+    const t = this.status(id);
+    if (t.trusted || t.reason === null) return null;
+    const o = this.options;
+    const now = t.rollingError !== null ? `; now ${fmt(t.rollingError)}x over the last ${Math.min(o.window, this.state.series[id]?.errors.length ?? 0)} steps` : "";
+    return `${t.reason}${now}; trusted again after ${o.recoverSteps} steps in a row within ${fmt(o.band)}x averaging at most ${fmt(o.recoverBelow)}x`;
+  }
+
   /** Series currently untrusted, with their reasons. */
   untrusted(): SeriesTrust[] {
     return Object.keys(this.state.series)
       .filter((id) => !this.state.series[id]!.trusted)
       .map((id) => this.status(id));
+  }
+
+  /** Every series the tracker holds. */
+  seriesIds(): string[] {
+    return Object.keys(this.state.series);
+  }
+
+  /** The last step observed of a series (null: none yet), so callers feed only what is new. */
+  lastStep(id: string): number | null {
+    return this.state.series[id]?.lastStep ?? null;
   }
 
   /** Drops a series (e.g. a retired shardlet). */

@@ -1,5 +1,5 @@
 import type { ControlDb } from "../client.ts";
-import type { Prisma } from "../generated/prisma/client.ts";
+import { Prisma } from "../generated/prisma/client.ts";
 import { toCapacityPlanJson, type StoredCapacityPlan } from "../capacity/plans.ts";
 import { tsAt as ts } from "../telemetry/time.ts";
 
@@ -25,6 +25,8 @@ export interface NewAnalyzerRun {
   capacityPlan?: StoredCapacityPlan | null;
   /** The cluster forecast error tracker's state after this run (JSON). */
   forecastTracker?: unknown;
+  /** The per-shardlet forecast error tracker's state after this run (JSON); earlier runs' is cleared. */
+  shardletTracker?: unknown;
 }
 
 export interface AnalyzerRunInfo {
@@ -64,9 +66,13 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
           ranking: run.ranking as unknown as Prisma.InputJsonValue,
           ...(run.capacityPlan ? { capacityPlan: toCapacityPlanJson(run.capacityPlan) } : {}),
           ...(run.forecastTracker != null ? { forecastTracker: JSON.parse(JSON.stringify(run.forecastTracker)) as Prisma.InputJsonValue } : {}),
+          ...(run.shardletTracker != null ? { shardletTracker: JSON.parse(JSON.stringify(run.shardletTracker)) as Prisma.InputJsonValue } : {}),
         },
         select: { id: true },
       });
+      if (run.shardletTracker != null) {
+        await tx.analyzerRun.updateMany({ where: { id: { not: row.id }, shardletTracker: { not: Prisma.AnyNull } }, data: { shardletTracker: Prisma.DbNull } });
+      }
       for (let i = 0; i < values.length; i += POINTS_PER_STATEMENT) {
         const end = i + POINTS_PER_STATEMENT;
         await tx.$executeRaw`

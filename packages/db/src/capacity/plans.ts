@@ -56,13 +56,3 @@ export async function getLatestCapacityPlan(db: ControlDb): Promise<LatestCapaci
   if (!row || !isStoredPlan(row.capacityPlan)) return null;
   return { runId: row.id, at: row.at, bucketSec: row.bucketSec, modelVersionId: row.modelVersionId, plan: row.capacityPlan };
 }
-
-/** The forecast error tracker's state after the latest run that kept one (null before the first). */
-export async function getLatestForecastTrackerState(db: ControlDb): Promise<unknown> {
-  const row = await db.analyzerRun.findFirst({
-    where: { forecastTracker: { not: Prisma.AnyNull } },
-    orderBy: [{ at: "desc" }, { id: "desc" }],
-    select: { forecastTracker: true },
-  });
-  return row?.forecastTracker ?? null;
-}

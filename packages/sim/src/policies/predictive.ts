@@ -1,4 +1,4 @@
-import { analyzeLoad, copySeconds, type AnalyzerShardlet, type CapacitySettings, type Forecaster } from "@shardcast/core";
+import { analyzeLoad, copySeconds, ForecastErrorTracker, judgeShardletForecasts, recordShardletForecasts, SHARDLET_ERROR_TRACKER_OPTIONS, type AnalyzerShardlet, type CapacitySettings, type Forecaster } from "@shardcast/core";
 import { emptyDecision, type MoveRequest, type Policy, type PolicyView } from "../engine/types.ts";
 import { elastic, type Elastic } from "./capacity.ts";
 import { lifecycleInto, rebalanceInto, toMove } from "./common.ts";
@@ -37,6 +37,9 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
   let coming = new Map<string, number>();
   // Each host's load over the last hour, for the rebalancer's short look-ahead per host.
   let outlook: HostOutlook | null = null;
+  // Each shardlet's forecasts against what came, as the product's analyzer keeps them: a shardlet
+  // whose forecasts missed is planned on its observed rate until they are close again.
+  const trust = new ForecastErrorTracker(SHARDLET_ERROR_TRACKER_OPTIONS);
   const sizing = opts.elastic === undefined ? elastic({ mode: oracle ? "oracle" : "forecast" }) : opts.elastic;
   return {
     name: opts.name,
@@ -63,6 +66,7 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
       if (cfg.analyzer.enabled && view.tick % every === 0) {
         queued = [];
         const shardlets = analyzerShardlets(view, oracle);
+        const untrusted = oracle ? undefined : judgeShardletForecasts(trust, shardlets, view.bucket);
         const out = analyzeLoad({
           now: view.bucket * view.workload.bucketMs,
           bucketMs: view.workload.bucketMs,
@@ -75,7 +79,11 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
           forecaster,
           settings: cfg.analyzer,
           busy: splitting.size === 0 ? view.busy : new Set([...view.busy, ...splitting]),
+          ...(untrusted ? { untrusted } : {}),
         });
+        // Only the steps before the next run are ever scored: a later forecast of a step replaces this one.
+        const scored = Math.max(1, Math.ceil((every * view.config.cluster.tickMinutes * 60_000) / view.workload.bucketMs));
+        if (!oracle) recordShardletForecasts(trust, view.bucket, out, { steps: scored });
         predictedPeak = new Map(out.ranking.map((r) => [r.shardletId, r.predictedPeak]));
         const lead = oracle ? oracleLeadSteps(view) : Math.max(0, Math.floor(cfg.rebalanceLeadSteps));
         coming = new Map();

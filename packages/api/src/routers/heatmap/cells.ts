@@ -42,6 +42,8 @@ export const cellsOutput = z.object({
       predictedPeak: z.number().nullable(),
       overloadInSec: z.number().nullable(),
       proposal: z.enum(["split", "migrate"]).nullable(),
+      /** Why the last analyzer run did not trust this shardlet's forecast (it planned on the observed rate), or null. */
+      untrusted: z.string().nullable(),
     }),
   ),
   totalRows: z.number(),

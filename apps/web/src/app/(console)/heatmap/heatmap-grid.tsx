@@ -196,6 +196,11 @@ export function HeatmapGrid({
                     {r.proposal}
                   </span>
                 ) : null}
+                {r.untrusted ? (
+                  <span className="badge" style={{ fontSize: 10, padding: "0 4px" }} title={`forecast not trusted: ${r.untrusted}; planned on its observed rate`} data-testid="heatmap-untrusted">
+                    untrusted
+                  </span>
+                ) : null}
                 {prealloc?.has(r.shardletId) ? <PreallocMarker mark={prealloc.get(r.shardletId)!} /> : null}
               </div>
               {r.values.map((v, ci) => {

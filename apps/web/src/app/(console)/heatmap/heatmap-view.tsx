@@ -8,6 +8,7 @@ import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatTime } from "../../../lib/format.ts";
 import { useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { AnalyzerNotes } from "./analyzer-notes.tsx";
 import { AnalyzerSettingsForm } from "./analyzer-settings-form.tsx";
 import { CapacityPanel } from "./capacity-panel.tsx";
 import { HealthLegend, HeatmapGrid, HeatmapLegend } from "./heatmap-grid.tsx";
@@ -233,6 +234,7 @@ export function HeatmapView() {
         </div>
         <ErrorNote error={proposals.error} />
         {proposals.data ? <ProposalsTable proposals={proposals.data.proposals} actions={actions} testId="proposals-table" /> : <Loading what="proposals" />}
+        <AnalyzerNotes streamId={streamId} select={setSelected} />
       </section>
 
       <section className="card" aria-labelledby="analyzer-settings-h">

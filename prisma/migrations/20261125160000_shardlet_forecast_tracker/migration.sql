@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "analyzer_runs" ADD COLUMN     "shardlet_tracker" JSONB;
