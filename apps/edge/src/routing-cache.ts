@@ -40,6 +40,14 @@ export class RoutingCache {
   private readonly inflight = new Map<string, Promise<Entry | null>>();
   private readonly reloading = new Map<string, Promise<Entry | null>>();
   private readonly reloadAgain = new Map<string, Promise<Entry | null>>();
+  /**
+   * Every query for a stream's routes takes a ticket when it starts; a table is installed only if
+   * no query that started later has installed one. A periodic full load that read the routes before
+   * a change and answered after the change's reload would otherwise put the old routes back until
+   * the next refresh (writes would be fenced and retried, but reads would go to the old host).
+   */
+  private nextTicket = 0;
+  private readonly installedTicket = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -86,8 +94,10 @@ export class RoutingCache {
       try {
         const current = this.byName.get(name);
         if (!current) return this.load(name);
+        const ticket = ++this.nextTicket;
         const table = RoutingTable.build(streamId, await this.source.routes(streamId));
-        const entry: Entry = { ...current, table };
+        if (!this.install(name, ticket)) return this.byName.get(name) ?? null;
+        const entry: Entry = { ...(this.byName.get(name) ?? current), table };
         this.byName.set(name, entry);
         return entry;
       } finally {
@@ -105,13 +115,16 @@ export class RoutingCache {
     if (running) return running;
     const p = (async () => {
       try {
+        const ticket = ++this.nextTicket;
         const meta = await this.source.streamByName(name);
+        if (!this.install(name, ticket)) return this.byName.get(name) ?? null;
         if (!meta) {
           this.byName.delete(name);
           this.missing.set(name, this.clock());
           return null;
         }
         const [routes, shards] = await Promise.all([this.source.routes(meta.id), this.source.shards(meta.id)]);
+        if (!this.install(name, ticket)) return this.byName.get(name) ?? null;
         const table = RoutingTable.build(meta.id, routes);
         const entry: Entry = { meta, table, shards: new Map(shards.map((s) => [s.id, s])) };
         this.byName.set(name, entry);
@@ -125,6 +138,13 @@ export class RoutingCache {
     })();
     this.inflight.set(key, p);
     return p;
+  }
+
+  /** Claims the stream's slot for a query with this ticket: false when a later query has installed. */
+  private install(name: string, ticket: number): boolean {
+    if ((this.installedTicket.get(name) ?? 0) > ticket) return false;
+    this.installedTicket.set(name, ticket);
+    return true;
   }
 
   /** The streams loaded now. */
