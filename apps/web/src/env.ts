@@ -53,8 +53,3 @@ export function getEnv(): WebEnv {
   cached = parsed.data;
   return cached;
 }
-
-/** True in the Node.js server (Next.js sets NEXT_RUNTIME itself; it is not configuration). */
-export function isNodeRuntime(): boolean {
-  return process.env.NEXT_RUNTIME === "nodejs";
-}
