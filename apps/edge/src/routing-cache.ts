@@ -117,8 +117,10 @@ export class RoutingCache {
       try {
         const ticket = ++this.nextTicket;
         const meta = await this.source.streamByName(name);
-        if (!this.install(name, ticket)) return this.byName.get(name) ?? null;
         if (!meta) {
+          if (this.outdated(name, ticket)) return this.byName.get(name) ?? null;
+          // Unknown names keep no ticket: a client asking for random streams must not grow the map.
+          this.installedTicket.delete(name);
           this.byName.delete(name);
           this.missing.set(name, this.clock());
           return null;
@@ -140,9 +142,14 @@ export class RoutingCache {
     return p;
   }
 
+  /** True when a query that started after the one holding this ticket has installed. */
+  private outdated(name: string, ticket: number): boolean {
+    return (this.installedTicket.get(name) ?? 0) > ticket;
+  }
+
   /** Claims the stream's slot for a query with this ticket: false when a later query has installed. */
   private install(name: string, ticket: number): boolean {
-    if ((this.installedTicket.get(name) ?? 0) > ticket) return false;
+    if (this.outdated(name, ticket)) return false;
     this.installedTicket.set(name, ticket);
     return true;
   }
