@@ -144,6 +144,34 @@ describe("ShardCache", () => {
     expect(wasted).toEqual(["due"]);
   });
 
+  it("leaves an entry as it was when a prefetch that would extend it is refused", () => {
+    let now = 1_000_000;
+    const one = eventBytes(events[0]!);
+    const cache = new ShardCache({ maxBytes: one * 25, maxEntryShare: 1, clock: () => now });
+    const fill = (shardletId: string, from: number, to: number, prediction?: { p: number; until: number }) =>
+      cache.fill({ streamId: "s", shardletId, epoch: 1, lo: 0, hi: HASH_SPACE, from, to, events: events.slice(from, to), prediction });
+    expect(fill("busy", 0, 10)).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      now += 10_000;
+      cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 0 }], Number.POSITIVE_INFINITY, "busy");
+    }
+    expect(fill("held", 10, 20)).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      now += 10_000;
+      cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 10 }], Number.POSITIVE_INFINITY, "held");
+    }
+    const bytes = cache.bytes;
+    // Extending "held" by 10 events needs room only evicting "busy" gives; an unlikely read does not buy it.
+    expect(fill("held", 20, 30, { p: 0.02, until: now + 40_000 })).toBe(false);
+    expect(cache.reach("s", "held")).toEqual({ from: 10, to: 20 });
+    expect(cache.bytes).toBe(bytes);
+    expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 10 }], Number.POSITIVE_INFINITY, "held")!.events.map((e) => e.seq)).toEqual(events.slice(10, 20).map((e) => e.seq));
+    // A demand fill extends it.
+    expect(fill("held", 20, 30)).toBe(true);
+    expect(cache.reach("s", "held")).toEqual({ from: 10, to: 30 });
+    expect(cache.lookup("s", 0, HASH_SPACE, [{ lo: 0, hi: HASH_SPACE, after: 15 }], Number.POSITIVE_INFINITY, "held")!.events.map((e) => e.seq)).toEqual(events.slice(15, 30).map((e) => e.seq));
+  });
+
   it("extends, serves and drops a pinned entry like any other, and tells a miss inside what an evicted entry held", () => {
     let now = 1_000_000;
     const one = eventBytes(events[0]!);

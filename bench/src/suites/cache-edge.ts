@@ -91,15 +91,21 @@ async function readShardlet(edgeUrl: string, token: string, shardletId: string, 
 
 /**
  * An edge process's own pauses, from its metrics: the event loop's delay (prom-client samples it
- * and resets it at every scrape, so a scrape's figures cover the time since the one before) and the
- * time spent collecting garbage so far, all kinds.
+ * and resets it at every scrape, so a scrape's figures cover the time since the one before), the
+ * time spent collecting garbage so far (all kinds, and full collections alone), and the memory it
+ * holds now: the JavaScript heap and what lies outside it (buffers, where the cache keeps its events).
  */
-async function processPauses(edgeUrl: string): Promise<{ loopP99Ms: number; loopMaxMs: number; gcMs: number }> {
+async function processPauses(edgeUrl: string): Promise<{ loopP99Ms: number; loopMaxMs: number; gcMs: number; majorGcMs: number; heapMb: number; externalMb: number }> {
   const text = await (await fetch(`${edgeUrl}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? 0);
   let gc = 0;
-  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} ([0-9.e+-]+)$/gm)) gc += Number(m[1]);
-  return { loopP99Ms: value("nodejs_eventloop_lag_p99_seconds") * 1000, loopMaxMs: value("nodejs_eventloop_lag_max_seconds") * 1000, gcMs: gc * 1000 };
+  let major = 0;
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="([a-z]+)"[^}]*\} ([0-9.e+-]+)$/gm)) {
+    gc += Number(m[2]);
+    if (m[1] === "major") major += Number(m[2]);
+  }
+  const mb = (name: string) => value(name) / (1024 * 1024);
+  return { loopP99Ms: value("nodejs_eventloop_lag_p99_seconds") * 1000, loopMaxMs: value("nodejs_eventloop_lag_max_seconds") * 1000, gcMs: gc * 1000, majorGcMs: major * 1000, heapMb: mb("nodejs_heap_size_used_bytes"), externalMb: mb("nodejs_external_memory_bytes") };
 }
 
 /** Prefetches the edges have made so far (their cache snapshots in Redis). */
@@ -185,8 +191,9 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
   const p99 = { cache: percentile(all.cache, 99), none: percentile(all.none, 99) };
   const pauses = { cache: await processPauses(c.edgeUrl), none: await processPauses(noCacheUrl) };
   const gcMs = { cache: pauses.cache.gcMs - pausesBefore.cache.gcMs, none: pauses.none.gcMs - pausesBefore.none.gcMs };
+  const majorGcMs = { cache: pauses.cache.majorGcMs - pausesBefore.cache.majorGcMs, none: pauses.none.majorGcMs - pausesBefore.none.majorGcMs };
   log(
-    `edge processes during the announced reads: event loop delay p99 ${pauses.cache.loopP99Ms.toFixed(1)} ms (max ${pauses.cache.loopMaxMs.toFixed(1)}) with the cache vs ${pauses.none.loopP99Ms.toFixed(1)} ms (max ${pauses.none.loopMaxMs.toFixed(1)}) without; garbage collection ${gcMs.cache.toFixed(0)} vs ${gcMs.none.toFixed(0)} ms`,
+    `edge processes during the announced reads: event loop delay p99 ${pauses.cache.loopP99Ms.toFixed(1)} ms (max ${pauses.cache.loopMaxMs.toFixed(1)}) with the cache vs ${pauses.none.loopP99Ms.toFixed(1)} ms (max ${pauses.none.loopMaxMs.toFixed(1)}) without; garbage collection ${gcMs.cache.toFixed(0)} vs ${gcMs.none.toFixed(0)} ms (full collections ${majorGcMs.cache.toFixed(0)} vs ${majorGcMs.none.toFixed(0)} ms); memory held after, heap and outside it: ${pauses.cache.heapMb.toFixed(0)} + ${pauses.cache.externalMb.toFixed(0)} MB vs ${pauses.none.heapMb.toFixed(0)} + ${pauses.none.externalMb.toFixed(0)} MB`,
   );
   log(`announced reads: p99 over ${all.cache.length} pages ${p99.cache.toFixed(1)} ms prefetched vs ${p99.none.toFixed(1)} ms from the host (p50 ${percentile(all.cache, 50).toFixed(1)} vs ${percentile(all.none, 50).toFixed(1)} ms)`);
   log(
@@ -207,6 +214,13 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     announced_edge_loop_delay_p99_ms_nocache: pauses.none.loopP99Ms,
     announced_edge_gc_ms_cache: gcMs.cache,
     announced_edge_gc_ms_nocache: gcMs.none,
+    announced_edge_major_gc_ms_cache: majorGcMs.cache,
+    announced_edge_major_gc_ms_nocache: majorGcMs.none,
+    // The cache edge's memory after the announced reads (its cache full or nearly), and the other's.
+    announced_edge_heap_mb_cache: pauses.cache.heapMb,
+    announced_edge_external_mb_cache: pauses.cache.externalMb,
+    announced_edge_heap_mb_nocache: pauses.none.heapMb,
+    announced_edge_external_mb_nocache: pauses.none.externalMb,
   };
 }
 
