@@ -54,8 +54,9 @@ export function trimFront(entry: CacheEntry, maxBytes: number): void {
   while (drop < entry.events.length && drop > 0 && entry.events[drop]!.seq === entry.events[drop - 1]!.seq) bytes -= eventBytes(entry.events[drop++]!);
   if (drop === 0) return;
   entry.from = entry.events[drop - 1]!.seq;
-  entry.events = entry.events.slice(drop);
-  entry.hashes = entry.hashes.slice(drop);
+  // In place, as entries are extended (see ShardCache.fill): no second array of the entry's size.
+  entry.events.splice(0, drop);
+  entry.hashes.splice(0, drop);
   entry.bytes = bytes;
 }
 

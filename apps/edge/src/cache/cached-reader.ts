@@ -56,7 +56,7 @@ export class CachedRangeReader implements RangeSource {
     if (cached.size === parts.length) {
       // A caller's watermark may be older than an entry's end: stay at or below it.
       let reach = watermark;
-      for (const c of cached.values()) reach = Math.min(reach, c.entry.to);
+      for (const c of cached.values()) reach = Math.min(reach, c.to);
       const only = parts.length === 1 ? cached.get(parts[0]!.shardletId) : undefined;
       if (only) {
         const page = this.hitOfOne(entry, parts[0]!, only, reach, limit, watermark, reader);
@@ -76,7 +76,7 @@ export class CachedRangeReader implements RangeSource {
     // The hosts read only what lies past each cached part's entry.
     const hostParts = parts.map((p) => {
       const c = cached.get(p.shardletId);
-      return c ? { ...p, cursor: p.cursor.map((s) => ({ ...s, after: Math.max(s.after, c.entry.to) })) } : p;
+      return c ? { ...p, cursor: p.cursor.map((s) => ({ ...s, after: Math.max(s.after, c.to) })) } : p;
     });
     const done = this.startInflight(streamId, parts, cached);
     let host: RangePage;
@@ -90,7 +90,7 @@ export class CachedRangeReader implements RangeSource {
       const got = host.events.get(p.shardletId) ?? [];
       hostEvents.push(...got);
       const c = cached.get(p.shardletId);
-      const from = c ? c.entry.to : Math.max(...p.cursor.map((s) => s.after));
+      const from = c ? c.to : Math.max(...p.cursor.map((s) => s.after));
       const route = entry.table.byId(p.shardletId);
       if (host.next > from) this.deps.cache.fill({ streamId, shardletId: p.shardletId, epoch: route?.epoch ?? 0, lo: p.lo, hi: p.hi, from, to: host.next, events: got });
     }
@@ -151,7 +151,7 @@ export class CachedRangeReader implements RangeSource {
       const key = `${streamId}\t${p.shardletId}`;
       if (this.inflight.has(key)) continue;
       const c = cached.get(p.shardletId);
-      this.inflight.set(key, { from: c ? c.entry.to : Math.max(...p.cursor.map((s) => s.after)), done });
+      this.inflight.set(key, { from: c ? c.to : Math.max(...p.cursor.map((s) => s.after)), done });
       keys.push(key);
     }
     return () => {

@@ -21,6 +21,8 @@ export interface CachedPart {
   events: StoredEvent[];
   /** Position of the part's first event the entry holds past those returned (Infinity: none). */
   leftOut: number;
+  /** The entry's end when it was looked up (later fills extend an entry in place). */
+  to: number;
 }
 
 /** Evicted intervals remembered: as many as the value cache keeps read histories of. */
@@ -168,7 +170,7 @@ export class ShardCache {
       keepJson(e);
       events.push(e);
     }
-    return { entry, events, leftOut };
+    return { entry, events, leftOut, to: entry.to };
   }
 
   /**
@@ -188,6 +190,7 @@ export class ShardCache {
     return found.map(({ key, entry }, k) => {
       this.store.read(key, now);
       const { lo, hi } = routes[k]!;
+      // The caller merges synchronously: no fill extends or trims the entry between these calls.
       const { events, hashes } = entry;
       let i = firstAfter(events, after);
       const next = (): StoredEvent | undefined => {
@@ -241,9 +244,25 @@ export class ShardCache {
     const fresh = eventsWithin(f.events, f);
     let entry: CacheEntry;
     if (old && old.lo === f.lo && old.hi === f.hi && f.from <= old.to && f.from >= old.from && f.to > old.to) {
+      // Extended in place: a copy per extension cost a tail reader the whole entry at every poll,
+      // in arrays large enough to go straight to the old generation. So a prefetch the policy
+      // would refuse is refused before anything changes, and the entry stays as it was.
       const add = fresh.filter((e) => e.seq > old.to);
-      if (f.prediction) for (const e of add) keepJson(e);
-      entry = { ...old, epoch: f.epoch, to: f.to, events: [...old.events, ...add], hashes: [...old.hashes, ...add.map((e) => keyHash(e.key))], bytes: old.bytes + sumBytes(add) };
+      const addBytes = sumBytes(add);
+      // The size after trimming is at most this; a prefetch admitted at a size is admitted at any smaller one.
+      if (f.prediction && !this.store.admits(key, Math.min(old.bytes + addBytes, this.maxEntryBytes), now, f.prediction)) {
+        this.store.skipped++;
+        return false;
+      }
+      for (const e of add) {
+        if (f.prediction) keepJson(e);
+        old.events.push(e);
+        old.hashes.push(keyHash(e.key));
+      }
+      old.epoch = f.epoch;
+      old.to = f.to;
+      old.bytes += addBytes;
+      entry = old;
     } else if (old && old.lo === f.lo && old.hi === f.hi && old.from <= f.from && old.to >= f.to) {
       // Already known; an announced read still protects it.
       if (f.prediction) this.store.predict(key, f.prediction, now);
@@ -255,7 +274,12 @@ export class ShardCache {
       entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh) };
     }
     trimFront(entry, this.maxEntryBytes);
-    if (!this.store.fill(key, entry, Math.max(1, entry.bytes), now, f.prediction)) return false;
+    if (!this.store.fill(key, entry, Math.max(1, entry.bytes), now, f.prediction)) {
+      // Only a new entry can be refused here (an extension was admitted above); were one refused
+      // anyway, an entry already changed must not stay counted at its old size.
+      if (entry === old) this.store.delete(key, now);
+      return false;
+    }
     let keys = this.byStream.get(f.streamId);
     if (!keys) this.byStream.set(f.streamId, (keys = new Set()));
     keys.add(key);
