@@ -250,10 +250,7 @@ export class ShardCache {
       const add = fresh.filter((e) => e.seq > old.to);
       const addBytes = sumBytes(add);
       // The size after trimming is at most this; a prefetch admitted at a size is admitted at any smaller one.
-      if (f.prediction && !this.store.admits(key, Math.min(old.bytes + addBytes, this.maxEntryBytes), now, f.prediction)) {
-        this.store.skipped++;
-        return false;
-      }
+      if (f.prediction && !this.store.admits(key, Math.min(old.bytes + addBytes, this.maxEntryBytes), now, f.prediction)) return false;
       for (const e of add) {
         if (f.prediction) keepJson(e);
         old.events.push(e);
