@@ -4,7 +4,7 @@ import { CACHE_HISTORY_LENGTH, CORRELATION_STEP_MS, READ_CACHE_TTL_SEC, readCach
 import type { Redis } from "ioredis";
 import type { ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
-import { AnnouncedReads } from "./announced-reads.ts";
+import { AnnouncedReads, type AnnouncedPrefetch } from "./announced-reads.ts";
 import { CacheStats } from "./cache-stats.ts";
 import { CachedRangeReader, type RangeSource } from "./cached-reader.ts";
 import { CorrelationCounter } from "./correlation-counts.ts";
@@ -96,7 +96,15 @@ export class EdgeReadCache {
     let byGroup = this.positions.get(key);
     if (!byGroup) this.positions.set(key, (byGroup = new Map<string, ReaderPosition>()));
     byGroup.set(group, { after, at: this.now(), bytes });
-    this.announced.read(streamId, shardletId, this.now());
+    // `group` is `client \t group`; the map's targets are clients.
+    const reader = group.slice(0, Math.max(0, group.indexOf("\t")));
+    for (const c of this.announced.read(streamId, shardletId, reader, this.now(), (s) => this.maps.get(s)?.threshold ?? Infinity)) this.enqueue(streamId, c);
+  }
+
+  /** A cached shardlet is not fetched again, but the announcement keeps it from being evicted. */
+  private enqueue(streamId: string, pr: AnnouncedPrefetch): void {
+    this.cache.predict(streamId, pr.shardletId, { p: pr.p, until: pr.until });
+    this.queue.push({ shardletId: pr.key, p: pr.p, dueAt: pr.dueAt, target: pr.target });
   }
 
   /** Where the next read of a shardlet starts: the lowest recent position of its readers (and that read's size). */
@@ -133,14 +141,10 @@ export class EdgeReadCache {
       seen.add(t);
       const targets = m.map[t];
       if (!targets) continue;
-      for (const [shardletId, x] of Object.entries(targets)) {
-        if (x.p < m.threshold) continue;
-        const pr = this.announced.announce(streamId, t, shardletId, x, m.threshold, m.stepMs, this.now());
-        if (!pr) continue;
-        // A cached shardlet is not fetched again, but the announcement keeps it from being evicted.
-        this.cache.predict(streamId, shardletId, { p: pr.p, until: pr.until });
-        this.queue.push({ shardletId: `${streamId}\t${shardletId}`, p: pr.p, dueAt: pr.dueAt, target: x.target });
-      }
+      const { now, predicted } = this.announced.announce(streamId, t, targets, m.threshold, m.stepMs, this.now());
+      // A shardlet that waits for its announcement's first read is only protected if cached.
+      for (const pr of predicted) this.cache.predict(streamId, pr.shardletId, { p: pr.p, until: pr.until });
+      for (const pr of now) this.enqueue(streamId, pr);
     }
   }
 

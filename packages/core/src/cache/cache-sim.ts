@@ -1,4 +1,5 @@
 import { SimPins, type SimPinOptions, type SimPinStats } from "./cache-sim-pins.ts";
+import { ConfirmedAnnouncements } from "./confirmed-announcements.ts";
 import { CorrelationEngine, type CorrelationOptions, type PrefetchTarget } from "./correlation-engine.ts";
 import { LruCache } from "./byte-cache.ts";
 import { PREFETCH_LEAD_STEPS, PrefetchQueue, predictedRead } from "./prefetch-queue.ts";
@@ -53,6 +54,11 @@ export interface PredictiveCacheOptions {
   historyEntries?: number;
   /** Judge each (type, shardlet) by whether its announced reads came (`PredictionOutcomes`, as the edges do); null: the engine's `p` alone. */
   outcomes?: { priorWeight?: number; halfLifeSteps: number } | null;
+  /**
+   * Wait for the first read of an announcement before prefetching the rest of it where that wastes
+   * less (`ConfirmedAnnouncements`, as the edges do); false: every pair is prefetched at the announcement.
+   */
+  confirm?: boolean;
   /** Run the placement job's cache-pin arm on this cache (see cache-sim-pins.ts). */
   pins?: SimPinOptions;
   /** Told about every prefetch and how it ended (diagnostics: where the wasted bytes come from). */
@@ -142,6 +148,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   const sizes = new Map<string, number>();
   const o = opts.outcomes === undefined ? DEFAULT_OUTCOMES : opts.outcomes;
   const outcomes = o ? new PredictionOutcomes({ halfLifeMs: o.halfLifeSteps * stepMs, ...(o.priorWeight !== undefined ? { priorWeight: o.priorWeight } : {}) }) : null;
+  const confirmed = opts.confirm !== false ? new ConfirmedAnnouncements({ halfLifeMs: (o?.halfLifeSteps ?? PREDICTION_OUTCOMES_HALF_LIFE_STEPS) * stepMs }) : null;
   const t: Tally = { hits: 0, misses: 0, bytesRead: 0, bytesFromCache: 0 };
   let prefetched = 0;
   let step = trace.length > 0 ? Math.floor(trace[0]!.t / stepMs) : 0;
@@ -189,11 +196,20 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     }
   };
 
+  const request = (id: string, p: number, dueAt: number, target: string | null, announcedBy: { type: string; t: number }): void => {
+    const bytes = sizes.get(id);
+    if (bytes === undefined) return;
+    // The queue keeps a request's earliest due time, so its cause is the earliest announcement.
+    if (cause && !queue.has(id)) cause.set(id, announcedBy);
+    queue.push({ shardletId: id, p, dueAt, target, bytes });
+  };
+
   for (const ev of trace) {
     const evStep = Math.floor(ev.t / stepMs);
     while (step < evStep) {
       close();
       outcomes?.expire(step * stepMs);
+      confirmed?.expire(step * stepMs);
       // A request whose read was due over a step ago has missed it.
       queue.dropBefore(step * stepMs - stepMs);
     }
@@ -202,20 +218,24 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       types.set(ev.type, (types.get(ev.type) ?? 0) + 1);
       let row = rows.get(ev.type);
       if (!row) rows.set(ev.type, (row = engine.predict(ev.type, { minP: opts.threshold, minLift: opts.minLift, topPerType: opts.topPerType })));
-      for (const [id, target] of Object.entries(row)) {
+      const group: Array<{ shardletId: string; p: number; target: string | null }> = [];
+      let groupUntil = -Infinity;
+      const members = Object.entries(row);
+      for (const [id, target] of members) {
         const dueAt = ev.t + target.lagSteps * stepMs;
         const p = outcomes ? outcomes.precision(ev.type, id, target.p, ev.t) : target.p;
-        outcomes?.announce(ev.type, id, predictedRead(p, dueAt, stepMs).until);
+        const until = predictedRead(p, dueAt, stepMs).until;
+        outcomes?.announce(ev.type, id, until);
+        group.push({ shardletId: id, p, target: target.target });
+        groupUntil = Math.max(groupUntil, until);
         if (p < opts.threshold) continue;
         if (cache.has(id)) cache.predict(id, predictedRead(p, dueAt, stepMs), ev.t);
         else {
-          const bytes = sizes.get(id);
-          if (bytes === undefined) continue;
-          // The queue keeps a request's earliest due time, so its cause is the earliest announcement.
-          if (cause && !queue.has(id)) cause.set(id, { type: ev.type, t: ev.t });
-          queue.push({ shardletId: id, p, dueAt, target: target.target, bytes });
+          if (confirmed?.waits(ev.type, p, members.length, opts.threshold, ev.t)) continue;
+          request(id, p, dueAt, target.target, { type: ev.type, t: ev.t });
         }
       }
+      confirmed?.announce(ev.type, group, groupUntil, ev.t);
       pull(ev.t);
     } else {
       sizes.set(ev.shardletId, ev.bytes);
@@ -223,6 +243,12 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       let byTarget = reads.get(ev.shardletId);
       if (!byTarget) reads.set(ev.shardletId, (byTarget = new Map<string | undefined, number>()));
       byTarget.set(ev.target, (byTarget.get(ev.target) ?? 0) + 1);
+      for (const c of confirmed?.read(ev.shardletId, ev.target, ev.t) ?? []) {
+        if (c.p < opts.threshold) continue;
+        const prediction = { p: c.p, until: c.until };
+        if (cache.has(c.shardletId)) cache.predict(c.shardletId, prediction, ev.t);
+        else request(c.shardletId, c.p, ev.t, c.target, { type: c.type, t: c.announcedAt });
+      }
       const held = cache.read(ev.shardletId, ev.t);
       count(t, held !== undefined, ev.bytes);
       if (held !== undefined && unreadPrefetches.delete(ev.shardletId)) tracer?.settled(ev.shardletId, true);

@@ -5,7 +5,7 @@ import type { CacheTraceEvent } from "./cache-sim.ts";
 /**
  * A seeded read trace in which some event types announce reads. Each tenant owns a few shardlets;
  * each of its "precursor" types (`order_placed:tenant-3`) is, with `followProbability`, followed
- * `lag` steps later (its own lag, drawn from `lagSteps`, give or take one step with `lagJitter`)
+ * (all its shardlets together, or each on its own: `followTogether`) `lag` steps later (its own lag, drawn from `lagSteps`, give or take one step with `lagJitter`)
  * by reads of the shardlets it announces, by the tenant's consumer partition. Noise types are
  * written at random and announce nothing; background reads are Zipf-distributed over all
  * shardlets. At each pattern change a share of the precursors switch to other shardlets of their
@@ -22,6 +22,11 @@ export interface CorrelatedTraceOptions {
   /** Shardlets each precursor announces. */
   announce: number;
   followProbability: number;
+  /**
+   * Whether an occurrence's announced shardlets are read together (all of them, or none: the work
+   * the event starts happens or not) or each on its own with `followProbability`.
+   */
+  followTogether: boolean;
   /** Range of the precursors' lags, steps (inclusive). */
   lagSteps: readonly [number, number];
   /** Probability that one follow-up comes a step earlier or later than its precursor's lag. */
@@ -54,6 +59,7 @@ export const CORRELATED_TRACE_DEFAULTS: Omit<CorrelatedTraceOptions, "seed"> = {
   precursorsPerTenant: 2,
   announce: 3,
   followProbability: 0.7,
+  followTogether: true,
   lagSteps: [1, 4],
   lagJitter: 0.2,
   precursorRate: 0.05,
@@ -173,13 +179,16 @@ export function correlatedTrace(options: Partial<CorrelatedTraceOptions> & { see
       const n = poisson(arrivals, o.precursorRate * m);
       for (let i = 0; i < n; i++) {
         events.push({ t: at(s), kind: "write", type: pre.type, shardletId: arrivals.pick(byTenant[pre.tenant]!) });
-        if (!arrivals.chance(o.followProbability)) continue;
+        if (o.followTogether && !arrivals.chance(o.followProbability)) continue;
         let lag = pre.lagSteps;
         if (arrivals.chance(o.lagJitter)) lag += arrivals.chance(0.5) ? 1 : -1;
         const when = s + Math.max(1, lag);
         if (when >= o.steps) continue;
         const partition = `consumer-${pre.tenant % Math.max(1, o.partitions)}`;
-        for (const id of pre.announces[epoch]!) for (let r = intIn(arrivals, o.readsPerFollow); r > 0; r--) read(when, id, partition);
+        for (const id of pre.announces[epoch]!) {
+          if (!o.followTogether && !arrivals.chance(o.followProbability)) continue;
+          for (let r = intIn(arrivals, o.readsPerFollow); r > 0; r--) read(when, id, partition);
+        }
       }
     }
     for (const type of noiseTypes) {

@@ -6,3 +6,4 @@ export * from "./correlated-trace.ts";
 export * from "./bandit.ts";
 export * from "./settings.ts";
 export * from "./prediction-outcomes.ts";
+export * from "./confirmed-announcements.ts";
