@@ -3,8 +3,7 @@
  * generated workloads only, never the shipped traces, so defaults are not fitted to what is
  * reported: `tsx bench/src/suites/cache-tune.ts '{"threshold":0.6}' ['{...}' ...]`. Besides the
  * suite's generated workloads it runs "swinging": the generator's defaults with arrival rates that
- * swing widely within hours (a seeded random walk, not any trace), for policies that depend on load,
- * and "apart": each announced shardlet read on its own, for policies that count on reads coming together.
+ * swing widely within hours (a seeded random walk, not any trace), for policies that depend on load.
  */
 import { correlatedTrace, createRng, parseReadCacheSettings, simulateLru, simulatePredictive, type PredictiveCacheOptions } from "@shardcast/core";
 import { median } from "../harness.ts";
@@ -32,7 +31,7 @@ function swinging(seed: number): number[] {
 function tune(extra: Partial<PredictiveCacheOptions>): string {
   const rows: string[] = [];
   const all: Array<{ vsLru: number; waste: number; early: number }> = [];
-  const workloads: Workload[] = [...cacheWorkloads().filter((x) => !x.rates), { name: "swinging", options: {} }, { name: "apart", options: { followTogether: false } }];
+  const workloads: Workload[] = [...cacheWorkloads().filter((x) => !x.rates), { name: "swinging", options: {} }];
   for (const w of workloads) {
     const per: typeof all = [];
     for (const seed of SEEDS) {

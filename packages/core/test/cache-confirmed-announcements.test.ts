@@ -7,7 +7,9 @@ const members = (ids: string[], p = 0.7, target: string | null = "c1") => ids.ma
 describe("ConfirmedAnnouncements", () => {
   it("confirms an announcement at the first read by its predicted reader, in time, and names the rest", () => {
     const c = new ConfirmedAnnouncements({ halfLifeMs: 100 * STEP });
-    c.announce("order", members(["a", "b", "c"]), 2 * STEP, 0);
+    c.announce("order", members(["a", "b", "c"]), { from: 0.5 * STEP, until: 2 * STEP }, 0);
+    // Too early to be the announced read.
+    expect(c.read("a", "c1", 0.4 * STEP)).toEqual([]);
     // Another reader, or a shardlet not announced, confirms nothing.
     expect(c.read("a", "c2", STEP)).toEqual([]);
     expect(c.read("z", "c1", STEP)).toEqual([]);
@@ -17,10 +19,10 @@ describe("ConfirmedAnnouncements", () => {
     // Only the first read confirms.
     expect(c.read("c", "c1", 1.6 * STEP)).toEqual([]);
     // An announcement of one shardlet has nothing to confirm it.
-    c.announce("refund", members(["r"]), 2 * STEP, 0);
+    c.announce("refund", members(["r"]), { from: 0, until: 2 * STEP }, 0);
     expect(c.waiting).toBe(1);
     // Past its time an announcement confirms nothing.
-    c.announce("invoice", members(["x", "y"]), 2 * STEP, 0);
+    c.announce("invoice", members(["x", "y"]), { from: 0, until: 2 * STEP }, 0);
     expect(c.read("x", "c1", 2 * STEP + 1)).toEqual([]);
   });
 
@@ -32,8 +34,8 @@ describe("ConfirmedAnnouncements", () => {
     expect(together.waits("order", 0.7, 1, 0.5, 0)).toBe(false);
     let now = 0;
     for (let i = 0; i < 10; i++) {
-      together.announce("order", members(["a", "b", "c"]), now + 2 * STEP, now);
-      apart.announce("order", members(["a", "b", "c"]), now + 2 * STEP, now);
+      together.announce("order", members(["a", "b", "c"]), { from: now, until: now + 2 * STEP }, now);
+      apart.announce("order", members(["a", "b", "c"]), { from: now, until: now + 2 * STEP }, now);
       for (const id of ["a", "b", "c"]) together.read(id, "c1", now + STEP);
       // Two of three each time: once one is read, another is read one time in two.
       apart.read(["a", "b", "c"][i % 3]!, "c1", now + STEP);

@@ -177,6 +177,24 @@ describe("correlatedTrace", () => {
     expect(followed.length / occurrences.length).toBeGreaterThan(0.4);
   });
 
+  it("reads an occurrence's announced shardlets all or none, or each on its own with followTogether off", () => {
+    // One tenant, one precursor, no background or noise: every targeted read is a follow-up.
+    const opts = { steps: 600, tenants: 1, precursorsPerTenant: 1, precursorRate: 0.2, lagSteps: [2, 2] as const, lagJitter: 0, noiseTypes: 0, backgroundReadsPerStep: 0, patternChanges: 0 };
+    const shardletsReadPerStep = (together: boolean) => {
+      const tr = correlatedTrace({ seed: 8, ...opts, followTogether: together });
+      const byStep = new Map<number, Set<string>>();
+      for (const e of tr.events) {
+        if (e.kind !== "read") continue;
+        const step = Math.floor(e.t / tr.stepMs);
+        byStep.set(step, (byStep.get(step) ?? new Set()).add(e.shardletId));
+      }
+      return [...byStep.values()].map((s) => s.size);
+    };
+    // Together, a step's reads cover all three announced shardlets, from one occurrence or more.
+    expect(shardletsReadPerStep(true).every((n) => n === 3)).toBe(true);
+    expect(shardletsReadPerStep(false).some((n) => n < 3)).toBe(true);
+  });
+
   it("scales arrivals with the rate multiplier", () => {
     const quiet = correlatedTrace({ seed: 5, steps: 300, rateMultiplier: [0.5] });
     const busy = correlatedTrace({ seed: 5, steps: 300, rateMultiplier: [2] });

@@ -1,4 +1,4 @@
-import { ConfirmedAnnouncements, predictedRead, PREDICTION_OUTCOMES_HALF_LIFE_STEPS, PredictionOutcomes, type Prediction } from "@shardcast/core";
+import { CONFIRM_EARLY_STEPS, ConfirmedAnnouncements, predictedRead, PREDICTION_OUTCOMES_HALF_LIFE_STEPS, PredictionOutcomes, type Prediction } from "@shardcast/core";
 import { CORRELATION_STEP_MS } from "@shardcast/runtime";
 
 /** A shardlet to prefetch: `key` is `stream \t shardlet`, as the prefetch queue holds it. */
@@ -41,6 +41,7 @@ export class AnnouncedReads {
     const group: Array<{ shardletId: string; p: number; target: string | null }> = [];
     const out = { now: [] as AnnouncedPrefetch[], predicted: [] as AnnouncedPrefetch[] };
     let until = -Infinity;
+    let from = Infinity;
     for (const [shardletId, x] of members) {
       const key = `${streamId}\t${shardletId}`;
       const p = this.#outcomes.precision(typeKey, key, x.p, now);
@@ -50,12 +51,13 @@ export class AnnouncedReads {
       this.#outcomes.announce(typeKey, key, prediction.until);
       group.push({ shardletId: key, p, target: x.target ?? null });
       until = Math.max(until, prediction.until);
+      from = Math.min(from, dueAt - CONFIRM_EARLY_STEPS * stepMs);
       if (p < threshold) continue;
       const pr: AnnouncedPrefetch = { ...prediction, key, shardletId, dueAt, target: x.target ?? null };
       out.predicted.push(pr);
       if (!this.#confirmed.waits(typeKey, p, members.length, threshold, now)) out.now.push(pr);
     }
-    this.#confirmed.announce(typeKey, group, until, now);
+    this.#confirmed.announce(typeKey, group, { from, until }, now);
     return out;
   }
 

@@ -1,5 +1,5 @@
 import { SimPins, type SimPinOptions, type SimPinStats } from "./cache-sim-pins.ts";
-import { ConfirmedAnnouncements } from "./confirmed-announcements.ts";
+import { CONFIRM_EARLY_STEPS, ConfirmedAnnouncements } from "./confirmed-announcements.ts";
 import { CorrelationEngine, type CorrelationOptions, type PrefetchTarget } from "./correlation-engine.ts";
 import { LruCache } from "./byte-cache.ts";
 import { PREFETCH_LEAD_STEPS, PrefetchQueue, predictedRead } from "./prefetch-queue.ts";
@@ -220,6 +220,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       if (!row) rows.set(ev.type, (row = engine.predict(ev.type, { minP: opts.threshold, minLift: opts.minLift, topPerType: opts.topPerType })));
       const group: Array<{ shardletId: string; p: number; target: string | null }> = [];
       let groupUntil = -Infinity;
+      let groupFrom = Infinity;
       const members = Object.entries(row);
       for (const [id, target] of members) {
         const dueAt = ev.t + target.lagSteps * stepMs;
@@ -228,6 +229,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
         outcomes?.announce(ev.type, id, until);
         group.push({ shardletId: id, p, target: target.target });
         groupUntil = Math.max(groupUntil, until);
+        groupFrom = Math.min(groupFrom, dueAt - CONFIRM_EARLY_STEPS * stepMs);
         if (p < opts.threshold) continue;
         if (cache.has(id)) cache.predict(id, predictedRead(p, dueAt, stepMs), ev.t);
         else {
@@ -235,7 +237,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
           request(id, p, dueAt, target.target, { type: ev.type, t: ev.t });
         }
       }
-      confirmed?.announce(ev.type, group, groupUntil, ev.t);
+      confirmed?.announce(ev.type, group, { from: groupFrom, until: groupUntil }, ev.t);
       pull(ev.t);
     } else {
       sizes.set(ev.shardletId, ev.bytes);
