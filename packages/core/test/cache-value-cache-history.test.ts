@@ -76,4 +76,14 @@ describe("PredictionOutcomes", () => {
     // One hit out of one with a prior worth one announcement at 0.5.
     expect(o.precision("t", "s", 0.5, 2 * H)).toBeCloseTo(0.75, 9);
   });
+
+  it("does not count a read that came before a prefetch started at its time would have been there", () => {
+    const o = new PredictionOutcomes({ halfLifeMs: 100 * H, priorWeight: 1 });
+    o.announce("t", "s", 3 * H, 2 * H);
+    o.read("s", H);
+    expect(o.pending).toBe(1);
+    o.expire(3 * H + 1);
+    // A miss: the read at H would have found nothing prefetched yet.
+    expect(o.precision("t", "s", 0.5, 3 * H + 1)).toBeCloseTo(0.25, 6);
+  });
 });

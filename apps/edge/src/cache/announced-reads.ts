@@ -1,4 +1,4 @@
-import { CONFIRM_EARLY_STEPS, ConfirmedAnnouncements, predictedRead, PREDICTION_OUTCOMES_HALF_LIFE_STEPS, PredictionOutcomes, type Prediction } from "@shardcast/core";
+import { CONFIRM_EARLY_STEPS, ConfirmedAnnouncements, PREFETCH_LEAD_STEPS, predictedRead, PREDICTION_OUTCOMES_HALF_LIFE_STEPS, PredictionOutcomes, type Prediction } from "@shardcast/core";
 import { CORRELATION_STEP_MS } from "@shardcast/runtime";
 
 /** A shardlet to prefetch: `key` is `stream \t shardlet`, as the prefetch queue holds it. */
@@ -47,8 +47,9 @@ export class AnnouncedReads {
       const p = this.#outcomes.precision(typeKey, key, x.p, now);
       const dueAt = now + x.lagSteps * stepMs;
       const prediction = predictedRead(p, dueAt, stepMs);
-      // Recorded even when not acted on, so a pair whose reads start coming again wins its prefetches back.
-      this.#outcomes.announce(typeKey, key, prediction.until);
+      // Recorded even when not acted on, so a pair whose reads start coming again wins its prefetches
+      // back; judged on the reads a prefetch started at its time would be there for.
+      this.#outcomes.announce(typeKey, key, prediction.until, dueAt - PREFETCH_LEAD_STEPS * stepMs);
       group.push({ shardletId: key, p, target: x.target ?? null });
       until = Math.max(until, prediction.until);
       from = Math.min(from, dueAt - CONFIRM_EARLY_STEPS * stepMs);

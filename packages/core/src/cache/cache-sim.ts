@@ -122,7 +122,8 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   const stepMs = opts.stepMs;
   if (!(stepMs > 0)) throw new RangeError("cache simulation: stepMs must be positive");
   const engine = new CorrelationEngine(opts.engine);
-  const queue = new PrefetchQueue({ leadMs: (opts.leadSteps ?? PREFETCH_LEAD_STEPS) * stepMs });
+  const leadMs = (opts.leadSteps ?? PREFETCH_LEAD_STEPS) * stepMs;
+  const queue = new PrefetchQueue({ leadMs });
   let wasted = 0;
   let early = 0;
   const tracer = opts.tracer;
@@ -226,7 +227,8 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
         const dueAt = ev.t + target.lagSteps * stepMs;
         const p = outcomes ? outcomes.precision(ev.type, id, target.p, ev.t) : target.p;
         const until = predictedRead(p, dueAt, stepMs).until;
-        outcomes?.announce(ev.type, id, until);
+        // Judged on the reads a prefetch started at its time would be there for.
+        outcomes?.announce(ev.type, id, until, dueAt - leadMs);
         group.push({ shardletId: id, p, target: target.target });
         groupUntil = Math.max(groupUntil, until);
         groupFrom = Math.min(groupFrom, dueAt - CONFIRM_EARLY_STEPS * stepMs);

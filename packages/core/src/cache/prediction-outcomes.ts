@@ -25,6 +25,7 @@ interface Tally {
 interface Pending {
   pair: string;
   shardletId: string;
+  from: number;
   until: number;
 }
 
@@ -72,15 +73,20 @@ export class PredictionOutcomes {
     return w + n > 0 ? (w * p + hits) / (w + n) : p;
   }
 
-  /** An event of `type` announced a read of `shardletId` before `until`; a repeat while one waits extends it. */
-  announce(type: string, shardletId: string, until: number): void {
+  /**
+   * An event of `type` announced a read of `shardletId` before `until`; a repeat while one waits
+   * extends it. A read before `from` (default: any) does not count: a prefetch started then would
+   * not have been there for it.
+   */
+  announce(type: string, shardletId: string, until: number, from = -Infinity): void {
     const pair = pairKey(type, shardletId);
     const cur = this.#pending.get(pair);
     if (cur) {
       cur.until = Math.max(cur.until, until);
+      cur.from = Math.min(cur.from, from);
       return;
     }
-    this.#pending.set(pair, { pair, shardletId, until });
+    this.#pending.set(pair, { pair, shardletId, from, until });
     let set = this.#byShardlet.get(shardletId);
     if (!set) this.#byShardlet.set(shardletId, (set = new Set()));
     set.add(pair);
@@ -92,7 +98,7 @@ export class PredictionOutcomes {
     if (!set) return;
     for (const pair of set) {
       const e = this.#pending.get(pair);
-      if (e && now <= e.until) this.#resolve(e, true, now);
+      if (e && now <= e.until && now >= e.from) this.#resolve(e, true, now);
     }
   }
 
