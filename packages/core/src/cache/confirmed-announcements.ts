@@ -1,3 +1,5 @@
+import { DecayedTallies } from "./decayed-tallies.ts";
+
 /**
  * Announcements confirmed by their first read. An event type that announces reads of several
  * shardlets often announces them together: the work the event starts reads all of them, or none
@@ -43,12 +45,6 @@ interface Waiting {
   confirmedBy: string | null;
 }
 
-interface Tally {
-  hits: number;
-  n: number;
-  at: number;
-}
-
 /** A shardlet a read made likely (`p`: its confirmed precision): fetch it now, for a read before `until`. */
 export interface Confirmation {
   type: string;
@@ -80,14 +76,11 @@ export class ConfirmedAnnouncements {
   /** One waiting announcement per type: a repeat while one waits joins it, as in `PredictionOutcomes`. */
   readonly #waiting = new Map<string, Waiting>();
   readonly #byShardlet = new Map<string, Set<string>>();
-  readonly #tallies = new Map<string, Tally>();
-  readonly #decayPerMs: number;
-  readonly #prior: number;
+  readonly #tallies: DecayedTallies;
 
   constructor(opts: ConfirmedAnnouncementsOptions) {
     if (!(opts.halfLifeMs > 0)) throw new RangeError("confirmed announcements: halfLifeMs must be positive");
-    this.#decayPerMs = Math.LN2 / opts.halfLifeMs;
-    this.#prior = Math.max(0, opts.priorWeight ?? DEFAULT_PRIOR_WEIGHT);
+    this.#tallies = new DecayedTallies({ halfLifeMs: opts.halfLifeMs, priorWeight: opts.priorWeight ?? DEFAULT_PRIOR_WEIGHT });
   }
 
   get waiting(): number {
@@ -96,7 +89,7 @@ export class ConfirmedAnnouncements {
 
   /** The chance that the pair's read comes once another shardlet of its announcement was read (prior mean `p`). */
   precision(type: string, shardletId: string, p: number, now: number): number {
-    return this.#posterior(pairKey(type, shardletId), p, now);
+    return this.#tallies.posterior(pairKey(type, shardletId), p, now);
   }
 
   /**
@@ -107,16 +100,10 @@ export class ConfirmedAnnouncements {
    */
   waits(type: string, p: number, announced: number, threshold: number, now: number): boolean {
     if (announced < 2) return false;
-    const pc = this.#posterior(type, p, now);
+    const pc = this.#tallies.posterior(type, p, now);
     return pc >= threshold && pc >= p;
   }
 
-  #posterior(key: string, p: number, now: number): number {
-    const t = this.#tallies.get(key);
-    const [hits, n] = t ? this.#decayed(t, now) : [0, 0];
-    const w = this.#prior;
-    return w + n > 0 ? (w * p + hits) / (w + n) : p;
-  }
 
   /**
    * An event of `type` announced at `now` reads of these shardlets (by their targets) between
@@ -172,21 +159,10 @@ export class ConfirmedAnnouncements {
         set?.delete(w.type);
         if (set?.size === 0) this.#byShardlet.delete(id);
         if (w.confirmedBy === null || id === w.confirmedBy) continue;
-        this.#count(pairKey(w.type, id), m.read, now);
-        this.#count(w.type, m.read, now);
+        this.#tallies.count(pairKey(w.type, id), m.read, now);
+        this.#tallies.count(w.type, m.read, now);
       }
     }
-    for (const [key, t] of this.#tallies) if (this.#decayed(t, now)[1] < 0.05) this.#tallies.delete(key);
-  }
-
-  #count(key: string, hit: boolean, now: number): void {
-    const t = this.#tallies.get(key);
-    const [hits, n] = t ? this.#decayed(t, now) : [0, 0];
-    this.#tallies.set(key, { hits: hits + (hit ? 1 : 0), n: n + 1, at: now });
-  }
-
-  #decayed(t: Tally, now: number): [number, number] {
-    const f = Math.exp(-this.#decayPerMs * Math.max(0, now - t.at));
-    return [t.hits * f, t.n * f];
+    this.#tallies.prune(now);
   }
 }

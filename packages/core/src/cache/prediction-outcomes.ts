@@ -1,3 +1,5 @@
+import { DecayedTallies } from "./decayed-tallies.ts";
+
 /**
  * Whether announced reads came: per (event type, shardlet), the announcements whose read arrived
  * before the prediction lapsed, as a Beta posterior on that pair's precision. The correlation
@@ -14,12 +16,6 @@ export interface PredictionOutcomesOptions {
   /** Announcements the engine's `p` is worth in the posterior. */
   priorWeight?: number;
   halfLifeMs: number;
-}
-
-interface Tally {
-  hits: number;
-  n: number;
-  at: number;
 }
 
 interface Pending {
@@ -44,17 +40,14 @@ export const PREDICTION_OUTCOMES_HALF_LIFE_STEPS = 100;
 const pairKey = (type: string, shardletId: string) => `${type}\t${shardletId}`;
 
 export class PredictionOutcomes {
-  readonly #tallies = new Map<string, Tally>();
+  readonly #tallies: DecayedTallies;
   readonly #pending = new Map<string, Pending>();
   /** shardlet -> pairs waiting for its read. */
   readonly #byShardlet = new Map<string, Set<string>>();
-  readonly #decayPerMs: number;
-  readonly #prior: number;
 
   constructor(opts: PredictionOutcomesOptions) {
     if (!(opts.halfLifeMs > 0)) throw new RangeError("prediction outcomes: halfLifeMs must be positive");
-    this.#decayPerMs = Math.LN2 / opts.halfLifeMs;
-    this.#prior = Math.max(0, opts.priorWeight ?? DEFAULT_PRIOR_WEIGHT);
+    this.#tallies = new DecayedTallies({ halfLifeMs: opts.halfLifeMs, priorWeight: opts.priorWeight ?? DEFAULT_PRIOR_WEIGHT });
   }
 
   /** Announcements still waiting for their read. */
@@ -67,10 +60,7 @@ export class PredictionOutcomes {
    * with the engine's `p` as the prior mean.
    */
   precision(type: string, shardletId: string, p: number, now: number): number {
-    const t = this.#tallies.get(pairKey(type, shardletId));
-    const [hits, n] = t ? this.#decayed(t, now) : [0, 0];
-    const w = this.#prior;
-    return w + n > 0 ? (w * p + hits) / (w + n) : p;
+    return this.#tallies.posterior(pairKey(type, shardletId), p, now);
   }
 
   /**
@@ -105,13 +95,7 @@ export class PredictionOutcomes {
   /** Announcements whose time is over before `now` did not come true; pairs long silent are forgotten. */
   expire(now: number): void {
     for (const e of [...this.#pending.values()]) if (e.until < now) this.#resolve(e, false, now);
-    // Back at the prior to within a twentieth of an announcement: the tally says nothing more.
-    for (const [pair, t] of this.#tallies) if (this.#decayed(t, now)[1] < 0.05 && !this.#pending.has(pair)) this.#tallies.delete(pair);
-  }
-
-  #decayed(t: Tally, now: number): [number, number] {
-    const f = Math.exp(-this.#decayPerMs * Math.max(0, now - t.at));
-    return [t.hits * f, t.n * f];
+    this.#tallies.prune(now, (pair) => this.#pending.has(pair));
   }
 
   #resolve(e: Pending, hit: boolean, now: number): void {
@@ -119,8 +103,6 @@ export class PredictionOutcomes {
     const set = this.#byShardlet.get(e.shardletId);
     set?.delete(e.pair);
     if (set?.size === 0) this.#byShardlet.delete(e.shardletId);
-    const t = this.#tallies.get(e.pair);
-    const [hits, n] = t ? this.#decayed(t, now) : [0, 0];
-    this.#tallies.set(e.pair, { hits: hits + (hit ? 1 : 0), n: n + 1, at: now });
+    this.#tallies.count(e.pair, hit, now);
   }
 }
