@@ -52,6 +52,8 @@ test("a consumer reads through the edge and the page shows the edge's hit ratio"
   await expect(readRow).toBeVisible({ timeout: 30_000 });
   await expect(readRow.getByTestId("edge-hit-ratio")).toHaveText(/^\d+(\.\d)?%$/);
   await expect(readRow.getByTestId("edge-budget")).toContainText(" of ");
+  // A count the edge sends, of announcements waiting for their first read.
+  await expect(readRow.getByTestId("edge-waiting")).toHaveText(/^\d[\d,]*$/);
   // The second group's reads were hits on this stream's shardlets.
   await expect(page.locator('[data-testid="cached-shardlet"]:not([data-hits="0"])').filter({ hasText: stream }).first()).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("hit-ratio-chart").or(page.getByTestId("hit-ratio-chart-empty"))).toBeVisible();

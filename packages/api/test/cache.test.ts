@@ -35,6 +35,7 @@ function snapshot(edgeId: string, at: number, c: ReturnType<typeof counters>, sh
   return {
     edgeId,
     queued: 3,
+    waiting: 2,
     ...c,
     hostReadsSaved: 12,
     prefetches: 4,
@@ -57,6 +58,7 @@ interface Overview {
     wastedShare: number | null;
     hostReadsSaved: number;
     queued: number;
+    waiting: number;
     series: Array<{ at: number; hitRatio: number | null; byteHitRatio: number | null; prefetchedBytes: number; wastedBytes: number }>;
   }>;
   shardlets: Array<{ streamName: string | null; shardletId: string; hits: number; misses: number; hitRatio: number | null; edges: number }>;
@@ -81,7 +83,8 @@ describe("cache.overview", () => {
       { streamId: audit, shardletId: "s-audit", hits: 45, misses: 0 },
       { streamId: "gone-stream", shardletId: "s-old", hits: 1, misses: 0 },
     ]);
-    const b = snapshot("edge-b", now - 2_000, counters(now - 2_000, 0, 0, 0, 0), [{ streamId: orders, shardletId: "s-busy", hits: 5, misses: 5 }]);
+    // An edge of an earlier version sends no count of announcements waiting for their first read.
+    const { waiting: _notSent, ...b } = snapshot("edge-b", now - 2_000, counters(now - 2_000, 0, 0, 0, 0), [{ streamId: orders, shardletId: "s-busy", hits: 5, misses: 5 }]);
     const stale = snapshot("edge-gone", now - 2 * 3_600_000, counters(now - 2 * 3_600_000, 1, 1, 1, 1), []);
     await h.redis.hset(readCacheKeys.stats(prefix), { "edge-a": JSON.stringify(a), "edge-b": JSON.stringify(b), "edge-gone": JSON.stringify(stale), "edge-garbled": "{not json" });
     await h.redis.lpush(readCacheKeys.history(prefix, "edge-a"), ...history.map((x) => JSON.stringify(x)));
@@ -95,7 +98,8 @@ describe("cache.overview", () => {
     expect(ea!.byteHitRatio).toBeCloseTo(4 / 7);
     expect(ea!.budgetUsed).toBeCloseTo(0.25);
     expect(ea!.wastedShare).toBeCloseTo(400 / 1500);
-    expect(ea).toMatchObject({ hostReadsSaved: 12, queued: 3 });
+    expect(ea).toMatchObject({ hostReadsSaved: 12, queued: 3, waiting: 2 });
+    expect(eb!.waiting).toBe(0);
     expect(ea!.ageSec).toBeLessThan(60);
     expect(ea!.series.map((p) => p.hitRatio)).toEqual([0.5, 1, 0]);
     expect(ea!.series.map((p) => p.byteHitRatio)).toEqual([0.5, 1, 0]);

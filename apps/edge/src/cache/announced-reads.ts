@@ -86,4 +86,9 @@ export class AnnouncedReads {
   get pending(): number {
     return this.#outcomes.pending;
   }
+
+  /** Announcements waiting for their first read before the rest is fetched. */
+  get waiting(): number {
+    return this.#confirmed.waiting;
+  }
 }

@@ -234,7 +234,7 @@ export class EdgeReadCache {
   /** The cache snapshot for the console: latest per edge, and a capped history. */
   async publish(): Promise<void> {
     const snap = this.stats.snapshot(this.now(), { entries: this.cache.entries, bytes: this.cache.bytes, maxBytes: this.cache.maxBytes, ...this.cache.goingRate() }, this.cache.pinned());
-    const json = JSON.stringify({ edgeId: this.edgeId, queued: this.queue.size, ...snap });
+    const json = JSON.stringify({ edgeId: this.edgeId, queued: this.queue.size, waiting: this.announced.waiting, ...snap });
     const hist = readCacheKeys.history(this.deps.prefix, this.edgeId);
     await this.deps.redis
       .multi()

@@ -11,6 +11,8 @@ const count = z.number().finite().min(0);
 const snapshotSchema = z.object({
   edgeId: z.string(),
   queued: count,
+  /** Absent from edges of an earlier version. */
+  waiting: count.optional(),
   at: z.number(),
   hits: count,
   misses: count,
@@ -118,6 +120,7 @@ export async function cacheOverview(db: ControlDb, redis: RedisClient, prefix: s
       maxBytes: s.maxBytes,
       budgetUsed: share(s.bytes, s.maxBytes),
       queued: s.queued,
+      waiting: s.waiting ?? 0,
       prefetches: s.prefetches,
       prefetchedBytes: s.prefetchedBytes,
       wastedPrefetches: s.wastedPrefetches,

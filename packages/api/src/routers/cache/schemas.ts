@@ -34,6 +34,8 @@ export const edgeCacheSchema = z.object({
   /** Share of the byte budget in use (null when the cache is off). */
   budgetUsed: ratio,
   queued: z.number(),
+  /** Announcements waiting for their first read before the rest of their shardlets is fetched. */
+  waiting: z.number(),
   prefetches: z.number(),
   prefetchedBytes: z.number(),
   wastedPrefetches: z.number(),

@@ -53,6 +53,9 @@ export function EdgeTable({ edges }: { edges: readonly EdgeCache[] }) {
             <th scope="col" className="num">
               Queued
             </th>
+            <th scope="col" className="num" title="Announcements waiting for their first read before the rest of their shardlets is fetched">
+              Waiting
+            </th>
             <th scope="col" className="num">
               Host reads saved
             </th>
@@ -91,6 +94,9 @@ export function EdgeTable({ edges }: { edges: readonly EdgeCache[] }) {
                 {formatBytes(e.wastedPrefetchBytes)} <span className="muted">({ratioText(e.wastedShare)})</span>
               </td>
               <td className="num">{formatNumber(e.queued)}</td>
+              <td className="num" data-testid="edge-waiting">
+                {formatNumber(e.waiting)}
+              </td>
               <td className="num">{formatNumber(e.hostReadsSaved)}</td>
               <td className="nowrap">
                 {formatDuration(e.ageSec * 1000)} ago {e.ageSec > STALE_SEC ? <span className="badge badge-warn">stale</span> : null}
