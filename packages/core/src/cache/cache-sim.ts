@@ -114,8 +114,10 @@ const DEFAULT_OUTCOMES: NonNullable<PredictiveCacheOptions["outcomes"]> = { half
  * with p >= threshold is announced and, while the pair's precision (`PredictionOutcomes`: that p
  * corrected by whether its announced reads came) stays >= threshold, acted on: a cached one
  * keeps the prediction (it protects the entry),
- * another is queued, due at the predicted read, and due requests are fetched within the step's
- * bandwidth unless the cache refuses them (they would evict something worth more per byte).
+ * another is queued, due at the predicted read, or, where the type's announced shardlets are read
+ * together (`ConfirmedAnnouncements`), once the first of them is read; due requests are fetched
+ * within the step's bandwidth unless the cache refuses them (they would evict something worth more
+ * per byte).
  */
 export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetBytes: number, opts: PredictiveCacheOptions): CacheSimResult {
   checkOrder(trace);

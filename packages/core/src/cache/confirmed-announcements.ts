@@ -1,23 +1,6 @@
 import { DecayedTallies } from "./decayed-tallies.ts";
 
-/**
- * Announcements confirmed by their first read. An event type that announces reads of several
- * shardlets often announces them together: the work the event starts reads all of them, or none
- * (the order is cancelled, the report never asked for). Then each pair's own precision (say 0.7)
- * undersells what one read tells: once the predicted reader has read one of the announced
- * shardlets, the others are all but certain, and a prefetch made then is rarely wasted, where one
- * made at the announcement is wasted whenever the work does not happen. What waiting costs is the
- * first read, which a prefetch at the announcement would have served.
- *
- * This class learns, per (type, shardlet) and per type, the chance that an announced shardlet is
- * read once another shardlet of the same announcement was read first by its predicted reader (a
- * Beta posterior decayed like `PredictionOutcomes`, prior mean the pair's own precision), and says
- * which shardlets a read confirms. A type waits for the first read unless its confirmed precision
- * has fallen under the pair's own: where a type's reads come apart (each shardlet on its own), one
- * read tells little about the others, and the prefetch is better made at the announcement. A type
- * that has never been confirmed waits too, so announcements whose reads never come cost nothing.
- * Pure: the caller passes the time.
- */
+/** Settings of `ConfirmedAnnouncements`. */
 export interface ConfirmedAnnouncementsOptions {
   /** Announcements the prior is worth in the posterior. */
   priorWeight?: number;
@@ -72,6 +55,24 @@ export const CONFIRM_EARLY_STEPS = 2;
 
 const pairKey = (type: string, shardletId: string) => `${type}\t${shardletId}`;
 
+/**
+ * Announcements confirmed by their first read. An event type that announces reads of several
+ * shardlets often announces them together: the work the event starts reads all of them, or none
+ * (the order is cancelled, the report never asked for). Then each pair's own precision (say 0.7)
+ * undersells what one read tells: once the predicted reader has read one of the announced
+ * shardlets, the others are all but certain, and a prefetch made then is rarely wasted, where one
+ * made at the announcement is wasted whenever the work does not happen. What waiting costs is the
+ * first read, which a prefetch at the announcement would have served.
+ *
+ * This class learns, per (type, shardlet) and per type, the chance that an announced shardlet is
+ * read once another shardlet of the same announcement was read first by its predicted reader (a
+ * Beta posterior decayed like `PredictionOutcomes`, prior mean the pair's own precision), and says
+ * which shardlets a read confirms. A type waits for the first read unless its confirmed precision
+ * has fallen under the pair's own: where a type's reads come apart (each shardlet on its own), one
+ * read tells little about the others, and the prefetch is better made at the announcement. A type
+ * that has never been confirmed waits too, so announcements whose reads never come cost nothing.
+ * Pure: the caller passes the time.
+ */
 export class ConfirmedAnnouncements {
   /** One waiting announcement per type: a repeat while one waits joins it, as in `PredictionOutcomes`. */
   readonly #waiting = new Map<string, Waiting>();
@@ -103,7 +104,6 @@ export class ConfirmedAnnouncements {
     const pc = this.#tallies.posterior(type, p, now);
     return pc >= threshold && pc >= p;
   }
-
 
   /**
    * An event of `type` announced at `now` reads of these shardlets (by their targets) between
