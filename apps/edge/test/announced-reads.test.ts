@@ -4,8 +4,8 @@ import { AnnouncedReads } from "../src/cache/announced-reads.ts";
 /** Which announced reads the edge acts on: those whose reads keep coming through it. */
 
 const STEP = 10_000;
-const never = () => Infinity;
-const half = () => 0.5;
+const never = Infinity;
+const half = 0.5;
 
 describe("AnnouncedReads", () => {
   it("stops prefetching a pair whose announced reads never come here, and keeps one whose reads do", () => {

@@ -64,14 +64,15 @@ export class AnnouncedReads {
 
   /**
    * A read of the shardlet by `reader` (the reading client) went through this edge. Returns the
-   * shardlets of the announcements it confirms, due now, whose confirmed precision reaches `threshold`.
+   * shardlets of the announcements it confirms, due now, whose confirmed precision reaches the
+   * stream's `threshold`.
    */
-  read(streamId: string, shardletId: string, reader: string | null, now: number, threshold: (streamId: string) => number): AnnouncedPrefetch[] {
+  read(streamId: string, shardletId: string, reader: string | null, now: number, threshold: number): AnnouncedPrefetch[] {
     const key = `${streamId}\t${shardletId}`;
     this.#outcomes.read(key, now);
     const out: AnnouncedPrefetch[] = [];
     for (const c of this.#confirmed.read(key, reader, now)) {
-      if (c.p < threshold(streamId)) continue;
+      if (c.p < threshold) continue;
       out.push({ key: c.shardletId, shardletId: c.shardletId.slice(streamId.length + 1), p: c.p, until: c.until, dueAt: now, target: c.target });
     }
     return out;

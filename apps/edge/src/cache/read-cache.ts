@@ -98,12 +98,18 @@ export class EdgeReadCache {
     byGroup.set(group, { after, at: this.now(), bytes });
     // `group` is `client \t group`; the map's targets are clients.
     const reader = group.slice(0, Math.max(0, group.indexOf("\t")));
-    for (const c of this.announced.read(streamId, shardletId, reader, this.now(), (s) => this.maps.get(s)?.threshold ?? Infinity)) this.enqueue(streamId, c);
+    for (const c of this.announced.read(streamId, shardletId, reader, this.now(), this.maps.get(streamId)?.threshold ?? Infinity)) {
+      this.protect(streamId, c);
+      this.fetch(c);
+    }
   }
 
   /** A cached shardlet is not fetched again, but the announcement keeps it from being evicted. */
-  private enqueue(streamId: string, pr: AnnouncedPrefetch): void {
+  private protect(streamId: string, pr: AnnouncedPrefetch): void {
     this.cache.predict(streamId, pr.shardletId, { p: pr.p, until: pr.until });
+  }
+
+  private fetch(pr: AnnouncedPrefetch): void {
     this.queue.push({ shardletId: pr.key, p: pr.p, dueAt: pr.dueAt, target: pr.target });
   }
 
@@ -142,9 +148,9 @@ export class EdgeReadCache {
       const targets = m.map[t];
       if (!targets) continue;
       const { now, predicted } = this.announced.announce(streamId, t, targets, m.threshold, m.stepMs, this.now());
-      // A shardlet that waits for its announcement's first read is only protected if cached.
-      for (const pr of predicted) this.cache.predict(streamId, pr.shardletId, { p: pr.p, until: pr.until });
-      for (const pr of now) this.enqueue(streamId, pr);
+      // Every pair acted on protects its entry if cached; one that waits for its announcement's first read is not queued yet.
+      for (const pr of predicted) this.protect(streamId, pr);
+      for (const pr of now) this.fetch(pr);
     }
   }
 
