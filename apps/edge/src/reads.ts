@@ -53,8 +53,12 @@ export interface PositionPage {
 
 /** The edge's shard cache as reads by position use it (see cache/position-cache.ts). */
 export interface PositionCache {
-  /** The page the cache alone answers (every routed range cached from `after`), or null. */
-  serve(entry: RouteEntry, after: number, limit: number, watermark: number): { events: StoredEvent[]; next: number } | null;
+  /**
+   * The page the cache alone answers (every routed range cached from `after`), or null. With
+   * `current` false the watermark may be an older one: only a page the cache cuts short of what it
+   * holds below it is served.
+   */
+  serve(entry: RouteEntry, after: number, limit: number, watermark: number, current?: boolean): { events: StoredEvent[]; next: number } | null;
   /** Told a page the hosts answered: `events` is every event in (after, next], of every range. */
   filled(entry: RouteEntry, after: number, next: number, events: readonly StoredEvent[]): void;
 }
@@ -110,14 +114,21 @@ export class ReadService {
   private async readByPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
     const started = performance.now();
     let entry = await this.stream(streamName);
+    const cache = this.deps.positionCache;
+    const hit = (page: { events: StoredEvent[]; next: number }, watermark: number): PositionPage => {
+      if (reader) this.deps.observer?.read(entry, page.events, reader, performance.now() - started);
+      return { ...page, watermark, cache: "hit" };
+    };
+    // A page full below a watermark this edge has already seen is final: no round trip to Redis (see CachedRangeReader).
+    const seen = cache ? this.deps.sequences.seenWatermark(entry.meta.id) : undefined;
+    if (seen !== undefined && afterSeq < seen) {
+      const early = cache?.serve(entry, afterSeq, limit, seen, false);
+      if (early) return hit(early, seen);
+    }
     const watermark = await this.deps.sequences.watermark(entry.meta.id);
     if (afterSeq >= watermark) return { events: [], watermark, next: afterSeq };
-    const cache = this.deps.positionCache;
     const cached = cache?.serve(entry, afterSeq, limit, watermark);
-    if (cached) {
-      if (reader) this.deps.observer?.read(entry, cached.events, reader, performance.now() - started);
-      return { ...cached, watermark, cache: "hit" };
-    }
+    if (cached) return hit(cached, watermark);
     for (let attempt = 1; ; attempt++) {
       const read = await this.positionsFromHosts(entry, afterSeq, limit, watermark);
       if (read) {

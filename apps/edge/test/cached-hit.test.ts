@@ -1,5 +1,4 @@
 import { HASH_SPACE, keyHash, RoutingTable, type StoredEvent } from "@shardcast/core";
-import type { SequenceAllocator } from "@shardcast/runtime";
 import { describe, expect, it } from "vitest";
 import { CacheStats } from "../src/cache/cache-stats.ts";
 import { CachedRangeReader, type RangeSource } from "../src/cache/cached-reader.ts";
@@ -50,9 +49,13 @@ function hosts(watermark: number): RangeSource & { calls: number } {
   return src;
 }
 
-function reader(watermark: number, inner: RangeSource, cache: ShardCache): CachedRangeReader {
-  // Only the watermark is read of the allocator.
-  const sequences = { watermark: () => Promise.resolve(watermark) } as unknown as SequenceAllocator;
+/** The allocator's watermarks: the current one from Redis (counted), and an older one the edge has seen. */
+function watermarks(watermark: number, seen?: number) {
+  const w = { asked: 0, watermark: () => (w.asked++, Promise.resolve(watermark)), seenWatermark: () => seen };
+  return w;
+}
+
+function reader(watermark: number, inner: RangeSource, cache: ShardCache, sequences = watermarks(watermark)): CachedRangeReader {
   return new CachedRangeReader({ inner, cache, stats: new CacheStats(), sequences });
 }
 
@@ -81,6 +84,38 @@ describe("a one-part read the shard cache answers", () => {
           const full = log.filter((e) => e.seq > after && e.seq <= Math.min(to, watermark) && keyHash(e.key) < HALF).length >= limit;
           expect(got.cache, where).toBe(to >= watermark || full ? "hit" : "partial");
           expect(inner.calls, where).toBe(got.cache === "hit" ? 0 : 1);
+        }
+      }
+    }
+  });
+
+  it("is the hosts' page below an older watermark the edge has seen, asking Redis only when the page is not cut short below it", async () => {
+    for (const [to, seen] of [
+      [200, 120],
+      [150, 199],
+      [90, 150],
+    ] as const) {
+      for (const after of [0, 5, 37, 99, 115, 119, 149]) {
+        if (after >= to) continue;
+        for (const limit of [1, 2, 10, 50, 1000]) {
+          const cache = new ShardCache({ maxBytes: 1 << 24 });
+          cache.fill({ streamId: "s", shardletId: "a", epoch: 1, lo: 0, hi: HALF, from: 0, to, events: log });
+          const sequences = watermarks(200, seen);
+          const got = await reader(200, hosts(200), cache, sequences).read(entry, [part(after)], limit);
+          const want = await hosts(200).read(entry, [part(after)], limit);
+          const where = `to ${to}, seen ${seen}, after ${after}, limit ${limit}`;
+          expect(got.events.get("a") ?? [], where).toEqual(want.events.get("a") ?? []);
+          expect(got.next, where).toBe(want.next);
+          // More events cached below the seen watermark than the page takes: final without Redis.
+          const below = log.filter((e) => e.seq > after && e.seq <= Math.min(to, seen) && keyHash(e.key) < HALF).length;
+          const firstPage = (want.events.get("a") ?? []).length;
+          const local = below > firstPage;
+          expect(sequences.asked, where).toBe(local ? 0 : 1);
+          // Such a page carries the older watermark, and its next stays below it: no reader is told it has caught up.
+          if (local) {
+            expect(got.watermark, where).toBe(seen);
+            expect(got.next, where).toBeLessThan(seen);
+          }
         }
       }
     }

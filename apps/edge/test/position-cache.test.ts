@@ -78,4 +78,26 @@ describe("reads by position through the shard cache", () => {
     expect(viaCache.cache).toBe("hit");
     expect(viaCache.page.events.map((e) => e.id).sort()).toEqual([...Array.from({ length: 60 }, (_, i) => `c-${i}`), ...Array.from({ length: 30 }, (_, i) => `d-${i}`)].sort());
   });
+
+  it("answers a page cut short of what it holds below a watermark it has seen without asking Redis for the current one", async () => {
+    const { page: all } = await byPosition(0, 1000);
+    const saved = () => h.edge.readCache.stats.total.watermarkReadsSaved;
+    const before = saved();
+    // The watermark moves on past everything cached; the cached events below the older one are final all the same.
+    await produce("e", 20);
+    const paged = await byPosition(all.events[10]!.seq, 25);
+    expect(paged.cache).toBe("hit");
+    expect(ids(paged.page)).toEqual(ids(all).slice(11, 36));
+    expect(saved()).toBe(before + 1);
+    const shardlet = (await get(h, `/v1/streams/${h.stream}/shardlets`)).body.shardlets as Array<{ id: string }>;
+    const one = await get(h, `/v1/streams/${h.stream}/shardlets/${shardlet[0]!.id}/events?after=0&limit=5`);
+    expect(one.headers.get("x-shardcast-cache")).toBe("hit");
+    expect((one.body as unknown as Page).events).toHaveLength(5);
+    expect(saved()).toBe(before + 2);
+    // A page reaching the end of what is cached asks for the current watermark, and gets the new events from the hosts.
+    const tail = await byPosition(all.events[all.events.length - 5]!.seq, 100);
+    expect(tail.page.watermark).toBeGreaterThan(all.watermark);
+    expect(tail.page.events.map((e) => e.id).sort()).toEqual([...all.events.slice(-4).map((e) => e.id), ...Array.from({ length: 20 }, (_, i) => `e-${i}`)].sort());
+    expect(saved()).toBe(before + 2);
+  });
 });

@@ -155,6 +155,8 @@ export class SequenceAllocator {
   private renewTimer: NodeJS.Timeout | null = null;
   private renewing: Promise<void> | null = null;
   private stopped = false;
+  /** streamId -> the highest watermark this allocator has read: one entry per stream read, a number each. */
+  private readonly seen = new Map<string, number>();
 
   constructor(redis: Redis, opts: SequenceAllocatorOptions) {
     this.redis = redis;
@@ -287,9 +289,23 @@ export class SequenceAllocator {
       if (w === -3) {
         throw new ShardcastError("unavailable", `Redis lost the sequence counters of stream ${streamId}; reads resume within ${Math.ceil(this.opts.leaseMs / 1000)} s, once every writer has put its blocks in flight back`);
       }
-      if (w !== -1) return w;
+      if (w !== -1) {
+        if (w > (this.seen.get(streamId) ?? Number.NEGATIVE_INFINITY)) this.seen.set(streamId, w);
+        return w;
+      }
       await this.reserveNext(streamId, 0);
     }
     throw new Error(`sequence watermark for stream ${streamId} kept finding an empty Redis`);
+  }
+
+  /**
+   * The highest watermark `watermark` has returned for the stream, without asking Redis, or
+   * undefined before the first. It may be behind the current one, but it stays true: no event can
+   * later appear at or below a watermark once given, Redis restarts included (the counter is
+   * re-seeded above every reservation, and the hold keeps the watermark back until the blocks in
+   * flight are back). So a page already full below it is final without a round trip.
+   */
+  seenWatermark(streamId: string): number | undefined {
+    return this.seen.get(streamId);
   }
 }

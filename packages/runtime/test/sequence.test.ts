@@ -72,11 +72,15 @@ describe("SequenceAllocator", () => {
     const alloc = new SequenceAllocator(redis, { prefix, reserve: markStore().reserve, step: 1000 });
     const a = await alloc.allocate("s1", 10); // 1..10 relative to the seed base
     const b = await alloc.allocate("s1", 10);
+    expect(alloc.seenWatermark("s1")).toBeUndefined();
     expect(await alloc.watermark("s1")).toBe(a.lo - 1);
     await b.release();
     expect(await alloc.watermark("s1")).toBe(a.lo - 1);
     await a.release();
     expect(await alloc.watermark("s1")).toBe(b.hi);
+    // What an edge's cache answers full pages below without asking Redis.
+    expect(alloc.seenWatermark("s1")).toBe(b.hi);
+    expect(alloc.seenWatermark("s2")).toBeUndefined();
   });
 
   it("never hands out a number twice when Redis loses its data between the counter and the reservation", async () => {
@@ -152,10 +156,13 @@ describe("SequenceAllocator", () => {
       }
       expect(Date.now() - lostAt).toBeGreaterThanOrEqual(leaseMs - 50);
       expect(w).toBe(inFlight.lo - 1);
+      // Never below a watermark given before the loss: the one an edge remembers stays true.
+      expect(reader.seenWatermark("s1")).toBe(inFlight.lo - 1);
       await inFlight.release();
       expect(await reader.watermark("s1")).toBe(after.lo - 1);
       await after.release();
       expect(await reader.watermark("s1")).toBeGreaterThanOrEqual(after.hi);
+      expect(reader.seenWatermark("s1")).toBeGreaterThanOrEqual(after.hi);
     } finally {
       await Promise.all([writer.stop(), reader.stop()]);
       privateRedis.disconnect();

@@ -10,6 +10,8 @@ export interface CacheCounters {
   bytesFromHosts: number;
   /** Reads answered from the cache alone, without a host read. */
   hostReadsSaved: number;
+  /** Of those, reads answered below a watermark the edge had already seen: no Redis round trip either. */
+  watermarkReadsSaved: number;
   prefetches: number;
   prefetchedBytes: number;
   /** Prefetched entries evicted before any read (or refused by the cache after the fetch). */
@@ -42,7 +44,7 @@ export interface PinnedShardlet {
 const MAX_SHARDLETS = 200;
 
 function zero(): CacheCounters {
-  return { hits: 0, misses: 0, evictedMisses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0 };
+  return { hits: 0, misses: 0, evictedMisses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, watermarkReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0 };
 }
 
 export class CacheStats {

@@ -32,7 +32,8 @@ export class CachedRangeReader implements RangeSource {
       inner: RangeSource;
       cache: ShardCache;
       stats: CacheStats;
-      sequences: SequenceAllocator;
+      /** The watermark, read from Redis or the highest this edge has already read. */
+      sequences: Pick<SequenceAllocator, "watermark" | "seenWatermark">;
       /** Told about events served from the cache (host-read events are reported by the inner reader). */
       observer?: ReadObserver;
       /** Told, per part of an answered read, where that reader's next read of it starts and the bytes this one took. */
@@ -43,8 +44,19 @@ export class CachedRangeReader implements RangeSource {
   async read(entry: RouteEntry, parts: readonly RangePart[], limit: number, reader?: ReaderIdentity, knownWatermark?: number): Promise<RangePage> {
     if (parts.length === 0) return { ...(await this.deps.inner.read(entry, parts, limit, reader, knownWatermark)), cache: "miss" };
     const streamId = entry.meta.id;
-    const watermark = knownWatermark ?? (await this.deps.sequences.watermark(streamId));
     let cached = this.lookupAll(streamId, parts, limit);
+    // A page the cache cuts short of what it holds below a watermark this edge has already seen is
+    // final (no event can appear at or below a watermark once given): such a hit, the common page
+    // of a reader catching up, needs no round trip to Redis at all.
+    const seen = knownWatermark === undefined && cached.size === parts.length ? this.deps.sequences.seenWatermark(streamId) : undefined;
+    if (seen !== undefined) {
+      const page = this.hit(entry, parts, cached, limit, seen, false, reader);
+      if (page) {
+        this.deps.stats.total.watermarkReadsSaved++;
+        return page;
+      }
+    }
+    const watermark = knownWatermark ?? (await this.deps.sequences.watermark(streamId));
     // Readers in lockstep (several groups at the tail) would all miss together: a part whose host
     // read is already under way from at or below its position waits for that read instead.
     const waits = cached.size < parts.length ? parts.filter((p) => !cached.has(p.shardletId)).map((p) => this.inflightFor(streamId, p)) : [];
@@ -52,25 +64,9 @@ export class CachedRangeReader implements RangeSource {
       await Promise.all(waits);
       cached = this.lookupAll(streamId, parts, limit);
     }
-
     if (cached.size === parts.length) {
-      // A caller's watermark may be older than an entry's end: stay at or below it.
-      let reach = watermark;
-      for (const c of cached.values()) reach = Math.min(reach, c.to);
-      const only = parts.length === 1 ? cached.get(parts[0]!.shardletId) : undefined;
-      if (only) {
-        const page = this.hitOfOne(entry, parts[0]!, only, reach, limit, watermark, reader);
-        if (page) return page;
-      } else {
-        const events = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
-        if (reach >= watermark || events.length >= limit) {
-          const page = pageOf(events, limit);
-          const more = page.length < events.length || [...cached.values()].some((c) => c.leftOut <= reach);
-          const next = more ? page[page.length - 1]!.seq : reach;
-          this.deps.stats.total.hostReadsSaved++;
-          return { ...this.answer(entry, parts, cached, page, [], next, watermark, reader), cache: "hit" };
-        }
-      }
+      const page = this.hit(entry, parts, cached, limit, watermark, true, reader);
+      if (page) return page;
     }
 
     // The hosts read only what lies past each cached part's entry.
@@ -102,18 +98,42 @@ export class CachedRangeReader implements RangeSource {
   }
 
   /**
-   * The page of a one-part read (a shardlet read) when the cache alone answers it, else null: the
-   * part's cached events are its own, in position order, in an array the lookup made for this read,
-   * so the page is that array cut in place, with none of the sorting and per-event attribution a
-   * read of several parts needs.
+   * The page when the cache alone answers a read every part of which it covers, else null. With
+   * the current watermark (`current`), reaching it or filling the page will do; below an older
+   * one, only a page cut short of what the entries hold below it is certain to be the hosts' page
+   * (and its `next` stays below that watermark, so the answer never tells a reader it has caught up
+   * with a watermark that may have moved on).
    */
-  private hitOfOne(entry: RouteEntry, part: RangePart, hit: CachedPart, reach: number, limit: number, watermark: number, reader?: ReaderIdentity): RangePage | null {
+  private hit(entry: RouteEntry, parts: readonly RangePart[], cached: ReadonlyMap<string, CachedPart>, limit: number, watermark: number, current: boolean, reader?: ReaderIdentity): RangePage | null {
+    // A caller's watermark may be older than an entry's end: stay at or below it.
+    let reach = watermark;
+    for (const c of cached.values()) reach = Math.min(reach, c.to);
+    const only = parts.length === 1 ? cached.get(parts[0]!.shardletId) : undefined;
+    if (only) return this.hitOfOne(entry, parts[0]!, only, reach, limit, watermark, current, reader);
+    const events = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
+    if (!(current && reach >= watermark) && events.length < limit) return null;
+    const page = pageOf(events, limit);
+    const more = page.length < events.length || [...cached.values()].some((c) => c.leftOut <= reach);
+    if (!current && !more) return null;
+    const next = more ? page[page.length - 1]!.seq : reach;
+    this.deps.stats.total.hostReadsSaved++;
+    return { ...this.answer(entry, parts, cached, page, [], next, watermark, reader), cache: "hit" };
+  }
+
+  /**
+   * `hit` for a one-part read (a shardlet read): the part's cached events are its own, in position
+   * order, in an array the lookup made for this read, so the page is that array cut in place, with
+   * none of the sorting and per-event attribution a read of several parts needs.
+   */
+  private hitOfOne(entry: RouteEntry, part: RangePart, hit: CachedPart, reach: number, limit: number, watermark: number, current: boolean, reader?: ReaderIdentity): RangePage | null {
     const events = hit.events;
     let upTo = events.length;
     while (upTo > 0 && events[upTo - 1]!.seq > reach) upTo--;
-    if (reach < watermark && upTo < limit) return null;
+    if (!(current && reach >= watermark) && upTo < limit) return null;
     const end = pageEnd(events, limit, upTo);
-    const next = end < upTo || hit.leftOut <= reach ? events[end - 1]!.seq : reach;
+    const more = end < upTo || hit.leftOut <= reach;
+    if (!current && !more) return null;
+    const next = more ? events[end - 1]!.seq : reach;
     events.length = end;
     this.deps.stats.total.hostReadsSaved++;
     let bytes = 0;

@@ -22,15 +22,20 @@ import type { ShardCache } from "./shard-cache.ts";
 export class CachedPositions implements PositionCache {
   constructor(private readonly deps: { cache: ShardCache; stats: CacheStats }) {}
 
-  serve(entry: RouteEntry, after: number, limit: number, watermark: number): { events: StoredEvent[]; next: number } | null {
+  serve(entry: RouteEntry, after: number, limit: number, watermark: number, current = true): { events: StoredEvent[]; next: number } | null {
     const routes = entry.table.all();
     if (routes.length === 0) return null;
-    const scans = this.deps.cache.scanAll(entry.meta.id, routes, after);
-    if (!scans) return null;
+    const scan = this.deps.cache.scanAll(entry.meta.id, routes, after);
+    if (!scan) return null;
     let reach = watermark;
-    for (const scan of scans) reach = Math.min(reach, scan.entry.to);
-    const runs: Run[] = scans.map((scan, part) => ({ part, next: scan.next, head: undefined }));
+    for (const run of scan.runs) reach = Math.min(reach, run.entry.to);
+    const runs: Run[] = scan.runs.map((run, part) => ({ part, next: run.next, head: undefined }));
     const { page, parts, more } = mergePage(runs, reach, limit);
+    // Below a watermark that may have moved on (`current` false), only a page cut short of what is
+    // cached below it is the hosts' page; the read is then asked again with the current one, so
+    // this try does not count as a read of the entries.
+    if (!current && !more) return null;
+    scan.read();
     // Short of the watermark with room left on the page: the hosts hold more that the page must include.
     if (reach < watermark && !more && page.length < limit) return null;
     const bytes = new Array<number>(routes.length).fill(0);
@@ -41,6 +46,7 @@ export class CachedPositions implements PositionCache {
     }
     routes.forEach((r, i) => this.deps.stats.part(entry.meta.id, r.id, true, bytes[i]!, 0));
     this.deps.stats.total.hostReadsSaved++;
+    if (!current) this.deps.stats.total.watermarkReadsSaved++;
     return { events: page, next: more ? page[page.length - 1]!.seq : reach };
   }
 

@@ -176,19 +176,18 @@ export class ShardCache {
   /**
    * For each route of a read by position (routes tiling the key space, each a shardlet's range),
    * its events after `after` that an entry covers, one at a time in position order: the read merges
-   * them and takes only what its page needs of each. Null, and no entry counted as read, unless
-   * every route is covered (one uncached range means reading every host anyway).
+   * them and takes only what its page needs of each. Null unless every route is covered (one
+   * uncached range means reading every host anyway); the entries count as read when the caller
+   * calls `read`.
    */
-  scanAll(streamId: string, routes: ReadonlyArray<{ id: string; lo: number; hi: number }>, after: number): Array<{ entry: CacheEntry; next: () => StoredEvent | undefined }> | null {
+  scanAll(streamId: string, routes: ReadonlyArray<{ id: string; lo: number; hi: number }>, after: number): { runs: Array<{ entry: CacheEntry; next: () => StoredEvent | undefined }>; read: () => void } | null {
     const found: Array<{ key: string; entry: CacheEntry }> = [];
     for (const r of routes) {
       const best = this.covering(streamId, r.lo, r.hi, [{ lo: r.lo, hi: r.hi, after }], r.id);
       if (!best) return null;
       found.push(best);
     }
-    const now = this.now();
-    return found.map(({ key, entry }, k) => {
-      this.store.read(key, now);
+    const runs = found.map(({ entry }, k) => {
       const { lo, hi } = routes[k]!;
       // The caller merges synchronously: no fill extends or trims the entry between these calls.
       const { events, hashes } = entry;
@@ -203,6 +202,12 @@ export class ShardCache {
       };
       return { entry, next };
     });
+    // Only a scan that answers the read counts as one in the entries' read histories: a caller may scan and then ask the hosts.
+    const read = (): void => {
+      const now = this.now();
+      for (const { key } of found) this.store.read(key, now);
+    };
+    return { runs, read };
   }
 
   /**

@@ -151,6 +151,7 @@ export class EdgeMetrics {
     counter("shardcast_edge_cache_bytes_from_cache", "Bytes of events served from the shard cache since start", (t) => t.bytesFromCache);
     counter("shardcast_edge_cache_bytes_from_hosts", "Bytes of events consumer reads took from the hosts since start", (t) => t.bytesFromHosts);
     counter("shardcast_edge_cache_host_reads_saved", "Consumer reads answered without any host read since start", (t) => t.hostReadsSaved);
+    counter("shardcast_edge_cache_watermark_reads_saved", "Of those, reads answered below a watermark the edge had already seen, without a Redis round trip, since start", (t) => t.watermarkReadsSaved);
     counter("shardcast_edge_prefetch_bytes", "Bytes the prefetcher pulled into the cache since start", (t) => t.prefetchedBytes);
     counter("shardcast_edge_prefetch_wasted_bytes", "Prefetched bytes evicted before any read since start", (t) => t.wastedPrefetchBytes);
     counter("shardcast_edge_prefetch_skipped", "Prefetches the cache refused since start (they would have evicted entries worth more per byte)", (t) => t.skippedPrefetches);
