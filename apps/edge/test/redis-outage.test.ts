@@ -65,8 +65,19 @@ describe("an edge whose sequence block is in flight dies", () => {
 describe("Redis is down", () => {
   it("answers 503 so clients retry, and serves again when Redis is back", async () => {
     expect((await post(h, `/v1/streams/${h.stream}/events`, batch("before"))).status).toBe(200);
+    // Read to the end: the shard cache now holds every event below the watermark this edge read.
+    const all = await get(h, `/v1/streams/${h.stream}/events?after=0&limit=1000`);
+    const held = all.body.events as Array<{ seq: number; id: string }>;
+    expect(held.length).toBeGreaterThanOrEqual(4);
 
     await server.stop();
+    // A page the cache cuts short below that watermark is final: answered without Redis.
+    const cached = await get(h, `/v1/streams/${h.stream}/events?after=0&limit=2`);
+    expect(cached.status).toBe(200);
+    expect(cached.headers.get("x-shardcast-cache")).toBe("hit");
+    expect((cached.body.events as Array<{ id: string }>).map((e) => e.id)).toEqual(held.slice(0, 2).map((e) => e.id));
+    // One reaching the end of what is cached needs the current watermark: retry.
+    expect((await get(h, `/v1/streams/${h.stream}/events?after=${held[1]!.seq}&limit=1000`)).status).toBe(503);
     const write = await post(h, `/v1/streams/${h.stream}/events`, batch("during"));
     expect(write.status).toBe(503);
     expect((write.body.error as { code: string }).code).toBe("unavailable");
