@@ -30,7 +30,7 @@ export interface SequenceAllocatorOptions {
   leaseMs?: number;
   /** A block still unreleased after this long is no longer renewed: a hung write cannot stall readers forever. */
   maxHoldMs?: number;
-  /** Called when a counter had to be re-seeded after Redis lost it (not on a stream's first use). */
+  /** Called when a counter had to be re-seeded after Redis lost it or came back with another server's copy (not on a stream's first use). */
   onReseed?: (streamId: string, base: number) => void;
   /** Called when a block is released after readers stopped waiting for it (its lease ran out). */
   onLeaseLost?: (streamId: string, lo: number, hi: number) => void;
@@ -46,12 +46,24 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-// KEYS: counter, ceiling, inflight, owners. ARGV: n, leaseMs, owner.
+// The server check every script starts with. KEYS[n]: the stream's server key; ARGV[m]: the run id
+// of the Redis server the caller verified its connection reaches. Counters kept by another server
+// (a replica promoted by a failover, a restart from an older snapshot) may be behind what was
+// handed out: -4 until a fresh reservation is installed for this server. A stream whose counters
+// predate the key is taken over as it is.
+const serverCheck = (key: number, arg: number, reply: string) => `
+local srv = redis.call('GET', KEYS[${key}])
+if srv and srv ~= ARGV[${arg}] then return ${reply} end
+if not srv and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[${key}], ARGV[${arg}]) end
+`;
+
+// KEYS: counter, ceiling, inflight, owners, server. ARGV: n, leaseMs, owner, server run id.
 // Returns {-1} when the counter is missing (fresh or reset Redis), {-2, counter} when the numbers
-// reserved so far cannot hold the block, else {lo, hi, member}. Never hands out a number above
-// the ceiling, and the ceiling only ever covers numbers already reserved in the control database.
+// reserved so far cannot hold the block, {-4} when the counters are another server's, else {lo,
+// hi, member}. Never hands out a number above the ceiling, and the ceiling only ever covers
+// numbers already reserved in the control database.
 const ALLOCATE = `${NOW}
-local c = redis.call('GET', KEYS[1])
+${serverCheck(5, 4, "{-4}")}local c = redis.call('GET', KEYS[1])
 if not c then return {-1} end
 local n = tonumber(ARGV[1])
 local ceil = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -64,18 +76,31 @@ redis.call('HSET', KEYS[4], ARGV[3], now + tonumber(ARGV[2]))
 return {lo, hi, member}
 `;
 
-// KEYS: counter, ceiling, hold. ARGV: base, mark of one reservation, (base, mark] being its own
-// numbers; leaseMs. Makes them the numbers Redis hands out next, unless a later reservation is
-// already installed. Re-seeding a lost counter (base above 0) also sets the hold for one lease:
-// the blocks in flight when Redis lost its data sit below the new counter until their writers'
-// next renewals put them back, so until then no watermark is safe to give.
+// KEYS: counter, ceiling, hold, inflight, server. ARGV: base, mark of one reservation, (base, mark]
+// being its own numbers; leaseMs; server run id; '1' for a takeover. Makes them the numbers Redis
+// hands out next, unless a later reservation is already installed. Re-seeding a lost counter (base
+// above 0) also sets the hold for one lease: the blocks in flight when Redis lost its data sit
+// below the new counter until their writers' next renewals put them back, so until then no
+// watermark is safe to give. Counters another server kept are taken over only with a reservation
+// made after the caller saw the change (so above every number that server's copy could be behind
+// on): the hold is set too, after dropping the blocks that copy lists in flight (some may have
+// been released since it was taken, and would hold the watermark back for as long as their
+// writers live; the writers' renewals put back the ones still being written).
 // Returns {installed, counterWasMissing}.
 const INSTALL = `
 local c = redis.call('GET', KEYS[1])
 local ceil = tonumber(redis.call('GET', KEYS[2]) or '0')
-if c and tonumber(ARGV[2]) <= ceil then return {0, 0} end
+local srv = redis.call('GET', KEYS[5])
+if srv and srv ~= ARGV[4] then
+  if ARGV[5] ~= '1' then return {0, 0} end
+  redis.call('DEL', KEYS[4])
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
+elseif c and tonumber(ARGV[2]) <= ceil then
+  return {0, 0}
+end
 if not c or tonumber(c) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
-redis.call('SET', KEYS[2], ARGV[2])
+if tonumber(ARGV[2]) > ceil then redis.call('SET', KEYS[2], ARGV[2]) end
+redis.call('SET', KEYS[5], ARGV[4])
 if c then return {1, 0} end
 if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[3], '1', 'PX', ARGV[3]) end
 return {1, 1}
@@ -89,12 +114,13 @@ for i = 3, #ARGV, 2 do redis.call('ZADD', KEYS[1], 'NX', ARGV[i], ARGV[i + 1]) e
 return 1
 `;
 
-// KEYS: counter, inflight, owners, hold. Drops blocks whose owner's lease ran out; returns the
-// highest position below every block still in flight (or the counter when none is), -1 when the
-// counter is missing, -3 while the hold after a re-seed lasts. A member of an older release ends
-// in its own deadline instead of an owner.
+// KEYS: counter, inflight, owners, hold, server. ARGV: server run id. Drops blocks whose owner's
+// lease ran out; returns the highest position below every block still in flight (or the counter
+// when none is), -1 when the counter is missing, -3 while the hold after a re-seed lasts, -4 when
+// the counters are another server's. A member of an older release ends in its own deadline
+// instead of an owner.
 const WATERMARK = `${NOW}
-local c = redis.call('GET', KEYS[1])
+${serverCheck(5, 1, "-4")}local c = redis.call('GET', KEYS[1])
 if not c then return -1 end
 if redis.call('EXISTS', KEYS[4]) == 1 then return -3 end
 if redis.call('HLEN', KEYS[3]) > 64 then
@@ -127,9 +153,9 @@ end
  * the new version's watermark does not see them, so readers could pass events still being
  * written. After a restart the renewals put blocks back; after a rename they cannot.
  */
-export function sequenceKeys(prefix: string, streamId: string): { counter: string; ceiling: string; inflight: string; owners: string; hold: string } {
+export function sequenceKeys(prefix: string, streamId: string): { counter: string; ceiling: string; inflight: string; owners: string; hold: string; server: string } {
   const p = `${prefix}:seq:{${streamId}}`;
-  return { counter: `${p}:n`, ceiling: `${p}:ceil`, inflight: `${p}:inflight`, owners: `${p}:owners`, hold: `${p}:hold` };
+  return { counter: `${p}:n`, ceiling: `${p}:ceil`, inflight: `${p}:inflight`, owners: `${p}:owners`, hold: `${p}:hold`, server: `${p}:srv` };
 }
 
 interface HeldBlock {
@@ -142,7 +168,8 @@ interface HeldBlock {
  * Global sequence numbers per stream, allocated in blocks with one Redis round trip (INCRBY in a
  * script that also records the block as in flight). Redis hands out numbers only from
  * reservations already made durable in the control database, each reservation's numbers its own,
- * so neither a Redis restart nor an edge re-seeding from an old mark can issue a number twice.
+ * so neither a Redis restart nor an edge re-seeding from an old mark can issue a number twice; and
+ * counters a new server brought back from an older copy are taken over before they hand one out.
  */
 export class SequenceAllocator {
   private readonly redis: Redis;
@@ -157,11 +184,62 @@ export class SequenceAllocator {
   private stopped = false;
   /** streamId -> the highest watermark this allocator has read: one entry per stream read, a number each. */
   private readonly seen = new Map<string, number>();
+  /** The run id of the Redis server the connection reaches, checked once per connection. */
+  private server: Promise<string> | null = null;
+  /** Counts the connection's closes: a reply that crossed one may come from another server. */
+  private connection = 0;
+  private readonly takingOver = new Map<string, Promise<void>>();
 
   constructor(redis: Redis, opts: SequenceAllocatorOptions) {
     this.redis = redis;
     this.opts = { step: 1_000_000, leaseMs: 5_000, maxHoldMs: 60_000, ...opts };
     if (this.opts.leaseMs < 500) throw new RangeError("sequence block lease must be at least 500 ms");
+    // After a reconnect the server may be another one (a Sentinel failover, a restart): ask again.
+    redis.on("close", this.onClose);
+  }
+
+  private readonly onClose = (): void => {
+    this.connection++;
+    this.server = null;
+  };
+
+  /**
+   * The run id of the server behind the connection. Every script is told it, so counters another
+   * server kept (a replica a failover promoted, a restart from an older snapshot: both may be
+   * behind what was handed out) are noticed before a number is handed out from them.
+   */
+  private serverId(): Promise<string> {
+    if (this.server) return this.server;
+    const at = this.connection;
+    const p = this.redis.info("server").then((text) => {
+      const id = /^run_id:(\w+)/m.exec(text)?.[1];
+      if (!id) throw new Error("Redis did not report its run_id");
+      // Asked across a reconnect: the answer may be the old server's.
+      if (this.connection !== at) return this.serverId();
+      return id;
+    });
+    this.server = p;
+    p.catch(() => {
+      if (this.server === p) this.server = null;
+    });
+    return p;
+  }
+
+  /**
+   * Counters another server kept may be behind what was handed out: a fresh reservation, made
+   * after the change was seen, is installed over them (with the hold: see INSTALL).
+   */
+  private takeOver(streamId: string, server: string): Promise<void> {
+    const running = this.takingOver.get(streamId);
+    if (running) return running;
+    const p = (async () => {
+      const k = this.keys(streamId);
+      const mark = await this.opts.reserve(streamId, 0, this.opts.step);
+      await this.redis.eval(INSTALL, 5, k.counter, k.ceiling, k.hold, k.inflight, k.server, mark - this.opts.step, mark, this.opts.leaseMs, server, "1");
+      this.opts.onReseed?.(streamId, mark - this.opts.step);
+    })().finally(() => this.takingOver.delete(streamId));
+    this.takingOver.set(streamId, p);
+    return p;
   }
 
   private keys(streamId: string) {
@@ -173,15 +251,27 @@ export class SequenceAllocator {
     if (n > this.opts.step) throw new RangeError(`cannot allocate ${n} sequence numbers in one block (at most ${this.opts.step})`);
     const k = this.keys(streamId);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const res = (await this.redis.eval(ALLOCATE, 4, k.counter, k.ceiling, k.inflight, k.owners, n, this.opts.leaseMs, this.owner)) as
+      const server = await this.serverId();
+      const at = this.connection;
+      const res = (await this.redis.eval(ALLOCATE, 5, k.counter, k.ceiling, k.inflight, k.owners, k.server, n, this.opts.leaseMs, this.owner, server)) as
         | [-1]
         | [-2, number]
+        | [-4]
         | [number, number, string];
+      if (res[0] === -4) {
+        await this.takeOver(streamId, server);
+        continue;
+      }
       if (res[0] === -1 || res[0] === -2) {
         await this.reserveNext(streamId, res[0] === -2 ? res[1] : 0);
         continue;
       }
       const [lo, hi, member] = res as [number, number, string];
+      if (this.connection !== at) {
+        // Sent again after a reconnect, so checked against the server before it: not used.
+        await this.redis.zrem(k.inflight, member).catch(() => undefined);
+        continue;
+      }
       return this.hold(streamId, member, lo, hi);
     }
     throw new Error(`sequence allocation for stream ${streamId} kept finding its reservations used up or lost`);
@@ -220,7 +310,8 @@ export class SequenceAllocator {
       const k = this.keys(streamId);
       const mark = await this.opts.reserve(streamId, atLeast, this.opts.step);
       const base = mark - this.opts.step;
-      const [, wasMissing] = (await this.redis.eval(INSTALL, 3, k.counter, k.ceiling, k.hold, base, mark, this.opts.leaseMs)) as [number, number];
+      const server = await this.serverId();
+      const [, wasMissing] = (await this.redis.eval(INSTALL, 5, k.counter, k.ceiling, k.hold, k.inflight, k.server, base, mark, this.opts.leaseMs, server, "0")) as [number, number];
       // base 0 is a stream's first use; anything else means Redis lost the counter.
       if (wasMissing === 1 && base > 0) this.opts.onReseed?.(streamId, base);
     })().finally(() => this.reserving.delete(streamId));
@@ -272,6 +363,7 @@ export class SequenceAllocator {
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.redis.off("close", this.onClose);
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
     await this.renewing;
@@ -285,7 +377,14 @@ export class SequenceAllocator {
   async watermark(streamId: string): Promise<number> {
     const k = this.keys(streamId);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const w = (await this.redis.eval(WATERMARK, 4, k.counter, k.inflight, k.owners, k.hold)) as number;
+      const server = await this.serverId();
+      const at = this.connection;
+      const w = (await this.redis.eval(WATERMARK, 5, k.counter, k.inflight, k.owners, k.hold, k.server, server)) as number;
+      if (this.connection !== at) continue; // checked against the server before a reconnect
+      if (w === -4) {
+        await this.takeOver(streamId, server);
+        continue;
+      }
       if (w === -3) {
         throw new ShardcastError("unavailable", `Redis lost the sequence counters of stream ${streamId}; reads resume within ${Math.ceil(this.opts.leaseMs / 1000)} s, once every writer has put its blocks in flight back`);
       }
