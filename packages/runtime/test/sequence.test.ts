@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createRedis } from "../src/redis.ts";
 import { spawnRedis } from "../src/redis-resolve.ts";
@@ -30,6 +31,26 @@ function markStore() {
 async function dropPrefix(prefix: string) {
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
+}
+
+/** A Redis server of the test's own, which it may flush, stop and restart (the shared one must never be), and a client of it. */
+async function withPrivateRedis(fn: (r: { client: Redis; restart: () => Promise<void> }) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
+  let server = await spawnRedis({ dir });
+  const client = createRedis(server.url);
+  // A restart keeps the port, so the client reconnects by itself; the server loads what SAVE wrote.
+  const restart = async () => {
+    await server.stop();
+    server = await spawnRedis({ dir, port: server.port });
+    if (client.status !== "ready") await new Promise<void>((resolve) => client.once("ready", () => resolve()));
+  };
+  try {
+    await fn({ client, restart });
+  } finally {
+    client.disconnect();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 describe("SequenceAllocator", () => {
@@ -84,10 +105,7 @@ describe("SequenceAllocator", () => {
   });
 
   it("never hands out a number twice when Redis loses its data between the counter and the reservation", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
-    const server = await spawnRedis({ dir });
-    const privateRedis = createRedis(server.url);
-    try {
+    await withPrivateRedis(async ({ client: privateRedis }) => {
       // Both allocators share one durable mark, as two edges share the control database.
       const store = markStore();
       const second = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10 });
@@ -117,62 +135,51 @@ describe("SequenceAllocator", () => {
         }
       }
       await Promise.all([first.stop(), second.stop()]);
-    } finally {
-      privateRedis.disconnect();
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("takes over the counters of a Redis that came back from an older copy: no number handed out twice, no watermark behind one given", async () => {
     // A restart from an older snapshot, as a failover to a replica that had not caught up: the
     // counters are there, but behind what was handed out.
-    const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
-    let server = await spawnRedis({ dir });
-    const client = createRedis(server.url);
-    const ready = () => new Promise<void>((resolve) => (client.status === "ready" ? resolve() : client.once("ready", () => resolve())));
-    const store = markStore();
-    const leaseMs = 1_000;
-    const writer = new SequenceAllocator(client, { prefix, reserve: store.reserve, step: 10, leaseMs });
-    const reader = new SequenceAllocator(client, { prefix, reserve: store.reserve, step: 10, leaseMs });
-    try {
-      await (await writer.allocate("s1", 3)).release();
-      await client.save();
-      // Handed out after the copy was taken, past its reservation too.
-      let issued = 0;
-      for (let i = 0; i < 4; i++) {
-        const b = await writer.allocate("s1", 4);
-        issued = b.hi;
-        await b.release();
-      }
-      const given = await reader.watermark("s1");
-      expect(given).toBe(issued);
-
-      await server.stop();
-      server = await spawnRedis({ dir, port: server.port }); // loads the copy: counters behind `issued`
-      await ready();
-      const next = await writer.allocate("s1", 2);
-      expect(next.lo).toBeGreaterThan(issued);
-      // For one lease no watermark is given (blocks in flight are not back yet), then never one below what readers had.
-      let w: number | null = null;
-      while (w === null) {
-        try {
-          w = await reader.watermark("s1");
-        } catch (err) {
-          expect(err).toMatchObject({ code: "unavailable" });
-          await new Promise((r) => setTimeout(r, 50));
+    await withPrivateRedis(async ({ client, restart }) => {
+      const store = markStore();
+      const leaseMs = 1_000;
+      const writer = new SequenceAllocator(client, { prefix, reserve: store.reserve, step: 10, leaseMs });
+      const reader = new SequenceAllocator(client, { prefix, reserve: store.reserve, step: 10, leaseMs });
+      try {
+        await (await writer.allocate("s1", 3)).release();
+        await client.save();
+        // Handed out after the copy was taken, past its reservation too.
+        let issued = 0;
+        for (let i = 0; i < 4; i++) {
+          const b = await writer.allocate("s1", 4);
+          issued = b.hi;
+          await b.release();
         }
+        const given = await reader.watermark("s1");
+        expect(given).toBe(issued);
+
+        await restart(); // loads the copy: counters behind `issued`
+        const next = await writer.allocate("s1", 2);
+        expect(next.lo).toBeGreaterThan(issued);
+        // For one lease no watermark is given (blocks in flight are not back yet), then never one below what readers had.
+        let w: number | null = null;
+        while (w === null) {
+          try {
+            w = await reader.watermark("s1");
+          } catch (err) {
+            expect(err).toMatchObject({ code: "unavailable" });
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+        expect(w).toBe(next.lo - 1);
+        expect(w).toBeGreaterThanOrEqual(given);
+        await next.release();
+        expect(await reader.watermark("s1")).toBe(next.hi);
+      } finally {
+        await Promise.all([writer.stop(), reader.stop()]);
       }
-      expect(w).toBe(next.lo - 1);
-      expect(w).toBeGreaterThanOrEqual(given);
-      await next.release();
-      expect(await reader.watermark("s1")).toBe(next.hi);
-    } finally {
-      await Promise.all([writer.stop(), reader.stop()]);
-      client.disconnect();
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("goes on from the same counters after a reconnect to the same server", async () => {
@@ -195,50 +202,46 @@ describe("SequenceAllocator", () => {
   });
 
   it("gives no watermark for a lease after Redis lost its data, then none above a block written across the loss", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
-    const server = await spawnRedis({ dir });
-    const privateRedis = createRedis(server.url);
-    const store = markStore();
-    const leaseMs = 1_000;
-    const writer = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10, leaseMs });
-    const reader = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10, leaseMs });
-    try {
-      const inFlight = await writer.allocate("s1", 3);
-      expect(await reader.watermark("s1")).toBe(inFlight.lo - 1);
-      await privateRedis.flushall();
-      const lostAt = Date.now();
-      // The counter comes back above every number handed out; the block still being written is
-      // below it and not back until its writer's next renewal: no position is safe to give yet.
-      await expect(reader.watermark("s1")).rejects.toMatchObject({ code: "unavailable" });
-      // Writes go on meanwhile, above the new counter.
-      const after = await writer.allocate("s1", 2);
-      expect(after.lo).toBeGreaterThan(inFlight.hi);
-      // The hold lasts one lease (Redis's clock); then readers stop below the block written across the loss.
-      let w: number | null = null;
-      while (w === null) {
-        try {
-          w = await reader.watermark("s1");
-        } catch (err) {
-          expect(err).toMatchObject({ code: "unavailable" });
-          if (Date.now() - lostAt > 10 * leaseMs) throw new Error("the watermark stayed held far past one lease");
-          await new Promise((r) => setTimeout(r, 50));
+    await withPrivateRedis(async ({ client: privateRedis }) => {
+      const store = markStore();
+      const leaseMs = 1_000;
+      const writer = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10, leaseMs });
+      const reader = new SequenceAllocator(privateRedis, { prefix, reserve: store.reserve, step: 10, leaseMs });
+      try {
+        const inFlight = await writer.allocate("s1", 3);
+        expect(await reader.watermark("s1")).toBe(inFlight.lo - 1);
+        await privateRedis.flushall();
+        const lostAt = Date.now();
+        // The counter comes back above every number handed out; the block still being written is
+        // below it and not back until its writer's next renewal: no position is safe to give yet.
+        await expect(reader.watermark("s1")).rejects.toMatchObject({ code: "unavailable" });
+        // Writes go on meanwhile, above the new counter.
+        const after = await writer.allocate("s1", 2);
+        expect(after.lo).toBeGreaterThan(inFlight.hi);
+        // The hold lasts one lease (Redis's clock); then readers stop below the block written across the loss.
+        let w: number | null = null;
+        while (w === null) {
+          try {
+            w = await reader.watermark("s1");
+          } catch (err) {
+            expect(err).toMatchObject({ code: "unavailable" });
+            if (Date.now() - lostAt > 10 * leaseMs) throw new Error("the watermark stayed held far past one lease");
+            await new Promise((r) => setTimeout(r, 50));
+          }
         }
+        expect(Date.now() - lostAt).toBeGreaterThanOrEqual(leaseMs - 50);
+        expect(w).toBe(inFlight.lo - 1);
+        // Never below a watermark given before the loss: the one an edge remembers stays true.
+        expect(reader.seenWatermark("s1")).toBe(inFlight.lo - 1);
+        await inFlight.release();
+        expect(await reader.watermark("s1")).toBe(after.lo - 1);
+        await after.release();
+        expect(await reader.watermark("s1")).toBeGreaterThanOrEqual(after.hi);
+        expect(reader.seenWatermark("s1")).toBeGreaterThanOrEqual(after.hi);
+      } finally {
+        await Promise.all([writer.stop(), reader.stop()]);
       }
-      expect(Date.now() - lostAt).toBeGreaterThanOrEqual(leaseMs - 50);
-      expect(w).toBe(inFlight.lo - 1);
-      // Never below a watermark given before the loss: the one an edge remembers stays true.
-      expect(reader.seenWatermark("s1")).toBe(inFlight.lo - 1);
-      await inFlight.release();
-      expect(await reader.watermark("s1")).toBe(after.lo - 1);
-      await after.release();
-      expect(await reader.watermark("s1")).toBeGreaterThanOrEqual(after.hi);
-      expect(reader.seenWatermark("s1")).toBeGreaterThanOrEqual(after.hi);
-    } finally {
-      await Promise.all([writer.stop(), reader.stop()]);
-      privateRedis.disconnect();
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("refuses a block larger than one reservation instead of handing out numbers beyond it", async () => {
