@@ -33,6 +33,21 @@ async function dropPrefix(prefix: string) {
   if (keys.length) await redis.del(...keys);
 }
 
+/** The watermark once the hold after a re-seed or a takeover has passed: `unavailable` until then, for about one lease. */
+async function watermarkAfterHold(reader: SequenceAllocator, streamId: string, leaseMs: number): Promise<number> {
+  const since = Date.now();
+  for (;;) {
+    try {
+      return await reader.watermark(streamId);
+    } catch (err) {
+      expect(err).toMatchObject({ code: "unavailable" });
+      if (Date.now() - since > 10 * leaseMs) throw new Error("the watermark stayed held far past one lease");
+      // The hold is a key's expiry in Redis: nothing announces its end.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** A Redis server of the test's own, which it may flush, stop and restart (the shared one must never be), and a client of it. */
 async function withPrivateRedis(fn: (r: { client: Redis; restart: () => Promise<void> }) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
@@ -163,15 +178,7 @@ describe("SequenceAllocator", () => {
         const next = await writer.allocate("s1", 2);
         expect(next.lo).toBeGreaterThan(issued);
         // For one lease no watermark is given (blocks in flight are not back yet), then never one below what readers had.
-        let w: number | null = null;
-        while (w === null) {
-          try {
-            w = await reader.watermark("s1");
-          } catch (err) {
-            expect(err).toMatchObject({ code: "unavailable" });
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
+        const w = await watermarkAfterHold(reader, "s1", leaseMs);
         expect(w).toBe(next.lo - 1);
         expect(w).toBeGreaterThanOrEqual(given);
         await next.release();
@@ -219,16 +226,7 @@ describe("SequenceAllocator", () => {
         const after = await writer.allocate("s1", 2);
         expect(after.lo).toBeGreaterThan(inFlight.hi);
         // The hold lasts one lease (Redis's clock); then readers stop below the block written across the loss.
-        let w: number | null = null;
-        while (w === null) {
-          try {
-            w = await reader.watermark("s1");
-          } catch (err) {
-            expect(err).toMatchObject({ code: "unavailable" });
-            if (Date.now() - lostAt > 10 * leaseMs) throw new Error("the watermark stayed held far past one lease");
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
+        const w = await watermarkAfterHold(reader, "s1", leaseMs);
         expect(Date.now() - lostAt).toBeGreaterThanOrEqual(leaseMs - 50);
         expect(w).toBe(inFlight.lo - 1);
         // Never below a watermark given before the loss: the one an edge remembers stays true.
