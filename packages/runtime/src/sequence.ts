@@ -99,7 +99,7 @@ elseif c and tonumber(ARGV[2]) <= ceil then
   return {0, 0}
 end
 if not c or tonumber(c) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
-if tonumber(ARGV[2]) > ceil then redis.call('SET', KEYS[2], ARGV[2]) end
+redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[5], ARGV[4])
 if c then return {1, 0} end
 if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[3], '1', 'PX', ARGV[3]) end
@@ -386,7 +386,7 @@ export class SequenceAllocator {
         continue;
       }
       if (w === -3) {
-        throw new ShardcastError("unavailable", `Redis lost the sequence counters of stream ${streamId}; reads resume within ${Math.ceil(this.opts.leaseMs / 1000)} s, once every writer has put its blocks in flight back`);
+        throw new ShardcastError("unavailable", `Redis lost the sequence counters of stream ${streamId} (or came back with an older copy of them); reads resume within ${Math.ceil(this.opts.leaseMs / 1000)} s, once every writer has put its blocks in flight back`);
       }
       if (w !== -1) {
         if (w > (this.seen.get(streamId) ?? Number.NEGATIVE_INFINITY)) this.seen.set(streamId, w);
