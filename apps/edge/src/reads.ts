@@ -119,7 +119,7 @@ export class ReadService {
       if (reader) this.deps.observer?.read(entry, page.events, reader, performance.now() - started);
       return { ...page, watermark, cache: "hit" };
     };
-    // A page full below a watermark this edge has already seen is final: no round trip to Redis (see CachedRangeReader).
+    // A page the cache cuts short below a watermark this edge has already seen is final: no round trip to Redis (see CachedRangeReader).
     const seen = cache ? this.deps.sequences.seenWatermark(entry.meta.id) : undefined;
     if (seen !== undefined && afterSeq < seen) {
       const early = cache?.serve(entry, afterSeq, limit, seen, false);
