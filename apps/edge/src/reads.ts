@@ -121,8 +121,8 @@ export class ReadService {
     };
     // A page the cache cuts short below a watermark this edge has already seen is final: no round trip to Redis (see CachedRangeReader).
     const seen = cache ? this.deps.sequences.seenWatermark(entry.meta.id) : undefined;
-    if (seen !== undefined && afterSeq < seen) {
-      const early = cache?.serve(entry, afterSeq, limit, seen, false);
+    if (cache && seen !== undefined && afterSeq < seen) {
+      const early = cache.serve(entry, afterSeq, limit, seen, false);
       if (early) return hit(early, seen);
     }
     const watermark = await this.deps.sequences.watermark(entry.meta.id);

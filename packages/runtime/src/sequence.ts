@@ -188,7 +188,6 @@ export class SequenceAllocator {
   private server: Promise<string> | null = null;
   /** Counts the connection's closes: a reply that crossed one may come from another server. */
   private connection = 0;
-  private readonly takingOver = new Map<string, Promise<void>>();
 
   constructor(redis: Redis, opts: SequenceAllocatorOptions) {
     this.redis = redis;
@@ -225,23 +224,6 @@ export class SequenceAllocator {
     return p;
   }
 
-  /**
-   * Counters another server kept may be behind what was handed out: a fresh reservation, made
-   * after the change was seen, is installed over them (with the hold: see INSTALL).
-   */
-  private takeOver(streamId: string, server: string): Promise<void> {
-    const running = this.takingOver.get(streamId);
-    if (running) return running;
-    const p = (async () => {
-      const k = this.keys(streamId);
-      const mark = await this.opts.reserve(streamId, 0, this.opts.step);
-      await this.redis.eval(INSTALL, 5, k.counter, k.ceiling, k.hold, k.inflight, k.server, mark - this.opts.step, mark, this.opts.leaseMs, server, "1");
-      this.opts.onReseed?.(streamId, mark - this.opts.step);
-    })().finally(() => this.takingOver.delete(streamId));
-    this.takingOver.set(streamId, p);
-    return p;
-  }
-
   private keys(streamId: string) {
     return sequenceKeys(this.opts.prefix, streamId);
   }
@@ -259,7 +241,7 @@ export class SequenceAllocator {
         | [-4]
         | [number, number, string];
       if (res[0] === -4) {
-        await this.takeOver(streamId, server);
+        await this.reserveNext(streamId, 0, true);
         continue;
       }
       if (res[0] === -1 || res[0] === -2) {
@@ -301,21 +283,25 @@ export class SequenceAllocator {
 
   /**
    * Reserves fresh numbers in the control database, then lets Redis hand them out. Concurrent
-   * callers in this process share one reservation.
+   * callers in this process share one reservation. `takeover`: the counters are another server's
+   * copy, which may be behind what was handed out; the reservation, made after that was seen, is
+   * above all of it and installed over them (with the hold: see INSTALL). A takeover never shares
+   * a reservation made before it was asked for.
    */
-  private reserveNext(streamId: string, atLeast: number): Promise<void> {
-    const running = this.reserving.get(streamId);
+  private reserveNext(streamId: string, atLeast: number, takeover = false): Promise<void> {
+    const key = takeover ? `takeover\t${streamId}` : streamId;
+    const running = this.reserving.get(key);
     if (running) return running;
     const p = (async () => {
       const k = this.keys(streamId);
       const mark = await this.opts.reserve(streamId, atLeast, this.opts.step);
       const base = mark - this.opts.step;
       const server = await this.serverId();
-      const [, wasMissing] = (await this.redis.eval(INSTALL, 5, k.counter, k.ceiling, k.hold, k.inflight, k.server, base, mark, this.opts.leaseMs, server, "0")) as [number, number];
-      // base 0 is a stream's first use; anything else means Redis lost the counter.
-      if (wasMissing === 1 && base > 0) this.opts.onReseed?.(streamId, base);
-    })().finally(() => this.reserving.delete(streamId));
-    this.reserving.set(streamId, p);
+      const [, wasMissing] = (await this.redis.eval(INSTALL, 5, k.counter, k.ceiling, k.hold, k.inflight, k.server, base, mark, this.opts.leaseMs, server, takeover ? "1" : "0")) as [number, number];
+      // base 0 is a stream's first use; anything else means Redis lost the counter (or kept an old copy).
+      if (takeover || (wasMissing === 1 && base > 0)) this.opts.onReseed?.(streamId, base);
+    })().finally(() => this.reserving.delete(key));
+    this.reserving.set(key, p);
     return p;
   }
 
@@ -382,7 +368,7 @@ export class SequenceAllocator {
       const w = (await this.redis.eval(WATERMARK, 5, k.counter, k.inflight, k.owners, k.hold, k.server, server)) as number;
       if (this.connection !== at) continue; // checked against the server before a reconnect
       if (w === -4) {
-        await this.takeOver(streamId, server);
+        await this.reserveNext(streamId, 0, true);
         continue;
       }
       if (w === -3) {
