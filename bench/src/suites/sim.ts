@@ -25,6 +25,12 @@ import type { Suite } from "../harness.ts";
  * minutes interpolated at predictive's own host-hours, pooled like the headline (and per workload),
  * and `reactive_frontier_<target>_*` are the points' totals.
  *
+ * The cost floor (packages/sim/src/engine/lower-bound.ts): at every tick the fewest hosts the
+ * load fills to capacity, with no provisioning, copy time or imbalance; no policy pays less without
+ * violation minutes. `host_hours_lower_bound` (pooled host-hours),
+ * `host_hours_lower_bound_ratio_vs_static_peak` (how much of a cost target any policy could take)
+ * and `host_hours_ratio_vs_lower_bound_<policy>` (how far each policy is from it), also per workload.
+ *
  * The simulation is deterministic, so there is no baseline to interleave: the figures repeat
  * exactly for the seeds; only the `*_wall_s_*` timings vary with the machine.
  */

@@ -5,6 +5,7 @@ export * from "./engine/layout.ts";
 export * from "./engine/load-model.ts";
 export * from "./engine/metrics.ts";
 export * from "./engine/simulation.ts";
+export * from "./engine/lower-bound.ts";
 export * from "./policies/static.ts";
 export * from "./policies/reactive.ts";
 export * from "./policies/predictive.ts";

@@ -1,6 +1,7 @@
 import { median } from "@shardcast/core";
 import { compare, DEFAULT_POLICIES, summarizeTotals, type Comparison, type ComparisonSummary, type PolicyName } from "./compare.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
+import { hostHoursLowerBound } from "./engine/lower-bound.ts";
 import { reactiveFrontier, violationsAtCost, type FrontierPoint } from "./frontier.ts";
 import { scenario, type ScenarioOptions } from "./scenario.ts";
 import { REACTIVE_TUNED } from "./tuned.ts";
@@ -44,6 +45,13 @@ export interface SeedRun {
    * and its violation minutes at the predictive policy's host-hours; absent when not run.
    */
   frontier?: { points: FrontierPoint[]; reactiveAtPredictiveCost: number };
+  /** The workload's host-hours floor (see engine/lower-bound.ts): no policy has fewer without violation minutes. */
+  lowerBoundHostHours: number;
+  /**
+   * The same at the tuned policies' target utilisation (REACTIVE_TUNED's, which predictive shares):
+   * the cost of following the load exactly with that headroom, with no provisioning, copy time or imbalance.
+   */
+  trackingHostHours: number;
   wallMs: number;
 }
 
@@ -113,8 +121,10 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
         const points = [{ targetUtilization: REACTIVE_TUNED.targetUtilization, hostHours: tuned.hostHours, violationMinutes: tuned.violationMinutes }, ...reactiveFrontier(workload, config, c.layout)];
         frontier = { points, reactiveAtPredictiveCost: violationsAtCost(points, predictive.hostHours) };
       }
+      const lowerBoundHostHours = hostHoursLowerBound(workload, config).hostHours;
+      const trackingHostHours = hostHoursLowerBound(workload, config, config.cluster.hostCapacityEventsPerSec * REACTIVE_TUNED.targetUtilization).hostHours;
       const wallMs = performance.now() - t0;
-      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), wallMs });
+      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), lowerBoundHostHours, trackingHostHours, wallMs });
       if (seed === seedList[0]) comparisons.push(c);
       const s = c.summary;
       opts.log?.(
@@ -172,17 +182,41 @@ export function equalCostMetrics(runs: readonly SeedRun[], prefix = ""): Record<
   return out;
 }
 
+/**
+ * The cost floor's keys, pooled like the headline: the floor's host-hours, its ratio to static
+ * peak (how much of a cost target any policy could take) and every policy's host-hours over it;
+ * and the host-hours of following the load exactly at the tuned target utilisation, with its ratio
+ * to static peak (what is left of a cost target for provisioning, copies and imbalance).
+ */
+export function lowerBoundMetrics(runs: readonly SeedRun[], prefix = ""): Record<string, number> {
+  const bound = runs.reduce((a, r) => a + r.lowerBoundHostHours, 0);
+  if (!(bound > 0)) return {};
+  const out: Record<string, number> = { [`${prefix}host_hours_lower_bound`]: bound };
+  const hours = (p: PolicyName) => runs.reduce((a, r) => a + (r.policies[p]?.hostHours ?? 0), 0);
+  const tracking = runs.reduce((a, r) => a + r.trackingHostHours, 0);
+  out[`${prefix}host_hours_tracking`] = tracking;
+  const staticPeak = hours("static_peak");
+  if (staticPeak > 0) {
+    out[`${prefix}host_hours_lower_bound_ratio_vs_static_peak`] = bound / staticPeak;
+    out[`${prefix}host_hours_tracking_ratio_vs_static_peak`] = tracking / staticPeak;
+  }
+  for (const p of new Set(runs.flatMap((r) => Object.keys(r.policies) as PolicyName[]))) out[`${prefix}host_hours_ratio_vs_lower_bound_${p}`] = hours(p) / bound;
+  return out;
+}
+
 export function suiteMetrics(run: SuiteRun): Record<string, number> {
   const out: Record<string, number> = {};
   const finite = (v: number) => (Number.isFinite(v) ? v : -1);
   for (const [k, v] of Object.entries(run.headline) as Array<[string, number]>) out[k] = finite(v);
   Object.assign(out, equalCostMetrics(run.seeds));
+  Object.assign(out, lowerBoundMetrics(run.seeds));
   out.seeds_per_workload = run.seeds.length > 0 ? run.seeds.length / new Set(run.seeds.map((s) => s.workload)).size : 0;
   for (const name of new Set(run.seeds.map((s) => s.workload))) {
     const runs = run.seeds.filter((s) => s.workload === name);
     const w = name.replace(/-/g, "_");
     for (const [k, v] of Object.entries(pooledSummary(runs)) as Array<[string, number]>) out[`${w}_${k}`] = finite(v);
     Object.assign(out, equalCostMetrics(runs, `${w}_`));
+    Object.assign(out, lowerBoundMetrics(runs, `${w}_`));
     for (const k of RANGED_KEYS) {
       const vals = runs.map((r) => r.summary[k]).filter((x) => Number.isFinite(x));
       out[`${w}_${k}_median`] = finiteMedian(vals);

@@ -29,6 +29,8 @@ describe("reactive scaling at equal cost", () => {
       summary: {} as SeedRun["summary"],
       policies: { predictive: { violationMinutes: violations, hostHours: 1, bytesMoved: 0, maxMeanP99: 1, migrations: 0, p99LatencyMs: 0, hostsMin: 1, hostsMax: 1, shardletsMax: 1 } },
       frontier: { points: [point(0.8, 1, 10)], reactiveAtPredictiveCost: atCost },
+      lowerBoundHostHours: 1,
+      trackingHostHours: 1,
       wallMs: 0,
     });
     const m = equalCostMetrics([run(10, 40), run(20, 20)], "x_");

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { compare, type Comparison } from "../compare.ts";
-import { runSuite, suiteMetrics } from "../suite.ts";
+import { lowerBoundMetrics, runSuite, suiteMetrics } from "../suite.ts";
 import { tuneReactive } from "../tune.ts";
 import { renderReport } from "../report/html.ts";
 import { incidentsText } from "../report/incidents.ts";
@@ -68,6 +68,19 @@ async function main(argv: string[]): Promise<number> {
         `host-hours vs reactive_tuned ${h.host_hours_ratio_vs_reactive.toFixed(3)}, vs static_peak ${h.host_hours_ratio_vs_static_peak.toFixed(3)}, ` +
         `bytes moved ratio ${h.bytes_moved_ratio_vs_reactive.toFixed(2)}, worst p99 max/mean ${h.max_mean_p99_predictive.toFixed(3)}\n`,
     );
+    const floor = lowerBoundMetrics(suite.seeds);
+    const staticPeak = floor.host_hours_lower_bound_ratio_vs_static_peak;
+    if (floor.host_hours_lower_bound !== undefined) {
+      const over = Object.entries(floor)
+        .filter(([k]) => k.startsWith("host_hours_ratio_vs_lower_bound_"))
+        .map(([k, v]) => `${k.slice("host_hours_ratio_vs_lower_bound_".length)} ${v.toFixed(2)}x`);
+      process.stdout.write(
+        `host-hours floor (hosts filled to capacity, no provisioning or copy time) ${floor.host_hours_lower_bound.toFixed(0)}` +
+          `${staticPeak !== undefined ? `, ${staticPeak.toFixed(3)} of static_peak` : ""}; host-hours over it: ${over.join(", ")}; ` +
+          `following the load exactly at the tuned target utilisation ${floor.host_hours_tracking!.toFixed(0)}` +
+          `${floor.host_hours_tracking_ratio_vs_static_peak !== undefined ? ` (${floor.host_hours_tracking_ratio_vs_static_peak.toFixed(3)} of static_peak)` : ""}\n`,
+      );
+    }
     await writeOutputs(args, command, log, suite.comparisons, () => ({ headline: suite.headline, metrics: suiteMetrics(suite), workloads: suite.comparisons.map((c) => comparisonJson(c, command)) }));
     log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return 0;
