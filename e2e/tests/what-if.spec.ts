@@ -54,6 +54,16 @@ test("an operator tries thresholds on the what-if page before applying them", as
     }
   }
   if (!anyMinutes && (await incidentRows.count()) === 0) await expect(page.getByTestId("whatif-incidents-none")).toBeVisible();
+  // The cost floor: no policy that kept every host under capacity paid less (both shown rounded).
+  const number = async (testId: string) => Number((await page.getByTestId(testId).innerText()).replace(/,/g, ""));
+  const floor = await number("whatif-floor-hours");
+  expect(floor).toBeGreaterThan(0);
+  for (const policy of ["static", "static_peak", "reactive", "reactive_tuned", "predictive", "oracle"]) {
+    if ((await number(`whatif-${policy}-violation`)) === 0) expect(await number(`whatif-${policy}-host-hours`)).toBeGreaterThanOrEqual(floor - 1);
+  }
+  expect(await number("whatif-static_peak-host-hours")).toBeGreaterThan(floor);
+  // The hosts chart draws it beside the six policies (and the plan's line when there is one).
+  expect(await page.getByTestId("whatif-hosts-chart").locator("path.recharts-line-curve").count()).toBeGreaterThanOrEqual(7);
   await screenshot(page, "what-if");
 
   // Nothing was saved: a fresh page shows the stored tolerance again.

@@ -22,6 +22,8 @@ interface Result {
   policies: Array<{ policy: string; metrics: Metrics }>;
   summary: Record<string, number | null>;
   chart: Array<{ t: number; values: Record<string, number> }>;
+  hostsChart: Array<{ t: number; values: Record<string, number>; floor: number }>;
+  hostHoursFloor: number;
   incidents: Array<{ policy: string; from: number; to: number; violationMinutes: number; servingAtStart: number; hottestUtil: number }>;
   measuredFrom: number;
 }
@@ -67,6 +69,13 @@ describe("what-if console api", () => {
     expect(Object.keys(r.chart[0]!.values).sort()).toEqual(["oracle", "predictive", "reactive", "reactive_tuned", "static", "static_peak"]);
     // Every policy is paid for: host-hours are the cost the console compares.
     for (const p of r.policies) expect(p.metrics.hostHours, p.policy).toBeGreaterThan(0);
+    // The cost floor: above nothing, and no policy that kept every host under capacity paid less.
+    expect(r.hostHoursFloor).toBeGreaterThan(0);
+    for (const p of r.policies) if (p.metrics.violationMinutes === 0) expect(p.metrics.hostHours, p.policy).toBeGreaterThanOrEqual(r.hostHoursFloor - 1e-9);
+    expect(r.hostHoursFloor).toBeLessThan(r.policies.find((p) => p.policy === "static_peak")!.metrics.hostHours);
+    // Its hosts are charted with the policies', at least one host each point.
+    expect(r.hostsChart.length).toBe(r.chart.length);
+    for (const pt of r.hostsChart) expect(pt.floor).toBeGreaterThanOrEqual(1);
     // Incidents explain the minutes over capacity: at most five per policy, measured, and together
     // no more than the policy's minutes (all of them when all fit; none on a run without any).
     for (const p of r.policies) {

@@ -1,4 +1,4 @@
-import type { Comparison } from "@shardcast/sim";
+import { hostHoursLowerBound, type Comparison } from "@shardcast/sim";
 
 export interface HostsPoint {
   t: number;
@@ -6,13 +6,25 @@ export interface HostsPoint {
   values: Record<string, number>;
   /** Hosts the predictive policy's capacity plan wanted (the most within the point); null without a plan. */
   needed: number | null;
+  /** The floor's hosts (see `hostsFloor`), the mean over the point's ticks as `values`. */
+  floor: number;
+}
+
+/**
+ * The cost floor of a what-if: at every tick the fewest hosts the load fills to capacity (the
+ * largest host's, so a cluster of mixed hosts is not given more than it could need), with no
+ * provisioning, copy time or imbalance; no policy pays fewer host-hours without minutes over capacity.
+ */
+export function hostsFloor(c: Pick<Comparison, "workload" | "config" | "layout">): ReturnType<typeof hostHoursLowerBound> {
+  const largest = Math.max(c.config.cluster.hostCapacityEventsPerSec, ...c.layout.hosts.map((h) => h.capacityEventsPerSec));
+  return hostHoursLowerBound(c.workload, c.config, largest);
 }
 
 /**
  * Hosts over time per policy, on the same points as the utilisation chart: what each policy paid
- * for, beside the hosts the predictive capacity plan asked for.
+ * for, beside the hosts the predictive capacity plan asked for and the floor's hosts per tick.
  */
-export function hostsPoints(c: Comparison, origin: number): HostsPoint[] {
+export function hostsPoints(c: Comparison, origin: number, floor: Uint16Array): HostsPoint[] {
   const first = c.runs[0];
   if (!first) return [];
   const perPoint = Math.max(1, Math.ceil(first.ticks / 240));
@@ -28,6 +40,8 @@ export function hostsPoints(c: Comparison, origin: number): HostsPoint[] {
       for (let t = from; t < to; t++) sum += r.hostsPaid[t] ?? 0;
       values[r.policy] = Number((sum / Math.max(1, to - from)).toFixed(3));
     }
+    let floorSum = 0;
+    for (let t = from; t < to; t++) floorSum += floor[t] ?? 0;
     let needed: number | null = null;
     if (planner) {
       for (let t = from; t < to; t++) {
@@ -36,7 +50,7 @@ export function hostsPoints(c: Comparison, origin: number): HostsPoint[] {
         needed = Math.max(needed ?? 0, planner.planHostsNeeded[t] ?? 0);
       }
     }
-    out.push({ t: origin + from * first.tickMs, values, needed });
+    out.push({ t: origin + from * first.tickMs, values, needed, floor: Number((floorSum / Math.max(1, to - from)).toFixed(3)) });
   }
   return out;
 }

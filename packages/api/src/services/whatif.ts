@@ -25,7 +25,7 @@ import {
   shardletSeries,
   type ControlDb,
 } from "@shardcast/db";
-import { hostsPoints, type HostsPoint } from "./whatif-hosts.ts";
+import { hostsFloor, hostsPoints, type HostsPoint } from "./whatif-hosts.ts";
 import type { WhatIfIncident } from "../routers/whatif/schemas.ts";
 import { incidentRows } from "./whatif-incidents.ts";
 import {
@@ -89,8 +89,10 @@ export interface WhatIfResult {
   summary: Comparison["summary"];
   /** Hottest host's utilisation per chart point, per policy; `t` is epoch ms. */
   chart: Array<{ t: number; values: Record<string, number> }>;
-  /** Hosts paid per policy over time, with the predictive capacity plan's hosts needed. */
+  /** Hosts paid per policy over time, with the predictive capacity plan's hosts needed and the floor's. */
   hostsChart: HostsPoint[];
+  /** The measured time's cost floor (see whatif-hosts.ts): no policy pays less without minutes over capacity. */
+  hostHoursFloor: number;
   /** Each policy's largest runs of time over capacity (see whatif-incidents.ts). */
   incidents: WhatIfIncident[];
   /** Epoch ms where measuring starts (before: forecast history warm-up). */
@@ -269,13 +271,15 @@ export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: 
         if (Date.now() > deadline) throw new ShardcastError("unavailable", `the what-if took longer than ${Math.round((opts.deadlineMs ?? WHATIF_DEADLINE_MS) / 1000)} s and was stopped`);
       },
     });
+    const floor = hostsFloor(result);
     return {
       source,
       settings,
       policies: result.runs.map((r) => ({ policy: r.policy, metrics: r.metrics })),
       summary: result.summary,
       chart: chartPoints(result, source.kind === "telemetry" ? source.from : 0),
-      hostsChart: hostsPoints(result, source.kind === "telemetry" ? source.from : 0),
+      hostsChart: hostsPoints(result, source.kind === "telemetry" ? source.from : 0, floor.hostsPerTick),
+      hostHoursFloor: floor.hostHours,
       incidents: incidentRows(result, source.kind === "telemetry" ? source.from : 0),
       measuredFrom: (source.kind === "telemetry" ? source.from : 0) + result.config.warmupBuckets * result.workload.bucketMs,
       wallMs: Date.now() - started,

@@ -21,6 +21,7 @@ export const run = operatorProcedure
       summary: { ...result.summary, bytes_moved_ratio_vs_reactive: Number.isFinite(ratio) ? ratio : null },
       chart: result.chart,
       hostsChart: result.hostsChart,
+      hostHoursFloor: result.hostHoursFloor,
       incidents: result.incidents,
       measuredFrom: result.measuredFrom,
       wallMs: result.wallMs,

@@ -127,7 +127,13 @@ export const whatIfResultSchema = z.object({
   }),
   chart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()) })),
   /** Paid hosts per policy over time and the hosts the predictive capacity plan wanted (null without a plan). */
-  hostsChart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()), needed: z.number().nullable() })),
+  hostsChart: z.array(z.object({ t: z.number(), values: z.record(z.string(), z.number()), needed: z.number().nullable(), floor: z.number() })),
+  /**
+   * The cost floor over the measured time: at every moment the fewest hosts the load fills to
+   * capacity, with no provisioning, copy time or imbalance. No policy pays fewer host-hours
+   * without minutes over capacity.
+   */
+  hostHoursFloor: z.number(),
   /**
    * Each policy's largest runs of time over capacity (at most five each, in time order), with the
    * cluster at their start: where a policy's minutes come from.

@@ -3,23 +3,28 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, Y
 import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 import { POLICY_COLORS, timeAxis, timeLabel, warmUpArea } from "./what-if-chart.tsx";
 
-/** Paid hosts over time, one line per policy, beside the hosts the predictive capacity plan wanted. */
+/**
+ * Paid hosts over time, one line per policy, beside the hosts the predictive capacity plan wanted
+ * and the floor: the fewest hosts the load fills to capacity.
+ */
+const FLOOR = "floor: load at full capacity";
+
 export function HostsChart({
   points,
   policies,
   measuredFrom,
   relative,
 }: {
-  points: Array<{ t: number; values: Record<string, number>; needed: number | null }>;
+  points: Array<{ t: number; values: Record<string, number>; needed: number | null; floor: number }>;
   policies: string[];
   measuredFrom: number;
   relative: boolean;
 }) {
-  const data = points.map((p) => ({ t: p.t, ...p.values, "plan: hosts needed": p.needed }));
+  const data = points.map((p) => ({ t: p.t, ...p.values, "plan: hosts needed": p.needed, [FLOOR]: p.floor }));
   const hasPlan = points.some((p) => p.needed !== null);
   const label = timeLabel(relative);
   return (
-    <div className="chart" style={{ height: 260 }} data-testid="whatif-hosts-chart" role="img" aria-label="Hosts paid for over time for each policy, and the hosts the capacity plan needed">
+    <div className="chart" style={{ height: 260 }} data-testid="whatif-hosts-chart" role="img" aria-label="Hosts paid for over time for each policy, the hosts the capacity plan needed, and the floor">
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" vertical={false} />
@@ -35,6 +40,7 @@ export function HostsChart({
           {policies.map((p) => (
             <Line key={p} type="stepAfter" dataKey={p} stroke={POLICY_COLORS[p] ?? "var(--accent)"} dot={false} strokeWidth={p === "predictive" ? 2 : 1.5} isAnimationActive={false} />
           ))}
+          <Line type="stepAfter" dataKey={FLOOR} stroke="var(--text-muted)" strokeDasharray="1 3" dot={false} strokeWidth={1.5} isAnimationActive={false} />
           {hasPlan ? (
             <Line type="stepAfter" dataKey="plan: hosts needed" stroke="#8e44ad" strokeDasharray="4 3" dot={false} strokeWidth={1.5} connectNulls={false} isAnimationActive={false} />
           ) : null}

@@ -253,14 +253,19 @@ function WhatIfResults({ result }: { result: Result }) {
           </tbody>
         </table>
       </div>
+      <p className="muted" data-testid="whatif-floor">
+        Floor: <strong data-testid="whatif-floor-hours">{result.hostHoursFloor < 100 ? result.hostHoursFloor.toFixed(1) : formatNumber(result.hostHoursFloor)}</strong> host-hours, the
+        fewest hosts the load fills to capacity at every moment, with no provisioning, no copy time and a perfect balance. No policy pays less without minutes
+        over capacity{predictiveHours !== null && result.hostHoursFloor > 0 ? `; predictive paid ×${(predictiveHours / result.hostHoursFloor).toFixed(2)} of it` : ""}.
+      </p>
       <h3>Hottest host over time</h3>
       <WhatIfChart points={result.chart} policies={policies} measuredFrom={result.measuredFrom} relative={result.source.kind === "trace"} />
       <h3>Hosts over time</h3>
       <HostsChart points={result.hostsChart} policies={policies} measuredFrom={result.measuredFrom} relative={result.source.kind === "trace"} />
       <p className="muted" data-testid="whatif-hosts-note">
         {elastic
-          ? "Hosts each policy paid for. The dashed line is the hosts the predictive capacity plan wanted: it asks for a host a lead before the forecast peak and drains one in a trough."
-          : "No policy added or removed a host in this run: every policy paid for the same hosts."}
+          ? "Hosts each policy paid for. The dashed line is the hosts the predictive capacity plan wanted: it asks for a host a lead before the forecast peak and drains one in a trough. The dotted line is the floor."
+          : "No policy added or removed a host in this run: every policy paid for the same hosts. The dotted line is the floor."}
       </p>
       <h3>Largest incidents over capacity</h3>
       <IncidentsTable incidents={result.incidents} relative={result.source.kind === "trace"} />
