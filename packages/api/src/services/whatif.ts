@@ -25,7 +25,7 @@ import {
   shardletSeries,
   type ControlDb,
 } from "@shardcast/db";
-import { hostsFloor, hostsPoints, type HostsPoint } from "./whatif-hosts.ts";
+import { chartPoints, hostsFloor, hostsPoints, type ChartPoint, type HostsPoint } from "./whatif-charts.ts";
 import type { WhatIfIncident } from "../routers/whatif/schemas.ts";
 import { incidentRows } from "./whatif-incidents.ts";
 import {
@@ -33,7 +33,6 @@ import {
   WHATIF_POLICIES,
   DOS_FOLDER,
   telemetryWorkload,
-  utilSeries,
   WHATIF_MAX_TICKS,
   WHATIF_TRACE_DAYS,
   whatIfConfig,
@@ -88,7 +87,7 @@ export interface WhatIfResult {
   policies: Array<{ policy: string; metrics: PolicyMetrics }>;
   summary: Comparison["summary"];
   /** Hottest host's utilisation per chart point, per policy; `t` is epoch ms. */
-  chart: Array<{ t: number; values: Record<string, number> }>;
+  chart: ChartPoint[];
   /** Hosts paid per policy over time, with the predictive capacity plan's hosts needed and the floor's. */
   hostsChart: HostsPoint[];
   /** The measured time's cost floor (see whatif-hosts.ts): no policy pays less without minutes over capacity. */
@@ -287,19 +286,4 @@ export async function runWhatIf(db: ControlDb, draft: WhatIfDraft, opts: { cwd: 
   } finally {
     running = false;
   }
-}
-
-/** At most ~240 points: the hottest host's mean utilisation per point, per policy. */
-function chartPoints(c: Comparison, origin: number): WhatIfResult["chart"] {
-  const first = c.runs[0];
-  if (!first) return [];
-  const perPoint = Math.max(1, Math.ceil(first.ticks / 240));
-  const hottest = c.runs.map((r) => {
-    const series = utilSeries(r, perPoint);
-    return series[0]!.map((_, p) => Math.max(...series.map((h) => h[p]!)));
-  });
-  return hottest[0]!.map((_, p) => ({
-    t: origin + p * perPoint * first.tickMs,
-    values: Object.fromEntries(c.runs.map((r, i) => [r.policy, Number(hottest[i]![p]!.toFixed(4))])),
-  }));
 }

@@ -1,4 +1,11 @@
-import { hostHoursLowerBound, type Comparison } from "@shardcast/sim";
+/** The what-if's charts: the hottest host's utilisation and the hosts paid for, over time. */
+import { hostHoursLowerBound, utilSeries, type Comparison } from "@shardcast/sim";
+
+export interface ChartPoint {
+  t: number;
+  /** The hottest host's mean utilisation over the point, per policy. */
+  values: Record<string, number>;
+}
 
 export interface HostsPoint {
   t: number;
@@ -53,4 +60,19 @@ export function hostsPoints(c: Comparison, origin: number, floor: Uint16Array): 
     out.push({ t: origin + from * first.tickMs, values, needed, floor: Number((floorSum / Math.max(1, to - from)).toFixed(3)) });
   }
   return out;
+}
+
+/** At most ~240 points: the hottest host's mean utilisation per point, per policy. */
+export function chartPoints(c: Comparison, origin: number): ChartPoint[] {
+  const first = c.runs[0];
+  if (!first) return [];
+  const perPoint = Math.max(1, Math.ceil(first.ticks / 240));
+  const hottest = c.runs.map((r) => {
+    const series = utilSeries(r, perPoint);
+    return series[0]!.map((_, p) => Math.max(...series.map((h) => h[p]!)));
+  });
+  return hottest[0]!.map((_, p) => ({
+    t: origin + p * perPoint * first.tickMs,
+    values: Object.fromEntries(c.runs.map((r, i) => [r.policy, Number(hottest[i]![p]!.toFixed(4))])),
+  }));
 }
