@@ -90,7 +90,7 @@ export interface WhatIfResult {
   chart: ChartPoint[];
   /** Hosts paid per policy over time, with the predictive capacity plan's hosts needed and the floor's. */
   hostsChart: HostsPoint[];
-  /** The measured time's cost floor (see whatif-hosts.ts): no policy pays less without minutes over capacity. */
+  /** The measured time's cost floor (see whatif-charts.ts): no policy pays less without minutes over capacity. */
   hostHoursFloor: number;
   /** Each policy's largest runs of time over capacity (see whatif-incidents.ts). */
   incidents: WhatIfIncident[];
