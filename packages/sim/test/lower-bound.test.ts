@@ -50,6 +50,7 @@ describe("the host-hours floor", () => {
     let sum = 0;
     for (let t = bound.measuredFromTick; t < bound.hostsPerTick.length; t++) sum += bound.hostsPerTick[t]! * tickHours;
     expect(bound.hostHours).toBeCloseTo(sum, 6);
+    expect(() => hostHoursLowerBound(workload, config, 0)).toThrow(/capacity must be positive/);
     // A daily cycle: the floor's hosts change over a day.
     const measured = [...bound.hostsPerTick.subarray(bound.measuredFromTick)];
     expect(Math.max(...measured)).toBeGreaterThan(Math.min(...measured));

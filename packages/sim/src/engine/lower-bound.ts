@@ -1,3 +1,4 @@
+import { ShardcastError } from "@shardcast/core";
 import type { SimConfig } from "../config.ts";
 import type { SimWorkload } from "../workload/types.ts";
 import { LoadModel } from "./load-model.ts";
@@ -33,6 +34,7 @@ export interface HostHoursLowerBound {
  * `capacity` is one host's write capacity (default: the cluster's); the suite's hosts all have it.
  */
 export function hostHoursLowerBound(workload: SimWorkload, config: SimConfig, capacity = config.cluster.hostCapacityEventsPerSec): HostHoursLowerBound {
+  if (!(capacity > 0)) throw new ShardcastError("bad_request", `a host's capacity must be positive to bound the hosts it needs, got ${capacity}`);
   const model = new LoadModel(workload);
   const tickMs = Math.round(config.cluster.tickMinutes * 60_000);
   const ticks = Math.floor((workload.buckets * workload.bucketMs) / tickMs);
