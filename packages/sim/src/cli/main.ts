@@ -6,6 +6,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { compare, type Comparison } from "../compare.ts";
+import { hostHoursLowerBound } from "../engine/lower-bound.ts";
+import { REACTIVE_TUNED } from "../tuned.ts";
 import { lowerBoundMetrics, runSuite, suiteMetrics } from "../suite.ts";
 import { tuneReactive } from "../tune.ts";
 import { renderReport } from "../report/html.ts";
@@ -69,18 +71,8 @@ async function main(argv: string[]): Promise<number> {
         `bytes moved ratio ${h.bytes_moved_ratio_vs_reactive.toFixed(2)}, worst p99 max/mean ${h.max_mean_p99_predictive.toFixed(3)}\n`,
     );
     const floor = lowerBoundMetrics(suite.seeds);
-    const staticPeak = floor.host_hours_lower_bound_ratio_vs_static_peak;
-    if (floor.host_hours_lower_bound !== undefined) {
-      const over = Object.entries(floor)
-        .filter(([k]) => k.startsWith("host_hours_ratio_vs_lower_bound_"))
-        .map(([k, v]) => `${k.slice("host_hours_ratio_vs_lower_bound_".length)} ${v.toFixed(2)}x`);
-      process.stdout.write(
-        `host-hours floor (hosts filled to capacity, no provisioning or copy time) ${floor.host_hours_lower_bound.toFixed(0)}` +
-          `${staticPeak !== undefined ? `, ${staticPeak.toFixed(3)} of static_peak` : ""}; host-hours over it: ${over.join(", ")}; ` +
-          `following the load exactly at the tuned target utilisation ${floor.host_hours_tracking!.toFixed(0)}` +
-          `${floor.host_hours_tracking_ratio_vs_static_peak !== undefined ? ` (${floor.host_hours_tracking_ratio_vs_static_peak.toFixed(3)} of static_peak)` : ""}\n`,
-      );
-    }
+    const hours = Object.fromEntries(Object.entries(floor).filter(([k]) => k.startsWith(OVER_FLOOR)).map(([k, v]) => [k.slice(OVER_FLOOR.length), v * floor.host_hours_lower_bound!]));
+    if (floor.host_hours_lower_bound !== undefined) process.stdout.write(`${floorLine(floor.host_hours_lower_bound, floor.host_hours_tracking!, hours)}\n`);
     await writeOutputs(args, command, log, suite.comparisons, () => ({ headline: suite.headline, metrics: suiteMetrics(suite), workloads: suite.comparisons.map((c) => comparisonJson(c, command)) }));
     log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return 0;
@@ -98,10 +90,25 @@ async function main(argv: string[]): Promise<number> {
   });
   for (const r of result.runs) log(`${r.policy}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.metrics.shardletsMax} shardlets at most`);
   process.stdout.write(`\n${comparisonTable(result)}\n`);
+  const tracking = hostHoursLowerBound(workload, config, config.cluster.hostCapacityEventsPerSec * REACTIVE_TUNED.targetUtilization).hostHours;
+  process.stdout.write(`${floorLine(hostHoursLowerBound(workload, config).hostHours, tracking, Object.fromEntries(result.runs.map((r) => [r.policy, r.metrics.hostHours])))}\n`);
   if (args.incidents) process.stdout.write(`\n${incidentsText(result)}\n`);
   await writeOutputs(args, command, log, [result], () => comparisonJson(result, command));
   log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 0;
+}
+
+const OVER_FLOOR = "host_hours_ratio_vs_lower_bound_";
+
+/** The cost floor (engine/lower-bound.ts) and perfect tracking at the tuned target, against static peak and every policy's host-hours. */
+function floorLine(floor: number, tracking: number, hours: Record<string, number>): string {
+  const staticPeak = hours.static_peak;
+  const ofPeak = (h: number) => (staticPeak !== undefined && staticPeak > 0 ? ` (${(h / staticPeak).toFixed(3)} of static_peak)` : "");
+  const over = Object.entries(hours).map(([p, h]) => `${p} ${(h / floor).toFixed(2)}x`);
+  return (
+    `host-hours floor (hosts filled to capacity, no provisioning or copy time) ${floor.toFixed(0)}${ofPeak(floor)}; ` +
+    `following the load exactly at the tuned target utilisation ${tracking.toFixed(0)}${ofPeak(tracking)}; host-hours over the floor: ${over.join(", ")}`
+  );
 }
 
 async function writeOutputs(args: SimArgs, command: string, log: (line: string) => void, comparisons: Comparison[], json: () => unknown): Promise<void> {
