@@ -29,9 +29,21 @@ const REJOIN_AFTER_MS = 60_000;
 let processed = 0;
 let snapshots = 0;
 let serial = 0;
+let stopping = false;
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+/**
+ * A member's errors, except a leave that fails while everything stops: Ctrl-C stops the edge
+ * together with these members, and the group's session timeout ends a membership whose leave
+ * did not arrive.
+ */
+const reportError =
+  (name: string) =>
+  (err: Error, ctx: { phase: string }): void => {
+    if (stopping && ctx.phase === "leave") return;
+    process.stderr.write(`${name} ${ctx.phase}: ${err.message}\n`);
+  };
 
 function member(): ShardcastConsumer {
   const name = `analytics-${++serial}`;
@@ -53,7 +65,7 @@ function member(): ShardcastConsumer {
       snapshots++;
       say(`${name} snapshots its state of ${r.shardletId} at ${r.position} (${r.reason})`);
     },
-    onError: (err, ctx) => process.stderr.write(`${name} ${ctx.phase}: ${err.message}\n`),
+    onError: reportError(name),
   });
 }
 
@@ -70,7 +82,7 @@ const audit = new ShardcastConsumer({
   handler: async (batch) => {
     if (batch.events.length > 0) await new Promise((r) => setTimeout(r, (batch.events.length * perEventMs) / 2));
   },
-  onError: (err, ctx) => process.stderr.write(`audit-1 ${ctx.phase}: ${err.message}\n`),
+  onError: reportError("audit-1"),
 });
 await audit.start();
 
@@ -114,7 +126,6 @@ for (let i = 0; i < size; i++) {
 }
 say(`consumer group "${GROUP}" started with ${size} members on stream "${stream}"`);
 
-let stopping = false;
 const progress = setInterval(() => say(`demo consumers processed ${processed} events; ${snapshots} checkpoint snapshots`), 30_000);
 const churn = setInterval(() => {
   const leaving = members.shift();
