@@ -100,6 +100,17 @@ export interface SuiteOptions {
   overrides?: Pick<ScenarioOptions, "cluster" | "policy" | "peakUtilisation" | "capacity" | "warmupDays">;
 }
 
+/**
+ * A run's cost floor (engine/lower-bound.ts) and the host-hours of following its load exactly at
+ * the tuned target utilisation (REACTIVE_TUNED's, which predictive shares).
+ */
+export function costFloors(workload: Comparison["workload"], config: Comparison["config"]): Pick<SeedRun, "lowerBoundHostHours" | "trackingHostHours"> {
+  return {
+    lowerBoundHostHours: hostHoursLowerBound(workload, config).hostHours,
+    trackingHostHours: hostHoursLowerBound(workload, config, config.cluster.hostCapacityEventsPerSec * REACTIVE_TUNED.targetUtilization).hostHours,
+  };
+}
+
 export function runSuite(opts: SuiteOptions): SuiteRun {
   const comparisons: Comparison[] = [];
   const seeds: SeedRun[] = [];
@@ -121,10 +132,9 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
         const points = [{ targetUtilization: REACTIVE_TUNED.targetUtilization, hostHours: tuned.hostHours, violationMinutes: tuned.violationMinutes }, ...reactiveFrontier(workload, config, c.layout)];
         frontier = { points, reactiveAtPredictiveCost: violationsAtCost(points, predictive.hostHours) };
       }
-      const lowerBoundHostHours = hostHoursLowerBound(workload, config).hostHours;
-      const trackingHostHours = hostHoursLowerBound(workload, config, config.cluster.hostCapacityEventsPerSec * REACTIVE_TUNED.targetUtilization).hostHours;
+      const floors = costFloors(workload, config);
       const wallMs = performance.now() - t0;
-      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), lowerBoundHostHours, trackingHostHours, wallMs });
+      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), ...floors, wallMs });
       if (seed === seedList[0]) comparisons.push(c);
       const s = c.summary;
       opts.log?.(

@@ -6,9 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { compare, type Comparison } from "../compare.ts";
-import { hostHoursLowerBound } from "../engine/lower-bound.ts";
-import { REACTIVE_TUNED } from "../tuned.ts";
-import { lowerBoundMetrics, runSuite, suiteMetrics } from "../suite.ts";
+import { costFloors, runSuite, suiteMetrics, type SeedRun } from "../suite.ts";
 import { tuneReactive } from "../tune.ts";
 import { renderReport } from "../report/html.ts";
 import { incidentsText } from "../report/incidents.ts";
@@ -70,9 +68,10 @@ async function main(argv: string[]): Promise<number> {
         `host-hours vs reactive_tuned ${h.host_hours_ratio_vs_reactive.toFixed(3)}, vs static_peak ${h.host_hours_ratio_vs_static_peak.toFixed(3)}, ` +
         `bytes moved ratio ${h.bytes_moved_ratio_vs_reactive.toFixed(2)}, worst p99 max/mean ${h.max_mean_p99_predictive.toFixed(3)}\n`,
     );
-    const floor = lowerBoundMetrics(suite.seeds);
-    const hours = Object.fromEntries(Object.entries(floor).filter(([k]) => k.startsWith(OVER_FLOOR)).map(([k, v]) => [k.slice(OVER_FLOOR.length), v * floor.host_hours_lower_bound!]));
-    if (floor.host_hours_lower_bound !== undefined) process.stdout.write(`${floorLine(floor.host_hours_lower_bound, floor.host_hours_tracking!, hours)}\n`);
+    const hours: Record<string, number> = {};
+    for (const r of suite.seeds) for (const [p, t] of Object.entries(r.policies)) hours[p] = (hours[p] ?? 0) + t.hostHours;
+    const sum = (k: "lowerBoundHostHours" | "trackingHostHours") => suite.seeds.reduce((a, r) => a + r[k], 0);
+    process.stdout.write(`${floorLine({ lowerBoundHostHours: sum("lowerBoundHostHours"), trackingHostHours: sum("trackingHostHours") }, hours)}\n`);
     await writeOutputs(args, command, log, suite.comparisons, () => ({ headline: suite.headline, metrics: suiteMetrics(suite), workloads: suite.comparisons.map((c) => comparisonJson(c, command)) }));
     log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return 0;
@@ -90,24 +89,21 @@ async function main(argv: string[]): Promise<number> {
   });
   for (const r of result.runs) log(`${r.policy}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.metrics.shardletsMax} shardlets at most`);
   process.stdout.write(`\n${comparisonTable(result)}\n`);
-  const tracking = hostHoursLowerBound(workload, config, config.cluster.hostCapacityEventsPerSec * REACTIVE_TUNED.targetUtilization).hostHours;
-  process.stdout.write(`${floorLine(hostHoursLowerBound(workload, config).hostHours, tracking, Object.fromEntries(result.runs.map((r) => [r.policy, r.metrics.hostHours])))}\n`);
+  process.stdout.write(`${floorLine(costFloors(workload, config), Object.fromEntries(result.runs.map((r) => [r.policy, r.metrics.hostHours])))}\n`);
   if (args.incidents) process.stdout.write(`\n${incidentsText(result)}\n`);
   await writeOutputs(args, command, log, [result], () => comparisonJson(result, command));
   log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 0;
 }
 
-const OVER_FLOOR = "host_hours_ratio_vs_lower_bound_";
-
-/** The cost floor (engine/lower-bound.ts) and perfect tracking at the tuned target, against static peak and every policy's host-hours. */
-function floorLine(floor: number, tracking: number, hours: Record<string, number>): string {
+/** The cost floor and perfect tracking (see `costFloors`), against static peak and every policy's host-hours. */
+function floorLine(f: Pick<SeedRun, "lowerBoundHostHours" | "trackingHostHours">, hours: Record<string, number>): string {
   const staticPeak = hours.static_peak;
   const ofPeak = (h: number) => (staticPeak !== undefined && staticPeak > 0 ? ` (${(h / staticPeak).toFixed(3)} of static_peak)` : "");
-  const over = Object.entries(hours).map(([p, h]) => `${p} ${(h / floor).toFixed(2)}x`);
+  const over = Object.entries(hours).map(([p, h]) => `${p} ${(h / f.lowerBoundHostHours).toFixed(2)}x`);
   return (
-    `host-hours floor (hosts filled to capacity, no provisioning or copy time) ${floor.toFixed(0)}${ofPeak(floor)}; ` +
-    `following the load exactly at the tuned target utilisation ${tracking.toFixed(0)}${ofPeak(tracking)}; host-hours over the floor: ${over.join(", ")}`
+    `host-hours floor (hosts filled to capacity, no provisioning or copy time) ${f.lowerBoundHostHours.toFixed(0)}${ofPeak(f.lowerBoundHostHours)}; ` +
+    `following the load exactly at the tuned target utilisation ${f.trackingHostHours.toFixed(0)}${ofPeak(f.trackingHostHours)}; host-hours over the floor: ${over.join(", ")}`
   );
 }
 
