@@ -65,7 +65,7 @@ export class TelemetryFlusher {
 
   async #flushOnce(): Promise<FlushResult> {
     const fresh = this.opts.counters.drain();
-    const profiles = this.opts.profiler?.drain() ?? [];
+    const profiles = (await this.opts.profiler?.drain()) ?? [];
     if (profiles.length > 0) fresh.profiles = profiles;
     if (deltaRows(fresh) > 0) this.#pending.push(fresh);
     if (this.#pending.length === 0) return { ok: true, rows: 0 };
