@@ -29,7 +29,9 @@ import type { Suite } from "../harness.ts";
  * load fills to capacity, with no provisioning, copy time or imbalance; no policy pays less without
  * violation minutes. `host_hours_lower_bound` (pooled host-hours),
  * `host_hours_lower_bound_ratio_vs_static_peak` (how much of a cost target any policy could take)
- * and `host_hours_ratio_vs_lower_bound_<policy>` (how far each policy is from it), also per workload.
+ * and `host_hours_ratio_vs_lower_bound_<policy>` (how far each policy is from it); beside it
+ * `host_hours_tracking` and `host_hours_tracking_ratio_vs_static_peak`, the cost of following the
+ * load exactly at the tuned target utilisation (0.8). All of them also per workload.
  *
  * The simulation is deterministic, so there is no baseline to interleave: the figures repeat
  * exactly for the seeds; only the `*_wall_s_*` timings vary with the machine.

@@ -41,14 +41,13 @@ export function hostsPoints(c: Comparison, origin: number, floor: Uint16Array): 
   for (let p = 0; p < points; p++) {
     const from = p * perPoint;
     const to = Math.min(first.ticks, from + perPoint);
-    const values: Record<string, number> = {};
-    for (const r of c.runs) {
+    const mean = (series: ArrayLike<number>) => {
       let sum = 0;
-      for (let t = from; t < to; t++) sum += r.hostsPaid[t] ?? 0;
-      values[r.policy] = Number((sum / Math.max(1, to - from)).toFixed(3));
-    }
-    let floorSum = 0;
-    for (let t = from; t < to; t++) floorSum += floor[t] ?? 0;
+      for (let t = from; t < to; t++) sum += series[t] ?? 0;
+      return Number((sum / Math.max(1, to - from)).toFixed(3));
+    };
+    const values: Record<string, number> = {};
+    for (const r of c.runs) values[r.policy] = mean(r.hostsPaid);
     let needed: number | null = null;
     if (planner) {
       for (let t = from; t < to; t++) {
@@ -57,7 +56,7 @@ export function hostsPoints(c: Comparison, origin: number, floor: Uint16Array): 
         needed = Math.max(needed ?? 0, planner.planHostsNeeded[t] ?? 0);
       }
     }
-    out.push({ t: origin + from * first.tickMs, values, needed, floor: Number((floorSum / Math.max(1, to - from)).toFixed(3)) });
+    out.push({ t: origin + from * first.tickMs, values, needed, floor: mean(floor) });
   }
   return out;
 }

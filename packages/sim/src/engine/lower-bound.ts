@@ -2,6 +2,7 @@ import { ShardcastError } from "@shardcast/core";
 import type { SimConfig } from "../config.ts";
 import type { SimWorkload } from "../workload/types.ts";
 import { LoadModel } from "./load-model.ts";
+import { runClock } from "./state.ts";
 
 /**
  * The fewest serving hosts that can carry `load` events/s with no host above `capacity`: hosts
@@ -36,11 +37,9 @@ export interface HostHoursLowerBound {
 export function hostHoursLowerBound(workload: SimWorkload, config: SimConfig, capacity = config.cluster.hostCapacityEventsPerSec): HostHoursLowerBound {
   if (!(capacity > 0)) throw new ShardcastError("bad_request", `a host's capacity must be positive to bound the hosts it needs, got ${capacity}`);
   const model = new LoadModel(workload);
-  const tickMs = Math.round(config.cluster.tickMinutes * 60_000);
-  const ticks = Math.floor((workload.buckets * workload.bucketMs) / tickMs);
-  const warmupMs = config.warmupBuckets * workload.bucketMs;
+  const { tickMs, ticks, warmupMs, measuredFromTick } = runClock(workload, config);
   const keys = workload.keyHashes.length;
-  const hostsPerTick = new Uint16Array(Math.max(0, ticks));
+  const hostsPerTick = new Uint16Array(ticks);
   let hostMs = 0;
   for (let tick = 0; tick < ticks; tick++) {
     const t0 = tick * tickMs;
@@ -48,5 +47,5 @@ export function hostHoursLowerBound(workload: SimWorkload, config: SimConfig, ca
     hostsPerTick[tick] = hosts;
     if (t0 >= warmupMs) hostMs += hosts * tickMs;
   }
-  return { hostHours: hostMs / 3_600_000, hostsPerTick, measuredFromTick: Math.min(ticks, Math.ceil(warmupMs / tickMs)) };
+  return { hostHours: hostMs / 3_600_000, hostsPerTick, measuredFromTick };
 }

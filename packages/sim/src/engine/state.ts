@@ -31,6 +31,8 @@ export interface EngineState {
   readonly tickMs: number;
   readonly ticks: number;
   readonly warmupMs: number;
+  /** First measured tick (see `runClock`). */
+  readonly measuredFromTick: number;
   readonly windowTicks: number;
   readonly retentionMs: number;
   readonly bytesPerTick: number;
@@ -79,17 +81,26 @@ export interface EngineInput {
   layout?: InitialLayout;
 }
 
+/**
+ * A run's ticks: their length, how many the workload spans, and the warm-up before measuring
+ * starts (ticks whose start is at or past `warmupMs` are measured, from `measuredFromTick` on).
+ */
+export function runClock(w: Pick<SimWorkload, "buckets" | "bucketMs">, config: Pick<SimConfig, "cluster" | "warmupBuckets">): { tickMs: number; ticks: number; warmupMs: number; measuredFromTick: number } {
+  const tickMs = Math.round(config.cluster.tickMinutes * 60_000);
+  if (!(tickMs > 0)) throw new ShardcastError("bad_request", "tickMinutes must be positive");
+  const ticks = Math.floor((w.buckets * w.bucketMs) / tickMs);
+  if (ticks < 1) throw new ShardcastError("bad_request", "the workload is shorter than one tick");
+  const warmupMs = config.warmupBuckets * w.bucketMs;
+  return { tickMs, ticks, warmupMs, measuredFromTick: Math.min(ticks, Math.ceil(warmupMs / tickMs)) };
+}
+
 /** The run's start: host slots from the layout (and free ones up to the maximum), its shardlets routed. */
 export function createEngineState(opts: EngineInput): EngineState {
   const { workload: w, config } = opts;
   const cl = config.cluster;
   const lifecycle = config.policy.lifecycle;
   const model = new LoadModel(w);
-  const tickMs = Math.round(cl.tickMinutes * 60_000);
-  if (!(tickMs > 0)) throw new ShardcastError("bad_request", "tickMinutes must be positive");
-  const ticks = Math.floor((w.buckets * w.bucketMs) / tickMs);
-  if (ticks < 1) throw new ShardcastError("bad_request", "the workload is shorter than one tick");
-  const warmupMs = config.warmupBuckets * w.bucketMs;
+  const { tickMs, ticks, warmupMs, measuredFromTick } = runClock(w, config);
   const windowTicks = Math.max(1, Math.round((cl.retentionHours * 3_600_000) / tickMs));
   const retentionMs = windowTicks * tickMs;
   const tickSec = tickMs / 1000;
@@ -126,6 +137,7 @@ export function createEngineState(opts: EngineInput): EngineState {
     tickMs,
     ticks,
     warmupMs,
+    measuredFromTick,
     windowTicks,
     retentionMs,
     bytesPerTick,

@@ -3,12 +3,12 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, Y
 import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 import { POLICY_COLORS, timeAxis, timeLabel, warmUpArea } from "./what-if-chart.tsx";
 
+const FLOOR = "floor: load at full capacity";
+
 /**
  * Paid hosts over time, one line per policy, beside the hosts the predictive capacity plan wanted
  * and the floor: the fewest hosts the load fills to capacity.
  */
-const FLOOR = "floor: load at full capacity";
-
 export function HostsChart({
   points,
   policies,
