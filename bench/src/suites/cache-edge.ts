@@ -1,8 +1,9 @@
 import { performance } from "node:perf_hooks";
 import { WorkloadGenerator } from "@shardcast/core";
 import { CORRELATION_STEP_MS, createRedis, readCacheKeys, writePrefetchMap, type PublishedPrefetchMap } from "@shardcast/runtime";
-import { median } from "../harness.ts";
+import { median, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
+import { startPageReader, type PageReader } from "../support/page-reader.ts";
 
 const BATCH = 500;
 const POLL_LIMIT = 500;
@@ -62,34 +63,16 @@ async function drain(edgeUrl: string, token: string, group: string, memberId: st
   return latencies;
 }
 
-interface ShardletPage {
-  events: Array<{ seq: number }>;
-  next: number;
-  watermark: number;
-}
-
-/** Reads a shardlet's events after `after` up to what was there at the start; returns each request's latency. */
-async function readShardlet(edgeUrl: string, token: string, shardletId: string, after: number, client: string, limit = POLL_LIMIT): Promise<{ latencies: number[]; hits: boolean[]; next: number }> {
-  const latencies: number[] = [];
-  /** Per page: the edge answered it from its cache alone (`x-shardcast-cache: hit`). */
-  const hits: boolean[] = [];
-  let position = after;
-  for (let i = 0; i < 1_000; i++) {
-    const t0 = performance.now();
-    const res = await fetch(`${edgeUrl}/v1/streams/bench/shardlets/${shardletId}/events?after=${position}&limit=${limit}`, {
-      headers: { authorization: `Bearer ${token}`, "x-shardcast-client": client },
-    });
-    if (!res.ok) throw new Error(`shardlet read answered ${res.status}: ${await res.text()}`);
-    // The clock stops at the answer's last byte: parsing it is the reader's work, the same whichever edge answered.
-    const body = await res.arrayBuffer();
-    latencies.push(performance.now() - t0);
-    const page = JSON.parse(Buffer.from(body).toString("utf8")) as ShardletPage;
-    hits.push(res.headers.get("x-shardcast-cache") === "hit");
-    if (page.next <= position || page.next >= page.watermark) return { latencies, hits, next: page.next };
-    position = page.next;
-  }
-  return { latencies, hits, next: position };
-}
+type Reader = "cache" | "none" | "ideal";
+/** Every order of the three readers, one per round in turn, so none always reads first or last. */
+const READER_ORDERS: ReadonlyArray<readonly Reader[]> = [
+  ["cache", "none", "ideal"],
+  ["none", "ideal", "cache"],
+  ["ideal", "cache", "none"],
+  ["none", "cache", "ideal"],
+  ["cache", "ideal", "none"],
+  ["ideal", "none", "cache"],
+];
 
 /**
  * An edge process's own pauses, from its metrics: the event loop's delay (prom-client samples it
@@ -131,9 +114,11 @@ async function prefetchesSoFar(c: BenchCluster): Promise<number> {
  * the one without reads the host. The reader's earlier read taught both edges where it stands.
  * Warm-up rounds run until the cache edge has prefetched (it loads the map on its own schedule).
  * The p99 is taken over every page of every measured round, not per round: a round has a few
- * dozen pages, whose p99 is only their slowest.
+ * dozen pages, whose p99 is only their slowest. The reads are timed in a reader process of their
+ * own (support/page-reader.ts), and the ideal server (support/ideal-server.ts) is read as many
+ * pages in turn with the edges: the p99 no cache can beat on this machine in this run.
  */
-async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: string, gen: WorkloadGenerator, runs: number, perRun: number, log: (line: string) => void): Promise<Record<string, number>> {
+async function announcedReads(c: BenchCluster, reader: PageReader, noCacheUrl: string, writerUrl: string, idealUrl: string, gen: WorkloadGenerator, runs: number, perRun: number, log: (line: string) => void): Promise<Record<string, number>> {
   const shardlets = (await (await fetch(`${c.edgeUrl}/v1/streams/bench/shardlets`, { headers: { authorization: `Bearer ${c.token}` } })).json()) as { shardlets: Array<{ id: string }> };
   const ids = shardlets.shardlets.map((s) => s.id);
   const map: PublishedPrefetchMap["map"] = {};
@@ -142,13 +127,19 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
   await writePrefetchMap(redis, c.prefix, { streamId: c.streamId, at: Date.now(), stepMs: CORRELATION_STEP_MS, threshold: 0.3, map });
   await redis.quit();
   const positions = new Map<string, number>();
-  const all: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+  const all: Record<Reader, number[]> = { cache: [], none: [], ideal: [] };
   /** The cache edge's pages it answered from memory alone, and the rest (a host read, at least in part). */
   const split: Record<"hit" | "host", number[]> = { hit: [], host: [] };
-  const perRound: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+  const perRound: Record<Reader, number[]> = { cache: [], none: [], ideal: [] };
   const urls: Array<["cache" | "none", string]> = [["cache", c.edgeUrl], ["none", noCacheUrl]];
   // The reader's first reads: both edges learn its position on every shardlet.
-  for (const id of ids) for (const [, url] of urls) positions.set(id, (await readShardlet(url, c.token, id, 0, "reporter")).next);
+  for (const id of ids) for (const [, url] of urls) positions.set(id, (await reader.shardlet({ edgeUrl: url, token: c.token, shardletId: id, after: 0, client: "reporter", limit: POLL_LIMIT })).next);
+  // The ideal server answers with a real page of the API's default size.
+  const sample = await fetch(`${c.edgeUrl}/v1/streams/bench/shardlets/${ids[0]}/events?after=0&limit=${API_DEFAULT_LIMIT}`, { headers: { authorization: `Bearer ${c.token}` } });
+  const primed = await fetch(idealUrl, { method: "PUT", body: Buffer.from(await sample.arrayBuffer()) });
+  if (primed.status !== 204) throw new Error(`the ideal server answered ${primed.status} to its page`);
+  /** Pages an edge read per shardlet in the latest read: what the ideal server is read for. */
+  const pagesPerRead = new Map<string, number>();
   const before = await prefetchesSoFar(c);
   const pausesBefore = { cache: await processPauses(c.edgeUrl), none: await processPauses(noCacheUrl) };
   let warm = false;
@@ -161,18 +152,23 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     const announce = JSON.stringify({ events: ids.map((_, i) => ({ key: `announce-${r}-${i}`, type: `announce_${i}`, payload: {} })) });
     await Promise.all(urls.map(([, url]) => sendBatches(url, c.token, [announce], 1)));
     await new Promise((res) => setTimeout(res, 1_500)); // the reads arrive at their predicted time
-    const lat: Record<"cache" | "none", number[]> = { cache: [], none: [] };
+    const lat: Record<Reader, number[]> = { cache: [], none: [], ideal: [] };
     const roundSplit: Record<"hit" | "host", number[]> = { hit: [], host: [] };
-    const order = r % 2 === 0 ? urls : [...urls].reverse();
+    const order = READER_ORDERS[r % READER_ORDERS.length]!;
     const nextPositions = new Map<string, number>();
-    // Shardlet by shardlet, both edges in turn: a pause of the machine (another process, the
-    // database) falls on both edges' pages alike, not on whichever edge's block it came during.
+    // Shardlet by shardlet, each reader in turn: a pause of the machine (another process, the
+    // database) falls on every reader's pages alike, not on whichever one's block it came during.
     for (const id of ids) {
-      for (const [kind, url] of order) {
-        const got = await readShardlet(url, c.token, id, positions.get(id)!, "reporter", API_DEFAULT_LIMIT);
+      for (const kind of order) {
+        if (kind === "ideal") {
+          lat.ideal.push(...(await reader.fixed(idealUrl, pagesPerRead.get(id) ?? 1)));
+          continue;
+        }
+        const got = await reader.shardlet({ edgeUrl: kind === "cache" ? c.edgeUrl : noCacheUrl, token: c.token, shardletId: id, after: positions.get(id)!, client: "reporter", limit: API_DEFAULT_LIMIT });
         lat[kind].push(...got.latencies);
         if (kind === "cache") got.latencies.forEach((ms, i) => roundSplit[got.hits[i] ? "hit" : "host"].push(ms));
         nextPositions.set(id, got.next);
+        pagesPerRead.set(id, got.latencies.length);
       }
     }
     for (const [id, n] of nextPositions) positions.set(id, n);
@@ -184,13 +180,15 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     }
     all.cache.push(...lat.cache);
     all.none.push(...lat.none);
+    all.ideal.push(...lat.ideal);
     split.hit.push(...roundSplit.hit);
     split.host.push(...roundSplit.host);
     perRound.cache.push(percentile(lat.cache, 99));
     perRound.none.push(percentile(lat.none, 99));
-    log(`announced reads round ${perRound.cache.length}/${runs}: ${lat.cache.length} pages, slowest ${perRound.cache.at(-1)!.toFixed(1)} ms prefetched vs ${perRound.none.at(-1)!.toFixed(1)} ms from the host`);
+    perRound.ideal.push(percentile(lat.ideal, 99));
+    log(`announced reads round ${perRound.cache.length}/${runs}: ${lat.cache.length} pages, slowest ${perRound.cache.at(-1)!.toFixed(1)} ms prefetched vs ${perRound.none.at(-1)!.toFixed(1)} ms from the host (ideal server ${perRound.ideal.at(-1)!.toFixed(1)} ms)`);
   }
-  const p99 = { cache: percentile(all.cache, 99), none: percentile(all.none, 99) };
+  const p99 = { cache: percentile(all.cache, 99), none: percentile(all.none, 99), ideal: percentile(all.ideal, 99) };
   const pauses = { cache: await processPauses(c.edgeUrl), none: await processPauses(noCacheUrl) };
   const gcMs = { cache: pauses.cache.gcMs - pausesBefore.cache.gcMs, none: pauses.none.gcMs - pausesBefore.none.gcMs };
   const majorGcMs = { cache: pauses.cache.majorGcMs - pausesBefore.cache.majorGcMs, none: pauses.none.majorGcMs - pausesBefore.none.majorGcMs };
@@ -198,6 +196,7 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     `edge processes during the announced reads: event loop delay p99 ${pauses.cache.loopP99Ms.toFixed(1)} ms (max ${pauses.cache.loopMaxMs.toFixed(1)}) with the cache vs ${pauses.none.loopP99Ms.toFixed(1)} ms (max ${pauses.none.loopMaxMs.toFixed(1)}) without; garbage collection ${gcMs.cache.toFixed(0)} vs ${gcMs.none.toFixed(0)} ms (full collections ${majorGcMs.cache.toFixed(0)} vs ${majorGcMs.none.toFixed(0)} ms); memory held after, heap and outside it: ${pauses.cache.heapMb.toFixed(0)} + ${pauses.cache.externalMb.toFixed(0)} MB vs ${pauses.none.heapMb.toFixed(0)} + ${pauses.none.externalMb.toFixed(0)} MB`,
   );
   log(`announced reads: p99 over ${all.cache.length} pages ${p99.cache.toFixed(1)} ms prefetched vs ${p99.none.toFixed(1)} ms from the host (p50 ${percentile(all.cache, 50).toFixed(1)} vs ${percentile(all.none, 50).toFixed(1)} ms)`);
+  log(`ideal server, same pages: p99 ${p99.ideal.toFixed(1)} ms (p50 ${percentile(all.ideal, 50).toFixed(2)} ms): no cache can read faster on this machine now, so ${(p99.ideal / p99.none).toFixed(2)} is the lowest p99 ratio this run could show`);
   log(
     `announced reads on the cache edge: ${split.hit.length} pages from memory alone (p50 ${percentile(split.hit, 50).toFixed(1)} ms, p99 ${percentile(split.hit, 99).toFixed(1)} ms), ${split.host.length} with a host read (p99 ${percentile(split.host, 99).toFixed(1)} ms)`,
   );
@@ -207,6 +206,12 @@ async function announcedReads(c: BenchCluster, noCacheUrl: string, writerUrl: st
     read_p99_ratio_vs_nocache: p99.cache / p99.none,
     read_p50_ratio_vs_nocache: percentile(all.cache, 50) / percentile(all.none, 50),
     read_p99_ratio_vs_nocache_round_median: median(perRound.cache.map((v, i) => v / perRound.none[i]!)),
+    // The same pages from the ideal server (support/ideal-server.ts), read in turn with the edges:
+    // the least p99 ratio any cache could show in this run, and how far the cache edge is above it.
+    announced_read_p99_ms_ideal: p99.ideal,
+    read_p99_ratio_ideal_vs_nocache: p99.ideal / p99.none,
+    read_p50_ratio_ideal_vs_nocache: percentile(all.ideal, 50) / percentile(all.none, 50),
+    read_p99_ratio_vs_ideal: p99.cache / p99.ideal,
     announced_read_pages: all.cache.length,
     // Which pages make the cache edge's tail: those it answered from memory, or those that still read a host.
     announced_read_hit_share: all.cache.length > 0 ? split.hit.length / all.cache.length : 0,
@@ -264,7 +269,14 @@ export async function edgeCacheMetrics(opts: { quick: boolean; log: (line: strin
       opts.log(`edge run ${r + 1}/${runs}: poll p99 ${p99.cache[r]!.toFixed(1)} ms with the cache vs ${p99.none[r]!.toFixed(1)} ms without; ${rate.cache[r]!.toFixed(0)} vs ${rate.none[r]!.toFixed(0)} events/s`);
     }
     // More rounds than the fan-out's: the p99 of the announced reads is taken over their pages.
-    const announced = await announcedReads(c, noCacheUrl, writerUrl, gen, opts.quick ? 4 : 12, ANNOUNCED_EVENTS_PER_ROUND, opts.log);
+    const idealUrl = await c.startIdealServer();
+    const reader = await startPageReader();
+    let announced: Record<string, number>;
+    try {
+      announced = await announcedReads(c, reader, noCacheUrl, writerUrl, idealUrl, gen, opts.quick ? 4 : 12, ANNOUNCED_EVENTS_PER_ROUND, opts.log);
+    } finally {
+      await reader.close();
+    }
     const redis = createRedis(c.redisUrl);
     const snaps = Object.values(await redis.hgetall(readCacheKeys.stats(c.prefix))).map((j) => JSON.parse(j) as { hits: number; misses: number; hostReadsSaved: number; bytesFromCache: number; bytesFromHosts: number });
     await redis.quit();
@@ -282,3 +294,10 @@ export async function edgeCacheMetrics(opts: { quick: boolean; log: (line: strin
     await c.close();
   }
 }
+
+/** The cache suite's real-edge part alone, for runs that measure the edges without the simulated part. */
+export const cacheEdgeSuite: Suite = {
+  name: "cache-edge",
+  description: "the cache suite's real edges alone: fan-out polls and announced reads with the cache on and off, beside an ideal server",
+  run: ({ quick, log }) => edgeCacheMetrics({ quick, log }),
+};

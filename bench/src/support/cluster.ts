@@ -26,12 +26,14 @@ export interface BenchCluster {
   startWorker(env: Record<string, string>): Promise<void>;
   /** Starts one more edge process with these settings on top of the cluster's; resolves to its URL. */
   startEdge(env: Record<string, string>): Promise<string>;
+  /** Starts the ideal server (support/ideal-server.ts) as its own process; resolves to its URL. */
+  startIdealServer(): Promise<string>;
   close(): Promise<void>;
 }
 
 /** Spawns a service and resolves once it logs `readyLine` (its output is forwarded to stderr). */
-async function spawnService(script: string, env: Record<string, string>, readyLine: string, extraArgs: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...extraArgs, "--import", "tsx", script], { cwd: ROOT, env: childEnv(env), stdio: ["ignore", "inherit", "pipe"] });
+async function spawnService(script: string, env: Record<string, string>, readyLine: string, extraArgs: string[] = [], scriptArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...extraArgs, "--import", "tsx", script, ...scriptArgs], { cwd: ROOT, env: childEnv(env), stdio: ["ignore", "inherit", "pipe"] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not become ready`)), 60_000);
     child.once("exit", (code) => reject(new Error(`${script} exited with code ${code}`)));
@@ -105,6 +107,11 @@ export async function startBenchCluster(opts: {
       startEdge: async (env) => {
         const p = await freePort();
         children.push(await spawnService("apps/edge/src/main.ts", { ...base, ...env, SHARDCAST_EDGE_PORT: String(p) }, "edge ready", opts.edgeArgs));
+        return `http://127.0.0.1:${p}`;
+      },
+      startIdealServer: async () => {
+        const p = await freePort();
+        children.push(await spawnService("bench/src/support/ideal-server.ts", {}, "ideal server ready", [], [String(p)]));
         return `http://127.0.0.1:${p}`;
       },
       close,
