@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import {
   bucketStart,
   compileFields,
@@ -155,11 +156,6 @@ export class EdgeProfiler {
     }
     return out;
   }
-}
-
-/** Resolves after the event loop has run what was waiting (I/O callbacks, timers due). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The profiler settings as the edge sees them: the last value read, refreshed in the background every `ttlMs`. */

@@ -1,0 +1,132 @@
+import { HASH_SPACE, keyHash, RoutingTable, type StoredEvent } from "@shardcast/core";
+import { describe, expect, it } from "vitest";
+import { CacheStats } from "../src/cache/cache-stats.ts";
+import { CachedRangeReader, slicesAtPositions, type RangeSource } from "../src/cache/cached-reader.ts";
+import { keptJson } from "../src/cache/event-json.ts";
+import { ShardCache } from "../src/cache/shard-cache.ts";
+import type { RangePart } from "../src/consumers/range-reader.ts";
+import { pageOf } from "../src/reads.ts";
+import type { RouteEntry } from "../src/routing-cache.ts";
+
+/**
+ * A prefetch fills the cache a slice per turn of the event loop, so reads are answered between
+ * slices instead of waiting behind the whole page's serialization; what it leaves in the cache is
+ * what one fill would have, and a read between two slices is still the hosts' page.
+ */
+
+const HALF = Math.floor(HASH_SPACE / 2);
+const routes = [
+  { id: "a", streamId: "s", shardId: "x", lo: 0, hi: HALF, hostId: "h", state: "active" as const, epoch: 1 },
+  { id: "b", streamId: "s", shardId: "x", lo: HALF, hi: HASH_SPACE, hostId: "h", state: "active" as const, epoch: 1 },
+];
+const entry: RouteEntry = { meta: { id: "s", name: "s", keyField: "key" }, table: RoutingTable.build("s", routes), shards: new Map() };
+const WATERMARK = 1_500;
+
+/** Shardlet a's log: 1,500 positions, every third holding two events. */
+const log: StoredEvent[] = [];
+for (let seq = 1, k = 0; seq <= WATERMARK; seq++) {
+  for (let n = seq % 3 === 0 ? 2 : 1; n > 0; k++) {
+    const key = `k${k}`;
+    if (keyHash(key) >= HALF) continue;
+    log.push({ streamId: "s", seq, shardletId: "a", key, id: `e${k}`, type: null, ts: seq, payload: { k, text: "x".repeat(40) } });
+    n--;
+  }
+}
+
+function hosts(): RangeSource & { calls: number } {
+  const src = {
+    calls: 0,
+    read: (_entry: RouteEntry, parts: readonly RangePart[], limit: number) => {
+      src.calls++;
+      const after = Math.min(...parts.flatMap((p) => p.cursor.map((c) => c.after)));
+      const all = log.filter((e) => e.seq > after);
+      const page = pageOf(all, limit);
+      return Promise.resolve({ events: new Map([["a", page]]), next: page.length < all.length ? page[page.length - 1]!.seq : WATERMARK, watermark: WATERMARK });
+    },
+  };
+  return src;
+}
+
+const part = (after: number): RangePart => ({ shardletId: "a", lo: 0, hi: HALF, cursor: [{ lo: 0, hi: HALF, after }] });
+
+function reader(inner: RangeSource, cache: ShardCache): CachedRangeReader {
+  return new CachedRangeReader({ inner, cache, stats: new CacheStats(), sequences: { watermark: () => Promise.resolve(WATERMARK), seenWatermark: () => undefined } });
+}
+
+describe("slicesAtPositions", () => {
+  it("cuts about every `size` events, never inside a position, and keeps every event once in order", () => {
+    const slices = slicesAtPositions(log, 100);
+    expect(slices.flat()).toEqual(log);
+    for (let i = 1; i < slices.length; i++) expect(slices[i]![0]!.seq).toBeGreaterThan(slices[i - 1]!.at(-1)!.seq);
+    for (const s of slices.slice(0, -1)) expect(s.length === 100 || s.length === 101).toBe(true);
+    expect(slicesAtPositions([], 100)).toEqual([[]]);
+    const same = [1, 1, 1, 2].map((seq) => ({ seq }));
+    expect(slicesAtPositions(same, 1)).toEqual([[{ seq: 1 }, { seq: 1 }, { seq: 1 }], [{ seq: 2 }]]);
+  });
+});
+
+describe("a prefetch filled slice by slice", () => {
+  it("lets other work run between slices and leaves the cache answering every read as the hosts do", async () => {
+    const cache = new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 });
+    const inner = hosts();
+    const r = reader(inner, cache);
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      if (!spinning) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const bytes = await r.prefetch(entry, "a", 0, 5_000, { p: 0.9, until: Date.now() + 60_000 });
+    spinning = false;
+    expect(inner.calls).toBe(1);
+    expect(bytes).toBeGreaterThan(0);
+    // Other work ran while the slices were filled: at least one turn per slice after the first.
+    expect(turns).toBeGreaterThanOrEqual(slicesAtPositions(log, 200).length - 1);
+    expect(cache.reach("s", "a")).toEqual({ from: 0, to: WATERMARK });
+    // Every event kept its text, as a prefetch's fill did in one go.
+    expect(log.every((e) => keptJson(e) !== undefined)).toBe(true);
+    for (const after of [0, 2, 3, 199, 200, 201, 777, 1_499]) {
+      for (const limit of [1, 100, 1_000]) {
+        const got = await r.read(entry, [part(after)], limit);
+        const want = await hosts().read(entry, [part(after)], limit);
+        expect(got.cache, `after ${after}, limit ${limit}`).toBe("hit");
+        expect(got.events.get("a") ?? [], `after ${after}, limit ${limit}`).toEqual(want.events.get("a") ?? []);
+        expect(got.next, `after ${after}, limit ${limit}`).toBe(want.next);
+      }
+    }
+    expect(inner.calls).toBe(1);
+  });
+
+  it("answers a read made between two slices with the hosts' page", async () => {
+    const cache = new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 });
+    const inner = hosts();
+    const r = reader(inner, cache);
+    const pages: Array<{ after: number; got: Awaited<ReturnType<CachedRangeReader["read"]>> }> = [];
+    let probes = 0;
+    const probe = () => {
+      if (probes++ >= 4) return;
+      const after = [0, 150, 400, 1_000][probes - 1]!;
+      void r.read(entry, [part(after)], 300).then((got) => pages.push({ after, got }));
+      setImmediate(probe);
+    };
+    setImmediate(probe);
+    await r.prefetch(entry, "a", 0, 5_000, { p: 0.9, until: Date.now() + 60_000 });
+    while (pages.length < 4) await new Promise((res) => setImmediate(res));
+    for (const { after, got } of pages) {
+      const want = await hosts().read(entry, [part(after)], 300);
+      expect(got.events.get("a") ?? [], `after ${after}`).toEqual(want.events.get("a") ?? []);
+      expect(got.next, `after ${after}`).toBe(want.next);
+    }
+    // A read past what the slices had filled replaced the entry with its own (an entry holds one
+    // interval); the slices after it start a new one, which still reaches the watermark.
+    expect(cache.reach("s", "a")?.to).toBe(WATERMARK);
+    const calls = inner.calls;
+    const after = cache.reach("s", "a")!.from;
+    const got = await r.read(entry, [part(after)], 300);
+    expect(got.cache).toBe("hit");
+    expect(got.events.get("a")).toEqual((await hosts().read(entry, [part(after)], 300)).events.get("a"));
+    expect(inner.calls).toBe(calls);
+  });
+});
