@@ -1,4 +1,5 @@
 import type { StoredEvent } from "@shardcast/core";
+import { objectMemo } from "../object-memo.ts";
 
 /**
  * The JSON text of cached events, serialized once: a cached event may be served many times, and
@@ -11,11 +12,11 @@ import type { StoredEvent } from "@shardcast/core";
  * mutated after a read returns them, so a page written from these texts is the same bytes. Kept
  * encoded (UTF-8): a page is copied together and sent without encoding it again.
  */
-const texts = new WeakMap<object, Buffer>();
+const texts = objectMemo<Buffer>("shardcast.keptJson");
 
 /** Serializes the event once, if it is not yet. */
 export function keepJson(e: StoredEvent): void {
-  if (!texts.has(e)) texts.set(e, Buffer.from(JSON.stringify(e)));
+  if (texts.get(e) === undefined) texts.set(e, Buffer.from(JSON.stringify(e)));
 }
 
 /** The event's JSON text, when it was kept (any other object has none). */

@@ -1,5 +1,6 @@
 import { keyHash, type StoredEvent } from "@shardcast/core";
 import type { IngestObserver } from "../ingest-observer.ts";
+import { objectMemo } from "../object-memo.ts";
 import type { ReadObserver } from "../reads.ts";
 import type { TelemetryCounters } from "./counters.ts";
 import type { EdgeProfiler } from "./profiler.ts";
@@ -11,7 +12,7 @@ import type { EdgeProfiler } from "./profiler.ts";
  * the read telemetry), and serializing its payload each time cost a cache hit as much again as
  * serializing the page it answers.
  */
-const sizes = new WeakMap<object, number>();
+const sizes = objectMemo<number>("shardcast.storedBytes");
 
 export function storedBytes(e: Pick<StoredEvent, "payload" | "key" | "type" | "id">): number {
   const known = sizes.get(e);
