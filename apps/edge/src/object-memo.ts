@@ -6,7 +6,7 @@
  * Why not a WeakMap for all: the edge remembers a size and a JSON text for every event it serves
  * or caches, hundreds of thousands of objects, and each WeakMap entry is an ephemeron the garbage
  * collector must trace on its own. With two such maps over freshly cached events, young-generation
- * collections took a median 5.5-6.5 ms and up to 12-15 ms in a replay of a round of prefetched
+ * collections took a median 5.5-6.5 ms and up to 12-15 ms in a replay of rounds of prefetched
  * events; with the values on the objects, 4.7 ms and 8 ms (about what the same objects cost with
  * nothing remembered). Those collections land inside the reads a cache edge answers.
  */
