@@ -18,6 +18,17 @@ export interface CacheEntry {
   bytes: number;
 }
 
+/** What a cache lookup can serve of one consumer part. */
+export interface CachedPart {
+  entry: CacheEntry;
+  /** The part's events in (segment.after, entry.to], in seq order. */
+  events: StoredEvent[];
+  /** Position of the part's first event the entry holds past those returned (Infinity: none). */
+  leftOut: number;
+  /** The entry's end when it was looked up (later fills extend an entry in place). */
+  to: number;
+}
+
 /** What an event costs the budget beyond its stored bytes: the object and its place in the entry. */
 export const ENTRY_OVERHEAD_BYTES = 64;
 

@@ -7,7 +7,8 @@ import type { RouteEntry } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { storedBytes } from "../telemetry/observe.ts";
 import type { CacheStats } from "./cache-stats.ts";
-import type { CachedPart, ShardCache } from "./shard-cache.ts";
+import type { CachedPart } from "./cache-entry.ts";
+import type { ShardCache } from "./shard-cache.ts";
 
 /** What reads consumers' ranges: the host reader, or the cache in front of it. */
 export interface RangeSource {

@@ -1,7 +1,8 @@
 import { keyHash, PinGuard, ValueCache, type Cursor, type Prediction, type StoredEvent } from "@shardcast/core";
 import { CORRELATION_STEP_MS } from "@shardcast/runtime";
-import { ENTRY_OVERHEAD_BYTES, eventsWithin, firstAfter, segmentOf, sumBytes, trimFront, type CacheEntry } from "./cache-entry.ts";
+import { ENTRY_OVERHEAD_BYTES, eventsWithin, firstAfter, segmentOf, sumBytes, trimFront, type CacheEntry, type CachedPart } from "./cache-entry.ts";
 import { keepJson } from "./event-json.ts";
+import { EvictedIntervals } from "./evicted-intervals.ts";
 
 export interface ShardCacheOptions {
   /** Byte budget of the whole cache (estimated event sizes). */
@@ -13,20 +14,6 @@ export interface ShardCacheOptions {
   /** Clock of the entries' values, ms (tests and simulations pass their own). */
   clock?: () => number;
 }
-
-/** What a cache lookup can serve of one consumer part. */
-export interface CachedPart {
-  entry: CacheEntry;
-  /** The part's events in (segment.after, entry.to], in seq order. */
-  events: StoredEvent[];
-  /** Position of the part's first event the entry holds past those returned (Infinity: none). */
-  leftOut: number;
-  /** The entry's end when it was looked up (later fills extend an entry in place). */
-  to: number;
-}
-
-/** Evicted intervals remembered: as many as the value cache keeps read histories of. */
-const GONE_KEPT = 4096;
 
 function entryKey(streamId: string, shardletId: string): string {
   return `${streamId}\t${shardletId}`;
@@ -62,12 +49,7 @@ export class ShardCache {
   // from its parent's entry).
   private readonly store: ValueCache<CacheEntry>;
   private readonly pins: PinGuard;
-  /**
-   * The interval each shardlet's last evicted entry held (the most recent evictions): a miss
-   * inside it is one a longer-kept entry would have served, what a pin can save. A read past it
-   * (new events) or of a shardlet never cached would have missed anyway.
-   */
-  private readonly gone = new Map<string, { from: number; to: number }>();
+  private readonly gone = new EvictedIntervals();
   private readonly byStream = new Map<string, Set<string>>();
   private readonly maxEntryBytes: number;
   private readonly now: () => number;
@@ -83,12 +65,7 @@ export class ShardCache {
       onEvict: (key, e, how) => {
         this.byStream.get(e.streamId)?.delete(key);
         if (how.unreadPrefetch) opts.onWastedPrefetch?.(e);
-        this.gone.delete(key);
-        this.gone.set(key, { from: e.from, to: e.to });
-        for (const k of this.gone.keys()) {
-          if (this.gone.size <= GONE_KEPT) break;
-          this.gone.delete(k);
-        }
+        this.gone.record(key, e);
       },
     });
     this.pins = new PinGuard({ maxBytes: Math.max(1, opts.maxBytes), bytesOf: (key) => this.store.peek(key)?.bytes, valuePerByte: (key, now) => this.store.valuePerByte(key, now) });
@@ -308,16 +285,12 @@ export class ShardCache {
   dropStream(streamId: string): void {
     for (const key of [...(this.byStream.get(streamId) ?? [])]) this.store.delete(key);
     this.byStream.delete(streamId);
-    for (const key of [...this.gone.keys()]) if (key.startsWith(`${streamId}\t`)) this.gone.delete(key);
+    this.gone.forget(`${streamId}\t`);
   }
 
   /** Whether a part read that found no entry starts inside what the shardlet's evicted entry held. */
   evictedCovers(streamId: string, shardletId: string, cursor: Cursor): boolean {
-    const g = this.gone.get(entryKey(streamId, shardletId));
-    if (!g || cursor.length === 0) return false;
-    let low = Number.POSITIVE_INFINITY;
-    for (const s of cursor) low = Math.min(low, s.after);
-    return g.from <= low && low < g.to;
+    return this.gone.covers(entryKey(streamId, shardletId), cursor);
   }
 
   /** Keeps only the streams named (the others are gone from the routes). */
