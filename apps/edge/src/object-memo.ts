@@ -5,10 +5,10 @@
  *
  * Why not a WeakMap for all: the edge remembers a size and a JSON text for every event it serves
  * or caches, hundreds of thousands of objects, and each WeakMap entry is an ephemeron the garbage
- * collector must trace on its own. With two such maps over freshly cached events, young-generation
- * collections took a median 5.5-6.5 ms and up to 12-15 ms in a replay of rounds of prefetched
- * events; with the values on the objects, 4.7 ms and 8 ms (about what the same objects cost with
- * nothing remembered). Those collections land inside the reads a cache edge answers.
+ * collector must trace on its own. In the cache suite's announced reads (`npm run bench -- --suite
+ * cache-edge`, `announced_edge_gc_ms_*`) the edges' collector time fell from a median 136-147 ms
+ * to 127 ms with the cache and from 42-44 ms to 28 ms without; those collections land inside the
+ * reads an edge answers (docs/read-cache.md, "Measuring the tail").
  */
 export interface ObjectMemo<T> {
   get(o: object): T | undefined;

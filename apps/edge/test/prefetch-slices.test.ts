@@ -2,11 +2,13 @@ import { HASH_SPACE, keyHash, RoutingTable, type StoredEvent } from "@shardcast/
 import { describe, expect, it } from "vitest";
 import { CacheStats } from "../src/cache/cache-stats.ts";
 import { CachedRangeReader, slicesAtPositions, type RangeSource } from "../src/cache/cached-reader.ts";
+import { eventBytes } from "../src/cache/cache-entry.ts";
 import { keptJson } from "../src/cache/event-json.ts";
 import { ShardCache } from "../src/cache/shard-cache.ts";
 import type { RangePart } from "../src/consumers/range-reader.ts";
 import { pageOf } from "../src/reads.ts";
 import type { RouteEntry } from "../src/routing-cache.ts";
+import { storedBytes } from "../src/telemetry/observe.ts";
 
 /**
  * A prefetch fills the cache a slice per turn of the event loop, so reads are answered between
@@ -49,8 +51,8 @@ function hosts(): RangeSource & { calls: number } {
 
 const part = (after: number): RangePart => ({ shardletId: "a", lo: 0, hi: HALF, cursor: [{ lo: 0, hi: HALF, after }] });
 
-function reader(inner: RangeSource, cache: ShardCache): CachedRangeReader {
-  return new CachedRangeReader({ inner, cache, stats: new CacheStats(), sequences: { watermark: () => Promise.resolve(WATERMARK), seenWatermark: () => undefined } });
+function reader(inner: RangeSource, cache: ShardCache, stats = new CacheStats()): CachedRangeReader {
+  return new CachedRangeReader({ inner, cache, stats, sequences: { watermark: () => Promise.resolve(WATERMARK), seenWatermark: () => undefined } });
 }
 
 describe("slicesAtPositions", () => {
@@ -128,5 +130,34 @@ describe("a prefetch filled slice by slice", () => {
     expect(got.cache).toBe("hit");
     expect(got.events.get("a")).toEqual((await hosts().read(entry, [part(after)], 300)).events.get("a"));
     expect(inner.calls).toBe(calls);
+  });
+
+  it("stops at the first slice the cache refuses and counts what it fetched from there on as wasted", async () => {
+    let now = 1_000_000;
+    const one = eventBytes(log[0]!);
+    // Room for the first slice besides an entry read every step; the second would have to evict that entry.
+    const cache = new ShardCache({ maxBytes: one * 330, maxEntryShare: 1, clock: () => now });
+    const busy: StoredEvent[] = [];
+    for (let k = 0; busy.length < 100; k++) if (keyHash(`b${k}`) >= HALF) busy.push({ streamId: "s", seq: busy.length + 1, shardletId: "b", key: `b${k}`, id: `b${k}`, type: null, ts: 1, payload: { k, text: "x".repeat(40) } });
+    expect(cache.fill({ streamId: "s", shardletId: "b", epoch: 1, lo: HALF, hi: HASH_SPACE, from: 0, to: 100, events: busy })).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      now += 10_000;
+      expect(cache.lookup("s", HALF, HASH_SPACE, [{ lo: HALF, hi: HASH_SPACE, after: 0 }])).not.toBeNull();
+    }
+    const stats = new CacheStats();
+    const bytes = await reader(hosts(), cache, stats).prefetch(entry, "a", 0, 5_000, { p: 0.02, until: now + 40_000 });
+    const slices = slicesAtPositions(log, 200);
+    const first = slices[0]!.reduce((n, e) => n + storedBytes(e), 0);
+    expect(bytes).toBe(log.reduce((n, e) => n + storedBytes(e), 0));
+    // The first slice was kept, nothing after it, and the busy entry stayed.
+    expect(cache.reach("s", "a")).toEqual({ from: 0, to: slices[0]!.at(-1)!.seq });
+    expect(cache.reach("s", "b")).toEqual({ from: 0, to: 100 });
+    expect(stats.total).toMatchObject({ prefetches: 1, prefetchedBytes: bytes, wastedPrefetches: 1, skippedPrefetches: 1, wastedPrefetchBytes: bytes - first });
+  });
+
+  it("counts nothing as wasted when every slice is kept", async () => {
+    const stats = new CacheStats();
+    const bytes = await reader(hosts(), new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 }), stats).prefetch(entry, "a", 0, 5_000, { p: 0.9, until: Date.now() + 60_000 });
+    expect(stats.total).toMatchObject({ prefetches: 1, prefetchedBytes: bytes, wastedPrefetches: 0, wastedPrefetchBytes: 0 });
   });
 });

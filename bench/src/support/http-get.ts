@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 /**
  * Timed GETs for the read benchmarks, on node:http with a kept-alive connection. The global
  * `fetch` adds a tail of its own: on an idle two-core machine, reading the ideal server
- * (support/ideal-server.ts) 2,000 times, its p99 was 3.9-4.6 ms against 1.4-2.9 ms for node:http,
+ * (support/ideal-server.ts) 2,000 times in a one-off diagnostic, its p99 was 3.9-4.6 ms against 1.4-2.9 ms for node:http,
  * the same order as what a cache saves. A reader's own tail would then be most of what the read
  * benchmarks compare, so they time reads with this instead.
  */

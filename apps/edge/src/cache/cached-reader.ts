@@ -209,6 +209,7 @@ export class CachedRangeReader implements RangeSource {
     const slices = slicesAtPositions(events, FILL_SLICE_EVENTS);
     let bytes = 0;
     let wasted = 0;
+    let refused = false;
     let sliceFrom = from;
     for (let i = 0; i < slices.length; i++) {
       if (i > 0) await nextTurn();
@@ -217,17 +218,18 @@ export class CachedRangeReader implements RangeSource {
       let sliceBytes = 0;
       for (const e of slice) sliceBytes += storedBytes(e);
       bytes += sliceBytes;
-      // A refused slice ends the prefetch: a later one would not join what the cache holds, and
-      // an entry that does not join is replaced, not extended.
-      if (wasted > 0 || !this.deps.cache.fill({ streamId: entry.meta.id, shardletId, epoch: route.epoch, lo: route.lo, hi: route.hi, from: sliceFrom, to, events: slice, prediction })) wasted += sliceBytes || 1;
+      // A refused slice ends the filling: a later one would not join what the cache holds, and an
+      // entry that does not join is replaced, not extended. What was fetched past it is wasted.
+      refused ||= !this.deps.cache.fill({ streamId: entry.meta.id, shardletId, epoch: route.epoch, lo: route.lo, hi: route.hi, from: sliceFrom, to, events: slice, prediction });
+      if (refused) wasted += sliceBytes;
       sliceFrom = to;
     }
     total.prefetches++;
     total.prefetchedBytes += bytes;
-    if (wasted > 0) {
+    if (refused) {
       total.skippedPrefetches++;
       total.wastedPrefetches++;
-      total.wastedPrefetchBytes += Math.min(bytes, wasted);
+      total.wastedPrefetchBytes += wasted;
     }
     return bytes;
   }
