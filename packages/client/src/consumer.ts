@@ -1,9 +1,9 @@
 import { asClientError, ShardcastClientError } from "./errors.ts";
+import { BatchRunner } from "./consumer-batches.ts";
 import { endpoint, retryDelay, sleep, type Backoff } from "./http.ts";
 import { GroupApi, type PollAnswer } from "./consumer-api.ts";
-import type { ConsumerBatch, ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
-import { groupByShardlet, HeartbeatTimer, MemberState, Notifier, toError } from "./consumer-state.ts";
-import type { SnapshotRequest } from "./types.ts";
+import type { ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
+import { HeartbeatTimer, MemberState, Notifier } from "./consumer-state.ts";
 
 export type { ConsumerBatch, ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
 
@@ -30,7 +30,7 @@ export class ShardcastConsumer {
   );
   private heartbeating = false;
   private pollFailures = 0;
-  private stats = { events: 0, processingMs: 0 };
+  private readonly batches: BatchRunner;
   private stopping = false;
   private stopper = new AbortController();
   private loop: Promise<void> | null = null;
@@ -42,6 +42,15 @@ export class ShardcastConsumer {
     this.api = new GroupApi(endpoint(opts), opts.stream, opts.group);
     this.backoff = { baseMs: opts.retryBaseMs ?? 100, maxMs: opts.retryMaxMs ?? 5000 };
     this.notifier = new Notifier(opts.onError);
+    this.batches = new BatchRunner({
+      opts,
+      state: this.state,
+      backoff: this.backoff,
+      counters: this.counters,
+      active: () => !this.stopping && !this.expired,
+      signal: () => this.stopper.signal,
+      report: (err, phase, shardletId) => this.report(err, phase, shardletId),
+    });
   }
 
   /** Joins the group (retrying while the edge is unreachable) and starts the loop in the background. */
@@ -104,8 +113,8 @@ export class ShardcastConsumer {
         if (!answer) continue;
         this.heartbeats.start();
         try {
-          await this.checkpoints(answer.snapshot ?? []);
-          const sawEvents = await this.process(answer);
+          await this.batches.checkpoints(answer.snapshot ?? []);
+          const sawEvents = await this.batches.process(answer);
           if (this.expired) {
             this.sessionLost();
           } else if (sawEvents) {
@@ -137,7 +146,7 @@ export class ShardcastConsumer {
     await this.notifier.settled();
     const memberId = this.memberId!;
     const commits = this.state.pendingCommits();
-    const stats = { events: this.stats.events, processingMs: Math.round(this.stats.processingMs) };
+    const stats = this.batches.pendingStats();
     try {
       const answer = await this.api.poll(
         memberId,
@@ -153,7 +162,7 @@ export class ShardcastConsumer {
       this.touch();
       this.counters.lastPollAt = Date.now();
       this.counters.committed += this.state.accepted(commits);
-      this.stats = { events: this.stats.events - stats.events, processingMs: Math.max(0, this.stats.processingMs - stats.processingMs) };
+      this.batches.reported(stats);
       if (answer.heartbeatIntervalMs !== undefined) this.heartbeatMs = answer.heartbeatIntervalMs;
       this.reconcile(answer.assignments);
       // onAssigned/onRevoked run before any batch of the new assignment is handled.
@@ -178,64 +187,6 @@ export class ShardcastConsumer {
       if (!err.retryable) throw err;
       await sleep(retryDelay(this.pollFailures++, this.backoff, err), this.stopper.signal);
       return null;
-    }
-  }
-
-  /** Runs the handler over the batches, in order per shardlet; says whether any had events. */
-  private async process(answer: PollAnswer): Promise<boolean> {
-    let sawEvents = false;
-    for (const batch of answer.batches) {
-      this.counters.delivered += batch.events.length;
-      if (batch.events.length > 0) sawEvents = true;
-    }
-    for (const [shardletId, batches] of groupByShardlet(answer.batches)) {
-      for (const batch of batches) {
-        // A revoked shardlet's remaining batches belong to its next owner, who starts at the committed cursor.
-        if (this.stopping || this.expired || !this.state.holds(shardletId, batch.generation)) break;
-        // An empty batch still moves the cursor past a gap: nothing to handle, only `next` to
-        // commit, and only when it moves (an idle member would otherwise commit every poll).
-        if (batch.events.length === 0 && batch.next <= this.state.position(shardletId)) continue;
-        if (batch.events.length > 0 && !(await this.handle(batch))) break;
-        // Recorded even if a heartbeat revoked the shardlet meanwhile: the hand-off waits for our
-        // next poll's commits, and if it did not, the edge refuses the commit as stale.
-        this.state.finished({ shardletId, generation: batch.generation, position: batch.next }, batch.events.length);
-      }
-    }
-    return sawEvents;
-  }
-
-  /** Runs the handler until it succeeds; false when the batch is no longer ours to finish. */
-  private async handle(batch: ConsumerBatch): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      const started = performance.now();
-      try {
-        await this.opts.handler(batch);
-        this.stats.events += batch.events.length;
-        this.counters.processed += batch.events.length;
-        return true;
-      } catch (err) {
-        this.report(toError(err), "handler", batch.shardletId);
-      } finally {
-        this.stats.processingMs += performance.now() - started;
-      }
-      if (this.stopping || this.expired || !this.state.holds(batch.shardletId, batch.generation)) return false;
-      await sleep(retryDelay(attempt, this.backoff), this.stopper.signal);
-    }
-  }
-
-  /**
-   * Snapshot requests are not acknowledged: the edge hands each one out once, and its poll body is
-   * strict, so a `snapshots` field it does not know would refuse the whole poll.
-   */
-  private async checkpoints(requests: SnapshotRequest[]): Promise<void> {
-    const onCheckpoint = this.opts.onCheckpoint;
-    if (!onCheckpoint) return;
-    for (const request of requests) {
-      try {
-        await onCheckpoint(request);
-      } catch (err) {
-        this.report(toError(err), "callback", request.shardletId);
-      }
     }
   }
 
