@@ -1,6 +1,7 @@
-import { SimPins, type SimPinOptions, type SimPinStats } from "./cache-sim-pins.ts";
+import { SimPins } from "./cache-sim-pins.ts";
+import type { CacheSimResult, CacheTraceEvent, PredictiveCacheOptions } from "./cache-sim-types.ts";
 import { CONFIRM_EARLY_STEPS, ConfirmedAnnouncements } from "./confirmed-announcements.ts";
-import { CorrelationEngine, type CorrelationOptions, type PrefetchTarget } from "./correlation-engine.ts";
+import { CorrelationEngine, type PrefetchTarget } from "./correlation-engine.ts";
 import { LruCache } from "./byte-cache.ts";
 import { PREFETCH_LEAD_STEPS, PrefetchQueue, predictedRead } from "./prefetch-queue.ts";
 import { PREDICTION_OUTCOMES_HALF_LIFE_STEPS, PredictionOutcomes } from "./prediction-outcomes.ts";
@@ -13,65 +14,7 @@ import { ValueCache } from "./value-cache.ts";
  * the edge's own cache (`ValueCache`), so its figures are those of what ships. Writes matter only to the predictive policy, as the
  * events it learns from.
  */
-export type CacheTraceEvent =
-  | { t: number; kind: "write"; type: string; shardletId: string }
-  | { t: number; kind: "read"; shardletId: string; bytes: number; target?: string | undefined };
-
-export interface CacheSimResult {
-  hits: number;
-  misses: number;
-  hitRatio: number;
-  bytesRead: number;
-  bytesFromCache: number;
-  /** Bytes fetched ahead of a read. */
-  prefetchedBytes: number;
-  /** Prefetched bytes evicted (or still cached at the end) without having been read. */
-  prefetchedWastedBytes: number;
-  /** Of those, bytes evicted while their prediction still held (the rest: the read never came in time). */
-  prefetchedEvictedEarlyBytes: number;
-  /** Prefetches the cache refused: they would have evicted entries worth more per byte. */
-  skippedPrefetches: number;
-  /** The cache-pin arm's pins, when it ran. */
-  pins?: SimPinStats;
-}
-
-export interface PredictiveCacheOptions {
-  /** Prefetch a shardlet when an event predicts its read with at least this probability. */
-  threshold: number;
-  /** One engine step, ms (a telemetry bucket). */
-  stepMs: number;
-  engine?: Partial<CorrelationOptions>;
-  /** Prefetch transfer per step, bytes. */
-  bandwidthBytesPerStep: number;
-  /** A prefetch starts this many steps before the predicted read (default: the edge's, `PREFETCH_LEAD_STEPS`). */
-  leadSteps?: number;
-  /** Passed to the engine's `predict` (its defaults otherwise), as the product's settings do. */
-  minLift?: number;
-  topPerType?: number;
-  /** `ValueCacheOptions.cutMargin` (the edge's default otherwise). */
-  cutMargin?: number;
-  /** `ValueCacheOptions.historyEntries`. */
-  historyEntries?: number;
-  /** Judge each (type, shardlet) by whether its announced reads came (`PredictionOutcomes`, as the edges do); null: the engine's `p` alone. */
-  outcomes?: { priorWeight?: number; halfLifeSteps: number } | null;
-  /**
-   * Wait for the first read of an announcement before prefetching the rest of it where that wastes
-   * less (`ConfirmedAnnouncements`, as the edges do); false: every pair is prefetched at the announcement.
-   */
-  confirm?: boolean;
-  /** Run the placement job's cache-pin arm on this cache (see cache-sim-pins.ts). */
-  pins?: SimPinOptions;
-  /** Told about every prefetch and how it ended (diagnostics: where the wasted bytes come from). */
-  tracer?: PrefetchTracer;
-}
-
-/** Follows each prefetch from the event that announced it to its first read, or to its end unread. */
-export interface PrefetchTracer {
-  /** `announcedBy`: the earliest announcement of the request the prefetch served. */
-  prefetched(shardletId: string, bytes: number, now: number, announcedBy: { type: string; t: number }): void;
-  /** Read once (`read` true), or evicted or left in the cache at the end without a read. */
-  settled(shardletId: string, read: boolean): void;
-}
+export type { CacheSimResult, CacheTraceEvent, PredictiveCacheOptions, PrefetchTracer } from "./cache-sim-types.ts";
 
 interface Tally {
   hits: number;

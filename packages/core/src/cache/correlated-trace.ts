@@ -1,6 +1,6 @@
 import { createRng, type Rng } from "../workload/rng.ts";
 import { ZipfSampler } from "../workload/zipf.ts";
-import type { CacheTraceEvent } from "./cache-sim.ts";
+import type { CacheTraceEvent } from "./cache-sim-types.ts";
 
 /**
  * A seeded read trace in which some event types announce reads. Each tenant owns a few shardlets;
