@@ -39,6 +39,8 @@ export * from "./analyzer/settings.ts";
 export * from "./analyzer/runs.ts";
 export * from "./analyzer/trackers.ts";
 export * from "./analyzer/proposals.ts";
+export * from "./analyzer/migrate-proposals.ts";
+export * from "./analyzer/recent-changes.ts";
 export * from "./analyzer/series.ts";
 export * from "./model-versions/versions.ts";
 export * from "./model-versions/training.ts";

@@ -1,9 +1,6 @@
-import { migrateProposalIsStale, parseMigrateDetails, ShardcastError, type MigrateProposalDetails } from "@shardcast/core";
+import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { Prisma, type AnalyzerProposal as ProposalRow } from "../generated/prisma/client.ts";
-import { createMigrationProposal } from "../migration-proposals/propose.ts";
-
-export type { MigrateProposalDetails } from "@shardcast/core";
 
 export const ANALYZER_PROPOSAL_KINDS = ["split", "migrate", "add_host", "drain_host"] as const;
 export type AnalyzerProposalKind = (typeof ANALYZER_PROPOSAL_KINDS)[number];
@@ -234,73 +231,4 @@ export async function addAnalyzerProposalDetails(db: ControlDb, id: string, extr
   const p = await getAnalyzerProposal(db, id);
   if (!p) throw new ShardcastError("not_found", "no such proposal");
   await db.analyzerProposal.update({ where: { id }, data: { details: { ...(p.details ?? {}), ...extra } as Prisma.InputJsonValue } });
-}
-
-/** Shardlets an applied split proposal asked to split since `since` (the split job may not have started yet). */
-export async function recentlyAppliedSplits(db: ControlDb, since: Date): Promise<Set<string>> {
-  const rows = await db.analyzerProposal.findMany({
-    where: { kind: "split", status: "applied", decidedAt: { gte: since }, shardletId: { not: null } },
-    select: { shardletId: true },
-  });
-  return new Set(rows.map((r) => r.shardletId!));
-}
-
-/** Shardlets with a migration that has not ended (proposed, approved, scheduled or running) -> its destination host. */
-export async function shardletsInOpenMigrations(db: ControlDb): Promise<Map<string, string>> {
-  const rows = await db.migration.findMany({
-    where: { phase: { notIn: ["done", "failed", "cancelled", "rejected"] } },
-    select: { shardletId: true, destHostId: true },
-  });
-  return new Map(rows.map((r) => [r.shardletId, r.destHostId]));
-}
-
-/** Shardlets whose migration finished since `since` (the analyzer's move cool-down). */
-export async function recentlyMovedShardlets(db: ControlDb, since: Date): Promise<Set<string>> {
-  const rows = await db.migration.findMany({ where: { phase: "done", finishedAt: { gte: since } }, select: { shardletId: true } });
-  return new Set(rows.map((r) => r.shardletId));
-}
-
-export function migrateDetails(p: AnalyzerProposalInfo): MigrateProposalDetails {
-  return parseMigrateDetails(p.details);
-}
-
-/**
- * Hands an open migrate proposal to the migration workflow: a Migration row (origin `analyzer`)
- * in `phase` (`approved` starts it without another decision), and the proposal becomes `applied`
- * with the migration's id. Refused when the shardlet changed since the forecast (split, merged,
- * moved: its epoch or host differs) or already has an open migration.
- */
-export async function applyMigrateProposal(
-  db: ControlDb,
-  id: string,
-  opts: { actor: string; phase: "proposed" | "approved" },
-): Promise<{ proposal: AnalyzerProposalInfo; migrationId: string }> {
-  const p = await openAnalyzerProposal(db, id, "migrate");
-  if (!p.streamId || !p.shardletId || !p.sourceHostId || !p.destHostId) throw new ShardcastError("internal", `migrate proposal ${id} lacks its shardlet or hosts`);
-  const d = migrateDetails(p);
-  const s = await db.shardlet.findUnique({ where: { id: p.shardletId }, select: { state: true, epoch: true, hostId: true } });
-  if (!s || migrateProposalIsStale({ sourceHostId: p.sourceHostId }, d, s)) {
-    throw new ShardcastError("conflict", "the shardlet changed since this was forecast (split, merged or moved); wait for the next analyzer run", { reason: "stale" });
-  }
-  const created = await createMigrationProposal(db, {
-    streamId: p.streamId,
-    shardletId: p.shardletId,
-    sourceHostId: p.sourceHostId,
-    destHostId: p.destHostId,
-    origin: p.source,
-    reason: p.reason,
-    ...(p.urgencySec !== null ? { urgencySec: p.urgencySec } : {}),
-    expectedBenefit: p.expectedBenefit,
-    expectedLoad: d.expectedLoad,
-    feasibility: d.feasibility,
-    bytesToMove: d.bytesToMove,
-    shardletEpoch: s.epoch,
-    proposedBy: opts.actor,
-    phase: opts.phase,
-  });
-  if (!created.created) {
-    throw new ShardcastError("conflict", "this shardlet already has an open migration; decide on that one first", { migrationId: created.id });
-  }
-  const proposal = await markAnalyzerProposalApplied(db, id, { actor: opts.actor, migrationId: created.id });
-  return { proposal, migrationId: created.id };
 }
