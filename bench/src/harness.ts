@@ -34,6 +34,12 @@ export interface RepeatOptions {
   warmup: number;
 }
 
+/** The nearest-rank percentile `p` (0-100) of `values`; 0 for none. Leaves `values` as it is. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError("median of no values");
   const sorted = [...values].sort((a, b) => a - b);

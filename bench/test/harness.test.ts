@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseArgs, usage, UsageError } from "../src/args.ts";
-import { checkMetrics, formatTable, measureInterleaved, measureRepeated, median, medianRatio } from "../src/harness.ts";
+import { checkMetrics, formatTable, measureInterleaved, measureRepeated, median, medianRatio, percentile } from "../src/harness.ts";
 import { findSuite, SUITES } from "../src/suites/index.ts";
 
 const NAMES = ["routing", "ingest"];
@@ -54,6 +54,15 @@ describe("harness", () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([7])).toBe(7);
     expect(() => median([])).toThrow(RangeError);
+  });
+
+  it("percentile by nearest rank, without reordering its input, and 0 of none", () => {
+    const values = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
+    expect(percentile(values, 50)).toBe(6);
+    expect(percentile(values, 99)).toBe(10);
+    expect(percentile(values, 0)).toBe(1);
+    expect(values[0]).toBe(5);
+    expect(percentile([], 99)).toBe(0);
   });
 
   it("measureRepeated runs warm-up plus runs and reports every sample", async () => {

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { WorkloadGenerator } from "@shardcast/core";
 import { CORRELATION_STEP_MS, createRedis, readCacheKeys, writePrefetchMap, type PublishedPrefetchMap } from "@shardcast/runtime";
-import { median, type Suite } from "../harness.ts";
+import { median, percentile, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 import { startPageReader, type PageReader } from "../support/page-reader.ts";
 
@@ -20,11 +20,6 @@ const ANNOUNCED_EVENTS_PER_ROUND = 6_000;
 const MAX_WARMUP_ROUNDS = 6;
 const GROUPS = 3;
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 async function post(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -37,13 +32,14 @@ interface Batch {
   next: number;
 }
 
-/** A group of one member that joined at the tail; drains `owed` events, returning each poll's latency (polls that delivered). */
+/** A group of one member that joins at the tail. */
 async function joinAtTail(edgeUrl: string, token: string, group: string): Promise<string> {
   const res = await post(`${edgeUrl}/v1/streams/bench/groups/${group}/members`, token, { name: "m", start: "latest" });
   if (res.status !== 201) throw new Error(`join answered ${res.status}: ${JSON.stringify(res.json)}`);
   return res.json.memberId as string;
 }
 
+/** Polls the member until `owed` events came, committing as it goes; each delivering poll's latency. */
 async function drain(edgeUrl: string, token: string, group: string, memberId: string, owed: number): Promise<number[]> {
   const latencies: number[] = [];
   let got = 0;

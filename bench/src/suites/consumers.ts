@@ -1,17 +1,12 @@
 import { performance } from "node:perf_hooks";
 import { ShardcastConsumer } from "@shardcast/client";
 import { WorkloadGenerator } from "@shardcast/core";
-import { median, type Suite } from "../harness.ts";
+import { median, percentile, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 import { checkpointMetrics } from "./consumers-checkpoint.ts";
 
 const BATCH = 500;
 const READ_LIMIT = 1000;
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 function bodies(gen: WorkloadGenerator, events: number): string[] {
   const out: string[] = [];

@@ -4,7 +4,7 @@ import { keyHash, PROFILER_SETTINGS_KEY, RoutingTable, telemetryRedisKeys, Workl
 import { createApiKey, createStream, loadRoutes, updateSetting } from "@shardcast/db";
 import { createRedis } from "@shardcast/runtime";
 import { benchEnv } from "../env.ts";
-import { median, type Suite } from "../harness.ts";
+import { median, percentile, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster } from "../support/cluster.ts";
 import { connectJetStream } from "../support/jetstream.ts";
 
@@ -19,11 +19,6 @@ interface Prepared {
   rows: unknown[][][];
   /** Events of the same shape for the JetStream peer (their own ids, so none is a duplicate). */
   peer: WorkloadEvent[][];
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -13,7 +13,7 @@ import {
 import { insertApprovedMigration } from "@shardcast/db/testing";
 import { createQueue, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
-import { median, type Suite } from "../harness.ts";
+import { median, percentile, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 
 const BATCH = 500;
@@ -27,11 +27,6 @@ const COPY_BUDGET_SHARE = 0.1;
 
 function secs(from: number | undefined, to: number | undefined): string {
   return from === undefined || to === undefined ? "?" : ((to - from) / 1000).toFixed(1);
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 /** Where a pair's producers write: a stream of its own, so every pair moves a shardlet of the same size. */
