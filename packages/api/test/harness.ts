@@ -165,6 +165,16 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
   };
 }
 
+/** The jobs procedures queued that nothing ran yet (nothing consumes the queue in these tests). */
+export function waitingJobs(h: Harness) {
+  return h.queue.getJobs(["waiting", "delayed", "prioritized"]);
+}
+
+/** The email of the user a session token signs in. */
+export async function emailOf(h: Harness, token: string): Promise<string> {
+  return (await h.call<{ user: { email: string } }>("query", "auth.me", undefined, token)).data!.user.email;
+}
+
 /** A control db handle that cannot connect: every query fails with a driver error. */
 export function unreachableDb(): ControlDb {
   return createControlDb("postgres://postgres:hunter2-secret@127.0.0.1:1/nowhere");

@@ -2,150 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HASH_SPACE, PlacementBandit } from "@shardcast/core";
 import { placementStateKey, writePlacementState } from "@shardcast/runtime";
 import { startHarness, type Harness } from "./harness.ts";
+import { queuedJobs, useLifecycleConsole, type MapOut, type MapShardletOut, type RangeOut } from "./lifecycle-harness.ts";
 
-interface Settings {
-  enabled: boolean;
-  initialCapacityBytes: number;
-  splitThreshold: number;
-  splitWriteRate: number;
-  mergeThreshold: number;
-  mergeWriteRate: number;
-  minShardletWidth: number;
-  maxShardletsPerStream: number;
-}
-interface RangeOut {
-  loHex: string;
-  lastHex: string;
-}
-interface MapShardletOut {
-  id: string;
-  streamName: string;
-  state: string;
-  range: RangeOut & { lo: number; hi: number };
-  fallbackCount: number;
-  capacityBytes: number;
-  mergeRightId: string | null;
-  archived: { events: number; bytes: number } | null;
-  lineage: { kind: "initial" } | { kind: "split"; parent: { id: string; range: RangeOut | null } } | { kind: "merge"; left: { id: string }; right: { id: string } };
-}
-interface MapOut {
-  splitThreshold: number;
-  hosts: Array<{ name: string; shardlets: MapShardletOut[] }>;
-}
-
-const KIB = 1024;
-
-async function queuedJobs(h: Harness) {
-  const jobs = await h.queue.getJobs(["waiting", "delayed", "prioritized"]);
-  return jobs.map((j) => ({ name: j.name, data: j.data, attempts: j.opts.attempts }));
-}
-
+/**
+ * The shard map's splits and merges: their lineage, the jobs and operations they queue and log, and
+ * the lifecycle jobs the console lists (these read what the shard map tests left behind).
+ */
 describe("lifecycle console api (one host)", () => {
   let h: Harness;
   let viewer: string;
   let operator: string;
   let operatorEmail: string;
 
-  beforeAll(async () => {
-    h = await startHarness({ hosts: 1 });
-    viewer = await h.sessionFor("viewer");
-    operator = await h.sessionFor("operator");
-    const me = await h.call<{ user: { email: string } }>("query", "auth.me", undefined, operator);
-    operatorEmail = me.data!.user.email;
-  });
-  afterAll(async () => {
-    await h.close();
-  });
-
-  describe("settings", () => {
-    it("shows the defaults to anyone signed in, before any change", async () => {
-      const res = await h.call<{ lifecycle: Settings; defaults: Settings; updatedAt: Date | null }>("query", "settings.get", undefined, viewer);
-      expect(res.status).toBe(200);
-      expect(res.data?.lifecycle).toEqual(res.data?.defaults);
-      expect(res.data?.lifecycle).toMatchObject({ enabled: true, splitThreshold: 0.8, initialCapacityBytes: 10 * 1024 * KIB });
-      expect(res.data?.updatedAt).toBeNull();
-      expect((await h.call("query", "settings.get")).status).toBe(401);
-    });
-
-    it("refuses a viewer's change", async () => {
-      const current = (await h.call<{ lifecycle: Settings }>("query", "settings.get", undefined, viewer)).data!.lifecycle;
-      const res = await h.call("mutation", "settings.update", { ...current, splitThreshold: 0.5 }, viewer);
-      expect(res.status).toBe(403);
-      expect(res.error?.message).toBe("This action needs the operator role.");
-    });
-
-    it("rejects invalid values with one message per field and stores nothing", async () => {
-      const current = (await h.call<{ lifecycle: Settings }>("query", "settings.get", undefined, operator)).data!.lifecycle;
-      const res = await h.call("mutation", "settings.update", { ...current, splitThreshold: 1.5, initialCapacityBytes: 1000 }, operator);
-      expect(res.status).toBe(400);
-      expect(res.error?.data.scCode).toBe("validation_failed");
-      const rejected = Object.fromEntries((res.error?.data.details?.rejected ?? []).map((r) => [r.path, r.message]));
-      expect(rejected).toEqual({
-        splitThreshold: "splitThreshold: split threshold must be at most 0.99",
-        initialCapacityBytes: "initialCapacityBytes: initial capacity must be at least 4 KiB",
-      });
-
-      // The cross-field rule lands on the merge threshold.
-      const cross = await h.call("mutation", "settings.update", { ...current, splitThreshold: 0.3, mergeThreshold: 0.2 }, operator);
-      expect(cross.status).toBe(400);
-      expect(cross.error?.data.details?.rejected?.map((r) => r.path)).toEqual(["mergeThreshold"]);
-
-      const audit = await h.call<{ entries: unknown[] }>("query", "settings.audit", undefined, operator);
-      expect(audit.data?.entries).toEqual([]);
-      expect((await h.call<{ updatedAt: Date | null }>("query", "settings.get", undefined, operator)).data?.updatedAt).toBeNull();
-    });
-
-    it("saves an operator's change, audits old -> new with the actor, and logs the operation", async () => {
-      const current = (await h.call<{ lifecycle: Settings }>("query", "settings.get", undefined, operator)).data!.lifecycle;
-      const next = { ...current, splitThreshold: 0.3, mergeThreshold: 0.1, initialCapacityBytes: 64 * KIB };
-      const res = await h.call<{ lifecycle: Settings; changed: string[] }>("mutation", "settings.update", next, operator);
-      expect(res.status).toBe(200);
-      expect(res.data?.changed.sort()).toEqual(["initialCapacityBytes", "mergeThreshold", "splitThreshold"]);
-
-      const stored = await h.call<{ lifecycle: Settings; updatedAt: Date | null }>("query", "settings.get", undefined, viewer);
-      expect(stored.data?.lifecycle).toEqual(next);
-      expect(stored.data?.updatedAt).toBeInstanceOf(Date);
-
-      const audit = await h.call<{ entries: Array<{ actorEmail: string; at: Date; changes: Array<{ field: string; old: unknown; new: unknown }> }> }>(
-        "query",
-        "settings.audit",
-        undefined,
-        viewer,
-      );
-      expect(audit.data?.entries).toHaveLength(1);
-      const entry = audit.data!.entries[0]!;
-      expect(entry.actorEmail).toBe(operatorEmail);
-      expect(entry.at).toBeInstanceOf(Date);
-      expect(entry.changes).toEqual(
-        expect.arrayContaining([
-          { field: "splitThreshold", old: 0.8, new: 0.3 },
-          { field: "mergeThreshold", old: 0.2, new: 0.1 },
-          { field: "initialCapacityBytes", old: 10 * 1024 * KIB, new: 64 * KIB },
-        ]),
-      );
-      expect(entry.changes).toHaveLength(3);
-
-      // A second change compares with the stored value, not the defaults.
-      await h.call("mutation", "settings.update", { ...next, enabled: false }, operator);
-      const second = await h.call<{ entries: Array<{ changes: unknown[] }> }>("query", "settings.audit", undefined, viewer);
-      expect(second.data?.entries[0]?.changes).toEqual([{ field: "enabled", old: true, new: false }]);
-      await h.call("mutation", "settings.update", next, operator);
-
-      const ops = await h.call<{ operations: Array<{ kind: string; actor: string; message: string }> }>("query", "operations.list", { kind: "settings.update" }, viewer);
-      expect(ops.data?.operations).toHaveLength(3);
-      expect(ops.data?.operations[2]).toMatchObject({ actor: operatorEmail });
-      expect(ops.data?.operations[2]?.message).toContain("splitThreshold 0.8 -> 0.3");
-    });
-
-    it("gives new streams the configured initial capacity", async () => {
-      const res = await h.call<{ id: string }>("mutation", "streams.create", { name: "small", shardCount: 1, shardletsPerShard: 2 }, operator);
-      expect(res.status).toBe(200);
-      const map = await h.call<MapOut>("query", "shardmap.byHost", { streamId: res.data!.id }, viewer);
-      const all = map.data!.hosts.flatMap((x) => x.shardlets);
-      expect(all.map((s) => s.capacityBytes)).toEqual([64 * KIB, 64 * KIB]);
-      expect(map.data?.splitThreshold).toBe(0.3);
-    });
-  });
+  useLifecycleConsole((c) => ({ h, viewer, operator, operatorEmail } = c));
 
   describe("shard map lineage and actions", () => {
     let streamId: string;
