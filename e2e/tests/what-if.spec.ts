@@ -3,7 +3,7 @@ import { screenshot, signIn } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
 
 // The what-if page: the current thresholds in a form, a bad draft refused field by field, and a
-// run of the four policies on the shipped trace with a table and a chart.
+// run of the six policies on the shipped trace with a table and a chart.
 test("an operator tries thresholds on the what-if page before applying them", async ({ page }) => {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await page.getByTestId("nav-what-if").click();

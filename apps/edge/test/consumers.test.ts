@@ -1,5 +1,8 @@
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeBucket, telemetryRedisKeys } from "@shardcast/core";
 import { getConsumerGroupState, findConsumerGroup, listGroupEvents } from "@shardcast/db";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { get, post, startHarness, type Harness } from "./harness.ts";
 
 /**
@@ -84,6 +87,31 @@ describe("consumer groups on the edge", () => {
     expect(described.status).toBe(200);
     const maxSeq = Math.max(...acked.values());
     for (const s of described.body.shardlets as Array<{ position: number }>) expect(s.position).toBeGreaterThanOrEqual(maxSeq);
+  });
+
+  it("counts each group's polls under the group's name in the readers' telemetry", async () => {
+    await produce(20, "who");
+    const reads = new Map<string, number>();
+    for (const group of ["ledger", "mailer"]) {
+      const m = await join(group, "a");
+      const { seen } = await drain(group, m.memberId);
+      expect(seen.size).toBeGreaterThanOrEqual(20);
+    }
+    await h.edge.telemetry.flush();
+    const redis = new Redis(testRedisUrl());
+    try {
+      const keys = telemetryRedisKeys(h.prefix);
+      for (const b of (await redis.zrange(keys.dirty, 0, -1)).map(Number)) {
+        const d = decodeBucket(b, { counters: {}, maxima: [], hotKeys: {}, clients: await redis.hgetall(keys.bucket("r", b)) });
+        for (const c of d.deltas.clients) reads.set(c.clientGroup, (reads.get(c.clientGroup) ?? 0) + c.reads);
+      }
+    } finally {
+      await redis.quit();
+    }
+    // Both groups read with the same key and no headers: each is told apart by its own name.
+    expect(reads.get("ledger")).toBeGreaterThanOrEqual(20);
+    expect(reads.get("mailer")).toBeGreaterThanOrEqual(20);
+    expect(reads.get("default")).toBeUndefined();
   });
 
   it("refuses bad input with a 4xx and changes nothing", async () => {

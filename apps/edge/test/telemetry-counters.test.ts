@@ -69,6 +69,9 @@ describe("counters", () => {
     expect(readerIdentity({ "x-shardcast-client": " billing svc ", "x-shardcast-client-group": "batch" }, "producer")).toEqual({ client: "billing_svc", group: "batch" });
     expect(readerIdentity({}, "my key")).toEqual({ client: "my_key", group: "default" });
     expect(readerIdentity({ "x-shardcast-client": "\t" }, "k")).toEqual({ client: "k", group: "default" });
+    // A consumer group's poll: its group's name unless a header names another.
+    expect(readerIdentity({}, "k", "audit trail")).toEqual({ client: "k", group: "audit_trail" });
+    expect(readerIdentity({ "x-shardcast-client-group": "batch" }, "k", "audit")).toEqual({ client: "k", group: "batch" });
   });
 
   it("measures a returned event as the write path measured it", () => {

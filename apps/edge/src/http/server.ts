@@ -184,7 +184,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const body = parseBody(pollBody, await optionalJson(req));
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(body.limit ?? 500, admission?.maxEvents ?? Number.MAX_SAFE_INTEGER);
-      const answer = await consumers().poll(stream, group, member, { ...body, limit }, readerIdentity(req.headers, grant.name));
+      const answer = await consumers().poll(stream, group, member, { ...body, limit }, readerIdentity(req.headers, grant.name, group));
       admission?.charge(answer.batches.reduce((n, b) => n + b.events.length, 0), sendEvents(res, answer));
     },
     commitGroup: async ({ req, res, segments }) => {

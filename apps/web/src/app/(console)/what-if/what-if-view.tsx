@@ -40,7 +40,7 @@ export function WhatIfView() {
     <>
       <PageHeader
         title="What-if"
-        subtitle="Replays the cluster's last day of load in the simulator under four placement policies, with the current thresholds or the ones you type here. Nothing is saved: apply thresholds on the Settings page."
+        subtitle="Replays the cluster's last day of load in the simulator under six placement policies, from static hashing to an oracle that knows the load, with the current thresholds or the ones you type here. Nothing is saved: apply thresholds on the Settings page."
       />
       <ErrorNote error={defaults.error} />
       {defaults.isPending ? <Loading what="the current settings" /> : null}
@@ -129,7 +129,7 @@ function WhatIfForm({
                 </div>
               </div>
             ))}
-            <div className="field" style={{ maxWidth: 320 }}>
+            <div className="field" style={{ maxWidth: 480 }}>
               <label htmlFor="wi-source">Load to replay</label>
               <select id="wi-source" value={source} onChange={(e) => setSource(e.target.value as Source)} data-testid="whatif-source-select">
                 <option value="auto">Last day of telemetry (a shipped trace if there is none)</option>
