@@ -36,21 +36,21 @@ describe("counters", () => {
     expect(c.drain()).toEqual({ shardlets: [], hotKeys: [], clients: [] });
   });
 
-  it("counts reads per shardlet and per client, splits buckets by time, and caps reader cardinality", () => {
+  it("counts reads per shardlet and per client with the lowest position read, splits buckets by time, and caps reader cardinality", () => {
     const c = new TelemetryCounters({ clock, maxReadersPerStream: 2 });
-    const r = (key: string, shardletId: string, bytes = 7) => ({ key, shardletId, bytes });
-    c.recordReads("s1", [r("a", "x"), r("a", "x"), r("b", "y")], { client: "c1", group: "g" });
-    c.recordReads("s1", [r("a", "x")], { client: "c2", group: "g" });
+    const r = (key: string, shardletId: string, bytes = 7, seq = 50) => ({ key, shardletId, bytes, seq });
+    c.recordReads("s1", [r("a", "x", 7, 40), r("a", "x", 7, 41), r("b", "y")], { client: "c1", group: "g" });
+    c.recordReads("s1", [r("a", "x", 7, 12)], { client: "c2", group: "g" });
     c.recordReads("s1", [r("a", "x")], { client: "c3", group: "g" }); // third reader: over the cap
     now += 10_000;
     c.recordReads("s1", [r("b", "y", 3)], { client: "c3", group: "g" }); // next bucket: under the cap again
     const d = c.drain();
     const b0 = bucketStart(now - 10_000, 10);
     const b1 = bucketStart(now, 10);
-    expect(d.shardlets.map((s) => [s.bucketStart, s.shardletId, s.reads, s.bytesRead])).toEqual([
-      [b0, "x", 4, 28],
-      [b0, "y", 1, 7],
-      [b1, "y", 1, 3],
+    expect(d.shardlets.map((s) => [s.bucketStart, s.shardletId, s.reads, s.bytesRead, s.minSeqRead])).toEqual([
+      [b0, "x", 4, 28, 12],
+      [b0, "y", 1, 7, 50],
+      [b1, "y", 1, 3, 50],
     ]);
     expect(d.clients.map((x) => [x.bucketStart, x.shardletId, x.client, x.clientGroup, x.reads])).toEqual([
       [b0, "x", "c1", "g", 2],
@@ -105,6 +105,7 @@ describe("flusher", () => {
         maxima: await reader.zrange(keys.bucket("x", b), 0, -1, "WITHSCORES"),
         hotKeys: await reader.hgetall(keys.bucket("k", b)),
         clients: await reader.hgetall(keys.bucket("r", b)),
+        minima: await reader.zrange(keys.bucket("n", b), 0, -1, "WITHSCORES"),
       });
       expect(d.malformed).toBe(0);
       out.shardlets.push(...d.deltas.shardlets);
@@ -118,7 +119,7 @@ describe("flusher", () => {
     const counters = new TelemetryCounters({ clock });
     const flusher = new TelemetryFlusher({ redis, prefix, counters, log, everyMs: 60_000, ttlSec: 600 });
     counters.recordWrites("s1", [ev("k1", 100), ev("k2", 50)], [to("x"), to("x")], 4);
-    counters.recordReads("s1", [{ key: "k1", shardletId: "x", bytes: 100 }], { client: "c", group: "g" });
+    counters.recordReads("s1", [{ key: "k1", shardletId: "x", bytes: 100, seq: 9 }], { client: "c", group: "g" });
     expect(await flusher.flush()).toEqual({ ok: true, rows: 4 });
     expect(await reader.ttl(keys.bucket("c", bucketStart(now, 10)))).toBeGreaterThan(500);
 
@@ -128,16 +129,19 @@ describe("flusher", () => {
     expect((await flusher.flush()).ok).toBe(false);
     await redis.connect();
     counters.recordWrites("s1", [ev("k3", 1)], [to("y")], 1);
+    // A later read of higher positions in the same bucket does not raise the lowest one sent.
+    counters.recordReads("s1", [{ key: "k1", shardletId: "x", bytes: 0, seq: 30 }], { client: "c", group: "g" });
     const sent = await flusher.stop();
     expect(sent.ok).toBe(true);
     expect(flusher.droppedRows).toBe(0);
 
     const got = await redisContents();
     const byShardlet = Object.fromEntries(got.shardlets.map((s) => [s.shardletId, s]));
-    expect(byShardlet.x).toMatchObject({ writes: 3, reads: 1, bytesWritten: 160, bytesRead: 100, latencySumMs: 20, latencyCount: 3, latencyMaxMs: 12 });
+    expect(byShardlet.x).toMatchObject({ writes: 3, reads: 2, bytesWritten: 160, bytesRead: 100, latencySumMs: 20, latencyCount: 3, latencyMaxMs: 12, minSeqRead: 9 });
     expect(byShardlet.y).toMatchObject({ writes: 1, bytesWritten: 1, latencyMaxMs: 1 });
-    expect(Object.fromEntries(got.hotKeys.map((h) => [h.key, [h.writes, h.reads]]))).toEqual({ k1: [2, 1], k2: [1, 0], k3: [1, 0] });
-    expect(got.clients).toEqual([expect.objectContaining({ shardletId: "x", client: "c", clientGroup: "g", reads: 1 })]);
+    expect(byShardlet.y!.minSeqRead).toBeUndefined();
+    expect(Object.fromEntries(got.hotKeys.map((h) => [h.key, [h.writes, h.reads]]))).toEqual({ k1: [2, 2], k2: [1, 0], k3: [1, 0] });
+    expect(got.clients).toEqual([expect.objectContaining({ shardletId: "x", client: "c", clientGroup: "g", reads: 2 })]);
   });
 
   it("drops the oldest counters past the pending bound while Redis stays away", async () => {

@@ -103,7 +103,7 @@ function add(map: Map<string, number>, k: string, v: number) {
 
 describe("telemetry end to end: edge counters -> Redis -> rollup -> PostgreSQL", () => {
   const written = new Map<string, { events: number; bytes: number }>();
-  const read = new Map<string, { events: number; bytes: number }>();
+  const read = new Map<string, { events: number; bytes: number; minSeq: number }>();
   const perKey = new Map<string, number>();
   const perClient = new Map<string, number>();
   let totalWritten = 0;
@@ -139,9 +139,10 @@ describe("telemetry end to end: edge counters -> Redis -> rollup -> PostgreSQL",
     const countRead = (events: Stored[], client: string) => {
       for (const e of events) {
         const id = table.lookup(keyHash(e.key)).id;
-        const r = read.get(id) ?? { events: 0, bytes: 0 };
+        const r = read.get(id) ?? { events: 0, bytes: 0, minSeq: Infinity };
         r.events++;
         r.bytes += sizeOf(e);
+        r.minSeq = Math.min(r.minSeq, e.seq);
         read.set(id, r);
         add(perKey, e.key, 1);
         add(perClient, client, 1);
@@ -187,7 +188,7 @@ describe("telemetry end to end: edge counters -> Redis -> rollup -> PostgreSQL",
     expect(totals.latencyMaxMs).toBeGreaterThan(0);
     const got = new Map(totals.byShardlet.map((s) => [s.shardletId, s]));
     for (const [id, w] of written) expect([id, got.get(id)?.writes, got.get(id)?.bytesWritten]).toEqual([id, w.events, w.bytes]);
-    for (const [id, r] of read) expect([id, got.get(id)?.reads, got.get(id)?.bytesRead]).toEqual([id, r.events, r.bytes]);
+    for (const [id, r] of read) expect([id, got.get(id)?.reads, got.get(id)?.bytesRead, got.get(id)?.minSeqRead]).toEqual([id, r.events, r.bytes, r.minSeq]);
     const everyShardlet = new Set([...written.keys(), ...read.keys()]);
     expect(new Set(got.keys())).toEqual(everyShardlet);
 

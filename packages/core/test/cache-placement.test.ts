@@ -56,6 +56,20 @@ describe("placement bandit policy", () => {
     expect(d[0]!.reason).toMatch(/position 10, below the archived 90/);
   });
 
+  it("tells readers of recent events from readers of archived rows by the lowest position read", () => {
+    const archived = { archivedMaxSeq: 90, archivedEvents: 80, archivableBytes: 0 };
+    expect(archiveExposed(state({ ...archived, reads: 5, lowestRead: 91 }))).toBe(false);
+    expect(archiveExposed(state({ ...archived, reads: 5, lowestRead: 90 }))).toBe(true);
+    // Positions unknown (counted by an edge that does not report them): any read of a shardlet no group follows.
+    expect(archiveExposed(state({ ...archived, reads: 5 }))).toBe(true);
+    expect(archiveExposed(state({ ...archived, reads: 5, groups: 1, lowestPosition: 95 }))).toBe(false);
+    // The groups are past the archive, but another reader went back into it.
+    expect(archiveExposed(state({ ...archived, reads: 5, groups: 1, lowestPosition: 95, lowestRead: 3 }))).toBe(true);
+    const d = decidePlacement(new PlacementBandit(), [state({ shardletId: "report", ...archived, reads: 5, lowestRead: 12 }), state({ shardletId: "tail", ...archived, reads: 5, lowestRead: 120 })], new Set(), settings);
+    expect(d).toEqual([expect.objectContaining({ shardletId: "report", arm: "restore" })]);
+    expect(d[0]!.reason).toMatch(/read at position 12, at or below the archived 90/);
+  });
+
   it("rewards an archive by the bytes it saved, and nothing when it was read back", () => {
     const p = { shardletId: "s-1", context: "c", rawBytes: 1000, storedBytes: 250, at: 0 };
     expect(archiveReward(p, state({ archivedMaxSeq: 10 }))).toBeCloseTo(0.75);

@@ -123,7 +123,7 @@ describe("buckets", () => {
 describe("Redis field encoding", () => {
   const deltas: TelemetryDeltas = {
     shardlets: [
-      { bucketStart: 10_000, streamId: "s1", shardletId: "a", writes: 5, reads: 2, bytesWritten: 500, bytesRead: 80, latencySumMs: 12.5, latencyCount: 5, latencyMaxMs: 4.25 },
+      { bucketStart: 10_000, streamId: "s1", shardletId: "a", writes: 5, reads: 2, bytesWritten: 500, bytesRead: 80, latencySumMs: 12.5, latencyCount: 5, latencyMaxMs: 4.25, minSeqRead: 17 },
       { bucketStart: 20_000, streamId: "s1", shardletId: "b", writes: 0, reads: 7, bytesWritten: 0, bytesRead: 70, latencySumMs: 0, latencyCount: 0, latencyMaxMs: 0 },
     ],
     hotKeys: [{ bucketStart: 10_000, streamId: "s1", key: "user\t42 weird", writes: 4, reads: 1, error: 2 }],
@@ -143,10 +143,10 @@ describe("Redis field encoding", () => {
       } else if (cmd === "zadd") {
         const z = zsets.get(k) ?? new Map<string, number>();
         zsets.set(k, z);
-        const gt = args[0] === "GT";
-        const [score, member] = gt ? [Number(args[1]), String(args[2])] : [Number(args[0]), String(args[1])];
+        const mode = args[0] === "GT" || args[0] === "LT" ? args[0] : null;
+        const [score, member] = mode ? [Number(args[1]), String(args[2])] : [Number(args[0]), String(args[1])];
         const cur = z.get(member);
-        if (cur === undefined || !gt || score > cur) z.set(member, score);
+        if (cur === undefined || !mode || (mode === "GT" ? score > cur : score < cur)) z.set(member, score);
       }
     }
     return { hashes, zsets };
@@ -156,8 +156,8 @@ describe("Redis field encoding", () => {
     const keys = telemetryRedisKeys("pfx");
     const cmds = flushCommands("pfx", deltas, { ttlSec: 60 });
     expect(cmds.filter(([c]) => c === "expire").every(([, , ttl]) => ttl === 60)).toBe(true);
-    // A second flush of a smaller latency maximum must not lower it.
-    const again = flushCommands("pfx", { shardlets: [{ ...deltas.shardlets[0]!, latencyMaxMs: 1 }], hotKeys: [], clients: [] }, { ttlSec: 60 });
+    // A second flush of a smaller latency maximum must not lower it, nor a higher position read raise the lowest.
+    const again = flushCommands("pfx", { shardlets: [{ ...deltas.shardlets[0]!, latencyMaxMs: 1, minSeqRead: 30 }], hotKeys: [], clients: [] }, { ttlSec: 60 });
     const { hashes, zsets } = apply([...cmds, ...again]);
     expect([...zsets.get(keys.dirty)!.keys()].sort()).toEqual(["10000", "20000"]);
     const flat = (z?: Map<string, number>) => [...(z ?? new Map<string, number>())].flatMap(([m, s]) => [m, String(s)]);
@@ -167,6 +167,7 @@ describe("Redis field encoding", () => {
       maxima: flat(zsets.get(keys.bucket("x", 10_000))),
       hotKeys: rec(hashes.get(keys.bucket("k", 10_000))),
       clients: rec(hashes.get(keys.bucket("r", 10_000))),
+      minima: flat(zsets.get(keys.bucket("n", 10_000))),
     });
     expect(b1.malformed).toBe(0);
     expect(b1.deltas.shardlets).toEqual([{ ...deltas.shardlets[0]!, writes: 10, reads: 4, bytesWritten: 1000, bytesRead: 160, latencySumMs: 25, latencyCount: 10 }]);
@@ -182,20 +183,21 @@ describe("Redis field encoding", () => {
   });
 
   it("counts malformed fields instead of failing", () => {
-    const r = decodeBucket(0, { counters: { "s\ta\tw": "3", "s\ta\tzz": "1", "bad": "1", "s\tb\tr": "NaN" }, maxima: ["x", "1"], hotKeys: { nokey: "1" }, clients: { "s\ta\tc": "1" } });
-    expect(r.malformed).toBe(6);
+    const r = decodeBucket(0, { counters: { "s\ta\tw": "3", "s\ta\tzz": "1", "bad": "1", "s\tb\tr": "NaN" }, maxima: ["x", "1"], hotKeys: { nokey: "1" }, clients: { "s\ta\tc": "1" }, minima: ["s\ta", "1.5", "y", "2"] });
+    expect(r.malformed).toBe(8);
     expect(r.deltas.shardlets).toEqual([expect.objectContaining({ shardletId: "a", writes: 3 })]);
   });
 });
 
 describe("folding into coarser resolutions", () => {
-  it("sums counters, keeps the largest latency and orders rows by key", () => {
+  it("sums counters, keeps the largest latency and the lowest position read, and orders rows by key", () => {
     const base = { streamId: "s", reads: 0, bytesRead: 0, bytesWritten: 0 };
     const folded = foldDeltas(
       {
         shardlets: [
-          { ...base, bucketStart: 70_000, shardletId: "b", writes: 1, latencySumMs: 2, latencyCount: 1, latencyMaxMs: 2 },
+          { ...base, bucketStart: 70_000, shardletId: "b", writes: 1, latencySumMs: 2, latencyCount: 1, latencyMaxMs: 2, minSeqRead: 8 },
           { ...base, bucketStart: 60_000, shardletId: "b", writes: 2, latencySumMs: 9, latencyCount: 2, latencyMaxMs: 7 },
+          { ...base, bucketStart: 80_000, shardletId: "b", writes: 0, latencySumMs: 0, latencyCount: 0, latencyMaxMs: 0, minSeqRead: 12 },
           { ...base, bucketStart: 10_000, shardletId: "a", writes: 4, latencySumMs: 0, latencyCount: 0, latencyMaxMs: 0 },
         ],
         hotKeys: [
@@ -211,7 +213,7 @@ describe("folding into coarser resolutions", () => {
     );
     expect(folded.shardlets).toEqual([
       { ...base, bucketStart: 0, shardletId: "a", writes: 4, latencySumMs: 0, latencyCount: 0, latencyMaxMs: 0 },
-      { ...base, bucketStart: 60_000, shardletId: "b", writes: 3, latencySumMs: 11, latencyCount: 3, latencyMaxMs: 7 },
+      { ...base, bucketStart: 60_000, shardletId: "b", writes: 3, latencySumMs: 11, latencyCount: 3, latencyMaxMs: 7, minSeqRead: 8 },
     ]);
     expect(folded.hotKeys).toEqual([{ bucketStart: 0, streamId: "s", key: "k", writes: 4, reads: 2, error: 1 }]);
     expect(folded.clients).toEqual([{ bucketStart: 0, streamId: "s", shardletId: "a", client: "c", clientGroup: "g", reads: 3 }]);

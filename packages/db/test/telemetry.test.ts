@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => control?.drop());
 
 const T = Date.UTC(2026, 0, 5, 10, 0, 0);
-const row = (bucketStart: number, shardletId: string, writes: number, latencyMaxMs = 1) => ({
+const row = (bucketStart: number, shardletId: string, writes: number, latencyMaxMs = 1, minSeqRead?: number) => ({
   bucketStart,
   streamId: "s1",
   shardletId,
@@ -38,11 +38,12 @@ const row = (bucketStart: number, shardletId: string, writes: number, latencyMax
   latencySumMs: writes * 1.5,
   latencyCount: writes,
   latencyMaxMs,
+  ...(minSeqRead === undefined ? {} : { minSeqRead }),
 });
 
 describe("telemetry rollup storage", () => {
   const deltas: TelemetryDeltas = {
-    shardlets: [row(T, "a", 3, 4), row(T + 10_000, "a", 5, 9), row(T + 10_000, "b", 1), row(T + 70_000, "a", 2)],
+    shardlets: [row(T, "a", 3, 4, 40), row(T + 10_000, "a", 5, 9, 25), row(T + 10_000, "b", 1), row(T + 70_000, "a", 2)],
     hotKeys: [{ bucketStart: T, streamId: "s1", key: "k", writes: 3, reads: 1, error: 1 }],
     clients: [
       { bucketStart: T, streamId: "s1", shardletId: "a", client: "c", clientGroup: "g", reads: 2 },
@@ -56,8 +57,9 @@ describe("telemetry rollup storage", () => {
     expect(await applyTelemetryBatch(db, { id: "b1", claimedAtMs: T + 80_000, deltas })).toEqual({ applied: false, rows: { shardlets: 0, hotKeys: 0, clients: 0, profiles: 0 } });
     expect(await telemetryBatchApplied(db, "b1")).toBe(true);
     expect(await telemetryBatchApplied(db, "b2")).toBe(false);
-    // A second batch over the same buckets adds to them; maxima keep the largest.
-    await applyTelemetryBatch(db, { id: "b2", claimedAtMs: T + 90_000, deltas: { shardlets: [row(T, "a", 1, 2)], hotKeys: [], clients: [] } });
+    // A second batch over the same buckets adds to them; maxima keep the largest, the lowest positions read the lowest.
+    await applyTelemetryBatch(db, { id: "b2", claimedAtMs: T + 90_000, deltas: { shardlets: [row(T, "a", 1, 2, 30)], hotKeys: [], clients: [] } });
+    await applyTelemetryBatch(db, { id: "b3", claimedAtMs: T + 90_000, deltas: { shardlets: [{ ...row(T + 10_000, "a", 0, 0, 60), reads: 0, bytesRead: 0 }], hotKeys: [], clients: [] } });
 
     const fine = await shardletSeries(db, { streamId: "s1", resolution: 10, from: T, to: T + 120_000 });
     expect(fine.map((p) => [p.shardletId, p.bucketStart - T, p.writes, p.latencyMaxMs])).toEqual([
@@ -75,10 +77,12 @@ describe("telemetry rollup storage", () => {
     expect(hour).toEqual([expect.objectContaining({ bucketStart: T, writes: 12, reads: 10, bytesWritten: 120, shardlets: 2 })]);
     const totals = await telemetryTotals(db, { streamId: "s1", from: T, to: T + 120_000 });
     expect(totals).toMatchObject({ writes: 12, reads: 10, bytesWritten: 120, bytesRead: 100, latencyCount: 12, latencyMaxMs: 9 });
-    expect(totals.byShardlet.map((s) => [s.shardletId, s.writes])).toEqual([
-      ["a", 11],
-      ["b", 1],
+    expect(totals.byShardlet.map((s) => [s.shardletId, s.writes, s.minSeqRead])).toEqual([
+      ["a", 11, 25],
+      ["b", 1, null],
     ]);
+    const firstBucket = await telemetryTotals(db, { streamId: "s1", from: T, to: T + 10_000 });
+    expect(firstBucket.byShardlet.map((s) => [s.shardletId, s.minSeqRead])).toEqual([["a", 30]]);
     expect(await clientReadRows(db, { streamId: "s1", resolution: 60, from: T, to: T + 60_000 })).toEqual([
       { bucketStart: T, shardletId: "a", client: "c", clientGroup: "g", reads: 4 },
     ]);

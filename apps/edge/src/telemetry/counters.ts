@@ -117,7 +117,7 @@ export class TelemetryCounters {
   }
 
   /** One answered read: each event with the shardlet that now owns its key and its size in bytes. */
-  recordReads(streamId: string, events: ReadonlyArray<{ key: string; shardletId: string; bytes: number }>, reader: ReaderIdentity): void {
+  recordReads(streamId: string, events: ReadonlyArray<{ key: string; shardletId: string; bytes: number; seq: number }>, reader: ReaderIdentity): void {
     if (events.length === 0) return;
     const s = this.#stream(streamId);
     let readerKey = reader.client + SEP + reader.group;
@@ -143,6 +143,7 @@ export class TelemetryCounters {
       }
       c.reads++;
       c.bytesRead += e.bytes;
+      if (c.minSeqRead === undefined || e.seq < c.minSeqRead) c.minSeqRead = e.seq;
       run++;
       s.readKeys.add(e.key);
     }

@@ -55,7 +55,7 @@ export function readTelemetry(counters: TelemetryCounters, profiler?: EdgeProfil
           lastKey = e.key;
           lastId = entry.table.lookup(keyHash(e.key)).id;
         }
-        return { key: e.key, shardletId: lastId, bytes: storedBytes(e) };
+        return { key: e.key, shardletId: lastId, bytes: storedBytes(e), seq: e.seq };
       });
       counters.recordReads(entry.meta.id, mapped, reader);
       if (profiler && latencyMs !== undefined) {

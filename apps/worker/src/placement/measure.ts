@@ -34,7 +34,7 @@ export async function measureStream(
   settings: PlacementSettings,
 ): Promise<ShardletPlacementState[]> {
   const totals = await telemetryTotals(deps.db, { streamId, from: window.from, to: window.to });
-  const reads = new Map(totals.byShardlet.map((s) => [s.shardletId, s.reads]));
+  const reads = new Map(totals.byShardlet.map((s) => [s.shardletId, s]));
   const positions = await groupPositions(deps, streamId, shardlets);
   const byHost = new Map<string, ShardletInfo[]>();
   for (const s of shardlets) byHost.set(s.hostId, [...(byHost.get(s.hostId) ?? []), s]);
@@ -53,7 +53,8 @@ export async function measureStream(
         const archiveUpTo = Math.min(cutSeq, ...pos);
         out.push({
           shardletId: s.id,
-          reads: reads.get(s.id) ?? 0,
+          reads: reads.get(s.id)?.reads ?? 0,
+          lowestRead: reads.get(s.id)?.minSeqRead ?? null,
           groups: pos.length,
           lowestPosition: pos.length > 0 ? Math.min(...pos) : null,
           archivableBytes: await driver.archivableBytes({ streamId, lo: s.lo, hi: s.hi, afterSeq: a.maxSeq ?? 0, upToSeq: archiveUpTo, storedBefore, capRows: ARCHIVABLE_CAP_ROWS }),

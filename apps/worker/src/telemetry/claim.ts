@@ -80,6 +80,7 @@ export async function readBatch(redis: Redis, prefix: string, batch: ClaimedBatc
     pipe.hgetall(keys.claimed(batch.id, "k", b));
     pipe.hgetall(keys.claimed(batch.id, "r", b));
     pipe.lrange(keys.claimed(batch.id, "f", b), 0, -1);
+    pipe.zrange(keys.claimed(batch.id, "n", b), 0, -1, "WITHSCORES");
   }
   const replies = (await pipe.exec()) ?? [];
   const reply = (i: number): unknown => {
@@ -97,6 +98,7 @@ export async function readBatch(redis: Redis, prefix: string, batch: ClaimedBatc
       hotKeys: reply(KINDS * i + 2) as Record<string, string>,
       clients: reply(KINDS * i + 3) as Record<string, string>,
       profiles: reply(KINDS * i + 4) as string[],
+      minima: reply(KINDS * i + 5) as string[],
     });
     malformed += d.malformed;
     out.shardlets.push(...d.deltas.shardlets);

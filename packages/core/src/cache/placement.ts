@@ -75,6 +75,11 @@ export interface ShardletPlacementState {
   /** The lowest durable position among them (null: none). */
   lowestPosition: number | null;
   /**
+   * The lowest position any reader read since the previous run (edges' telemetry; null: none
+   * known). Optional for callers that measure no reads.
+   */
+  lowestRead?: number | null;
+  /**
    * Archivable payload bytes: stored before the age cut, not archived yet, and at or below every
    * consumer group's durable position (what a group has still to read is never archived).
    */
@@ -107,12 +112,16 @@ export interface PendingArchive {
 
 /**
  * Some reader still needs the archived rows: a consumer group's durable position lies below the
- * highest archived position (it will replay archived events), or the shardlet was read while no
- * group follows it (reads by key or position reach old events there).
+ * highest archived position (it will replay archived events), or a reader read at or below it
+ * lately (a report, a replay by position or key). Readers of recent events leave an archive be:
+ * a dashboard tailing a stream no group follows would otherwise undo every archive it is given.
+ * Reads whose positions are unknown (counted by an edge that does not report them) still count
+ * as exposure on a shardlet no group follows, as before positions were measured.
  */
 export function archiveExposed(s: ShardletPlacementState): boolean {
   if (s.archivedMaxSeq === null) return false;
   if (s.lowestPosition !== null && s.lowestPosition < s.archivedMaxSeq) return true;
+  if (s.lowestRead !== undefined && s.lowestRead !== null) return s.lowestRead <= s.archivedMaxSeq;
   return s.groups === 0 && s.reads > 0;
 }
 
@@ -168,6 +177,7 @@ function restoreReason(s: ShardletPlacementState): string {
   if (s.lowestPosition !== null && s.archivedMaxSeq !== null && s.lowestPosition < s.archivedMaxSeq) {
     return `restore: a consumer group is at position ${s.lowestPosition}, below the archived ${s.archivedMaxSeq}`;
   }
+  if (s.lowestRead !== undefined && s.lowestRead !== null) return `restore: read at position ${s.lowestRead}, at or below the archived ${s.archivedMaxSeq}`;
   return `restore: read ${s.reads} times with archived rows and no consumer group`;
 }
 

@@ -4,7 +4,7 @@ import { SEP } from "./redis-records.ts";
 
 /**
  * The same deltas summed into buckets of `resolutionSec` (counters add, latency maxima take the
- * largest), in primary-key order so concurrent upserts lock rows in one order.
+ * largest, the lowest positions read the lowest), in primary-key order so concurrent upserts lock rows in one order.
  */
 export function foldDeltas(d: TelemetryDeltas, resolutionSec: number): TelemetryDeltas {
   const len = resolutionSec * 1000;

@@ -11,6 +11,12 @@ export interface ShardletCounters {
   latencySumMs: number;
   latencyCount: number;
   latencyMaxMs: number;
+  /**
+   * The lowest position among the events read (absent: none was read). The cold archive's
+   * placement job compares it with a shardlet's archived rows: a reader that reached them makes an
+   * archive one to restore, while readers of recent events never touch it.
+   */
+  minSeqRead?: number;
 }
 
 export interface ShardletDelta extends ShardletCounters {
@@ -66,6 +72,7 @@ export function addCounters(into: ShardletCounters, from: ShardletCounters): voi
   into.latencySumMs += from.latencySumMs;
   into.latencyCount += from.latencyCount;
   if (from.latencyMaxMs > into.latencyMaxMs) into.latencyMaxMs = from.latencyMaxMs;
+  if (from.minSeqRead !== undefined && !(into.minSeqRead !== undefined && into.minSeqRead <= from.minSeqRead)) into.minSeqRead = from.minSeqRead;
 }
 
 export function emptyDeltas(): TelemetryDeltas {

@@ -6,6 +6,7 @@
  * Redis layout under `<prefix>:tm:` (B = bucket start, epoch ms):
  * - `c:B` hash, field `stream \t shardlet \t metric` (w, r, bw, br, ls, lc): counters;
  * - `x:B` sorted set, member `stream \t shardlet`, score: the largest write ack latency (ZADD GT);
+ * - `n:B` sorted set, member `stream \t shardlet`, score: the lowest position read (ZADD LT);
  * - `k:B` hash, field `stream \t metric \t key` (w, r, e): hot keys and their error bounds;
  * - `r:B` hash, field `stream \t shardlet \t client \t group`: reads per client;
  * - `f:B` list of `stream \t shardlet \t <profile JSON>`: the profiler's statistics, one entry per
@@ -19,7 +20,7 @@ import { emptyCounters, type ClientDelta, type HotKeyDelta, type ProfileDelta, t
 import type { ProfileData } from "../profile/shardlet-profile.ts";
 
 /** The key kinds of one bucket (see the layout above). */
-export const BUCKET_KEY_KINDS = ["c", "x", "k", "r", "f"] as const;
+export const BUCKET_KEY_KINDS = ["c", "x", "k", "r", "f", "n"] as const;
 export type BucketKeyKind = (typeof BUCKET_KEY_KINDS)[number];
 
 export interface TelemetryRedisKeys {
@@ -91,6 +92,9 @@ export function flushCommands(prefix: string, d: TelemetryDeltas, opts: { ttlSec
     if (s.latencyCount > 0) {
       cmds.push(["zadd", touch(s.bucketStart, keys.bucket("x", s.bucketStart)), "GT", s.latencyMaxMs, s.streamId + SEP + s.shardletId]);
     }
+    if (s.minSeqRead !== undefined) {
+      cmds.push(["zadd", touch(s.bucketStart, keys.bucket("n", s.bucketStart)), "LT", s.minSeqRead, s.streamId + SEP + s.shardletId]);
+    }
   }
   for (const h of d.hotKeys) {
     const key = touch(h.bucketStart, keys.bucket("k", h.bucketStart));
@@ -124,6 +128,8 @@ export interface BucketContents {
   clients: Record<string, string>;
   /** The `f:B` list (absent in buckets written before the profiler existed). */
   profiles?: readonly string[];
+  /** The `n:B` sorted set, flat `ZRANGE ... WITHSCORES` (absent in buckets written before it existed). */
+  minima?: readonly string[];
 }
 
 function finite(raw: string): number | null {
@@ -163,6 +169,17 @@ export function decodeBucket(bucketStart: number, c: BucketContents): { deltas: 
     }
     const s = shardlet(parts[0], parts[1]);
     if (v > s.latencyMaxMs) s.latencyMaxMs = v;
+  }
+  const minima = c.minima ?? [];
+  for (let i = 0; i + 1 < minima.length; i += 2) {
+    const parts = minima[i]!.split(SEP);
+    const v = finite(minima[i + 1]!);
+    if (parts.length !== 2 || v === null || !Number.isSafeInteger(v) || !parts[0] || !parts[1]) {
+      malformed++;
+      continue;
+    }
+    const s = shardlet(parts[0], parts[1]);
+    if (s.minSeqRead === undefined || v < s.minSeqRead) s.minSeqRead = v;
   }
   const hot = new Map<string, HotKeyDelta>();
   for (const [field, raw] of Object.entries(c.hotKeys)) {

@@ -148,7 +148,8 @@ export async function clientReadRows(db: ControlDb, q: { streamId: string; resol
 }
 
 export interface TelemetryTotals extends ShardletCounters {
-  byShardlet: Array<{ shardletId: string; writes: number; reads: number; bytesWritten: number; bytesRead: number }>;
+  /** `minSeqRead`: the lowest position read in the window (null: no event read). */
+  byShardlet: Array<{ shardletId: string; writes: number; reads: number; bytesWritten: number; bytesRead: number; minSeqRead: number | null }>;
 }
 
 /** Sums of a stream's telemetry over [from, to), in total and per shardlet (finest resolution by default). */
@@ -159,9 +160,10 @@ export async function telemetryTotals(
   const resolution = q.resolution ?? TELEMETRY_RESOLUTIONS[0];
   checkResolution(resolution);
   checkWindow(q.from, q.to);
-  const rows = await db.$queryRaw<Array<{ shardlet_id: string; w: number; r: number; bw: number; br: number; ls: number; lc: number; lm: number }>>`
+  const rows = await db.$queryRaw<Array<{ shardlet_id: string; w: number; r: number; bw: number; br: number; ls: number; lc: number; lm: number; mr: number | null }>>`
     SELECT shardlet_id, sum(writes)::float8 AS w, sum(reads)::float8 AS r, sum(bytes_written)::float8 AS bw, sum(bytes_read)::float8 AS br,
-           sum(latency_sum_ms)::float8 AS ls, sum(latency_count)::float8 AS lc, max(latency_max_ms)::float8 AS lm
+           sum(latency_sum_ms)::float8 AS ls, sum(latency_count)::float8 AS lc, max(latency_max_ms)::float8 AS lm,
+           min(min_seq_read)::float8 AS mr
     FROM telemetry_buckets
     WHERE stream_id = ${q.streamId} AND resolution = ${resolution}
       AND bucket_start >= ${ts(Prisma.sql`${q.from}::float8`)} AND bucket_start < ${ts(Prisma.sql`${q.to}::float8`)}
@@ -175,7 +177,7 @@ export async function telemetryTotals(
     totals.latencySumMs += r.ls;
     totals.latencyCount += r.lc;
     totals.latencyMaxMs = Math.max(totals.latencyMaxMs, r.lm);
-    totals.byShardlet.push({ shardletId: r.shardlet_id, writes: r.w, reads: r.r, bytesWritten: r.bw, bytesRead: r.br });
+    totals.byShardlet.push({ shardletId: r.shardlet_id, writes: r.w, reads: r.r, bytesWritten: r.bw, bytesRead: r.br, minSeqRead: r.mr });
   }
   return totals;
 }

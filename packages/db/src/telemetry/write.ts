@@ -48,8 +48,8 @@ async function upsertShardlets(tx: Tx, folded: Array<{ resolution: number; d: Te
   if (rows.length === 0) return 0;
   return tx.$executeRaw`
     INSERT INTO telemetry_buckets AS t
-      (resolution, bucket_start, shardlet_id, stream_id, writes, reads, bytes_written, bytes_read, latency_sum_ms, latency_count, latency_max_ms)
-    SELECT v.res, ${ts(Prisma.sql`v.ms`)}, v.shardlet_id, v.stream_id, v.w, v.r, v.bw, v.br, v.ls, v.lc, v.lm
+      (resolution, bucket_start, shardlet_id, stream_id, writes, reads, bytes_written, bytes_read, latency_sum_ms, latency_count, latency_max_ms, min_seq_read)
+    SELECT v.res, ${ts(Prisma.sql`v.ms`)}, v.shardlet_id, v.stream_id, v.w, v.r, v.bw, v.br, v.ls, v.lc, v.lm, v.mr
     FROM unnest(
       ${rows.map((r) => r.resolution)}::int[],
       ${rows.map((r) => r.bucketStart)}::float8[],
@@ -61,8 +61,9 @@ async function upsertShardlets(tx: Tx, folded: Array<{ resolution: number; d: Te
       ${rows.map((r) => Math.round(r.bytesRead))}::bigint[],
       ${rows.map((r) => r.latencySumMs)}::float8[],
       ${rows.map((r) => Math.round(r.latencyCount))}::bigint[],
-      ${rows.map((r) => r.latencyMaxMs)}::float8[]
-    ) AS v(res, ms, shardlet_id, stream_id, w, r, bw, br, ls, lc, lm)
+      ${rows.map((r) => r.latencyMaxMs)}::float8[],
+      ${rows.map((r) => r.minSeqRead ?? null)}::bigint[]
+    ) AS v(res, ms, shardlet_id, stream_id, w, r, bw, br, ls, lc, lm, mr)
     ON CONFLICT (resolution, bucket_start, shardlet_id) DO UPDATE SET
       writes = t.writes + EXCLUDED.writes,
       reads = t.reads + EXCLUDED.reads,
@@ -70,7 +71,8 @@ async function upsertShardlets(tx: Tx, folded: Array<{ resolution: number; d: Te
       bytes_read = t.bytes_read + EXCLUDED.bytes_read,
       latency_sum_ms = t.latency_sum_ms + EXCLUDED.latency_sum_ms,
       latency_count = t.latency_count + EXCLUDED.latency_count,
-      latency_max_ms = GREATEST(t.latency_max_ms, EXCLUDED.latency_max_ms)`;
+      latency_max_ms = GREATEST(t.latency_max_ms, EXCLUDED.latency_max_ms),
+      min_seq_read = LEAST(t.min_seq_read, EXCLUDED.min_seq_read)`;
 }
 
 async function upsertHotKeys(tx: Tx, folded: Array<{ resolution: number; d: TelemetryDeltas }>): Promise<number> {
