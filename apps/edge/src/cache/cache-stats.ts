@@ -42,6 +42,9 @@ export interface PinnedShardlet {
 }
 
 const MAX_SHARDLETS = 200;
+/** Shardlets in a snapshot: the busiest overall, and at least this many of every stream. */
+const TOP_SHARDLETS = 50;
+const TOP_PER_STREAM = 10;
 
 function zero(): CacheCounters {
   return { hits: 0, misses: 0, evictedMisses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, watermarkReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0 };
@@ -93,7 +96,17 @@ export class CacheStats {
 
   snapshot(at: number, cache: { entries: number; bytes: number; maxBytes: number; marginalValuePerByte: number; horizonMs: number }, pinned: PinnedShardlet[] = []): CacheStatsSnapshot {
     const sorted = [...this.perShardlet].sort(([, a], [, b]) => b.hits + b.misses - (a.hits + a.misses));
-    const shardlets = sorted.filter(([k], i) => i < 50 || this.pinnedKeys.has(k)).map(([, s]) => ({ ...s }));
+    // The busiest overall, and each stream's busiest too: the console lists them per stream, and a
+    // quietly read stream (a ledger a reporter reads now and then) would otherwise never show
+    // beside a busy one's tail readers.
+    const perStream = new Map<string, number>();
+    const shardlets = sorted
+      .filter(([k, s], i) => {
+        const rank = perStream.get(s.streamId) ?? 0;
+        perStream.set(s.streamId, rank + 1);
+        return i < TOP_SHARDLETS || rank < TOP_PER_STREAM || this.pinnedKeys.has(k);
+      })
+      .map(([, s]) => ({ ...s }));
     return { at, ...this.total, ...cache, shardlets, pinned };
   }
 }

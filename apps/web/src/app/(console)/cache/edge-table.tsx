@@ -114,8 +114,8 @@ export function CachedShardletsTable({ shardlets, stream }: { shardlets: readonl
   if (shardlets.length === 0) {
     return (
       <p className="empty" data-testid="cached-shardlets-empty">
-        No cached shardlet{stream ? ` of ${stream}` : ""} yet. The cache fills as consumer groups poll through the edges; each read shows here after the edge&apos;s
-        next snapshot.
+        No cached shardlet{stream ? ` of ${stream}` : ""} yet. The cache fills as consumer groups poll and readers read shardlets or positions through the
+        edges; each read shows here after the edge&apos;s next snapshot.
       </p>
     );
   }
