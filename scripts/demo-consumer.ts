@@ -6,12 +6,16 @@
  * rebalancing; checkpoint requests are logged as a stateful consumer would snapshot its state.
  *
  * For the read cache: a second group, `demo-audit` (one member, half the cost per event), reads
- * the same events (a fan-out the edge's cache serves from memory), and a reporter sends a `report_requested` event every two
- * minutes and reads the requesting tenant's shardlet 20 s later, the pattern the correlation
- * engine learns and the prefetcher then warms the cache for.
+ * the same events (a fan-out the edge's cache serves from memory), and a reporter sends a
+ * `report_requested` event to the ledger stream every two minutes and reads the requesting
+ * tenant's shardlet there 20 s later, the pattern the correlation engine learns and the
+ * prefetcher then warms the cache for. Nothing else reads the ledger, so the cache header of the
+ * reporter's reads (logged) says what the prefetch did: `partial` until the map is learned (the
+ * events since its last read come from a host), `hit` after.
  */
 import { keyHash } from "@shardcast/core";
 import { ShardcastConsumer } from "@shardcast/client";
+import { DEMO_LEDGER_STREAM, REPORT_TENANT } from "./demo-ledger.ts";
 import { loadDemoConsumerConfig } from "./env.ts";
 
 let config: ReturnType<typeof loadDemoConsumerConfig>;
@@ -87,25 +91,29 @@ const audit = new ShardcastConsumer({
 await audit.start();
 
 const REPORT_EVERY_MS = 2 * 60_000;
+// Every two minutes: the engine judges a read against the shardlet's chance of a read in any
+// minute (its lag window), which a reporter reading every minute would make certain.
 const REPORT_READ_AFTER_MS = 20_000;
-const REPORT_TENANT = "tenant-reports";
 const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "x-shardcast-client": "demo-reporter" };
 /** Where the reporter's next read of each shardlet starts. */
 const reportPositions = new Map<string, number>();
 
 async function report(): Promise<void> {
-  const sent = await fetch(`${url}/v1/streams/${stream}/events`, { method: "POST", headers, body: JSON.stringify({ events: [{ key: REPORT_TENANT, type: "report_requested", payload: { at: Date.now() } }] }) });
+  const sent = await fetch(`${url}/v1/streams/${DEMO_LEDGER_STREAM}/events`, { method: "POST", headers, body: JSON.stringify({ events: [{ key: REPORT_TENANT, type: "report_requested", payload: { at: Date.now() } }] }) });
   if (!sent.ok) throw new Error(`report request answered ${sent.status}`);
   await new Promise((r) => setTimeout(r, REPORT_READ_AFTER_MS));
-  const list = (await (await fetch(`${url}/v1/streams/${stream}/shardlets`, { headers })).json()) as { shardlets: Array<{ id: string; lo: number; hi: number }> };
+  const list = (await (await fetch(`${url}/v1/streams/${DEMO_LEDGER_STREAM}/shardlets`, { headers })).json()) as { shardlets: Array<{ id: string; lo: number; hi: number }> };
   const h = keyHash(REPORT_TENANT);
   const shardlet = list.shardlets.find((s) => h >= s.lo && h < s.hi);
   if (!shardlet) return;
   let after = reportPositions.get(shardlet.id) ?? 0;
   let read = 0;
+  const answers = new Map<string, number>();
   for (let page = 0; page < 50; page++) {
-    const res = await fetch(`${url}/v1/streams/${stream}/shardlets/${shardlet.id}/events?after=${after}&limit=1000`, { headers });
+    const res = await fetch(`${url}/v1/streams/${DEMO_LEDGER_STREAM}/shardlets/${shardlet.id}/events?after=${after}&limit=1000`, { headers });
     if (!res.ok) throw new Error(`report read answered ${res.status}`);
+    const cache = res.headers.get("x-shardcast-cache") ?? "no cache";
+    answers.set(cache, (answers.get(cache) ?? 0) + 1);
     const body = (await res.json()) as { events: unknown[]; next: number; watermark: number };
     read += body.events.length;
     if (body.next <= after) break;
@@ -113,7 +121,8 @@ async function report(): Promise<void> {
     if (after >= body.watermark) break;
   }
   reportPositions.set(shardlet.id, after);
-  say(`demo reporter read ${read} events of shardlet ${shardlet.id}`);
+  const pages = [...answers].map(([cache, n]) => `${n} ${cache}`).join(", ");
+  say(`demo reporter read ${read} events of ${DEMO_LEDGER_STREAM} shardlet ${shardlet.id} (cache: ${pages})`);
 }
 const reporter = setInterval(() => void report().catch((err: unknown) => process.stderr.write(`demo reporter: ${err instanceof Error ? err.message : String(err)}\n`)), REPORT_EVERY_MS);
 void report().catch(() => undefined);

@@ -3,10 +3,12 @@
  * (a day every 10 minutes) and occasional flash crowds, most announced by precursor events (and
  * some false alarms, see demo-precursors.ts), sent through the client SDK's producer
  * (batching, idempotent retries). Settings: SHARDCAST_EDGE_URL, SHARDCAST_DEMO_TOKEN (an API key),
- * SHARDCAST_DEMO_RATE (mean events/s), SHARDCAST_DEMO_STREAM (default "demo").
+ * SHARDCAST_DEMO_RATE (mean events/s), SHARDCAST_DEMO_STREAM (default "demo"). A twentieth of that
+ * rate again goes to the ledger stream the demo reporter reads (see demo-ledger.ts).
  */
 import { ShardcastProducer } from "@shardcast/client";
 import { WorkloadGenerator } from "@shardcast/core";
+import { DEMO_LEDGER_STREAM, DemoLedger } from "./demo-ledger.ts";
 import { DemoPrecursors } from "./demo-precursors.ts";
 import { loadDemoConfig } from "./env.ts";
 
@@ -31,8 +33,11 @@ gen.due(Date.now());
 // Most flash crowds are announced 45 s ahead; a false alarm every 3 minutes or so.
 const precursors = new DemoPrecursors(gen, { leadMs: 45_000, announceShare: 0.8, falseAlarmEveryMs: 180_000, idPrefix: gen.options.idPrefix });
 const producer = new ShardcastProducer({ url: edgeUrl, apiKey: token, stream, maxBatchEvents: 500, lingerMs: 20, maxQueuedEvents: 20_000 });
+const ledger = new DemoLedger(rate / 20, gen.options.idPrefix, Date.now());
+const ledgerProducer = new ShardcastProducer({ url: edgeUrl, apiKey: token, stream: DEMO_LEDGER_STREAM, maxBatchEvents: 500, lingerMs: 50, maxQueuedEvents: 5_000 });
 
 let sent = 0;
+let ledgerSent = 0;
 let failed = 0;
 let stopping = false;
 let lastReport = Date.now();
@@ -58,13 +63,20 @@ async function loop(): Promise<void> {
         (err: unknown) => process.stderr.write(`precursors failed: ${err instanceof Error ? err.message : String(err)}\n`),
       );
     }
+    const entries = ledger.due(started);
+    if (entries.length > 0) {
+      ledgerProducer.sendBatch(entries).then(
+        (r) => (ledgerSent += r.length),
+        (err: unknown) => process.stderr.write(`ledger entries failed: ${err instanceof Error ? err.message : String(err)}\n`),
+      );
+    }
     if (Date.now() - lastReport > 30_000) {
       lastReport = Date.now();
-      process.stdout.write(`sent ${sent} events (${failed} failed); current rate ${gen.rateAt(Date.now()).toFixed(0)}/s\n`);
+      process.stdout.write(`sent ${sent} events (${failed} failed) and ${ledgerSent} ledger entries; current rate ${gen.rateAt(Date.now()).toFixed(0)}/s\n`);
     }
     await new Promise((r) => setTimeout(r, Math.max(0, TICK_MS - (Date.now() - started))));
   }
-  await producer.close();
+  await Promise.all([producer.close(), ledgerProducer.close()]);
 }
 
 process.on("SIGTERM", () => (stopping = true));

@@ -12,6 +12,7 @@ import { createLogger, resolveRedis, type ResolvedRedis } from "@shardcast/runti
 import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/runtime/embedded-postgres";
 import { spawnChild, stopChild, waitForHttp, type Child } from "./start/children.ts";
 import { inheritedEnv, loadStartConfig } from "./env.ts";
+import { DEMO_LEDGER_STREAM } from "./demo-ledger.ts";
 import { seed } from "./start/seed.ts";
 import { buildWeb, WEB_SERVER, webBuildNeeded } from "./start/web-build.ts";
 
@@ -162,7 +163,10 @@ async function main() {
   say(`Shardcast is up: console ${webUrl}  edge ${edgeUrl}`);
   if (needsSetup) say(`open ${webUrl}/setup to create the first admin account`);
   else if (seeded.adminSeeded) say(`sign in as ${cfg.SHARDCAST_ADMIN_EMAIL}`);
-  if (seeded.demoToken) say(`demo producer is sending events to stream "demo" (about ${cfg.SHARDCAST_DEMO_RATE} events/s); consumer group "demo-analytics" reads them`);
+  if (seeded.demoToken) {
+    say(`demo producer is sending events to stream "demo" (about ${cfg.SHARDCAST_DEMO_RATE} events/s); consumer groups "demo-analytics" and "demo-audit" read them`);
+    say(`and ledger entries to "${DEMO_LEDGER_STREAM}", which a reporter reads after each of its report requests (the prefetcher learns to cache them ahead)`);
+  }
   say("press Ctrl-C to stop");
 }
 

@@ -89,3 +89,17 @@ test("the demo's placement bandit tries a read replica of a hot shardlet, visibl
   await expect(replica.or(decision).first()).toBeVisible({ timeout: 9 * MINUTES });
   await screenshot(page, "demo-cache-replica");
 });
+
+test("the demo's prefetch map learns which ledger shardlet the reporter reads after its requests", async ({ page }) => {
+  test.setTimeout(24 * MINUTES);
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/cache?stream=demo-ledger");
+  await expect(page.getByTestId("prefetch-section")).toBeVisible();
+  // The reporter asks every two minutes and reads 20 s later; the engine needs a handful of its
+  // requests before the pair clears its evidence test (about a quarter of an hour after the start,
+  // README). The section refreshes itself; from then on the edge prefetches at every request.
+  const learnt = page.locator('[data-testid="prefetch-row"][data-above="true"]').filter({ hasText: "demo-reporter" });
+  await expect(learnt.first()).toBeVisible({ timeout: 22 * MINUTES });
+  await expect(page.getByTestId("prefetch-map")).toContainText("report_requested");
+  await screenshot(page, "demo-cache-prefetch-map");
+});

@@ -27,6 +27,7 @@ import {
   type LifecycleSettings,
   type ProfilerSettings,
 } from "@shardcast/core";
+import { DEMO_LEDGER_LAYOUT, DEMO_LEDGER_STREAM } from "../demo-ledger.ts";
 import type { StartConfig } from "../env.ts";
 
 export const DEMO_STREAM = "demo";
@@ -146,10 +147,15 @@ export async function seed(
       say(`demo cold archive: payloads older than ${DEMO_PLACEMENT.archiveAfterSec} s may be archived (change it on the Settings page)`);
     }
   }
+  // Its own step, so a data directory from before the ledger stream existed gets it too.
+  if (!(await getStreamByName(db, DEMO_LEDGER_STREAM))) {
+    await createStream(db, hosts, { name: DEMO_LEDGER_STREAM, ...DEMO_LEDGER_LAYOUT, keyField: "tenant", capacityBytes: DEMO_LIFECYCLE.initialCapacityBytes });
+    say(`created stream "${DEMO_LEDGER_STREAM}" (read only by the demo reporter, so its reads show what the prefetcher cached)`);
+  }
   // The demo producer's key lives only in its process environment; old ones are revoked.
   for (const key of await listApiKeys(db)) {
     if (key.name === DEMO_KEY_NAME && !key.revokedAt) await revokeApiKey(db, key.id);
   }
-  const key = await createApiKey(db, { name: DEMO_KEY_NAME, streams: [DEMO_STREAM], canProduce: true, canConsume: true, createdById: null });
+  const key = await createApiKey(db, { name: DEMO_KEY_NAME, streams: [DEMO_STREAM, DEMO_LEDGER_STREAM], canProduce: true, canConsume: true, createdById: null });
   return { demoToken: key.token, adminSeeded };
 }
