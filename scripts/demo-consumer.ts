@@ -95,18 +95,21 @@ const REPORT_EVERY_MS = 2 * 60_000;
 // minute (its lag window), which a reporter reading every minute would make certain.
 const REPORT_READ_AFTER_MS = 20_000;
 const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "x-shardcast-client": "demo-reporter" };
-/** Where the reporter's next read of each shardlet starts. */
+/** Where the reporter's next read of each shardlet starts (it reads from where it stopped). */
 const reportPositions = new Map<string, number>();
 
 async function report(): Promise<void> {
   const sent = await fetch(`${url}/v1/streams/${DEMO_LEDGER_STREAM}/events`, { method: "POST", headers, body: JSON.stringify({ events: [{ key: REPORT_TENANT, type: "report_requested", payload: { at: Date.now() } }] }) });
   if (!sent.ok) throw new Error(`report request answered ${sent.status}`);
+  const requestedAt = ((await sent.json()) as { events: Array<{ seq: number }> }).events[0]?.seq ?? 0;
   await new Promise((r) => setTimeout(r, REPORT_READ_AFTER_MS));
   const list = (await (await fetch(`${url}/v1/streams/${DEMO_LEDGER_STREAM}/shardlets`, { headers })).json()) as { shardlets: Array<{ id: string; lo: number; hi: number }> };
   const h = keyHash(REPORT_TENANT);
   const shardlet = list.shardlets.find((s) => h >= s.lo && h < s.hi);
   if (!shardlet) return;
-  let after = reportPositions.get(shardlet.id) ?? 0;
+  // The first report after a start covers what came since its request: a report from the
+  // ledger's beginning would read (and make the placement job restore) every archived entry.
+  let after = reportPositions.get(shardlet.id) ?? Math.max(0, requestedAt - 1);
   let read = 0;
   const answers = new Map<string, number>();
   for (let page = 0; page < 50; page++) {

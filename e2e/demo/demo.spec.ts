@@ -96,7 +96,7 @@ test("the demo's prefetch map learns which ledger shardlet the reporter reads af
   await page.goto("/cache?stream=demo-ledger");
   await expect(page.getByTestId("prefetch-section")).toBeVisible();
   // The reporter asks every two minutes and reads 20 s later; the engine needs a handful of its
-  // requests before the pair clears its evidence test (about a quarter of an hour after the start,
+  // requests before the pair clears its evidence test (about ten minutes after the start,
   // README). The section refreshes itself; from then on the edge prefetches at every request.
   const learnt = page.locator('[data-testid="prefetch-row"][data-above="true"]').filter({ hasText: "demo-reporter" });
   await expect(learnt.first()).toBeVisible({ timeout: 22 * MINUTES });
