@@ -7,6 +7,7 @@ const state = (o: Partial<ShardletPlacementState> = {}): ShardletPlacementState 
   reads: 0,
   groups: 0,
   lowestPosition: null,
+  lowestRead: null,
   archivableBytes: 10_000,
   archiveUpTo: 1_000,
   archivedEvents: 0,

@@ -76,7 +76,7 @@ describe("telemetry rollup storage", () => {
     const hour = await streamSeries(db, { streamId: "s1", resolution: 3600, from: T, to: T + 3_600_000 });
     expect(hour).toEqual([expect.objectContaining({ bucketStart: T, writes: 12, reads: 10, bytesWritten: 120, shardlets: 2 })]);
     const totals = await telemetryTotals(db, { streamId: "s1", from: T, to: T + 120_000 });
-    expect(totals).toMatchObject({ writes: 12, reads: 10, bytesWritten: 120, bytesRead: 100, latencyCount: 12, latencyMaxMs: 9 });
+    expect(totals).toMatchObject({ writes: 12, reads: 10, bytesWritten: 120, bytesRead: 100, latencyCount: 12, latencyMaxMs: 9, minSeqRead: 25 });
     expect(totals.byShardlet.map((s) => [s.shardletId, s.writes, s.minSeqRead])).toEqual([
       ["a", 11, 25],
       ["b", 1, null],

@@ -2,6 +2,7 @@ import {
   bucketStart,
   emptyCounters,
   FINEST_RESOLUTION,
+  lowerSeq,
   OTHER_CLIENT_LABEL,
   SpaceSaving,
   type ShardletCounters,
@@ -143,7 +144,7 @@ export class TelemetryCounters {
       }
       c.reads++;
       c.bytesRead += e.bytes;
-      if (c.minSeqRead === undefined || e.seq < c.minSeqRead) c.minSeqRead = e.seq;
+      c.minSeqRead = lowerSeq(c.minSeqRead, e.seq);
       run++;
       s.readKeys.add(e.key);
     }

@@ -34,7 +34,7 @@ export async function measureStream(
   settings: PlacementSettings,
 ): Promise<ShardletPlacementState[]> {
   const totals = await telemetryTotals(deps.db, { streamId, from: window.from, to: window.to });
-  const reads = new Map(totals.byShardlet.map((s) => [s.shardletId, s]));
+  const readTotals = new Map(totals.byShardlet.map((s) => [s.shardletId, s]));
   const positions = await groupPositions(deps, streamId, shardlets);
   const byHost = new Map<string, ShardletInfo[]>();
   for (const s of shardlets) byHost.set(s.hostId, [...(byHost.get(s.hostId) ?? []), s]);
@@ -50,11 +50,12 @@ export async function measureStream(
       for (const [i, s] of list.entries()) {
         const a = archived[i]!;
         const pos = positions.get(s.id) ?? [];
+        const read = readTotals.get(s.id);
         const archiveUpTo = Math.min(cutSeq, ...pos);
         out.push({
           shardletId: s.id,
-          reads: reads.get(s.id)?.reads ?? 0,
-          lowestRead: reads.get(s.id)?.minSeqRead ?? null,
+          reads: read?.reads ?? 0,
+          lowestRead: read?.minSeqRead ?? null,
           groups: pos.length,
           lowestPosition: pos.length > 0 ? Math.min(...pos) : null,
           archivableBytes: await driver.archivableBytes({ streamId, lo: s.lo, hi: s.hi, afterSeq: a.maxSeq ?? 0, upToSeq: archiveUpTo, storedBefore, capRows: ARCHIVABLE_CAP_ROWS }),

@@ -75,10 +75,10 @@ export interface ShardletPlacementState {
   /** The lowest durable position among them (null: none). */
   lowestPosition: number | null;
   /**
-   * The lowest position any reader read since the previous run (edges' telemetry; null: none
-   * known). Optional for callers that measure no reads.
+   * The lowest position any reader read since the previous run (edges' telemetry; null: no read,
+   * or only reads counted by edges that do not report positions).
    */
-  lowestRead?: number | null;
+  lowestRead: number | null;
   /**
    * Archivable payload bytes: stored before the age cut, not archived yet, and at or below every
    * consumer group's durable position (what a group has still to read is never archived).
@@ -121,7 +121,7 @@ export interface PendingArchive {
 export function archiveExposed(s: ShardletPlacementState): boolean {
   if (s.archivedMaxSeq === null) return false;
   if (s.lowestPosition !== null && s.lowestPosition < s.archivedMaxSeq) return true;
-  if (s.lowestRead !== undefined && s.lowestRead !== null) return s.lowestRead <= s.archivedMaxSeq;
+  if (s.lowestRead !== null) return s.lowestRead <= s.archivedMaxSeq;
   return s.groups === 0 && s.reads > 0;
 }
 
@@ -177,7 +177,7 @@ function restoreReason(s: ShardletPlacementState): string {
   if (s.lowestPosition !== null && s.archivedMaxSeq !== null && s.lowestPosition < s.archivedMaxSeq) {
     return `restore: a consumer group is at position ${s.lowestPosition}, below the archived ${s.archivedMaxSeq}`;
   }
-  if (s.lowestRead !== undefined && s.lowestRead !== null) return `restore: read at position ${s.lowestRead}, at or below the archived ${s.archivedMaxSeq}`;
+  if (s.lowestRead !== null) return `restore: read at position ${s.lowestRead}, at or below the archived ${s.archivedMaxSeq}`;
   return `restore: read ${s.reads} times with archived rows and no consumer group`;
 }
 

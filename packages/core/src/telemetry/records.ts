@@ -72,7 +72,12 @@ export function addCounters(into: ShardletCounters, from: ShardletCounters): voi
   into.latencySumMs += from.latencySumMs;
   into.latencyCount += from.latencyCount;
   if (from.latencyMaxMs > into.latencyMaxMs) into.latencyMaxMs = from.latencyMaxMs;
-  if (from.minSeqRead !== undefined && !(into.minSeqRead !== undefined && into.minSeqRead <= from.minSeqRead)) into.minSeqRead = from.minSeqRead;
+  if (from.minSeqRead !== undefined) into.minSeqRead = lowerSeq(into.minSeqRead, from.minSeqRead);
+}
+
+/** The lower of a lowest position read so far (absent: none yet) and another position read. */
+export function lowerSeq(sofar: number | undefined, seq: number): number {
+  return sofar === undefined || seq < sofar ? seq : sofar;
 }
 
 export function emptyDeltas(): TelemetryDeltas {

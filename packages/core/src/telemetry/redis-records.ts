@@ -16,7 +16,7 @@
  * Ids never contain a tab and client labels are sanitized, so only a key (always last) may.
  */
 
-import { emptyCounters, type ClientDelta, type HotKeyDelta, type ProfileDelta, type ShardletCounters, type ShardletDelta, type TelemetryDeltas } from "./records.ts";
+import { emptyCounters, lowerSeq, type ClientDelta, type HotKeyDelta, type ProfileDelta, type ShardletCounters, type ShardletDelta, type TelemetryDeltas } from "./records.ts";
 import type { ProfileData } from "../profile/shardlet-profile.ts";
 
 /** The key kinds of one bucket (see the layout above). */
@@ -179,7 +179,7 @@ export function decodeBucket(bucketStart: number, c: BucketContents): { deltas: 
       continue;
     }
     const s = shardlet(parts[0], parts[1]);
-    if (s.minSeqRead === undefined || v < s.minSeqRead) s.minSeqRead = v;
+    s.minSeqRead = lowerSeq(s.minSeqRead, v);
   }
   const hot = new Map<string, HotKeyDelta>();
   for (const [field, raw] of Object.entries(c.hotKeys)) {

@@ -1,4 +1,4 @@
-import { TELEMETRY_RESOLUTIONS, type ClientReadRow, type ShardletCounters } from "@shardcast/core";
+import { lowerSeq, TELEMETRY_RESOLUTIONS, type ClientReadRow, type ShardletCounters } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
 import { Prisma } from "../generated/prisma/client.ts";
@@ -177,6 +177,7 @@ export async function telemetryTotals(
     totals.latencySumMs += r.ls;
     totals.latencyCount += r.lc;
     totals.latencyMaxMs = Math.max(totals.latencyMaxMs, r.lm);
+    if (r.mr !== null) totals.minSeqRead = lowerSeq(totals.minSeqRead, r.mr);
     totals.byShardlet.push({ shardletId: r.shardlet_id, writes: r.w, reads: r.r, bytesWritten: r.bw, bytesRead: r.br, minSeqRead: r.mr });
   }
   return totals;
