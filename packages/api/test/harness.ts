@@ -175,6 +175,25 @@ export async function emailOf(h: Harness, token: string): Promise<string> {
   return (await h.call<{ user: { email: string } }>("query", "auth.me", undefined, token)).data!.user.email;
 }
 
+/** Resolves with the first message on `channel` (subscribed before `action` runs). */
+export async function nextMessage(channel: string, action: () => Promise<unknown>): Promise<unknown> {
+  const sub = createRedis(REDIS_URL);
+  try {
+    await sub.subscribe(channel);
+    const got = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no message on ${channel}`)), 5_000);
+      sub.on("message", (_ch: string, message: string) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(message));
+      });
+    });
+    await action();
+    return await got;
+  } finally {
+    sub.disconnect();
+  }
+}
+
 /** A control db handle that cannot connect: every query fails with a driver error. */
 export function unreachableDb(): ControlDb {
   return createControlDb("postgres://postgres:hunter2-secret@127.0.0.1:1/nowhere");

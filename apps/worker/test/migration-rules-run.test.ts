@@ -1,152 +1,24 @@
 import type { ShardcastError } from "@shardcast/core";
-import { createLifecycleJob, failLifecycleJob, getMigrationSettings, listMigrationEvents } from "@shardcast/db";
+import { getMigrationSettings, listMigrationEvents } from "@shardcast/db";
 import { createQueueEvents } from "@shardcast/jobs";
 import type { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLifecycleJob } from "../src/lifecycle/machine.ts";
-import { planSplit } from "../src/lifecycle/plan.ts";
+import { afterAll, describe, expect, it } from "vitest";
 import { runMigration } from "../src/migration/machine.ts";
 import { migrationDue } from "../src/migration/schedule.ts";
 import { runMigrationScheduler } from "../src/processors/migration-scheduler.ts";
-import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
-import { runShardletSplit } from "../src/processors/shardlet-split.ts";
 import { startWorker } from "../src/worker.ts";
-import { exactlyOnceProblems, REDIS_URL } from "./lifecycle-harness.ts";
-import { startMigrationHarness, type MigrationHarness } from "./migration-harness.ts";
+import { REDIS_URL } from "./lifecycle-harness.ts";
+import type { MigrationHarness } from "./migration-harness.ts";
+import { rangeOf, useMigrationRulesHarness } from "./migration-rules-harness.ts";
 
 /**
- * What a migration refuses or waits for: a stale proposal, splits and merges under way (and the
- * other way round), the overflow sweep, the window, too many attempts; the scheduler; settings.
+ * What a migration's run keeps to: the window, too many attempts, verification of the copy, the
+ * cleanup grace; the scheduler that starts it; its settings.
  */
 
 let t: MigrationHarness;
-
-beforeAll(async () => {
-  t = await startMigrationHarness({ shardletsPerShard: 4, settings: { minShardletWidth: 1024 } });
-  await t.settings({ chunkRows: 100, verifyRangeRows: 100, switchTailRows: 50, cleanupGraceMs: 50, rowsPerSecond: 0 });
-});
-
-afterAll(async () => {
-  await t?.close();
-});
-
-async function shardlets() {
-  return t.h.db.shardlet.findMany({ where: { streamId: t.h.streamId, state: "active" }, orderBy: { lo: "asc" } });
-}
-
-function other(hostId: string): string {
-  return t.h.hostIds.find((id) => id !== hostId)!;
-}
-
-function rangeOf(s: { lo: bigint; hi: bigint }) {
-  return { lo: Number(s.lo), hi: Number(s.hi) };
-}
-
-/** A migration stopped right after its copy fences were set (phase copying, nobody running it). */
-async function stoppedInCopy(shardletId: string, dest: string): Promise<string> {
-  const id = await t.approve(shardletId, dest);
-  t.hooks.afterStep = (step) => {
-    if (step === "copy.fences") throw new Error("injected stop");
-  };
-  await expect(runMigration(t.h.deps, id)).rejects.toThrow(/injected stop/);
-  t.hooks.afterStep = undefined;
-  expect((await t.migration(id)).phase).toBe("copying");
-  return id;
-}
-
-async function expectClean(range: { lo: number; hi: number }, on: string) {
-  await runOverflowDrain(t.h.deps, { streamId: t.h.streamId });
-  expect(await t.onHost(on, range)).toEqual(t.expected(range));
-  expect((await t.onHost(other(on), range)).rows).toBe(0);
-  expect(exactlyOnceProblems(await t.h.check())).toEqual([]);
-}
-
-describe("stale proposals", () => {
-  it("fails a migration whose shardlet was split since it was proposed, touching nothing", async () => {
-    const s = (await shardlets())[0]!;
-    await t.write(rangeOf(s), 200, { inRangeShare: 1 });
-    const id = await t.approve(s.id, other(s.hostId));
-    expect(await runShardletSplit(t.h.deps, { shardletId: s.id, reason: "test split" })).toMatchObject({ status: "done" });
-    expect(await runMigration(t.h.deps, id)).toMatchObject({ status: "failed" });
-    const m = await t.migration(id);
-    expect(m.error).toMatch(/no longer exists \(it was split or merged/);
-    expect(m.rowsCopied).toBe(0);
-    expect((await t.h.db.shardlet.findUniqueOrThrow({ where: { id: s.id } })).state).toBe("retired");
-    await expectClean(rangeOf(s), s.hostId);
-  });
-
-  it("fails a migration whose shardlet's epoch moved since it was proposed", async () => {
-    const s = (await shardlets())[2]!;
-    const id = await t.approve(s.id, other(s.hostId));
-    await t.h.db.migration.update({ where: { id }, data: { shardletEpoch: s.epoch - 1 + 10 } });
-    expect(await runMigration(t.h.deps, id)).toMatchObject({ status: "failed" });
-    expect((await t.migration(id)).error).toMatch(/changed since the migration was proposed \(epoch \d+ -> \d+/);
-    expect((await t.route(s.id)).epoch).toBe(s.epoch);
-  });
-});
-
-describe("splits, merges and the overflow sweep", () => {
-  it("leaves a migrating shardlet alone, and the migration still finishes", async () => {
-    const s = (await shardlets())[3]!;
-    const range = rangeOf(s);
-    await t.write(range, 200, { inRangeShare: 1 });
-    const id = await stoppedInCopy(s.id, other(s.hostId));
-    // The planner skips it; a split planned before the migration started gives up under the lock.
-    expect(await planSplit(t.h.deps, { shardletId: s.id, reason: "test" })).toEqual({ skipped: "shardlet is being migrated to another host" });
-    const route = await t.route(s.id);
-    const job = await createLifecycleJob(t.h.db, {
-      kind: "split",
-      streamId: s.streamId,
-      hostId: s.hostId,
-      sourceIds: [s.id],
-      childIds: ["child-a-" + s.id, "child-b-" + s.id],
-      splitAt: Math.floor((route.lo + route.hi) / 2),
-      reason: "planned before the migration",
-    });
-    expect(await runLifecycleJob(t.h.deps, job.job.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/being migrated/) as string });
-
-    // Events acknowledged through the overflow log while the shardlet is locked are not drained
-    // into the source by the sweep (the copy might miss them); the switch drains them.
-    const home = (await t.h.db.shard.findUniqueOrThrow({ where: { id: s.shardId } })).homeHostId;
-    await t.h.opLocks.withOpLock(s.id, async () => {
-      const deadline = Date.now() + 5_000;
-      while (!t.h.edge.locks.has(s.id)) {
-        if (Date.now() > deadline) throw new Error("the edge did not see the lock");
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await t.write(range, 40, { inRangeShare: 1, batch: 20 });
-    });
-    const held = await (await t.h.driver(home)).countOverflow(t.h.streamId, range.lo, range.hi);
-    expect(held).toBeGreaterThanOrEqual(40);
-    await runOverflowDrain(t.h.deps, { streamId: t.h.streamId });
-    expect(await (await t.h.driver(home)).countOverflow(t.h.streamId, range.lo, range.hi)).toBe(held);
-
-    const results = await t.runToEnd(id);
-    expect(results[results.length - 1]).toMatchObject({ status: "done" });
-    expect(await (await t.h.driver(home)).countOverflow(t.h.streamId, range.lo, range.hi)).toBe(0);
-    await expectClean(range, other(s.hostId));
-  });
-
-  it("waits for a split or merge under way on the shardlet before it starts", async () => {
-    const s = (await shardlets())[4]!;
-    const job = await createLifecycleJob(t.h.db, {
-      kind: "split",
-      streamId: s.streamId,
-      hostId: s.hostId,
-      sourceIds: [s.id],
-      childIds: ["x-" + s.id, "y-" + s.id],
-      splitAt: Math.floor((Number(s.lo) + Number(s.hi)) / 2),
-      reason: "under way",
-    });
-    const id = await t.approve(s.id, other(s.hostId));
-    const first = await runMigration(t.h.deps, id);
-    expect(first).toMatchObject({ status: "paused", phase: "approved", reason: expect.stringMatching(/waiting for split job/) as string });
-    await failLifecycleJob(t.h.db, job.job.id, "test", { kind: "shardlet.split", status: "failed", message: "test" });
-    const results = await t.runToEnd(id);
-    expect(results[results.length - 1]).toMatchObject({ status: "done" });
-  });
-});
+const { shardlets, other, stoppedInCopy, expectClean } = useMigrationRulesHarness((started) => (t = started));
 
 describe("the migration window and attempts", () => {
   it("does not start before its window", async () => {
