@@ -25,6 +25,12 @@ export interface ApiKeyCacheOptions {
   maxNegativeEntries: number;
 }
 
+/**
+ * Longer than any token the control plane issues (`sc_` + 10 + `_` + 43 characters): refused
+ * without a lookup, so a spray of huge junk tokens cannot fill the unknown-token cache's memory.
+ */
+const MAX_TOKEN_LENGTH = 256;
+
 export const DEFAULT_API_KEY_CACHE: ApiKeyCacheOptions = { ttlMs: 30_000, maxEntries: 10_000, negativeTtlMs: 30_000, maxNegativeEntries: 10_000 };
 
 /**
@@ -49,11 +55,21 @@ export class ApiKeyAuth {
   }
 
   async authorize(header: string | undefined, stream: string, need: "produce" | "consume"): Promise<KeyGrant> {
+    return this.permit(await this.authenticate(header), stream, need);
+  }
+
+  /** The grant of a valid key, whatever it may do (`permit` checks that once the stream is known). */
+  async authenticate(header: string | undefined): Promise<KeyGrant> {
     if (!header) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
     const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
     if (!m?.[1]) throw new ShardcastError("unauthenticated", "malformed Authorization header: expected `Bearer <key>`");
-    const grant = await this.lookup(m[1]);
+    const grant = m[1].length > MAX_TOKEN_LENGTH ? null : await this.lookup(m[1]);
     if (!grant) throw new ShardcastError("unauthenticated", "invalid or revoked API key");
+    return grant;
+  }
+
+  /** `grant` if it may `need` on `stream`, else a 403. */
+  permit(grant: KeyGrant, stream: string, need: "produce" | "consume"): KeyGrant {
     if (!grant.streams.includes("*") && !grant.streams.includes(stream)) {
       throw new ShardcastError("forbidden", `API key "${grant.name}" is not scoped to stream "${stream}"`);
     }

@@ -61,6 +61,13 @@ describe("the edge's API-key cache", () => {
     expect(totalLookups()).toBe(before);
   }, 180_000);
 
+  it("refuses a token longer than any key without looking it up or remembering it", async () => {
+    const huge = `sc_${randomBytes(5).toString("hex")}_${"x".repeat(8 * 1024)}`;
+    expect(await status(huge)).toBe(401);
+    expect(await status(huge)).toBe(401);
+    expect(lookups.get(huge)).toBeUndefined();
+  });
+
   it("looks a new key up once for a burst of 100 concurrent requests", async () => {
     const key = await createApiKey(h.db, { name: "burst", streams: ["cached"], canProduce: false, canConsume: true, createdById: null });
     const answers = await Promise.all(Array.from({ length: 100 }, () => status(key.token)));

@@ -11,14 +11,21 @@ export const streamNameSchema = z
   .max(64, "stream name is longer than 64 characters")
   .regex(/^[a-z0-9][a-z0-9._-]*$/, "stream name may use a-z, 0-9, '.', '_' and '-' and must start with a letter or digit");
 
-/** One event as a producer sends it. `payload` must be a JSON object. */
-export const rawEventSchema = z.object({
-  key: z.union([z.string(), z.number()]).optional(),
-  id: z.string().optional(),
-  type: z.string().optional(),
-  ts: z.union([z.number(), z.string()]).optional(),
-  payload: z.record(z.string(), z.unknown()).optional(),
-});
+/**
+ * One event as a producer sends it. `payload` must be a JSON object. Any other field is refused:
+ * a misspelt `payload` would otherwise store the event with an empty one.
+ */
+export const rawEventSchema = z.strictObject(
+  {
+    key: z.union([z.string(), z.number()]).optional(),
+    id: z.string().optional(),
+    type: z.string().optional(),
+    ts: z.union([z.number(), z.string()]).optional(),
+    payload: z.record(z.string(), z.unknown()).optional(),
+  },
+  { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field ${iss.keys.map((k) => JSON.stringify(k)).join(", ")} (an event has key, id, type, ts and payload)` : undefined) },
+);
+const EVENT_FIELDS = new Set(Object.keys(rawEventSchema.shape));
 export type RawEvent = z.infer<typeof rawEventSchema>;
 
 export const ingestBatchSchema = z.object({
@@ -127,6 +134,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 function hasRawEventShape(v: unknown): v is RawEvent {
   if (!isPlainObject(v)) return false;
+  for (const field in v) if (!EVENT_FIELDS.has(field)) return false;
   const { key, id, type, ts, payload } = v;
   return (
     (key === undefined || typeof key === "string" || (typeof key === "number" && Number.isFinite(key))) &&
@@ -153,6 +161,8 @@ function validateEvent(
       raw = parsed.data;
     } else {
       const issue = parsed.error.issues[0];
+      // An unknown field is named by the field itself; its message already says which.
+      if (issue?.code === "unrecognized_keys") return reject(issue.keys[0] ?? "event", issue.message);
       const path = issue?.path.join(".") ?? "";
       return reject(path || "event", issue ? `${path || "event"}: ${issue.message}` : "event must be an object");
     }

@@ -136,4 +136,15 @@ describe("validateBatch", () => {
     ]);
     expect(problems[0]?.message).toMatch(/integer .* send other keys as strings/);
   });
+
+  it("refuses a field an event does not have, naming it, so a misspelt payload is not stored empty", () => {
+    const problems = rejected([{ key: "ok", payload: { a: 1 } }, { key: "a", paylaod: { a: 1 } }, { key: "b", seq: 3, shardletId: "s" }, { key: "c", constructor: 1 }]);
+    expect(problems.map((p) => [p.index, p.path])).toEqual([
+      [1, "paylaod"],
+      [2, "seq"],
+      [3, "constructor"],
+    ]);
+    expect(problems[0]?.message).toBe('unknown field "paylaod" (an event has key, id, type, ts and payload)');
+    expect(problems[1]?.message).toMatch(/"seq", "shardletId"/);
+  });
 });

@@ -30,7 +30,7 @@ function sendText(res: ServerResponse, status: number, text: string | Buffer, cl
 }
 
 export function sendError(res: ServerResponse, thrown: unknown, log: Logger): void {
-  // A Redis outage is temporary: 503 tells clients to retry, where a 500 would say the request is at fault.
+  // A Redis outage is known and temporary: 503 says so (a 500 is an error the edge did not expect; clients retry both).
   const err = redisUnavailable(thrown) ?? thrown;
   if (isShardcastError(err)) {
     if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
@@ -45,18 +45,44 @@ export function sendError(res: ServerResponse, thrown: unknown, log: Logger): vo
 }
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+// Fatal: a body that is not UTF-8 would otherwise be stored with U+FFFD in place of its bytes.
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** True when the request declares a JSON body (whatever its parameters). */
+export function declaresJson(req: IncomingMessage): boolean {
+  const type = req.headers["content-type"];
+  return type !== undefined && JSON_MEDIA_TYPE.test(type);
+}
 
 /**
- * Reads a JSON body, refusing a body not declared `application/json` (415, as the console's tRPC
- * does), more than `maxBytes` (413) and malformed JSON (400).
+ * Reads a JSON body, refusing a body not declared `application/json` in UTF-8 (415, as the
+ * console's tRPC does), more than `maxBytes` (413), and bytes that are not UTF-8 or not JSON (400).
  */
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const text = await readJsonText(req, maxBytes);
+  try {
+    // JSON.parse does not recurse, so hostile nesting fails later, as a field, not here.
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : "parse error";
+    throw new ShardcastError("bad_request", `malformed JSON: ${detail}`);
+  }
+}
+
+/** `readJson`'s checks of the body's type, size and encoding; its text, not yet parsed. */
+export async function readJsonText(req: IncomingMessage, maxBytes: number): Promise<string> {
   const type = req.headers["content-type"];
   if (type === undefined || !JSON_MEDIA_TYPE.test(type)) {
     throw new ShardcastError(
       "unsupported_media_type",
       type === undefined ? "missing content-type: send `content-type: application/json`" : `content-type "${type.slice(0, 100)}" is not supported: send application/json`,
     );
+  }
+  // JSON is UTF-8 (RFC 8259): a body in another charset would be read as the wrong characters.
+  const charset = CHARSET.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new ShardcastError("unsupported_media_type", `charset "${charset.slice(0, 40)}" is not supported: send JSON in UTF-8`);
   }
   const declared = Number(req.headers["content-length"] ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -83,13 +109,10 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   });
   const total = body.length;
   if (total === 0) throw new ShardcastError("bad_request", "request body is empty: send a JSON object");
-  const text = body.toString("utf8");
   try {
-    // JSON.parse does not recurse, so hostile nesting fails later, as a field, not here.
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : "parse error";
-    throw new ShardcastError("bad_request", `malformed JSON: ${detail}`);
+    return UTF8.decode(body);
+  } catch {
+    throw new ShardcastError("bad_request", "request body is not valid UTF-8: send JSON in UTF-8");
   }
 }
 

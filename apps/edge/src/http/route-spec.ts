@@ -59,9 +59,13 @@ export function cacheStatusHeader(values: readonly ("hit" | "partial" | "miss")[
   };
 }
 
+/** Decimal digits only: `Number()` alone would also read `0x10`, `1e3`, `+5` and a blank as numbers. */
+const DECIMAL = /^[0-9]+$/;
+
 function intQuery(name: string, min: number, max: number, def: number) {
   const message = `query parameter ${name} must be an integer from ${min} to ${max}`;
-  return z.coerce.number(message).int(message).min(min, message).max(max, message).default(def);
+  const decimal = (raw: unknown) => (typeof raw === "string" && !DECIMAL.test(raw) ? Number.NaN : raw);
+  return z.preprocess(decimal, z.coerce.number(message).int(message).min(min, message).max(max, message).default(def));
 }
 
 function timeQuery(name: string) {
@@ -84,12 +88,21 @@ function timeQuery(name: string) {
 }
 
 export const streamParams = z.object({ stream: streamNameSchema });
-export const keyParams = z.object({ stream: streamNameSchema, key: z.string().min(1).meta({ description: "The event key (percent-encoded)." }) });
+/** A key longer than ingest accepts names no event: refused, as ingest refuses it. */
+export function keyParams(maxKeyLength: number) {
+  const tooLong = (input: unknown) => `key has ${typeof input === "string" ? input.length : "more"} characters; the limit is ${maxKeyLength}`;
+  return z.object({
+    stream: streamNameSchema,
+    key: z.string().min(1).max(maxKeyLength, { error: (iss) => tooLong(iss.input) }).meta({ description: "The event key (percent-encoded)." }),
+  });
+}
 export const positionQuery = z.object({
   after: intQuery("after", 0, Number.MAX_SAFE_INTEGER, 0).meta({ description: "Return events after this position (the previous page's `next`)." }),
   limit: intQuery("limit", 1, MAX_READ_LIMIT, 100),
 });
-export const keyQuery = z.object({ from: timeQuery("from"), to: timeQuery("to"), limit: intQuery("limit", 1, MAX_READ_LIMIT, 100) });
+export const keyQuery = z
+  .object({ from: timeQuery("from"), to: timeQuery("to"), limit: intQuery("limit", 1, MAX_READ_LIMIT, 100) })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { error: "query parameter from is after to: the time range ends before it starts" });
 export const hintsQuery = z.object({ stream: streamNameSchema });
 
 const storedEventSchema = z

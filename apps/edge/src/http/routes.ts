@@ -68,7 +68,7 @@ function eventRoutes(limits: IngestLimits): RouteSpec[] {
       summary: "Read a key's events in a time range",
       tag: "events",
       auth: "consume",
-      params: keyParams,
+      params: keyParams(limits.maxKeyLength),
       query: keyQuery,
       ok: { status: 200, description: "The key's events.", schema: keyEventsSchema },
       errors: READ_ERRORS,

@@ -1,6 +1,7 @@
 import http from "node:http";
+import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { DEFAULT_INGEST_LIMITS, retryAfterHeader, ShardcastError, type IngestLimits } from "@shardcast/core";
+import { DEFAULT_INGEST_LIMITS, isShardcastError, retryAfterHeader, ShardcastError, trpcCode, type IngestLimits } from "@shardcast/core";
 import type { Logger } from "@shardcast/runtime";
 import { handleOpsRequest, type OpsEndpoints } from "@shardcast/runtime/metrics";
 import type { z } from "zod";
@@ -13,7 +14,7 @@ import type { HintService } from "../telemetry/hints.ts";
 import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
 import { openApiDocument } from "./openapi.ts";
-import { pathParam, readJson, sendError, sendEvents, sendJson } from "./respond.ts";
+import { declaresJson, pathParam, readJson, readJsonText, sendError, sendEvents, sendJson } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
 import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
@@ -29,7 +30,7 @@ export interface EdgeServerDeps {
   hints?: HintService;
   log: Logger;
   maxBodyBytes: number;
-  /** Limits shown in the published schemas (default: the product defaults). */
+  /** Limits shown in the published schemas and applied to keys in paths (default: the product defaults). */
   limits?: IngestLimits;
   /** Health probe: resolves when the control database and Redis answer. */
   health: () => Promise<void>;
@@ -59,6 +60,8 @@ function parse<S extends z.ZodObject>(schema: S, input: Record<string, string>, 
 function queryOf(url: URL, schema: z.ZodObject): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(schema.shape)) {
+    // Which of two values counts differs between proxies and frameworks: refuse rather than guess.
+    if (url.searchParams.getAll(name).length > 1) throw new ShardcastError("bad_request", `query parameter ${name} is given more than once`);
     const value = url.searchParams.get(name);
     // An empty parameter means its default, as if it were absent.
     if (value !== null && value !== "") out[name] = value;
@@ -94,21 +97,27 @@ function compile(route: RouteSpec): { re: RegExp; names: string[] } {
  * ingest, health, the OpenAPI document and the operations endpoints); anything else is a 404.
  */
 export function createEdgeServer(deps: EdgeServerDeps): http.Server {
+  // A tRPC body the edge refused while reading it (see trpcIngest), answered as tRPC errors are.
+  const refusedBodies = new WeakMap<http.IncomingMessage, ShardcastError>();
   const trpc = createHTTPHandler({
     router: edgeRouter,
     basePath: "/trpc/",
     maxBodySize: deps.maxBodyBytes,
     // A refused batch over its quota says when to retry, as the REST answer does.
     responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
-    createContext: ({ req }) => ({
-      authorization: req.headers.authorization,
-      auth: deps.auth,
-      ingest: deps.ingest,
-      reads: deps.reads,
-      quotas: deps.quotas,
-    }),
+    // Answers keep an unexpected error's message to themselves (see trpc/init.ts): the log has it.
+    onError: ({ error }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR" && !isShardcastError(error.cause)) deps.log.error("unhandled error", { err: error.cause ?? error });
+    },
+    createContext: ({ req }) => {
+      const refused = refusedBodies.get(req);
+      if (refused) throw new TRPCError({ code: trpcCode(refused.code), message: refused.message, cause: refused });
+      return { authorization: req.headers.authorization, auth: deps.auth, ingest: deps.ingest, reads: deps.reads, quotas: deps.quotas };
+    },
   });
   const { auth, quotas } = deps;
+  const limits = deps.limits ?? { ...DEFAULT_INGEST_LIMITS, maxBodyBytes: deps.maxBodyBytes };
+  const keyPath = keyParams(limits.maxKeyLength);
 
   const hintService = (): HintService => {
     if (!deps.hints) throw new ShardcastError("not_found", "hints are not served by this edge");
@@ -147,7 +156,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       admission?.charge(page.events.length, bytes);
     },
     readByKey: async ({ req, res, url, segments }) => {
-      const { stream, key } = parse(keyParams, segments, "path parameter");
+      const { stream, key } = parse(keyPath, segments, "path parameter");
       const grant = await auth.authorize(req.headers.authorization, stream, "consume");
       const q = parse(keyQuery, queryOf(url, keyQuery), "query parameter");
       const admission = await quotas?.admitRead(grant);
@@ -211,23 +220,31 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     },
     createHints: async ({ req, res }) => {
       const hints = hintService();
-      const authorization = req.headers.authorization;
-      // A missing key is refused before the body is read; scope is checked once the stream is known.
-      if (!authorization) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
+      // An unknown key is refused before the body is read; scope is checked once the stream is known.
+      const grant = await auth.authenticate(req.headers.authorization);
       const body = await readJson(req, deps.maxBodyBytes);
-      sendJson(res, 201, await hints.create(body, (stream) => auth.authorize(authorization, stream, "produce")));
+      sendJson(res, 201, await hints.create(body, (stream) => Promise.resolve(auth.permit(grant, stream, "produce"))));
     },
     listHints: async ({ req, res, url }) => {
       const hints = hintService();
-      const authorization = req.headers.authorization;
-      if (!authorization) throw new ShardcastError("unauthenticated", "missing API key: send `Authorization: Bearer <key>`");
+      const grant = await auth.authenticate(req.headers.authorization);
       const { stream } = parse(hintsQuery, queryOf(url, hintsQuery), "query parameter");
-      await auth.authorize(authorization, stream, "produce");
+      auth.permit(grant, stream, "produce");
       sendJson(res, 200, await hints.list(stream));
     },
-    trpcIngest: ({ req, res }) => {
+    trpcIngest: async ({ req, res }) => {
+      // The edge reads a JSON body itself, with the REST checks: tRPC would decode bytes that are
+      // not UTF-8 into U+FFFD and store them changed. tRPC takes a body it is handed as `req.body`.
+      if (req.method === "POST" && declaresJson(req)) {
+        try {
+          Object.assign(req, { body: await readJsonText(req, deps.maxBodyBytes) });
+        } catch (err) {
+          if (!isShardcastError(err)) throw err;
+          refusedBodies.set(req, err);
+          Object.assign(req, { body: "" });
+        }
+      }
       trpc(req, res);
-      return Promise.resolve();
     },
     healthz: async ({ res }) => {
       await deps.health();
@@ -248,7 +265,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     if (route.id === "livez" || route.id === "readyz" || route.id === "metrics") return deps.ops !== undefined;
     return true;
   };
-  const routes = edgeRoutes(deps.limits ?? { ...DEFAULT_INGEST_LIMITS, maxBodyBytes: deps.maxBodyBytes }).filter(served);
+  const routes = edgeRoutes(limits).filter(served);
   const document = openApiDocument(routes, "1");
   const table = routes.map((route) => ({ route, ...compile(route), handler: handlers[route.id] }));
 

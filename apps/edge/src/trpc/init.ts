@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import { isShardcastError, trpcCode } from "@shardcast/core";
+import { z } from "zod";
+import { isShardcastError, ShardcastError, trpcCode, type ErrorCode } from "@shardcast/core";
 import { redisUnavailable } from "@shardcast/runtime";
 import type { ApiKeyAuth } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
@@ -19,13 +20,36 @@ const t = initTRPC.context<EdgeContext>().create({
   // can act on and tells attackers about the internals.
   isDev: false,
   errorFormatter({ shape, error }) {
-    const cause = error.cause;
     const { stack: _stack, ...data } = shape.data;
-    return isShardcastError(cause)
-      ? { ...shape, message: cause.message, data: { ...data, shardcast: cause.toJSON().error } }
-      : { ...shape, data };
+    const domain = isShardcastError(error.cause) ? error.cause : fromTrpcError(error);
+    return { ...shape, message: domain.message, data: { ...data, shardcast: domain.toJSON().error } };
   },
 });
+
+/** What tRPC refuses on its own (body, JSON, input), as the REST answers name it. */
+const TRPC_REFUSALS: Partial<Record<TRPCError["code"], ErrorCode>> = {
+  PARSE_ERROR: "bad_request",
+  BAD_REQUEST: "bad_request",
+  METHOD_NOT_SUPPORTED: "bad_request",
+  NOT_FOUND: "not_found",
+  PAYLOAD_TOO_LARGE: "payload_too_large",
+  UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+};
+
+/**
+ * An error tRPC raised itself, so every answer carries `data.shardcast` as documented. Anything
+ * else is `internal` without its message, which may describe the internals (the edge logs it).
+ */
+function fromTrpcError(error: TRPCError): ShardcastError {
+  const code = TRPC_REFUSALS[error.code];
+  if (!code) return new ShardcastError("internal", "internal error");
+  if (error.cause instanceof z.ZodError) {
+    const issues = error.cause.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    const first = issues[0];
+    return new ShardcastError(code, `invalid input: ${first?.path ? `${first.path}: ` : ""}${first?.message ?? "malformed"}`, { issues });
+  }
+  return new ShardcastError(code, error.message);
+}
 
 export const router = t.router;
 
