@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { call, errorFrom, path, type Endpoint } from "./http.ts";
+import { call, errorFrom, path, type CallOptions, type Endpoint } from "./http.ts";
 import {
   commitAnswerSchema,
   heartbeatAnswerSchema,
@@ -42,19 +42,23 @@ export class GroupApi {
   }
 
   async join(body: JoinRequest, signal?: AbortSignal): Promise<JoinAnswer> {
-    return this.send("POST", this.base, body, joinAnswerSchema, "join", signal);
+    return this.send("POST", this.base, body, joinAnswerSchema, "join", { signal });
   }
 
   async poll(memberId: string, body: PollRequest, signal?: AbortSignal): Promise<PollAnswer> {
-    return this.send("POST", `${this.member(memberId)}/poll`, body, pollAnswerSchema, "poll", signal);
+    // A long poll is held open on purpose for up to `maxWaitMs`: the request timeout counts from
+    // when the edge is due to answer, else every idle poll would time out.
+    const timeoutMs = this.ep.requestTimeoutMs + (body.maxWaitMs ?? 0);
+    return this.send("POST", `${this.member(memberId)}/poll`, body, pollAnswerSchema, "poll", { signal, timeoutMs });
   }
 
   async commit(memberId: string, commits: Commit[]): Promise<Commit[]> {
     return (await this.send("POST", `${this.member(memberId)}/commit`, { commits }, commitAnswerSchema, "commit")).committed;
   }
 
-  async heartbeat(memberId: string): Promise<HeartbeatAnswer> {
-    return this.send("POST", `${this.member(memberId)}/heartbeat`, undefined, heartbeatAnswerSchema, "heartbeat");
+  /** `timeoutMs` overrides the request timeout (a heartbeat is worth little once the next is due). */
+  async heartbeat(memberId: string, timeoutMs?: number): Promise<HeartbeatAnswer> {
+    return this.send("POST", `${this.member(memberId)}/heartbeat`, undefined, heartbeatAnswerSchema, "heartbeat", { timeoutMs });
   }
 
   /** Leaves the group, committing `commits` first. */
@@ -67,8 +71,8 @@ export class GroupApi {
     return `${this.base}/${encodeURIComponent(memberId)}`;
   }
 
-  private async send<S extends z.ZodType>(method: string, route: string, body: unknown, schema: S, what: string, signal?: AbortSignal): Promise<z.output<S>> {
-    const answer = await call(this.ep, method, route, body === undefined ? undefined : JSON.stringify(body), signal);
+  private async send<S extends z.ZodType>(method: string, route: string, body: unknown, schema: S, what: string, opts: CallOptions = {}): Promise<z.output<S>> {
+    const answer = await call(this.ep, method, route, body === undefined ? undefined : JSON.stringify(body), opts);
     if (answer.status < 200 || answer.status >= 300) throw errorFrom(answer);
     return parseAnswer(schema, answer.body, what);
   }

@@ -14,6 +14,7 @@ export type { ConsumerBatch, ConsumerMetrics, ConsumerOptions, ConsumerPhase } f
  */
 export class ShardcastConsumer {
   private readonly api: GroupApi;
+  private readonly requestTimeoutMs: number;
   private readonly backoff: Backoff;
   private readonly state = new MemberState();
   private readonly notifier: Notifier;
@@ -39,7 +40,9 @@ export class ShardcastConsumer {
     if (!opts.stream || !opts.group) throw new TypeError("stream and group are required");
     const limit = opts.pollLimit ?? 500;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError("pollLimit must be an integer from 1 to 1000");
-    this.api = new GroupApi(endpoint(opts), opts.stream, opts.group);
+    const ep = endpoint(opts);
+    this.requestTimeoutMs = ep.requestTimeoutMs;
+    this.api = new GroupApi(ep, opts.stream, opts.group);
     this.backoff = { baseMs: opts.retryBaseMs ?? 100, maxMs: opts.retryMaxMs ?? 5000 };
     this.notifier = new Notifier(opts.onError);
     this.batches = new BatchRunner({
@@ -195,7 +198,10 @@ export class ShardcastConsumer {
     if (this.heartbeating || memberId === null) return;
     this.heartbeating = true;
     try {
-      const answer = await this.api.heartbeat(memberId);
+      // A stalled heartbeat holds back the next one (one at a time): left to the full request
+      // timeout (30 s by default, twice the default session), a single lost request would cost the
+      // session. Given up after half an interval, the next tick still comes in time.
+      const answer = await this.api.heartbeat(memberId, Math.min(this.requestTimeoutMs, this.heartbeatMs / 2));
       if (memberId !== this.memberId) return;
       this.touch();
       if (answer.heartbeatIntervalMs !== undefined) this.heartbeatMs = answer.heartbeatIntervalMs;

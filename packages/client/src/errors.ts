@@ -61,12 +61,13 @@ export class ShardcastClientError extends Error {
   }
 
   /**
-   * Whether sending the same request again may succeed: no answer, `429`, and the gateway
-   * family `502`/`503`/`504`. A `500` is a fault of the edge that a resend repeats, and any other
-   * 4xx says the request itself is wrong.
+   * Whether sending the same request again may succeed: no answer, `429`, and any 5xx. A `500`
+   * counts too: the edge answers it for failures it did not foresee, such as its control database
+   * dropping a connection, which pass; giving up would end a consumer for good, and a producer's
+   * resend is safe (ids). Any other 4xx says the request itself is wrong.
    */
   get retryable(): boolean {
-    return this.code === "network_error" || this.code === "timeout" || [429, 502, 503, 504].includes(this.status);
+    return this.code === "network_error" || this.code === "timeout" || this.status === 429 || this.status >= 500;
   }
 
   /** A copy that carries `stored`, for one event of a batch the edge partly stored. */

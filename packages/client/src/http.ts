@@ -26,9 +26,15 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export function endpoint(opts: { url: string; apiKey: string; fetch?: FetchLike | undefined; requestTimeoutMs?: number | undefined }): Endpoint {
   if (!opts.url) throw new TypeError("url is required");
   if (!opts.apiKey) throw new TypeError("apiKey is required");
+  // fetch quotes a header value it cannot send in its error ("Bearer <key>" is an invalid header
+  // value), which would put the key into every error and log line, each retry included. Refused
+  // here instead, without echoing it. Surrounding whitespace (a key read from a file) is what fetch
+  // strips anyway.
+  const apiKey = opts.apiKey.trim();
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new TypeError("apiKey must be printable ASCII without spaces or control characters");
   return {
     url: opts.url.replace(/\/+$/, ""),
-    apiKey: opts.apiKey,
+    apiKey,
     // Looked up at call time, not bound at construction, so a test or APM tool that replaces the
     // global later is still used.
     fetch: opts.fetch ?? ((url, init) => globalThis.fetch(url, init)),
@@ -41,12 +47,20 @@ export function path(...segments: string[]): string {
   return "/" + segments.map((s) => encodeURIComponent(s)).join("/");
 }
 
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** Overrides the endpoint's `requestTimeoutMs` for this request. */
+  timeoutMs?: number | undefined;
+}
+
 /**
  * One request. Resolves with any HTTP answer (the caller decides what a status means) and
  * throws a ShardcastClientError only when there is none: `network_error` or `timeout`.
  */
-export async function call(ep: Endpoint, method: string, route: string, body?: string, signal?: AbortSignal): Promise<Answer> {
-  const timeout = AbortSignal.timeout(ep.requestTimeoutMs);
+export async function call(ep: Endpoint, method: string, route: string, body?: string, opts: CallOptions = {}): Promise<Answer> {
+  const { signal } = opts;
+  const timeoutMs = opts.timeoutMs ?? ep.requestTimeoutMs;
+  const timeout = AbortSignal.timeout(timeoutMs);
   const headers: Record<string, string> = { authorization: `Bearer ${ep.apiKey}`, accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   let res: Response;
@@ -58,18 +72,15 @@ export async function call(ep: Endpoint, method: string, route: string, body?: s
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (err) {
-    const timedOut = timeout.aborted && !signal?.aborted;
-    throw new ShardcastClientError({
-      status: 0,
-      code: timedOut ? "timeout" : "network_error",
-      message: timedOut ? `no answer from ${ep.url} within ${ep.requestTimeoutMs} ms` : `request to ${ep.url} failed: ${describe(err)}`,
-      cause: err,
-    });
+    if (timedOut(timeout, signal)) throw timeoutError(ep, timeoutMs, err);
+    throw new ShardcastClientError({ status: 0, code: "network_error", message: `request to ${ep.url} failed: ${describe(err)}`, cause: err });
   }
   let text: string;
   try {
     text = await res.text();
   } catch (err) {
+    // The timeout covers the body too: an answer whose body stalls is a timeout, not a cut-off.
+    if (timedOut(timeout, signal)) throw timeoutError(ep, timeoutMs, err);
     throw new ShardcastClientError({ status: 0, code: "network_error", message: `answer from ${ep.url} was cut off: ${describe(err)}`, cause: err });
   }
   let parsed: unknown = text;
@@ -79,6 +90,14 @@ export async function call(ep: Endpoint, method: string, route: string, body?: s
     // Not JSON: kept as text, so the error built from it can quote it.
   }
   return { status: res.status, headers: res.headers, body: parsed };
+}
+
+function timedOut(timeout: AbortSignal, signal: AbortSignal | undefined): boolean {
+  return timeout.aborted && !signal?.aborted;
+}
+
+function timeoutError(ep: Endpoint, timeoutMs: number, cause: unknown): ShardcastClientError {
+  return new ShardcastClientError({ status: 0, code: "timeout", message: `no answer from ${ep.url} within ${timeoutMs} ms`, cause });
 }
 
 function describe(err: unknown): string {

@@ -16,7 +16,7 @@ export interface ProducerOptions {
   maxBatchBytes?: number;
   /** How long the first event of a batch waits for others before the batch is sent. Default 5 ms. */
   lingerMs?: number;
-  /** Retries of a batch after the first attempt (429, 502/503/504, no answer). Default 8. */
+  /** Retries of a batch after the first attempt (429, any 5xx, no answer). Default 8. */
   maxRetries?: number;
   /** First backoff; doubled per retry, with jitter. Default 100 ms. */
   retryBaseMs?: number;
