@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decidePrealloc, parsePreallocSettings } from "@shardcast/core";
-import { closePreallocation, getPreallocSettings, recordPreallocation, recordPreallocRun, recordPreallocTraining, type PreallocDetails } from "@shardcast/db";
+import { closePreallocation, createStream, getPreallocSettings, recordPreallocation, recordPreallocRun, recordPreallocTraining, type PreallocDetails } from "@shardcast/db";
 import { startHarness, type Harness } from "./harness.ts";
 
 /** Operations name a stream by id without a foreign key: any id serves here. */
@@ -82,10 +82,12 @@ describe("pre-allocation console api", () => {
     expect((await h.call("mutation", "prealloc.train", {}, viewer)).status).toBe(403);
     expect((await h.call("mutation", "prealloc.train", { streamId: "" }, operator)).status).toBe(400);
     expect((await h.queue.getJobs(["waiting", "delayed", "prioritized"])).filter((j) => j.name === "prealloc.train")).toHaveLength(0);
-    const res = await h.call<{ jobId: string }>("mutation", "prealloc.train", { streamId: STREAM }, operator);
+    expect((await h.call("mutation", "prealloc.train", { streamId: "no-such-stream" }, operator)).status).toBe(404);
+    const trained = await createStream(h.db, h.hosts, { name: "prealloc-trained", shardCount: 1, shardletsPerShard: 1 });
+    const res = await h.call<{ jobId: string }>("mutation", "prealloc.train", { streamId: trained.id }, operator);
     expect(res.status).toBe(200);
     const jobs = (await h.queue.getJobs(["waiting", "delayed", "prioritized"])).filter((j) => j.name === "prealloc.train");
-    expect(jobs.map((j) => ({ id: j.id, data: j.data }))).toEqual([{ id: res.data!.jobId, data: { streamId: STREAM, trigger: "manual", actor: expect.stringMatching(/^operator-/) as unknown } }]);
+    expect(jobs.map((j) => ({ id: j.id, data: j.data }))).toEqual([{ id: res.data!.jobId, data: { streamId: trained.id, trigger: "manual", actor: expect.stringMatching(/^operator-/) as unknown } }]);
     const status = await h.call<{ job: unknown }>("query", "prealloc.trainStatus", { jobId: res.data!.jobId }, viewer);
     expect(status.data).toEqual({ job: { id: res.data!.jobId, state: "waiting", progress: 0, failedReason: null } });
     expect((await h.call<{ job: unknown }>("query", "prealloc.trainStatus", { jobId: "no-such-job" }, viewer)).data).toEqual({ job: null });

@@ -6,6 +6,8 @@ import { applyHostSchema } from "./host/schema.ts";
 
 export const DEFAULT_HOST_CAPACITY_BYTES = 10 * 1024 ** 3;
 export const DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC = 5_000;
+/** The most events/s a host's capacity column (a 32-bit integer) holds. */
+export const MAX_HOST_EVENTS_PER_SEC = 2_147_483_647;
 
 export interface NewHost {
   name: string;
@@ -57,7 +59,9 @@ export function parseHostDsn(dsn: string): URL {
   try {
     url = new URL(dsn.trim());
   } catch {
-    throw new ShardcastError("validation_failed", "DSN is not a URL: expected postgres://user:password@host:port/database");
+    // The expected form is not written as a URL: error messages are redacted, and the redaction
+    // would replace a URL-shaped example that does not parse with "<unparseable dsn>".
+    throw new ShardcastError("validation_failed", "DSN is not a URL: expected user:password@host:port/database after postgres://");
   }
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     throw new ShardcastError("validation_failed", `DSN must start with postgres:// or postgresql:// (got ${url.protocol}//)`);
@@ -67,9 +71,10 @@ export function parseHostDsn(dsn: string): URL {
   return url;
 }
 
-function positiveInt(value: number | undefined, fallback: number, what: string): number {
+function positiveInt(value: number | undefined, fallback: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) throw new ShardcastError("validation_failed", `${what} must be a positive integer`);
+  if (value > max) throw new ShardcastError("validation_failed", `${what} must be at most ${max}`);
   return value;
 }
 
@@ -85,18 +90,26 @@ export async function registerHost(db: ControlDb, input: NewHost): Promise<HostI
   const dsn = input.dsn.trim();
   parseHostDsn(dsn);
   const capacityBytes = positiveInt(input.capacityBytes, DEFAULT_HOST_CAPACITY_BYTES, "capacityBytes");
-  const capacityEventsPerSec = positiveInt(input.capacityEventsPerSec, DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC, "capacityEventsPerSec");
-  const clash = await db.host.findFirst({ where: { OR: [{ name }, { dsn }] }, select: { name: true } });
-  if (clash) {
-    throw new ShardcastError(
-      "conflict",
-      clash.name === name ? `a host named "${name}" already exists` : `host "${clash.name}" already uses this database`,
-    );
-  }
+  const capacityEventsPerSec = positiveInt(input.capacityEventsPerSec, DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC, "capacityEventsPerSec", MAX_HOST_EVENTS_PER_SEC);
+  const refuseClash = async (tx: Pick<ControlDb, "host">) => {
+    const clash = await tx.host.findFirst({ where: { OR: [{ name }, { dsn }] }, select: { name: true } });
+    if (clash) {
+      throw new ShardcastError(
+        "conflict",
+        clash.name === name ? `a host named "${name}" already exists` : `host "${clash.name}" already uses this database`,
+      );
+    }
+  };
+  // Checked before connecting too, so a clash is refused without touching the database it names.
+  await refuseClash(db);
   await applyHostSchema(dsn, { connectTimeoutMs: 5_000 });
   try {
-    const row = await db.host.create({
-      data: { name, dsn, capacityBytes, capacityEventsPerSec, lastSeenAt: new Date() },
+    // Only the name is unique in the table: two registrations of one database at the same moment
+    // would both pass the first check and make two hosts of it, so the check is repeated under a lock.
+    const row = await db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"host-registration"}))`;
+      await refuseClash(tx);
+      return tx.host.create({ data: { name, dsn, capacityBytes, capacityEventsPerSec, lastSeenAt: new Date() } });
     });
     return toHostInfo(row);
   } catch (err) {

@@ -51,6 +51,28 @@ export async function createUser(db: ControlDb, input: NewUser): Promise<User> {
 }
 
 /**
+ * The first-run setup: creates an admin only while the console has no user at all, else returns
+ * null. Setups sent at the same moment are serialised by a transaction lock, so a visitor racing
+ * the real first admin cannot become a second admin.
+ */
+export async function createFirstAdmin(db: ControlDb, input: Omit<NewUser, "role">): Promise<User | null> {
+  const admin: NewUser = { ...input, role: "admin" };
+  checkNewUser(admin);
+  // Refused before the costly hash too: once set up, the open setup endpoint must stay cheap.
+  if ((await db.user.count()) > 0) return null;
+  // Hashed outside the transaction: scrypt takes long enough to hold the lock for nothing.
+  const passwordHash = await hashPassword(admin.password);
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"first-admin-setup"}))`;
+    if ((await tx.user.count()) > 0) return null;
+    return tx.user.create({
+      data: { email: normalizeEmail(admin.email), name: admin.name.trim(), role: admin.role, passwordHash },
+      select: USER_SELECT,
+    });
+  });
+}
+
+/**
  * Checks a sign-in. Returns the user (and stamps lastLoginAt) or null; an unknown email costs the
  * same scrypt work as a wrong password so the two cannot be told apart by timing. A hash made with
  * weaker parameters than today's is replaced while the password is at hand.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ShardcastError, storableString } from "@shardcast/core";
-import { countUsers, createSession, createUser } from "@shardcast/db";
+import { createFirstAdmin, createSession } from "@shardcast/db";
 import { publicProcedure } from "../../trpc.ts";
 import { sessionCookie } from "../../session-cookie.ts";
 import { emailSchema, newPasswordSchema, sessionUserSchema } from "../shared.ts";
@@ -17,10 +17,8 @@ export const setupAdmin = publicProcedure
   .input(setupAdminInput)
   .output(setupAdminOutput)
   .mutation(async ({ ctx, input }) => {
-    if ((await countUsers(ctx.db)) > 0) {
-      throw new ShardcastError("forbidden", "Setup is already done. Sign in instead.");
-    }
-    const user = await createUser(ctx.db, { ...input, role: "admin" });
+    const user = await createFirstAdmin(ctx.db, input);
+    if (!user) throw new ShardcastError("forbidden", "Setup is already done. Sign in instead.");
     const session = await createSession(ctx.db, user.id);
     ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));
     ctx.log.info("first admin created", { userId: user.id });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { storableString } from "@shardcast/core";
-import { registerHost } from "@shardcast/db";
+import { MAX_HOST_EVENTS_PER_SEC, registerHost } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { hostSchema } from "../shared.ts";
@@ -17,7 +17,13 @@ export const registerHostInput = z.object({
     .trim()
     .regex(/^postgres(ql)?:\/\/\S+$/, "DSN must be a postgres:// or postgresql:// URL"),
   capacityBytes: z.number().int().positive("capacity must be positive").optional(),
-  capacityEventsPerSec: z.number().int().positive("capacity must be positive").optional(),
+  capacityEventsPerSec: z
+    .number()
+    .int()
+    .positive("capacity must be positive")
+    // Stored in a 32-bit integer column.
+    .max(MAX_HOST_EVENTS_PER_SEC, "capacity must be at most 2,147,483,647 events/s")
+    .optional(),
 });
 export const registerHostOutput = z.object({ host: hostSchema });
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "@shardcast/core";
 import { countPreallocOutcomes, getLatestPreallocTraining, getPreallocSettings, listOperations, listPreallocations, PREALLOC_RUN_KIND, type PreallocDetails } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { preallocDecisionSchema, preallocOverviewOutput } from "./schemas.ts";
@@ -11,7 +12,7 @@ const runDetails = z.object({
 
 /** Pre-allocations (newest first) with their outcome, and the latest run's why and why not. */
 export const overview = viewerProcedure
-  .input(z.object({ streamId: z.string().max(100).optional(), limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
+  .input(z.object({ streamId: storableString.max(100).optional(), limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
   .output(preallocOverviewOutput)
   .query(async ({ ctx, input }) => {
     const [settings, rows, outcomes, runs, training] = await Promise.all([

@@ -5,7 +5,12 @@ import { operatorProcedure } from "../../trpc.ts";
 import { saveLifecycleSettings } from "../../services/lifecycle-settings.ts";
 
 // The form validates with the same schema, so its messages match the server's field by field.
-export const updateSettingsInput = lifecycleSettingsSchema;
+// The rate pair gets the rule the fullness pair has: two siblings each writing just under the merge
+// rate make a shardlet writing up to twice that, which must stay under the split rate.
+export const updateSettingsInput = lifecycleSettingsSchema.refine((s) => s.mergeWriteRate * 2 < s.splitWriteRate, {
+  message: "merge write rate must be less than half the split write rate, or a merge would be split again at once",
+  path: ["mergeWriteRate"],
+});
 export const updateSettingsOutput = z.object({
   lifecycle: lifecycleSettingsSchema,
   changed: z.array(z.string()),
