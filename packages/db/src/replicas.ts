@@ -60,11 +60,14 @@ export async function listReplicas(db: ControlDb, filter: { streamId?: string; s
   return rows.map(toInfo);
 }
 
-/** Records a sync's progress; the verified position only rises (a slower syncer cannot lower it). */
+/**
+ * Records a sync's progress: the replica's events and bytes at `verifiedSeq`. A slower syncer that
+ * reports an older position changes nothing, so the counts stay those of the verified position.
+ */
 export async function recordReplicaProgress(db: ControlDb, id: string, p: { verifiedSeq: number; events: number; bytes: number }): Promise<void> {
   await db.$executeRaw`
-    UPDATE shardlet_replicas SET verified_seq = greatest(verified_seq, ${p.verifiedSeq}::bigint), events = ${p.events}::bigint, bytes = ${p.bytes}::bigint, updated_at = now()
-    WHERE id = ${id} AND state = 'ready'`;
+    UPDATE shardlet_replicas SET verified_seq = ${p.verifiedSeq}::bigint, events = ${p.events}::bigint, bytes = ${p.bytes}::bigint, updated_at = now()
+    WHERE id = ${id} AND state = 'ready' AND verified_seq <= ${p.verifiedSeq}::bigint`;
 }
 
 /** Stops routing readers to a replica (its rows are deleted next). Returns false when it was already gone. */

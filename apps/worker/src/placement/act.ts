@@ -33,6 +33,8 @@ export async function act(c: ActContext, d: PlacementDecision & { arm: "archive"
   const started = c.deps.clock();
   const kind = d.arm === "archive" ? "placement.archive" : "placement.restore";
   const op = { kind, streamId: s.streamId, shardletId: d.shardletId, hostId: s.hostId, actor: c.actor };
+  // Batches committed before a failure stay archived: the failure's record must count them.
+  let done = { events: 0, rawBytes: 0 };
   try {
     const driver = await c.deps.hosts.get(s.hostId);
     if (d.arm === "archive") {
@@ -41,6 +43,9 @@ export async function act(c: ActContext, d: PlacementDecision & { arm: "archive"
         maxChunks: MAX_CHUNKS_PER_DECISION,
         afterSeq: measured?.archivedMaxSeq ?? 0,
         upToSeq: measured?.archiveUpTo ?? 0,
+        onChunk: (p) => {
+          done = { events: p.events, rawBytes: p.rawBytes };
+        },
         ...(c.signal ? { signal: c.signal } : {}),
       });
       const had = c.state.archived[d.shardletId] ?? { events: 0, bytes: 0 };
@@ -74,9 +79,10 @@ export async function act(c: ActContext, d: PlacementDecision & { arm: "archive"
     // A stopped job stops the run; anything else is this shardlet's failure.
     if (c.signal?.aborted) throw err;
     c.state.backoff[d.shardletId] = c.now + FAILURE_BACKOFF_MS;
-    record.reason += `; failed: ${errorMessage(err)} (left alone for ${FAILURE_BACKOFF_MS / 60_000} min)`;
+    const partial = done.events > 0 ? ` after archiving ${done.events} events` : "";
+    record.reason += `; failed${partial}: ${errorMessage(err)} (left alone for ${FAILURE_BACKOFF_MS / 60_000} min)`;
     c.deps.log.error(`placement: ${d.arm} failed`, { shardletId: d.shardletId, hostId: s.hostId, err });
-    await recordOperation(c.deps.db, { ...op, status: "failed", message: record.reason, details: { context: d.context, code: err instanceof ShardcastError ? err.code : null }, durationMs: c.deps.clock() - started }).catch(() => undefined);
+    await recordOperation(c.deps.db, { ...op, status: "failed", message: record.reason, details: { context: d.context, code: err instanceof ShardcastError ? err.code : null, events: done.events, rawBytes: done.rawBytes }, durationMs: c.deps.clock() - started }).catch(() => undefined);
     return 0;
   }
 }

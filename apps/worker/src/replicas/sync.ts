@@ -131,21 +131,22 @@ async function syncOne(deps: ReplicaDeps, r: ReplicaInfo, s: ShardletWithHome, w
   if (bound <= verified) return null;
   const chunkRows = opts.chunkRows ?? 2_000;
   let copied = 0;
-  let events = onHost.events;
-  let bytes = onHost.bytes;
+  // The host's counts after each append, not this sync's own sums: another syncer may have
+  // appended in between, and the record must say what the replica holds at `verified`.
+  let held = { events: onHost.events, bytes: onHost.bytes };
   for (let chunk = 0; chunk < (opts.maxChunks ?? 25) && verified < bound; chunk++) {
     checkAborted(opts.signal);
     const read = await readReplicaSource(source, { ...range, shardletId: r.shardletId, afterSeq: verified, upToSeq: bound, limit: chunkRows });
     if (!read.fence || read.fence.state !== ACTIVE_FENCE || read.fence.epoch !== r.epoch) return "outdated";
     const to = read.rows.length < chunkRows ? bound : read.rows[read.rows.length - 1]!.seq;
-    if (!(await appendReplicaRows(target, { replicaId: r.id, fromSeq: verified, toSeq: to, rows: read.rows }))) break;
+    const appended = await appendReplicaRows(target, { replicaId: r.id, fromSeq: verified, toSeq: to, rows: read.rows });
+    if (!appended) break;
     verified = to;
     copied += read.rows.length;
-    events += read.rows.length;
-    bytes += read.rows.reduce((n, row) => n + row.sizeBytes, 0);
+    held = appended;
   }
   if (verified === onHost.verifiedSeq) return null;
-  await recordReplicaProgress(deps.db, r.id, { verifiedSeq: verified, events, bytes });
+  await recordReplicaProgress(deps.db, r.id, { verifiedSeq: verified, ...held });
   if (onHost.verifiedSeq === 0) {
     await analyzeReplicaEvents(target);
     await deps.announce?.(r.streamId);

@@ -27,14 +27,31 @@ export interface ArchivedChunk {
   storedBytes: number;
 }
 
+/** Reads an archive chunk gives up after, when other archivers keep taking its rows first. */
+const ARCHIVE_ATTEMPTS = 5;
+
 /**
  * Archives up to `limit` of the range's oldest unarchived rows stored before `storedBefore` (epoch
- * ms) into one batch; null when there are none. The batch and the rows change in one statement.
- * Payloads never change after a write, so a row read here is the row updated there; a row deleted
- * in between (a migration's cleanup) is simply not archived, and a batch that ends up referenced
- * by no row is dropped.
+ * ms) into one batch; null when there are none. A batch holds exactly the payloads of the rows that
+ * reference it: the write takes the rows it read or none of them, and a row that another archiver
+ * took or a migration's cleanup deleted since the read sends the chunk back to a new read.
+ * Payloads never change after a write, so the text read here is the text of the row updated there.
  */
 export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefore: number; limit: number; afterSeq?: number; upToSeq?: number }): Promise<ArchivedChunk | null> {
+  for (let attempt = 1; ; attempt++) {
+    const rows = await readArchivable(run, q);
+    if (rows.length === 0) return null;
+    const chunk = await writeBatch(run, q, rows);
+    if (chunk) return chunk;
+    // Each refused write saw a row of its read taken by another statement that committed, so the
+    // next read no longer returns it; only a range archived and restored over and over gets here.
+    if (attempt >= ARCHIVE_ATTEMPTS) {
+      throw new ShardcastError("conflict", `archive of stream ${q.streamId} [${q.lo}, ${q.hi}): other archives kept taking its rows; left to them`);
+    }
+  }
+}
+
+async function readArchivable(run: HostRun, q: ArchiveRange & { storedBefore: number; limit: number; afterSeq?: number; upToSeq?: number }): Promise<Array<{ seq: number; payloadText: string }>> {
   // `afterSeq` (the previous chunk's last position) starts the walk of the primary key past what
   // was archived already: without it every chunk would step over all the archived rows again.
   const res = await run<{ seq: string; p: string }>("archive read", {
@@ -44,27 +61,36 @@ export async function archiveChunk(run: HostRun, q: ArchiveRange & { storedBefor
            ORDER BY seq LIMIT $5`,
     values: [q.streamId, q.lo, q.hi, q.storedBefore, q.limit, q.afterSeq ?? 0, q.upToSeq ?? null],
   });
-  if (res.rows.length === 0) return null;
-  const rows = res.rows.map((r) => ({ seq: Number(r.seq), payloadText: r.p }));
+  return res.rows.map((r) => ({ seq: Number(r.seq), payloadText: r.p }));
+}
+
+/** One statement: the batch and its rows, or nothing at all when a row read is no longer there unarchived. */
+async function writeBatch(run: HostRun, q: ArchiveRange, rows: ReadonlyArray<{ seq: number; payloadText: string }>): Promise<ArchivedChunk | null> {
   const blob = encodeBatch(rows);
   const rawBytes = rows.reduce((n, r) => n + Buffer.byteLength(r.payloadText), 0);
   const seqs = rows.map((r) => r.seq);
-  const upd = await run<{ batch_id: string; n: number }>("archive write", {
-    text: `WITH b AS (
+  // The rows are locked in position order before the batch is inserted: a concurrent archiver of
+  // the same rows waits here, then finds them archived and inserts no batch (a batch whose rows
+  // went elsewhere would count their events and bytes twice in sc_archive).
+  const upd = await run<{ batch_id: string | null; n: number }>("archive write", {
+    text: `WITH l AS (
+             SELECT seq FROM sc_events WHERE stream_id = $1 AND seq = ANY($9::bigint[]) AND archive_batch IS NULL
+             ORDER BY seq FOR UPDATE
+           ), b AS (
              INSERT INTO sc_archive (stream_id, lo, hi, min_seq, max_seq, events, raw_bytes, blob)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING batch_id
+             SELECT $1, $2, $3, $4, $5, $6::int, $7, $8 WHERE (SELECT count(*) FROM l) = $6::int
+             RETURNING batch_id
            ), u AS (
-             UPDATE sc_events SET payload_md5 = md5(payload::text)::uuid, payload = NULL, archive_batch = (SELECT batch_id FROM b)
-             WHERE stream_id = $1 AND seq = ANY($9::bigint[]) AND archive_batch IS NULL
+             UPDATE sc_events SET payload_md5 = md5(payload::text)::uuid, payload = NULL, archive_batch = b.batch_id
+             FROM b WHERE stream_id = $1 AND seq IN (SELECT seq FROM l)
              RETURNING 1
            )
            SELECT (SELECT batch_id FROM b)::text AS batch_id, (SELECT count(*) FROM u)::int AS n`,
     values: [q.streamId, q.lo, q.hi, seqs[0], seqs[seqs.length - 1], rows.length, rawBytes, blob, seqs],
   });
-  const batchId = Number(upd.rows[0]?.batch_id);
-  const archived = upd.rows[0]?.n ?? 0;
-  if (archived === 0) await dropBatchIfUnused(run, q.streamId, batchId);
-  return { batchId, lastSeq: seqs[seqs.length - 1]!, events: archived, rawBytes, storedBytes: blob.length };
+  const row = upd.rows[0];
+  if (!row || row.batch_id === null) return null;
+  return { batchId: Number(row.batch_id), lastSeq: seqs[seqs.length - 1]!, events: row.n, rawBytes, storedBytes: blob.length };
 }
 
 async function dropBatchIfUnused(run: HostRun, streamId: string, batchId: number): Promise<boolean> {

@@ -95,13 +95,14 @@ export async function readReplicaSource(
 /**
  * Appends copied rows to a replica and moves its verified position from `fromSeq` to `toSeq` in
  * one statement, only while the replica is ready at `fromSeq` (row-locked): two syncers of one
- * replica cannot both advance it, and a dropped replica takes nothing. Returns false when refused.
+ * replica cannot both advance it, and a dropped replica takes nothing. Returns the replica's
+ * events and bytes after the append (what it holds, whoever copied it), or null when refused.
  */
 export async function appendReplicaRows(
   driver: HostDriver,
   w: { replicaId: string; fromSeq: number; toSeq: number; rows: readonly CopyRow[] },
-): Promise<boolean> {
-  const res = await query<{ ok: boolean }>(driver, "replica append", {
+): Promise<{ events: number; bytes: number } | null> {
+  const res = await query<{ events: string; bytes: string }>(driver, "replica append", {
     text: `WITH r AS (
              SELECT replica_id FROM sc_replica WHERE replica_id = $1 AND state = $2 AND verified_seq = $3 FOR UPDATE
            ), ins AS (
@@ -116,9 +117,9 @@ export async function appendReplicaRows(
            ), upd AS (
              UPDATE sc_replica SET verified_seq = $4, updated_at = now(),
                     events = events + (SELECT count(*) FROM ins), bytes = bytes + (SELECT coalesce(sum(size_bytes), 0) FROM ins)
-             WHERE replica_id = (SELECT replica_id FROM r) RETURNING 1
+             WHERE replica_id = (SELECT replica_id FROM r) RETURNING events, bytes
            )
-           SELECT EXISTS (SELECT 1 FROM upd) AS ok`,
+           SELECT events::text, bytes::text FROM upd`,
     values: [
       w.replicaId,
       REPLICA_READY,
@@ -127,7 +128,8 @@ export async function appendReplicaRows(
       ...copyRowArrays(w.rows),
     ],
   });
-  return res.rows[0]?.ok ?? false;
+  const row = res.rows[0];
+  return row ? { events: Number(row.events), bytes: Number(row.bytes) } : null;
 }
 
 export interface ReplicaReadResult {
