@@ -66,6 +66,19 @@ describe("request bodies are UTF-8 JSON", () => {
   });
 });
 
+describe("methods", () => {
+  it("a method the path does not have is a 405 that names the ones it has", async () => {
+    const res = await fetch(`${h.url}/v1/streams/${h.stream}/events`, { method: "PUT", headers: { authorization: `Bearer ${h.token}` } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "POST"]);
+    expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: "method_not_allowed", message: expect.stringMatching(/method PUT is not allowed here/) as string });
+    const trpc = await fetch(`${h.url}/trpc/ingest`, { headers: { authorization: `Bearer ${h.token}` } });
+    expect(trpc.status).toBe(405);
+    expect(trpc.headers.get("allow")).toBe("POST");
+    await trpc.arrayBuffer();
+  });
+});
+
 describe("event fields", () => {
   it("a field an event does not have is refused by REST and tRPC, naming it; nothing is stored", async () => {
     const rows = await totalRows(h);

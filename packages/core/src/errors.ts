@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "rate_limited",
   "forbidden",
   "not_found",
+  "method_not_allowed",
   "conflict",
   "fenced",
   "unavailable",
@@ -77,6 +78,8 @@ export function errorStatus(code: ErrorCode): number {
       return 403;
     case "not_found":
       return 404;
+    case "method_not_allowed":
+      return 405;
     case "conflict":
     case "fenced":
       return 409;
@@ -98,6 +101,7 @@ export type TrpcErrorCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "NOT_FOUND"
+  | "METHOD_NOT_SUPPORTED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
@@ -119,6 +123,8 @@ export function trpcCode(code: ErrorCode): TrpcErrorCode {
       return "FORBIDDEN";
     case "not_found":
       return "NOT_FOUND";
+    case "method_not_allowed":
+      return "METHOD_NOT_SUPPORTED";
     case "conflict":
     case "fenced":
       return "CONFLICT";

@@ -36,6 +36,9 @@ export function sendError(res: ServerResponse, thrown: unknown, log: Logger): vo
     if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
     const retryAfter = retryAfterSeconds(err);
     const headers: Record<string, string> = retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {};
+    // A 405 names the methods the resource has (RFC 9110).
+    const allow = err.code === "method_not_allowed" ? err.details?.allow : undefined;
+    if (Array.isArray(allow)) headers.allow = allow.join(", ");
     // A refused oversize or mistyped body is still on the wire, unread: end the connection.
     sendJson(res, errorStatus(err.code), err.toJSON(), err.code === "payload_too_large" || err.code === "unsupported_media_type", headers);
     return;

@@ -288,8 +288,8 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       if (matches.length === 0) throw new ShardcastError("not_found", `no route for ${req.method ?? "?"} ${path}`);
       const found = matches.find((x) => x.t.route.method === method);
       if (!found?.m) {
-        const allowed = matches.map((x) => x.t.route.method.toUpperCase()).join(" or ");
-        throw new ShardcastError("bad_request", `method ${req.method ?? "?"} is not allowed here; use ${allowed}`);
+        const allow = matches.map((x) => x.t.route.method.toUpperCase());
+        throw new ShardcastError("method_not_allowed", `method ${req.method ?? "?"} is not allowed here; use ${allow.join(" or ")}`, { allow });
       }
       const segments: Record<string, string> = {};
       for (const [i, name] of found.t.names.entries()) segments[name] = pathParam(found.m[i + 1] ?? "", SEGMENT_NAMES[name] ?? name);

@@ -30,7 +30,7 @@ const t = initTRPC.context<EdgeContext>().create({
 const TRPC_REFUSALS: Partial<Record<TRPCError["code"], ErrorCode>> = {
   PARSE_ERROR: "bad_request",
   BAD_REQUEST: "bad_request",
-  METHOD_NOT_SUPPORTED: "bad_request",
+  METHOD_NOT_SUPPORTED: "method_not_allowed",
   NOT_FOUND: "not_found",
   PAYLOAD_TOO_LARGE: "payload_too_large",
   UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
