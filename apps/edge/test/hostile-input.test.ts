@@ -90,6 +90,20 @@ describe("event fields", () => {
     expect(trpc.status).toBe(400);
     expect(await totalRows(h)).toBe(rows);
   });
+
+  it("a number past a double's range is refused, not stored as null; large but finite ones and look-alike text pass", async () => {
+    const rows = await totalRows(h);
+    const huge = await post(h, `/v1/streams/${h.stream}/events`, null, h.token, '{"events":[{"key":"n","payload":{"ok":1,"amount":-1E400}}]}');
+    expect(huge.status).toBe(400);
+    expect(error(huge.body).message).toMatch(/number in field "amount" is beyond the range of a 64-bit float/);
+    const viaTrpc = await post(h, "/trpc/ingest", null, h.token, `{"stream":"${h.stream}","events":[{"key":"n","payload":{"amount":1e400}}]}`);
+    expect(viaTrpc.status).toBe(400);
+    expect(await totalRows(h)).toBe(rows);
+    const fine = await post(h, `/v1/streams/${h.stream}/events`, null, h.token, '{"events":[{"key":"big-but-finite","payload":{"amount":1e300,"note":"e400"}}]}');
+    expect(fine.status).toBe(200);
+    const stored = await get(h, `/v1/streams/${h.stream}/keys/big-but-finite/events`);
+    expect((stored.body as { events: Array<{ payload: unknown }> }).events.map((e) => e.payload)).toEqual([{ amount: 1e300, note: "e400" }]);
+  });
 });
 
 describe("query parameters", () => {
