@@ -122,8 +122,12 @@ export async function readJsonText(req: IncomingMessage, maxBytes: number): Prom
   return text;
 }
 
-/** Only a number with a three-digit exponent or a run of 309 digits can lie past a double's range. */
-const MAYBE_HUGE = /[eE][+]?\d{3}|\d{309}/;
+/**
+ * Only a number with a three-digit exponent or a run of 309 digits can lie past a double's range.
+ * A JSON number follows `:`, `,`, `[` or white space, so text such as hex ids ("3fe123") rarely
+ * sends a body down the slow path.
+ */
+const MAYBE_HUGE = /[:,[\s]-?\d+(?:\.\d+)?[eE]\+?\d{3}|\d{309}/;
 
 /**
  * JSON.parse reads a number past a double's range (`1e400`) as Infinity, which JSON.stringify
