@@ -85,9 +85,30 @@ function reportedPath(path: string): string {
 }
 
 /**
+ * True when a parsed JSON value holds a number past a double's range: JSON.parse reads `1e400` as
+ * Infinity, which JSON.stringify writes as `null`. Only a value whose JSON text has a `null` can
+ * hold one, so callers walk only those; no paths are built, so a walk that finds nothing is cheap.
+ */
+export function hasNonFiniteNumber(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (typeof v === "object" && v !== null) {
+      for (const name in v) stack.push((v as Record<string, unknown>)[name]);
+    }
+  }
+  return false;
+}
+
+/**
  * The first field of a parsed JSON value that PostgreSQL cannot store (a string or field name with
- * a NUL or an unpaired surrogate) or that nests deeper than `maxDepth`, or null. Walks depth-first
- * with its own stack and never below `maxDepth`, so hostile nesting cannot overflow it.
+ * a NUL or an unpaired surrogate, a number past a double's range) or that nests deeper than
+ * `maxDepth`, or null. Walks depth-first with its own stack and never below `maxDepth`, so hostile
+ * nesting cannot overflow it.
  */
 export function findJsonProblem(value: unknown, root: string, maxDepth: number): JsonProblem | null {
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 1 }];
@@ -97,6 +118,9 @@ export function findJsonProblem(value: unknown, root: string, maxDepth: number):
       const problem = unstorableText(v);
       if (problem) return { path: reportedPath(path), message: `${reportedPath(path)} ${problem}` };
       continue;
+    }
+    if (typeof v === "number" && !Number.isFinite(v)) {
+      return { path: reportedPath(path), message: `${reportedPath(path)} is beyond the range of a 64-bit float (it would be stored as null); send it as a string` };
     }
     if (typeof v !== "object" || v === null) continue;
     if (depth > maxDepth) {

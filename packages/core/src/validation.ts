@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ShardcastError, type RejectedItem } from "./errors.ts";
 import type { IngestLimits } from "./limits.ts";
-import { findJsonProblem, jsonTextNeedsCheck, MAX_PAYLOAD_DEPTH, unstorableText } from "./text.ts";
+import { findJsonProblem, hasNonFiniteNumber, jsonTextNeedsCheck, MAX_PAYLOAD_DEPTH, unstorableText } from "./text.ts";
 import type { IncomingEvent } from "./types.ts";
 
 /** Stream names appear in URLs and Redis keys: keep them boring. */
@@ -215,7 +215,9 @@ function validateEvent(
     // JSON.stringify recurses: only nesting thousands of levels deep makes it run out of stack.
     payloadJson = "";
   }
-  if (payloadJson === "" || jsonTextNeedsCheck(payloadJson, MAX_PAYLOAD_DEPTH)) {
+  // A `null` in the text may be a number past a double's range that JSON.stringify wrote as null.
+  const nonFinite = payloadJson.includes("null") && hasNonFiniteNumber(payload);
+  if (payloadJson === "" || nonFinite || jsonTextNeedsCheck(payloadJson, MAX_PAYLOAD_DEPTH)) {
     // Rare: walk the payload to name the field (the scan only says that something is wrong).
     const problem = findJsonProblem(payload, "payload", MAX_PAYLOAD_DEPTH);
     if (problem) return reject(problem.path, problem.message);

@@ -137,6 +137,11 @@ describe("validateBatch", () => {
     expect(problems[0]?.message).toMatch(/integer .* send other keys as strings/);
   });
 
+  it("refuses a payload number past a double's range (JSON.parse reads 1e400 as Infinity), naming it; nulls pass", () => {
+    const problems = rejected([{ key: "ok", payload: { a: null, b: 1e300 } }, { key: "x", payload: { a: null, list: [1, JSON.parse("-1e400") as number] } }]);
+    expect(problems).toEqual([{ index: 1, path: "payload.list.1", message: expect.stringMatching(/^payload.list.1 is beyond the range of a 64-bit float/) as string }]);
+  });
+
   it("refuses a field an event does not have, naming it, so a misspelt payload is not stored empty", () => {
     const problems = rejected([{ key: "ok", payload: { a: 1 } }, { key: "a", paylaod: { a: 1 } }, { key: "b", seq: 3, shardletId: "s" }, { key: "c", constructor: 1 }]);
     expect(problems.map((p) => [p.index, p.path])).toEqual([
