@@ -21,6 +21,20 @@ describe("hostile console input", () => {
     await h.close();
   });
 
+  describe("ids", () => {
+    it("refuses an id longer than any id with a 400 naming the field, before any lookup", async () => {
+      for (const [path, input] of [
+        ["shardmap.split", { shardletId: "x".repeat(10_000) }],
+        ["migrations.reject", { id: "x".repeat(201), reason: "too long" }],
+      ] as const) {
+        const res = await h.call("mutation", path, input, operator);
+        expect(res.status, path).toBe(400);
+        expect(res.error?.data.details?.rejected?.[0]?.message, path).toMatch(/an id has at most 200 characters/);
+      }
+      expect((await h.call("mutation", "shardmap.split", { shardletId: "x".repeat(200) }, operator)).status).toBe(404);
+    });
+  });
+
   describe("pre-allocation", () => {
     it("refuses a NUL in the overview's stream filter with a 400 naming the field", async () => {
       const res = await h.call("query", "prealloc.overview", { streamId: "s\u0000" }, admin);

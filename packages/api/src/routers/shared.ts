@@ -10,6 +10,14 @@ export const sessionUserSchema = z.object({
   role: roleSchema,
 });
 
+/**
+ * The id of a row (a cuid), a proposal or a job, as a procedure's input: bounded like every text the
+ * console takes, so a request cannot make the server compare megabytes against an index.
+ */
+export function idString(message?: string) {
+  return (message === undefined ? storableString.min(1) : storableString.min(1, message)).max(200, "an id has at most 200 characters");
+}
+
 export const emailSchema = storableString
   .trim()
   .min(1, "enter an email address")

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 import { applyProposal as applyIt } from "../../services/analyzer-actions.ts";
 import { loadLabels, proposalView } from "../../services/analyzer-views.ts";
 import { proposalSchema } from "./proposal-schema.ts";
+import { idString } from "../shared.ts";
 
-export const applyProposalInput = z.object({ proposalId: storableString.min(1, "choose a proposal") });
+export const applyProposalInput = z.object({ proposalId: idString("choose a proposal") });
 export const applyProposalOutput = z.object({
   proposal: proposalSchema,
   message: z.string(),

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 import { approveAddHost as approve } from "../../services/analyzer-actions.ts";
 import { loadLabels, proposalView } from "../../services/analyzer-views.ts";
 import { proposalSchema } from "./proposal-schema.ts";
+import { idString } from "../shared.ts";
 
-export const approveAddHostInput = z.object({ proposalId: storableString.min(1, "choose a proposal") });
+export const approveAddHostInput = z.object({ proposalId: idString("choose a proposal") });
 export const approveAddHostOutput = z.object({ proposal: proposalSchema, jobId: z.string(), message: z.string() });
 
 /** Approves a scale-out proposal: the worker runs the provisioning hook (or adds an embedded host). */

@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { approveDrainHostProposal } from "@shardcast/db";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 import { loadLabels, proposalView } from "../../services/analyzer-views.ts";
 import { proposalSchema } from "./proposal-schema.ts";
+import { idString } from "../shared.ts";
 
-export const approveDrainHostInput = z.object({ proposalId: storableString.min(1, "choose a proposal") });
+export const approveDrainHostInput = z.object({ proposalId: idString("choose a proposal") });
 export const approveDrainHostOutput = z.object({ proposal: proposalSchema, hostId: z.string(), message: z.string() });
 
 /**

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { dismissAnalyzerProposal } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 import { loadLabels, proposalView } from "../../services/analyzer-views.ts";
 import { proposalSchema } from "./proposal-schema.ts";
+import { idString } from "../shared.ts";
 
-export const dismissInput = z.object({ proposalId: storableString.min(1, "choose a proposal") });
+export const dismissInput = z.object({ proposalId: idString("choose a proposal") });
 export const dismissOutput = z.object({ proposal: proposalSchema });
 
 export const dismiss = operatorProcedure

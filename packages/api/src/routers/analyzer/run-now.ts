@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { ShardcastError, storableString } from "@shardcast/core";
+import { ShardcastError } from "@shardcast/core";
 import { streamExists } from "@shardcast/db";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
-export const runNowInput = z.object({ streamId: storableString.min(1).optional() }).default({});
+export const runNowInput = z.object({ streamId: idString().optional() }).default({});
 export const runNowOutput = z.object({ jobId: z.string(), message: z.string() });
 
 /** Queues an analyzer run now (it runs even while scheduled runs are disabled). */

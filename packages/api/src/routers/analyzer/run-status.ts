@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { ShardcastError, storableString } from "@shardcast/core";
+import { ShardcastError } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
-export const runStatusInput = z.object({ jobId: storableString.min(1, "a job id is required") });
+export const runStatusInput = z.object({ jobId: idString("a job id is required") });
 export const runStatusOutput = z.object({
   state: z.enum(["waiting", "active", "completed", "failed", "unknown"]),
   stage: z.string().nullable(),

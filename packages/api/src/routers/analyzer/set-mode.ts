@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { PREDICTIVE_MODES, storableString } from "@shardcast/core";
+import { PREDICTIVE_MODES } from "@shardcast/core";
 import { setStreamPredictiveMode } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
 export const setModeInput = z.object({
-  streamId: storableString.min(1, "choose a stream"),
+  streamId: idString("choose a stream"),
   mode: z.enum(PREDICTIVE_MODES, { error: "mode must be forecast_only or act" }),
 });
 export const setModeOutput = z.object({ streamId: z.string(), mode: z.enum(PREDICTIVE_MODES), changed: z.boolean() });

@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { ShardcastError, storableString } from "@shardcast/core";
+import { ShardcastError } from "@shardcast/core";
 import { listApiKeys, revokeApiKey } from "@shardcast/db";
 import { apiKeyChannel } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
-export const revokeApiKeyInput = z.object({ id: storableString.min(1) });
+export const revokeApiKeyInput = z.object({ id: idString() });
 export const revokeApiKeyOutput = z.object({ id: z.string(), prefix: z.string() });
 
 export const revoke = adminProcedure

@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { ShardcastError, storableString } from "@shardcast/core";
+import { ShardcastError } from "@shardcast/core";
 import { listApiKeys, setApiKeyQuota } from "@shardcast/db";
 import { apiKeyChannel } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
 /** A per-second limit; null is unlimited. PostgreSQL stores it as a 32-bit integer. */
 const perSecond = z.number().int("a limit is a whole number").min(1, "a limit is at least 1 per second").max(2_147_483_647).nullable();
@@ -15,7 +16,7 @@ export const apiKeyQuotaSchema = z.object({
   readBytesPerSec: perSecond,
 });
 
-export const setApiKeyQuotaInput = z.object({ id: storableString.min(1), quota: apiKeyQuotaSchema });
+export const setApiKeyQuotaInput = z.object({ id: idString(), quota: apiKeyQuotaSchema });
 export const setApiKeyQuotaOutput = z.object({ id: z.string(), quota: apiKeyQuotaSchema });
 
 export const setQuota = adminProcedure

@@ -1,16 +1,16 @@
 import { z } from "zod";
-import { SHARDLET_STATES, storableString } from "@shardcast/core";
+import { SHARDLET_STATES } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { heatmapCells } from "../../services/heatmap.ts";
 import { runSummarySchema } from "../analyzer/proposal-schema.ts";
-import { rangeSchema } from "../shared.ts";
+import { idString, rangeSchema } from "../shared.ts";
 
 export const cellsInput = z
   .object({
     /** Zoom on one stream's shardlets... */
-    streamId: storableString.min(1).optional(),
+    streamId: idString().optional(),
     /** ...and/or on one host's. */
-    hostId: storableString.min(1).optional(),
+    hostId: idString().optional(),
     /** Actual columns before the forecast. */
     pastSteps: z.number().int().min(1, "show at least one past step").max(720, "at most 720 past steps").default(30),
     /** Most shardlet rows (the hottest are kept). */

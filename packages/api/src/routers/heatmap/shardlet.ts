@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { SHARDLET_STATES, storableString } from "@shardcast/core";
+import { SHARDLET_STATES } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { shardletForecast } from "../../services/heatmap.ts";
 import { proposalSchema, runSummarySchema } from "../analyzer/proposal-schema.ts";
-import { rangeSchema } from "../shared.ts";
+import { idString, rangeSchema } from "../shared.ts";
 
 export const shardletInput = z.object({
-  shardletId: storableString.min(1, "choose a shardlet"),
+  shardletId: idString("choose a shardlet"),
   pastSteps: z.number().int().min(1).max(720).default(60),
 });
 

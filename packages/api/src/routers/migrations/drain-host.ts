@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { cancelPendingDrainMoves, setHostDraining } from "@shardcast/db";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
 export const drainHostInput = z.object({
-  hostId: storableString.min(1, "choose a host"),
+  hostId: idString("choose a host"),
   /** false takes a draining host back into service. */
   drain: z.boolean().default(true),
 });

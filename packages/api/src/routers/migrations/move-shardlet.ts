@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { audit } from "../../audit.ts";
 import { moveShardlet as move } from "../../services/migrations.ts";
 import { operatorProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
 export const moveShardletInput = z.object({
-  shardletId: storableString.min(1, "choose a shardlet"),
-  destHostId: storableString.min(1, "choose a destination host"),
+  shardletId: idString("choose a shardlet"),
+  destHostId: idString("choose a destination host"),
 });
 export const moveShardletOutput = z.object({ migrationId: z.string(), message: z.string() });
 

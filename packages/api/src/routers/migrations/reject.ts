@@ -3,9 +3,10 @@ import { storableString } from "@shardcast/core";
 import { rejectMigration } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
 export const rejectInput = z.object({
-  id: storableString.min(1, "choose a migration"),
+  id: idString("choose a migration"),
   reason: storableString.trim().max(500, "the reason may have at most 500 characters").optional(),
 });
 export const rejectOutput = z.object({ message: z.string() });

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { scheduleMigration } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
+import { idString } from "../shared.ts";
 
 export const scheduleInput = z.object({
-  id: storableString.min(1, "choose a migration"),
+  id: idString("choose a migration"),
   windowStart: z.coerce.date({ error: "enter a start time" }),
   windowEnd: z.coerce.date({ error: "enter an end time" }),
 });

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
-import { rangeSchema } from "../shared.ts";
+import { idString, rangeSchema } from "../shared.ts";
 
 /** The migration row the console lists and shows (shared by the migrations procedures). */
 
@@ -57,4 +56,4 @@ export const migrationEventSchema = z.object({
   details: z.unknown(),
 });
 
-export const migrationIdInput = z.object({ id: storableString.min(1, "choose a migration") });
+export const migrationIdInput = z.object({ id: idString("choose a migration") });

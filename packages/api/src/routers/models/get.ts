@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { getActiveModelVersion, getModelVersion, listModelVersions } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { modelVersionSchema, modelVersionView } from "./shared.ts";
+import { idString } from "../shared.ts";
 
 export const getModelInput = z.object({
   /** A version id; omitted: the active version, else the newest trained one. */
-  id: storableString.min(1).optional(),
+  id: idString().optional(),
 });
 
 const previewSchema = z.object({

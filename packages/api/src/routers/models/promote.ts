@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { promoteModelVersion } from "@shardcast/db";
 import { operatorProcedure } from "../../trpc.ts";
 import { modelVersionSchema, modelVersionView, reasonSchema } from "./shared.ts";
+import { idString } from "../shared.ts";
 
-export const promoteInput = z.object({ id: storableString.min(1, "choose a version"), reason: reasonSchema });
+export const promoteInput = z.object({ id: idString("choose a version"), reason: reasonSchema });
 export const promoteOutput = z.object({ version: modelVersionSchema, message: z.string() });
 
 /**

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { rollbackModelVersion } from "@shardcast/db";
 import { operatorProcedure } from "../../trpc.ts";
 import { modelVersionSchema, modelVersionView, reasonSchema } from "./shared.ts";
+import { idString } from "../shared.ts";
 
 export const rollbackInput = z.object({
   /** A version that served before; omitted: the one that served just before the active one. */
-  toId: storableString.min(1).optional(),
+  toId: idString().optional(),
   /** Return to the default per-series selection (no version serves). */
   toDefault: z.boolean().optional(),
   reason: reasonSchema,

@@ -1,15 +1,14 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 import { shardletsForMerge } from "../../services/lifecycle-actions.ts";
-import { rangeView } from "../shared.ts";
+import { idString, rangeView } from "../shared.ts";
 
 export const mergeInput = z.object({
-  leftId: storableString.min(1, "choose a shardlet"),
+  leftId: idString("choose a shardlet"),
   /** The right-hand neighbour: must start where the left one ends, in the same shard and host. */
-  rightId: storableString.min(1, "choose its right neighbour"),
+  rightId: idString("choose its right neighbour"),
 });
 export const mergeOutput = z.object({ jobId: z.string(), message: z.string() });
 

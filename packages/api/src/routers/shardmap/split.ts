@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { enqueue } from "@shardcast/jobs";
 import { audit } from "../../audit.ts";
 import { operatorProcedure } from "../../trpc.ts";
 import { shardletForSplit } from "../../services/lifecycle-actions.ts";
-import { rangeView } from "../shared.ts";
+import { idString, rangeView } from "../shared.ts";
 
-export const splitInput = z.object({ shardletId: storableString.min(1, "choose a shardlet") });
+export const splitInput = z.object({ shardletId: idString("choose a shardlet") });
 export const splitOutput = z.object({ jobId: z.string(), message: z.string() });
 
 /** Queues a split now, whatever the thresholds say; the worker takes the op-lock and does the work. */
