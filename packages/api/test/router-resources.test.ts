@@ -156,6 +156,11 @@ describe("console api", () => {
       expect(message).toEqual({ prefix });
       const after = await h.call<{ keys: Array<{ id: string; revokedAt: Date | null }> }>("query", "apikeys.list", undefined, admin);
       expect(after.data?.keys.find((k) => k.id === id)?.revokedAt).toBeInstanceOf(Date);
+      // Revoking again answers the same and audits nothing new.
+      const audited = () => h.db.operation.count({ where: { kind: "apikey.revoke", details: { path: ["keyId"], equals: id } } });
+      expect(await audited()).toBe(1);
+      expect((await h.call("mutation", "apikeys.revoke", { id }, admin)).status).toBe(200);
+      expect(await audited()).toBe(1);
 
       expect((await h.call("mutation", "apikeys.revoke", { id: "missing" }, admin)).status).toBe(404);
       const bad = await h.call("mutation", "apikeys.create", { name: "", streams: [] }, admin);

@@ -133,12 +133,13 @@ export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
 }
 
 /** Revokes a key (kept for the audit trail). Revoking twice is a no-op. */
-export async function revokeApiKey(db: ControlDb, id: string): Promise<void> {
+/** Revokes a key; false when it was revoked already (nothing changed). */
+export async function revokeApiKey(db: ControlDb, id: string): Promise<boolean> {
   const res = await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-  if (res.count === 0) {
-    const exists = await db.apiKey.count({ where: { id } });
-    if (exists === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
-  }
+  if (res.count > 0) return true;
+  const exists = await db.apiKey.count({ where: { id } });
+  if (exists === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
+  return false;
 }
 
 /** Sets a key's rate limits (every field; null is unlimited). Returns the key's public prefix. */

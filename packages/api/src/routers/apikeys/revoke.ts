@@ -15,7 +15,8 @@ export const revoke = adminProcedure
   .mutation(async ({ ctx, input }) => {
     const key = (await listApiKeys(ctx.db)).find((k) => k.id === input.id);
     if (!key) throw new ShardcastError("not_found", "That API key does not exist.");
-    await revokeApiKey(ctx.db, input.id);
+    // Revoking twice answers the same and records nothing new: the audit log lists changes.
+    if (!(await revokeApiKey(ctx.db, input.id))) return { id: key.id, prefix: key.prefix };
     try {
       // Edges cache verified keys; the announcement makes them drop this one at once.
       await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix: key.prefix }));
