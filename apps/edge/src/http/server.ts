@@ -13,6 +13,7 @@ import type { ReadService } from "../reads.ts";
 import type { HintService } from "../telemetry/hints.ts";
 import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
+import { issuesError, zodIssues } from "../zod-issues.ts";
 import { openApiDocument } from "./openapi.ts";
 import { declaresJson, pathParam, readJson, readJsonText, sendError, sendEvents, sendJson } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
@@ -74,11 +75,7 @@ const SEGMENT_NAMES: Record<string, string> = { stream: "stream name", key: "key
 /** A JSON body parsed with the route's schema; a failure is a 400 naming the field. */
 function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    throw new ShardcastError("bad_request", `invalid body: ${path}${issue?.message ?? "malformed"}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
-  }
+  if (!parsed.success) throw issuesError("bad_request", "invalid body: ", zodIssues(parsed.error), "malformed");
   return parsed.data;
 }
 

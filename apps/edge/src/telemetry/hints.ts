@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { HASH_SPACE, keyHash, parseTimestamp, ShardcastError, storableString, streamNameSchema } from "@shardcast/core";
 import type { LoadHint, LoadHintInput } from "@shardcast/db";
+import { issuesError, zodIssues, type InputIssue } from "../zod-issues.ts";
 
 const DAY_MS = 86_400_000;
 /** Longest hint window. */
@@ -53,9 +54,8 @@ export interface ParsedHint {
   note: string | null;
 }
 
-function invalid(issues: Array<{ path: string; message: string }>): ShardcastError {
-  const first = issues[0];
-  return new ShardcastError("validation_failed", first ? `${first.path ? `${first.path}: ` : ""}${first.message}` : "invalid hint", { issues });
+function invalid(issues: InputIssue[]): ShardcastError {
+  return issuesError("validation_failed", "", issues, "invalid hint");
 }
 
 /**
@@ -67,7 +67,7 @@ function invalid(issues: Array<{ path: string; message: string }>): ShardcastErr
 export function parseHintRequest(body: unknown, opts: { now: number; maxKeyLength: number }): ParsedHint {
   const parsed = hintSchema(opts.maxKeyLength).safeParse(body);
   if (!parsed.success) {
-    throw invalid(parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+    throw invalid(zodIssues(parsed.error));
   }
   const h = parsed.data;
   const forms = [h.lo !== undefined || h.hi !== undefined, h.keyFrom !== undefined || h.keyTo !== undefined, h.keys !== undefined].filter(Boolean).length;

@@ -6,6 +6,7 @@ import type { ApiKeyAuth } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
 import type { QuotaService } from "../quota.ts";
 import type { ReadService } from "../reads.ts";
+import { issuesError, zodIssues } from "../zod-issues.ts";
 
 export interface EdgeContext {
   authorization: string | undefined;
@@ -43,12 +44,7 @@ const TRPC_REFUSALS: Partial<Record<TRPCError["code"], ErrorCode>> = {
 function fromTrpcError(error: TRPCError): ShardcastError {
   const code = TRPC_REFUSALS[error.code];
   if (!code) return new ShardcastError("internal", "internal error");
-  if (error.cause instanceof z.ZodError) {
-    const issues = error.cause.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-    const first = issues[0];
-    return new ShardcastError(code, `invalid input: ${first?.path ? `${first.path}: ` : ""}${first?.message ?? "malformed"}`, { issues });
-  }
-  return new ShardcastError(code, error.message);
+  return error.cause instanceof z.ZodError ? issuesError(code, "invalid input: ", zodIssues(error.cause), "malformed") : new ShardcastError(code, error.message);
 }
 
 export const router = t.router;
