@@ -126,9 +126,9 @@ test("an operator approves a proposed migration and watches it finish", async ({
   await expect(first.getByTestId("proposal-reason")).toContainText("above the mean of");
   await expect(first.getByTestId("check-headroom")).toHaveAttribute("data-ok", "true");
   await expect(first.getByTestId("expected-load")).toContainText(shardlets[0]!.hostName);
-  // The planner's notes say how the hot host stands after its proposals (why no third move, or
-  // that it is within the tolerance once the two have landed, depending on which run was last).
-  // A note comes with a rebalancer run, which is every 30 s: wait through one whole period.
+  // Every run leaves a note on the hot host: why no third move, that the proposals bring it back
+  // within the band, or (a later run, counting the open proposals as landed) that it waits for them.
+  // Runs are every 30 s: wait through one whole period.
   await expect(page.getByTestId("planner-note").filter({ hasText: `${shardlets[0]!.hostName} ` }).first()).toBeVisible({ timeout: 45_000 });
   await screenshot(page, "migrations-proposals");
 

@@ -120,3 +120,46 @@ export function explainNoMove(
     streamId: c.s.streamId,
   };
 }
+
+/**
+ * A triggered host this run's proposals bring back within the band: said, so the hot host in the
+ * load table is not left without a word on why no further move comes.
+ */
+export function relievedNote(h: HostModel, before: number, moves: number, model: ClusterModel, settings: RebalanceSettings, outlookLeadSec?: number): PlacementNote {
+  return {
+    hostId: h.host.id,
+    message:
+      `${loadPhrase(h, before, outlookLeadSec)}, ${fmtPct(before / h.share - 1)} above ${meanPhrase(h, model)}: ` +
+      `the ${moves} move${moves === 1 ? "" : "s"} proposed take${moves === 1 ? "s" : ""} it to ${fmtRate(h.load)}, ` +
+      `within +${fmtPct(settings.tolerance - settings.hysteresis)}, so no further move is needed.`,
+    details: { before, after: h.load, share: h.share, moves },
+  };
+}
+
+/**
+ * Hosts above the trigger now that open moves will bring under it once they land. The planner
+ * counts an open move on its destination, so without this note such a host looks hot and ignored.
+ */
+export function pendingReliefNotes(model: ClusterModel, inFlightMoves: ReadonlyMap<string, string> | undefined, settings: RebalanceSettings, skip: ReadonlySet<string>): PlacementNote[] {
+  if (!inFlightMoves || inFlightMoves.size === 0) return [];
+  const notes: PlacementNote[] = [];
+  for (const h of model.active) {
+    if (skip.has(h.host.id) || h.share <= 0) continue;
+    let now = 0;
+    let leaving = 0;
+    for (const s of h.shardlets) {
+      now += Math.max(0, s.load);
+      const dest = inFlightMoves.get(s.id);
+      if (dest !== undefined && dest !== h.host.id && model.hosts.has(dest)) leaving++;
+    }
+    if (leaving === 0 || now / h.share - 1 <= settings.tolerance) continue;
+    notes.push({
+      hostId: h.host.id,
+      message:
+        `${h.label} carries ${fmtRate(now)} now, ${fmtPct(now / h.share - 1)} above ${meanPhrase(h, model)}, but its ${leaving} open move${leaving === 1 ? "" : "s"} ` +
+        `take${leaving === 1 ? "s" : ""} it to ${fmtRate(h.load)} once ${leaving === 1 ? "it lands" : "they land"} (moves start above +${fmtPct(settings.tolerance)}): nothing more to move until then.`,
+      details: { now, planned: h.load, share: h.share, openMoves: leaving },
+    });
+  }
+  return notes;
+}

@@ -12,7 +12,7 @@ import {
   windowCheck,
   type HostModel,
 } from "./model.ts";
-import { explainNoMove, type Candidate } from "./explain.ts";
+import { explainNoMove, pendingReliefNotes, relievedNote, type Candidate } from "./explain.ts";
 import type { RebalanceSettings } from "./settings.ts";
 import type { MoveProposal, PlacementHost, PlacementNote, PlacementResult, PlacementShardlet } from "./types.ts";
 import { findMove, util } from "./find-move.ts";
@@ -99,17 +99,21 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
     }
     triggered.push(h);
   }
+  const quiet = (extra: readonly HostModel[]) =>
+    pendingReliefNotes(model, input.inFlightMoves, settings, new Set([...notes.flatMap((n) => (n.hostId ? [n.hostId] : [])), ...extra.map((h) => h.host.id)]));
   if (triggered.length === 0) {
     const hottest = [...model.active].sort((a, b) => aboveShare(b) - aboveShare(a) || (a.host.id < b.host.id ? -1 : 1))[0]!;
+    const pending = quiet([]);
     if (notes.every((n) => n.hostId === undefined || model.hosts.get(n.hostId)?.host.status === "down")) {
       notes.push({
         hostId: hottest.host.id,
         message:
-          `Balanced: the hottest host ${loadPhrase(hottest, hottest.load, input.outlookLeadSec)}, ${fmtPct(aboveShare(hottest))} ${aboveShare(hottest) >= 0 ? "above" : "below"} ` +
-          `${meanPhrase(hottest, model)} (moves start above +${fmtPct(settings.tolerance)}).`,
+          `${pending.length > 0 ? "Balanced once the open moves land" : "Balanced"}: the hottest host ${loadPhrase(hottest, hottest.load, input.outlookLeadSec)}, ` +
+          `${fmtPct(aboveShare(hottest))} ${aboveShare(hottest) >= 0 ? "above" : "below"} ${meanPhrase(hottest, model)} (moves start above +${fmtPct(settings.tolerance)}).`,
         details: { load: hottest.load, share: hottest.share, tolerance: settings.tolerance },
       });
     }
+    notes.push(...pending);
     return { proposals, notes };
   }
 
@@ -131,6 +135,8 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
     blocked.set(h.host.id, counts);
   }
 
+  const loadBefore = new Map(triggered.map((h) => [h.host.id, h.load]));
+  const pending = quiet(triggered);
   const used = new Set<string>();
   const exhausted = new Set<string>();
   const proposedFrom = new Map<string, number>();
@@ -196,5 +202,10 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
       ...(urgencySec !== undefined ? { urgencySec } : {}),
     });
   }
+  for (const h of triggered) {
+    const moves = proposedFrom.get(h.host.id) ?? 0;
+    if (moves > 0 && h.load <= relief(h, settings) + 1e-9) notes.push(relievedNote(h, loadBefore.get(h.host.id) ?? h.load, moves, model, settings, input.outlookLeadSec));
+  }
+  notes.push(...pending);
   return { proposals, notes };
 }
