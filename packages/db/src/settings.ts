@@ -27,26 +27,61 @@ export async function getSettings(db: ControlDb): Promise<Record<string, unknown
 
 /** Sets one setting and appends the change (old and new value, who) to setting_audit, atomically. */
 export async function updateSetting(db: ControlDb, key: string, value: unknown, actor: SettingActor | null): Promise<void> {
-  if (key.length === 0 || key.length > 128) throw new ShardcastError("validation_failed", "setting key must have 1 to 128 characters");
-  if (value === undefined) throw new ShardcastError("validation_failed", `setting ${key} has no value`);
-  const json = JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
-  await db.$transaction(async (tx) => {
-    // Row lock so concurrent updates of one key audit a consistent old -> new chain.
-    const old = await tx.$queryRaw<Array<{ value: unknown }>>`SELECT value FROM settings WHERE key = ${key} FOR UPDATE`;
-    await tx.setting.upsert({
-      where: { key },
-      create: { key, value: json, updatedById: actor?.id ?? null },
-      update: { value: json, updatedById: actor?.id ?? null },
-    });
-    await tx.settingAudit.create({
-      data: {
-        key,
-        oldValue: old[0] ? (old[0].value as Prisma.InputJsonValue) : Prisma.DbNull,
-        newValue: json,
-        actorId: actor?.id ?? null,
-        actorEmail: actor?.email ?? null,
-      },
-    });
+  await editSettings(db, [key], () => ({ write: new Map([[key, value]]), result: undefined }), actor);
+}
+
+/** What an `editSettings` edit decides: the values to store (by key, only keys it was given) and what to answer. */
+export interface SettingsEdit<R> {
+  write: ReadonlyMap<string, unknown>;
+  result: R;
+}
+
+/**
+ * Read-modify-write of settings in one transaction: `edit` gets the stored values of `keys` (a key
+ * never saved is absent from the map) and returns the ones to store, each audited old -> new with
+ * its actor. Every writer of a key goes through here and holds the key's lock from the read to the
+ * commit, so two concurrent edits of one key each see the other's result instead of overwriting
+ * it. An error thrown by `edit` stores nothing.
+ */
+export async function editSettings<R>(
+  db: ControlDb,
+  keys: readonly string[],
+  edit: (stored: ReadonlyMap<string, unknown>) => SettingsEdit<R>,
+  actor: SettingActor | null,
+): Promise<R> {
+  // Sorted, so two edits of overlapping keys take their locks in one order and cannot deadlock.
+  const sorted = [...new Set(keys)].sort();
+  for (const key of sorted) {
+    if (key.length === 0 || key.length > 128) throw new ShardcastError("validation_failed", "setting key must have 1 to 128 characters");
+  }
+  return db.$transaction(async (tx) => {
+    // A row lock alone does not cover a key's first save (there is no row to lock yet): the
+    // advisory lock does, and it is held until the commit.
+    for (const key of sorted) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`setting:${key}`}))`;
+    const rows = await tx.$queryRaw<Array<{ key: string; value: unknown }>>`
+      SELECT key, value FROM settings WHERE key = ANY(${sorted}::text[]) ORDER BY key FOR UPDATE`;
+    const stored = new Map(rows.map((r) => [r.key, r.value]));
+    const { write, result } = edit(stored);
+    for (const [key, value] of write) {
+      if (!sorted.includes(key)) throw new ShardcastError("internal", `setting ${key} was written without its lock`);
+      if (value === undefined) throw new ShardcastError("validation_failed", `setting ${key} has no value`);
+      const json = JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
+      await tx.setting.upsert({
+        where: { key },
+        create: { key, value: json, updatedById: actor?.id ?? null },
+        update: { value: json, updatedById: actor?.id ?? null },
+      });
+      await tx.settingAudit.create({
+        data: {
+          key,
+          oldValue: stored.has(key) ? (stored.get(key) as Prisma.InputJsonValue) : Prisma.DbNull,
+          newValue: json,
+          actorId: actor?.id ?? null,
+          actorEmail: actor?.email ?? null,
+        },
+      });
+    }
+    return result;
   });
 }
 

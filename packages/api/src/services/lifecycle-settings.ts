@@ -1,17 +1,29 @@
 import { LIFECYCLE_SETTINGS_KEY, lifecycleSettingsSchema, type LifecycleSettings } from "@shardcast/core";
-import { getLifecycleSettings, listSettingAudit, settingsLastUpdatedAt, updateLifecycleSettings, type ControlDb, type SettingActor } from "@shardcast/db";
+import { listSettingAudit, settingsLastUpdatedAt, type ControlDb } from "@shardcast/db";
+import { settingsKind, type SettingChange } from "./settings-merge.ts";
+
+export type { SettingChange };
 
 export const LIFECYCLE_DEFAULTS: LifecycleSettings = lifecycleSettingsSchema.parse({});
+
+/**
+ * The lifecycle settings as a save sees them. The rate pair gets the rule the fullness pair has:
+ * two siblings each writing just under the merge rate make a shardlet writing up to twice that,
+ * which must stay under the split rate. The workers' schema leaves it out, so a value stored
+ * before the rule still reads as it is; a save must satisfy it.
+ */
+export const lifecycleSettings = settingsKind(
+  LIFECYCLE_SETTINGS_KEY,
+  lifecycleSettingsSchema,
+  lifecycleSettingsSchema.refine((s) => s.mergeWriteRate * 2 < s.splitWriteRate, {
+    message: "merge write rate must be less than half the split write rate, or a merge would be split again at once",
+    path: ["mergeWriteRate"],
+  }),
+);
 
 /** When the lifecycle settings were last saved, or null while the defaults apply. */
 export async function lifecycleSettingsUpdatedAt(db: ControlDb): Promise<Date | null> {
   return settingsLastUpdatedAt(db, [LIFECYCLE_SETTINGS_KEY]);
-}
-
-export interface SettingChange {
-  field: string;
-  old: unknown;
-  new: unknown;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -26,17 +38,6 @@ export function lifecycleChanges(oldValue: unknown, newValue: unknown): SettingC
   return fields
     .filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))
     .map((f) => ({ field: f, old: before[f] ?? null, new: after[f] ?? null }));
-}
-
-/** Stores the settings (audited by the db layer) and returns what changed, for the operations log. */
-export async function saveLifecycleSettings(
-  db: ControlDb,
-  value: LifecycleSettings,
-  actor: SettingActor,
-): Promise<{ settings: LifecycleSettings; changes: SettingChange[] }> {
-  const before = await getLifecycleSettings(db);
-  const settings = await updateLifecycleSettings(db, value, actor);
-  return { settings, changes: lifecycleChanges(before, settings) };
 }
 
 export interface LifecycleAuditEntry {

@@ -1,36 +1,32 @@
+import { z } from "zod";
 import {
   MIGRATION_SETTINGS_KEY,
   migrationSettingsSchema,
   REBALANCE_SETTINGS_KEY,
   rebalanceSettingsSchema,
-  ShardcastError,
   type MigrationSettings,
   type RebalanceSettings,
 } from "@shardcast/core";
-import {
-  getMigrationSettings,
-  getRebalanceSettings,
-  listSettingAudit,
-  settingsLastUpdatedAt,
-  updateMigrationSettings,
-  updateRebalanceSettings,
-  type ControlDb,
-  type SettingActor,
-} from "@shardcast/db";
+import { listSettingAudit, settingsLastUpdatedAt, type ControlDb } from "@shardcast/db";
+import { settingsKind, type SettingChange } from "./settings-merge.ts";
 
 /**
  * The rebalancer's and the mover's settings as one form: read, validated, stored and audited (the
- * settings audit table records old -> new and who, the operations log says what changed).
+ * settings audit table records old -> new and who, the operations log says what changed). A save
+ * gives either half or both, each a merge over its stored value (see settings-merge.ts).
  */
+export const moveSettings = {
+  rebalance: settingsKind(REBALANCE_SETTINGS_KEY, rebalanceSettingsSchema),
+  migration: settingsKind(MIGRATION_SETTINGS_KEY, migrationSettingsSchema),
+};
+
+export const moveSettingsInput = z.strictObject({
+  rebalance: moveSettings.rebalance.input.optional(),
+  migration: moveSettings.migration.input.optional(),
+});
 
 export const REBALANCE_DEFAULTS: RebalanceSettings = rebalanceSettingsSchema.parse({});
 export const MIGRATION_DEFAULTS: MigrationSettings = migrationSettingsSchema.parse({});
-
-export interface SettingChange {
-  field: string;
-  old: unknown;
-  new: unknown;
-}
 
 function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -47,32 +43,6 @@ export function settingChanges(defaults: object, oldValue: unknown, newValue: un
 
 export async function settingsUpdatedAt(db: ControlDb): Promise<Date | null> {
   return settingsLastUpdatedAt(db, [REBALANCE_SETTINGS_KEY, MIGRATION_SETTINGS_KEY]);
-}
-
-export async function saveMoveSettings(
-  db: ControlDb,
-  value: { rebalance?: RebalanceSettings | undefined; migration?: MigrationSettings | undefined },
-  actor: SettingActor,
-): Promise<{ rebalance: RebalanceSettings; migration: MigrationSettings; changes: Array<SettingChange & { key: string }> }> {
-  const [rebalanceBefore, migrationBefore] = await Promise.all([getRebalanceSettings(db), getMigrationSettings(db)]);
-  // Both are validated before either is stored, so a bad field in one half stores nothing.
-  if (value.migration) {
-    const parsed = migrationSettingsSchema.safeParse(value.migration);
-    if (!parsed.success) {
-      const rejected = parsed.error.issues.map((i) => {
-        const path = ["migration", ...i.path.map(String)].join(".");
-        return { index: 0, path, message: `${path}: ${i.message}` };
-      });
-      throw new ShardcastError("validation_failed", `invalid migration settings: ${rejected.map((r) => r.message).join("; ")}`, { rejected });
-    }
-  }
-  const rebalance = value.rebalance ? await updateRebalanceSettings(db, value.rebalance, actor) : rebalanceBefore;
-  const migration = value.migration ? await updateMigrationSettings(db, value.migration, actor) : migrationBefore;
-  const changes = [
-    ...settingChanges(REBALANCE_DEFAULTS, rebalanceBefore, rebalance).map((c) => ({ ...c, key: REBALANCE_SETTINGS_KEY })),
-    ...settingChanges(MIGRATION_DEFAULTS, migrationBefore, migration).map((c) => ({ ...c, key: MIGRATION_SETTINGS_KEY })),
-  ];
-  return { rebalance, migration, changes };
 }
 
 export interface MoveSettingsAuditEntry {

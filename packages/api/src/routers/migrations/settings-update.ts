@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { migrationSettingsSchema, rebalanceSettingsSchema } from "@shardcast/core";
-import { audit } from "../../audit.ts";
-import { saveMoveSettings } from "../../services/migration-settings.ts";
+import { moveSettings, moveSettingsInput } from "../../services/migration-settings.ts";
 import { adminProcedure } from "../../trpc.ts";
+import { saveSettingsGroup } from "../settings-save.ts";
 
-// The form validates with the same schemas, so its messages match the server's field by field.
-export const updateMoveSettingsInput = z.object({
-  rebalance: rebalanceSettingsSchema.optional(),
-  migration: migrationSettingsSchema.optional(),
-});
+/**
+ * Either half or both, each any of its fields; each merged half is checked with the schema the
+ * form uses, so its messages match field by field ("rebalance.tolerance", ...).
+ */
+export const updateMoveSettingsInput = moveSettingsInput;
 export const updateMoveSettingsOutput = z.object({
   rebalance: rebalanceSettingsSchema,
   migration: migrationSettingsSchema,
@@ -21,14 +21,6 @@ export const updateSettings = adminProcedure
   .input(updateMoveSettingsInput)
   .output(updateMoveSettingsOutput)
   .mutation(async ({ ctx, input }) => {
-    const r = await saveMoveSettings(ctx.db, input, { id: ctx.user.id, email: ctx.user.email });
-    await audit(ctx, {
-      kind: "settings.update",
-      message:
-        r.changes.length === 0
-          ? "saved migration settings (no change)"
-          : `changed migration settings: ${r.changes.map((c) => `${c.key}.${c.field} ${JSON.stringify(c.old)} -> ${JSON.stringify(c.new)}`).join(", ")}`,
-      details: { keys: ["rebalance", "migration"], changes: r.changes },
-    });
-    return { rebalance: r.rebalance, migration: r.migration, changed: r.changes.map((c) => `${c.key}.${c.field}`) };
+    const { settings, changed } = await saveSettingsGroup(ctx, "migration", moveSettings, input);
+    return { ...settings, changed };
   });
