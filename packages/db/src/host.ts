@@ -7,6 +7,8 @@ export * from "./host/types.ts";
 export type { ArchivedChunk, ArchiveRange, RangeArchiveStats, StreamArchiveTotals } from "./host/archive.ts";
 export type { RangeBacklog, RangeSegment, ReadRangesQuery, RangeReadResult } from "./host/range-reads.ts";
 export * from "./host/schema.ts";
+export * from "./host/identity.ts";
+export * from "./host/upgrade.ts";
 export * from "./host/driver.ts";
 export * from "./host/pool.ts";
 export * from "./host/lifecycle.ts";

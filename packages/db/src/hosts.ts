@@ -1,8 +1,7 @@
 import { redactDsn, ShardcastError, type HostStatus } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
-import { isUniqueViolation, num } from "./errors.ts";
+import { num } from "./errors.ts";
 import type { Host } from "./generated/prisma/client.ts";
-import { applyHostSchema } from "./host/schema.ts";
 
 export const DEFAULT_HOST_CAPACITY_BYTES = 10 * 1024 ** 3;
 export const DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC = 5_000;
@@ -36,7 +35,7 @@ export interface HostInfo {
 
 const HOST_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-function toHostInfo(r: Host): HostInfo {
+export function toHostInfo(r: Host): HostInfo {
   return {
     id: r.id,
     name: r.name,
@@ -78,44 +77,20 @@ function positiveInt(value: number | undefined, fallback: number, what: string, 
   return value;
 }
 
-/**
- * Registers a storage host: validates the DSN, connects (short timeout), applies the host schema,
- * then records it. Nothing is stored when any step fails; errors carry the redacted DSN only.
- */
-export async function registerHost(db: ControlDb, input: NewHost): Promise<HostInfo> {
+/** A new host's fields, checked and with defaults, before anything connects to it. */
+export function checkNewHost(input: NewHost): Required<NewHost> {
   const name = input.name.trim();
   if (!HOST_NAME.test(name)) {
     throw new ShardcastError("validation_failed", "host name may use a-z, 0-9, '.', '_' and '-', start with a letter or digit, at most 64 characters");
   }
   const dsn = input.dsn.trim();
   parseHostDsn(dsn);
-  const capacityBytes = positiveInt(input.capacityBytes, DEFAULT_HOST_CAPACITY_BYTES, "capacityBytes");
-  const capacityEventsPerSec = positiveInt(input.capacityEventsPerSec, DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC, "capacityEventsPerSec", MAX_HOST_EVENTS_PER_SEC);
-  const refuseClash = async (tx: Pick<ControlDb, "host">) => {
-    const clash = await tx.host.findFirst({ where: { OR: [{ name }, { dsn }] }, select: { name: true } });
-    if (clash) {
-      throw new ShardcastError(
-        "conflict",
-        clash.name === name ? `a host named "${name}" already exists` : `host "${clash.name}" already uses this database`,
-      );
-    }
+  return {
+    name,
+    dsn,
+    capacityBytes: positiveInt(input.capacityBytes, DEFAULT_HOST_CAPACITY_BYTES, "capacityBytes"),
+    capacityEventsPerSec: positiveInt(input.capacityEventsPerSec, DEFAULT_HOST_CAPACITY_EVENTS_PER_SEC, "capacityEventsPerSec", MAX_HOST_EVENTS_PER_SEC),
   };
-  // Checked before connecting too, so a clash is refused without touching the database it names.
-  await refuseClash(db);
-  await applyHostSchema(dsn, { connectTimeoutMs: 5_000 });
-  try {
-    // Only the name is unique in the table: two registrations of one database at the same moment
-    // would both pass the first check and make two hosts of it, so the check is repeated under a lock.
-    const row = await db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"host-registration"}))`;
-      await refuseClash(tx);
-      return tx.host.create({ data: { name, dsn, capacityBytes, capacityEventsPerSec, lastSeenAt: new Date() } });
-    });
-    return toHostInfo(row);
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new ShardcastError("conflict", `a host named "${name}" already exists`);
-    throw err;
-  }
 }
 
 export async function listHosts(db: ControlDb): Promise<HostInfo[]> {

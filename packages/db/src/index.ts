@@ -5,6 +5,8 @@ export * from "./users.ts";
 export * from "./sessions.ts";
 export * from "./api-keys.ts";
 export * from "./hosts.ts";
+export * from "./host-registration.ts";
+export * from "./cluster.ts";
 export * from "./streams.ts";
 export * from "./shardlets.ts";
 export * from "./shardlet-accounting.ts";

@@ -5,7 +5,7 @@ import { createControlDb, type ControlDb } from "./client.ts";
 import { pgAdminUrl } from "./env.ts";
 import { HostPool } from "./host/pool.ts";
 import { applyHostSchema } from "./host/schema.ts";
-import { registerHost } from "./hosts.ts";
+import { registerHost } from "./host-registration.ts";
 import { applyControlMigrations } from "./migrate.ts";
 import { createStream } from "./streams.ts";
 

@@ -29,6 +29,12 @@ export interface MigrationContext {
   dest: HostDriver;
   /** Aborted when the job times out or is cancelled, or when this run loses its run lock. */
   signal: AbortSignal;
+  /**
+   * Whether the source and destination are one database (see same-database.ts): why they look
+   * so, null when they do not, undefined until this run checked. When they are, nothing may be
+   * deleted from either: the destination's rows are the source's.
+   */
+  sharedDatabase: string | null | undefined;
 }
 
 /**

@@ -2,6 +2,7 @@ import { ShardcastError } from "@shardcast/core";
 import { findCleaningMigration, findUnfinishedLifecycleJob, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt, startMigrationCopy } from "@shardcast/db";
 import { afterPhase, afterStep, announce, NEXT, paused, reload, type MigrationContext, type StepOutcome } from "./context.ts";
 import { ensureCopyFences, outsideWindow, windowNow } from "./copy-phases.ts";
+import { refusedOneDatabase, sharedDatabase } from "./same-database.ts";
 
 function lockRetryMs(ctx: MigrationContext): number {
   return ctx.deps.migration?.lockRetryMs ?? 2_000;
@@ -39,6 +40,9 @@ export async function startCopy(ctx: MigrationContext): Promise<StepOutcome> {
   const dest = await getHostStatus(deps.db, m.destHostId);
   if (!dest) return { kind: "abort", to: "failed", why: `the destination host ${m.destHostId} is not registered` };
   if (dest.status !== "active") return { kind: "abort", to: "failed", why: `the destination host ${dest.name} is ${dest.status}; moves go only to active hosts` };
+  // Before anything is written: a copy onto the source's own database, then its cleanup, would lose the rows.
+  const shared = await sharedDatabase(ctx);
+  if (shared) return refusedOneDatabase(shared);
   if (!deps.opLocks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");
   // The destination may still be deleting a range of this stream it gave away (its own cleanup,
   // which deletes by range): a copy into an overlapping range must not start before that is done.

@@ -3,6 +3,7 @@ import { deleteRangeRows, dropShardletStats, fenceForChange, migrationPhaseEnter
 import { drainOverflow } from "../lifecycle/drain.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { afterStep, announce, migrationEpochs, note, paused, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
+import { sharedDatabase } from "./same-database.ts";
 import { drainIntoDestination } from "./switch.ts";
 
 const DEFAULT_MAX_INLINE_WAIT_MS = 60_000;
@@ -34,6 +35,13 @@ export async function runCleanup(ctx: MigrationContext): Promise<StepOutcome> {
   // A run that stopped right after the mapping switch may not have told the edges or drained.
   await announce(ctx);
   let drained = await drainIntoDestination(ctx);
+  const shared = await sharedDatabase(ctx);
+  if (shared) {
+    // The source's rows, fence and totals are the destination's too: the cleanup would delete
+    // the shardlet itself. The mapping already names the destination, so the move is complete.
+    await note(ctx, { level: "error", message: `Cleanup skipped, nothing deleted: ${shared}` });
+    return { kind: "done", message: `Done without cleanup (the source and destination are one database, so its rows stay); ${drained} overflow rows drained` };
+  }
   const entered = (await migrationPhaseEnteredAt(deps.db, m.id, "cleanup"))?.getTime() ?? deps.clock();
   const due = entered + settings.cleanupGraceMs;
   const wait = due - deps.clock();
@@ -71,12 +79,21 @@ export async function rollBack(ctx: MigrationContext): Promise<string> {
   const { deps, m, range } = ctx;
   if (m.phase === "approved" || m.phase === "scheduled" || m.phase === "proposed") return "nothing had been copied";
   const epochs = migrationEpochs(m);
-  await withHostRetry(ctx, "source fence", () => fenceForChange(ctx.source, [m.shardletId], "active", new Map([[m.shardletId, epochs.copy]])));
-  await withHostRetry(ctx, "destination fence", () => ctx.dest.deleteFences([m.shardletId]));
-  await afterStep(ctx, "cancel.dest-fence");
-  const removed = await deleteRange(ctx, "destination");
-  await withHostRetry(ctx, "destination totals", () => dropShardletStats(ctx.dest, m.shardletId));
-  await afterStep(ctx, "cancel.rows");
+  let undone: string;
+  if (await sharedDatabase(ctx)) {
+    // One database: the "destination's" fence row, rows and totals are the source's, so none is
+    // removed; the one fence (the shadow fence may have overwritten it) goes back to active.
+    await withHostRetry(ctx, "source fence", () => ctx.source.setFence(m.shardletId, range.streamId, epochs.copy, "active", range));
+    undone = "nothing was deleted (the source and destination are one database) and the source left authoritative";
+  } else {
+    await withHostRetry(ctx, "source fence", () => fenceForChange(ctx.source, [m.shardletId], "active", new Map([[m.shardletId, epochs.copy]])));
+    await withHostRetry(ctx, "destination fence", () => ctx.dest.deleteFences([m.shardletId]));
+    await afterStep(ctx, "cancel.dest-fence");
+    const removed = await deleteRange(ctx, "destination");
+    await withHostRetry(ctx, "destination totals", () => dropShardletStats(ctx.dest, m.shardletId));
+    await afterStep(ctx, "cancel.rows");
+    undone = `the destination was cleaned (${removed} rows removed this run) and the source left authoritative`;
+  }
   const home = await deps.hosts.get(ctx.homeHostId);
   const r = await withHostRetry(ctx, "overflow drain", () =>
     drainOverflow(deps, {
@@ -87,5 +104,5 @@ export async function rollBack(ctx: MigrationContext): Promise<string> {
       signal: ctx.signal,
     }),
   );
-  return `the destination was cleaned (${removed} rows removed this run) and the source left authoritative${r.drained > 0 ? ` (${r.drained} overflow rows drained into it)` : ""}`;
+  return `${undone}${r.drained > 0 ? ` (${r.drained} overflow rows drained into it)` : ""}`;
 }

@@ -16,6 +16,7 @@ import { announce, note, reload, type MigrationContext, type StepOutcome } from 
 import { runCopy } from "./copy-phases.ts";
 import { startCopy } from "./copy-start.ts";
 import { rollBack, runCleanup } from "./finish.ts";
+import { refusedOneDatabase, sharedDatabase } from "./same-database.ts";
 import { runSwitch } from "./switch.ts";
 import { runVerify } from "./verify-phase.ts";
 
@@ -71,6 +72,7 @@ async function buildContext(deps: WorkerDeps, m: MigrationRun, signal: AbortSign
     source,
     dest,
     signal,
+    sharedDatabase: undefined,
   };
 }
 
@@ -81,6 +83,11 @@ async function step(ctx: MigrationContext): Promise<StepOutcome> {
     if (m.cancelRequested) return { kind: "abort", to: "cancelled", why: "cancelled on request" };
     if (m.attempts > settings.maxAttempts) {
       return { kind: "abort", to: "failed", why: `given up after ${m.attempts - 1} runs (last error: ${m.error ?? "none"})` };
+    }
+    // A copy under way (started before the check existed) stops too; startCopy checks before any copy.
+    if (m.phase === "copying" || m.phase === "verifying") {
+      const shared = await sharedDatabase(ctx);
+      if (shared) return refusedOneDatabase(shared);
     }
   }
   switch (m.phase) {

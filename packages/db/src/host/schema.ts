@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import { redactDsn, ShardcastError } from "@shardcast/core";
-import type { ControlDb } from "../client.ts";
 import { HOST_MIGRATION_FILES } from "../generated/host-migrations.ts";
 import { safeMessage } from "../safe-message.ts";
+import { openHostClient } from "./connect.ts";
 
 /**
  * The storage-host schema is the ordered SQL files in packages/db/host-migrations (embedded at
@@ -208,47 +208,19 @@ export async function applyHostSchemaWith(client: pg.ClientBase, opts: Pick<Appl
  * redacted DSN only: DSNs carry passwords.
  */
 export async function applyHostSchema(dsn: string, opts: ApplyHostSchemaOptions = {}): Promise<number> {
-  const client = new pg.Client({
-    connectionString: dsn,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-    application_name: "shardcast-schema",
-  });
-  // A dropped connection emits "error" on the client; without a listener that would crash the process.
-  client.on("error", () => undefined);
+  const client = await openHostClient(dsn, { applicationName: "shardcast-schema", ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}) });
   try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw new ShardcastError("unavailable", `cannot connect to host ${redactDsn(dsn)}: ${safeMessage(err)}`);
-  }
-  try {
-    return await applyHostSchemaWith(client, opts);
-  } catch (err) {
-    throw new ShardcastError("internal", `applying the host schema on ${redactDsn(dsn)} failed: ${safeMessage(err)}`);
+    return await applyHostSchemaOn(client, dsn, opts);
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-/**
- * Brings every registered host to the newest host migration (hosts registered by an older version
- * get the new tables, columns and indexes). Run by `npm run db:migrate`, the embedded start and the
- * worker at start. Returns the names of hosts that could not be reached (they are upgraded when
- * they come back, at the next run).
- */
-export async function upgradeHostSchemas(
-  db: ControlDb,
-  log: (line: string) => void = () => undefined,
-): Promise<string[]> {
-  const hosts = await db.host.findMany({ select: { name: true, dsn: true } });
-  const unreachable: string[] = [];
-  for (const h of hosts) {
-    try {
-      await applyHostSchema(h.dsn, { log: (line) => log(`host ${h.name}: ${line}`) });
-    } catch (err) {
-      unreachable.push(h.name);
-      log(`host ${h.name}: schema upgrade skipped (${safeMessage(err)})`);
-    }
+/** `applyHostSchemaWith` on an open client, its errors naming the host by its redacted DSN. */
+export async function applyHostSchemaOn(client: pg.ClientBase, dsn: string, opts: Pick<ApplyHostSchemaOptions, "lockTimeoutMs" | "log"> = {}): Promise<number> {
+  try {
+    return await applyHostSchemaWith(client, opts);
+  } catch (err) {
+    throw new ShardcastError("internal", `applying the host schema on ${redactDsn(dsn)} failed: ${safeMessage(err)}`);
   }
-  return unreachable;
 }

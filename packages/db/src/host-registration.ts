@@ -1,0 +1,120 @@
+import type pg from "pg";
+import { redactDsn, ShardcastError, type HostStatus } from "@shardcast/core";
+import type { ControlDb } from "./client.ts";
+import { getClusterId } from "./cluster.ts";
+import { isUniqueViolation } from "./errors.ts";
+import { openHostClient } from "./host/connect.ts";
+import { hostError } from "./host/driver.ts";
+import { readHostIdentityWith, replaceHostIdentityWith, type HostIdentity } from "./host/identity.ts";
+import { applyHostSchemaOn } from "./host/schema.ts";
+import { checkNewHost, toHostInfo, type HostInfo, type NewHost } from "./hosts.ts";
+import { safeMessage } from "./safe-message.ts";
+
+type HostsTx = Pick<ControlDb, "host">;
+
+/**
+ * A retired host keeps its row (and name) but holds nothing and takes nothing, so its database may
+ * be registered again; one an admin took back into service after it was retired counts as in service.
+ */
+const IN_SERVICE = { OR: [{ retiredAt: null }, { status: "active" as const }] };
+
+function inService(h: { retiredAt: Date | null; status: HostStatus }): boolean {
+  return h.retiredAt === null || h.status === "active";
+}
+
+/** Refuses a name in use, or the very DSN of a host in service. */
+async function refuseClash(tx: HostsTx, name: string, dsn: string): Promise<void> {
+  const clash = await tx.host.findFirst({ where: { OR: [{ name }, { dsn, ...IN_SERVICE }] }, select: { name: true } });
+  if (clash) {
+    throw new ShardcastError("conflict", clash.name === name ? `a host named "${name}" already exists` : `host "${clash.name}" already uses this database`);
+  }
+}
+
+/**
+ * Refuses a database whose identity marker says it is a host already: of another control plane,
+ * or of a host of this one that is in service. A marker of a retired host, or of a host this
+ * control plane does not know (a registration that did not commit), leaves the database free,
+ * and the new registration's marker replaces it.
+ */
+async function refuseMarked(tx: HostsTx, clusterId: string, marker: HostIdentity | null): Promise<void> {
+  if (!marker) return;
+  if (marker.clusterId !== clusterId) {
+    throw new ShardcastError(
+      "conflict",
+      `this database is already storage host "${marker.hostName}" of another Shardcast control plane (cluster ${marker.clusterId}); ` +
+        "a database can be a host of one control plane only. If that control plane no longer uses it, " +
+        "delete the row of its sc_host_identity table and register it again",
+    );
+  }
+  const owner = await tx.host.findUnique({ where: { id: marker.hostId }, select: { name: true, retiredAt: true, status: true } });
+  if (owner && inService(owner)) {
+    throw new ShardcastError(
+      "conflict",
+      `host "${owner.name}" already uses this database: this DSN reaches it under another address, user or parameters`,
+    );
+  }
+}
+
+/** Runs a step on the host's connection; raw driver errors name the host by its redacted DSN only. */
+async function onHost<T>(dsn: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ShardcastError) throw err;
+    const lost = hostError(err, what) instanceof ShardcastError;
+    throw new ShardcastError(lost ? "unavailable" : "internal", `${what} on host ${redactDsn(dsn)} failed: ${safeMessage(err)}`);
+  }
+}
+
+/**
+ * Registers a storage host: validates the DSN, connects (short timeout), checks the database's
+ * identity marker, applies the host schema, then records the host and marks the database as it.
+ * Nothing is stored in the control database when any step fails; errors carry the redacted DSN only.
+ *
+ * Two DSNs may name one database (`localhost` and `127.0.0.1`, extra parameters, another user), so
+ * comparing DSNs cannot tell that a database is a host already; its marker can. Two hosts on one
+ * database would let a migration copy a shardlet onto its own rows and then delete them as the
+ * "source".
+ */
+export async function registerHost(db: ControlDb, input: NewHost): Promise<HostInfo> {
+  const h = checkNewHost(input);
+  // Checked before connecting too, so a clash is refused without touching the database it names.
+  await refuseClash(db, h.name, h.dsn);
+  const clusterId = await getClusterId(db);
+  const client: pg.Client = await openHostClient(h.dsn, { connectTimeoutMs: 5_000, applicationName: "shardcast-register" });
+  try {
+    // Read before the schema is applied, so a database another control plane uses stays untouched.
+    await refuseMarked(db, clusterId, await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client)));
+    await applyHostSchemaOn(client, h.dsn);
+    // Two registrations of one database at the same moment (under one DSN or two) would both pass
+    // the checks above, so they are repeated under a lock, and the marker is written before the
+    // lock is let go: the second one then finds the first one's host and its marker.
+    const row = await db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"host-registration"}))`;
+        await refuseClash(tx, h.name, h.dsn);
+        const marker = await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client));
+        await refuseMarked(tx, clusterId, marker);
+        const created = await tx.host.create({ data: { ...h, lastSeenAt: new Date() } });
+        // Written only over the marker just checked: another control plane's registration that
+        // marked the database meanwhile keeps it. Should the commit below fail, the marker names a
+        // host that does not exist, which frees the database again.
+        const written = await onHost(h.dsn, "writing the identity marker", () =>
+          replaceHostIdentityWith(client, marker?.identity ?? null, { clusterId, hostId: created.id, hostName: created.name }),
+        );
+        if (!written) {
+          throw new ShardcastError("conflict", "another registration marked this database as its host at the same moment; look at the hosts and try again");
+        }
+        return created;
+      },
+      // The lock may be held by another registration for a while (its host round trips).
+      { timeout: 30_000 },
+    );
+    return toHostInfo(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ShardcastError("conflict", `a host named "${h.name}" already exists`);
+    throw err;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
