@@ -52,6 +52,14 @@ export async function signInAsNewUser(
   return { page, context: page.context(), email };
 }
 
+/** A console API query with the page's session (tRPC over GET, superjson envelope); omit `input` for a procedure without one. */
+export async function trpcQuery<T>(page: Page, path: string, input?: unknown): Promise<T> {
+  const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+  const res = await page.request.get(`/api/trpc/${path}${qs}`);
+  expect(res.status(), `${path}: ${await res.text()}`).toBe(200);
+  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
+}
+
 /** Signs the seeded admin in and opens `path`. */
 export async function openAsAdmin(page: Page, path: string): Promise<void> {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);

@@ -43,9 +43,16 @@ function groupUrl(ref: GroupRef): string {
   return `${EDGE_URL}/v1/streams/${ref.stream}/groups/${ref.group}/members`;
 }
 
+/**
+ * The longest session the edge grants (its limit). Members here poll only when a test says so, and
+ * a spec's later test counts on the members an earlier one joined: the session must outlive a whole
+ * test in between (up to the config's 120 s timeout on a slow machine), or the checkpoint job expires it.
+ */
+const MEMBER_SESSION_MS = 300_000;
+
 /** Joins a member to the group over REST and returns its id. */
 export async function joinGroup(request: APIRequestContext, ref: GroupRef, name: string): Promise<string> {
-  const res = await request.post(groupUrl(ref), { headers: { Authorization: `Bearer ${ref.token}` }, data: { name, sessionTimeoutMs: 120_000 } });
+  const res = await request.post(groupUrl(ref), { headers: { Authorization: `Bearer ${ref.token}` }, data: { name, sessionTimeoutMs: MEMBER_SESSION_MS } });
   expect(res.status(), await res.text()).toBe(201);
   return ((await res.json()) as { memberId: string }).memberId;
 }

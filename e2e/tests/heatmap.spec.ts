@@ -51,8 +51,10 @@ test("the heatmap shows actual and forecast cells, and a hot cell opens the shar
     // New streams only propose until an operator says otherwise.
     await expect(page.getByTestId("mode-forecast_only")).toHaveAttribute("aria-pressed", "true");
 
-    // Telemetry reaches the map once the edge has flushed and the worker rolled it up; then an
-    // analyzer run asked for from the console forecasts from it.
+    // The map's past ends where the latest analyzer run's forecast starts (15 s before that run),
+    // so the hot buckets show once the edge has flushed, the worker rolled them up and a scheduled
+    // run (every 30 s) came after: about 80 s at worst, 120 s leaves a period to spare. Then an
+    // analyzer run asked for from the console forecasts from them.
     await expect
       .poll(async () => (await hottestActual(page)).value, { timeout: 120_000, message: "rolled-up telemetry shows on the map" })
       .toBeGreaterThan(5);

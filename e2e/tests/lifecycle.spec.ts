@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, uniqueName } from "../support/console.ts";
+import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, trpcQuery, uniqueName } from "../support/console.ts";
 import { postEvents } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 import { startProducer } from "../support/producer.ts";
@@ -161,24 +161,53 @@ test("an operator splits a shardlet and merges it back by hand", async ({ browse
   await expect(page.getByTestId("settings-saved")).toBeVisible();
   await expect(page.getByTestId("settings-splitThreshold")).toHaveValue("0.8");
   await expect(page.getByTestId("settings-enabled")).not.toBeChecked();
+  // The previous test stopped its producer while its shardlets were still filling: splits the scans
+  // started before the change may still be running, and one landing now would be counted as ours.
+  const streams = await trpcQuery<{ streams: Array<{ id: string; name: string }> }>(page, "streams.list");
+  const streamId = streams.streams.find((s) => s.name === stream)!.id;
+  await expect
+    .poll(async () => (await trpcQuery<{ jobs: Array<{ running: boolean }> }>(page, "operations.lifecycleJobs", { streamId, limit: 200 })).jobs.filter((j) => j.running).length, {
+      timeout: 60_000,
+      message: "the automatic splits in flight end",
+    })
+    .toBe(0);
 
   await page.goto("/shard-map");
   await page.getByTestId("shardmap-stream-filter").selectOption({ label: stream });
   const rows = streamRows(page);
   await expect(rows.first()).toBeVisible();
   const before = await rows.count();
-  const first = await rows.first().getAttribute("data-id");
+  // By id from here on: the map re-renders every 2 s and "first" changes with the split.
+  const first = (await rows.first().getAttribute("data-id"))!;
+  const row = (id: string) => page.locator(`[data-testid="shardlet-row"][data-id="${id}"]`);
+  // The lineage's title names the parents by id.
+  const lineage = (kind: "split" | "merge", ...ids: string[]) =>
+    rows.filter({ has: page.locator(`[data-testid="shardlet-lineage"][data-kind="${kind}"]${ids.map((id) => `[title*="${id}"]`).join("")}`) });
 
-  await rows.first().getByTestId("shardlet-split").click();
+  await row(first).getByTestId("shardlet-split").click();
   await expect(page.getByTestId("shardmap-action-result")).toContainText(/Split of shardlet 0x[0-9a-f]{8}–0x[0-9a-f]{8} queued/);
   await expect(rows).toHaveCount(before + 1, { timeout: 60_000 });
-  await expect(page.locator(`[data-testid="shardlet-row"][data-id="${first}"]`)).toHaveCount(0);
+  await expect(row(first)).toHaveCount(0);
+  await expect(lineage("split", first)).toHaveCount(2);
+  const map = await trpcQuery<{ hosts: Array<{ shardlets: Array<{ id: string; range: { lo: number }; lineage: { kind: string; parent?: { id: string } } }> }> }>(
+    page,
+    "shardmap.byHost",
+    { streamId, includeRetired: false },
+  );
+  const [left, right] = map.hosts
+    .flatMap((h) => h.shardlets)
+    .filter((s) => s.lineage.kind === "split" && s.lineage.parent?.id === first)
+    .sort((a, b) => a.range.lo - b.range.lo)
+    .map((s) => s.id);
+  expect(left && right, "the split's two children").toBeTruthy();
 
   // The split's left child has its right sibling on the same host: merge them again.
-  await rows.first().getByTestId("shardlet-merge").click();
+  await row(left!).getByTestId("shardlet-merge").click();
   await expect(page.getByTestId("shardmap-action-result")).toContainText(/Merge into shardlet 0x[0-9a-f]{8}–0x[0-9a-f]{8} queued/);
   await expect(rows).toHaveCount(before, { timeout: 60_000 });
-  await expect(rows.first().getByTestId("shardlet-lineage")).toHaveText(/^merged from 0x[0-9a-f]{8}–0x[0-9a-f]{8} \+ 0x[0-9a-f]{8}–0x[0-9a-f]{8}$/);
+  const merged = lineage("merge", left!, right!);
+  await expect(merged).toHaveCount(1);
+  await expect(merged.getByTestId("shardlet-lineage")).toHaveText(/^merged from 0x[0-9a-f]{8}–0x[0-9a-f]{8} \+ 0x[0-9a-f]{8}–0x[0-9a-f]{8}$/);
   await screenshot(page, "shard-map-merged");
   await page.getByTestId("shardmap-stream-filter").selectOption("");
   await expect(page.getByTestId("shardlet-row").first()).toBeVisible();

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { keyHash } from "@shardcast/core/hash";
-import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, uniqueName } from "../support/console.ts";
+import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, trpcQuery, uniqueName } from "../support/console.ts";
 import { postEvents } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
 import { startProducer, type Producer } from "../support/producer.ts";
@@ -26,16 +26,9 @@ interface MapHost {
   shardlets: MapShardlet[];
 }
 
-/** A console API query with the page's session (tRPC over GET, superjson envelope). */
-async function query<T>(page: Page, path: string, input: unknown): Promise<T> {
-  const res = await page.request.get(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
-  expect(res.status(), await res.text()).toBe(200);
-  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
-}
-
 /** The stream's live shardlets with the host that holds each, in hash order. */
 async function layout(page: Page, streamId: string): Promise<Array<MapShardlet & { hostId: string; hostName: string }>> {
-  const map = await query<{ hosts: MapHost[] }>(page, "shardmap.byHost", { streamId, includeRetired: false });
+  const map = await trpcQuery<{ hosts: MapHost[] }>(page, "shardmap.byHost", { streamId, includeRetired: false });
   return map.hosts
     .flatMap((h) => h.shardlets.filter((s) => s.state === "active").map((s) => ({ ...s, hostId: h.id, hostName: h.name })))
     .sort((a, b) => a.range.lo - b.range.lo);
@@ -91,7 +84,7 @@ test("the admin adds an operator and a key, and tunes the rebalancer and the mov
   await screenshot(admin, "migration-settings");
 
   await createStreamInConsole(admin, { name: stream, shardCount: 1, shardletsPerShard: 12 });
-  const streams = await query<{ streams: Array<{ id: string; name: string }> }>(admin, "streams.list", undefined);
+  const streams = await trpcQuery<{ streams: Array<{ id: string; name: string }> }>(admin, "streams.list");
   streamId = streams.streams.find((s) => s.name === stream)!.id;
   await admin.context().close();
 });
@@ -116,12 +109,14 @@ test("an operator approves a proposed migration and watches it finish", async ({
   // The accounting sees the load before the planner is asked.
   await expect.poll(async () => Number(await hotRow.getAttribute("data-load")), { timeout: 60_000, message: "load on the hot host" }).toBeGreaterThan(10);
 
-  const proposals = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"]`);
+  const proposals = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"][data-origin="rebalancer"]`);
   await page.getByTestId("migrations-plan-now").click();
   await expect(page.getByTestId("migrations-action-result")).toContainText("The rebalancer is planning");
   // Two moves relieve the host (a third would make its destination the next hot spot).
   await expect.poll(() => proposals.count(), { timeout: 30_000, message: "proposals for the stream" }).toBeGreaterThanOrEqual(2);
-  const first = proposals.first();
+  // Pinned by id: a later run can add a proposal that sorts first, and a locator re-resolves on each use.
+  const id = (await proposals.first().getAttribute("data-id"))!;
+  const first = page.locator(`[data-testid="proposal-row"][data-id="${id}"]`);
   await expect(first.getByTestId("proposal-reason")).toContainText(`${shardlets[0]!.hostName} carries`);
   await expect(first.getByTestId("proposal-reason")).toContainText("above the mean of");
   await expect(first.getByTestId("check-headroom")).toHaveAttribute("data-ok", "true");
@@ -132,7 +127,6 @@ test("an operator approves a proposed migration and watches it finish", async ({
   await expect(page.getByTestId("planner-note").filter({ hasText: `${shardlets[0]!.hostName} ` }).first()).toBeVisible({ timeout: 45_000 });
   await screenshot(page, "migrations-proposals");
 
-  const id = (await first.getAttribute("data-id"))!;
   const shardletId = (await first.getAttribute("data-shardlet"))!;
   await first.getByTestId("proposal-approve").click();
   await expect(page.getByTestId("migrations-action-result")).toHaveText("Approved: the mover starts it now.");
@@ -183,9 +177,10 @@ test("an operator approves a proposed migration and watches it finish", async ({
 test("an operator schedules a proposed migration for a later window", async ({ browser }) => {
   const page = await openPageAs(browser, operator);
   await page.goto("/migrations");
-  const proposal = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"]`).first();
-  await expect(proposal).toBeVisible();
-  const id = (await proposal.getAttribute("data-id"))!;
+  const open = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"][data-origin="rebalancer"]`).first();
+  await expect(open).toBeVisible();
+  const id = (await open.getAttribute("data-id"))!;
+  const proposal = page.locator(`[data-testid="proposal-row"][data-id="${id}"]`);
   await proposal.getByTestId("proposal-schedule").click();
   const form = page.getByTestId("schedule-form");
   // A window that ends before it starts is refused on the field.

@@ -2,7 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { decidePrealloc, type PreallocDecision } from "@shardcast/core";
 import { closePreallocation, getStreamByName, listShardlets, recordPreallocation, recordPreallocRun, type ControlDb, type PreallocDetails } from "@shardcast/db";
 import { openControlDb } from "../support/control-db.ts";
-import { createStreamInConsole, openPageAs, screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
+import { createStreamInConsole, openPageAs, screenshot, signIn, signInAsNewUser, trpcQuery, uniqueName } from "../support/console.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 
 // Predictive pre-allocation in the console: an admin tunes it on the Settings page (a viewer only
@@ -27,14 +27,7 @@ async function mutate(page: Page, path: string, input: unknown): Promise<{ statu
   return { status: res.status(), text: await res.text() };
 }
 
-async function query<T>(page: Page, path: string, input?: unknown): Promise<T> {
-  const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
-  const res = await page.request.get(`/api/trpc/${path}${qs}`);
-  expect(res.status(), path).toBe(200);
-  return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
-}
-
-const storedSettings = async (page: Page) => (await query<{ settings: Record<string, unknown> }>(page, "prealloc.settings")).settings;
+const storedSettings = async (page: Page) => (await trpcQuery<{ settings: Record<string, unknown> }>(page, "prealloc.settings")).settings;
 
 test.beforeAll(() => {
   db = openControlDb();
@@ -114,7 +107,7 @@ test("seeded pre-allocations and a run show on the Operations, Settings, Models 
   const ids = (await listShardlets(cdb, { streamId })).map((s) => s.id);
   expect(ids).toHaveLength(4);
   const [a, b, c, d] = ids;
-  const before = await query<Overview>(page, "prealloc.overview", { limit: 1 });
+  const before = await trpcQuery<Overview>(page, "prealloc.overview", { limit: 1 });
 
   // Split parents are retired, so they get ids of their own; the parts are the stream's shardlets.
   const now = Date.now();
@@ -184,7 +177,7 @@ test("seeded pre-allocations and a run show on the Operations, Settings, Models 
   for (const k of ["hit", "released", "failed", "open"] as const) {
     await expect(card.getByTestId(`prealloc-outcome-${k}`)).toHaveText(String(before.outcomes[k] + 1));
   }
-  const after = await query<Overview>(page, "prealloc.overview", { limit: 1 });
+  const after = await trpcQuery<Overview>(page, "prealloc.overview", { limit: 1 });
   expect(after.wastedShare).not.toBeNull();
   await expect(card.getByTestId("prealloc-wasted-share")).toHaveText(`${Math.round(after.wastedShare! * 100)}%`);
   await screenshot(page, "prealloc-models");
