@@ -22,6 +22,7 @@ import { loadAnalyzerModel } from "./model.ts";
 import { proposalRows } from "./proposals.ts";
 import { roundTracked, shardletTrust } from "./trust.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
+import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
 
 export interface AnalyzerRunDeps {
   db: ControlDb;
@@ -73,17 +74,36 @@ function check(signal: AbortSignal | undefined): void {
  * still forecasts every shardlet (host loads depend on all of them) but proposes only for it.
  */
 export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions = {}): Promise<AnalyzerRunResult> {
+  return asOnlyPlannerRun(
+    deps.opLocks,
+    "analyzer",
+    opts.signal,
+    (signal) => analyze(deps, { ...opts, ...(signal ? { signal } : {}) }),
+    () => ({ ...NOTHING_RAN, skipped: plannerBusy("analyzer") }),
+  );
+}
+
+const NOTHING_RAN: AnalyzerRunResult = {
+  runId: null,
+  model: "",
+  shardlets: 0,
+  points: 0,
+  proposals: { split: 0, migrate: 0, addHost: 0 },
+  superseded: 0,
+  acted: { splits: 0, migrations: 0, scheduled: 0, skipped: [] },
+  capacity: null,
+  defaulted: 0,
+  ms: 0,
+};
+
+async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise<AnalyzerRunResult> {
   const started = deps.clock();
   const progress = async (stage: string, fraction: number) => {
     await opts.onProgress?.({ stage, fraction });
   };
   const { db } = deps;
   const configured = await getAnalyzerSettings(db);
-  const empty = { split: 0, migrate: 0, addHost: 0 };
-  const noAct: ActResult = { splits: 0, migrations: 0, scheduled: 0, skipped: [] };
-  if (!configured.enabled && opts.trigger !== "manual") {
-    return { runId: null, skipped: "the analyzer is disabled", model: "", shardlets: 0, points: 0, proposals: empty, superseded: 0, acted: noAct, capacity: null, defaulted: 0, ms: 0 };
-  }
+  if (!configured.enabled && opts.trigger !== "manual") return { ...NOTHING_RAN, skipped: "the analyzer is disabled" };
   // Feasibility (does a move finish before the overload) at the speed copies really run.
   const settings = { ...configured, copyBytesPerSec: (await copySpeedFor(db, configured.copyBytesPerSec)).bytesPerSec };
   const [lifecycle, streams] = await Promise.all([getLifecycleSettings(db), listStreamPredictiveModes(db)]);

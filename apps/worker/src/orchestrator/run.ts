@@ -13,11 +13,20 @@ import {
 } from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { Logger } from "@shardcast/runtime/logger";
+import type { OpLocks } from "@shardcast/runtime/oplock";
+import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
 
 export interface OrchestratorDeps {
   db: ControlDb;
   log: Logger;
   clock: () => number;
+  opLocks?: OpLocks;
+}
+
+export interface OrchestratorRunOptions {
+  queue?: JobQueue;
+  signal?: AbortSignal;
+  trigger?: "schedule" | "manual";
 }
 
 export interface OrchestratorResult {
@@ -46,10 +55,24 @@ function check(signal: AbortSignal | undefined): void {
  * writes a note saying why not (a single hot key, max_shards, the migration window). Proposals go
  * to the analyzer's proposal list (source `orchestrator`), where operators apply or dismiss them.
  */
-export async function runOrchestrator(deps: OrchestratorDeps, opts: { queue?: JobQueue; signal?: AbortSignal; trigger?: "schedule" | "manual" } = {}): Promise<OrchestratorResult> {
+export async function runOrchestrator(deps: OrchestratorDeps, opts: OrchestratorRunOptions = {}): Promise<OrchestratorResult> {
+  return asOnlyPlannerRun(
+    deps.opLocks,
+    "orchestrator",
+    opts.signal,
+    (signal) => orchestrate(deps, { ...opts, ...(signal ? { signal } : {}) }),
+    () => ({ ...nothingRan(), skipped: plannerBusy("orchestrator") }),
+  );
+}
+
+function nothingRan(): OrchestratorResult {
+  return { streams: 0, shardlets: 0, unhealthy: 0, proposals: { split: 0, migrate: 0 }, notes: 0, applied: 0, ms: 0 };
+}
+
+async function orchestrate(deps: OrchestratorDeps, opts: OrchestratorRunOptions): Promise<OrchestratorResult> {
   const started = deps.clock();
   const health = await assessClusterHealth(deps.db, { nowMs: started });
-  const result: OrchestratorResult = { streams: 0, shardlets: 0, unhealthy: 0, proposals: { split: 0, migrate: 0 }, notes: 0, applied: 0, ms: 0 };
+  const result = nothingRan();
   if (!health.settings.enabled && opts.trigger !== "manual") return { ...result, skipped: "the profiler is disabled" };
   check(opts.signal);
   const [migration, jobs, migrating, open] = await Promise.all([

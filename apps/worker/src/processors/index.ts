@@ -106,7 +106,7 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
     "host.provision": (payload, job) => runHostProvision(deps, payload, { signal: job.signal }),
     "orchestrator.run": (payload, job) =>
       runOrchestrator(
-        { db: deps.db, log: deps.log, clock: deps.clock },
+        { db: deps.db, log: deps.log, clock: deps.clock, ...(deps.opLocks ? { opLocks: deps.opLocks } : {}) },
         { ...(ctx.queue ? { queue: ctx.queue } : {}), signal: job.signal, ...(payload.trigger ? { trigger: payload.trigger } : {}) },
       ),
     "cache.correlate": async (_payload, job) => {

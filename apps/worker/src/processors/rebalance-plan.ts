@@ -7,7 +7,7 @@ export async function processRebalancePlan(
   deps: WorkerDeps,
   payload: { streamId?: string; actor?: string },
   ctx: { queue?: JobQueue; signal?: AbortSignal },
-): Promise<{ proposed: number; approved: number; duplicates: number; withdrawn: number; notes: number; drainingHosts: number }> {
+): Promise<{ proposed: number; approved: number; duplicates: number; withdrawn: number; notes: number; drainingHosts: number; skipped?: string }> {
   const r = await runRebalancePlan(deps, {
     ...(payload.streamId ? { streamId: payload.streamId } : {}),
     ...(payload.actor ? { actor: payload.actor } : {}),
@@ -22,5 +22,6 @@ export async function processRebalancePlan(
     withdrawn: r.withdrawn,
     notes: r.notes.length,
     drainingHosts: r.drainingHosts,
+    ...(r.skipped ? { skipped: r.skipped } : {}),
   };
 }

@@ -11,6 +11,7 @@ import {
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
+import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
 import { readHostOutlook } from "./outlook.ts";
 
@@ -24,6 +25,8 @@ export interface RebalanceRunResult {
   notes: PlacementNote[];
   drainingHosts: number;
   enabled: boolean;
+  /** Why nothing ran (another run holds the rebalancer). */
+  skipped?: string;
 }
 
 /**
@@ -73,10 +76,24 @@ async function store(
  * and replaces the rebalancer's "why not" notes. With `streamId`, only that stream's shardlets are
  * moved (every stream still counts toward the host loads).
  */
-export async function runRebalancePlan(
-  deps: WorkerDeps,
-  opts: { streamId?: string; actor?: string; queue?: JobQueue; signal?: AbortSignal } = {},
-): Promise<RebalanceRunResult> {
+export async function runRebalancePlan(deps: WorkerDeps, opts: RebalanceRunOptions = {}): Promise<RebalanceRunResult> {
+  return asOnlyPlannerRun(
+    deps.opLocks,
+    "rebalancer",
+    opts.signal,
+    (signal) => planOnce(deps, { ...opts, ...(signal ? { signal } : {}) }),
+    () => ({ created: [], duplicates: 0, withdrawn: 0, notes: [], drainingHosts: 0, enabled: true, skipped: plannerBusy("rebalancer") }),
+  );
+}
+
+export interface RebalanceRunOptions {
+  streamId?: string;
+  actor?: string;
+  queue?: JobQueue;
+  signal?: AbortSignal;
+}
+
+async function planOnce(deps: WorkerDeps, opts: RebalanceRunOptions): Promise<RebalanceRunResult> {
   const { db, log } = deps;
   const now = deps.clock();
   const settings = await getRebalanceSettings(db);
