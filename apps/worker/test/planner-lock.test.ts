@@ -36,6 +36,11 @@ beforeAll(async () => {
   for (const r of rows) await db.shardlet.update({ where: { id: r.id }, data: { writeRate: r.hostId === cluster.hostIds[0] ? 300 : 1, sizeBytes: BigInt(1 << 20) } });
 });
 
+/** The analyzer takes its own deps (no provisioning hook here). */
+function analyzerDeps() {
+  return { db, log: deps.log, clock: deps.clock, opLocks };
+}
+
 afterAll(async () => {
   await opLocks?.close();
   redis?.disconnect();
@@ -63,7 +68,7 @@ describe("planner runs", () => {
   });
 
   it("an analyzer or orchestrator run that finds another under way is skipped", async () => {
-    const analyzer = await opLocks.withOpLock(plannerLockId("analyzer"), () => runAnalyzer(deps, { trigger: "manual" }));
+    const analyzer = await opLocks.withOpLock(plannerLockId("analyzer"), () => runAnalyzer(analyzerDeps(), { trigger: "manual" }));
     expect(analyzer).toMatchObject({ runId: null, skipped: "another analyzer run is in progress" });
     expect(await db.analyzerRun.count()).toBe(0);
     const orchestrator = await opLocks.withOpLock(plannerLockId("orchestrator"), () => runOrchestrator(deps, { trigger: "manual" }));
@@ -71,7 +76,7 @@ describe("planner runs", () => {
     expect(await listPlannerNotes(db, { source: "orchestrator" })).toEqual([]);
 
     // Free, both run (the analyzer records its run, the orchestrator its notes or proposals).
-    const ran = await runAnalyzer(deps, { trigger: "manual" });
+    const ran = await runAnalyzer(analyzerDeps(), { trigger: "manual" });
     expect(ran.skipped).toBeUndefined();
     expect(ran.runId).not.toBeNull();
     expect((await runOrchestrator(deps, { trigger: "manual" })).skipped).toBeUndefined();
