@@ -77,7 +77,12 @@ export async function runAnalyzer(deps: AnalyzerRunDeps, opts: AnalyzerRunOption
   return asOnlyPlannerRun(
     deps.opLocks,
     "analyzer",
-    opts.signal,
+    {
+      signal: opts.signal,
+      // A run an operator asked for waits for a scheduled one under way (within the job's timeout).
+      waitMs: opts.trigger === "manual" ? 2 * 60_000 : 0,
+      onWait: () => opts.onProgress?.({ stage: "waiting for the run under way", fraction: 0 }),
+    },
     (signal) => analyze(deps, { ...opts, ...(signal ? { signal } : {}) }),
     () => ({ ...NOTHING_RAN, skipped: plannerBusy("analyzer") }),
   );

@@ -59,7 +59,12 @@ export async function runOrchestrator(deps: OrchestratorDeps, opts: Orchestrator
   return asOnlyPlannerRun(
     deps.opLocks,
     "orchestrator",
-    opts.signal,
+    {
+      signal: opts.signal,
+      // A run an operator asked for waits for a scheduled one under way (within the job's timeout).
+      waitMs: opts.trigger === "manual" ? 30_000 : 0,
+      onWait: () => deps.log.info("orchestrator run waits for the run under way"),
+    },
     (signal) => orchestrate(deps, { ...opts, ...(signal ? { signal } : {}) }),
     () => ({ ...nothingRan(), skipped: plannerBusy("orchestrator") }),
   );

@@ -80,7 +80,12 @@ export async function runRebalancePlan(deps: WorkerDeps, opts: RebalanceRunOptio
   return asOnlyPlannerRun(
     deps.opLocks,
     "rebalancer",
-    opts.signal,
+    {
+      signal: opts.signal,
+      // Plan now (a run with an actor) waits for a scheduled run under way; runs take well under a second.
+      waitMs: opts.actor ? 30_000 : 0,
+      onWait: () => deps.log.info("rebalance plan waits for the run under way", { actor: opts.actor }),
+    },
     (signal) => planOnce(deps, { ...opts, ...(signal ? { signal } : {}) }),
     () => ({ created: [], duplicates: 0, withdrawn: 0, notes: [], drainingHosts: 0, enabled: true, skipped: plannerBusy("rebalancer") }),
   );

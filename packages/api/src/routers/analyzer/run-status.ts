@@ -9,7 +9,14 @@ export const runStatusOutput = z.object({
   stage: z.string().nullable(),
   fraction: z.number(),
   error: z.string().nullable(),
+  /** A completed run that did nothing, and why (the analyzer disabled, another run under way too long). */
+  skipped: z.string().nullable(),
 });
+
+function skippedReason(result: unknown): string | null {
+  const skipped = typeof result === "object" && result !== null ? (result as { skipped?: unknown }).skipped : null;
+  return typeof skipped === "string" ? skipped : null;
+}
 
 /** Where a queued analyzer run is: waiting, running (with its stage), done, or failed (with why). */
 export const runStatus = viewerProcedure
@@ -27,5 +34,6 @@ export const runStatus = viewerProcedure
       stage: typeof progress.stage === "string" ? progress.stage : null,
       fraction: state === "completed" ? 1 : typeof progress.fraction === "number" ? progress.fraction : 0,
       error: state === "failed" ? (job.failedReason ?? "failed") : null,
+      skipped: state === "completed" ? skippedReason(job.returnvalue) : null,
     };
   });

@@ -18,6 +18,16 @@ export function RunProgress({ jobId, onDone }: { jobId: string; onDone: () => vo
   );
   const s = status.data;
   if (!s) return null;
+  if (s.state === "completed" && s.skipped) {
+    return (
+      <div className="alert alert-info" role="status" data-testid="analyzer-run-skipped">
+        Analyzer run skipped: {s.skipped}.{" "}
+        <button type="button" className="link" onClick={onDone}>
+          Dismiss
+        </button>
+      </div>
+    );
+  }
   if (s.state === "completed") {
     return (
       <div className="alert alert-ok" role="status" data-testid="analyzer-run-done">
