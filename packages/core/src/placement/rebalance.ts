@@ -99,11 +99,14 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
     }
     triggered.push(h);
   }
-  const quiet = (extra: readonly HostModel[]) =>
-    pendingReliefNotes(model, input.inFlightMoves, settings, new Set([...notes.flatMap((n) => (n.hostId ? [n.hostId] : [])), ...extra.map((h) => h.host.id)]));
+  // Hosts with a note already, or triggered (they get theirs below), need no "waits for its open moves" note.
+  const waitingOnOpenMoves = (triggeredHosts: readonly HostModel[]) => {
+    const noted = new Set([...notes.flatMap((n) => (n.hostId ? [n.hostId] : [])), ...triggeredHosts.map((h) => h.host.id)]);
+    return pendingReliefNotes(model, input.inFlightMoves, settings, noted);
+  };
   if (triggered.length === 0) {
     const hottest = [...model.active].sort((a, b) => aboveShare(b) - aboveShare(a) || (a.host.id < b.host.id ? -1 : 1))[0]!;
-    const pending = quiet([]);
+    const pending = waitingOnOpenMoves([]);
     if (notes.every((n) => n.hostId === undefined || model.hosts.get(n.hostId)?.host.status === "down")) {
       notes.push({
         hostId: hottest.host.id,
@@ -136,7 +139,7 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
   }
 
   const loadBefore = new Map(triggered.map((h) => [h.host.id, h.load]));
-  const pending = quiet(triggered);
+  const pending = waitingOnOpenMoves(triggered);
   const used = new Set<string>();
   const exhausted = new Set<string>();
   const proposedFrom = new Map<string, number>();
