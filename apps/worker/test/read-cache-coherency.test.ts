@@ -90,12 +90,13 @@ describe("shard cache coherency", () => {
   it("a cached read equals an uncached read through writes, splits, merges and a migration", async () => {
     const rng = createRng("cache-coherency");
     let producing = true;
-    const producer = (async () => {
-      while (producing) await t.h.produce(Array.from({ length: 40 }, () => ({ key: t.h.keyIn(0, HASH_SPACE), id: t.h.nextId() })));
-    })();
     let compared = 0;
     let checking = true;
     const failures: string[] = [];
+    // A loop that throws ends the wait below with its error instead of leaving it to time out.
+    const producer = (async () => {
+      while (producing) await t.h.produce(Array.from({ length: 40 }, () => ({ key: t.h.keyIn(0, HASH_SPACE), id: t.h.nextId() })));
+    })().catch((err: unknown) => void failures.push(`producer: ${String(err)}`));
     const checker = (async () => {
       while (checking) {
         const entry = (await t.h.edge.routing.get(t.h.stream))!;
@@ -118,31 +119,35 @@ describe("shard cache coherency", () => {
         if (got < owed) failures.push(`after ${after} up to ${watermark}: ${got} of ${owed} acknowledged events`);
         compared++;
       }
-    })();
+    })().catch((err: unknown) => void failures.push(`checker: ${String(err)}`));
 
     const waitCompared = async (n: number) => {
       const target = compared + n;
       await waitFor(`${n} more comparisons`, () => compared >= target || failures.length > 0, 120_000);
+      if (failures.length > 0) throw new Error(failures.join("\n"));
     };
-    await waitCompared(5);
-    const active = () => t.h.deps.db.shardlet.findMany({ where: { streamId: t.h.streamId, state: "active" }, orderBy: { lo: "asc" } });
-    const target = (await active())[0]!;
-    expect(await runShardletSplit(t.h.deps, { shardletId: target.id, reason: "coherency split" })).toMatchObject({ status: "done" });
-    await waitCompared(5);
-    const children = (await active()).filter((s) => s.parentId === target.id);
-    expect(children).toHaveLength(2);
-    expect(await runShardletMerge(t.h.deps, { leftId: children[0]!.id, rightId: children[1]!.id, reason: "coherency merge" })).toMatchObject({ status: "done" });
-    await waitCompared(5);
-    const moving = (await active())[1]!;
-    const dest = t.h.hostIds.find((id) => id !== moving.hostId)!;
-    const runs = await t.runToEnd(await t.approve(moving.id, dest));
-    expect(runs[runs.length - 1]).toMatchObject({ status: "done" });
-    await waitCompared(5);
-
-    producing = false;
-    await producer;
-    checking = false;
-    await checker;
+    try {
+      await waitCompared(5);
+      const active = () => t.h.deps.db.shardlet.findMany({ where: { streamId: t.h.streamId, state: "active" }, orderBy: { lo: "asc" } });
+      const target = (await active())[0]!;
+      expect(await runShardletSplit(t.h.deps, { shardletId: target.id, reason: "coherency split" })).toMatchObject({ status: "done" });
+      await waitCompared(5);
+      const children = (await active()).filter((s) => s.parentId === target.id);
+      expect(children).toHaveLength(2);
+      expect(await runShardletMerge(t.h.deps, { leftId: children[0]!.id, rightId: children[1]!.id, reason: "coherency merge" })).toMatchObject({ status: "done" });
+      await waitCompared(5);
+      const moving = (await active())[1]!;
+      const dest = t.h.hostIds.find((id) => id !== moving.hostId)!;
+      const runs = await t.runToEnd(await t.approve(moving.id, dest));
+      expect(runs[runs.length - 1]).toMatchObject({ status: "done" });
+      await waitCompared(5);
+    } finally {
+      // Stopped on every way out, so no loop outlives the harness.
+      producing = false;
+      checking = false;
+      await producer;
+      await checker;
+    }
     expect(failures).toEqual([]);
     expect(compared).toBeGreaterThanOrEqual(20);
     // The cache did answer: parts were served from it, some reads without any host read.

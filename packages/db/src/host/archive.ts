@@ -222,7 +222,6 @@ export async function archiveCutSeq(run: HostRun, streamId: string, storedBefore
     const mid = Math.floor((lo + hi) / 2);
     // The position comes back as text under another name: ORDER BY a `seq` alias would sort text.
     const probe = await run<{ at: string; old: boolean }>("archive cut probe", {
-      name: "sc_archive_cut_probe_v1",
       text: "SELECT seq::text AS at, stored_at < to_timestamp($3::float8 / 1000.0) AS old FROM sc_events WHERE stream_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1",
       values: [streamId, mid, storedBefore],
     });

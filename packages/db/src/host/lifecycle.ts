@@ -87,7 +87,6 @@ export async function rangeTotals(driver: HostDriver, ranges: readonly HashRange
     ranges.map(async (r) => {
       const res = await driver.withClient((c) =>
         c.query<RangeTotals>({
-          name: "sc_range_totals_v1",
           text: `SELECT count(*)::float8 AS events, coalesce(sum(size_bytes), 0)::float8 AS bytes
                  FROM sc_events WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3`,
           values: [r.streamId, r.lo, r.hi],

@@ -8,7 +8,8 @@ const RETRYABLE = new Set(["40P01", "40001"]);
  * The migration's range statements are not prepared (no statement name): a prepared statement switches to
  * a generic plan after a few runs, and without the actual range and bounds the planner may pick a
  * scan of the whole key-hash range plus a sort for every chunk, where a walk of the primary key
- * from the cursor reads just past one chunk.
+ * from the cursor reads just past one chunk. The same holds for every read of the event tables
+ * (see "Unprepared reads" in types.ts).
  */
 export async function query<R extends pg.QueryResultRow>(driver: HostDriver, what: string, config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
   for (let attempt = 1; ; attempt++) {

@@ -63,8 +63,8 @@ const ROW_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "
  */
 const INLINE_SEGMENTS = 16;
 
+/** Unprepared (see "Unprepared reads" in types.ts): only the text is kept per segment count. */
 interface Statement {
-  name: string;
   text: string;
 }
 
@@ -89,7 +89,6 @@ function statementFor(segments: number): Statement {
     `CASE WHEN (SELECT count(*) FROM ${hitsOf}) >= $4 THEN NULL ELSE (SELECT seq FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq OFFSET ($5::int - 1) LIMIT 1) END`;
   const seg = inline ? "" : `seg AS (SELECT * FROM unnest($7::bigint[], $8::bigint[], $9::bigint[]) AS s(lo, hi, after)),`;
   return {
-    name: inline ? `sc_read_ranges_v4_${segments}` : "sc_read_ranges_v4_array",
     text: `
 WITH ${seg}
 hit_e AS MATERIALIZED (${hits("sc_events")}),
@@ -183,7 +182,6 @@ FROM ev WHERE EXISTS (SELECT 1 FROM seg WHERE ev.key_hash >= seg.lo AND ev.key_h
 export async function rangeBacklog(run: HostRun, q: { streamId: string; segments: readonly RangeSegment[]; scanLimit: number }): Promise<RangeBacklog> {
   if (q.segments.length === 0) return { events: 0, oldestStoredAt: null, capped: false };
   const res = await run<{ scanned: number; n: number; oldest: number | null }>("range backlog", {
-    name: "sc_range_backlog_v1",
     text: BACKLOG_SQL,
     values: [q.streamId, q.segments.map((s) => s.lo), q.segments.map((s) => s.hi), q.segments.map((s) => s.after), Math.min(...q.segments.map((s) => s.after)), q.scanLimit],
   });

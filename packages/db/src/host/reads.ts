@@ -48,7 +48,6 @@ async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]>
 
 export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<StoredEvent[]> {
   const res = await run<EventRow>("read by key", {
-    name: "sc_read_by_key_v3",
     // Events still in (or recently drained from) an overflow log on this host are part of the
     // answer: a reader merging hosts dedupes by seq.
     text: withBatches(`SELECT * FROM (
@@ -69,7 +68,6 @@ export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<Stored
 
 export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Promise<StoredEvent[]> {
   const res = await run<EventRow>("read by position", {
-    name: "sc_read_by_position_v3",
     text: withBatches(`SELECT * FROM (
              (SELECT ${EVENT_COLUMNS}, archive_batch FROM sc_events WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4)
              UNION ALL

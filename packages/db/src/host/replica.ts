@@ -163,7 +163,6 @@ export async function readReplicaRanges(
 ): Promise<ReplicaReadResult> {
   const from = Math.min(...q.segments.map((s) => s.after));
   const res = await query<ReplicaEventRow>(driver, "replica read", {
-    name: "sc_replica_read_v1",
     text: `WITH r AS (SELECT verified_seq, state FROM sc_replica WHERE replica_id = $1),
            cap AS (SELECT least($3::bigint, (SELECT verified_seq FROM r WHERE state = $8)) AS seq),
            hit AS (

@@ -5,6 +5,14 @@ import type { IncomingEvent, StoredEvent } from "@shardcast/core";
  * One statement on a host's pool, with its errors mapped by `hostError` (what the statement files
  * run on). Declared here, below the driver, so the statement files do not import the driver that
  * imports them.
+ *
+ * Unprepared reads: reads of the event tables are sent without a statement name, so each run is
+ * planned for the table as it is now. A prepared statement keeps the generic plan it settled on
+ * after a few runs until the table is next analyzed; one settled on while a stream was young (a
+ * nested loop joining every row of the stream, fine for a thousand rows) went on running against
+ * hundreds of thousands of rows, and a consumer's page at the tail took the whole statement
+ * timeout. Planning costs about a millisecond per read. Writes stay prepared: they insert from
+ * arrays and look up the small fence table, whatever the size of the log.
  */
 export type HostRun = <R extends pg.QueryResultRow = pg.QueryResultRow>(what: string, config: pg.QueryConfig) => Promise<pg.QueryResult<R>>;
 
