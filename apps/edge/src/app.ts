@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { LIFECYCLE_SETTINGS_KEY, parseLifecycleSettings, PROFILER_SETTINGS_KEY } from "@shardcast/core";
 import {
   createControlDb,
+  getSequenceReserved,
   getSettings,
   getStreamByName,
   insertLoadHints,
@@ -168,6 +169,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
       fences: async (hostId, streamId) => (await hosts.get(hostId)).listFences(streamId),
     },
     ...(readCache.enabled ? { positionCache: readCache.positionReads } : {}),
+    sequenceReserved: (streamId) => getSequenceReserved(db, streamId),
     observer: { ...readTelemetry(counters, profiler), ...metrics.readObserver() },
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),

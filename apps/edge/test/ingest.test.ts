@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyHash, RoutingTable } from "@shardcast/core";
-import { loadRoutes } from "@shardcast/db";
+import { getSequenceReserved, loadRoutes, reserveSequence } from "@shardcast/db";
 import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -95,6 +95,29 @@ describe("ingest of 10,000 events over many keys", () => {
     }
     expect(seqs.length).toBe(10_000);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+  });
+
+  it("refuses a position no write was given, and takes it once a write may have been", async () => {
+    const tail = await get(h, `/v1/streams/${h.stream}/events?after=0&limit=1`);
+    const watermark = (tail.body as { watermark: number }).watermark;
+    const atTail = await get(h, `/v1/streams/${h.stream}/events?after=${watermark}&limit=10`);
+    expect(atTail.status).toBe(200);
+    expect(atTail.body).toMatchObject({ events: [], next: watermark });
+
+    const mark = (await getSequenceReserved(h.db, h.streamId))!;
+    expect(mark).toBeGreaterThanOrEqual(watermark);
+    // Up to the durable mark a position may belong to a write still in flight: an empty page.
+    expect((await get(h, `/v1/streams/${h.stream}/events?after=${mark}&limit=10`)).status).toBe(200);
+    const past = await get(h, `/v1/streams/${h.stream}/events?after=${mark + 1}&limit=10`);
+    expect(past.status).toBe(400);
+    expect((past.body.error as { code: string; message: string }).code).toBe("bad_request");
+    expect((past.body.error as { message: string }).message).toContain("beyond every position");
+
+    // Another edge reserves the next numbers: the same position is now one a write may hold.
+    await reserveSequence(h.db, h.streamId, mark, 1_000);
+    const later = await get(h, `/v1/streams/${h.stream}/events?after=${mark + 1}&limit=10`);
+    expect(later.status).toBe(200);
+    expect(later.body).toMatchObject({ events: [], next: mark + 1 });
   });
 
   it("reads a key's events", async () => {

@@ -3,6 +3,16 @@ import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 
 /**
+ * A stream's durable sequence high-water mark: no position above it has been handed out (null: no
+ * such stream).
+ */
+export async function getSequenceReserved(db: ControlDb, streamId: string): Promise<number | null> {
+  const rows = await db.$queryRaw<Array<{ seq_reserved: bigint }>>`SELECT seq_reserved FROM streams WHERE id = ${streamId}`;
+  const row = rows[0];
+  return row ? num(row.seq_reserved) : null;
+}
+
+/**
  * Raises a stream's durable sequence high-water mark to at least `atLeast + step` and returns it.
  * One atomic UPDATE, so concurrent callers each get a mark above every mark handed out before.
  */

@@ -53,7 +53,7 @@ function eventRoutes(limits: IngestLimits): RouteSpec[] {
       path: "/v1/streams/{stream}/events",
       summary: "Read events in global order after a position",
       description:
-        "Never past the watermark. Counts the events returned against the key's read quota; the page is capped at the events left in it. Served from the edge's shard cache when every shardlet's range is cached from the position on.",
+        "Never past the watermark. Counts the events returned against the key's read quota; the page is capped at the events left in it. Served from the edge's shard cache when every shardlet's range is cached from the position on. A position past the watermark answers an empty page (a write may hold it) unless no write was ever given it: 400.",
       tag: "events",
       auth: "consume",
       params: streamParams,
