@@ -23,6 +23,7 @@ import type { Edge, EdgeConfig } from "./edge-types.ts";
 import { drainServer } from "./http/drain.ts";
 import { createEdgeServer } from "./http/server.ts";
 import { IngestService } from "./ingest.ts";
+import { IssuedPositions } from "./issued-positions.ts";
 import type { ShadowOutcome } from "./ingest-observer.ts";
 import { QuotaService } from "./quota.ts";
 import { ReadService } from "./reads.ts";
@@ -159,6 +160,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
       shadowWriteBatch: async (hostId, w) => shadowWriteBatch(await hosts.get(hostId), w),
     },
   });
+  const issued = new IssuedPositions((streamId) => getSequenceReserved(db, streamId));
   const reads = new ReadService({
     routing,
     sequences,
@@ -169,7 +171,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
       fences: async (hostId, streamId) => (await hosts.get(hostId)).listFences(streamId),
     },
     ...(readCache.enabled ? { positionCache: readCache.positionReads } : {}),
-    sequenceReserved: (streamId) => getSequenceReserved(db, streamId),
+    issued,
     observer: { ...readTelemetry(counters, profiler), ...metrics.readObserver() },
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
@@ -187,6 +189,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     log,
     readCache,
     replicas: { hints: replicaHints, served: replicaServed },
+    issued,
   });
   const hints = new HintService({
     maxKeyLength: cfg.limits.maxKeyLength,

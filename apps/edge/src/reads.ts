@@ -2,6 +2,7 @@ import { keyHash, ShardcastError, type StoredEvent } from "@shardcast/core";
 import type { ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./ingest.ts";
+import type { IssuedPositions } from "./issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 import type { ReaderIdentity } from "./telemetry/counters.ts";
 
@@ -75,29 +76,10 @@ export class ReadService {
       positionCache?: PositionCache;
       /** Told when different events were found at one position (both are returned). */
       onSeqConflict?: (streamId: string, seq: number, events: readonly StoredEvent[]) => void;
-      /** The stream's durable sequence mark (no position above it was handed out; null: unknown stream). */
-      sequenceReserved?: (streamId: string) => Promise<number | null>;
+      /** Refuses positions no write was given (absent: every position past the watermark gets an empty page). */
+      issued?: IssuedPositions;
     },
   ) {}
-
-  /** streamId -> the highest durable mark read: a position at or below it needs no lookup. */
-  private readonly reserved = new Map<string, number>();
-
-  /**
-   * Refuses a position no write was ever given: a reader passing one would otherwise get empty
-   * pages that all say "continue after it" until the stream caught up, if it ever did. Only asked
-   * for positions past the watermark (a reader at the tail passes the watermark itself), and only
-   * past the highest mark already read; a mark read before is never trusted to refuse (a write may
-   * have been given a position above it since).
-   */
-  private async checkIssued(entry: RouteEntry, afterSeq: number): Promise<void> {
-    const lookup = this.deps.sequenceReserved;
-    if (!lookup || afterSeq <= (this.reserved.get(entry.meta.id) ?? 0)) return;
-    const mark = await lookup(entry.meta.id);
-    if (mark === null) return;
-    this.reserved.set(entry.meta.id, mark);
-    if (afterSeq > mark) throw new ShardcastError("bad_request", `after=${afterSeq} lies beyond every position stream "${entry.meta.name}" has given out; pass 0 or a position a read returned`);
-  }
 
   private merge(streamId: string, events: StoredEvent[]): StoredEvent[] {
     return mergeBySeq(events, (seq, group) => this.deps.onSeqConflict?.(streamId, seq, group));
@@ -148,7 +130,7 @@ export class ReadService {
     }
     const watermark = await this.deps.sequences.watermark(entry.meta.id);
     if (afterSeq >= watermark) {
-      if (afterSeq > watermark) await this.checkIssued(entry, afterSeq);
+      if (afterSeq > watermark) await this.deps.issued?.check(entry, afterSeq);
       return { events: [], watermark, next: afterSeq };
     }
     const cached = cache?.serve(entry, afterSeq, limit, watermark);

@@ -108,16 +108,23 @@ describe("ingest of 10,000 events over many keys", () => {
     expect(mark).toBeGreaterThanOrEqual(watermark);
     // Up to the durable mark a position may belong to a write still in flight: an empty page.
     expect((await get(h, `/v1/streams/${h.stream}/events?after=${mark}&limit=10`)).status).toBe(200);
-    const past = await get(h, `/v1/streams/${h.stream}/events?after=${mark + 1}&limit=10`);
-    expect(past.status).toBe(400);
-    expect((past.body.error as { code: string; message: string }).code).toBe("bad_request");
-    expect((past.body.error as { message: string }).message).toContain("beyond every position");
+    const shardlet = (await loadRoutes(h.db, h.streamId))[0]!.id;
+    const reads = [`/v1/streams/${h.stream}/events`, `/v1/streams/${h.stream}/shardlets/${shardlet}/events`];
+    expect((await get(h, `${reads[1]}?after=${mark}&limit=10`)).status).toBe(200);
+    for (const path of reads) {
+      const past = await get(h, `${path}?after=${mark + 1}&limit=10`);
+      expect(past.status, path).toBe(400);
+      expect((past.body.error as { code: string; message: string }).code).toBe("bad_request");
+      expect((past.body.error as { message: string }).message).toContain("beyond every position");
+    }
 
     // Another edge reserves the next numbers: the same position is now one a write may hold.
     await reserveSequence(h.db, h.streamId, mark, 1_000);
-    const later = await get(h, `/v1/streams/${h.stream}/events?after=${mark + 1}&limit=10`);
-    expect(later.status).toBe(200);
-    expect(later.body).toMatchObject({ events: [], next: mark + 1 });
+    for (const path of reads) {
+      const later = await get(h, `${path}?after=${mark + 1}&limit=10`);
+      expect(later.status, path).toBe(200);
+      expect(later.body).toMatchObject({ events: [], next: mark + 1 });
+    }
   });
 
   it("reads a key's events", async () => {

@@ -18,6 +18,7 @@ import {
 } from "@shardcast/db";
 import { setTimeout as delay } from "node:timers/promises";
 import type { ConsumerProgress, Logger, SequenceAllocator, SnapshotRequest } from "@shardcast/runtime";
+import type { IssuedPositions } from "../issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import type { RangeSource } from "../cache/cached-reader.ts";
@@ -49,6 +50,8 @@ export interface CoordinatorDeps {
   settings: () => Promise<ConsumerSettings>;
   log: Logger;
   clock?: () => number;
+  /** Refuses shardlet reads after a position no write was given (absent: an empty page). */
+  issued?: IssuedPositions;
 }
 
 /** Groups whose ids an edge remembers (oldest forgotten first). */
@@ -237,6 +240,7 @@ export class ConsumerCoordinator {
     const lo = Number(route.lo);
     const hi = Number(route.hi);
     const page = await this.deps.reader.read(entry, [{ shardletId, lo, hi, cursor: freshCursor(lo, hi, after) }], limit, reader);
+    if (after > page.watermark) await this.deps.issued?.check(entry, after);
     return { events: page.events.get(shardletId) ?? [], watermark: page.watermark, next: Math.max(page.next, after), ...(page.cache ? { cache: page.cache } : {}) };
   }
 

@@ -10,6 +10,7 @@ import type { EdgeReadCache } from "../cache/read-cache.ts";
 import type { ReadObserver } from "../reads.ts";
 import { ConsumerCoordinator } from "./coordinator.ts";
 import { RangeReader } from "./range-reader.ts";
+import type { IssuedPositions } from "../issued-positions.ts";
 import type { ReplicaHints } from "./replica-routing.ts";
 import type { ReplicaServedCounter } from "./replica-served.ts";
 
@@ -30,6 +31,7 @@ export function createConsumerCoordinator(d: {
   readCache?: EdgeReadCache;
   /** Read replicas: where they are verified to, and what they served. Absent: no replica is read. */
   replicas?: { hints: ReplicaHints; served: ReplicaServedCounter };
+  issued?: IssuedPositions;
 }): ConsumerCoordinator {
   // Consumer reads count as reads of their shardlets, so read rates and forecasts include them.
   const telemetry = readTelemetry(d.counters);
@@ -67,5 +69,5 @@ export function createConsumerCoordinator(d: {
     }
     return cached.value;
   };
-  return new ConsumerCoordinator({ db: d.db, routing: d.routing, sequences: d.sequences, progress: new ConsumerProgress(d.redis, d.prefix), reader, settings, log: d.log });
+  return new ConsumerCoordinator({ db: d.db, routing: d.routing, sequences: d.sequences, progress: new ConsumerProgress(d.redis, d.prefix), reader, settings, log: d.log, ...(d.issued ? { issued: d.issued } : {}) });
 }

@@ -100,7 +100,8 @@ export function consumerRoutes(): RouteSpec[] {
       method: "get",
       path: "/v1/streams/{stream}/shardlets/{shardlet}/events",
       summary: "Read a shardlet's events in sequence order after a position",
-      description: "Never past the watermark. A retired shardlet's range is read from the shardlets that hold it now.",
+      description:
+        "Never past the watermark. A retired shardlet's range is read from the shardlets that hold it now. A position past the watermark answers an empty page (a write may hold it) unless no write was ever given it: 400.",
       tag: "consumers",
       auth: "consume",
       params: shardletParams,
