@@ -3,7 +3,7 @@ import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import type { LifecycleJob as LifecycleJobRow } from "./generated/prisma/client.ts";
 import { operationData, type NewOperation } from "./operations.ts";
-import { getSettings, updateSetting, type SettingActor } from "./settings.ts";
+import { mergeSettingsObject, type SettingActor } from "./settings.ts";
 
 /**
  * Control-database side of splits and merges: the persisted job (its phase is written before each
@@ -261,15 +261,6 @@ export async function getLifecycleSettings(db: ControlDb): Promise<LifecycleSett
  * Validates and stores the lifecycle settings (a partial value is merged over the current one),
  * auditing the change. Invalid values are rejected with `validation_failed`, one issue per field.
  */
-export async function updateLifecycleSettings(db: ControlDb, value: Partial<LifecycleSettings>, actor: SettingActor | null): Promise<LifecycleSettings> {
-  const current = (await getSettings(db))[LIFECYCLE_SETTINGS_KEY];
-  const base = typeof current === "object" && current !== null ? (current as Record<string, unknown>) : {};
-  const parsed = lifecycleSettingsSchema.safeParse({ ...base, ...value });
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
-    const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
-    throw new ShardcastError("validation_failed", `invalid lifecycle settings: ${summary}`, { issues });
-  }
-  await updateSetting(db, LIFECYCLE_SETTINGS_KEY, parsed.data, actor);
-  return parsed.data;
+export function updateLifecycleSettings(db: ControlDb, value: Partial<LifecycleSettings>, actor: SettingActor | null): Promise<LifecycleSettings> {
+  return mergeSettingsObject(db, LIFECYCLE_SETTINGS_KEY, lifecycleSettingsSchema, "lifecycle", value, actor);
 }

@@ -1,4 +1,5 @@
 import { ShardcastError } from "@shardcast/core";
+import type { z } from "zod";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import { Prisma } from "./generated/prisma/client.ts";
@@ -28,6 +29,35 @@ export async function getSettings(db: ControlDb): Promise<Record<string, unknown
 /** Sets one setting and appends the change (old and new value, who) to setting_audit, atomically. */
 export async function updateSetting(db: ControlDb, key: string, value: unknown, actor: SettingActor | null): Promise<void> {
   await editSettings(db, [key], () => ({ write: new Map([[key, value]]), result: undefined }), actor);
+}
+
+/**
+ * Merges `value` over the settings object stored under `key` (over nothing when never saved),
+ * checks the whole with `schema` and stores it, audited, all under the key's lock (see
+ * `editSettings`): two partial updates of different fields both take. An invalid result is refused
+ * with `validation_failed`, one issue per field, and stores nothing. `label` names the group in
+ * the message ("invalid <label> settings: ...").
+ */
+export async function mergeSettingsObject<T>(db: ControlDb, key: string, schema: z.ZodType<T>, label: string, value: object, actor: SettingActor | null): Promise<T> {
+  return editSettings(
+    db,
+    [key],
+    (stored) => {
+      const current = stored.get(key);
+      const base = typeof current === "object" && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
+      const parsed = schema.safeParse({ ...base, ...value });
+      if (!parsed.success) {
+        // The API's shape for a refused field (one item, index 0: the settings value).
+        const rejected = parsed.error.issues.map((i) => {
+          const path = i.path.map(String).join(".");
+          return { index: 0, path, message: path ? `${path}: ${i.message}` : i.message };
+        });
+        throw new ShardcastError("validation_failed", `invalid ${label} settings: ${rejected.map((r) => r.message).join("; ")}`, { rejected });
+      }
+      return { write: new Map([[key, parsed.data]]), result: parsed.data };
+    },
+    actor,
+  );
 }
 
 /** What an `editSettings` edit decides: the values to store (by key, only keys it was given) and what to answer. */

@@ -7,7 +7,7 @@ import {
   type PredictiveMode,
 } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { getSettings, updateSetting, type SettingActor } from "../settings.ts";
+import { mergeSettingsObject, type SettingActor } from "../settings.ts";
 
 /**
  * The predictive analyzer's control-database side: its settings, runs with their forecast points,
@@ -34,17 +34,8 @@ export async function analyzerSettingsUpdatedAt(db: ControlDb): Promise<Date | n
  * auditing the change. Invalid values are rejected with `validation_failed`, one issue per field,
  * and nothing is stored.
  */
-export async function updateAnalyzerSettings(db: ControlDb, value: Partial<AnalyzerSettings>, actor: SettingActor | null): Promise<AnalyzerSettings> {
-  const current = (await getSettings(db))[ANALYZER_SETTINGS_KEY];
-  const base = typeof current === "object" && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
-  const parsed = analyzerSettingsSchema.safeParse({ ...base, ...value });
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
-    const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
-    throw new ShardcastError("validation_failed", `invalid analyzer settings: ${summary}`, { issues });
-  }
-  await updateSetting(db, ANALYZER_SETTINGS_KEY, parsed.data, actor);
-  return parsed.data;
+export function updateAnalyzerSettings(db: ControlDb, value: Partial<AnalyzerSettings>, actor: SettingActor | null): Promise<AnalyzerSettings> {
+  return mergeSettingsObject(db, ANALYZER_SETTINGS_KEY, analyzerSettingsSchema, "analyzer", value, actor);
 }
 
 export interface StreamPredictiveMode {

@@ -1,6 +1,6 @@
-import { CAPACITY_SETTINGS_KEY, capacitySettingsSchema, ShardcastError, type CapacitySettings } from "@shardcast/core";
+import { CAPACITY_SETTINGS_KEY, capacitySettingsSchema, type CapacitySettings } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { getSettings, updateSetting, type SettingActor } from "../settings.ts";
+import { mergeSettingsObject, type SettingActor } from "../settings.ts";
 
 /** The capacity planner's settings as stored (defaults for what is missing or no longer valid). */
 export async function getCapacitySettings(db: ControlDb): Promise<CapacitySettings> {
@@ -16,15 +16,6 @@ export async function getCapacitySettings(db: ControlDb): Promise<CapacitySettin
  * auditing the change. Invalid values are rejected with `validation_failed`, one issue per field,
  * and nothing is stored.
  */
-export async function updateCapacitySettings(db: ControlDb, value: Partial<CapacitySettings>, actor: SettingActor | null): Promise<CapacitySettings> {
-  const current = (await getSettings(db))[CAPACITY_SETTINGS_KEY];
-  const base = typeof current === "object" && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
-  const parsed = capacitySettingsSchema.safeParse({ ...base, ...value });
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
-    const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
-    throw new ShardcastError("validation_failed", `invalid capacity settings: ${summary}`, { issues });
-  }
-  await updateSetting(db, CAPACITY_SETTINGS_KEY, parsed.data, actor);
-  return parsed.data;
+export function updateCapacitySettings(db: ControlDb, value: Partial<CapacitySettings>, actor: SettingActor | null): Promise<CapacitySettings> {
+  return mergeSettingsObject(db, CAPACITY_SETTINGS_KEY, capacitySettingsSchema, "capacity", value, actor);
 }

@@ -1,6 +1,6 @@
-import { PREALLOC_SETTINGS_KEY, preallocSettingsSchema, ShardcastError, type PreallocSettings } from "@shardcast/core";
+import { PREALLOC_SETTINGS_KEY, preallocSettingsSchema, type PreallocSettings } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { getSettings, updateSetting, type SettingActor } from "../settings.ts";
+import { getSettings, mergeSettingsObject, type SettingActor } from "../settings.ts";
 
 /** Pre-allocation settings as stored (defaults, i.e. aggressiveness 0, for what is missing or no longer valid). */
 export async function getPreallocSettings(db: ControlDb): Promise<PreallocSettings> {
@@ -14,15 +14,6 @@ export async function getPreallocSettings(db: ControlDb): Promise<PreallocSettin
  * Validates and stores the pre-allocation settings (merged over the current ones), audited.
  * Invalid values are rejected with `validation_failed`, one issue per field, and nothing is stored.
  */
-export async function updatePreallocSettings(db: ControlDb, value: Partial<PreallocSettings>, actor: SettingActor | null): Promise<PreallocSettings> {
-  const current = (await getSettings(db))[PREALLOC_SETTINGS_KEY];
-  const base = typeof current === "object" && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
-  const parsed = preallocSettingsSchema.safeParse({ ...base, ...value });
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
-    const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
-    throw new ShardcastError("validation_failed", `invalid pre-allocation settings: ${summary}`, { issues });
-  }
-  await updateSetting(db, PREALLOC_SETTINGS_KEY, parsed.data, actor);
-  return parsed.data;
+export function updatePreallocSettings(db: ControlDb, value: Partial<PreallocSettings>, actor: SettingActor | null): Promise<PreallocSettings> {
+  return mergeSettingsObject(db, PREALLOC_SETTINGS_KEY, preallocSettingsSchema, "pre-allocation", value, actor);
 }
