@@ -103,6 +103,22 @@ describe("one database, one host", () => {
     const third = await register("h-third", dsn);
     expect(third.status).toBe(409);
     expect(third.error?.message).toMatch(/^host "h-successor" already uses this database/);
+
+    // Nor can the retired host come back while its successor is in service: two hosts in service on one database.
+    const undrain = (hostId: string) => h.call<{ status: string; message: string }>("mutation", "migrations.drainHost", { hostId, drain: false }, admin);
+    const back = await undrain(oldId);
+    expect(back.status).toBe(409);
+    expect(back.error?.message).toMatch(/^Host h-retiring cannot return to service: host "h-successor" already uses this database/);
+    expect((await h.db.host.findUnique({ where: { id: oldId } }))?.status).toBe("draining");
+    expect(await marker(dsn)).toMatchObject({ hostId: again.data!.host.id });
+
+    // Once the successor is retired in turn, the old host may come back, and its database says so.
+    await setHostDraining(h.db, again.data!.host.id, true);
+    await retireDrainedHost(h.db, again.data!.host.id, new Date());
+    const returned = await undrain(oldId);
+    expect(returned.status).toBe(200);
+    expect(returned.data?.status).toBe("active");
+    expect(await marker(dsn)).toMatchObject({ hostId: oldId, hostName: "h-retiring" });
   });
 
   it("frees a database whose marker names no host of this control plane", async () => {

@@ -118,3 +118,44 @@ export async function registerHost(db: ControlDb, input: NewHost): Promise<HostI
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * Takes a retired host back into service (status `active`), provided its database is still its
+ * own: once retired, its database may have been registered again as another host (under its DSN
+ * or another spelling of it), and two hosts on one database must never both be in service. Under
+ * the registration lock: refused when a host in service uses its DSN, or when the database's marker
+ * names another host in service or another control plane; a marker of a retired or unknown host is
+ * replaced by this host's. The database must answer (`unavailable` otherwise: retry).
+ */
+export async function returnRetiredHost(db: ControlDb, hostId: string, expected: HostStatus): Promise<void> {
+  const host = await db.host.findUnique({ where: { id: hostId }, select: { name: true, dsn: true } });
+  if (!host) throw new ShardcastError("not_found", `Host ${hostId} does not exist.`);
+  const clusterId = await getClusterId(db);
+  const client: pg.Client = await onHost(host.dsn, "connecting", () => openHostClient(host.dsn, { connectTimeoutMs: 5_000, applicationName: "shardcast-register" }));
+  try {
+    await db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"host-registration"}))`;
+        const clash = await tx.host.findFirst({ where: { id: { not: hostId }, dsn: host.dsn, ...IN_SERVICE }, select: { name: true } });
+        if (clash) throw new ShardcastError("conflict", `Host ${host.name} cannot return to service: host "${clash.name}" uses its database now.`);
+        const marker = await onHost(host.dsn, "reading the identity marker", () => readHostIdentityWith(client));
+        if (!marker || marker.hostId !== hostId || marker.clusterId !== clusterId) {
+          await refuseMarked(tx, clusterId, marker).catch((err: unknown) => {
+            if (err instanceof ShardcastError) throw new ShardcastError(err.code, `Host ${host.name} cannot return to service: ${err.message}`);
+            throw err;
+          });
+          const written = await onHost(host.dsn, "writing the identity marker", () =>
+            replaceHostIdentityWith(client, marker?.identity ?? null, { clusterId, hostId, hostName: host.name }),
+          );
+          if (!written) throw new ShardcastError("conflict", `Host ${host.name}'s database was marked by a registration at the same moment; look at the hosts and try again.`);
+        }
+        // Conditional on the status read, so a concurrent health probe marking it down wins cleanly.
+        const { count } = await tx.host.updateMany({ where: { id: hostId, status: expected }, data: { status: "active" } });
+        if (count !== 1) throw new ShardcastError("conflict", `Host ${host.name} changed status meanwhile; reload and try again.`);
+      },
+      { timeout: 30_000 },
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
