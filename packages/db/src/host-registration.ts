@@ -35,13 +35,14 @@ async function refuseClash(tx: HostsTx, name: string, dsn: string): Promise<void
  * or of a host of this one that is in service. A marker of a retired host, or of a host this
  * control plane does not know (a registration that did not commit), leaves the database free,
  * and the new registration's marker replaces it.
+ * `refusing` opens the message when the caller is not a registration.
  */
-async function refuseMarked(tx: HostsTx, clusterId: string, marker: HostIdentity | null): Promise<void> {
+async function refuseMarked(tx: HostsTx, clusterId: string, marker: HostIdentity | null, refusing = ""): Promise<void> {
   if (!marker) return;
   if (marker.clusterId !== clusterId) {
     throw new ShardcastError(
       "conflict",
-      `this database is already storage host "${marker.hostName}" of another Shardcast control plane (cluster ${marker.clusterId}); ` +
+      `${refusing}this database is already storage host "${marker.hostName}" of another Shardcast control plane (cluster ${marker.clusterId}); ` +
         "a database can be a host of one control plane only. If that control plane no longer uses it, " +
         "delete the row of its sc_host_identity table and register it again",
     );
@@ -50,7 +51,7 @@ async function refuseMarked(tx: HostsTx, clusterId: string, marker: HostIdentity
   if (owner && inService(owner)) {
     throw new ShardcastError(
       "conflict",
-      `host "${owner.name}" already uses this database: this DSN reaches it under another address, user or parameters`,
+      `${refusing}host "${owner.name}" already uses this database: this DSN reaches it under another address, user or parameters`,
     );
   }
 }
@@ -140,10 +141,7 @@ export async function returnRetiredHost(db: ControlDb, hostId: string, expected:
         if (clash) throw new ShardcastError("conflict", `Host ${host.name} cannot return to service: host "${clash.name}" uses its database now.`);
         const marker = await onHost(host.dsn, "reading the identity marker", () => readHostIdentityWith(client));
         if (!marker || marker.hostId !== hostId || marker.clusterId !== clusterId) {
-          await refuseMarked(tx, clusterId, marker).catch((err: unknown) => {
-            if (err instanceof ShardcastError) throw new ShardcastError(err.code, `Host ${host.name} cannot return to service: ${err.message}`);
-            throw err;
-          });
+          await refuseMarked(tx, clusterId, marker, `Host ${host.name} cannot return to service: `);
           const written = await onHost(host.dsn, "writing the identity marker", () =>
             replaceHostIdentityWith(client, marker?.identity ?? null, { clusterId, hostId, hostName: host.name }),
           );
