@@ -16,7 +16,7 @@ import {
 } from "../src/oplock.ts";
 import { spawnRedis } from "../src/redis-resolve.ts";
 import { testRedisUrl } from "../src/testing/env.ts";
-import { until } from "../src/testing/until.ts";
+import { waitFor } from "@shardcast/core/testing";
 
 const REDIS_URL = testRedisUrl();
 const prefix = `sc_test_${randomBytes(4).toString("hex")}`;
@@ -149,9 +149,9 @@ describe("op-locks", () => {
   it("publishes lock and unlock on the op-locks channel", async () => {
     const locks = createOpLocks([client], { prefix, ttlMs: 1_000 });
     await locks.withOpLock("s-pub", async () => {
-      await until(() => messages.some((m) => m.shardletId === "s-pub" && m.locked), "lock message");
+      await waitFor("lock message", () => messages.some((m) => m.shardletId === "s-pub" && m.locked));
     });
-    await until(() => messages.some((m) => m.shardletId === "s-pub" && !m.locked), "unlock message");
+    await waitFor("unlock message", () => messages.some((m) => m.shardletId === "s-pub" && !m.locked));
     expect(messages.filter((m) => m.shardletId === "s-pub")).toEqual([
       { shardletId: "s-pub", locked: true },
       { shardletId: "s-pub", locked: false },
@@ -163,7 +163,7 @@ describe("op-locks", () => {
     const locks = createOpLocks([client], { prefix, ttlMs: 1_000 });
     await expect(locks.withOpLock("s-throw", () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     expect(await locks.isLocked("s-throw")).toBe(false);
-    await until(() => messages.some((m) => m.shardletId === "s-throw" && !m.locked), "unlock message");
+    await waitFor("unlock message", () => messages.some((m) => m.shardletId === "s-throw" && !m.locked));
     await locks.close();
   });
 

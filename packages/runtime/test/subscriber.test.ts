@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedis, keepSubscribed } from "../src/redis.ts";
 import { testRedisUrl } from "../src/testing/env.ts";
-import { until } from "../src/testing/until.ts";
+import { waitFor } from "@shardcast/core/testing";
 
 /**
  * A subscriber whose resubscribe after a reconnect fails must report it, not leave a rejected
@@ -45,23 +45,23 @@ describe("keepSubscribed", () => {
     await keepSubscribed(sub, [channel], (err) => errors.push(err));
 
     await admin.publish(channel, "first");
-    await until(() => messages.includes("first"), "the first message");
+    await waitFor("the first message", () => messages.includes("first"));
 
     // Channel permission gone: Redis drops the subscriber, which reconnects and is refused.
     await admin.call("ACL", "SETUSER", user, "resetchannels");
-    await until(() => errors.length > 0, "the refused resubscribe to be reported", 10_000);
+    await waitFor("the refused resubscribe to be reported", () => errors.length > 0, 10_000);
     expect(String(errors[0])).toMatch(/NOPERM/);
 
     // Permission back; the next reconnect subscribes again.
     await admin.call("ACL", "SETUSER", user, "&*");
     await admin.call("CLIENT", "KILL", "USER", user);
     let n = 0;
-    await until(
+    await waitFor(
+      "a message after the resubscribe",
       async () => {
         await admin.publish(channel, `again-${++n}`);
         return messages.some((m) => m.startsWith("again-"));
       },
-      "a message after the resubscribe",
       10_000,
     );
     expect(unhandled).toEqual([]);
