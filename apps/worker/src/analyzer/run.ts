@@ -23,6 +23,7 @@ import { proposalRows } from "./proposals.ts";
 import { roundTracked, shardletTrust } from "./trust.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
 import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface AnalyzerRunDeps {
   db: ControlDb;
@@ -62,10 +63,6 @@ export interface AnalyzerRunResult {
 
 /** Ranking entries kept with a run (the console shows the top of it). */
 const RANKING_KEPT = 500;
-
-function check(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "analyzer run aborted");
-}
 
 /**
  * One analyzer run: forecasts every shardlet from telemetry with the active model, stores the
@@ -128,7 +125,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   await progress("loading telemetry", 0.1);
   const nowMs = deps.clock();
   const inputs = await loadAnalyzerInputs(db, { nowMs, settings, lifecycle, ...(deps.opLocks ? { opLocks: deps.opLocks } : {}) });
-  check(opts.signal);
+  checkAborted(opts.signal, "analyzer run");
 
   await progress("forecasting", 0.3);
   const model = await loadAnalyzerModel(db, deps.log);
@@ -146,7 +143,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     };
   });
   const forecaster = await model.forecasterFor(forecastInputs);
-  check(opts.signal);
+  checkAborted(opts.signal, "analyzer run");
   // Shardlets whose recent forecasts missed are planned on what they do now (the reactive path).
   const baseStep = Math.round(inputs.baseMs / inputs.bucketMs);
   const trust = await shardletTrust(db, inputs.analyzerShardlets, baseStep);
@@ -169,11 +166,11 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     untrusted: trust.untrusted,
   });
   recordShardletForecasts(trust.tracker, baseStep, out, { clean: roundTracked });
-  check(opts.signal);
+  checkAborted(opts.signal, "analyzer run");
 
   // The cluster's hosts are planned only by a run that saw every stream.
   const capacity = opts.streamId ? null : await planClusterCapacity(db, { nowMs, inputs, historySteps: settings.historySteps, forecasts: out.forecasts, model: model.label });
-  check(opts.signal);
+  checkAborted(opts.signal, "analyzer run");
 
   await progress("storing forecasts", 0.6);
   const shardletById = new Map(inputs.shardlets.map((s) => [s.id, s]));
@@ -194,7 +191,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   const signalled = proposalRows(out, { inScope, shardlets: shardletById, fullRun: !opts.streamId, bucketSec: settings.bucketSec });
   const rows = capacity ? mergeAddHost(signalled, capacity.rows) : signalled;
   const stored = await replaceAnalyzerProposals(db, run.id, rows, { streamIds: opts.streamId ? [opts.streamId] : null });
-  check(opts.signal);
+  checkAborted(opts.signal, "analyzer run");
 
   await progress("acting", 0.85);
   const acting = new Set(streams.filter((s) => s.mode === "act").map((s) => s.id));

@@ -1,8 +1,9 @@
-import { bucketStart, CorrelationEngine, parseReadCacheSettings, READ_CACHE_SETTINGS_KEY, ShardcastError, type CorrelationStep, type PrefetchTarget, type ProbabilityMap, type ReadCacheSettings } from "@shardcast/core";
+import { bucketStart, CorrelationEngine, parseReadCacheSettings, READ_CACHE_SETTINGS_KEY, type CorrelationStep, type PrefetchTarget, type ProbabilityMap, type ReadCacheSettings } from "@shardcast/core";
 import { getSettings, listStreams, type ControlDb } from "@shardcast/db";
 import { CORRELATION_STEP_MS, decodeCorrelationBucket, readCacheKeys, writePrefetchMap, type CorrelationCounts } from "@shardcast/runtime";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { Redis } from "ioredis";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface CorrelateDeps {
   db: ControlDb;
@@ -58,10 +59,6 @@ interface StoredEngine {
   data: unknown;
 }
 
-function check(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "correlation run aborted");
-}
-
 async function readSettings(deps: CorrelateDeps): Promise<ReadCacheSettings> {
   try {
     return parseReadCacheSettings((await getSettings(deps.db))[READ_CACHE_SETTINGS_KEY]);
@@ -108,7 +105,7 @@ export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; p
   let steps = 0;
   const empty: CorrelationCounts = { types: new Map(), reads: new Map(), readsByReader: new Map() };
   for (let b = first; b <= lastClosed; b += CORRELATION_STEP_MS) {
-    check(ctx.signal);
+    checkAborted(ctx.signal, "correlation run");
     const counts = decodeCorrelationBucket(await ctx.redis.hgetall(readCacheKeys.bucket(ctx.prefix, b)));
     for (const [streamId, e] of engines) {
       if (b < e.from) continue;
@@ -119,7 +116,7 @@ export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; p
   }
   let entries = 0;
   for (const [streamId, e] of engines) {
-    check(ctx.signal);
+    checkAborted(ctx.signal, "correlation run");
     const state: StoredEngine = { lastStep: Math.max(lastClosed, e.from - CORRELATION_STEP_MS), data: e.engine.toData() };
     await ctx.redis.set(readCacheKeys.engine(ctx.prefix, streamId), JSON.stringify(state), "EX", 7 * 86_400);
     if (!settings.prefetchEnabled) {

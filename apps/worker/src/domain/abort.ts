@@ -17,9 +17,9 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, what: string)
   }
 }
 
-/** Throws the signal's reason when it has been aborted: call between steps of a job. */
-export function checkAborted(signal: AbortSignal | undefined): void {
+/** Throws the signal's reason when it has been aborted (else `unavailable`, "<what> aborted"): call between steps of a job. */
+export function checkAborted(signal: AbortSignal | undefined, what = "job"): void {
   if (!signal?.aborted) return;
   const reason: unknown = signal.reason;
-  throw reason instanceof Error ? reason : new ShardcastError("unavailable", "job aborted");
+  throw reason instanceof Error ? reason : new ShardcastError("unavailable", `${what} aborted`);
 }

@@ -1,4 +1,4 @@
-import { planOrchestration, ShardcastError, type PlacementNote } from "@shardcast/core";
+import { planOrchestration, type PlacementNote } from "@shardcast/core";
 import {
   assessClusterHealth,
   getMigrationSettings,
@@ -15,6 +15,7 @@ import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
 import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
+import { checkAborted } from "../domain/abort.ts";
 
 export interface OrchestratorDeps {
   db: ControlDb;
@@ -43,10 +44,6 @@ export interface OrchestratorResult {
 
 /** Copy rate assumed when the migration budget is unlimited (0): a conservative figure for one copy. */
 const UNLIMITED_COPY_ROWS_PER_SEC = 50_000;
-
-function check(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "orchestrator run aborted");
-}
 
 /**
  * One orchestrator run (seed 004's Orchestrator Module): scores every live shardlet's health from
@@ -79,7 +76,7 @@ async function orchestrate(deps: OrchestratorDeps, opts: OrchestratorRunOptions)
   const health = await assessClusterHealth(deps.db, { nowMs: started });
   const result = nothingRan();
   if (!health.settings.enabled && opts.trigger !== "manual") return { ...result, skipped: "the profiler is disabled" };
-  check(opts.signal);
+  checkAborted(opts.signal, "orchestrator run");
   const [migration, jobs, migrating, open] = await Promise.all([
     getMigrationSettings(deps.db),
     listUnfinishedLifecycleJobs(deps.db),
@@ -148,7 +145,7 @@ async function orchestrate(deps: OrchestratorDeps, opts: OrchestratorRunOptions)
       }
     }
   }
-  check(opts.signal);
+  checkAborted(opts.signal, "orchestrator run");
   const stored = await replaceOrchestratorProposals(deps.db, proposals, { streamIds: health.streams.map((s) => s.id) });
   await replacePlannerNotes(deps.db, "orchestrator", notes, new Date(started));
   result.proposals.split = proposals.filter((p) => p.kind === "split").length;
