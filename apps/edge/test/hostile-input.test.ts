@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawRequestStatus } from "@shardcast/runtime/testing/raw-request";
 import { get, post, startHarness, totalRows, type Harness } from "./harness.ts";
 
 /**
@@ -173,5 +174,15 @@ describe("tRPC errors carry the Shardcast error in data.shardcast", () => {
     const big = await post(h, "/trpc/ingest", { stream: h.stream, events: [{ key: "a", payload: { s: "y".repeat(2 * 1024 * 1024) } }] });
     expect(big.status).toBe(413);
     expect((big.body as TrpcError).error.data.shardcast).toMatchObject({ code: "payload_too_large" });
+  });
+});
+
+describe("request targets", () => {
+  it("a target that is no URL path is a 400, and the edge keeps serving", async () => {
+    const port = Number(new URL(h.url).port);
+    for (const target of ["//[", "//%zz", "//x:70000/v1", "http://["]) {
+      expect(await rawRequestStatus(port, `GET ${target} HTTP/1.1\r\nhost: edge\r\nconnection: close\r\n\r\n`)).toBe(400);
+    }
+    expect((await get(h, `/v1/streams/${h.stream}/events?after=0`)).status).toBe(200);
   });
 });

@@ -137,11 +137,28 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
+/**
+ * The request's URL, or null when its target is not one: Node's parser passes request targets
+ * such as `//[` or `//%zz` that `new URL` throws on, and a throw there, outside any handler's
+ * error path, would end the process. Every server here answers such a request with a 400.
+ */
+export function requestUrl(req: http.IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? "/", "http://localhost");
+  } catch {
+    return null;
+  }
+}
+
 /** A small HTTP server with only the operations endpoints (the worker's health port). */
 export async function startOpsServer(port: number, host: string, ops: OpsEndpoints): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://ops").pathname;
-    handleOpsRequest(req, res, path, ops).then(
+    const url = requestUrl(req);
+    if (!url) {
+      sendJson(res, 400, { error: { code: "bad_request", message: "the request target is not a valid path" } });
+      return;
+    }
+    handleOpsRequest(req, res, url.pathname, ops).then(
       (handled) => {
         if (!handled) sendJson(res, 404, { error: { code: "not_found", message: "try /livez, /readyz or /metrics" } });
       },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boundedLabel, Counter, createMetricsRegistry, startOpsServer, type OpsServer } from "../src/metrics.ts";
+import { rawRequestStatus } from "../src/testing/raw-request.ts";
 
 const TOKEN = "metrics-token-0123456789";
 let server: OpsServer;
@@ -22,6 +23,11 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 describe("operations endpoints", () => {
+  it("answers a request target that is no URL path with a 400, and keeps serving", async () => {
+    expect(await rawRequestStatus(server.port, "GET //[ HTTP/1.1\r\nhost: ops\r\nconnection: close\r\n\r\n")).toBe(400);
+    expect((await fetch(`${url}/livez`)).status).toBe(200);
+  });
+
   it("requires the bearer token for /metrics when one is set", async () => {
     expect((await fetch(`${url}/metrics`)).status).toBe(401);
     expect((await fetch(`${url}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);

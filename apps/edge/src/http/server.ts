@@ -3,7 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { DEFAULT_INGEST_LIMITS, isShardcastError, retryAfterHeader, ShardcastError, trpcCode, type IngestLimits } from "@shardcast/core";
 import type { Logger } from "@shardcast/runtime";
-import { handleOpsRequest, type OpsEndpoints } from "@shardcast/runtime/metrics";
+import { handleOpsRequest, requestUrl, type OpsEndpoints } from "@shardcast/runtime/metrics";
 import type { z } from "zod";
 import type { ApiKeyAuth } from "../auth.ts";
 import type { ConsumerCoordinator } from "../consumers/coordinator.ts";
@@ -267,7 +267,11 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
   const table = routes.map((route) => ({ route, ...compile(route), handler: handlers[route.id] }));
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://edge");
+    const url = requestUrl(req);
+    if (!url) {
+      sendError(res, new ShardcastError("bad_request", "the request target is not a valid path"), deps.log);
+      return;
+    }
     const path = url.pathname;
     if (deps.ops) {
       // While draining, every answer ends its connection, so clients reconnect to another edge.
@@ -296,7 +300,15 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     }
   };
 
-  const server = http.createServer((req, res) => void handle(req, res));
+  const server = http.createServer((req, res) => {
+    // `handle` answers its own errors; this catches one thrown while answering, which would
+    // otherwise be an unhandled rejection (and end the process).
+    handle(req, res).catch((err: unknown) => {
+      deps.log.error("request handler failed", { err });
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, { error: { code: "internal", message: "internal error" } });
+    });
+  });
   server.keepAliveTimeout = 65_000;
   return server;
 }
