@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBucket, telemetryRedisKeys } from "@shardcast/core";
 import { getConsumerGroupState, findConsumerGroup, listGroupEvents } from "@shardcast/db";
+import { waitFor } from "@shardcast/db/testing";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { get, post, startHarness, type Harness } from "./harness.ts";
 
@@ -34,8 +35,8 @@ interface Batch {
   next: number;
 }
 
-async function join(group: string, name: string) {
-  const res = await post(h, `${base()}/${group}/members`, { name });
+async function join(group: string, name: string, start?: "latest") {
+  const res = await post(h, `${base()}/${group}/members`, { name, ...(start ? { start } : {}) });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body as { memberId: string; assignments: Assignment[] };
 }
@@ -189,6 +190,48 @@ describe("consumer groups on the edge", () => {
     const group = await findConsumerGroup(h.db, h.streamId, "pair");
     const kinds = (await listGroupEvents(h.db, group!.id, 50)).map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(["join", "leave", "handoff"]));
+  });
+
+  it("a long poll answers only for the shardlets its member still holds when the wait ends", async () => {
+    // From the latest position: the earlier tests' events would answer the poll at once.
+    const a = await join("waiting", "a", "latest");
+    const all = a.assignments.map((x) => x.shardletId).sort();
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    // a waits on an idle stream, longer than a hand-off may take; b joins meanwhile, and its polls
+    // take its share at the hand-off deadline, since a is not polling (committing) to hand it over.
+    const waiting = poll("waiting", a.memberId, { maxWaitMs: 10_000 });
+    const b = await join("waiting", "b", "latest");
+    const bHolds = await waitFor(
+      "b to get its share",
+      async () => {
+        const res = await poll("waiting", b.memberId, {});
+        const held = (res.body.assignments as Assignment[]).map((x) => x.shardletId);
+        return held.length > 0 ? held : null;
+      },
+      9_000,
+    );
+    await produce(100, "waiting");
+    const answer = await waiting;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    const aHolds = (answer.body.assignments as Assignment[]).map((x) => x.shardletId);
+    const batches = answer.body.batches as Batch[];
+    expect(aHolds.filter((id) => bHolds.includes(id))).toEqual([]);
+    expect(batches.map((x) => x.shardletId).filter((id) => bHolds.includes(id))).toEqual([]);
+    // Nothing a delivered is delivered to b as well.
+    const fromB = await drain("waiting", b.memberId);
+    const toA = batches.flatMap((x) => x.events.map((e) => e.id!));
+    expect(toA.filter((id) => fromB.seen.has(id))).toEqual([]);
+  });
+
+  it("a member stays in its group through a long poll that outlasts its session", async () => {
+    const res = await post(h, `${base()}/short/members`, { name: "a", sessionTimeoutMs: 3_000, start: "latest" });
+    expect(res.status).toBe(201);
+    const memberId = (res.body as { memberId: string }).memberId;
+    // Nothing is written, so the poll waits out its 5 s: longer than the session lasts.
+    const waited = await poll("short", memberId, { maxWaitMs: 5_000 });
+    expect(waited.status, JSON.stringify(waited.body)).toBe(200);
+    const next = await poll("short", memberId, {});
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
   });
 
   it("reads one shardlet's events after a position, never past the watermark", async () => {

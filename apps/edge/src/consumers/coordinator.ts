@@ -156,20 +156,26 @@ export class ConsumerCoordinator {
     const entry = await this.stream(streamName);
     const { g, state: before, me } = await this.member(entry, groupName, memberId);
     const watermark = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
-    await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), this.touch(me.id, me.lastSeenAt)]);
+    let [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), this.touch(me.id, me.lastSeenAt)]);
     const state = await this.reconcileIfNeeded(entry, g, before, memberId);
     const mine = state.assignments.filter((a) => a.memberId === memberId);
     const cursors = await baseCursors(this.deps, entry, g, mine.map((a) => a.shardletId));
-    const assignments = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
+    let assignments = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
     const parts: RangePart[] = assignments.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
     let page = await this.deps.reader.read(entry, parts, limit, reader, watermark);
     // A long poll waits for the watermark to move instead of the member polling again and again.
     const deadline = this.clock() + (body.maxWaitMs ?? 0);
+    let waited = false;
     while (page.events.size === 0 && parts.length > 0 && this.clock() < deadline) {
-      await this.waitForWatermark(entry.meta.id, page.watermark, deadline);
+      waited = true;
+      seenAt = await this.waitForWatermark(entry.meta.id, page.watermark, deadline, me.id, seenAt);
       page = await this.deps.reader.read(entry, parts, limit, reader);
     }
+    // While the poll waited, another member's poll may have handed a shardlet on (its hand-off
+    // deadline passed: the holder was waiting here, not committing) or a split may have replaced
+    // one. Events of a shardlet the member no longer holds, as it held it, would be read twice.
+    if (waited) assignments = await this.stillHeld(g, memberId, assignments);
     const snapshot = await this.deps.progress.takeSnapshots(g.id, memberId);
     return {
       assignments,
@@ -183,17 +189,34 @@ export class ConsumerCoordinator {
   /**
    * Until the watermark passes `seen` or the deadline. The watermark lives in Redis and costs one
    * script call, so checking it a few times a second is cheaper than a subscription per poll.
+   * The member is seen meanwhile (a poll may wait longer than a short session lasts, and the SDK
+   * does not heartbeat while its poll is open); returns when it was last recorded.
    */
-  private async waitForWatermark(streamId: string, seen: number, deadline: number): Promise<void> {
+  private async waitForWatermark(streamId: string, seen: number, deadline: number, memberId: string, seenAt: number): Promise<number> {
     while (this.clock() < deadline) {
       await delay(Math.min(WATERMARK_CHECK_MS, Math.max(1, deadline - this.clock())));
-      if ((await this.deps.sequences.watermark(streamId)) > seen) return;
+      seenAt = await this.touch(memberId, seenAt);
+      if ((await this.deps.sequences.watermark(streamId)) > seen) break;
     }
+    return seenAt;
   }
 
-  /** Heartbeats go to the control database at most once a second per member. */
-  private async touch(memberId: string, lastSeenAt: number): Promise<void> {
-    if (this.clock() - lastSeenAt >= 1_000) await touchConsumerMember(this.deps.db, memberId, new Date(this.clock()));
+  /** The assignments the member still holds with the same generation; `not_found` when it is gone. */
+  private async stillHeld(g: ConsumerGroupInfo, memberId: string, assignments: Assignment[]): Promise<Assignment[]> {
+    const now = await getConsumerGroupState(this.deps.db, g.id);
+    if (!now?.members.some((m) => m.id === memberId)) {
+      throw new ShardcastError("not_found", `member "${memberId}" left group "${g.name}" while its poll waited: join again`);
+    }
+    const held = new Set(now.assignments.filter((a) => a.memberId === memberId).map((a) => `${a.shardletId}\u0000${a.generation}`));
+    return assignments.filter((a) => held.has(`${a.shardletId}\u0000${a.generation}`));
+  }
+
+  /** Heartbeats go to the control database at most once a second per member; returns when it was last recorded. */
+  private async touch(memberId: string, lastSeenAt: number): Promise<number> {
+    if (this.clock() - lastSeenAt < 1_000) return lastSeenAt;
+    const now = this.clock();
+    await touchConsumerMember(this.deps.db, memberId, new Date(now));
+    return now;
   }
 
   async commit(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ committed: CursorCommit[] }> {
