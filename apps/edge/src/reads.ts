@@ -5,6 +5,7 @@ import { failureOutcome, streamLabel } from "./ingest.ts";
 import type { IssuedPositions } from "./issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 import type { ReaderIdentity } from "./telemetry/counters.ts";
+import { MOVED_AWAY, staleRoute } from "./route-fences.ts";
 
 export interface HostReader {
   readByPosition(hostId: string, q: ReadByPositionQuery): Promise<StoredEvent[]>;
@@ -15,8 +16,6 @@ export interface HostReader {
   fences?(hostId: string, streamId: string): Promise<ReadonlyArray<{ shardletId: string; state: string }>>;
 }
 
-/** Fence states that say the shardlet's rows are no longer (or soon no longer) on that host. */
-const MOVED_AWAY = new Set(["moved"]);
 /** Reads by key and position re-route at most this many times after finding their route stale. */
 const MAX_ROUTE_ATTEMPTS = 3;
 
@@ -171,7 +170,7 @@ export class ReadService {
         const events = await hosts.readByPosition(hostId, q);
         // After the read, as key reads check: a shardlet this route puts on the host that has moved
         // off it (its rows there are being, or have been, deleted) means the page may lack its events.
-        const stale = hosts.fences ? (await hosts.fences(hostId, entry.meta.id)).some((f) => MOVED_AWAY.has(f.state) && routedOnlyTo(entry, f.shardletId, hostId)) : false;
+        const stale = hosts.fences ? staleRoute(routedOnlyTo(entry, hostId), await hosts.fences(hostId, entry.meta.id)) : false;
         return { events, stale };
       }),
     );
@@ -218,10 +217,12 @@ export class ReadService {
   }
 }
 
-/** True when the route sends the shardlet to `hostId` alone (no migration shadow that also holds its rows). */
-function routedOnlyTo(entry: RouteEntry, shardletId: string, hostId: string): boolean {
-  const route = entry.table.byId(shardletId);
-  return route !== undefined && route.hostId === hostId && !route.shadowHostId;
+/** The shardlets the route sends to `hostId` alone (no migration shadow that also holds their rows). */
+function routedOnlyTo(entry: RouteEntry, hostId: string): string[] {
+  return entry.table
+    .all()
+    .filter((s) => s.hostId === hostId && !s.shadowHostId)
+    .map((s) => s.id);
 }
 
 /** What makes two rows the same event: everything but where it is stored. */

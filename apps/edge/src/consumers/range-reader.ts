@@ -5,6 +5,7 @@ import { mergeBySeq, pageOf, type CacheStatus, type ReadObserver } from "../read
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { clipSegments, subtractRanges, type ReplicaHints } from "./replica-routing.ts";
+import { staleRoute } from "../route-fences.ts";
 
 /** What a consumer reads of one shardlet: its range, after its cursor's per-segment positions. */
 export interface RangePart {
@@ -32,8 +33,6 @@ export interface RangeHosts {
   readReplica?(hostId: string, q: { replicaId: string; streamId: string; segments: readonly RangeSegment[]; maxSeq: number; limit: number }): Promise<ReplicaReadResult>;
 }
 
-/** Fence states saying a shardlet's rows are leaving (or have left) the host a route names. */
-const MOVED_AWAY = new Set(["moved"]);
 const MAX_ROUTE_ATTEMPTS = 3;
 
 /**
@@ -104,10 +103,10 @@ export class RangeReader {
         if (res.ok) this.deps.replicas?.answered(replicaId, res.verifiedSeq);
         else this.deps.replicas?.forget(replicaId);
       }
-      // Read in the same snapshot as the rows: a `moved` fence means the route was stale and the
-      // rows it named may already be gone from that host, so read again on fresh routes. So does a
-      // replica that is no longer there to read.
-      const stale = results.some(({ res }) => res.fences.some((f) => MOVED_AWAY.has(f.state))) || fromReplicas.some(({ res }) => !res.ok);
+      // Read in the same snapshot as the rows: a `moved` or missing fence means the route was stale
+      // and the rows it named may already be gone from that host, so read again on fresh routes. So
+      // does a replica that is no longer there to read.
+      const stale = results.some(({ fenceIds, res }) => staleRoute(fenceIds, res.fences)) || fromReplicas.some(({ res }) => !res.ok);
       if (stale && attempt < MAX_ROUTE_ATTEMPTS) {
         const fresh = await this.deps.routing.refreshById(entry.meta.id, "fence");
         if (!fresh) throw new ShardcastError("not_found", `stream "${entry.meta.name}" was deleted`);
