@@ -64,6 +64,27 @@ describe("bad input gets a clear 4xx and stores nothing", () => {
     expect((shape.body as ErrorBody).error.message).toMatch(/"events"/);
   });
 
+  it("a ts string that is not an ISO-8601 date-time with an offset, or names a day that does not exist", async () => {
+    const rows = await totalRows(h);
+    // Date.parse would have stored "12" at 2001-12-01 and February 31 on March 3.
+    const alone = await post(h, path(), null, h.token, '{"events":[{"key":"k","ts":"12"}]}');
+    expect(alone.status).toBe(400);
+    expect((alone.body as ErrorBody).error.details?.rejected).toEqual([{ index: 0, path: "ts", message: expect.stringMatching(/^ts "12" is not epoch milliseconds or an ISO-8601 date-time/) as string }]);
+    const mixed = await post(h, path(), { events: [{ key: "k", ts: "2026-01-31T09:30:00Z" }, { key: "k", ts: "0" }, { key: "k", ts: "2030-02-31T00:00:00Z" }] });
+    expect(mixed.status).toBe(400);
+    const err = (mixed.body as ErrorBody).error;
+    expect(err.code).toBe("validation_failed");
+    expect(err.details?.rejected?.map((r) => [r.index, r.path])).toEqual([
+      [1, "ts"],
+      [2, "ts"],
+    ]);
+    expect(err.details?.rejected?.[1]?.message).toMatch(/^ts "2030-02-31T00:00:00Z" is not a date and time that exists/);
+    expect(await totalRows(h)).toBe(rows);
+    const read = await get(h, `/v1/streams/${h.stream}/keys/k/events?from=2030-02-31T00:00:00Z`);
+    expect(read.status).toBe(400);
+    expect((read.body as ErrorBody).error.message).toMatch(/^query parameter from "2030-02-31T00:00:00Z" is not a date and time that exists/);
+  });
+
   it("an unknown stream", async () => {
     const res = await post(h, `/v1/streams/nope/events`, { events: [{ key: "a" }] }, await wildcardToken());
     expect(res.status).toBe(404);

@@ -122,8 +122,11 @@ export class ShardcastConsumer {
             this.sessionLost();
           } else if (sawEvents) {
             idle = firstIdle;
-          } else if ((this.opts.maxWaitMs ?? 0) === 0) {
-            // A long poll already waited on the edge; a short one backs off here instead.
+          } else if ((this.opts.maxWaitMs ?? 0) === 0 || answer.assignments.length === 0) {
+            // A long poll already waited on the edge, but the edge has nothing to wait on for a
+            // member holding no shardlets (more members than shardlets) and may answer it at once:
+            // without this wait it would poll back to back, each poll costing database reads and
+            // Redis calls.
             await sleep(idle, this.stopper.signal);
             idle = Math.min(idle * 2, this.opts.maxIdleWaitMs ?? 1000);
           }

@@ -14,7 +14,7 @@ export interface ProducerEvent {
   /** Idempotency id: the edge stores an id once per stream. The producer generates one if absent. */
   id?: string;
   type?: string;
-  /** Event time: epoch ms, ISO-8601 text or a Date. Default: the time the edge received it. */
+  /** Event time: epoch ms, an ISO-8601 date-time with an offset (`2026-01-31T09:30:00Z`) or a Date. Default: the time the edge received it. */
   ts?: number | string | Date;
   payload?: Record<string, unknown>;
 }

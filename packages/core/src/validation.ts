@@ -51,25 +51,74 @@ export const MIN_TIMESTAMP_MS = 0;
 export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 
 /**
- * Epoch milliseconds (fractions dropped) or an ISO-8601 date, as epoch milliseconds; a string is
- * the reason it was refused, worded to follow the field name. The range keeps every time well
- * inside what JavaScript dates and PostgreSQL timestamps hold, and four-digit years in ISO form.
+ * RFC 3339's profile of ISO-8601: calendar date, time to the second with an optional fraction,
+ * and an offset. The offset is required because without one ISO-8601 means local time, which
+ * would store an event at a different instant on each server; a date alone leaves the same
+ * question open. ISO-8601's six-digit signed years are matched so that a year past 9999 is
+ * refused for its range rather than its form.
+ */
+const ISO_DATE_TIME = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/i;
+const TIMESTAMP_FORMS = "epoch milliseconds or an ISO-8601 date-time with an offset, such as 2026-01-31T09:30:00Z";
+const OUT_OF_RANGE = "is outside the accepted range 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z";
+
+/**
+ * Epoch milliseconds (fractions dropped) or an ISO-8601 date-time (fractions past the
+ * millisecond dropped), as epoch milliseconds; a string is the reason it was refused, worded to
+ * follow the field name. The range keeps every time well inside what JavaScript dates and
+ * PostgreSQL timestamps hold, and four-digit years in ISO form.
  */
 export function parseTimestamp(raw: unknown): number | string {
   let ms: number;
   if (typeof raw === "number") {
-    if (Number.isNaN(raw)) return "must be epoch milliseconds or an ISO-8601 date";
+    if (Number.isNaN(raw)) return `must be ${TIMESTAMP_FORMS}`;
     ms = Math.floor(raw);
   } else if (typeof raw === "string") {
-    ms = Date.parse(raw);
-    if (Number.isNaN(ms)) return `"${raw.slice(0, 40)}" is not epoch milliseconds or an ISO-8601 date`;
+    const parsed = parseIsoDateTime(raw);
+    if (typeof parsed === "string") return parsed;
+    ms = parsed;
   } else {
-    return "must be epoch milliseconds or an ISO-8601 date";
+    return `must be ${TIMESTAMP_FORMS}`;
   }
-  if (!(ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS)) {
-    return "is outside the accepted range 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z";
-  }
+  if (!(ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS)) return OUT_OF_RANGE;
   return ms;
+}
+
+/**
+ * `Date.parse` is not used: it also takes whatever its engine guesses at ("12" is 2001-12-01,
+ * "0" is 2000-01-01 in the server's time zone) and rolls impossible dates over (February 31 is
+ * March 3), so a typo would be stored as some other time instead of refused.
+ */
+function parseIsoDateTime(raw: string): number | string {
+  const quoted = JSON.stringify(raw.slice(0, 40));
+  const m = ISO_DATE_TIME.exec(raw);
+  if (!m) return `${quoted} is not ${TIMESTAMP_FORMS}`;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  // ISO-8601 has no year minus zero.
+  if (m[1] === "-000000") return `${quoted} is not ${TIMESTAMP_FORMS}`;
+  // Out of range whatever the offset. Settled before Date.UTC, which reads years 0 to 99 as 1900
+  // to 1999 and has no answer past year 275760.
+  if (year < 1969 || year > 10000) return OUT_OF_RANGE;
+  const millis = Number((m[7] ?? "").slice(0, 3).padEnd(3, "0"));
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  // Date.UTC rolls over what is out of bounds (day 31 of February, hour 24, second 60): a time
+  // that does not come back as written names no instant.
+  const back = new Date(utc);
+  if (
+    back.getUTCFullYear() !== year ||
+    back.getUTCMonth() !== month - 1 ||
+    back.getUTCDate() !== day ||
+    back.getUTCHours() !== hour ||
+    back.getUTCMinutes() !== minute ||
+    back.getUTCSeconds() !== second
+  ) {
+    return `${quoted} is not a date and time that exists (month, day, hour, minute or second out of bounds)`;
+  }
+  if (m[8] !== undefined) return utc;
+  const offsetHours = Number(m[10]);
+  const offsetMinutes = Number(m[11]);
+  if (offsetHours > 23 || offsetMinutes > 59) return `${quoted} has an offset out of bounds (at most ±23:59)`;
+  const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
+  return m[9] === "-" ? utc + offsetMs : utc - offsetMs;
 }
 
 function parseTs(raw: number | string | undefined, now: number): number | string {

@@ -87,6 +87,54 @@ describe("event times", () => {
     expect(parseTimestamp("soon")).toMatch(/"soon" is not epoch milliseconds/);
     expect(parseTimestamp(null)).toMatch(/epoch milliseconds/);
   });
+
+  it("read ISO-8601 date-times with an offset to the millisecond, in either case", () => {
+    expect(parseTimestamp("2026-01-31T09:30:00Z")).toBe(Date.UTC(2026, 0, 31, 9, 30));
+    expect(parseTimestamp("2026-01-31t09:30:00.5z")).toBe(Date.UTC(2026, 0, 31, 9, 30, 0, 500));
+    // Digits past the millisecond are dropped, as fractions of epoch milliseconds are.
+    expect(parseTimestamp("2026-01-31T09:30:00.123999Z")).toBe(Date.UTC(2026, 0, 31, 9, 30, 0, 123));
+    expect(parseTimestamp("2026-01-31T10:30:00+01:00")).toBe(Date.UTC(2026, 0, 31, 9, 30));
+    expect(parseTimestamp("2026-01-31T04:00:00-05:30")).toBe(Date.UTC(2026, 0, 31, 9, 30));
+    expect(parseTimestamp("2024-02-29T23:59:59Z")).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+    expect(parseTimestamp("1970-01-01T00:00:00Z")).toBe(0);
+  });
+
+  it("refuse strings that are not a date-time with an offset, instead of guessing what they mean", () => {
+    for (const bad of [
+      "12", // Date.parse: 2001-12-01
+      "0", // Date.parse: 2000-01-01, in the server's time zone
+      "1700000000000", // epoch milliseconds go as a number
+      "1/2/2030",
+      "Thu, 31 Jan 2026 09:30:00 GMT",
+      "2026-01-31", // a day, not an instant
+      "2026-01-31T09:30:00", // local time of whichever server reads it
+      "2026-01-31T09:30Z",
+      "2026-01-31 09:30:00Z",
+      "2026-01-31T09:30:00.Z",
+      " 2026-01-31T09:30:00Z",
+      "-000000-01-01T00:00:00Z",
+    ]) {
+      expect(parseTimestamp(bad), bad).toBe(`${JSON.stringify(bad)} is not epoch milliseconds or an ISO-8601 date-time with an offset, such as 2026-01-31T09:30:00Z`);
+    }
+  });
+
+  it("refuse dates and times that do not exist rather than roll them over", () => {
+    for (const bad of [
+      "2030-02-31T00:00:00Z", // Date.parse: 2030-03-03
+      "2023-02-29T00:00:00Z",
+      "2026-04-31T00:00:00Z",
+      "2026-13-01T00:00:00Z",
+      "2026-00-10T00:00:00Z",
+      "2026-01-00T00:00:00Z",
+      "2026-01-31T24:00:00Z",
+      "2026-01-31T23:60:00Z",
+      "2026-01-31T23:59:60Z",
+    ]) {
+      expect(parseTimestamp(bad), bad).toMatch(/is not a date and time that exists/);
+    }
+    expect(parseTimestamp("2026-01-31T09:30:00+24:00")).toMatch(/offset out of bounds/);
+    expect(parseTimestamp("2026-01-31T09:30:00+01:60")).toMatch(/offset out of bounds/);
+  });
 });
 
 describe("validateBatch", () => {
@@ -115,6 +163,16 @@ describe("validateBatch", () => {
     expect(problems[5]?.message).toMatch(/^ts is outside the accepted range/);
     expect(problems[6]?.message).toBe("payload is nested more than 64 levels deep");
     expect(problems[7]?.message).toBe("payload is nested more than 64 levels deep");
+  });
+
+  it("refuses a ts string Date.parse would have guessed at, naming the field, and stores an ISO one", () => {
+    const problems = rejected([{ key: "a", ts: "2026-01-31T09:30:00Z" }, { key: "k", ts: "12" }, { key: "b", ts: "2030-02-31T00:00:00Z" }]);
+    expect(problems).toEqual([
+      { index: 1, path: "ts", message: expect.stringMatching(/^ts "12" is not epoch milliseconds or an ISO-8601 date-time/) as string },
+      { index: 2, path: "ts", message: expect.stringMatching(/^ts "2030-02-31T00:00:00Z" is not a date and time that exists/) as string },
+    ]);
+    const [event] = validateBatch({ events: [{ key: "a", ts: "2026-01-31T09:30:00Z" }] }, opts);
+    expect(event?.ts).toBe(Date.UTC(2026, 0, 31, 9, 30));
   });
 
   it("accepts a payload at the depth limit and odd but storable text", () => {

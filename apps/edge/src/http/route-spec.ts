@@ -82,7 +82,7 @@ function timeQuery(name: string) {
     })
     .optional()
     .meta({
-      description: "Epoch milliseconds or an ISO-8601 date, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.",
+      description: "Epoch milliseconds or an ISO-8601 date-time with an offset (2026-01-31T09:30:00Z), from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.",
       override: { anyOf: [{ type: "integer", minimum: 0, maximum: MAX_TIMESTAMP_MS }, { type: "string", format: "date-time" }] },
     });
 }

@@ -21,7 +21,7 @@ const time = z.unknown().transform((v, ctx) => {
   }
   return ms;
 }).meta({
-  description: "Epoch milliseconds or an ISO-8601 date.",
+  description: "Epoch milliseconds or an ISO-8601 date-time with an offset (2026-01-31T09:30:00Z).",
   // The transform makes the schema opaque to JSON Schema; the published form says what it takes.
   override: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", format: "date-time" }] },
 });
