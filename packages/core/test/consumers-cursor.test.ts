@@ -3,6 +3,7 @@ import {
   assignShardlets,
   clipCursor,
   commitCursor,
+  cursorAhead,
   cursorCovers,
   cursorPosition,
   cursorSchema,
@@ -11,6 +12,7 @@ import {
   forecastArrivalRate,
   freshCursor,
   joinCursors,
+  laterCursor,
   maxCursor,
   parseConsumerSettings,
   type LineageShardlet,
@@ -52,6 +54,23 @@ describe("cursors", () => {
       { lo: 0, hi: 50, after: 90 },
       { lo: 50, hi: 100, after: 60 },
     ]);
+  });
+
+  it("tells a cursor ahead of a checkpoint from one that is nowhere ahead, part by part", () => {
+    const stored = joinCursors(freshCursor(0, 100, 80), freshCursor(100, 200, 40));
+    // A Redis cursor that came back older is no progress, even where it is one segment again.
+    expect(cursorAhead(freshCursor(0, 200, 0), stored)).toBe(false);
+    expect(cursorAhead(freshCursor(0, 200, 40), stored)).toBe(false);
+    expect(cursorAhead([...stored], stored)).toBe(false);
+    // Ahead on one part is progress, although the position (the lowest part) did not move.
+    expect(cursorAhead(freshCursor(0, 200, 41), stored)).toBe(true);
+    expect(cursorAhead(joinCursors(freshCursor(0, 100, 90), freshCursor(100, 200, 40)), stored)).toBe(true);
+    expect(laterCursor(freshCursor(0, 200, 60), stored)).toEqual([
+      { lo: 0, hi: 100, after: 80 },
+      { lo: 100, hi: 200, after: 60 },
+    ]);
+    expect(laterCursor(undefined, stored)).toBe(stored);
+    expect(laterCursor(undefined, undefined)).toBeUndefined();
   });
 
   it("derives split children, merges and chains from lineage, never leaving a gap", () => {

@@ -1,4 +1,4 @@
-import { commitCursor, freshCursor, ShardcastError, type Cursor } from "@shardcast/core";
+import { commitCursor, freshCursor, laterCursor, ShardcastError, type Cursor } from "@shardcast/core";
 import { getDurableCheckpoints, getShardletRow, type ConsumerGroupInfo, type ConsumerGroupState, type ControlDb, type DurableCheckpoint } from "@shardcast/db";
 import type { ConsumerProgress, SequenceAllocator } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
@@ -35,7 +35,9 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
   if (stale.length > 0) {
     throw new ShardcastError("conflict", `${stale.length} commit(s) name a shardlet this member no longer holds at that generation: nothing was committed`, { stale });
   }
-  const watermark = await deps.sequences.watermark(entry.meta.id);
+  const ids = [...new Set(commits.map((c) => c.shardletId))];
+  // A checkpoint never moves back, so the one read holds for every compare-and-set round.
+  const [watermark, durable] = await Promise.all([deps.sequences.watermark(entry.meta.id), getDurableCheckpoints(deps.db, g.id, ids)]);
   const beyond = commits.filter((c) => c.position > watermark);
   if (beyond.length > 0) {
     throw new ShardcastError("bad_request", `commit position ${beyond[0]!.position} is beyond the stream's watermark ${watermark}: nothing was committed`, {
@@ -43,10 +45,9 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
       positions: beyond.map((c) => ({ shardletId: c.shardletId, position: c.position })),
     });
   }
-  const ids = [...new Set(commits.map((c) => c.shardletId))];
   for (let attempt = 1; ; attempt++) {
     const raw = await deps.progress.readRaw(g.id, ids);
-    const base = await baseCursors(deps, entry, g, ids, raw);
+    const base = await baseCursors(deps, entry, g, ids, { raw, durable });
     const next = new Map<string, { expected: string | null; cursor: Cursor; processed: number }>();
     for (const c of commits) {
       const cur = next.get(c.shardletId) ?? { expected: raw.get(c.shardletId) ?? null, cursor: base.get(c.shardletId)!, processed: 0 };
@@ -62,17 +63,24 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
 }
 
 /**
- * The cursor each shardlet continues from: Redis's (with the durable checkpoint under it, in
- * case Redis restarted and a member committed before the worker noticed), else the durable one,
- * else the group's start over the shardlet's range.
+ * The cursor each shardlet continues from: the later of Redis's and the durable checkpoint, else
+ * the group's start over the shardlet's range. Both are read every time: Redis may have lost the
+ * cursor, or come back with an older one (a failover to a lagging replica, a restore), and
+ * continuing from it would deliver again what was committed before the checkpoint.
  */
-export async function baseCursors(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, ids: readonly string[], raw?: ReadonlyMap<string, string>): Promise<Map<string, Cursor>> {
-  const live = raw ? deps.progress.parse(raw) : await deps.progress.read(g.id, ids);
-  const missing = ids.filter((id) => !live.has(id));
-  const durable = missing.length > 0 ? await getDurableCheckpoints(deps.db, g.id, missing) : new Map<string, DurableCheckpoint>();
+export async function baseCursors(
+  deps: CursorDeps,
+  entry: RouteEntry,
+  g: ConsumerGroupInfo,
+  ids: readonly string[],
+  known?: { raw: ReadonlyMap<string, string>; durable: ReadonlyMap<string, DurableCheckpoint> },
+): Promise<Map<string, Cursor>> {
+  const [live, durable] = known
+    ? [deps.progress.parse(known.raw), known.durable]
+    : await Promise.all([deps.progress.read(g.id, ids), getDurableCheckpoints(deps.db, g.id, ids)]);
   const out = new Map<string, Cursor>();
   for (const id of ids) {
-    const c = live.get(id) ?? durable.get(id)?.cursor;
+    const c = laterCursor(live.get(id), durable.get(id)?.cursor);
     if (c) {
       out.set(id, c);
       continue;

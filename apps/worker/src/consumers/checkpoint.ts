@@ -1,8 +1,10 @@
 import {
   CONSUMER_SETTINGS_KEY,
+  cursorAhead,
   cursorPosition,
   decideCheckpoint,
   forecastArrivalRate,
+  laterCursor,
   parseConsumerSettings,
   type ConsumerSettings,
   type Cursor,
@@ -116,11 +118,14 @@ async function checkpointGroup(
   const counted = new Map<string, number>();
   const snapshots = new Map<string, SnapshotRequest[]>();
   for (const a of state.assignments) {
-    const cursor = live.get(a.shardletId);
+    const committed = live.get(a.shardletId);
     // Nothing in Redis: the durable checkpoint is already the newest position.
-    if (!cursor) continue;
+    if (!committed) continue;
     const d = durable.get(a.shardletId);
-    const progressed = !d || !sameCursor(cursor, d.cursor);
+    // Redis may come back behind the checkpoint (a failover to a lagging replica, a restore): only
+    // a cursor ahead of it is progress, and what is written never gives up what the checkpoint held.
+    const progressed = !d || cursorAhead(committed, d.cursor);
+    const cursor = laterCursor(committed, d?.cursor);
     const history = series.get(a.shardletId) ?? [];
     const forecastRate = history.length > 0 ? forecastArrivalRate(history, { stepSec: SERIES_STEP_SEC, horizonSec: settings.predictionHorizonSec }) : (byId.get(a.shardletId)?.writeRate ?? 0);
     const eventsSince = since.get(a.shardletId) ?? 0;
@@ -144,16 +149,13 @@ async function checkpointGroup(
       snapshots.set(a.memberId, list);
     }
   }
-  // Durable first: the counters and snapshot requests only follow a checkpoint that exists.
-  await saveCheckpoints(deps.db, g.id, writes, new Date(now));
-  await opts.progress.resetSince(g.id, counted);
-  for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list);
+  // Durable first: the counters and snapshot requests only follow a checkpoint that exists (a
+  // concurrent writer may have stored a later one, and then this write moved nothing).
+  const moved = new Set(await saveCheckpoints(deps.db, g.id, writes, new Date(now)));
+  await opts.progress.resetSince(g.id, new Map([...counted].filter(([id]) => moved.has(id))));
+  for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list.filter((r) => moved.has(r.shardletId)));
   await measureLag(deps, g, state.assignments, live, durable, byId, now);
-  return { checkpoints: writes.length, reconciled };
-}
-
-function sameCursor(a: Cursor, b: Cursor): boolean {
-  return a.length === b.length && a.every((s, i) => s.lo === b[i]!.lo && s.hi === b[i]!.hi && s.after === b[i]!.after);
+  return { checkpoints: moved.size, reconciled };
 }
 
 /** Events behind each shardlet's committed cursor on its host, and how long the oldest has waited. */
@@ -168,7 +170,7 @@ async function measureLag(
 ): Promise<void> {
   const rows = await Promise.all(
     assignments.map(async (a) => {
-      const cursor = live.get(a.shardletId) ?? durable.get(a.shardletId)?.cursor;
+      const cursor = laterCursor(live.get(a.shardletId), durable.get(a.shardletId)?.cursor);
       const s = byId.get(a.shardletId);
       if (!cursor || !s) return null;
       const host = await deps.hosts.get(s.hostId);

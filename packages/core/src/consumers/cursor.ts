@@ -112,6 +112,23 @@ export function maxCursor(a: Cursor, b: Cursor): Cursor {
   return normalizeCursor(out);
 }
 
+/** The later of two claims on one shardlet's progress (a Redis cursor and a durable one), either may be missing. */
+export function laterCursor(a: Cursor, b: Cursor | undefined): Cursor;
+export function laterCursor(a: Cursor | undefined, b: Cursor | undefined): Cursor | undefined;
+export function laterCursor(a: Cursor | undefined, b: Cursor | undefined): Cursor | undefined {
+  return a && b ? maxCursor(a, b) : (a ?? b);
+}
+
+/**
+ * Whether `next` claims more than `stored` anywhere: a cursor ahead of a durable checkpoint is
+ * worth writing, one that is nowhere ahead (a Redis that came back older) is not progress.
+ */
+export function cursorAhead(next: Cursor, stored: Cursor): boolean {
+  const later = maxCursor(next, stored);
+  const base = normalizeCursor(stored);
+  return later.length !== base.length || later.some((s, i) => s.lo !== base[i]!.lo || s.hi !== base[i]!.hi || s.after !== base[i]!.after);
+}
+
 /** Fills the parts of [lo, hi) the cursor does not cover with `after`. */
 function fillGaps(c: Cursor, lo: number, hi: number, after: number): Cursor {
   const out: Cursor = [];

@@ -1,6 +1,7 @@
-import { cursorPosition, cursorSchema, type Cursor } from "@shardcast/core";
+import { cursorAhead, cursorPosition, cursorSchema, laterCursor, type Cursor } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
+import { msOf, sqlRows } from "../sql.ts";
 
 export interface DurableCheckpoint {
   groupId: string;
@@ -31,18 +32,26 @@ export interface CheckpointLogEntry {
   at: number;
 }
 
-type Tx = Pick<ControlDb, "consumerCheckpoint" | "consumerCheckpointLog">;
+type Tx = Pick<ControlDb, "consumerCheckpoint" | "consumerCheckpointLog" | "$queryRaw">;
 
-function parse(row: { groupId: string; shardletId: string; cursor: unknown; position: bigint; at: Date }): DurableCheckpoint | null {
+type CheckpointRow = { groupId: string; shardletId: string; cursor: unknown; position: number; at: number };
+
+function parse(row: CheckpointRow): DurableCheckpoint | null {
   const c = cursorSchema.safeParse(row.cursor);
   if (!c.success) return null;
-  return { groupId: row.groupId, shardletId: row.shardletId, cursor: c.data, position: num(row.position), at: row.at.getTime() };
+  return { groupId: row.groupId, shardletId: row.shardletId, cursor: c.data, position: row.position, at: row.at };
 }
+
+// Every poll layers these under its Redis cursors: plain SQL (see sql.ts).
+const CHECKPOINT_COLUMNS = `group_id AS "groupId", shardlet_id AS "shardletId", cursor, position::float8 AS position, ${msOf("at")} AS at`;
 
 /** Durable checkpoints of a group by shardlet (all of them when `shardletIds` is omitted). */
 export async function getDurableCheckpoints(db: ControlDb, groupId: string, shardletIds?: readonly string[]): Promise<Map<string, DurableCheckpoint>> {
-  const rows = await db.consumerCheckpoint.findMany({ where: { groupId, ...(shardletIds ? { shardletId: { in: [...shardletIds] } } : {}) } });
   const out = new Map<string, DurableCheckpoint>();
+  if (shardletIds?.length === 0) return out;
+  const rows = shardletIds
+    ? await sqlRows<CheckpointRow>(db, `SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1 AND shardlet_id = ANY($2::text[])`, [groupId, [...shardletIds]])
+    : await sqlRows<CheckpointRow>(db, `SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1`, [groupId]);
   for (const r of rows) {
     const c = parse(r);
     if (c) out.set(r.shardletId, c);
@@ -51,14 +60,36 @@ export async function getDurableCheckpoints(db: ControlDb, groupId: string, shar
 }
 
 /**
- * Makes cursors durable. A checkpoint never moves a cursor back: the stored one is only replaced
- * when the new position is not lower (a slow job must not undo a newer one's work). Each write is
- * logged with its reason, for the console's checkpoint history.
+ * Makes cursors durable and returns the shardlets whose checkpoint moved. A checkpoint never moves
+ * a cursor back, not even one part of a merged cursor: a slow job, or a Redis that came back with
+ * older cursors, must not undo a newer checkpoint, since members resume from it when Redis loses
+ * theirs. So the stored cursor becomes the later of the two, and a write nowhere ahead of it is
+ * dropped. Writers take the group's row lock (reconcile already holds it when it hands cursors
+ * on), so two of them never both compare against the same stored cursor. Each write is logged with
+ * its reason, for the console's checkpoint history.
  */
-export async function saveCheckpoints(db: ControlDb | Tx, groupId: string, writes: readonly CheckpointWrite[], at: Date = new Date()): Promise<void> {
-  if (writes.length === 0) return;
-  const run = async (tx: Tx) => {
+export async function saveCheckpoints(db: ControlDb | Tx, groupId: string, writes: readonly CheckpointWrite[], at: Date = new Date()): Promise<string[]> {
+  if (writes.length === 0) return [];
+  const run = async (tx: Tx): Promise<string[]> => {
+    const group = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM consumer_groups WHERE id = ${groupId} FOR UPDATE`;
+    // A deleted group has nothing to resume.
+    if (group.length === 0) return [];
+    const rows = await tx.consumerCheckpoint.findMany({ where: { groupId, shardletId: { in: [...new Set(writes.map((w) => w.shardletId))] } }, select: { shardletId: true, cursor: true } });
+    const stored = new Map<string, Cursor>();
+    for (const r of rows) {
+      const c = cursorSchema.safeParse(r.cursor);
+      if (c.success) stored.set(r.shardletId, c.data);
+    }
+    const moved = new Map<string, CheckpointWrite>();
     for (const w of writes) {
+      const prev = stored.get(w.shardletId);
+      if (prev && !cursorAhead(w.cursor, prev)) continue;
+      const cursor = laterCursor(w.cursor, prev);
+      stored.set(w.shardletId, cursor);
+      moved.set(w.shardletId, { ...w, cursor });
+    }
+    if (moved.size === 0) return [];
+    for (const w of moved.values()) {
       const position = BigInt(cursorPosition(w.cursor));
       // Plain object literals: Prisma's JSON input type wants index-signature objects, not the interface.
       const cursor = w.cursor.map((x) => ({ lo: x.lo, hi: x.hi, after: x.after }));
@@ -69,7 +100,7 @@ export async function saveCheckpoints(db: ControlDb | Tx, groupId: string, write
       });
     }
     await tx.consumerCheckpointLog.createMany({
-      data: writes.map((w) => ({
+      data: [...moved.values()].map((w) => ({
         groupId,
         shardletId: w.shardletId,
         position: BigInt(cursorPosition(w.cursor)),
@@ -80,9 +111,10 @@ export async function saveCheckpoints(db: ControlDb | Tx, groupId: string, write
         at,
       })),
     });
+    return [...moved.keys()];
   };
-  if ("$transaction" in db) await db.$transaction(async (tx) => run(tx));
-  else await run(db);
+  if ("$transaction" in db) return db.$transaction(async (tx) => run(tx));
+  return run(db);
 }
 
 export async function deleteDurableCheckpoints(db: Pick<ControlDb, "consumerCheckpoint">, groupId: string, shardletIds: readonly string[]): Promise<void> {
