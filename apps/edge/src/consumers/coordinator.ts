@@ -1,4 +1,4 @@
-import { cursorPosition, freshCursor, maxCursor, ShardcastError, type ConsumerSettings, type Cursor, type StoredEvent } from "@shardcast/core";
+import { cursorPosition, freshCursor, ShardcastError, type ConsumerSettings, type Cursor, type StoredEvent } from "@shardcast/core";
 import {
   addConsumerMember,
   consumerGroupNeedsReconcile,
@@ -273,7 +273,8 @@ export class ConsumerCoordinator {
     const state = await getConsumerGroupState(this.deps.db, g.id);
     if (!state) throw new ShardcastError("not_found", `unknown consumer group "${groupName}"`);
     const ids = state.assignments.map((a) => a.shardletId);
-    const [cursors, durable] = await Promise.all([baseCursors(this.deps, entry, g, ids), getDurableCheckpoints(this.deps.db, g.id, ids)]);
+    const [raw, durable] = await Promise.all([this.deps.progress.readRaw(g.id, ids), getDurableCheckpoints(this.deps.db, g.id, ids)]);
+    const cursors = await baseCursors(this.deps, entry, g, ids, { raw, durable });
     return {
       group: g.name,
       stream: entry.meta.name,
@@ -286,7 +287,7 @@ export class ConsumerCoordinator {
           shardletId: a.shardletId,
           memberId: a.memberId,
           generation: a.generation,
-          position: c ? cursorPosition(d ? maxCursor(c, d.cursor) : c) : g.startSeq,
+          position: c ? cursorPosition(c) : g.startSeq,
           checkpoint: d?.position ?? null,
           lagEvents: a.lagEvents,
           lagSeconds: a.lagSeconds,
