@@ -157,6 +157,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     hosts: {
       fencedWriteBatch: async (hostId, w) => (await hosts.get(hostId)).fencedWriteBatch(w),
       appendOverflow: async (hostId, w) => (await hosts.get(hostId)).appendOverflow(w),
+      storedEventIds: async (hostId, streamId, ids) => (await hosts.get(hostId)).storedEventIds(streamId, ids),
       shadowWriteBatch: async (hostId, w) => shadowWriteBatch(await hosts.get(hostId), w),
     },
   });

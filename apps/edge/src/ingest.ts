@@ -1,14 +1,14 @@
 import { errorStatus, isShardcastError, keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
-import type { FencedWriteResult, HostBatchWrite, OverflowWrite, ShadowWriteResult } from "@shardcast/db/host";
+import type { FencedWriteResult, HostBatchWrite, ShadowWriteResult } from "@shardcast/db/host";
 import { redisUnavailable, type Logger, type SequenceAllocator } from "@shardcast/runtime";
 import type { IngestedEvent, IngestObserver } from "./ingest-observer.ts";
+import { appendOverflowOnce, type OverflowHosts } from "./overflow-append.ts";
 import type { RoutingCache } from "./routing-cache.ts";
 
-export interface HostWriter {
+/** The fallback (`OverflowHosts`): append to shard overflow logs on a shard home host. */
+export interface HostWriter extends OverflowHosts {
   /** One statement per host: results are aligned with `write.parts`. */
   fencedWriteBatch(hostId: string, write: HostBatchWrite): Promise<FencedWriteResult[]>;
-  /** The fallback: append to shard overflow logs on a shard home host. */
-  appendOverflow(hostId: string, write: OverflowWrite): Promise<void>;
   /** Shadow writes to the destination of a migration: results are aligned with `write.parts`. */
   shadowWriteBatch(hostId: string, write: HostBatchWrite): Promise<ShadowWriteResult[]>;
 }
@@ -125,18 +125,28 @@ export class IngestService {
         const fallbacks = [...overflow].map(async ([hostId, parts]) => {
           const groups = [...parts];
           try {
-            await this.deps.hosts.appendOverflow(hostId, {
+            const write = {
               streamId,
               parts: groups.map(([shardletId, { shardId, group }]) => ({
                 shardId,
                 shardletId,
                 events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
               })),
+            };
+            const res = await appendOverflowOnce(this.deps.hosts, hostId, write, (shardletId) => {
+              const route = table.byId(shardletId);
+              return [route?.hostId, route?.shadowHostId];
             });
-            for (const [shardletId, { group }] of groups) {
+            groups.forEach(([shardletId, { group }], i) => {
               for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
-              this.deps.observer?.fellBack(shardletId, group.length, streamId);
-            }
+              const dups = res[i]?.duplicates ?? [];
+              for (const d of dups) {
+                const p = group[d.index];
+                if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
+              }
+              // Only what reached the overflow log: a repeated id stored nothing there.
+              if (group.length > dups.length) this.deps.observer?.fellBack(shardletId, group.length - dups.length, streamId);
+            });
           } catch (err) {
             failures.push(err);
           }

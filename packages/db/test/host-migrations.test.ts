@@ -93,6 +93,28 @@ describe("host migrations", () => {
     ]);
   });
 
+  it("settle overflow copies an id was stored twice under before ids were unique there, keeping the earliest", async () => {
+    const dsn = await host();
+    await applyHostSchema(dsn);
+    // As a host was before file 8: no unique index, and a resent id stored at a second position.
+    await query(dsn, "DROP INDEX sc_overflow_event_id; DELETE FROM sc_host_migrations WHERE id = 8");
+    await query(
+      dsn,
+      `INSERT INTO sc_overflow (shard_id, stream_id, seq, shardlet_id, key, key_hash, event_id, type, ts, payload, size_bytes)
+       SELECT 'sh', 's', g, 'sl', 'k', 1, CASE WHEN g = 4 THEN NULL ELSE 'id-' || (g % 2) END, NULL, now(), '{}'::jsonb, 10
+       FROM generate_series(1, 4) g`,
+    );
+    expect(await applyHostSchema(dsn)).toBe(HOST_SCHEMA_VERSION);
+    const rows = await query<{ seq: string; event_id: string | null }>(dsn, "SELECT seq, event_id FROM sc_overflow ORDER BY seq");
+    expect(rows).toEqual([
+      { seq: "1", event_id: "id-1" },
+      { seq: "2", event_id: "id-0" },
+      { seq: "4", event_id: null },
+    ]);
+    const unique = await query<{ n: number }>(dsn, "SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'sc_overflow_event_id'");
+    expect(unique).toEqual([{ n: 1 }]);
+  });
+
   it("refuse a host on which an applied file has since changed", async () => {
     const dsn = await host();
     await applyHostSchema(dsn);

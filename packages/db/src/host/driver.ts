@@ -2,7 +2,7 @@ import pg from "pg";
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
-import { appendOverflow, countOverflow, lowestUndrainedOverflowSeq, markOverflowDrained, overflowChunk, purgeDrainedOverflow } from "./overflow.ts";
+import { appendOverflow, countOverflow, lowestUndrainedOverflowSeq, markOverflowDrained, overflowChunk, purgeDrainedOverflow, storedEventIds } from "./overflow.ts";
 import { archiveChunk, archiveCutSeq, archivableBytes, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";
 import { rangeBacklog, readRanges, type RangeBacklog, type RangeReadResult, type RangeSegment, type ReadRangesQuery } from "./range-reads.ts";
@@ -12,6 +12,7 @@ import type {
   FencedWriteResult,
   HostBatchWrite,
   HostRun,
+  OverflowAppendResult,
   OverflowRow,
   OverflowWrite,
   ReadByKeyQuery,
@@ -103,10 +104,16 @@ export class HostDriver {
   /**
    * The fallback write: appends events to their shard's overflow log on this host (the shard's
    * home host) in one statement, unfenced, so producers are acknowledged while a job holds the
-   * shardlet. The job that holds the lock drains them into the right shardlet.
+   * shardlet. The job that holds the lock drains them into the right shardlet. An id already in
+   * the log is not stored again; results (aligned with `w.parts`) give its stored position.
    */
-  appendOverflow(w: OverflowWrite): Promise<void> {
+  appendOverflow(w: OverflowWrite): Promise<OverflowAppendResult[]> {
     return appendOverflow(this.run, w);
+  }
+
+  /** Where each of `ids` is stored in the stream on this host (events or overflow log). */
+  storedEventIds(streamId: string, ids: readonly string[]): Promise<Map<string, number>> {
+    return storedEventIds(this.run, streamId, ids);
   }
 
   /** Undrained overflow rows of a stream with key hash in [lo, hi), oldest first. */

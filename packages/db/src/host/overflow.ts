@@ -1,4 +1,4 @@
-import type { HostRun, OverflowRow, OverflowWrite } from "./types.ts";
+import type { HostRun, OverflowAppendResult, OverflowRow, OverflowWrite } from "./types.ts";
 
 /** A stored row as the overflow drain and the migration copy read it (bigints as text), less its time. */
 export interface StoredRowRecord {
@@ -17,9 +17,17 @@ INSERT INTO sc_overflow (shard_id, stream_id, seq, shardlet_id, key, key_hash, e
 SELECT t.shard_id, $1, t.seq, t.shardlet_id, t.key, t.key_hash, t.event_id, t.type, to_timestamp(t.ts_ms / 1000.0), t.payload::jsonb, t.size_bytes
 FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::int[])
   AS t(shard_id, seq, shardlet_id, key, key_hash, event_id, type, ts_ms, payload, size_bytes)
-ON CONFLICT (stream_id, seq) DO NOTHING`;
+ON CONFLICT DO NOTHING
+RETURNING seq::text`;
 
-export async function appendOverflow(run: HostRun, w: OverflowWrite): Promise<void> {
+/**
+ * Appends events to the overflow log; results are aligned with `w.parts`. A conflict on the seq
+ * (a repeated append) or on the event id (sc_overflow_event_id: an id already in the log, from an
+ * earlier append or earlier in this batch) stores nothing; an id's conflict is answered with the
+ * stored copy's position. Two appends of one id at once are settled by the index: the later one
+ * waits for the earlier to commit and then skips, and its lookup (a new snapshot) finds the winner.
+ */
+export async function appendOverflow(run: HostRun, w: OverflowWrite): Promise<OverflowAppendResult[]> {
   const cols = {
     shardIds: [] as string[],
     seqs: [] as number[],
@@ -46,11 +54,52 @@ export async function appendOverflow(run: HostRun, w: OverflowWrite): Promise<vo
       cols.sizes.push(e.sizeBytes);
     }
   }
-  await run("overflow append", {
-    name: "sc_overflow_append_v1",
+  const res = await run<{ seq: string }>("overflow append", {
+    name: "sc_overflow_append_v2",
     text: OVERFLOW_APPEND_SQL,
     values: [w.streamId, cols.shardIds, cols.seqs, cols.shardletIds, cols.keys, cols.hashes, cols.ids, cols.types, cols.tss, cols.payloads, cols.sizes],
   });
+  const none = (): OverflowAppendResult[] => w.parts.map(() => ({ duplicates: [] }));
+  if (res.rows.length === cols.seqs.length) return none();
+  const inserted = new Set(res.rows.map((r) => Number(r.seq)));
+  const skipped = new Set<string>();
+  for (const part of w.parts) for (const e of part.events) if (e.id !== null && !inserted.has(e.seq)) skipped.add(e.id);
+  if (skipped.size === 0) return none();
+  const stored = await overflowIds(run, w.streamId, [...skipped]);
+  return w.parts.map((part) => {
+    const duplicates: OverflowAppendResult["duplicates"] = [];
+    part.events.forEach((e, index) => {
+      const seq = e.id === null ? undefined : stored.get(e.id);
+      if (seq !== undefined && seq !== e.seq) duplicates.push({ index, seq });
+    });
+    return { duplicates };
+  });
+}
+
+async function overflowIds(run: HostRun, streamId: string, ids: readonly string[]): Promise<Map<string, number>> {
+  const res = await run<{ event_id: string; seq: string }>("overflow id lookup", {
+    text: "SELECT event_id, seq::text AS seq FROM sc_overflow WHERE stream_id = $1 AND event_id = ANY($2::text[])",
+    values: [streamId, ids],
+  });
+  return new Map(res.rows.map((r) => [r.event_id, Number(r.seq)]));
+}
+
+/**
+ * The position each of `ids` is stored at on this host, in the stream's events or its overflow
+ * log (ids not stored are absent). The overflow path asks the hosts of the shardlets it writes
+ * for, since the fast path's idempotency index only covers the events table.
+ */
+export async function storedEventIds(run: HostRun, streamId: string, ids: readonly string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const res = await run<{ event_id: string; seq: string }>("event id lookup", {
+    text: `SELECT event_id, min(seq)::text AS seq FROM (
+             SELECT event_id, seq FROM sc_events WHERE stream_id = $1 AND event_id = ANY($2::text[])
+             UNION ALL
+             SELECT event_id, seq FROM sc_overflow WHERE stream_id = $1 AND event_id = ANY($2::text[])
+           ) s GROUP BY event_id`,
+    values: [streamId, ids],
+  });
+  return new Map(res.rows.map((r) => [r.event_id, Number(r.seq)]));
 }
 
 export async function overflowChunk(run: HostRun, streamId: string, lo: number, hi: number, limit: number): Promise<OverflowRow[]> {

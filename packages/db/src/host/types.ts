@@ -73,6 +73,11 @@ export interface OverflowWrite {
   parts: ReadonlyArray<{ shardId: string; shardletId: string; events: FencedWrite["events"] }>;
 }
 
+/** What an overflow append skipped because its id was already in the log: event index -> stored seq. */
+export interface OverflowAppendResult {
+  duplicates: Array<{ index: number; seq: number }>;
+}
+
 /** An undrained overflow row, with what a drain needs to write it into its shardlet. */
 export interface OverflowRow {
   seq: number;
