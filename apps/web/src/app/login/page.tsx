@@ -1,17 +1,13 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { AuthCard } from "../../components/auth-card.tsx";
+import { safeNext } from "../../lib/safe-next.ts";
 import { currentUser, setupNeeded } from "../../server/session.ts";
 import { LoginForm } from "./login-form.tsx";
 
 export const metadata: Metadata = { title: "Sign in" };
 export const dynamic = "force-dynamic";
 
-/** Only same-site paths are followed after sign-in (no open redirect). */
-function safeNext(raw: string | string[] | undefined): string {
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
-}
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const next = safeNext((await searchParams).next);
