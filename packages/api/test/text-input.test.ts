@@ -24,6 +24,7 @@ describe("console input PostgreSQL cannot store", () => {
     ["a NUL in a user's email", "mutation", "users.create", { email: "ann\u0000@example.com", name: "Ann", password: "long enough", role: "viewer" }, "email", /NUL/],
     ["an unpaired surrogate in an API key's name", "mutation", "apikeys.create", { name: "ingest \ud800", streams: ["*"] }, "name", /surrogate/],
     ["a NUL in a host's DSN", "mutation", "hosts.register", { name: "h9", dsn: "postgres://u@127.0.0.1:5432/db\u0000" }, "dsn", /NUL/],
+    ["a host's DSN longer than any server needs", "mutation", "hosts.register", { name: "h9", dsn: `postgres://u@127.0.0.1:5432/db?application_name=${"x".repeat(4096)}` }, "dsn", /longer than 2048/],
     ["a NUL in a rejection reason", "mutation", "migrations.reject", { id: "m1", reason: "not now\u0000" }, "reason", /NUL/],
     ["an unpaired surrogate in a promotion reason", "mutation", "models.promote", { id: "v1", reason: "better \udc00" }, "reason", /surrogate/],
     ["a NUL in an id", "mutation", "apikeys.revoke", { id: "\u0000" }, "id", /NUL/],

@@ -15,6 +15,7 @@ export const registerHostInput = z.object({
     .regex(/^[a-z0-9][a-z0-9._-]*$/, "host name may use a-z, 0-9, '.', '_' and '-' and must start with a letter or digit"),
   dsn: storableString
     .trim()
+    .max(2048, "DSN is longer than 2048 characters")
     .regex(/^postgres(ql)?:\/\/\S+$/, "DSN must be a postgres:// or postgresql:// URL"),
   capacityBytes: z.number().int().positive("capacity must be positive").optional(),
   capacityEventsPerSec: z
