@@ -62,6 +62,12 @@ export class SequenceAllocator {
   private readonly owner = `o-${randomUUID()}`;
   /** streamId -> member -> block, the blocks this allocator has not released. */
   private readonly held = new Map<string, Map<string, HeldBlock>>();
+  /**
+   * streamId -> members released here whose removal from Redis failed (a connection blip). Each
+   * renewal tries again: the owner's lease, renewed for its other blocks, would otherwise keep such
+   * a block in flight, and the watermark behind it, for as long as this allocator writes.
+   */
+  private readonly unreleased = new Map<string, Set<string>>();
   private renewTimer: NodeJS.Timeout | null = null;
   private renewing: Promise<void> | null = null;
   private stopped = false;
@@ -158,7 +164,16 @@ export class SequenceAllocator {
         const mine = this.held.get(streamId);
         mine?.delete(member);
         if (mine?.size === 0) this.held.delete(streamId);
-        const removed = await this.redis.zrem(k.inflight, member);
+        let removed: number;
+        try {
+          removed = await this.redis.zrem(k.inflight, member);
+        } catch (err) {
+          let pending = this.unreleased.get(streamId);
+          if (!pending) this.unreleased.set(streamId, (pending = new Set<string>()));
+          pending.add(member);
+          this.startRenewing();
+          throw err;
+        }
         if (removed === 0) this.opts.onLeaseLost?.(streamId, lo, hi);
       },
     };
@@ -202,9 +217,11 @@ export class SequenceAllocator {
 
   /** Tells Redis this allocator is alive on every stream it holds blocks of. */
   private async renew(): Promise<void> {
-    if (this.held.size === 0) return;
+    if (this.held.size === 0 && this.unreleased.size === 0) return;
     const cutoff = Date.now() - this.opts.maxHoldMs;
     const pipeline = this.redis.pipeline();
+    const retried = [...this.unreleased].map(([streamId, members]) => ({ streamId, members: [...members] }));
+    for (const { streamId, members } of retried) for (const member of members) pipeline.zrem(this.keys(streamId).inflight, member);
     for (const [streamId, blocks] of this.held) {
       const k = this.keys(streamId);
       const args: Array<string | number> = [];
@@ -222,6 +239,13 @@ export class SequenceAllocator {
     }
     if (pipeline.length === 0) return;
     const results = await pipeline.exec();
+    // The retried removals come first in the pipeline; each one that went through is done.
+    let i = 0;
+    for (const { streamId, members } of retried) {
+      const pending = this.unreleased.get(streamId);
+      for (const member of members) if (!results?.[i++]?.[0]) pending?.delete(member);
+      if (pending?.size === 0) this.unreleased.delete(streamId);
+    }
     const failed = results?.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
   }

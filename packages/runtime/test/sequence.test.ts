@@ -8,6 +8,7 @@ import { createRedis } from "../src/redis.ts";
 import { spawnRedis } from "../src/redis-resolve.ts";
 import { SequenceAllocator, type SequenceBlock } from "../src/sequence.ts";
 import { testRedisUrl } from "../src/testing/env.ts";
+import { waitFor } from "@shardcast/core/testing";
 
 const redis = createRedis(testRedisUrl());
 afterAll(() => redis.quit());
@@ -117,6 +118,31 @@ describe("SequenceAllocator", () => {
     // What an edge's cache answers full pages below without asking Redis.
     expect(alloc.seenWatermark("s1")).toBe(b.hi);
     expect(alloc.seenWatermark("s2")).toBeUndefined();
+  });
+
+  it("removes a released block whose removal failed at a later renewal, so the watermark moves on while the allocator keeps writing", async () => {
+    await withPrivateRedis(async ({ client: admin }) => {
+      // A user whose ZREM can be refused for a moment: the failure a connection blip gives a release.
+      await admin.call("ACL", "SETUSER", "seq-writer", "on", ">seq-pw", "~*", "&*", "+@all");
+      const writer = createRedis(`redis://seq-writer:seq-pw@${admin.options.host}:${admin.options.port}`);
+      try {
+        const alloc = new SequenceAllocator(writer, { prefix, reserve: markStore().reserve, step: 1000, leaseMs: 500 });
+        const a = await alloc.allocate("s1", 10);
+        const b = await alloc.allocate("s1", 10);
+        await b.release();
+        await admin.call("ACL", "SETUSER", "seq-writer", "-zrem");
+        await expect(a.release()).rejects.toThrow(/NOPERM|permission/i);
+        await admin.call("ACL", "SETUSER", "seq-writer", "+zrem");
+        // The allocator goes on writing (a block held keeps its lease renewed), as a busy edge does.
+        const c = await alloc.allocate("s1", 10);
+        await waitFor("the failed release to be retried", async () => (await alloc.watermark("s1")) === c.lo - 1, 5_000);
+        expect(c.lo - 1).toBe(b.hi);
+        await c.release();
+        await alloc.stop();
+      } finally {
+        writer.disconnect();
+      }
+    });
   });
 
   it("never hands out a number twice when Redis loses its data between the counter and the reservation", async () => {
