@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_INGEST_LIMITS, redisPrefixSchema } from "@shardcast/core";
 import { metricsTokenSchema } from "@shardcast/runtime/metrics";
-import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
+import { checkRedisSentinelEnv, redisSentinelEnvShape, sequenceLeaseEnvShape } from "@shardcast/runtime/redis-env";
 
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
@@ -26,7 +26,7 @@ const schema = z.object({
   /** How often telemetry counters are flushed to Redis. */
   SHARDCAST_TELEMETRY_FLUSH_MS: int(5_000),
   /** How long readers wait, at most, for the sequence block of an edge that died writing it. */
-  SHARDCAST_SEQUENCE_LEASE_MS: z.coerce.number().int().min(1_000).max(300_000).default(5_000),
+  ...sequenceLeaseEnvShape,
   /** How long a verified API key is served from memory (a revocation or quota change evicts it at once). */
   SHARDCAST_API_KEY_CACHE_TTL_MS: int(30_000),
   /** Most verified API keys held in memory. */

@@ -1,6 +1,6 @@
 import { ShardcastError, redisPrefixSchema } from "@shardcast/core";
 import { metricsTokenSchema } from "@shardcast/runtime/metrics";
-import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
+import { checkRedisSentinelEnv, redisSentinelEnvShape, sequenceLeaseEnvShape } from "@shardcast/runtime/redis-env";
 import { z } from "zod";
 
 const intMs = (fallback: number) => z.coerce.number().int().min(100).max(24 * 3_600_000).default(fallback);
@@ -13,6 +13,8 @@ const schema = z.object({
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
   ...redisSentinelEnvShape,
   SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
+  /** The edges' sequence lease: the worker reads the watermark too, and must hold it as long. */
+  ...sequenceLeaseEnvShape,
   /** Comma-separated Redis masters for the op-locks (Redlock); defaults to REDIS_URL. */
   SHARDCAST_LOCK_REDIS_URLS: z.string().min(1).optional(),
   SHARDCAST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),

@@ -29,6 +29,7 @@ const opLocks = createOpLocks(lockClients, { prefix: env.SHARDCAST_REDIS_PREFIX,
 // The mover verifies sequence ranges below the read watermark (the edges' allocator, same keys).
 const sequences = new SequenceAllocator(announcer, {
   prefix: env.SHARDCAST_REDIS_PREFIX,
+  leaseMs: env.SHARDCAST_SEQUENCE_LEASE_MS,
   reserve: (streamId, atLeast, step) => reserveSequence(db, streamId, atLeast, step),
 });
 

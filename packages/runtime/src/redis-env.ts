@@ -48,6 +48,15 @@ const optionalSetting = z
  * The Sentinel variables, for each app's environment schema (next to its REDIS_URL); pair it with
  * {@link checkRedisSentinelEnv}. Errors name the variable, never a password.
  */
+/**
+ * `SHARDCAST_SEQUENCE_LEASE_MS`, read by every process that allocates or reads sequence numbers:
+ * the worker reads the watermark too (migration verification, replica sync), and after a Redis
+ * loss the first reader sets the hold for one lease, so it must hold as long as the edges' leases.
+ */
+export const sequenceLeaseEnvShape = {
+  SHARDCAST_SEQUENCE_LEASE_MS: z.coerce.number().int().min(1_000).max(300_000).default(5_000),
+};
+
 export const redisSentinelEnvShape = {
   /** Comma-separated Sentinels; when set, they name the master instead of REDIS_URL's host. */
   REDIS_SENTINELS: optionalSetting,
