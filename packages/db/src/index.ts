@@ -1,4 +1,5 @@
 export * from "./client.ts";
+export * from "./connection-loss.ts";
 export * from "./migrate.ts";
 export * from "./host.ts";
 export * from "./users.ts";

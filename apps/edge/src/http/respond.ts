@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorStatus, isShardcastError, parseTimestamp, retryAfterSeconds, ShardcastError, unstorableText } from "@shardcast/core";
+import { storageUnavailable } from "@shardcast/db";
 import { redisUnavailable, type Logger } from "@shardcast/runtime";
 import { answerJson } from "./answer-json.ts";
 
@@ -30,8 +31,9 @@ function sendText(res: ServerResponse, status: number, text: string | Buffer, cl
 }
 
 export function sendError(res: ServerResponse, thrown: unknown, log: Logger): void {
-  // A Redis outage is known and temporary: 503 says so (a 500 is an error the edge did not expect; clients retry both).
-  const err = redisUnavailable(thrown) ?? thrown;
+  // A Redis or database outage is known and temporary: 503 says so (a 500 is an error the edge did
+  // not expect; clients retry both).
+  const err = redisUnavailable(thrown) ?? storageUnavailable(thrown) ?? thrown;
   if (isShardcastError(err)) {
     if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
     const retryAfter = retryAfterSeconds(err);

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
+import { isConnectionLoss } from "../connection-loss.ts";
 import { safeMessage } from "../safe-message.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
 import { appendOverflow, countOverflow, lowestUndrainedOverflowSeq, markOverflowDrained, overflowChunk, purgeDrainedOverflow, storedEventIds } from "./overflow.ts";
@@ -42,17 +43,9 @@ export interface HostServerStats {
   connections: number;
 }
 
-const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "57P01", "57P02", "57P03", "57014", "53300"]);
-
 /** Connection loss and timeouts become `unavailable`; SQL errors keep their original form. */
 export function hostError(err: unknown, what: string): unknown {
-  if (err instanceof ShardcastError) return err;
-  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
-  const message = err instanceof Error ? err.message : "";
-  const lost =
-    (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
-  if (!lost) return err;
+  if (err instanceof ShardcastError || !isConnectionLoss(err)) return err;
   return new ShardcastError("unavailable", `storage host unavailable during ${what}: ${safeMessage(err)}`, undefined, { cause: err });
 }
 
