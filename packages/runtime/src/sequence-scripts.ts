@@ -50,10 +50,15 @@ return {lo, hi, member}
 // made after the caller saw the change (so above every number that server's copy could be behind
 // on): the hold is set too, after dropping the blocks that copy lists in flight (some may have
 // been released since it was taken, and would hold the watermark back for as long as their
-// writers live; the writers' renewals put back the ones still being written).
+// writers live; the writers' renewals put back the ones still being written). A lost counter is
+// re-seeded only with a reservation made after the caller saw it missing (ARGV[6] '1', or a
+// takeover): one made before the loss (a writer that ran out, its answer slow) may lie below
+// numbers other writers were handed and wrote meanwhile, and readers past those would never see
+// the events written below them; it is refused ({0, 2}) and the caller reserves again.
 // Returns {installed, counterWasMissing}.
 export const INSTALL = `
 local c = redis.call('GET', KEYS[1])
+if not c and ARGV[5] ~= '1' and ARGV[6] ~= '1' then return {0, 2} end
 local ceil = tonumber(redis.call('GET', KEYS[2]) or '0')
 local srv = redis.call('GET', KEYS[5])
 if srv and srv ~= ARGV[4] then

@@ -130,11 +130,11 @@ export class SequenceAllocator {
         | [-4]
         | [number, number, string];
       if (res[0] === -4) {
-        await this.reserveNext(streamId, 0, true);
+        await this.reserveNext(streamId, 0, "takeover");
         continue;
       }
       if (res[0] === -1 || res[0] === -2) {
-        await this.reserveNext(streamId, res[0] === -2 ? res[1] : 0);
+        await this.reserveNext(streamId, res[0] === -2 ? res[1] : 0, res[0] === -1 ? "missing" : "ran-out");
         continue;
       }
       const [lo, hi, member] = res as [number, number, string];
@@ -181,13 +181,17 @@ export class SequenceAllocator {
 
   /**
    * Reserves fresh numbers in the control database, then lets Redis hand them out. Concurrent
-   * callers in this process share one reservation. `takeover`: the counters are another server's
-   * copy, which may be behind what was handed out; the reservation, made after that was seen, is
-   * above all of it and installed over them (with the hold: see INSTALL). A takeover never shares
-   * a reservation made before it was asked for.
+   * callers in this process share one reservation of the same kind. `ran-out`: the counter reached
+   * its reservation's end. `missing`: the caller saw no counter (a new stream, or Redis lost it);
+   * only such a reservation, made after that was seen, may re-seed it (see INSTALL: one begun
+   * before the loss is refused, and the caller's next round sees the counter missing). `takeover`:
+   * the counters are another server's copy, which may be behind what was handed out; the
+   * reservation, made after that was seen, is above all of it and installed over them (with the
+   * hold). A `missing` or `takeover` reservation never shares one begun before it was asked for.
    */
-  private reserveNext(streamId: string, atLeast: number, takeover = false): Promise<void> {
-    const key = takeover ? `takeover\t${streamId}` : streamId;
+  private reserveNext(streamId: string, atLeast: number, kind: "ran-out" | "missing" | "takeover"): Promise<void> {
+    const takeover = kind === "takeover";
+    const key = kind === "ran-out" ? streamId : `${kind}\t${streamId}`;
     const running = this.reserving.get(key);
     if (running) return running;
     const p = (async () => {
@@ -195,7 +199,21 @@ export class SequenceAllocator {
       const mark = await this.opts.reserve(streamId, atLeast, this.opts.step);
       const base = mark - this.opts.step;
       const server = await this.serverId();
-      const [, wasMissing] = (await this.redis.eval(INSTALL, 5, k.counter, k.ceiling, k.hold, k.inflight, k.server, base, mark, this.opts.leaseMs, server, takeover ? "1" : "0")) as [number, number];
+      const [, wasMissing] = (await this.redis.eval(
+        INSTALL,
+        5,
+        k.counter,
+        k.ceiling,
+        k.hold,
+        k.inflight,
+        k.server,
+        base,
+        mark,
+        this.opts.leaseMs,
+        server,
+        takeover ? "1" : "0",
+        kind === "missing" ? "1" : "0",
+      )) as [number, number];
       // base 0 is a stream's first use; anything else means Redis lost the counter (or kept an old copy).
       if (takeover || (wasMissing === 1 && base > 0)) this.opts.onReseed?.(streamId, base);
     })().finally(() => this.reserving.delete(key));
@@ -275,7 +293,7 @@ export class SequenceAllocator {
       const w = (await this.redis.eval(WATERMARK, 5, k.counter, k.inflight, k.owners, k.hold, k.server, server)) as number;
       if (this.connection !== at) continue; // checked against the server before a reconnect
       if (w === -4) {
-        await this.reserveNext(streamId, 0, true);
+        await this.reserveNext(streamId, 0, "takeover");
         continue;
       }
       if (w === -3) {
@@ -285,7 +303,7 @@ export class SequenceAllocator {
         if (w > (this.seen.get(streamId) ?? Number.NEGATIVE_INFINITY)) this.seen.set(streamId, w);
         return w;
       }
-      await this.reserveNext(streamId, 0);
+      await this.reserveNext(streamId, 0, "missing");
     }
     throw new Error(`sequence watermark for stream ${streamId} kept finding an empty Redis`);
   }

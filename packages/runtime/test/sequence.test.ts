@@ -145,6 +145,39 @@ describe("SequenceAllocator", () => {
     });
   });
 
+  it("re-seeds a lost counter only with a reservation made after the loss: one begun before it may lie below numbers already written", async () => {
+    const marks = new Map<string, number>();
+    let gate: Promise<void> | null = null;
+    let open = () => undefined as void;
+    const reserve = (slowOnce: boolean) => async (streamId: string, atLeast: number, step: number) => {
+      const next = Math.max(marks.get(streamId) ?? 0, atLeast) + step;
+      marks.set(streamId, next);
+      // Durable at once, answered late: the reservation of a writer whose answer is slow.
+      if (slowOnce && gate) {
+        const g = gate;
+        gate = null;
+        await g;
+      }
+      return next;
+    };
+    const a = new SequenceAllocator(redis, { prefix, reserve: reserve(true), step: 100 });
+    const b = new SequenceAllocator(redis, { prefix, reserve: reserve(false), step: 100 });
+    await (await a.allocate("s1", 100)).release(); // 1..100: a's reservation is used up
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const aNext = a.allocate("s1", 1); // runs out and reserves (100, 200], answered late
+    await waitFor("a's reservation to be made", () => gate === null);
+    const bBlock = await b.allocate("s1", 10); // b reserves (200, 300] and writes 201..210
+    await bBlock.release();
+    expect(await b.watermark("s1")).toBe(bBlock.hi);
+    await dropPrefix(prefix); // Redis loses its data
+    open();
+    const aBlock = await aNext;
+    // Not from (100, 200]: readers already read past 210 would never see those events.
+    expect(aBlock.lo).toBeGreaterThan(bBlock.hi);
+    await aBlock.release();
+    expect(await watermarkAfterHold(b, "s1", 5_000)).toBeGreaterThanOrEqual(aBlock.hi);
+  });
+
   it("never hands out a number twice when Redis loses its data between the counter and the reservation", async () => {
     await withPrivateRedis(async ({ client: privateRedis }) => {
       // Both allocators share one durable mark, as two edges share the control database.
