@@ -40,7 +40,8 @@ export interface ConsumerOptions {
   onRevoked?: (shardletIds: string[]) => void | Promise<void>;
   /** The edge made this position a durable checkpoint: snapshot the member's own state for it. */
   onCheckpoint?: (request: SnapshotRequest) => void | Promise<void>;
-  onError?: (err: ShardcastClientError | Error, context: { phase: ConsumerPhase; shardletId?: string }) => void;
+  /** May be async; what it throws or rejects with is ignored. */
+  onError?: (err: ShardcastClientError | Error, context: { phase: ConsumerPhase; shardletId?: string }) => void | Promise<void>;
 }
 
 export type ConsumerPhase = "join" | "poll" | "heartbeat" | "handler" | "callback" | "leave";

@@ -142,17 +142,26 @@ export function groupByShardlet(batches: readonly Batch[]): Map<string, Batch[]>
 export class Notifier {
   errors = 0;
   private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
 
   constructor(private readonly onError: ConsumerOptions["onError"]) {}
 
   queue(fn: () => void | Promise<void>): void {
+    this.pending++;
     this.chain = this.chain.then(async () => {
       try {
         await fn();
       } catch (err) {
         this.report(toError(err), "callback");
+      } finally {
+        this.pending--;
       }
     });
+  }
+
+  /** True when no queued callback is waiting or running. */
+  get idle(): boolean {
+    return this.pending === 0;
   }
 
   /** Resolves when every queued callback has run. */
@@ -163,7 +172,9 @@ export class Notifier {
   report(err: Error, phase: ConsumerPhase, shardletId?: string): void {
     this.errors++;
     try {
-      this.onError?.(err, shardletId === undefined ? { phase } : { phase, shardletId });
+      const reported = this.onError?.(err, shardletId === undefined ? { phase } : { phase, shardletId });
+      // An async reporter rejects instead of throwing; left unhandled, that ends a Node process by default.
+      Promise.resolve(reported).catch(() => undefined);
     } catch {
       // An error reporter that throws must not take the loop down with it.
     }

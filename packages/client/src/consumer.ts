@@ -30,7 +30,16 @@ export class ShardcastConsumer {
     () => this.heartbeat(),
   );
   private heartbeating = false;
+  /**
+   * Bumped when a poll or the leave is sent. A heartbeat answer that comes back after that lists
+   * older assignments than the poll's, and reconciling it would hand back shardlets given away.
+   */
+  private contactSeq = 0;
+  /** While leaving, what was held is already revoked: heartbeats only keep the session for the leave's commits. */
+  private leaving = false;
   private pollFailures = 0;
+  /** Sessions lost since the last answered poll: the rejoins back off on them. */
+  private lostSessions = 0;
   private readonly batches: BatchRunner;
   private stopping = false;
   private stopper = new AbortController();
@@ -111,7 +120,13 @@ export class ShardcastConsumer {
     let idle = firstIdle;
     try {
       while (!this.stopping) {
-        if (this.memberId === null) await this.join();
+        if (this.memberId === null) {
+          // A session lost again soon after every join (a callback or a handler the session does
+          // not outlast) would otherwise become a join loop that hammers the edge.
+          if (this.lostSessions > 0) await sleep(retryDelay(this.lostSessions - 1, this.backoff), this.stopper.signal);
+          if (this.stopping) break;
+          await this.join();
+        }
         const answer = await this.poll();
         if (!answer) continue;
         this.heartbeats.start();
@@ -149,10 +164,11 @@ export class ShardcastConsumer {
    * the backoff); throws what retrying cannot fix.
    */
   private async poll(): Promise<PollAnswer | null> {
-    await this.notifier.settled();
+    await this.callbacksSettled();
     const memberId = this.memberId!;
     const commits = this.state.pendingCommits();
     const stats = this.batches.pendingStats();
+    this.contactSeq++;
     try {
       const answer = await this.api.poll(
         memberId,
@@ -165,6 +181,7 @@ export class ShardcastConsumer {
         this.stopper.signal,
       );
       this.pollFailures = 0;
+      this.lostSessions = 0;
       this.touch();
       this.counters.lastPollAt = Date.now();
       this.counters.committed += this.state.accepted(commits);
@@ -172,7 +189,7 @@ export class ShardcastConsumer {
       if (answer.heartbeatIntervalMs !== undefined) this.heartbeatMs = answer.heartbeatIntervalMs;
       this.reconcile(answer.assignments);
       // onAssigned/onRevoked run before any batch of the new assignment is handled.
-      await this.notifier.settled();
+      await this.callbacksSettled();
       return answer;
     } catch (thrown) {
       // Aborted by stop(): whatever the poll carried is committed again by the leave.
@@ -200,20 +217,22 @@ export class ShardcastConsumer {
     const memberId = this.memberId;
     if (this.heartbeating || memberId === null) return;
     this.heartbeating = true;
+    const seq = this.contactSeq;
     try {
       // A stalled heartbeat holds back the next one (one at a time): left to the full request
       // timeout (30 s by default, twice the default session), a single lost request would cost the
       // session. Given up after half an interval, the next tick still comes in time.
       const answer = await this.api.heartbeat(memberId, Math.min(this.requestTimeoutMs, this.heartbeatMs / 2));
-      if (memberId !== this.memberId) return;
+      if (memberId !== this.memberId || seq !== this.contactSeq) return;
       this.touch();
       if (answer.heartbeatIntervalMs !== undefined) this.heartbeatMs = answer.heartbeatIntervalMs;
-      this.reconcile(answer.assignments);
+      if (!this.leaving) this.reconcile(answer.assignments);
     } catch (thrown) {
       if (memberId !== this.memberId) return;
       const err = asClientError(thrown);
       this.report(err, "heartbeat");
-      if (err.status === 404) this.expired = true;
+      // A poll answered since then speaks for the session more recently than this heartbeat.
+      if (err.status === 404 && seq === this.contactSeq) this.expired = true;
     } finally {
       this.heartbeating = false;
     }
@@ -228,6 +247,7 @@ export class ShardcastConsumer {
 
   /** The session is gone (404): everything held is revoked and its uncommitted work dropped. */
   private sessionLost(): void {
+    this.lostSessions++;
     this.memberId = null;
     this.expired = false;
     this.state.dropAllCommits();
@@ -243,9 +263,11 @@ export class ShardcastConsumer {
     this.heartbeats.stop();
     const memberId = this.memberId;
     if (memberId === null) return;
+    this.leaving = true;
+    this.contactSeq++;
     const held = this.state.clearAssignments();
     if (held.length > 0) this.callback(() => this.opts.onRevoked?.(held));
-    await this.notifier.settled();
+    await this.callbacksSettled();
     for (let attempt = 0; attempt < 4; attempt++) {
       const commits = this.state.pendingCommits();
       try {
@@ -262,6 +284,22 @@ export class ShardcastConsumer {
       }
     }
     this.memberId = null;
+    this.leaving = false;
+  }
+
+  /**
+   * Waits for the queued onAssigned/onRevoked calls with heartbeats running, as for a handler: a
+   * callback slower than the session would otherwise cost the session (and, on stop, the leave's
+   * commits).
+   */
+  private async callbacksSettled(): Promise<void> {
+    if (this.notifier.idle) return;
+    this.heartbeats.start();
+    try {
+      await this.notifier.settled();
+    } finally {
+      this.heartbeats.stop();
+    }
   }
 
   private callback(fn: () => void | Promise<void>): void {

@@ -11,6 +11,7 @@ import {
   ShardcastConsumer,
   ShardcastProducer,
   type ConsumerOptions,
+  type FetchLike,
   type StoredEvent,
 } from "../src/index.ts";
 import { get, recordingFetch, startHarness, type Harness } from "./harness.ts";
@@ -70,6 +71,15 @@ async function produce(tag: string, n: number): Promise<number[]> {
 
 type GroupView = { members: Array<{ id: string }>; shardlets: Array<{ shardletId: string; memberId: string | null; position: number }> };
 const groupView = async (group: string) => (await get(h, `/v1/streams/${h.stream}/groups/${group}`)).body as unknown as GroupView;
+
+/** A promise the test resolves when it chooses. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait, open };
+}
 
 /** Per shardlet, its events' positions rise. */
 function inOrderPerShardlet(events: StoredEvent[]): boolean {
@@ -171,6 +181,133 @@ describe("ShardcastConsumer", () => {
     await waitFor("10 events", () => a.events.length >= 10, 30_000);
     expect(a.consumer.metrics().memberId).toBe(memberId);
     expect(a.errors).toEqual([]);
+  });
+
+  it("keeps its session while onAssigned runs longer than the session timeout (heartbeats), then consumes", async () => {
+    const { fetch, log } = recordingFetch();
+    const held = gate();
+    const a = member("g7", {
+      fetch,
+      sessionTimeoutMs: 3000,
+      start: "latest",
+      onAssigned: async (ids) => {
+        a.assigned.push(ids);
+        if (a.assigned.length === 1) await held.wait;
+      },
+    });
+    try {
+      await a.consumer.start();
+      const memberId = a.consumer.metrics().memberId!;
+      const joinedAt = Date.now();
+      // Answered heartbeats sent after the session timeout has passed since the join show the
+      // session outlived the callback, and nothing else reached the edge meanwhile.
+      await waitFor(
+        "a heartbeat answered after the session timeout, while onAssigned still runs",
+        () => log.some((x) => x.url.endsWith("/heartbeat") && x.status === 200 && x.startedAt - joinedAt > 3000),
+        15_000,
+        { explain: () => log.map((x) => `${x.method} ${x.url.split("/").pop()} ${x.status}`).join("\n") },
+      );
+      expect((await groupView("g7")).members.map((m) => m.id)).toEqual([memberId]);
+    } finally {
+      held.open();
+    }
+    const memberId = a.consumer.metrics().memberId;
+    const seqs = await produce("c7", 10);
+    await waitFor("10 events", () => a.events.length >= 10, 30_000);
+    expect(a.events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(seqs.sort((x, y) => x - y));
+    expect(a.consumer.metrics().memberId).toBe(memberId);
+    expect(log.filter((x) => x.method === "POST" && x.url.endsWith("/members")).length).toBe(1);
+    expect(a.assigned.length).toBe(1);
+    expect(a.errors).toEqual([]);
+  });
+
+  it("keeps its session while onRevoked runs longer than the session timeout on stop, and leaves with its commits", async () => {
+    const { fetch, log } = recordingFetch();
+    const held = gate();
+    const stopping: { done?: Promise<void> } = {};
+    const a = member("g8", {
+      fetch,
+      sessionTimeoutMs: 3000,
+      start: "latest",
+      handler: (batch) => {
+        a.events.push(...batch.events);
+        // Stopped from within the first batch, so only the leave carries its commit.
+        stopping.done ??= a.consumer.stop();
+        return Promise.resolve();
+      },
+      onRevoked: async (ids) => {
+        a.revoked.push(ids);
+        await held.wait;
+      },
+    });
+    await a.consumer.start();
+    await produce("c8", 5);
+    try {
+      await waitFor("onRevoked called on stop", () => a.revoked.length > 0, 30_000);
+      const revokedAt = Date.now();
+      await waitFor(
+        "a heartbeat answered after the session timeout, while onRevoked still runs",
+        () => log.some((x) => x.url.endsWith("/heartbeat") && x.status === 200 && x.startedAt - revokedAt > 3000),
+        15_000,
+      );
+    } finally {
+      held.open();
+    }
+    await stopping.done;
+    const leave = log.find((x) => x.method === "DELETE");
+    expect(leave?.status).toBe(200);
+    const handled = a.events[0]!;
+    const view = await groupView("g8");
+    expect(view.shardlets.find((s) => s.shardletId === handled.shardletId)?.position).toBeGreaterThanOrEqual(handled.seq);
+    expect(a.errors).toEqual([]);
+  });
+
+  it("ignores a heartbeat answer that arrives after a newer poll's (it would hand back shardlets given away)", async () => {
+    // The edge stays real; only the first heartbeat's answer is held back until the test lets it through.
+    let heldHeartbeat = false;
+    const heartbeatGate = gate();
+    const { fetch: recording, log } = recordingFetch();
+    const fetch: FetchLike = async (url, init) => {
+      const res = await recording(url, init);
+      if (!url.endsWith("/heartbeat") || heldHeartbeat) return res;
+      heldHeartbeat = true;
+      const text = await res.text();
+      await heartbeatGate.wait;
+      return new Response(text, { status: res.status, headers: res.headers });
+    };
+    const handlerGate = gate();
+    const a = member("g9", {
+      fetch,
+      sessionTimeoutMs: 3000,
+      start: "latest",
+      handler: async (batch) => {
+        await handlerGate.wait;
+        a.events.push(...batch.events);
+      },
+    });
+    const b = member("g9", { start: "latest" });
+    try {
+      await a.consumer.start();
+      expect(a.consumer.metrics().assignments.sort()).toEqual(shardletIds);
+      await produce("c9", 20);
+      // The handler outlasts the heartbeat interval: a heartbeat goes out and its answer (every
+      // shardlet still A's) is held.
+      await waitFor("a heartbeat answered and held", () => heldHeartbeat, 15_000);
+      await b.consumer.start();
+      handlerGate.open();
+      // A's next poll hands B its share.
+      await waitFor("A revoked what B takes", () => a.revoked.length > 0, 30_000);
+    } finally {
+      handlerGate.open();
+      heartbeatGate.open();
+    }
+    const given = a.revoked.flat();
+    const assignedBefore = a.assigned.length;
+    const releasedAt = Date.now();
+    await waitFor("a poll sent after the late heartbeat answer and answered", () => log.some((x) => x.url.endsWith("/poll") && x.startedAt > releasedAt && x.status === 200), 30_000);
+    await waitFor("B holds what A gave", () => given.every((id) => b.consumer.metrics().assignments.includes(id)), 30_000);
+    expect(a.assigned.slice(assignedBefore).flat().filter((id) => given.includes(id))).toEqual([]);
+    expect(a.consumer.metrics().assignments.filter((id) => given.includes(id))).toEqual([]);
   });
 
   it("joins again when its session is gone (404) and goes on consuming", async () => {

@@ -128,6 +128,33 @@ describe("consumer", () => {
     expect(a.consumer.metrics().memberId).toBe(memberId);
   });
 
+  it("goes on when an async onError rejects, without an unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const proxy = await proxyOnce((r) => r.path.endsWith("/poll"), internalError);
+      const reported: string[] = [];
+      const a = member(proxy.url, "f-onerror", {
+        onError: async (err, ctx) => {
+          reported.push(`${ctx.phase}: ${err instanceof ShardcastClientError ? err.code : err.message}`);
+          await Promise.resolve();
+          throw new Error("the error reporter is down");
+        },
+      });
+      await a.consumer.start();
+      const memberId = a.consumer.metrics().memberId;
+      const seqs = await produce("f7", 10);
+      await waitFor("10 events, or the member left", () => a.events.length >= 10 || a.consumer.metrics().memberId === null, 30_000);
+      expect(a.events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(seqs.sort((x, y) => x - y));
+      expect(reported).toEqual(["poll: internal"]);
+      expect(a.consumer.metrics().memberId).toBe(memberId);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   it("keeps its session through a long batch when one heartbeat stalls", async () => {
     const proxy = await proxyOnce((r) => r.path.endsWith("/heartbeat"), "stall");
     let slow = true;
