@@ -3,7 +3,7 @@ import { findConsumerGroup, getDurableCheckpoints, listCheckpointLog, updateSett
 import { ConsumerProgress } from "@shardcast/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runConsumerCheckpoint } from "../src/consumers/checkpoint.ts";
-import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import { callEdge, startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
 
 /**
  * The checkpoint job against a real edge, PostgreSQL and Redis: a shardlet whose consumer
@@ -28,14 +28,7 @@ interface PollAnswer {
   snapshot: Array<{ shardletId: string; position: number; reason: string }>;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${h.edgeUrl}/v1/streams/${h.stream}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${h.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const call = <T>(method: string, path: string, body?: unknown) => callEdge<T>(h, method, path, body);
 
 beforeAll(async () => {
   h = await startLifecycleHarness({ hosts: 2, shardCount: 2, shardletsPerShard: 1 });

@@ -4,7 +4,7 @@ import { waitFor } from "@shardcast/db/testing";
 import { ConsumerProgress } from "@shardcast/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runConsumerCheckpoint } from "../src/consumers/checkpoint.ts";
-import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import { callEdge, startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
 
 /**
  * A Redis that comes back with a cursor behind the durable checkpoint (a failover to a lagging
@@ -28,14 +28,7 @@ interface PollAnswer {
   batches: Batch[];
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${h.edgeUrl}/v1/streams/${h.stream}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${h.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const call = <T>(method: string, path: string, body?: unknown) => callEdge<T>(h, method, path, body);
 
 beforeAll(async () => {
   h = await startLifecycleHarness({ hosts: 1, shardCount: 1, shardletsPerShard: 1 });

@@ -84,6 +84,16 @@ export interface LifecycleHarness {
   close(): Promise<void>;
 }
 
+/** A request to the harness's edge under its stream's path, with its API key; the answer's status and JSON body. */
+export async function callEdge<T>(h: Pick<LifecycleHarness, "edgeUrl" | "stream" | "token">, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${h.edgeUrl}/v1/streams/${h.stream}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${h.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
 /** The order-independent checksum over event ids: sum of the first 48 bits of each id's md5. */
 export function idChecksum(ids: Iterable<string>): bigint {
   let sum = 0n;

@@ -40,8 +40,11 @@ export interface ConsumerOptions {
   onRevoked?: (shardletIds: string[]) => void | Promise<void>;
   /** The edge made this position a durable checkpoint: snapshot the member's own state for it. */
   onCheckpoint?: (request: SnapshotRequest) => void | Promise<void>;
-  /** May be async; what it throws or rejects with is ignored. */
-  onError?: (err: ShardcastClientError | Error, context: { phase: ConsumerPhase; shardletId?: string }) => void | Promise<void>;
+  /**
+   * May be async; what it returns is not used, and what it throws or rejects with is ignored (any
+   * reporter fits: one that returns what it pushed, an async one).
+   */
+  onError?: (err: ShardcastClientError | Error, context: { phase: ConsumerPhase; shardletId?: string }) => unknown;
 }
 
 export type ConsumerPhase = "join" | "poll" | "heartbeat" | "handler" | "callback" | "leave";
