@@ -158,32 +158,11 @@ describe("reads with routes that are behind", () => {
     expect((byKey.body.events as Array<{ id: string }>).map((e) => e.id)).toEqual(["sw-1", "sw-late"]);
   });
 
-  it("re-route a key read whose route predates the whole move", async () => {
-    const r = await untouched();
-    const dest = h.hostIds.find((id) => id !== r.hostId)!;
-    const key = keyIn(r);
-    expect((await post(h, `/v1/streams/${h.stream}/events`, { events: [{ key, id: "old-route-1" }] })).status).toBe(200);
-    await h.edge.routing.refreshById(h.streamId);
-    // The whole migration happens without the edge hearing of it.
-    const src = await h.hosts.get(r.hostId);
-    const dst = await h.hosts.get(dest);
-    await dst.setFence(r.id, h.streamId, r.epoch + 2, "active", { lo: r.lo, hi: r.hi });
-    const rows = await readRangeRows(src, { streamId: h.streamId, lo: r.lo, hi: r.hi, afterSeq: 0, upToSeq: null, limit: 1000 });
-    await writeCopiedRows(dst, { streamId: h.streamId, shardletId: r.id, epoch: r.epoch + 2, states: ["active"], rows });
-    await h.db.shardlet.update({ where: { id: r.id }, data: { hostId: dest, epoch: r.epoch + 2 } });
-    while ((await deleteRangeRows(src, { streamId: h.streamId, lo: r.lo, hi: r.hi, limit: 1000 })) > 0);
-    await src.deleteFences([r.id]);
-    expect((await h.edge.routing.get(h.stream))!.table.byId(r.id)).toMatchObject({ hostId: r.hostId, shadowHostId: null });
-
-    const byKey = await get(h, `/v1/streams/${h.stream}/keys/${key}/events`);
-    expect((byKey.body.events as Array<{ id: string }>).map((e) => e.id)).toEqual(["old-route-1"]);
-    expect((await h.edge.routing.get(h.stream))!.table.byId(r.id)?.hostId).toBe(dest);
-  });
-
   /** Writes one event in `r`, then moves `r` and cleans up (rows, then the fence) while the edge hears nothing. */
-  async function moveBehindEdge(r: ShardletRoute, id: string): Promise<{ seq: number; dest: string }> {
+  async function moveBehindEdge(r: ShardletRoute, id: string): Promise<{ seq: number; key: string; dest: string }> {
     const dest = h.hostIds.find((x) => x !== r.hostId)!;
-    const ack = await post(h, `/v1/streams/${h.stream}/events`, { events: [{ key: keyIn(r), id }] });
+    const key = keyIn(r);
+    const ack = await post(h, `/v1/streams/${h.stream}/events`, { events: [{ key, id }] });
     expect(ack.status).toBe(200);
     await h.edge.routing.refreshById(h.streamId);
     const src = await h.hosts.get(r.hostId);
@@ -195,8 +174,16 @@ describe("reads with routes that are behind", () => {
     while ((await deleteRangeRows(src, { streamId: h.streamId, lo: r.lo, hi: r.hi, limit: 1000 })) > 0);
     await src.deleteFences([r.id]);
     expect((await h.edge.routing.get(h.stream))!.table.byId(r.id)).toMatchObject({ hostId: r.hostId, shadowHostId: null });
-    return { seq: (ack.body.events as Array<{ seq: number }>)[0]!.seq, dest };
+    return { seq: (ack.body.events as Array<{ seq: number }>)[0]!.seq, key, dest };
   }
+
+  it("re-route a key read whose route predates the whole move", async () => {
+    const r = await untouched();
+    const { key, dest } = await moveBehindEdge(r, "old-route-1");
+    const byKey = await get(h, `/v1/streams/${h.stream}/keys/${key}/events`);
+    expect((byKey.body.events as Array<{ id: string }>).map((e) => e.id)).toEqual(["old-route-1"]);
+    expect((await h.edge.routing.get(h.stream))!.table.byId(r.id)?.hostId).toBe(dest);
+  });
 
   it("re-route a position read whose route predates the whole move, cleanup included", async () => {
     const r = await untouched();
