@@ -31,7 +31,10 @@ export async function runVerify(ctx: MigrationContext): Promise<StepOutcome> {
     const r = await verifyAndRepair(ctx, { afterSeq: from, upToSeq: upTo, fence: copyFence(ctx) });
     rounds = round;
     rows = r.rows;
-    const cursor = Math.max(ctx.m.copyCursor, upTo);
+    // What is verified, not what was copied: the copy target may lie above the watermark (writes
+    // in flight elsewhere), and the switch checks only the rows above this cursor, so a cursor
+    // raised to the target would leave the rows between unchecked before cleanup deletes the source's.
+    const cursor = upTo;
     await updateMigrationProgress(deps.db, ctx.m.id, { copyCursor: cursor, error: null });
     ctx.m.copyCursor = cursor;
     await note(ctx, {
