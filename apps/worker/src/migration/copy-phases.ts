@@ -3,6 +3,7 @@ import { fenceForChange, maxStreamSeq, moveMigration, rangeTotals, SHADOW_FENCE_
 import { checkAborted } from "../domain/abort.ts";
 import { afterPhase, afterStep, cancelRequested, migrationEpochs, NEXT, note, paused, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
 import { copyRows, type DestFence } from "./copy.ts";
+import { drainRangeInto } from "./drain-range.ts";
 
 /**
  * The phases before the switch: starting the copy (approved/scheduled -> copying, copy-start.ts),
@@ -67,6 +68,11 @@ export async function runCopy(ctx: MigrationContext): Promise<StepOutcome> {
   const { deps, settings } = ctx;
   await ensureCopyFences(ctx);
   if (ctx.m.copyTarget === null) {
+    // The events the start's lock sent to the overflow log go into the source first, so the copy
+    // carries them: left in the log until the switch, an event resent after the lock (which the
+    // fast path stores, as it does not look in the log) would be stored twice, and the switch's
+    // drain would then empty the log copy's position, which readers had seen.
+    await drainRangeInto(ctx, ctx.m.sourceHostId, migrationEpochs(ctx.m).copy);
     const [target, [totals]] = await Promise.all([
       withHostRetry(ctx, "copy target", () => maxStreamSeq(ctx.source, ctx.range.streamId)),
       withHostRetry(ctx, "range count", () => rangeTotals(ctx.source, [ctx.range])),

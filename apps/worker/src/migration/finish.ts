@@ -1,13 +1,12 @@
 import { CopyPacer } from "@shardcast/core";
 import { deleteRangeRows, dropShardletStats, fenceForChange, migrationPhaseEnteredAt } from "@shardcast/db";
-import { drainOverflow } from "../lifecycle/drain.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { afterStep, announce, migrationEpochs, note, paused, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
 import { sharedDatabase } from "./same-database.ts";
+import { drainRangeInto } from "./drain-range.ts";
 import { drainIntoDestination } from "./switch.ts";
 
 const DEFAULT_MAX_INLINE_WAIT_MS = 60_000;
-const DRAIN_CHUNK_ROWS = 1_000;
 
 /** Deletes a host's rows of the range chunk by chunk within the cleanup budget; returns how many. */
 async function deleteRange(ctx: MigrationContext, which: "source" | "destination", onChunk?: (deleted: number) => Promise<void>): Promise<number> {
@@ -76,7 +75,7 @@ export async function runCleanup(ctx: MigrationContext): Promise<StepOutcome> {
  * shardlet keeps the raised epoch: epochs never go down. Returns what was done, for the log.
  */
 export async function rollBack(ctx: MigrationContext): Promise<string> {
-  const { deps, m, range } = ctx;
+  const { m, range } = ctx;
   if (m.phase === "approved" || m.phase === "scheduled" || m.phase === "proposed") return "nothing had been copied";
   const epochs = migrationEpochs(m);
   let undone: string;
@@ -94,15 +93,6 @@ export async function rollBack(ctx: MigrationContext): Promise<string> {
     await afterStep(ctx, "cancel.rows");
     undone = `the destination was cleaned (${removed} rows removed this run) and the source left authoritative`;
   }
-  const home = await deps.hosts.get(ctx.homeHostId);
-  const r = await withHostRetry(ctx, "overflow drain", () =>
-    drainOverflow(deps, {
-      streamId: range.streamId,
-      home,
-      targets: [{ id: m.shardletId, lo: range.lo, hi: range.hi, hostId: m.sourceHostId, epoch: epochs.copy }],
-      chunkRows: DRAIN_CHUNK_ROWS,
-      signal: ctx.signal,
-    }),
-  );
-  return `${undone}${r.drained > 0 ? ` (${r.drained} overflow rows drained into it)` : ""}`;
+  const drained = await drainRangeInto(ctx, m.sourceHostId, epochs.copy);
+  return `${undone}${drained > 0 ? ` (${drained} overflow rows drained into it)` : ""}`;
 }

@@ -8,7 +8,6 @@ import {
   shardletTotals,
   switchMigrationMapping,
 } from "@shardcast/db";
-import { drainOverflow } from "../lifecycle/drain.ts";
 import {
   afterPhase,
   afterStep,
@@ -22,9 +21,9 @@ import {
   type StepOutcome,
 } from "./context.ts";
 import type { DestFence } from "./copy.ts";
+import { drainRangeInto } from "./drain-range.ts";
 import { verifyAndRepair } from "./verify.ts";
 
-const DRAIN_CHUNK_ROWS = 1_000;
 
 /** Timings of one switch (epoch ms from the worker's clock), recorded in the event log. */
 interface SwitchTimes {
@@ -50,24 +49,9 @@ async function tailFence(ctx: MigrationContext): Promise<DestFence> {
   return { epoch: epochs.copy, states: [SHADOW_FENCE_STATE] };
 }
 
-/**
- * Moves the overflow rows of the shardlet's range (events acknowledged while it was locked or its
- * fence was being raised) into the destination, fenced at the switch epoch.
- */
-export async function drainIntoDestination(ctx: MigrationContext): Promise<number> {
-  const { deps, m, range } = ctx;
-  const home = await deps.hosts.get(ctx.homeHostId);
-  const r = await withHostRetry(ctx, "overflow drain", () =>
-    drainOverflow(deps, {
-      streamId: range.streamId,
-      home,
-      targets: [{ id: m.shardletId, lo: range.lo, hi: range.hi, hostId: m.destHostId, epoch: migrationEpochs(m).switched }],
-      chunkRows: DRAIN_CHUNK_ROWS,
-      signal: ctx.signal,
-    }),
-  );
-  if (r.blocked.length > 0) deps.log.warn("migration drain left rows for the sweep: the shardlet changed meanwhile", { migrationId: m.id });
-  return r.drained;
+/** The overflow rows of the shardlet's range go into the destination at the switch epoch (see drainRangeInto). */
+export function drainIntoDestination(ctx: MigrationContext): Promise<number> {
+  return drainRangeInto(ctx, ctx.m.destHostId, migrationEpochs(ctx.m).switched);
 }
 
 /**
