@@ -29,8 +29,8 @@ export function staleProblem(
  * still be what the migration was proposed for, and no split or merge may be under way on it.
  * Then one control transaction moves the migration to `copying` and raises the shardlet's epoch,
  * so every writer that routes with the new epoch also knows the shadow host; the fences follow
- * (see ensureCopyFences). Overflow rows of the lock window stay in the log until the switch
- * drains them into the destination (the sweep leaves migrating shardlets alone).
+ * (see ensureCopyFences). Overflow rows of the lock window are drained into the source as the
+ * copy begins (see runCopy; the sweep leaves migrating shardlets alone).
  */
 export async function startCopy(ctx: MigrationContext): Promise<StepOutcome> {
   const { deps, m } = ctx;
