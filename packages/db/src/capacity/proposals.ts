@@ -26,6 +26,10 @@ export interface DrainHostDetails extends Omit<ScaleInPlan, "reason"> {
 /**
  * Approved add_host proposals (since `since`) whose host is not registered yet: the hosts the
  * planner counts as provisioning. A provisioning that failed or registered its host is not pending.
+ * One that succeeded without naming a host (a hook that registers the host itself, later) stays
+ * pending until a host no provisioning named registers after it was approved: counted as done at
+ * once, the next run would see the same shortfall and order another host, every run, until the
+ * first one arrived.
  */
 export async function pendingHostProvisions(db: ControlDb, since: Date): Promise<AnalyzerProposalInfo[]> {
   const rows = await db.analyzerProposal.findMany({
@@ -34,10 +38,24 @@ export async function pendingHostProvisions(db: ControlDb, since: Date): Promise
     select: { id: true },
   });
   const out: AnalyzerProposalInfo[] = [];
+  const awaitingHost: AnalyzerProposalInfo[] = [];
+  const named = new Set<string>();
   for (const r of rows) {
     const p = await getAnalyzerProposal(db, r.id);
-    const provision = p?.details?.provision as { status?: unknown } | undefined;
-    if (p && provision?.status !== "succeeded" && provision?.status !== "failed") out.push(p);
+    if (!p) continue;
+    const provision = p.details?.provision as { status?: unknown; hostId?: unknown } | undefined;
+    if (provision?.status === "failed") continue;
+    if (provision?.status !== "succeeded") out.push(p);
+    else if (typeof provision.hostId === "string") named.add(provision.hostId);
+    else awaitingHost.push(p);
+  }
+  if (awaitingHost.length === 0) return out;
+  // Each host registered since, that no provisioning named, fulfils the oldest waiting one it follows.
+  const hosts = (await db.host.findMany({ where: { createdAt: { gte: since } }, select: { id: true, createdAt: true }, orderBy: { createdAt: "asc" } })).filter((h) => !named.has(h.id));
+  for (const p of awaitingHost) {
+    const i = hosts.findIndex((h) => p.decidedAt === null || h.createdAt >= p.decidedAt);
+    if (i >= 0) hosts.splice(i, 1);
+    else out.push(p);
   }
   return out;
 }
