@@ -160,11 +160,14 @@ describe("analyzer: the scale signal and host provisioning", () => {
     const id = await addHostProposal();
     // Provisioning refuses a proposal nobody approved.
     await expect(runHostProvision(depsWith({ mode: "embedded", controlUrl: c.controlUrl }), { proposalId: id })).rejects.toThrow(/was not approved/);
-    await markAnalyzerProposalApplied(c.db, id, { actor: "ops@example.com" });
+    const approved = await markAnalyzerProposalApplied(c.db, id, { actor: "ops@example.com" });
+    // A job queued for an earlier approval of the proposal (undone when its queueing seemed to fail) is refused.
+    const earlier = new Date(approved.decidedAt!.getTime() - 60_000).toISOString();
+    await expect(runHostProvision(depsWith({ mode: "embedded", controlUrl: c.controlUrl }), { proposalId: id, approvedAt: earlier })).rejects.toThrow(/earlier approval/);
     const before = await listHosts(c.db);
     const database = embeddedDatabaseName(c.controlUrl, before.length + 1);
     extraDatabases.push(database);
-    const r = await runHostProvision(depsWith({ mode: "embedded", controlUrl: c.controlUrl }), { proposalId: id, actor: "ops@example.com" });
+    const r = await runHostProvision(depsWith({ mode: "embedded", controlUrl: c.controlUrl }), { proposalId: id, actor: "ops@example.com", approvedAt: approved.decidedAt!.toISOString() });
     expect(r.mode).toBe("embedded");
     const after = await listHosts(c.db);
     expect(after).toHaveLength(before.length + 1);

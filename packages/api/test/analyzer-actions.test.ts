@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseAnalyzerSettings } from "@shardcast/core";
-import { replaceAnalyzerProposals, type ShardletInfo } from "@shardcast/db";
+import { getAnalyzerProposal, pendingHostProvisions, replaceAnalyzerProposals, type ShardletInfo } from "@shardcast/db";
+import { createQueue } from "@shardcast/jobs";
+import { createRedis } from "@shardcast/runtime";
 import { useAnalyzerConsole, type AnalyzerConsole, type Proposal } from "./analyzer-harness.ts";
-import type { Harness } from "./harness.ts";
+import { REDIS_URL, type Harness } from "./harness.ts";
 
 /**
  * What the console does with the analyzer: who may act, applying, approving and dismissing its
@@ -75,6 +77,36 @@ describe("analyzer and heatmap console api", () => {
     expect(job.data).toMatchObject({ proposalId: add!.id });
     const stored = (await h.call<{ proposals: Proposal[] }>("query", "analyzer.proposals", { kind: "add_host", status: "decided" }, viewer)).data!.proposals[0]!;
     expect(stored.provision).toMatchObject({ status: "queued" });
+  });
+
+  it("opens an add-host proposal again when its provisioning job cannot be queued, so approving again is the retry", async () => {
+    await replaceAnalyzerProposals(h.db, runId, [{ kind: "add_host", urgencySec: 0, reason: "short of capacity", details: { capacity: 10000 } }], { streamIds: null });
+    const [add] = (await h.call<{ proposals: Proposal[] }>("query", "analyzer.proposals", { kind: "add_host" }, viewer)).data!.proposals;
+    const before = (await jobs()).length;
+    const pendingBefore = (await pendingHostProvisions(h.db, new Date(0))).map((p) => p.id);
+    // A real queue whose Redis connection is gone: the add fails as it does when Redis is down.
+    const gone = createRedis(REDIS_URL, { forBullmq: true });
+    const deadQueue = createQueue(gone, { prefix: `${h.prefix}-gone` });
+    await deadQueue.waitUntilReady();
+    gone.disconnect();
+    try {
+      const res = await h.call("mutation", "analyzer.approveAddHost", { proposalId: add!.id }, operator, { queue: deadQueue });
+      expect(res.status).toBe(503);
+      expect(res.error?.message).toMatch(/could not be queued .*open again: approve it again/);
+    } finally {
+      await deadQueue.close().catch(() => undefined);
+    }
+    const open = (await h.call<{ proposals: Proposal[] }>("query", "analyzer.proposals", { kind: "add_host" }, viewer)).data!.proposals;
+    expect(open.map((p) => p.id)).toContain(add!.id);
+    expect((await pendingHostProvisions(h.db, new Date(0))).map((p) => p.id)).toEqual(pendingBefore);
+    expect(await jobs()).toHaveLength(before);
+
+    const res = await h.call<{ proposal: Proposal; jobId: string }>("mutation", "analyzer.approveAddHost", { proposalId: add!.id }, operator);
+    expect(res.status).toBe(200);
+    const job = (await jobs()).find((j) => j.name === "host.provision" && j.data.proposalId === add!.id)!;
+    const approved = await getAnalyzerProposal(h.db, add!.id);
+    expect(job.data).toMatchObject({ approvedAt: approved!.decidedAt!.toISOString() });
+    expect((await pendingHostProvisions(h.db, new Date(0))).map((p) => p.id)).toEqual([...pendingBefore, add!.id]);
   });
 
   it("dismisses, and a newer run supersedes what is left open", async () => {

@@ -31,6 +31,8 @@ export interface CallOptions {
   headers?: Record<string, string | null>;
   /** Another Redis prefix than the harness's, so a test's Redis data is its own. */
   redisPrefix?: string;
+  /** Another job queue than the harness's (one whose Redis is gone, say). */
+  queue?: JobQueue;
 }
 
 export interface CallResult<T = unknown> {
@@ -105,7 +107,7 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
           hosts,
           redis,
           redisPrefix: callOpts?.redisPrefix ?? prefix,
-          queue,
+          queue: callOpts?.queue ?? queue,
           edgeUrl: "http://edge.test:4000",
           user: token ? await getSessionUser(db, token) : null,
           resHeaders,

@@ -187,7 +187,8 @@ export const jobCatalog = {
       "Copy to every read replica what its shardlet's host stored since the replica's verified position (never past the watermark or an undrained overflow row), and drop the replicas whose shardlet moved, split or merged.",
   },
   "host.provision": {
-    payload: z.strictObject({ proposalId: z.string().min(1), actor: z.string().max(200).optional() }),
+    // `approvedAt` names the approval the job serves: a job from an approval that was undone is refused.
+    payload: z.strictObject({ proposalId: z.string().min(1), actor: z.string().max(200).optional(), approvedAt: z.iso.datetime().optional() }),
     // Not retried: a provisioning command or webhook may not be idempotent; the operator approves again.
     attempts: 1,
     backoff: { type: "fixed", delay: 1_000 },

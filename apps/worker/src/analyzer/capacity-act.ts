@@ -1,9 +1,9 @@
 import { ShardcastError, type CapacitySettings } from "@shardcast/core";
 import {
   addAnalyzerProposalDetails,
+  approveAddHostProposal,
   approveDrainHostProposal,
   drainsInProgress,
-  markAnalyzerProposalApplied,
   recordOperation,
   retireDrainedHost,
   type AnalyzerProposalInfo,
@@ -63,19 +63,20 @@ export async function actOnCapacity(db: ControlDb, log: Logger, proposals: reado
           result.skipped.push({ proposalId: p.id, reason: "no job queue to provision the host" });
           continue;
         }
-        await markAnalyzerProposalApplied(db, p.id, { actor: ANALYZER_ACTOR });
-        await addAnalyzerProposalDetails(db, p.id, { provision: { status: "queued", at: new Date(opts.nowMs).toISOString() } });
-        const job = opts.queue ? await enqueue(opts.queue, "host.provision", { proposalId: p.id, actor: ANALYZER_ACTOR }) : null;
+        const queue = opts.queue;
+        const { jobId } = await approveAddHostProposal(db, p.id, ANALYZER_ACTOR, async (approvedAt) =>
+          queue ? ((await enqueue(queue, "host.provision", { proposalId: p.id, actor: ANALYZER_ACTOR, approvedAt })).id ?? null) : null,
+        );
         await recordOperation(db, {
           kind: "capacity.add_host",
           status: "succeeded",
           message: `asked for a host (act mode, its start time has come): ${p.reason}`.slice(0, 2000),
           actor: ANALYZER_ACTOR,
-          details: { proposalId: p.id, jobId: job?.id ?? null, startByMs, needByMs: p.details?.needByMs ?? null, leadSec: p.details?.leadSec ?? null },
+          details: { proposalId: p.id, jobId, startByMs, needByMs: p.details?.needByMs ?? null, leadSec: p.details?.leadSec ?? null },
         });
         log.info("capacity: adding a host", { proposalId: p.id, startByMs, needByMs: p.details?.needByMs ?? null });
         result.provisioned.push(p.id);
-        if (!job && opts.provision) await opts.provision(p.id, ANALYZER_ACTOR);
+        if (!queue && opts.provision) await opts.provision(p.id, ANALYZER_ACTOR);
       } else if (p.kind === "drain_host") {
         const { host } = await approveDrainHostProposal(db, p.id, ANALYZER_ACTOR);
         await recordOperation(db, {

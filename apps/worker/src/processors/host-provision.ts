@@ -1,5 +1,5 @@
 import { ShardcastError } from "@shardcast/core";
-import { addAnalyzerProposalDetails, getAnalyzerProposal, recordOperation } from "@shardcast/db";
+import { addAnalyzerProposalDetails, addHostApproval, getAnalyzerProposal, recordOperation } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { provisionHost, provisionRequest, type ProvisionResult } from "../analyzer/provision.ts";
 
@@ -11,7 +11,7 @@ import { provisionHost, provisionRequest, type ProvisionResult } from "../analyz
  */
 export async function runHostProvision(
   deps: WorkerDeps,
-  payload: { proposalId: string; actor?: string },
+  payload: { proposalId: string; actor?: string; approvedAt?: string },
   opts: { signal?: AbortSignal } = {},
 ): Promise<{ mode: string; hostId: string | null; hostName: string | null }> {
   const { db } = deps;
@@ -19,6 +19,9 @@ export async function runHostProvision(
   if (!p) throw new ShardcastError("not_found", `no proposal ${payload.proposalId}`);
   if (p.kind !== "add_host") throw new ShardcastError("bad_request", `proposal ${p.id} is a ${p.kind} proposal, not add_host`);
   if (p.status !== "applied") throw new ShardcastError("conflict", `proposal ${p.id} was not approved (it is ${p.status})`);
+  if (payload.approvedAt !== undefined && payload.approvedAt !== addHostApproval(p)) {
+    throw new ShardcastError("conflict", `this job belongs to an earlier approval of proposal ${p.id}, which was undone: the current approval has its own job`);
+  }
   const config = deps.provision ?? { mode: "off" as const };
   const started = deps.clock();
   const req = await provisionRequest(db, p, payload.actor ?? p.decidedBy);

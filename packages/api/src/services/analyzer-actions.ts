@@ -1,7 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import {
-  addAnalyzerProposalDetails,
   applyMigrateProposal,
+  approveAddHostProposal,
   markAnalyzerProposalApplied,
   openAnalyzerProposal,
   type AnalyzerProposalInfo,
@@ -39,10 +39,6 @@ export async function applyProposal(
 }
 
 export async function approveAddHost(db: ControlDb, queue: JobQueue, id: string, actor: string): Promise<{ proposal: AnalyzerProposalInfo; jobId: string }> {
-  await openAnalyzerProposal(db, id, "add_host");
-  const proposal = await markAnalyzerProposalApplied(db, id, { actor });
-  // Recorded before the job exists, so the job's own outcome cannot be overwritten by it.
-  await addAnalyzerProposalDetails(db, id, { provision: { status: "queued", at: new Date().toISOString() } });
-  const job = await enqueue(queue, "host.provision", { proposalId: id, actor });
-  return { proposal, jobId: job.id ?? "" };
+  const { proposal, jobId } = await approveAddHostProposal(db, id, actor, async (approvedAt) => (await enqueue(queue, "host.provision", { proposalId: id, actor, approvedAt })).id ?? null);
+  return { proposal, jobId: jobId ?? "" };
 }
