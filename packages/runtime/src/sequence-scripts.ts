@@ -78,10 +78,20 @@ return {1, 1}
 
 // KEYS: inflight, owners. ARGV: leaseMs, owner, then lo and member of each block it holds.
 // Re-adding the blocks puts them back after Redis lost its data while they were being written.
+// Returns the owner's other members in flight: the lease covers them too, so the caller removes
+// those it will never write into (see BlockLeases.renew in sequence-leases.ts).
 export const RENEW = `${NOW}
 redis.call('HSET', KEYS[2], ARGV[2], now + tonumber(ARGV[1]))
-for i = 3, #ARGV, 2 do redis.call('ZADD', KEYS[1], 'NX', ARGV[i], ARGV[i + 1]) end
-return 1
+local held = {}
+for i = 3, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], 'NX', ARGV[i], ARGV[i + 1])
+  held[ARGV[i + 1]] = true
+end
+local others = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if not held[m] and string.match(m, '^%d+:%d+:(.+)$') == ARGV[2] then others[#others + 1] = m end
+end
+return others
 `;
 
 // KEYS: counter, inflight, owners, hold, server. ARGV: server run id. Drops blocks whose owner's

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { ShardcastError } from "@shardcast/core";
 import type { Redis } from "ioredis";
-import { ALLOCATE, INSTALL, RENEW, sequenceKeys, WATERMARK } from "./sequence-scripts.ts";
+import { BlockLeases } from "./sequence-leases.ts";
+import { ALLOCATE, INSTALL, sequenceKeys, WATERMARK } from "./sequence-scripts.ts";
 
 export { sequenceKeys };
 
@@ -41,12 +42,6 @@ export interface SequenceAllocatorOptions {
   onRenewError?: (err: unknown) => void;
 }
 
-interface HeldBlock {
-  lo: number;
-  hi: number;
-  since: number;
-}
-
 /**
  * Global sequence numbers per stream, allocated in blocks with one Redis round trip (INCRBY in a
  * script that also records the block as in flight). Redis hands out numbers only from
@@ -60,17 +55,7 @@ export class SequenceAllocator {
   private readonly opts: Required<Pick<SequenceAllocatorOptions, "step" | "leaseMs" | "maxHoldMs">> & SequenceAllocatorOptions;
   /** Names this allocator in Redis: its blocks are in flight while this owner's lease is fresh. */
   private readonly owner = `o-${randomUUID()}`;
-  /** streamId -> member -> block, the blocks this allocator has not released. */
-  private readonly held = new Map<string, Map<string, HeldBlock>>();
-  /**
-   * streamId -> members released here whose removal from Redis failed (a connection blip). Each
-   * renewal tries again: the owner's lease, renewed for its other blocks, would otherwise keep such
-   * a block in flight, and the watermark behind it, for as long as this allocator writes.
-   */
-  private readonly unreleased = new Map<string, Set<string>>();
-  private renewTimer: NodeJS.Timeout | null = null;
-  private renewing: Promise<void> | null = null;
-  private stopped = false;
+  private readonly leases: BlockLeases;
   /** streamId -> the highest watermark this allocator has read: one entry per stream read, a number each. */
   private readonly seen = new Map<string, number>();
   /** The run id of the Redis server the connection reaches, checked once per connection. */
@@ -82,6 +67,7 @@ export class SequenceAllocator {
     this.redis = redis;
     this.opts = { step: 1_000_000, leaseMs: 5_000, maxHoldMs: 60_000, ...opts };
     if (this.opts.leaseMs < 500) throw new RangeError("sequence block lease must be at least 500 ms");
+    this.leases = new BlockLeases(redis, { prefix: this.opts.prefix, owner: this.owner, leaseMs: this.opts.leaseMs, maxHoldMs: this.opts.maxHoldMs, onRenewError: this.opts.onRenewError });
     // After a reconnect the server may be another one (a Sentinel failover, a restart): ask again.
     redis.on("close", this.onClose);
   }
@@ -140,7 +126,7 @@ export class SequenceAllocator {
       const [lo, hi, member] = res as [number, number, string];
       if (this.connection !== at) {
         // Sent again after a reconnect, so checked against the server before it: not used.
-        await this.redis.zrem(k.inflight, member).catch(() => undefined);
+        await this.redis.zrem(k.inflight, member).catch(() => this.leases.stray(streamId, member));
         continue;
       }
       return this.hold(streamId, member, lo, hi);
@@ -149,10 +135,7 @@ export class SequenceAllocator {
   }
 
   private hold(streamId: string, member: string, lo: number, hi: number): SequenceBlock {
-    let blocks = this.held.get(streamId);
-    if (!blocks) this.held.set(streamId, (blocks = new Map<string, HeldBlock>()));
-    blocks.set(member, { lo, hi, since: Date.now() });
-    this.startRenewing();
+    this.leases.hold(streamId, member, lo);
     const k = this.keys(streamId);
     let released = false;
     return {
@@ -161,17 +144,12 @@ export class SequenceAllocator {
       release: async () => {
         if (released) return;
         released = true;
-        const mine = this.held.get(streamId);
-        mine?.delete(member);
-        if (mine?.size === 0) this.held.delete(streamId);
+        this.leases.drop(streamId, member);
         let removed: number;
         try {
           removed = await this.redis.zrem(k.inflight, member);
         } catch (err) {
-          let pending = this.unreleased.get(streamId);
-          if (!pending) this.unreleased.set(streamId, (pending = new Set<string>()));
-          pending.add(member);
-          this.startRenewing();
+          this.leases.stray(streamId, member);
           throw err;
         }
         if (removed === 0) this.opts.onLeaseLost?.(streamId, lo, hi);
@@ -221,63 +199,13 @@ export class SequenceAllocator {
     return p;
   }
 
-  private startRenewing(): void {
-    if (this.renewTimer || this.stopped) return;
-    const every = Math.max(100, Math.floor(this.opts.leaseMs / 5));
-    this.renewTimer = setInterval(() => {
-      if (this.renewing) return;
-      this.renewing = this.renew()
-        .catch((err: unknown) => this.opts.onRenewError?.(err))
-        .finally(() => (this.renewing = null));
-    }, every);
-    this.renewTimer.unref();
-  }
-
-  /** Tells Redis this allocator is alive on every stream it holds blocks of. */
-  private async renew(): Promise<void> {
-    if (this.held.size === 0 && this.unreleased.size === 0) return;
-    const cutoff = Date.now() - this.opts.maxHoldMs;
-    const pipeline = this.redis.pipeline();
-    const retried = [...this.unreleased].map(([streamId, members]) => ({ streamId, members: [...members] }));
-    for (const { streamId, members } of retried) for (const member of members) pipeline.zrem(this.keys(streamId).inflight, member);
-    for (const [streamId, blocks] of this.held) {
-      const k = this.keys(streamId);
-      const args: Array<string | number> = [];
-      for (const [member, b] of blocks) {
-        if (b.since >= cutoff) {
-          args.push(b.lo, member);
-          continue;
-        }
-        // The owner's lease covers all its blocks of the stream, so a hung one is taken out.
-        blocks.delete(member);
-        pipeline.zrem(k.inflight, member);
-      }
-      if (blocks.size === 0) this.held.delete(streamId);
-      if (args.length > 0) pipeline.eval(RENEW, 2, k.inflight, k.owners, this.opts.leaseMs, this.owner, ...args);
-    }
-    if (pipeline.length === 0) return;
-    const results = await pipeline.exec();
-    // The retried removals come first in the pipeline; each one that went through is done.
-    let i = 0;
-    for (const { streamId, members } of retried) {
-      const pending = this.unreleased.get(streamId);
-      for (const member of members) if (!results?.[i++]?.[0]) pending?.delete(member);
-      if (pending?.size === 0) this.unreleased.delete(streamId);
-    }
-    const failed = results?.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
-  }
-
   /**
    * Stops renewing leases (call after the last block was released, e.g. when the server closed).
    * Blocks still held then expire like those of a dead allocator.
    */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.redis.off("close", this.onClose);
-    if (this.renewTimer) clearInterval(this.renewTimer);
-    this.renewTimer = null;
-    await this.renewing;
+    await this.leases.stop();
   }
 
   /**

@@ -1,33 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import type { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createRedis } from "../src/redis.ts";
-import { spawnRedis } from "../src/redis-resolve.ts";
 import { SequenceAllocator, type SequenceBlock } from "../src/sequence.ts";
 import { testRedisUrl } from "../src/testing/env.ts";
 import { waitFor } from "@shardcast/core/testing";
+import { markStore, withPrivateRedis } from "./sequence-harness.ts";
 
 const redis = createRedis(testRedisUrl());
 afterAll(() => redis.quit());
-
-/** Stands in for the control database's high-water mark: GREATEST(mark, atLeast) + step. */
-function markStore() {
-  const marks = new Map<string, number>();
-  const calls: Array<[string, number, number]> = [];
-  return {
-    marks,
-    calls,
-    reserve: (streamId: string, atLeast: number, step: number) => {
-      calls.push([streamId, atLeast, step]);
-      const next = Math.max(marks.get(streamId) ?? 0, atLeast) + step;
-      marks.set(streamId, next);
-      return Promise.resolve(next);
-    },
-  };
-}
 
 async function dropPrefix(prefix: string) {
   const keys = await redis.keys(`${prefix}:*`);
@@ -46,26 +26,6 @@ async function watermarkAfterHold(reader: SequenceAllocator, streamId: string, l
       // The hold is a key's expiry in Redis: nothing announces its end.
       await new Promise((r) => setTimeout(r, 50));
     }
-  }
-}
-
-/** A Redis server of the test's own, which it may flush, stop and restart (the shared one must never be), and a client of it. */
-async function withPrivateRedis(fn: (r: { client: Redis; restart: () => Promise<void> }) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
-  let server = await spawnRedis({ dir });
-  const client = createRedis(server.url);
-  // A restart keeps the port, so the client reconnects by itself; the server loads what SAVE wrote.
-  const restart = async () => {
-    await server.stop();
-    server = await spawnRedis({ dir, port: server.port });
-    if (client.status !== "ready") await new Promise<void>((resolve) => client.once("ready", () => resolve()));
-  };
-  try {
-    await fn({ client, restart });
-  } finally {
-    client.disconnect();
-    await server.stop();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
