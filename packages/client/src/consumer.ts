@@ -3,7 +3,8 @@ import { BatchRunner } from "./consumer-batches.ts";
 import { endpoint, retryDelay, sleep, type Backoff } from "./http.ts";
 import { GroupApi, type PollAnswer } from "./consumer-api.ts";
 import type { ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
-import { HeartbeatTimer, MemberState, Notifier } from "./consumer-state.ts";
+import { Callbacks, Heartbeats } from "./consumer-heartbeats.ts";
+import { MemberState, Notifier } from "./consumer-state.ts";
 
 export type { ConsumerBatch, ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
 
@@ -14,29 +15,13 @@ export type { ConsumerBatch, ConsumerMetrics, ConsumerOptions, ConsumerPhase } f
  */
 export class ShardcastConsumer {
   private readonly api: GroupApi;
-  private readonly requestTimeoutMs: number;
   private readonly backoff: Backoff;
   private readonly state = new MemberState();
   private readonly notifier: Notifier;
   private readonly counters = { delivered: 0, processed: 0, committed: 0, rebalances: 0, lastPollAt: null as number | null };
   private memberId: string | null = null;
-  /** Set by a heartbeat answered 404: the rest of the current poll's work is dropped. */
-  private expired = false;
-  private heartbeatMs = 5000;
-  private lastContactAt = 0;
-  private readonly heartbeats = new HeartbeatTimer(
-    () => this.lastContactAt + this.heartbeatMs,
-    () => this.heartbeatMs,
-    () => this.heartbeat(),
-  );
-  private heartbeating = false;
-  /**
-   * Bumped when a poll or the leave is sent. A heartbeat answer that comes back after that lists
-   * older assignments than the poll's, and reconciling it would hand back shardlets given away.
-   */
-  private contactSeq = 0;
-  /** While leaving, what was held is already revoked: heartbeats only keep the session for the leave's commits. */
-  private leaving = false;
+  private readonly heartbeats: Heartbeats;
+  private readonly callbacks: Callbacks;
   private pollFailures = 0;
   /** Sessions lost since the last answered poll: the rejoins back off on them. */
   private lostSessions = 0;
@@ -50,16 +35,23 @@ export class ShardcastConsumer {
     const limit = opts.pollLimit ?? 500;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError("pollLimit must be an integer from 1 to 1000");
     const ep = endpoint(opts);
-    this.requestTimeoutMs = ep.requestTimeoutMs;
     this.api = new GroupApi(ep, opts.stream, opts.group);
     this.backoff = { baseMs: opts.retryBaseMs ?? 100, maxMs: opts.retryMaxMs ?? 5000 };
     this.notifier = new Notifier(opts.onError);
+    this.heartbeats = new Heartbeats({
+      api: this.api,
+      requestTimeoutMs: ep.requestTimeoutMs,
+      memberId: () => this.memberId,
+      reconcile: (list) => this.reconcile(list),
+      report: (err, phase) => this.report(err, phase),
+    });
+    this.callbacks = new Callbacks(this.notifier, this.heartbeats);
     this.batches = new BatchRunner({
       opts,
       state: this.state,
       backoff: this.backoff,
       counters: this.counters,
-      active: () => !this.stopping && !this.expired,
+      active: () => !this.stopping && !this.heartbeats.expired,
       signal: () => this.stopper.signal,
       report: (err, phase, shardletId) => this.report(err, phase, shardletId),
     });
@@ -100,9 +92,8 @@ export class ShardcastConsumer {
         const { name, sessionTimeoutMs, start } = this.opts;
         const answer = await this.api.join({ name, sessionTimeoutMs, start }, this.stopper.signal);
         this.memberId = answer.memberId;
-        this.expired = false;
-        this.heartbeatMs = answer.heartbeatIntervalMs;
-        this.touch();
+        this.heartbeats.expired = false;
+        this.heartbeats.touched(answer.heartbeatIntervalMs);
         this.reconcile(answer.assignments);
         return;
       } catch (thrown) {
@@ -133,7 +124,7 @@ export class ShardcastConsumer {
         try {
           await this.batches.checkpoints(answer.snapshot ?? []);
           const sawEvents = await this.batches.process(answer);
-          if (this.expired) {
+          if (this.heartbeats.expired) {
             this.sessionLost();
           } else if (sawEvents) {
             idle = firstIdle;
@@ -164,11 +155,11 @@ export class ShardcastConsumer {
    * the backoff); throws what retrying cannot fix.
    */
   private async poll(): Promise<PollAnswer | null> {
-    await this.callbacksSettled();
+    await this.callbacks.settled();
     const memberId = this.memberId!;
     const commits = this.state.pendingCommits();
     const stats = this.batches.pendingStats();
-    this.contactSeq++;
+    this.heartbeats.sending();
     try {
       const answer = await this.api.poll(
         memberId,
@@ -182,14 +173,13 @@ export class ShardcastConsumer {
       );
       this.pollFailures = 0;
       this.lostSessions = 0;
-      this.touch();
+      this.heartbeats.touched(answer.heartbeatIntervalMs);
       this.counters.lastPollAt = Date.now();
       this.counters.committed += this.state.accepted(commits);
       this.batches.reported(stats);
-      if (answer.heartbeatIntervalMs !== undefined) this.heartbeatMs = answer.heartbeatIntervalMs;
       this.reconcile(answer.assignments);
       // onAssigned/onRevoked run before any batch of the new assignment is handled.
-      await this.callbacksSettled();
+      await this.callbacks.settled();
       return answer;
     } catch (thrown) {
       // Aborted by stop(): whatever the poll carried is committed again by the leave.
@@ -213,31 +203,6 @@ export class ShardcastConsumer {
     }
   }
 
-  private async heartbeat(): Promise<void> {
-    const memberId = this.memberId;
-    if (this.heartbeating || memberId === null) return;
-    this.heartbeating = true;
-    const seq = this.contactSeq;
-    try {
-      // A stalled heartbeat holds back the next one (one at a time): left to the full request
-      // timeout (30 s by default, twice the default session), a single lost request would cost the
-      // session. Given up after half an interval, the next tick still comes in time.
-      const answer = await this.api.heartbeat(memberId, Math.min(this.requestTimeoutMs, this.heartbeatMs / 2));
-      if (memberId !== this.memberId || seq !== this.contactSeq) return;
-      this.touch();
-      if (answer.heartbeatIntervalMs !== undefined) this.heartbeatMs = answer.heartbeatIntervalMs;
-      if (!this.leaving) this.reconcile(answer.assignments);
-    } catch (thrown) {
-      if (memberId !== this.memberId) return;
-      const err = asClientError(thrown);
-      this.report(err, "heartbeat");
-      // A poll answered since then speaks for the session more recently than this heartbeat.
-      if (err.status === 404 && seq === this.contactSeq) this.expired = true;
-    } finally {
-      this.heartbeating = false;
-    }
-  }
-
   private reconcile(list: PollAnswer["assignments"]): void {
     const { revoked, assigned } = this.state.assign(list);
     if (revoked.length > 0 || assigned.length > 0) this.counters.rebalances++;
@@ -249,7 +214,7 @@ export class ShardcastConsumer {
   private sessionLost(): void {
     this.lostSessions++;
     this.memberId = null;
-    this.expired = false;
+    this.heartbeats.expired = false;
     this.state.dropAllCommits();
     const held = this.state.clearAssignments();
     if (held.length > 0) {
@@ -263,11 +228,11 @@ export class ShardcastConsumer {
     this.heartbeats.stop();
     const memberId = this.memberId;
     if (memberId === null) return;
-    this.leaving = true;
-    this.contactSeq++;
+    this.heartbeats.leaving = true;
+    this.heartbeats.sending();
     const held = this.state.clearAssignments();
     if (held.length > 0) this.callback(() => this.opts.onRevoked?.(held));
-    await this.callbacksSettled();
+    await this.callbacks.settled();
     for (let attempt = 0; attempt < 4; attempt++) {
       const commits = this.state.pendingCommits();
       try {
@@ -284,30 +249,11 @@ export class ShardcastConsumer {
       }
     }
     this.memberId = null;
-    this.leaving = false;
-  }
-
-  /**
-   * Waits for the queued onAssigned/onRevoked calls with heartbeats running, as for a handler: a
-   * callback slower than the session would otherwise cost the session (and, on stop, the leave's
-   * commits).
-   */
-  private async callbacksSettled(): Promise<void> {
-    if (this.notifier.idle) return;
-    this.heartbeats.start();
-    try {
-      await this.notifier.settled();
-    } finally {
-      this.heartbeats.stop();
-    }
+    this.heartbeats.leaving = false;
   }
 
   private callback(fn: () => void | Promise<void>): void {
-    this.notifier.queue(fn);
-  }
-
-  private touch(): void {
-    this.lastContactAt = Date.now();
+    this.callbacks.queue(fn);
   }
 
   private report(err: Error, phase: ConsumerPhase, shardletId?: string): void {

@@ -1,14 +1,17 @@
 import { cursorSchema, type Cursor } from "@shardcast/core";
 import type { Redis } from "ioredis";
+import { READ_HELD, SET_CURSORS, STATS } from "./consumer-progress-scripts.ts";
 
 /**
  * Consumer groups' live progress in Redis: the committed cursor of every shardlet, the events
  * processed since its last durable checkpoint, the group's measured processing time, and the
  * snapshot requests waiting for each member's next poll. Commits land here on every poll (cheap);
  * the checkpoint job copies cursors to PostgreSQL when it decides to. Redis may lose all of it:
- * readers then fall back to the durable checkpoints, which only costs re-delivery.
+ * readers then fall back to the durable checkpoints, which only costs re-delivery. Each shardlet
+ * also has a fence, the generation of its latest holder, that keeps earlier holders' commits out.
  *
- * All keys of a group share one hash tag, so the scripts below stay on one Redis Cluster slot.
+ * All keys of a group share one hash tag, so the scripts (consumer-progress-scripts.ts) stay on
+ * one Redis Cluster slot.
  */
 export interface CursorWrite {
   shardletId: string;
@@ -17,6 +20,8 @@ export interface CursorWrite {
   next: Cursor;
   /** Events processed since the last poll, added to the count since the last checkpoint. */
   processed: number;
+  /** The committing member's assignment generation; absent: the write is not fenced. */
+  generation?: number | undefined;
 }
 
 export interface SnapshotRequest {
@@ -30,34 +35,23 @@ export interface GroupStats {
   msPerEvent: number | null;
 }
 
-// Compare-and-set of several cursors: every field must still hold what the caller read, else
-// nothing is written and the caller reads again. Returns 1 when written, 0 on a conflict.
-const CAS = `
-local n = tonumber(ARGV[1])
-for i = 0, n - 1 do
-  local cur = redis.call('HGET', KEYS[1], ARGV[2 + i * 4])
-  local want = ARGV[3 + i * 4]
-  if (cur == false and want ~= '') or (cur ~= false and cur ~= want) then return 0 end
-end
-for i = 0, n - 1 do
-  local f = ARGV[2 + i * 4]
-  redis.call('HSET', KEYS[1], f, ARGV[4 + i * 4])
-  local p = tonumber(ARGV[5 + i * 4])
-  if p > 0 then redis.call('HINCRBY', KEYS[2], f, p) end
-end
-return 1`;
+/** A shardlet a member holds, at its assignment generation. */
+export interface HeldShardlet {
+  shardletId: string;
+  generation: number;
+}
 
-// Processing time as an EWMA over polls, weighted by how many events each poll reports.
-const STATS = `
-local events = tonumber(ARGV[1])
-local ms = tonumber(ARGV[2])
-if events <= 0 then return 0 end
-local per = ms / events
-local cur = tonumber(redis.call('HGET', KEYS[1], 'msPerEvent') or '')
-local w = math.min(1, events / 1000)
-if cur then per = cur + (per - cur) * math.max(w, 0.05) end
-redis.call('HSET', KEYS[1], 'msPerEvent', tostring(per))
-return 1`;
+/**
+ * What `setCursors` did: wrote every cursor; found one changed since it was read (read again and
+ * retry); or refused the listed shardlets, held at a newer generation or retired since.
+ */
+export type CursorSetOutcome = "written" | "changed" | { fenced: string[] };
+
+/**
+ * Marks of retired shardlets outlive any commit that read its assignment before the retirement
+ * (one request's time); they expire on their own since nothing else would remove them.
+ */
+const RETIRED_MARK_MS = 86_400_000;
 
 export class ConsumerProgress {
   constructor(
@@ -67,6 +61,10 @@ export class ConsumerProgress {
 
   private key(groupId: string, what: string): string {
     return `${this.prefix}:cg:{${groupId}}:${what}`;
+  }
+
+  private retiredKey(groupId: string, shardletId: string): string {
+    return this.key(groupId, `retired:${shardletId}`);
   }
 
   /** Raw stored cursors (JSON text, for a later compare-and-set) by shardlet; missing ones are absent. */
@@ -86,6 +84,22 @@ export class ConsumerProgress {
     return parseCursors(await this.readRaw(groupId, shardletIds));
   }
 
+  /**
+   * The cursors of shardlets a member holds, read as their holder: each shardlet's fence rises to
+   * the member's generation first, so no commit of an earlier holder lands after this read.
+   */
+  async readHeld(groupId: string, held: readonly HeldShardlet[]): Promise<Map<string, Cursor>> {
+    if (held.length === 0) return new Map();
+    const keys = [this.key(groupId, "cursor"), this.key(groupId, "fence"), ...held.map((h) => this.retiredKey(groupId, h.shardletId))];
+    const values = (await this.redis.eval(READ_HELD, keys.length, ...keys, ...held.flatMap((h) => [h.shardletId, h.generation]))) as Array<string | null>;
+    const out = new Map<string, string>();
+    held.forEach((h, i) => {
+      const v = values[i];
+      if (typeof v === "string") out.set(h.shardletId, v);
+    });
+    return parseCursors(out);
+  }
+
   /** Parses what `readRaw` returned. */
   parse(raw: ReadonlyMap<string, string>): Map<string, Cursor> {
     return parseCursors(raw);
@@ -97,13 +111,23 @@ export class ConsumerProgress {
     return parseCursors(new Map(Object.entries(raw)));
   }
 
-  /** Writes cursors if none changed since they were read; false means read again and retry. */
+  /** Writes cursors if none changed since they were read; false means read again and retry (`setCursors` tells a fenced write apart). */
   async compareAndSet(groupId: string, writes: readonly CursorWrite[]): Promise<boolean> {
-    if (writes.length === 0) return true;
+    return (await this.setCursors(groupId, writes)) === "written";
+  }
+
+  /**
+   * Writes cursors if none changed since they were read and no fenced write is refused (see
+   * consumer-progress-scripts.ts): all of them or none.
+   */
+  async setCursors(groupId: string, writes: readonly CursorWrite[]): Promise<CursorSetOutcome> {
+    if (writes.length === 0) return "written";
+    const keys = [this.key(groupId, "cursor"), this.key(groupId, "since"), this.key(groupId, "fence"), ...writes.map((w) => this.retiredKey(groupId, w.shardletId))];
     const args: Array<string | number> = [writes.length];
-    for (const w of writes) args.push(w.shardletId, w.expected ?? "", JSON.stringify(w.next), Math.max(0, Math.floor(w.processed)));
-    const ok = (await this.redis.eval(CAS, 2, this.key(groupId, "cursor"), this.key(groupId, "since"), ...args)) as number;
-    return ok === 1;
+    for (const w of writes) args.push(w.shardletId, w.expected ?? "", JSON.stringify(w.next), Math.max(0, Math.floor(w.processed)), w.generation ?? "");
+    const res = (await this.redis.eval(SET_CURSORS, keys.length, ...keys, ...args)) as number | string[];
+    if (Array.isArray(res)) return { fenced: res };
+    return res === 1 ? "written" : "changed";
   }
 
   /**
@@ -117,10 +141,20 @@ export class ConsumerProgress {
     await m.exec();
   }
 
-  /** Forgets shardlets (retired after a hand-off, or removed from the group). */
+  /**
+   * Forgets shardlets (retired after a hand-off, or removed from the group), and marks them
+   * retired: a commit that read its assignment before would otherwise write the cursor again, and
+   * nothing would remove it.
+   */
   async forget(groupId: string, shardletIds: readonly string[]): Promise<void> {
     if (shardletIds.length === 0) return;
-    await this.redis.multi().hdel(this.key(groupId, "cursor"), ...shardletIds).hdel(this.key(groupId, "since"), ...shardletIds).exec();
+    const m = this.redis
+      .multi()
+      .hdel(this.key(groupId, "cursor"), ...shardletIds)
+      .hdel(this.key(groupId, "since"), ...shardletIds)
+      .hdel(this.key(groupId, "fence"), ...shardletIds);
+    for (const id of shardletIds) m.set(this.retiredKey(groupId, id), "1", "PX", RETIRED_MARK_MS);
+    await m.exec();
   }
 
   /** Events processed since each shardlet's last checkpoint (0 when unknown). */
@@ -180,7 +214,7 @@ export class ConsumerProgress {
 
   /** Drops everything of a group (deleted group, tests). */
   async dropGroup(groupId: string): Promise<void> {
-    await this.redis.del(this.key(groupId, "cursor"), this.key(groupId, "since"), this.key(groupId, "stats"));
+    await this.redis.del(this.key(groupId, "cursor"), this.key(groupId, "since"), this.key(groupId, "fence"), this.key(groupId, "stats"));
   }
 }
 

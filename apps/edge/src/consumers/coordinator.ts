@@ -16,13 +16,13 @@ import {
   type ConsumerGroupState,
   type ControlDb,
 } from "@shardcast/db";
-import { setTimeout as delay } from "node:timers/promises";
 import type { ConsumerProgress, Logger, SequenceAllocator, SnapshotRequest } from "@shardcast/runtime";
 import type { IssuedPositions } from "../issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import type { RangeSource } from "../cache/cached-reader.ts";
-import { applyCommits, baseCursors, type CursorCommit } from "./group-cursors.ts";
+import { applyCommits, baseCursors, heldCursors, type CursorCommit } from "./group-cursors.ts";
+import { touchMember, waitForEvents, type LongPollDeps } from "./long-poll.ts";
 import type { RangePart } from "./range-reader.ts";
 
 export interface Assignment {
@@ -56,8 +56,6 @@ export interface CoordinatorDeps {
 
 /** Groups whose ids an edge remembers (oldest forgotten first). */
 const MAX_CACHED_GROUPS = 10_000;
-/** How often a long poll looks at the watermark. */
-const WATERMARK_CHECK_MS = 100;
 
 /**
  * The edge's side of consumer groups (docs/consumers.md): joins, polls, commits, heartbeats and
@@ -68,9 +66,11 @@ const WATERMARK_CHECK_MS = 100;
 export class ConsumerCoordinator {
   private readonly clock: () => number;
   private readonly groups = new Map<string, ConsumerGroupInfo>();
+  private readonly waits: LongPollDeps;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.clock = deps.clock ?? Date.now;
+    this.waits = { db: deps.db, sequences: deps.sequences, reader: deps.reader, clock: this.clock };
   }
 
   private async stream(name: string): Promise<RouteEntry> {
@@ -142,7 +142,7 @@ export class ConsumerCoordinator {
 
   private async assignmentsOf(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string): Promise<Assignment[]> {
     const mine = state.assignments.filter((a) => a.memberId === memberId);
-    const cursors = await baseCursors(this.deps, entry, g, mine.map((a) => a.shardletId));
+    const cursors = await heldCursors(this.deps, entry, g, mine);
     return mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
   }
 
@@ -156,26 +156,17 @@ export class ConsumerCoordinator {
     const entry = await this.stream(streamName);
     const { g, state: before, me } = await this.member(entry, groupName, memberId);
     const watermark = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
-    let [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), this.touch(me.id, me.lastSeenAt)]);
+    const [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), touchMember(this.waits, me.id, me.lastSeenAt)]);
     const state = await this.reconcileIfNeeded(entry, g, before, memberId);
     const mine = state.assignments.filter((a) => a.memberId === memberId);
-    const cursors = await baseCursors(this.deps, entry, g, mine.map((a) => a.shardletId));
-    let assignments = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
-    const parts: RangePart[] = assignments.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
+    const cursors = await heldCursors(this.deps, entry, g, mine);
+    const held = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
+    const parts: RangePart[] = held.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
-    let page = await this.deps.reader.read(entry, parts, limit, reader, watermark);
+    const first = await this.deps.reader.read(entry, parts, limit, reader, watermark);
     // A long poll waits for the watermark to move instead of the member polling again and again.
     const deadline = this.clock() + (body.maxWaitMs ?? 0);
-    let waited = false;
-    while (page.events.size === 0 && parts.length > 0 && this.clock() < deadline) {
-      waited = true;
-      seenAt = await this.waitForWatermark(entry.meta.id, page.watermark, deadline, me.id, seenAt);
-      page = await this.deps.reader.read(entry, parts, limit, reader);
-    }
-    // While the poll waited, another member's poll may have handed a shardlet on (its hand-off
-    // deadline passed: the holder was waiting here, not committing) or a split may have replaced
-    // one. Events of a shardlet the member no longer holds, as it held it, would be read twice.
-    if (waited) assignments = await this.stillHeld(g, memberId, assignments);
+    const { page, assignments } = await waitForEvents(this.waits, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, page: first, assignments: held });
     const snapshot = await this.deps.progress.takeSnapshots(g.id, memberId);
     return {
       assignments,
@@ -186,44 +177,11 @@ export class ConsumerCoordinator {
     };
   }
 
-  /**
-   * Until the watermark passes `seen` or the deadline. The watermark lives in Redis and costs one
-   * script call, so checking it a few times a second is cheaper than a subscription per poll.
-   * The member is seen meanwhile (a poll may wait longer than a short session lasts, and the SDK
-   * does not heartbeat while its poll is open); returns when it was last recorded.
-   */
-  private async waitForWatermark(streamId: string, seen: number, deadline: number, memberId: string, seenAt: number): Promise<number> {
-    while (this.clock() < deadline) {
-      await delay(Math.min(WATERMARK_CHECK_MS, Math.max(1, deadline - this.clock())));
-      seenAt = await this.touch(memberId, seenAt);
-      if ((await this.deps.sequences.watermark(streamId)) > seen) break;
-    }
-    return seenAt;
-  }
-
-  /** The assignments the member still holds with the same generation; `not_found` when it is gone. */
-  private async stillHeld(g: ConsumerGroupInfo, memberId: string, assignments: Assignment[]): Promise<Assignment[]> {
-    const now = await getConsumerGroupState(this.deps.db, g.id);
-    if (!now?.members.some((m) => m.id === memberId)) {
-      throw new ShardcastError("not_found", `member "${memberId}" left group "${g.name}" while its poll waited: join again`);
-    }
-    const held = new Set(now.assignments.filter((a) => a.memberId === memberId).map((a) => `${a.shardletId}\u0000${a.generation}`));
-    return assignments.filter((a) => held.has(`${a.shardletId}\u0000${a.generation}`));
-  }
-
-  /** Heartbeats go to the control database at most once a second per member; returns when it was last recorded. */
-  private async touch(memberId: string, lastSeenAt: number): Promise<number> {
-    if (this.clock() - lastSeenAt < 1_000) return lastSeenAt;
-    const now = this.clock();
-    await touchConsumerMember(this.deps.db, memberId, new Date(now));
-    return now;
-  }
-
   async commit(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ committed: CursorCommit[] }> {
     const entry = await this.stream(streamName);
     const { g, state, me } = await this.member(entry, groupName, memberId);
     await applyCommits(this.deps, entry, g, state, memberId, commits);
-    await this.touch(me.id, me.lastSeenAt);
+    await touchMember(this.waits, me.id, me.lastSeenAt);
     return { committed: commits };
   }
 

@@ -1,6 +1,6 @@
 import { commitCursor, freshCursor, laterCursor, ShardcastError, type Cursor } from "@shardcast/core";
 import { getDurableCheckpoints, getShardletRow, type ConsumerGroupInfo, type ConsumerGroupState, type ControlDb, type DurableCheckpoint } from "@shardcast/db";
-import type { ConsumerProgress, SequenceAllocator } from "@shardcast/runtime";
+import type { ConsumerProgress, HeldShardlet, SequenceAllocator } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
 
 /** A member's claim that it processed a shardlet's events up to `position` (docs/consumers.md). */
@@ -25,6 +25,8 @@ export interface CursorDeps {
 /**
  * Applies commits after checking each against the member's current assignments: a commit for a
  * shardlet the member does not hold, or from an older generation, refuses the whole request.
+ * `state` was read before, so the shardlet may change hands (or retire) before the write lands;
+ * the write is fenced by generation in Redis for that (see `heldCursors`).
  */
 export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<number | undefined> {
   if (commits.length === 0) return undefined;
@@ -32,9 +34,7 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
   const stale = commits
     .filter((c) => held.get(c.shardletId)?.generation !== c.generation)
     .map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: held.get(c.shardletId)?.generation ?? null }));
-  if (stale.length > 0) {
-    throw new ShardcastError("conflict", `${stale.length} commit(s) name a shardlet this member no longer holds at that generation: nothing was committed`, { stale });
-  }
+  if (stale.length > 0) throw staleCommits(stale);
   const ids = [...new Set(commits.map((c) => c.shardletId))];
   // A checkpoint never moves back, so the one read holds for every compare-and-set round.
   const [watermark, durable] = await Promise.all([deps.sequences.watermark(entry.meta.id), getDurableCheckpoints(deps.db, g.id, ids)]);
@@ -48,18 +48,26 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
   for (let attempt = 1; ; attempt++) {
     const raw = await deps.progress.readRaw(g.id, ids);
     const base = await baseCursors(deps, entry, g, ids, { raw, durable });
-    const next = new Map<string, { expected: string | null; cursor: Cursor; processed: number }>();
+    const next = new Map<string, { expected: string | null; cursor: Cursor; processed: number; generation: number }>();
     for (const c of commits) {
-      const cur = next.get(c.shardletId) ?? { expected: raw.get(c.shardletId) ?? null, cursor: base.get(c.shardletId)!, processed: 0 };
+      const cur = next.get(c.shardletId) ?? { expected: raw.get(c.shardletId) ?? null, cursor: base.get(c.shardletId)!, processed: 0, generation: c.generation };
       next.set(c.shardletId, { ...cur, cursor: commitCursor(cur.cursor, c.position), processed: cur.processed + (c.events ?? 0) });
     }
-    const ok = await deps.progress.compareAndSet(
+    const outcome = await deps.progress.setCursors(
       g.id,
-      [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed })),
+      [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed, generation: w.generation })),
     );
-    if (ok) return watermark;
+    if (outcome === "written") return watermark;
+    if (outcome !== "changed") {
+      const fenced = new Set(outcome.fenced);
+      throw staleCommits(commits.filter((c) => fenced.has(c.shardletId)).map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: null })));
+    }
     if (attempt >= COMMIT_ATTEMPTS) throw new ShardcastError("unavailable", "commits kept racing with other members' commits; retry");
   }
+}
+
+function staleCommits(stale: Array<{ shardletId: string; generation: number; current: number | null }>): ShardcastError {
+  return new ShardcastError("conflict", `${stale.length} commit(s) name a shardlet this member no longer holds at that generation: nothing was committed`, { stale });
 }
 
 /**
@@ -78,6 +86,28 @@ export async function baseCursors(
   const [live, durable] = known
     ? [deps.progress.parse(known.raw), known.durable]
     : await Promise.all([deps.progress.read(g.id, ids), getDurableCheckpoints(deps.db, g.id, ids)]);
+  return continueFrom(deps, entry, g, ids, live, durable);
+}
+
+/**
+ * `baseCursors` of the shardlets a member holds, read as their holder: from this read on, a commit
+ * of an earlier holder (its request checked against assignments read before the hand-off) is
+ * refused, so it cannot move the cursor this member continues from.
+ */
+export async function heldCursors(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, held: readonly HeldShardlet[]): Promise<Map<string, Cursor>> {
+  const ids = held.map((a) => a.shardletId);
+  const [live, durable] = await Promise.all([deps.progress.readHeld(g.id, held), getDurableCheckpoints(deps.db, g.id, ids)]);
+  return continueFrom(deps, entry, g, ids, live, durable);
+}
+
+async function continueFrom(
+  deps: CursorDeps,
+  entry: RouteEntry,
+  g: ConsumerGroupInfo,
+  ids: readonly string[],
+  live: ReadonlyMap<string, Cursor>,
+  durable: ReadonlyMap<string, DurableCheckpoint>,
+): Promise<Map<string, Cursor>> {
   const out = new Map<string, Cursor>();
   for (const id of ids) {
     const c = laterCursor(live.get(id), durable.get(id)?.cursor);

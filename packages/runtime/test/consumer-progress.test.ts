@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { freshCursor } from "@shardcast/core";
+import { ConsumerProgress } from "../src/consumer-progress.ts";
+import { createRedis } from "../src/redis.ts";
+import { testRedisUrl } from "../src/testing/env.ts";
+
+const redis = createRedis(testRedisUrl());
+const prefix = `t-${randomUUID()}`;
+const progress = new ConsumerProgress(redis, prefix);
+afterAll(() => redis.quit());
+afterEach(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+});
+
+const at = (after: number) => freshCursor(0, 100, after);
+/** A commit of `after` by the holder at `generation`, over what Redis holds now. */
+async function commit(group: string, shardletId: string, generation: number | undefined, after: number) {
+  const raw = await progress.readRaw(group, [shardletId]);
+  return progress.setCursors(group, [{ shardletId, expected: raw.get(shardletId) ?? null, next: at(after), processed: 1, generation }]);
+}
+
+describe("ConsumerProgress fences", () => {
+  it("refuses a commit of an earlier holder once the next holder has read the cursor", async () => {
+    expect(await commit("g", "s", 3, 10)).toBe("written");
+    // The holder at generation 5 reads first; the holder at 3 commits after.
+    expect(await progress.readHeld("g", [{ shardletId: "s", generation: 5 }])).toEqual(new Map([["s", at(10)]]));
+    expect(await commit("g", "s", 3, 40)).toEqual({ fenced: ["s"] });
+    expect(await progress.read("g", ["s"])).toEqual(new Map([["s", at(10)]]));
+    expect(await progress.eventsSinceCheckpoint("g", ["s"])).toEqual(new Map([["s", 1]]));
+    // The holder at 5 commits; a read at an older generation does not bring the fence down.
+    expect(await commit("g", "s", 5, 20)).toBe("written");
+    await progress.readHeld("g", [{ shardletId: "s", generation: 3 }]);
+    expect(await commit("g", "s", 3, 40)).toEqual({ fenced: ["s"] });
+    // Writes without a generation are not fenced; a changed cursor is told apart from a fence.
+    expect(await commit("g", "s", undefined, 30)).toBe("written");
+    expect(await progress.setCursors("g", [{ shardletId: "s", expected: null, next: at(50), processed: 0, generation: 5 }])).toBe("changed");
+  });
+
+  it("refuses every commit of a forgotten shardlet, and a holder's read fences nothing there", async () => {
+    await progress.readHeld("g", [{ shardletId: "p", generation: 2 }]);
+    expect(await commit("g", "p", 2, 10)).toBe("written");
+    await progress.forget("g", ["p"]);
+    expect(await commit("g", "p", 2, 20)).toEqual({ fenced: ["p"] });
+    expect(await progress.readHeld("g", [{ shardletId: "p", generation: 9 }])).toEqual(new Map());
+    expect(await commit("g", "p", 9, 20)).toEqual({ fenced: ["p"] });
+    // Nothing of the retired shardlet is left but its mark, which expires.
+    const left = await redis.keys(`${prefix}:*`);
+    expect(left).toEqual([`${prefix}:cg:{g}:retired:p`]);
+    expect(await redis.pttl(left[0]!)).toBeGreaterThan(0);
+  });
+});
