@@ -1,6 +1,5 @@
 import { ShardcastError, type ScaleInPlan, type ScaleOutPlan } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import type { Prisma } from "../generated/prisma/client.ts";
 import { addAnalyzerProposalDetails, getAnalyzerProposal, markAnalyzerProposalApplied, openAnalyzerProposal, type AnalyzerProposalInfo } from "../analyzer/proposals.ts";
 import { setHostDraining } from "../host-drain.ts";
 
@@ -87,7 +86,7 @@ export async function approveAddHostProposal(
     const { provision: _undone, ...details } = (await getAnalyzerProposal(db, id))?.details ?? {};
     await db.analyzerProposal.updateMany({
       where: { id, status: "applied" },
-      data: { status: "open", decidedBy: null, decidedAt: null, details: { ...details, queueFailure: { message: reason.slice(0, 500), at: new Date().toISOString() } } as Prisma.InputJsonValue },
+      data: { status: "open", decidedBy: null, decidedAt: null, details: { ...details, queueFailure: { message: reason.slice(0, 500), at: new Date().toISOString() } } },
     });
     throw new ShardcastError("unavailable", `the host's provisioning job could not be queued (${reason.slice(0, 200)}); the proposal is open again: approve it again`);
   }
