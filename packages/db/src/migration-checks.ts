@@ -18,3 +18,43 @@ export async function findCleaningMigration(db: ControlDb, q: { streamId: string
     select: { id: true },
   });
 }
+
+/** A destination's partial copy left by a migration given up without reaching it (see the mover's leftover sweep). */
+export interface DestinationLeftover {
+  migrationId: string;
+  phase: string;
+  hostId: string;
+  streamId: string;
+  shardletId: string;
+  lo: number;
+  hi: number;
+  /** The highest epoch the migration fenced the destination at. */
+  epoch: number;
+}
+
+/**
+ * Migrations ended since `since` whose latest event-log line about their destination's leftover
+ * (`details.leftover`) still says "pending"; the sweep appends "cleaned" once it removed it.
+ */
+export async function listDestinationLeftovers(db: ControlDb, since: Date): Promise<DestinationLeftover[]> {
+  const rows = await db.$queryRaw<Array<{ id: string; phase: string; details: Record<string, unknown> }>>`
+    SELECT m.id, m.phase, e.details
+    FROM migrations m
+    CROSS JOIN LATERAL (
+      SELECT details FROM migration_events
+      WHERE migration_id = m.id AND details->>'leftover' IS NOT NULL
+      ORDER BY id DESC LIMIT 1
+    ) e
+    WHERE m.phase IN ('failed', 'cancelled') AND m.finished_at >= ${since} AND e.details->>'leftover' = 'pending'
+    ORDER BY m.finished_at`;
+  const out: DestinationLeftover[] = [];
+  for (const r of rows) {
+    const d = r.details;
+    const [hostId, streamId, shardletId] = [d.hostId, d.streamId, d.shardletId];
+    const [lo, hi, epoch] = [d.lo, d.hi, d.epoch];
+    if (typeof hostId !== "string" || typeof streamId !== "string" || typeof shardletId !== "string") continue;
+    if (typeof lo !== "number" || typeof hi !== "number" || typeof epoch !== "number") continue;
+    out.push({ migrationId: r.id, phase: r.phase, hostId, streamId, shardletId, lo, hi, epoch });
+  }
+  return out;
+}

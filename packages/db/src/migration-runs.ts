@@ -226,7 +226,9 @@ export async function switchMigrationMapping(
 
 /**
  * Ends a migration as done, failed or cancelled (allowed from its current phase), records the
- * operation and logs the line, in one transaction. False when it had already ended.
+ * operation and logs the line, in one transaction. False when it had already ended. With
+ * `reopened` (a switch undone), the shardlet's epoch goes from `fromEpoch` to `toEpoch` on the
+ * source in the same transaction (`conflict`, nothing written, when it is not there at `fromEpoch`).
  */
 export async function endMigration(
   db: ControlDb,
@@ -235,6 +237,7 @@ export async function endMigration(
   to: "done" | "failed" | "cancelled",
   line: MigrationLogLine,
   op: NewOperation,
+  reopened?: { shardletId: string; hostId: string; fromEpoch: number; toEpoch: number },
 ): Promise<boolean> {
   checkMove(id, from, to);
   return db.$transaction(async (tx) => {
@@ -248,6 +251,13 @@ export async function endMigration(
       },
     });
     if (count !== 1) return false;
+    if (reopened) {
+      const raised = await tx.shardlet.updateMany({
+        where: { id: reopened.shardletId, hostId: reopened.hostId, epoch: reopened.fromEpoch, state: "active" },
+        data: { epoch: reopened.toEpoch },
+      });
+      if (raised.count !== 1) throw new ShardcastError("conflict", `shardlet ${reopened.shardletId} changed while its switch was undone`, { shardletId: reopened.shardletId });
+    }
     await logLine(tx, id, to, line);
     await tx.operation.create({ data: operationData(op) });
     return true;

@@ -26,7 +26,8 @@ export interface MigrationContext {
   /** Home host of the shardlet's shard: where its overflow log lives. */
   homeHostId: string;
   source: HostDriver;
-  dest: HostDriver;
+  /** Null when the destination host is no longer registered: see `destination()` in destination.ts. */
+  dest: HostDriver | null;
   /** Aborted when the job times out or is cancelled, or when this run loses its run lock. */
   signal: AbortSignal;
   /**

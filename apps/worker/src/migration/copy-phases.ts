@@ -3,6 +3,7 @@ import { fenceForChange, maxStreamSeq, moveMigration, rangeTotals, SHADOW_FENCE_
 import { checkAborted } from "../domain/abort.ts";
 import { afterPhase, afterStep, cancelRequested, migrationEpochs, NEXT, note, paused, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
 import { copyRows, type DestFence } from "./copy.ts";
+import { destination } from "./destination.ts";
 import { drainRangeInto } from "./drain-range.ts";
 
 /**
@@ -42,11 +43,11 @@ export async function ensureCopyFences(ctx: MigrationContext): Promise<void> {
   // Read first: a fence write locks the row, and writers skip a locked fence (their events are
   // refused or go to the overflow log), so fences already in place are not written again.
   const [dest, source] = await Promise.all([
-    withHostRetry(ctx, "destination fence", () => ctx.dest.getFence(m.shardletId)),
+    withHostRetry(ctx, "destination fence", () => destination(ctx).getFence(m.shardletId)),
     withHostRetry(ctx, "source fence", () => ctx.source.getFence(m.shardletId)),
   ]);
   if (dest?.epoch !== epochs.copy || dest.state !== SHADOW_FENCE_STATE) {
-    await withHostRetry(ctx, "destination fence", () => ctx.dest.setFence(m.shardletId, range.streamId, epochs.copy, SHADOW_FENCE_STATE, range));
+    await withHostRetry(ctx, "destination fence", () => destination(ctx).setFence(m.shardletId, range.streamId, epochs.copy, SHADOW_FENCE_STATE, range));
   }
   if (source?.epoch !== epochs.copy || source.state !== "active") {
     await withHostRetry(ctx, "source fence", () => fenceForChange(ctx.source, [m.shardletId], "active", new Map([[m.shardletId, epochs.copy]])));

@@ -1,7 +1,8 @@
 import { ShardcastError } from "@shardcast/core";
-import { deleteRangeRows, readRangeRows, writeCopiedRows, type CopyRow } from "@shardcast/db";
+import { deleteRangeRows, deleteRangeRowsAt, eventIdsHeldElsewhere, readRangeRows, writeCopiedRows, type CopyRow, type HeldEventId } from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
 import { withHostRetry, type MigrationContext } from "./context.ts";
+import { destination } from "./destination.ts";
 
 /** The destination fence a copy writes through: its epoch and the states it may be in. */
 export interface DestFence {
@@ -47,16 +48,7 @@ export async function copyRows(
     if (!done) next = read(rows[rows.length - 1]!.seq);
     let inserted = 0;
     if (rows.length > 0) {
-      const w = await withHostRetry(ctx, "copy write", () =>
-        writeCopiedRows(ctx.dest, { streamId: ctx.range.streamId, shardletId: ctx.m.shardletId, epoch: q.fence.epoch, states: q.fence.states, rows }),
-      );
-      if (!w.accepted) {
-        throw new ShardcastError(
-          "conflict",
-          `the destination's fence of shardlet ${ctx.m.shardletId} is no longer ${q.fence.states.join("/")} at epoch ${q.fence.epoch}: another run changed it`,
-        );
-      }
-      inserted = w.inserted;
+      inserted = await writeChunk(ctx, rows, q.fence);
       out.rows += rows.length;
       out.inserted += inserted;
       out.lastSeq = rows[rows.length - 1]!.seq;
@@ -64,6 +56,56 @@ export async function copyRows(
     const verdict = await q.onChunk?.({ rows: rows.length, inserted, lastSeq: out.lastSeq, done });
     if (done || verdict === "stop") return out;
   }
+}
+
+/** Why a migration cannot complete: the destination stores one of the range's event ids for another event (see writeChunk). */
+export function eventIdTaken(err: unknown): string | null {
+  return err instanceof ShardcastError && err.details?.eventIdTaken !== undefined ? err.message : null;
+}
+
+async function writeOnce(ctx: MigrationContext, rows: readonly CopyRow[], fence: DestFence): Promise<number> {
+  const w = await withHostRetry(ctx, "copy write", () =>
+    writeCopiedRows(destination(ctx), { streamId: ctx.range.streamId, shardletId: ctx.m.shardletId, epoch: fence.epoch, states: fence.states, rows }),
+  );
+  if (!w.accepted) {
+    throw new ShardcastError(
+      "conflict",
+      `the destination's fence of shardlet ${ctx.m.shardletId} is no longer ${fence.states.join("/")} at epoch ${fence.epoch}: another run changed it`,
+    );
+  }
+  return w.inserted;
+}
+
+/**
+ * Writes one chunk; returns the rows inserted. Rows the destination skipped are normally there
+ * already (same position: an earlier copy, a shadow write), but the destination also skips a row
+ * whose event id it holds at another position, since a host stores an id once per stream. Inside
+ * the range, that row is a stale copy (the source, authoritative for the range, holds the id at its
+ * own position): it is replaced. Outside, it is another shardlet's event: the two are distinct
+ * acknowledged events (ingest deduplicates ids per host, and they were stored on different hosts),
+ * so they cannot both live on the destination, and re-copying would never change that: the
+ * migration fails at once with the reason, the source keeping both.
+ */
+async function writeChunk(ctx: MigrationContext, rows: readonly CopyRow[], fence: DestFence): Promise<number> {
+  let inserted = await writeOnce(ctx, rows, fence);
+  if (inserted === rows.length) return inserted;
+  const held = await withHostRetry(ctx, "copy id check", () => eventIdsHeldElsewhere(destination(ctx), { streamId: ctx.range.streamId, rows }));
+  if (held.length === 0) return inserted;
+  const foreign = held.find((h) => h.heldKeyHash < ctx.range.lo || h.heldKeyHash >= ctx.range.hi);
+  if (foreign) throw idTakenError(ctx, foreign);
+  await withHostRetry(ctx, "stale copy delete", () => deleteRangeRowsAt(destination(ctx), { ...ctx.range, seqs: held.map((h) => h.heldSeq) }));
+  inserted += await writeOnce(ctx, rows, fence);
+  return inserted;
+}
+
+function idTakenError(ctx: MigrationContext, h: HeldEventId): ShardcastError {
+  const id = h.eventId.length > 120 ? `${h.eventId.slice(0, 119)}…` : h.eventId;
+  return new ShardcastError(
+    "conflict",
+    `event id "${id}" at sequence ${h.seq} cannot be stored on the destination host ${ctx.m.destHostId}: it holds that id at sequence ${h.heldSeq} ` +
+      `for a key outside the shardlet's range, and a host stores an event id once per stream; both are acknowledged events, so the shardlet cannot move there`,
+    { eventIdTaken: { eventId: h.eventId, seq: h.seq, heldSeq: h.heldSeq } },
+  );
 }
 
 /**
@@ -79,7 +121,7 @@ export async function recopyRange(
   for (;;) {
     checkAborted(ctx.signal);
     const n = await withHostRetry(ctx, "re-copy delete", () =>
-      deleteRangeRows(ctx.dest, { ...ctx.range, afterSeq: q.afterSeq, toSeq: q.toSeq, limit: ctx.settings.cleanupChunkRows }),
+      deleteRangeRows(destination(ctx), { ...ctx.range, afterSeq: q.afterSeq, toSeq: q.toSeq, limit: ctx.settings.cleanupChunkRows }),
     );
     removed += n;
     if (n === 0) break;

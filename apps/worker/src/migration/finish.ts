@@ -1,7 +1,9 @@
-import { CopyPacer } from "@shardcast/core";
-import { deleteRangeRows, dropShardletStats, fenceForChange, migrationPhaseEnteredAt } from "@shardcast/db";
+import { CopyPacer, ShardcastError } from "@shardcast/core";
+import { appendMigrationEvent, deleteRangeRows, dropShardletStats, fenceForChange, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt } from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
-import { afterStep, announce, migrationEpochs, note, paused, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
+import { afterStep, announce, migrationEpochs, note, paused, reload, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
+import { probeDestination, unreachable, withDestination, type DestinationProblem } from "./destination.ts";
+import { leftoverMark } from "./leftover.ts";
 import { sharedDatabase } from "./same-database.ts";
 import { drainRangeInto } from "./drain-range.ts";
 import { drainIntoDestination } from "./switch.ts";
@@ -10,12 +12,15 @@ const DEFAULT_MAX_INLINE_WAIT_MS = 60_000;
 
 /** Deletes a host's rows of the range chunk by chunk within the cleanup budget; returns how many. */
 async function deleteRange(ctx: MigrationContext, which: "source" | "destination", onChunk?: (deleted: number) => Promise<void>): Promise<number> {
-  const driver = which === "source" ? ctx.source : ctx.dest;
   const pacer = new CopyPacer(ctx.settings.cleanupRowsPerSecond, ctx.deps.clock());
+  const chunk = { ...ctx.range, limit: ctx.settings.cleanupChunkRows };
   let deleted = 0;
   for (;;) {
     checkAborted(ctx.signal);
-    const n = await withHostRetry(ctx, `${which} delete`, () => deleteRangeRows(driver, { ...ctx.range, limit: ctx.settings.cleanupChunkRows }));
+    const n =
+      which === "source"
+        ? await withHostRetry(ctx, "source delete", () => deleteRangeRows(ctx.source, chunk))
+        : await withDestination(ctx, "destination delete", (d) => deleteRangeRows(d, chunk));
     if (n === 0) return deleted;
     deleted += n;
     await onChunk?.(deleted);
@@ -66,33 +71,106 @@ export async function runCleanup(ctx: MigrationContext): Promise<StepOutcome> {
   };
 }
 
+/** The destination's fence, rows and totals of the range removed (each step bounded), or why it could not be reached. */
+async function cleanDestination(ctx: MigrationContext): Promise<number | DestinationProblem> {
+  const id = ctx.m.shardletId;
+  try {
+    await withDestination(ctx, "destination fence", (d) => d.deleteFences([id]));
+    await afterStep(ctx, "cancel.dest-fence");
+    const removed = await deleteRange(ctx, "destination");
+    await withDestination(ctx, "destination totals", (d) => dropShardletStats(d, id));
+    await afterStep(ctx, "cancel.rows");
+    return removed;
+  } catch (err) {
+    checkAborted(ctx.signal);
+    const problem = unreachable(err);
+    if (!problem) throw err;
+    return problem;
+  }
+}
+
+/** Logs that the destination's partial copy stays there, for the leftover sweep; returns the summary. */
+async function leaveDestination(ctx: MigrationContext, problem: DestinationProblem, epoch: number, phase = ctx.m.phase): Promise<string> {
+  const name = (await getHostStatus(ctx.deps.db, ctx.m.destHostId))?.name ?? ctx.m.destHostId;
+  await note(
+    ctx,
+    { level: "warn", message: `Destination not cleaned: the host ${name} ${problem.reason}; its partial copy is removed once it answers again`, details: leftoverMark(ctx, epoch) },
+    phase,
+  );
+  return "the source left authoritative (the destination could not be cleaned: its partial copy is removed once it answers again)";
+}
+
 /**
  * Undo before the switch (cancel, or a migration given up): the source is authoritative
- * throughout, so only the destination is cleaned. Its fence goes first (waits for shadow writes and
- * copy chunks in flight; later ones store nothing), then its rows of the range and its totals. The
- * source's fence is (re)set to the copy epoch, which the control database already routes with, and
- * events that reached the overflow log while the shardlet was locked are drained into it. The
- * shardlet keeps the raised epoch: epochs never go down. Returns what was done, for the log.
+ * throughout, so only the destination is cleaned. It is asked first, within a bound: one that does
+ * not answer cannot tell whether it is the source's database either, so nothing is deleted and
+ * its partial copy is left for later. Its fence goes first (waits for shadow writes and copy chunks
+ * in flight; later ones store nothing), then its rows of the range and its totals. The source's
+ * fence is (re)set to the copy epoch, which the control database already routes with, and events
+ * that reached the overflow log while the shardlet was locked are drained into it. The shardlet
+ * keeps the raised epoch: epochs never go down. Returns what was done, for the log.
  */
 export async function rollBack(ctx: MigrationContext): Promise<string> {
   const { m, range } = ctx;
   if (m.phase === "approved" || m.phase === "scheduled" || m.phase === "proposed") return "nothing had been copied";
   const epochs = migrationEpochs(m);
+  const lost = await probeDestination(ctx);
   let undone: string;
-  if (await sharedDatabase(ctx)) {
-    // One database: the "destination's" fence row, rows and totals are the source's, so none is
-    // removed; the one fence (the shadow fence may have overwritten it) goes back to active.
+  if (lost || (await sharedDatabase(ctx))) {
+    // One database, or a destination that cannot say (it may be the source's database under a DSN
+    // that no longer works): the "destination's" fence row, rows and totals may be the source's, so
+    // none is removed; the one fence (the shadow fence may have overwritten it) goes back to active.
     await withHostRetry(ctx, "source fence", () => ctx.source.setFence(m.shardletId, range.streamId, epochs.copy, "active", range));
-    undone = "nothing was deleted (the source and destination are one database) and the source left authoritative";
+    undone = lost
+      ? await leaveDestination(ctx, lost, epochs.copy)
+      : "nothing was deleted (the source and destination are one database) and the source left authoritative";
   } else {
     await withHostRetry(ctx, "source fence", () => fenceForChange(ctx.source, [m.shardletId], "active", new Map([[m.shardletId, epochs.copy]])));
-    await withHostRetry(ctx, "destination fence", () => ctx.dest.deleteFences([m.shardletId]));
-    await afterStep(ctx, "cancel.dest-fence");
-    const removed = await deleteRange(ctx, "destination");
-    await withHostRetry(ctx, "destination totals", () => dropShardletStats(ctx.dest, m.shardletId));
-    await afterStep(ctx, "cancel.rows");
-    undone = `the destination was cleaned (${removed} rows removed this run) and the source left authoritative`;
+    const cleaned = await cleanDestination(ctx);
+    undone =
+      typeof cleaned === "number"
+        ? `the destination was cleaned (${cleaned} rows removed this run) and the source left authoritative`
+        : await leaveDestination(ctx, cleaned, epochs.copy);
   }
   const drained = await drainRangeInto(ctx, m.sourceHostId, epochs.copy);
   return `${undone}${drained > 0 ? ` (${drained} overflow rows drained into it)` : ""}`;
+}
+
+/**
+ * Undo from `switching`, before the mapping switched (the destination is gone, unreachable while
+ * the source is frozen, or holds one of the range's event ids for another event). As before the
+ * switch, the source holds every acknowledged event: the writes it refused since its fence moved
+ * went to the overflow log. To be called under the shardlet's op-lock (no switch can run): the
+ * migration must still be switching with the shardlet on the source at the copy epoch. The
+ * source's fence reopens at the switch epoch, which the caller's end gives the shardlet in the
+ * control database in the same transaction as the phase: epochs never go down, and the fences this
+ * migration left on the destination stay below every later migration's.
+ */
+export async function reopenSource(ctx: MigrationContext): Promise<void> {
+  const { deps, range } = ctx;
+  const epochs = migrationEpochs(ctx.m);
+  const [m, s] = await Promise.all([reload(ctx), getShardletPlacement(deps.db, ctx.m.shardletId)]);
+  if (m.phase !== "switching" || s?.hostId !== m.sourceHostId || s.epoch !== epochs.copy || s.state !== "active") {
+    throw new ShardcastError(
+      "conflict",
+      `migration ${m.id} cannot be undone from the switch: it is ${m.phase}, the shardlet ${s ? `${s.state} on host ${s.hostId} at epoch ${s.epoch}` : "gone"}`,
+    );
+  }
+  await withHostRetry(ctx, "source fence", () => ctx.source.setFence(m.shardletId, range.streamId, epochs.switched, "active", range));
+}
+
+/** After a switch was undone and the migration ended: the overflow drained into the source, the destination cleaned or left. */
+export async function afterSwitchUndone(ctx: MigrationContext): Promise<string> {
+  const { m } = ctx;
+  const epochs = migrationEpochs(m);
+  const drained = await drainRangeInto(ctx, m.sourceHostId, epochs.switched);
+  const cleaned = await cleanDestination(ctx);
+  if (typeof cleaned !== "number") return leaveDestination(ctx, cleaned, epochs.switched, "failed");
+  await appendMigrationEvent(ctx.deps.db, {
+    migrationId: m.id,
+    phase: "failed",
+    message: `Destination cleaned: ${cleaned} rows removed; ${drained} overflow rows drained into the source`,
+    details: { leftover: "cleaned", removed: cleaned, drained },
+  });
+  return `destination cleaned, ${drained} overflow rows drained into the source`;
 }

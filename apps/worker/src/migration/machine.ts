@@ -3,6 +3,7 @@ import {
   appendMigrationEvent,
   beginMigrationAttempt,
   endMigration,
+  getHostStatus,
   getMigrationSettings,
   getShardletWithHome,
   loadMigrationRun,
@@ -12,10 +13,13 @@ import {
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { checkAborted } from "../domain/abort.ts";
-import { announce, note, reload, type MigrationContext, type StepOutcome } from "./context.ts";
+import { announce, migrationEpochs, note, reload, type MigrationContext, type StepOutcome } from "./context.ts";
+import { eventIdTaken } from "./copy.ts";
 import { runCopy } from "./copy-phases.ts";
 import { startCopy } from "./copy-start.ts";
-import { rollBack, runCleanup } from "./finish.ts";
+import { probeDestination } from "./destination.ts";
+import { afterSwitchUndone, reopenSource, rollBack, runCleanup } from "./finish.ts";
+import { leftoverMark } from "./leftover.ts";
 import { refusedOneDatabase, sharedDatabase } from "./same-database.ts";
 import { runSwitch } from "./switch.ts";
 import { runVerify } from "./verify-phase.ts";
@@ -27,8 +31,9 @@ import { runVerify } from "./verify-phase.ts";
  *   approved/scheduled -> copying -> verifying -> switching -> cleanup -> done
  *
  * Until `switching` the source is authoritative and a cancel (or giving up) only cleans the
- * destination; from `switching` on the migration only goes forward. One run at a time per
- * migration: a run holds the migration's run lock (an op-lock on `migration:<id>`, never a
+ * destination; a switch is undone only before the mapping switched, when the destination cannot
+ * take the shardlet (see stepOrGiveUp); from `cleanup` on the migration only goes forward. One
+ * run at a time per migration: a run holds the migration's run lock (an op-lock on `migration:<id>`, never a
  * shardlet id), and takes the shardlet's own op-lock only to start the copy and to switch.
  */
 
@@ -61,7 +66,14 @@ async function buildContext(deps: WorkerDeps, m: MigrationRun, signal: AbortSign
     getShardletWithHome(deps.db, m.shardletId),
   ]);
   if (!shardlet) return null;
-  const [source, dest] = await Promise.all([deps.hosts.get(m.sourceHostId), deps.hosts.get(m.destHostId)]);
+  const [source, dest] = await Promise.all([
+    deps.hosts.get(m.sourceHostId),
+    // A destination host no longer registered: the run can still give the migration up.
+    deps.hosts.get(m.destHostId).catch((err: unknown) => {
+      if (err instanceof ShardcastError && err.code === "not_found") return null;
+      throw err;
+    }),
+  ]);
   return {
     deps,
     m,
@@ -107,8 +119,85 @@ async function step(ctx: MigrationContext): Promise<StepOutcome> {
   }
 }
 
+/**
+ * The step; when it fails before the mapping switched, whether that gives the migration up: the
+ * destination holds one of the range's event ids for another event, or the destination is gone
+ * (in `switching`, where the source is frozen and its writes diverted, also when it is merely
+ * unreachable past the retries). Otherwise the error goes to the job's retry, as before.
+ */
+async function stepOrGiveUp(ctx: MigrationContext): Promise<StepOutcome> {
+  const phase = ctx.m.phase;
+  try {
+    return await step(ctx);
+  } catch (err) {
+    checkAborted(ctx.signal);
+    // The mapping switched: the destination alone holds the shardlet's newer events.
+    if (ctx.m.phase === "cleanup" || phase === "cleanup") {
+      await blockedNote(ctx);
+      throw err;
+    }
+    const taken = eventIdTaken(err);
+    if (taken) return { kind: "abort", to: "failed", why: taken };
+    const lost = await probeDestination(ctx);
+    if (!lost || !(lost.permanent || ctx.m.phase === "switching")) throw err;
+    const name = (await getHostStatus(ctx.deps.db, ctx.m.destHostId))?.name ?? ctx.m.destHostId;
+    return { kind: "abort", to: "failed", why: `the destination host ${name} ${lost.reason}` };
+  }
+}
+
+/** After the switch the destination alone holds the shardlet's new events: a lost destination blocks it, which the log says. */
+async function blockedNote(ctx: MigrationContext): Promise<void> {
+  const lost = await probeDestination(ctx).catch(() => null);
+  if (!lost) return;
+  await note(ctx, {
+    level: "error",
+    message: `Blocked: the destination host ${lost.reason}. The shardlet lives there since the switch (its newer events exist only there), so the migration cannot be undone; it finishes once the host answers`,
+  }).catch(() => undefined);
+}
+
+/**
+ * Undoes a switch whose mapping has not switched (see reopenSource): under the shardlet's op-lock
+ * the source reopens and the migration fails, the shardlet staying on the source at the switch
+ * epoch; then the overflow is drained into it and the destination cleaned, or left for later.
+ */
+async function giveUpSwitch(ctx: MigrationContext, why: string): Promise<MigrationRunResult> {
+  const { deps, m } = ctx;
+  if (!deps.opLocks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");
+  const epochs = migrationEpochs(m);
+  let result: MigrationRunResult | null = null;
+  try {
+    await deps.opLocks.withOpLock(m.shardletId, async (lock) => {
+      await reopenSource(ctx);
+      lock.assertHeld();
+      result = await end(ctx, "failed", `${why}; the switch was undone: the shardlet stays on the source at epoch ${epochs.switched}`, {
+        details: leftoverMark(ctx, epochs.switched),
+        reopened: { from: epochs.copy, to: epochs.switched },
+      });
+    });
+  } catch (err) {
+    const lockedElsewhere = !result && err instanceof ShardcastError && err.code === "conflict" && (await deps.opLocks.isLocked(m.shardletId).catch(() => false));
+    if (!lockedElsewhere) throw err;
+    const resumeAt = deps.clock() + (deps.migration?.lockRetryMs ?? 2_000);
+    return { migrationId: m.id, status: "paused", phase: "switching", resumeAt, reason: `undoing the switch: the shardlet is op-locked by another job` };
+  }
+  const ended = result as MigrationRunResult | null;
+  if (ended?.status === "failed") {
+    // The migration has ended: what is left here is also done by the overflow and leftover sweeps.
+    await afterSwitchUndone(ctx).then(
+      (after) => deps.log.info("migration switch undone", { migrationId: m.id, after }),
+      (err: unknown) => deps.log.warn("after undoing a switch: drain or destination cleanup failed; the sweeps finish it", { migrationId: m.id, error: probeErrorMessage(err) }),
+    );
+  }
+  return ended ?? terminalResult(await reload(ctx));
+}
+
 /** Ends the migration (and tells the edges: the shadow host leaves the route). */
-async function end(ctx: MigrationContext, to: "done" | "failed" | "cancelled", message: string): Promise<MigrationRunResult> {
+async function end(
+  ctx: MigrationContext,
+  to: "done" | "failed" | "cancelled",
+  message: string,
+  extra: { details?: Record<string, unknown>; reopened?: { from: number; to: number } } = {},
+): Promise<MigrationRunResult> {
   const { deps, m, range } = ctx;
   const started = m.startedAt?.getTime() ?? m.createdAt.getTime();
   const what = `shardlet ${m.shardletId} [${range.lo}, ${range.hi}) from host ${m.sourceHostId} to host ${m.destHostId}`;
@@ -117,7 +206,11 @@ async function end(ctx: MigrationContext, to: "done" | "failed" | "cancelled", m
     m.id,
     m.phase,
     to,
-    { level: to === "failed" ? "error" : "info", message: to === "done" ? message : `${to === "failed" ? "Failed" : "Cancelled"}: ${message}` },
+    {
+      level: to === "failed" ? "error" : "info",
+      message: to === "done" ? message : `${to === "failed" ? "Failed" : "Cancelled"}: ${message}`,
+      ...(extra.details ? { details: extra.details } : {}),
+    },
     {
       kind: to === "cancelled" ? "shardlet.migrate.cancel" : "shardlet.migrate",
       status: to === "failed" ? "failed" : "succeeded",
@@ -129,6 +222,7 @@ async function end(ctx: MigrationContext, to: "done" | "failed" | "cancelled", m
       details: { migrationId: m.id, origin: m.origin, reason: m.reason, rowsCopied: m.rowsCopied, attempts: m.attempts, sourceHostId: m.sourceHostId },
       durationMs: deps.clock() - started,
     },
+    extra.reopened ? { shardletId: m.shardletId, hostId: m.sourceHostId, fromEpoch: extra.reopened.from, toEpoch: extra.reopened.to } : undefined,
   );
   if (!ended) return terminalResult(await reload(ctx));
   await announce(ctx);
@@ -145,13 +239,14 @@ async function runLocked(deps: WorkerDeps, id: string, signal: AbortSignal): Pro
     for (;;) {
       checkAborted(signal);
       if (isTerminalMigrationPhase(ctx.m.phase)) return terminalResult(ctx.m);
-      const outcome = await step(ctx);
+      const outcome = await stepOrGiveUp(ctx);
       if (outcome.kind === "paused") {
         await note(ctx, { message: `Paused: ${outcome.reason}`, details: { resumeAt: new Date(outcome.resumeAt).toISOString() } });
         return { migrationId: id, status: "paused", phase: ctx.m.phase, resumeAt: outcome.resumeAt, reason: outcome.reason };
       }
       if (outcome.kind === "done") return end(ctx, "done", outcome.message);
       if (outcome.kind === "abort") {
+        if (ctx.m.phase === "switching") return giveUpSwitch(ctx, outcome.why);
         const undone = await rollBack(ctx);
         return end(ctx, outcome.to, `${outcome.why}; ${undone}`);
       }

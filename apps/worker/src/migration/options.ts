@@ -61,4 +61,10 @@ export interface MigrationOptions {
   hostRetryDelayMs?: number;
   /** How long a lifecycle job or another op-lock holder is waited for before the run pauses. Default 2 s. */
   lockRetryMs?: number;
+  /**
+   * How long one destination operation may take, retries included, when the migration is being
+   * given up: past it the destination counts as unreachable and its partial copy is left for
+   * later. Default 30 s.
+   */
+  destinationTimeoutMs?: number;
 }

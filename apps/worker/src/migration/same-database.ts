@@ -1,5 +1,6 @@
 import { claimHostIdentity, getClusterId, getHostStatus } from "@shardcast/db";
 import { withHostRetry, type MigrationContext } from "./context.ts";
+import { destination } from "./destination.ts";
 
 /**
  * Why the migration's two hosts look like one database, or null when they do not. Each host's
@@ -19,7 +20,7 @@ async function check(ctx: MigrationContext): Promise<string | null> {
   const destName = dest?.name ?? m.destHostId;
   // One after the other: on one database the source's claim must be there when the destination's is made.
   const a = await withHostRetry(ctx, "source identity", () => claimHostIdentity(ctx.source, { clusterId, hostId: m.sourceHostId, hostName: sourceName }));
-  const b = await withHostRetry(ctx, "destination identity", () => claimHostIdentity(ctx.dest, { clusterId, hostId: m.destHostId, hostName: destName }));
+  const b = await withHostRetry(ctx, "destination identity", () => claimHostIdentity(destination(ctx), { clusterId, hostId: m.destHostId, hostName: destName }));
   if (a.identity !== b.identity) return null;
   return (
     `the source host ${sourceName} and the destination host ${destName} are one database ` +

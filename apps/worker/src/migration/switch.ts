@@ -21,6 +21,7 @@ import {
   type StepOutcome,
 } from "./context.ts";
 import type { DestFence } from "./copy.ts";
+import { destination } from "./destination.ts";
 import { drainRangeInto } from "./drain-range.ts";
 import { verifyAndRepair } from "./verify.ts";
 
@@ -41,10 +42,10 @@ interface SwitchTimes {
  */
 async function tailFence(ctx: MigrationContext): Promise<DestFence> {
   const epochs = migrationEpochs(ctx.m);
-  const f = await withHostRetry(ctx, "destination fence", () => ctx.dest.getFence(ctx.m.shardletId));
+  const f = await withHostRetry(ctx, "destination fence", () => destination(ctx).getFence(ctx.m.shardletId));
   if (f?.epoch === epochs.switched && f.state === "active") return { epoch: epochs.switched, states: ["active"] };
   if (f?.epoch !== epochs.copy || f.state !== SHADOW_FENCE_STATE) {
-    await withHostRetry(ctx, "destination fence", () => ctx.dest.setFence(ctx.m.shardletId, ctx.range.streamId, epochs.copy, SHADOW_FENCE_STATE, ctx.range));
+    await withHostRetry(ctx, "destination fence", () => destination(ctx).setFence(ctx.m.shardletId, ctx.range.streamId, epochs.copy, SHADOW_FENCE_STATE, ctx.range));
   }
   return { epoch: epochs.copy, states: [SHADOW_FENCE_STATE] };
 }
@@ -72,7 +73,7 @@ async function settleTail(ctx: MigrationContext): Promise<{ tailRows: number; re
     const count = () =>
       Promise.all([
         withHostRetry(ctx, "range count (source)", () => rangeTotals(ctx.source, [ctx.range])),
-        withHostRetry(ctx, "range count (destination)", () => rangeTotals(ctx.dest, [ctx.range])),
+        withHostRetry(ctx, "range count (destination)", () => rangeTotals(destination(ctx), [ctx.range])),
       ]);
     const [[src], [dst]] = await count();
     if (src?.events !== dst?.events || src?.bytes !== dst?.bytes) {
@@ -122,8 +123,8 @@ export async function runSwitch(ctx: MigrationContext): Promise<StepOutcome> {
       // The copies are equal, so the destination takes over the source's accounting of the shardlet.
       const t = await withHostRetry(ctx, "source totals", () => shardletTotals(ctx.source, m.shardletId));
       totals = t;
-      await withHostRetry(ctx, "destination totals", () => setShardletTotals(ctx.dest, m.shardletId, t));
-      await withHostRetry(ctx, "destination fence", () => ctx.dest.setFence(m.shardletId, range.streamId, epochs.switched, "active", range));
+      await withHostRetry(ctx, "destination totals", () => setShardletTotals(destination(ctx), m.shardletId, t));
+      await withHostRetry(ctx, "destination fence", () => destination(ctx).setFence(m.shardletId, range.streamId, epochs.switched, "active", range));
       await step("switch.dest-active");
       lock.assertHeld();
       await switchMigrationMapping(

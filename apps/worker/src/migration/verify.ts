@@ -3,6 +3,7 @@ import { digestsIn, sourceDigests, type SeqRangeDigest } from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
 import { withHostRetry, type MigrationContext } from "./context.ts";
 import { recopyRange, type DestFence } from "./copy.ts";
+import { destination } from "./destination.ts";
 
 /** Verification compares this many ranges per pair of statements. */
 const RANGES_PER_SLICE = 16;
@@ -55,7 +56,7 @@ export async function verifyAndRepair(
       sourceDigests(ctx.source, { ...ctx.range, afterSeq: from, upToSeq: q.upToSeq, bucketRows, maxRows: bucketRows * RANGES_PER_SLICE }),
     );
     const ranges = slice.buckets.map((b) => ({ afterSeq: b.afterSeq, toSeq: b.toSeq }));
-    const dest = await withHostRetry(ctx, "verify (destination)", () => digestsIn(ctx.dest, { ...ctx.range, ranges }));
+    const dest = await withHostRetry(ctx, "verify (destination)", () => digestsIn(destination(ctx), { ...ctx.range, ranges }));
     out.ranges += slice.buckets.length;
     for (const b of slice.buckets) out.rows += b.rows;
     for (const { range, destRows } of differingRanges(slice.buckets, dest)) {
@@ -77,7 +78,7 @@ async function repair(ctx: MigrationContext, range: SeqRangeDigest, fence: DestF
     out.inserted += r.inserted;
     const [src, dst] = await Promise.all([
       withHostRetry(ctx, "verify (source)", () => digestsIn(ctx.source, { ...ctx.range, ranges: bounds })),
-      withHostRetry(ctx, "verify (destination)", () => digestsIn(ctx.dest, { ...ctx.range, ranges: bounds })),
+      withHostRetry(ctx, "verify (destination)", () => digestsIn(destination(ctx), { ...ctx.range, ranges: bounds })),
     ]);
     const s = src[0];
     const d = dst[0];

@@ -1,6 +1,7 @@
 import { listMigrationsToRun } from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
+import { sweepDestinationLeftovers } from "../migration/leftover.ts";
 import { migrationRunLockId } from "../migration/machine.ts";
 import { migrationDue } from "../migration/schedule.ts";
 import { checkAborted } from "../domain/abort.ts";
@@ -28,7 +29,8 @@ const DEDUP_TTL_MS = 10_000;
 /**
  * `migration.scheduler`: starts approved migrations and scheduled ones whose window opened, and
  * resumes running ones that no run holds (the run lock expires when a worker dies), including
- * cancels requested while nobody ran them.
+ * cancels requested while nobody ran them; then removes what given-up migrations left on
+ * destinations that answer again (see migration/leftover.ts).
  */
 export async function runMigrationScheduler(deps: WorkerDeps, opts: { queue?: JobQueue; signal?: AbortSignal } = {}): Promise<MigrationSchedulerResult> {
   const out: MigrationSchedulerResult = { started: 0, resumed: 0, running: 0, waiting: 0 };
@@ -50,5 +52,9 @@ export async function runMigrationScheduler(deps: WorkerDeps, opts: { queue?: Jo
     else out.resumed++;
   }
   if (out.started + out.resumed > 0) deps.log.debug("migration scheduler", { ...out });
+  await sweepDestinationLeftovers(deps, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
+    checkAborted(opts.signal);
+    deps.log.warn("destination leftover sweep failed", { err });
+  });
   return out;
 }

@@ -52,6 +52,7 @@ export function hostError(err: unknown, what: string): unknown {
 /** One storage host: a pg pool and the host-storage statements. */
 export class HostDriver {
   private readonly pool: pg.Pool;
+  private readonly onError: ((err: Error) => void) | undefined;
   private closed = false;
   private readonly run: HostRun = async <R extends pg.QueryResultRow>(what: string, config: pg.QueryConfig) => {
     if (this.closed) throw new ShardcastError("unavailable", "host driver is closed");
@@ -72,6 +73,7 @@ export class HostDriver {
       application_name: "shardcast",
     });
     // Without a listener an idle connection's error (host restart) would crash the process.
+    this.onError = opts.onError;
     this.pool.on("error", (err) => opts.onError?.(err));
   }
 
@@ -260,10 +262,19 @@ export class HostDriver {
     } catch (err) {
       throw hostError(err, "connect");
     }
+    // A checked-out connection has no pool listener: one the server ends between statements (a
+    // restart, its database dropped) would crash the process. The pool then drops it on release.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+      this.onError?.(err);
+    };
+    client.on("error", onError);
     try {
       return await fn(client);
     } finally {
-      client.release();
+      client.off("error", onError);
+      client.release(broken);
     }
   }
 

@@ -201,3 +201,87 @@ export async function maxStreamSeq(driver: HostDriver, streamId: string): Promis
   });
   return Number(res.rows[0]?.seq ?? 0);
 }
+
+/** A copied row the host skipped because it stores the row's event id at another position. */
+export interface HeldEventId {
+  seq: number;
+  eventId: string;
+  heldSeq: number;
+  heldKeyHash: number;
+}
+
+/**
+ * Of `rows`, those whose event id the host already stores at another position, with where and
+ * under which key hash it does: the copy's `ON CONFLICT DO NOTHING` skips them, as the host stores
+ * an event id once per stream (`sc_events_event_id`).
+ */
+export async function eventIdsHeldElsewhere(driver: HostDriver, q: { streamId: string; rows: readonly CopyRow[] }): Promise<HeldEventId[]> {
+  const withId = q.rows.filter((r) => r.eventId !== null);
+  if (withId.length === 0) return [];
+  const res = await query<{ seq: string; event_id: string; held_seq: string; held_key_hash: string }>(driver, "copy id check", {
+    text: `SELECT t.seq::text AS seq, e.event_id, e.seq::text AS held_seq, e.key_hash::text AS held_key_hash
+           FROM unnest($2::bigint[], $3::text[]) AS t(seq, event_id)
+           JOIN sc_events e ON e.stream_id = $1 AND e.event_id = t.event_id AND e.seq <> t.seq`,
+    values: [q.streamId, withId.map((r) => r.seq), withId.map((r) => r.eventId)],
+  });
+  return res.rows.map((r) => ({ seq: Number(r.seq), eventId: r.event_id, heldSeq: Number(r.held_seq), heldKeyHash: Number(r.held_key_hash) }));
+}
+
+/** Deletes the range's rows at the given positions; returns how many. */
+export async function deleteRangeRowsAt(driver: HostDriver, q: MigrationRange & { seqs: readonly number[] }): Promise<number> {
+  if (q.seqs.length === 0) return 0;
+  const res = await query(driver, "range delete", {
+    text: "DELETE FROM sc_events WHERE stream_id = $1 AND seq = ANY($2::bigint[]) AND key_hash >= $3 AND key_hash < $4",
+    values: [q.streamId, [...q.seqs], q.lo, q.hi],
+  });
+  return res.rowCount ?? 0;
+}
+
+/**
+ * The fence (and totals) a migration given up without reaching this host left of a shardlet,
+ * removed if the fence is still that migration's: at or below `epoch`, the highest it set. A later
+ * migration of the shardlet to this host fences above it, and that fence stays. Returns whether it
+ * was removed; the rows go with `deleteUnfencedRows`.
+ */
+export async function dropLeftoverFence(driver: HostDriver, q: { shardletId: string; epoch: number }): Promise<boolean> {
+  const res = await query<{ n: number }>(driver, "leftover fence drop", {
+    text: `WITH f AS (DELETE FROM sc_fence WHERE shardlet_id = $1 AND epoch <= $2 RETURNING 1),
+           d AS (DELETE FROM sc_stat_delta WHERE shardlet_id = $1 AND EXISTS (SELECT 1 FROM f)),
+           t AS (DELETE FROM sc_stat_total WHERE shardlet_id = $1 AND EXISTS (SELECT 1 FROM f))
+           SELECT count(*)::int AS n FROM f`,
+    values: [q.shardletId, q.epoch],
+  });
+  return (res.rows[0]?.n ?? 0) > 0;
+}
+
+/**
+ * Deletes up to `limit` rows of a range that no fence of the stream on this host covers: rows no
+ * shardlet here owns, is taking in by a migration, or is giving away (what a given-up migration's
+ * copy left, once its fence is dropped). Returns how many. The fence table is share-locked for the
+ * statement, so no fence can appear meanwhile; a copy or shadow write stores rows only behind a
+ * fence committed before them, so none of its rows is deleted.
+ */
+export async function deleteUnfencedRows(driver: HostDriver, q: MigrationRange & { limit: number }): Promise<number> {
+  return driver.withClient(async (c) => {
+    await c.query("BEGIN");
+    try {
+      await c.query("SET LOCAL lock_timeout = '5s'");
+      await c.query("LOCK TABLE sc_fence IN SHARE MODE");
+      const res = await c.query(
+        `DELETE FROM sc_events WHERE ctid = ANY(ARRAY(
+           SELECT e.ctid FROM sc_events e
+           WHERE e.stream_id = $1 AND e.key_hash >= $2 AND e.key_hash < $3
+             AND NOT EXISTS (
+               SELECT 1 FROM sc_fence f
+               WHERE f.stream_id = $1 AND e.key_hash >= coalesce(f.lo, 0) AND e.key_hash < coalesce(f.hi, 9223372036854775807))
+           LIMIT $4))`,
+        [q.streamId, q.lo, q.hi, q.limit],
+      );
+      await c.query("COMMIT");
+      return res.rowCount ?? 0;
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,138 @@
+import { CopyPacer } from "@shardcast/core";
+import {
+  appendMigrationEvent,
+  deleteUnfencedRows,
+  dropLeftoverFence,
+  getClusterId,
+  getHostStatus,
+  getMigrationSettings,
+  listDestinationLeftovers,
+  readHostIdentity,
+  type DestinationLeftover,
+} from "@shardcast/db";
+import type { WorkerDeps } from "../deps.ts";
+import { checkAborted } from "../domain/abort.ts";
+import { probeErrorMessage } from "../domain/health.ts";
+import { sleep, type MigrationContext } from "./context.ts";
+
+/**
+ * A migration given up while its destination could not be reached leaves its partial copy there
+ * (its fence of the shardlet, rows of the range, perhaps totals): the source holds every event, so
+ * nothing waited for the destination. The event-log line that says so carries what the sweep
+ * needs (`leftoverMark`); the migration scheduler's runs then remove the copy once the host answers
+ * again, and log "cleaned". The copy is harmless meanwhile: no route names that host for the range,
+ * and a later migration into an overlapping range verifies what it finds there.
+ */
+
+/** Ended migrations this old are no longer swept (their host has stayed away for a month). */
+const SWEEP_WINDOW_MS = 30 * 24 * 3_600_000;
+/** One sweep's budget: a large copy is removed over several scheduler runs. */
+const SWEEP_BUDGET_MS = 10_000;
+const FIRST_RETRY_MS = 60_000;
+const MAX_RETRY_MS = 3_600_000;
+
+/** The event-log details that leave the destination's copy to the sweep; `epoch` is the highest it was fenced at. */
+export function leftoverMark(ctx: MigrationContext, epoch: number): Record<string, unknown> {
+  return {
+    leftover: "pending",
+    hostId: ctx.m.destHostId,
+    streamId: ctx.range.streamId,
+    shardletId: ctx.m.shardletId,
+    lo: ctx.range.lo,
+    hi: ctx.range.hi,
+    epoch,
+  };
+}
+
+/** When each leftover may be tried again after its host did not answer (per worker, kept in memory). */
+const backoffs = new WeakMap<WorkerDeps, Map<string, { at: number; delayMs: number }>>();
+
+export interface LeftoverSweepResult {
+  cleaned: number;
+  /** Given up: the host's database turned out not to be the destination's own. */
+  skipped: number;
+  /** Still there: the host is down or did not answer, or the budget ran out. */
+  pending: number;
+}
+
+/**
+ * Removes a leftover: the fence first, if still the migration's (so shadow writes of edges with old
+ * routes stop landing), then the range's rows that no fence on the host covers any more (rows of
+ * shardlets the host owns, takes in or gives away stay). Only in a database that carries the
+ * destination's own identity marker: a destination that did not answer might have been another
+ * host's database (the source's) under a DSN that no longer worked, whose fence and rows are live.
+ * Returns the rows removed, why nothing may be removed there, or null when the budget ran out.
+ */
+async function removeLeftover(deps: WorkerDeps, l: DestinationLeftover, until: number, signal?: AbortSignal): Promise<number | string | null> {
+  const [settings, clusterId, driver] = await Promise.all([getMigrationSettings(deps.db), getClusterId(deps.db), deps.hosts.get(l.hostId)]);
+  const marker = await readHostIdentity(driver);
+  if (marker?.hostId !== l.hostId || marker.clusterId !== clusterId) {
+    return `its database carries ${marker ? `the identity marker of host "${marker.hostName}"` : "no identity marker"}, not the destination's`;
+  }
+  await dropLeftoverFence(driver, { shardletId: l.shardletId, epoch: l.epoch });
+  const pacer = new CopyPacer(settings.cleanupRowsPerSecond, deps.clock());
+  let removed = 0;
+  for (;;) {
+    checkAborted(signal);
+    if (deps.clock() >= until) return null;
+    const n = await deleteUnfencedRows(driver, { streamId: l.streamId, lo: l.lo, hi: l.hi, limit: settings.cleanupChunkRows });
+    if (n === 0) break;
+    removed += n;
+    await sleep(pacer.add(n, deps.clock()), signal);
+  }
+  await driver.sweepArchive(l.streamId);
+  return removed;
+}
+
+/** One sweep over the leftovers (see the top of this file); errors of a host stay with its leftover. */
+export async function sweepDestinationLeftovers(deps: WorkerDeps, opts: { signal?: AbortSignal } = {}): Promise<LeftoverSweepResult> {
+  const out: LeftoverSweepResult = { cleaned: 0, skipped: 0, pending: 0 };
+  const leftovers = await listDestinationLeftovers(deps.db, new Date(deps.clock() - SWEEP_WINDOW_MS));
+  if (leftovers.length === 0) return out;
+  let waits = backoffs.get(deps);
+  if (!waits) backoffs.set(deps, (waits = new Map<string, { at: number; delayMs: number }>()));
+  const until = deps.clock() + SWEEP_BUDGET_MS;
+  for (const l of leftovers) {
+    checkAborted(opts.signal);
+    const wait = waits.get(l.migrationId);
+    const host = await getHostStatus(deps.db, l.hostId);
+    if ((wait && deps.clock() < wait.at + wait.delayMs) || !host || host.status === "down" || deps.clock() >= until) {
+      out.pending++;
+      continue;
+    }
+    try {
+      const removed = await removeLeftover(deps, l, until, opts.signal);
+      if (removed === null) {
+        out.pending++;
+        continue;
+      }
+      waits.delete(l.migrationId);
+      await appendMigrationEvent(
+        deps.db,
+        typeof removed === "number"
+          ? {
+              migrationId: l.migrationId,
+              phase: l.phase,
+              message: `Destination cleaned: the host ${host.name} answers again; the partial copy left there was removed (${removed} rows)`,
+              details: { leftover: "cleaned", hostId: l.hostId, removed },
+            }
+          : {
+              migrationId: l.migrationId,
+              phase: l.phase,
+              level: "warn",
+              message: `Destination not cleaned, and no longer tried: the host ${host.name} answers again, but ${removed}`,
+              details: { leftover: "skipped", hostId: l.hostId },
+            },
+      );
+      if (typeof removed === "number") out.cleaned++;
+      else out.skipped++;
+    } catch (err) {
+      checkAborted(opts.signal);
+      const delayMs = Math.min(MAX_RETRY_MS, wait ? wait.delayMs * 2 : FIRST_RETRY_MS);
+      waits.set(l.migrationId, { at: deps.clock(), delayMs });
+      deps.log.debug("destination leftover not removed yet", { migrationId: l.migrationId, hostId: l.hostId, error: probeErrorMessage(err) });
+      out.pending++;
+    }
+  }
+  return out;
+}
