@@ -1,5 +1,5 @@
 import type { Role } from "@shardcast/core";
-import type { ControlDb } from "./client.ts";
+import type { ControlDb, Prisma } from "./client.ts";
 import { randomToken, sha256Hex } from "./tokens.ts";
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -23,24 +23,40 @@ export async function createSession(
   return { token, expiresAt };
 }
 
-/** The signed-in user for a session token, or null when unknown or expired. */
+/**
+ * The signed-in user for a session token, or null when unknown, expired or the user is disabled.
+ * Disabling ends the user's sessions, but a sign-in that passed its password check just before
+ * can still store one afterwards; this check keeps that session out too.
+ */
 export async function getSessionUser(db: ControlDb, token: string): Promise<SessionUser | null> {
   if (!token) return null;
   const session = await db.session.findUnique({
     where: { id: sha256Hex(token) },
-    select: { expiresAt: true, user: { select: { id: true, email: true, name: true, role: true } } },
+    select: { expiresAt: true, user: { select: { id: true, email: true, name: true, role: true, disabledAt: true } } },
   });
   if (!session) return null;
-  if (session.expiresAt.getTime() <= Date.now()) {
+  if (session.expiresAt.getTime() <= Date.now() || session.user.disabledAt) {
     await db.session.deleteMany({ where: { id: sha256Hex(token) } });
     return null;
   }
-  return session.user;
+  const { disabledAt: _disabled, ...user } = session.user;
+  return user;
 }
 
 export async function deleteSession(db: ControlDb, token: string): Promise<void> {
   if (!token) return;
   await db.session.deleteMany({ where: { id: sha256Hex(token) } });
+}
+
+/**
+ * Ends every session of a user, except the one of `keepToken` when given (the caller's own, after
+ * a password change); returns how many ended. Takes a transaction so a change of the user and the
+ * end of its sessions commit together.
+ */
+export async function endUserSessions(db: ControlDb | Prisma.TransactionClient, userId: string, keepToken?: string): Promise<number> {
+  const keep = keepToken ? { NOT: { id: sha256Hex(keepToken) } } : {};
+  const res = await db.session.deleteMany({ where: { userId, ...keep } });
+  return res.count;
 }
 
 /** Removes expired sessions; returns how many. */

@@ -1,7 +1,8 @@
 import { ROLES, ShardcastError, type Role } from "@shardcast/core";
-import type { ControlDb } from "./client.ts";
+import type { ControlDb, Prisma } from "./client.ts";
 import { isUniqueViolation } from "./errors.ts";
 import { checkPassword, decoyPasswordHash, hashPassword, needsRehash } from "./passwords.ts";
+import { endUserSessions } from "./sessions.ts";
 
 /** A user as every caller sees it: never the password hash. */
 export interface User {
@@ -11,6 +12,8 @@ export interface User {
   role: Role;
   createdAt: Date;
   lastLoginAt: Date | null;
+  /** When an admin disabled the user; null while the user may sign in. */
+  disabledAt: Date | null;
 }
 
 export interface NewUser {
@@ -20,7 +23,7 @@ export interface NewUser {
   role: Role;
 }
 
-const USER_SELECT = { id: true, email: true, name: true, role: true, createdAt: true, lastLoginAt: true } as const;
+const USER_SELECT = { id: true, email: true, name: true, role: true, createdAt: true, lastLoginAt: true, disabledAt: true } as const;
 
 /** Emails are matched case-insensitively: stored trimmed and lower-cased. */
 export function normalizeEmail(email: string): string {
@@ -75,7 +78,8 @@ export async function createFirstAdmin(db: ControlDb, input: Omit<NewUser, "role
 /**
  * Checks a sign-in. Returns the user (and stamps lastLoginAt) or null; an unknown email costs the
  * same scrypt work as a wrong password so the two cannot be told apart by timing. A hash made with
- * weaker parameters than today's is replaced while the password is at hand.
+ * weaker parameters than today's is replaced while the password is at hand. A disabled user is
+ * refused like a wrong password, after the same work, so sign-in does not tell who was disabled.
  */
 export async function verifyPassword(db: ControlDb, email: string, password: string): Promise<User | null> {
   const row = await db.user.findUnique({ where: { email: normalizeEmail(email) } });
@@ -84,6 +88,7 @@ export async function verifyPassword(db: ControlDb, email: string, password: str
     return null;
   }
   if (!(await checkPassword(password, row.passwordHash))) return null;
+  if (row.disabledAt) return null;
   const rehashed = needsRehash(row.passwordHash) ? { passwordHash: await hashPassword(password) } : {};
   const updated = await db.user.update({ where: { id: row.id }, data: { lastLoginAt: new Date(), ...rehashed }, select: USER_SELECT });
   return updated;
@@ -97,3 +102,86 @@ export async function listUsers(db: ControlDb): Promise<User[]> {
   return db.user.findMany({ select: USER_SELECT, orderBy: { createdAt: "asc" } });
 }
 
+
+/**
+ * Admin changes to users take this lock: each checks "another active admin remains" and then
+ * writes, and two admins demoting or disabling each other at once must not both pass the check.
+ */
+async function lockAdminSet(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"user-admin-set"}))`;
+}
+
+async function findUserForChange(tx: Prisma.TransactionClient, userId: string): Promise<User> {
+  const user = await tx.user.findUnique({ where: { id: userId }, select: USER_SELECT });
+  if (!user) throw new ShardcastError("not_found", "That user does not exist.");
+  return user;
+}
+
+/** Refuses a change that would leave the console without an active admin: nobody could undo it. */
+async function keepAnAdmin(tx: Prisma.TransactionClient, user: User, change: string): Promise<void> {
+  if (user.role !== "admin" || user.disabledAt) return;
+  const others = await tx.user.count({ where: { role: "admin", disabledAt: null, id: { not: user.id } } });
+  if (others === 0) {
+    throw new ShardcastError("conflict", `${user.email} is the last active admin: make another user an admin before ${change}.`);
+  }
+}
+
+export interface UserChange {
+  user: User;
+  /** False when the user already was as asked: nothing was written and no session ended. */
+  changed: boolean;
+  sessionsEnded: number;
+}
+
+/**
+ * Disables a user (ending all its sessions at once) or enables it again. Users are disabled, never
+ * deleted: the operations log names its actors by email and API keys name their creator, and a
+ * deleted user's email could be taken by someone else, who would then seem to have done it all.
+ */
+export async function setUserDisabled(db: ControlDb, userId: string, disabled: boolean): Promise<UserChange> {
+  return db.$transaction(async (tx) => {
+    await lockAdminSet(tx);
+    const user = await findUserForChange(tx, userId);
+    if ((user.disabledAt !== null) === disabled) return { user, changed: false, sessionsEnded: 0 };
+    if (disabled) await keepAnAdmin(tx, user, "disabling this one");
+    const updated = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null }, select: USER_SELECT });
+    const sessionsEnded = disabled ? await endUserSessions(tx, userId) : 0;
+    return { user: updated, changed: true, sessionsEnded };
+  });
+}
+
+/** Changes a user's role and ends all its sessions, so the user signs in again under the new role. */
+export async function setUserRole(db: ControlDb, userId: string, role: Role): Promise<UserChange & { previousRole: Role }> {
+  if (!ROLES.includes(role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
+  return db.$transaction(async (tx) => {
+    await lockAdminSet(tx);
+    const user = await findUserForChange(tx, userId);
+    if (user.role === role) return { user, previousRole: user.role, changed: false, sessionsEnded: 0 };
+    await keepAnAdmin(tx, user, "changing its role");
+    const updated = await tx.user.update({ where: { id: userId }, data: { role }, select: USER_SELECT });
+    return { user: updated, previousRole: user.role, changed: true, sessionsEnded: await endUserSessions(tx, userId) };
+  });
+}
+
+/**
+ * A user's own password change: null when `current` is wrong (or the user is gone or disabled).
+ * Ends the user's other sessions, keeping the one of `keepToken`: whoever knew the old password
+ * may have signed in with it.
+ */
+export async function changeOwnPassword(
+  db: ControlDb,
+  userId: string,
+  passwords: { current: string; next: string },
+  keepToken: string | null,
+): Promise<{ sessionsEnded: number } | null> {
+  if (passwords.next.length === 0) throw new ShardcastError("validation_failed", "password is empty");
+  const row = await db.user.findUnique({ where: { id: userId }, select: { passwordHash: true, disabledAt: true } });
+  if (!row || row.disabledAt) return null;
+  if (!(await checkPassword(passwords.current, row.passwordHash))) return null;
+  // Hashed outside the transaction: scrypt takes long enough to hold a connection for nothing.
+  const passwordHash = await hashPassword(passwords.next);
+  return db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: userId }, data: { passwordHash } });
+    return { sessionsEnded: await endUserSessions(tx, userId, keepToken ?? undefined) };
+  });
+}

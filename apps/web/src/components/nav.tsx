@@ -65,6 +65,11 @@ export function Nav() {
             </span>
           </span>
         </div>
+        <nav className="nav" aria-label="Account">
+          <Link href="/account" aria-current={isCurrent(pathname, "/account") ? "page" : undefined} data-testid="nav-account">
+            Account
+          </Link>
+        </nav>
         <button type="button" className="secondary small" onClick={() => signOut.mutate()} data-testid="sign-out">
           Sign out
         </button>

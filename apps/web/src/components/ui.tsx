@@ -88,6 +88,7 @@ const STATUS_TONE: Record<string, string> = {
   down: "badge-danger",
   failed: "badge-danger",
   revoked: "badge-danger",
+  disabled: "badge-danger",
   retired: "",
 };
 

@@ -1,4 +1,5 @@
 import { createRouter } from "../trpc.ts";
+import { accountRouter } from "./account/index.ts";
 import { analyzerRouter } from "./analyzer/index.ts";
 import { apikeysRouter } from "./apikeys/index.ts";
 import { authRouter } from "./auth/index.ts";
@@ -22,6 +23,7 @@ import { whatifRouter } from "./whatif/index.ts";
 
 export const appRouter = createRouter({
   auth: authRouter,
+  account: accountRouter,
   overview: overviewRouter,
   streams: streamsRouter,
   hosts: hostsRouter,

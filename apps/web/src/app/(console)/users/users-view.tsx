@@ -1,11 +1,11 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { Role } from "@shardcast/core/types";
-import { AdminOnly, ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
+import { AdminOnly, ErrorNote, PageHeader } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
-import { formatAgo } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { UsersTable } from "./users-table.tsx";
 
 export function UsersView() {
   return (
@@ -21,7 +21,6 @@ export function UsersView() {
 function UsersAdmin() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const users = useQuery(trpc.users.list.queryOptions(undefined, { refetchInterval: 10_000 }));
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
@@ -91,40 +90,7 @@ function UsersAdmin() {
           </div>
         </form>
       </section>
-      <section className="card" aria-labelledby="users-h">
-        <h2 id="users-h">Users</h2>
-        <ErrorNote error={users.error} />
-        {users.isPending ? (
-          <Loading what="users" />
-        ) : users.data ? (
-          <div className="table-wrap">
-            <table data-testid="users-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last sign-in</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.users.map((u) => (
-                  <tr key={u.id}>
-                    <td>{u.name}</td>
-                    <td>{u.email}</td>
-                    <td>
-                      <span className="badge badge-accent">{u.role}</span>
-                    </td>
-                    <td>{formatAgo(u.createdAt)}</td>
-                    <td>{formatAgo(u.lastLoginAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
-      </section>
+      <UsersTable />
     </>
   );
 }

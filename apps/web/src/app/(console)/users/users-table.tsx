@@ -1,0 +1,128 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Role } from "@shardcast/core/types";
+import { ActionsHeader, ErrorNote, Loading, Notice, StatusBadge } from "../../../components/ui.tsx";
+import { useUser } from "../../../components/user-context.tsx";
+import { formatAgo, formatDateTime } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+
+const ROLE_OPTIONS: readonly Role[] = ["viewer", "operator", "admin"];
+
+function sessionsNote(n: number): string {
+  return n === 1 ? "1 sign-in session ended" : `${n} sign-in sessions ended`;
+}
+
+/** Every user, with an admin's controls: the role, and disable or enable. */
+export function UsersTable() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const me = useUser();
+  const [result, setResult] = useState<string | null>(null);
+  const users = useQuery(trpc.users.list.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const onChanged = async (res: { user: { id: string }; sessionsEnded: number }, done: string) => {
+    // The admin's own session ended with the change: only a new sign-in can go on.
+    if (res.user.id === me.id && res.sessionsEnded > 0) {
+      window.location.assign("/login");
+      return;
+    }
+    setResult(`${done}${res.sessionsEnded > 0 ? `; ${sessionsNote(res.sessionsEnded)}` : ""}.`);
+    await queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+  };
+  const clear = () => setResult(null);
+  const setRole = useMutation(
+    trpc.users.setRole.mutationOptions({ onMutate: clear, onSuccess: (res) => onChanged(res, `${res.user.email} is now ${res.user.role === "admin" ? "an" : "a"} ${res.user.role}`) }),
+  );
+  const disable = useMutation(trpc.users.disable.mutationOptions({ onMutate: clear, onSuccess: (res) => onChanged(res, `Disabled ${res.user.email}`) }));
+  const enable = useMutation(trpc.users.enable.mutationOptions({ onMutate: clear, onSuccess: (res) => onChanged(res, `Enabled ${res.user.email}`) }));
+  const busy = setRole.isPending || disable.isPending || enable.isPending;
+  const actionError = setRole.error ?? disable.error ?? enable.error;
+
+  return (
+    <section className="card" aria-labelledby="users-h">
+      <h2 id="users-h">Users</h2>
+      <p className="muted">Changing a role or disabling a user ends that user&apos;s sign-in sessions at once. Users are disabled, not deleted, so the operations log keeps naming who did what.</p>
+      <Notice message={result} testId="user-action-result" />
+      <ErrorNote error={actionError} testId="user-action-error" />
+      <ErrorNote error={users.error} />
+      {users.isPending ? (
+        <Loading what="users" />
+      ) : users.data ? (
+        <div className="table-wrap">
+          <table data-testid="users-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last sign-in</th>
+                <ActionsHeader />
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.users.map((u) => (
+                <tr key={u.id} className={u.disabledAt ? "retired" : undefined} data-testid={`user-row-${u.email}`}>
+                  <td>
+                    {u.name}
+                    {u.id === me.id ? <span className="muted"> (you)</span> : null}
+                  </td>
+                  <td>{u.email}</td>
+                  <td>
+                    <select
+                      value={u.role}
+                      disabled={busy}
+                      aria-label={`Role of ${u.email}`}
+                      style={{ width: "auto" }}
+                      onChange={(e) => {
+                        const role = e.target.value as Role;
+                        const whose = u.id === me.id ? "Your" : `${u.email}'s`;
+                        if (window.confirm(`Make ${u.email} ${role === "admin" ? "an" : "a"} ${role}? ${whose} sign-in sessions end now.`)) {
+                          setRole.mutate({ id: u.id, role });
+                        }
+                      }}
+                      data-testid="user-role-select"
+                    >
+                      {ROLE_OPTIONS.map((r) => (
+                        <option key={r} value={r}>
+                          {r}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td title={u.disabledAt ? `disabled ${formatDateTime(u.disabledAt)}` : undefined}>
+                    <StatusBadge status={u.disabledAt ? "disabled" : "active"} testId="user-status" />
+                  </td>
+                  <td>{formatAgo(u.createdAt)}</td>
+                  <td>{formatAgo(u.lastLoginAt)}</td>
+                  <td>
+                    {u.disabledAt ? (
+                      <button type="button" className="secondary small" disabled={busy} onClick={() => enable.mutate({ id: u.id })} data-testid="user-enable">
+                        Enable
+                      </button>
+                    ) : (
+                      <button
+                        type="button"
+                        className="danger small"
+                        disabled={busy}
+                        onClick={() => {
+                          if (window.confirm(`Disable ${u.email}? Their sign-in sessions end now and they cannot sign in until enabled again.`)) {
+                            disable.mutate({ id: u.id });
+                          }
+                        }}
+                        data-testid="user-disable"
+                      >
+                        Disable
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}

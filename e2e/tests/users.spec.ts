@@ -1,0 +1,93 @@
+import { expect, test, type Page } from "@playwright/test";
+import { createUser, openPageAs, screenshot, signIn, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
+
+/** Accepts the next confirm dialog the page opens (the console asks before ending sessions). */
+function acceptNextDialog(page: Page): void {
+  page.once("dialog", (dialog) => void dialog.accept());
+}
+
+/** The page's session is gone: the API refuses it and a console page asks for a sign-in. */
+async function expectSignedOut(page: Page): Promise<void> {
+  expect((await page.request.get("/api/trpc/streams.list")).status()).toBe(401);
+  // A page that polls is sent to sign in by its own refused request, which can interrupt ours.
+  await expect(async () => {
+    if (!new URL(page.url()).pathname.startsWith("/login")) await page.goto("/streams");
+    await expect(page).toHaveURL(/\/login/, { timeout: 2_000 });
+  }).toPass();
+}
+
+test("an admin disables a user: the user's session ends at once, and sign-in works again only once enabled", async ({ browser }) => {
+  const email = `${uniqueName("leaver")}@example.com`;
+  const password = "leaver-password-1";
+  const admin = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await createUser(admin, { name: "Lee Leaver", email, password, role: "operator" });
+
+  const user = await openPageAs(browser, { email, password });
+  await user.goto("/streams");
+  await expect(user.getByRole("heading", { name: "All streams" })).toBeVisible();
+
+  const row = admin.getByTestId(`user-row-${email}`);
+  await expect(row.getByTestId("user-status")).toHaveText("active");
+  acceptNextDialog(admin);
+  await row.getByTestId("user-disable").click();
+  await expect(admin.getByTestId("user-action-result")).toHaveText(`Disabled ${email}; 1 sign-in session ended.`);
+  await expect(row.getByTestId("user-status")).toHaveText("disabled");
+  await screenshot(admin, "users-disabled");
+
+  // The user's open page is signed out: its next request is refused and the console asks for a sign-in.
+  await expectSignedOut(user);
+  await user.getByLabel("Email").fill(email);
+  await user.getByLabel("Password").fill(password);
+  await user.getByTestId("login-submit").click();
+  await expect(user.getByTestId("login-error")).toHaveText("Email or password is incorrect.");
+
+  await row.getByTestId("user-enable").click();
+  await expect(admin.getByTestId("user-action-result")).toHaveText(`Enabled ${email}.`);
+  await signIn(user, email, password);
+  await expect(user.getByTestId("current-role")).toHaveText("operator");
+
+  // A role change ends the sessions too; the next sign-in carries the new role.
+  acceptNextDialog(admin);
+  await row.getByTestId("user-role-select").selectOption("viewer");
+  await expect(admin.getByTestId("user-action-result")).toHaveText(`${email} is now a viewer; 1 sign-in session ended.`);
+  await expectSignedOut(user);
+  await signIn(user, email, password);
+  await expect(user.getByTestId("current-role")).toHaveText("viewer");
+
+  await user.context().close();
+  await admin.context().close();
+});
+
+test("a user changes their password, ending their other sessions, then signs out everywhere", async ({ browser }) => {
+  const email = `${uniqueName("mover")}@example.com`;
+  const admin = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await createUser(admin, { name: "Mo Mover", email, password: "first-password-1", role: "viewer" });
+  await admin.context().close();
+
+  const desk = await openPageAs(browser, { email, password: "first-password-1" });
+  const laptop = await openPageAs(browser, { email, password: "first-password-1" });
+
+  await desk.getByTestId("nav-account").click();
+  await expect(desk.getByRole("heading", { name: "Account" })).toBeVisible();
+  await desk.getByTestId("current-password").fill("not-my-password");
+  await desk.getByTestId("new-password").fill("second-password-2");
+  await desk.getByTestId("repeat-password").fill("second-password-2");
+  await desk.getByTestId("change-password-submit").click();
+  await expect(desk.getByTestId("change-password-form")).toContainText("Current password is incorrect.");
+
+  await desk.getByTestId("current-password").fill("first-password-1");
+  await desk.getByTestId("change-password-submit").click();
+  await expect(desk.getByTestId("password-changed")).toHaveText("Password changed. 1 other sign-in session ended; this one stays.");
+  await screenshot(desk, "account");
+  await expectSignedOut(laptop);
+  await signIn(laptop, email, "second-password-2");
+
+  acceptNextDialog(desk);
+  await desk.getByTestId("sign-out-everywhere").click();
+  await expect(desk).toHaveURL(/\/login/);
+  await expectSignedOut(laptop);
+
+  await desk.context().close();
+  await laptop.context().close();
+});
