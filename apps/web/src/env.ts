@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isShardcastError, redisPrefixSchema } from "@shardcast/core";
-import { parseAllowedOrigins, parseTrustProxy } from "@shardcast/api/request-origin";
+import { parseAllowedHosts, parseAllowedOrigins, parseTrustProxy } from "@shardcast/api/request-origin";
 import { metricsTokenSchema } from "@shardcast/runtime/metrics";
 import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
 
@@ -30,6 +30,8 @@ const schema = z.object({
   SHARDCAST_TRUST_PROXY: listSetting(parseTrustProxy),
   /** Origins besides the console's own whose pages may send mutations. */
   SHARDCAST_ALLOWED_ORIGINS: listSetting(parseAllowedOrigins),
+  /** Host names the console is reached by, besides `localhost` and IP addresses. */
+  SHARDCAST_ALLOWED_HOSTS: listSetting(parseAllowedHosts),
   /** When set, `/api/metrics` needs `Authorization: Bearer <token>`. */
   SHARDCAST_METRICS_TOKEN: metricsTokenSchema,
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),

@@ -21,6 +21,8 @@ describe("console tRPC route", () => {
     vi.stubEnv("DATABASE_URL", control.url);
     vi.stubEnv("SHARDCAST_REDIS_PREFIX", `web-test-${randomUUID().slice(0, 8)}`);
     vi.stubEnv("SHARDCAST_TRUST_PROXY", "10.0.0.1");
+    // The public name the proxy forwards: a console reached by a name must list it.
+    vi.stubEnv("SHARDCAST_ALLOWED_HOSTS", "console.example.com");
     ({ POST } = (await import("../src/app/api/trpc/[trpc]/route.ts")) as { POST: Handler });
   });
   afterAll(async () => {

@@ -9,8 +9,17 @@ export async function audit(
   ctx: Pick<ApiContext, "db" | "log"> & { user: SessionUser },
   op: Omit<NewOperation, "actor" | "status"> & { status?: NewOperation["status"] },
 ): Promise<void> {
+  await auditAs(ctx, ctx.user.email, op);
+}
+
+/** `audit` for actions of someone not signed in (yet): sign-in and first-run setup. */
+export async function auditAs(
+  ctx: Pick<ApiContext, "db" | "log">,
+  actor: string | null,
+  op: Omit<NewOperation, "actor" | "status"> & { status?: NewOperation["status"] },
+): Promise<void> {
   try {
-    await recordOperation(ctx.db, { status: "succeeded", ...op, actor: ctx.user.email });
+    await recordOperation(ctx.db, { status: "succeeded", ...op, actor });
   } catch (err) {
     ctx.log.warn("operation not recorded", { kind: op.kind, error: err });
   }

@@ -40,6 +40,8 @@ export interface ApiContext {
   client: ClientInfo;
   /** Origins besides the console's own whose pages may send mutations. */
   allowedOrigins: readonly string[];
+  /** Host names the console is reached by, besides loopback names and IP addresses (`checkHost`). */
+  allowedHosts: readonly string[];
   /** Mark the session cookie `Secure` (the client reached the console over HTTPS). */
   secureCookies: boolean;
   /** Told about every procedure call when it ends, for the host's metrics (absent: not measured). */

@@ -2,8 +2,11 @@ export { appRouter, type AppRouter } from "./routers/index.ts";
 export { createCallerFactory } from "./trpc.ts";
 export type { ApiContext, SessionUser, RedisClient } from "./context.ts";
 export { createSignInLimiter, DEFAULT_SIGN_IN_POLICY, type SignInLimiter, type SignInPolicy } from "./sign-in-limiter.ts";
+export { createHashGate, DEFAULT_HASH_GATE, type HashGate, type HashGateOptions } from "./hash-gate.ts";
 export {
+  checkHost,
   checkSameOrigin,
+  parseAllowedHosts,
   parseAllowedOrigins,
   parseTrustProxy,
   requestFacts,

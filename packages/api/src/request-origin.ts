@@ -139,6 +139,63 @@ export function parseAllowedOrigins(value: string | undefined): string[] {
     });
 }
 
+/** A host name as the allowlists hold it: lowercase, without a trailing dot. */
+const HOST_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+
+/**
+ * Parses `SHARDCAST_ALLOWED_HOSTS`: comma-separated host names (`console.example.com`) the console
+ * is reached by, besides loopback names and IP addresses.
+ */
+export function parseAllowedHosts(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0)
+    .map((entry) => {
+      const name = entry.toLowerCase().replace(/\.$/, "");
+      if (!HOST_NAME.test(name)) throw new ShardcastError("validation_failed", `"${entry}" is not a host name like console.example.com (no scheme, no port)`);
+      return name;
+    });
+}
+
+/** The name part of a `Host` value (no port, no trailing dot, IPv6 without brackets), or null when it is none. */
+function hostName(host: string): string | null {
+  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::\d{1,5})?$/i.exec(host.trim());
+  const name = (match?.[1] ?? match?.[2])?.toLowerCase().replace(/\.$/, "");
+  return name ? name : null;
+}
+
+/**
+ * The DNS-rebinding rule, for every API request: the host the client addressed must be one of the
+ * console's own. A page of another site whose name was re-pointed at the console's address is
+ * same-origin with itself, so the origin check alone lets it through (and before the first admin
+ * exists it could set one up); its requests still name its own host. Accepted: `localhost`, any IP
+ * address (a rebound page is always reached by a name), the names in `SHARDCAST_ALLOWED_HOSTS`
+ * and the hosts of `SHARDCAST_ALLOWED_ORIGINS`.
+ */
+export function checkHost(input: {
+  client: ClientInfo;
+  allowedHosts: readonly string[];
+  allowedOrigins: readonly string[];
+}): { ok: true } | { ok: false; message: string; host: string | null } {
+  const host = input.client.host;
+  const name = host ? hostName(host) : null;
+  const known =
+    name !== null &&
+    (name === "localhost" ||
+      isIP(name) !== 0 ||
+      input.allowedHosts.includes(name) ||
+      input.allowedOrigins.some((origin) => new URL(origin).hostname.replace(/^\[|\]$/g, "") === name));
+  if (known) return { ok: true };
+  return {
+    ok: false,
+    host,
+    message: host
+      ? `Refused a request for ${host}: the console answers only to its own names (see SHARDCAST_ALLOWED_HOSTS).`
+      : "Refused a request without a Host header.",
+  };
+}
+
 function originOf(value: string | null): string | null {
   if (!value) return null;
   try {

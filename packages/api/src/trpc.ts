@@ -3,7 +3,7 @@ import superjson from "superjson";
 import { roleAtLeast, ShardcastError, trpcCode, type Role } from "@shardcast/core";
 import type { ApiContext, SessionUser } from "./context.ts";
 import { formatError, toTrpcError } from "./errors.ts";
-import { checkSameOrigin } from "./request-origin.ts";
+import { checkHost, checkSameOrigin } from "./request-origin.ts";
 
 const t = initTRPC.context<ApiContext>().create({
   transformer: superjson,
@@ -61,6 +61,33 @@ const sameOrigin = t.middleware(({ ctx, type, path, next }) => {
   return next();
 });
 
+/**
+ * Every call, reads too, must name one of the console's own hosts: a page of a site whose name was
+ * re-pointed at the console (DNS rebinding) passes the origin check, but not this one.
+ */
+const knownHost = t.middleware(({ ctx, path, next }) => {
+  const verdict = checkHost({ client: ctx.client, allowedHosts: ctx.allowedHosts, allowedOrigins: ctx.allowedOrigins });
+  if (!verdict.ok) {
+    ctx.log.warn("request for a foreign host refused", { path, host: verdict.host, hint: "list the console's public names in SHARDCAST_ALLOWED_HOSTS" });
+    throw new ShardcastError("forbidden", verdict.message);
+  }
+  return next();
+});
+
+// Sign-ins of the requests in flight, by request: a batch may carry at most one.
+const passwordChecks = new WeakSet<Headers>();
+
+/**
+ * One password check per request: the hash gate bounds the work, but a batch of sign-ins would
+ * take every turn for itself. Requests are told apart by their headers object, which every call of
+ * a batch shares.
+ */
+const onePasswordCheck = t.middleware(({ ctx, next }) => {
+  if (passwordChecks.has(ctx.reqHeaders)) throw new ShardcastError("bad_request", "Send one sign-in per request, not several in a batch.");
+  passwordChecks.add(ctx.reqHeaders);
+  return next();
+});
+
 /** Outermost, so the outcome it reports is the error the caller gets, after `domainErrors` mapped it. */
 const metered = t.middleware(async ({ ctx, path, type, next }) => {
   if (!ctx.onProcedure) return next();
@@ -70,7 +97,10 @@ const metered = t.middleware(async ({ ctx, path, type, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(metered).use(domainErrors).use(sameOrigin);
+export const publicProcedure = t.procedure.use(metered).use(domainErrors).use(knownHost).use(sameOrigin);
+
+/** Procedures that check or hash a password: sign-in and first-run setup. */
+export const passwordProcedure = publicProcedure.use(onePasswordCheck);
 
 export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
 import { createQueue, type JobQueue } from "@shardcast/jobs";
@@ -7,9 +6,12 @@ import { createLogger, createRedis } from "@shardcast/runtime";
 import type { Role } from "@shardcast/core";
 import { createControlDb, createUser, getSessionUser, HostPool, registerHost, type ControlDb } from "@shardcast/db";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { handleApiRequest } from "../src/handler.ts";
 import {
-  appRouter,
+  createHashGate,
   createSignInLimiter,
+  DEFAULT_SIGN_IN_POLICY,
+  parseAllowedHosts,
   parseTrustProxy,
   PEER_HEADER,
   readCookie,
@@ -17,8 +19,11 @@ import {
   resolveClient,
   SESSION_COOKIE,
   type ApiContext,
+  type HashGate,
+  type HashGateOptions,
   type RedisClient,
   type SignInLimiter,
+  type SignInPolicy,
 } from "../src/index.ts";
 
 export const REDIS_URL = testRedisUrl();
@@ -40,6 +45,7 @@ export interface CallResult<T = unknown> {
   data: T | undefined;
   error: { message: string; code: number; data: { code: string; httpStatus: number; scCode: string | null; details: { rejected?: Array<{ path: string; message: string }> } | null } } | undefined;
   setCookie: string | null;
+  retryAfter: string | null;
 }
 
 export interface Harness {
@@ -53,6 +59,10 @@ export interface Harness {
   logLines: string[];
   /** Calls a procedure over the fetch adapter, as the browser does. `cookie` is the session token. */
   call<T = unknown>(kind: "query" | "mutation", path: string, input?: unknown, token?: string | null, opts?: CallOptions): Promise<CallResult<T>>;
+  /** Sends a request of the test's own making (a batch, say) to the console API, as the console does. */
+  send(req: Request, token?: string | null): Promise<Response>;
+  /** The hash gate of the harness's sign-in limiter (its turns can be taken to make it busy). */
+  hashGate: HashGate;
   /** Creates a user and returns a session token for it. */
   sessionFor(role: Role): Promise<string>;
   /** A Redis prefix of one test's own (so no test sees another's data), its keys deleted at `close`. */
@@ -65,7 +75,16 @@ export function tokenFrom(setCookie: string | null): string | null {
   return readCookie(new Headers({ cookie: setCookie.split(";")[0]! }), SESSION_COOKIE);
 }
 
-export async function startHarness(opts: { hosts?: number; db?: ControlDb; trustProxy?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: {
+    hosts?: number;
+    db?: ControlDb;
+    trustProxy?: string;
+    allowedHosts?: string;
+    signInPolicy?: Partial<SignInPolicy>;
+    hashGate?: HashGateOptions;
+  } = {},
+): Promise<Harness> {
   const control = await createTestControlDb();
   const hostDbs = await Promise.all(Array.from({ length: opts.hosts ?? 2 }, () => createTestHostDb()));
   const db = control.db;
@@ -79,9 +98,34 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
   const logLines: string[] = [];
   const testPrefixes: string[] = [];
   const log = createLogger({ app: "api-test" }, { level: "debug", write: (line) => logLines.push(line) });
-  const signInLimiter: SignInLimiter = createSignInLimiter(redis, prefix);
+  const hashGate = createHashGate(opts.hashGate);
+  const signInLimiter: SignInLimiter = createSignInLimiter(redis, prefix, { ...DEFAULT_SIGN_IN_POLICY, ...opts.signInPolicy }, hashGate);
   const trust = parseTrustProxy(opts.trustProxy);
+  // The console's own name here, as a deployment reached by a name lists it.
+  const allowedHosts = parseAllowedHosts(opts.allowedHosts ?? new URL(CONSOLE_ORIGIN).hostname);
   const ctxDb = opts.db ?? db;
+
+  const send = (req: Request, token?: string | null, callOpts?: CallOptions): Promise<Response> =>
+    handleApiRequest(req, async (req, resHeaders): Promise<ApiContext> => {
+      const client = resolveClient(requestFacts(req.headers), trust);
+      return {
+        db: ctxDb,
+        hosts,
+        redis,
+        redisPrefix: callOpts?.redisPrefix ?? prefix,
+        queue: callOpts?.queue ?? queue,
+        edgeUrl: "http://edge.test:4000",
+        user: token ? await getSessionUser(db, token) : null,
+        resHeaders,
+        reqHeaders: req.headers,
+        log,
+        signInLimiter,
+        client,
+        allowedOrigins: [],
+        allowedHosts,
+        secureCookies: client.https,
+      };
+    });
 
   const call: Harness["call"] = async (kind, path, input, token, callOpts) => {
     // What the console's server stamps on a request from a browser on this machine.
@@ -96,36 +140,14 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
     const url = new URL(`${CONSOLE_ORIGIN}/api/trpc/${path}`);
     if (kind === "query" && serialized) url.searchParams.set("input", serialized);
     const req = new Request(url, { method: kind === "query" ? "GET" : "POST", headers, ...(kind === "mutation" ? { body: serialized ?? "{}" } : {}) });
-    const res = await fetchRequestHandler({
-      endpoint: "/api/trpc",
-      req,
-      router: appRouter,
-      createContext: async ({ req, resHeaders }): Promise<ApiContext> => {
-        const client = resolveClient(requestFacts(req.headers), trust);
-        return {
-          db: ctxDb,
-          hosts,
-          redis,
-          redisPrefix: callOpts?.redisPrefix ?? prefix,
-          queue: callOpts?.queue ?? queue,
-          edgeUrl: "http://edge.test:4000",
-          user: token ? await getSessionUser(db, token) : null,
-          resHeaders,
-          reqHeaders: req.headers,
-          log,
-          signInLimiter,
-          client,
-          allowedOrigins: [],
-          secureCookies: client.https,
-        };
-      },
-    });
+    const res = await send(req, token, callOpts);
     const body = (await res.json()) as { result?: { data: unknown }; error?: unknown };
     return {
       status: res.status,
       data: body.result ? superjson.deserialize<never>(body.result.data as Parameters<typeof superjson.deserialize>[0]) : undefined,
       error: body.error ? superjson.deserialize<CallResult["error"]>(body.error as Parameters<typeof superjson.deserialize>[0]) : undefined,
       setCookie: res.headers.get("set-cookie"),
+      retryAfter: res.headers.get("retry-after"),
     };
   };
 
@@ -138,6 +160,8 @@ export async function startHarness(opts: { hosts?: number; db?: ControlDb; trust
     hostIds,
     logLines,
     call,
+    send: (req, token) => send(req, token),
+    hashGate,
     async sessionFor(role) {
       const email = `${role}-${randomUUID().slice(0, 8)}@example.com`;
       await createUser(db, { email, name: role, password: "password-123", role });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { checkSameOrigin, parseAllowedOrigins, parseTrustProxy, requestFacts, resolveClient, PEER_HEADER, PEER_TLS_HEADER } from "../src/request-origin.ts";
+import {
+  checkHost,
+  checkSameOrigin,
+  parseAllowedHosts,
+  parseAllowedOrigins,
+  parseTrustProxy,
+  requestFacts,
+  resolveClient,
+  PEER_HEADER,
+  PEER_TLS_HEADER,
+} from "../src/request-origin.ts";
 
 function facts(peer: string | null, headers: Record<string, string>, peerTls = false) {
   return { peer, peerTls, headers: new Headers(headers) };
@@ -108,5 +118,37 @@ describe("same-origin rule", () => {
     expect(check({ origin: "https://ops.example.com" }, parseAllowedOrigins("https://ops.example.com, http://localhost:3000")).ok).toBe(true);
     expect(() => parseAllowedOrigins("https://ops.example.com/path")).toThrow(/not an origin/);
     expect(() => parseAllowedOrigins("ops.example.com")).toThrow(/not an origin/);
+  });
+});
+
+describe("host rule", () => {
+  const check = (host: string | null, allowedHosts: string[] = [], allowedOrigins: string[] = []) =>
+    checkHost({ client: { ip: "203.0.113.9", https: false, host }, allowedHosts, allowedOrigins }).ok;
+
+  it("accepts localhost and IP addresses, with or without a port", () => {
+    for (const host of ["localhost", "localhost:3000", "LocalHost.:3000", "127.0.0.1:3000", "127.8.9.10", "[::1]:3000", "[::1]", "10.0.0.2:3000", "[2001:db8::1]:443"]) {
+      expect(check(host), host).toBe(true);
+    }
+  });
+
+  it("accepts configured names and the hosts of allowed origins, nothing else", () => {
+    const allowed = parseAllowedHosts(" Console.Example.com ,ops.internal.");
+    expect(allowed).toEqual(["console.example.com", "ops.internal"]);
+    expect(check("console.example.com", allowed)).toBe(true);
+    expect(check("OPS.INTERNAL:8443", allowed)).toBe(true);
+    expect(check("admin.example.com", [], parseAllowedOrigins("https://admin.example.com"))).toBe(true);
+    for (const host of ["rebound.example", "rebound.example:3000", "console.example.com.evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "evil.example@127.0.0.1", "", null]) {
+      expect(check(host, allowed), String(host)).toBe(false);
+    }
+    expect(checkHost({ client: { ip: null, https: false, host: "rebound.example" }, allowedHosts: [], allowedOrigins: [] })).toMatchObject({
+      ok: false,
+      host: "rebound.example",
+    });
+  });
+
+  it("rejects settings that are not host names", () => {
+    expect(() => parseAllowedHosts("https://console.example.com")).toThrow(/not a host name/);
+    expect(() => parseAllowedHosts("console.example.com:3000")).toThrow(/not a host name/);
+    expect(parseAllowedHosts(undefined)).toEqual([]);
   });
 });

@@ -142,11 +142,12 @@ export function trpcCode(code: ErrorCode): TrpcErrorCode {
 }
 
 /**
- * The `Retry-After` value (whole seconds, rounded up, at least 1) of a `rate_limited` error that
- * says when to retry; undefined for every other error. One rule for the REST and tRPC answers.
+ * The `Retry-After` value (whole seconds, rounded up, at least 1) of a `rate_limited` (429) or
+ * `unavailable` (503) error that says when to retry; undefined for every other error. One rule for
+ * the REST and tRPC answers.
  */
 export function retryAfterSeconds(err: ShardcastError): number | undefined {
-  const ms = err.code === "rate_limited" ? err.details?.retryAfterMs : undefined;
+  const ms = err.code === "rate_limited" || err.code === "unavailable" ? err.details?.retryAfterMs : undefined;
   return typeof ms === "number" && Number.isFinite(ms) ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
 }
 

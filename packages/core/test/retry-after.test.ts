@@ -8,8 +8,13 @@ describe("Retry-After", () => {
     expect(retryAfterSeconds(new ShardcastError("rate_limited", "slow down", { retryAfterMs: 3000 }))).toBe(3);
   });
 
+  it("comes from an unavailable answer that says when, too", () => {
+    expect(retryAfterSeconds(new ShardcastError("unavailable", "busy", { retryAfterMs: 1000 }))).toBe(1);
+    expect(retryAfterSeconds(new ShardcastError("unavailable", "later"))).toBeUndefined();
+  });
+
   it("is absent for other errors and for a rate limit that does not say when", () => {
-    expect(retryAfterSeconds(new ShardcastError("unavailable", "later", { retryAfterMs: 1000 }))).toBeUndefined();
+    expect(retryAfterSeconds(new ShardcastError("conflict", "later", { retryAfterMs: 1000 }))).toBeUndefined();
     expect(retryAfterSeconds(new ShardcastError("rate_limited", "slow down"))).toBeUndefined();
   });
 

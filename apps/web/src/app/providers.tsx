@@ -6,6 +6,7 @@ import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { useState, type ReactNode } from "react";
 import superjson from "superjson";
 import type { AppRouter } from "@shardcast/api";
+import { MAX_BATCH_CALLS } from "@shardcast/api/batch-limit";
 import { isRetryable, isUnauthorized } from "../lib/errors.ts";
 import { TRPCProvider } from "../lib/trpc.ts";
 
@@ -32,7 +33,7 @@ export function Providers({ children }: { children: ReactNode }) {
   );
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })],
+      links: [httpBatchLink({ url: "/api/trpc", transformer: superjson, maxItems: MAX_BATCH_CALLS })],
     }),
   );
   return (

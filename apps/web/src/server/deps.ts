@@ -74,6 +74,7 @@ export async function createContext(req: Request, resHeaders: Headers): Promise<
     signInLimiter: deps.signInLimiter,
     client,
     allowedOrigins: env.SHARDCAST_ALLOWED_ORIGINS,
+    allowedHosts: env.SHARDCAST_ALLOWED_HOSTS,
     secureCookies: client.https,
     onProcedure: observeProcedure,
   };

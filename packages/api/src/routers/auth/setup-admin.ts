@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ShardcastError, storableString } from "@shardcast/core";
 import { createFirstAdmin, createSession } from "@shardcast/db";
-import { publicProcedure } from "../../trpc.ts";
+import { auditAs } from "../../audit.ts";
+import { passwordProcedure } from "../../trpc.ts";
 import { sessionCookie } from "../../session-cookie.ts";
 import { emailSchema, newPasswordSchema, sessionUserSchema } from "../shared.ts";
 
@@ -13,7 +14,7 @@ export const setupAdminInput = z.object({
 export const setupAdminOutput = z.object({ user: sessionUserSchema });
 
 /** First run: creates the first admin and signs them in. Refused once any user exists. */
-export const setupAdmin = publicProcedure
+export const setupAdmin = passwordProcedure
   .input(setupAdminInput)
   .output(setupAdminOutput)
   .mutation(async ({ ctx, input }) => {
@@ -22,5 +23,10 @@ export const setupAdmin = publicProcedure
     const session = await createSession(ctx.db, user.id);
     ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));
     ctx.log.info("first admin created", { userId: user.id });
+    await auditAs(ctx, user.email, {
+      kind: "user.setup_admin",
+      message: `${user.email} set up the console as its first admin`,
+      details: { userId: user.id, address: ctx.client.ip },
+    });
     return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
   });

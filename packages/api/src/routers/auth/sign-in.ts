@@ -1,8 +1,9 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
+import { isShardcastError, storableString } from "@shardcast/core";
 import { createSession, normalizeEmail, verifyPassword } from "@shardcast/db";
-import { publicProcedure } from "../../trpc.ts";
+import { auditAs } from "../../audit.ts";
+import { passwordProcedure } from "../../trpc.ts";
 import { sessionCookie } from "../../session-cookie.ts";
 import { sessionUserSchema } from "../shared.ts";
 
@@ -15,19 +16,32 @@ export const signInOutput = z.object({ user: sessionUserSchema });
 /** One message for an unknown email and a wrong password, so sign-in does not reveal accounts. */
 export const BAD_CREDENTIALS = "Email or password is incorrect.";
 
-export const signIn = publicProcedure
+export const signIn = passwordProcedure
   .input(signInInput)
   .output(signInOutput)
   .mutation(async ({ ctx, input }) => {
     const email = normalizeEmail(input.email);
+    const address = ctx.client.ip;
     // No address only when a request skipped the console's server (no peer stamp): those share a pair.
-    const source = ctx.client.ip ?? "unknown";
-    const user = await ctx.signInLimiter.attempt(email, source, () => verifyPassword(ctx.db, email, input.password));
+    const source = address ?? "unknown";
+    let user: Awaited<ReturnType<typeof verifyPassword>>;
+    try {
+      user = await ctx.signInLimiter.attempt(email, source, () => verifyPassword(ctx.db, email, input.password));
+    } catch (err) {
+      // Refused before the password was checked. Only the server log hears of these: a flood of
+      // them must not grow the operations log (the limiter bounds the failures that are recorded).
+      if (isShardcastError(err) && (err.code === "rate_limited" || err.code === "unavailable")) {
+        ctx.log.warn("sign-in refused", { email, source, reason: err.code });
+      }
+      throw err;
+    }
     if (!user) {
       ctx.log.warn("sign-in failed", { email, source });
+      await auditAs(ctx, null, { kind: "user.sign_in", status: "failed", message: `failed sign-in as ${email}`, details: { email, address } });
       throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_CREDENTIALS });
     }
     const session = await createSession(ctx.db, user.id);
     ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));
+    await auditAs(ctx, user.email, { kind: "user.sign_in", message: `${user.email} signed in`, details: { userId: user.id, address } });
     return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
   });
