@@ -58,4 +58,5 @@ export * from "./capacity/settings.ts";
 export * from "./capacity/plans.ts";
 export * from "./capacity/hosts.ts";
 export * from "./capacity/proposals.ts";
+export * from "./capacity/add-host.ts";
 export * from "./prealloc/index.ts";

@@ -64,8 +64,8 @@ export async function actOnCapacity(db: ControlDb, log: Logger, proposals: reado
           continue;
         }
         const queue = opts.queue;
-        const { jobId } = await approveAddHostProposal(db, p.id, ANALYZER_ACTOR, async (approvedAt) =>
-          queue ? ((await enqueue(queue, "host.provision", { proposalId: p.id, actor: ANALYZER_ACTOR, approvedAt })).id ?? null) : null,
+        const { jobId } = await approveAddHostProposal(db, p.id, ANALYZER_ACTOR, async (approvedAt, jobId) =>
+          queue ? ((await enqueue(queue, "host.provision", { proposalId: p.id, actor: ANALYZER_ACTOR, approvedAt }, { jobId })).id ?? null) : null,
         );
         await recordOperation(db, {
           kind: "capacity.add_host",

@@ -1,5 +1,5 @@
 import { ShardcastError } from "@shardcast/core";
-import { addAnalyzerProposalDetails, addHostApproval, getAnalyzerProposal, recordOperation } from "@shardcast/db";
+import { addAnalyzerProposalDetails, addHostApproval, claimAddHostProvision, getAnalyzerProposal, recordOperation } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { provisionHost, provisionRequest, type ProvisionResult } from "../analyzer/provision.ts";
 
@@ -21,6 +21,10 @@ export async function runHostProvision(
   if (p.status !== "applied") throw new ShardcastError("conflict", `proposal ${p.id} was not approved (it is ${p.status})`);
   if (payload.approvedAt !== undefined && payload.approvedAt !== addHostApproval(p)) {
     throw new ShardcastError("conflict", `this job belongs to an earlier approval of proposal ${p.id}, which was undone: the current approval has its own job`);
+  }
+  // Checked above for a clear message; the claim is what decides, against an undo racing this job.
+  if (!(await claimAddHostProvision(db, p.id, payload.approvedAt, deps.clock()))) {
+    throw new ShardcastError("conflict", `the approval of proposal ${p.id} was undone or is already being provisioned by another job`);
   }
   const config = deps.provision ?? { mode: "off" as const };
   const started = deps.clock();

@@ -39,6 +39,6 @@ export async function applyProposal(
 }
 
 export async function approveAddHost(db: ControlDb, queue: JobQueue, id: string, actor: string): Promise<{ proposal: AnalyzerProposalInfo; jobId: string }> {
-  const { proposal, jobId } = await approveAddHostProposal(db, id, actor, async (approvedAt) => (await enqueue(queue, "host.provision", { proposalId: id, actor, approvedAt })).id ?? null);
+  const { proposal, jobId } = await approveAddHostProposal(db, id, actor, async (approvedAt, jobId) => (await enqueue(queue, "host.provision", { proposalId: id, actor, approvedAt }, { jobId })).id ?? null);
   return { proposal, jobId: jobId ?? "" };
 }

@@ -61,43 +61,6 @@ export async function pendingHostProvisions(db: ControlDb, since: Date): Promise
 }
 
 /**
- * Approves an open add_host proposal and queues its provisioning with `queueJob`, which gets the
- * approval the job must name (its `approvedAt`) and answers the job's id (null when the caller
- * provisions in-process). When the job cannot be queued (the queue's Redis did not answer), the
- * approval is undone and the proposal is open again, so approving it again is the retry: left
- * applied, it would read "queued" for good with no job behind it. A job that was queued after all
- * (its reply lost) names an approval that no longer stands, and the worker refuses it, so a second
- * approval cannot provision two hosts.
- */
-export async function approveAddHostProposal(
-  db: ControlDb,
-  id: string,
-  actor: string,
-  queueJob: (approvedAt: string) => Promise<string | null>,
-): Promise<{ proposal: AnalyzerProposalInfo; jobId: string | null }> {
-  await openAnalyzerProposal(db, id, "add_host");
-  const proposal = await markAnalyzerProposalApplied(db, id, { actor });
-  // Recorded before the job exists, so the job's own outcome cannot be overwritten by it.
-  await addAnalyzerProposalDetails(db, id, { provision: { status: "queued", at: new Date().toISOString() } });
-  try {
-    return { proposal, jobId: await queueJob(addHostApproval(proposal) ?? "") };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    const { provision: _undone, ...details } = (await getAnalyzerProposal(db, id))?.details ?? {};
-    await db.analyzerProposal.updateMany({
-      where: { id, status: "applied" },
-      data: { status: "open", decidedBy: null, decidedAt: null, details: { ...details, queueFailure: { message: reason.slice(0, 500), at: new Date().toISOString() } } },
-    });
-    throw new ShardcastError("unavailable", `the host's provisioning job could not be queued (${reason.slice(0, 200)}); the proposal is open again: approve it again`);
-  }
-}
-
-/** The approval a host.provision job serves: the proposal's decision time. */
-export function addHostApproval(p: AnalyzerProposalInfo): string | null {
-  return p.decidedAt?.toISOString() ?? null;
-}
-
-/**
  * Approves a drain_host proposal: the host becomes `draining` (the rebalancer moves every
  * shardlet off it, nothing new is placed on it) and the proposal `applied`. The worker retires
  * the host once it is empty. Refused when the host is not active any more.
