@@ -13,6 +13,7 @@ export * from "./host/driver.ts";
 export * from "./host/pool.ts";
 export * from "./host/lifecycle.ts";
 export * from "./host/migration.ts";
+export * from "./host/migration-leftover.ts";
 export * from "./host/migration-verify.ts";
 export * from "./host/migration-stats.ts";
 export * from "./host/replica.ts";

@@ -3,7 +3,7 @@ import { appendMigrationEvent, deleteRangeRows, dropShardletStats, fenceForChang
 import { checkAborted } from "../domain/abort.ts";
 import { afterStep, announce, migrationEpochs, note, paused, reload, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
 import { probeDestination, unreachable, withDestination, type DestinationProblem } from "./destination.ts";
-import { leftoverMark } from "./leftover.ts";
+import { leftoverMark, removeEndedCopy } from "./leftover.ts";
 import { sharedDatabase } from "./same-database.ts";
 import { drainRangeInto } from "./drain-range.ts";
 import { drainIntoDestination } from "./switch.ts";
@@ -159,12 +159,26 @@ export async function reopenSource(ctx: MigrationContext): Promise<void> {
   await withHostRetry(ctx, "source fence", () => ctx.source.setFence(m.shardletId, range.streamId, epochs.switched, "active", range));
 }
 
-/** After a switch was undone and the migration ended: the overflow drained into the source, the destination cleaned or left. */
+/**
+ * After a switch was undone and the migration ended: the overflow drained into the source, the
+ * destination's copy removed as the leftover sweep removes it (see removeEndedCopy), or left to it.
+ */
 export async function afterSwitchUndone(ctx: MigrationContext): Promise<string> {
   const { m } = ctx;
   const epochs = migrationEpochs(m);
   const drained = await drainRangeInto(ctx, m.sourceHostId, epochs.switched);
-  const cleaned = await cleanDestination(ctx);
+  const cleaned = await removeEndedCopy(ctx, epochs.switched);
+  if (typeof cleaned === "string") {
+    // The end's line marks the copy for the sweep, which must not remove the source's fence either.
+    await appendMigrationEvent(ctx.deps.db, {
+      migrationId: m.id,
+      phase: "failed",
+      level: "error",
+      message: `Destination not cleaned, and no longer tried: ${cleaned}`,
+      details: { leftover: "skipped", hostId: m.destHostId },
+    });
+    return `destination not cleaned (one database), ${drained} overflow rows drained into the source`;
+  }
   if (typeof cleaned !== "number") return leaveDestination(ctx, cleaned, epochs.switched, "failed");
   await appendMigrationEvent(ctx.deps.db, {
     migrationId: m.id,

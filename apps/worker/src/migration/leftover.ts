@@ -13,7 +13,9 @@ import {
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { sleep, type MigrationContext } from "./context.ts";
+import { afterStep, sleep, type MigrationContext } from "./context.ts";
+import { unreachable, withDestination, type DestinationProblem } from "./destination.ts";
+import { sharedDatabase } from "./same-database.ts";
 
 /**
  * A migration given up while its destination could not be reached leaves its partial copy there
@@ -82,6 +84,41 @@ async function removeLeftover(deps: WorkerDeps, l: DestinationLeftover, until: n
   }
   await driver.sweepArchive(l.streamId);
   return removed;
+}
+
+/**
+ * The removal above, by the migration itself right after it ended with its switch undone, each
+ * step bounded as its other destination steps are. Having ended, it no longer keeps the shardlet
+ * from being moved to that host again meanwhile, so it removes only what the sweep would: a fence
+ * still its own (at or below `epoch`), rows no fence covers. A new migration's fence and copied
+ * rows stay. Returns the rows removed, why nothing may be removed there (one database), or why the
+ * destination could not be reached.
+ */
+export async function removeEndedCopy(ctx: MigrationContext, epoch: number): Promise<number | string | DestinationProblem> {
+  const { deps, m, range, settings } = ctx;
+  try {
+    // On one database the "destination's" fence is the source's, reopened at `epoch`.
+    const shared = await sharedDatabase(ctx);
+    if (shared) return shared;
+    await withDestination(ctx, "destination fence", (d) => dropLeftoverFence(d, { shardletId: m.shardletId, epoch }));
+    await afterStep(ctx, "cancel.dest-fence");
+    const pacer = new CopyPacer(settings.cleanupRowsPerSecond, deps.clock());
+    let removed = 0;
+    for (;;) {
+      checkAborted(ctx.signal);
+      const n = await withDestination(ctx, "destination delete", (d) => deleteUnfencedRows(d, { ...range, limit: settings.cleanupChunkRows }));
+      if (n === 0) break;
+      removed += n;
+      await sleep(pacer.add(n, deps.clock()), ctx.signal);
+    }
+    await afterStep(ctx, "cancel.rows");
+    return removed;
+  } catch (err) {
+    checkAborted(ctx.signal);
+    const problem = unreachable(err);
+    if (!problem) throw err;
+    return problem;
+  }
 }
 
 /** One sweep over the leftovers (see the top of this file); errors of a host stay with its leftover. */
