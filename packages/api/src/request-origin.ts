@@ -139,8 +139,11 @@ export function parseAllowedOrigins(value: string | undefined): string[] {
     });
 }
 
-/** A host name as the allowlists hold it: lowercase, without a trailing dot. */
-const HOST_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+/**
+ * A host name as the allowlists hold it: lowercase, without a trailing dot. `_` is allowed: DNS
+ * forbids it in host names, but compose and cluster service names (`shardcast_web`) carry it.
+ */
+const HOST_NAME = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/;
 
 /**
  * Parses `SHARDCAST_ALLOWED_HOSTS`: comma-separated host names (`console.example.com`) the console
@@ -160,7 +163,7 @@ export function parseAllowedHosts(value: string | undefined): string[] {
 
 /** The name part of a `Host` value (no port, no trailing dot, IPv6 without brackets), or null when it is none. */
 function hostName(host: string): string | null {
-  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::\d{1,5})?$/i.exec(host.trim());
+  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9._-]+))(?::\d{1,5})?$/i.exec(host.trim());
   const name = (match?.[1] ?? match?.[2])?.toLowerCase().replace(/\.$/, "");
   return name ? name : null;
 }
@@ -191,7 +194,7 @@ export function checkHost(input: {
     ok: false,
     host,
     message: host
-      ? `Refused a request for ${host}: the console answers only to its own names (see SHARDCAST_ALLOWED_HOSTS).`
+      ? `Refused a request for ${host}: the console answers only to its own names. If ${name ?? host} is one, add it to SHARDCAST_ALLOWED_HOSTS.`
       : "Refused a request without a Host header.",
   };
 }

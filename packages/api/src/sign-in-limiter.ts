@@ -10,9 +10,14 @@ import type { RedisClient } from "./redis-client.ts";
  * would be free fresh sources). Failures are counted per (email, source) pair: after `freeFailures`
  * the pair waits `firstWaitSec`, doubling with each further failure up to `maxWaitSec`, and a
  * success clears the pair. Once an email collects `emailFailureCap` failures in `emailWindowSec`
- * from all sources together, only sources that signed in to it before (within `knownSourceSec`)
- * may still try, one attempt per wait: an attacker with many addresses is held to the cap, and
- * still cannot lock the user out of the places they sign in from. A source is also limited to
+ * from all sources together, no pair gets free failures any more: each source has one attempt per
+ * wait. A source that signed in to the email before (within `knownSourceSec`) waits by its own
+ * failures only; any other source waits by its own failures plus the email's failures beyond the
+ * cap, so under a sustained attack its wait soon reaches `maxWaitSec`. Nobody is refused for good:
+ * the owner's first attempt from a new address is always checked (an attacker can slow them down,
+ * never lock them out). The price is the bound on guessing: per email and window, at most
+ * `emailFailureCap` guesses plus about one per source the attacker holds (each also held to
+ * `addressFailureCap` failures per window over all emails). A source is also limited to
  * `addressFailureCap` failures in `addressWindowSec` whatever the emails, except for the emails
  * it signed in to before (people sharing an address do not lock each other out). Attempts are
  * counted when they start, so a burst of parallel attempts cannot slip through before the first
@@ -58,6 +63,8 @@ export interface SignInLimiter {
    * result is a failure; anything else a success.
    */
   attempt<T>(email: string, address: string, check: () => Promise<T | null>): Promise<T | null>;
+  /** Marks `address` as a place `email` signs in from, as a successful sign-in there does. */
+  rememberSource(email: string, address: string): Promise<void>;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail counts as two). */
@@ -104,11 +111,10 @@ function formatWait(ms: number): string {
   return sec < 90 ? `${sec} s` : `${Math.ceil(sec / 60)} min`;
 }
 
-type Limit = "pair" | "email" | "address";
+type Limit = "pair" | "address";
 
 const REFUSALS: Record<Limit, string> = {
   pair: "Too many failed sign-ins for this email from your address.",
-  email: "Too many failed sign-ins for this email.",
   address: "Too many failed sign-ins from your address.",
 };
 
@@ -161,9 +167,10 @@ export function createSignInLimiter(
       const undo = () => Promise.all(giveBack.map((f) => f()));
       let addressTaken = false;
       let failuresBefore: number;
+      let known: boolean;
       let result: T | null;
       try {
-        const known = (await knownPairs.get(pair)) !== null;
+        known = (await knownPairs.get(pair)) !== null;
         // A user is not held back by others sharing their address (an office, a carrier's NAT).
         if (!known) {
           await take(addressAttempts, source, "address");
@@ -173,9 +180,11 @@ export function createSignInLimiter(
         const [counted, emailCounted] = await Promise.all([pairAttempts.penalty(pair), emailAttempts.penalty(email)]);
         giveBack.push(() => pairAttempts.reward(pair), () => emailAttempts.reward(email));
         const overCap = emailCounted.consumedPoints - 1 >= policy.emailFailureCap;
-        if (overCap && !known) refuse("email", emailCounted.msBeforeNext);
         failuresBefore = counted.consumedPoints - 1;
-        const wait = backoffSec(failuresBefore, overCap ? 0 : policy.freeFailures, policy);
+        // A fresh source still gets its one attempt, but then waits as long as the whole attack has
+        // earned: many addresses buy the attacker about one guess each, not a free run each.
+        const beyondCap = overCap && !known ? emailCounted.consumedPoints - 1 - policy.emailFailureCap : 0;
+        const wait = backoffSec(failuresBefore + beyondCap, overCap ? 0 : policy.freeFailures, policy);
         if (wait > 0) {
           await take(waits, pair, "pair", wait);
           giveBack.push(() => waits.delete(pair));
@@ -198,9 +207,14 @@ export function createSignInLimiter(
         return result;
       }
       const emailFailures = (await emailAttempts.get(email))?.consumedPoints ?? 0;
-      const next = backoffSec(failuresBefore + 1, emailFailures >= policy.emailFailureCap ? 0 : policy.freeFailures, policy);
+      const overCap = emailFailures >= policy.emailFailureCap;
+      const beyondCap = overCap && !known ? emailFailures - policy.emailFailureCap : 0;
+      const next = backoffSec(failuresBefore + 1 + beyondCap, overCap ? 0 : policy.freeFailures, policy);
       if (next > 0) await waits.block(pair, next);
       return null;
+    },
+    async rememberSource(email: string, address: string): Promise<void> {
+      await knownPairs.set(signInPairKey(email, address), 1, policy.knownSourceSec);
     },
   };
 }

@@ -23,7 +23,7 @@ describe("first-admin setup and sign-in audit", () => {
     const rebound = { host: "rebound.example:3000", origin: "http://rebound.example:3000" };
     const setup = await h.call("mutation", "auth.setupAdmin", ADMIN, null, { headers: rebound });
     expect(setup.status).toBe(403);
-    expect(setup.error?.message).toBe("Refused a request for rebound.example:3000: the console answers only to its own names (see SHARDCAST_ALLOWED_HOSTS).");
+    expect(setup.error?.message).toBe("Refused a request for rebound.example:3000: the console answers only to its own names. If rebound.example is one, add it to SHARDCAST_ALLOWED_HOSTS.");
     expect(setup.setCookie).toBeNull();
     // Reads too: the page learns nothing about the console.
     expect((await h.call("query", "auth.setupNeeded", undefined, null, { headers: rebound })).status).toBe(403);

@@ -146,6 +146,21 @@ describe("host rule", () => {
     });
   });
 
+  it("accepts service names with an underscore, as compose names them", () => {
+    const allowed = parseAllowedHosts("shardcast_web,web_1.internal");
+    expect(allowed).toEqual(["shardcast_web", "web_1.internal"]);
+    expect(check("shardcast_web:3000", allowed)).toBe(true);
+    expect(check("web_1.internal", allowed)).toBe(true);
+    expect(check("other_web:3000", allowed)).toBe(false);
+  });
+
+  it("names the setting to change in its refusal", () => {
+    expect(checkHost({ client: { ip: null, https: false, host: "console.example.com:3000" }, allowedHosts: [], allowedOrigins: [] })).toMatchObject({
+      ok: false,
+      message: "Refused a request for console.example.com:3000: the console answers only to its own names. If console.example.com is one, add it to SHARDCAST_ALLOWED_HOSTS.",
+    });
+  });
+
   it("rejects settings that are not host names", () => {
     expect(() => parseAllowedHosts("https://console.example.com")).toThrow(/not a host name/);
     expect(() => parseAllowedHosts("console.example.com:3000")).toThrow(/not a host name/);

@@ -92,7 +92,7 @@ describe("sign-in limits", () => {
     expect(results.filter((r) => r === "failed")).toHaveLength(DEFAULT_SIGN_IN_POLICY.freeFailures + 1);
   });
 
-  it("holds the email cap across addresses, even for a burst, but not for an address the user signed in from", async () => {
+  it("over the email cap, gives every address one check per wait: attackers are slowed, the user is never locked out", async () => {
     const limiter = limiterWith({ emailFailureCap: 6 });
     const email = "capped@example.com";
     expect(await outcome(limiter.attempt(email, "192.0.2.200", succeed))).toBe("user");
@@ -101,16 +101,43 @@ describe("sign-in limits", () => {
       checked++;
       return fail();
     };
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => outcome(limiter.attempt(email, `198.51.100.${i + 1}`, counted))));
-    expect(checked).toBe(6);
-    expect(results.filter((r) => r === "failed")).toHaveLength(6);
-    expect(results.filter((r) => /^Too many failed sign-ins for this email\. Try again in \d+ min\.$/.test(r))).toHaveLength(24);
-    // Later guesses from new addresses are refused too, unchecked...
-    expect(await outcome(limiter.attempt(email, "203.0.113.77", succeed))).toMatch(/^Too many failed sign-ins for this email\./);
-    expect(await outcome(limiter.attempt(email, "2001:db8:77::1", succeed))).toMatch(/^Too many failed sign-ins for this email\./);
-    expect(checked).toBe(6);
-    // ...while the user's own address still gets in.
+    // The cap, spent from four IPv6 /64s.
+    for (let i = 0; i < 6; i++) expect(await outcome(limiter.attempt(email, `2001:db8:${i % 4}::1`, counted))).toBe("failed");
+    // Over it, a burst from one more address gets a single check and no free failures...
+    const burst = await Promise.all(Array.from({ length: 10 }, () => outcome(limiter.attempt(email, "198.51.100.9", counted))));
+    expect(checked).toBe(7);
+    expect(burst.filter((r) => r === "failed")).toHaveLength(1);
+    expect(burst.filter((r) => r.startsWith("Too many failed sign-ins for this email from your address."))).toHaveLength(9);
+    // An address that had failures under the cap loses its free ones: one check, then a wait that
+    // grows with the email's failures beyond the cap (two) as well as its own (three): 2^5 s.
+    expect(await outcome(limiter.attempt(email, "2001:db8:0::1", counted))).toBe("failed");
+    expect(await outcome(limiter.attempt(email, "2001:db8:0::1", counted))).toBe("Too many failed sign-ins for this email from your address. Try again in 32 s.");
+    // The user, from addresses the email has never signed in from, is checked and gets in.
+    expect(await outcome(limiter.attempt(email, "203.0.113.77", succeed))).toBe("user");
+    expect(await outcome(limiter.attempt(email, "2001:db8:77::1", succeed))).toBe("user");
+    // So does the user's usual address.
     expect(await outcome(limiter.attempt(email, "192.0.2.200", succeed))).toBe("user");
+    expect(checked).toBe(8);
+  });
+
+  it("counts the first admin's setup address as one they sign in from", async () => {
+    const email = `first-${randomUUID().slice(0, 8)}@example.com`;
+    const setupFrom = { [PEER_HEADER]: "192.0.2.45", origin: CONSOLE_ORIGIN };
+    const fresh = await startHarness({ hosts: 0, signInPolicy: { addressFailureCap: 2 } });
+    try {
+      await fresh.redis.ping();
+      const setup = await fresh.call("mutation", "auth.setupAdmin", { email, name: "First", password: "first-admin-password" }, null, { headers: setupFrom });
+      expect(setup.status).toBe(200);
+      // Someone else at the same address spends its failures...
+      for (const other of ["x@example.com", "y@example.com"]) {
+        expect((await fresh.call("mutation", "auth.signIn", { email: other, password: "guess" }, null, { headers: setupFrom })).status).toBe(401);
+      }
+      expect((await fresh.call("mutation", "auth.signIn", { email: "z@example.com", password: "guess" }, null, { headers: setupFrom })).status).toBe(429);
+      // ...without holding back the admin, who has not signed in there yet but set the console up there.
+      expect((await fresh.call("mutation", "auth.signIn", { email, password: "first-admin-password" }, null, { headers: setupFrom })).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it("runs a bounded number of password checks at once and refuses the rest unchecked, with a time to retry", async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "@shardcast/core";
-import { createSession, createUser, listOperations, listUsers, setUserRole } from "@shardcast/db";
+import { changeOwnPassword, createSession, createSessionIfCredentials, createUser, listOperations, listUsers, setUserRole, verifyCredentials } from "@shardcast/db";
 import { PEER_HEADER } from "../src/index.ts";
 import { startHarness, tokenFrom, type Harness } from "./harness.ts";
 
@@ -103,6 +103,27 @@ describe("user lifecycle", () => {
     // What a sign-in whose password check passed just before the disable would store.
     const late = await createSession(h.db, user.id);
     expect(await readStatus(h, late.token)).toBe(401);
+  });
+
+  it("starts no session for a sign-in whose password was changed after its check", async () => {
+    const user = await newUser(h, "viewer");
+    const verified = await verifyCredentials(h.db, user.email, PASSWORD);
+    if (!verified) throw new Error("the password check failed");
+    expect(await changeOwnPassword(h.db, user.id, { current: PASSWORD, next: "changed-password" }, null)).toEqual({ sessionsEnded: 0 });
+    expect(await createSessionIfCredentials(h.db, user.id, verified.verifiedHash)).toBeNull();
+    expect((await listUsers(h.db)).find((u) => u.id === user.id)?.lastLoginAt).toBeNull();
+    expect(await readStatus(h, await signIn(h, user.email, "changed-password"))).toBe(200);
+  });
+
+  it("of two password changes at once, applies one and answers the other 409", async () => {
+    const user = await newUser(h, "viewer");
+    const token = await signIn(h, user.email);
+    const change = (next: string) => h.call("mutation", "account.changePassword", { currentPassword: PASSWORD, newPassword: next }, token);
+    const results = await Promise.all([change("first-new-password"), change("second-new-password")]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(results.find((r) => r.status === 409)?.error?.message).toMatch(/^Your password was changed by another request at the same time/);
+    const winner = results[0]?.status === 200 ? "first-new-password" : "second-new-password";
+    expect(await readStatus(h, await signIn(h, user.email, winner))).toBe(200);
   });
 
   it("changing a role ends the user's sessions, and the next sign-in has the new role", async () => {

@@ -24,6 +24,29 @@ export async function createSession(
 }
 
 /**
+ * Starts a session for a sign-in whose password matched `verifiedHash`, only if that is still the
+ * user's hash and the user is not disabled, and stamps lastLoginAt; else null. The check takes the
+ * user's row lock, so a password change or a disabling either comes first (no session) or waits
+ * and then ends the session with the others.
+ */
+export async function createSessionIfCredentials(
+  db: ControlDb,
+  userId: string,
+  verifiedHash: string,
+  ttlMs: number = SESSION_TTL_MS,
+): Promise<{ token: string; expiresAt: Date } | null> {
+  const token = randomToken(32);
+  const expiresAt = new Date(Date.now() + ttlMs);
+  return db.$transaction(async (tx) => {
+    const current = { id: userId, passwordHash: verifiedHash, disabledAt: null };
+    const res = await tx.user.updateMany({ where: current, data: { lastLoginAt: new Date() } });
+    if (res.count === 0) return null;
+    await tx.session.create({ data: { id: sha256Hex(token), userId, expiresAt } });
+    return { token, expiresAt };
+  });
+}
+
+/**
  * The signed-in user for a session token, or null when unknown, expired or the user is disabled.
  * Disabling ends the user's sessions, but a sign-in that passed its password check just before
  * can still store one afterwards; this check keeps that session out too.

@@ -75,13 +75,20 @@ export async function createFirstAdmin(db: ControlDb, input: Omit<NewUser, "role
   });
 }
 
+/** A password that passed, and the hash it passed against: a session may start only while that is current. */
+export interface VerifiedCredentials {
+  user: User;
+  verifiedHash: string;
+}
+
 /**
- * Checks a sign-in. Returns the user (and stamps lastLoginAt) or null; an unknown email costs the
+ * Checks a sign-in. Returns the user and the hash that matched, or null; an unknown email costs the
  * same scrypt work as a wrong password so the two cannot be told apart by timing. A hash made with
- * weaker parameters than today's is replaced while the password is at hand. A disabled user is
- * refused like a wrong password, after the same work, so sign-in does not tell who was disabled.
+ * weaker parameters than today's is replaced while the password is at hand, unless the password
+ * changed meanwhile (the old one must not come back). A disabled user is refused like a wrong
+ * password, after the same work, so sign-in does not tell who was disabled.
  */
-export async function verifyPassword(db: ControlDb, email: string, password: string): Promise<User | null> {
+export async function verifyCredentials(db: ControlDb, email: string, password: string): Promise<VerifiedCredentials | null> {
   const row = await db.user.findUnique({ where: { email: normalizeEmail(email) } });
   if (!row) {
     await checkPassword(password, await decoyPasswordHash());
@@ -89,9 +96,19 @@ export async function verifyPassword(db: ControlDb, email: string, password: str
   }
   if (!(await checkPassword(password, row.passwordHash))) return null;
   if (row.disabledAt) return null;
-  const rehashed = needsRehash(row.passwordHash) ? { passwordHash: await hashPassword(password) } : {};
-  const updated = await db.user.update({ where: { id: row.id }, data: { lastLoginAt: new Date(), ...rehashed }, select: USER_SELECT });
-  return updated;
+  const { passwordHash, id, name, role, createdAt, lastLoginAt, disabledAt } = row;
+  const user: User = { id, email: row.email, name, role, createdAt, lastLoginAt, disabledAt };
+  if (!needsRehash(passwordHash)) return { user, verifiedHash: passwordHash };
+  const rehashed = await hashPassword(password);
+  const res = await db.user.updateMany({ where: { id: row.id, passwordHash }, data: { passwordHash: rehashed } });
+  return res.count === 1 ? { user, verifiedHash: rehashed } : null;
+}
+
+/** verifyCredentials, stamping lastLoginAt on a match (sign-in stamps it as it starts the session). */
+export async function verifyPassword(db: ControlDb, email: string, password: string): Promise<User | null> {
+  const verified = await verifyCredentials(db, email, password);
+  if (!verified) return null;
+  return db.user.update({ where: { id: verified.user.id }, data: { lastLoginAt: new Date() }, select: USER_SELECT });
 }
 
 export async function countUsers(db: ControlDb): Promise<number> {
@@ -163,10 +180,12 @@ export async function setUserRole(db: ControlDb, userId: string, role: Role): Pr
   });
 }
 
+export const PASSWORD_CHANGED_MEANWHILE = "Your password was changed by another request at the same time, so this change was not made. Sign in again if you are signed out.";
+
 /**
  * A user's own password change: null when `current` is wrong (or the user is gone or disabled).
  * Ends the user's other sessions, keeping the one of `keepToken`: whoever knew the old password
- * may have signed in with it.
+ * may have signed in with it. Throws `conflict` when the password changed (or the user was disabled) while `next` was hashed.
  */
 export async function changeOwnPassword(
   db: ControlDb,
@@ -181,7 +200,10 @@ export async function changeOwnPassword(
   // Hashed outside the transaction: scrypt takes long enough to hold a connection for nothing.
   const passwordHash = await hashPassword(passwords.next);
   return db.$transaction(async (tx) => {
-    await tx.user.update({ where: { id: userId }, data: { passwordHash } });
+    // Only over the hash just checked: of two changes at once, the second must not pass on a
+    // current password that is no longer current.
+    const res = await tx.user.updateMany({ where: { id: userId, passwordHash: row.passwordHash, disabledAt: null }, data: { passwordHash } });
+    if (res.count === 0) throw new ShardcastError("conflict", PASSWORD_CHANGED_MEANWHILE);
     return { sessionsEnded: await endUserSessions(tx, userId, keepToken ?? undefined) };
   });
 }

@@ -43,6 +43,13 @@ export function getDeps(): Deps {
   bullmq.on("error", (err) => log.warn("redis error", { error: err }));
   const queue = createQueue(bullmq, { prefix: env.SHARDCAST_REDIS_PREFIX });
   queue.on("error", (err) => log.warn("job queue error", { error: err }));
+  // Every API call through a name not listed is refused, so an upgraded console reached by a DNS
+  // name would seem broken: say why once, where the operator looks first.
+  if (env.NODE_ENV === "production" && env.SHARDCAST_ALLOWED_HOSTS.length === 0) {
+    log.warn(
+      "SHARDCAST_ALLOWED_HOSTS is empty: the console API answers only to localhost, IP addresses and the hosts of SHARDCAST_ALLOWED_ORIGINS. A console reached by a DNS name must list it there, or every API call gets 403.",
+    );
+  }
   const deps: Deps = { db, hosts: new HostPool(db), redis, queue, log, signInLimiter: createSignInLimiter(redis, env.SHARDCAST_REDIS_PREFIX) };
   holder[KEY] = deps;
   return deps;

@@ -21,6 +21,8 @@ export const setupAdmin = passwordProcedure
     const user = await createFirstAdmin(ctx.db, input);
     if (!user) throw new ShardcastError("forbidden", "Setup is already done. Sign in instead.");
     const session = await createSession(ctx.db, user.id);
+    // Else the admin's own address would be a stranger to the limiter until their first sign-in.
+    await ctx.signInLimiter.rememberSource(user.email, ctx.client.ip ?? "unknown");
     ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));
     ctx.log.info("first admin created", { userId: user.id });
     await auditAs(ctx, user.email, {

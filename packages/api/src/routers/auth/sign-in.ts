@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { isShardcastError, storableString } from "@shardcast/core";
-import { createSession, normalizeEmail, verifyPassword } from "@shardcast/db";
+import { createSessionIfCredentials, normalizeEmail, verifyCredentials, type User } from "@shardcast/db";
 import { auditAs } from "../../audit.ts";
 import { passwordProcedure } from "../../trpc.ts";
 import { sessionCookie } from "../../session-cookie.ts";
@@ -24,9 +24,17 @@ export const signIn = passwordProcedure
     const address = ctx.client.ip;
     // No address only when a request skipped the console's server (no peer stamp): those share a pair.
     const source = address ?? "unknown";
-    let user: Awaited<ReturnType<typeof verifyPassword>>;
+    // The session starts inside the check: a password changed (or a user disabled) between the
+    // check and the session makes this a failed sign-in, not a session the change missed.
+    const check = async (): Promise<{ user: User; session: { token: string; expiresAt: Date } } | null> => {
+      const verified = await verifyCredentials(ctx.db, email, input.password);
+      if (!verified) return null;
+      const session = await createSessionIfCredentials(ctx.db, verified.user.id, verified.verifiedHash);
+      return session && { user: verified.user, session };
+    };
+    let signedIn: Awaited<ReturnType<typeof check>>;
     try {
-      user = await ctx.signInLimiter.attempt(email, source, () => verifyPassword(ctx.db, email, input.password));
+      signedIn = await ctx.signInLimiter.attempt(email, source, check);
     } catch (err) {
       // Refused before the password was checked. Only the server log hears of these: a flood of
       // them must not grow the operations log (the limiter bounds the failures that are recorded).
@@ -35,12 +43,12 @@ export const signIn = passwordProcedure
       }
       throw err;
     }
-    if (!user) {
+    if (!signedIn) {
       ctx.log.warn("sign-in failed", { email, source });
       await auditAs(ctx, null, { kind: "user.sign_in", status: "failed", message: `failed sign-in as ${email}`, details: { email, address } });
       throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_CREDENTIALS });
     }
-    const session = await createSession(ctx.db, user.id);
+    const { user, session } = signedIn;
     ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));
     await auditAs(ctx, user.email, { kind: "user.sign_in", message: `${user.email} signed in`, details: { userId: user.id, address } });
     return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
