@@ -18,7 +18,7 @@ import { HostPool, shadowWriteBatch } from "@shardcast/db/host";
 import { createOpLocks, createRedis, lifecycleChannel, SequenceAllocator } from "@shardcast/runtime";
 import { ApiKeyAuth } from "./auth.ts";
 import { EdgeReadCache } from "./cache/read-cache.ts";
-import { createConsumerCoordinator } from "./consumers/wiring.ts";
+import { createConsumerCoordinator, DEFAULT_MAX_GROUPS_PER_STREAM } from "./consumers/wiring.ts";
 import type { Edge, EdgeConfig } from "./edge-types.ts";
 import { drainServer } from "./http/drain.ts";
 import { createEdgeServer } from "./http/server.ts";
@@ -33,7 +33,7 @@ import { RoutingCache } from "./routing-cache.ts";
 import { ThresholdWatch } from "./threshold-watch.ts";
 import { TelemetryCounters } from "./telemetry/counters.ts";
 import { TelemetryFlusher } from "./telemetry/flusher.ts";
-import { HintService } from "./telemetry/hints.ts";
+import { DEFAULT_ACTIVE_HINTS_PER_STREAM, HintService } from "./telemetry/hints.ts";
 import { EdgeMetrics } from "./telemetry/metrics.ts";
 import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
 import { EdgeProfiler, ProfilerSettingsCache } from "./telemetry/profiler.ts";
@@ -191,12 +191,14 @@ export function createEdge(cfg: EdgeConfig): Edge {
     readCache,
     replicas: { hints: replicaHints, served: replicaServed },
     issued,
+    maxGroupsPerStream: cfg.maxGroupsPerStream ?? DEFAULT_MAX_GROUPS_PER_STREAM,
   });
   const hints = new HintService({
     maxKeyLength: cfg.limits.maxKeyLength,
+    maxActivePerStream: cfg.maxActiveHintsPerStream ?? DEFAULT_ACTIVE_HINTS_PER_STREAM,
     store: {
       streamId: async (name) => (await routing.get(name))?.meta.id ?? null,
-      insert: (rows) => insertLoadHints(db, rows),
+      insert: (rows, cap) => insertLoadHints(db, rows, cap),
       listActive: (streamId, atMs) => listActiveHints(db, { streamId, atMs }),
     },
   });

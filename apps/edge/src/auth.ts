@@ -8,6 +8,8 @@ export interface KeyGrant {
   streams: string[];
   canProduce: boolean;
   canConsume: boolean;
+  /** Consumer groups the key may join, describe and act in; empty means any group. */
+  consumerGroups: string[];
   /** Rate limits, cached with the grant: a changed limit applies when the entry is evicted or expires. */
   quota: ApiKeyQuota;
 }
@@ -107,6 +109,15 @@ export class ApiKeyAuth {
     this.generation++;
     const start = `sc_${prefix}_`;
     for (const token of [...this.known.keys()]) if (token.startsWith(start)) this.known.delete(token);
+  }
+
+  /**
+   * Drops every cached key: after the revocation messages may have been missed (a pub/sub
+   * reconnect), each key is looked up again rather than trusted until its TTL.
+   */
+  evictAll(): void {
+    this.generation++;
+    this.known.clear();
   }
 
   /** Cache sizes, for tests and diagnostics. */

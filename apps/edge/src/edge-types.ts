@@ -35,6 +35,10 @@ export interface EdgeConfig {
   metricsToken?: string | undefined;
   /** Shard cache and prefetch (default: 64 MiB, 8 MiB/s of prefetch; `maxBytes: 0` turns them off). */
   readCache?: { maxBytes: number; prefetchBytesPerSec: number };
+  /** Most hints of one stream not yet ended at once (default 2,000). */
+  maxActiveHintsPerStream?: number;
+  /** Most consumer groups of one stream: a join that would create one more is refused (default 100). */
+  maxGroupsPerStream?: number;
   /** The content model of pre-allocation (default: on, publishing every 2 s). */
   prealloc?: { enabled: boolean; publishMs?: number };
   log: Logger;

@@ -1,5 +1,8 @@
 import { z } from "zod";
 import { DEFAULT_INGEST_LIMITS, redisPrefixSchema } from "@shardcast/core";
+import { MAX_ACTIVE_HINTS_PER_STREAM } from "@shardcast/db";
+import { DEFAULT_ACTIVE_HINTS_PER_STREAM } from "./telemetry/hints.ts";
+import { DEFAULT_MAX_GROUPS_PER_STREAM } from "./consumers/wiring.ts";
 import { metricsTokenSchema } from "@shardcast/runtime/metrics";
 import { checkRedisSentinelEnv, redisSentinelEnvShape, sequenceLeaseEnvShape } from "@shardcast/runtime/redis-env";
 
@@ -34,6 +37,10 @@ const schema = z.object({
   /** How long, and how many, unknown tokens are remembered as unknown. */
   SHARDCAST_API_KEY_NEGATIVE_TTL_MS: int(30_000),
   SHARDCAST_API_KEY_NEGATIVE_CACHE_SIZE: int(10_000),
+  /** Most hints of one stream not yet ended at once: a request past it stores nothing (409). */
+  SHARDCAST_MAX_ACTIVE_HINTS_PER_STREAM: z.coerce.number().int().min(1).max(MAX_ACTIVE_HINTS_PER_STREAM).default(DEFAULT_ACTIVE_HINTS_PER_STREAM),
+  /** Most consumer groups of one stream: a join that would create one more stores nothing (409). */
+  SHARDCAST_MAX_GROUPS_PER_STREAM: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_MAX_GROUPS_PER_STREAM),
   /** How long a stopping edge lets requests in flight finish before it cuts their connections. */
   SHARDCAST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Byte budget of the shard cache in front of consumer reads, in MiB; 0 turns cache and prefetch off. */

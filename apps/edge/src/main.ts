@@ -31,6 +31,8 @@ const edge = createEdge({
     maxIdLength: 128,
     maxBodyBytes: env.SHARDCAST_MAX_BODY_BYTES,
   },
+  maxActiveHintsPerStream: env.SHARDCAST_MAX_ACTIVE_HINTS_PER_STREAM,
+  maxGroupsPerStream: env.SHARDCAST_MAX_GROUPS_PER_STREAM,
   prealloc: { enabled: env.SHARDCAST_PREALLOC_MODEL === "on", publishMs: env.SHARDCAST_PREALLOC_PUBLISH_MS },
   log,
 });

@@ -47,7 +47,12 @@ export function subscribeToEdgeChannels(deps: {
     }
   });
   // A (re)connected subscriber may have missed messages: refresh everything.
+  let connectedBefore = false;
   subscriber.on("ready", () => {
+    // A revocation sent while the connection was down went unheard: look every key up again
+    // rather than trust it until its TTL. (Before the first connect, keys were only just verified.)
+    if (connectedBefore) auth.evictAll();
+    connectedBefore = true;
     void routing.refreshAll("reconnect");
     void locks.resync();
     void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));

@@ -68,6 +68,15 @@ export class QuotaService {
   }
 
   /**
+   * Takes a hint request's stored rows from the key's produce events quota, as `admitProduce`
+   * takes a batch's events (and refuses alike): a hint steers the planner as load does, so a key
+   * announces no faster than it may write. Hints store no event bytes, so the bytes quota is left.
+   */
+  async admitHints(grant: KeyGrant, rows: number): Promise<void> {
+    await this.take(grant, [["produceEventsPerSec", rows]], true);
+  }
+
+  /**
    * Refuses a read once the key has used this second's read quota. The read is charged one event
    * and one byte up front (so concurrent reads on every edge see each other) and the rest after it
    * is answered; its page is capped at the events left.

@@ -1,15 +1,18 @@
 import { keyHash, ShardcastError, type StoredEvent } from "@shardcast/core";
-import type { ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host";
+import type { KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./ingest.ts";
 import type { IssuedPositions } from "./issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 import type { ReaderIdentity } from "./telemetry/counters.ts";
 import { MOVED_AWAY, staleRoute } from "./route-fences.ts";
+import { compareText, identity, keyPageEnd, MAX_PAGE_BYTES, mergeBySeq, pageOf } from "./read-pages.ts";
+
+export { MAX_PAGE_BYTES, mergeBySeq, pageEnd, pageOf } from "./read-pages.ts";
 
 export interface HostReader {
-  readByPosition(hostId: string, q: ReadByPositionQuery): Promise<StoredEvent[]>;
-  readByKey(hostId: string, q: ReadByKeyQuery): Promise<StoredEvent[]>;
+  readByPosition(hostId: string, q: ReadByPositionQuery): Promise<PositionReadResult>;
+  readByKey(hostId: string, q: ReadByKeyQuery): Promise<KeyReadResult>;
   /** A shardlet's fence on a host (null: none), to tell a stale route after a read. */
   fence?(hostId: string, shardletId: string): Promise<{ epoch: number; state: string } | null>;
   /** The fences of a stream's shardlets on a host, to tell a stale route after a position read. */
@@ -51,6 +54,21 @@ export interface PositionPage {
   cache?: Extract<CacheStatus, "hit" | "miss">;
 }
 
+/** A key's events in (time, position) order. */
+export interface KeyPage {
+  events: StoredEvent[];
+  /** Present when the range may hold more: pass as `from` and `after` to continue. */
+  next?: { from: number; after: number };
+}
+
+/** A read by key: events at or after `fromTs` (and after `afterSeq` at `fromTs` itself), before `toTs`. */
+export interface KeyQuery {
+  fromTs?: number;
+  toTs?: number;
+  afterSeq?: number;
+  limit: number;
+}
+
 /** The edge's shard cache as reads by position use it (see cache/position-cache.ts). */
 export interface PositionCache {
   /**
@@ -77,6 +95,8 @@ export class ReadService {
       onSeqConflict?: (streamId: string, seq: number, events: readonly StoredEvent[]) => void;
       /** Refuses positions no write was given (absent: every position past the watermark gets an empty page). */
       issued?: IssuedPositions;
+      /** Bytes of events per page read from the hosts (default `MAX_PAGE_BYTES`). */
+      pageBytes?: number;
     },
   ) {}
 
@@ -109,8 +129,8 @@ export class ReadService {
     return this.timed(streamName, "position", () => this.readByPosition(streamName, afterSeq, limit, reader), (page) => page.events.length);
   }
 
-  byKey(streamName: string, key: string, q: { fromTs?: number; toTs?: number; limit: number }, reader?: ReaderIdentity): Promise<StoredEvent[]> {
-    return this.timed(streamName, "key", () => this.readByKey(streamName, key, q, reader), (events) => events.length);
+  byKey(streamName: string, key: string, q: KeyQuery, reader?: ReaderIdentity): Promise<KeyPage> {
+    return this.timed(streamName, "key", () => this.readByKey(streamName, key, q, reader), (page) => page.events.length);
   }
 
   private async readByPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
@@ -161,45 +181,49 @@ export class ReadService {
     }
     for (const shard of entry.shards.values()) hostIds.add(shard.homeHostId);
     // Two rows more than asked: a host holds at most two rows per position (its events and its
-    // overflow log), so a full page spans at least two positions and the one before its last is complete.
-    const hostLimit = limit + 2;
-    const q = { streamId: entry.meta.id, afterSeq, maxSeq: watermark, limit: hostLimit };
+    // overflow log), so a page it cuts by count before its last position still fills `limit`.
+    // Each host stops at the page's bytes too: past them the edge would cut the page anyway.
+    const pageBytes = this.deps.pageBytes ?? MAX_PAGE_BYTES;
+    const q = { streamId: entry.meta.id, afterSeq, maxSeq: watermark, limit: limit + 2, maxBytes: pageBytes };
     const hosts = this.deps.hosts;
     const pages = await Promise.all(
       [...hostIds].map(async (hostId) => {
-        const events = await hosts.readByPosition(hostId, q);
+        const page = await hosts.readByPosition(hostId, q);
         // After the read, as key reads check: a shardlet this route puts on the host that has moved
         // off it (its rows there are being, or have been, deleted) means the page may lack its events.
         const stale = hosts.fences ? staleRoute(routedOnlyTo(entry, hostId), await hosts.fences(hostId, entry.meta.id)) : false;
-        return { events, stale };
+        return { ...page, stale };
       }),
     );
     if (pages.some((p) => p.stale)) return null;
-    // Every position up to `bound` has been seen from every host: a host that returned a full page
-    // may hold more at and after its last row; one that returned less holds nothing more below the watermark.
+    // Every position up to `bound` has been seen from every host: each says how far its answer is
+    // complete (short of the watermark when it stopped at the count or the bytes).
     let bound = watermark;
-    for (const { events } of pages) if (events.length >= hostLimit) bound = Math.min(bound, events[events.length - 1]!.seq - 1);
+    for (const p of pages) bound = Math.min(bound, p.completeTo);
     const merged = this.merge(
       entry.meta.id,
       pages.flatMap((p) => p.events).filter((e) => e.seq <= bound),
     );
-    const events = pageOf(merged, limit);
+    const events = pageOf(merged, limit, pageBytes);
     const next = events.length < merged.length ? events[events.length - 1]!.seq : bound;
     return { events, next };
   }
 
-  private async readByKey(streamName: string, key: string, q: { fromTs?: number; toTs?: number; limit: number }, reader?: ReaderIdentity): Promise<StoredEvent[]> {
+  private async readByKey(streamName: string, key: string, q: KeyQuery, reader?: ReaderIdentity): Promise<KeyPage> {
     const started = performance.now();
     let entry = await this.stream(streamName);
     const hash = keyHash(key);
-    let pages: StoredEvent[][] = [];
+    const pageBytes = this.deps.pageBytes ?? MAX_PAGE_BYTES;
+    let pages: KeyReadResult[] = [];
     for (let attempt = 1; ; attempt++) {
       const route = entry.table.lookup(hash);
       const hostIds = new Set([route.hostId]);
       if (route.shadowHostId) hostIds.add(route.shadowHostId); // being migrated: rows on both hosts
       const home = entry.shards.get(route.shardId)?.homeHostId;
       if (home) hostIds.add(home); // the key's events may still sit in its shard's overflow log
-      const query = { streamId: entry.meta.id, key, ...q };
+      // One row more than asked: a host that fills it may hold more than the page. Each host stops
+      // at the page's bytes too: past them the edge would cut the page anyway.
+      const query = { streamId: entry.meta.id, key, ...q, limit: q.limit + 1, maxBytes: pageBytes };
       pages = await Promise.all([...hostIds].map((h) => this.deps.hosts.readByKey(h, query)));
       // After the read: if the shardlet has moved off the host this route names (its rows there
       // are being, or have been, deleted), the route is stale; read again with a fresh one.
@@ -209,11 +233,21 @@ export class ReadService {
       if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
       entry = fresh;
     }
-    const events = this.merge(entry.meta.id, pages.flat())
-      .sort((a, b) => a.ts - b.ts || a.seq - b.seq || compareText(identity(a), identity(b)))
-      .slice(0, q.limit);
+    // A host that filled its page (by count or by bytes) may hold more after its last row, so
+    // nothing past that row is certain to be complete; up to the first such row, every host's rows
+    // have been seen.
+    const full = pages.filter((p) => p.more && p.events.length > 0).map((p) => p.events[p.events.length - 1]!);
+    const beyond = (e: StoredEvent) => full.some((b) => e.ts > b.ts || (e.ts === b.ts && e.seq > b.seq));
+    const sorted = this.merge(
+      entry.meta.id,
+      pages.flatMap((p) => p.events),
+    ).sort((a, b) => a.ts - b.ts || a.seq - b.seq || compareText(identity(a), identity(b)));
+    const complete = full.length > 0 ? sorted.filter((e) => !beyond(e)) : sorted;
+    const end = keyPageEnd(complete, q.limit, pageBytes);
+    const events = end === complete.length ? complete : complete.slice(0, end);
     if (reader) this.deps.observer?.read(entry, events, reader, performance.now() - started);
-    return events;
+    const last = events[events.length - 1];
+    return last && (end < sorted.length || full.length > 0) ? { events, next: { from: last.ts, after: last.seq } } : { events };
   }
 }
 
@@ -223,63 +257,4 @@ function routedOnlyTo(entry: RouteEntry, hostId: string): string[] {
     .all()
     .filter((s) => s.hostId === hostId && !s.shadowHostId)
     .map((s) => s.id);
-}
-
-/** What makes two rows the same event: everything but where it is stored. */
-function identity(e: StoredEvent): string {
-  return JSON.stringify([e.key, e.id, e.type, e.ts, e.payload]);
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * Sorted by seq. Copies of one event (read from an overflow log and the shardlet it was drained
- * into, or from both hosts of a migration) become one; different events at one position, which
- * the allocator never hands out, are all kept, in an order that does not depend on which host
- * answered first, and reported.
- */
-export function mergeBySeq(events: StoredEvent[], onConflict?: (seq: number, events: StoredEvent[]) => void): StoredEvent[] {
-  // Identities are texts of whole events, so they are made only where two rows share a position
-  // (a copy, or a conflict): on the common path, a page from one host, no event needs one.
-  const sorted = [...events].sort((a, b) => a.seq - b.seq);
-  const out: StoredEvent[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i + 1;
-    while (j < sorted.length && sorted[j]!.seq === sorted[i]!.seq) j++;
-    if (j === i + 1) {
-      out.push(sorted[i]!);
-    } else {
-      const keyed = sorted.slice(i, j).map((e) => ({ e, id: identity(e) }));
-      keyed.sort((a, b) => compareText(a.id, b.id));
-      const groupStart = out.length;
-      for (let k = 0; k < keyed.length; k++) if (k === 0 || keyed[k]!.id !== keyed[k - 1]!.id) out.push(keyed[k]!.e);
-      if (out.length - groupStart > 1) onConflict?.(sorted[i]!.seq, out.slice(groupStart));
-    }
-    i = j;
-  }
-  return out;
-}
-
-/**
- * The first `limit` events, never ending inside a position: a reader continues after the last
- * position it got, so the rest of that position would be skipped. Longer than `limit` only when
- * the first position alone holds more.
- */
-export function pageOf(events: StoredEvent[], limit: number): StoredEvent[] {
-  const end = pageEnd(events, limit);
-  return end === events.length ? events : events.slice(0, end);
-}
-
-/** How many of the first `length` events `pageOf` keeps of them (for a caller that cuts an array it owns in place). */
-export function pageEnd(events: readonly StoredEvent[], limit: number, length = events.length): number {
-  if (length <= limit) return length;
-  let end = limit;
-  while (end > 0 && events[end]!.seq === events[end - 1]!.seq) end--;
-  if (end > 0) return end;
-  const first = events[0]!.seq;
-  end = 1;
-  while (end < length && events[end]!.seq === first) end++;
-  return end;
 }

@@ -26,12 +26,12 @@ export interface Harness {
 
 /** A real edge over real PostgreSQL (a control db and three host dbs) and real Redis. */
 export async function startHarness(
-  opts: { stream?: string; shardCount?: number; redisUrl?: string; edge?: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache"> } = {},
+  opts: { stream?: string; shardCount?: number; redisUrl?: string; edge?: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache" | "maxActiveHintsPerStream" | "maxGroupsPerStream"> } = {},
 ): Promise<Harness> {
   const redisUrl = opts.redisUrl ?? testRedisUrl();
   const cluster = await createTestCluster({ hosts: 3, stream: opts.stream ?? "orders", shardCount: opts.shardCount ?? 4, shardletsPerShard: 2 });
   const prefix = `edge-test-${randomUUID()}`;
-  const config = (more: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache"> = {}): EdgeConfig => ({
+  const config = (more: Pick<EdgeConfig, "shutdownGraceMs" | "metricsToken" | "apiKeyCache" | "readCache" | "maxActiveHintsPerStream" | "maxGroupsPerStream"> = {}): EdgeConfig => ({
     databaseUrl: cluster.controlUrl,
     redisUrl,
     redisPrefix: prefix,

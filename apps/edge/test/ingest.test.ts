@@ -184,6 +184,6 @@ describe("fencing", () => {
       events: [{ key: "x", id: "stale-direct", type: null, ts: Date.now(), payloadJson: "{}", sizeBytes: 3, seq: 9e12, keyHash: keyHash("x") }],
     });
     expect(res.ok).toBe(false);
-    expect((await host.readByKey({ streamId: h.streamId, key: "x", limit: 10 })).length).toBe(0);
+    expect((await host.readByKey({ streamId: h.streamId, key: "x", limit: 10 })).events.length).toBe(0);
   });
 });

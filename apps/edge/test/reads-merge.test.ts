@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "@shardcast/core";
-import type { ReadByPositionQuery } from "@shardcast/db/host";
+import type { PositionReadResult, ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import { ReadService } from "../src/reads.ts";
 import type { RoutingCache } from "../src/routing-cache.ts";
@@ -16,6 +16,14 @@ const ev = (seq: number, key: string, shardletId = "sl-1"): StoredEvent => ({
   payload: { key },
 });
 
+/** What a host answers, as the host query does when its page is cut by count: complete up to the position before its last. */
+function hostPage(rows: readonly StoredEvent[], q: ReadByPositionQuery): PositionReadResult {
+  const events = rows.filter((e) => e.seq > q.afterSeq && e.seq <= q.maxSeq).sort((a, b) => a.seq - b.seq).slice(0, q.limit);
+  if (events.length < q.limit) return { events, completeTo: q.maxSeq };
+  const completeTo = Math.max(events[0]!.seq, events[events.length - 1]!.seq - 1);
+  return { events: events.filter((e) => e.seq <= completeTo), completeTo };
+}
+
 /** A read service over in-memory hosts, with a fixed watermark. */
 function service(rows: Record<string, StoredEvent[]>, watermark: number) {
   const conflicts: Array<{ seq: number; n: number }> = [];
@@ -29,9 +37,8 @@ function service(rows: Record<string, StoredEvent[]>, watermark: number) {
     routing: { get: () => Promise.resolve(entry) } as unknown as RoutingCache,
     sequences: { watermark: () => Promise.resolve(watermark) } as unknown as SequenceAllocator,
     hosts: {
-      readByPosition: (hostId: string, q: ReadByPositionQuery) =>
-        Promise.resolve((rows[hostId] ?? []).filter((e) => e.seq > q.afterSeq && e.seq <= q.maxSeq).sort((a, b) => a.seq - b.seq).slice(0, q.limit)),
-      readByKey: () => Promise.resolve([]),
+      readByPosition: (hostId: string, q: ReadByPositionQuery) => Promise.resolve(hostPage(rows[hostId] ?? [], q)),
+      readByKey: () => Promise.resolve({ events: [], more: false }),
     },
     onSeqConflict: (_streamId, seq, events) => conflicts.push({ seq, n: events.length }),
   });

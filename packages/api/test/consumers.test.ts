@@ -15,7 +15,7 @@ beforeAll(async () => {
   const g = await ensureConsumerGroup(h.db, { streamId: stream.id, name: "billing", startSeq: 0 });
   await addConsumerMember(h.db, { groupId: g.id, name: "billing-1", sessionTimeoutMs: 60_000 });
   await addConsumerMember(h.db, { groupId: g.id, name: "billing-2", sessionTimeoutMs: 60_000 });
-  await reconcileConsumerGroup(h.db, g.id, { now: Date.now(), handoffTimeoutMs: 1_000, liveCursors: () => Promise.resolve(new Map()) });
+  await reconcileConsumerGroup(h.db, g.id, { now: Date.now(), handoffTimeoutMs: 1_000, sealCursors: () => Promise.resolve(new Map()) });
 });
 afterAll(() => h?.close());
 

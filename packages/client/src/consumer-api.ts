@@ -2,11 +2,13 @@ import type { z } from "zod";
 import { call, errorFrom, path, type CallOptions, type Endpoint } from "./http.ts";
 import {
   commitAnswerSchema,
+  groupViewSchema,
   heartbeatAnswerSchema,
   joinAnswerSchema,
   parseAnswer,
   pollAnswerSchema,
   type Commit,
+  type GroupView,
 } from "./types.ts";
 
 export type JoinAnswer = z.output<typeof joinAnswerSchema>;
@@ -32,13 +34,20 @@ export interface PollRequest {
  */
 export class GroupApi {
   private readonly base: string;
+  private readonly group: string;
 
   constructor(
     private readonly ep: Endpoint,
     stream: string,
     group: string,
   ) {
-    this.base = path("v1", "streams", stream, "groups", group, "members");
+    this.group = path("v1", "streams", stream, "groups", group);
+    this.base = `${this.group}/members`;
+  }
+
+  /** The group's members, assignments, positions, checkpoints and lag (ids only of this key's members). */
+  async describe(): Promise<GroupView> {
+    return this.send("GET", this.group, undefined, groupViewSchema, "group");
   }
 
   async join(body: JoinRequest, signal?: AbortSignal): Promise<JoinAnswer> {

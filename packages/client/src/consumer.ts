@@ -5,6 +5,7 @@ import { GroupApi, type PollAnswer } from "./consumer-api.ts";
 import type { ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
 import { Callbacks, Heartbeats } from "./consumer-heartbeats.ts";
 import { MemberState, Notifier } from "./consumer-state.ts";
+import type { GroupView } from "./types.ts";
 
 export type { ConsumerBatch, ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
 
@@ -84,6 +85,11 @@ export class ShardcastConsumer {
 
   metrics(): ConsumerMetrics {
     return { memberId: this.memberId, assignments: this.state.shardlets(), ...this.counters, errors: this.notifier.errors };
+  }
+
+  /** The group as the edge shows it to this key: members (ids only of this key's), assignments, positions, lag. */
+  describe(): Promise<GroupView> {
+    return this.api.describe();
   }
 
   private async join(): Promise<void> {

@@ -108,6 +108,32 @@ export const heartbeatAnswerSchema = z.object({
 
 export const commitAnswerSchema = z.object({ committed: z.array(commitSchema) });
 
+/**
+ * `GET .../groups/{group}`. A member's id is its credential together with the key that joined it,
+ * so the edge shows ids only of members joined with the caller's key (null for the others).
+ */
+export const groupViewSchema = z.object({
+  group: z.string(),
+  stream: z.string(),
+  generation: z.number().int(),
+  members: z.array(z.object({ id: z.string().nullable(), name: z.string(), joinedAt: z.number(), lastSeenAt: z.number(), shardlets: z.number().int() })),
+  shardlets: z.array(
+    z.object({
+      shardletId: z.string(),
+      /** The holder's id when the caller's key joined it; null when unassigned or another key's. */
+      memberId: z.string().nullable(),
+      /** The holder's name; null when unassigned. Absent from edges before member names were shown. */
+      memberName: z.string().nullable().optional(),
+      generation: z.number().int(),
+      position: z.number().int(),
+      checkpoint: z.number().int().nullable(),
+      lagEvents: z.number().nullable(),
+      lagSeconds: z.number().nullable(),
+    }),
+  ),
+});
+export type GroupView = z.infer<typeof groupViewSchema>;
+
 /** `409 conflict` details: which of our commits named a stale generation. */
 export const staleDetailsSchema = z.object({
   stale: z.array(z.object({ shardletId: z.string(), generation: z.number().int().optional(), current: z.number().int().nullish() })),

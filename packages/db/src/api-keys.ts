@@ -10,6 +10,8 @@ export interface NewApiKey {
   streams: string[];
   canProduce: boolean;
   canConsume: boolean;
+  /** Consumer groups the key may use; empty (the default) for any group. */
+  consumerGroups?: string[];
   createdById: string | null;
 }
 
@@ -28,6 +30,8 @@ export interface ApiKeyGrant {
   streams: string[];
   canProduce: boolean;
   canConsume: boolean;
+  /** Consumer groups the key may join, describe and act in; empty means any group. */
+  consumerGroups: string[];
   quota: ApiKeyQuota;
 }
 
@@ -50,6 +54,11 @@ export function apiKeyAllowsStream(grant: Pick<ApiKeyGrant, "streams">, streamNa
   return grant.streams.includes("*") || grant.streams.includes(streamName);
 }
 
+/** Whether a grant covers a consumer group (by name); an empty list covers every group. */
+export function apiKeyAllowsGroup(grant: { consumerGroups: readonly string[] }, group: string): boolean {
+  return grant.consumerGroups.length === 0 || grant.consumerGroups.includes(group);
+}
+
 /** Creates a key. The token `sc_<prefix>_<secret>` is returned once; only sha256(secret) is kept. */
 export async function createApiKey(db: ControlDb, input: NewApiKey): Promise<{ id: string; prefix: string; token: string }> {
   const name = input.name.trim();
@@ -70,6 +79,7 @@ export async function createApiKey(db: ControlDb, input: NewApiKey): Promise<{ i
           streams: [...new Set(input.streams)],
           canProduce: input.canProduce,
           canConsume: input.canConsume,
+          consumerGroups: [...new Set(input.consumerGroups ?? [])],
           createdById: input.createdById,
         },
         select: { id: true },
@@ -100,7 +110,15 @@ export async function verifyApiKey(db: ControlDb, token: string): Promise<ApiKey
       data: { lastUsedAt: new Date(now) },
     });
   }
-  return { id: row.id, name: row.name, streams: row.streams, canProduce: row.canProduce, canConsume: row.canConsume, quota: quotaOf(row) };
+  return {
+    id: row.id,
+    name: row.name,
+    streams: row.streams,
+    canProduce: row.canProduce,
+    canConsume: row.canConsume,
+    consumerGroups: row.consumerGroups,
+    quota: quotaOf(row),
+  };
 }
 
 function quotaOf(row: ApiKeyQuota): ApiKeyQuota {
@@ -124,6 +142,7 @@ export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
     streams: r.streams,
     canProduce: r.canProduce,
     canConsume: r.canConsume,
+    consumerGroups: r.consumerGroups,
     quota: quotaOf(r),
     createdAt: r.createdAt,
     createdByEmail: r.createdBy?.email ?? null,

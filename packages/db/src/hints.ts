@@ -58,26 +58,53 @@ function toHint(r: {
   };
 }
 
-/** Stores hints all or none (one transaction); the caller validated the request. */
-export async function insertLoadHints(db: ControlDb, hints: readonly LoadHintInput[]): Promise<LoadHint[]> {
+/**
+ * Most hints of one stream that may be active (not yet ended) at once, and so the most of one
+ * stream a forecast reads (`loadHintsBetween`): an edge's cap is at most this, so a forecast sees
+ * every hint an edge let in.
+ */
+export const MAX_ACTIVE_HINTS_PER_STREAM = 10_000;
+
+/**
+ * Stores hints all or none; the caller validated the request. With a `cap`, a stream
+ * that would then hold more hints not ended at `atMs` refuses them all (`conflict`): concurrent
+ * requests for one stream are serialised, so together they cannot pass the cap either.
+ */
+export async function insertLoadHints(
+  db: ControlDb,
+  hints: readonly LoadHintInput[],
+  cap?: { maxActivePerStream: number; atMs: number },
+): Promise<LoadHint[]> {
   hints.forEach(check);
-  const rows = await db.$transaction(
-    hints.map((h) =>
-      db.loadHint.create({
-        data: {
-          streamId: h.streamId,
-          lo: BigInt(h.lo),
-          hi: BigInt(h.hi),
-          eventsPerSec: h.eventsPerSec,
-          startsAt: new Date(h.startsAt),
-          endsAt: new Date(h.endsAt),
-          apiKeyId: h.apiKeyId ?? null,
-          note: h.note ?? null,
-        },
-      }),
-    ),
-  );
-  return rows.map(toHint);
+  if (hints.length === 0) return [];
+  const data = hints.map((h) => ({
+    streamId: h.streamId,
+    lo: BigInt(h.lo),
+    hi: BigInt(h.hi),
+    eventsPerSec: h.eventsPerSec,
+    startsAt: new Date(h.startsAt),
+    endsAt: new Date(h.endsAt),
+    apiKeyId: h.apiKeyId ?? null,
+    note: h.note ?? null,
+  }));
+  if (!cap) return (await db.loadHint.createManyAndReturn({ data })).map(toHint);
+  const adding = new Map<string, number>();
+  for (const h of hints) adding.set(h.streamId, (adding.get(h.streamId) ?? 0) + 1);
+  return db.$transaction(async (tx) => {
+    // Sorted, so two requests over the same streams take their locks in one order.
+    for (const [streamId, requested] of [...adding].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`load-hints:${streamId}`}))`;
+      const active = await tx.loadHint.count({ where: { streamId, endsAt: { gt: new Date(cap.atMs) } } });
+      if (active + requested > cap.maxActivePerStream) {
+        throw new ShardcastError(
+          "conflict",
+          `the stream has ${active} hints that have not ended and may have at most ${cap.maxActivePerStream}; these ${requested} would pass that: wait until some end, or send fewer`,
+          { active, max: cap.maxActivePerStream, requested },
+        );
+      }
+    }
+    return (await tx.loadHint.createManyAndReturn({ data })).map(toHint);
+  });
 }
 
 /** A stream's hints that have not ended at `atMs` (running or upcoming), by start. */

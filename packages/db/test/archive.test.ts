@@ -31,7 +31,7 @@ describe("cold archive", () => {
   // The exact text, so that 1.10 and an integer past 2^53 are stored as written.
   for (const e of events.slice(0, 20)) e.payloadJson = `{"price": 1.10, "big": 123456789012345678901, "seq": ${e.seq}}`;
 
-  const everything = () => driver.readByPosition({ streamId, afterSeq: 0, maxSeq: N, limit: N * 2 });
+  const everything = async () => (await driver.readByPosition({ streamId, afterSeq: 0, maxSeq: N, limit: N * 2 })).events;
   const ranges = () => driver.readRanges({ streamId, segments: [{ lo: 0, hi: HALF, after: 0 }, { lo: HALF, hi: 2 ** 32, after: 100 }], maxSeq: N, limit: N * 2, scanLimit: N * 2, fenceIds: [] });
   const copyRows = () => readRangeRows(driver, { ...left, afterSeq: 0, upToSeq: null, limit: N * 2 });
   const digests = async () => (await sourceDigests(driver, { ...left, afterSeq: 0, upToSeq: N, bucketRows: 100, maxRows: N * 2 })).buckets;
@@ -117,7 +117,7 @@ describe("cold archive", () => {
     expect(w).toEqual({ accepted: true, inserted: rows.length });
     const src = await digests();
     expect(await digestsIn(dest, { ...left, ranges: src })).toEqual(src.map((b) => ({ rows: b.rows, digest: b.digest })));
-    const copied = await dest.readByPosition({ streamId, afterSeq: 0, maxSeq: N, limit: N * 2 });
+    const { events: copied } = await dest.readByPosition({ streamId, afterSeq: 0, maxSeq: N, limit: N * 2 });
     expect(copied).toEqual((before.all as Array<{ key: string }>).filter((e) => keyHash(e.key) < HALF));
     expect((await dest.archiveTotals(streamId)).batches).toBe(0);
   });

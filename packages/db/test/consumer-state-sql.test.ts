@@ -17,7 +17,7 @@ beforeAll(async () => {
   groupId = g.id;
   await addConsumerMember(db, { groupId, name: "billing-1", sessionTimeoutMs: 30_000 });
   await addConsumerMember(db, { groupId, name: "billing-2", sessionTimeoutMs: 45_000 });
-  await reconcileConsumerGroup(db, groupId, { now: Date.now(), handoffTimeoutMs: 1_000, liveCursors: () => Promise.resolve(new Map()) });
+  await reconcileConsumerGroup(db, groupId, { now: Date.now(), handoffTimeoutMs: 1_000, sealCursors: () => Promise.resolve(new Map()) });
 });
 afterAll(() => cluster?.drop());
 

@@ -1,6 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  apiKeyAllowsGroup,
   apiKeyAllowsStream,
   countUsers,
   createApiKey,
@@ -85,11 +86,15 @@ describe("control-plane domain", () => {
         streams: ["orders"],
         canProduce: true,
         canConsume: false,
+        // Any consumer group unless scoped.
+        consumerGroups: [],
         // A new key has no rate limits until an admin sets them.
         quota: { produceEventsPerSec: null, produceBytesPerSec: null, readEventsPerSec: null, readBytesPerSec: null },
       });
       expect(apiKeyAllowsStream(grant!, "orders")).toBe(true);
       expect(apiKeyAllowsStream(grant!, "payments")).toBe(false);
+      expect(apiKeyAllowsGroup(grant!, "billing")).toBe(true);
+      expect(apiKeyAllowsGroup({ consumerGroups: ["ledger"] }, "billing")).toBe(false);
 
       const row = await db.apiKey.findUniqueOrThrow({ where: { id: created.id } });
       expect(row.lastUsedAt).toBeInstanceOf(Date);

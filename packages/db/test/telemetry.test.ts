@@ -10,6 +10,7 @@ import {
   listActiveHints,
   listHintsOverlapping,
   listHostResourceSamples,
+  loadHintsBetween,
   shardletSeries,
   streamSeries,
   telemetryBatchApplied,
@@ -27,6 +28,7 @@ beforeAll(async () => {
 afterAll(() => control?.drop());
 
 const T = Date.UTC(2026, 0, 5, 10, 0, 0);
+const HOUR_MS = 3_600_000;
 const row = (bucketStart: number, shardletId: string, writes: number, latencyMaxMs = 1, minSeqRead?: number) => ({
   bucketStart,
   streamId: "s1",
@@ -107,6 +109,22 @@ describe("load hints and host resource samples", () => {
     expect(await listHintsOverlapping(db, { streamId: "s1", fromMs: T + 1000, toMs: T + 2000 })).toEqual([]);
     await expect(insertLoadHints(db, [{ ...base, lo: 5, hi: 5, startsAt: T, endsAt: T + 1 }])).rejects.toThrow(/lo < hi/);
     expect(await deleteHintsEndedBefore(db, T + 2000)).toBe(1);
+  });
+
+  it("reads at most `perStream` hints of each stream for a forecast, the earliest first", async () => {
+    const base = { lo: 0, hi: 100, eventsPerSec: 5, endsAt: T + 10 * HOUR_MS };
+    await insertLoadHints(db, [
+      ...Array.from({ length: 5 }, (_, i) => ({ ...base, streamId: "many", startsAt: T + (5 - i) * 1000 })),
+      { ...base, streamId: "few", startsAt: T },
+    ]);
+    const read = await loadHintsBetween(db, { streamIds: ["many", "few"], fromMs: T, toMs: T + HOUR_MS, perStream: 3 });
+    expect(read.map((h) => [h.streamId, h.startsAt])).toEqual([
+      ["few", T],
+      ["many", T + 1000],
+      ["many", T + 2000],
+      ["many", T + 3000],
+    ]);
+    expect(read[0]).toEqual({ streamId: "few", lo: 0, hi: 100, eventsPerSec: 5, startsAt: T, endsAt: T + 10 * HOUR_MS });
   });
 
   it("stores, lists and expires host samples", async () => {

@@ -1,4 +1,4 @@
-import { cursorSchema, type Cursor } from "@shardcast/core";
+import { cursorSchema, ShardcastError, type Cursor } from "@shardcast/core";
 import type { Redis } from "ioredis";
 import { READ_HELD, SET_CURSORS, STATS } from "./consumer-progress-scripts.ts";
 
@@ -131,6 +131,30 @@ export class ConsumerProgress {
   }
 
   /**
+   * The final cursors of shardlets whose cursors are about to be handed on (split or merged away):
+   * marks them retired and reads them in one transaction, so every commit either landed before the
+   * read or is refused (`fenced`), never written after it and lost to the shardlets that continue.
+   * Sealing again returns the same cursors (a reconcile retried after a crash derives the same).
+   */
+  async seal(groupId: string, shardletIds: readonly string[]): Promise<Map<string, Cursor>> {
+    if (shardletIds.length === 0) return new Map();
+    const m = this.redis.multi();
+    for (const id of shardletIds) m.set(this.retiredKey(groupId, id), "1", "PX", RETIRED_MARK_MS);
+    m.hmget(this.key(groupId, "cursor"), ...shardletIds);
+    const res = await m.exec();
+    if (!res) throw new ShardcastError("unavailable", "Redis discarded the transaction sealing retired shardlets; retry");
+    // A mark not set would let a commit in after the read: no cursor is handed on without all of them.
+    for (const [err] of res) if (err) throw err;
+    const values = res[shardletIds.length]![1] as Array<string | null>;
+    const out = new Map<string, string>();
+    shardletIds.forEach((id, i) => {
+      const v = values[i];
+      if (typeof v === "string") out.set(id, v);
+    });
+    return parseCursors(out);
+  }
+
+  /**
    * Installs cursors where Redis has none (lineage hand-offs, computed under the group's row lock
    * and already durable): a member that committed on the new shardlet in between keeps its commit.
    */
@@ -212,9 +236,13 @@ export class ConsumerProgress {
     return out;
   }
 
-  /** Drops everything of a group (deleted group, tests). */
-  async dropGroup(groupId: string): Promise<void> {
-    await this.redis.del(this.key(groupId, "cursor"), this.key(groupId, "since"), this.key(groupId, "fence"), this.key(groupId, "stats"));
+  /**
+   * Drops a deleted group's cursors, fences, counts, stats and its members' snapshot requests.
+   * Retired marks are left to expire: they are per shardlet, and finding them would take a scan.
+   */
+  async dropGroup(groupId: string, memberIds: readonly string[] = []): Promise<void> {
+    const keys = ["cursor", "since", "fence", "stats", ...memberIds.map((id) => `snap:${id}`)].map((what) => this.key(groupId, what));
+    await this.redis.del(...keys);
   }
 }
 

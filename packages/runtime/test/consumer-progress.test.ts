@@ -50,4 +50,14 @@ describe("ConsumerProgress fences", () => {
     expect(left).toEqual([`${prefix}:cg:{g}:retired:p`]);
     expect(await redis.pttl(left[0]!)).toBeGreaterThan(0);
   });
+
+  it("seals a shardlet: its last cursor is read, later commits are refused, and sealing again reads the same", async () => {
+    await progress.readHeld("g", [{ shardletId: "p", generation: 2 }]);
+    expect(await commit("g", "p", 2, 10)).toBe("written");
+    expect(await progress.seal("g", ["p", "q"])).toEqual(new Map([["p", at(10)]]));
+    expect(await commit("g", "p", 2, 20)).toEqual({ fenced: ["p"] });
+    expect(await commit("g", "q", 1, 20)).toEqual({ fenced: ["q"] });
+    expect(await progress.seal("g", ["p"])).toEqual(new Map([["p", at(10)]]));
+    expect(await redis.pttl(`${prefix}:cg:{g}:retired:q`)).toBeGreaterThan(0);
+  });
 });

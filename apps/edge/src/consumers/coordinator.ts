@@ -5,7 +5,6 @@ import {
   ensureConsumerGroup,
   findConsumerGroup,
   getConsumerGroupState,
-  getDurableCheckpoints,
   getShardletRow,
   listShardletsWithHome,
   reconcileConsumerGroup,
@@ -21,7 +20,9 @@ import type { IssuedPositions } from "../issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import type { RangeSource } from "../cache/cached-reader.ts";
-import { applyCommits, baseCursors, heldCursors, type CursorCommit } from "./group-cursors.ts";
+import { checkGroupScope, checkMemberKey, type GroupCaller } from "./access.ts";
+import { describeGroup } from "./describe.ts";
+import { applyCommits, heldCursors, type CursorCommit } from "./group-cursors.ts";
 import { touchMember, waitForEvents, type LongPollDeps } from "./long-poll.ts";
 import type { RangePart } from "./range-reader.ts";
 
@@ -52,6 +53,8 @@ export interface CoordinatorDeps {
   clock?: () => number;
   /** Refuses shardlet reads after a position no write was given (absent: an empty page). */
   issued?: IssuedPositions;
+  /** Most consumer groups per stream: a join that would create one more is refused (absent: no limit). */
+  maxGroupsPerStream?: number;
 }
 
 /** Groups whose ids an edge remembers (oldest forgotten first). */
@@ -79,23 +82,39 @@ export class ConsumerCoordinator {
     return entry;
   }
 
-  private async group(entry: RouteEntry, name: string): Promise<ConsumerGroupInfo> {
-    // A group's id and start never change, so each edge looks a group up once.
-    const key = `${entry.meta.id}\u0000${name}`;
-    const cached = this.groups.get(key);
-    if (cached) return cached;
-    const g = await findConsumerGroup(this.deps.db, entry.meta.id, name);
-    if (!g) throw new ShardcastError("not_found", `unknown consumer group "${name}" on stream "${entry.meta.name}"`);
+  private remember(g: ConsumerGroupInfo): ConsumerGroupInfo {
     if (this.groups.size >= MAX_CACHED_GROUPS) this.groups.delete(this.groups.keys().next().value!);
-    this.groups.set(key, g);
+    this.groups.set(`${g.streamId}\u0000${g.name}`, g);
     return g;
   }
 
-  private async member(entry: RouteEntry, groupName: string, memberId: string) {
-    const g = await this.group(entry, groupName);
+  private async group(entry: RouteEntry, name: string): Promise<ConsumerGroupInfo> {
+    // A group's id and start never change, so each edge looks a group up once.
+    const cached = this.groups.get(`${entry.meta.id}\u0000${name}`);
+    if (cached) return cached;
+    const g = await findConsumerGroup(this.deps.db, entry.meta.id, name);
+    if (!g) throw new ShardcastError("not_found", `unknown consumer group "${name}" on stream "${entry.meta.name}"`);
+    return this.remember(g);
+  }
+
+  /** The group with its members and assignments; a group deleted since it was cached is looked up again (it may exist anew). */
+  private async groupState(entry: RouteEntry, name: string): Promise<{ g: ConsumerGroupInfo; state: ConsumerGroupState }> {
+    const g = await this.group(entry, name);
     const state = await getConsumerGroupState(this.deps.db, g.id);
-    const me = state?.members.find((m) => m.id === memberId);
-    if (!state || !me || me.lastSeenAt + me.sessionTimeoutMs < this.clock()) {
+    if (state) return { g, state };
+    this.groups.delete(`${entry.meta.id}\u0000${name}`);
+    const again = await this.group(entry, name);
+    const fresh = again.id === g.id ? null : await getConsumerGroupState(this.deps.db, again.id);
+    if (!fresh) throw new ShardcastError("not_found", `unknown consumer group "${name}" on stream "${entry.meta.name}"`);
+    return { g: again, state: fresh };
+  }
+
+  private async member(caller: GroupCaller, entry: RouteEntry, groupName: string, memberId: string) {
+    checkGroupScope(caller, groupName);
+    const { g, state } = await this.groupState(entry, groupName);
+    const me = state.members.find((m) => m.id === memberId);
+    if (me) checkMemberKey(caller, me, groupName);
+    if (!me || me.lastSeenAt + me.sessionTimeoutMs < this.clock()) {
       throw new ShardcastError("not_found", `member "${memberId}" is not in group "${groupName}" (its session may have expired): join again`);
     }
     return { g, state, me };
@@ -111,7 +130,7 @@ export class ConsumerCoordinator {
       now: this.clock(),
       handoffTimeoutMs: settings.handoffTimeoutMs,
       pollingMemberId,
-      liveCursors: (ids) => this.deps.progress.read(g.id, ids),
+      sealCursors: (ids) => this.deps.progress.seal(g.id, ids),
     });
     await this.deps.progress.putMissing(g.id, res.handedOn);
     await this.deps.progress.forget(g.id, res.retired);
@@ -123,13 +142,15 @@ export class ConsumerCoordinator {
     return consumerGroupNeedsReconcile(state, routed, this.clock(), memberId) ? this.reconcile(g, memberId) : state;
   }
 
-  async join(streamName: string, groupName: string, body: { name?: string | undefined; sessionTimeoutMs?: number | undefined; start?: "earliest" | "latest" | undefined }) {
+  async join(caller: GroupCaller, streamName: string, groupName: string, body: { name?: string | undefined; sessionTimeoutMs?: number | undefined; start?: "earliest" | "latest" | undefined }) {
+    checkGroupScope(caller, groupName);
     const entry = await this.stream(streamName);
     const settings = await this.deps.settings();
     const startSeq = body.start === "latest" ? await this.deps.sequences.watermark(entry.meta.id) : 0;
-    const g = await ensureConsumerGroup(this.deps.db, { streamId: entry.meta.id, name: groupName, startSeq });
+    const g = this.remember(await ensureConsumerGroup(this.deps.db, { streamId: entry.meta.id, name: groupName, startSeq, maxPerStream: this.deps.maxGroupsPerStream }));
     const sessionTimeoutMs = body.sessionTimeoutMs ?? settings.sessionTimeoutMs;
-    const me = await addConsumerMember(this.deps.db, { groupId: g.id, name: body.name ?? "member", sessionTimeoutMs });
+    // The member is bound to the joining key: every later request for it must come with that key.
+    const me = await addConsumerMember(this.deps.db, { groupId: g.id, name: body.name ?? "member", sessionTimeoutMs, apiKeyId: caller.id });
     const state = await this.reconcile(g);
     return {
       memberId: me.id,
@@ -147,6 +168,7 @@ export class ConsumerCoordinator {
   }
 
   async poll(
+    caller: GroupCaller,
     streamName: string,
     groupName: string,
     memberId: string,
@@ -154,7 +176,7 @@ export class ConsumerCoordinator {
     reader?: ReaderIdentity,
   ): Promise<PollResult> {
     const entry = await this.stream(streamName);
-    const { g, state: before, me } = await this.member(entry, groupName, memberId);
+    const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
     const watermark = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
     const [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), touchMember(this.waits, me.id, me.lastSeenAt)]);
     const state = await this.reconcileIfNeeded(entry, g, before, memberId);
@@ -177,17 +199,17 @@ export class ConsumerCoordinator {
     };
   }
 
-  async commit(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ committed: CursorCommit[] }> {
+  async commit(caller: GroupCaller, streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ committed: CursorCommit[] }> {
     const entry = await this.stream(streamName);
-    const { g, state, me } = await this.member(entry, groupName, memberId);
+    const { g, state, me } = await this.member(caller, entry, groupName, memberId);
     await applyCommits(this.deps, entry, g, state, memberId, commits);
     await touchMember(this.waits, me.id, me.lastSeenAt);
     return { committed: commits };
   }
 
-  async heartbeat(streamName: string, groupName: string, memberId: string): Promise<{ assignments: Assignment[]; heartbeatIntervalMs: number }> {
+  async heartbeat(caller: GroupCaller, streamName: string, groupName: string, memberId: string): Promise<{ assignments: Assignment[]; heartbeatIntervalMs: number }> {
     const entry = await this.stream(streamName);
-    const { g, state: before, me } = await this.member(entry, groupName, memberId);
+    const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
     await touchConsumerMember(this.deps.db, me.id, new Date(this.clock()));
     // A heartbeat carries no commits, so hand-offs away from this member wait for its poll.
     const routed = new Set(entry.table.all().map((s) => s.id));
@@ -195,9 +217,9 @@ export class ConsumerCoordinator {
     return { assignments: await this.assignmentsOf(entry, g, state, memberId), heartbeatIntervalMs: this.heartbeatMs(me.sessionTimeoutMs) };
   }
 
-  async leave(streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ ok: true }> {
+  async leave(caller: GroupCaller, streamName: string, groupName: string, memberId: string, commits: CursorCommit[]): Promise<{ ok: true }> {
     const entry = await this.stream(streamName);
-    const { g, state } = await this.member(entry, groupName, memberId);
+    const { g, state } = await this.member(caller, entry, groupName, memberId);
     await applyCommits(this.deps, entry, g, state, memberId, commits);
     await removeConsumerMember(this.deps.db, memberId, "leave");
     await this.reconcile(g);
@@ -225,33 +247,11 @@ export class ConsumerCoordinator {
     return { events: page.events.get(shardletId) ?? [], watermark: page.watermark, next: Math.max(page.next, after), ...(page.cache ? { cache: page.cache } : {}) };
   }
 
-  async describe(streamName: string, groupName: string) {
+  async describe(caller: GroupCaller, streamName: string, groupName: string) {
+    checkGroupScope(caller, groupName);
     const entry = await this.stream(streamName);
-    const g = await this.group(entry, groupName);
-    const state = await getConsumerGroupState(this.deps.db, g.id);
-    if (!state) throw new ShardcastError("not_found", `unknown consumer group "${groupName}"`);
-    const ids = state.assignments.map((a) => a.shardletId);
-    const [raw, durable] = await Promise.all([this.deps.progress.readRaw(g.id, ids), getDurableCheckpoints(this.deps.db, g.id, ids)]);
-    const cursors = await baseCursors(this.deps, entry, g, ids, { raw, durable });
-    return {
-      group: g.name,
-      stream: entry.meta.name,
-      generation: state.group.generation,
-      members: state.members.map((m) => ({ id: m.id, name: m.name, joinedAt: m.joinedAt, lastSeenAt: m.lastSeenAt, shardlets: state.assignments.filter((a) => a.memberId === m.id).length })),
-      shardlets: state.assignments.map((a) => {
-        const c = cursors.get(a.shardletId);
-        const d = durable.get(a.shardletId);
-        return {
-          shardletId: a.shardletId,
-          memberId: a.memberId,
-          generation: a.generation,
-          position: c ? cursorPosition(c) : g.startSeq,
-          checkpoint: d?.position ?? null,
-          lagEvents: a.lagEvents,
-          lagSeconds: a.lagSeconds,
-        };
-      }),
-    };
+    const { g, state } = await this.groupState(entry, groupName);
+    return describeGroup(this.deps, entry, g, state, caller);
   }
 }
 

@@ -1,7 +1,7 @@
 import { keyHash, ShardcastError, type Cursor, type StoredEvent } from "@shardcast/core";
 import type { RangeReadResult, RangeSegment, ReadRangesQuery, ReplicaReadResult } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
-import { mergeBySeq, pageOf, type CacheStatus, type ReadObserver } from "../reads.ts";
+import { MAX_PAGE_BYTES, mergeBySeq, pageOf, type CacheStatus, type ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { clipSegments, subtractRanges, type ReplicaHints } from "./replica-routing.ts";
@@ -30,7 +30,7 @@ export interface RangePage {
 
 export interface RangeHosts {
   readRanges(hostId: string, q: ReadRangesQuery): Promise<RangeReadResult>;
-  readReplica?(hostId: string, q: { replicaId: string; streamId: string; segments: readonly RangeSegment[]; maxSeq: number; limit: number }): Promise<ReplicaReadResult>;
+  readReplica?(hostId: string, q: { replicaId: string; streamId: string; segments: readonly RangeSegment[]; maxSeq: number; limit: number; maxBytes: number }): Promise<ReplicaReadResult>;
 }
 
 const MAX_ROUTE_ATTEMPTS = 3;
@@ -55,6 +55,8 @@ export class RangeReader {
       replicas?: ReplicaHints;
       /** Told about the events each replica served (the placement job's reward). */
       onReplicaRead?: (streamId: string, replicaId: string, events: readonly StoredEvent[]) => void;
+      /** Bytes of events per page (default `MAX_PAGE_BYTES`). */
+      pageBytes?: number;
     },
   ) {}
 
@@ -66,6 +68,8 @@ export class RangeReader {
     const segments = parts.flatMap((p) => p.cursor.filter((s) => s.hi > s.lo));
     const from = Math.min(...segments.map((s) => s.after));
     if (from >= watermark) return { events: new Map(), next: Math.max(from, watermark), watermark };
+    // Each host stops at the page's bytes as well as its count: past them the page is cut anyway.
+    const pageBytes = this.deps.pageBytes ?? MAX_PAGE_BYTES;
 
     for (let attempt = 1; ; attempt++) {
       const plan = planRead(entry, parts, segments, from, this.deps.hosts.readReplica ? this.deps.replicas : undefined);
@@ -77,6 +81,7 @@ export class RangeReader {
             segments: h.segments,
             maxSeq: watermark,
             limit: limit + 2,
+            maxBytes: pageBytes,
             scanLimit: this.deps.scanLimit ?? Math.max(5_000, limit * 20),
             fenceIds: [...h.fenceIds],
           }),
@@ -86,7 +91,7 @@ export class RangeReader {
         plan.replicas.map(async (r) => ({
           replicaId: r.replicaId,
           res: await this.deps.hosts
-            .readReplica!(r.hostId, { replicaId: r.replicaId, streamId: entry.meta.id, segments: r.segments, maxSeq: watermark, limit: limit + 2 })
+            .readReplica!(r.hostId, { replicaId: r.replicaId, streamId: entry.meta.id, segments: r.segments, maxSeq: watermark, limit: limit + 2, maxBytes: pageBytes })
             .catch((err: unknown) => err),
         })),
       );
@@ -124,7 +129,9 @@ export class RangeReader {
         results.flatMap(({ res }) => res.events).filter((e) => e.seq <= bound),
         (seq, group) => this.deps.onSeqConflict?.(entry.meta.id, seq, group),
       );
-      const page = pageOf(merged, limit);
+      // Cut by count or bytes, never inside a position: every part is complete up to the page's
+      // last position, whichever part its events belong to, so that is where each part goes on.
+      const page = pageOf(merged, limit, pageBytes);
       const next = page.length < merged.length ? page[page.length - 1]!.seq : bound;
       const byPart = new Map<string, StoredEvent[]>();
       const sorted = [...parts].sort((a, b) => a.lo - b.lo);

@@ -14,6 +14,9 @@ import type { IssuedPositions } from "../issued-positions.ts";
 import type { ReplicaHints } from "./replica-routing.ts";
 import type { ReplicaServedCounter } from "./replica-served.ts";
 
+/** Groups a stream may have unless configured: the checkpoint job walks every group on every run. */
+export const DEFAULT_MAX_GROUPS_PER_STREAM = 100;
+
 /** Consumer settings change rarely; a poll must not read them from the database every time. */
 const SETTINGS_TTL_MS = 5_000;
 
@@ -32,6 +35,8 @@ export function createConsumerCoordinator(d: {
   /** Read replicas: where they are verified to, and what they served. Absent: no replica is read. */
   replicas?: { hints: ReplicaHints; served: ReplicaServedCounter };
   issued?: IssuedPositions;
+  /** Most consumer groups per stream (absent: no limit). */
+  maxGroupsPerStream?: number;
 }): ConsumerCoordinator {
   // Consumer reads count as reads of their shardlets, so read rates and forecasts include them.
   const telemetry = readTelemetry(d.counters);
@@ -69,5 +74,15 @@ export function createConsumerCoordinator(d: {
     }
     return cached.value;
   };
-  return new ConsumerCoordinator({ db: d.db, routing: d.routing, sequences: d.sequences, progress: new ConsumerProgress(d.redis, d.prefix), reader, settings, log: d.log, ...(d.issued ? { issued: d.issued } : {}) });
+  return new ConsumerCoordinator({
+    db: d.db,
+    routing: d.routing,
+    sequences: d.sequences,
+    progress: new ConsumerProgress(d.redis, d.prefix),
+    reader,
+    settings,
+    log: d.log,
+    ...(d.issued ? { issued: d.issued } : {}),
+    ...(d.maxGroupsPerStream !== undefined ? { maxGroupsPerStream: d.maxGroupsPerStream } : {}),
+  });
 }

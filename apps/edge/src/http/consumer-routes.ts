@@ -1,14 +1,9 @@
 import { z } from "zod";
-import { streamNameSchema, type ErrorCode } from "@shardcast/core";
+import { consumerNameSchema, streamNameSchema, type ErrorCode } from "@shardcast/core";
 import { MAX_READ_LIMIT } from "../reads.ts";
 import { AUTH, cacheStatusHeader, positionPageSchema, positionQuery, type RouteSpec } from "./route-spec.ts";
 
-/** Group and member names: what a service would call itself, safe in a URL and a log line. */
-const nameSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .max(128, "must be at most 128 characters")
-  .regex(/^[A-Za-z0-9._:@+-]+$/, "may only contain letters, digits and . _ : @ + -");
+const nameSchema = consumerNameSchema;
 const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "is not a valid id");
 const position = z.number().int("must be an integer").min(0, "must not be negative").max(Number.MAX_SAFE_INTEGER);
 
@@ -60,11 +55,20 @@ export const groupAnswer = z.object({
   group: z.string(),
   stream: z.string(),
   generation: z.number().int(),
-  members: z.array(z.object({ id: z.string(), name: z.string(), joinedAt: z.number(), lastSeenAt: z.number(), shardlets: z.number().int() })),
+  members: z.array(
+    z.object({
+      id: z.string().nullable().meta({ description: "The member id, for members joined with the calling key only (null for the others)." }),
+      name: z.string(),
+      joinedAt: z.number(),
+      lastSeenAt: z.number(),
+      shardlets: z.number().int(),
+    }),
+  ),
   shardlets: z.array(
     z.object({
       shardletId: z.string(),
-      memberId: z.string().nullable(),
+      memberId: z.string().nullable().meta({ description: "The holder's id when the calling key joined it; null when unassigned or held by another key's member." }),
+      memberName: z.string().nullable().meta({ description: "The holder's name; null when unassigned." }),
       generation: z.number().int(),
       position: z.number().int(),
       checkpoint: z.number().int().nullable(),
@@ -119,12 +123,14 @@ export function consumerRoutes(): RouteSpec[] {
       method: "post",
       path: `${base}/members`,
       summary: "Join a consumer group (created on first join)",
+      description:
+        "The member is bound to the joining API key: its polls, commits, heartbeats and leave need that key (403 otherwise). A key scoped to consumer groups may only join those (403). A join that would create a group past the edge's limit per stream is refused with `409 conflict` and stores nothing.",
       tag: "consumers",
       auth: "consume",
       params: groupParams,
       body: joinBody,
       ok: { status: 201, description: "The new member and its first assignments.", schema: memberAnswer },
-      errors: [...BODY, ...AUTH, "not_found", "unavailable", "internal"],
+      errors: [...BODY, ...AUTH, "not_found", "conflict", "unavailable", "internal"],
     },
     {
       id: "pollGroup",
@@ -180,6 +186,7 @@ export function consumerRoutes(): RouteSpec[] {
       method: "get",
       path: base,
       summary: "A group's members, assignments, positions, checkpoints and lag",
+      description: "Member ids are shown only for members the calling key joined; the others by name.",
       tag: "consumers",
       auth: "consume",
       params: groupParams,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ERROR_CODES, MAX_TIMESTAMP_MS, parseTimestamp, streamNameSchema, type ErrorCode } from "@shardcast/core";
-import { MAX_READ_LIMIT } from "../reads.ts";
+import { MAX_PAGE_BYTES, MAX_READ_LIMIT } from "../reads.ts";
 
 /**
  * The shapes the edge's route tables are made of (`routes.ts` for events, hints and operations,
@@ -63,9 +63,21 @@ export function cacheStatusHeader(values: readonly ("hit" | "partial" | "miss")[
 const DECIMAL = /^[0-9]+$/;
 
 function intQuery(name: string, min: number, max: number, def: number) {
+  return z.preprocess(decimal, intOf(name, min, max).default(def));
+}
+
+/** `intQuery` without a default: absent stays absent. */
+function optionalIntQuery(name: string, min: number, max: number) {
+  return z.preprocess(decimal, intOf(name, min, max).optional());
+}
+
+function decimal(raw: unknown): unknown {
+  return typeof raw === "string" && !DECIMAL.test(raw) ? Number.NaN : raw;
+}
+
+function intOf(name: string, min: number, max: number) {
   const message = `query parameter ${name} must be an integer from ${min} to ${max}`;
-  const decimal = (raw: unknown) => (typeof raw === "string" && !DECIMAL.test(raw) ? Number.NaN : raw);
-  return z.preprocess(decimal, z.coerce.number(message).int(message).min(min, message).max(max, message).default(def));
+  return z.coerce.number(message).int(message).min(min, message).max(max, message);
 }
 
 function timeQuery(name: string) {
@@ -96,13 +108,23 @@ export function keyParams(maxKeyLength: number) {
     key: z.string().min(1).max(maxKeyLength, { error: (iss) => tooLong(iss.input) }).meta({ description: "The event key (percent-encoded)." }),
   });
 }
+const PAGE_MIB = MAX_PAGE_BYTES / (1024 * 1024);
+/** How every read page is bounded besides `limit` (the same words in each schema that has one). */
+const PAGE_BYTES_RULE = `A page also ends once its events reach ${PAGE_MIB} MiB (payload JSON, key, type and id, as an event's size is counted on write), so it may hold fewer than \`limit\` events with more to come; it always holds at least one.`;
+
 export const positionQuery = z.object({
   after: intQuery("after", 0, Number.MAX_SAFE_INTEGER, 0).meta({ description: "Return events after this position (the previous page's `next`)." }),
-  limit: intQuery("limit", 1, MAX_READ_LIMIT, 100),
+  limit: intQuery("limit", 1, MAX_READ_LIMIT, 100).meta({ description: `Most events per page. ${PAGE_BYTES_RULE}` }),
 });
 export const keyQuery = z
-  .object({ from: timeQuery("from"), to: timeQuery("to"), limit: intQuery("limit", 1, MAX_READ_LIMIT, 100) })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { error: "query parameter from is after to: the time range ends before it starts" });
+  .object({
+    from: timeQuery("from"),
+    to: timeQuery("to"),
+    after: optionalIntQuery("after", 0, Number.MAX_SAFE_INTEGER).meta({ description: "With `from`: skip the events at time `from` at or below this position (the previous page's `next.after`)." }),
+    limit: intQuery("limit", 1, MAX_READ_LIMIT, 100).meta({ description: `Most events per page. ${PAGE_BYTES_RULE}` }),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { error: "query parameter from is after to: the time range ends before it starts" })
+  .refine((q) => q.after === undefined || q.from !== undefined, { error: "query parameter after needs from (pass the previous page's next.from and next.after)" });
 export const hintsQuery = z.object({ stream: streamNameSchema });
 
 const storedEventSchema = z
@@ -123,7 +145,13 @@ export const positionPageSchema = z.object({
   watermark: z.number().int().meta({ description: "Every position at or below this is final." }),
   next: z.number().int().meta({ description: "Pass as `after` to continue." }),
 });
-export const keyEventsSchema = z.object({ events: z.array(storedEventSchema) });
+export const keyEventsSchema = z.object({
+  events: z.array(storedEventSchema),
+  next: z
+    .object({ from: z.number().int(), after: z.number().int() })
+    .optional()
+    .meta({ description: "Present when the range may hold more events: pass `from` and `after` (and the same `to`) to continue. Absent: the range has no more." }),
+});
 export const hintsAnswerSchema = z.object({
   stream: z.string(),
   hints: z.array(

@@ -78,12 +78,13 @@ function eventRoutes(limits: IngestLimits): RouteSpec[] {
       method: "post",
       path: "/v1/hints",
       summary: "Announce the rate a producer expects for a key range",
-      description: "Give exactly one of `lo`/`hi`, `keyFrom`/`keyTo` or `keys`. Needs a key that may produce to the stream.",
+      description:
+        "Give exactly one of `lo`/`hi`, `keyFrom`/`keyTo` or `keys`. Needs a key that may produce to the stream. Each stored range counts as an event of the key's produce quota; a stream holds a bounded number of hints that have not ended (409 past it).",
       tag: "hints",
       auth: "produce",
       body: hintSchema(limits.maxKeyLength),
       ok: { status: 201, description: "The stored hints.", schema: hintsAnswerSchema },
-      errors: ["bad_request", "validation_failed", "payload_too_large", "unsupported_media_type", ...AUTH, "not_found", "unavailable", "internal"],
+      errors: ["bad_request", "validation_failed", "payload_too_large", "unsupported_media_type", ...AUTH, "rate_limited", "not_found", "conflict", "unavailable", "internal"],
     },
     {
       id: "listHints",

@@ -2,10 +2,11 @@ import http from "node:http";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { DEFAULT_INGEST_LIMITS, isShardcastError, retryAfterHeader, ShardcastError, trpcCode, type IngestLimits } from "@shardcast/core";
+import { storageUnavailable } from "@shardcast/db";
 import type { Logger } from "@shardcast/runtime";
 import { handleOpsRequest, requestUrl, type OpsEndpoints } from "@shardcast/runtime/metrics";
 import type { z } from "zod";
-import type { ApiKeyAuth } from "../auth.ts";
+import type { ApiKeyAuth, KeyGrant } from "../auth.ts";
 import type { ConsumerCoordinator } from "../consumers/coordinator.ts";
 import type { IngestService } from "../ingest.ts";
 import type { QuotaService } from "../quota.ts";
@@ -94,8 +95,10 @@ function compile(route: RouteSpec): { re: RegExp; names: string[] } {
  * ingest, health, the OpenAPI document and the operations endpoints); anything else is a 404.
  */
 export function createEdgeServer(deps: EdgeServerDeps): http.Server {
-  // A tRPC body the edge refused while reading it (see trpcIngest), answered as tRPC errors are.
-  const refusedBodies = new WeakMap<http.IncomingMessage, ShardcastError>();
+  // A tRPC request the edge refused before or while reading its body (see trpcIngest), answered as tRPC errors are.
+  const refusedRequests = new WeakMap<http.IncomingMessage, ShardcastError>();
+  // The key of a tRPC request, authenticated before its body was read.
+  const grants = new WeakMap<http.IncomingMessage, KeyGrant>();
   const trpc = createHTTPHandler({
     router: edgeRouter,
     basePath: "/trpc/",
@@ -107,9 +110,11 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       if (error.code === "INTERNAL_SERVER_ERROR" && !isShardcastError(error.cause)) deps.log.error("unhandled error", { err: error.cause ?? error });
     },
     createContext: ({ req }) => {
-      const refused = refusedBodies.get(req);
+      const refused = refusedRequests.get(req);
       if (refused) throw new TRPCError({ code: trpcCode(refused.code), message: refused.message, cause: refused });
-      return { authorization: req.headers.authorization, auth: deps.auth, ingest: deps.ingest, reads: deps.reads, quotas: deps.quotas };
+      const grant = grants.get(req);
+      if (!grant) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "a tRPC request reached its procedure unauthenticated" });
+      return { grant, auth: deps.auth, ingest: deps.ingest, reads: deps.reads, quotas: deps.quotas };
     },
   });
   const { auth, quotas } = deps;
@@ -158,9 +163,9 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const q = parse(keyQuery, queryOf(url, keyQuery), "query parameter");
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(q.limit, admission?.maxEvents ?? q.limit);
-      const events = await deps.reads.byKey(stream, key, { fromTs: q.from, toTs: q.to, limit }, readerIdentity(req.headers, grant.name));
-      const bytes = sendJson(res, 200, { events });
-      admission?.charge(events.length, bytes);
+      const page = await deps.reads.byKey(stream, key, { fromTs: q.from, toTs: q.to, afterSeq: q.after, limit }, readerIdentity(req.headers, grant.name));
+      const bytes = sendJson(res, 200, page);
+      admission?.charge(page.events.length, bytes);
     },
     listShardlets: async ({ req, res, segments }) => {
       const { stream } = parse(streamParams, segments, "path parameter");
@@ -180,9 +185,9 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     },
     joinGroup: async ({ req, res, segments }) => {
       const { stream, group } = parse(groupParams, segments, "path parameter");
-      await auth.authorize(req.headers.authorization, stream, "consume");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
       const body = parseBody(joinBody, await optionalJson(req));
-      sendJson(res, 201, await consumers().join(stream, group, body));
+      sendJson(res, 201, await consumers().join(grant, stream, group, body));
     },
     pollGroup: async ({ req, res, segments }) => {
       const { stream, group, member } = parse(memberParams, segments, "path parameter");
@@ -190,37 +195,38 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const body = parseBody(pollBody, await optionalJson(req));
       const admission = await quotas?.admitRead(grant);
       const limit = Math.min(body.limit ?? 500, admission?.maxEvents ?? Number.MAX_SAFE_INTEGER);
-      const answer = await consumers().poll(stream, group, member, { ...body, limit }, readerIdentity(req.headers, grant.name, group));
+      const answer = await consumers().poll(grant, stream, group, member, { ...body, limit }, readerIdentity(req.headers, grant.name, group));
       admission?.charge(answer.batches.reduce((n, b) => n + b.events.length, 0), sendEvents(res, answer));
     },
     commitGroup: async ({ req, res, segments }) => {
       const { stream, group, member } = parse(memberParams, segments, "path parameter");
-      await auth.authorize(req.headers.authorization, stream, "consume");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
       const body = parseBody(commitBody, await readJson(req, deps.maxBodyBytes));
-      sendJson(res, 200, await consumers().commit(stream, group, member, body.commits));
+      sendJson(res, 200, await consumers().commit(grant, stream, group, member, body.commits));
     },
     heartbeatGroup: async ({ req, res, segments }) => {
       const { stream, group, member } = parse(memberParams, segments, "path parameter");
-      await auth.authorize(req.headers.authorization, stream, "consume");
-      sendJson(res, 200, await consumers().heartbeat(stream, group, member));
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
+      sendJson(res, 200, await consumers().heartbeat(grant, stream, group, member));
     },
     leaveGroup: async ({ req, res, segments }) => {
       const { stream, group, member } = parse(memberParams, segments, "path parameter");
-      await auth.authorize(req.headers.authorization, stream, "consume");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
       const body = parseBody(leaveBody, await optionalJson(req));
-      sendJson(res, 200, await consumers().leave(stream, group, member, body.commits ?? []));
+      sendJson(res, 200, await consumers().leave(grant, stream, group, member, body.commits ?? []));
     },
     describeGroup: async ({ req, res, segments }) => {
       const { stream, group } = parse(groupParams, segments, "path parameter");
-      await auth.authorize(req.headers.authorization, stream, "consume");
-      sendJson(res, 200, await consumers().describe(stream, group));
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
+      sendJson(res, 200, await consumers().describe(grant, stream, group));
     },
     createHints: async ({ req, res }) => {
       const hints = hintService();
       // An unknown key is refused before the body is read; scope is checked once the stream is known.
       const grant = await auth.authenticate(req.headers.authorization);
       const body = await readJson(req, deps.maxBodyBytes);
-      sendJson(res, 201, await hints.create(body, (stream) => Promise.resolve(auth.permit(grant, stream, "produce"))));
+      const access = { permit: (stream: string) => auth.permit(grant, stream, "produce"), charge: (rows: number) => quotas?.admitHints(grant, rows) ?? Promise.resolve() };
+      sendJson(res, 201, await hints.create(body, access));
     },
     listHints: async ({ req, res, url }) => {
       const hints = hintService();
@@ -230,16 +236,18 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       sendJson(res, 200, await hints.list(stream));
     },
     trpcIngest: async ({ req, res }) => {
-      // The edge reads a JSON body itself, with the REST checks: tRPC would decode bytes that are
-      // not UTF-8 into U+FFFD and store them changed. tRPC takes a body it is handed as `req.body`.
-      if (req.method === "POST" && declaresJson(req)) {
-        try {
-          Object.assign(req, { body: await readJsonText(req, deps.maxBodyBytes) });
-        } catch (err) {
-          if (!isShardcastError(err)) throw err;
-          refusedBodies.set(req, err);
-          Object.assign(req, { body: "" });
-        }
+      // The key first, as REST does: no body is read for a request without a valid one. The edge
+      // reads a JSON body itself, with the REST checks: tRPC would decode bytes that are not UTF-8
+      // into U+FFFD and store them changed. tRPC takes a body it is handed as `req.body`; handed
+      // an empty one, it reads none and answers the refusal (see createContext).
+      try {
+        grants.set(req, await auth.authenticate(req.headers.authorization));
+        if (req.method === "POST" && declaresJson(req)) Object.assign(req, { body: await readJsonText(req, deps.maxBodyBytes) });
+      } catch (err) {
+        const refusal = storageUnavailable(err, "the key lookup") ?? err;
+        if (!isShardcastError(refusal)) throw err;
+        refusedRequests.set(req, refusal);
+        Object.assign(req, { body: "" });
       }
       trpc(req, res);
     },

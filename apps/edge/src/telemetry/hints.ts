@@ -12,6 +12,8 @@ export const MAX_HINT_LEAD_MS = 30 * DAY_MS;
 export const MAX_HINT_RATE = 10_000_000;
 /** Most keys in one hint's key list. */
 export const MAX_HINT_KEYS = 1000;
+/** Most active hints per stream by default: two of the longest key lists (a row per key). */
+export const DEFAULT_ACTIVE_HINTS_PER_STREAM = 2 * MAX_HINT_KEYS;
 
 const time = z.unknown().transform((v, ctx) => {
   const ms = parseTimestamp(v);
@@ -111,25 +113,36 @@ export function hintView(h: LoadHint) {
 
 export interface HintStore {
   streamId(name: string): Promise<string | null>;
-  insert(hints: LoadHintInput[]): Promise<LoadHint[]>;
+  /** Stores every hint or none; refuses (`conflict`) those that would take a stream past `cap` active hints. */
+  insert(hints: LoadHintInput[], cap: { maxActivePerStream: number; atMs: number }): Promise<LoadHint[]>;
   listActive(streamId: string, atMs: number): Promise<LoadHint[]>;
+}
+
+/** What a hint request may do with the key that sent it. */
+export interface HintAccess {
+  /** The key, if it may produce to `stream` (else throws `forbidden`). */
+  permit(stream: string): { id: string };
+  /** Charges the rows a request would store to the key's quota (throws when it is over). */
+  charge(rows: number): Promise<void>;
 }
 
 /** `POST /v1/hints` and `GET /v1/hints?stream=`: producers announce expected load ahead of time. */
 export class HintService {
   constructor(
-    private readonly deps: { store: HintStore; maxKeyLength: number; clock?: () => number },
+    private readonly deps: { store: HintStore; maxKeyLength: number; maxActivePerStream: number; clock?: () => number },
   ) {}
 
-  /** Validates, authorizes (the key must produce to the stream), then stores every range or none. */
-  async create(body: unknown, authorize: (stream: string) => Promise<{ id: string }>) {
+  /** Validates, authorizes (the key must produce to the stream), charges, then stores every range or none. */
+  async create(body: unknown, access: HintAccess) {
     const now = (this.deps.clock ?? Date.now)();
     const hint = parseHintRequest(body, { now, maxKeyLength: this.deps.maxKeyLength });
-    const keyId = (await authorize(hint.stream)).id;
+    const keyId = access.permit(hint.stream).id;
     const streamId = await this.deps.store.streamId(hint.stream);
     if (!streamId) throw new ShardcastError("not_found", `unknown stream "${hint.stream}"`);
+    await access.charge(hint.ranges.length);
     const stored = await this.deps.store.insert(
       hint.ranges.map((r) => ({ streamId, ...r, startsAt: hint.startsAt, endsAt: hint.endsAt, apiKeyId: keyId, note: hint.note })),
+      { maxActivePerStream: this.deps.maxActivePerStream, atMs: now },
     );
     return { stream: hint.stream, hints: stored.map(hintView) };
   }

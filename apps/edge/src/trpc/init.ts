@@ -2,14 +2,15 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { isShardcastError, ShardcastError, trpcCode, type ErrorCode } from "@shardcast/core";
 import { redisUnavailable } from "@shardcast/runtime";
-import type { ApiKeyAuth } from "../auth.ts";
+import type { ApiKeyAuth, KeyGrant } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
 import type { QuotaService } from "../quota.ts";
 import type { ReadService } from "../reads.ts";
 import { issuesError, zodIssues } from "../zod-issues.ts";
 
 export interface EdgeContext {
-  authorization: string | undefined;
+  /** The request's key, authenticated before its body was read; scope is checked once the stream is known. */
+  grant: KeyGrant;
   auth: ApiKeyAuth;
   ingest: IngestService;
   reads: ReadService;

@@ -110,8 +110,8 @@ async function ancestorsOf(db: ControlDb, live: readonly ShardletInfo[]): Promis
   return out;
 }
 
-function hintsFor(s: ShardletInfo, hints: readonly HintWindow[], baseMs: number, stepMs: number, steps: number): number[] | undefined {
-  const mine = hints.filter((h) => h.streamId === s.streamId && h.lo < s.hi && h.hi > s.lo);
+function hintsFor(s: ShardletInfo, byStream: ReadonlyMap<string, readonly HintWindow[]>, baseMs: number, stepMs: number, steps: number): number[] | undefined {
+  const mine = (byStream.get(s.streamId) ?? []).filter((h) => h.lo < s.hi && h.hi > s.lo);
   if (mine.length === 0) return undefined;
   return hintRatePerStep(mine, { lo: s.lo, hi: s.hi }, { startMs: baseMs, stepMs, steps });
 }
@@ -142,6 +142,14 @@ export async function loadAnalyzerInputs(
     loadHintsBetween(db, { fromMs: baseMs, toMs: baseMs + horizonSteps * bucketMs }),
   ]);
 
+  // Grouped once: filtering every hint for every shardlet would cost hints × shardlets a run.
+  const hintsByStream = new Map<string, HintWindow[]>();
+  for (const h of hints) {
+    const list = hintsByStream.get(h.streamId);
+    if (list) list.push(h);
+    else hintsByStream.set(h.streamId, [h]);
+  }
+
   const busy = new Set<string>([...locked, ...migrating.keys(), ...applied]);
   for (const j of jobs) for (const id of [...j.sourceIds, ...j.childIds]) busy.add(id);
 
@@ -152,7 +160,7 @@ export async function loadAnalyzerInputs(
     if (history.inherited) backfilled++;
     const firstFull = Math.ceil((bornMs(ancestors, s.id) - fromMs) / bucketMs);
     const observed = firstFull > 0 ? history.values.slice(Math.min(firstFull, history.values.length)) : history.values;
-    const hinted = hintsFor(s, hints, baseMs, bucketMs, horizonSteps);
+    const hinted = hintsFor(s, hintsByStream, baseMs, bucketMs, horizonSteps);
     return {
       id: s.id,
       streamId: s.streamId,

@@ -95,7 +95,7 @@ async function checkpointGroup(
   const routed = new Set(shardlets.filter((s) => s.state !== "pending").map((s) => s.id));
   const reconciled = consumerGroupNeedsReconcile(state, routed, now);
   if (reconciled) {
-    const r = await reconcileConsumerGroup(deps.db, g.id, { now, handoffTimeoutMs: settings.handoffTimeoutMs, liveCursors: (ids) => opts.progress.read(g.id, ids) });
+    const r = await reconcileConsumerGroup(deps.db, g.id, { now, handoffTimeoutMs: settings.handoffTimeoutMs, sealCursors: (ids) => opts.progress.seal(g.id, ids) });
     await opts.progress.putMissing(g.id, r.handedOn);
     await opts.progress.forget(g.id, r.retired);
     state = r.state;

@@ -3,3 +3,4 @@ export * from "./assignor.ts";
 export * from "./settings.ts";
 export * from "./checkpoint-policy.ts";
 export * from "./checkpoint-sim.ts";
+export * from "./names.ts";

@@ -2,7 +2,8 @@ import { ShardcastError, TELEMETRY_RESOLUTIONS, type LoadHintWindow } from "@sha
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
 import { Prisma } from "../generated/prisma/client.ts";
-import { tsAt as ts } from "../telemetry/time.ts";
+import { MAX_ACTIVE_HINTS_PER_STREAM } from "../hints.ts";
+import { epochMs, tsAt as ts } from "../telemetry/time.ts";
 
 /** The telemetry resolution (seconds) read for steps of `bucketSec`: the coarsest that divides it. */
 export function resolutionForStep(bucketSec: number): number {
@@ -61,22 +62,34 @@ export interface HintWindow extends LoadHintWindow {
   streamId: string;
 }
 
-/** Client hints whose window overlaps [fromMs, toMs). */
-export async function loadHintsBetween(db: ControlDb, q: { streamIds?: readonly string[]; fromMs: number; toMs: number }): Promise<HintWindow[]> {
-  const rows = await db.loadHint.findMany({
-    where: {
-      ...(q.streamIds ? { streamId: { in: [...q.streamIds] } } : {}),
-      endsAt: { gt: new Date(q.fromMs) },
-      startsAt: { lt: new Date(q.toMs) },
-    },
-    select: { streamId: true, lo: true, hi: true, eventsPerSec: true, startsAt: true, endsAt: true },
-  });
+/**
+ * Client hints whose window overlaps [fromMs, toMs), at most `perStream` of each stream (the
+ * earliest starts first): whatever a stream's producers stored, a forecast reads a bounded number.
+ */
+export async function loadHintsBetween(
+  db: ControlDb,
+  q: { streamIds?: readonly string[]; fromMs: number; toMs: number; perStream?: number },
+): Promise<HintWindow[]> {
+  const perStream = Math.max(1, Math.min(q.perStream ?? MAX_ACTIVE_HINTS_PER_STREAM, MAX_ACTIVE_HINTS_PER_STREAM));
+  const streamFilter = q.streamIds ? Prisma.sql`AND stream_id = ANY(${[...q.streamIds]}::text[])` : Prisma.empty;
+  // The (stream_id, ends_at) index finds each stream's hints that have not ended by `fromMs`.
+  const rows = await db.$queryRaw<Array<{ stream_id: string; lo: bigint; hi: bigint; events_per_sec: number; starts_ms: number; ends_ms: number }>>`
+    SELECT stream_id, lo, hi, events_per_sec, starts_ms, ends_ms
+    FROM (
+      SELECT stream_id, lo, hi, events_per_sec, id, starts_at,
+             ${epochMs(Prisma.sql`starts_at`)} AS starts_ms, ${epochMs(Prisma.sql`ends_at`)} AS ends_ms,
+             row_number() OVER (PARTITION BY stream_id ORDER BY starts_at, id) AS n
+      FROM load_hints
+      WHERE ends_at > ${ts(q.fromMs)} AND starts_at < ${ts(q.toMs)} ${streamFilter}
+    ) h
+    WHERE n <= ${perStream}
+    ORDER BY stream_id, starts_at, id`;
   return rows.map((r) => ({
-    streamId: r.streamId,
+    streamId: r.stream_id,
     lo: num(r.lo),
     hi: num(r.hi),
-    eventsPerSec: r.eventsPerSec,
-    startsAt: r.startsAt.getTime(),
-    endsAt: r.endsAt.getTime(),
+    eventsPerSec: r.events_per_sec,
+    startsAt: r.starts_ms,
+    endsAt: r.ends_ms,
   }));
 }

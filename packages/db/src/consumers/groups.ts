@@ -1,6 +1,6 @@
 import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { isUniqueViolation, num } from "../errors.ts";
+import { isForeignKeyViolation, isUniqueViolation, num } from "../errors.ts";
 import { msOf, sqlRows } from "../sql.ts";
 
 export interface ConsumerGroupInfo {
@@ -19,6 +19,8 @@ export interface ConsumerMemberInfo {
   sessionTimeoutMs: number;
   joinedAt: number;
   lastSeenAt: number;
+  /** The API key that joined the member (null: joined before keys were recorded). */
+  apiKeyId: string | null;
 }
 
 export interface ConsumerAssignmentInfo {
@@ -42,7 +44,7 @@ export interface ConsumerGroupState {
 }
 
 type GroupRow = { id: string; streamId: string; name: string; startSeq: bigint; generation: number; createdAt: Date };
-type MemberRow = { id: string; groupId: string; name: string; sessionTimeoutMs: number; joinedAt: Date; lastSeenAt: Date };
+type MemberRow = { id: string; groupId: string; name: string; sessionTimeoutMs: number; joinedAt: Date; lastSeenAt: Date; apiKeyId: string | null };
 type AssignmentRow = {
   groupId: string;
   shardletId: string;
@@ -62,7 +64,15 @@ export function toGroup(r: GroupRow): ConsumerGroupInfo {
 }
 
 export function toMember(r: MemberRow): ConsumerMemberInfo {
-  return { id: r.id, groupId: r.groupId, name: r.name, sessionTimeoutMs: r.sessionTimeoutMs, joinedAt: r.joinedAt.getTime(), lastSeenAt: r.lastSeenAt.getTime() };
+  return {
+    id: r.id,
+    groupId: r.groupId,
+    name: r.name,
+    sessionTimeoutMs: r.sessionTimeoutMs,
+    joinedAt: r.joinedAt.getTime(),
+    lastSeenAt: r.lastSeenAt.getTime(),
+    apiKeyId: r.apiKeyId,
+  };
 }
 
 export function toAssignment(r: AssignmentRow): ConsumerAssignmentInfo {
@@ -83,7 +93,7 @@ export function toAssignment(r: AssignmentRow): ConsumerAssignmentInfo {
 
 // Every poll reads its group, members and assignments and touches its member: plain SQL (see sql.ts).
 const GROUP_COLUMNS = `id, stream_id AS "streamId", name, start_seq::float8 AS "startSeq", generation, ${msOf("created_at")} AS "createdAt"`;
-const MEMBER_COLUMNS = `id, group_id AS "groupId", name, session_timeout_ms AS "sessionTimeoutMs", ${msOf("joined_at")} AS "joinedAt", ${msOf("last_seen_at")} AS "lastSeenAt"`;
+const MEMBER_COLUMNS = `id, group_id AS "groupId", name, session_timeout_ms AS "sessionTimeoutMs", ${msOf("joined_at")} AS "joinedAt", ${msOf("last_seen_at")} AS "lastSeenAt", api_key_id AS "apiKeyId"`;
 const ASSIGNMENT_COLUMNS = [
   `group_id AS "groupId", shardlet_id AS "shardletId", member_id AS "memberId", generation, next_member_id AS "nextMemberId"`,
   `${msOf("handoff_deadline")} AS "handoffDeadline", ${msOf("assigned_at")} AS "assignedAt", committed_seq::float8 AS "committedSeq"`,
@@ -95,12 +105,37 @@ export async function findConsumerGroup(db: ControlDb, streamId: string, name: s
   return rows[0] ?? null;
 }
 
-/** The group, created with `startSeq` if it does not exist yet (concurrent creators get the same row). */
-export async function ensureConsumerGroup(db: ControlDb, input: { streamId: string; name: string; startSeq: number }): Promise<ConsumerGroupInfo> {
+/**
+ * The group, created with `startSeq` if it does not exist yet (concurrent creators get the same row).
+ * With `maxPerStream`, a new group that would take its stream past that many is refused
+ * (`conflict`) and nothing is stored: creations on one stream are serialised, so concurrent joins
+ * cannot pass the cap together.
+ */
+export async function ensureConsumerGroup(
+  db: ControlDb,
+  input: { streamId: string; name: string; startSeq: number; maxPerStream?: number | undefined },
+): Promise<ConsumerGroupInfo> {
   const found = await findConsumerGroup(db, input.streamId, input.name);
   if (found) return found;
+  const data = { streamId: input.streamId, name: input.name, startSeq: BigInt(input.startSeq) };
+  const max = input.maxPerStream;
   try {
-    return toGroup(await db.consumerGroup.create({ data: { streamId: input.streamId, name: input.name, startSeq: BigInt(input.startSeq) } }));
+    if (max === undefined) return toGroup(await db.consumerGroup.create({ data }));
+    return await db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`consumer-groups:${input.streamId}`}))`;
+      // A concurrent join may have created this very group while this one waited for the lock.
+      const made = await tx.consumerGroup.findUnique({ where: { streamId_name: { streamId: input.streamId, name: input.name } } });
+      if (made) return toGroup(made);
+      const groups = await tx.consumerGroup.count({ where: { streamId: input.streamId } });
+      if (groups >= max) {
+        throw new ShardcastError(
+          "conflict",
+          `the stream has ${groups} consumer groups, the most it may have (${max}): delete groups no longer used (the console's Consumers page) before creating group "${input.name}"`,
+          { groups, max },
+        );
+      }
+      return toGroup(await tx.consumerGroup.create({ data }));
+    });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     const again = await findConsumerGroup(db, input.streamId, input.name);
@@ -128,8 +163,19 @@ export async function getConsumerGroupState(db: ControlDb, groupId: string): Pro
   return { group, members, assignments };
 }
 
-export async function addConsumerMember(db: ControlDb, input: { groupId: string; name: string; sessionTimeoutMs: number }): Promise<ConsumerMemberInfo> {
-  const row = await db.consumerMember.create({ data: { groupId: input.groupId, name: input.name, sessionTimeoutMs: input.sessionTimeoutMs } });
+/** Adds a member, bound to the API key that joined it (`apiKeyId`; absent: bound to none). */
+export async function addConsumerMember(
+  db: ControlDb,
+  input: { groupId: string; name: string; sessionTimeoutMs: number; apiKeyId?: string | null | undefined },
+): Promise<ConsumerMemberInfo> {
+  let row: MemberRow;
+  try {
+    row = await db.consumerMember.create({ data: { groupId: input.groupId, name: input.name, sessionTimeoutMs: input.sessionTimeoutMs, apiKeyId: input.apiKeyId ?? null } });
+  } catch (err) {
+    // The group was deleted between its lookup and this insert: a join again creates it afresh.
+    if (isForeignKeyViolation(err)) throw new ShardcastError("unavailable", "the consumer group was deleted while joining; join again", undefined, { cause: err });
+    throw err;
+  }
   await logGroupEvent(db, { groupId: input.groupId, kind: "join", memberId: row.id, shardletIds: [], detail: `${input.name} joined` });
   return toMember(row);
 }

@@ -14,8 +14,12 @@ export interface ReconcileOptions {
   handoffTimeoutMs: number;
   /** The member whose poll carried its commits: shardlets being handed away from it go now. */
   pollingMemberId?: string | undefined;
-  /** The latest (Redis) cursors of shardlets; the durable checkpoint fills in what is missing. */
-  liveCursors(shardletIds: readonly string[]): Promise<Map<string, Cursor>>;
+  /**
+   * The latest (Redis) cursors of shardlets no longer routed whose cursors are handed on, each
+   * sealed first so no commit lands on it after this read (`ConsumerProgress.seal`); the durable
+   * checkpoint fills in what is missing.
+   */
+  sealCursors(shardletIds: readonly string[]): Promise<Map<string, Cursor>>;
 }
 
 export interface ReconcileResult {
@@ -44,10 +48,11 @@ interface LineageRow {
  * Brings a group's assignments in line with its live members and the stream's routed shardlets,
  * under the group's row lock (so concurrent polls, joins and the checkpoint job serialize):
  * expired members are removed; shardlets that split or merged away hand their cursors on to the
- * shardlets that replaced them (durably, before the old rows go); the assignor (core) keeps
- * what it can and moves only what balance needs; a shardlet moving between two live members is
- * handed over at the holder's next poll (its commits come first) or at the hand-off deadline.
- * Every change of holder takes a new generation, the fencing token commits are checked against.
+ * shardlets that replaced them (sealed against late commits first, stored durably before the old
+ * rows go); the assignor (core) keeps what it can and moves only what balance needs; a shardlet
+ * moving between two live members is handed over at the holder's next poll (its commits come
+ * first) or at the hand-off deadline. Every change of holder takes a new generation, the fencing
+ * token commits are checked against.
  */
 export async function reconcileConsumerGroup(db: ControlDb, groupId: string, opts: ReconcileOptions): Promise<ReconcileResult> {
   const handedOn = new Map<string, Cursor>();
@@ -99,6 +104,7 @@ export async function reconcileConsumerGroup(db: ControlDb, groupId: string, opt
       const fresh = routed.filter((s) => !rowById.has(s.id));
 
       // Lineage: a new shardlet starts from its ancestors' cursors (Redis first, durable behind it).
+      // Sealed before they are read: a commit landing after the read would be lost to the children.
       if (fresh.length > 0) {
         const ancestors = new Set<string>();
         const walk = (id: string, depth: number) => {
@@ -112,10 +118,13 @@ export async function reconcileConsumerGroup(db: ControlDb, groupId: string, opt
         };
         for (const s of fresh) walk(s.id, 0);
         const ids = [...ancestors];
-        const [liveCursors, durable] = await Promise.all([opts.liveCursors(ids), getDurableCheckpoints(db, groupId, ids)]);
+        // A switch retires the sources as it routes the new shardlets, so no ancestor should be
+        // routed; one that is keeps its holder's commits coming and counts by its checkpoint only.
+        const sealed = ids.filter((id) => !routedIds.has(id));
+        const [final, durable] = await Promise.all([opts.sealCursors(sealed), getDurableCheckpoints(db, groupId, ids)]);
         const cursors = new Map<string, Cursor>();
         for (const id of ids) {
-          const a = liveCursors.get(id);
+          const a = final.get(id);
           const b = durable.get(id)?.cursor;
           const c = a && b ? maxCursor(a, b) : (a ?? b);
           if (c) cursors.set(id, c);

@@ -13,9 +13,11 @@ import type {
   FencedWriteResult,
   HostBatchWrite,
   HostRun,
+  KeyReadResult,
   OverflowAppendResult,
   OverflowRow,
   OverflowWrite,
+  PositionReadResult,
   ReadByKeyQuery,
   ReadByPositionQuery,
   ShardletTotals,
@@ -163,7 +165,7 @@ export class HostDriver {
   }
 
   /** A key's events in event-time order; `fromTs` inclusive, `toTs` exclusive (epoch ms). */
-  readByKey(q: ReadByKeyQuery): Promise<StoredEvent[]> {
+  readByKey(q: ReadByKeyQuery): Promise<KeyReadResult> {
     return readByKey(this.run, q);
   }
 
@@ -171,7 +173,7 @@ export class HostDriver {
    * Events with afterSeq < seq <= maxSeq in sequence order, from this host's shardlets and its
    * overflow logs. An event being drained may appear in both; callers merge by seq.
    */
-  readByPosition(q: ReadByPositionQuery): Promise<StoredEvent[]> {
+  readByPosition(q: ReadByPositionQuery): Promise<PositionReadResult> {
     return readByPosition(this.run, q);
   }
 

@@ -16,6 +16,8 @@ export interface ReadRangesQuery {
   maxSeq: number;
   /** Most matching rows returned per table (events, overflow log). */
   limit: number;
+  /** Bytes (the rows' `size_bytes`) each table's matching rows stop at, as `ReadByPositionQuery.maxBytes`. */
+  maxBytes?: number;
   /**
    * Most rows of the stream examined per table: a range that holds few of the host's events
    * would otherwise make one read walk the host's whole backlog. The answer says how far it got.
@@ -44,7 +46,7 @@ interface Row extends ArchiveColumns {
   type: string | null;
   ts_ms: number | null;
   payload: unknown;
-  /** Bound row: where each table's scan ended when it examined `scanLimit` rows (null: it did not). */
+  /** Bound row: how far each table's part of the answer is complete (null: up to the watermark). */
   end_e: string | null;
   end_o: string | null;
   /** Fence rows: the fence's state. */
@@ -57,7 +59,7 @@ const NO_BATCH = `NULL::bigint AS archive_batch, NULL::bytea AS blob`;
 /** The types of a row's columns before archive_batch (kind first), for the NULLs of batch rows. */
 const ROW_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb", "bigint", "bigint", "text"] as const;
 /**
- * Up to this many segments are matched with inline comparisons (parameters $7 onwards, three per
+ * Up to this many segments are matched with inline comparisons (parameters $8 onwards, three per
  * segment): that costs about half of a semi-join against an unnested array per scanned row,
  * measured on a 300,000-row host; more segments (a member holding many merged ranges) use the join.
  */
@@ -70,24 +72,31 @@ interface Statement {
 
 /**
  * Parameters: $1 stream, $2 lowest position, $3 watermark, $4 limit, $5 scan limit, $6 fence ids,
- * then the segments. One statement, so the events, the overflow log and the fences come from one
- * snapshot: a fence that says `moved` tells the caller its route was stale before the rows it read
- * were cleaned up. The scan walks the primary key in sequence order from the lowest segment
- * position and keeps the rows whose hash falls in a segment past that segment's own position; it
- * stops as soon as `limit` rows matched (a streaming plan: Limit over Filter over Limit over the
- * index). Where a scan of `scanLimit` rows ended is only looked up when the hits did not fill the page.
+ * $7 byte budget, then the segments. One statement, so the events, the overflow log and the fences
+ * come from one snapshot: a fence that says `moved` tells the caller its route was stale before the
+ * rows it read were cleaned up. The scan walks the primary key in sequence order from the lowest
+ * segment position and keeps the rows whose hash falls in a segment past that segment's own
+ * position; it stops as soon as `limit` rows matched (a streaming plan: Limit over Filter over
+ * Limit over the index). Of those hits, the ones with fewer than the budget's bytes before them are
+ * kept, so only their payloads are read. A table whose hits filled the page (by count or by bytes)
+ * is complete up to its last hit; else, where a scan of `scanLimit` rows ended, looked up only then.
  */
 function statementFor(segments: number): Statement {
   const inline = segments <= INLINE_SEGMENTS;
   const match = (t: string) =>
     inline
-      ? Array.from({ length: segments }, (_, i) => `(${t}.key_hash >= $${7 + i * 3}::bigint AND ${t}.key_hash < $${8 + i * 3}::bigint AND ${t}.seq > $${9 + i * 3}::bigint)`).join(" OR ")
+      ? Array.from({ length: segments }, (_, i) => `(${t}.key_hash >= $${8 + i * 3}::bigint AND ${t}.key_hash < $${9 + i * 3}::bigint AND ${t}.seq > $${10 + i * 3}::bigint)`).join(" OR ")
       : `EXISTS (SELECT 1 FROM seg WHERE ${t}.key_hash >= seg.lo AND ${t}.key_hash < seg.hi AND ${t}.seq > seg.after)`;
-  const hits = (table: string) =>
-    `SELECT seq FROM (SELECT seq, key_hash FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $5) s WHERE ${match("s")} ORDER BY seq LIMIT $4`;
-  const scanEnd = (table: string, hitsOf: string) =>
-    `CASE WHEN (SELECT count(*) FROM ${hitsOf}) >= $4 THEN NULL ELSE (SELECT seq FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq OFFSET ($5::int - 1) LIMIT 1) END`;
-  const seg = inline ? "" : `seg AS (SELECT * FROM unnest($7::bigint[], $8::bigint[], $9::bigint[]) AS s(lo, hi, after)),`;
+  const hits = (table: string) => `SELECT seq, size_bytes FROM (
+      SELECT seq, size_bytes, sum(size_bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS upto FROM (
+        SELECT seq, size_bytes FROM (SELECT seq, key_hash, size_bytes FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $5) s
+        WHERE ${match("s")} ORDER BY seq LIMIT $4
+      ) h
+    ) w WHERE $7::float8 IS NULL OR upto - size_bytes < $7::float8`;
+  const tableEnd = (table: string, hitsOf: string) =>
+    `CASE WHEN (SELECT count(*) FROM ${hitsOf}) >= $4 OR (SELECT sum(size_bytes) FROM ${hitsOf}) >= $7::float8 THEN (SELECT max(seq) FROM ${hitsOf})
+     ELSE (SELECT seq FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq OFFSET ($5::int - 1) LIMIT 1) END`;
+  const seg = inline ? "" : `seg AS (SELECT * FROM unnest($8::bigint[], $9::bigint[], $10::bigint[]) AS s(lo, hi, after)),`;
   return {
     text: `
 WITH ${seg}
@@ -102,7 +111,7 @@ UNION ALL
 SELECT 'o', ${cols("o")}, ${NONE}, ${NO_BATCH}
   FROM hit_o JOIN sc_overflow o ON o.stream_id = $1 AND o.seq = hit_o.seq
 UNION ALL
-SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${scanEnd("sc_events", "hit_e")}, ${scanEnd("sc_overflow", "hit_o")}, NULL, ${NO_BATCH}
+SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${tableEnd("sc_events", "hit_e")}, ${tableEnd("sc_overflow", "hit_o")}, NULL, ${NO_BATCH}
 UNION ALL
 SELECT 'f', NULL, shardlet_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, state, ${NO_BATCH} FROM sc_fence WHERE shardlet_id = ANY($6::text[])
 UNION ALL
@@ -111,12 +120,6 @@ ${batchRowsSql("ev", ROW_TYPES)}`,
 }
 
 const statements = new Map<number, Statement>();
-
-/** How far a table's part of the answer is complete: the last hit of a full page, else where the scan ended. */
-function tableBound(maxSeq: number, scanEnd: number | null, hits: number[], limit: number): number {
-  if (hits.length >= limit) return hits[hits.length - 1]!;
-  return scanEnd ?? maxSeq;
-}
 
 /**
  * A host's events in key-hash ranges after per-range positions, from its events and its overflow
@@ -137,11 +140,10 @@ export async function readRanges(run: HostRun, q: ReadRangesQuery): Promise<Rang
     n <= INLINE_SEGMENTS ? q.segments.flatMap((s) => [s.lo, s.hi, s.after]) : [q.segments.map((s) => s.lo), q.segments.map((s) => s.hi), q.segments.map((s) => s.after)];
   const res = await run<Row>("read ranges", {
     ...st,
-    values: [q.streamId, from, q.maxSeq, q.limit, q.scanLimit, q.fenceIds, ...segmentValues],
+    values: [q.streamId, from, q.maxSeq, q.limit, q.scanLimit, q.fenceIds, q.maxBytes ?? null, ...segmentValues],
   });
   const { rows, archived } = await splitArchived(res.rows);
   const events: StoredEvent[] = [];
-  const hits = { e: [] as number[], o: [] as number[] };
   const fences: RangeReadResult["fences"] = [];
   let bound: Row | undefined;
   for (const r of rows) {
@@ -149,16 +151,13 @@ export async function readRanges(run: HostRun, q: ReadRangesQuery): Promise<Rang
     else if (r.kind === "f") fences.push({ shardletId: r.shardlet_id!, state: r.state! });
     else if (r.kind === "e" || r.kind === "o") {
       const seq = Number(r.seq);
-      hits[r.kind].push(seq);
       const text = archived.get(seq);
       const payload = r.kind === "e" && text !== undefined ? (JSON.parse(text) as unknown) : r.payload;
       events.push({ streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload });
     }
   }
-  hits.e.sort((a, b) => a - b);
-  hits.o.sort((a, b) => a - b);
-  const num = (v: string | null | undefined) => (v === null || v === undefined ? null : Number(v));
-  const completeTo = Math.min(tableBound(q.maxSeq, num(bound?.end_e), hits.e, q.limit), tableBound(q.maxSeq, num(bound?.end_o), hits.o, q.limit));
+  const end = (v: string | null | undefined) => (v === null || v === undefined ? q.maxSeq : Number(v));
+  const completeTo = Math.min(end(bound?.end_e), end(bound?.end_o));
   return { events: events.filter((e) => e.seq <= completeTo).sort((a, b) => a.seq - b.seq), completeTo, fences };
 }
 

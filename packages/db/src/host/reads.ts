@@ -1,10 +1,12 @@
 import type { StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
-import type { HostRun, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
+import type { HostRun, KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
 
 const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload`;
 /** The types of EVENT_COLUMNS, for the NULLs of batch rows. */
 const EVENT_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb"] as const;
+/** The same with `upto_bytes` after them, for the reads that bound their pages by bytes. */
+const PAGE_TYPES = [...EVENT_TYPES, "float8"] as const;
 
 interface EventRow extends ArchiveColumns {
   stream_id: string;
@@ -17,15 +19,39 @@ interface EventRow extends ArchiveColumns {
   payload: unknown;
 }
 
+/** A row of a read bounded by bytes: `upto_bytes` is its table's `size_bytes` summed up to and including it. */
+interface PageRow extends EventRow {
+  upto_bytes: number;
+}
+
 /**
  * A read over the rows of CTE `r` (EVENT_COLUMNS and archive_batch): the rows, then the archive
  * batches they need. Row order is not kept by the UNION: callers sort.
  */
-function withBatches(cte: string): string {
+function withBatches(cte: string, types: readonly string[] = EVENT_TYPES): string {
   return `WITH r AS MATERIALIZED (${cte})
 SELECT r.*, NULL::bytea AS blob FROM r
 UNION ALL
-${batchRowsSql("r", EVENT_TYPES)}`;
+${batchRowsSql("r", types)}`;
+}
+
+/**
+ * One table's part of a read bounded by bytes: its first `limit` matching rows in `order`, kept
+ * while the bytes of the rows before them are under `maxBytes` (null: all kept). The running sum
+ * is taken over what the limit lets through, so the scan still walks the index in `order` and
+ * stops at `limit` rows: a row past the budget costs a visit to its heap row, never its payload.
+ */
+function budgeted(table: string, batch: string, where: string, order: string, limit: string, maxBytes: string): string {
+  return `(SELECT * FROM (
+             SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, ${batch} AS archive_batch, size_bytes,
+                    (sum(size_bytes) OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING))::float8 AS upto_bytes
+             FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ${limit}
+           ) t WHERE ${maxBytes}::float8 IS NULL OR t.upto_bytes - t.size_bytes < ${maxBytes}::float8 ORDER BY ${order})`;
+}
+
+/** The rows that reached the byte budget: the last row of each table cut by it (rows after it were left out). */
+function budgetCuts(rows: readonly PageRow[], maxBytes: number | undefined): PageRow[] {
+  return maxBytes === undefined ? [] : rows.filter((r) => r.blob === null && r.upto_bytes >= maxBytes);
 }
 
 async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]> {
@@ -46,36 +72,56 @@ async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]>
   });
 }
 
-export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<StoredEvent[]> {
-  const res = await run<EventRow>("read by key", {
+const KEY_WHERE = `stream_id = $1 AND key = $2
+               AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
+               AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
+               AND ($6::bigint IS NULL OR (ts, seq) > (to_timestamp($3::float8 / 1000.0), $6::bigint))`;
+
+export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<KeyReadResult> {
+  const res = await run<PageRow>("read by key", {
     // Events still in (or recently drained from) an overflow log on this host are part of the
-    // answer: a reader merging hosts dedupes by seq.
-    text: withBatches(`SELECT * FROM (
-             SELECT ${EVENT_COLUMNS}, archive_batch FROM sc_events
-             WHERE stream_id = $1 AND key = $2
-               AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
-               AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
+    // answer: a reader merging hosts dedupes by seq. Each table is walked in (time, position)
+    // order on its key index, so a key with a long history is not read whole for one page.
+    text: withBatches(
+      `SELECT ${EVENT_COLUMNS}, upto_bytes, archive_batch FROM (
+             ${budgeted("sc_events", "archive_batch", KEY_WHERE, "ts, seq", "$5", "$7")}
              UNION ALL
-             SELECT ${EVENT_COLUMNS}, NULL::bigint FROM sc_overflow
-             WHERE stream_id = $1 AND key = $2
-               AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
-               AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
-           ) e ORDER BY ts_ms, seq LIMIT $5`),
-    values: [q.streamId, q.key, q.fromTs ?? null, q.toTs ?? null, q.limit],
+             ${budgeted("sc_overflow", "NULL::bigint", KEY_WHERE, "ts, seq", "$5", "$7")}
+           ) e ORDER BY ts, seq LIMIT $5`,
+      PAGE_TYPES,
+    ),
+    values: [q.streamId, q.key, q.fromTs ?? null, q.toTs ?? null, q.limit, q.afterSeq ?? null, q.maxBytes ?? null],
   });
-  return (await toStoredEvents(res.rows)).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  const events = (await toStoredEvents(res.rows)).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  // A table cut by bytes may hold rows before the other table's last ones: the answer ends at the
+  // earliest cut, so everything of the host up to its last event is in it.
+  const cut = budgetCuts(res.rows, q.maxBytes)
+    .map((r) => ({ ts: Math.round(r.ts_ms), seq: Number(r.seq) }))
+    .sort((a, b) => a.ts - b.ts || a.seq - b.seq)[0];
+  if (!cut) return { events, more: events.length >= q.limit };
+  return { events: events.filter((e) => e.ts < cut.ts || (e.ts === cut.ts && e.seq <= cut.seq)), more: true };
 }
 
-export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Promise<StoredEvent[]> {
-  const res = await run<EventRow>("read by position", {
-    text: withBatches(`SELECT * FROM (
-             (SELECT ${EVENT_COLUMNS}, archive_batch FROM sc_events WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4)
+export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Promise<PositionReadResult> {
+  const where = "stream_id = $1 AND seq > $2 AND seq <= $3";
+  const res = await run<PageRow>("read by position", {
+    text: withBatches(
+      `SELECT ${EVENT_COLUMNS}, upto_bytes, archive_batch FROM (
+             ${budgeted("sc_events", "archive_batch", where, "seq", "$4", "$5")}
              UNION ALL
-             (SELECT ${EVENT_COLUMNS}, NULL::bigint FROM sc_overflow WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4)
-           ) e ORDER BY seq LIMIT $4`),
-    values: [q.streamId, q.afterSeq, q.maxSeq, q.limit],
+             ${budgeted("sc_overflow", "NULL::bigint", where, "seq", "$4", "$5")}
+           ) e ORDER BY seq LIMIT $4`,
+      PAGE_TYPES,
+    ),
+    values: [q.streamId, q.afterSeq, q.maxSeq, q.limit, q.maxBytes ?? null],
   });
-  return (await toStoredEvents(res.rows)).sort((a, b) => a.seq - b.seq);
+  const events = (await toStoredEvents(res.rows)).sort((a, b) => a.seq - b.seq);
+  let completeTo = q.maxSeq;
+  // A page cut by count may end between a position's two rows (its event and an overflow copy), so
+  // its last position is left out, unless it is the only one: the read then still goes on.
+  if (events.length >= q.limit && events.length > 0) completeTo = Math.max(events[0]!.seq, events[events.length - 1]!.seq - 1);
+  for (const r of budgetCuts(res.rows, q.maxBytes)) completeTo = Math.min(completeTo, Number(r.seq));
+  return { events: completeTo < q.maxSeq ? events.filter((e) => e.seq <= completeTo) : events, completeTo };
 }
 
 export async function recentEvents(run: HostRun, streamId: string, limit: number): Promise<StoredEvent[]> {

@@ -149,32 +149,39 @@ interface ReplicaEventRow {
   type: string | null;
   ts_ms: number | null;
   payload: unknown;
+  /** The hits' `size_bytes` summed up to and including this one. */
+  upto_bytes: number | null;
   verified_seq: string;
   state: string;
 }
 
 /**
  * A replica's events in key-hash segments after their positions, up to `maxSeq` and never past its
- * verified position, which is read in the same statement as the rows.
+ * verified position, which is read in the same statement as the rows. At most `limit` of them, and
+ * those with fewer than `maxBytes` (their `size_bytes`) before them, as a host's range read.
  */
 export async function readReplicaRanges(
   driver: HostDriver,
-  q: { replicaId: string; streamId: string; segments: readonly RangeSegment[]; maxSeq: number; limit: number },
+  q: { replicaId: string; streamId: string; segments: readonly RangeSegment[]; maxSeq: number; limit: number; maxBytes?: number },
 ): Promise<ReplicaReadResult> {
   const from = Math.min(...q.segments.map((s) => s.after));
   const res = await query<ReplicaEventRow>(driver, "replica read", {
     text: `WITH r AS (SELECT verified_seq, state FROM sc_replica WHERE replica_id = $1),
            cap AS (SELECT least($3::bigint, (SELECT verified_seq FROM r WHERE state = $8)) AS seq),
            hit AS (
-             SELECT e.seq, e.shardlet_id, e.key, e.event_id, e.type, (extract(epoch FROM e.ts) * 1000)::float8 AS ts_ms, e.payload
-             FROM sc_replica_events e
-             WHERE e.replica_id = $1 AND e.seq > $2 AND e.seq <= (SELECT seq FROM cap)
-               AND EXISTS (SELECT 1 FROM unnest($4::bigint[], $5::bigint[], $6::bigint[]) AS s(lo, hi, after)
-                           WHERE e.key_hash >= s.lo AND e.key_hash < s.hi AND e.seq > s.after)
-             ORDER BY e.seq LIMIT $7
+             SELECT seq, shardlet_id, key, event_id, type, ts_ms, payload, upto_bytes FROM (
+               SELECT w.*, (sum(w.size_bytes) OVER (ORDER BY w.seq ROWS UNBOUNDED PRECEDING))::float8 AS upto_bytes FROM (
+                 SELECT e.seq, e.shardlet_id, e.key, e.event_id, e.type, (extract(epoch FROM e.ts) * 1000)::float8 AS ts_ms, e.payload, e.size_bytes
+                 FROM sc_replica_events e
+                 WHERE e.replica_id = $1 AND e.seq > $2 AND e.seq <= (SELECT seq FROM cap)
+                   AND EXISTS (SELECT 1 FROM unnest($4::bigint[], $5::bigint[], $6::bigint[]) AS s(lo, hi, after)
+                               WHERE e.key_hash >= s.lo AND e.key_hash < s.hi AND e.seq > s.after)
+                 ORDER BY e.seq LIMIT $7
+               ) w
+             ) b WHERE $9::float8 IS NULL OR b.upto_bytes - b.size_bytes < $9::float8
            )
            SELECT hit.*, r.verified_seq::text AS verified_seq, r.state FROM r LEFT JOIN hit ON true`,
-    values: [q.replicaId, from, q.maxSeq, q.segments.map((s) => s.lo), q.segments.map((s) => s.hi), q.segments.map((s) => s.after), q.limit, REPLICA_READY],
+    values: [q.replicaId, from, q.maxSeq, q.segments.map((s) => s.lo), q.segments.map((s) => s.hi), q.segments.map((s) => s.after), q.limit, REPLICA_READY, q.maxBytes ?? null],
   });
   const first = res.rows[0];
   if (!first || first.state !== REPLICA_READY) return { ok: false, events: [], completeTo: from, verifiedSeq: 0 };
@@ -184,7 +191,9 @@ export async function readReplicaRanges(
     .map((r) => ({ streamId: q.streamId, seq: Number(r.seq), shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload: r.payload }))
     .sort((a, b) => a.seq - b.seq);
   const cap = Math.max(from, Math.min(q.maxSeq, verifiedSeq));
-  const completeTo = events.length >= q.limit ? events[events.length - 1]!.seq : cap;
+  const budget = q.maxBytes;
+  const full = events.length >= q.limit || (budget !== undefined && res.rows.some((r) => r.upto_bytes !== null && r.upto_bytes >= budget));
+  const completeTo = full ? events[events.length - 1]!.seq : cap;
   return { ok: true, events, completeTo, verifiedSeq };
 }
 

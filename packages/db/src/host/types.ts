@@ -47,7 +47,19 @@ export interface ReadByKeyQuery {
   fromTs?: number;
   /** Event time upper bound, epoch ms, exclusive. */
   toTs?: number;
+  /** With `fromTs`: only events after (fromTs, afterSeq) in (time, position) order, to continue a page. */
+  afterSeq?: number;
   limit: number;
+  /** See `ReadByPositionQuery.maxBytes`. */
+  maxBytes?: number;
+}
+
+/** A host's answer to a read by key, in (time, position) order. */
+export interface KeyReadResult {
+  /** Every event of the host in the range up to the last one returned (copies may be left out). */
+  events: StoredEvent[];
+  /** The page stopped at `limit` rows or `maxBytes`: the host may hold events after the last one. */
+  more: boolean;
 }
 
 export interface ReadByPositionQuery {
@@ -57,6 +69,19 @@ export interface ReadByPositionQuery {
   /** Inclusive upper bound (the watermark). */
   maxSeq: number;
   limit: number;
+  /**
+   * Bytes (the rows' `size_bytes`) each table's rows stop at: rows are taken while the bytes
+   * before them are under it, so at least one row and the one that passes it. Absent: no bound.
+   */
+  maxBytes?: number;
+}
+
+/** A host's answer to a read by position. */
+export interface PositionReadResult {
+  /** Every row of the host in (afterSeq, completeTo], events and overflow copies, sorted by seq. */
+  events: StoredEvent[];
+  /** The answer is complete up to here: `maxSeq`, unless the page stopped at `limit` or `maxBytes`. */
+  completeTo: number;
 }
 
 export interface ShardletTotals {

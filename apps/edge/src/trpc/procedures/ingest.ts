@@ -19,7 +19,7 @@ export const ingest = procedure
   .input(ingestInput)
   .output(ingestOutput)
   .mutation(async ({ ctx, input }) => {
-    const grant = await ctx.auth.authorize(ctx.authorization, input.stream, "produce");
+    const grant = ctx.auth.permit(ctx.grant, input.stream, "produce");
     const quotas = ctx.quotas;
     return ctx.ingest.ingest(input.stream, { events: input.events }, quotas && ((events, bytes) => quotas.admitProduce(grant, events, bytes)));
   });

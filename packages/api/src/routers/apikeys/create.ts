@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { storableString, streamNameSchema } from "@shardcast/core";
+import { consumerNameSchema, storableString, streamNameSchema } from "@shardcast/core";
 import { createApiKey } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
@@ -14,6 +14,8 @@ export const createApiKeyInput = z
       .max(100, "at most 100 streams per key"),
     canProduce: z.boolean().default(true),
     canConsume: z.boolean().default(true),
+    /** Consumer groups the key may join, describe and act in; empty (the default) for any group. */
+    consumerGroups: z.array(consumerNameSchema).max(100, "at most 100 consumer groups per key").default([]),
   })
   .refine((v) => v.canProduce || v.canConsume, { message: "a key must be allowed to produce or consume", path: ["canProduce"] });
 
@@ -29,11 +31,13 @@ export const create = adminProcedure
   .output(createApiKeyOutput)
   .mutation(async ({ ctx, input }) => {
     const streams = input.streams.includes("*") ? ["*"] : [...new Set(input.streams)];
-    const key = await createApiKey(ctx.db, { ...input, streams, createdById: ctx.user.id });
+    const consumerGroups = [...new Set(input.consumerGroups)];
+    const key = await createApiKey(ctx.db, { ...input, streams, consumerGroups, createdById: ctx.user.id });
+    const groups = consumerGroups.length > 0 ? `, consumer groups ${consumerGroups.join(", ")}` : "";
     await audit(ctx, {
       kind: "apikey.create",
-      message: `created API key ${input.name} (sc_${key.prefix}_…) for ${streams.join(", ")}`,
-      details: { keyId: key.id, prefix: key.prefix, canProduce: input.canProduce, canConsume: input.canConsume },
+      message: `created API key ${input.name} (sc_${key.prefix}_…) for ${streams.join(", ")}${groups}`.slice(0, 1000),
+      details: { keyId: key.id, prefix: key.prefix, canProduce: input.canProduce, canConsume: input.canConsume, consumerGroups },
     });
     return { id: key.id, prefix: key.prefix, token: key.token };
   });

@@ -10,6 +10,8 @@ export const apiKeySchema = z.object({
   streams: z.array(z.string()),
   canProduce: z.boolean(),
   canConsume: z.boolean(),
+  /** Consumer groups the key may use; empty means any group. */
+  consumerGroups: z.array(z.string()),
   quota: apiKeyQuotaSchema,
   createdAt: z.date(),
   lastUsedAt: z.date().nullable(),
@@ -27,6 +29,7 @@ export const list = adminProcedure.output(listApiKeysOutput).query(async ({ ctx 
       streams: k.streams,
       canProduce: k.canProduce,
       canConsume: k.canConsume,
+      consumerGroups: k.consumerGroups,
       quota: k.quota,
       createdAt: k.createdAt,
       lastUsedAt: k.lastUsedAt,

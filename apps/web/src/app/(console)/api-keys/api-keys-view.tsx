@@ -50,6 +50,7 @@ function ApiKeysAdmin() {
                   <th scope="col">Prefix</th>
                   <th scope="col">Streams</th>
                   <th scope="col">Access</th>
+                  <th scope="col">Consumer groups</th>
                   <th scope="col">Rate limits</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
@@ -67,6 +68,7 @@ function ApiKeysAdmin() {
                       <td className="mono">sc_{k.prefix}_…</td>
                       <td>{k.streams.includes("*") ? <em>all streams</em> : k.streams.join(", ")}</td>
                       <td>{[k.canProduce ? "produce" : null, k.canConsume ? "consume" : null].filter(Boolean).join(" + ")}</td>
+                      <td data-testid="api-key-consumer-groups">{!k.canConsume ? "—" : k.consumerGroups.length === 0 ? <em>any group</em> : k.consumerGroups.join(", ")}</td>
                       <td data-testid="api-key-quota">
                         {describeQuota(k.quota)}{" "}
                         {k.revokedAt ? null : (
@@ -98,7 +100,7 @@ function ApiKeysAdmin() {
                     </tr>
                     {editing === k.id ? (
                       <tr>
-                        <td colSpan={9}>
+                        <td colSpan={10}>
                           <QuotaForm id={k.id} quota={k.quota} onDone={() => setEditing(null)} />
                         </td>
                       </tr>

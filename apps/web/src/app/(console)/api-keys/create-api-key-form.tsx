@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { consumerNameSchema } from "@shardcast/core/consumers/names";
 import { CopyButton, ErrorNote } from "../../../components/ui.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 
@@ -13,11 +14,13 @@ export function CreateApiKeyForm() {
   const [chosen, setChosen] = useState<string[]>([]);
   const [canProduce, setCanProduce] = useState(true);
   const [canConsume, setCanConsume] = useState(true);
+  const [groups, setGroups] = useState("");
   const [localError, setLocalError] = useState<string | null>(null);
   const create = useMutation(
     trpc.apikeys.create.mutationOptions({
       onSuccess: async () => {
         setName("");
+        setGroups("");
         await queryClient.invalidateQueries({ queryKey: trpc.apikeys.list.queryKey() });
       },
     }),
@@ -28,8 +31,11 @@ export function CreateApiKeyForm() {
     if (name.trim() === "") return setLocalError("Enter a name for the key.");
     if (!allStreams && chosen.length === 0) return setLocalError("Choose at least one stream, or allow all streams.");
     if (!canProduce && !canConsume) return setLocalError("A key must be allowed to produce or consume.");
+    const consumerGroups = canConsume ? groupList(groups) : [];
+    const bad = consumerGroups.find((g) => !consumerNameSchema.safeParse(g).success);
+    if (bad !== undefined) return setLocalError(`Consumer group "${bad}" is not a group name: letters, digits and . _ : @ + - only, at most 128 characters.`);
     setLocalError(null);
-    create.mutate({ name: name.trim(), streams: allStreams ? ["*"] : chosen, canProduce, canConsume });
+    create.mutate({ name: name.trim(), streams: allStreams ? ["*"] : chosen, canProduce, canConsume, consumerGroups });
   };
 
   const toggle = (stream: string) => setChosen((c) => (c.includes(stream) ? c.filter((s) => s !== stream) : [...c, stream]));
@@ -85,6 +91,13 @@ export function CreateApiKeyForm() {
               )
             ) : null}
           </fieldset>
+          {canConsume ? (
+            <div className="field">
+              <label htmlFor="key-groups">Consumer groups</label>
+              <input id="key-groups" type="text" placeholder="any group" value={groups} onChange={(e) => setGroups(e.target.value)} data-testid="api-key-groups" />
+              <span className="hint">Comma-separated. Empty: the key may join and read any group; named: only these.</span>
+            </div>
+          ) : null}
         </div>
         <div>
           <button type="submit" disabled={create.isPending} data-testid="create-api-key-submit">
@@ -94,4 +107,9 @@ export function CreateApiKeyForm() {
       </form>
     </>
   );
+}
+
+/** The groups typed in the field: split on commas and spaces, blanks dropped. */
+function groupList(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).filter((g) => g !== ""))];
 }

@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { ErrorNote, Loading, PageHeader } from "../../../../../components/ui.tsx";
+import { ErrorNote, Loading, Notice, PageHeader } from "../../../../../components/ui.tsx";
 import { formatAgo, lagText } from "../../../../../lib/format.ts";
 import { useTRPC } from "../../../../../lib/trpc.ts";
 import { GroupDetail } from "./group-detail.tsx";
@@ -11,6 +11,7 @@ export function ConsumersView({ name }: { name: string }) {
   const trpc = useTRPC();
   const groups = useQuery(trpc.consumers.groups.queryOptions({ stream: name }, { refetchInterval: 3000 }));
   const [selected, setSelected] = useState<string | null>(null);
+  const [deleted, setDeleted] = useState<string | null>(null);
   const list = groups.data?.groups ?? [];
   useEffect(() => {
     if (selected === null && list[0]) setSelected(list[0].group);
@@ -19,6 +20,7 @@ export function ConsumersView({ name }: { name: string }) {
     <>
       <PageHeader title={`Consumers of ${name}`} subtitle={<Link href={`/streams/${encodeURIComponent(name)}`}>Back to the stream</Link>} />
       <ErrorNote error={groups.error} testId="consumers-error" />
+      <Notice message={deleted} testId="group-deleted" />
       {groups.isPending ? (
         <Loading what="consumer groups" />
       ) : list.length === 0 ? (
@@ -62,7 +64,17 @@ export function ConsumersView({ name }: { name: string }) {
             </table>
             </div>
           </section>
-          {selected ? <GroupDetail key={selected} stream={name} group={selected} /> : null}
+          {selected ? (
+            <GroupDetail
+              key={selected}
+              stream={name}
+              group={selected}
+              onDeleted={(message) => {
+                setDeleted(message);
+                setSelected(null);
+              }}
+            />
+          ) : null}
         </>
       )}
     </>

@@ -4,13 +4,14 @@ import { ErrorNote, Loading } from "../../../../../components/ui.tsx";
 import { formatAgo, formatDateTime, formatNumber, formatTime, lagText } from "../../../../../lib/format.ts";
 import { useTRPC } from "../../../../../lib/trpc.ts";
 import { CheckpointChart } from "./checkpoint-chart.tsx";
+import { DeleteGroup } from "./delete-group.tsx";
 import { LagChart, useLagSamples } from "./lag-chart.tsx";
 
 // Ids share their leading (time-based) characters; the tail tells them apart.
 const short = (id: string) => `…${id.slice(-8)}`;
 
 /** One group: who holds what, how far behind each shardlet is, why checkpoints were taken, and what happened to the group. */
-export function GroupDetail({ stream, group }: { stream: string; group: string }) {
+export function GroupDetail({ stream, group, onDeleted }: { stream: string; group: string; onDeleted: (message: string) => void }) {
   const trpc = useTRPC();
   const q = useQuery(trpc.consumers.group.queryOptions({ stream, group, windowMinutes: 60 }, { refetchInterval: 3000 }));
   const lag = useLagSamples(q.data?.assignments);
@@ -25,6 +26,7 @@ export function GroupDetail({ stream, group }: { stream: string; group: string }
           <h2 id="members-h">Members of {d.group}</h2>
           <span className="muted">generation {d.generation}</span>
         </div>
+        <DeleteGroup stream={stream} group={d.group} onDeleted={onDeleted} />
         {d.members.length === 0 ? (
           <div className="empty" data-testid="members-empty">
             No live member: the group&apos;s positions wait for the next one to join.
