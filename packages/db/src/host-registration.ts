@@ -84,6 +84,8 @@ export async function registerHost(db: ControlDb, input: NewHost): Promise<HostI
   const clusterId = await getClusterId(db);
   const client: pg.Client = await openHostClient(h.dsn, { connectTimeoutMs: 5_000, applicationName: "shardcast-register" });
   try {
+    // A registration that lost the race to one under the same DSN is told so, not of "another address".
+    await refuseClash(db, h.name, h.dsn);
     // Read before the schema is applied, so a database another control plane uses stays untouched.
     await refuseMarked(db, clusterId, await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client)));
     await applyHostSchemaOn(client, h.dsn);
