@@ -1,5 +1,5 @@
 import type { StoredEvent } from "@shardcast/core";
-import { storedBytes } from "./telemetry/observe.ts";
+import { storedBytes } from "./stored-bytes.ts";
 
 /**
  * Bytes of events per read page (position reads, key reads, consumer polls and shardlet reads),

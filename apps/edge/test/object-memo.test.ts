@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { keepJson, keptJson } from "../src/cache/event-json.ts";
 import { objectMemo } from "../src/object-memo.ts";
-import { storedBytes } from "../src/telemetry/observe.ts";
+import { storedBytes } from "../src/stored-bytes.ts";
 
 describe("objectMemo", () => {
   it("remembers a value per object without changing how the object serializes or compares", () => {

@@ -8,7 +8,7 @@ import { ShardCache } from "../src/cache/shard-cache.ts";
 import type { RangePart } from "../src/consumers/range-reader.ts";
 import { pageOf } from "../src/reads.ts";
 import type { RouteEntry } from "../src/routing-cache.ts";
-import { storedBytes } from "../src/telemetry/observe.ts";
+import { storedBytes } from "../src/stored-bytes.ts";
 
 /**
  * A prefetch fills the cache a slice per turn of the event loop, so reads are answered between

@@ -2,7 +2,7 @@ import { createRng, type StoredEvent } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
 import { keyPageEnd } from "../src/read-pages.ts";
 import { pageOf } from "../src/reads.ts";
-import { storedBytes } from "../src/telemetry/observe.ts";
+import { storedBytes } from "../src/stored-bytes.ts";
 
 /** An event whose size as the budget counts it is `bytes` (payload JSON, key "k", type "t", no id). */
 const event = (seq: number, bytes: number, ts = 0): StoredEvent => ({ streamId: "s", seq, shardletId: "sl", key: "k", id: null, type: "t", ts, payload: "x".repeat(bytes - 4) });

@@ -7,7 +7,7 @@ import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { TelemetryCounters } from "../src/telemetry/counters.ts";
 import { TelemetryFlusher } from "../src/telemetry/flusher.ts";
 import { readerIdentity } from "../src/telemetry/readers.ts";
-import { storedBytes } from "../src/telemetry/observe.ts";
+import { storedBytes } from "../src/stored-bytes.ts";
 
 const REDIS_URL = testRedisUrl();
 const log = createLogger({ app: "edge-telemetry-test" }, { level: "error" });

@@ -1,5 +1,5 @@
 import { keyHash, type Cursor, type StoredEvent } from "@shardcast/core";
-import { storedBytes } from "../telemetry/observe.ts";
+import { storedBytes } from "../stored-bytes.ts";
 
 /** One shard cache entry: a key-hash range's events over a position interval (see shard-cache.ts). */
 export interface CacheEntry {

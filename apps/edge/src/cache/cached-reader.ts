@@ -5,7 +5,7 @@ import type { RangePage, RangePart } from "../consumers/range-reader.ts";
 import { mergeBySeq, pageEnd, pageOf, type ReadObserver } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
-import { storedBytes } from "../telemetry/observe.ts";
+import { storedBytes } from "../stored-bytes.ts";
 import type { CacheStats } from "./cache-stats.ts";
 import type { CachedPart } from "./cache-entry.ts";
 import type { ShardCache } from "./shard-cache.ts";

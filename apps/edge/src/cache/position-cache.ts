@@ -1,7 +1,7 @@
 import { keyHash, siftDown, type StoredEvent } from "@shardcast/core";
 import { pageOf, type PositionCache } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
-import { storedBytes } from "../telemetry/observe.ts";
+import { storedBytes } from "../stored-bytes.ts";
 import { keepJson } from "./event-json.ts";
 import type { CacheStats } from "./cache-stats.ts";
 import type { ShardCache } from "./shard-cache.ts";
