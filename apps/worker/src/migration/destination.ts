@@ -68,15 +68,26 @@ export async function withDestination<T>(ctx: MigrationContext, what: string, fn
   }
 }
 
-/** Null when the destination answers (within the bound), else why it does not. */
-export async function probeDestination(ctx: MigrationContext): Promise<DestinationProblem | null> {
+/**
+ * What `fn` returns, or why the destination could not be reached while it ran; any other failure
+ * (and an abort) is thrown. The callers give a migration up, or leave its copy for later, on the
+ * problem, so "unreachable" must not swallow a bug.
+ */
+export async function orUnreachable<T>(ctx: MigrationContext, fn: () => Promise<T>): Promise<T | DestinationProblem> {
   try {
-    await withDestination(ctx, "destination probe", (d) => d.ping());
-    return null;
+    return await fn();
   } catch (err) {
     checkAborted(ctx.signal);
     const problem = unreachable(err);
-    if (problem) return problem;
-    throw err;
+    if (!problem) throw err;
+    return problem;
   }
+}
+
+/** Null when the destination answers (within the bound), else why it does not. */
+export async function probeDestination(ctx: MigrationContext): Promise<DestinationProblem | null> {
+  return orUnreachable(ctx, async () => {
+    await withDestination(ctx, "destination probe", (d) => d.ping());
+    return null;
+  });
 }

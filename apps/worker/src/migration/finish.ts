@@ -2,7 +2,7 @@ import { CopyPacer, ShardcastError } from "@shardcast/core";
 import { appendMigrationEvent, deleteRangeRows, dropShardletStats, fenceForChange, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt } from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
 import { afterStep, announce, migrationEpochs, note, paused, reload, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
-import { probeDestination, unreachable, withDestination, type DestinationProblem } from "./destination.ts";
+import { orUnreachable, probeDestination, withDestination, type DestinationProblem } from "./destination.ts";
 import { leftoverMark, removeEndedCopy } from "./leftover.ts";
 import { sharedDatabase } from "./same-database.ts";
 import { drainRangeInto } from "./drain-range.ts";
@@ -74,19 +74,14 @@ export async function runCleanup(ctx: MigrationContext): Promise<StepOutcome> {
 /** The destination's fence, rows and totals of the range removed (each step bounded), or why it could not be reached. */
 async function cleanDestination(ctx: MigrationContext): Promise<number | DestinationProblem> {
   const id = ctx.m.shardletId;
-  try {
+  return orUnreachable(ctx, async () => {
     await withDestination(ctx, "destination fence", (d) => d.deleteFences([id]));
     await afterStep(ctx, "cancel.dest-fence");
     const removed = await deleteRange(ctx, "destination");
     await withDestination(ctx, "destination totals", (d) => dropShardletStats(d, id));
     await afterStep(ctx, "cancel.rows");
     return removed;
-  } catch (err) {
-    checkAborted(ctx.signal);
-    const problem = unreachable(err);
-    if (!problem) throw err;
-    return problem;
-  }
+  });
 }
 
 /** Logs that the destination's partial copy stays there, for the leftover sweep; returns the summary. */

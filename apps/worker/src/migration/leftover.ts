@@ -14,7 +14,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { afterStep, sleep, type MigrationContext } from "./context.ts";
-import { unreachable, withDestination, type DestinationProblem } from "./destination.ts";
+import { orUnreachable, withDestination, type DestinationProblem } from "./destination.ts";
 import { sharedDatabase } from "./same-database.ts";
 
 /**
@@ -96,7 +96,7 @@ async function removeLeftover(deps: WorkerDeps, l: DestinationLeftover, until: n
  */
 export async function removeEndedCopy(ctx: MigrationContext, epoch: number): Promise<number | string | DestinationProblem> {
   const { deps, m, range, settings } = ctx;
-  try {
+  return orUnreachable(ctx, async () => {
     // On one database the "destination's" fence is the source's, reopened at `epoch`.
     const shared = await sharedDatabase(ctx);
     if (shared) return shared;
@@ -113,12 +113,7 @@ export async function removeEndedCopy(ctx: MigrationContext, epoch: number): Pro
     }
     await afterStep(ctx, "cancel.rows");
     return removed;
-  } catch (err) {
-    checkAborted(ctx.signal);
-    const problem = unreachable(err);
-    if (!problem) throw err;
-    return problem;
-  }
+  });
 }
 
 /** One sweep over the leftovers (see the top of this file); errors of a host stay with its leftover. */
