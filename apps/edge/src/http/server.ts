@@ -5,7 +5,6 @@ import { DEFAULT_INGEST_LIMITS, isShardcastError, retryAfterHeader, ShardcastErr
 import { storageUnavailable } from "@shardcast/db";
 import type { Logger } from "@shardcast/runtime";
 import { handleOpsRequest, requestUrl, type OpsEndpoints } from "@shardcast/runtime/metrics";
-import type { z } from "zod";
 import type { ApiKeyAuth, KeyGrant } from "../auth.ts";
 import type { ConsumerCoordinator } from "../consumers/coordinator.ts";
 import type { IngestService } from "../ingest.ts";
@@ -14,8 +13,8 @@ import type { ReadService } from "../reads.ts";
 import type { HintService } from "../telemetry/hints.ts";
 import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
-import { issuesError, zodIssues } from "../zod-issues.ts";
 import { openApiDocument } from "./openapi.ts";
+import { compile, parse, parseBody, queryOf, SEGMENT_NAMES } from "./route-input.ts";
 import { declaresJson, pathParam, readJson, readJsonText, sendError, sendEvents, sendJson } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
 import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
@@ -49,46 +48,6 @@ interface RouteContext {
 }
 
 type Handler = (ctx: RouteContext) => Promise<void>;
-
-/** Parses decoded path segments or query parameters with the route's schema; a failure is a 400 naming the first problem. */
-function parse<S extends z.ZodObject>(schema: S, input: Record<string, string>, where: string): z.output<S> {
-  const parsed = schema.safeParse(input, {
-    error: (iss) => (iss.code === "invalid_type" && iss.input === undefined ? `${where} ${iss.path?.join(".") ?? ""} is required` : undefined),
-  });
-  if (!parsed.success) throw new ShardcastError("bad_request", parsed.error.issues[0]?.message ?? `invalid ${where}`);
-  return parsed.data;
-}
-
-function queryOf(url: URL, schema: z.ZodObject): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.keys(schema.shape)) {
-    // Which of two values counts differs between proxies and frameworks: refuse rather than guess.
-    if (url.searchParams.getAll(name).length > 1) throw new ShardcastError("bad_request", `query parameter ${name} is given more than once`);
-    const value = url.searchParams.get(name);
-    // An empty parameter means its default, as if it were absent.
-    if (value !== null && value !== "") out[name] = value;
-  }
-  return out;
-}
-
-const SEGMENT_NAMES: Record<string, string> = { stream: "stream name", key: "key", group: "group name", member: "member id", shardlet: "shardlet id" };
-
-/** A JSON body parsed with the route's schema; a failure is a 400 naming the field. */
-function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw issuesError("bad_request", "invalid body: ", zodIssues(parsed.error), "malformed");
-  return parsed.data;
-}
-
-/** A route's template as a matcher: `{name}` is one path segment. */
-function compile(route: RouteSpec): { re: RegExp; names: string[] } {
-  const names: string[] = [];
-  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, (_all, name: string) => {
-    names.push(name);
-    return "([^/]+)";
-  });
-  return { re: new RegExp(`^${source}$`), names };
-}
 
 /**
  * The edge's HTTP surface: exactly the routes of `edgeRoutes` (REST ingest and reads, hints, tRPC
