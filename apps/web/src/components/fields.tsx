@@ -60,3 +60,35 @@ export function SelectField({
     </div>
   );
 }
+
+/**
+ * A labelled input in a `.field`; `error` is shown under it (and marks it invalid), else `hint`.
+ * The id doubles as the test id, as the console's forms name them.
+ */
+export function InputField({
+  id,
+  label,
+  value,
+  onChange,
+  type = "text",
+  autoComplete,
+  error,
+  hint,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  type?: "text" | "email" | "password";
+  autoComplete?: string;
+  error?: string | null | undefined;
+  hint?: string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} type={type} autoComplete={autoComplete} value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={error ? true : undefined} data-testid={id} />
+      {error ? <span className="field-error">{error}</span> : hint ? <span className="hint">{hint}</span> : null}
+    </div>
+  );
+}

@@ -1,6 +1,7 @@
 "use client";
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { InputField } from "../../../components/fields.tsx";
 import { ErrorNote, Notice, PageHeader } from "../../../components/ui.tsx";
 import { useUser } from "../../../components/user-context.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
@@ -52,45 +53,17 @@ function ChangePassword() {
         {change.error && Object.keys(errors).length === 0 ? <ErrorNote error={change.error} testId="change-password-error" /> : null}
         <Notice message={result} testId="password-changed" />
         <div className="form-row">
-          <div className="field">
-            <label htmlFor="current-password">Current password</label>
-            <input
-              id="current-password"
-              type="password"
-              autoComplete="current-password"
-              value={currentPassword}
-              onChange={(e) => setCurrentPassword(e.target.value)}
-              aria-invalid={errors.currentPassword ? true : undefined}
-              data-testid="current-password"
-            />
-            {errors.currentPassword ? <span className="field-error">{errors.currentPassword}</span> : null}
-          </div>
-          <div className="field">
-            <label htmlFor="new-password">New password</label>
-            <input
-              id="new-password"
-              type="password"
-              autoComplete="new-password"
-              value={newPassword}
-              onChange={(e) => setNewPassword(e.target.value)}
-              aria-invalid={errors.newPassword ? true : undefined}
-              data-testid="new-password"
-            />
-            {errors.newPassword ? <span className="field-error">{errors.newPassword}</span> : <span className="hint">At least 8 characters.</span>}
-          </div>
-          <div className="field">
-            <label htmlFor="repeat-password">Repeat the new password</label>
-            <input
-              id="repeat-password"
-              type="password"
-              autoComplete="new-password"
-              value={repeat}
-              onChange={(e) => setRepeat(e.target.value)}
-              aria-invalid={mismatch ? true : undefined}
-              data-testid="repeat-password"
-            />
-            {mismatch ? <span className="field-error">the two new passwords differ</span> : null}
-          </div>
+          <InputField id="current-password" label="Current password" type="password" autoComplete="current-password" value={currentPassword} onChange={setCurrentPassword} error={errors.currentPassword} />
+          <InputField id="new-password" label="New password" type="password" autoComplete="new-password" value={newPassword} onChange={setNewPassword} error={errors.newPassword} hint="At least 8 characters." />
+          <InputField
+            id="repeat-password"
+            label="Repeat the new password"
+            type="password"
+            autoComplete="new-password"
+            value={repeat}
+            onChange={setRepeat}
+            error={mismatch ? "the two new passwords differ" : null}
+          />
         </div>
         <div>
           <button type="submit" disabled={change.isPending} data-testid="change-password-submit">

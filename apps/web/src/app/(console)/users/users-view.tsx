@@ -2,6 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { Role } from "@shardcast/core/types";
+import { InputField } from "../../../components/fields.tsx";
 import { AdminOnly, ErrorNote, PageHeader } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -52,28 +53,9 @@ function UsersAdmin() {
             </div>
           ) : null}
           <div className="form-row">
-            <div className="field">
-              <label htmlFor="user-name">Name</label>
-              <input id="user-name" type="text" value={name} onChange={(e) => setName(e.target.value)} data-testid="user-name" />
-              {errors.name ? <span className="field-error">{errors.name}</span> : null}
-            </div>
-            <div className="field">
-              <label htmlFor="user-email">Email</label>
-              <input id="user-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} data-testid="user-email" />
-              {errors.email ? <span className="field-error">{errors.email}</span> : null}
-            </div>
-            <div className="field">
-              <label htmlFor="user-password">Password</label>
-              <input
-                id="user-password"
-                type="password"
-                autoComplete="new-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                data-testid="user-password"
-              />
-              {errors.password ? <span className="field-error">{errors.password}</span> : <span className="hint">At least 8 characters.</span>}
-            </div>
+            <InputField id="user-name" label="Name" value={name} onChange={setName} error={errors.name} />
+            <InputField id="user-email" label="Email" type="email" value={email} onChange={setEmail} error={errors.email} />
+            <InputField id="user-password" label="Password" type="password" autoComplete="new-password" value={password} onChange={setPassword} error={errors.password} hint="At least 8 characters." />
             <div className="field">
               <label htmlFor="user-role">Role</label>
               <select id="user-role" value={role} onChange={(e) => setRole(e.target.value as Role)} data-testid="user-role">
