@@ -71,9 +71,13 @@ export interface ClientInfo {
   host: string | null;
 }
 
-function firstValue(header: string | null): string | null {
-  const first = header?.split(",")[0]?.trim();
-  return first ? first : null;
+/**
+ * The value the nearest proxy wrote: a proxy that appends to a header the client already sent
+ * leaves the client's own claim first.
+ */
+function lastValue(header: string | null): string | null {
+  const last = header?.split(",").at(-1)?.trim();
+  return last ? last : null;
 }
 
 /** Strips the brackets and port some proxies write (`[::1]:8080`, `10.0.0.1:5000`). */
@@ -102,11 +106,11 @@ export function resolveClient(req: { peer: string | null; peerTls: boolean; head
   let ip = peer;
   for (let i = chain.length - 1; i >= 0 && trust.has(ip); i--) ip = chain[i]!;
 
-  const proto = firstValue(headers.get("x-forwarded-proto"))?.toLowerCase();
+  const proto = lastValue(headers.get("x-forwarded-proto"))?.toLowerCase();
   return {
     ip,
     https: proto ? proto === "https" : req.peerTls,
-    host: firstValue(headers.get("x-forwarded-host")) ?? direct.host,
+    host: lastValue(headers.get("x-forwarded-host")) ?? direct.host,
   };
 }
 

@@ -158,6 +158,17 @@ export function createSignInLimiter(
     }
   };
 
+  /**
+   * The wait a pair has earned. Over the email's cap, a fresh source still gets its one attempt,
+   * but then waits as long as the whole attack has earned: many addresses buy the attacker about
+   * one guess each, not a free run each.
+   */
+  const waitSec = (pairFailures: number, emailFailures: number, known: boolean): number => {
+    const overCap = emailFailures >= policy.emailFailureCap;
+    const beyondCap = overCap && !known ? emailFailures - policy.emailFailureCap : 0;
+    return backoffSec(pairFailures + beyondCap, overCap ? 0 : policy.freeFailures, policy);
+  };
+
   return {
     async attempt<T>(email: string, address: string, check: () => Promise<T | null>): Promise<T | null> {
       const source = signInSourceKey(address);
@@ -179,12 +190,8 @@ export function createSignInLimiter(
         }
         const [counted, emailCounted] = await Promise.all([pairAttempts.penalty(pair), emailAttempts.penalty(email)]);
         giveBack.push(() => pairAttempts.reward(pair), () => emailAttempts.reward(email));
-        const overCap = emailCounted.consumedPoints - 1 >= policy.emailFailureCap;
         failuresBefore = counted.consumedPoints - 1;
-        // A fresh source still gets its one attempt, but then waits as long as the whole attack has
-        // earned: many addresses buy the attacker about one guess each, not a free run each.
-        const beyondCap = overCap && !known ? emailCounted.consumedPoints - 1 - policy.emailFailureCap : 0;
-        const wait = backoffSec(failuresBefore + beyondCap, overCap ? 0 : policy.freeFailures, policy);
+        const wait = waitSec(failuresBefore, emailCounted.consumedPoints - 1, known);
         if (wait > 0) {
           await take(waits, pair, "pair", wait);
           giveBack.push(() => waits.delete(pair));
@@ -207,9 +214,7 @@ export function createSignInLimiter(
         return result;
       }
       const emailFailures = (await emailAttempts.get(email))?.consumedPoints ?? 0;
-      const overCap = emailFailures >= policy.emailFailureCap;
-      const beyondCap = overCap && !known ? emailFailures - policy.emailFailureCap : 0;
-      const next = backoffSec(failuresBefore + 1 + beyondCap, overCap ? 0 : policy.freeFailures, policy);
+      const next = waitSec(failuresBefore + 1, emailFailures, known);
       if (next > 0) await waits.block(pair, next);
       return null;
     },

@@ -107,6 +107,9 @@ export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, user: ctx.user satisfies SessionUser } });
 });
 
+/** A signed-in user's own password check (a password change): as costly as a sign-in. */
+export const viewerPasswordProcedure = viewerProcedure.use(onePasswordCheck);
+
 function requireRole(role: Role) {
   return viewerProcedure.use(({ ctx, next }) => {
     if (!roleAtLeast(ctx.user.role, role)) {

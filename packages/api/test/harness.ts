@@ -8,6 +8,8 @@ import { createControlDb, createUser, getSessionUser, HostPool, registerHost, ty
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { handleApiRequest } from "../src/handler.ts";
 import {
+  appRouter,
+  createCallerFactory,
   createHashGate,
   createSignInLimiter,
   DEFAULT_SIGN_IN_POLICY,
@@ -23,6 +25,7 @@ import {
   type HashGateOptions,
   type RedisClient,
   type SignInLimiter,
+  type SessionUser,
   type SignInPolicy,
 } from "../src/index.ts";
 
@@ -30,6 +33,9 @@ export const REDIS_URL = testRedisUrl();
 
 /** The console's own origin in these tests: mutations carry it as `Origin` unless told otherwise. */
 export const CONSOLE_ORIGIN = "http://console.test";
+
+const createCaller = createCallerFactory(appRouter);
+export type ApiCaller = ReturnType<typeof createCaller>;
 
 export interface CallOptions {
   /** Extra request headers; null removes one the harness would send (`origin`, the peer stamp). */
@@ -61,6 +67,11 @@ export interface Harness {
   call<T = unknown>(kind: "query" | "mutation", path: string, input?: unknown, token?: string | null, opts?: CallOptions): Promise<CallResult<T>>;
   /** Sends a request of the test's own making (a batch, say) to the console API, as the console does. */
   send(req: Request, token?: string | null): Promise<Response>;
+  /**
+   * Procedures called as `user` with a context built now, as a request in flight already has it:
+   * what happens to the user afterwards (a disable, say) is seen only where the procedure looks.
+   */
+  callerFor(user: SessionUser): ApiCaller;
   /** The hash gate of the harness's sign-in limiter (its turns can be taken to make it busy). */
   hashGate: HashGate;
   /** Creates a user and returns a session token for it. */
@@ -105,27 +116,31 @@ export async function startHarness(
   const allowedHosts = parseAllowedHosts(opts.allowedHosts ?? new URL(CONSOLE_ORIGIN).hostname);
   const ctxDb = opts.db ?? db;
 
+  const contextFor = (reqHeaders: Headers, resHeaders: Headers, user: SessionUser | null, callOpts?: CallOptions): ApiContext => {
+    const client = resolveClient(requestFacts(reqHeaders), trust);
+    return {
+      db: ctxDb,
+      hosts,
+      redis,
+      redisPrefix: callOpts?.redisPrefix ?? prefix,
+      queue: callOpts?.queue ?? queue,
+      edgeUrl: "http://edge.test:4000",
+      user,
+      resHeaders,
+      reqHeaders,
+      log,
+      signInLimiter,
+      client,
+      allowedOrigins: [],
+      allowedHosts,
+      secureCookies: client.https,
+    };
+  };
+
   const send = (req: Request, token?: string | null, callOpts?: CallOptions): Promise<Response> =>
-    handleApiRequest(req, async (req, resHeaders): Promise<ApiContext> => {
-      const client = resolveClient(requestFacts(req.headers), trust);
-      return {
-        db: ctxDb,
-        hosts,
-        redis,
-        redisPrefix: callOpts?.redisPrefix ?? prefix,
-        queue: callOpts?.queue ?? queue,
-        edgeUrl: "http://edge.test:4000",
-        user: token ? await getSessionUser(db, token) : null,
-        resHeaders,
-        reqHeaders: req.headers,
-        log,
-        signInLimiter,
-        client,
-        allowedOrigins: [],
-        allowedHosts,
-        secureCookies: client.https,
-      };
-    });
+    handleApiRequest(req, async (req, resHeaders): Promise<ApiContext> =>
+      contextFor(req.headers, resHeaders, token ? await getSessionUser(db, token) : null, callOpts),
+    );
 
   const call: Harness["call"] = async (kind, path, input, token, callOpts) => {
     // What the console's server stamps on a request from a browser on this machine.
@@ -161,6 +176,11 @@ export async function startHarness(
     logLines,
     call,
     send: (req, token) => send(req, token),
+    callerFor(user) {
+      // A mutation from the console's own page, as the browser sends it.
+      const reqHeaders = new Headers({ host: new URL(CONSOLE_ORIGIN).host, origin: CONSOLE_ORIGIN, [PEER_HEADER]: "127.0.0.1" });
+      return createCaller(contextFor(reqHeaders, new Headers(), user));
+    },
     hashGate,
     async sessionFor(role) {
       const email = `${role}-${randomUUID().slice(0, 8)}@example.com`;

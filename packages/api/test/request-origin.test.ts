@@ -60,6 +60,11 @@ describe("the proxy rule", () => {
     expect(client).toEqual({ ip: "203.0.113.9", https: true, host: "console.example.com" });
   });
 
+  it("takes the host and scheme the proxy appended, not the ones the client sent ahead of them", () => {
+    const appended = { host: "h", "x-forwarded-host": "evil.example, console.example.com", "x-forwarded-proto": "https, http" };
+    expect(resolveClient(facts("10.0.0.1", appended), parseTrustProxy("10.0.0.1"))).toMatchObject({ https: false, host: "console.example.com" });
+  });
+
   it("walks through a chain of trusted proxies", () => {
     const client = resolveClient(
       facts("10.0.0.1", { host: "h", "x-forwarded-for": "6.6.6.6, 203.0.113.9, 10.0.0.7, [::1]:4431" }),

@@ -5,6 +5,7 @@ import { createUser, listOperations, listUsers } from "@shardcast/db";
 import { MAX_BATCH_CALLS } from "../src/batch-limit.ts";
 import { createHashGate, DEFAULT_HASH_GATE } from "../src/hash-gate.ts";
 import { PEER_HEADER } from "../src/request-origin.ts";
+import { SESSION_COOKIE } from "../src/session-cookie.ts";
 import { createSignInLimiter, DEFAULT_SIGN_IN_POLICY, signInSourceKey, type SignInPolicy } from "../src/sign-in-limiter.ts";
 import { CONSOLE_ORIGIN, startHarness, type Harness } from "./harness.ts";
 
@@ -229,5 +230,33 @@ describe("sign-in limits", () => {
     // One password was checked in all: one failed sign-in recorded.
     const failures = (await listOperations(h.db, { limit: 100, kind: "user.sign_in" })).filter((op) => op.message.endsWith(email));
     expect(failures).toHaveLength(1);
+  });
+
+  it("checks one current password per request: a batch of password changes is refused but for one", async () => {
+    const token = await h.sessionFor("viewer");
+    const change = (i: number) => ({ json: { currentPassword: `guess-${i}`, newPassword: `new-password-${i}` } });
+    const req = new Request(`${CONSOLE_ORIGIN}/api/trpc/account.changePassword,account.changePassword?batch=1`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        host: new URL(CONSOLE_ORIGIN).host,
+        origin: CONSOLE_ORIGIN,
+        cookie: `${SESSION_COOKIE}=${encodeURIComponent(token)}`,
+        [PEER_HEADER]: "192.0.2.98",
+      },
+      body: JSON.stringify({ 0: change(0), 1: change(1) }),
+    });
+    const answers = (await (await h.send(req, token)).json()) as Array<{ error?: { json: { message: string } } }>;
+    expect(answers.map((a) => a.error?.json.message).sort()).toEqual(["Current password is incorrect.", "Send one sign-in per request, not several in a batch."]);
+  });
+
+  it("writes down the email of a failed sign-in only when it is an address", async () => {
+    const typed = `secret-typed-in-the-wrong-box-${randomUUID().slice(0, 8)}`;
+    const res = await h.call("mutation", "auth.signIn", { email: typed, password: "guess" }, null, { headers: { [PEER_HEADER]: "192.0.2.97" } });
+    expect(res.status).toBe(401);
+    const ops = await listOperations(h.db, { limit: 100, kind: "user.sign_in" });
+    expect(ops.filter((op) => JSON.stringify(op).includes(typed))).toEqual([]);
+    expect(ops.find((op) => op.message === "failed sign-in as a malformed email")?.details).toMatchObject({ emailMalformed: true, emailLength: typed.length });
+    expect(h.logLines.filter((line) => line.includes(typed))).toEqual([]);
   });
 });

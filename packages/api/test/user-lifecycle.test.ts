@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "@shardcast/core";
-import { changeOwnPassword, createSession, createSessionIfCredentials, createUser, listOperations, listUsers, setUserRole, verifyCredentials } from "@shardcast/db";
+import { changeOwnPassword, createSession, createSessionIfCredentials, createUser, listOperations, listUsers, setUserDisabled, setUserRole, verifyCredentials } from "@shardcast/db";
 import { PEER_HEADER } from "../src/index.ts";
 import { startHarness, tokenFrom, type Harness } from "./harness.ts";
 
@@ -181,6 +181,33 @@ describe("user lifecycle", () => {
     expect(statuses.slice(0, -1).every((s) => s === 400)).toBe(true);
   });
 
+  it("refuses what an admin's requests in flight ask once the admin is disabled or demoted", async () => {
+    const adminId = (await h.call<{ user: { id: string } }>("query", "auth.me", undefined, admin)).data!.user.id;
+    const target = await newUser(h, "viewer");
+    const stateOf = async (id: string) => (await listUsers(h.db)).find((u) => u.id === id);
+
+    // B's requests began while B was an active admin; B is disabled before they reach the database.
+    const b = await newUser(h, "admin");
+    const asB = h.callerFor({ id: b.id, email: b.email, name: "admin", role: "admin" });
+    expect((await h.call("mutation", "users.disable", { id: b.id }, admin)).status).toBe(200);
+    await expect(asB.users.enable({ id: b.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(asB.users.setRole({ id: target.id, role: "admin" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect((await stateOf(b.id))?.disabledAt).toBeInstanceOf(Date);
+    expect((await stateOf(target.id))?.role).toBe("viewer");
+
+    // C is demoted instead.
+    const c = await newUser(h, "admin");
+    const asC = h.callerFor({ id: c.id, email: c.email, name: "admin", role: "admin" });
+    expect((await h.call("mutation", "users.setRole", { id: c.id, role: "operator" }, admin)).status).toBe(200);
+    await expect(asC.users.disable({ id: target.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(asC.users.setRole({ id: c.id, role: "admin" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(await stateOf(c.id)).toMatchObject({ role: "operator" });
+    expect((await stateOf(target.id))?.disabledAt).toBeNull();
+
+    // An active admin still acts.
+    expect((await setUserDisabled(h.db, adminId, target.id, true)).changed).toBe(true);
+  });
+
   it("signs out everywhere: every session of the user ends, this one too", async () => {
     const user = await newUser(h, "operator");
     const here = await signIn(h, user.email);
@@ -235,12 +262,12 @@ describe("the last active admin", () => {
     expect(await readStatus(h, token)).toBe(401);
   });
 
-  it("stays when two admins demote each other at the same moment", async () => {
+  it("stays when two admins step down at the same moment", async () => {
     const a = await newUser(h, "admin");
     const b = await newUser(h, "admin");
     const others = (await listUsers(h.db)).filter((u) => u.role === "admin" && u.disabledAt === null && u.id !== a.id && u.id !== b.id);
-    for (const u of others) await setUserRole(h.db, u.id, "viewer");
-    const results = await Promise.allSettled([setUserRole(h.db, a.id, "viewer"), setUserRole(h.db, b.id, "viewer")]);
+    for (const u of others) await setUserRole(h.db, a.id, u.id, "viewer");
+    const results = await Promise.allSettled([setUserRole(h.db, a.id, a.id, "viewer"), setUserRole(h.db, b.id, b.id, "viewer")]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(results.find((r) => r.status === "rejected")?.reason).toMatchObject({ code: "conflict" });
     expect((await listUsers(h.db)).filter((u) => u.role === "admin" && u.disabledAt === null)).toHaveLength(1);

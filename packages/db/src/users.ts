@@ -3,6 +3,7 @@ import type { ControlDb, Prisma } from "./client.ts";
 import { isUniqueViolation } from "./errors.ts";
 import { checkPassword, decoyPasswordHash, hashPassword, needsRehash } from "./passwords.ts";
 import { endUserSessions } from "./sessions.ts";
+import { xactLock } from "./xact-lock.ts";
 
 /** A user as every caller sees it: never the password hash. */
 export interface User {
@@ -66,7 +67,7 @@ export async function createFirstAdmin(db: ControlDb, input: Omit<NewUser, "role
   // Hashed outside the transaction: scrypt takes long enough to hold the lock for nothing.
   const passwordHash = await hashPassword(admin.password);
   return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"first-admin-setup"}))`;
+    await xactLock(tx, "first-admin-setup");
     if ((await tx.user.count()) > 0) return null;
     return tx.user.create({
       data: { email: normalizeEmail(admin.email), name: admin.name.trim(), role: admin.role, passwordHash },
@@ -96,19 +97,21 @@ export async function verifyCredentials(db: ControlDb, email: string, password: 
   }
   if (!(await checkPassword(password, row.passwordHash))) return null;
   if (row.disabledAt) return null;
-  const { passwordHash, id, name, role, createdAt, lastLoginAt, disabledAt } = row;
-  const user: User = { id, email: row.email, name, role, createdAt, lastLoginAt, disabledAt };
-  if (!needsRehash(passwordHash)) return { user, verifiedHash: passwordHash };
+  const { passwordHash } = row;
+  if (!needsRehash(passwordHash)) return { user: userOf(row), verifiedHash: passwordHash };
   const rehashed = await hashPassword(password);
   const res = await db.user.updateMany({ where: { id: row.id, passwordHash }, data: { passwordHash: rehashed } });
-  return res.count === 1 ? { user, verifiedHash: rehashed } : null;
+  if (res.count === 1) return { user: userOf(row), verifiedHash: rehashed };
+  // Another sign-in of the same password may have upgraded the hash first: the password still
+  // holds against what it stored, while one changed meanwhile does not.
+  const now = await db.user.findUnique({ where: { id: row.id } });
+  if (!now || now.disabledAt || !(await checkPassword(password, now.passwordHash))) return null;
+  return { user: userOf(now), verifiedHash: now.passwordHash };
 }
 
-/** verifyCredentials, stamping lastLoginAt on a match (sign-in stamps it as it starts the session). */
-export async function verifyPassword(db: ControlDb, email: string, password: string): Promise<User | null> {
-  const verified = await verifyCredentials(db, email, password);
-  if (!verified) return null;
-  return db.user.update({ where: { id: verified.user.id }, data: { lastLoginAt: new Date() }, select: USER_SELECT });
+function userOf(row: User & { passwordHash: string }): User {
+  const { id, email, name, role, createdAt, lastLoginAt, disabledAt } = row;
+  return { id, email, name, role, createdAt, lastLoginAt, disabledAt };
 }
 
 export async function countUsers(db: ControlDb): Promise<number> {
@@ -125,7 +128,18 @@ export async function listUsers(db: ControlDb): Promise<User[]> {
  * writes, and two admins demoting or disabling each other at once must not both pass the check.
  */
 async function lockAdminSet(tx: Prisma.TransactionClient): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"user-admin-set"}))`;
+  await xactLock(tx, "user-admin-set");
+}
+
+/**
+ * The acting admin is checked again under the lock: its role was read when its request began, and
+ * an admin disabled or demoted since must not go on changing users (nor enable itself again).
+ */
+async function checkActor(tx: Prisma.TransactionClient, actorId: string): Promise<void> {
+  const actor = await tx.user.findUnique({ where: { id: actorId }, select: { role: true, disabledAt: true } });
+  if (!actor || actor.role !== "admin" || actor.disabledAt) {
+    throw new ShardcastError("forbidden", "You are no longer an active admin, so this change was not made.");
+  }
 }
 
 async function findUserForChange(tx: Prisma.TransactionClient, userId: string): Promise<User> {
@@ -155,9 +169,10 @@ export interface UserChange {
  * deleted: the operations log names its actors by email and API keys name their creator, and a
  * deleted user's email could be taken by someone else, who would then seem to have done it all.
  */
-export async function setUserDisabled(db: ControlDb, userId: string, disabled: boolean): Promise<UserChange> {
+export async function setUserDisabled(db: ControlDb, actorId: string, userId: string, disabled: boolean): Promise<UserChange> {
   return db.$transaction(async (tx) => {
     await lockAdminSet(tx);
+    await checkActor(tx, actorId);
     const user = await findUserForChange(tx, userId);
     if ((user.disabledAt !== null) === disabled) return { user, changed: false, sessionsEnded: 0 };
     if (disabled) await keepAnAdmin(tx, user, "disabling this one");
@@ -168,10 +183,11 @@ export async function setUserDisabled(db: ControlDb, userId: string, disabled: b
 }
 
 /** Changes a user's role and ends all its sessions, so the user signs in again under the new role. */
-export async function setUserRole(db: ControlDb, userId: string, role: Role): Promise<UserChange & { previousRole: Role }> {
+export async function setUserRole(db: ControlDb, actorId: string, userId: string, role: Role): Promise<UserChange & { previousRole: Role }> {
   if (!ROLES.includes(role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
   return db.$transaction(async (tx) => {
     await lockAdminSet(tx);
+    await checkActor(tx, actorId);
     const user = await findUserForChange(tx, userId);
     if (user.role === role) return { user, previousRole: user.role, changed: false, sessionsEnded: 0 };
     await keepAnAdmin(tx, user, "changing its role");

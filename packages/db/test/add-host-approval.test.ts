@@ -59,4 +59,33 @@ describe("add-host approval and the provisioning claim", () => {
     expect(await claimAddHostProvision(db, id, second, Date.now())).toBe(true);
     expect(await claimAddHostProvision(db, id, second, Date.now())).toBe(false);
   });
+
+  it("leaves the proposal open when its queued note cannot be written", async () => {
+    const id = await openAddHost();
+    // The note's write fails (a lost connection, say) after the approval was accepted.
+    await db.$executeRawUnsafe(`
+      CREATE FUNCTION refuse_provision_note() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.id = '${id}' AND NEW.details ? 'provision' THEN RAISE EXCEPTION 'note refused'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.$executeRawUnsafe(`CREATE TRIGGER refuse_provision_note BEFORE UPDATE ON analyzer_proposals FOR EACH ROW EXECUTE FUNCTION refuse_provision_note()`);
+    try {
+      let queued = false;
+      await expect(
+        approveAddHostProposal(db, id, "ops@example.com", (_approvedAt, jobId) => {
+          queued = true;
+          return Promise.resolve(jobId);
+        }),
+      ).rejects.toThrow(/note refused/);
+      expect(queued).toBe(false);
+      const p = await getAnalyzerProposal(db, id);
+      expect(p).toMatchObject({ status: "open", decidedBy: null, decidedAt: null });
+    } finally {
+      await db.$executeRawUnsafe(`DROP TRIGGER refuse_provision_note ON analyzer_proposals`);
+      await db.$executeRawUnsafe(`DROP FUNCTION refuse_provision_note()`);
+    }
+    const again = await approveAddHostProposal(db, id, "ops@example.com", (_approvedAt, jobId) => Promise.resolve(jobId));
+    expect(again.proposal).toMatchObject({ status: "applied", decidedBy: "ops@example.com", details: { provision: { status: "queued" } } });
+  });
 });

@@ -20,7 +20,7 @@ import {
   revokeApiKey,
   updateSetting,
   verifyApiKey,
-  verifyPassword,
+  verifyCredentials,
   type ControlDb,
 } from "../src/index.ts";
 import { createTestControlDb } from "../src/testing.ts";
@@ -48,11 +48,11 @@ describe("control-plane domain", () => {
       expect(stored.passwordHash).toMatch(/^scrypt\$/);
       expect(stored.passwordHash).not.toContain("correct horse");
 
-      expect(await verifyPassword(db, "ada@example.com", "wrong")).toBeNull();
-      expect(await verifyPassword(db, "nobody@example.com", "correct horse")).toBeNull();
-      const ok = await verifyPassword(db, "ADA@example.com", "correct horse");
-      expect(ok?.id).toBe(user.id);
-      expect(ok?.lastLoginAt).toBeInstanceOf(Date);
+      expect(await verifyCredentials(db, "ada@example.com", "wrong")).toBeNull();
+      expect(await verifyCredentials(db, "nobody@example.com", "correct horse")).toBeNull();
+      const ok = await verifyCredentials(db, "ADA@example.com", "correct horse");
+      expect(ok?.user.id).toBe(user.id);
+      expect(ok?.verifiedHash).toBe(stored.passwordHash);
 
       const { token, expiresAt } = await createSession(db, user.id);
       expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -1,6 +1,6 @@
 import { randomBytes, scryptSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser, verifyPassword, type ControlDb } from "../src/index.ts";
+import { createUser, verifyCredentials, type ControlDb } from "../src/index.ts";
 import { checkPassword, hashPassword, needsRehash } from "../src/passwords.ts";
 import { createTestControlDb } from "../src/testing.ts";
 
@@ -41,13 +41,25 @@ describe("password hashes", () => {
     await db.user.update({ where: { id: user.id }, data: { passwordHash: old } });
     expect(needsRehash(old)).toBe(true);
 
-    expect(await verifyPassword(db, "old@example.com", "not it")).toBeNull();
+    expect(await verifyCredentials(db, "old@example.com", "not it")).toBeNull();
     expect((await db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash).toBe(old);
 
-    expect((await verifyPassword(db, "old@example.com", "old password"))?.id).toBe(user.id);
+    const verified = await verifyCredentials(db, "old@example.com", "old password");
+    expect(verified?.user.id).toBe(user.id);
     const upgraded = (await db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash;
     expect(upgraded).not.toBe(old);
     expect(upgraded).toMatch(/^scrypt\$131072\$8\$1\$/);
-    expect(await verifyPassword(db, "old@example.com", "old password")).not.toBeNull();
+    expect(verified?.verifiedHash).toBe(upgraded);
+    expect(await verifyCredentials(db, "old@example.com", "old password")).not.toBeNull();
+  });
+
+  it("lets both of two sign-ins at once pass while they upgrade the same old hash", async () => {
+    const db = control.db;
+    const user = await createUser(db, { email: "twice@example.com", name: "Twice", password: "placeholder", role: "viewer" });
+    await db.user.update({ where: { id: user.id }, data: { passwordHash: oldFormatHash("old password") } });
+    const both = await Promise.all([verifyCredentials(db, "twice@example.com", "old password"), verifyCredentials(db, "twice@example.com", "old password")]);
+    const stored = (await db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash;
+    // Both answer the hash that is stored now, so each can start its session.
+    expect(both.map((v) => v?.verifiedHash)).toEqual([stored, stored]);
   });
 });

@@ -1,6 +1,6 @@
 import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { addAnalyzerProposalDetails, markAnalyzerProposalApplied, openAnalyzerProposal, type AnalyzerProposalInfo } from "../analyzer/proposals.ts";
+import { getAnalyzerProposal, openAnalyzerProposal, type AnalyzerProposalInfo } from "../analyzer/proposals.ts";
 
 /**
  * Approves an open add_host proposal and queues its provisioning with `queueJob`, which gets the
@@ -21,10 +21,7 @@ export async function approveAddHostProposal(
   actor: string,
   queueJob: (approvedAt: string, jobId: string) => Promise<string | null>,
 ): Promise<{ proposal: AnalyzerProposalInfo; jobId: string | null }> {
-  await openAnalyzerProposal(db, id, "add_host");
-  const proposal = await markAnalyzerProposalApplied(db, id, { actor });
-  // Recorded before the job exists, so the job's own outcome cannot be overwritten by it.
-  await addAnalyzerProposalDetails(db, id, { provision: { status: "queued", at: new Date().toISOString() } });
+  const proposal = await approveQueued(db, id, actor);
   const approvedAt = addHostApproval(proposal) ?? "";
   const jobId = provisionJobId(id, approvedAt);
   try {
@@ -39,6 +36,29 @@ export async function approveAddHostProposal(
     if (undone === 0) return { proposal, jobId };
     throw new ShardcastError("unavailable", `the host's provisioning job could not be queued (${reason.slice(0, 200)}); the proposal is open again: approve it again`);
   }
+}
+
+/**
+ * The approval and its "queued" provisioning in one compare-and-set: written apart, a failure
+ * between them would leave the proposal applied with no job and nothing to undo it. The note is
+ * written before the job exists, so the job's own outcome cannot be overwritten by it.
+ */
+async function approveQueued(db: ControlDb, id: string, actor: string): Promise<AnalyzerProposalInfo> {
+  const at = new Date().toISOString();
+  // decided_at is a UTC timestamp without zone, as Prisma writes it.
+  const approved = await db.$executeRaw`
+    UPDATE analyzer_proposals
+    SET status = 'applied', decided_by = ${actor}, decided_at = (${at}::timestamptz AT TIME ZONE 'UTC'),
+        details = COALESCE(details, '{}'::jsonb) || jsonb_build_object('provision', jsonb_build_object('status', 'queued', 'at', ${at}::text))
+    WHERE id = ${id} AND kind = 'add_host' AND status = 'open'`;
+  if (approved === 0) {
+    // Throws the reason: missing, another kind, or already decided.
+    await openAnalyzerProposal(db, id, "add_host");
+    throw new ShardcastError("conflict", "this proposal changed while it was approved; try again");
+  }
+  const proposal = await getAnalyzerProposal(db, id);
+  if (!proposal) throw new ShardcastError("not_found", "no such proposal");
+  return proposal;
 }
 
 /** The approval a host.provision job serves: the proposal's decision time. */

@@ -3,7 +3,7 @@ import { ShardcastError } from "@shardcast/core";
 import { changeOwnPassword, normalizeEmail } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { readSessionToken } from "../../session-cookie.ts";
-import { viewerProcedure } from "../../trpc.ts";
+import { viewerPasswordProcedure } from "../../trpc.ts";
 import { newPasswordSchema } from "../shared.ts";
 
 export const changePasswordInput = z
@@ -17,7 +17,7 @@ export const changePasswordOutput = z.object({ sessionsEnded: z.number() });
 export const WRONG_CURRENT_PASSWORD = "Current password is incorrect.";
 
 /** The signed-in user's own password; the user's other sessions end, this one stays. */
-export const changePassword = viewerProcedure
+export const changePassword = viewerPasswordProcedure
   .input(changePasswordInput)
   .output(changePasswordOutput)
   .mutation(async ({ ctx, input }) => {

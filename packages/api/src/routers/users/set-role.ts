@@ -12,7 +12,7 @@ export const setRole = adminProcedure
   .input(setUserRoleInput)
   .output(userChangeOutput)
   .mutation(async ({ ctx, input }) => {
-    const res = await setUserRole(ctx.db, input.id, input.role);
+    const res = await setUserRole(ctx.db, ctx.user.id, input.id, input.role);
     if (res.changed) {
       await audit(ctx, {
         kind: "user.role",
