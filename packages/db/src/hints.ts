@@ -1,6 +1,7 @@
 import { HASH_SPACE, ShardcastError, type LoadHintWindow } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
+import { xactLock } from "./xact-lock.ts";
 
 /** Key-hash range [lo, hi); window in epoch ms. */
 export interface LoadHintInput extends LoadHintWindow {
@@ -93,7 +94,7 @@ export async function insertLoadHints(
   return db.$transaction(async (tx) => {
     // Sorted, so two requests over the same streams take their locks in one order.
     for (const [streamId, requested] of [...adding].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`load-hints:${streamId}`}))`;
+      await xactLock(tx, `load-hints:${streamId}`);
       const active = await tx.loadHint.count({ where: { streamId, endsAt: { gt: new Date(cap.atMs) } } });
       if (active + requested > cap.maxActivePerStream) {
         throw new ShardcastError(

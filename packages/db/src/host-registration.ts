@@ -9,6 +9,7 @@ import { readHostIdentityWith, replaceHostIdentityWith, type HostIdentity } from
 import { applyHostSchemaOn } from "./host/schema.ts";
 import { checkNewHost, toHostInfo, type HostInfo, type NewHost } from "./hosts.ts";
 import { safeMessage } from "./safe-message.ts";
+import { xactLock } from "./xact-lock.ts";
 
 type HostsTx = Pick<ControlDb, "host">;
 
@@ -94,7 +95,7 @@ export async function registerHost(db: ControlDb, input: NewHost): Promise<HostI
     // lock is let go: the second one then finds the first one's host and its marker.
     const row = await db.$transaction(
       async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"host-registration"}))`;
+        await xactLock(tx, "host-registration");
         await refuseClash(tx, h.name, h.dsn);
         const marker = await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client));
         await refuseMarked(tx, clusterId, marker);
@@ -138,7 +139,7 @@ export async function returnRetiredHost(db: ControlDb, hostId: string, expected:
   try {
     await db.$transaction(
       async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"host-registration"}))`;
+        await xactLock(tx, "host-registration");
         const clash = await tx.host.findFirst({ where: { id: { not: hostId }, dsn: host.dsn, ...IN_SERVICE }, select: { name: true } });
         if (clash) throw new ShardcastError("conflict", `Host ${host.name} cannot return to service: host "${clash.name}" uses its database now.`);
         const marker = await onHost(host.dsn, "reading the identity marker", () => readHostIdentityWith(client));

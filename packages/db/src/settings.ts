@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import { Prisma } from "./generated/prisma/client.ts";
+import { xactLock } from "./xact-lock.ts";
 
 /** Who changed a setting (a signed-in user, or null for the system itself). */
 export interface SettingActor {
@@ -87,7 +88,7 @@ export async function editSettings<R>(
   return db.$transaction(async (tx) => {
     // A row lock alone does not cover a key's first save (there is no row to lock yet): the
     // advisory lock does, and it is held until the commit.
-    for (const key of sorted) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`setting:${key}`}))`;
+    for (const key of sorted) await xactLock(tx, `setting:${key}`);
     const rows = await tx.$queryRaw<Array<{ key: string; value: unknown }>>`
       SELECT key, value FROM settings WHERE key = ANY(${sorted}::text[]) ORDER BY key FOR UPDATE`;
     const stored = new Map(rows.map((r) => [r.key, r.value]));

@@ -2,6 +2,7 @@ import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { isForeignKeyViolation, isUniqueViolation, num } from "../errors.ts";
 import { msOf, sqlRows } from "../sql.ts";
+import { xactLock } from "../xact-lock.ts";
 
 export interface ConsumerGroupInfo {
   id: string;
@@ -122,7 +123,7 @@ export async function ensureConsumerGroup(
   try {
     if (max === undefined) return toGroup(await db.consumerGroup.create({ data }));
     return await db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`consumer-groups:${input.streamId}`}))`;
+      await xactLock(tx, `consumer-groups:${input.streamId}`);
       // A concurrent join may have created this very group while this one waited for the lock.
       const made = await tx.consumerGroup.findUnique({ where: { streamId_name: { streamId: input.streamId, name: input.name } } });
       if (made) return toGroup(made);

@@ -1,6 +1,7 @@
 import { checkMigrationProposal, staleProposalReason, TERMINAL_MIGRATION_PHASES, type MigrationOrigin, type NewMigrationProposal } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { json, logEvent } from "./events.ts";
+import { xactLock } from "../xact-lock.ts";
 
 /**
  * The decision side of migrations: proposals (from the rebalancer, the analyzer, drains and
@@ -26,7 +27,7 @@ export async function createMigrationProposal(db: ControlDb, p: NewMigrationProp
   const phase = p.phase ?? "proposed";
   const who = p.proposedBy ?? p.origin;
   return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"migration:" + p.shardletId}))`;
+    await xactLock(tx, "migration:" + p.shardletId);
     const open = await tx.migration.findFirst({
       where: { shardletId: p.shardletId, phase: { notIn: TERMINAL } },
       select: { id: true },

@@ -1,6 +1,7 @@
 import type { ForecastModelKind } from "@shardcast/core";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { ModelStatus, ModelVersionInfo } from "./info.ts";
+import { xactLock } from "../xact-lock.ts";
 
 export const SUMMARY_SELECT = {
   id: true,
@@ -60,5 +61,5 @@ export function json(value: unknown): Prisma.InputJsonValue | typeof Prisma.DbNu
 export type Tx = Prisma.TransactionClient;
 
 export async function lockPromotion(tx: Tx): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"model-promotion"}))`;
+  await xactLock(tx, "model-promotion");
 }
