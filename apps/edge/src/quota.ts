@@ -76,6 +76,11 @@ export class QuotaService {
     await this.take(grant, [["produceEventsPerSec", rows]], true);
   }
 
+  /** Gives back what `admitHints` took for a request that then stored nothing (off the answer's path). */
+  refundHints(grant: KeyGrant, rows: number): void {
+    this.refund(grant, [["produceEventsPerSec", rows]]);
+  }
+
   /**
    * Refuses a read once the key has used this second's read quota. The read is charged one event
    * and one byte up front (so concurrent reads on every edge see each other) and the rest after it
@@ -100,6 +105,16 @@ export class QuotaService {
         this.penalty(grant, "readBytesPerSec", bytes - 1);
       },
     };
+  }
+
+  private refund(grant: KeyGrant, costs: Array<[Limit, number]>): void {
+    for (const [limit, cost] of costs) {
+      const max = grant.quota[limit];
+      if (max === null || cost <= 0) continue;
+      this.limiter(limit, max)
+        .reward(grant.id, cost)
+        .catch((err: unknown) => this.deps.log.warn("could not refund a refused request's quota", { keyId: grant.id, err }));
+    }
   }
 
   private penalty(grant: KeyGrant, limit: Limit, points: number): void {
@@ -139,14 +154,8 @@ export class QuotaService {
       }
     }
     if (!refused) return taken;
-    if (refundRefused) {
-      // A refused batch takes no quota: give back what every limit counted for it (off the answer's path).
-      for (const c of checks) {
-        this.limiter(c.limit, c.max)
-          .reward(grant.id, c.cost)
-          .catch((err: unknown) => this.deps.log.warn("could not refund a refused batch's quota", { keyId: grant.id, err }));
-      }
-    }
+    // A refused batch takes no quota: give back what every limit counted for it.
+    if (refundRefused) this.refund(grant, checks.map((c) => [c.limit, c.cost]));
     const retryAfterMs = Math.max(1, refused.res.msBeforeNext);
     throw new ShardcastError(
       "rate_limited",

@@ -1,4 +1,4 @@
-import { keyHash, ShardcastError, type StoredEvent } from "@shardcast/core";
+import { compareText, eventIdentity, keyHash, keyPageEnd, MAX_PAGE_BYTES, mergeBySeq, mergedPage, ShardcastError, type StoredEvent } from "@shardcast/core";
 import type { KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./ingest.ts";
@@ -6,9 +6,7 @@ import type { IssuedPositions } from "./issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 import type { ReaderIdentity } from "./telemetry/counters.ts";
 import { MOVED_AWAY, staleRoute } from "./route-fences.ts";
-import { compareText, identity, keyPageEnd, MAX_PAGE_BYTES, mergeBySeq, pageOf } from "./read-pages.ts";
-
-export { MAX_PAGE_BYTES, mergeBySeq, pageEnd, pageOf } from "./read-pages.ts";
+import { storedBytes } from "./stored-bytes.ts";
 
 export interface HostReader {
   readByPosition(hostId: string, q: ReadByPositionQuery): Promise<PositionReadResult>;
@@ -196,17 +194,12 @@ export class ReadService {
       }),
     );
     if (pages.some((p) => p.stale)) return null;
-    // Every position up to `bound` has been seen from every host: each says how far its answer is
-    // complete (short of the watermark when it stopped at the count or the bytes).
-    let bound = watermark;
-    for (const p of pages) bound = Math.min(bound, p.completeTo);
-    const merged = this.merge(
-      entry.meta.id,
-      pages.flatMap((p) => p.events).filter((e) => e.seq <= bound),
-    );
-    const events = pageOf(merged, limit, pageBytes);
-    const next = events.length < merged.length ? events[events.length - 1]!.seq : bound;
-    return { events, next };
+    // Each host says how far its answer is complete (short of the watermark when it stopped at the count or the bytes).
+    return mergedPage(pages, watermark, limit, {
+      maxBytes: pageBytes,
+      size: storedBytes,
+      onConflict: (seq, group) => this.deps.onSeqConflict?.(entry.meta.id, seq, group),
+    });
   }
 
   private async readByKey(streamName: string, key: string, q: KeyQuery, reader?: ReaderIdentity): Promise<KeyPage> {
@@ -228,7 +221,10 @@ export class ReadService {
       // After the read: if the shardlet has moved off the host this route names (its rows there
       // are being, or have been, deleted), the route is stale; read again with a fresh one.
       const fence = this.deps.hosts.fence && !route.shadowHostId ? await this.deps.hosts.fence(route.hostId, route.id) : undefined;
-      if (fence === undefined || (fence !== null && !MOVED_AWAY.has(fence.state)) || attempt >= MAX_ROUTE_ATTEMPTS) break;
+      if (fence === undefined || (fence !== null && !MOVED_AWAY.has(fence.state))) break;
+      // The pages may lack the moved shardlet's rows and no host would report `more`: an answer
+      // without `next` would tell the reader the range has no more.
+      if (attempt >= MAX_ROUTE_ATTEMPTS) throw new ShardcastError("unavailable", "the shardlets being read are moving between hosts; retry shortly");
       const fresh = await this.deps.routing.refreshById(entry.meta.id, "fence");
       if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
       entry = fresh;
@@ -241,9 +237,9 @@ export class ReadService {
     const sorted = this.merge(
       entry.meta.id,
       pages.flatMap((p) => p.events),
-    ).sort((a, b) => a.ts - b.ts || a.seq - b.seq || compareText(identity(a), identity(b)));
+    ).sort((a, b) => a.ts - b.ts || a.seq - b.seq || compareText(eventIdentity(a), eventIdentity(b)));
     const complete = full.length > 0 ? sorted.filter((e) => !beyond(e)) : sorted;
-    const end = keyPageEnd(complete, q.limit, pageBytes);
+    const end = keyPageEnd(complete, q.limit, pageBytes, storedBytes);
     const events = end === complete.length ? complete : complete.slice(0, end);
     if (reader) this.deps.observer?.read(entry, events, reader, performance.now() - started);
     const last = events[events.length - 1];

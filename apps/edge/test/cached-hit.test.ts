@@ -1,10 +1,9 @@
-import { HASH_SPACE, keyHash, RoutingTable, type StoredEvent } from "@shardcast/core";
+import { HASH_SPACE, keyHash, pageOf, RoutingTable, type StoredEvent } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
 import { CacheStats } from "../src/cache/cache-stats.ts";
 import { CachedRangeReader, type RangeSource } from "../src/cache/cached-reader.ts";
 import { ShardCache } from "../src/cache/shard-cache.ts";
 import type { RangePart } from "../src/consumers/range-reader.ts";
-import { pageOf } from "../src/reads.ts";
 import type { RouteEntry } from "../src/routing-cache.ts";
 
 /**
@@ -27,7 +26,7 @@ for (let seq = 1, k = 0; seq <= 200; seq++) {
 }
 
 /** The hosts: every event of the parts after their cursors, up to the watermark, as a page. */
-function hosts(watermark: number): RangeSource & { calls: number } {
+function hosts(watermark: number, pageBytes?: number): RangeSource & { calls: number } {
   const src = {
     calls: 0,
     read: (_entry: RouteEntry, parts: readonly RangePart[], limit: number, _reader?: unknown, known?: number) => {
@@ -37,7 +36,7 @@ function hosts(watermark: number): RangeSource & { calls: number } {
         const h = keyHash(e.key);
         return e.seq <= bound && parts.some((p) => h >= p.lo && h < p.hi && p.cursor.some((s) => h >= s.lo && h < s.hi && e.seq > s.after));
       });
-      const page = pageOf(all, limit);
+      const page = pageOf(all, limit, pageBytes);
       const byPart = new Map<string, StoredEvent[]>();
       for (const e of page) {
         const p = parts.find((q) => keyHash(e.key) >= q.lo && keyHash(e.key) < q.hi)!;
@@ -117,6 +116,24 @@ describe("a one-part read the shard cache answers", () => {
             expect(got.next, where).toBeLessThan(seen);
           }
         }
+      }
+    }
+  });
+
+  it("is the hosts' page when pages are bounded by bytes, from one part or several", async () => {
+    const both = [part(0), { shardletId: "b", lo: HALF, hi: HASH_SPACE, cursor: [{ lo: HALF, hi: HASH_SPACE, after: 0 }] }];
+    const ofB = log.filter((e) => keyHash(e.key) >= HALF);
+    for (const pageBytes of [1, 40, 100, 333]) {
+      for (const parts of [[part(0)], both]) {
+        const cache = new ShardCache({ maxBytes: 1 << 24 });
+        cache.fill({ streamId: "s", shardletId: "a", epoch: 1, lo: 0, hi: HALF, from: 0, to: 200, events: log });
+        cache.fill({ streamId: "s", shardletId: "b", epoch: 1, lo: HALF, hi: HASH_SPACE, from: 0, to: 200, events: ofB });
+        const got = await new CachedRangeReader({ inner: hosts(200, pageBytes), cache, stats: new CacheStats(), sequences: watermarks(200), pageBytes }).read(entry, parts, 1000);
+        const want = await hosts(200, pageBytes).read(entry, parts, 1000);
+        const where = `${parts.length} part(s), ${pageBytes} bytes`;
+        expect(got.cache, where).toBe("hit");
+        expect(got.events, where).toEqual(want.events);
+        expect(got.next, where).toBe(want.next);
       }
     }
   });

@@ -89,6 +89,23 @@ describe("active hints per stream", () => {
     expect((listed.body as { hints: unknown[] }).hints).toHaveLength(CAP);
   });
 
+  it("gives back the quota a request refused for the cap had taken", async () => {
+    const full = (await createStream(h.db, h.hosts, { name: "hint-full", shardCount: 1 })).id;
+    await createStream(h.db, h.hosts, { name: "hint-room", shardCount: 1 });
+    const now = Date.now();
+    await insertLoadHints(
+      h.db,
+      Array.from({ length: CAP }, (_, i) => ({ streamId: full, lo: i, hi: i + 1, eventsPerSec: 1, startsAt: now, endsAt: now + HOUR })),
+    );
+    const key = await createApiKey(h.db, { name: "refunded", streams: ["hint-full", "hint-room"], canProduce: true, canConsume: false, createdById: null });
+    await setApiKeyQuota(h.db, key.id, { produceEventsPerSec: 5, produceBytesPerSec: null, readEventsPerSec: null, readBytesPerSec: null });
+    // The whole second's quota, refused by the cap: the next request in that second still fits.
+    expect((await hint(key.token, "hint-full", 5, "refused")).status).toBe(409);
+    const next = await hint(key.token, "hint-room", 5, "after-refusal");
+    expect(next.body.error).toBeUndefined();
+    expect(next.status).toBe(201);
+  });
+
   it("lets only one of two concurrent requests that together pass the cap store its hints", async () => {
     const streamId = (await createStream(h.db, h.hosts, { name: "hint-race", shardCount: 1 })).id;
     const answers = await Promise.all([hint(anyStream, "hint-race", 60, "a"), hint(anyStream, "hint-race", 60, "b")]);

@@ -80,4 +80,30 @@ describe("reads by key in pages", () => {
       expect(got, `round ${round}`).toEqual(expected);
     }
   });
+
+  it("refuse (unavailable) rather than answer without next while the route stays stale", async () => {
+    // The route names h1 alone, whose fence says the shardlet has moved off it, on every refresh.
+    const route = { id: "sl", hostId: "h1", shadowHostId: null, shardId: "sh" };
+    const entry = { meta: { id: "st", name: "s", keyField: null }, table: { lookup: () => route }, shards: new Map() };
+    let refreshes = 0;
+    const reads = new ReadService({
+      routing: {
+        get: () => Promise.resolve(entry),
+        refreshById: () => {
+          refreshes++;
+          return Promise.resolve(entry);
+        },
+      } as unknown as RoutingCache,
+      sequences: {} as SequenceAllocator,
+      hosts: {
+        readByPosition: () => Promise.resolve({ events: [], completeTo: 0 }),
+        readByKey: (_hostId, q) => Promise.resolve(hostAnswer([ev(1, 1_000, 10)], q)),
+        fence: () => Promise.resolve({ epoch: 2, state: "moved" }),
+      },
+    });
+    const refused: unknown = await reads.byKey("s", "k", { limit: 10 }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: "unavailable" });
+    expect((refused as Error).message).toMatch(/moving between hosts/);
+    expect(refreshes).toBeGreaterThan(0);
+  });
 });

@@ -1,7 +1,6 @@
-import { createRng, type StoredEvent } from "@shardcast/core";
+import { createRng, pageOf, type StoredEvent } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
 import { mergePage, type Run } from "../src/cache/position-cache.ts";
-import { pageOf } from "../src/reads.ts";
 
 const event = (seq: number, key: string): StoredEvent => ({ seq, key, id: `${key}-${seq}`, type: "t", ts: 0, payload: null, shardletId: "s" }) as StoredEvent;
 
@@ -28,8 +27,10 @@ describe("mergePage", () => {
       const reach = rng.int(70);
       const limit = 1 + rng.int(12);
       const all = lists.flatMap((l) => l.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
-      const expected = pageOf(all, limit);
-      const got = mergePage(lists.map((l, i) => runOf(i, l)), reach, limit);
+      // Bounded by bytes too, in half the rounds: as the hosts bound a page given the same budget.
+      const maxBytes = round % 2 === 0 ? undefined : 20 + rng.int(200);
+      const expected = pageOf(all, limit, maxBytes);
+      const got = mergePage(lists.map((l, i) => runOf(i, l)), reach, limit, maxBytes);
       expect(got.page.map((e) => e.seq)).toEqual(expected.map((e) => e.seq));
       expect(new Set(got.page)).toEqual(new Set(expected));
       expect(got.more).toBe(expected.length < all.length);

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_INGEST_LIMITS } from "@shardcast/core";
+import { DEFAULT_INGEST_LIMITS, MAX_PAGE_BYTES } from "@shardcast/core";
 import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { createEdge, type Edge } from "../src/app.ts";
-import { MAX_PAGE_BYTES } from "../src/reads.ts";
 
 /**
  * Read pages bounded by bytes on a real edge (PostgreSQL, Redis) with the default limits, so events

@@ -1,4 +1,4 @@
-import { HASH_SPACE, keyHash, RoutingTable, type StoredEvent } from "@shardcast/core";
+import { HASH_SPACE, keyHash, pageOf, RoutingTable, type StoredEvent } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
 import { CacheStats } from "../src/cache/cache-stats.ts";
 import { CachedRangeReader, slicesAtPositions, type RangeSource } from "../src/cache/cached-reader.ts";
@@ -6,7 +6,6 @@ import { eventBytes } from "../src/cache/cache-entry.ts";
 import { keptJson } from "../src/cache/event-json.ts";
 import { ShardCache } from "../src/cache/shard-cache.ts";
 import type { RangePart } from "../src/consumers/range-reader.ts";
-import { pageOf } from "../src/reads.ts";
 import type { RouteEntry } from "../src/routing-cache.ts";
 import { storedBytes } from "../src/stored-bytes.ts";
 

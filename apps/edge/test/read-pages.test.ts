@@ -1,7 +1,5 @@
-import { createRng, type StoredEvent } from "@shardcast/core";
+import { createRng, keyPageEnd, pageOf, type StoredEvent } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
-import { keyPageEnd } from "../src/read-pages.ts";
-import { pageOf } from "../src/reads.ts";
 import { storedBytes } from "../src/stored-bytes.ts";
 
 /** An event whose size as the budget counts it is `bytes` (payload JSON, key "k", type "t", no id). */

@@ -1,4 +1,4 @@
-import { listMigrationEvents, registerHost } from "@shardcast/db";
+import { listDestinationLeftovers, listMigrationEvents, registerHost } from "@shardcast/db";
 import { pgAdminUrl } from "@shardcast/db/env";
 import { HostDriver } from "@shardcast/db/host";
 import { createTestHostDb } from "@shardcast/db/testing";
@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrationScheduler } from "../src/processors/migration-scheduler.ts";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
+import { sweepDestinationLeftovers } from "../src/migration/leftover.ts";
 import { exactlyOnceProblems } from "./lifecycle-harness.ts";
 import { startMigrationHarness, type MigrationHarness } from "./migration-harness.ts";
 
@@ -100,7 +101,8 @@ describe("a migration whose destination database is dropped during the copy", ()
     const m = await t.migration(id);
     expect(m.error).toMatch(/the destination host lost-dropped is gone: its database no longer exists/);
     expect(m.error).toMatch(/the source left authoritative/);
-    expect(await leftoverLines(id)).toEqual(["pending"]);
+    // Its copy went with the database: nothing is left for the sweep to try.
+    expect(await leftoverLines(id)).toEqual(["skipped"]);
     await expectServedFrom(s, s.epoch + 1);
   });
 });
@@ -109,6 +111,10 @@ describe("a migration cancelled while its destination is closed to connections",
   it("is cancelled within the bound, and the partial copy is removed once the destination is back", async () => {
     const s = await shardletWithRows(1);
     const dest = await extraHost("lost-closed");
+    // A worker of its own, whose clock the test moves on: it has just swept.
+    let skew = 0;
+    const worker = { ...t.h.deps, clock: () => Date.now() + skew };
+    await runMigrationScheduler(worker);
     const id = await t.approve(s.id, dest.id);
     let chunks = 0;
     t.hooks.afterStep = async (step) => {
@@ -141,8 +147,12 @@ describe("a migration cancelled while its destination is closed to connections",
         );
       expect((await count()).rows[0]!.n).toBeGreaterThan(0);
       expect(await direct.getFence(s.id)).toMatchObject({ state: "shadow" });
-      // A host that did not answer is tried again after a backoff; a new worker starts afresh.
-      await runMigrationScheduler({ ...t.h.deps });
+      // The worker sweeps once a minute, not on every scheduler run; it never tried the host, so
+      // no backoff holds the leftover (a host that did not answer is tried again after one).
+      await runMigrationScheduler(worker);
+      expect(await leftoverLines(id)).toEqual(["pending"]);
+      skew += 60_000;
+      await runMigrationScheduler(worker);
       expect(await leftoverLines(id)).toEqual(["pending", "cleaned"]);
       expect((await count()).rows[0]!.n).toBe(0);
       expect(await direct.getFence(s.id)).toBeNull();
@@ -169,7 +179,7 @@ describe("a migration whose destination database is dropped as the switch begins
     expect(results[0]).toMatchObject({ status: "failed", phase: "failed" });
     const m = await t.migration(id);
     expect(m.error).toMatch(/the destination host lost-at-switch is gone: its database no longer exists.*the switch was undone/);
-    expect(await leftoverLines(id)).toEqual(["pending", "pending"]);
+    expect(await leftoverLines(id)).toEqual(["pending", "skipped"]);
     await expectServedFrom(s, s.epoch + 2);
   });
 });
@@ -190,6 +200,42 @@ describe("a migration whose destination host is no longer registered", () => {
     const results = await t.runToEnd(id);
     expect(results.at(-1)).toMatchObject({ status: "failed", phase: "failed" });
     expect((await t.migration(id)).error).toMatch(/is no longer registered/);
+    // No sweep can reach a host that is no longer registered: its copy is not left to one.
+    expect(await leftoverLines(id)).toEqual(["skipped"]);
+    expect(await sweepDestinationLeftovers({ ...t.h.deps })).toEqual({ cleaned: 0, skipped: 0, pending: 0 });
+    await expectServedFrom(s, s.epoch + 1);
+  });
+});
+
+describe("a cancel whose run stops after leaving the copy to the sweep", () => {
+  it("says the copy was cleaned when a later run removes it, so the sweep does not", async () => {
+    const s = await shardletWithRows(1);
+    const dest = await extraHost("lost-then-back");
+    const placed = await t.h.db.shardlet.findUniqueOrThrow({ where: { id: s.id }, include: { shard: true } });
+    const home = await t.h.driver(placed.shard.homeHostId);
+    const id = await t.approve(s.id, dest.id);
+    let chunks = 0;
+    t.hooks.afterStep = async (step) => {
+      if (step !== "copy.chunk" || ++chunks !== 2) return;
+      await admin(`ALTER DATABASE "${dest.database}" ALLOW_CONNECTIONS false`);
+      await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dest.database}'`);
+      // The overflow drain after the undo fails, so the run stops before the migration ends.
+      await home.withClient((c) => c.query("ALTER TABLE sc_overflow RENAME TO sc_overflow_away"));
+      await t.h.db.migration.update({ where: { id }, data: { cancelRequested: true } });
+    };
+    try {
+      await expect(t.runToEnd(id)).rejects.toThrow(/sc_overflow/);
+    } finally {
+      t.hooks.afterStep = undefined;
+      await home.withClient((c) => c.query("ALTER TABLE IF EXISTS sc_overflow_away RENAME TO sc_overflow"));
+    }
+    expect(await leftoverLines(id)).toEqual(["pending"]);
+
+    await admin(`ALTER DATABASE "${dest.database}" ALLOW_CONNECTIONS true`);
+    const results = await t.runToEnd(id);
+    expect(results.at(-1)).toMatchObject({ status: "cancelled", phase: "cancelled" });
+    expect(await leftoverLines(id)).toEqual(["pending", "cleaned"]);
+    expect((await listDestinationLeftovers(t.h.db, new Date(0))).map((l) => l.migrationId)).not.toContain(id);
     await expectServedFrom(s, s.epoch + 1);
   });
 });

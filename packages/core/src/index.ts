@@ -2,6 +2,8 @@ export * from "./errors.ts";
 export * from "./types.ts";
 export * from "./limits.ts";
 export * from "./validation.ts";
+export * from "./event-size.ts";
+export * from "./read-pages.ts";
 export * from "./text.ts";
 export * from "./hash.ts";
 export * from "./median.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ShardcastError, type RejectedItem } from "./errors.ts";
+import { eventSizeBytes } from "./event-size.ts";
 import type { IngestLimits } from "./limits.ts";
 import { findJsonProblem, hasNonFiniteNumber, jsonTextNeedsCheck, MAX_PAYLOAD_DEPTH, unstorableText } from "./text.ts";
 import type { IncomingEvent } from "./types.ts";
@@ -31,20 +32,6 @@ export type RawEvent = z.infer<typeof rawEventSchema>;
 export const ingestBatchSchema = z.object({
   events: z.array(z.unknown()),
 });
-
-const encoder = new TextEncoder();
-
-function utf8Length(s: string): number {
-  // Fast path: ASCII strings are the norm for keys and ids.
-  let ascii = true;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
-    }
-  }
-  return ascii ? s.length : encoder.encode(s).length;
-}
 
 /** Earliest and latest event time accepted: 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z. */
 export const MIN_TIMESTAMP_MS = 0;
@@ -272,8 +259,7 @@ function validateEvent(
     if (problem) return reject(problem.path, problem.message);
     if (payloadJson === "") return reject("payload", "payload cannot be written as JSON");
   }
-  const sizeBytes =
-    utf8Length(payloadJson) + utf8Length(keyStr) + (raw.type ? utf8Length(raw.type) : 0) + (raw.id ? utf8Length(raw.id) : 0);
+  const sizeBytes = eventSizeBytes({ key: keyStr, type: raw.type, id: raw.id }, payloadJson);
   if (sizeBytes > opts.limits.maxEventBytes) {
     return reject("payload", `event is ${sizeBytes} bytes; the limit is ${opts.limits.maxEventBytes}`);
   }

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { redactDsn, redactSecrets, ShardcastError } from "@shardcast/core";
 import { childEnv } from "./env.ts";
+import { hostRefusal } from "./host/driver.ts";
 import { safeMessage } from "./safe-message.ts";
 
 /** The repository root holds prisma.config.ts and scripts/prisma.mjs (the offline CLI wrapper). */
@@ -96,7 +97,7 @@ export async function ensureDatabaseExists(url: string): Promise<boolean> {
     await probe.connect();
     return false;
   } catch (err) {
-    if ((err as { code?: unknown }).code !== "3D000") {
+    if (hostRefusal(err) !== "no_database") {
       throw new ShardcastError("unavailable", `cannot connect to the control database ${redactDsn(url)}: ${safeMessage(err)}`);
     }
   } finally {

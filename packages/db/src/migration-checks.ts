@@ -58,3 +58,12 @@ export async function listDestinationLeftovers(db: ControlDb, since: Date): Prom
   }
   return out;
 }
+
+/** What the latest event-log line about the migration's destination leftover says ("pending", "cleaned", "skipped"), or null. */
+export async function latestLeftoverMark(db: ControlDb, migrationId: string): Promise<string | null> {
+  const rows = await db.$queryRaw<Array<{ leftover: string }>>`
+    SELECT details->>'leftover' AS leftover FROM migration_events
+    WHERE migration_id = ${migrationId} AND details->>'leftover' IS NOT NULL
+    ORDER BY id DESC LIMIT 1`;
+  return rows[0]?.leftover ?? null;
+}

@@ -156,6 +156,9 @@ describe("host storage", () => {
     const window = await driver.readByKey({ streamId: sid, key: "u1", fromTs: t0 + 10, toTs: t0 + 20, limit: 10 });
     expect(window.events.map((e) => e.seq)).toEqual([3]);
     expect(await driver.readByKey({ streamId: sid, key: "u1", limit: 2 })).toMatchObject({ events: [{ seq: 1 }, { seq: 3 }], more: true });
+    // A continuation names the time it continues from: a position alone is refused, not answered with nothing.
+    expect((await driver.readByKey({ streamId: sid, key: "u1", fromTs: t0, afterSeq: 1, limit: 10 })).events.map((e) => e.seq)).toEqual([3, 4]);
+    await expect(driver.readByKey({ streamId: sid, key: "u1", afterSeq: 1, limit: 10 })).rejects.toMatchObject({ code: "bad_request" });
     const page = await driver.readByPosition({ streamId: sid, afterSeq: 1, maxSeq: 4, limit: 10 });
     expect(page.events.map((e) => e.seq)).toEqual([2, 3, 4]);
     expect(page.completeTo).toBe(4);

@@ -111,3 +111,12 @@ export async function scheduleRepeating<N extends JobName>(
 export async function unscheduleRepeating(queue: JobQueue, name: JobName): Promise<boolean> {
   return queue.removeJobScheduler(name);
 }
+
+/**
+ * Queues the provisioning of an approved add-host proposal: the callback `approveAddHostProposal`
+ * calls with the approval's time and the job id derived from it, so a retried approval finds its
+ * job instead of queueing a second one.
+ */
+export function queueHostProvision(queue: JobQueue, proposalId: string, actor: string): (approvedAt: string, jobId: string) => Promise<string | null> {
+  return async (approvedAt, jobId) => (await enqueue(queue, "host.provision", { proposalId, actor, approvedAt }, { jobId })).id ?? null;
+}

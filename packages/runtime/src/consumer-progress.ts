@@ -69,14 +69,8 @@ export class ConsumerProgress {
 
   /** Raw stored cursors (JSON text, for a later compare-and-set) by shardlet; missing ones are absent. */
   async readRaw(groupId: string, shardletIds: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    if (shardletIds.length === 0) return out;
-    const values = await this.redis.hmget(this.key(groupId, "cursor"), ...shardletIds);
-    shardletIds.forEach((id, i) => {
-      const v = values[i];
-      if (typeof v === "string") out.set(id, v);
-    });
-    return out;
+    if (shardletIds.length === 0) return new Map();
+    return present(shardletIds, await this.redis.hmget(this.key(groupId, "cursor"), ...shardletIds));
   }
 
   /** Parsed cursors by shardlet; a field that does not parse is treated as missing. */
@@ -92,12 +86,7 @@ export class ConsumerProgress {
     if (held.length === 0) return new Map();
     const keys = [this.key(groupId, "cursor"), this.key(groupId, "fence"), ...held.map((h) => this.retiredKey(groupId, h.shardletId))];
     const values = (await this.redis.eval(READ_HELD, keys.length, ...keys, ...held.flatMap((h) => [h.shardletId, h.generation]))) as Array<string | null>;
-    const out = new Map<string, string>();
-    held.forEach((h, i) => {
-      const v = values[i];
-      if (typeof v === "string") out.set(h.shardletId, v);
-    });
-    return parseCursors(out);
+    return parseCursors(present(held.map((h) => h.shardletId), values));
   }
 
   /** Parses what `readRaw` returned. */
@@ -109,11 +98,6 @@ export class ConsumerProgress {
   async readAll(groupId: string): Promise<Map<string, Cursor>> {
     const raw = await this.redis.hgetall(this.key(groupId, "cursor"));
     return parseCursors(new Map(Object.entries(raw)));
-  }
-
-  /** Writes cursors if none changed since they were read; false means read again and retry (`setCursors` tells a fenced write apart). */
-  async compareAndSet(groupId: string, writes: readonly CursorWrite[]): Promise<boolean> {
-    return (await this.setCursors(groupId, writes)) === "written";
   }
 
   /**
@@ -146,12 +130,7 @@ export class ConsumerProgress {
     // A mark not set would let a commit in after the read: no cursor is handed on without all of them.
     for (const [err] of res) if (err) throw err;
     const values = res[shardletIds.length]![1] as Array<string | null>;
-    const out = new Map<string, string>();
-    shardletIds.forEach((id, i) => {
-      const v = values[i];
-      if (typeof v === "string") out.set(id, v);
-    });
-    return parseCursors(out);
+    return parseCursors(present(shardletIds, values));
   }
 
   /**
@@ -244,6 +223,16 @@ export class ConsumerProgress {
     const keys = ["cursor", "since", "fence", "stats", ...memberIds.map((id) => `snap:${id}`)].map((what) => this.key(groupId, what));
     await this.redis.del(...keys);
   }
+}
+
+/** The fields HMGET (or a script reading fields) found, by the ids asked for in order. */
+function present(ids: readonly string[], values: ReadonlyArray<string | null | undefined>): Map<string, string> {
+  const out = new Map<string, string>();
+  ids.forEach((id, i) => {
+    const v = values[i];
+    if (typeof v === "string") out.set(id, v);
+  });
+  return out;
 }
 
 function parseCursors(raw: ReadonlyMap<string, string>): Map<string, Cursor> {

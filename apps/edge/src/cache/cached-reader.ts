@@ -1,8 +1,8 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { keyHash, type Prediction, type StoredEvent } from "@shardcast/core";
+import { keyHash, mergeBySeq, pageEnd, pageOf, type Prediction, type StoredEvent } from "@shardcast/core";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import type { RangePage, RangePart } from "../consumers/range-reader.ts";
-import { mergeBySeq, pageEnd, pageOf, type ReadObserver } from "../reads.ts";
+import type { ReadObserver } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { storedBytes } from "../stored-bytes.ts";
@@ -40,6 +40,8 @@ export class CachedRangeReader implements RangeSource {
       observer?: ReadObserver;
       /** Told, per part of an answered read, where that reader's next read of it starts and the bytes this one took. */
       onServed?: (streamId: string, shardletId: string, readerGroup: string, next: number, bytes: number) => void;
+      /** Bytes of events per page (default `MAX_PAGE_BYTES`): the page the hosts would answer. */
+      pageBytes?: number | undefined;
     },
   ) {}
 
@@ -94,7 +96,7 @@ export class CachedRangeReader implements RangeSource {
     }
     const fromCache = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= host.next));
     const merged = mergeBySeq([...fromCache, ...hostEvents]);
-    const page = pageOf(merged, limit);
+    const page = pageOf(merged, limit, this.deps.pageBytes, storedBytes);
     const next = page.length < merged.length ? page[page.length - 1]!.seq : host.next;
     return { ...this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader), cache: cached.size > 0 ? "partial" : "miss" };
   }
@@ -114,7 +116,7 @@ export class CachedRangeReader implements RangeSource {
     if (only) return this.hitOfOne(entry, parts[0]!, only, reach, limit, watermark, current, reader);
     const events = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= reach)).sort((a, b) => a.seq - b.seq);
     if (!(current && reach >= watermark) && events.length < limit) return null;
-    const page = pageOf(events, limit);
+    const page = pageOf(events, limit, this.deps.pageBytes, storedBytes);
     const more = page.length < events.length || [...cached.values()].some((c) => c.leftOut <= reach);
     if (!current && !more) return null;
     const next = more ? page[page.length - 1]!.seq : reach;
@@ -132,7 +134,7 @@ export class CachedRangeReader implements RangeSource {
     let upTo = events.length;
     while (upTo > 0 && events[upTo - 1]!.seq > reach) upTo--;
     if (!(current && reach >= watermark) && upTo < limit) return null;
-    const end = pageEnd(events, limit, upTo);
+    const end = pageEnd(events, limit, upTo, this.deps.pageBytes, storedBytes);
     const more = end < upTo || hit.leftOut <= reach;
     if (!current && !more) return null;
     const next = more ? events[end - 1]!.seq : reach;

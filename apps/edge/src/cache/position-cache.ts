@@ -1,5 +1,5 @@
-import { keyHash, siftDown, type StoredEvent } from "@shardcast/core";
-import { pageOf, type PositionCache } from "../reads.ts";
+import { keyHash, MAX_PAGE_BYTES, pageOf, siftDown, type StoredEvent } from "@shardcast/core";
+import type { PositionCache } from "../reads.ts";
 import type { RouteEntry } from "../routing-cache.ts";
 import { storedBytes } from "../stored-bytes.ts";
 import { keepJson } from "./event-json.ts";
@@ -20,7 +20,14 @@ import type { ShardCache } from "./shard-cache.ts";
  * so no position interval an entry holds can tell that it has every event of a key in a time range.
  */
 export class CachedPositions implements PositionCache {
-  constructor(private readonly deps: { cache: ShardCache; stats: CacheStats }) {}
+  constructor(
+    private readonly deps: {
+      cache: ShardCache;
+      stats: CacheStats;
+      /** Bytes of events per page (default `MAX_PAGE_BYTES`): the page the hosts would answer. */
+      pageBytes?: number | undefined;
+    },
+  ) {}
 
   serve(entry: RouteEntry, after: number, limit: number, watermark: number, current = true): { events: StoredEvent[]; next: number } | null {
     const routes = entry.table.all();
@@ -30,7 +37,7 @@ export class CachedPositions implements PositionCache {
     let reach = watermark;
     for (const run of scan.runs) reach = Math.min(reach, run.entry.to);
     const runs: Run[] = scan.runs.map((run, part) => ({ part, next: run.next, head: undefined }));
-    const { page, parts, more } = mergePage(runs, reach, limit);
+    const { page, parts, more } = mergePage(runs, reach, limit, this.deps.pageBytes);
     // Below a watermark that may have moved on (`current` false), only a page cut short of what is
     // cached below it is the hosts' page; the read is then asked again with the current one, so
     // this try does not count as a read of the entries.
@@ -89,7 +96,7 @@ const before = (a: Run, b: Run): boolean => a.head!.seq < b.head!.seq || (a.head
  * every route's share of a page cost routes times the page (core's heap steps, as the prefetch
  * queue's).
  */
-export function mergePage(runs: Run[], reach: number, limit: number): { page: StoredEvent[]; parts: number[]; more: boolean } {
+export function mergePage(runs: Run[], reach: number, limit: number, maxBytes = MAX_PAGE_BYTES): { page: StoredEvent[]; parts: number[]; more: boolean } {
   const heap: Run[] = [];
   for (const run of runs) {
     run.head = run.next();
@@ -112,6 +119,6 @@ export function mergePage(runs: Run[], reach: number, limit: number): { page: St
   };
   // A page and the rest of its last position: enough for `pageOf` to cut it as it cuts a whole list.
   while (heap.length > 0 && (page.length < limit || heap[0]!.head!.seq === page[page.length - 1]!.seq)) take();
-  const cut = pageOf(page, limit);
+  const cut = pageOf(page, limit, maxBytes, storedBytes);
   return { page: cut, parts: parts.slice(0, cut.length), more: cut.length < page.length || heap.length > 0 };
 }

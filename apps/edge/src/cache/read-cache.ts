@@ -57,7 +57,16 @@ export class EdgeReadCache {
 
   constructor(
     private readonly cfg: ReadCacheConfig,
-    private readonly deps: { redis: Redis; prefix: string; routing: RoutingCache; sequences: SequenceAllocator; log: Logger; clock?: () => number },
+    private readonly deps: {
+      redis: Redis;
+      prefix: string;
+      routing: RoutingCache;
+      sequences: SequenceAllocator;
+      log: Logger;
+      clock?: () => number;
+      /** Bytes of events per page the cache serves (default `MAX_PAGE_BYTES`), as the hosts' readers are given. */
+      pageBytes?: number;
+    },
   ) {
     this.cache = new ShardCache({
       maxBytes: cfg.maxBytes,
@@ -67,7 +76,7 @@ export class EdgeReadCache {
         this.stats.total.wastedPrefetchBytes += e.bytes;
       },
     });
-    this.positionReads = new CachedPositions({ cache: this.cache, stats: this.stats });
+    this.positionReads = new CachedPositions({ cache: this.cache, stats: this.stats, pageBytes: deps.pageBytes });
     this.counts = new CorrelationCounter({ redis: deps.redis, prefix: deps.prefix, log: deps.log, ...(deps.clock ? { clock: deps.clock } : {}) });
   }
 
@@ -82,7 +91,7 @@ export class EdgeReadCache {
   /** The consumer reads, through the cache when it is on. */
   wrap(inner: RangeSource, observer?: ReadObserver): RangeSource {
     if (!this.enabled) return inner;
-    this.cached = new CachedRangeReader({ inner, cache: this.cache, stats: this.stats, sequences: this.deps.sequences, ...(observer ? { observer } : {}), onServed: (streamId, shardletId, group, next, bytes) => this.remember(streamId, shardletId, group, next, bytes) });
+    this.cached = new CachedRangeReader({ inner, cache: this.cache, stats: this.stats, sequences: this.deps.sequences, pageBytes: this.deps.pageBytes, ...(observer ? { observer } : {}), onServed: (streamId, shardletId, group, next, bytes) => this.remember(streamId, shardletId, group, next, bytes) });
     return this.cached;
   }
 

@@ -177,15 +177,15 @@ export class ConsumerCoordinator {
   ): Promise<PollResult> {
     const entry = await this.stream(streamName);
     const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
-    const watermark = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
+    const committed = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
     const [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), touchMember(this.waits, me.id, me.lastSeenAt)]);
     const state = await this.reconcileIfNeeded(entry, g, before, memberId);
     const mine = state.assignments.filter((a) => a.memberId === memberId);
-    const cursors = await heldCursors(this.deps, entry, g, mine);
+    const cursors = await heldCursors(this.deps, entry, g, mine, committed?.durable);
     const held = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
     const parts: RangePart[] = held.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
-    const first = await this.deps.reader.read(entry, parts, limit, reader, watermark);
+    const first = await this.deps.reader.read(entry, parts, limit, reader, committed?.watermark);
     // A long poll waits for the watermark to move instead of the member polling again and again.
     const deadline = this.clock() + (body.maxWaitMs ?? 0);
     const { page, assignments } = await waitForEvents(this.waits, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, page: first, assignments: held });

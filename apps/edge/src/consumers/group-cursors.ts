@@ -22,13 +22,19 @@ export interface CursorDeps {
   progress: ConsumerProgress;
 }
 
+/** Durable checkpoints one request has read: every id in `ids` was asked for, and has one in `checkpoints` if it exists. */
+export interface DurableRead {
+  ids: ReadonlySet<string>;
+  checkpoints: ReadonlyMap<string, DurableCheckpoint>;
+}
+
 /**
  * Applies commits after checking each against the member's current assignments: a commit for a
  * shardlet the member does not hold, or from an older generation, refuses the whole request.
  * `state` was read before, so the shardlet may change hands (or retire) before the write lands;
  * the write is fenced by generation in Redis for that (see `heldCursors`).
  */
-export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<number | undefined> {
+export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<{ watermark: number; durable: DurableRead } | undefined> {
   if (commits.length === 0) return undefined;
   const held = new Map(state.assignments.filter((a) => a.memberId === memberId).map((a) => [a.shardletId, a]));
   const stale = commits
@@ -57,7 +63,7 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
       g.id,
       [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed, generation: w.generation })),
     );
-    if (outcome === "written") return watermark;
+    if (outcome === "written") return { watermark, durable: { ids: new Set(ids), checkpoints: durable } };
     if (outcome !== "changed") {
       const fenced = new Set(outcome.fenced);
       throw staleCommits(commits.filter((c) => fenced.has(c.shardletId)).map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: null })));
@@ -94,9 +100,12 @@ export async function baseCursors(
  * of an earlier holder (its request checked against assignments read before the hand-off) is
  * refused, so it cannot move the cursor this member continues from.
  */
-export async function heldCursors(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, held: readonly HeldShardlet[]): Promise<Map<string, Cursor>> {
+export async function heldCursors(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, held: readonly HeldShardlet[], known?: DurableRead): Promise<Map<string, Cursor>> {
   const ids = held.map((a) => a.shardletId);
-  const [live, durable] = await Promise.all([deps.progress.readHeld(g.id, held), getDurableCheckpoints(deps.db, g.id, ids)]);
+  // Checkpoints this request already read still hold (one never moves back): only the rest are read.
+  const missing = known ? ids.filter((id) => !known.ids.has(id)) : ids;
+  const [live, fetched] = await Promise.all([deps.progress.readHeld(g.id, held), getDurableCheckpoints(deps.db, g.id, missing)]);
+  const durable = known ? new Map([...known.checkpoints, ...fetched]) : fetched;
   return continueFrom(deps, entry, g, ids, live, durable);
 }
 

@@ -1,11 +1,12 @@
-import { keyHash, ShardcastError, type Cursor, type StoredEvent } from "@shardcast/core";
+import { keyHash, MAX_PAGE_BYTES, mergedPage, ShardcastError, type Cursor, type StoredEvent } from "@shardcast/core";
 import type { RangeReadResult, RangeSegment, ReadRangesQuery, ReplicaReadResult } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
-import { MAX_PAGE_BYTES, mergeBySeq, pageOf, type CacheStatus, type ReadObserver } from "../reads.ts";
+import type { CacheStatus, ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { clipSegments, subtractRanges, type ReplicaHints } from "./replica-routing.ts";
 import { staleRoute } from "../route-fences.ts";
+import { storedBytes } from "../stored-bytes.ts";
 
 /** What a consumer reads of one shardlet: its range, after its cursor's per-segment positions. */
 export interface RangePart {
@@ -124,15 +125,14 @@ export class RangeReader {
         if (served.length > 0) this.deps.onReplicaRead?.(entry.meta.id, replicaId, served);
       }
       results.push(...fromReplicas.map(({ res }) => ({ fenceIds: new Set<string>(), res: { events: res.events, completeTo: res.completeTo, fences: [] } })));
-      const bound = Math.min(watermark, ...results.map(({ res }) => res.completeTo));
-      const merged = mergeBySeq(
-        results.flatMap(({ res }) => res.events).filter((e) => e.seq <= bound),
-        (seq, group) => this.deps.onSeqConflict?.(entry.meta.id, seq, group),
-      );
       // Cut by count or bytes, never inside a position: every part is complete up to the page's
       // last position, whichever part its events belong to, so that is where each part goes on.
-      const page = pageOf(merged, limit, pageBytes);
-      const next = page.length < merged.length ? page[page.length - 1]!.seq : bound;
+      const { events: page, next } = mergedPage(
+        results.map(({ res }) => res),
+        watermark,
+        limit,
+        { maxBytes: pageBytes, size: storedBytes, onConflict: (seq, group) => this.deps.onSeqConflict?.(entry.meta.id, seq, group) },
+      );
       const byPart = new Map<string, StoredEvent[]>();
       const sorted = [...parts].sort((a, b) => a.lo - b.lo);
       for (const e of page) {

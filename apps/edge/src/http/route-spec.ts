@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ERROR_CODES, MAX_TIMESTAMP_MS, parseTimestamp, streamNameSchema, type ErrorCode } from "@shardcast/core";
-import { MAX_PAGE_BYTES, MAX_READ_LIMIT } from "../reads.ts";
+import { ERROR_CODES, MAX_PAGE_BYTES, MAX_TIMESTAMP_MS, parseTimestamp, streamNameSchema, type ErrorCode } from "@shardcast/core";
+import { MAX_READ_LIMIT } from "../reads.ts";
 
 /**
  * The shapes the edge's route tables are made of (`routes.ts` for events, hints and operations,

@@ -184,7 +184,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       // An unknown key is refused before the body is read; scope is checked once the stream is known.
       const grant = await auth.authenticate(req.headers.authorization);
       const body = await readJson(req, deps.maxBodyBytes);
-      const access = { permit: (stream: string) => auth.permit(grant, stream, "produce"), charge: (rows: number) => quotas?.admitHints(grant, rows) ?? Promise.resolve() };
+      const access = { permit: (stream: string) => auth.permit(grant, stream, "produce"), charge: (rows: number) => quotas?.admitHints(grant, rows) ?? Promise.resolve(), refund: (rows: number) => quotas?.refundHints(grant, rows) };
       sendJson(res, 201, await hints.create(body, access));
     },
     listHints: async ({ req, res, url }) => {

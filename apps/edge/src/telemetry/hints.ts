@@ -124,6 +124,8 @@ export interface HintAccess {
   permit(stream: string): { id: string };
   /** Charges the rows a request would store to the key's quota (throws when it is over). */
   charge(rows: number): Promise<void>;
+  /** Gives back what `charge` took for a request that then stored nothing. */
+  refund(rows: number): void;
 }
 
 /** `POST /v1/hints` and `GET /v1/hints?stream=`: producers announce expected load ahead of time. */
@@ -139,11 +141,19 @@ export class HintService {
     const keyId = access.permit(hint.stream).id;
     const streamId = await this.deps.store.streamId(hint.stream);
     if (!streamId) throw new ShardcastError("not_found", `unknown stream "${hint.stream}"`);
+    // Charged before the insert, so concurrent requests cannot together pass the quota; a request
+    // the store refuses (the stream's cap) stored nothing and gets its charge back.
     await access.charge(hint.ranges.length);
-    const stored = await this.deps.store.insert(
-      hint.ranges.map((r) => ({ streamId, ...r, startsAt: hint.startsAt, endsAt: hint.endsAt, apiKeyId: keyId, note: hint.note })),
-      { maxActivePerStream: this.deps.maxActivePerStream, atMs: now },
-    );
+    let stored: LoadHint[];
+    try {
+      stored = await this.deps.store.insert(
+        hint.ranges.map((r) => ({ streamId, ...r, startsAt: hint.startsAt, endsAt: hint.endsAt, apiKeyId: keyId, note: hint.note })),
+        { maxActivePerStream: this.deps.maxActivePerStream, atMs: now },
+      );
+    } catch (err) {
+      if (err instanceof ShardcastError) access.refund(hint.ranges.length);
+      throw err;
+    }
     return { stream: hint.stream, hints: stored.map(hintView) };
   }
 

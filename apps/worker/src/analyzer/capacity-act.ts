@@ -9,7 +9,7 @@ import {
   type AnalyzerProposalInfo,
   type ControlDb,
 } from "@shardcast/db";
-import { enqueue, type JobQueue } from "@shardcast/jobs";
+import { queueHostProvision, type JobQueue } from "@shardcast/jobs";
 import type { Logger } from "@shardcast/runtime/logger";
 import { ANALYZER_ACTOR } from "./act.ts";
 
@@ -64,9 +64,7 @@ export async function actOnCapacity(db: ControlDb, log: Logger, proposals: reado
           continue;
         }
         const queue = opts.queue;
-        const { jobId } = await approveAddHostProposal(db, p.id, ANALYZER_ACTOR, async (approvedAt, jobId) =>
-          queue ? ((await enqueue(queue, "host.provision", { proposalId: p.id, actor: ANALYZER_ACTOR, approvedAt }, { jobId })).id ?? null) : null,
-        );
+        const { jobId } = await approveAddHostProposal(db, p.id, ANALYZER_ACTOR, queue ? queueHostProvision(queue, p.id, ANALYZER_ACTOR) : () => Promise.resolve(null));
         await recordOperation(db, {
           kind: "capacity.add_host",
           status: "succeeded",

@@ -48,6 +48,19 @@ export function migrationEpochs(m: MigrationRun): { start: number; copy: number;
 }
 
 /** How a phase's work ended. */
+export interface DestinationProblem {
+  /** For the event log, after "the destination host <name> ...". */
+  reason: string;
+  /** Gone for good (its database dropped, its host no longer registered): no later run reaches it. */
+  permanent: boolean;
+}
+
+/** A destination just found unreachable, with its host's name for the log: what a give-up passes on instead of asking again. */
+export interface LostDestination {
+  problem: DestinationProblem;
+  hostName: string;
+}
+
 export type StepOutcome =
   /** The phase moved on (persisted): continue with the next one. */
   | { kind: "next" }
@@ -56,7 +69,7 @@ export type StepOutcome =
   /** Cleanup finished: the migration is done. */
   | { kind: "done"; message: string }
   /** Before the switch: give the migration up (the destination is cleaned, the source stays). */
-  | { kind: "abort"; to: "failed" | "cancelled"; why: string };
+  | { kind: "abort"; to: "failed" | "cancelled"; why: string; lost?: LostDestination };
 
 export const NEXT: StepOutcome = { kind: "next" };
 

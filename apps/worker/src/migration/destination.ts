@@ -1,8 +1,8 @@
 import { ShardcastError } from "@shardcast/core";
-import type { HostDriver } from "@shardcast/db";
+import { hostRefusal, type HostDriver } from "@shardcast/db";
 import { checkAborted, withTimeout } from "../domain/abort.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { isTransientHostError, withHostRetry, type MigrationContext } from "./context.ts";
+import { isTransientHostError, withHostRetry, type DestinationProblem, type MigrationContext } from "./context.ts";
 
 /**
  * The destination when a migration may have to be given up without it. Until the mapping switches,
@@ -14,40 +14,17 @@ import { isTransientHostError, withHostRetry, type MigrationContext } from "./co
 
 const DEFAULT_DESTINATION_TIMEOUT_MS = 30_000;
 
-/** SQLSTATEs of a server that answers but refuses the login: a role or password no longer valid. */
-const LOGIN_REFUSED = new Set(["28000", "28P01"]);
-/** SQLSTATE of a connection to a database that does not exist (dropped). */
-const NO_DATABASE = "3D000";
-/** SQLSTATE (with this message) of a database closed to connections (ALLOW_CONNECTIONS false). */
-const CLOSED = { code: "55000", message: /not currently accepting connections/ };
-
-export interface DestinationProblem {
-  /** For the event log, after "the destination host <name> ...". */
-  reason: string;
-  /** Gone for good (its database dropped, its host no longer registered): no later run reaches it. */
-  permanent: boolean;
-}
-
 export function destination(ctx: MigrationContext): HostDriver {
   if (ctx.dest) return ctx.dest;
   throw new ShardcastError("not_found", `the destination host ${ctx.m.destHostId} is no longer registered`, { destinationGone: true });
 }
 
-function sqlState(err: unknown): string | null {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === NO_DATABASE || (typeof code === "string" && LOGIN_REFUSED.has(code))) return code;
-    if (code === CLOSED.code && e instanceof Error && CLOSED.message.test(e.message)) return code;
-  }
-  return null;
-}
-
 /** Whether `err` says a host cannot be reached, now or for good; null for any other failure. */
 export function unreachable(err: unknown): DestinationProblem | null {
   if (err instanceof ShardcastError && err.details?.destinationGone === true) return { reason: "is no longer registered", permanent: true };
-  const code = sqlState(err);
-  if (code === NO_DATABASE) return { reason: `is gone: its database no longer exists (${probeErrorMessage(err)})`, permanent: true };
-  if (code !== null) return { reason: `refuses connections (${probeErrorMessage(err)})`, permanent: false };
+  const refusal = hostRefusal(err);
+  if (refusal === "no_database") return { reason: `is gone: its database no longer exists (${probeErrorMessage(err)})`, permanent: true };
+  if (refusal !== null) return { reason: `refuses connections (${probeErrorMessage(err)})`, permanent: false };
   if (isTransientHostError(err)) return { reason: `is unreachable (${probeErrorMessage(err)})`, permanent: false };
   return null;
 }

@@ -1,8 +1,18 @@
 import { CopyPacer, ShardcastError } from "@shardcast/core";
-import { appendMigrationEvent, deleteRangeRows, dropShardletStats, fenceForChange, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt } from "@shardcast/db";
+import {
+  appendMigrationEvent,
+  deleteRangeRows,
+  dropShardletStats,
+  fenceForChange,
+  getHostStatus,
+  getShardletPlacement,
+  latestLeftoverMark,
+  migrationPhaseEnteredAt,
+} from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
 import { afterStep, announce, migrationEpochs, note, paused, reload, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
-import { orUnreachable, probeDestination, withDestination, type DestinationProblem } from "./destination.ts";
+import type { DestinationProblem, LostDestination } from "./context.ts";
+import { orUnreachable, probeDestination, withDestination } from "./destination.ts";
 import { leftoverMark, removeEndedCopy } from "./leftover.ts";
 import { sharedDatabase } from "./same-database.ts";
 import { drainRangeInto } from "./drain-range.ts";
@@ -84,9 +94,20 @@ async function cleanDestination(ctx: MigrationContext): Promise<number | Destina
   });
 }
 
-/** Logs that the destination's partial copy stays there, for the leftover sweep; returns the summary. */
-async function leaveDestination(ctx: MigrationContext, problem: DestinationProblem, epoch: number, phase = ctx.m.phase): Promise<string> {
-  const name = (await getHostStatus(ctx.deps.db, ctx.m.destHostId))?.name ?? ctx.m.destHostId;
+/**
+ * Logs that the destination's partial copy stays there, for the leftover sweep; returns the summary.
+ * A destination gone for good is not left to the sweep, which could never reach it.
+ */
+async function leaveDestination(ctx: MigrationContext, problem: DestinationProblem, epoch: number, phase = ctx.m.phase, hostName?: string): Promise<string> {
+  const name = hostName ?? (await getHostStatus(ctx.deps.db, ctx.m.destHostId))?.name ?? ctx.m.destHostId;
+  if (problem.permanent) {
+    await note(
+      ctx,
+      { level: "warn", message: `Destination not cleaned, and no longer tried: the host ${name} ${problem.reason}`, details: { leftover: "skipped", hostId: ctx.m.destHostId } },
+      phase,
+    );
+    return "the source left authoritative (the destination could not be cleaned: it is gone for good)";
+  }
   await note(
     ctx,
     { level: "warn", message: `Destination not cleaned: the host ${name} ${problem.reason}; its partial copy is removed once it answers again`, details: leftoverMark(ctx, epoch) },
@@ -103,13 +124,14 @@ async function leaveDestination(ctx: MigrationContext, problem: DestinationProbl
  * in flight; later ones store nothing), then its rows of the range and its totals. The source's
  * fence is (re)set to the copy epoch, which the control database already routes with, and events
  * that reached the overflow log while the shardlet was locked are drained into it. The shardlet
- * keeps the raised epoch: epochs never go down. Returns what was done, for the log.
+ * keeps the raised epoch: epochs never go down. `known`: the destination was just found lost, so
+ * it is not asked again. Returns what was done, for the log.
  */
-export async function rollBack(ctx: MigrationContext): Promise<string> {
+export async function rollBack(ctx: MigrationContext, known?: LostDestination): Promise<string> {
   const { m, range } = ctx;
   if (m.phase === "approved" || m.phase === "scheduled" || m.phase === "proposed") return "nothing had been copied";
   const epochs = migrationEpochs(m);
-  const lost = await probeDestination(ctx);
+  const lost = known ? known.problem : await probeDestination(ctx);
   let undone: string;
   if (lost || (await sharedDatabase(ctx))) {
     // One database, or a destination that cannot say (it may be the source's database under a DSN
@@ -117,11 +139,15 @@ export async function rollBack(ctx: MigrationContext): Promise<string> {
     // none is removed; the one fence (the shadow fence may have overwritten it) goes back to active.
     await withHostRetry(ctx, "source fence", () => ctx.source.setFence(m.shardletId, range.streamId, epochs.copy, "active", range));
     undone = lost
-      ? await leaveDestination(ctx, lost, epochs.copy)
+      ? await leaveDestination(ctx, lost, epochs.copy, m.phase, known?.hostName)
       : "nothing was deleted (the source and destination are one database) and the source left authoritative";
   } else {
     await withHostRetry(ctx, "source fence", () => fenceForChange(ctx.source, [m.shardletId], "active", new Map([[m.shardletId, epochs.copy]])));
     const cleaned = await cleanDestination(ctx);
+    if (typeof cleaned === "number" && (await latestLeftoverMark(ctx.deps.db, m.id)) === "pending") {
+      // An earlier run left the copy to the sweep and stopped before the end: the sweep must not remove the range again.
+      await note(ctx, { message: `Destination cleaned: the partial copy an earlier run left there was removed (${cleaned} rows)`, details: { leftover: "cleaned", hostId: m.destHostId, removed: cleaned } });
+    }
     undone =
       typeof cleaned === "number"
         ? `the destination was cleaned (${cleaned} rows removed this run) and the source left authoritative`

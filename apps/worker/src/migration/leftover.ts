@@ -1,4 +1,4 @@
-import { CopyPacer } from "@shardcast/core";
+import { CopyPacer, type MigrationSettings } from "@shardcast/core";
 import {
   appendMigrationEvent,
   deleteUnfencedRows,
@@ -9,12 +9,14 @@ import {
   listDestinationLeftovers,
   readHostIdentity,
   type DestinationLeftover,
+  type HostDriver,
 } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { afterStep, sleep, type MigrationContext } from "./context.ts";
-import { orUnreachable, withDestination, type DestinationProblem } from "./destination.ts";
+import type { DestinationProblem } from "./context.ts";
+import { orUnreachable, withDestination } from "./destination.ts";
 import { sharedDatabase } from "./same-database.ts";
 
 /**
@@ -51,38 +53,43 @@ const backoffs = new WeakMap<WorkerDeps, Map<string, { at: number; delayMs: numb
 
 export interface LeftoverSweepResult {
   cleaned: number;
-  /** Given up: the host's database turned out not to be the destination's own. */
+  /** Given up: the host is no longer registered, or its database turned out not to be the destination's own. */
   skipped: number;
   /** Still there: the host is down or did not answer, or the budget ran out. */
   pending: number;
 }
 
+/** A destination statement with its caller's bounds and retries around it. */
+type DestinationOp = <T>(what: string, fn: (dest: HostDriver) => Promise<T>) => Promise<T>;
+
 /**
- * Removes a leftover: the fence first, if still the migration's (so shadow writes of edges with old
- * routes stop landing), then the range's rows that no fence on the host covers any more (rows of
- * shardlets the host owns, takes in or gives away stay). Only in a database that carries the
- * destination's own identity marker: a destination that did not answer might have been another
- * host's database (the source's) under a DSN that no longer worked, whose fence and rows are live.
- * Returns the rows removed, why nothing may be removed there, or null when the budget ran out.
+ * Removes a copy from a destination: the fence first, if still the migration's (at or below
+ * `epoch`), so shadow writes of edges with old routes stop landing; then, paced, the range's rows
+ * that no fence on the host covers any more (rows of shardlets the host owns, takes in or gives
+ * away stay); then archive batches no row needs. Whether the database is the destination's own is
+ * the caller's to check first. Returns the rows removed, or null when `until` passed first.
  */
-async function removeLeftover(deps: WorkerDeps, l: DestinationLeftover, until: number, signal?: AbortSignal): Promise<number | string | null> {
-  const [settings, clusterId, driver] = await Promise.all([getMigrationSettings(deps.db), getClusterId(deps.db), deps.hosts.get(l.hostId)]);
-  const marker = await readHostIdentity(driver);
-  if (marker?.hostId !== l.hostId || marker.clusterId !== clusterId) {
-    return `its database carries ${marker ? `the identity marker of host "${marker.hostName}"` : "no identity marker"}, not the destination's`;
-  }
-  await dropLeftoverFence(driver, { shardletId: l.shardletId, epoch: l.epoch });
+async function removeUnfenced(
+  deps: WorkerDeps,
+  settings: MigrationSettings,
+  copy: { shardletId: string; streamId: string; lo: number; hi: number; epoch: number },
+  op: DestinationOp,
+  opts: { signal?: AbortSignal | undefined; until?: number; afterFence?: () => Promise<void> } = {},
+): Promise<number | null> {
+  const { shardletId, streamId, lo, hi, epoch } = copy;
+  await op("destination fence", (d) => dropLeftoverFence(d, { shardletId, epoch }));
+  await opts.afterFence?.();
   const pacer = new CopyPacer(settings.cleanupRowsPerSecond, deps.clock());
   let removed = 0;
   for (;;) {
-    checkAborted(signal);
-    if (deps.clock() >= until) return null;
-    const n = await deleteUnfencedRows(driver, { streamId: l.streamId, lo: l.lo, hi: l.hi, limit: settings.cleanupChunkRows });
+    checkAborted(opts.signal);
+    if (opts.until !== undefined && deps.clock() >= opts.until) return null;
+    const n = await op("destination delete", (d) => deleteUnfencedRows(d, { streamId, lo, hi, limit: settings.cleanupChunkRows }));
     if (n === 0) break;
     removed += n;
-    await sleep(pacer.add(n, deps.clock()), signal);
+    await sleep(pacer.add(n, deps.clock()), opts.signal);
   }
-  await driver.sweepArchive(l.streamId);
+  await op("destination archive", (d) => d.sweepArchive(streamId));
   return removed;
 }
 
@@ -100,20 +107,64 @@ export async function removeEndedCopy(ctx: MigrationContext, epoch: number): Pro
     // On one database the "destination's" fence is the source's, reopened at `epoch`.
     const shared = await sharedDatabase(ctx);
     if (shared) return shared;
-    await withDestination(ctx, "destination fence", (d) => dropLeftoverFence(d, { shardletId: m.shardletId, epoch }));
-    await afterStep(ctx, "cancel.dest-fence");
-    const pacer = new CopyPacer(settings.cleanupRowsPerSecond, deps.clock());
-    let removed = 0;
-    for (;;) {
-      checkAborted(ctx.signal);
-      const n = await withDestination(ctx, "destination delete", (d) => deleteUnfencedRows(d, { ...range, limit: settings.cleanupChunkRows }));
-      if (n === 0) break;
-      removed += n;
-      await sleep(pacer.add(n, deps.clock()), ctx.signal);
-    }
+    const removed = await removeUnfenced(deps, settings, { ...range, shardletId: m.shardletId, epoch }, (what, fn) => withDestination(ctx, what, fn), {
+      signal: ctx.signal,
+      afterFence: () => afterStep(ctx, "cancel.dest-fence"),
+    });
     await afterStep(ctx, "cancel.rows");
-    return removed;
+    return removed ?? 0;
   });
+}
+
+/**
+ * What one sweep reads of the control database and the hosts, once whatever the number of
+ * leftovers: a host that does not answer costs one try per sweep, not one per leftover.
+ */
+class SweepReads {
+  private readonly statuses = new Map<string, Promise<{ name: string; status: string } | null>>();
+  private readonly identities = new Map<string, Promise<{ driver: HostDriver; foreign: string | null }>>();
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    readonly settings: MigrationSettings,
+    private readonly clusterId: string,
+  ) {}
+
+  static async load(deps: WorkerDeps): Promise<SweepReads> {
+    const [settings, clusterId] = await Promise.all([getMigrationSettings(deps.db), getClusterId(deps.db)]);
+    return new SweepReads(deps, settings, clusterId);
+  }
+
+  status(hostId: string): Promise<{ name: string; status: string } | null> {
+    return memo(this.statuses, hostId, () => getHostStatus(this.deps.db, hostId));
+  }
+
+  /**
+   * The host's driver, and why nothing may be removed there unless its database carries the
+   * destination's own identity marker: a destination that did not answer might have been another
+   * host's database (the source's) under a DSN that no longer worked, whose fence and rows are live.
+   */
+  identity(hostId: string): Promise<{ driver: HostDriver; foreign: string | null }> {
+    return memo(this.identities, hostId, async () => {
+      const driver = await this.deps.hosts.get(hostId);
+      const marker = await readHostIdentity(driver);
+      if (marker?.hostId === hostId && marker.clusterId === this.clusterId) return { driver, foreign: null };
+      return { driver, foreign: `its database carries ${marker ? `the identity marker of host "${marker.hostName}"` : "no identity marker"}, not the destination's` };
+    });
+  }
+}
+
+function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) cache.set(key, (p = load()));
+  return p;
+}
+
+/** Removes a leftover (see removeUnfenced); returns the rows removed, why nothing may be removed there, or null when the budget ran out. */
+async function removeLeftover(deps: WorkerDeps, reads: SweepReads, l: DestinationLeftover, until: number, signal?: AbortSignal): Promise<number | string | null> {
+  const { driver, foreign } = await reads.identity(l.hostId);
+  if (foreign) return foreign;
+  return removeUnfenced(deps, reads.settings, l, (_what, fn) => fn(driver), { signal, until });
 }
 
 /** One sweep over the leftovers (see the top of this file); errors of a host stay with its leftover. */
@@ -124,16 +175,34 @@ export async function sweepDestinationLeftovers(deps: WorkerDeps, opts: { signal
   let waits = backoffs.get(deps);
   if (!waits) backoffs.set(deps, (waits = new Map<string, { at: number; delayMs: number }>()));
   const until = deps.clock() + SWEEP_BUDGET_MS;
+  const reads = await SweepReads.load(deps);
   for (const l of leftovers) {
     checkAborted(opts.signal);
     const wait = waits.get(l.migrationId);
-    const host = await getHostStatus(deps.db, l.hostId);
-    if ((wait && deps.clock() < wait.at + wait.delayMs) || !host || host.status === "down" || deps.clock() >= until) {
+    if ((wait && deps.clock() < wait.at + wait.delayMs) || deps.clock() >= until) {
+      out.pending++;
+      continue;
+    }
+    const host = await reads.status(l.hostId);
+    if (!host) {
+      // Unregistered: no later sweep can reach it, so it is not counted (or read) for a month.
+      waits.delete(l.migrationId);
+      await appendMigrationEvent(deps.db, {
+        migrationId: l.migrationId,
+        phase: l.phase,
+        level: "warn",
+        message: `Destination not cleaned, and no longer tried: the host ${l.hostId} is no longer registered`,
+        details: { leftover: "skipped", hostId: l.hostId },
+      });
+      out.skipped++;
+      continue;
+    }
+    if (host.status === "down") {
       out.pending++;
       continue;
     }
     try {
-      const removed = await removeLeftover(deps, l, until, opts.signal);
+      const removed = await removeLeftover(deps, reads, l, until, opts.signal);
       if (removed === null) {
         out.pending++;
         continue;

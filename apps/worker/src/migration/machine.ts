@@ -138,10 +138,11 @@ async function stepOrGiveUp(ctx: MigrationContext): Promise<StepOutcome> {
     }
     const taken = eventIdTaken(err);
     if (taken) return { kind: "abort", to: "failed", why: taken };
-    const lost = await probeDestination(ctx);
+    // A probe that fails otherwise says nothing about the destination: the step's error is what stopped the run.
+    const lost = await probeDestination(ctx).catch(() => null);
     if (!lost || !(lost.permanent || ctx.m.phase === "switching")) throw err;
-    const name = (await getHostStatus(ctx.deps.db, ctx.m.destHostId))?.name ?? ctx.m.destHostId;
-    return { kind: "abort", to: "failed", why: `the destination host ${name} ${lost.reason}` };
+    const hostName = (await getHostStatus(ctx.deps.db, ctx.m.destHostId))?.name ?? ctx.m.destHostId;
+    return { kind: "abort", to: "failed", why: `the destination host ${hostName} ${lost.reason}`, lost: { problem: lost, hostName } };
   }
 }
 
@@ -247,7 +248,7 @@ async function runLocked(deps: WorkerDeps, id: string, signal: AbortSignal): Pro
       if (outcome.kind === "done") return end(ctx, "done", outcome.message);
       if (outcome.kind === "abort") {
         if (ctx.m.phase === "switching") return giveUpSwitch(ctx, outcome.why);
-        const undone = await rollBack(ctx);
+        const undone = await rollBack(ctx, outcome.lost);
         return end(ctx, outcome.to, `${outcome.why}; ${undone}`);
       }
       await reload(ctx);

@@ -27,10 +27,19 @@ export interface MigrationSchedulerResult {
 const DEDUP_TTL_MS = 10_000;
 
 /**
+ * The leftover sweep reads the event logs of a month of ended migrations, and a leftover's host is
+ * retried after a minute at the soonest: sweeping on every scheduler run (seconds apart) would
+ * mostly repeat those reads for nothing.
+ */
+const LEFTOVER_SWEEP_EVERY_MS = 60_000;
+/** When this worker (its deps) last started a leftover sweep, on its clock. */
+const leftoversSweptAt = new WeakMap<WorkerDeps, number>();
+
+/**
  * `migration.scheduler`: starts approved migrations and scheduled ones whose window opened, and
  * resumes running ones that no run holds (the run lock expires when a worker dies), including
  * cancels requested while nobody ran them; then removes what given-up migrations left on
- * destinations that answer again (see migration/leftover.ts).
+ * destinations that answer again (see migration/leftover.ts), at most once a minute.
  */
 export async function runMigrationScheduler(deps: WorkerDeps, opts: { queue?: JobQueue; signal?: AbortSignal } = {}): Promise<MigrationSchedulerResult> {
   const out: MigrationSchedulerResult = { started: 0, resumed: 0, running: 0, waiting: 0 };
@@ -52,9 +61,13 @@ export async function runMigrationScheduler(deps: WorkerDeps, opts: { queue?: Jo
     else out.resumed++;
   }
   if (out.started + out.resumed > 0) deps.log.debug("migration scheduler", { ...out });
-  await sweepDestinationLeftovers(deps, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
-    checkAborted(opts.signal);
-    deps.log.warn("destination leftover sweep failed", { err });
-  });
+  const swept = leftoversSweptAt.get(deps);
+  if (swept === undefined || now - swept >= LEFTOVER_SWEEP_EVERY_MS) {
+    leftoversSweptAt.set(deps, now);
+    await sweepDestinationLeftovers(deps, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
+      checkAborted(opts.signal);
+      deps.log.warn("destination leftover sweep failed", { err });
+    });
+  }
   return out;
 }

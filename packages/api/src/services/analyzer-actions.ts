@@ -7,7 +7,7 @@ import {
   type AnalyzerProposalInfo,
   type ControlDb,
 } from "@shardcast/db";
-import { enqueue, type JobQueue } from "@shardcast/jobs";
+import { enqueue, queueHostProvision, type JobQueue } from "@shardcast/jobs";
 import { shardletForSplit } from "./lifecycle-actions.ts";
 
 /**
@@ -39,6 +39,6 @@ export async function applyProposal(
 }
 
 export async function approveAddHost(db: ControlDb, queue: JobQueue, id: string, actor: string): Promise<{ proposal: AnalyzerProposalInfo; jobId: string }> {
-  const { proposal, jobId } = await approveAddHostProposal(db, id, actor, async (approvedAt, jobId) => (await enqueue(queue, "host.provision", { proposalId: id, actor, approvedAt }, { jobId })).id ?? null);
+  const { proposal, jobId } = await approveAddHostProposal(db, id, actor, queueHostProvision(queue, id, actor));
   return { proposal, jobId: jobId ?? "" };
 }

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "@shardcast/core";
+import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import type { HostRun, KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
 
@@ -78,6 +78,8 @@ const KEY_WHERE = `stream_id = $1 AND key = $2
                AND ($6::bigint IS NULL OR (ts, seq) > (to_timestamp($3::float8 / 1000.0), $6::bigint))`;
 
 export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<KeyReadResult> {
+  // Without a time to compare against, the continuation matches no row and the read would look finished.
+  if (q.afterSeq !== undefined && q.fromTs === undefined) throw new ShardcastError("bad_request", "a read by key that continues after a position needs the time it continues from (fromTs)");
   const res = await run<PageRow>("read by key", {
     // Events still in (or recently drained from) an overflow log on this host are part of the
     // answer: a reader merging hosts dedupes by seq. Each table is walked in (time, position)

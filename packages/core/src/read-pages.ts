@@ -1,5 +1,5 @@
-import type { StoredEvent } from "@shardcast/core";
-import { storedBytes } from "./stored-bytes.ts";
+import { eventSizeBytes } from "./event-size.ts";
+import type { StoredEvent } from "./types.ts";
 
 /**
  * Bytes of events per read page (position reads, key reads, consumer polls and shardlet reads),
@@ -10,8 +10,14 @@ import { storedBytes } from "./stored-bytes.ts";
  */
 export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * How a page measures its events: `eventSizeBytes`, or a caller's memo of it where the same event
+ * objects are measured again and again (cached events).
+ */
+export type EventSize = (e: StoredEvent) => number;
+
 /** What makes two rows the same event: everything but where it is stored. */
-export function identity(e: StoredEvent): string {
+export function eventIdentity(e: StoredEvent): string {
   return JSON.stringify([e.key, e.id, e.type, e.ts, e.payload]);
 }
 
@@ -36,7 +42,7 @@ export function mergeBySeq(events: StoredEvent[], onConflict?: (seq: number, eve
     if (j === i + 1) {
       out.push(sorted[i]!);
     } else {
-      const keyed = sorted.slice(i, j).map((e) => ({ e, id: identity(e) }));
+      const keyed = sorted.slice(i, j).map((e) => ({ e, id: eventIdentity(e) }));
       keyed.sort((a, b) => compareText(a.id, b.id));
       const groupStart = out.length;
       for (let k = 0; k < keyed.length; k++) if (k === 0 || keyed[k]!.id !== keyed[k - 1]!.id) out.push(keyed[k]!.e);
@@ -52,29 +58,51 @@ export function mergeBySeq(events: StoredEvent[], onConflict?: (seq: number, eve
  * reader continues after the last position it got, so the rest of that position would be
  * skipped. Longer than either bound only when the first position alone passes it.
  */
-export function pageOf(events: StoredEvent[], limit: number, maxBytes = MAX_PAGE_BYTES): StoredEvent[] {
-  const end = pageEnd(events, limit, events.length, maxBytes);
+export function pageOf(events: StoredEvent[], limit: number, maxBytes = MAX_PAGE_BYTES, size: EventSize = eventSizeBytes): StoredEvent[] {
+  const end = pageEnd(events, limit, events.length, maxBytes, size);
   return end === events.length ? events : events.slice(0, end);
 }
 
 /** How many of the first `length` events `pageOf` keeps of them (for a caller that cuts an array it owns in place). */
-export function pageEnd(events: readonly StoredEvent[], limit: number, length = events.length, maxBytes = MAX_PAGE_BYTES): number {
-  return cutEnd(events, limit, length, maxBytes, (a, b) => a.seq === b.seq);
+export function pageEnd(events: readonly StoredEvent[], limit: number, length = events.length, maxBytes = MAX_PAGE_BYTES, size: EventSize = eventSizeBytes): number {
+  return cutEnd(events, limit, length, maxBytes, size, (a, b) => a.seq === b.seq);
 }
 
 /**
  * `pageOf` for a key's events, in (time, position) order: a reader continues after the last
  * (time, position) it got, so a page never ends between two events sharing both.
  */
-export function keyPageEnd(events: readonly StoredEvent[], limit: number, maxBytes = MAX_PAGE_BYTES): number {
-  return cutEnd(events, limit, events.length, maxBytes, (a, b) => a.seq === b.seq && a.ts === b.ts);
+export function keyPageEnd(events: readonly StoredEvent[], limit: number, maxBytes = MAX_PAGE_BYTES, size: EventSize = eventSizeBytes): number {
+  return cutEnd(events, limit, events.length, maxBytes, size, (a, b) => a.seq === b.seq && a.ts === b.ts);
 }
 
-function cutEnd(events: readonly StoredEvent[], limit: number, length: number, maxBytes: number, same: (a: StoredEvent, b: StoredEvent) => boolean): number {
+/**
+ * One page of what several hosts answered in position order, each complete up to its
+ * `completeTo`: only events up to the lowest of those (and `watermark`) are certain, so the page
+ * holds no event past it. `next`, where the reader goes on, is the page's last position when the
+ * page was cut, else that bound.
+ */
+export function mergedPage(
+  answers: ReadonlyArray<{ events: readonly StoredEvent[]; completeTo: number }>,
+  watermark: number,
+  limit: number,
+  opts: { maxBytes?: number | undefined; size?: EventSize | undefined; onConflict?: ((seq: number, events: StoredEvent[]) => void) | undefined } = {},
+): { events: StoredEvent[]; next: number } {
+  let bound = watermark;
+  for (const a of answers) bound = Math.min(bound, a.completeTo);
+  const merged = mergeBySeq(
+    answers.flatMap((a) => a.events.filter((e) => e.seq <= bound)),
+    opts.onConflict,
+  );
+  const events = pageOf(merged, limit, opts.maxBytes, opts.size);
+  return { events, next: events.length < merged.length ? events[events.length - 1]!.seq : bound };
+}
+
+function cutEnd(events: readonly StoredEvent[], limit: number, length: number, maxBytes: number, size: EventSize, same: (a: StoredEvent, b: StoredEvent) => boolean): number {
   let end = Math.min(length, limit);
   let bytes = 0;
   for (let i = 0; i < end; i++) {
-    bytes += storedBytes(events[i]!);
+    bytes += size(events[i]!);
     if (bytes > maxBytes) end = i;
   }
   if (end === length) return length;
