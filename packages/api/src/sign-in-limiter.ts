@@ -196,7 +196,7 @@ export function createSignInLimiter(
           await take(waits, pair, "pair", wait);
           giveBack.push(() => waits.delete(pair));
         }
-        result = await gate.run(check);
+        result = await gate.run(check, { known });
       } catch (err) {
         // Refused, or not the caller's failure (the database, say): the attempt does not count.
         await undo();

@@ -199,6 +199,17 @@ describe("sign-in limits", () => {
     expect(h.logLines.some((l) => l.includes("sign-in refused") && l.includes(email))).toBe(true);
     // The refusal did not count against the user.
     expect((await h.call("mutation", "auth.signIn", { email, password: "busy-password" })).status).toBe(200);
+
+    // Every open turn taken again (a flood from fresh addresses): the source that signed in
+    // before takes the reserved turn; one more fresh check is still refused.
+    const again = deferred();
+    const flood = Array.from({ length: DEFAULT_HASH_GATE.running + DEFAULT_HASH_GATE.waiting }, () => h.hashGate.run(() => again.promise).catch(() => undefined));
+    await expect(h.hashGate.run(() => Promise.resolve("fresh"))).rejects.toMatchObject({ code: "unavailable" });
+    const owner = await h.call("mutation", "auth.signIn", { email, password: "busy-password" });
+    again.resolve();
+    await Promise.all(flood);
+    expect(owner.status).toBe(200);
+    expect(owner.setCookie).not.toBeNull();
   });
 
   it("holds an IPv6 /64 to one source through the console API", async () => {
