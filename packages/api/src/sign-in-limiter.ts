@@ -65,6 +65,8 @@ export interface SignInLimiter {
   attempt<T>(email: string, address: string, check: () => Promise<T | null>): Promise<T | null>;
   /** Marks `address` as a place `email` signs in from, as a successful sign-in there does. */
   rememberSource(email: string, address: string): Promise<void>;
+  /** Runs other password hashing (first-admin setup) under the same bound as password checks. */
+  hashing<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail counts as two). */
@@ -221,5 +223,6 @@ export function createSignInLimiter(
     async rememberSource(email: string, address: string): Promise<void> {
       await knownPairs.set(signInPairKey(email, address), 1, policy.knownSourceSec);
     },
+    hashing: (work) => gate.run(work),
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countUsers, createUser, listOperations } from "@shardcast/db";
+import { DEFAULT_HASH_GATE } from "../src/hash-gate.ts";
 import { PEER_HEADER } from "../src/request-origin.ts";
 import { startHarness, tokenFrom, type Harness } from "./harness.ts";
 
@@ -39,6 +40,20 @@ describe("first-admin setup and sign-in audit", () => {
     for (const host of names) expect((await h.call("query", "auth.setupNeeded", undefined, null, { headers: { host } })).status, host).toBe(200);
     const viaProxy = { [PEER_HEADER]: "10.0.0.1", host: "10.0.0.2:3000", "x-forwarded-host": "console.example.com" };
     expect((await h.call("query", "auth.setupNeeded", undefined, null, { headers: viaProxy })).status).toBe(200);
+  });
+
+  it("hashes a setup's password under the sign-in hashing bound: with no turn free it is 503 and stores nothing", async () => {
+    const local = { host: "localhost:3000", origin: "http://localhost:3000", [PEER_HEADER]: "127.0.0.1" };
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const taken = Array.from({ length: DEFAULT_HASH_GATE.running + DEFAULT_HASH_GATE.waiting }, () => h.hashGate.run(() => held).catch(() => undefined));
+    const busy = await h.call("mutation", "auth.setupAdmin", ADMIN, null, { headers: local });
+    release();
+    await Promise.all(taken);
+    expect(busy.status).toBe(503);
+    expect(busy.retryAfter).toBe("1");
+    expect(busy.setCookie).toBeNull();
+    expect(await countUsers(h.db)).toBe(0);
   });
 
   it("records the first admin's setup, sign-ins that pass or fail, and sign-outs", async () => {

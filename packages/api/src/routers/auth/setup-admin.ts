@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ShardcastError, storableString } from "@shardcast/core";
-import { createFirstAdmin, createSession } from "@shardcast/db";
+import { countUsers, createFirstAdmin, createSession } from "@shardcast/db";
 import { auditAs } from "../../audit.ts";
 import { passwordProcedure } from "../../trpc.ts";
 import { sessionCookie } from "../../session-cookie.ts";
@@ -18,8 +18,11 @@ export const setupAdmin = passwordProcedure
   .input(setupAdminInput)
   .output(setupAdminOutput)
   .mutation(async ({ ctx, input }) => {
-    const user = await createFirstAdmin(ctx.db, input);
-    if (!user) throw new ShardcastError("forbidden", "Setup is already done. Sign in instead.");
+    const done = () => new ShardcastError("forbidden", "Setup is already done. Sign in instead.");
+    // Checked before a hashing turn is taken, so calls after setup cannot crowd out sign-ins.
+    if ((await countUsers(ctx.db)) > 0) throw done();
+    const user = await ctx.signInLimiter.hashing(() => createFirstAdmin(ctx.db, input));
+    if (!user) throw done();
     const session = await createSession(ctx.db, user.id);
     // Else the admin's own address would be a stranger to the limiter until their first sign-in.
     await ctx.signInLimiter.rememberSource(user.email, ctx.client.ip ?? "unknown");
