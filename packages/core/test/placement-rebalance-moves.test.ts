@@ -131,7 +131,7 @@ describe("planRebalance", () => {
     const cooling = planRebalance(input(hs, ss, { recentMoves: recent }));
     expect(cooling.proposals).toEqual([]);
     expect(cooling.notes[0]!.message).toBe(
-      "h1 carries 300 events/s, 71% above the mean of 175 events/s, but none of its shardlets can move now: 3 moved within the cool-down of 15 min.",
+      "h1 carries 300 events/s, 71% above the mean of 175 events/s, but none of its shardlets can move now: 3 moved, or failed to move, within the cool-down of 15 min.",
     );
     // After the cool-down the move is proposed again.
     const later = planRebalance(input(hs, ss, { recentMoves: new Map([...recent, ["c", NOW - 901_000]]) }));

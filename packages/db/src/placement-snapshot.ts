@@ -43,7 +43,9 @@ export async function loadPlacementSnapshot(db: ControlDb, opts: { now: number; 
       select: { shardletId: true, destHostId: true, sourceHostId: true, origin: true },
     }),
     db.migration.findMany({
-      where: { phase: "done", finishedAt: { gte: since } },
+      // A failed move cools down too: the planner would propose it again at once, and a move that
+      // failed on its data (an id clash) or its destination fails the same way again.
+      where: { phase: { in: ["done", "failed"] }, finishedAt: { gte: since } },
       select: { shardletId: true, finishedAt: true },
     }),
   ]);

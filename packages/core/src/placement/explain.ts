@@ -97,7 +97,7 @@ export function explainNoMove(
   }
   if (search.available === 0) {
     const parts: string[] = [];
-    if (blocked.cooling > 0) parts.push(`${blocked.cooling} moved within the cool-down of ${fmtDuration(settings.cooldownSec * 1000)}`);
+    if (blocked.cooling > 0) parts.push(`${blocked.cooling} moved, or failed to move, within the cool-down of ${fmtDuration(settings.cooldownSec * 1000)}`);
     if (blocked.moving > 0) parts.push(`${blocked.moving} already being moved`);
     if (blocked.inactive > 0) parts.push(`${blocked.inactive} splitting, merging or otherwise not active`);
     if (parts.length > 0) return note(`none of its ${alreadyProposed > 0 ? "other " : ""}shardlets can move now: ${parts.join(", ")}.`);

@@ -26,7 +26,7 @@ import { windowAt } from "./window.ts";
  *
  * Anti-thrashing: a host triggers above share x (1 + tolerance) and is relieved down to share x
  * (1 + tolerance - hysteresis); a destination may not pass that lower level, so it cannot trigger
- * the move back. A shardlet moved within the cool-down stays put, and a move must take at least
+ * the move back. A shardlet moved (or whose move failed) within the cool-down stays put, and a move must take at least
  * `minBenefitPerMB` events/s off the hot host per MiB copied.
  */
 

@@ -18,8 +18,8 @@ export async function shardletsInOpenMigrations(db: ControlDb): Promise<Map<stri
   return new Map(rows.map((r) => [r.shardletId, r.destHostId]));
 }
 
-/** Shardlets whose migration finished since `since` (the analyzer's move cool-down). */
+/** Shardlets whose migration finished or failed since `since` (the analyzer's move cool-down; see loadPlacementSnapshot). */
 export async function recentlyMovedShardlets(db: ControlDb, since: Date): Promise<Set<string>> {
-  const rows = await db.migration.findMany({ where: { phase: "done", finishedAt: { gte: since } }, select: { shardletId: true } });
+  const rows = await db.migration.findMany({ where: { phase: { in: ["done", "failed"] }, finishedAt: { gte: since } }, select: { shardletId: true } });
   return new Set(rows.map((r) => r.shardletId));
 }
