@@ -54,6 +54,7 @@ export * from "./consumers/checkpoints.ts";
 export * from "./consumers/reconcile.ts";
 export * from "./consumers/views.ts";
 export * from "./consumers/delete.ts";
+export * from "./consumers/generation-floor.ts";
 export * from "./health/assess.ts";
 export * from "./capacity/settings.ts";
 export * from "./capacity/plans.ts";

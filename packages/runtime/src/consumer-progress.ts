@@ -89,6 +89,18 @@ export class ConsumerProgress {
     return parseCursors(present(held.map((h) => h.shardletId), values));
   }
 
+  /** Fences by shardlet (the generation of each one's latest holder); shardlets without one are absent. */
+  async fences(groupId: string, shardletIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (shardletIds.length === 0) return out;
+    const values = await this.redis.hmget(this.key(groupId, "fence"), ...shardletIds);
+    shardletIds.forEach((id, i) => {
+      const n = values[i] === null || values[i] === undefined ? NaN : Number(values[i]);
+      if (Number.isFinite(n)) out.set(id, n);
+    });
+    return out;
+  }
+
   /** Parses what `readRaw` returned. */
   parse(raw: ReadonlyMap<string, string>): Map<string, Cursor> {
     return parseCursors(raw);

@@ -2,6 +2,7 @@ import { commitCursor, freshCursor, laterCursor, ShardcastError, type Cursor } f
 import { getDurableCheckpoints, getShardletRow, type ConsumerGroupInfo, type ConsumerGroupState, type ControlDb, type DurableCheckpoint } from "@shardcast/db";
 import type { ConsumerProgress, HeldShardlet, SequenceAllocator } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
+import { liftStaleFences } from "./generation-floor.ts";
 
 /** A member's claim that it processed a shardlet's events up to `position` (docs/consumers.md). */
 export interface CursorCommit {
@@ -32,7 +33,9 @@ export interface DurableRead {
  * Applies commits after checking each against the member's current assignments: a commit for a
  * shardlet the member does not hold, or from an older generation, refuses the whole request.
  * `state` was read before, so the shardlet may change hands (or retire) before the write lands;
- * the write is fenced by generation in Redis for that (see `heldCursors`).
+ * the write is fenced by generation in Redis for that (see `heldCursors`). A fence only a restored
+ * control database could have left behind is lifted for the member before it is refused
+ * (`liftStaleFences`).
  */
 export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<{ watermark: number; durable: DurableRead } | undefined> {
   if (commits.length === 0) return undefined;
@@ -66,7 +69,9 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
     if (outcome === "written") return { watermark, durable: { ids: new Set(ids), checkpoints: durable } };
     if (outcome !== "changed") {
       const fenced = new Set(outcome.fenced);
-      throw staleCommits(commits.filter((c) => fenced.has(c.shardletId)).map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: null })));
+      const lifted = await liftStaleFences(deps, g, memberId, outcome.fenced);
+      const now = new Map(lifted?.shardlets.map((s) => [s.shardletId, s.generation]));
+      throw staleCommits(commits.filter((c) => fenced.has(c.shardletId)).map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: now.get(c.shardletId) ?? null })));
     }
     if (attempt >= COMMIT_ATTEMPTS) throw new ShardcastError("unavailable", "commits kept racing with other members' commits; retry");
   }

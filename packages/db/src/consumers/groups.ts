@@ -200,7 +200,7 @@ export async function removeConsumerMember(db: ControlDb, memberId: string, why:
 
 export interface GroupEventInput {
   groupId: string;
-  kind: "join" | "leave" | "expire" | "assign" | "handoff" | "lineage";
+  kind: "join" | "leave" | "expire" | "assign" | "handoff" | "lineage" | "generation_floor";
   memberId: string | null;
   shardletIds: readonly string[];
   detail: string;
