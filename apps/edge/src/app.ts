@@ -169,7 +169,6 @@ export function createEdge(cfg: EdgeConfig): Edge {
       readByPosition: async (hostId, q) => (await hosts.get(hostId)).readByPosition(q),
       readByKey: async (hostId, q) => (await hosts.get(hostId)).readByKey(q),
       fence: async (hostId, shardletId) => (await hosts.get(hostId)).getFence(shardletId),
-      fences: async (hostId, streamId) => (await hosts.get(hostId)).listFences(streamId),
     },
     ...(readCache.enabled ? { positionCache: readCache.positionReads } : {}),
     issued,

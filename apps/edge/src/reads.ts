@@ -13,8 +13,6 @@ export interface HostReader {
   readByKey(hostId: string, q: ReadByKeyQuery): Promise<KeyReadResult>;
   /** A shardlet's fence on a host (null: none), to tell a stale route after a read. */
   fence?(hostId: string, shardletId: string): Promise<{ epoch: number; state: string } | null>;
-  /** The fences of a stream's shardlets on a host, to tell a stale route after a position read. */
-  fences?(hostId: string, streamId: string): Promise<ReadonlyArray<{ shardletId: string; state: string }>>;
 }
 
 /** Reads by key and position re-route at most this many times after finding their route stale. */
@@ -183,13 +181,14 @@ export class ReadService {
     // Each host stops at the page's bytes too: past them the edge would cut the page anyway.
     const pageBytes = this.deps.pageBytes ?? MAX_PAGE_BYTES;
     const q = { streamId: entry.meta.id, afterSeq, maxSeq: watermark, limit: limit + 2, maxBytes: pageBytes };
-    const hosts = this.deps.hosts;
     const pages = await Promise.all(
       [...hostIds].map(async (hostId) => {
-        const page = await hosts.readByPosition(hostId, q);
-        // After the read, as key reads check: a shardlet this route puts on the host that has moved
-        // off it (its rows there are being, or have been, deleted) means the page may lack its events.
-        const stale = hosts.fences ? staleRoute(routedOnlyTo(entry, hostId), await hosts.fences(hostId, entry.meta.id)) : false;
+        const fenceIds = routedOnlyTo(entry, hostId);
+        const page = await this.deps.hosts.readByPosition(hostId, { ...q, fenceIds });
+        // In the rows' own snapshot: a shardlet this route puts on the host that has moved off it
+        // (its rows there are being, or have been, deleted) means the page may lack its events. A
+        // host reader that reports no fences is not checked.
+        const stale = page.fences ? staleRoute(fenceIds, page.fences) : false;
         return { ...page, stale };
       }),
     );

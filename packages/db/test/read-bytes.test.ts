@@ -140,6 +140,21 @@ describe("host reads bounded by bytes", () => {
     expectEveryEventOnce(mixed, streams.mixed);
   });
 
+  it("reads by position with the fences asked for, as of the rows, the page cut where it is without them", async () => {
+    const q = { streamId: "mixed", afterSeq: 0, maxSeq: MAX_SEQ, limit: LIMIT, maxBytes: BUDGET };
+    const without = await driver.readByPosition(q);
+    expect(without.fences).toBeUndefined();
+    const fenced = await driver.readByPosition({ ...q, fenceIds: ["mixed-all", "no-such-shardlet"] });
+    expect(fenced.fences).toEqual([{ shardletId: "mixed-all", state: "active" }]);
+    expect(fenced.completeTo).toBe(without.completeTo);
+    expect(fenced.completeTo).toBeLessThan(MAX_SEQ);
+    expect(fenced.events).toEqual(without.events);
+    expect((await driver.readByPosition({ ...q, fenceIds: [] })).fences).toEqual([]);
+    // Past the stream's last event: no rows, and the fences all the same.
+    const empty = await driver.readByPosition({ ...q, afterSeq: MAX_SEQ - 1, fenceIds: ["plain-all"] });
+    expect(empty).toEqual({ events: [], completeTo: MAX_SEQ, fences: [{ shardletId: "plain-all", state: "active" }] });
+  });
+
   it("reads a key's events about the budget's bytes per page, going on inside a run of one time, each event once", async () => {
     for (const [streamId, written] of Object.entries(streams)) {
       const big = written.filter((e) => e.key === "big");

@@ -26,13 +26,14 @@ interface PageRow extends EventRow {
 
 /**
  * A read over the rows of CTE `r` (EVENT_COLUMNS and archive_batch): the rows, then the archive
- * batches they need. Row order is not kept by the UNION: callers sort.
+ * batches they need. Row order is not kept by the UNION: callers sort. `also`: more rows of the
+ * same columns, answered in the same statement (and so the same snapshot) as the rows.
  */
-function withBatches(cte: string, types: readonly string[] = EVENT_TYPES): string {
+function withBatches(cte: string, types: readonly string[] = EVENT_TYPES, also?: string): string {
   return `WITH r AS MATERIALIZED (${cte})
 SELECT r.*, NULL::bytea AS blob FROM r
 UNION ALL
-${batchRowsSql("r", types)}`;
+${also ? `${also}\nUNION ALL\n` : ""}${batchRowsSql("r", types)}`;
 }
 
 /**
@@ -48,6 +49,13 @@ function budgeted(table: string, batch: string, where: string, order: string, li
              FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ${limit}
            ) t WHERE ${maxBytes}::float8 IS NULL OR t.upto_bytes - t.size_bytes < ${maxBytes}::float8 ORDER BY ${order})`;
 }
+
+/** A row of a read by position: a page row, or (`fence_state` set, the rest null) a fence asked for. */
+interface PositionRow extends PageRow {
+  fence_state: string | null;
+}
+/** PAGE_TYPES with `fence_state` after them. */
+const POSITION_TYPES = [...PAGE_TYPES, "text"] as const;
 
 /** The rows that reached the byte budget: the last row of each table cut by it (rows after it were left out). */
 function budgetCuts(rows: readonly PageRow[], maxBytes: number | undefined): PageRow[] {
@@ -106,24 +114,35 @@ export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<KeyRea
 
 export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Promise<PositionReadResult> {
   const where = "stream_id = $1 AND seq > $2 AND seq <= $3";
-  const res = await run<PageRow>("read by position", {
+  const res = await run<PositionRow>("read by position", {
+    // The fences come from the rows' own snapshot: a fence read after them may already show a
+    // later state (a shardlet moved back, say) than the one the rows were read under.
     text: withBatches(
-      `SELECT ${EVENT_COLUMNS}, upto_bytes, archive_batch FROM (
+      `SELECT ${EVENT_COLUMNS}, upto_bytes, NULL::text AS fence_state, archive_batch FROM (
              ${budgeted("sc_events", "archive_batch", where, "seq", "$4", "$5")}
              UNION ALL
              ${budgeted("sc_overflow", "NULL::bigint", where, "seq", "$4", "$5")}
            ) e ORDER BY seq LIMIT $4`,
-      PAGE_TYPES,
+      POSITION_TYPES,
+      `SELECT NULL::text, NULL::bigint, shardlet_id, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::float8, state, NULL::bigint, NULL::bytea
+         FROM sc_fence WHERE shardlet_id = ANY($6::text[])`,
     ),
-    values: [q.streamId, q.afterSeq, q.maxSeq, q.limit, q.maxBytes ?? null],
+    values: [q.streamId, q.afterSeq, q.maxSeq, q.limit, q.maxBytes ?? null, q.fenceIds ?? null],
   });
-  const events = (await toStoredEvents(res.rows)).sort((a, b) => a.seq - b.seq);
+  const fences: NonNullable<PositionReadResult["fences"]> = [];
+  const rows: PositionRow[] = [];
+  for (const r of res.rows) {
+    if (r.fence_state === null) rows.push(r);
+    else fences.push({ shardletId: r.shardlet_id, state: r.fence_state });
+  }
+  const events = (await toStoredEvents(rows)).sort((a, b) => a.seq - b.seq);
   let completeTo = q.maxSeq;
   // A page cut by count may end between a position's two rows (its event and an overflow copy), so
   // its last position is left out, unless it is the only one: the read then still goes on.
   if (events.length >= q.limit && events.length > 0) completeTo = Math.max(events[0]!.seq, events[events.length - 1]!.seq - 1);
-  for (const r of budgetCuts(res.rows, q.maxBytes)) completeTo = Math.min(completeTo, Number(r.seq));
-  return { events: completeTo < q.maxSeq ? events.filter((e) => e.seq <= completeTo) : events, completeTo };
+  for (const r of budgetCuts(rows, q.maxBytes)) completeTo = Math.min(completeTo, Number(r.seq));
+  const page = { events: completeTo < q.maxSeq ? events.filter((e) => e.seq <= completeTo) : events, completeTo };
+  return q.fenceIds ? { ...page, fences } : page;
 }
 
 export async function recentEvents(run: HostRun, streamId: string, limit: number): Promise<StoredEvent[]> {

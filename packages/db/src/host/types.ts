@@ -74,6 +74,8 @@ export interface ReadByPositionQuery {
    * before them are under it, so at least one row and the one that passes it. Absent: no bound.
    */
   maxBytes?: number;
+  /** Shardlets whose fence states to return, read in the same snapshot as the rows. */
+  fenceIds?: readonly string[];
 }
 
 /** A host's answer to a read by position. */
@@ -82,6 +84,8 @@ export interface PositionReadResult {
   events: StoredEvent[];
   /** The answer is complete up to here: `maxSeq`, unless the page stopped at `limit` or `maxBytes`. */
   completeTo: number;
+  /** With `fenceIds`: those of their fences that exist, as of the rows' snapshot. */
+  fences?: Array<{ shardletId: string; state: string }>;
 }
 
 export interface ShardletTotals {
