@@ -72,12 +72,17 @@ export interface ClientInfo {
 }
 
 /**
- * The value the nearest proxy wrote: a proxy that appends to a header the client already sent
- * leaves the client's own claim first.
+ * The value the outermost trusted proxy wrote, the one that spoke to the client: each of the
+ * `hops` trusted proxies appends one, so it is `hops` from the right. Values further left are the
+ * client's own claims (a proxy appending to a header the client sent keeps them); a chain shorter
+ * than `hops` (proxies that overwrite rather than append) gives its first value.
  */
-function lastValue(header: string | null): string | null {
-  const last = header?.split(",").at(-1)?.trim();
-  return last ? last : null;
+function hopValue(header: string | null, hops: number): string | null {
+  const values = (header ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+  return values[Math.max(0, values.length - hops)] ?? null;
 }
 
 /** Strips the brackets and port some proxies write (`[::1]:8080`, `10.0.0.1:5000`). */
@@ -104,13 +109,15 @@ export function resolveClient(req: { peer: string | null; peerTls: boolean; head
     .map((e) => bareAddress(e.trim()))
     .filter((e) => e.length > 0);
   let ip = peer;
-  for (let i = chain.length - 1; i >= 0 && trust.has(ip); i--) ip = chain[i]!;
+  // Trusted proxies between the client and the console, the peer included.
+  let hops = 0;
+  for (let i = chain.length - 1; i >= 0 && trust.has(ip); i--, hops++) ip = chain[i]!;
 
-  const proto = lastValue(headers.get("x-forwarded-proto"))?.toLowerCase();
+  const proto = hopValue(headers.get("x-forwarded-proto"), Math.max(1, hops))?.toLowerCase();
   return {
     ip,
     https: proto ? proto === "https" : req.peerTls,
-    host: lastValue(headers.get("x-forwarded-host")) ?? direct.host,
+    host: hopValue(headers.get("x-forwarded-host"), Math.max(1, hops)) ?? direct.host,
   };
 }
 

@@ -63,6 +63,12 @@ describe("the proxy rule", () => {
   it("takes the host and scheme the proxy appended, not the ones the client sent ahead of them", () => {
     const appended = { host: "h", "x-forwarded-host": "evil.example, console.example.com", "x-forwarded-proto": "https, http" };
     expect(resolveClient(facts("10.0.0.1", appended), parseTrustProxy("10.0.0.1"))).toMatchObject({ https: false, host: "console.example.com" });
+    // Two trusted proxies, each appending: the outer one (TLS ends there) spoke to the client.
+    const twoHops = { host: "h", "x-forwarded-for": "203.0.113.9, 10.0.0.5", "x-forwarded-host": "evil.example, console.example.com, inner.local", "x-forwarded-proto": "http, https, http" };
+    expect(resolveClient(facts("10.0.0.1", twoHops), parseTrustProxy("10.0.0.1, 10.0.0.5"))).toEqual({ ip: "203.0.113.9", https: true, host: "console.example.com" });
+    // A proxy that overwrites instead of appending leaves one value: it is the outer one's.
+    const overwritten = { ...twoHops, "x-forwarded-host": "console.example.com", "x-forwarded-proto": "https" };
+    expect(resolveClient(facts("10.0.0.1", overwritten), parseTrustProxy("10.0.0.1, 10.0.0.5"))).toMatchObject({ https: true, host: "console.example.com" });
   });
 
   it("walks through a chain of trusted proxies", () => {
