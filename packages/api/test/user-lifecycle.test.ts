@@ -192,6 +192,10 @@ describe("user lifecycle", () => {
     expect((await h.call("mutation", "users.disable", { id: b.id }, admin)).status).toBe(200);
     await expect(asB.users.enable({ id: b.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
     await expect(asB.users.setRole({ id: target.id, role: "admin" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // Nor may B leave itself a new admin account behind.
+    const spare = `spare-${target.id}@example.com`;
+    await expect(asB.users.create({ email: spare, name: "Spare", password: "spare-password", role: "admin" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect((await listUsers(h.db)).some((u) => u.email === spare)).toBe(false);
     expect((await stateOf(b.id))?.disabledAt).toBeInstanceOf(Date);
     expect((await stateOf(target.id))?.role).toBe("viewer");
 

@@ -40,13 +40,23 @@ function checkNewUser(input: NewUser): void {
   if (!ROLES.includes(input.role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
 }
 
-export async function createUser(db: ControlDb, input: NewUser): Promise<User> {
+/**
+ * Adds a user. With `actorId` (an admin adding a user from the console), the actor is checked
+ * again under the admin lock as for every admin change to users: an admin disabled or demoted
+ * while its request was under way must not leave itself a new admin account behind.
+ */
+export async function createUser(db: ControlDb, input: NewUser, opts: { actorId?: string } = {}): Promise<User> {
   checkNewUser(input);
+  // Hashed outside the transaction: scrypt takes long enough to hold the lock for nothing.
   const passwordHash = await hashPassword(input.password);
+  const data = { email: normalizeEmail(input.email), name: input.name.trim(), role: input.role, passwordHash };
+  const { actorId } = opts;
   try {
-    return await db.user.create({
-      data: { email: normalizeEmail(input.email), name: input.name.trim(), role: input.role, passwordHash },
-      select: USER_SELECT,
+    if (actorId === undefined) return await db.user.create({ data, select: USER_SELECT });
+    return await db.$transaction(async (tx) => {
+      await lockAdminSet(tx);
+      await checkActor(tx, actorId);
+      return tx.user.create({ data, select: USER_SELECT });
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ShardcastError("conflict", `a user with email ${normalizeEmail(input.email)} already exists`);

@@ -17,7 +17,7 @@ export const create = adminProcedure
   .input(createUserInput)
   .output(createUserOutput)
   .mutation(async ({ ctx, input }) => {
-    const user = await createUser(ctx.db, input);
+    const user = await createUser(ctx.db, input, { actorId: ctx.user.id });
     await audit(ctx, { kind: "user.create", message: `added user ${user.email} as ${user.role}`, details: { userId: user.id } });
     return { id: user.id, email: user.email, role: user.role };
   });
