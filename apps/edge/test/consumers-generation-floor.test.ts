@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findConsumerGroup, getConsumerGroupState, listGroupEvents } from "@shardcast/db";
+import { findConsumerGroup, getConsumerGroupState, listGroupEvents, raiseGenerationFloor } from "@shardcast/db";
 import { ConsumerProgress, createRedis } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { Redis } from "ioredis";
@@ -141,22 +141,51 @@ describe("commit fences above a restored control database's generations", () => 
     for (const a of now.assignments) expect(fences.get(a.shardletId)).toBe(a.generation);
   });
 
-  it("a fence at or below the group's generation is an ordinary stale commit: nothing changes", async () => {
+  it("lifts every fence a restore left behind at once, also those of shardlets the refused commit did not name", async () => {
+    const m = await join("partial", "a");
+    await produce(30, "partial");
+    const first = await poll("partial", m);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const g = (await findConsumerGroup(h.db, h.streamId, "partial"))!;
+    const before = (await getConsumerGroupState(h.db, g.id))!;
+    const ids = before.assignments.map((a) => a.shardletId).sort();
+    expect(ids.length).toBeGreaterThan(1);
+    // Fences at different heights, all above the counter: lifting only the named shardlet would
+    // raise the counter past the others' fences, and they would never be lifted.
+    await progress.readHeld(g.id, ids.map((id, i) => ({ shardletId: id, generation: i === 0 ? 1000 : 900 })));
+    const batches = first.body.batches as Batch[];
+    const named = batches.find((b) => b.shardletId === ids[0])!;
+    const refused = await post(h, `${base()}/partial/members/${m}/commit`, { commits: commitsOf([named]) });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    const after = (await getConsumerGroupState(h.db, g.id))!;
+    expect(after.assignments.every((a) => a.memberId === m && a.generation > 1000)).toBe(true);
+    expect((await listGroupEvents(h.db, g.id, 50)).filter((e) => e.kind === "generation_floor").map((e) => [...e.shardletIds].sort())).toEqual([ids]);
+
+    // From the next poll on, commits of every shardlet land, and every event is read once.
+    const seen = new Map<string, number>();
+    let answer = await poll("partial", m);
+    for (let round = 0; round < 100; round++) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      const page = answer.body.batches as Batch[];
+      if (page.every((b) => b.events.length === 0)) break;
+      for (const b of page) for (const e of b.events) seen.set(e.id!, (seen.get(e.id!) ?? 0) + 1);
+      answer = await poll("partial", m, { commits: commitsOf(page) });
+    }
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    // The group reads the stream from its start: the events of the test before are there too.
+    expect([...seen.keys()].filter((id) => id.startsWith("partial-"))).toHaveLength(30);
+    expect([...seen.values()].every((c) => c === 1)).toBe(true);
+  });
+
+  it("changes nothing for fences the control database handed out (a later holder's)", async () => {
     const m = await join("ordinary", "a");
     await produce(10, "ordinary");
-    const first = await poll("ordinary", m);
-    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect((await poll("ordinary", m)).status).toBe(200);
     const g = (await findConsumerGroup(h.db, h.streamId, "ordinary"))!;
     const before = (await getConsumerGroupState(h.db, g.id))!;
-    // The shardlet first assigned is fenced at the group's counter, as a later holder would have.
-    const oldest = [...before.assignments].sort((x, y) => x.generation - y.generation)[0]!;
-    expect(oldest.generation).toBeLessThan(before.group.generation);
-    await progress.readHeld(g.id, [{ shardletId: oldest.shardletId, generation: before.group.generation }]);
-
-    const batch = (first.body.batches as Batch[]).find((b) => b.shardletId === oldest.shardletId)!;
-    const refused = await post(h, `${base()}/ordinary/members/${m}/commit`, { commits: commitsOf([batch]) });
-    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
-    expect((refused.body.error as { details: unknown }).details).toEqual({ stale: [{ shardletId: oldest.shardletId, generation: oldest.generation, current: null }] });
+    // Each fence at its shardlet's generation: what the holders' reads leave.
+    const fences = new Map(before.assignments.map((a) => [a.shardletId, a.generation]));
+    expect(await raiseGenerationFloor(h.db, g.id, fences, m)).toBeNull();
     const after = (await getConsumerGroupState(h.db, g.id))!;
     expect(after.group.generation).toBe(before.group.generation);
     expect(after.assignments.map((a) => a.generation)).toEqual(before.assignments.map((a) => a.generation));
