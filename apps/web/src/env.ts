@@ -32,6 +32,11 @@ const schema = z.object({
   SHARDCAST_ALLOWED_ORIGINS: listSetting(parseAllowedOrigins),
   /** Host names the console is reached by, besides `localhost` and IP addresses. */
   SHARDCAST_ALLOWED_HOSTS: listSetting(parseAllowedHosts),
+  /**
+   * Password checks (scrypt, ~128 MiB and a fraction of a core-second each) one console process
+   * runs at once; twice as many more wait up to 3 s, the rest are answered 503. Raise with cores and memory.
+   */
+  SHARDCAST_SIGN_IN_CONCURRENCY: z.coerce.number().int().min(1, "SHARDCAST_SIGN_IN_CONCURRENCY must be at least 1").max(64, "SHARDCAST_SIGN_IN_CONCURRENCY must be at most 64").default(2),
   /** When set, `/api/metrics` needs `Authorization: Bearer <token>`. */
   SHARDCAST_METRICS_TOKEN: metricsTokenSchema,
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),

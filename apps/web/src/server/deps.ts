@@ -1,5 +1,7 @@
 import {
+  createHashGate,
   createSignInLimiter,
+  DEFAULT_SIGN_IN_POLICY,
   readSessionToken,
   requestFacts,
   resolveClient,
@@ -50,7 +52,7 @@ export function getDeps(): Deps {
       "SHARDCAST_ALLOWED_HOSTS is empty: the console API answers only to localhost, IP addresses and the hosts of SHARDCAST_ALLOWED_ORIGINS. A console reached by a DNS name must list it there, or every API call gets 403.",
     );
   }
-  const deps: Deps = { db, hosts: new HostPool(db), redis, queue, log, signInLimiter: createSignInLimiter(redis, env.SHARDCAST_REDIS_PREFIX) };
+  const deps: Deps = { db, hosts: new HostPool(db), redis, queue, log, signInLimiter: createSignInLimiter(redis, env.SHARDCAST_REDIS_PREFIX, DEFAULT_SIGN_IN_POLICY, createHashGate({ running: env.SHARDCAST_SIGN_IN_CONCURRENCY, waiting: 2 * env.SHARDCAST_SIGN_IN_CONCURRENCY })) };
   holder[KEY] = deps;
   return deps;
 }
