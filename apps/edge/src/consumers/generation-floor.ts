@@ -1,5 +1,5 @@
-import { getConsumerGroupState, raiseGenerationFloor, type ConsumerGroupInfo, type FloorRaised } from "@shardcast/db";
-import type { CursorDeps } from "./group-cursors.ts";
+import { getConsumerGroupState, raiseGenerationFloor, type ConsumerGroupInfo, type ControlDb, type FloorRaised } from "@shardcast/db";
+import type { ConsumerProgress } from "@shardcast/runtime";
 
 /**
  * After Redis refused a member's commits by their fences: whether a fence is above the generation
@@ -14,7 +14,7 @@ import type { CursorDeps } from "./group-cursors.ts";
  * The cheap checks come first, outside the group's lock: the usual refusal (a holder that lost the
  * shardlet, its successor's fence at the successor's generation) costs two reads and changes nothing.
  */
-export async function liftStaleFences(deps: CursorDeps, g: ConsumerGroupInfo, memberId: string, fencedIds: readonly string[]): Promise<FloorRaised | null> {
+export async function liftStaleFences(deps: { db: ControlDb; progress: ConsumerProgress }, g: ConsumerGroupInfo, memberId: string, fencedIds: readonly string[]): Promise<FloorRaised | null> {
   if (fencedIds.length === 0) return null;
   const [fences, state] = await Promise.all([deps.progress.fences(g.id, fencedIds), getConsumerGroupState(deps.db, g.id)]);
   if (!state) return null;
