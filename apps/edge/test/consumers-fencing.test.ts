@@ -4,6 +4,7 @@ import { ConsumerProgress, createRedis } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { Redis } from "ioredis";
 import { applyCommits, type CursorDeps } from "../src/consumers/group-cursors.ts";
+import { groupsPath, joinMember, produceTagged, type Assignment } from "./consumer-calls.ts";
 import { post, startHarness, type Harness } from "./harness.ts";
 
 /**
@@ -30,24 +31,15 @@ afterAll(async () => {
   await h?.close();
 });
 
-const base = () => `/v1/streams/${h.stream}/groups`;
+const base = () => groupsPath(h);
 
-interface Assignment {
-  shardletId: string;
-  generation: number;
-  position: number;
-}
 interface Answer {
   assignments: Assignment[];
   batches: Array<{ shardletId: string; generation: number; events: Array<{ seq: number }>; next: number }>;
   watermark: number;
 }
 
-async function join(group: string, name: string): Promise<string> {
-  const res = await post(h, `${base()}/${group}/members`, { name });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return (res.body as { memberId: string }).memberId;
-}
+const join = (group: string, name: string) => joinMember(h, group, name);
 
 async function poll(group: string, member: string, body: Record<string, unknown> = {}): Promise<Answer> {
   const res = await post(h, `${base()}/${group}/members/${member}/poll`, { limit: 1000, ...body });
@@ -55,10 +47,7 @@ async function poll(group: string, member: string, body: Record<string, unknown>
   return res.body as unknown as Answer;
 }
 
-async function produce(n: number, tag: string): Promise<void> {
-  const events = Array.from({ length: n }, (_, i) => ({ key: `k-${tag}-${i}`, id: `${tag}-${i}`, type: "t", payload: { i } }));
-  expect((await post(h, `/v1/streams/${h.stream}/events`, { events })).status).toBe(200);
-}
+const produce = (n: number, tag: string) => produceTagged(h, n, tag);
 
 /** The late commit: checked against `stale`, the assignments as they were before. */
 async function lateCommit(group: string, stale: ConsumerGroupState, member: string, commit: { shardletId: string; generation: number; position: number }) {

@@ -3,6 +3,7 @@ import { findConsumerGroup, getConsumerGroupState, listGroupEvents, raiseGenerat
 import { ConsumerProgress, createRedis } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import type { Redis } from "ioredis";
+import { groupsPath, joinMember, produceTagged, type Assignment } from "./consumer-calls.ts";
 import { post, startHarness, type Harness } from "./harness.ts";
 
 /**
@@ -26,13 +27,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const base = () => `/v1/streams/${h.stream}/groups`;
+const base = () => groupsPath(h);
 
-interface Assignment {
-  shardletId: string;
-  generation: number;
-  position: number;
-}
 interface Batch {
   shardletId: string;
   generation: number;
@@ -46,20 +42,13 @@ interface Commit {
   events: number;
 }
 
-async function join(group: string, name: string): Promise<string> {
-  const res = await post(h, `${base()}/${group}/members`, { name });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return (res.body as { memberId: string }).memberId;
-}
+const join = (group: string, name: string) => joinMember(h, group, name);
 
 async function poll(group: string, member: string, body: Record<string, unknown> = {}) {
   return post(h, `${base()}/${group}/members/${member}/poll`, { limit: 7, ...body });
 }
 
-async function produce(n: number, tag: string): Promise<void> {
-  const events = Array.from({ length: n }, (_, i) => ({ key: `k-${tag}-${i}`, id: `${tag}-${i}`, type: "t", payload: { i } }));
-  expect((await post(h, `/v1/streams/${h.stream}/events`, { events })).status).toBe(200);
-}
+const produce = (n: number, tag: string) => produceTagged(h, n, tag);
 
 const commitsOf = (batches: Batch[]): Commit[] => batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length }));
 

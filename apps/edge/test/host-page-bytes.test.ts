@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoredEvent } from "@shardcast/core";
-import { getStreamByName, listShards, loadRoutes, reserveSequence } from "@shardcast/db";
-import { createLogger, createRedis, SequenceAllocator } from "@shardcast/runtime";
+import { createRedis, type SequenceAllocator } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { RangeReader } from "../src/consumers/range-reader.ts";
 import { ReadService } from "../src/reads.ts";
-import { RoutingCache } from "../src/routing-cache.ts";
+import type { RoutingCache } from "../src/routing-cache.ts";
 import { post, startHarness, type Harness } from "./harness.ts";
+import { readParts } from "./read-parts.ts";
 
 /**
  * Reads on three real hosts that stop their own answers at the page's bytes: each host answers
@@ -43,18 +43,7 @@ const answers = { position: [] as number[], key: [] as number[], ranges: [] as n
 beforeAll(async () => {
   h = await startHarness({ stream: "host-bytes", shardCount: 2 });
   redis = createRedis(testRedisUrl());
-  routing = new RoutingCache(
-    {
-      streamByName: async (name) => {
-        const s = await getStreamByName(h.db, name);
-        return s ? { id: s.id, name: s.name, keyField: s.keyField } : null;
-      },
-      routes: (streamId) => loadRoutes(h.db, streamId),
-      shards: (streamId) => listShards(h.db, streamId),
-    },
-    createLogger({ app: "edge-test" }, { level: "error" }),
-  );
-  sequences = new SequenceAllocator(redis, { prefix: h.prefix, reserve: (s, atLeast, step) => reserveSequence(h.db, s, atLeast, step) });
+  ({ routing, sequences } = readParts(h, redis));
   for (let i = 0; i < N; i += 180) {
     const events = Array.from({ length: 180 }, (_, j) => {
       const n = i + j;

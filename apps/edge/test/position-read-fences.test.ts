@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyHash } from "@shardcast/core";
-import { getStreamByName, listShards, loadRoutes, reserveSequence } from "@shardcast/db";
+import { loadRoutes } from "@shardcast/db";
 import { deleteRangeRows, readRangeRows, SHADOW_FENCE_STATE, writeCopiedRows } from "@shardcast/db/host";
-import { createLogger, createRedis, SequenceAllocator } from "@shardcast/runtime";
+import { createRedis, type SequenceAllocator } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { ReadService } from "../src/reads.ts";
-import { RoutingCache } from "../src/routing-cache.ts";
+import type { RoutingCache } from "../src/routing-cache.ts";
 import { post, startHarness, type Harness } from "./harness.ts";
+import { readParts } from "./read-parts.ts";
 
 /**
  * A read by position judges a host's page by the fences of the same snapshot as its rows. Fences
@@ -23,18 +24,7 @@ let sequences: SequenceAllocator;
 beforeAll(async () => {
   h = await startHarness({ stream: "position-fences", shardCount: 2 });
   redis = createRedis(testRedisUrl());
-  routing = new RoutingCache(
-    {
-      streamByName: async (name) => {
-        const s = await getStreamByName(h.db, name);
-        return s ? { id: s.id, name: s.name, keyField: s.keyField } : null;
-      },
-      routes: (streamId) => loadRoutes(h.db, streamId),
-      shards: (streamId) => listShards(h.db, streamId),
-    },
-    createLogger({ app: "edge-test" }, { level: "error" }),
-  );
-  sequences = new SequenceAllocator(redis, { prefix: h.prefix, reserve: (s, atLeast, step) => reserveSequence(h.db, s, atLeast, step) });
+  ({ routing, sequences } = readParts(h, redis));
 });
 
 afterAll(async () => {
