@@ -110,12 +110,16 @@ export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
 /** A signed-in user's own password check (a password change): as costly as a sign-in. */
 export const viewerPasswordProcedure = viewerProcedure.use(onePasswordCheck);
 
+/**
+ * The role is the session's, read when the request began; writes that grant or configure check it
+ * again as they commit (`neededRole`, see the db's acting-user.ts).
+ */
 function requireRole(role: Role) {
   return viewerProcedure.use(({ ctx, next }) => {
     if (!roleAtLeast(ctx.user.role, role)) {
       throw new TRPCError({ code: "FORBIDDEN", message: `This action needs the ${role} role.` });
     }
-    return next();
+    return next({ ctx: { ...ctx, neededRole: role } });
   });
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ShardcastError } from "@shardcast/core";
-import type { ControlDb } from "./client.ts";
+import { actAs } from "./acting-user.ts";
+import type { ControlDb, Prisma } from "./client.ts";
 import { isUniqueViolation } from "./errors.ts";
 import { digestsEqual, randomToken, sha256Hex } from "./tokens.ts";
 
@@ -12,6 +13,7 @@ export interface NewApiKey {
   canConsume: boolean;
   /** Consumer groups the key may use; empty (the default) for any group. */
   consumerGroups?: string[];
+  /** The admin creating it from the console, checked again as the key is written; null for the system. */
   createdById: string | null;
 }
 
@@ -71,19 +73,18 @@ export async function createApiKey(db: ControlDb, input: NewApiKey): Promise<{ i
     const prefix = randomBytes(5).toString("hex");
     const secret = randomToken(32);
     try {
-      const row = await db.apiKey.create({
-        data: {
-          name,
-          prefix,
-          secretHash: sha256Hex(secret),
-          streams: [...new Set(input.streams)],
-          canProduce: input.canProduce,
-          canConsume: input.canConsume,
-          consumerGroups: [...new Set(input.consumerGroups ?? [])],
-          createdById: input.createdById,
-        },
-        select: { id: true },
-      });
+      const data = {
+        name,
+        prefix,
+        secretHash: sha256Hex(secret),
+        streams: [...new Set(input.streams)],
+        canProduce: input.canProduce,
+        canConsume: input.canConsume,
+        consumerGroups: [...new Set(input.consumerGroups ?? [])],
+        createdById: input.createdById,
+      };
+      const actor = input.createdById === null ? {} : { actorId: input.createdById };
+      const row = await asKeyAdmin(db, actor, (tx) => tx.apiKey.create({ data, select: { id: true } }));
       return { id: row.id, prefix, token: `sc_${prefix}_${secret}` };
     } catch (err) {
       // A prefix collision (1 in 2^40 per pair) just draws again.
@@ -151,20 +152,37 @@ export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
   }));
 }
 
-/** Revokes a key (kept for the audit trail). Revoking twice is a no-op. */
-/** Revokes a key; false when it was revoked already (nothing changed). */
-export async function revokeApiKey(db: ControlDb, id: string): Promise<boolean> {
-  const res = await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-  if (res.count > 0) return true;
-  const exists = await db.apiKey.count({ where: { id } });
-  if (exists === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
-  return false;
+/** Who changes a key from the console: checked again as the change is written (see acting-user.ts). */
+export interface KeyActor {
+  actorId?: string;
+}
+
+/** Runs `fn` in a transaction, after checking the acting admin when there is one. */
+async function asKeyAdmin<T>(db: ControlDb, opts: KeyActor, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  const { actorId } = opts;
+  return db.$transaction(async (tx) => {
+    if (actorId !== undefined) await actAs(tx, actorId, "admin");
+    return fn(tx);
+  });
+}
+
+/** Revokes a key (kept for the audit trail); false when it was revoked already (nothing changed). */
+export async function revokeApiKey(db: ControlDb, id: string, opts: KeyActor = {}): Promise<boolean> {
+  return asKeyAdmin(db, opts, async (tx) => {
+    const res = await tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    if (res.count > 0) return true;
+    const exists = await tx.apiKey.count({ where: { id } });
+    if (exists === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
+    return false;
+  });
 }
 
 /** Sets a key's rate limits (every field; null is unlimited). Returns the key's public prefix. */
-export async function setApiKeyQuota(db: ControlDb, id: string, quota: ApiKeyQuota): Promise<{ prefix: string }> {
-  const res = await db.apiKey.updateMany({ where: { id }, data: quotaOf(quota) });
-  if (res.count === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
-  const row = await db.apiKey.findUniqueOrThrow({ where: { id }, select: { prefix: true } });
-  return { prefix: row.prefix };
+export async function setApiKeyQuota(db: ControlDb, id: string, quota: ApiKeyQuota, opts: KeyActor = {}): Promise<{ prefix: string }> {
+  return asKeyAdmin(db, opts, async (tx) => {
+    const res = await tx.apiKey.updateMany({ where: { id }, data: quotaOf(quota) });
+    if (res.count === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
+    const row = await tx.apiKey.findUniqueOrThrow({ where: { id }, select: { prefix: true } });
+    return { prefix: row.prefix };
+  });
 }

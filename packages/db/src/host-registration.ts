@@ -9,6 +9,7 @@ import { readHostIdentityWith, replaceHostIdentityWith, type HostIdentity } from
 import { applyHostSchemaOn } from "./host/schema.ts";
 import { checkNewHost, toHostInfo, type HostInfo, type NewHost } from "./hosts.ts";
 import { safeMessage } from "./safe-message.ts";
+import { actAs } from "./acting-user.ts";
 import { xactLock } from "./xact-lock.ts";
 
 type HostsTx = Pick<ControlDb, "host">;
@@ -78,7 +79,7 @@ async function onHost<T>(dsn: string, what: string, fn: () => Promise<T>): Promi
  * database would let a migration copy a shardlet onto its own rows and then delete them as the
  * "source".
  */
-export async function registerHost(db: ControlDb, input: NewHost): Promise<HostInfo> {
+export async function registerHost(db: ControlDb, input: NewHost, opts: { actorId?: string } = {}): Promise<HostInfo> {
   const h = checkNewHost(input);
   // Checked before connecting too, so a clash is refused without touching the database it names.
   await refuseClash(db, h.name, h.dsn);
@@ -96,6 +97,8 @@ export async function registerHost(db: ControlDb, input: NewHost): Promise<HostI
     const row = await db.$transaction(
       async (tx) => {
         await xactLock(tx, "host-registration");
+        // An admin registering from the console is checked again as the host is written (see acting-user.ts).
+        if (opts.actorId !== undefined) await actAs(tx, opts.actorId, "admin");
         await refuseClash(tx, h.name, h.dsn);
         const marker = await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client));
         await refuseMarked(tx, clusterId, marker);

@@ -1,4 +1,5 @@
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, type Role } from "@shardcast/core";
+import { actAs } from "./acting-user.ts";
 import type { z } from "zod";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
@@ -9,6 +10,8 @@ import { xactLock } from "./xact-lock.ts";
 export interface SettingActor {
   id?: string | null;
   email?: string | null;
+  /** The role the change needs: a user (`id`) is checked to still hold it as the change is written (see acting-user.ts). */
+  role?: Role;
 }
 
 export interface SettingAuditEntry {
@@ -86,6 +89,7 @@ export async function editSettings<R>(
     if (key.length === 0 || key.length > 128) throw new ShardcastError("validation_failed", "setting key must have 1 to 128 characters");
   }
   return db.$transaction(async (tx) => {
+    if (actor?.id && actor.role) await actAs(tx, actor.id, actor.role);
     // A row lock alone does not cover a key's first save (there is no row to lock yet): the
     // advisory lock does, and it is held until the commit.
     for (const key of sorted) await xactLock(tx, `setting:${key}`);

@@ -4,6 +4,7 @@ import { isUniqueViolation } from "./errors.ts";
 import { checkPassword, decoyPasswordHash, hashPassword, needsRehash } from "./passwords.ts";
 import { endUserSessions } from "./sessions.ts";
 import { xactLock } from "./xact-lock.ts";
+import { actAs, checkActingUser, lockUserChanges } from "./acting-user.ts";
 
 /** A user as every caller sees it: never the password hash. */
 export interface User {
@@ -42,7 +43,7 @@ function checkNewUser(input: NewUser): void {
 
 /**
  * Adds a user. With `actorId` (an admin adding a user from the console), the actor is checked
- * again under the admin lock as for every admin change to users: an admin disabled or demoted
+ * again (see acting-user.ts) as for every admin change to users: an admin disabled or demoted
  * while its request was under way must not leave itself a new admin account behind.
  */
 export async function createUser(db: ControlDb, input: NewUser, opts: { actorId?: string } = {}): Promise<User> {
@@ -54,8 +55,7 @@ export async function createUser(db: ControlDb, input: NewUser, opts: { actorId?
   try {
     if (actorId === undefined) return await db.user.create({ data, select: USER_SELECT });
     return await db.$transaction(async (tx) => {
-      await lockAdminSet(tx);
-      await checkActor(tx, actorId);
+      await actAs(tx, actorId, "admin");
       return tx.user.create({ data, select: USER_SELECT });
     });
   } catch (err) {
@@ -134,22 +134,14 @@ export async function listUsers(db: ControlDb): Promise<User[]> {
 
 
 /**
- * Admin changes to users take this lock: each checks "another active admin remains" and then
- * writes, and two admins demoting or disabling each other at once must not both pass the check.
+ * Admin changes to users take the acting-user lock exclusively: each checks "another active admin
+ * remains" and then writes, and two admins demoting or disabling each other at once must not both
+ * pass the check. The acting admin is checked again under it (see acting-user.ts): an admin
+ * disabled or demoted since its request began must not go on changing users (nor enable itself).
  */
-async function lockAdminSet(tx: Prisma.TransactionClient): Promise<void> {
-  await xactLock(tx, "user-admin-set");
-}
-
-/**
- * The acting admin is checked again under the lock: its role was read when its request began, and
- * an admin disabled or demoted since must not go on changing users (nor enable itself again).
- */
-async function checkActor(tx: Prisma.TransactionClient, actorId: string): Promise<void> {
-  const actor = await tx.user.findUnique({ where: { id: actorId }, select: { role: true, disabledAt: true } });
-  if (!actor || actor.role !== "admin" || actor.disabledAt) {
-    throw new ShardcastError("forbidden", "You are no longer an active admin, so this change was not made.");
-  }
+async function lockAsAdmin(tx: Prisma.TransactionClient, actorId: string): Promise<void> {
+  await lockUserChanges(tx);
+  await checkActingUser(tx, actorId, "admin");
 }
 
 async function findUserForChange(tx: Prisma.TransactionClient, userId: string): Promise<User> {
@@ -181,8 +173,7 @@ export interface UserChange {
  */
 export async function setUserDisabled(db: ControlDb, actorId: string, userId: string, disabled: boolean): Promise<UserChange> {
   return db.$transaction(async (tx) => {
-    await lockAdminSet(tx);
-    await checkActor(tx, actorId);
+    await lockAsAdmin(tx, actorId);
     const user = await findUserForChange(tx, userId);
     if ((user.disabledAt !== null) === disabled) return { user, changed: false, sessionsEnded: 0 };
     if (disabled) await keepAnAdmin(tx, user, "disabling this one");
@@ -196,8 +187,7 @@ export async function setUserDisabled(db: ControlDb, actorId: string, userId: st
 export async function setUserRole(db: ControlDb, actorId: string, userId: string, role: Role): Promise<UserChange & { previousRole: Role }> {
   if (!ROLES.includes(role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
   return db.$transaction(async (tx) => {
-    await lockAdminSet(tx);
-    await checkActor(tx, actorId);
+    await lockAsAdmin(tx, actorId);
     const user = await findUserForChange(tx, userId);
     if (user.role === role) return { user, previousRole: user.role, changed: false, sessionsEnded: 0 };
     await keepAnAdmin(tx, user, "changing its role");

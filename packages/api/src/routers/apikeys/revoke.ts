@@ -16,7 +16,7 @@ export const revoke = adminProcedure
     const key = (await listApiKeys(ctx.db)).find((k) => k.id === input.id);
     if (!key) throw new ShardcastError("not_found", "That API key does not exist.");
     // Revoking twice answers the same and records nothing new: the audit log lists changes.
-    if (!(await revokeApiKey(ctx.db, input.id))) return { id: key.id, prefix: key.prefix };
+    if (!(await revokeApiKey(ctx.db, input.id, { actorId: ctx.user.id }))) return { id: key.id, prefix: key.prefix };
     try {
       // Edges cache verified keys; the announcement makes them drop this one at once.
       await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix: key.prefix }));

@@ -25,7 +25,7 @@ export const setQuota = adminProcedure
   .mutation(async ({ ctx, input }) => {
     const key = (await listApiKeys(ctx.db)).find((k) => k.id === input.id);
     if (!key) throw new ShardcastError("not_found", "That API key does not exist.");
-    await setApiKeyQuota(ctx.db, input.id, input.quota);
+    await setApiKeyQuota(ctx.db, input.id, input.quota, { actorId: ctx.user.id });
     try {
       // Edges cache keys with their limits; the announcement makes them reload this one at once.
       await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix: key.prefix }));

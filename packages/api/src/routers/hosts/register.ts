@@ -32,7 +32,7 @@ export const register = adminProcedure
   .input(registerHostInput)
   .output(registerHostOutput)
   .mutation(async ({ ctx, input }) => {
-    const host = await registerHost(ctx.db, input);
+    const host = await registerHost(ctx.db, input, { actorId: ctx.user.id });
     await audit(ctx, { kind: "host.register", message: `registered storage host ${host.name}`, hostId: host.id });
     return { host: hostView(host) };
   });
