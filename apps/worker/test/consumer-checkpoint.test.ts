@@ -94,4 +94,33 @@ describe("consumer.checkpoint", () => {
     const again = [...delivered.keys()].sort();
     expect(again).toEqual(batch.slice(200).map((e) => e.id).sort());
   });
+
+  it("counts on the host what a member processed when its commits do not say", async () => {
+    // A client over plain HTTP may leave `events` out of its commits: the replay still counts.
+    const raw = "ckpt-raw";
+    const joined = await call<{ memberId: string; assignments: Array<{ shardletId: string; lo: number; hi: number }> }>("POST", `/groups/${raw}/members`, { name: "raw", start: "latest" });
+    expect(joined.status).toBe(201);
+    const [target, other] = joined.body.assignments;
+    const batch = [...Array.from({ length: 150 }, () => ({ key: h.keyIn(target!.lo, target!.hi), id: h.nextId() })), ...Array.from({ length: 5 }, () => ({ key: h.keyIn(other!.lo, other!.hi), id: h.nextId() }))];
+    await h.produce(batch);
+    const member = joined.body.memberId;
+    let commits: Array<Record<string, unknown>> = [];
+    let seen = 0;
+    for (let i = 0; i < 20 && seen < batch.length; i++) {
+      const res = await call<PollAnswer>("POST", `/groups/${raw}/members/${member}/poll`, { commits, limit: 1000 });
+      expect(res.status).toBe(200);
+      seen += res.body.batches.reduce((n, b) => n + b.events.length, 0);
+      commits = res.body.batches.filter((b) => b.events.length > 0).map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next }));
+    }
+    expect(seen).toBe(batch.length);
+    expect((await call("POST", `/groups/${raw}/members/${member}/commit`, { commits })).status).toBe(200);
+
+    const g = (await findConsumerGroup(h.db, h.streamId, raw))!;
+    await runConsumerCheckpoint(h.deps, { progress, decisionIntervalSec: 1 });
+    const log = await listCheckpointLog(h.db, { groupId: g.id, limit: 10 });
+    // 150 events at 10 ms each pass the 1 s threshold; the 5 of the other shardlet do not.
+    expect(log.filter((e) => e.trigger !== "lineage").map((e) => ({ shardletId: e.shardletId, eventsSince: e.eventsSince }))).toEqual([{ shardletId: target!.shardletId, eventsSince: 150 }]);
+    const maxTarget = Math.max(...batch.slice(0, 150).map((e) => h.acked.get(e.id)!.seq));
+    expect((await getDurableCheckpoints(h.db, g.id)).get(target!.shardletId)!.position).toBeGreaterThanOrEqual(maxTarget);
+  });
 });

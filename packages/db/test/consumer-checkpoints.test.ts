@@ -49,6 +49,14 @@ describe("durable checkpoints", () => {
     expect(ids.map((id) => stored.get(id)?.position)).toEqual([90, 90, 90]);
   });
 
+  it("skip a shardlet the group no longer has when asked to", async () => {
+    const g = (await ensureConsumerGroup(db, { streamId: cluster.streamId, name: "retiring", startSeq: 0 })).id;
+    await db.consumerAssignment.create({ data: { groupId: g, shardletId: "held", generation: 1 } });
+    // "gone" was retired by a reconcile after the job read the assignments.
+    expect(await saveCheckpoints(db, g, [write("held", freshCursor(0, 100, 5)), write("gone", freshCursor(100, 200, 5))], new Date(), { assignedOnly: true })).toEqual(["held"]);
+    expect([...(await getDurableCheckpoints(db, g)).keys()]).toEqual(["held"]);
+  });
+
   it("read the same inside a transaction", async () => {
     const outside = await getDurableCheckpoints(db, groupId);
     const [inside, some] = await db.$transaction(async (tx) => [await getDurableCheckpoints(tx as ControlDb, groupId), await getDurableCheckpoints(tx as ControlDb, groupId, ["m", "c2"])]);

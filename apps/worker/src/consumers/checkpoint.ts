@@ -113,9 +113,10 @@ async function checkpointGroup(
     writeRateSeries(deps.db, { shardletIds: ids, bucketSec: SERIES_STEP_SEC, fromMs: seriesEnd - SERIES_WINDOW_MS, toMs: seriesEnd }),
   ]);
   const byId = new Map(shardlets.map((s) => [s.id, s]));
+  const unreported = await countUnreported(deps, g, state.assignments, live, durable, since, byId);
   const replaySecPerEvent = (stats.msPerEvent ?? settings.defaultReplayMsPerEvent) / 1000;
   const writes: CheckpointWrite[] = [];
-  const counted = new Map<string, number>();
+  const reported = new Map<string, number>();
   const snapshots = new Map<string, SnapshotRequest[]>();
   for (const a of state.assignments) {
     const committed = live.get(a.shardletId);
@@ -128,7 +129,7 @@ async function checkpointGroup(
     const cursor = laterCursor(committed, d?.cursor);
     const history = series.get(a.shardletId) ?? [];
     const forecastRate = history.length > 0 ? forecastArrivalRate(history, { stepSec: SERIES_STEP_SEC, horizonSec: settings.predictionHorizonSec }) : (byId.get(a.shardletId)?.writeRate ?? 0);
-    const eventsSince = since.get(a.shardletId) ?? 0;
+    const eventsSince = Math.max(since.get(a.shardletId) ?? 0, unreported.get(a.shardletId) ?? 0);
     const decision = decideCheckpoint({
       mode: settings.checkpointMode,
       settings,
@@ -142,7 +143,7 @@ async function checkpointGroup(
     });
     if (!decision.checkpoint) continue;
     writes.push({ shardletId: a.shardletId, cursor, trigger: decision.trigger, reason: decision.reason, eventsSince, predictedReplaySec: decision.predictedReplaySec });
-    counted.set(a.shardletId, eventsSince);
+    reported.set(a.shardletId, since.get(a.shardletId) ?? 0);
     if (a.memberId) {
       const list = snapshots.get(a.memberId) ?? [];
       list.push({ shardletId: a.shardletId, position: cursorPosition(cursor), reason: decision.reason });
@@ -151,11 +152,49 @@ async function checkpointGroup(
   }
   // Durable first: the counters and snapshot requests only follow a checkpoint that exists (a
   // concurrent writer may have stored a later one, and then this write moved nothing).
-  const moved = new Set(await saveCheckpoints(deps.db, g.id, writes, new Date(now)));
-  await opts.progress.resetSince(g.id, new Map([...counted].filter(([id]) => moved.has(id))));
+  const moved = new Set(await saveCheckpoints(deps.db, g.id, writes, new Date(now), { assignedOnly: true }));
+  await opts.progress.resetSince(g.id, new Map([...reported].filter(([id]) => moved.has(id))));
   for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list.filter((r) => moved.has(r.shardletId)));
   await measureLag(deps, g, state.assignments, live, durable, byId, now);
   return { checkpoints: moved.size, reconciled };
+}
+
+/**
+ * Events processed since the durable checkpoint, counted on the host, for shardlets whose cursor
+ * moved while their commits reported no `events` (a client over plain HTTP may leave it out; so
+ * may one that seeks ahead). The policy's replay bound would otherwise see nothing to replay.
+ * The count is the backlog from the checkpoint less the backlog from the cursor; when the scan
+ * from the checkpoint hits its limit, what it counted (at least the events after the checkpoint)
+ * stands in: too many is a checkpoint early, too few a bound broken. A host that does not answer
+ * leaves the shardlet to the reported count until the next run.
+ */
+async function countUnreported(
+  deps: WorkerDeps,
+  g: ConsumerGroupInfo,
+  assignments: ReadonlyArray<{ shardletId: string }>,
+  live: ReadonlyMap<string, Cursor>,
+  durable: ReadonlyMap<string, { cursor: Cursor }>,
+  since: ReadonlyMap<string, number>,
+  byId: ReadonlyMap<string, ShardletInfo>,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await Promise.all(
+    assignments.map(async ({ shardletId }) => {
+      const committed = live.get(shardletId);
+      const d = durable.get(shardletId)?.cursor;
+      const s = byId.get(shardletId);
+      if (!committed || !d || !s || (since.get(shardletId) ?? 0) > 0 || !cursorAhead(committed, d)) return;
+      try {
+        const host = await deps.hosts.get(s.hostId);
+        const backlog = (segments: Cursor) => host.rangeBacklog({ streamId: g.streamId, segments, scanLimit: LAG_SCAN_LIMIT });
+        const [fromCheckpoint, fromCursor] = await Promise.all([backlog(d), backlog(laterCursor(committed, d))]);
+        out.set(shardletId, fromCheckpoint.capped ? fromCheckpoint.events : Math.max(0, fromCheckpoint.events - fromCursor.events));
+      } catch (err) {
+        deps.log.debug("unreported consumer progress not counted", { group: g.name, shardletId, err });
+      }
+    }),
+  );
+  return out;
 }
 
 /** Events behind each shardlet's committed cursor on its host, and how long the oldest has waited. */

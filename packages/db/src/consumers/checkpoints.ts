@@ -32,7 +32,7 @@ export interface CheckpointLogEntry {
   at: number;
 }
 
-type Tx = Pick<ControlDb, "consumerCheckpoint" | "consumerCheckpointLog" | "$queryRaw">;
+type Tx = Pick<ControlDb, "consumerCheckpoint" | "consumerCheckpointLog" | "consumerAssignment" | "$queryRaw">;
 
 type CheckpointRow = { groupId: string; shardletId: string; cursor: unknown; position: number; at: number };
 
@@ -66,14 +66,28 @@ export async function getDurableCheckpoints(db: ControlDb, groupId: string, shar
  * theirs. So the stored cursor becomes the later of the two, and a write nowhere ahead of it is
  * dropped. Writers take the group's row lock (reconcile already holds it when it hands cursors
  * on), so two of them never both compare against the same stored cursor. Each write is logged with
- * its reason, for the console's checkpoint history.
+ * its reason, for the console's checkpoint history. With `assignedOnly` (the checkpoint job, which
+ * read the assignments before taking the lock), a shardlet the group no longer has (a reconcile
+ * retired it meanwhile and removed its checkpoint) is not written back.
  */
-export async function saveCheckpoints(db: ControlDb | Tx, groupId: string, writes: readonly CheckpointWrite[], at: Date = new Date()): Promise<string[]> {
+export async function saveCheckpoints(
+  db: ControlDb | Tx,
+  groupId: string,
+  writes: readonly CheckpointWrite[],
+  at: Date = new Date(),
+  opts: { assignedOnly?: boolean } = {},
+): Promise<string[]> {
   if (writes.length === 0) return [];
   const run = async (tx: Tx): Promise<string[]> => {
     const group = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM consumer_groups WHERE id = ${groupId} FOR UPDATE`;
     // A deleted group has nothing to resume.
     if (group.length === 0) return [];
+    if (opts.assignedOnly) {
+      const ids = [...new Set(writes.map((w) => w.shardletId))];
+      const held = new Set((await tx.consumerAssignment.findMany({ where: { groupId, shardletId: { in: ids } }, select: { shardletId: true } })).map((a) => a.shardletId));
+      writes = writes.filter((w) => held.has(w.shardletId));
+      if (writes.length === 0) return [];
+    }
     const rows = await tx.consumerCheckpoint.findMany({ where: { groupId, shardletId: { in: [...new Set(writes.map((w) => w.shardletId))] } }, select: { shardletId: true, cursor: true } });
     const stored = new Map<string, Cursor>();
     for (const r of rows) {
