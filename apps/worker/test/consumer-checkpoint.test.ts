@@ -1,5 +1,5 @@
-import { CONSUMER_SETTINGS_KEY } from "@shardcast/core";
-import { findConsumerGroup, getDurableCheckpoints, listCheckpointLog, updateSetting } from "@shardcast/db";
+import { CONSUMER_SETTINGS_KEY, freshCursor } from "@shardcast/core";
+import { ensureConsumerGroup, findConsumerGroup, getDurableCheckpoints, listCheckpointLog, listShardlets, updateSetting } from "@shardcast/db";
 import { ConsumerProgress } from "@shardcast/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runConsumerCheckpoint } from "../src/consumers/checkpoint.ts";
@@ -122,5 +122,22 @@ describe("consumer.checkpoint", () => {
     expect(log.filter((e) => e.trigger !== "lineage").map((e) => ({ shardletId: e.shardletId, eventsSince: e.eventsSince }))).toEqual([{ shardletId: target!.shardletId, eventsSince: 150 }]);
     const maxTarget = Math.max(...batch.slice(0, 150).map((e) => h.acked.get(e.id)!.seq));
     expect((await getDurableCheckpoints(h.db, g.id)).get(target!.shardletId)!.position).toBeGreaterThanOrEqual(maxTarget);
+  });
+
+  it("forgets what Redis holds of retired shardlets the group no longer has, and nothing else", async () => {
+    // A reconcile that stopped after its commit left a retired shardlet's cursor, count and fence.
+    const g = await ensureConsumerGroup(h.db, { streamId: h.streamId, name: "ckpt-stray", startSeq: 0 });
+    const [active, retired] = await listShardlets(h.db, { streamId: h.streamId });
+    // Retired as a split or merge leaves it (the last test: the other groups keep their shardlets).
+    await h.db.shardlet.update({ where: { id: retired!.id }, data: { state: "retired" } });
+    const cursor = freshCursor(0, 10, 5);
+    const ids = [active!.id, retired!.id, "sl-deleted"];
+    await progress.setCursors(g.id, ids.map((shardletId) => ({ shardletId, expected: null, next: cursor, processed: 3 })));
+    expect(await progress.storedShardlets(g.id)).toEqual(new Set(ids));
+
+    await runConsumerCheckpoint(h.deps, { progress, decisionIntervalSec: 1 });
+    // The active one is not the group's in what the job read, but a reconcile may have just given it.
+    expect(await progress.storedShardlets(g.id)).toEqual(new Set([active!.id]));
+    expect((await progress.read(g.id, [active!.id])).get(active!.id)).toEqual(cursor);
   });
 });

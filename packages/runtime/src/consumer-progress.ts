@@ -172,6 +172,17 @@ export class ConsumerProgress {
     await m.exec();
   }
 
+  /** Every shardlet the group has a cursor, count or fence of in Redis. */
+  async storedShardlets(groupId: string): Promise<Set<string>> {
+    const res = await this.redis.multi().hkeys(this.key(groupId, "cursor")).hkeys(this.key(groupId, "since")).hkeys(this.key(groupId, "fence")).exec();
+    const out = new Set<string>();
+    for (const [err, ids] of res ?? []) {
+      if (err) throw err;
+      for (const id of ids as string[]) out.add(id);
+    }
+    return out;
+  }
+
   /** Events processed since each shardlet's last checkpoint (0 when unknown). */
   async eventsSinceCheckpoint(groupId: string, shardletIds: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();

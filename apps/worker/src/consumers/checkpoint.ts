@@ -15,6 +15,7 @@ import {
   getDurableCheckpoints,
   getSettings,
   listConsumerGroups,
+  listShardletRanges,
   listShardlets,
   reconcileConsumerGroup,
   recordConsumerLag,
@@ -100,6 +101,7 @@ async function checkpointGroup(
     await opts.progress.forget(g.id, r.retired);
     state = r.state;
   }
+  await forgetRetired(deps, opts.progress, g, state.assignments);
   const ids = state.assignments.map((a) => a.shardletId);
   if (ids.length === 0) return { checkpoints: 0, reconciled };
   // The bucket under way, and the one before it (edges flush every 5 s, the rollup runs every
@@ -157,6 +159,23 @@ async function checkpointGroup(
   for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list.filter((r) => moved.has(r.shardletId)));
   await measureLag(deps, g, state.assignments, live, durable, byId, now);
   return { checkpoints: moved.size, reconciled };
+}
+
+/**
+ * Removes what Redis still holds of shardlets the group no longer has and that are retired (or
+ * gone) for good: a reconcile that stopped between its commit and forgetting the shardlets it
+ * retired leaves them, and nothing else would. A shardlet not retired is left alone, though the
+ * group does not hold it in the state read here: a reconcile since may have given it to the group.
+ */
+async function forgetRetired(deps: WorkerDeps, progress: ConsumerProgress, g: ConsumerGroupInfo, assignments: ReadonlyArray<{ shardletId: string }>): Promise<void> {
+  const held = new Set(assignments.map((a) => a.shardletId));
+  const stray = [...(await progress.storedShardlets(g.id))].filter((id) => !held.has(id));
+  if (stray.length === 0) return;
+  const live = new Set((await listShardletRanges(deps.db, stray)).filter((s) => s.state !== "retired").map((s) => s.id));
+  const gone = stray.filter((id) => !live.has(id));
+  if (gone.length === 0) return;
+  await progress.forget(g.id, gone);
+  deps.log.info("forgot consumer progress of retired shardlets", { group: g.name, shardlets: gone.length });
 }
 
 /**
