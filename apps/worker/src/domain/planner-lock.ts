@@ -4,7 +4,7 @@ import type { OpLocks } from "@shardcast/runtime/oplock";
 import { checkAborted } from "./abort.ts";
 
 /** The planners whose runs read the whole cluster and replace what the previous run stored. */
-export type Planner = "rebalancer" | "analyzer" | "orchestrator";
+export type Planner = "rebalancer" | "analyzer" | "orchestrator" | "prealloc";
 
 /** A planner's run lock: the op-lock machinery on a name no shardlet has (as a migration's run lock). */
 export function plannerLockId(planner: Planner): string {

@@ -14,6 +14,7 @@ import type { JobQueue } from "@shardcast/jobs";
 import type { WorkerDeps } from "../deps.ts";
 import { runLifecycleJob } from "../lifecycle/machine.ts";
 import { planSplit } from "../lifecycle/plan.ts";
+import { ownParts } from "./parts.ts";
 import { movePart } from "./placement.ts";
 
 export interface PreallocRunResult {
@@ -28,6 +29,8 @@ export interface PreallocRunResult {
   /** Preparations a dead worker left half-done, finished by this run. */
   resumed: string[];
   failed: string[];
+  /** Set when the run did nothing because another run was under way. */
+  skipped?: string;
 }
 
 /**
@@ -79,14 +82,23 @@ export async function prepare(
     preparedAtMs: deps.clock(),
     releaseAtMs: prediction.horizonEndsMs + settings.graceSec * 1000,
     reason: decision.reason,
+    ...(decision.destinationId ? { destHostId: decision.destinationId, moveWritesPerSec: prediction.expectedPeakPerStep / settings.stepSec } : {}),
   };
   // Recorded before any split is planned: a worker that dies from here on leaves a trace the next run finishes.
-  const { id } = await recordPreallocation(deps.db, { streamId, shardletId: prediction.shardletId, message: `pre-allocation: ${decision.reason}`, details });
-  const why = `pre-allocation (p ${prediction.probability.toFixed(2)}${prediction.cause ? `, after ${prediction.cause}` : ""}): ${decision.reason}`;
-  const prepared = await applyCuts(deps, streamId, id, details, result, why);
+  const { id, created } = await recordPreallocation(deps.db, { streamId, shardletId: prediction.shardletId, message: `pre-allocation: ${decision.reason}`, details });
+  if (!created) {
+    deps.log.info("shardlet already has an open pre-allocation; not prepared twice", { shardletId: prediction.shardletId, preallocation: id });
+    return null;
+  }
+  const prepared = await applyCuts(deps, streamId, id, details, result, preparedBecause(details));
   if (!prepared) return null;
-  if (decision.destinationId) await moveHotPart(deps, queue, { id, streamId, details: prepared }, decision.destinationId, prediction.expectedPeakPerStep / settings.stepSec, why);
+  await moveHotPart(deps, queue, { id, streamId, details: prepared });
   return id;
+}
+
+/** Why the splits and the move were made, as their records say. */
+export function preparedBecause(d: PreallocDetails): string {
+  return `pre-allocation (p ${d.probability.toFixed(2)}${d.cause ? `, after ${d.cause}` : ""}): ${d.reason}`;
 }
 
 /**
@@ -125,9 +137,8 @@ export async function applyCuts(
     await updatePreallocation(deps.db, id, d);
   }
   const table = await liveTable(deps, streamId);
-  const [lo, hi] = d.range ?? [0, 0];
-  const parts = table.all().filter((r) => r.lo >= lo && r.hi <= hi && r.state === "active").sort((x, y) => x.lo - y.lo).map((r) => r.id);
-  const hot = table.lookup(d.anchorHash ?? lo).id;
+  const parts = ownParts(table, d).map((r) => r.id);
+  const hot = table.lookup(d.anchorHash ?? d.range?.[0] ?? 0).id;
   d = { ...d, stage: "prepared", childIds: parts, hotChildId: hot, eventsAtPrepare: await eventsOf(deps, hot) };
   await updatePreallocation(deps.db, id, d);
   return d;
@@ -136,24 +147,27 @@ export async function applyCuts(
 /**
  * Sends the prepared hot part to the host with headroom the cost model chose (its own host cannot
  * take the surge on top of what it carries), and records the migration with the pre-allocation.
- * A move that cannot be made leaves the part split where it is: the reactive path stays the fallback.
+ * The destination was stored when the pre-allocation opened, so a run that finds the move not made
+ * (its worker died after the cuts) makes it. A move that cannot be made leaves the part split where
+ * it is (the reactive path stays the fallback), and is not tried again. Returns the details after it.
  */
-async function moveHotPart(
-  deps: WorkerDeps,
-  queue: JobQueue | undefined,
-  p: { id: string; streamId: string; details: PreallocDetails },
-  destHostId: string,
-  expectedWritesPerSec: number,
-  why: string,
-): Promise<void> {
-  const { id } = p;
-  const hot = p.details.hotChildId;
-  if (!hot) return;
+export async function moveHotPart(deps: WorkerDeps, queue: JobQueue | undefined, p: { id: string; streamId: string; details: PreallocDetails }): Promise<PreallocDetails> {
+  const d = p.details;
+  const hot = d.hotChildId;
+  if (!hot || !d.destHostId || d.moveMigrationId || d.moveError !== undefined) return d;
+  const destHostId = d.destHostId;
   try {
-    const migrationId = await movePart(deps, queue, { streamId: p.streamId, shardletId: hot, destHostId, reason: why, expectedWritesPerSec });
-    if (migrationId) await updatePreallocation(deps.db, id, { ...p.details, moveMigrationId: migrationId, destHostId });
+    const migrationId = await movePart(deps, queue, { streamId: p.streamId, shardletId: hot, destHostId, reason: preparedBecause(d), expectedWritesPerSec: d.moveWritesPerSec ?? 0 });
+    if (!migrationId) return d;
+    const moved = { ...d, moveMigrationId: migrationId };
+    await updatePreallocation(deps.db, p.id, moved);
+    return moved;
   } catch (err) {
-    deps.log.warn("pre-allocation could not move its part; it stays split on its host", { preallocation: id, destHostId, error: err instanceof Error ? err.message : String(err) });
+    const error = err instanceof Error ? err.message : String(err);
+    deps.log.warn("pre-allocation could not move its part; it stays split on its host", { preallocation: p.id, destHostId, error });
+    const unmoved = { ...d, moveError: error };
+    await updatePreallocation(deps.db, p.id, unmoved);
+    return unmoved;
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   decidePrealloc,
+  ShardcastError,
   preallocRedisKeys,
   type PreallocDecision,
   type PreallocSettings,
@@ -19,6 +20,8 @@ import {
 import type { JobQueue } from "@shardcast/jobs";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
+import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
+import { Held } from "./parts.ts";
 import { bestDestination, hostFigures, type HostFigures } from "./placement.ts";
 import { isolationCuts, prepare, type PreallocRunResult } from "./prepare.ts";
 import { settle } from "./settle.ts";
@@ -34,23 +37,57 @@ export { isolationCuts, type PreallocRunResult } from "./prepare.ts";
  * horizon and grace passed without one. At aggressiveness 0 nothing is prepared; decisions are
  * still recorded, and what earlier runs prepared is still settled.
  */
-export async function runPrealloc(
-  deps: WorkerDeps,
-  ctx: { redis: Redis; prefix: string; streamId?: string; signal?: AbortSignal; queue?: JobQueue },
-): Promise<PreallocRunResult> {
+export async function runPrealloc(deps: WorkerDeps, ctx: PreallocRunContext): Promise<PreallocRunResult> {
+  // Two runs at once would both read no open pre-allocation, both prepare the same shardlet and
+  // race for its op-lock; runs come every few seconds, so a run that finds one under way skips.
+  const { aggressiveness } = await getPreallocSettings(deps.db);
+  return asOnlyPlannerRun(
+    deps.opLocks,
+    "prealloc",
+    { signal: ctx.signal },
+    (signal) => preallocate(deps, { ...ctx, signal }),
+    () => ({ ...emptyResult(aggressiveness), skipped: plannerBusy("prealloc") }),
+  );
+}
+
+type PreallocRunContext = { redis: Redis; prefix: string; streamId?: string; signal?: AbortSignal | undefined; queue?: JobQueue };
+
+function emptyResult(aggressiveness: number): PreallocRunResult {
+  return { aggressiveness, decisions: [], prepared: [], hits: [], released: [], resumed: [], failed: [] };
+}
+
+function isConflict(err: unknown): err is ShardcastError {
+  return err instanceof ShardcastError && err.code === "conflict";
+}
+
+/**
+ * Runs one pre-allocation's step, where a shardlet's op-lock held by another job (a reactive
+ * split, a migration) is no failure: its record stays open and the next run takes it up again.
+ */
+async function tolerant<T>(deps: WorkerDeps, what: Record<string, unknown>, step: () => Promise<T>): Promise<T | null> {
+  try {
+    return await step();
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+    deps.log.warn("pre-allocation step waits for a shardlet another job holds; retried next run", { ...what, error: err.message });
+    return null;
+  }
+}
+
+async function preallocate(deps: WorkerDeps, ctx: PreallocRunContext): Promise<PreallocRunResult> {
   const started = deps.clock();
   const settings = await getPreallocSettings(deps.db);
-  const result: PreallocRunResult = { aggressiveness: settings.aggressiveness, decisions: [], prepared: [], hits: [], released: [], resumed: [], failed: [] };
+  const result = emptyResult(settings.aggressiveness);
   const open = await listOpenPreallocations(deps.db, ctx.streamId);
   for (const p of open) {
     ctx.signal?.throwIfAborted();
-    await settle(deps, settings, p, result, ctx.queue);
+    await tolerant(deps, { preallocation: p.id }, () => settle(deps, settings, p, result, ctx.queue));
   }
   const streams = (await listStreamNames(deps.db)).filter((s) => ctx.streamId === undefined || s.id === ctx.streamId);
   const keys = preallocRedisKeys(ctx.prefix);
   let quality: unknown = null;
   let modelVersion: number | null = null;
-  const busy = new Set(open.map((p) => p.shardletId));
+  const held = new Held(open);
   let inFlight = 0;
   let hosts: Map<string, HostFigures> | null = null;
   for (const stream of streams) {
@@ -62,13 +99,14 @@ export async function runPrealloc(
     if (published.predictions.length > 0) hosts ??= await hostFigures(deps);
     for (const prediction of published.predictions) {
       ctx.signal?.throwIfAborted();
-      const decision = await decide(deps, settings, prediction, busy.has(prediction.shardletId), hosts ?? new Map());
+      const decision = await decide(deps, settings, stream.id, prediction, held, hosts ?? new Map());
       if (!decision) continue;
       result.decisions.push(decision);
       if (!decision.prepare || inFlight >= settings.maxConcurrent) continue;
       inFlight++;
-      busy.add(prediction.shardletId);
-      const id = await prepare(deps, settings, stream.id, prediction, decision, result, ctx.queue);
+      const row = await getShardletRow(deps.db, prediction.shardletId);
+      held.add(stream.id, prediction.shardletId, row ? { range: [Number(row.lo), Number(row.hi)] } : {});
+      const id = await tolerant(deps, { shardletId: prediction.shardletId }, () => prepare(deps, settings, stream.id, prediction, decision, result, ctx.queue));
       if (id) {
         result.prepared.push(id);
         // Later candidates of this run see the surge expected on the destination.
@@ -100,14 +138,16 @@ export async function runPrealloc(
 async function decide(
   deps: WorkerDeps,
   settings: PreallocSettings,
+  streamId: string,
   prediction: SurgePrediction,
-  busy: boolean,
+  held: Held,
   hosts: ReadonlyMap<string, HostFigures>,
 ): Promise<PreallocDecision | null> {
   const row = await getShardletRow(deps.db, prediction.shardletId);
   if (!row || row.state !== "active") return null;
   const lo = Number(row.lo);
   const hi = Number(row.hi);
+  const busy = held.has(streamId, { id: row.id, lo, hi });
   const { minShardletWidth } = await getLifecycleSettings(deps.db);
   const splittable = isolationCuts(lo, hi, prediction.keyHashes, minShardletWidth).length > 0;
   const bytes = Number(row.sizeBytes);

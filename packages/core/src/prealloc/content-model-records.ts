@@ -34,3 +34,29 @@ export interface Evidence {
   cause: string | null;
   keyHashes: number[];
 }
+
+/**
+ * The `limit` entries with the most evidence (`n`), ties broken by name so a snapshot is stable.
+ * Type names come from producers: what is stored and loaded must stay bounded however many there are.
+ */
+export function mostEvidence<T extends { n: number }>(entries: Iterable<readonly [string, T]>, limit: number): Array<[string, T]> {
+  return [...entries]
+    .filter(([, v]) => Number.isFinite(v.n))
+    .sort((a, b) => b[1].n - a[1].n || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, Math.max(0, limit))
+    .map(([k, v]) => [k, v]);
+}
+
+/** At most `limit` base rates to store: the live types first, then the restored ones with the most evidence. */
+export function boundedRates(
+  types: Iterable<TypeStats>,
+  restored: ReadonlyMap<string, { n: number; pos: number }>,
+  limit: number,
+): Array<[string, { n: number; pos: number }]> {
+  const live = mostEvidence(
+    [...types].filter((t) => t.examples > 0).map((t) => [t.name, { n: t.examples, pos: t.positives }] as const),
+    limit,
+  );
+  const names = new Set(live.map(([t]) => t));
+  return [...live, ...mostEvidence([...restored].filter(([t]) => !names.has(t)), limit - live.length)];
+}

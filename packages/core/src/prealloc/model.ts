@@ -1,6 +1,6 @@
 import { keyHash } from "../hash.ts";
 import { ContentFeatures } from "./content-features.ts";
-import type { Evidence, Pending, Recent, TypeStats } from "./content-model-records.ts";
+import { boundedRates, mostEvidence, type Evidence, type Pending, type Recent, type TypeStats } from "./content-model-records.ts";
 import { mix, sigmoid } from "./features.ts";
 import { DEFAULT_CONTENT_MODEL, type ContentEvent, type ContentModelConfig, type ContentModelState, type SurgePrediction, type SurgePredictor } from "./model-types.ts";
 import { SurgeTracker, type PredictionQuality } from "./surge.ts";
@@ -198,10 +198,7 @@ export class ContentModel implements SurgePredictor {
       featureBits: this.cfg.featureBits,
       weights,
       sizes: Object.fromEntries(this.sizes),
-      typeRates: Object.fromEntries([
-        ...this.restoredRates,
-        ...[...this.types.values()].filter((t) => t.examples > 0).map((t) => [t.name, { n: t.examples, pos: t.positives }] as const),
-      ]),
+      typeRates: Object.fromEntries(boundedRates(this.types.values(), this.restoredRates, this.cfg.maxTypes)),
       quality: this.tracker.quality(),
     };
   }
@@ -216,10 +213,10 @@ export class ContentModel implements SurgePredictor {
         this.g[i] = g;
       }
     }
-    for (const [t, s] of Object.entries(state.sizes)) this.sizes.set(t, { ...s });
-    for (const [t, r] of Object.entries(state.typeRates ?? {})) {
-      if (Number.isFinite(r.n) && Number.isFinite(r.pos) && r.n >= r.pos && r.pos >= 0) this.restoredRates.set(t, { n: r.n, pos: r.pos });
-    }
+    // A stored state is bounded as the live maps are, whoever wrote it.
+    for (const [t, s] of mostEvidence(Object.entries(state.sizes), this.cfg.maxTypes)) this.sizes.set(t, { ...s });
+    const rates = Object.entries(state.typeRates ?? {}).filter(([, r]) => Number.isFinite(r.pos) && r.n >= r.pos && r.pos >= 0);
+    for (const [t, r] of mostEvidence(rates, this.cfg.maxTypes)) this.restoredRates.set(t, { n: r.n, pos: r.pos });
     this.examples = state.examples;
     this.tracker.restoreQuality(state.quality);
   }
@@ -254,6 +251,8 @@ export class ContentModel implements SurgePredictor {
     ts = this.types.get(key);
     if (!ts) {
       const rate = this.restoredRates.get(key);
+      // From here the live type carries these counts (and the snapshot writes them from it).
+      this.restoredRates.delete(key);
       ts = { name: key, seed: mix(keyHash(key)), lastMs: atMs - 1e9, step: Math.floor(atMs / this.cfg.stepMs), count: 0, usual: 0, examples: rate?.n ?? 0, positives: rate?.pos ?? 0 };
       this.types.set(key, ts);
     }

@@ -1,6 +1,7 @@
 import type { PreallocDecision } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { finishOperation, recordOperation } from "../operations.ts";
+import { finishOperation, operationData, recordOperation } from "../operations.ts";
+import { xactLock } from "../xact-lock.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 
 /**
@@ -41,9 +42,16 @@ export interface PreallocDetails {
   reason: string;
   /** The merges that released it. */
   mergeJobIds?: string[];
-  /** The migration that moved the hot part to a host with headroom (when its host could not take the surge), and the host. */
-  moveMigrationId?: string;
+  /**
+   * The host with headroom the hot part goes to (when its own host cannot take the surge) and the
+   * writes it is expected to take there: stored when the pre-allocation opens, so a worker that dies
+   * between the cuts and the move leaves what the next run needs to make the move.
+   */
   destHostId?: string;
+  moveWritesPerSec?: number;
+  /** The migration that moves the hot part there, or why it could not be made (the part stays where it is). */
+  moveMigrationId?: string;
+  moveError?: string;
   /** The migration that brings a moved part back before a release merges it. */
   returnMigrationId?: string;
   /** Events its own splits and merges sent to the overflow log (the contention it caused), set when it closes. */
@@ -64,15 +72,30 @@ function toPreallocation(row: { id: string; streamId: string | null; shardletId:
   return { id: row.id, streamId: row.streamId ?? "", shardletId: row.shardletId ?? "", status: row.status, message: row.message, details: row.details as PreallocDetails, startedAt: row.startedAt };
 }
 
-export async function recordPreallocation(db: ControlDb, p: { streamId: string; shardletId: string; message: string; details: PreallocDetails }): Promise<{ id: string }> {
-  return recordOperation(db, {
-    kind: PREALLOC_KIND,
-    status: "running",
-    message: p.message,
-    streamId: p.streamId,
-    shardletId: p.shardletId,
-    actor: "prealloc",
-    details: { ...p.details },
+/**
+ * Opens a pre-allocation, unless one is open already for the shardlet (as its original or one of
+ * its parts): then nothing is stored and that one's id comes back with `created: false`. Two runs
+ * of the pre-allocator that both read no open record would otherwise both split the shardlet and
+ * each own the same parts. Openings in a stream are serialised with a transaction-scoped advisory lock.
+ */
+export async function recordPreallocation(
+  db: ControlDb,
+  p: { streamId: string; shardletId: string; message: string; details: PreallocDetails },
+): Promise<{ id: string; created: boolean }> {
+  return db.$transaction(async (tx) => {
+    await xactLock(tx, `prealloc:${p.streamId}`);
+    const open = await tx.operation.findMany({
+      where: { kind: PREALLOC_KIND, status: "running", streamId: p.streamId },
+      select: { id: true, shardletId: true, details: true },
+      orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+    });
+    const owner = open.find((o) => o.shardletId === p.shardletId || ((o.details as PreallocDetails | null)?.childIds ?? []).includes(p.shardletId));
+    if (owner) return { id: owner.id, created: false };
+    const row = await tx.operation.create({
+      data: operationData({ kind: PREALLOC_KIND, status: "running", message: p.message, streamId: p.streamId, shardletId: p.shardletId, actor: "prealloc", details: { ...p.details } }),
+      select: { id: true },
+    });
+    return { id: row.id, created: true };
   });
 }
 
