@@ -115,8 +115,9 @@ export interface PendingArchive {
  * highest archived position (it will replay archived events), or a reader read at or below it
  * lately (a report, a replay by position or key). Readers of recent events leave an archive be:
  * a dashboard tailing a stream no group follows would otherwise undo every archive it is given.
- * Reads whose positions are unknown (counted by an edge that does not report them) still count
- * as exposure on a shardlet no group follows, as before positions were measured.
+ * Reads whose positions are unknown (counted by an edge that does not report them) count as
+ * exposure on a shardlet no group follows only when no edge reported a position since the
+ * previous run, as before positions were measured.
  */
 export function archiveExposed(s: ShardletPlacementState): boolean {
   if (s.archivedMaxSeq === null) return false;

@@ -23,8 +23,8 @@ export function encodeBatch(rows: ReadonlyArray<{ seq: number; payloadText: stri
   return gzipSync(JSON.stringify(body));
 }
 
-/** A batch's payload texts by seq. */
-export async function decodeBatch(batchId: number, blob: Buffer): Promise<Map<number, string>> {
+/** A batch's payload texts by seq; with `only`, just those of these positions (the others are dropped with the parsed body). */
+export async function decodeBatch(batchId: number, blob: Buffer, only?: ReadonlySet<number>): Promise<Map<number, string>> {
   let body: Partial<BatchBody>;
   try {
     body = JSON.parse((await gunzipAsync(blob)).toString("utf8")) as Partial<BatchBody>;
@@ -36,7 +36,9 @@ export async function decodeBatch(batchId: number, blob: Buffer): Promise<Map<nu
     throw new ShardcastError("internal", `archive batch ${batchId} has an unknown layout`);
   }
   const out = new Map<number, string>();
-  seqs.forEach((seq, i) => out.set(seq, payloads[i]!));
+  seqs.forEach((seq, i) => {
+    if (!only || only.has(seq)) out.set(seq, payloads[i]!);
+  });
   return out;
 }
 
@@ -59,26 +61,39 @@ export function batchRowsSql(cte: string, nulls: readonly string[]): string {
 /**
  * Splits a read's result into its event rows and the payload text of each archived row, by seq.
  * Throws when a row's batch lacks it (a damaged archive is an error, never a silently empty payload).
+ * Batches are unpacked one at a time and only the payloads of the rows given are kept: a batch holds
+ * about 500 payloads of many keys, and a read by key needs one or two of them, so unpacking every
+ * batch first would hold all their payloads at once. A batch no row needs (its rows were cut from
+ * the page) is not unpacked at all.
  */
 export async function splitArchived<R extends ArchiveColumns & { seq: string | null }>(rows: readonly R[]): Promise<{ rows: R[]; archived: Map<number, string> }> {
   const events: R[] = [];
-  const blobs = new Map<number, Buffer>();
+  const blobs: Array<{ id: number; blob: Buffer }> = [];
+  const wanted = new Map<number, Set<number>>();
   for (const r of rows) {
-    if (r.blob !== null) blobs.set(Number(r.archive_batch), r.blob);
-    else events.push(r);
+    if (r.blob !== null) {
+      blobs.push({ id: Number(r.archive_batch), blob: r.blob });
+      continue;
+    }
+    events.push(r);
+    if (r.archive_batch === null) continue;
+    const id = Number(r.archive_batch);
+    const seqs = wanted.get(id) ?? new Set<number>();
+    seqs.add(Number(r.seq));
+    wanted.set(id, seqs);
   }
   const archived = new Map<number, string>();
+  for (const { id, blob } of blobs) {
+    const seqs = wanted.get(id);
+    if (!seqs) continue;
+    for (const [seq, text] of await decodeBatch(id, blob, seqs)) archived.set(seq, text);
+  }
   // Every archived row is checked, also when no batch came back at all: nothing ties a row's
   // batch id to sc_archive, and a lost batch must be an error, never an event with a null payload.
-  if (blobs.size === 0 && events.every((r) => r.archive_batch === null)) return { rows: events, archived };
-  const decoded = new Map<number, Map<number, string>>();
-  for (const [id, blob] of blobs) decoded.set(id, await decodeBatch(id, blob));
-  for (const r of events) {
-    if (r.archive_batch === null) continue;
-    const seq = Number(r.seq);
-    const text = decoded.get(Number(r.archive_batch))?.get(seq);
-    if (text === undefined) throw new ShardcastError("internal", `archive batch ${r.archive_batch} lacks the payload of position ${seq}`);
-    archived.set(seq, text);
+  for (const [id, seqs] of wanted) {
+    for (const seq of seqs) {
+      if (!archived.has(seq)) throw new ShardcastError("internal", `archive batch ${id} lacks the payload of position ${seq}`);
+    }
   }
   return { rows: events, archived };
 }

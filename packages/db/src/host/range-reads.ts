@@ -16,7 +16,7 @@ export interface ReadRangesQuery {
   maxSeq: number;
   /** Most matching rows returned per table (events, overflow log). */
   limit: number;
-  /** Bytes (the rows' `size_bytes`) each table's matching rows stop at, as `ReadByPositionQuery.maxBytes`. */
+  /** Bytes (the rows' `size_bytes`; unlike `ReadByPositionQuery.maxBytes`, not the archive batches they point at) each table's matching rows stop at. */
   maxBytes?: number;
   /**
    * Most rows of the stream examined per table: a range that holds few of the host's events

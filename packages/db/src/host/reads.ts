@@ -5,8 +5,14 @@ import type { HostRun, KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadBy
 const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload`;
 /** The types of EVENT_COLUMNS, for the NULLs of batch rows. */
 const EVENT_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb"] as const;
-/** The same with `upto_bytes` after them, for the reads that bound their pages by bytes. */
-const PAGE_TYPES = [...EVENT_TYPES, "float8"] as const;
+/** The same with `reached` after them, for the reads that bound their pages by bytes. */
+const PAGE_TYPES = [...EVENT_TYPES, "bool"] as const;
+/**
+ * Most archive batches a page of a read by key needs. Each batch is unpacked whole (about 500
+ * payloads) for the one or two of the key's events in it; the byte budget counts their compressed
+ * size, and this bounds the unpacking of a read that asks for no budget, or whose batches compress well.
+ */
+export const KEY_READ_MAX_BATCHES = 16;
 
 interface EventRow extends ArchiveColumns {
   stream_id: string;
@@ -19,9 +25,9 @@ interface EventRow extends ArchiveColumns {
   payload: unknown;
 }
 
-/** A row of a read bounded by bytes: `upto_bytes` is its table's `size_bytes` summed up to and including it. */
+/** A row of a read bounded by bytes: `reached` when its table's page ends at it (see `budgeted`). */
 interface PageRow extends EventRow {
-  upto_bytes: number;
+  reached: boolean | null;
 }
 
 /**
@@ -38,16 +44,36 @@ ${also ? `${also}\nUNION ALL\n` : ""}${batchRowsSql("r", types)}`;
 
 /**
  * One table's part of a read bounded by bytes: its first `limit` matching rows in `order`, kept
- * while the bytes of the rows before them are under `maxBytes` (null: all kept). The running sum
- * is taken over what the limit lets through, so the scan still walks the index in `order` and
- * stops at `limit` rows: a row past the budget costs a visit to its heap row, never its payload.
+ * while the bytes before them are under `maxBytes` and the archive batches before them are fewer
+ * than `maxBatches` (null: no bound), so a page holds at least one row, and the row that reaches a
+ * bound (`reached`) is its last. The bytes are the rows' `size_bytes` and, at the first row of each
+ * archive batch, the batch's compressed size: the read returns every batch its rows point at whole,
+ * and one key's events are spread over many batches. The running sums are taken over what the limit
+ * lets through, so the scan still walks the index in `order` and stops at `limit` rows: a row past
+ * the budget costs a visit to its heap row, never its payload, and a batch's size is read from its
+ * row's TOAST pointer, never from its blob.
  */
-function budgeted(table: string, batch: string, where: string, order: string, limit: string, maxBytes: string): string {
-  return `(SELECT * FROM (
-             SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, ${batch} AS archive_batch, size_bytes,
-                    (sum(size_bytes) OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING))::float8 AS upto_bytes
-             FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ${limit}
-           ) t WHERE ${maxBytes}::float8 IS NULL OR t.upto_bytes - t.size_bytes < ${maxBytes}::float8 ORDER BY ${order})`;
+function budgeted(table: "sc_events" | "sc_overflow", where: string, order: string, limit: string, maxBytes: string, maxBatches: string): string {
+  const archived = table === "sc_events";
+  const firstUse = archived ? `CASE WHEN archive_batch IS NOT NULL AND row_number() OVER (PARTITION BY archive_batch ORDER BY ${order}) = 1 THEN 1 ELSE 0 END` : "0";
+  const batchBytes = archived ? `CASE WHEN first_use = 1 THEN coalesce((SELECT octet_length(a.blob) FROM sc_archive a WHERE a.batch_id = f.archive_batch), 0) ELSE 0 END` : "0";
+  const running = `OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)`;
+  return `(SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, archive_batch,
+                  (${maxBytes}::float8 IS NOT NULL AND upto_bytes >= ${maxBytes}::float8) OR (${maxBatches}::int IS NOT NULL AND upto_batches >= ${maxBatches}::int) AS reached
+           FROM (
+             SELECT c.*, (sum(size_bytes + batch_bytes) ${running})::float8 AS upto_bytes, sum(first_use) ${running} AS upto_batches
+             FROM (
+               SELECT f.*, ${batchBytes} AS batch_bytes FROM (
+                 SELECT l.*, ${firstUse} AS first_use FROM (
+                   SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, ${archived ? "archive_batch" : "NULL::bigint AS archive_batch"}, size_bytes
+                   FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ${limit}
+                 ) l
+               ) f
+             ) c
+           ) t
+           WHERE (${maxBytes}::float8 IS NULL OR t.upto_bytes - t.size_bytes - t.batch_bytes < ${maxBytes}::float8)
+             AND (${maxBatches}::int IS NULL OR t.upto_batches - t.first_use < ${maxBatches}::int)
+           ORDER BY ${order})`;
 }
 
 /** A row of a read by position: a page row, or (`fence_state` set, the rest null) a fence asked for. */
@@ -57,9 +83,9 @@ interface PositionRow extends PageRow {
 /** PAGE_TYPES with `fence_state` after them. */
 const POSITION_TYPES = [...PAGE_TYPES, "text"] as const;
 
-/** The rows that reached the byte budget: the last row of each table cut by it (rows after it were left out). */
-function budgetCuts(rows: readonly PageRow[], maxBytes: number | undefined): PageRow[] {
-  return maxBytes === undefined ? [] : rows.filter((r) => r.blob === null && r.upto_bytes >= maxBytes);
+/** The rows that reached a bound of their table's page: the last row of each table cut by it (rows after it were left out). */
+function budgetCuts(rows: readonly PageRow[]): PageRow[] {
+  return rows.filter((r) => r.blob === null && r.reached === true);
 }
 
 async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]> {
@@ -93,23 +119,24 @@ export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<KeyRea
     // answer: a reader merging hosts dedupes by seq. Each table is walked in (time, position)
     // order on its key index, so a key with a long history is not read whole for one page.
     text: withBatches(
-      `SELECT ${EVENT_COLUMNS}, upto_bytes, archive_batch FROM (
-             ${budgeted("sc_events", "archive_batch", KEY_WHERE, "ts, seq", "$5", "$7")}
+      `SELECT ${EVENT_COLUMNS}, reached, archive_batch FROM (
+             ${budgeted("sc_events", KEY_WHERE, "ts, seq", "$5", "$7", "$8")}
              UNION ALL
-             ${budgeted("sc_overflow", "NULL::bigint", KEY_WHERE, "ts, seq", "$5", "$7")}
+             ${budgeted("sc_overflow", KEY_WHERE, "ts, seq", "$5", "$7", "$8")}
            ) e ORDER BY ts, seq LIMIT $5`,
       PAGE_TYPES,
     ),
-    values: [q.streamId, q.key, q.fromTs ?? null, q.toTs ?? null, q.limit, q.afterSeq ?? null, q.maxBytes ?? null],
+    values: [q.streamId, q.key, q.fromTs ?? null, q.toTs ?? null, q.limit, q.afterSeq ?? null, q.maxBytes ?? null, KEY_READ_MAX_BATCHES],
   });
-  const events = (await toStoredEvents(res.rows)).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-  // A table cut by bytes may hold rows before the other table's last ones: the answer ends at the
-  // earliest cut, so everything of the host up to its last event is in it.
-  const cut = budgetCuts(res.rows, q.maxBytes)
+  // A table cut by its bounds may hold rows before the other table's last ones: the answer ends at the
+  // earliest cut, so everything of the host up to its last event is in it. Rows past it are left
+  // out before the payloads are unpacked, so their batches are not.
+  const cut = budgetCuts(res.rows)
     .map((r) => ({ ts: Math.round(r.ts_ms), seq: Number(r.seq) }))
     .sort((a, b) => a.ts - b.ts || a.seq - b.seq)[0];
-  if (!cut) return { events, more: events.length >= q.limit };
-  return { events: events.filter((e) => e.ts < cut.ts || (e.ts === cut.ts && e.seq <= cut.seq)), more: true };
+  const atOrBeforeCut = (r: PageRow) => !cut || r.blob !== null || Math.round(r.ts_ms) < cut.ts || (Math.round(r.ts_ms) === cut.ts && Number(r.seq) <= cut.seq);
+  const events = (await toStoredEvents(res.rows.filter(atOrBeforeCut))).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  return { events, more: cut !== undefined || events.length >= q.limit };
 }
 
 export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Promise<PositionReadResult> {
@@ -118,13 +145,13 @@ export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Prom
     // The fences come from the rows' own snapshot: a fence read after them may already show a
     // later state (a shardlet moved back, say) than the one the rows were read under.
     text: withBatches(
-      `SELECT ${EVENT_COLUMNS}, upto_bytes, NULL::text AS fence_state, archive_batch FROM (
-             ${budgeted("sc_events", "archive_batch", where, "seq", "$4", "$5")}
+      `SELECT ${EVENT_COLUMNS}, reached, NULL::text AS fence_state, archive_batch FROM (
+             ${budgeted("sc_events", where, "seq", "$4", "$5", "NULL")}
              UNION ALL
-             ${budgeted("sc_overflow", "NULL::bigint", where, "seq", "$4", "$5")}
+             ${budgeted("sc_overflow", where, "seq", "$4", "$5", "NULL")}
            ) e ORDER BY seq LIMIT $4`,
       POSITION_TYPES,
-      `SELECT NULL::text, NULL::bigint, shardlet_id, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::float8, state, NULL::bigint, NULL::bytea
+      `SELECT NULL::text, NULL::bigint, shardlet_id, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::bool, state, NULL::bigint, NULL::bytea
          FROM sc_fence WHERE shardlet_id = ANY($6::text[])`,
     ),
     values: [q.streamId, q.afterSeq, q.maxSeq, q.limit, q.maxBytes ?? null, q.fenceIds ?? null],
@@ -135,13 +162,18 @@ export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Prom
     if (r.fence_state === null) rows.push(r);
     else fences.push({ shardletId: r.shardlet_id, state: r.fence_state });
   }
-  const events = (await toStoredEvents(rows)).sort((a, b) => a.seq - b.seq);
+  const seqs = rows.filter((r) => r.blob === null).map((r) => Number(r.seq));
   let completeTo = q.maxSeq;
   // A page cut by count may end between a position's two rows (its event and an overflow copy), so
   // its last position is left out, unless it is the only one: the read then still goes on.
-  if (events.length >= q.limit && events.length > 0) completeTo = Math.max(events[0]!.seq, events[events.length - 1]!.seq - 1);
-  for (const r of budgetCuts(rows, q.maxBytes)) completeTo = Math.min(completeTo, Number(r.seq));
-  const page = { events: completeTo < q.maxSeq ? events.filter((e) => e.seq <= completeTo) : events, completeTo };
+  if (seqs.length >= q.limit && seqs.length > 0) {
+    const [lo, hi] = seqs.reduce(([a, b], s) => [Math.min(a, s), Math.max(b, s)], [Infinity, -Infinity]);
+    completeTo = Math.max(lo, hi - 1);
+  }
+  for (const r of budgetCuts(rows)) completeTo = Math.min(completeTo, Number(r.seq));
+  // Rows past `completeTo` are left out before the payloads are unpacked, so their batches are not.
+  const kept = completeTo < q.maxSeq ? rows.filter((r) => r.blob !== null || Number(r.seq) <= completeTo) : rows;
+  const page = { events: (await toStoredEvents(kept)).sort((a, b) => a.seq - b.seq), completeTo };
   return q.fenceIds ? { ...page, fences } : page;
 }
 

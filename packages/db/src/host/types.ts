@@ -58,7 +58,7 @@ export interface ReadByKeyQuery {
 export interface KeyReadResult {
   /** Every event of the host in the range up to the last one returned (copies may be left out). */
   events: StoredEvent[];
-  /** The page stopped at `limit` rows or `maxBytes`: the host may hold events after the last one. */
+  /** The page stopped at `limit` rows, `maxBytes` or its most archive batches: the host may hold events after the last one. */
   more: boolean;
 }
 
@@ -70,8 +70,9 @@ export interface ReadByPositionQuery {
   maxSeq: number;
   limit: number;
   /**
-   * Bytes (the rows' `size_bytes`) each table's rows stop at: rows are taken while the bytes
-   * before them are under it, so at least one row and the one that passes it. Absent: no bound.
+   * Bytes each table's rows stop at: rows are taken while the bytes before them are under it, so
+   * at least one row and the one that passes it. The bytes are the rows' `size_bytes` and, once per
+   * archive batch, the compressed size of each batch they point at (it is returned whole). Absent: no bound.
    */
   maxBytes?: number;
   /** Shardlets whose fence states to return, read in the same snapshot as the rows. */
