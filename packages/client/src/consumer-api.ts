@@ -19,6 +19,12 @@ export interface JoinRequest {
   name?: string | undefined;
   sessionTimeoutMs?: number | undefined;
   start?: "earliest" | "latest" | undefined;
+  /**
+   * Random, 16-64 of `A-Za-z0-9_-`; the same on every retry of one join, so a retry after a lost
+   * answer gets the member the first attempt added instead of a second one. Edges before it refuse
+   * the field (400).
+   */
+  joinToken?: string | undefined;
 }
 
 export interface PollRequest {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { asClientError, ShardcastClientError } from "./errors.ts";
 import { BatchRunner } from "./consumer-batches.ts";
 import { endpoint, retryDelay, sleep, type Backoff } from "./http.ts";
@@ -24,6 +25,8 @@ export class ShardcastConsumer {
   private readonly heartbeats: Heartbeats;
   private readonly callbacks: Callbacks;
   private pollFailures = 0;
+  /** Off once an edge refused the join token (an edge from before it): joins go without one. */
+  private joinTokens = true;
   /** Sessions lost since the last answered poll: the rejoins back off on them. */
   private lostSessions = 0;
   private readonly batches: BatchRunner;
@@ -92,11 +95,18 @@ export class ShardcastConsumer {
     return this.api.describe();
   }
 
+  /**
+   * One join, retried until it is answered. Its token is kept across the retries: a join whose
+   * answer was lost added a member, and the retry must get that member back, or the group keeps
+   * a second one that holds shardlets and never polls them until its session expires. A join after
+   * a lost session is a new join and gets a new token.
+   */
   private async join(): Promise<void> {
+    const joinToken = randomBytes(18).toString("base64url");
     for (let attempt = 0; ; attempt++) {
       try {
         const { name, sessionTimeoutMs, start } = this.opts;
-        const answer = await this.api.join({ name, sessionTimeoutMs, start }, this.stopper.signal);
+        const answer = await this.api.join({ name, sessionTimeoutMs, start, ...(this.joinTokens ? { joinToken } : {}) }, this.stopper.signal);
         this.memberId = answer.memberId;
         this.heartbeats.expired = false;
         this.heartbeats.touched(answer.heartbeatIntervalMs);
@@ -106,6 +116,10 @@ export class ShardcastConsumer {
         if (this.stopping) throw closedError();
         const err = asClientError(thrown);
         this.report(err, "join");
+        if (this.joinTokens && refusesJoinToken(err)) {
+          this.joinTokens = false;
+          continue;
+        }
         if (!err.retryable) throw err;
         await sleep(retryDelay(attempt, this.backoff, err), this.stopper.signal);
       }
@@ -265,6 +279,11 @@ export class ShardcastConsumer {
   private report(err: Error, phase: ConsumerPhase, shardletId?: string): void {
     this.notifier.report(err, phase, shardletId);
   }
+}
+
+/** A `400` naming the join token: an edge that does not know the field yet. */
+function refusesJoinToken(err: ShardcastClientError): boolean {
+  return err.status === 400 && `${err.message} ${JSON.stringify(err.details ?? {})}`.includes("joinToken");
 }
 
 function closedError(): ShardcastClientError {

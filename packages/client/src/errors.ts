@@ -32,6 +32,7 @@ export interface ShardcastClientErrorInit {
   /** Seconds or milliseconds the edge asked us to wait, already in milliseconds. */
   retryAfterMs?: number | undefined;
   stored?: boolean | undefined;
+  eventId?: string | undefined;
   cause?: unknown;
 }
 
@@ -46,9 +47,15 @@ export class ShardcastClientError extends Error {
   /**
    * Producer only: the edge reported this event stored (a `503` with `details.storedIndexes`)
    * before the retries ran out, so its position exists but is unknown to the SDK. Sending it again
-   * with the same `id` answers that position.
+   * with `id: err.eventId` answers that position.
    */
   readonly stored: boolean;
+  /**
+   * Producer only: the idempotency id the event went out with (the caller's, or the one the SDK
+   * generated). An error without an answer may hide a stored event, so a caller's retry must send
+   * this id again: without it the retry gets a new id and is stored a second time.
+   */
+  readonly eventId: string | undefined;
 
   constructor(init: ShardcastClientErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -58,6 +65,7 @@ export class ShardcastClientError extends Error {
     this.details = init.details;
     this.retryAfterMs = init.retryAfterMs;
     this.stored = init.stored ?? false;
+    this.eventId = init.eventId;
   }
 
   /**
@@ -75,6 +83,11 @@ export class ShardcastClientError extends Error {
     return new ShardcastClientError({ ...this.init(), stored });
   }
 
+  /** A copy that names the event it is the error of (one event's share of a batch's error). */
+  forEvent(eventId: string): ShardcastClientError {
+    return new ShardcastClientError({ ...this.init(), eventId });
+  }
+
   /** A copy with another message and details (one event's share of a batch's error). */
   narrowed(message: string, details: Record<string, unknown>): ShardcastClientError {
     return new ShardcastClientError({ ...this.init(), message, details });
@@ -88,6 +101,7 @@ export class ShardcastClientError extends Error {
       details: this.details,
       retryAfterMs: this.retryAfterMs,
       stored: this.stored,
+      eventId: this.eventId,
       cause: this.cause,
     };
   }

@@ -4,6 +4,8 @@ import { ingestAnswerSchema, parseAnswer, type SendResult } from "./types.ts";
 
 /** One queued event: serialized once, so every attempt sends the same bytes and the same id. */
 export interface Item {
+  /** The idempotency id it is sent with: the caller's, or the generated one. */
+  id: string;
   json: string;
   /** UTF-8 bytes of `json`. */
   bytes: number;
@@ -43,7 +45,9 @@ export const ENVELOPE_BYTES = 13;
  * and answers the stored ones as duplicates with their original `seq`. Sending only the rest would
  * leave the stored ones' promises without a position, and a second request for them would cost
  * the same bytes plus a round trip; a producer key may also lack the `consume` right needed to
- * look them up. The whole-batch resend keeps the batch's order too.
+ * look them up. Positions never change once stored, so the stored ones keep theirs and the rest
+ * get later ones: order per key holds (one key's events are stored on one host in one statement),
+ * order across keys only outside such a partial store.
  */
 export async function deliver(ctx: DeliveryContext, items: Item[]): Promise<void> {
   let remaining = items;
@@ -106,7 +110,7 @@ function settle(items: Item[], body: unknown): void {
     const item = items[i]!;
     // A generated id is unique to this event, so the only copy the edge can already hold is one
     // an earlier attempt of this very send stored: for the caller it is not a duplicate.
-    item.resolve({ seq: r.seq, shardletId: r.shardletId, duplicate: r.duplicate && !item.generated });
+    item.resolve({ id: item.id, seq: r.seq, shardletId: r.shardletId, duplicate: r.duplicate && !item.generated });
   });
 }
 

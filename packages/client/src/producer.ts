@@ -23,8 +23,11 @@ export interface ProducerOptions {
   /** Longest backoff (a `Retry-After` from the edge may be longer and is honoured). Default 5,000 ms. */
   retryMaxMs?: number;
   /**
-   * Requests in flight at once. Default 1, which keeps the stream order of this producer's events
-   * equal to the order of the `send` calls even across retries; more trades that for throughput.
+   * Requests in flight at once. Default 1, which keeps the positions of one key's events in the
+   * order of the `send` calls, across retries too; more trades that for throughput. Across keys,
+   * positions follow the calls unless a batch was partly stored: a position never changes once
+   * stored, so events an earlier attempt stored keep their earlier positions and the rest of the
+   * batch gets later ones.
    */
   maxInFlightBatches?: number;
   /** Events accepted and not yet settled before `send` waits for room. Default 10,000. */
@@ -43,7 +46,9 @@ interface Waiter {
 
 /**
  * A batching producer for one stream. Every event gets an idempotency id before its first attempt,
- * so any retry (ours, or the caller's after an error with `retryable`) stores it once.
+ * so our retries store it once; a caller's retry after an error stores it once when it sends the
+ * id the error names (`err.eventId`). The SDK does not remember ids per event object: sending one
+ * object twice on purpose (a template, or one changed in between) must store it twice.
  */
 export class ShardcastProducer {
   private readonly ctx: DeliveryContext;
@@ -131,6 +136,7 @@ export class ShardcastProducer {
       } catch (err) {
         return Promise.reject(err instanceof ShardcastClientError ? err : invalidEvent(String(err)));
       }
+      const eventId = prepared.id;
       const promise = new Promise<SendResult>((resolve, reject) => {
         const done = () => {
           this.unsettled.delete(promise);
@@ -144,7 +150,7 @@ export class ShardcastProducer {
           },
           reject: (e) => {
             done();
-            reject(e);
+            reject(e.forEvent(eventId));
           },
         });
       });
@@ -159,7 +165,7 @@ export class ShardcastProducer {
   private prepare(event: ProducerEvent): Omit<Item, "resolve" | "reject"> {
     if (typeof event !== "object" || event === null) throw invalidEvent("an event must be an object");
     const generated = event.id === undefined;
-    const id = generated ? `${this.idBase}-${(this.idCounter++).toString(36)}` : event.id;
+    const id = event.id ?? `${this.idBase}-${(this.idCounter++).toString(36)}`;
     const wire = {
       key: event.key,
       id,
@@ -177,7 +183,7 @@ export class ShardcastProducer {
     if (bytes + ENVELOPE_BYTES > this.maxBatchBytes) {
       throw invalidEvent(`the event is ${bytes} bytes as JSON, over maxBatchBytes (${this.maxBatchBytes})`);
     }
-    return { json, bytes, generated, no: this.nextNo++, at: Date.now(), stored: false };
+    return { id, json, bytes, generated, no: this.nextNo++, at: Date.now(), stored: false };
   }
 
   /** FIFO admission: a call that finds others waiting waits behind them, so order is kept. */

@@ -21,6 +21,8 @@ export interface ProducerEvent {
 
 /** Where an event was stored. */
 export interface SendResult {
+  /** The idempotency id the event is stored under: the caller's, or the one the producer generated. */
+  id: string;
   /** The event's position in the stream's global order. */
   seq: number;
   shardletId: string;

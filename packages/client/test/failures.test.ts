@@ -128,6 +128,34 @@ describe("consumer", () => {
     expect(a.consumer.metrics().memberId).toBe(memberId);
   });
 
+  it("after a join whose answer was lost, is the group's only member and holds every shardlet", async () => {
+    // The edge adds the member, then its answer is replaced by a gateway's 502.
+    const badGateway = { status: 502, body: { error: { code: "unavailable", message: "bad gateway" } }, forward: true };
+    const proxy = await proxyOnce((r) => r.method === "POST" && r.path.endsWith("/members"), badGateway);
+    const a = member(proxy.url, "f-join");
+    await a.consumer.start();
+    expect(proxy.log.filter((x) => x.path.endsWith("/members")).map((x) => x.status)).toEqual([502, 201]);
+    const view = await a.consumer.describe();
+    expect(view.members.map((m) => m.id)).toEqual([a.consumer.metrics().memberId]);
+    expect(a.consumer.metrics().assignments.length).toBe(view.shardlets.length);
+    const seqs = await produce("f6", 40);
+    await waitFor("40 events", () => a.events.length >= 40, 30_000);
+    expect(a.events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(seqs.sort((x, y) => x - y));
+  });
+
+  it("joins without a join token when the edge refuses the field (an edge from before it)", async () => {
+    const olderEdge = { status: 400, body: { error: { code: "bad_request", message: 'invalid body: Unrecognized key: "joinToken"', details: { issues: [] } } } };
+    const proxy = await proxyOnce((r) => r.method === "POST" && r.path.endsWith("/members"), olderEdge);
+    const a = member(proxy.url, "f-old-edge");
+    await a.consumer.start();
+    const joins = proxy.log.filter((x) => x.path.endsWith("/members"));
+    expect(joins.map((x) => [x.status, "joinToken" in (JSON.parse(x.body) as object)])).toEqual([
+      [400, true],
+      [201, false],
+    ]);
+    expect(a.consumer.metrics().memberId).not.toBeNull();
+  });
+
   it("goes on when an async onError rejects, without an unhandled rejection", async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);

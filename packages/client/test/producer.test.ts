@@ -114,6 +114,34 @@ describe("idempotent retries", () => {
     expect(results.every((r) => !r.duplicate)).toBe(true);
   });
 
+  it("stores an event without an id once when the caller sends it again with the id its error names", async () => {
+    // The edge stores every attempt's event, and every answer is lost on the way back.
+    const lost: number[] = [];
+    const lossy: FetchLike = async (url, init) => {
+      const res = await fetch(url, init);
+      lost.push(((await res.json()) as { events: SendResult[] }).events[0]!.seq);
+      throw new TypeError("fetch failed: answer lost (test)");
+    };
+    const event: ProducerEvent = { key: "r3", type: "test", payload: { n: 1 } };
+    const before = await totalRows(h);
+    const err = await producer({ fetch: lossy, maxRetries: 1, retryBaseMs: 10 })
+      .send(event)
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "network_error", retryable: true });
+    const eventId = (err as ShardcastClientError).eventId;
+    expect(eventId).toMatch(/^sc-/);
+    expect(await totalRows(h)).toBe(before + 1);
+
+    // The caller's retry, as the docs say: the same event with the id of the error.
+    const result = await producer().send({ ...event, id: eventId! });
+    expect(await totalRows(h)).toBe(before + 1);
+    expect(result).toMatchObject({ id: eventId, seq: lost[0], duplicate: true });
+    // A success names the id too, generated or the caller's.
+    const fresh = await producer().sendBatch([{ key: "r3-b" }, { key: "r3-c", id: "order-r3-c" }]);
+    expect(fresh[0]!.id).toMatch(/^sc-/);
+    expect(fresh[1]!.id).toBe("order-r3-c");
+  });
+
   it("answers a caller's repeated ids as duplicates with the original positions", async () => {
     const p = producer();
     const batch = events("r2", 10).map((e, i) => ({ ...e, id: `order-r2-${i}` }));
@@ -138,7 +166,9 @@ describe("idempotent retries", () => {
     try {
       const before = await totalRows(h);
       const p = producer({ fetch, maxBatchEvents: 60 });
-      const results = await p.sendBatch(events("p1", 60));
+      // 15 keys with 4 events each, so order per key can be checked across the partial store.
+      const sent = events("p1", 60).map((e, i) => ({ ...e, key: `p1-${i % 15}` }));
+      const results = await p.sendBatch(sent);
 
       const statuses = posts(log).map((x) => x.status);
       expect(statuses).toEqual([503, 200]);
@@ -151,8 +181,13 @@ describe("idempotent retries", () => {
       // Each promise holds the position the event is stored at, the partly stored ones included.
       const seqs = results.map((r) => r.seq);
       const readable = await readBack(Math.min(...seqs) - 1, 60);
-      const byKey = new Map(readable.map((e) => [e.key, e.seq]));
-      events("p1", 60).forEach((e, i) => expect(byKey.get(String(e.key))).toBe(seqs[i]));
+      const byId = new Map(readable.map((e) => [e.id, e.seq]));
+      results.forEach((r) => expect(byId.get(r.id)).toBe(r.seq));
+      // Positions follow the calls per key; across keys the events stored first keep earlier ones.
+      for (let k = 0; k < 15; k++) {
+        const mine = seqs.filter((_, i) => i % 15 === k);
+        expect(mine, `key p1-${k}`).toEqual([...mine].sort((x, y) => x - y));
+      }
     } finally {
       await host.query("DROP TRIGGER IF EXISTS sdk_test_fail ON sc_events");
       await host.query("DROP FUNCTION IF EXISTS sdk_test_fail()");

@@ -142,21 +142,33 @@ export class ConsumerCoordinator {
     return consumerGroupNeedsReconcile(state, routed, this.clock(), memberId) ? this.reconcile(g, memberId) : state;
   }
 
-  async join(caller: GroupCaller, streamName: string, groupName: string, body: { name?: string | undefined; sessionTimeoutMs?: number | undefined; start?: "earliest" | "latest" | undefined }) {
+  async join(
+    caller: GroupCaller,
+    streamName: string,
+    groupName: string,
+    body: { name?: string | undefined; sessionTimeoutMs?: number | undefined; start?: "earliest" | "latest" | undefined; joinToken?: string | undefined },
+  ) {
     checkGroupScope(caller, groupName);
     const entry = await this.stream(streamName);
     const settings = await this.deps.settings();
     const startSeq = body.start === "latest" ? await this.deps.sequences.watermark(entry.meta.id) : 0;
     const g = this.remember(await ensureConsumerGroup(this.deps.db, { streamId: entry.meta.id, name: groupName, startSeq, maxPerStream: this.deps.maxGroupsPerStream }));
-    const sessionTimeoutMs = body.sessionTimeoutMs ?? settings.sessionTimeoutMs;
     // The member is bound to the joining key: every later request for it must come with that key.
-    const me = await addConsumerMember(this.deps.db, { groupId: g.id, name: body.name ?? "member", sessionTimeoutMs, apiKeyId: caller.id });
+    // A retried join (same token) gets the member its first attempt added, with that one's session.
+    const me = await addConsumerMember(this.deps.db, {
+      groupId: g.id,
+      name: body.name ?? "member",
+      sessionTimeoutMs: body.sessionTimeoutMs ?? settings.sessionTimeoutMs,
+      apiKeyId: caller.id,
+      joinToken: body.joinToken,
+      now: this.clock(),
+    });
     const state = await this.reconcile(g);
     return {
       memberId: me.id,
       group: g.name,
-      heartbeatIntervalMs: this.heartbeatMs(sessionTimeoutMs),
-      sessionTimeoutMs,
+      heartbeatIntervalMs: this.heartbeatMs(me.sessionTimeoutMs),
+      sessionTimeoutMs: me.sessionTimeoutMs,
       assignments: await this.assignmentsOf(entry, g, state, me.id),
     };
   }

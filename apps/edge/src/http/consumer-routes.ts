@@ -23,6 +23,16 @@ export const joinBody = z.strictObject({
   name: nameSchema.optional(),
   sessionTimeoutMs: z.number().int().min(3_000, "sessionTimeoutMs must be at least 3000").max(300_000, "sessionTimeoutMs must be at most 300000").optional(),
   start: z.enum(["earliest", "latest"]).optional().meta({ description: "Where a new group starts (default earliest); ignored for an existing group." }),
+  joinToken: z
+    .string()
+    .min(16, "joinToken must be at least 16 characters")
+    .max(64, "joinToken must be at most 64 characters")
+    .regex(/^[A-Za-z0-9_-]+$/, "joinToken may hold only letters, digits, _ and -")
+    .optional()
+    .meta({
+      description:
+        "A random token the client makes per join and sends again on every retry of that join: a join whose token a live member of the group joined with the same key already used answers that member instead of adding one. A new join (after a lost session) takes a new token.",
+    }),
 });
 export const pollBody = z.strictObject({
   commits: commits.optional(),
@@ -124,7 +134,7 @@ export function consumerRoutes(): RouteSpec[] {
       path: `${base}/members`,
       summary: "Join a consumer group (created on first join)",
       description:
-        "The member is bound to the joining API key: its polls, commits, heartbeats and leave need that key (403 otherwise). A key scoped to consumer groups may only join those (403). A join that would create a group past the edge's limit per stream is refused with `409 conflict` and stores nothing.",
+        "The member is bound to the joining API key: its polls, commits, heartbeats and leave need that key (403 otherwise). A key scoped to consumer groups may only join those (403). A join that would create a group past the edge's limit per stream is refused with `409 conflict` and stores nothing. A retried join with the same `joinToken` answers the member the first attempt added.",
       tag: "consumers",
       auth: "consume",
       params: groupParams,

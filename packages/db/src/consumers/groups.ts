@@ -164,14 +164,62 @@ export async function getConsumerGroupState(db: ControlDb, groupId: string): Pro
   return { group, members, assignments };
 }
 
-/** Adds a member, bound to the API key that joined it (`apiKeyId`; absent: bound to none). */
-export async function addConsumerMember(
-  db: ControlDb,
-  input: { groupId: string; name: string; sessionTimeoutMs: number; apiKeyId?: string | null | undefined },
-): Promise<ConsumerMemberInfo> {
+export interface NewConsumerMember {
+  groupId: string;
+  name: string;
+  sessionTimeoutMs: number;
+  /** The API key that joins; absent: bound to none. */
+  apiKeyId?: string | null | undefined;
+  /** The client's token for this join (see `addConsumerMember`). */
+  joinToken?: string | undefined;
+  /** Now (ms), for telling a live member from an expired one. Default: the clock. */
+  now?: number | undefined;
+}
+
+/**
+ * Adds a member, bound to the API key that joined it (`apiKeyId`; absent: bound to none).
+ *
+ * With a `joinToken`, a join is idempotent: a live member of the group joined by the same key with
+ * the same token is answered (and touched) instead of adding another, so a join retried after its
+ * answer was lost leaves no second member holding shardlets it never polls. The lookup is bound to
+ * the key: a token never reaches another key's member. An expired member with the token is removed
+ * and a new one added, as a join after a lost session would.
+ */
+export async function addConsumerMember(db: ControlDb, input: NewConsumerMember): Promise<ConsumerMemberInfo> {
+  const token = input.joinToken;
+  const apiKeyId = input.apiKeyId ?? null;
+  // A token without a key would match any keyless member: tokens are honoured for bound members only.
+  if (token === undefined || apiKeyId === null) return insertMember(db, input, apiKeyId, null);
+  const now = input.now ?? Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const found = await memberByToken(db, input.groupId, apiKeyId, token);
+    if (found && found.lastSeenAt + found.sessionTimeoutMs >= now) {
+      await touchConsumerMember(db, found.id, new Date(now));
+      return { ...found, lastSeenAt: Math.max(found.lastSeenAt, now) };
+    }
+    if (found) await removeConsumerMember(db, found.id, "expire");
+    try {
+      return await insertMember(db, input, apiKeyId, token);
+    } catch (err) {
+      // A concurrent retry of the same join inserted first: the next round answers its member.
+      if (!isUniqueViolation(err) || attempt >= 2) throw err;
+    }
+  }
+}
+
+async function memberByToken(db: ControlDb, groupId: string, apiKeyId: string, token: string): Promise<ConsumerMemberInfo | null> {
+  const rows = await sqlRows<ConsumerMemberInfo>(db, `SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1 AND api_key_id = $2 AND join_token = $3`, [
+    groupId,
+    apiKeyId,
+    token,
+  ]);
+  return rows[0] ?? null;
+}
+
+async function insertMember(db: ControlDb, input: NewConsumerMember, apiKeyId: string | null, joinToken: string | null): Promise<ConsumerMemberInfo> {
   let row: MemberRow;
   try {
-    row = await db.consumerMember.create({ data: { groupId: input.groupId, name: input.name, sessionTimeoutMs: input.sessionTimeoutMs, apiKeyId: input.apiKeyId ?? null } });
+    row = await db.consumerMember.create({ data: { groupId: input.groupId, name: input.name, sessionTimeoutMs: input.sessionTimeoutMs, apiKeyId, joinToken } });
   } catch (err) {
     // The group was deleted between its lookup and this insert: a join again creates it afresh.
     if (isForeignKeyViolation(err)) throw new ShardcastError("unavailable", "the consumer group was deleted while joining; join again", undefined, { cause: err });
