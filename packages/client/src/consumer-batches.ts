@@ -50,7 +50,8 @@ export class BatchRunner {
     if (!onCheckpoint) return;
     for (const request of requests) {
       try {
-        await onCheckpoint(request);
+        // Run before this poll's batches: what the member processed is what it commits with this poll.
+        await onCheckpoint({ ...request, processed: Math.max(request.position, this.deps.state.position(request.shardletId)) });
       } catch (err) {
         this.deps.report(toError(err), "callback", request.shardletId);
       }

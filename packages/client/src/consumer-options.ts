@@ -1,6 +1,6 @@
 import type { ShardcastClientError } from "./errors.ts";
 import type { FetchLike } from "./http.ts";
-import type { Batch, SnapshotRequest } from "./types.ts";
+import type { Batch, CheckpointRequest } from "./types.ts";
 
 /** What the handler gets: one shardlet's events, in sequence order. */
 export type ConsumerBatch = Batch;
@@ -38,8 +38,12 @@ export interface ConsumerOptions {
   onAssigned?: (shardletIds: string[]) => void | Promise<void>;
   /** The shardlets left this member (rebalance, session loss or stop); their unfinished batches are dropped. */
   onRevoked?: (shardletIds: string[]) => void | Promise<void>;
-  /** The edge made this position a durable checkpoint: snapshot the member's own state for it. */
-  onCheckpoint?: (request: SnapshotRequest) => void | Promise<void>;
+  /**
+   * The edge made `position` a durable checkpoint: snapshot the member's own state, with
+   * `processed`, the position it covers (the member may be past the checkpoint by then). After a
+   * restore from the checkpoint, events at or below `processed` come again: skip them.
+   */
+  onCheckpoint?: (request: CheckpointRequest) => void | Promise<void>;
   /**
    * May be async; what it returns is not used, and what it throws or rejects with is ignored (any
    * reporter fits: one that returns what it pushed, an async one).

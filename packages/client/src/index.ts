@@ -22,4 +22,4 @@ export {
   type ShardcastErrorCode,
 } from "./errors.ts";
 export type { FetchLike } from "./http.ts";
-export type { Assignment, Batch, Commit, GroupView, ProducerEvent, SendResult, SnapshotRequest, StoredEvent } from "./types.ts";
+export type { Assignment, Batch, CheckpointRequest, Commit, GroupView, ProducerEvent, SendResult, SnapshotRequest, StoredEvent } from "./types.ts";

@@ -88,6 +88,12 @@ export type Batch = z.infer<typeof batchSchema>;
 export const snapshotRequestSchema = z.object({ shardletId: z.string(), position: z.number().int(), reason: z.string() });
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 
+/** A snapshot request as `onCheckpoint` gets it: with the position the member's state covers. */
+export type CheckpointRequest = SnapshotRequest & {
+  /** Everything of the shardlet up to here was processed by this member (at or past `position`). */
+  processed: number;
+};
+
 export const joinAnswerSchema = z.object({
   memberId: z.string(),
   heartbeatIntervalMs: z.number().positive(),

@@ -1,6 +1,9 @@
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { findConsumerGroup } from "@shardcast/db";
 import { createScratchDatabase, waitFor } from "@shardcast/db/testing";
+import { ConsumerProgress, createRedis } from "@shardcast/runtime";
+import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { endpoint } from "../src/http.ts";
 import { staleDetailsSchema } from "../src/types.ts";
 import {
@@ -10,6 +13,7 @@ import {
   ShardcastClientError,
   ShardcastConsumer,
   ShardcastProducer,
+  type CheckpointRequest,
   type ConsumerOptions,
   type FetchLike,
   type StoredEvent,
@@ -347,6 +351,30 @@ describe("ShardcastConsumer", () => {
     expect(commits.some((c) => c.shardletId === handled.shardletId && c.position >= handled.seq)).toBe(true);
     const view = await groupView("g5");
     expect(view.shardlets.find((s) => s.shardletId === handled.shardletId)?.position).toBeGreaterThanOrEqual(handled.seq);
+  });
+
+  it("hands onCheckpoint the position the member's state covers, past the checkpoint it was asked for", async () => {
+    const requests: CheckpointRequest[] = [];
+    const a = member("snap", { onCheckpoint: (r) => void requests.push(r) });
+    await a.consumer.start();
+    await produce("snap", 60);
+    await waitFor("60 events processed", () => a.events.length >= 60, 30_000);
+    const byShardlet = new Map<string, number[]>();
+    for (const e of a.events) byShardlet.set(e.shardletId, [...(byShardlet.get(e.shardletId) ?? []), e.seq]);
+    const [shardletId, seqs] = [...byShardlet].sort((x, y) => y[1].length - x[1].length)[0]!;
+    // The checkpoint job made an early position of the shardlet durable; the member is past it.
+    const checkpointed = Math.min(...seqs);
+    const g = (await findConsumerGroup(h.db, h.streamId, "snap"))!;
+    const [me] = (await groupView("snap")).members;
+    const redis = createRedis(testRedisUrl());
+    try {
+      await new ConsumerProgress(redis, h.prefix).requestSnapshots(g.id, me!.id, [{ shardletId, position: checkpointed, reason: "test" }]);
+    } finally {
+      redis.disconnect();
+    }
+    await waitFor("the snapshot request", () => requests.length > 0, 30_000);
+    expect(requests).toEqual([{ shardletId, position: checkpointed, reason: "test", processed: expect.any(Number) as number }]);
+    expect(requests[0]!.processed).toBeGreaterThanOrEqual(Math.max(...seqs));
   });
 
   it("gets a 409 with details.stale for a commit of another generation (the shape the consumer drops work by)", async () => {
