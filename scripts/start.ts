@@ -164,7 +164,7 @@ async function main() {
   if (needsSetup) say(`open ${webUrl}/setup to create the first admin account`);
   else if (seeded.adminSeeded) say(`sign in as ${cfg.SHARDCAST_ADMIN_EMAIL}`);
   if (seeded.demoToken) {
-    say(`demo producer is sending events to stream "demo" (about ${cfg.SHARDCAST_DEMO_RATE} events/s); consumer groups "demo-analytics" and "demo-audit" read them`);
+    say(`demo producer is sending events to stream "${seeded.demoStream}" (about ${cfg.SHARDCAST_DEMO_RATE} events/s); consumer groups "demo-analytics" and "demo-audit" read them`);
     say(`and ledger entries to "${DEMO_LEDGER_STREAM}", which a reporter reads after each of its report requests (the prefetcher learns to cache them ahead)`);
   }
   say("press Ctrl-C to stop");

@@ -28,9 +28,9 @@ import {
   type ProfilerSettings,
 } from "@shardcast/core";
 import { DEMO_LEDGER_LAYOUT, DEMO_LEDGER_STREAM } from "../demo-ledger.ts";
-import type { StartConfig } from "../env.ts";
+import { inheritedEnv, type StartConfig } from "../env.ts";
+import { demoStreamFrom } from "./demo-stream.ts";
 
-export const DEMO_STREAM = "demo";
 const DEMO_KEY_NAME = "demo-producer";
 const MIB = 1024 * 1024;
 
@@ -66,10 +66,10 @@ const DEMO_CONSUMERS: Partial<ConsumerSettings> = {
  * and amounts and prices on checkouts and carts, so those are its key fields. A fifth of the events
  * are sampled (the product default is 5 %) so the profile fills within a minute at demo rates.
  */
-const DEMO_PROFILER: Partial<ProfilerSettings> = {
+const demoProfiler = (stream: string): Partial<ProfilerSettings> => ({
   sampleRate: 0.2,
-  streams: { [DEMO_STREAM]: { keyFields: ["region", "device", "amount", "price"] } },
-};
+  streams: { [stream]: { keyFields: ["region", "device", "amount", "price"] } },
+});
 
 /**
  * Pre-allocation on in the demo (the product default is 0, off): the demo producer sends
@@ -97,7 +97,9 @@ export async function seed(
   cfg: StartConfig,
   hostDsns: string[],
   say: (line: string) => void,
-): Promise<{ demoToken: string | null; adminSeeded: boolean }> {
+  /** Default: `SHARDCAST_DEMO_STREAM`, which the demo producer and consumers inherit. */
+  stream?: string,
+): Promise<{ demoToken: string | null; adminSeeded: boolean; demoStream: string | null }> {
   let adminSeeded = false;
   if ((await countUsers(db)) === 0 && cfg.SHARDCAST_ADMIN_EMAIL && cfg.SHARDCAST_ADMIN_PASSWORD) {
     await createUser(db, { email: cfg.SHARDCAST_ADMIN_EMAIL, name: "Administrator", password: cfg.SHARDCAST_ADMIN_PASSWORD, role: "admin" });
@@ -111,16 +113,17 @@ export async function seed(
       say(`registered storage host host-${i + 1} (${i + 1}/${hostDsns.length})`);
     }
   }
-  if (cfg.SHARDCAST_DEMO === "off") return { demoToken: null, adminSeeded };
-  if (!(await getStreamByName(db, DEMO_STREAM))) {
+  if (cfg.SHARDCAST_DEMO === "off") return { demoToken: null, adminSeeded, demoStream: null };
+  const demoStream = stream ?? demoStreamFrom(inheritedEnv());
+  if (!(await getStreamByName(db, demoStream))) {
     await createStream(db, hosts, {
-      name: DEMO_STREAM,
+      name: demoStream,
       shardCount: 4,
       shardletsPerShard: 2,
       keyField: "user",
       capacityBytes: DEMO_LIFECYCLE.initialCapacityBytes,
     });
-    say(`created stream "${DEMO_STREAM}" (4 shards x 2 shardlets)`);
+    say(`created stream "${demoStream}" (4 shards x 2 shardlets)`);
     if ((await getSettings(db))[LIFECYCLE_SETTINGS_KEY] === undefined) {
       await updateLifecycleSettings(db, DEMO_LIFECYCLE, null);
       say(
@@ -133,8 +136,9 @@ export async function seed(
       say(`demo checkpoint settings: checkpoint at ${DEMO_CONSUMERS.checkpointThresholdSec} s of predicted replay (change them on the Settings page)`);
     }
     if ((await getSettings(db))[PROFILER_SETTINGS_KEY] === undefined) {
-      await updateSetting(db, PROFILER_SETTINGS_KEY, DEMO_PROFILER, null);
-      say(`demo profiler: key fields ${DEMO_PROFILER.streams![DEMO_STREAM]!.keyFields.join(", ")} at a ${DEMO_PROFILER.sampleRate! * 100}% sample (change them on the Settings page)`);
+      const profiler = demoProfiler(demoStream);
+      await updateSetting(db, PROFILER_SETTINGS_KEY, profiler, null);
+      say(`demo profiler: key fields ${profiler.streams![demoStream]!.keyFields.join(", ")} at a ${profiler.sampleRate! * 100}% sample (change them on the Settings page)`);
     }
     if ((await getSettings(db))[PREALLOC_SETTINGS_KEY] === undefined) {
       // The demo producer announces some of its flash crowds: with pre-allocation on, the demo
@@ -156,6 +160,6 @@ export async function seed(
   for (const key of await listApiKeys(db)) {
     if (key.name === DEMO_KEY_NAME && !key.revokedAt) await revokeApiKey(db, key.id);
   }
-  const key = await createApiKey(db, { name: DEMO_KEY_NAME, streams: [DEMO_STREAM, DEMO_LEDGER_STREAM], canProduce: true, canConsume: true, createdById: null });
-  return { demoToken: key.token, adminSeeded };
+  const key = await createApiKey(db, { name: DEMO_KEY_NAME, streams: [demoStream, DEMO_LEDGER_STREAM], canProduce: true, canConsume: true, createdById: null });
+  return { demoToken: key.token, adminSeeded, demoStream };
 }

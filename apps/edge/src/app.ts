@@ -15,7 +15,7 @@ import {
   verifyApiKey,
 } from "@shardcast/db";
 import { HostPool, shadowWriteBatch } from "@shardcast/db/host";
-import { createOpLocks, createRedis, lifecycleChannel, SequenceAllocator } from "@shardcast/runtime";
+import { createOpLockClients, createOpLocks, createRedis, lifecycleChannel, SequenceAllocator } from "@shardcast/runtime";
 import { ApiKeyAuth } from "./auth.ts";
 import { EdgeReadCache } from "./cache/read-cache.ts";
 import { createConsumerCoordinator, DEFAULT_MAX_GROUPS_PER_STREAM } from "./consumers/wiring.ts";
@@ -90,7 +90,10 @@ export function createEdge(cfg: EdgeConfig): Edge {
     },
     (reason) => metrics.routeReloaded(reason),
   );
-  const opLocks = createOpLocks([redis], { prefix: cfg.redisPrefix, log });
+  // The locks are read where the workers take them; only their announcements use the main Redis.
+  const lockClients = cfg.lockRedisUrls === undefined ? [] : createOpLockClients(cfg.lockRedisUrls, redisTarget);
+  for (const c of lockClients) c.on("error", (err: unknown) => log.warn("op-lock redis connection error", { err }));
+  const opLocks = createOpLocks(lockClients.length > 0 ? lockClients : [redis], { prefix: cfg.redisPrefix, log });
   const locks = new LockView(() => opLocks.lockedShardlets(), log);
   const sequences = new SequenceAllocator(redis, {
     prefix: cfg.redisPrefix,
@@ -265,7 +268,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
         await readCache.stop();
         prealloc?.stop();
         await prealloc?.save();
-        await redis.quit().catch(() => undefined);
+        await Promise.all([redis, ...lockClients].map((c) => c.quit().catch(() => undefined)));
         await hosts.closeAll();
         await db.$disconnect();
       })()),

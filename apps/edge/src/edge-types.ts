@@ -18,6 +18,8 @@ export interface EdgeConfig {
   /** When set, the Sentinels name the master and `redisUrl` only gives credentials and TLS. */
   redisSentinel?: RedisSentinelConfig | undefined;
   redisPrefix: string;
+  /** Comma-separated Redis masters the workers lock on (`SHARDCAST_LOCK_REDIS_URLS`, must match theirs); unset: the main Redis. */
+  lockRedisUrls?: string | undefined;
   limits: IngestLimits;
   routingRefreshMs: number;
   /** Full re-read of the op-lock view (the safety net for lost messages and expired locks). */

@@ -24,6 +24,14 @@ const schema = z.object({
   SHARDCAST_ROUTING_REFRESH_MS: int(30_000),
   /** Full re-read of which shardlets are op-locked (behind the lock/unlock messages). */
   SHARDCAST_LOCK_RESYNC_MS: int(5_000),
+  /**
+   * The workers' op-lock Redis masters (comma-separated; unset: the main Redis): the re-read must
+   * look where the locks are taken, or it forgets them. Empty counts as unset, as for the worker.
+   */
+  SHARDCAST_LOCK_REDIS_URLS: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() || undefined),
   /** Connections per storage host held by this edge. */
   SHARDCAST_HOST_POOL_SIZE: int(16),
   /** How often telemetry counters are flushed to Redis. */

@@ -9,6 +9,7 @@ const edge = createEdge({
   redisUrl: env.REDIS_URL,
   redisSentinel: redisTargetFromEnv(env).sentinel,
   redisPrefix: env.SHARDCAST_REDIS_PREFIX,
+  lockRedisUrls: env.SHARDCAST_LOCK_REDIS_URLS,
   routingRefreshMs: env.SHARDCAST_ROUTING_REFRESH_MS,
   lockResyncMs: env.SHARDCAST_LOCK_RESYNC_MS,
   hostPoolSize: env.SHARDCAST_HOST_POOL_SIZE,

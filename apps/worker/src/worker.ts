@@ -123,18 +123,15 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
   worker.on("error", (err) => log.error("worker error", { error: probeErrorMessage(err) }));
   await worker.waitUntilReady();
 
-  const schedules = (opts.schedule ?? true) ? periodicSchedules(queue, opts) : [];
+  const { on: schedules, off: turnedOff } = (opts.schedule ?? true) ? periodicSchedules(queue, opts) : { on: [], off: [] };
   const scheduled = new Set<string>(schedules.map((s) => s.name));
   // Written after the schedules: while it is missing, Redis may have lost them. Kept among the
   // queue's keys so that it is lost, or renamed, together with them.
   const sentinel = `${queuePrefix(opts.prefix)}:${opts.queueName ?? DEFAULT_QUEUE_NAME}:schedules`;
-  const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
-  const preallocTrainEveryMs = opts.preallocTrainEveryMs ?? 3_600_000;
   const declare = async () => {
     for (const s of schedules) await s.declare();
-    // A schedule turned off is removed (an earlier worker may have declared it).
-    for (const [name, everyMs] of [["model.train", trainEveryMs], ["prealloc.train", preallocTrainEveryMs]] as const) {
-      if (everyMs > 0) continue;
+    // Schedules persist in Redis: one an earlier worker declared keeps running until removed.
+    for (const name of turnedOff) {
       await unscheduleRepeating(queue, name);
       await removePeriodicJob(deps.db, name);
     }
@@ -243,33 +240,43 @@ interface PeriodicSchedule {
   declare(): Promise<void>;
 }
 
-/** The worker's periodic jobs and their periods. */
-function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedule[] {
-  const every = <N extends JobName>(name: N, everyMs: number, payload?: JobPayload<N>, o?: { firstAfterMs?: number }): PeriodicSchedule => ({
+interface PeriodicSchedules {
+  on: PeriodicSchedule[];
+  /** Schedules a period of 0 turned off: removed wherever an earlier worker left them. */
+  off: JobName[];
+}
+
+/** The worker's periodic jobs and their periods, and those turned off. */
+function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedules {
+  const every = <N extends JobName>(name: N, everyMs: number, payload?: JobPayload<N>, o?: { firstAfterMs?: number }): PeriodicSchedule & { optional: boolean } => ({
     name,
     everyMs,
+    optional: false,
     declare: () => scheduleRepeating(queue, name, everyMs, payload, o),
+  });
+  /** A schedule that a period of 0 turns off. */
+  const optional = <N extends JobName>(name: N, everyMs: number, payload?: JobPayload<N>, o?: { firstAfterMs?: number }) => ({
+    ...every(name, everyMs, payload, o),
+    optional: true,
   });
   const trainEveryMs = opts.trainEveryMs ?? 6 * 3_600_000;
   const preallocTrainEveryMs = opts.preallocTrainEveryMs ?? 3_600_000;
-  return [
+  const all = [
     every("shardlet.accounting", opts.accountingEveryMs),
     every("host.health", opts.healthEveryMs),
     every("shardlet.manager", opts.managerEveryMs ?? 5_000),
     every("overflow.drain", opts.drainEveryMs ?? 5_000),
     every("analyzer.run", opts.analyzerEveryMs ?? 30_000, { trigger: "schedule" }),
-    ...((opts.orchestratorEveryMs ?? 30_000) > 0 ? [every("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" })] : []),
-    ...((opts.correlateEveryMs ?? 10_000) > 0 ? [every("cache.correlate", opts.correlateEveryMs ?? 10_000)] : []),
-    ...((opts.placementEveryMs ?? 60_000) > 0 ? [every("placement.run", opts.placementEveryMs ?? 60_000, { trigger: "schedule" })] : []),
-    ...((opts.replicaSyncEveryMs ?? 2_000) > 0 ? [every("replica.sync", opts.replicaSyncEveryMs ?? 2_000)] : []),
-    ...((opts.preallocEveryMs ?? 5_000) > 0 ? [every("prealloc.run", opts.preallocEveryMs ?? 5_000)] : []),
+    optional("orchestrator.run", opts.orchestratorEveryMs ?? 30_000, { trigger: "schedule" }),
+    optional("cache.correlate", opts.correlateEveryMs ?? 10_000),
+    optional("placement.run", opts.placementEveryMs ?? 60_000, { trigger: "schedule" }),
+    optional("replica.sync", opts.replicaSyncEveryMs ?? 2_000),
+    optional("prealloc.run", opts.preallocEveryMs ?? 5_000),
     // Not at start: there is no history to learn from yet, and the edges start from the prior anyway.
-    ...(preallocTrainEveryMs > 0
-      ? [every("prealloc.train", preallocTrainEveryMs, { trigger: "schedule" }, { firstAfterMs: Math.min(preallocTrainEveryMs, 5 * 60_000) })]
-      : []),
+    optional("prealloc.train", preallocTrainEveryMs, { trigger: "schedule" }, { firstAfterMs: Math.min(preallocTrainEveryMs, 5 * 60_000) }),
     // Not at start: training takes the CPU for a while, and until a trained version qualifies the
     // baselines serve anyway. Operators can train at once from the console.
-    ...(trainEveryMs > 0 ? [every("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs })] : []),
+    optional("model.train", trainEveryMs, { kind: "all", trigger: "schedule" }, { firstAfterMs: trainEveryMs }),
     every("rebalance.plan", opts.rebalanceEveryMs ?? 30_000),
     every("migration.scheduler", opts.migrationSchedulerEveryMs ?? 5_000),
     every("telemetry.rollup", opts.telemetryRollupEveryMs ?? 10_000),
@@ -277,4 +284,9 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     every("consumer.checkpoint", opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS),
     every("housekeeping", 10 * 60_000),
   ];
+  const isOff = (s: { optional: boolean; everyMs: number }) => s.optional && s.everyMs <= 0;
+  return {
+    on: all.filter((s) => !isOff(s)),
+    off: all.filter(isOff).map((s) => s.name),
+  };
 }

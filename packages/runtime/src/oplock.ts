@@ -57,7 +57,10 @@ export interface OpLocks {
   withOpLock<T>(shardletId: string, fn: (lock: OpLockHandle) => Promise<T>): Promise<T>;
   /** True when a quorum of masters holds a lock for the shardlet. */
   isLocked(shardletId: string): Promise<boolean>;
-  /** Shardlet ids currently locked (per the first master); lets an edge seed its in-memory view. */
+  /**
+   * Shardlet ids locked on any master that answers, provided a quorum answers (else it throws): a
+   * lock held by a quorum is then always among them. Lets an edge seed its in-memory view.
+   */
   lockedShardlets(): Promise<string[]>;
   /** Stops in-flight extensions. Does not close the Redis clients: the caller owns them. */
   close(): Promise<void>;
@@ -251,16 +254,27 @@ export function createOpLocks(clients: Redis[], opts: OpLockOptions): OpLocks {
     }
   };
 
-  const lockedShardlets = async (): Promise<string[]> => {
-    const head = `${opts.prefix}:oplock:`;
+  const head = `${opts.prefix}:oplock:`;
+  const scanLocks = async (client: Redis): Promise<string[]> => {
     const ids: string[] = [];
     let cursor = "0";
     do {
-      const [next, keys] = await clients[0]!.scan(cursor, "MATCH", `${head}*`, "COUNT", 500);
+      const [next, keys] = await client.scan(cursor, "MATCH", `${head}*`, "COUNT", 500);
       cursor = next;
       for (const key of keys) ids.push(key.slice(head.length));
     } while (cursor !== "0");
     return ids;
+  };
+  const lockedShardlets = async (): Promise<string[]> => {
+    // A master that missed an acquisition (down for a moment) lacks a lock the others hold, so
+    // reading one master alone could report a held lock as free.
+    const scans = await Promise.allSettled(clients.map(scanLocks));
+    const answered = scans.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    if (answered.length < quorum) {
+      const failed = scans.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      throw new ShardcastError("unavailable", "op-lock list: no Redis quorum", undefined, { cause: failed?.reason });
+    }
+    return [...new Set(answered.flat())];
   };
 
   return {

@@ -13,7 +13,7 @@ import { MAX_PIN_BUDGET_SHARE } from "./pinned-entries.ts";
  */
 
 export const placementSettingsSchema = z.strictObject({
-  /** Decide and archive on the schedule; off, the job only reports. */
+  /** Decide and act on the schedule. Off, a scheduled run is skipped entirely (no rewards measured, nothing decided); a run started by hand still runs in full. */
   enabled: z.boolean().default(true),
   /** Payloads stored longer ago than this may be archived. */
   archiveAfterSec: z
