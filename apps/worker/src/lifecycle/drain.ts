@@ -1,4 +1,4 @@
-import { addFallbackCounts, settleOverflowRows, storedSeqs, type HostDriver, type OverflowRow } from "@shardcast/db";
+import { addFallbackCounts, checkDrainedRows, settleOverflowRows, type DrainedRowCheck, type HostDriver, type OverflowRow } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { targetFor } from "./shape.ts";
@@ -20,6 +20,8 @@ export interface DrainResult {
   blocked: string[];
   /** Overflow rows deleted because their event id was already stored under another seq. */
   duplicates: number;
+  /** Overflow rows left in the log because their target holds a different event at their seq. */
+  collisions: DrainedRowCheck["collisions"];
 }
 
 export interface DrainOptions {
@@ -69,14 +71,19 @@ function byHost(rows: readonly OverflowRow[], run: readonly DrainTarget[]): Map<
 
 /**
  * Moves undrained overflow rows into the targets that own their key hash, chunk by chunk: write
- * into the targets (one fenced statement per host; rows already there are skipped), check by seq
- * which rows the targets really store, then on the home host mark those drained and delete the
- * others (their event id is stored under another seq: an idempotent re-send that reached the log
- * while the first copy was in the shardlet), and count the drained rows against their targets.
+ * into the targets (one fenced statement per host; rows already there are skipped), check which
+ * rows the targets really store (the same event at the row's seq), then on the home host mark
+ * those drained and delete the rows whose event id is stored under another seq (an idempotent
+ * re-send that reached the log while the first copy was in the shardlet), and count the drained
+ * rows against their targets. A row whose seq holds a different event on the target stays in the
+ * log: both events were acknowledged, readers return both, and the run reports it as an error.
  * Interrupted anywhere, running it again stores nothing twice and counts nothing twice.
  */
 export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<DrainResult> {
-  const result: DrainResult = { drained: 0, byTarget: new Map(), blocked: [], duplicates: 0 };
+  const result: DrainResult = { drained: 0, byTarget: new Map(), blocked: [], duplicates: 0, collisions: [] };
+  // Rows a chunk left in the log (collisions, rows the target did not store) come first in every
+  // later read of their range: they are read past, so that a run reads each row once.
+  const left = new Set<number>();
   const maxChunks = o.maxChunksPerRun ?? 1_000;
   const runs = contiguousRuns(o.targets);
   for (let run = runs.shift(); run; run = runs.shift()) {
@@ -85,7 +92,9 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
     for (let chunk = 0; chunk < maxChunks; chunk++) {
       o.beforeChunk?.();
       checkAborted(o.signal);
-      const rows = await o.home.overflowChunk(o.streamId, lo, hi, o.chunkRows);
+      const limit = o.chunkRows + left.size;
+      const read = await o.home.overflowChunk(o.streamId, lo, hi, limit);
+      const rows = left.size === 0 ? read : read.filter((r) => !left.has(r.seq));
       if (rows.length === 0) break;
       const drained: number[] = [];
       const duplicates: number[] = [];
@@ -111,19 +120,23 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
             })),
           })),
         });
-        const written: number[] = [];
+        const written: OverflowRow[] = [];
         entries.forEach(([t, list], i) => {
           if (!results[i]?.ok) {
             blocked.add(t);
             return;
           }
           for (const r of list) {
-            written.push(r.seq);
+            written.push(r);
             targetOf.set(r.seq, t);
           }
         });
-        const stored = await storedSeqs(driver, o.streamId, written);
-        for (const seq of written) (stored.has(seq) ? drained : duplicates).push(seq);
+        const check = await checkDrainedRows(driver, o.streamId, written);
+        drained.push(...check.stored);
+        duplicates.push(...check.duplicates);
+        result.collisions.push(...check.collisions);
+        const done = new Set([...check.stored, ...check.duplicates]);
+        for (const r of written) if (!done.has(r.seq)) left.add(r.seq);
       }
       const settled = await settleOverflowRows(o.home, o.streamId, { drained, duplicates });
       result.duplicates += settled.deleted;
@@ -146,8 +159,15 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
         runs.unshift(...contiguousRuns(run.filter((t) => !blocked.has(t))));
         break;
       }
-      if (rows.length < o.chunkRows) break;
+      if (read.length < limit) break;
     }
+  }
+  if (result.collisions.length > 0) {
+    deps.log.error("overflow rows left undrained: their target holds a different event at the same seq", {
+      streamId: o.streamId,
+      count: result.collisions.length,
+      collisions: result.collisions.slice(0, 20),
+    });
   }
   return result;
 }

@@ -99,11 +99,14 @@ async function stepMoving(ctx: RunContext): Promise<void> {
     sources.reduce((sum, s) => sum + s.writeRate, 0),
     totals.map((t) => t.events),
   );
-  await prepareChildren(driver, {
+  const prepared = await prepareChildren(driver, {
     streamId: job.streamId,
     children: children.map((c, i) => ({ ...c, epoch: CHILD_EPOCH, ...totals[i]! })),
     drop: job.sourceIds,
   });
+  // A run that lost its lock while counting: another run switched the children since, and the
+  // host kept their live accounting.
+  if (!prepared) throw new ShardcastError("conflict", `lifecycle job ${job.id} was moved past moving by another run: its children are live`);
   const rowsMoved = totals.reduce((sum, t) => sum + t.events, 0);
   const advance = advanceFrom(ctx, rowsMoved);
   await createPendingShardlets(

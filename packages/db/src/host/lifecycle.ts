@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import type pg from "pg";
 import { ShardcastError } from "@shardcast/core";
 import type { HostDriver } from "./driver.ts";
+import type { OverflowRow } from "./types.ts";
 
 /**
  * Host-side statements of splits and merges. A shardlet's rows on its host are the rows of its
@@ -109,33 +111,44 @@ export interface PreparedChild extends RangeTotals {
  * state `pending` (no write passes them; existing rows are kept), their accounting totals set to
  * the figures of their ranges (their deltas dropped), and the totals and deltas of `drop` (the
  * sources they replace) removed. No event row is touched: membership is the key-hash range.
- * Idempotent.
+ * Idempotent while the children are pending. Once a child's fence has left `pending`, another run
+ * of the job has switched it and producers write into it: figures counted before that would
+ * replace live accounting, so nothing is changed and false is returned. The existing fence rows
+ * are share-locked for that check, so a switch in flight (it takes them for update) is waited
+ * for and its state seen.
  */
 export async function prepareChildren(
   driver: HostDriver,
   change: { streamId: string; children: readonly PreparedChild[]; drop: readonly string[] },
-): Promise<void> {
-  if (change.children.length === 0) return;
+): Promise<boolean> {
+  if (change.children.length === 0) return true;
   const ch = change.children;
   // A concurrent fold deletes delta rows and upserts totals too: a deadlock is retried.
-  await withRetry(() =>
+  const res = await withRetry(() =>
     driver.withClient((c) =>
-      c.query(
-        `WITH c AS (
+      c.query<{ prepared: boolean }>(
+        `WITH lk AS (
+           SELECT state FROM sc_fence WHERE shardlet_id = ANY($2::text[]) ORDER BY shardlet_id FOR SHARE
+         ), ok AS (
+           SELECT NOT EXISTS (SELECT 1 FROM lk WHERE state <> 'pending') AS prepared
+         ), c AS (
            SELECT * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
              AS c(id, epoch, lo, hi, events, bytes)
+           WHERE (SELECT prepared FROM ok)
          ), f AS (
            INSERT INTO sc_fence (shardlet_id, stream_id, epoch, state, lo, hi, updated_at)
            SELECT id, $1, epoch, 'pending', lo, hi, now() FROM c
            ON CONFLICT (shardlet_id) DO NOTHING
          ), dd AS (
-           DELETE FROM sc_stat_delta WHERE shardlet_id = ANY($2::text[]) OR shardlet_id = ANY($8::text[])
+           DELETE FROM sc_stat_delta WHERE (shardlet_id = ANY($2::text[]) OR shardlet_id = ANY($8::text[])) AND (SELECT prepared FROM ok)
          ), dt AS (
-           DELETE FROM sc_stat_total WHERE shardlet_id = ANY($8::text[])
+           DELETE FROM sc_stat_total WHERE shardlet_id = ANY($8::text[]) AND (SELECT prepared FROM ok)
+         ), t AS (
+           INSERT INTO sc_stat_total AS t (shardlet_id, events, bytes, updated_at)
+           SELECT id, events, bytes, now() FROM c
+           ON CONFLICT (shardlet_id) DO UPDATE SET events = excluded.events, bytes = excluded.bytes, updated_at = now()
          )
-         INSERT INTO sc_stat_total AS t (shardlet_id, events, bytes, updated_at)
-         SELECT id, events, bytes, now() FROM c
-         ON CONFLICT (shardlet_id) DO UPDATE SET events = excluded.events, bytes = excluded.bytes, updated_at = now()`,
+         SELECT prepared FROM ok`,
         [
           change.streamId,
           ch.map((x) => x.id),
@@ -149,6 +162,7 @@ export async function prepareChildren(
       ),
     ),
   );
+  return res.rows[0]?.prepared ?? false;
 }
 
 interface FenceLockRow {
@@ -233,13 +247,81 @@ export async function switchFences(driver: HostDriver, change: { activate: reado
   });
 }
 
-/** Which of `seqs` are stored in the stream's events on this host (one query by seq). */
-export async function storedSeqs(driver: HostDriver, streamId: string, seqs: readonly number[]): Promise<Set<number>> {
-  if (seqs.length === 0) return new Set();
-  const res = await driver.withClient((c) =>
-    c.query<{ seq: string }>("SELECT seq FROM sc_events WHERE stream_id = $1 AND seq = ANY($2::bigint[])", [streamId, seqs]),
+/** An event stored on a host, as a drain names it. */
+export interface StoredEventRef {
+  seq: number;
+  id: string | null;
+  key: string;
+}
+
+/** Where the rows a drain wrote stand on the target host. */
+export interface DrainedRowCheck {
+  /** Stored at their seq as the same event: drained. */
+  stored: number[];
+  /** Their event id is stored at another seq (an idempotent re-send): the event is stored once already. */
+  duplicates: number[];
+  /** Their seq holds a different event: both are acknowledged events, and the row must stay. */
+  collisions: Array<{ row: StoredEventRef; stored: StoredEventRef }>;
+}
+
+function md5Uuid(text: string): string {
+  const h = createHash("md5").update(text, "utf8").digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * What the target host holds for overflow rows just written into it. The drain's write skips a
+ * row on any conflict, of its event id or of its seq, so finding something at the row's seq does
+ * not mean the row is stored: the stored event must be the row's (its id; without one, what
+ * readers compare: key, type, time and payload, by md5 so an archived row compares too). Rows in
+ * none of the answer's lists were not stored for no reason seen here and are left for another
+ * drain.
+ */
+export async function checkDrainedRows(driver: HostDriver, streamId: string, rows: readonly OverflowRow[]): Promise<DrainedRowCheck> {
+  const out: DrainedRowCheck = { stored: [], duplicates: [], collisions: [] };
+  if (rows.length === 0) return out;
+  const atSeq = await driver.withClient((c) =>
+    c.query<{ seq: string; event_id: string | null; key: string; type: string | null; ts_ms: number; payload_md5: string | null }>(
+      `SELECT seq::text AS seq, event_id, key, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms,
+              CASE WHEN event_id IS NULL THEN coalesce(md5(payload::text)::uuid, payload_md5)::text END AS payload_md5
+       FROM sc_events WHERE stream_id = $1 AND seq = ANY($2::bigint[])`,
+      [streamId, rows.map((r) => r.seq)],
+    ),
   );
-  return new Set(res.rows.map((r) => Number(r.seq)));
+  const bySeq = new Map(atSeq.rows.map((e) => [Number(e.seq), e]));
+  const unsettled: OverflowRow[] = [];
+  for (const r of rows) {
+    const e = bySeq.get(r.seq);
+    const same =
+      e !== undefined &&
+      (r.id !== null
+        ? e.event_id === r.id
+        : e.event_id === null && e.key === r.key && e.type === r.type && Math.round(e.ts_ms) === r.ts && e.payload_md5 === md5Uuid(r.payloadJson));
+    if (same) out.stored.push(r.seq);
+    else unsettled.push(r);
+  }
+  if (unsettled.length === 0) return out;
+  const ids = unsettled.flatMap((r) => (r.id === null ? [] : [r.id]));
+  const idSeqs =
+    ids.length === 0
+      ? new Map<string, number>()
+      : new Map(
+          (
+            await driver.withClient((c) =>
+              c.query<{ event_id: string; seq: string }>("SELECT event_id, seq::text AS seq FROM sc_events WHERE stream_id = $1 AND event_id = ANY($2::text[])", [
+                streamId,
+                ids,
+              ]),
+            )
+          ).rows.map((e) => [e.event_id, Number(e.seq)]),
+        );
+  for (const r of unsettled) {
+    const idSeq = r.id === null ? undefined : idSeqs.get(r.id);
+    const e = bySeq.get(r.seq);
+    if (idSeq !== undefined && idSeq !== r.seq) out.duplicates.push(r.seq);
+    else if (e) out.collisions.push({ row: { seq: r.seq, id: r.id, key: r.key }, stored: { seq: r.seq, id: e.event_id, key: e.key } });
+  }
+  return out;
 }
 
 /**

@@ -44,7 +44,11 @@ export const FENCED_WRITE = {
   name: "sc_fenced_write_v2",
   text: fencedWriteSql("ON CONFLICT (stream_id, event_id) WHERE event_id IS NOT NULL DO NOTHING"),
 };
-/** Drains re-deliver rows after a crash: skipping on any unique key (seq or id) makes them idempotent. */
+/**
+ * Drains re-deliver rows after a crash: skipping on any unique key (seq or id) makes them
+ * idempotent. A skip does not mean the row is stored (its seq may hold a different event), so the
+ * drain checks what the host holds before it settles a row (`checkDrainedRows`).
+ */
 export const DRAIN_WRITE = { name: "sc_drain_write_v1", text: fencedWriteSql("ON CONFLICT DO NOTHING") };
 
 /** Share locks of a writer and an epoch raise over several rows can deadlock; PostgreSQL aborts one side. */
