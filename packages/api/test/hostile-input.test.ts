@@ -33,6 +33,22 @@ describe("hostile console input", () => {
       }
       expect((await h.call("mutation", "shardmap.split", { shardletId: "x".repeat(200) }, operator)).status).toBe(404);
     });
+
+    it("refuses an overlong stream filter on the console's lists, and takes one of any id's length", async () => {
+      for (const [path, input] of [
+        ["shardmap.byHost", {}],
+        ["migrations.list", { view: "open" }],
+        ["analyzer.notes", {}],
+        ["analyzer.proposals", {}],
+        ["operations.lifecycleJobs", {}],
+      ] as const) {
+        const res = await h.call("query", path, { ...input, streamId: "x".repeat(10_000) }, operator);
+        expect(res.status, path).toBe(400);
+        expect(res.error?.data.details?.rejected, path).toEqual([{ index: 0, path: "streamId", message: "streamId: an id has at most 200 characters" }]);
+        expect((await h.call("query", path, { ...input, streamId: "x".repeat(200) }, operator)).status, path).toBe(200);
+        expect((await h.call("query", path, input, operator)).status, path).toBe(200);
+      }
+    });
   });
 
   describe("pre-allocation", () => {

@@ -218,5 +218,29 @@ describe("console api", () => {
       const point = res.data?.ingest.find((p) => new Date(p.at).getTime() === at.getTime());
       expect(point?.value).toBe(120);
     });
+
+    it("charts up to the latest sample with 40 streams recording over the whole window", async () => {
+      const viewer = await h.sessionFor("viewer");
+      // What the worker records every 5 s: each stream's rate and the cluster's (no stream, no host).
+      const newest = Date.now();
+      const rows = [];
+      for (let at = newest - 30 * 60_000; at <= newest; at += 5_000) {
+        for (let s = 0; s < 40; s++) rows.push({ name: "ingest.events_per_s", at: new Date(at), streamId: `load-${s}`, value: 45 });
+        rows.push({ name: "ingest.events_per_s", at: new Date(at), streamId: null, value: 1_800 });
+      }
+      await h.db.metricSample.createMany({ data: rows });
+      const res = await h.call<{ ingest: Array<{ at: string | number | Date; value: number }>; currentRate: number | null }>(
+        "query",
+        "overview.summary",
+        { windowMinutes: 30 },
+        viewer,
+      );
+      expect(res.status).toBe(200);
+      const ingest = res.data!.ingest;
+      expect(new Date(ingest.at(-1)!.at).getTime()).toBe(newest);
+      expect(res.data!.currentRate).toBe(1_800);
+      // The window is measured from the query, a moment after the newest sample: the oldest may fall out.
+      expect(ingest.filter((p) => p.value === 1_800).length).toBeGreaterThanOrEqual(350);
+    });
   });
 });

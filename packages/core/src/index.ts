@@ -1,4 +1,5 @@
 export * from "./errors.ts";
+export * from "./timeout.ts";
 export * from "./types.ts";
 export * from "./limits.ts";
 export * from "./validation.ts";

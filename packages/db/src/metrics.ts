@@ -38,12 +38,16 @@ export async function recordMetrics(db: ControlDb, samples: readonly MetricInput
   return res.count;
 }
 
-/** Samples of one metric at or after `sinceMs` (epoch ms), oldest first. */
+/**
+ * Samples of one metric at or after `sinceMs` (epoch ms), oldest first. `clusterWide` keeps the
+ * samples of no stream and no host, the whole cluster's. When more than `limit` samples match,
+ * the newest are kept: a chart's latest point is the one that must be current.
+ */
 export async function metricSeries(
   db: ControlDb,
   name: string,
   sinceMs: number,
-  filter: { streamId?: string; hostId?: string; limit?: number } = {},
+  filter: { streamId?: string; hostId?: string; clusterWide?: boolean; limit?: number } = {},
 ): Promise<MetricPoint[]> {
   const rows = await db.metricSample.findMany({
     where: {
@@ -51,12 +55,13 @@ export async function metricSeries(
       at: { gte: new Date(sinceMs) },
       ...(filter.streamId ? { streamId: filter.streamId } : {}),
       ...(filter.hostId ? { hostId: filter.hostId } : {}),
+      ...(filter.clusterWide ? { streamId: null, hostId: null } : {}),
     },
-    orderBy: { at: "asc" },
+    orderBy: { at: "desc" },
     take: filter.limit ?? 10_000,
     select: { at: true, value: true, streamId: true, hostId: true },
   });
-  return rows.map((r) => ({ at: r.at.getTime(), value: r.value, streamId: r.streamId, hostId: r.hostId }));
+  return rows.reverse().map((r) => ({ at: r.at.getTime(), value: r.value, streamId: r.streamId, hostId: r.hostId }));
 }
 
 /** Retention: deletes samples older than `beforeMs` (epoch ms). */

@@ -1,4 +1,5 @@
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, withTimeout } from "@shardcast/core";
+import { redisUnavailable } from "@shardcast/runtime/redis";
 import { Queue, QueueEvents, type ConnectionOptions, type Job, type JobsOptions, type KeepJobs } from "bullmq";
 import { isJobName, jobCatalog, type AnyJobPayload, type JobName, type JobPayload } from "./catalog.ts";
 
@@ -64,6 +65,19 @@ export function validatePayload<N extends JobName>(name: N, payload: unknown): J
 /** Per-call options; retries and backoff always come from the catalog. */
 export type EnqueueOptions = Omit<JobsOptions, "attempts" | "backoff">;
 
+/**
+ * How long an add may wait for Redis. BullMQ's connections retry a command forever
+ * (`maxRetriesPerRequest: null`), so without a bound a caller waits out a whole Redis outage;
+ * a console request would hang with its change already made.
+ */
+export const ENQUEUE_TIMEOUT_MS = 5_000;
+
+/**
+ * Validates and queues a job. Fails with `unavailable` (503) when Redis is gone or does not answer
+ * within {@link ENQUEUE_TIMEOUT_MS}. A timed-out add is still in the
+ * connection's queue and may land once Redis answers: callers either use a job id or
+ * deduplication id that makes a retry the same job, or queue work that is safe to run twice.
+ */
 export async function enqueue<N extends JobName>(
   queue: JobQueue,
   name: N,
@@ -72,7 +86,19 @@ export async function enqueue<N extends JobName>(
 ): Promise<QueuedJob> {
   const data = validatePayload(name, payload);
   const def = jobCatalog[name];
-  return queue.add(name, data, { ...opts, attempts: def.attempts, backoff: def.backoff });
+  const added = queue.add(name, data, { ...opts, attempts: def.attempts, backoff: def.backoff });
+  try {
+    return await withTimeout(
+      added,
+      ENQUEUE_TIMEOUT_MS,
+      () => new ShardcastError("unavailable", `the job queue did not answer within ${ENQUEUE_TIMEOUT_MS / 1000} s; job "${name}" may not be queued`, { retryAfterMs: ENQUEUE_TIMEOUT_MS }),
+    );
+  } catch (err) {
+    if (err instanceof Error && redisUnavailable(err)) {
+      throw new ShardcastError("unavailable", `the job queue is unavailable (${err.message}); job "${name}" was not queued`, { retryAfterMs: 1_000 }, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**

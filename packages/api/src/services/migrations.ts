@@ -11,6 +11,7 @@ import {
   type MigrationSummary,
 } from "@shardcast/db";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
+import { queueFollowUp } from "./follow-up.ts";
 import { rangeView, type RangeView } from "../routers/shared.ts";
 
 /**
@@ -99,25 +100,48 @@ export function migrationDetailView(m: MigrationDetail): MigrationView & { event
   return { ...migrationView(m), events: m.events };
 }
 
+/** What a 503 says of an approved migration whose run could not be queued. */
+const SCHEDULER_STARTS_IT = "the migration scheduler starts it on its next run (every few seconds once the queue is back).";
+
 /**
  * Approves a migration and queues the mover. When the rebalance settings restrict migrations to a
  * daily window that is closed now, the migration is scheduled for the next window instead.
+ * `approved` runs once the approval is committed and before the mover is queued, so the approval
+ * is recorded even when the queue is down.
  */
-export async function approveAndStart(db: ControlDb, queue: JobQueue, id: string, actor: MigrationActor, now: number): Promise<{ phase: "approved" | "scheduled"; message: string }> {
+export async function approveAndStart(
+  db: ControlDb,
+  queue: JobQueue,
+  id: string,
+  actor: MigrationActor,
+  now: number,
+  approved: (phase: "approved" | "scheduled") => Promise<void>,
+): Promise<{ phase: "approved" | "scheduled"; message: string }> {
   const settings = await getRebalanceSettings(db);
   const w = windowAt(now, settings);
   const wait = !w.anyTime && !w.open ? { start: new Date(w.start), end: new Date(w.end), label: windowLabel(settings) } : undefined;
   const { phase } = await approveMigration(db, id, actor, wait ? { window: wait } : {});
+  await approved(phase);
   if (phase === "approved") {
-    await startMigrationJob(queue, id);
+    await queueFollowUp(() => startMigrationJob(queue, id), "Approved.", SCHEDULER_STARTS_IT);
     return { phase, message: "Approved: the mover starts it now." };
   }
   return { phase, message: `Approved: it waits for the migration window ${windowLabel(settings)}, next opening ${wait!.start.toISOString()}.` };
 }
 
+export interface ManualMove {
+  migrationId: string;
+  message: string;
+  shardletLabel: string;
+  streamId: string;
+  sourceHostId: string;
+}
+
 /**
  * An operator's "move shardlet S to host H": checked like the rebalancer's moves (destination
  * headroom, shardlet and hosts active, nothing already moving it), stored approved and started.
+ * `created` runs once the approved migration is committed and before the mover is queued, so the
+ * move is recorded even when the queue is down.
  */
 export async function moveShardlet(
   db: ControlDb,
@@ -125,7 +149,8 @@ export async function moveShardlet(
   input: { shardletId: string; destHostId: string },
   actor: MigrationActor,
   now: number,
-): Promise<{ migrationId: string; message: string; shardletLabel: string; streamId: string; sourceHostId: string }> {
+  created: (move: ManualMove) => Promise<void>,
+): Promise<ManualMove> {
   const settings = await getRebalanceSettings(db);
   const snap = await loadPlacementSnapshot(db, { now, cooldownMs: settings.cooldownSec * 1000 });
   const known = snap.shardlets.some((s) => s.id === input.shardletId);
@@ -145,7 +170,7 @@ export async function moveShardlet(
   };
   const { proposal, problems } = planManualMove(planInput, input.shardletId, input.destHostId, actor.email);
   if (!proposal || problems.length > 0) throw new ShardcastError("conflict", problems.join(" "), { problems });
-  const { id, created } = await createMigrationProposal(db, {
+  const stored = await createMigrationProposal(db, {
     streamId: proposal.streamId,
     shardletId: proposal.shardletId,
     sourceHostId: proposal.sourceHostId,
@@ -160,16 +185,18 @@ export async function moveShardlet(
     proposedBy: actor.email,
     phase: "approved",
   });
-  if (!created) throw new ShardcastError("conflict", "This shardlet already has an open migration; cancel or finish it first.", { migrationId: id });
-  await startMigrationJob(queue, id);
+  if (!stored.created) throw new ShardcastError("conflict", "This shardlet already has an open migration; cancel or finish it first.", { migrationId: stored.id });
   const label = snap.labels.get(proposal.shardletId) ?? proposal.shardletId;
   const dest = snap.labels.get(proposal.destHostId) ?? proposal.destHostId;
   const note = isAnyTime(settings) ? "" : " (manual moves do not wait for the migration window)";
-  return {
-    migrationId: id,
+  const move: ManualMove = {
+    migrationId: stored.id,
     message: `Moving ${label} to ${dest}: the mover starts now${note}.`,
     shardletLabel: label,
     streamId: proposal.streamId,
     sourceHostId: proposal.sourceHostId,
   };
+  await created(move);
+  await queueFollowUp(() => startMigrationJob(queue, stored.id), `The move of ${label} to ${dest} is approved.`, SCHEDULER_STARTS_IT);
+  return move;
 }

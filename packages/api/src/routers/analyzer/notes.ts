@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { analyzerNotesView } from "../../services/analyzer-views.ts";
-import { rangeSchema } from "../shared.ts";
+import { idString, rangeSchema } from "../shared.ts";
 
 export const notesInput = z
   .object({
-    streamId: storableString.optional(),
+    streamId: idString().optional(),
     limit: z.number().int().min(1).max(500).default(100),
   })
   .default({ limit: 100 });

@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { latestAnalyzerRun, listAnalyzerProposals } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { loadLabels, modelLabel, proposalView } from "../../services/analyzer-views.ts";
 import { proposalSchema, runSummarySchema } from "./proposal-schema.ts";
+import { idString } from "../shared.ts";
 
 export const proposalsInput = z
   .object({
     /** open: to decide now (most urgent first); decided: applied or dismissed; all: every status. */
     status: z.enum(["open", "decided", "all"]).default("open"),
-    streamId: storableString.optional(),
+    streamId: idString().optional(),
     kind: z.enum(["split", "migrate", "add_host", "drain_host"]).optional(),
     limit: z.number().int().min(1).max(500).default(100),
   })

@@ -17,6 +17,8 @@ export const runNow = operatorProcedure
     if (input.streamId && !(await streamExists(ctx.db, input.streamId))) {
       throw new ShardcastError("not_found", "That stream does not exist.");
     }
+    // No deduplication: a run that lands late after a timed-out add is one more analysis, as a
+    // second click would be (proposals of a newer run supersede the open ones).
     const job = await enqueue(ctx.queue, "analyzer.run", { trigger: "manual", actor: ctx.user.email, ...(input.streamId ? { streamId: input.streamId } : {}) });
     await audit(ctx, {
       kind: "analyzer.run.request",

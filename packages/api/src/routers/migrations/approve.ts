@@ -11,7 +11,7 @@ export const approve = operatorProcedure
   .input(migrationIdInput)
   .output(approveOutput)
   .mutation(async ({ ctx, input }) => {
-    const r = await approveAndStart(ctx.db, ctx.queue, input.id, { id: ctx.user.id, email: ctx.user.email }, Date.now());
-    await audit(ctx, { kind: "migration.approve", message: `approved migration ${input.id} (${r.phase})`, details: { migrationId: input.id, phase: r.phase } });
-    return r;
+    return approveAndStart(ctx.db, ctx.queue, input.id, { id: ctx.user.id, email: ctx.user.email }, Date.now(), (phase) =>
+      audit(ctx, { kind: "migration.approve", message: `approved migration ${input.id} (${phase})`, details: { migrationId: input.id, phase } }),
+    );
   });

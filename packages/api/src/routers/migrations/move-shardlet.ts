@@ -15,14 +15,15 @@ export const moveShardlet = operatorProcedure
   .input(moveShardletInput)
   .output(moveShardletOutput)
   .mutation(async ({ ctx, input }) => {
-    const r = await move(ctx.db, ctx.queue, input, { id: ctx.user.id, email: ctx.user.email }, Date.now());
-    await audit(ctx, {
-      kind: "migration.move",
-      message: `requested moving ${r.shardletLabel} to another host`,
-      streamId: r.streamId,
-      shardletId: input.shardletId,
-      hostId: r.sourceHostId,
-      details: { migrationId: r.migrationId, destHostId: input.destHostId },
-    });
+    const r = await move(ctx.db, ctx.queue, input, { id: ctx.user.id, email: ctx.user.email }, Date.now(), (m) =>
+      audit(ctx, {
+        kind: "migration.move",
+        message: `requested moving ${m.shardletLabel} to another host`,
+        streamId: m.streamId,
+        shardletId: input.shardletId,
+        hostId: m.sourceHostId,
+        details: { migrationId: m.migrationId, destHostId: input.destHostId },
+      }),
+    );
     return { migrationId: r.migrationId, message: r.message };
   });

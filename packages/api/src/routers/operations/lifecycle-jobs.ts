@@ -1,14 +1,13 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
 import { listStreams } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { lifecycleJobsForConsole, shardletRanges } from "../../services/lifecycle-jobs.ts";
-import { rangeSchema, rangeView } from "../shared.ts";
+import { idString, rangeSchema, rangeView } from "../shared.ts";
 
 export const lifecycleJobsInput = z
   .object({
     limit: z.number().int().min(1).max(200).default(50),
-    streamId: storableString.optional(),
+    streamId: idString().optional(),
   })
   .default({ limit: 50 });
 

@@ -53,7 +53,8 @@ export const summary = viewerProcedure
   .query(async ({ ctx, input }) => {
     const since = Date.now() - input.windowMinutes * 60_000;
     const [series, hosts, streams, shardlets, operations, activity, periodicJobs, consumerGroups] = await Promise.all([
-      metricSeries(ctx.db, INGEST_RATE_METRIC, since),
+      // The worker records the rate per stream as well; the chart shows the whole cluster's.
+      metricSeries(ctx.db, INGEST_RATE_METRIC, since, { clusterWide: true }),
       listHosts(ctx.db),
       listStreams(ctx.db),
       listShardlets(ctx.db, {}),
@@ -63,13 +64,9 @@ export const summary = viewerProcedure
       listConsumerGroupSummaries(ctx.db),
     ]);
 
-    // The worker records the rate per stream and for the whole cluster (no stream, no host); the
-    // chart shows the cluster's. Several workers may record the same instant: sum those.
+    // Several workers may record the same instant: sum those.
     const byInstant = new Map<number, number>();
-    for (const p of series) {
-      if (p.streamId !== null || p.hostId !== null) continue;
-      byInstant.set(p.at, (byInstant.get(p.at) ?? 0) + p.value);
-    }
+    for (const p of series) byInstant.set(p.at, (byInstant.get(p.at) ?? 0) + p.value);
     const ingest = [...byInstant.entries()].map(([at, value]) => ({ at, value })).sort((a, b) => a.at - b.at);
 
     const live = shardlets;

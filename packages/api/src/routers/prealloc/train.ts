@@ -18,6 +18,8 @@ export const train = operatorProcedure
     if (input.streamId && !(await streamExists(ctx.db, input.streamId))) {
       throw new ShardcastError("not_found", "That stream does not exist.");
     }
+    // No deduplication: a training that lands late after a timed-out add is one more training on the
+    // same history, as a second click would be.
     const job = await enqueue(ctx.queue, "prealloc.train", { trigger: "manual", actor: ctx.user.email, ...(input.streamId ? { streamId: input.streamId } : {}) });
     await audit(ctx, { kind: "prealloc.train.request", message: "requested a training of the content model on stored history", details: { jobId: job.id ?? null, streamId: input.streamId ?? null } });
     return { jobId: job.id ?? "", message: "Training of the content model on stored history queued." };

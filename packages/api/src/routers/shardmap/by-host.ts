@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { SHARDLET_STATES, storableString } from "@shardcast/core";
+import { SHARDLET_STATES } from "@shardcast/core";
 import { getLifecycleSettings, listHosts, listReplicas, listStreams, type ReplicaInfo } from "@shardcast/db";
 import { readArchivedShardlets, type ArchivedShardlets } from "@shardcast/runtime";
 import { viewerProcedure } from "../../trpc.ts";
 import { listMapShardlets, mergeableRightNeighbours, type LineageRef } from "../../services/map-shardlets.ts";
-import { fullness, rangeSchema, rangeView } from "../shared.ts";
+import { fullness, idString, rangeSchema, rangeView } from "../shared.ts";
 
 export const byHostInput = z
   .object({
     /** Only this stream's shardlets. */
-    streamId: storableString.optional(),
+    streamId: idString().optional(),
     includeRetired: z.boolean().default(false),
   })
   .default({ includeRetired: false });

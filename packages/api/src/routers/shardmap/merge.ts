@@ -17,12 +17,14 @@ export const merge = operatorProcedure
   .output(mergeOutput)
   .mutation(async ({ ctx, input }) => {
     const { left, right } = await shardletsForMerge(ctx.db, input.leftId, input.rightId);
-    const job = await enqueue(ctx.queue, "shardlet.merge", {
-      leftId: left.id,
-      rightId: right.id,
-      reason: `merge requested by ${ctx.user.email}`,
-      actor: ctx.user.email,
-    });
+    // The manager's deduplication id: a merge already queued for this pair, or one that lands late
+    // after a timed-out add, is the same job as this request's retry.
+    const job = await enqueue(
+      ctx.queue,
+      "shardlet.merge",
+      { leftId: left.id, rightId: right.id, reason: `merge requested by ${ctx.user.email}`, actor: ctx.user.email },
+      { deduplication: { id: `merge-${left.id}-${right.id}` } },
+    );
     const range = rangeView(left.lo, right.hi);
     const message = `Merge into shardlet ${range.loHex}–${range.lastHex} queued.`;
     await audit(ctx, {

@@ -14,11 +14,14 @@ export const split = operatorProcedure
   .output(splitOutput)
   .mutation(async ({ ctx, input }) => {
     const s = await shardletForSplit(ctx.db, input.shardletId);
-    const job = await enqueue(ctx.queue, "shardlet.split", {
-      shardletId: s.id,
-      reason: `split requested by ${ctx.user.email}`,
-      actor: ctx.user.email,
-    });
+    // The manager's and the analyzer's deduplication id: a split already queued for this shardlet,
+    // or one that lands late after a timed-out add, is the same job as this request's retry.
+    const job = await enqueue(
+      ctx.queue,
+      "shardlet.split",
+      { shardletId: s.id, reason: `split requested by ${ctx.user.email}`, actor: ctx.user.email },
+      { deduplication: { id: `split-${s.id}` } },
+    );
     const range = rangeView(s.lo, s.hi);
     const message = `Split of shardlet ${range.loHex}–${range.lastHex} queued.`;
     await audit(ctx, {
