@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keyHash, preallocRedisKeys, type PublishedPredictions, type SurgePrediction } from "@shardcast/core";
+import { keyHash } from "@shardcast/core";
 import { listOpenPreallocations, listPreallocations, updateMigrationSettings } from "@shardcast/db";
 import type { WorkerDeps } from "../src/deps.ts";
 import { runPrealloc } from "../src/prealloc/run.ts";
 import { runShardletSplit } from "../src/processors/shardlet-split.ts";
-import { announce, exactlyOnce, scenario, type Scenario } from "./prealloc-scenario.ts";
+import { announce, exactlyOnce, publishPrediction, scenario, type Scenario } from "./prealloc-scenario.ts";
 
 /**
  * What keeps pre-allocations from stepping on each other and on other jobs: runs that overlap, a
@@ -25,31 +25,7 @@ describe("prealloc.run guards", () => {
   /** Publishes a confident prediction for `shardletId` after an announcement on `key` (the model's own figures when it has them). */
   async function predict(shardletId: string, key: string, tag: string) {
     await announce(s, key, tag);
-    const runner = s.h.edge.prealloc!;
-    const now = Date.now();
-    const own = runner.model(s.h.streamId)?.predictions(now, 0).find((p) => p.shardletId === shardletId);
-    const prediction: SurgePrediction = {
-      expectedEvents: 400,
-      expectedPeakPerStep: 200,
-      atMs: now,
-      horizonEndsMs: now + 120_000,
-      cause: "campaign_started",
-      currentPerStep: 0,
-      usualPerStep: 1,
-      ...own,
-      shardletId,
-      keyHashes: [keyHash(key)],
-      probability: Math.max(own?.probability ?? 0, 0.95),
-    };
-    const published: PublishedPredictions = {
-      streamId: s.h.streamId,
-      atMs: now,
-      edge: "test",
-      modelVersion: runner.model(s.h.streamId)?.version ?? 0,
-      quality: runner.model(s.h.streamId)!.quality(),
-      predictions: [prediction],
-    };
-    await s.h.redis.set(preallocRedisKeys(s.h.prefix).predictions(s.h.streamId), JSON.stringify(published), "EX", 60);
+    await publishPrediction(s, shardletId, key);
   }
 
   const run = (deps: WorkerDeps = s.h.deps) => runPrealloc(deps, { redis: s.h.redis, prefix: s.h.prefix });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keyHash, preallocRedisKeys, type PublishedPredictions, type SurgePrediction } from "@shardcast/core";
+import { keyHash } from "@shardcast/core";
 import { listOperations, listPreallocations } from "@shardcast/db";
 import type { WorkerDeps } from "../src/deps.ts";
 import { runPrealloc } from "../src/prealloc/run.ts";
 import { runShardletAccounting } from "../src/processors/shardlet-accounting.ts";
 import { runShardletManager } from "../src/processors/shardlet-manager.ts";
 import { runShardletSplit } from "../src/processors/shardlet-split.ts";
-import { announce, exactlyOnce, scenario, type Scenario } from "./prealloc-scenario.ts";
+import { announce, exactlyOnce, publishPrediction, scenario, type Scenario } from "./prealloc-scenario.ts";
 
 /**
  * Pre-splitting on its host: a false alarm given back, the burst an announcement foretold met by a
@@ -123,31 +123,7 @@ describe("prealloc.run with a real edge, PostgreSQL and Redis", () => {
     // What is tested here is the crash, not the model (the tests above cover it): the edge scores
     // by its own clock, and on a loaded machine its alert may not come, so the prediction the run
     // reads is published as the edge publishes it, with the model's own figures when it has them.
-    const runner = s.h.edge.prealloc!;
-    const now = Date.now();
-    const own = runner.model(s.h.streamId)?.predictions(now, 0).find((p) => p.shardletId === original.id);
-    const prediction: SurgePrediction = {
-      shardletId: original.id,
-      expectedEvents: 400,
-      expectedPeakPerStep: 200,
-      atMs: now,
-      horizonEndsMs: now + 120_000,
-      cause: "campaign_started",
-      keyHashes: [keyHash(key)],
-      currentPerStep: 0,
-      usualPerStep: 1,
-      ...own,
-      probability: Math.max(own?.probability ?? 0, 0.95),
-    };
-    const published: PublishedPredictions = {
-      streamId: s.h.streamId,
-      atMs: now,
-      edge: "test",
-      modelVersion: runner.model(s.h.streamId)?.version ?? 0,
-      quality: runner.model(s.h.streamId)!.quality(),
-      predictions: [prediction],
-    };
-    await s.h.redis.set(preallocRedisKeys(s.h.prefix).predictions(s.h.streamId), JSON.stringify(published), "EX", 60);
+    await publishPrediction(s, original.id, key);
     let crashed = false;
     const dying: WorkerDeps = {
       ...s.h.deps,

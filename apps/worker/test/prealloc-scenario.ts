@@ -1,4 +1,4 @@
-import { generatePrecursorStream, keyHash, preallocRedisKeys, RoutingTable, trainContentModel } from "@shardcast/core";
+import { generatePrecursorStream, keyHash, preallocRedisKeys, RoutingTable, trainContentModel, type PublishedPredictions, type SurgePrediction } from "@shardcast/core";
 import { loadRoutes, updatePreallocSettings } from "@shardcast/db";
 import { expect } from "vitest";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
@@ -77,6 +77,39 @@ export async function scenario(aggressiveness: number): Promise<Scenario> {
 export async function announce(s: Scenario, key: string, tag: string) {
   await s.send([...s.background(20), ...[0, 1, 2].map((i) => ({ key, id: `pre-${tag}-${i}`, type: "campaign_started" })), ...s.background(20)]);
   await s.h.edge.prealloc!.publish();
+}
+
+/**
+ * Publishes a confident prediction for `shardletId` on `key`, as the edge publishes it, with the
+ * model's own figures when it has them: tests of what a run does with a prediction must not hang on
+ * whether the edge's model, scoring by its own clock on a loaded machine, raises the alert.
+ */
+export async function publishPrediction(s: Scenario, shardletId: string, key: string): Promise<void> {
+  const runner = s.h.edge.prealloc!;
+  const now = Date.now();
+  const own = runner.model(s.h.streamId)?.predictions(now, 0).find((p) => p.shardletId === shardletId);
+  const prediction: SurgePrediction = {
+    expectedEvents: 400,
+    expectedPeakPerStep: 200,
+    atMs: now,
+    horizonEndsMs: now + 120_000,
+    cause: "campaign_started",
+    currentPerStep: 0,
+    usualPerStep: 1,
+    ...own,
+    shardletId,
+    keyHashes: [keyHash(key)],
+    probability: Math.max(own?.probability ?? 0, 0.95),
+  };
+  const published: PublishedPredictions = {
+    streamId: s.h.streamId,
+    atMs: now,
+    edge: "test",
+    modelVersion: runner.model(s.h.streamId)?.version ?? 0,
+    quality: runner.model(s.h.streamId)!.quality(),
+    predictions: [prediction],
+  };
+  await s.h.redis.set(preallocRedisKeys(s.h.prefix).predictions(s.h.streamId), JSON.stringify(published), "EX", 60);
 }
 
 /** Drains the overflow log and checks every acknowledged event is stored once, where its shardlet is. */
