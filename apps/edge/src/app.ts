@@ -10,12 +10,13 @@ import {
   listShards,
   loadRoutes,
   loadShardletLoads,
+  markOverflowPending,
   pingControlDb,
   reserveSequence,
   verifyApiKey,
 } from "@shardcast/db";
 import { HostPool, shadowWriteBatch } from "@shardcast/db/host";
-import { createOpLockClients, createOpLocks, createRedis, lifecycleChannel, SequenceAllocator } from "@shardcast/runtime";
+import { createOpLockClients, createOpLocks, createRedis, lifecycleChannel, publishRoutingChange, SequenceAllocator } from "@shardcast/runtime";
 import { ApiKeyAuth } from "./auth.ts";
 import { EdgeReadCache } from "./cache/read-cache.ts";
 import { createConsumerCoordinator, DEFAULT_MAX_GROUPS_PER_STREAM } from "./consumers/wiring.ts";
@@ -132,6 +133,11 @@ export function createEdge(cfg: EdgeConfig): Edge {
     limits: cfg.limits,
     log,
     isLocked: (id) => locks.has(id),
+    overflowAppended: async (streamId, written) => {
+      // Edges reload the stream's routes only when told: once per newly flagged range, not per append.
+      const flagged = await markOverflowPending(db, streamId, written);
+      if (flagged.length > 0) await publishRoutingChange(redis, cfg.redisPrefix, streamId);
+    },
     observer: {
       written: (shardletId, _events, bytes) => watch.add(shardletId, bytes),
       fellBack: (shardletId, events, streamId) => {

@@ -1,8 +1,8 @@
-import { errorStatus, isShardcastError, keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits } from "@shardcast/core";
+import { errorStatus, isShardcastError, keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type ShardletRoute } from "@shardcast/core";
 import type { FencedWriteResult, HostBatchWrite, ShadowWriteResult } from "@shardcast/db/host";
 import { redisUnavailable, type Logger, type SequenceAllocator } from "@shardcast/runtime";
 import type { IngestedEvent, IngestObserver } from "./ingest-observer.ts";
-import { appendOverflowOnce, type OverflowHosts } from "./overflow-append.ts";
+import { appendOverflowOnce, idsInPendingOverflow, type OverflowHosts } from "./overflow-append.ts";
 import type { RoutingCache } from "./routing-cache.ts";
 
 /** The fallback (`OverflowHosts`): append to shard overflow logs on a shard home host. */
@@ -41,6 +41,11 @@ export class IngestService {
       hosts: HostWriter;
       /** Whether a job holds the shardlet's op-lock (the edge's in-memory view). */
       isLocked: (shardletId: string) => boolean;
+      /**
+       * Called after an overflow append and before the batch is acknowledged, with the ranges
+       * written for: flags them overflow-pending (see `markOverflowPending`) and tells the edges.
+       */
+      overflowAppended?: (streamId: string, routes: ReadonlyArray<ShardletRoute>) => Promise<void>;
       observer?: IngestObserver;
       limits: IngestLimits;
       log: Logger;
@@ -101,9 +106,21 @@ export class IngestService {
         // Fallback: shardlets that are op-locked or changing go to their shard's overflow log.
         const byHost = new Map<string, Map<string, Pending[]>>();
         const overflow = new Map<string, Map<string, { shardId: string; group: Pending[] }>>();
+        const fast = (route: ShardletRoute) => route.state === "active" && !this.deps.isLocked(route.id) && refused.get(route.id) !== route.epoch;
+        // Ids a flagged range's overflow log already holds (not drained yet): answered with their
+        // position instead of being stored again on the fast path.
+        const inLog = await idsInPendingOverflow(this.deps.hosts, streamId, pending, (p) => {
+          const route = table.lookup(p.hash);
+          return route.overflowPending && fast(route) ? shards.get(route.shardId)?.homeHostId : undefined;
+        });
         for (const p of pending) {
           const route = table.lookup(p.hash);
-          if (route.state === "active" && !this.deps.isLocked(route.id) && refused.get(route.id) !== route.epoch) {
+          if (fast(route)) {
+            const stored = p.event.id === null ? undefined : inLog.get(p.event.id);
+            if (stored !== undefined && stored !== p.seq) {
+              results[p.index] = { seq: stored, shardletId: route.id, duplicate: true };
+              continue;
+            }
             let parts = byHost.get(route.hostId);
             if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
             const g = parts.get(route.id);
@@ -147,6 +164,8 @@ export class IngestService {
               // Only what reached the overflow log: a repeated id stored nothing there.
               if (group.length > dups.length) this.deps.observer?.fellBack(shardletId, group.length - dups.length, streamId);
             });
+            const routes = groups.map(([shardletId]) => table.byId(shardletId)).filter((r) => r !== undefined);
+            await this.deps.overflowAppended?.(streamId, routes);
           } catch (err) {
             failures.push(err);
           }

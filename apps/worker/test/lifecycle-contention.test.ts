@@ -143,6 +143,81 @@ describe("an idempotent re-send that takes the overflow path while its first cop
   });
 });
 
+describe("a re-send of an event the overflow log holds, after the switch and before the drain", () => {
+  it("is answered with its first position while the children are flagged, and is read once after the drain", async () => {
+    const target = await awayShardlet();
+    await h.produce(Array.from({ length: 20 }, () => ({ key: h.keyIn(target.lo, target.hi), id: h.nextId() })));
+    const event = { key: h.keyIn(target.lo, target.hi), id: h.nextId() };
+
+    let first: Ack | undefined;
+    onPhase = async (phase) => {
+      if (phase === "locked") {
+        await waitFor("the edge to see the op-lock", () => h.edge.locks.has(target.id), 10_000, { intervalMs: 0 });
+        [first] = await h.produce([event]);
+      }
+      // The worker stops after the switch, before its drain: the locks are let go.
+      if (phase === "draining") throw new Error("injected stop before the drain");
+    };
+    await expect(runShardletSplit(h.deps, { shardletId: target.id, reason: "re-send after switch" })).rejects.toThrow(/injected stop/);
+    onPhase = null;
+    const job = await h.db.lifecycleJob.findFirstOrThrow({ where: { sourceIds: { has: target.id } } });
+    expect(job.phase).toBe("draining");
+    const shard = await h.db.shard.findUniqueOrThrow({ where: { id: target.shardId } });
+    const home = await h.driver(shard.homeHostId);
+    expect(await home.countOverflow(h.streamId, target.lo, target.hi)).toBe(1);
+
+    // The edge routes the key to a live, unlocked child: the fast path, whose index does not see the log.
+    const entry = await h.edge.routing.refreshById(h.streamId);
+    const child = entry!.table.lookup(keyHash(event.key));
+    expect(job.childIds).toContain(child.id);
+    expect(child.state).toBe("active");
+    expect(h.edge.locks.has(child.id)).toBe(false);
+    const [resent] = await h.produce([event]);
+    expect(resent!.seq).toBe(first!.seq);
+    const driver = await h.driver(target.hostId);
+    const stored = await driver.withClient((c) => c.query<{ n: number }>("SELECT count(*)::int AS n FROM sc_events WHERE event_id = $1", [event.id]));
+    expect(stored.rows[0]!.n).toBe(0);
+
+    // The resumed job drains the log into the child and clears the flags.
+    const resumed = await runShardletSplit(h.deps, { shardletId: target.id, reason: "re-send after switch", jobId: job.id });
+    expect(resumed).toMatchObject({ status: "done", drained: 1 });
+    expect((await loadRoutes(h.db, h.streamId)).filter((r) => r.overflowPending)).toEqual([]);
+    const read = await h.read(event.key);
+    expect(read.byPosition.filter((e) => e.id === event.id)).toEqual([{ seq: first!.seq, id: event.id, key: event.key }]);
+    expect(read.byKey.filter((e) => e.id === event.id)).toEqual([{ seq: first!.seq, id: event.id, key: event.key }]);
+    expect(exactlyOnceProblems(await h.check())).toEqual([]);
+  });
+});
+
+describe("a re-send after any job's op-lock is let go, before the sweep drains the log", () => {
+  it("is answered with the log's position; the sweep drains it and clears the flag", async () => {
+    const target = await awayShardlet();
+    const event = { key: h.keyIn(target.lo, target.hi), id: h.nextId() };
+    // A job that changes nothing but holds the lock (an archive, a replica's start): the sweep drains after it.
+    const first = await h.opLocks.withOpLock(target.id, async () => {
+      await waitFor("the edge to see the op-lock", () => h.edge.locks.has(target.id), 10_000, { intervalMs: 0 });
+      return (await h.produce([event]))[0]!;
+    });
+    await waitFor("the edge to see the op-lock let go", () => !h.edge.locks.has(target.id), 10_000, { intervalMs: 0 });
+    // The appending edge flagged the range and announced it.
+    const route = await waitFor("the edge to reload the flagged route", async () => {
+      const r = (await h.edge.routing.get(h.stream))?.table.byId(target.id);
+      return r?.overflowPending ? r : null;
+    });
+    expect(route.state).toBe("active");
+
+    const [resent] = await h.produce([event]);
+    expect(resent!.seq).toBe(first.seq);
+    const swept = await runOverflowDrain(h.deps, { streamId: h.streamId });
+    expect(swept.drained).toBe(1);
+    expect((await loadRoutes(h.db, h.streamId)).find((r) => r.id === target.id)?.overflowPending).toBeUndefined();
+    await waitFor("the edge to reload the cleared route", async () => (await h.edge.routing.get(h.stream))?.table.byId(target.id)?.overflowPending === undefined);
+    const read = await h.read(event.key);
+    expect(read.byPosition.filter((e) => e.id === event.id)).toEqual([{ seq: first.seq, id: event.id, key: event.key }]);
+    expect(exactlyOnceProblems(await h.check())).toEqual([]);
+  });
+});
+
 describe("a Redis restart during a split", () => {
   it("loses no acknowledged event", async () => {
     const all = await loadRoutes(h.db, h.streamId);

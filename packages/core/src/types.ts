@@ -52,6 +52,12 @@ export interface ShardletRoute extends FencedShardlet {
   shadowHostId?: string | null;
   /** Read replicas of the shardlet's range on other hosts (consumers' range reads only). */
   replicas?: readonly ReplicaRoute[];
+  /**
+   * Its range may hold rows in its shard's overflow log that are not drained into it yet: the
+   * write path looks an event's id up in that log before storing it on the fast path, since the
+   * events table's idempotency index does not cover the log.
+   */
+  overflowPending?: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ export * from "./streams.ts";
 export * from "./shardlets.ts";
 export * from "./shardlet-accounting.ts";
 export * from "./routes.ts";
+export * from "./overflow-pending.ts";
 export * from "./replicas.ts";
 export * from "./sequence.ts";
 export * from "./operations.ts";

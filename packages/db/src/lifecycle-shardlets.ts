@@ -103,7 +103,8 @@ export async function markShardletsChanging(
 
 /**
  * The switch of a split or merge in the control database, in one statement: the children become
- * `active` (routed) and the sources `retired` (kept for lineage, stamped with retiredAt), or
+ * `active` (routed, flagged overflow-pending: the sources' overflow rows are drained into them
+ * after the switch) and the sources `retired` (kept for lineage, stamped with retiredAt), or
  * nothing changes when a child is missing or not pending/active. Idempotent. The job advances
  * only with the switch.
  */
@@ -122,7 +123,7 @@ export async function switchShardlets(
     ), ok AS (
       SELECT count(*) = ${activate.length} AND coalesce(bool_and(state IN ('pending', 'active')), true) AS ok FROM c
     ), a AS (
-      UPDATE shardlets SET state = 'active', updated_at = ${at}
+      UPDATE shardlets SET state = 'active', overflow_pending = true, updated_at = ${at}
       WHERE id = ANY(${activate}::text[]) AND state = 'pending' AND (SELECT ok FROM ok)
     ), r AS (
       UPDATE shardlets SET state = 'retired', retired_at = ${at}, updated_at = ${at}

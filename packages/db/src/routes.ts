@@ -64,6 +64,7 @@ interface RouteRow {
   state: ShardletRoute["state"];
   shadow_host_id: string | null;
   replicas: Array<{ id: string; hostId: string; verifiedSeq: number }> | null;
+  overflow_pending: boolean;
 }
 
 /**
@@ -76,7 +77,7 @@ interface RouteRow {
 export async function loadRoutes(db: ControlDb, streamId: string): Promise<ShardletRoute[]> {
   const phases = [...SHADOW_MIGRATION_PHASES];
   const rows = await db.$queryRaw<RouteRow[]>`
-    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id, rp.replicas
+    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id, rp.replicas, s.overflow_pending
     FROM shardlets s
     LEFT JOIN (
       SELECT DISTINCT ON (shardlet_id) shardlet_id, source_host_id, dest_host_id
@@ -102,6 +103,7 @@ export async function loadRoutes(db: ControlDb, streamId: string): Promise<Shard
     state: r.state,
     shadowHostId: r.shadow_host_id,
     ...(r.replicas ? { replicas: r.replicas } : {}),
+    ...(r.overflow_pending ? { overflowPending: true } : {}),
   }));
 }
 

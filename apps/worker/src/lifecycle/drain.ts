@@ -1,4 +1,4 @@
-import { addFallbackCounts, checkDrainedRows, settleOverflowRows, type DrainedRowCheck, type HostDriver, type OverflowRow } from "@shardcast/db";
+import { addFallbackCounts, checkDrainedRows, clearOverflowPending, settleOverflowRows, type DrainedRowCheck, type HostDriver, type OverflowRow } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { targetFor } from "./shape.ts";
@@ -22,6 +22,8 @@ export interface DrainResult {
   duplicates: number;
   /** Overflow rows left in the log because their target holds a different event at their seq. */
   collisions: DrainedRowCheck["collisions"];
+  /** Targets whose overflow-pending flag this drain cleared (their log range was empty): edges should reload routes. */
+  cleared: string[];
 }
 
 export interface DrainOptions {
@@ -80,7 +82,7 @@ function byHost(rows: readonly OverflowRow[], run: readonly DrainTarget[]): Map<
  * Interrupted anywhere, running it again stores nothing twice and counts nothing twice.
  */
 export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<DrainResult> {
-  const result: DrainResult = { drained: 0, byTarget: new Map(), blocked: [], duplicates: 0, collisions: [] };
+  const result: DrainResult = { drained: 0, byTarget: new Map(), blocked: [], duplicates: 0, collisions: [], cleared: [] };
   // Rows a chunk left in the log (collisions, rows the target did not store) come first in every
   // later read of their range: they are read past, so that a run reads each row once.
   const left = new Set<number>();
@@ -95,7 +97,17 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
       const limit = o.chunkRows + left.size;
       const read = await o.home.overflowChunk(o.streamId, lo, hi, limit);
       const rows = left.size === 0 ? read : read.filter((r) => !left.has(r.seq));
-      if (rows.length === 0) break;
+      if (rows.length === 0) {
+        // Nothing left to drain in the run's range: its targets' flags are cleared, then the range
+        // is read once more, since an edge flags after its append and one may have appended since
+        // the read (it is drained, and its flag set again is cleared by the next empty read).
+        // Rows left in the log keep the flag: their ids are still only there.
+        if (read.length > 0) break;
+        const cleared = await clearOverflowPending(deps.db, run.map((t) => t.id));
+        result.cleared.push(...cleared);
+        if (cleared.length === 0) break;
+        continue;
+      }
       const drained: number[] = [];
       const duplicates: number[] = [];
       const targetOf = new Map<number, DrainTarget>();
@@ -159,7 +171,7 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
         runs.unshift(...contiguousRuns(run.filter((t) => !blocked.has(t))));
         break;
       }
-      if (read.length < limit) break;
+      // A short read is not the end: the next read finds the range empty and clears its flags.
     }
   }
   if (result.collisions.length > 0) {

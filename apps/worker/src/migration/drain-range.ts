@@ -1,5 +1,5 @@
 import { drainOverflow } from "../lifecycle/drain.ts";
-import { withHostRetry, type MigrationContext } from "./context.ts";
+import { announce, withHostRetry, type MigrationContext } from "./context.ts";
 
 const DRAIN_CHUNK_ROWS = 1_000;
 
@@ -21,5 +21,7 @@ export async function drainRangeInto(ctx: MigrationContext, hostId: string, epoc
     }),
   );
   if (r.blocked.length > 0) deps.log.warn("migration drain left rows for the sweep: the shardlet changed meanwhile", { migrationId: m.id });
+  // Edges stop looking ids up in the overflow log for the range once they reload its route.
+  if (r.cleared.length > 0) await announce(ctx);
   return r.drained;
 }

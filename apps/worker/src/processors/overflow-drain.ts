@@ -36,15 +36,17 @@ export async function runOverflowDrain(deps: WorkerDeps, opts: { streamId?: stri
   for (const { id: streamId } of streams) {
     const [shards, routes] = await Promise.all([listShards(db, streamId), loadRoutes(db, streamId)]);
     const byShardlet = new Map<string, number>();
+    let cleared = 0;
     for (const shard of shards) {
       checkAborted(opts.signal);
       try {
         const home = await deps.hosts.get(shard.homeHostId);
-        if ((await home.countOverflow(streamId, shard.lo, shard.hi)) === 0) continue;
         const targets = drainableShardlets(
           routes.filter((r) => r.shardId === shard.id),
           busy,
         );
+        // A flag outlives its rows when the job that drained them stopped before clearing it.
+        if (!targets.some((t) => t.overflowPending) && (await home.countOverflow(streamId, shard.lo, shard.hi)) === 0) continue;
         const r = await drainOverflow(deps, {
           streamId,
           home,
@@ -54,11 +56,16 @@ export async function runOverflowDrain(deps: WorkerDeps, opts: { streamId?: stri
         });
         out.drained += r.drained;
         out.blocked += r.blocked.length;
+        cleared += r.cleared.length;
         for (const [id, n] of r.byTarget) byShardlet.set(id, n);
       } catch (err) {
         // One unreachable home host must not stop the sweep of the others; the next sweep retries.
         deps.log.warn("overflow drain skipped a shard", { streamId, shardId: shard.id, error: probeErrorMessage(err) });
       }
+    }
+    // Edges stop looking ids up in the overflow log once they reload the routes.
+    if (cleared > 0) {
+      await deps.announce?.(streamId).catch((err: unknown) => deps.log.warn("routing announcement failed", { streamId, error: probeErrorMessage(err) }));
     }
     const drained = [...byShardlet.values()].reduce((a, b) => a + b, 0);
     if (drained > 0) {

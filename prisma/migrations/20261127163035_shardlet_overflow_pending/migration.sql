@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "shardlets" ADD COLUMN     "overflow_pending" BOOLEAN NOT NULL DEFAULT false;
