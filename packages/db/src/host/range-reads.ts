@@ -1,5 +1,6 @@
 import type { StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
+import { pageWithin } from "./page-budget.ts";
 import type { HostRun } from "./types.ts";
 
 /** Part of a key-hash range read after its own position: key hash in [lo, hi), seq > after. */
@@ -16,7 +17,7 @@ export interface ReadRangesQuery {
   maxSeq: number;
   /** Most matching rows returned per table (events, overflow log). */
   limit: number;
-  /** Bytes (the rows' `size_bytes`; unlike `ReadByPositionQuery.maxBytes`, not the archive batches they point at) each table's matching rows stop at. */
+  /** Bytes each table's matching rows stop at, counted as `ReadByPositionQuery.maxBytes` (archive batches included). */
   maxBytes?: number;
   /**
    * Most rows of the stream examined per table: a range that holds few of the host's events
@@ -77,9 +78,10 @@ interface Statement {
  * rows it read were cleaned up. The scan walks the primary key in sequence order from the lowest
  * segment position and keeps the rows whose hash falls in a segment past that segment's own
  * position; it stops as soon as `limit` rows matched (a streaming plan: Limit over Filter over
- * Limit over the index). Of those hits, the ones with fewer than the budget's bytes before them are
- * kept, so only their payloads are read. A table whose hits filled the page (by count or by bytes)
- * is complete up to its last hit; else, where a scan of `scanLimit` rows ended, looked up only then.
+ * Limit over the index). Of those hits, the ones within the byte budget (see `pageWithin`: the
+ * archive batches they point at count too) are kept, so only their payloads and batches are read. A
+ * table whose hits filled the page (by count or by bytes) is complete up to its last hit; else, where
+ * a scan of `scanLimit` rows ended, looked up only then.
  */
 function statementFor(segments: number): Statement {
   const inline = segments <= INLINE_SEGMENTS;
@@ -87,14 +89,14 @@ function statementFor(segments: number): Statement {
     inline
       ? Array.from({ length: segments }, (_, i) => `(${t}.key_hash >= $${8 + i * 3}::bigint AND ${t}.key_hash < $${9 + i * 3}::bigint AND ${t}.seq > $${10 + i * 3}::bigint)`).join(" OR ")
       : `EXISTS (SELECT 1 FROM seg WHERE ${t}.key_hash >= seg.lo AND ${t}.key_hash < seg.hi AND ${t}.seq > seg.after)`;
-  const hits = (table: string) => `SELECT seq, size_bytes FROM (
-      SELECT seq, size_bytes, sum(size_bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS upto FROM (
-        SELECT seq, size_bytes FROM (SELECT seq, key_hash, size_bytes FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $5) s
-        WHERE ${match("s")} ORDER BY seq LIMIT $4
-      ) h
-    ) w WHERE $7::float8 IS NULL OR upto - size_bytes < $7::float8`;
+  const hits = (table: "sc_events" | "sc_overflow") => {
+    const batch = table === "sc_events" ? "archive_batch" : "NULL::bigint AS archive_batch";
+    const rows = `SELECT seq, size_bytes, archive_batch FROM (SELECT seq, key_hash, size_bytes, ${batch} FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $5) s
+        WHERE ${match("s")} ORDER BY seq LIMIT $4`;
+    return pageWithin(rows, "seq", "seq", table === "sc_events", "$7", "NULL");
+  };
   const tableEnd = (table: string, hitsOf: string) =>
-    `CASE WHEN (SELECT count(*) FROM ${hitsOf}) >= $4 OR (SELECT sum(size_bytes) FROM ${hitsOf}) >= $7::float8 THEN (SELECT max(seq) FROM ${hitsOf})
+    `CASE WHEN (SELECT count(*) FROM ${hitsOf}) >= $4 OR (SELECT bool_or(reached) FROM ${hitsOf}) THEN (SELECT max(seq) FROM ${hitsOf})
      ELSE (SELECT seq FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq OFFSET ($5::int - 1) LIMIT 1) END`;
   const seg = inline ? "" : `seg AS (SELECT * FROM unnest($8::bigint[], $9::bigint[], $10::bigint[]) AS s(lo, hi, after)),`;
   return {
@@ -142,13 +144,15 @@ export async function readRanges(run: HostRun, q: ReadRangesQuery): Promise<Rang
     ...st,
     values: [q.streamId, from, q.maxSeq, q.limit, q.scanLimit, q.fenceIds, q.maxBytes ?? null, ...segmentValues],
   });
-  const { rows, archived } = await splitArchived(res.rows);
+  const bound = res.rows.find((r) => r.kind === "b");
+  const end = (v: string | null | undefined) => (v === null || v === undefined ? q.maxSeq : Number(v));
+  const completeTo = Math.min(end(bound?.end_e), end(bound?.end_o));
+  // Rows past `completeTo` are left out before the payloads are unpacked, so their batches are not.
+  const { rows, archived } = await splitArchived(res.rows.filter((r) => (r.kind !== "e" && r.kind !== "o") || Number(r.seq) <= completeTo));
   const events: StoredEvent[] = [];
   const fences: RangeReadResult["fences"] = [];
-  let bound: Row | undefined;
   for (const r of rows) {
-    if (r.kind === "b") bound = r;
-    else if (r.kind === "f") fences.push({ shardletId: r.shardlet_id!, state: r.state! });
+    if (r.kind === "f") fences.push({ shardletId: r.shardlet_id!, state: r.state! });
     else if (r.kind === "e" || r.kind === "o") {
       const seq = Number(r.seq);
       const text = archived.get(seq);
@@ -156,9 +160,7 @@ export async function readRanges(run: HostRun, q: ReadRangesQuery): Promise<Rang
       events.push({ streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload });
     }
   }
-  const end = (v: string | null | undefined) => (v === null || v === undefined ? q.maxSeq : Number(v));
-  const completeTo = Math.min(end(bound?.end_e), end(bound?.end_o));
-  return { events: events.filter((e) => e.seq <= completeTo).sort((a, b) => a.seq - b.seq), completeTo, fences };
+  return { events: events.sort((a, b) => a.seq - b.seq), completeTo, fences };
 }
 
 export interface RangeBacklog {

@@ -1,5 +1,6 @@
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
+import { pageWithin } from "./page-budget.ts";
 import type { HostRun, KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
 
 const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload`;
@@ -25,7 +26,7 @@ interface EventRow extends ArchiveColumns {
   payload: unknown;
 }
 
-/** A row of a read bounded by bytes: `reached` when its table's page ends at it (see `budgeted`). */
+/** A row of a read bounded by bytes: `reached` when its table's page ends at it (see `pageWithin`). */
 interface PageRow extends EventRow {
   reached: boolean | null;
 }
@@ -43,37 +44,15 @@ ${also ? `${also}\nUNION ALL\n` : ""}${batchRowsSql("r", types)}`;
 }
 
 /**
- * One table's part of a read bounded by bytes: its first `limit` matching rows in `order`, kept
- * while the bytes before them are under `maxBytes` and the archive batches before them are fewer
- * than `maxBatches` (null: no bound), so a page holds at least one row, and the row that reaches a
- * bound (`reached`) is its last. The bytes are the rows' `size_bytes` and, at the first row of each
- * archive batch, the batch's compressed size: the read returns every batch its rows point at whole,
- * and one key's events are spread over many batches. The running sums are taken over what the limit
- * lets through, so the scan still walks the index in `order` and stops at `limit` rows: a row past
- * the budget costs a visit to its heap row, never its payload, and a batch's size is read from its
- * row's TOAST pointer, never from its blob.
+ * One table's part of a read bounded by bytes (see `pageWithin`): its first `limit` matching rows
+ * in `order`. One key's events are spread over many batches, hence `maxBatches` for reads by key.
  */
 function budgeted(table: "sc_events" | "sc_overflow", where: string, order: string, limit: string, maxBytes: string, maxBatches: string): string {
   const archived = table === "sc_events";
-  const firstUse = archived ? `CASE WHEN archive_batch IS NOT NULL AND row_number() OVER (PARTITION BY archive_batch ORDER BY ${order}) = 1 THEN 1 ELSE 0 END` : "0";
-  const batchBytes = archived ? `CASE WHEN first_use = 1 THEN coalesce((SELECT octet_length(a.blob) FROM sc_archive a WHERE a.batch_id = f.archive_batch), 0) ELSE 0 END` : "0";
-  const running = `OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)`;
-  return `(SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, archive_batch,
-                  (${maxBytes}::float8 IS NOT NULL AND upto_bytes >= ${maxBytes}::float8) OR (${maxBatches}::int IS NOT NULL AND upto_batches >= ${maxBatches}::int) AS reached
-           FROM (
-             SELECT c.*, (sum(size_bytes + batch_bytes) ${running})::float8 AS upto_bytes, sum(first_use) ${running} AS upto_batches
-             FROM (
-               SELECT f.*, ${batchBytes} AS batch_bytes FROM (
-                 SELECT l.*, ${firstUse} AS first_use FROM (
-                   SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, ${archived ? "archive_batch" : "NULL::bigint AS archive_batch"}, size_bytes
-                   FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ${limit}
-                 ) l
-               ) f
-             ) c
-           ) t
-           WHERE (${maxBytes}::float8 IS NULL OR t.upto_bytes - t.size_bytes - t.batch_bytes < ${maxBytes}::float8)
-             AND (${maxBatches}::int IS NULL OR t.upto_batches - t.first_use < ${maxBatches}::int)
-           ORDER BY ${order})`;
+  const columns = "stream_id, seq, shardlet_id, key, event_id, type, ts, payload, archive_batch";
+  const rows = `SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, ${archived ? "archive_batch" : "NULL::bigint AS archive_batch"}, size_bytes
+                   FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ${limit}`;
+  return `(${pageWithin(rows, columns, order, archived, maxBytes, maxBatches)})`;
 }
 
 /** A row of a read by position: a page row, or (`fence_state` set, the rest null) a fence asked for. */
