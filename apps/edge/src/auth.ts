@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import { ShardcastError } from "@shardcast/core";
+import { isShardcastError, ShardcastError } from "@shardcast/core";
 import type { ApiKeyQuota } from "@shardcast/db";
 
 export interface KeyGrant {
@@ -14,14 +14,18 @@ export interface KeyGrant {
   quota: ApiKeyQuota;
 }
 
+/** A grant, null for a token that is no key, or a `ShardcastError` thrown for a key refused as it stands (its creator disabled). */
 export type VerifyKey = (token: string) => Promise<KeyGrant | null>;
 
 export interface ApiKeyCacheOptions {
-  /** How long a verified key is served from memory (revocations also evict at once by message). */
+  /**
+   * How long a verified key is served from memory (revocations also evict at once by message).
+   * Also the longest a key stays usable after its creator is disabled, should that message be missed.
+   */
   ttlMs: number;
   /** Most verified keys held. */
   maxEntries: number;
-  /** How long an unknown token is remembered as unknown. */
+  /** How long an unknown token (or a key refused for its creator) is remembered as refused. */
   negativeTtlMs: number;
   /** Most unknown tokens remembered. */
   maxNegativeEntries: number;
@@ -40,10 +44,15 @@ export const DEFAULT_API_KEY_CACHE: ApiKeyCacheOptions = { ttlMs: 30_000, maxEnt
  * Verified keys are cached so the hot path skips the control database. Unknown tokens go to a
  * separate bounded cache: a spray of random tokens can only evict other unknown tokens, never a
  * valid key. Concurrent misses for one token share one database lookup.
+ *
+ * A key's grant depends on its creator too (a disabled creator's keys are refused), which the
+ * lookup checks. Cached entries are not renewed by use, so even when the announcement of a
+ * disabled creator is missed, the key is looked up again within `ttlMs` of being cached.
  */
 export class ApiKeyAuth {
   private readonly known: LRUCache<string, KeyGrant>;
-  private readonly unknown: LRUCache<string, true>;
+  /** `true` for a token that is no key; the refusal for a key refused as it stands. */
+  private readonly unknown: LRUCache<string, true | ShardcastError>;
   private readonly inFlight = new Map<string, Promise<KeyGrant | null>>();
   // Bumped by every eviction: a lookup that started before one must not put back what was evicted.
   private generation = 0;
@@ -52,8 +61,10 @@ export class ApiKeyAuth {
     private readonly verify: VerifyKey,
     opts: ApiKeyCacheOptions = DEFAULT_API_KEY_CACHE,
   ) {
+    // No `updateAgeOnGet`: a key in steady use must still be looked up again every `ttlMs`, or a
+    // creator disabled while the announcement was missed would never be noticed.
     this.known = new LRUCache<string, KeyGrant>({ max: opts.maxEntries, ttl: opts.ttlMs });
-    this.unknown = new LRUCache<string, true>({ max: opts.maxNegativeEntries, ttl: opts.negativeTtlMs });
+    this.unknown = new LRUCache<string, true | ShardcastError>({ max: opts.maxNegativeEntries, ttl: opts.negativeTtlMs });
   }
 
   async authorize(header: string | undefined, stream: string, need: "produce" | "consume"): Promise<KeyGrant> {
@@ -87,7 +98,9 @@ export class ApiKeyAuth {
   private lookup(token: string): Promise<KeyGrant | null> {
     const hit = this.known.get(token);
     if (hit) return Promise.resolve(hit);
-    if (this.unknown.has(token)) return Promise.resolve(null);
+    const refused = this.unknown.get(token);
+    if (refused === true) return Promise.resolve(null);
+    if (refused) return Promise.reject(refused);
     const pending = this.inFlight.get(token);
     if (pending) return pending;
     const generation = this.generation;
@@ -99,16 +112,24 @@ export class ApiKeyAuth {
         }
         return grant;
       })
+      .catch((err: unknown) => {
+        // A refused key is answered from memory like an unknown token, so a client retrying it
+        // costs no lookup per request. Other failures (the database unreachable) are not remembered.
+        if (isShardcastError(err) && (err.code === "forbidden" || err.code === "unauthenticated") && generation === this.generation) this.unknown.set(token, err);
+        throw err;
+      })
       .finally(() => this.inFlight.delete(token));
     this.inFlight.set(token, lookup);
     return lookup;
   }
 
-  /** Drops cached keys with this public prefix (revocation or a changed quota). */
+  /** Drops cached keys with this public prefix (revocation, a changed quota, its creator disabled or enabled). */
   evictPrefix(prefix: string): void {
     this.generation++;
     const start = `sc_${prefix}_`;
     for (const token of [...this.known.keys()]) if (token.startsWith(start)) this.known.delete(token);
+    // A key refused while its creator was disabled works again as soon as the creator is enabled.
+    for (const [token, refused] of [...this.unknown.entries()]) if (refused !== true && token.startsWith(start)) this.unknown.delete(token);
   }
 
   /**

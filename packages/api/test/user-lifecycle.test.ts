@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "@shardcast/core";
-import { changeOwnPassword, createSession, createSessionIfCredentials, createUser, listOperations, listUsers, setUserDisabled, setUserRole, verifyCredentials } from "@shardcast/db";
+import { changeOwnPassword, createApiKey, createSession, createSessionIfCredentials, createUser, listOperations, listUsers, setUserDisabled, setUserRole, verifyCredentials } from "@shardcast/db";
+import { apiKeyChannel } from "@shardcast/runtime";
 import { PEER_HEADER } from "../src/index.ts";
-import { startHarness, tokenFrom, type Harness } from "./harness.ts";
+import { nextMessage, startHarness, tokenFrom, type Harness } from "./harness.ts";
 
 /** Disabling users, changing roles and passwords, and ending sign-in sessions. */
 
@@ -95,6 +96,17 @@ describe("user lifecycle", () => {
     // Sessions ended stay ended; the user signs in afresh.
     expect(await readStatus(h, laptop)).toBe(401);
     expect(await readStatus(h, await signIn(h, user.email))).toBe(200);
+  });
+
+  it("announces the keys a user created when it is disabled or enabled, so edges drop what they cached", async () => {
+    const owner = await newUser(h, "admin");
+    const key = await createApiKey(h.db, { name: "owned", streams: ["*"], canProduce: true, canConsume: true, createdById: owner.id });
+    for (const path of ["users.disable", "users.enable"] as const) {
+      const message = await nextMessage(apiKeyChannel(h.prefix), async () => {
+        expect((await h.call("mutation", path, { id: owner.id }, admin)).status).toBe(200);
+      });
+      expect(message, path).toEqual({ prefix: key.prefix });
+    }
   });
 
   it("refuses a session of a disabled user even when one was stored after the disable", async () => {

@@ -94,14 +94,23 @@ export async function createApiKey(db: ControlDb, input: NewApiKey): Promise<{ i
   }
 }
 
-/** The key's grant, or null for a malformed, unknown, wrong or revoked token. */
+/**
+ * The key's grant, or null for a malformed, unknown, wrong or revoked token. Throws `forbidden`
+ * for a right token whose creator is disabled: a disabled user's access must end everywhere, and
+ * the key can work again when the user is enabled (revoking it could not be undone).
+ */
 export async function verifyApiKey(db: ControlDb, token: string): Promise<ApiKeyGrant | null> {
   const m = TOKEN.exec(token);
   if (!m) return null;
   const [, prefix, secret] = m as unknown as [string, string, string];
-  const row = await db.apiKey.findUnique({ where: { prefix } });
+  // Read with the key: edges cache the answer, so this runs once per key and cache lifetime, not per request.
+  const row = await db.apiKey.findUnique({ where: { prefix }, include: { createdBy: { select: { disabledAt: true } } } });
   if (!row || row.revokedAt) return null;
   if (!digestsEqual(sha256Hex(secret), row.secretHash)) return null;
+  // Only after the secret matched: who holds just a prefix must not learn whose key it is.
+  if (row.createdBy?.disabledAt) {
+    throw new ShardcastError("forbidden", `API key "${row.name}" was created by a console user who is now disabled: enable the user or use another key`);
+  }
   const now = Date.now();
   if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
     const cutoff = new Date(now - LAST_USED_RESOLUTION_MS);
@@ -150,6 +159,12 @@ export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
     lastUsedAt: r.lastUsedAt,
     revokedAt: r.revokedAt,
   }));
+}
+
+/** Public prefixes of the unrevoked keys a user created: the keys to evict from edge caches when the user is disabled or enabled. */
+export async function apiKeyPrefixesCreatedBy(db: ControlDb, userId: string): Promise<string[]> {
+  const rows = await db.apiKey.findMany({ where: { createdById: userId, revokedAt: null }, select: { prefix: true } });
+  return rows.map((r) => r.prefix);
 }
 
 /** Who changes a key from the console: checked again as the change is written (see acting-user.ts). */
