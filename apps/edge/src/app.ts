@@ -133,7 +133,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     limits: cfg.limits,
     log,
     isLocked: (id) => locks.has(id),
-    overflowAppended: async (streamId, written) => {
+    flagOverflowPending: async (streamId, written) => {
       // Edges reload the stream's routes only when told: once per newly flagged range, not per append.
       const flagged = await markOverflowPending(db, streamId, written);
       if (flagged.length > 0) await publishRoutingChange(redis, cfg.redisPrefix, streamId);

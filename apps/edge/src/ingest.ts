@@ -41,11 +41,8 @@ export class IngestService {
       hosts: HostWriter;
       /** Whether a job holds the shardlet's op-lock (the edge's in-memory view). */
       isLocked: (shardletId: string) => boolean;
-      /**
-       * Called after an overflow append and before the batch is acknowledged, with the ranges
-       * written for: flags them overflow-pending (see `markOverflowPending`) and tells the edges.
-       */
-      overflowAppended?: (streamId: string, routes: ReadonlyArray<ShardletRoute>) => Promise<void>;
+      /** Flags the routes' ranges overflow-pending (see `markOverflowPending`) and tells the edges. */
+      flagOverflowPending?: (streamId: string, routes: ReadonlyArray<ShardletRoute>) => Promise<void>;
       observer?: IngestObserver;
       limits: IngestLimits;
       log: Logger;
@@ -141,7 +138,13 @@ export class IngestService {
         const nowRefused = new Map<string, number>();
         const fallbacks = [...overflow].map(async ([hostId, parts]) => {
           const groups = [...parts];
+          const routes = groups.map(([shardletId]) => table.byId(shardletId)).filter((r) => r !== undefined);
+          const flag = this.deps.flagOverflowPending;
           try {
+            // Flagged before the append (an edge that dies between the two leaves its producer to
+            // re-send, maybe on the fast path) unless the routes say so already, and again before
+            // the acknowledgement (a drain may have cleared the flag in between).
+            if (flag && routes.some((r) => !r.overflowPending)) await flag(streamId, routes);
             const write = {
               streamId,
               parts: groups.map(([shardletId, { shardId, group }]) => ({
@@ -164,8 +167,7 @@ export class IngestService {
               // Only what reached the overflow log: a repeated id stored nothing there.
               if (group.length > dups.length) this.deps.observer?.fellBack(shardletId, group.length - dups.length, streamId);
             });
-            const routes = groups.map(([shardletId]) => table.byId(shardletId)).filter((r) => r !== undefined);
-            await this.deps.overflowAppended?.(streamId, routes);
+            await flag?.(streamId, routes);
           } catch (err) {
             failures.push(err);
           }

@@ -8,9 +8,10 @@ import type { ControlDb } from "./client.ts";
  * stored a second time at a new position. Routes carry the flag; the write path looks ids up in
  * the log while it is set.
  *
- * Set by the edge that appended to the log, after the append and before it acknowledges; cleared
- * by a drain that found the range's log empty (and checks again after clearing, so an append
- * racing the clear is either drained or flags the range again).
+ * Set by an edge that appends to the log, before the append (unless its routes show the flag
+ * already: an edge that died between the two would leave it unset) and again after it, before the
+ * acknowledgement; cleared by a drain that found the range's log empty (and reads again after
+ * clearing, so an append racing the clear is either drained or flags the range again after it).
  */
 
 /**
