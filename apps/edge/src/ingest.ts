@@ -104,25 +104,21 @@ export class IngestService {
         const byHost = new Map<string, Map<string, Pending[]>>();
         const overflow = new Map<string, Map<string, { shardId: string; group: Pending[] }>>();
         const fast = (route: ShardletRoute) => route.state === "active" && !this.deps.isLocked(route.id) && refused.get(route.id) !== route.epoch;
-        // Ids a flagged range's overflow log already holds (not drained yet): answered with their
-        // position instead of being stored again on the fast path.
-        const inLog = await idsInPendingOverflow(this.deps.hosts, streamId, pending, (p) => {
-          const route = table.lookup(p.hash);
-          return route.overflowPending && fast(route) ? shards.get(route.shardId)?.homeHostId : undefined;
-        });
+        const toFast = (p: Pending, route: ShardletRoute) => {
+          let parts = byHost.get(route.hostId);
+          if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
+          const g = parts.get(route.id);
+          if (g) g.push(p);
+          else parts.set(route.id, [p]);
+        };
+        // Events with ids for ranges flagged overflow-pending: their log is looked up first.
+        const flagged: Array<{ p: Pending; route: ShardletRoute; id: string; home: string }> = [];
         for (const p of pending) {
           const route = table.lookup(p.hash);
           if (fast(route)) {
-            const stored = p.event.id === null ? undefined : inLog.get(p.event.id);
-            if (stored !== undefined && stored !== p.seq) {
-              results[p.index] = { seq: stored, shardletId: route.id, duplicate: true };
-              continue;
-            }
-            let parts = byHost.get(route.hostId);
-            if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
-            const g = parts.get(route.id);
-            if (g) g.push(p);
-            else parts.set(route.id, [p]);
+            const home = route.overflowPending && p.event.id !== null ? shards.get(route.shardId)?.homeHostId : undefined;
+            if (home !== undefined && p.event.id !== null) flagged.push({ p, route, id: p.event.id, home });
+            else toFast(p, route);
             continue;
           }
           const shard = shards.get(route.shardId);
@@ -132,6 +128,15 @@ export class IngestService {
           const g = parts.get(route.id);
           if (g) g.group.push(p);
           else parts.set(route.id, { shardId: route.shardId, group: [p] });
+        }
+        if (flagged.length > 0) {
+          // An id the log holds (not drained yet) is answered with its position, not stored again.
+          const inLog = await idsInPendingOverflow(this.deps.hosts, streamId, flagged);
+          for (const { p, route, id } of flagged) {
+            const stored = inLog.get(id);
+            if (stored !== undefined && stored !== p.seq) results[p.index] = { seq: stored, shardletId: route.id, duplicate: true };
+            else toFast(p, route);
+          }
         }
         const retry: Pending[] = [];
         const failures: unknown[] = [];

@@ -71,25 +71,16 @@ export async function appendOverflowOnce(
 /**
  * The fast path's side of the same idempotency while a range is flagged overflow-pending (events
  * acknowledged through its shard's overflow log are not drained into its host yet): the positions
- * at which the ids of `items` are stored on their home host (`homeOf`; undefined skips the item).
+ * at which these ids are stored on their shard's home host.
  */
-export async function idsInPendingOverflow<T extends { event: { id: string | null } }>(
-  hosts: OverflowHosts,
-  streamId: string,
-  items: readonly T[],
-  homeOf: (item: T) => string | undefined,
-): Promise<Map<string, number>> {
+export async function idsInPendingOverflow(hosts: OverflowHosts, streamId: string, items: ReadonlyArray<{ id: string; home: string }>): Promise<Map<string, number>> {
   const byHome = new Map<string, Set<string>>();
-  for (const item of items) {
-    if (item.event.id === null) continue;
-    const home = homeOf(item);
-    if (home === undefined) continue;
+  for (const { id, home } of items) {
     let ids = byHome.get(home);
     if (!ids) byHome.set(home, (ids = new Set<string>()));
-    ids.add(item.event.id);
+    ids.add(id);
   }
   const stored = new Map<string, number>();
-  if (byHome.size === 0) return stored;
   const found = await Promise.all([...byHome].map(([home, ids]) => hosts.storedEventIds(home, streamId, [...ids])));
   for (const map of found) for (const [id, seq] of map) stored.set(id, Math.min(seq, stored.get(id) ?? seq));
   return stored;
