@@ -127,6 +127,8 @@ export function createEdge(cfg: EdgeConfig): Edge {
       : new PreallocRunner({ redis, prefix: cfg.redisPrefix, log, edgeId: `edge-${process.pid}`, publishMs: cfg.prealloc?.publishMs ?? 2_000, saveMs: 60_000, maxQueuedEvents: 200_000 });
   const written = writeTelemetry(counters, profiler, (streamId, events) => readCache.written(streamId, events));
   const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, profiler, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
+  /** When this edge last announced an overflow-pending flag, by stream. */
+  const flagAnnounced = new Map<string, number>();
   const ingest = new IngestService({
     routing,
     sequences,
@@ -134,9 +136,15 @@ export function createEdge(cfg: EdgeConfig): Edge {
     log,
     isLocked: (id) => locks.has(id),
     flagOverflowPending: async (streamId, written) => {
-      // Edges reload the stream's routes only when told: once per newly flagged range, not per append.
       const flagged = await markOverflowPending(db, streamId, written);
-      if (flagged.length > 0) await publishRoutingChange(redis, cfg.redisPrefix, streamId);
+      // Edges reload the stream's routes only when told: once per newly flagged range, and again
+      // (at most once a second) while this edge's own routes lack a flag, since the announcement
+      // that set it may have been lost.
+      const now = Date.now();
+      if (flagged.length > 0 || (written.some((r) => !r.overflowPending) && now - (flagAnnounced.get(streamId) ?? 0) >= 1_000)) {
+        flagAnnounced.set(streamId, now);
+        await publishRoutingChange(redis, cfg.redisPrefix, streamId);
+      }
     },
     observer: {
       written: (shardletId, _events, bytes) => watch.add(shardletId, bytes),

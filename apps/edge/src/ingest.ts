@@ -131,7 +131,9 @@ export class IngestService {
         }
         if (flagged.length > 0) {
           // An id the log holds (not drained yet) is answered with its position, not stored again.
-          const inLog = await idsInPendingOverflow(this.deps.hosts, streamId, flagged);
+          const inLog = await idsInPendingOverflow(this.deps.hosts, streamId, flagged).catch((err: unknown) => {
+            throw this.partialFailure(results, [err]);
+          });
           for (const { p, route, id } of flagged) {
             const stored = inLog.get(id);
             if (stored !== undefined && stored !== p.seq) results[p.index] = { seq: stored, shardletId: route.id, duplicate: true };
@@ -143,13 +145,14 @@ export class IngestService {
         const nowRefused = new Map<string, number>();
         const fallbacks = [...overflow].map(async ([hostId, parts]) => {
           const groups = [...parts];
-          const routes = groups.map(([shardletId]) => table.byId(shardletId)).filter((r) => r !== undefined);
-          const flag = this.deps.flagOverflowPending;
+          // Only events with ids can be re-sent as the same event: ranges without them need no flag.
+          const routes = groups.flatMap(([id, { group }]) => (group.some((p) => p.event.id !== null) ? [table.byId(id)] : [])).filter((r) => r !== undefined);
+          const flag = routes.length > 0 ? this.deps.flagOverflowPending : undefined;
           try {
             // Flagged before the append (an edge that dies between the two leaves its producer to
-            // re-send, maybe on the fast path) unless the routes say so already, and again before
-            // the acknowledgement (a drain may have cleared the flag in between).
-            if (flag && routes.some((r) => !r.overflowPending)) await flag(streamId, routes);
+            // re-send, maybe on the fast path once the lock is let go) and again before the
+            // acknowledgement (a drain may have cleared the flag in between).
+            await flag?.(streamId, routes);
             const write = {
               streamId,
               parts: groups.map(([shardletId, { shardId, group }]) => ({

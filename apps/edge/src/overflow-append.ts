@@ -71,7 +71,9 @@ export async function appendOverflowOnce(
 /**
  * The fast path's side of the same idempotency while a range is flagged overflow-pending (events
  * acknowledged through its shard's overflow log are not drained into its host yet): the positions
- * at which these ids are stored on their shard's home host.
+ * at which these ids are stored on their shard's home host. (An id the log holds that the
+ * shardlet's host also stored, at another position, is the race `appendOverflowOnce` describes:
+ * the answer is then the log's position, whose copy the drain deletes.)
  */
 export async function idsInPendingOverflow(hosts: OverflowHosts, streamId: string, items: ReadonlyArray<{ id: string; home: string }>): Promise<Map<string, number>> {
   const byHome = new Map<string, Set<string>>();

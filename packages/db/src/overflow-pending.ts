@@ -8,10 +8,10 @@ import type { ControlDb } from "./client.ts";
  * stored a second time at a new position. Routes carry the flag; the write path looks ids up in
  * the log while it is set.
  *
- * Set by an edge that appends to the log, before the append (unless its routes show the flag
- * already: an edge that died between the two would leave it unset) and again after it, before the
- * acknowledgement; cleared by a drain that found the range's log empty (and reads again after
- * clearing, so an append racing the clear is either drained or flags the range again after it).
+ * Set by an edge that appends events with ids to the log, before the append (an edge that died
+ * between the two would leave it unset) and again after it, before the acknowledgement; cleared
+ * by a drain that found the range's log empty, and set again by the drain when its read after the
+ * clear finds rows (an append raced the clear) or it stops before that read.
  */
 
 /**
@@ -23,11 +23,17 @@ export async function markOverflowPending(db: ControlDb, streamId: string, range
   if (ranges.length === 0) return [];
   const los = ranges.map((r) => r.lo);
   const his = ranges.map((r) => r.hi);
+  // Rows locked in id order, as every multi-row change of shardlets does: two edges flagging
+  // overlapping ranges, or a drain clearing them, never wait on each other in a cycle.
   const rows = await db.$queryRaw<Array<{ id: string }>>`
-    UPDATE shardlets s SET overflow_pending = true
-    FROM unnest(${los}::bigint[], ${his}::bigint[]) AS r(lo, hi)
-    WHERE s.stream_id = ${streamId} AND s.state <> 'retired' AND s.lo < r.hi AND s.hi > r.lo AND NOT s.overflow_pending
-    RETURNING s.id`;
+    WITH t AS (
+      SELECT s.id FROM shardlets s
+      WHERE s.stream_id = ${streamId} AND s.state <> 'retired' AND NOT s.overflow_pending
+        AND EXISTS (SELECT 1 FROM unnest(${los}::bigint[], ${his}::bigint[]) AS r(lo, hi) WHERE s.lo < r.hi AND s.hi > r.lo)
+      ORDER BY s.id FOR UPDATE OF s
+    )
+    UPDATE shardlets SET overflow_pending = true FROM t WHERE shardlets.id = t.id AND NOT shardlets.overflow_pending
+    RETURNING shardlets.id`;
   return rows.map((r) => r.id);
 }
 
@@ -35,6 +41,8 @@ export async function markOverflowPending(db: ControlDb, streamId: string, range
 export async function clearOverflowPending(db: ControlDb, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const rows = await db.$queryRaw<Array<{ id: string }>>`
-    UPDATE shardlets SET overflow_pending = false WHERE id = ANY(${[...ids]}::text[]) AND overflow_pending RETURNING id`;
+    WITH t AS (SELECT id FROM shardlets WHERE id = ANY(${[...ids]}::text[]) AND overflow_pending ORDER BY id FOR UPDATE)
+    UPDATE shardlets SET overflow_pending = false FROM t WHERE shardlets.id = t.id AND shardlets.overflow_pending
+    RETURNING shardlets.id`;
   return rows.map((r) => r.id);
 }

@@ -1,4 +1,4 @@
-import { addFallbackCounts, checkDrainedRows, clearOverflowPending, settleOverflowRows, type DrainedRowCheck, type HostDriver, type OverflowRow } from "@shardcast/db";
+import { addFallbackCounts, checkDrainedRows, clearOverflowPending, markOverflowPending, settleOverflowRows, type DrainedRowCheck, type HostDriver, type OverflowRow } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { targetFor } from "./shape.ts";
@@ -91,23 +91,43 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
   for (let run = runs.shift(); run; run = runs.shift()) {
     const lo = run[0]!.lo;
     const hi = run[run.length - 1]!.hi;
-    for (let chunk = 0; chunk < maxChunks; chunk++) {
-      o.beforeChunk?.();
-      checkAborted(o.signal);
+    // Flags this run cleared that no empty read after the clear has confirmed yet.
+    let unconfirmed: string[] = [];
+    const flagAgain = async () => {
+      unconfirmed = [];
+      await markOverflowPending(deps.db, o.streamId, [{ lo, hi }]);
+    };
+    for (let chunk = 0; chunk < maxChunks || unconfirmed.length > 0; chunk++) {
       const limit = o.chunkRows + left.size;
-      const read = await o.home.overflowChunk(o.streamId, lo, hi, limit);
+      let read: OverflowRow[];
+      try {
+        o.beforeChunk?.();
+        checkAborted(o.signal);
+        read = await o.home.overflowChunk(o.streamId, lo, hi, limit);
+      } catch (err) {
+        if (unconfirmed.length > 0) await flagAgain().catch(() => undefined);
+        throw err;
+      }
       const rows = left.size === 0 ? read : read.filter((r) => !left.has(r.seq));
       if (rows.length === 0) {
         // Nothing left to drain in the run's range: its targets' flags are cleared, then the range
-        // is read once more, since an edge flags after its append and one may have appended since
-        // the read (it is drained, and its flag set again is cleared by the next empty read).
-        // Rows left in the log keep the flag: their ids are still only there.
-        if (read.length > 0) break;
-        const cleared = await clearOverflowPending(deps.db, run.map((t) => t.id));
-        result.cleared.push(...cleared);
-        if (cleared.length === 0) break;
+        // is read once more, since an edge may have appended between the read and the clear (its
+        // flag after the append then came before the clear). Rows left in the log (collisions)
+        // keep the flag: their ids are still only there.
+        if (read.length > 0) {
+          if (unconfirmed.length > 0) await flagAgain();
+          break;
+        }
+        if (unconfirmed.length > 0) {
+          result.cleared.push(...unconfirmed);
+          break;
+        }
+        unconfirmed = await clearOverflowPending(deps.db, run.map((t) => t.id));
+        if (unconfirmed.length === 0) break;
         continue;
       }
+      // Rows appended around the clear: flagged again before they are drained.
+      if (unconfirmed.length > 0) await flagAgain();
       const drained: number[] = [];
       const duplicates: number[] = [];
       const targetOf = new Map<number, DrainTarget>();
