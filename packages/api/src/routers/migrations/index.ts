@@ -6,6 +6,7 @@ import { get } from "./get.ts";
 import { list } from "./list.ts";
 import { moveShardlet } from "./move-shardlet.ts";
 import { planNow } from "./plan-now.ts";
+import { planStatus } from "./plan-status.ts";
 import { planner } from "./planner.ts";
 import { reject } from "./reject.ts";
 import { schedule } from "./schedule.ts";
@@ -22,6 +23,7 @@ export const migrationsRouter = createRouter({
   moveShardlet,
   drainHost,
   planNow,
+  planStatus,
   planner,
   settings,
   updateSettings,

@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { JobStatusNote, pollUntilJobEnds } from "../../../components/job-status.tsx";
 import { ErrorNote, Loading, Notice, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -21,6 +22,7 @@ export function MigrationsView() {
   const [result, setResult] = useState<string | null>(null);
   const [scheduling, setScheduling] = useState<string | null>(null);
   const [historyOffset, setHistoryOffset] = useState(0);
+  const [planJob, setPlanJob] = useState<string | null>(null);
 
   const open = useQuery(
     trpc.migrations.list.queryOptions(
@@ -61,7 +63,16 @@ export function MigrationsView() {
     }),
   );
   const cancel = useMutation(trpc.migrations.cancel.mutationOptions({ onMutate, onSuccess: (r) => done(r.message) }));
-  const planNow = useMutation(trpc.migrations.planNow.mutationOptions({ onMutate, onSuccess: (r) => done(r.message) }));
+  const planNow = useMutation(
+    trpc.migrations.planNow.mutationOptions({
+      onMutate,
+      onSuccess: async (r) => {
+        setPlanJob(r.jobId || null);
+        await done(r.message);
+      },
+    }),
+  );
+  const planStatus = useQuery(trpc.migrations.planStatus.queryOptions({ jobId: planJob ?? "" }, { enabled: planJob !== null, refetchInterval: pollUntilJobEnds }));
   const move = useMutation(trpc.migrations.moveShardlet.mutationOptions({ onMutate, onSuccess: (r) => done(r.message) }));
   const drain = useMutation(trpc.migrations.drainHost.mutationOptions({ onMutate, onSuccess: (r) => done(r.message) }));
   const busy = approve.isPending || reject.isPending || schedule.isPending || cancel.isPending;
@@ -88,6 +99,17 @@ export function MigrationsView() {
         ) : null}
       </PageHeader>
       <Notice message={result} testId="migrations-action-result" />
+      {planJob ? (
+        <JobStatusNote
+          key={planJob}
+          label="Planner run"
+          status={planStatus.data}
+          error={planStatus.error}
+          testId="migrations-plan-status"
+          onEnded={refresh}
+          onDismiss={() => setPlanJob(null)}
+        />
+      ) : null}
       <ErrorNote error={actionError} testId="migrations-action-error" />
 
       <section className="card" aria-labelledby="proposals-h">

@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { JobStatusNote, pollUntilJobEnds } from "../../../../../components/job-status.tsx";
 import { ErrorNote, Loading, Notice, PageHeader } from "../../../../../components/ui.tsx";
 import { useCan } from "../../../../../components/user-context.tsx";
 import { formatDuration, formatNumber, formatPct } from "../../../../../lib/format.ts";
@@ -71,15 +72,19 @@ export function ProfileView({ name }: { name: string }) {
   const q = useQuery(trpc.profiler.health.queryOptions({ stream: name }, { refetchInterval: 5_000, placeholderData: (prev) => prev }));
   const [selected, setSelected] = useState<string | null>(null);
   const [runMessage, setRunMessage] = useState<string | null>(null);
+  const [runJob, setRunJob] = useState<string | null>(null);
+  const refreshHealth = () => queryClient.invalidateQueries({ queryKey: trpc.profiler.health.queryKey() });
   const runNow = useMutation(
     trpc.profiler.runNow.mutationOptions({
       onMutate: () => setRunMessage(null),
       onSuccess: async (r) => {
         setRunMessage(`${r.message}${r.jobId ? ` Job ${r.jobId}.` : ""} Its notes and proposals show up here and on the heatmap once it has run.`);
-        await queryClient.invalidateQueries({ queryKey: trpc.profiler.health.queryKey() });
+        setRunJob(r.jobId || null);
+        await refreshHealth();
       },
     }),
   );
+  const runStatus = useQuery(trpc.profiler.runStatus.queryOptions({ jobId: runJob ?? "" }, { enabled: runJob !== null, refetchInterval: pollUntilJobEnds }));
   const d = q.data;
   const threshold = d?.settings?.healthThreshold ?? DEFAULT_THRESHOLD;
   // Until one is picked, the weakest shardlet with samples: the one most worth a look.
@@ -109,6 +114,17 @@ export function ProfileView({ name }: { name: string }) {
         </div>
       </PageHeader>
       <Notice message={runMessage} testId="orchestrator-run-result" />
+      {runJob ? (
+        <JobStatusNote
+          key={runJob}
+          label="Orchestrator run"
+          status={runStatus.data}
+          error={runStatus.error}
+          testId="orchestrator-run-status"
+          onEnded={refreshHealth}
+          onDismiss={() => setRunJob(null)}
+        />
+      ) : null}
       <ErrorNote error={runNow.error} testId="orchestrator-run-error" />
       <ErrorNote error={q.error} testId="profile-error" />
       {!d ? (
