@@ -6,19 +6,10 @@ import { waitFor } from "@shardcast/db/testing";
 import { apiKeyChannel, createRedis } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { startHarness, type Harness } from "./harness.ts";
+import { lookups } from "./key-lookups.ts";
 
-// Counts the control-database key lookups per token: the edge looks keys up with this function.
-const { lookups } = vi.hoisted(() => ({ lookups: new Map<string, number>() }));
-vi.mock("@shardcast/db", async (importOriginal) => {
-  const db = await importOriginal<typeof Db>();
-  return {
-    ...db,
-    verifyApiKey: (control: Parameters<typeof db.verifyApiKey>[0], token: string) => {
-      lookups.set(token, (lookups.get(token) ?? 0) + 1);
-      return db.verifyApiKey(control, token);
-    },
-  };
-});
+// Counts the control-database key lookups per token.
+vi.mock("@shardcast/db", async (importOriginal) => (await import("./key-lookups.ts")).countingKeyLookups(await importOriginal<typeof Db>()));
 
 let h: Harness;
 beforeAll(async () => {

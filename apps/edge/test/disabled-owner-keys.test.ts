@@ -6,19 +6,10 @@ import type * as Db from "@shardcast/db";
 import { apiKeyChannel, createRedis } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { startHarness, type Harness } from "./harness.ts";
+import { lookups } from "./key-lookups.ts";
 
-// Counts the control-database key lookups per token: the edge looks keys up with this function.
-const { lookups } = vi.hoisted(() => ({ lookups: new Map<string, number>() }));
-vi.mock("@shardcast/db", async (importOriginal) => {
-  const db = await importOriginal<typeof Db>();
-  return {
-    ...db,
-    verifyApiKey: (control: Parameters<typeof db.verifyApiKey>[0], token: string) => {
-      lookups.set(token, (lookups.get(token) ?? 0) + 1);
-      return db.verifyApiKey(control, token);
-    },
-  };
-});
+// Counts the control-database key lookups per token.
+vi.mock("@shardcast/db", async (importOriginal) => (await import("./key-lookups.ts")).countingKeyLookups(await importOriginal<typeof Db>()));
 
 // A short key lifetime, so the test sees a creator's disabling noticed without any announcement;
 // refusals are remembered far past the test, so only an announcement can lift one.
@@ -63,6 +54,7 @@ describe("API keys of a disabled console user", () => {
 
     // The refusal is remembered like an unknown token: a client retrying costs no lookups.
     const before = lookups.get(owned.token);
+    expect(before).toBeGreaterThan(0);
     for (let i = 0; i < 20; i++) expect((await read(owned.token)).status).toBe(403);
     expect(lookups.get(owned.token)).toBe(before);
 
