@@ -84,7 +84,7 @@ test("an analyzer run over every stream puts its capacity plan on the heatmap", 
 
   await expect(page.getByTestId("heatmap-stream")).toHaveValue("");
   await page.getByTestId("analyzer-run-now").click();
-  await expect(page.getByTestId("analyzer-run-done")).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('[data-testid="analyzer-run-status"][data-state="completed"]')).toBeVisible({ timeout: 60_000 });
 
   const plan = panel.getByTestId("capacity-plan");
   await expect

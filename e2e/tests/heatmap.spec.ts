@@ -59,7 +59,7 @@ test("the heatmap shows actual and forecast cells, and a hot cell opens the shar
       .poll(async () => (await hottestActual(page)).value, { timeout: 120_000, message: "rolled-up telemetry shows on the map" })
       .toBeGreaterThan(5);
     await page.getByTestId("analyzer-run-now").click();
-    await expect(page.getByTestId("analyzer-run-done")).toBeVisible({ timeout: 60_000 });
+    await expect(page.locator('[data-testid="analyzer-run-status"][data-state="completed"]')).toBeVisible({ timeout: 60_000 });
 
     const forecastCells = page.locator('[data-testid="heatmap-cell"][data-kind="forecast"]');
     await expect.poll(async () => forecastCells.count(), { timeout: 30_000, message: "forecast cells of the run" }).toBeGreaterThan(0);

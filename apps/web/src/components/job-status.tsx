@@ -82,7 +82,7 @@ export function JobStatusNote({
           ? `${label} skipped: ${status.skipped}.`
           : `${label} finished${status.summary ? `: ${status.summary}` : ""}.`;
     return (
-      <div className={`alert ${status.state === "completed" && !status.skipped ? "alert-ok" : "alert-info"}`} role="status" data-testid={testId} data-state={status.state}>
+      <div className={`alert ${status.state === "completed" && !status.skipped ? "alert-ok" : "alert-info"}`} role="status" data-testid={testId} data-state={status.skipped ? "skipped" : status.state}>
         {text} {dismiss}
       </div>
     );

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ColourByToggle } from "../../../components/colour-by.tsx";
+import { JobStatusNote, pollUntilJobEnds } from "../../../components/job-status.tsx";
 import { byName, SelectField } from "../../../components/fields.tsx";
 import { ErrorNote, Loading, Notice, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
@@ -14,7 +15,6 @@ import { CapacityPanel } from "./capacity-panel.tsx";
 import { HealthLegend, HeatmapGrid, HeatmapLegend } from "./heatmap-grid.tsx";
 import { PreallocLegend, usePreallocMarks } from "./prealloc-overlay.tsx";
 import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
-import { RunProgress } from "./run-progress.tsx";
 import { ShardletPanel } from "./shardlet-panel.tsx";
 
 /** How far back the map reaches, in steps (as strings: a select hands back strings). */
@@ -37,6 +37,7 @@ export function HeatmapView() {
   const [proposalView, setProposalView] = useState<"open" | "decided">("open");
   const [runJob, setRunJob] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const runStatus = useQuery(trpc.analyzer.runStatus.queryOptions({ jobId: runJob ?? "" }, { enabled: runJob !== null, refetchInterval: pollUntilJobEnds }));
   const [colourBy, setColourBy] = useState<ColourBy>("load");
   const health = useShardletHealth(colourBy === "health");
 
@@ -142,12 +143,13 @@ export function HeatmapView() {
         </div>
       </PageHeader>
       {runJob ? (
-        <RunProgress
+        <JobStatusNote
           key={runJob}
-          jobId={runJob}
-          onDone={() => {
-            setRunJob(null);
-          }}
+          label="Analyzer run"
+          status={runStatus.data}
+          error={runStatus.error}
+          testId="analyzer-run-status"
+          onDismiss={() => setRunJob(null)}
         />
       ) : null}
       <Notice message={notice} testId="heatmap-action-result" />
