@@ -1,29 +1,16 @@
-import { errorStatus, isShardcastError, keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type ShardletRoute } from "@shardcast/core";
-import type { FencedWriteResult, HostBatchWrite, ShadowWriteResult } from "@shardcast/db/host";
-import { redisUnavailable, type Logger, type SequenceAllocator } from "@shardcast/runtime";
+import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type ShardletRoute } from "@shardcast/core";
+import type { HostBatchWrite } from "@shardcast/db/host";
+import type { Logger, SequenceAllocator } from "@shardcast/runtime";
+import { failureOutcome, streamLabel } from "./failure-labels.ts";
 import type { IngestedEvent, IngestObserver } from "./ingest-observer.ts";
-import { appendOverflowOnce, idsInPendingOverflow, type OverflowHosts } from "./overflow-append.ts";
+import type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
+import { appendOverflowOnce, idsInPendingOverflow } from "./overflow-append.ts";
 import type { RoutingCache } from "./routing-cache.ts";
 
-/** The fallback (`OverflowHosts`): append to shard overflow logs on a shard home host. */
-export interface HostWriter extends OverflowHosts {
-  /** One statement per host: results are aligned with `write.parts`. */
-  fencedWriteBatch(hostId: string, write: HostBatchWrite): Promise<FencedWriteResult[]>;
-  /** Shadow writes to the destination of a migration: results are aligned with `write.parts`. */
-  shadowWriteBatch(hostId: string, write: HostBatchWrite): Promise<ShadowWriteResult[]>;
-}
-
-export interface IngestResult {
-  accepted: number;
-  duplicates: number;
-  events: IngestedEvent[];
-}
+export type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
 
 /** A fence rejection means our route is stale; after this many refreshes we give up with 503. */
 const MAX_ROUTE_ATTEMPTS = 4;
-
-/** Admits a validated batch of `events` events and `bytes` bytes, or throws. */
-export type Admit = (events: number, bytes: number) => Promise<void>;
 
 type Pending = { index: number; hash: number; event: IncomingEvent; seq: number };
 
@@ -292,18 +279,4 @@ export class IngestService {
       { cause: first },
     );
   }
-}
-
-/** `rejected` for what the request is at fault for (a 4xx), `failed` for the rest (a 5xx). */
-export function failureOutcome(thrown: unknown): "rejected" | "failed" {
-  const err = redisUnavailable(thrown) ?? thrown;
-  return isShardcastError(err) && errorStatus(err.code) < 500 ? "rejected" : "failed";
-}
-
-/** Stands for every stream name that names no stream, so probing for names adds no metric series. */
-export const UNKNOWN_STREAM = "_unknown";
-
-/** The stream a failed request is counted for: its name, unless the stream does not exist. */
-export function streamLabel(stream: string, err: unknown): string {
-  return isShardcastError(err) && err.code === "not_found" ? UNKNOWN_STREAM : stream;
 }

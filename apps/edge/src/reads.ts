@@ -1,7 +1,7 @@
 import { compareText, eventIdentity, keyHash, keyPageEnd, MAX_PAGE_BYTES, mergeBySeq, mergedPage, ShardcastError, type StoredEvent } from "@shardcast/core";
 import type { KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "@shardcast/db/host";
 import type { SequenceAllocator } from "@shardcast/runtime";
-import { failureOutcome, streamLabel } from "./ingest.ts";
+import { failureOutcome, streamLabel } from "./failure-labels.ts";
 import type { IssuedPositions } from "./issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 import type { ReaderIdentity } from "./telemetry/counters.ts";

@@ -12,6 +12,7 @@ export * from "./host/upgrade.ts";
 export * from "./host/driver.ts";
 export * from "./host/pool.ts";
 export * from "./host/lifecycle.ts";
+export * from "./host/drained-rows.ts";
 export * from "./host/migration.ts";
 export * from "./host/migration-leftover.ts";
 export * from "./host/migration-verify.ts";

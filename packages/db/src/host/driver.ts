@@ -1,7 +1,6 @@
 import pg from "pg";
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
-import { isConnectionLoss } from "../connection-loss.ts";
-import { safeMessage } from "../safe-message.ts";
+import { hostError } from "./host-errors.ts";
 import { deleteFences, getFence, listFences, setFence, setFences, type FenceInput, type FenceState } from "./fences.ts";
 import { appendOverflow, countOverflow, lowestUndrainedOverflowSeq, markOverflowDrained, overflowChunk, purgeDrainedOverflow, storedEventIds } from "./overflow.ts";
 import { archiveChunk, archiveCutSeq, archivableBytes, archivedInRanges, archiveTotals, restoreChunk, sweepArchive, type ArchivedChunk, type ArchiveRange, type RangeArchiveStats, type StreamArchiveTotals } from "./archive.ts";
@@ -24,6 +23,7 @@ import type {
 } from "./types.ts";
 
 export type { FenceInput, FenceState } from "./fences.ts";
+export { hostError, hostRefusal, type HostRefusal } from "./host-errors.ts";
 export type { HostRun } from "./types.ts";
 export { batchWriteValues } from "./writes.ts";
 
@@ -43,36 +43,6 @@ export interface HostServerStats {
   sizeBytes: number;
   /** Backends connected to the host database (all clients, not only this pool). */
   connections: number;
-}
-
-/** Connection loss and timeouts become `unavailable`; SQL errors keep their original form. */
-export function hostError(err: unknown, what: string): unknown {
-  if (err instanceof ShardcastError || !isConnectionLoss(err)) return err;
-  return new ShardcastError("unavailable", `storage host unavailable during ${what}: ${safeMessage(err)}`, undefined, { cause: err });
-}
-
-/** Why a PostgreSQL server that answered refused the connection. */
-export type HostRefusal = "login_refused" | "no_database" | "closed";
-
-/** SQLSTATEs of a server that answers but refuses the login: a role or password no longer valid. */
-const LOGIN_REFUSED = new Set(["28000", "28P01"]);
-/** SQLSTATE of a connection to a database that does not exist (dropped). */
-const NO_DATABASE = "3D000";
-/** SQLSTATE (with this message) of a database closed to connections (ALLOW_CONNECTIONS false). */
-const CLOSED = { code: "55000", message: /not currently accepting connections/ };
-
-/**
- * Why the server refused the connection (an error of `pg`, or one wrapping it as its cause), or
- * null for any other failure. Unlike a connection loss, retrying soon does not help.
- */
-export function hostRefusal(err: unknown): HostRefusal | null {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (code === NO_DATABASE) return "no_database";
-    if (typeof code === "string" && LOGIN_REFUSED.has(code)) return "login_refused";
-    if (code === CLOSED.code && e instanceof Error && CLOSED.message.test(e.message)) return "closed";
-  }
-  return null;
 }
 
 /** One storage host: a pg pool and the host-storage statements. */
@@ -157,15 +127,16 @@ export class HostDriver {
     return countOverflow(this.run, streamId, lo, hi);
   }
 
+  /** The lowest undrained overflow position of a range up to `maxSeq`: a copy is complete only below it. */
+  lowestUndrainedOverflowSeq(streamId: string, lo: number, hi: number, maxSeq: number): Promise<number | null> {
+    return lowestUndrainedOverflowSeq(this.run, streamId, lo, hi, maxSeq);
+  }
+
   /**
    * Sets a shardlet's fence. The upsert takes the row lock, so it waits for fenced writes in
    * flight; writes that come after it see the new epoch. Epochs never go down: a stale caller's
    * lower epoch is not applied (`applied: false`, the current fence is returned).
    */
-  lowestUndrainedOverflowSeq(streamId: string, lo: number, hi: number, maxSeq: number): Promise<number | null> {
-    return lowestUndrainedOverflowSeq(this.run, streamId, lo, hi, maxSeq);
-  }
-
   setFence(shardletId: string, streamId: string, epoch: number, state: string, range?: { lo: number; hi: number }): Promise<FenceState & { applied: boolean }> {
     return setFence(this.run, shardletId, streamId, epoch, state, range);
   }
