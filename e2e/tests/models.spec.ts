@@ -27,7 +27,8 @@ test("an operator retrains the models, follows the progress and sees the new ver
     const row = finished.and(page.locator(`[data-kind="${kind}"]`)).first();
     await expect(row.getByTestId("model-mase")).toHaveText(/^\d+\.\d{3}$/);
   }
-  await expect(page.getByTestId("training-message")).toHaveText("Training finished.", { timeout: 30_000 });
+  // The queued job's note ends with what the run decided.
+  await expect(page.locator('[data-testid="training-status"][data-state="completed"]')).toContainText("Training finished: ", { timeout: 30_000 });
 
   // Forecast against actual on the held-out window of the new LSTM.
   const lstm = finished.and(page.locator('[data-kind="lstm"]')).first();

@@ -207,7 +207,7 @@ test("an operator trains the cold-start content model on stored history: the wor
   const card = page.getByTestId("prealloc-model");
   await card.getByTestId("prealloc-train").click();
   // The system's own worker takes the job; the page follows it until it is done.
-  await expect(card.getByTestId("prealloc-train-message")).toHaveText("Training finished.", { timeout: 90_000 });
+  await expect(card.locator('[data-testid="prealloc-train-status"][data-state="completed"]')).toContainText("with too little history", { timeout: 90_000 });
   const row = card.getByTestId("prealloc-default-model-row").filter({ hasText: stream });
   // This spec's stream holds a handful of events: too little history, so edges keep the prior.
   await expect(row).toContainText("too little history");

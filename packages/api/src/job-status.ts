@@ -44,6 +44,19 @@ function skippedReason(result: unknown): string | null {
 }
 
 /**
+ * A job's progress as the console shows it. Jobs report it either as `{ stage, fraction }` or, the
+ * ones without stages, as a bare percent (`job.updateProgress(42)`), read as a fraction 0..1.
+ */
+function progressOf(p: unknown): { stage: string | null; fraction: number } {
+  if (typeof p === "number") return { stage: null, fraction: Number.isFinite(p) ? Math.max(0, Math.min(1, p / 100)) : 0 };
+  const progress = typeof p === "object" && p !== null ? (p as { stage?: unknown; fraction?: unknown }) : {};
+  return {
+    stage: typeof progress.stage === "string" ? progress.stage : null,
+    fraction: typeof progress.fraction === "number" ? progress.fraction : 0,
+  };
+}
+
+/**
  * The state of job `jobId`, which must be a `name` job: an id of another kind of job is as unknown
  * as a made-up one, so a status procedure never reads a job its caller could not have queued there.
  */
@@ -53,13 +66,12 @@ export async function readJobStatus(queue: JobQueue, opts: { jobId: string; name
   const raw = await job.getState();
   // Delayed, prioritized and waiting-children jobs have not started either.
   const state = raw === "completed" || raw === "failed" || raw === "active" || raw === "unknown" ? raw : "waiting";
-  const p = job.progress as unknown;
-  const progress = typeof p === "object" && p !== null ? (p as { stage?: unknown; fraction?: unknown }) : {};
+  const progress = progressOf(job.progress);
   const skipped = state === "completed" ? skippedReason(job.returnvalue) : null;
   return {
     state,
-    stage: typeof progress.stage === "string" ? progress.stage : null,
-    fraction: state === "completed" ? 1 : typeof progress.fraction === "number" ? progress.fraction : 0,
+    stage: progress.stage,
+    fraction: state === "completed" ? 1 : progress.fraction,
     error: state === "failed" ? job.failedReason || "failed" : null,
     skipped,
     summary: state === "completed" && !skipped && opts.summary ? opts.summary(job.returnvalue) : null,

@@ -67,8 +67,8 @@ describe("models console api", () => {
       { id: res.data!.jobId, name: "model.train", kind: "lstm", trigger: "manual" },
     ]);
     expect((jobs[0]!.data as { actor: string }).actor).toMatch(/^operator-.*@example\.com$/);
-    const status = await h.call<{ training: unknown[]; job: { state: string; progress: number } | null }>("query", "models.status", { jobId: res.data!.jobId }, viewer);
-    expect(status.data).toEqual({ training: [], job: { id: res.data!.jobId, state: "waiting", progress: 0, failedReason: null } });
+    const status = await h.call("query", "models.status", { jobId: res.data!.jobId }, viewer);
+    expect(status.data).toEqual({ training: [], job: { state: "waiting", stage: null, fraction: 0, error: null, skipped: null, summary: null } });
   });
 
   it("lists versions with their figures and returns forecast vs actual for the active or chosen one", async () => {

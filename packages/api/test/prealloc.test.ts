@@ -88,9 +88,9 @@ describe("pre-allocation console api", () => {
     expect(res.status).toBe(200);
     const jobs = (await h.queue.getJobs(["waiting", "delayed", "prioritized"])).filter((j) => j.name === "prealloc.train");
     expect(jobs.map((j) => ({ id: j.id, data: j.data }))).toEqual([{ id: res.data!.jobId, data: { streamId: trained.id, trigger: "manual", actor: expect.stringMatching(/^operator-/) as unknown } }]);
-    const status = await h.call<{ job: unknown }>("query", "prealloc.trainStatus", { jobId: res.data!.jobId }, viewer);
-    expect(status.data).toEqual({ job: { id: res.data!.jobId, state: "waiting", progress: 0, failedReason: null } });
-    expect((await h.call<{ job: unknown }>("query", "prealloc.trainStatus", { jobId: "no-such-job" }, viewer)).data).toEqual({ job: null });
+    const status = await h.call("query", "prealloc.trainStatus", { jobId: res.data!.jobId }, viewer);
+    expect(status.data).toEqual({ state: "waiting", stage: null, fraction: 0, error: null, skipped: null, summary: null });
+    expect((await h.call("query", "prealloc.trainStatus", { jobId: "no-such-job" }, viewer)).status).toBe(404);
 
     const before = await h.call<{ defaultModel: unknown }>("query", "prealloc.overview", { streamId: STREAM }, viewer);
     expect(before.data!.defaultModel).toBeNull();

@@ -1,20 +1,27 @@
 import { z } from "zod";
-import { storableString } from "@shardcast/core";
+import { jobStatusInput, jobStatusOutput, plural, readJobStatus, summarizeAs } from "../../job-status.ts";
 import { viewerProcedure } from "../../trpc.ts";
 
-export const trainStatusInput = z.object({ jobId: storableString.min(1).max(200) });
-export const trainStatusOutput = z.object({
-  /** waiting, active, completed, failed; null when no such prealloc.train job is queued (or it was removed). */
-  job: z.object({ id: z.string(), state: z.string(), progress: z.number(), failedReason: z.string().nullable() }).nullable(),
+const trainResult = z.object({ streams: z.array(z.object({ outcome: z.enum(["installed", "kept", "worse", "skipped"]) })) });
+
+const OUTCOME_TEXT: Record<z.infer<typeof trainResult>["streams"][number]["outcome"], string> = {
+  installed: "installed",
+  kept: "kept by edges with their own model",
+  worse: "not better than the type-blind model",
+  skipped: "with too little history",
+};
+
+const trainSummary = summarizeAs(trainResult, (r) => {
+  if (r.streams.length === 0) return "no stream to train";
+  const counts = (Object.keys(OUTCOME_TEXT) as Array<keyof typeof OUTCOME_TEXT>)
+    .map((outcome) => [outcome, r.streams.filter((s) => s.outcome === outcome).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([outcome, n]) => `${n} ${OUTCOME_TEXT[outcome]}`);
+  return `${plural(r.streams.length, "stream")}: ${counts.join(", ")}`;
 });
 
-/** A queued `prealloc.train` job's state and progress (0..1: the share of streams done). */
+/** Where a queued `prealloc.train` job is (its fraction: the share of streams done), and each stream's outcome once done. */
 export const trainStatus = viewerProcedure
-  .input(trainStatusInput)
-  .output(trainStatusOutput)
-  .query(async ({ ctx, input }) => {
-    const j = await ctx.queue.getJob(input.jobId);
-    if (j?.name !== "prealloc.train") return { job: null };
-    const progress = typeof j.progress === "number" ? Math.max(0, Math.min(1, j.progress / 100)) : 0;
-    return { job: { id: input.jobId, state: await j.getState(), progress, failedReason: j.failedReason || null } };
-  });
+  .input(jobStatusInput)
+  .output(jobStatusOutput)
+  .query(({ ctx, input }) => readJobStatus(ctx.queue, { jobId: input.jobId, name: "prealloc.train", what: "cold-start model training", summary: trainSummary }));

@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useCallback, useState } from "react";
+import { JobStatusNote, pollUntilJobEnds } from "../../../components/job-status.tsx";
 import { ErrorNote } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime, formatPct } from "../../../lib/format.ts";
@@ -31,41 +32,51 @@ export function PreallocDefaultModel({ training, onFinished }: { training: Train
     trpc.prealloc.train.mutationOptions({
       onMutate: () => setMessage(null),
       onSuccess: (res) => {
-        setJobId(res.jobId);
+        setJobId(res.jobId || null);
         setMessage(res.message);
       },
     }),
   );
-  const status = useQuery(trpc.prealloc.trainStatus.queryOptions({ jobId: jobId ?? "-" }, { enabled: jobId !== null, refetchInterval: 1_000 }));
-  const job = jobId ? (status.data?.job ?? null) : null;
-  const done = job !== null && (job.state === "completed" || job.state === "failed");
-  useEffect(() => {
-    if (!done || !job) return;
-    setJobId(null);
-    setMessage(job.state === "failed" ? `Training failed: ${job.failedReason ?? "see the worker log"}` : "Training finished.");
-    void queryClient.invalidateQueries({ queryKey: trpc.prealloc.overview.queryKey() });
+  const status = useQuery(trpc.prealloc.trainStatus.queryOptions({ jobId: jobId ?? "" }, { enabled: jobId !== null, refetchInterval: pollUntilJobEnds }));
+  const job = jobId !== null ? status.data : undefined;
+  const running = jobId !== null && !status.error && (job === undefined || job.state === "waiting" || job.state === "active");
+  const ended = useCallback(async () => {
+    // The note tells how it went; the queued message is stale by now.
+    setMessage(null);
     onFinished();
-  }, [done, job, onFinished, queryClient, trpc]);
+    await queryClient.invalidateQueries({ queryKey: trpc.prealloc.overview.queryKey() });
+  }, [onFinished, queryClient, trpc]);
 
   return (
     <div data-testid="prealloc-default-model">
       <div className="card-header" style={{ marginTop: 14 }}>
         <h3 style={{ margin: 0 }}>Cold-start model from stored history</h3>
         {canOperate ? (
-          <button type="button" disabled={train.isPending || jobId !== null} onClick={() => train.mutate({})} data-testid="prealloc-train">
-            {jobId !== null ? "Training…" : "Train on history now"}
+          <button type="button" disabled={train.isPending || running} onClick={() => train.mutate({})} data-testid="prealloc-train">
+            {running ? "Training…" : "Train on history now"}
           </button>
         ) : null}
       </div>
       <ErrorNote error={train.error} />
-      {jobId !== null ? (
-        <p className="muted" data-testid="prealloc-train-progress">
-          {job ? `${job.state}: ${formatPct(job.progress)} of the streams done` : "queued"}
-        </p>
-      ) : null}
       {message ? (
         <p className="muted" role="status" data-testid="prealloc-train-message">
           {message}
+        </p>
+      ) : null}
+      {jobId !== null ? (
+        <JobStatusNote
+          key={jobId}
+          label="Training"
+          status={status.data}
+          error={status.error}
+          testId="prealloc-train-status"
+          onEnded={ended}
+          onDismiss={() => setJobId(null)}
+        />
+      ) : null}
+      {job?.state === "active" ? (
+        <p className="muted" data-testid="prealloc-train-progress">
+          {formatPct(job.fraction)} of the streams done
         </p>
       ) : null}
       {training ? (

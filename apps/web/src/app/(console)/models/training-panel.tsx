@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useCallback, useState } from "react";
+import { JobStatusNote, pollUntilJobEnds } from "../../../components/job-status.tsx";
 import { ErrorNote } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatPct } from "../../../lib/format.ts";
@@ -41,7 +42,10 @@ export function TrainingPanel({ onFinished }: { onFinished: () => void }) {
   const [message, setMessage] = useState<string | null>(null);
   const status = useQuery(
     trpc.models.status.queryOptions(jobId ? { jobId } : {}, {
-      refetchInterval: (q) => (jobId || (q.state.data?.training.length ?? 0) > 0 ? 1_000 : 5_000),
+      // Each second while the queued job or any version is training; calmer when nothing is.
+      refetchInterval: (q) =>
+        (jobId !== null && pollUntilJobEnds({ state: { data: q.state.data?.job ?? undefined, status: q.state.status } })) ||
+        ((q.state.data?.training.length ?? 0) > 0 ? 1_000 : 5_000),
       placeholderData: (prev) => prev,
     }),
   );
@@ -49,25 +53,23 @@ export function TrainingPanel({ onFinished }: { onFinished: () => void }) {
     trpc.models.retrain.mutationOptions({
       onMutate: () => setMessage(null),
       onSuccess: async (res) => {
-        setJobId(res.jobId);
+        setJobId(res.jobId || null);
         setMessage(res.message);
         await queryClient.invalidateQueries({ queryKey: trpc.models.status.queryKey() });
       },
     }),
   );
-  const job = status.data?.job ?? null;
+  // The answer for this job, not one still shown from before it was queued.
+  const job = jobId !== null && !status.isPlaceholderData ? (status.data?.job ?? undefined) : undefined;
   const training = status.data?.training ?? [];
   const jobRows = training.filter((v) => jobId !== null && v.jobId === jobId);
-  const jobDone = job !== null && (job.state === "completed" || job.state === "failed");
-  const finished = jobId !== null && jobDone && jobRows.length === 0;
-  useEffect(() => {
-    if (!finished || !job) return;
-    // The queued run is over: refresh the versions and stop following it.
-    setJobId(null);
-    setMessage(job.state === "failed" ? `Training failed: ${job.failedReason ?? "see the worker log"}` : "Training finished.");
+  const jobEnded = job !== undefined && job.state !== "waiting" && job.state !== "active";
+  const ended = useCallback(() => {
+    // The note tells how it went; the queued message is stale by now. Refresh the versions.
+    setMessage(null);
     onFinished();
-  }, [finished, job, onFinished]);
-  const waiting = jobId !== null && !jobDone && jobRows.length === 0;
+  }, [onFinished]);
+  const waiting = jobId !== null && !jobEnded && jobRows.length === 0;
 
   return (
     <section className="card" aria-labelledby="training-h" data-testid="training-panel">
@@ -94,10 +96,14 @@ export function TrainingPanel({ onFinished }: { onFinished: () => void }) {
           {message}
         </div>
       ) : null}
+      {jobId !== null ? (
+        // A failed status query shows once, above; the note keeps what it last saw of the job.
+        <JobStatusNote key={jobId} label="Training" status={job} error={null} testId="training-status" onEnded={ended} onDismiss={() => setJobId(null)} />
+      ) : null}
       {waiting ? (
         <div className={styles.trainingRow} data-testid="training-progress" data-state={job?.state ?? "waiting"}>
           <span>Job {jobId}</span>
-          <ProgressBar fraction={job?.progress ?? 0} label="queued training" />
+          <ProgressBar fraction={job?.fraction ?? 0} label="queued training" />
           <span className={styles.note}>{job?.state === "active" ? "starting" : "waiting for a worker"}</span>
         </div>
       ) : null}
