@@ -3,21 +3,44 @@
  * with a control database and storage-host databases, Redis (REDIS_URL, else localhost, else a
  * spawned redis-server), migrations, seed data, then the worker, the edge, the console and a demo
  * producer. Ctrl-C stops everything; the next start reuses the data directory.
+ *
+ * `npm run dev` (`--dev`): the same, but the worker and the edge run under `tsx watch` (restarted
+ * when a file they import changes) and the console under `next dev` (hot reload, no build).
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { applyControlMigrations, createControlDb, HostPool, countUsers, upgradeHostSchemas } from "@shardcast/db";
+import { applyControlMigrations, createControlDb, HostPool, countUsers, rewriteHostDsns, upgradeHostSchemas } from "@shardcast/db";
+import { argvFlags, UsageError } from "@shardcast/sim/cli/argv";
 import { createLogger, resolveRedis, type ResolvedRedis } from "@shardcast/runtime";
 import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/runtime/embedded-postgres";
 import { spawnChild, stopChild, waitForHttp, type Child } from "./start/children.ts";
 import { inheritedEnv, loadStartConfig } from "./env.ts";
 import { DEMO_LEDGER_STREAM } from "./demo-ledger.ts";
+import { movedEmbeddedDsn } from "./start/embedded-hosts.ts";
 import { seed } from "./start/seed.ts";
 import { buildWeb, WEB_SERVER, webBuildNeeded } from "./start/web-build.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const say = (line: string) => process.stdout.write(`[start]   ${line}\n`);
+
+const USAGE = "usage: npm start | npm run dev   (tsx scripts/start.ts [--dev])\n\n  --dev   development mode: the worker and the edge restart on source changes, the console runs `next dev`";
+let dev = false;
+try {
+  for (const f of argvFlags(process.argv.slice(2), ["--dev"])) {
+    if (f.flag === "--help") {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else if (f.flag === "--dev") {
+      f.noValue();
+      dev = true;
+    } else throw new UsageError(`unknown argument ${f.arg}`);
+  }
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`${err.message}\n${USAGE}\n`);
+  process.exit(2);
+}
 
 const cfg = loadStartConfig(root);
 const log = createLogger({ app: "start" }, { level: cfg.SHARDCAST_LOG_LEVEL });
@@ -96,6 +119,11 @@ async function main() {
   say("applying control-plane migrations");
   await applyControlMigrations(databaseUrl, (line) => say(`  ${line}`));
   const db = createControlDb(databaseUrl);
+  if (!cfg.DATABASE_URL) {
+    for (const name of await rewriteHostDsns(db, (dsn) => movedEmbeddedDsn(dsn, databaseUrl))) {
+      say(`storage host ${name}: re-pointed at the embedded server's port ${cfg.SHARDCAST_PG_PORT}`);
+    }
+  }
   const hosts = new HostPool(db, { poolSize: 2 });
   await upgradeHostSchemas(db, say);
   const seeded = await seed(db, hosts, cfg, hostDsns, say);
@@ -103,7 +131,7 @@ async function main() {
   await hosts.closeAll();
   await db.$disconnect();
 
-  // 4. The console needs a production build.
+  // 4. The console needs a production build (not in development mode: `next dev` compiles on demand).
   const env: NodeJS.ProcessEnv = {
     ...inheritedEnv(),
     DATABASE_URL: databaseUrl,
@@ -113,9 +141,9 @@ async function main() {
     SHARDCAST_EDGE_PORT: String(cfg.SHARDCAST_EDGE_PORT),
     SHARDCAST_EDGE_HOST: cfg.SHARDCAST_BIND,
     NEXT_TELEMETRY_DISABLED: "1",
-    NODE_ENV: "production",
+    NODE_ENV: dev ? "development" : "production",
   };
-  const rebuild = cfg.SHARDCAST_REBUILD === "always" || (cfg.SHARDCAST_REBUILD === "auto" && (await webBuildNeeded(root)));
+  const rebuild = !dev && (cfg.SHARDCAST_REBUILD === "always" || (cfg.SHARDCAST_REBUILD === "auto" && (await webBuildNeeded(root))));
   if (rebuild) {
     say("building the console (first start or changed sources; takes a minute or two)");
     await buildWeb(root, env, (line) => say(`  ${line}`));
@@ -123,13 +151,26 @@ async function main() {
 
   // 5. Services.
   const tsx = ["--import", "tsx"];
-  const worker = spawnChild("worker", process.execPath, [...tsx, "apps/worker/src/main.ts"], { cwd: root, env });
-  const edge = spawnChild("edge", process.execPath, [...tsx, "apps/edge/src/main.ts"], { cwd: root, env });
-  // The same standalone server as in production; it takes its address from PORT and HOSTNAME.
-  const web = spawnChild("web", process.execPath, [path.join(root, WEB_SERVER)], {
-    cwd: path.join(root, "apps/web"),
-    env: { ...env, PORT: String(cfg.SHARDCAST_WEB_PORT), HOSTNAME: cfg.SHARDCAST_BIND },
-  });
+  const webEnv = { ...env, PORT: String(cfg.SHARDCAST_WEB_PORT), HOSTNAME: cfg.SHARDCAST_BIND };
+  let worker: Child, edge: Child, web: Child;
+  if (dev) {
+    // Each watcher leads a process group of its own, so stopping it also stops what it started.
+    const watch = (name: string, entry: string) =>
+      spawnChild(name, process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "watch", "--clear-screen=false", entry], { cwd: root, env, group: true });
+    worker = watch("worker", "apps/worker/src/main.ts");
+    edge = watch("edge", "apps/edge/src/main.ts");
+    const next = path.join(root, "node_modules/next/dist/bin/next");
+    web = spawnChild("web", process.execPath, [next, "dev", "--port", webEnv.PORT, "--hostname", webEnv.HOSTNAME], {
+      cwd: path.join(root, "apps/web"),
+      env: webEnv,
+      group: true,
+    });
+  } else {
+    worker = spawnChild("worker", process.execPath, [...tsx, "apps/worker/src/main.ts"], { cwd: root, env });
+    edge = spawnChild("edge", process.execPath, [...tsx, "apps/edge/src/main.ts"], { cwd: root, env });
+    // The same standalone server as in production; it takes its address from PORT and HOSTNAME.
+    web = spawnChild("web", process.execPath, [path.join(root, WEB_SERVER)], { cwd: path.join(root, "apps/web"), env: webEnv });
+  }
   children.push(worker, edge, web);
   for (const child of children) {
     void child.exited.then((code) => {
@@ -142,7 +183,8 @@ async function main() {
   const edgeUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_EDGE_PORT}`;
   const webUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_WEB_PORT}`;
   await waitForHttp(`${edgeUrl}/healthz`, { child: edge, timeoutMs: 60_000 });
-  await waitForHttp(`${webUrl}/api/health`, { child: web, timeoutMs: 120_000 });
+  // `next dev` compiles each route on its first request.
+  await waitForHttp(`${webUrl}/api/health`, { child: web, timeoutMs: dev ? 300_000 : 120_000 });
 
   if (seeded.demoToken) {
     const demo = spawnChild("demo", process.execPath, [...tsx, "scripts/demo-producer.ts"], {
@@ -161,6 +203,7 @@ async function main() {
 
   say("");
   say(`Shardcast is up: console ${webUrl}  edge ${edgeUrl}`);
+  if (dev) say("development mode: the worker and the edge restart when their sources change, the console reloads in place");
   if (needsSetup) say(`open ${webUrl}/setup to create the first admin account`);
   else if (seeded.adminSeeded) say(`sign in as ${cfg.SHARDCAST_ADMIN_EMAIL}`);
   if (seeded.demoToken) {

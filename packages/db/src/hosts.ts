@@ -139,3 +139,22 @@ export async function recordHostProbe(db: ControlDb, host: { id: string; status:
 export async function setHostEventCount(db: ControlDb, id: string, eventCount: number): Promise<void> {
   await db.host.update({ where: { id }, data: { eventCount } });
 }
+
+/**
+ * Rewrites the DSN of every host for which `rewrite` answers a new one (null: leave it), each
+ * only if its DSN is still the one read. Returns the names of the hosts changed. For a server that
+ * moved (an embedded PostgreSQL restarted on another port keeps its databases, and the hosts
+ * registered at its old address would fail every connection); connections already open elsewhere
+ * keep the old address until their process restarts.
+ */
+export async function rewriteHostDsns(db: ControlDb, rewrite: (dsn: string) => string | null): Promise<string[]> {
+  const changed: string[] = [];
+  for (const h of await db.host.findMany({ select: { id: true, name: true, dsn: true }, orderBy: { name: "asc" } })) {
+    const next = rewrite(h.dsn);
+    if (next === null || next === h.dsn) continue;
+    parseHostDsn(next);
+    const { count } = await db.host.updateMany({ where: { id: h.id, dsn: h.dsn }, data: { dsn: next } });
+    if (count > 0) changed.push(h.name);
+  }
+  return changed;
+}
