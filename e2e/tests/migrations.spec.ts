@@ -112,6 +112,12 @@ test("an operator approves a proposed migration and watches it finish", async ({
   const proposals = page.locator(`[data-testid="proposal-row"][data-stream="${stream}"][data-origin="rebalancer"]`);
   await page.getByTestId("migrations-plan-now").click();
   await expect(page.getByTestId("migrations-action-result")).toContainText("The rebalancer is planning");
+  // The page follows the queued run to its end (it may first wait for a scheduled run under way),
+  // then says what it did. How many moves it proposes depends on whether a scheduled run got there
+  // first, so the counts are only read as numbers.
+  const planStatus = page.locator('[data-testid="migrations-plan-status"][data-state="completed"]');
+  await expect(planStatus).toBeVisible({ timeout: 60_000 });
+  await expect(planStatus).toHaveText(/^Planner run finished: \d+ moves? proposed(, \d+ moves? off draining hosts approved)?(, \d+ stale proposals? withdrawn)?, \d+ why-not notes?\. Dismiss$/);
   // Two moves relieve the host (a third would make its destination the next hot spot).
   await expect.poll(() => proposals.count(), { timeout: 30_000, message: "proposals for the stream" }).toBeGreaterThanOrEqual(2);
   // Pinned by id: a later run can add a proposal that sorts first, and a locator re-resolves on each use.

@@ -64,6 +64,13 @@ test("the stream's Profile page shows its shardlets' health and the profile or w
 
   await page.getByTestId("orchestrator-run-now").click();
   await expect(page.getByTestId("orchestrator-run-result")).toContainText("queued");
+  // The page follows the run to its end and says what it found. A run asked for here is never
+  // skipped for a disabled profiler, and it scores every live shardlet: this stream's four among them.
+  const runStatus = page.locator('[data-testid="orchestrator-run-status"][data-state="completed"]');
+  await expect(runStatus).toBeVisible({ timeout: 60_000 });
+  await expect(runStatus).toHaveText(/^Orchestrator run finished: \d+ shardlets? scored, \d+ below the threshold, \d+ splits? and \d+ moves? proposed(, \d+ splits? queued at once)?, \d+ notes?\. Dismiss$/);
+  const scored = /(\d+) shardlets? scored/.exec((await runStatus.textContent()) ?? "");
+  expect(Number(scored?.[1])).toBeGreaterThanOrEqual(4);
   await screenshot(page, "profile");
 });
 
