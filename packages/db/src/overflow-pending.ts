@@ -14,27 +14,53 @@ import type { ControlDb } from "./client.ts";
  * clear finds rows (an append raced the clear) or it stops before that read.
  */
 
+/** How long a flag write keeps trying while another transaction holds one of its rows. */
+const FLAG_BUSY_MS = 2_000;
+
+/** A statement refused for a row another transaction holds (NOWAIT), or a deadlock victim. */
+function lockConflict(err: unknown): boolean {
+  const meta = typeof err === "object" && err !== null ? (err as { meta?: { code?: unknown } }).meta : undefined;
+  if (meta?.code === "55P03" || meta?.code === "40P01") return true;
+  return err instanceof Error && /\b(55P03|40P01)\b/.test(err.message);
+}
+
 /**
  * Flags every live or pending shardlet of the stream whose range overlaps one of `ranges` (a
  * writer with a stale route still flags the shardlets now holding the range). The ids whose flag
  * was newly set: edges learn of them only when told to reload the stream's routes.
+ *
+ * Edges call this for every batch that meets a locked shardlet, while the worker's jobs update the
+ * same rows (switches, accounting), not all of them in id order. So the rows are taken NOWAIT: a
+ * row held elsewhere ends the statement at once, and it is tried again after a short pause,
+ * instead of waiting in a lock queue where PostgreSQL would abort one side of a cycle, the
+ * producer's batch (a 503) or the worker's step. Past `FLAG_BUSY_MS` the conflict is thrown.
  */
 export async function markOverflowPending(db: ControlDb, streamId: string, ranges: ReadonlyArray<{ lo: number; hi: number }>): Promise<string[]> {
   if (ranges.length === 0) return [];
   const los = ranges.map((r) => r.lo);
   const his = ranges.map((r) => r.hi);
-  // Rows locked in id order, as every multi-row change of shardlets does: two edges flagging
-  // overlapping ranges, or a drain clearing them, never wait on each other in a cycle.
-  const rows = await db.$queryRaw<Array<{ id: string }>>`
-    WITH t AS (
-      SELECT s.id FROM shardlets s
-      WHERE s.stream_id = ${streamId} AND s.state <> 'retired' AND NOT s.overflow_pending
-        AND EXISTS (SELECT 1 FROM unnest(${los}::bigint[], ${his}::bigint[]) AS r(lo, hi) WHERE s.lo < r.hi AND s.hi > r.lo)
-      ORDER BY s.id FOR UPDATE OF s
-    )
-    UPDATE shardlets SET overflow_pending = true FROM t WHERE shardlets.id = t.id AND NOT shardlets.overflow_pending
-    RETURNING shardlets.id`;
-  return rows.map((r) => r.id);
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // Rows locked in id order: two edges flagging overlapping ranges, or a drain clearing them,
+      // never wait on each other in a cycle.
+      const rows = await db.$queryRaw<Array<{ id: string }>>`
+        WITH t AS (
+          SELECT s.id FROM shardlets s
+          WHERE s.stream_id = ${streamId} AND s.state <> 'retired' AND NOT s.overflow_pending
+            AND EXISTS (SELECT 1 FROM unnest(${los}::bigint[], ${his}::bigint[]) AS r(lo, hi) WHERE s.lo < r.hi AND s.hi > r.lo)
+          ORDER BY s.id FOR UPDATE OF s NOWAIT
+        )
+        UPDATE shardlets SET overflow_pending = true FROM t WHERE shardlets.id = t.id AND NOT shardlets.overflow_pending
+        RETURNING shardlets.id`;
+      return rows.map((r) => r.id);
+    } catch (err) {
+      if (!lockConflict(err) || Date.now() - started > FLAG_BUSY_MS) throw err;
+      // Jittered, growing pauses: the holders are single statements, done in milliseconds.
+      const pause = Math.min(50, 2 ** Math.min(attempt, 5)) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
 
 /** Clears the flag of `ids`; the ids whose flag was set (and is now cleared). */
