@@ -139,7 +139,6 @@ export class IngestService {
             // Flagged before the append (an edge that dies between the two leaves its producer to
             // re-send, maybe on the fast path once the lock is let go) and again before the
             // acknowledgement (a drain may have cleared the flag in between).
-            await flag?.(streamId, routes);
             const write = {
               streamId,
               parts: groups.map(([shardletId, { shardId, group }]) => ({
@@ -148,10 +147,16 @@ export class IngestService {
                 events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
               })),
             };
-            const res = await appendOverflowOnce(this.deps.hosts, hostId, write, (shardletId) => {
-              const route = table.byId(shardletId);
-              return [route?.hostId, route?.shadowHostId];
-            });
+            const res = await appendOverflowOnce(
+              this.deps.hosts,
+              hostId,
+              write,
+              (shardletId) => {
+                const route = table.byId(shardletId);
+                return [route?.hostId, route?.shadowHostId];
+              },
+              async () => flag?.(streamId, routes),
+            );
             groups.forEach(([shardletId, { group }], i) => {
               for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
               const dups = res[i]?.duplicates ?? [];

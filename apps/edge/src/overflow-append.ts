@@ -21,12 +21,16 @@ export interface OverflowHosts {
  * before the fence is raised, can still store the id twice (the drain then keeps the first copy).
  * Repeats within the overflow log itself, in one batch or in concurrent appends, are settled by
  * its unique index on the home host.
+ *
+ * `before` (the overflow-pending flag's write) must be done before anything is appended; it runs
+ * while the ids are looked up, since the two do not depend on each other.
  */
 export async function appendOverflowOnce(
   hosts: OverflowHosts,
   homeHostId: string,
   write: OverflowWrite,
   hostsOf: (shardletId: string) => ReadonlyArray<string | null | undefined>,
+  before: () => Promise<void> = () => Promise.resolve(),
 ): Promise<OverflowAppendResult[]> {
   const idsByHost = new Map<string, Set<string>>();
   for (const part of write.parts) {
@@ -40,9 +44,14 @@ export async function appendOverflowOnce(
       }
     }
   }
-  if (idsByHost.size === 0) return hosts.appendOverflow(homeHostId, write);
+  const ready = before();
+  if (idsByHost.size === 0) {
+    await ready;
+    return hosts.appendOverflow(homeHostId, write);
+  }
   const stored = new Map<string, number>();
-  const found = await Promise.all([...idsByHost].map(([host, ids]) => hosts.storedEventIds(host, write.streamId, [...ids])));
+  // Nothing is appended unless both succeeded.
+  const [found] = await Promise.all([Promise.all([...idsByHost].map(([host, ids]) => hosts.storedEventIds(host, write.streamId, [...ids]))), ready]);
   for (const map of found) {
     for (const [id, seq] of map) stored.set(id, Math.min(seq, stored.get(id) ?? seq));
   }

@@ -1,4 +1,5 @@
 import type { ControlDb } from "./client.ts";
+import { sqlRows } from "./sql.ts";
 
 /**
  * Which shardlets' ranges may hold undrained rows in their shard's overflow log. The events
@@ -19,10 +20,25 @@ const FLAG_BUSY_MS = 2_000;
 
 /** A statement refused for a row another transaction holds (NOWAIT), or a deadlock victim. */
 function lockConflict(err: unknown): boolean {
-  const meta = typeof err === "object" && err !== null ? (err as { meta?: { code?: unknown } }).meta : undefined;
-  if (meta?.code === "55P03" || meta?.code === "40P01") return true;
+  if (typeof err !== "object" || err === null) return false;
+  // The pg driver's error carries the SQLSTATE; Prisma's raw query (a transaction's client) names it in its meta or message.
+  const { code, meta } = err as { code?: unknown; meta?: { code?: unknown } };
+  if (code === "55P03" || code === "40P01" || meta?.code === "55P03" || meta?.code === "40P01") return true;
   return err instanceof Error && /\b(55P03|40P01)\b/.test(err.message);
 }
+
+// Rows locked in id order: two edges flagging overlapping ranges, or a drain clearing them, never
+// wait on each other in a cycle. Plain SQL (see sql.ts): edges run it twice for every batch that
+// meets a locked shardlet, and Prisma's raw query compiles each call on the edge's event loop.
+const MARK_SQL = `
+  WITH t AS (
+    SELECT s.id FROM shardlets s
+    WHERE s.stream_id = $1 AND s.state <> 'retired' AND NOT s.overflow_pending
+      AND EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::bigint[]) AS r(lo, hi) WHERE s.lo < r.hi AND s.hi > r.lo)
+    ORDER BY s.id FOR UPDATE OF s NOWAIT
+  )
+  UPDATE shardlets SET overflow_pending = true FROM t WHERE shardlets.id = t.id AND NOT shardlets.overflow_pending
+  RETURNING shardlets.id`;
 
 /**
  * Flags every live or pending shardlet of the stream whose range overlaps one of `ranges` (a
@@ -42,17 +58,7 @@ export async function markOverflowPending(db: ControlDb, streamId: string, range
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      // Rows locked in id order: two edges flagging overlapping ranges, or a drain clearing them,
-      // never wait on each other in a cycle.
-      const rows = await db.$queryRaw<Array<{ id: string }>>`
-        WITH t AS (
-          SELECT s.id FROM shardlets s
-          WHERE s.stream_id = ${streamId} AND s.state <> 'retired' AND NOT s.overflow_pending
-            AND EXISTS (SELECT 1 FROM unnest(${los}::bigint[], ${his}::bigint[]) AS r(lo, hi) WHERE s.lo < r.hi AND s.hi > r.lo)
-          ORDER BY s.id FOR UPDATE OF s NOWAIT
-        )
-        UPDATE shardlets SET overflow_pending = true FROM t WHERE shardlets.id = t.id AND NOT shardlets.overflow_pending
-        RETURNING shardlets.id`;
+      const rows = await sqlRows<{ id: string }>(db, MARK_SQL, [streamId, los, his]);
       return rows.map((r) => r.id);
     } catch (err) {
       if (!lockConflict(err) || Date.now() - started > FLAG_BUSY_MS) throw err;
