@@ -1,4 +1,5 @@
 import type { ControlDb } from "./client.ts";
+import { isLockConflict } from "./errors.ts";
 import { sqlRows } from "./sql.ts";
 
 /**
@@ -17,15 +18,6 @@ import { sqlRows } from "./sql.ts";
 
 /** How long a flag write keeps trying while another transaction holds one of its rows. */
 const FLAG_BUSY_MS = 2_000;
-
-/** A statement refused for a row another transaction holds (NOWAIT), or a deadlock victim. */
-function lockConflict(err: unknown): boolean {
-  if (typeof err !== "object" || err === null) return false;
-  // The pg driver's error carries the SQLSTATE; Prisma's raw query (a transaction's client) names it in its meta or message.
-  const { code, meta } = err as { code?: unknown; meta?: { code?: unknown } };
-  if (code === "55P03" || code === "40P01" || meta?.code === "55P03" || meta?.code === "40P01") return true;
-  return err instanceof Error && /\b(55P03|40P01)\b/.test(err.message);
-}
 
 // Rows locked in id order: two edges flagging overlapping ranges, or a drain clearing them, never
 // wait on each other in a cycle. Plain SQL (see sql.ts): edges run it twice for every batch that
@@ -61,7 +53,7 @@ export async function markOverflowPending(db: ControlDb, streamId: string, range
       const rows = await sqlRows<{ id: string }>(db, MARK_SQL, [streamId, los, his]);
       return rows.map((r) => r.id);
     } catch (err) {
-      if (!lockConflict(err) || Date.now() - started > FLAG_BUSY_MS) throw err;
+      if (!isLockConflict(err) || Date.now() - started > FLAG_BUSY_MS) throw err;
       // Jittered, growing pauses: the holders are single statements, done in milliseconds.
       const pause = Math.min(50, 2 ** Math.min(attempt, 5)) * (0.5 + Math.random());
       await new Promise((resolve) => setTimeout(resolve, pause));

@@ -87,7 +87,9 @@ export function JobStatusNote({
       </div>
     );
   }
-  const running = status.stage ? `${status.stage} (${Math.round(status.fraction * 100)}%)` : "running";
+  // Jobs without stages report a bare share done: shown as such once there is some.
+  const pct = `${Math.round(status.fraction * 100)}%`;
+  const running = status.stage ? `${status.stage} (${pct})` : status.fraction > 0 ? `running (${pct} done)` : "running";
   return (
     <div className="alert alert-info" role="status" data-testid={testId} data-state={status.state}>
       {label} {status.state === "waiting" ? "queued" : running}…

@@ -4,7 +4,7 @@ import { useCallback, useState } from "react";
 import { JobStatusNote, pollUntilJobEnds } from "../../../components/job-status.tsx";
 import { ErrorNote } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
-import { formatAgo, formatDateTime, formatPct } from "../../../lib/format.ts";
+import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { pctOrDash, type PreallocOverview } from "../../../lib/prealloc.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
@@ -73,11 +73,6 @@ export function PreallocDefaultModel({ training, onFinished }: { training: Train
           onEnded={ended}
           onDismiss={() => setJobId(null)}
         />
-      ) : null}
-      {job?.state === "active" ? (
-        <p className="muted" data-testid="prealloc-train-progress">
-          {formatPct(job.fraction)} of the streams done
-        </p>
       ) : null}
       {training ? (
         <>
