@@ -81,13 +81,17 @@ export async function markShardletsChanging(
   epochs: ReadonlyMap<string, number>,
   advance?: PhaseAdvance,
 ): Promise<number> {
-  const entries = [...epochs].sort(([a], [b]) => (a < b ? -1 : 1));
+  const entries = [...epochs];
+  const ids = entries.map(([id]) => id);
   const now = new Date();
+  // Locked in id order first, like every multi-row shardlet update (see writeShardletFigures).
   const [row] = await db.$queryRaw<Array<{ changed: number; advanced: number }>>`
-    WITH s AS (
+    WITH l AS MATERIALIZED (
+      SELECT id FROM shardlets WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE
+    ), s AS (
       UPDATE shardlets AS s SET state = ${state}::"ShardletState", epoch = t.epoch, updated_at = ${now}
-      FROM unnest(${entries.map(([id]) => id)}::text[], ${entries.map(([, e]) => e)}::int[]) AS t(id, epoch)
-      WHERE s.id = t.id AND s.state IN ('active', ${state}::"ShardletState") AND s.epoch <= t.epoch
+      FROM l, unnest(${ids}::text[], ${entries.map(([, e]) => e)}::int[]) AS t(id, epoch)
+      WHERE s.id = l.id AND t.id = l.id AND s.state IN ('active', ${state}::"ShardletState") AND s.epoch <= t.epoch
       RETURNING s.id
     ), j AS (
       UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}
@@ -116,18 +120,22 @@ export async function switchShardlets(
   const at = change.at ?? new Date();
   const activate = [...change.activate];
   const retire = [...change.retire];
-  // The children are locked and checked first; the updates run only if every check passed.
+  // Children and sources are locked together, in id order (see writeShardletFigures): children
+  // first and sources after is no global order. The children are checked; the updates run only
+  // if every check passed.
   const rows = await db.$queryRaw<Array<{ id: string | null; state: string | null; advanced: number }>>`
-    WITH c AS (
-      SELECT id, state FROM shardlets WHERE id = ANY(${activate}::text[]) ORDER BY id FOR UPDATE
+    WITH l AS MATERIALIZED (
+      SELECT id, state FROM shardlets WHERE id = ANY(${[...activate, ...retire]}::text[]) ORDER BY id FOR UPDATE
+    ), c AS (
+      SELECT id, state FROM l WHERE id = ANY(${activate}::text[])
     ), ok AS (
       SELECT count(*) = ${activate.length} AND coalesce(bool_and(state IN ('pending', 'active')), true) AS ok FROM c
     ), a AS (
-      UPDATE shardlets SET state = 'active', overflow_pending = true, updated_at = ${at}
-      WHERE id = ANY(${activate}::text[]) AND state = 'pending' AND (SELECT ok FROM ok)
+      UPDATE shardlets AS s SET state = 'active', overflow_pending = true, updated_at = ${at}
+      FROM c WHERE s.id = c.id AND s.state = 'pending' AND (SELECT ok FROM ok)
     ), r AS (
-      UPDATE shardlets SET state = 'retired', retired_at = ${at}, updated_at = ${at}
-      WHERE id = ANY(${retire}::text[]) AND state <> 'retired' AND (SELECT ok FROM ok)
+      UPDATE shardlets AS s SET state = 'retired', retired_at = ${at}, updated_at = ${at}
+      FROM l WHERE s.id = l.id AND l.id = ANY(${retire}::text[]) AND s.state <> 'retired' AND (SELECT ok FROM ok)
     ), j AS (
       UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${at}
       WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL AND (SELECT ok FROM ok)

@@ -242,10 +242,13 @@ export async function listLifecycleJobs(db: ControlDb, query: { limit: number; s
 export async function addFallbackCounts(db: ControlDb, counts: ReadonlyMap<string, number>): Promise<void> {
   const entries = [...counts].filter(([, n]) => n > 0);
   if (entries.length === 0) return;
+  const ids = entries.map(([id]) => id);
+  // Locked in id order first, like every multi-row shardlet update (see writeShardletFigures).
   await db.$executeRaw`
+    WITH l AS MATERIALIZED (SELECT id FROM shardlets WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE)
     UPDATE shardlets AS s SET fallback_count = s.fallback_count + t.n
-    FROM unnest(${entries.map(([id]) => id)}::text[], ${entries.map(([, n]) => Math.round(n))}::bigint[]) AS t(id, n)
-    WHERE s.id = t.id`;
+    FROM l, unnest(${ids}::text[], ${entries.map(([, n]) => Math.round(n))}::bigint[]) AS t(id, n)
+    WHERE s.id = l.id AND t.id = l.id`;
 }
 
 /** The lifecycle settings as stored (defaults for what is missing). */

@@ -136,10 +136,12 @@ export async function applyShardletTotals(db: ControlDb, totals: readonly Shardl
   const ids = totals.map((t) => t.shardletId);
   const events = totals.map((t) => Math.round(t.events));
   const bytes = totals.map((t) => Math.round(t.bytes));
+  // Locked in id order first, like every multi-row shardlet update (see writeShardletFigures).
   return db.$executeRaw`
+    WITH l AS MATERIALIZED (SELECT id FROM shardlets WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE)
     UPDATE shardlets AS s SET event_count = t.events, size_bytes = t.bytes
-    FROM unnest(${ids}::text[], ${events}::bigint[], ${bytes}::bigint[]) AS t(id, events, bytes)
-    WHERE s.id = t.id`;
+    FROM l, unnest(${ids}::text[], ${events}::bigint[], ${bytes}::bigint[]) AS t(id, events, bytes)
+    WHERE s.id = l.id AND t.id = l.id`;
 }
 
 export interface ShardletLoad {

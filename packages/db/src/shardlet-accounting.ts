@@ -43,14 +43,20 @@ export interface ShardletFigureWrite {
  */
 export async function writeShardletFigures(db: ControlDb, hostId: string, at: Date, writes: readonly ShardletFigureWrite[]): Promise<void> {
   if (writes.length === 0) return;
+  const ids = writes.map((u) => u.id);
+  // Locked in id order (`l`) before the update, which locks in whatever order its join reads the
+  // rows: the worker's jobs run this, the other multi-row shardlet updates and the switches
+  // concurrently, and two that meet the same rows in opposite orders deadlock. The edges' flag
+  // writes (overflow-pending.ts) lock the same way.
   await db.$executeRaw`
+    WITH l AS MATERIALIZED (SELECT id FROM shardlets WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE)
     UPDATE shardlets AS s
     SET size_bytes = v.size_bytes, event_count = v.event_count, write_rate = v.write_rate, updated_at = ${at}
-    FROM unnest(
-      ${writes.map((u) => u.id)}::text[],
+    FROM l, unnest(
+      ${ids}::text[],
       ${writes.map((u) => Math.round(u.sizeBytes))}::bigint[],
       ${writes.map((u) => Math.round(u.eventCount))}::bigint[],
       ${writes.map((u) => u.writeRate)}::float8[]
     ) AS v(id, size_bytes, event_count, write_rate)
-    WHERE s.id = v.id AND s.host_id = ${hostId}`;
+    WHERE s.id = l.id AND v.id = l.id AND s.host_id = ${hostId}`;
 }
