@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { HostDriver } from "@shardcast/db";
+import { waitFor } from "@shardcast/core/testing";
 import { expect } from "vitest";
 import type { LifecycleHarness } from "./lifecycle-harness.ts";
 
@@ -142,18 +143,22 @@ export async function holdRow(driver: HostDriver, streamId: string, seq: number)
 
 /** Backends of the host's database waiting on a row lock in an archive write, once `n` of them are. */
 export async function archiveWritersWaiting(driver: HostDriver, n: number, timeoutMs = 15_000): Promise<number[]> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await driver.withClient((c) =>
-      c.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-           AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO sc_archive%' ORDER BY pid`,
-      ),
-    );
-    if (res.rows.length >= n) return res.rows.map((r) => r.pid);
-    if (Date.now() > until) throw new Error(`${res.rows.length} archive writes waiting, expected ${n}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let seen = 0;
+  return waitFor(
+    `${n} archive writes waiting on a row lock`,
+    async () => {
+      const res = await driver.withClient((c) =>
+        c.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+             AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO sc_archive%' ORDER BY pid`,
+        ),
+      );
+      seen = res.rows.length;
+      return seen >= n ? res.rows.map((r) => r.pid) : null;
+    },
+    timeoutMs,
+    { explain: () => `${seen} were waiting` },
+  );
 }
 
 /** Drops one backend's connection, as a host restart or a network cut would. */

@@ -1,4 +1,5 @@
 import { HASH_SPACE } from "@shardcast/core";
+import { waitFor } from "@shardcast/core/testing";
 import { listUnfinishedLifecycleJobs, updateLifecycleSettings } from "@shardcast/db";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,21 +99,25 @@ describe("lifecycle under load", () => {
     await updateLifecycleSettings(h.db, { enabled: true, splitWriteRate, mergeWriteRate }, null);
 
     const started = Date.now();
-    const deadline = started + 150_000;
     let w = 0;
     let windowStarted = Date.now();
-    for (;;) {
-      const [splits, merges] = await Promise.all([doneCount("split"), doneCount("merge")]);
-      if (splits >= MIN_SPLITS && merges >= MIN_MERGES) break;
-      if (Date.now() > deadline) throw new Error(`only ${splits} splits and ${merges} merges before the deadline`);
-      // Move the hot window on once it has been split for a while, so the old one goes cold.
-      if (Date.now() - windowStarted > 6_000) {
-        w = (w + 1) % WINDOWS.length;
-        window = WINDOWS[w]!;
-        windowStarted = Date.now();
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    let counts = [0, 0];
+    await waitFor(
+      `${MIN_SPLITS} splits and ${MIN_MERGES} merges`,
+      async () => {
+        counts = await Promise.all([doneCount("split"), doneCount("merge")]);
+        if (counts[0]! >= MIN_SPLITS && counts[1]! >= MIN_MERGES) return true;
+        // Move the hot window on once it has been split for a while, so the old one goes cold.
+        if (Date.now() - windowStarted > 6_000) {
+          w = (w + 1) % WINDOWS.length;
+          window = WINDOWS[w]!;
+          windowStarted = Date.now();
+        }
+        return false;
+      },
+      150_000,
+      { intervalMs: 200, explain: () => `only ${counts[0]} splits and ${counts[1]} merges` },
+    );
     const churnMs = Date.now() - started;
     stop = true;
     await Promise.all(producers);

@@ -1,4 +1,5 @@
 import { isShardcastError, keyHash } from "@shardcast/core";
+import { waitFor } from "@shardcast/core/testing";
 import { fenceForChange, HostDriver, keyHashMedian, prepareChildren, rangeTotals, switchFences } from "@shardcast/db";
 import { createTestHostDb } from "@shardcast/db/testing";
 import pg from "pg";
@@ -52,17 +53,19 @@ describe("fenceForChange", () => {
       const raise = fenceForChange(driver, ["f1"], "splitting", new Map([["f1", 2]])).finally(() => (settled = true));
       // The raise must be blocked on the writer's row lock. Polled from another connection:
       // inside the writer's transaction pg_stat_activity is a snapshot taken at first use.
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const waiting = await driver.withClient((c) =>
-          c.query<{ n: number }>(
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM sc_fence%FOR UPDATE%' AND datname = current_database()",
-          ),
-        );
-        if (waiting.rows[0]!.n > 0) break;
-        if (Date.now() > deadline) throw new Error("the epoch raise never waited for the writer");
-        await new Promise((r) => setImmediate(r));
-      }
+      await waitFor(
+        "the epoch raise to wait for the writer",
+        async () => {
+          const waiting = await driver.withClient((c) =>
+            c.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM sc_fence%FOR UPDATE%' AND datname = current_database()",
+            ),
+          );
+          return waiting.rows[0]!.n > 0;
+        },
+        10_000,
+        { intervalMs: 0 },
+      );
       expect(settled).toBe(false);
       expect((await driver.getFence("f1"))?.epoch).toBe(1);
       await writer.query("COMMIT");

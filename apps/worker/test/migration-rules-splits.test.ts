@@ -1,4 +1,5 @@
 import { createLifecycleJob, failLifecycleJob } from "@shardcast/db";
+import { waitFor } from "@shardcast/core/testing";
 import { describe, expect, it } from "vitest";
 import { runLifecycleJob } from "../src/lifecycle/machine.ts";
 import { planSplit } from "../src/lifecycle/plan.ts";
@@ -64,11 +65,7 @@ describe("splits, merges and the overflow sweep", () => {
     // into the source by the sweep (the copy might miss them); the switch drains them.
     const home = (await t.h.db.shard.findUniqueOrThrow({ where: { id: s.shardId } })).homeHostId;
     await t.h.opLocks.withOpLock(s.id, async () => {
-      const deadline = Date.now() + 5_000;
-      while (!t.h.edge.locks.has(s.id)) {
-        if (Date.now() > deadline) throw new Error("the edge did not see the lock");
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitFor("the edge to see the lock", () => t.h.edge.locks.has(s.id), 5_000, { intervalMs: 10 });
       await t.write(range, 40, { inRangeShare: 1, batch: 20 });
     });
     const held = await (await t.h.driver(home)).countOverflow(t.h.streamId, range.lo, range.hi);

@@ -15,3 +15,14 @@ export function testRedisUrl(): string {
 export function testPgAdminUrl(): string {
   return process.env.PG_ADMIN_URL ?? LOCAL_PG_ADMIN;
 }
+
+/** The servers named by the environment, if any: the global setup starts or finds the others. */
+export function configuredTestServers(): { pgAdminUrl?: string; redisUrl?: string } {
+  return { pgAdminUrl: process.env.PG_ADMIN_URL || undefined, redisUrl: process.env.REDIS_URL || undefined };
+}
+
+/** Hands the servers the global setup chose to the test files (vitest's workers inherit the environment). */
+export function useTestServers(servers: { pgAdminUrl?: string; redisUrl?: string }): void {
+  if (servers.pgAdminUrl !== undefined) process.env.PG_ADMIN_URL = servers.pgAdminUrl;
+  if (servers.redisUrl !== undefined) process.env.REDIS_URL = servers.redisUrl;
+}

@@ -10,7 +10,7 @@ import pg from "pg";
 import { createLogger } from "../logger.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../embedded-postgres.ts";
 import { freePort, resolveRedis, type ResolvedRedis } from "../redis-resolve.ts";
-import { LOCAL_PG_ADMIN } from "./env.ts";
+import { configuredTestServers, LOCAL_PG_ADMIN, useTestServers } from "./env.ts";
 
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
@@ -31,19 +31,20 @@ export default async function setup(): Promise<() => Promise<void>> {
   let redis: ResolvedRedis | null = null;
   let dir: string | null = null;
 
-  if (!process.env.PG_ADMIN_URL) {
+  const configured = configuredTestServers();
+  if (configured.pgAdminUrl === undefined) {
     if (await canConnect(LOCAL_PG_ADMIN)) {
-      process.env.PG_ADMIN_URL = LOCAL_PG_ADMIN;
+      useTestServers({ pgAdminUrl: LOCAL_PG_ADMIN });
     } else {
       dir = await mkdtemp(path.join(os.tmpdir(), "shardcast-test-"));
       embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log });
-      process.env.PG_ADMIN_URL = embedded.adminUrl;
+      useTestServers({ pgAdminUrl: embedded.adminUrl });
     }
   }
-  if (!process.env.REDIS_URL) {
+  if (configured.redisUrl === undefined) {
     dir ??= await mkdtemp(path.join(os.tmpdir(), "shardcast-test-"));
     redis = await resolveRedis({ dataDir: dir, log });
-    process.env.REDIS_URL = redis.url;
+    useTestServers({ redisUrl: redis.url });
   }
   return async () => {
     await redis?.stop();
