@@ -16,17 +16,21 @@ async function dropPrefix(prefix: string) {
 
 /** The watermark once the hold after a re-seed or a takeover has passed: `unavailable` until then, for about one lease. */
 async function watermarkAfterHold(reader: SequenceAllocator, streamId: string, leaseMs: number): Promise<number> {
-  const since = Date.now();
-  for (;;) {
-    try {
-      return await reader.watermark(streamId);
-    } catch (err) {
-      expect(err).toMatchObject({ code: "unavailable" });
-      if (Date.now() - since > 10 * leaseMs) throw new Error("the watermark stayed held far past one lease");
-      // The hold is a key's expiry in Redis: nothing announces its end.
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  // The hold is a key's expiry in Redis: nothing announces its end, so it is polled.
+  const found = await waitFor(
+    "the watermark's hold to end (far past one lease)",
+    async () => {
+      try {
+        return { watermark: await reader.watermark(streamId) };
+      } catch (err) {
+        expect(err).toMatchObject({ code: "unavailable" });
+        return null;
+      }
+    },
+    10 * leaseMs,
+    { intervalMs: 50 },
+  );
+  return found.watermark;
 }
 
 describe("SequenceAllocator", () => {
