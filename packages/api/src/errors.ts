@@ -1,4 +1,4 @@
-import { TRPCError } from "@trpc/server";
+import type { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { isShardcastError, redactSecrets, type ErrorCode, type ErrorDetails } from "@shardcast/core";
 
@@ -48,10 +48,4 @@ export function formatError(error: TRPCError): FormattedError {
     return { message: GENERIC_INTERNAL_MESSAGE, data: { scCode: "internal", details: null }, unexpected: true };
   }
   return { message: redactSecrets(error.message), data: { scCode: null, details: null }, unexpected: false };
-}
-
-/** Re-throws domain errors as tRPC errors with the matching code (and so HTTP status). */
-export function toTrpcError(cause: unknown, trpcCodeOf: (code: ErrorCode) => TRPCError["code"]): TRPCError | null {
-  if (!isShardcastError(cause)) return null;
-  return new TRPCError({ code: trpcCodeOf(cause.code), message: cause.message, cause });
 }

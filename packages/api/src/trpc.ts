@@ -1,8 +1,9 @@
-import { initTRPC, TRPCError } from "@trpc/server";
+import { initTRPC } from "@trpc/server";
 import superjson from "superjson";
-import { roleAtLeast, ShardcastError, trpcCode, type Role } from "@shardcast/core";
+import { isShardcastError, roleAtLeast, ShardcastError, type Role } from "@shardcast/core";
+import { toTrpcError } from "@shardcast/runtime/trpc-error";
 import type { ApiContext, SessionUser } from "./context.ts";
-import { formatError, toTrpcError } from "./errors.ts";
+import { formatError } from "./errors.ts";
 import { checkHost, checkSameOrigin } from "./request-origin.ts";
 
 const t = initTRPC.context<ApiContext>().create({
@@ -29,13 +30,13 @@ const t = initTRPC.context<ApiContext>().create({
 export const createRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Turns `ShardcastError`s thrown by domain functions into tRPC errors with the right status. */
+/**
+ * Turns `ShardcastError`s thrown by domain functions, and by the middlewares after this one (host,
+ * origin, session and role checks), into tRPC errors with the right status.
+ */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) {
-    const mapped = toTrpcError(result.error.cause, trpcCode);
-    if (mapped) throw mapped;
-  }
+  if (!result.ok && isShardcastError(result.error.cause)) throw toTrpcError(result.error.cause);
   return result;
 });
 
@@ -103,7 +104,7 @@ export const publicProcedure = t.procedure.use(metered).use(domainErrors).use(kn
 export const passwordProcedure = publicProcedure.use(onePasswordCheck);
 
 export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  if (!ctx.user) throw new ShardcastError("unauthenticated", "Sign in to continue.");
   return next({ ctx: { ...ctx, user: ctx.user satisfies SessionUser } });
 });
 
@@ -117,7 +118,7 @@ export const viewerPasswordProcedure = viewerProcedure.use(onePasswordCheck);
 function requireRole(role: Role) {
   return viewerProcedure.use(({ ctx, next }) => {
     if (!roleAtLeast(ctx.user.role, role)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `This action needs the ${role} role.` });
+      throw new ShardcastError("forbidden", `This action needs the ${role} role.`);
     }
     return next({ ctx: { ...ctx, neededRole: role } });
   });

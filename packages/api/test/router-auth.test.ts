@@ -40,6 +40,8 @@ describe("console api", () => {
       expect(unknown.status).toBe(401);
       expect(wrong.error?.message).toBe("Email or password is incorrect.");
       expect(unknown.error?.message).toBe(wrong.error?.message);
+      // A domain error like any other: the console reads the tRPC code, clients the Shardcast one.
+      expect(wrong.error?.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401, scCode: "unauthenticated" });
       expect(wrong.setCookie).toBeNull();
     });
 
@@ -57,12 +59,16 @@ describe("console api", () => {
 
   describe("roles", () => {
     it("refuses anonymous callers and too-low roles with 401 and 403", async () => {
-      expect((await h.call("query", "streams.list")).status).toBe(401);
+      const anonymous = await h.call("query", "streams.list");
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.error?.message).toBe("Sign in to continue.");
+      expect(anonymous.error?.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401, scCode: "unauthenticated" });
       const viewer = await h.sessionFor("viewer");
       expect((await h.call("query", "streams.list", undefined, viewer)).status).toBe(200);
       const create = await h.call("mutation", "streams.create", { name: "nope", shardCount: 1 }, viewer);
       expect(create.status).toBe(403);
       expect(create.error?.message).toBe("This action needs the operator role.");
+      expect(create.error?.data).toMatchObject({ code: "FORBIDDEN", httpStatus: 403, scCode: "forbidden" });
       const operator = await h.sessionFor("operator");
       expect((await h.call("query", "apikeys.list", undefined, operator)).status).toBe(403);
       expect((await h.call("mutation", "hosts.register", { name: "x", dsn: "postgres://a@b/c" }, operator)).status).toBe(403);

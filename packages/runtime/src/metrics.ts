@@ -3,6 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
+import { errorStatus, ShardcastError } from "@shardcast/core";
 import type { Logger } from "./logger.ts";
 
 export { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -71,6 +72,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
+/** An error answer: the body is the error's, the status the one `errorStatus` maps its code to. */
+function sendErrorJson(res: http.ServerResponse, err: ShardcastError): void {
+  sendJson(res, errorStatus(err.code), err.toJSON());
+}
+
 function tokenMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? "");
   if (!m?.[1]) return false;
@@ -121,7 +127,7 @@ export async function handleOpsRequest(req: http.IncomingMessage, res: http.Serv
   if (path === "/metrics") {
     if (ops.metricsToken && !tokenMatches(req.headers.authorization, ops.metricsToken)) {
       res.setHeader("www-authenticate", 'Bearer realm="metrics"');
-      sendJson(res, 401, { error: { code: "unauthenticated", message: "metrics need `Authorization: Bearer <metrics token>`" } });
+      sendErrorJson(res, new ShardcastError("unauthenticated", "metrics need `Authorization: Bearer <metrics token>`"));
       return true;
     }
     const text = await metricsText(ops);
@@ -155,16 +161,16 @@ export async function startOpsServer(port: number, host: string, ops: OpsEndpoin
   const server = http.createServer((req, res) => {
     const url = requestUrl(req);
     if (!url) {
-      sendJson(res, 400, { error: { code: "bad_request", message: "the request target is not a valid path" } });
+      sendErrorJson(res, new ShardcastError("bad_request", "the request target is not a valid path"));
       return;
     }
     handleOpsRequest(req, res, url.pathname, ops).then(
       (handled) => {
-        if (!handled) sendJson(res, 404, { error: { code: "not_found", message: "try /livez, /readyz or /metrics" } });
+        if (!handled) sendErrorJson(res, new ShardcastError("not_found", "try /livez, /readyz or /metrics"));
       },
       (err: unknown) => {
         ops.log?.error("operations endpoint failed", { err });
-        if (!res.headersSent) sendJson(res, 500, { error: { code: "internal", message: "internal error" } });
+        if (!res.headersSent) sendErrorJson(res, new ShardcastError("internal", "internal error"));
         else res.destroy();
       },
     );

@@ -131,7 +131,7 @@ export class SequenceAllocator {
       }
       return this.hold(streamId, member, lo, hi);
     }
-    throw new Error(`sequence allocation for stream ${streamId} kept finding its reservations used up or lost`);
+    throw new ShardcastError("unavailable", `sequence allocation for stream ${streamId} kept finding its reservations used up or lost (Redis is being reset or failed over, or the stream is very busy); retry shortly`);
   }
 
   private hold(streamId: string, member: string, lo: number, hi: number): SequenceBlock {
@@ -233,7 +233,7 @@ export class SequenceAllocator {
       }
       await this.reserveNext(streamId, 0, "missing");
     }
-    throw new Error(`sequence watermark for stream ${streamId} kept finding an empty Redis`);
+    throw new ShardcastError("unavailable", `sequence watermark for stream ${streamId} kept finding an empty Redis (it is being reset or failed over); retry shortly`);
   }
 
   /**

@@ -46,7 +46,13 @@ export function sendError(res: ServerResponse, thrown: unknown, log: Logger): vo
     return;
   }
   log.error("unhandled error", { err });
-  sendJson(res, 500, new ShardcastError("internal", "internal error").toJSON());
+  sendInternalError(res);
+}
+
+/** The answer to an error the edge did not expect: `internal`, without its message (the log has it). */
+export function sendInternalError(res: ServerResponse): void {
+  const err = new ShardcastError("internal", "internal error");
+  sendJson(res, errorStatus(err.code), err.toJSON());
 }
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;

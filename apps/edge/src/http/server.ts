@@ -1,10 +1,11 @@
 import http from "node:http";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { DEFAULT_INGEST_LIMITS, isShardcastError, retryAfterHeader, ShardcastError, trpcCode, type IngestLimits } from "@shardcast/core";
+import { DEFAULT_INGEST_LIMITS, isShardcastError, retryAfterHeader, ShardcastError, type IngestLimits } from "@shardcast/core";
 import { storageUnavailable } from "@shardcast/db";
 import type { Logger } from "@shardcast/runtime";
 import { handleOpsRequest, requestUrl, type OpsEndpoints } from "@shardcast/runtime/metrics";
+import { toTrpcError } from "@shardcast/runtime/trpc-error";
 import type { ApiKeyAuth, KeyGrant } from "../auth.ts";
 import type { ConsumerCoordinator } from "../consumers/coordinator.ts";
 import type { IngestService } from "../ingest.ts";
@@ -15,7 +16,7 @@ import { readerIdentity } from "../telemetry/readers.ts";
 import { edgeRouter } from "../trpc/router.ts";
 import { openApiDocument } from "./openapi.ts";
 import { compile, parse, parseBody, queryOf, SEGMENT_NAMES } from "./route-input.ts";
-import { declaresJson, pathParam, readJson, readJsonText, sendError, sendEvents, sendJson } from "./respond.ts";
+import { declaresJson, pathParam, readJson, readJsonText, sendError, sendEvents, sendInternalError, sendJson } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
 import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
@@ -70,7 +71,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     },
     createContext: ({ req }) => {
       const refused = refusedRequests.get(req);
-      if (refused) throw new TRPCError({ code: trpcCode(refused.code), message: refused.message, cause: refused });
+      if (refused) throw toTrpcError(refused);
       const grant = grants.get(req);
       if (!grant) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "a tRPC request reached its procedure unauthenticated" });
       return { grant, auth: deps.auth, ingest: deps.ingest, reads: deps.reads, quotas: deps.quotas };
@@ -273,7 +274,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     handle(req, res).catch((err: unknown) => {
       deps.log.error("request handler failed", { err });
       if (res.headersSent) res.destroy();
-      else sendJson(res, 500, { error: { code: "internal", message: "internal error" } });
+      else sendInternalError(res);
     });
   });
   server.keepAliveTimeout = 65_000;

@@ -1,7 +1,8 @@
-import { initTRPC, TRPCError } from "@trpc/server";
+import { initTRPC, type TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { isShardcastError, ShardcastError, trpcCode, type ErrorCode } from "@shardcast/core";
+import { isShardcastError, ShardcastError, type ErrorCode } from "@shardcast/core";
 import { redisUnavailable } from "@shardcast/runtime";
+import { toTrpcError } from "@shardcast/runtime/trpc-error";
 import type { ApiKeyAuth, KeyGrant } from "../auth.ts";
 import type { IngestService } from "../ingest.ts";
 import type { QuotaService } from "../quota.ts";
@@ -55,6 +56,6 @@ export const procedure = t.procedure.use(async ({ next }) => {
   const res = await next();
   if (res.ok) return res;
   const cause = redisUnavailable(res.error.cause) ?? res.error.cause;
-  if (isShardcastError(cause)) throw new TRPCError({ code: trpcCode(cause.code), message: cause.message, cause });
+  if (isShardcastError(cause)) throw toTrpcError(cause);
   return res;
 });

@@ -1,5 +1,4 @@
-import { TRPCError } from "@trpc/server";
-import { isShardcastError } from "@shardcast/core";
+import { isShardcastError, ShardcastError } from "@shardcast/core";
 import { createSessionIfCredentials, normalizeEmail, verifyCredentials, type User } from "@shardcast/db";
 import { auditAs } from "../audit.ts";
 import type { ApiContext } from "../context.ts";
@@ -49,7 +48,7 @@ export async function signInWithPassword(ctx: SignInContext, input: { email: str
     ctx.log.warn("sign-in failed", { ...logged, source });
     const as = "email" in logged ? logged.email : "a malformed email";
     await auditAs(ctx, null, { kind: "user.sign_in", status: "failed", message: `failed sign-in as ${as}`, details: { ...logged, address } });
-    throw new TRPCError({ code: "UNAUTHORIZED", message: BAD_CREDENTIALS });
+    throw new ShardcastError("unauthenticated", BAD_CREDENTIALS);
   }
   const { user, session } = signedIn;
   ctx.resHeaders.append("set-cookie", sessionCookie(session.token, session.expiresAt, ctx.secureCookies));

@@ -1,4 +1,4 @@
-import { assignShardlets, deriveCursor, maxCursor, type Cursor } from "@shardcast/core";
+import { assignShardlets, deriveCursor, maxCursor, ShardcastError, type Cursor } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
 import { deleteDurableCheckpoints, getDurableCheckpoints, saveCheckpoints } from "./checkpoints.ts";
@@ -226,7 +226,7 @@ export async function reconcileConsumerGroup(db: ControlDb, groupId: string, opt
     { timeout: 15_000, maxWait: 10_000 },
   );
   const state = await getConsumerGroupState(db, groupId);
-  if (!state) throw new Error(`consumer group ${groupId} vanished during reconcile`);
+  if (!state) throw new ShardcastError("not_found", `consumer group ${groupId} vanished during reconcile`);
   return { changed, state, handedOn, retired };
 }
 

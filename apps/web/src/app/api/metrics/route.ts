@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { errorStatus, ShardcastError } from "@shardcast/core";
 import { METRICS_CONTENT_TYPE } from "@shardcast/runtime/metrics";
 import { getEnv } from "../../../env.ts";
 import { consoleMetrics } from "../../../server/metrics.ts";
@@ -15,10 +16,8 @@ function authorized(header: string | null, token: string): boolean {
 export async function GET(req: Request): Promise<Response> {
   const token = getEnv().SHARDCAST_METRICS_TOKEN;
   if (token && !authorized(req.headers.get("authorization"), token)) {
-    return Response.json(
-      { error: { code: "unauthenticated", message: "metrics need `Authorization: Bearer <metrics token>`" } },
-      { status: 401, headers: { "www-authenticate": 'Bearer realm="metrics"' } },
-    );
+    const err = new ShardcastError("unauthenticated", "metrics need `Authorization: Bearer <metrics token>`");
+    return Response.json(err.toJSON(), { status: errorStatus(err.code), headers: { "www-authenticate": 'Bearer realm="metrics"' } });
   }
   const text = await consoleMetrics().registry.metrics();
   return new Response(text, { headers: { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" } });
