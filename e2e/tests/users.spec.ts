@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { createUser, openPageAs, screenshot, signIn, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
+import { createApiKey, createUser, openPageAs, screenshot, signIn, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, EDGE_URL } from "../support/env.ts";
 
 /** Accepts the next confirm dialog the page opens (the console asks before ending sessions). */
 function acceptNextDialog(page: Page): void {
@@ -90,4 +90,50 @@ test("a user changes their password, ending their other sessions, then signs out
 
   await desk.context().close();
   await laptop.context().close();
+});
+
+/** The edge's answer to the key (auth comes before the stream lookup: 403 refused, 404 for this unknown stream once let in). */
+async function edgeStatus(token: string): Promise<number> {
+  const res = await fetch(`${EDGE_URL}/v1/streams/${uniqueName("no-such-stream")}/events?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  return res.status;
+}
+
+test("a key of an admin who is demoted is refused until another admin adopts it", async ({ browser }) => {
+  const email = `${uniqueName("issuer")}@example.com`;
+  const password = "issuer-password-1";
+  const keyName = uniqueName("inherited");
+  const admin = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  await createUser(admin, { name: "Ivy Issuer", email, password, role: "admin" });
+  const issuer = await openPageAs(browser, { email, password });
+  const token = await createApiKey(issuer, keyName);
+  await expect.poll(() => edgeStatus(token)).toBe(404);
+
+  // The confirmation warns of the key before the demotion stops it.
+  await admin.goto("/users");
+  const question = new Promise<string>((resolve) => {
+    admin.once("dialog", (dialog) => {
+      resolve(dialog.message());
+      void dialog.accept();
+    });
+  });
+  await admin.getByTestId(`user-row-${email}`).getByTestId("user-role-select").selectOption("operator");
+  expect(await question).toContain("1 API key they created will stop working: adopt it on the API keys page first");
+  await expect(admin.getByTestId("user-action-result")).toHaveText(`${email} is now an operator; 1 API key they created stopped working; 1 sign-in session ended.`);
+  await expect.poll(() => edgeStatus(token)).toBe(403);
+
+  await admin.goto("/api-keys");
+  const row = admin.getByTestId(`api-key-row-${keyName}`);
+  await expect(row.getByTestId("api-key-status")).toHaveText("refused: creator no longer admin");
+  await expect(row.getByTestId("api-key-creator")).toHaveText(`by ${email}`);
+  await screenshot(admin, "api-keys-refused");
+  acceptNextDialog(admin);
+  await row.getByTestId("adopt-key").click();
+  await expect(row.getByTestId("api-key-status")).toHaveText("active");
+  await expect(row.getByTestId("api-key-creator")).toHaveText("by you");
+  await expect(row.getByTestId("adopt-key")).toHaveCount(0);
+  // The same token works again at the edge, without being re-issued.
+  await expect.poll(() => edgeStatus(token)).toBe(404);
+
+  await issuer.context().close();
+  await admin.context().close();
 });

@@ -14,13 +14,13 @@ export interface KeyGrant {
   quota: ApiKeyQuota;
 }
 
-/** A grant, null for a token that is no key, or a `ShardcastError` thrown for a key refused as it stands (its creator disabled). */
+/** A grant, null for a token that is no key, or a `ShardcastError` thrown for a key refused as it stands (its creator disabled or no longer an admin). */
 export type VerifyKey = (token: string) => Promise<KeyGrant | null>;
 
 export interface ApiKeyCacheOptions {
   /**
    * How long a verified key is served from memory (revocations also evict at once by message).
-   * Also the longest a key stays usable after its creator is disabled, should that message be missed.
+   * Also the longest a key stays usable after its creator is disabled or demoted, should that message be missed.
    */
   ttlMs: number;
   /** Most verified keys held. */
@@ -45,7 +45,7 @@ export const DEFAULT_API_KEY_CACHE: ApiKeyCacheOptions = { ttlMs: 30_000, maxEnt
  * separate bounded cache: a spray of random tokens can only evict other unknown tokens, never a
  * valid key. Concurrent misses for one token share one database lookup.
  *
- * A key's grant depends on its creator too (a disabled creator's keys are refused), which the
+ * A key's grant depends on its creator too (keys of a disabled or demoted creator are refused), which the
  * lookup checks. Cached entries are not renewed by use, so even when the announcement of a
  * disabled creator is missed, the key is looked up again within `ttlMs` of being cached.
  */
@@ -123,12 +123,12 @@ export class ApiKeyAuth {
     return lookup;
   }
 
-  /** Drops cached keys with this public prefix (revocation, a changed quota, its creator disabled or enabled). */
+  /** Drops cached keys with this public prefix (revocation, a changed quota or creator, its creator disabled, enabled or its role changed). */
   evictPrefix(prefix: string): void {
     this.generation++;
     const start = `sc_${prefix}_`;
     for (const token of [...this.known.keys()]) if (token.startsWith(start)) this.known.delete(token);
-    // A key refused while its creator was disabled works again as soon as the creator is enabled.
+    // A key refused for its creator works again as soon as the creator is enabled or an admin again, or the key is adopted.
     for (const [token, refused] of [...this.unknown.entries()]) if (refused !== true && token.startsWith(start)) this.unknown.delete(token);
   }
 

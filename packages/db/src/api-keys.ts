@@ -37,10 +37,17 @@ export interface ApiKeyGrant {
   quota: ApiKeyQuota;
 }
 
+/** Why a right token of a key is refused because of its creator, or null when the creator allows it. */
+export type CreatorRefusal = "creator_disabled" | "creator_not_admin";
+
 export interface ApiKeyInfo extends ApiKeyGrant {
   prefix: string;
   createdAt: Date;
+  /** The console user who created (or last adopted) the key; null for the system. */
+  createdById: string | null;
   createdByEmail: string | null;
+  /** Whether the edges refuse the key for its creator's standing (as `verifyApiKey` decides). */
+  creatorRefusal: CreatorRefusal | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
 }
@@ -95,21 +102,38 @@ export async function createApiKey(db: ControlDb, input: NewApiKey): Promise<{ i
 }
 
 /**
+ * A key grants no more than its creator holds now: only admins issue keys, so a key whose creator
+ * was disabled or is no longer an admin is refused. System keys (no creator) are not.
+ */
+function creatorRefusal(createdBy: { disabledAt: Date | null; role: string } | null): CreatorRefusal | null {
+  if (!createdBy) return null;
+  if (createdBy.disabledAt) return "creator_disabled";
+  return createdBy.role === "admin" ? null : "creator_not_admin";
+}
+
+const CREATOR_STANDING = { select: { email: true, disabledAt: true, role: true } } as const;
+
+/**
  * The key's grant, or null for a malformed, unknown, wrong or revoked token. Throws `forbidden`
- * for a right token whose creator is disabled: a disabled user's access must end everywhere, and
- * the key can work again when the user is enabled (revoking it could not be undone).
+ * for a right token whose creator is disabled or no longer an admin: a user's access must end
+ * everywhere, and the key can work again when the user is enabled or made an admin again, or once
+ * an admin adopts it (revoking it could not be undone).
  */
 export async function verifyApiKey(db: ControlDb, token: string): Promise<ApiKeyGrant | null> {
   const m = TOKEN.exec(token);
   if (!m) return null;
   const [, prefix, secret] = m as unknown as [string, string, string];
   // Read with the key: edges cache the answer, so this runs once per key and cache lifetime, not per request.
-  const row = await db.apiKey.findUnique({ where: { prefix }, include: { createdBy: { select: { disabledAt: true } } } });
+  const row = await db.apiKey.findUnique({ where: { prefix }, include: { createdBy: CREATOR_STANDING } });
   if (!row || row.revokedAt) return null;
   if (!digestsEqual(sha256Hex(secret), row.secretHash)) return null;
   // Only after the secret matched: who holds just a prefix must not learn whose key it is.
-  if (row.createdBy?.disabledAt) {
-    throw new ShardcastError("forbidden", `API key "${row.name}" was created by a console user who is now disabled: enable the user or use another key`);
+  const refusal = creatorRefusal(row.createdBy);
+  if (refusal === "creator_disabled") {
+    throw new ShardcastError("forbidden", `API key "${row.name}" was created by a console user who is now disabled: enable the user, have an admin adopt the key, or use another key`);
+  }
+  if (refusal === "creator_not_admin") {
+    throw new ShardcastError("forbidden", `API key "${row.name}" was created by a console user who is no longer an admin: make the user an admin again, have an admin adopt the key, or use another key`);
   }
   const now = Date.now();
   if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
@@ -143,7 +167,7 @@ function quotaOf(row: ApiKeyQuota): ApiKeyQuota {
 export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
   const rows = await db.apiKey.findMany({
     orderBy: { createdAt: "desc" },
-    include: { createdBy: { select: { email: true } } },
+    include: { createdBy: CREATOR_STANDING },
   });
   return rows.map((r) => ({
     id: r.id,
@@ -155,16 +179,24 @@ export async function listApiKeys(db: ControlDb): Promise<ApiKeyInfo[]> {
     consumerGroups: r.consumerGroups,
     quota: quotaOf(r),
     createdAt: r.createdAt,
+    createdById: r.createdById,
     createdByEmail: r.createdBy?.email ?? null,
+    creatorRefusal: creatorRefusal(r.createdBy),
     lastUsedAt: r.lastUsedAt,
     revokedAt: r.revokedAt,
   }));
 }
 
-/** Public prefixes of the unrevoked keys a user created: the keys to evict from edge caches when the user is disabled or enabled. */
+/** Public prefixes of the unrevoked keys a user created: the keys to evict from edge caches when the user is disabled, enabled or changes role. */
 export async function apiKeyPrefixesCreatedBy(db: ControlDb, userId: string): Promise<string[]> {
   const rows = await db.apiKey.findMany({ where: { createdById: userId, revokedAt: null }, select: { prefix: true } });
   return rows.map((r) => r.prefix);
+}
+
+/** How many unrevoked keys each user created (users with none are absent). */
+export async function activeApiKeyCountsByCreator(db: ControlDb): Promise<Map<string, number>> {
+  const rows = await db.apiKey.groupBy({ by: ["createdById"], where: { revokedAt: null, createdById: { not: null } }, _count: { _all: true } });
+  return new Map(rows.flatMap((r) => (r.createdById === null ? [] : [[r.createdById, r._count._all] as const])));
 }
 
 /** Who changes a key from the console: checked again as the change is written (see acting-user.ts). */
@@ -199,5 +231,28 @@ export async function setApiKeyQuota(db: ControlDb, id: string, quota: ApiKeyQuo
     if (res.count === 0) throw new ShardcastError("not_found", `unknown API key ${id}`);
     const row = await tx.apiKey.findUniqueOrThrow({ where: { id }, select: { prefix: true } });
     return { prefix: row.prefix };
+  });
+}
+
+/**
+ * Makes the acting admin the key's creator, so a key refused for its creator (disabled, or no
+ * longer an admin) works again without being re-issued to its clients. A revoked key is refused
+ * (`conflict`): revocation is final. `changed` is false when the actor created it already.
+ */
+export async function adoptApiKey(
+  db: ControlDb,
+  id: string,
+  actorId: string,
+): Promise<{ prefix: string; name: string; previousCreatorEmail: string | null; changed: boolean }> {
+  return asKeyAdmin(db, { actorId }, async (tx) => {
+    const row = await tx.apiKey.findUnique({ where: { id }, select: { prefix: true, name: true, revokedAt: true, createdById: true, createdBy: { select: { email: true } } } });
+    if (!row) throw new ShardcastError("not_found", `unknown API key ${id}`);
+    if (row.revokedAt) throw new ShardcastError("conflict", `API key "${row.name}" is revoked and cannot be adopted: create a new key instead`);
+    const answer = { prefix: row.prefix, name: row.name, previousCreatorEmail: row.createdBy?.email ?? null };
+    if (row.createdById === actorId) return { ...answer, changed: false };
+    // Only while still unrevoked: a revocation committed since the read above wins.
+    const res = await tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { createdById: actorId } });
+    if (res.count === 0) throw new ShardcastError("conflict", `API key "${row.name}" is revoked and cannot be adopted: create a new key instead`);
+    return { ...answer, changed: true };
   });
 }

@@ -183,16 +183,38 @@ export async function setUserDisabled(db: ControlDb, actorId: string, userId: st
   });
 }
 
-/** Changes a user's role and ends all its sessions, so the user signs in again under the new role. */
-export async function setUserRole(db: ControlDb, actorId: string, userId: string, role: Role): Promise<UserChange & { previousRole: Role }> {
+export interface RoleChange extends UserChange {
+  previousRole: Role;
+  /** Unrevoked API keys the user created that the edges now refuse (it is no longer an admin). */
+  keysStopped: number;
+  /** Unrevoked API keys the user created that work again (it is an admin again). */
+  keysRestored: number;
+}
+
+/**
+ * Changes a user's role and ends all its sessions, so the user signs in again under the new role.
+ * A key grants no more than its creator holds (see verifyApiKey): leaving or regaining the admin
+ * role stops or restores the user's keys, counted here under the same lock as the change.
+ */
+export async function setUserRole(db: ControlDb, actorId: string, userId: string, role: Role): Promise<RoleChange> {
   if (!ROLES.includes(role)) throw new ShardcastError("validation_failed", `role must be one of ${ROLES.join(", ")}`);
   return db.$transaction(async (tx) => {
     await lockAsAdmin(tx, actorId);
     const user = await findUserForChange(tx, userId);
-    if (user.role === role) return { user, previousRole: user.role, changed: false, sessionsEnded: 0 };
+    if (user.role === role) return { user, previousRole: user.role, changed: false, sessionsEnded: 0, keysStopped: 0, keysRestored: 0 };
     await keepAnAdmin(tx, user, "changing its role");
     const updated = await tx.user.update({ where: { id: userId }, data: { role }, select: USER_SELECT });
-    return { user: updated, previousRole: user.role, changed: true, sessionsEnded: await endUserSessions(tx, userId) };
+    // A disabled user's keys are refused either way, so none of them stops or starts working.
+    const adminChanged = (user.role === "admin") !== (role === "admin") && !user.disabledAt;
+    const keys = adminChanged ? await tx.apiKey.count({ where: { createdById: userId, revokedAt: null } }) : 0;
+    return {
+      user: updated,
+      previousRole: user.role,
+      changed: true,
+      sessionsEnded: await endUserSessions(tx, userId),
+      keysStopped: role === "admin" ? 0 : keys,
+      keysRestored: role === "admin" ? keys : 0,
+    };
   });
 }
 

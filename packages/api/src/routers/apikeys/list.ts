@@ -14,6 +14,11 @@ export const apiKeySchema = z.object({
   consumerGroups: z.array(z.string()),
   quota: apiKeyQuotaSchema,
   createdAt: z.date(),
+  /** The console user who created (or adopted) the key; null for the system. */
+  createdById: z.string().nullable(),
+  createdByEmail: z.string().nullable(),
+  /** Set when the edges refuse the key for its creator's standing: adopting it lifts that. */
+  creatorRefusal: z.enum(["creator_disabled", "creator_not_admin"]).nullable(),
   lastUsedAt: z.date().nullable(),
   revokedAt: z.date().nullable(),
 });
@@ -32,6 +37,9 @@ export const list = adminProcedure.output(listApiKeysOutput).query(async ({ ctx 
       consumerGroups: k.consumerGroups,
       quota: k.quota,
       createdAt: k.createdAt,
+      createdById: k.createdById,
+      createdByEmail: k.createdByEmail,
+      creatorRefusal: k.creatorRefusal,
       lastUsedAt: k.lastUsedAt,
       revokedAt: k.revokedAt,
     })),

@@ -1,10 +1,9 @@
 import { z } from "zod";
-import { apiKeyPrefixesCreatedBy, setUserDisabled } from "@shardcast/db";
-import { apiKeyChannel } from "@shardcast/runtime";
+import { setUserDisabled } from "@shardcast/db";
 import { audit } from "../../audit.ts";
-import type { ApiContext } from "../../context.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { idString } from "../shared.ts";
+import { announceKeysOf } from "./announce-keys.ts";
 import { userChangeOutput, userView } from "./user-view.ts";
 
 export const setDisabledInput = z.object({ id: idString() });
@@ -32,19 +31,4 @@ export function setDisabledProcedure(disabled: boolean) {
       }
       return { user: userView(res.user), sessionsEnded: res.sessionsEnded };
     });
-}
-
-/**
- * Edges cache verified keys, and refusals; a key's creator being disabled or enabled changes its
- * answer, so each of the user's keys is announced as a revocation is. A lost announcement is
- * covered by the edges' cache lifetime (their entries are looked up again within it).
- */
-async function announceKeysOf(ctx: Pick<ApiContext, "db" | "redis" | "redisPrefix" | "log">, userId: string): Promise<void> {
-  try {
-    for (const prefix of await apiKeyPrefixesCreatedBy(ctx.db, userId)) {
-      await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix }));
-    }
-  } catch (err) {
-    ctx.log.warn("api key changes of a disabled or enabled user not published", { userId, error: err });
-  }
 }

@@ -2,10 +2,17 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { AdminOnly, ErrorNote, Loading, PageHeader, StatusBadge } from "../../../components/ui.tsx";
+import { useUser } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CreateApiKeyForm } from "./create-api-key-form.tsx";
 import { describeQuota, QuotaForm } from "./quota-form.tsx";
+
+/** Why the edges refuse a key for its creator: a key grants no more than its creator holds now. */
+const REFUSAL_LABEL = {
+  creator_disabled: "refused: creator disabled",
+  creator_not_admin: "refused: creator no longer admin",
+} as const;
 
 export function ApiKeysView() {
   return (
@@ -21,13 +28,12 @@ export function ApiKeysView() {
 function ApiKeysAdmin() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const me = useUser();
   const [editing, setEditing] = useState<string | null>(null);
   const keys = useQuery(trpc.apikeys.list.queryOptions(undefined, { refetchInterval: 5000 }));
-  const revoke = useMutation(
-    trpc.apikeys.revoke.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.apikeys.list.queryKey() }),
-    }),
-  );
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.apikeys.list.queryKey() });
+  const revoke = useMutation(trpc.apikeys.revoke.mutationOptions({ onSuccess: refresh }));
+  const adopt = useMutation(trpc.apikeys.adopt.mutationOptions({ onSuccess: refresh }));
   return (
     <>
       <section className="card" aria-labelledby="create-key-h">
@@ -36,7 +42,8 @@ function ApiKeysAdmin() {
       </section>
       <section className="card" aria-labelledby="keys-h">
         <h2 id="keys-h">Keys</h2>
-        <ErrorNote error={keys.error ?? revoke.error} />
+        <p className="muted">A key works only while its creator is an active admin; adopting a key makes you its creator, so it keeps working without a new token.</p>
+        <ErrorNote error={keys.error ?? revoke.error ?? adopt.error} />
         {keys.isPending ? (
           <Loading what="API keys" />
         ) : keys.data && keys.data.keys.length === 0 ? (
@@ -77,12 +84,36 @@ function ApiKeysAdmin() {
                           </button>
                         )}
                       </td>
-                      <td title={formatDateTime(k.createdAt)}>{formatAgo(k.createdAt)}</td>
+                      <td title={formatDateTime(k.createdAt)}>
+                        {formatAgo(k.createdAt)}
+                        <div className="muted creator" data-testid="api-key-creator" title={k.createdByEmail ?? undefined}>
+                          by {k.createdById === me.id ? "you" : (k.createdByEmail ?? "the system")}
+                        </div>
+                      </td>
                       <td>{formatAgo(k.lastUsedAt)}</td>
-                      <td>
-                        <StatusBadge status={k.revokedAt ? "revoked" : "active"} />
+                      <td data-testid="api-key-status">
+                        {!k.revokedAt && k.creatorRefusal ? (
+                          <span className="badge badge-warn" data-testid="api-key-refusal">
+                            {REFUSAL_LABEL[k.creatorRefusal]}
+                          </span>
+                        ) : (
+                          <StatusBadge status={k.revokedAt ? "revoked" : "active"} />
+                        )}
                       </td>
                       <td>
+                        {k.revokedAt || k.createdById === me.id ? null : (
+                          <button
+                            type="button"
+                            className="secondary small"
+                            disabled={adopt.isPending}
+                            onClick={() => {
+                              if (window.confirm(`Adopt key "${k.name}"? You become its creator: it works while you are an active admin, with the same token.`)) adopt.mutate({ id: k.id });
+                            }}
+                            data-testid="adopt-key"
+                          >
+                            Adopt
+                          </button>
+                        )}{" "}
                         {k.revokedAt ? null : (
                           <button
                             type="button"

@@ -13,6 +13,30 @@ function sessionsNote(n: number): string {
   return n === 1 ? "1 sign-in session ended" : `${n} sign-in sessions ended`;
 }
 
+/** "an admin", "an operator", "a viewer". */
+function withArticle(role: Role): string {
+  return `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
+}
+
+function keysCount(n: number): string {
+  return n === 1 ? "1 API key" : `${n} API keys`;
+}
+
+/** What a role change did to the keys the user created: a key grants no more than its creator holds. */
+function keysNote(res: { keysStopped: number; keysRestored: number }): string {
+  if (res.keysStopped > 0) return `; ${keysCount(res.keysStopped)} they created stopped working`;
+  if (res.keysRestored > 0) return `; ${keysCount(res.keysRestored)} they created work again`;
+  return "";
+}
+
+/** The question asked before a role change; demoting an admin warns of the keys it created, which the edges then refuse. */
+function roleChangeQuestion(u: { email: string; role: Role; disabledAt: Date | null; activeApiKeys: number }, role: Role, mine: boolean): string {
+  const whose = mine ? "Your" : `${u.email}'s`;
+  const question = `Make ${u.email} ${withArticle(role)}? ${whose} sign-in sessions end now.`;
+  if (u.role !== "admin" || role === "admin" || u.disabledAt || u.activeApiKeys === 0) return question;
+  return `${question} ${keysCount(u.activeApiKeys)} ${mine ? "you" : "they"} created will stop working: adopt ${u.activeApiKeys === 1 ? "it" : "them"} on the API keys page first to keep ${u.activeApiKeys === 1 ? "it" : "them"} working.`;
+}
+
 /** Every user, with an admin's controls: the role, and disable or enable. */
 export function UsersTable() {
   const trpc = useTRPC();
@@ -31,7 +55,10 @@ export function UsersTable() {
   };
   const clear = () => setResult(null);
   const setRole = useMutation(
-    trpc.users.setRole.mutationOptions({ onMutate: clear, onSuccess: (res) => onChanged(res, `${res.user.email} is now ${res.user.role === "admin" ? "an" : "a"} ${res.user.role}`) }),
+    trpc.users.setRole.mutationOptions({
+      onMutate: clear,
+      onSuccess: (res) => onChanged(res, `${res.user.email} is now ${withArticle(res.user.role)}${keysNote(res)}`),
+    }),
   );
   const disable = useMutation(trpc.users.disable.mutationOptions({ onMutate: clear, onSuccess: (res) => onChanged(res, `Disabled ${res.user.email}`) }));
   const enable = useMutation(trpc.users.enable.mutationOptions({ onMutate: clear, onSuccess: (res) => onChanged(res, `Enabled ${res.user.email}`) }));
@@ -77,8 +104,7 @@ export function UsersTable() {
                       style={{ width: "auto" }}
                       onChange={(e) => {
                         const role = e.target.value as Role;
-                        const whose = u.id === me.id ? "Your" : `${u.email}'s`;
-                        if (window.confirm(`Make ${u.email} ${role === "admin" ? "an" : "a"} ${role}? ${whose} sign-in sessions end now.`)) {
+                        if (window.confirm(roleChangeQuestion(u, role, u.id === me.id))) {
                           setRole.mutate({ id: u.id, role });
                         }
                       }}
