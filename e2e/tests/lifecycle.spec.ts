@@ -91,7 +91,7 @@ test("an operator lowers the split threshold while events flow and sees shardlet
     await page.getByTestId("shardmap-stream-filter").selectOption({ label: stream });
     const rows = streamRows(page);
     await expect(rows).toHaveCount(2);
-    await expect(rows.first()).toContainText("/ 64 KB");
+    await expect(rows.first()).toContainText("/ 64 KiB");
     // Events are flowing and accounted before the threshold changes.
     await expect
       .poll(async () => Number(await rows.first().getAttribute("data-events")), { timeout: 60_000, message: "events reach the stream" })

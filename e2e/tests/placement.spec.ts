@@ -107,7 +107,7 @@ test("the Cache & prefetch page shows the cold archive, or why it is empty", asy
   const empty = section.getByTestId("placement-empty");
   await expect(empty.or(section.getByTestId("placement-decisions")).or(section.getByTestId("archived-shardlets"))).toBeVisible();
   if (await empty.isVisible()) {
-    await expect(empty).toHaveText(/^No archive decision yet: placement archives payloads older than 6 h 0 m once a shardlet holds 1 MB of them\.$/);
+    await expect(empty).toHaveText(/^No archive decision yet: placement archives payloads older than 6 h once a shardlet holds 1 MiB of them\.$/);
     await expect(section.getByTestId("placement-ratio")).toHaveText("—");
   }
   await expect(section.getByTestId("placement-error")).toHaveCount(0);

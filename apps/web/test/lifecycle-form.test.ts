@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { lifecycleSettingsSchema } from "@shardcast/core/lifecycle/settings";
 import { fromForm, toForm, type FormValues } from "../src/lib/lifecycle-form.ts";
-import { formatCapacity, formatSettingValue } from "../src/lib/lifecycle-fields.ts";
+import { formatSettingValue } from "../src/lib/lifecycle-fields.ts";
 import { formatBytes, formatDuration } from "../src/lib/format.ts";
 
 const defaults = lifecycleSettingsSchema.parse({});
@@ -41,16 +41,16 @@ describe("lifecycle settings form", () => {
 
 describe("formatting", () => {
   it("formats capacities, audit values, sizes and durations", () => {
-    expect(formatCapacity(64 * 1024)).toBe("64 KiB");
-    expect(formatCapacity(10 * 1024 * 1024)).toBe("10 MiB");
-    expect(formatCapacity(5000)).toBe("4.88 KiB");
+    expect(formatBytes(64 * 1024)).toBe("64 KiB");
+    expect(formatBytes(10 * 1024 * 1024)).toBe("10 MiB");
+    expect(formatBytes(5000)).toBe("4.9 KiB");
     expect(formatSettingValue("splitThreshold", 0.25)).toBe("0.25 (25%)");
     expect(formatSettingValue("enabled", false)).toBe("off");
     expect(formatSettingValue("splitWriteRate", 5000)).toBe("5,000 events/s");
-    expect(formatBytes(64 * 1024)).toBe("64 KB");
-    expect(formatBytes(11.46 * 1024)).toBe("11.5 KB");
+    expect(formatSettingValue("initialCapacityBytes", 64 * 1024)).toBe("64 KiB");
+    expect(formatBytes(11.46 * 1024)).toBe("11.5 KiB");
     expect(formatDuration(850)).toBe("850 ms");
     expect(formatDuration(4200)).toBe("4.2 s");
-    expect(formatDuration(192_000)).toBe("3 m 12 s");
+    expect(formatDuration(192_000)).toBe("3 min 12 s");
   });
 });

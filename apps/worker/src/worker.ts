@@ -208,21 +208,18 @@ export async function startWorker(deps: WorkerDeps, opts: WorkerOptions): Promis
         log.warn("jobs still running after the shutdown grace period; cancelling them", { graceMs });
         worker.cancelAllJobs("the worker is stopping");
       }, graceMs);
-      // BullMQ's close cannot be upgraded to a forced one once begun, so past twice the grace the
-      // worker stops waiting for it (the process exits or the caller moves on).
-      let force: NodeJS.Timeout | undefined;
-      const givenUp = new Promise<void>((resolve) => {
-        force = setTimeout(() => {
-          log.error("jobs did not end after cancelling; stopping without waiting for them", { graceMs });
-          resolve();
-        }, 2 * graceMs);
-      });
       closing.catch((err: unknown) => log.warn("worker close failed", { error: probeErrorMessage(err) }));
+      // BullMQ's close cannot be upgraded to a forced one once begun, so past twice the grace the
+      // worker stops waiting for it (the process exits or the caller moves on). Only giving up is
+      // swallowed: a close that fails must still fail the stop.
+      const gaveUp = new Error("the worker's close outlived twice the shutdown grace");
       try {
-        await Promise.race([closing, givenUp]);
+        await withTimeout(closing, 2 * graceMs, () => gaveUp).catch((err: unknown) => {
+          if (err !== gaveUp) throw err;
+          log.error("jobs did not end after cancelling; stopping without waiting for them", { graceMs });
+        });
       } finally {
         clearTimeout(cancel);
-        clearTimeout(force);
       }
       recordingStopped = true;
       await withTimeout(Promise.all(recording), graceMs, "recording the periodic jobs' last runs").catch((err: unknown) =>

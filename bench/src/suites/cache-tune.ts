@@ -7,6 +7,7 @@
  */
 import { correlatedTrace, createRng, parseReadCacheSettings, simulateLru, simulatePredictive, type PredictiveCacheOptions } from "@shardcast/core";
 import { median } from "../harness.ts";
+import { scriptWords } from "../script-args.ts";
 import { cacheWorkloads, type Workload } from "./cache.ts";
 
 const SEEDS = [100, 101, 102, 103, 104, 105];
@@ -50,4 +51,5 @@ function tune(extra: Partial<PredictiveCacheOptions>): string {
   return rows.join("\n");
 }
 
-for (const arg of process.argv.length > 2 ? process.argv.slice(2) : ["{}"]) process.stdout.write(`${tune(JSON.parse(arg) as Partial<PredictiveCacheOptions>)}\n`);
+const optionSets = scriptWords(process.argv.slice(2), "usage: tsx bench/src/suites/cache-tune.ts ['{\"threshold\":0.6}' ...]");
+for (const arg of optionSets.length > 0 ? optionSets : ["{}"]) process.stdout.write(`${tune(JSON.parse(arg) as Partial<PredictiveCacheOptions>)}\n`);

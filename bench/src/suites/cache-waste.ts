@@ -7,6 +7,7 @@
  * the arrival-rate multiplier of its step. A diagnostic, not a figure of the suite.
  */
 import { simulatePredictive, type CorrelatedTrace } from "@shardcast/core";
+import { scriptWords } from "../script-args.ts";
 import { cacheWorkloads, predictiveOptions, workloadTrace } from "./cache.ts";
 
 const STEPS = 1440;
@@ -54,7 +55,7 @@ function run(w: ReturnType<typeof cacheWorkloads>[number], seed: number): Prefet
 
 const share = (xs: readonly Prefetch[], all: number) => xs.reduce((a, p) => a + p.bytes, 0) / Math.max(1, all);
 const waste = (xs: readonly Prefetch[]) => share(xs.filter((p) => !p.read), xs.reduce((a, p) => a + p.bytes, 0));
-const want = process.argv.slice(2);
+const want = scriptWords(process.argv.slice(2), "usage: tsx bench/src/suites/cache-waste.ts [workload ...]");
 for (const w of cacheWorkloads().filter((x) => want.length === 0 || want.includes(x.name))) {
   const all: Prefetch[] = [];
   for (let seed = 0; seed < 5; seed++) all.push(...run(w, seed));

@@ -30,7 +30,7 @@ describe("migrations console api", () => {
     expect(res.data!.message).toBe("Moving orders 0x00000000–0x2aaaaaa9 to h2: the mover starts now.");
     const m = await get(res.data!.migrationId);
     expect(m).toMatchObject({ phase: "approved", origin: "manual", destHostName: "h2", decidedBy: operatorEmail });
-    expect(m.reason).toBe(`Requested by ${operatorEmail}: move orders 0x00000000–0x2aaaaaa9 (40 events/s, 2 MB) from h1 (40 events/s -> 0 events/s) to h2 (0 events/s -> 40 events/s).`);
+    expect(m.reason).toBe(`Requested by ${operatorEmail}: move orders 0x00000000–0x2aaaaaa9 (40 events/s, 2 MiB) from h1 (40 events/s -> 0 events/s) to h2 (0 events/s -> 40 events/s).`);
     expect(await queued("migration.run")).toEqual([{ data: { migrationId: res.data!.migrationId }, dedup: `migration-${res.data!.migrationId}` }]);
 
     const twice = await h.call("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h3 }, operator);

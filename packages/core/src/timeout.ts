@@ -17,3 +17,24 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, timedOut: str
     clearTimeout(timer);
   }
 }
+
+/**
+ * Waits `ms`, or rejects as soon as `signal` aborts: with the signal's reason when it is an error,
+ * else `unavailable` ("aborted"). A wait between steps of a cancellable job must end the job, not
+ * let it run one more step after it was cancelled.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "aborted"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -62,7 +62,7 @@ describe("planDrain", () => {
     expect(r.proposals.map((p) => p.shardletId)).toEqual(["a", "c"]);
     expect(r.notes.map((n) => n.message)).toEqual([
       "h1 is draining: 1 shardlet is splitting or merging and will be moved once that finishes.",
-      "h1 is draining, but no active host has headroom for shardlet b (250 events/s, 1 MB) while keeping 20% of its capacity free.",
+      "h1 is draining, but no active host has headroom for shardlet b (250 events/s, 1 MiB) while keeping 20% of its capacity free.",
     ]);
     const limited = planDrain("h1", input([host("h1", "draining"), host("h2")], ss), { limit: 2 });
     expect(limited.proposals).toHaveLength(2);
@@ -91,14 +91,14 @@ describe("planManualMove", () => {
       expectedLoad: { h1: { before: 325, after: 25 }, h2: { before: 100, after: 400 } },
     });
     expect(r.proposal!.reason).toBe(
-      "Requested by ops@example.com: move shardlet a (300 events/s, 1 MB) from h1 (325 events/s -> 25 events/s) to h2 (100 events/s -> 400 events/s).",
+      "Requested by ops@example.com: move shardlet a (300 events/s, 1 MiB) from h1 (325 events/s -> 25 events/s) to h2 (100 events/s -> 400 events/s).",
     );
     expect(r.proposal!.feasibility.headroom.ok).toBe(true);
   });
 
   it("refuses a destination without headroom, an inactive host or shardlet, and a move in flight", () => {
     expect(planManualMove(input(hs, ss), "a", "h4").problems).toEqual([
-      "h4 has no headroom for it: h4 after the move: 300 events/s of 100 events/s (300%) and 1 MB of 1 GB; limit 80% of capacity (20% headroom).",
+      "h4 has no headroom for it: h4 after the move: 300 events/s of 100 events/s (300%) and 1 MiB of 1 GiB; limit 80% of capacity (20% headroom).",
     ]);
     expect(planManualMove(input(hs, ss), "b", "h3").problems).toEqual(["h3 is draining; moves go only to active hosts."]);
     expect(planManualMove(input(hs, ss), "busy", "h2").problems).toEqual(["shardlet busy is merging; only an active shardlet can move."]);

@@ -10,13 +10,13 @@ import { hosts, input, MIB, settings, sl } from "./placement-rebalance-fixtures.
 describe("planRebalance", () => {
   it("filters moves whose benefit per byte is below the minimum, and says which was best", () => {
     const hs = hosts(2);
-    // Moving 100 events/s by copying 500 MB: 0.2 events/s per MB.
+    // Moving 100 events/s by copying 500 MiB: 0.2 events/s per MiB.
     const ss = [sl("big", "h1", 100, 500 * MIB), sl("big2", "h1", 100, 800 * MIB), sl("c", "h2", 10, MIB)];
     const r = planRebalance(input(hs, ss));
     expect(r.proposals).toEqual([]);
     expect(r.notes).toHaveLength(1);
     expect(r.notes[0]!.message).toBe(
-      "h1 carries 200 events/s, 90% above the mean of 105 events/s, but the best move, shardlet big (100 events/s, 500 MB) to h2, takes off 0.18 events/s per MB copied, below the minimum of 1.",
+      "h1 carries 200 events/s, 90% above the mean of 105 events/s, but the best move, shardlet big (100 events/s, 500 MiB) to h2, takes off 0.18 events/s per MiB copied, below the minimum of 1.",
     );
     expect(r.notes[0]!.shardletId).toBe("big");
     const lenient = planRebalance(input(hs, ss, { settings: settings({ minBenefitPerMB: 0.1 }) }));
@@ -46,31 +46,31 @@ describe("planRebalance", () => {
     const ss2 = [sl("a", "h1", 400, 30 * MIB), sl("b", "h1", 400, 30 * MIB), sl("c", "h2", 50, 60 * MIB)];
     const r2 = planRebalance(input(bytesFull, ss2));
     expect(r2.proposals).toEqual([]);
-    expect(r2.notes[0]!.message).toMatch(/no destination has room for the bytes: shardlet a \(30 MB\) would fill h2 past 80% of its capacity\.$/);
+    expect(r2.notes[0]!.message).toMatch(/no destination has room for the bytes: shardlet a \(30 MiB\) would fill h2 past 80% of its capacity\.$/);
   });
 
   it("keeps within the bandwidth budget and the migration window", () => {
     const hs = hosts(3);
     const ss = [sl("a", "h1", 300, 600 * MIB), sl("b", "h1", 300, 600 * MIB), sl("c", "h1", 300, 600 * MIB), sl("d", "h2", 100), sl("e", "h3", 100)];
-    // 1 MiB/s for at most 15 minutes: one 600 MB move fits (10 min), two do not.
+    // 1 MiB/s for at most 15 minutes: one 600 MiB move fits (10 min), two do not.
     const s = settings({ bandwidthBytesPerSec: MIB, maxCopySec: 900, minBenefitPerMB: 0.1 });
     const r = planRebalance(input(hs, ss, { settings: s }));
     expect(r.proposals).toHaveLength(1);
-    expect(r.proposals[0]!.feasibility.bandwidth).toEqual({ ok: true, detail: "600 MB at 1 MB/s: about 10 min (budget 15 min per run)" });
+    expect(r.proposals[0]!.feasibility.bandwidth).toEqual({ ok: true, detail: "600 MiB at 1 MiB/s: about 10 min (budget 15 min per run)" });
     expect(r.notes.map((n) => n.message)).toEqual([
-      "h1 is still 64% above the mean of 367 events/s after 1 proposed move, but moving shardlet b (600 MB) would take about 10 min at 1 MB/s, over the copy budget of 15 min per run with the moves already planned.",
+      "h1 is still 64% above the mean of 367 events/s after 1 proposed move, but moving shardlet b (600 MiB) would take about 10 min at 1 MiB/s, over the copy budget of 15 min per run with the moves already planned.",
     ]);
 
     // A 2-hour window at 02:00 UTC (now is 12:00): the move is proposed and waits for the window.
     const w = planRebalance(input(hs, ss, { settings: settings({ windowStartHourUtc: 2, windowEndHourUtc: 4, minBenefitPerMB: 0.1 }) }));
     expect(w.proposals.length).toBeGreaterThan(0);
-    expect(w.proposals[0]!.feasibility.window).toEqual({ ok: true, detail: "window 02:00–04:00 UTC opens in 14 h 0 min; the move waits for it" });
+    expect(w.proposals[0]!.feasibility.window).toEqual({ ok: true, detail: "window 02:00–04:00 UTC opens in 14 h; the move waits for it" });
     // A copy longer than the window is not proposed.
     const long = planRebalance(
       input(hs, ss, { settings: settings({ windowStartHourUtc: 2, windowEndHourUtc: 3, bandwidthBytesPerSec: 100 * 1024, maxCopySec: 86_400, minBenefitPerMB: 0.1 }) }),
     );
     expect(long.proposals).toEqual([]);
-    expect(long.notes[0]!.message).toMatch(/copying shardlet a \(600 MB\) takes about 102 min, longer than the migration window 02:00–03:00 UTC\.$/);
+    expect(long.notes[0]!.message).toMatch(/copying shardlet a \(600 MiB\) takes about 1 h 42 min, longer than the migration window 02:00–03:00 UTC\.$/);
   });
 
   it("stops at the maximum proposals per run and notes it", () => {

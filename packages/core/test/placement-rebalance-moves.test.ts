@@ -83,7 +83,7 @@ describe("planRebalance", () => {
     expect(loads.get("h1")!).toBeLessThanOrEqual(605);
     const first = r.proposals[0]!;
     expect(first.reason).toBe(
-      "h1 carries 1,200 events/s, 118% above the mean of 550 events/s (trigger +20%): moving shardlet a (400 events/s, 1 MB) to h3 takes h1 to 800 events/s and h3 from 150 events/s to 550 events/s (400 events/s per MB).",
+      "h1 carries 1,200 events/s, 118% above the mean of 550 events/s (trigger +20%): moving shardlet a (400 events/s, 1 MiB) to h3 takes h1 to 800 events/s and h3 from 150 events/s to 550 events/s (400 events/s per MiB).",
     );
     expect(first.expectedLoad).toEqual({ h1: { before: 1200, after: 800 }, h3: { before: 150, after: 550 } });
   });
@@ -162,7 +162,7 @@ describe("planRebalance", () => {
     ]);
     const r = planRebalance(input(hs, ss, { urgency: new Map([["a", 120]]), labels }));
     expect(r.proposals[0]!.urgencySec).toBe(120);
-    expect(r.proposals[0]!.reason).toMatch(/^host-1 carries 300 events\/s, .* moving orders 0x00000000–0x7fffffff \(100 events\/s, 1 MB\) to host-2 /);
+    expect(r.proposals[0]!.reason).toMatch(/^host-1 carries 300 events\/s, .* moving orders 0x00000000–0x7fffffff \(100 events\/s, 1 MiB\) to host-2 /);
     const off = planRebalance(input(hs, ss, { settings: settings({ enabled: false }) }));
     expect(off.proposals).toEqual([]);
     expect(off.notes[0]!.message).toMatch(/^Automatic rebalancing is off/);

@@ -57,7 +57,7 @@ describe("a host's outlook", () => {
     const out = planRebalance(input(ss, { outlook: new Map([["h1", 7_000]]), outlookLeadSec: 3_600 }));
     expect(out.proposals.map((p) => [p.shardletId, p.sourceHostId])).toEqual([["a", "h1"]]);
     // The reason says the host is planned at its outlook, not at what it carries now.
-    expect(out.proposals[0]!.reason).toMatch(/^h1 is rising: planned at 7,000 events\/s, 60 min ahead \(5,000 events\/s now\), 24% above the mean of 5,667 events\/s/);
+    expect(out.proposals[0]!.reason).toMatch(/^h1 is rising: planned at 7,000 events\/s, 1 h ahead \(5,000 events\/s now\), 24% above the mean of 5,667 events\/s/);
   });
 
   it("says a host is rising in the balanced note too, and not for a host the outlook did not raise", () => {

@@ -1,6 +1,5 @@
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, sleep } from "@shardcast/core";
 import { getConsumerGroupState, touchConsumerMember, type ConsumerGroupInfo, type ControlDb } from "@shardcast/db";
-import { setTimeout as delay } from "node:timers/promises";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
@@ -65,7 +64,7 @@ export async function waitForEvents<A extends { shardletId: string; generation: 
  */
 async function waitForWatermark(deps: LongPollDeps, streamId: string, seen: number, deadline: number, memberId: string, seenAt: number): Promise<number> {
   while (deps.clock() < deadline) {
-    await delay(Math.min(WATERMARK_CHECK_MS, Math.max(1, deadline - deps.clock())));
+    await sleep(Math.min(WATERMARK_CHECK_MS, Math.max(1, deadline - deps.clock())));
     seenAt = await touchMember(deps, memberId, seenAt);
     if ((await deps.sequences.watermark(streamId)) > seen) break;
   }

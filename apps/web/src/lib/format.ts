@@ -1,5 +1,7 @@
-// One byte format for the console and the planners' reasons (512 B, 64 KB, 1.5 MB, binary units).
-export { fmtBytes as formatBytes } from "@shardcast/core";
+// Core's wording, so a size or duration in a planner's reason reads like the console's own columns.
+import { formatDuration as coreDuration } from "@shardcast/core/format";
+
+export { formatBytes } from "@shardcast/core/format";
 
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat("en-US").format(Math.round(n));
@@ -34,14 +36,9 @@ export function formatAgo(d: Date | null, now = Date.now()): string {
   return `${Math.floor(s / 86400)}d ago`;
 }
 
-/** 850 ms, 4.2 s, 3 m 12 s. */
+/** The console marks a duration it cannot show with a dash, like its other missing values. */
 export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return "—";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;
+  return Number.isFinite(ms) && ms >= 0 ? coreDuration(ms) : "—";
 }
 
 /** A consumer's lag as the console words it: events behind and, once known, how long that is. */

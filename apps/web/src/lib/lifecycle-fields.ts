@@ -1,5 +1,5 @@
 import type { LifecycleSettings } from "@shardcast/core/lifecycle/settings";
-import { formatNumber } from "./format.ts";
+import { formatBytes, formatNumber } from "./format.ts";
 
 export type LifecycleField = keyof LifecycleSettings;
 
@@ -18,13 +18,6 @@ export const FIELD_LABELS: Record<LifecycleField, string> = {
   maxShardletsPerStream: "Shardlets per stream (max)",
 };
 
-/** Bytes in binary units, exact when they divide (64 KiB, 10 MiB), else with two decimals. */
-export function formatCapacity(bytes: number): string {
-  const unit = bytes >= MIB ? { size: MIB, name: "MiB" } : bytes >= KIB ? { size: KIB, name: "KiB" } : { size: 1, name: "B" };
-  const v = bytes / unit.size;
-  return `${Number.isInteger(v) ? formatNumber(v) : v.toFixed(2)} ${unit.name}`;
-}
-
 /** One stored value as the audit list shows it. */
 export function formatSettingValue(field: string, value: unknown): string {
   if (value === null || value === undefined) return "—";
@@ -32,7 +25,7 @@ export function formatSettingValue(field: string, value: unknown): string {
   if (typeof value !== "number") return JSON.stringify(value);
   switch (field as LifecycleField) {
     case "initialCapacityBytes":
-      return formatCapacity(value);
+      return formatBytes(value);
     case "splitThreshold":
     case "mergeThreshold":
       return `${value} (${Math.round(value * 1000) / 10}%)`;

@@ -1,5 +1,4 @@
-import { setTimeout as delay } from "node:timers/promises";
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, sleep } from "@shardcast/core";
 import type { OpLocks } from "@shardcast/runtime/oplock";
 import { checkAborted } from "./abort.ts";
 
@@ -64,7 +63,7 @@ export async function asOnlyPlannerRun<T>(
         await opts.onWait?.();
       }
       // An abort ends the wait with the signal's reason, as it ends a run between its steps.
-      await delay(RETRY_MS, undefined, signal ? { signal } : {}).catch(() => checkAborted(signal));
+      await sleep(RETRY_MS, signal).catch(() => checkAborted(signal));
     }
   }
 }

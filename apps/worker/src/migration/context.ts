@@ -1,4 +1,4 @@
-import { ShardcastError, type MigrationPhase, type MigrationSettings } from "@shardcast/core";
+import { ShardcastError, sleep, type MigrationPhase, type MigrationSettings } from "@shardcast/core";
 import {
   appendMigrationEvent,
   hostError,
@@ -104,23 +104,6 @@ export async function afterStep(ctx: MigrationContext, step: MigrationStep): Pro
 export async function afterPhase(ctx: MigrationContext, phase: MigrationPhase): Promise<void> {
   ctx.m.phase = phase;
   await ctx.deps.migration?.hooks?.afterPhase?.(phase, ctx.m);
-}
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new ShardcastError("unavailable", "aborted"));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Connection loss, timeouts and restarts of a host (see `hostError`), not SQL errors. */

@@ -1,7 +1,7 @@
-import { checkWindow, CopyPacer, copyEtaSeconds, smoothRate, type WindowCheck } from "@shardcast/core";
+import { checkWindow, copyEtaSeconds, CopyPacer, sleep, smoothRate, type WindowCheck } from "@shardcast/core";
 import { fenceForChange, maxStreamSeq, moveMigration, rangeTotals, SHADOW_FENCE_STATE, updateMigrationProgress } from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
-import { afterPhase, afterStep, cancelRequested, migrationEpochs, NEXT, note, paused, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
+import { afterPhase, afterStep, cancelRequested, migrationEpochs, NEXT, note, paused, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
 import { copyRows, type DestFence } from "./copy.ts";
 import { destination } from "./destination.ts";
 import { drainRangeInto } from "./drain-range.ts";

@@ -1,4 +1,4 @@
-import { CopyPacer, ShardcastError } from "@shardcast/core";
+import { CopyPacer, ShardcastError, sleep } from "@shardcast/core";
 import {
   appendMigrationEvent,
   deleteRangeRows,
@@ -10,7 +10,7 @@ import {
   migrationPhaseEnteredAt,
 } from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
-import { afterStep, announce, migrationEpochs, note, paused, reload, sleep, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
+import { afterStep, announce, migrationEpochs, note, paused, reload, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
 import type { DestinationProblem, LostDestination } from "./context.ts";
 import { orUnreachable, probeDestination, withDestination } from "./destination.ts";
 import { leftoverMark, removeEndedCopy } from "./leftover.ts";

@@ -1,4 +1,4 @@
-import { CopyPacer, type MigrationSettings } from "@shardcast/core";
+import { CopyPacer, sleep, type MigrationSettings } from "@shardcast/core";
 import {
   appendMigrationEvent,
   deleteUnfencedRows,
@@ -14,7 +14,7 @@ import {
 import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { probeErrorMessage } from "../domain/health.ts";
-import { afterStep, sleep, type MigrationContext } from "./context.ts";
+import { afterStep, type MigrationContext } from "./context.ts";
 import type { DestinationProblem } from "./context.ts";
 import { orUnreachable, withDestination } from "./destination.ts";
 import { sharedDatabase } from "./same-database.ts";

@@ -94,3 +94,13 @@ export const hostSchema = z.object({
   retiredAt: z.date().nullable(),
 });
 export type HostView = z.infer<typeof hostSchema>;
+
+/** One save of a settings record as the console's audit lists show it. */
+export const settingsAuditEntrySchema = z.object({
+  id: z.number(),
+  at: z.date(),
+  actorEmail: z.string().nullable(),
+  /** Only the fields that changed, each old -> new (a first save compares with the defaults). */
+  changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })),
+});
+export type SettingsAuditEntry = z.infer<typeof settingsAuditEntrySchema>;

@@ -1,3 +1,4 @@
+import { formatDuration } from "@shardcast/core/format";
 import type { PeriodicJobInfo } from "@shardcast/db";
 
 /**
@@ -27,16 +28,12 @@ export function overduePeriodicJobs(jobs: readonly PeriodicJobInfo[], now: numbe
   return out.sort((a, b) => b.silentMs - a.silentMs);
 }
 
-/** "45 s", "12 min", "3 h 5 min", "2 d 4 h": for alert messages. */
+/**
+ * An alert says how long a job has been silent to the minute: seconds would only make the message
+ * change on every refresh ("45 s", "12 min", "3 h 5 min", "2 d 4 h").
+ */
 export function roughDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const min = Math.floor(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 24) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
-  const d = Math.floor(h / 24);
-  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
+  return formatDuration(ms >= 60_000 ? Math.floor(ms / 60_000) * 60_000 : ms);
 }
 
 export function overdueMessage(job: OverdueJob): string {

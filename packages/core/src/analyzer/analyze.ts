@@ -1,5 +1,6 @@
 import type { PlacementNote } from "../placement/types.ts";
-import { bytes, pct, rate, seconds } from "./format.ts";
+import { formatBytes } from "../format.ts";
+import { pct, rate, seconds } from "./format.ts";
 import { planPredictedMoves } from "./placement.ts";
 import { addInto, forecastShardlet, growth, peak, secondsUntilRate, secondsUntilSize } from "./series.ts";
 import type { AddHostProposal, AnalyzerInput, AnalyzerOutput, RankedShardlet, SplitProposal } from "./types.ts";
@@ -94,7 +95,7 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
     const rateFirst = w.byRate !== null && (w.bySize === null || w.byRate <= w.bySize);
     const reason = rateFirst
       ? `forecast write rate reaches ${rate(threshold)} (${pct(settings.overloadFraction)} of the split write rate ${rate(input.splitWriteRate)}) in ${seconds(w.byRate!)}, peaking at ${rate(r.predictedPeak)}`
-      : `forecast size reaches ${pct(input.splitFullness)} of its ${bytes(s.capacityBytes)} capacity in ${seconds(w.bySize!)} (${pct(w.peakFullness)} by the end of the horizon)`;
+      : `forecast size reaches ${pct(input.splitFullness)} of its ${formatBytes(s.capacityBytes)} capacity in ${seconds(w.bySize!)} (${pct(w.peakFullness)} by the end of the horizon)`;
     splitCandidates.push({ shardletId: s.id, streamId: s.streamId, reason, urgencySec: r.overloadInSec, predictedPeak: r.predictedPeak });
   }
   splitCandidates.sort((a, b) => a.urgencySec - b.urgencySec || b.predictedPeak - a.predictedPeak || (a.shardletId < b.shardletId ? -1 : 1));
@@ -141,7 +142,7 @@ function scaleSignal(input: AnalyzerInput, load: number[], bytesNow: number, siz
   const loadFirst = byLoad !== null && (bySize === null || byLoad <= bySize);
   const reason = loadFirst
     ? `forecast cluster write rate reaches ${rate(f * capacity)} (${pct(f)} of the ${active.length} active hosts' ${rate(capacity)}) in ${seconds(byLoad)}, peaking at ${rate(peak(load))}`
-    : `forecast stored data reaches ${bytes(f * capacityBytes)} (${pct(f)} of the ${active.length} active hosts' ${bytes(capacityBytes)}) in ${seconds(bySize!)}`;
+    : `forecast stored data reaches ${formatBytes(f * capacityBytes)} (${pct(f)} of the ${active.length} active hosts' ${formatBytes(capacityBytes)}) in ${seconds(bySize!)}`;
   return {
     reason,
     urgencySec: Math.round(loadFirst ? byLoad : bySize!),

@@ -1,5 +1,6 @@
 import type { MoveProposal, PlacementHost, PlacementNote } from "../placement/types.ts";
-import { bytes, pct, rate, seconds } from "./format.ts";
+import { formatBytes } from "../format.ts";
+import { pct, rate, seconds } from "./format.ts";
 import { addInto, secondsUntilRate } from "./series.ts";
 import type { AnalyzerSettings } from "./settings.ts";
 import type { AnalyzerShardlet } from "./types.ts";
@@ -138,7 +139,7 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
           streamId: s.streamId,
           shardletId: s.id,
           hostId: src.host.id,
-          message: `no active host can take this shardlet's predicted ${rate(load)} and ${bytes(s.sizeBytes)} without passing its bound`,
+          message: `no active host can take this shardlet's predicted ${rate(load)} and ${formatBytes(s.sizeBytes)} without passing its bound`,
         });
         continue;
       }
@@ -174,12 +175,12 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
         feasibility: {
           headroom: {
             ok: true,
-            detail: `destination at ${rate(dest.load + load)} of its ${rate(dest.bound)} bound and ${bytes(dest.bytes + s.sizeBytes)} of ${bytes(dest.host.capacityBytes)} after the move`,
+            detail: `destination at ${rate(dest.load + load)} of its ${rate(dest.bound)} bound and ${formatBytes(dest.bytes + s.sizeBytes)} of ${formatBytes(dest.host.capacityBytes)} after the move`,
           },
           bandwidth: {
             ok: deadline === null || copySec <= deadline,
             detail:
-              `copying ${bytes(s.sizeBytes)} takes about ${seconds(copySec)} at ${bytes(settings.copyBytesPerSec)}/s` +
+              `copying ${formatBytes(s.sizeBytes)} takes about ${seconds(copySec)} at ${formatBytes(settings.copyBytesPerSec)}/s` +
               (deadline === null ? "" : copySec <= deadline ? `, before the predicted overload` : `, longer than the ${seconds(deadline)} before the predicted overload`),
           },
           window: { ok: true, detail: "the analyzer sets no migration window" },

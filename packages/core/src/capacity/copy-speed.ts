@@ -1,4 +1,4 @@
-import { bytes } from "../analyzer/format.ts";
+import { formatBytes } from "../format.ts";
 
 /**
  * The copy speed capacity plans, the analyzer's feasibility checks and the rebalancer's move costs
@@ -22,5 +22,5 @@ export function plannedCopySpeed(budgetBytesPerSec: number, measured: { bytesPer
 /** The plan's note when it copies at the measured speed rather than the budget; null otherwise. */
 export function copySpeedNote(speed: PlannedCopySpeed, budgetBytesPerSec: number): string | null {
   if (!speed.measured) return null;
-  return `copies planned at ${bytes(speed.bytesPerSec)}/s, the median of the last ${speed.measured.migrations} migrations, below the copy budget of ${bytes(budgetBytesPerSec)}/s`;
+  return `copies planned at ${formatBytes(speed.bytesPerSec)}/s, the median of the last ${speed.measured.migrations} migrations, below the copy budget of ${formatBytes(budgetBytesPerSec)}/s`;
 }

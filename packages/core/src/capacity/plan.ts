@@ -1,4 +1,5 @@
-import { bytes, pct, rate, seconds } from "../analyzer/format.ts";
+import { formatBytes } from "../format.ts";
+import { pct, rate, seconds } from "../analyzer/format.ts";
 import { median } from "../median.ts";
 import type { CapacitySettings } from "./settings.ts";
 
@@ -190,7 +191,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
           : `${firstK === 0 ? "load now" : `forecast load in ${seconds(firstK * stepSec)}`} reaches ${rate(peak)}, more than ${n} host${n === 1 ? "" : "s"} carry at ` +
             `${pct(s.targetUtilization)} of ${rate(hostCapacity)} each: `) +
         `${count === 1 ? "one more host" : `${count} more hosts`} ` +
-        `(ready in ${seconds(s.provisionSec)}, then ${bytes(fillBytes)} to copy onto ${count === 1 ? "it" : "each"} in about ${seconds(fillSec)})` +
+        `(ready in ${seconds(s.provisionSec)}, then ${formatBytes(fillBytes)} to copy onto ${count === 1 ? "it" : "each"} in about ${seconds(fillSec)})` +
         (late ? `; this is late by ${seconds((nowMs - startByMs) / 1000)}: the load arrives before the host is full` : ""),
     };
   } else if (needMax >= s.maxHosts && n >= s.maxHosts) {
@@ -245,11 +246,11 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
             savingSec: Math.round(savingSec),
             reason:
               `forecast load stays at or below ${rate(room)} (${pct(s.scaleInUtilization)} of ${n - 1} hosts) for ${seconds(end * stepSec)}${bounded}: ` +
-              `draining the host with the least data (${bytes(c.sizeBytes)}, about ${seconds(drainSec)}) saves about ${seconds(savingSec)} of host time before it must be asked for again`,
+              `draining the host with the least data (${formatBytes(c.sizeBytes)}, about ${seconds(drainSec)}) saves about ${seconds(savingSec)} of host time before it must be asked for again`,
           };
         } else {
           notes.push(
-            `no host is drained: the trough lasts ${seconds(end * stepSec)}${bounded}, and draining ${bytes(c.sizeBytes)} (${seconds(drainSec)}) plus adding a host back (${seconds(leadSec)}) ` +
+            `no host is drained: the trough lasts ${seconds(end * stepSec)}${bounded}, and draining ${formatBytes(c.sizeBytes)} (${seconds(drainSec)}) plus adding a host back (${seconds(leadSec)}) ` +
               `would save ${seconds(Math.max(0, savingSec))}, less than ${seconds(s.minScaleInSavingSec)}`,
           );
         }

@@ -1,4 +1,5 @@
-import { fmtBytes, fmtRate } from "./format.ts";
+import { formatBytes } from "../format.ts";
+import { fmtRate } from "./format.ts";
 import { bandwidthCheck, buildModel, bytesLimit, headroomCheck, loadLimit, shardletLabel, windowCheck, type HostModel } from "./model.ts";
 import type { RebalanceInput } from "./rebalance.ts";
 import type { MoveProposal, PlacementNote, PlacementResult, PlacementShardlet } from "./types.ts";
@@ -69,7 +70,7 @@ export function planDrain(hostId: string, input: RebalanceInput, opts: { limit?:
         shardletId: s.id,
         streamId: s.streamId,
         message:
-          `${src.label} is draining, but no active host has headroom for ${label} (${fmtRate(load)}, ${fmtBytes(bytes)}) ` +
+          `${src.label} is draining, but no active host has headroom for ${label} (${fmtRate(load)}, ${formatBytes(bytes)}) ` +
           `while keeping ${Math.round(settings.headroomFraction * 100)}% of its capacity free.`,
       });
       continue;
@@ -87,7 +88,7 @@ export function planDrain(hostId: string, input: RebalanceInput, opts: { limit?:
       sourceHostId: src.host.id,
       destHostId: best.host.id,
       reason:
-        `${src.label} is being drained: moving ${label} (${fmtRate(load)}, ${fmtBytes(bytes)}) to ${best.label}, ` +
+        `${src.label} is being drained: moving ${label} (${fmtRate(load)}, ${formatBytes(bytes)}) to ${best.label}, ` +
         `the host with the most room after taking it (${fmtRate(destBefore)} -> ${fmtRate(best.load)}).`,
       bytesToMove: bytes,
       expectedLoad: {

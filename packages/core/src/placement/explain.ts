@@ -1,4 +1,5 @@
-import { fmtBytes, fmtDuration, fmtNumber, fmtPct, fmtRate } from "./format.ts";
+import { formatBytes, formatDuration } from "../format.ts";
+import { fmtNumber, fmtPct, fmtRate } from "./format.ts";
 import { aboveShare, loadPhrase, meanPhrase, perMbText, shardletLabel, type ClusterModel, type HostModel } from "./model.ts";
 import type { RebalanceSettings } from "./settings.ts";
 import type { PlacementNote, PlacementShardlet } from "./types.ts";
@@ -49,7 +50,7 @@ export function explainNoMove(
     const { c, dest, perMb } = lowBenefit;
     return {
       ...note(
-        `the best move, ${shardletLabel(c.s, labels)} (${fmtRate(c.load)}, ${fmtBytes(c.bytes)}) to ${dest?.label ?? "another host"}, ` +
+        `the best move, ${shardletLabel(c.s, labels)} (${fmtRate(c.load)}, ${formatBytes(c.bytes)}) to ${dest?.label ?? "another host"}, ` +
           `takes off ${perMbText(perMb ?? 0)} copied, below the minimum of ${fmtNumber(settings.minBenefitPerMB)}.`,
       ),
       shardletId: c.s.id,
@@ -61,8 +62,8 @@ export function explainNoMove(
     const c = bandwidth.c;
     return {
       ...note(
-        `moving ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) would take about ${fmtDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)} ` +
-          `at ${fmtBytes(settings.bandwidthBytesPerSec)}/s, over the copy budget of ${fmtDuration(settings.maxCopySec * 1000)} per run with the moves already planned.`,
+        `moving ${shardletLabel(c.s, labels)} (${formatBytes(c.bytes)}) would take about ${formatDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)} ` +
+          `at ${formatBytes(settings.bandwidthBytesPerSec)}/s, over the copy budget of ${formatDuration(settings.maxCopySec * 1000)} per run with the moves already planned.`,
       ),
       shardletId: c.s.id,
       streamId: c.s.streamId,
@@ -73,7 +74,7 @@ export function explainNoMove(
     const c = windowFail.c;
     return {
       ...note(
-        `copying ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) takes about ${fmtDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)}, ` +
+        `copying ${shardletLabel(c.s, labels)} (${formatBytes(c.bytes)}) takes about ${formatDuration((c.bytes / settings.bandwidthBytesPerSec) * 1000)}, ` +
           `longer than the migration window ${windowLabel(settings)}.`,
       ),
       shardletId: c.s.id,
@@ -85,7 +86,7 @@ export function explainNoMove(
     const c = bytes.c;
     return {
       ...note(
-        `no destination has room for the bytes: ${shardletLabel(c.s, labels)} (${fmtBytes(c.bytes)}) would fill ${bytes.dest?.label ?? "every host"} ` +
+        `no destination has room for the bytes: ${shardletLabel(c.s, labels)} (${formatBytes(c.bytes)}) would fill ${bytes.dest?.label ?? "every host"} ` +
           `past ${fmtPct(1 - settings.headroomFraction)} of its capacity.`,
       ),
       shardletId: c.s.id,
@@ -97,7 +98,7 @@ export function explainNoMove(
   }
   if (search.available === 0) {
     const parts: string[] = [];
-    if (blocked.cooling > 0) parts.push(`${blocked.cooling} moved, or failed to move, within the cool-down of ${fmtDuration(settings.cooldownSec * 1000)}`);
+    if (blocked.cooling > 0) parts.push(`${blocked.cooling} moved, or failed to move, within the cool-down of ${formatDuration(settings.cooldownSec * 1000)}`);
     if (blocked.moving > 0) parts.push(`${blocked.moving} already being moved`);
     if (blocked.inactive > 0) parts.push(`${blocked.inactive} splitting, merging or otherwise not active`);
     if (parts.length > 0) return note(`none of its ${alreadyProposed > 0 ? "other " : ""}shardlets can move now: ${parts.join(", ")}.`);

@@ -5,4 +5,3 @@ export * from "./rebalance.ts";
 export * from "./drain.ts";
 export * from "./manual.ts";
 export * from "./outlook.ts";
-export { fmtBytes } from "./format.ts";

@@ -1,4 +1,5 @@
-import { fmtBytes, fmtRate } from "./format.ts";
+import { formatBytes } from "../format.ts";
+import { fmtRate } from "./format.ts";
 import { bandwidthCheck, buildModel, headroomCheck, shardletLabel, windowCheck } from "./model.ts";
 import type { RebalanceInput } from "./rebalance.ts";
 import type { MoveProposal } from "./types.ts";
@@ -47,7 +48,7 @@ export function planManualMove(input: RebalanceInput, shardletId: string, destHo
     sourceHostId: src.host.id,
     destHostId: dest.host.id,
     reason:
-      `Requested${actor ? ` by ${actor}` : ""}: move ${label} (${fmtRate(load)}, ${fmtBytes(bytes)}) from ${src.label} ` +
+      `Requested${actor ? ` by ${actor}` : ""}: move ${label} (${fmtRate(load)}, ${formatBytes(bytes)}) from ${src.label} ` +
       `(${fmtRate(srcBefore)} -> ${fmtRate(Math.max(0, srcBefore - load))}) to ${dest.label} (${fmtRate(destBefore)} -> ${fmtRate(destBefore + load)}).`,
     bytesToMove: bytes,
     expectedLoad: {

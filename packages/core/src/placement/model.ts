@@ -1,4 +1,5 @@
-import { fmtBytes, fmtDuration, fmtNumber, fmtPct, fmtRate } from "./format.ts";
+import { formatBytes, formatDuration } from "../format.ts";
+import { fmtNumber, fmtPct, fmtRate } from "./format.ts";
 import type { RebalanceSettings } from "./settings.ts";
 import type { MoveFeasibility, PlacementHost, PlacementShardlet } from "./types.ts";
 import { windowAt, windowLabel } from "./window.ts";
@@ -118,7 +119,7 @@ export function aboveShare(h: HostModel): number {
  */
 export function loadPhrase(h: HostModel, load: number, leadSec?: number): string {
   if (!(h.outlookRise > 0)) return `${h.label} carries ${fmtRate(load)}`;
-  const ahead = leadSec !== undefined && leadSec > 0 ? `${fmtDuration(leadSec * 1000)} ahead` : "on its trend";
+  const ahead = leadSec !== undefined && leadSec > 0 ? `${formatDuration(leadSec * 1000)} ahead` : "on its trend";
   return `${h.label} is rising: planned at ${fmtRate(load)}, ${ahead} (${fmtRate(Math.max(0, load - h.outlookRise))} now)`;
 }
 
@@ -135,7 +136,7 @@ export function headroomCheck(dest: HostModel, loadAfter: number, bytesAfter: nu
   return {
     ok,
     detail:
-      `${dest.label} after the move: ${fmtRate(loadAfter)} of ${fmtRate(cap)} (${fmtPct(util)}) and ${fmtBytes(bytesAfter)} of ${fmtBytes(dest.host.capacityBytes)}; ` +
+      `${dest.label} after the move: ${fmtRate(loadAfter)} of ${fmtRate(cap)} (${fmtPct(util)}) and ${formatBytes(bytesAfter)} of ${formatBytes(dest.host.capacityBytes)}; ` +
       `limit ${fmtPct(1 - settings.headroomFraction)} of capacity (${fmtPct(settings.headroomFraction)} headroom)`,
   };
 }
@@ -144,9 +145,9 @@ export function bandwidthCheck(bytes: number, alreadyPlanned: number, settings: 
   const bw = settings.bandwidthBytesPerSec;
   const total = alreadyPlanned + bytes;
   const ok = total <= bw * settings.maxCopySec;
-  const own = `${fmtBytes(bytes)} at ${fmtBytes(bw)}/s: about ${fmtDuration((bytes / bw) * 1000)}`;
-  const shared = alreadyPlanned > 0 ? `; ${fmtDuration((total / bw) * 1000)} with the other moves of this run` : "";
-  return { ok, detail: `${own}${shared} (budget ${fmtDuration(settings.maxCopySec * 1000)} per run)` };
+  const own = `${formatBytes(bytes)} at ${formatBytes(bw)}/s: about ${formatDuration((bytes / bw) * 1000)}`;
+  const shared = alreadyPlanned > 0 ? `; ${formatDuration((total / bw) * 1000)} with the other moves of this run` : "";
+  return { ok, detail: `${own}${shared} (budget ${formatDuration(settings.maxCopySec * 1000)} per run)` };
 }
 
 export function windowCheck(bytes: number, now: number, settings: RebalanceSettings): MoveFeasibility["window"] {
@@ -155,15 +156,15 @@ export function windowCheck(bytes: number, now: number, settings: RebalanceSetti
   if (w.anyTime) return { ok: true, detail: "no migration window set: may run any time" };
   const label = windowLabel(settings);
   if (copyMs > w.lengthMs) {
-    return { ok: false, detail: `the copy needs about ${fmtDuration(copyMs)}, longer than the window ${label}` };
+    return { ok: false, detail: `the copy needs about ${formatDuration(copyMs)}, longer than the window ${label}` };
   }
   if (w.open) {
     const left = w.end - now;
-    return { ok: true, detail: `window ${label} is open (${fmtDuration(left)} left); the copy needs about ${fmtDuration(copyMs)}` };
+    return { ok: true, detail: `window ${label} is open (${formatDuration(left)} left); the copy needs about ${formatDuration(copyMs)}` };
   }
-  return { ok: true, detail: `window ${label} opens in ${fmtDuration(w.start - now)}; the move waits for it` };
+  return { ok: true, detail: `window ${label} opens in ${formatDuration(w.start - now)}; the move waits for it` };
 }
 
 export function perMbText(benefitPerMb: number): string {
-  return `${fmtNumber(benefitPerMb)} events/s per MB`;
+  return `${fmtNumber(benefitPerMb)} events/s per MiB`;
 }

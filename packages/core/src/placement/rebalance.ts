@@ -1,4 +1,5 @@
-import { fmtBytes, fmtPct, fmtRate } from "./format.ts";
+import { formatBytes } from "../format.ts";
+import { fmtPct, fmtRate } from "./format.ts";
 import {
   aboveShare,
   bandwidthCheck,
@@ -189,7 +190,7 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
       destHostId: dest.host.id,
       reason:
         `${loadPhrase(src, srcBefore, input.outlookLeadSec)}, ${fmtPct(srcBefore / src.share - 1)} above ${meanPhrase(src, model)} (trigger +${fmtPct(settings.tolerance)}): ` +
-        `moving ${label} (${fmtRate(c.load)}, ${fmtBytes(c.bytes)}) to ${dest.label} takes ${src.label} to ${fmtRate(src.load)} ` +
+        `moving ${label} (${fmtRate(c.load)}, ${formatBytes(c.bytes)}) to ${dest.label} takes ${src.label} to ${fmtRate(src.load)} ` +
         `and ${dest.label} from ${fmtRate(destBefore)} to ${fmtRate(dest.load)} (${perMbText(perMb)}).`,
       bytesToMove: c.bytes,
       expectedLoad: {

@@ -23,7 +23,7 @@ export const rebalanceSettingsSchema = z
     /** Hosts carrying fewer events/s than this never trigger (nothing worth moving bytes for). */
     minHostLoad: z.number().min(0, "minimum host load must be at least 0 events/s").max(1e9).default(10),
     /** Events/s taken off the hot host per MiB copied: smaller gains are not worth the copy. */
-    minBenefitPerMB: z.number().min(0, "minimum benefit per MB must be at least 0").max(1e9).default(1),
+    minBenefitPerMB: z.number().min(0, "minimum benefit per MiB must be at least 0").max(1e9).default(1),
     /** Copy bandwidth the migrations of one run may use together, bytes/s. */
     bandwidthBytesPerSec: z
       .number()

@@ -1,12 +1,5 @@
 import type { PolicyMetrics } from "../engine/metrics.ts";
-
-export function fmtBytes(n: number): string {
-  if (n >= 1e12) return `${(n / 1e12).toFixed(2)} TB`;
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${Math.round(n)} B`;
-}
+import { formatBytes } from "@shardcast/core/format";
 
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
@@ -29,7 +22,7 @@ export const METRIC_COLUMNS: Array<{ key: string; label: string; value: (m: Poli
   { key: "maxMean99", label: "max/mean p99", value: (m) => fmtNum(m.maxMeanP99, 3) },
   { key: "util99", label: "hottest util p99", value: (m) => fmtPct(m.maxUtilP99, 0) },
   { key: "lat99", label: "p99 latency", value: (m) => `${m.p99LatencyMs >= 100 ? fmtInt(m.p99LatencyMs) : fmtNum(m.p99LatencyMs, 2)} ms` },
-  { key: "bytes", label: "bytes moved", value: (m) => fmtBytes(m.bytesMoved) },
+  { key: "bytes", label: "bytes moved", value: (m) => formatBytes(m.bytesMoved) },
   { key: "migrations", label: "migrations", value: (m) => fmtInt(m.migrations) },
   { key: "splits", label: "splits", value: (m) => fmtInt(m.splits) },
   { key: "merges", label: "merges", value: (m) => fmtInt(m.merges) },

@@ -1,5 +1,6 @@
 import type { Comparison } from "../compare.ts";
-import { fmtBytes, fmtInt, fmtNum, fmtPct, METRIC_COLUMNS } from "./format.ts";
+import { formatBytes } from "@shardcast/core/format";
+import { fmtInt, fmtNum, fmtPct, METRIC_COLUMNS } from "./format.ts";
 import { seriesMax, utilSeries, violationPoints } from "./series.ts";
 import { barChart, esc, lineChart, type Band } from "./svg.ts";
 
@@ -23,7 +24,7 @@ function configRows(c: Comparison): Array<[string, string]> {
     ["hosts", `${hosts.length}, ${fmtInt(cap)} events/s in total`],
     ["peak load", `${fmtPct(c.config.peakUtilisation, 0)} of the write capacity (busiest bucket)`],
     ["data", `${cl.eventBytes} B per event, ${cl.retentionHours} h retention`],
-    ["migrations", `${fmtBytes(cl.migrationBytesPerSec)}/s each, ${cl.migrationSetupSec} s setup, ${cl.maxMigrationsPerHost} per host at once, ${fmtPct(cl.copyOverhead, 0)} of capacity on both ends while copying`],
+    ["migrations", `${formatBytes(cl.migrationBytesPerSec)}/s each, ${cl.migrationSetupSec} s setup, ${cl.maxMigrationsPerHost} per host at once, ${fmtPct(cl.copyOverhead, 0)} of capacity on both ends while copying`],
     ["splits", `${cl.splitSec} s each (writes take the overflow log meanwhile); split at ${p.lifecycle.splitThreshold} fullness or ${fmtInt(p.lifecycle.splitWriteRate)} events/s`],
     ["clock", `${cl.tickMinutes}-minute ticks; reactive scans every tick, the analyzer every ${p.analyzeEveryTicks > 0 ? `${p.analyzeEveryTicks} ticks` : "bucket"}`],
     ["rebalancer", `tolerance ${p.rebalance.tolerance}, hysteresis ${p.rebalance.hysteresis}, cool-down ${p.rebalance.cooldownSec} s, at most ${p.rebalance.maxProposalsPerRun} moves a run`],

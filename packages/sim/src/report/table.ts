@@ -1,5 +1,6 @@
 import type { Comparison } from "../compare.ts";
-import { fmtBytes, fmtNum, fmtPct, METRIC_COLUMNS } from "./format.ts";
+import { formatBytes } from "@shardcast/core/format";
+import { fmtNum, fmtPct, METRIC_COLUMNS } from "./format.ts";
 
 /** The comparison of one workload as a text table (one row per policy). */
 export function comparisonTable(c: Comparison): string {
@@ -14,7 +15,7 @@ export function comparisonTable(c: Comparison): string {
   const versus =
     `  predictive vs reactive_tuned: ${s.violation_minutes_reactive_tuned > 0 ? `${fmtPct(s.violation_reduction_vs_reactive)} fewer violation minutes` : "reactive_tuned had no violation minutes"}, ` +
     `host-hours x${fmtNum(s.host_hours_ratio_vs_reactive, 3)}${Number.isFinite(s.host_hours_ratio_vs_static_peak) ? ` (x${fmtNum(s.host_hours_ratio_vs_static_peak, 3)} of static_peak)` : ""}, ` +
-    `bytes moved x${Number.isFinite(s.bytes_moved_ratio_vs_reactive) ? fmtNum(s.bytes_moved_ratio_vs_reactive) : "inf"} (${fmtBytes(c.runs.find((r) => r.policy === "predictive")?.metrics.bytesMoved ?? 0)}), ` +
+    `bytes moved x${Number.isFinite(s.bytes_moved_ratio_vs_reactive) ? fmtNum(s.bytes_moved_ratio_vs_reactive) : "inf"} (${formatBytes(c.runs.find((r) => r.policy === "predictive")?.metrics.bytesMoved ?? 0)}), ` +
     `p99 max/mean ${fmtNum(s.max_mean_p99_predictive, 3)}`;
   return [
     `${c.workload.name}: ${c.workload.description}`,

@@ -2,12 +2,13 @@ import { z } from "zod";
 import { placementSettingsSchema } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { placementSettings } from "../../services/placement-settings.ts";
+import { settingsAuditEntrySchema } from "../shared.ts";
 
 export const placementSettingsOutput = z.object({
   settings: placementSettingsSchema,
   defaults: placementSettingsSchema,
   updatedAt: z.date().nullable(),
-  audit: z.array(z.object({ id: z.number(), at: z.date(), actorEmail: z.string().nullable(), changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })) })),
+  audit: z.array(settingsAuditEntrySchema),
 });
 
 export const placementSettingsGet = viewerProcedure.output(placementSettingsOutput).query(async ({ ctx }) => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { capacitySettingsSchema } from "@shardcast/core";
+import { settingsAuditEntrySchema } from "../shared.ts";
 
 /** One step of the plan: the load it was made for, the hosts it needs and the hosts planned. */
 export const capacityStepSchema = z.object({
@@ -72,5 +73,5 @@ export const capacitySettingsOutput = z.object({
   defaults: capacitySettingsSchema,
   /** Last save, or null while the defaults apply. */
   updatedAt: z.date().nullable(),
-  audit: z.array(z.object({ id: z.number(), at: z.date(), actorEmail: z.string().nullable(), changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })) })),
+  audit: z.array(settingsAuditEntrySchema),
 });

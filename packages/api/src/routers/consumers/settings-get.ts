@@ -2,12 +2,13 @@ import { z } from "zod";
 import { consumerSettingsSchema } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { consumerSettings } from "../../services/consumer-settings.ts";
+import { settingsAuditEntrySchema } from "../shared.ts";
 
 export const settingsOutput = z.object({
   settings: consumerSettingsSchema,
   defaults: consumerSettingsSchema,
   updatedAt: z.date().nullable(),
-  audit: z.array(z.object({ id: z.number(), at: z.date(), actorEmail: z.string().nullable(), changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })) })),
+  audit: z.array(settingsAuditEntrySchema),
 });
 
 export const settingsGet = viewerProcedure.output(settingsOutput).query(async ({ ctx }) => {

@@ -3,21 +3,15 @@ import { migrationSettingsSchema, rebalanceSettingsSchema } from "@shardcast/cor
 import { getMigrationSettings, getRebalanceSettings } from "@shardcast/db";
 import { MIGRATION_DEFAULTS, moveSettingsAudit, REBALANCE_DEFAULTS, settingsUpdatedAt } from "../../services/migration-settings.ts";
 import { viewerProcedure } from "../../trpc.ts";
+import { settingsAuditEntrySchema } from "../shared.ts";
 
 export const moveSettingsOutput = z.object({
   rebalance: rebalanceSettingsSchema,
   migration: migrationSettingsSchema,
   defaults: z.object({ rebalance: rebalanceSettingsSchema, migration: migrationSettingsSchema }),
   updatedAt: z.date().nullable(),
-  audit: z.array(
-    z.object({
-      id: z.number(),
-      key: z.string(),
-      at: z.date(),
-      actorEmail: z.string().nullable(),
-      changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })),
-    }),
-  ),
+  /** Rebalance and migration saves share one list, so each entry says which record it changed. */
+  audit: z.array(settingsAuditEntrySchema.extend({ key: z.string() })),
 });
 
 export const settings = viewerProcedure.output(moveSettingsOutput).query(async ({ ctx }) => {

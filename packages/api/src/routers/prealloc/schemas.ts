@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { preallocSettingsSchema } from "@shardcast/core";
+import { settingsAuditEntrySchema } from "../shared.ts";
 
 export const preallocSettingsOutput = z.object({
   settings: preallocSettingsSchema,
   defaults: preallocSettingsSchema,
   updatedAt: z.date().nullable(),
-  audit: z.array(z.object({ id: z.number(), at: z.date(), actorEmail: z.string().nullable(), changes: z.array(z.object({ field: z.string(), old: z.unknown(), new: z.unknown() })) })),
+  audit: z.array(settingsAuditEntrySchema),
 });
 
 /** A pre-allocation: what was predicted, what was prepared, and whether its surge used it. */

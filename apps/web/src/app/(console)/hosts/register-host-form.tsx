@@ -5,7 +5,7 @@ import { ErrorNote } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
-const MB = 1024 * 1024;
+const MIB = 1024 * 1024;
 
 export function RegisterHostForm() {
   const trpc = useTRPC();
@@ -33,10 +33,10 @@ export function RegisterHostForm() {
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) found.name = "use a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
     if (!/^postgres(ql)?:\/\/\S+$/.test(dsn.trim())) found.dsn = "DSN must be a postgres:// or postgresql:// URL";
     const cap = capacityMb.trim() === "" ? undefined : Number(capacityMb);
-    if (cap !== undefined && !(Number.isInteger(cap) && cap > 0)) found.capacityBytes = "capacity must be a positive whole number of MB";
+    if (cap !== undefined && !(Number.isInteger(cap) && cap > 0)) found.capacityBytes = "capacity must be a positive whole number of MiB";
     setLocalErrors(found);
     if (Object.keys(found).length > 0) return;
-    register.mutate({ name, dsn: dsn.trim(), ...(cap !== undefined ? { capacityBytes: cap * MB } : {}) });
+    register.mutate({ name, dsn: dsn.trim(), ...(cap !== undefined ? { capacityBytes: cap * MIB } : {}) });
   };
 
   return (
@@ -67,7 +67,7 @@ export function RegisterHostForm() {
           {errors.dsn ? <span className="field-error">{errors.dsn}</span> : <span className="hint">Stored as a secret; shown redacted afterwards.</span>}
         </div>
         <div className="field">
-          <label htmlFor="host-capacity">Capacity (MB)</label>
+          <label htmlFor="host-capacity">Capacity (MiB)</label>
           <input
             id="host-capacity"
             type="number"

@@ -4,15 +4,15 @@ import { useState, type FormEvent, type ReactNode } from "react";
 import type { LifecycleSettings } from "@shardcast/core/lifecycle/settings";
 import { ErrorNote, Notice } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
-import { formatNumber } from "../../../lib/format.ts";
-import { FIELD_LABELS, formatCapacity, KIB, MIB, type LifecycleField } from "../../../lib/lifecycle-fields.ts";
+import { formatBytes, formatNumber } from "../../../lib/format.ts";
+import { FIELD_LABELS, KIB, MIB, type LifecycleField } from "../../../lib/lifecycle-fields.ts";
 import { fromForm, parseNumber, sameSettings, toForm, UNIT_BYTES, type Errors, type FormValues, type NumberField, type Unit } from "../../../lib/lifecycle-form.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 const PRESETS: Array<{ label: string; bytes: number }> = [
   { label: "64 KiB", bytes: 64 * KIB },
-  { label: "1 MB", bytes: MIB },
-  { label: "10 MB", bytes: 10 * MIB },
+  { label: "1 MiB", bytes: MIB },
+  { label: "10 MiB", bytes: 10 * MIB },
 ];
 
 export function LifecycleSettingsForm({ current, defaults, readOnly }: { current: LifecycleSettings; defaults: LifecycleSettings; readOnly: boolean }) {
@@ -189,7 +189,7 @@ export function LifecycleSettingsForm({ current, defaults, readOnly }: { current
           >
             Fill in the defaults
           </button>
-          {!dirty ? <span className="muted">Stored: {formatCapacity(current.initialCapacityBytes)} initial capacity, split at {current.splitThreshold}.</span> : null}
+          {!dirty ? <span className="muted">Stored: {formatBytes(current.initialCapacityBytes)} initial capacity, split at {current.splitThreshold}.</span> : null}
         </div>
       )}
     </form>
