@@ -180,6 +180,24 @@ describe("rebalance.plan against the control database", () => {
     await db.shardlet.update({ where: { id: a!.shardletId }, data: { epoch: a!.shardletEpoch } });
   });
 
+  it("withdraws undecided proposals once the hot host has cooled down, saying how far", async () => {
+    await setRates(shardlets.map((_, i) => [150, 25, 10][i % 3]!));
+    await runRebalancePlan(deps);
+    const open = await migrations();
+    expect(open.length).toBeGreaterThan(0);
+    // The burst is over: every host now writes 80 events/s.
+    await setRates(shardlets.map(() => 20));
+    now += 60_000;
+    const r = await runRebalancePlan(deps);
+    expect(r.withdrawn).toBe(open.length);
+    expect(r.created).toEqual([]);
+    for (const m of open) {
+      expect((await db.migration.findUnique({ where: { id: m.id } }))?.phase).toBe("cancelled");
+      const log = await db.migrationEvent.findMany({ where: { migrationId: m.id }, orderBy: { id: "asc" } });
+      expect(log.at(-1)!.message).toMatch(/^Withdrawn by the rebalancer: \S+ carries 80 events\/s, 0% above the mean of 80 events\/s: no longer above the level moves relieve it to \(\+10%\)\. The next run proposes again if still needed\.$/);
+    }
+  });
+
   it("approves by policy when auto-approve is on and queues the mover once per migration", async () => {
     await updateRebalanceSettings(db, { autoApprove: true }, null);
     await setRates(shardlets.map((_, i) => [150, 25, 10][i % 3]!));

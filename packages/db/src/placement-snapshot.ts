@@ -21,6 +21,8 @@ export interface PlacementSnapshot {
   labels: Map<string, string>;
   /** Open migrations per origin and source host (drains keep a bounded number open). */
   openBySource: Map<string, Map<string, number>>;
+  /** Proposals nobody has approved or rejected yet, with their origin. */
+  undecided: Array<{ id: string; origin: string; shardletId: string; sourceHostId: string; destHostId: string }>;
 }
 
 const hex = (n: number) => "0x" + Math.max(0, n).toString(16).padStart(8, "0");
@@ -40,7 +42,7 @@ export async function loadPlacementSnapshot(db: ControlDb, opts: { now: number; 
     db.stream.findMany({ select: { id: true, name: true } }),
     db.migration.findMany({
       where: { phase: { notIn: [...TERMINAL_MIGRATION_PHASES] } },
-      select: { shardletId: true, destHostId: true, sourceHostId: true, origin: true },
+      select: { id: true, phase: true, shardletId: true, destHostId: true, sourceHostId: true, origin: true },
     }),
     db.migration.findMany({
       // A failed move cools down too: the planner would propose it again at once, and a move that
@@ -74,7 +76,9 @@ export async function loadPlacementSnapshot(db: ControlDb, opts: { now: number; 
   const inFlight = new Set<string>();
   const inFlightMoves = new Map<string, string>();
   const openBySource = new Map<string, Map<string, number>>();
+  const undecided: PlacementSnapshot["undecided"] = [];
   for (const m of open) {
+    if (m.phase === "proposed") undecided.push({ id: m.id, origin: m.origin, shardletId: m.shardletId, sourceHostId: m.sourceHostId, destHostId: m.destHostId });
     inFlight.add(m.shardletId);
     inFlightMoves.set(m.shardletId, m.destHostId);
     const perHost = openBySource.get(m.origin) ?? new Map<string, number>();
@@ -86,5 +90,5 @@ export async function loadPlacementSnapshot(db: ControlDb, opts: { now: number; 
     const at = m.finishedAt?.getTime();
     if (at !== undefined && at > (recentMoves.get(m.shardletId) ?? -Infinity)) recentMoves.set(m.shardletId, at);
   }
-  return { hosts: placementHosts, shardlets: out, epochs, recentMoves, inFlight, inFlightMoves, labels, openBySource };
+  return { hosts: placementHosts, shardlets: out, epochs, recentMoves, inFlight, inFlightMoves, labels, openBySource, undecided };
 }

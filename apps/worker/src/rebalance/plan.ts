@@ -1,10 +1,11 @@
-import { planDrain, planRebalance, type MigrationOrigin, type MoveProposal, type PlacementNote, type RebalanceInput } from "@shardcast/core";
+import { planDrain, planRebalance, staleRebalanceReasons, type MigrationOrigin, type MoveProposal, type PlacementNote, type RebalanceInput } from "@shardcast/core";
 import {
   createMigrationProposal,
   getCapacitySettings,
   getRebalanceSettings,
   loadPlacementSnapshot,
   replacePlannerNotes,
+  withdrawProposals,
   withdrawStaleProposals,
   type ControlDb,
 } from "@shardcast/db";
@@ -20,7 +21,7 @@ export interface RebalanceRunResult {
   created: Array<{ id: string; origin: MigrationOrigin; phase: "proposed" | "approved"; shardletId: string }>;
   /** Moves the planner chose that already had an open migration (nothing stored). */
   duplicates: number;
-  /** Stale proposals withdrawn before planning. */
+  /** Proposals withdrawn before planning: stale (the shardlet or destination changed, the time to live ran out) or no longer needed. */
   withdrawn: number;
   notes: PlacementNote[];
   drainingHosts: number;
@@ -105,7 +106,7 @@ async function planOnce(deps: WorkerDeps, opts: RebalanceRunOptions): Promise<Re
   // What a move costs in time, as the capacity planner models it: a host over its limit is relieved
   // by the move that takes the most load off per second of migration (a hot, small shardlet first).
   const capacity = await getCapacitySettings(db);
-  const withdrawn = await withdrawStaleProposals(db, { origins: ["rebalancer", "drain"], now: new Date(now), ttlMs: settings.proposalTtlSec * 1000, actor: "rebalancer" });
+  let withdrawn = await withdrawStaleProposals(db, { origins: ["rebalancer", "drain"], now: new Date(now), ttlMs: settings.proposalTtlSec * 1000, actor: "rebalancer" });
   const snap = await loadPlacementSnapshot(db, { now, cooldownMs: settings.cooldownSec * 1000 });
   // A host climbing towards its limit is planned at where its trend takes it within about a
   // migration's duration, so it is relieved before it is over (as the simulator's predictive policy).
@@ -124,6 +125,20 @@ async function planOnce(deps: WorkerDeps, opts: RebalanceRunOptions): Promise<Re
     moveCost: { setupSec: capacity.moveSetupSec, copyBytesPerSec: (await copySpeedFor(db, capacity.copyBytesPerSec)).bytesPerSec },
     ...(outlook.size > 0 ? { outlook, outlookLeadSec: settings.outlookLeadSec } : {}),
   };
+  // Undecided proposals whose load has gone are withdrawn before planning, so that this run plans
+  // without them (and may propose what the cluster needs now instead).
+  const unneeded = staleRebalanceReasons(input, snap.undecided.filter((m) => m.origin === "rebalancer"));
+  if (unneeded.size > 0) {
+    const gone = new Set(await withdrawProposals(db, unneeded, { now: new Date(now), actor: "rebalancer" }));
+    withdrawn += gone.size;
+    for (const m of snap.undecided) {
+      if (!gone.has(m.id)) continue;
+      snap.inFlight.delete(m.shardletId);
+      snap.inFlightMoves.delete(m.shardletId);
+      const open = snap.openBySource.get(m.origin);
+      open?.set(m.sourceHostId, Math.max(0, (open.get(m.sourceHostId) ?? 1) - 1));
+    }
+  }
   const result: RebalanceRunResult = { created: [], duplicates: 0, withdrawn, notes: [], drainingHosts: 0, enabled: settings.enabled };
   const by = opts.actor ? `rebalancer (run by ${opts.actor})` : "rebalancer";
   const keep = async (p: MoveProposal, origin: MigrationOrigin, phase: "proposed" | "approved") => {

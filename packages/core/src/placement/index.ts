@@ -5,3 +5,4 @@ export * from "./rebalance.ts";
 export * from "./drain.ts";
 export * from "./manual.ts";
 export * from "./outlook.ts";
+export * from "./stale.ts";

@@ -84,20 +84,32 @@ export async function withdrawStaleProposals(
   ]);
   const byShardlet = new Map(shardlets.map((s) => [s.id, s]));
   const byHost = new Map(hosts.map((h) => [h.id, h]));
-  let withdrawn = 0;
+  const reasons = new Map<string, string>();
   for (const m of open) {
     const reason = staleProposalReason(m, byShardlet.get(m.shardletId), byHost.get(m.destHostId), opts);
-    if (!reason) continue;
+    if (reason) reasons.set(m.id, reason);
+  }
+  return (await withdrawProposals(db, reasons, opts)).length;
+}
+
+/**
+ * Withdraws the proposals named in `reasons` that are still undecided, each with its reason in its
+ * log (a planner's judgement that the load it answered has gone). Returns the ids withdrawn: one
+ * decided meanwhile is left as it is.
+ */
+export async function withdrawProposals(db: ControlDb, reasons: ReadonlyMap<string, string>, opts: { now: Date; actor: string }): Promise<string[]> {
+  const withdrawn: string[] = [];
+  for (const [id, reason] of reasons) {
     const done = await db.$transaction(async (tx) => {
       const { count } = await tx.migration.updateMany({
-        where: { id: m.id, phase: "proposed" },
+        where: { id, phase: "proposed" },
         data: { phase: "cancelled", decidedBy: opts.actor, decidedAt: opts.now, finishedAt: opts.now },
       });
       if (count !== 1) return false;
-      await logEvent(tx, m.id, "cancelled", `Withdrawn by the ${opts.actor}: ${reason}. The next run proposes again if still needed.`, { actor: opts.actor });
+      await logEvent(tx, id, "cancelled", `Withdrawn by the ${opts.actor}: ${reason}. The next run proposes again if still needed.`, { actor: opts.actor });
       return true;
     });
-    if (done) withdrawn++;
+    if (done) withdrawn.push(id);
   }
   return withdrawn;
 }
