@@ -152,7 +152,7 @@ test("rows archived on the hosts show with their host, position and compression"
   await expect(rows.first()).toContainText(stream);
   await expect(section.getByTestId("archive-total")).toHaveAttribute("data-stream", stream);
   await expect(section.getByTestId("placement-ratio")).toHaveText(/^\d+(\.\d)?×$/);
-  await expect(section.getByTestId("placement-bytes")).toHaveText(/^\d+(\.\d)? [KM]?B → \d+(\.\d)? [KM]?B$/);
+  await expect(section.getByTestId("placement-bytes")).toHaveText(/^\d+(\.\d)? (B|KiB|MiB) → \d+(\.\d)? (B|KiB|MiB)$/);
   let perRow = 0;
   for (const row of await rows.all()) perRow += Number(await row.getAttribute("data-events"));
   expect(perRow).toBe(300);
