@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatKeySpacePct } from "../src/lib/format.ts";
+import { formatKeySpacePct, lagText, plural } from "../src/lib/format.ts";
 
 describe("formatKeySpacePct", () => {
   it("shows a sliver of the key space as under a hundredth of a percent, not as nothing", () => {
@@ -8,5 +8,15 @@ describe("formatKeySpacePct", () => {
     expect(formatKeySpacePct(0.005)).toBe("0.01%");
     expect(formatKeySpacePct(12.5)).toBe("12.50%");
     expect(formatKeySpacePct(0)).toBe("0.00%");
+  });
+});
+
+describe("plural", () => {
+  it("names one thing in the singular and any other count in the plural", () => {
+    expect(plural(1, "candidate")).toBe("1 candidate");
+    expect(plural(0, "candidate")).toBe("0 candidates");
+    expect(plural(1200, "entry", "entries")).toBe("1,200 entries");
+    expect(lagText(1, null)).toBe("1 event");
+    expect(lagText(0, 0)).toBe("0 events");
   });
 });

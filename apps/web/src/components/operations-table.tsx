@@ -2,6 +2,7 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
 import { formatAgo, formatDateTime, formatDuration, formatNumber } from "../lib/format.ts";
+import { summariseDetail } from "./detail-value.ts";
 import { StatusBadge } from "./ui.tsx";
 
 type Operation = inferRouterOutputs<AppRouter>["operations"]["list"]["operations"][number];
@@ -15,7 +16,7 @@ function text(value: unknown): string {
 const shortId = (id: unknown) => (typeof id === "string" ? `…${id.slice(-6)}` : text(id));
 const count = (value: unknown) => (typeof value === "number" ? formatNumber(value) : text(value));
 
-type Item = { label: string; value: string; title?: string };
+type Item = { label: string; value: string; title?: string; nested?: boolean };
 
 function rangeLabel(lo: unknown, hi: unknown): string | null {
   return typeof lo === "number" && typeof hi === "number" ? `${hex(lo)}–${hex(hi - 1)}` : null;
@@ -101,8 +102,8 @@ function detailItems(details: Record<string, unknown> | null): Item[] {
         if (Array.isArray(value)) items.push({ label: "fields", value: value.map((c) => text((c as { field?: unknown }).field)).join(", ") });
         break;
       default: {
-        const full = text(value);
-        items.push({ label: key, value: full.length > 48 ? `${full.slice(0, 47)}…` : full, title: full });
+        const { text: summary, title, nested } = summariseDetail(value);
+        items.push({ label: key, value: summary, title, nested });
       }
     }
   }
@@ -151,6 +152,12 @@ export function OperationsTable({ operations, testId = "operations-table", compa
                         </span>
                       ))}
                     </span>
+                  ) : null}
+                  {items.some((it) => it.nested) ? (
+                    <details className="details-raw" data-testid="operation-details-raw">
+                      <summary>all details</summary>
+                      <pre>{JSON.stringify(o.details, null, 2)}</pre>
+                    </details>
                   ) : null}
                 </td>
                 {compact ? null : <td className="num">{o.durationMs === null ? "—" : formatDuration(o.durationMs)}</td>}

@@ -7,6 +7,11 @@ export function formatNumber(n: number): string {
   return new Intl.NumberFormat("en-US").format(Math.round(n));
 }
 
+/** A count with its noun, "1 candidate" / "3 candidates"; pass the plural when it is not the noun plus "s". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatNumber(n)} ${n === 1 ? one : many}`;
+}
+
 export function formatRate(n: number): string {
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k/s`;
   return `${n >= 10 ? Math.round(n) : n.toFixed(1)}/s`;
@@ -44,7 +49,7 @@ export function formatDuration(ms: number): string {
 /** A consumer's lag as the console words it: events behind and, once known, how long that is. */
 export function lagText(events: number | null, seconds: number | null): string {
   if (events === null) return "not measured yet";
-  return `${formatNumber(events)} events${seconds !== null && seconds > 0 ? ` · ${seconds.toFixed(1)} s` : ""}`;
+  return `${plural(events, "event")}${seconds !== null && seconds > 0 ? ` · ${seconds.toFixed(1)} s` : ""}`;
 }
 
 /** A share of the key space in percent: two decimals, and "<0.01%" for a sliver (a hot key split off) rather than a flat 0.00%. */

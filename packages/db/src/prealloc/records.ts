@@ -149,7 +149,7 @@ export async function recordPreallocRun(
   return recordOperation(db, {
     kind: PREALLOC_RUN_KIND,
     status: "succeeded",
-    message: `${run.decisions.length} candidates, ${run.prepared} prepared, ${run.hits} used, ${run.released} released`,
+    message: `${run.decisions.length} candidate${run.decisions.length === 1 ? "" : "s"}, ${run.prepared} prepared, ${run.hits} used, ${run.released} released`,
     streamId: run.streamId,
     actor: "prealloc",
     durationMs: run.durationMs,

@@ -54,15 +54,12 @@ function ApiKeysAdmin() {
               <thead>
                 <tr>
                   <th scope="col">Name</th>
-                  <th scope="col">Prefix</th>
-                  <th scope="col">Streams</th>
-                  <th scope="col">Access</th>
+                  <th scope="col">Streams · access</th>
                   <th scope="col">Consumer groups</th>
                   <th scope="col">Rate limits</th>
                   <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
+                  <th scope="col">Status · last used</th>
+                  <th scope="col" className="sticky-end">
                     <span className="sr-only">Actions</span>
                   </th>
                 </tr>
@@ -71,12 +68,16 @@ function ApiKeysAdmin() {
                 {keys.data.keys.map((k) => (
                   <Fragment key={k.id}>
                     <tr data-testid={`api-key-row-${k.name}`}>
-                      <td>{k.name}</td>
-                      <td className="mono">sc_{k.prefix}_…</td>
-                      <td>{k.streams.includes("*") ? <em>all streams</em> : k.streams.join(", ")}</td>
-                      <td>{[k.canProduce ? "produce" : null, k.canConsume ? "consume" : null].filter(Boolean).join(" + ")}</td>
-                      <td data-testid="api-key-consumer-groups">{!k.canConsume ? "—" : k.consumerGroups.length === 0 ? <em>any group</em> : k.consumerGroups.join(", ")}</td>
-                      <td data-testid="api-key-quota">
+                      <td>
+                        {k.name}
+                        <span className="lineage mono">sc_{k.prefix}_…</span>
+                      </td>
+                      <td className="fit">
+                        {k.streams.includes("*") ? <em>all streams</em> : k.streams.join(", ")}
+                        <span className="lineage">{[k.canProduce ? "produce" : null, k.canConsume ? "consume" : null].filter(Boolean).join(" + ")}</span>
+                      </td>
+                      <td className="fit" data-testid="api-key-consumer-groups">{!k.canConsume ? "—" : k.consumerGroups.length === 0 ? <em>any group</em> : k.consumerGroups.join(", ")}</td>
+                      <td className="fit" data-testid="api-key-quota">
                         {describeQuota(k.quota)}{" "}
                         {k.revokedAt ? null : (
                           <button type="button" className="small secondary" onClick={() => setEditing(editing === k.id ? null : k.id)} data-testid="edit-quota">
@@ -90,17 +91,21 @@ function ApiKeysAdmin() {
                           by {k.createdById === me.id ? "you" : (k.createdByEmail ?? "the system")}
                         </div>
                       </td>
-                      <td>{formatAgo(k.lastUsedAt)}</td>
-                      <td data-testid="api-key-status">
-                        {!k.revokedAt && k.creatorRefusal ? (
-                          <span className="badge badge-warn" data-testid="api-key-refusal">
-                            {REFUSAL_LABEL[k.creatorRefusal]}
-                          </span>
-                        ) : (
-                          <StatusBadge status={k.revokedAt ? "revoked" : "active"} />
-                        )}
-                      </td>
                       <td>
+                        <span data-testid="api-key-status">
+                          {!k.revokedAt && k.creatorRefusal ? (
+                            <span className="badge badge-warn" data-testid="api-key-refusal">
+                              {REFUSAL_LABEL[k.creatorRefusal]}
+                            </span>
+                          ) : (
+                            <StatusBadge status={k.revokedAt ? "revoked" : "active"} />
+                          )}
+                        </span>
+                        <span className="lineage" title={k.lastUsedAt ? formatDateTime(k.lastUsedAt) : undefined}>
+                          {k.lastUsedAt ? `used ${formatAgo(k.lastUsedAt)}` : "never used"}
+                        </span>
+                      </td>
+                      <td className="sticky-end">
                         {k.revokedAt || k.createdById === me.id ? null : (
                           <button
                             type="button"
@@ -131,7 +136,7 @@ function ApiKeysAdmin() {
                     </tr>
                     {editing === k.id ? (
                       <tr>
-                        <td colSpan={10}>
+                        <td colSpan={7}>
                           <QuotaForm id={k.id} quota={k.quota} onDone={() => setEditing(null)} />
                         </td>
                       </tr>

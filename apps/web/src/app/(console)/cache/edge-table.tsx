@@ -1,5 +1,5 @@
 "use client";
-import { formatBytes, formatDuration, formatNumber, formatPct } from "../../../lib/format.ts";
+import { formatBytes, formatDuration, formatNumber, formatPct, plural } from "../../../lib/format.ts";
 import { hashRange } from "../../../lib/health-colour.ts";
 import type { CachedShardlet, EdgeCache } from "./types.ts";
 
@@ -66,7 +66,7 @@ export function EdgeTable({ edges }: { edges: readonly EdgeCache[] }) {
           {edges.map((e) => (
             <tr key={e.edgeId} data-testid="edge-cache-row" data-edge={e.edgeId} data-reads={e.reads}>
               <td className="mono">{e.edgeId}</td>
-              <td className="num" title={`${formatNumber(e.hits)} hits, ${formatNumber(e.misses)} misses`}>
+              <td className="num" title={`${plural(e.hits, "hit")}, ${plural(e.misses, "miss", "misses")}`}>
                 {formatNumber(e.reads)}
               </td>
               <td className="num" data-testid="edge-hit-ratio">
@@ -75,7 +75,7 @@ export function EdgeTable({ edges }: { edges: readonly EdgeCache[] }) {
               <td className="num" title={`${formatBytes(e.bytesFromCache)} from the cache, ${formatBytes(e.bytesFromHosts)} from the hosts`} data-testid="edge-byte-hit-ratio">
                 {ratioText(e.byteHitRatio)}
               </td>
-              <td title={`${formatNumber(e.entries)} entries`}>
+              <td title={plural(e.entries, "entry", "entries")}>
                 {e.maxBytes > 0 ? (
                   <>
                     <BudgetBar used={e.budgetUsed ?? 0} label={`cache budget used on ${e.edgeId}`} />
@@ -87,7 +87,7 @@ export function EdgeTable({ edges }: { edges: readonly EdgeCache[] }) {
                   <span className="muted">cache off</span>
                 )}
               </td>
-              <td className="num" title={`${formatNumber(e.prefetches)} prefetches`}>
+              <td className="num" title={plural(e.prefetches, "prefetch", "prefetches")}>
                 {formatBytes(e.prefetchedBytes)}
               </td>
               <td className="num" title={`${formatNumber(e.wastedPrefetches)} prefetched entries evicted before any read`}>

@@ -46,7 +46,7 @@ function PinsTable({ pins, showStream }: { pins: readonly Pin[]; showStream: boo
               </td>
               <td className="num">{formatNumber(p.reads)}</td>
               <td className="num nowrap">
-                {formatBytes(p.bytes)} {p.edges > 0 ? <span className="muted">({p.shieldedOn}/{p.edges} edges shielded)</span> : null}
+                {formatBytes(p.bytes)} {p.edges > 0 ? <span className="muted">({p.shieldedOn}/{p.edges === 1 ? "1 edge" : `${p.edges} edges`} shielded)</span> : null}
               </td>
               <td className="num" data-testid="pin-reward">
                 {p.reward === null ? <span className="muted" title="Measured once the shardlet is read while pinned">pending</span> : <strong>{p.reward.toFixed(2)}</strong>}

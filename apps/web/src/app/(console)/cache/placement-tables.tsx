@@ -1,5 +1,5 @@
 "use client";
-import { formatBytes, formatNumber } from "../../../lib/format.ts";
+import { formatBytes, formatNumber, plural } from "../../../lib/format.ts";
 import { ShardletLabel } from "./edge-table.tsx";
 import type { PlacementData } from "./types.ts";
 
@@ -22,7 +22,7 @@ function ArmCell({ a }: { a: Arm }) {
       {a.pulls === 0 ? (
         <span className="muted">untried</span>
       ) : (
-        <span title={`${a.pulls} decisions, mean reward ${a.mean.toFixed(3)}, upper bound ${a.ucb === null ? "none" : a.ucb.toFixed(3)}`}>
+        <span title={`${plural(a.pulls, "decision")}, mean reward ${a.mean.toFixed(3)}, upper bound ${a.ucb === null ? "none" : a.ucb.toFixed(3)}`}>
           mean <strong>{a.mean.toFixed(2)}</strong> · bound {a.ucb === null ? "—" : a.ucb.toFixed(2)} · {formatNumber(a.pulls)}×
         </span>
       )}

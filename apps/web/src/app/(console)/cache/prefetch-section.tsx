@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
-import { formatDuration } from "../../../lib/format.ts";
+import { formatDuration, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ShardletLabel } from "./edge-table.tsx";
 import type { PrefetchData } from "./types.ts";
@@ -163,7 +163,7 @@ export function PrefetchSection({ stream }: { stream: string }) {
           <h2 id="map-h">Prefetch map of {stream}</h2>
           {d?.map ? (
             <span className="muted" data-testid="prefetch-map-meta">
-              threshold {d.map.threshold.toFixed(2)} · {d.map.entries} entries over {d.map.types} event types
+              threshold {d.map.threshold.toFixed(2)} · {plural(d.map.entries, "entry", "entries")} over {plural(d.map.types, "event type")}
               {d.map.types > shownTypes ? `, busiest ${shownTypes} shown` : ""} · published {formatDuration(d.map.ageSec * 1000)} ago
             </span>
           ) : null}

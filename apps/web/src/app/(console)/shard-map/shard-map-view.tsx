@@ -9,7 +9,7 @@ import { byName, SelectField } from "../../../components/fields.tsx";
 import { rangeLabel } from "../../../components/shardlet-range.tsx";
 import { ActionsHeader, ErrorNote, FullnessBar, Loading, Notice, PageHeader, RangeBar, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
-import { formatAgo, formatBytes, formatDateTime, formatKeySpacePct, formatNumber, formatRate } from "../../../lib/format.ts";
+import { formatAgo, formatBytes, formatDateTime, formatKeySpacePct, formatNumber, formatRate, plural } from "../../../lib/format.ts";
 import { healthLegend, scoredHealth, TONE_BADGE, useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { HealthCell, healthRowProps } from "./health-cell.tsx";
@@ -156,7 +156,7 @@ export function ShardMapView() {
             <StatusBadge status={h.status} />
             <span className="muted">
               {liveCount(h.shardlets)} live shardlet{liveCount(h.shardlets) === 1 ? "" : "s"} ·{" "}
-              {formatNumber(h.eventCount)} events · {formatBytes(h.shardletBytes)}
+              {plural(h.eventCount, "event")} · {formatBytes(h.shardletBytes)}
             </span>
             <span className="spacer" />
             <div style={{ width: 220 }}>
@@ -216,10 +216,10 @@ export function ShardMapView() {
                         {s.archived ? (
                           <span
                             className="lineage"
-                            title={`${formatNumber(s.archived.events)} events (${formatBytes(s.archived.bytes)} as written) have their payloads in the host's cold archive`}
+                            title={`${plural(s.archived.events, "event")} (${formatBytes(s.archived.bytes)} as written) ${s.archived.events === 1 ? "has its payload" : "have their payloads"} in the host's cold archive`}
                             data-testid="shardlet-archived"
                           >
-                            archived {formatNumber(s.archived.events)} events
+                            archived {plural(s.archived.events, "event")}
                           </span>
                         ) : null}
                         {s.replicas.length > 0 ? (

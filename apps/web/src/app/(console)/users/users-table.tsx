@@ -95,7 +95,11 @@ export function UsersTable() {
                     {u.name}
                     {u.id === me.id ? <span className="muted"> (you)</span> : null}
                   </td>
-                  <td>{u.email}</td>
+                  <td>
+                    <span className="truncate" title={u.email}>
+                      {u.email}
+                    </span>
+                  </td>
                   <td>
                     <select
                       value={u.role}

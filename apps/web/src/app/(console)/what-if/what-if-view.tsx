@@ -6,7 +6,7 @@ import { useState, type FormEvent } from "react";
 import type { AppRouter } from "@shardcast/api";
 import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
-import { formatBytes, formatDateTime, formatDuration, formatNumber, formatPct } from "../../../lib/format.ts";
+import { formatBytes, formatDateTime, formatDuration, formatNumber, formatPct, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { HostsChart } from "./hosts-chart.tsx";
 import { IncidentsTable } from "./incidents-table.tsx";
@@ -181,7 +181,7 @@ function WhatIfResults({ result }: { result: Result }) {
         <span className="muted">simulated in {formatDuration(result.wallMs)}</span>
       </div>
       <div className={`alert ${result.source.kind === "trace" ? "alert-warning" : "alert-info"}`} role="status" data-testid="whatif-source">
-        {result.source.note} {result.source.hosts} hosts, {result.source.shardlets} shardlets, {result.source.buckets} buckets.
+        {result.source.note} {plural(result.source.hosts, "host")}, {plural(result.source.shardlets, "shardlet")}, {plural(result.source.buckets, "bucket")}.
       </div>
       <p data-testid="whatif-summary">
         Predictive vs reactive (best-tuned):{" "}

@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { CopyButton, ErrorNote, FullnessBar, Loading, PageHeader, RangeBar, StatusBadge } from "../../../../components/ui.tsx";
-import { formatBytes, formatDateTime, formatNumber } from "../../../../lib/format.ts";
+import { formatBytes, formatDateTime, formatNumber, plural } from "../../../../lib/format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
 import { StreamTelemetry } from "./stream-telemetry.tsx";
 
@@ -33,7 +33,7 @@ export function StreamView({ name }: { name: string }) {
         subtitle={
           d ? (
             <>
-              Key field <code>{d.stream.keyField}</code> · {d.stream.shardCount} shards · {d.shardlets.length} shardlets · retention{" "}
+              Key field <code>{d.stream.keyField}</code> · {plural(d.stream.shardCount, "shard")} · {plural(d.shardlets.length, "shardlet")} · retention{" "}
               {d.stream.retentionHours} h · created {formatDateTime(d.stream.createdAt)}
             </>
           ) : (

@@ -1,6 +1,7 @@
 "use client";
 import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from "recharts";
-import { formatTime } from "../../../../../lib/format.ts";
+import { extent, timeTicks } from "../../../../../components/charts/chart-style.ts";
+import { formatTime, plural } from "../../../../../lib/format.ts";
 
 export interface CheckpointPoint {
   at: number;
@@ -21,12 +22,13 @@ export function CheckpointChart({ points }: { points: CheckpointPoint[] }) {
       </div>
     );
   }
+  const domain = extent(points.map((p) => p.at));
   return (
-    <div className="chart" data-testid="checkpoint-chart" role="img" aria-label={`${points.length} checkpoints over time`}>
+    <div className="chart" data-testid="checkpoint-chart" role="img" aria-label={`${plural(points.length, "checkpoint")} over time`}>
       <ResponsiveContainer width="100%" height="100%">
         <ScatterChart margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(v: number) => formatTime(v)} stroke="var(--text-muted)" fontSize={11} minTickGap={40} />
+          <XAxis dataKey="at" type="number" domain={domain} ticks={timeTicks(...domain)} tickFormatter={(v: number) => formatTime(v)} stroke="var(--text-muted)" fontSize={11} minTickGap={40} />
           <YAxis dataKey="predictedReplaySec" type="number" stroke="var(--text-muted)" fontSize={11} width={48} tickFormatter={secondsTick} />
           <Tooltip
             content={({ payload }) => {

@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { ErrorNote, Loading } from "../../../../../components/ui.tsx";
-import { formatAgo, formatDateTime, formatNumber, formatTime, lagText } from "../../../../../lib/format.ts";
+import { formatAgo, formatDateTime, formatNumber, formatTime, lagText, plural } from "../../../../../lib/format.ts";
 import { useTRPC } from "../../../../../lib/trpc.ts";
 import { CheckpointChart } from "./checkpoint-chart.tsx";
 import { DeleteGroup } from "./delete-group.tsx";
@@ -96,7 +96,7 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
       <section className="card" aria-labelledby="ckpt-h">
         <div className="card-header">
           <h2 id="ckpt-h">Checkpoints and lag</h2>
-          <span className="muted">{checkpoints.length} checkpoints in the last hour</span>
+          <span className="muted">{plural(checkpoints.length, "checkpoint")} in the last hour</span>
         </div>
         <div className="grid grid-2">
           <div>
@@ -104,8 +104,9 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
             <CheckpointChart points={checkpoints.map((c) => ({ at: c.at.getTime(), predictedReplaySec: c.predictedReplaySec, reason: c.reason, shardletId: c.shardletId }))} />
           </div>
           <div>
-            <h3>Lag: events behind and oldest unconsumed (s)</h3>
+            <h3>Lag since this page was opened</h3>
             <LagChart samples={lag} />
+            <p className="muted chart-caption">Events behind (solid, left axis) and the age of the oldest unconsumed event (dashed, right axis). Only the latest measurement is stored, so the chart starts when this page opens.</p>
           </div>
         </div>
         <div className="table-wrap">

@@ -1,9 +1,9 @@
 "use client";
 import { useEffect, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatNumber, formatTime } from "../../../../../lib/format.ts";
+import { formatNumber, formatTime, plural } from "../../../../../lib/format.ts";
 import { secondsTick } from "./checkpoint-chart.tsx";
-import { TOOLTIP_STYLE } from "../../../../../components/charts/chart-style.ts";
+import { extent, timeTicks, TOOLTIP_STYLE } from "../../../../../components/charts/chart-style.ts";
 
 export interface LagSample {
   at: number;
@@ -43,14 +43,31 @@ export function LagChart({ samples }: { samples: LagSample[] }) {
     );
   }
   const latest = samples[samples.length - 1]!;
+  const domain = extent(samples.map((s) => s.at));
   return (
-    <div className="chart" data-testid="lag-chart" role="img" aria-label={`Lag over time, latest ${formatNumber(latest.lagEvents)} events`}>
+    <div className="chart" data-testid="lag-chart" role="img" aria-label={`Lag since this page was opened, latest ${plural(latest.lagEvents, "event")} behind`}>
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={samples} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(v: number) => formatTime(v)} stroke="var(--text-muted)" fontSize={11} minTickGap={40} />
-          <YAxis yAxisId="events" allowDecimals={false} stroke="var(--text-muted)" fontSize={11} width={56} tickFormatter={(v: number) => formatNumber(v)} />
-          <YAxis yAxisId="seconds" orientation="right" stroke="var(--text-muted)" fontSize={11} width={48} tickFormatter={secondsTick} />
+          <XAxis dataKey="at" type="number" domain={domain} ticks={timeTicks(...domain)} tickFormatter={(v: number) => formatTime(v)} stroke="var(--text-muted)" fontSize={11} minTickGap={40} />
+          <YAxis
+            yAxisId="events"
+            allowDecimals={false}
+            stroke="var(--text-muted)"
+            fontSize={11}
+            width={68}
+            tickFormatter={(v: number) => formatNumber(v)}
+            label={{ value: "events behind", angle: -90, position: "insideLeft", style: { textAnchor: "middle", fill: "var(--text-muted)", fontSize: 11 } }}
+          />
+          <YAxis
+            yAxisId="seconds"
+            orientation="right"
+            stroke="var(--text-muted)"
+            fontSize={11}
+            width={60}
+            tickFormatter={secondsTick}
+            label={{ value: "oldest unconsumed", angle: 90, position: "insideRight", style: { textAnchor: "middle", fill: "var(--text-muted)", fontSize: 11 } }}
+          />
           <Tooltip
             labelFormatter={(v) => formatTime(Number(v))}
             formatter={(v, name) => (name === "lagEvents" ? [formatNumber(Number(v)), "events behind"] : [`${Number(v).toFixed(1)} s`, "oldest unconsumed"])}
