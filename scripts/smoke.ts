@@ -7,6 +7,7 @@
  * SHARDCAST_SMOKE_TIMEOUT_MS (how long to wait for both to answer).
  */
 import { randomUUID } from "node:crypto";
+import { pollUntil } from "@shardcast/core";
 import { loadSmokeConfig } from "./env.ts";
 import { waitForHttp } from "./start/children.ts";
 
@@ -80,13 +81,18 @@ async function main(): Promise<void> {
   }
   // The watermark may trail an acknowledged write by the sequence blocks still in flight elsewhere.
   let byPosition: Read = {};
-  while (Date.now() < deadline) {
-    byPosition = (await edge(cfg.SHARDCAST_EDGE_URL, key.token, `/v1/streams/${stream}/events?after=${seq - 1}&limit=10`)) as Read;
-    if (byPosition.events?.some((e) => e.seq === seq)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  if (!byPosition.events?.some((e) => e.seq === seq && e.payload.check === suffix)) {
-    throw new StepFailed(`reading after position ${seq - 1} did not return the event: ${JSON.stringify(byPosition)}`);
+  const token = key.token;
+  const atSeq = await pollUntil(
+    `reading after position ${seq - 1} to return the event`,
+    async () => {
+      byPosition = (await edge(cfg.SHARDCAST_EDGE_URL, token, `/v1/streams/${stream}/events?after=${seq - 1}&limit=10`)) as Read;
+      return byPosition.events?.find((e) => e.seq === seq);
+    },
+    Math.max(0, deadline - Date.now()),
+    { intervalMs: 250, explain: () => `last answer: ${JSON.stringify(byPosition)}` },
+  );
+  if (atSeq.payload.check !== suffix) {
+    throw new StepFailed(`reading after position ${seq - 1} returned another event at ${seq}: ${JSON.stringify(byPosition)}`);
   }
   say("read it back by key and by position: the system works end to end");
 }

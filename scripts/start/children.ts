@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import readline from "node:readline";
+import { pollUntil } from "@shardcast/core";
 
 export interface Child {
   name: string;
@@ -59,21 +60,24 @@ export async function stopChild(child: Child, graceMs = 10_000): Promise<void> {
  * deadline passes; the error names the last answer or failure.
  */
 export async function waitForHttp(url: string, opts: { timeoutMs: number; child?: Child }): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
   const name = opts.child?.name ?? url;
   let died = false;
   void opts.child?.exited.then(() => (died = true));
   let last = "no answer";
-  while (Date.now() < deadline) {
-    if (died) throw new Error(`${name} exited before it became ready (see its output above)`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${name} did not answer ${url} within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last})`);
+  await pollUntil(
+    `${name} to answer ${url}`,
+    async () => {
+      if (died) throw new Error(`${name} exited before it became ready (see its output above)`);
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) return true;
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+      return false;
+    },
+    opts.timeoutMs,
+    { intervalMs: 250, explain: () => `no answer within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last})` },
+  );
 }

@@ -1,12 +1,13 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { keyHash, PROFILER_SETTINGS_KEY, RoutingTable, telemetryRedisKeys, WorkloadGenerator, type WorkloadEvent } from "@shardcast/core";
+import { keyHash, pollUntil, PROFILER_SETTINGS_KEY, RoutingTable, telemetryRedisKeys, WorkloadGenerator, type WorkloadEvent } from "@shardcast/core";
 import { createApiKey, createStream, loadRoutes, updateSetting } from "@shardcast/db";
 import { createRedis } from "@shardcast/runtime";
 import { benchEnv } from "../env.ts";
 import { median, percentile, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster } from "../support/cluster.ts";
 import { connectJetStream } from "../support/jetstream.ts";
+import { pool } from "../support/pool.ts";
 
 const BATCH = 500;
 const PLAIN = "bench-plain";
@@ -19,15 +20,6 @@ interface Prepared {
   rows: unknown[][][];
   /** Events of the same shape for the JetStream peer (their own ids, so none is a duplicate). */
   peer: WorkloadEvent[][];
-}
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }
 
 /**
@@ -151,11 +143,10 @@ export const ingestSuite: Suite = {
       // Redis every few seconds, where they wait (no worker rolls them up here).
       const redis = createRedis(c.redisUrl);
       try {
-        const deadline = Date.now() + 30_000;
-        while ((await redis.keys(`${telemetryRedisKeys(c.prefix).root}f:*`)).length === 0) {
-          if (Date.now() > deadline) throw new Error("the profiler wrote nothing: profiler_overhead_ratio would compare two unprofiled runs");
-          await new Promise((r) => setTimeout(r, 250));
-        }
+        await pollUntil("the profiler's statistics in Redis", async () => (await redis.keys(`${telemetryRedisKeys(c.prefix).root}f:*`)).length > 0, 30_000, {
+          intervalMs: 250,
+          explain: () => "the profiler wrote nothing: profiler_overhead_ratio would compare two unprofiled runs",
+        });
       } finally {
         await redis.quit();
       }

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { WorkloadGenerator } from "@shardcast/core";
+import { pollUntil, WorkloadGenerator } from "@shardcast/core";
 import { listShardlets, updateLifecycleSettings } from "@shardcast/db";
 import { createQueue, createQueueEvents, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
@@ -32,11 +32,11 @@ async function undrained(c: BenchCluster): Promise<number> {
 }
 
 async function drained(c: BenchCluster): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while ((await undrained(c)) > 0) {
-    if (Date.now() > deadline) throw new Error("the overflow was not drained within 60 s");
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let left = 0;
+  await pollUntil("the overflow to drain", async () => (left = await undrained(c)) === 0, 60_000, {
+    intervalMs: 250,
+    explain: () => `${left} events still in the overflow after 60 s`,
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { keyHash, RoutingTable, WorkloadGenerator } from "@shardcast/core";
+import { keyHash, pollUntil, RoutingTable, WorkloadGenerator } from "@shardcast/core";
 import {
   createApiKey,
   createStream,
@@ -91,18 +91,26 @@ async function mustLoad(c: BenchCluster, id: string): Promise<MigrationRun> {
   return m;
 }
 
+/** How the migration stands, with its event log: what a failure or a missed deadline shows. */
+async function report(c: BenchCluster, row: MigrationRun): Promise<string> {
+  const lines = (await listMigrationEvents(c.db, row.id)).map((e) => `  ${e.at.toISOString()} ${e.phase} ${e.level}: ${e.message}`);
+  return `migration ${row.phase} (${row.error ?? "no error"}); its log:\n${lines.join("\n")}`;
+}
+
 /** Waits for the migration to end; throws (with its event log) if it fails or outlives the deadline. */
 async function finished(c: BenchCluster, id: string, deadline: number): Promise<void> {
-  for (;;) {
-    const row = await mustLoad(c, id);
-    if (row.phase === "done") return;
-    const over = Date.now() > deadline;
-    if (row.phase === "failed" || row.phase === "cancelled" || over) {
-      const lines = (await listMigrationEvents(c.db, id)).map((e) => `  ${e.at.toISOString()} ${e.phase} ${e.level}: ${e.message}`);
-      throw new Error(`migration ${over ? `still ${row.phase} at the deadline` : row.phase} (${row.error ?? "no error"}); its log:\n${lines.join("\n")}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let row: MigrationRun | undefined;
+  await pollUntil(
+    `migration ${id} to finish`,
+    async () => {
+      row = await mustLoad(c, id);
+      // Failed or cancelled is final: waiting out the deadline would only hide the cause longer.
+      if (row.phase === "failed" || row.phase === "cancelled") throw new Error(await report(c, row));
+      return row.phase === "done";
+    },
+    deadline - Date.now(),
+    { intervalMs: 100, explain: () => (row ? report(c, row) : "") },
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createRedis, freePort } from "@shardcast/runtime";
 import setupServices from "@shardcast/runtime/testing/global-setup";
 import { childEnv, currentRedisUrl } from "../env.ts";
+import { pool } from "./pool.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -122,25 +123,17 @@ export async function startBenchCluster(opts: {
   }
 }
 
-/** Sends prepared batch bodies with `concurrency` producers; returns ack latencies (ms). */
-export async function sendBatches(edgeUrl: string, token: string, bodies: string[], concurrency: number, stream = "bench"): Promise<number[]> {
-  const latencies: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++]!;
-        const t0 = performance.now();
-        const res = await fetch(`${edgeUrl}/v1/streams/${stream}/events`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          body,
-        });
-        if (!res.ok) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
-        await res.arrayBuffer();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return latencies;
+/** Sends prepared batch bodies with `concurrency` producers; returns ack latencies (ms), one per body. */
+export function sendBatches(edgeUrl: string, token: string, bodies: string[], concurrency: number, stream = "bench"): Promise<number[]> {
+  return pool(bodies, concurrency, async (body) => {
+    const t0 = performance.now();
+    const res = await fetch(`${edgeUrl}/v1/streams/${stream}/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body,
+    });
+    if (!res.ok) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
+    await res.arrayBuffer();
+    return performance.now() - t0;
+  });
 }

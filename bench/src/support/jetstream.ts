@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import type { WorkloadEvent } from "@shardcast/core";
+import { pool } from "./pool.ts";
 
 /**
  * NATS JetStream as a peer in the same run: an event log users weigh against Shardcast. The same
@@ -35,16 +36,8 @@ export async function connectJetStream(url: string): Promise<{ peer: JetStreamPe
       peer: {
         async publish(batches, concurrency) {
           const start = performance.now();
-          let next = 0;
-          await Promise.all(
-            Array.from({ length: concurrency }, async () => {
-              while (next < batches.length) {
-                const batch = batches[next++]!;
-                await Promise.all(
-                  batch.map((e) => js.publish(subject, encoder.encode(JSON.stringify(e)), { msgID: e.id ?? undefined })),
-                );
-              }
-            }),
+          await pool(batches, concurrency, (batch) =>
+            Promise.all(batch.map((e) => js.publish(subject, encoder.encode(JSON.stringify(e)), { msgID: e.id ?? undefined }))),
           );
           const events = batches.reduce((n, b) => n + b.length, 0);
           return (events * 1000) / (performance.now() - start);

@@ -1,5 +1,6 @@
 export * from "./errors.ts";
 export * from "./timeout.ts";
+export * from "./poll.ts";
 export * from "./types.ts";
 export * from "./limits.ts";
 export * from "./validation.ts";

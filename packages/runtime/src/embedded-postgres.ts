@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chown, chmod, mkdir, readFile, writeFile, access, rm } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
+import { pollUntil } from "@shardcast/core";
 import type { Logger } from "./logger.ts";
 import { canEnter, createPostgresAccount, isRoot, postgresAccount, type RunAs } from "./embedded-postgres/access.ts";
 import { copyBinaries, fromNativeDir, locateBinaries, type Binaries } from "./embedded-postgres/binaries.ts";
@@ -229,16 +230,19 @@ async function stopLeftover(databaseDir: string, log: Logger): Promise<void> {
   } catch {
     return;
   }
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  await pollUntil(`the leftover PostgreSQL (pid ${pid}) to stop`, () => !processExists(pid), 30_000, {
+    intervalMs: 100,
+    explain: () => `an embedded PostgreSQL (pid ${pid}) still runs on ${databaseDir} and did not stop: stop it, then start again`,
+  });
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-  throw new Error(`an embedded PostgreSQL (pid ${pid}) still runs on ${databaseDir} and did not stop: stop it, then start again`);
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {

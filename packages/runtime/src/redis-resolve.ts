@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { pollUntil } from "@shardcast/core";
 import type { Logger } from "./logger.ts";
 
 export interface ResolvedRedis {
@@ -73,11 +74,17 @@ export async function spawnRedis(opts: { dir: string; port?: number; log?: Logge
   } catch {
     throw new RedisUnavailableError();
   }
-  const deadline = Date.now() + 10_000;
-  while (!(await ping("127.0.0.1", port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await pollUntil(
+    `redis-server to answer on port ${port}`,
+    async () => {
+      if (await ping("127.0.0.1", port)) return true;
+      // A server that exited (port taken, bad option) will never answer: say so now, not in 10 s.
+      if (child.exitCode !== null) throw new Error(`redis-server did not start on port ${port} (exit ${child.exitCode})`);
+      return false;
+    },
+    10_000,
+    { intervalMs: 50 },
+  );
   opts.log?.info("spawned redis-server", { port });
   return {
     url: `redis://127.0.0.1:${port}`,

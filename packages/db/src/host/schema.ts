@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import { redactDsn, ShardcastError } from "@shardcast/core";
+import { pollUntil, redactDsn, ShardcastError } from "@shardcast/core";
 import { HOST_MIGRATION_FILES } from "../generated/host-migrations.ts";
 import { safeMessage } from "../safe-message.ts";
 import { openHostClient } from "./connect.ts";
@@ -83,13 +83,12 @@ export interface ApplyHostSchemaOptions {
  * older snapshot to end, so a blocking waiter and the holder would wait for each other.
  */
 async function acquireLock(client: pg.ClientBase, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [SCHEMA_LOCK_KEY]);
-    if (res.rows[0]?.ok) return;
-    if (Date.now() > deadline) throw new Error(`another process has been migrating this host for over ${Math.round(timeoutMs / 1000)} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await pollUntil(
+    "the host's schema lock",
+    async () => (await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [SCHEMA_LOCK_KEY])).rows[0]?.ok,
+    timeoutMs,
+    { intervalMs: 250, explain: () => `another process has been migrating this host for over ${Math.round(timeoutMs / 1000)} s` },
+  );
 }
 
 async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
