@@ -14,17 +14,18 @@ import { applyControlMigrations, createControlDb, HostPool, countUsers, rewriteH
 import { argvFlags, UsageError } from "@shardcast/sim/cli/argv";
 import { createLogger, resolveRedis, type ResolvedRedis } from "@shardcast/runtime";
 import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/runtime/embedded-postgres";
-import { spawnChild, stopChild, waitForHttp, type Child } from "./start/children.ts";
+import { spawnChild, waitForHttp, type Child } from "./start/children.ts";
 import { inheritedEnv, loadStartConfig } from "./env.ts";
 import { DEMO_LEDGER_STREAM } from "./demo-ledger.ts";
 import { movedEmbeddedDsn } from "./start/embedded-hosts.ts";
 import { seed } from "./start/seed.ts";
+import { StopRequested, Stopper, stopOnSignals } from "./start/stop.ts";
 import { buildWeb, WEB_SERVER, webBuildNeeded } from "./start/web-build.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const say = (line: string) => process.stdout.write(`[start]   ${line}\n`);
 
-const USAGE = "usage: npm start | npm run dev   (tsx scripts/start.ts [--dev])\n\n  --dev   development mode: the worker and the edge restart on source changes, the console runs `next dev`";
+const USAGE = "usage: npm start | npm run dev   (node --import tsx scripts/start.ts [--dev])\n\n  --dev   development mode: the worker and the edge restart on source changes, the console runs `next dev`";
 let dev = false;
 try {
   for (const f of argvFlags(process.argv.slice(2), ["--dev"])) {
@@ -44,27 +45,24 @@ try {
 
 const cfg = loadStartConfig(root);
 const log = createLogger({ app: "start" }, { level: cfg.SHARDCAST_LOG_LEVEL });
-const cleanups: Array<() => Promise<void>> = [];
-const children: Child[] = [];
-let stopping: Promise<never> | null = null;
+const stopper = new Stopper((what, err) => log.warn(what, { err }));
+let exiting: Promise<never> | null = null;
 
 /**
- * Stops the services, then the servers they use. A second signal during the stop (a Ctrl-C reaches
- * this process both from the terminal and relayed by its tsx wrapper) joins the stop under way:
- * exiting at once would leave the embedded PostgreSQL, which runs in its own process group, behind.
+ * Stops the services, then the servers they use (a server still starting included), says so and
+ * exits. A second signal during the stop joins the stop under way: exiting at once would leave the
+ * embedded PostgreSQL, which runs in its own process group, behind.
  */
 function shutdown(code: number): Promise<never> {
-  stopping ??= (async () => {
+  exiting ??= (async () => {
     say("stopping...");
-    for (const child of [...children].reverse()) await stopChild(child);
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => log.warn("cleanup failed", { err }));
+    await stopper.stop();
     say("stopped");
     process.exit(code);
   })();
-  return stopping;
+  return exiting;
 }
-process.on("SIGINT", () => void shutdown(0));
-process.on("SIGTERM", () => void shutdown(0));
+stopOnSignals(() => void shutdown(0), say);
 
 async function main() {
   await mkdir(cfg.dataDir, { recursive: true });
@@ -85,13 +83,14 @@ async function main() {
     say("using PostgreSQL from DATABASE_URL");
   } else {
     say(`starting embedded PostgreSQL on 127.0.0.1:${cfg.SHARDCAST_PG_PORT} (data in ${path.relative(root, cfg.dataDir) || "."}/postgres)`);
-    const pg = await startEmbeddedPostgres({
-      dataDir: cfg.dataDir,
-      port: cfg.SHARDCAST_PG_PORT,
-      log,
-      runtimeDir: cfg.SHARDCAST_PG_RUNTIME_DIR,
-    });
-    cleanups.push(() => pg.stop());
+    const pg = await stopper.server(() =>
+      startEmbeddedPostgres({
+        dataDir: cfg.dataDir,
+        port: cfg.SHARDCAST_PG_PORT,
+        log,
+        runtimeDir: cfg.SHARDCAST_PG_RUNTIME_DIR,
+      }),
+    );
     if (!pg.databaseDir.startsWith(cfg.dataDir)) {
       say(`the postgres account cannot enter this folder, so the server's data lives in ${pg.databaseDir}`);
     }
@@ -107,12 +106,12 @@ async function main() {
   // 2. Redis.
   let redis: ResolvedRedis;
   try {
-    redis = await resolveRedis({ url: cfg.REDIS_URL, dataDir: cfg.dataDir, log });
+    redis = await stopper.server(() => resolveRedis({ url: cfg.REDIS_URL, dataDir: cfg.dataDir, log }));
   } catch (err) {
+    if (err instanceof StopRequested) throw err;
     say(err instanceof Error ? err.message : String(err));
     return shutdown(1);
   }
-  cleanups.push(() => redis.stop());
   say(`Redis: ${redis.source === "REDIS_URL" ? "from REDIS_URL" : redis.source === "localhost" ? "127.0.0.1:6379" : "spawned redis-server"}`);
 
   // 3. Schema and seed data.
@@ -144,6 +143,7 @@ async function main() {
     NODE_ENV: dev ? "development" : "production",
   };
   const rebuild = !dev && (cfg.SHARDCAST_REBUILD === "always" || (cfg.SHARDCAST_REBUILD === "auto" && (await webBuildNeeded(root))));
+  stopper.check();
   if (rebuild) {
     say("building the console (first start or changed sources; takes a minute or two)");
     await buildWeb(root, env, (line) => say(`  ${line}`));
@@ -152,29 +152,27 @@ async function main() {
   // 5. Services.
   const tsx = ["--import", "tsx"];
   const webEnv = { ...env, PORT: String(cfg.SHARDCAST_WEB_PORT), HOSTNAME: cfg.SHARDCAST_BIND };
+  // Registered as it starts: a stop from here on stops it; once the stop has begun, nothing starts.
+  const service = (name: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; group?: boolean }) =>
+    stopper.child(() => spawnChild(name, process.execPath, args, opts));
   let worker: Child, edge: Child, web: Child;
   if (dev) {
     // Each watcher leads a process group of its own, so stopping it also stops what it started.
     const watch = (name: string, entry: string) =>
-      spawnChild(name, process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "watch", "--clear-screen=false", entry], { cwd: root, env, group: true });
+      service(name, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "watch", "--clear-screen=false", entry], { cwd: root, env, group: true });
     worker = watch("worker", "apps/worker/src/main.ts");
     edge = watch("edge", "apps/edge/src/main.ts");
     const next = path.join(root, "node_modules/next/dist/bin/next");
-    web = spawnChild("web", process.execPath, [next, "dev", "--port", webEnv.PORT, "--hostname", webEnv.HOSTNAME], {
-      cwd: path.join(root, "apps/web"),
-      env: webEnv,
-      group: true,
-    });
+    web = service("web", [next, "dev", "--port", webEnv.PORT, "--hostname", webEnv.HOSTNAME], { cwd: path.join(root, "apps/web"), env: webEnv, group: true });
   } else {
-    worker = spawnChild("worker", process.execPath, [...tsx, "apps/worker/src/main.ts"], { cwd: root, env });
-    edge = spawnChild("edge", process.execPath, [...tsx, "apps/edge/src/main.ts"], { cwd: root, env });
+    worker = service("worker", [...tsx, "apps/worker/src/main.ts"], { cwd: root, env });
+    edge = service("edge", [...tsx, "apps/edge/src/main.ts"], { cwd: root, env });
     // The same standalone server as in production; it takes its address from PORT and HOSTNAME.
-    web = spawnChild("web", process.execPath, [path.join(root, WEB_SERVER)], { cwd: path.join(root, "apps/web"), env: webEnv });
+    web = service("web", [path.join(root, WEB_SERVER)], { cwd: path.join(root, "apps/web"), env: webEnv });
   }
-  children.push(worker, edge, web);
-  for (const child of children) {
+  for (const child of [worker, edge, web]) {
     void child.exited.then((code) => {
-      if (!stopping) {
+      if (!stopper.isStopping) {
         say(`${child.name} exited unexpectedly (code ${code}); stopping everything`);
         void shutdown(1);
       }
@@ -187,18 +185,16 @@ async function main() {
   await waitForHttp(`${webUrl}/api/health`, { child: web, timeoutMs: dev ? 300_000 : 120_000 });
 
   if (seeded.demoToken) {
-    const demo = spawnChild("demo", process.execPath, [...tsx, "scripts/demo-producer.ts"], {
+    const demo = service("demo", [...tsx, "scripts/demo-producer.ts"], {
       cwd: root,
       env: { ...env, SHARDCAST_DEMO_TOKEN: seeded.demoToken, SHARDCAST_DEMO_RATE: String(cfg.SHARDCAST_DEMO_RATE) },
     });
-    children.push(demo);
-    void demo.exited.then((code) => !stopping && say(`demo producer exited (code ${code}); the system keeps running`));
-    const consumers = spawnChild("consumers", process.execPath, [...tsx, "scripts/demo-consumer.ts"], {
+    void demo.exited.then((code) => !stopper.isStopping && say(`demo producer exited (code ${code}); the system keeps running`));
+    const consumers = service("consumers", [...tsx, "scripts/demo-consumer.ts"], {
       cwd: root,
       env: { ...env, SHARDCAST_DEMO_TOKEN: seeded.demoToken },
     });
-    children.push(consumers);
-    void consumers.exited.then((code) => !stopping && say(`demo consumers exited (code ${code}); the system keeps running`));
+    void consumers.exited.then((code) => !stopper.isStopping && say(`demo consumers exited (code ${code}); the system keeps running`));
   }
 
   say("");
@@ -214,6 +210,8 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
+  // A step that failed because the stop ended what it used (or `StopRequested`) is no failure.
+  if (stopper.isStopping) return;
   say(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   log.debug("start failure", { err });
   void shutdown(1);
