@@ -1,5 +1,5 @@
 import type { PlacementBandit } from "./bandit.ts";
-import type { PlacementSettings } from "./placement.ts";
+import { leaveReason, type PlacementSettings } from "./placement.ts";
 
 /**
  * The placement bandit's `cache-pin` arm: a shardlet whose reads keep missing the edges' shard
@@ -128,10 +128,11 @@ export function decidePinning(bandit: PlacementBandit, candidates: readonly PinC
     const context = pinContext(c);
     const ratio = missRatio(c) ?? 0;
     const base = { streamId: c.streamId, shardletId: c.shardletId, context, missRatio: ratio };
-    const v = bandit.values(context)["cache-pin"];
+    const values = bandit.values(context);
+    const v = values["cache-pin"];
     if (bandit.choose(context, ["cache-pin", "leave"]) === "leave") {
       bandit.reward(context, "leave", settings.leaveReward);
-      out.push({ ...base, arm: "leave", reason: `leave: cache-pin's bound ${v.ucb?.toFixed(2) ?? "none"} is below the bar ${settings.leaveReward} in ${context}` });
+      out.push({ ...base, arm: "leave", reason: leaveReason(values, ["cache-pin"], context) });
       continue;
     }
     count++;

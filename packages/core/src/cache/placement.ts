@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { PlacementArm, PlacementBandit } from "./bandit.ts";
+import type { ArmValue, PlacementArm, PlacementBandit } from "./bandit.ts";
 import { MAX_PIN_BUDGET_SHARE } from "./pinned-entries.ts";
 
 /**
@@ -165,7 +165,7 @@ export function decidePlacement(
     const v = bandit.values(context);
     if (arm === "leave") {
       bandit.reward(context, "leave", settings.leaveReward);
-      out.push({ shardletId: s.shardletId, arm, context, reason: `leave: archive's bound ${fmt(v.archive.ucb)} is below the bar ${settings.leaveReward} in ${context}` });
+      out.push({ shardletId: s.shardletId, arm, context, reason: leaveReason(v, ["archive"], context) });
     } else {
       const why = v.archive.pulls === 0 ? "not tried yet" : `mean ${fmt(v.archive.mean)} over ${v.archive.pulls} decisions, bound ${fmt(v.archive.ucb)}`;
       out.push({ shardletId: s.shardletId, arm, context, reason: `archive ${Math.round(s.archivableBytes / 1024)} KiB of old payloads: in ${context} archive is ${why}` });
@@ -182,6 +182,27 @@ function restoreReason(s: ShardletPlacementState): string {
   return `restore: read ${s.reads} times with archived rows and no consumer group`;
 }
 
-function fmt(v: number | null): string {
-  return v === null ? "none" : v.toFixed(2);
+/**
+ * Why the bandit pulled `leave`: UCB1 compares bounds, not means, so the reason sets leave's own
+ * bound (its mean, i.e. the bar it is rewarded with, plus an exploration bonus) beside the bounds it
+ * beat. Ties go to the earlier arm, so leave wins only when strictly higher; the numbers get more
+ * digits when two decimals would print them equal.
+ */
+export function leaveReason(values: Record<PlacementArm, ArmValue>, others: readonly PlacementArm[], context: string): string {
+  const leave = values.leave;
+  if (leave.ucb === null) {
+    // An untried arm is pulled before any bound is compared.
+    return `leave: not tried yet in ${context}, and an untried arm goes first (${others.map((a) => `${a}'s bound ${fmt(values[a].ucb)}`).join(", ")})`;
+  }
+  const top = leave.ucb;
+  const digits = others.every((a) => fmt(values[a].ucb) !== top.toFixed(2)) ? 2 : 4;
+  const beaten = others.map((a) => `${a}'s bound ${fmt(values[a].ucb, digits)}`).join(" and ");
+  return (
+    `leave: ${beaten} ${others.length > 1 ? "are" : "is"} below leave's bound ${top.toFixed(digits)} in ${context} ` +
+    `(its mean ${leave.mean.toFixed(digits)} plus an exploration bonus of ${(top - leave.mean).toFixed(digits)})`
+  );
+}
+
+function fmt(v: number | null, digits = 2): string {
+  return v === null ? "none" : v.toFixed(digits);
 }

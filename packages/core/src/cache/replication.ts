@@ -1,5 +1,5 @@
 import type { PlacementArm, PlacementBandit } from "./bandit.ts";
-import type { PlacementSettings } from "./placement.ts";
+import { leaveReason, type PlacementSettings } from "./placement.ts";
 import { readMoveReason, type ReadMoveTarget } from "./read-move.ts";
 
 /**
@@ -100,8 +100,7 @@ export function decideReplication(
     const v = values.replicate;
     if (arm === "leave") {
       bandit.reward(context, "leave", settings.leaveReward);
-      const bounds = allowed.filter((a) => a !== "leave").map((a) => `${a}'s bound ${values[a].ucb?.toFixed(2) ?? "none"}`);
-      out.push({ arm, shardletId: c.shardletId, context, reason: `leave: ${bounds.join(" and ")} ${bounds.length > 1 ? "are" : "is"} below the bar ${settings.leaveReward} in ${context}` });
+      out.push({ arm, shardletId: c.shardletId, context, reason: leaveReason(values, allowed.filter((a) => a !== "leave"), context) });
       continue;
     }
     if (arm === "move" && move) {

@@ -56,12 +56,35 @@ function share(n: number, of: number): number {
   return of > 0 ? n / of : 0;
 }
 
+/** Numbers by value (13.58 before 147.61), anything else as text. */
+function byValue(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && Number.isFinite(y) && x !== y) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A field's most common values with the share each is known to have. Space-Saving's `count` is an
+ * upper bound that includes what the counter inherited from the items it evicted: over values that
+ * are nearly all distinct every counter holds about present / capacity, which read as 16 values at
+ * 6% each. `count - error` is what the value itself was seen, so a field without frequent values
+ * shows tiny shares instead.
+ */
+export function topValueShares(top: ReadonlyArray<{ item: string; count: number; error: number }>, present: number): Array<{ value: string; share: number }> {
+  return top
+    .map((e) => ({ value: e.item, seen: Math.max(0, e.count - e.error) }))
+    .filter((e) => e.seen > 0)
+    .sort((a, b) => b.seen - a.seen || byValue(a.value, b.value))
+    .map((e) => ({ value: e.value, share: share(e.seen, present) }));
+}
+
 export function summarizeProfile(p: ShardletProfile): ProfileSummary {
   const topKeys = p.hotKeys.top(PROFILE_TOP_ITEMS).map((e) => ({ key: e.item, share: share(e.count, p.sampled) }));
   const q = (s: QuantileSketch, x: number) => s.quantile(x) ?? 0;
   const fields: FieldSummary[] = [...p.fields].map(([path, f]) => {
     const present = f.seen - f.missing - f.nulls;
-    const top = f.top.top(PROFILE_TOP_ITEMS);
+    const topValues = topValueShares(f.top.top(PROFILE_TOP_ITEMS), present);
     const m = f.numeric;
     return {
       path,
@@ -75,8 +98,8 @@ export function summarizeProfile(p: ShardletProfile): ProfileSummary {
       min: m.n > 0 ? m.min : null,
       max: m.n > 0 ? m.max : null,
       distinct: Math.round(f.distinct.estimate()),
-      topValues: top.map((e) => ({ value: e.item, share: share(e.count, present) })),
-      topShare: share(top[0]?.count ?? 0, present),
+      topValues,
+      topShare: topValues[0]?.share ?? 0,
     };
   });
   fields.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -6,8 +6,19 @@ import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { idString } from "../shared.ts";
 
-/** A per-second limit; null is unlimited. PostgreSQL stores it as a 32-bit integer. */
-const perSecond = z.number().int("a limit is a whole number").min(1, "a limit is at least 1 per second").max(2_147_483_647).nullable();
+/** Largest per-second limit: PostgreSQL stores it as a 32-bit integer. */
+export const MAX_API_KEY_LIMIT = 2_147_483_647;
+
+/**
+ * A per-second limit; null is unlimited. The bounds come before `int`: zod's `int` also fails a
+ * number past 2^53 (1e30 is whole, just too large), and the first message is the one shown.
+ */
+const perSecond = z
+  .number({ error: "a limit is a number" })
+  .min(1, "a limit is at least 1 per second")
+  .max(MAX_API_KEY_LIMIT, "a limit is at most 2,147,483,647 per second")
+  .int("a limit is a whole number")
+  .nullable();
 
 export const apiKeyQuotaSchema = z.object({
   produceEventsPerSec: perSecond,

@@ -17,13 +17,19 @@ export const registerHostInput = z.object({
     .trim()
     .max(2048, "DSN is longer than 2048 characters")
     .regex(/^postgres(ql)?:\/\/\S+$/, "DSN must be a postgres:// or postgresql:// URL"),
-  capacityBytes: z.number().int().positive("capacity must be positive").optional(),
+  // Stored as a 64-bit integer, but read back as a JavaScript number: 2^53 - 1 bytes (8 PiB) at most.
+  capacityBytes: z
+    .number({ error: "capacity must be a number of bytes" })
+    .positive("capacity must be positive")
+    .max(Number.MAX_SAFE_INTEGER, "capacity must be at most 9,007,199,254,740,991 bytes (8 PiB)")
+    .int("capacity must be a whole number of bytes")
+    .optional(),
   capacityEventsPerSec: z
-    .number()
-    .int()
+    .number({ error: "capacity must be a number of events/s" })
     .positive("capacity must be positive")
     // Stored in a 32-bit integer column.
     .max(MAX_HOST_EVENTS_PER_SEC, "capacity must be at most 2,147,483,647 events/s")
+    .int("capacity must be a whole number of events/s")
     .optional(),
 });
 export const registerHostOutput = z.object({ host: hostSchema });

@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { ErrorNote } from "../../../components/ui.tsx";
+import { errorMessage } from "../../../lib/errors.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 export interface Quota {
@@ -17,6 +17,17 @@ const FIELDS: Array<{ name: keyof Quota; label: string }> = [
   { name: "readEventsPerSec", label: "Read events/s" },
   { name: "readBytesPerSec", label: "Read bytes/s" },
 ];
+
+/** The server's bound (apikeys.setQuota): limits are stored as 32-bit integers. */
+const MAX_LIMIT = 2_147_483_647;
+const LABELS = Object.fromEntries(FIELDS.map((f) => [f.name, f.label]));
+
+/** Why a typed limit cannot be saved, in the field's words; null when it can (or is empty: unlimited). */
+export function quotaProblem(label: string, raw: string): string | null {
+  const n = Number(raw.trim());
+  if (raw.trim() === "" || (Number.isInteger(n) && n >= 1 && n <= MAX_LIMIT)) return null;
+  return `${label} must be a whole number from 1 to ${MAX_LIMIT.toLocaleString("en-US")}, or empty for no limit.`;
+}
 
 /** A key's limits in words, e.g. "produce 100 events/s"; "unlimited" when none is set. */
 export function describeQuota(q: Quota): string {
@@ -47,10 +58,9 @@ export function QuotaForm({ id, quota, onDone }: { id: string; quota: Quota; onD
     const next: Quota = { produceEventsPerSec: null, produceBytesPerSec: null, readEventsPerSec: null, readBytesPerSec: null };
     for (const f of FIELDS) {
       const raw = values[f.name].trim();
-      if (raw === "") continue;
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n < 1) return setLocalError(`${f.label}: enter a whole number of at least 1, or leave it empty for no limit.`);
-      next[f.name] = n;
+      const problem = quotaProblem(f.label, raw);
+      if (problem) return setLocalError(problem);
+      if (raw !== "") next[f.name] = Number(raw);
     }
     setLocalError(null);
     save.mutate({ id, quota: next });
@@ -61,8 +71,11 @@ export function QuotaForm({ id, quota, onDone }: { id: string; quota: Quota; onD
         <div className="alert alert-error" role="alert">
           {localError}
         </div>
+      ) : save.error ? (
+        <div className="alert alert-error" role="alert" data-testid="error">
+          {errorMessage(save.error, LABELS)}
+        </div>
       ) : null}
-      <ErrorNote error={save.error} />
       <div className="form-row">
         {FIELDS.map((f) => (
           <div className="field" key={f.name}>
@@ -71,6 +84,7 @@ export function QuotaForm({ id, quota, onDone }: { id: string; quota: Quota; onD
               id={`${id}-${f.name}`}
               type="number"
               min={1}
+              max={MAX_LIMIT}
               placeholder="unlimited"
               value={values[f.name]}
               onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))}

@@ -6,6 +6,16 @@ import { fieldErrors } from "../../../lib/errors.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 const MIB = 1024 * 1024;
+/** The server takes up to 2^53 - 1 bytes (hosts.register): 8 PiB less one byte, so this many whole MiB. */
+const MAX_CAPACITY_MIB = Math.floor(Number.MAX_SAFE_INTEGER / MIB);
+
+/** Why a typed capacity cannot be sent, in the field's words and unit; null when it can (or is empty: the default). */
+export function capacityProblem(raw: string): string | null {
+  if (raw.trim() === "") return null;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= MAX_CAPACITY_MIB) return null;
+  return `Capacity must be a whole number of MiB from 1 to ${MAX_CAPACITY_MIB.toLocaleString("en-US")} (8 PiB)`;
+}
 
 export function RegisterHostForm() {
   const trpc = useTRPC();
@@ -32,8 +42,9 @@ export function RegisterHostForm() {
     const found: Record<string, string> = {};
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) found.name = "use a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
     if (!/^postgres(ql)?:\/\/\S+$/.test(dsn.trim())) found.dsn = "DSN must be a postgres:// or postgresql:// URL";
+    const capacityError = capacityProblem(capacityMb);
+    if (capacityError) found.capacityBytes = capacityError;
     const cap = capacityMb.trim() === "" ? undefined : Number(capacityMb);
-    if (cap !== undefined && !(Number.isInteger(cap) && cap > 0)) found.capacityBytes = "capacity must be a positive whole number of MiB";
     setLocalErrors(found);
     if (Object.keys(found).length > 0) return;
     register.mutate({ name, dsn: dsn.trim(), ...(cap !== undefined ? { capacityBytes: cap * MIB } : {}) });
@@ -72,6 +83,7 @@ export function RegisterHostForm() {
             id="host-capacity"
             type="number"
             min={1}
+            max={MAX_CAPACITY_MIB}
             placeholder="default"
             value={capacityMb}
             onChange={(e) => setCapacityMb(e.target.value)}

@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
-import type { LifecycleSettings } from "@shardcast/core/lifecycle/settings";
+import { lifecycleSettingsSchema, type LifecycleSettings } from "@shardcast/core/lifecycle/settings";
 import { ErrorNote, Notice } from "../../../components/ui.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatBytes, formatNumber } from "../../../lib/format.ts";
@@ -14,6 +14,23 @@ const PRESETS: Array<{ label: string; bytes: number }> = [
   { label: "1 MiB", bytes: MIB },
   { label: "10 MiB", bytes: 10 * MIB },
 ];
+
+// The server's bounds, read from the schema it checks with, so the two cannot drift.
+const CAPACITY = lifecycleSettingsSchema.shape.initialCapacityBytes.unwrap();
+
+/**
+ * The capacity's bounds in the unit it is typed in. The schema would say "at most 1 GiB" of a value
+ * typed as 999999999999999 MiB, or, past 2^53 bytes, that it is not an integer.
+ */
+export function capacityProblem(raw: string, unit: Unit): string | null {
+  const n = parseNumber(raw);
+  const min = CAPACITY.minValue ?? 0;
+  const max = CAPACITY.maxValue ?? Number.MAX_SAFE_INTEGER;
+  if (typeof n === "string") return null;
+  const bytes = Math.round(n * UNIT_BYTES[unit]);
+  if (bytes >= min && bytes <= max) return null;
+  return `${FIELD_LABELS.initialCapacityBytes} must be from ${formatBytes(min)} to ${formatBytes(max)}, that is at most ${formatNumber(max / UNIT_BYTES[unit])} ${unit}`;
+}
 
 export function LifecycleSettingsForm({ current, defaults, readOnly }: { current: LifecycleSettings; defaults: LifecycleSettings; readOnly: boolean }) {
   const trpc = useTRPC();
@@ -52,9 +69,11 @@ export function LifecycleSettingsForm({ current, defaults, readOnly }: { current
     e.preventDefault();
     if (readOnly) return;
     const { value, errors: found } = fromForm(values);
+    const capacity = capacityProblem(values.capacity, values.capacityUnit);
+    if (capacity) found.initialCapacityBytes = capacity;
     setErrors(found);
     setSaved(null);
-    if (!value) return;
+    if (!value || capacity) return;
     update.mutate(value);
   };
 

@@ -1,6 +1,7 @@
 "use client";
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatNumber, formatPct, formatTime } from "../../../../../lib/format.ts";
+import { sortTopValues } from "./top-values.ts";
 import type { Profile } from "./types.ts";
 import { TOOLTIP_STYLE } from "../../../../../components/charts/chart-style.ts";
 
@@ -83,10 +84,10 @@ export function ActivityChart({ points }: { points: ReadonlyArray<{ t: number; s
 // Long values would squeeze the bars out of a card's width.
 const clip = (v: string) => (v.length > 18 ? `${v.slice(0, 17)}…` : v);
 
-/** A field's most common values by their share of the present values. */
+/** A field's most common values by their share of the present values, largest first. */
 export function TopValuesChart({ values, label }: { values: ReadonlyArray<{ value: string; share: number }>; label: string }) {
   if (values.length === 0) return <p className="empty">No values seen.</p>;
-  const data = values.slice(0, 8).map((v) => ({ value: v.value, name: clip(v.value), share: v.share }));
+  const data = sortTopValues(values).slice(0, 8).map((v) => ({ value: v.value, name: clip(v.value), share: v.share }));
   return (
     <div
       className="chart"

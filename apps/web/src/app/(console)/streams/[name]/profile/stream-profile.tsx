@@ -2,13 +2,27 @@
 import Link from "next/link";
 import { formatBytes, formatDuration, formatNumber, formatPct } from "../../../../../lib/format.ts";
 import { TopValuesChart } from "./profile-charts.tsx";
+import { noFrequentValues } from "./top-values.ts";
 import type { FieldProfile, Profile } from "./types.ts";
 
 // Statistics of numbers span from ids to fractions: four significant digits read well for both.
 const stat = (v: number | null) => (v === null ? "—" : Math.abs(v) >= 1e4 ? formatNumber(v) : String(Number(v.toPrecision(4))));
 
+/** In place of a chart of values that each occur about once: what the values look like instead. */
+function NoFrequentValues({ f, why, numeric }: { f: FieldProfile; why: "nearly-distinct" | "spread"; numeric: boolean }) {
+  const present = Math.round(f.seen * (1 - f.missingRate - f.nullRate));
+  return (
+    <p className="muted" style={{ margin: 0 }} data-testid="top-values-none">
+      {why === "nearly-distinct" ? "Values nearly all distinct: no frequent values" : "No frequent values: none is 1% of the present values"} (about{" "}
+      {formatNumber(f.distinct)} distinct among {formatNumber(present)} present).
+      {numeric ? ` They spread from ${stat(f.min)} to ${stat(f.max)}, mean ${stat(f.mean)}, standard deviation ${stat(f.std)}.` : null}
+    </p>
+  );
+}
+
 function FieldCard({ f }: { f: FieldProfile }) {
   const numeric = f.numericShare > 0 && f.mean !== null;
+  const noFrequent = noFrequentValues(f);
   return (
     <div className="card" style={{ marginBottom: 0 }} data-testid="field-card" data-path={f.path}>
       <div className="card-header" style={{ marginBottom: 6 }}>
@@ -57,7 +71,7 @@ function FieldCard({ f }: { f: FieldProfile }) {
           </span>
         </div>
       ) : null}
-      <TopValuesChart values={f.topValues} label={f.path} />
+      {noFrequent ? <NoFrequentValues f={f} why={noFrequent} numeric={numeric} /> : <TopValuesChart values={f.topValues} label={f.path} />}
     </div>
   );
 }
