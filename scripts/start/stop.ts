@@ -64,8 +64,8 @@ export class Stopper {
 }
 
 /**
- * SIGINT and SIGTERM (a Ctrl-C reaches the start from the terminal, and may come again relayed by
- * its tsx wrapper) run `onStop` once; a signal during the stop does not end the process halfway,
+ * SIGINT and SIGTERM (a Ctrl-C reaches every process of the terminal's group, and an impatient user
+ * presses it again) run `onStop` once; a signal during the stop does not end the process halfway,
  * which would leave PostgreSQL behind: after the first second it says the stop is under way.
  */
 export function stopOnSignals(onStop: () => void, say: (line: string) => void): void {
