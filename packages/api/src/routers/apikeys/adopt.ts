@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { adoptApiKey } from "@shardcast/db";
-import { apiKeyChannel } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
+import { announceApiKeys } from "../../services/api-key-announce.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { idString } from "../shared.ts";
 
@@ -19,13 +19,7 @@ export const adopt = adminProcedure
     const res = await adoptApiKey(ctx.db, input.id, ctx.user.id);
     // Adopting one's own key answers the same and records nothing: the audit log lists changes.
     if (!res.changed) return { id: input.id, prefix: res.prefix };
-    try {
-      // Edges remember the refusal; the announcement makes them look the key up again at once.
-      await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix: res.prefix }));
-    } catch (err) {
-      // The edges' refusal lifetime then lets the key work again.
-      ctx.log.warn("api key adoption not published", { keyId: input.id, error: err });
-    }
+    await announceApiKeys(ctx, [res.prefix], "api key adoption", { keyId: input.id });
     await audit(ctx, {
       kind: "apikey.adopt",
       message: `adopted API key ${res.name} (sc_${res.prefix}_…), created by ${res.previousCreatorEmail ?? "the system"}`,

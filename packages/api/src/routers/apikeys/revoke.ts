@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ShardcastError } from "@shardcast/core";
 import { listApiKeys, revokeApiKey } from "@shardcast/db";
-import { apiKeyChannel } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
+import { announceApiKeys } from "../../services/api-key-announce.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { idString } from "../shared.ts";
 
@@ -17,12 +17,7 @@ export const revoke = adminProcedure
     if (!key) throw new ShardcastError("not_found", "That API key does not exist.");
     // Revoking twice answers the same and records nothing new: the audit log lists changes.
     if (!(await revokeApiKey(ctx.db, input.id, { actorId: ctx.user.id }))) return { id: key.id, prefix: key.prefix };
-    try {
-      // Edges cache verified keys; the announcement makes them drop this one at once.
-      await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix: key.prefix }));
-    } catch (err) {
-      ctx.log.warn("api key revocation not published", { keyId: key.id, error: err });
-    }
+    await announceApiKeys(ctx, [key.prefix], "api key revocation", { keyId: key.id });
     await audit(ctx, {
       kind: "apikey.revoke",
       message: `revoked API key ${key.name} (sc_${key.prefix}_…)`,

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ShardcastError } from "@shardcast/core";
 import { listApiKeys, setApiKeyQuota } from "@shardcast/db";
-import { apiKeyChannel } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
+import { announceApiKeys } from "../../services/api-key-announce.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { idString } from "../shared.ts";
 
@@ -37,13 +37,7 @@ export const setQuota = adminProcedure
     const key = (await listApiKeys(ctx.db)).find((k) => k.id === input.id);
     if (!key) throw new ShardcastError("not_found", "That API key does not exist.");
     await setApiKeyQuota(ctx.db, input.id, input.quota, { actorId: ctx.user.id });
-    try {
-      // Edges cache keys with their limits; the announcement makes them reload this one at once.
-      await ctx.redis.publish(apiKeyChannel(ctx.redisPrefix), JSON.stringify({ prefix: key.prefix }));
-    } catch (err) {
-      // The edges' cache TTL then applies the change.
-      ctx.log.warn("api key quota change not published", { keyId: key.id, error: err });
-    }
+    await announceApiKeys(ctx, [key.prefix], "api key quota change", { keyId: key.id });
     await audit(ctx, {
       kind: "apikey.quota",
       message: `set the rate limits of API key ${key.name} (sc_${key.prefix}_…)`,

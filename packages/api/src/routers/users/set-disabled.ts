@@ -3,7 +3,7 @@ import { setUserDisabled } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { idString } from "../shared.ts";
-import { announceKeysOf } from "./announce-keys.ts";
+import { announceKeysOf } from "../../services/api-key-announce.ts";
 import { userChangeOutput, userView } from "./user-view.ts";
 
 export const setDisabledInput = z.object({ id: idString() });

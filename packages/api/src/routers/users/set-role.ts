@@ -3,7 +3,7 @@ import { setUserRole } from "@shardcast/db";
 import { audit } from "../../audit.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { idString, roleSchema } from "../shared.ts";
-import { announceKeysOf } from "./announce-keys.ts";
+import { announceKeysOf } from "../../services/api-key-announce.ts";
 import { userChangeOutput, userView } from "./user-view.ts";
 
 export const setUserRoleInput = z.object({ id: idString(), role: roleSchema });
