@@ -56,6 +56,14 @@ test("the Consumers page shows the group, its members, assignments and lag", asy
   await expect(page.getByTestId("consumer-groups")).toContainText(group);
   await expect(page.getByTestId("members").locator("tbody tr")).toHaveCount(2);
   await expect(page.getByTestId("assignment")).toHaveCount(4);
+  // Shardlets go by their key-hash ranges, which together cover the key space; the id stays as secondary text.
+  const ranges = page.getByTestId("assignments").getByTestId("shardlet-range");
+  await expect(ranges).toHaveText(Array<RegExp>(4).fill(/^0x[0-9a-f]{8}–0x[0-9a-f]{8}$/));
+  const shown = (await ranges.allTextContents()).sort();
+  expect(shown[0]).toMatch(/^0x00000000–/);
+  expect(shown[3]).toMatch(/–0xffffffff$/);
+  await expect(ranges.first()).toHaveAttribute("title", /^shardlet \S+$/);
+  await expect(page.getByTestId("assignments").getByTestId("shardlet-id").first()).toHaveText(/^…\S{8}$/);
   // The checkpoint job measures lag every few seconds: caught up, nothing behind.
   await expect(page.getByTestId("assignment-lag").first()).toHaveText(/^0 events/, { timeout: 60_000 });
   await expect(page.getByTestId("group-event-join")).toHaveCount(2);

@@ -126,6 +126,36 @@ describe("cache.overview", () => {
     expect(one.data!.edges).toHaveLength(2);
   });
 
+  it("gives each busy shardlet its state, so one a split or merge retired shows as retired", async () => {
+    const prefix = h.freshPrefix("cache");
+    const now = Date.now();
+    const stream = await createStream(h.db, h.hosts, { name: "cache-retired", shardCount: 2 });
+    const [old, live] = await listShardlets(h.db, { streamId: stream.id });
+    // Edges keep serving a retired shardlet's cached reads until they learn of the split.
+    await h.db.shardlet.update({ where: { id: old!.id }, data: { state: "retired", retiredAt: new Date() } });
+    const snap = snapshot("edge-r", now, counters(now, 30, 10, 3_000, 1_000), [
+      { streamId: stream.id, shardletId: old!.id, hits: 20, misses: 5 },
+      { streamId: stream.id, shardletId: live!.id, hits: 10, misses: 5 },
+      { streamId: stream.id, shardletId: "s-pruned", hits: 1, misses: 0 },
+    ]);
+    await h.redis.hset(readCacheKeys.stats(prefix), { "edge-r": JSON.stringify(snap) });
+
+    const res = await h.call<{ shardlets: Array<{ shardletId: string; state: string | null; range: { lo: number; hi: number } | null }> }>(
+      "query",
+      "cache.overview",
+      { stream: "cache-retired" },
+      viewer,
+      { redisPrefix: prefix },
+    );
+    expect(res.status).toBe(200);
+    expect(res.data!.shardlets.map((x) => [x.shardletId, x.state, x.range])).toEqual([
+      [old!.id, "retired", { lo: old!.lo, hi: old!.hi }],
+      [live!.id, "active", { lo: live!.lo, hi: live!.hi }],
+      // A shardlet the control database no longer knows has neither.
+      ["s-pruned", null, null],
+    ]);
+  });
+
   it("answers with no edges before any edge reported, 401 without a session, 404 for an unknown stream", async () => {
     const prefix = h.freshPrefix("cache");
     const res = await h.call<Overview>("query", "cache.overview", {}, viewer, { redisPrefix: prefix });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSUMER_SETTINGS_KEY } from "@shardcast/core";
-import { addConsumerMember, createStream, ensureConsumerGroup, getSettings, listOperations, reconcileConsumerGroup } from "@shardcast/db";
+import { addConsumerMember, createStream, ensureConsumerGroup, getSettings, listOperations, listShardlets, reconcileConsumerGroup } from "@shardcast/db";
 import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -41,6 +41,57 @@ describe("consumer procedures", () => {
 
     const overview = await h.call<{ consumers: Array<{ group: string; stream: string }> }>("query", "overview.summary", {}, viewer);
     expect(overview.data?.consumers).toEqual([expect.objectContaining({ group: "billing", stream: "orders" })]);
+  });
+
+  it("names every shardlet by its hash range, and a lineage hand-off by the ranges it continued", async () => {
+    const stream = await createStream(h.db, h.hosts, { name: "payments", shardCount: 1 });
+    const g = await ensureConsumerGroup(h.db, { streamId: stream.id, name: "ledger", startSeq: 0 });
+    await addConsumerMember(h.db, { groupId: g.id, name: "ledger-1", sessionTimeoutMs: 60_000 });
+    const reconcile = () => reconcileConsumerGroup(h.db, g.id, { now: Date.now(), handoffTimeoutMs: 1_000, sealCursors: () => Promise.resolve(new Map()) });
+    await reconcile();
+    // What a finished split leaves behind: the parent retired, two children pointing at it.
+    const [parentInfo] = await listShardlets(h.db, { streamId: stream.id });
+    const parent = await h.db.shardlet.findUniqueOrThrow({ where: { id: parentInfo!.id } });
+    const mid = parent.lo + (parent.hi - parent.lo) / 2n;
+    await h.db.shardlet.update({ where: { id: parent.id }, data: { state: "retired", retiredAt: new Date() } });
+    const base = { streamId: stream.id, shardId: parent.shardId, hostId: parent.hostId, capacityBytes: parent.capacityBytes, parentId: parent.id };
+    const left = await h.db.shardlet.create({ data: { ...base, lo: parent.lo, hi: mid } });
+    const right = await h.db.shardlet.create({ data: { ...base, lo: mid, hi: parent.hi } });
+    await reconcile();
+
+    type Range = { loHex: string; lastHex: string } | null;
+    type Ref = { id: string; range: Range };
+    const g2 = await h.call<{
+      assignments: Array<{ shardletId: string; range: Range }>;
+      checkpoints: Array<{ shardletId: string; range: Range; trigger: string; reason: string; handedOnFrom: Ref[] }>;
+      events: Array<{ kind: string; shardlets: number; shardletRefs: Ref[] }>;
+    }>("query", "consumers.group", { stream: "payments", group: "ledger" }, viewer);
+    expect(g2.status).toBe(200);
+    const hex = (n: bigint) => `0x${n.toString(16).padStart(8, "0")}`;
+    const rangeOf = (lo: bigint, hi: bigint) => `${hex(lo)}–${hex(hi - 1n)}`;
+    const label = (r: Range) => (r ? `${r.loHex}–${r.lastHex}` : null);
+    const refLabels = (refs: Ref[]) => refs.map((r) => [r.id, label(r.range)]);
+    expect(g2.data!.assignments.map((a) => [a.shardletId, label(a.range)]).sort()).toEqual(
+      [
+        [left.id, rangeOf(left.lo, left.hi)],
+        [right.id, rangeOf(right.lo, right.hi)],
+      ].sort(),
+    );
+    const handedOn = g2.data!.checkpoints.filter((c) => c.trigger === "lineage" && c.shardletId !== parent.id);
+    expect(handedOn).toHaveLength(2);
+    for (const c of handedOn) {
+      // The stored reason names the parent by id; the view gets its range beside it.
+      expect(c.reason).toBe(`handed on from ${parent.id}`);
+      expect(refLabels(c.handedOnFrom)).toEqual([[parent.id, rangeOf(parent.lo, parent.hi)]]);
+    }
+    // The retired parent's own first assignment keeps its range and continued nothing.
+    const first = g2.data!.checkpoints.find((c) => c.shardletId === parent.id);
+    expect(first).toMatchObject({ reason: "first assignment", handedOnFrom: [] });
+    expect(label(first!.range)).toBe(rangeOf(parent.lo, parent.hi));
+    const lineageEvent = g2.data!.events.find((e) => e.kind === "lineage");
+    expect(lineageEvent?.shardlets).toBe(2);
+    expect(lineageEvent?.shardletRefs.map((r) => r.id).sort()).toEqual([left.id, right.id].sort());
+    expect(lineageEvent?.shardletRefs.every((r) => r.range !== null)).toBe(true);
   });
 
   it("answers 401 without a session and 404 for unknown streams and groups", async () => {

@@ -20,6 +20,13 @@ export function isRoutedState(state: ShardletState): boolean {
   return state !== "retired" && state !== "pending";
 }
 
+/**
+ * The states whose shardlets hold a range's events exactly once. Totals (a stream's, a host's, the
+ * cluster's) sum these: while a split or merge runs, its pending shardlets already carry counted
+ * totals of rows their sources still carry too.
+ */
+export const ROUTED_STATES: readonly ShardletState[] = SHARDLET_STATES.filter(isRoutedState);
+
 /** Size of the key-hash space: hashes are unsigned 32-bit integers in [0, HASH_SPACE). */
 export const HASH_SPACE = 2 ** 32;
 

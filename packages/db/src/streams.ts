@@ -1,4 +1,4 @@
-import { planStreamLayout, ShardcastError, streamNameSchema } from "@shardcast/core";
+import { planStreamLayout, ROUTED_STATES, ShardcastError, streamNameSchema } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { isUniqueViolation, num } from "./errors.ts";
 import { safeMessage } from "./safe-message.ts";
@@ -154,7 +154,7 @@ export async function listStreams(db: ControlDb): Promise<StreamSummary[]> {
     db.stream.findMany({ orderBy: { name: "asc" } }),
     db.shardlet.groupBy({
       by: ["streamId"],
-      where: { state: { not: "retired" } },
+      where: { state: { in: [...ROUTED_STATES] } },
       _count: { _all: true },
       _sum: { sizeBytes: true, eventCount: true, writeRate: true, readRate: true },
     }),

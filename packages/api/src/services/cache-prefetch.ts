@@ -5,7 +5,7 @@ import type { ControlDb } from "@shardcast/db";
 import type { RedisClient } from "../context.ts";
 import type { PrefetchView } from "../routers/cache/schemas.ts";
 import { cacheSettings } from "./cache-settings.ts";
-import { shardletRanges } from "./cache-views.ts";
+import { shardletRanges } from "./shardlet-ranges.ts";
 import { streamFor } from "./consumer-views.ts";
 
 export const NO_CORRELATION_NOTE = "no correlation learned yet";

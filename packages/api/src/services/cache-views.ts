@@ -34,11 +34,6 @@ type HistoryEntry = z.infer<typeof historySchema>;
 /** Busiest cached shardlets shown. */
 const TOP_SHARDLETS = 25;
 
-/** Key-hash ranges by shardlet id (retired ones too: a cache outlives a split by a moment). */
-export async function shardletRanges(db: ControlDb, ids: readonly string[]): Promise<Map<string, { lo: number; hi: number }>> {
-  return new Map((await listShardletRanges(db, [...new Set(ids)])).map((r) => [r.id, { lo: r.lo, hi: r.hi }]));
-}
-
 const share = (part: number, whole: number): number | null => (whole > 0 ? Math.min(1, part / whole) : null);
 
 function parseJson<T>(schema: z.ZodType<T>, raw: string): T | null {
@@ -137,7 +132,7 @@ export async function cacheOverview(db: ControlDb, redis: RedisClient, prefix: s
     for (const x of s.shardlets) {
       if (stream && x.streamId !== stream.id) continue;
       const key = `${x.streamId}\t${x.shardletId}`;
-      const cur = byShardlet.get(key) ?? { streamId: x.streamId, streamName: nameOf.get(x.streamId) ?? null, shardletId: x.shardletId, range: null, hits: 0, misses: 0, hitRatio: null, bytesFromCache: 0, bytesFromHosts: 0, edges: 0 };
+      const cur = byShardlet.get(key) ?? { streamId: x.streamId, streamName: nameOf.get(x.streamId) ?? null, shardletId: x.shardletId, range: null, state: null, hits: 0, misses: 0, hitRatio: null, bytesFromCache: 0, bytesFromHosts: 0, edges: 0 };
       cur.hits += x.hits;
       cur.misses += x.misses;
       cur.bytesFromCache += x.bytesFromCache;
@@ -149,8 +144,11 @@ export async function cacheOverview(db: ControlDb, redis: RedisClient, prefix: s
   const top = [...byShardlet.values()]
     .sort((a, b) => b.hits + b.misses - (a.hits + a.misses) || a.shardletId.localeCompare(b.shardletId))
     .slice(0, TOP_SHARDLETS);
-  const ranges = await shardletRanges(db, top.map((x) => x.shardletId));
-  const shardlets = top.map((x) => ({ ...x, range: ranges.get(x.shardletId) ?? null, hitRatio: share(x.hits, x.hits + x.misses) }));
+  const known = new Map((await listShardletRanges(db, top.map((x) => x.shardletId))).map((r) => [r.id, r]));
+  const shardlets = top.map((x) => {
+    const k = known.get(x.shardletId);
+    return { ...x, range: k ? { lo: k.lo, hi: k.hi } : null, state: k?.state ?? null, hitRatio: share(x.hits, x.hits + x.misses) };
+  });
 
   return { at: new Date(q.nowMs), stream, edges, shardlets };
 }

@@ -6,8 +6,15 @@ import {
   getStreamByName,
   listCheckpointLog,
   listGroupEvents,
+  listShardletLineage,
+  listShardletRanges,
   type ControlDb,
 } from "@shardcast/db";
+import type { ShardletRef } from "../routers/consumers/schemas.ts";
+import { rangeView } from "../routers/shared.ts";
+
+/** Shardlets named per group event: a rebalance moves dozens, and the count says how many there were. */
+const EVENT_SHARDLETS = 8;
 
 /** The stream a consumer view is about; a 404 names it when it does not exist. */
 export async function streamFor(db: ControlDb, name: string): Promise<{ id: string; name: string }> {
@@ -34,6 +41,21 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
     listGroupEvents(db, g.id, q.limit),
   ]);
   const nameOf = new Map(state.members.map((m) => [m.id, m.name]));
+  // Lineage checkpoints store their parents by id only; the shardlet rows still name them.
+  const lineage = await listShardletLineage(db, [...new Set(checkpoints.filter((c) => c.trigger === "lineage").map((c) => c.shardletId))]);
+  const parentsOf = new Map(lineage.map((l) => [l.id, [l.parentId, l.mergedFromId].filter((p): p is string => p !== null)]));
+  const ranges = new Map(
+    (
+      await listShardletRanges(db, [
+        ...state.assignments.map((a) => a.shardletId),
+        ...checkpoints.map((c) => c.shardletId),
+        ...[...parentsOf.values()].flat(),
+        ...events.flatMap((e) => e.shardletIds.slice(0, EVENT_SHARDLETS)),
+      ])
+    ).map((r) => [r.id, rangeView(r.lo, r.hi)]),
+  );
+  const rangeOf = (id: string) => ranges.get(id) ?? null;
+  const ref = (id: string): ShardletRef => ({ id, range: rangeOf(id) });
   return {
     stream: stream.name,
     group: g.name,
@@ -50,6 +72,7 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
     })),
     assignments: state.assignments.map((a) => ({
       shardletId: a.shardletId,
+      range: rangeOf(a.shardletId),
       memberId: a.memberId,
       memberName: a.memberId ? (nameOf.get(a.memberId) ?? null) : null,
       generation: a.generation,
@@ -65,13 +88,23 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
     checkpoints: checkpoints.map((c) => ({
       id: c.id,
       shardletId: c.shardletId,
+      range: rangeOf(c.shardletId),
       position: c.position,
       trigger: c.trigger,
       reason: c.reason,
       eventsSince: c.eventsSince,
       predictedReplaySec: c.predictedReplaySec,
+      handedOnFrom: c.trigger === "lineage" ? (parentsOf.get(c.shardletId) ?? []).map(ref) : [],
       at: new Date(c.at),
     })),
-    events: events.map((e) => ({ id: e.id, kind: e.kind, memberName: e.memberId ? (nameOf.get(e.memberId) ?? null) : null, shardlets: e.shardletIds.length, detail: e.detail, at: new Date(e.at) })),
+    events: events.map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      memberName: e.memberId ? (nameOf.get(e.memberId) ?? null) : null,
+      shardlets: e.shardletIds.length,
+      shardletRefs: e.shardletIds.slice(0, EVENT_SHARDLETS).map(ref),
+      detail: e.detail,
+      at: new Date(e.at),
+    })),
   };
 }

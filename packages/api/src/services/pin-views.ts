@@ -3,7 +3,7 @@ import { listStreamNames, type ControlDb } from "@shardcast/db";
 import { readEdgeCacheCounts, readPlacementState, type EdgeCacheSnapshot, type Logger, type PinRecord } from "@shardcast/runtime";
 import type { RedisClient } from "../context.ts";
 import type { PinsView } from "../routers/cache/schemas.ts";
-import { shardletRanges } from "./cache-views.ts";
+import { shardletRanges } from "./shardlet-ranges.ts";
 import { streamFor } from "./consumer-views.ts";
 import { placementSettings } from "./placement-settings.ts";
 

@@ -3,7 +3,7 @@ import { listHostNames, listShardlets, listStreamNames, type ControlDb, type Hos
 import { readPlacementState, type Logger, type PlacementState } from "@shardcast/runtime";
 import type { RedisClient } from "../context.ts";
 import type { PlacementView } from "../routers/cache/schemas.ts";
-import { shardletRanges } from "./cache-views.ts";
+import { shardletRanges } from "./shardlet-ranges.ts";
 import { streamFor } from "./consumer-views.ts";
 import { placementSettings } from "./placement-settings.ts";
 

@@ -1,4 +1,4 @@
-import { ShardcastError, type HostStatus } from "@shardcast/core";
+import { ROUTED_STATES, ShardcastError, type HostStatus } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
 
@@ -24,7 +24,7 @@ export async function listCapacityHosts(db: ControlDb): Promise<CapacityHostRow[
       select: { id: true, name: true, status: true, capacityEventsPerSec: true, createdAt: true, retiredAt: true },
       orderBy: [{ createdAt: "asc" }, { name: "asc" }],
     }),
-    db.shardlet.groupBy({ by: ["hostId"], where: { state: { not: "retired" } }, _sum: { sizeBytes: true }, _count: { _all: true } }),
+    db.shardlet.groupBy({ by: ["hostId"], where: { state: { in: [...ROUTED_STATES] } }, _sum: { sizeBytes: true }, _count: { _all: true } }),
     db.shard.groupBy({ by: ["homeHostId"], _count: { _all: true } }),
   ]);
   const bytes = new Map(placed.map((p) => [p.hostId, { bytes: num(p._sum.sizeBytes ?? 0n), count: p._count._all }]));

@@ -6,6 +6,7 @@ import { OperationsTable } from "../../components/operations-table.tsx";
 import { ErrorNote, FullnessBar, Loading, PageHeader, Stat, StatusBadge } from "../../components/ui.tsx";
 import { formatAgo, formatBytes, formatNumber, formatRate } from "../../lib/format.ts";
 import { useTRPC } from "../../lib/trpc.ts";
+import { SIZE_MEASURES } from "./hosts/size-measures.ts";
 
 export function OverviewView() {
   const trpc = useTRPC();
@@ -35,7 +36,9 @@ export function OverviewView() {
           <div className="stats">
             <Stat label="Ingest rate" value={d.currentRate === null ? "—" : formatRate(d.currentRate)} testId="stat-rate" />
             <Stat label="Events stored" value={formatNumber(d.totals.events)} testId="stat-events" />
-            <Stat label="Data" value={formatBytes(d.totals.bytes)} testId="stat-bytes" />
+            <div title={SIZE_MEASURES.eventData.title} style={{ display: "grid" }}>
+              <Stat label={SIZE_MEASURES.eventData.label} value={formatBytes(d.totals.bytes)} testId="stat-bytes" />
+            </div>
             <Stat label="Streams" value={formatNumber(d.totals.streams)} testId="stat-streams" />
             <Stat label="Shardlets" value={formatNumber(d.totals.shardlets)} testId="stat-shardlets" />
             <Stat
@@ -105,8 +108,12 @@ export function OverviewView() {
                       <tr>
                         <th scope="col">Host</th>
                         <th scope="col">Status</th>
-                        <th scope="col">Size</th>
-                        <th scope="col">Fullness</th>
+                        <th scope="col" title={SIZE_MEASURES.onDisk.title}>
+                          {SIZE_MEASURES.onDisk.label}
+                        </th>
+                        <th scope="col" title={`${SIZE_MEASURES.onDisk.label} against the host's capacity.`}>
+                          Fullness
+                        </th>
                         <th scope="col">Last seen</th>
                       </tr>
                     </thead>

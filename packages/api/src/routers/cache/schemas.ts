@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PLACEMENT_ARMS, placementSettingsSchema } from "@shardcast/core";
+import { PLACEMENT_ARMS, placementSettingsSchema, SHARDLET_STATES } from "@shardcast/core";
 
 /** A ratio is null while its denominator is zero: "no reads yet" is not a 0 % hit ratio. */
 const ratio = z.number().min(0).max(1).nullable();
@@ -51,6 +51,8 @@ export const cachedShardletSchema = z.object({
   streamName: z.string().nullable(),
   shardletId: z.string(),
   range,
+  /** Null when the range is. Edges keep serving a retired shardlet's cached reads until they learn of its split or merge. */
+  state: z.enum(SHARDLET_STATES).nullable(),
   hits: z.number(),
   misses: z.number(),
   hitRatio: ratio,

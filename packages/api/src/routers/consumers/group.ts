@@ -2,6 +2,8 @@ import { z } from "zod";
 import { storableString, streamNameSchema } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { consumerGroupView } from "../../services/consumer-views.ts";
+import { rangeSchema } from "../shared.ts";
+import { shardletRefSchema } from "./schemas.ts";
 
 export const groupInput = z.object({
   stream: streamNameSchema,
@@ -21,6 +23,8 @@ export const groupOutput = z.object({
   assignments: z.array(
     z.object({
       shardletId: z.string(),
+      /** The shardlet's key-hash range; null if the control database no longer knows it. */
+      range: rangeSchema.nullable(),
       memberId: z.string().nullable(),
       memberName: z.string().nullable(),
       generation: z.number(),
@@ -40,15 +44,32 @@ export const groupOutput = z.object({
     z.object({
       id: z.number(),
       shardletId: z.string(),
+      range: rangeSchema.nullable(),
       position: z.number(),
       trigger: z.string(),
       reason: z.string(),
       eventsSince: z.number(),
       predictedReplaySec: z.number(),
+      /**
+       * For a lineage checkpoint, the shardlets whose position it continued (one parent of a split,
+       * two of a merge; empty for a first assignment). The stored reason names them by id only.
+       */
+      handedOnFrom: z.array(shardletRefSchema),
       at: z.date(),
     }),
   ),
-  events: z.array(z.object({ id: z.number(), kind: z.string(), memberName: z.string().nullable(), shardlets: z.number(), detail: z.string(), at: z.date() })),
+  events: z.array(
+    z.object({
+      id: z.number(),
+      kind: z.string(),
+      memberName: z.string().nullable(),
+      shardlets: z.number(),
+      /** The first few shardlets the event moved, to show their ranges beside its detail; `shardlets` counts them all. */
+      shardletRefs: z.array(shardletRefSchema),
+      detail: z.string(),
+      at: z.date(),
+    }),
+  ),
 });
 
 /** One group: members, assignments with positions and lag, checkpoints with reasons, and its event log. */

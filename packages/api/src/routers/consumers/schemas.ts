@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { rangeSchema } from "../shared.ts";
 
 export const groupSummarySchema = z.object({
   group: z.string(),
@@ -10,3 +11,7 @@ export const groupSummarySchema = z.object({
   lastCheckpointAt: z.date().nullable(),
   checkpointsLastHour: z.number(),
 });
+
+/** A shardlet as operators know it, by its key-hash range; null once the control database pruned it. */
+export const shardletRefSchema = z.object({ id: z.string(), range: rangeSchema.nullable() });
+export type ShardletRef = z.infer<typeof shardletRefSchema>;

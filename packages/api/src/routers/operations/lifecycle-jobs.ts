@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { listStreams } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
-import { lifecycleJobsForConsole, shardletRanges } from "../../services/lifecycle-jobs.ts";
+import { lifecycleJobsForConsole } from "../../services/lifecycle-jobs.ts";
+import { shardletRanges } from "../../services/shardlet-ranges.ts";
 import { idString, rangeSchema, rangeView } from "../shared.ts";
 
 export const lifecycleJobsInput = z

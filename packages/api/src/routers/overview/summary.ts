@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isRoutedState } from "@shardcast/core";
 import { listConsumerGroupSummaries, listHosts, listOperations, listPeriodicJobs, listShardlets, listStreams, metricSeries } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
 import { lifecycleActivity } from "../../services/operation-categories.ts";
@@ -69,7 +70,8 @@ export const summary = viewerProcedure
     for (const p of series) byInstant.set(p.at, (byInstant.get(p.at) ?? 0) + p.value);
     const ingest = [...byInstant.entries()].map(([at, value]) => ({ at, value })).sort((a, b) => a.at - b.at);
 
-    const live = shardlets;
+    // A split's or merge's pending shardlets hold their sources' rows a second time until it switches.
+    const live = shardlets.filter((s) => isRoutedState(s.state));
     const hostViews = hosts.map((h) => ({
       ...hostView(h),
       fullness: h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SHARDLET_STATES } from "@shardcast/core";
+import { isRoutedState, SHARDLET_STATES } from "@shardcast/core";
 import { getLifecycleSettings, listHosts, listReplicas, listStreams, type ReplicaInfo } from "@shardcast/db";
 import { readArchivedShardlets, type ArchivedShardlets } from "@shardcast/runtime";
 import { viewerProcedure } from "../../trpc.ts";
@@ -125,7 +125,7 @@ export const byHost = viewerProcedure
         const list = (byHostId.get(h.id) ?? []).sort(
           (a, b) => a.streamName.localeCompare(b.streamName) || a.range.lo - b.range.lo || a.createdAt.getTime() - b.createdAt.getTime(),
         );
-        const live = list.filter((s) => s.state !== "retired");
+        const live = list.filter((s) => isRoutedState(s.state));
         return {
           id: h.id,
           name: h.name,

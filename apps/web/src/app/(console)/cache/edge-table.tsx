@@ -1,5 +1,6 @@
 "use client";
 import { formatBytes, formatDuration, formatNumber, formatPct, plural } from "../../../lib/format.ts";
+import { StatusBadge } from "../../../components/ui.tsx";
 import { hashRange } from "../../../lib/health-colour.ts";
 import type { CachedShardlet, EdgeCache } from "./types.ts";
 
@@ -148,10 +149,22 @@ export function CachedShardletsTable({ shardlets, stream }: { shardlets: readonl
         </thead>
         <tbody>
           {shardlets.map((s) => (
-            <tr key={`${s.streamId}-${s.shardletId}`} data-testid="cached-shardlet" data-hits={s.hits}>
+            <tr
+              key={`${s.streamId}-${s.shardletId}`}
+              className={s.state === "retired" ? "retired" : undefined}
+              data-testid="cached-shardlet"
+              data-hits={s.hits}
+              data-state={s.state ?? undefined}
+            >
               <td>{s.streamName ?? <span className="muted">deleted stream</span>}</td>
               <td>
                 <ShardletLabel id={s.shardletId} range={s.range} />
+                {s.state === "retired" ? (
+                  <>
+                    {" "}
+                    <StatusBadge status="retired" testId="cached-shardlet-retired" />
+                  </>
+                ) : null}
               </td>
               <td className="num">{formatNumber(s.hits)}</td>
               <td className="num">{formatNumber(s.misses)}</td>

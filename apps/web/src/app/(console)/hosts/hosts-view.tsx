@@ -5,6 +5,7 @@ import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatBytes, formatNumber } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { RegisterHostForm } from "./register-host-form.tsx";
+import { SIZE_MEASURES } from "./size-measures.ts";
 
 export function HostsView() {
   const trpc = useTRPC();
@@ -34,7 +35,9 @@ export function HostsView() {
                   <th scope="col" className="num">
                     Events
                   </th>
-                  <th scope="col">Size / capacity</th>
+                  <th scope="col" title={SIZE_MEASURES.onDisk.title}>
+                    {SIZE_MEASURES.onDisk.label} / capacity
+                  </th>
                   <th scope="col">Last seen</th>
                   <th scope="col">Last error</th>
                 </tr>
@@ -54,7 +57,7 @@ export function HostsView() {
                     <td className="num">{h.shardletCount}</td>
                     <td className="num">{formatNumber(h.eventCount)}</td>
                     <td style={{ minWidth: 180 }}>
-                      <div className="muted" style={{ fontSize: 12 }}>
+                      <div className="muted" style={{ fontSize: 12 }} data-testid="host-on-disk">
                         {formatBytes(h.sizeBytes)} / {formatBytes(h.capacityBytes)}
                       </div>
                       <FullnessBar fraction={h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0} label={`${h.name} fullness`} />

@@ -12,6 +12,7 @@ import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatKeySpacePct, formatNumber, formatRate, plural } from "../../../lib/format.ts";
 import { healthLegend, scoredHealth, TONE_BADGE, useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { SIZE_MEASURES, sizeText } from "../hosts/size-measures.ts";
 import { HealthCell, healthRowProps } from "./health-cell.tsx";
 
 type MapShardlet = inferRouterOutputs<AppRouter>["shardmap"]["byHost"]["hosts"][number]["shardlets"][number];
@@ -156,11 +157,17 @@ export function ShardMapView() {
             <StatusBadge status={h.status} />
             <span className="muted">
               {liveCount(h.shardlets)} live shardlet{liveCount(h.shardlets) === 1 ? "" : "s"} ·{" "}
-              {plural(h.eventCount, "event")} · {formatBytes(h.shardletBytes)}
+              {plural(h.eventCount, "event")} ·{" "}
+              <span title={SIZE_MEASURES.eventData.title} data-testid="shardmap-host-event-data">
+                {sizeText(h.shardletBytes, "eventData")}
+              </span>
             </span>
             <span className="spacer" />
-            <div style={{ width: 220 }}>
-              <FullnessBar fraction={h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0} label={`${h.name} fullness`} />
+            <span className="muted" title={SIZE_MEASURES.onDisk.title} data-testid="shardmap-host-on-disk">
+              {SIZE_MEASURES.onDisk.label} {formatBytes(h.sizeBytes)} / {formatBytes(h.capacityBytes)}
+            </span>
+            <div style={{ width: 220 }} title={`${SIZE_MEASURES.onDisk.label} against the host's capacity.`}>
+              <FullnessBar fraction={h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0} label={`${h.name} fullness (on disk)`} />
             </div>
           </div>
           {h.shardlets.length === 0 ? (
@@ -186,7 +193,9 @@ export function ShardMapView() {
                     <th scope="col" className="num" title="Events that went through the shard's overflow log while this shardlet was locked">
                       Fallbacks
                     </th>
-                    <th scope="col">Fullness (size / capacity)</th>
+                    <th scope="col" title={SIZE_MEASURES.eventData.title}>
+                      Fullness ({SIZE_MEASURES.eventData.label.toLowerCase()} / capacity)
+                    </th>
                     {colourBy === "health" ? <th scope="col">Health</th> : null}
                     {canOperate ? <ActionsHeader /> : null}
                   </tr>

@@ -7,7 +7,8 @@ export interface CheckpointPoint {
   at: number;
   predictedReplaySec: number;
   reason: string;
-  shardletId: string;
+  /** The shardlet as its hash range. */
+  shardlet: string;
 }
 
 /** Axis ticks in seconds; whole seconds alone would label a 0..3 s axis "0 s, 1 s, 1 s, 2 s". */
@@ -35,7 +36,7 @@ export function CheckpointChart({ points }: { points: CheckpointPoint[] }) {
               const p = payload?.[0]?.payload as CheckpointPoint | undefined;
               return p ? (
                 <div className="card" style={{ padding: 8, fontSize: 12 }}>
-                  {formatTime(p.at)} · …{p.shardletId.slice(-8)}
+                  {formatTime(p.at)} · {p.shardlet}
                   <br />
                   {p.reason}
                 </div>

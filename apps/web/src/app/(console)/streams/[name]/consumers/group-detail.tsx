@@ -6,9 +6,8 @@ import { useTRPC } from "../../../../../lib/trpc.ts";
 import { CheckpointChart } from "./checkpoint-chart.tsx";
 import { DeleteGroup } from "./delete-group.tsx";
 import { LagChart, useLagSamples } from "./lag-chart.tsx";
-
-// Ids share their leading (time-based) characters; the tail tells them apart.
-const short = (id: string) => `…${id.slice(-8)}`;
+import { ShardletCell } from "./shardlet-cell.tsx";
+import { checkpointReason, eventShardlets, refIds, refLabel } from "./shardlet-refs.ts";
 
 /** One group: who holds what, how far behind each shardlet is, why checkpoints were taken, and what happened to the group. */
 export function GroupDetail({ stream, group, onDeleted }: { stream: string; group: string; onDeleted: (message: string) => void }) {
@@ -65,7 +64,7 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
         <table data-testid="assignments">
           <thead>
             <tr>
-              <th>Shardlet</th>
+              <th>Shardlet (hash range)</th>
               <th>Member</th>
               <th>Generation</th>
               <th>Committed position</th>
@@ -77,7 +76,9 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
           <tbody>
             {d.assignments.map((a) => (
               <tr key={a.shardletId} data-testid="assignment">
-                <td title={a.shardletId}>{short(a.shardletId)}</td>
+                <td>
+                  <ShardletCell shardlet={{ id: a.shardletId, range: a.range }} />
+                </td>
                 <td data-testid="assignment-member">{a.memberName ?? "unassigned"}</td>
                 <td>{a.generation}</td>
                 <td>{a.committedSeq === null ? "—" : formatNumber(a.committedSeq)}</td>
@@ -101,7 +102,9 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
         <div className="grid grid-2">
           <div>
             <h3>Checkpoints by predicted replay (s)</h3>
-            <CheckpointChart points={checkpoints.map((c) => ({ at: c.at.getTime(), predictedReplaySec: c.predictedReplaySec, reason: c.reason, shardletId: c.shardletId }))} />
+            <CheckpointChart
+              points={checkpoints.map((c) => ({ at: c.at.getTime(), predictedReplaySec: c.predictedReplaySec, reason: checkpointReason(c), shardlet: refLabel({ id: c.shardletId, range: c.range }) }))}
+            />
           </div>
           <div>
             <h3>Lag since this page was opened</h3>
@@ -114,7 +117,7 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
           <thead>
             <tr>
               <th>When</th>
-              <th>Shardlet</th>
+              <th>Shardlet (hash range)</th>
               <th>Position</th>
               <th>Events since the last</th>
               <th>Why</th>
@@ -124,10 +127,14 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
             {d.checkpoints.slice(0, 30).map((c) => (
               <tr key={c.id}>
                 <td>{formatTime(c.at)}</td>
-                <td title={c.shardletId}>{short(c.shardletId)}</td>
+                <td>
+                  <ShardletCell shardlet={{ id: c.shardletId, range: c.range }} />
+                </td>
                 <td>{formatNumber(c.position)}</td>
                 <td>{formatNumber(c.eventsSince)}</td>
-                <td className="wrap" data-testid="checkpoint-reason">{c.reason}</td>
+                <td className="wrap" data-testid="checkpoint-reason" title={c.handedOnFrom.length > 0 ? refIds(c.handedOnFrom) : undefined}>
+                  {checkpointReason(c)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -154,7 +161,14 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
               <tr key={e.id} data-testid={`group-event-${e.kind}`}>
                 <td>{formatTime(e.at)}</td>
                 <td>{e.kind}</td>
-                <td className="wrap">{e.detail}</td>
+                <td className="wrap">
+                  {e.detail}
+                  {e.shardletRefs.length > 0 ? (
+                    <span className="lineage mono" title={refIds(e.shardletRefs)} data-testid="group-event-ranges">
+                      {eventShardlets(e.shardletRefs, e.shardlets)}
+                    </span>
+                  ) : null}
+                </td>
               </tr>
             ))}
           </tbody>
