@@ -5,7 +5,9 @@
 // Upstream bugs of the driver-adapter path, worked around below (the first is prisma/orm#27403):
 // - `CatalogTextClient`: the adapter cannot deserialize catalog column types (#27403 itself);
 // - `ShadowSafePrismaPg`: the shadow database is dropped while its pool is still connected;
-// - `unrefEngineTimeouts`: the WebAssembly engine leaves a 10 s timer armed after every command.
+// - `unrefEngineTimeouts`: the WebAssembly engine leaves a 10 s timer armed after every command;
+// - `dropUnusedUrlWarning`: the CLI warns that the schema's datasource `url` is unused with an
+//   adapter, while its schema validation still refuses a datasource without one.
 // Delete them and use `new PrismaPg({ connectionString })` once upstream fixes land.
 import { randomUUID } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -130,6 +132,42 @@ function unrefEngineTimeouts(): void {
   globalThis.setTimeout = Object.assign<typeof patched, typeof setTimeout>(patched, original);
 }
 unrefEngineTimeouts();
+
+const UNUSED_URL_WARNING = "WARNING: Your schema specifies the following datasource properties but you are using a Driver Adapter via prisma.config.ts:";
+
+/**
+ * Every command that reaches the database (`migrate deploy` at each start, `migrate diff` in
+ * `new-migration`) prints a warning that the schema's `url` is unused and should be removed, but
+ * Prisma 6.19 fails validation without it ("Argument \"url\" is missing", the `driverAdapters`
+ * preview feature that lifted that is deprecated and no longer does). The warning goes to stdout,
+ * so it also lands in the SQL that `migrate diff --script` prints. Only that one message, and only
+ * while `url` is the sole property it names, is dropped: a `directUrl` or `shadowDatabaseUrl` added
+ * to the schema would really be ignored and is still reported.
+ */
+function dropUnusedUrlWarning(): void {
+  const marker = Symbol.for("shardcast.prisma.dropUnusedUrlWarning");
+  const g = globalThis as typeof globalThis & { [marker]?: true };
+  if (g[marker]) return;
+  g[marker] = true;
+  const stdout = process.stdout;
+  const original = stdout.write;
+  const onlyUrl = (text: string) => {
+    const at = text.indexOf(UNUSED_URL_WARNING);
+    if (at < 0) return false;
+    const listed = text.slice(at + UNUSED_URL_WARNING.length).match(/^\n(?:- \w+\n)+/)?.[0] ?? "";
+    return listed.trim() === "- url";
+  };
+  stdout.write = function (this: typeof stdout, chunk: unknown, ...rest: unknown[]) {
+    if (typeof chunk === "string" && onlyUrl(chunk)) {
+      // The caller may wait for its callback (the last argument, as for the original write).
+      const callback = rest.at(-1);
+      if (typeof callback === "function") queueMicrotask(() => (callback as (err?: Error | null) => void)());
+      return true;
+    }
+    return (original as (this: typeof stdout, ...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof stdout.write;
+}
+dropUnusedUrlWarning();
 
 export default defineConfig({
   experimental: { adapter: true },

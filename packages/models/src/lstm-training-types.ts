@@ -10,8 +10,18 @@ export interface TrainingSeries {
 }
 
 export interface TrainProgress {
+  /** `fit`: training (and, with validation, the search for the epoch count); `refit`: the final fit. */
+  phase: "fit" | "refit";
+  /** The epoch within its phase and the phase's epoch count. */
   epoch: number;
   epochs: number;
+  /**
+   * Epochs run over both phases, and how many the whole training is expected to run. The
+   * expectation only shrinks (early stopping ends the search, the chosen count fixes the refit's
+   * length), so `done / total` never decreases and reaches 1 at the last epoch.
+   */
+  done: number;
+  total: number;
   /** Mean absolute error of the epoch on the scaled targets. */
   loss: number;
   /** The same on the validation windows, when there are any. */

@@ -101,9 +101,8 @@ export class LstmForecaster implements BatchForecaster {
     const losses: number[] = [];
     const valLosses: number[] = [];
     const refit = opts.refit === true && valY !== null;
-    const total = (bestEpoch: number) => opts.epochs + (refit ? bestEpoch : 0);
     // A holder, not a `let`: it is assigned inside the epoch callback.
-    const kept: { best: { epoch: number; loss: number; weights: tf.Tensor[] } | null } = { best: null };
+    const kept: { best: { epoch: number; loss: number; weights: tf.Tensor[] } | null; searched: number } = { best: null, searched: 0 };
     try {
       await this.runEpochs(train, opts.epochs, opts.signal, async (epoch, loss) => {
         losses.push(loss);
@@ -116,9 +115,14 @@ export class LstmForecaster implements BatchForecaster {
             kept.best = { epoch, loss: valLoss, weights: this.model.getWeights().map((w) => w.clone()) };
           }
         }
-        // While validating, the refit's length is not known yet: count it as long as this phase.
-        await opts.onProgress?.({ epoch, epochs: refit ? 2 * opts.epochs : opts.epochs, loss, ...(valLoss !== undefined ? { valLoss } : {}) });
-        return opts.patience !== undefined && kept.best !== null && epoch - kept.best.epoch >= opts.patience;
+        const stop = opts.patience !== undefined && kept.best !== null && epoch - kept.best.epoch >= opts.patience;
+        kept.searched = epoch;
+        // While searching, the refit's length is not known: count it as long as the search could
+        // be. A stop ends the search here and the refit runs to the best epoch, so the expected
+        // total is revised down at once rather than the fraction jumping at the refit's start.
+        const expected = stop || epoch === opts.epochs ? epoch + (refit ? (kept.best?.epoch ?? opts.epochs) : 0) : refit ? 2 * opts.epochs : opts.epochs;
+        await opts.onProgress?.({ phase: "fit", epoch, epochs: opts.epochs, done: epoch, total: expected, loss, ...(valLoss !== undefined ? { valLoss } : {}) });
+        return stop;
       });
       if (kept.best) this.model.setWeights(kept.best.weights);
     } finally {
@@ -135,7 +139,7 @@ export class LstmForecaster implements BatchForecaster {
       windows = all.inputs.length;
       await this.runEpochs(all, bestEpoch, opts.signal, async (epoch, loss) => {
         losses.push(loss);
-        await opts.onProgress?.({ epoch: opts.epochs + epoch, epochs: total(bestEpoch), loss });
+        await opts.onProgress?.({ phase: "refit", epoch, epochs: bestEpoch, done: kept.searched + epoch, total: kept.searched + bestEpoch, loss });
       });
     }
     return { windows, validationWindows: valBatch?.count ?? 0, losses, valLosses, bestEpoch, refitted: refit, durationMs: performance.now() - started };

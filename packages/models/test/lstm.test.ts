@@ -79,6 +79,37 @@ describe("LSTM forecaster", () => {
     m.dispose();
   });
 
+  it("reports progress as epochs run of those expected over the search and the refit, never falling back", async () => {
+    const m = await LstmForecaster.create(TINY);
+    const seen: Array<{ phase: string; epoch: number; epochs: number; done: number; total: number }> = [];
+    const r = await m.train(corpus, {
+      epochs: 12,
+      validationSteps: 24,
+      refit: true,
+      patience: 2,
+      onProgress: ({ phase, epoch, epochs, done, total }) => void seen.push({ phase, epoch, epochs, done, total }),
+    });
+    const searched = r.valLosses.length;
+    expect(seen.map((p) => p.phase)).toEqual([...Array<string>(searched).fill("fit"), ...Array<string>(r.bestEpoch).fill("refit")]);
+    expect(seen.map((p) => p.done)).toEqual(Array.from({ length: searched + r.bestEpoch }, (_, i) => i + 1));
+    // The refit's epochs count from 1 to its own length, the chosen epoch.
+    expect(seen.filter((p) => p.phase === "refit").map((p) => `${p.epoch}/${p.epochs}`)).toEqual(Array.from({ length: r.bestEpoch }, (_, i) => `${i + 1}/${r.bestEpoch}`));
+    const fractions = seen.map((p) => p.done / p.total);
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1]!);
+    // Once the search ends the total is exact: no jump when the refit starts.
+    expect(seen[searched - 1]!.total).toBe(searched + r.bestEpoch);
+    expect(fractions.at(-1)).toBe(1);
+    m.dispose();
+  });
+
+  it("without validation, progress is the epochs run of those asked for", async () => {
+    const m = await LstmForecaster.create(TINY);
+    const seen: Array<{ phase: string; done: number; total: number }> = [];
+    await m.train(corpus, { epochs: 3, onProgress: ({ phase, done, total }) => void seen.push({ phase, done, total }) });
+    expect(seen).toEqual([1, 2, 3].map((done) => ({ phase: "fit", done, total: 3 })));
+    m.dispose();
+  });
+
   it("with refit, trains afresh on every window for the chosen number of epochs; patience stops the search", async () => {
     const m = await LstmForecaster.create(TINY);
     const r = await m.train(corpus, { epochs: 12, validationSteps: 24, refit: true, patience: 2 });

@@ -68,13 +68,14 @@ export async function trainLstm(
       patience: 10,
       maxWindows: opts.maxWindows ?? 3_000,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      // Epochs run of those the search and the refit are expected to take together (see TrainProgress).
       onProgress: (p) =>
         onProgress(
-          0.05 + 0.85 * Math.min(1, p.epoch / p.epochs),
-          p.valLoss !== undefined
-            ? `epoch ${p.epoch}, loss ${p.loss.toFixed(4)}, validation ${p.valLoss.toFixed(4)}`
-            : v > 0
-              ? `final fit, epoch ${p.epoch - opts.epochs} of ${p.epochs - opts.epochs}, loss ${p.loss.toFixed(4)}`
+          0.05 + 0.85 * Math.min(1, p.done / p.total),
+          p.phase === "refit"
+            ? `final fit, epoch ${p.epoch} of ${p.epochs}, loss ${p.loss.toFixed(4)}`
+            : p.valLoss !== undefined
+              ? `epoch ${p.epoch}, loss ${p.loss.toFixed(4)}, validation ${p.valLoss.toFixed(4)}`
               : `epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}`,
         ),
     });

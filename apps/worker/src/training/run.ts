@@ -21,6 +21,7 @@ import { trainHoltWinters } from "./holt-winters.ts";
 import { trainLstm } from "./lstm.ts";
 import type { TrainingConfig } from "./options.ts";
 import { evaluationPreview } from "./preview.ts";
+import { trainingProgress } from "./progress.ts";
 import { candidateScores, trainSelection } from "./selection.ts";
 import { storedForecaster } from "./stored-forecaster.ts";
 import { progressOf, versionsFor } from "./versions.ts";
@@ -98,25 +99,19 @@ export async function runModelTraining(
   if (abandoned > 0) log.warn("marked abandoned model trainings failed", { count: abandoned });
 
   const versions = await versionsFor(deps, payload, ctx.jobId);
-  const fractions = new Map(versions.map((v) => [v.id, 0]));
   const overall = async () => {
-    if (!ctx.onProgress) return;
-    let sum = 0;
-    for (const f of fractions.values()) sum += f;
-    await ctx.onProgress(sum / fractions.size);
+    if (ctx.onProgress) await ctx.onProgress(progress.overall());
   };
   const writers = new Map(versions.map((v) => [v.id, progressOf(deps, v.id, overall)]));
-  const report =
-    (id: string) =>
-    (fraction: number, note: string, force?: boolean): Promise<void> => {
-      fractions.set(id, fraction);
-      return writers.get(id)!(fraction, note, force);
-    };
+  const progress = trainingProgress(
+    versions.map((v) => v.id),
+    (id, fraction, note, force) => writers.get(id)!(fraction, note, force),
+  );
   const started = deps.clock();
 
   let corpus: Corpus;
   try {
-    for (const v of versions) await report(v.id)(0.01, "reading the training series", true);
+    await progress.reading(0.3, "reading the training series");
     corpus = await loadCorpus(db, { ...cfg, nowMs: deps.clock(), analyzer: await getAnalyzerSettings(db) });
   } catch (err) {
     for (const v of versions) await failModelVersion(db, v.id, `reading the training series failed: ${errorText(err)}`);
@@ -128,15 +123,13 @@ export async function runModelTraining(
     corpus: { series: corpus.series.length, points: corpus.series.reduce((a, s) => a + s.values.length, 0), stepMs: corpus.stepMs, period: corpus.period, holdout: corpus.holdout },
   };
   log.info("model training", { jobId: ctx.jobId, kinds: versions.map((v) => v.kind), source: corpus.source, note: corpus.note });
-  for (const v of versions) {
-    await mergeModelParams(db, v.id, corpusParams);
-    await report(v.id)(0.03, corpus.note, true);
-  }
+  for (const v of versions) await mergeModelParams(db, v.id, corpusParams);
+  await progress.reading(1, corpus.note);
 
   const finished: ModelVersionInfo[] = [];
   const failed: TrainingRunResult["versions"] = [];
   for (const v of versions) {
-    const onProgress = report(v.id);
+    const onProgress = progress.trainer(v.id);
     const base = { jobId: ctx.jobId, ...corpusParams };
     // Every model's version stores its scores, its held-out preview and what it was trained with.
     const finish = async (r: { evaluation: HoldoutEvaluation; artifact: unknown }, params: Record<string, unknown>): Promise<void> => {
@@ -191,7 +184,7 @@ export async function runModelTraining(
       failed.push({ id: v.id, kind: v.kind, version: v.version, status: "failed", mase: null, error: errorText(err) });
       if (ctx.signal?.aborted) throw err;
     } finally {
-      fractions.set(v.id, 1);
+      progress.ended(v.id);
       await overall();
     }
   }

@@ -1,7 +1,7 @@
 "use client";
 import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatRate, formatTime } from "../../lib/format.ts";
-import { TOOLTIP_STYLE } from "./chart-style.ts";
+import { timeAxisTicks, TOOLTIP_STYLE } from "./chart-style.ts";
 
 export function IngestChart({ points }: { points: Array<{ at: number; value: number }> }) {
   if (points.length === 0) {
@@ -27,7 +27,7 @@ export function IngestChart({ points }: { points: Array<{ at: number; value: num
             type="number"
             scale="time"
             domain={["dataMin", "dataMax"]}
-            tickFormatter={(v: number) => formatTime(v)}
+            {...timeAxisTicks(points.map((p) => p.at))}
             stroke="var(--text-muted)"
             fontSize={11}
             minTickGap={40}

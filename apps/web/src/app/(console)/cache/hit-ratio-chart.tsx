@@ -3,7 +3,7 @@ import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatPct, formatTime } from "../../../lib/format.ts";
 import type { EdgeCache } from "./types.ts";
-import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
+import { timeAxisTicks, TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 
 const COLOURS = ["var(--accent)", "var(--ok)", "var(--warn)", "var(--danger)", "var(--text-muted)"];
 
@@ -49,7 +49,7 @@ export function HitRatioChart({ edges }: { edges: readonly EdgeCache[] }) {
                 scale="time"
                 domain={["dataMin", "dataMax"]}
                 allowDuplicatedCategory={false}
-                tickFormatter={(v: number) => formatTime(v)}
+                {...timeAxisTicks(drawn.flatMap((e) => e.series.map((p) => p.at)))}
                 stroke="var(--text-muted)"
                 fontSize={11}
                 minTickGap={40}

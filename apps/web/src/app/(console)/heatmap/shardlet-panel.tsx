@@ -8,7 +8,7 @@ import { formatBytes, formatRate, formatTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ProposalsTable, type ProposalActions } from "./proposals-table.tsx";
 import { formatUrgency } from "./urgency.ts";
-import { TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
+import { timeAxisTicks, TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 
 /** One shardlet: its forecast against what happened, and the analyzer's proposals for it. */
 export function ShardletPanel({ shardletId, onClose, actions }: { shardletId: string; onClose: () => void; actions: ProposalActions }) {
@@ -83,7 +83,7 @@ export function ShardletPanel({ shardletId, onClose, actions }: { shardletId: st
                     type="number"
                     scale="time"
                     domain={["dataMin", "dataMax"]}
-                    tickFormatter={(v: number) => formatTime(v)}
+                    {...timeAxisTicks(d.points.map((p) => p.t))}
                     stroke="var(--text-muted)"
                     fontSize={11}
                     minTickGap={40}

@@ -3,7 +3,7 @@ import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, Responsiv
 import { formatNumber, formatPct, formatTime } from "../../../../../lib/format.ts";
 import { sortTopValues } from "./top-values.ts";
 import type { Profile } from "./types.ts";
-import { TOOLTIP_STYLE } from "../../../../../components/charts/chart-style.ts";
+import { timeAxisTicks, TOOLTIP_STYLE } from "../../../../../components/charts/chart-style.ts";
 
 const binStart = (i: number, bins: number) => formatPct(i / bins);
 
@@ -71,7 +71,7 @@ export function ActivityChart({ points }: { points: ReadonlyArray<{ t: number; s
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(v: number) => formatTime(v)} stroke="var(--text-muted)" fontSize={11} minTickGap={40} />
+          <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} {...timeAxisTicks(points.map((p) => p.t))} stroke="var(--text-muted)" fontSize={11} minTickGap={40} />
           <YAxis allowDecimals={false} stroke="var(--text-muted)" fontSize={11} width={48} tickFormatter={(v: number) => formatNumber(v)} />
           <Tooltip labelFormatter={(v) => formatTime(Number(v))} formatter={(v) => [formatNumber(Number(v)), "sampled events"]} contentStyle={TOOLTIP_STYLE} />
           <Line type="monotone" dataKey="sampled" stroke="var(--accent)" strokeWidth={2} dot={points.length < 3} isAnimationActive={false} />
