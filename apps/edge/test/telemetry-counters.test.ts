@@ -65,6 +65,27 @@ describe("counters", () => {
     ]);
   });
 
+  it("sends hot keys' guaranteed counts: a flood of distinct keys is not reported as hot, and the error covers what a hot key may have missed", () => {
+    const c = new TelemetryCounters({ clock, sketchCapacity: 8, hotKeysPerFlush: 4 });
+    // Distinct keys fill every counter with inherited counts before the hot key shows up.
+    const events = Array.from({ length: 1_000 }, (_, i) => ev(i >= 600 && i % 2 === 0 ? "hot" : `user-${i}`, 1));
+    c.recordWrites("s1", events, events.map(() => to("x")), 1);
+    // A key written from the start but never read, on a stream whose reads are all distinct: the
+    // read sketch does not monitor it, so it may hide up to its smallest counter of its reads.
+    c.recordWrites("s2", Array.from({ length: 10 }, () => ev("quiet", 1)), Array.from({ length: 10 }, () => to("y")), 1);
+    c.recordReads("s2", Array.from({ length: 100 }, (_, i) => ({ key: `r-${i}`, shardletId: "y", bytes: 1, seq: i })), { client: "c", group: "g" });
+    const d = c.drain().hotKeys;
+    const hot = d.filter((k) => k.streamId === "s1");
+    const h = hot.find((k) => k.key === "hot")!;
+    expect(hot[0]).toBe(h);
+    expect(h.writes).toBeLessThanOrEqual(200);
+    expect(h.writes + h.error).toBeGreaterThanOrEqual(200);
+    expect(h.reads).toBe(0);
+    expect(d.find((k) => k.key === "quiet")).toMatchObject({ streamId: "s2", writes: 10, reads: 0, error: Math.floor(100 / 8) });
+    // Every other key was written or read once.
+    for (const k of hot) if (k !== h) expect(k.writes + k.reads).toBeLessThanOrEqual(1);
+  });
+
   it("names readers from headers, else from the API key", () => {
     expect(readerIdentity({ "x-shardcast-client": " billing svc ", "x-shardcast-client-group": "batch" }, "producer")).toEqual({ client: "billing_svc", group: "batch" });
     expect(readerIdentity({}, "my key")).toEqual({ client: "my_key", group: "default" });

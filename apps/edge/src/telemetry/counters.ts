@@ -2,6 +2,8 @@ import {
   bucketStart,
   emptyCounters,
   FINEST_RESOLUTION,
+  guaranteedCount,
+  guaranteedTop,
   lowerSeq,
   OTHER_CLIENT_LABEL,
   SpaceSaving,
@@ -25,7 +27,7 @@ export interface CountersOptions {
   clock?: () => number;
   /** Counters of each stream's Space-Saving sketches (writes and reads) per bucket. */
   sketchCapacity?: number;
-  /** Hot keys per stream and bucket sent on each flush. */
+  /** Hot keys per stream and bucket sent on each flush (of writes and of reads, by guaranteed count). */
   hotKeysPerFlush?: number;
   /** Distinct (client, group) pairs per stream and bucket; the rest count as `_other`. */
   maxReadersPerStream?: number;
@@ -159,13 +161,18 @@ export class TelemetryCounters {
     for (const [b, streams] of buckets) {
       for (const [streamId, s] of streams) {
         for (const [shardletId, c] of s.shardlets) out.shardlets.push({ bucketStart: b, streamId, shardletId, ...c });
+        // Guaranteed counts, not the sketches' upper bounds: these rows are summed over flushes
+        // and edges, and a key missing from some flushes keeps a valid lower bound, while summed
+        // upper bounds neither bound anything nor tell a hot key from a flood of distinct keys.
         const keys = new Set<string>();
-        for (const e of s.writeKeys.top(this.#hotKeysPerFlush)) keys.add(e.item);
-        for (const e of s.readKeys.top(this.#hotKeysPerFlush)) keys.add(e.item);
+        for (const e of guaranteedTop(s.writeKeys.top(), this.#hotKeysPerFlush)) keys.add(e.item);
+        for (const e of guaranteedTop(s.readKeys.top(), this.#hotKeysPerFlush)) keys.add(e.item);
         for (const key of keys) {
           const w = s.writeKeys.get(key);
           const r = s.readKeys.get(key);
-          out.hotKeys.push({ bucketStart: b, streamId, key, writes: w?.count ?? 0, reads: r?.count ?? 0, error: (w?.error ?? 0) + (r?.error ?? 0) });
+          // A sketch that does not monitor the key may still have missed up to its smallest counter of it.
+          const error = (w?.error ?? s.writeKeys.minCount) + (r?.error ?? s.readKeys.minCount);
+          out.hotKeys.push({ bucketStart: b, streamId, key, writes: w ? guaranteedCount(w) : 0, reads: r ? guaranteedCount(r) : 0, error });
         }
         for (const [k, reads] of s.clients) {
           const [shardletId, client, group] = k.split(SEP) as [string, string, string];

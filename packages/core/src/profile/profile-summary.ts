@@ -1,3 +1,4 @@
+import { guaranteedTop, type HeavyHitter } from "../telemetry/space-saving.ts";
 import { momentsStd } from "./moments.ts";
 import type { QuantileSketch } from "./quantiles.ts";
 import { PROFILE_TOP_ITEMS } from "./field-profile.ts";
@@ -26,8 +27,9 @@ export interface ProfileSummary {
   /** Sampled events whose fields were not profiled because the payload was too large. */
   oversize: number;
   distinctKeys: number;
+  /** Keys by the share of sampled writes they certainly took (the sketch's lower bound). */
   topKeys: Array<{ key: string; share: number }>;
-  /** Share of sampled writes on the hottest key. */
+  /** Share of sampled writes certainly on the hottest key; near 0 when no key repeats. */
   topKeyShare: number;
   keyBins: number[];
   /** Median position of the sampled keys in the shardlet's range, in [0, 1]; null when nothing was sampled. */
@@ -56,31 +58,17 @@ function share(n: number, of: number): number {
   return of > 0 ? n / of : 0;
 }
 
-/** Numbers by value (13.58 before 147.61), anything else as text. */
-function byValue(a: string, b: string): number {
-  const x = Number(a);
-  const y = Number(b);
-  if (a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && Number.isFinite(y) && x !== y) return x - y;
-  return a < b ? -1 : a > b ? 1 : 0;
+/** Shares of `of` by guaranteed count (see `guaranteedTop`): a field's top values and a shardlet's hottest keys alike. */
+export function guaranteedShares(top: readonly HeavyHitter[], of: number): Array<{ item: string; share: number }> {
+  return guaranteedTop(top).map((e) => ({ item: e.item, share: share(e.seen, of) }));
 }
 
-/**
- * A field's most common values with the share each is known to have. Space-Saving's `count` is an
- * upper bound that includes what the counter inherited from the items it evicted: over values that
- * are nearly all distinct every counter holds about present / capacity, which read as 16 values at
- * 6% each. `count - error` is what the value itself was seen, so a field without frequent values
- * shows tiny shares instead.
- */
-export function topValueShares(top: ReadonlyArray<{ item: string; count: number; error: number }>, present: number): Array<{ value: string; share: number }> {
-  return top
-    .map((e) => ({ value: e.item, seen: Math.max(0, e.count - e.error) }))
-    .filter((e) => e.seen > 0)
-    .sort((a, b) => b.seen - a.seen || byValue(a.value, b.value))
-    .map((e) => ({ value: e.value, share: share(e.seen, present) }));
+export function topValueShares(top: readonly HeavyHitter[], present: number): Array<{ value: string; share: number }> {
+  return guaranteedShares(top, present).map((e) => ({ value: e.item, share: e.share }));
 }
 
 export function summarizeProfile(p: ShardletProfile): ProfileSummary {
-  const topKeys = p.hotKeys.top(PROFILE_TOP_ITEMS).map((e) => ({ key: e.item, share: share(e.count, p.sampled) }));
+  const topKeys = guaranteedShares(p.hotKeys.top(PROFILE_TOP_ITEMS), p.sampled).map((e) => ({ key: e.item, share: e.share }));
   const q = (s: QuantileSketch, x: number) => s.quantile(x) ?? 0;
   const fields: FieldSummary[] = [...p.fields].map(([path, f]) => {
     const present = f.seen - f.missing - f.nulls;

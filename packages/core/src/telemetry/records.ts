@@ -29,9 +29,11 @@ export interface HotKeyDelta {
   bucketStart: number;
   streamId: string;
   key: string;
+  /** Writes the key certainly had (Space-Saving's `count - error`: a lower bound). */
   writes: number;
+  /** Reads the key certainly had, likewise. */
   reads: number;
-  /** How much `writes + reads` may overstate the key's true count (Space-Saving error). */
+  /** How much more than `writes + reads` the key may have had (what the sketches cannot attribute). */
   error: number;
 }
 

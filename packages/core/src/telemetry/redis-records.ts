@@ -7,7 +7,7 @@
  * - `c:B` hash, field `stream \t shardlet \t metric` (w, r, bw, br, ls, lc): counters;
  * - `x:B` sorted set, member `stream \t shardlet`, score: the largest write ack latency (ZADD GT);
  * - `n:B` sorted set, member `stream \t shardlet`, score: the lowest position read (ZADD LT);
- * - `k:B` hash, field `stream \t metric \t key` (w, r, e): hot keys and their error bounds;
+ * - `k:B` hash, field `stream \t metric \t key` (w, r, e): hot keys' guaranteed writes and reads and how much more they may have had;
  * - `r:B` hash, field `stream \t shardlet \t client \t group`: reads per client;
  * - `f:B` list of `stream \t shardlet \t <profile JSON>`: the profiler's statistics, one entry per
  *   shardlet and flush (sketches merge, they do not add, so they cannot be HINCRBY'd);

@@ -14,6 +14,42 @@ export interface HeavyHitter {
   error: number;
 }
 
+/** A monitored item with the count the sketch can vouch for. */
+export interface GuaranteedCount {
+  item: string;
+  /** Lower bound of the item's true count: `count - error`. */
+  seen: number;
+}
+
+/** Lower bound of an item's true count: what its counter holds beyond what it inherited. */
+export function guaranteedCount(e: HeavyHitter): number {
+  return Math.max(0, e.count - e.error);
+}
+
+/** Numbers by value (13.58 before 147.61), anything else as text. */
+function byValue(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && Number.isFinite(y) && x !== y) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The entries ranked by what each item was certainly seen, most first, keeping at most `k`.
+ * `count` also holds what a counter inherited from the items it evicted: over items that are
+ * nearly all distinct every counter holds about total / capacity, which reads as a dozen items each
+ * taking 1 / capacity of the stream. Only `count - error` belongs to the item itself, so items
+ * with none of it are dropped, and a real heavy hitter still stands out (its error is what it
+ * missed before it was monitored, at most total / capacity).
+ */
+export function guaranteedTop(entries: readonly HeavyHitter[], k = entries.length): GuaranteedCount[] {
+  return entries
+    .map((e) => ({ item: e.item, seen: guaranteedCount(e) }))
+    .filter((e) => e.seen > 0)
+    .sort((a, b) => b.seen - a.seen || byValue(a.item, b.item))
+    .slice(0, Math.max(0, k));
+}
+
 /** A summary as plain data (Redis fields, JSON columns): capacity, total and `[item, count, error]` entries. */
 export interface SpaceSavingData {
   c: number;

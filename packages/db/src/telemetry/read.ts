@@ -87,13 +87,14 @@ export async function streamSeries(db: ControlDb, q: { streamId: string; resolut
 export interface HotKeyRow {
   key: string;
   keyHash: number;
+  /** Writes the key certainly had (lower bounds, summed). */
   writes: number;
   reads: number;
-  /** Most `writes + reads` may overstate the key's count. */
+  /** Most the key may have had beyond `writes + reads`, in the flushes that reported it. */
   error: number;
 }
 
-/** The busiest keys of a stream over [from, to), by writes + reads. */
+/** The busiest keys of a stream over [from, to), by the writes + reads they certainly had. */
 export async function hotKeys(
   db: ControlDb,
   q: { streamId: string; resolution: number; from: number; to: number; limit?: number },

@@ -10,9 +10,11 @@ export const hotKeysOutput = telemetryWindowOutput.extend({
     z.object({
       key: z.string(),
       keyHash: z.number(),
+      /** Writes the key certainly had: the heavy-hitter sketch's lower bound. */
       writes: z.number(),
+      /** Reads the key certainly had, likewise. */
       reads: z.number(),
-      /** Most `writes + reads` may overstate (the sketch's error bound). */
+      /** Most the key may have had beyond `writes + reads` in the flushes that reported it. */
       error: z.number(),
     }),
   ),

@@ -36,8 +36,8 @@ export function StreamTelemetry({ name }: { name: string }) {
                   <th scope="col" className="num">
                     Reads
                   </th>
-                  <th scope="col" className="num" title="The counts may overstate a key's traffic by at most this much">
-                    ± error
+                  <th scope="col" className="num" title="The counts are what the key certainly had; it may have had up to this many more">
+                    + up to
                   </th>
                 </tr>
               </thead>
