@@ -124,32 +124,36 @@ export async function seed(
       capacityBytes: DEMO_LIFECYCLE.initialCapacityBytes,
     });
     say(`created stream "${demoStream}" (4 shards x 2 shardlets)`);
-    if ((await getSettings(db))[LIFECYCLE_SETTINGS_KEY] === undefined) {
-      await updateLifecycleSettings(db, DEMO_LIFECYCLE, null);
-      say(
-        `demo lifecycle thresholds: split above ${DEMO_LIFECYCLE.splitWriteRate} events/s, merge below ${DEMO_LIFECYCLE.mergeWriteRate} events/s ` +
-          "(change them on the Settings page)",
-      );
-    }
-    if ((await getSettings(db))[CONSUMER_SETTINGS_KEY] === undefined) {
-      await updateSetting(db, CONSUMER_SETTINGS_KEY, DEMO_CONSUMERS, null);
-      say(`demo checkpoint settings: checkpoint at ${DEMO_CONSUMERS.checkpointThresholdSec} s of predicted replay (change them on the Settings page)`);
-    }
-    if ((await getSettings(db))[PROFILER_SETTINGS_KEY] === undefined) {
-      const profiler = demoProfiler(demoStream);
-      await updateSetting(db, PROFILER_SETTINGS_KEY, profiler, null);
-      say(`demo profiler: key fields ${profiler.streams![demoStream]!.keyFields.join(", ")} at a ${profiler.sampleRate! * 100}% sample (change them on the Settings page)`);
-    }
-    if ((await getSettings(db))[PREALLOC_SETTINGS_KEY] === undefined) {
-      // The demo producer announces some of its flash crowds: with pre-allocation on, the demo
-      // shows shardlets prepared before the crowd, and the false alarms merged back.
-      await updatePreallocSettings(db, DEMO_PREALLOC, null);
-      say(`demo pre-allocation: aggressiveness ${DEMO_PREALLOC.aggressiveness} (0 turns it off; change it on the Settings page)`);
-    }
-    if ((await getSettings(db))[PLACEMENT_SETTINGS_KEY] === undefined) {
-      await updateSetting(db, PLACEMENT_SETTINGS_KEY, DEMO_PLACEMENT, null);
-      say(`demo cold archive: payloads older than ${DEMO_PLACEMENT.archiveAfterSec} s may be archived (change it on the Settings page)`);
-    }
+  }
+  // Every start, not only the one that creates the demo stream: a data directory from before a
+  // demo setting existed would otherwise run that part of the demo at the product defaults (at the
+  // default 200 events/s of reads no demo shardlet is ever hot, so no replica is ever tried). A
+  // setting stored once, by the demo or on the Settings page, is kept.
+  if ((await getSettings(db))[LIFECYCLE_SETTINGS_KEY] === undefined) {
+    await updateLifecycleSettings(db, DEMO_LIFECYCLE, null);
+    say(
+      `demo lifecycle thresholds: split above ${DEMO_LIFECYCLE.splitWriteRate} events/s, merge below ${DEMO_LIFECYCLE.mergeWriteRate} events/s ` +
+        "(change them on the Settings page)",
+    );
+  }
+  if ((await getSettings(db))[CONSUMER_SETTINGS_KEY] === undefined) {
+    await updateSetting(db, CONSUMER_SETTINGS_KEY, DEMO_CONSUMERS, null);
+    say(`demo checkpoint settings: checkpoint at ${DEMO_CONSUMERS.checkpointThresholdSec} s of predicted replay (change them on the Settings page)`);
+  }
+  if ((await getSettings(db))[PROFILER_SETTINGS_KEY] === undefined) {
+    const profiler = demoProfiler(demoStream);
+    await updateSetting(db, PROFILER_SETTINGS_KEY, profiler, null);
+    say(`demo profiler: key fields ${profiler.streams![demoStream]!.keyFields.join(", ")} at a ${profiler.sampleRate! * 100}% sample (change them on the Settings page)`);
+  }
+  if ((await getSettings(db))[PREALLOC_SETTINGS_KEY] === undefined) {
+    // The demo producer announces some of its flash crowds: with pre-allocation on, the demo
+    // shows shardlets prepared before the crowd, and the false alarms merged back.
+    await updatePreallocSettings(db, DEMO_PREALLOC, null);
+    say(`demo pre-allocation: aggressiveness ${DEMO_PREALLOC.aggressiveness} (0 turns it off; change it on the Settings page)`);
+  }
+  if ((await getSettings(db))[PLACEMENT_SETTINGS_KEY] === undefined) {
+    await updateSetting(db, PLACEMENT_SETTINGS_KEY, DEMO_PLACEMENT, null);
+    say(`demo cold archive: payloads older than ${DEMO_PLACEMENT.archiveAfterSec} s may be archived (change it on the Settings page)`);
   }
   // Its own step, so a data directory from before the ledger stream existed gets it too.
   if (!(await getStreamByName(db, DEMO_LEDGER_STREAM))) {
