@@ -8,10 +8,10 @@ import {
   ShardletProfile,
   shardletHealth,
   summarizeProfile,
-  type OrchestratorInput,
   type ProfileSummary,
   type ShardletHealthInput,
 } from "../src/index.ts";
+import { orchestratorInput } from "./orchestrator-fixtures.ts";
 
 function observe(p: ShardletProfile, key: string): void {
   p.observe(key, {}, 100, keyHash(key) / 2 ** 32, []);
@@ -31,22 +31,7 @@ const busy: Omit<ShardletHealthInput, "profile"> = {
 
 /** One overloaded shardlet (writes past the split rate) with room to split, next to a healthy one. */
 function orchestrate(summary: ProfileSummary): ReturnType<typeof planOrchestration> {
-  const healthy = { score: 0.95, weakest: null, components: [] };
-  const input: OrchestratorInput = {
-    settings: { healthThreshold: 0.5, migrationWindowSec: 900, maxShards: 64 },
-    minShardletWidth: 2 ** 16,
-    shardlets: [
-      { id: "a", hostId: "h1", lo: 0, hi: 2 ** 31, sizeBytes: 1e6, eventCount: 10_000, health: shardletHealth({ ...busy, writeRate: 5500, profile: summary }), profile: summary },
-      { id: "b", hostId: "h2", lo: 2 ** 31, hi: 2 ** 32, sizeBytes: 1e6, eventCount: 10_000, health: healthy, profile: null },
-    ],
-    hosts: [
-      { id: "h1", active: true, health: healthy, writeShare: 0.6 },
-      { id: "h2", active: true, health: healthy, writeShare: 0.4 },
-    ],
-    copyRowsPerSec: 20_000,
-    busy: new Set(),
-  };
-  return planOrchestration(input);
+  return planOrchestration(orchestratorInput(summary, shardletHealth({ ...busy, writeRate: 5500, profile: summary })));
 }
 
 describe("a shardlet's hottest keys", () => {

@@ -15,6 +15,7 @@ import {
   type OrchestratorInput,
   type ShardletHealthInput,
 } from "../src/index.ts";
+import { orchestratorInput } from "./orchestrator-fixtures.ts";
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
 function rng(seed: number): () => number {
@@ -190,25 +191,9 @@ describe("orchestrator", () => {
   const hotRange = profileOf(() => `k${Math.floor(r() * 1e6)}`, 4000);
   hotRange.keyBins = hotRange.keyBins.map((_, i) => (i >= 24 ? 500 : 10));
   const hotKey = profileOf(() => (r() < 0.8 ? "celebrity" : `k${Math.floor(r() * 1e6)}`), 4000);
-  const healthy = { score: 0.95, weakest: null, components: [] };
   const input = (profile: ShardletProfile, over: Partial<OrchestratorInput> = {}): OrchestratorInput => {
     const summary = summarizeProfile(profile);
-    const health = shardletHealth({ ...base, writeRate: 5500, profile: summary });
-    return {
-      settings: { healthThreshold: 0.5, migrationWindowSec: 900, maxShards: 64 },
-      minShardletWidth: 2 ** 16,
-      shardlets: [
-        { id: "a", hostId: "h1", lo: 0, hi: 2 ** 31, sizeBytes: 1e6, eventCount: 10_000, health, profile: summary },
-        { id: "b", hostId: "h2", lo: 2 ** 31, hi: 2 ** 32, sizeBytes: 1e6, eventCount: 10_000, health: healthy, profile: null },
-      ],
-      hosts: [
-        { id: "h1", active: true, health: healthy, writeShare: 0.6 },
-        { id: "h2", active: true, health: healthy, writeShare: 0.4 },
-      ],
-      copyRowsPerSec: 20_000,
-      busy: new Set(),
-      ...over,
-    };
+    return orchestratorInput(summary, shardletHealth({ ...base, writeRate: 5500, profile: summary }), over);
   };
 
   it("proposes a split at the profiled median for a hot range", () => {
