@@ -61,9 +61,12 @@ function progressOf(p: unknown): { stage: string | null; fraction: number } {
  * as a made-up one, so a status procedure never reads a job its caller could not have queued there.
  */
 export async function readJobStatus(queue: JobQueue, opts: { jobId: string; name: JobName; what: string; summary?: JobSummary }): Promise<JobStatus> {
+  // The state first, then the job: a job read before it finished and found finished by the next
+  // call has no result in hand, and the console stops asking once a run has ended, so it would
+  // show "finished" without the outcome. A job read after its state holds at least that state's data.
+  const raw = await queue.getJobState(opts.jobId);
   const job = await queue.getJob(opts.jobId);
   if (!job || job.name !== opts.name) throw new ShardcastError("not_found", `No such ${opts.what} (finished runs are kept for an hour).`);
-  const raw = await job.getState();
   // Delayed, prioritized and waiting-children jobs have not started either.
   const state = raw === "completed" || raw === "failed" || raw === "active" || raw === "unknown" ? raw : "waiting";
   const progress = progressOf(job.progress);
