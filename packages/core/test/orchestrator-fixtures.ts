@@ -1,4 +1,16 @@
-import type { OrchestratorInput, ProfileSummary, HealthScore } from "../src/index.ts";
+import type { HealthScore, OrchestratorInput, ProfileSummary, ShardletHealthInput } from "../src/index.ts";
+
+/** A shardlet's health input below the split rate, room to grow, no forecast: add the profile. */
+export const healthInputBase: Omit<ShardletHealthInput, "profile"> = {
+  writeRate: 3000,
+  bytesPerSec: 1000,
+  splitWriteRate: 5000,
+  sizeBytes: 1e6,
+  capacityBytes: 1e8,
+  splitThreshold: 0.8,
+  predictedPeak: null,
+  latencyTargetMs: 250,
+};
 
 /**
  * Two shardlets on two hosts: "a" (the first half of the hash space, on h1) with the profile and

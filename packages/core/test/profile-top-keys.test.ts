@@ -9,25 +9,15 @@ import {
   shardletHealth,
   summarizeProfile,
   type ProfileSummary,
-  type ShardletHealthInput,
 } from "../src/index.ts";
-import { orchestratorInput } from "./orchestrator-fixtures.ts";
+import { healthInputBase, orchestratorInput } from "./orchestrator-fixtures.ts";
 
 function observe(p: ShardletProfile, key: string): void {
   p.observe(key, {}, 100, keyHash(key) / 2 ** 32, []);
 }
 
 /** Writes at the split write rate: skew weighs fully, so any share on the hottest key shows in the score. */
-const busy: Omit<ShardletHealthInput, "profile"> = {
-  writeRate: 5000,
-  bytesPerSec: 1000,
-  splitWriteRate: 5000,
-  sizeBytes: 1e6,
-  capacityBytes: 1e8,
-  splitThreshold: 0.8,
-  predictedPeak: null,
-  latencyTargetMs: 250,
-};
+const busy = { ...healthInputBase, writeRate: 5000 };
 
 /** One overloaded shardlet (writes past the split rate) with room to split, next to a healthy one. */
 function orchestrate(summary: ProfileSummary): ReturnType<typeof planOrchestration> {

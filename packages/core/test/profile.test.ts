@@ -13,9 +13,8 @@ import {
   shardletHealth,
   summarizeProfile,
   type OrchestratorInput,
-  type ShardletHealthInput,
 } from "../src/index.ts";
-import { orchestratorInput } from "./orchestrator-fixtures.ts";
+import { healthInputBase, orchestratorInput } from "./orchestrator-fixtures.ts";
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
 function rng(seed: number): () => number {
@@ -152,16 +151,7 @@ function profileOf(keys: () => string, n: number): ShardletProfile {
   return p;
 }
 
-const base: Omit<ShardletHealthInput, "profile"> = {
-  writeRate: 3000,
-  bytesPerSec: 1000,
-  splitWriteRate: 5000,
-  sizeBytes: 1e6,
-  capacityBytes: 1e8,
-  splitThreshold: 0.8,
-  predictedPeak: null,
-  latencyTargetMs: 250,
-};
+const base = healthInputBase;
 
 describe("shardlet health", () => {
   it("scores a skewed shardlet lower than a uniform one at the same load, and names skew", () => {
