@@ -1,4 +1,7 @@
-// One lint config for every workspace; type-aware so floating promises are caught.
+// One lint config and one run (`npm run lint` at the root) for every workspace; type-aware so
+// floating promises are caught. Its type information comes from the root tsconfig.json, one program
+// over the whole repository, so each file is type-checked once per run rather than once per workspace
+// that imports it.
 import { readFileSync } from "node:fs";
 import tseslint from "typescript-eslint";
 
@@ -40,7 +43,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true },
+      parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
@@ -60,10 +63,42 @@ export default tseslint.config(
     rules: { "no-restricted-properties": "off" },
   },
   {
-    // The door itself (its own eslint.config.mjs lifts the rule as well, for runs from inside it).
-    // Tests set up storage states no API call produces and check what landed in the control
-    // database, so they may use the client directly.
+    // The door itself. Tests set up storage states no API call produces and check what landed in
+    // the control database, so they may use the client directly.
     files: ["packages/db/**", "**/test/**"],
     rules: { "no-restricted-syntax": "off" },
+  },
+  {
+    // The domain runs in the simulator and the benchmarks and takes its I/O from the apps: only pure
+    // libraries. A new one is added to this list deliberately, not by an import slipping in.
+    files: ["packages/core/src/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(?!(zod|@datadog/sketches-js)$)[^.]",
+              message: "packages/core is pure: inject I/O from the apps, or add a pure library to the list in eslint.config.mjs.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The one type-check program includes the DOM library for the console; everywhere else a
+    // browser global is a mistake the compiler can no longer catch.
+    files: ["**/*.ts", "**/*.tsx"],
+    ignores: ["apps/web/**", "e2e/**"],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        ...["window", "document", "navigator", "localStorage", "sessionStorage", "location", "history"].map((name) => ({
+          name,
+          message: "Browser globals exist only in the console (apps/web).",
+        })),
+      ],
+    },
   },
 );

@@ -150,7 +150,8 @@ function dropUnusedUrlWarning(): void {
   if (g[marker]) return;
   g[marker] = true;
   const stdout = process.stdout;
-  const original = stdout.write;
+  // Called with the stream as `this` below, as the stream itself would call it.
+  const original = stdout.write as (this: typeof stdout, ...a: unknown[]) => boolean; // eslint-disable-line @typescript-eslint/unbound-method
   const onlyUrl = (text: string) => {
     const at = text.indexOf(UNUSED_URL_WARNING);
     if (at < 0) return false;
@@ -164,8 +165,8 @@ function dropUnusedUrlWarning(): void {
       if (typeof callback === "function") queueMicrotask(() => (callback as (err?: Error | null) => void)());
       return true;
     }
-    return (original as (this: typeof stdout, ...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof stdout.write;
+    return original.call(this, chunk, ...rest);
+  };
 }
 dropUnusedUrlWarning();
 

@@ -18,7 +18,7 @@ const error = (body: Record<string, unknown>) => (body as ErrorBody).error;
 
 describe("request bodies are UTF-8 JSON", () => {
   const send = (bytes: Buffer, contentType = "application/json") =>
-    fetch(`${h.url}/v1/streams/${h.stream}/events`, { method: "POST", headers: { authorization: `Bearer ${h.token}`, "content-type": contentType }, body: bytes });
+    fetch(`${h.url}/v1/streams/${h.stream}/events`, { method: "POST", headers: { authorization: `Bearer ${h.token}`, "content-type": contentType }, body: new Uint8Array(bytes) });
 
   it("a body with bytes that are not UTF-8 is a 400, not stored with replacement characters", async () => {
     const rows = await totalRows(h);
@@ -46,7 +46,7 @@ describe("request bodies are UTF-8 JSON", () => {
 
   it("tRPC ingest reads its body with the same checks, and answers in tRPC's shape", async () => {
     const trpc = (bytes: Buffer, contentType = "application/json") =>
-      fetch(`${h.url}/trpc/ingest`, { method: "POST", headers: { authorization: `Bearer ${h.token}`, "content-type": contentType }, body: bytes });
+      fetch(`${h.url}/trpc/ingest`, { method: "POST", headers: { authorization: `Bearer ${h.token}`, "content-type": contentType }, body: new Uint8Array(bytes) });
     type TrpcError = { error: { message: string; data: { httpStatus: number; shardcast?: ErrorBody["error"] } } };
     const rows = await totalRows(h);
     const prefix = `{"stream":"${h.stream}","events":[{"key":"trpc-latin1","payload":{"name":"caf`;

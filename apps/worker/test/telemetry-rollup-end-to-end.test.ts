@@ -90,7 +90,7 @@ async function call(pathname: string, init: { method?: string; body?: unknown; h
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
   expect(res.status).toBe(200);
-  return res.json();
+  return (await res.json()) as unknown;
 }
 
 const utf8 = (s: string) => Buffer.byteLength(s);

@@ -1,0 +1,53 @@
+// Prints what CI ran: each stage's time (from the stage file .ci/run writes) and the test counts
+// found in the test log (Vitest's per-workspace "Tests" lines and Playwright's totals).
+import { existsSync, readFileSync } from "node:fs";
+
+const [stagesFile, testLog] = process.argv.slice(2);
+const fmt = (s) => `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+
+if (stagesFile && existsSync(stagesFile)) {
+  console.log("CI stages:");
+  let total = 0;
+  for (const line of readFileSync(stagesFile, "utf8").split("\n").filter(Boolean)) {
+    const [secs, status, ...name] = line.split("\t");
+    total += Number(secs);
+    console.log(`  ${fmt(Number(secs)).padStart(7)}  ${status.padEnd(6)}  ${name.join(" ")}`);
+  }
+  console.log(`  ${fmt(total).padStart(7)}  total`);
+}
+
+if (testLog && existsSync(testLog)) {
+  const text = readFileSync(testLog, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
+  // `npm test` times its own stages (scripts/test.sh).
+  const inner = [...text.matchAll(/^\[test\] (\d+)s (ok|FAILED \(exit \d+\))  (.+)$/gm)];
+  if (inner.length) {
+    console.log("npm test stages:");
+    for (const m of inner) console.log(`  ${fmt(Number(m[1])).padStart(7)}  ${m[2].padEnd(6)}  ${m[3]}`);
+  }
+  const counts = (s) => Object.fromEntries([...s.matchAll(/(\d+) (passed|failed|skipped|todo|flaky|did not run)/g)].map((m) => [m[2], Number(m[1])]));
+  const rows = [];
+  for (const m of text.matchAll(/^(\S+):test:\s+Tests\s+(.+)$/gm)) rows.push([m[1], counts(m[2])]);
+  // Playwright's list reporter ends each suite with its totals, one per line, "passed" last.
+  const pw = [...text.matchAll(/^\s+(\d+) (passed|failed|skipped|flaky|did not run)(?: \(.+\))?$/gm)];
+  const suites = [];
+  let open = null;
+  for (const m of pw) {
+    open ??= {};
+    open[m[2]] = Number(m[1]);
+    if (m[2] === "passed") {
+      suites.push(open);
+      open = null;
+    }
+  }
+  if (open) suites.push(open);
+  suites.forEach((c, i) => rows.push([`playwright suite ${i + 1}`, c]));
+  if (rows.length) {
+    console.log("Tests:");
+    const sum = {};
+    for (const [name, c] of rows) {
+      for (const [k, v] of Object.entries(c)) sum[k] = (sum[k] ?? 0) + v;
+      console.log(`  ${name.padEnd(28)} ${Object.entries(c).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+    }
+    console.log(`  ${"all".padEnd(28)} ${Object.entries(sum).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+  }
+}
