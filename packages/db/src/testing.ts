@@ -1,80 +1,79 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { createApiKey } from "./api-keys.ts";
 import { createControlDb, type ControlDb } from "./client.ts";
-import { pgAdminUrl } from "./env.ts";
 import { HostPool } from "./host/pool.ts";
-import { applyHostSchema } from "./host/schema.ts";
 import { registerHost } from "./host-registration.ts";
 import { applyControlMigrations } from "./migrate.ts";
 import { createStream } from "./streams.ts";
+import { controlTemplate, createFromTemplate, hostTemplate, urlFor, withAdmin, type TemplateRecipe } from "./test-templates.ts";
 
-/** Test helpers: scratch databases on the server named by PG_ADMIN_URL, dropped by `drop()`. */
+/**
+ * Test helpers: scratch databases on the server named by PG_ADMIN_URL, dropped by `drop()`. Migrated
+ * ones are copies of a template database built once per server and migration set (test-templates.ts).
+ */
 
 export { waitFor, type Found } from "@shardcast/core/testing";
 
-function scratchName(kind: string): string {
-  return `sc_test_${kind}_${randomBytes(6).toString("hex")}`;
+interface Scratch {
+  name: string;
+  url: string;
+  drop: () => Promise<void>;
 }
 
-function urlFor(database: string): string {
-  const url = new URL(pgAdminUrl());
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: pgAdminUrl(), connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-export async function createScratchDatabase(kind = "db"): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
-  const name = scratchName(kind);
-  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
+function scratch(kind: string): Scratch {
+  const name = `sc_test_${kind}_${randomBytes(6).toString("hex")}`;
   return {
     name,
     url: urlFor(name),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
 }
 
-/** A fresh control database with every migration applied. */
-export async function createTestControlDb(): Promise<{ url: string; db: ControlDb; drop: () => Promise<void> }> {
-  const scratch = await createScratchDatabase("control");
+export async function createScratchDatabase(kind = "db"): Promise<Scratch> {
+  const db = scratch(kind);
+  await withAdmin((c) => c.query(`CREATE DATABASE "${db.name}"`));
+  return db;
+}
+
+async function copyOfTemplate(kind: string, recipe: TemplateRecipe): Promise<Scratch> {
+  const db = scratch(kind);
+  await createFromTemplate(recipe, db.name);
+  return db;
+}
+
+/** An empty database brought up to date by `migrate`, dropped again when that fails. */
+async function migratedScratch(kind: string, migrate: (url: string) => Promise<unknown>): Promise<Scratch> {
+  const db = await createScratchDatabase(kind);
   try {
-    await applyControlMigrations(scratch.url);
+    await migrate(db.url);
   } catch (err) {
-    await scratch.drop();
+    await db.drop();
     throw err;
   }
-  const db = createControlDb(scratch.url, { poolSize: 5 });
+  return db;
+}
+
+/**
+ * A fresh control database with every migration applied: a copy of the migrated template, or with
+ * `template: false` an empty database run through `prisma migrate deploy`, for tests of that path.
+ */
+export async function createTestControlDb(opts: { template?: boolean } = {}): Promise<{ url: string; db: ControlDb; drop: () => Promise<void> }> {
+  const control = opts.template === false ? await migratedScratch("control", applyControlMigrations) : await copyOfTemplate("control", await controlTemplate());
+  const db = createControlDb(control.url, { poolSize: 5 });
   return {
-    url: scratch.url,
+    url: control.url,
     db,
     drop: async () => {
       await db.$disconnect();
-      await scratch.drop();
+      await control.drop();
     },
   };
 }
 
-/** A fresh host database; with the host schema applied unless `schema: false`. */
+/** A fresh host database: a copy of the migrated host template, or empty with `schema: false`. */
 export async function createTestHostDb(opts: { schema?: boolean } = {}): Promise<{ dsn: string; drop: () => Promise<void> }> {
-  const scratch = await createScratchDatabase("host");
-  if (opts.schema !== false) {
-    try {
-      await applyHostSchema(scratch.url);
-    } catch (err) {
-      await scratch.drop();
-      throw err;
-    }
-  }
-  return { dsn: scratch.url, drop: scratch.drop };
+  const host = opts.schema === false ? await createScratchDatabase("host") : await copyOfTemplate("host", hostTemplate);
+  return { dsn: host.url, drop: host.drop };
 }
 
 export interface TestCluster {

@@ -7,7 +7,8 @@ describe("control-plane migrations", () => {
   let control: { url: string; db: ControlDb; drop: () => Promise<void> };
 
   beforeAll(async () => {
-    control = await createTestControlDb();
+    // Not the migrated template: this file tests the migration run itself.
+    control = await createTestControlDb({ template: false });
   });
   afterAll(async () => {
     await control?.drop();

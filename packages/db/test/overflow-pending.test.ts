@@ -12,7 +12,7 @@ describe("markOverflowPending against the worker's row locks", () => {
 
   beforeAll(async () => {
     control = await createTestControlDb();
-    host = await createTestHostDb({ schema: false });
+    host = await createTestHostDb();
     pool = new HostPool(control.db, { poolSize: 2 });
     await registerHost(control.db, { name: "h1", dsn: host.dsn });
   });

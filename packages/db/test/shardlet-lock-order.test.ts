@@ -30,7 +30,7 @@ describe("multi-row shardlet updates lock in id order", () => {
 
   beforeAll(async () => {
     control = await createTestControlDb();
-    host = await createTestHostDb({ schema: false });
+    host = await createTestHostDb();
     pool = new HostPool(control.db, { poolSize: 2 });
     await registerHost(control.db, { name: "h1", dsn: host.dsn });
     holder = new pg.Client({ connectionString: control.url });
