@@ -4,7 +4,7 @@ import { redisPrefixSchema } from "@shardcast/core";
 
 const port = (def: number) => z.coerce.number().int().min(1).max(65535).default(def);
 
-/** Configuration of the scripts, validated with zod. Every setting is documented in the README. */
+/** Configuration of the scripts, validated with zod. Every setting is documented in docs/configuration.md. */
 
 /** Settings of the embedded start (`npm start`). */
 const schema = z.object({

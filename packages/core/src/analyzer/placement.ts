@@ -23,7 +23,7 @@ import type { AnalyzerShardlet } from "./types.ts";
 const MAX_NOTES = 100;
 
 /**
- * Work a copy adds while it runs, from the product's `migration` benchmark (see the README): the
+ * Work a copy adds while it runs, from the product's `migration` benchmark (docs/testing.md): the
  * copy at its budget takes about 5% of a host on each end, and shadow writes cost about 1.2 x the
  * moving shardlet's write rate (its events written to the destination too, and a second statement
  * on the source).
