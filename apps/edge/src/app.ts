@@ -3,6 +3,7 @@ import { LIFECYCLE_SETTINGS_KEY, parseLifecycleSettings, PROFILER_SETTINGS_KEY }
 import {
   createControlDb,
   getSequenceReserved,
+  getPreallocSettings,
   getSettings,
   getStreamByName,
   insertLoadHints,
@@ -16,7 +17,7 @@ import {
   verifyApiKey,
 } from "@shardcast/db";
 import { HostPool, shadowWriteBatch } from "@shardcast/db/host";
-import { createOpLockClients, createOpLocks, createRedis, lifecycleChannel, publishRoutingChange, SequenceAllocator } from "@shardcast/runtime";
+import { createOpLockClients, createOpLocks, createRedis, lifecycleChannel, preallocEdgeId, publishRoutingChange, SequenceAllocator } from "@shardcast/runtime";
 import { ApiKeyAuth } from "./auth.ts";
 import { EdgeReadCache } from "./cache/read-cache.ts";
 import { createConsumerCoordinator, DEFAULT_MAX_GROUPS_PER_STREAM } from "./consumers/wiring.ts";
@@ -124,7 +125,17 @@ export function createEdge(cfg: EdgeConfig): Edge {
   const prealloc =
     cfg.prealloc?.enabled === false
       ? null
-      : new PreallocRunner({ redis, prefix: cfg.redisPrefix, log, edgeId: `edge-${process.pid}`, publishMs: cfg.prealloc?.publishMs ?? 2_000, saveMs: 60_000, maxQueuedEvents: 200_000 });
+      : new PreallocRunner({
+          redis,
+          prefix: cfg.redisPrefix,
+          log,
+          edgeId: preallocEdgeId(),
+          publishMs: cfg.prealloc?.publishMs ?? 2_000,
+          saveMs: 60_000,
+          maxQueuedEvents: 200_000,
+          // Re-read on the publish tick (as profiler settings are on a TTL): there is no announcement to miss.
+          settings: () => getPreallocSettings(db),
+        });
   const written = writeTelemetry(counters, profiler, (streamId, events) => readCache.written(streamId, events));
   const flusher = new TelemetryFlusher({ redis, prefix: cfg.redisPrefix, counters, profiler, log, everyMs: cfg.telemetryFlushMs ?? 5_000 });
   /** When this edge last announced an overflow-pending flag, by stream. */

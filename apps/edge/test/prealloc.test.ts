@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generatePrecursorStream, trainContentModel, keyHash, preallocRedisKeys, type PublishedPredictions } from "@shardcast/core";
-import { createRedis } from "@shardcast/runtime";
+import { generatePrecursorStream, trainContentModel, keyHash } from "@shardcast/core";
+import { updatePreallocSettings } from "@shardcast/db";
+import { createRedis, installContentModel, readMergedPredictions } from "@shardcast/runtime";
 import { waitFor } from "@shardcast/db/testing";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { post, startHarness, type Harness } from "./harness.ts";
@@ -25,8 +26,7 @@ afterAll(async () => {
 describe("content model at the edge", () => {
   it("loads the stored default model, scores acked events and publishes the announced shardlet's surge", { timeout: 120_000 }, async () => {
     const state = trainedState();
-    const keys = preallocRedisKeys(h.prefix);
-    await redis.set(keys.model(h.streamId), JSON.stringify(state));
+    await installContentModel(redis, h.prefix, h.streamId, state, Date.now());
     // The first batch of a stream makes the edge read the stored model.
     const background = Array.from({ length: 50 }, (_, i) => ({ key: `t${i % 7}:u${i}`, type: "page_view", payload: { i } }));
     expect((await post(h, `/v1/streams/${h.stream}/events`, { events: background })).status).toBe(200);
@@ -45,7 +45,7 @@ describe("content model at the edge", () => {
     expect(res.status).toBe(200);
     const shardletId = (res.body.events as Array<{ shardletId: string }>)[0]!.shardletId;
     await runner.publish();
-    const published = JSON.parse((await redis.get(keys.predictions(h.streamId)))!) as PublishedPredictions;
+    const published = (await readMergedPredictions(redis, h.prefix, h.streamId, 5_000, Date.now()))!;
     expect(published.modelVersion).toBeGreaterThanOrEqual(state.examples);
     const p = published.predictions.find((x) => x.shardletId === shardletId);
     expect(p, JSON.stringify(published.predictions)).toBeDefined();
@@ -57,5 +57,14 @@ describe("content model at the edge", () => {
     expect(others).toEqual([]);
     expect(runner.stats.scored).toBeGreaterThanOrEqual(103);
     expect(runner.stats.skipped).toBe(0);
+  });
+
+  it("counts with the stored pre-allocation settings", { timeout: 30_000 }, async () => {
+    await updatePreallocSettings(h.db, { stepSec: 10, horizonSec: 300, surgeFactor: 8, minSurgeEvents: 20 }, null);
+    const runner = h.edge.prealloc!;
+    await runner.refreshSettings();
+    expect(runner.model(h.streamId)?.cfg).toMatchObject({ stepMs: 10_000, horizonMs: 300_000, surgeFactor: 8, minSurgeEvents: 20 });
+    await runner.publish();
+    expect((await readMergedPredictions(redis, h.prefix, h.streamId, 10_000, Date.now()))?.stepMs).toBe(10_000);
   });
 });

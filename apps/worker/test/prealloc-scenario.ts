@@ -1,5 +1,6 @@
-import { generatePrecursorStream, keyHash, preallocRedisKeys, RoutingTable, trainContentModel, type PublishedPredictions, type SurgePrediction } from "@shardcast/core";
+import { generatePrecursorStream, keyHash, RoutingTable, trainContentModel, type PublishedPredictions, type SurgePrediction } from "@shardcast/core";
 import { loadRoutes, updatePreallocSettings } from "@shardcast/db";
+import { installContentModel, publishEdgePredictions } from "@shardcast/runtime";
 import { expect } from "vitest";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
 import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
@@ -34,7 +35,7 @@ export interface Scenario {
 export async function scenario(aggressiveness: number): Promise<Scenario> {
   const h = await startLifecycleHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 2, settings: LIFECYCLE });
   await updatePreallocSettings(h.db, { aggressiveness }, null);
-  await h.redis.set(preallocRedisKeys(h.prefix).model(h.streamId), JSON.stringify(STATE));
+  await installContentModel(h.redis, h.prefix, h.streamId, STATE, Date.now());
   let n = 0;
   const url = `${h.edgeUrl}/v1/streams/${h.stream}/events`;
   const send = async (events: Sent[]) => {
@@ -104,12 +105,14 @@ export async function publishPrediction(s: Scenario, shardletId: string, key: st
   const published: PublishedPredictions = {
     streamId: s.h.streamId,
     atMs: now,
-    edge: "test",
+    edge: runner.edgeId,
     modelVersion: runner.model(s.h.streamId)?.version ?? 0,
     quality: runner.model(s.h.streamId)!.quality(),
     predictions: [prediction],
+    ttlMs: 60_000,
   };
-  await s.h.redis.set(preallocRedisKeys(s.h.prefix).predictions(s.h.streamId), JSON.stringify(published), "EX", 60);
+  // In the edge's own field: it stands for the edge's view, as the edge's next publish would.
+  await publishEdgePredictions(s.h.redis, s.h.prefix, runner.edgeId, [published]);
 }
 
 /** Drains the overflow log and checks every acknowledged event is stored once, where its shardlet is. */

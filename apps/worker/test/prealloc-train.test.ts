@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ContentModel, generatePrecursorStream, preallocRedisKeys, type ContentModelState } from "@shardcast/core";
+import { ContentModel, generatePrecursorStream } from "@shardcast/core";
 import { getLatestPreallocTraining } from "@shardcast/db";
+import { loadStoredModel, saveEdgeModel } from "@shardcast/runtime";
 import { MIN_HISTORY_EVENTS, runPreallocTrain } from "../src/prealloc/train.ts";
 import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
 
@@ -22,7 +23,6 @@ const HISTORY = generatePrecursorStream({
 
 describe("prealloc.train on stored history", () => {
   let h: LifecycleHarness;
-  const keys = () => preallocRedisKeys(h.prefix);
 
   beforeAll(async () => {
     h = await startLifecycleHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 4 });
@@ -40,8 +40,9 @@ describe("prealloc.train on stored history", () => {
     await h?.close();
   });
 
-  it("trains on every host's history, beats the type-blind model on the held-out quarter and installs it for edges without a model", { timeout: 120_000 }, async () => {
-    await h.redis.del(keys().model(h.streamId));
+  it("trains on every host's history, beats the type-blind model on the held-out quarter and installs it over the prior an edge saved", { timeout: 120_000 }, async () => {
+    // An edge saves its model, untrained or not, every minute: the prior must not block the install.
+    await saveEdgeModel(h.redis, h.prefix, h.streamId, new ContentModel().snapshot(), 0);
     const progress: number[] = [];
     const r = await runPreallocTrain(h.deps, { redis: h.redis, prefix: h.prefix, onProgress: (f) => void progress.push(f) });
     const mine = r.streams.find((s) => s.streamId === h.streamId)!;
@@ -53,8 +54,7 @@ describe("prealloc.train on stored history", () => {
     expect(progress.at(-1)).toBe(1);
 
     // What edges load: a content model state that has learnt the announcing type.
-    const raw = await h.redis.get(keys().model(h.streamId));
-    const state = JSON.parse(raw!) as ContentModelState;
+    const { state } = (await loadStoredModel(h.redis, h.prefix, h.streamId))!;
     expect(state).toMatchObject({ format: 1, kind: "content", examples: mine.version });
     const model = new ContentModel({}, state);
     expect(model.surgeSize("campaign_started") ?? model.surgeSize("match_kickoff")).not.toBeNull();
@@ -63,12 +63,13 @@ describe("prealloc.train on stored history", () => {
     expect(recorded!.streams.find((s) => s.streamId === h.streamId)).toMatchObject({ outcome: "installed", events: HISTORY.events.length });
   });
 
-  it("never replaces a model an edge already has, and keeps the prior for a stream with too little history", { timeout: 120_000 }, async () => {
-    const own = JSON.stringify(new ContentModel().snapshot());
-    await h.redis.set(keys().model(h.streamId), own);
+  it("never replaces a model that learnt more online, and keeps the prior for a stream with too little history", { timeout: 120_000 }, async () => {
+    const installed = (await loadStoredModel(h.redis, h.prefix, h.streamId))!;
+    const learnt = { ...installed.state, examples: installed.state.examples + 1_000 };
+    expect(await saveEdgeModel(h.redis, h.prefix, h.streamId, learnt, installed.installedAtMs)).toBe(true);
     const r = await runPreallocTrain(h.deps, { redis: h.redis, prefix: h.prefix, streamId: h.streamId });
     expect(r.streams).toEqual([expect.objectContaining({ streamId: h.streamId, outcome: "kept" })]);
-    expect(await h.redis.get(keys().model(h.streamId))).toBe(own);
+    expect((await loadStoredModel(h.redis, h.prefix, h.streamId))?.state.examples).toBe(learnt.examples);
 
     const short = await runPreallocTrain(h.deps, { redis: h.redis, prefix: h.prefix, streamId: h.streamId, eventsPerHost: Math.floor(MIN_HISTORY_EVENTS / 4) });
     expect(short.streams[0]).toMatchObject({ outcome: "skipped", version: null });

@@ -8,3 +8,4 @@ export * from "./read-cache-keys.ts";
 export * from "./placement-state.ts";
 export * from "./replica-served.ts";
 export * from "./placement-pins.ts";
+export * from "./prealloc-store.ts";

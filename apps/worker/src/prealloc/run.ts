@@ -1,10 +1,9 @@
 import {
   decidePrealloc,
   ShardcastError,
-  preallocRedisKeys,
+  type CostParams,
   type PreallocDecision,
   type PreallocSettings,
-  type PublishedPredictions,
   type SurgePrediction,
 } from "@shardcast/core";
 import {
@@ -18,9 +17,11 @@ import {
   recordPreallocRun,
 } from "@shardcast/db";
 import type { JobQueue } from "@shardcast/jobs";
+import { readMergedPredictions } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
 import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
+import { preallocCostFigures } from "./cost-figures.ts";
 import { Held } from "./parts.ts";
 import { bestDestination, hostFigures, type HostFigures } from "./placement.ts";
 import { isolationCuts, prepare, type PreallocRunResult } from "./prepare.ts";
@@ -29,7 +30,8 @@ import { settle } from "./settle.ts";
 export { isolationCuts, type PreallocRunResult } from "./prepare.ts";
 
 /**
- * `prealloc.run`: for each stream, read the surge predictions the edges published, let the cost
+ * `prealloc.run`: for each stream, read the surge predictions every edge published (merged into
+ * one view, figures in the settings' step, which the edges' models count in too), let the cost
  * model decide per candidate (why and why not are recorded), and prepare the chosen ones through
  * the lifecycle split (the op-lock is held by the split as for any split; a split persisted phase
  * by phase is resumed, never redone); then settle the open pre-allocations: used when the
@@ -84,22 +86,24 @@ async function preallocate(deps: WorkerDeps, ctx: PreallocRunContext): Promise<P
     await tolerant(deps, { preallocation: p.id }, () => settle(deps, settings, p, result, ctx.queue));
   }
   const streams = (await listStreamNames(deps.db)).filter((s) => ctx.streamId === undefined || s.id === ctx.streamId);
-  const keys = preallocRedisKeys(ctx.prefix);
   let quality: unknown = null;
   let modelVersion: number | null = null;
   const held = new Held(open);
   let inFlight = 0;
   let hosts: Map<string, HostFigures> | null = null;
+  let costs: Pick<CostParams, "copyBytesPerSec" | "splitLockSec"> | null = null;
   for (const stream of streams) {
-    const raw = await ctx.redis.get(keys.predictions(stream.id));
-    if (!raw) continue;
-    const published = JSON.parse(raw) as PublishedPredictions;
+    const published = await readMergedPredictions(ctx.redis, ctx.prefix, stream.id, settings.stepSec * 1000, deps.clock());
+    if (!published) continue;
     quality = published.quality;
     modelVersion = published.modelVersion;
-    if (published.predictions.length > 0) hosts ??= await hostFigures(deps);
+    if (published.predictions.length > 0) {
+      hosts ??= await hostFigures(deps);
+      costs ??= await preallocCostFigures(deps.db);
+    }
     for (const prediction of published.predictions) {
       ctx.signal?.throwIfAborted();
-      const decision = await decide(deps, settings, stream.id, prediction, held, hosts ?? new Map());
+      const decision = await decide(deps, settings, stream.id, prediction, held, hosts ?? new Map(), costs ?? {});
       if (!decision) continue;
       result.decisions.push(decision);
       if (!decision.prepare || inFlight >= settings.maxConcurrent) continue;
@@ -142,6 +146,7 @@ async function decide(
   prediction: SurgePrediction,
   held: Held,
   hosts: ReadonlyMap<string, HostFigures>,
+  costs: Partial<CostParams>,
 ): Promise<PreallocDecision | null> {
   const row = await getShardletRow(deps.db, prediction.shardletId);
   if (!row || row.state !== "active") return null;
@@ -167,7 +172,7 @@ async function decide(
       prepared: busy,
     },
     deps.clock(),
-    { aggressiveness: settings.aggressiveness, minProbability: settings.minProbability, stepMs: settings.stepSec * 1000, holdSec: settings.horizonSec + settings.graceSec },
+    { ...costs, aggressiveness: settings.aggressiveness, minProbability: settings.minProbability, stepMs: settings.stepSec * 1000, holdSec: settings.horizonSec + settings.graceSec },
   );
 }
 

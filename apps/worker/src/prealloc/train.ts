@@ -1,5 +1,6 @@
-import { evaluateContentModel, keyHash, preallocRedisKeys, RoutingTable, type HistoryEvent, type PredictionQuality } from "@shardcast/core";
-import { listReachableHosts, listStreamNames, loadRoutes, recordPreallocTraining, type PreallocTrainingStream } from "@shardcast/db";
+import { evaluateContentModel, keyHash, preallocModelConfig, RoutingTable, type HistoryEvent, type PredictionQuality } from "@shardcast/core";
+import { getPreallocSettings, listReachableHosts, listStreamNames, loadRoutes, recordPreallocTraining, type PreallocTrainingStream } from "@shardcast/db";
+import { installContentModel } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
@@ -8,8 +9,6 @@ import { probeErrorMessage } from "../domain/health.ts";
 export const DEFAULT_HISTORY_EVENTS_PER_HOST = 100_000;
 /** Below this many events a stream's history is too short to learn from: edges keep the prior. */
 export const MIN_HISTORY_EVENTS = 2_000;
-/** How long an installed default model is kept in Redis (edges save their own over it). */
-const MODEL_TTL_SEC = 7 * 86_400;
 
 export interface PreallocTrainResult {
   streams: PreallocTrainingStream[];
@@ -22,9 +21,11 @@ const quality = (q: PredictionQuality) => ({ precision: q.precision, recall: q.r
  * `prealloc.train`: the cold-start model of the edges' content model, per stream, from the
  * stream's own stored history (the latest events of every reachable host, replayed in event-time
  * order). It is scored on the held-out last quarter against the type-blind rate model and
- * installed only when it beats it, and only for edges that have no model of their own yet (SET
- * NX: a live model that learnt online is never replaced by an older one). Every run is recorded
- * with each stream's outcome and the held-out figures, for the Models page.
+ * installed only when it beats it, over no stored model, an untrained prior or a model that learnt
+ * less (a live model that learnt more online is never replaced); running edges adopt an install on
+ * their next publish tick. It learns with the settings' step, horizon and surge thresholds, as the
+ * edges' models count. Every run is recorded with each stream's outcome and the held-out figures,
+ * for the Models page.
  */
 export async function runPreallocTrain(
   deps: WorkerDeps,
@@ -41,7 +42,7 @@ export async function runPreallocTrain(
   const started = deps.clock();
   const streams = (await listStreamNames(deps.db)).filter((s) => ctx.streamId === undefined || s.id === ctx.streamId);
   const hosts = await listReachableHosts(deps.db);
-  const keys = preallocRedisKeys(ctx.prefix);
+  const cfg = preallocModelConfig(await getPreallocSettings(deps.db));
   const out: PreallocTrainingStream[] = [];
   for (const [i, stream] of streams.entries()) {
     ctx.signal?.throwIfAborted();
@@ -61,18 +62,18 @@ export async function runPreallocTrain(
     } else {
       events.sort((a, b) => a.atMs - b.atMs);
       const table = RoutingTable.build(stream.id, await loadRoutes(deps.db, stream.id));
-      const e = evaluateContentModel(events, (key) => table.lookup(keyHash(key)).id);
+      const e = evaluateContentModel(events, (key) => table.lookup(keyHash(key)).id, { cfg });
       const figures = { version: e.state.examples, heldOut: quality(e.heldOut), baseline: quality(e.baseline) };
       if (!e.better) {
         const why = e.heldOut.alerts === 0 ? "it raised no alert on the held-out quarter" : "it did not beat the type-blind rate model on the held-out quarter";
         out.push({ ...base, ...figures, outcome: "worse", note: `not installed: ${why}` });
       } else {
-        const set = await ctx.redis.set(keys.model(stream.id), JSON.stringify(e.state), "EX", MODEL_TTL_SEC, "NX");
+        const installed = await installContentModel(ctx.redis, ctx.prefix, stream.id, e.state, deps.clock());
         out.push({
           ...base,
           ...figures,
-          outcome: set === "OK" ? "installed" : "kept",
-          note: set === "OK" ? "installed: edges without a model of their own start from it" : "edges already have a model of their own, which keeps learning; this one was not installed",
+          outcome: installed ? "installed" : "kept",
+          note: installed ? "installed: running edges adopt it on their next publish" : "the edges' model has learnt more than this one and keeps learning; this one was not installed",
         });
       }
     }

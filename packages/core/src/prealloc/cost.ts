@@ -1,3 +1,4 @@
+import { median } from "../median.ts";
 import type { SurgePrediction } from "./model.ts";
 
 /** What the cost model knows of a candidate besides the prediction. */
@@ -142,4 +143,21 @@ export function decidePrealloc(candidate: PreallocCandidate, nowMs: number, para
   if (expectedFallbacksSaved < cost * ratio) return no(`${figures}: below ${ratio.toFixed(2)}x the cost at aggressiveness ${p.aggressiveness}`);
   const what = action === "split" ? "split at the predicted load median" : action === "move" ? `move to ${dest!.id}` : `split and move a part to ${dest!.id}`;
   return { ...base, prepare: true, reason: `${what}: ${figures}${move ? `, ${(bytesCopied / MIB).toFixed(1)} MiB copied` : ""}` };
+}
+
+/** Fewer measured split locks than this make no measurement. */
+export const MIN_MEASURED_SPLIT_LOCKS = 3;
+
+/**
+ * The copy speed and split lock the cost model weighs with: the cluster's measured figures where
+ * it has them (the copy speed the analyzer plans with, the median op-lock of recent splits), else
+ * the defaults. A decision that assumed a 2 s lock while splits here hold it for 10 would prepare
+ * too late and count too few fallbacks saved.
+ */
+export function measuredCostParams(copyBytesPerSec: number | null, splitLockMs: readonly number[]): Pick<CostParams, "copyBytesPerSec" | "splitLockSec"> {
+  const locks = splitLockMs.filter((ms) => Number.isFinite(ms) && ms >= 0);
+  return {
+    copyBytesPerSec: copyBytesPerSec !== null && copyBytesPerSec > 0 ? copyBytesPerSec : DEFAULT_COST_PARAMS.copyBytesPerSec,
+    splitLockSec: locks.length >= MIN_MEASURED_SPLIT_LOCKS ? median(locks) / 1000 : DEFAULT_COST_PARAMS.splitLockSec,
+  };
 }

@@ -5,3 +5,4 @@ export * from "./rate-model.ts";
 export * from "./cost.ts";
 export * from "./stream.ts";
 export * from "./replay.ts";
+export * from "./published.ts";

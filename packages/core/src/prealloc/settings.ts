@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { SurgePrediction } from "./model.ts";
-import type { PredictionQuality } from "./surge.ts";
+import type { ContentModelConfig } from "./model-types.ts";
 
 /**
  * Settings of predictive pre-allocation. Stored in the control database under the key `prealloc`
@@ -42,18 +41,10 @@ export function parsePreallocSettings(stored: unknown): PreallocSettings {
   return preallocSettingsSchema.parse(stored ?? {});
 }
 
-/** Where edges publish their predictions and their model's state (one key per stream each, with an expiry). */
-export function preallocRedisKeys(prefix: string): { predictions: (streamId: string) => string; model: (streamId: string) => string } {
-  const root = `{${prefix}}:pa:`;
-  return { predictions: (streamId) => `${root}pred:${streamId}`, model: (streamId) => `${root}model:${streamId}` };
-}
-
-/** What an edge publishes for a stream: its current predictions and its model's version and quality. */
-export interface PublishedPredictions {
-  streamId: string;
-  atMs: number;
-  edge: string;
-  modelVersion: number;
-  quality: PredictionQuality;
-  predictions: SurgePrediction[];
+/**
+ * What of the settings the edges' content model is built with. The worker converts the rates the
+ * edges publish per step with the same `stepSec`, so both sides read it from one place.
+ */
+export function preallocModelConfig(s: PreallocSettings): Pick<ContentModelConfig, "stepMs" | "horizonMs" | "surgeFactor" | "minSurgeEvents"> {
+  return { stepMs: s.stepSec * 1000, horizonMs: s.horizonSec * 1000, surgeFactor: s.surgeFactor, minSurgeEvents: s.minSurgeEvents };
 }
