@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { compileFields, keyHash, PROFILER_SETTINGS_KEY, ShardletProfile, type ProfileDelta, type ShardletDelta } from "@shardcast/core";
-import { applyTelemetryBatch, listAnalyzerProposals, listPlannerNotes, updateSetting, type ControlDb } from "@shardcast/db";
+import { applyTelemetryBatch, dismissAnalyzerProposal, getAnalyzerProposal, listAnalyzerProposals, listPlannerNotes, updateSetting, type ControlDb } from "@shardcast/db";
 import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger } from "@shardcast/runtime/logger";
@@ -94,6 +94,24 @@ describe("the orchestrator", () => {
     await runOrchestrator(deps(), { trigger: "schedule" });
     const again = await listAnalyzerProposals(db, { status: "open", source: "orchestrator", limit: 50 });
     expect(again.map((p) => p.id)).toEqual([split.id]);
+  });
+
+  it("keeps a dismissed split dismissed while the shardlet is as it was, and asks again once it is materially worse", async () => {
+    const [split] = await listAnalyzerProposals(db, { status: "open", source: "orchestrator", limit: 50 });
+    await dismissAnalyzerProposal(db, split!.id, "ops@example.com");
+    await runOrchestrator(deps(), { trigger: "schedule" });
+    expect(await listAnalyzerProposals(db, { status: "open", source: "orchestrator", limit: 50 })).toEqual([]);
+    expect((await getAnalyzerProposal(db, split!.id))?.status).toBe("dismissed");
+
+    // As if the operator had dismissed it when the shardlet was far healthier than it is now.
+    await db.analyzerProposal.update({ where: { id: split!.id }, data: { expectedBenefit: split!.expectedBenefit / 2 } });
+    await runOrchestrator(deps(), { trigger: "schedule" });
+    const back = await listAnalyzerProposals(db, { status: "open", source: "orchestrator", limit: 50 });
+    expect(back.map((p) => [p.kind, p.shardletId])).toEqual([["split", shardlets[0]!.id]]);
+    expect(back[0]!.id).not.toBe(split!.id);
+    const after = back[0]!.details?.afterDismissal as { proposalId?: string; why?: string } | undefined;
+    expect(after?.proposalId).toBe(split!.id);
+    expect(after?.why).toMatch(/benefit rose/);
   });
 
   it("applies its splits itself when auto-apply is on, cutting at the profiled median", async () => {

@@ -15,11 +15,25 @@ const SECRET_FIELD = /pass(word)?|secret|token|dsn|authorization|cookie|api_?key
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactSecrets(value);
-  if (value instanceof Error) return { name: value.name, message: redactSecrets(value.message) };
+  if (value instanceof Error) return scrubError(value, depth);
   if (depth > 4 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) ? "***" : scrub(v, depth + 1);
+  return out;
+}
+
+/**
+ * An error as a record: without its stack a logged failure says what went wrong but not where,
+ * which is what the log is read for. The stack repeats the message (and a driver's message may
+ * carry a DSN), so it is redacted like any string; the cause chain is kept the same way.
+ */
+function scrubError(err: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: err.name, message: redactSecrets(err.message) };
+  if (typeof err.stack === "string") out.stack = redactSecrets(err.stack);
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" || typeof code === "number") out.code = code;
+  if (err.cause !== undefined && depth <= 4) out.cause = scrub(err.cause, depth + 1);
   return out;
 }
 

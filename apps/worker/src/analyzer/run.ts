@@ -53,6 +53,8 @@ export interface AnalyzerRunResult {
   points: number;
   proposals: { split: number; migrate: number; addHost: number };
   superseded: number;
+  /** Proposals not made again because an operator dismissed them and they have not changed materially. */
+  heldBack: number;
   acted: ActResult;
   /** The capacity plan's actions (act mode) and the hosts retired after their drain; null when capacity planning is off or the run was for one stream. */
   capacity: (CapacityActResult & { drainProposals: number; retired: string[]; untrusted: string | null }) | null;
@@ -66,7 +68,8 @@ const RANKING_KEPT = 500;
 
 /**
  * One analyzer run: forecasts every shardlet from telemetry with the active model, stores the
- * forecasts and ranking, replaces the open proposals with this run's, and, for streams in `act`
+ * forecasts and ranking, replaces the open proposals with this run's (the same proposal keeps its
+ * id; a dismissed one stays dismissed until it changes materially), and, for streams in `act`
  * mode, enqueues the predicted splits and approves the feasible migrations. A run for one stream
  * still forecasts every shardlet (host loads depend on all of them) but proposes only for it.
  */
@@ -92,6 +95,7 @@ const NOTHING_RAN: AnalyzerRunResult = {
   points: 0,
   proposals: { split: 0, migrate: 0, addHost: 0 },
   superseded: 0,
+  heldBack: 0,
   acted: { splits: 0, migrations: 0, scheduled: 0, skipped: [] },
   capacity: null,
   defaulted: 0,
@@ -190,7 +194,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   if (!opts.streamId) await replacePlannerNotes(db, "analyzer", out.notes, new Date(nowMs));
   const signalled = proposalRows(out, { inScope, shardlets: shardletById, fullRun: !opts.streamId, bucketSec: settings.bucketSec });
   const rows = capacity ? mergeAddHost(signalled, capacity.rows) : signalled;
-  const stored = await replaceAnalyzerProposals(db, run.id, rows, { streamIds: opts.streamId ? [opts.streamId] : null });
+  const stored = await replaceAnalyzerProposals(db, run.id, rows, { streamIds: opts.streamId ? [opts.streamId] : null, atMs: nowMs });
   checkAborted(opts.signal, "analyzer run");
 
   await progress("acting", 0.85);
@@ -199,7 +203,8 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   const acted = await actOnProposals(
     db,
     deps.log,
-    stored.created.filter((p) => p.streamId !== null && acting.has(p.streamId)),
+    // Kept proposals too: one an earlier run could not act on (no queue, not feasible yet) is tried again.
+    stored.current.filter((p) => p.streamId !== null && acting.has(p.streamId)),
     {
       ...(opts.queue ? { queue: opts.queue } : {}),
       // Without a trusted forecast there is no trough to wait for.
@@ -211,19 +216,19 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     const actedOn = await actOnCapacity(
       db,
       deps.log,
-      stored.created.filter((p) => p.kind === "add_host" || p.kind === "drain_host"),
+      stored.current.filter((p) => p.kind === "add_host" || p.kind === "drain_host"),
       { settings: capacity.settings, nowMs, stepMs: inputs.bucketMs, ...(opts.queue ? { queue: opts.queue } : {}), ...(deps.provision ? { provision: deps.provision } : {}) },
     );
     const retired = await retireDrainedHosts(db, deps.log, nowMs);
-    capacityActed = { ...actedOn, drainProposals: stored.created.filter((p) => p.kind === "drain_host").length, retired, untrusted: capacity.plan.untrusted };
+    capacityActed = { ...actedOn, drainProposals: stored.current.filter((p) => p.kind === "drain_host").length, retired, untrusted: capacity.plan.untrusted };
   }
   await deleteAnalyzerDataBefore(db, nowMs - settings.retentionHours * 3_600_000);
   await progress("done", 1);
 
   const proposals = {
-    split: stored.created.filter((p) => p.kind === "split").length,
-    migrate: stored.created.filter((p) => p.kind === "migrate").length,
-    addHost: stored.created.filter((p) => p.kind === "add_host").length,
+    split: stored.current.filter((p) => p.kind === "split").length,
+    migrate: stored.current.filter((p) => p.kind === "migrate").length,
+    addHost: stored.current.filter((p) => p.kind === "add_host").length,
   };
 
   const result: AnalyzerRunResult = {
@@ -233,6 +238,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     points: run.points,
     proposals,
     superseded: stored.superseded,
+    heldBack: stored.heldBack,
     acted,
     capacity: capacityActed,
     defaulted,
@@ -245,6 +251,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     backfilled: inputs.backfilled,
     untrustedShardlets: trust.untrusted.size,
     ...proposals,
+    heldBack: stored.heldBack,
     actedSplits: acted.splits,
     actedMigrations: acted.migrations,
     trigger: opts.trigger ?? "schedule",

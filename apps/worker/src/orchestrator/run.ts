@@ -146,7 +146,7 @@ async function orchestrate(deps: OrchestratorDeps, opts: OrchestratorRunOptions)
     }
   }
   checkAborted(opts.signal, "orchestrator run");
-  const stored = await replaceOrchestratorProposals(deps.db, proposals, { streamIds: health.streams.map((s) => s.id) });
+  const stored = await replaceOrchestratorProposals(deps.db, proposals, { streamIds: health.streams.map((s) => s.id), atMs: started });
   await replacePlannerNotes(deps.db, "orchestrator", notes, new Date(started));
   result.proposals.split = proposals.filter((p) => p.kind === "split").length;
   result.proposals.migrate = proposals.filter((p) => p.kind === "migrate").length;
@@ -167,7 +167,7 @@ async function orchestrate(deps: OrchestratorDeps, opts: OrchestratorRunOptions)
     }
   }
   result.ms = deps.clock() - started;
-  const line = { ...result, kept: stored.kept, superseded: stored.superseded };
+  const line = { ...result, kept: stored.kept, superseded: stored.superseded, heldBack: stored.heldBack };
   if (proposals.length > 0 || opts.trigger === "manual") deps.log.info("orchestrator run", line);
   else deps.log.debug("orchestrator run", line);
   return result;

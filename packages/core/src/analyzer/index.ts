@@ -3,3 +3,4 @@ export * from "./types.ts";
 export * from "./series.ts";
 export * from "./analyze.ts";
 export * from "./trust.ts";
+export * from "./proposal-identity.ts";

@@ -1,160 +1,43 @@
 import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { Prisma, type AnalyzerProposal as ProposalRow } from "../generated/prisma/client.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
+import { toProposal, type AnalyzerProposalInfo, type AnalyzerProposalKind, type AnalyzerProposalStatus, type NewAnalyzerProposal, type ProposalSource } from "./proposal-row.ts";
+import { storeProposals, type StoredProposals } from "./proposal-store.ts";
 
-export const ANALYZER_PROPOSAL_KINDS = ["split", "migrate", "add_host", "drain_host"] as const;
-export type AnalyzerProposalKind = (typeof ANALYZER_PROPOSAL_KINDS)[number];
-export const ANALYZER_PROPOSAL_STATUSES = ["open", "applied", "dismissed", "superseded"] as const;
-export type AnalyzerProposalStatus = (typeof ANALYZER_PROPOSAL_STATUSES)[number];
-
-export interface NewAnalyzerProposal {
-  kind: AnalyzerProposalKind;
-  streamId?: string | null;
-  shardletId?: string | null;
-  sourceHostId?: string | null;
-  destHostId?: string | null;
-  urgencySec?: number | null;
-  expectedBenefit?: number;
-  reason: string;
-  details?: Record<string, unknown> | null;
-}
-
-/** Who proposed: the forecast-driven analyzer or the health-driven orchestrator. */
-export const PROPOSAL_SOURCES = ["analyzer", "orchestrator"] as const;
-export type ProposalSource = (typeof PROPOSAL_SOURCES)[number];
-
-export interface AnalyzerProposalInfo {
-  id: string;
-  /** The analyzer run; null for the orchestrator's proposals. */
-  runId: string | null;
-  source: ProposalSource;
-  kind: AnalyzerProposalKind;
-  streamId: string | null;
-  shardletId: string | null;
-  sourceHostId: string | null;
-  destHostId: string | null;
-  urgencySec: number | null;
-  expectedBenefit: number;
-  reason: string;
-  details: Record<string, unknown> | null;
-  status: AnalyzerProposalStatus;
-  migrationId: string | null;
-  createdAt: Date;
-  decidedBy: string | null;
-  decidedAt: Date | null;
-}
-
-function toProposal(r: ProposalRow): AnalyzerProposalInfo {
-  return {
-    id: r.id,
-    runId: r.runId,
-    source: r.source === "orchestrator" ? "orchestrator" : "analyzer",
-    kind: (ANALYZER_PROPOSAL_KINDS as readonly string[]).includes(r.kind) ? (r.kind as AnalyzerProposalKind) : "split",
-    streamId: r.streamId,
-    shardletId: r.shardletId,
-    sourceHostId: r.sourceHostId,
-    destHostId: r.destHostId,
-    urgencySec: r.urgencySec,
-    expectedBenefit: r.expectedBenefit,
-    reason: r.reason,
-    details: r.details !== null && typeof r.details === "object" && !Array.isArray(r.details) ? r.details : null,
-    status: (ANALYZER_PROPOSAL_STATUSES as readonly string[]).includes(r.status) ? (r.status as AnalyzerProposalStatus) : "open",
-    migrationId: r.migrationId,
-    createdAt: r.createdAt,
-    decidedBy: r.decidedBy,
-    decidedAt: r.decidedAt,
-  };
-}
+export * from "./proposal-row.ts";
+export type { StoredProposals } from "./proposal-store.ts";
 
 /**
- * Stores a run's proposals as `open` and marks every older open proposal in the run's scope
- * `superseded` (a proposal stands for the latest forecast only). The scope is the run's streams;
- * add_host proposals are cluster-wide and replaced only by a run over every stream.
+ * Stores a run's proposals. One the same as an open proposal (same identity: see
+ * `proposalIdentity`) keeps that proposal's id with this run's figures, so an operator's click
+ * made before the run still acts on it; one a person dismissed is held back until its figures
+ * change materially; the rest open. Older open proposals in the run's scope that this run did not
+ * make again are `superseded` (a proposal stands for the latest forecast only). The scope is the
+ * run's streams; add_host proposals are cluster-wide and replaced only by a run over every stream.
  */
 export async function replaceAnalyzerProposals(
   db: ControlDb,
   runId: string,
   proposals: readonly NewAnalyzerProposal[],
-  scope: { streamIds: readonly string[] | null },
-): Promise<{ created: AnalyzerProposalInfo[]; superseded: number }> {
-  return db.$transaction(async (tx) => {
-    const where: Prisma.AnalyzerProposalWhereInput = scope.streamIds
-      ? { status: "open", source: "analyzer", runId: { not: runId }, streamId: { in: [...scope.streamIds] } }
-      : { status: "open", source: "analyzer", runId: { not: runId } };
-    const superseded = await tx.analyzerProposal.updateMany({ where, data: { status: "superseded", decidedAt: new Date() } });
-    const created =
-      proposals.length === 0
-        ? []
-        : await tx.analyzerProposal.createManyAndReturn({
-            data: proposals.map((p) => ({
-              runId,
-              kind: p.kind,
-              streamId: p.streamId ?? null,
-              shardletId: p.shardletId ?? null,
-              sourceHostId: p.sourceHostId ?? null,
-              destHostId: p.destHostId ?? null,
-              urgencySec: p.urgencySec == null ? null : Math.round(p.urgencySec),
-              expectedBenefit: p.expectedBenefit ?? 0,
-              reason: p.reason,
-              details: p.details == null ? Prisma.DbNull : (p.details as Prisma.InputJsonValue),
-            })),
-          });
-    return { created: created.map(toProposal), superseded: superseded.count };
-  });
+  scope: { streamIds: readonly string[] | null; atMs?: number },
+): Promise<StoredProposals> {
+  const where: Prisma.AnalyzerProposalWhereInput = scope.streamIds ? { streamId: { in: [...scope.streamIds] } } : {};
+  return db.$transaction((tx) => storeProposals(tx, proposals, { source: "analyzer", runId, atMs: scope.atMs ?? Date.now(), scope: where }));
 }
 
 /**
- * Stores the orchestrator's proposals for the given streams: an open proposal of the same kind for
- * the same shardlet stays open (its reason and details refreshed, so an operator's click on it
- * still works), other open orchestrator proposals of these streams are superseded, new ones open.
+ * Stores the orchestrator's proposals for the given streams, the same way as the analyzer's: the
+ * same proposal keeps its id (refreshed reason and details), a dismissed one stays dismissed until
+ * it changes materially, other open orchestrator proposals of these streams are superseded.
  */
 export async function replaceOrchestratorProposals(
   db: ControlDb,
   proposals: readonly NewAnalyzerProposal[],
-  scope: { streamIds: readonly string[] },
-): Promise<{ created: AnalyzerProposalInfo[]; kept: number; superseded: number }> {
-  return db.$transaction(async (tx) => {
-    const open = await tx.analyzerProposal.findMany({ where: { status: "open", source: "orchestrator", streamId: { in: [...scope.streamIds] } } });
-    const byKey = new Map(open.map((r) => [`${r.kind}\t${r.shardletId ?? ""}`, r]));
-    const fresh: NewAnalyzerProposal[] = [];
-    const keptIds = new Set<string>();
-    for (const p of proposals) {
-      const same = byKey.get(`${p.kind}\t${p.shardletId ?? ""}`);
-      if (same && !keptIds.has(same.id)) {
-        keptIds.add(same.id);
-        await tx.analyzerProposal.update({
-          where: { id: same.id },
-          data: {
-            reason: p.reason,
-            expectedBenefit: p.expectedBenefit ?? 0,
-            destHostId: p.destHostId ?? null,
-            details: p.details == null ? Prisma.DbNull : (p.details as Prisma.InputJsonValue),
-          },
-        });
-      } else fresh.push(p);
-    }
-    const superseded = await tx.analyzerProposal.updateMany({
-      where: { id: { in: open.filter((r) => !keptIds.has(r.id)).map((r) => r.id) } },
-      data: { status: "superseded", decidedAt: new Date() },
-    });
-    const created =
-      fresh.length === 0
-        ? []
-        : await tx.analyzerProposal.createManyAndReturn({
-            data: fresh.map((p) => ({
-              source: "orchestrator",
-              kind: p.kind,
-              streamId: p.streamId ?? null,
-              shardletId: p.shardletId ?? null,
-              sourceHostId: p.sourceHostId ?? null,
-              destHostId: p.destHostId ?? null,
-              expectedBenefit: p.expectedBenefit ?? 0,
-              reason: p.reason,
-              details: p.details == null ? Prisma.DbNull : (p.details as Prisma.InputJsonValue),
-            })),
-          });
-    return { created: created.map(toProposal), kept: keptIds.size, superseded: superseded.count };
-  });
+  scope: { streamIds: readonly string[]; atMs?: number },
+): Promise<StoredProposals> {
+  return db.$transaction((tx) =>
+    storeProposals(tx, proposals, { source: "orchestrator", runId: null, atMs: scope.atMs ?? Date.now(), scope: { streamId: { in: [...scope.streamIds] } } }),
+  );
 }
 
 export async function getAnalyzerProposal(db: ControlDb, id: string): Promise<AnalyzerProposalInfo | null> {
