@@ -9,6 +9,17 @@ export default systemConfig({
   pgPort: 54339,
   demo: "off",
   timeoutMs: 120_000,
-  // Forecasting models train in seconds here: the tests check the flow, not the model's skill.
-  extraEnv: { SHARDCAST_TRAIN_EPOCHS: "3" },
+  extraEnv: {
+    // Forecasting models train in seconds here: the tests check the flow, not the model's skill.
+    SHARDCAST_TRAIN_EPOCHS: "3",
+    // The periods a test's outcome waits on, from tens of seconds down to a few: the tests check
+    // that the worker and the edge act on what happened, not how often they look. The demo keeps
+    // the defaults a new user gets.
+    SHARDCAST_ANALYZER_EVERY_MS: "5000",
+    SHARDCAST_REBALANCE_EVERY_MS: "5000",
+    SHARDCAST_TELEMETRY_ROLLUP_EVERY_MS: "2000",
+    SHARDCAST_ACCOUNTING_EVERY_MS: "2000",
+    SHARDCAST_MANAGER_EVERY_MS: "2000",
+    SHARDCAST_TELEMETRY_FLUSH_MS: "1000",
+  },
 });

@@ -53,8 +53,9 @@ test("the heatmap shows actual and forecast cells, and a hot cell opens the shar
 
     // The map's past ends where the latest analyzer run's forecast starts (15 s before that run),
     // so the hot buckets show once the edge has flushed, the worker rolled them up and a scheduled
-    // run (every 30 s) came after: about 80 s at worst, 120 s leaves a period to spare. Then an
-    // analyzer run asked for from the console forecasts from them.
+    // run came after: about 30 s with this suite's periods (playwright.config.ts), about 80 s at
+    // the defaults, which the timeout still covers. Then an analyzer run asked for from the console
+    // forecasts from them.
     await expect
       .poll(async () => (await hottestActual(page)).value, { timeout: 120_000, message: "rolled-up telemetry shows on the map" })
       .toBeGreaterThan(5);

@@ -129,7 +129,8 @@ test("an operator approves a proposed migration and watches it finish", async ({
   await expect(first.getByTestId("expected-load")).toContainText(shardlets[0]!.hostName);
   // Every run leaves a note on the hot host: why no third move, that the proposals bring it back
   // within the band, or (a later run, counting the open proposals as landed) that it waits for them.
-  // Runs are every 30 s: wait through one whole period.
+  // Scheduled runs come every few seconds in this suite (playwright.config.ts); the timeout would
+  // still wait through a whole default period of 30 s.
   await expect(page.getByTestId("planner-note").filter({ hasText: `${shardlets[0]!.hostName} ` }).first()).toBeVisible({ timeout: 45_000 });
   await screenshot(page, "migrations-proposals");
 

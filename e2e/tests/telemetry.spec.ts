@@ -42,7 +42,8 @@ test("writes, named reads and a hint reach the edge", async ({ request }) => {
 
 test("the stream page shows the hot key and the named reader", async ({ page }) => {
   await openAsAdmin(page, `/streams/${stream}`);
-  // Flushed every 5 s, rolled up every 10 s: the page refreshes every 10 s.
+  // The edge flushes and the worker rolls up within seconds in this suite (playwright.config.ts);
+  // the page refreshes every 10 s.
   const firstKey = page.getByTestId("hot-key-row").first();
   await expect(firstKey).toContainText(hotKey, { timeout: 60_000 });
   await expect(firstKey).toContainText("200");
@@ -50,7 +51,8 @@ test("the stream page shows the hot key and the named reader", async ({ page }) 
   await expect(reader).toContainText("e2e-dashboard", { timeout: 30_000 });
   await expect(reader).toContainText("e2e-readers");
   // Each read is counted on its own (a write batch at once): an edge flush between the three reads
-  // leaves the rest for the next flush, rollup and page refresh, up to about 25 s later.
+  // leaves the rest for the next flush, rollup and page refresh (up to about 25 s later at the
+  // default periods).
   await expect(reader).toContainText("150", { timeout: 45_000 });
   await screenshot(page, "stream-telemetry");
 });

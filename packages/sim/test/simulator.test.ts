@@ -1,17 +1,17 @@
-import { describe, expect, it } from "vitest";
-import { compare, DEFAULT_POLICIES, runOf } from "../src/compare.ts";
+import { describe, expect, it, vi } from "vitest";
+import { compare, DEFAULT_POLICIES, runOf, type PolicyName } from "../src/compare.ts";
 import { simulate } from "../src/engine/simulation.ts";
+import type { Policy } from "../src/engine/types.ts";
 import type { OracleForecaster } from "../src/policies/forecasters.ts";
 import { oraclePolicy } from "../src/policies/predictive.ts";
-import type { WorkloadName } from "../src/workload/catalog.ts";
-import { scenario } from "../src/scenario.ts";
 import { small } from "./fixtures.ts";
 
 describe("the simulator", () => {
   it("is deterministic for a seed", () => {
-    const run = (seed: number) => {
-      const { workload, config } = small({ workload: "zipf-drift", seed });
-      return compare(workload, config, { policies: ["reactive", "predictive"] });
+    // Determinism needs a run in which the policies act, not a long one: three measured days.
+    const run = (seed: number, policies: readonly PolicyName[] = ["reactive", "predictive"]) => {
+      const { workload, config } = small({ workload: "zipf-drift", seed, days: 4, warmupDays: 1 });
+      return compare(workload, config, { policies });
     };
     const a = run(3);
     const b = run(3);
@@ -24,7 +24,7 @@ describe("the simulator", () => {
     }
     // The run did something worth repeating, and another seed gives another run.
     expect(runOf(a, "reactive").actions.length).toBeGreaterThan(0);
-    const c = run(4);
+    const c = run(4, ["predictive"]);
     expect(runOf(c, "predictive").metrics).not.toEqual(runOf(a, "predictive").metrics);
   });
 
@@ -49,26 +49,76 @@ describe("the simulator", () => {
     expect(runOf(result, "static").metrics.events).toBeGreaterThan(1e9);
   });
 
-  // The default cluster (8 hosts, 4 streams of 1,024 keys) for 8 days, 5 of them measured: the
-  // oracle's edge is knowing when load arrives, which takes a realistic cluster and a few days.
-  it.each<WorkloadName>(["diurnal", "zipf-drift", "flash-crowd"])("has an oracle never worse than the other policies (%s)", (name) => {
-    const { workload, config } = scenario({ workload: name, seed: 7, days: 8, warmupDays: 3 });
+  // Small clusters where only foresight keeps up, within three measured days: a host takes hours to
+  // provision and the daily peak comes near what the cluster can carry, so a host asked for once
+  // the load is there comes too late (and the crowds come unannounced, so only the true future
+  // knows them). However moves are made, the oracle asks in time. How far it leads on the default
+  // cluster over weeks is an experiment: `npm run sim` and the benchmark suite measure it.
+  const foresight: Record<"diurnal" | "zipf-drift" | "flash-crowd", () => ReturnType<typeof small>> = {
+    diurnal: () =>
+      small({ workload: "diurnal", days: 4, warmupDays: 1, peakUtilisation: 0.9, params: { dailyAmplitude: 0.6, weeklyAmplitude: 0, phaseSpread: 0 }, cluster: { provisionSec: 6 * 3600 } }),
+    "zipf-drift": () => small({ workload: "zipf-drift", days: 4, warmupDays: 1, peakUtilisation: 0.9, cluster: { provisionSec: 6 * 3600 } }),
+    "flash-crowd": () => small({ workload: "flash-crowd", days: 4, warmupDays: 1, peakUtilisation: 1, params: { announcedShare: 0 }, cluster: { provisionSec: 4 * 3600 } }),
+  };
+  it.each(Object.keys(foresight) as Array<keyof typeof foresight>)("has an oracle never worse than the other policies, and better than reacting (%s)", (name) => {
+    const { workload, config } = foresight[name]();
     const result = compare(workload, config, { policies: ["static", "reactive", "predictive", "oracle"] });
-    const oracle = runOf(result, "oracle").metrics.violationMinutes;
+    const minutes = (policy: string) => runOf(result, policy).metrics.violationMinutes;
+    // Static placement is stressed here, so "never worse" is not trivially 0 <= 0, and every
+    // policy that acts does better than one that never does.
+    expect(minutes("static")).toBeGreaterThan(0);
+    for (const acting of ["reactive", "predictive", "oracle"]) expect(minutes(acting), `${acting} vs static`).toBeLessThan(minutes("static"));
     for (const other of ["static", "reactive", "predictive"]) {
-      expect(oracle, `oracle vs ${other}`).toBeLessThanOrEqual(runOf(result, other).metrics.violationMinutes + 1e-9);
+      expect(minutes("oracle"), `oracle vs ${other}`).toBeLessThanOrEqual(minutes(other) + 1e-9);
     }
-    // Static placement is stressed here, so "never worse" is not trivially 0 <= 0.
-    expect(runOf(result, "static").metrics.violationMinutes).toBeGreaterThan(0);
-  }, 420_000); // four policies over eight simulated days: about a minute idle, several when every workspace tests at once
+    // Each case is built so that acting on current load comes too late.
+    expect(minutes("oracle")).toBeLessThan(minutes("reactive"));
+  });
 
-  it("gives the oracle the true future of every shardlet it forecasts", () => {
-    const { workload, config } = small({ workload: "zipf-drift" });
+  it("answers every forecast the oracle asks for with the load its shardlet then carries", () => {
+    const { workload, config } = small({ workload: "zipf-drift", days: 4, warmupDays: 1 });
     const policy = oraclePolicy();
-    simulate({ workload, config, policy });
     const f = policy.forecaster as OracleForecaster;
-    expect(f.calls).toBeGreaterThan(1000);
+    const forecasts = vi.spyOn(f, "forecast");
+    // Whose history each array is (the engine hands a shardlet one array per bucket), and what each
+    // shardlet's history shows of every completed bucket: the truth the forecasts are held to.
+    const owner = new WeakMap<readonly number[], { id: string; bucket: number }>();
+    const carried = new Map<string, number>();
+    const watching: Policy = {
+      name: policy.name,
+      decide(view) {
+        for (const s of view.shardlets) {
+          const history = view.history(s);
+          owner.set(history, { id: s.id, bucket: view.bucket });
+          if (history.length > 0) carried.set(`${s.id}@${view.bucket - 1}`, history[history.length - 1]!);
+        }
+        return policy.decide(view);
+      },
+    };
+    simulate({ workload, config, policy: watching });
     expect(f.misses).toBe(0);
+    expect(forecasts.mock.calls.length).toBeGreaterThan(1000);
+    let compared = 0;
+    const wrong: string[] = [];
+    forecasts.mock.calls.forEach(([input], call) => {
+      const o = owner.get(input.history);
+      if (!o) {
+        wrong.push(`call ${call}: a history the engine never handed out`);
+        return;
+      }
+      const result = forecasts.mock.results[call]!;
+      const values = result.type === "return" ? result.value : [];
+      expect(values, `forecast length of call ${call}`).toHaveLength(input.horizon);
+      values.forEach((v, step) => {
+        // A shardlet split or merged since has no later history under its id.
+        const truth = carried.get(`${o.id}@${o.bucket + step}`);
+        if (truth === undefined) return;
+        compared++;
+        if (Math.abs(v - truth) > 1e-9 * Math.max(1, truth)) wrong.push(`${o.id} at bucket ${o.bucket + step}: forecast ${v}, carried ${truth}`);
+      });
+    });
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(compared).toBeGreaterThan(1000);
   });
 
   it("splits or moves ahead of an announced flash crowd, before it peaks", () => {
