@@ -19,7 +19,7 @@ if (stagesFile && existsSync(stagesFile)) {
 if (testLog && existsSync(testLog)) {
   const text = readFileSync(testLog, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
   // `npm test` times its own stages (scripts/test.sh).
-  const inner = [...text.matchAll(/^\[test\] (\d+)s (ok|FAILED \(exit \d+\))  (.+)$/gm)];
+  const inner = [...text.matchAll(/^(?:\[e2e\] )?\[test\] (\d+)s (ok|FAILED \(exit \d+\))  (.+)$/gm)];
   if (inner.length) {
     console.log("npm test stages:");
     for (const m of inner) console.log(`  ${fmt(Number(m[1])).padStart(7)}  ${m[2].padEnd(6)}  ${m[3]}`);
@@ -28,7 +28,7 @@ if (testLog && existsSync(testLog)) {
   const rows = [];
   for (const m of text.matchAll(/^(\S+):test:\s+Tests\s+(.+)$/gm)) rows.push([m[1], counts(m[2])]);
   // Playwright's list reporter ends each suite with its totals, one per line, "passed" last.
-  const pw = [...text.matchAll(/^\s+(\d+) (passed|failed|skipped|flaky|did not run)(?: \(.+\))?$/gm)];
+  const pw = [...text.matchAll(/^(?:\[e2e\] )?\s+(\d+) (passed|failed|skipped|flaky|did not run)(?: \(.+\))?$/gm)];
   const suites = [];
   let open = null;
   for (const m of pw) {

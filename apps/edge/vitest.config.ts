@@ -4,7 +4,9 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    fileParallelism: false,
+    // Files wait on servers far more than they compute, and each has its own databases, key
+    // prefixes and queue names: two at a time on two cores.
+    maxWorkers: 2,
     globalSetup: ["../../packages/runtime/src/testing/global-setup.ts"],
   },
 });

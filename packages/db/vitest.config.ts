@@ -6,8 +6,9 @@ export default defineConfig({
     // PG_ADMIN_URL / REDIS_URL, or local servers, or embedded ones (see the setup file).
     globalSetup: ["../runtime/src/testing/global-setup.ts"],
     environment: "node",
-    // Every file creates real databases on the local server; on two cores one at a time is steadier.
-    fileParallelism: false,
+    // Files wait on servers far more than they compute, and each has its own databases, key
+    // prefixes and queue names: two at a time on two cores.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
