@@ -23,6 +23,8 @@ export * from "./report/table.ts";
 export * from "./report/series.ts";
 export * from "./report/incidents.ts";
 export * from "./suite.ts";
+export * from "./move-model.ts";
+export * from "./move-compare.ts";
 export * from "./workload/telemetry.ts";
 export * from "./whatif.ts";
 export * from "./tune.ts";

@@ -27,15 +27,21 @@ export interface WhatIfData {
 export const WHATIF_MAX_TICKS = 1_500;
 
 /**
- * The config of a what-if on recorded load: the real hosts and layout, one tick per telemetry
- * bucket, forecasts over the analyzer's own horizon and history (converted to buckets), copies at
- * the analyzer's copy budget, splits as short as the real metadata-only ones.
+ * A what-if replays the operator's cluster as its worker moves shardlets today: its migrations
+ * copy (the simulator's hand-off moves are where the product is going, not what it runs).
  */
+const WHATIF_MOVE_MODEL = "copy" as const;
+
 /** The simulator's look-ahead per host from the product's rebalance settings (seconds to minutes). */
 function outlookOf(r: Pick<RebalanceSettings, "outlookWindowSec" | "outlookLeadSec">): { windowMinutes: number; leadMinutes: number } {
   return { windowMinutes: r.outlookWindowSec / 60, leadMinutes: r.outlookLeadSec / 60 };
 }
 
+/**
+ * The config of a what-if on recorded load: the real hosts and layout, one tick per telemetry
+ * bucket, forecasts over the analyzer's own horizon and history (converted to buckets), copies at
+ * the analyzer's copy budget, splits as short as the real metadata-only ones.
+ */
 export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, settings: WhatIfSettings, data: WhatIfData): SimConfig {
   if (layout.hosts.length === 0) throw new ShardcastError("bad_request", "no storage host is registered: nothing to simulate");
   const bucketMs = workload.bucketMs;
@@ -50,6 +56,7 @@ export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, setti
     eventBytes: Math.max(1, data.eventBytes),
     retentionHours: Math.max(0.01, data.retentionHours),
     startSizes: "layout" as const,
+    moveModel: WHATIF_MOVE_MODEL,
     migrationBytesPerSec: a.copyBytesPerSec,
     splitSec: 1,
     tickMinutes: bucketMs / 60_000,
@@ -109,10 +116,19 @@ export function whatIfTraceScenario(
       : Array.from({ length: 3 }, (_, i) => ({ id: `h${i}`, capacityEventsPerSec: DEFAULT_CLUSTER.hostCapacityEventsPerSec, capacityBytes: DEFAULT_CLUSTER.hostCapacityBytes, status: "active" as const }));
   const capacity = use.reduce((s, h) => s + h.capacityEventsPerSec, 0);
   const workload = buildWorkload({ name: "dos-traces", seed: 1, days: WHATIF_TRACE_DAYS, warmupBuckets: 72, peakTotal: 0.8 * capacity, readTrace, params: { keysPerStream: 256 } });
-  // An hour of 256-byte events per shardlet keeps sizes in the range of the product's shardlet
+  // An hour of 64-byte events per shardlet keeps sizes in the range of the product's shardlet
   // capacities (MiBs), so the stored settings' size and per-MB thresholds mean what they do live.
   // Copies at the analyzer's budget, as on recorded load: the draft's budget is what the run varies.
-  const cluster = { ...DEFAULT_CLUSTER, hosts: use.length, hostCapacityEventsPerSec: capacity / use.length, tickMinutes: 10, retentionHours: 1, migrationBytesPerSec: settings.analyzer.copyBytesPerSec };
+  const cluster = {
+    ...DEFAULT_CLUSTER,
+    hosts: use.length,
+    hostCapacityEventsPerSec: capacity / use.length,
+    tickMinutes: 10,
+    eventBytes: 64,
+    retentionHours: 1,
+    moveModel: WHATIF_MOVE_MODEL,
+    migrationBytesPerSec: settings.analyzer.copyBytesPerSec,
+  };
   const base = defaultLayout(workload, cluster, settings.lifecycle.initialCapacityBytes);
   // Fresh layout on the real hosts: the default layout's host slots mapped onto them in order.
   const layout: InitialLayout = {

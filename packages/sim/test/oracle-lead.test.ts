@@ -6,8 +6,8 @@ import { oracleLeadSteps } from "../src/policies/predictive.ts";
 const HOUR_MS = 3_600_000;
 const GB = 1e9;
 
-function view(mibPerSec: number, hosts: Array<Pick<CapacityHost, "status" | "sizeBytes">>) {
-  const config = defaultConfig(HOUR_MS, 24, { cluster: { migrationBytesPerSec: mibPerSec * 1024 * 1024 } });
+function view(mibPerSec: number, hosts: Array<Pick<CapacityHost, "status" | "sizeBytes">>, moveModel: "copy" | "handoff" = "copy") {
+  const config = defaultConfig(HOUR_MS, 24, { cluster: { moveModel, migrationBytesPerSec: mibPerSec * 1024 * 1024 } });
   const capacityHosts = (): CapacityHost[] => hosts.map((h, i) => ({ id: `h${i}`, capacityEventsPerSec: 10_000, addedAtMs: null, ...h }));
   return { config, workload: { bucketMs: HOUR_MS }, capacityHosts };
 }
@@ -22,6 +22,8 @@ describe("the oracle's look-ahead", () => {
     expect(oracleLeadSteps(view(4, share(8, 35 * GB)))).toBe(2);
     // Copies that take minutes: the next bucket only.
     expect(oracleLeadSteps(view(1000, share(8, 35 * GB)))).toBe(1);
+    // Hand-offs take seconds, whatever the bytes.
+    expect(oracleLeadSteps(view(1, share(8, 35 * GB), "handoff"))).toBe(1);
   });
 
   it("counts the serving hosts' mean share: a host still provisioning holds nothing yet", () => {

@@ -1,3 +1,4 @@
+import { isMoveModel, MOVE_MODELS } from "../cluster.ts";
 import { DEFAULT_POLICIES, POLICY_NAMES, type PolicyName } from "../compare.ts";
 import { isWorkloadName, WORKLOAD_NAMES, workloadParameters, type WorkloadName } from "../workload/catalog.ts";
 import type { ScenarioOptions } from "../scenario.ts";
@@ -161,6 +162,15 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
         break;
       case "--bandwidth":
         cluster.migrationBytesPerSec = number(flag, value(), positive, "a positive number of MiB/s") * 1_048_576;
+        break;
+      case "--move-model": {
+        const v = value();
+        if (!isMoveModel(v)) throw new UsageError(`--move-model must be ${MOVE_MODELS.join(" or ")}, got ${JSON.stringify(v)}`);
+        cluster.moveModel = v;
+        break;
+      }
+      case "--handoff-sec":
+        cluster.handoffSec = number(flag, value(), (n) => n >= 0 && n <= 3600, "a number of seconds from 0 to 3600");
         break;
       case "--copy-overhead":
         cluster.copyOverhead = number(flag, value(), (n) => n >= 0 && n < 1, "a fraction in [0, 1)");

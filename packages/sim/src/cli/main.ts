@@ -129,8 +129,11 @@ const REPORT_INTRO =
   "(hosts follow the observed load at the product's capacity defaults); reactive_tuned (the same at its best-tuned thresholds); " +
   "predictive (the capacity planner on forecasts, drains in forecast troughs, the analyzer, the reactive rebalancer as safety " +
   "net); oracle (the true future). Violation minutes are minutes in which some host carried more than its write capacity; " +
-  "host-hours count every host from its request to its removal. Migrations shadow the moving shardlet's writes to the " +
-  "destination and take a share of both hosts while they copy, verify and clean up (calibrated on the migration benchmark).";
+  "host-hours count every host from its request to its removal. With hand-off moves (the default) a move seals the shardlet " +
+  "on its host and opens its successor on the destination: the load moves in seconds, nothing is copied, and the sealed " +
+  "history stays on the source until retention drops it (a drained host's is copied off before the host goes). With copy " +
+  "moves, migrations shadow the moving shardlet's writes to the destination and take a share of both hosts while they " +
+  "copy, verify and clean up (calibrated on the migration benchmark).";
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,12 +1,14 @@
-import { keysOf, record, windowBytes, type EngineState, type Job } from "./state.ts";
-import type { MoveRequest, SimShardlet } from "./types.ts";
+import { completeHandoff, completeHistoryCopy, heldMerged, heldWithin, keptBytes, startHandoff } from "./handoff.ts";
+import { keysOf, record, type EngineState, type Job } from "./state.ts";
+import type { HeldPiece, MoveRequest, SimShardlet } from "./types.ts";
 
 /**
- * The jobs in flight and their accounting: splits and merges that end in new shardlets, and
- * migrations (copy, verify, switch, cleanup) with their cost on both hosts.
+ * The jobs in flight and their accounting: splits and merges that end in new shardlets,
+ * migrations (copy, verify, switch, cleanup) with their cost on both hosts, hand-offs, and copies
+ * of sealed history (handoff.ts).
  */
 
-function child(st: EngineState, parent: SimShardlet, lo: number, hi: number, sizeBytes: number, mid: number): SimShardlet {
+function child(st: EngineState, parent: SimShardlet, lo: number, hi: number, sizeBytes: number, mid: number, held?: HeldPiece[]): SimShardlet {
   const [ka, kb] = keysOf(st, parent.streamId, lo, hi);
   const rate = st.model.rateAt(ka, kb, mid);
   const s: SimShardlet = {
@@ -27,6 +29,7 @@ function child(st: EngineState, parent: SimShardlet, lo: number, hi: number, siz
     kb,
     rate,
   };
+  if (held) s.held = held;
   st.byId.set(s.id, s);
   st.liveDirty = true;
   return s;
@@ -47,20 +50,24 @@ function complete(st: EngineState, job: Job, tick: number, measured: boolean): v
   if (job.kind === "split") {
     const p = job.s;
     const [la, lb] = keysOf(st, p.streamId, p.lo, job.at);
-    // The parent's bytes divide like the writes of the window; without writes, like its keys.
-    const whole = windowBytes(st, p.ka, p.kb, tick);
-    const share = whole > 0 ? windowBytes(st, la, lb, tick) / whole : p.kb > p.ka ? (lb - la) / (p.kb - p.ka) : 0.5;
+    // The parent's bytes divide like the writes of the window it holds; without writes, like its keys.
+    const whole = keptBytes(st, p, p.ka, p.kb, tick);
+    const share = whole > 0 ? keptBytes(st, p, la, lb, tick) / whole : p.kb > p.ka ? (lb - la) / (p.kb - p.ka) : 0.5;
     const leftBytes = Math.min(p.sizeBytes, p.sizeBytes * share);
-    child(st, p, p.lo, job.at, leftBytes, mid);
-    child(st, p, job.at, p.hi, p.sizeBytes - leftBytes, mid);
+    child(st, p, p.lo, job.at, leftBytes, mid, heldWithin(p.held, la, lb));
+    child(st, p, job.at, p.hi, p.sizeBytes - leftBytes, mid, heldWithin(p.held, lb, p.kb));
     retire(st, p);
   } else if (job.kind === "merge") {
     const { left, right } = job;
-    child(st, left, left.lo, right.hi, left.sizeBytes + right.sizeBytes, mid);
+    child(st, left, left.lo, right.hi, left.sizeBytes + right.sizeBytes, mid, heldMerged(left, right));
     retire(st, left);
     retire(st, right);
   } else if (job.kind === "cleanup") {
     st.movesOn[job.host]!--;
+  } else if (job.kind === "handoff") {
+    completeHandoff(st, job, tick, measured);
+  } else if (job.kind === "history") {
+    completeHistoryCopy(st, job);
   } else {
     const { s, from, to } = job;
     st.events[from]! -= s.rate;
@@ -90,6 +97,11 @@ export function computeOverhead(st: EngineState): void {
       const share = j.phase === "copy" ? cl.copyOverhead : cl.verifyOverhead;
       overhead[j.from]! += share * capacity[j.from]! + cl.shadowWriteSource * j.s.rate;
       overhead[j.to]! += share * capacity[j.to]! + cl.shadowWriteDest * j.s.rate;
+    } else if (j.kind === "history") {
+      // Sealed events take no writes: no shadow writes, only the copy's (or verification's) share.
+      const share = j.phase === "copy" ? cl.copyOverhead : cl.verifyOverhead;
+      overhead[j.from]! += share * capacity[j.from]!;
+      overhead[j.to]! += share * capacity[j.to]!;
     }
   }
 }
@@ -99,10 +111,13 @@ export function startMove(st: EngineState, r: MoveRequest, now: number, measured
   const s = st.byId.get(r.shardletId);
   const to = st.hostIndex.get(r.destHostId);
   const ok = s !== undefined && to !== undefined && s.state === "active" && !st.busy.has(s.id) && to !== s.host && st.status[to] === "active";
-  if (!ok || movesOn[s.host]! >= cl.maxMigrationsPerHost || movesOn[to]! >= cl.maxMigrationsPerHost) {
+  // A hand-off copies nothing: it waits for a hand-off lane, not for a copy's migration slot.
+  const handoff = cl.moveModel === "handoff";
+  if (!ok || (!handoff && (movesOn[s.host]! >= cl.maxMigrationsPerHost || movesOn[to]! >= cl.maxMigrationsPerHost))) {
     if (measured) metrics.counts.deferredMoves++;
     return false;
   }
+  if (handoff) return startHandoff(st, s, to, r, now, measured);
   const from = s.host;
   const bytes = s.sizeBytes;
   s.state = "migrating";
@@ -136,7 +151,7 @@ export function integrateTick(st: EngineState, tick: number, t0: number, t1: num
     cursor = at;
     const jobs = st.jobs;
     const before = jobs.length;
-    if (job.kind === "move" && job.phase === "copy") {
+    if ((job.kind === "move" || job.kind === "history") && job.phase === "copy") {
       job.phase = "verify";
       job.endsAt = at + (job.bytes / (cl.migrationBytesPerSec * cl.verifySpeedup)) * 1000;
       jobs.push(job);

@@ -1,4 +1,6 @@
 import { planDrain } from "@shardcast/core";
+import { forMoves, handoffsPerLane } from "../move-model.ts";
+import { copyHistoryOff, sealedOn } from "./handoff.ts";
 import { startMove } from "./jobs.ts";
 import type { EngineState } from "./state.ts";
 import type { Decision, PolicyView } from "./types.ts";
@@ -87,14 +89,19 @@ export function scale(st: EngineState, d: Decision, now: number, measured: boole
   }
 }
 
-/** Moves off draining hosts while they have shardlets and free migration slots; removal once empty. */
+/**
+ * Moves off draining hosts while they have shardlets and free migration slots (hand-off lanes
+ * under hand-off moves, whose sealed history is then copied off); removal once empty.
+ */
 export function drainStep(st: EngineState, now: number, measured: boolean): void {
   const { status, movesOn, hostIds, cl } = st;
+  const handoff = cl.moveModel === "handoff";
   for (let i = 0; i < st.n; i++) {
     if (status[i] !== "draining") continue;
     let held = 0;
     for (const s of st.live) if (s.host === i) held++;
-    if (held === 0 && movesOn[i] === 0) {
+    const history = handoff ? sealedOn(st, i) : 0;
+    if (held === 0 && movesOn[i] === 0 && history === 0) {
       status[i] = "gone";
       st.capacity[i] = 0;
       st.hostsDirty = true;
@@ -102,9 +109,12 @@ export function drainStep(st: EngineState, now: number, measured: boolean): void
       if (measured) st.metrics.counts.hostsRemoved++;
       continue;
     }
-    const free = cl.maxMigrationsPerHost - movesOn[i]!;
+    // The host is paid until its history is gone: copying it off is faster than waiting out retention.
+    if (history > 0) copyHistoryOff(st, i, now, measured);
+    const free = handoff ? Math.max(1, cl.maxMigrationsPerHost) * handoffsPerLane(cl, st.tickMs) : cl.maxMigrationsPerHost - movesOn[i]!;
     if (free <= 0 || held === 0) continue;
-    const plan = planDrain(hostIds[i]!, { hosts: st.hosts, shardlets: st.live, settings: st.config.policy.rebalance, inFlight: st.busy, inFlightMoves: st.inFlightMoves, now }, { limit: free });
+    const shardlets = forMoves(cl, st.live);
+    const plan = planDrain(hostIds[i]!, { hosts: st.hosts, shardlets, settings: st.config.policy.rebalance, inFlight: st.busy, inFlightMoves: st.inFlightMoves, now }, { limit: free });
     for (const p of plan.proposals) startMove(st, { shardletId: p.shardletId, destHostId: p.destHostId, reason: p.reason, source: "drain" }, now, measured);
   }
 }

@@ -68,6 +68,9 @@ export interface PolicyMetrics {
   /** The same at the median event, ms. */
   p50LatencyMs: number;
   bytesMoved: number;
+  /** The part of `bytesMoved` that was sealed history copied off hosts being retired (hand-off moves). */
+  historyBytesMoved: number;
+  /** Moves of write load started: copies or hand-offs, whichever the move model makes. */
   migrations: number;
   splits: number;
   merges: number;
@@ -118,6 +121,7 @@ export class MetricsRecorder {
   #tickMs = 0;
   counts = {
     bytesMoved: 0,
+    historyBytesMoved: 0,
     migrations: 0,
     splits: 0,
     merges: 0,
@@ -225,6 +229,7 @@ export class MetricsRecorder {
       p99LatencyMs: this.#latency.quantile(0.99),
       p50LatencyMs: this.#latency.quantile(0.5),
       bytesMoved: c.bytesMoved,
+      historyBytesMoved: c.historyBytesMoved,
       migrations: c.migrations,
       splits: c.splits,
       merges: c.merges,

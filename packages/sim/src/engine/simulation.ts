@@ -1,4 +1,5 @@
 import { applyDecision } from "./decisions.ts";
+import { ageSealed, heldExpiring } from "./handoff.ts";
 import { integrateTick } from "./jobs.ts";
 import { activateProvisioned, countHosts, drainStep, syncHosts } from "./membership.ts";
 import type { PolicyRun } from "./policy-run.ts";
@@ -18,9 +19,11 @@ export interface SimulateOptions extends EngineInput {
  * Runs one policy over a workload on a virtual clock. Each tick: loads advance (interpolated
  * between bucket means), sizes follow the retention window, the policy decides from what it can
  * observe (the previous tick's rates, complete buckets of history), the engine starts what was
- * decided (splits and merges lock the shardlet for `splitSec`; a migration copies for setup plus
- * bytes / bandwidth and verifies, with the shardlet's writes shadowed to the destination and the
- * copy's share of both hosts taken meanwhile, then switches the load and cleans up the source),
+ * decided (splits and merges lock the shardlet for `splitSec`; under the `copy` move model a
+ * migration copies for setup plus bytes / bandwidth and verifies, with the shardlet's writes
+ * shadowed to the destination and the copy's share of both hosts taken meanwhile, then switches
+ * the load and cleans up the source; under `handoff` the load switches after `handoffSec` and the
+ * history stays sealed on the source until it expires),
  * hosts asked for are paid from the request and serve after `provisionSec`, drained hosts have
  * their shardlets moved off (`planDrain`) and are removed once empty, and the metrics integrate
  * the tick exactly between completions. Deterministic: no clock, no randomness beyond the workload's seed.
@@ -69,19 +72,24 @@ export function* simulation(opts: SimulateOptions): Generator<number, PolicyRun,
     const live = st.live;
     events.fill(0);
     for (const h of slotHost) h.sizeBytes = 0;
-    let expired = mid - retentionMs;
+    // The write time of the events that expire now (negative: before the start).
+    const ev = mid - retentionMs;
+    let expired = ev;
     if (expired < 0) expired = steady ? expired + retentionMs : -1;
     for (const s of live) {
       if (tick > 0) {
         s.writeRate = s.rate;
         s.load = s.rate;
         s.rate = model.rateAt(s.ka, s.kb, mid);
-        s.sizeBytes = Math.max(0, s.sizeBytes + (s.rate - (expired < 0 ? 0 : model.rateAt(s.ka, s.kb, expired))) * bytesPerTick);
+        const out = s.held ? heldExpiring(st, s, s.held, ev) : expired < 0 ? 0 : model.rateAt(s.ka, s.kb, expired);
+        s.sizeBytes = Math.max(0, s.sizeBytes + (s.rate - out) * bytesPerTick);
       }
       events[s.host]! += s.rate;
       slotHost[s.host]!.sizeBytes += s.sizeBytes;
       clusterLoad[tick]! += s.rate;
     }
+    // History sealed by hand-offs stays on its host's storage until it expires.
+    if (st.sealed.length > 0) ageSealed(st, ev, tick > 0);
     syncHosts(st, view);
     if (live.length > metrics.counts.shardletsMax && measured) metrics.counts.shardletsMax = live.length;
 

@@ -6,13 +6,28 @@ import { defaultLayout, type InitialLayout } from "./layout.ts";
 import { LoadModel } from "./load-model.ts";
 import { MetricsRecorder } from "./metrics.ts";
 import { MAX_ACTIONS, type ActionRecord, type HostEvent } from "./policy-run.ts";
-import type { SimShardlet } from "./types.ts";
+import type { HeldPiece, SimShardlet } from "./types.ts";
+
+/**
+ * History a hand-off left behind: the events of `pieces` written before `until` (a tick boundary,
+ * virtual ms), read-only on `host` until retention drops them or a copy takes them off it.
+ */
+export interface SealedHistory {
+  host: number;
+  pieces: HeldPiece[];
+  until: number;
+  bytes: number;
+  /** A copy off its host is under way. */
+  moving: boolean;
+}
 
 /** Work the engine has started and finishes at `endsAt` (virtual ms); `seq` orders equal ends. */
 export type Job =
   | { kind: "split"; seq: number; endsAt: number; s: SimShardlet; at: number }
   | { kind: "merge"; seq: number; endsAt: number; left: SimShardlet; right: SimShardlet }
   | { kind: "move"; seq: number; endsAt: number; s: SimShardlet; from: number; to: number; phase: "copy" | "verify"; bytes: number }
+  | { kind: "handoff"; seq: number; endsAt: number; s: SimShardlet; from: number; to: number }
+  | { kind: "history"; seq: number; endsAt: number; h: SealedHistory; from: number; to: number; phase: "copy" | "verify"; bytes: number }
   | { kind: "cleanup"; seq: number; endsAt: number; host: number };
 
 export type SlotStatus = "free" | "provisioning" | "active" | "draining" | "gone";
@@ -53,6 +68,10 @@ export interface EngineState {
   readonly events: Float64Array;
   readonly overhead: Float64Array;
   readonly movesOn: Int32Array;
+  /** When each hand-off lane of each host is free (`lanes[host * maxMigrationsPerHost + k]`, virtual ms). */
+  readonly lanes: Float64Array;
+  /** History sealed by hand-offs and not yet expired. */
+  sealed: SealedHistory[];
   readonly hostEvents: HostEvent[];
   hosts: PlacementHost[];
   hostsDirty: boolean;
@@ -155,6 +174,8 @@ export function createEngineState(opts: EngineInput): EngineState {
     events: new Float64Array(n),
     overhead: new Float64Array(n),
     movesOn: new Int32Array(n),
+    lanes: new Float64Array(n * Math.max(1, cl.maxMigrationsPerHost)),
+    sealed: [],
     hostEvents: [],
     hosts: [],
     hostsDirty: true,
@@ -209,13 +230,15 @@ export function keysOf(st: EngineState, streamId: string, lo: number, hi: number
 }
 
 /**
- * Bytes kept for keys [ka, kb) as of tick i: the writes of the last `windowTicks` ticks. Before
- * the start, a steady run repeats the first window; a run from a real layout wrote nothing.
+ * Bytes kept for keys [ka, kb) as of tick i: the writes of the last `windowTicks` ticks (those
+ * written from `from` on). Before the start, a steady run repeats the first window; a run from a
+ * real layout wrote nothing.
  */
-export function windowBytes(st: EngineState, ka: number, kb: number, i: number): number {
+export function windowBytes(st: EngineState, ka: number, kb: number, i: number, from = Number.NEGATIVE_INFINITY): number {
   let sum = 0;
   for (let j = i - st.windowTicks + 1; j <= i; j++) {
     let t = (j + 0.5) * st.tickMs;
+    if (t < from) continue;
     if (t < 0) {
       if (!st.steady) continue;
       t += st.retentionMs;

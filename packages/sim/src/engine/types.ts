@@ -2,6 +2,13 @@ import type { CapacityHost, PlacementHost, PlannerShardlet, PlacementShardlet, S
 import type { SimConfig } from "../config.ts";
 import type { SimWorkload } from "../workload/types.ts";
 
+/** Keys [ka, kb) whose events written from `from` on (virtual ms) a shardlet or a sealed history holds. */
+export interface HeldPiece {
+  ka: number;
+  kb: number;
+  from: number;
+}
+
 /** A shardlet of the simulated cluster: what the planners see, plus where its keys are. */
 export interface SimShardlet extends PlannerShardlet, PlacementShardlet {
   state: ShardletState;
@@ -12,6 +19,11 @@ export interface SimShardlet extends PlannerShardlet, PlacementShardlet {
   kb: number;
   /** True events/s in the current tick (policies see `load` / `writeRate`: the previous tick's). */
   rate: number;
+  /**
+   * After a hand-off, until its keys' older events have expired: since when it holds them (they
+   * stay sealed where it was). Absent: it holds its keys' whole retention window.
+   */
+  held?: HeldPiece[];
 }
 
 export interface SplitRequest {

@@ -1,4 +1,5 @@
 import {
+  copySeconds,
   doubleSeasonalHoltWinters,
   ForecastErrorTracker,
   hostsNeeded,
@@ -10,8 +11,10 @@ import {
   type CapacityPlan,
   type CapacitySettings,
   type Forecaster,
+  type ScaleInPlan,
 } from "@shardcast/core";
 import type { Decision, PolicyView } from "../engine/types.ts";
+import { leadSettings } from "../move-model.ts";
 import { drainFitsAhead } from "./drain-guard.ts";
 
 /**
@@ -122,13 +125,16 @@ export function elastic(opts: ElasticOptions): Elastic {
         forecast = history.length >= 3 ? forecaster.forecast({ history, horizon: CAPACITY_HORIZON_STEPS, period: w.period }) : new Array<number>(CAPACITY_HORIZON_STEPS).fill(observed);
         tracker.recordForecast("cluster", view.bucket, forecast);
       }
+      const nowMs = view.bucket * w.bucketMs;
+      const cl = view.config.cluster;
       const plan = planCapacity({
-        nowMs: view.bucket * w.bucketMs,
+        nowMs,
         stepMs: w.bucketMs,
         forecast,
         observed,
         hosts,
-        settings: s,
+        // A host's lead is timed with the moves of the model in force.
+        settings: leadSettings(cl, s),
         ...(untrusted ? { untrusted } : {}),
         // Only the forecast mode has misses to cover (the oracle's forecast is the truth).
         ...(opts.mode === "forecast" ? { upperFactor } : {}),
@@ -138,9 +144,20 @@ export function elastic(opts: ElasticOptions): Elastic {
       if (step) d.plan = { forecast: step.forecast, hostsNeeded: step.hostsNeeded, untrusted };
       // A host is asked for once its start time has come: earlier it would be paid for idle.
       if (plan.add && plan.add.startByMs <= view.now) d.addHosts += plan.add.count;
-      if (plan.drain && (opts.mode !== "oracle" || oracleDrainFits(view, plan.drain.hostId))) d.drainHosts.push(plan.drain.hostId);
+      const drain = plan.drain && (cl.moveModel === "copy" || drainPays(plan.drain, nowMs, plan.leadSec, s)) ? plan.drain : null;
+      if (drain && (opts.mode !== "oracle" || oracleDrainFits(view, drain.hostId))) d.drainHosts.push(drain.hostId);
     },
   };
+}
+
+/**
+ * A drain under hand-off moves: its load leaves in seconds, but the host is paid until its history
+ * (its own and what hand-offs sealed on it) is copied off at the copy budget, as under copies. The
+ * plan timed the drain as hand-offs only, so its saving is taken again with that copy.
+ */
+function drainPays(drain: ScaleInPlan, nowMs: number, leadSec: number, s: CapacitySettings): boolean {
+  const savingSec = (drain.troughEndsMs - nowMs) / 1000 - leadSec - copySeconds(drain.bytes, s);
+  return savingSec >= s.minScaleInSavingSec;
 }
 
 const MAX_DRAIN_CHECK_STEPS = 168;

@@ -1,5 +1,6 @@
 import { planLifecycle, planRebalance, type MoveProposal, type RebalanceSettings } from "@shardcast/core";
 import type { Decision, MoveRequest, PolicyView } from "../engine/types.ts";
+import { forMoves, rebalanceMoveCost } from "../move-model.ts";
 
 /**
  * The shardlet manager as the worker runs it: `planLifecycle` on the sizes and write rates
@@ -48,16 +49,19 @@ export function rebalanceInto(
   const cl = view.config.cluster;
   const result = planRebalance({
     hosts: view.hosts,
-    shardlets: loads ? view.shardlets.map((s) => ({ id: s.id, streamId: s.streamId, hostId: s.hostId, sizeBytes: s.sizeBytes, state: s.state, load: Math.max(s.load, loads.get(s.id) ?? 0) })) : view.shardlets,
+    shardlets: forMoves(
+      cl,
+      loads ? view.shardlets.map((s) => ({ id: s.id, streamId: s.streamId, hostId: s.hostId, sizeBytes: s.sizeBytes, state: s.state, load: Math.max(s.load, loads.get(s.id) ?? 0) })) : view.shardlets,
+    ),
     settings,
     recentMoves: view.recentMoves,
     inFlight,
     inFlightMoves,
     now: view.now,
-    // The simulated migration's duration: setup, then the copy and its verification (at
-    // `verifySpeedup` times the copy speed), so a host past its limit sheds what switches soonest.
     ...(outlook && outlook.size > 0 ? { outlook } : {}),
-    moveCost: { setupSec: cl.migrationSetupSec, copyBytesPerSec: cl.migrationBytesPerSec / (1 + 1 / Math.max(1, cl.verifySpeedup)) },
+    // The simulated migration's duration under the move model, so a host past its limit sheds
+    // what switches soonest.
+    moveCost: rebalanceMoveCost(cl),
   });
   for (const p of result.proposals) d.moves.push(toMove(p, "rebalancer"));
 }

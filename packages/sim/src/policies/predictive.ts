@@ -2,6 +2,7 @@ import { analyzeLoad, copySeconds, ForecastErrorTracker, judgeShardletForecasts,
 import { emptyDecision, type MoveRequest, type Policy, type PolicyView } from "../engine/types.ts";
 import { elastic, type Elastic } from "./capacity.ts";
 import { lifecycleInto, rebalanceInto, toMove } from "./common.ts";
+import { leadSettings } from "../move-model.ts";
 import { HostOutlook } from "./outlook.ts";
 import { CachingForecaster, OracleForecaster, productForecaster, type SimForecasterKind } from "./forecasters.ts";
 
@@ -143,11 +144,12 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
 }
 
 /**
- * How far ahead the oracle's rebalancer balances: the buckets it takes to copy a host's share (the
- * mean stored bytes of the serving hosts, at the copy budget and migration slots), at most
- * `oracle.rebalanceLeadSteps`. A move placed for load further ahead than a move takes unbalances
- * the load of now: with a fixed four buckets and copies four times faster than the default, the
- * oracle had more violation minutes than reactive_tuned on zipf-drift and the dos traces.
+ * How far ahead the oracle's rebalancer balances: the buckets it takes to move a host's share (the
+ * mean stored bytes of the serving hosts, at the copy budget and migration slots; with hand-off
+ * moves, a hand-off), at most `oracle.rebalanceLeadSteps`. A move placed for load further ahead
+ * than a move takes unbalances the load of now: with a fixed four buckets and copies four times
+ * faster than the default, the oracle had more violation minutes than reactive_tuned on
+ * zipf-drift and the dos traces.
  */
 export function oracleLeadSteps(view: Pick<PolicyView, "config" | "capacityHosts"> & { workload: Pick<PolicyView["workload"], "bucketMs"> }): number {
   const cap = Math.max(0, Math.floor(view.config.policy.oracle.rebalanceLeadSteps));
@@ -155,7 +157,7 @@ export function oracleLeadSteps(view: Pick<PolicyView, "config" | "capacityHosts
   if (cap === 0 || serving.length === 0) return cap;
   let bytes = 0;
   for (const h of serving) bytes += h.sizeBytes;
-  const sec = copySeconds(bytes / serving.length, view.config.capacity);
+  const sec = copySeconds(bytes / serving.length, leadSettings(view.config.cluster, view.config.capacity));
   return Math.min(cap, Math.max(1, Math.ceil((sec * 1000) / view.workload.bucketMs)));
 }
 

@@ -24,7 +24,12 @@ function configRows(c: Comparison): Array<[string, string]> {
     ["hosts", `${hosts.length}, ${fmtInt(cap)} events/s in total`],
     ["peak load", `${fmtPct(c.config.peakUtilisation, 0)} of the write capacity (busiest bucket)`],
     ["data", `${cl.eventBytes} B per event, ${cl.retentionHours} h retention`],
-    ["migrations", `${formatBytes(cl.migrationBytesPerSec)}/s each, ${cl.migrationSetupSec} s setup, ${cl.maxMigrationsPerHost} per host at once, ${fmtPct(cl.copyOverhead, 0)} of capacity on both ends while copying`],
+    [
+      "migrations",
+      cl.moveModel === "handoff"
+        ? `hand-offs of ${cl.handoffSec} s (nothing copied; the sealed history stays on the source until retention drops it); a drained host's history copied off at ${formatBytes(cl.migrationBytesPerSec)}/s, ${cl.migrationSetupSec} s setup, ${cl.maxMigrationsPerHost} per host at once`
+        : `copies of ${formatBytes(cl.migrationBytesPerSec)}/s each, ${cl.migrationSetupSec} s setup, ${cl.maxMigrationsPerHost} per host at once, ${fmtPct(cl.copyOverhead, 0)} of capacity on both ends while copying`,
+    ],
     ["splits", `${cl.splitSec} s each (writes take the overflow log meanwhile); split at ${p.lifecycle.splitThreshold} fullness or ${fmtInt(p.lifecycle.splitWriteRate)} events/s`],
     ["clock", `${cl.tickMinutes}-minute ticks; reactive scans every tick, the analyzer every ${p.analyzeEveryTicks > 0 ? `${p.analyzeEveryTicks} ticks` : "bucket"}`],
     ["rebalancer", `tolerance ${p.rebalance.tolerance}, hysteresis ${p.rebalance.hysteresis}, cool-down ${p.rebalance.cooldownSec} s, at most ${p.rebalance.maxProposalsPerRun} moves a run`],
