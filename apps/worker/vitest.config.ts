@@ -1,6 +1,10 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The SDK's package exports its build (dist/) for installs outside the repository; tests here run
+  // its sources, as the root type-check and tsx do (the root tsconfig's paths), so no build comes first.
+  resolve: { alias: { "@shardcast/client": fileURLToPath(new URL("../../packages/client/src/index.ts", import.meta.url)) } },
   test: {
     include: ["test/**/*.test.ts"],
     // PG_ADMIN_URL / REDIS_URL, or local servers, or embedded ones (see the setup file).
