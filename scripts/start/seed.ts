@@ -9,6 +9,7 @@ import {
   listHosts,
   registerHost,
   revokeApiKey,
+  updateAnalyzerSettings,
   updateSetting,
   updateLifecycleSettings,
   updatePreallocSettings,
@@ -16,11 +17,13 @@ import {
   type HostPool,
 } from "@shardcast/db";
 import {
+  ANALYZER_SETTINGS_KEY,
   CONSUMER_SETTINGS_KEY,
   LIFECYCLE_SETTINGS_KEY,
   PREALLOC_SETTINGS_KEY,
   PLACEMENT_SETTINGS_KEY,
   PROFILER_SETTINGS_KEY,
+  type AnalyzerSettings,
   type ConsumerSettings,
   type PlacementSettings,
   type PreallocSettings,
@@ -47,6 +50,20 @@ const DEMO_LIFECYCLE: Partial<LifecycleSettings> = {
   mergeWriteRate: 12,
   maxShardletsPerStream: 48,
 };
+
+/**
+ * The demo's analyzer series: 10 s steps, a season of 60 of them (the demo producer's ten-minute
+ * day), 30 minutes (three days) of history and a 300 s (half a day) horizon. The product defaults
+ * are hourly steps, a 24-step day and three weeks of history, so the daily and weekly models
+ * qualify on real load; on those the demo would forecast nothing for hours, and its day would be
+ * noise inside one step. These were the defaults before, so the demo forecasts as it always did.
+ */
+export const DEMO_ANALYZER = {
+  bucketSec: 10,
+  period: 60,
+  historySteps: 180,
+  horizonSec: 300,
+} as const satisfies Partial<AnalyzerSettings>;
 
 /**
  * The demo's checkpoint settings, set with the demo stream (if none were stored). The demo
@@ -134,6 +151,13 @@ export async function seed(
     say(
       `demo lifecycle thresholds: split above ${DEMO_LIFECYCLE.splitWriteRate} events/s, merge below ${DEMO_LIFECYCLE.mergeWriteRate} events/s ` +
         "(change them on the Settings page)",
+    );
+  }
+  if ((await getSettings(db))[ANALYZER_SETTINGS_KEY] === undefined) {
+    await updateAnalyzerSettings(db, DEMO_ANALYZER, null);
+    say(
+      `demo analyzer: ${DEMO_ANALYZER.bucketSec} s steps, a ${DEMO_ANALYZER.period}-step day, ${DEMO_ANALYZER.historySteps} steps of history ` +
+        "(the product default is hourly steps over three weeks; change them on the Heatmap page)",
     );
   }
   if ((await getSettings(db))[CONSUMER_SETTINGS_KEY] === undefined) {

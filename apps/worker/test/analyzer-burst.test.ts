@@ -47,7 +47,7 @@ describe("analyzer: a burst on one key range", () => {
     for (let i = 0; i < events.length; i += 50) await h.produce(events.slice(i, i + 50));
     nowMs = Date.now();
     await backdateShardlets(h.db, h.streamId, nowMs);
-    const base = forecastStartMs(nowMs, parseAnalyzerSettings({ bucketSec: 10, telemetryLagSec: 0 }));
+    const base = forecastStartMs(nowMs, parseAnalyzerSettings({ bucketSec: 10, horizonSec: 120, telemetryLagSec: 0 }));
     for (const s of shardlets) await insertWriteRates(h.db, { streamId: h.streamId, shardletId: s.id, endMs: base, bucketSec: 10, rates: s.id === hot.id ? burst : new Array<number>(30).fill(20) });
   });
 

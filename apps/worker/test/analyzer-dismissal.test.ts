@@ -43,11 +43,11 @@ describe("analyzer: the same proposal keeps its id, and a dismissal sticks until
         await updateLifecycleSettings(db, { splitWriteRate: 200 }, null);
       },
     });
-    await updateAnalyzerSettings(c.db, { bucketSec: 10, horizonSec: 120, historySteps: 30, telemetryLagSec: 0 }, null);
+    await updateAnalyzerSettings(c.db, { bucketSec: 10, horizonSec: 120, historySteps: 30, telemetryLagSec: 0, period: 60 }, null);
     await backdateShardlets(c.db, c.streamId, nowMs);
     const shardlets = await listShardlets(c.db, { streamId: c.streamId });
     hot = shardlets[1]!;
-    end = forecastStartMs(nowMs, parseAnalyzerSettings({ bucketSec: 10, telemetryLagSec: 0 }));
+    end = forecastStartMs(nowMs, parseAnalyzerSettings({ bucketSec: 10, horizonSec: 120, telemetryLagSec: 0 }));
     for (const s of shardlets) {
       await insertWriteRates(c.db, { streamId: c.streamId, shardletId: s.id, endMs: end, bucketSec: 10, rates: new Array<number>(30).fill(s.id === hot.id ? 300 : 10) });
     }

@@ -29,14 +29,14 @@ const flat = (v: number) => new Array<number>(30).fill(v);
 
 async function cluster(): Promise<TestCluster> {
   const c = await createTestCluster({ hosts: 2, stream: `an-${randomBytes(3).toString("hex")}`, shardCount: 1, shardletsPerShard: 4 });
-  await updateAnalyzerSettings(c.db, { bucketSec: 10, horizonSec: 120, historySteps: 30, telemetryLagSec: 0 }, null);
+  await updateAnalyzerSettings(c.db, { bucketSec: 10, horizonSec: 120, historySteps: 30, telemetryLagSec: 0, period: 60 }, null);
   return c;
 }
 
 async function seed(c: TestCluster, nowMs: number, rate: (s: ShardletInfo) => number): Promise<ShardletInfo[]> {
   await backdateShardlets(c.db, c.streamId, nowMs);
   const shardlets = await listShardlets(c.db, { streamId: c.streamId });
-  const end = forecastStartMs(nowMs, parseAnalyzerSettings({ bucketSec: 10, telemetryLagSec: 0 }));
+  const end = forecastStartMs(nowMs, parseAnalyzerSettings({ bucketSec: 10, horizonSec: 120, telemetryLagSec: 0 }));
   for (const s of shardlets) await insertWriteRates(c.db, { streamId: c.streamId, shardletId: s.id, endMs: end, bucketSec: 10, rates: flat(rate(s)) });
   return shardlets;
 }

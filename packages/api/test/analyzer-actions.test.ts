@@ -149,11 +149,11 @@ describe("analyzer and heatmap console api", () => {
     expect(invalid.status).toBe(400);
     expect(invalid.error?.data.details?.rejected?.[0]).toMatchObject({ path: "horizonSec" });
     expect(await h.db.settingAudit.count({ where: { key: "analyzer" } })).toBe(before);
-    const ok = await h.call<{ changed: string[] }>("mutation", "analyzer.updateSettings", { ...parseAnalyzerSettings({}), horizonSec: 600, overloadFraction: 0.8 }, admin);
+    const ok = await h.call<{ changed: string[] }>("mutation", "analyzer.updateSettings", { ...parseAnalyzerSettings({}), horizonSec: 7_200, overloadFraction: 0.8 }, admin);
     expect(ok.status).toBe(200);
     expect(ok.data!.changed.sort()).toEqual(["horizonSec", "overloadFraction"]);
     const got = await h.call<{ analyzer: { horizonSec: number }; updatedAt: Date | null }>("query", "analyzer.settings", undefined, viewer);
-    expect(got.data!.analyzer.horizonSec).toBe(600);
+    expect(got.data!.analyzer.horizonSec).toBe(7_200);
     expect(got.data!.updatedAt).not.toBeNull();
     expect(await h.db.settingAudit.count({ where: { key: "analyzer" } })).toBe(before + 1);
   });

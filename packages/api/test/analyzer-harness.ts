@@ -49,7 +49,8 @@ async function analyzerConsole(h: Harness): Promise<AnalyzerConsole> {
   const streamId = stream.id;
   const shardlets = await listShardlets(h.db, { streamId });
   const now = Date.now();
-  const base = forecastStartMs(now, parseAnalyzerSettings({}));
+  // The runs below are stored at 10 s steps, whatever step the analyzer defaults to.
+  const base = forecastStartMs(now, { bucketSec: STEP / 1000, telemetryLagSec: parseAnalyzerSettings({}).telemetryLagSec });
 
   async function jobs(): Promise<Array<{ id: string | undefined; name: string; data: Record<string, unknown> }>> {
     const list = await h.queue.getJobs(["waiting", "delayed", "prioritized"]);

@@ -1,7 +1,32 @@
 import { z } from "zod";
+import { weekPeriod } from "../forecast/weekly-naive.ts";
 import { FINEST_RESOLUTION } from "../telemetry/buckets.ts";
 
 const MIB = 1024 * 1024;
+
+/**
+ * The product's series step: an hour. Real load has a daily and a weekly cycle, and the weekly
+ * models need two weeks of history before they are seasonal; at hourly steps that is 337 steps,
+ * read from the hourly telemetry rollup, which is kept 400 days. Finer steps read rollups kept
+ * for a day (10 s) or 14 days (1 min), which cannot hold two weeks and a validation window.
+ * Shorter-lived load (a burst within the hour) is the reactive manager's, not the forecast's.
+ */
+export const DEFAULT_ANALYZER_BUCKET_SEC = 3_600;
+/** A day in default steps: the daily season (the weekly models take seven of them as a week). */
+export const DEFAULT_ANALYZER_PERIOD = 86_400 / DEFAULT_ANALYZER_BUCKET_SEC;
+/**
+ * Three weeks of default steps (504). The selection scores each candidate from origins up to
+ * `max(period, 2 x horizon)` steps before the end of the history, and double-seasonal Holt-Winters
+ * and the weekly median are weekly only from two weeks and a step (337) at the origin: two weeks
+ * of history would leave every origin short, three leave each one a week to spare, and give the
+ * final forecast a weekly median over three weeks (a true median, which outvotes one odd week).
+ */
+export const DEFAULT_ANALYZER_HISTORY_STEPS = 3 * weekPeriod(DEFAULT_ANALYZER_PERIOD);
+/**
+ * Half a day ahead (12 steps): a split or a move is proposed the morning before the afternoon
+ * peak, the same share of a day the demo's 300 s horizon is of its ten-minute day.
+ */
+export const DEFAULT_ANALYZER_HORIZON_SEC = 12 * DEFAULT_ANALYZER_BUCKET_SEC;
 
 /**
  * Settings of the predictive load analyzer. Stored in the control database under the key
@@ -14,13 +39,13 @@ export const analyzerSettingsSchema = z
     /** Run the analyzer on its schedule (a run asked for by an operator happens either way). */
     enabled: z.boolean().default(true),
     /** How far ahead load is forecast. */
-    horizonSec: z.number().int().min(10, "horizon must be at least 10 s").max(7 * 86_400, "horizon must be at most 7 days").default(300),
+    horizonSec: z.number().int().min(10, "horizon must be at least 10 s").max(7 * 86_400, "horizon must be at most 7 days").default(DEFAULT_ANALYZER_HORIZON_SEC),
     /** Length of one series step; telemetry at this resolution (or a finer one that divides it) is read. */
-    bucketSec: z.number().int().min(FINEST_RESOLUTION, `bucket must be at least ${FINEST_RESOLUTION} s`).max(86_400, "bucket must be at most 1 day").default(10),
-    /** Steps per season (60 x 10 s: the demo's ten-minute day; 24 for hourly buckets and a daily cycle). */
-    period: z.number().int().min(1, "period must be at least 1 step").max(100_000).default(60),
-    /** Steps of history each forecast is fitted on. */
-    historySteps: z.number().int().min(4, "history must have at least 4 steps").max(20_000).default(180),
+    bucketSec: z.number().int().min(FINEST_RESOLUTION, `bucket must be at least ${FINEST_RESOLUTION} s`).max(86_400, "bucket must be at most 1 day").default(DEFAULT_ANALYZER_BUCKET_SEC),
+    /** Steps per daily season (a week is seven of them): 24 at hourly steps; the demo's ten-minute day is 60 x 10 s. */
+    period: z.number().int().min(1, "period must be at least 1 step").max(100_000).default(DEFAULT_ANALYZER_PERIOD),
+    /** Steps of history each forecast is fitted on (and scored on, before its model is chosen). */
+    historySteps: z.number().int().min(4, "history must have at least 4 steps").max(20_000).default(DEFAULT_ANALYZER_HISTORY_STEPS),
     /** A shardlet counts as overloaded at this fraction of the split write rate (and a host at this fraction of its capacity). */
     overloadFraction: z.number().min(0.1, "overload fraction must be at least 0.1").max(1, "overload fraction must be at most 1").default(0.9),
     /** Bounded loads: no host is planned above this multiple of the mean predicted utilisation. */

@@ -12,8 +12,8 @@ type BoolKey = { [K in keyof AnalyzerSettings]: AnalyzerSettings[K] extends bool
 const NUMBER_FIELDS: Array<{ key: NumberKey; label: string; hint: string; step: string }> = [
   { key: "horizonSec", label: "Forecast horizon (s)", hint: "How far ahead load is forecast; a whole number of steps.", step: "1" },
   { key: "bucketSec", label: "Step (s)", hint: "Length of one series step; a multiple of the 10 s telemetry resolution.", step: "10" },
-  { key: "period", label: "Season (steps)", hint: "Steps per season: 60 x 10 s is the demo's ten-minute day, 24 suits hourly steps.", step: "1" },
-  { key: "historySteps", label: "History (steps)", hint: "Steps of telemetry each forecast is fitted on.", step: "1" },
+  { key: "period", label: "Season (steps)", hint: "Steps in a day (a week is seven): 24 at hourly steps; 60 x 10 s is the demo's ten-minute day.", step: "1" },
+  { key: "historySteps", label: "History (steps)", hint: "Steps of telemetry each forecast is fitted on; weekly models need two weeks and a day.", step: "1" },
   { key: "overloadFraction", label: "Overload fraction", hint: "Of the split write rate (shardlets) and of capacity (hosts).", step: "0.01" },
   { key: "hostLoadBound", label: "Host load bound", hint: "No host is planned above this multiple of the mean predicted utilisation.", step: "0.01" },
   { key: "scaleOutUtilization", label: "Scale-out utilisation", hint: "Propose a host when the forecast passes this fraction of capacity.", step: "0.01" },
