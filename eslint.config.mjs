@@ -102,9 +102,10 @@ export default tseslint.config(
     },
   },
   {
-    // Plain-Node scripts the client's packaging test runs in a project outside the repository,
-    // against the packed SDK: no TypeScript program holds them, so they are linted without types.
-    files: ["packages/client/test/fixtures/**/*.mjs"],
+    // Plain-Node scripts outside the TypeScript program: CI's own helpers, and the scripts the
+    // client's packaging test runs in a project outside the repository against the packed SDK.
+    // They are linted without type information.
+    files: [".ci/**/*.mjs", "packages/client/test/fixtures/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },
 );

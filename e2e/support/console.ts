@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from "./env.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "./env.ts";
 
 const screensDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "test-results", "screens");
 
@@ -102,4 +102,17 @@ export async function createStreamInConsole(page: Page, stream: { name: string; 
   if (stream.shardletsPerShard !== undefined) await page.getByTestId("stream-shardletsPerShard").fill(String(stream.shardletsPerShard));
   await page.getByTestId("create-stream-submit").click();
   await expect(page).toHaveURL(new RegExp(`/streams/${stream.name}$`));
+}
+
+/**
+ * The analyzer's series in seconds, as in the demo (10 s steps, a 60-step season): the product
+ * defaults are hourly steps and weeks of history, so on a system minutes old they forecast nothing
+ * yet. Saved through the console's API as an admin would, for the rest of the run.
+ */
+export async function useSecondsSeries(page: Page): Promise<void> {
+  const res = await page.request.post("/api/trpc/analyzer.updateSettings", {
+    data: { json: { bucketSec: 10, period: 60, historySteps: 180, horizonSec: 300 } },
+    headers: { origin: WEB_URL },
+  });
+  expect(res.status(), await res.text()).toBe(200);
 }

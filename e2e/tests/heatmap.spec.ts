@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { createApiKey, createStreamInConsole, screenshot, signIn, signInAsNewUser, uniqueName } from "../support/console.ts";
+import { createApiKey, createStreamInConsole, screenshot, signIn, signInAsNewUser, uniqueName, useSecondsSeries } from "../support/console.ts";
 import { postEvents } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
 import { startProducer } from "../support/producer.ts";
@@ -28,6 +28,7 @@ async function hottestActual(page: Page): Promise<{ value: number; shardlet: str
 
 test("the admin creates a producer key and a stream", async ({ page }) => {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await useSecondsSeries(page);
   token = await createApiKey(page, uniqueName("heat-producer"));
   await createStreamInConsole(page, { name: stream, shardCount: 2, shardletsPerShard: 2 });
 });
