@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `npm test`: every check and test of the repository, as CI runs it, in two lanes side by side
 # (most of the end-to-end time is waiting on a running system, so it overlaps well with the
-# CPU-bound checks; measured in docs/testing.md):
+# CPU-bound checks; see docs/testing.md):
 #   checks lane: through turbo, one type-check and one lint over the whole repository and every
 #                workspace's Vitest suite (integration tests use the machine's PostgreSQL and
 #                Redis, or embedded ones); then import cycles (madge);
 #   e2e lane:    the Playwright suites against systems started with `npm start` on their own ports
 #                and data folders: the console's flows, then the README's demo.
 # Each stage prints "[test] <seconds>s ok|FAILED  <name>"; the e2e lane's lines are prefixed
-# "[e2e] " as they stream. The run fails when any stage fails, after both lanes have finished.
+# "[e2e] " as they stream. Turbo runs every task even after one failed (--continue), so one run
+# shows every failure. The run fails when any stage fails, after both lanes have finished.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ stage() {
 }
 
 checks_lane() {
-  stage "typecheck, lint and unit/integration tests (turbo)" npx turbo run typecheck lint test --concurrency=3 &&
+  stage "typecheck, lint and unit/integration tests (turbo)" npx turbo run typecheck lint test --concurrency=3 --continue &&
     stage "import cycles" npm run -s check:cycles
 }
 

@@ -130,6 +130,11 @@ describe("what-if console api", () => {
     const d = await h.call<{ telemetry: { resolutionSec: number; from: number; to: number } | null }>("query", "whatif.defaults", undefined, viewer);
     expect(d.data!.telemetry).toEqual({ resolutionSec: 60, from: start, to: now });
 
+    // Two hours of minute buckets are replayed with an analyzer whose series are in minutes (a
+    // ten-minute season, half an hour of history): the product's hourly series would see two steps.
+    const admin = await h.sessionFor("admin");
+    const series = await h.call("mutation", "analyzer.updateSettings", { bucketSec: 60, period: 10, historySteps: 30, horizonSec: 300 }, admin);
+    expect(series.status, JSON.stringify(series.error)).toBe(200);
     const res = await h.call<Result>("mutation", "whatif.run", { source: "telemetry", lifecycle: { splitWriteRate: 1500 } }, operator);
     expect(res.status, JSON.stringify(res.error)).toBe(200);
     const r = res.data!;
