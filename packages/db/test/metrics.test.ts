@@ -51,7 +51,12 @@ describe("metric series", () => {
   });
 
   it("downsamples each series across the whole window instead of keeping only the newest samples", async () => {
-    const now = Math.floor(Date.now() / 1000) * 1000;
+    const limit = 100;
+    // The buckets lie on an epoch-aligned grid (a day over 50 buckets a series: 29.4 min wide). A
+    // `now` just past a grid line would leave the newest bucket a single sample, so the newest
+    // sample sits mid-bucket.
+    const width = Math.ceil((24 * HOUR + 1) / (limit / 2 - 1) / 1000) * 1000;
+    const now = Math.floor(Date.now() / width) * width - width / 2;
     const since = now - 24 * HOUR;
     const series = ["stream-a", "stream-b"] as const;
     const samples: MetricInput[] = [];
@@ -63,7 +68,6 @@ describe("metric series", () => {
     }
     await recordMetrics(db, samples);
 
-    const limit = 100;
     const points = await metricSeries(db, "ingest.ds_test", since, { limit });
     expect(points.length).toBeLessThanOrEqual(limit);
     expect(points.map((p) => p.at)).toEqual([...points.map((p) => p.at)].sort((a, b) => a - b));
