@@ -60,6 +60,12 @@ export async function trpcQuery<T>(page: Page, path: string, input?: unknown): P
   return ((await res.json()) as { result: { data: { json: T } } }).result.data.json;
 }
 
+/** A tRPC mutation as the page itself sends it (same origin, the session's cookie); the status is the caller's to check. */
+export async function trpcMutation(page: Page, path: string, input: unknown): Promise<{ status: number; text: string }> {
+  const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input }, headers: { origin: WEB_URL } });
+  return { status: res.status(), text: await res.text() };
+}
+
 /** Signs the seeded admin in and opens `path`. */
 export async function openAsAdmin(page: Page, path: string): Promise<void> {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -110,9 +116,6 @@ export async function createStreamInConsole(page: Page, stream: { name: string; 
  * yet. Saved through the console's API as an admin would, for the rest of the run.
  */
 export async function useSecondsSeries(page: Page): Promise<void> {
-  const res = await page.request.post("/api/trpc/analyzer.updateSettings", {
-    data: { json: { bucketSec: 10, period: 60, historySteps: 180, horizonSec: 300 } },
-    headers: { origin: WEB_URL },
-  });
-  expect(res.status(), await res.text()).toBe(200);
+  const res = await trpcMutation(page, "analyzer.updateSettings", { bucketSec: 10, period: 60, historySteps: 180, horizonSec: 300 });
+  expect(res.status, res.text).toBe(200);
 }

@@ -1,17 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
-import { openPageAs, screenshot, signIn, signInAsNewUser } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
+import { openPageAs, screenshot, signIn, signInAsNewUser, trpcMutation } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
 
 // One story: an admin sets the capacity planner's bounds (a minimum above the hosts there are, so
 // the plan has to add one), an analyzer run over every stream plans with them, the heatmap shows
 // the plan, and a viewer can read it all but approve nothing. The settings go back at the end.
 test.describe.configure({ mode: "serial" });
-
-/** A tRPC mutation as the page itself sends it (same origin, the session's cookie). */
-async function mutate(page: Page, path: string, input: unknown): Promise<{ status: number; text: string }> {
-  const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input }, headers: { origin: WEB_URL } });
-  return { status: res.status(), text: await res.text() };
-}
 
 async function capacitySettings(page: Page): Promise<Record<string, unknown>> {
   const res = await page.request.get("/api/trpc/capacity.settings");
@@ -23,7 +17,7 @@ test.afterAll(async ({ browser }) => {
   // Later specs plan with the defaults again.
   const page = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   const current = await capacitySettings(page);
-  const restored = await mutate(page, "capacity.updateSettings", { ...current, minHosts: 1, maxHosts: 64 });
+  const restored = await trpcMutation(page, "capacity.updateSettings", { ...current, minHosts: 1, maxHosts: 64 });
   expect(restored.status).toBe(200);
   await page.context().close();
 });
@@ -43,7 +37,7 @@ test("the capacity settings refuse a minimum above the maximum and save valid bo
   await expect(section.getByTestId("cap-maxHosts-error")).toHaveText("maximum hosts must be at least the minimum");
   await expect(section.getByTestId("capacity-settings-saved")).toHaveCount(0);
   // The server says the same for a request that skips the form, and stores nothing.
-  const refused = await mutate(page, "capacity.updateSettings", { ...before, minHosts: 5, maxHosts: 3 });
+  const refused = await trpcMutation(page, "capacity.updateSettings", { ...before, minHosts: 5, maxHosts: 3 });
   expect(refused.status).toBe(400);
   expect(refused.text).toContain("maxHosts: maximum hosts must be at least the minimum");
   expect(await capacitySettings(page)).toEqual(before);
@@ -129,7 +123,7 @@ test("a viewer reads the plan, the settings and the capacity proposals but appro
     ["analyzer.approveAddHost", { proposalId: "any" }],
     ["capacity.updateSettings", { minHosts: 1, maxHosts: 2 }],
   ] as const) {
-    const res = await mutate(vpage, path, input);
+    const res = await trpcMutation(vpage, path, input);
     expect(res.status, path).toBe(403);
     expect(res.text).toMatch(/needs the \w+ role/);
   }

@@ -2,8 +2,8 @@ import { expect, test, type Page } from "@playwright/test";
 import { decidePrealloc, type PreallocDecision } from "@shardcast/core";
 import { closePreallocation, getStreamByName, listShardlets, recordPreallocation, recordPreallocRun, type ControlDb, type PreallocDetails } from "@shardcast/db";
 import { openControlDb } from "../support/control-db.ts";
-import { createStreamInConsole, openPageAs, screenshot, signIn, signInAsNewUser, trpcQuery, uniqueName } from "../support/console.ts";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "../support/env.ts";
+import { createStreamInConsole, openPageAs, screenshot, signIn, signInAsNewUser, trpcMutation, trpcQuery, uniqueName } from "../support/console.ts";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
 
 // Predictive pre-allocation in the console: an admin tunes it on the Settings page (a viewer only
 // reads), and what the worker records (pre-allocations with their outcome, a run's verdicts and the
@@ -21,12 +21,6 @@ interface Overview {
   wastedShare: number | null;
 }
 
-/** A tRPC mutation as the page itself sends it (same origin, the session's cookie). */
-async function mutate(page: Page, path: string, input: unknown): Promise<{ status: number; text: string }> {
-  const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input }, headers: { origin: WEB_URL } });
-  return { status: res.status(), text: await res.text() };
-}
-
 const storedSettings = async (page: Page) => (await trpcQuery<{ settings: Record<string, unknown> }>(page, "prealloc.settings")).settings;
 
 test.beforeAll(() => {
@@ -39,7 +33,7 @@ test.afterAll(async ({ browser }) => {
   // Later specs run with pre-allocation off, the default.
   const page = await openPageAs(browser, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   const current = await storedSettings(page);
-  expect((await mutate(page, "prealloc.updateSettings", { ...current, aggressiveness: 0 })).status).toBe(200);
+  expect((await trpcMutation(page, "prealloc.updateSettings", { ...current, aggressiveness: 0 })).status).toBe(200);
   await page.context().close();
 });
 
@@ -61,7 +55,7 @@ test("an admin sets the aggressiveness; an invalid value is refused and stores n
   await expect(section.getByTestId("prealloc-aggressiveness-error")).toHaveText("must be at most 1");
   await expect(section.getByTestId("prealloc-settings-saved")).toHaveCount(0);
   // The server refuses a request that skips the form as well, and stores nothing.
-  const refused = await mutate(page, "prealloc.updateSettings", { ...before, aggressiveness: 1.5 });
+  const refused = await trpcMutation(page, "prealloc.updateSettings", { ...before, aggressiveness: 1.5 });
   expect(refused.status).toBe(400);
   expect(refused.text).toContain("aggressiveness");
   expect(await storedSettings(page)).toEqual(before);
@@ -93,7 +87,7 @@ test("a viewer reads the pre-allocation settings but cannot change them", async 
   await expect(section.getByTestId("prealloc-aggressiveness")).toHaveValue("0.35");
   await expect(section.getByTestId("prealloc-aggressiveness")).toBeDisabled();
   await expect(section.getByTestId("prealloc-settings-save")).toHaveCount(0);
-  const res = await mutate(vpage, "prealloc.updateSettings", { aggressiveness: 0 });
+  const res = await trpcMutation(vpage, "prealloc.updateSettings", { aggressiveness: 0 });
   expect(res.status).toBe(403);
   expect(res.text).toMatch(/needs the admin role/);
   await context.close();
