@@ -8,9 +8,9 @@ export default defineConfig({
     // cores that takes seconds, and the quota test waits out whole Retry-After seconds.
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Files wait on servers far more than they compute, and each has its own databases, key
-    // prefixes and queue names: two at a time on two cores.
-    maxWorkers: 2,
+    // One file at a time: the session tests time heartbeats against the edge's session timeout,
+    // and a second file's edge on the same two cores stalled one past it.
+    fileParallelism: false,
     globalSetup: ["../../packages/runtime/src/testing/global-setup.ts"],
   },
 });
