@@ -4,7 +4,7 @@ import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./failure-labels.ts";
 import type { IngestedEvent, IngestObserver } from "./ingest-observer.ts";
 import type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
-import { appendOverflowOnce, idsInPendingOverflow } from "./overflow-append.ts";
+import { appendOverflowOnce, idsStoredElsewhere } from "./overflow-append.ts";
 import type { RoutingCache } from "./routing-cache.ts";
 
 export type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
@@ -13,6 +13,15 @@ export type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
 const MAX_ROUTE_ATTEMPTS = 4;
 
 type Pending = { index: number; hash: number; event: IncomingEvent; seq: number };
+
+const NO_HOSTS: readonly string[] = [];
+
+/** Hosts besides the route's own that may already store an event id of its range. */
+function elsewhere(route: ShardletRoute, homeHostId: string | undefined): readonly string[] {
+  const history = route.historyHostIds ?? NO_HOSTS;
+  if (!route.overflowPending || homeHostId === undefined) return history;
+  return history.length === 0 ? [homeHostId] : [homeHostId, ...history];
+}
 
 /**
  * The write path: validate the whole batch (nothing is stored if any event is bad), route each
@@ -98,13 +107,14 @@ export class IngestService {
           if (g) g.push(p);
           else parts.set(route.id, [p]);
         };
-        // Events with ids for ranges flagged overflow-pending: their log is looked up first.
-        const flagged: Array<{ p: Pending; route: ShardletRoute; id: string; home: string }> = [];
+        // Events with ids whose range may hold them on another host (its overflow log while
+        // flagged overflow-pending, its history after a hand-off): those hosts are looked up first.
+        const flagged: Array<{ p: Pending; route: ShardletRoute; id: string; hostIds: readonly string[] }> = [];
         for (const p of pending) {
           const route = table.lookup(p.hash);
           if (fast(route)) {
-            const home = route.overflowPending && p.event.id !== null ? shards.get(route.shardId)?.homeHostId : undefined;
-            if (home !== undefined && p.event.id !== null) flagged.push({ p, route, id: p.event.id, home });
+            const hostIds = p.event.id === null ? NO_HOSTS : elsewhere(route, shards.get(route.shardId)?.homeHostId);
+            if (hostIds.length > 0 && p.event.id !== null) flagged.push({ p, route, id: p.event.id, hostIds });
             else toFast(p, route);
             continue;
           }
@@ -117,8 +127,8 @@ export class IngestService {
           else parts.set(route.id, { shardId: route.shardId, group: [p] });
         }
         if (flagged.length > 0) {
-          // An id the log holds (not drained yet) is answered with its position, not stored again.
-          const inLog = await idsInPendingOverflow(this.deps.hosts, streamId, flagged).catch((err: unknown) => {
+          // An id stored there is answered with its position, not stored again.
+          const inLog = await idsStoredElsewhere(this.deps.hosts, streamId, flagged).catch((err: unknown) => {
             throw this.partialFailure(results, [err]);
           });
           for (const { p, route, id } of flagged) {
@@ -153,7 +163,7 @@ export class IngestService {
               write,
               (shardletId) => {
                 const route = table.byId(shardletId);
-                return [route?.hostId, route?.shadowHostId];
+                return [route?.hostId, route?.shadowHostId, ...(route?.historyHostIds ?? NO_HOSTS)];
               },
               async () => flag?.(streamId, routes),
             );

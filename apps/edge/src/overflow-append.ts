@@ -78,18 +78,23 @@ export async function appendOverflowOnce(
 }
 
 /**
- * The fast path's side of the same idempotency while a range is flagged overflow-pending (events
- * acknowledged through its shard's overflow log are not drained into its host yet): the positions
- * at which these ids are stored on their shard's home host. (An id the log holds that the
- * shardlet's host also stored, at another position, is the race `appendOverflowOnce` describes:
- * the answer is then the log's position, whose copy the drain deletes.)
+ * The fast path's side of the same idempotency where an id may be stored on a host other than the
+ * shardlet's: while a range is flagged overflow-pending (events acknowledged through its shard's
+ * overflow log are not drained into its host yet) on its shard's home host, and after a hand-off
+ * on the hosts holding the range's history (its sealed predecessors, which take no writes, so
+ * what they hold cannot change after this lookup). Answers the positions at which these ids are
+ * stored there. (An id the log holds that the shardlet's host also stored, at another position,
+ * is the race `appendOverflowOnce` describes: the answer is then the log's position, whose copy
+ * the drain deletes.)
  */
-export async function idsInPendingOverflow(hosts: OverflowHosts, streamId: string, items: ReadonlyArray<{ id: string; home: string }>): Promise<Map<string, number>> {
+export async function idsStoredElsewhere(hosts: OverflowHosts, streamId: string, items: ReadonlyArray<{ id: string; hostIds: readonly string[] }>): Promise<Map<string, number>> {
   const byHome = new Map<string, Set<string>>();
-  for (const { id, home } of items) {
-    let ids = byHome.get(home);
-    if (!ids) byHome.set(home, (ids = new Set<string>()));
-    ids.add(id);
+  for (const { id, hostIds } of items) {
+    for (const home of hostIds) {
+      let ids = byHome.get(home);
+      if (!ids) byHome.set(home, (ids = new Set<string>()));
+      ids.add(id);
+    }
   }
   const stored = new Map<string, number>();
   const found = await Promise.all([...byHome].map(([home, ids]) => hosts.storedEventIds(home, streamId, [...ids])));

@@ -174,6 +174,8 @@ export class ReadService {
       // A migrating shardlet's rows are on both hosts until its source is cleaned: reading both
       // keeps a reader whose route is one change behind (across the switch) complete.
       if (s.shadowHostId) hostIds.add(s.shadowHostId);
+      // History a hand-off left where it was written (sealed predecessors of the range).
+      for (const h of s.historyHostIds ?? []) hostIds.add(h);
     }
     for (const shard of entry.shards.values()) hostIds.add(shard.homeHostId);
     // Two rows more than asked: a host holds at most two rows per position (its events and its
@@ -211,6 +213,7 @@ export class ReadService {
       const route = entry.table.lookup(hash);
       const hostIds = new Set([route.hostId]);
       if (route.shadowHostId) hostIds.add(route.shadowHostId); // being migrated: rows on both hosts
+      for (const h of route.historyHostIds ?? []) hostIds.add(h); // handed off: older rows stay where they were written
       const home = entry.shards.get(route.shardId)?.homeHostId;
       if (home) hostIds.add(home); // the key's events may still sit in its shard's overflow log
       // One row more than asked: a host that fills it may hold more than the page. Each host stops

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { keyHash, type MigrationPhase, type MigrationSettings, type ShardletRoute } from "@shardcast/core";
+import { keyHash, type MigrationPhase, type MigrationSettings, type MoveMode, type ShardletRoute } from "@shardcast/core";
 import { createApiKey, loadMigrationRun, loadRoutes, reserveSequence, updateMigrationSettings, type MigrationRun } from "@shardcast/db";
 import { SequenceAllocator } from "@shardcast/runtime/sequence";
 import { runMigration, type MigrationRunResult } from "../src/migration/machine.ts";
@@ -43,7 +43,7 @@ export interface MigrationHarness {
   keys: Map<string, string>;
   hooks: MigrationHooks;
   /** Creates an approved migration of `shardletId` to `destHostId` (at the shardlet's current epoch). */
-  approve(shardletId: string, destHostId: string, patch?: { windowStart?: Date; windowEnd?: Date; phase?: MigrationPhase; bytesToMove?: number }): Promise<string>;
+  approve(shardletId: string, destHostId: string, patch?: { windowStart?: Date; windowEnd?: Date; phase?: MigrationPhase; bytesToMove?: number; mode?: MoveMode }): Promise<string>;
   /** Runs the migration until it ends (waiting out pauses); each run's result is returned in order. */
   runToEnd(id: string): Promise<MigrationRunResult[]>;
   migration(id: string): Promise<MigrationRun>;
@@ -217,6 +217,7 @@ export async function startMigrationHarness(opts: HarnessOptions = {}): Promise<
           destHostId,
           phase: patch.phase ?? "approved",
           origin: "manual",
+          mode: patch.mode ?? "copy",
           reason: "test move",
           shardletEpoch: s.epoch,
           ...(patch.bytesToMove !== undefined ? { bytesToMove: BigInt(patch.bytesToMove) } : {}),

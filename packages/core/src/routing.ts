@@ -2,6 +2,8 @@ import { ShardcastError } from "./errors.ts";
 import { keyHash, keyHashSeeded } from "./hash.ts";
 import { HASH_SPACE, isRoutedState, type ShardletRoute } from "./types.ts";
 
+const NO_HOSTS: readonly string[] = Object.freeze([]);
+
 function describe(s: ShardletRoute): string {
   return `${s.id} [${s.lo}, ${s.hi})`;
 }
@@ -16,7 +18,7 @@ function fail(streamId: string, message: string, details?: Record<string, unknow
  */
 function fingerprint(routes: readonly ShardletRoute[]): number {
   let text = "";
-  for (const r of routes) text += `${r.id}\u0000${r.lo}\u0000${r.hi}\u0000${r.hostId}\u0000${r.epoch}\u0000${r.state}\u0000${r.shadowHostId ?? ""}\u0001`;
+  for (const r of routes) text += `${r.id}\u0000${r.lo}\u0000${r.hi}\u0000${r.hostId}\u0000${r.epoch}\u0000${r.state}\u0000${r.shadowHostId ?? ""}\u0000${r.historyHostIds?.join(",") ?? ""}\u0001`;
   const a = keyHashSeeded(text, 0x5eed);
   const b = keyHashSeeded(text, 0xc0ffee);
   return a * 2 ** 21 + (b >>> 11);
@@ -99,7 +101,7 @@ export class RoutingTable {
       }
       // Every route gets the same properties, so the table's objects share one shape (lookups
       // that return objects of several shapes make their callers' property reads polymorphic).
-      live.push({ ...s, shadowHostId: s.shadowHostId ?? null });
+      live.push({ ...s, shadowHostId: s.shadowHostId ?? null, historyHostIds: s.historyHostIds ?? NO_HOSTS });
     }
     if (live.length === 0) fail(streamId, "no live shardlets: [0, 2^32) is not covered");
     live.sort((a, b) => a.lo - b.lo || a.hi - b.hi);

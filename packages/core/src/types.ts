@@ -9,15 +9,20 @@ export type HostStatus = (typeof HOST_STATUSES)[number];
 /**
  * `active` takes fast-path writes. `splitting`, `merging` and `migrating` mean a job holds the
  * shardlet's op-lock and writes go to the shard's overflow log. `pending` shardlets were created by
- * a split or merge that has not switched yet; `retired` ones were replaced and only remain for
- * lineage. Neither is routed.
+ * a split, merge or hand-off that has not switched yet; `sealed` ones handed their writes to a
+ * successor on another host and keep their history, read-only, where it was written until
+ * retention drops it; `retired` ones were replaced and only remain for lineage. None of these
+ * three is routed.
  */
-export const SHARDLET_STATES = ["pending", "active", "splitting", "merging", "migrating", "retired"] as const;
+export const SHARDLET_STATES = ["pending", "active", "splitting", "merging", "migrating", "sealed", "retired"] as const;
 export type ShardletState = (typeof SHARDLET_STATES)[number];
+
+/** States the router never sends events to (a route's history hosts come from `sealed` ones). */
+export const UNROUTED_STATES: readonly ShardletState[] = ["pending", "sealed", "retired"];
 
 /** Whether the router sends events for this state's range to the shardlet (or its overflow). */
 export function isRoutedState(state: ShardletState): boolean {
-  return state !== "retired" && state !== "pending";
+  return state !== "retired" && state !== "pending" && state !== "sealed";
 }
 
 /**
@@ -65,6 +70,13 @@ export interface ShardletRoute extends FencedShardlet {
    * events table's idempotency index does not cover the log.
    */
   overflowPending?: boolean;
+  /**
+   * Hosts other than its own that hold history of its range: sealed predecessors left there by
+   * hand-offs, until retention drops them. Readers read these hosts too (by key, by position and
+   * by range); the write path looks producers' event ids up there, so a resend after a hand-off is
+   * still stored once.
+   */
+  historyHostIds?: readonly string[];
 }
 
 /**

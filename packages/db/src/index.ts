@@ -10,6 +10,7 @@ export * from "./host-registration.ts";
 export * from "./cluster.ts";
 export * from "./streams.ts";
 export * from "./shardlets.ts";
+export * from "./sealed-shardlets.ts";
 export * from "./shardlet-accounting.ts";
 export * from "./routes.ts";
 export * from "./overflow-pending.ts";

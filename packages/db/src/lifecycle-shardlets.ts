@@ -77,7 +77,7 @@ export async function createPendingShardlets(db: ControlDb, children: readonly P
  */
 export async function markShardletsChanging(
   db: ControlDb,
-  state: "splitting" | "merging",
+  state: "splitting" | "merging" | "migrating",
   epochs: ReadonlyMap<string, number>,
   advance?: PhaseAdvance,
 ): Promise<number> {
@@ -106,26 +106,28 @@ export async function markShardletsChanging(
 }
 
 /**
- * The switch of a split or merge in the control database, in one statement: the children become
- * `active` (routed, flagged overflow-pending: the sources' overflow rows are drained into them
- * after the switch) and the sources `retired` (kept for lineage, stamped with retiredAt), or
- * nothing changes when a child is missing or not pending/active. Idempotent. The job advances
- * only with the switch.
+ * The switch of a split, merge or hand-off in the control database, in one statement: the children
+ * become `active` (routed, flagged overflow-pending: the sources' overflow rows are drained into
+ * them after the switch) and the sources `retired` (kept for lineage, stamped with retiredAt) or,
+ * for a hand-off, `sealed` (their history stays readable on their host; stamped with sealedAt,
+ * write rate zero), or nothing changes when a child is missing or not pending/active. Idempotent.
+ * The job advances only with the switch.
  */
 export async function switchShardlets(
   db: ControlDb,
-  change: { activate: readonly string[]; retire: readonly string[]; at?: Date },
+  change: { activate: readonly string[]; retire: readonly string[]; seal?: readonly string[]; at?: Date },
   advance?: PhaseAdvance,
 ): Promise<void> {
   const at = change.at ?? new Date();
   const activate = [...change.activate];
   const retire = [...change.retire];
+  const seal = [...(change.seal ?? [])];
   // Children and sources are locked together, in id order (see writeShardletFigures): children
   // first and sources after is no global order. The children are checked; the updates run only
   // if every check passed.
   const rows = await db.$queryRaw<Array<{ id: string | null; state: string | null; advanced: number }>>`
     WITH l AS MATERIALIZED (
-      SELECT id, state FROM shardlets WHERE id = ANY(${[...activate, ...retire]}::text[]) ORDER BY id FOR UPDATE
+      SELECT id, state FROM shardlets WHERE id = ANY(${[...activate, ...retire, ...seal]}::text[]) ORDER BY id FOR UPDATE
     ), c AS (
       SELECT id, state FROM l WHERE id = ANY(${activate}::text[])
     ), ok AS (
@@ -136,6 +138,9 @@ export async function switchShardlets(
     ), r AS (
       UPDATE shardlets AS s SET state = 'retired', retired_at = ${at}, updated_at = ${at}
       FROM l WHERE s.id = l.id AND l.id = ANY(${retire}::text[]) AND s.state <> 'retired' AND (SELECT ok FROM ok)
+    ), z AS (
+      UPDATE shardlets AS s SET state = 'sealed', sealed_at = ${at}, write_rate = 0, updated_at = ${at}
+      FROM l WHERE s.id = l.id AND l.id = ANY(${seal}::text[]) AND s.state NOT IN ('sealed', 'retired') AND (SELECT ok FROM ok)
     ), j AS (
       UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${at}
       WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL AND (SELECT ok FROM ok)

@@ -11,7 +11,10 @@ import { mergeSettingsObject, type SettingActor } from "./settings.ts";
  * switch of shardlet states, and the lifecycle settings.
  */
 
-export type LifecycleKind = "split" | "merge";
+/** `handoff`: one source sealed on its host, one successor with its range opened on `destHostId`. */
+export type LifecycleKind = "split" | "merge" | "handoff";
+
+const LIFECYCLE_KINDS: readonly string[] = ["split", "merge", "handoff"];
 
 /** Phases in order; `failed` ends a job that gave up before it changed anything. */
 export const LIFECYCLE_PHASES = ["planned", "locked", "fenced", "moving", "switching", "draining", "done"] as const;
@@ -27,6 +30,8 @@ export interface LifecycleJobInfo {
   kind: LifecycleKind;
   streamId: string;
   hostId: string;
+  /** Where a hand-off opens the successor; null for splits and merges (children stay on hostId). */
+  destHostId: string | null;
   phase: LifecyclePhase;
   /** One shardlet for a split, the left and right neighbours for a merge. */
   sourceIds: string[];
@@ -50,13 +55,14 @@ export interface LifecycleJobInfo {
 }
 
 function toJob(r: LifecycleJobRow): LifecycleJobInfo {
-  if (r.kind !== "split" && r.kind !== "merge") throw new ShardcastError("internal", `lifecycle job ${r.id} has unknown kind ${r.kind}`);
+  if (!LIFECYCLE_KINDS.includes(r.kind)) throw new ShardcastError("internal", `lifecycle job ${r.id} has unknown kind ${r.kind}`);
   if (!isLifecyclePhase(r.phase)) throw new ShardcastError("internal", `lifecycle job ${r.id} has unknown phase ${r.phase}`);
   return {
     id: r.id,
-    kind: r.kind,
+    kind: r.kind as LifecycleKind,
     streamId: r.streamId,
     hostId: r.hostId,
+    destHostId: r.destHostId,
     phase: r.phase,
     sourceIds: r.sourceIds,
     childIds: r.childIds,
@@ -77,6 +83,7 @@ export interface NewLifecycleJob {
   kind: LifecycleKind;
   streamId: string;
   hostId: string;
+  destHostId?: string | null;
   sourceIds: string[];
   childIds: string[];
   splitAt?: number | null;
@@ -105,6 +112,7 @@ export async function createLifecycleJob(db: ControlDb, input: NewLifecycleJob):
         kind: input.kind,
         streamId: input.streamId,
         hostId: input.hostId,
+        destHostId: input.destHostId ?? null,
         phase: "planned",
         sourceIds: input.sourceIds,
         childIds: input.childIds,

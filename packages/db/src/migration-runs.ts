@@ -1,4 +1,4 @@
-import { canMoveMigration, isMigrationPhase, ShardcastError, type MigrationPhase } from "@shardcast/core";
+import { canMoveMigration, isMigrationPhase, ShardcastError, type MigrationPhase, type MoveMode } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import { Prisma, type Migration as MigrationRow } from "./generated/prisma/client.ts";
@@ -21,6 +21,8 @@ export interface MigrationRun {
   destHostId: string;
   phase: MigrationPhase;
   origin: string;
+  /** `handoff` seals the shardlet and opens a successor on the destination; `copy` moves its history. */
+  mode: MoveMode;
   reason: string;
   /** Shardlet epoch at the proposal (0: not recorded; the start records the epoch it found). */
   shardletEpoch: number;
@@ -53,6 +55,7 @@ function toMigration(r: MigrationRow): MigrationRun {
     destHostId: r.destHostId,
     phase: r.phase,
     origin: r.origin,
+    mode: r.mode === "handoff" ? "handoff" : "copy",
     reason: r.reason,
     shardletEpoch: r.shardletEpoch,
     rowsTotal: num(r.rowsTotal),

@@ -1,4 +1,4 @@
-import { TERMINAL_MIGRATION_PHASES, type PlacementHost, type PlacementShardlet } from "@shardcast/core";
+import { TERMINAL_MIGRATION_PHASES, UNROUTED_STATES, type PlacementHost, type PlacementShardlet } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 
@@ -36,7 +36,7 @@ export async function loadPlacementSnapshot(db: ControlDb, opts: { now: number; 
   const [hosts, shardlets, streams, open, recent] = await Promise.all([
     db.host.findMany({ select: { id: true, name: true, status: true, capacityBytes: true, capacityEventsPerSec: true }, orderBy: { name: "asc" } }),
     db.shardlet.findMany({
-      where: { state: { notIn: ["retired", "pending"] } },
+      where: { state: { notIn: [...UNROUTED_STATES] } },
       select: { id: true, streamId: true, hostId: true, lo: true, hi: true, state: true, writeRate: true, sizeBytes: true, epoch: true },
     }),
     db.stream.findMany({ select: { id: true, name: true } }),

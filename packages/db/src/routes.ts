@@ -1,4 +1,4 @@
-import type { ShardletRoute, ShardRange } from "@shardcast/core";
+import { UNROUTED_STATES, type ShardletRoute, type ShardRange } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import type { Shardlet as ShardletRow } from "./generated/prisma/client.ts";
@@ -65,19 +65,23 @@ interface RouteRow {
   shadow_host_id: string | null;
   replicas: Array<{ id: string; hostId: string; verifiedSeq: number }> | null;
   overflow_pending: boolean;
+  history_host_ids: string[] | null;
 }
 
 /**
- * The routed (not pending or retired) shardlets of a stream in hash order: what the router builds
- * its table from. A shardlet being migrated (copying, verifying, or switching before its mapping
- * moved) carries its destination as `shadowHostId`. One statement, so a route's epoch and shadow
+ * The routed (not pending, sealed or retired) shardlets of a stream in hash order: what the router
+ * builds its table from. A shardlet being migrated (copying, verifying, or switching before its
+ * mapping moved) carries its destination as `shadowHostId`; one whose range has history on other
+ * hosts (sealed predecessors left by hand-offs) carries those hosts as `historyHostIds`. One statement, so a route's epoch and shadow
  * host come from the same snapshot: the mover raises the epoch in the transaction that starts the
  * copy, so a writer that holds the new epoch also knows the shadow host.
  */
 export async function loadRoutes(db: ControlDb, streamId: string): Promise<ShardletRoute[]> {
   const phases = [...SHADOW_MIGRATION_PHASES];
   const rows = await db.$queryRaw<RouteRow[]>`
-    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id, rp.replicas, s.overflow_pending
+    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id, rp.replicas, s.overflow_pending,
+           (SELECT array_agg(DISTINCT h.host_id ORDER BY h.host_id) FROM shardlets h
+            WHERE h.stream_id = s.stream_id AND h.state = 'sealed' AND h.host_id <> s.host_id AND h.lo < s.hi AND s.lo < h.hi) AS history_host_ids
     FROM shardlets s
     LEFT JOIN (
       SELECT DISTINCT ON (shardlet_id) shardlet_id, source_host_id, dest_host_id
@@ -90,7 +94,7 @@ export async function loadRoutes(db: ControlDb, streamId: string): Promise<Shard
       FROM shardlet_replicas WHERE stream_id = ${streamId} AND state = 'ready' AND verified_seq > 0
       GROUP BY shardlet_id, source_host_id, epoch
     ) rp ON rp.shardlet_id = s.id AND rp.source_host_id = s.host_id AND rp.epoch = s.epoch
-    WHERE s.stream_id = ${streamId} AND s.state NOT IN ('retired', 'pending')
+    WHERE s.stream_id = ${streamId} AND s.state NOT IN ('retired', 'pending', 'sealed')
     ORDER BY s.lo`;
   return rows.map((r) => ({
     id: r.id,
@@ -104,6 +108,7 @@ export async function loadRoutes(db: ControlDb, streamId: string): Promise<Shard
     shadowHostId: r.shadow_host_id,
     ...(r.replicas ? { replicas: r.replicas } : {}),
     ...(r.overflow_pending ? { overflowPending: true } : {}),
+    ...(r.history_host_ids && r.history_host_ids.length > 0 ? { historyHostIds: r.history_host_ids } : {}),
   }));
 }
 
@@ -153,7 +158,7 @@ export interface ShardletLoad {
 /** Size and capacity of a stream's routed shardlets (edges use it to notice threshold crossings). */
 export async function loadShardletLoads(db: ControlDb, streamId: string): Promise<ShardletLoad[]> {
   const rows = await db.shardlet.findMany({
-    where: { streamId, state: { notIn: ["retired", "pending"] } },
+    where: { streamId, state: { notIn: [...UNROUTED_STATES] } },
     select: { id: true, sizeBytes: true, capacityBytes: true },
   });
   return rows.map((r) => ({ id: r.id, sizeBytes: num(r.sizeBytes), capacityBytes: num(r.capacityBytes) }));

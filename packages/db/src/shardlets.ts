@@ -1,4 +1,4 @@
-import type { ShardletState } from "@shardcast/core";
+import { UNROUTED_STATES, type ShardletState } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import type { Shardlet as ShardletRow } from "./generated/prisma/client.ts";
@@ -64,7 +64,7 @@ export async function listShardletLineage(db: ControlDb, ids: readonly string[])
   });
 }
 
-/** Shardlets of a stream that take writes (neither retired nor pending). */
+/** Shardlets of a stream that take writes (not retired, pending or sealed). */
 export async function countLiveShardlets(db: ControlDb, streamId: string): Promise<number> {
-  return db.shardlet.count({ where: { streamId, state: { notIn: ["retired", "pending"] } } });
+  return db.shardlet.count({ where: { streamId, state: { notIn: [...UNROUTED_STATES] } } });
 }

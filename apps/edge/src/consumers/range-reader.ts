@@ -39,7 +39,8 @@ const MAX_ROUTE_ATTEMPTS = 3;
 /**
  * Reads of key-hash ranges in sequence order for consumers, never past the watermark, from every
  * host that may hold the ranges' events: the hosts of the shardlets overlapping them (both hosts
- * while one is being migrated) and the home hosts of their shards (the overflow log). A range of a
+ * while one is being migrated, and the hosts a hand-off left their history on) and the home hosts
+ * of their shards (the overflow log). A range of a
  * retired shardlet is read the same way, from the shardlets that hold it now.
  */
 export class RangeReader {
@@ -178,7 +179,9 @@ function planRead(entry: RouteEntry, parts: readonly RangePart[], segments: read
   };
   for (const s of entry.table.all()) {
     if (!parts.some((p) => s.lo < p.hi && p.lo < s.hi)) continue;
-    const replica = replicas?.pick(s, from);
+    // A replica copies its shardlet's own host: history a hand-off left on another host is not in it.
+    const history = s.historyHostIds ?? [];
+    const replica = history.length === 0 ? replicas?.pick(s, from) : undefined;
     if (replica) {
       viaReplica.push({ replicaId: replica.id, hostId: replica.hostId, segments: clipSegments(segments, s.lo, s.hi) });
       continue;
@@ -186,6 +189,8 @@ function planRead(entry: RouteEntry, parts: readonly RangePart[], segments: read
     // A migrating shardlet's rows are on both hosts until its source is cleaned.
     add(s.hostId, s.shadowHostId ? undefined : s.id);
     if (s.shadowHostId) add(s.shadowHostId);
+    // A sealed predecessor's rows are read to their end where they were written, then its successor's.
+    for (const h of history) add(h);
   }
   for (const shard of entry.shards.values()) if (parts.some((p) => shard.lo < p.hi && p.lo < shard.hi)) add(shard.homeHostId);
   const rest = subtractRanges(segments, viaReplica.flatMap((r) => r.segments));

@@ -10,6 +10,11 @@ export interface DrainTarget {
   hi: number;
   hostId: string;
   epoch: number;
+  /**
+   * Hosts holding history of its range (a hand-off's sealed source): an event id stored there is
+   * the first copy of a re-send, so its overflow row is settled as a duplicate, not drained.
+   */
+  historyHostIds?: readonly string[];
 }
 
 export interface DrainResult {
@@ -68,6 +73,33 @@ function byHost(rows: readonly OverflowRow[], run: readonly DrainTarget[]): Map<
     if (list) list.push(r);
     else hostParts.set(t, [r]);
   }
+  return out;
+}
+
+/**
+ * Seqs of the rows whose event id a target's history hosts already store under another seq: the
+ * sealed source of a hand-off takes no writes, so what it holds is final.
+ */
+async function idsInHistory(deps: WorkerDeps, streamId: string, rows: readonly OverflowRow[], run: readonly DrainTarget[]): Promise<Set<number>> {
+  const byHost = new Map<string, OverflowRow[]>();
+  for (const r of rows) {
+    if (r.id === null) continue;
+    for (const h of targetFor(run, r.keyHash)?.historyHostIds ?? []) {
+      const list = byHost.get(h);
+      if (list) list.push(r);
+      else byHost.set(h, [r]);
+    }
+  }
+  const out = new Set<number>();
+  await Promise.all(
+    [...byHost].map(async ([hostId, list]) => {
+      const stored = await (await deps.hosts.get(hostId)).storedEventIds(streamId, list.map((r) => r.id!));
+      for (const r of list) {
+        const seq = stored.get(r.id!);
+        if (seq !== undefined && seq !== r.seq) out.add(r.seq);
+      }
+    }),
+  );
   return out;
 }
 
@@ -132,7 +164,8 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
       const duplicates: number[] = [];
       const targetOf = new Map<number, DrainTarget>();
       const blocked = new Set<DrainTarget>();
-      for (const [hostId, parts] of byHost(rows, run)) {
+      const inHistory = await idsInHistory(deps, o.streamId, rows, run);
+      for (const [hostId, parts] of byHost(rows.filter((r) => !inHistory.has(r.seq)), run)) {
         const driver = await deps.hosts.get(hostId);
         const entries = [...parts];
         const results = await driver.drainWrite({
@@ -170,6 +203,7 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
         const done = new Set([...check.stored, ...check.duplicates]);
         for (const r of written) if (!done.has(r.seq)) left.add(r.seq);
       }
+      duplicates.push(...inHistory);
       const settled = await settleOverflowRows(o.home, o.streamId, { drained, duplicates });
       result.duplicates += settled.deleted;
       const counts = new Map<string, number>();

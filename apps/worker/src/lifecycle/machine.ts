@@ -7,6 +7,7 @@ import {
   startLifecycleAttempt,
   updateLifecycleProgress,
   type LifecycleJobInfo,
+  type LifecycleKind,
   type LifecycleStep,
 } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
@@ -17,7 +18,7 @@ import { announce, childRanges, GiveUp, loadSources, nextPhase, type RunContext 
 import { STEPS } from "./steps.ts";
 
 /**
- * The split / merge state machine. Every phase is persisted in lifecycle_jobs before its step
+ * The split / merge / hand-off state machine. Every phase is persisted in lifecycle_jobs before its step
  * runs and every step is idempotent, so a run that stops anywhere (crash, lost lock, host error)
  * is finished by the next run of the same job:
  *
@@ -28,7 +29,9 @@ import { STEPS } from "./steps.ts";
  *
  * No row is rewritten: a shardlet's rows on its host are those whose key hash lies in its range,
  * so `moving` (named when it re-labelled rows) now means "children prepared": their fences,
- * totals and control rows. While the sources are op-locked their producers' events go to the
+ * totals and control rows. A hand-off is the same machine with one child, the successor, opened on
+ * another host (`destHostId`): its source is sealed instead of retired and keeps its rows, which
+ * readers read as the range's history until retention drops them. While the sources are op-locked their producers' events go to the
  * overflow log, so the lock window is kept short: what needs no lock (split point, child ids,
  * settings, host connection) is done before the locks are taken, independent reads run at once,
  * the steps that end with a control write persist the next phase in the same statement, `planned`
@@ -38,7 +41,7 @@ import { STEPS } from "./steps.ts";
 
 export interface LifecycleRunResult {
   jobId: string;
-  kind: "split" | "merge";
+  kind: LifecycleKind;
   status: "done" | "failed";
   phase: string;
   /** Rows the children took over (none rewritten). */
@@ -99,7 +102,8 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
   const [found, settings] = await Promise.all([getLifecycleJob(deps.db, jobId), getLifecycleSettings(deps.db)]);
   if (!found) throw new ShardcastError("not_found", `unknown lifecycle job ${jobId}`);
   if (found.finishedAt) return result(found, deps.clock());
-  const driver = await deps.hosts.get(found.hostId);
+  const childHostId = found.destHostId ?? found.hostId;
+  const [driver, childDriver] = await Promise.all([deps.hosts.get(found.hostId), deps.hosts.get(childHostId)]);
   const hooks = deps.lifecycle?.hooks;
 
   const held = await withOpLocks(deps.opLocks, found.sourceIds, async (lock): Promise<{ ended: LifecycleRunResult } | { ctx: RunContext }> => {
@@ -122,6 +126,8 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
         sources,
         children: childRanges(job, sources),
         driver,
+        childHostId,
+        childDriver,
         homeHostId,
         childCapacityBytes: settings.initialCapacityBytes,
         // Read with the locks just taken, so valid for this run's `locked` step only.

@@ -3,7 +3,7 @@ import { LIFECYCLE_PHASES, listShardletsWithHome, streamExists, type FenceState,
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import type { HeldLocks } from "./locks.ts";
-import { mergeRange, splitRanges, toSourceShardlet, type ChildRange, type SourceShardlet } from "./shape.ts";
+import { handoffRange, mergeRange, splitRanges, toSourceShardlet, type ChildRange, type SourceShardlet } from "./shape.ts";
 
 /** What a step needs, loaded once per run. */
 export interface RunContext {
@@ -14,7 +14,11 @@ export interface RunContext {
   signal: AbortSignal | undefined;
   sources: SourceShardlet[];
   children: ChildRange[];
+  /** The sources' host. */
   driver: HostDriver;
+  /** Where the children open: the destination of a hand-off, else the sources' host. */
+  childHostId: string;
+  childDriver: HostDriver;
   homeHostId: string;
   /** Capacity of the children (the lifecycle settings, read before the locks were taken). */
   childCapacityBytes: number;
@@ -81,6 +85,11 @@ export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Prom
 }
 
 export function childRanges(job: LifecycleJobInfo, sources: readonly SourceShardlet[]): ChildRange[] {
+  if (job.kind === "handoff") {
+    const [source] = sources;
+    if (!source) throw new ShardcastError("internal", `hand-off job ${job.id} has no source`);
+    return handoffRange(source, job.childIds);
+  }
   if (job.kind === "split") {
     const [source] = sources;
     if (!source || job.splitAt === null) throw new ShardcastError("internal", `split job ${job.id} has no source or split point`);

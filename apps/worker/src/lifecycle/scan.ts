@@ -2,7 +2,7 @@
 
 export interface UnfinishedJob {
   id: string;
-  kind: "split" | "merge";
+  kind: "split" | "merge" | "handoff";
   sourceIds: readonly string[];
   childIds: readonly string[];
   updatedAt: Date;

@@ -39,8 +39,18 @@ export function newShardletId(nowMs: number = Date.now()): string {
   return `c${nowMs.toString(36)}${randomBytes(8).toString("hex")}`;
 }
 
-export function changingState(kind: "split" | "merge"): "splitting" | "merging" {
-  return kind === "split" ? "splitting" : "merging";
+export type ChangingState = "splitting" | "merging" | "migrating";
+
+/** The sources' state while the job changes them (a hand-off's source is `migrating`). */
+export function changingState(kind: "split" | "merge" | "handoff"): ChangingState {
+  return kind === "split" ? "splitting" : kind === "merge" ? "merging" : "migrating";
+}
+
+/** A hand-off's successor: the source's whole range under a new id (opened on the destination). */
+export function handoffRange(source: { lo: number; hi: number }, childIds: readonly string[]): ChildRange[] {
+  const [id] = childIds;
+  if (!id || childIds.length !== 1) throw new ShardcastError("internal", "a hand-off has exactly one successor");
+  return [{ id, lo: source.lo, hi: source.hi }];
 }
 
 /** The two children of a split at `at`: [lo, at) and [at, hi). */
@@ -75,7 +85,7 @@ export function mergeRange(left: { lo: number; hi: number }, right: { lo: number
  * The epochs of the sources during the change: one above the current epoch, unless the source is
  * already in the changing state (a resumed job whose raise reached the control database).
  */
-export function changeEpochs(sources: readonly SourceShardlet[], state: "splitting" | "merging"): Map<string, number> {
+export function changeEpochs(sources: readonly SourceShardlet[], state: ChangingState): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of sources) {
     if (s.state !== "active" && s.state !== state) {

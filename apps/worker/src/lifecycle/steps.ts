@@ -1,6 +1,8 @@
 import { ShardcastError } from "@shardcast/core";
 import {
   createPendingShardlets,
+  getHostStatus,
+  listSealedShardlets,
   fenceForChange,
   finishLifecycleJob,
   markShardletsChanging,
@@ -12,6 +14,7 @@ import {
   switchShardlets,
   updateLifecycleProgress,
   type LifecycleStep,
+  type SealedShardlet,
 } from "@shardcast/db";
 import { contentionPrediction } from "./contention-cause.ts";
 import { drainOverflow } from "./drain.ts";
@@ -32,6 +35,12 @@ async function stepLocked(ctx: RunContext): Promise<void> {
   if (job.kind === "merge") {
     const problem = mergeProblem(sources[0]!, sources[1]!);
     if (problem) throw new GiveUp(problem);
+  }
+  if (job.kind === "handoff") {
+    if (ctx.childHostId === job.hostId) throw new GiveUp("a hand-off needs a destination other than the shardlet's host");
+    const dest = await getHostStatus(ctx.deps.db, ctx.childHostId);
+    if (!dest) throw new GiveUp(`the destination host ${ctx.childHostId} is not registered`);
+    if (dest.status !== "active") throw new GiveUp(`the destination host ${dest.name} is ${dest.status}; moves go only to active hosts`);
   }
   // Read under the locks: a migration starts its copy under the same op-lock, so the two never
   // both go ahead (its rows are being copied to another host by key-hash range).
@@ -77,6 +86,7 @@ async function stepFenced(ctx: RunContext): Promise<void> {
  * gives the same result.
  */
 async function stepMoving(ctx: RunContext): Promise<void> {
+  if (ctx.job.kind === "handoff") return prepareSuccessor(ctx);
   const { deps, job, sources, children, driver } = ctx;
   const [first, second] = sources;
   const pieces = job.kind === "split" ? children : sources;
@@ -133,27 +143,76 @@ async function stepMoving(ctx: RunContext): Promise<void> {
 }
 
 /**
+ * A hand-off's `moving`: the successor is created pending on the destination (its fence, empty
+ * totals) and in the control database with the source's range and write rate. Nothing is counted
+ * or copied: the source keeps its rows and its totals where they are, as history.
+ */
+async function prepareSuccessor(ctx: RunContext): Promise<void> {
+  const { deps, job, sources, children } = ctx;
+  const source = sources[0]!;
+  const prepared = await prepareChildren(ctx.childDriver, {
+    streamId: job.streamId,
+    children: children.map((c) => ({ ...c, epoch: CHILD_EPOCH, events: 0, bytes: 0 })),
+    drop: [],
+  });
+  if (!prepared) throw new ShardcastError("conflict", `hand-off job ${job.id} was moved past moving by another run: its successor is live`);
+  const advance = advanceFrom(ctx, 0);
+  await createPendingShardlets(
+    deps.db,
+    children.map((c) => ({
+      id: c.id,
+      streamId: job.streamId,
+      shardId: source.shardId,
+      lo: c.lo,
+      hi: c.hi,
+      hostId: ctx.childHostId,
+      capacityBytes: ctx.childCapacityBytes,
+      epoch: CHILD_EPOCH,
+      parentId: source.id,
+      writeRate: source.writeRate,
+    })),
+    advance,
+  );
+  job.phase = advance.to;
+}
+
+/**
  * Children take over: host fences in one transaction, then the control rows (and the job's next
- * phase) in one statement, then the edges are told.
+ * phase) in one statement, then the edges are told. A hand-off opens the successor's fence on the
+ * destination first, then seals the source's on its host: the source already refuses writes (it is
+ * `migrating` at its raised epoch), so a run that stops between the two loses nothing.
  */
 async function stepSwitching(ctx: RunContext): Promise<void> {
   const { deps, job } = ctx;
-  await switchFences(ctx.driver, { activate: job.childIds, retire: job.sourceIds });
+  const handoff = job.kind === "handoff";
+  if (handoff) {
+    await switchFences(ctx.childDriver, { activate: job.childIds, retire: [] });
+    await switchFences(ctx.driver, { activate: [], retire: [], seal: job.sourceIds });
+  } else {
+    await switchFences(ctx.driver, { activate: job.childIds, retire: job.sourceIds });
+  }
   const advance = advanceFrom(ctx);
-  await switchShardlets(deps.db, { activate: job.childIds, retire: job.sourceIds, at: new Date(deps.clock()) }, advance);
+  const at = new Date(deps.clock());
+  await switchShardlets(deps.db, handoff ? { activate: job.childIds, retire: [], seal: job.sourceIds, at } : { activate: job.childIds, retire: job.sourceIds, at }, advance);
   job.phase = advance.to;
   await announce(deps, job.streamId);
   ctx.switchedAt = deps.clock();
 }
 
+/** Hosts other than `hostId` holding sealed history overlapping the range. */
+function historyHosts(sealed: readonly SealedShardlet[], range: { lo: number; hi: number }, hostId: string): string[] {
+  return [...new Set(sealed.filter((s) => s.hostId !== hostId && s.lo < range.hi && range.lo < s.hi).map((s) => s.hostId))];
+}
+
 /** Events that reached the shard's overflow log for the sources' range go into the children. */
 async function stepDraining(ctx: RunContext): Promise<void> {
   const { deps, job, children } = ctx;
-  const home = await deps.hosts.get(ctx.homeHostId);
+  // Ids stored in the range's history (a hand-off's sealed source included) are not drained again.
+  const [home, sealed] = await Promise.all([deps.hosts.get(ctx.homeHostId), listSealedShardlets(deps.db, { streamId: job.streamId })]);
   const result = await drainOverflow(deps, {
     streamId: job.streamId,
     home,
-    targets: children.map((c) => ({ ...c, hostId: job.hostId, epoch: CHILD_EPOCH })),
+    targets: children.map((c) => ({ ...c, hostId: ctx.childHostId, epoch: CHILD_EPOCH, historyHostIds: historyHosts(sealed, c, ctx.childHostId) })),
     chunkRows: deps.lifecycle?.drainChunkRows ?? DEFAULT_DRAIN_CHUNK_ROWS,
     beforeChunk: () => {
       if (!ctx.lock) throw new ShardcastError("internal", "the overflow log is drained only under the sources' op-locks");
@@ -201,7 +260,10 @@ async function stepDone(ctx: RunContext): Promise<void> {
   const what =
     job.kind === "split"
       ? `split ${job.sourceIds[0]} [${range.lo}, ${range.hi}) at ${job.splitAt} into ${job.childIds.join(" and ")}`
-      : `merged ${job.sourceIds.join(" and ")} into ${job.childIds[0]} [${range.lo}, ${range.hi})`;
+      : job.kind === "merge"
+        ? `merged ${job.sourceIds.join(" and ")} into ${job.childIds[0]} [${range.lo}, ${range.hi})`
+        : `handed ${job.sourceIds[0]} [${range.lo}, ${range.hi}) off to ${job.childIds[0]} on host ${ctx.childHostId}; its history stays on host ${job.hostId}, sealed`;
+  const taken = job.kind === "handoff" ? "no row copied" : `${job.rowsMoved} rows taken over by range (none rewritten)`;
   await finishLifecycleJob(deps.db, job.id, {
     kind: `shardlet.${job.kind}`,
     status: "succeeded",
@@ -209,7 +271,7 @@ async function stepDone(ctx: RunContext): Promise<void> {
     shardletId: job.sourceIds[0]!,
     hostId: job.hostId,
     actor: job.actor ?? "worker",
-    message: `${what}: ${job.rowsMoved} rows taken over by range (none rewritten), ${job.drained} drained from the overflow log (${job.reason})`,
+    message: `${what}: ${taken}, ${job.drained} drained from the overflow log (${job.reason})`,
     durationMs,
     details: {
       jobId: job.id,
@@ -217,6 +279,7 @@ async function stepDone(ctx: RunContext): Promise<void> {
       sources: job.sourceIds,
       children: children.map((c) => ({ id: c.id, lo: c.lo, hi: c.hi })),
       splitAt: job.splitAt,
+      ...(job.kind === "handoff" ? { sourceHostId: job.hostId, destHostId: ctx.childHostId } : {}),
       rowsMoved: job.rowsMoved,
       drained: job.drained,
       attempts: job.attempts,

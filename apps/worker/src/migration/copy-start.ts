@@ -1,5 +1,5 @@
 import { ShardcastError } from "@shardcast/core";
-import { findCleaningMigration, findUnfinishedLifecycleJob, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt, startMigrationCopy } from "@shardcast/db";
+import { findCleaningMigration, findUnfinishedLifecycleJob, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt, sealedOverlapping, startMigrationCopy } from "@shardcast/db";
 import { afterPhase, afterStep, announce, NEXT, paused, reload, type MigrationContext, type StepOutcome } from "./context.ts";
 import { ensureCopyFences, outsideWindow, windowNow } from "./copy-phases.ts";
 import { refusedOneDatabase, sharedDatabase } from "./same-database.ts";
@@ -14,6 +14,7 @@ export function staleProblem(
   s: { state: string; epoch: number; hostId: string } | null,
 ): string | null {
   if (!s || s.state === "retired") return "the shardlet no longer exists (it was split or merged since the migration was proposed)";
+  if (s.state === "sealed") return "the shardlet was handed off to another host since the migration was proposed (its successor takes the writes)";
   if (s.hostId !== m.sourceHostId) return `the shardlet is on host ${s.hostId} now, not on the source ${m.sourceHostId}`;
   if (m.shardletEpoch > 0 && s.epoch !== m.shardletEpoch) {
     return `the shardlet changed since the migration was proposed (epoch ${m.shardletEpoch} -> ${s.epoch}: split, merged or moved)`;
@@ -43,6 +44,19 @@ export async function startCopy(ctx: MigrationContext): Promise<StepOutcome> {
   // Before anything is written: a copy onto the source's own database, then its cleanup, would lose the rows.
   const shared = await sharedDatabase(ctx);
   if (shared) return refusedOneDatabase(shared);
+  // A copy counts, verifies and cleans up by key-hash range: history a hand-off left on either host
+  // (a sealed shardlet of the range) would be taken for the moving shardlet's own rows.
+  const history = await sealedOverlapping(deps.db, { streamId: m.streamId, lo: ctx.range.lo, hi: ctx.range.hi, hostIds: [m.sourceHostId, m.destHostId] });
+  const first = history[0];
+  if (first) {
+    return {
+      kind: "abort",
+      to: "failed",
+      why:
+        `refused: host ${first.hostId === m.sourceHostId ? "source" : "destination"} ${first.hostId} holds history of this range that a hand-off left there ` +
+        `(sealed shardlet ${first.id}, until ${first.expiresAt.toISOString()}); a copy would take it for the shardlet's own rows. Move the shardlet by hand-off, or copy once that history has expired`,
+    };
+  }
   if (!deps.opLocks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");
   // The destination may still be deleting a range of this stream it gave away (its own cleanup,
   // which deletes by range): a copy into an overlapping range must not start before that is done.

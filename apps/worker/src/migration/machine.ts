@@ -16,6 +16,7 @@ import { checkAborted } from "../domain/abort.ts";
 import { announce, migrationEpochs, note, reload, type MigrationContext, type StepOutcome } from "./context.ts";
 import { eventIdTaken } from "./copy.ts";
 import { runCopy } from "./copy-phases.ts";
+import { runHandoff } from "./handoff.ts";
 import { startCopy } from "./copy-start.ts";
 import { probeDestination } from "./destination.ts";
 import { afterSwitchUndone, reopenSource, rollBack, runCleanup } from "./finish.ts";
@@ -91,6 +92,7 @@ async function buildContext(deps: WorkerDeps, m: MigrationRun, signal: AbortSign
 /** The work of the migration's current phase. */
 async function step(ctx: MigrationContext): Promise<StepOutcome> {
   const { m, settings } = ctx;
+  if (m.mode === "handoff") return runHandoff(ctx);
   if (BEFORE_SWITCH.has(m.phase)) {
     if (m.cancelRequested) return { kind: "abort", to: "cancelled", why: "cancelled on request" };
     if (m.attempts > settings.maxAttempts) {
@@ -201,7 +203,7 @@ async function end(
 ): Promise<MigrationRunResult> {
   const { deps, m, range } = ctx;
   const started = m.startedAt?.getTime() ?? m.createdAt.getTime();
-  const what = `shardlet ${m.shardletId} [${range.lo}, ${range.hi}) from host ${m.sourceHostId} to host ${m.destHostId}`;
+  const what = `shardlet ${m.shardletId} [${range.lo}, ${range.hi}) from host ${m.sourceHostId} to host ${m.destHostId}${m.mode === "handoff" ? " by hand-off" : ""}`;
   const ended = await endMigration(
     deps.db,
     m.id,
@@ -220,7 +222,7 @@ async function end(
       hostId: m.destHostId,
       actor: m.decidedBy ?? m.proposedBy ?? "worker",
       message: to === "done" ? `moved ${what}: ${message}` : `migration of ${what} ${to}: ${message}`,
-      details: { migrationId: m.id, origin: m.origin, reason: m.reason, rowsCopied: m.rowsCopied, attempts: m.attempts, sourceHostId: m.sourceHostId },
+      details: { migrationId: m.id, origin: m.origin, mode: m.mode, reason: m.reason, rowsCopied: m.rowsCopied, attempts: m.attempts, sourceHostId: m.sourceHostId },
       durationMs: deps.clock() - started,
     },
     extra.reopened ? { shardletId: m.shardletId, hostId: m.sourceHostId, fromEpoch: extra.reopened.from, toEpoch: extra.reopened.to } : undefined,
@@ -248,6 +250,8 @@ async function runLocked(deps: WorkerDeps, id: string, signal: AbortSignal): Pro
       if (outcome.kind === "done") return end(ctx, "done", outcome.message);
       if (outcome.kind === "abort") {
         if (ctx.m.phase === "switching") return giveUpSwitch(ctx, outcome.why);
+        // A hand-off that gave up changed nothing and wrote nothing on the destination.
+        if (ctx.m.mode === "handoff") return end(ctx, outcome.to, outcome.why);
         const undone = await rollBack(ctx, outcome.lost);
         return end(ctx, outcome.to, `${outcome.why}; ${undone}`);
       }

@@ -44,6 +44,8 @@ export async function runShardletManager(
   const resumed: string[] = [];
   if (opts.queue) {
     for (const job of stale) {
+      // A hand-off belongs to its migration, which the migration scheduler resumes.
+      if (job.kind === "handoff") continue;
       const dedup = { deduplication: { id: `lifecycle-${job.id}` } };
       if (job.kind === "split") {
         await enqueue(opts.queue, "shardlet.split", { shardletId: job.sourceIds[0]!, reason: job.reason, jobId: job.id }, dedup);

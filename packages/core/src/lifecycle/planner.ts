@@ -1,4 +1,4 @@
-import type { ShardletBase, ShardletState } from "../types.ts";
+import { isRoutedState, type ShardletBase, type ShardletState } from "../types.ts";
 import type { LifecycleSettings } from "./settings.ts";
 
 /**
@@ -105,7 +105,7 @@ export function planLifecycle(shardlets: readonly PlannerShardlet[], settings: L
   const skipped: LifecyclePlan["skipped"] = [];
   const live = new Map<string, number>(opts.liveCount ?? []);
   if (!opts.liveCount) {
-    for (const s of shardlets) if (s.state !== "retired" && s.state !== "pending") live.set(s.streamId, (live.get(s.streamId) ?? 0) + 1);
+    for (const s of shardlets) if (isRoutedState(s.state)) live.set(s.streamId, (live.get(s.streamId) ?? 0) + 1);
   }
   const used = new Set<string>();
   const minWidth = Math.max(1, settings.minShardletWidth);
@@ -154,7 +154,7 @@ export function planLifecycle(shardlets: readonly PlannerShardlet[], settings: L
     s.writeRate < settings.mergeWriteRate;
   const byStream = new Map<string, PlannerShardlet[]>();
   for (const s of shardlets) {
-    if (s.state === "retired" || s.state === "pending") continue;
+    if (!isRoutedState(s.state)) continue;
     const list = byStream.get(s.streamId);
     if (list) list.push(s);
     else byStream.set(s.streamId, [s]);

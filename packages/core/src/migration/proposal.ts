@@ -1,5 +1,5 @@
 import { ShardcastError } from "../errors.ts";
-import type { MigrationOrigin } from "./phases.ts";
+import { MOVE_MODES, type MigrationOrigin, type MoveMode } from "./phases.ts";
 
 /**
  * Whether a migration proposal may be stored, scheduled or started: checks of its fields and of
@@ -23,6 +23,8 @@ export interface NewMigrationProposal {
   shardletEpoch: number;
   proposedBy?: string;
   phase?: "proposed" | "approved";
+  /** Default: `defaultMoveMode(origin)`. */
+  mode?: MoveMode;
 }
 
 type Rejected = Array<{ index: number; path: string; message: string }>;
@@ -42,6 +44,7 @@ export function checkMigrationProposal(p: NewMigrationProposal): void {
   need(Number.isInteger(p.shardletEpoch) && p.shardletEpoch >= 0, "shardletEpoch", "must be a whole number >= 0");
   need(p.urgencySec === undefined || Number.isFinite(p.urgencySec), "urgencySec", "must be a finite number of seconds");
   need(p.phase === undefined || p.phase === "proposed" || p.phase === "approved", "phase", 'must be "proposed" or "approved"');
+  need(p.mode === undefined || MOVE_MODES.includes(p.mode), "mode", `must be one of ${MOVE_MODES.join(", ")}`);
   if (bad.length > 0) throw new ShardcastError("validation_failed", `invalid migration proposal: ${bad.map((b) => b.message).join("; ")}`, { rejected: bad });
 }
 
@@ -90,6 +93,7 @@ export function checkMigrationPremise(m: ProposalPremise, s: ShardletNow | null,
   if (!s || s.state === "retired") {
     throw new ShardcastError("conflict", "The shardlet no longer exists (it was split or merged since this was proposed); reject the proposal.", { reason: "stale" });
   }
+  if (s.state === "sealed") throw new ShardcastError("conflict", "The shardlet was handed off to another host since this was proposed; reject the proposal.", { reason: "stale" });
   if (s.hostId !== m.sourceHostId) throw new ShardcastError("conflict", "The shardlet moved to another host since this was proposed; reject the proposal.", { reason: "stale" });
   if (s.epoch !== m.shardletEpoch) {
     throw new ShardcastError("conflict", `The shardlet changed since this was proposed (epoch ${m.shardletEpoch} -> ${s.epoch}); reject the proposal.`, { reason: "stale" });
@@ -110,6 +114,7 @@ export function staleProposalReason(
   opts: { now: Date; ttlMs: number },
 ): string | null {
   if (!s || s.state === "retired") return "the shardlet no longer exists (split or merged since)";
+  if (s.state === "sealed") return "the shardlet was handed off to another host since";
   if (s.hostId !== m.sourceHostId || s.epoch !== m.shardletEpoch) return `the shardlet changed since (epoch ${m.shardletEpoch} -> ${s.epoch})`;
   if (!dest || dest.status !== "active") return `the destination ${dest?.name ?? "host"} is ${dest?.status ?? "gone"}`;
   if (m.createdAt.getTime() < opts.now.getTime() - opts.ttlMs) return `nobody decided within ${Math.round(opts.ttlMs / 60_000)} min and the loads have moved on`;

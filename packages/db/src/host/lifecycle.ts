@@ -220,10 +220,15 @@ export async function fenceForChange(
 /**
  * The switch of a split or merge on the host, in one transaction: the children's fences become
  * `active` (writes at their epoch now pass) and the sources' fences `retired` (nothing passes them
- * any more). Rows are locked in shardlet-id order. Idempotent.
+ * any more), or `sealed` for a hand-off's source (nothing passes it; its rows stay and are read as
+ * history). Rows are locked in shardlet-id order. Idempotent.
  */
-export async function switchFences(driver: HostDriver, change: { activate: readonly string[]; retire: readonly string[] }): Promise<void> {
-  const all = [...change.activate, ...change.retire].sort();
+export async function switchFences(
+  driver: HostDriver,
+  change: { activate: readonly string[]; retire: readonly string[]; seal?: readonly string[] },
+): Promise<void> {
+  const seal = change.seal ?? [];
+  const all = [...change.activate, ...change.retire, ...seal].sort();
   await inTransaction(driver, async (c) => {
     const rows = await lockFences(c, all);
     for (const id of change.activate) {
@@ -233,7 +238,7 @@ export async function switchFences(driver: HostDriver, change: { activate: reado
         throw new ShardcastError("conflict", `fence of new shardlet ${id} is ${row.state}, not pending`, { shardletId: id });
       }
     }
-    for (const id of change.retire) {
+    for (const id of [...change.retire, ...seal]) {
       if (!rows.has(id)) throw new ShardcastError("internal", `shardlet ${id} has no fence row on its host`);
     }
     await c.query("UPDATE sc_fence SET state = 'active', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state = 'pending'", [
@@ -242,5 +247,8 @@ export async function switchFences(driver: HostDriver, change: { activate: reado
     await c.query("UPDATE sc_fence SET state = 'retired', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state <> 'retired'", [
       change.retire,
     ]);
+    if (seal.length > 0) {
+      await c.query("UPDATE sc_fence SET state = 'sealed', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state NOT IN ('sealed', 'retired')", [seal]);
+    }
   });
 }

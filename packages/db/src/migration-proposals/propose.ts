@@ -1,4 +1,4 @@
-import { checkMigrationProposal, staleProposalReason, TERMINAL_MIGRATION_PHASES, type MigrationOrigin, type NewMigrationProposal } from "@shardcast/core";
+import { checkMigrationProposal, defaultMoveMode, staleProposalReason, TERMINAL_MIGRATION_PHASES, type MigrationOrigin, type NewMigrationProposal } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { json, logEvent } from "./events.ts";
 import { xactLock } from "../xact-lock.ts";
@@ -43,6 +43,7 @@ export async function createMigrationProposal(db: ControlDb, p: NewMigrationProp
         destHostId: p.destHostId,
         phase,
         origin: p.origin,
+        mode: p.mode ?? defaultMoveMode(p.origin),
         reason: p.reason.trim(),
         urgencySec: p.urgencySec === undefined ? null : Math.round(p.urgencySec),
         expectedBenefit: p.expectedBenefit,

@@ -22,7 +22,7 @@ export async function shardletWriteRates(db: ControlDb, q: { fromMs: number; toM
       FROM shardlets s
       LEFT JOIN shardlets p ON p.id = s.parent_id
       LEFT JOIN shardlets m ON m.id = s.merged_from_id
-      WHERE s.state NOT IN ('retired', 'pending')
+      WHERE s.state NOT IN ('retired', 'pending', 'sealed')
     )
     SELECT l.id, coalesce(sum(t.writes), 0)::float8 AS writes
     FROM live l
