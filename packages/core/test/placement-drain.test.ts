@@ -19,7 +19,7 @@ function sl(id: string, hostId: string, load: number, sizeBytes = MIB, state = "
 
 function input(hosts: PlacementHost[], shardlets: PlacementShardlet[], over: Partial<RebalanceInput> = {}): RebalanceInput {
   const sized = hosts.map((h) => ({ ...h, sizeBytes: shardlets.filter((s) => s.hostId === h.id).reduce((sum, s) => sum + s.sizeBytes, 0) }));
-  return { hosts: sized, shardlets, settings: parseRebalanceSettings({}), now: NOW, ...over };
+  return { hosts: sized, shardlets, settings: parseRebalanceSettings({ moveMode: "copy" }), now: NOW, ...over };
 }
 
 describe("planDrain", () => {

@@ -28,7 +28,8 @@ function withSizes(hs: PlacementHost[], ss: readonly PlacementShardlet[]): Place
 }
 
 export function settings(over: Partial<RebalanceSettings> = {}): RebalanceSettings {
-  return parseRebalanceSettings({ minHostLoad: 1, ...over });
+  // The copying planner (bytes cost bandwidth and window): hand-off tests ask for moveMode "handoff".
+  return parseRebalanceSettings({ minHostLoad: 1, moveMode: "copy", ...over });
 }
 
 export function input(hs: PlacementHost[], ss: PlacementShardlet[], over: Partial<RebalanceInput> = {}): RebalanceInput {

@@ -28,7 +28,7 @@ function apply(ss: PlacementShardlet[], p: MoveProposal): PlacementShardlet[] {
 describe("settings", () => {
   it("has a default for every field, auto-approve off", () => {
     const s = parseRebalanceSettings(undefined);
-    expect(s).toMatchObject({ enabled: true, tolerance: 0.2, hysteresis: 0.1, minBenefitPerMB: 1, autoApprove: false, maxProposalsPerRun: 4 });
+    expect(s).toMatchObject({ enabled: true, tolerance: 0.2, hysteresis: 0.1, minBenefitPerMB: 1, autoApprove: false, maxProposalsPerRun: 4, moveMode: "handoff", drainHistory: "expire" });
   });
 
   it("refuses a hysteresis as large as the tolerance", () => {

@@ -21,7 +21,7 @@ function input(ss: PlacementShardlet[], over: Partial<RebalanceInput> = {}): Reb
     sizeBytes: ss.filter((s) => s.hostId === id).reduce((sum, s) => sum + s.sizeBytes, 0),
   }));
   // One proposal per run: the test is about which move comes first.
-  const settings = parseRebalanceSettings({ minHostLoad: 1, minBenefitPerMB: 0, maxProposalsPerRun: 1, bandwidthBytesPerSec: 8 * MIB, maxCopySec: 86_400 });
+  const settings = parseRebalanceSettings({ moveMode: "copy", minHostLoad: 1, minBenefitPerMB: 0, maxProposalsPerRun: 1, bandwidthBytesPerSec: 8 * MIB, maxCopySec: 86_400 });
   return { hosts, shardlets: ss, settings, now: NOW, ...over };
 }
 

@@ -124,10 +124,10 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
   // The product's default retention (a stream's `retentionHours`).
   retentionHours: 168,
   startSizes: "steady",
-  // The product's mover copies a shardlet's history today, and the simulator's default follows the
-  // product's; `handoff` models the sealing mover the product is moving to (both are reported by
-  // the sim benchmark suite). Flip this with the product's default.
-  moveModel: "copy",
+  // The product's planners move load by hand-off (the rebalance settings' `moveMode` default), and
+  // the simulator's default follows the product's; `copy` models the copying mover, which the
+  // product keeps for history (both are reported by the sim benchmark suite).
+  moveModel: "handoff",
   // Sealing and opening a successor are the metadata steps of a split (`splitSec`: fence the
   // range, create the shardlet, publish the routing epoch the edges pick up), without moving rows.
   handoffSec: 5,

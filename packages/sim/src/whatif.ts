@@ -26,11 +26,6 @@ export interface WhatIfData {
 /** Most ticks a what-if may simulate (per policy): keeps a console request to a few seconds. */
 export const WHATIF_MAX_TICKS = 1_500;
 
-/**
- * A what-if replays the operator's cluster as its worker moves shardlets today: its migrations
- * copy (the simulator's hand-off moves are where the product is going, not what it runs).
- */
-const WHATIF_MOVE_MODEL = "copy" as const;
 
 /** The simulator's look-ahead per host from the product's rebalance settings (seconds to minutes). */
 function outlookOf(r: Pick<RebalanceSettings, "outlookWindowSec" | "outlookLeadSec">): { windowMinutes: number; leadMinutes: number } {
@@ -56,7 +51,8 @@ export function whatIfConfig(workload: SimWorkload, layout: InitialLayout, setti
     eventBytes: Math.max(1, data.eventBytes),
     retentionHours: Math.max(0.01, data.retentionHours),
     startSizes: "layout" as const,
-    moveModel: WHATIF_MOVE_MODEL,
+    // As the operator's planners move load: by hand-off or by copy (the rebalance settings).
+    moveModel: settings.rebalance.moveMode,
     migrationBytesPerSec: a.copyBytesPerSec,
     splitSec: 1,
     tickMinutes: bucketMs / 60_000,
@@ -126,7 +122,7 @@ export function whatIfTraceScenario(
     tickMinutes: 10,
     eventBytes: 64,
     retentionHours: 1,
-    moveModel: WHATIF_MOVE_MODEL,
+    moveModel: settings.rebalance.moveMode,
     migrationBytesPerSec: settings.analyzer.copyBytesPerSec,
   };
   const base = defaultLayout(workload, cluster, settings.lifecycle.initialCapacityBytes);

@@ -1,3 +1,4 @@
+import { parseRebalanceSettings } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
 import { parseSimArgs, usage, UsageError } from "../src/cli/args.ts";
 import { DEFAULT_CLUSTER, EARLIER_CLUSTER } from "../src/cluster.ts";
@@ -12,8 +13,9 @@ describe("the move model's costs", () => {
   const handoff = { ...DEFAULT_CLUSTER, moveModel: "handoff" as const };
   const gb = 1e9;
 
-  it("defaults to the product's mover (copies) at the product's retention", () => {
-    expect(DEFAULT_CLUSTER.moveModel).toBe("copy");
+  it("defaults to the product's planners' moves (hand-offs) at the product's retention", () => {
+    expect(DEFAULT_CLUSTER.moveModel).toBe(parseRebalanceSettings({}).moveMode);
+    expect(DEFAULT_CLUSTER.moveModel).toBe("handoff");
     expect(DEFAULT_CLUSTER.retentionHours).toBe(168);
     // A host's share (about 30 GB at the default load) takes about 32 hours to copy in its two slots.
     const share = 6_329 * DEFAULT_CLUSTER.eventBytes * DEFAULT_CLUSTER.retentionHours * 3600;

@@ -1,6 +1,7 @@
 import { copySpeedNote, ForecastErrorTracker, planCapacity, type CapacityHost, type CapacitySettings, type ErrorTrackerState } from "@shardcast/core";
 import {
   getCapacitySettings,
+  getRebalanceSettings,
   getLatestTrackerState,
   listCapacityHosts,
   pendingHostProvisions,
@@ -100,7 +101,8 @@ export async function planClusterCapacity(
     keep: homes.has(h.id),
   }));
   const upperFactor = tracker.upperFactor(CLUSTER_SERIES, settings.forecastQuantile);
-  const plan = planCapacity({ nowMs: inputs.baseMs, stepMs, forecast: values, observed, hosts: input, settings, untrusted, upperFactor });
+  const moveMode = (await getRebalanceSettings(db)).moveMode;
+  const plan = planCapacity({ nowMs: inputs.baseMs, stepMs, forecast: values, observed, hosts: input, settings, untrusted, upperFactor, moveMode });
   const note = copySpeedNote(speed, configured.copyBytesPerSec);
   if (note) plan.notes.push(note);
   const stored: StoredCapacityPlan = { ...plan, stepMs, observed, untrusted, mode: settings.mode, model: q.model, hosts };

@@ -5,6 +5,7 @@ import {
   deleteAnalyzerDataBefore,
   getAnalyzerSettings,
   getLifecycleSettings,
+  getRebalanceSettings,
   listStreamPredictiveModes,
   recordAnalyzerRun,
   replaceAnalyzerProposals,
@@ -150,7 +151,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   checkAborted(opts.signal, "analyzer run");
   // Shardlets whose recent forecasts missed are planned on what they do now (the reactive path).
   const baseStep = Math.round(inputs.baseMs / inputs.bucketMs);
-  const trust = await shardletTrust(db, inputs.analyzerShardlets, baseStep);
+  const [trust, rebalance] = await Promise.all([shardletTrust(db, inputs.analyzerShardlets, baseStep), getRebalanceSettings(db)]);
   const inScope = (streamId: string) => !opts.streamId || streamId === opts.streamId;
   const busy = new Set(inputs.busy);
   for (const s of inputs.analyzerShardlets) if (!inScope(s.streamId)) busy.add(s.id);
@@ -168,6 +169,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     busy,
     pinned: inputs.pinned,
     untrusted: trust.untrusted,
+    moveMode: rebalance.moveMode,
   });
   recordShardletForecasts(trust.tracker, baseStep, out, { clean: roundTracked });
   checkAborted(opts.signal, "analyzer run");

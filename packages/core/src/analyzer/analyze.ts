@@ -106,7 +106,7 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
 
   // Moves: a shardlet about to be split stays where it is (its children can move later).
   const exclude = new Set<string>([...busy, ...(input.pinned ?? []), ...splits.map((s) => s.shardletId)]);
-  const placed = planPredictedMoves({ hosts: input.hosts, shardlets: input.shardlets, planLoad, forecasts, settings, bucketSec, exclude });
+  const placed = planPredictedMoves({ hosts: input.hosts, shardlets: input.shardlets, planLoad, forecasts, settings, bucketSec, exclude, moveMode: input.moveMode ?? "copy" });
   notes.push(...placed.notes);
 
   const addHost = scaleSignal(input, clusterLoad, bytesNow, clusterBytes, bucketSec);

@@ -1,3 +1,4 @@
+import type { MoveMode } from "../migration/phases.ts";
 import type { MoveProposal, PlacementHost, PlacementNote } from "../placement/types.ts";
 import { formatBytes } from "../format.ts";
 import { pct, rate, seconds } from "./format.ts";
@@ -41,6 +42,8 @@ export interface MovePlanInput {
   bucketSec: number;
   /** Not moved: busy, or about to be split. */
   exclude: ReadonlySet<string>;
+  /** `handoff`: a move copies nothing (no copy time, no bytes onto the destination). */
+  moveMode: MoveMode;
 }
 
 interface HostPlan {
@@ -93,21 +96,25 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
   const liveLoads = input.shardlets.filter((s) => plans.get(s.hostId)?.host.status === "active").map((s) => input.planLoad.get(s.id) ?? 0);
   const hotCut = liveLoads.length > 0 ? liveLoads.reduce((a, b) => a + b, 0) / liveLoads.length : 0;
   const moves: MoveProposal[] = [];
+  const handoff = input.moveMode === "handoff";
+  // Bytes a move puts on its destination and the seconds its copy takes: none for a hand-off.
+  const moved = (s: AnalyzerShardlet) => (handoff ? 0 : s.sizeBytes);
+  const copySecOf = (s: AnalyzerShardlet) => moved(s) / settings.copyBytesPerSec;
   for (const src of over) {
     const urgency = hostUrgency(src, input.bucketSec);
     const deadlineSec = urgency === null ? null : Math.max(urgency, input.bucketSec);
     const remaining = (byHost.get(src.host.id) ?? []).filter((s) => s.state === "active" && !input.exclude.has(s.id) && (input.planLoad.get(s.id) ?? 0) > 0);
-    // The copy's share of both hosts, in events/s of work.
-    const copyWork = COPY_SHARE_PER_END * 2 * src.host.capacityEventsPerSec;
+    // The copy's share of both hosts, in events/s of work (a hand-off copies nothing).
+    const copyWork = handoff ? 0 : COPY_SHARE_PER_END * 2 * src.host.capacityEventsPerSec;
     const pick = (): AnalyzerShardlet | undefined => {
       let best: AnalyzerShardlet | undefined;
       let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
       const need = Math.max(src.load - src.bound, 1e-9);
       for (const s of remaining) {
         const load = input.planLoad.get(s.id) ?? 0;
-        const copySec = s.sizeBytes / settings.copyBytesPerSec;
+        const copySec = copySecOf(s);
         const late = deadlineSec !== null && copySec > deadlineSec ? 1 : 0;
-        const cost = (copySec + 1) * (copyWork + SHADOW_WRITE_FACTOR * load);
+        const cost = (copySec + 1) * (copyWork + (handoff ? 1 : SHADOW_WRITE_FACTOR) * load);
         const key: [number, number, number] = [late, cost / Math.min(load, need), -load];
         if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] * (1 - 1e-9) || (Math.abs(key[1] - bestKey[1]) <= bestKey[1] * 1e-9 && (key[2] < bestKey[2] || (key[2] === bestKey[2] && best !== undefined && s.id < best.id)))))) {
           best = s;
@@ -125,7 +132,7 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
       for (const d of active) {
         if (d === src) continue;
         if (d.load + load > d.bound) continue;
-        if (d.bytes + s.sizeBytes > d.host.capacityBytes * settings.scaleOutUtilization) continue;
+        if (d.bytes + moved(s) > d.host.capacityBytes * settings.scaleOutUtilization) continue;
         if (!dest) {
           dest = d;
           continue;
@@ -153,7 +160,7 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
         });
         continue;
       }
-      const copySec = s.sizeBytes / settings.copyBytesPerSec;
+      const copySec = copySecOf(s);
       const deadline = deadlineSec;
       const reason =
         `host predicted at ${rate(src.load)}, above its bound of ${rate(src.bound)} ` +
@@ -166,7 +173,8 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
         sourceHostId: src.host.id,
         destHostId: dest.host.id,
         reason,
-        bytesToMove: s.sizeBytes,
+        bytesToMove: moved(s),
+        mode: input.moveMode,
         expectedLoad: {
           [src.host.id]: { before: src.load, after: src.load - load },
           [dest.host.id]: { before: dest.load, after: dest.load + load },
@@ -175,22 +183,24 @@ export function planPredictedMoves(input: MovePlanInput): { moves: MoveProposal[
         feasibility: {
           headroom: {
             ok: true,
-            detail: `destination at ${rate(dest.load + load)} of its ${rate(dest.bound)} bound and ${formatBytes(dest.bytes + s.sizeBytes)} of ${formatBytes(dest.host.capacityBytes)} after the move`,
+            detail: `destination at ${rate(dest.load + load)} of its ${rate(dest.bound)} bound and ${formatBytes(dest.bytes + moved(s))} of ${formatBytes(dest.host.capacityBytes)} after the move`,
           },
-          bandwidth: {
-            ok: deadline === null || copySec <= deadline,
-            detail:
-              `copying ${formatBytes(s.sizeBytes)} takes about ${seconds(copySec)} at ${formatBytes(settings.copyBytesPerSec)}/s` +
-              (deadline === null ? "" : copySec <= deadline ? `, before the predicted overload` : `, longer than the ${seconds(deadline)} before the predicted overload`),
-          },
+          bandwidth: handoff
+            ? { ok: true, detail: `a hand-off copies nothing: the ${formatBytes(s.sizeBytes)} of history stay where they are until retention drops them` }
+            : {
+                ok: deadline === null || copySec <= deadline,
+                detail:
+                  `copying ${formatBytes(s.sizeBytes)} takes about ${seconds(copySec)} at ${formatBytes(settings.copyBytesPerSec)}/s` +
+                  (deadline === null ? "" : copySec <= deadline ? `, before the predicted overload` : `, longer than the ${seconds(deadline)} before the predicted overload`),
+              },
           window: { ok: true, detail: "the analyzer sets no migration window" },
         },
         ...(urgency === null ? {} : { urgencySec: Math.round(urgency) }),
       });
       src.load -= load;
-      src.bytes -= s.sizeBytes;
+      src.bytes -= moved(s);
       dest.load += load;
-      dest.bytes += s.sizeBytes;
+      dest.bytes += moved(s);
     }
     if (src.load > src.bound && moves.length < settings.maxProposals) {
       note({ hostId: src.host.id, message: `stays predicted at ${rate(src.load)}, above its bound of ${rate(src.bound)}: no further move fits` });

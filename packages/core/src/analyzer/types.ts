@@ -1,3 +1,4 @@
+import type { MoveMode } from "../migration/phases.ts";
 import type { Forecaster } from "../forecast/types.ts";
 import type { MoveProposal, PlacementHost, PlacementNote, PlacementShardlet } from "../placement/types.ts";
 import type { AnalyzerSettings } from "./settings.ts";
@@ -35,6 +36,11 @@ export interface AnalyzerInput {
    * on its observed rate held flat, as the reactive path would, until its forecasts are close again.
    */
   untrusted?: ReadonlyMap<string, string>;
+  /**
+   * How its moves run (the rebalance settings' `moveMode`): a hand-off costs no copy, so a move is
+   * judged on its load alone and nothing lands on the destination's bytes. Default `copy`.
+   */
+  moveMode?: MoveMode;
 }
 
 export interface RankedShardlet {

@@ -1,6 +1,7 @@
 import { formatBytes } from "../format.ts";
 import { pct, rate, seconds } from "../analyzer/format.ts";
 import { median } from "../median.ts";
+import type { MoveMode } from "../migration/phases.ts";
 import type { CapacitySettings } from "./settings.ts";
 
 /**
@@ -49,6 +50,15 @@ export interface CapacityInput {
    * an untrusted forecast (the observed load is planned on then).
    */
   upperFactor?: number;
+  /**
+   * How load moves onto a new host (the rebalance settings' `moveMode`): with `handoff` (the
+   * product's default) a new host takes its share of the load by hand-offs as soon as it is
+   * registered, so its lead is provisioning plus one hand-off; with `copy` (the default here, for
+   * callers that model the copying mover) the share's bytes are copied at the copy budget first.
+   * Draining a host is costed as copying its bytes either way: it is freed only once its history
+   * is gone (copied, or expired).
+   */
+  moveMode?: MoveMode;
 }
 
 export interface CapacityStep {
@@ -149,7 +159,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   else if (band > 1) notes.push(`the load ran x${band.toFixed(2)} above its forecasts at the ${pct(s.forecastQuantile)} quantile of recent steps: within the headroom the target leaves`);
 
   const fillBytes = clusterBytes / (n + 1);
-  const fillSec = copySeconds(fillBytes, s);
+  const fillSec = input.moveMode === "handoff" ? s.moveSetupSec : copySeconds(fillBytes, s);
   const leadSec = s.provisionSec + fillSec + s.marginSec;
   const leadSteps = Math.ceil((leadSec * 1000) / stepMs);
   const need = (l: number) => hostsNeeded(l, hostCapacity, s);
@@ -191,7 +201,9 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
           : `${firstK === 0 ? "load now" : `forecast load in ${seconds(firstK * stepSec)}`} reaches ${rate(peak)}, more than ${n} host${n === 1 ? "" : "s"} carry at ` +
             `${pct(s.targetUtilization)} of ${rate(hostCapacity)} each: `) +
         `${count === 1 ? "one more host" : `${count} more hosts`} ` +
-        `(ready in ${seconds(s.provisionSec)}, then ${formatBytes(fillBytes)} to copy onto ${count === 1 ? "it" : "each"} in about ${seconds(fillSec)})` +
+        (input.moveMode === "handoff"
+          ? `(ready in ${seconds(s.provisionSec)}, then its share of the load handed off to ${count === 1 ? "it" : "each"} in about ${seconds(fillSec)}, no history copied)`
+          : `(ready in ${seconds(s.provisionSec)}, then ${formatBytes(fillBytes)} to copy onto ${count === 1 ? "it" : "each"} in about ${seconds(fillSec)})`) +
         (late ? `; this is late by ${seconds((nowMs - startByMs) / 1000)}: the load arrives before the host is full` : ""),
     };
   } else if (needMax >= s.maxHosts && n >= s.maxHosts) {

@@ -50,7 +50,8 @@ export function planDrain(hostId: string, input: RebalanceInput, opts: { limit?:
       continue;
     }
     const load = Math.max(0, s.load);
-    const bytes = Math.max(0, s.sizeBytes);
+    // A hand-off leaves the history on the draining host (it expires there or is copied later).
+    const bytes = settings.moveMode === "handoff" ? 0 : Math.max(0, s.sizeBytes);
     let best: HostModel | null = null;
     let bestScore = Infinity;
     for (const d of dests) {
@@ -88,9 +89,12 @@ export function planDrain(hostId: string, input: RebalanceInput, opts: { limit?:
       sourceHostId: src.host.id,
       destHostId: best.host.id,
       reason:
-        `${src.label} is being drained: moving ${label} (${fmtRate(load)}, ${formatBytes(bytes)}) to ${best.label}, ` +
+        (settings.moveMode === "handoff"
+          ? `${src.label} is being drained: handing ${label} (${fmtRate(load)}) off to ${best.label} (its history stays on ${src.label} until it expires or is copied), `
+          : `${src.label} is being drained: moving ${label} (${fmtRate(load)}, ${formatBytes(bytes)}) to ${best.label}, `) +
         `the host with the most room after taking it (${fmtRate(destBefore)} -> ${fmtRate(best.load)}).`,
       bytesToMove: bytes,
+      mode: settings.moveMode,
       expectedLoad: {
         [src.host.id]: { before: srcBefore, after: src.load },
         [best.host.id]: { before: destBefore, after: best.load },

@@ -132,7 +132,8 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
       if (input.inFlight?.has(s.id) || input.inFlightMoves?.has(s.id)) counts.moving++;
       else if (s.state !== "active") counts.inactive++;
       else if (coolMs > 0 && (input.recentMoves?.get(s.id) ?? -Infinity) > now - coolMs) counts.cooling++;
-      else if (s.load > 0) list.push({ s, load: s.load, bytes: Math.max(0, s.sizeBytes) });
+      // A hand-off moves the load alone: the history stays, so the move copies (and costs) no bytes.
+      else if (s.load > 0) list.push({ s, load: s.load, bytes: settings.moveMode === "handoff" ? 0 : Math.max(0, s.sizeBytes) });
     }
     list.sort((a, b) => b.load - a.load || (a.s.id < b.s.id ? -1 : a.s.id > b.s.id ? 1 : 0));
     candidates.set(h.host.id, list);
@@ -190,9 +191,12 @@ export function planRebalance(input: RebalanceInput): PlacementResult {
       destHostId: dest.host.id,
       reason:
         `${loadPhrase(src, srcBefore, input.outlookLeadSec)}, ${fmtPct(srcBefore / src.share - 1)} above ${meanPhrase(src, model)} (trigger +${fmtPct(settings.tolerance)}): ` +
-        `moving ${label} (${fmtRate(c.load)}, ${formatBytes(c.bytes)}) to ${dest.label} takes ${src.label} to ${fmtRate(src.load)} ` +
-        `and ${dest.label} from ${fmtRate(destBefore)} to ${fmtRate(dest.load)} (${perMbText(perMb)}).`,
+        (settings.moveMode === "handoff"
+          ? `handing ${label} (${fmtRate(c.load)}) off to ${dest.label} (its history stays, nothing is copied) takes ${src.label} to ${fmtRate(src.load)} `
+          : `moving ${label} (${fmtRate(c.load)}, ${formatBytes(c.bytes)}) to ${dest.label} takes ${src.label} to ${fmtRate(src.load)} `) +
+        `and ${dest.label} from ${fmtRate(destBefore)} to ${fmtRate(dest.load)}${settings.moveMode === "handoff" ? "" : ` (${perMbText(perMb)})`}.`,
       bytesToMove: c.bytes,
+      mode: settings.moveMode,
       expectedLoad: {
         [src.host.id]: { before: srcBefore, after: src.load },
         [dest.host.id]: { before: destBefore, after: dest.load },

@@ -59,6 +59,19 @@ export const rebalanceSettingsSchema = z
       .default(3_600),
     /** How far the window's rise is carried on; 0 turns the look-ahead off (current loads only). */
     outlookLeadSec: z.number().int().min(0, "look-ahead must be at least 0 s (0: off)").max(86_400, "look-ahead must be at most 86,400 s (1 day)").default(3_600),
+    /**
+     * How the rebalancer, the analyzer and drains move a shardlet's load: `handoff` seals it where
+     * it is (its history stays there until retention drops it) and opens a successor on the
+     * destination in seconds, copying nothing; `copy` moves its history with it at the copy
+     * bandwidth (for streams whose history should follow their load).
+     */
+    moveMode: z.enum(["handoff", "copy"]).default("handoff"),
+    /**
+     * What a draining host does with the history its hand-offs leave behind: `expire` waits for
+     * retention to drop it (the host can be retired when the last of it expires), `copy` copies it
+     * to other hosts at the copy bandwidth (the host can be retired once the copies are done).
+     */
+    drainHistory: z.enum(["expire", "copy"]).default("expire"),
     /** Proposals nobody decided on within this many seconds are withdrawn (the loads have moved on). */
     proposalTtlSec: z.number().int().min(60, "proposals must live at least 60 s").max(30 * 86_400, "proposals may live at most 30 days").default(3_600),
   })

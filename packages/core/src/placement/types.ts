@@ -1,3 +1,4 @@
+import type { MoveMode } from "../migration/phases.ts";
 import type { ShardletBase } from "../types.ts";
 
 /**
@@ -54,6 +55,8 @@ export interface MoveProposal {
   feasibility: MoveFeasibility;
   /** Seconds until the predicted overload (predictive proposals only). */
   urgencySec?: number;
+  /** How the move runs: a hand-off moves only the load (`bytesToMove` 0), a copy moves the history too. */
+  mode?: MoveMode;
 }
 
 /** A move the planner considered and did not propose, with why (shown as "why not" in the console). */

@@ -1,6 +1,16 @@
-import { checkMigrationProposal, defaultMoveMode, staleProposalReason, TERMINAL_MIGRATION_PHASES, type MigrationOrigin, type NewMigrationProposal } from "@shardcast/core";
+import {
+  checkMigrationProposal,
+  defaultMoveMode,
+  REBALANCE_SETTINGS_KEY,
+  rebalanceSettingsSchema,
+  staleProposalReason,
+  TERMINAL_MIGRATION_PHASES,
+  type MigrationOrigin,
+  type MoveMode,
+  type NewMigrationProposal,
+} from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { json, logEvent } from "./events.ts";
+import { json, logEvent, type Tx } from "./events.ts";
 import { xactLock } from "../xact-lock.ts";
 
 /**
@@ -15,6 +25,14 @@ export { MIGRATION_ORIGINS } from "@shardcast/core";
 export type { NewMigrationProposal } from "@shardcast/core";
 
 const TERMINAL = [...TERMINAL_MIGRATION_PHASES];
+
+/** The mode of a move that does not name one: its origin's default, as the rebalance settings' `moveMode` says for load moves. */
+async function defaultModeFor(tx: Tx, origin: MigrationOrigin): Promise<MoveMode> {
+  if (defaultMoveMode(origin) === "copy") return "copy";
+  const row = await tx.setting.findUnique({ where: { key: REBALANCE_SETTINGS_KEY }, select: { value: true } });
+  const parsed = rebalanceSettingsSchema.safeParse(row?.value ?? {});
+  return parsed.success ? parsed.data.moveMode : "handoff";
+}
 
 /**
  * Stores a proposed (or, with an auto-approve policy, approved) migration and logs who proposed it
@@ -43,7 +61,7 @@ export async function createMigrationProposal(db: ControlDb, p: NewMigrationProp
         destHostId: p.destHostId,
         phase,
         origin: p.origin,
-        mode: p.mode ?? defaultMoveMode(p.origin),
+        mode: p.mode ?? (await defaultModeFor(tx, p.origin)),
         reason: p.reason.trim(),
         urgencySec: p.urgencySec === undefined ? null : Math.round(p.urgencySec),
         expectedBenefit: p.expectedBenefit,

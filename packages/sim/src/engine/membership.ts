@@ -114,7 +114,9 @@ export function drainStep(st: EngineState, now: number, measured: boolean): void
     const free = handoff ? Math.max(1, cl.maxMigrationsPerHost) * handoffsPerLane(cl, st.tickMs) : cl.maxMigrationsPerHost - movesOn[i]!;
     if (free <= 0 || held === 0) continue;
     const shardlets = forMoves(cl, st.live);
-    const plan = planDrain(hostIds[i]!, { hosts: st.hosts, shardlets, settings: st.config.policy.rebalance, inFlight: st.busy, inFlightMoves: st.inFlightMoves, now }, { limit: free });
+    // The move model is applied by `forMoves` above: the planner is asked as the copying planner.
+    const settings = { ...st.config.policy.rebalance, moveMode: "copy" as const };
+    const plan = planDrain(hostIds[i]!, { hosts: st.hosts, shardlets, settings, inFlight: st.busy, inFlightMoves: st.inFlightMoves, now }, { limit: free });
     for (const p of plan.proposals) startMove(st, { shardletId: p.shardletId, destHostId: p.destHostId, reason: p.reason, source: "drain" }, now, measured);
   }
 }

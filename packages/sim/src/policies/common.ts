@@ -42,7 +42,9 @@ export function rebalanceInto(
   overrides?: Partial<RebalanceSettings>,
   outlook?: ReadonlyMap<string, number>,
 ): void {
-  const settings = overrides ? { ...view.config.policy.rebalance, ...overrides } : view.config.policy.rebalance;
+  // The simulator weighs a move by its own move model (`forMoves` zeroes the bytes of hand-offs), so
+  // the planner is asked as the copying planner whatever the product's `moveMode` default is.
+  const settings = { ...view.config.policy.rebalance, ...overrides, moveMode: "copy" as const };
   if (!settings.enabled) return;
   const inFlight = exclude.size === 0 ? view.busy : new Set([...view.busy, ...exclude]);
   const inFlightMoves = planned.size === 0 ? view.inFlightMoves : new Map([...view.inFlightMoves, ...planned]);
