@@ -72,8 +72,10 @@ describe("capacity planning: a host added ahead of the peak and retired in the t
       null,
     );
     await setStreamPredictiveMode(db, h.streamId, "act");
-    // The rebalancer fills the new host from the observed loads and approves its own moves.
-    await updateRebalanceSettings(db, { autoApprove: true, cooldownSec: 0 }, null);
+    // The rebalancer fills the new host from the observed loads and approves its own moves. By copy:
+    // the host is drained and retired in the same trough, which a hand-off's history (kept where it
+    // was written until retention drops it) would outlive.
+    await updateRebalanceSettings(db, { autoApprove: true, cooldownSec: 0, moveMode: "copy" }, null);
     // Yesterday repeated: the forecast is right, so what is checked is the planning, not the model.
     await db.modelVersion.create({ data: { kind: "seasonal_naive", version: 1, status: "active", promotedAt: new Date() } });
 

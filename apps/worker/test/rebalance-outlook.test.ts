@@ -75,7 +75,7 @@ describe("rebalance.plan with the per-host look-ahead", () => {
     // 400 events/s now and 200 more over the last hour: planned at 600 an hour ahead. The new
     // shardlet's telemetry (none an hour ago) is not taken for a rise of host 3.
     expect(rows[0]!.reason).toMatch(
-      /^test-host-1 is rising: planned at 600 events\/s, 1 h ahead \(400 events\/s now\), 29% above the mean of 467 events\/s \(trigger \+20%\): moving /,
+      /^test-host-1 is rising: planned at 600 events\/s, 1 h ahead \(400 events\/s now\), 29% above the mean of 467 events\/s \(trigger \+20%\): handing /,
     );
     expect(rows[0]!.expectedLoad).toMatchObject({ [h1]: { before: 600, after: 500 } });
   });

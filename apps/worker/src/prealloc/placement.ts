@@ -40,7 +40,9 @@ export function bestDestination(hosts: ReadonlyMap<string, HostFigures>, sourceI
 /**
  * Moves a prepared part to another host: an approved migration (the mover copies it with shadow
  * writes and switches it under the op-lock, as any migration), queued at once when a queue is
- * given, else started by the migration scheduler. Returns the migration's id (an open migration of
+ * given, else started by the migration scheduler. By copy, not hand-off: the part was split off
+ * moments ago, so its history is a few seconds of events, and a copy keeps its id, which the
+ * pre-allocation's record follows to move it home and merge it back. Returns the migration's id (an open migration of
  * the shardlet is reused: at most one exists per shardlet).
  */
 export async function movePart(
@@ -61,6 +63,7 @@ export async function movePart(
     expectedLoad: { predictedWritesPerSec: m.expectedWritesPerSec },
     feasibility: {},
     bytesToMove: Number(row.sizeBytes),
+    mode: "copy",
     shardletEpoch: row.epoch,
     proposedBy: "prealloc",
     phase: "approved",
