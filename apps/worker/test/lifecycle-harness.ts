@@ -65,6 +65,8 @@ export interface LifecycleHarness {
   opLocks: OpLocks;
   deps: WorkerDeps;
   edge: Edge;
+  /** The control database's URL (for another edge over the same cluster). */
+  controlUrl: string;
   /** The edge's base URL and an API key that may produce and consume the stream. */
   edgeUrl: string;
   token: string;
@@ -259,6 +261,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     streamId: cluster.streamId,
     stream,
     acked,
+    controlUrl: cluster.controlUrl,
     edgeUrl: `http://127.0.0.1:${port}`,
     token: cluster.token,
     produce,

@@ -11,6 +11,7 @@ export * from "./cluster.ts";
 export * from "./streams.ts";
 export * from "./shardlets.ts";
 export * from "./sealed-shardlets.ts";
+export * from "./history-copies.ts";
 export * from "./shardlet-accounting.ts";
 export * from "./routes.ts";
 export * from "./overflow-pending.ts";

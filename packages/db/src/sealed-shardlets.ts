@@ -51,11 +51,14 @@ function toSealed(r: SealedRow): SealedShardlet {
   };
 }
 
-/** Sealed shardlets of a stream (or of a host), oldest seal first. */
+/**
+ * Sealed shardlets of a stream (or of a host), oldest seal first. Retention is in hours, possibly
+ * fractional, so its interval is built from seconds (`make_interval`'s `hours` takes an integer).
+ */
 export async function listSealedShardlets(db: ControlDb, filter: { streamId?: string; hostId?: string } = {}): Promise<SealedShardlet[]> {
   const rows = await db.$queryRaw<SealedRow[]>`
     SELECT s.id, s.stream_id, s.host_id, s.lo, s.hi, s.epoch, s.size_bytes, s.event_count, coalesce(s.sealed_at, s.updated_at) AS sealed_at,
-           coalesce(s.sealed_at, s.updated_at) + make_interval(hours => st.retention_hours) AS expires_at
+           coalesce(s.sealed_at, s.updated_at) + make_interval(secs => st.retention_hours * 3600) AS expires_at
     FROM shardlets s JOIN streams st ON st.id = s.stream_id
     WHERE s.state = 'sealed'
       AND (${filter.streamId ?? null}::text IS NULL OR s.stream_id = ${filter.streamId ?? null})
@@ -82,13 +85,13 @@ export async function retireExpiredSealedShardlets(db: ControlDb, now: Date): Pr
   const rows = await db.$queryRaw<SealedRow[]>`
     WITH due AS (
       SELECT s.id FROM shardlets s JOIN streams st ON st.id = s.stream_id
-      WHERE s.state = 'sealed' AND coalesce(s.sealed_at, s.updated_at) + make_interval(hours => st.retention_hours) <= ${now}
+      WHERE s.state = 'sealed' AND coalesce(s.sealed_at, s.updated_at) + make_interval(secs => st.retention_hours * 3600) <= ${now}
       ORDER BY s.id FOR UPDATE OF s
     )
     UPDATE shardlets AS s SET state = 'retired', retired_at = ${now}, updated_at = ${now}
     FROM due, streams st
     WHERE s.id = due.id AND st.id = s.stream_id
     RETURNING s.id, s.stream_id, s.host_id, s.lo, s.hi, s.epoch, s.size_bytes, s.event_count, coalesce(s.sealed_at, ${now}) AS sealed_at,
-              coalesce(s.sealed_at, ${now}) + make_interval(hours => st.retention_hours) AS expires_at`;
+              coalesce(s.sealed_at, ${now}) + make_interval(secs => st.retention_hours * 3600) AS expires_at`;
   return rows.map(toSealed);
 }

@@ -36,6 +36,11 @@ export interface MigrationContext {
    * deleted from either: the destination's rows are the source's.
    */
   sharedDatabase: string | null | undefined;
+  /**
+   * A history copy: a `copy` of a sealed shardlet (or of one retention retired while it ran), whose
+   * rows move without shadow writes (history-copy.ts). Read once per run.
+   */
+  history: boolean;
 }
 
 /**

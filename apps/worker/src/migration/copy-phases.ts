@@ -60,6 +60,53 @@ export function copyFence(ctx: MigrationContext): DestFence {
 }
 
 /**
+ * The chunked copy of (copy cursor, target] through `fence`, within the rows/s budget: after each
+ * chunk the cursor, the rows copied and the rate are persisted (the console's progress and ETA),
+ * and the copy stops early for a cancel (seen in `ctx.m.cancelRequested`) or a closed window
+ * (`stop`). The copying phase of a move and of a history copy.
+ */
+export async function copyPaced(ctx: MigrationContext, target: number, fence: DestFence): Promise<{ started: number; chunks: number; stop: StepOutcome | null }> {
+  const { deps, settings } = ctx;
+  const started = deps.clock();
+  const pacer = new CopyPacer(settings.rowsPerSecond, started);
+  let chunks = 0;
+  let stop: StepOutcome | null = null;
+  let last = started;
+  if (ctx.m.copyCursor < target) {
+    await copyRows(ctx, {
+      afterSeq: ctx.m.copyCursor,
+      upToSeq: target,
+      fence,
+      chunkRows: settings.chunkRows,
+      onChunk: async (chunk) => {
+        chunks++;
+        const now = deps.clock();
+        const cursor = chunk.done ? target : chunk.lastSeq;
+        ctx.m.copyCursor = cursor;
+        ctx.m.rowsCopied += chunk.rows;
+        ctx.m.copyRate = smoothRate(ctx.m.copyRate, (chunk.rows * 1000) / Math.max(1, now - last));
+        last = now;
+        await updateMigrationProgress(deps.db, ctx.m.id, { copyCursor: cursor, rowsCopied: ctx.m.rowsCopied, copyRate: ctx.m.copyRate, error: null });
+        await afterStep(ctx, "copy.chunk");
+        if (chunks % settings.progressEveryChunks === 0) {
+          const eta = copyEtaSeconds(ctx.m.rowsTotal, ctx.m.rowsCopied, ctx.m.copyRate);
+          await note(ctx, {
+            message: `Copied ${ctx.m.rowsCopied} of ${ctx.m.rowsTotal} rows (${Math.round(ctx.m.copyRate)} rows/s${eta !== null ? `, about ${eta} s left` : ""})`,
+            details: { rowsCopied: ctx.m.rowsCopied, rowsTotal: ctx.m.rowsTotal, copyCursor: cursor, copyRate: ctx.m.copyRate },
+          });
+        }
+        if (chunk.done) return;
+        if (await cancelRequested(ctx)) return "stop";
+        stop = outsideWindow(ctx, windowNow(ctx));
+        if (stop) return "stop";
+        await sleep(pacer.add(chunk.rows, deps.clock()), ctx.signal);
+      },
+    });
+  }
+  return { started, chunks, stop };
+}
+
+/**
  * copying: everything the source held when the copy epoch was raised has a sequence at or below
  * the copy target (the source's highest sequence right after the raise); what it takes later is
  * shadow-written. So the copy walks (cursor, target] in chunks, persisting the cursor, the rows
@@ -87,42 +134,7 @@ export async function runCopy(ctx: MigrationContext): Promise<StepOutcome> {
     });
   }
   const target = ctx.m.copyTarget;
-  const started = deps.clock();
-  const pacer = new CopyPacer(settings.rowsPerSecond, started);
-  let chunks = 0;
-  let stop: StepOutcome | null = null;
-  let last = started;
-  if (ctx.m.copyCursor < target) {
-    await copyRows(ctx, {
-      afterSeq: ctx.m.copyCursor,
-      upToSeq: target,
-      fence: copyFence(ctx),
-      chunkRows: settings.chunkRows,
-      onChunk: async (chunk) => {
-        chunks++;
-        const now = deps.clock();
-        const cursor = chunk.done ? target : chunk.lastSeq;
-        ctx.m.copyCursor = cursor;
-        ctx.m.rowsCopied += chunk.rows;
-        ctx.m.copyRate = smoothRate(ctx.m.copyRate, (chunk.rows * 1000) / Math.max(1, now - last));
-        last = now;
-        await updateMigrationProgress(deps.db, ctx.m.id, { copyCursor: cursor, rowsCopied: ctx.m.rowsCopied, copyRate: ctx.m.copyRate, error: null });
-        await afterStep(ctx, "copy.chunk");
-        if (chunks % settings.progressEveryChunks === 0) {
-          const eta = copyEtaSeconds(ctx.m.rowsTotal, ctx.m.rowsCopied, ctx.m.copyRate);
-          await note(ctx, {
-            message: `Copied ${ctx.m.rowsCopied} of ${ctx.m.rowsTotal} rows (${Math.round(ctx.m.copyRate)} rows/s${eta !== null ? `, about ${eta} s left` : ""})`,
-            details: { rowsCopied: ctx.m.rowsCopied, rowsTotal: ctx.m.rowsTotal, copyCursor: cursor, copyRate: ctx.m.copyRate },
-          });
-        }
-        if (chunk.done) return;
-        if (await cancelRequested(ctx)) return "stop";
-        stop = outsideWindow(ctx, windowNow(ctx));
-        if (stop) return "stop";
-        await sleep(pacer.add(chunk.rows, deps.clock()), ctx.signal);
-      },
-    });
-  }
+  const { started, chunks, stop } = await copyPaced(ctx, target, copyFence(ctx));
   if (ctx.m.cancelRequested) return NEXT;
   if (stop) return stop;
   checkAborted(ctx.signal);

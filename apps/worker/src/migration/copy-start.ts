@@ -1,5 +1,5 @@
 import { ShardcastError } from "@shardcast/core";
-import { findCleaningMigration, findUnfinishedLifecycleJob, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt, sealedOverlapping, startMigrationCopy } from "@shardcast/db";
+import { findCleaningMigration, findUnfinishedLifecycleJob, getHostStatus, getShardletPlacement, migrationPhaseEnteredAt, rangeNeighbours, sealedOverlapping, startMigrationCopy } from "@shardcast/db";
 import { afterPhase, afterStep, announce, NEXT, paused, reload, type MigrationContext, type StepOutcome } from "./context.ts";
 import { ensureCopyFences, outsideWindow, windowNow } from "./copy-phases.ts";
 import { refusedOneDatabase, sharedDatabase } from "./same-database.ts";
@@ -55,6 +55,19 @@ export async function startCopy(ctx: MigrationContext): Promise<StepOutcome> {
       why:
         `refused: host ${first.hostId === m.sourceHostId ? "source" : "destination"} ${first.hostId} holds history of this range that a hand-off left there ` +
         `(sealed shardlet ${first.id}, until ${first.expiresAt.toISOString()}); a copy would take it for the shardlet's own rows. Move the shardlet by hand-off, or copy once that history has expired`,
+    };
+  }
+  // Nor may sealed history of this range be arriving on either host (a history copy under way).
+  const incoming = (await rangeNeighbours(deps.db, { ...ctx.range, exceptId: m.shardletId })).moves.find(
+    (x) => x.history && (x.destHostId === m.sourceHostId || x.destHostId === m.destHostId),
+  );
+  if (incoming) {
+    return {
+      kind: "abort",
+      to: "failed",
+      why:
+        `refused: history copy ${incoming.migrationId} is copying sealed history of this range onto the ${incoming.destHostId === m.sourceHostId ? "source" : "destination"} host ${incoming.destHostId}; ` +
+        `a copy would take it for the shardlet's own rows. Move the shardlet by hand-off, or to another host`,
     };
   }
   if (!deps.opLocks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");

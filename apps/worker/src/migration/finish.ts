@@ -20,10 +20,18 @@ import { drainIntoDestination } from "./switch.ts";
 
 const DEFAULT_MAX_INLINE_WAIT_MS = 60_000;
 
-/** Deletes a host's rows of the range chunk by chunk within the cleanup budget; returns how many. */
-async function deleteRange(ctx: MigrationContext, which: "source" | "destination", onChunk?: (deleted: number) => Promise<void>): Promise<number> {
+/**
+ * Deletes a host's rows of the range chunk by chunk within the cleanup budget; returns how many.
+ * With `toSeq`, only those at or below it (a history copy's rows: see history-copy.ts).
+ */
+export async function deleteRange(
+  ctx: MigrationContext,
+  which: "source" | "destination",
+  onChunk?: (deleted: number) => Promise<void>,
+  toSeq?: number,
+): Promise<number> {
   const pacer = new CopyPacer(ctx.settings.cleanupRowsPerSecond, ctx.deps.clock());
-  const chunk = { ...ctx.range, limit: ctx.settings.cleanupChunkRows };
+  const chunk = { ...ctx.range, limit: ctx.settings.cleanupChunkRows, ...(toSeq !== undefined ? { toSeq } : {}) };
   let deleted = 0;
   for (;;) {
     checkAborted(ctx.signal);
@@ -43,12 +51,19 @@ async function deleteRange(ctx: MigrationContext, which: "source" | "destination
  * those that know the shadow host read both), the source's rows of the range are deleted in chunks,
  * then its fence and totals. The overflow log of the range is drained into the destination first
  * and last (stragglers of edges that learned of the switch late). Ends the migration as done.
+ *
+ * A history copy (`history`) has no overflow rows (its sealed shardlet takes no writes, and the
+ * log of its range is its successor's), and deletes only the source's rows at or below
+ * `upToSeq`, the highest position its sealed range held: a range handed back to the source since
+ * stores its new rows above it.
  */
-export async function runCleanup(ctx: MigrationContext): Promise<StepOutcome> {
+export async function runCleanup(ctx: MigrationContext, opts: { history?: { upToSeq: number } } = {}): Promise<StepOutcome> {
   const { deps, m, settings } = ctx;
+  const history = opts.history;
+  const drain = (): Promise<number> => (history ? Promise.resolve(0) : drainIntoDestination(ctx));
   // A run that stopped right after the mapping switch may not have told the edges or drained.
   await announce(ctx);
-  let drained = await drainIntoDestination(ctx);
+  let drained = await drain();
   const shared = await sharedDatabase(ctx);
   if (shared) {
     // The source's rows, fence and totals are the destination's too: the cleanup would delete
@@ -64,20 +79,27 @@ export async function runCleanup(ctx: MigrationContext): Promise<StepOutcome> {
   }
   await sleep(wait, ctx.signal);
   let chunks = 0;
-  const deleted = await deleteRange(ctx, "source", async (sofar) => {
-    if (++chunks % settings.progressEveryChunks === 0) await note(ctx, { message: `Deleted ${sofar} rows of the range from the source`, details: { deleted: sofar } });
-  });
+  const deleted = await deleteRange(
+    ctx,
+    "source",
+    async (sofar) => {
+      if (++chunks % settings.progressEveryChunks === 0) await note(ctx, { message: `Deleted ${sofar} rows of the range from the source`, details: { deleted: sofar } });
+    },
+    history?.upToSeq,
+  );
   await afterStep(ctx, "cleanup.rows");
   await withHostRetry(ctx, "source fence", () => ctx.source.deleteFences([m.shardletId]));
   await withHostRetry(ctx, "source totals", () => dropShardletStats(ctx.source, m.shardletId));
   // Archive batches of the range stay on the source until no row there needs them.
   await withHostRetry(ctx, "source archive", () => ctx.source.sweepArchive(ctx.range.streamId));
   await afterStep(ctx, "cleanup.fence");
-  drained += await drainIntoDestination(ctx);
+  drained += await drain();
   const seconds = Math.round((deps.clock() - (m.startedAt?.getTime() ?? m.createdAt.getTime())) / 100) / 10;
   return {
     kind: "done",
-    message: `Done: ${m.rowsCopied} rows copied, source cleaned (${deleted} rows deleted this run), ${drained} overflow rows drained; ${seconds} s since the copy started`,
+    message: history
+      ? `Done: ${m.rowsCopied} rows of sealed history copied, source cleaned (${deleted} rows deleted this run); ${seconds} s since the copy started`
+      : `Done: ${m.rowsCopied} rows copied, source cleaned (${deleted} rows deleted this run), ${drained} overflow rows drained; ${seconds} s since the copy started`,
   };
 }
 
@@ -98,7 +120,7 @@ async function cleanDestination(ctx: MigrationContext): Promise<number | Destina
  * Logs that the destination's partial copy stays there, for the leftover sweep; returns the summary.
  * A destination gone for good is not left to the sweep, which could never reach it.
  */
-async function leaveDestination(ctx: MigrationContext, problem: DestinationProblem, epoch: number, phase = ctx.m.phase, hostName?: string): Promise<string> {
+export async function leaveDestination(ctx: MigrationContext, problem: DestinationProblem, epoch: number, phase = ctx.m.phase, hostName?: string): Promise<string> {
   const name = hostName ?? (await getHostStatus(ctx.deps.db, ctx.m.destHostId))?.name ?? ctx.m.destHostId;
   if (problem.permanent) {
     await note(

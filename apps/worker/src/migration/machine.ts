@@ -6,6 +6,7 @@ import {
   getHostStatus,
   getMigrationSettings,
   getShardletWithHome,
+  isSealedHistory,
   loadMigrationRun,
   updateMigrationProgress,
   type MigrationRun,
@@ -17,6 +18,8 @@ import { announce, migrationEpochs, note, reload, type MigrationContext, type St
 import { eventIdTaken } from "./copy.ts";
 import { runCopy } from "./copy-phases.ts";
 import { runHandoff } from "./handoff.ts";
+import { runHistoryStep } from "./history-copy.ts";
+import { rollBackHistory } from "./history-switch.ts";
 import { startCopy } from "./copy-start.ts";
 import { probeDestination } from "./destination.ts";
 import { afterSwitchUndone, reopenSource, rollBack, runCleanup } from "./finish.ts";
@@ -36,6 +39,10 @@ import { runVerify } from "./verify-phase.ts";
  * take the shardlet (see stepOrGiveUp); from `cleanup` on the migration only goes forward. One
  * run at a time per migration: a run holds the migration's run lock (an op-lock on `migration:<id>`, never a
  * shardlet id), and takes the shardlet's own op-lock only to start the copy and to switch.
+ *
+ * A copy of a sealed shardlet (a history copy: a hand-off left it where it was written) runs the
+ * same phases without shadow writes or locks, since it takes no writes (history-copy.ts); a hand-off
+ * runs the lifecycle machine (handoff.ts).
  */
 
 export type MigrationRunStatus = "done" | "failed" | "cancelled" | "paused" | "busy" | "skipped";
@@ -86,6 +93,8 @@ async function buildContext(deps: WorkerDeps, m: MigrationRun, signal: AbortSign
     dest,
     signal,
     sharedDatabase: undefined,
+    // A copy of a sealed shardlet moves its history (history-copy.ts); a hand-off never runs on one.
+    history: m.mode === "copy" && isSealedHistory(shardlet),
   };
 }
 
@@ -104,6 +113,7 @@ async function step(ctx: MigrationContext): Promise<StepOutcome> {
       if (shared) return refusedOneDatabase(shared);
     }
   }
+  if (ctx.history) return runHistoryStep(ctx);
   switch (m.phase) {
     case "approved":
     case "scheduled":
@@ -203,7 +213,8 @@ async function end(
 ): Promise<MigrationRunResult> {
   const { deps, m, range } = ctx;
   const started = m.startedAt?.getTime() ?? m.createdAt.getTime();
-  const what = `shardlet ${m.shardletId} [${range.lo}, ${range.hi}) from host ${m.sourceHostId} to host ${m.destHostId}${m.mode === "handoff" ? " by hand-off" : ""}`;
+  const how = m.mode === "handoff" ? " by hand-off" : ctx.history ? " (its sealed history)" : "";
+  const what = `shardlet ${m.shardletId} [${range.lo}, ${range.hi}) from host ${m.sourceHostId} to host ${m.destHostId}${how}`;
   const ended = await endMigration(
     deps.db,
     m.id,
@@ -249,6 +260,8 @@ async function runLocked(deps: WorkerDeps, id: string, signal: AbortSignal): Pro
       }
       if (outcome.kind === "done") return end(ctx, "done", outcome.message);
       if (outcome.kind === "abort") {
+        // A history copy never changed its source before the switch: only its destination is cleaned.
+        if (ctx.history) return end(ctx, outcome.to, `${outcome.why}; ${await rollBackHistory(ctx, outcome.lost)}`);
         if (ctx.m.phase === "switching") return giveUpSwitch(ctx, outcome.why);
         // A hand-off that gave up changed nothing and wrote nothing on the destination.
         if (ctx.m.mode === "handoff") return end(ctx, outcome.to, outcome.why);

@@ -1,10 +1,25 @@
-import { planDrain, planRebalance, staleRebalanceReasons, type MigrationOrigin, type MoveProposal, type PlacementNote, type RebalanceInput } from "@shardcast/core";
+import {
+  planDrain,
+  planDrainHistory,
+  planRebalance,
+  staleRebalanceReasons,
+  type MigrationOrigin,
+  type MoveProposal,
+  type PlacementHost,
+  type PlacementNote,
+  type RebalanceInput,
+  type SealedHistory,
+} from "@shardcast/core";
 import {
   createMigrationProposal,
   getCapacitySettings,
   getRebalanceSettings,
+  listSealedShardlets,
+  listStreamNames,
   loadPlacementSnapshot,
+  rangeNeighbours,
   replacePlannerNotes,
+  shardletRangeLabel,
   withdrawProposals,
   withdrawStaleProposals,
   type ControlDb,
@@ -14,6 +29,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
+import { historyCopyBlockers } from "../migration/history-guard.ts";
 import { readHostOutlook } from "./outlook.ts";
 
 export interface RebalanceRunResult {
@@ -64,6 +80,7 @@ async function store(
     expectedLoad: p.expectedLoad,
     feasibility: p.feasibility,
     bytesToMove: p.bytesToMove,
+    ...(p.mode ? { mode: p.mode } : {}),
     shardletEpoch: epoch,
     proposedBy,
     phase,
@@ -89,6 +106,42 @@ export async function runRebalancePlan(deps: WorkerDeps, opts: RebalanceRunOptio
     },
     (signal) => planOnce(deps, { ...opts, ...(signal ? { signal } : {}) }),
     () => ({ created: [], duplicates: 0, withdrawn: 0, notes: [], drainingHosts: 0, enabled: true, skipped: plannerBusy("rebalancer") }),
+  );
+}
+
+/**
+ * Every sealed shardlet of the cluster (their bytes count against their hosts' room), labelled,
+ * with the hosts a history copy of it may not go to when it sits on a draining host whose history
+ * is copied off (another shardlet of its stream overlapping its range is there or moving there).
+ * Their epochs go into `epochs`, so a history copy is stamped with the epoch it was planned at.
+ */
+async function sealedHistory(
+  db: ControlDb,
+  mode: "expire" | "copy",
+  draining: readonly PlacementHost[],
+  input: RebalanceInput,
+  epochs: Map<string, number>,
+): Promise<SealedHistory[]> {
+  const sealed = await listSealedShardlets(db);
+  if (sealed.length === 0) return [];
+  for (const s of sealed) epochs.set(s.id, s.epoch);
+  const names = new Map((await listStreamNames(db)).map((s) => [s.id, s.name]));
+  const drainingIds = new Set(draining.map((h) => h.id));
+  return Promise.all(
+    sealed.map(async (s): Promise<SealedHistory> => {
+      const out: SealedHistory = {
+        id: s.id,
+        streamId: s.streamId,
+        hostId: s.hostId,
+        sizeBytes: s.sizeBytes,
+        expiresAt: s.expiresAt.getTime(),
+        label: shardletRangeLabel(names.get(s.streamId) ?? s.streamId, s.lo, s.hi),
+      };
+      const routedLeft = input.shardlets.some((r) => r.hostId === s.hostId);
+      if (mode !== "copy" || !drainingIds.has(s.hostId) || routedLeft) return out;
+      const blockers = historyCopyBlockers(await rangeNeighbours(db, { streamId: s.streamId, lo: s.lo, hi: s.hi, exceptId: s.id }));
+      return { ...out, blockedHostIds: [...blockers.keys()] };
+    }),
   );
 }
 
@@ -153,12 +206,21 @@ async function planOnce(deps: WorkerDeps, opts: RebalanceRunOptions): Promise<Re
     snap.inFlightMoves.set(p.shardletId, p.destHostId);
   };
 
-  for (const host of snap.hosts.filter((h) => h.status === "draining")) {
+  const draining = snap.hosts.filter((h) => h.status === "draining");
+  const history = draining.length > 0 ? await sealedHistory(db, settings.drainHistory, draining, input, snap.epochs) : [];
+  for (const host of draining) {
     result.drainingHosts++;
     const open = snap.openBySource.get("drain")?.get(host.id) ?? 0;
     const plan = planDrain(host.id, input, { limit: Math.max(0, settings.maxProposalsPerRun - open) });
-    result.notes.push(...plan.notes);
+    // Sealed history on the host: it holds data until that is copied off or expires (the history plan says which).
+    const holdsHistory = history.some((s) => s.hostId === host.id);
+    result.notes.push(...plan.notes.filter((n) => !(holdsHistory && n.hostId === host.id && !n.shardletId && n.message.endsWith("it can be retired."))));
     for (const p of plan.proposals) await keep(p, "drain", "approved");
+    // Once its routed shardlets are handed off, the history they left (drainHistory: copy it, or let it expire).
+    const left = Math.max(0, settings.maxProposalsPerRun - open - plan.proposals.length);
+    const historyPlan = planDrainHistory(host.id, input, history, { limit: left });
+    result.notes.push(...historyPlan.notes);
+    for (const p of historyPlan.proposals) await keep(p, "drain", "approved");
     checkAborted(opts.signal);
   }
 

@@ -6,3 +6,4 @@ export * from "./drain.ts";
 export * from "./manual.ts";
 export * from "./outlook.ts";
 export * from "./stale.ts";
+export * from "./drain-history.ts";
