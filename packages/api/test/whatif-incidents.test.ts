@@ -4,13 +4,13 @@ import { incidentRows, WHATIF_INCIDENTS } from "../src/services/whatif-incidents
 
 describe("what-if incidents", () => {
   it("lists each policy's largest incidents on the what-if's time axis, with the plan only where there is one", () => {
-    // A small drifting workload on which reactive at the product defaults runs hosts past capacity.
+    // A small drifting workload on which reactive at the product defaults, moving by copy, runs hosts past capacity.
     const { workload, config } = scenario({
       workload: "zipf-drift",
       seed: 7,
       days: 6,
       warmupDays: 2,
-      cluster: { hosts: 4, shardsPerStream: 4, shardletsPerShard: 4, tickMinutes: 10, eventBytes: 256, migrationBytesPerSec: 20 * 1024 * 1024 },
+      cluster: { hosts: 4, shardsPerStream: 4, shardletsPerShard: 4, tickMinutes: 10, eventBytes: 256, migrationBytesPerSec: 20 * 1024 * 1024, moveModel: "copy" },
       params: { streams: 2, keysPerStream: 256 },
     });
     const c = compare(workload, config, { policies: ["static", "reactive", "predictive"] });

@@ -159,7 +159,9 @@ describe("what-if console api", () => {
 
   it("takes a drafted copy budget: moves that copy slowly relieve the hot host later, and a budget below the minimum is refused", async () => {
     // The recorded day of the test above: the hot shardlet's pieces must move off its host.
-    const run = (copyBytesPerSec: number) => h.call<Result>("mutation", "whatif.run", { source: "telemetry", lifecycle: { splitWriteRate: 1500 }, analyzer: { copyBytesPerSec } }, operator);
+    // Moves by copy: a hand-off (the default) copies nothing, so its budget would change nothing.
+    const run = (copyBytesPerSec: number) =>
+      h.call<Result>("mutation", "whatif.run", { source: "telemetry", lifecycle: { splitWriteRate: 1500 }, rebalance: { moveMode: "copy" }, analyzer: { copyBytesPerSec } }, operator);
     const slow = await run(4 * 1024);
     const fast = await run(64 * 1024 * 1024);
     expect(slow.status, JSON.stringify(slow.error)).toBe(200);

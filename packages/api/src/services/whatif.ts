@@ -60,7 +60,7 @@ const MIN_BUCKETS = 30;
 const MAX_KEYS = 6_000;
 
 export type LifecycleDraft = Partial<Pick<LifecycleSettings, "splitThreshold" | "splitWriteRate" | "mergeThreshold" | "mergeWriteRate">>;
-export type RebalanceDraft = Partial<Pick<RebalanceSettings, "tolerance" | "hysteresis" | "cooldownSec" | "maxProposalsPerRun" | "minBenefitPerMB">>;
+export type RebalanceDraft = Partial<Pick<RebalanceSettings, "tolerance" | "hysteresis" | "cooldownSec" | "maxProposalsPerRun" | "minBenefitPerMB" | "moveMode">>;
 export type AnalyzerDraft = Partial<Pick<AnalyzerSettings, "hostLoadBound" | "overloadFraction" | "minMoveBenefit" | "horizonSec" | "copyBytesPerSec">>;
 
 export interface WhatIfDraft {

@@ -20,6 +20,8 @@ export const whatIfDraftInput = z.object({
       cooldownSec: z.number().int().optional(),
       maxProposalsPerRun: z.number().int().optional(),
       minBenefitPerMB: z.number().optional(),
+      /** Replay with moves by hand-off or by copy (the rebalance settings' `moveMode`). */
+      moveMode: z.enum(["handoff", "copy"]).optional(),
     })
     .strict()
     .optional(),
