@@ -1,3 +1,4 @@
+import { keyHash } from "@shardcast/core";
 import { listMigrationEvents, loadRoutes } from "@shardcast/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
@@ -122,4 +123,31 @@ describe("handing a shardlet's write load off to another host", () => {
     const { byPosition } = await t.h.read();
     expect(pairChecksum(byPosition.map((e) => ({ seq: e.seq, id: e.id! })))).toEqual(pairChecksum(t.h.acked.values()));
   }, 120_000);
+
+  it("settles an overflow row a sweep stored in a shardlet that was handed off before the row was marked drained", async () => {
+    const routes = await loadRoutes(t.h.db, t.h.streamId);
+    const route = routes.find((r) => !r.historyHostIds?.length) ?? routes[0]!;
+    const shard = await t.h.db.shard.findUniqueOrThrow({ where: { id: route.shardId } });
+    const home = await t.h.driver(shard.homeHostId);
+    const dest = t.h.hostIds.find((id) => id !== route.hostId)!;
+    // A row acknowledged through the overflow log, which a sweep wrote into the shardlet and stopped
+    // before marking it drained in the log.
+    const key = t.h.keyIn(route.lo, route.hi);
+    const id = t.h.nextId();
+    const payloadJson = JSON.stringify({ n: id });
+    const seq = 900_200_001;
+    const event = { seq, key, keyHash: keyHash(key), id, type: "t", ts: Date.now(), payloadJson, sizeBytes: payloadJson.length + key.length };
+    await home.appendOverflow({ streamId: t.h.streamId, parts: [{ shardId: shard.id, shardletId: route.id, events: [event] }] });
+    const [written] = await (await t.h.driver(route.hostId)).drainWrite({ streamId: t.h.streamId, parts: [{ shardletId: route.id, epoch: route.epoch, events: [event] }] });
+    expect(written).toMatchObject({ ok: true, inserted: 1 });
+    t.h.acked.set(id, { id, seq, shardletId: route.id });
+    t.keys.set(id, key);
+
+    // The hand-off's drain finds the row already stored where the range's history now lives: it is
+    // settled there, not written into the successor a second time.
+    const m = await t.approve(route.id, dest, { mode: "handoff" });
+    expect((await t.runToEnd(m)).at(-1)).toMatchObject({ status: "done" });
+    await runOverflowDrain(t.h.deps, { streamId: t.h.streamId });
+    expect(exactlyOnceProblems(await t.h.check())).toEqual([]);
+  }, 60_000);
 });

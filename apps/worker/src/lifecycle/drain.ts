@@ -77,8 +77,11 @@ function byHost(rows: readonly OverflowRow[], run: readonly DrainTarget[]): Map<
 }
 
 /**
- * Seqs of the rows whose event id a target's history hosts already store under another seq: the
- * sealed source of a hand-off takes no writes, so what it holds is final.
+ * Seqs of the rows a target's history hosts already store: their event id under another seq (a
+ * re-send), or the very row at its seq (a sweep drained it into a shardlet that was handed off
+ * before the row was marked drained). The sealed source of a hand-off takes no writes, so what it
+ * holds is final. A same-seq match is confirmed in the host's events table, since the id lookup
+ * also finds the overflow row itself when the history host is the shard's home host.
  */
 async function idsInHistory(deps: WorkerDeps, streamId: string, rows: readonly OverflowRow[], run: readonly DrainTarget[]): Promise<Set<number>> {
   const byHost = new Map<string, OverflowRow[]>();
@@ -93,11 +96,15 @@ async function idsInHistory(deps: WorkerDeps, streamId: string, rows: readonly O
   const out = new Set<number>();
   await Promise.all(
     [...byHost].map(async ([hostId, list]) => {
-      const stored = await (await deps.hosts.get(hostId)).storedEventIds(streamId, list.map((r) => r.id!));
+      const driver = await deps.hosts.get(hostId);
+      const stored = await driver.storedEventIds(streamId, list.map((r) => r.id!));
+      const atSeq: OverflowRow[] = [];
       for (const r of list) {
         const seq = stored.get(r.id!);
         if (seq !== undefined && seq !== r.seq) out.add(r.seq);
+        else if (seq === r.seq) atSeq.push(r);
       }
+      if (atSeq.length > 0) for (const seq of (await checkDrainedRows(driver, streamId, atSeq)).stored) out.add(seq);
     }),
   );
   return out;
