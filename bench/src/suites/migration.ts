@@ -1,7 +1,8 @@
 import { performance } from "node:perf_hooks";
-import { keyHash, pollUntil, RoutingTable, WorkloadGenerator } from "@shardcast/core";
+import { keyHash, pollUntil, RoutingTable, sleep, WorkloadGenerator } from "@shardcast/core";
 import {
   createApiKey,
+  createMigrationProposal,
   createStream,
   listMigrationEvents,
   loadMigrationRun,
@@ -15,6 +16,7 @@ import { createQueue, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
 import { median, percentile, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
+import { startInProcessMover, type InProcessMover } from "../support/mover.ts";
 
 const BATCH = 500;
 const PRODUCERS = 4;
@@ -85,6 +87,26 @@ function probe(t: Target, keys: readonly string[]): { samples: Array<{ at: numbe
   };
 }
 
+/** The shardlet of the stream the workload writes most to, and its share of the events. */
+async function busiest(c: BenchCluster, streamId: string, gen: WorkloadGenerator) {
+  const table = RoutingTable.build(streamId, await loadRoutes(c.db, streamId));
+  const share = new Map<string, number>();
+  const sample = gen.nextBatch(20_000);
+  for (const e of sample) {
+    const id = table.lookup(keyHash(e.key)).id;
+    share.set(id, (share.get(id) ?? 0) + 1);
+  }
+  const [busyId, busyCount] = [...share].sort((a, b) => b[1] - a[1])[0]!;
+  return { table, busy: table.byId(busyId)!, share: busyCount / sample.length };
+}
+
+/** `n` keys named `<prefix>-<i>` that hash into the shardlet. */
+function keysIn(table: RoutingTable, shardletId: string, prefix: string, n: number): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < n; i++) if (table.lookup(keyHash(`${prefix}-${i}`)).id === shardletId) keys.push(`${prefix}-${i}`);
+  return keys;
+}
+
 async function mustLoad(c: BenchCluster, id: string): Promise<MigrationRun> {
   const m = await loadMigrationRun(c.db, id);
   if (!m) throw new Error(`migration ${id} no longer exists`);
@@ -113,6 +135,406 @@ async function finished(c: BenchCluster, id: string, deadline: number): Promise<
   );
 }
 
+/** A hand-off is started this long into a hand-off phase, then every HANDOFF_EVERY_MS while the phase lasts. */
+const HANDOFF_FIRST_MS = 500;
+const HANDOFF_EVERY_MS = 2_500;
+/** Writers of small batches whose keys all hash into the handed-off range (their latency is the pause). */
+const RANGE_WRITERS = 2;
+const RANGE_BATCH = 20;
+
+/** A write: when it was sent and when it was acknowledged (epoch ms), and its latency (ms). */
+interface TimedWrite {
+  at: number;
+  end: number;
+  ms: number;
+}
+
+/** Batches of RANGE_BATCH events with ids, all keyed into the range, one at a time per writer, until stopped. */
+function rangeWriters(t: Target, keys: readonly string[], tag: string): { samples: TimedWrite[]; stop(): Promise<void> } {
+  let stopped = false;
+  let n = 0;
+  const samples: TimedWrite[] = [];
+  const loops = Array.from({ length: RANGE_WRITERS }, async () => {
+    while (!stopped) {
+      const events = Array.from({ length: RANGE_BATCH }, () => {
+        const i = n++;
+        return { key: keys[i % keys.length]!, id: `${tag}-${i}`, type: "range", payload: { i } };
+      });
+      const body = JSON.stringify({ events });
+      const at = Date.now();
+      const t0 = performance.now();
+      await post(t, body);
+      const ms = performance.now() - t0;
+      samples.push({ at, end: at + ms, ms });
+    }
+  });
+  const all = Promise.all(loops);
+  // A failed writer fails the suite where it is awaited (stop), not as an unhandled rejection meanwhile.
+  all.catch(() => undefined);
+  return {
+    samples,
+    stop: async () => {
+      stopped = true;
+      await all;
+    },
+  };
+}
+
+/** The edge's counters (`/metrics`), by series (`name{labels}`). */
+async function edgeCounters(edgeUrl: string): Promise<Map<string, number>> {
+  const res = await fetch(`${edgeUrl}/metrics`);
+  if (!res.ok) throw new Error(`edge /metrics answered ${res.status}`);
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split("\n")) {
+    const m = /^([A-Za-z_:][\w:]*(?:\{[^}]*\})?)\s+(\S+)/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** The change of a counter (summed over the series whose labels contain `label`) between two scrapes. */
+function counterDelta(before: Map<string, number>, after: Map<string, number>, name: string, label = ""): number {
+  let sum = 0;
+  for (const [series, v] of after) {
+    if ((series === name || series.startsWith(`${name}{`)) && series.includes(label)) sum += v - (before.get(series) ?? 0);
+  }
+  return sum;
+}
+
+/** One hand-off as the bench saw it: its run's start and end (epoch ms), and when each lifecycle step ended (ms after the start). */
+interface HandoffRun {
+  id: string;
+  start: number;
+  end: number;
+  ms: number;
+  steps: Record<string, number>;
+  /** Runs of runMigration it took (more than one: it paused, or another worker held it for a while). */
+  runs: number;
+  /** Each run's status (and reason, if any). */
+  results: string[];
+  /** The shardlet handed off, and its successor. */
+  from: string;
+  to: string;
+}
+
+/** A stored row: its size, the shardlet that accepted it, when it was stored (epoch ms). */
+interface StoredRow {
+  size: number;
+  shardletId: string;
+  storedAt: number;
+}
+
+/** Stored rows of the stream in [lo, hi) on a host, by seq. */
+async function rowsOnHost(c: BenchCluster, hostId: string, streamId: string, range: { lo: number; hi: number }): Promise<Map<number, StoredRow>> {
+  const d = await c.hosts.get(hostId);
+  const res = await d.withClient((cl) =>
+    cl.query<{ seq: string; size_bytes: number; shardlet_id: string; stored_ms: number }>(
+      `SELECT seq::text AS seq, size_bytes, shardlet_id, (extract(epoch FROM stored_at) * 1000)::float8 AS stored_ms
+       FROM sc_events WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3`,
+      [streamId, range.lo, range.hi],
+    ),
+  );
+  return new Map(res.rows.map((r) => [Number(r.seq), { size: r.size_bytes, shardletId: r.shardlet_id, storedAt: r.stored_ms }]));
+}
+
+/**
+ * Producers sending batches from `next` at `rate` events/s (open loop: batch i is due i batches
+ * after the start, whoever of the PRODUCERS is free sends it) until `stop()` holds.
+ */
+async function produceAt(t: Target, next: () => string, rate: number, stop: () => boolean): Promise<{ events: number; ms: number }> {
+  const intervalMs = (BATCH * 1000) / rate;
+  let slot = 0;
+  let events = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: PRODUCERS }, async () => {
+      for (;;) {
+        const due = t0 + slot++ * intervalMs;
+        await sleep(Math.max(0, due - performance.now()));
+        if (stop()) return;
+        await post(t, next());
+        events += BATCH;
+      }
+    }),
+  );
+  return { events, ms: performance.now() - t0 };
+}
+
+/** What one block of alternating phases measured. */
+interface Block {
+  /** Events/s of each baseline phase, in order (one more than hand-off phases). */
+  baselines: number[];
+  /** Events/s of each hand-off phase. */
+  durings: number[];
+  handoffs: HandoffRun[];
+  /** Range writes that overlapped a hand-off (its run's start to its end), and those inside baseline phases (ms). */
+  paused: number[];
+  base: number[];
+  /** Range writes that overlapped a hand-off's op-lock window (ms). */
+  inLock: number[];
+}
+
+/** The change of the edge's counters over a block, for its log line. */
+function edgeLine(before: Map<string, number>, after: Map<string, number>): string {
+  const reloads = ["pubsub", "fence", "periodic"].map((r) => `${r} ${counterDelta(before, after, "shardcast_edge_route_reloads_total", `reason="${r}"`)}`);
+  return (
+    `edge: ${counterDelta(before, after, "shardcast_edge_overflow_events_total")} events through the overflow log, ` +
+    `${counterDelta(before, after, "shardcast_edge_fence_rejections_total")} fence rejections, route reloads ${reloads.join(", ")}`
+  );
+}
+
+const STEPS = ["locked", "fenced", "moving", "switching", "draining"] as const;
+
+/** How long the hand-off held the op-lock (ms), if this process ran its lifecycle job. */
+function lockMs(h: HandoffRun): number | undefined {
+  return h.steps.locked === undefined || h.steps.draining === undefined ? undefined : h.steps.draining - h.steps.locked;
+}
+
+/**
+ * Median time of each lifecycle step of the hand-offs (ms), from the run's start to the op-locks,
+ * then step by step, and the whole run. Steps are known for the hand-offs whose lifecycle job ran
+ * in this process: the worker process's scheduler may pick an approved migration up first.
+ */
+function stepLine(runs: readonly HandoffRun[]): string {
+  const timed = runs.filter((h) => STEPS.every((s) => h.steps[s] !== undefined));
+  const whole = `whole run ${median(runs.map((h) => h.ms)).toFixed(0)}`;
+  if (timed.length === 0) return `no step times (${whole})`;
+  const parts = STEPS.map((s, i) => `${s} ${median(timed.map((h) => h.steps[s]! - (i === 0 ? 0 : h.steps[STEPS[i - 1]!]!))).toFixed(0)}`);
+  return `median ms of each step: ${parts.join(", ")} (op-lock held ${median(timed.map((h) => lockMs(h)!)).toFixed(0)}), ${whole}`;
+}
+
+/**
+ * Hand-off moves (`mode: "handoff"`) of the busiest of 16 shardlets, back and forth between the two
+ * hosts, in a stream of their own, run by the worker's mover (`runMigration`) in this process
+ * against the real edge. After a warm-up (hand-offs under ingest: every code path has run, and the
+ * range has history on the other host, as it keeps having in every phase after), two blocks of
+ * alternating phases (baseline, hand-offs, baseline, ..., baseline), each phase 5 s long (a hand-off
+ * phase starts a hand-off 0.5 s and 3 s in, and lasts until the last one ended):
+ *
+ * - throughput: the four producers of the copy pairs (batches of 500 Zipf-keyed events) as fast as
+ *   the edge acknowledges; `handoff_during_vs_baseline_ratio` is the median over hand-off phases of
+ *   their events/s against the mean of the baselines around it.
+ * - latency: the same producers paced at half the throughput block's baseline rate, so that a
+ *   write's latency is its own and not the queue of a saturated edge and database. Two range
+ *   writers send batches of 20 events, all keyed into the handed-off range, one at a time:
+ *   `handoff_pause_ms_p50/p99` are the latencies (as measured, nothing subtracted) of their
+ *   batches that overlapped a hand-off (from its run's start to its end),
+ *   `handoff_baseline_write_ms_p99` the p99 of their batches inside the baseline phases. The range
+ *   writers also run through the throughput block: `handoff_saturated_*` are the same figures there.
+ *
+ * `handoff_ms_p50/p99` is one hand-off (both blocks) from the start of its migration run to its end.
+ * `handoff_bytes_copied` adds what would show a copy: the hand-off migrations' rows_copied and the
+ * edge's shadow writes meanwhile (at the range's mean stored event size) and the bytes of the
+ * range's rows stored on both hosts with the same seq (a hand-off leaves each row where it was
+ * written: the sealed source keeps its history, the successor gets only new writes).
+ */
+async function measureHandoffs(
+  c: BenchCluster,
+  token: string,
+  gen: WorkloadGenerator,
+  nextBody: () => string,
+  opts: { quick: boolean; log: (line: string) => void },
+): Promise<Record<string, number>> {
+  const { quick, log } = opts;
+  // Short phases, many of them: on a shared machine the load drifts within seconds, and the median
+  // over many adjacent pairs is steadier than a few long ones.
+  const throughputRepeats = quick ? 4 : 6;
+  const latencyRepeats = quick ? 2 : 3;
+  const phaseMs = 5_000;
+  const stream = await createStream(c.db, c.hosts, { name: "handoffs", shardCount: 4, shardletsPerShard: 4 });
+  const t: Target = { c, stream: stream.name, token };
+  const { table, busy, share } = await busiest(c, stream.id, gen);
+  const range = { lo: busy.lo, hi: busy.hi };
+  const writerKeys = keysIn(table, busy.id, "range", 64);
+  const mover: InProcessMover = startInProcessMover(c);
+  let writers: ReturnType<typeof rangeWriters> | null = null;
+  try {
+    let batchesLeft = quick ? 40 : 80;
+    await produceUntil(t, nextBody, () => batchesLeft-- <= 0);
+
+    const migrationIds: string[] = [];
+    const handOff = async (): Promise<HandoffRun> => {
+      const route = (await loadRoutes(c.db, stream.id)).find((r) => r.lo === range.lo && r.hi === range.hi);
+      if (!route) throw new Error(`no shardlet routes [${range.lo}, ${range.hi}) of stream ${stream.name}`);
+      const proposal = await createMigrationProposal(c.db, {
+        streamId: stream.id,
+        shardletId: route.id,
+        sourceHostId: route.hostId,
+        destHostId: c.hostIds.find((h) => h !== route.hostId)!,
+        origin: "manual",
+        reason: "benchmark hand-off",
+        expectedBenefit: 0,
+        expectedLoad: null,
+        feasibility: null,
+        bytesToMove: 0,
+        shardletEpoch: route.epoch,
+        phase: "approved",
+        mode: "handoff",
+      });
+      if (!proposal.created) throw new Error(`shardlet ${route.id} already has an open migration ${proposal.id} (not the bench's)`);
+      migrationIds.push(proposal.id);
+      const steps: Record<string, number> = {};
+      const start = Date.now();
+      const t0 = performance.now();
+      const results = await mover.runToEnd(proposal.id, (step, at) => {
+        steps[step] = at - start;
+      });
+      const ms = performance.now() - t0;
+      if (results.at(-1)?.status !== "done") throw new Error(await report(c, await mustLoad(c, proposal.id)));
+      const successor = (await loadRoutes(c.db, stream.id)).find((r) => r.lo === range.lo && r.hi === range.hi);
+      return {
+        id: proposal.id,
+        start,
+        end: start + ms,
+        ms,
+        steps,
+        runs: results.length,
+        results: results.map((x) => `${x.status}${x.reason ? ` (${x.reason})` : ""}`),
+        from: route.id,
+        to: successor?.id ?? "?",
+      };
+    };
+
+    /** Ingest for `ms` (at `rate` events/s, or as fast as acknowledged); with `handoffs`, also until the last hand-off started in it has ended. */
+    const phase = async (handoffs: HandoffRun[] | null, rate: number | null, ms = phaseMs) => {
+      let stop = false;
+      const from = Date.now();
+      const producing = rate === null ? produceUntil(t, nextBody, () => stop) : produceAt(t, nextBody, rate, () => stop);
+      producing.catch(() => undefined);
+      try {
+        const driving = (async () => {
+          if (!handoffs) return;
+          const t0 = performance.now();
+          for (let at = HANDOFF_FIRST_MS; at < ms; at += HANDOFF_EVERY_MS) {
+            await sleep(Math.max(0, t0 + at - performance.now()));
+            handoffs.push(await handOff());
+          }
+        })();
+        await Promise.all([sleep(ms), driving]);
+      } finally {
+        stop = true;
+      }
+      const r = await producing;
+      return { rate: (r.events * 1000) / r.ms, from, to: Date.now() };
+    };
+
+    /** Baseline, then `repeats` times hand-offs and baseline, with the range writers' samples of the block. */
+    const block = async (name: string, repeats: number, rate: number | null): Promise<Block> => {
+      const counters = await edgeCounters(c.edgeUrl);
+      const first = writers!.samples.length;
+      const windows: Array<{ from: number; to: number }> = [];
+      const out: Block = { baselines: [], durings: [], handoffs: [], paused: [], base: [], inLock: [] };
+      let last = await phase(null, rate);
+      windows.push(last);
+      out.baselines.push(last.rate);
+      for (let r = 0; r < repeats; r++) {
+        const these: HandoffRun[] = [];
+        const during = await phase(these, rate);
+        const after = await phase(null, rate);
+        windows.push(after);
+        out.baselines.push(after.rate);
+        out.durings.push(during.rate);
+        out.handoffs.push(...these);
+        const b = (last.rate + after.rate) / 2;
+        log(
+          `hand-offs, ${name} ${r + 1}/${repeats}: baseline ${Math.round(last.rate)} / ${Math.round(after.rate)} ev/s, during ${Math.round(during.rate)} ev/s ` +
+            `(ratio ${(during.rate / b).toFixed(3)}); ${these.length} hand-offs of ${these.map((h) => Math.round(h.ms)).join(", ")} ms, ` +
+            `op-lock held ${these.map((h) => (lockMs(h) === undefined ? "?" : Math.round(lockMs(h)!))).join(", ")} ms`,
+        );
+        last = after;
+      }
+      const samples = writers!.samples.slice(first);
+      const runs = out.handoffs;
+      const locks = runs.map((h) => ({ from: h.start + (h.steps.locked ?? 0), to: h.start + (h.steps.draining ?? h.ms) }));
+      out.paused = samples.filter((w) => runs.some((h) => w.at <= h.end && w.end >= h.start)).map((w) => w.ms);
+      out.inLock = samples.filter((w) => locks.some((l) => w.at <= l.to && w.end >= l.from)).map((w) => w.ms);
+      out.base = samples.filter((w) => windows.some((p) => w.at >= p.from && w.end <= p.to)).map((w) => w.ms);
+      const q = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(1)}, p99 ${percentile(xs, 99).toFixed(1)}, max ${Math.max(0, ...xs).toFixed(1)} ms`;
+      log(
+        `hand-offs, ${name}: ${runs.length} hand-offs, ${stepLine(runs)}; ${runs.filter((h) => h.runs > 1).length} needed more than one run; ` +
+          `range writes overlapping a hand-off: ${out.paused.length} (${q(out.paused)}), overlapping its op-lock: ${out.inLock.length} (${q(out.inLock)}), ` +
+          `in baselines: ${out.base.length} (${q(out.base)}); ${edgeLine(counters, await edgeCounters(c.edgeUrl))}`,
+      );
+      return out;
+    };
+
+    const before = await edgeCounters(c.edgeUrl);
+    log(`hand-offs: shardlet [${range.lo}, ${range.hi}) takes ${(share * 100).toFixed(1)}% of the events; warm-up`);
+    // Two hand-offs: the range is back where it started, with history on the other host.
+    const warm: HandoffRun[] = [];
+    await phase(warm, null, HANDOFF_FIRST_MS + HANDOFF_EVERY_MS + 1);
+    writers = rangeWriters(t, writerKeys, `range-${stream.id}`);
+    const full = await block("throughput", throughputRepeats, null);
+    const pacedRate = Math.round(median(full.baselines) / 2);
+    log(`hand-offs: the latency block paces the producers at ${pacedRate} events/s (half the throughput block's baseline)`);
+    const paced = await block("latency", latencyRepeats, pacedRate);
+    await writers.stop();
+    writers = null;
+    const after = await edgeCounters(c.edgeUrl);
+
+    // What a copy would have left: counted over every hand-off of the stream, the warm-up's included.
+    let rowsCopied = 0;
+    for (const id of migrationIds) rowsCopied += (await mustLoad(c, id)).rowsCopied;
+    const shadowed = counterDelta(before, after, "shardcast_edge_shadow_write_events_total");
+    const [onA, onB] = await Promise.all(c.hostIds.map((h) => rowsOnHost(c, h, stream.id, range)));
+    let storedBytes = 0;
+    for (const r of [...onA!.values(), ...onB!.values()]) storedBytes += r.size;
+    const both = [...onA!].filter(([seq]) => onB!.has(seq));
+    const bothBytes = both.reduce((sum, [, r]) => sum + r.size, 0);
+    const stored = onA!.size + onB!.size;
+    const meanSize = stored > 0 ? storedBytes / stored : 0;
+    const bytesCopied = Math.round(bothBytes + (rowsCopied + shadowed) * meanSize);
+    log(
+      `hand-offs: ${migrationIds.length} in all: rows_copied ${rowsCopied}, shadow writes ${shadowed}, ` +
+        `range rows on both hosts ${both.length} (${onA!.size} + ${onB!.size} rows of the range stored)`,
+    );
+    if (both.length > 0) {
+      // Which shardlets accepted them on each host, and when: enough to tell a copy from a write stored twice.
+      const groups = new Map<string, { rows: number; seqs: [number, number]; storedA: [number, number]; storedB: [number, number] }>();
+      for (const [seq, a] of both) {
+        const b = onB!.get(seq)!;
+        const key = `${a.shardletId} (host 1) / ${b.shardletId} (host 2)`;
+        const g = groups.get(key) ?? { rows: 0, seqs: [seq, seq], storedA: [a.storedAt, a.storedAt], storedB: [b.storedAt, b.storedAt] };
+        g.rows++;
+        g.seqs = [Math.min(g.seqs[0], seq), Math.max(g.seqs[1], seq)];
+        g.storedA = [Math.min(g.storedA[0], a.storedAt), Math.max(g.storedA[1], a.storedAt)];
+        g.storedB = [Math.min(g.storedB[0], b.storedAt), Math.max(g.storedB[1], b.storedAt)];
+        groups.set(key, g);
+      }
+      const iso = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+      for (const [key, g] of groups) {
+        log(
+          `  ${g.rows} rows accepted by ${key}: seqs ${g.seqs[0]}-${g.seqs[1]}, stored ${iso(g.storedA[0])}-${iso(g.storedA[1])} / ${iso(g.storedB[0])}-${iso(g.storedB[1])}`,
+        );
+      }
+      for (const h of [...warm, ...full.handoffs, ...paced.handoffs]) {
+        log(`  hand-off ${h.from} -> ${h.to}: ${iso(h.start)}-${iso(h.end)}, steps ${JSON.stringify(h.steps)}, runs: ${h.results.join("; ")}`);
+      }
+    }
+
+    const ratios = full.durings.map((d, i) => d / ((full.baselines[i]! + full.baselines[i + 1]!) / 2));
+    const all = [...full.handoffs, ...paced.handoffs].map((h) => h.ms);
+    return {
+      handoff_baseline_events_per_s: Math.round(median(full.baselines)),
+      handoff_during_events_per_s: Math.round(median(full.durings)),
+      handoff_during_vs_baseline_ratio: Number(median(ratios).toFixed(3)),
+      handoff_paced_events_per_s: pacedRate,
+      handoff_pause_ms_p50: Number(percentile(paced.paused, 50).toFixed(1)),
+      handoff_pause_ms_p99: Number(percentile(paced.paused, 99).toFixed(1)),
+      handoff_baseline_write_ms_p99: Number(percentile(paced.base, 99).toFixed(1)),
+      handoff_saturated_pause_ms_p99: Number(percentile(full.paused, 99).toFixed(1)),
+      handoff_saturated_baseline_write_ms_p99: Number(percentile(full.base, 99).toFixed(1)),
+      handoff_ms_p50: Math.round(percentile(all, 50)),
+      handoff_ms_p99: Math.round(percentile(all, 99)),
+      handoff_bytes_copied: bytesCopied,
+      handoffs: all.length,
+    };
+  } finally {
+    await writers?.stop().catch(() => undefined);
+    await mover.close();
+  }
+}
+
 /**
  * Ingest throughput while the busiest of 16 shardlets migrates between the two hosts vs. no
  * migration, in the same run, with four producers sending batches of 500 Zipf-keyed events. Each
@@ -128,10 +550,13 @@ async function finished(c: BenchCluster, id: string, deadline: number): Promise<
  * mover records) of their latency minus the median latency of the writer's other writes;
  * `switch_write_p99_ms` and `write_p99_ms` are the raw latencies inside and outside the windows.
  * `copy_rows_per_s` is rows copied / copy phase time.
+ *
+ * Then, in the same run, hand-off moves (`mode: "handoff"`, no row copied) of a busy shardlet back
+ * and forth between the hosts every 2.5 s: the `handoff_*` figures (see measureHandoffs).
  */
 export const migrationSuite: Suite = {
   name: "migration",
-  description: "ingest while a busy shardlet migrates between hosts vs no migration; write stall at the switch",
+  description: "ingest while a busy shardlet migrates between hosts vs no migration; write stall at the switch; the same for hand-offs",
   async run({ quick, log }) {
     const pairs = quick ? 2 : 4;
     const preload = quick ? 100 : 200;
@@ -164,19 +589,10 @@ export const migrationSuite: Suite = {
       for (let pair = 0; pair < pairs; pair++) {
         const stream = await createStream(c.db, c.hosts, { name: `moves-${pair + 1}`, shardCount: 4, shardletsPerShard: 4 });
         const t: Target = { c, stream: stream.name, token };
-        // The busy shardlet: the one the workload writes most to.
-        const table = RoutingTable.build(stream.id, await loadRoutes(c.db, stream.id));
-        const share = new Map<string, number>();
-        const sample = gen.nextBatch(20_000);
-        for (const e of sample) {
-          const id = table.lookup(keyHash(e.key)).id;
-          share.set(id, (share.get(id) ?? 0) + 1);
-        }
-        const [busyId, busyCount] = [...share].sort((a, b) => b[1] - a[1])[0]!;
-        busyShare = busyCount / sample.length;
-        const busy = table.byId(busyId)!;
-        const probeKeys: string[] = [];
-        for (let i = 0; probeKeys.length < 8; i++) if (table.lookup(keyHash(`probe-${i}`)).id === busyId) probeKeys.push(`probe-${i}`);
+        const { table, busy, share: busyOfAll } = await busiest(c, stream.id, gen);
+        const busyId = busy.id;
+        busyShare = busyOfAll;
+        const probeKeys = keysIn(table, busyId, "probe", 8);
 
         let batchesLeft = preload;
         await produceUntil(t, nextBody, () => batchesLeft-- <= 0);
@@ -248,6 +664,7 @@ export const migrationSuite: Suite = {
             `shardlet writes during the switch: ${inside.map((ms) => Math.round(ms)).join(", ") || "none"} ms, usually ${Math.round(usual)} ms`,
         );
       }
+      const handoffs = await measureHandoffs(c, token, gen, nextBody, { quick, log });
       return {
         baseline_events_per_s: Math.round(median(baseline)),
         during_events_per_s: Math.round(median(during)),
@@ -260,6 +677,7 @@ export const migrationSuite: Suite = {
         write_p99_ms: Number(percentile(outsideMs, 99).toFixed(1)),
         busy_shardlet_share: Number(busyShare.toFixed(3)),
         migrations: pairs,
+        ...handoffs,
       };
     } finally {
       await probing?.stop().catch(() => undefined);

@@ -1,0 +1,76 @@
+import { HostPool, reserveSequence, type ControlDb, type LifecycleStep } from "@shardcast/db";
+import { createLogger } from "@shardcast/runtime/logger";
+import { createOpLocks } from "@shardcast/runtime/oplock";
+import { createRedis, publishRoutingChange } from "@shardcast/runtime/redis";
+import { SequenceAllocator } from "@shardcast/runtime/sequence";
+import type { WorkerDeps } from "../../../apps/worker/src/deps.ts";
+import { runMigration, type MigrationRunResult } from "../../../apps/worker/src/migration/machine.ts";
+
+/**
+ * The worker's migration mover in the bench process: `runMigration` with the dependencies the
+ * worker's main builds (its own host connections, op-locks on the cluster's Redis prefix that the
+ * edges listen to, routing announcements, the edges' read watermark), so a suite can time one run
+ * from its start to its end and see when each lifecycle step ended. The edges are real processes.
+ */
+export interface InProcessMover {
+  deps: WorkerDeps;
+  /**
+   * Runs the migration until it ends (waiting out pauses, and a run another worker holds), with
+   * `onStep(step, ms)` told the time each lifecycle step ended (epoch ms). Resolves to every run's result.
+   */
+  runToEnd(id: string, onStep?: (step: string, at: number) => void): Promise<MigrationRunResult[]>;
+  close(): Promise<void>;
+}
+
+export function startInProcessMover(c: { db: ControlDb; redisUrl: string; prefix: string }): InProcessMover {
+  const log = createLogger({ service: "bench-mover" }, { level: "warn" });
+  const redis = createRedis(c.redisUrl, { name: "bench-mover" });
+  const hosts = new HostPool(c.db);
+  const opLocks = createOpLocks([redis], { prefix: c.prefix, publisher: redis, log });
+  const sequences = new SequenceAllocator(redis, {
+    prefix: c.prefix,
+    reserve: (streamId, atLeast, step) => reserveSequence(c.db, streamId, atLeast, step),
+  });
+  let onStep: ((step: string, at: number) => void) | undefined;
+  const deps: WorkerDeps = {
+    db: c.db,
+    hosts,
+    log,
+    clock: Date.now,
+    opLocks,
+    announce: (streamId) => publishRoutingChange(redis, c.prefix, streamId),
+    lifecycle: {
+      hooks: {
+        // `locked` is persisted with the attempt once the op-locks are held; the others after their step ran.
+        afterPhase: (phase: LifecycleStep) => {
+          if (phase === "locked") onStep?.("locked", Date.now());
+        },
+        afterStep: (phase: LifecycleStep) => onStep?.(phase, Date.now()),
+      },
+    },
+    migration: { watermark: (streamId) => sequences.watermark(streamId), lockRetryMs: 100 },
+  };
+  return {
+    deps,
+    runToEnd: async (id, step) => {
+      onStep = step;
+      try {
+        const results: MigrationRunResult[] = [];
+        for (;;) {
+          const r = await runMigration(deps, id);
+          results.push(r);
+          if (r.status !== "paused" && r.status !== "busy") return results;
+          const wait = r.status === "busy" ? 20 : Math.max(10, (r.resumeAt ?? Date.now() + 100) - Date.now());
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      } finally {
+        onStep = undefined;
+      }
+    },
+    close: async () => {
+      await opLocks.close();
+      await hosts.closeAll();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
