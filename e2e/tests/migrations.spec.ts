@@ -79,8 +79,13 @@ test("the admin adds an operator and a key, and tunes the rebalancer and the mov
   await admin.getByTestId("ms-migration.rowsPerSecond").fill("50");
   await admin.getByTestId("ms-migration.chunkRows").fill("100");
   await admin.getByTestId("ms-migration.cleanupGraceMs").fill("0");
+  // This story watches copies (rows copied, verification, cancelling while copying): the planners'
+  // moves copy their history instead of handing off (handoff.spec.ts follows a hand-off).
+  await expect(admin.getByTestId("ms-rebalance.moveMode")).toHaveValue("handoff");
+  await admin.getByTestId("ms-rebalance.moveMode").selectOption("copy");
+  await expect(admin.getByTestId("ms-rebalance.moveMode-help")).toContainText("The history moves with the load");
   await admin.getByTestId("ms-submit").click();
-  await expect(admin.getByTestId("ms-saved")).toContainText("Saved 5 changes");
+  await expect(admin.getByTestId("ms-saved")).toContainText("Saved 6 changes");
   await screenshot(admin, "migration-settings");
 
   await createStreamInConsole(admin, { name: stream, shardCount: 1, shardletsPerShard: 12 });
@@ -243,10 +248,13 @@ test("an operator cancels a large migration while it copies", async ({ browser }
   await page.getByTestId("move-stream").selectOption({ label: stream });
   await page.getByTestId("move-shardlet").selectOption(big.id);
   await page.getByTestId("move-dest").selectOption({ label: dest.hostName });
+  // A copy, so there are rows to watch and a copy to cancel (a hand-off is the form's default).
+  await page.getByTestId("move-mode-copy").check();
   await page.getByTestId("move-submit").click();
   await expect(page.getByTestId("migrations-action-result")).toContainText(`to ${dest.hostName}: the mover starts now`);
 
   const row = page.locator(`[data-testid="open-migration"][data-shardlet="${big.id}"]`);
+  await expect(row.getByTestId("migration-mode")).toHaveAttribute("data-mode", "copy");
   await expect(row).toHaveAttribute("data-phase", "copying", { timeout: 60_000 });
   await expect.poll(async () => Number(await row.getByTestId("migration-rows").getAttribute("data-copied")), { timeout: 60_000, message: "rows copied" }).toBeGreaterThan(0);
   await expect(row.getByTestId("migration-rows")).toHaveAttribute("data-total", /^[1-9]\d{3,}$/);

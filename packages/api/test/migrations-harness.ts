@@ -11,7 +11,9 @@ export interface MigrationOut {
   id: string;
   phase: string;
   origin: string;
+  mode: "handoff" | "copy";
   reason: string;
+  bytesToMove: number;
   shardletLabel: string;
   sourceHostName: string;
   destHostName: string;
@@ -23,6 +25,8 @@ export interface MigrationOut {
   decidedBy: string | null;
   etaSec: number | null;
   events?: Array<{ phase: string; message: string; at: Date }>;
+  /** A hand-off's sealed source (`migrations.get` only). */
+  history?: { hostName: string; sizeBytes: number; eventCount: number; sealedAt: Date; expiresAt: Date } | null;
 }
 export interface Rejected {
   path: string;

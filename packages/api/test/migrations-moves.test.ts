@@ -20,20 +20,20 @@ describe("migrations console api", () => {
 
   useMigrationsConsole((c) => ({ h, viewer, operator, admin, operatorEmail, streamId, shardlets, queued, propose, get } = c));
 
-  it("moves a shardlet by hand when the destination has room, and refuses what cannot move", async () => {
+  it("moves a shardlet with its history by hand when the destination has room, and refuses what cannot move", async () => {
     const s = shardlets[0]!;
     await h.db.shardlet.update({ where: { id: s.id }, data: { writeRate: 40, sizeBytes: BigInt(2 * MIB) } });
     const [, h2, h3] = h.hostIds as [string, string, string];
-    expect((await h.call("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h2 }, viewer)).status).toBe(403);
-    const res = await h.call<{ migrationId: string; message: string }>("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h2 }, operator);
+    expect((await h.call("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h2, mode: "copy" }, viewer)).status).toBe(403);
+    const res = await h.call<{ migrationId: string; message: string }>("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h2, mode: "copy" }, operator);
     expect(res.status).toBe(200);
     expect(res.data!.message).toBe("Moving orders 0x00000000–0x2aaaaaa9 to h2: the mover starts now.");
     const m = await get(res.data!.migrationId);
-    expect(m).toMatchObject({ phase: "approved", origin: "manual", destHostName: "h2", decidedBy: operatorEmail });
+    expect(m).toMatchObject({ phase: "approved", origin: "manual", mode: "copy", bytesToMove: 2 * MIB, destHostName: "h2", decidedBy: operatorEmail, history: null });
     expect(m.reason).toBe(`Requested by ${operatorEmail}: move orders 0x00000000–0x2aaaaaa9 (40 events/s, 2 MiB) from h1 (40 events/s -> 0 events/s) to h2 (0 events/s -> 40 events/s).`);
     expect(await queued("migration.run")).toEqual([{ data: { migrationId: res.data!.migrationId }, dedup: `migration-${res.data!.migrationId}` }]);
 
-    const twice = await h.call("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h3 }, operator);
+    const twice = await h.call("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h3, mode: "copy" }, operator);
     expect(twice.status).toBe(409);
     expect(twice.error?.message).toBe("orders 0x00000000–0x2aaaaaa9 is already being moved.");
     const same = await h.call("mutation", "migrations.moveShardlet", { shardletId: shardlets[1]!.id, destHostId: shardlets[1]!.hostId }, operator);
@@ -51,6 +51,53 @@ describe("migrations console api", () => {
     await h.db.host.update({ where: { id: h3 }, data: { capacityEventsPerSec: 5000 } });
     expect((await h.call("mutation", "migrations.moveShardlet", { shardletId: "missing", destHostId: h3 }, operator)).status).toBe(404);
     expect(await h.db.migration.count()).toBe(1);
+  });
+
+  it("hands a shardlet off by hand unless told to copy: nothing to copy, the history stays on the source", async () => {
+    const s = shardlets[0]!;
+    await h.db.shardlet.updateMany({ where: { streamId }, data: { writeRate: 0 } });
+    await h.db.shardlet.update({ where: { id: s.id }, data: { writeRate: 40, sizeBytes: BigInt(2 * MIB) } });
+    const [h1, h2] = h.hostIds as [string, string];
+    // Only the two modes are taken.
+    const bad = await h.call("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h2, mode: "teleport" }, operator);
+    expect(bad.status).toBe(400);
+    expect(bad.error?.data.details?.rejected?.map((r: Rejected) => r.path)).toEqual(["mode"]);
+    expect(await h.db.migration.count()).toBe(0);
+
+    // No mode given: a hand-off.
+    const res = await h.call<{ migrationId: string; message: string }>("mutation", "migrations.moveShardlet", { shardletId: s.id, destHostId: h2 }, operator);
+    expect(res.status).toBe(200);
+    expect(res.data!.message).toBe(
+      "Handing orders 0x00000000–0x2aaaaaa9 off to h2: the mover starts now; no row is copied, its history stays readable on h1 until the stream's retention drops it.",
+    );
+    const id = res.data!.migrationId;
+    const m = await get(id);
+    expect(m).toMatchObject({ phase: "approved", origin: "manual", mode: "handoff", bytesToMove: 0, destHostName: "h2", history: null });
+    expect(m.reason).toBe(
+      `Requested by ${operatorEmail}: hand orders 0x00000000–0x2aaaaaa9 off from h1 (40 events/s -> 0 events/s) to h2 (0 events/s -> 40 events/s); ` +
+        "its history (2 MiB) stays on h1, readable until the stream's retention drops it, and no row is copied.",
+    );
+    expect(await queued("migration.run")).toEqual([{ data: { migrationId: id }, dedup: `migration-${id}` }]);
+    const listed = await h.call<{ items: Array<{ id: string; mode: string }> }>("query", "migrations.list", { view: "open" }, viewer);
+    expect(listed.data!.items.map((x) => [x.id, x.mode])).toEqual([[id, "handoff"]]);
+    const ops = await h.call<{ operations: Array<{ kind: string; message: string; details: unknown }> }>("query", "operations.list", { category: "all", limit: 50 }, viewer);
+    expect(ops.data!.operations.find((o) => o.kind === "migration.move")).toMatchObject({
+      message: "requested handing orders 0x00000000–0x2aaaaaa9 off to another host",
+      details: { migrationId: id, destHostId: h2, mode: "handoff" },
+    });
+
+    // Once the hand-off sealed the source, the detail says where its history is and until when.
+    const sealedAt = new Date(Date.now() - 3_600_000);
+    await h.db.shardlet.update({ where: { id: s.id }, data: { state: "sealed", sealedAt, eventCount: 1_234n } });
+    await h.db.migration.update({ where: { id }, data: { phase: "done", finishedAt: new Date() } });
+    try {
+      const done = await get(id);
+      expect(done.history).toEqual({ hostId: h1, hostName: "h1", sizeBytes: 2 * MIB, eventCount: 1_234, sealedAt, expiresAt: new Date(sealedAt.getTime() + 168 * 3_600_000) });
+      const history = await h.call<{ items: Array<{ id: string; mode: string }> }>("query", "migrations.list", { view: "history" }, viewer);
+      expect(history.data!.items.map((x) => [x.id, x.mode])).toEqual([[id, "handoff"]]);
+    } finally {
+      await h.db.shardlet.update({ where: { id: s.id }, data: { state: "active", sealedAt: null } });
+    }
   });
 
   it("drains a host (admins only) and takes it back, cancelling drain moves that had not started", async () => {

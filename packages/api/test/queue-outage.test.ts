@@ -123,8 +123,8 @@ describe("console actions while the job queue is unavailable", () => {
       expect(res.error?.message).toMatch(/^The move of orders .* is approved\. The job queue is unavailable, so the migration scheduler starts it on its next run/);
     });
     const m = await h.db.migration.findFirstOrThrow({ where: { shardletId: s.id } });
-    expect(m).toMatchObject({ phase: "approved", origin: "manual", destHostId: dest });
-    expect(await operations("migration.move")).toEqual([expect.objectContaining({ shardletId: s.id, details: { migrationId: m.id, destHostId: dest } })]);
+    expect(m).toMatchObject({ phase: "approved", origin: "manual", destHostId: dest, mode: "handoff" });
+    expect(await operations("migration.move")).toEqual([expect.objectContaining({ shardletId: s.id, details: { migrationId: m.id, destHostId: dest, mode: "handoff" } })]);
   });
 
   it("answers 503 and records nothing for actions that only queue work, when Redis is gone", async () => {

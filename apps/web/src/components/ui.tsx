@@ -89,6 +89,8 @@ const STATUS_TONE: Record<string, string> = {
   failed: "badge-danger",
   revoked: "badge-danger",
   disabled: "badge-danger",
+  // Handed off: read-only history, neither live nor gone.
+  sealed: "badge-sealed",
   retired: "",
 };
 

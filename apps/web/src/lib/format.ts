@@ -41,6 +41,12 @@ export function formatAgo(d: Date | null, now = Date.now()): string {
   return `${Math.floor(s / 86400)}d ago`;
 }
 
+/** How long until `d`: "in 3 h 12 min", or "now" once it has passed (an expiry the worker has yet to act on). */
+export function formatTimeLeft(d: Date, now = Date.now()): string {
+  const ms = d.getTime() - now;
+  return ms > 0 ? `in ${coreDuration(ms)}` : "now";
+}
+
 /** The console marks a duration it cannot show with a dash, like its other missing values. */
 export function formatDuration(ms: number): string {
   return Number.isFinite(ms) && ms >= 0 ? coreDuration(ms) : "—";

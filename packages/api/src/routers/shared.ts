@@ -60,6 +60,27 @@ export function fullness(sizeBytes: number, capacityBytes: number): number {
   return sizeBytes / capacityBytes;
 }
 
+/** Sealed history (what hand-offs left) of a host or a stream: how much, and when it expires. */
+export const historyTotalsSchema = z.object({
+  /** Sealed shardlets holding it. */
+  shardlets: z.number(),
+  sizeBytes: z.number(),
+  eventCount: z.number(),
+  /** When the first and the last of it expire (the stream's retention after each seal). */
+  firstExpiresAt: z.date(),
+  lastExpiresAt: z.date(),
+});
+
+/** Another host holding sealed history of a live shardlet's range; readers read it there until it expires. */
+export const historyElsewhereSchema = z.object({
+  hostId: z.string(),
+  hostName: z.string(),
+  shardlets: z.number(),
+  sizeBytes: z.number(),
+  eventCount: z.number(),
+  expiresAt: z.date(),
+});
+
 export const operationSchema = z.object({
   id: z.string(),
   kind: z.string(),

@@ -1,15 +1,22 @@
-import { isAnyTime, planManualMove, ShardcastError, windowAt, windowLabel, type RebalanceInput } from "@shardcast/core";
+import { isAnyTime, planManualMove, ShardcastError, windowAt, windowLabel, type MoveMode, type MoveProposal, type RebalanceInput } from "@shardcast/core";
+import { formatBytes } from "@shardcast/core/format";
+import { fmtRate } from "@shardcast/core/placement/format";
 import {
   approveMigration,
   createMigrationProposal,
+  getMigration,
   getRebalanceSettings,
   getShardletPlacement,
+  listMigrations,
+  listSealedShardlets,
   loadPlacementSnapshot,
   type ControlDb,
   type MigrationActor,
-  type MigrationDetail,
+  type MigrationEventInfo,
+  type MigrationListView,
   type MigrationSummary,
 } from "@shardcast/db";
+import { listMigrationModes } from "@shardcast/db/handoff-views";
 import { enqueue, type JobQueue } from "@shardcast/jobs";
 import { queueFollowUp } from "./follow-up.ts";
 import { rangeView, type RangeView } from "../routers/shared.ts";
@@ -51,6 +58,7 @@ export interface MigrationView extends Omit<MigrationSummary, "expectedLoad" | "
   shardletLabel: string;
   expectedLoad: LoadChange[];
   feasibility: { headroom: Check; bandwidth: Check; window: Check } | null;
+  mode: MoveMode;
 }
 
 function asCheck(v: unknown): Check | null {
@@ -85,10 +93,11 @@ function asLoad(m: MigrationSummary): LoadChange[] {
   return out.sort((a, b) => (a.hostId === m.sourceHostId ? -1 : b.hostId === m.sourceHostId ? 1 : a.hostId.localeCompare(b.hostId)));
 }
 
-export function migrationView(m: MigrationSummary): MigrationView {
+export function migrationView(m: MigrationSummary, mode: MoveMode): MigrationView {
   const range = m.range ? rangeView(m.range.lo, m.range.hi) : null;
   return {
     ...m,
+    mode,
     range,
     shardletLabel: range ? `${m.streamName} ${range.loHex}–${range.lastHex}` : `${m.streamName} …${m.shardletId.slice(-8)}`,
     expectedLoad: asLoad(m),
@@ -96,8 +105,41 @@ export function migrationView(m: MigrationSummary): MigrationView {
   };
 }
 
-export function migrationDetailView(m: MigrationDetail): MigrationView & { events: MigrationDetail["events"] } {
-  return { ...migrationView(m), events: m.events };
+/** One page of a list view, each migration with its mode. */
+export async function listMigrationViews(
+  db: ControlDb,
+  query: { view: MigrationListView; limit: number; offset?: number; streamId?: string },
+): Promise<{ items: MigrationView[]; total: number }> {
+  const page = await listMigrations(db, query);
+  const modes = await listMigrationModes(db, page.items.map((m) => m.id));
+  return { items: page.items.map((m) => migrationView(m, modes.get(m.id) ?? "copy")), total: page.total };
+}
+
+/** The history a hand-off left on its source: the sealed shardlet, readable there until it expires. */
+export interface HandoffHistory {
+  hostId: string;
+  hostName: string;
+  sizeBytes: number;
+  eventCount: number;
+  sealedAt: Date;
+  expiresAt: Date;
+}
+
+export interface MigrationDetailView extends MigrationView {
+  events: MigrationEventInfo[];
+  /** A hand-off's sealed source while its history is kept (null for copies, and before the seal or after it expired). */
+  history: HandoffHistory | null;
+}
+
+/** One migration with its event log and, for a hand-off, the history it left on the source. */
+export async function migrationDetail(db: ControlDb, id: string): Promise<MigrationDetailView> {
+  const m = await getMigration(db, id);
+  const mode = (await listMigrationModes(db, [id])).get(id) ?? "copy";
+  const sealed = mode === "handoff" ? (await listSealedShardlets(db, { streamId: m.streamId, hostId: m.sourceHostId })).find((s) => s.id === m.shardletId) : undefined;
+  const history = sealed
+    ? { hostId: sealed.hostId, hostName: m.sourceHostName, sizeBytes: sealed.sizeBytes, eventCount: sealed.eventCount, sealedAt: sealed.sealedAt, expiresAt: sealed.expiresAt }
+    : null;
+  return { ...migrationView(m, mode), events: m.events, history };
 }
 
 /** What a 503 says of an approved migration whose run could not be queued. */
@@ -129,6 +171,19 @@ export async function approveAndStart(
   return { phase, message: `Approved: it waits for the migration window ${windowLabel(settings)}, next opening ${wait!.start.toISOString()}.` };
 }
 
+/** A manual hand-off's reason, worded like the planner's manual move but saying what stays. */
+function handoffReason(p: MoveProposal, labels: ReadonlyMap<string, string>, historyBytes: number, actor: string): string {
+  const name = (id: string) => labels.get(id) ?? id;
+  const load = (id: string) => {
+    const l = p.expectedLoad[id];
+    return l ? ` (${fmtRate(l.before)} -> ${fmtRate(l.after)})` : "";
+  };
+  return (
+    `Requested by ${actor}: hand ${name(p.shardletId)} off from ${name(p.sourceHostId)}${load(p.sourceHostId)} to ${name(p.destHostId)}${load(p.destHostId)}; ` +
+    `its history (${formatBytes(historyBytes)}) stays on ${name(p.sourceHostId)}, readable until the stream's retention drops it, and no row is copied.`
+  );
+}
+
 export interface ManualMove {
   migrationId: string;
   message: string;
@@ -146,7 +201,7 @@ export interface ManualMove {
 export async function moveShardlet(
   db: ControlDb,
   queue: JobQueue,
-  input: { shardletId: string; destHostId: string },
+  input: { shardletId: string; destHostId: string; mode: MoveMode },
   actor: MigrationActor,
   now: number,
   created: (move: ManualMove) => Promise<void>,
@@ -159,9 +214,13 @@ export async function moveShardlet(
     throw new ShardcastError(row ? "conflict" : "not_found", row ? `This shardlet is ${row.state}; only a live shardlet can move.` : `Shardlet ${input.shardletId} does not exist.`);
   }
   if (!snap.hosts.some((h) => h.id === input.destHostId)) throw new ShardcastError("not_found", `Host ${input.destHostId} does not exist.`);
+  const handoff = input.mode === "handoff";
+  const historyBytes = snap.shardlets.find((s) => s.id === input.shardletId)?.sizeBytes ?? 0;
   const planInput: RebalanceInput = {
     hosts: snap.hosts,
-    shardlets: snap.shardlets,
+    // A hand-off leaves the history where it is: the destination takes the load and no bytes, so
+    // its storage headroom, the copy bandwidth and the window's copy time do not apply.
+    shardlets: handoff ? snap.shardlets.map((s) => (s.id === input.shardletId ? { ...s, sizeBytes: 0 } : s)) : snap.shardlets,
     settings,
     now,
     inFlight: snap.inFlight,
@@ -176,7 +235,8 @@ export async function moveShardlet(
     sourceHostId: proposal.sourceHostId,
     destHostId: proposal.destHostId,
     origin: "manual",
-    reason: proposal.reason,
+    mode: input.mode,
+    reason: handoff ? handoffReason(proposal, snap.labels, historyBytes, actor.email) : proposal.reason,
     expectedBenefit: proposal.benefit,
     expectedLoad: proposal.expectedLoad,
     feasibility: proposal.feasibility,
@@ -191,7 +251,9 @@ export async function moveShardlet(
   const note = isAnyTime(settings) ? "" : " (manual moves do not wait for the migration window)";
   const move: ManualMove = {
     migrationId: stored.id,
-    message: `Moving ${label} to ${dest}: the mover starts now${note}.`,
+    message: handoff
+      ? `Handing ${label} off to ${dest}: the mover starts now${note}; no row is copied, its history stays readable on ${snap.labels.get(proposal.sourceHostId) ?? proposal.sourceHostId} until the stream's retention drops it.`
+      : `Moving ${label} to ${dest}: the mover starts now${note}.`,
     shardletLabel: label,
     streamId: proposal.streamId,
     sourceHostId: proposal.sourceHostId,

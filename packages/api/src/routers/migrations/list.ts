@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { listMigrations } from "@shardcast/db";
-import { migrationView } from "../../services/migrations.ts";
+import { listMigrationViews } from "../../services/migrations.ts";
 import { viewerProcedure } from "../../trpc.ts";
 import { migrationSchema } from "./schemas.ts";
 import { idString } from "../shared.ts";
@@ -17,7 +16,6 @@ export const listMigrationsOutput = z.object({ items: z.array(migrationSchema), 
 export const list = viewerProcedure
   .input(listMigrationsInput)
   .output(listMigrationsOutput)
-  .query(async ({ ctx, input }) => {
-    const page = await listMigrations(ctx.db, { view: input.view, limit: input.limit, offset: input.offset, ...(input.streamId ? { streamId: input.streamId } : {}) });
-    return { items: page.items.map(migrationView), total: page.total };
-  });
+  .query(({ ctx, input }) =>
+    listMigrationViews(ctx.db, { view: input.view, limit: input.limit, offset: input.offset, ...(input.streamId ? { streamId: input.streamId } : {}) }),
+  );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MOVE_MODES } from "@shardcast/core";
 import { idString, rangeSchema } from "../shared.ts";
 
 /** The migration row the console lists and shows (shared by the migrations procedures). */
@@ -18,6 +19,8 @@ export const migrationSchema = z.object({
   destHostName: z.string(),
   phase: z.string(),
   origin: z.string(),
+  /** `handoff`: the write load moves, the history stays sealed on the source and no row is copied; `copy`: the history moves too. */
+  mode: z.enum(MOVE_MODES),
   reason: z.string(),
   urgencySec: z.number().nullable(),
   expectedBenefit: z.number(),

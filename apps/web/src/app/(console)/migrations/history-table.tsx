@@ -4,6 +4,7 @@ import { ShardletRange } from "../../../components/shardlet-range.tsx";
 import { StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
 import { MigrationLog } from "./migration-log.tsx";
+import { ModeBadge } from "./mode-badge.tsx";
 import type { Migration } from "./types.ts";
 
 /** Ended migrations, most recent first. */
@@ -17,6 +18,7 @@ export function HistoryTable({ items }: { items: Migration[] }) {
           <tr>
             <th scope="col">Shardlet</th>
             <th scope="col">Move</th>
+            <th scope="col">Mode</th>
             <th scope="col">Outcome</th>
             <th scope="col" className="num">
               Rows copied
@@ -31,7 +33,7 @@ export function HistoryTable({ items }: { items: Migration[] }) {
         <tbody>
           {items.map((m) => (
             <Fragment key={m.id}>
-              <tr data-testid="history-row" data-id={m.id} data-phase={m.phase} data-stream={m.streamName} data-copied={m.rowsCopied}>
+              <tr data-testid="history-row" data-id={m.id} data-phase={m.phase} data-stream={m.streamName} data-shardlet={m.shardletId} data-copied={m.rowsCopied} data-mode={m.mode}>
                 <td>
                   <ShardletRange range={m.range} id={m.shardletId} stream={m.streamName} title={`${m.shardletLabel} (${m.shardletId})`} />
                   <span className="lineage">
@@ -43,21 +45,32 @@ export function HistoryTable({ items }: { items: Migration[] }) {
                 <td className="nowrap">
                   {m.sourceHostName} → {m.destHostName}
                   <span className="lineage">
-                    {m.origin} · {formatBytes(m.bytesToMove)}
+                    {m.origin} · {m.mode === "handoff" ? "nothing copied" : formatBytes(m.bytesToMove)}
                   </span>
+                </td>
+                <td>
+                  <ModeBadge mode={m.mode} />
                 </td>
                 <td>
                   <StatusBadge status={m.phase} testId="history-phase" />
                   {m.error ? <span className="lineage error-text">{m.error}</span> : null}
                 </td>
-                <td className="num">{formatNumber(m.rowsCopied)}</td>
+                <td className="num">
+                  {m.mode === "handoff" ? (
+                    <span className="muted" title="A hand-off copies no row: the history stayed on the source">
+                      none
+                    </span>
+                  ) : (
+                    formatNumber(m.rowsCopied)
+                  )}
+                </td>
                 <td className="num">{m.startedAt && m.finishedAt ? formatDuration(m.finishedAt.getTime() - m.startedAt.getTime()) : "—"}</td>
                 <td title={formatDateTime(m.finishedAt)}>{formatAgo(m.finishedAt ?? m.updatedAt)}</td>
                 <td>{m.decidedBy ?? <span className="muted">—</span>}</td>
               </tr>
               {open === m.id ? (
                 <tr>
-                  <td colSpan={7}>
+                  <td colSpan={8}>
                     <MigrationLog id={m.id} live={false} />
                   </td>
                 </tr>

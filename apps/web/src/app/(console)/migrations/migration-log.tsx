@@ -1,9 +1,42 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
-import { formatDateTime } from "../../../lib/format.ts";
+import { formatBytes, formatDateTime, formatTimeLeft, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { ModeBadge } from "./mode-badge.tsx";
 import styles from "./migrations.module.css";
+import type { MigrationDetail } from "./types.ts";
+
+/** What a hand-off does with the history: nothing is copied, it stays on the source until it expires. */
+function HandoffNote({ m }: { m: MigrationDetail }) {
+  if (m.mode !== "handoff") return null;
+  const ended = m.phase === "failed" || m.phase === "cancelled" || m.phase === "rejected";
+  return (
+    <p className="muted" style={{ margin: "0 0 8px" }} data-testid="migration-handoff-note">
+      Hand-off: no row is copied.{" "}
+      {m.history ? (
+        <>
+          {m.destHostName} took the shardlet&apos;s writes; its history ({plural(m.history.eventCount, "event")}, {formatBytes(m.history.sizeBytes)}) stays sealed and
+          readable on {m.history.hostName} until{" "}
+          <span title={`sealed ${formatDateTime(m.history.sealedAt)}`} data-testid="migration-history-until">
+            {formatDateTime(m.history.expiresAt)} ({formatTimeLeft(m.history.expiresAt)})
+          </span>
+          .
+        </>
+      ) : m.phase === "done" ? (
+        <>
+          {m.destHostName} took the shardlet&apos;s writes; the history it left on {m.sourceHostName} has expired since.
+        </>
+      ) : ended ? (
+        <>The shardlet stayed on {m.sourceHostName}.</>
+      ) : (
+        <>
+          {m.destHostName} takes the shardlet&apos;s writes; its history stays readable on {m.sourceHostName} until the stream&apos;s retention drops it.
+        </>
+      )}
+    </p>
+  );
+}
 
 /** A migration's event log, oldest first; refreshed while the migration is still open. */
 export function MigrationLog({ id, live }: { id: string; live: boolean }) {
@@ -15,10 +48,11 @@ export function MigrationLog({ id, live }: { id: string; live: boolean }) {
   return (
     <div data-testid="migration-log" data-id={id} style={{ whiteSpace: "normal" }}>
       <p className="muted" style={{ margin: "4px 0 8px" }}>
-        {m.shardletLabel}: {m.sourceHostName} → {m.destHostName} · proposed by {m.proposedBy ?? m.origin}
+        <ModeBadge mode={m.mode} /> {m.shardletLabel}: {m.sourceHostName} → {m.destHostName} · proposed by {m.proposedBy ?? m.origin}
         {m.decidedBy ? ` · decided by ${m.decidedBy}` : ""}
         {m.error ? <span className="error-text"> · {m.error}</span> : null}
       </p>
+      <HandoffNote m={m} />
       {m.events.length === 0 ? (
         <p className="empty">No events yet.</p>
       ) : (

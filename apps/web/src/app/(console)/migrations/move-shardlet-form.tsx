@@ -5,13 +5,27 @@ import { byName, SelectField } from "../../../components/fields.tsx";
 import { fieldErrors } from "../../../lib/errors.ts";
 import { formatBytes, formatRate } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { MOVE_MODES_TEXT } from "./mode-badge.tsx";
+import type { Migration } from "./types.ts";
 
-/** "Move shardlet S to host H": the server checks headroom and starts the mover at once. */
-export function MoveShardletForm({ onSubmit, pending, error }: { onSubmit: (input: { shardletId: string; destHostId: string }) => void; pending: boolean; error: unknown }) {
+type Mode = Migration["mode"];
+const MODES: readonly Mode[] = ["handoff", "copy"];
+
+/** "Move shardlet S to host H" by hand-off or copy: the server checks headroom and starts the mover at once. */
+export function MoveShardletForm({
+  onSubmit,
+  pending,
+  error,
+}: {
+  onSubmit: (input: { shardletId: string; destHostId: string; mode: Mode }) => void;
+  pending: boolean;
+  error: unknown;
+}) {
   const trpc = useTRPC();
   const [streamId, setStreamId] = useState("");
   const [shardletId, setShardletId] = useState("");
   const [destHostId, setDestHostId] = useState("");
+  const [mode, setMode] = useState<Mode>("handoff");
   const [local, setLocal] = useState<Record<string, string>>({});
   const streams = useQuery(trpc.streams.list.queryOptions(undefined, { refetchInterval: 10_000 }));
   const map = useQuery(trpc.shardmap.byHost.queryOptions({ includeRetired: false, ...(streamId ? { streamId } : {}) }, { enabled: streamId !== "", refetchInterval: 5_000 }));
@@ -29,7 +43,7 @@ export function MoveShardletForm({ onSubmit, pending, error }: { onSubmit: (inpu
     if (!destHostId) found.destHostId = "choose a destination host";
     setLocal(found);
     if (Object.keys(found).length > 0) return;
-    onSubmit({ shardletId, destHostId });
+    onSubmit({ shardletId, destHostId, mode });
   };
   return (
     <form className="stack" onSubmit={submit} noValidate data-testid="move-form">
@@ -77,9 +91,22 @@ export function MoveShardletForm({ onSubmit, pending, error }: { onSubmit: (inpu
           error={errors.destHostId}
         />
       </div>
+      <fieldset className="plain" style={{ gap: 6 }} data-testid="move-mode">
+        <legend style={{ fontWeight: 600, fontSize: 13, marginBottom: 6 }}>How it moves</legend>
+        {MODES.map((m) => (
+          <label key={m} className="checkbox" style={{ alignItems: "flex-start" }}>
+            <input type="radio" name="move-mode" value={m} checked={mode === m} onChange={() => setMode(m)} style={{ marginTop: 3 }} data-testid={`move-mode-${m}`} />
+            <span>
+              <strong>{m === "handoff" ? "Hand-off" : "Copy history"}</strong>
+              {m === "handoff" ? " (default)" : ""} <span className="muted">{MOVE_MODES_TEXT[m].help}</span>
+            </span>
+          </label>
+        ))}
+        {errors.mode ? <span className="field-error">{errors.mode}</span> : null}
+      </fieldset>
       <div>
         <button type="submit" disabled={pending} data-testid="move-submit">
-          {pending ? "Starting…" : "Move shardlet"}
+          {pending ? "Starting…" : mode === "handoff" ? "Hand off shardlet" : "Move shardlet with its history"}
         </button>{" "}
         <span className="muted">The destination must keep its headroom; the move starts at once and can be cancelled until it switches.</span>
       </div>

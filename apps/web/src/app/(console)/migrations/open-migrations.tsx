@@ -4,15 +4,20 @@ import { ShardletRange } from "../../../components/shardlet-range.tsx";
 import { ActionsHeader } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
 import { MigrationLog } from "./migration-log.tsx";
+import { ModeBadge } from "./mode-badge.tsx";
 import styles from "./migrations.module.css";
-import { CANCELLABLE_PHASES, perSecond, RUN_STEPS, RUNNING_PHASES, type Migration } from "./types.ts";
+import { CANCELLABLE_PHASES, HANDOFF_STEPS, perSecond, RUN_STEPS, RUNNING_PHASES, type Migration } from "./types.ts";
 
-/** approved → copying → verifying → switching → cleanup → done, the current one highlighted. */
-export function PhaseStepper({ phase }: { phase: string }) {
-  const at = RUN_STEPS.indexOf((phase === "scheduled" ? "approved" : phase) as (typeof RUN_STEPS)[number]);
+/**
+ * approved → copying → verifying → switching → cleanup → done, the current one highlighted; a
+ * hand-off goes from approved to done in one step (no copy, nothing to clean).
+ */
+export function PhaseStepper({ phase, mode = "copy" }: { phase: string; mode?: Migration["mode"] }) {
+  const steps: readonly string[] = mode === "handoff" ? HANDOFF_STEPS : RUN_STEPS;
+  const at = steps.indexOf(phase === "scheduled" ? "approved" : phase);
   return (
     <ol className={styles.stepper} aria-label={`phase: ${phase}`} data-testid="phase-stepper">
-      {RUN_STEPS.map((step, i) => (
+      {steps.map((step, i) => (
         <li key={step} className={styles.step} data-state={i < at ? "done" : i === at ? "current" : "todo"} aria-current={i === at ? "step" : undefined}>
           {i === 0 && phase === "scheduled" ? "scheduled" : step}
         </li>
@@ -22,6 +27,13 @@ export function PhaseStepper({ phase }: { phase: string }) {
 }
 
 function Progress({ m }: { m: Migration }) {
+  if (m.mode === "handoff") {
+    return (
+      <span className="muted" data-testid="migration-no-copy">
+        No row is copied: the write load moves, the history stays readable on {m.sourceHostName} until the stream&apos;s retention drops it.
+      </span>
+    );
+  }
   const total = m.rowsTotal;
   const fraction = total > 0 ? Math.min(1, m.rowsCopied / total) : m.phase === "copying" ? 0 : RUNNING_PHASES.has(m.phase) ? 1 : 0;
   return (
@@ -77,9 +89,12 @@ export function OpenMigrations({
                   <span className="lineage">
                     {m.sourceHostName} → <strong>{m.destHostName}</strong> · {m.origin}
                   </span>
+                  <span className="lineage">
+                    <ModeBadge mode={m.mode} />
+                  </span>
                 </td>
                 <td style={{ minWidth: 250 }}>
-                  <PhaseStepper phase={m.phase} />
+                  <PhaseStepper phase={m.phase} mode={m.mode} />
                   {m.cancelRequested ? (
                     <span className="lineage">
                       <span className="badge badge-warn" data-testid="cancel-requested">

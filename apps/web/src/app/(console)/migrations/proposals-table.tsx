@@ -5,6 +5,7 @@ import { ActionsHeader } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from "../../../lib/format.ts";
 import { ExpectedLoad, FeasibilityBadges } from "./checks.tsx";
 import { MigrationLog } from "./migration-log.tsx";
+import { ModeBadge } from "./mode-badge.tsx";
 import { ScheduleForm } from "./schedule-form.tsx";
 import type { Migration } from "./types.ts";
 
@@ -39,7 +40,7 @@ export function ProposalsTable({ items, canOperate, actions }: { items: Migratio
         <tbody>
           {items.map((m) => (
             <Fragment key={m.id}>
-              <tr data-testid="proposal-row" data-id={m.id} data-stream={m.streamName} data-shardlet={m.shardletId} data-origin={m.origin}>
+              <tr data-testid="proposal-row" data-id={m.id} data-stream={m.streamName} data-shardlet={m.shardletId} data-origin={m.origin} data-mode={m.mode}>
                 <td>
                   <ShardletRange range={m.range} id={m.shardletId} stream={m.streamName} title={m.shardletId} />
                   <span className="lineage" title={formatDateTime(m.createdAt)}>
@@ -58,7 +59,9 @@ export function ProposalsTable({ items, canOperate, actions }: { items: Migratio
                 </td>
                 <td className="nowrap">
                   {m.sourceHostName} → <strong>{m.destHostName}</strong>
-                  <span className="lineage">{formatBytes(m.bytesToMove)} to copy</span>
+                  <span className="lineage">
+                    <ModeBadge mode={m.mode} /> {m.mode === "handoff" ? "nothing to copy" : `${formatBytes(m.bytesToMove)} to copy`}
+                  </span>
                   <span className="lineage">by {m.origin}</span>
                 </td>
                 <td className="wrap" data-testid="proposal-reason">

@@ -10,6 +10,9 @@ export type Planner = Out["planner"];
 /** The phases a migration that runs goes through, in order (DESIGN.md, "Zero-downtime migration"). */
 export const RUN_STEPS = ["approved", "copying", "verifying", "switching", "cleanup", "done"] as const;
 
+/** A hand-off's phases: it starts and ends in one step (no copy, verify or cleanup). */
+export const HANDOFF_STEPS = ["approved", "done"] as const;
+
 export const RUNNING_PHASES = new Set(["copying", "verifying", "switching", "cleanup"]);
 export const CANCELLABLE_PHASES = new Set(["proposed", "approved", "scheduled", "copying", "verifying"]);
 

@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { TRPCClientError } from "@trpc/client";
 import type { AppRouter } from "@shardcast/api";
 import { migrationSettingsSchema, type MigrationSettings } from "@shardcast/core/migration/settings";
@@ -21,6 +21,8 @@ const MIB = 1024 * 1024;
 
 const LABELS: Record<string, { label: string; hint?: string; scale?: number; unit?: string }> = {
   "rebalance.enabled": { label: "Propose moves automatically", hint: "drains and manual moves work either way" },
+  "rebalance.moveMode": { label: "How moves are made" },
+  "rebalance.drainHistory": { label: "History left on a draining host" },
   "rebalance.autoApprove": { label: "Auto-approve the rebalancer's proposals", hint: "off: an operator approves each move" },
   "rebalance.tolerance": { label: "Tolerance", hint: "a host triggers above its share × (1 + this); 0.2 = 20%" },
   "rebalance.hysteresis": { label: "Hysteresis", hint: "destinations stay below share × (1 + tolerance − this)" },
@@ -48,6 +50,47 @@ const LABELS: Record<string, { label: string; hint?: string; scale?: number; uni
   "migration.maxAttempts": { label: "Attempts before giving up" },
 };
 
+/**
+ * Settings that take one of a few words, each choice with a line saying what it does (shown under
+ * the select): the planners' move mode and a drain's handling of hand-offs' history.
+ */
+const CHOICES: Record<string, ReadonlyArray<{ value: string; label: string; help: string }>> = {
+  "rebalance.moveMode": [
+    {
+      value: "handoff",
+      label: "Hand-off",
+      help: "The rebalancer, the analyzer and drains seal the shardlet where it is and open a successor on the destination in seconds; no row is copied, its history stays readable there until the stream's retention drops it.",
+    },
+    {
+      value: "copy",
+      label: "Copy history",
+      help: "The history moves with the load (shadow writes, chunked copy, verify, switch) at the copy bandwidth: slower, but the range's events end up on one host.",
+    },
+  ],
+  "rebalance.drainHistory": [
+    {
+      value: "expire",
+      label: "Let it expire",
+      help: "The history hand-offs leave on a draining host stays there, readable, until the stream's retention drops it; the host can be retired once the last of it has expired.",
+    },
+    {
+      value: "copy",
+      label: "Copy it off",
+      help: "The history is copied to other hosts at the copy bandwidth; the host can be retired as soon as the copies are done.",
+    },
+  ],
+};
+
+/** The choice settings of a group side by side, between its switches and its numbers. */
+function ChoiceRow({ children }: { children: ReactNode[] }) {
+  if (children.length === 0) return null;
+  return (
+    <div className="settings-grid" style={{ gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))", margin: "10px 0 14px" }}>
+      {children}
+    </div>
+  );
+}
+
 function toValues(section: Section, s: object): Values {
   const out: Values = {};
   for (const [k, v] of Object.entries(s)) {
@@ -64,7 +107,7 @@ function fromValues(values: Values, section: Section): { value: Record<string, u
   for (const [path, raw] of Object.entries(values)) {
     if (!path.startsWith(`${section}.`)) continue;
     const key = path.slice(section.length + 1);
-    if (typeof raw === "boolean") {
+    if (typeof raw === "boolean" || CHOICES[path]) {
       value[key] = raw;
       continue;
     }
@@ -167,6 +210,40 @@ export function MoveSettingsForm({
     const message = shown(path);
     const [section, key] = path.split(".") as [Section, string];
     const def = (defaults[section] as Record<string, unknown>)[key];
+    const choices = CHOICES[path];
+    if (choices) {
+      const chosen = choices.find((c) => c.value === v);
+      const defLabel = choices.find((c) => c.value === def)?.label ?? String(def);
+      return (
+        <div className="field" key={path}>
+          <label htmlFor={id}>{meta.label}</label>
+          <select
+            id={id}
+            value={typeof v === "string" ? v : ""}
+            onChange={(e) => set(path, e.target.value)}
+            aria-invalid={message ? true : undefined}
+            aria-describedby={`${id}-help`}
+            data-testid={`ms-${path}`}
+            style={{ maxWidth: 320 }}
+          >
+            {choices.map((c) => (
+              <option key={c.value} value={c.value}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+          {message ? (
+            <span className="field-error" id={`${id}-help`} data-testid={`ms-${path}-error`}>
+              {message}
+            </span>
+          ) : (
+            <span className="hint" id={`${id}-help`} data-testid={`ms-${path}-help`}>
+              {chosen ? `${chosen.help} ` : ""}Default: {defLabel.toLowerCase()}.
+            </span>
+          )}
+        </div>
+      );
+    }
     if (typeof v === "boolean") {
       return (
         <label key={path} className="checkbox">
@@ -206,7 +283,8 @@ export function MoveSettingsForm({
   };
   const paths = (section: Section) => Object.keys(values).filter((p) => p.startsWith(`${section}.`));
   const booleans = (section: Section) => paths(section).filter((p) => typeof values[p] === "boolean");
-  const numbers = (section: Section) => paths(section).filter((p) => typeof values[p] !== "boolean");
+  const choices = (section: Section) => paths(section).filter((p) => CHOICES[p] !== undefined);
+  const numbers = (section: Section) => paths(section).filter((p) => typeof values[p] !== "boolean" && CHOICES[p] === undefined);
 
   return (
     <form className="stack" onSubmit={submit} noValidate data-testid="move-settings-form" aria-readonly={readOnly || undefined}>
@@ -216,11 +294,13 @@ export function MoveSettingsForm({
         <div className="settings-group">
           <h3>Rebalancer</h3>
           {booleans("rebalance").map(field)}
+          <ChoiceRow>{choices("rebalance").map(field)}</ChoiceRow>
           <div className="settings-grid">{numbers("rebalance").map(field)}</div>
         </div>
         <div className="settings-group">
           <h3>Mover</h3>
           {booleans("migration").map(field)}
+          <ChoiceRow>{choices("migration").map(field)}</ChoiceRow>
           <div className="settings-grid">{numbers("migration").map(field)}</div>
         </div>
       </fieldset>
