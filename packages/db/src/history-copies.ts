@@ -1,8 +1,7 @@
 import { canMoveMigration, ShardcastError, type MigrationPhase } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
-import { Prisma } from "./generated/prisma/client.ts";
-import type { MigrationLogLine } from "./migration-runs.ts";
+import { logLine, movedElsewhere, type MigrationLogLine } from "./migration-runs.ts";
 
 export { maxRangeSeq } from "./host/range-seq.ts";
 
@@ -13,24 +12,6 @@ export { maxRangeSeq } from "./host/range-seq.ts";
  * mover's (the start raises the sealed shardlet's epoch by one, the switch by one more), so fences
  * a given-up copy left on a destination stay below those of a later one.
  */
-
-type Tx = Prisma.TransactionClient;
-
-async function logLine(tx: Tx, migrationId: string, phase: MigrationPhase, line: MigrationLogLine): Promise<void> {
-  await tx.migrationEvent.create({
-    data: {
-      migrationId,
-      phase,
-      level: line.level ?? "info",
-      message: line.message,
-      details: line.details === undefined ? Prisma.DbNull : (line.details as Prisma.InputJsonValue),
-    },
-  });
-}
-
-function movedElsewhere(id: string, from: MigrationPhase): ShardcastError {
-  return new ShardcastError("conflict", `migration ${id} is no longer ${from}: another run or a cancel moved it`);
-}
 
 /** A shardlet that is sealed history, or was until retention retired it (a split or merge never seals). */
 export function isSealedHistory(s: { state: string; sealedAt: Date | null }): boolean {

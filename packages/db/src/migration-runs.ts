@@ -86,7 +86,8 @@ export interface MigrationLogLine {
 
 type Tx = Prisma.TransactionClient;
 
-async function logLine(tx: Tx, migrationId: string, phase: string, line: MigrationLogLine): Promise<void> {
+/** Appends a line to a migration's event log, in the transaction of the change it describes. */
+export async function logLine(tx: Tx, migrationId: string, phase: string, line: MigrationLogLine): Promise<void> {
   await tx.migrationEvent.create({
     data: {
       migrationId,
@@ -98,7 +99,7 @@ async function logLine(tx: Tx, migrationId: string, phase: string, line: Migrati
   });
 }
 
-function movedElsewhere(id: string, from: MigrationPhase): ShardcastError {
+export function movedElsewhere(id: string, from: MigrationPhase): ShardcastError {
   return new ShardcastError("conflict", `migration ${id} is no longer ${from}: another run or a cancel moved it`);
 }
 

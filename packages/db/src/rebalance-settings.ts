@@ -1,9 +1,10 @@
 import { REBALANCE_SETTINGS_KEY, rebalanceSettingsSchema, type RebalanceSettings } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
+import type { Prisma } from "./generated/prisma/client.ts";
 import { mergeSettingsObject, type SettingActor } from "./settings.ts";
 
 /** The rebalance settings as stored (defaults for what is missing). */
-export async function getRebalanceSettings(db: ControlDb): Promise<RebalanceSettings> {
+export async function getRebalanceSettings(db: Pick<ControlDb, "setting"> | Prisma.TransactionClient): Promise<RebalanceSettings> {
   const row = await db.setting.findUnique({ where: { key: REBALANCE_SETTINGS_KEY } });
   const parsed = rebalanceSettingsSchema.safeParse(row?.value ?? {});
   // A stored value that no longer validates (an older release's shape) falls back to defaults

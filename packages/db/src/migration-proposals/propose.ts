@@ -1,8 +1,6 @@
 import {
   checkMigrationProposal,
   defaultMoveMode,
-  REBALANCE_SETTINGS_KEY,
-  rebalanceSettingsSchema,
   staleProposalReason,
   TERMINAL_MIGRATION_PHASES,
   type MigrationOrigin,
@@ -11,6 +9,7 @@ import {
 } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { json, logEvent, type Tx } from "./events.ts";
+import { getRebalanceSettings } from "../rebalance-settings.ts";
 import { xactLock } from "../xact-lock.ts";
 
 /**
@@ -29,9 +28,7 @@ const TERMINAL = [...TERMINAL_MIGRATION_PHASES];
 /** The mode of a move that does not name one: its origin's default, as the rebalance settings' `moveMode` says for load moves. */
 async function defaultModeFor(tx: Tx, origin: MigrationOrigin): Promise<MoveMode> {
   if (defaultMoveMode(origin) === "copy") return "copy";
-  const row = await tx.setting.findUnique({ where: { key: REBALANCE_SETTINGS_KEY }, select: { value: true } });
-  const parsed = rebalanceSettingsSchema.safeParse(row?.value ?? {});
-  return parsed.success ? parsed.data.moveMode : "handoff";
+  return (await getRebalanceSettings(tx)).moveMode;
 }
 
 /**
