@@ -43,7 +43,8 @@ afterAll(async () => {
   await cluster?.drop();
 });
 
-describe("model training", () => {
+// Training runs TensorFlow on the CPU: beside a full parallel test run it takes several times as long as alone.
+describe("model training", { timeout: 120_000 }, () => {
   it("pre-trains on the shipped traces while there is no telemetry, scores both models and promotes only a better one", async () => {
     const fractions: number[] = [];
     const r = await runModelTraining(deps, { kind: "all", trigger: "manual", actor: "ada@example.com" }, { jobId: "job-traces", onProgress: (f) => Promise.resolve(void fractions.push(f)) });
