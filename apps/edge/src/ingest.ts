@@ -207,7 +207,9 @@ export class IngestService {
               if (route.shadowHostId) {
                 // Repeated ids were not stored by this write (their first copy is): not shadowed either.
                 const skip = new Set(r.duplicates.map((d) => d.index));
-                const events = group.filter((_, j) => !skip.has(j)).map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash }));
+                // Stored at the second the source stored them, so the mover's copy of them meets these rows.
+                const part = r.part;
+                const events = group.filter((_, j) => !skip.has(j)).map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash, ...(part !== undefined ? { part } : {}) }));
                 let list = shadows.get(route.shadowHostId);
                 if (!list) shadows.set(route.shadowHostId, (list = []));
                 if (events.length > 0) list.push({ shardletId, epoch: route.epoch, events });

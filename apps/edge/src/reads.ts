@@ -48,6 +48,11 @@ export interface PositionPage {
   next: number;
   /** How the edge's shard cache served the page (absent without a cache): `hit` or `miss`. */
   cache?: Extract<CacheStatus, "hit" | "miss">;
+  /**
+   * Retention: the stream's first stored position, present when `after` lies before it (events
+   * between them expired); the page then starts at the oldest stored event.
+   */
+  start?: number;
 }
 
 /** A key's events in (time, position) order. */
@@ -96,6 +101,9 @@ export class ReadService {
     },
   ) {}
 
+  /** Retention: each stream's highest start the hosts reported (see `expiredBefore`). */
+  private readonly starts = new Map<string, number>();
+
   private merge(streamId: string, events: StoredEvent[]): StoredEvent[] {
     return mergeBySeq(events, (seq, group) => this.deps.onSeqConflict?.(streamId, seq, group));
   }
@@ -132,7 +140,8 @@ export class ReadService {
   private async readByPosition(streamName: string, afterSeq: number, limit: number, reader?: ReaderIdentity): Promise<PositionPage> {
     const started = performance.now();
     let entry = await this.stream(streamName);
-    const cache = this.deps.positionCache;
+    // Retention: the cache may still hold events that expired; a read before the start goes to the hosts.
+    const cache = afterSeq + 1 < (this.starts.get(entry.meta.id) ?? 0) ? undefined : this.deps.positionCache;
     const hit = (page: { events: StoredEvent[]; next: number }, watermark: number): PositionPage => {
       if (reader) this.deps.observer?.read(entry, page.events, reader, performance.now() - started);
       return { ...page, watermark, cache: "hit" };
@@ -166,7 +175,7 @@ export class ReadService {
   }
 
   /** A page from every host that may hold the stream's events; null when a route turned out stale. */
-  private async positionsFromHosts(entry: RouteEntry, afterSeq: number, limit: number, watermark: number): Promise<{ events: StoredEvent[]; next: number } | null> {
+  private async positionsFromHosts(entry: RouteEntry, afterSeq: number, limit: number, watermark: number): Promise<{ events: StoredEvent[]; next: number; start?: number } | null> {
     // Shardlet hosts and shard home hosts (overflow logs) together hold every stored event.
     const hostIds = new Set<string>();
     for (const s of entry.table.all()) {
@@ -196,11 +205,13 @@ export class ReadService {
     );
     if (pages.some((p) => p.stale)) return null;
     // Each host says how far its answer is complete (short of the watermark when it stopped at the count or the bytes).
-    return mergedPage(pages, watermark, limit, {
+    const page = mergedPage(pages, watermark, limit, {
       maxBytes: pageBytes,
       size: storedBytes,
       onConflict: (seq, group) => this.deps.onSeqConflict?.(entry.meta.id, seq, group),
     });
+    for (const p of pages) if (p.start !== undefined && p.start > (this.starts.get(entry.meta.id) ?? 0)) this.starts.set(entry.meta.id, p.start);
+    return { ...page, ...expiredBefore(pages, afterSeq) };
   }
 
   private async readByKey(streamName: string, key: string, q: KeyQuery, reader?: ReaderIdentity): Promise<KeyPage> {
@@ -255,4 +266,15 @@ function routedOnlyTo(entry: RouteEntry, hostId: string): string[] {
     .all()
     .filter((s) => s.hostId === hostId && !s.shadowHostId)
     .map((s) => s.id);
+}
+
+/**
+ * Retention: the stream's first stored position when `afterSeq` lies before it. Each host reports
+ * the start it skips rows below; while a run records a new start host by host they may differ for
+ * a moment, and the lowest is where the returned events begin.
+ */
+function expiredBefore(pages: ReadonlyArray<{ start?: number }>, afterSeq: number): { start?: number } {
+  let start: number | undefined;
+  for (const p of pages) if (p.start !== undefined && (start === undefined || p.start < start)) start = p.start;
+  return start !== undefined && start > afterSeq + 1 ? { start } : {};
 }

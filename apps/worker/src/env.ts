@@ -28,6 +28,8 @@ const schema = z.object({
   SHARDCAST_REBALANCE_EVERY_MS: intMs(30_000),
   /** Migration scheduler period (starts approved migrations, resumes ones a dead worker left). */
   SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS: intMs(5_000),
+  /** Retention period: partitions created ahead, stream starts moved past expired events, expired partitions dropped. */
+  SHARDCAST_RETENTION_EVERY_MS: intMs(60_000),
   /** Telemetry rollup period (edges' counters from Redis into PostgreSQL). */
   SHARDCAST_TELEMETRY_ROLLUP_EVERY_MS: intMs(10_000),
   /** Host resource sampling period (PostgreSQL statistics of every host). */

@@ -54,6 +54,7 @@ const schedule = {
   preallocTrainEveryMs: env.SHARDCAST_PREALLOC_TRAIN_EVERY_MS,
   checkpointEveryMs: env.SHARDCAST_CHECKPOINT_EVERY_MS,
   migrationSchedulerEveryMs: env.SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS,
+  retentionEveryMs: env.SHARDCAST_RETENTION_EVERY_MS,
   trainEveryMs: env.SHARDCAST_TRAIN_EVERY_MS,
 };
 const running = await startWorker(

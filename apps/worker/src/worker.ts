@@ -59,6 +59,8 @@ export interface WorkerOptions extends ProcessorOptions {
   checkpointEveryMs?: number;
   /** Period of the migration scheduler: starts approved migrations, resumes stalled ones (default 5 s). */
   migrationSchedulerEveryMs?: number;
+  /** Period of `retention.enforce`: partitions ahead, stream starts, expired partitions dropped (default 60 s). */
+  retentionEveryMs?: number;
   /**
    * How often the worker checks that Redis still holds the schedules (default 5 s); it declares
    * them again when Redis lost them (a restart without persistence, a flush).
@@ -280,6 +282,7 @@ function periodicSchedules(queue: JobQueue, opts: WorkerOptions): PeriodicSchedu
     every("host.resources", opts.hostResourcesEveryMs ?? 30_000),
     every("consumer.checkpoint", opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS),
     every("housekeeping", 10 * 60_000),
+    every("retention.enforce", opts.retentionEveryMs ?? 60_000),
   ];
   const isOff = (s: { optional: boolean; everyMs: number }) => s.optional && s.everyMs <= 0;
   return {

@@ -48,7 +48,10 @@ describe("the destination's copy of a migration whose switch was undone", () => 
       // The first migration has ended and dropped its fence; its rows are still being removed.
       expect((await t.migration(first)).phase).toBe("failed");
       const dest = await t.h.driver(staying.hostId);
-      await dest.withClient((c) => c.query("DELETE FROM sc_events WHERE stream_id = $1 AND event_id = $2", [t.h.streamId, id]));
+      // The event and its id (a host records stored ids in sc_event_ids).
+      await dest.withClient((c) =>
+        c.query("WITH e AS (DELETE FROM sc_events WHERE stream_id = $1 AND event_id = $2) DELETE FROM sc_event_ids WHERE stream_id = $1 AND event_id = $2", [t.h.streamId, id]),
+      );
       second = await t.approve(moving.id, staying.hostId);
       expect((await t.runToEnd(second)).at(-1)).toMatchObject({ status: "done" });
     };

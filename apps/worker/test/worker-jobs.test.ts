@@ -137,7 +137,7 @@ describe("housekeeping", () => {
         { name: "hk.test", at: new Date(now - 60_000), value: 2 },
       ],
     });
-    expect(await runJob("housekeeping")).toEqual({ metrics: 1, sessions: 1, hostResources: 0, hints: 0, consumerLog: 0 });
+    expect(await runJob("housekeeping")).toEqual({ metrics: 1, sessions: 1, hostResources: 0, hints: 0, consumerLog: 0, history: 0 });
     expect((await db.metricSample.findMany({ where: { name: "hk.test" } })).map((m) => m.value)).toEqual([2]);
     expect((await db.session.findMany({ where: { userId: user.id } })).map((s) => s.id)).toEqual([`live-${prefix}`]);
   });

@@ -9,6 +9,7 @@ import { lifecycleSuite } from "./lifecycle.ts";
 import { migrationSuite } from "./migration.ts";
 import { preallocSuite } from "./prealloc.ts";
 import { replicaSuite } from "./replica.ts";
+import { retentionSuite } from "./retention.ts";
 import { routingSuite } from "./routing.ts";
 import { simSuite } from "./sim.ts";
 
@@ -16,7 +17,7 @@ import { simSuite } from "./sim.ts";
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, cacheEdgeSuite, preallocSuite, archiveSuite, replicaSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, cacheEdgeSuite, preallocSuite, archiveSuite, replicaSuite, retentionSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

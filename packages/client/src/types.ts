@@ -124,6 +124,8 @@ export const groupViewSchema = z.object({
   group: z.string(),
   stream: z.string(),
   generation: z.number().int(),
+  /** Events the stream's retention forgot before the group read them. Absent from edges before retention. */
+  expiredUnreadEvents: z.number().int().optional(),
   members: z.array(z.object({ id: z.string().nullable(), name: z.string(), joinedAt: z.number(), lastSeenAt: z.number(), shardlets: z.number().int() })),
   shardlets: z.array(
     z.object({

@@ -16,6 +16,7 @@ export * from "./dsn.ts";
 export * from "./roles.ts";
 export * from "./workload/index.ts";
 export * from "./lifecycle/index.ts";
+export * from "./retention/index.ts";
 export * from "./migration/index.ts";
 export * from "./forecast/index.ts";
 export * from "./placement/index.ts";

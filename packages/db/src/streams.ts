@@ -17,7 +17,10 @@ export interface NewStream {
   shardletsPerShard?: number;
   /** Payload field used as the key when an event has none (default "key"). */
   keyField?: string;
+  /** Hours of events kept (default 168; fractions allowed). */
   retentionHours?: number;
+  /** Bytes kept at most, oldest forgotten first (default: no cap). */
+  retentionBytes?: number | null;
   /** Initial capacity of each shardlet (default 10 MiB); splits follow fullness against it. */
   capacityBytes?: number;
 }
@@ -27,6 +30,7 @@ export interface Stream {
   name: string;
   keyField: string;
   retentionHours: number;
+  retentionBytes: number | null;
   shardCount: number;
   /** Durable high-water mark of reserved global sequence numbers. */
   seqReserved: number;
@@ -48,6 +52,7 @@ function toStream(r: StreamRow): Stream {
     name: r.name,
     keyField: r.keyField,
     retentionHours: r.retentionHours,
+    retentionBytes: r.retentionBytes === null ? null : num(r.retentionBytes),
     shardCount: r.shardCount,
     seqReserved: num(r.seqReserved),
     createdAt: r.createdAt,
@@ -57,6 +62,12 @@ function toStream(r: StreamRow): Stream {
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) throw new ShardcastError("validation_failed", `${what} must be a positive integer`);
+  return value;
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new ShardcastError("validation_failed", `${what} must be a positive number`);
   return value;
 }
 
@@ -76,7 +87,8 @@ export async function createStream(db: ControlDb, hosts: HostPool, input: NewStr
   const name = checkedName(input.name);
   const keyField = (input.keyField ?? "key").trim();
   if (keyField.length === 0 || keyField.length > 128) throw new ShardcastError("validation_failed", "keyField must have 1 to 128 characters");
-  const retentionHours = positiveInt(input.retentionHours, DEFAULT_RETENTION_HOURS, "retentionHours");
+  const retentionHours = positive(input.retentionHours, DEFAULT_RETENTION_HOURS, "retentionHours");
+  const retentionBytes = input.retentionBytes == null ? null : positiveInt(input.retentionBytes, 0, "retentionBytes");
   const capacityBytes = positiveInt(input.capacityBytes, DEFAULT_SHARDLET_CAPACITY_BYTES, "capacityBytes");
   if (await db.stream.findUnique({ where: { name }, select: { id: true } })) {
     throw new ShardcastError("conflict", `a stream named "${name}" already exists`);
@@ -98,7 +110,9 @@ export async function createStream(db: ControlDb, hosts: HostPool, input: NewStr
   try {
     const stream = await db.$transaction(
       async (tx) => {
-        const stream = await tx.stream.create({ data: { name, keyField, retentionHours, shardCount: plan.shards.length } });
+        const stream = await tx.stream.create({
+          data: { name, keyField, retentionHours, retentionBytes: retentionBytes === null ? null : BigInt(retentionBytes), shardCount: plan.shards.length },
+        });
         const shards = await tx.shard.createManyAndReturn({
           data: plan.shards.map((s) => ({ streamId: stream.id, index: s.index, lo: BigInt(s.lo), hi: BigInt(s.hi), homeHostId: s.homeHostId })),
           select: { id: true, index: true },

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { createApiKey } from "./api-keys.ts";
 import { createControlDb, type ControlDb } from "./client.ts";
+import { ensurePartitionsWith } from "./host/partitions.ts";
 import { HostPool } from "./host/pool.ts";
 import { registerHost } from "./host-registration.ts";
 import { applyControlMigrations } from "./migrate.ts";
@@ -70,9 +72,27 @@ export async function createTestControlDb(opts: { template?: boolean } = {}): Pr
   };
 }
 
-/** A fresh host database: a copy of the migrated host template, or empty with `schema: false`. */
+/**
+ * A fresh host database: a copy of the migrated host template, or empty with `schema: false`. A
+ * copy gets the partitions of the present and the next span, as a live host has them from the
+ * retention job (the template's were made when it was built), so tests may insert rows directly.
+ */
 export async function createTestHostDb(opts: { schema?: boolean } = {}): Promise<{ dsn: string; drop: () => Promise<void> }> {
-  const host = opts.schema === false ? await createScratchDatabase("host") : await copyOfTemplate("host", hostTemplate);
+  if (opts.schema === false) {
+    const empty = await createScratchDatabase("host");
+    return { dsn: empty.url, drop: empty.drop };
+  }
+  const host = await copyOfTemplate("host", hostTemplate);
+  const client = new pg.Client({ connectionString: host.url });
+  try {
+    await client.connect();
+    await ensurePartitionsWith(client, [], { ahead: 1 });
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    await host.drop();
+    throw err;
+  }
+  await client.end();
   return { dsn: host.url, drop: host.drop };
 }
 

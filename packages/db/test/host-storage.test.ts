@@ -30,7 +30,7 @@ describe("host storage", () => {
   it("stores a batch behind the fence and accounts it", async () => {
     const events = [event(1, "alice", { id: "e-1" }), event(2, "bob"), event(3, "alice", { type: "click" })];
     const res = await driver.fencedWrite({ streamId, shardletId, epoch: 1, events });
-    expect(res).toEqual({ ok: true, inserted: 3, duplicates: [] });
+    expect(res).toEqual({ ok: true, inserted: 3, duplicates: [], part: expect.any(Number) as number });
     expect(await driver.countEvents(streamId)).toBe(3);
     const totals = await driver.foldStats();
     const bytes = events.reduce((s, e) => s + e.sizeBytes, 0);
@@ -46,7 +46,7 @@ describe("host storage", () => {
       epoch: 1,
       events: [event(10, "carol"), event(11, "alice", { id: "e-1" }), event(12, "dave", { id: "e-12" }), event(13, "dave", { id: "e-12" })],
     });
-    expect(res).toEqual({ ok: true, inserted: 2, duplicates: [{ index: 1, seq: 1 }, { index: 3, seq: 12 }] });
+    expect(res).toEqual({ ok: true, inserted: 2, duplicates: [{ index: 1, seq: 1 }, { index: 3, seq: 12 }], part: expect.any(Number) as number });
     const stored = await driver.readByPosition({ streamId, afterSeq: 9, maxSeq: 100, limit: 10 });
     expect(stored.events.map((e) => e.seq)).toEqual([10, 12]);
     const [t] = await driver.foldStats();
@@ -85,14 +85,10 @@ describe("host storage", () => {
     await probe.connect();
     await blocker.connect();
     try {
-      // An uncommitted row with the same event id makes the fenced write wait inside its
+      // An uncommitted record of the same event id makes the fenced write wait inside its
       // statement, after it has share-locked the fence row: a write held in flight.
       await blocker.query("BEGIN");
-      await blocker.query(
-        `INSERT INTO sc_events (stream_id, seq, shardlet_id, key, key_hash, event_id, ts, payload, size_bytes)
-         VALUES ($1, 999, $2, 'k', 0, 'race-1', now(), '{}', 2)`,
-        [streamId, s],
-      );
+      await blocker.query("INSERT INTO sc_event_ids (stream_id, event_id, seq, part) VALUES ($1, 'race-1', 999, 1)", [streamId]);
       const order: string[] = [];
       const write = driver
         .fencedWrite({ streamId, shardletId: s, epoch: 1, events: [event(100, "k"), event(101, "k", { id: "race-1" })] })
@@ -107,7 +103,7 @@ describe("host storage", () => {
         );
         return (r.rows[0] as { n: number }).n > 0;
       };
-      await waitFor("the write to wait on the blocker", () => waiting("%INSERT INTO sc_events%unnest%"));
+      await waitFor("the write to wait on the blocker", () => waiting("%unnest%INSERT INTO sc_event_ids%"));
       const raise = driver.setFence(s, streamId, 2, "active").then((r) => {
         order.push("raise");
         return r;
@@ -118,7 +114,7 @@ describe("host storage", () => {
       // Both commit once the blocker is gone, on two connections: which reply node reads first
       // is a client-side race, so the order is asserted above, while the write is held.
       const [w, f] = await Promise.all([write, raise]);
-      expect(w).toEqual({ ok: true, inserted: 2, duplicates: [] });
+      expect(w).toEqual({ ok: true, inserted: 2, duplicates: [], part: expect.any(Number) as number });
       expect(f).toMatchObject({ applied: true, epoch: 2 });
       const late = await driver.fencedWrite({ streamId, shardletId: s, epoch: 1, events: [event(102, "k")] });
       expect(late).toEqual({ ok: false, reason: "fenced", currentEpoch: 2, currentState: "active" });

@@ -50,7 +50,11 @@ describe("host reads on a stream that outgrew its statistics", () => {
     host = await createTestHostDb();
     admin = new pg.Client({ connectionString: host.dsn });
     await admin.connect();
-    await admin.query("ALTER TABLE sc_events SET (autovacuum_enabled = false)");
+    // Storage parameters belong to each partition of the event table (the rows go to the present one).
+    await admin.query(`DO $$ DECLARE p regclass; BEGIN
+      FOR p IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'sc_events'::regclass LOOP
+        EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', p);
+      END LOOP; END $$`);
     await admin.query("ALTER TABLE sc_overflow SET (autovacuum_enabled = false)");
     // One connection, so every run of a statement lands on the session that may have prepared it;
     // and a server that keeps a prepared statement's first plan (whether it does after five runs

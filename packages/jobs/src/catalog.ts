@@ -227,6 +227,15 @@ export const jobCatalog = {
     description:
       "Train the edges' cold-start content model per stream on the stream's stored history, score it on the held-out last quarter against the type-blind rate model, and install it for edges that have no model of their own when it beats it.",
   },
+  "retention.enforce": {
+    payload: z.strictObject({}),
+    // Periodic: the next run is the retry (a detached partition a failed run left is dropped then).
+    attempts: 1,
+    backoff: { type: "fixed", delay: 1_000 },
+    timeoutMs: 10 * 60_000,
+    description:
+      "Create every storage host's next time partitions, move each stream's start past its expired events (age, or its size cap), drop the partitions no stream still keeps, and record what was freed (operations, per-stream figures, shardlet sizes).",
+  },
   housekeeping: {
     payload: z.strictObject({}),
     attempts: 1,

@@ -78,6 +78,7 @@ describe("job catalog", () => {
       "prealloc.train",
       "rebalance.plan",
       "replica.sync",
+      "retention.enforce",
       "shardlet.accounting",
       "shardlet.manager",
       "shardlet.merge",

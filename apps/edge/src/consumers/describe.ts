@@ -1,5 +1,5 @@
 import { cursorPosition } from "@shardcast/core";
-import { getDurableCheckpoints, type ConsumerGroupInfo, type ConsumerGroupState } from "@shardcast/db";
+import { expiredUnreadOf, getDurableCheckpoints, type ConsumerGroupInfo, type ConsumerGroupState } from "@shardcast/db";
 import type { RouteEntry } from "../routing-cache.ts";
 import type { GroupCaller } from "./access.ts";
 import { baseCursors, type CursorDeps } from "./group-cursors.ts";
@@ -11,7 +11,7 @@ import { baseCursors, type CursorDeps } from "./group-cursors.ts";
  */
 export async function describeGroup(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, caller: GroupCaller) {
   const ids = state.assignments.map((a) => a.shardletId);
-  const [raw, durable] = await Promise.all([deps.progress.readRaw(g.id, ids), getDurableCheckpoints(deps.db, g.id, ids)]);
+  const [raw, durable, expired] = await Promise.all([deps.progress.readRaw(g.id, ids), getDurableCheckpoints(deps.db, g.id, ids), expiredUnreadOf(deps.db, [g.id])]);
   const cursors = await baseCursors(deps, entry, g, ids, { raw, durable });
   const members = new Map(state.members.map((m) => [m.id, m]));
   const shownId = (memberId: string | null): string | null => (memberId !== null && members.get(memberId)?.apiKeyId === caller.id ? memberId : null);
@@ -19,6 +19,7 @@ export async function describeGroup(deps: CursorDeps, entry: RouteEntry, g: Cons
     group: g.name,
     stream: entry.meta.name,
     generation: state.group.generation,
+    expiredUnreadEvents: expired.get(g.id)?.events ?? 0,
     members: state.members.map((m) => ({
       id: shownId(m.id),
       name: m.name,

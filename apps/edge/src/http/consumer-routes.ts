@@ -65,6 +65,7 @@ export const groupAnswer = z.object({
   group: z.string(),
   stream: z.string(),
   generation: z.number().int(),
+  expiredUnreadEvents: z.number().int().meta({ description: "Events the stream's retention forgot before the group read them (counted as its start moves past them)." }),
   members: z.array(
     z.object({
       id: z.string().nullable().meta({ description: "The member id, for members joined with the calling key only (null for the others)." }),

@@ -145,6 +145,17 @@ export const positionPageSchema = z.object({
   watermark: z.number().int().meta({ description: "Every position at or below this is final." }),
   next: z.number().int().meta({ description: "Pass as `after` to continue." }),
 });
+/** A stream's page by position: a page, and where the stream starts when events before it expired. */
+export const streamPositionPageSchema = positionPageSchema.extend({
+  start: z
+    .number()
+    .int()
+    .optional()
+    .meta({
+      description:
+        "The stream's first stored position, present when `after` lies before it: the events between `after` and `start` expired under the stream's retention (its age or size cap), and the page starts at the oldest stored event.",
+    }),
+});
 export const keyEventsSchema = z.object({
   events: z.array(storedEventSchema),
   next: z

@@ -12,7 +12,7 @@ import {
   keyParams,
   keyQuery,
   okSchema,
-  positionPageSchema,
+  streamPositionPageSchema,
   positionQuery,
   READ_ERRORS,
   streamParams,
@@ -53,12 +53,12 @@ function eventRoutes(limits: IngestLimits): RouteSpec[] {
       path: "/v1/streams/{stream}/events",
       summary: "Read events in global order after a position",
       description:
-        "Never past the watermark. Counts the events returned against the key's read quota; the page is capped at the events left in it. Served from the edge's shard cache when every shardlet's range is cached from the position on. A position past the watermark answers an empty page (a write may hold it) unless no write was ever given it: 400.",
+        "Never past the watermark. Counts the events returned against the key's read quota; the page is capped at the events left in it. Served from the edge's shard cache when every shardlet's range is cached from the position on. A position past the watermark answers an empty page (a write may hold it) unless no write was ever given it: 400. Events expired under the stream's retention are not returned: a position before the stream's first stored position answers from its oldest stored event, with `start`.",
       tag: "events",
       auth: "consume",
       params: streamParams,
       query: positionQuery,
-      ok: { status: 200, description: "A page of events.", schema: positionPageSchema, headers: cacheStatusHeader(["hit", "miss"]) },
+      ok: { status: 200, description: "A page of events.", schema: streamPositionPageSchema, headers: cacheStatusHeader(["hit", "miss"]) },
       errors: READ_ERRORS,
     },
     {

@@ -1,10 +1,13 @@
 import type { ProcedureCall } from "@shardcast/api/context";
-import { Counter, createMetricsRegistry, Histogram, LATENCY_BUCKETS, type Registry } from "@shardcast/runtime/metrics";
+import type { ControlDb } from "@shardcast/db";
+import { listExpiredUnread } from "@shardcast/db";
+import { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@shardcast/runtime/metrics";
 
 interface ConsoleMetrics {
   registry: Registry;
   calls: Counter<"procedure" | "type" | "outcome">;
   seconds: Histogram<"procedure" | "type">;
+  expiredUnread: Gauge<"stream" | "group">;
 }
 
 const KEY = Symbol.for("shardcast.console.metrics");
@@ -34,6 +37,12 @@ export function consoleMetrics(): ConsoleMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    expiredUnread: new Gauge({
+      name: "shardcast_consumer_group_expired_unread_events",
+      help: "Events that expired (stream retention) before the consumer group read them, since the group was created; only groups with some are listed",
+      labelNames: ["stream", "group"],
+      registers: [registry],
+    }),
   };
   holder[KEY] = metrics;
   return metrics;
@@ -44,4 +53,15 @@ export function observeProcedure(call: ProcedureCall): void {
   const m = consoleMetrics();
   m.calls.inc({ procedure: call.path, type: call.type, outcome: call.outcome });
   m.seconds.observe({ procedure: call.path, type: call.type }, call.ms / 1000);
+}
+
+/**
+ * Cluster figures kept in the control database, read at each scrape: every console reports the
+ * same values, so any one of them can be scraped (or all, deduplicated by the labels).
+ */
+export async function refreshClusterGauges(db: ControlDb): Promise<void> {
+  const m = consoleMetrics();
+  const rows = await listExpiredUnread(db);
+  m.expiredUnread.reset();
+  for (const r of rows) m.expiredUnread.set({ stream: r.stream, group: r.group }, r.events);
 }

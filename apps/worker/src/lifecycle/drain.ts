@@ -189,6 +189,8 @@ export async function drainOverflow(deps: WorkerDeps, o: DrainOptions): Promise<
               sizeBytes: r.sizeBytes,
               seq: r.seq,
               keyHash: r.keyHash,
+              // The second the row reached the log: a drain repeated after a crash meets its first copy.
+              part: r.part,
             })),
           })),
         });

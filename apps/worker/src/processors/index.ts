@@ -12,6 +12,7 @@ import { syncReplicas } from "../replicas/sync.ts";
 import { runHostHealth } from "./host-health.ts";
 import { runHostProvision } from "./host-provision.ts";
 import { runHousekeeping } from "./housekeeping.ts";
+import { runRetention } from "./retention-enforce.ts";
 import { runHostResources } from "./host-resources.ts";
 import { runTelemetryRollup } from "./telemetry-rollup.ts";
 import { runMigrationJob } from "./migration-run.ts";
@@ -58,6 +59,12 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
       return { drained: r.drained, blocked: r.blocked, purged: r.purged };
     },
     housekeeping: () => runHousekeeping(deps),
+    "retention.enforce": async (_payload, job) => {
+      // Without Redis the groups' durable checkpoints alone tell how far they read (a count may run high).
+      const progress = ctx.redis && ctx.prefix !== undefined ? new ConsumerProgress(ctx.redis, ctx.prefix) : undefined;
+      const r = await runRetention(deps, { signal: job.signal, ...(progress ? { progress } : {}) });
+      return { created: r.created, dropped: r.dropped, freedBytes: r.freedBytes, freedEvents: r.freedEvents, skippedHosts: r.skippedHosts.length, expiredUnread: r.expiredUnread, uncounted: r.uncounted };
+    },
     "prealloc.run": async (payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "prealloc.run needs the worker's Redis connection");
       const r = await runPrealloc(deps, {

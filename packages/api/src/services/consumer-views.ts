@@ -1,5 +1,6 @@
 import { ShardcastError } from "@shardcast/core";
 import {
+  expiredUnreadOf,
   findConsumerGroup,
   getConsumerGroupState,
   getDurableCheckpoints,
@@ -35,10 +36,11 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
   if (!g) throw new ShardcastError("not_found", `unknown consumer group "${q.group}" on stream "${q.stream}"`);
   const state = await getConsumerGroupState(db, g.id);
   if (!state) throw new ShardcastError("not_found", `consumer group "${q.group}" was deleted`);
-  const [durable, checkpoints, events] = await Promise.all([
+  const [durable, checkpoints, events, expired] = await Promise.all([
     getDurableCheckpoints(db, g.id),
     listCheckpointLog(db, { groupId: g.id, since: q.sinceMs, limit: q.limit }),
     listGroupEvents(db, g.id, q.limit),
+    expiredUnreadOf(db, [g.id]),
   ]);
   const nameOf = new Map(state.members.map((m) => [m.id, m.name]));
   // Lineage checkpoints store their parents by id only; the shardlet rows still name them.
@@ -61,6 +63,7 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
     group: g.name,
     generation: state.group.generation,
     startSeq: g.startSeq,
+    expiredUnread: { events: expired.get(g.id)?.events ?? 0, lastAt: expired.get(g.id)?.at ?? null },
     members: state.members.map((m) => ({
       id: m.id,
       name: m.name,

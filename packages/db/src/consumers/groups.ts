@@ -248,7 +248,7 @@ export async function removeConsumerMember(db: ControlDb, memberId: string, why:
 
 export interface GroupEventInput {
   groupId: string;
-  kind: "join" | "leave" | "expire" | "assign" | "handoff" | "lineage" | "generation_floor";
+  kind: "join" | "leave" | "expire" | "assign" | "handoff" | "lineage" | "generation_floor" | "expired_unread";
   memberId: string | null;
   shardletIds: readonly string[];
   detail: string;

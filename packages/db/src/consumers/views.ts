@@ -13,6 +13,8 @@ export interface ConsumerGroupSummary {
   maxLagSeconds: number | null;
   lastCheckpointAt: number | null;
   checkpointsLastHour: number;
+  /** Events that expired before the group read them (retention moved the stream's start past them). */
+  expiredUnreadEvents: number;
 }
 
 /** Every group (of one stream, or all) with its size, lag and checkpoint activity, for the console. */
@@ -45,6 +47,7 @@ export async function listConsumerGroupSummaries(db: ControlDb, streamId?: strin
       maxLagSeconds: lag?._max.lagSeconds ?? null,
       lastCheckpointAt: c.get(g.id)?._max.at?.getTime() ?? null,
       checkpointsLastHour: r.get(g.id)?._count._all ?? 0,
+      expiredUnreadEvents: num(g.expiredUnreadEvents),
     };
   });
 }

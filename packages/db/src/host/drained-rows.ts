@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { HostDriver } from "./driver.ts";
+import { storedIdsSql } from "./event-ids.ts";
 import type { OverflowRow } from "./types.ts";
 
 /**
@@ -67,11 +68,8 @@ export async function checkDrainedRows(driver: HostDriver, streamId: string, row
       ? new Map<string, number>()
       : new Map(
           (
-            await driver.withClient((c) =>
-              c.query<{ event_id: string; seq: string }>("SELECT event_id, seq::text AS seq FROM sc_events WHERE stream_id = $1 AND event_id = ANY($2::text[])", [
-                streamId,
-                ids,
-              ]),
+            await driver.withLayout((layout) =>
+              driver.withClient((c) => c.query<{ event_id: string; seq: string }>(`SELECT event_id, seq::text AS seq FROM (${storedIdsSql(layout)}) s`, [streamId, ids])),
             )
           ).rows.map((e) => [e.event_id, Number(e.seq)]),
         );

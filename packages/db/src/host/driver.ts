@@ -7,6 +7,8 @@ import { archiveChunk, archiveCutSeq, archivableBytes, archivedInRanges, archive
 import { countEvents, readByKey, readByPosition, recentEvents } from "./reads.ts";
 import { rangeBacklog, readRanges, type RangeBacklog, type RangeReadResult, type RangeSegment, type ReadRangesQuery } from "./range-reads.ts";
 import { DRAIN_WRITE, FENCED_WRITE, foldStats, writeBatch } from "./writes.ts";
+import { LayoutCache, type HostLayout } from "./layout.ts";
+import { ensurePartitionsWith, missingPartitionSecond } from "./partitions.ts";
 import type {
   FencedWrite,
   FencedWriteResult,
@@ -25,6 +27,7 @@ import type {
 export type { FenceInput, FenceState } from "./fences.ts";
 export { hostError, hostRefusal, type HostRefusal } from "./host-errors.ts";
 export type { HostRun } from "./types.ts";
+export type { HostLayout } from "./layout.ts";
 export { batchWriteValues } from "./writes.ts";
 
 export interface HostDriverOptions {
@@ -59,6 +62,8 @@ export class HostDriver {
     }
   };
 
+  private readonly layouts = new LayoutCache(this.run);
+
   constructor(dsn: string, opts: HostDriverOptions = {}) {
     this.pool = new pg.Pool({
       connectionString: dsn,
@@ -73,6 +78,32 @@ export class HostDriver {
     this.pool.on("error", (err) => opts.onError?.(err));
   }
 
+  /** The host's layout of the event table (see layout.ts), looked up once and kept. */
+  layout = (): Promise<HostLayout> => this.layouts.get();
+
+  /** Runs `fn` for the host's layout, once more for the other one if the host was migrated meanwhile. */
+  withLayout = <T>(fn: (layout: HostLayout) => Promise<T>): Promise<T> => this.layouts.with(fn);
+
+  /** Runs a write; when the host had no partition for a row of it (nothing was stored), makes it and runs it once more. */
+  async placing<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const at = missingPartitionSecond(err);
+      if (at === undefined) throw err;
+      await this.ensurePartitions([at]);
+      return fn();
+    }
+  }
+
+  /** Creates the missing partitions holding these stored seconds (null: now), or `ahead` spans; returns how many. */
+  async ensurePartitions(seconds: ReadonlyArray<number | null>, opts: { spanSec?: number; ahead?: number } = {}): Promise<number> {
+    const made = await this.withClient((c) => ensurePartitionsWith(c, seconds, opts)).catch((err: unknown) => {
+      throw hostError(err, "partition creation");
+    });
+    return made.length;
+  }
+
   async fencedWrite(w: FencedWrite): Promise<FencedWriteResult> {
     const [result] = await this.fencedWriteBatch({ streamId: w.streamId, parts: [w] });
     return result!;
@@ -80,7 +111,7 @@ export class HostDriver {
 
   /** Writes several shardlets' events in one statement; results are aligned with `w.parts`. */
   fencedWriteBatch(w: HostBatchWrite): Promise<FencedWriteResult[]> {
-    return writeBatch(this.run, w, FENCED_WRITE);
+    return this.withLayout((layout) => this.placing(() => writeBatch(this.run, w, FENCED_WRITE, layout)));
   }
 
   /**
@@ -89,7 +120,7 @@ export class HostDriver {
    * before the rows were marked drained can simply run again.
    */
   drainWrite(w: HostBatchWrite): Promise<FencedWriteResult[]> {
-    return writeBatch(this.run, w, DRAIN_WRITE);
+    return this.withLayout((layout) => this.placing(() => writeBatch(this.run, w, DRAIN_WRITE, layout)));
   }
 
   /**
@@ -104,7 +135,7 @@ export class HostDriver {
 
   /** Where each of `ids` is stored in the stream on this host (events or overflow log). */
   storedEventIds(streamId: string, ids: readonly string[]): Promise<Map<string, number>> {
-    return storedEventIds(this.run, streamId, ids);
+    return this.withLayout((layout) => storedEventIds(this.run, streamId, ids, layout));
   }
 
   /** Undrained overflow rows of a stream with key hash in [lo, hi), oldest first. */
@@ -161,7 +192,7 @@ export class HostDriver {
 
   /** A key's events in event-time order; `fromTs` inclusive, `toTs` exclusive (epoch ms). */
   readByKey(q: ReadByKeyQuery): Promise<KeyReadResult> {
-    return readByKey(this.run, q);
+    return this.withLayout((layout) => readByKey(this.run, q, layout));
   }
 
   /**
@@ -169,22 +200,22 @@ export class HostDriver {
    * overflow logs. An event being drained may appear in both; callers merge by seq.
    */
   readByPosition(q: ReadByPositionQuery): Promise<PositionReadResult> {
-    return readByPosition(this.run, q);
+    return this.withLayout((layout) => readByPosition(this.run, q, layout));
   }
 
   /** Events in key-hash ranges after per-range positions (a consumer's shardlets), with fence states. */
   readRanges(q: ReadRangesQuery): Promise<RangeReadResult> {
-    return readRanges(this.run, q);
+    return this.withLayout((layout) => readRanges(this.run, q, layout));
   }
 
   /** Events a consumer has not committed in its ranges on this host, and the oldest one's stored time. */
   rangeBacklog(q: { streamId: string; segments: readonly RangeSegment[]; scanLimit: number }): Promise<RangeBacklog> {
-    return rangeBacklog(this.run, q);
+    return this.withLayout((layout) => rangeBacklog(this.run, q, layout));
   }
 
   /** The newest events of a stream on this host, newest first. */
   recentEvents(streamId: string, limit: number): Promise<StoredEvent[]> {
-    return recentEvents(this.run, streamId, limit);
+    return this.withLayout((layout) => recentEvents(this.run, streamId, limit, layout));
   }
 
   countEvents(streamId?: string): Promise<number> {

@@ -1,5 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import { hostError, type HostDriver } from "./driver.ts";
+import { deleteEventsCte } from "./event-ids.ts";
+import type { HostLayout } from "./layout.ts";
 import type { MigrationRange } from "./migration.ts";
 import { query } from "./range-query.ts";
 
@@ -43,16 +45,17 @@ const GAPS_SQL = `f AS (
     SELECT greatest($2::bigint, max(hi)), $3::bigint FROM f
   )`;
 
-const DELETE_SQL = `WITH ${GAPS_SQL}, d AS (
-    DELETE FROM sc_events WHERE ctid = ANY(ARRAY(
-      SELECT e.ctid FROM gaps g
+/** The delete (see `deleteEventsCte`: on a partitioned host the deleted rows' ids go with them). */
+const deleteSql = (layout: HostLayout) => `WITH ${GAPS_SQL}, ${deleteEventsCte(
+  layout,
+  `SELECT e.t, e.c FROM gaps g
       CROSS JOIN LATERAL (
-        SELECT ctid FROM sc_events WHERE stream_id = $1 AND key_hash >= g.lo AND key_hash < g.hi LIMIT $4
+        SELECT tableoid AS t, ctid AS c FROM sc_events WHERE stream_id = $1 AND key_hash >= g.lo AND key_hash < g.hi LIMIT $4
       ) e
       WHERE g.lo < g.hi
-      LIMIT $4))
-    RETURNING key_hash
-  )
+      LIMIT $4`,
+  "key_hash",
+)}
   SELECT count(*)::int AS n, coalesce(array_agg(DISTINCT key_hash), '{}')::text[] AS hashes FROM d`;
 
 const COVERED_SQL = `SELECT EXISTS (
@@ -80,12 +83,13 @@ const TRIES = 5;
  */
 export async function deleteUnfencedRows(driver: HostDriver, q: MigrationRange & { limit: number }): Promise<number> {
   const what = "unfenced rows delete";
+  const layout = await driver.layout();
   for (let attempt = 1; attempt <= TRIES; attempt++) {
     const n = await driver
       .withClient(async (c) => {
         await c.query("BEGIN");
         try {
-          const d = await c.query<{ n: number; hashes: string[] }>(DELETE_SQL, [q.streamId, q.lo, q.hi, q.limit]);
+          const d = await c.query<{ n: number; hashes: string[] }>(deleteSql(layout), [q.streamId, q.lo, q.hi, q.limit]);
           const row = d.rows[0] ?? { n: 0, hashes: [] };
           const again = row.n > 0 ? await c.query<{ covered: boolean }>(COVERED_SQL, [q.streamId, row.hashes]) : null;
           if (again?.rows[0]?.covered) {

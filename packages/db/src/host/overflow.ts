@@ -1,3 +1,5 @@
+import { storedIdsSql } from "./event-ids.ts";
+import type { HostLayout } from "./layout.ts";
 import type { HostRun, OverflowAppendResult, OverflowRow, OverflowWrite } from "./types.ts";
 
 /** A stored row as the overflow drain and the migration copy read it (bigints as text), less its time. */
@@ -89,11 +91,11 @@ async function overflowIds(run: HostRun, streamId: string, ids: readonly string[
  * log (ids not stored are absent). The overflow path asks the hosts of the shardlets it writes
  * for, since the fast path's idempotency index only covers the events table.
  */
-export async function storedEventIds(run: HostRun, streamId: string, ids: readonly string[]): Promise<Map<string, number>> {
+export async function storedEventIds(run: HostRun, streamId: string, ids: readonly string[], layout: HostLayout): Promise<Map<string, number>> {
   if (ids.length === 0) return new Map();
   const res = await run<{ event_id: string; seq: string }>("event id lookup", {
     text: `SELECT event_id, min(seq)::text AS seq FROM (
-             SELECT event_id, seq FROM sc_events WHERE stream_id = $1 AND event_id = ANY($2::text[])
+             ${storedIdsSql(layout)}
              UNION ALL
              SELECT event_id, seq FROM sc_overflow WHERE stream_id = $1 AND event_id = ANY($2::text[])
            ) s GROUP BY event_id`,
@@ -103,9 +105,9 @@ export async function storedEventIds(run: HostRun, streamId: string, ids: readon
 }
 
 export async function overflowChunk(run: HostRun, streamId: string, lo: number, hi: number, limit: number): Promise<OverflowRow[]> {
-  const res = await run<StoredRowRecord & { ts_ms: number }>("overflow read", {
+  const res = await run<StoredRowRecord & { ts_ms: number; part: string }>("overflow read", {
     text: `SELECT seq, shardlet_id, key, key_hash, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms,
-                  payload::text AS payload_json, size_bytes
+                  payload::text AS payload_json, size_bytes, floor(extract(epoch FROM stored_at))::bigint::text AS part
            FROM sc_overflow
            WHERE stream_id = $1 AND key_hash >= $2 AND key_hash < $3 AND drained_at IS NULL
            ORDER BY seq LIMIT $4`,
@@ -121,6 +123,7 @@ export async function overflowChunk(run: HostRun, streamId: string, lo: number, 
     ts: Math.round(r.ts_ms),
     payloadJson: r.payload_json,
     sizeBytes: r.size_bytes,
+    part: Number(r.part),
   }));
 }
 

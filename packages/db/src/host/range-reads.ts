@@ -1,5 +1,7 @@
 import type { StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
+import { keptFromSql } from "./event-ids.ts";
+import type { HostLayout } from "./layout.ts";
 import { pageWithin } from "./page-budget.ts";
 import type { HostRun } from "./types.ts";
 
@@ -83,21 +85,26 @@ interface Statement {
  * table whose hits filled the page (by count or by bytes) is complete up to its last hit; else, where
  * a scan of `scanLimit` rows ended, looked up only then.
  */
-function statementFor(segments: number): Statement {
+function statementFor(segments: number, layout: HostLayout): Statement {
   const inline = segments <= INLINE_SEGMENTS;
+  // Expired rows below the stream's first kept position are skipped like rows before $2.
+  const from = layout === "partitioned" ? `greatest($2, ${keptFromSql(layout)} - 1)` : "$2";
   const match = (t: string) =>
     inline
       ? Array.from({ length: segments }, (_, i) => `(${t}.key_hash >= $${8 + i * 3}::bigint AND ${t}.key_hash < $${9 + i * 3}::bigint AND ${t}.seq > $${10 + i * 3}::bigint)`).join(" OR ")
       : `EXISTS (SELECT 1 FROM seg WHERE ${t}.key_hash >= seg.lo AND ${t}.key_hash < seg.hi AND ${t}.seq > seg.after)`;
+  // On a partitioned host a hit carries its partition key, so fetching its row probes one partition.
+  const withPart = layout === "partitioned";
   const hits = (table: "sc_events" | "sc_overflow") => {
     const batch = table === "sc_events" ? "archive_batch" : "NULL::bigint AS archive_batch";
-    const rows = `SELECT seq, size_bytes, archive_batch FROM (SELECT seq, key_hash, size_bytes, ${batch} FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $5) s
+    const part = withPart && table === "sc_events" ? "part, " : "";
+    const rows = `SELECT seq, ${part}size_bytes, archive_batch FROM (SELECT seq, ${part}key_hash, size_bytes, ${batch} FROM ${table} WHERE stream_id = $1 AND seq > ${from} AND seq <= $3 ORDER BY seq LIMIT $5) s
         WHERE ${match("s")} ORDER BY seq LIMIT $4`;
-    return pageWithin(rows, "seq", "seq", table === "sc_events", "$7", "NULL");
+    return pageWithin(rows, part ? "seq, part" : "seq", "seq", table === "sc_events", "$7", "NULL");
   };
   const tableEnd = (table: string, hitsOf: string) =>
     `CASE WHEN (SELECT count(*) FROM ${hitsOf}) >= $4 OR (SELECT bool_or(reached) FROM ${hitsOf}) THEN (SELECT max(seq) FROM ${hitsOf})
-     ELSE (SELECT seq FROM ${table} WHERE stream_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq OFFSET ($5::int - 1) LIMIT 1) END`;
+     ELSE (SELECT seq FROM ${table} WHERE stream_id = $1 AND seq > ${from} AND seq <= $3 ORDER BY seq OFFSET ($5::int - 1) LIMIT 1) END`;
   const seg = inline ? "" : `seg AS (SELECT * FROM unnest($8::bigint[], $9::bigint[], $10::bigint[]) AS s(lo, hi, after)),`;
   return {
     text: `
@@ -106,7 +113,7 @@ hit_e AS MATERIALIZED (${hits("sc_events")}),
 hit_o AS MATERIALIZED (${hits("sc_overflow")}),
 ev AS MATERIALIZED (
   SELECT 'e' AS kind, ${cols("e")}, ${NONE}, e.archive_batch
-    FROM hit_e JOIN sc_events e ON e.stream_id = $1 AND e.seq = hit_e.seq
+    FROM hit_e JOIN sc_events e ON e.stream_id = $1 AND e.seq = hit_e.seq${withPart ? " AND e.part = hit_e.part" : ""}
 )
 SELECT ev.*, NULL::bytea AS blob FROM ev
 UNION ALL
@@ -121,21 +128,21 @@ ${batchRowsSql("ev", ROW_TYPES)}`,
   };
 }
 
-const statements = new Map<number, Statement>();
+const statements = new Map<string, Statement>();
 
 /**
  * A host's events in key-hash ranges after per-range positions, from its events and its overflow
  * log, in sequence order, never past `maxSeq`: what a consumer reads of its shardlets.
  */
-export async function readRanges(run: HostRun, q: ReadRangesQuery): Promise<RangeReadResult> {
+export async function readRanges(run: HostRun, q: ReadRangesQuery, layout: HostLayout = "legacy"): Promise<RangeReadResult> {
   const from = Math.min(...q.segments.map((s) => s.after));
   if (q.segments.length === 0 || from >= q.maxSeq) return { events: [], completeTo: q.maxSeq, fences: [] };
   const n = q.segments.length;
   // Inline statements differ by segment count; every larger count shares the array form.
-  const key = n <= INLINE_SEGMENTS ? n : -1;
+  const key = `${layout}:${n <= INLINE_SEGMENTS ? n : -1}`;
   let st = statements.get(key);
   if (!st) {
-    st = statementFor(n);
+    st = statementFor(n, layout);
     statements.set(key, st);
   }
   const segmentValues =
@@ -171,19 +178,23 @@ export interface RangeBacklog {
   capped: boolean;
 }
 
-const BACKLOG_SQL = `
+const backlogSql = (layout: HostLayout) => `
 WITH seg AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS s(lo, hi, after)),
-ev AS (SELECT seq, key_hash, stored_at FROM sc_events WHERE stream_id = $1 AND seq > $5 ORDER BY seq LIMIT $6)
+ev AS (SELECT seq, key_hash, stored_at FROM sc_events WHERE stream_id = $1 AND seq > ${layout === "partitioned" ? `greatest($5, ${keptFromSql(layout)} - 1)` : "$5"} ORDER BY seq LIMIT $6)
 SELECT (SELECT count(*) FROM ev)::float8 AS scanned,
        count(*)::float8 AS n,
        (extract(epoch FROM min(stored_at)) * 1000)::float8 AS oldest
 FROM ev WHERE EXISTS (SELECT 1 FROM seg WHERE ev.key_hash >= seg.lo AND ev.key_hash < seg.hi AND ev.seq > seg.after)`;
 
 /** How far behind a consumer's ranges are on this host: events after the positions, and the oldest one's age. */
-export async function rangeBacklog(run: HostRun, q: { streamId: string; segments: readonly RangeSegment[]; scanLimit: number }): Promise<RangeBacklog> {
+export async function rangeBacklog(
+  run: HostRun,
+  q: { streamId: string; segments: readonly RangeSegment[]; scanLimit: number },
+  layout: HostLayout = "legacy",
+): Promise<RangeBacklog> {
   if (q.segments.length === 0) return { events: 0, oldestStoredAt: null, capped: false };
   const res = await run<{ scanned: number; n: number; oldest: number | null }>("range backlog", {
-    text: BACKLOG_SQL,
+    text: backlogSql(layout),
     values: [q.streamId, q.segments.map((s) => s.lo), q.segments.map((s) => s.hi), q.segments.map((s) => s.after), Math.min(...q.segments.map((s) => s.after)), q.scanLimit],
   });
   const r = res.rows[0];

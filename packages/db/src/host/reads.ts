@@ -1,5 +1,7 @@
 import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
+import { keptFromSql } from "./event-ids.ts";
+import type { HostLayout } from "./layout.ts";
 import { pageWithin } from "./page-budget.ts";
 import type { HostRun, KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
 
@@ -85,12 +87,14 @@ async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]>
   });
 }
 
-const KEY_WHERE = `stream_id = $1 AND key = $2
+const keyWhere = (layout: HostLayout) => `stream_id = $1 AND key = $2
                AND ($3::float8 IS NULL OR ts >= to_timestamp($3::float8 / 1000.0))
                AND ($4::float8 IS NULL OR ts < to_timestamp($4::float8 / 1000.0))
-               AND ($6::bigint IS NULL OR (ts, seq) > (to_timestamp($3::float8 / 1000.0), $6::bigint))`;
+               AND ($6::bigint IS NULL OR (ts, seq) > (to_timestamp($3::float8 / 1000.0), $6::bigint))${
+                 layout === "partitioned" ? `\n               AND seq >= ${keptFromSql(layout)}` : ""
+               }`;
 
-export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<KeyReadResult> {
+export async function readByKey(run: HostRun, q: ReadByKeyQuery, layout: HostLayout = "legacy"): Promise<KeyReadResult> {
   // Without a time to compare against, the continuation matches no row and the read would look finished.
   if (q.afterSeq !== undefined && q.fromTs === undefined) throw new ShardcastError("bad_request", "a read by key that continues after a position needs the time it continues from (fromTs)");
   const res = await run<PageRow>("read by key", {
@@ -99,9 +103,9 @@ export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<KeyRea
     // order on its key index, so a key with a long history is not read whole for one page.
     text: withBatches(
       `SELECT ${EVENT_COLUMNS}, reached, archive_batch FROM (
-             ${budgeted("sc_events", KEY_WHERE, "ts, seq", "$5", "$7", "$8")}
+             ${budgeted("sc_events", keyWhere(layout), "ts, seq", "$5", "$7", "$8")}
              UNION ALL
-             ${budgeted("sc_overflow", KEY_WHERE, "ts, seq", "$5", "$7", "$8")}
+             ${budgeted("sc_overflow", keyWhere(layout), "ts, seq", "$5", "$7", "$8")}
            ) e ORDER BY ts, seq LIMIT $5`,
       PAGE_TYPES,
     ),
@@ -118,8 +122,19 @@ export async function readByKey(run: HostRun, q: ReadByKeyQuery): Promise<KeyRea
   return { events, more: cut !== undefined || events.length >= q.limit };
 }
 
-export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Promise<PositionReadResult> {
-  const where = "stream_id = $1 AND seq > $2 AND seq <= $3";
+/** Marks the row of a read by position that carries the stream's first kept position (no fence has this state). */
+const START_ROW = ":start";
+
+export async function readByPosition(run: HostRun, q: ReadByPositionQuery, layout: HostLayout = "legacy"): Promise<PositionReadResult> {
+  const partitioned = layout === "partitioned";
+  const where = partitioned ? `stream_id = $1 AND seq > greatest($2, ${keptFromSql(layout)} - 1) AND seq <= $3` : "stream_id = $1 AND seq > $2 AND seq <= $3";
+  // The first kept position comes from the rows' snapshot too: a later one may already skip rows returned.
+  const start = partitioned
+    ? `
+UNION ALL
+SELECT NULL::text, start_seq, NULL::text, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::bool, '${START_ROW}', NULL::bigint, NULL::bytea
+  FROM sc_stream_retention WHERE stream_id = $1 AND start_seq > 0`
+    : "";
   const res = await run<PositionRow>("read by position", {
     // The fences come from the rows' own snapshot: a fence read after them may already show a
     // later state (a shardlet moved back, say) than the one the rows were read under.
@@ -131,14 +146,16 @@ export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Prom
            ) e ORDER BY seq LIMIT $4`,
       POSITION_TYPES,
       `SELECT NULL::text, NULL::bigint, shardlet_id, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::bool, state, NULL::bigint, NULL::bytea
-         FROM sc_fence WHERE shardlet_id = ANY($6::text[])`,
+         FROM sc_fence WHERE shardlet_id = ANY($6::text[])${start}`,
     ),
     values: [q.streamId, q.afterSeq, q.maxSeq, q.limit, q.maxBytes ?? null, q.fenceIds ?? null],
   });
   const fences: NonNullable<PositionReadResult["fences"]> = [];
   const rows: PositionRow[] = [];
+  let kept: number | undefined;
   for (const r of res.rows) {
     if (r.fence_state === null) rows.push(r);
+    else if (r.fence_state === START_ROW) kept = Number(r.seq);
     else fences.push({ shardletId: r.shardlet_id, state: r.fence_state });
   }
   const seqs = rows.filter((r) => r.blob === null).map((r) => Number(r.seq));
@@ -151,14 +168,15 @@ export async function readByPosition(run: HostRun, q: ReadByPositionQuery): Prom
   }
   for (const r of budgetCuts(rows)) completeTo = Math.min(completeTo, Number(r.seq));
   // Rows past `completeTo` are left out before the payloads are unpacked, so their batches are not.
-  const kept = completeTo < q.maxSeq ? rows.filter((r) => r.blob !== null || Number(r.seq) <= completeTo) : rows;
-  const page = { events: (await toStoredEvents(kept)).sort((a, b) => a.seq - b.seq), completeTo };
+  const inPage = completeTo < q.maxSeq ? rows.filter((r) => r.blob !== null || Number(r.seq) <= completeTo) : rows;
+  const page = { events: (await toStoredEvents(inPage)).sort((a, b) => a.seq - b.seq), completeTo, ...(kept !== undefined ? { start: kept } : {}) };
   return q.fenceIds ? { ...page, fences } : page;
 }
 
-export async function recentEvents(run: HostRun, streamId: string, limit: number): Promise<StoredEvent[]> {
+export async function recentEvents(run: HostRun, streamId: string, limit: number, layout: HostLayout = "legacy"): Promise<StoredEvent[]> {
+  const kept = layout === "partitioned" ? ` AND seq >= ${keptFromSql(layout)}` : "";
   const res = await run<EventRow>("recent events", {
-    text: withBatches(`SELECT ${EVENT_COLUMNS}, archive_batch FROM sc_events WHERE stream_id = $1 ORDER BY seq DESC LIMIT $2`),
+    text: withBatches(`SELECT ${EVENT_COLUMNS}, archive_batch FROM sc_events WHERE stream_id = $1${kept} ORDER BY seq DESC LIMIT $2`),
     values: [streamId, limit],
   });
   return (await toStoredEvents(res.rows)).sort((a, b) => b.seq - a.seq);

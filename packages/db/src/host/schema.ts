@@ -4,6 +4,7 @@ import { pollUntil, redactDsn, ShardcastError } from "@shardcast/core";
 import { HOST_MIGRATION_FILES } from "../generated/host-migrations.ts";
 import { safeMessage } from "../safe-message.ts";
 import { openHostClient } from "./connect.ts";
+import { partitionEventsStep } from "./partition-events-migration.ts";
 
 /**
  * The storage-host schema is the ordered SQL files in packages/db/host-migrations (embedded at
@@ -24,21 +25,38 @@ export interface HostMigration {
   checksum: string;
   /** False for files starting `-- shardcast:no-transaction` (CREATE/DROP INDEX CONCURRENTLY). */
   transaction: boolean;
+  /**
+   * A code step the file names on a line `-- shardcast:step <name>` (no-transaction files only),
+   * run after its statements: what SQL statements run one by one cannot express (retried locks,
+   * steps that must check the host's state to be repeatable). Like the statements, it must be
+   * repeatable.
+   */
+  step: string | null;
 }
 
 const NO_TRANSACTION = /^--\s*shardcast:no-transaction\s*$/m;
+const STEP = /^--\s*shardcast:step\s+([a-z0-9-]+)\s*$/m;
+
+/** The code steps host migration files may name. */
+const STEPS: Record<string, (client: pg.ClientBase, log: (line: string) => void) => Promise<void>> = {
+  "partition-events": partitionEventsStep,
+};
 
 function parseMigrations(): HostMigration[] {
   const out = HOST_MIGRATION_FILES.map((f): HostMigration => {
     const m = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(f.file);
     if (!m) throw new Error(`host migration ${f.file}: the name must be NNNN_name.sql`);
     const firstLine = f.sql.split("\n", 1)[0] ?? "";
+    const transaction = !NO_TRANSACTION.test(firstLine);
+    const step = STEP.exec(f.sql)?.[1] ?? null;
+    if (step !== null && (transaction || !STEPS[step])) throw new Error(`host migration ${f.file}: step "${step}" is unknown or its file is not a no-transaction file`);
     return {
       id: Number(m[1]),
       name: m[2] ?? f.file,
       sql: f.sql,
       checksum: createHash("sha256").update(f.sql).digest("hex"),
-      transaction: !NO_TRANSACTION.test(firstLine),
+      transaction,
+      step,
     };
   }).sort((a, b) => a.id - b.id);
   out.forEach((m, i) => {
@@ -75,6 +93,8 @@ export interface ApplyHostSchemaOptions {
   lockTimeoutMs?: number;
   /** Told about each file applied or baselined. */
   log?: (line: string) => void;
+  /** Apply the files up to this number only: a host as an older release left it (tests of an upgrade). */
+  upTo?: number;
 }
 
 /**
@@ -151,7 +171,7 @@ async function dropInvalidIndex(client: pg.ClientBase, statement: string): Promi
   if (res.rows[0] && !res.rows[0].valid) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS "${name}"`);
 }
 
-async function applyOne(client: pg.ClientBase, m: HostMigration): Promise<void> {
+async function applyOne(client: pg.ClientBase, m: HostMigration, log: (line: string) => void): Promise<void> {
   const record = () =>
     client.query("INSERT INTO sc_host_migrations (id, name, checksum) VALUES ($1, $2, $3)", [m.id, m.name, m.checksum]);
   if (m.transaction) {
@@ -165,6 +185,7 @@ async function applyOne(client: pg.ClientBase, m: HostMigration): Promise<void> 
     await dropInvalidIndex(client, statement);
     await client.query(statement);
   }
+  if (m.step) await STEPS[m.step]!(client, (line) => log(`host migration ${String(m.id).padStart(4, "0")}_${m.name}: ${line}`));
   await record();
 }
 
@@ -172,7 +193,7 @@ async function applyOne(client: pg.ClientBase, m: HostMigration): Promise<void> 
  * Applies the host migrations that are not recorded on the host yet, in order, on an open client
  * (outside any transaction: no-transaction files need that). Returns the host's schema version.
  */
-export async function applyHostSchemaWith(client: pg.ClientBase, opts: Pick<ApplyHostSchemaOptions, "lockTimeoutMs" | "log"> = {}): Promise<number> {
+export async function applyHostSchemaWith(client: pg.ClientBase, opts: Pick<ApplyHostSchemaOptions, "lockTimeoutMs" | "log" | "upTo"> = {}): Promise<number> {
   const log = opts.log ?? (() => undefined);
   await acquireLock(client, opts.lockTimeoutMs ?? 30 * 60_000);
   try {
@@ -184,6 +205,7 @@ export async function applyHostSchemaWith(client: pg.ClientBase, opts: Pick<Appl
     }
     const done = new Map(applied.rows.map((r) => [r.id, r]));
     for (const m of HOST_MIGRATIONS) {
+      if (opts.upTo !== undefined && m.id > opts.upTo) break;
       const row = done.get(m.id);
       if (row) {
         if (row.checksum !== m.checksum) {
@@ -192,11 +214,11 @@ export async function applyHostSchemaWith(client: pg.ClientBase, opts: Pick<Appl
         continue;
       }
       const started = Date.now();
-      await applyOne(client, m);
+      await applyOne(client, m, log);
       log(`applied host migration ${String(m.id).padStart(4, "0")}_${m.name} in ${Date.now() - started} ms`);
     }
     const newest = Math.max(0, ...done.keys());
-    return Math.max(newest, HOST_SCHEMA_VERSION);
+    return Math.max(newest, Math.min(opts.upTo ?? HOST_SCHEMA_VERSION, HOST_SCHEMA_VERSION));
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [SCHEMA_LOCK_KEY]).catch(() => undefined);
   }
@@ -216,7 +238,7 @@ export async function applyHostSchema(dsn: string, opts: ApplyHostSchemaOptions 
 }
 
 /** `applyHostSchemaWith` on an open client, its errors naming the host by its redacted DSN. */
-export async function applyHostSchemaOn(client: pg.ClientBase, dsn: string, opts: Pick<ApplyHostSchemaOptions, "lockTimeoutMs" | "log"> = {}): Promise<number> {
+export async function applyHostSchemaOn(client: pg.ClientBase, dsn: string, opts: Pick<ApplyHostSchemaOptions, "lockTimeoutMs" | "log" | "upTo"> = {}): Promise<number> {
   try {
     return await applyHostSchemaWith(client, opts);
   } catch (err) {

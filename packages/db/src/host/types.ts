@@ -22,7 +22,11 @@ export interface FencedWrite {
   shardletId: string;
   /** The epoch the writer's routing table holds for the shardlet. */
   epoch: number;
-  events: ReadonlyArray<IncomingEvent & { seq: number; keyHash: number }>;
+  /**
+   * `part`: the second (epoch) the event was first stored at, for a write that stores it again
+   * elsewhere (a drain, a shadow write); absent for a new event (the host's present second).
+   */
+  events: ReadonlyArray<IncomingEvent & { seq: number; keyHash: number; part?: number }>;
 }
 
 /**
@@ -35,8 +39,12 @@ export interface HostBatchWrite {
 }
 
 export type FencedWriteResult =
-  /** The fence row matched (shardlet active at that epoch): `stored` maps event index -> seq. */
-  | { ok: true; inserted: number; duplicates: Array<{ index: number; seq: number }> }
+  /**
+   * The fence row matched (shardlet active at that epoch): `duplicates` maps event index -> the
+   * seq its id is stored at. `part`: the second the events were stored at (partitioned hosts), to
+   * pass on to a shadow write of the same events.
+   */
+  | { ok: true; inserted: number; duplicates: Array<{ index: number; seq: number }>; part?: number }
   /** The fence did not match: the shardlet's epoch or state changed. Nothing was stored. */
   | { ok: false; reason: "fenced"; currentEpoch: number | null; currentState: string | null };
 
@@ -87,6 +95,11 @@ export interface PositionReadResult {
   completeTo: number;
   /** With `fenceIds`: those of their fences that exist, as of the rows' snapshot. */
   fences?: Array<{ shardletId: string; state: string }>;
+  /**
+   * The stream's first kept position on this host, when retention has moved it: rows below it
+   * have expired and are not returned, whatever `afterSeq` asked for.
+   */
+  start?: number;
 }
 
 export interface ShardletTotals {
@@ -120,4 +133,6 @@ export interface OverflowRow {
   ts: number;
   payloadJson: string;
   sizeBytes: number;
+  /** The second (epoch) the row was appended to the log: the drained event keeps it as its stored second. */
+  part: number;
 }

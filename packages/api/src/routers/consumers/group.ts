@@ -17,6 +17,8 @@ export const groupOutput = z.object({
   group: z.string(),
   generation: z.number(),
   startSeq: z.number(),
+  /** Events retention forgot before the group read them, and when that last happened. */
+  expiredUnread: z.object({ events: z.number(), lastAt: z.date().nullable() }),
   members: z.array(
     z.object({ id: z.string(), name: z.string(), joinedAt: z.date(), lastSeenAt: z.date(), sessionTimeoutMs: z.number(), shardlets: z.number(), lagEvents: z.number() }),
   ),

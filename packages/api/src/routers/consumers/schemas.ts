@@ -10,6 +10,8 @@ export const groupSummarySchema = z.object({
   maxLagSeconds: z.number().nullable(),
   lastCheckpointAt: z.date().nullable(),
   checkpointsLastHour: z.number(),
+  /** Events that expired before the group read them (docs/retention.md). */
+  expiredUnreadEvents: z.number(),
 });
 
 /** A shardlet as operators know it, by its key-hash range; null once the control database pruned it. */

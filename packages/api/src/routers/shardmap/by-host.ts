@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { isRoutedState, SHARDLET_STATES } from "@shardcast/core";
-import { getLifecycleSettings, listHosts, listReplicas, listStreams, type ReplicaInfo } from "@shardcast/db";
+import { getLifecycleSettings, listHosts, listReplicas, listSealedShardlets, listStreams, type ReplicaInfo } from "@shardcast/db";
 import { readArchivedShardlets, type ArchivedShardlets } from "@shardcast/runtime";
 import { viewerProcedure } from "../../trpc.ts";
 import { listMapShardlets, mergeableRightNeighbours, type LineageRef } from "../../services/map-shardlets.ts";
-import { fullness, idString, rangeSchema, rangeView } from "../shared.ts";
+import { groupSealed, historyElsewhere, historyTotals } from "../../services/sealed-history.ts";
+import { fullness, historyElsewhereSchema, historyTotalsSchema, idString, rangeSchema, rangeView } from "../shared.ts";
 
 export const byHostInput = z
   .object({
@@ -43,6 +44,13 @@ const mapShardletSchema = z.object({
   replicas: z.array(z.object({ id: z.string(), hostId: z.string(), hostName: z.string(), state: z.enum(["ready", "dropping"]), verifiedSeq: z.number() })),
   /** The right-hand neighbour this shardlet may merge with now (adjacent, same shard and host), or null. */
   mergeRightId: z.string().nullable(),
+  /**
+   * A sealed shardlet (handed off: no writes, its history stays readable here): when it was sealed
+   * and when the last of its history expires (the stream's retention after the seal). Null otherwise.
+   */
+  sealed: z.object({ sealedAt: z.date(), expiresAt: z.date() }).nullable(),
+  /** Other hosts holding sealed history of a live shardlet's range (readers read them too); empty when none. */
+  historyElsewhere: z.array(historyElsewhereSchema),
   createdAt: z.date(),
   retiredAt: z.date().nullable(),
 });
@@ -57,12 +65,22 @@ export const byHostOutput = z.object({
       status: z.string(),
       capacityBytes: z.number(),
       sizeBytes: z.number(),
+      /** Shardlets that take writes (sealed, pending and retired ones not counted). */
+      liveShardlets: z.number(),
+      /** Event data and events of the live shardlets. */
       shardletBytes: z.number(),
       eventCount: z.number(),
+      /** Sealed history the host still holds for other hosts' shardlets (null: none). */
+      history: historyTotalsSchema.nullable(),
       shardlets: z.array(mapShardletSchema),
     }),
   ),
 });
+
+function sealedOf(id: string, sealedById: ReadonlyMap<string, { sealedAt: Date; expiresAt: Date }>) {
+  const s = sealedById.get(id);
+  return s ? { sealedAt: s.sealedAt, expiresAt: s.expiresAt } : null;
+}
 
 function ref(id: string, parents: Map<string, LineageRef>) {
   const p = parents.get(id);
@@ -73,7 +91,7 @@ export const byHost = viewerProcedure
   .input(byHostInput)
   .output(byHostOutput)
   .query(async ({ ctx, input }) => {
-    const [hosts, streams, map, settings, archived, replicas] = await Promise.all([
+    const [hosts, streams, map, settings, archived, replicas, sealed] = await Promise.all([
       listHosts(ctx.db),
       listStreams(ctx.db),
       listMapShardlets(ctx.db, { includeRetired: input.includeRetired, ...(input.streamId ? { streamId: input.streamId } : {}) }),
@@ -81,12 +99,16 @@ export const byHost = viewerProcedure
       // The map still draws without Redis: the archive marks are what it lacks then.
       readArchivedShardlets(ctx.redis, ctx.redisPrefix).catch((): ArchivedShardlets => ({})),
       listReplicas(ctx.db, input.streamId ? { streamId: input.streamId } : {}),
+      listSealedShardlets(ctx.db, input.streamId ? { streamId: input.streamId } : {}),
     ]);
     const streamName = new Map(streams.map((s) => [s.id, s.name]));
     const hostName = new Map(hosts.map((h) => [h.id, h.name]));
     const replicasOf = new Map<string, ReplicaInfo[]>();
     for (const r of replicas) replicasOf.set(r.shardletId, [...(replicasOf.get(r.shardletId) ?? []), r]);
     const mergeRight = mergeableRightNeighbours(map.shardlets);
+    const sealedById = new Map(sealed.map((s) => [s.id, s]));
+    const sealedOfStream = groupSealed(sealed, "streamId");
+    const sealedOnHost = groupSealed(sealed, "hostId");
     const byHostId = new Map<string, z.infer<typeof mapShardletSchema>[]>();
     for (const s of map.shardlets) {
       const list = byHostId.get(s.hostId) ?? [];
@@ -114,6 +136,10 @@ export const byHost = viewerProcedure
         archived: archived[s.id] ?? null,
         replicas: (replicasOf.get(s.id) ?? []).map((r) => ({ id: r.id, hostId: r.hostId, hostName: hostName.get(r.hostId) ?? r.hostId, state: r.state, verifiedSeq: r.verifiedSeq })),
         mergeRightId: mergeRight.get(s.id) ?? null,
+        sealed: sealedOf(s.id, sealedById),
+        historyElsewhere: isRoutedState(s.state)
+          ? historyElsewhere(s, sealedOfStream.get(s.streamId) ?? []).map((x) => ({ ...x, hostName: hostName.get(x.hostId) ?? x.hostId }))
+          : [],
         createdAt: s.createdAt,
         retiredAt: s.retiredAt,
       });
@@ -132,8 +158,10 @@ export const byHost = viewerProcedure
           status: h.status,
           capacityBytes: h.capacityBytes,
           sizeBytes: h.sizeBytes,
+          liveShardlets: live.length,
           shardletBytes: live.reduce((sum, s) => sum + s.sizeBytes, 0),
           eventCount: live.reduce((sum, s) => sum + s.eventCount, 0),
+          history: historyTotals(sealedOnHost.get(h.id) ?? []),
           shardlets: list,
         };
       }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_INITIAL_SHARDLETS_PER_SHARD, MAX_SHARDS_PER_STREAM, streamNameSchema } from "@shardcast/core";
+import { MAX_INITIAL_SHARDLETS_PER_SHARD, MAX_SHARDS_PER_STREAM, retentionBytesSchema, retentionHoursSchema, streamNameSchema } from "@shardcast/core";
 import { createStream, getLifecycleSettings } from "@shardcast/db";
 import { publishRoutingChange } from "@shardcast/runtime";
 import { audit } from "../../audit.ts";
@@ -25,12 +25,9 @@ export const createStreamInput = z.object({
     .max(64, "key field is longer than 64 characters")
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "key field must be a payload field name (letters, digits, '_')")
     .optional(),
-  retentionHours: z
-    .number()
-    .int("retention must be a whole number of hours")
-    .min(1, "retention must be at least 1 hour")
-    .max(24 * 365, "retention must be at most 8760 hours")
-    .optional(),
+  retentionHours: retentionHoursSchema.optional(),
+  /** Optional size cap: past it the stream's oldest events are forgotten first. */
+  retentionBytes: retentionBytesSchema.nullable().optional(),
 });
 export const createStreamOutput = z.object({ id: z.string(), name: z.string() });
 
@@ -51,7 +48,13 @@ export const create = operatorProcedure
       kind: "stream.create",
       message: `created stream ${stream.name} with ${stream.shardCount} shards`,
       streamId: stream.id,
-      details: { shardletsPerShard: input.shardletsPerShard ?? null, keyField: stream.keyField, capacityBytes: settings.initialCapacityBytes },
+      details: {
+        shardletsPerShard: input.shardletsPerShard ?? null,
+        keyField: stream.keyField,
+        capacityBytes: settings.initialCapacityBytes,
+        retentionHours: stream.retentionHours,
+        retentionBytes: stream.retentionBytes,
+      },
     });
     return { id: stream.id, name: stream.name };
   });

@@ -2,10 +2,58 @@
 import { useQuery } from "@tanstack/react-query";
 import { ErrorNote, FullnessBar, Loading, PageHeader, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
-import { formatAgo, formatBytes, formatNumber } from "../../../lib/format.ts";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { formatAgo, formatBytes, formatDateTime, formatNumber, formatTimeLeft, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { RegisterHostForm } from "./register-host-form.tsx";
 import { SIZE_MEASURES } from "./size-measures.ts";
+
+type HostRow = inferRouterOutputs<AppRouter>["hosts"]["list"]["hosts"][number];
+
+/** Sealed history a host holds (what hand-offs left on it): how much and until when. */
+function HistoryCell({ h }: { h: HostRow }) {
+  if (!h.history) return <span className="muted">—</span>;
+  return (
+    <span
+      title={`${plural(h.history.eventCount, "event")} in ${plural(h.history.shardlets, "sealed shardlet")}, readable until the streams' retention drops them; the first expires ${formatDateTime(h.history.firstExpiresAt)}`}
+      data-testid="host-history"
+      data-shardlets={h.history.shardlets}
+    >
+      {formatBytes(h.history.sizeBytes)} in {plural(h.history.shardlets, "sealed shardlet")}
+      <span className="lineage">last expires {formatDateTime(h.history.lastExpiresAt)}</span>
+    </span>
+  );
+}
+
+/**
+ * What a draining host does with that history: wait for it to expire (how much is left and the
+ * time until the last of it goes) or copy it off (how many copies remain).
+ */
+function DrainHistory({ h }: { h: HostRow }) {
+  if (!h.drainHistory) return null;
+  const left = h.history;
+  return (
+    <span className="lineage" data-testid="host-drain-history" data-choice={h.drainHistory}>
+      {h.drainHistory === "expire" ? (
+        left ? (
+          <span title={`The drain lets hand-offs' history expire; the host can be retired once the last of it has, ${formatDateTime(left.lastExpiresAt)}.`}>
+            history expires here: {formatBytes(left.sizeBytes)} left, the last {formatTimeLeft(left.lastExpiresAt)}
+          </span>
+        ) : (
+          "history expires here: none left"
+        )
+      ) : left ? (
+        <span title="The drain copies hand-offs' history to other hosts; the host can be retired once the copies are done.">
+          history copied off: {plural(left.shardlets, "copy", "copies")} left ({formatBytes(left.sizeBytes)}
+          {h.historyCopiesOpen > 0 ? `, ${formatNumber(h.historyCopiesOpen)} under way` : ""})
+        </span>
+      ) : (
+        "history copied off: no copy left"
+      )}
+    </span>
+  );
+}
 
 export function HostsView() {
   const trpc = useTRPC();
@@ -38,6 +86,9 @@ export function HostsView() {
                   <th scope="col" title={SIZE_MEASURES.onDisk.title}>
                     {SIZE_MEASURES.onDisk.label} / capacity
                   </th>
+                  <th scope="col" title="History hand-offs left on the host: sealed, read-only, kept until the streams' retention drops it">
+                    Sealed history
+                  </th>
                   <th scope="col">Last seen</th>
                   <th scope="col">Last error</th>
                 </tr>
@@ -50,6 +101,7 @@ export function HostsView() {
                     </td>
                     <td>
                       <StatusBadge status={h.retiredAt ? "retired" : h.status} />
+                      <DrainHistory h={h} />
                     </td>
                     <td className="mono break" data-testid="host-dsn">
                       {h.dsn}
@@ -61,6 +113,9 @@ export function HostsView() {
                         {formatBytes(h.sizeBytes)} / {formatBytes(h.capacityBytes)}
                       </div>
                       <FullnessBar fraction={h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0} label={`${h.name} fullness`} />
+                    </td>
+                    <td>
+                      <HistoryCell h={h} />
                     </td>
                     <td>{formatAgo(h.lastSeenAt)}</td>
                     <td className={h.lastError ? "wrap" : undefined}>

@@ -9,7 +9,7 @@ import { byName, SelectField } from "../../../components/fields.tsx";
 import { rangeLabel } from "../../../components/shardlet-range.tsx";
 import { ActionsHeader, ErrorNote, FullnessBar, Loading, Notice, PageHeader, RangeBar, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
-import { formatAgo, formatBytes, formatDateTime, formatKeySpacePct, formatNumber, formatRate, plural } from "../../../lib/format.ts";
+import { formatAgo, formatBytes, formatDateTime, formatKeySpacePct, formatNumber, formatRate, formatTimeLeft, plural } from "../../../lib/format.ts";
 import { healthLegend, scoredHealth, TONE_BADGE, useShardletHealth, type ColourBy } from "../../../lib/health-colour.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { SIZE_MEASURES, sizeText } from "../hosts/size-measures.ts";
@@ -48,7 +48,38 @@ function replicasTitle(replicas: MapShardlet["replicas"]): string {
   return `Read replica${replicas.length === 1 ? "" : "s"} on ${replicas.map(one).join(", ")}`;
 }
 
-const liveCount = (list: readonly MapShardlet[]) => list.filter((s) => s.state !== "retired").length;
+/** "history on host-1 until 12 Dec 2026, 14:00:00": where readers also find a live shardlet's older events (hand-offs' sealed sources). */
+function HistoryElsewhere({ s }: { s: MapShardlet }) {
+  if (s.historyElsewhere.length === 0) return null;
+  const hosts = s.historyElsewhere;
+  const title = hosts
+    .map((h) => `${h.hostName}: ${plural(h.eventCount, "event")} (${formatBytes(h.sizeBytes)}) of this range's history, sealed by a hand-off, readable until ${formatDateTime(h.expiresAt)}`)
+    .join("; ");
+  return (
+    <span className="lineage" title={title} data-testid="shardlet-history-elsewhere" data-hosts={hosts.map((h) => h.hostName).join(",")}>
+      history on{" "}
+      {hosts.map((h, i) => (
+        <span key={h.hostId} className="nowrap">
+          {i > 0 ? ", " : ""}
+          {h.hostName} until {formatDateTime(h.expiresAt)}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** A sealed shardlet's state note: until when its history stays readable here. */
+function SealedUntil({ sealed }: { sealed: NonNullable<MapShardlet["sealed"]> }) {
+  return (
+    <span
+      className="lineage"
+      title={`Handed off ${formatDateTime(sealed.sealedAt)}: takes no writes; its history stays readable on this host until the stream's retention has passed since then.`}
+      data-testid="shardlet-sealed-until"
+    >
+      history until {formatDateTime(sealed.expiresAt)} ({formatTimeLeft(sealed.expiresAt)})
+    </span>
+  );
+}
 
 /** Operator actions; they queue a job, the worker does the work under the shardlet's op-lock. */
 function ShardletActions({
@@ -112,7 +143,7 @@ export function ShardMapView() {
     <>
       <PageHeader
         title="Shard map"
-        subtitle="Every shardlet, per storage host: its hash range, fullness against the split threshold, state, fencing epoch and lineage. Refreshes every 2 seconds."
+        subtitle="Every shardlet, per storage host: its hash range, fullness against the split threshold, state, fencing epoch and lineage. Sealed shardlets are what hand-offs left: history kept read-only where it was written until retention drops it. Refreshes every 2 seconds."
       >
         <div className="toolbar">
           <label className="checkbox">
@@ -156,11 +187,21 @@ export function ShardMapView() {
             <h2 id={`host-${h.id}`}>{h.name}</h2>
             <StatusBadge status={h.status} />
             <span className="muted">
-              {liveCount(h.shardlets)} live shardlet{liveCount(h.shardlets) === 1 ? "" : "s"} ·{" "}
+              <span data-testid="shardmap-host-live">{plural(h.liveShardlets, "live shardlet")}</span> ·{" "}
               {plural(h.eventCount, "event")} ·{" "}
               <span title={SIZE_MEASURES.eventData.title} data-testid="shardmap-host-event-data">
                 {sizeText(h.shardletBytes, "eventData")}
               </span>
+              {h.history ? (
+                <span
+                  title={`Sealed by hand-offs: ${plural(h.history.eventCount, "event")} kept read-only until the streams' retention drops them; the first expires ${formatDateTime(h.history.firstExpiresAt)}.`}
+                  data-testid="shardmap-host-history"
+                  data-shardlets={h.history.shardlets}
+                >
+                  {" "}
+                  · {plural(h.history.shardlets, "sealed shardlet")} ({formatBytes(h.history.sizeBytes)} of history until {formatDateTime(h.history.lastExpiresAt)})
+                </span>
+              ) : null}
             </span>
             <span className="spacer" />
             <span className="muted" title={SIZE_MEASURES.onDisk.title} data-testid="shardmap-host-on-disk">
@@ -204,7 +245,7 @@ export function ShardMapView() {
                   {h.shardlets.map((s) => (
                     <tr
                       key={s.id}
-                      className={s.state === "retired" ? "retired" : undefined}
+                      className={s.state === "retired" || s.state === "sealed" ? s.state : undefined}
                       {...(colourBy === "health" ? healthRowProps(scoredHealth(health, s.id, s.streamName)) : {})}
                       data-testid="shardlet-row"
                       data-id={s.id}
@@ -236,6 +277,7 @@ export function ShardMapView() {
                             replicated to {s.replicas.length === 1 ? s.replicas[0]?.hostName : `${s.replicas.length} hosts`}
                           </span>
                         ) : null}
+                        <HistoryElsewhere s={s} />
                       </td>
                       <td>
                         <RangeBar
@@ -247,6 +289,7 @@ export function ShardMapView() {
                       </td>
                       <td>
                         <StatusBadge status={s.state} testId="shardlet-state" />
+                        {s.sealed ? <SealedUntil sealed={s.sealed} /> : null}
                         {s.retiredAt ? (
                           <span className="lineage" title={formatDateTime(s.retiredAt)}>
                             {formatAgo(s.retiredAt)}
@@ -259,15 +302,30 @@ export function ShardMapView() {
                       <td className="num" data-testid="shardlet-events">
                         {formatNumber(s.eventCount)}
                       </td>
-                      <td className="num">{formatRate(s.writeRate)}</td>
+                      <td className="num">
+                        {s.state === "sealed" ? (
+                          <span className="muted" title="Sealed: its writes go to its successor on another host">
+                            —
+                          </span>
+                        ) : (
+                          formatRate(s.writeRate)
+                        )}
+                      </td>
                       <td className="num" data-testid="shardlet-fallbacks">
                         {formatNumber(s.fallbackCount)}
                       </td>
                       <td>
-                        <FullnessBar fraction={s.fullness} threshold={threshold} label={`shardlet ${s.range.loHex} fullness`} />
-                        <span className="lineage" data-testid="shardlet-size">
-                          {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
-                        </span>
+                        {s.state === "sealed" ? (
+                          // It no longer grows or splits: its size is history, not fullness.
+                          <span data-testid="shardlet-size">{formatBytes(s.sizeBytes)} of history</span>
+                        ) : (
+                          <>
+                            <FullnessBar fraction={s.fullness} threshold={threshold} label={`shardlet ${s.range.loHex} fullness`} />
+                            <span className="lineage" data-testid="shardlet-size">
+                              {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
+                            </span>
+                          </>
+                        )}
                       </td>
                       {colourBy === "health" ? <HealthCell h={scoredHealth(health, s.id, s.streamName)} pending={health.pending} /> : null}
                       {canOperate ? (

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { CopyButton, ErrorNote, FullnessBar, Loading, PageHeader, RangeBar, StatusBadge } from "../../../../components/ui.tsx";
 import { formatBytes, formatDateTime, formatNumber, plural } from "../../../../lib/format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
+import { StreamHistory } from "./stream-history.tsx";
 import { StreamTelemetry } from "./stream-telemetry.tsx";
 
 function curlExample(edgeUrl: string, stream: string, keyField: string): string {
@@ -33,8 +34,12 @@ export function StreamView({ name }: { name: string }) {
         subtitle={
           d ? (
             <>
-              Key field <code>{d.stream.keyField}</code> · {plural(d.stream.shardCount, "shard")} · {plural(d.shardlets.length, "shardlet")} · retention{" "}
-              {d.stream.retentionHours} h · created {formatDateTime(d.stream.createdAt)}
+              Key field <code>{d.stream.keyField}</code> · {plural(d.stream.shardCount, "shard")} · {plural(d.shardlets.filter((s) => s.state !== "sealed").length, "live shardlet")} · retention{" "}
+              {d.stream.retentionHours} h{d.stream.retentionBytes !== null ? ` or ${formatBytes(d.stream.retentionBytes)}` : ""} · created {formatDateTime(d.stream.createdAt)}
+              <span data-testid="stream-retention">
+                {" "}
+                · oldest kept {formatDateTime(d.retention.oldestEventAt)} (position {formatNumber(d.retention.startSeq)}) · freed {formatBytes(d.retention.freedBytes)}
+              </span>
             </>
           ) : (
             <Link href="/streams">Back to streams</Link>
@@ -126,6 +131,8 @@ export function StreamView({ name }: { name: string }) {
             )}
           </section>
 
+          <StreamHistory name={d.stream.name} />
+
           <section className="card" aria-labelledby="shards-h">
             <h2 id="shards-h">Shards</h2>
             <div className="table-wrap">
@@ -189,7 +196,7 @@ export function StreamView({ name }: { name: string }) {
                 </thead>
                 <tbody>
                   {d.shardlets.map((s) => (
-                    <tr key={s.id} data-testid="stream-shardlet-row">
+                    <tr key={s.id} className={s.state === "sealed" ? "sealed" : undefined} data-testid="stream-shardlet-row" data-state={s.state}>
                       <td className="mono" title={s.id}>
                         {s.range.loHex}–{s.range.lastHex}
                       </td>

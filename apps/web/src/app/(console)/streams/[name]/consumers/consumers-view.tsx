@@ -3,7 +3,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { ErrorNote, Loading, Notice, PageHeader } from "../../../../../components/ui.tsx";
-import { formatAgo, lagText } from "../../../../../lib/format.ts";
+import { formatAgo, formatNumber, lagText } from "../../../../../lib/format.ts";
 import { useTRPC } from "../../../../../lib/trpc.ts";
 import { GroupDetail } from "./group-detail.tsx";
 
@@ -55,7 +55,14 @@ export function ConsumersView({ name }: { name: string }) {
                     </td>
                     <td>{g.members}</td>
                     <td>{g.shardlets}</td>
-                    <td>{lagText(g.lagEvents, g.maxLagSeconds)}</td>
+                    <td>
+                      {lagText(g.lagEvents, g.maxLagSeconds)}
+                      {g.expiredUnreadEvents > 0 ? (
+                        <span className="badge badge-warn" title="Events that expired before the group read them" data-testid={`group-expired-${g.group}`}>
+                          {formatNumber(g.expiredUnreadEvents)} expired unread
+                        </span>
+                      ) : null}
+                    </td>
                     <td>{g.checkpointsLastHour}</td>
                     <td>{g.lastCheckpointAt ? formatAgo(g.lastCheckpointAt) : "none yet"}</td>
                   </tr>

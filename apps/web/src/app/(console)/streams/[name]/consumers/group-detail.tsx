@@ -20,6 +20,13 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
   return (
     <>
       <ErrorNote error={q.error} testId="group-error" />
+      {d.expiredUnread.events > 0 ? (
+        <div className="alert alert-warning" role="status" data-testid="group-expired-unread">
+          {plural(d.expiredUnread.events, "event")} expired before this group read them: the stream&apos;s retention forgot them
+          {d.expiredUnread.lastAt ? `, most recently ${formatAgo(d.expiredUnread.lastAt)}` : ""}. The group reads on from the stream&apos;s start;
+          keep its lag under the retention, or give the stream a longer one.
+        </div>
+      ) : null}
       <section className="card" aria-labelledby="members-h">
         <div className="card-header">
           <h2 id="members-h">Members of {d.group}</h2>

@@ -1,0 +1,18 @@
+-- shardcast:no-transaction
+-- shardcast:step partition-events
+-- Time partitions for sc_events, so expired events are dropped a partition at a time instead of
+-- deleted row by row. `part` is the second (epoch) a row was first stored; partitions are ranges
+-- of it. The switch runs while writes go on, in the code step named above
+-- (packages/db/src/host/partition-events-migration.ts):
+--
+-- 1. online on the live table: `part bigint NOT NULL DEFAULT 0` (catalog only), CHECK (part = 0)
+--    added NOT VALID then validated (no write blocked), a unique index on (stream_id, seq, part)
+--    built CONCURRENTLY;
+-- 2. one short transaction under a lock timeout (retried): the table becomes sc_events_legacy,
+--    attached to the new partitioned sc_events for [MINVALUE, 1) with its indexes attached as
+--    they are (no scan, no build), a partition for the present minutes is created, and so are
+--    sc_event_ids (producers' ids: the unique id index cannot live on a partitioned table),
+--    sc_stream_retention and sc_retention_config.
+--
+-- Ids stored before stay in the legacy partition's unique index, which writers consult until the
+-- partition expires. (Host schema version 9.)
