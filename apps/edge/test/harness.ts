@@ -79,7 +79,7 @@ export async function post(h: Harness, path: string, body: unknown, token: strin
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: raw ?? JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
 export async function get(h: Harness, path: string, token: string | null = h.token) {

@@ -81,6 +81,8 @@ describe("Redis is down", () => {
     const write = await post(h, `/v1/streams/${h.stream}/events`, batch("during"));
     expect(write.status).toBe(503);
     expect((write.body.error as { code: string }).code).toBe("unavailable");
+    // Says when to retry: a failover takes seconds, and clients that all retry at once meet it worst.
+    expect(write.headers.get("retry-after")).toBe("2");
     const read = await get(h, `/v1/streams/${h.stream}/events?after=0&limit=10`);
     expect(read.status).toBe(503);
     const trpc = await post(h, "/trpc/ingest", { stream: h.stream, events: batch("during-trpc").events });

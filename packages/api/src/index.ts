@@ -19,3 +19,4 @@ export {
 export { SESSION_COOKIE, readCookie, readSessionToken, sessionCookie, clearSessionCookie } from "./session-cookie.ts";
 export { GENERIC_INTERNAL_MESSAGE, type ShardcastErrorData } from "./errors.ts";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+export { dependencyOutage, outageAnswer, sessionUserFor } from "./outage.ts";

@@ -4,6 +4,7 @@ import { isShardcastError, roleAtLeast, ShardcastError, type Role } from "@shard
 import { toTrpcError } from "@shardcast/runtime/trpc-error";
 import type { ApiContext, SessionUser } from "./context.ts";
 import { formatError } from "./errors.ts";
+import { outageAnswer } from "./outage.ts";
 import { checkHost, checkSameOrigin } from "./request-origin.ts";
 
 const t = initTRPC.context<ApiContext>().create({
@@ -32,11 +33,16 @@ export const createCallerFactory = t.createCallerFactory;
 
 /**
  * Turns `ShardcastError`s thrown by domain functions, and by the middlewares after this one (host,
- * origin, session and role checks), into tRPC errors with the right status.
+ * origin, session and role checks), into tRPC errors with the right status; a dependency that did
+ * not answer (PostgreSQL, Redis) into a 503 with Retry-After, logged once per outage.
  */
-const domainErrors = t.middleware(async ({ next }) => {
+const domainErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
-  if (!result.ok && isShardcastError(result.error.cause)) throw toTrpcError(result.error.cause);
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (isShardcastError(cause)) throw toTrpcError(cause);
+  const outage = outageAnswer(ctx.log, cause);
+  if (outage) throw toTrpcError(outage);
   return result;
 });
 

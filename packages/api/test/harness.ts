@@ -4,8 +4,8 @@ import { createTestControlDb, createTestHostDb } from "@shardcast/db/testing";
 import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import type { Role } from "@shardcast/core";
-import { createControlDb, createUser, getSessionUser, HostPool, registerHost, type ControlDb } from "@shardcast/db";
-import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { createControlDb, createUser, HostPool, registerHost, type ControlDb } from "@shardcast/db";
+import { testPgAdminUrl, testRedisUrl } from "@shardcast/runtime/testing/env";
 import { handleApiRequest } from "../src/handler.ts";
 import {
   appRouter,
@@ -20,6 +20,7 @@ import {
   requestFacts,
   resolveClient,
   SESSION_COOKIE,
+  sessionUserFor,
   type ApiContext,
   type HashGate,
   type HashGateOptions,
@@ -142,7 +143,7 @@ export async function startHarness(
 
   const send = (req: Request, token?: string | null, callOpts?: CallOptions): Promise<Response> =>
     handleApiRequest(req, async (req, resHeaders): Promise<ApiContext> =>
-      contextFor(req.headers, resHeaders, token ? await getSessionUser(db, token) : null, callOpts),
+      contextFor(req.headers, resHeaders, await sessionUserFor(ctxDb, token, log), callOpts),
     );
 
   const call: Harness["call"] = async (kind, path, input, token, callOpts) => {
@@ -246,4 +247,12 @@ export async function nextMessage(channel: string, action: () => Promise<unknown
 /** A control db handle that cannot connect: every query fails with a driver error. */
 export function unreachableDb(): ControlDb {
   return createControlDb("postgres://postgres:hunter2-secret@127.0.0.1:1/nowhere");
+}
+
+/** A control database on the test server that does not exist: every query fails, and not as an outage. */
+export function missingDb(): ControlDb {
+  const url = new URL(testPgAdminUrl());
+  url.password = "hunter2-secret";
+  url.pathname = `/sc_no_such_database_${randomUUID().slice(0, 8)}`;
+  return createControlDb(url.toString());
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GENERIC_INTERNAL_MESSAGE } from "../src/index.ts";
-import { startHarness, tokenFrom, unreachableDb, type Harness } from "./harness.ts";
+import { missingDb, startHarness, tokenFrom, unreachableDb, type Harness } from "./harness.ts";
 
 /** Who gets in: the first run's setup, sign-in and sign-out, roles; and what an unexpected error becomes. */
 
@@ -79,7 +79,7 @@ describe("console api", () => {
 describe("unexpected errors", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ hosts: 1, db: unreachableDb() });
+    h = await startHarness({ hosts: 1, db: missingDb() });
   });
   afterAll(async () => {
     await h.close();
@@ -93,6 +93,33 @@ describe("unexpected errors", () => {
     const logged = h.logLines.filter((l) => l.includes("console api error"));
     expect(logged).toHaveLength(1);
     expect(logged[0]).toContain("auth.setupNeeded");
+    expect(h.logLines.join("\n")).not.toContain("hunter2-secret");
+  });
+});
+
+describe("a control database that does not answer", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ hosts: 1, db: unreachableDb() });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("answers 503 with Retry-After (procedures and the session lookup before them), logs the outage once and no secret", async () => {
+    // Any session token: its lookup is what meets the outage, before a procedure runs.
+    const token = "a-session-token-that-is-looked-up-first";
+    const answers = [await h.call("query", "auth.setupNeeded"), await h.call("query", "streams.list", undefined, token), await h.call("query", "auth.setupNeeded")];
+    for (const res of answers) {
+      expect(res.status).toBe(503);
+      expect(res.retryAfter).toBe("2");
+      expect(res.error?.data).toMatchObject({ code: "SERVICE_UNAVAILABLE", httpStatus: 503, scCode: "unavailable" });
+      expect(res.error?.message).toMatch(/^database unavailable during /);
+      expect(JSON.stringify(res.error)).not.toContain("hunter2");
+    }
+    const logged = h.logLines.filter((l) => l.includes("PostgreSQL unavailable"));
+    expect(logged).toHaveLength(1);
+    expect(h.logLines.filter((l) => l.includes("console api error"))).toEqual([]);
     expect(h.logLines.join("\n")).not.toContain("hunter2-secret");
   });
 });

@@ -142,6 +142,13 @@ export function trpcCode(code: ErrorCode): TrpcErrorCode {
 }
 
 /**
+ * What an outage of a dependency (the control database, a storage host, Redis) tells a client to
+ * wait before it retries: a restart or a failover takes seconds, and a 503 without it leaves each
+ * client to guess (many retry at once, which a recovering server serves worst).
+ */
+export const OUTAGE_RETRY_AFTER_MS = 2_000;
+
+/**
  * The `Retry-After` value (whole seconds, rounded up, at least 1) of a `rate_limited` (429) or
  * `unavailable` (503) error that says when to retry; undefined for every other error. One rule for
  * the REST and tRPC answers.

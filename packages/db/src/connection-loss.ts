@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { OUTAGE_RETRY_AFTER_MS, ShardcastError } from "@shardcast/core";
 import { safeMessage } from "./safe-message.ts";
 
 /** Socket errors and PostgreSQL's own "cannot serve now" states (shutdown, too many connections, statement timeout). */
@@ -25,5 +25,5 @@ export function isConnectionLoss(err: unknown): boolean {
 /** The error as `unavailable` when it is a connection loss (see `isConnectionLoss`), else null. */
 export function storageUnavailable(err: unknown, what = "the request"): ShardcastError | null {
   if (err instanceof ShardcastError || !isConnectionLoss(err)) return null;
-  return new ShardcastError("unavailable", `database unavailable during ${what}: ${safeMessage(err)}`, undefined, { cause: err });
+  return new ShardcastError("unavailable", `database unavailable during ${what}: ${safeMessage(err)}`, { retryAfterMs: OUTAGE_RETRY_AFTER_MS }, { cause: err });
 }

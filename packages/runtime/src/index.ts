@@ -9,3 +9,4 @@ export * from "./placement-state.ts";
 export * from "./replica-served.ts";
 export * from "./placement-pins.ts";
 export * from "./prealloc-store.ts";
+export * from "./outage-log.ts";

@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { OUTAGE_RETRY_AFTER_MS, ShardcastError } from "@shardcast/core";
 import { Redis, type RedisOptions } from "ioredis";
 import type { RedisTarget } from "./redis-env.ts";
 
@@ -108,5 +108,5 @@ export function redisUnavailable(err: unknown): ShardcastError | null {
     err.message.startsWith("Stream isn't writeable") ||
     (typeof code === "string" && CONNECTION_CODES.has(code)) ||
     (err.name === "ReplyError" && NOT_READY_REPLY.test(err.message));
-  return lost ? new ShardcastError("unavailable", "Redis is unavailable; retry shortly", undefined, { cause: err }) : null;
+  return lost ? new ShardcastError("unavailable", "Redis is unavailable; retry shortly", { retryAfterMs: OUTAGE_RETRY_AFTER_MS }, { cause: err }) : null;
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorStatus, isShardcastError, parseTimestamp, retryAfterSeconds, ShardcastError, unstorableText } from "@shardcast/core";
 import { storageUnavailable } from "@shardcast/db";
-import { redisUnavailable, type Logger } from "@shardcast/runtime";
+import { outages, redisUnavailable, type Logger } from "@shardcast/runtime";
 import { answerJson } from "./answer-json.ts";
 
 /** Sends `body` as JSON; returns the bytes of the body sent. */
@@ -33,9 +33,13 @@ function sendText(res: ServerResponse, status: number, text: string | Buffer, cl
 export function sendError(res: ServerResponse, thrown: unknown, log: Logger): void {
   // A Redis or database outage is known and temporary: 503 says so (a 500 is an error the edge did
   // not expect; clients retry both).
-  const err = redisUnavailable(thrown) ?? storageUnavailable(thrown) ?? thrown;
+  const redis = redisUnavailable(thrown);
+  const storage = redis ? null : storageUnavailable(thrown);
+  const err = redis ?? storage ?? thrown;
   if (isShardcastError(err)) {
-    if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
+    // An outage fails every request alike: logged once per outage, not per request.
+    if (redis || storage) outages.failed(log, redis ? "Redis" : "PostgreSQL", thrown);
+    else if (err.code === "internal" || err.code === "unavailable") log.warn(err.message, { code: err.code, cause: err.cause });
     const retryAfter = retryAfterSeconds(err);
     const headers: Record<string, string> = retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {};
     // A 405 names the methods the resource has (RFC 9110).

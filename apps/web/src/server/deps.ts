@@ -5,12 +5,13 @@ import {
   readSessionToken,
   requestFacts,
   resolveClient,
+  sessionUserFor,
   type ApiContext,
   type RedisClient,
   type SessionUser,
   type SignInLimiter,
 } from "@shardcast/api";
-import { createControlDb, getSessionUser, HostPool, type ControlDb } from "@shardcast/db";
+import { createControlDb, HostPool, type ControlDb } from "@shardcast/db";
 import { createQueue, type JobQueue } from "@shardcast/jobs";
 import { createLogger, createRedis, redisTargetFromEnv, type Logger } from "@shardcast/runtime";
 import { getEnv } from "../env.ts";
@@ -57,10 +58,13 @@ export function getDeps(): Deps {
   return deps;
 }
 
-/** The signed-in user for a session token, or null (expired, unknown or absent). */
+/**
+ * The signed-in user for a session token, or null (expired, unknown or absent). A control
+ * database that does not answer is a 503 with Retry-After (logged once per outage), not a 500.
+ */
 export async function userForToken(token: string | null | undefined): Promise<SessionUser | null> {
-  if (!token) return null;
-  return getSessionUser(getDeps().db, token);
+  const deps = getDeps();
+  return sessionUserFor(deps.db, token, deps.log);
 }
 
 /** Context of one tRPC request. */
