@@ -35,8 +35,10 @@ import { STEPS } from "./steps.ts";
  * overflow log, so the lock window is kept short: what needs no lock (split point, child ids,
  * settings, host connection) is done before the locks are taken, independent reads run at once,
  * the steps that end with a control write persist the next phase in the same statement, `planned`
- * moves to `locked` with the attempt count, and `done` (the record of the finished job) is
- * written after the locks are let go.
+ * moves to `locked` with the attempt count, and the drain and `done` (the record of the finished
+ * job) run after the locks are let go: once the switch is announced the children take writes, and
+ * the overflow-pending flag keeps re-sent ids idempotent until the drain has emptied the log (as
+ * it does when a worker dies before its drain and the sweep drains instead).
  */
 
 export interface LifecycleRunResult {
@@ -94,8 +96,8 @@ async function stopped(deps: WorkerDeps, job: LifecycleJobInfo, err: unknown): P
 }
 
 /**
- * Runs (or resumes) a persisted split or merge to its end; every step up to the drain runs under
- * the op-locks of its sources. Throws when it had to stop (lock held elsewhere or lost, host
+ * Runs (or resumes) a persisted split, merge or hand-off to its end; every step up to the switch
+ * runs under the op-locks of its sources. Throws when it had to stop (lock held elsewhere or lost, host
  * unreachable, aborted): the job stays at its phase for the next run.
  */
 export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { signal?: AbortSignal } = {}): Promise<LifecycleRunResult> {
@@ -136,6 +138,7 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
         unlockedAt: null,
         switchedAt: null,
         timings: {},
+        afterUnlock: [],
       };
       if (attempt.fromPlanned) {
         // `planned` has no step; its end and `locked` were persisted with the attempt.
@@ -145,12 +148,10 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
       }
       for (;;) {
         const phase = job.phase;
-        if (phase === "failed" || phase === "done") break;
+        // The switch was the last step that needs the locks: the drain runs after them.
+        if (phase === "failed" || phase === "done" || phase === "draining") break;
         await runStep(ctx, phase);
-        const next = nextPhase(phase);
-        // The drain was the last step that needs the locks.
-        if (next === "done") break;
-        await advance(ctx, phase, next);
+        await advance(ctx, phase, nextPhase(phase));
       }
       if (job.phase === "failed") return { ended: result(job, deps.clock()) };
       return { ctx };
@@ -174,11 +175,17 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
   });
   if ("ended" in held) return held.ended;
 
-  // The locks are let go: the children are live and the overflow log is drained.
+  // The locks are let go: the children are live. Edges write into them from now on; the ranges
+  // stay flagged overflow-pending, so a re-sent id is still looked up in the log until the drain
+  // (the job's own, here, or the sweep's after a crash) has emptied it.
   const { ctx } = held;
   ctx.lock = null;
   ctx.unlockedAt = deps.clock();
   try {
+    if (ctx.job.phase === "draining") await runStep(ctx, "draining");
+    // Before `done` is persisted: a run that stops here leaves the job at `draining`, and the
+    // next run's drain finds nothing more to record.
+    await Promise.all(ctx.afterUnlock.map((record) => record()));
     if (ctx.job.phase === "draining") await advance(ctx, "draining", "done");
     await runStep(ctx, "done");
   } catch (err) {

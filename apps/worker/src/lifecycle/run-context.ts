@@ -31,6 +31,12 @@ export interface RunContext {
   switchedAt: number | null;
   /** Milliseconds per step in this run, for the operations log. */
   timings: Partial<Record<LifecycleStep, number>>;
+  /**
+   * Records a step made under the locks that need not hold them (the drain's figures and its
+   * operations-log entry): written once the locks are let go, so producers' events stop going to
+   * the overflow log that much sooner.
+   */
+  afterUnlock: Array<() => Promise<unknown>>;
 }
 
 export function nextPhase(phase: LifecycleStep): LifecycleStep {

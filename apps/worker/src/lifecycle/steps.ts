@@ -36,17 +36,20 @@ async function stepLocked(ctx: RunContext): Promise<void> {
     const problem = mergeProblem(sources[0]!, sources[1]!);
     if (problem) throw new GiveUp(problem);
   }
+  if (job.kind === "handoff" && ctx.childHostId === job.hostId) throw new GiveUp("a hand-off needs a destination other than the shardlet's host");
+  // Independent reads at once: every one of them lengthens the lock window. Read under the locks:
+  // a migration starts its copy under the same op-lock, so the two never both go ahead (its rows
+  // are being copied to another host by key-hash range).
+  const [dest, migrating, fences] = await Promise.all([
+    job.kind === "handoff" ? getHostStatus(ctx.deps.db, ctx.childHostId) : null,
+    migratingShardletIds(ctx.deps.db, job.sourceIds),
+    ctx.sourceFences ?? Promise.all(sources.map((s) => ctx.driver.getFence(s.id))),
+  ]);
   if (job.kind === "handoff") {
-    if (ctx.childHostId === job.hostId) throw new GiveUp("a hand-off needs a destination other than the shardlet's host");
-    const dest = await getHostStatus(ctx.deps.db, ctx.childHostId);
     if (!dest) throw new GiveUp(`the destination host ${ctx.childHostId} is not registered`);
     if (dest.status !== "active") throw new GiveUp(`the destination host ${dest.name} is ${dest.status}; moves go only to active hosts`);
   }
-  // Read under the locks: a migration starts its copy under the same op-lock, so the two never
-  // both go ahead (its rows are being copied to another host by key-hash range).
-  const migrating = await migratingShardletIds(ctx.deps.db, job.sourceIds);
   if (migrating.length > 0) throw new GiveUp(`shardlet ${migrating.join(", ")} is being migrated to another host`);
-  const fences = await (ctx.sourceFences ?? Promise.all(sources.map((s) => ctx.driver.getFence(s.id))));
   fences.forEach((f, i) => {
     const s = sources[i]!;
     if (!f || f.state !== "active" || f.epoch !== s.epoch) {
@@ -179,15 +182,16 @@ async function prepareSuccessor(ctx: RunContext): Promise<void> {
 /**
  * Children take over: host fences in one transaction, then the control rows (and the job's next
  * phase) in one statement, then the edges are told. A hand-off opens the successor's fence on the
- * destination first, then seals the source's on its host: the source already refuses writes (it is
- * `migrating` at its raised epoch), so a run that stops between the two loses nothing.
+ * destination and seals the source's on its host, both at once: the source already refuses writes
+ * (it is `migrating` at its raised epoch), so a run that stops between the two loses nothing.
  */
 async function stepSwitching(ctx: RunContext): Promise<void> {
   const { deps, job } = ctx;
   const handoff = job.kind === "handoff";
   if (handoff) {
-    await switchFences(ctx.childDriver, { activate: job.childIds, retire: [] });
-    await switchFences(ctx.driver, { activate: [], retire: [], seal: job.sourceIds });
+    // Both at once: the source already refuses writes (raised epoch), so a seal that lands before
+    // the successor opens, or a run that stops between them, loses nothing; a rerun does both again.
+    await Promise.all([switchFences(ctx.childDriver, { activate: job.childIds, retire: [] }), switchFences(ctx.driver, { activate: [], retire: [], seal: job.sourceIds })]);
   } else {
     await switchFences(ctx.driver, { activate: job.childIds, retire: job.sourceIds });
   }
@@ -214,10 +218,10 @@ async function stepDraining(ctx: RunContext): Promise<void> {
     home,
     targets: children.map((c) => ({ ...c, hostId: ctx.childHostId, epoch: CHILD_EPOCH, historyHostIds: historyHosts(sealed, c, ctx.childHostId) })),
     chunkRows: deps.lifecycle?.drainChunkRows ?? DEFAULT_DRAIN_CHUNK_ROWS,
-    beforeChunk: () => {
-      if (!ctx.lock) throw new ShardcastError("internal", "the overflow log is drained only under the sources' op-locks");
-      ctx.lock.assertHeld();
-    },
+    // A drain resumed under the locks (a job stopped at `draining` before this release) keeps
+    // checking them; after the switch it needs none: the sweep leaves an unfinished job's
+    // children alone, and a later job on them fences this drain's writes out.
+    beforeChunk: () => ctx.lock?.assertHeld(),
     signal: ctx.signal,
   });
   if (result.blocked.length > 0) {
@@ -229,8 +233,13 @@ async function stepDraining(ctx: RunContext): Promise<void> {
   if (result.drained === 0) return;
   job.drained += result.drained;
   const range = cover(ctx.sources);
+  // Figures and the log entry need no lock: written after the locks are let go (see afterUnlock).
+  ctx.afterUnlock.push(async () => recordDrain(ctx, result, range));
+}
+
+async function recordDrain(ctx: RunContext, result: { drained: number; byTarget: ReadonlyMap<string, number> }, range: { lo: number; hi: number }): Promise<void> {
+  const { deps, job } = ctx;
   const prediction = await contentionPrediction(deps, job, range);
-  // Two independent writes, at once: the locks are still held.
   await Promise.all([
     updateLifecycleProgress(deps.db, job.id, { drainedAdd: result.drained }),
     recordOperation(deps.db, {
