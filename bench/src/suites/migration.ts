@@ -286,8 +286,9 @@ function edgeLine(before: Map<string, number>, after: Map<string, number>): stri
 const STEPS = ["locked", "fenced", "moving", "switching", "draining"] as const;
 
 /** How long the hand-off held the op-lock (ms), if this process ran its lifecycle job. */
+/** The op-lock window of a hand-off: from the locks to the end of the switch (the drain runs after the release). */
 function lockMs(h: HandoffRun): number | undefined {
-  return h.steps.locked === undefined || h.steps.draining === undefined ? undefined : h.steps.draining - h.steps.locked;
+  return h.steps.locked === undefined || h.steps.switching === undefined ? undefined : h.steps.switching - h.steps.locked;
 }
 
 /**
@@ -445,7 +446,7 @@ async function measureHandoffs(
       }
       const samples = writers!.samples.slice(first);
       const runs = out.handoffs;
-      const locks = runs.map((h) => ({ from: h.start + (h.steps.locked ?? 0), to: h.start + (h.steps.draining ?? h.ms) }));
+      const locks = runs.map((h) => ({ from: h.start + (h.steps.locked ?? 0), to: h.start + (h.steps.switching ?? h.ms) }));
       out.paused = samples.filter((w) => runs.some((h) => w.at <= h.end && w.end >= h.start)).map((w) => w.ms);
       out.inLock = samples.filter((w) => locks.some((l) => w.at <= l.to && w.end >= l.from)).map((w) => w.ms);
       out.base = samples.filter((w) => windows.some((p) => w.at >= p.from && w.end <= p.to)).map((w) => w.ms);
