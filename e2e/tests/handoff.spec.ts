@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { keyHash } from "@shardcast/core/hash";
-import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, trpcQuery, uniqueName } from "../support/console.ts";
+import { createApiKey, createStreamInConsole, createUser, openAsAdmin, openPageAs, screenshot, trpcQuery, uniqueName } from "../support/console.ts";
 import { postEvents } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
 
@@ -150,4 +150,36 @@ test("the stream and hosts pages show the sealed history and until when it is ke
   await expect(row.getByTestId("host-history")).toHaveAttribute("data-shardlets", /^[1-9]\d*$/);
   await expect(row.getByTestId("host-history")).toContainText("sealed shardlet");
   await page.context().close();
+});
+
+test("an admin changes the retention settings, validated, and finds the change in their history; an operator sees them read-only", async ({ page, browser }) => {
+  await openAsAdmin(page, "/settings");
+  const section = page.getByTestId("retention-settings");
+  await expect(section.getByTestId("rt-partitionSpanSec")).toHaveValue("21600");
+  await expect(section.getByTestId("rt-enabled")).toBeChecked();
+
+  await section.getByTestId("rt-partitionSpanSec").fill("0");
+  await section.getByTestId("retention-settings-save").click();
+  await expect(section.getByTestId("rt-partitionSpanSec-error")).toHaveText("partition span must be at least 1 second");
+  await expect(section.getByTestId("retention-settings-saved")).toHaveCount(0);
+
+  await section.getByTestId("rt-partitionSpanSec").fill("3600");
+  await section.getByTestId("retention-settings-save").click();
+  await expect(section.getByTestId("retention-settings-saved")).toHaveText("Saved 1 change.");
+  await section.getByText(/^Change history \(\d+\)$/).click();
+  await expect(section.getByTestId("retention-settings-audit-row").first()).toContainText("partitionSpanSec 21600 → 3600");
+  expect((await trpcQuery<{ settings: { partitionSpanSec: number } }>(page, "streams.retentionSettings", undefined)).settings.partitionSpanSec).toBe(3600);
+
+  const seen = await openPageAs(browser, operator);
+  await seen.goto("/settings");
+  const readOnly = seen.getByTestId("retention-settings");
+  await expect(readOnly.getByTestId("retention-settings-readonly")).toBeVisible();
+  await expect(readOnly.getByTestId("rt-partitionSpanSec")).toHaveValue("3600");
+  await expect(readOnly.getByTestId("rt-partitionSpanSec")).toBeDisabled();
+  await seen.context().close();
+
+  // Back to the default, for the suites that follow on the same system.
+  await section.getByTestId("rt-partitionSpanSec").fill("21600");
+  await section.getByTestId("retention-settings-save").click();
+  await expect(section.getByTestId("retention-settings-saved")).toHaveText("Saved 1 change.");
 });

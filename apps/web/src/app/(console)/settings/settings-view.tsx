@@ -12,6 +12,7 @@ import { MoveSettingsSection } from "./move-settings-section.tsx";
 import { PlacementSettingsSection } from "./placement-settings-section.tsx";
 import { PreallocSettingsSection } from "./prealloc-settings-section.tsx";
 import { ProfilerSettingsSection } from "./profiler-settings-section.tsx";
+import { RetentionSettingsSection } from "./retention-settings-section.tsx";
 import { SettingsAudit } from "./settings-audit.tsx";
 
 export function SettingsView() {
@@ -54,6 +55,7 @@ export function SettingsView() {
         <SettingsAudit />
       </section>
       <MoveSettingsSection />
+      <RetentionSettingsSection />
       <ConsumerSettingsSection />
       <ProfilerSettingsSection />
       <CacheSettingsSection />
