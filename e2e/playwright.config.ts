@@ -10,6 +10,9 @@ export default systemConfig({
   demo: "off",
   timeoutMs: 120_000,
   extraEnv: {
+    // The production shape: two edges behind a round-robin entry, two workers (the demo keeps one of each).
+    SHARDCAST_EDGES: "2",
+    SHARDCAST_WORKERS: "2",
     // Forecasting models train in seconds here: the tests check the flow, not the model's skill.
     SHARDCAST_TRAIN_EPOCHS: "3",
     // The periods a test's outcome waits on, from tens of seconds down to a few: the tests check

@@ -19,6 +19,12 @@ const schema = z.object({
   /** Comma-separated storage-host DSNs for a first start against DATABASE_URL. */
   SHARDCAST_HOST_DSNS: z.string().optional(),
   SHARDCAST_DEMO_HOSTS: z.coerce.number().int().min(1).max(16).default(3),
+  /** Edges to start; more than one listen on the ports after SHARDCAST_EDGE_PORT, behind a round-robin entry on it. */
+  SHARDCAST_EDGES: z.coerce.number().int().min(1).max(8).default(1),
+  /** Workers to start (each with its own health port from SHARDCAST_WORKER_HEALTH_PORT on). */
+  SHARDCAST_WORKERS: z.coerce.number().int().min(1).max(8).default(1),
+  /** The first worker's health port (the worker's own default); the next workers take the ports after it. */
+  SHARDCAST_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   REDIS_URL: z.string().optional(),
   SHARDCAST_REDIS_PREFIX: redisPrefixSchema,
   SHARDCAST_ADMIN_EMAIL: z.string().email().optional(),

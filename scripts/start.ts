@@ -17,6 +17,7 @@ import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/
 import { spawnChild, waitForHttp, type Child } from "./start/children.ts";
 import { inheritedEnv, loadStartConfig } from "./env.ts";
 import { DEMO_LEDGER_STREAM } from "./demo-ledger.ts";
+import { startEdgeBalancer } from "./start/edge-balancer.ts";
 import { movedEmbeddedDsn } from "./start/embedded-hosts.ts";
 import { seed } from "./start/seed.ts";
 import { StopRequested, Stopper, stopOnSignals } from "./start/stop.ts";
@@ -155,22 +156,35 @@ async function main() {
   // Registered as it starts: a stop from here on stops it; once the stop has begun, nothing starts.
   const service = (name: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; group?: boolean }) =>
     stopper.child(() => spawnChild(name, process.execPath, args, opts));
-  let worker: Child, edge: Child, web: Child;
+  // Several edges (SHARDCAST_EDGES) listen on the ports after the edge port, behind a round-robin
+  // entry on it; several workers (SHARDCAST_WORKERS) take health ports one after the other: the
+  // production shape on one machine.
+  const edgePorts = cfg.SHARDCAST_EDGES === 1 ? [cfg.SHARDCAST_EDGE_PORT] : Array.from({ length: cfg.SHARDCAST_EDGES }, (_, i) => cfg.SHARDCAST_EDGE_PORT + 1 + i);
+  const numbered = (name: string, i: number, count: number) => (count === 1 ? name : `${name}-${i + 1}`);
+  const workerEnv = (i: number): NodeJS.ProcessEnv => ({ ...env, SHARDCAST_WORKER_HEALTH_PORT: String(cfg.SHARDCAST_WORKER_HEALTH_PORT === 0 ? 0 : cfg.SHARDCAST_WORKER_HEALTH_PORT + i) });
+  const edgeEnv = (port: number): NodeJS.ProcessEnv => ({ ...env, SHARDCAST_EDGE_PORT: String(port) });
+  const workers: Child[] = [];
+  const edges: Child[] = [];
+  let web: Child;
   if (dev) {
     // Each watcher leads a process group of its own, so stopping it also stops what it started.
-    const watch = (name: string, entry: string) =>
-      service(name, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "watch", "--clear-screen=false", entry], { cwd: root, env, group: true });
-    worker = watch("worker", "apps/worker/src/main.ts");
-    edge = watch("edge", "apps/edge/src/main.ts");
+    const watch = (name: string, entry: string, childEnv: NodeJS.ProcessEnv) =>
+      service(name, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "watch", "--clear-screen=false", entry], { cwd: root, env: childEnv, group: true });
+    for (let i = 0; i < cfg.SHARDCAST_WORKERS; i++) workers.push(watch(numbered("worker", i, cfg.SHARDCAST_WORKERS), "apps/worker/src/main.ts", workerEnv(i)));
+    edgePorts.forEach((port, i) => edges.push(watch(numbered("edge", i, edgePorts.length), "apps/edge/src/main.ts", edgeEnv(port))));
     const next = path.join(root, "node_modules/next/dist/bin/next");
     web = service("web", [next, "dev", "--port", webEnv.PORT, "--hostname", webEnv.HOSTNAME], { cwd: path.join(root, "apps/web"), env: webEnv, group: true });
   } else {
-    worker = service("worker", [...tsx, "apps/worker/src/main.ts"], { cwd: root, env });
-    edge = service("edge", [...tsx, "apps/edge/src/main.ts"], { cwd: root, env });
+    for (let i = 0; i < cfg.SHARDCAST_WORKERS; i++) workers.push(service(numbered("worker", i, cfg.SHARDCAST_WORKERS), [...tsx, "apps/worker/src/main.ts"], { cwd: root, env: workerEnv(i) }));
+    edgePorts.forEach((port, i) => edges.push(service(numbered("edge", i, edgePorts.length), [...tsx, "apps/edge/src/main.ts"], { cwd: root, env: edgeEnv(port) })));
     // The same standalone server as in production; it takes its address from PORT and HOSTNAME.
     web = service("web", [path.join(root, WEB_SERVER)], { cwd: path.join(root, "apps/web"), env: webEnv });
   }
-  for (const child of [worker, edge, web]) {
+  if (edgePorts.length > 1) {
+    await stopper.server(() => startEdgeBalancer({ host: cfg.SHARDCAST_BIND, port: cfg.SHARDCAST_EDGE_PORT, targets: edgePorts.map((port) => ({ host: cfg.SHARDCAST_BIND, port })) }));
+    say(`${edgePorts.length} edges on ports ${edgePorts.join(", ")}, behind a round-robin entry on ${cfg.SHARDCAST_EDGE_PORT}; ${cfg.SHARDCAST_WORKERS} worker(s)`);
+  }
+  for (const child of [...workers, ...edges, web]) {
     void child.exited.then((code) => {
       if (!stopper.isStopping) {
         say(`${child.name} exited unexpectedly (code ${code}); stopping everything`);
@@ -180,7 +194,7 @@ async function main() {
   }
   const edgeUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_EDGE_PORT}`;
   const webUrl = `http://${cfg.SHARDCAST_BIND}:${cfg.SHARDCAST_WEB_PORT}`;
-  await waitForHttp(`${edgeUrl}/healthz`, { child: edge, timeoutMs: 60_000 });
+  for (const [i, edge] of edges.entries()) await waitForHttp(`http://${cfg.SHARDCAST_BIND}:${edgePorts[i]!}/healthz`, { child: edge, timeoutMs: 60_000 });
   // `next dev` compiles each route on its first request.
   await waitForHttp(`${webUrl}/api/health`, { child: web, timeoutMs: dev ? 300_000 : 120_000 });
 

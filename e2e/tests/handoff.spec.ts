@@ -1,8 +1,8 @@
-import { expect, test, type Page } from "@playwright/test";
-import { keyHash } from "@shardcast/core/hash";
+import { expect, test } from "@playwright/test";
 import { createApiKey, createStreamInConsole, createUser, openAsAdmin, openPageAs, screenshot, trpcQuery, uniqueName } from "../support/console.ts";
 import { postEvents } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
+import { keysIn, liveLayout } from "../support/shard-map.ts";
 
 // A hand-off through the console: an operator moves a shardlet holding events with the manual move
 // form in its default mode, the migrations page shows it as a hand-off that copied no row, and the
@@ -12,38 +12,6 @@ test.describe.configure({ mode: "serial" });
 
 const stream = uniqueName("e2e-handoff");
 const operator = { email: `${uniqueName("handoff")}@example.com`, password: "operator-password-1" };
-
-interface MapShardlet {
-  id: string;
-  range: { lo: number; hi: number };
-  state: string;
-  eventCount: number;
-}
-interface MapHost {
-  id: string;
-  name: string;
-  status: string;
-  shardlets: MapShardlet[];
-}
-
-/** The stream's active shardlets with their hosts, in hash order. */
-async function layout(page: Page, streamId: string): Promise<Array<MapShardlet & { hostId: string; hostName: string }>> {
-  const map = await trpcQuery<{ hosts: MapHost[] }>(page, "shardmap.byHost", { streamId, includeRetired: false });
-  return map.hosts
-    .flatMap((h) => h.shardlets.filter((s) => s.state === "active").map((s) => ({ ...s, hostId: h.id, hostName: h.name })))
-    .sort((a, b) => a.range.lo - b.range.lo);
-}
-
-/** Keys whose hash lies in [lo, hi). */
-function keysIn(range: { lo: number; hi: number }, count: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < count; i++) {
-    const key = `handoff-${i}`;
-    const h = keyHash(key);
-    if (h >= range.lo && h < range.hi) out.push(key);
-  }
-  return out;
-}
 
 let streamId = "";
 /** The shardlet handed off, where it was and where its writes went. */
@@ -59,17 +27,17 @@ test("an operator hands a shardlet off from the migrations page and sees it end 
   await admin.context().close();
 
   const page = await openPageAs(browser, operator);
-  const shardlets = await layout(page, streamId);
+  const shardlets = await liveLayout(page, streamId);
   const source = shardlets[0]!;
   const dest = shardlets.find((s) => s.hostId !== source.hostId)!;
   moved = { id: source.id, sourceName: source.hostName, destName: dest.hostName };
 
   // History to leave behind: 200 events in the shardlet's range, counted by the accounting first.
-  const keys = keysIn(source.range, 20);
+  const keys = keysIn([source.range], 20, "handoff");
   const events = Array.from({ length: 200 }, (_, i) => ({ key: keys[i % keys.length]!, id: `before-${i}`, type: "handoff.test", payload: { i } }));
   expect(await postEvents(stream, token, events)).toBe(200);
   await expect
-    .poll(async () => (await layout(page, streamId)).find((s) => s.id === source.id)?.eventCount ?? 0, { timeout: 30_000, message: "events counted on the shardlet" })
+    .poll(async () => (await liveLayout(page, streamId)).find((s) => s.id === source.id)?.eventCount ?? 0, { timeout: 30_000, message: "events counted on the shardlet" })
     .toBe(200);
 
   await page.goto("/migrations");

@@ -1,9 +1,9 @@
-import { expect, test, type Page } from "@playwright/test";
-import { keyHash } from "@shardcast/core/hash";
+import { expect, test } from "@playwright/test";
 import { createApiKey, createStreamInConsole, createUser, openPageAs, screenshot, trpcQuery, uniqueName } from "../support/console.ts";
 import { postEvents } from "../support/edge.ts";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../support/env.ts";
 import { startProducer, type Producer } from "../support/producer.ts";
+import { keysIn, liveLayout } from "../support/shard-map.ts";
 
 // One story in order: the admin tunes the rebalancer and the mover, a producer makes one host hot,
 // an operator approves a proposed move and watches it finish, schedules another for a later
@@ -13,37 +13,6 @@ test.describe.configure({ mode: "serial" });
 const stream = uniqueName("e2e-migrate");
 const operator = { email: `${uniqueName("mover")}@example.com`, password: "operator-password-1" };
 let token = "";
-
-interface MapShardlet {
-  id: string;
-  range: { lo: number; hi: number; loHex: string };
-  state: string;
-}
-interface MapHost {
-  id: string;
-  name: string;
-  status: string;
-  shardlets: MapShardlet[];
-}
-
-/** The stream's live shardlets with the host that holds each, in hash order. */
-async function layout(page: Page, streamId: string): Promise<Array<MapShardlet & { hostId: string; hostName: string }>> {
-  const map = await trpcQuery<{ hosts: MapHost[] }>(page, "shardmap.byHost", { streamId, includeRetired: false });
-  return map.hosts
-    .flatMap((h) => h.shardlets.filter((s) => s.state === "active").map((s) => ({ ...s, hostId: h.id, hostName: h.name })))
-    .sort((a, b) => a.range.lo - b.range.lo);
-}
-
-/** Keys whose hash lies in one of the ranges (found by trying names in order). */
-function keysIn(ranges: ReadonlyArray<{ lo: number; hi: number }>, count: number, prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < count; i++) {
-    const key = `${prefix}-${i}`;
-    const h = keyHash(key);
-    if (ranges.some((r) => h >= r.lo && h < r.hi)) out.push(key);
-  }
-  return out;
-}
 
 async function send(events: Array<{ key: string; id: string; payload: Record<string, unknown> }>): Promise<number> {
   return postEvents(stream, token, events.map((e) => ({ ...e, type: "migration.test" })));
@@ -99,7 +68,7 @@ test("an operator approves a proposed migration and watches it finish", async ({
   expect(token, "the first test creates the key").not.toBe("");
   const page = await openPageAs(browser, operator);
   // Only the shardlets of one host get events: that host carries all of the stream's load.
-  const shardlets = await layout(page, streamId);
+  const shardlets = await liveLayout(page, streamId);
   expect(shardlets).toHaveLength(12);
   hotHostId = shardlets[0]!.hostId;
   const hot = shardlets.filter((s) => s.hostId === hotHostId);
@@ -181,7 +150,7 @@ test("an operator approves a proposed migration and watches it finish", async ({
   await screenshot(page, "migrations-done");
 
   // The shardlet now lives on the destination host, under the same id.
-  const after = (await layout(page, streamId)).find((s) => s.id === shardletId);
+  const after = (await liveLayout(page, streamId)).find((s) => s.id === shardletId);
   expect(after?.hostId).not.toBe(hotHostId);
   await page.context().close();
 });
@@ -234,7 +203,7 @@ test("an operator cancels a large migration while it copies", async ({ browser }
   await expect(admin.getByTestId("ms-saved")).toContainText("Saved 1 change");
 
   const page = await openPageAs(browser, operator);
-  const shardlets = await layout(page, streamId);
+  const shardlets = await liveLayout(page, streamId);
   const big = shardlets.find((s) => s.hostId !== hotHostId)!;
   const keys = keysIn([big.range], 50, "bulk");
   // 3,000 events: a minute of copying at the 50 rows/s budget.
@@ -270,7 +239,7 @@ test("an operator cancels a large migration while it copies", async ({ browser }
   await expect(page.getByTestId("migration-log")).toContainText(`Cancel requested by ${operator.email} during copying`);
   await screenshot(page, "migrations-cancelled");
   // The shardlet stayed where it was.
-  expect((await layout(page, streamId)).find((s) => s.id === big.id)?.hostId).toBe(big.hostId);
+  expect((await liveLayout(page, streamId)).find((s) => s.id === big.id)?.hostId).toBe(big.hostId);
 
   // The scheduled move is cancelled too, at once (it never started), and the stock settings return.
   const scheduled = page.locator(`[data-testid="open-migration"][data-stream="${stream}"][data-phase="scheduled"]`);
