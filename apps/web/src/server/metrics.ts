@@ -1,6 +1,5 @@
 import type { ProcedureCall } from "@shardcast/api/context";
-import type { ControlDb } from "@shardcast/db";
-import { listExpiredUnread } from "@shardcast/db";
+import { listExpiredUnread, type ControlDb } from "@shardcast/db";
 import { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@shardcast/runtime/metrics";
 
 interface ConsoleMetrics {

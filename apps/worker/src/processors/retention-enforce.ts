@@ -31,7 +31,7 @@ export interface RetentionResult {
   streams: number;
   /** Events that expired before a consumer group read them, counted this run (over every group). */
   expiredUnread: number;
-  /** Streams whose unread events could not be counted: no partition was dropped this run. */
+  /** Streams whose unread events could not be counted (or whose start another run moved meanwhile): no partition was dropped this run. */
   uncounted: number;
 }
 
@@ -76,10 +76,11 @@ export async function runRetention(deps: WorkerDeps, opts: { signal?: AbortSigna
 
   const cutoffs = await streamCutoffs(streams, views, nowSec);
   const starts = await moveStreamStarts(streams, views, cutoffs);
-  const { recorded, uncounted, expiredUnread } = await recordMoves(deps, opts.progress, streams, views, starts);
+  const { unmoved, uncounted, expiredUnread } = await recordMoves(deps, opts.progress, streams, views, starts);
+  // Starts that did not move may still have a new oldest event (rows stored out of position order).
   await recordStreamStarts(
     db,
-    recorded.map((s) => ({ streamId: s.streamId, startSeq: s.startSeq, oldestEventAt: s.oldestSec === null ? null : new Date(s.oldestSec * 1000) })),
+    unmoved.map((s) => ({ streamId: s.streamId, startSeq: s.startSeq, oldestEventAt: oldestOf(s) })),
   );
   checkAborted(opts.signal);
 
@@ -105,10 +106,14 @@ export async function runRetention(deps: WorkerDeps, opts: { signal?: AbortSigna
   return { hosts: hosts.length, skippedHosts, created, dropped, freedBytes, freedEvents, streams: starts.length, expiredUnread, uncounted };
 }
 
+const oldestOf = (s: StreamStart): Date | null => (s.oldestSec === null ? null : new Date(s.oldestSec * 1000));
+
 /**
  * Records the starts that moved, each with what it forgot of its consumer groups' unread events
  * (`recordStartMove`: counted once, with the move). A stream whose count failed (a host that did
- * not answer) keeps its recorded start, so the next run counts the same positions again.
+ * not answer), or whose start another run moved meanwhile, keeps the start recorded in the control
+ * database and holds this run's drops back, so the next run counts from there before anything
+ * goes. Returns the starts that did not move.
  */
 async function recordMoves(
   deps: WorkerDeps,
@@ -116,29 +121,31 @@ async function recordMoves(
   streams: readonly StreamRetentionRow[],
   views: readonly HostView[],
   starts: readonly StreamStart[],
-): Promise<{ recorded: StreamStart[]; uncounted: number; expiredUnread: number }> {
+): Promise<{ unmoved: StreamStart[]; uncounted: number; expiredUnread: number }> {
   const before = new Map(streams.map((s) => [s.id, s.startSeq]));
-  const recorded: StreamStart[] = [];
+  const unmoved: StreamStart[] = [];
   let uncounted = 0;
   let expiredUnread = 0;
   for (const s of starts) {
     const fromSeq = before.get(s.streamId) ?? 0;
     if (s.startSeq <= fromSeq) {
-      recorded.push(s);
+      unmoved.push(s);
       continue;
     }
     try {
       const groups = await countExpiredUnread(deps.db, progress, { streamId: s.streamId, fromSeq, toSeq: s.startSeq }, views.filter((v) => v.streams.has(s.streamId)));
-      const oldestEventAt = s.oldestSec === null ? null : new Date(s.oldestSec * 1000);
-      if (await recordStartMove(deps.db, { streamId: s.streamId, fromSeq, toSeq: s.startSeq, oldestEventAt, groups })) {
-        for (const g of groups) expiredUnread += g.events;
-        if (groups.length > 0) deps.log.warn("events expired before consumer groups read them", { streamId: s.streamId, groups: groups.length, events: groups.reduce((n, g) => n + g.events, 0), startSeq: s.startSeq });
+      if (!(await recordStartMove(deps.db, { streamId: s.streamId, fromSeq, toSeq: s.startSeq, oldestEventAt: oldestOf(s), groups }))) {
+        // Another run moved the start meanwhile, to a position this count did not start from:
+        // nothing is dropped before the next run has counted from where that one left it.
+        uncounted++;
+        continue;
       }
-      recorded.push(s);
+      for (const g of groups) expiredUnread += g.events;
+      if (groups.length > 0) deps.log.warn("events expired before consumer groups read them", { streamId: s.streamId, groups: groups.length, events: groups.reduce((n, g) => n + g.events, 0), startSeq: s.startSeq });
     } catch (err) {
       uncounted++;
       deps.log.warn("retention could not count a stream's unread events: its partitions wait for the next run", { streamId: s.streamId, error: probeErrorMessage(err) });
     }
   }
-  return { recorded, uncounted, expiredUnread };
+  return { unmoved, uncounted, expiredUnread };
 }
