@@ -6,6 +6,8 @@ const schema = z.object({
   SHARDCAST_BENCH_EDGE_PROFILE_DIR: z.string().optional(),
   /** NATS with JetStream for the ingest suite's peer comparison; skipped with a note when none answers. */
   SHARDCAST_BENCH_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /** The mover process's cluster (JSON: controlUrl, redisUrl, prefix), set by the suite that spawns it. */
+  SHARDCAST_BENCH_MOVER: z.string().optional(),
 });
 
 export const benchEnv = schema.parse(process.env);

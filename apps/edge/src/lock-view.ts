@@ -9,6 +9,9 @@ import type { Logger } from "@shardcast/runtime";
  */
 export class LockView {
   private locked = new Set<string>();
+  /** The last message applied per locked shardlet (a running count): a deferred release applies only if none came after it. */
+  private readonly applied = new Map<string, number>();
+  private messages = 0;
   private timer: NodeJS.Timeout | null = null;
   /**
    * Messages applied while a resync's read is in flight, one journal per running resync. The list
@@ -27,9 +30,30 @@ export class LockView {
   }
 
   apply(shardletId: string, locked: boolean): void {
+    this.applied.set(shardletId, ++this.messages);
     if (locked) this.locked.add(shardletId);
-    else this.locked.delete(shardletId);
+    else {
+      this.locked.delete(shardletId);
+      // Unlocked shardlets keep no count: the map stays as small as the locks held.
+      this.applied.delete(shardletId);
+    }
     for (const journal of this.journals) journal.push([shardletId, locked]);
+  }
+
+  /**
+   * A release that waits for `after` (the route reloads the change announced): a job announces
+   * its new routes before it lets its locks go, and an edge that applied the release before its
+   * reload answered would send the range's writes to the routes the change retired, where the
+   * fence refuses them (a refusal, a reload and a resend: the longest write of a hand-off). Until
+   * then the range's writes keep taking the overflow log. A lock message that arrives meanwhile
+   * wins over the deferred release.
+   */
+  releaseAfter(shardletId: string, after: Promise<unknown>): void {
+    if (!this.locked.has(shardletId)) return;
+    const seen = this.applied.get(shardletId);
+    void after.finally(() => {
+      if (this.locked.has(shardletId) && this.applied.get(shardletId) === seen) this.apply(shardletId, false);
+    });
   }
 
   async resync(): Promise<void> {

@@ -26,12 +26,18 @@ export function subscribeToEdgeChannels(deps: {
   const locksCh = opLocksChannel(prefix);
   const replicasCh = replicaChannel(prefix);
   const pinsCh = pinsChannel(prefix);
+  // Route reloads that routing messages started and that have not answered yet.
+  const reloads = new Set<Promise<unknown>>();
   subscriber.on("message", (channel: string, message: string) => {
     try {
       const msg = JSON.parse(message) as { streamId?: string; prefix?: string; replicaId?: unknown; verifiedSeq?: unknown };
       if (channel === routingCh) {
         routing.forgetMissing();
-        if (msg.streamId) void routing.refreshById(msg.streamId, "pubsub").catch((err: unknown) => log.warn("routing refresh failed", { err }));
+        if (msg.streamId) {
+          const reload = routing.refreshById(msg.streamId, "pubsub").catch((err: unknown) => log.warn("routing refresh failed", { err }));
+          reloads.add(reload);
+          void reload.finally(() => reloads.delete(reload));
+        }
       } else if (channel === keysCh && msg.prefix) {
         auth.evictPrefix(msg.prefix);
       } else if (channel === replicasCh) {
@@ -40,7 +46,9 @@ export function subscribeToEdgeChannels(deps: {
         void readCache.loadPins().catch((err: unknown) => log.warn("pin set refresh failed", { err }));
       } else if (channel === locksCh) {
         const lock = parseOpLockMessage(message);
-        if (lock) locks.apply(lock.shardletId, lock.locked);
+        // A release waits for the reloads the job's switch announced (see LockView.releaseAfter).
+        if (lock && !lock.locked && reloads.size > 0) locks.releaseAfter(lock.shardletId, Promise.allSettled([...reloads]));
+        else if (lock) locks.apply(lock.shardletId, lock.locked);
       }
     } catch (err) {
       log.warn("ignored malformed pub/sub message", { channel, err });

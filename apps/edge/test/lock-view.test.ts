@@ -33,4 +33,23 @@ describe("LockView", () => {
     await resync;
     expect(view.has("a")).toBe(false);
   });
+
+  it("holds a release back until the announced route reloads answered, and a lock that came meanwhile wins", async () => {
+    const view = new LockView(() => Promise.resolve([]), createLogger({}, { level: "error" }));
+    let reloaded!: () => void;
+    const reload = new Promise<void>((resolve) => (reloaded = resolve));
+    view.apply("a", true);
+    view.apply("b", true);
+    view.releaseAfter("a", reload);
+    view.releaseAfter("b", reload);
+    // "b" is locked again (by the next job) before the reload answers: its deferred release is stale.
+    view.apply("b", false);
+    view.apply("b", true);
+    expect(view.has("a")).toBe(true);
+    reloaded();
+    await reload;
+    await Promise.resolve();
+    expect(view.has("a")).toBe(false);
+    expect(view.has("b")).toBe(true);
+  });
 });

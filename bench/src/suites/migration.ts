@@ -16,7 +16,8 @@ import { createQueue, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
 import { median, percentile, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
-import { startInProcessMover, type InProcessMover } from "../support/mover.ts";
+import { startMoverProcess, type MoverProcess } from "../support/mover.ts";
+import { startRangeWriters, type RangeWriters } from "../support/range-writers.ts";
 
 const BATCH = 500;
 const PRODUCERS = 4;
@@ -142,44 +143,6 @@ const HANDOFF_EVERY_MS = 2_500;
 const RANGE_WRITERS = 2;
 const RANGE_BATCH = 20;
 
-/** A write: when it was sent and when it was acknowledged (epoch ms), and its latency (ms). */
-interface TimedWrite {
-  at: number;
-  end: number;
-  ms: number;
-}
-
-/** Batches of RANGE_BATCH events with ids, all keyed into the range, one at a time per writer, until stopped. */
-function rangeWriters(t: Target, keys: readonly string[], tag: string): { samples: TimedWrite[]; stop(): Promise<void> } {
-  let stopped = false;
-  let n = 0;
-  const samples: TimedWrite[] = [];
-  const loops = Array.from({ length: RANGE_WRITERS }, async () => {
-    while (!stopped) {
-      const events = Array.from({ length: RANGE_BATCH }, () => {
-        const i = n++;
-        return { key: keys[i % keys.length]!, id: `${tag}-${i}`, type: "range", payload: { i } };
-      });
-      const body = JSON.stringify({ events });
-      const at = Date.now();
-      const t0 = performance.now();
-      await post(t, body);
-      const ms = performance.now() - t0;
-      samples.push({ at, end: at + ms, ms });
-    }
-  });
-  const all = Promise.all(loops);
-  // A failed writer fails the suite where it is awaited (stop), not as an unhandled rejection meanwhile.
-  all.catch(() => undefined);
-  return {
-    samples,
-    stop: async () => {
-      stopped = true;
-      await all;
-    },
-  };
-}
-
 /** The edge's counters (`/metrics`), by series (`name{labels}`). */
 async function edgeCounters(edgeUrl: string): Promise<Map<string, number>> {
   const res = await fetch(`${edgeUrl}/metrics`);
@@ -215,6 +178,8 @@ interface HandoffRun {
   /** The shardlet handed off, and its successor. */
   from: string;
   to: string;
+  /** CPU time of the mover's process during the run (ms). */
+  cpuMs: number;
 }
 
 /** A stored row: its size, the shardlet that accepted it, when it was stored (epoch ms). */
@@ -301,14 +266,15 @@ function stepLine(runs: readonly HandoffRun[]): string {
   const whole = `whole run ${median(runs.map((h) => h.ms)).toFixed(0)}`;
   if (timed.length === 0) return `no step times (${whole})`;
   const parts = STEPS.map((s, i) => `${s} ${median(timed.map((h) => h.steps[s]! - (i === 0 ? 0 : h.steps[STEPS[i - 1]!]!))).toFixed(0)}`);
-  return `median ms of each step: ${parts.join(", ")} (op-lock held ${median(timed.map((h) => lockMs(h)!)).toFixed(0)}), ${whole}`;
+  return `median ms of each step: ${parts.join(", ")} (op-lock held ${median(timed.map((h) => lockMs(h)!)).toFixed(0)}), ${whole}, mover CPU ${median(runs.map((h) => h.cpuMs)).toFixed(0)} ms`;
 }
 
 /**
  * Hand-off moves (`mode: "handoff"`) of the busiest of 16 shardlets, back and forth between the two
- * hosts, in a stream of their own, run by the worker's mover (`runMigration`) in this process
- * against the real edge. After a warm-up (hand-offs under ingest: every code path has run, and the
- * range has history on the other host, as it keeps having in every phase after), two blocks of
+ * hosts, in a stream of their own, run by the worker's mover (`runMigration`) in a process of
+ * its own (as the worker runs) against the real edge. After a warm-up (hand-offs under ingest:
+ * every code path has run, and the range has history on the other host, as it keeps having in
+ * every phase after), two blocks of
  * alternating phases (baseline, hand-offs, baseline, ..., baseline), each phase 5 s long (a hand-off
  * phase starts a hand-off 0.5 s and 3 s in, and lasts until the last one ended):
  *
@@ -317,7 +283,8 @@ function stepLine(runs: readonly HandoffRun[]): string {
  *   their events/s against the mean of the baselines around it.
  * - latency: the same producers paced at half the throughput block's baseline rate, so that a
  *   write's latency is its own and not the queue of a saturated edge and database. Two range
- *   writers send batches of 20 events, all keyed into the handed-off range, one at a time:
+ *   writers (in a process of their own, support/range-writers.ts) send batches of 20 events, all
+ *   keyed into the handed-off range, one at a time:
  *   `handoff_pause_ms_p50/p99` are the latencies (as measured, nothing subtracted) of their
  *   batches that overlapped a hand-off (from its run's start to its end),
  *   `handoff_baseline_write_ms_p99` the p99 of their batches inside the baseline phases. The range
@@ -347,8 +314,8 @@ async function measureHandoffs(
   const { table, busy, share } = await busiest(c, stream.id, gen);
   const range = { lo: busy.lo, hi: busy.hi };
   const writerKeys = keysIn(table, busy.id, "range", 64);
-  const mover: InProcessMover = startInProcessMover(c);
-  let writers: ReturnType<typeof rangeWriters> | null = null;
+  const mover: MoverProcess = await startMoverProcess(c);
+  let writers: RangeWriters | null = null;
   try {
     let batchesLeft = quick ? 40 : 80;
     await produceUntil(t, nextBody, () => batchesLeft-- <= 0);
@@ -374,13 +341,12 @@ async function measureHandoffs(
       });
       if (!proposal.created) throw new Error(`shardlet ${route.id} already has an open migration ${proposal.id} (not the bench's)`);
       migrationIds.push(proposal.id);
-      const steps: Record<string, number> = {};
       const start = Date.now();
       const t0 = performance.now();
-      const results = await mover.runToEnd(proposal.id, (step, at) => {
-        steps[step] = at - start;
-      });
+      const run = await mover.run(proposal.id);
       const ms = performance.now() - t0;
+      const results = run.results;
+      const steps = Object.fromEntries(Object.entries(run.steps).map(([step, at]) => [step, at - start]));
       if (results.at(-1)?.status !== "done") throw new Error(await report(c, await mustLoad(c, proposal.id)));
       const successor = (await loadRoutes(c.db, stream.id)).find((r) => r.lo === range.lo && r.hi === range.hi);
       return {
@@ -393,6 +359,7 @@ async function measureHandoffs(
         results: results.map((x) => `${x.status}${x.reason ? ` (${x.reason})` : ""}`),
         from: route.id,
         to: successor?.id ?? "?",
+        cpuMs: run.cpuMs,
       };
     };
 
@@ -422,7 +389,7 @@ async function measureHandoffs(
     /** Baseline, then `repeats` times hand-offs and baseline, with the range writers' samples of the block. */
     const block = async (name: string, repeats: number, rate: number | null): Promise<Block> => {
       const counters = await edgeCounters(c.edgeUrl);
-      const first = writers!.samples.length;
+      const first = (await writers!.samples()).length;
       const windows: Array<{ from: number; to: number }> = [];
       const out: Block = { baselines: [], durings: [], handoffs: [], paused: [], base: [], inLock: [] };
       let last = await phase(null, rate);
@@ -444,7 +411,7 @@ async function measureHandoffs(
         );
         last = after;
       }
-      const samples = writers!.samples.slice(first);
+      const samples = await writers!.samples(first);
       const runs = out.handoffs;
       const locks = runs.map((h) => ({ from: h.start + (h.steps.locked ?? 0), to: h.start + (h.steps.switching ?? h.ms) }));
       out.paused = samples.filter((w) => runs.some((h) => w.at <= h.end && w.end >= h.start)).map((w) => w.ms);
@@ -464,7 +431,7 @@ async function measureHandoffs(
     // Two hand-offs: the range is back where it started, with history on the other host.
     const warm: HandoffRun[] = [];
     await phase(warm, null, HANDOFF_FIRST_MS + HANDOFF_EVERY_MS + 1);
-    writers = rangeWriters(t, writerKeys, `range-${stream.id}`);
+    writers = await startRangeWriters({ edgeUrl: c.edgeUrl, stream: stream.name, token, keys: writerKeys, tag: `range-${stream.id}`, writers: RANGE_WRITERS, batch: RANGE_BATCH });
     const full = await block("throughput", throughputRepeats, null);
     const pacedRate = Math.round(median(full.baselines) / 2);
     log(`hand-offs: the latency block paces the producers at ${pacedRate} events/s (half the throughput block's baseline)`);

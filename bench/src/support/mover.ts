@@ -1,16 +1,21 @@
-import { HostPool, reserveSequence, type ControlDb, type LifecycleStep } from "@shardcast/db";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createControlDb, HostPool, reserveSequence, type ControlDb, type LifecycleStep } from "@shardcast/db";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createOpLocks } from "@shardcast/runtime/oplock";
 import { createRedis, publishRoutingChange } from "@shardcast/runtime/redis";
 import { SequenceAllocator } from "@shardcast/runtime/sequence";
 import type { WorkerDeps } from "../../../apps/worker/src/deps.ts";
 import { runMigration, type MigrationRunResult } from "../../../apps/worker/src/migration/machine.ts";
+import { startIpcChild } from "./ipc-child.ts";
 
 /**
- * The worker's migration mover in the bench process: `runMigration` with the dependencies the
+ * The worker's migration mover: `runMigration` with the dependencies the
  * worker's main builds (its own host connections, op-locks on the cluster's Redis prefix that the
  * edges listen to, routing announcements, the edges' read watermark), so a suite can time one run
- * from its start to its end and see when each lifecycle step ended. The edges are real processes.
+ * from its start to its end and see when each lifecycle step ended. The edges are real processes,
+ * and `startMoverProcess` runs the mover in one too, as the worker runs in production: in the
+ * bench process its control-database work shared the event loop with the producers it slowed.
  */
 export interface InProcessMover {
   deps: WorkerDeps;
@@ -73,4 +78,41 @@ export function startInProcessMover(c: { db: ControlDb; redisUrl: string; prefix
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+export interface MoverRun {
+  results: MigrationRunResult[];
+  /** When each lifecycle step ended (epoch ms). */
+  steps: Record<string, number>;
+  /** CPU time the mover's process spent during the run (ms, user + system). */
+  cpuMs: number;
+}
+
+export type MoverRequest = { kind: "run"; id: string };
+
+/** The mover process's side (mover-process.ts): one mover on the cluster's control database, Redis and prefix. */
+export function moverRuns(c: { controlUrl: string; redisUrl: string; prefix: string }): (req: MoverRequest) => Promise<MoverRun> {
+  const mover = startInProcessMover({ db: createControlDb(c.controlUrl), redisUrl: c.redisUrl, prefix: c.prefix });
+  return async (req) => {
+    const steps: Record<string, number> = {};
+    const cpu = process.cpuUsage();
+    const results = await mover.runToEnd(req.id, (step, at) => {
+      steps[step] = at;
+    });
+    const used = process.cpuUsage(cpu);
+    return { results, steps, cpuMs: (used.user + used.system) / 1000 };
+  };
+}
+
+export interface MoverProcess {
+  run(id: string): Promise<MoverRun>;
+  close(): Promise<void>;
+}
+
+const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "mover-process.ts");
+
+/** Starts the mover process on the cluster (its settings reach the child through the environment). */
+export async function startMoverProcess(c: { controlUrl: string; redisUrl: string; prefix: string }): Promise<MoverProcess> {
+  const child = await startIpcChild<MoverRequest>(SCRIPT, "mover", { SHARDCAST_BENCH_MOVER: JSON.stringify({ controlUrl: c.controlUrl, redisUrl: c.redisUrl, prefix: c.prefix }) });
+  return { run: (id) => child.ask<MoverRun>({ kind: "run", id }), close: () => child.close() };
 }

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { childEnv } from "../env.ts";
 import { timedGet } from "./http-get.ts";
+import { startIpcChild } from "./ipc-child.ts";
 
 /**
  * Timed page reads for the cache suite, run in a process of their own (`reader-process.ts`): the
@@ -70,41 +69,10 @@ const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "reade
 
 /** Starts the reader process; requests are answered one at a time, in order. */
 export async function startPageReader(): Promise<PageReader> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", SCRIPT], { env: childEnv({}), stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  let exited: Error | null = null;
-  child.on("message", (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.ok) w?.resolve(m.value);
-    else w?.reject(new Error(m.error ?? "the reader process failed"));
-  });
-  child.once("exit", (code) => {
-    exited = new Error(`the reader process exited with code ${code}`);
-    for (const w of waiting.values()) w.reject(exited);
-    waiting.clear();
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once("message", () => resolve());
-    child.once("exit", () => reject(exited ?? new Error("the reader process did not start")));
-  });
-  const ask = <T>(req: ReaderRequest): Promise<T> => {
-    if (exited) return Promise.reject(exited);
-    const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
-      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.send({ id, req });
-    });
-  };
+  const child = await startIpcChild<ReaderRequest>(SCRIPT, "reader");
   return {
-    shardlet: (r) => ask<ShardletPages>({ kind: "shardlet", ...r }),
-    fixed: (url, pages) => ask<number[]>({ kind: "fixed", url, pages }),
-    close: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await done;
-    },
+    shardlet: (r) => child.ask<ShardletPages>({ kind: "shardlet", ...r }),
+    fixed: (url, pages) => child.ask<number[]>({ kind: "fixed", url, pages }),
+    close: () => child.close(),
   };
 }
