@@ -1,8 +1,9 @@
 import { CONSUMER_SETTINGS_KEY, freshCursor } from "@shardcast/core";
-import { ensureConsumerGroup, findConsumerGroup, getDurableCheckpoints, listCheckpointLog, listShardlets, updateSetting } from "@shardcast/db";
+import { ensureConsumerGroup, findConsumerGroup, getConsumerGroupState, getDurableCheckpoints, listCheckpointLog, listShardlets, updateSetting } from "@shardcast/db";
 import { ConsumerProgress } from "@shardcast/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runConsumerCheckpoint } from "../src/consumers/checkpoint.ts";
+import { LAG_REUSE_MS, LagMemo } from "../src/consumers/lag-memo.ts";
 import { callEdge, startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
 
 /**
@@ -122,6 +123,40 @@ describe("consumer.checkpoint", () => {
     expect(log.filter((e) => e.trigger !== "lineage").map((e) => ({ shardletId: e.shardletId, eventsSince: e.eventsSince }))).toEqual([{ shardletId: target!.shardletId, eventsSince: 150 }]);
     const maxTarget = Math.max(...batch.slice(0, 150).map((e) => h.acked.get(e.id)!.seq));
     expect((await getDurableCheckpoints(h.db, g.id)).get(target!.shardletId)!.position).toBeGreaterThanOrEqual(maxTarget);
+  });
+
+  it("scans a shardlet's lag on its host only when the group's cursor or the shardlet's events changed", async () => {
+    const name = "ckpt-lag";
+    const joined = await call<{ memberId: string; assignments: Array<{ shardletId: string; lo: number; hi: number }> }>("POST", `/groups/${name}/members`, { name: "lagger" });
+    expect(joined.status).toBe(201);
+    const [moving] = joined.body.assignments;
+    await h.produce(Array.from({ length: 30 }, () => ({ key: h.keyIn(moving!.lo, moving!.hi), id: h.nextId() })));
+    const g = (await findConsumerGroup(h.db, h.streamId, name))!;
+    const lagOf = async () => new Map((await getConsumerGroupState(h.db, g.id))!.assignments.map((a) => [a.shardletId, a.lagEvents]));
+    const memo = new LagMemo();
+    const run = (deps = h.deps) => runConsumerCheckpoint(deps, { progress, lagMemo: memo, decisionIntervalSec: 1 });
+
+    const first = await run();
+    expect(first.lagScans).toBeGreaterThan(0);
+    const measured = await lagOf();
+    // Nothing changed: every figure is the one just measured, and no host is scanned.
+    const second = await run();
+    expect(second).toMatchObject({ lagScans: 0, lagReused: first.lagScans + first.lagReused });
+    expect(await lagOf()).toEqual(measured);
+
+    // The member reads and commits 10 events of one shardlet: that shardlet alone is scanned again.
+    const polled = await call<PollAnswer>("POST", `/groups/${name}/members/${joined.body.memberId}/poll`, { limit: 10 });
+    const read = polled.body.batches.find((b) => b.shardletId === moving!.shardletId)!;
+    expect(read.events.length).toBe(10);
+    const commits = [{ shardletId: read.shardletId, generation: read.generation, position: read.next, events: 10 }];
+    expect((await call("POST", `/groups/${name}/members/${joined.body.memberId}/commit`, { commits })).status).toBe(200);
+    const third = await run();
+    expect(third.lagScans).toBe(1);
+    expect((await lagOf()).get(moving!.shardletId)).toBe(measured.get(moving!.shardletId)! - 10);
+
+    // A figure is reused for LAG_REUSE_MS at most: the accounted event count trails the writes.
+    const later = await run({ ...h.deps, clock: () => Date.now() + LAG_REUSE_MS + 1_000 });
+    expect(later).toMatchObject({ lagScans: first.lagScans + first.lagReused, lagReused: 0 });
   });
 
   it("forgets what Redis holds of retired shardlets the group no longer has, and nothing else", async () => {

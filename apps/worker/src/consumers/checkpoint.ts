@@ -28,11 +28,14 @@ import {
 import type { ConsumerProgress, SnapshotRequest } from "@shardcast/runtime";
 import { checkAborted } from "../domain/abort.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { LagMemo } from "./lag-memo.ts";
 
 export interface CheckpointRunOptions {
   progress: ConsumerProgress;
   /** How often this job runs: a decision must hold until the next one. */
   decisionIntervalSec: number;
+  /** Lag figures of earlier runs (see LagMemo); without one every run scans every shardlet. */
+  lagMemo?: LagMemo;
   signal?: AbortSignal;
 }
 
@@ -41,6 +44,9 @@ export interface CheckpointRunResult {
   checkpoints: number;
   skipped: number;
   reconciled: number;
+  /** Shardlets whose lag was scanned on their host, and those whose earlier figure still held. */
+  lagScans: number;
+  lagReused: number;
 }
 
 /** Telemetry resolution the arrival forecast reads (the finest rollup) and how much of it. */
@@ -61,7 +67,9 @@ const LAG_SCAN_LIMIT = 50_000;
 export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRunOptions): Promise<CheckpointRunResult> {
   const settings = parseConsumerSettings((await getSettings(deps.db))[CONSUMER_SETTINGS_KEY]);
   const groups = await listConsumerGroups(deps.db);
-  const result: CheckpointRunResult = { groups: groups.length, checkpoints: 0, skipped: 0, reconciled: 0 };
+  const result: CheckpointRunResult = { groups: groups.length, checkpoints: 0, skipped: 0, reconciled: 0, lagScans: 0, lagReused: 0 };
+  const memo = opts.lagMemo ?? new LagMemo();
+  memo.prune(deps.clock());
   const shardletsByStream = new Map<string, ShardletInfo[]>();
   for (const g of groups) {
     checkAborted(opts.signal);
@@ -71,8 +79,10 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
       shardletsByStream.set(g.streamId, shardlets);
     }
     try {
-      const r = await checkpointGroup(deps, opts, settings, g, shardlets);
+      const r = await checkpointGroup(deps, { ...opts, lagMemo: memo }, settings, g, shardlets);
       result.checkpoints += r.checkpoints;
+      result.lagScans += r.lag.scans;
+      result.lagReused += r.lag.reused;
       result.reconciled += r.reconciled ? 1 : 0;
     } catch (err) {
       // One group's failure (a host down for its lag query, say) must not hold the others back.
@@ -89,10 +99,11 @@ async function checkpointGroup(
   settings: ConsumerSettings,
   g: ConsumerGroupInfo,
   shardlets: readonly ShardletInfo[],
-): Promise<{ checkpoints: number; reconciled: boolean }> {
+): Promise<{ checkpoints: number; reconciled: boolean; lag: { scans: number; reused: number } }> {
   const now = deps.clock();
+  const none = { scans: 0, reused: 0 };
   let state = await getConsumerGroupState(deps.db, g.id);
-  if (!state) return { checkpoints: 0, reconciled: false };
+  if (!state) return { checkpoints: 0, reconciled: false, lag: none };
   const routed = new Set(shardlets.filter((s) => s.state !== "pending").map((s) => s.id));
   const reconciled = consumerGroupNeedsReconcile(state, routed, now);
   if (reconciled) {
@@ -103,7 +114,7 @@ async function checkpointGroup(
   }
   await forgetRetired(deps, opts.progress, g, state.assignments);
   const ids = state.assignments.map((a) => a.shardletId);
-  if (ids.length === 0) return { checkpoints: 0, reconciled };
+  if (ids.length === 0) return { checkpoints: 0, reconciled, lag: none };
   // The bucket under way, and the one before it (edges flush every 5 s, the rollup runs every
   // 10 s), are not complete yet: counting them would read as a drop in arrivals.
   const seriesEnd = Math.floor(now / (SERIES_STEP_SEC * 1000)) * SERIES_STEP_SEC * 1000 - SERIES_STEP_SEC * 1000;
@@ -157,8 +168,8 @@ async function checkpointGroup(
   const moved = new Set(await saveCheckpoints(deps.db, g.id, writes, new Date(now), { assignedOnly: true }));
   await opts.progress.resetSince(g.id, new Map([...reported].filter(([id]) => moved.has(id))));
   for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list.filter((r) => moved.has(r.shardletId)));
-  await measureLag(deps, g, state.assignments, live, durable, byId, now);
-  return { checkpoints: moved.size, reconciled };
+  const lag = await measureLag(deps, opts.lagMemo ?? new LagMemo(), g, state.assignments, live, durable, byId, now);
+  return { checkpoints: moved.size, reconciled, lag };
 }
 
 /**
@@ -216,23 +227,34 @@ async function countUnreported(
   return out;
 }
 
-/** Events behind each shardlet's committed cursor on its host, and how long the oldest has waited. */
+/**
+ * Events behind each shardlet's committed cursor on its host, and how long the oldest has waited:
+ * scanned where the cursor or the shardlet's events changed since the memo's figure, else that figure.
+ */
 async function measureLag(
   deps: WorkerDeps,
+  memo: LagMemo,
   g: ConsumerGroupInfo,
   assignments: ReadonlyArray<{ shardletId: string }>,
   live: ReadonlyMap<string, Cursor>,
   durable: ReadonlyMap<string, { cursor: Cursor }>,
   byId: ReadonlyMap<string, ShardletInfo>,
   now: number,
-): Promise<void> {
+): Promise<{ scans: number; reused: number }> {
+  const counts = { scans: 0, reused: 0 };
   const rows = await Promise.all(
     assignments.map(async (a) => {
       const cursor = laterCursor(live.get(a.shardletId), durable.get(a.shardletId)?.cursor);
       const s = byId.get(a.shardletId);
       if (!cursor || !s) return null;
-      const host = await deps.hosts.get(s.hostId);
-      const b = await host.rangeBacklog({ streamId: g.streamId, segments: cursor, scanLimit: LAG_SCAN_LIMIT });
+      let b = memo.get(g.id, a.shardletId, cursor, s.eventCount, now);
+      if (b) counts.reused++;
+      else {
+        counts.scans++;
+        const host = await deps.hosts.get(s.hostId);
+        b = await host.rangeBacklog({ streamId: g.streamId, segments: cursor, scanLimit: LAG_SCAN_LIMIT });
+        memo.set(g.id, a.shardletId, cursor, s.eventCount, now, b);
+      }
       return {
         groupId: g.id,
         shardletId: a.shardletId,
@@ -247,4 +269,5 @@ async function measureLag(
     rows.filter((r): r is NonNullable<typeof r> => r !== null),
     new Date(now),
   );
+  return counts;
 }

@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
 import { ConsumerProgress, publishReplicaProgress } from "@shardcast/runtime";
 import { runConsumerCheckpoint } from "../consumers/checkpoint.ts";
+import { LagMemo } from "../consumers/lag-memo.ts";
 import { runAnalyzerJob } from "./analyzer-run.ts";
 import { runOrchestrator } from "../orchestrator/run.ts";
 import { runCorrelation } from "../cache/correlate.ts";
@@ -32,6 +33,8 @@ export const DEFAULT_CHECKPOINT_EVERY_MS = 5_000;
 
 /** The worker's handler for every job in the catalog; `queue` is where the manager enqueues. */
 export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?: Redis; prefix?: string; checkpointEveryMs?: number } = {}): JobHandlers {
+  // Lag figures the checkpoint job reuses from one run to the next on this worker.
+  const lagMemo = new LagMemo();
   return {
     "host.health": async (_payload, job) => {
       const r = await runHostHealth(deps, { signal: job.signal });
@@ -149,7 +152,7 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
     "consumer.checkpoint": async (_payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "consumer.checkpoint needs the worker's Redis connection");
       const progress = new ConsumerProgress(ctx.redis, ctx.prefix);
-      return runConsumerCheckpoint(deps, { progress, decisionIntervalSec: (ctx.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS) / 1000, signal: job.signal });
+      return runConsumerCheckpoint(deps, { progress, lagMemo, decisionIntervalSec: (ctx.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS) / 1000, signal: job.signal });
     },
   };
 }
