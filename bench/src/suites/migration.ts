@@ -17,6 +17,7 @@ import { createRedis } from "@shardcast/runtime";
 import { median, percentile, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 import { startMoverProcess, type MoverProcess } from "../support/mover.ts";
+import { QUIET_WORKER_ENV } from "../support/quiet-worker.ts";
 import { startRangeWriters, type RangeWriters } from "../support/range-writers.ts";
 
 const BATCH = 500;
@@ -537,7 +538,7 @@ export const migrationSuite: Suite = {
     try {
       // Splits would change the shardlet under the migration: the bench measures moves only.
       await updateLifecycleSettings(c.db, { enabled: false }, null);
-      await c.startWorker({ SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS: "500", SHARDCAST_MANAGER_EVERY_MS: "60000" });
+      await c.startWorker({ ...QUIET_WORKER_ENV, SHARDCAST_MIGRATION_SCHEDULER_EVERY_MS: "500", SHARDCAST_MANAGER_EVERY_MS: "60000" });
       const { token } = await createApiKey(c.db, { name: "migration-bench", streams: ["*"], canProduce: true, canConsume: true, createdById: null });
       const gen = new WorkloadGenerator({ seed: "migration-bench", keys: 50_000, zipfS: 0.9, bursts: false });
       const nextBody = () => JSON.stringify({ events: gen.nextBatch(BATCH) });

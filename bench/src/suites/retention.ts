@@ -4,6 +4,7 @@ import { pollUntil, WorkloadGenerator } from "@shardcast/core";
 import { countRetentionDrops, listEventPartitions, setStreamRetention, updateLifecycleSettings, updateRetentionSettings } from "@shardcast/db";
 import { median, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
+import { QUIET_WORKER_ENV } from "../support/quiet-worker.ts";
 
 const BATCH = 200;
 const PRODUCERS = 4;
@@ -106,20 +107,7 @@ export const retentionSuite: Suite = {
       // Splits would change the load between phases: the lifecycle stays off.
       await updateLifecycleSettings(c.db, { enabled: false }, null);
       await updateRetentionSettings(c.db, { enabled: true, partitionSpanSec: span, partitionsAhead: 3 }, null);
-      // Jobs that compute a lot at their own times would fall on one phase or the other: off or rare.
-      await c.startWorker({
-        SHARDCAST_RETENTION_EVERY_MS: "1000",
-        SHARDCAST_MANAGER_EVERY_MS: "60000",
-        SHARDCAST_ANALYZER_EVERY_MS: "3600000",
-        SHARDCAST_REBALANCE_EVERY_MS: "3600000",
-        SHARDCAST_ORCHESTRATOR_EVERY_MS: "0",
-        SHARDCAST_CORRELATE_EVERY_MS: "0",
-        SHARDCAST_PLACEMENT_EVERY_MS: "0",
-        SHARDCAST_PREALLOC_EVERY_MS: "0",
-        SHARDCAST_PREALLOC_TRAIN_EVERY_MS: "0",
-        SHARDCAST_REPLICA_SYNC_EVERY_MS: "0",
-        SHARDCAST_TRAIN_EVERY_MS: "0",
-      });
+      await c.startWorker({ ...QUIET_WORKER_ENV, SHARDCAST_RETENTION_EVERY_MS: "1000", SHARDCAST_MANAGER_EVERY_MS: "60000" });
       await shortPartitions(host, span);
       log(`retention window ${windowSec} s, partitions of ${span} s, the job every second`);
 
