@@ -42,7 +42,8 @@ describe("the migration window and attempts", () => {
       expect(await runMigration(t.h.deps, id)).toMatchObject({ status: "failed" });
       const m = await t.migration(id);
       expect(m.rowsCopied).toBeGreaterThan(0);
-      expect(m.error).toMatch(/window closed/);
+      // The close, or the projection that it comes first (whichever the copy's chunks meet first).
+      expect(m.error).toMatch(/window closed|stopped before the migration window closes/);
       expect(await (await t.h.driver(other(s.hostId))).getFence(s.id)).toBeNull();
       await expectClean(range, s.hostId);
     } finally {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   checkWindow,
   copyEtaSeconds,
+  copyOverrun,
   CopyPacer,
   HASH_SPACE,
   MIGRATION_SETTINGS_DEFAULTS,
@@ -79,5 +80,18 @@ describe("routes of a migrating shardlet", () => {
     const without = RoutingTable.build("s", routes(null)).version;
     expect(RoutingTable.build("s", routes("h2")).version).not.toBe(without);
     expect(RoutingTable.build("s", routes(null)).version).toBe(without);
+  });
+});
+
+describe("a copy against its window's close", () => {
+  const q = { now: 1_000_000, rowsTotal: 10_000, rowsCopied: 2_000 };
+  it("overruns when the rows left at the measured rate need longer than the window has left", () => {
+    // 8,000 rows at 100 rows/s: 80 s, with 60 s left.
+    expect(copyOverrun({ ...q, windowEnd: q.now + 60_000, rowsPerSecond: 100 })).toEqual({ etaSec: 80, leftSec: 60 });
+    expect(copyOverrun({ ...q, windowEnd: q.now + 90_000, rowsPerSecond: 100 })).toBeNull();
+  });
+  it("cannot tell without an end or a rate", () => {
+    expect(copyOverrun({ ...q, windowEnd: null, rowsPerSecond: 100 })).toBeNull();
+    expect(copyOverrun({ ...q, windowEnd: q.now + 1_000, rowsPerSecond: 0 })).toBeNull();
   });
 });

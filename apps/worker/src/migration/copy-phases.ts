@@ -1,4 +1,4 @@
-import { checkWindow, copyEtaSeconds, CopyPacer, sleep, smoothRate, type WindowCheck } from "@shardcast/core";
+import { checkWindow, copyEtaSeconds, copyOverrun, CopyPacer, ETA_MIN_CHUNKS, sleep, smoothRate, type WindowCheck } from "@shardcast/core";
 import { fenceForChange, maxStreamSeq, moveMigration, rangeTotals, SHADOW_FENCE_STATE, updateMigrationProgress } from "@shardcast/db";
 import { checkAborted } from "../domain/abort.ts";
 import { afterPhase, afterStep, cancelRequested, migrationEpochs, NEXT, note, paused, withHostRetry, type MigrationContext, type StepOutcome } from "./context.ts";
@@ -26,6 +26,22 @@ export function outsideWindow(ctx: MigrationContext, w: WindowCheck): StepOutcom
     kind: "abort",
     to: "failed",
     why: `the migration window closed at ${new Date(w.closedAt).toISOString()} before the copy finished (schedule it again)`,
+  };
+}
+
+/** A copy that, at its measured rate, would still be copying when its window closes stops now. */
+function overrunsWindow(ctx: MigrationContext, now: number): StepOutcome | null {
+  const { m, settings } = ctx;
+  // The pacer holds the copy to the budget on average, whatever a fast first chunk measured.
+  const rate = settings.rowsPerSecond > 0 ? Math.min(m.copyRate, settings.rowsPerSecond) : m.copyRate;
+  const over = copyOverrun({ now, windowEnd: m.windowEnd?.getTime() ?? null, rowsTotal: m.rowsTotal, rowsCopied: m.rowsCopied, rowsPerSecond: rate });
+  if (!over) return null;
+  return {
+    kind: "abort",
+    to: "failed",
+    why:
+      `stopped before the migration window closes: at ${Math.round(rate)} rows/s the ${Math.max(0, m.rowsTotal - m.rowsCopied)} rows left need about ` +
+      `${over.etaSec} s and the window has ${over.leftSec} s left (schedule it with a longer window or a higher copy budget)`,
   };
 }
 
@@ -97,7 +113,7 @@ export async function copyPaced(ctx: MigrationContext, target: number, fence: De
         }
         if (chunk.done) return;
         if (await cancelRequested(ctx)) return "stop";
-        stop = outsideWindow(ctx, windowNow(ctx));
+        stop = outsideWindow(ctx, windowNow(ctx)) ?? (chunks >= ETA_MIN_CHUNKS ? overrunsWindow(ctx, now) : null);
         if (stop) return "stop";
         await sleep(pacer.add(chunk.rows, deps.clock()), ctx.signal);
       },

@@ -4,17 +4,17 @@ import {
   getMigrationSettings,
   listAnalyzerProposals,
   listUnfinishedLifecycleJobs,
-  markAnalyzerProposalApplied,
   replaceOrchestratorProposals,
   replacePlannerNotes,
   shardletsInOpenMigrations,
   type ControlDb,
   type NewAnalyzerProposal,
 } from "@shardcast/db";
-import { enqueue, type JobQueue } from "@shardcast/jobs";
+import type { JobQueue } from "@shardcast/jobs";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
 import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
+import { actOnOrchestratorProposals } from "./act.ts";
 import { checkAborted } from "../domain/abort.ts";
 
 export interface OrchestratorDeps {
@@ -37,8 +37,10 @@ export interface OrchestratorResult {
   unhealthy: number;
   proposals: { split: number; migrate: number };
   notes: number;
-  /** Splits enqueued at once because `autoApply` is on. */
+  /** Proposals acted on at once because `autoApply` is on (splits queued, moves approved). */
   applied: number;
+  /** Of those, moves approved as migrations within the migration window. */
+  moved: number;
   ms: number;
 }
 
@@ -50,7 +52,8 @@ const UNLIMITED_COPY_ROWS_PER_SEC = 50_000;
  * its profile and load, and for those below each stream's `health_threshold` proposes the fix its
  * diagnosis calls for (split at the profiled median, move to a healthier neighbour's host) or
  * writes a note saying why not (a single hot key, max_shards, the migration window). Proposals go
- * to the analyzer's proposal list (source `orchestrator`), where operators apply or dismiss them.
+ * to the analyzer's proposal list (source `orchestrator`), where operators apply or dismiss them,
+ * or, with `autoApply`, the orchestrator applies them itself (act.ts).
  */
 export async function runOrchestrator(deps: OrchestratorDeps, opts: OrchestratorRunOptions = {}): Promise<OrchestratorResult> {
   return asOnlyPlannerRun(
@@ -68,7 +71,7 @@ export async function runOrchestrator(deps: OrchestratorDeps, opts: Orchestrator
 }
 
 function nothingRan(): OrchestratorResult {
-  return { streams: 0, shardlets: 0, unhealthy: 0, proposals: { split: 0, migrate: 0 }, notes: 0, applied: 0, ms: 0 };
+  return { streams: 0, shardlets: 0, unhealthy: 0, proposals: { split: 0, migrate: 0 }, notes: 0, applied: 0, moved: 0, ms: 0 };
 }
 
 async function orchestrate(deps: OrchestratorDeps, opts: OrchestratorRunOptions): Promise<OrchestratorResult> {
@@ -152,19 +155,14 @@ async function orchestrate(deps: OrchestratorDeps, opts: OrchestratorRunOptions)
   result.proposals.migrate = proposals.filter((p) => p.kind === "migrate").length;
   result.notes = notes.length;
   if (health.settings.autoApply && opts.queue) {
-    // Only splits: a move copies data between hosts and always waits for an operator.
-    const splits = await listAnalyzerProposals(deps.db, { status: "open", source: "orchestrator", kind: "split", limit: 500 });
-    for (const p of splits.filter((c) => c.shardletId)) {
-      const splitAt = typeof p.details?.splitAt === "number" ? p.details.splitAt : undefined;
-      await enqueue(
-        opts.queue,
-        "shardlet.split",
-        { shardletId: p.shardletId!, reason: `orchestrator: ${p.reason}`.slice(0, 500), actor: "orchestrator", ...(splitAt !== undefined ? { splitAt } : {}) },
-        { deduplication: { id: `split-${p.shardletId}` } },
-      );
-      await markAnalyzerProposalApplied(deps.db, p.id, { actor: "orchestrator" });
-      result.applied++;
-    }
+    const windows = new Map(health.streams.map((st) => [st.id, st.settings.migrationWindowSec]));
+    const acted = await actOnOrchestratorProposals(deps.db, deps.log, {
+      queue: opts.queue,
+      nowMs: deps.clock(),
+      windowSecOf: (streamId) => windows.get(streamId) ?? health.settings.migrationWindowSec,
+    });
+    result.applied = acted.splits + acted.moves;
+    result.moved = acted.moves;
   }
   result.ms = deps.clock() - started;
   const line = { ...result, kept: stored.kept, superseded: stored.superseded, heldBack: stored.heldBack };

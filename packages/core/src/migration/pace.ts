@@ -56,3 +56,19 @@ export function copyEtaSeconds(rowsTotal: number, rowsCopied: number, rowsPerSec
   if (rowsPerSecond <= 0) return null;
   return Math.max(0, Math.ceil((rowsTotal - rowsCopied) / rowsPerSecond));
 }
+
+/** Chunks a copy runs before its rate is trusted to project when it ends. */
+export const ETA_MIN_CHUNKS = 2;
+
+/**
+ * Whether a copy at its measured rate would end after its window closes: the seconds it still
+ * needs and the seconds the window has left, or null when it fits (or has no end, or no rate yet).
+ * Stopping then, rather than at the close, spares the copying a move that cannot finish in time.
+ */
+export function copyOverrun(q: { now: number; windowEnd: number | null; rowsTotal: number; rowsCopied: number; rowsPerSecond: number }): { etaSec: number; leftSec: number } | null {
+  if (q.windowEnd === null) return null;
+  const etaSec = copyEtaSeconds(q.rowsTotal, q.rowsCopied, q.rowsPerSecond);
+  if (etaSec === null) return null;
+  const leftSec = Math.max(0, Math.floor((q.windowEnd - q.now) / 1000));
+  return q.now + etaSec * 1000 > q.windowEnd ? { etaSec, leftSec } : null;
+}

@@ -179,7 +179,7 @@ function ProfilerSettingsForm({ current, defaults, readOnly }: { current: Profil
         </label>
         <label className="checkbox">
           <input type="checkbox" checked={values.autoApply} onChange={(e) => edit((old) => ({ ...old, autoApply: e.target.checked }))} data-testid="pf-autoApply" />
-          Let the orchestrator apply its splits itself <span className="muted">(moves always wait for approval)</span>
+          Let the orchestrator apply its proposals itself <span className="muted">(splits at once; moves as migrations inside the migration window)</span>
         </label>
         <NumericFieldGrid fields={NUMS} values={values.nums} defaults={defaults} shown={shown} idPrefix="pf" onChange={(f, v) => edit((old) => ({ ...old, nums: { ...old.nums, [f]: v } }))} />
         <div className="settings-group">
