@@ -1,4 +1,4 @@
-import { keyHash, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type ShardletRoute } from "@shardcast/core";
+import { addFast, keyHash, planWrite, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type ShardletRoute } from "@shardcast/core";
 import type { HostBatchWrite } from "@shardcast/db/host";
 import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./failure-labels.ts";
@@ -15,13 +15,6 @@ const MAX_ROUTE_ATTEMPTS = 4;
 type Pending = { index: number; hash: number; event: IncomingEvent; seq: number };
 
 const NO_HOSTS: readonly string[] = [];
-
-/** Hosts besides the route's own that may already store an event id of its range. */
-function elsewhere(route: ShardletRoute, homeHostId: string | undefined): readonly string[] {
-  const history = route.historyHostIds ?? NO_HOSTS;
-  if (!route.overflowPending || homeHostId === undefined) return history;
-  return history.length === 0 ? [homeHostId] : [homeHostId, ...history];
-}
 
 /**
  * The write path: validate the whole batch (nothing is stored if any event is bad), route each
@@ -94,53 +87,23 @@ export class IngestService {
       // route still has that epoch, the change is in progress: those events take the overflow.
       let refused = new Map<string, number>();
       for (let attempt = 1; pending.length > 0; attempt++) {
-        const { table, shards } = entry;
-        // Fast path: host -> shardlet -> events, one statement per host, one fence per shardlet.
-        // Fallback: shardlets that are op-locked or changing go to their shard's overflow log.
-        const byHost = new Map<string, Map<string, Pending[]>>();
-        const overflow = new Map<string, Map<string, { shardId: string; group: Pending[] }>>();
-        const fast = (route: ShardletRoute) => route.state === "active" && !this.deps.isLocked(route.id) && refused.get(route.id) !== route.epoch;
-        const toFast = (p: Pending, route: ShardletRoute) => {
-          let parts = byHost.get(route.hostId);
-          if (!parts) byHost.set(route.hostId, (parts = new Map<string, Pending[]>()));
-          const g = parts.get(route.id);
-          if (g) g.push(p);
-          else parts.set(route.id, [p]);
-        };
-        // Events with ids whose range may hold them on another host (its overflow log while
-        // flagged overflow-pending, its history after a hand-off): those hosts are looked up first.
-        const flagged: Array<{ p: Pending; route: ShardletRoute; id: string; hostIds: readonly string[] }> = [];
-        for (const p of pending) {
-          const route = table.lookup(p.hash);
-          if (fast(route)) {
-            const hostIds = p.event.id === null ? NO_HOSTS : elsewhere(route, shards.get(route.shardId)?.homeHostId);
-            if (hostIds.length > 0 && p.event.id !== null) flagged.push({ p, route, id: p.event.id, hostIds });
-            else toFast(p, route);
-            continue;
-          }
-          const shard = shards.get(route.shardId);
-          if (!shard) throw new ShardcastError("internal", `shard ${route.shardId} of shardlet ${route.id} is not in the routing table`);
-          let parts = overflow.get(shard.homeHostId);
-          if (!parts) overflow.set(shard.homeHostId, (parts = new Map<string, { shardId: string; group: Pending[] }>()));
-          const g = parts.get(route.id);
-          if (g) g.group.push(p);
-          else parts.set(route.id, { shardId: route.shardId, group: [p] });
-        }
-        if (flagged.length > 0) {
+        const { table } = entry;
+        const plan = planWrite(pending, { table, shards: entry.shards, isLocked: (id) => this.deps.isLocked(id), refused });
+        if (plan.flagged.length > 0) {
           // An id stored there is answered with its position, not stored again.
-          const inLog = await idsStoredElsewhere(this.deps.hosts, streamId, flagged).catch((err: unknown) => {
+          const inLog = await idsStoredElsewhere(this.deps.hosts, streamId, plan.flagged).catch((err: unknown) => {
             throw this.partialFailure(results, [err]);
           });
-          for (const { p, route, id } of flagged) {
+          for (const { p, route, id } of plan.flagged) {
             const stored = inLog.get(id);
             if (stored !== undefined && stored !== p.seq) results[p.index] = { seq: stored, shardletId: route.id, duplicate: true };
-            else toFast(p, route);
+            else addFast(plan, p, route);
           }
         }
         const retry: Pending[] = [];
         const failures: unknown[] = [];
         const nowRefused = new Map<string, number>();
-        const fallbacks = [...overflow].map(async ([hostId, parts]) => {
+        const fallbacks = [...plan.overflow].map(async ([hostId, parts]) => {
           const groups = [...parts];
           // Only events with ids can be re-sent as the same event: ranges without them need no flag.
           const routes = groups.flatMap(([id, { group }]) => (group.some((p) => p.event.id !== null) ? [table.byId(id)] : [])).filter((r) => r !== undefined);
@@ -182,7 +145,7 @@ export class IngestService {
             failures.push(err);
           }
         });
-        const fastPath = [...byHost].map(async ([hostId, parts]) => {
+        const fastPath = [...plan.fast].map(async ([hostId, parts]) => {
           const groups = [...parts];
           try {
             const res = await this.deps.hosts.fencedWriteBatch(hostId, {

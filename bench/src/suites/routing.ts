@@ -1,4 +1,4 @@
-import { createRng, HASH_SPACE, keyHash, RoutingTable, type ShardletRoute } from "@shardcast/core";
+import { createRng, HASH_SPACE, keyHash, planWrite, RoutingTable, type ShardletRoute } from "@shardcast/core";
 import { consume, measureInterleaved, median, medianRatio, perSecond, type Suite } from "../harness.ts";
 
 const SHARDLETS = 10_000;
@@ -28,6 +28,8 @@ function randomTiling(count: number, seed: string): ShardletRoute[] {
  * - `array_index`: the same loop reading `routes[hash & 8191]`, i.e. the cost of the loop, the
  *   hash array and the result read without any search (an upper bound for any lookup);
  * - `linear16`: a naive linear scan over a 16-entry range table (what a few static shards cost).
+ * And the write path's plan of a batch (`planWrite`, batches of 500 events) per event:
+ * `plan_write_events_per_s`, and `plan_write_vs_lookup_ratio` against the bare lookups.
  */
 export const routingSuite: Suite = {
   name: "routing",
@@ -52,6 +54,15 @@ export const routingSuite: Suite = {
     const keys = Array.from({ length: keyCount }, () => `user-${String(rng.int(1e11)).padStart(11, "0")}`);
     const keyPasses = quick ? 8 : 32;
     const routesPerRun = keyCount * keyPasses;
+
+    // The write path's plan of a batch (core's `planWrite`): batches of 500 events with ids, no
+    // shardlet locked or flagged, so each event costs a lookup and its host and shardlet grouping.
+    const BATCH = 500;
+    const batches = Array.from({ length: hashCount / BATCH }, (_, b) =>
+      Array.from({ length: BATCH }, (_, i) => ({ hash: hashes[b * BATCH + i]!, event: { id: `e-${b}-${i}` } })),
+    );
+    const homes = new Map(routes.map((r) => [r.shardId, { homeHostId: r.hostId }]));
+    const planInput = { table, shards: homes, isLocked: () => false, refused: new Map<string, number>() };
 
     const small = randomTiling(16, "routing-bench-16");
     const smallHis = Uint32Array.from(small, (r) => r.hi - 1); // his - 1 fit in a Uint32Array
@@ -91,6 +102,11 @@ export const routingSuite: Suite = {
         }
         consume(acc);
       },
+      plan_write: () => {
+        let acc = 0;
+        for (const batch of batches) acc += planWrite(batch, planInput).fast.size;
+        consume(acc);
+      },
       key_hash: () => {
         let acc = 0;
         for (let p = 0; p < keyPasses; p++) {
@@ -121,6 +137,8 @@ export const routingSuite: Suite = {
       lookups_per_s_worst_run: perSecond(lookupsPerRun, Math.max(...m.lookup.samples)),
       route_with_hash_per_s: rate("route_with_hash", routesPerRun),
       key_hash_per_s: rate("key_hash", routesPerRun),
+      plan_write_events_per_s: rate("plan_write", hashCount),
+      plan_write_vs_lookup_ratio: medianRatio(m.lookup.samples.map((ms) => ms / passes), m.plan_write.samples),
       array_index_per_s: rate("array_index", lookupsPerRun),
       linear16_per_s: rate("linear16", lookupsPerRun),
       lookup_vs_array_index_ratio: medianRatio(m.array_index.samples, m.lookup.samples),
