@@ -1,4 +1,4 @@
-import { addFast, keyHash, planWrite, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type ShardletRoute } from "@shardcast/core";
+import { addFast, keyHash, planWrite, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type RoutingTable, type ShardletRoute } from "@shardcast/core";
 import type { HostBatchWrite } from "@shardcast/db/host";
 import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./failure-labels.ts";
@@ -13,6 +13,17 @@ export type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
 const MAX_ROUTE_ATTEMPTS = 4;
 
 type Pending = { index: number; hash: number; event: IncomingEvent; seq: number };
+
+/** One attempt at a batch: what its host writes fill in (results, refusals, failures). */
+interface Attempt {
+  streamId: string;
+  table: RoutingTable;
+  results: Array<IngestedEvent | undefined>;
+  /** Events a fence refused (sent again on fresh routes), and the epochs they were refused at. */
+  retry: Pending[];
+  refused: Map<string, number>;
+  failures: unknown[];
+}
 
 const NO_HOSTS: readonly string[] = [];
 
@@ -100,107 +111,17 @@ export class IngestService {
             else addFast(plan, p, route);
           }
         }
-        const retry: Pending[] = [];
-        const failures: unknown[] = [];
-        const nowRefused = new Map<string, number>();
-        const fallbacks = [...plan.overflow].map(async ([hostId, parts]) => {
-          const groups = [...parts];
-          // Only events with ids can be re-sent as the same event: ranges without them need no flag.
-          const routes = groups.flatMap(([id, { group }]) => (group.some((p) => p.event.id !== null) ? [table.byId(id)] : [])).filter((r) => r !== undefined);
-          const flag = routes.length > 0 ? this.deps.flagOverflowPending : undefined;
-          try {
-            // Flagged before the append (an edge that dies between the two leaves its producer to
-            // re-send, maybe on the fast path once the lock is let go) and again before the
-            // acknowledgement (a drain may have cleared the flag in between).
-            const write = {
-              streamId,
-              parts: groups.map(([shardletId, { shardId, group }]) => ({
-                shardId,
-                shardletId,
-                events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
-              })),
-            };
-            const res = await appendOverflowOnce(
-              this.deps.hosts,
-              hostId,
-              write,
-              (shardletId) => {
-                const route = table.byId(shardletId);
-                return [route?.hostId, route?.shadowHostId, ...(route?.historyHostIds ?? NO_HOSTS)];
-              },
-              async () => flag?.(streamId, routes),
-            );
-            groups.forEach(([shardletId, { group }], i) => {
-              for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
-              const dups = res[i]?.duplicates ?? [];
-              for (const d of dups) {
-                const p = group[d.index];
-                if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
-              }
-              // Only what reached the overflow log: a repeated id stored nothing there.
-              if (group.length > dups.length) this.deps.observer?.fellBack(shardletId, group.length - dups.length, streamId);
-            });
-            await flag?.(streamId, routes);
-          } catch (err) {
-            failures.push(err);
-          }
-        });
-        const fastPath = [...plan.fast].map(async ([hostId, parts]) => {
-          const groups = [...parts];
-          try {
-            const res = await this.deps.hosts.fencedWriteBatch(hostId, {
-              streamId,
-              parts: groups.map(([shardletId, group]) => ({
-                shardletId,
-                epoch: table.byId(shardletId)!.epoch,
-                events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
-              })),
-            });
-            // Parts of migrating shardlets, for their destination, once the source has stored them.
-            const shadows = new Map<string, HostBatchWrite["parts"][number][]>();
-            groups.forEach(([shardletId, group], i) => {
-              const r = res[i]!;
-              if (!r.ok) {
-                retry.push(...group);
-                nowRefused.set(shardletId, table.byId(shardletId)!.epoch);
-                this.deps.observer?.fenceRejected?.(shardletId, group.length);
-                return;
-              }
-              const route = table.byId(shardletId)!;
-              if (route.shadowHostId) {
-                // Repeated ids were not stored by this write (their first copy is): not shadowed either.
-                const skip = new Set(r.duplicates.map((d) => d.index));
-                // Stored at the second the source stored them, so the mover's copy of them meets these rows.
-                const part = r.part;
-                const events = group.filter((_, j) => !skip.has(j)).map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash, ...(part !== undefined ? { part } : {}) }));
-                let list = shadows.get(route.shadowHostId);
-                if (!list) shadows.set(route.shadowHostId, (list = []));
-                if (events.length > 0) list.push({ shardletId, epoch: route.epoch, events });
-              }
-              if (this.deps.observer) {
-                let bytes = 0;
-                for (const p of group) bytes += p.event.sizeBytes;
-                this.deps.observer.written(shardletId, group.length, bytes);
-              }
-              for (const p of group) results[p.index] = { seq: p.seq, shardletId, duplicate: false };
-              for (const d of r.duplicates) {
-                const p = group[d.index];
-                if (p) results[p.index] = { seq: d.seq, shardletId, duplicate: true };
-              }
-            });
-            if (shadows.size > 0) await this.shadowWrite(streamId, shadows);
-          } catch (err) {
-            failures.push(err);
-          }
-        });
-        await Promise.all([...fastPath, ...fallbacks]);
+        // Every host at once; each fills in the attempt's results, refusals and failures.
+        const a: Attempt = { streamId, table, results, retry: [], failures: [], refused: new Map<string, number>() };
+        await Promise.all([...[...plan.fast].map(([hostId, parts]) => this.writeHost(a, hostId, parts)), ...[...plan.overflow].map(([hostId, parts]) => this.appendToLog(a, hostId, parts))]);
+        const { retry, failures } = a;
         if (failures.length > 0) throw this.partialFailure(results, failures);
         if (retry.length === 0) break;
         if (attempt >= MAX_ROUTE_ATTEMPTS) {
           throw new ShardcastError("unavailable", "routing kept changing while writing; retry the batch", this.storedDetails(results));
         }
         this.deps.log.debug("fence rejected a write; refreshing route", { stream: streamName, events: retry.length });
-        refused = nowRefused;
+        refused = a.refused;
         const fresh = await routing.refreshById(streamId, "fence");
         if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
         entry = fresh;
@@ -214,6 +135,100 @@ export class IngestService {
     let duplicates = 0;
     for (const r of out) if (r.duplicate) duplicates++;
     return { accepted: out.length - duplicates, duplicates, events: out };
+  }
+
+  /** The fast path of one host: one fenced statement for its shardlets' events, then their shadow writes. */
+  private async writeHost(a: Attempt, hostId: string, parts: Map<string, Pending[]>): Promise<void> {
+    const groups = [...parts];
+    try {
+      const res = await this.deps.hosts.fencedWriteBatch(hostId, {
+        streamId: a.streamId,
+        parts: groups.map(([shardletId, group]) => ({
+          shardletId,
+          epoch: a.table.byId(shardletId)!.epoch,
+          events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
+        })),
+      });
+      // Parts of migrating shardlets, for their destination, once the source has stored them.
+      const shadows = new Map<string, HostBatchWrite["parts"][number][]>();
+      groups.forEach(([shardletId, group], i) => {
+        const r = res[i]!;
+        if (!r.ok) {
+          a.retry.push(...group);
+          a.refused.set(shardletId, a.table.byId(shardletId)!.epoch);
+          this.deps.observer?.fenceRejected?.(shardletId, group.length);
+          return;
+        }
+        const route = a.table.byId(shardletId)!;
+        if (route.shadowHostId) {
+          // Repeated ids were not stored by this write (their first copy is): not shadowed either.
+          const skip = new Set(r.duplicates.map((d) => d.index));
+          // Stored at the second the source stored them, so the mover's copy of them meets these rows.
+          const part = r.part;
+          const events = group.filter((_, j) => !skip.has(j)).map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash, ...(part !== undefined ? { part } : {}) }));
+          let list = shadows.get(route.shadowHostId);
+          if (!list) shadows.set(route.shadowHostId, (list = []));
+          if (events.length > 0) list.push({ shardletId, epoch: route.epoch, events });
+        }
+        if (this.deps.observer) {
+          let bytes = 0;
+          for (const p of group) bytes += p.event.sizeBytes;
+          this.deps.observer.written(shardletId, group.length, bytes);
+        }
+        for (const p of group) a.results[p.index] = { seq: p.seq, shardletId, duplicate: false };
+        for (const d of r.duplicates) {
+          const p = group[d.index];
+          if (p) a.results[p.index] = { seq: d.seq, shardletId, duplicate: true };
+        }
+      });
+      if (shadows.size > 0) await this.shadowWrite(a.streamId, shadows);
+    } catch (err) {
+      a.failures.push(err);
+    }
+  }
+
+  /** A home host's overflow log: the events of its locked or changing shardlets, flagged around the append. */
+  private async appendToLog(a: Attempt, hostId: string, parts: Map<string, { shardId: string; group: Pending[] }>): Promise<void> {
+    const groups = [...parts];
+    // Only events with ids can be re-sent as the same event: ranges without them need no flag.
+    const routes = groups.flatMap(([id, { group }]) => (group.some((p) => p.event.id !== null) ? [a.table.byId(id)] : [])).filter((r) => r !== undefined);
+    const flag = routes.length > 0 ? this.deps.flagOverflowPending : undefined;
+    try {
+      // Flagged before the append (an edge that dies between the two leaves its producer to
+      // re-send, maybe on the fast path once the lock is let go) and again before the
+      // acknowledgement (a drain may have cleared the flag in between).
+      const write = {
+        streamId: a.streamId,
+        parts: groups.map(([shardletId, { shardId, group }]) => ({
+          shardId,
+          shardletId,
+          events: group.map((p) => ({ ...p.event, seq: p.seq, keyHash: p.hash })),
+        })),
+      };
+      const res = await appendOverflowOnce(
+        this.deps.hosts,
+        hostId,
+        write,
+        (shardletId) => {
+          const route = a.table.byId(shardletId);
+          return [route?.hostId, route?.shadowHostId, ...(route?.historyHostIds ?? NO_HOSTS)];
+        },
+        async () => flag?.(a.streamId, routes),
+      );
+      groups.forEach(([shardletId, { group }], i) => {
+        for (const p of group) a.results[p.index] = { seq: p.seq, shardletId, duplicate: false };
+        const dups = res[i]?.duplicates ?? [];
+        for (const d of dups) {
+          const p = group[d.index];
+          if (p) a.results[p.index] = { seq: d.seq, shardletId, duplicate: true };
+        }
+        // Only what reached the overflow log: a repeated id stored nothing there.
+        if (group.length > dups.length) this.deps.observer?.fellBack(shardletId, group.length - dups.length, a.streamId);
+      });
+      await flag?.(a.streamId, routes);
+    } catch (err) {
+      a.failures.push(err);
+    }
   }
 
   /**
