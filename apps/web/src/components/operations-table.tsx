@@ -2,6 +2,8 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
 import { formatAgo, formatDateTime, formatDuration, formatNumber } from "../lib/format.ts";
+import { columns } from "./data-table-columns.tsx";
+import { DataTable } from "./data-table.tsx";
 import { summariseDetail } from "./detail-value.ts";
 import { StatusBadge } from "./ui.tsx";
 
@@ -110,62 +112,58 @@ function detailItems(details: Record<string, unknown> | null): Item[] {
   return items;
 }
 
+function MessageCell({ o, compact }: { o: Operation; compact: boolean }) {
+  const items = compact ? [] : detailItems(o.details);
+  return (
+    <>
+      {compact ? <span className="clamp-text">{o.message}</span> : o.message}
+      {o.actor && !compact ? <span className="muted"> · {o.actor}</span> : null}
+      {items.length > 0 ? (
+        <span className="chips" data-testid="operation-details">
+          {items.map((it) => (
+            <span key={it.label} className="chip" title={it.title}>
+              {it.label} <b>{it.value}</b>
+            </span>
+          ))}
+        </span>
+      ) : null}
+      {items.some((it) => it.nested) ? (
+        <details className="details-raw" data-testid="operation-details-raw">
+          <summary>all details</summary>
+          <pre>{JSON.stringify(o.details, null, 2)}</pre>
+        </details>
+      ) : null}
+    </>
+  );
+}
+
+const operationColumns = (compact: boolean) =>
+  columns<Operation>([
+    { id: "when", header: "When", sortBy: (o) => o.startedAt, cell: (o) => formatAgo(o.startedAt), td: (o) => ({ title: formatDateTime(o.startedAt) }) },
+    { id: "kind", header: "Kind", sortBy: (o) => o.kind, cell: (o) => <code>{o.kind}</code> },
+    { id: "status", header: "Status", sortBy: (o) => o.status, cell: (o) => <StatusBadge status={o.status} /> },
+    {
+      id: "message",
+      header: "Message",
+      sortBy: (o) => o.message,
+      cell: (o) => <MessageCell o={o} compact={compact} />,
+      td: (o) => (compact ? { className: "clamp", title: o.message } : { className: "wrap" }),
+    },
+    !compact && { id: "duration", header: "Duration", className: "num", sortBy: (o) => o.durationMs, cell: (o) => (o.durationMs === null ? "—" : formatDuration(o.durationMs)) },
+  ]);
+const FULL = operationColumns(false);
+const COMPACT = operationColumns(true);
+
 /** `compact` drops the duration, actor and detail columns for narrow cards. */
 export function OperationsTable({ operations, testId = "operations-table", compact = false }: { operations: Operation[]; testId?: string; compact?: boolean }) {
-  if (operations.length === 0) return <p className="empty">No operations recorded yet.</p>;
   return (
-    <div className="table-wrap">
-      <table data-testid={testId}>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Status</th>
-            <th scope="col">Message</th>
-            {compact ? null : (
-              <th scope="col" className="num">
-                Duration
-              </th>
-            )}
-          </tr>
-        </thead>
-        <tbody>
-          {operations.map((o) => {
-            const items = compact ? [] : detailItems(o.details);
-            return (
-              <tr key={o.id} data-testid="operation-row" data-kind={o.kind}>
-                <td title={formatDateTime(o.startedAt)}>{formatAgo(o.startedAt)}</td>
-                <td>
-                  <code>{o.kind}</code>
-                </td>
-                <td>
-                  <StatusBadge status={o.status} />
-                </td>
-                <td className={compact ? "clamp" : "wrap"} title={compact ? o.message : undefined}>
-                  {compact ? <span className="clamp-text">{o.message}</span> : o.message}
-                  {o.actor && !compact ? <span className="muted"> · {o.actor}</span> : null}
-                  {items.length > 0 ? (
-                    <span className="chips" data-testid="operation-details">
-                      {items.map((it) => (
-                        <span key={it.label} className="chip" title={it.title}>
-                          {it.label} <b>{it.value}</b>
-                        </span>
-                      ))}
-                    </span>
-                  ) : null}
-                  {items.some((it) => it.nested) ? (
-                    <details className="details-raw" data-testid="operation-details-raw">
-                      <summary>all details</summary>
-                      <pre>{JSON.stringify(o.details, null, 2)}</pre>
-                    </details>
-                  ) : null}
-                </td>
-                {compact ? null : <td className="num">{o.durationMs === null ? "—" : formatDuration(o.durationMs)}</td>}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={operations}
+      columns={compact ? COMPACT : FULL}
+      rowKey={(o) => o.id}
+      testId={testId}
+      rowProps={(o) => ({ "data-testid": "operation-row", "data-kind": o.kind })}
+      empty="No operations recorded yet."
+    />
   );
 }

@@ -66,15 +66,6 @@ export function PageHeader({ title, subtitle, children }: { title: string; subti
   );
 }
 
-/** The header of a row-actions column: screen readers get its name, the eye sees the buttons. */
-export function ActionsHeader() {
-  return (
-    <th scope="col">
-      <span className="sr-only">Actions</span>
-    </th>
-  );
-}
-
 const STATUS_TONE: Record<string, string> = {
   active: "badge-ok",
   pending: "badge-accent",

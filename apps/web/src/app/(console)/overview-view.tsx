@@ -1,12 +1,58 @@
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
 import { IngestChart } from "../../components/charts/ingest-chart.tsx";
+import { columns } from "../../components/data-table-columns.tsx";
+import { DataTable } from "../../components/data-table.tsx";
 import { OperationsTable } from "../../components/operations-table.tsx";
 import { ErrorNote, FullnessBar, Loading, PageHeader, Stat, StatusBadge } from "../../components/ui.tsx";
 import { formatAgo, formatBytes, formatNumber, formatRate } from "../../lib/format.ts";
 import { useTRPC } from "../../lib/trpc.ts";
 import { SIZE_MEASURES } from "./hosts/size-measures.ts";
+
+type Summary = inferRouterOutputs<AppRouter>["overview"]["summary"];
+type LagRow = Summary["consumers"][number];
+type HostRow = Summary["hosts"][number];
+
+const LAG_COLUMNS = columns<LagRow>([
+  { id: "group", header: "Group", sortBy: (g) => g.group, cell: (g) => <Link href={`/streams/${encodeURIComponent(g.stream)}/consumers`}>{g.group}</Link> },
+  { id: "stream", header: "Stream", sortBy: (g) => g.stream, cell: (g) => g.stream },
+  { id: "members", header: "Members", sortBy: (g) => g.members, cell: (g) => g.members },
+  { id: "behind", header: "Events behind", sortBy: (g) => g.lagEvents, cell: (g) => (g.lagEvents === null ? "—" : formatNumber(g.lagEvents)) },
+  { id: "oldest", header: "Oldest unconsumed", sortBy: (g) => g.maxLagSeconds, cell: (g) => (g.maxLagSeconds === null ? "—" : `${g.maxLagSeconds.toFixed(1)} s`) },
+  { id: "checkpoints", header: "Checkpoints (1 h)", sortBy: (g) => g.checkpointsLastHour, cell: (g) => g.checkpointsLastHour },
+]);
+
+const HOST_COLUMNS = columns<HostRow>([
+  {
+    id: "host",
+    header: "Host",
+    sortBy: (h) => h.name,
+    cell: (h) => (
+      <>
+        {h.name}
+        {h.lastError ? (
+          <div className="muted" style={{ fontSize: 12 }} title={h.lastError}>
+            {h.lastError}
+          </div>
+        ) : null}
+      </>
+    ),
+  },
+  { id: "status", header: "Status", sortBy: (h) => h.status, cell: (h) => <StatusBadge status={h.status} /> },
+  { id: "onDisk", header: SIZE_MEASURES.onDisk.label, title: SIZE_MEASURES.onDisk.title, sortBy: (h) => h.sizeBytes, cell: (h) => formatBytes(h.sizeBytes) },
+  {
+    id: "fullness",
+    header: "Fullness",
+    title: `${SIZE_MEASURES.onDisk.label} against the host's capacity.`,
+    td: { style: { minWidth: 130 } },
+    sortBy: (h) => h.fullness,
+    cell: (h) => <FullnessBar fraction={h.fullness} label={`${h.name} fullness`} />,
+  },
+  { id: "lastSeen", header: "Last seen", sortBy: (h) => h.lastSeenAt, cell: (h) => formatAgo(h.lastSeenAt) },
+]);
 
 export function OverviewView() {
   const trpc = useTRPC();
@@ -59,34 +105,7 @@ export function OverviewView() {
           {d.consumers.length > 0 ? (
             <section className="card" aria-labelledby="lag-h">
               <h2 id="lag-h">Consumer lag</h2>
-              <div className="table-wrap">
-                <table data-testid="overview-lag">
-                  <thead>
-                    <tr>
-                      <th>Group</th>
-                      <th>Stream</th>
-                      <th>Members</th>
-                      <th>Events behind</th>
-                      <th>Oldest unconsumed</th>
-                      <th>Checkpoints (1 h)</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.consumers.map((g) => (
-                      <tr key={`${g.stream}/${g.group}`}>
-                        <td>
-                          <Link href={`/streams/${encodeURIComponent(g.stream)}/consumers`}>{g.group}</Link>
-                        </td>
-                        <td>{g.stream}</td>
-                        <td>{g.members}</td>
-                        <td>{g.lagEvents === null ? "—" : formatNumber(g.lagEvents)}</td>
-                        <td>{g.maxLagSeconds === null ? "—" : `${g.maxLagSeconds.toFixed(1)} s`}</td>
-                        <td>{g.checkpointsLastHour}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable rows={d.consumers} columns={LAG_COLUMNS} rowKey={(g) => `${g.stream}/${g.group}`} testId="overview-lag" empty="No consumer group reads a stream." />
             </section>
           ) : null}
           <section className="card" aria-labelledby="ingest-h">
@@ -99,49 +118,7 @@ export function OverviewView() {
                 <h2 id="hosts-h">Hosts</h2>
                 <Link href="/hosts">All hosts</Link>
               </div>
-              {d.hosts.length === 0 ? (
-                <p className="empty">No storage host registered.</p>
-              ) : (
-                <div className="table-wrap">
-                  <table data-testid="overview-hosts">
-                    <thead>
-                      <tr>
-                        <th scope="col">Host</th>
-                        <th scope="col">Status</th>
-                        <th scope="col" title={SIZE_MEASURES.onDisk.title}>
-                          {SIZE_MEASURES.onDisk.label}
-                        </th>
-                        <th scope="col" title={`${SIZE_MEASURES.onDisk.label} against the host's capacity.`}>
-                          Fullness
-                        </th>
-                        <th scope="col">Last seen</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {d.hosts.map((h) => (
-                        <tr key={h.id}>
-                          <td>
-                            {h.name}
-                            {h.lastError ? (
-                              <div className="muted" style={{ fontSize: 12 }} title={h.lastError}>
-                                {h.lastError}
-                              </div>
-                            ) : null}
-                          </td>
-                          <td>
-                            <StatusBadge status={h.status} />
-                          </td>
-                          <td>{formatBytes(h.sizeBytes)}</td>
-                          <td style={{ minWidth: 130 }}>
-                            <FullnessBar fraction={h.fullness} label={`${h.name} fullness`} />
-                          </td>
-                          <td>{formatAgo(h.lastSeenAt)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              )}
+              <DataTable rows={d.hosts} columns={HOST_COLUMNS} rowKey={(h) => h.id} testId="overview-hosts" empty="No storage host registered." />
             </section>
             <section className="card" aria-labelledby="ops-h">
               <div className="card-header">

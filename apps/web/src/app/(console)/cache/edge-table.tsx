@@ -1,5 +1,7 @@
 "use client";
 import { formatBytes, formatDuration, formatNumber, formatPct, plural } from "../../../lib/format.ts";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { StatusBadge } from "../../../components/ui.tsx";
 import { hashRange } from "../../../lib/health-colour.ts";
 import type { CachedShardlet, EdgeCache } from "./types.ts";
@@ -27,155 +29,143 @@ function BudgetBar({ used, label }: { used: number; label: string }) {
   );
 }
 
+const EDGE_COLUMNS = columns<EdgeCache>([
+  { id: "edge", header: "Edge", td: { className: "mono" }, sortBy: (e) => e.edgeId, cell: (e) => e.edgeId },
+  {
+    id: "reads",
+    header: "Reads",
+    className: "num",
+    td: (e) => ({ title: `${plural(e.hits, "hit")}, ${plural(e.misses, "miss", "misses")}` }),
+    sortBy: (e) => e.reads,
+    cell: (e) => formatNumber(e.reads),
+  },
+  { id: "hitRatio", header: "Hit ratio", className: "num", td: { "data-testid": "edge-hit-ratio" }, sortBy: (e) => e.hitRatio, cell: (e) => ratioText(e.hitRatio) },
+  {
+    id: "byteHitRatio",
+    header: "Byte hit ratio",
+    className: "num",
+    td: (e) => ({ title: `${formatBytes(e.bytesFromCache)} from the cache, ${formatBytes(e.bytesFromHosts)} from the hosts`, "data-testid": "edge-byte-hit-ratio" }),
+    sortBy: (e) => e.byteHitRatio,
+    cell: (e) => ratioText(e.byteHitRatio),
+  },
+  {
+    id: "budget",
+    header: "Budget used",
+    td: (e) => ({ title: plural(e.entries, "entry", "entries") }),
+    sortBy: (e) => e.budgetUsed,
+    cell: (e) =>
+      e.maxBytes > 0 ? (
+        <>
+          <BudgetBar used={e.budgetUsed ?? 0} label={`cache budget used on ${e.edgeId}`} />
+          <span className="muted" style={{ fontSize: 12 }} data-testid="edge-budget">
+            {formatBytes(e.bytes)} of {formatBytes(e.maxBytes)}
+          </span>
+        </>
+      ) : (
+        <span className="muted">cache off</span>
+      ),
+  },
+  {
+    id: "prefetched",
+    header: "Prefetched",
+    className: "num",
+    td: (e) => ({ title: plural(e.prefetches, "prefetch", "prefetches") }),
+    sortBy: (e) => e.prefetchedBytes,
+    cell: (e) => formatBytes(e.prefetchedBytes),
+  },
+  {
+    id: "wasted",
+    header: "Wasted",
+    className: "num",
+    td: (e) => ({ title: `${formatNumber(e.wastedPrefetches)} prefetched entries evicted before any read` }),
+    sortBy: (e) => e.wastedPrefetchBytes,
+    cell: (e) => (
+      <>
+        {formatBytes(e.wastedPrefetchBytes)} <span className="muted">({ratioText(e.wastedShare)})</span>
+      </>
+    ),
+  },
+  { id: "queued", header: "Queued", className: "num", sortBy: (e) => e.queued, cell: (e) => formatNumber(e.queued) },
+  {
+    id: "waiting",
+    header: "Waiting",
+    title: "Announcements waiting for their first read before the rest of their shardlets is fetched",
+    className: "num",
+    td: { "data-testid": "edge-waiting" },
+    sortBy: (e) => e.waiting,
+    cell: (e) => formatNumber(e.waiting),
+  },
+  { id: "saved", header: "Host reads saved", className: "num", sortBy: (e) => e.hostReadsSaved, cell: (e) => formatNumber(e.hostReadsSaved) },
+  {
+    id: "snapshot",
+    header: "Snapshot",
+    td: { className: "nowrap" },
+    sortBy: (e) => e.ageSec,
+    cell: (e) => (
+      <>
+        {formatDuration(e.ageSec * 1000)} ago {e.ageSec > STALE_SEC ? <span className="badge badge-warn">stale</span> : null}
+      </>
+    ),
+  },
+]);
+
 /** Each edge's cache since it started: hit ratios, budget, prefetch and what it saved the hosts. */
 export function EdgeTable({ edges }: { edges: readonly EdgeCache[] }) {
   return (
-    <div className="table-wrap">
-      <table data-testid="edge-cache-table">
-        <thead>
-          <tr>
-            <th scope="col">Edge</th>
-            <th scope="col" className="num">
-              Reads
-            </th>
-            <th scope="col" className="num">
-              Hit ratio
-            </th>
-            <th scope="col" className="num">
-              Byte hit ratio
-            </th>
-            <th scope="col">Budget used</th>
-            <th scope="col" className="num">
-              Prefetched
-            </th>
-            <th scope="col" className="num">
-              Wasted
-            </th>
-            <th scope="col" className="num">
-              Queued
-            </th>
-            <th scope="col" className="num" title="Announcements waiting for their first read before the rest of their shardlets is fetched">
-              Waiting
-            </th>
-            <th scope="col" className="num">
-              Host reads saved
-            </th>
-            <th scope="col">Snapshot</th>
-          </tr>
-        </thead>
-        <tbody>
-          {edges.map((e) => (
-            <tr key={e.edgeId} data-testid="edge-cache-row" data-edge={e.edgeId} data-reads={e.reads}>
-              <td className="mono">{e.edgeId}</td>
-              <td className="num" title={`${plural(e.hits, "hit")}, ${plural(e.misses, "miss", "misses")}`}>
-                {formatNumber(e.reads)}
-              </td>
-              <td className="num" data-testid="edge-hit-ratio">
-                {ratioText(e.hitRatio)}
-              </td>
-              <td className="num" title={`${formatBytes(e.bytesFromCache)} from the cache, ${formatBytes(e.bytesFromHosts)} from the hosts`} data-testid="edge-byte-hit-ratio">
-                {ratioText(e.byteHitRatio)}
-              </td>
-              <td title={plural(e.entries, "entry", "entries")}>
-                {e.maxBytes > 0 ? (
-                  <>
-                    <BudgetBar used={e.budgetUsed ?? 0} label={`cache budget used on ${e.edgeId}`} />
-                    <span className="muted" style={{ fontSize: 12 }} data-testid="edge-budget">
-                      {formatBytes(e.bytes)} of {formatBytes(e.maxBytes)}
-                    </span>
-                  </>
-                ) : (
-                  <span className="muted">cache off</span>
-                )}
-              </td>
-              <td className="num" title={plural(e.prefetches, "prefetch", "prefetches")}>
-                {formatBytes(e.prefetchedBytes)}
-              </td>
-              <td className="num" title={`${formatNumber(e.wastedPrefetches)} prefetched entries evicted before any read`}>
-                {formatBytes(e.wastedPrefetchBytes)} <span className="muted">({ratioText(e.wastedShare)})</span>
-              </td>
-              <td className="num">{formatNumber(e.queued)}</td>
-              <td className="num" data-testid="edge-waiting">
-                {formatNumber(e.waiting)}
-              </td>
-              <td className="num">{formatNumber(e.hostReadsSaved)}</td>
-              <td className="nowrap">
-                {formatDuration(e.ageSec * 1000)} ago {e.ageSec > STALE_SEC ? <span className="badge badge-warn">stale</span> : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={edges}
+      columns={EDGE_COLUMNS}
+      rowKey={(e) => e.edgeId}
+      testId="edge-cache-table"
+      rowProps={(e) => ({ "data-testid": "edge-cache-row", "data-edge": e.edgeId, "data-reads": e.reads })}
+      empty="No edge has sent a cache snapshot yet."
+    />
   );
 }
 
+const SHARDLET_COLUMNS = columns<CachedShardlet>([
+  { id: "stream", header: "Stream", sortBy: (s) => s.streamName, cell: (s) => s.streamName ?? <span className="muted">deleted stream</span> },
+  {
+    id: "shardlet",
+    header: "Shardlet",
+    sortBy: (s) => s.range?.lo,
+    cell: (s) => (
+      <>
+        <ShardletLabel id={s.shardletId} range={s.range} />
+        {s.state === "retired" ? (
+          <>
+            {" "}
+            <StatusBadge status="retired" testId="cached-shardlet-retired" />
+          </>
+        ) : null}
+      </>
+    ),
+  },
+  { id: "hits", header: "Hits", className: "num", sortBy: (s) => s.hits, cell: (s) => formatNumber(s.hits) },
+  { id: "misses", header: "Misses", className: "num", sortBy: (s) => s.misses, cell: (s) => formatNumber(s.misses) },
+  { id: "hitRatio", header: "Hit ratio", className: "num", sortBy: (s) => s.hitRatio, cell: (s) => ratioText(s.hitRatio) },
+  { id: "fromCache", header: "From cache", className: "num", sortBy: (s) => s.bytesFromCache, cell: (s) => formatBytes(s.bytesFromCache) },
+  { id: "fromHosts", header: "From hosts", className: "num", sortBy: (s) => s.bytesFromHosts, cell: (s) => formatBytes(s.bytesFromHosts) },
+  { id: "edges", header: "Edges", className: "num", sortBy: (s) => s.edges, cell: (s) => formatNumber(s.edges) },
+]);
+
 /** The shardlets read most through the cache, summed over the edges. */
 export function CachedShardletsTable({ shardlets, stream }: { shardlets: readonly CachedShardlet[]; stream: string }) {
-  if (shardlets.length === 0) {
-    return (
-      <p className="empty" data-testid="cached-shardlets-empty">
-        No cached shardlet{stream ? ` of ${stream}` : ""} yet. The cache fills as consumer groups poll and readers read shardlets or positions through the
-        edges; each read shows here after the edge&apos;s next snapshot.
-      </p>
-    );
-  }
   return (
-    <div className="table-wrap">
-      <table className="dense" data-testid="cached-shardlets">
-        <thead>
-          <tr>
-            <th scope="col">Stream</th>
-            <th scope="col">Shardlet</th>
-            <th scope="col" className="num">
-              Hits
-            </th>
-            <th scope="col" className="num">
-              Misses
-            </th>
-            <th scope="col" className="num">
-              Hit ratio
-            </th>
-            <th scope="col" className="num">
-              From cache
-            </th>
-            <th scope="col" className="num">
-              From hosts
-            </th>
-            <th scope="col" className="num">
-              Edges
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {shardlets.map((s) => (
-            <tr
-              key={`${s.streamId}-${s.shardletId}`}
-              className={s.state === "retired" ? "retired" : undefined}
-              data-testid="cached-shardlet"
-              data-hits={s.hits}
-              data-state={s.state ?? undefined}
-            >
-              <td>{s.streamName ?? <span className="muted">deleted stream</span>}</td>
-              <td>
-                <ShardletLabel id={s.shardletId} range={s.range} />
-                {s.state === "retired" ? (
-                  <>
-                    {" "}
-                    <StatusBadge status="retired" testId="cached-shardlet-retired" />
-                  </>
-                ) : null}
-              </td>
-              <td className="num">{formatNumber(s.hits)}</td>
-              <td className="num">{formatNumber(s.misses)}</td>
-              <td className="num">{ratioText(s.hitRatio)}</td>
-              <td className="num">{formatBytes(s.bytesFromCache)}</td>
-              <td className="num">{formatBytes(s.bytesFromHosts)}</td>
-              <td className="num">{formatNumber(s.edges)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={shardlets}
+      columns={SHARDLET_COLUMNS}
+      rowKey={(s) => `${s.streamId}-${s.shardletId}`}
+      testId="cached-shardlets"
+      className="dense"
+      rowProps={(s) => ({ className: s.state === "retired" ? "retired" : undefined, "data-testid": "cached-shardlet", "data-hits": s.hits, "data-state": s.state ?? undefined })}
+      empty={
+        <>
+          No cached shardlet{stream ? ` of ${stream}` : ""} yet. The cache fills as consumer groups poll and readers read shardlets or positions through the edges; each read
+          shows here after the edge&apos;s next snapshot.
+        </>
+      }
+      emptyProps={{ "data-testid": "cached-shardlets-empty" }}
+    />
   );
 }

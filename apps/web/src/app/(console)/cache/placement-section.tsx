@@ -2,6 +2,8 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { ErrorNote, Loading, Stat } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -43,46 +45,27 @@ function Reward({ d }: { d: Decision }) {
   }
 }
 
+const DECISION_COLUMNS = columns<Decision>([
+  { id: "when", header: "When", td: (d) => ({ className: "nowrap", title: formatDateTime(d.at) }), sortBy: (d) => d.at, cell: (d) => formatAgo(d.at) },
+  { id: "stream", header: "Stream", sortBy: (d) => d.streamName, cell: (d) => d.streamName ?? <span className="muted">deleted stream</span> },
+  { id: "shardlet", header: "Shardlet", sortBy: (d) => d.range?.lo, cell: (d) => <ShardletLabel id={d.shardletId} range={d.range} /> },
+  { id: "arm", header: "Arm", sortBy: (d) => d.arm, cell: (d) => <span className={`badge ${ARM_TONE[d.arm] ?? ""}`}>{d.arm}</span> },
+  { id: "context", header: "Context", td: { className: "mono nowrap" }, sortBy: (d) => d.context, cell: (d) => d.context },
+  { id: "reason", header: "Reason", td: { className: "wrap" }, sortBy: (d) => d.reason, cell: (d) => d.reason },
+  { id: "reward", header: "Reward", className: "num", sortBy: (d) => d.reward, cell: (d) => <Reward d={d} /> },
+]);
+
 function DecisionsTable({ decisions }: { decisions: readonly Decision[] }) {
   return (
-    <div className="table-wrap">
-      <table className="dense" data-testid="placement-decisions">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Stream</th>
-            <th scope="col">Shardlet</th>
-            <th scope="col">Arm</th>
-            <th scope="col">Context</th>
-            <th scope="col">Reason</th>
-            <th scope="col" className="num">
-              Reward
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {decisions.map((d) => (
-            <tr key={`${d.at.getTime()}-${d.shardletId}-${d.arm}`} data-testid="placement-decision" data-arm={d.arm} data-reward={d.rewardState}>
-              <td className="nowrap" title={formatDateTime(d.at)}>
-                {formatAgo(d.at)}
-              </td>
-              <td>{d.streamName ?? <span className="muted">deleted stream</span>}</td>
-              <td>
-                <ShardletLabel id={d.shardletId} range={d.range} />
-              </td>
-              <td>
-                <span className={`badge ${ARM_TONE[d.arm] ?? ""}`}>{d.arm}</span>
-              </td>
-              <td className="mono nowrap">{d.context}</td>
-              <td className="wrap">{d.reason}</td>
-              <td className="num">
-                <Reward d={d} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={decisions}
+      columns={DECISION_COLUMNS}
+      rowKey={(d) => `${d.at.getTime()}-${d.shardletId}-${d.arm}`}
+      testId="placement-decisions"
+      className="dense"
+      rowProps={(d) => ({ "data-testid": "placement-decision", "data-arm": d.arm, "data-reward": d.rewardState })}
+      empty="No placement decision yet."
+    />
   );
 }
 

@@ -1,6 +1,8 @@
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { formatDuration, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
@@ -26,127 +28,94 @@ function NoMap({ d }: { d: PrefetchData }) {
   );
 }
 
+type MapRow = PrefetchData["rows"][number];
+type RateRow = PrefetchData["rates"][number];
+type CorrelationRow = PrefetchData["correlations"][number];
+
+/** Rows of one event type sit together: the type is named, and a rule drawn, where it changes from the row above. */
+const startsGroup = (r: MapRow, above: MapRow | undefined) => r.eventType !== above?.eventType;
+
+const mapColumns = (threshold: number) =>
+  columns<MapRow>([
+    {
+      id: "type",
+      header: "Event type",
+      sortBy: (r) => r.eventType,
+      cell: (r, context) => {
+        const shown = context.table.getRowModel().rows;
+        const above = shown[shown.findIndex((row) => row.id === context.row.id) - 1]?.original;
+        return startsGroup(r, above) ? <strong>{r.eventType}</strong> : null;
+      },
+    },
+    { id: "shardlet", header: "Shardlet", sortBy: (r) => r.range?.lo, cell: (r) => <ShardletLabel id={r.shardletId} range={r.range} /> },
+    { id: "p", header: "p", className: "num", sortBy: (r) => r.p, cell: (r) => (r.aboveThreshold ? <strong>{r.p.toFixed(2)}</strong> : <span className="muted">{r.p.toFixed(2)}</span>) },
+    { id: "lag", header: "Lag", className: "num", sortBy: (r) => r.lagSeconds, cell: (r) => formatDuration(r.lagSeconds * 1000) },
+    { id: "lift", header: "Lift", className: "num", sortBy: (r) => r.lift, cell: (r) => `${r.lift.toFixed(1)}×` },
+    { id: "target", header: "Read by", td: { className: "mono" }, sortBy: (r) => r.target, cell: (r) => r.target ?? <span className="muted">—</span> },
+    {
+      id: "prefetched",
+      header: "Prefetched",
+      sortBy: (r) => r.aboveThreshold,
+      cell: (r) => (r.aboveThreshold ? <span className="badge badge-ok">above {threshold.toFixed(2)}</span> : <span className="muted">below</span>),
+    },
+  ]);
+
 function MapTable({ d }: { d: PrefetchData }) {
   const map = d.map;
   if (!map) return <NoMap d={d} />;
-  if (d.rows.length === 0) {
-    return (
-      <p className="empty" data-testid="prefetch-map-empty" data-reason="empty">
-        The map is empty: no event type announces a shardlet&apos;s read strongly enough yet (it needs evidence, and lift over how often the shardlet is read
-        anyway).
-      </p>
-    );
-  }
-  let previous = "";
   return (
-    <div className="table-wrap">
-      <table className="dense" data-testid="prefetch-map">
-        <thead>
-          <tr>
-            <th scope="col">Event type</th>
-            <th scope="col">Shardlet</th>
-            <th scope="col" className="num">
-              p
-            </th>
-            <th scope="col" className="num">
-              Lag
-            </th>
-            <th scope="col" className="num">
-              Lift
-            </th>
-            <th scope="col">Read by</th>
-            <th scope="col">Prefetched</th>
-          </tr>
-        </thead>
-        <tbody>
-          {d.rows.map((r) => {
-            const first = r.eventType !== previous;
-            previous = r.eventType;
-            return (
-              <tr key={`${r.eventType}-${r.shardletId}`} data-testid="prefetch-row" data-above={r.aboveThreshold} style={first ? { borderTop: "2px solid var(--border)" } : undefined}>
-                <td>{first ? <strong>{r.eventType}</strong> : null}</td>
-                <td>
-                  <ShardletLabel id={r.shardletId} range={r.range} />
-                </td>
-                <td className="num">{r.aboveThreshold ? <strong>{r.p.toFixed(2)}</strong> : <span className="muted">{r.p.toFixed(2)}</span>}</td>
-                <td className="num">{formatDuration(r.lagSeconds * 1000)}</td>
-                <td className="num">{r.lift.toFixed(1)}×</td>
-                <td className="mono">{r.target ?? <span className="muted">—</span>}</td>
-                <td>{r.aboveThreshold ? <span className="badge badge-ok">above {map.threshold.toFixed(2)}</span> : <span className="muted">below</span>}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={d.rows}
+      columns={mapColumns(map.threshold)}
+      rowKey={(r) => `${r.eventType}-${r.shardletId}`}
+      testId="prefetch-map"
+      className="dense"
+      rowProps={(r, above) => ({ "data-testid": "prefetch-row", "data-above": r.aboveThreshold, style: startsGroup(r, above) ? { borderTop: "2px solid var(--border)" } : undefined })}
+      empty="The map is empty: no event type announces a shardlet's read strongly enough yet (it needs evidence, and lift over how often the shardlet is read anyway)."
+      emptyProps={{ "data-testid": "prefetch-map-empty", "data-reason": "empty" }}
+    />
   );
 }
+
+const RATE_COLUMNS = columns<RateRow>([
+  { id: "type", header: "Event type", sortBy: (r) => r.type, cell: (r) => r.type },
+  { id: "short", header: "Recent", className: "num", sortBy: (r) => r.short, cell: (r) => rate(r.short) },
+  { id: "long", header: "Long-term", className: "num", sortBy: (r) => r.long, cell: (r) => rate(r.long) },
+]);
 
 function Rates({ d }: { d: PrefetchData }) {
-  if (d.rates.length === 0) return <p className="empty" data-testid="type-rates-empty">{d.note ?? "No event type seen yet."}</p>;
   return (
-    <table className="dense" data-testid="type-rates">
-      <thead>
-        <tr>
-          <th scope="col">Event type</th>
-          <th scope="col" className="num">
-            Recent
-          </th>
-          <th scope="col" className="num">
-            Long-term
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {d.rates.map((r) => (
-          <tr key={r.type}>
-            <td>{r.type}</td>
-            <td className="num">{rate(r.short)}</td>
-            <td className="num">{rate(r.long)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      rows={d.rates}
+      columns={RATE_COLUMNS}
+      rowKey={(r) => r.type}
+      testId="type-rates"
+      className="dense"
+      empty={d.note ?? "No event type seen yet."}
+      emptyProps={{ "data-testid": "type-rates-empty" }}
+    />
   );
 }
 
+const CORRELATION_COLUMNS = columns<CorrelationRow>([
+  { id: "a", header: "Type", sortBy: (c) => c.a, cell: (c) => c.a },
+  { id: "b", header: "then", sortBy: (c) => c.b, cell: (c) => c.b },
+  { id: "lag", header: "Lag", className: "num", sortBy: (c) => c.lagSeconds, cell: (c) => (c.lagSteps === 0 ? "same step" : formatDuration(c.lagSeconds * 1000)) },
+  { id: "short", header: "Recent", className: "num", sortBy: (c) => c.short, cell: (c) => corr(c.short) },
+  { id: "long", header: "Long-term", className: "num", sortBy: (c) => c.long, cell: (c) => corr(c.long) },
+]);
+
 function Correlations({ d }: { d: PrefetchData }) {
-  if (d.correlations.length === 0) {
-    return (
-      <p className="empty" data-testid="type-correlations-empty">
-        {d.note ?? "No two event types move together strongly enough yet."}
-      </p>
-    );
-  }
   return (
-    <table className="dense" data-testid="type-correlations">
-      <thead>
-        <tr>
-          <th scope="col">Type</th>
-          <th scope="col">then</th>
-          <th scope="col" className="num">
-            Lag
-          </th>
-          <th scope="col" className="num">
-            Recent
-          </th>
-          <th scope="col" className="num">
-            Long-term
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {d.correlations.map((c) => (
-          <tr key={`${c.a}-${c.b}-${c.lagSteps}`}>
-            <td>{c.a}</td>
-            <td>{c.b}</td>
-            <td className="num">{c.lagSteps === 0 ? "same step" : formatDuration(c.lagSeconds * 1000)}</td>
-            <td className="num">{corr(c.short)}</td>
-            <td className="num">{corr(c.long)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      rows={d.correlations}
+      columns={CORRELATION_COLUMNS}
+      rowKey={(c) => `${c.a}-${c.b}-${c.lagSteps}`}
+      testId="type-correlations"
+      className="dense"
+      empty={d.note ?? "No two event types move together strongly enough yet."}
+      emptyProps={{ "data-testid": "type-correlations-empty" }}
+    />
   );
 }
 

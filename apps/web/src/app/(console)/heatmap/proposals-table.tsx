@@ -2,7 +2,9 @@
 import Link from "next/link";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
-import { ActionsHeader, StatusBadge } from "../../../components/ui.tsx";
+import { ACTIONS_HEADER, columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
+import { StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatRate } from "../../../lib/format.ts";
 import { ApproveDrainButton, CapacityPlanFigures } from "./capacity-proposal.tsx";
 import { formatUrgency } from "./urgency.ts";
@@ -89,110 +91,122 @@ function Provision({ p }: { p: Proposal }) {
   );
 }
 
+function Why({ p }: { p: Proposal }) {
+  const checks = feasibility(p);
+  return (
+    <>
+      <span className="clamp-text" title={p.reason}>
+        {p.reason}
+      </span>
+      {p.plan ? <CapacityPlanFigures plan={p.plan} /> : null}
+      {checks.length > 0 ? (
+        <span className="chips">
+          {checks.map((c) => (
+            <span key={c.name} className={`badge ${c.ok ? "badge-ok" : "badge-danger"}`} title={c.detail} data-testid={`feasibility-${c.name}`}>
+              {c.name} {c.ok ? "ok" : "no"}
+            </span>
+          ))}
+        </span>
+      ) : null}
+    </>
+  );
+}
+
+function Status({ p }: { p: Proposal }) {
+  return (
+    <>
+      <StatusBadge status={p.status === "applied" ? "done" : p.status === "open" ? "pending" : p.status} testId="proposal-status" />
+      {p.status !== "open" && p.status !== "superseded" && p.decidedBy ? <span className="lineage">by {p.decidedBy}</span> : null}
+      {p.migrationId ? (
+        <Link href="/migrations" className="lineage">
+          migration …{p.migrationId.slice(-6)}
+        </Link>
+      ) : null}
+      <Provision p={p} />
+    </>
+  );
+}
+
+function Actions({ p, actions }: { p: Proposal; actions: ProposalActions }) {
+  if (p.status !== "open") return null;
+  return (
+    <div className="row-actions">
+      {p.kind === "add_host" ? (
+        <button type="button" className="small" disabled={actions.busy} onClick={() => actions.approveAddHost(p.id)} data-testid="proposal-approve-host">
+          Approve: add host
+        </button>
+      ) : p.kind === "drain_host" ? (
+        <ApproveDrainButton hostName={p.sourceHostName ?? "the host"} disabled={actions.busy} onConfirm={() => actions.approveDrainHost(p.id)} />
+      ) : (
+        <button type="button" className="small" disabled={actions.busy} onClick={() => actions.apply(p.id)} data-testid="proposal-apply">
+          {p.kind === "split" ? "Split now" : "Approve move"}
+        </button>
+      )}
+      <button type="button" className="secondary small" disabled={actions.busy} onClick={() => actions.dismiss(p.id)} data-testid="proposal-dismiss">
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 /** Analyzer proposals with urgency, reason, feasibility and (for operators) what to do about them. */
 export function ProposalsTable({ proposals, actions, compact, testId }: { proposals: readonly Proposal[]; actions: ProposalActions; compact?: boolean; testId: string }) {
-  if (proposals.length === 0) {
-    return (
-      <p className="empty" data-testid={`${testId}-empty`}>
-        No proposals.
-      </p>
-    );
-  }
+  const cols = columns<Proposal>([
+    {
+      id: "proposal",
+      header: "Proposal",
+      sortBy: (p) => p.kind,
+      cell: (p) => (
+        <>
+          <strong>{KIND_LABEL[p.kind]}</strong>
+          {p.source === "orchestrator" ? (
+            <span className="badge badge-accent" style={{ marginLeft: 6 }} title="Proposed by the orchestrator from the data profiler's health scores" data-testid="proposal-source-orchestrator">
+              orchestrator
+            </span>
+          ) : null}
+          <span className="lineage" title={formatDateTime(p.createdAt)}>
+            {formatAgo(p.createdAt)}
+          </span>
+        </>
+      ),
+    },
+    {
+      id: "target",
+      header: "Target",
+      td: { className: "wrap-tight" },
+      sortBy: (p) => p.streamName ?? p.sourceHostName,
+      cell: (p) => <Target p={p} {...(actions.select ? { select: actions.select } : {})} />,
+    },
+    {
+      id: "urgency",
+      header: "Urgency",
+      title: "Time until the predicted overload, from the run's forecast start",
+      td: { "data-testid": "proposal-urgency" },
+      sortBy: (p) => p.urgencySec,
+      cell: (p) => <span className={p.urgencySec !== null && p.urgencySec < 60 ? "error-text" : undefined}>{formatUrgency(p.urgencySec)}</span>,
+    },
+    !compact && {
+      id: "benefit",
+      header: "Benefit",
+      title: "Predicted peak (splits) or events/s taken off the busier host (moves)",
+      className: "num",
+      sortBy: (p) => p.expectedBenefit,
+      cell: (p) => formatRate(p.expectedBenefit),
+    },
+    { id: "why", header: "Why", td: { className: "clamp" }, sortBy: (p) => p.reason, cell: (p) => <Why p={p} /> },
+    { id: "status", header: "Status", sortBy: (p) => p.status, cell: (p) => <Status p={p} /> },
+    actions.canOperate && { id: "actions", header: ACTIONS_HEADER, cell: (p) => <Actions p={p} actions={actions} /> },
+  ]);
   return (
-    <div className="table-wrap">
-      <table className="dense" data-testid={testId}>
-        <thead>
-          <tr>
-            <th scope="col">Proposal</th>
-            <th scope="col">Target</th>
-            <th scope="col" title="Time until the predicted overload, from the run's forecast start">
-              Urgency
-            </th>
-            {compact ? null : (
-              <th scope="col" className="num" title="Predicted peak (splits) or events/s taken off the busier host (moves)">
-                Benefit
-              </th>
-            )}
-            <th scope="col">Why</th>
-            <th scope="col">Status</th>
-            {actions.canOperate ? <ActionsHeader /> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {proposals.map((p) => {
-            const checks = feasibility(p);
-            return (
-              <tr key={p.id} data-testid="proposal-row" data-kind={p.kind} data-status={p.status} data-source={p.source} data-id={p.id}>
-                <td>
-                  <strong>{KIND_LABEL[p.kind]}</strong>
-                  {p.source === "orchestrator" ? (
-                    <span className="badge badge-accent" style={{ marginLeft: 6 }} title="Proposed by the orchestrator from the data profiler's health scores" data-testid="proposal-source-orchestrator">
-                      orchestrator
-                    </span>
-                  ) : null}
-                  <span className="lineage" title={formatDateTime(p.createdAt)}>
-                    {formatAgo(p.createdAt)}
-                  </span>
-                </td>
-                <td className="wrap-tight">
-                  <Target p={p} {...(actions.select ? { select: actions.select } : {})} />
-                </td>
-                <td data-testid="proposal-urgency">
-                  <span className={p.urgencySec !== null && p.urgencySec < 60 ? "error-text" : undefined}>{formatUrgency(p.urgencySec)}</span>
-                </td>
-                {compact ? null : <td className="num">{formatRate(p.expectedBenefit)}</td>}
-                <td className="clamp">
-                  <span className="clamp-text" title={p.reason}>
-                    {p.reason}
-                  </span>
-                  {p.plan ? <CapacityPlanFigures plan={p.plan} /> : null}
-                  {checks.length > 0 ? (
-                    <span className="chips">
-                      {checks.map((c) => (
-                        <span key={c.name} className={`badge ${c.ok ? "badge-ok" : "badge-danger"}`} title={c.detail} data-testid={`feasibility-${c.name}`}>
-                          {c.name} {c.ok ? "ok" : "no"}
-                        </span>
-                      ))}
-                    </span>
-                  ) : null}
-                </td>
-                <td>
-                  <StatusBadge status={p.status === "applied" ? "done" : p.status === "open" ? "pending" : p.status} testId="proposal-status" />
-                  {p.status !== "open" && p.status !== "superseded" && p.decidedBy ? <span className="lineage">by {p.decidedBy}</span> : null}
-                  {p.migrationId ? (
-                    <Link href="/migrations" className="lineage">
-                      migration …{p.migrationId.slice(-6)}
-                    </Link>
-                  ) : null}
-                  <Provision p={p} />
-                </td>
-                {actions.canOperate ? (
-                  <td>
-                    {p.status === "open" ? (
-                      <div className="row-actions">
-                        {p.kind === "add_host" ? (
-                          <button type="button" className="small" disabled={actions.busy} onClick={() => actions.approveAddHost(p.id)} data-testid="proposal-approve-host">
-                            Approve: add host
-                          </button>
-                        ) : p.kind === "drain_host" ? (
-                          <ApproveDrainButton hostName={p.sourceHostName ?? "the host"} disabled={actions.busy} onConfirm={() => actions.approveDrainHost(p.id)} />
-                        ) : (
-                          <button type="button" className="small" disabled={actions.busy} onClick={() => actions.apply(p.id)} data-testid="proposal-apply">
-                            {p.kind === "split" ? "Split now" : "Approve move"}
-                          </button>
-                        )}
-                        <button type="button" className="secondary small" disabled={actions.busy} onClick={() => actions.dismiss(p.id)} data-testid="proposal-dismiss">
-                          Dismiss
-                        </button>
-                      </div>
-                    ) : null}
-                  </td>
-                ) : null}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={proposals}
+      columns={cols}
+      rowKey={(p) => p.id}
+      testId={testId}
+      className="dense"
+      rowProps={(p) => ({ "data-testid": "proposal-row", "data-kind": p.kind, "data-status": p.status, "data-source": p.source, "data-id": p.id })}
+      empty="No proposals."
+      emptyProps={{ "data-testid": `${testId}-empty` }}
+    />
   );
 }

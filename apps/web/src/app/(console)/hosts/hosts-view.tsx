@@ -1,5 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { ErrorNote, FullnessBar, Loading, PageHeader, StatusBadge } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import type { inferRouterOutputs } from "@trpc/server";
@@ -55,6 +57,54 @@ function DrainHistory({ h }: { h: HostRow }) {
   );
 }
 
+const COLUMNS = columns<HostRow>([
+  { id: "name", header: "Name", sortBy: (h) => h.name, cell: (h) => <strong>{h.name}</strong> },
+  {
+    id: "status",
+    header: "Status",
+    sortBy: (h) => (h.retiredAt ? "retired" : h.status),
+    cell: (h) => (
+      <>
+        <StatusBadge status={h.retiredAt ? "retired" : h.status} />
+        <DrainHistory h={h} />
+      </>
+    ),
+  },
+  { id: "dsn", header: "DSN", td: { className: "mono break", "data-testid": "host-dsn" }, cell: (h) => h.dsn },
+  { id: "shardlets", header: "Shardlets", className: "num", sortBy: (h) => h.shardletCount, cell: (h) => h.shardletCount },
+  { id: "events", header: "Events", className: "num", sortBy: (h) => h.eventCount, cell: (h) => formatNumber(h.eventCount) },
+  {
+    id: "onDisk",
+    header: `${SIZE_MEASURES.onDisk.label} / capacity`,
+    title: SIZE_MEASURES.onDisk.title,
+    td: { style: { minWidth: 180 } },
+    sortBy: (h) => (h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0),
+    cell: (h) => (
+      <>
+        <div className="muted" style={{ fontSize: 12 }} data-testid="host-on-disk">
+          {formatBytes(h.sizeBytes)} / {formatBytes(h.capacityBytes)}
+        </div>
+        <FullnessBar fraction={h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0} label={`${h.name} fullness`} />
+      </>
+    ),
+  },
+  {
+    id: "history",
+    header: "Sealed history",
+    title: "History hand-offs left on the host: sealed, read-only, kept until the streams' retention drops it",
+    sortBy: (h) => h.history?.sizeBytes ?? 0,
+    cell: (h) => <HistoryCell h={h} />,
+  },
+  { id: "lastSeen", header: "Last seen", sortBy: (h) => h.lastSeenAt, cell: (h) => formatAgo(h.lastSeenAt) },
+  {
+    id: "lastError",
+    header: "Last error",
+    sortBy: (h) => h.lastError,
+    td: (h) => ({ className: h.lastError ? "wrap" : undefined }),
+    cell: (h) => (h.lastError ? <span className="badge badge-danger">{h.lastError}</span> : <span className="muted">—</span>),
+  },
+]);
+
 export function HostsView() {
   const trpc = useTRPC();
   const isAdmin = useCan("admin");
@@ -67,65 +117,8 @@ export function HostsView() {
         <ErrorNote error={hosts.error} />
         {hosts.isPending ? (
           <Loading what="hosts" />
-        ) : hosts.data && hosts.data.hosts.length === 0 ? (
-          <p className="empty">No storage host registered yet.</p>
         ) : hosts.data ? (
-          <div className="table-wrap">
-            <table data-testid="hosts-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">DSN</th>
-                  <th scope="col" className="num">
-                    Shardlets
-                  </th>
-                  <th scope="col" className="num">
-                    Events
-                  </th>
-                  <th scope="col" title={SIZE_MEASURES.onDisk.title}>
-                    {SIZE_MEASURES.onDisk.label} / capacity
-                  </th>
-                  <th scope="col" title="History hand-offs left on the host: sealed, read-only, kept until the streams' retention drops it">
-                    Sealed history
-                  </th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">Last error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {hosts.data.hosts.map((h) => (
-                  <tr key={h.id} data-testid={`host-row-${h.name}`}>
-                    <td>
-                      <strong>{h.name}</strong>
-                    </td>
-                    <td>
-                      <StatusBadge status={h.retiredAt ? "retired" : h.status} />
-                      <DrainHistory h={h} />
-                    </td>
-                    <td className="mono break" data-testid="host-dsn">
-                      {h.dsn}
-                    </td>
-                    <td className="num">{h.shardletCount}</td>
-                    <td className="num">{formatNumber(h.eventCount)}</td>
-                    <td style={{ minWidth: 180 }}>
-                      <div className="muted" style={{ fontSize: 12 }} data-testid="host-on-disk">
-                        {formatBytes(h.sizeBytes)} / {formatBytes(h.capacityBytes)}
-                      </div>
-                      <FullnessBar fraction={h.capacityBytes > 0 ? h.sizeBytes / h.capacityBytes : 0} label={`${h.name} fullness`} />
-                    </td>
-                    <td>
-                      <HistoryCell h={h} />
-                    </td>
-                    <td>{formatAgo(h.lastSeenAt)}</td>
-                    <td className={h.lastError ? "wrap" : undefined}>
-                      {h.lastError ? <span className="badge badge-danger">{h.lastError}</span> : <span className="muted">—</span>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable rows={hosts.data.hosts} columns={COLUMNS} rowKey={(h) => h.id} testId="hosts-table" rowProps={(h) => ({ "data-testid": `host-row-${h.name}` })} empty="No storage host registered yet." />
         ) : null}
       </section>
       {isAdmin ? (

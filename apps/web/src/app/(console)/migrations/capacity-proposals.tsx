@@ -2,7 +2,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import { ActionsHeader, ErrorNote, Loading, Notice, StatusBadge } from "../../../components/ui.tsx";
+import { ACTIONS_HEADER, columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
+import { ErrorNote, Loading, Notice, StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ApproveDrainButton, CapacityPlanFigures } from "../heatmap/capacity-proposal.tsx";
@@ -32,6 +34,50 @@ export function CapacityProposals({ canOperate }: { canOperate: boolean }) {
   const dismiss = useMutation(trpc.analyzer.dismiss.mutationOptions({ onMutate, onSuccess: () => done("Proposal dismissed.") }));
   const busy = approveAdd.isPending || approveDrain.isPending || dismiss.isPending;
   const items: Proposal[] = [...(adds.data?.proposals ?? []), ...(drains.data?.proposals ?? [])];
+  const cols = columns<Proposal>([
+    {
+      id: "proposal",
+      header: "Proposal",
+      td: { className: "nowrap" },
+      sortBy: (p) => p.createdAt,
+      cell: (p) => (
+        <>
+          <strong>{p.kind === "add_host" ? "Add host" : `Drain ${p.sourceHostName ?? "host"}`}</strong>
+          {p.plan?.kind === "add_host" && p.plan.late ? (
+            <span className="badge badge-danger" style={{ marginLeft: 6 }} title="The load arrives before a new host can be filled">
+              late
+            </span>
+          ) : null}
+          <span className="lineage" title={formatDateTime(p.createdAt)}>
+            proposed {formatAgo(p.createdAt)}
+          </span>
+          <span className="lineage">
+            <StatusBadge status="pending" />
+          </span>
+        </>
+      ),
+    },
+    { id: "reason", header: "Reason", td: { className: "wrap", "data-testid": "capacity-proposal-reason" }, sortBy: (p) => p.reason, cell: (p) => p.reason },
+    { id: "plan", header: "Plan", cell: (p) => (p.plan ? <CapacityPlanFigures plan={p.plan} /> : <span className="muted">—</span>) },
+    canOperate && {
+      id: "actions",
+      header: ACTIONS_HEADER,
+      cell: (p) => (
+        <div className="row-actions" style={{ flexDirection: "column", alignItems: "stretch" }}>
+          {p.kind === "add_host" ? (
+            <button type="button" className="small" disabled={busy} onClick={() => approveAdd.mutate({ proposalId: p.id })} data-testid="proposal-approve-host">
+              Approve: add host
+            </button>
+          ) : (
+            <ApproveDrainButton hostName={p.sourceHostName ?? "the host"} disabled={busy} onConfirm={() => approveDrain.mutate({ proposalId: p.id })} />
+          )}
+          <button type="button" className="secondary small" disabled={busy} onClick={() => dismiss.mutate({ proposalId: p.id })} data-testid="proposal-dismiss">
+            Dismiss
+          </button>
+        </div>
+      ),
+    },
+  ]);
 
   return (
     <section className="card" aria-labelledby="capacity-proposals-h" data-testid="capacity-proposals">
@@ -46,63 +92,16 @@ export function CapacityProposals({ canOperate }: { canOperate: boolean }) {
       <ErrorNote error={adds.error ?? drains.error} />
       {adds.isPending || drains.isPending ? (
         <Loading what="capacity proposals" />
-      ) : items.length === 0 ? (
-        <p className="empty" data-testid="capacity-proposals-empty">
-          No host to add or drain: the latest capacity plan keeps the hosts as they are (its reasons are on the Heatmap page).
-        </p>
       ) : (
-        <div className="table-wrap">
-          <table data-testid="capacity-proposals-table">
-            <thead>
-              <tr>
-                <th scope="col">Proposal</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Plan</th>
-                {canOperate ? <ActionsHeader /> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((p) => (
-                <tr key={p.id} data-testid="capacity-proposal-row" data-kind={p.kind} data-id={p.id}>
-                  <td className="nowrap">
-                    <strong>{p.kind === "add_host" ? "Add host" : `Drain ${p.sourceHostName ?? "host"}`}</strong>
-                    {p.plan?.kind === "add_host" && p.plan.late ? (
-                      <span className="badge badge-danger" style={{ marginLeft: 6 }} title="The load arrives before a new host can be filled">
-                        late
-                      </span>
-                    ) : null}
-                    <span className="lineage" title={formatDateTime(p.createdAt)}>
-                      proposed {formatAgo(p.createdAt)}
-                    </span>
-                    <span className="lineage">
-                      <StatusBadge status="pending" />
-                    </span>
-                  </td>
-                  <td className="wrap" data-testid="capacity-proposal-reason">
-                    {p.reason}
-                  </td>
-                  <td>{p.plan ? <CapacityPlanFigures plan={p.plan} /> : <span className="muted">—</span>}</td>
-                  {canOperate ? (
-                    <td>
-                      <div className="row-actions" style={{ flexDirection: "column", alignItems: "stretch" }}>
-                        {p.kind === "add_host" ? (
-                          <button type="button" className="small" disabled={busy} onClick={() => approveAdd.mutate({ proposalId: p.id })} data-testid="proposal-approve-host">
-                            Approve: add host
-                          </button>
-                        ) : (
-                          <ApproveDrainButton hostName={p.sourceHostName ?? "the host"} disabled={busy} onConfirm={() => approveDrain.mutate({ proposalId: p.id })} />
-                        )}
-                        <button type="button" className="secondary small" disabled={busy} onClick={() => dismiss.mutate({ proposalId: p.id })} data-testid="proposal-dismiss">
-                          Dismiss
-                        </button>
-                      </div>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={items}
+          columns={cols}
+          rowKey={(p) => p.id}
+          testId="capacity-proposals-table"
+          rowProps={(p) => ({ "data-testid": "capacity-proposal-row", "data-kind": p.kind, "data-id": p.id })}
+          empty="No host to add or drain: the latest capacity plan keeps the hosts as they are (its reasons are on the Heatmap page)."
+          emptyProps={{ "data-testid": "capacity-proposals-empty" }}
+        />
       )}
     </section>
   );

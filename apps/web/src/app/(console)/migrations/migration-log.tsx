@@ -1,11 +1,28 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { formatBytes, formatDateTime, formatTimeLeft, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ModeBadge } from "./mode-badge.tsx";
 import styles from "./migrations.module.css";
 import type { MigrationDetail } from "./types.ts";
+
+/** Which migration's log a table has open under its row: one at a time. */
+export function useOpenLog() {
+  const [open, setOpen] = useState<string | null>(null);
+  return { isOpen: (id: string) => open === id, toggle: (id: string) => setOpen((was) => (was === id ? null : id)) };
+}
+
+/** The link that opens and closes a migration's log; `lowerCase` where it continues a sentence. */
+export function LogToggle({ open, onToggle, lowerCase = false }: { open: boolean; onToggle: () => void; lowerCase?: boolean }) {
+  const label = open ? "Hide log" : "Log";
+  return (
+    <button type="button" className="link" onClick={onToggle} aria-expanded={open} data-testid="migration-log-toggle">
+      {lowerCase ? label.toLowerCase() : label}
+    </button>
+  );
+}
 
 /** What a hand-off does with the history: nothing is copied, it stays on the source until it expires. */
 function HandoffNote({ m }: { m: MigrationDetail }) {

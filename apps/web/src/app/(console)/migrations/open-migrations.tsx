@@ -1,10 +1,10 @@
 "use client";
-import { Fragment, useState } from "react";
-import { ShardletRange } from "../../../components/shardlet-range.tsx";
-import { ActionsHeader } from "../../../components/ui.tsx";
+import { ACTIONS_HEADER, columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber } from "../../../lib/format.ts";
-import { MigrationLog } from "./migration-log.tsx";
+import { LogToggle, MigrationLog, useOpenLog } from "./migration-log.tsx";
 import { ModeBadge } from "./mode-badge.tsx";
+import { shardletColumn } from "./shardlet-column.tsx";
 import styles from "./migrations.module.css";
 import { CANCELLABLE_PHASES, HANDOFF_STEPS, perSecond, RUN_STEPS, RUNNING_PHASES, type Migration } from "./types.ts";
 
@@ -53,6 +53,26 @@ function Progress({ m }: { m: Migration }) {
   );
 }
 
+function When({ m, open, onToggle }: { m: Migration; open: boolean; onToggle: () => void }) {
+  return (
+    <>
+      {m.phase === "scheduled" && m.windowStart && m.windowEnd ? (
+        <span data-testid="migration-window">
+          window {formatDateTime(m.windowStart)}
+          <span className="lineage">until {formatDateTime(m.windowEnd)}</span>
+        </span>
+      ) : m.startedAt ? (
+        <span title={formatDateTime(m.startedAt)}>started {formatAgo(m.startedAt)}</span>
+      ) : (
+        <span className="muted">waiting for the mover</span>
+      )}
+      <span className="lineage">
+        <LogToggle open={open} onToggle={onToggle} />
+      </span>
+    </>
+  );
+}
+
 /** Approved, scheduled and running migrations: phase, live progress, cancel. */
 export function OpenMigrations({
   items,
@@ -65,91 +85,65 @@ export function OpenMigrations({
   onCancel: (id: string) => void;
   busy: boolean;
 }) {
-  const [open, setOpen] = useState<string | null>(null);
-  if (items.length === 0) return <p className="empty" data-testid="open-migrations-empty">No migration is approved, scheduled or running.</p>;
-  const columns = canOperate ? 5 : 4;
+  const log = useOpenLog();
+  const cols = columns<Migration>([
+    shardletColumn("Shardlet / move", (m) => (
+      <>
+        <span className="lineage">
+          {m.sourceHostName} → <strong>{m.destHostName}</strong> · {m.origin}
+        </span>
+        <span className="lineage">
+          <ModeBadge mode={m.mode} />
+        </span>
+      </>
+    )),
+    {
+      id: "phase",
+      header: "Phase",
+      td: { style: { minWidth: 250 } },
+      sortBy: (m) => m.phase,
+      cell: (m) => (
+        <>
+          <PhaseStepper phase={m.phase} mode={m.mode} />
+          {m.cancelRequested ? (
+            <span className="lineage">
+              <span className="badge badge-warn" data-testid="cancel-requested">
+                cancel requested
+              </span>
+            </span>
+          ) : null}
+          {m.attempts > 1 ? <span className="lineage">attempt {m.attempts}</span> : null}
+          {m.error ? <span className="lineage error-text">{m.error}</span> : null}
+        </>
+      ),
+    },
+    { id: "progress", header: "Progress", sortBy: (m) => (m.rowsTotal > 0 ? m.rowsCopied / m.rowsTotal : null), cell: (m) => <Progress m={m} /> },
+    { id: "when", header: "When", sortBy: (m) => m.windowStart ?? m.startedAt, cell: (m) => <When m={m} open={log.isOpen(m.id)} onToggle={() => log.toggle(m.id)} /> },
+    canOperate && {
+      id: "actions",
+      header: ACTIONS_HEADER,
+      cell: (m) =>
+        CANCELLABLE_PHASES.has(m.phase) && !m.cancelRequested ? (
+          <button type="button" className="secondary small" disabled={busy} onClick={() => onCancel(m.id)} data-testid="migration-cancel">
+            Cancel
+          </button>
+        ) : (
+          <span className="muted" title="From the switch on, a migration can only finish.">
+            —
+          </span>
+        ),
+    },
+  ]);
   return (
-    <div className="table-wrap">
-      <table data-testid="open-migrations">
-        <thead>
-          <tr>
-            <th scope="col">Shardlet / move</th>
-            <th scope="col">Phase</th>
-            <th scope="col">Progress</th>
-            <th scope="col">When</th>
-            {canOperate ? <ActionsHeader /> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((m) => (
-            <Fragment key={m.id}>
-              <tr data-testid="open-migration" data-id={m.id} data-phase={m.phase} data-stream={m.streamName} data-shardlet={m.shardletId}>
-                <td>
-                  <ShardletRange range={m.range} id={m.shardletId} stream={m.streamName} title={`${m.shardletLabel} (${m.shardletId})`} />
-                  <span className="lineage">
-                    {m.sourceHostName} → <strong>{m.destHostName}</strong> · {m.origin}
-                  </span>
-                  <span className="lineage">
-                    <ModeBadge mode={m.mode} />
-                  </span>
-                </td>
-                <td style={{ minWidth: 250 }}>
-                  <PhaseStepper phase={m.phase} mode={m.mode} />
-                  {m.cancelRequested ? (
-                    <span className="lineage">
-                      <span className="badge badge-warn" data-testid="cancel-requested">
-                        cancel requested
-                      </span>
-                    </span>
-                  ) : null}
-                  {m.attempts > 1 ? <span className="lineage">attempt {m.attempts}</span> : null}
-                  {m.error ? <span className="lineage error-text">{m.error}</span> : null}
-                </td>
-                <td>
-                  <Progress m={m} />
-                </td>
-                <td>
-                  {m.phase === "scheduled" && m.windowStart && m.windowEnd ? (
-                    <span data-testid="migration-window">
-                      window {formatDateTime(m.windowStart)}
-                      <span className="lineage">until {formatDateTime(m.windowEnd)}</span>
-                    </span>
-                  ) : m.startedAt ? (
-                    <span title={formatDateTime(m.startedAt)}>started {formatAgo(m.startedAt)}</span>
-                  ) : (
-                    <span className="muted">waiting for the mover</span>
-                  )}
-                  <span className="lineage">
-                    <button type="button" className="link" onClick={() => setOpen(open === m.id ? null : m.id)} aria-expanded={open === m.id} data-testid="migration-log-toggle">
-                      {open === m.id ? "Hide log" : "Log"}
-                    </button>
-                  </span>
-                </td>
-                {canOperate ? (
-                  <td>
-                    {CANCELLABLE_PHASES.has(m.phase) && !m.cancelRequested ? (
-                      <button type="button" className="secondary small" disabled={busy} onClick={() => onCancel(m.id)} data-testid="migration-cancel">
-                        Cancel
-                      </button>
-                    ) : (
-                      <span className="muted" title="From the switch on, a migration can only finish.">
-                        —
-                      </span>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-              {open === m.id ? (
-                <tr>
-                  <td colSpan={columns}>
-                    <MigrationLog id={m.id} live />
-                  </td>
-                </tr>
-              ) : null}
-            </Fragment>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={items}
+      columns={cols}
+      rowKey={(m) => m.id}
+      testId="open-migrations"
+      rowProps={(m) => ({ "data-testid": "open-migration", "data-id": m.id, "data-phase": m.phase, "data-stream": m.streamName, "data-shardlet": m.shardletId })}
+      details={(m) => (log.isOpen(m.id) ? <MigrationLog id={m.id} live /> : null)}
+      empty="No migration is approved, scheduled or running."
+      emptyProps={{ "data-testid": "open-migrations-empty" }}
+    />
   );
 }

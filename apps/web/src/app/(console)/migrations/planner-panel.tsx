@@ -1,8 +1,25 @@
 "use client";
-import { ActionsHeader, StatusBadge } from "../../../components/ui.tsx";
+import { ACTIONS_HEADER, columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
+import { StatusBadge } from "../../../components/ui.tsx";
 import { formatAgo, formatDateTime, formatPct, formatRate } from "../../../lib/format.ts";
 import styles from "./migrations.module.css";
 import type { Planner } from "./types.ts";
+
+type HostLoad = Planner["hosts"][number];
+
+const over = (h: HostLoad) => (h.share > 0 ? h.load / h.share - 1 : 0);
+
+function VersusShare({ h }: { h: HostLoad }) {
+  if (h.status !== "active" || h.share <= 0) return <span className="muted">—</span>;
+  const hot = h.load > h.trigger && h.trigger > 0;
+  return (
+    <span className={`badge ${hot ? "badge-danger" : over(h) > 0 ? "badge-warn" : "badge-ok"}`}>
+      {over(h) >= 0 ? "+" : ""}
+      {formatPct(over(h))}
+    </span>
+  );
+}
 
 /** Each host's write load against its share of the cluster load and the rebalancer's thresholds. */
 export function HostLoads({
@@ -16,78 +33,41 @@ export function HostLoads({
   onDrain: (hostId: string, drain: boolean) => void;
   busy: boolean;
 }) {
+  const active = (h: HostLoad, value: number) => (h.status === "active" ? formatRate(value) : "—");
+  const cols = columns<HostLoad>([
+    { id: "host", header: "Host", sortBy: (h) => h.name, cell: (h) => <strong>{h.name}</strong> },
+    { id: "status", header: "Status", sortBy: (h) => h.status, cell: (h) => <StatusBadge status={h.status} testId="host-load-status" /> },
+    { id: "shardlets", header: "Shardlets", className: "num", sortBy: (h) => h.shardlets, cell: (h) => h.shardlets },
+    { id: "load", header: "Load now", className: "num", sortBy: (h) => h.load, cell: (h) => formatRate(h.load) },
+    { id: "projected", header: "After open moves", title: "Once the open migrations have landed", className: "num", sortBy: (h) => h.projectedLoad, cell: (h) => formatRate(h.projectedLoad) },
+    { id: "share", header: "Share (mean)", title: "What the host would carry if every active host were equally utilised", className: "num", sortBy: (h) => h.share, cell: (h) => active(h, h.share) },
+    { id: "trigger", header: "Trigger", title: "Moves start above this load", className: "num", sortBy: (h) => h.trigger, cell: (h) => active(h, h.trigger) },
+    { id: "versus", header: "vs. share", sortBy: (h) => (h.status === "active" && h.share > 0 ? over(h) : null), cell: (h) => <VersusShare h={h} /> },
+    canDrain && {
+      id: "actions",
+      header: ACTIONS_HEADER,
+      cell: (h) =>
+        h.status === "active" ? (
+          <button type="button" className="secondary small" disabled={busy} onClick={() => onDrain(h.id, true)} data-testid="host-drain">
+            Drain
+          </button>
+        ) : h.status === "draining" ? (
+          <button type="button" className="secondary small" disabled={busy} onClick={() => onDrain(h.id, false)} data-testid="host-undrain">
+            Return to service
+          </button>
+        ) : null,
+    },
+  ]);
   return (
-    <div className="table-wrap">
-      <table className="dense" data-testid="host-loads">
-        <thead>
-          <tr>
-            <th scope="col">Host</th>
-            <th scope="col">Status</th>
-            <th scope="col" className="num">
-              Shardlets
-            </th>
-            <th scope="col" className="num">
-              Load now
-            </th>
-            <th scope="col" className="num" title="Once the open migrations have landed">
-              After open moves
-            </th>
-            <th scope="col" className="num" title="What the host would carry if every active host were equally utilised">
-              Share (mean)
-            </th>
-            <th scope="col" className="num" title="Moves start above this load">
-              Trigger
-            </th>
-            <th scope="col">vs. share</th>
-            {canDrain ? <ActionsHeader /> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {planner.hosts.map((h) => {
-            const over = h.share > 0 ? h.load / h.share - 1 : 0;
-            const hot = h.status === "active" && h.load > h.trigger && h.trigger > 0;
-            return (
-              <tr key={h.id} data-testid="host-load-row" data-host={h.name} data-status={h.status} data-load={h.load}>
-                <td>
-                  <strong>{h.name}</strong>
-                </td>
-                <td>
-                  <StatusBadge status={h.status} testId="host-load-status" />
-                </td>
-                <td className="num">{h.shardlets}</td>
-                <td className="num">{formatRate(h.load)}</td>
-                <td className="num">{formatRate(h.projectedLoad)}</td>
-                <td className="num">{h.status === "active" ? formatRate(h.share) : "—"}</td>
-                <td className="num">{h.status === "active" ? formatRate(h.trigger) : "—"}</td>
-                <td>
-                  {h.status === "active" && h.share > 0 ? (
-                    <span className={`badge ${hot ? "badge-danger" : over > 0 ? "badge-warn" : "badge-ok"}`}>
-                      {over >= 0 ? "+" : ""}
-                      {formatPct(over)}
-                    </span>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                {canDrain ? (
-                  <td>
-                    {h.status === "active" ? (
-                      <button type="button" className="secondary small" disabled={busy} onClick={() => onDrain(h.id, true)} data-testid="host-drain">
-                        Drain
-                      </button>
-                    ) : h.status === "draining" ? (
-                      <button type="button" className="secondary small" disabled={busy} onClick={() => onDrain(h.id, false)} data-testid="host-undrain">
-                        Return to service
-                      </button>
-                    ) : null}
-                  </td>
-                ) : null}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={planner.hosts}
+      columns={cols}
+      rowKey={(h) => h.id}
+      testId="host-loads"
+      className="dense"
+      rowProps={(h) => ({ "data-testid": "host-load-row", "data-host": h.name, "data-status": h.status, "data-load": h.load })}
+      empty="No storage host registered."
+    />
   );
 }
 

@@ -1,6 +1,8 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { JobStatusNote, pollUntilJobEnds } from "../../../components/job-status.tsx";
 import { ErrorNote } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
@@ -16,6 +18,24 @@ const OUTCOME_LABEL: Record<Training["streams"][number]["outcome"], { text: stri
   worse: { text: "not better: not installed", badge: "badge-warn" },
   skipped: { text: "too little history", badge: "badge-warn" },
 };
+
+type TrainedStream = Training["streams"][number];
+
+const precisionRecall = (q: { precision: number | null; recall: number | null } | null) => (q ? `${pctOrDash(q.precision)} / ${pctOrDash(q.recall)}` : "—");
+
+const COLUMNS = columns<TrainedStream>([
+  { id: "stream", header: "Stream", sortBy: (s) => s.stream, cell: (s) => s.stream },
+  { id: "events", header: "Events", sortBy: (s) => s.events, cell: (s) => s.events.toLocaleString() },
+  { id: "heldOut", header: "Held-out precision / recall", sortBy: (s) => s.heldOut?.precision, cell: (s) => precisionRecall(s.heldOut) },
+  { id: "baseline", header: "Type-blind precision / recall", sortBy: (s) => s.baseline?.precision, cell: (s) => precisionRecall(s.baseline) },
+  {
+    id: "outcome",
+    header: "Outcome",
+    td: (s) => ({ title: s.note }),
+    sortBy: (s) => OUTCOME_LABEL[s.outcome].text,
+    cell: (s) => <span className={`badge ${OUTCOME_LABEL[s.outcome].badge}`}>{OUTCOME_LABEL[s.outcome].text}</span>,
+  },
+]);
 
 /**
  * The cold-start model edges start from when they have no model of their own: trained by the
@@ -80,30 +100,14 @@ export function PreallocDefaultModel({ training, onFinished }: { training: Train
             Trained {formatAgo(training.at)}
             {training.actor ? ` by ${training.actor}` : ""}. Held-out: the last quarter of each stream&apos;s history, against a model that only counts writes.
           </p>
-          <table className="table" data-testid="prealloc-default-model-table">
-            <thead>
-              <tr>
-                <th>Stream</th>
-                <th>Events</th>
-                <th>Held-out precision / recall</th>
-                <th>Type-blind precision / recall</th>
-                <th>Outcome</th>
-              </tr>
-            </thead>
-            <tbody>
-              {training.streams.map((s) => (
-                <tr key={s.streamId} data-testid="prealloc-default-model-row">
-                  <td>{s.stream}</td>
-                  <td>{s.events.toLocaleString()}</td>
-                  <td>{s.heldOut ? `${pctOrDash(s.heldOut.precision)} / ${pctOrDash(s.heldOut.recall)}` : "—"}</td>
-                  <td>{s.baseline ? `${pctOrDash(s.baseline.precision)} / ${pctOrDash(s.baseline.recall)}` : "—"}</td>
-                  <td title={s.note}>
-                    <span className={`badge ${OUTCOME_LABEL[s.outcome].badge}`}>{OUTCOME_LABEL[s.outcome].text}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            rows={training.streams}
+            columns={COLUMNS}
+            rowKey={(s) => s.streamId}
+            testId="prealloc-default-model-table"
+            rowProps={() => ({ "data-testid": "prealloc-default-model-row" })}
+            empty="No stream was trained on."
+          />
         </>
       ) : (
         <p className="muted" data-testid="prealloc-default-model-none">

@@ -1,10 +1,22 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { formatAgo } from "../../../lib/format.ts";
+import type { Preallocation } from "../../../lib/prealloc.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 const pct = (x: number | null) => (x === null ? "—" : `${Math.round(x * 100)}%`);
+
+const COLUMNS = columns<Preallocation>([
+  { id: "when", header: "When", sortBy: (p) => p.startedAt, cell: (p) => formatAgo(p.startedAt) },
+  { id: "state", header: "State", sortBy: (p) => p.state, cell: (p) => p.state },
+  { id: "shardlet", header: "Shardlet", td: (p) => ({ className: "mono", title: p.shardletId }), sortBy: (p) => p.shardletId, cell: (p) => `…${p.shardletId.slice(-8)}` },
+  { id: "cause", header: "Announced by", sortBy: (p) => p.cause, cell: (p) => p.cause ?? "—" },
+  { id: "probability", header: "Probability", className: "num", sortBy: (p) => p.probability, cell: (p) => pct(p.probability) },
+  { id: "why", header: "Why", sortBy: (p) => p.reason, cell: (p) => p.reason },
+]);
 
 /**
  * Pre-allocations: what the edges' content model predicted, what the pre-allocator prepared and
@@ -27,40 +39,14 @@ export function PreallocPanel() {
             open {q.data.outcomes.open} · failed {q.data.outcomes.failed} · wasted share {pct(q.data.wastedShare)}
             {q.data.latestRun ? ` · model precision ${pct(q.data.latestRun.precision)}, recall ${pct(q.data.latestRun.recall)} (version ${q.data.latestRun.modelVersion ?? "—"})` : ""}
           </p>
-          {q.data.preallocations.length === 0 ? (
-            <p className="empty">Nothing was pre-allocated yet.</p>
-          ) : (
-            <div className="table-wrap">
-              <table data-testid="prealloc-table">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Shardlet</th>
-                    <th scope="col">Announced by</th>
-                    <th scope="col" className="num">
-                      Probability
-                    </th>
-                    <th scope="col">Why</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {q.data.preallocations.map((p) => (
-                    <tr key={p.id} data-testid="prealloc-row" data-id={p.id} data-state={p.state}>
-                      <td>{formatAgo(p.startedAt)}</td>
-                      <td>{p.state}</td>
-                      <td className="mono" title={p.shardletId}>
-                        …{p.shardletId.slice(-8)}
-                      </td>
-                      <td>{p.cause ?? "—"}</td>
-                      <td className="num">{pct(p.probability)}</td>
-                      <td>{p.reason}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <DataTable
+            rows={q.data.preallocations}
+            columns={COLUMNS}
+            rowKey={(p) => p.id}
+            testId="prealloc-table"
+            rowProps={(p) => ({ "data-testid": "prealloc-row", "data-id": p.id, "data-state": p.state })}
+            empty="Nothing was pre-allocated yet."
+          />
           {q.data.latestRun && q.data.latestRun.decisions.length > 0 ? (
             <>
               <h3>Latest candidates ({formatAgo(q.data.latestRun.at)})</h3>

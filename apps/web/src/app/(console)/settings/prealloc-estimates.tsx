@@ -1,11 +1,30 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { ErrorNote, Loading } from "../../../components/ui.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
-import { pctOrDash, preallocActionLabel, shortId } from "../../../lib/prealloc.ts";
+import { pctOrDash, preallocActionLabel, shortId, type PreallocDecisionView } from "../../../lib/prealloc.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 const fallbacks = (n: number) => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
+
+const COLUMNS = columns<PreallocDecisionView>([
+  { id: "shardlet", header: "Shardlet", td: (d) => ({ className: "mono", title: d.shardletId }), sortBy: (d) => d.shardletId, cell: (d) => shortId(d.shardletId) },
+  { id: "probability", header: "Probability", className: "num", sortBy: (d) => d.probability, cell: (d) => pctOrDash(d.probability) },
+  {
+    id: "saved",
+    header: "Fallbacks saved",
+    className: "num",
+    td: (d) => ({ title: `${pctOrDash(d.probability)} × ${fallbacks(d.fallbacksIfReactive)} if reactive` }),
+    sortBy: (d) => d.expectedFallbacksSaved,
+    cell: (d) => fallbacks(d.expectedFallbacksSaved),
+  },
+  { id: "cost", header: "Cost", className: "num", sortBy: (d) => d.cost, cell: (d) => fallbacks(d.cost) },
+  { id: "action", header: "Action", sortBy: (d) => preallocActionLabel(d.action), cell: (d) => preallocActionLabel(d.action) },
+  { id: "prepared", header: "Prepared", sortBy: (d) => d.prepare, cell: (d) => <span className={`badge ${d.prepare ? "badge-ok" : ""}`}>{d.prepare ? "yes" : "no"}</span> },
+  { id: "why", header: "Why / why not", td: { "data-testid": "prealloc-decision-reason" }, sortBy: (d) => d.reason, cell: (d) => d.reason },
+]);
 
 /**
  * The cost model's verdicts of the latest pre-allocation run, candidate by candidate: what
@@ -32,56 +51,26 @@ export function PreallocEstimates() {
           No pre-allocation run has been logged yet: a run is logged when it weighs predicted shardlets or settles a pre-allocation.
         </p>
       ) : null}
-      {run && run.decisions.length === 0 ? (
-        <p className="empty" data-testid="prealloc-estimates-empty">
-          The latest run (<span title={formatDateTime(run.at)}>{formatAgo(run.at)}</span>) had no candidates.
-        </p>
-      ) : null}
-      {run && run.decisions.length > 0 ? (
+      {run ? (
         <>
-          <p className="muted" style={{ fontSize: 12 }} data-testid="prealloc-estimates-run">
-            Run <span title={formatDateTime(run.at)}>{formatAgo(run.at)}</span>, {run.decisions.length} candidate{run.decisions.length === 1 ? "" : "s"}.
-          </p>
-          <div className="table-wrap">
-            <table data-testid="prealloc-decisions-table">
-              <thead>
-                <tr>
-                  <th scope="col">Shardlet</th>
-                  <th scope="col" className="num">
-                    Probability
-                  </th>
-                  <th scope="col" className="num">
-                    Fallbacks saved
-                  </th>
-                  <th scope="col" className="num">
-                    Cost
-                  </th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Prepared</th>
-                  <th scope="col">Why / why not</th>
-                </tr>
-              </thead>
-              <tbody>
-                {run.decisions.map((d) => (
-                  <tr key={d.shardletId} data-testid="prealloc-decision-row" data-shardlet={d.shardletId} data-prepare={d.prepare}>
-                    <td className="mono" title={d.shardletId}>
-                      {shortId(d.shardletId)}
-                    </td>
-                    <td className="num">{pctOrDash(d.probability)}</td>
-                    <td className="num" title={`${pctOrDash(d.probability)} × ${fallbacks(d.fallbacksIfReactive)} if reactive`}>
-                      {fallbacks(d.expectedFallbacksSaved)}
-                    </td>
-                    <td className="num">{fallbacks(d.cost)}</td>
-                    <td>{preallocActionLabel(d.action)}</td>
-                    <td>
-                      <span className={`badge ${d.prepare ? "badge-ok" : ""}`}>{d.prepare ? "yes" : "no"}</span>
-                    </td>
-                    <td data-testid="prealloc-decision-reason">{d.reason}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          {run.decisions.length > 0 ? (
+            <p className="muted" style={{ fontSize: 12 }} data-testid="prealloc-estimates-run">
+              Run <span title={formatDateTime(run.at)}>{formatAgo(run.at)}</span>, {run.decisions.length} candidate{run.decisions.length === 1 ? "" : "s"}.
+            </p>
+          ) : null}
+          <DataTable
+            rows={run.decisions}
+            columns={COLUMNS}
+            rowKey={(d) => d.shardletId}
+            testId="prealloc-decisions-table"
+            rowProps={(d) => ({ "data-testid": "prealloc-decision-row", "data-shardlet": d.shardletId, "data-prepare": d.prepare })}
+            empty={
+              <>
+                The latest run (<span title={formatDateTime(run.at)}>{formatAgo(run.at)}</span>) had no candidates.
+              </>
+            }
+            emptyProps={{ "data-testid": "prealloc-estimates-empty" }}
+          />
         </>
       ) : null}
     </div>

@@ -9,19 +9,14 @@ export function healthRowProps(h: Scored) {
 }
 
 /** The score in its band's colour, with the component that pulled it down. */
-export function HealthCell({ h, pending }: { h: Scored; pending: boolean }) {
+export function HealthBadge({ h, pending }: { h: Scored; pending: boolean }) {
+  if (!h) return <span className="muted">{pending ? "…" : "not scored"}</span>;
   return (
-    <td data-testid="shardlet-health">
-      {h ? (
-        <>
-          <span className={`badge ${TONE_BADGE[h.tone]}`} title={healthSummary(h.score)} data-tone={h.tone}>
-            {formatScore(h.score.score)}
-          </span>
-          <span className="lineage">{h.score.weakest ? componentLabel(h.score.weakest) : "no weak component"}</span>
-        </>
-      ) : (
-        <span className="muted">{pending ? "…" : "not scored"}</span>
-      )}
-    </td>
+    <>
+      <span className={`badge ${TONE_BADGE[h.tone]}`} title={healthSummary(h.score)} data-tone={h.tone}>
+        {formatScore(h.score.score)}
+      </span>
+      <span className="lineage">{h.score.weakest ? componentLabel(h.score.weakest) : "no weak component"}</span>
+    </>
   );
 }

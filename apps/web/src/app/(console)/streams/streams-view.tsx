@@ -1,11 +1,28 @@
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
 import { formatAgo, formatBytes, formatNumber } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { CreateStreamForm } from "./create-stream-form.tsx";
+
+type StreamRow = inferRouterOutputs<AppRouter>["streams"]["list"]["streams"][number];
+
+const COLUMNS = columns<StreamRow>([
+  { id: "name", header: "Name", sortBy: (s) => s.name, cell: (s) => <Link href={`/streams/${encodeURIComponent(s.name)}`}>{s.name}</Link> },
+  { id: "keyField", header: "Key field", sortBy: (s) => s.keyField, cell: (s) => <code>{s.keyField}</code> },
+  { id: "shards", header: "Shards", className: "num", sortBy: (s) => s.shardCount, cell: (s) => s.shardCount },
+  { id: "shardlets", header: "Shardlets", className: "num", sortBy: (s) => s.shardletCount, cell: (s) => s.shardletCount },
+  { id: "events", header: "Events", className: "num", sortBy: (s) => s.eventCount, cell: (s) => formatNumber(s.eventCount) },
+  { id: "size", header: "Size", className: "num", sortBy: (s) => s.sizeBytes, cell: (s) => formatBytes(s.sizeBytes) },
+  { id: "retention", header: "Retention", sortBy: (s) => s.retentionHours, cell: (s) => `${s.retentionHours} h` },
+  { id: "created", header: "Created", sortBy: (s) => s.createdAt, cell: (s) => formatAgo(s.createdAt) },
+]);
 
 export function StreamsView() {
   const trpc = useTRPC();
@@ -25,51 +42,8 @@ export function StreamsView() {
         <ErrorNote error={streams.error} />
         {streams.isPending ? (
           <Loading what="streams" />
-        ) : streams.data && streams.data.streams.length === 0 ? (
-          <p className="empty">No streams yet.</p>
         ) : streams.data ? (
-          <div className="table-wrap">
-            <table data-testid="streams-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key field</th>
-                  <th scope="col" className="num">
-                    Shards
-                  </th>
-                  <th scope="col" className="num">
-                    Shardlets
-                  </th>
-                  <th scope="col" className="num">
-                    Events
-                  </th>
-                  <th scope="col" className="num">
-                    Size
-                  </th>
-                  <th scope="col">Retention</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {streams.data.streams.map((s) => (
-                  <tr key={s.id} data-testid={`stream-row-${s.name}`}>
-                    <td>
-                      <Link href={`/streams/${encodeURIComponent(s.name)}`}>{s.name}</Link>
-                    </td>
-                    <td>
-                      <code>{s.keyField}</code>
-                    </td>
-                    <td className="num">{s.shardCount}</td>
-                    <td className="num">{s.shardletCount}</td>
-                    <td className="num">{formatNumber(s.eventCount)}</td>
-                    <td className="num">{formatBytes(s.sizeBytes)}</td>
-                    <td>{s.retentionHours} h</td>
-                    <td>{formatAgo(s.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable rows={streams.data.streams} columns={COLUMNS} rowKey={(s) => s.id} testId="streams-table" rowProps={(s) => ({ "data-testid": `stream-row-${s.name}` })} empty="No streams yet." />
         ) : null}
       </section>
     </>

@@ -2,10 +2,16 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Role } from "@shardcast/core/types";
-import { ActionsHeader, ErrorNote, Loading, Notice, StatusBadge } from "../../../components/ui.tsx";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { ACTIONS_HEADER, columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
+import { ErrorNote, Loading, Notice, StatusBadge } from "../../../components/ui.tsx";
 import { useUser } from "../../../components/user-context.tsx";
 import { formatAgo, formatDateTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+
+type User = inferRouterOutputs<AppRouter>["users"]["list"]["users"][number];
 
 const ROLE_OPTIONS: readonly Role[] = ["viewer", "operator", "admin"];
 
@@ -64,6 +70,88 @@ export function UsersTable() {
   const enable = useMutation(trpc.users.enable.mutationOptions({ onMutate: clear, onSuccess: (res) => onChanged(res, `Enabled ${res.user.email}`) }));
   const busy = setRole.isPending || disable.isPending || enable.isPending;
   const actionError = setRole.error ?? disable.error ?? enable.error;
+  const cols = columns<User>([
+    {
+      id: "name",
+      header: "Name",
+      sortBy: (u) => u.name,
+      cell: (u) => (
+        <>
+          {u.name}
+          {u.id === me.id ? <span className="muted"> (you)</span> : null}
+        </>
+      ),
+    },
+    {
+      id: "email",
+      header: "Email",
+      sortBy: (u) => u.email,
+      cell: (u) => (
+        <span className="truncate" title={u.email}>
+          {u.email}
+        </span>
+      ),
+    },
+    {
+      id: "role",
+      header: "Role",
+      sortBy: (u) => ROLE_OPTIONS.indexOf(u.role),
+      cell: (u) => (
+        <select
+          value={u.role}
+          disabled={busy}
+          aria-label={`Role of ${u.email}`}
+          style={{ width: "auto" }}
+          onChange={(e) => {
+            const role = e.target.value as Role;
+            if (window.confirm(roleChangeQuestion(u, role, u.id === me.id))) {
+              setRole.mutate({ id: u.id, role });
+            }
+          }}
+          data-testid="user-role-select"
+        >
+          {ROLE_OPTIONS.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+      ),
+    },
+    {
+      id: "status",
+      header: "Status",
+      sortBy: (u) => (u.disabledAt ? "disabled" : "active"),
+      td: (u) => ({ title: u.disabledAt ? `disabled ${formatDateTime(u.disabledAt)}` : undefined }),
+      cell: (u) => <StatusBadge status={u.disabledAt ? "disabled" : "active"} testId="user-status" />,
+    },
+    { id: "created", header: "Created", sortBy: (u) => u.createdAt, cell: (u) => formatAgo(u.createdAt) },
+    { id: "lastLogin", header: "Last sign-in", sortBy: (u) => u.lastLoginAt, cell: (u) => formatAgo(u.lastLoginAt) },
+    {
+      id: "actions",
+      header: ACTIONS_HEADER,
+      cell: (u) =>
+        u.disabledAt ? (
+          <button type="button" className="secondary small" disabled={busy} onClick={() => enable.mutate({ id: u.id })} data-testid="user-enable">
+            Enable
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="danger small"
+            disabled={busy}
+            onClick={() => {
+              if (window.confirm(`Disable ${u.email}? Their sign-in sessions end now and they cannot sign in until enabled again.`)) {
+                disable.mutate({ id: u.id });
+              }
+            }}
+            data-testid="user-disable"
+          >
+            Disable
+          </button>
+        ),
+    },
+  ]);
 
   return (
     <section className="card" aria-labelledby="users-h">
@@ -75,83 +163,14 @@ export function UsersTable() {
       {users.isPending ? (
         <Loading what="users" />
       ) : users.data ? (
-        <div className="table-wrap">
-          <table data-testid="users-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last sign-in</th>
-                <ActionsHeader />
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.users.map((u) => (
-                <tr key={u.id} className={u.disabledAt ? "retired" : undefined} data-testid={`user-row-${u.email}`}>
-                  <td>
-                    {u.name}
-                    {u.id === me.id ? <span className="muted"> (you)</span> : null}
-                  </td>
-                  <td>
-                    <span className="truncate" title={u.email}>
-                      {u.email}
-                    </span>
-                  </td>
-                  <td>
-                    <select
-                      value={u.role}
-                      disabled={busy}
-                      aria-label={`Role of ${u.email}`}
-                      style={{ width: "auto" }}
-                      onChange={(e) => {
-                        const role = e.target.value as Role;
-                        if (window.confirm(roleChangeQuestion(u, role, u.id === me.id))) {
-                          setRole.mutate({ id: u.id, role });
-                        }
-                      }}
-                      data-testid="user-role-select"
-                    >
-                      {ROLE_OPTIONS.map((r) => (
-                        <option key={r} value={r}>
-                          {r}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td title={u.disabledAt ? `disabled ${formatDateTime(u.disabledAt)}` : undefined}>
-                    <StatusBadge status={u.disabledAt ? "disabled" : "active"} testId="user-status" />
-                  </td>
-                  <td>{formatAgo(u.createdAt)}</td>
-                  <td>{formatAgo(u.lastLoginAt)}</td>
-                  <td>
-                    {u.disabledAt ? (
-                      <button type="button" className="secondary small" disabled={busy} onClick={() => enable.mutate({ id: u.id })} data-testid="user-enable">
-                        Enable
-                      </button>
-                    ) : (
-                      <button
-                        type="button"
-                        className="danger small"
-                        disabled={busy}
-                        onClick={() => {
-                          if (window.confirm(`Disable ${u.email}? Their sign-in sessions end now and they cannot sign in until enabled again.`)) {
-                            disable.mutate({ id: u.id });
-                          }
-                        }}
-                        data-testid="user-disable"
-                      >
-                        Disable
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={users.data.users}
+          columns={cols}
+          rowKey={(u) => u.id}
+          testId="users-table"
+          rowProps={(u) => ({ className: u.disabledAt ? "retired" : undefined, "data-testid": `user-row-${u.email}` })}
+          empty="No users yet."
+        />
       ) : null}
     </section>
   );

@@ -1,6 +1,8 @@
 "use client";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
+import { columns } from "../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../components/data-table.tsx";
 import { formatNumber, formatPct } from "../../../lib/format.ts";
 import { timeLabel } from "./what-if-chart.tsx";
 
@@ -15,53 +17,48 @@ type IncidentRow = inferRouterOutputs<AppRouter>["whatif"]["run"]["incidents"][n
 export function IncidentsTable({ incidents, relative }: { incidents: IncidentRow[]; relative: boolean }) {
   // The charts' own time labels, so an incident can be found on them.
   const when = timeLabel(relative);
-  if (incidents.length === 0) {
-    return (
-      <p className="muted" data-testid="whatif-incidents-none">
-        No policy ran a host past its capacity in the measured part.
-      </p>
-    );
-  }
+  const cols = columns<IncidentRow>([
+    { id: "policy", header: "Policy", sortBy: (x) => x.policy, cell: (x) => <strong>{x.policy}</strong> },
+    { id: "starts", header: "Starts", td: { className: "nowrap" }, sortBy: (x) => x.from, cell: (x) => when(x.from) },
+    { id: "lasts", header: "Lasts", className: "num", sortBy: (x) => x.to - x.from, cell: (x) => `${formatNumber((x.to - x.from) / 60_000)} min` },
+    { id: "minutes", header: "Minutes over capacity", className: "num", sortBy: (x) => x.violationMinutes, cell: (x) => formatNumber(x.violationMinutes) },
+    {
+      id: "hosts",
+      header: "Hosts serving (paid, plan) → most",
+      title: "Hosts serving at the start (paid for, and wanted by the capacity plan); the most serving during it",
+      className: "num",
+      sortBy: (x) => x.servingAtStart,
+      cell: (x) => (
+        <>
+          {x.servingAtStart} <span className="muted">({x.paidAtStart}{x.plannedAtStart !== null ? `, ${x.plannedAtStart}` : ""})</span> → {x.servingMax}
+        </>
+      ),
+    },
+    {
+      id: "hottest",
+      header: "Hottest host vs mean",
+      title: "The hottest host's utilisation at its worst tick, against the mean of the hosts serving then",
+      className: "num",
+      sortBy: (x) => x.hottestUtil,
+      cell: (x) => (
+        <>
+          {formatPct(x.hottestUtil)} <span className="muted">vs {formatPct(x.meanUtilThen)}</span>
+        </>
+      ),
+    },
+    { id: "asked", header: "Hosts asked for", title: "Hosts asked for during the incident or in the six hours before it", className: "num", sortBy: (x) => x.hostsAsked, cell: (x) => x.hostsAsked },
+  ]);
   return (
-    <div className="table-wrap">
-      <table data-testid="whatif-incidents">
-        <thead>
-          <tr>
-            <th scope="col">Policy</th>
-            <th scope="col">Starts</th>
-            <th scope="col" className="num">Lasts</th>
-            <th scope="col" className="num">Minutes over capacity</th>
-            <th scope="col" className="num" title="Hosts serving at the start (paid for, and wanted by the capacity plan); the most serving during it">
-              Hosts serving (paid, plan) → most
-            </th>
-            <th scope="col" className="num" title="The hottest host's utilisation at its worst tick, against the mean of the hosts serving then">
-              Hottest host vs mean
-            </th>
-            <th scope="col" className="num" title="Hosts asked for during the incident or in the six hours before it">
-              Hosts asked for
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {incidents.map((x) => (
-            <tr key={`${x.policy}-${x.from}`} data-testid="whatif-incident-row" data-policy={x.policy}>
-              <td>
-                <strong>{x.policy}</strong>
-              </td>
-              <td className="nowrap">{when(x.from)}</td>
-              <td className="num">{formatNumber((x.to - x.from) / 60_000)} min</td>
-              <td className="num">{formatNumber(x.violationMinutes)}</td>
-              <td className="num">
-                {x.servingAtStart} <span className="muted">({x.paidAtStart}{x.plannedAtStart !== null ? `, ${x.plannedAtStart}` : ""})</span> → {x.servingMax}
-              </td>
-              <td className="num">
-                {formatPct(x.hottestUtil)} <span className="muted">vs {formatPct(x.meanUtilThen)}</span>
-              </td>
-              <td className="num">{x.hostsAsked}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={incidents}
+      columns={cols}
+      rowKey={(x) => `${x.policy}-${x.from}`}
+      testId="whatif-incidents"
+      // A run answers at most five incidents for each of its six policies: one page shows them all.
+      pageSize={30}
+      rowProps={(x) => ({ "data-testid": "whatif-incident-row", "data-policy": x.policy })}
+      empty="No policy ran a host past its capacity in the measured part."
+      emptyProps={{ className: "muted", "data-testid": "whatif-incidents-none" }}
+    />
   );
 }

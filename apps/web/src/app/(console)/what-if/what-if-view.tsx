@@ -6,10 +6,11 @@ import { useState, type FormEvent } from "react";
 import type { AppRouter } from "@shardcast/api";
 import { ErrorNote, Loading, PageHeader } from "../../../components/ui.tsx";
 import { useCan } from "../../../components/user-context.tsx";
-import { formatBytes, formatDateTime, formatDuration, formatNumber, formatPct, plural } from "../../../lib/format.ts";
+import { formatDateTime, formatDuration, formatNumber, formatPct, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { HostsChart } from "./hosts-chart.tsx";
 import { IncidentsTable } from "./incidents-table.tsx";
+import { PolicyTable } from "./policy-table.tsx";
 import { WhatIfChart } from "./what-if-chart.tsx";
 import { fieldKey, FIELDS, fromForm, shownValue, toForm, type Area, type FormValues } from "./what-if-fields.ts";
 
@@ -199,60 +200,7 @@ function WhatIfResults({ result }: { result: Result }) {
         ) : null}
         .
       </p>
-      <div className="table-wrap">
-        <table data-testid="whatif-table">
-          <thead>
-            <tr>
-              <th scope="col">Policy</th>
-              <th scope="col" className="num">Minutes over capacity</th>
-              <th scope="col" className="num" title="Hours of every paid host (provisioning, active, draining) over the measured time: the cost">
-                Host-hours
-              </th>
-              <th scope="col" className="num" title="Hosts added and removed after a drain; fewest and most paid at once">
-                Hosts +/− (min–max)
-              </th>
-              <th scope="col" className="num">Max/mean p50</th>
-              <th scope="col" className="num">Max/mean p99</th>
-              <th scope="col" className="num">Hottest host p99</th>
-              <th scope="col" className="num">p99 latency</th>
-              <th scope="col" className="num">Bytes moved</th>
-              <th scope="col" className="num">Migrations</th>
-              <th scope="col" className="num">Splits</th>
-              <th scope="col" className="num">Merges</th>
-              <th scope="col" className="num">Fallback events</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.policies.map(({ policy, metrics: m }) => (
-              <tr key={policy} data-testid={`whatif-row-${policy}`}>
-                <td>
-                  <strong>{policy}</strong>
-                </td>
-                <td className="num" data-testid={`whatif-${policy}-violation`}>
-                  {formatNumber(m.violationMinutes)}
-                </td>
-                <td className="num" data-testid={`whatif-${policy}-host-hours`}>
-                  {m.hostHours < 100 ? m.hostHours.toFixed(1) : formatNumber(m.hostHours)}
-                </td>
-                <td className="num">
-                  +{m.hostsAdded} −{m.hostsRemoved} <span className="muted">({m.hostsMin}–{m.hostsMax})</span>
-                </td>
-                <td className="num">{m.maxMeanMedian.toFixed(2)}</td>
-                <td className="num">{m.maxMeanP99.toFixed(2)}</td>
-                <td className="num">{formatPct(m.maxUtilP99)}</td>
-                <td className="num">{m.p99LatencyMs < 100 ? `${m.p99LatencyMs.toFixed(1)} ms` : `${formatNumber(m.p99LatencyMs)} ms`}</td>
-                <td className="num">{formatBytes(m.bytesMoved)}</td>
-                <td className="num">{formatNumber(m.migrations)}</td>
-                <td className="num">{formatNumber(m.splits)}</td>
-                <td className="num">{formatNumber(m.merges)}</td>
-                <td className="num">
-                  {formatNumber(m.fallbackEvents)} <span className="muted">({formatPct(m.fallbackShare)})</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <PolicyTable policies={result.policies} />
       <p className="muted" data-testid="whatif-floor">
         Floor: <strong data-testid="whatif-floor-hours">{result.hostHoursFloor < 100 ? result.hostHoursFloor.toFixed(1) : formatNumber(result.hostHoursFloor)}</strong> host-hours, the
         fewest hosts the load fills to capacity at every moment, with no provisioning, no copy time and a perfect balance. No policy pays less without minutes

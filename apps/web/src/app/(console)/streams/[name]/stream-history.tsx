@@ -1,8 +1,33 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { columns } from "../../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../../components/data-table.tsx";
 import { ErrorNote, Stat } from "../../../../components/ui.tsx";
 import { formatBytes, formatDateTime, formatDuration, formatNumber, formatTimeLeft, plural } from "../../../../lib/format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
+
+type Sealed = inferRouterOutputs<AppRouter>["streams"]["history"]["sealed"][number];
+
+const COLUMNS = columns<Sealed>([
+  { id: "range", header: "Hash range", td: (s) => ({ className: "mono", title: s.id }), sortBy: (s) => s.range.lo, cell: (s) => `${s.range.loHex}–${s.range.lastHex}` },
+  { id: "host", header: "Host", sortBy: (s) => s.hostName, cell: (s) => s.hostName },
+  { id: "events", header: "Events", className: "num", sortBy: (s) => s.eventCount, cell: (s) => formatNumber(s.eventCount) },
+  { id: "size", header: "Size", className: "num", sortBy: (s) => s.sizeBytes, cell: (s) => formatBytes(s.sizeBytes) },
+  { id: "sealed", header: "Sealed", sortBy: (s) => s.sealedAt, cell: (s) => formatDateTime(s.sealedAt) },
+  {
+    id: "expires",
+    header: "Expires",
+    sortBy: (s) => s.expiresAt,
+    cell: (s) => (
+      <>
+        {formatDateTime(s.expiresAt)}
+        <span className="lineage">{formatTimeLeft(s.expiresAt)}</span>
+      </>
+    ),
+  },
+]);
 
 /**
  * The stream's sealed history: what hand-offs left on the hosts that wrote it, readable there
@@ -29,52 +54,20 @@ export function StreamHistory({ name }: { name: string }) {
             <Stat label="Events in it" value={formatNumber(d.totals?.eventCount ?? 0)} testId="stream-history-events" />
             <Stat label="The last of it expires" value={d.totals ? formatTimeLeft(d.totals.lastExpiresAt) : "—"} testId="stream-history-until" />
           </div>
-          {d.sealed.length === 0 ? (
-            <p className="empty" data-testid="stream-history-empty">
-              No sealed history: every event of the stream lies on its live shardlets&apos; hosts.
+          {d.sealed.length > 0 ? (
+            <p className="muted" style={{ margin: "0 0 8px" }} data-testid="stream-history-hosts">
+              Kept on {d.hosts.map((h) => `${h.hostName} (${formatBytes(h.sizeBytes)} in ${plural(h.shardlets, "shardlet")}, until ${formatDateTime(h.lastExpiresAt)})`).join(", ")}.
             </p>
-          ) : (
-            <>
-              <p className="muted" style={{ margin: "0 0 8px" }} data-testid="stream-history-hosts">
-                Kept on {d.hosts.map((h) => `${h.hostName} (${formatBytes(h.sizeBytes)} in ${plural(h.shardlets, "shardlet")}, until ${formatDateTime(h.lastExpiresAt)})`).join(", ")}.
-              </p>
-              <div className="table-wrap">
-                <table data-testid="stream-sealed-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Hash range</th>
-                      <th scope="col">Host</th>
-                      <th scope="col" className="num">
-                        Events
-                      </th>
-                      <th scope="col" className="num">
-                        Size
-                      </th>
-                      <th scope="col">Sealed</th>
-                      <th scope="col">Expires</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.sealed.map((s) => (
-                      <tr key={s.id} className="sealed" data-testid="stream-sealed-row" data-id={s.id} data-host={s.hostName}>
-                        <td className="mono" title={s.id}>
-                          {s.range.loHex}–{s.range.lastHex}
-                        </td>
-                        <td>{s.hostName}</td>
-                        <td className="num">{formatNumber(s.eventCount)}</td>
-                        <td className="num">{formatBytes(s.sizeBytes)}</td>
-                        <td>{formatDateTime(s.sealedAt)}</td>
-                        <td>
-                          {formatDateTime(s.expiresAt)}
-                          <span className="lineage">{formatTimeLeft(s.expiresAt)}</span>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            </>
-          )}
+          ) : null}
+          <DataTable
+            rows={d.sealed}
+            columns={COLUMNS}
+            rowKey={(s) => s.id}
+            testId="stream-sealed-table"
+            rowProps={(s) => ({ className: "sealed", "data-testid": "stream-sealed-row", "data-id": s.id, "data-host": s.hostName })}
+            empty="No sealed history: every event of the stream lies on its live shardlets' hosts."
+            emptyProps={{ "data-testid": "stream-history-empty" }}
+          />
         </>
       ) : null}
     </section>

@@ -1,10 +1,40 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { columns } from "../../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../../components/data-table.tsx";
 import { ErrorNote } from "../../../../components/ui.tsx";
 import { formatNumber } from "../../../../lib/format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
 
 const WINDOW_MINUTES = 15;
+
+type Telemetry = inferRouterOutputs<AppRouter>["telemetry"];
+type HotKey = Telemetry["hotKeys"]["keys"][number];
+type TopClient = Telemetry["topClients"]["clients"][number];
+
+const KEY_COLUMNS = columns<HotKey>([
+  { id: "key", header: "Key", td: (k) => ({ className: "mono", title: `hash 0x${k.keyHash.toString(16).padStart(8, "0")}` }), sortBy: (k) => k.key, cell: (k) => k.key },
+  { id: "writes", header: "Writes", className: "num", sortBy: (k) => k.writes, cell: (k) => formatNumber(k.writes) },
+  { id: "reads", header: "Reads", className: "num", sortBy: (k) => k.reads, cell: (k) => formatNumber(k.reads) },
+  {
+    id: "error",
+    header: "+ up to",
+    title: "The counts are what the key certainly had; it may have had up to this many more",
+    className: "num",
+    td: { className: "muted" },
+    sortBy: (k) => k.error,
+    cell: (k) => (k.error > 0 ? formatNumber(k.error) : "—"),
+  },
+]);
+
+const CLIENT_COLUMNS = columns<TopClient>([
+  { id: "client", header: "Client", td: { className: "mono" }, sortBy: (c) => c.client, cell: (c) => c.client },
+  { id: "group", header: "Group", sortBy: (c) => c.clientGroup, cell: (c) => c.clientGroup },
+  { id: "reads", header: "Reads", className: "num", sortBy: (c) => c.reads, cell: (c) => formatNumber(c.reads) },
+  { id: "shardlets", header: "Shardlets", className: "num", sortBy: (c) => c.shardlets, cell: (c) => c.shardlets },
+]);
 
 /** The stream's hot keys and top readers over the last minutes, from rolled-up telemetry. */
 export function StreamTelemetry({ name }: { name: string }) {
@@ -20,41 +50,16 @@ export function StreamTelemetry({ name }: { name: string }) {
           <span className="muted">last {WINDOW_MINUTES} min, writes + reads</span>
         </div>
         <ErrorNote error={keys.error} testId="hot-keys-error" />
-        {keys.data && keys.data.keys.length === 0 ? (
-          <p className="empty" data-testid="no-hot-keys">
-            No traffic rolled up in this window yet.
-          </p>
-        ) : keys.data ? (
-          <div className="table-wrap">
-            <table data-testid="hot-keys-table">
-              <thead>
-                <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col" className="num">
-                    Writes
-                  </th>
-                  <th scope="col" className="num">
-                    Reads
-                  </th>
-                  <th scope="col" className="num" title="The counts are what the key certainly had; it may have had up to this many more">
-                    + up to
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data.keys.map((k) => (
-                  <tr key={k.key} data-testid="hot-key-row">
-                    <td className="mono" title={`hash 0x${k.keyHash.toString(16).padStart(8, "0")}`}>
-                      {k.key}
-                    </td>
-                    <td className="num">{formatNumber(k.writes)}</td>
-                    <td className="num">{formatNumber(k.reads)}</td>
-                    <td className="num muted">{k.error > 0 ? formatNumber(k.error) : "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        {keys.data ? (
+          <DataTable
+            rows={keys.data.keys}
+            columns={KEY_COLUMNS}
+            rowKey={(k) => k.key}
+            testId="hot-keys-table"
+            rowProps={() => ({ "data-testid": "hot-key-row" })}
+            empty="No traffic rolled up in this window yet."
+            emptyProps={{ "data-testid": "no-hot-keys" }}
+          />
         ) : null}
       </section>
       <section className="card" aria-labelledby="top-clients-h">
@@ -63,38 +68,20 @@ export function StreamTelemetry({ name }: { name: string }) {
           <span className="muted">last {WINDOW_MINUTES} min, events read</span>
         </div>
         <ErrorNote error={clients.error} testId="top-clients-error" />
-        {clients.data && clients.data.clients.length === 0 ? (
-          <p className="empty" data-testid="no-top-clients">
-            No reads in this window. Readers name themselves with the <code>x-shardcast-client</code> and{" "}
-            <code>x-shardcast-client-group</code> headers.
-          </p>
-        ) : clients.data ? (
-          <div className="table-wrap">
-            <table data-testid="top-clients-table">
-              <thead>
-                <tr>
-                  <th scope="col">Client</th>
-                  <th scope="col">Group</th>
-                  <th scope="col" className="num">
-                    Reads
-                  </th>
-                  <th scope="col" className="num">
-                    Shardlets
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {clients.data.clients.map((c) => (
-                  <tr key={`${c.client}/${c.clientGroup}`} data-testid="top-client-row">
-                    <td className="mono">{c.client}</td>
-                    <td>{c.clientGroup}</td>
-                    <td className="num">{formatNumber(c.reads)}</td>
-                    <td className="num">{c.shardlets}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        {clients.data ? (
+          <DataTable
+            rows={clients.data.clients}
+            columns={CLIENT_COLUMNS}
+            rowKey={(c) => `${c.client}/${c.clientGroup}`}
+            testId="top-clients-table"
+            rowProps={() => ({ "data-testid": "top-client-row" })}
+            empty={
+              <>
+                No reads in this window. Readers name themselves with the <code>x-shardcast-client</code> and <code>x-shardcast-client-group</code> headers.
+              </>
+            }
+            emptyProps={{ "data-testid": "no-top-clients" }}
+          />
         ) : null}
       </section>
     </div>

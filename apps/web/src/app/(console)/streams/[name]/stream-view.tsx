@@ -1,6 +1,10 @@
 "use client";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { columns } from "../../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../../components/data-table.tsx";
 import { CopyButton, ErrorNote, FullnessBar, Loading, PageHeader, RangeBar, StatusBadge } from "../../../../components/ui.tsx";
 import { formatBytes, formatDateTime, formatNumber, plural } from "../../../../lib/format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
@@ -22,6 +26,39 @@ function curlExample(edgeUrl: string, stream: string, keyField: string): string 
     `  -d '${body}'`,
   ].join("\n");
 }
+
+type StreamDetail = inferRouterOutputs<AppRouter>["streams"]["get"];
+type RecentEvent = StreamDetail["recentEvents"][number];
+type Shard = StreamDetail["shards"][number];
+type StreamShardlet = StreamDetail["shardlets"][number];
+
+const EVENT_COLUMNS = columns<RecentEvent>([
+  { id: "seq", header: "Seq", className: "num", td: { className: "mono" }, sortBy: (e) => e.seq, cell: (e) => e.seq },
+  { id: "key", header: "Key", td: { className: "mono", "data-testid": "event-key" }, sortBy: (e) => e.key, cell: (e) => e.key },
+  { id: "type", header: "Type", sortBy: (e) => e.type, cell: (e) => e.type ?? <span className="muted">—</span> },
+  { id: "id", header: "Id", td: { className: "mono" }, sortBy: (e) => e.id, cell: (e) => e.id ?? <span className="muted">—</span> },
+  { id: "time", header: "Time", sortBy: (e) => e.ts, cell: (e) => formatDateTime(e.ts) },
+  { id: "payload", header: "Payload", td: (e) => ({ className: "payload mono", title: e.payload }), cell: (e) => e.payload },
+]);
+
+const SHARD_COLUMNS = columns<Shard>([
+  { id: "index", header: "#", className: "num", sortBy: (s) => s.index, cell: (s) => s.index },
+  { id: "range", header: "Hash range", td: { className: "mono" }, sortBy: (s) => s.range.lo, cell: (s) => `${s.range.loHex}–${s.range.lastHex}` },
+  { id: "position", header: "Position", cell: (s) => <RangeBar startPct={s.range.startPct} widthPct={s.range.widthPct} title={`${s.range.widthPct.toFixed(2)}% of the key space`} /> },
+  { id: "home", header: "Home host", sortBy: (s) => s.homeHostName, cell: (s) => s.homeHostName },
+  { id: "shardlets", header: "Shardlets", className: "num", sortBy: (s) => s.shardletCount, cell: (s) => s.shardletCount },
+  { id: "events", header: "Events", className: "num", sortBy: (s) => s.eventCount, cell: (s) => formatNumber(s.eventCount) },
+]);
+
+const SHARDLET_COLUMNS = columns<StreamShardlet>([
+  { id: "range", header: "Hash range", td: (s) => ({ className: "mono", title: s.id }), sortBy: (s) => s.range.lo, cell: (s) => `${s.range.loHex}–${s.range.lastHex}` },
+  { id: "host", header: "Host", sortBy: (s) => s.hostName, cell: (s) => s.hostName },
+  { id: "state", header: "State", sortBy: (s) => s.state, cell: (s) => <StatusBadge status={s.state} /> },
+  { id: "epoch", header: "Epoch", className: "num", sortBy: (s) => s.epoch, cell: (s) => s.epoch },
+  { id: "events", header: "Events", className: "num", sortBy: (s) => s.eventCount, cell: (s) => formatNumber(s.eventCount) },
+  { id: "size", header: "Size", className: "num", sortBy: (s) => s.sizeBytes, cell: (s) => `${formatBytes(s.sizeBytes)} / ${formatBytes(s.capacityBytes)}` },
+  { id: "fullness", header: "Fullness", sortBy: (s) => s.fullness, cell: (s) => <FullnessBar fraction={s.fullness} label={`shardlet ${s.range.loHex} fullness`} /> },
+]);
 
 export function StreamView({ name }: { name: string }) {
   const trpc = useTRPC();
@@ -91,132 +128,35 @@ export function StreamView({ name }: { name: string }) {
                 Could not read events from host {e.hostName}: {e.message}
               </div>
             ))}
-            {d.recentEvents.length === 0 ? (
-              <p className="empty" data-testid="no-events">
-                No events yet. Send some with the command above.
-              </p>
-            ) : (
-              <div className="table-wrap scroll-box">
-                <table data-testid="events-table">
-                  <thead>
-                    <tr>
-                      <th scope="col" className="num">
-                        Seq
-                      </th>
-                      <th scope="col">Key</th>
-                      <th scope="col">Type</th>
-                      <th scope="col">Id</th>
-                      <th scope="col">Time</th>
-                      <th scope="col">Payload</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.recentEvents.map((e) => (
-                      <tr key={`${e.shardletId}:${e.seq}`} data-testid="event-row">
-                        <td className="num mono">{e.seq}</td>
-                        <td className="mono" data-testid="event-key">
-                          {e.key}
-                        </td>
-                        <td>{e.type ?? <span className="muted">—</span>}</td>
-                        <td className="mono">{e.id ?? <span className="muted">—</span>}</td>
-                        <td>{formatDateTime(e.ts)}</td>
-                        <td className="payload mono" title={e.payload}>
-                          {e.payload}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <DataTable
+              rows={d.recentEvents}
+              columns={EVENT_COLUMNS}
+              rowKey={(e) => `${e.shardletId}:${e.seq}`}
+              testId="events-table"
+              wrapClassName="table-wrap scroll-box"
+              rowProps={() => ({ "data-testid": "event-row" })}
+              empty="No events yet. Send some with the command above."
+              emptyProps={{ "data-testid": "no-events" }}
+            />
           </section>
 
           <StreamHistory name={d.stream.name} />
 
           <section className="card" aria-labelledby="shards-h">
             <h2 id="shards-h">Shards</h2>
-            <div className="table-wrap">
-              <table data-testid="shards-table">
-                <thead>
-                  <tr>
-                    <th scope="col" className="num">
-                      #
-                    </th>
-                    <th scope="col">Hash range</th>
-                    <th scope="col">Position</th>
-                    <th scope="col">Home host</th>
-                    <th scope="col" className="num">
-                      Shardlets
-                    </th>
-                    <th scope="col" className="num">
-                      Events
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.shards.map((s) => (
-                    <tr key={s.id}>
-                      <td className="num">{s.index}</td>
-                      <td className="mono">
-                        {s.range.loHex}–{s.range.lastHex}
-                      </td>
-                      <td>
-                        <RangeBar startPct={s.range.startPct} widthPct={s.range.widthPct} title={`${s.range.widthPct.toFixed(2)}% of the key space`} />
-                      </td>
-                      <td>{s.homeHostName}</td>
-                      <td className="num">{s.shardletCount}</td>
-                      <td className="num">{formatNumber(s.eventCount)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable rows={d.shards} columns={SHARD_COLUMNS} rowKey={(s) => s.id} testId="shards-table" empty="The stream has no shard." />
           </section>
 
           <section className="card" aria-labelledby="shardlets-h">
             <h2 id="shardlets-h">Shardlets</h2>
-            <div className="table-wrap">
-              <table data-testid="stream-shardlets-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Hash range</th>
-                    <th scope="col">Host</th>
-                    <th scope="col">State</th>
-                    <th scope="col" className="num">
-                      Epoch
-                    </th>
-                    <th scope="col" className="num">
-                      Events
-                    </th>
-                    <th scope="col" className="num">
-                      Size
-                    </th>
-                    <th scope="col">Fullness</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.shardlets.map((s) => (
-                    <tr key={s.id} className={s.state === "sealed" ? "sealed" : undefined} data-testid="stream-shardlet-row" data-state={s.state}>
-                      <td className="mono" title={s.id}>
-                        {s.range.loHex}–{s.range.lastHex}
-                      </td>
-                      <td>{s.hostName}</td>
-                      <td>
-                        <StatusBadge status={s.state} />
-                      </td>
-                      <td className="num">{s.epoch}</td>
-                      <td className="num">{formatNumber(s.eventCount)}</td>
-                      <td className="num">
-                        {formatBytes(s.sizeBytes)} / {formatBytes(s.capacityBytes)}
-                      </td>
-                      <td>
-                        <FullnessBar fraction={s.fullness} label={`shardlet ${s.range.loHex} fullness`} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={d.shardlets}
+              columns={SHARDLET_COLUMNS}
+              rowKey={(s) => s.id}
+              testId="stream-shardlets-table"
+              rowProps={(s) => ({ className: s.state === "sealed" ? "sealed" : undefined, "data-testid": "stream-shardlet-row", "data-state": s.state })}
+              empty="The stream has no shardlet."
+            />
           </section>
         </>
       )}

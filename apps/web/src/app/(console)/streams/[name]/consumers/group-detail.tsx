@@ -1,5 +1,9 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@shardcast/api";
+import { columns } from "../../../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../../../components/data-table.tsx";
 import { ErrorNote, Loading } from "../../../../../components/ui.tsx";
 import { formatAgo, formatDateTime, formatNumber, formatTime, lagText, plural } from "../../../../../lib/format.ts";
 import { useTRPC } from "../../../../../lib/trpc.ts";
@@ -8,6 +12,75 @@ import { DeleteGroup } from "./delete-group.tsx";
 import { LagChart, useLagSamples } from "./lag-chart.tsx";
 import { ShardletCell } from "./shardlet-cell.tsx";
 import { checkpointReason, eventShardlets, refIds, refLabel } from "./shardlet-refs.ts";
+
+type Group = inferRouterOutputs<AppRouter>["consumers"]["group"];
+
+const MEMBER_COLUMNS = columns<Group["members"][number]>([
+  { id: "member", header: "Member", sortBy: (m) => m.name, cell: (m) => m.name },
+  { id: "shardlets", header: "Shardlets", td: (m) => ({ "data-testid": `member-${m.name}-shardlets` }), sortBy: (m) => m.shardlets, cell: (m) => m.shardlets },
+  { id: "lag", header: "Lag (events)", sortBy: (m) => m.lagEvents, cell: (m) => formatNumber(m.lagEvents) },
+  { id: "joined", header: "Joined", sortBy: (m) => m.joinedAt, cell: (m) => formatDateTime(m.joinedAt) },
+  { id: "lastSeen", header: "Last seen", sortBy: (m) => m.lastSeenAt, cell: (m) => formatAgo(m.lastSeenAt) },
+]);
+
+const ASSIGNMENT_COLUMNS = columns<Group["assignments"][number]>([
+  { id: "shardlet", header: "Shardlet (hash range)", sortBy: (a) => a.range?.lo, cell: (a) => <ShardletCell shardlet={{ id: a.shardletId, range: a.range }} /> },
+  { id: "member", header: "Member", td: { "data-testid": "assignment-member" }, sortBy: (a) => a.memberName, cell: (a) => a.memberName ?? "unassigned" },
+  { id: "generation", header: "Generation", sortBy: (a) => a.generation, cell: (a) => a.generation },
+  { id: "committed", header: "Committed position", sortBy: (a) => a.committedSeq, cell: (a) => (a.committedSeq === null ? "—" : formatNumber(a.committedSeq)) },
+  {
+    id: "checkpoint",
+    header: "Durable checkpoint",
+    td: (a) => ({ title: a.checkpointAt ? formatDateTime(a.checkpointAt) : undefined }),
+    sortBy: (a) => a.checkpointSeq,
+    cell: (a) => (a.checkpointSeq === null ? "—" : formatNumber(a.checkpointSeq)),
+  },
+  { id: "lag", header: "Lag", td: { "data-testid": "assignment-lag" }, sortBy: (a) => a.lagEvents, cell: (a) => lagText(a.lagEvents, a.lagSeconds) },
+  {
+    id: "handoff",
+    header: "Hand-off",
+    td: (a) => ({
+      "data-testid": "assignment-handoff",
+      title: a.handoffDeadline ? `at the holder's next poll, or at ${formatDateTime(a.handoffDeadline)} at the latest` : undefined,
+    }),
+    sortBy: (a) => a.handoffTo,
+    cell: (a) => (a.handoffTo ? `pending → ${a.handoffTo}` : "—"),
+  },
+]);
+
+const CHECKPOINT_COLUMNS = columns<Group["checkpoints"][number]>([
+  { id: "when", header: "When", sortBy: (c) => c.at, cell: (c) => formatTime(c.at) },
+  { id: "shardlet", header: "Shardlet (hash range)", sortBy: (c) => c.range?.lo, cell: (c) => <ShardletCell shardlet={{ id: c.shardletId, range: c.range }} /> },
+  { id: "position", header: "Position", sortBy: (c) => c.position, cell: (c) => formatNumber(c.position) },
+  { id: "since", header: "Events since the last", sortBy: (c) => c.eventsSince, cell: (c) => formatNumber(c.eventsSince) },
+  {
+    id: "why",
+    header: "Why",
+    td: (c) => ({ className: "wrap", "data-testid": "checkpoint-reason", title: c.handedOnFrom.length > 0 ? refIds(c.handedOnFrom) : undefined }),
+    sortBy: (c) => checkpointReason(c),
+    cell: (c) => checkpointReason(c),
+  },
+]);
+
+const EVENT_COLUMNS = columns<Group["events"][number]>([
+  { id: "when", header: "When", sortBy: (e) => e.at, cell: (e) => formatTime(e.at) },
+  { id: "what", header: "What", sortBy: (e) => e.kind, cell: (e) => e.kind },
+  {
+    id: "detail",
+    header: "Detail",
+    td: { className: "wrap" },
+    cell: (e) => (
+      <>
+        {e.detail}
+        {e.shardletRefs.length > 0 ? (
+          <span className="lineage mono" title={refIds(e.shardletRefs)} data-testid="group-event-ranges">
+            {eventShardlets(e.shardletRefs, e.shardlets)}
+          </span>
+        ) : null}
+      </>
+    ),
+  },
+]);
 
 /** One group: who holds what, how far behind each shardlet is, why checkpoints were taken, and what happened to the group. */
 export function GroupDetail({ stream, group, onDeleted }: { stream: string; group: string; onDeleted: (message: string) => void }) {
@@ -33,72 +106,27 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
           <span className="muted">generation {d.generation}</span>
         </div>
         <DeleteGroup stream={stream} group={d.group} onDeleted={onDeleted} />
-        {d.members.length === 0 ? (
-          <div className="empty" data-testid="members-empty">
-            No live member: the group&apos;s positions wait for the next one to join.
-          </div>
-        ) : (
-          <div className="table-wrap">
-          <table data-testid="members">
-            <thead>
-              <tr>
-                <th>Member</th>
-                <th>Shardlets</th>
-                <th>Lag (events)</th>
-                <th>Joined</th>
-                <th>Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.members.map((m) => (
-                <tr key={m.id} data-testid={`member-${m.name}`}>
-                  <td>{m.name}</td>
-                  <td data-testid={`member-${m.name}-shardlets`}>{m.shardlets}</td>
-                  <td>{formatNumber(m.lagEvents)}</td>
-                  <td>{formatDateTime(m.joinedAt)}</td>
-                  <td>{formatAgo(m.lastSeenAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          </div>
-        )}
+        <DataTable
+          rows={d.members}
+          columns={MEMBER_COLUMNS}
+          rowKey={(m) => m.id}
+          testId="members"
+          rowProps={(m) => ({ "data-testid": `member-${m.name}` })}
+          empty="No live member: the group's positions wait for the next one to join."
+          emptyProps={{ "data-testid": "members-empty" }}
+        />
       </section>
 
       <section className="card" aria-labelledby="assign-h">
         <h2 id="assign-h">Assignments and lag</h2>
-        <div className="table-wrap">
-        <table data-testid="assignments">
-          <thead>
-            <tr>
-              <th>Shardlet (hash range)</th>
-              <th>Member</th>
-              <th>Generation</th>
-              <th>Committed position</th>
-              <th>Durable checkpoint</th>
-              <th>Lag</th>
-              <th>Hand-off</th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.assignments.map((a) => (
-              <tr key={a.shardletId} data-testid="assignment">
-                <td>
-                  <ShardletCell shardlet={{ id: a.shardletId, range: a.range }} />
-                </td>
-                <td data-testid="assignment-member">{a.memberName ?? "unassigned"}</td>
-                <td>{a.generation}</td>
-                <td>{a.committedSeq === null ? "—" : formatNumber(a.committedSeq)}</td>
-                <td title={a.checkpointAt ? formatDateTime(a.checkpointAt) : undefined}>{a.checkpointSeq === null ? "—" : formatNumber(a.checkpointSeq)}</td>
-                <td data-testid="assignment-lag">{lagText(a.lagEvents, a.lagSeconds)}</td>
-                <td data-testid="assignment-handoff" title={a.handoffDeadline ? `at the holder's next poll, or at ${formatDateTime(a.handoffDeadline)} at the latest` : undefined}>
-                  {a.handoffTo ? `pending → ${a.handoffTo}` : "—"}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        </div>
+        <DataTable
+          rows={d.assignments}
+          columns={ASSIGNMENT_COLUMNS}
+          rowKey={(a) => a.shardletId}
+          testId="assignments"
+          rowProps={() => ({ "data-testid": "assignment" })}
+          empty="The group holds no shardlet yet."
+        />
       </section>
 
       <section className="card" aria-labelledby="ckpt-h">
@@ -119,34 +147,7 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
             <p className="muted chart-caption">Events behind (solid, left axis) and the age of the oldest unconsumed event (dashed, right axis). Only the latest measurement is stored, so the chart starts when this page opens.</p>
           </div>
         </div>
-        <div className="table-wrap">
-        <table data-testid="checkpoints">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Shardlet (hash range)</th>
-              <th>Position</th>
-              <th>Events since the last</th>
-              <th>Why</th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.checkpoints.slice(0, 30).map((c) => (
-              <tr key={c.id}>
-                <td>{formatTime(c.at)}</td>
-                <td>
-                  <ShardletCell shardlet={{ id: c.shardletId, range: c.range }} />
-                </td>
-                <td>{formatNumber(c.position)}</td>
-                <td>{formatNumber(c.eventsSince)}</td>
-                <td className="wrap" data-testid="checkpoint-reason" title={c.handedOnFrom.length > 0 ? refIds(c.handedOnFrom) : undefined}>
-                  {checkpointReason(c)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        </div>
+        <DataTable rows={d.checkpoints} columns={CHECKPOINT_COLUMNS} rowKey={(c) => String(c.id)} testId="checkpoints" empty="No checkpoint in the last hour." />
       </section>
 
       <section className="card" aria-labelledby="events-h">
@@ -154,33 +155,14 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
         <p className="muted" style={{ marginTop: 0 }}>
           Joins, leaves and expired sessions; shardlets handed between members; and lineage hand-offs, where a split or merge passed a shardlet&apos;s position on to the shardlets that replaced it.
         </p>
-        <div className="table-wrap">
-        <table data-testid="group-events">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>What</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.events.slice(0, 50).map((e) => (
-              <tr key={e.id} data-testid={`group-event-${e.kind}`}>
-                <td>{formatTime(e.at)}</td>
-                <td>{e.kind}</td>
-                <td className="wrap">
-                  {e.detail}
-                  {e.shardletRefs.length > 0 ? (
-                    <span className="lineage mono" title={refIds(e.shardletRefs)} data-testid="group-event-ranges">
-                      {eventShardlets(e.shardletRefs, e.shardlets)}
-                    </span>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        </div>
+        <DataTable
+          rows={d.events}
+          columns={EVENT_COLUMNS}
+          rowKey={(e) => String(e.id)}
+          testId="group-events"
+          rowProps={(e) => ({ "data-testid": `group-event-${e.kind}` })}
+          empty="Nothing has happened to the group yet."
+        />
       </section>
     </>
   );

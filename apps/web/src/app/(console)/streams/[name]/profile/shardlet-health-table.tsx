@@ -1,11 +1,11 @@
 "use client";
-import { Fragment, useState } from "react";
+import { useMemo, useState } from "react";
+import { columns } from "../../../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../../../components/data-table.tsx";
 import { StatusBadge } from "../../../../../components/ui.tsx";
 import { formatNumber, formatRate } from "../../../../../lib/format.ts";
 import { componentLabel, formatScore, hashRange, healthTone, TONE_BADGE, TONE_COLOUR, type HealthScore } from "../../../../../lib/health-colour.ts";
 import type { ShardletHealthRow } from "./types.ts";
-
-const COLUMNS = 8;
 
 /** Every component on one line each, for the score's title. */
 const componentsTitle = (h: HealthScore) => h.components.map((c) => `${componentLabel(c.name)} ${formatScore(c.score)}: ${c.detail}`).join("\n");
@@ -49,6 +49,26 @@ function Components({ health, threshold }: { health: HealthScore; threshold: num
   );
 }
 
+function Weakest({ s, open, onToggle }: { s: ShardletHealthRow; open: boolean; onToggle: () => void }) {
+  const weakest = s.health.weakest ? s.health.components.find((c) => c.name === s.health.weakest) : undefined;
+  return (
+    <>
+      {weakest ? (
+        <>
+          <strong data-testid="health-weakest">{componentLabel(weakest.name)}</strong> <span className="muted">{weakest.detail}</span>
+        </>
+      ) : (
+        <span className="muted" data-testid="health-weakest">
+          none: every component scores 1
+        </span>
+      )}{" "}
+      <button type="button" className="link" onClick={onToggle} aria-expanded={open} data-testid="health-row-toggle">
+        {open ? "hide components" : "all components"}
+      </button>
+    </>
+  );
+}
+
 /** Each live shardlet's score against the stream's threshold, with what pulled it down; a row opens to every component. */
 export function ShardletHealthTable({
   shardlets,
@@ -62,96 +82,64 @@ export function ShardletHealthTable({
   onSelect: (id: string) => void;
 }) {
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  // Hash order until a header is clicked.
+  const sorted = useMemo(() => [...shardlets].sort((a, b) => a.lo - b.lo), [shardlets]);
   const toggle = (id: string) =>
     setOpen((old) => {
       const next = new Set(old);
       if (!next.delete(id)) next.add(id);
       return next;
     });
-  if (shardlets.length === 0) {
-    return (
-      <p className="empty" data-testid="health-table-empty">
-        This stream has no live shardlet.
-      </p>
-    );
-  }
-  const sorted = [...shardlets].sort((a, b) => a.lo - b.lo);
+  const cols = columns<ShardletHealthRow>([
+    {
+      id: "range",
+      header: "Hash range",
+      sortBy: (s) => s.lo,
+      cell: (s) => (
+        <button type="button" className="link mono" onClick={() => onSelect(s.id)} title={`${s.id}: show where its writes fall`} data-testid="health-row-select">
+          {hashRange(s.lo, s.hi)}
+        </button>
+      ),
+    },
+    { id: "host", header: "Host", sortBy: (s) => s.hostName, cell: (s) => s.hostName },
+    { id: "state", header: "State", sortBy: (s) => s.state, cell: (s) => <StatusBadge status={s.state} /> },
+    { id: "writes", header: "Writes", className: "num", sortBy: (s) => s.writeRate, cell: (s) => formatRate(s.writeRate) },
+    {
+      id: "peak",
+      header: "Predicted peak",
+      title: "Forecast peak over the analyzer's horizon",
+      className: "num",
+      sortBy: (s) => s.predictedPeak,
+      cell: (s) => (s.predictedPeak === null ? <span className="muted">—</span> : formatRate(s.predictedPeak)),
+    },
+    {
+      id: "sampled",
+      header: "Sampled",
+      title: "Sampled events in the profile window",
+      className: "num",
+      sortBy: (s) => s.profile?.sampled,
+      cell: (s) => (s.profile ? formatNumber(s.profile.sampled) : <span className="muted">—</span>),
+    },
+    { id: "health", header: "Health", sortBy: (s) => s.health.score, cell: (s) => <ScoreBadge health={s.health} threshold={threshold} testId="health-score" /> },
+    { id: "weakest", header: "Weakest component", td: { className: "wrap" }, sortBy: (s) => s.health.weakest, cell: (s) => <Weakest s={s} open={open.has(s.id)} onToggle={() => toggle(s.id)} /> },
+  ]);
   return (
-    <div className="table-wrap">
-      <table className="dense" data-testid="health-table">
-        <thead>
-          <tr>
-            <th scope="col">Hash range</th>
-            <th scope="col">Host</th>
-            <th scope="col">State</th>
-            <th scope="col" className="num">
-              Writes
-            </th>
-            <th scope="col" className="num" title="Forecast peak over the analyzer's horizon">
-              Predicted peak
-            </th>
-            <th scope="col" className="num" title="Sampled events in the profile window">
-              Sampled
-            </th>
-            <th scope="col">Health</th>
-            <th scope="col">Weakest component</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sorted.map((s) => {
-            const weakest = s.health.weakest ? s.health.components.find((c) => c.name === s.health.weakest) : undefined;
-            const isOpen = open.has(s.id);
-            return (
-              <Fragment key={s.id}>
-                <tr
-                  data-testid="health-row"
-                  data-id={s.id}
-                  data-score={s.health.score.toFixed(3)}
-                  aria-selected={s.id === selectedId}
-                  className={s.id === selectedId ? "selected" : undefined}
-                >
-                  <td>
-                    <button type="button" className="link mono" onClick={() => onSelect(s.id)} title={`${s.id}: show where its writes fall`} data-testid="health-row-select">
-                      {hashRange(s.lo, s.hi)}
-                    </button>
-                  </td>
-                  <td>{s.hostName}</td>
-                  <td>
-                    <StatusBadge status={s.state} />
-                  </td>
-                  <td className="num">{formatRate(s.writeRate)}</td>
-                  <td className="num">{s.predictedPeak === null ? <span className="muted">—</span> : formatRate(s.predictedPeak)}</td>
-                  <td className="num">{s.profile ? formatNumber(s.profile.sampled) : <span className="muted">—</span>}</td>
-                  <td>
-                    <ScoreBadge health={s.health} threshold={threshold} testId="health-score" />
-                  </td>
-                  <td className="wrap">
-                    {weakest ? (
-                      <>
-                        <strong data-testid="health-weakest">{componentLabel(weakest.name)}</strong> <span className="muted">{weakest.detail}</span>
-                      </>
-                    ) : (
-                      <span className="muted" data-testid="health-weakest">
-                        none: every component scores 1
-                      </span>
-                    )}{" "}
-                    <button type="button" className="link" onClick={() => toggle(s.id)} aria-expanded={isOpen} data-testid="health-row-toggle">
-                      {isOpen ? "hide components" : "all components"}
-                    </button>
-                  </td>
-                </tr>
-                {isOpen ? (
-                  <tr>
-                    <td colSpan={COLUMNS}>
-                      <Components health={s.health} threshold={threshold} />
-                    </td>
-                  </tr>
-                ) : null}
-              </Fragment>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={sorted}
+      columns={cols}
+      rowKey={(s) => s.id}
+      testId="health-table"
+      className="dense"
+      rowProps={(s) => ({
+        "data-testid": "health-row",
+        "data-id": s.id,
+        "data-score": s.health.score.toFixed(3),
+        "aria-selected": s.id === selectedId,
+        className: s.id === selectedId ? "selected" : undefined,
+      })}
+      details={(s) => (open.has(s.id) ? <Components health={s.health} threshold={threshold} /> : null)}
+      empty="This stream has no live shardlet."
+      emptyProps={{ "data-testid": "health-table-empty" }}
+    />
   );
 }

@@ -1,5 +1,7 @@
 "use client";
 import Link from "next/link";
+import { columns } from "../../../../../components/data-table-columns.tsx";
+import { DataTable } from "../../../../../components/data-table.tsx";
 import { formatBytes, formatDuration, formatNumber, formatPct } from "../../../../../lib/format.ts";
 import { TopValuesChart } from "./profile-charts.tsx";
 import { noFrequentValues } from "./top-values.ts";
@@ -76,6 +78,11 @@ function FieldCard({ f }: { f: FieldProfile }) {
   );
 }
 
+const TOP_KEY_COLUMNS = columns<Profile["topKeys"][number]>([
+  { id: "key", header: "Key", td: (k) => ({ className: "mono payload", title: k.key }), sortBy: (k) => k.key, cell: (k) => k.key },
+  { id: "share", header: "Share of sampled writes", className: "num", sortBy: (k) => k.share, cell: (k) => formatPct(k.share) },
+]);
+
 /** The stream's sampled events as a whole: record sizes, hottest keys and each key field. */
 export function StreamProfile({ profile, keyFields }: { profile: Profile; keyFields: readonly string[] }) {
   const sizes = profile.sizes;
@@ -115,32 +122,15 @@ export function StreamProfile({ profile, keyFields }: { profile: Profile; keyFie
       <div className="grid grid-2">
         <div>
           <h3>Hottest keys</h3>
-          {profile.topKeys.length === 0 ? (
-            <p className="empty">No keys sampled.</p>
-          ) : (
-            <div className="table-wrap">
-              <table className="dense" data-testid="profile-top-keys">
-                <thead>
-                  <tr>
-                    <th scope="col">Key</th>
-                    <th scope="col" className="num">
-                      Share of sampled writes
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {profile.topKeys.map((k) => (
-                    <tr key={k.key} data-testid="profile-top-key">
-                      <td className="mono payload" title={k.key}>
-                        {k.key}
-                      </td>
-                      <td className="num">{formatPct(k.share)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <DataTable
+            rows={profile.topKeys}
+            columns={TOP_KEY_COLUMNS}
+            rowKey={(k) => k.key}
+            testId="profile-top-keys"
+            className="dense"
+            rowProps={() => ({ "data-testid": "profile-top-key" })}
+            empty="No keys sampled."
+          />
         </div>
         <div>
           <h3>Key fields</h3>
