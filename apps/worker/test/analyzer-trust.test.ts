@@ -1,5 +1,5 @@
 import { forecastStartMs, parseAnalyzerSettings } from "@shardcast/core";
-import { listAnalyzerProposals, listPlannerNotes, listShardlets, runForecasts, updateAnalyzerSettings, type ShardletInfo } from "@shardcast/db";
+import { listAnalyzerProposals, listPlannerNotes, listShardlets, runForecasts, runSeriesModels, updateAnalyzerSettings, type ShardletInfo } from "@shardcast/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAnalyzer } from "../src/analyzer/run.ts";
 import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
@@ -11,6 +11,9 @@ import { backdateShardlets, insertWriteRates } from "./analyzer-telemetry.ts";
  * on its observed rate (the reactive path): no predicted split, a note saying why. The same history
  * with the tracker's memory wiped is proposed for a split, so the trust is what held it back.
  */
+/** What the default selection can choose for a series. */
+const CHOSEN = ["seasonal_naive", "weekly_naive", "weekly_median", "holt_winters", "double_seasonal", "ensemble"];
+
 describe("analyzer: a shardlet whose forecasts missed falls back to the reactive path", () => {
   let h: LifecycleHarness;
   let hot: ShardletInfo;
@@ -53,6 +56,10 @@ describe("analyzer: a shardlet whose forecasts missed falls back to the reactive
     expect(Object.keys(series).sort()).toEqual((await listShardlets(h.db, { streamId: h.streamId })).map((s) => s.id).sort());
     // A horizon of forecasts waits to be scored, for every shardlet.
     expect(Object.keys(series[hot.id]!.pending)).toHaveLength(12);
+    // Each series' forecast names the model the selection chose for it.
+    const models = await runSeriesModels(h.db, first.runId!, Object.keys(series));
+    expect(models.size).toBe(4);
+    for (const name of models.values()) expect(CHOSEN).toContain(name);
   });
 
   it("stops trusting it once the load outruns the forecast, plans it on what it does now and says why", async () => {
@@ -71,6 +78,9 @@ describe("analyzer: a shardlet whose forecasts missed falls back to the reactive
     // The flat stored forecast is what the run planned on; the calm shardlets keep their model's.
     const points = await runForecasts(h.db, second.runId!, [hot.id]);
     expect(points.get(hot.id)?.map((p) => p.value)).toEqual(new Array<number>(12).fill(152));
+    const models = await runSeriesModels(h.db, second.runId!, shardlets.map((s) => s.id));
+    expect(models.get(hot.id)).toBe("observed_rate");
+    for (const s of shardlets) if (s.id !== hot.id) expect(CHOSEN).toContain(models.get(s.id));
   });
 
   it("would have proposed the split on the same history without the tracker's memory", async () => {

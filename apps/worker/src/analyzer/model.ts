@@ -7,6 +7,7 @@ import {
   standardCandidates,
   validationInputs,
   weeklyNaive,
+  type AnalyzerOutput,
   type BatchForecaster,
   type DoubleSeasonalOptions,
   type ForecastInput,
@@ -45,6 +46,17 @@ export interface AnalyzerModel {
    * trained with covariates); absent when the model reads none.
    */
   covariates?: readonly string[];
+}
+
+/**
+ * What made a shardlet's stored forecast, kept with the run: the model chosen for its series (or
+ * the served model's kind), `observed_rate` where the run planned on the observed rate because its
+ * forecasts missed, `last_rate` where no model forecast it (it failed, or there was no history).
+ */
+export function seriesModelName(model: AnalyzerModel, out: Pick<AnalyzerOutput, "modelForecasts" | "carried">, s: { id: string; history: readonly number[] }): string {
+  if (out.modelForecasts.has(s.id)) return "observed_rate";
+  if (out.carried.has(s.id)) return "last_rate";
+  return model.chosenFor?.(s.history) ?? model.kind;
 }
 
 const HW_OPTION_KEYS = ["alpha", "beta", "gamma", "phi", "dampingChoices", "maxSeasons", "refineRounds", "fitLead"] as const;

@@ -19,7 +19,7 @@ import { actOnProposals, type ActResult } from "./act.ts";
 import { mergeAddHost, planClusterCapacity } from "./capacity.ts";
 import { actOnCapacity, retireDrainedHosts, type CapacityActResult } from "./capacity-act.ts";
 import { loadAnalyzerInputs, loadForecastCovariates } from "./inputs.ts";
-import { loadAnalyzerModel } from "./model.ts";
+import { loadAnalyzerModel, seriesModelName } from "./model.ts";
 import { proposalRows } from "./proposals.ts";
 import { roundTracked, shardletTrust } from "./trust.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
@@ -188,7 +188,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     modelVersionId: model.versionId,
     ranking: out.ranking.filter((r) => inScope(shardletById.get(r.shardletId)?.streamId ?? "")).slice(0, RANKING_KEPT),
     forecastStartMs: inputs.baseMs,
-    forecasts: scoped.map((s) => ({ shardletId: s.id, streamId: s.streamId, values: out.forecasts.get(s.id) ?? [] })),
+    forecasts: scoped.map((s) => ({ shardletId: s.id, streamId: s.streamId, values: out.forecasts.get(s.id) ?? [], model: seriesModelName(model, out, s) })),
     ...(capacity ? { capacityPlan: capacity.plan, forecastTracker: capacity.tracker } : {}),
     shardletTracker: trust.tracker.toJSON(),
   });

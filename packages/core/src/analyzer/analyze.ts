@@ -23,6 +23,7 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
 
   const forecasts = new Map<string, number[]>();
   const modelForecasts = new Map<string, number[]>();
+  const carried = new Set<string>();
   const planLoad = new Map<string, number>();
   const ranking: RankedShardlet[] = [];
   const clusterLoad = new Array<number>(h).fill(0);
@@ -31,6 +32,7 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
   const why = new Map<string, { byRate: number | null; bySize: number | null; peakFullness: number }>();
   for (const s of input.shardlets) {
     const f = forecastShardlet(s, input.forecaster, { now: input.now, bucketMs: input.bucketMs, horizonSteps: h, period: input.period });
+    if (f.fallback !== undefined || s.history.length === 0) carried.add(s.id);
     if (f.fallback !== undefined) {
       notes.push({ streamId: s.streamId, shardletId: s.id, message: `the model could not forecast this shardlet (${f.fallback}); its last rate is carried forward` });
     }
@@ -110,7 +112,7 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
   notes.push(...placed.notes);
 
   const addHost = scaleSignal(input, clusterLoad, bytesNow, clusterBytes, bucketSec);
-  return { forecasts, modelForecasts, ranking, splits, moves: placed.moves, addHost, notes };
+  return { forecasts, modelForecasts, carried, ranking, splits, moves: placed.moves, addHost, notes };
 }
 
 /**

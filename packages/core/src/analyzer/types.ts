@@ -80,6 +80,8 @@ export interface AnalyzerOutput {
   forecasts: Map<string, number[]>;
   /** The model's own forecast of each untrusted shardlet (to keep judging the model while it is not acted on). */
   modelForecasts: Map<string, number[]>;
+  /** Shardlets the model did not forecast (it failed, or there was no history): their rate is carried forward. */
+  carried: Set<string>;
   ranking: RankedShardlet[];
   splits: SplitProposal[];
   moves: MoveProposal[];

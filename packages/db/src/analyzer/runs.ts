@@ -20,7 +20,8 @@ export interface NewAnalyzerRun {
   ranking: readonly RankingEntry[];
   /** Start (epoch ms) of the first forecast bucket. */
   forecastStartMs: number;
-  forecasts: ReadonlyArray<{ shardletId: string; streamId: string; values: readonly number[] }>;
+  /** `model`: what made the values (the series' chosen model, or the observed rate), kept per run. */
+  forecasts: ReadonlyArray<{ shardletId: string; streamId: string; values: readonly number[]; model?: string }>;
   /** The capacity plan (runs over every stream with capacity planning on). */
   capacityPlan?: StoredCapacityPlan | null;
   /** The cluster forecast error tracker's state after this run (JSON). */
@@ -47,7 +48,9 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
   const streamIds: string[] = [];
   const starts: number[] = [];
   const values: number[] = [];
+  const seriesModels: Record<string, string> = {};
   for (const f of run.forecasts) {
+    if (f.model !== undefined) seriesModels[f.shardletId] = f.model;
     f.values.forEach((v, i) => {
       shardletIds.push(f.shardletId);
       streamIds.push(f.streamId);
@@ -67,6 +70,7 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
           ...(run.capacityPlan ? { capacityPlan: toCapacityPlanJson(run.capacityPlan) } : {}),
           ...(run.forecastTracker != null ? { forecastTracker: JSON.parse(JSON.stringify(run.forecastTracker)) as Prisma.InputJsonValue } : {}),
           ...(run.shardletTracker != null ? { shardletTracker: JSON.parse(JSON.stringify(run.shardletTracker)) as Prisma.InputJsonValue } : {}),
+          ...(Object.keys(seriesModels).length > 0 ? { seriesModels } : {}),
         },
         select: { id: true },
       });
@@ -88,6 +92,9 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
   );
 }
 
+/** The columns of `AnalyzerRunInfo`: not the plan and tracker states, which can be large. */
+const RUN_INFO_SELECT = { id: true, at: true, horizonSec: true, bucketSec: true, modelVersionId: true, ranking: true } as const;
+
 function toRunInfo(r: { id: string; at: Date; horizonSec: number; bucketSec: number; modelVersionId: string | null; ranking: unknown }): AnalyzerRunInfo {
   return {
     id: r.id,
@@ -102,7 +109,7 @@ function toRunInfo(r: { id: string; at: Date; horizonSec: number; bucketSec: num
 /** The latest run; with `streamId`, the latest that forecast that stream. */
 export async function latestAnalyzerRun(db: ControlDb, filter: { streamId?: string } = {}): Promise<AnalyzerRunInfo | null> {
   if (!filter.streamId) {
-    const row = await db.analyzerRun.findFirst({ orderBy: [{ at: "desc" }, { id: "desc" }] });
+    const row = await db.analyzerRun.findFirst({ orderBy: [{ at: "desc" }, { id: "desc" }], select: RUN_INFO_SELECT });
     return row ? toRunInfo(row) : null;
   }
   const rows = await db.$queryRaw<Array<{ run_id: string }>>`
@@ -111,7 +118,7 @@ export async function latestAnalyzerRun(db: ControlDb, filter: { streamId?: stri
     ORDER BY fp.bucket_start DESC, r.at DESC LIMIT 1`;
   const id = rows[0]?.run_id;
   if (!id) return null;
-  const row = await db.analyzerRun.findUnique({ where: { id } });
+  const row = await db.analyzerRun.findUnique({ where: { id }, select: RUN_INFO_SELECT });
   return row ? toRunInfo(row) : null;
 }
 
@@ -133,6 +140,23 @@ export async function runForecasts(db: ControlDb, runId: string, shardletIds?: r
     out.set(r.shardletId, list);
   }
   return out;
+}
+
+/** What made each of these shardlets' forecasts in a run (see `NewAnalyzerRun.forecasts`); none for runs before it was kept. */
+export async function runSeriesModels(db: ControlDb, runId: string, shardletIds: readonly string[]): Promise<Map<string, string>> {
+  const rows = await db.$queryRaw<Array<{ shardlet_id: string; model: string }>>`
+    SELECT m.key AS shardlet_id, m.value AS model
+    FROM analyzer_runs r,
+         jsonb_each_text(CASE WHEN jsonb_typeof(r.series_models) = 'object' THEN r.series_models ELSE '{}'::jsonb END) m
+    WHERE r.id = ${runId} AND m.key = ANY(${[...shardletIds]}::text[])`;
+  return new Map(rows.map((r) => [r.shardlet_id, r.model]));
+}
+
+/** Start (ms) of a run's first forecast step (every series of a run starts there), null for a run without points. */
+export async function runForecastStart(db: ControlDb, runId: string): Promise<number | null> {
+  // The primary key's order: one index row, not a scan of the run's points.
+  const row = await db.forecastPoint.findFirst({ where: { runId }, orderBy: [{ shardletId: "asc" }, { bucketStart: "asc" }], select: { bucketStart: true } });
+  return row ? row.bucketStart.getTime() : null;
 }
 
 /**
