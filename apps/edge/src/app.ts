@@ -22,6 +22,7 @@ import { ApiKeyAuth } from "./auth.ts";
 import { EdgeReadCache } from "./cache/read-cache.ts";
 import { createConsumerCoordinator, DEFAULT_MAX_GROUPS_PER_STREAM } from "./consumers/wiring.ts";
 import type { Edge, EdgeConfig } from "./edge-types.ts";
+import { forecastReader } from "./forecasts.ts";
 import { drainServer } from "./http/drain.ts";
 import { createEdgeServer } from "./http/server.ts";
 import { IngestService } from "./ingest.ts";
@@ -247,6 +248,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     ingest,
     reads,
     hints,
+    forecasts: forecastReader({ db, routing }),
     consumers,
     quotas,
     limits: cfg.limits,

@@ -67,6 +67,7 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
     tags: [
       { name: "events", description: "Appending and reading events." },
       { name: "hints", description: "Load hints for forecasting." },
+      { name: "forecasts", description: "The analyzer's load forecasts." },
       { name: "consumers", description: "Consumer groups: join, poll, commit, leave; per-shardlet reads." },
       { name: "trpc", description: "The tRPC form of ingest." },
       { name: "operations", description: "Health, metrics and this document." },

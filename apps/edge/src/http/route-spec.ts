@@ -20,6 +20,7 @@ export type RouteId =
   | "readByKey"
   | "createHints"
   | "listHints"
+  | "readForecast"
   | "trpcIngest"
   | "healthz"
   | "openapi"
@@ -34,7 +35,7 @@ export interface RouteSpec {
   path: string;
   summary: string;
   description?: string;
-  tag: "events" | "hints" | "consumers" | "trpc" | "operations";
+  tag: "events" | "hints" | "forecasts" | "consumers" | "trpc" | "operations";
   /** What the API key must allow (`metrics`: the metrics token, when one is set). */
   auth: "produce" | "consume" | "metrics" | null;
   params?: z.ZodObject;
@@ -67,7 +68,7 @@ function intQuery(name: string, min: number, max: number, def: number) {
 }
 
 /** `intQuery` without a default: absent stays absent. */
-function optionalIntQuery(name: string, min: number, max: number) {
+export function optionalIntQuery(name: string, min: number, max: number) {
   return z.preprocess(decimal, intOf(name, min, max).optional());
 }
 

@@ -3,6 +3,7 @@ import { ingestBatchSchema, rawEventSchema, type IngestLimits } from "@shardcast
 import { hintSchema } from "../telemetry/hints.ts";
 import { ingestInput, ingestOutput } from "../trpc/procedures/ingest.ts";
 import { consumerRoutes } from "./consumer-routes.ts";
+import { forecastRoutes } from "./forecast-routes.ts";
 import {
   AUTH,
   cacheStatusHeader,
@@ -27,7 +28,7 @@ export * from "./route-spec.ts";
  * route the other lacks. Path and query parameters are parsed with the schemas given here.
  */
 export function edgeRoutes(limits: IngestLimits): RouteSpec[] {
-  return [...eventRoutes(limits), ...consumerRoutes()];
+  return [...eventRoutes(limits), ...forecastRoutes(limits.maxKeyLength), ...consumerRoutes()];
 }
 
 function eventRoutes(limits: IngestLimits): RouteSpec[] {

@@ -8,6 +8,7 @@ import { handleOpsRequest, requestUrl, type OpsEndpoints } from "@shardcast/runt
 import { toTrpcError } from "@shardcast/runtime/trpc-error";
 import type { ApiKeyAuth, KeyGrant } from "../auth.ts";
 import type { ConsumerCoordinator } from "../consumers/coordinator.ts";
+import type { ForecastReader } from "../forecasts.ts";
 import type { IngestService } from "../ingest.ts";
 import type { QuotaService } from "../quota.ts";
 import type { ReadService } from "../reads.ts";
@@ -18,6 +19,7 @@ import { openApiDocument } from "./openapi.ts";
 import { compile, parse, parseBody, queryOf, SEGMENT_NAMES } from "./route-input.ts";
 import { declaresJson, pathParam, readJson, readJsonText, sendError, sendEvents, sendInternalError, sendJson } from "./respond.ts";
 import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
+import { forecastQuery } from "./forecast-routes.ts";
 import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
 export interface EdgeServerDeps {
@@ -30,6 +32,8 @@ export interface EdgeServerDeps {
   consumers?: ConsumerCoordinator;
   /** `POST /v1/hints` and `GET /v1/hints?stream=` (absent: 404). */
   hints?: HintService;
+  /** `GET /v1/streams/{stream}/forecast` (absent: 404). */
+  forecasts?: ForecastReader;
   log: Logger;
   maxBodyBytes: number;
   /** Limits shown in the published schemas and applied to keys in paths (default: the product defaults). */
@@ -80,10 +84,15 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
   const { auth, quotas } = deps;
   const limits = deps.limits ?? { ...DEFAULT_INGEST_LIMITS, maxBodyBytes: deps.maxBodyBytes };
   const keyPath = keyParams(limits.maxKeyLength);
+  const forecastParams = forecastQuery(limits.maxKeyLength);
 
   const hintService = (): HintService => {
     if (!deps.hints) throw new ShardcastError("not_found", "hints are not served by this edge");
     return deps.hints;
+  };
+  const forecasts = (): ForecastReader => {
+    if (!deps.forecasts) throw new ShardcastError("not_found", "forecasts are not served by this edge");
+    return deps.forecasts;
   };
   const consumers = (): ConsumerCoordinator => {
     if (!deps.consumers) throw new ShardcastError("not_found", "consumer groups are not served by this edge");
@@ -126,6 +135,15 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
       const page = await deps.reads.byKey(stream, key, { fromTs: q.from, toTs: q.to, afterSeq: q.after, limit }, readerIdentity(req.headers, grant.name));
       const bytes = sendJson(res, 200, page);
       admission?.charge(page.events.length, bytes);
+    },
+    readForecast: async ({ req, res, url, segments }) => {
+      const { stream } = parse(streamParams, segments, "path parameter");
+      const grant = await auth.authorize(req.headers.authorization, stream, "consume");
+      const q = parse(forecastParams, queryOf(url, forecastParams), "query parameter");
+      const admission = await quotas?.admitRead(grant);
+      const answer = await forecasts()(stream, { shardletId: q.shardlet, key: q.key, horizonSec: q.horizon });
+      // A forecast counts as one event read (taken on admission) and its bytes.
+      admission?.charge(1, sendJson(res, 200, answer));
     },
     listShardlets: async ({ req, res, segments }) => {
       const { stream } = parse(streamParams, segments, "path parameter");
@@ -226,6 +244,7 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
 
   const served = (route: RouteSpec): boolean => {
     if (route.tag === "hints") return deps.hints !== undefined;
+    if (route.tag === "forecasts") return deps.forecasts !== undefined;
     if (route.tag === "consumers") return deps.consumers !== undefined;
     if (route.id === "livez" || route.id === "readyz" || route.id === "metrics") return deps.ops !== undefined;
     return true;

@@ -1,4 +1,4 @@
-import { findModelVersionName, listHostNames, listPlannerNotes, listShardletRanges, listStreamNames, type AnalyzerProposalInfo, type ControlDb } from "@shardcast/db";
+import { listHostNames, listPlannerNotes, listShardletRanges, listStreamNames, type AnalyzerProposalInfo, type ControlDb } from "@shardcast/db";
 import { capacityProposalPlanSchema, type CapacityProposalPlan } from "../routers/analyzer/proposal-schema.ts";
 import { rangeView, type RangeView } from "../routers/shared.ts";
 
@@ -23,13 +23,6 @@ export async function loadLabels(db: ControlDb, shardletIds: readonly string[]):
     host: (id) => (id ? (hostName.get(id) ?? id) : null),
     range: (id) => (id ? (ranges.get(id) ?? null) : null),
   };
-}
-
-export async function modelLabel(db: ControlDb, versionId: string | null): Promise<string> {
-  // With no version the analyzer picks the best model per series (see the worker's analyzer model).
-  if (!versionId) return "selection (default)";
-  const v = await findModelVersionName(db, versionId);
-  return v ? `${v.kind} v${v.version}` : "a retired model";
 }
 
 /** The plan figures an add_host or drain_host proposal stores in its details (absent on older ones). */

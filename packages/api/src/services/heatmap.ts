@@ -7,6 +7,7 @@ import {
   listAnalyzerProposals,
   listPlannerNotes,
   listShardlets,
+  modelVersionLabel,
   pastForecasts,
   runForecasts,
   writeRateSeries,
@@ -15,7 +16,7 @@ import {
   type RankingEntry,
 } from "@shardcast/db";
 import { rangeView, type RangeView } from "../routers/shared.ts";
-import { loadLabels, modelLabel, proposalView } from "./analyzer-views.ts";
+import { loadLabels, proposalView } from "./analyzer-views.ts";
 
 /**
  * The load heatmap: time x shardlet, the actual past (telemetry write rates) beside the forecast
@@ -103,7 +104,7 @@ function rankingOf(run: AnalyzerRunInfo | null): Map<string, RankingEntry> {
 
 async function runView(db: ControlDb, run: AnalyzerRunInfo | null): Promise<HeatmapRun | null> {
   if (!run) return null;
-  return { id: run.id, at: run.at, model: await modelLabel(db, run.modelVersionId), bucketSec: run.bucketSec, horizonSec: run.horizonSec };
+  return { id: run.id, at: run.at, model: await modelVersionLabel(db, run.modelVersionId), bucketSec: run.bucketSec, horizonSec: run.horizonSec };
 }
 
 export async function heatmapCells(

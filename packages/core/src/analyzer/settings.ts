@@ -27,6 +27,8 @@ export const DEFAULT_ANALYZER_HISTORY_STEPS = 3 * weekPeriod(DEFAULT_ANALYZER_PE
  * peak, the same share of a day the demo's 300 s horizon is of its ten-minute day.
  */
 export const DEFAULT_ANALYZER_HORIZON_SEC = 12 * DEFAULT_ANALYZER_BUCKET_SEC;
+/** The longest horizon the analyzer can be set to: no forecast reaches further. */
+export const MAX_ANALYZER_HORIZON_SEC = 7 * 86_400;
 
 /**
  * Settings of the predictive load analyzer. Stored in the control database under the key
@@ -39,7 +41,7 @@ export const analyzerSettingsSchema = z
     /** Run the analyzer on its schedule (a run asked for by an operator happens either way). */
     enabled: z.boolean().default(true),
     /** How far ahead load is forecast. */
-    horizonSec: z.number().int().min(10, "horizon must be at least 10 s").max(7 * 86_400, "horizon must be at most 7 days").default(DEFAULT_ANALYZER_HORIZON_SEC),
+    horizonSec: z.number().int().min(10, "horizon must be at least 10 s").max(MAX_ANALYZER_HORIZON_SEC, "horizon must be at most 7 days").default(DEFAULT_ANALYZER_HORIZON_SEC),
     /** Length of one series step; telemetry at this resolution (or a finer one that divides it) is read. */
     bucketSec: z.number().int().min(FINEST_RESOLUTION, `bucket must be at least ${FINEST_RESOLUTION} s`).max(86_400, "bucket must be at most 1 day").default(DEFAULT_ANALYZER_BUCKET_SEC),
     /** Steps per daily season (a week is seven of them): 24 at hourly steps; the demo's ten-minute day is 60 x 10 s. */

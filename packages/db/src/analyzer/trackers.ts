@@ -14,3 +14,18 @@ export async function getLatestTrackerState(db: ControlDb, which: "cluster" | "s
   const row = await db.analyzerRun.findFirst({ where: { shardletTracker: { not: Prisma.AnyNull } }, orderBy: [{ at: "desc" }, { id: "desc" }], select: { shardletTracker: true } });
   return row?.shardletTracker ?? null;
 }
+
+/**
+ * These shardlets' series of the per-shardlet tracker's latest state (JSON as saved), read out of
+ * it in the database: the state holds every live shardlet, and a caller asking about a few should
+ * not load them all.
+ */
+export async function trackedShardletSeries(db: ControlDb, shardletIds: readonly string[]): Promise<Map<string, unknown>> {
+  if (shardletIds.length === 0) return new Map();
+  const rows = await db.$queryRaw<Array<{ shardlet_id: string; state: unknown }>>`
+    SELECT s.key AS shardlet_id, s.value AS state
+    FROM (SELECT shardlet_tracker FROM analyzer_runs WHERE jsonb_typeof(shardlet_tracker -> 'series') = 'object' ORDER BY at DESC, id DESC LIMIT 1) r,
+         jsonb_each(r.shardlet_tracker -> 'series') s
+    WHERE s.key = ANY(${[...shardletIds]}::text[])`;
+  return new Map(rows.map((r) => [r.shardlet_id, r.state]));
+}

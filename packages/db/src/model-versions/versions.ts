@@ -56,3 +56,10 @@ export async function getActiveModelVersion(db: ControlDb): Promise<ModelVersion
 export async function findModelVersionName(db: ControlDb, id: string): Promise<{ kind: string; version: number } | null> {
   return db.modelVersion.findUnique({ where: { id }, select: { kind: true, version: true } });
 }
+
+/** How a run's model version is shown, e.g. "lstm v3"; with no version the analyzer picks the best model per series. */
+export async function modelVersionLabel(db: ControlDb, versionId: string | null): Promise<string> {
+  if (!versionId) return "selection (default)";
+  const v = await findModelVersionName(db, versionId);
+  return v ? `${v.kind} v${v.version}` : "a retired model";
+}

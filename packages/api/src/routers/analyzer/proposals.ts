@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { latestAnalyzerRun, listAnalyzerProposals } from "@shardcast/db";
+import { latestAnalyzerRun, listAnalyzerProposals, modelVersionLabel } from "@shardcast/db";
 import { viewerProcedure } from "../../trpc.ts";
-import { loadLabels, modelLabel, proposalView } from "../../services/analyzer-views.ts";
+import { loadLabels, proposalView } from "../../services/analyzer-views.ts";
 import { proposalSchema, runSummarySchema } from "./proposal-schema.ts";
 import { idString } from "../shared.ts";
 
@@ -35,6 +35,6 @@ export const proposals = viewerProcedure
     const labels = await loadLabels(ctx.db, rows.map((p) => p.shardletId).filter((x): x is string => x !== null));
     return {
       proposals: rows.map((p) => proposalView(p, labels)),
-      latestRun: run ? { id: run.id, at: run.at, model: await modelLabel(ctx.db, run.modelVersionId), bucketSec: run.bucketSec, horizonSec: run.horizonSec } : null,
+      latestRun: run ? { id: run.id, at: run.at, model: await modelVersionLabel(ctx.db, run.modelVersionId), bucketSec: run.bucketSec, horizonSec: run.horizonSec } : null,
     };
   });
