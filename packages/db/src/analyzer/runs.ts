@@ -145,10 +145,9 @@ export async function runForecasts(db: ControlDb, runId: string, shardletIds?: r
 /** What made each of these shardlets' forecasts in a run (see `NewAnalyzerRun.forecasts`); none for runs before it was kept. */
 export async function runSeriesModels(db: ControlDb, runId: string, shardletIds: readonly string[]): Promise<Map<string, string>> {
   const rows = await db.$queryRaw<Array<{ shardlet_id: string; model: string }>>`
-    SELECT m.key AS shardlet_id, m.value AS model
-    FROM analyzer_runs r,
-         jsonb_each_text(CASE WHEN jsonb_typeof(r.series_models) = 'object' THEN r.series_models ELSE '{}'::jsonb END) m
-    WHERE r.id = ${runId} AND m.key = ANY(${[...shardletIds]}::text[])`;
+    SELECT i.id AS shardlet_id, r.series_models ->> i.id AS model
+    FROM analyzer_runs r, unnest(${[...shardletIds]}::text[]) AS i(id)
+    WHERE r.id = ${runId} AND jsonb_typeof(r.series_models -> i.id) = 'string'`;
   return new Map(rows.map((r) => [r.shardlet_id, r.model]));
 }
 

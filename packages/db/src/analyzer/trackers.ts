@@ -23,9 +23,9 @@ export async function getLatestTrackerState(db: ControlDb, which: "cluster" | "s
 export async function trackedShardletSeries(db: ControlDb, shardletIds: readonly string[]): Promise<Map<string, unknown>> {
   if (shardletIds.length === 0) return new Map();
   const rows = await db.$queryRaw<Array<{ shardlet_id: string; state: unknown }>>`
-    SELECT s.key AS shardlet_id, s.value AS state
+    SELECT i.id AS shardlet_id, r.shardlet_tracker -> 'series' -> i.id AS state
     FROM (SELECT shardlet_tracker FROM analyzer_runs WHERE jsonb_typeof(shardlet_tracker -> 'series') = 'object' ORDER BY at DESC, id DESC LIMIT 1) r,
-         jsonb_each(r.shardlet_tracker -> 'series') s
-    WHERE s.key = ANY(${[...shardletIds]}::text[])`;
+         unnest(${[...shardletIds]}::text[]) AS i(id)
+    WHERE r.shardlet_tracker -> 'series' ? i.id`;
   return new Map(rows.map((r) => [r.shardlet_id, r.state]));
 }
