@@ -65,7 +65,7 @@ describe("the console's load forecast", () => {
     expect(byKey.data!.points[0]!.writesPerSec).toBe(rateOf(owner));
   });
 
-  it("refuses bad input with 400, an unknown stream or shardlet with 404, and callers without a session", async () => {
+  it("refuses bad input with 400, an unknown stream or shardlet with 404, and callers who are not signed in", async () => {
     const past = await call({ stream: "heat", horizonSec: 121 });
     expect(past.status).toBe(400);
     expect(past.error?.message).toBe("horizon must be at most 120 s: the latest analyzer run forecast 120 s ahead");
