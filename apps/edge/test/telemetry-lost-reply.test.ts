@@ -5,9 +5,9 @@ import { bucketStart, telemetryRedisKeys } from "@shardcast/core";
 import { waitFor } from "@shardcast/core/testing";
 import { createLogger, createRedis } from "@shardcast/runtime";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
+import { startTcpProxy, type TcpProxy } from "@shardcast/runtime/testing/tcp-proxy";
 import { TelemetryCounters } from "../src/telemetry/counters.ts";
 import { TelemetryFlusher } from "../src/telemetry/flusher.ts";
-import { startReplyLossProxy, type ReplyLossProxy } from "./reply-loss-proxy.ts";
 
 const REDIS_URL = testRedisUrl();
 const log = createLogger({ app: "edge-telemetry-lost-reply-test" }, { level: "error" });
@@ -21,12 +21,12 @@ const bucket = bucketStart(now, 10);
  * did not hear back about with its next) may make it count twice.
  */
 describe("a flush whose reply is lost after Redis applied it", () => {
-  let proxy: ReplyLossProxy;
+  let proxy: TcpProxy;
   let reader: Redis;
   const prefixes: string[] = [];
 
   beforeAll(async () => {
-    proxy = await startReplyLossProxy(REDIS_URL);
+    proxy = await startTcpProxy(REDIS_URL, 6379);
     reader = new Redis(REDIS_URL);
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
-import { createRng, keyHash } from "@shardcast/core";
-import { analyzeReplicaEvents, appendReplicaRows, createReplica, HostDriver, readRangeRows, readReplicaRanges, readReplicaSource, writeCopiedRows } from "@shardcast/db";
-import { createTestHostDb } from "@shardcast/db/testing";
+import { analyzeReplicaEvents, createReplica, HostDriver, readRangeRows, readReplicaRanges, writeCopiedRows } from "@shardcast/db";
+import { createTestHostDb, fillReplica } from "@shardcast/db/testing";
 import { measureInterleaved, medianRatio, perSecond, type Suite } from "../harness.ts";
+import { writeRecords } from "../support/host-records.ts";
 
 const STREAM = "bench-replica";
 const CHUNK = 2_000;
@@ -26,28 +26,13 @@ export const replicaSuite: Suite = {
     const copyHost = new HostDriver(c.dsn, { poolSize: 4, statementTimeoutMs: 120_000 });
     try {
       const range = { streamId: STREAM, lo: 0, hi: 2 ** 32 };
-      await source.setFence("s", STREAM, 1, "active", { lo: 0, hi: 2 ** 32 });
+      await writeRecords(source, { streamId: STREAM, shardletId: "s", events, seed: "replica-bench" });
       await copyHost.setFence("s", STREAM, 1, "shadow", { lo: 0, hi: 2 ** 32 });
-      const rng = createRng("replica-bench");
-      for (let i = 0; i < events; i += CHUNK) {
-        const part = Array.from({ length: Math.min(CHUNK, events - i) }, (_, j) => {
-          const n = i + j;
-          const key = `key-${rng.int(5_000)}`;
-          const payloadJson = JSON.stringify({ user: `u-${rng.int(50_000)}`, amount: rng.int(100_000) / 100, n });
-          return { seq: n + 1, key, keyHash: keyHash(key), id: `e-${n}`, type: "t", ts: 1_700_000_000_000 + n, payloadJson, sizeBytes: payloadJson.length + key.length };
-        });
-        await source.fencedWrite({ streamId: STREAM, shardletId: "s", epoch: 1, events: part });
-      }
       log(`wrote ${events.toLocaleString("en-US")} events`);
 
       await createReplica(replicaHost, { replicaId: "r", ...range });
       let started = performance.now();
-      for (let verified = 0; verified < events; ) {
-        const read = await readReplicaSource(source, { ...range, shardletId: "s", afterSeq: verified, upToSeq: events, limit: CHUNK });
-        const to = read.rows.length < CHUNK ? events : read.rows[read.rows.length - 1]!.seq;
-        if (!(await appendReplicaRows(replicaHost, { replicaId: "r", fromSeq: verified, toSeq: to, rows: read.rows }))) throw new Error("replica append refused");
-        verified = to;
-      }
+      await fillReplica(source, replicaHost, { replicaId: "r", ...range, shardletId: "s", upToSeq: events, chunk: CHUNK });
       // As the sync job does after a replica's first fill.
       await analyzeReplicaEvents(replicaHost);
       const syncMs = performance.now() - started;

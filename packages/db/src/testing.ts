@@ -4,6 +4,8 @@ import { createApiKey } from "./api-keys.ts";
 import { createControlDb, type ControlDb } from "./client.ts";
 import { ensurePartitionsWith } from "./host/partitions.ts";
 import { HostPool } from "./host/pool.ts";
+import type { HostDriver } from "./host/driver.ts";
+import { appendReplicaRows, readReplicaSource } from "./host/replica.ts";
 import { registerHost } from "./host-registration.ts";
 import { applyControlMigrations } from "./migrate.ts";
 import { createStream } from "./streams.ts";
@@ -170,4 +172,27 @@ export async function insertApprovedMigration(
   m: { streamId: string; shardletId: string; sourceHostId: string; destHostId: string; shardletEpoch: number; reason: string },
 ): Promise<{ id: string }> {
   return db.migration.create({ data: { ...m, phase: "approved", origin: "manual" }, select: { id: true } });
+}
+
+/**
+ * Copies a shardlet's rows on `source` up to `upToSeq` into a replica already created on `target`
+ * and verifies it there, in chunks, as the sync job does (without its checks of the source's
+ * fence): for tests and benchmarks that need a filled replica without running the worker.
+ */
+export async function fillReplica(
+  source: HostDriver,
+  target: HostDriver,
+  r: { replicaId: string; streamId: string; shardletId: string; lo: number; hi: number; upToSeq: number; chunk?: number },
+): Promise<{ events: number; bytes: number }> {
+  const chunk = r.chunk ?? 2_000;
+  let held = { events: 0, bytes: 0 };
+  for (let verified = 0; verified < r.upToSeq; ) {
+    const read = await readReplicaSource(source, { streamId: r.streamId, lo: r.lo, hi: r.hi, shardletId: r.shardletId, afterSeq: verified, upToSeq: r.upToSeq, limit: chunk });
+    const to = read.rows.length < chunk ? r.upToSeq : read.rows[read.rows.length - 1]!.seq;
+    const appended = await appendReplicaRows(target, { replicaId: r.replicaId, fromSeq: verified, toSeq: to, rows: read.rows });
+    if (!appended) throw new Error(`replica ${r.replicaId} refused the rows after ${verified}`);
+    held = appended;
+    verified = to;
+  }
+  return held;
 }
