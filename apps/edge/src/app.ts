@@ -41,7 +41,7 @@ import { EdgeMetrics } from "./telemetry/metrics.ts";
 import { readTelemetry, writeTelemetry } from "./telemetry/observe.ts";
 import { EdgeProfiler, ProfilerSettingsCache } from "./telemetry/profiler.ts";
 import { PreallocRunner } from "./prealloc/runner.ts";
-import { ReplicaHints } from "./consumers/replica-routing.ts";
+import { DEFAULT_REPLICA_ROUTING, ReplicaHints } from "./consumers/replica-routing.ts";
 import { ReplicaServedCounter } from "./consumers/replica-served.ts";
 
 export type { Edge, EdgeConfig } from "./edge-types.ts";
@@ -205,7 +205,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     onSeqConflict: (streamId, seq, events) =>
       log.error("different events share one sequence number; all are returned", { streamId, seq, events: events.length }),
   });
-  const replicaHints = new ReplicaHints();
+  const replicaHints = new ReplicaHints(Date.now, undefined, cfg.replicaRouting ?? DEFAULT_REPLICA_ROUTING);
   const replicaServed = new ReplicaServedCounter(redis, cfg.redisPrefix, log);
   const consumers = createConsumerCoordinator({
     db,

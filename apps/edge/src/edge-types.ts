@@ -3,6 +3,7 @@ import type { IngestLimits } from "@shardcast/core";
 import type { Logger, RedisSentinelConfig, SequenceAllocator } from "@shardcast/runtime";
 import type { ApiKeyCacheOptions } from "./auth.ts";
 import type { EdgeReadCache } from "./cache/read-cache.ts";
+import type { ReplicaRouting } from "./consumers/replica-routing.ts";
 import type { ReplicaServedCounter } from "./consumers/replica-served.ts";
 import type { ShadowOutcome } from "./ingest-observer.ts";
 import type { LockView } from "./lock-view.ts";
@@ -41,6 +42,8 @@ export interface EdgeConfig {
   maxActiveHintsPerStream?: number;
   /** Most consumer groups of one stream: a join that would create one more is refused (default 100). */
   maxGroupsPerStream?: number;
+  /** How consumers' range reads choose between a shardlet's host and its read replicas (default: by latency). */
+  replicaRouting?: ReplicaRouting;
   /** The content model of pre-allocation (default: on, publishing every 2 s). */
   prealloc?: { enabled: boolean; publishMs?: number };
   log: Logger;

@@ -3,6 +3,7 @@ import { DEFAULT_INGEST_LIMITS, redisPrefixSchema } from "@shardcast/core";
 import { MAX_ACTIVE_HINTS_PER_STREAM } from "@shardcast/db";
 import { DEFAULT_ACTIVE_HINTS_PER_STREAM } from "./telemetry/hints.ts";
 import { DEFAULT_MAX_GROUPS_PER_STREAM } from "./consumers/wiring.ts";
+import { DEFAULT_REPLICA_ROUTING } from "./consumers/replica-routing.ts";
 import { metricsTokenSchema } from "@shardcast/runtime/metrics";
 import { checkRedisSentinelEnv, redisSentinelEnvShape, sequenceLeaseEnvShape } from "@shardcast/runtime/redis-env";
 
@@ -55,6 +56,12 @@ const schema = z.object({
   SHARDCAST_EDGE_CACHE_MB: z.coerce.number().min(0).max(65_536).default(64),
   /** Bytes per second the prefetcher may pull into the cache, in MiB. */
   SHARDCAST_EDGE_PREFETCH_MB_PER_SEC: z.coerce.number().positive().max(10_000).default(8),
+  /** How consumers' range reads choose between a shardlet's host and its read replicas. */
+  SHARDCAST_REPLICA_ROUTING: z.enum(["latency", "round-robin"]).default(DEFAULT_REPLICA_ROUTING.policy),
+  /** Share of latency-routed reads sent to a target chosen at random, so every target stays measured. */
+  SHARDCAST_REPLICA_ROUTING_FLOOR: z.coerce.number().min(0).max(0.5).default(DEFAULT_REPLICA_ROUTING.floorShare),
+  /** Half-life of a read's time in a target's latency estimate: how fast a slow target is left and a recovered one used again. */
+  SHARDCAST_REPLICA_ROUTING_HALF_LIFE_MS: z.coerce.number().int().min(50).max(600_000).default(DEFAULT_REPLICA_ROUTING.halfLifeMs),
   /** The content model that predicts surges from what events say (scored after the ack); `off` leaves it out. */
   SHARDCAST_PREALLOC_MODEL: z.enum(["on", "off"]).default("on"),
   /** How often the edge publishes its surge predictions for the pre-allocator. */

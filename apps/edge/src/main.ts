@@ -34,6 +34,11 @@ const edge = createEdge({
   },
   maxActiveHintsPerStream: env.SHARDCAST_MAX_ACTIVE_HINTS_PER_STREAM,
   maxGroupsPerStream: env.SHARDCAST_MAX_GROUPS_PER_STREAM,
+  replicaRouting: {
+    policy: env.SHARDCAST_REPLICA_ROUTING,
+    floorShare: env.SHARDCAST_REPLICA_ROUTING_FLOOR,
+    halfLifeMs: env.SHARDCAST_REPLICA_ROUTING_HALF_LIFE_MS,
+  },
   prealloc: { enabled: env.SHARDCAST_PREALLOC_MODEL === "on", publishMs: env.SHARDCAST_PREALLOC_PUBLISH_MS },
   log,
 });

@@ -55,7 +55,7 @@ describe("read replicas", () => {
     expect(rec!.verifiedSeq).toBeGreaterThanOrEqual(watermark);
     expect(rec!.events).toBe(before.length);
 
-    // Reads alternate between the host and the replica; every one equals the host's answer.
+    // Reads go to the host and to the replica (each is read to be measured); every one equals the host's answer.
     await waitFor("the edge routes to the replica", async () => (await t.h.edge.routing.refreshById(t.h.streamId, "pubsub"))?.table.all().some((s) => (s.replicas?.length ?? 0) > 0) ?? false);
     for (let i = 0; i < 4; i++) expect(await readAll(a.id)).toEqual(before);
     await t.h.edge.replicaServed.flush();

@@ -12,6 +12,7 @@ export * from "./median.ts";
 export * from "./heap.ts";
 export * from "./routing.ts";
 export * from "./write-plan.ts";
+export * from "./latency-chooser.ts";
 export * from "./layout.ts";
 export * from "./dsn.ts";
 export * from "./roles.ts";

@@ -46,8 +46,8 @@ const MAX_ROUTE_ATTEMPTS = 3;
 export class RangeReader {
   constructor(
     private readonly deps: {
-      routing: RoutingCache;
-      sequences: SequenceAllocator;
+      routing: Pick<RoutingCache, "refreshById">;
+      sequences: Pick<SequenceAllocator, "watermark">;
       hosts: RangeHosts;
       observer?: ReadObserver;
       onSeqConflict?: (streamId: string, seq: number, events: readonly StoredEvent[]) => void;
@@ -75,10 +75,12 @@ export class RangeReader {
 
     for (let attempt = 1; ; attempt++) {
       const plan = planRead(entry, parts, segments, from, this.deps.hosts.readReplica ? this.deps.replicas : undefined);
+      // Each read's time feeds its target's latency estimate (replica routing), whatever else it
+      // read: that is the wait a reader sent there had.
       const results = await Promise.all(
-        [...plan.hosts].map(async ([hostId, h]) => ({
-          fenceIds: h.fenceIds,
-          res: await this.deps.hosts.readRanges(hostId, {
+        [...plan.hosts].map(async ([hostId, h]) => {
+          const started = performance.now();
+          const res = await this.deps.hosts.readRanges(hostId, {
             streamId: entry.meta.id,
             segments: h.segments,
             maxSeq: watermark,
@@ -86,16 +88,21 @@ export class RangeReader {
             maxBytes: pageBytes,
             scanLimit: this.deps.scanLimit ?? Math.max(5_000, limit * 20),
             fenceIds: [...h.fenceIds],
-          }),
-        })),
+          });
+          this.deps.replicas?.measured({ hostId }, performance.now() - started);
+          return { fenceIds: h.fenceIds, res };
+        }),
       );
       const answers = await Promise.all(
-        plan.replicas.map(async (r) => ({
-          replicaId: r.replicaId,
-          res: await this.deps.hosts
+        plan.replicas.map(async (r) => {
+          const started = performance.now();
+          const res = await this.deps.hosts
             .readReplica!(r.hostId, { replicaId: r.replicaId, streamId: entry.meta.id, segments: r.segments, maxSeq: watermark, limit: limit + 2, maxBytes: pageBytes })
-            .catch((err: unknown) => err),
-        })),
+            .catch((err: unknown) => err);
+          // A failed read is not a time: the replica is left out as unreachable instead (below).
+          if (isReplicaResult(res)) this.deps.replicas?.measured({ replicaId: r.replicaId }, performance.now() - started);
+          return { replicaId: r.replicaId, res };
+        }),
       );
       // A replica's host that does not answer costs the reader nothing: it is left out for a while
       // and the read is planned again, so its shardlet's host serves the range.
@@ -164,7 +171,7 @@ interface ReadPlan {
 /**
  * Where each part of the read goes: the hosts of the shardlets overlapping the parts (both hosts
  * while one is being migrated) and the home hosts of their shards (the overflow log), or, for a
- * shardlet with a replica verified past `from`, that replica in turn with its host. A range read
+ * shardlet with a replica verified past `from`, its host or a replica as `ReplicaHints` picks. A range read
  * from a replica is left out of every host's segments: below its verified position the replica
  * holds every event of the range, overflow rows included (it is only verified below the lowest
  * undrained one), and the page ends at or below that position.
