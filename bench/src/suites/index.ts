@@ -11,13 +11,14 @@ import { preallocSuite } from "./prealloc.ts";
 import { replicaSuite } from "./replica.ts";
 import { retentionSuite } from "./retention.ts";
 import { routingSuite } from "./routing.ts";
+import { routingLatencySuite } from "./routing-latency.ts";
 import { simSuite } from "./sim.ts";
 
 /**
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, cacheEdgeSuite, preallocSuite, archiveSuite, replicaSuite, retentionSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, cacheEdgeSuite, preallocSuite, archiveSuite, replicaSuite, routingLatencySuite, retentionSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);
