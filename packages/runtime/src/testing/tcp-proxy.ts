@@ -31,6 +31,10 @@ export async function startTcpProxy(targetUrl: string, defaultPort: number): Pro
   const open = new Set<{ client: net.Socket; upstream: net.Socket }>();
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || defaultPort), target.hostname);
+    // Without it Nagle's algorithm holds a small write back until the last one is acknowledged,
+    // and the peer's delayed ACK makes that up to 40 ms: a latency the proxy would add by itself.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     const pair = { client, upstream };
     open.add(pair);
     let swallowing = false;
