@@ -390,7 +390,7 @@ async function measureHandoffs(
     /** Baseline, then `repeats` times hand-offs and baseline, with the range writers' samples of the block. */
     const block = async (name: string, repeats: number, rate: number | null): Promise<Block> => {
       const counters = await edgeCounters(c.edgeUrl);
-      const first = (await writers!.samples()).length;
+      const first = await writers!.count();
       const windows: Array<{ from: number; to: number }> = [];
       const out: Block = { baselines: [], durings: [], handoffs: [], paused: [], base: [], inLock: [] };
       let last = await phase(null, rate);

@@ -30,7 +30,7 @@ export interface WritersStart {
   batch: number;
 }
 
-export type WriterRequest = ({ kind: "start" } & WritersStart) | { kind: "samples"; from: number } | { kind: "stop" };
+export type WriterRequest = ({ kind: "start" } & WritersStart) | { kind: "samples"; from: number } | { kind: "count" } | { kind: "stop" };
 
 /** The writer process's side: batches of `batch` events with ids, one at a time per writer, until stopped. */
 export function writerLoops(): (req: WriterRequest) => Promise<unknown> {
@@ -38,6 +38,7 @@ export function writerLoops(): (req: WriterRequest) => Promise<unknown> {
   let running: { stopped: boolean; all: Promise<unknown> } | null = null;
   return async (req) => {
     if (req.kind === "samples") return samples.slice(req.from);
+    if (req.kind === "count") return samples.length;
     if (req.kind === "stop") {
       if (!running) return samples.length;
       running.stopped = true;
@@ -75,6 +76,8 @@ export function writerLoops(): (req: WriterRequest) => Promise<unknown> {
 export interface RangeWriters {
   /** The samples from index `from` on. */
   samples(from?: number): Promise<TimedWrite[]>;
+  /** How many samples there are so far. */
+  count(): Promise<number>;
   /** Stops the writers (a writer's failure rejects here) and the process. */
   stop(): Promise<void>;
 }
@@ -91,6 +94,7 @@ export async function startRangeWriters(start: WritersStart): Promise<RangeWrite
   }
   return {
     samples: (from = 0) => child.ask<TimedWrite[]>({ kind: "samples", from }),
+    count: () => child.ask<number>({ kind: "count" }),
     stop: async () => {
       try {
         await child.ask({ kind: "stop" });

@@ -79,7 +79,7 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
       shardletsByStream.set(g.streamId, shardlets);
     }
     try {
-      const r = await checkpointGroup(deps, { ...opts, lagMemo: memo }, settings, g, shardlets);
+      const r = await checkpointGroup(deps, opts, memo, settings, g, shardlets);
       result.checkpoints += r.checkpoints;
       result.lagScans += r.lag.scans;
       result.lagReused += r.lag.reused;
@@ -96,6 +96,7 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
 async function checkpointGroup(
   deps: WorkerDeps,
   opts: CheckpointRunOptions,
+  memo: LagMemo,
   settings: ConsumerSettings,
   g: ConsumerGroupInfo,
   shardlets: readonly ShardletInfo[],
@@ -168,7 +169,7 @@ async function checkpointGroup(
   const moved = new Set(await saveCheckpoints(deps.db, g.id, writes, new Date(now), { assignedOnly: true }));
   await opts.progress.resetSince(g.id, new Map([...reported].filter(([id]) => moved.has(id))));
   for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list.filter((r) => moved.has(r.shardletId)));
-  const lag = await measureLag(deps, opts.lagMemo ?? new LagMemo(), g, state.assignments, live, durable, byId, now);
+  const lag = await measureLag(deps, memo, g, state.assignments, live, durable, byId, now);
   return { checkpoints: moved.size, reconciled, lag };
 }
 
