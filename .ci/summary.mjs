@@ -41,6 +41,20 @@ if (testLog && existsSync(testLog)) {
   }
   if (open) suites.push(open);
   suites.forEach((c, i) => rows.push([`playwright suite ${i + 1}`, c]));
+  // The failures by name, with the first lines of each Playwright error, so a log cut to its
+  // tail still says what failed and why.
+  const failed = new Set();
+  for (const m of text.matchAll(/^(?:\S+:test:|\[e2e\])?\s*(?:✘|FAIL)\s+(.+)$/gmu)) failed.add(m[1].trim());
+  if (failed.size) {
+    console.log("Failed:");
+    for (const f of failed) console.log(`  ${f}`);
+    const lines = text.split("\n").map((l) => l.replace(/^\[e2e\] /, ""));
+    lines.forEach((l, i) => {
+      if (!/^\s+\d+\) \S+\.spec\.ts:\d+/.test(l)) return;
+      const body = lines.slice(i, i + 40).filter((x) => x.trim() && !/^\s*\[WebServer\]/.test(x));
+      console.log(body.slice(0, 14).map((x) => `  | ${x.trimEnd()}`).join("\n"));
+    });
+  }
   if (rows.length) {
     console.log("Tests:");
     const sum = {};
