@@ -17,7 +17,7 @@ import { ensureDatabase, startEmbeddedPostgres, withDatabase } from "@shardcast/
 import { spawnChild, waitForHttp, type Child } from "./start/children.ts";
 import { inheritedEnv, loadStartConfig } from "./env.ts";
 import { DEMO_LEDGER_STREAM } from "./demo-ledger.ts";
-import { startEdgeBalancer } from "./start/edge-balancer.ts";
+import { startEdgeBalancer } from "@shardcast/runtime/edge-balancer";
 import { movedEmbeddedDsn } from "./start/embedded-hosts.ts";
 import { seed } from "./start/seed.ts";
 import { StopRequested, Stopper, stopOnSignals } from "./start/stop.ts";

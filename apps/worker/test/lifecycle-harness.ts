@@ -4,6 +4,7 @@ import { loadRoutes, updateLifecycleSettings, type ControlDb, type HostDriver, t
 import { createTestCluster } from "@shardcast/db/testing";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createOpLocks, type OpLocks } from "@shardcast/runtime/oplock";
+import { startEdgeBalancer } from "@shardcast/runtime/edge-balancer";
 import { publishRoutingChange } from "@shardcast/runtime/redis";
 import { testRedisUrl } from "@shardcast/runtime/testing/env";
 import { Redis } from "ioredis";
@@ -25,6 +26,12 @@ export interface HarnessOptions {
   readCache?: { maxBytes: number; prefetchBytesPerSec: number };
   /** The Redis of the edge, the op-locks and the sequences (default REDIS_URL): a test's own, to empty or restart. */
   redisUrl?: string;
+  /**
+   * How many edges serve the stream (default 1). With more, the harness's own calls take turns
+   * over them request by request, and `edgeUrl` is a round-robin entry in front of them (new
+   * connections alternate), as producers and consumers meet a deployment behind a load balancer.
+   */
+  edges?: number;
 }
 
 export interface Ack {
@@ -64,10 +71,15 @@ export interface LifecycleHarness {
   redis: Redis;
   opLocks: OpLocks;
   deps: WorkerDeps;
+  /** The first edge (the only one unless `edges` asked for more). */
   edge: Edge;
+  /** Every edge, the first one first. */
+  edges: Edge[];
+  /** Each edge's own base URL, in the order of `edges`. */
+  edgeUrls: string[];
   /** The control database's URL (for another edge over the same cluster). */
   controlUrl: string;
-  /** The edge's base URL and an API key that may produce and consume the stream. */
+  /** The entry's base URL (the edge itself when there is one) and an API key that may produce and consume the stream. */
   edgeUrl: string;
   token: string;
   streamId: string;
@@ -135,20 +147,31 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     announce: (streamId) => publishRoutingChange(redis, prefix, streamId),
     lifecycle: opts.lifecycle ?? {},
   };
-  const edge = createEdge({
-    databaseUrl: cluster.controlUrl,
-    redisUrl,
-    redisPrefix: prefix,
-    limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
-    routingRefreshMs: 30_000,
-    lockResyncMs: 5_000,
-    hostPoolSize: 6,
-    ...(opts.readCache ? { readCache: opts.readCache } : {}),
-    log: createLogger({ app: "edge" }, { level: "error" }),
-  });
-  const port = await edge.listen(0, "127.0.0.1");
-  const base = `http://127.0.0.1:${port}/v1/streams/${stream}`;
-  const url = `${base}/events`;
+  const edges: Edge[] = [];
+  const edgeUrls: string[] = [];
+  for (let i = 0; i < Math.max(1, opts.edges ?? 1); i++) {
+    const edge = createEdge({
+      databaseUrl: cluster.controlUrl,
+      redisUrl,
+      redisPrefix: prefix,
+      limits: { ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4096, maxBodyBytes: 1024 * 1024 },
+      routingRefreshMs: 30_000,
+      lockResyncMs: 5_000,
+      hostPoolSize: 6,
+      ...(opts.readCache ? { readCache: opts.readCache } : {}),
+      log: createLogger({ app: "edge" }, { level: "error" }),
+    });
+    edges.push(edge);
+    edgeUrls.push(`http://127.0.0.1:${await edge.listen(0, "127.0.0.1")}`);
+  }
+  const balancer =
+    edges.length > 1
+      ? await startEdgeBalancer({ host: "127.0.0.1", port: 0, targets: edgeUrls.map((u) => ({ host: "127.0.0.1", port: Number(new URL(u).port) })) })
+      : null;
+  // fetch keeps connections alive, so a connection balancer alone would send the harness's calls
+  // to one edge; taking turns per request interleaves the edges as tightly as a deployment can.
+  let turn = 0;
+  const base = () => `${edgeUrls[turn++ % edgeUrls.length]!}/v1/streams/${stream}`;
   const acked = new Map<string, Ack>();
   let idCounter = 0;
   let keyCounter = 0;
@@ -157,7 +180,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
   const produce = async (events: Array<{ key: string; id: string }>): Promise<Ack[]> => {
     const body = JSON.stringify({ events: events.map((e) => ({ key: e.key, id: e.id, type: "t", payload: { n: e.id, pad: "x".repeat(40) } })) });
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${cluster.token}` }, body });
+      const res = await fetch(`${base()}/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${cluster.token}` }, body });
       const json = (await res.json()) as { events?: Array<{ seq: number; shardletId: string }>; error?: { message: string } };
       if (res.status === 200 && json.events) {
         const acks = events.map((e, i) => ({ id: e.id, seq: json.events![i]!.seq, shardletId: json.events![i]!.shardletId }));
@@ -171,7 +194,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
 
   const read = async (keyName?: string): Promise<{ byPosition: ReadEvent[]; byKey: ReadEvent[] }> => {
     const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${cluster.token}` } });
+      const res = await fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${cluster.token}` } });
       if (res.status !== 200) throw new Error(`read failed (${res.status}): ${await res.text()}`);
       return (await res.json()) as T;
     };
@@ -257,12 +280,14 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     redis,
     opLocks,
     deps,
-    edge,
+    edge: edges[0]!,
+    edges,
+    edgeUrls,
     streamId: cluster.streamId,
     stream,
     acked,
     controlUrl: cluster.controlUrl,
-    edgeUrl: `http://127.0.0.1:${port}`,
+    edgeUrl: balancer ? `http://127.0.0.1:${balancer.port}` : edgeUrls[0]!,
     token: cluster.token,
     produce,
     read,
@@ -271,7 +296,8 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     driver: (hostId) => hosts.get(hostId),
     check,
     close: async () => {
-      await edge.close();
+      await balancer?.stop();
+      for (const edge of edges) await edge.close();
       await opLocks.close();
       const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`{${prefix}}:*`))];
       if (keys.length > 0) await redis.del(...keys);

@@ -20,7 +20,9 @@ beforeAll(async () => {
   // One shard on three hosts: its home host holds the overflow log, another holds a shardlet, the
   // third nothing. Handing the non-home shardlet off to the empty host leaves its old host holding
   // nothing but the range's history, so reads find those rows only through the route's history hosts.
-  t = await startMigrationHarness({ hosts: 3, shardCount: 1, shardletsPerShard: 2 });
+  // Two edges, as deployed: producers and readers take turns over them, so a write or read meets an
+  // edge that did not serve the one before it.
+  t = await startMigrationHarness({ hosts: 3, shardCount: 1, shardletsPerShard: 2, edges: 2 });
 });
 
 afterAll(async () => {
@@ -44,14 +46,15 @@ async function handOff(shardletId: string, destHostId: string, tracked: string[]
   await reading.waitForReads(1);
   const id = await t.approve(shardletId, destHostId, { mode: "handoff" });
   current = id;
-  const copiedBefore = t.h.edge.shadowWrites.written;
+  const shadowWritten = () => t.h.edges.reduce((n, e) => n + e.shadowWrites.written, 0);
+  const copiedBefore = shadowWritten();
   const results = await t.runToEnd(id);
   t.h.deps.lifecycle = { ...t.h.deps.lifecycle, hooks: {} };
   await reading.waitForReads(2);
   const produced = await producing.stop();
   const reads = await reading.stop();
   current = null;
-  return { id, range, results, produced, reads, shadowWrites: t.h.edge.shadowWrites.written - copiedBefore };
+  return { id, range, results, produced, reads, shadowWrites: shadowWritten() - copiedBefore };
 }
 
 describe("handing a shardlet's write load off to another host", () => {

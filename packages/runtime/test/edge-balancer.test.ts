@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startEdgeBalancer, type EdgeBalancer } from "../start/edge-balancer.ts";
+import { startEdgeBalancer, type EdgeBalancer } from "../src/edge-balancer.ts";
 
 /** A server that answers every request with its own name. */
 function named(name: string): Promise<http.Server> {

@@ -1,6 +1,7 @@
 import net from "node:net";
 
 export interface EdgeBalancer {
+  /** The port it listens on (the system's choice when 0 was asked for). */
   port: number;
   stop(): Promise<void>;
 }
@@ -9,7 +10,7 @@ export interface EdgeBalancer {
  * A round-robin entry in front of several edges, as a load balancer is in production: each new
  * connection goes to the next edge, and one that refuses it is skipped for the next. It balances
  * connections, like a layer-4 balancer: requests on a kept-alive connection stay with their edge.
- * Written over node:net (a few dozen lines) because a local start needs no more than this; in
+ * Written over node:net (a few dozen lines) because a local start and the system tests need no more than this; in
  * production the operator's own balancer takes its place.
  */
 export function startEdgeBalancer(opts: { host: string; port: number; targets: ReadonlyArray<{ host: string; port: number }> }): Promise<EdgeBalancer> {
@@ -45,7 +46,8 @@ export function startEdgeBalancer(opts: { host: string; port: number; targets: R
     server.listen(opts.port, opts.host, () => {
       server.off("error", reject);
       resolve({
-        port: opts.port,
+        // The port it listens on: the one asked for, or the one the system chose for port 0.
+        port: (server.address() as net.AddressInfo).port,
         stop: () =>
           new Promise<void>((done) => {
             for (const s of sockets) s.destroy();
