@@ -16,6 +16,14 @@ import type { Rng } from "./workload/rng.ts";
  * - An estimate with no sample for `staleMs` counts as none, and none counts as best: a target is
  *   measured again rather than judged by what it did long ago. One read at a time is sent to
  *   measure it (`probeHoldMs`), not every read that meets it while that one is under way.
+ * - The estimate is weighed by the reads still under way there (`begin` to `observe`/`abandon`),
+ *   as the in-flight factor of Finagle's and Linkerd's peak-EWMA balancers: a target that turns
+ *   slow piles up readers' reads before any of them reports a time, and its cost rises with the
+ *   pile instead of waiting for the slow answers to move its mean. Their other half, taking any
+ *   sample above the mean as the estimate at once, is left out: on hosts whose times jitter
+ *   (shared machines, a checkpoint) one slow answer of a healthy target made it look as slow as a
+ *   slowed one for a half-life, and a real-host test sent the slowed replica two to four times its
+ *   floor share.
  */
 export interface LatencyChooserOptions {
   /** Age at which a sample weighs half as much as a new one, in ms. */
@@ -42,6 +50,8 @@ interface Estimate {
   at: number;
   /** When a read was last sent to measure it. */
   probeAt: number;
+  /** Reads begun and not yet observed or abandoned. */
+  inFlight: number;
 }
 
 export class LatencyChooser {
@@ -62,14 +72,28 @@ export class LatencyChooser {
     this.#rng = opts.rng;
   }
 
-  /** A read of `target` took `ms`, ending at `now`. */
+  /** A read of `target` begins (ended by `observe` with its time, or by `abandon` without one). */
+  begin(target: string): void {
+    const e = this.#estimates.get(target);
+    if (e) e.inFlight++;
+    else this.#estimates.set(target, { sum: 0, weight: 0, at: -Infinity, probeAt: -Infinity, inFlight: 1 });
+  }
+
+  /** A read of `target` begun earlier failed: it ends without a time. */
+  abandon(target: string): void {
+    const e = this.#estimates.get(target);
+    if (e && e.inFlight > 0) e.inFlight--;
+  }
+
+  /** A read of `target` took `ms`, ending at `now` (and ends one begun read, if any). */
   observe(target: string, ms: number, now: number): void {
     const e = this.#estimates.get(target);
     if (!e) {
-      this.#estimates.set(target, { sum: ms, weight: 1, at: now, probeAt: -Infinity });
+      this.#estimates.set(target, { sum: ms, weight: 1, at: now, probeAt: -Infinity, inFlight: 0 });
       return;
     }
-    const f = Math.exp(-this.#decayPerMs * Math.max(0, now - e.at));
+    if (e.inFlight > 0) e.inFlight--;
+    const f = e.weight > 0 ? Math.exp(-this.#decayPerMs * Math.max(0, now - e.at)) : 0;
     e.sum = e.sum * f + ms;
     e.weight = e.weight * f + 1;
     e.at = Math.max(e.at, now);
@@ -101,10 +125,13 @@ export class LatencyChooser {
     return pick;
   }
 
-  /** Lower is better: the fresh estimate; -Infinity to measure it; while it is being measured, its last estimate (Infinity if none). */
+  /**
+   * Lower is better: the fresh estimate times one more than the reads under way there; -Infinity
+   * to measure it; while it is being measured, its last estimate (Infinity if none).
+   */
   #score(target: string, now: number): number {
     const fresh = this.estimate(target, now);
-    if (fresh !== undefined) return fresh;
+    if (fresh !== undefined) return fresh * (1 + (this.#estimates.get(target)?.inFlight ?? 0));
     const e = this.#estimates.get(target);
     if (!e || now - e.probeAt > this.#probeHoldMs) return -Infinity;
     return e.weight > 0 ? e.sum / e.weight : Infinity;
@@ -113,6 +140,6 @@ export class LatencyChooser {
   #probing(target: string, now: number): void {
     const e = this.#estimates.get(target);
     if (e) e.probeAt = now;
-    else this.#estimates.set(target, { sum: 0, weight: 0, at: now, probeAt: now });
+    else this.#estimates.set(target, { sum: 0, weight: 0, at: now, probeAt: now, inFlight: 0 });
   }
 }

@@ -87,6 +87,23 @@ describe("LatencyChooser", () => {
     expect(later.filter((i) => i === 2)).toHaveLength(1);
   });
 
+  it("weighs a target's estimate by the reads still under way there", () => {
+    const { c } = sim("in-flight", 0);
+    c.observe("a", 10, 0);
+    c.observe("b", 12, 0);
+    // Equal but for a little: the faster wins every pairing.
+    expect(new Set(Array.from({ length: 20 }, () => c.choose(["a", "b"], 1)))).toEqual(new Set([0]));
+    // Two reads of a that have not answered yet: a costs 10 x 3 against b's 12.
+    c.begin("a");
+    c.begin("a");
+    expect(new Set(Array.from({ length: 20 }, () => c.choose(["a", "b"], 2)))).toEqual(new Set([1]));
+    // One answers, one fails: none is under way any more, and a is the better again.
+    c.observe("a", 10, 3);
+    c.abandon("a");
+    c.abandon("a");
+    expect(new Set(Array.from({ length: 20 }, () => c.choose(["a", "b"], 4)))).toEqual(new Set([0]));
+  });
+
   it("is deterministic for one random source and forgets a target on request", () => {
     const latency = (target: string) => (target === "r1" ? 10 : 4);
     const a = sim("same").run(latency, 0, 2_000);

@@ -80,15 +80,21 @@ export class RangeReader {
       const results = await Promise.all(
         [...plan.hosts].map(async ([hostId, h]) => {
           const started = performance.now();
-          const res = await this.deps.hosts.readRanges(hostId, {
-            streamId: entry.meta.id,
-            segments: h.segments,
-            maxSeq: watermark,
-            limit: limit + 2,
-            maxBytes: pageBytes,
-            scanLimit: this.deps.scanLimit ?? Math.max(5_000, limit * 20),
-            fenceIds: [...h.fenceIds],
-          });
+          this.deps.replicas?.begin({ hostId });
+          const res = await this.deps.hosts
+            .readRanges(hostId, {
+              streamId: entry.meta.id,
+              segments: h.segments,
+              maxSeq: watermark,
+              limit: limit + 2,
+              maxBytes: pageBytes,
+              scanLimit: this.deps.scanLimit ?? Math.max(5_000, limit * 20),
+              fenceIds: [...h.fenceIds],
+            })
+            .catch((err: unknown) => {
+              this.deps.replicas?.abandoned({ hostId });
+              throw err;
+            });
           this.deps.replicas?.measured({ hostId }, performance.now() - started);
           return { fenceIds: h.fenceIds, res };
         }),
@@ -96,11 +102,13 @@ export class RangeReader {
       const answers = await Promise.all(
         plan.replicas.map(async (r) => {
           const started = performance.now();
+          this.deps.replicas?.begin({ replicaId: r.replicaId });
           const res = await this.deps.hosts
             .readReplica!(r.hostId, { replicaId: r.replicaId, streamId: entry.meta.id, segments: r.segments, maxSeq: watermark, limit: limit + 2, maxBytes: pageBytes })
             .catch((err: unknown) => err);
           // A failed read is not a time: the replica is left out as unreachable instead (below).
           if (isReplicaResult(res)) this.deps.replicas?.measured({ replicaId: r.replicaId }, performance.now() - started);
+          else this.deps.replicas?.abandoned({ replicaId: r.replicaId });
           return { replicaId: r.replicaId, res };
         }),
       );

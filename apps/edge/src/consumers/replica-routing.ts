@@ -55,6 +55,16 @@ export class ReplicaHints {
         : null;
   }
 
+  /** A read of `target` begins: until it is `measured` or `abandoned`, it weighs on the target's cost. */
+  begin(target: ReadTarget): void {
+    this.latency?.begin(targetKey(target));
+  }
+
+  /** A read of `target` begun earlier failed (no time to count). */
+  abandoned(target: ReadTarget): void {
+    this.latency?.abandon(targetKey(target));
+  }
+
   /** A read of `target` took `ms` (counted only by the latency policy). */
   measured(target: ReadTarget, ms: number): void {
     this.latency?.observe(targetKey(target), ms, this.clock());
