@@ -33,6 +33,13 @@ import type { Suite } from "../harness.ts";
  * `host_hours_tracking` and `host_hours_tracking_ratio_vs_static_peak`, the cost of following the
  * load exactly at the tuned target utilisation (0.8). All of them also per workload.
  *
+ * The bound (packages/sim/src/engine/fill-bound.ts): the fewest host-hours with no cluster-level
+ * violation given the true load and a new host's lead (provisioning, then the first move of the
+ * run's move model), a dynamic program over host counts. `bound_host_hours` (pooled and per
+ * workload), `gap_share_closed_<policy>` = (static peak - policy) / (static peak - bound) host-hours,
+ * pooled, per workload and `gap_share_closed_<policy>_median` over workloads. It bounds only
+ * operation with no violation: a policy with violation minutes may pass 1.
+ *
  * Both move models (packages/sim/src/move-compare.ts): every run above is made with copy moves
  * (the default, as the product's mover copies today: the whole history copied at the copy budget)
  * and again with hand-off moves (a move seals the shardlet and opens its successor on the

@@ -30,3 +30,5 @@ export * from "./whatif.ts";
 export * from "./tune.ts";
 export * from "./policies/capacity.ts";
 export * from "./prealloc/index.ts";
+export * from "./engine/fill-bound.ts";
+export * from "./gap-share.ts";

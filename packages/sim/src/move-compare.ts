@@ -1,6 +1,7 @@
 import { median } from "@shardcast/core";
 import type { MoveModel } from "./cluster.ts";
 import type { PolicyName } from "./compare.ts";
+import { boundMedians, boundMetrics } from "./gap-share.ts";
 import { equalCostMetrics, lowerBoundMetrics, pooledSummary, runSuite, type SeedRun, type SuiteOptions, type SuiteRun } from "./suite.ts";
 
 /** The policies the two move models are compared on: the best-tuned reaction and the prediction. */
@@ -60,7 +61,7 @@ export function moveModelMetrics(s: MoveModelSuite): Record<string, number> {
   const all = pair();
   compared("", all.h, all.c);
   for (const [k, v] of Object.entries(handoff.headline) as Array<[string, number]>) out[`handoff_${k}`] = finite(v);
-  for (const [k, v] of Object.entries({ ...equalCostMetrics(handoff.seeds), ...lowerBoundMetrics(handoff.seeds) })) out[`handoff_${k}`] = v;
+  for (const [k, v] of Object.entries({ ...equalCostMetrics(handoff.seeds), ...lowerBoundMetrics(handoff.seeds), ...boundMetrics(handoff.seeds), ...boundMedians(handoff.seeds) })) out[`handoff_${k}`] = v;
   out.handoff_seeds_per_workload = handoff.seeds.length > 0 ? handoff.seeds.length / new Set(handoff.seeds.map((r) => r.workload)).size : 0;
   for (const name of new Set(handoff.seeds.map((r) => r.workload))) {
     const w = name.replace(/-/g, "_");
@@ -77,6 +78,7 @@ export function moveModelMetrics(s: MoveModelSuite): Record<string, number> {
       out[`${key}_min`] = perSeed.length > 0 ? Math.min(...perSeed) : -1;
       out[`${key}_max`] = perSeed.length > 0 ? Math.max(...perSeed) : -1;
     }
+    for (const [k, v] of Object.entries(boundMetrics(h))) out[`handoff_${w}_${k}`] = v;
     const pooled = pooledSummary(h);
     for (const [k, v] of Object.entries(pooled) as Array<[string, number]>) if (k.startsWith("violation_minutes_") || k.startsWith("host_hours_")) out[`handoff_${w}_${k}`] = finite(v);
   }

@@ -1,7 +1,9 @@
 import { median } from "@shardcast/core";
 import { compare, DEFAULT_POLICIES, summarizeTotals, type Comparison, type ComparisonSummary, type PolicyName } from "./compare.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
+import { fillBoundHostHours } from "./engine/fill-bound.ts";
 import { hostHoursLowerBound } from "./engine/lower-bound.ts";
+import { boundMedians, boundMetrics } from "./gap-share.ts";
 import { reactiveFrontier, violationsAtCost, type FrontierPoint } from "./frontier.ts";
 import { scenario, type ScenarioOptions } from "./scenario.ts";
 import { REACTIVE_TUNED } from "./tuned.ts";
@@ -52,6 +54,11 @@ export interface SeedRun {
    * the cost of following the load exactly with that headroom, with no provisioning, copy time or imbalance.
    */
   trackingHostHours: number;
+  /**
+   * The fewest host-hours with no violation given the true load and a new host's lead under the
+   * run's move model (engine/fill-bound.ts): the bound of the gap shares.
+   */
+  boundHostHours: number;
   wallMs: number;
 }
 
@@ -104,8 +111,9 @@ export interface SuiteOptions {
  * A run's cost floor (engine/lower-bound.ts) and the host-hours of following its load exactly at
  * the tuned target utilisation (REACTIVE_TUNED's, which predictive shares).
  */
-export function costFloors(workload: Comparison["workload"], config: Comparison["config"]): Pick<SeedRun, "lowerBoundHostHours" | "trackingHostHours"> {
+export function costFloors(workload: Comparison["workload"], config: Comparison["config"]): Pick<SeedRun, "lowerBoundHostHours" | "trackingHostHours" | "boundHostHours"> {
   return {
+    boundHostHours: fillBoundHostHours(workload, config).hostHours,
     lowerBoundHostHours: hostHoursLowerBound(workload, config).hostHours,
     trackingHostHours: hostHoursLowerBound(workload, config, config.cluster.hostCapacityEventsPerSec * REACTIVE_TUNED.targetUtilization).hostHours,
   };
@@ -220,6 +228,7 @@ export function suiteMetrics(run: SuiteRun): Record<string, number> {
   for (const [k, v] of Object.entries(run.headline) as Array<[string, number]>) out[k] = finite(v);
   Object.assign(out, equalCostMetrics(run.seeds));
   Object.assign(out, lowerBoundMetrics(run.seeds));
+  Object.assign(out, boundMetrics(run.seeds), boundMedians(run.seeds));
   out.seeds_per_workload = run.seeds.length > 0 ? run.seeds.length / new Set(run.seeds.map((s) => s.workload)).size : 0;
   for (const name of new Set(run.seeds.map((s) => s.workload))) {
     const runs = run.seeds.filter((s) => s.workload === name);
@@ -227,6 +236,7 @@ export function suiteMetrics(run: SuiteRun): Record<string, number> {
     for (const [k, v] of Object.entries(pooledSummary(runs)) as Array<[string, number]>) out[`${w}_${k}`] = finite(v);
     Object.assign(out, equalCostMetrics(runs, `${w}_`));
     Object.assign(out, lowerBoundMetrics(runs, `${w}_`));
+    Object.assign(out, boundMetrics(runs, `${w}_`));
     for (const k of RANGED_KEYS) {
       const vals = runs.map((r) => r.summary[k]).filter((x) => Number.isFinite(x));
       out[`${w}_${k}_median`] = finiteMedian(vals);

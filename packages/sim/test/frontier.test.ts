@@ -31,6 +31,7 @@ describe("reactive scaling at equal cost", () => {
       frontier: { points: [point(0.8, 1, 10)], reactiveAtPredictiveCost: atCost },
       lowerBoundHostHours: 1,
       trackingHostHours: 1,
+      boundHostHours: 1,
       wallMs: 0,
     });
     const m = equalCostMetrics([run(10, 40), run(20, 20)], "x_");

@@ -60,7 +60,7 @@ describe("the host-hours floor", () => {
     const run = (bound: number, staticPeak: number, predictive: number): SeedRun => {
       const trackingHostHours = bound * 1.25;
       const totals = (hostHours: number) => ({ violationMinutes: 0, hostHours, bytesMoved: 0, maxMeanP99: 1, migrations: 0, p99LatencyMs: 0, hostsMin: 1, hostsMax: 1, shardletsMax: 1 });
-      return { workload: "w", seed: 1, summary: {} as SeedRun["summary"], policies: { static_peak: totals(staticPeak), predictive: totals(predictive) }, lowerBoundHostHours: bound, trackingHostHours, wallMs: 0 };
+      return { workload: "w", seed: 1, summary: {} as SeedRun["summary"], policies: { static_peak: totals(staticPeak), predictive: totals(predictive) }, lowerBoundHostHours: bound, trackingHostHours, boundHostHours: bound, wallMs: 0 };
     };
     const m = lowerBoundMetrics([run(10, 40, 20), run(30, 40, 40)], "x_");
     expect(m.x_host_hours_lower_bound).toBe(40);

@@ -91,6 +91,7 @@ describe("the suite's comparison of the move models", () => {
     policies: { reactive_tuned: totals(tuned, hostHours), predictive: totals(predictive, hostHours) },
     lowerBoundHostHours: 1,
     trackingHostHours: 1,
+    boundHostHours: 1,
     wallMs: 0,
   });
   const suite = (seeds: SeedRun[]): SuiteRun => ({ comparisons: [], seeds, headline: {} as SuiteRun["headline"] });
