@@ -147,7 +147,7 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
       const s = c.summary;
       opts.log?.(
         `[${seeds.length}/${total}] ${w.name} seed ${seed}: violation minutes static_peak ${s.violation_minutes_static_peak.toFixed(0)}, reactive ${s.violation_minutes_reactive.toFixed(0)}, ` +
-          `reactive_tuned ${s.violation_minutes_reactive_tuned.toFixed(0)}, predictive ${s.violation_minutes_predictive.toFixed(0)}, oracle ${s.violation_minutes_oracle.toFixed(0)}; ` +
+          `reactive_tuned ${s.violation_minutes_reactive_tuned.toFixed(0)}, predictive ${s.violation_minutes_predictive.toFixed(0)}, hybrid ${s.violation_minutes_hybrid.toFixed(0)}, oracle ${s.violation_minutes_oracle.toFixed(0)}; ` +
           `host-hours ${DEFAULT_POLICIES.map((p) => (policies[p]?.hostHours ?? 0).toFixed(0)).join("/")} ` +
           `(${(wallMs / 1000).toFixed(1)} s, ${((performance.now() - started) / 1000).toFixed(0)} s in all)`,
       );

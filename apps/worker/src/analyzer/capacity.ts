@@ -1,4 +1,4 @@
-import { copySpeedNote, ForecastErrorTracker, planCapacity, type CapacityHost, type CapacitySettings, type ErrorTrackerState } from "@shardcast/core";
+import { copySpeedNote, ForecastErrorTracker, planHybridCapacity, skillGate, type CapacityHost, type CapacitySettings, type ErrorTrackerState } from "@shardcast/core";
 import {
   getCapacitySettings,
   getRebalanceSettings,
@@ -102,7 +102,8 @@ export async function planClusterCapacity(
   }));
   const upperFactor = tracker.upperFactor(CLUSTER_SERIES, settings.forecastQuantile);
   const moveMode = (await getRebalanceSettings(db)).moveMode;
-  const plan = planCapacity({ nowMs: inputs.baseMs, stepMs, forecast: values, observed, hosts: input, settings, untrusted, upperFactor, moveMode });
+  // Predict up, react down: the forecast plans only while it beats holding the observed load.
+  const plan = planHybridCapacity({ nowMs: inputs.baseMs, stepMs, forecast: values, observed, hosts: input, settings, untrusted, upperFactor, moveMode }, skillGate(tracker.skill(CLUSTER_SERIES)));
   const note = copySpeedNote(speed, configured.copyBytesPerSec);
   if (note) plan.notes.push(note);
   const stored: StoredCapacityPlan = { ...plan, stepMs, observed, untrusted, mode: settings.mode, model: q.model, hosts };

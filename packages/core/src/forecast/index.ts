@@ -9,4 +9,5 @@ export * from "./weekly-median.ts";
 export * from "./double-seasonal.ts";
 export * from "./selection.ts";
 export * from "./tracking.ts";
+export * from "./skill.ts";
 export * from "./ensemble.ts";

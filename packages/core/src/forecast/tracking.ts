@@ -1,3 +1,5 @@
+import { pushSkill, skillOf, type ForecastSkill, type SkillPair } from "./skill.ts";
+
 /**
  * Forecast error tracking: whether a series' forecasts can be trusted right now.
  *
@@ -43,6 +45,8 @@ export interface ErrorTrackerOptions {
   minScored: number;
   /** Scored steps whose actual-to-forecast ratios `upperFactor` reads (default 336: two weeks of hours). */
   ratioWindow: number;
+  /** Scored steps `skill` compares the forecast with the last actual held over (default 24; 0: not kept). */
+  skillWindow: number;
 }
 
 export const DEFAULT_ERROR_TRACKER_OPTIONS: ErrorTrackerOptions = {
@@ -55,13 +59,15 @@ export const DEFAULT_ERROR_TRACKER_OPTIONS: ErrorTrackerOptions = {
   scaleWindow: 48,
   minScored: 3,
   ratioWindow: 336,
+  // A day of hourly steps, so every hour of a daily cycle weighs once; fixed before any run was scored.
+  skillWindow: 24,
 };
 
 /**
  * Options of a tracker of many small series (every shardlet): no actual-to-forecast ratios, since
  * only the cluster's plan buys an upper band from past misses, so a series stays a few hundred bytes.
  */
-export const SHARDLET_ERROR_TRACKER_OPTIONS: Partial<ErrorTrackerOptions> = { ratioWindow: 0 };
+export const SHARDLET_ERROR_TRACKER_OPTIONS: Partial<ErrorTrackerOptions> = { ratioWindow: 0, skillWindow: 0 };
 
 export interface SeriesTrackingState {
   /** Forecast values by step, the latest recorded forecast for each step not yet observed. */
@@ -80,6 +86,8 @@ export interface SeriesTrackingState {
   untrustedSince: number | null;
   /** Actual over forecast of the last scored steps (at most ratioWindow), oldest first; absent in states saved before it existed. */
   ratios?: number[];
+  /** The forecast's and the last actual's absolute errors on the last scored steps (at most skillWindow); absent in states saved before it existed. */
+  skill?: SkillPair[];
 }
 
 /** Everything the tracker knows: plain JSON, so it can be saved between runs and restored. */
@@ -160,6 +168,9 @@ export class ForecastErrorTracker {
     for (const k in s.pending) if (Number(k) <= step) delete s.pending[k];
 
     let lastError: number | null = null;
+    // The reactive rule's forecast of this step is the actual just before it, so only a step that follows one is compared.
+    const held = s.lastStep === step - 1 ? s.actuals[s.actuals.length - 1] : undefined;
+    if (predicted !== undefined && held !== undefined && o.skillWindow > 0) pushSkill((s.skill ??= []), Math.abs(actual - predicted), Math.abs(actual - held), o.skillWindow);
     if (predicted !== undefined && s.actuals.length >= 2) {
       // The scale comes from the actuals before this one, so a jump cannot excuse itself.
       const scale = naiveScale(s.actuals);
@@ -230,6 +241,11 @@ export class ForecastErrorTracker {
     const sorted = [...ratios].sort((a, b) => a - b);
     const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(quantile * sorted.length) - 1));
     return Math.min(opts.cap ?? 3, Math.max(1, sorted[at]!));
+  }
+
+  /** The forecast's recent error against the reactive rule's (the last actual held), over the last `skillWindow` scored steps. */
+  skill(id: string): ForecastSkill {
+    return skillOf(this.state.series[id]?.skill);
   }
 
   /**

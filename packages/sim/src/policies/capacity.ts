@@ -4,7 +4,9 @@ import {
   ForecastErrorTracker,
   hostsNeeded,
   planCapacity,
+  planHybridCapacity,
   seasonalNaive,
+  skillGate,
   selectingForecaster,
   weeklyMedian,
   weeklyNaive,
@@ -29,9 +31,12 @@ import { drainFitsAhead } from "./drain-guard.ts";
  *   keeps the margin on the lead, since a fill's real duration depends on the migration slots
  *   free on the way, which no load forecast knows; a drain it proposes is made only when the
  *   host's shardlets fit on the rest, host by host, over the true future (`drainFitsAhead`);
+ * - `hybrid`: the product's plan (core's `planHybridCapacity`): `forecast` while the forecast's
+ *   recent error beats holding the last observed load, the reactive plan otherwise, adding by the
+ *   larger of the two and draining only when the reactive plan drains too;
  * - `peak`: the cluster is sized once, at the start, for the workload's busiest bucket.
  */
-export type ElasticMode = "reactive" | "forecast" | "oracle" | "peak";
+export type ElasticMode = "reactive" | "forecast" | "hybrid" | "oracle" | "peak";
 
 /** Buckets of cluster load forecast for the capacity plan: two days, so a drain sees the end of a night's trough. */
 export const CAPACITY_HORIZON_STEPS = 48;
@@ -127,7 +132,7 @@ export function elastic(opts: ElasticOptions): Elastic {
       }
       const nowMs = view.bucket * w.bucketMs;
       const cl = view.config.cluster;
-      const plan = planCapacity({
+      const input = {
         nowMs,
         stepMs: w.bucketMs,
         forecast,
@@ -136,9 +141,10 @@ export function elastic(opts: ElasticOptions): Elastic {
         // A host's lead is timed with the moves of the model in force.
         settings: leadSettings(cl, s),
         ...(untrusted ? { untrusted } : {}),
-        // Only the forecast mode has misses to cover (the oracle's forecast is the truth).
-        ...(opts.mode === "forecast" ? { upperFactor } : {}),
-      });
+        // Only the forecasting modes have misses to cover (the oracle's forecast is the truth).
+        ...(opts.mode === "forecast" || opts.mode === "hybrid" ? { upperFactor } : {}),
+      };
+      const plan = opts.mode === "hybrid" ? planHybridCapacity(input, skillGate(tracker.skill("cluster"))) : planCapacity(input);
       last = plan;
       const step = plan.timeline[0];
       if (step) d.plan = { forecast: step.forecast, hostsNeeded: step.hostsNeeded, untrusted };

@@ -217,8 +217,8 @@ function analyzerShardlets(view: PolicyView, oracle: OracleForecaster | null): A
   });
 }
 
-export function predictiveWith(kind: SimForecasterKind, capacity: Partial<CapacitySettings> = {}): PredictivePolicy {
-  return predictivePolicy({ name: "predictive", forecaster: productForecaster(kind), elastic: elastic({ mode: "forecast", settings: capacity }) });
+export function predictiveWith(kind: SimForecasterKind, capacity: Partial<CapacitySettings> = {}, mode: "forecast" | "hybrid" = "forecast"): PredictivePolicy {
+  return predictivePolicy({ name: mode === "hybrid" ? "hybrid" : "predictive", forecaster: productForecaster(kind), elastic: elastic({ mode, settings: capacity }) });
 }
 
 /**
