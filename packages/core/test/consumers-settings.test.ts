@@ -13,6 +13,7 @@ describe("consumer settings", () => {
       defaultReplayMsPerEvent: 1,
       sessionTimeoutMs: 15_000,
       handoffTimeoutMs: 3_000,
+      memberWeighting: "throughput",
     });
     expect(parseConsumerSettings({ checkpointMode: "fixed", fixedIntervalSec: 10 })).toMatchObject({ checkpointMode: "fixed", fixedIntervalSec: 10, maxReplaySec: 120 });
   });
@@ -33,5 +34,6 @@ describe("consumer settings", () => {
       expect(r.error?.issues.map((i) => i.message).join("; ")).toMatch(message);
     }
     expect(() => parseConsumerSettings({ checkpointMode: "sometimes" })).toThrow();
+    expect(() => parseConsumerSettings({ memberWeighting: "fastest" })).toThrow();
   });
 });

@@ -5,9 +5,15 @@
  * only when a member is above the mean by more than the tolerance are shardlets moved, one at a
  * time and only while a move narrows the spread, choosing the one that best closes the gap. A join
  * therefore moves only enough to feed the newcomer, and a leave only the leaver's shardlets.
+ *
+ * Members may weigh differently (`weight`, from how fast each one processes: member-weights.ts):
+ * loads are then compared per unit of weight, so a member of weight 1/3 is balanced at a third of
+ * the load of a member of weight 1. With every weight 1 (the default) the arithmetic is the same
+ * as balancing plain loads.
  */
 export interface AssignInput {
-  members: ReadonlyArray<{ id: string }>;
+  /** `weight`: the member's relative capacity (default 1; must be positive). */
+  members: ReadonlyArray<{ id: string; weight?: number }>;
   shardlets: ReadonlyArray<{ id: string; load: number; parents?: readonly string[] }>;
   /** shardletId -> memberId; may name dead members or retired shardlets (parents). */
   current: ReadonlyMap<string, string>;
@@ -41,11 +47,23 @@ export function assignShardlets(input: AssignInput): AssignResult {
   const eps = Math.max(1e-3, total / Math.max(1, shardlets.length) / 100);
   const weight = new Map(shardlets.map((s) => [s.id, Math.max(0, s.load) + eps]));
   const load = new Map(members.map((m) => [m.id, 0]));
+  const cap = new Map(members.map((m) => [m.id, m.weight !== undefined && Number.isFinite(m.weight) && m.weight > 0 ? m.weight : 1]));
+  const capOf = (m: string) => cap.get(m) ?? 1;
+  /** A member's load per unit of weight: what balancing compares. */
+  const rel = (m: string, extra = 0) => ((load.get(m) ?? 0) + extra) / capOf(m);
   const give = (id: string, to: string) => {
     assignment.set(id, to);
     load.set(to, (load.get(to) ?? 0) + weight.get(id)!);
   };
-  const lightest = (among: readonly string[]) => among.reduce((best, m) => ((load.get(m) ?? 0) < (load.get(best) ?? 0) ? m : best));
+  const lightest = (among: readonly string[]) => among.reduce((best, m) => (rel(m) < rel(best) ? m : best));
+  // Where a shardlet weighs least once added: with unequal weights the lightest member is not
+  // always the one it fits best (a slow member's share fills faster).
+  const bestFor = (among: readonly string[], w: number) =>
+    among.reduce((best, m) => {
+      const a = rel(m, w);
+      const b = rel(best, w);
+      return a < b || (a === b && rel(m) < rel(best)) ? m : best;
+    });
 
   for (const s of shardlets) {
     const m = input.current.get(s.id);
@@ -56,14 +74,14 @@ export function assignShardlets(input: AssignInput): AssignResult {
     if (assignment.has(s.id)) continue;
     const heirs = (s.parents ?? []).map((p) => input.current.get(p)).filter((m): m is string => m !== undefined && live.has(m));
     if (heirs.length > 0) {
-      const to = lightest([...new Set(heirs)].sort());
+      const to = bestFor([...new Set(heirs)].sort(), weight.get(s.id)!);
       give(s.id, to);
       moved.push({ shardletId: s.id, from: null, to, reason: "continues its parent's holder" });
     } else rest.push(s);
   }
   rest.sort((a, b) => weight.get(b.id)! - weight.get(a.id)! || (a.id < b.id ? -1 : 1));
   for (const s of rest) {
-    const to = lightest(members.map((m) => m.id));
+    const to = bestFor(members.map((m) => m.id), weight.get(s.id)!);
     give(s.id, to);
     const from = input.current.get(s.id) ?? null;
     moved.push({ shardletId: s.id, from, to, reason: from ? "its holder left" : "unassigned" });
@@ -72,17 +90,21 @@ export function assignShardlets(input: AssignInput): AssignResult {
   const tolerance = input.tolerance ?? 0.2;
   const ids = members.map((m) => m.id);
   for (let guard = 0; guard < shardlets.length * 2 && ids.length > 1; guard++) {
-    const { pool, mean } = balancePool(ids, assignment, load, weight, tolerance);
+    const { pool, mean } = balancePool(ids, assignment, load, weight, cap, tolerance);
     if (pool.length < 2) break;
-    const heaviest = pool.reduce((best, m) => ((load.get(m) ?? 0) > (load.get(best) ?? 0) ? m : best));
+    const heaviest = pool.reduce((best, m) => (rel(m) > rel(best) ? m : best));
     const light = lightest(pool);
     const hi = load.get(heaviest) ?? 0;
     const lo = load.get(light) ?? 0;
-    const gap = hi - lo;
-    if (hi <= mean * (1 + tolerance)) break;
-    // Bring the heavier to the mean, or the lighter up to it, whichever is nearer: moving more
-    // would only make the lighter the next donor and cost moves between members that were fine.
-    const want = Math.min(hi - mean, mean - lo);
+    const capHi = capOf(heaviest);
+    const capLo = capOf(light);
+    // The most that can move without the lighter ending above where the heavier started (per
+    // unit of weight): a move within it narrows the spread; a bigger one would bounce back.
+    const gap = (hi / capHi) * capLo - lo;
+    if (hi / capHi <= mean * (1 + tolerance)) break;
+    // Bring the heavier to its share, or the lighter up to its own, whichever is nearer: moving
+    // more would only make the lighter the next donor and cost moves between members that were fine.
+    const want = Math.min(hi - mean * capHi, mean * capLo - lo);
     let pick: string | null = null;
     let pickScore = Number.POSITIVE_INFINITY;
     for (const [sid, m] of assignment) {
@@ -101,9 +123,9 @@ export function assignShardlets(input: AssignInput): AssignResult {
     let oversized: string | null = null;
     for (const [sid, m] of assignment) {
       const w = weight.get(sid)!;
-      if (m === heaviest && w > mean * (1 + tolerance) && w < gap && (oversized === null || w > weight.get(oversized)!)) oversized = sid;
+      if (m === heaviest && w > mean * capHi * (1 + tolerance) && w < gap && (oversized === null || w > weight.get(oversized)!)) oversized = sid;
     }
-    if (oversized !== null && lo < hi - weight.get(oversized)!) pick = oversized;
+    if (oversized !== null && lo / capLo < (hi - weight.get(oversized)!) / capHi) pick = oversized;
     if (pick === null) break;
     const w = weight.get(pick)!;
     assignment.set(pick, light);
@@ -117,15 +139,17 @@ export function assignShardlets(input: AssignInput): AssignResult {
 }
 
 /**
- * The members balancing is about, and their mean: a member whose only shardlet is heavier than
- * the others' fair share cannot be helped by any move (the shardlet is indivisible), so it is set
- * aside, and the rest are balanced against their own mean instead of one it inflates.
+ * The members balancing is about, and their mean load per unit of weight: a member whose only
+ * shardlet is heavier than its fair share cannot be helped by any move (the shardlet is
+ * indivisible), so it is set aside, and the rest are balanced against their own mean instead of
+ * one it inflates.
  */
 function balancePool(
   ids: readonly string[],
   assignment: ReadonlyMap<string, string>,
   load: ReadonlyMap<string, number>,
   weight: ReadonlyMap<string, number>,
+  cap: ReadonlyMap<string, number>,
   tolerance: number,
 ): { pool: string[]; mean: number } {
   const single = new Map<string, number>();
@@ -136,8 +160,9 @@ function balancePool(
   }
   let pool = [...ids];
   for (;;) {
-    const mean = pool.reduce((n, m) => n + (load.get(m) ?? 0), 0) / Math.max(1, pool.length);
-    const next = pool.filter((m) => !(count.get(m) === 1 && (single.get(m) ?? 0) > mean * (1 + tolerance)));
+    const capacity = pool.reduce((n, m) => n + (cap.get(m) ?? 1), 0);
+    const mean = pool.reduce((n, m) => n + (load.get(m) ?? 0), 0) / Math.max(1, capacity);
+    const next = pool.filter((m) => !(count.get(m) === 1 && (single.get(m) ?? 0) > mean * (cap.get(m) ?? 1) * (1 + tolerance)));
     if (next.length === pool.length || next.length === 0) return { pool, mean };
     pool = next;
   }

@@ -4,3 +4,5 @@ export * from "./settings.ts";
 export * from "./checkpoint-policy.ts";
 export * from "./checkpoint-sim.ts";
 export * from "./names.ts";
+export * from "./telemetry.ts";
+export * from "./member-weights.ts";

@@ -23,6 +23,11 @@ export const consumerSettingsSchema = z
     sessionTimeoutMs: z.number().int().min(3_000, "session timeout must be at least 3000 ms").max(300_000, "session timeout must be at most 300000 ms").default(15_000),
     /** A shardlet moving between two live members waits at most this long for its holder's next poll. */
     handoffTimeoutMs: z.number().int().min(100, "hand-off timeout must be at least 100 ms").max(60_000, "hand-off timeout must be at most 60000 ms").default(3_000),
+    /**
+     * `throughput`: members are weighed by how fast their handlers process (SDK telemetry), a slower
+     * member getting a smaller share; `equal`: every member weighs the same (balanced by load alone).
+     */
+    memberWeighting: z.enum(["throughput", "equal"]).default("throughput"),
   })
   .refine((s) => s.maxReplaySec >= s.checkpointThresholdSec, {
     message: "maximum replay must be at least the checkpoint threshold",
