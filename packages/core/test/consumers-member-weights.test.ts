@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assignShardlets, MIN_WEIGHT, memberWeights, parseMemberTelemetry, processingRate, type MemberTelemetry, type WeighedMember } from "../src/index.ts";
+import { assignShardlets, MIN_WEIGHT, memberWeights, parseMemberTelemetry, processingRate, weightsOf, type MemberTelemetry, type WeighedMember } from "../src/index.ts";
 
 const pad = (i: number) => String(i).padStart(3, "0");
 const telemetry = (events: number, handlerMs: number): MemberTelemetry => ({ cpu: 0.5, rssBytes: 1e8, heapUsedBytes: 5e7, loopLagMs: 2, events, handlerMs });
@@ -63,6 +63,11 @@ describe("memberWeights", () => {
     expect([...r.weights.values()]).toEqual([1, 1]);
     expect(r.changed.sort()).toEqual(["a", "b"]);
     expect([...r.capacity.values()]).toEqual([null, null]);
+  });
+
+  it("derives weights from stored capacities alone (what the console shows)", () => {
+    expect(weightsOf(new Map([["a", 300], ["b", 100], ["c", null]]))).toEqual(new Map([["a", 1.5], ["b", 0.5], ["c", 1]]));
+    expect(weightsOf(new Map([["a", null]]))).toEqual(new Map([["a", 1]]));
   });
 
   it("never weighs a member at nothing", () => {

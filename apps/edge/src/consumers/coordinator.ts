@@ -1,4 +1,4 @@
-import { cursorPosition, freshCursor, ShardcastError, type ConsumerSettings, type Cursor, type StoredEvent } from "@shardcast/core";
+import { cursorPosition, freshCursor, ShardcastError, type ConsumerSettings, type Cursor, type MemberTelemetry, type StoredEvent } from "@shardcast/core";
 import {
   addConsumerMember,
   consumerGroupNeedsReconcile,
@@ -131,6 +131,7 @@ export class ConsumerCoordinator {
       handoffTimeoutMs: settings.handoffTimeoutMs,
       pollingMemberId,
       sealCursors: (ids) => this.deps.progress.seal(g.id, ids),
+      weighting: settings.memberWeighting,
     });
     await this.deps.progress.putMissing(g.id, res.handedOn);
     await this.deps.progress.forget(g.id, res.retired);
@@ -139,7 +140,8 @@ export class ConsumerCoordinator {
 
   private async reconcileIfNeeded(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string): Promise<ConsumerGroupState> {
     const routed = new Set(entry.table.all().map((s) => s.id));
-    return consumerGroupNeedsReconcile(state, routed, this.clock(), memberId) ? this.reconcile(g, memberId) : state;
+    const { memberWeighting } = await this.deps.settings();
+    return consumerGroupNeedsReconcile(state, routed, this.clock(), memberId, memberWeighting) ? this.reconcile(g, memberId) : state;
   }
 
   async join(
@@ -184,13 +186,19 @@ export class ConsumerCoordinator {
     streamName: string,
     groupName: string,
     memberId: string,
-    body: { commits?: CursorCommit[] | undefined; limit?: number | undefined; maxWaitMs?: number | undefined; stats?: { events: number; processingMs: number } | undefined },
+    body: {
+      commits?: CursorCommit[] | undefined;
+      limit?: number | undefined;
+      maxWaitMs?: number | undefined;
+      stats?: { events: number; processingMs: number } | undefined;
+      telemetry?: MemberTelemetry | undefined;
+    },
     reader?: ReaderIdentity,
   ): Promise<PollResult> {
     const entry = await this.stream(streamName);
     const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
     const committed = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
-    const [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), touchMember(this.waits, me.id, me.lastSeenAt)]);
+    const [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), touchMember(this.waits, me.id, me.lastSeenAt, body.telemetry)]);
     const state = await this.reconcileIfNeeded(entry, g, before, memberId);
     const mine = state.assignments.filter((a) => a.memberId === memberId);
     const cursors = await heldCursors(this.deps, entry, g, mine, committed?.durable);
@@ -219,13 +227,20 @@ export class ConsumerCoordinator {
     return { committed: commits };
   }
 
-  async heartbeat(caller: GroupCaller, streamName: string, groupName: string, memberId: string): Promise<{ assignments: Assignment[]; heartbeatIntervalMs: number }> {
+  async heartbeat(
+    caller: GroupCaller,
+    streamName: string,
+    groupName: string,
+    memberId: string,
+    telemetry?: MemberTelemetry,
+  ): Promise<{ assignments: Assignment[]; heartbeatIntervalMs: number }> {
     const entry = await this.stream(streamName);
     const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
-    await touchConsumerMember(this.deps.db, me.id, new Date(this.clock()));
+    await touchConsumerMember(this.deps.db, me.id, new Date(this.clock()), telemetry);
     // A heartbeat carries no commits, so hand-offs away from this member wait for its poll.
     const routed = new Set(entry.table.all().map((s) => s.id));
-    const state = consumerGroupNeedsReconcile(before, routed, this.clock()) ? await this.reconcile(g) : before;
+    const { memberWeighting } = await this.deps.settings();
+    const state = consumerGroupNeedsReconcile(before, routed, this.clock(), undefined, memberWeighting) ? await this.reconcile(g) : before;
     return { assignments: await this.assignmentsOf(entry, g, state, memberId), heartbeatIntervalMs: this.heartbeatMs(me.sessionTimeoutMs) };
   }
 

@@ -1,4 +1,4 @@
-import { ShardcastError, sleep } from "@shardcast/core";
+import { ShardcastError, sleep, type MemberTelemetry } from "@shardcast/core";
 import { getConsumerGroupState, touchConsumerMember, type ConsumerGroupInfo, type ControlDb } from "@shardcast/db";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
@@ -16,11 +16,15 @@ export interface LongPollDeps {
   clock: () => number;
 }
 
-/** Heartbeats go to the control database at most once a second per member; returns when it was last recorded. */
-export async function touchMember(deps: Pick<LongPollDeps, "db" | "clock">, memberId: string, lastSeenAt: number): Promise<number> {
+/**
+ * Heartbeats go to the control database at most once a second per member, with the telemetry the
+ * poll carried (a member polling faster is stored at the same pace: the next one is fresher);
+ * returns when it was last recorded.
+ */
+export async function touchMember(deps: Pick<LongPollDeps, "db" | "clock">, memberId: string, lastSeenAt: number, telemetry?: MemberTelemetry): Promise<number> {
   if (deps.clock() - lastSeenAt < 1_000) return lastSeenAt;
   const now = deps.clock();
-  await touchConsumerMember(deps.db, memberId, new Date(now));
+  await touchConsumerMember(deps.db, memberId, new Date(now), telemetry);
   return now;
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { consumerNameSchema, streamNameSchema, type ErrorCode } from "@shardcast/core";
+import { consumerNameSchema, memberTelemetrySchema, streamNameSchema, type ErrorCode } from "@shardcast/core";
 import { MAX_READ_LIMIT } from "../reads.ts";
 import { AUTH, cacheStatusHeader, positionPageSchema, positionQuery, type RouteSpec } from "./route-spec.ts";
 
@@ -34,12 +34,18 @@ export const joinBody = z.strictObject({
         "A random token the client makes per join and sends again on every retry of that join: a join whose token a live member of the group joined with the same key already used answers that member instead of adding one. A new join (after a lost session) takes a new token.",
     }),
 });
+const telemetry = memberTelemetrySchema.meta({
+  description:
+    "The member's process: CPU share (1 = one core), RSS and heap bytes, event-loop lag (p99, ms), and the events its handler processed recently with the handler time they took (ms), whose ratio weighs the member in assignment. Optional: members that send none are weighed as a typical member.",
+});
 export const pollBody = z.strictObject({
   commits: commits.optional(),
   limit: z.number().int().min(1, "limit must be at least 1").max(MAX_READ_LIMIT, `limit must be at most ${MAX_READ_LIMIT}`).optional(),
   maxWaitMs: z.number().int().min(0).max(10_000, "maxWaitMs must be at most 10000").optional(),
   stats: z.strictObject({ events: z.number().int().min(0).max(1e9), processingMs: z.number().min(0).max(1e9) }).optional(),
+  telemetry: telemetry.optional(),
 });
+export const heartbeatBody = z.strictObject({ telemetry: telemetry.optional() });
 export const commitBody = z.strictObject({ commits });
 export const leaveBody = z.strictObject({ commits: commits.optional() });
 
@@ -174,9 +180,11 @@ export function consumerRoutes(): RouteSpec[] {
       method: "post",
       path: `${base}/members/{member}/heartbeat`,
       summary: "Keep a member's session alive while it processes",
+      description: "The body is optional: `{telemetry}` stores the member's latest telemetry (see the poll).",
       tag: "consumers",
       auth: "consume",
       params: memberParams,
+      body: heartbeatBody,
       ok: { status: 200, description: "The member's assignments.", schema: heartbeatAnswer },
       errors: MEMBER_ERRORS,
     },

@@ -18,7 +18,7 @@ import { edgeRouter } from "../trpc/router.ts";
 import { openApiDocument } from "./openapi.ts";
 import { compile, parse, parseBody, queryOf, SEGMENT_NAMES } from "./route-input.ts";
 import { declaresJson, pathParam, readJson, readJsonText, sendError, sendEvents, sendInternalError, sendJson } from "./respond.ts";
-import { commitBody, groupParams, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
+import { commitBody, groupParams, heartbeatBody, joinBody, leaveBody, memberParams, pollBody, shardletParams } from "./consumer-routes.ts";
 import { forecastQuery } from "./forecast-routes.ts";
 import { CACHE_STATUS_HEADER, edgeRoutes, hintsQuery, keyParams, keyQuery, positionQuery, streamParams, type RouteId, type RouteSpec } from "./routes.ts";
 
@@ -185,7 +185,9 @@ export function createEdgeServer(deps: EdgeServerDeps): http.Server {
     heartbeatGroup: async ({ req, res, segments }) => {
       const { stream, group, member } = parse(memberParams, segments, "path parameter");
       const grant = await auth.authorize(req.headers.authorization, stream, "consume");
-      sendJson(res, 200, await consumers().heartbeat(grant, stream, group, member));
+      // Clients before telemetry send no body.
+      const body = parseBody(heartbeatBody, await optionalJson(req));
+      sendJson(res, 200, await consumers().heartbeat(grant, stream, group, member, body.telemetry));
     },
     leaveGroup: async ({ req, res, segments }) => {
       const { stream, group, member } = parse(memberParams, segments, "path parameter");

@@ -106,9 +106,14 @@ async function checkpointGroup(
   let state = await getConsumerGroupState(deps.db, g.id);
   if (!state) return { checkpoints: 0, reconciled: false, lag: none };
   const routed = new Set(shardlets.filter((s) => s.state !== "pending").map((s) => s.id));
-  const reconciled = consumerGroupNeedsReconcile(state, routed, now);
+  const reconciled = consumerGroupNeedsReconcile(state, routed, now, undefined, settings.memberWeighting);
   if (reconciled) {
-    const r = await reconcileConsumerGroup(deps.db, g.id, { now, handoffTimeoutMs: settings.handoffTimeoutMs, sealCursors: (ids) => opts.progress.seal(g.id, ids) });
+    const r = await reconcileConsumerGroup(deps.db, g.id, {
+      now,
+      handoffTimeoutMs: settings.handoffTimeoutMs,
+      sealCursors: (ids) => opts.progress.seal(g.id, ids),
+      weighting: settings.memberWeighting,
+    });
     await opts.progress.putMissing(g.id, r.handedOn);
     await opts.progress.forget(g.id, r.retired);
     state = r.state;

@@ -70,15 +70,17 @@ export function memberWeights(members: readonly WeighedMember[], opts: WeightOpt
     capacity.set(m.id, next);
     if (next !== m.capacity) changed.push(m.id);
   }
+  return { weights: weightsOf(capacity), capacity, changed };
+}
+
+/** Relative weights from capacities (as stored: the weights the current assignment was computed with). */
+export function weightsOf(capacity: ReadonlyMap<string, number | null>): Map<string, number> {
   const known = [...capacity.values()].filter((c): c is number => c !== null).sort((a, b) => a - b);
   const weights = new Map<string, number>();
   // Unmeasured members weigh as a typical measured one: with nothing measured, all weigh the same.
   const ref = known.length === 0 ? null : median(known);
-  for (const m of members) {
-    const c = capacity.get(m.id) ?? null;
-    weights.set(m.id, ref === null || c === null ? 1 : Math.min(MAX_WEIGHT, Math.max(MIN_WEIGHT, c / ref)));
-  }
-  return { weights, capacity, changed };
+  for (const [id, c] of capacity) weights.set(id, ref === null || c === null ? 1 : Math.min(MAX_WEIGHT, Math.max(MIN_WEIGHT, c / ref)));
+  return weights;
 }
 
 function median(sorted: readonly number[]): number {

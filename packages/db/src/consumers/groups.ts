@@ -1,8 +1,9 @@
-import { ShardcastError } from "@shardcast/core";
+import { parseMemberTelemetry, ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { isForeignKeyViolation, isUniqueViolation, num } from "../errors.ts";
 import { msOf, sqlRows } from "../sql.ts";
 import { xactLock } from "../xact-lock.ts";
+import { MEMBER_COLUMNS, memberOf, touchConsumerMember, type ConsumerMemberInfo, type MemberSqlRow } from "./member-rows.ts";
 
 export interface ConsumerGroupInfo {
   id: string;
@@ -11,17 +12,6 @@ export interface ConsumerGroupInfo {
   startSeq: number;
   generation: number;
   createdAt: number;
-}
-
-export interface ConsumerMemberInfo {
-  id: string;
-  groupId: string;
-  name: string;
-  sessionTimeoutMs: number;
-  joinedAt: number;
-  lastSeenAt: number;
-  /** The API key that joined the member (null: joined before keys were recorded). */
-  apiKeyId: string | null;
 }
 
 export interface ConsumerAssignmentInfo {
@@ -45,7 +35,18 @@ export interface ConsumerGroupState {
 }
 
 type GroupRow = { id: string; streamId: string; name: string; startSeq: bigint; generation: number; createdAt: Date };
-type MemberRow = { id: string; groupId: string; name: string; sessionTimeoutMs: number; joinedAt: Date; lastSeenAt: Date; apiKeyId: string | null };
+type MemberRow = {
+  id: string;
+  groupId: string;
+  name: string;
+  sessionTimeoutMs: number;
+  joinedAt: Date;
+  lastSeenAt: Date;
+  apiKeyId: string | null;
+  telemetry: unknown;
+  telemetryAt: Date | null;
+  capacity: number | null;
+};
 type AssignmentRow = {
   groupId: string;
   shardletId: string;
@@ -73,6 +74,9 @@ export function toMember(r: MemberRow): ConsumerMemberInfo {
     joinedAt: r.joinedAt.getTime(),
     lastSeenAt: r.lastSeenAt.getTime(),
     apiKeyId: r.apiKeyId,
+    telemetry: parseMemberTelemetry(r.telemetry),
+    telemetryAt: r.telemetryAt?.getTime() ?? null,
+    capacity: r.capacity,
   };
 }
 
@@ -94,7 +98,6 @@ export function toAssignment(r: AssignmentRow): ConsumerAssignmentInfo {
 
 // Every poll reads its group, members and assignments and touches its member: plain SQL (see sql.ts).
 const GROUP_COLUMNS = `id, stream_id AS "streamId", name, start_seq::float8 AS "startSeq", generation, ${msOf("created_at")} AS "createdAt"`;
-const MEMBER_COLUMNS = `id, group_id AS "groupId", name, session_timeout_ms AS "sessionTimeoutMs", ${msOf("joined_at")} AS "joinedAt", ${msOf("last_seen_at")} AS "lastSeenAt", api_key_id AS "apiKeyId"`;
 const ASSIGNMENT_COLUMNS = [
   `group_id AS "groupId", shardlet_id AS "shardletId", member_id AS "memberId", generation, next_member_id AS "nextMemberId"`,
   `${msOf("handoff_deadline")} AS "handoffDeadline", ${msOf("assigned_at")} AS "assignedAt", committed_seq::float8 AS "committedSeq"`,
@@ -156,12 +159,12 @@ export async function getConsumerGroupState(db: ControlDb, groupId: string): Pro
   // every poll of every member asks for this.
   const [groups, members, assignments] = await Promise.all([
     sqlRows<ConsumerGroupInfo>(db, `SELECT ${GROUP_COLUMNS} FROM consumer_groups WHERE id = $1`, [groupId]),
-    sqlRows<ConsumerMemberInfo>(db, `SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1 ORDER BY joined_at ASC, id ASC`, [groupId]),
+    sqlRows<MemberSqlRow>(db, `SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1 ORDER BY joined_at ASC, id ASC`, [groupId]),
     sqlRows<ConsumerAssignmentInfo>(db, `SELECT ${ASSIGNMENT_COLUMNS} FROM consumer_assignments WHERE group_id = $1 ORDER BY shardlet_id ASC`, [groupId]),
   ]);
   const group = groups[0];
   if (!group) return null;
-  return { group, members, assignments };
+  return { group, members: members.map(memberOf), assignments };
 }
 
 export interface NewConsumerMember {
@@ -208,12 +211,12 @@ export async function addConsumerMember(db: ControlDb, input: NewConsumerMember)
 }
 
 async function memberByToken(db: ControlDb, groupId: string, apiKeyId: string, token: string): Promise<ConsumerMemberInfo | null> {
-  const rows = await sqlRows<ConsumerMemberInfo>(db, `SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1 AND api_key_id = $2 AND join_token = $3`, [
+  const rows = await sqlRows<MemberSqlRow>(db, `SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1 AND api_key_id = $2 AND join_token = $3`, [
     groupId,
     apiKeyId,
     token,
   ]);
-  return rows[0] ?? null;
+  return rows[0] ? memberOf(rows[0]) : null;
 }
 
 async function insertMember(db: ControlDb, input: NewConsumerMember, apiKeyId: string | null, joinToken: string | null): Promise<ConsumerMemberInfo> {
@@ -227,13 +230,6 @@ async function insertMember(db: ControlDb, input: NewConsumerMember, apiKeyId: s
   }
   await logGroupEvent(db, { groupId: input.groupId, kind: "join", memberId: row.id, shardletIds: [], detail: `${input.name} joined` });
   return toMember(row);
-}
-
-/** Records a member's heartbeat; false when the member is gone (expired or left). */
-export async function touchConsumerMember(db: ControlDb, memberId: string, at: Date = new Date()): Promise<boolean> {
-  // The time is written as epoch milliseconds so the stored UTC value does not depend on any session's zone.
-  const rows = await sqlRows<{ id: string }>(db, "UPDATE consumer_members SET last_seen_at = to_timestamp($2::float8 / 1000) AT TIME ZONE 'UTC' WHERE id = $1 RETURNING id", [memberId, at.getTime()]);
-  return rows.length > 0;
 }
 
 /** Removes a member; its shardlets are reassigned by the next reconcile. False when it was already gone. */

@@ -1,8 +1,9 @@
-import { assignShardlets, deriveCursor, maxCursor, ShardcastError, type Cursor } from "@shardcast/core";
+import { assignShardlets, deriveCursor, maxCursor, memberWeights, ShardcastError, type ConsumerSettings, type Cursor } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
 import { deleteDurableCheckpoints, getDurableCheckpoints, saveCheckpoints } from "./checkpoints.ts";
 import { getConsumerGroupState, logGroupEvents, toMember, type ConsumerGroupState, type GroupEventInput } from "./groups.ts";
+import { setMemberCapacities } from "./member-rows.ts";
 
 /** Shardlet states that take events (the router sends their range to them or their overflow). */
 const ROUTED = new Set(["active", "splitting", "merging", "migrating"]);
@@ -20,6 +21,8 @@ export interface ReconcileOptions {
    * checkpoint fills in what is missing.
    */
   sealCursors(shardletIds: readonly string[]): Promise<Map<string, Cursor>>;
+  /** How members are weighed (the `memberWeighting` setting; default `throughput`). */
+  weighting?: ConsumerSettings["memberWeighting"] | undefined;
 }
 
 export interface ReconcileResult {
@@ -139,8 +142,11 @@ export async function reconcileConsumerGroup(db: ControlDb, groupId: string, opt
         const holder = r.nextMemberId && liveIds.has(r.nextMemberId) ? r.nextMemberId : r.memberId;
         if (holder && liveIds.has(holder)) current.set(r.shardletId, holder);
       }
+      // Weighed by measured processing rates; a rate stored again only past the hysteresis band.
+      const weighed = memberWeights(live, { mode: opts.weighting ?? "throughput" });
+      if (weighed.changed.length > 0) await setMemberCapacities(tx, new Map(weighed.changed.map((id) => [id, weighed.capacity.get(id) ?? null])));
       const { assignment } = assignShardlets({
-        members: live.map((m) => ({ id: m.id })),
+        members: live.map((m) => ({ id: m.id, weight: weighed.weights.get(m.id) ?? 1 })),
         shardlets: routed.map((s) => ({ id: s.id, load: s.load, parents: [s.parentId, s.mergedFromId].filter((p): p is string => p !== null) })),
         current,
       });
@@ -232,12 +238,19 @@ export async function reconcileConsumerGroup(db: ControlDb, groupId: string, opt
 
 /**
  * Whether a group needs `reconcileConsumerGroup`: a member's session expired, its shardlets no
- * longer match the routed ones, a shardlet has no live holder, or a hand-off is due. Cheap (no
- * I/O), so every poll can ask.
+ * longer match the routed ones, a shardlet has no live holder, a hand-off is due, or a member's
+ * measured processing rate left the band it is weighed at. Cheap (no I/O), so every poll can ask.
  */
-export function consumerGroupNeedsReconcile(state: ConsumerGroupState, routedIds: ReadonlySet<string>, now: number, pollingMemberId?: string): boolean {
+export function consumerGroupNeedsReconcile(
+  state: ConsumerGroupState,
+  routedIds: ReadonlySet<string>,
+  now: number,
+  pollingMemberId?: string,
+  weighting: ConsumerSettings["memberWeighting"] = "throughput",
+): boolean {
   const live = new Set(state.members.filter((m) => m.lastSeenAt + m.sessionTimeoutMs >= now).map((m) => m.id));
   if (live.size !== state.members.length) return true;
+  if (memberWeights(state.members, { mode: weighting }).changed.length > 0) return true;
   if (state.assignments.length !== routedIds.size) return true;
   for (const a of state.assignments) {
     if (!routedIds.has(a.shardletId)) return true;
