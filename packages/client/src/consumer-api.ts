@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { MemberTelemetry } from "./consumer-telemetry.ts";
 import { call, errorFrom, path, type CallOptions, type Endpoint } from "./http.ts";
 import {
   commitAnswerSchema,
@@ -32,6 +33,8 @@ export interface PollRequest {
   limit?: number;
   maxWaitMs?: number;
   stats?: { events: number; processingMs: number };
+  /** Edges before telemetry refuse the field (400). */
+  telemetry?: MemberTelemetry;
 }
 
 /**
@@ -71,9 +74,12 @@ export class GroupApi {
     return (await this.send("POST", `${this.member(memberId)}/commit`, { commits }, commitAnswerSchema, "commit")).committed;
   }
 
-  /** `timeoutMs` overrides the request timeout (a heartbeat is worth little once the next is due). */
-  async heartbeat(memberId: string, timeoutMs?: number): Promise<HeartbeatAnswer> {
-    return this.send("POST", `${this.member(memberId)}/heartbeat`, undefined, heartbeatAnswerSchema, "heartbeat", { timeoutMs });
+  /**
+   * `timeoutMs` overrides the request timeout (a heartbeat is worth little once the next is due).
+   * Edges before telemetry do not read a heartbeat's body, so sending it is always safe.
+   */
+  async heartbeat(memberId: string, timeoutMs?: number, telemetry?: MemberTelemetry): Promise<HeartbeatAnswer> {
+    return this.send("POST", `${this.member(memberId)}/heartbeat`, telemetry ? { telemetry } : undefined, heartbeatAnswerSchema, "heartbeat", { timeoutMs });
   }
 
   /** Leaves the group, committing `commits` first. */

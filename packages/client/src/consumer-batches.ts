@@ -24,6 +24,8 @@ export class BatchRunner {
       state: MemberState;
       backoff: Backoff;
       counters: { delivered: number; processed: number };
+      /** Every handler run: events it processed (0 when it threw) and the time it took, ms. */
+      onHandled?: (events: number, ms: number) => void;
       /** False once the member stops or its session expired: work in hand is abandoned. */
       active: () => boolean;
       signal: () => AbortSignal;
@@ -86,15 +88,19 @@ export class BatchRunner {
   private async handle(batch: ConsumerBatch): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
+      let done = 0;
       try {
         await this.deps.opts.handler(batch);
-        this.stats.events += batch.events.length;
-        this.deps.counters.processed += batch.events.length;
+        done = batch.events.length;
+        this.stats.events += done;
+        this.deps.counters.processed += done;
         return true;
       } catch (err) {
         this.deps.report(toError(err), "handler", batch.shardletId);
       } finally {
-        this.stats.processingMs += performance.now() - started;
+        const ms = performance.now() - started;
+        this.stats.processingMs += ms;
+        this.deps.onHandled?.(done, ms);
       }
       if (!this.deps.active() || !this.deps.state.holds(batch.shardletId, batch.generation)) return false;
       await sleep(retryDelay(attempt, this.deps.backoff), this.deps.signal());

@@ -1,5 +1,6 @@
 import { asClientError } from "./errors.ts";
 import type { GroupApi, PollAnswer } from "./consumer-api.ts";
+import type { MemberTelemetry } from "./consumer-telemetry.ts";
 import type { ConsumerPhase } from "./consumer-options.ts";
 import { HeartbeatTimer, type Notifier } from "./consumer-state.ts";
 
@@ -31,6 +32,8 @@ export class Heartbeats {
       api: GroupApi;
       requestTimeoutMs: number;
       memberId: () => string | null;
+      /** What the next heartbeat carries about the member's process (undefined: nothing). */
+      telemetry: () => MemberTelemetry | undefined;
       reconcile: (list: PollAnswer["assignments"]) => void;
       report: (err: Error, phase: ConsumerPhase) => void;
     },
@@ -64,7 +67,7 @@ export class Heartbeats {
       // A stalled heartbeat holds back the next one (one at a time): left to the full request
       // timeout (30 s by default, twice the default session), a single lost request would cost the
       // session. Given up after half an interval, the next tick still comes in time.
-      const answer = await this.deps.api.heartbeat(memberId, Math.min(this.deps.requestTimeoutMs, this.intervalMs / 2));
+      const answer = await this.deps.api.heartbeat(memberId, Math.min(this.deps.requestTimeoutMs, this.intervalMs / 2), this.deps.telemetry());
       if (memberId !== this.deps.memberId() || seq !== this.contactSeq) return;
       this.touched(answer.heartbeatIntervalMs);
       if (!this.leaving) this.deps.reconcile(answer.assignments);

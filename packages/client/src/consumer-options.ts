@@ -31,6 +31,12 @@ export interface ConsumerOptions {
   requestTimeoutMs?: number;
   fetch?: FetchLike;
   /**
+   * Report the process's CPU, memory, event-loop lag and the handler's processing rate with polls
+   * and heartbeats (default true). The edge weighs members by the processing rate when it assigns
+   * shardlets; a member that reports none is weighed as a typical member.
+   */
+  telemetry?: boolean;
+  /**
    * Processes one batch. Resolving commits it (at the next poll); throwing retries the same batch
    * after a backoff, so nothing is skipped. Runs one batch at a time, in order per shardlet.
    */

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { asClientError, ShardcastClientError } from "./errors.ts";
+import { asClientError, closedError, refusesField } from "./errors.ts";
 import { BatchRunner } from "./consumer-batches.ts";
 import { endpoint, retryDelay, sleep, type Backoff } from "./http.ts";
 import { GroupApi, type PollAnswer } from "./consumer-api.ts";
 import type { ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
 import { Callbacks, Heartbeats } from "./consumer-heartbeats.ts";
+import { TelemetrySampler, type MemberTelemetry } from "./consumer-telemetry.ts";
 import { MemberState, Notifier } from "./consumer-state.ts";
 import type { GroupView } from "./types.ts";
 
@@ -27,6 +28,9 @@ export class ShardcastConsumer {
   private pollFailures = 0;
   /** Off once an edge refused the join token (an edge from before it): joins go without one. */
   private joinTokens = true;
+  /** Off when the options say so, or once an edge refused the field (an edge from before it). */
+  private sendTelemetry: boolean;
+  private readonly telemetry = new TelemetrySampler();
   /** Sessions lost since the last answered poll: the rejoins back off on them. */
   private lostSessions = 0;
   private readonly batches: BatchRunner;
@@ -39,6 +43,7 @@ export class ShardcastConsumer {
     const limit = opts.pollLimit ?? 500;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError("pollLimit must be an integer from 1 to 1000");
     const ep = endpoint(opts);
+    this.sendTelemetry = opts.telemetry ?? true;
     this.api = new GroupApi(ep, opts.stream, opts.group);
     this.backoff = { baseMs: opts.retryBaseMs ?? 100, maxMs: opts.retryMaxMs ?? 5000 };
     this.notifier = new Notifier(opts.onError);
@@ -46,6 +51,7 @@ export class ShardcastConsumer {
       api: this.api,
       requestTimeoutMs: ep.requestTimeoutMs,
       memberId: () => this.memberId,
+      telemetry: () => this.telemetrySample(),
       reconcile: (list) => this.reconcile(list),
       report: (err, phase) => this.report(err, phase),
     });
@@ -55,6 +61,7 @@ export class ShardcastConsumer {
       state: this.state,
       backoff: this.backoff,
       counters: this.counters,
+      onHandled: (events, ms) => this.telemetry.processed(events, ms),
       active: () => !this.stopping && !this.heartbeats.expired,
       signal: () => this.stopper.signal,
       report: (err, phase, shardletId) => this.report(err, phase, shardletId),
@@ -66,6 +73,7 @@ export class ShardcastConsumer {
     if (this.loop) throw new Error("the consumer is already started");
     this.stopping = false;
     this.stopper = new AbortController();
+    if (this.sendTelemetry) this.telemetry.start();
     await this.join();
     const loop = this.run();
     // `done` hands the same rejection to whoever awaits it; this only keeps it from being "unhandled".
@@ -84,6 +92,7 @@ export class ShardcastConsumer {
     this.stopper.abort();
     await this.loop?.catch(() => undefined);
     this.loop = null;
+    this.telemetry.stop();
   }
 
   metrics(): ConsumerMetrics {
@@ -116,7 +125,7 @@ export class ShardcastConsumer {
         if (this.stopping) throw closedError();
         const err = asClientError(thrown);
         this.report(err, "join");
-        if (this.joinTokens && refusesJoinToken(err)) {
+        if (this.joinTokens && refusesField(err, "joinToken")) {
           this.joinTokens = false;
           continue;
         }
@@ -179,6 +188,7 @@ export class ShardcastConsumer {
     const memberId = this.memberId!;
     const commits = this.state.pendingCommits();
     const stats = this.batches.pendingStats();
+    const telemetry = this.telemetrySample();
     this.heartbeats.sending();
     try {
       const answer = await this.api.poll(
@@ -188,6 +198,7 @@ export class ShardcastConsumer {
           limit: this.opts.pollLimit ?? 500,
           maxWaitMs: this.opts.maxWaitMs ?? 0,
           stats,
+          ...(telemetry ? { telemetry } : {}),
         },
         this.stopper.signal,
       );
@@ -206,6 +217,11 @@ export class ShardcastConsumer {
       if (this.stopping) return null;
       const err = asClientError(thrown);
       this.report(err, "poll");
+      if (telemetry && refusesField(err, "telemetry")) {
+        // An edge from before telemetry: polls go without it (heartbeats' bodies it never reads).
+        this.sendTelemetry = false;
+        return null;
+      }
       if (err.status === 409) {
         this.state.dropStale(err.details);
         // Dropping our commits fixes a stale poll at once; a conflict over nothing we sent may
@@ -221,6 +237,10 @@ export class ShardcastConsumer {
       await sleep(retryDelay(this.pollFailures++, this.backoff, err), this.stopper.signal);
       return null;
     }
+  }
+
+  private telemetrySample(): MemberTelemetry | undefined {
+    return this.sendTelemetry ? this.telemetry.sample() : undefined;
   }
 
   private reconcile(list: PollAnswer["assignments"]): void {
@@ -279,13 +299,4 @@ export class ShardcastConsumer {
   private report(err: Error, phase: ConsumerPhase, shardletId?: string): void {
     this.notifier.report(err, phase, shardletId);
   }
-}
-
-/** A `400` naming the join token: an edge that does not know the field yet. */
-function refusesJoinToken(err: ShardcastClientError): boolean {
-  return err.status === 400 && `${err.message} ${JSON.stringify(err.details ?? {})}`.includes("joinToken");
-}
-
-function closedError(): ShardcastClientError {
-  return new ShardcastClientError({ status: 0, code: "closed", message: "the consumer was stopped" });
 }

@@ -117,3 +117,12 @@ export function asClientError(err: unknown): ShardcastClientError {
   const message = err instanceof Error ? err.message : String(err);
   return new ShardcastClientError({ status: 0, code: "network_error", message, cause: err });
 }
+
+/** A `400` naming a request field: an edge that does not know the field yet (the SDK then stops sending it). */
+export function refusesField(err: ShardcastClientError, field: string): boolean {
+  return err.status === 400 && `${err.message} ${JSON.stringify(err.details ?? {})}`.includes(field);
+}
+
+export function closedError(): ShardcastClientError {
+  return new ShardcastClientError({ status: 0, code: "closed", message: "the consumer was stopped" });
+}
