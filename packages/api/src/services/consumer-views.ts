@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { processingRate, ShardcastError, weightsOf } from "@shardcast/core";
 import {
   expiredUnreadOf,
   findConsumerGroup,
@@ -57,6 +57,7 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
     ).map((r) => [r.id, rangeView(r.lo, r.hi)]),
   );
   const rangeOf = (id: string) => ranges.get(id) ?? null;
+  const weights = weightsOf(new Map(state.members.map((m) => [m.id, m.capacity])));
   const ref = (id: string): ShardletRef => ({ id, range: rangeOf(id) });
   return {
     stream: stream.name,
@@ -72,6 +73,19 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
       sessionTimeoutMs: m.sessionTimeoutMs,
       shardlets: state.assignments.filter((a) => a.memberId === m.id).length,
       lagEvents: state.assignments.filter((a) => a.memberId === m.id).reduce((n, a) => n + (a.lagEvents ?? 0), 0),
+      telemetry:
+        m.telemetry && m.telemetryAt !== null
+          ? {
+              cpu: m.telemetry.cpu,
+              rssBytes: m.telemetry.rssBytes,
+              heapUsedBytes: m.telemetry.heapUsedBytes,
+              loopLagMs: m.telemetry.loopLagMs,
+              eventsPerSec: processingRate(m.telemetry),
+              sampleEvents: m.telemetry.events,
+              at: new Date(m.telemetryAt),
+            }
+          : null,
+      weight: weights.get(m.id) ?? 1,
     })),
     assignments: state.assignments.map((a) => ({
       shardletId: a.shardletId,

@@ -3,7 +3,7 @@ import { storableString, streamNameSchema } from "@shardcast/core";
 import { viewerProcedure } from "../../trpc.ts";
 import { consumerGroupView } from "../../services/consumer-views.ts";
 import { rangeSchema } from "../shared.ts";
-import { shardletRefSchema } from "./schemas.ts";
+import { memberTelemetryViewSchema, shardletRefSchema } from "./schemas.ts";
 
 export const groupInput = z.object({
   stream: streamNameSchema,
@@ -20,7 +20,19 @@ export const groupOutput = z.object({
   /** Events retention forgot before the group read them, and when that last happened. */
   expiredUnread: z.object({ events: z.number(), lastAt: z.date().nullable() }),
   members: z.array(
-    z.object({ id: z.string(), name: z.string(), joinedAt: z.date(), lastSeenAt: z.date(), sessionTimeoutMs: z.number(), shardlets: z.number(), lagEvents: z.number() }),
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      joinedAt: z.date(),
+      lastSeenAt: z.date(),
+      sessionTimeoutMs: z.number(),
+      shardlets: z.number(),
+      lagEvents: z.number(),
+      /** What the member last reported about its process (null: a client that sends none). */
+      telemetry: memberTelemetryViewSchema.nullable(),
+      /** Its weight in the assignment (1: a typical member; below 1, slower than that). */
+      weight: z.number(),
+    }),
   ),
   assignments: z.array(
     z.object({

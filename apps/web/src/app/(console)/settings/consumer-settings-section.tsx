@@ -11,8 +11,8 @@ import { ChangeHistory } from "./change-history.tsx";
 import { NumericFieldGrid, SettingsFormFooter, type NumericField } from "./numeric-fields.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 
-type NumberField = Exclude<keyof ConsumerSettings, "checkpointMode">;
-type Values = Record<NumberField, string> & { checkpointMode: ConsumerSettings["checkpointMode"] };
+type NumberField = Exclude<keyof ConsumerSettings, "checkpointMode" | "memberWeighting">;
+type Values = Record<NumberField, string> & Pick<ConsumerSettings, "checkpointMode" | "memberWeighting">;
 type Errors = Partial<Record<keyof ConsumerSettings, string>>;
 
 const FIELDS: Array<NumericField<NumberField>> = [
@@ -27,12 +27,13 @@ const FIELDS: Array<NumericField<NumberField>> = [
 
 const toValues = (s: ConsumerSettings): Values => ({
   checkpointMode: s.checkpointMode,
+  memberWeighting: s.memberWeighting,
   ...(Object.fromEntries(FIELDS.map(({ field }) => [field, String(s[field])])) as Record<NumberField, string>),
 });
 
 /** Form strings -> settings with the server's schema, so the messages are the server's. */
 function parse(v: Values): { value: ConsumerSettings | null; errors: Errors } {
-  return parseSettingsForm(consumerSettingsSchema, { checkpointMode: v.checkpointMode }, FIELDS.map((f) => f.field), v);
+  return parseSettingsForm(consumerSettingsSchema, { checkpointMode: v.checkpointMode, memberWeighting: v.memberWeighting }, FIELDS.map((f) => f.field), v);
 }
 
 export function ConsumerSettingsSection() {
@@ -89,6 +90,13 @@ function ConsumerSettingsForm({ current, readOnly }: { current: ConsumerSettings
         <select id="cs-mode" value={values.checkpointMode} disabled={readOnly} onChange={(e) => set("checkpointMode", e.target.value)}>
           <option value="predictive">predictive (forecast replay against the threshold)</option>
           <option value="fixed">fixed interval (for comparison)</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="cs-weighting">Member weighting</label>
+        <select id="cs-weighting" value={values.memberWeighting} disabled={readOnly} onChange={(e) => set("memberWeighting", e.target.value)}>
+          <option value="throughput">by processing rate (a slower member gets a smaller share)</option>
+          <option value="equal">equal (balance by load alone)</option>
         </select>
       </div>
       <NumericFieldGrid fields={FIELDS} values={values} shown={shown} idPrefix="cs" testIdPrefix="consumer" inputTestIds={false} disabled={readOnly} onChange={set} />

@@ -10,18 +10,11 @@ import { useTRPC } from "../../../../../lib/trpc.ts";
 import { CheckpointChart } from "./checkpoint-chart.tsx";
 import { DeleteGroup } from "./delete-group.tsx";
 import { LagChart, useLagSamples } from "./lag-chart.tsx";
+import { MEMBER_COLUMNS } from "./member-columns.tsx";
 import { ShardletCell } from "./shardlet-cell.tsx";
 import { checkpointReason, eventShardlets, refIds, refLabel } from "./shardlet-refs.ts";
 
 type Group = inferRouterOutputs<AppRouter>["consumers"]["group"];
-
-const MEMBER_COLUMNS = columns<Group["members"][number]>([
-  { id: "member", header: "Member", sortBy: (m) => m.name, cell: (m) => m.name },
-  { id: "shardlets", header: "Shardlets", td: (m) => ({ "data-testid": `member-${m.name}-shardlets` }), sortBy: (m) => m.shardlets, cell: (m) => m.shardlets },
-  { id: "lag", header: "Lag (events)", sortBy: (m) => m.lagEvents, cell: (m) => formatNumber(m.lagEvents) },
-  { id: "joined", header: "Joined", sortBy: (m) => m.joinedAt, cell: (m) => formatDateTime(m.joinedAt) },
-  { id: "lastSeen", header: "Last seen", sortBy: (m) => m.lastSeenAt, cell: (m) => formatAgo(m.lastSeenAt) },
-]);
 
 const ASSIGNMENT_COLUMNS = columns<Group["assignments"][number]>([
   { id: "shardlet", header: "Shardlet (hash range)", sortBy: (a) => a.range?.lo, cell: (a) => <ShardletCell shardlet={{ id: a.shardletId, range: a.range }} /> },
