@@ -4,6 +4,7 @@ import { WorkloadGenerator } from "@shardcast/core";
 import { median, percentile, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 import { checkpointMetrics } from "./consumers-checkpoint.ts";
+import { prepareWeightingStream, slowMemberLag } from "./consumers-weighting.ts";
 
 const BATCH = 500;
 const READ_LIMIT = 1000;
@@ -67,17 +68,26 @@ async function consumeAll(c: BenchCluster, group: string, size: number, total: n
  * SDK members reading a preloaded stream vs one direct reader of the same stream by position,
  * interleaved run by run (`consume_vs_read_ratio`); the longest gap a join or a leave causes in a
  * member's deliveries while events keep arriving (`rebalance_pause_ms_p99`, against the same
- * members' gaps in steady state); and the checkpoint policy replayed over the shipped traces
- * (see consumers-checkpoint.ts).
+ * members' gaps in steady state); a group with one member three times slower, weighted by
+ * processing rate against balanced by load alone (`slow_member_lag_ratio`, consumers-weighting.ts);
+ * and the checkpoint policy replayed over the shipped traces (see consumers-checkpoint.ts).
  */
 export const consumersSuite: Suite = {
   name: "consumers",
-  description: "group of 3 vs direct position reads, rebalance pauses, predictive vs fixed checkpoints on the shipped traces",
+  description: "group of 3 vs direct position reads, rebalance pauses, a slow member weighted vs not, predictive vs fixed checkpoints on the shipped traces",
   async run({ quick, log }) {
     const runs = quick ? 3 : 5;
     const total = quick ? 20_000 : 60_000;
     const out: Record<string, number> = {};
-    const c = await startBenchCluster({ hostCount: 1, shardCount: 4, shardletsPerShard: 2 });
+    let weightingToken = "";
+    const c = await startBenchCluster({
+      hostCount: 1,
+      shardCount: 4,
+      shardletsPerShard: 2,
+      beforeEdge: async (cluster) => {
+        weightingToken = await prepareWeightingStream(cluster);
+      },
+    });
     try {
       const gen = new WorkloadGenerator({ seed: "consumers-bench", keys: 20_000, bursts: false });
       await sendBatches(c.edgeUrl, c.token, bodies(gen, total), 4);
@@ -98,6 +108,7 @@ export const consumersSuite: Suite = {
       out.consume_vs_read_ratio = out.group_events_per_s / out.read_events_per_s;
 
       Object.assign(out, await rebalancePauses(c, runs, gen, log));
+      Object.assign(out, await slowMemberLag(c, { token: weightingToken, runs, log }));
     } finally {
       await c.close();
     }

@@ -33,7 +33,7 @@ describe("memberWeights", () => {
     expect([...none.weights.values()]).toEqual([1, 1]);
     expect(none.changed).toEqual([]);
     // Too few events, or too little handler time (a near-idle handler says nothing about speed).
-    const young = memberWeights([member("a", telemetry(150, 5000)), member("b", telemetry(5000, 500))], { mode: "throughput" });
+    const young = memberWeights([member("a", telemetry(40, 5000)), member("b", telemetry(5000, 500))], { mode: "throughput" });
     expect([...young.weights.values()]).toEqual([1, 1]);
     expect([...young.capacity.values()]).toEqual([null, null]);
     // The member kept talking for a whole session without sending telemetry again.

@@ -23,7 +23,7 @@ export interface WeighedMember {
 export interface WeightOptions {
   /** `equal` (the setting): every member weighs the same and stored capacities are cleared. */
   mode: "throughput" | "equal";
-  /** A sample smaller than this many events is too young to weigh by (default 200). */
+  /** A sample smaller than this many events is too young to weigh by (default 50). */
   minEvents?: number;
   /** ...or than this much handler time, ms (default 1,000): a near-idle handler says nothing about speed. */
   minHandlerMs?: number;
@@ -51,7 +51,7 @@ export function measuredCapacity(m: WeighedMember, opts: Pick<WeightOptions, "mi
   // A member that keeps talking without telemetry (a client downgraded, plain HTTP) is not weighed
   // by what it said a session ago.
   if (m.telemetryAt < m.lastSeenAt - m.sessionTimeoutMs) return null;
-  if (t.events < (opts.minEvents ?? 200) || t.handlerMs < (opts.minHandlerMs ?? 1_000)) return null;
+  if (t.events < (opts.minEvents ?? 50) || t.handlerMs < (opts.minHandlerMs ?? 1_000)) return null;
   const rate = processingRate(t);
   return rate !== null && Number.isFinite(rate) && rate > 0 ? rate : null;
 }
