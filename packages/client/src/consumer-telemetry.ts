@@ -29,6 +29,9 @@ const clamp = (v: number, hi: number) => (Number.isFinite(v) ? Math.min(hi, Math
 
 /** Measures the process a member runs in, and its handler's processing rate. */
 export class TelemetrySampler {
+  /** `enabled`: off when the options say so, or once an edge refused the field (an edge from before it). */
+  constructor(public enabled: boolean) {}
+
   private histogram: IntervalHistogram | null = null;
   private cpuAt = process.cpuUsage();
   private wallAt = performance.now();
@@ -37,7 +40,7 @@ export class TelemetrySampler {
   private handlerMs = 0;
 
   start(): void {
-    if (this.histogram) return;
+    if (this.histogram || !this.enabled) return;
     this.histogram = monitorEventLoopDelay({ resolution: 20 });
     this.histogram.enable();
     this.cpuAt = process.cpuUsage();
@@ -58,6 +61,11 @@ export class TelemetrySampler {
       this.events *= keep;
       this.handlerMs = WINDOW_MS;
     }
+  }
+
+  /** What the next request carries: undefined while telemetry is off. */
+  report(): MemberTelemetry | undefined {
+    return this.enabled ? this.sample() : undefined;
   }
 
   sample(): MemberTelemetry {

@@ -5,7 +5,7 @@ import { endpoint, retryDelay, sleep, type Backoff } from "./http.ts";
 import { GroupApi, type PollAnswer } from "./consumer-api.ts";
 import type { ConsumerMetrics, ConsumerOptions, ConsumerPhase } from "./consumer-options.ts";
 import { Callbacks, Heartbeats } from "./consumer-heartbeats.ts";
-import { TelemetrySampler, type MemberTelemetry } from "./consumer-telemetry.ts";
+import { TelemetrySampler } from "./consumer-telemetry.ts";
 import { MemberState, Notifier } from "./consumer-state.ts";
 import type { GroupView } from "./types.ts";
 
@@ -28,9 +28,7 @@ export class ShardcastConsumer {
   private pollFailures = 0;
   /** Off once an edge refused the join token (an edge from before it): joins go without one. */
   private joinTokens = true;
-  /** Off when the options say so, or once an edge refused the field (an edge from before it). */
-  private sendTelemetry: boolean;
-  private readonly telemetry = new TelemetrySampler();
+  private readonly telemetry: TelemetrySampler;
   /** Sessions lost since the last answered poll: the rejoins back off on them. */
   private lostSessions = 0;
   private readonly batches: BatchRunner;
@@ -43,7 +41,7 @@ export class ShardcastConsumer {
     const limit = opts.pollLimit ?? 500;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError("pollLimit must be an integer from 1 to 1000");
     const ep = endpoint(opts);
-    this.sendTelemetry = opts.telemetry ?? true;
+    this.telemetry = new TelemetrySampler(opts.telemetry ?? true);
     this.api = new GroupApi(ep, opts.stream, opts.group);
     this.backoff = { baseMs: opts.retryBaseMs ?? 100, maxMs: opts.retryMaxMs ?? 5000 };
     this.notifier = new Notifier(opts.onError);
@@ -51,7 +49,7 @@ export class ShardcastConsumer {
       api: this.api,
       requestTimeoutMs: ep.requestTimeoutMs,
       memberId: () => this.memberId,
-      telemetry: () => this.telemetrySample(),
+      telemetry: () => this.telemetry.report(),
       reconcile: (list) => this.reconcile(list),
       report: (err, phase) => this.report(err, phase),
     });
@@ -73,8 +71,12 @@ export class ShardcastConsumer {
     if (this.loop) throw new Error("the consumer is already started");
     this.stopping = false;
     this.stopper = new AbortController();
-    if (this.sendTelemetry) this.telemetry.start();
-    await this.join();
+    this.telemetry.start();
+    // A join that gives up (stopped, or refused for good) leaves no loop-delay monitor behind.
+    await this.join().catch((err: unknown) => {
+      this.telemetry.stop();
+      throw err;
+    });
     const loop = this.run();
     // `done` hands the same rejection to whoever awaits it; this only keeps it from being "unhandled".
     loop.catch(() => undefined);
@@ -188,7 +190,7 @@ export class ShardcastConsumer {
     const memberId = this.memberId!;
     const commits = this.state.pendingCommits();
     const stats = this.batches.pendingStats();
-    const telemetry = this.telemetrySample();
+    const telemetry = this.telemetry.report();
     this.heartbeats.sending();
     try {
       const answer = await this.api.poll(
@@ -219,7 +221,7 @@ export class ShardcastConsumer {
       this.report(err, "poll");
       if (telemetry && refusesField(err, "telemetry")) {
         // An edge from before telemetry: polls go without it (heartbeats' bodies it never reads).
-        this.sendTelemetry = false;
+        this.telemetry.enabled = false;
         return null;
       }
       if (err.status === 409) {
@@ -237,10 +239,6 @@ export class ShardcastConsumer {
       await sleep(retryDelay(this.pollFailures++, this.backoff, err), this.stopper.signal);
       return null;
     }
-  }
-
-  private telemetrySample(): MemberTelemetry | undefined {
-    return this.sendTelemetry ? this.telemetry.sample() : undefined;
   }
 
   private reconcile(list: PollAnswer["assignments"]): void {
