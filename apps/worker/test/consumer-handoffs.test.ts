@@ -64,7 +64,8 @@ const duplicates = () => count(`SELECT count(*) - count(DISTINCT seq) AS n FROM 
 beforeAll(async () => {
   // One shard on three hosts: the home host holds the overflow log and a shardlet, host A the
   // other shardlet, host B nothing until the hand-offs.
-  t = await startMigrationHarness({ hosts: 3, shardCount: 1, shardletsPerShard: 2, settings: { minShardletWidth: 1024 } });
+  // Two edges behind a round-robin entry: each member's connections land on either.
+  t = await startMigrationHarness({ hosts: 3, shardCount: 1, shardletsPerShard: 2, settings: { minShardletWidth: 1024 }, edges: 2 });
   // A checkpoint a second and a short hand-over between members, as in the acceptance test.
   await updateSetting(t.h.db, CONSUMER_SETTINGS_KEY, { checkpointMode: "fixed", fixedIntervalSec: 1, handoffTimeoutMs: 1_000 }, null);
   scratch = await createScratchDatabase("consumer-handoffs");
