@@ -1,6 +1,12 @@
 import { median } from "@shardcast/core";
 import type { PolicyName } from "./compare.ts";
-import type { SeedRun } from "./suite.ts";
+
+/** What the gap shares read of a seed's run (the suite's `SeedRun` has it; named here so this module does not import the suite back). */
+export interface BoundRun {
+  workload: string;
+  policies: Partial<Record<PolicyName, { hostHours: number }>>;
+  boundHostHours: number;
+}
 
 /**
  * How much of the cost there is to take each policy takes: the gap between static peak's
@@ -14,11 +20,11 @@ export function gapShare(staticPeak: number, policy: number, bound: number): num
   return gap > 0 ? (staticPeak - policy) / gap : null;
 }
 
-const hours = (runs: readonly SeedRun[], p: PolicyName) => runs.reduce((a, r) => a + (r.policies[p]?.hostHours ?? 0), 0);
-const policiesOf = (runs: readonly SeedRun[]) => [...new Set(runs.flatMap((r) => Object.keys(r.policies) as PolicyName[]))].filter((p) => p !== "static_peak");
+const hours = (runs: readonly BoundRun[], p: PolicyName) => runs.reduce((a, r) => a + (r.policies[p]?.hostHours ?? 0), 0);
+const policiesOf = (runs: readonly BoundRun[]) => [...new Set(runs.flatMap((r) => Object.keys(r.policies) as PolicyName[]))].filter((p) => p !== "static_peak");
 
 /** `bound_host_hours` and `gap_share_closed_<policy>`, host-hours summed over `runs` before the ratio. */
-export function boundMetrics(runs: readonly SeedRun[], prefix = ""): Record<string, number> {
+export function boundMetrics(runs: readonly BoundRun[], prefix = ""): Record<string, number> {
   const bound = runs.reduce((a, r) => a + r.boundHostHours, 0);
   if (!(bound > 0)) return {};
   const out: Record<string, number> = { [`${prefix}bound_host_hours`]: bound };
@@ -36,7 +42,7 @@ export function boundMetrics(runs: readonly SeedRun[], prefix = ""): Record<stri
  * The median over workloads of each workload's gap share (its seeds pooled), so one workload with
  * a wide gap (the tweets) does not stand for all; workloads with no gap (a flat load) are left out.
  */
-export function boundMedians(runs: readonly SeedRun[], prefix = ""): Record<string, number> {
+export function boundMedians(runs: readonly BoundRun[], prefix = ""): Record<string, number> {
   const out: Record<string, number> = {};
   const workloads = [...new Set(runs.map((r) => r.workload))];
   for (const p of policiesOf(runs)) {
