@@ -4,7 +4,8 @@ import { ContentModel, evaluateContentModel, f1, generatePrecursorStream, keyHas
 const shardletOf = (key: string) => `s${keyHash(key) % 64}`;
 
 describe("the default content model trained on history", () => {
-  it("beats the type-blind rate model on the held-out tail, and an edge starting from it predicts from its first announcement", () => {
+  // Replays 90 minutes of events: a few seconds alone, over a minute while every workspace's tests share two cores.
+  it("beats the type-blind rate model on the held-out tail, and an edge starting from it predicts from its first announcement", { timeout: 180_000 }, () => {
     // Background at 50 events/s: the surges stand out as they do at the default 200, at a quarter of the replay's cost.
     const history = generatePrecursorStream({ seed: 7, durationSec: 5_400, announced: 40, falseAlarms: 8, backgroundPerSec: 50 });
     const e = evaluateContentModel(history.events, shardletOf);
