@@ -226,7 +226,8 @@ describe("two edges behind a round-robin entry and two workers", () => {
     const { result } = await run("prealloc.run", { streamId: t.h.streamId });
     expect(result).toMatchObject({ failed: 0 });
     expect((result as { candidates: number }).candidates).toBeGreaterThan(0);
-  }, 60_000);
+    // Training replays 90 minutes of events: seconds alone, minutes while every workspace's tests share two cores.
+  }, 240_000);
 
   it("migrations: the workers hand a shardlet off while producers write through both edges; both edges route to the successor", { timeout: 120_000 }, async () => {
     const routes = await loadRoutes(t.h.db, t.h.streamId);
