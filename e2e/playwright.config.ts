@@ -24,5 +24,8 @@ export default systemConfig({
     SHARDCAST_ACCOUNTING_EVERY_MS: "2000",
     SHARDCAST_MANAGER_EVERY_MS: "2000",
     SHARDCAST_TELEMETRY_FLUSH_MS: "1000",
+    // Users are created and signed in dozens of times while the rest of `npm test` shares the
+    // machine: a lighter scrypt cost keeps each under a second. The demo keeps the default.
+    SHARDCAST_PASSWORD_HASH_COST: "14",
   },
 });

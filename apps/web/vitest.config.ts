@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { TEST_ENV } from "../../packages/runtime/src/testing/test-env.ts";
 
 export default defineConfig({
   test: {
@@ -8,5 +9,6 @@ export default defineConfig({
     // prefixes and queue names: two at a time on two cores.
     maxWorkers: 2,
     globalSetup: ["../../packages/runtime/src/testing/global-setup.ts"],
+    env: TEST_ENV,
   },
 });

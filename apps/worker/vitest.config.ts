@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { TEST_ENV } from "../../packages/runtime/src/testing/test-env.ts";
 
 export default defineConfig({
   // The SDK's package exports its build (dist/) for installs outside the repository; tests here run
@@ -9,6 +10,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // PG_ADMIN_URL / REDIS_URL, or local servers, or embedded ones (see the setup file).
     globalSetup: ["../../packages/runtime/src/testing/global-setup.ts"],
+    env: TEST_ENV,
     // Integration tests create databases and apply migrations before they start.
     testTimeout: 30_000,
     hookTimeout: 120_000,

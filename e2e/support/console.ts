@@ -4,14 +4,46 @@ import { fileURLToPath } from "node:url";
 import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, WEB_URL } from "./env.ts";
 
+/** The console's session cookie (httpOnly, SameSite=Lax). */
+const SESSION_COOKIE = "sc_session";
+
 const screensDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "test-results", "screens");
 
-export async function signIn(page: Page, email: string, password: string): Promise<void> {
+/**
+ * Sessions signed in so far, by email. The suite runs in one Playwright worker, so every spec
+ * file shares them: a test after the first for a user starts from that user's session instead of
+ * the form, whose password check (scrypt, a large share of a core) made every test pay seconds
+ * while the rest of `npm test` shares the machine. The form itself is covered by auth.spec.ts.
+ */
+const sessions = new Map<string, Awaited<ReturnType<BrowserContext["cookies"]>>>();
+
+/**
+ * Signs `email` in on the page and waits until the console shows them. `through: "form"` always
+ * uses the sign-in form (the tests of sign-in itself); otherwise a live session of the same user,
+ * if this run has one, is reused and the form is the fallback when it has ended (signed out,
+ * password changed).
+ */
+export async function signIn(page: Page, email: string, password: string, opts: { through?: "form" } = {}): Promise<void> {
+  const saved = opts.through === "form" ? undefined : sessions.get(email);
+  if (saved) {
+    await page.context().addCookies(saved);
+    await page.goto("/");
+    // Without a live session the console sends the browser to the sign-in form.
+    const signedIn = page.getByTestId("current-user");
+    await expect(signedIn.or(page.getByTestId("login-submit"))).toBeVisible();
+    if (await signedIn.isVisible()) {
+      await expect(signedIn).toContainText(email);
+      return;
+    }
+    sessions.delete(email);
+    await page.context().clearCookies({ name: SESSION_COOKIE });
+  }
   await page.goto("/login");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByTestId("login-submit").click();
   await expect(page.getByTestId("current-user")).toContainText(email);
+  sessions.set(email, (await page.context().cookies()).filter((c) => c.name === SESSION_COOKIE));
 }
 
 /** Full-page screenshot under e2e/test-results/screens/<name>.png for a human look at the UI. */
@@ -74,12 +106,13 @@ export async function openAsAdmin(page: Page, path: string): Promise<void> {
 
 /**
  * Signs `who` in, in a browser context of its own, so several people can be signed in at once
- * (close it with `page.context().close()`).
+ * (close it with `page.context().close()`). Two pages of one user share a session unless
+ * `through: "form"` gives the second its own.
  */
-export async function openPageAs(browser: Browser, who: { email: string; password: string }): Promise<Page> {
+export async function openPageAs(browser: Browser, who: { email: string; password: string }, opts: { through?: "form" } = {}): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, who.email, who.password);
+  await signIn(page, who.email, who.password, opts);
   return page;
 }
 

@@ -27,7 +27,7 @@ test("a wrong password shows an error and keeps the user out", async ({ page }) 
 });
 
 test("the admin signs in, sees the overview and signs out", async ({ page, context }) => {
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD, { through: "form" });
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
   await expect(page.getByTestId("current-role")).toHaveText("admin");

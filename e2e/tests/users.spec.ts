@@ -44,7 +44,7 @@ test("an admin disables a user: the user's session ends at once, and sign-in wor
 
   await row.getByTestId("user-enable").click();
   await expect(admin.getByTestId("user-action-result")).toHaveText(`Enabled ${email}.`);
-  await signIn(user, email, password);
+  await signIn(user, email, password, { through: "form" });
   await expect(user.getByTestId("current-role")).toHaveText("operator");
 
   // A role change ends the sessions too; the next sign-in carries the new role.
@@ -52,7 +52,7 @@ test("an admin disables a user: the user's session ends at once, and sign-in wor
   await row.getByTestId("user-role-select").selectOption("viewer");
   await expect(admin.getByTestId("user-action-result")).toHaveText(`${email} is now a viewer; 1 sign-in session ended.`);
   await expectSignedOut(user);
-  await signIn(user, email, password);
+  await signIn(user, email, password, { through: "form" });
   await expect(user.getByTestId("current-role")).toHaveText("viewer");
 
   await user.context().close();
@@ -65,8 +65,9 @@ test("a user changes their password, ending their other sessions, then signs out
   await createUser(admin, { name: "Mo Mover", email, password: "first-password-1", role: "viewer" });
   await admin.context().close();
 
-  const desk = await openPageAs(browser, { email, password: "first-password-1" });
-  const laptop = await openPageAs(browser, { email, password: "first-password-1" });
+  // Two sign-ins, two sessions.
+  const desk = await openPageAs(browser, { email, password: "first-password-1" }, { through: "form" });
+  const laptop = await openPageAs(browser, { email, password: "first-password-1" }, { through: "form" });
 
   await desk.getByTestId("nav-account").click();
   await expect(desk.getByRole("heading", { name: "Account" })).toBeVisible();
@@ -81,7 +82,7 @@ test("a user changes their password, ending their other sessions, then signs out
   await expect(desk.getByTestId("password-changed")).toHaveText("Password changed. 1 other sign-in session ended; this one stays.");
   await screenshot(desk, "account");
   await expectSignedOut(laptop);
-  await signIn(laptop, email, "second-password-2");
+  await signIn(laptop, email, "second-password-2", { through: "form" });
 
   acceptNextDialog(desk);
   await desk.getByTestId("sign-out-everywhere").click();

@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { TEST_ENV } from "../../packages/runtime/src/testing/test-env.ts";
 
 export default defineConfig({
   test: {
@@ -12,5 +13,6 @@ export default defineConfig({
     // and a second file's edge on the same two cores stalled one past it.
     fileParallelism: false,
     globalSetup: ["../../packages/runtime/src/testing/global-setup.ts"],
+    env: TEST_ENV,
   },
 });

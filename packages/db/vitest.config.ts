@@ -1,10 +1,12 @@
 import { defineConfig } from "vitest/config";
+import { TEST_ENV } from "../runtime/src/testing/test-env.ts";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // PG_ADMIN_URL / REDIS_URL, or local servers, or embedded ones (see the setup file).
     globalSetup: ["../runtime/src/testing/global-setup.ts"],
+    env: TEST_ENV,
     environment: "node",
     // Files wait on servers far more than they compute, and each has its own databases, key
     // prefixes and queue names: two at a time on two cores.

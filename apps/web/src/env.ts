@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isShardcastError, redisPrefixSchema } from "@shardcast/core";
+import { DEFAULT_PASSWORD_HASH_COST, isShardcastError, passwordHashCostSchema, redisPrefixSchema } from "@shardcast/core";
 import { parseAllowedHosts, parseAllowedOrigins, parseTrustProxy } from "@shardcast/api/request-origin";
 import { metricsTokenSchema } from "@shardcast/runtime/metrics";
 import { checkRedisSentinelEnv, redisSentinelEnvShape } from "@shardcast/runtime/redis-env";
@@ -37,6 +37,11 @@ const schema = z.object({
    * runs at once; twice as many more wait up to 3 s, the rest are answered 503. Raise with cores and memory.
    */
   SHARDCAST_SIGN_IN_CONCURRENCY: z.coerce.number().int().min(1, "SHARDCAST_SIGN_IN_CONCURRENCY must be at least 1").max(64, "SHARDCAST_SIGN_IN_CONCURRENCY must be at most 64").default(2),
+  /**
+   * scrypt cost (log2 N) of the password hashes the console writes. Validated here so a bad value
+   * stops the start; the db package reads it where it hashes (its env module).
+   */
+  SHARDCAST_PASSWORD_HASH_COST: passwordHashCostSchema.default(DEFAULT_PASSWORD_HASH_COST),
   /** When set, `/api/metrics` needs `Authorization: Bearer <token>`. */
   SHARDCAST_METRICS_TOKEN: metricsTokenSchema,
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),

@@ -16,6 +16,7 @@ export * from "./write-plan.ts";
 export * from "./layout.ts";
 export * from "./dsn.ts";
 export * from "./roles.ts";
+export * from "./password-cost.ts";
 export * from "./workload/index.ts";
 export * from "./lifecycle/index.ts";
 export * from "./retention/index.ts";

@@ -1,8 +1,12 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { passwordHashCost } from "./env.ts";
 
-// scrypt cost N = 2^17 (current guidance): ~0.35 s of one core and 128 MiB per hash. Older hashes
-// keep their own parameters and are upgraded at the next sign-in (`needsRehash`).
-const PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
+// scrypt cost N = 2^17 by default (current guidance): ~0.35 s of one core and 128 MiB per hash;
+// SHARDCAST_PASSWORD_HASH_COST sets another. Older or weaker hashes keep their own parameters and
+// are upgraded at the next sign-in (`needsRehash`).
+function params(logN = passwordHashCost()): { N: number; r: number; p: number } {
+  return { N: 2 ** logN, r: 8, p: 1 };
+}
 const KEY_LENGTH = 64;
 // scrypt needs 128 * N * r bytes; Node's default ceiling (32 MiB) is below that.
 const MAX_MEMORY = 256 * 1024 * 1024;
@@ -13,11 +17,15 @@ function scryptAsync(password: string, salt: Buffer, keylen: number, options: Sc
   });
 }
 
-/** `scrypt$N$r$p$<salt b64url>$<hash b64url>`: parameters travel with the hash so they can change. */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * `scrypt$N$r$p$<salt b64url>$<hash b64url>`: parameters travel with the hash so they can change.
+ * `logN` defaults to the process's setting.
+ */
+export async function hashPassword(password: string, logN?: number): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, KEY_LENGTH, { ...PARAMS, maxmem: MAX_MEMORY });
-  return ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, salt.toString("base64url"), key.toString("base64url")].join("$");
+  const p = params(logN);
+  const key = await scryptAsync(password, salt, KEY_LENGTH, { ...p, maxmem: MAX_MEMORY });
+  return ["scrypt", p.N, p.r, p.p, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
 
 interface StoredHash {
@@ -49,7 +57,8 @@ export async function checkPassword(password: string, stored: string): Promise<b
 /** True when a stored hash is weaker than what `hashPassword` makes now (or unreadable). */
 export function needsRehash(stored: string): boolean {
   const hash = parseHash(stored);
-  return !hash || hash.N < PARAMS.N || hash.r < PARAMS.r || hash.p < PARAMS.p || hash.key.length < KEY_LENGTH;
+  const want = params();
+  return !hash || hash.N < want.N || hash.r < want.r || hash.p < want.p || hash.key.length < KEY_LENGTH;
 }
 
 /**

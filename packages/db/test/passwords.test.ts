@@ -1,15 +1,20 @@
 import { randomBytes, scryptSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser, verifyCredentials, type ControlDb } from "../src/index.ts";
+import { DEFAULT_PASSWORD_HASH_COST } from "@shardcast/core";
+import { passwordHashCost } from "../src/env.ts";
 import { checkPassword, hashPassword, needsRehash } from "../src/passwords.ts";
 import { createTestControlDb } from "../src/testing.ts";
 
-/** A hash as the console wrote it before the cost was raised: scrypt N = 2^14. */
+/** A hash as the console wrote it before the cost was raised: scrypt N = 2^12, below any allowed setting. */
 function oldFormatHash(password: string): string {
   const salt = randomBytes(16);
-  const key = scryptSync(password.normalize("NFKC"), salt, 64, { N: 16384, r: 8, p: 1 });
-  return ["scrypt", 16384, 8, 1, salt.toString("base64url"), key.toString("base64url")].join("$");
+  const key = scryptSync(password.normalize("NFKC"), salt, 64, { N: 4096, r: 8, p: 1 });
+  return ["scrypt", 4096, 8, 1, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
+
+/** The N this process hashes at (the tests' environment sets a lower cost than the product's default). */
+const currentN = 2 ** passwordHashCost();
 
 describe("password hashes", () => {
   let control: { db: ControlDb; drop: () => Promise<void> };
@@ -21,16 +26,20 @@ describe("password hashes", () => {
     await control?.drop();
   });
 
-  it("hashes at N = 2^17 with the parameters in the hash", async () => {
-    const hash = await hashPassword("correct horse");
+  it("hashes at N = 2^17 by default, or at the configured cost, with the parameters in the hash", async () => {
+    expect(DEFAULT_PASSWORD_HASH_COST).toBe(17);
+    const hash = await hashPassword("correct horse", DEFAULT_PASSWORD_HASH_COST);
     expect(hash).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/);
     expect(needsRehash(hash)).toBe(false);
     expect(await checkPassword("correct horse", hash)).toBe(true);
     expect(await checkPassword("wrong horse", hash)).toBe(false);
+    const configured = await hashPassword("correct horse");
+    expect(configured.startsWith(`scrypt$${currentN}$8$1$`)).toBe(true);
+    expect(await checkPassword("correct horse", configured)).toBe(true);
   });
 
   it("refuses a hash whose parameters would need more memory than allowed", async () => {
-    const hash = await hashPassword("pw");
+    const hash = await hashPassword("pw", DEFAULT_PASSWORD_HASH_COST);
     expect(await checkPassword("pw", hash.replace("$131072$", "$1048576$"))).toBe(false);
   });
 
@@ -48,7 +57,7 @@ describe("password hashes", () => {
     expect(verified?.user.id).toBe(user.id);
     const upgraded = (await db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash;
     expect(upgraded).not.toBe(old);
-    expect(upgraded).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect(upgraded.startsWith(`scrypt$${currentN}$8$1$`)).toBe(true);
     expect(verified?.verifiedHash).toBe(upgraded);
     expect(await verifyCredentials(db, "old@example.com", "old password")).not.toBeNull();
   });

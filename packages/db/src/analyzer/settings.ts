@@ -63,8 +63,10 @@ export async function setStreamPredictiveMode(
 ): Promise<{ id: string; name: string; before: PredictiveMode; after: PredictiveMode }> {
   if (!isPredictiveMode(mode)) throw new ShardcastError("validation_failed", `predictive mode must be forecast_only or act`);
   return db.$transaction(async (tx) => {
+    // NO KEY: transactions that insert rows referencing the stream (shardlets, groups, migrations)
+    // hold KEY SHARE on it until they commit; a mode change need not wait for them.
     const rows = await tx.$queryRaw<Array<{ id: string; name: string; predictive_mode: string }>>`
-      SELECT id, name, predictive_mode FROM streams WHERE id = ${streamId} FOR UPDATE`;
+      SELECT id, name, predictive_mode FROM streams WHERE id = ${streamId} FOR NO KEY UPDATE`;
     const row = rows[0];
     if (!row) throw new ShardcastError("not_found", "no such stream");
     await tx.stream.update({ where: { id: streamId }, data: { predictiveMode: mode } });
