@@ -138,9 +138,9 @@ describe("the forecast route", () => {
   it("counts against the key's read quota as the read routes do", async () => {
     const key = await createApiKey(h.db, { name: "slow-forecast-reader", streams: [h.stream], canProduce: false, canConsume: true, createdById: null });
     await setApiKeyQuota(h.db, key.id, { produceEventsPerSec: null, produceBytesPerSec: null, readEventsPerSec: 2, readBytesPerSec: null });
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await forecast("?horizon=10", key.token)).status);
-    expect(statuses[0]).toBe(200);
+    // Ten at once: one after the other, a loaded machine can answer each slower than the quota refills.
+    const statuses = (await Promise.all(Array.from({ length: 10 }, () => forecast("?horizon=10", key.token)))).map((r) => r.status);
+    expect(statuses).toContain(200);
     expect(statuses).toContain(429);
     expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
   });

@@ -39,7 +39,7 @@ async function refuseClash(tx: HostsTx, name: string, dsn: string): Promise<void
  * and the new registration's marker replaces it.
  * `refusing` opens the message when the caller is not a registration.
  */
-async function refuseMarked(tx: HostsTx, clusterId: string, marker: HostIdentity | null, refusing = ""): Promise<void> {
+async function refuseMarked(tx: HostsTx, clusterId: string, dsn: string, marker: HostIdentity | null, refusing = ""): Promise<void> {
   if (!marker) return;
   if (marker.clusterId !== clusterId) {
     throw new ShardcastError(
@@ -49,12 +49,11 @@ async function refuseMarked(tx: HostsTx, clusterId: string, marker: HostIdentity
         "delete the row of its sc_host_identity table and register it again",
     );
   }
-  const owner = await tx.host.findUnique({ where: { id: marker.hostId }, select: { name: true, retiredAt: true, status: true } });
+  const owner = await tx.host.findUnique({ where: { id: marker.hostId }, select: { name: true, dsn: true, retiredAt: true, status: true } });
   if (owner && inService(owner)) {
-    throw new ShardcastError(
-      "conflict",
-      `${refusing}host "${owner.name}" already uses this database: this DSN reaches it under another address, user or parameters`,
-    );
+    // The same DSN is found here too when its registration committed between the caller's DSN check and this one.
+    const how = owner.dsn === dsn ? "" : ": this DSN reaches it under another address, user or parameters";
+    throw new ShardcastError("conflict", `${refusing}host "${owner.name}" already uses this database${how}`);
   }
 }
 
@@ -89,7 +88,7 @@ export async function registerHost(db: ControlDb, input: NewHost, opts: { actorI
     // A registration that lost the race to one under the same DSN is told so, not of "another address".
     await refuseClash(db, h.name, h.dsn);
     // Read before the schema is applied, so a database another control plane uses stays untouched.
-    await refuseMarked(db, clusterId, await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client)));
+    await refuseMarked(db, clusterId, h.dsn, await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client)));
     await applyHostSchemaOn(client, h.dsn);
     // Two registrations of one database at the same moment (under one DSN or two) would both pass
     // the checks above, so they are repeated under a lock, and the marker is written before the
@@ -101,7 +100,7 @@ export async function registerHost(db: ControlDb, input: NewHost, opts: { actorI
         if (opts.actorId !== undefined) await actAs(tx, opts.actorId, "admin");
         await refuseClash(tx, h.name, h.dsn);
         const marker = await onHost(h.dsn, "reading the identity marker", () => readHostIdentityWith(client));
-        await refuseMarked(tx, clusterId, marker);
+        await refuseMarked(tx, clusterId, h.dsn, marker);
         const created = await tx.host.create({ data: { ...h, lastSeenAt: new Date() } });
         // Written only over the marker just checked: another control plane's registration that
         // marked the database meanwhile keeps it. Should the commit below fail, the marker names a
@@ -147,7 +146,7 @@ export async function returnRetiredHost(db: ControlDb, hostId: string, expected:
         if (clash) throw new ShardcastError("conflict", `Host ${host.name} cannot return to service: host "${clash.name}" uses its database now.`);
         const marker = await onHost(host.dsn, "reading the identity marker", () => readHostIdentityWith(client));
         if (!marker || marker.hostId !== hostId || marker.clusterId !== clusterId) {
-          await refuseMarked(tx, clusterId, marker, `Host ${host.name} cannot return to service: `);
+          await refuseMarked(tx, clusterId, host.dsn, marker, `Host ${host.name} cannot return to service: `);
           const written = await onHost(host.dsn, "writing the identity marker", () =>
             replaceHostIdentityWith(client, marker?.identity ?? null, { clusterId, hostId, hostName: host.name }),
           );
