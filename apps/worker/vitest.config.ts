@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { sharedModules } from "../../packages/runtime/src/testing/vitest-isolation.ts";
 import { TEST_ENV } from "../../packages/runtime/src/testing/test-env.ts";
 
 export default defineConfig({
@@ -8,7 +7,6 @@ export default defineConfig({
   // its sources, as the root type-check and tsx do (the root tsconfig's paths), so no build comes first.
   resolve: { alias: { "@shardcast/client": fileURLToPath(new URL("../../packages/client/src/index.ts", import.meta.url)) } },
   test: {
-    ...sharedModules(),
     include: ["test/**/*.test.ts"],
     // PG_ADMIN_URL / REDIS_URL, or local servers, or embedded ones (see the setup file).
     globalSetup: ["../../packages/runtime/src/testing/global-setup.ts"],

@@ -1,10 +1,8 @@
 import { defineConfig } from "vitest/config";
-import { sharedModules } from "../../packages/runtime/src/testing/vitest-isolation.ts";
 import { TEST_ENV } from "../../packages/runtime/src/testing/test-env.ts";
 
 export default defineConfig({
   test: {
-    ...sharedModules(),
     include: ["test/**/*.test.ts"],
     environment: "node",
     // Every file starts a real edge over scratch PostgreSQL databases and Redis; on two shared
