@@ -56,7 +56,9 @@ describe("an edge whose sequence block is in flight dies", () => {
       },
       LEASE_MS + 5_000,
     );
-    expect(Date.now() - died).toBeLessThanOrEqual(LEASE_MS + 1_000);
+    // The lease and the time the reads themselves take on a loaded machine; a hold to the 60 s
+    // unwritten-block limit would be far past it.
+    expect(Date.now() - died).toBeLessThanOrEqual(LEASE_MS + 4_000);
     expect((page.events as Array<{ seq: number }>).map((e) => e.seq)).toEqual(seqs);
     await dead.stop();
   });

@@ -238,5 +238,5 @@ describe("a consumer group while its shardlets are handed off, split and merged"
     // that held it when its cursor was handed on.
     expect(steps).toHaveLength(6);
     for (const st of steps) expect(st.duplicates, `${st.step}: ${JSON.stringify(steps)}`).toBeLessThanOrEqual(st.replaced * POLL_LIMIT);
-  }, 120_000);
+  }, 240_000);
 });

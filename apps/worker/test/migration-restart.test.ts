@@ -176,7 +176,8 @@ describe("a worker process killed mid-copy", () => {
     });
     children.push(child);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the worker did not become ready")), 30_000);
+      // A fresh process compiles the whole worker with tsx first: tens of seconds on two loaded cores.
+      const timer = setTimeout(() => reject(new Error("the worker did not become ready")), 120_000);
       child.once("exit", (code) => reject(new Error(`the worker exited with code ${code}`)));
       const tail: string[] = [];
       tails.set(child, tail);
