@@ -55,7 +55,9 @@ describe("what-if console api", () => {
     expect(d.data!.fields.lifecycle.splitThreshold).toBe(0.8);
     expect(d.data!.fields.rebalance.tolerance).toBe(0.2);
 
-    const res = await h.call<Result>("mutation", "whatif.run", { source: "auto" }, operator);
+    // A run past its deadline answers 503 (retry), as a loaded machine can make it: retried as a client would.
+    let res = await h.call<Result>("mutation", "whatif.run", { source: "auto" }, operator);
+    for (let retry = 0; retry < 2 && res.status === 503; retry++) res = await h.call<Result>("mutation", "whatif.run", { source: "auto" }, operator);
     expect(res.status, JSON.stringify(res.error)).toBe(200);
     const r = res.data!;
     expect(r.source.kind).toBe("trace");
@@ -91,7 +93,7 @@ describe("what-if console api", () => {
         expect(x.servingAtStart).toBeGreaterThan(0);
       }
     }
-  });
+  }, 150_000);
 
   it("lets only operators run, and rejects bad thresholds field by field without storing anything", async () => {
     const denied = await h.call("mutation", "whatif.run", { source: "trace" }, viewer);
