@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# `npm test`: every check and test of the repository, as CI runs it, in two lanes side by side
-# (most of the end-to-end time is waiting on a running system, so it overlaps well with the
-# CPU-bound checks; see docs/testing.md):
+# `npm test`: every check and test of the repository, as CI runs it, in two lanes one after the
+# other (see docs/testing.md):
 #   checks lane: through turbo, one type-check and one lint over the whole repository and every
 #                workspace's Vitest suite (integration tests use the machine's PostgreSQL and
 #                Redis, or embedded ones); then import cycles (madge);
 #   e2e lane:    the Playwright suites against systems started with `npm start` on their own ports
 #                and data folders: the console's flows, then the README's demo.
+# Side by side, the lanes kept two cores at a load of 16-22: the end-to-end system and the
+# integration suites (which run edges, workers and their own processes) starved each other, and
+# tests with a time budget (sessions, leases, process starts, a what-if's deadline) failed on load
+# alone. One after the other, each has the machine; the total is about the same, since both were
+# bound by the same two cores.
 # Each stage prints "[test] <seconds>s ok|FAILED  <name>"; the e2e lane's lines are prefixed
-# "[e2e] " as they stream. Turbo runs every task even after one failed (--continue), so one run
-# shows every failure. The run fails when any stage fails, after both lanes have finished.
+# "[e2e] ". Turbo runs every task even after one failed (--continue), and the e2e lane runs after
+# a failed checks lane, so one run shows every failure. The run fails when any stage fails, after
+# both lanes have finished.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,11 +27,8 @@ stage() {
   return "$code"
 }
 
-# Two turbo tasks at a time: with three, and each integration suite running two files at once
-# beside the end-to-end system, the two cores ran at a load of 16-22 and tests with a time budget
-# (sessions, leases, process starts) failed on load alone.
 checks_lane() {
-  stage "typecheck, lint and unit/integration tests (turbo)" npx turbo run typecheck lint test --concurrency=2 --continue &&
+  stage "typecheck, lint and unit/integration tests (turbo)" npx turbo run typecheck lint test --concurrency=3 --continue &&
     stage "import cycles" npm run -s check:cycles
 }
 
@@ -40,10 +42,8 @@ e2e_lane() {
   [ "$flows" = 0 ] && [ "$demo" = 0 ]
 }
 
-e2e_lane 2>&1 | sed -u 's/^/[e2e] /' &
-e2e_pid=$!
 checks_lane
 checks=$?
-wait "$e2e_pid"
-e2e=$?
+e2e_lane 2>&1 | sed -u 's/^/[e2e] /'
+e2e=${PIPESTATUS[0]}
 [ "$checks" = 0 ] && [ "$e2e" = 0 ]
