@@ -9,8 +9,7 @@
 # Side by side, the lanes kept two cores at a load of 16-22: the end-to-end system and the
 # integration suites (which run edges, workers and their own processes) starved each other, and
 # tests with a time budget (sessions, leases, process starts, a what-if's deadline) failed on load
-# alone. One after the other, each has the machine; the total is about the same, since both were
-# bound by the same two cores.
+# alone. One after the other, each has the machine.
 # Each stage prints "[test] <seconds>s ok|FAILED  <name>"; the e2e lane's lines are prefixed
 # "[e2e] ". Turbo runs every task even after one failed (--continue), and the e2e lane runs after
 # a failed checks lane, so one run shows every failure. The run fails when any stage fails, after
