@@ -1,8 +1,11 @@
 import { defineConfig } from "vitest/config";
+import { sharedModules } from "../../packages/runtime/src/testing/vitest-isolation.ts";
 import { TEST_ENV } from "../../packages/runtime/src/testing/test-env.ts";
 
 export default defineConfig({
   test: {
+    // The key-cache tests count the database's key lookups through `vi.mock`.
+    ...sharedModules(["test/auth-cache.test.ts", "test/disabled-owner-keys.test.ts"]),
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Files wait on servers far more than they compute, and each has its own databases, key

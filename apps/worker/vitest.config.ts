@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { sharedModules } from "../../packages/runtime/src/testing/vitest-isolation.ts";
 import { TEST_ENV } from "../../packages/runtime/src/testing/test-env.ts";
 
 export default defineConfig({
@@ -8,6 +9,7 @@ export default defineConfig({
   resolve: { alias: { "@shardcast/client": fileURLToPath(new URL("../../packages/client/src/index.ts", import.meta.url)) } },
   test: {
     include: ["test/**/*.test.ts"],
+    ...sharedModules(),
     // PG_ADMIN_URL / REDIS_URL, or local servers, or embedded ones (see the setup file).
     globalSetup: ["../../packages/runtime/src/testing/global-setup.ts"],
     env: TEST_ENV,

@@ -131,7 +131,9 @@ describe("the operations themselves on a cluster-mode server", () => {
   it("runs a job through the queue", async () => {
     const prefix = "sc";
     const queue = createQueue(redis, { prefix });
-    const events = createQueueEvents(createRedis(server.url, { forBullmq: true }), { prefix });
+    // QueueEvents blocks on a duplicate of the client it is given and closes only that one.
+    const eventsClient = createRedis(server.url, { forBullmq: true });
+    const events = createQueueEvents(eventsClient, { prefix });
     const worker = new Worker(DEFAULT_QUEUE_NAME, () => Promise.resolve("done"), { connection: redis, prefix: queuePrefix(prefix) });
     try {
       await events.waitUntilReady();
@@ -141,6 +143,7 @@ describe("the operations themselves on a cluster-mode server", () => {
       await worker.close();
       await queue.close();
       await events.close();
+      eventsClient.disconnect();
     }
   });
 });
