@@ -168,13 +168,15 @@ describe("ShardcastConsumer", () => {
 
   it("keeps its session through a handler that runs longer than the session timeout (heartbeats)", async () => {
     let slow = true;
+    // The edge runs in this process: under a loaded machine a 3 s session lost its member between
+    // two late heartbeats, so the session is 6 s and the handler still outlasts it by half.
     const a = member("g3", {
-      sessionTimeoutMs: 3000,
+      sessionTimeoutMs: 6000,
       start: "latest",
       handler: async (batch) => {
         if (slow) {
           slow = false;
-          await new Promise((r) => setTimeout(r, 4500));
+          await new Promise((r) => setTimeout(r, 9000));
         }
         a.events.push(...batch.events);
       },
