@@ -19,7 +19,7 @@ if (stagesFile && existsSync(stagesFile)) {
 if (testLog && existsSync(testLog)) {
   const text = readFileSync(testLog, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
   // `npm test` times its own stages (scripts/test.sh).
-  const inner = [...text.matchAll(/^(?:\[(?:e2e|demo)\] )?\[test\] (\d+)s (ok|FAILED \(exit \d+\))  (.+)$/gm)];
+  const inner = [...text.matchAll(/^(?:\[demo\] )?\[test\] (\d+)s (ok|FAILED \(exit \d+\))  (.+)$/gm)];
   if (inner.length) {
     console.log("npm test stages:");
     for (const m of inner) console.log(`  ${fmt(Number(m[1])).padStart(7)}  ${m[2].padEnd(6)}  ${m[3]}`);
@@ -29,7 +29,7 @@ if (testLog && existsSync(testLog)) {
   for (const m of text.matchAll(/^(\S+):test:\s+Tests\s+(.+)$/gm)) rows.push([m[1], counts(m[2])]);
   // Playwright's list reporter ends each suite with its totals, one per line, "passed" last.
   // The demo lane's lines carry "[demo] " (its totals can come out between the other lane's).
-  const pw = [...text.matchAll(/^(\[(?:e2e|demo)\] )?\s+(\d+) (passed|failed|skipped|flaky|did not run)(?: \(.+\))?$/gm)];
+  const pw = [...text.matchAll(/^(\[demo\] )?\s+(\d+) (passed|failed|skipped|flaky|did not run)(?: \(.+\))?$/gm)];
   const open = new Map();
   for (const m of pw) {
     const lane = m[1] === "[demo] " ? "playwright: demo" : "playwright: console";
@@ -45,11 +45,11 @@ if (testLog && existsSync(testLog)) {
   // The failures by name, with the first lines of each Playwright error, so a log cut to its
   // tail still says what failed and why.
   const failed = new Set();
-  for (const m of text.matchAll(/^(?:\S+:test:|\[(?:e2e|demo)\])?\s*(?:✘|FAIL)\s+(.+)$/gmu)) failed.add(m[1].trim());
+  for (const m of text.matchAll(/^(?:\S+:test:|\[demo\])?\s*(?:✘|FAIL)\s+(.+)$/gmu)) failed.add(m[1].trim());
   if (failed.size) {
     console.log("Failed:");
     for (const f of failed) console.log(`  ${f}`);
-    const lines = text.split("\n").map((l) => l.replace(/^\[(?:e2e|demo)\] /, ""));
+    const lines = text.split("\n").map((l) => l.replace(/^\[demo\] /, ""));
     lines.forEach((l, i) => {
       if (!/^\s+\d+\) \S+\.spec\.ts:\d+/.test(l)) return;
       const body = lines.slice(i, i + 40).filter((x) => x.trim() && !/^\s*\[WebServer\]/.test(x));

@@ -45,7 +45,7 @@ demo_lane() {
 demo_lane 2>&1 | sed -u 's/^/[demo] /' &
 demo_pid=$!
 main_lane
-checks=$?
+main=$?
 wait "$demo_pid"
 demo=$?
-[ "$checks" = 0 ] && [ "$demo" = 0 ]
+[ "$main" = 0 ] && [ "$demo" = 0 ]
