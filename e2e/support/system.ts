@@ -18,6 +18,8 @@ export interface SystemUnderTest {
   demo: "on" | "off";
   /** Longest a single test may run. */
   timeoutMs: number;
+  /** Longest an assertion waits for the page (default 15 s). */
+  expectTimeoutMs?: number;
   extraEnv?: Record<string, string>;
 }
 
@@ -49,7 +51,7 @@ export function systemConfig(sut: SystemUnderTest): PlaywrightTestConfig {
     retries: 0,
     forbidOnly: IN_CI,
     timeout: sut.timeoutMs,
-    expect: { timeout: 15_000 },
+    expect: { timeout: sut.expectTimeoutMs ?? 15_000 },
     reporter: [["list"]],
     use: {
       baseURL: webUrl,
