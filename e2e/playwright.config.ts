@@ -7,6 +7,7 @@ export default systemConfig({
   webPort: WEB_PORT,
   edgePort: EDGE_PORT,
   pgPort: 54339,
+  workerHealthPort: 9470,
   demo: "off",
   timeoutMs: 120_000,
   extraEnv: {

@@ -14,6 +14,8 @@ export interface SystemUnderTest {
   edgePort: number;
   /** Another port than a developer's own `npm start` (54329), so both can run at once. */
   pgPort: number;
+  /** The first worker's health port (the next workers take the ports after it); another per system. */
+  workerHealthPort: number;
   /** `on`: the README's demo cluster and producer, exactly as a new user gets them. */
   demo: "on" | "off";
   /** Longest a single test may run. */
@@ -25,8 +27,8 @@ export interface SystemUnderTest {
 
 /**
  * The Playwright configuration of one system started with the README's start command (`npm start`)
- * on test ports and a fresh data folder. Each config file names one system; the suites run one
- * after the other, so two systems never share the machine.
+ * on test ports and a fresh data folder. Each config file names one system, with ports, a data
+ * folder and a Redis prefix of its own, so `npm test` runs the two suites side by side.
  */
 export function systemConfig(sut: SystemUnderTest): PlaywrightTestConfig {
   // Playwright evaluates the config in the runner and again in each worker; only the runner starts
@@ -89,6 +91,7 @@ export function systemConfig(sut: SystemUnderTest): PlaywrightTestConfig {
         SHARDCAST_WEB_PORT: String(sut.webPort),
         SHARDCAST_EDGE_PORT: String(sut.edgePort),
         SHARDCAST_PG_PORT: String(sut.pgPort),
+        SHARDCAST_WORKER_HEALTH_PORT: String(sut.workerHealthPort),
         SHARDCAST_ADMIN_EMAIL: ADMIN_EMAIL,
         SHARDCAST_ADMIN_PASSWORD: ADMIN_PASSWORD,
         SHARDCAST_DEMO: sut.demo,
