@@ -28,7 +28,7 @@ export interface SystemUnderTest {
 /**
  * The Playwright configuration of one system started with the README's start command (`npm start`)
  * on test ports and a fresh data folder. Each config file names one system, with ports, a data
- * folder and a Redis prefix of its own, so `npm test` runs the two suites side by side.
+ * folder, a Redis prefix and an output folder of its own, so the two suites can run at once.
  */
 export function systemConfig(sut: SystemUnderTest): PlaywrightTestConfig {
   // Playwright evaluates the config in the runner and again in each worker; only the runner starts
@@ -47,7 +47,9 @@ export function systemConfig(sut: SystemUnderTest): PlaywrightTestConfig {
   const webUrl = `http://127.0.0.1:${sut.webPort}`;
   return defineConfig({
     testDir: sut.testDir,
-    outputDir: "./test-results/artifacts",
+    // Playwright empties its output folder when it starts and keeps traces under it by worker
+    // index, so two suites running at once must not share one.
+    outputDir: `./test-results/${path.basename(sut.testDir)}`,
     fullyParallel: false,
     workers: 1,
     retries: 0,
