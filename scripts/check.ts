@@ -12,22 +12,18 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
 import ts from "typescript";
-import { argvFlags, UsageError } from "@shardcast/sim/cli/argv";
+import { argvFlags } from "@shardcast/sim/cli/argv";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const USAGE = "usage: npm run check\n\n  the root tsconfig.json's type-check, then ESLint over the repository on the same program";
 
-try {
-  for (const f of argvFlags(process.argv.slice(2), [])) {
-    if (f.flag === "--help") {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    }
-    throw new UsageError(`unknown argument ${f.arg}`);
+// The command takes no arguments: anything but --help is a usage error.
+for (const f of argvFlags(process.argv.slice(2), [])) {
+  if (f.flag === "--help") {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
   }
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`${err.message}\n${USAGE}\n`);
+  process.stderr.write(`unknown argument ${f.arg}\n${USAGE}\n`);
   process.exit(2);
 }
 
