@@ -62,6 +62,8 @@ const schema = z.object({
   SHARDCAST_REPLICA_ROUTING_FLOOR: z.coerce.number().min(0).max(0.5).default(DEFAULT_REPLICA_ROUTING.floorShare),
   /** Half-life of a read's time in a target's latency estimate: how fast a slow target is left and a recovered one used again. */
   SHARDCAST_REPLICA_ROUTING_HALF_LIFE_MS: z.coerce.number().int().min(50).max(600_000).default(DEFAULT_REPLICA_ROUTING.halfLifeMs),
+  /** The same in reads of the target: a read's time weighs half after this many later reads of it (whichever halves it sooner). */
+  SHARDCAST_REPLICA_ROUTING_HALF_LIFE_READS: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_REPLICA_ROUTING.halfLifeReads),
   /** The content model that predicts surges from what events say (scored after the ack); `off` leaves it out. */
   SHARDCAST_PREALLOC_MODEL: z.enum(["on", "off"]).default("on"),
   /** How often the edge publishes its surge predictions for the pre-allocator. */

@@ -38,6 +38,7 @@ const edge = createEdge({
     policy: env.SHARDCAST_REPLICA_ROUTING,
     floorShare: env.SHARDCAST_REPLICA_ROUTING_FLOOR,
     halfLifeMs: env.SHARDCAST_REPLICA_ROUTING_HALF_LIFE_MS,
+    halfLifeReads: env.SHARDCAST_REPLICA_ROUTING_HALF_LIFE_READS,
   },
   prealloc: { enabled: env.SHARDCAST_PREALLOC_MODEL === "on", publishMs: env.SHARDCAST_PREALLOC_PUBLISH_MS },
   log,

@@ -1,4 +1,4 @@
-import { LatencyChooser, type ReplicaRoute, type Rng, type ShardletRoute } from "@shardcast/core";
+import { LATENCY_HALF_LIFE_READS, LatencyChooser, type ReplicaRoute, type Rng, type ShardletRoute } from "@shardcast/core";
 import type { RangeSegment } from "@shardcast/db/host";
 
 /**
@@ -14,11 +14,13 @@ export interface ReplicaRouting {
   floorShare?: number;
   /** Half-life of a read time's weight in a target's estimate, in ms. */
   halfLifeMs?: number;
+  /** The same in later reads of the target; whichever of the two halves a read's weight sooner applies. */
+  halfLifeReads?: number;
   /** The random source (default `Math.random`; a seeded `createRng` in tests). */
   rng?: Pick<Rng, "next">;
 }
 
-export const DEFAULT_REPLICA_ROUTING = { policy: "latency", floorShare: 0.02, halfLifeMs: 1_000 } as const satisfies ReplicaRouting;
+export const DEFAULT_REPLICA_ROUTING = { policy: "latency", floorShare: 0.02, halfLifeMs: 1_000, halfLifeReads: LATENCY_HALF_LIFE_READS } as const satisfies ReplicaRouting;
 
 /** What a read's time is counted for: a shardlet's own host, or a replica. */
 export type ReadTarget = { hostId: string } | { replicaId: string };
@@ -50,6 +52,7 @@ export class ReplicaHints {
         ? new LatencyChooser({
             floorShare: routing.floorShare ?? DEFAULT_REPLICA_ROUTING.floorShare,
             halfLifeMs: routing.halfLifeMs ?? DEFAULT_REPLICA_ROUTING.halfLifeMs,
+            halfLifeReads: routing.halfLifeReads ?? DEFAULT_REPLICA_ROUTING.halfLifeReads,
             rng: routing.rng ?? { next: () => Math.random() },
           })
         : null;
@@ -57,7 +60,7 @@ export class ReplicaHints {
 
   /** A read of `target` begins: until it is `measured` or `abandoned`, it weighs on the target's cost. */
   begin(target: ReadTarget): void {
-    this.latency?.begin(targetKey(target));
+    this.latency?.begin(targetKey(target), this.clock());
   }
 
   /** A read of `target` begun earlier failed (no time to count). */
