@@ -1,4 +1,4 @@
-import { ShardcastError, redisPrefixSchema } from "@shardcast/core";
+import { CHECKPOINT_EVERY_SEC, ShardcastError, redisPrefixSchema } from "@shardcast/core";
 import { metricsTokenSchema } from "@shardcast/runtime/metrics";
 import { checkRedisSentinelEnv, redisSentinelEnvShape, sequenceLeaseEnvShape } from "@shardcast/runtime/redis-env";
 import { z } from "zod";
@@ -47,7 +47,7 @@ const schema = z.object({
   SHARDCAST_PREALLOC_EVERY_MS: intMsOrOff(5_000),
   /** Period of the content model's cold-start training on stored history (the first run after at most 5 minutes); 0 trains on demand only. */
   SHARDCAST_PREALLOC_TRAIN_EVERY_MS: intMsOrOff(3_600_000),
-  SHARDCAST_CHECKPOINT_EVERY_MS: intMs(5_000),
+  SHARDCAST_CHECKPOINT_EVERY_MS: intMs(CHECKPOINT_EVERY_SEC * 1_000),
   /** Forecasting model retraining period (the first run one period after it is first scheduled); 0 turns the schedule off. */
   SHARDCAST_TRAIN_EVERY_MS: z.coerce.number().int().refine((v) => v === 0 || (v >= 60_000 && v <= 7 * 24 * 3_600_000), "must be 0 (off) or 60000..604800000 ms").default(6 * 3_600_000),
   /** LSTM training epochs per run (early stopping keeps the best epoch). */

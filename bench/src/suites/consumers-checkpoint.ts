@@ -14,8 +14,8 @@ import { median } from "../harness.ts";
  *
  * Per window, every policy is held to the same p99 replay bound (failure times on a uniform grid):
  * the largest fixed interval that keeps it; the product's predictive policy with threshold and
- * bound at 30 s and the settings' 60 s horizon, and the same with the horizon cut to one decision
- * interval (`short_horizon_`); reactive without a forecast (the bound minus one interval's arrivals
+ * bound at 30 s and the settings' default horizon (one decision interval), and the same with a 60 s
+ * horizon (`long_horizon_`); reactive without a forecast (the bound minus one interval's arrivals
  * at the rate just observed), and reactive with a safety margin tuned per window with hindsight;
  * and an oracle that knows the next interval's arrivals.
  */
@@ -25,7 +25,7 @@ const REPLAY_SEC_PER_EVENT = 0.001;
 const STEP_SEC = 60;
 const WINDOW_STEPS = 7 * 24;
 const WARMUP_STEPS = 7 * 24;
-const HORIZON_SEC = 60;
+const LONG_HORIZON_SEC = 60;
 
 interface Run {
   set: string;
@@ -47,7 +47,7 @@ function runs(set: TraceSet, opts: { cutoffs: number; seeds: number; decisionSec
         const rng = createRng(`ckpt-${set.name}-${series.name}-${c}-${s}`);
         const target = 150 + rng.next() * 450;
         const rates = raw.map((v) => (v / mean) * target);
-        out.push({ set: set.name, comparison: compareCheckpointPolicies({ rates, stepSec: STEP_SEC, warmup: WARMUP_STEPS, replaySecPerEvent: REPLAY_SEC_PER_EVENT, boundSec: BOUND_SEC, decisionIntervalSec: opts.decisionSec, horizonSec: HORIZON_SEC, period: 24 }) });
+        out.push({ set: set.name, comparison: compareCheckpointPolicies({ rates, stepSec: STEP_SEC, warmup: WARMUP_STEPS, replaySecPerEvent: REPLAY_SEC_PER_EVENT, boundSec: BOUND_SEC, decisionIntervalSec: opts.decisionSec, longHorizonSec: LONG_HORIZON_SEC, period: 24 }) });
       }
     }
   }
@@ -63,27 +63,26 @@ function summarize(prefix: string, rs: readonly Run[]): Record<string, number> {
     [`${prefix}checkpoints_ratio_vs_fixed`]: med((c) => c.predictive.checkpoints / c.fixed.checkpoints),
     [`${prefix}checkpoints_ratio_vs_reactive`]: med((c) => c.predictive.checkpoints / c.reactive.checkpoints),
     [`${prefix}checkpoints_ratio_vs_oracle`]: med((c) => c.predictive.checkpoints / c.oracle.checkpoints),
-    // The horizon cut to one decision interval: with the threshold at the bound, looking further
-    // ahead only checkpoints earlier.
-    [`${prefix}short_horizon_checkpoints_ratio_vs_fixed`]: med((c) => c.predictiveShort.checkpoints / c.fixed.checkpoints),
-    [`${prefix}short_horizon_checkpoints_ratio_vs_reactive`]: med((c) => c.predictiveShort.checkpoints / c.reactive.checkpoints),
-    [`${prefix}short_horizon_checkpoints_ratio_vs_oracle`]: med((c) => c.predictiveShort.checkpoints / c.oracle.checkpoints),
+    // A minute's look-ahead: with the threshold at the bound, looking further ahead only checkpoints earlier.
+    [`${prefix}long_horizon_checkpoints_ratio_vs_fixed`]: med((c) => c.predictiveLong.checkpoints / c.fixed.checkpoints),
+    [`${prefix}long_horizon_checkpoints_ratio_vs_reactive`]: med((c) => c.predictiveLong.checkpoints / c.reactive.checkpoints),
+    [`${prefix}long_horizon_checkpoints_ratio_vs_oracle`]: med((c) => c.predictiveLong.checkpoints / c.oracle.checkpoints),
     [`${prefix}reactive_checkpoints_ratio_vs_fixed`]: med((c) => c.reactive.checkpoints / c.fixed.checkpoints),
     [`${prefix}reactive_tuned_checkpoints_ratio_vs_fixed`]: med((c) => c.reactiveTuned.checkpoints / c.fixed.checkpoints),
     [`${prefix}oracle_checkpoints_ratio_vs_fixed`]: med((c) => c.oracle.checkpoints / c.fixed.checkpoints),
     [`${prefix}p99_replay_s_predictive`]: med((c) => c.predictive.p99ReplaySec),
-    [`${prefix}p99_replay_s_short_horizon`]: med((c) => c.predictiveShort.p99ReplaySec),
+    [`${prefix}p99_replay_s_long_horizon`]: med((c) => c.predictiveLong.p99ReplaySec),
     [`${prefix}p99_replay_s_fixed`]: med((c) => c.fixed.p99ReplaySec),
     [`${prefix}p99_replay_s_reactive`]: med((c) => c.reactive.p99ReplaySec),
     [`${prefix}max_replay_s_predictive`]: worst((c) => c.predictive.maxReplaySec),
-    [`${prefix}max_replay_s_short_horizon`]: worst((c) => c.predictiveShort.maxReplaySec),
+    [`${prefix}max_replay_s_long_horizon`]: worst((c) => c.predictiveLong.maxReplaySec),
     [`${prefix}max_replay_s_fixed`]: worst((c) => c.fixed.maxReplaySec),
     [`${prefix}max_replay_s_reactive`]: worst((c) => c.reactive.maxReplaySec),
     [`${prefix}fixed_interval_s_median`]: med((c) => c.fixed.intervalSec),
     // Tuned per window with hindsight: what a reactive rule needs and the product does not.
     [`${prefix}reactive_tuned_margin_median`]: med((c) => c.reactiveTuned.margin),
     [`${prefix}predictive_misses_bound_share`]: misses((c) => c.predictive.p99ReplaySec),
-    [`${prefix}short_horizon_misses_bound_share`]: misses((c) => c.predictiveShort.p99ReplaySec),
+    [`${prefix}long_horizon_misses_bound_share`]: misses((c) => c.predictiveLong.p99ReplaySec),
     [`${prefix}reactive_misses_bound_share`]: misses((c) => c.reactive.p99ReplaySec),
     [`${prefix}windows`]: rs.length,
   };

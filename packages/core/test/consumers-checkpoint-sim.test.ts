@@ -7,26 +7,28 @@ function diurnal(days: number): number[] {
 }
 
 describe("checkpoint policies replayed over a rhythm", () => {
-  const input = { rates: diurnal(10), stepSec: 60, warmup: 3 * 24, replaySecPerEvent: 0.001, boundSec: 30, decisionIntervalSec: 5, period: 24, horizonSec: 60 };
+  const input = { rates: diurnal(10), stepSec: 60, warmup: 3 * 24, replaySecPerEvent: 0.001, boundSec: 30, decisionIntervalSec: 5, period: 24 };
 
   it("keeps every policy within the bound and orders them as expected", () => {
     const c = compareCheckpointPolicies(input);
-    for (const p of [c.predictive, c.predictiveShort, c.fixed, c.reactive, c.reactiveTuned, c.oracle]) expect(p.p99ReplaySec).toBeLessThanOrEqual(input.boundSec + 1e-9);
+    expect(c.predictive.horizonSec).toBe(5);
+    expect(c.predictiveLong.horizonSec).toBe(60);
+    for (const p of [c.predictive, c.predictiveLong, c.fixed, c.reactive, c.reactiveTuned, c.oracle]) expect(p.p99ReplaySec).toBeLessThanOrEqual(input.boundSec + 1e-9);
     // Rate-aware checkpoints beat a fixed interval sized for the peak.
-    expect(c.predictiveShort.checkpoints).toBeLessThan(c.fixed.checkpoints);
+    expect(c.predictive.checkpoints).toBeLessThan(c.fixed.checkpoints);
     // Nobody that keeps the max within the bound beats the oracle that knows the next interval.
-    expect(c.oracle.checkpoints).toBeLessThanOrEqual(c.predictiveShort.checkpoints);
+    expect(c.oracle.checkpoints).toBeLessThanOrEqual(c.predictive.checkpoints);
     expect(c.oracle.checkpoints).toBeLessThanOrEqual(c.reactive.checkpoints);
-    for (const p of [c.predictiveShort, c.oracle]) expect(p.maxReplaySec).toBeLessThanOrEqual(input.boundSec + 1e-9);
+    for (const p of [c.predictive, c.oracle]) expect(p.maxReplaySec).toBeLessThanOrEqual(input.boundSec + 1e-9);
     // A longer horizon with the threshold at the bound only checkpoints earlier.
-    expect(c.predictive.checkpoints).toBeGreaterThanOrEqual(c.predictiveShort.checkpoints);
-    expect(c.predictive.p99ReplaySec).toBeLessThanOrEqual(c.predictiveShort.p99ReplaySec);
+    expect(c.predictiveLong.checkpoints).toBeGreaterThanOrEqual(c.predictive.checkpoints);
+    expect(c.predictiveLong.p99ReplaySec).toBeLessThanOrEqual(c.predictive.p99ReplaySec);
   });
 
   it("does not checkpoint a stream that stays quiet", () => {
     const c = compareCheckpointPolicies({ ...input, rates: input.rates.map(() => 0.01) });
     expect(c.predictive.checkpoints).toBe(0);
-    expect(c.predictiveShort.checkpoints).toBe(0);
+    expect(c.predictiveLong.checkpoints).toBe(0);
   });
 
   it("finds the largest fixed interval that holds the p99", () => {

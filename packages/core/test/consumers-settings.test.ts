@@ -7,7 +7,7 @@ describe("consumer settings", () => {
     expect(parseConsumerSettings(undefined)).toEqual({
       checkpointMode: "predictive",
       checkpointThresholdSec: 30,
-      predictionHorizonSec: 60,
+      predictionHorizonSec: 5,
       maxReplaySec: 120,
       fixedIntervalSec: 30,
       defaultReplayMsPerEvent: 1,

@@ -1,5 +1,5 @@
 import { decideCheckpoint, forecastArrivalRate } from "./checkpoint-policy.ts";
-import { parseConsumerSettings } from "./settings.ts";
+import { DEFAULT_PREDICTION_HORIZON_SEC, parseConsumerSettings } from "./settings.ts";
 
 /**
  * Checkpoint policies replayed over an arrival series, for the benchmark. The consumer keeps up
@@ -21,8 +21,10 @@ export interface CheckpointSimInput {
   decisionIntervalSec: number;
   /** Season of the rate series in steps (24 for hourly traces with a daily rhythm). */
   period?: number;
-  /** The predictive policy's horizon (default 60 s, the settings' default). */
+  /** The predictive policy's horizon (default: the settings' default, one run of the checkpoint job). */
   horizonSec?: number;
+  /** A longer horizon the comparison also replays (default 60 s), to show what looking further ahead costs. */
+  longHorizonSec?: number;
   /** Failure times sampled per decision interval (default 5). */
   samplesPerInterval?: number;
 }
@@ -166,7 +168,7 @@ export function stepForecasts(input: CheckpointSimInput, horizonSec: number): Fl
  * `boundSec`; the rate just observed floors the forecast, as the checkpoint job does.
  */
 export function predictivePolicy(input: CheckpointSimInput, opts: { horizonSec?: number; forecasts?: Float64Array } = {}): PolicyOutcome {
-  const horizonSec = Math.max(1, opts.horizonSec ?? input.horizonSec ?? 60);
+  const horizonSec = Math.max(1, opts.horizonSec ?? input.horizonSec ?? DEFAULT_PREDICTION_HORIZON_SEC);
   const settings = parseConsumerSettings({ checkpointThresholdSec: input.boundSec, maxReplaySec: input.boundSec, predictionHorizonSec: horizonSec });
   const forecasts = opts.forecasts ?? stepForecasts(input, horizonSec);
   return simulate(input, ticks(input), (c) =>
@@ -194,10 +196,10 @@ export function oraclePolicy(input: CheckpointSimInput): PolicyOutcome {
 }
 
 export interface CheckpointComparison {
-  /** At `horizonSec` (default 60 s). */
+  /** At `horizonSec` (the settings' default unless given). */
   predictive: PolicyOutcome & { horizonSec: number };
-  /** The same with the horizon cut to one decision interval, all a threshold at the bound needs. */
-  predictiveShort: PolicyOutcome & { horizonSec: number };
+  /** The same at `longHorizonSec`: with the threshold at the bound, a longer look-ahead only checkpoints earlier. */
+  predictiveLong: PolicyOutcome & { horizonSec: number };
   fixed: PolicyOutcome & { intervalSec: number };
   reactive: PolicyOutcome;
   reactiveTuned: PolicyOutcome & { margin: number };
@@ -205,16 +207,16 @@ export interface CheckpointComparison {
 }
 
 export function compareCheckpointPolicies(input: CheckpointSimInput): CheckpointComparison {
-  const horizonSec = Math.max(1, input.horizonSec ?? 60);
-  const shortSec = Math.max(1, input.decisionIntervalSec);
+  const horizonSec = Math.max(1, input.horizonSec ?? DEFAULT_PREDICTION_HORIZON_SEC);
+  const longSec = Math.max(1, input.longHorizonSec ?? 60);
   const fixed = bestFixedInterval(input);
   const tuned = bestReactive(input);
   // Forecasts of a horizon within one step are the same next-step forecast: computed once.
   const forecasts = stepForecasts(input, horizonSec);
-  const short = Math.ceil(horizonSec / input.stepSec) === Math.ceil(shortSec / input.stepSec) ? forecasts : stepForecasts(input, shortSec);
+  const long = Math.ceil(horizonSec / input.stepSec) === Math.ceil(longSec / input.stepSec) ? forecasts : stepForecasts(input, longSec);
   return {
     predictive: { ...predictivePolicy(input, { horizonSec, forecasts }), horizonSec },
-    predictiveShort: { ...predictivePolicy(input, { horizonSec: shortSec, forecasts: short }), horizonSec: shortSec },
+    predictiveLong: { ...predictivePolicy(input, { horizonSec: longSec, forecasts: long }), horizonSec: longSec },
     fixed: { ...fixed.outcome, intervalSec: fixed.intervalSec },
     reactive: reactivePolicy(input),
     reactiveTuned: { ...tuned.outcome, margin: tuned.margin },

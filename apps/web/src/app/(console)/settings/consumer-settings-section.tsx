@@ -17,7 +17,7 @@ type Errors = Partial<Record<keyof ConsumerSettings, string>>;
 
 const FIELDS: Array<NumericField<NumberField>> = [
   { field: "checkpointThresholdSec", label: "Checkpoint threshold", unit: "s", hint: "Predicted replay that triggers a checkpoint." },
-  { field: "predictionHorizonSec", label: "Prediction horizon", unit: "s", hint: "How far ahead arrivals are forecast." },
+  { field: "predictionHorizonSec", label: "Prediction horizon", unit: "s", hint: "How far ahead arrivals are forecast; the default, one run of the checkpoint job, checkpoints at the last moment that keeps the threshold. Longer buys margin with more checkpoints." },
   { field: "maxReplaySec", label: "Maximum replay", unit: "s", hint: "Never exceeded, in either mode." },
   { field: "fixedIntervalSec", label: "Fixed interval", unit: "s", hint: "Period of the fixed mode." },
   { field: "defaultReplayMsPerEvent", label: "Default processing time", unit: "ms/event", hint: "Until a group reports its own." },
