@@ -14,8 +14,9 @@ import { median } from "../harness.ts";
  *
  * Per window, every policy is held to the same p99 replay bound (failure times on a uniform grid):
  * the largest fixed interval that keeps it; the product's predictive policy with threshold and
- * bound at 30 s and the settings' default horizon (one decision interval), and the same with a 60 s
- * horizon (`long_horizon_`); reactive without a forecast (the bound minus one interval's arrivals
+ * bound at 30 s and the settings' default horizon (one decision interval), the same with a 60 s
+ * horizon (`long_horizon_`) and with the forecast used at every decision (`ungated_`: the product
+ * uses it only while it predicts the next interval better than the rate just observed); reactive without a forecast (the bound minus one interval's arrivals
  * at the rate just observed), and reactive with a safety margin tuned per window with hindsight;
  * and an oracle that knows the next interval's arrivals.
  */
@@ -67,6 +68,9 @@ function summarize(prefix: string, rs: readonly Run[]): Record<string, number> {
     [`${prefix}long_horizon_checkpoints_ratio_vs_fixed`]: med((c) => c.predictiveLong.checkpoints / c.fixed.checkpoints),
     [`${prefix}long_horizon_checkpoints_ratio_vs_reactive`]: med((c) => c.predictiveLong.checkpoints / c.reactive.checkpoints),
     [`${prefix}long_horizon_checkpoints_ratio_vs_oracle`]: med((c) => c.predictiveLong.checkpoints / c.oracle.checkpoints),
+    // The forecast used at every decision, skilled or not: what the forecast gate saves.
+    [`${prefix}ungated_checkpoints_ratio_vs_fixed`]: med((c) => c.predictiveUngated.checkpoints / c.fixed.checkpoints),
+    [`${prefix}ungated_checkpoints_ratio_vs_reactive`]: med((c) => c.predictiveUngated.checkpoints / c.reactive.checkpoints),
     [`${prefix}reactive_checkpoints_ratio_vs_fixed`]: med((c) => c.reactive.checkpoints / c.fixed.checkpoints),
     [`${prefix}reactive_tuned_checkpoints_ratio_vs_fixed`]: med((c) => c.reactiveTuned.checkpoints / c.fixed.checkpoints),
     [`${prefix}oracle_checkpoints_ratio_vs_fixed`]: med((c) => c.oracle.checkpoints / c.fixed.checkpoints),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bestFixedInterval, compareCheckpointPolicies, fixedIntervalPolicy, predictivePolicy, stepForecasts } from "../src/index.ts";
+import { bestFixedInterval, compareCheckpointPolicies, createRng, fixedIntervalPolicy, predictivePolicy, stepForecasts } from "../src/index.ts";
 
 /** A daily rhythm (hourly steps): mean 300 events/s, from about 160 at night to 440 at the peak. */
 function diurnal(days: number): number[] {
@@ -20,9 +20,27 @@ describe("checkpoint policies replayed over a rhythm", () => {
     expect(c.oracle.checkpoints).toBeLessThanOrEqual(c.predictive.checkpoints);
     expect(c.oracle.checkpoints).toBeLessThanOrEqual(c.reactive.checkpoints);
     for (const p of [c.predictive, c.oracle]) expect(p.maxReplaySec).toBeLessThanOrEqual(input.boundSec + 1e-9);
+    // Within a step the arrivals are even, so the rate just observed predicts the next interval
+    // exactly but at step changes: the hourly forecast never earns its use, and the gated policy
+    // checkpoints as the reactive rule does, never more than with the forecast always used.
+    expect(c.predictive.checkpoints).toBeLessThanOrEqual(c.predictiveUngated.checkpoints);
+    expect(Math.abs(c.predictive.checkpoints - c.reactive.checkpoints)).toBeLessThanOrEqual(1);
     // A longer horizon with the threshold at the bound only checkpoints earlier.
     expect(c.predictiveLong.checkpoints).toBeGreaterThanOrEqual(c.predictive.checkpoints);
     expect(c.predictiveLong.p99ReplaySec).toBeLessThanOrEqual(c.predictive.p99ReplaySec);
+  });
+
+  it("leaves out a forecast that does not predict the next interval better than the rate just observed", () => {
+    // Hourly load with one hour in ten at three to four times the usual, unannounced.
+    const rng = createRng("bursty");
+    const rates = Array.from({ length: 10 * 24 }, () => (rng.next() < 0.1 ? 900 : 200 + 100 * rng.next()));
+    const bursty = { ...input, rates };
+    // A minute's look-ahead lets the forecast's overshoots after the bursts count: used always,
+    // it checkpoints far more often than when it must first beat the observed rate.
+    const gated = predictivePolicy(bursty, { horizonSec: 60 });
+    const always = predictivePolicy(bursty, { horizonSec: 60, gate: false });
+    expect(gated.checkpoints).toBeLessThan(0.8 * always.checkpoints);
+    expect(gated.p99ReplaySec).toBeLessThanOrEqual(bursty.boundSec);
   });
 
   it("does not checkpoint a stream that stays quiet", () => {

@@ -4,6 +4,7 @@ import {
   cursorPosition,
   decideCheckpoint,
   forecastArrivalRate,
+  ForecastGate,
   laterCursor,
   parseConsumerSettings,
   type ConsumerSettings,
@@ -36,6 +37,11 @@ export interface CheckpointRunOptions {
   decisionIntervalSec: number;
   /** Lag figures of earlier runs (see LagMemo); without one every run scans every shardlet. */
   lagMemo?: LagMemo;
+  /**
+   * How well each shardlet's forecast predicted arrivals in earlier runs (core's `ForecastGate`):
+   * a forecast is used only while it beats the rate just observed. Without one, none is used.
+   */
+  forecastGate?: ForecastGate;
   signal?: AbortSignal;
 }
 
@@ -70,6 +76,8 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
   const result: CheckpointRunResult = { groups: groups.length, checkpoints: 0, skipped: 0, reconciled: 0, lagScans: 0, lagReused: 0 };
   const memo = opts.lagMemo ?? new LagMemo();
   memo.prune(deps.clock());
+  const gate = opts.forecastGate ?? new ForecastGate();
+  const seen = new Set<string>();
   const shardletsByStream = new Map<string, ShardletInfo[]>();
   for (const g of groups) {
     checkAborted(opts.signal);
@@ -79,7 +87,8 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
       shardletsByStream.set(g.streamId, shardlets);
     }
     try {
-      const r = await checkpointGroup(deps, opts, memo, settings, g, shardlets);
+      const r = await checkpointGroup(deps, opts, memo, gate, settings, g, shardlets);
+      for (const a of r.assigned) seen.add(gateKey(g.id, a));
       result.checkpoints += r.checkpoints;
       result.lagScans += r.lag.scans;
       result.lagReused += r.lag.reused;
@@ -90,21 +99,26 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
       deps.log.warn("consumer checkpoint failed for a group", { group: g.name, streamId: g.streamId, err });
     }
   }
+  // Shardlets no group here holds any more (retired, handed to another group's run) are forgotten.
+  for (const key of [...gate.keys()]) if (!seen.has(key)) gate.forget(key);
   return result;
 }
+
+const gateKey = (groupId: string, shardletId: string) => `${groupId}\t${shardletId}`;
 
 async function checkpointGroup(
   deps: WorkerDeps,
   opts: CheckpointRunOptions,
   memo: LagMemo,
+  gate: ForecastGate,
   settings: ConsumerSettings,
   g: ConsumerGroupInfo,
   shardlets: readonly ShardletInfo[],
-): Promise<{ checkpoints: number; reconciled: boolean; lag: { scans: number; reused: number } }> {
+): Promise<{ checkpoints: number; reconciled: boolean; lag: { scans: number; reused: number }; assigned: string[] }> {
   const now = deps.clock();
   const none = { scans: 0, reused: 0 };
   let state = await getConsumerGroupState(deps.db, g.id);
-  if (!state) return { checkpoints: 0, reconciled: false, lag: none };
+  if (!state) return { checkpoints: 0, reconciled: false, lag: none, assigned: [] };
   const routed = new Set(shardlets.filter((s) => s.state !== "pending").map((s) => s.id));
   const reconciled = consumerGroupNeedsReconcile(state, routed, now, undefined, settings.memberWeighting);
   if (reconciled) {
@@ -120,7 +134,7 @@ async function checkpointGroup(
   }
   await forgetRetired(deps, opts.progress, g, state.assignments);
   const ids = state.assignments.map((a) => a.shardletId);
-  if (ids.length === 0) return { checkpoints: 0, reconciled, lag: none };
+  if (ids.length === 0) return { checkpoints: 0, reconciled, lag: none, assigned: [] };
   // The bucket under way, and the one before it (edges flush every 5 s, the rollup runs every
   // 10 s), are not complete yet: counting them would read as a drop in arrivals.
   const seriesEnd = Math.floor(now / (SERIES_STEP_SEC * 1000)) * SERIES_STEP_SEC * 1000 - SERIES_STEP_SEC * 1000;
@@ -132,6 +146,8 @@ async function checkpointGroup(
     writeRateSeries(deps.db, { shardletIds: ids, bucketSec: SERIES_STEP_SEC, fromMs: seriesEnd - SERIES_WINDOW_MS, toMs: seriesEnd }),
   ]);
   const byId = new Map(shardlets.map((s) => [s.id, s]));
+  // Telemetry bucket number of the series' first step (series steps are whole buckets).
+  const firstBucket = (seriesEnd - SERIES_WINDOW_MS) / (SERIES_STEP_SEC * 1000);
   const unreported = await countUnreported(deps, g, state.assignments, live, durable, since, byId);
   const replaySecPerEvent = (stats.msPerEvent ?? settings.defaultReplayMsPerEvent) / 1000;
   const writes: CheckpointWrite[] = [];
@@ -147,7 +163,17 @@ async function checkpointGroup(
     const progressed = !d || cursorAhead(committed, d.cursor);
     const cursor = laterCursor(committed, d?.cursor);
     const history = series.get(a.shardletId) ?? [];
-    const forecastRate = history.length > 0 ? forecastArrivalRate(history, { stepSec: SERIES_STEP_SEC, horizonSec: settings.predictionHorizonSec }) : (byId.get(a.shardletId)?.writeRate ?? 0);
+    const recentRate = history.length > 0 ? history[history.length - 1] : undefined;
+    let forecastRate = history.length > 0 ? forecastArrivalRate(history, { stepSec: SERIES_STEP_SEC, horizonSec: settings.predictionHorizonSec }) : (byId.get(a.shardletId)?.writeRate ?? 0);
+    if (recentRate !== undefined) {
+      // Score what was predicted for a bucket now complete, then predict the bucket after the last complete one.
+      const key = gateKey(g.id, a.shardletId);
+      const pending = gate.pendingAt(key);
+      const i = pending === undefined ? -1 : pending - firstBucket;
+      if (i >= 0 && i < history.length) gate.realized(key, pending!, history[i]!);
+      gate.predicted(key, firstBucket + history.length, forecastRate, recentRate);
+      if (!gate.skilled(key)) forecastRate = recentRate;
+    }
     const eventsSince = Math.max(since.get(a.shardletId) ?? 0, unreported.get(a.shardletId) ?? 0);
     const decision = decideCheckpoint({
       mode: settings.checkpointMode,
@@ -155,7 +181,7 @@ async function checkpointGroup(
       eventsSinceCheckpoint: eventsSince,
       secondsSinceCheckpoint: d ? Math.max(0, (now - d.at) / 1000) : Number.POSITIVE_INFINITY,
       forecastRate,
-      recentRate: history.length > 0 ? history[history.length - 1] : undefined,
+      recentRate,
       replaySecPerEvent,
       decisionIntervalSec: opts.decisionIntervalSec,
       progressed,
@@ -175,7 +201,7 @@ async function checkpointGroup(
   await opts.progress.resetSince(g.id, new Map([...reported].filter(([id]) => moved.has(id))));
   for (const [memberId, list] of snapshots) await opts.progress.requestSnapshots(g.id, memberId, list.filter((r) => moved.has(r.shardletId)));
   const lag = await measureLag(deps, memo, g, state.assignments, live, durable, byId, now);
-  return { checkpoints: moved.size, reconciled, lag };
+  return { checkpoints: moved.size, reconciled, lag, assigned: ids };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { CHECKPOINT_EVERY_SEC, ForecastGate, ShardcastError } from "@shardcast/core";
 import type { JobHandlers, JobQueue } from "@shardcast/jobs";
 import type { Redis } from "ioredis";
 import type { WorkerDeps } from "../deps.ts";
@@ -29,12 +29,15 @@ import { runPrealloc } from "../prealloc/run.ts";
 import { runPreallocTrain } from "../prealloc/train.ts";
 
 /** Period of `consumer.checkpoint` unless the worker is told otherwise. */
-export const DEFAULT_CHECKPOINT_EVERY_MS = 5_000;
+export const DEFAULT_CHECKPOINT_EVERY_MS = CHECKPOINT_EVERY_SEC * 1_000;
 
 /** The worker's handler for every job in the catalog; `queue` is where the manager enqueues. */
 export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?: Redis; prefix?: string; checkpointEveryMs?: number } = {}): JobHandlers {
   // Lag figures the checkpoint job reuses from one run to the next on this worker.
   const lagMemo = new LagMemo();
+  // Per process: each worker scores the forecasts it used against what arrived (a run on another
+  // worker just leaves a prediction unscored), and a restarted one starts without skill.
+  const forecastGate = new ForecastGate();
   return {
     "host.health": async (_payload, job) => {
       const r = await runHostHealth(deps, { signal: job.signal });
@@ -152,7 +155,7 @@ export function createHandlers(deps: WorkerDeps, ctx: { queue?: JobQueue; redis?
     "consumer.checkpoint": async (_payload, job) => {
       if (!ctx.redis || ctx.prefix === undefined) throw new ShardcastError("unavailable", "consumer.checkpoint needs the worker's Redis connection");
       const progress = new ConsumerProgress(ctx.redis, ctx.prefix);
-      return runConsumerCheckpoint(deps, { progress, lagMemo, decisionIntervalSec: (ctx.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS) / 1000, signal: job.signal });
+      return runConsumerCheckpoint(deps, { progress, lagMemo, forecastGate, decisionIntervalSec: (ctx.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS) / 1000, signal: job.signal });
     },
   };
 }

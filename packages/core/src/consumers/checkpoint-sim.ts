@@ -1,4 +1,5 @@
 import { decideCheckpoint, forecastArrivalRate } from "./checkpoint-policy.ts";
+import { ForecastGate } from "./forecast-gate.ts";
 import { DEFAULT_PREDICTION_HORIZON_SEC, parseConsumerSettings } from "./settings.ts";
 
 /**
@@ -36,6 +37,8 @@ export interface PolicyOutcome {
 }
 
 interface TickCtx {
+  /** Index of the interval about to start. */
+  tick: number;
   eventsSince: number;
   secondsSince: number;
   step: number;
@@ -87,7 +90,7 @@ function simulate(input: CheckpointSimInput, t: Ticks, decide: Decide): PolicyOu
     const arriving = t.events[i]!;
     const lastTickEvents = i > 0 ? t.events[i - 1]! : 0;
     // Nothing processed since the last checkpoint: a checkpoint would not move anything.
-    if (eventsSince > 0 && decide({ eventsSince, secondsSince, step: t.stepOf[i]!, nextTickEvents: arriving, lastTickEvents })) {
+    if (eventsSince > 0 && decide({ tick: i, eventsSince, secondsSince, step: t.stepOf[i]!, nextTickEvents: arriving, lastTickEvents })) {
       checkpoints++;
       eventsSince = 0;
       secondsSince = 0;
@@ -165,25 +168,32 @@ export function stepForecasts(input: CheckpointSimInput, horizonSec: number): Fl
 
 /**
  * The product's policy (`decideCheckpoint`, predictive mode) with threshold and bound both at
- * `boundSec`; the rate just observed floors the forecast, as the checkpoint job does.
+ * `boundSec`; the rate just observed floors the forecast, and the forecast is used only while
+ * its `ForecastGate` says it predicts the next interval better than that rate, as the checkpoint
+ * job does (`gate: false` uses it always).
  */
-export function predictivePolicy(input: CheckpointSimInput, opts: { horizonSec?: number; forecasts?: Float64Array } = {}): PolicyOutcome {
+export function predictivePolicy(input: CheckpointSimInput, opts: { horizonSec?: number; forecasts?: Float64Array; gate?: boolean } = {}): PolicyOutcome {
   const horizonSec = Math.max(1, opts.horizonSec ?? input.horizonSec ?? DEFAULT_PREDICTION_HORIZON_SEC);
   const settings = parseConsumerSettings({ checkpointThresholdSec: input.boundSec, maxReplaySec: input.boundSec, predictionHorizonSec: horizonSec });
   const forecasts = opts.forecasts ?? stepForecasts(input, horizonSec);
-  return simulate(input, ticks(input), (c) =>
-    decideCheckpoint({
+  const gate = opts.gate === false ? null : new ForecastGate();
+  return simulate(input, ticks(input), (c) => {
+    const recent = c.lastTickEvents / input.decisionIntervalSec;
+    const forecast = forecasts[c.step] ?? 0;
+    gate?.realized("s", c.tick - 1, recent);
+    gate?.predicted("s", c.tick, forecast, recent);
+    return decideCheckpoint({
       mode: "predictive",
       settings,
       eventsSinceCheckpoint: c.eventsSince,
       secondsSinceCheckpoint: c.secondsSince,
-      forecastRate: forecasts[c.step] ?? 0,
-      recentRate: c.lastTickEvents / input.decisionIntervalSec,
+      forecastRate: !gate || gate.skilled("s") ? forecast : recent,
+      recentRate: recent,
       replaySecPerEvent: input.replaySecPerEvent,
       decisionIntervalSec: input.decisionIntervalSec,
       progressed: true,
-    }).checkpoint,
-  );
+    }).checkpoint;
+  });
 }
 
 /**
@@ -200,6 +210,8 @@ export interface CheckpointComparison {
   predictive: PolicyOutcome & { horizonSec: number };
   /** The same at `longHorizonSec`: with the threshold at the bound, a longer look-ahead only checkpoints earlier. */
   predictiveLong: PolicyOutcome & { horizonSec: number };
+  /** At `horizonSec` with the forecast used always, skilled or not (what the gate saves). */
+  predictiveUngated: PolicyOutcome;
   fixed: PolicyOutcome & { intervalSec: number };
   reactive: PolicyOutcome;
   reactiveTuned: PolicyOutcome & { margin: number };
@@ -217,6 +229,7 @@ export function compareCheckpointPolicies(input: CheckpointSimInput): Checkpoint
   return {
     predictive: { ...predictivePolicy(input, { horizonSec, forecasts }), horizonSec },
     predictiveLong: { ...predictivePolicy(input, { horizonSec: longSec, forecasts: long }), horizonSec: longSec },
+    predictiveUngated: predictivePolicy(input, { horizonSec, forecasts, gate: false }),
     fixed: { ...fixed.outcome, intervalSec: fixed.intervalSec },
     reactive: reactivePolicy(input),
     reactiveTuned: { ...tuned.outcome, margin: tuned.margin },
