@@ -29,6 +29,7 @@ import {
 import type { ConsumerProgress, SnapshotRequest } from "@shardcast/runtime";
 import { checkAborted } from "../domain/abort.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { gatedForecast, gateKey } from "./forecast-use.ts";
 import { LagMemo } from "./lag-memo.ts";
 
 export interface CheckpointRunOptions {
@@ -104,7 +105,6 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
   return result;
 }
 
-const gateKey = (groupId: string, shardletId: string) => `${groupId}\t${shardletId}`;
 
 async function checkpointGroup(
   deps: WorkerDeps,
@@ -164,16 +164,8 @@ async function checkpointGroup(
     const cursor = laterCursor(committed, d?.cursor);
     const history = series.get(a.shardletId) ?? [];
     const recentRate = history.length > 0 ? history[history.length - 1] : undefined;
-    let forecastRate = history.length > 0 ? forecastArrivalRate(history, { stepSec: SERIES_STEP_SEC, horizonSec: settings.predictionHorizonSec }) : (byId.get(a.shardletId)?.writeRate ?? 0);
-    if (recentRate !== undefined) {
-      // Score what was predicted for a bucket now complete, then predict the bucket after the last complete one.
-      const key = gateKey(g.id, a.shardletId);
-      const pending = gate.pendingAt(key);
-      const i = pending === undefined ? -1 : pending - firstBucket;
-      if (i >= 0 && i < history.length) gate.realized(key, pending!, history[i]!);
-      gate.predicted(key, firstBucket + history.length, forecastRate, recentRate);
-      if (!gate.skilled(key)) forecastRate = recentRate;
-    }
+    const forecast = history.length > 0 ? forecastArrivalRate(history, { stepSec: SERIES_STEP_SEC, horizonSec: settings.predictionHorizonSec }) : (byId.get(a.shardletId)?.writeRate ?? 0);
+    const forecastRate = gatedForecast(gate, gateKey(g.id, a.shardletId), { history, firstBucket, forecast });
     const eventsSince = Math.max(since.get(a.shardletId) ?? 0, unreported.get(a.shardletId) ?? 0);
     const decision = decideCheckpoint({
       mode: settings.checkpointMode,
