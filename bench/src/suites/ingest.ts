@@ -8,10 +8,12 @@ import { median, percentile, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster } from "../support/cluster.ts";
 import { connectJetStream } from "../support/jetstream.ts";
 import { pool } from "../support/pool.ts";
+import { profilerMicrosPerEvent } from "../support/profiler-cost.ts";
 
 const BATCH = 500;
 const PLAIN = "bench-plain";
 const CONCURRENCY = 4;
+const KEY_FIELDS = ["region", "device", "amount", "price"];
 
 interface Prepared {
   /** REST bodies for the edge. */
@@ -47,7 +49,7 @@ export const ingestSuite: Suite = {
       beforeEdge: async (cluster) => {
         await createStream(cluster.db, cluster.hosts, { name: PLAIN, shardCount: 8, shardletsPerShard: 1 });
         plainToken = (await createApiKey(cluster.db, { name: "plain", streams: [PLAIN], canProduce: true, canConsume: true, createdById: null })).token;
-        await updateSetting(cluster.db, PROFILER_SETTINGS_KEY, { streams: { bench: { keyFields: ["region", "device", "amount", "price"] }, [PLAIN]: { sampleRate: 0 } } }, null);
+        await updateSetting(cluster.db, PROFILER_SETTINGS_KEY, { streams: { bench: { keyFields: KEY_FIELDS }, [PLAIN]: { sampleRate: 0 } } }, null);
       },
     });
     try {
@@ -114,8 +116,12 @@ export const ingestSuite: Suite = {
       if (peer) await peer.publish(warm.peer, CONCURRENCY);
       for (let run = 0; run < runs; run++) {
         const p = prepare();
-        // Rotate which goes first so table growth and noise fall on all alike.
-        const order = ["edge", "plain", "direct", "peer"].map((_, i, all) => all[(i + run) % all.length]!);
+        // Rotate which goes first so table growth and noise fall on all alike. The profiled and the
+        // unprofiled stream run back to back, each first in every other run: their ratio then
+        // compares neighbours, and what the phase before leaves behind (a host still writing out
+        // the direct INSERTs) falls on each alike.
+        const pair = run % 2 === 0 ? ["edge", "plain"] : ["plain", "edge"];
+        const order = [pair, ["direct"], ["peer"]].map((_, i, all) => all[(i + run) % all.length]!).flat();
         let e = 0;
         let plain = 0;
         let d = 0;
@@ -151,6 +157,7 @@ export const ingestSuite: Suite = {
         await redis.quit();
       }
       await peer?.close();
+      const profilerUs = profilerMicrosPerEvent({ batches: 200, batchSize: BATCH, keyFields: KEY_FIELDS });
       return {
         edge_events_per_s: Math.round(median(edgeRates)),
         direct_events_per_s: Math.round(median(directRates)),
@@ -158,6 +165,10 @@ export const ingestSuite: Suite = {
         edge_profiler_off_events_per_s: Math.round(median(plainRates)),
         // Ingest with the profiler at the default sample rate over ingest with it off (target >= 0.95).
         profiler_overhead_ratio: Number(median(profilerRatios).toFixed(3)),
+        // The profiler's own CPU per event, in this process, and the share of a core it takes at the
+        // edge's measured rate: what the ratio above would lose to it on a quiet machine.
+        profiler_us_per_event: Number(profilerUs.toFixed(3)),
+        profiler_core_share_at_edge_rate: Number(((profilerUs * median(edgeRates)) / 1e6).toFixed(4)),
         ...(peer
           ? { jetstream_events_per_s: Math.round(median(peerRates)), edge_vs_jetstream_ratio: Number(median(peerRatios).toFixed(3)) }
           : {}),

@@ -109,6 +109,12 @@ export interface IncomingEvent {
   ts: number;
   /** The payload serialized once, as stored. */
   payloadJson: string;
+  /**
+   * The value `payloadJson` serializes, when the caller still holds it (the edge, from the request
+   * it validated): readers of fields after the ack (the data profiler) use it instead of parsing
+   * the text again. Never stored or sent on; absent, they parse `payloadJson`.
+   */
+  payload?: unknown;
   /** Bytes of the stored event (payload + key + type + id), used for limits and accounting. */
   sizeBytes: number;
 }

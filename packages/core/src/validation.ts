@@ -264,7 +264,7 @@ function validateEvent(
     return reject("payload", `event is ${sizeBytes} bytes; the limit is ${opts.limits.maxEventBytes}`);
   }
   return {
-    event: { key: keyStr, id: raw.id ?? null, type: raw.type ?? null, ts, payloadJson, sizeBytes },
+    event: { key: keyStr, id: raw.id ?? null, type: raw.type ?? null, ts, payloadJson, sizeBytes, payload },
   };
 }
 

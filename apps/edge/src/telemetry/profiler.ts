@@ -28,6 +28,14 @@ export interface ProfilerOptions {
 
 const SEP = "\t";
 
+/** A stream's effective sampling, compiled once per settings value. */
+interface StreamSampling {
+  rate: number;
+  fields: CompiledField[];
+  /** Events still to pass over before the next sample (-1: none drawn yet). */
+  skip: number;
+}
+
 /**
  * The edge's data profiler (seed 004's Data Profiler Module): samples `sample_rate` of each
  * stream's acknowledged events and keeps per-shardlet rolling statistics of the key and the
@@ -39,7 +47,7 @@ export class EdgeProfiler {
   readonly #clock: () => number;
   readonly #random: () => number;
   readonly #maxParsed: number;
-  #compiled: { settings: ProfilerSettings; byStream: Map<string, { rate: number; fields: CompiledField[] }> } | null = null;
+  #compiled: { settings: ProfilerSettings; byStream: Map<string, StreamSampling> } | null = null;
 
   constructor(private readonly opts: ProfilerOptions) {
     this.#clock = opts.clock ?? Date.now;
@@ -47,13 +55,13 @@ export class EdgeProfiler {
     this.#maxParsed = opts.maxParsedPayload ?? 64 * 1024;
   }
 
-  #streamSettings(name: string): { rate: number; fields: CompiledField[] } {
+  #streamSettings(name: string): StreamSampling {
     const settings = this.opts.settings();
     if (this.#compiled?.settings !== settings) this.#compiled = { settings, byStream: new Map() };
     let s = this.#compiled.byStream.get(name);
     if (!s) {
       const eff = streamProfileSettings(settings, name);
-      s = { rate: eff.sampleRate, fields: compileFields(eff.keyFields) };
+      s = { rate: eff.sampleRate, fields: compileFields(eff.keyFields), skip: -1 };
       this.#compiled.byStream.set(name, s);
     }
     return s;
@@ -82,24 +90,24 @@ export class EdgeProfiler {
   }
 
   #recordWrites(entry: RouteEntry, events: readonly IncomingEvent[], outcomes: ReadonlyArray<WriteOutcome | undefined>, latencyMs: number): void {
-    const { rate, fields } = this.#streamSettings(entry.meta.name);
+    const sampling = this.#streamSettings(entry.meta.name);
+    const { rate, fields } = sampling;
     if (rate <= 0) return;
+    if (sampling.skip < 0) sampling.skip = this.#gap(rate);
     const streamId = entry.meta.id;
-    let runId = "";
-    let run = 0;
-    const flushRun = () => {
-      if (run > 0) this.#profile(streamId, runId).ack.add(latencyMs, run);
-      run = 0;
-    };
+    // Acknowledged events per shardlet, added to the ack sketches once per batch: a batch's events
+    // come in the producer's order, so runs of one shardlet are short, and a sketch update per run
+    // cost more than all the sampling.
+    const acked = new Map<string, number>();
     for (let i = 0; i < events.length; i++) {
       const o = outcomes[i];
       if (!o || o.duplicate) continue;
-      if (o.shardletId !== runId) {
-        flushRun();
-        runId = o.shardletId;
+      acked.set(o.shardletId, (acked.get(o.shardletId) ?? 0) + 1);
+      if (sampling.skip > 0) {
+        sampling.skip--;
+        continue;
       }
-      run++;
-      if (this.#random() >= rate) continue;
+      sampling.skip = this.#gap(rate);
       const e = events[i]!;
       const hash = keyHash(e.key);
       // The shardlet that owns the key now: the profile describes the current ranges.
@@ -107,7 +115,12 @@ export class EdgeProfiler {
       const width = route.hi - route.lo;
       const position = width > 0 ? (hash - route.lo) / width : 0;
       let payload: unknown = OVERSIZE;
-      if (e.payloadJson.length <= this.#maxParsed) {
+      if (e.payloadJson.length > this.#maxParsed) {
+        // Too long to walk for key fields (its key and size still count).
+      } else if (e.payload !== undefined) {
+        // The value the edge validated, which the text serializes: no second parse.
+        payload = e.payload;
+      } else {
         try {
           payload = JSON.parse(e.payloadJson);
         } catch {
@@ -116,7 +129,18 @@ export class EdgeProfiler {
       }
       this.#profile(streamId, route.id).observe(e.key, payload, e.sizeBytes, position, fields);
     }
-    flushRun();
+    for (const [shardletId, n] of acked) this.#profile(streamId, shardletId).ack.add(latencyMs, n);
+  }
+
+  /**
+   * Events to pass over before the next sample: geometric with the sampling rate, the same
+   * distribution as a draw per event, drawn once per sample so an event not sampled costs a
+   * decrement and no random draw.
+   */
+  #gap(rate: number): number {
+    if (rate >= 1) return 0;
+    // 1 - u is in (0, 1]: its logarithm is finite.
+    return Math.floor(Math.log(1 - this.#random()) / Math.log1p(-rate));
   }
 
   /** One answered read: the latency of the request, weighted by the events each shardlet returned. */
