@@ -16,9 +16,10 @@ import { median } from "../harness.ts";
  * the largest fixed interval that keeps it; the product's predictive policy with threshold and
  * bound at 30 s and the settings' default horizon (one decision interval), the same with a 60 s
  * horizon (`long_horizon_`) and with the forecast used at every decision (`ungated_`: the product
- * uses it only while it predicts the next interval better than the rate just observed); reactive without a forecast (the bound minus one interval's arrivals
- * at the rate just observed), and reactive with a safety margin tuned per window with hindsight;
- * and an oracle that knows the next interval's arrivals.
+ * uses it only while it predicts the next interval better than the rate just observed); reactive
+ * without a forecast (the bound minus one interval's arrivals at the rate just observed), and
+ * reactive with a safety margin tuned per window with hindsight; and an oracle that knows the next
+ * interval's arrivals.
  */
 const BOUND_SEC = 30;
 const DECISION_SEC = 5;

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { keyHash, parseProfilerSettings, RoutingTable, WorkloadGenerator, type ShardletRoute } from "@shardcast/core";
+import { equalRanges, HASH_SPACE, keyHash, parseProfilerSettings, RoutingTable, WorkloadGenerator, type ShardletRoute } from "@shardcast/core";
 import type { RouteEntry } from "../../../apps/edge/src/routing-cache.ts";
 import { EdgeProfiler } from "../../../apps/edge/src/telemetry/profiler.ts";
 import { median } from "../harness.ts";
@@ -13,15 +13,15 @@ import { median } from "../harness.ts";
  */
 export function profilerMicrosPerEvent(opts: { batches: number; batchSize: number; keyFields: string[]; passes?: number }): number {
   const gen = new WorkloadGenerator({ seed: "profiler-cost", keys: 20_000, bursts: false });
-  const routes: ShardletRoute[] = Array.from({ length: 8 }, (_, i) => ({
+  const routes: ShardletRoute[] = equalRanges(0, HASH_SPACE, 8).map(([lo, hi], i) => ({
     id: `s${i}`,
     streamId: "bench",
     shardId: `sh${i}`,
     hostId: "h",
     epoch: 1,
     state: "active",
-    lo: Math.floor((i * 2 ** 32) / 8),
-    hi: Math.floor(((i + 1) * 2 ** 32) / 8),
+    lo,
+    hi,
     shadowHostId: null,
   }));
   const table = RoutingTable.build("bench", routes);

@@ -105,7 +105,6 @@ export async function runConsumerCheckpoint(deps: WorkerDeps, opts: CheckpointRu
   return result;
 }
 
-
 async function checkpointGroup(
   deps: WorkerDeps,
   opts: CheckpointRunOptions,

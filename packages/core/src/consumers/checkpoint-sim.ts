@@ -180,14 +180,14 @@ export function predictivePolicy(input: CheckpointSimInput, opts: { horizonSec?:
   return simulate(input, ticks(input), (c) => {
     const recent = c.lastTickEvents / input.decisionIntervalSec;
     const forecast = forecasts[c.step] ?? 0;
-    gate?.realized("s", c.tick - 1, recent);
-    gate?.predicted("s", c.tick, forecast, recent);
+    // What the interval just ended brought is known now; earlier ones were scored when they ended.
+    const rate = gate ? gate.rate("s", c.tick, forecast, recent, (t) => (t === c.tick - 1 ? recent : undefined)) : forecast;
     return decideCheckpoint({
       mode: "predictive",
       settings,
       eventsSinceCheckpoint: c.eventsSince,
       secondsSinceCheckpoint: c.secondsSince,
-      forecastRate: !gate || gate.skilled("s") ? forecast : recent,
+      forecastRate: rate,
       recentRate: recent,
       replaySecPerEvent: input.replaySecPerEvent,
       decisionIntervalSec: input.decisionIntervalSec,

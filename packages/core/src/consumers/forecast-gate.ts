@@ -67,6 +67,20 @@ export class ForecastGate {
     s.pending = { at, forecast, recent };
   }
 
+  /**
+   * One decision's rate: scores the prediction waiting for its interval with what `arrived` says
+   * came then (undefined: not known yet, it keeps waiting), predicts interval `at` with both, and
+   * answers the forecast while it has skill, else the observed rate. Every caller's step, so the
+   * checkpoint job and its simulation gate alike.
+   */
+  rate(key: string, at: number, forecast: number, recent: number, arrived: (at: number) => number | undefined): number {
+    const pending = this.pendingAt(key);
+    const came = pending === undefined ? undefined : arrived(pending);
+    if (pending !== undefined && came !== undefined) this.realized(key, pending, came);
+    this.predicted(key, at, forecast, recent);
+    return this.skilled(key) ? forecast : recent;
+  }
+
   /** Whether the forecast predicted better than the observed rate lately, over enough scored predictions. */
   skilled(key: string): boolean {
     const s = this.#skills.get(key);
