@@ -61,6 +61,7 @@ describe("retention", () => {
     // Two minutes after the first new event was stored: every old one has expired.
     const later = at(h.deps, (firstNew + 120) * 1000);
     const dropsBefore = await h.db.operation.count({ where: { kind: "retention.drop" } });
+    const rotationsBefore = await h.db.operation.count({ where: { kind: "retention.ids", hostId: h.hostIds[0]! } });
     const run = await runRetention(later);
     expect(run.dropped).toBeGreaterThanOrEqual(1);
     expect(run.freedEvents).toBe(old.length);
@@ -68,9 +69,14 @@ describe("retention", () => {
     const kept = await storedRows(h);
     expect([...kept.ids].sort()).toEqual(fresh.map((a) => a.id).sort());
     expect(await partitionBytes(h)).toBeLessThan(bytesBefore);
-    // The producers' ids of the dropped rows went with them.
-    const ids = await (await h.driver(h.hostIds[0]!)).withClient((c) => c.query<{ event_id: string }>("SELECT event_id FROM sc_event_ids WHERE stream_id = $1", [h!.streamId]));
-    expect(ids.rows.map((r) => r.event_id).sort()).toEqual(fresh.map((a) => a.id).sort());
+    // Every event stored before the host's id generations began has expired: the ids rotate. The
+    // old ones leave with the previous generation once the fresh events have expired too.
+    expect(run.idRotations).toBeGreaterThanOrEqual(1);
+    const idsOf = async (table: string) =>
+      (await (await h!.driver(h!.hostIds[0]!)).withClient((c) => c.query<{ event_id: string }>(`SELECT event_id FROM ${table} WHERE stream_id = $1`, [h!.streamId]))).rows.map((r) => r.event_id);
+    expect(await idsOf("sc_event_ids")).toEqual([]);
+    expect((await idsOf("sc_event_ids_prev")).sort()).toEqual([...old, ...fresh].map((a) => a.id).sort());
+    expect(await h.db.operation.count({ where: { kind: "retention.ids", hostId: h.hostIds[0]! } })).toBe(rotationsBefore + 1);
     const firstSeq = Math.min(...fresh.map((a) => a.seq));
     const page = await firstPage(h, 0);
     expect(page.start).toBe(firstSeq);

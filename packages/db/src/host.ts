@@ -23,3 +23,4 @@ export * from "./host/layout.ts";
 export * from "./host/partitions.ts";
 export * from "./host/retention.ts";
 export * from "./host/partition-drop.ts";
+export * from "./host/id-generations.ts";

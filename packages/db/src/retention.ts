@@ -59,6 +59,11 @@ export async function countRetentionDrops(db: ControlDb): Promise<number> {
   return db.operation.count({ where: { kind: "retention.drop" } });
 }
 
+/** Generations of event ids retention has dropped so far (its `retention.ids` operations). */
+export async function countIdRotations(db: ControlDb): Promise<number> {
+  return db.operation.count({ where: { kind: "retention.ids" } });
+}
+
 /** Where streams start now and their oldest kept event; a start never moves back. */
 export async function recordStreamStarts(db: ControlDb, rows: ReadonlyArray<{ streamId: string; startSeq: number; oldestEventAt: Date | null }>): Promise<void> {
   if (rows.length === 0) return;

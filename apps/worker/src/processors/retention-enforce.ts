@@ -33,6 +33,9 @@ export interface RetentionResult {
   expiredUnread: number;
   /** Streams whose unread events could not be counted (or whose start another run moved meanwhile): no partition was dropped this run. */
   uncounted: number;
+  /** Hosts whose event ids rotated (the previous generation dropped), and the bytes that freed. */
+  idRotations: number;
+  idBytesFreed: number;
 }
 
 /** A host's partitions after the ones due ahead are created, and the streams it holds. */
@@ -87,23 +90,30 @@ export async function runRetention(deps: WorkerDeps, opts: { signal?: AbortSigna
   let dropped = 0;
   let freedBytes = 0;
   let freedEvents = 0;
+  let idRotations = 0;
+  let idBytesFreed = 0;
   // Rows a group has not read are counted before they can go; a count that failed holds every drop back.
   if (settings.enabled && uncounted === 0) {
     for (const view of views) {
       checkAborted(opts.signal);
       try {
-        for (const d of await dropExpired(db, view, cutoffs, nowSec, settings.maxDropsPerRun)) {
+        const expiry = await dropExpired(db, view, cutoffs, nowSec, settings.maxDropsPerRun);
+        for (const d of expiry.dropped) {
           dropped++;
           freedBytes += d.bytes;
           freedEvents += d.events;
+        }
+        if (expiry.rotation?.rotated) {
+          idRotations++;
+          idBytesFreed += expiry.rotation.droppedBytes;
         }
       } catch (err) {
         deps.log.warn("retention could not drop a host's partitions", { hostId: view.id, host: view.name, error: probeErrorMessage(err) });
       }
     }
   }
-  if (created + dropped > 0) deps.log.info("retention", { created, dropped, freedBytes, freedEvents, ms: Math.round(performance.now() - started) });
-  return { hosts: hosts.length, skippedHosts, created, dropped, freedBytes, freedEvents, streams: starts.length, expiredUnread, uncounted };
+  if (created + dropped + idRotations > 0) deps.log.info("retention", { created, dropped, freedBytes, freedEvents, idRotations, idBytesFreed, ms: Math.round(performance.now() - started) });
+  return { hosts: hosts.length, skippedHosts, created, dropped, freedBytes, freedEvents, streams: starts.length, expiredUnread, uncounted, idRotations, idBytesFreed };
 }
 
 const oldestOf = (s: StreamStart): Date | null => (s.oldestSec === null ? null : new Date(s.oldestSec * 1000));

@@ -5,12 +5,13 @@ import {
   dropDetachedPartition,
   hostPartitions,
   lowerShardletFigures,
-  purgeDetachedIds,
   recordOperation,
+  rotateIdGenerations,
   streamsWithRows,
   withExpiryLock,
   type ControlDb,
   type DroppedPartition,
+  type RotationResult,
 } from "@shardcast/db";
 import { newestSecond, type HostView } from "./starts.ts";
 
@@ -20,7 +21,7 @@ import { newestSecond, type HostView } from "./starts.ts";
  * host's totals were lowered in the drop's own transaction), so size thresholds follow the data
  * that is left: splits by size stop, and cold siblings can merge back.
  */
-async function recordDrop(db: ControlDb, host: HostView, d: DroppedPartition, startedMs: number, ids: number): Promise<void> {
+async function recordDrop(db: ControlDb, host: HostView, d: DroppedPartition, startedMs: number): Promise<void> {
   await lowerShardletFigures(db, host.id, d.shardlets);
   await addFreedFigures(db, d.streams);
   await recordOperation(db, {
@@ -28,7 +29,7 @@ async function recordDrop(db: ControlDb, host: HostView, d: DroppedPartition, st
     status: "succeeded",
     hostId: host.id,
     message: `dropped partition ${d.name} of host ${host.name}: ${d.events} events, ${d.bytes} bytes of ${d.streams.length} streams`,
-    details: { partition: d.name, lo: Number.isFinite(d.range.lo) ? d.range.lo : null, hi: d.range.hi, events: d.events, bytes: d.bytes, ids, streams: d.streams },
+    details: { partition: d.name, lo: Number.isFinite(d.range.lo) ? d.range.lo : null, hi: d.range.hi, events: d.events, bytes: d.bytes, streams: d.streams },
     durationMs: Date.now() - startedMs,
   });
 }
@@ -36,13 +37,29 @@ async function recordDrop(db: ControlDb, host: HostView, d: DroppedPartition, st
 async function dropOne(db: ControlDb, host: HostView, p: { name: string; lo: number; hi: number; detached: boolean; detachPending: boolean }): Promise<DroppedPartition> {
   const started = Date.now();
   if (!p.detached) await detachPartition(host.driver, p);
-  // Rows stored before partitioning kept their ids in the legacy partition's own index.
-  const ids = Number.isFinite(p.lo) ? await purgeDetachedIds(host.driver, p.name) : 0;
   const dropped = await dropDetachedPartition(host.driver, p);
   // Archive batches only the partition's rows pointed at are not needed any more.
   for (const streamId of dropped.archived) await host.driver.sweepArchive(streamId);
-  await recordDrop(db, host, dropped, started, ids);
+  await recordDrop(db, host, dropped, started);
   return dropped;
+}
+
+/** Records a rotation of the host's id generations (the ids of expired events dropped as one table). */
+async function recordRotation(db: ControlDb, host: HostView, r: RotationResult & { rotated: true }): Promise<void> {
+  await recordOperation(db, {
+    kind: "retention.ids",
+    status: "succeeded",
+    hostId: host.id,
+    message: `dropped the previous generation of event ids of host ${host.name} (${r.droppedBytes} bytes); the current one holds ids of events stored from now`,
+    details: { droppedBytes: r.droppedBytes, prevUntil: r.prevUntil },
+    durationMs: r.lockMs,
+  });
+}
+
+export interface HostExpiry {
+  dropped: DroppedPartition[];
+  /** The id generations' rotation after the drops (null: another run held the host). */
+  rotation: RotationResult | null;
 }
 
 /**
@@ -50,11 +67,18 @@ async function dropOne(db: ControlDb, host: HostView, p: { name: string; lo: num
  * is older than the cutoff of every stream with a row in it. Streams whose cutoff has passed the
  * partition's upper bound need no look; the others are probed (one index probe each). A
  * partition holding the present (by the run's clock or the host's) is never dropped. Partitions
- * a stopped run detached, or left detaching, are finished first.
+ * a stopped run detached, or left detaching, are finished first. Then the host's event ids rotate
+ * if the previous generation's events have all gone.
  */
-export async function dropExpired(db: ControlDb, host: HostView, cutoffs: ReadonlyMap<string, number>, nowSec: number, max: number): Promise<DroppedPartition[]> {
+export async function dropExpired(db: ControlDb, host: HostView, cutoffs: ReadonlyMap<string, number>, nowSec: number, max: number): Promise<HostExpiry> {
   // A run that overlaps another (a slow host, a manual run) leaves this host to it.
-  return (await withExpiryLock(host.driver, () => dropUnlocked(db, host, cutoffs, nowSec, max))) ?? [];
+  const out = await withExpiryLock(host.driver, async (): Promise<HostExpiry> => {
+    const dropped = await dropUnlocked(db, host, cutoffs, nowSec, max);
+    const rotation = await rotateIdGenerations(host.driver);
+    if (rotation.rotated) await recordRotation(db, host, rotation);
+    return { dropped, rotation };
+  });
+  return out ?? { dropped: [], rotation: null };
 }
 
 async function dropUnlocked(db: ControlDb, host: HostView, cutoffs: ReadonlyMap<string, number>, nowSec: number, max: number): Promise<DroppedPartition[]> {

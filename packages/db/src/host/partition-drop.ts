@@ -6,11 +6,10 @@ import { quoteIdent } from "./retention.ts";
 /**
  * Expiry of whole partitions (see partitions.ts for the lock levels). A partition is detached
  * CONCURRENTLY (writes go on; PostgreSQL runs it as two transactions of its own, so not inside one
- * of ours); its rows' ids leave `sc_event_ids`, a slice of the detached table at a time; then in
- * one transaction its figures are counted, the shardlets' accounting is lowered by what it held
- * (negative deltas, folded like writes) and it is dropped. A run that stops in between leaves a
- * detached table that the next run finds and finishes (ids already gone are simply not found
- * again), never figures counted twice nor ids left behind.
+ * of ours); then in one transaction its figures are counted, the shardlets' accounting is lowered
+ * by what it held (negative deltas, folded like writes) and it is dropped. A run that stops in
+ * between leaves a detached table that the next run finds and finishes, never figures counted
+ * twice. Its rows' ids leave later, with their whole generation (id-generations.ts).
  */
 
 const MAX_HASH = "9223372036854775807";
@@ -120,48 +119,5 @@ export async function dropDetachedPartition(driver: HostDriver, t: { name: strin
     })
     .catch((err: unknown) => {
       throw hostError(err, "partition drop");
-    });
-}
-
-/** Pages of a detached partition whose rows' ids one statement deletes (about 50,000 rows of 100 bytes). */
-const ID_PURGE_PAGES = 1_000;
-
-/**
- * Deletes from `sc_event_ids` the ids of a detached partition's rows (those recorded at the row's
- * own position), a slice of its pages per statement so each stays short whatever the partition's
- * size; returns how many. One primary-key probe per row: the plan must not hash the whole id
- * table, whatever the detached table's statistics say. Not for the legacy partition, whose ids
- * were never recorded there.
- */
-export async function purgeDetachedIds(driver: HostDriver, name: string): Promise<number> {
-  const table = quoteIdent(name);
-  return driver
-    .withClient(async (c) => {
-      const size = await c.query<{ pages: string }>(`SELECT (pg_relation_size('${table}') / current_setting('block_size')::int)::text AS pages`);
-      const pages = Number(size.rows[0]?.pages ?? 0);
-      let total = 0;
-      for (let from = 0; from < pages; from += ID_PURGE_PAGES) {
-        await c.query("BEGIN");
-        try {
-          await c.query("SET LOCAL enable_hashjoin = off");
-          await c.query("SET LOCAL enable_mergejoin = off");
-          const del = await c.query(
-            `DELETE FROM sc_event_ids i USING (
-               SELECT stream_id, event_id, seq FROM ${table} WHERE ctid >= $1::tid AND ctid < $2::tid AND event_id IS NOT NULL
-             ) e
-             WHERE i.stream_id = e.stream_id AND i.event_id = e.event_id AND i.seq = e.seq`,
-            [`(${from},0)`, `(${from + ID_PURGE_PAGES},0)`],
-          );
-          await c.query("COMMIT");
-          total += del.rowCount ?? 0;
-        } catch (err) {
-          await c.query("ROLLBACK").catch(() => undefined);
-          throw err;
-        }
-      }
-      return total;
-    })
-    .catch((err: unknown) => {
-      throw hostError(err, "event id purge");
     });
 }

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ID_TABLES_SQL } from "./id-generations.ts";
 import { createPartition, LEGACY_PARTITION } from "./partitions.ts";
 
 /**
@@ -58,16 +59,6 @@ const PARENT_SQL = `CREATE TABLE sc_events (
 ) PARTITION BY RANGE (part)`;
 
 const NEW_TABLES_SQL = [
-  // Producers' idempotency: an event id is stored once per stream on a host. Written in the same
-  // statement as the events, deleted in the transaction that drops their partition (by primary
-  // key, from its rows: no second index for writes to maintain).
-  `CREATE TABLE sc_event_ids (
-     stream_id text NOT NULL,
-     event_id  text NOT NULL,
-     seq       bigint NOT NULL,
-     part      bigint NOT NULL,
-     PRIMARY KEY (stream_id, event_id)
-   )`,
   // Per stream, the first position still kept (reads skip rows below it) and the cutoff it came from.
   `CREATE TABLE sc_stream_retention (
      stream_id  text PRIMARY KEY,
@@ -144,6 +135,8 @@ async function swap(c: pg.ClientBase): Promise<void> {
     const minute = Number((await one<{ m: string }>(c, "SELECT (floor(extract(epoch FROM now()) / 60) * 60)::bigint::text AS m"))?.m);
     await createPartition(c, { lo: minute, hi: minute + 120 });
     for (const sql of NEW_TABLES_SQL) await c.query(sql);
+    // Producers' idempotency (an event id is stored once per stream on a host), last: it marks the layout.
+    for (const sql of ID_TABLES_SQL) await c.query(sql);
     await c.query("COMMIT");
   } catch (err) {
     await c.query("ROLLBACK").catch(() => undefined);
