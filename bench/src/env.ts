@@ -6,6 +6,11 @@ const schema = z.object({
   SHARDCAST_BENCH_EDGE_PROFILE_DIR: z.string().optional(),
   /** NATS with JetStream for the ingest suite's peer comparison; skipped with a note when none answers. */
   SHARDCAST_BENCH_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /**
+   * Copying migrations the migration suite runs before its hand-offs (diagnostics: 0 measures the
+   * hand-offs alone; the copy keys then read 0). Unset: 2 with --quick, 4 without.
+   */
+  SHARDCAST_BENCH_MIGRATION_PAIRS: z.coerce.number().int().min(0).max(20).optional(),
   /** The mover process's cluster (JSON: controlUrl, redisUrl, prefix), set by the suite that spawns it. */
   SHARDCAST_BENCH_MOVER: z.string().optional(),
 });

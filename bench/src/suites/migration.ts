@@ -14,6 +14,7 @@ import {
 import { insertApprovedMigration } from "@shardcast/db/testing";
 import { createQueue, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
+import { benchEnv } from "../env.ts";
 import { median, percentile, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 import { startMoverProcess, type MoverProcess } from "../support/mover.ts";
@@ -527,7 +528,7 @@ export const migrationSuite: Suite = {
   name: "migration",
   description: "ingest while a busy shardlet migrates between hosts vs no migration; write stall at the switch; the same for hand-offs",
   async run({ quick, log }) {
-    const pairs = quick ? 2 : 4;
+    const pairs = benchEnv.SHARDCAST_BENCH_MIGRATION_PAIRS ?? (quick ? 2 : 4);
     const preload = quick ? 100 : 200;
     /** Each migration is bracketed by a baseline phase this long before and after it (drift cancels out). */
     const baselineMs = quick ? 6_000 : 10_000;
