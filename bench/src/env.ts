@@ -2,7 +2,7 @@ import { z } from "zod";
 
 const schema = z.object({
   REDIS_URL: z.string().optional(),
-  /** Directory for a CPU profile of the edge process during the ingest suite (diagnostics). */
+  /** Directory for a CPU profile of the (first) edge process of any suite (diagnostics). */
   SHARDCAST_BENCH_EDGE_PROFILE_DIR: z.string().optional(),
   /** NATS with JetStream for the ingest suite's peer comparison; skipped with a note when none answers. */
   SHARDCAST_BENCH_NATS_URL: z.string().default("nats://127.0.0.1:4222"),

@@ -259,6 +259,36 @@ function lockMs(h: HandoffRun): number | undefined {
 }
 
 /**
+ * Where the slow range writes that overlapped a hand-off fall (those slower than `over` ms): by
+ * the step of the hand-off their start falls in ("before" it started, "start" from the run's start
+ * to the op-locks, then each step to its end, "after" from the drain's end to the run's end).
+ * A diagnostic line of the log.
+ */
+function slowWritesByStep(samples: ReadonlyArray<{ at: number; end: number; ms: number }>, runs: readonly HandoffRun[], over: number): string {
+  const counts = new Map<string, number>();
+  for (const w of samples) {
+    if (w.ms <= over) continue;
+    const h = runs.find((r) => w.at <= r.end && w.end >= r.start);
+    if (!h) continue;
+    let label = w.at < h.start ? "before" : "after";
+    let from = h.start;
+    for (const step of ["start", ...STEPS.slice(1)]) {
+      const offset = h.steps[step === "start" ? "locked" : step];
+      if (offset === undefined) continue;
+      // Steps are recorded as ms from the run's start.
+      const to = h.start + offset;
+      if (w.at >= from && w.at < to) {
+        label = step;
+        break;
+      }
+      from = to;
+    }
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  return counts.size === 0 ? "none" : [...counts].map(([k, n]) => `${k} ${n}`).join(", ");
+}
+
+/**
  * Median time of each lifecycle step of the hand-offs (ms), from the run's start to the op-locks,
  * then step by step, and the whole run. Steps are known for the hand-offs whose lifecycle job ran
  * in this process: the worker process's scheduler may pick an approved migration up first.
@@ -423,7 +453,8 @@ async function measureHandoffs(
       log(
         `hand-offs, ${name}: ${runs.length} hand-offs, ${stepLine(runs)}; ${runs.filter((h) => h.runs > 1).length} needed more than one run; ` +
           `range writes overlapping a hand-off: ${out.paused.length} (${q(out.paused)}), overlapping its op-lock: ${out.inLock.length} (${q(out.inLock)}), ` +
-          `in baselines: ${out.base.length} (${q(out.base)}); ${edgeLine(counters, await edgeCounters(c.edgeUrl))}`,
+          `in baselines: ${out.base.length} (${q(out.base)}); overlapping a hand-off and slower than the baselines' p99, by step: ${slowWritesByStep(samples, runs, percentile(out.base, 99))}; ` +
+          `${edgeLine(counters, await edgeCounters(c.edgeUrl))}`,
       );
       return out;
     };
@@ -635,16 +666,19 @@ export const migrationSuite: Suite = {
         );
       }
       const handoffs = await measureHandoffs(c, token, gen, nextBody, { quick, log });
+      // No copying migration ran (SHARDCAST_BENCH_MIGRATION_PAIRS=0): their keys read 0.
+      const med = (xs: readonly number[]) => (xs.length > 0 ? median(xs) : 0);
+      const p99 = (xs: readonly number[]) => (xs.length > 0 ? percentile(xs, 99) : 0);
       return {
-        baseline_events_per_s: Math.round(median(baseline)),
-        during_events_per_s: Math.round(median(during)),
-        during_vs_baseline_ratio: Number(median(ratios).toFixed(3)),
-        switch_pause_ms_p99: Number(percentile(pauses, 99).toFixed(1)),
+        baseline_events_per_s: Math.round(med(baseline)),
+        during_events_per_s: Math.round(med(during)),
+        during_vs_baseline_ratio: Number(med(ratios).toFixed(3)),
+        switch_pause_ms_p99: Number(p99(pauses).toFixed(1)),
         copy_rows_per_s: Math.round(copyMs > 0 ? (copied * 1000) / copyMs : 0),
         copy_budget_rows_per_s: budget,
-        switch_lock_ms_median: Math.round(median(switchMs)),
-        switch_write_p99_ms: Number(percentile(inWindowMs, 99).toFixed(1)),
-        write_p99_ms: Number(percentile(outsideMs, 99).toFixed(1)),
+        switch_lock_ms_median: Math.round(med(switchMs)),
+        switch_write_p99_ms: Number(p99(inWindowMs).toFixed(1)),
+        write_p99_ms: Number(p99(outsideMs).toFixed(1)),
         busy_shardlet_share: Number(busyShare.toFixed(3)),
         migrations: pairs,
         ...handoffs,

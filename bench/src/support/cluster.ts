@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import readline from "node:readline";
@@ -7,7 +8,7 @@ import type { ControlDb, HostPool } from "@shardcast/db";
 import { createTestCluster, type TestCluster } from "@shardcast/db/testing";
 import { createRedis, freePort } from "@shardcast/runtime";
 import setupServices from "@shardcast/runtime/testing/global-setup";
-import { childEnv, currentRedisUrl } from "../env.ts";
+import { benchEnv, childEnv, currentRedisUrl } from "../env.ts";
 import { pool } from "./pool.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -23,6 +24,8 @@ export interface BenchCluster {
   streamId: string;
   token: string;
   edgeUrl: string;
+  /** CPU time (user + system, ms) the first edge process has used so far; NaN where /proc is not there. */
+  edgeCpuMs(): number;
   /** Starts the worker as its own process (as in production). */
   startWorker(env: Record<string, string>): Promise<void>;
   /** Starts one more edge process with these settings on top of the cluster's; resolves to its URL. */
@@ -64,7 +67,6 @@ export async function startBenchCluster(opts: {
   hostCount: number;
   shardCount: number;
   shardletsPerShard: number;
-  edgeArgs?: string[];
   /** Runs before the edge starts (so it reads what this writes at its first settings load), e.g. settings or more streams. */
   beforeEdge?: (cluster: TestCluster) => Promise<void>;
 }): Promise<BenchCluster> {
@@ -89,7 +91,11 @@ export async function startBenchCluster(opts: {
     await opts.beforeEdge?.(cluster);
     const base = { DATABASE_URL: cluster.controlUrl, REDIS_URL: redisUrl, SHARDCAST_REDIS_PREFIX: prefix, SHARDCAST_LOG_LEVEL: "info" };
     const port = await freePort();
-    children.push(await spawnService("apps/edge/src/main.ts", { ...base, SHARDCAST_EDGE_PORT: String(port) }, "edge ready", opts.edgeArgs));
+    // A diagnostic: the first edge of any suite runs under Node's CPU profiler.
+    const profile = benchEnv.SHARDCAST_BENCH_EDGE_PROFILE_DIR;
+    const edgeArgs = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
+    const edge = await spawnService("apps/edge/src/main.ts", { ...base, SHARDCAST_EDGE_PORT: String(port) }, "edge ready", edgeArgs);
+    children.push(edge);
     const edgeUrl = `http://127.0.0.1:${port}`;
     return {
       db: cluster.db,
@@ -102,12 +108,13 @@ export async function startBenchCluster(opts: {
       streamId: cluster.streamId,
       token: cluster.token,
       edgeUrl,
+      edgeCpuMs: () => processCpuMs(edge.pid),
       startWorker: async (env) => {
         children.push(await spawnService("apps/worker/src/main.ts", { ...base, ...env }, "worker ready"));
       },
       startEdge: async (env) => {
         const p = await freePort();
-        children.push(await spawnService("apps/edge/src/main.ts", { ...base, ...env, SHARDCAST_EDGE_PORT: String(p) }, "edge ready", opts.edgeArgs));
+        children.push(await spawnService("apps/edge/src/main.ts", { ...base, ...env, SHARDCAST_EDGE_PORT: String(p) }, "edge ready"));
         return `http://127.0.0.1:${p}`;
       },
       startIdealServer: async () => {
@@ -120,6 +127,22 @@ export async function startBenchCluster(opts: {
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/**
+ * CPU time a process has used (user + system, ms) from /proc/<pid>/stat: fields 14 and 15, in
+ * clock ticks of 1/100 s (USER_HZ, 100 on every mainstream Linux architecture). NaN elsewhere.
+ */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
   }
 }
 
