@@ -1,7 +1,7 @@
 import { keyHash, type ShardletRoute } from "@shardcast/core";
 import { loadRoutes, type LifecycleJobInfo, type LifecycleStep } from "@shardcast/db";
 import { waitFor } from "@shardcast/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
 import { runShardletSplit } from "../src/processors/shardlet-split.ts";
 import { exactlyOnceProblems, FULL_RANGE, startLifecycleHarness, type Ack, type LifecycleHarness } from "./lifecycle-harness.ts";
@@ -9,6 +9,7 @@ import { exactlyOnceProblems, FULL_RANGE, startLifecycleHarness, type Ack, type 
 let h: LifecycleHarness;
 type Hook = (phase: LifecycleStep, job: LifecycleJobInfo, lockSignal?: AbortSignal) => Promise<void>;
 let onPhase: Hook | null = null;
+let onStep: Hook | null = null;
 
 beforeAll(async () => {
   h = await startLifecycleHarness({
@@ -20,13 +21,19 @@ beforeAll(async () => {
     lockTtlMs: 900,
     lifecycle: {
       drainChunkRows: 5,
-      hooks: { afterPhase: (phase, job, signal) => onPhase?.(phase, job, signal) },
+      hooks: { afterPhase: (phase, job, signal) => onPhase?.(phase, job, signal), afterStep: (phase, job, signal) => onStep?.(phase, job, signal) },
     },
   });
 });
 
 afterAll(async () => {
   await h?.close();
+});
+
+// A test that failed inside a hook leaves it set: the next test's jobs must not run it.
+afterEach(() => {
+  onPhase = null;
+  onStep = null;
 });
 
 /** The shardlet of shard 0 that lives away from the shard's home host (its overflow log is elsewhere). */
@@ -55,9 +62,25 @@ describe("a write that arrives while the shardlet is op-locked", () => {
       locked = await h.produce(Array.from({ length: 24 }, () => ({ key: h.keyIn(target.lo, target.hi), id: h.nextId() })));
       overflowWhileLocked = await home.countOverflow(h.streamId, target.lo, target.hi);
     };
+    // The drain clears the children's overflow-pending flags and tells the edges at once, before
+    // the job's records are written: until they reload, every write with ids to a child looks the
+    // ids up in the overflow log first.
+    let flaggedAfterDrain: boolean[] = [];
+    const { name: streamName } = await h.db.stream.findUniqueOrThrow({ where: { id: h.streamId } });
+    onStep = async (phase, job) => {
+      if (phase !== "draining") return;
+      const childFlags = async () => {
+        const entry = await h.edge.routing.get(streamName);
+        return job.childIds.map((id) => entry?.table.byId(id)?.overflowPending === true);
+      };
+      await waitFor("the edge to reload the children's routes without the flag", async () => (await childFlags()).every((f) => !f), 5_000);
+      flaggedAfterDrain = await childFlags();
+    };
     const out = await runShardletSplit(h.deps, { shardletId: target.id, reason: "contention test" });
     onPhase = null;
+    onStep = null;
     expect(out).toMatchObject({ status: "done", drained: 24 });
+    expect(flaggedAfterDrain).toEqual([false, false]);
     expect(locked.every((a) => a.shardletId === target.id)).toBe(true);
     expect(overflowWhileLocked).toBe(24);
 

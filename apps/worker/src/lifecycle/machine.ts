@@ -137,6 +137,7 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
         lockedAt,
         unlockedAt: null,
         switchedAt: null,
+        flagsAnnounced: false,
         timings: {},
         afterUnlock: [],
       };
@@ -191,7 +192,8 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
   } catch (err) {
     return stopped(deps, ctx.job, err);
   }
-  // Edges that skipped the fast path for the locked sources re-check now.
-  await announce(deps, ctx.job.streamId);
+  // Edges that skipped the fast path for the locked sources re-check now (the drain told them
+  // already when it cleared the children's flags).
+  if (!ctx.flagsAnnounced) await announce(deps, ctx.job.streamId);
   return result(ctx.job, deps.clock());
 }

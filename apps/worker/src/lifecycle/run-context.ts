@@ -29,6 +29,8 @@ export interface RunContext {
   unlockedAt: number | null;
   /** Epoch ms when this run announced the switch (edges route to the children from then on). */
   switchedAt: number | null;
+  /** Whether this run's drain cleared the children's overflow-pending flags and told the edges so. */
+  flagsAnnounced: boolean;
   /** Milliseconds per step in this run, for the operations log. */
   timings: Partial<Record<LifecycleStep, number>>;
   /**

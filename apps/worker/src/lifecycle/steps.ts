@@ -230,6 +230,12 @@ async function stepDraining(ctx: RunContext): Promise<void> {
   if (result.duplicates > 0) {
     deps.log.info("overflow rows already stored under another seq were deleted", { jobId: job.id, duplicates: result.duplicates });
   }
+  if (result.cleared.length > 0) {
+    // Until the edges reload, each of their writes with ids to the children looks the ids up in
+    // the overflow log first: they are told now, not after the job's records are written.
+    await announce(deps, job.streamId);
+    ctx.flagsAnnounced = true;
+  }
   if (result.drained === 0) return;
   job.drained += result.drained;
   const range = cover(ctx.sources);
