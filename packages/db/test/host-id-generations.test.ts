@@ -108,6 +108,25 @@ describe("event id generations", () => {
     }
   });
 
+  it("gives up without changing anything when writers hold the table past its lock timeout", async () => {
+    await expireAllEvents();
+    const blocker = new pg.Client({ connectionString: host.dsn });
+    await blocker.connect();
+    try {
+      const before = await driver.withClient((c) => readIdGenerations(c));
+      await blocker.query("BEGIN");
+      await blocker.query("INSERT INTO sc_event_ids (stream_id, event_id, seq, part) VALUES ($1, 'held-1', 998, 1)", [STREAM]);
+      expect(await rotateIdGenerations(driver, { lockTimeoutMs: 100 })).toMatchObject({ rotated: false, reason: "busy" });
+      await blocker.query("COMMIT");
+      expect((await driver.withClient((c) => readIdGenerations(c))).prevUntil).toBe(before.prevUntil);
+      // The writer's id is still in the current generation, and writes go on.
+      expect(await idsIn("sc_event_ids")).toContain("held-1");
+      expect(await write(["after-busy"])).toMatchObject({ ok: true, inserted: 1 });
+    } finally {
+      await blocker.end();
+    }
+  });
+
   it("gives a host switched to partitions before generations existed its generations (migration 0010), its ids kept", async () => {
     const old = await createTestHostDb({ schema: false });
     const d = new HostDriver(old.dsn, { poolSize: 2 });

@@ -21,8 +21,11 @@ import { detachedPartitions, listEventPartitions } from "./partitions.ts";
  * same table's primary key, as before.
  */
 
-/** Longest a rotation queues writers behind its lock; it gives up and is tried at the next run. */
-export const ROTATION_LOCK_TIMEOUT_MS = 1_000;
+/**
+ * Longest a rotation queues writers behind its lock (they wait while it waits for the writes in
+ * flight): it gives up and is tried at the next run, which costs nothing but the ids' later exit.
+ */
+export const ROTATION_LOCK_TIMEOUT_MS = 250;
 
 /** An id generation: written in the same statement as its events; deleted with the whole table. */
 const idTableSql = (name: string) => `CREATE TABLE ${name} (
