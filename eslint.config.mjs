@@ -34,6 +34,7 @@ export default tseslint.config(
       // Plain Node build helpers (bundling, standalone assets), run before any TypeScript tooling.
       "**/bundle.mjs",
       "**/host-migrations.mjs",
+      "**/free-ports.mjs",
       "**/web-standalone.mjs",
       "**/dist/**",
       "**/*.config.js",

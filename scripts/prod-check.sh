@@ -15,12 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 pg_admin="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
-# Three ports held open together before any is let go: asked for one at a time, the system may
-# hand the same free port out twice.
-free_ports() {
-  node -e 'const net=require("net");const ss=[0,1,2].map(()=>net.createServer());Promise.all(ss.map((s)=>new Promise((r)=>s.listen(0,"127.0.0.1",()=>r(s.address().port))))).then((ps)=>{console.log(ps.join(" "));ss.forEach((s)=>s.close())})'
-}
-read -r free_web free_edge free_worker < <(free_ports)
+read -r free_web free_edge free_worker < <(node "$here/scripts/free-ports.mjs" 3)
 web_port="${PROD_CHECK_WEB_PORT:-$free_web}"
 edge_port="${PROD_CHECK_EDGE_PORT:-$free_edge}"
 worker_health_port="${PROD_CHECK_WORKER_HEALTH_PORT:-$free_worker}"

@@ -19,20 +19,28 @@ const PLAIN = "bench-plain";
 const CONCURRENCY = 4;
 const KEY_FIELDS = ["region", "device", "amount", "price"];
 
+/** An event as a row of `sc_events`, in the column order of the baselines' INSERT and COPY. */
+type EventRow = [streamId: string, seq: number, shardletId: string, key: string, keyHash: number, id: string, type: string, ts: Date, payload: string, sizeBytes: number];
+
+function eventRow(streamId: string, seq: number, shardletOf: (hash: number) => string, e: WorkloadEvent): EventRow {
+  const payload = JSON.stringify(e.payload);
+  const hash = keyHash(e.key);
+  return [streamId, seq, shardletOf(hash), e.key, hash, e.id, e.type, new Date(e.ts), payload, payload.length + e.key.length];
+}
+
 interface Prepared {
   /** REST bodies for the edge. */
   bodies: string[];
   /** The same events as rows for the direct multi-row INSERT. */
-  rows: unknown[][][];
+  rows: EventRow[][];
   /** Rows of the same shape (their own positions) for `COPY ... FROM STDIN`. */
-  copy: Array<Array<Array<string | number | Date | null>>>;
+  copy: EventRow[][];
   /** Events of the same shape for the JetStream peer (their own ids, so none is a duplicate). */
   peer: WorkloadEvent[][];
 }
 
-/** A value in COPY's text format: `\N` for null, backslash escapes for what would end a field or row. */
-function copyField(v: string | number | Date | null): string {
-  if (v === null) return "\\N";
+/** A value in COPY's text format: backslash escapes for what would end a field or row. */
+function copyField(v: string | number | Date): string {
   const text = v instanceof Date ? v.toISOString() : String(v);
   return /[\\\t\n\r]/.test(text) ? text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r") : text;
 }
@@ -49,27 +57,21 @@ async function statementCost(dsn: string, batches: number, insertSql: string): P
   await plain.connect();
   const streamId = "bench-statement-probe";
   try {
-    await driver.setFence("bench-statement-probe", streamId, 1, "active", { lo: 0, hi: 2 ** 32 });
+    // The probe's shardlet is named like its stream.
+    await driver.setFence(streamId, streamId, 1, "active", { lo: 0, hi: 2 ** 32 });
     const gen = new WorkloadGenerator({ seed: "ingest-statement", keys: 20_000, bursts: false });
     let seq = 3e12;
-    const batch = () =>
-      gen.nextBatch(BATCH).map((e) => {
-        const payloadJson = JSON.stringify(e.payload);
-        return { seq: seq++, key: e.key, keyHash: keyHash(e.key), id: e.id, type: e.type, ts: e.ts, payloadJson, sizeBytes: payloadJson.length + e.key.length };
-      });
+    const batch = () => gen.nextBatch(BATCH).map((e) => eventRow(streamId, seq++, () => streamId, e));
     const fenced: number[] = [];
     const insert: number[] = [];
     for (let i = 0; i < batches + 3; i++) {
-      const a = batch();
+      const events = batch().map(([, s, , key, hash, id, type, ts, payloadJson, sizeBytes]) => ({ seq: s, key, keyHash: hash, id, type, ts: ts.getTime(), payloadJson, sizeBytes }));
       let t = performance.now();
-      await driver.fencedWrite({ streamId, shardletId: "bench-statement-probe", epoch: 1, events: a });
+      await driver.fencedWrite({ streamId, shardletId: streamId, epoch: 1, events });
       const f = performance.now() - t;
-      const b = batch();
+      const rows = batch();
       t = performance.now();
-      await plain.query(
-        insertSql,
-        b.flatMap((e) => [streamId, e.seq, "bench-statement-probe", e.key, e.keyHash, e.id, e.type, new Date(e.ts), e.payloadJson, e.sizeBytes]),
-      );
+      await plain.query(insertSql, rows.flat());
       // The first few warm the plans and caches.
       if (i >= 3) {
         fenced.push(f);
@@ -122,27 +124,15 @@ export const ingestSuite: Suite = {
       let seq = 1e12; // direct inserts use their own sequence range, far from the edge's
       const prepare = (): Prepared => {
         const bodies: string[] = [];
-        const rows: unknown[][][] = [];
-        const copy: Prepared["copy"] = [];
+        const rows: EventRow[][] = [];
+        const copy: EventRow[][] = [];
+        const shardletOf = (hash: number) => table.lookup(hash).id;
         const peerBatches: WorkloadEvent[][] = [];
         for (let b = 0; b < batchesPerRun; b++) {
           const events = gen.nextBatch(BATCH);
           bodies.push(JSON.stringify({ events }));
-          const direct = gen.nextBatch(BATCH);
-          rows.push(
-            direct.map((e) => {
-              const payload = JSON.stringify(e.payload);
-              const hash = keyHash(e.key);
-              return [c.streamId, seq++, table.lookup(hash).id, e.key, hash, e.id, e.type, new Date(e.ts), payload, payload.length + e.key.length];
-            }),
-          );
-          copy.push(
-            gen.nextBatch(BATCH).map((e) => {
-              const payload = JSON.stringify(e.payload);
-              const hash = keyHash(e.key);
-              return [c.streamId, seq++, table.lookup(hash).id, e.key, hash, e.id, e.type, new Date(e.ts), payload, payload.length + e.key.length];
-            }),
-          );
+          rows.push(gen.nextBatch(BATCH).map((e) => eventRow(c.streamId, seq++, shardletOf, e)));
+          copy.push(gen.nextBatch(BATCH).map((e) => eventRow(c.streamId, seq++, shardletOf, e)));
           if (peer) peerBatches.push(gen.nextBatch(BATCH));
         }
         return { bodies, rows, copy, peer: peerBatches };

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { pollUntil, WorkloadGenerator } from "@shardcast/core";
-import { countIdRotations, countRetentionDrops, listEventPartitions, setStreamRetention, updateLifecycleSettings, updateRetentionSettings } from "@shardcast/db";
+import { countRetentionOperations, listEventPartitions, setStreamRetention, updateLifecycleSettings, updateRetentionSettings } from "@shardcast/db";
 import { median, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 import { QUIET_WORKER_ENV } from "../support/quiet-worker.ts";
@@ -128,8 +128,8 @@ export const retentionSuite: Suite = {
       const stored: number[] = [];
       const idBytes: number[] = [];
       let partitions = 0;
-      const dropsBefore = await countRetentionDrops(c.db);
-      const rotationsBefore = await countIdRotations(c.db);
+      const dropsBefore = await countRetentionOperations(c.db, "retention.drop");
+      const rotationsBefore = await countRetentionOperations(c.db, "retention.ids");
       const started = performance.now();
       const steadyPhase = async () => {
         await updateRetentionSettings(c.db, { enabled: false }, null);
@@ -166,14 +166,14 @@ export const retentionSuite: Suite = {
         before = after;
       }
       const seconds = (performance.now() - started) / 1000 + 4 * windowSec;
-      const drops = (await countRetentionDrops(c.db)) - dropsBefore;
+      const drops = (await countRetentionOperations(c.db, "retention.drop")) - dropsBefore;
       return {
         stored_bytes_ratio_vs_window: Number(median(stored).toFixed(3)),
         expiry_during_vs_steady_ratio: Number(median(ratios).toFixed(3)),
         steady_events_per_s: Math.round(median(steadyRates)),
         expiry_events_per_s: Math.round(median(expiryRates)),
         partitions_dropped: drops,
-        id_generations_dropped: (await countIdRotations(c.db)) - rotationsBefore,
+        id_generations_dropped: (await countRetentionOperations(c.db, "retention.ids")) - rotationsBefore,
         id_bytes_vs_window_payload: Number(median(idBytes).toFixed(3)),
         partitions_at_end: partitions,
         windows_ingested: Number((seconds / windowSec).toFixed(1)),

@@ -54,14 +54,12 @@ export async function setStreamRetention(db: ControlDb, streamId: string, r: { r
   });
 }
 
-/** Partitions retention has dropped so far (its `retention.drop` operations). */
-export async function countRetentionDrops(db: ControlDb): Promise<number> {
-  return db.operation.count({ where: { kind: "retention.drop" } });
-}
-
-/** Generations of event ids retention has dropped so far (its `retention.ids` operations). */
-export async function countIdRotations(db: ControlDb): Promise<number> {
-  return db.operation.count({ where: { kind: "retention.ids" } });
+/**
+ * What retention has done so far, by its operation rows: partitions dropped (`retention.drop`) or
+ * generations of event ids dropped (`retention.ids`).
+ */
+export async function countRetentionOperations(db: ControlDb, kind: "retention.drop" | "retention.ids"): Promise<number> {
+  return db.operation.count({ where: { kind } });
 }
 
 /** Where streams start now and their oldest kept event; a start never moves back. */

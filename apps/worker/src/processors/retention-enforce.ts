@@ -106,6 +106,9 @@ export async function runRetention(deps: WorkerDeps, opts: { signal?: AbortSigna
         if (expiry.rotation?.rotated) {
           idRotations++;
           idBytesFreed += expiry.rotation.droppedBytes;
+        } else if (expiry.rotation?.reason === "busy") {
+          // Due, but writers held the id table past the lock timeout: tried again at the next run.
+          deps.log.info("event id rotation postponed: writes held the id table past the lock timeout", { hostId: view.id, host: view.name });
         }
       } catch (err) {
         deps.log.warn("retention could not drop a host's partitions", { hostId: view.id, host: view.name, error: probeErrorMessage(err) });

@@ -57,9 +57,6 @@ export interface IdGenerations {
   /** The previous generation holds ids of events stored before this second. */
   prevUntil: number;
   rotatedAt: Date;
-  /** Bytes of each generation (tables and their keys). */
-  currentBytes: number;
-  prevBytes: number;
 }
 
 export type RotationResult =
@@ -69,14 +66,10 @@ export type RotationResult =
 type Queryable = Pick<pg.ClientBase, "query">;
 
 export async function readIdGenerations(c: Queryable): Promise<IdGenerations> {
-  const res = await c.query<{ prev_until: string; rotated_at: Date; current_bytes: string; prev_bytes: string }>(
-    `SELECT prev_until::text, rotated_at, pg_total_relation_size('sc_event_ids')::text AS current_bytes,
-            pg_total_relation_size('sc_event_ids_prev')::text AS prev_bytes
-     FROM sc_id_generation`,
-  );
+  const res = await c.query<{ prev_until: string; rotated_at: Date }>("SELECT prev_until::text, rotated_at FROM sc_id_generation");
   const r = res.rows[0];
   if (!r) throw new Error("sc_id_generation has no row: the host's migration 0010 did not complete");
-  return { prevUntil: Number(r.prev_until), rotatedAt: r.rotated_at, currentBytes: Number(r.current_bytes), prevBytes: Number(r.prev_bytes) };
+  return { prevUntil: Number(r.prev_until), rotatedAt: r.rotated_at };
 }
 
 /** True when no partition (attached, detaching or detached) may hold a row stored before `prevUntil`. */

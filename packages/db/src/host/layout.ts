@@ -3,7 +3,8 @@ import type { HostRun } from "./types.ts";
 /**
  * Which layout of `sc_events` a host has. `legacy`: one table keyed by (stream_id, seq) with a
  * unique event-id index (host migrations up to 0008). `partitioned`: time partitions by `part`
- * (the stored second) and the producers' ids in `sc_event_ids` (0009). Migration 0009 switches a
+ * (the stored second) and the producers' ids in `sc_event_ids` (0009; in two generations since
+ * 0010, see id-generations.ts). Migration 0009 switches a
  * host in one transaction that also creates `sc_event_ids`, so that table's presence tells the two
  * apart exactly. The code runs against both, so edges and workers keep writing while a host is
  * migrated: each statement that differs is built for the layout its driver last saw.
