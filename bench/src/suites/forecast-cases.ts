@@ -105,3 +105,25 @@ export function cutoffCases(series: readonly EvaluationSeries[]): Array<Evaluati
 }
 
 export type Case = EvaluationSeries & { why: string };
+
+/**
+ * The corpus's read series: the hourly Wikipedia page views (English and German). A page view is a
+ * read of the site, so these show what a stream's readers do; the other traces count what is
+ * written (messages, cluster tasks, taxi requests, tweets).
+ */
+export const READ_SERIES: ReadonlySet<string> = new Set(["wiki_en_1h", "wiki_de_1h"]);
+
+/**
+ * Rolling cut-offs: one at every midnight from `minHistoryDays` of history until the last two days,
+ * so every day the series holds past its first weeks is forecast once or twice and no day is picked
+ * for being easy or hard.
+ */
+export function rollingCases(series: readonly EvaluationSeries[], minHistoryDays = 14): Case[] {
+  return series.flatMap((s) => {
+    const out: Case[] = [];
+    for (let at = minHistoryDays * PERIOD; at + HORIZON <= s.values.length; at += PERIOD) {
+      out.push({ ...s, name: `${s.name}@${at}`, values: s.values.slice(0, at + HORIZON), why: `day ${at / PERIOD}` });
+    }
+    return out;
+  });
+}
