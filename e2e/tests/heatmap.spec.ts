@@ -101,6 +101,18 @@ test("the heatmap shows actual and forecast cells, and a hot cell opens the shar
 
     await panel.getByTestId("shardlet-panel-close").click();
     await expect(panel).toHaveCount(0);
+
+    // Reads beside writes: nobody reads this stream, so its read map is cold where writes ran hot,
+    // and its scale ends at the replica threshold instead of the overload one.
+    await page.getByTestId("heatmap-metric-reads").click();
+    await expect(page.getByTestId("heatmap-metric-reads")).toHaveAttribute("aria-pressed", "true");
+    await expect(page.locator("#heatmap-h")).toHaveText("Reads (reads/s)");
+    await expect(page.getByTestId("heatmap-legend")).toContainText("replica");
+    await expect(page.getByTestId("heatmap-row")).toHaveCount(4);
+    await expect.poll(async () => (await hottestActual(page)).value, { timeout: 15_000, message: "the read map shows reads, not writes" }).toBe(0);
+    await page.getByTestId("heatmap-metric-writes").click();
+    await expect(page.getByTestId("heatmap-legend")).toContainText("overload");
+    await expect.poll(async () => (await hottestActual(page)).value, { timeout: 15_000 }).toBeGreaterThan(5);
   } finally {
     const result = await producer.stop();
     expect(result.errors, "every batch is acknowledged").toEqual([]);

@@ -19,7 +19,7 @@ interface StoredPlacement {
   audit: unknown[];
 }
 
-const DEFAULTS = { enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, maxReplicas: 8, pinBudgetShare: 0.25, maxPins: 16, maxReadMovesPerRun: 1, readMoveImbalance: 0.5, readMoveCooldownSec: 3_600 };
+const DEFAULTS = { enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, readForecastLeadSec: 600, maxReplicas: 8, pinBudgetShare: 0.25, maxPins: 16, maxReadMovesPerRun: 1, readMoveImbalance: 0.5, readMoveCooldownSec: 3_600 };
 
 async function stored(page: Page): Promise<StoredPlacement> {
   const res = await page.request.get("/api/trpc/cache.placementSettings");
@@ -48,6 +48,7 @@ test("an admin sees the defaults, an invalid leave reward is refused and stores 
   await expect(section.getByTestId("pl-exploration")).toHaveValue("0.5");
   await expect(section.getByTestId("pl-maxReadMovesPerRun")).toHaveValue("1");
   await expect(section.getByTestId("pl-readMoveCooldownSec")).toHaveValue("3600");
+  await expect(section.getByTestId("pl-readForecastLeadSec")).toHaveValue("600");
 
   // The form refuses with the server's own message, before any request leaves the page.
   const saves: string[] = [];

@@ -39,7 +39,10 @@ export interface AnalyzerConsole {
   runId: string;
   /** The queued jobs (nothing runs them here): id, name and data. */
   jobs: () => Promise<Array<{ id: string | undefined; name: string; data: Record<string, unknown> }>>;
-  /** A run as the worker stores it: 12 forecast steps from `base`, shardlet i forecast at 100 x (i + 1) events/s. */
+  /**
+   * A run as the worker stores it: 12 forecast steps from `base`, shardlet i forecast at 100 x (i + 1)
+   * writes/s; reads forecast at 60/s for the first shardlet and (untrusted, the observed rate) 10/s for the second.
+   */
   storeRun: (at: number) => Promise<string>;
 }
 
@@ -66,11 +69,16 @@ async function analyzerConsole(h: Harness): Promise<AnalyzerConsole> {
       ranking: shardlets.map((s, i) => ({ shardletId: s.id, predictedPeak: 100 * (i + 1), threshold: 4500, overloadInSec: null, score: (100 * (i + 1)) / 4500 })),
       forecastStartMs: base,
       forecasts: shardlets.map((s, i) => ({ shardletId: s.id, streamId, values: new Array<number>(12).fill(100 * (i + 1)) })),
+      // Reads: the first shardlet's forecast is its model's, the second's was not trusted (its observed rate).
+      readForecasts: [
+        { shardletId: shardlets[0]!.id, streamId, values: new Array<number>(12).fill(60), model: "weekly_median" },
+        { shardletId: shardlets[1]!.id, streamId, values: new Array<number>(12).fill(10), model: "observed_rate" },
+      ],
     });
     return run.id;
   }
 
-  // 30 actual steps before the forecast start: shardlet i writes 10 x (i + 1) events/s.
+  // 30 actual steps before the forecast start: shardlet i writes 10 x (i + 1) events/s and reads 5 x (i + 1).
   await h.db.telemetryBucket.createMany({
     data: shardlets.flatMap((s, i) =>
       Array.from({ length: 30 }, (_, k) => ({
@@ -79,6 +87,7 @@ async function analyzerConsole(h: Harness): Promise<AnalyzerConsole> {
         shardletId: s.id,
         streamId,
         writes: BigInt(100 * (i + 1)),
+        reads: BigInt(50 * (i + 1)),
       })),
     ),
   });

@@ -9,6 +9,7 @@ import type { Harness } from "./harness.ts";
  */
 
 interface Cells {
+  metric: "writes" | "reads";
   bucketSec: number;
   boundaryMs: number;
   times: number[];
@@ -16,7 +17,7 @@ interface Cells {
   threshold: number;
   maxValue: number;
   run: { id: string; model: string } | null;
-  rows: Array<{ shardletId: string; hostName: string; streamName: string; values: Array<number | null>; predictedPeak: number | null; proposal: string | null }>;
+  rows: Array<{ shardletId: string; hostName: string; streamName: string; values: Array<number | null>; predictedPeak: number | null; proposal: string | null; untrusted: string | null }>;
   totalRows: number;
 }
 interface Detail {
@@ -74,6 +75,34 @@ describe("analyzer and heatmap console api", () => {
     expect(bad.status).toBe(400);
     expect(bad.error?.message).toContain("show at least one past step");
     expect((await h.call("query", "heatmap.cells", {}, null)).status).toBe(401);
+  });
+
+  it("draws reads beside writes: read telemetry, the run's read forecasts, the replica threshold, and which forecasts are not trusted", async () => {
+    const res = await h.call<Cells>("query", "heatmap.cells", { streamId, pastSteps: 30, metric: "reads" }, viewer);
+    expect(res.status).toBe(200);
+    const m = res.data!;
+    expect(m.metric).toBe("reads");
+    expect(m.threshold).toBe(200);
+    const row = (i: number) => m.rows.find((r) => r.shardletId === shardlets[i]!.id)!;
+    for (const i of [0, 1, 2, 3]) expect(row(i).values.slice(0, 30).every((v) => v === 5 * (i + 1))).toBe(true);
+    expect(row(0).values.slice(30)).toEqual(new Array<number>(12).fill(60));
+    expect(row(0).predictedPeak).toBe(60);
+    expect(row(0).untrusted).toBeNull();
+    expect(row(0).proposal).toBeNull();
+    expect(row(1).values.slice(30)).toEqual(new Array<number>(12).fill(10));
+    expect(row(1).untrusted).toMatch(/read forecasts missed/);
+    // Not forecast: nothing is drawn right of the line.
+    expect(row(2).values.slice(30).every((v) => v === null)).toBe(true);
+    expect(row(2).predictedPeak).toBeNull();
+
+    const detail = await h.call<Detail>("query", "heatmap.shardlet", { shardletId: shardlets[0]!.id, pastSteps: 30, metric: "reads" }, viewer);
+    expect(detail.status).toBe(200);
+    expect(detail.data!.ranking).toBeNull();
+    expect(detail.data!.points.filter((p) => p.forecast !== null).map((p) => p.forecast)).toEqual(new Array<number>(12).fill(60));
+    expect(detail.data!.points.filter((p) => p.t < base).every((p) => p.actual === 5)).toBe(true);
+
+    const bad = await h.call("query", "heatmap.cells", { metric: "latency" }, viewer);
+    expect(bad.status).toBe(400);
   });
 
   it("shows a shardlet's forecast against its actual load and what earlier runs forecast", async () => {

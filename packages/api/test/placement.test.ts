@@ -173,7 +173,7 @@ describe("placement settings", () => {
       query: "cache.placementSettings",
       mutation: "cache.updatePlacementSettings",
       key: PLACEMENT_SETTINGS_KEY,
-      defaults: { enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, maxReplicas: 8, pinBudgetShare: 0.25, maxPins: 16, maxReadMovesPerRun: 1, readMoveImbalance: 0.5, readMoveCooldownSec: 3_600 },
+      defaults: { enabled: true, archiveAfterSec: 21_600, minArchiveBytes: 1_048_576, leaveReward: 0.33, exploration: 0.5, replicaMinReadsPerSec: 200, readForecastLeadSec: 600, maxReplicas: 8, pinBudgetShare: 0.25, maxPins: 16, maxReadMovesPerRun: 1, readMoveImbalance: 0.5, readMoveCooldownSec: 3_600 },
       change: { field: "leaveReward", to: 0.5 },
       invalid: { field: "leaveReward", to: 2, message: "leaveReward: leave reward must be between 0 and 1" },
       alsoInvalid: { archiveAfterSec: 10 },

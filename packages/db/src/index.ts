@@ -50,6 +50,7 @@ export * from "./analyzer/migrate-proposals.ts";
 export * from "./analyzer/recent-changes.ts";
 export * from "./analyzer/series.ts";
 export * from "./analyzer/load-forecast.ts";
+export * from "./analyzer/read-forecasts.ts";
 export * from "./model-versions/versions.ts";
 export * from "./model-versions/training.ts";
 export * from "./model-versions/promotion.ts";

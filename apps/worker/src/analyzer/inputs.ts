@@ -16,7 +16,7 @@ import {
   recentlyAppliedSplits,
   recentlyMovedShardlets,
   shardletsInOpenMigrations,
-  writeRateSeries,
+  rateSeries,
   type ControlDb,
   type HintWindow,
   type HostInfo,
@@ -45,6 +45,8 @@ export interface AnalyzerInputs {
   pinned: Set<string>;
   /** Shardlets whose history came (partly) from their retired parents. */
   backfilled: number;
+  /** Each analyzer shardlet's reads/s per step, cut and extended through its lineage as its write history. */
+  readHistory: Map<string, number[]>;
 }
 
 /** Shardlets a split applied this recently is still expected to retire (its job may not have started yet). */
@@ -137,8 +139,10 @@ export async function loadAnalyzerInputs(
   ]);
   const shardlets = all.filter((s) => isRoutedState(s.state));
   const ancestors = await ancestorsOf(db, shardlets);
-  const [series, hints] = await Promise.all([
-    writeRateSeries(db, { shardletIds: [...ancestors.keys()], bucketSec: settings.bucketSec, fromMs, toMs: baseMs }),
+  const lineageIds = [...ancestors.keys()];
+  const [series, reads, hints] = await Promise.all([
+    rateSeries(db, { metric: "writes", shardletIds: lineageIds, bucketSec: settings.bucketSec, fromMs, toMs: baseMs }),
+    rateSeries(db, { metric: "reads", shardletIds: lineageIds, bucketSec: settings.bucketSec, fromMs, toMs: baseMs }),
     loadHintsBetween(db, { fromMs: baseMs, toMs: baseMs + horizonSteps * bucketMs }),
   ]);
 
@@ -155,11 +159,14 @@ export async function loadAnalyzerInputs(
 
   let backfilled = 0;
   const minWidth = Math.max(1, opts.lifecycle.minShardletWidth);
+  const readHistory = new Map<string, number[]>();
   const analyzerShardlets = shardlets.map((s): AnalyzerShardlet => {
     const history = withLineage(series, ancestors, s.id, settings.historySteps);
     if (history.inherited) backfilled++;
     const firstFull = Math.ceil((bornMs(ancestors, s.id) - fromMs) / bucketMs);
-    const observed = firstFull > 0 ? history.values.slice(Math.min(firstFull, history.values.length)) : history.values;
+    const observedPart = (values: number[]) => (firstFull > 0 ? values.slice(Math.min(firstFull, values.length)) : values);
+    const observed = observedPart(history.values);
+    readHistory.set(s.id, observedPart(withLineage(reads, ancestors, s.id, settings.historySteps).values));
     const hinted = hintsFor(s, hintsByStream, baseMs, bucketMs, horizonSteps);
     return {
       id: s.id,
@@ -184,7 +191,7 @@ export async function loadAnalyzerInputs(
     capacityBytes: h.capacityBytes,
     sizeBytes: h.sizeBytes,
   }));
-  return { baseMs, bucketMs, horizonSteps, hosts, placementHosts, shardlets, analyzerShardlets, busy, pinned: moved, backfilled };
+  return { baseMs, bucketMs, horizonSteps, hosts, placementHosts, shardlets, analyzerShardlets, busy, pinned: moved, backfilled, readHistory };
 }
 
 /**

@@ -21,6 +21,7 @@ import { actOnCapacity, retireDrainedHosts, type CapacityActResult } from "./cap
 import { loadAnalyzerInputs, loadForecastCovariates } from "./inputs.ts";
 import { loadAnalyzerModel, seriesModelName } from "./model.ts";
 import { proposalRows } from "./proposals.ts";
+import { forecastShardletReads } from "./reads.ts";
 import { roundTracked, shardletTrust } from "./trust.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
 import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
@@ -61,6 +62,8 @@ export interface AnalyzerRunResult {
   capacity: (CapacityActResult & { drainProposals: number; retired: string[]; untrusted: string | null }) | null;
   /** Streams switched to act mode because forecast-only is no longer the default. */
   defaulted: number;
+  /** Shardlets whose reads were forecast, and how many of those forecasts are not trusted now. */
+  reads: { forecast: number; untrusted: number };
   ms: number;
 }
 
@@ -100,6 +103,7 @@ const NOTHING_RAN: AnalyzerRunResult = {
   acted: { splits: 0, migrations: 0, scheduled: 0, skipped: [] },
   capacity: null,
   defaulted: 0,
+  reads: { forecast: 0, untrusted: 0 },
   ms: 0,
 };
 
@@ -178,6 +182,10 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   const capacity = opts.streamId ? null : await planClusterCapacity(db, { nowMs, inputs, historySteps: settings.historySteps, forecasts: out.forecasts, model: model.label });
   checkAborted(opts.signal, "analyzer run");
 
+  await progress("forecasting reads", 0.5);
+  const reads = await forecastShardletReads(db, inputs, { period: settings.period });
+  checkAborted(opts.signal, "analyzer run");
+
   await progress("storing forecasts", 0.6);
   const shardletById = new Map(inputs.shardlets.map((s) => [s.id, s]));
   const scoped = inputs.analyzerShardlets.filter((s) => inScope(s.streamId));
@@ -191,6 +199,8 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     forecasts: scoped.map((s) => ({ shardletId: s.id, streamId: s.streamId, values: out.forecasts.get(s.id) ?? [], model: seriesModelName(model, out, s) })),
     ...(capacity ? { capacityPlan: capacity.plan, forecastTracker: capacity.tracker } : {}),
     shardletTracker: trust.tracker.toJSON(),
+    readForecasts: reads.forecasts.filter((f) => inScope(f.streamId)),
+    readTracker: reads.tracker,
   });
   // A run over one stream held the others' shardlets busy: only a full run says why not.
   if (!opts.streamId) await replacePlannerNotes(db, "analyzer", out.notes, new Date(nowMs));
@@ -244,6 +254,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     acted,
     capacity: capacityActed,
     defaulted,
+    reads: { forecast: reads.forecasts.length, untrusted: reads.untrusted },
     ms: deps.clock() - started,
   };
   const line = {
@@ -252,6 +263,8 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     shardlets: scoped.length,
     backfilled: inputs.backfilled,
     untrustedShardlets: trust.untrusted.size,
+    readForecasts: reads.forecasts.length,
+    untrustedReadForecasts: reads.untrusted,
     ...proposals,
     heldBack: stored.heldBack,
     actedSplits: acted.splits,

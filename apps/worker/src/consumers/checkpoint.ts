@@ -21,7 +21,7 @@ import {
   reconcileConsumerGroup,
   recordConsumerLag,
   saveCheckpoints,
-  writeRateSeries,
+  rateSeries,
   type CheckpointWrite,
   type ConsumerGroupInfo,
   type ShardletInfo,
@@ -142,7 +142,7 @@ async function checkpointGroup(
     getDurableCheckpoints(deps.db, g.id, ids),
     opts.progress.eventsSinceCheckpoint(g.id, ids),
     opts.progress.stats(g.id),
-    writeRateSeries(deps.db, { shardletIds: ids, bucketSec: SERIES_STEP_SEC, fromMs: seriesEnd - SERIES_WINDOW_MS, toMs: seriesEnd }),
+    rateSeries(deps.db, { metric: "writes", shardletIds: ids, bucketSec: SERIES_STEP_SEC, fromMs: seriesEnd - SERIES_WINDOW_MS, toMs: seriesEnd }),
   ]);
   const byId = new Map(shardlets.map((s) => [s.id, s]));
   // Telemetry bucket number of the series' first step (series steps are whole buckets).

@@ -1,5 +1,5 @@
-import { archiveReward, decidePlacement, parsePlacementSettings, PLACEMENT_SETTINGS_KEY, type PlacementSettings } from "@shardcast/core";
-import { getSettings, listShardlets, listStreams, telemetryTotals } from "@shardcast/db";
+import { archiveReward, decidePlacement, parsePlacementSettings, PLACEMENT_SETTINGS_KEY, readRateToPlan, type PlacementSettings } from "@shardcast/core";
+import { getAnalyzerSettings, getSettings, latestReadForecasts, listShardlets, listStreams, telemetryTotals } from "@shardcast/db";
 import { readPlacementState, writePlacementState, type PlacementDecisionRecord } from "@shardcast/runtime";
 import type { Redis } from "ioredis";
 import { checkAborted } from "../domain/abort.ts";
@@ -10,7 +10,7 @@ import { runPinning } from "./pin.ts";
 import { planMoves, rewardReadMoves, startReadMove, type MoveContext, type ShardletReadRate } from "./move.ts";
 import { runReplication, type MoveArm } from "./replicate.ts";
 import type { ReplicationCandidate } from "@shardcast/core";
-import type { ShardletInfo } from "@shardcast/db";
+import type { ReadForecast, ShardletInfo } from "@shardcast/db";
 import type { JobQueue } from "@shardcast/jobs";
 
 export type { PlacementDeps } from "./deps.ts";
@@ -27,6 +27,8 @@ export interface PlacementRunResult {
   pinned: number;
   unpinned: number;
   moved: number;
+  /** Shardlets planned on their read forecast (above their observed read rate) this run. */
+  forecastRates: number;
   skipped?: string;
 }
 
@@ -59,7 +61,9 @@ export async function runPlacement(
   ctx: { redis: Redis; prefix: string; queue?: JobQueue; signal?: AbortSignal; trigger?: "schedule" | "manual"; onProgress?: (fraction: number) => Promise<void> | void },
 ): Promise<PlacementRunResult> {
   const settings = await readSettings(deps);
-  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0, replicated: 0, unreplicated: 0, pinned: 0, unpinned: 0, moved: 0 };
+  const result: PlacementRunResult = { streams: 0, shardlets: 0, archived: 0, restored: 0, left: 0, rewarded: 0, replicated: 0, unreplicated: 0, pinned: 0, unpinned: 0, moved: 0, forecastRates: 0 };
+  let bucketMs: number | null = null;
+  const analyzerBucketMs = async () => (bucketMs ??= (await getAnalyzerSettings(deps.db)).bucketSec * 1000);
   if (!settings.enabled && ctx.trigger !== "manual") return { ...result, skipped: "placement is turned off" };
   const state = await readPlacementState(ctx.redis, ctx.prefix, settings.exploration);
   const now = deps.clock();
@@ -87,10 +91,20 @@ export async function runPlacement(
     // than a bucket would call a hot shardlet cold.
     const rates = await telemetryTotals(deps.db, { streamId: stream.id, from: now - REPLICA_RATE_WINDOW_MS, to: now + 1 });
     const readsBy = new Map(rates.byShardlet.map((r) => [r.shardletId, r.reads]));
+    const forecasts =
+      settings.readForecastLeadSec > 0 && shardlets.length > 0
+        ? await latestReadForecasts(deps.db, { shardletIds: shardlets.map((s) => s.id), fromMs: now, toMs: now + settings.readForecastLeadSec * 1000, bucketMs: await analyzerBucketMs() })
+        : new Map<string, ReadForecast>();
+    const planned = (id: string) => {
+      const p = readRateToPlan((readsBy.get(id) ?? 0) / (REPLICA_RATE_WINDOW_MS / 1000), forecasts.get(id));
+      if (p.forecast) result.forecastRates++;
+      return p.rate;
+    };
     const byId = new Map(shardlets.map((s) => [s.id, s]));
     routed.push(...shardlets);
-    for (const s of shardlets) readRates.push({ shardletId: s.id, streamId: s.streamId, hostId: s.hostId, readsPerSec: (readsBy.get(s.id) ?? 0) / (REPLICA_RATE_WINDOW_MS / 1000) });
-    for (const s of states) hot.push({ shardletId: s.shardletId, readsPerSec: (readsBy.get(s.shardletId) ?? 0) / (REPLICA_RATE_WINDOW_MS / 1000), groups: s.groups, shardlet: byId.get(s.shardletId)! });
+    const plannedRate = new Map(shardlets.map((s) => [s.id, planned(s.id)]));
+    for (const s of shardlets) readRates.push({ shardletId: s.id, streamId: s.streamId, hostId: s.hostId, readsPerSec: plannedRate.get(s.id)! });
+    for (const s of states) hot.push({ shardletId: s.shardletId, readsPerSec: plannedRate.get(s.shardletId) ?? 0, groups: s.groups, shardlet: byId.get(s.shardletId)! });
     for (const s of states) {
       const p = pendingBy.get(s.shardletId);
       if (!p) continue;

@@ -13,7 +13,7 @@ import {
   type CovariateColumn,
   type EvaluationSeries,
 } from "@shardcast/core";
-import { listShardlets, writeRateSeries, type ControlDb } from "@shardcast/db";
+import { listShardlets, rateSeries, type ControlDb } from "@shardcast/db";
 import { buildGroupCovariates, informativeColumns, loadCovariateTelemetry, shardletGroups, streamGroup, type CovariateSeries } from "./covariates.ts";
 
 /** What a model is trained and scored on: series at one step length with one season length. */
@@ -127,7 +127,7 @@ export async function loadCorpus(
   const fromMs = toMs - steps * stepMs;
   const tracesDir = opts.tracesDir ?? defaultTracesDir();
 
-  const [rates, shardlets] = await Promise.all([writeRateSeries(db, { bucketSec, fromMs, toMs }), listShardlets(db)]);
+  const [rates, shardlets] = await Promise.all([rateSeries(db, { metric: "writes", bucketSec, fromMs, toMs }), listShardlets(db)]);
   const live = new Map(shardlets.filter((s) => isRoutedState(s.state)).map((s) => [s.id, s]));
   const streamOf = new Map(shardlets.map((s) => [s.id, s.streamId]));
   const streams = new Map<string, number[]>();

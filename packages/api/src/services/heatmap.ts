@@ -10,18 +10,21 @@ import {
   modelVersionLabel,
   pastForecasts,
   runForecasts,
-  writeRateSeries,
+  runSeriesModels,
+  rateSeries,
   type AnalyzerRunInfo,
   type ControlDb,
   type RankingEntry,
+  type RateMetric,
 } from "@shardcast/db";
 import { rangeView, type RangeView } from "../routers/shared.ts";
 import { loadLabels, proposalView } from "./analyzer-views.ts";
+import { placementSettings } from "./placement-settings.ts";
 
 /**
- * The load heatmap: time x shardlet, the actual past (telemetry write rates) beside the forecast
- * future of the latest analyzer run, split at the run's forecast start. And one shardlet's
- * forecast against what actually happened.
+ * The load heatmap: time x shardlet, the actual past (telemetry write or read rates) beside the
+ * forecast future of the latest analyzer run, split at the run's forecast start. And one
+ * shardlet's forecast against what actually happened.
  */
 
 export interface HeatmapRow {
@@ -32,7 +35,7 @@ export interface HeatmapRow {
   hostName: string;
   range: RangeView;
   state: ShardletState;
-  /** Writes/s per time column; null where there is nothing to show (before the shardlet existed, no forecast). */
+  /** Writes/s (or reads/s) per time column; null where there is nothing to show (before the shardlet existed, no forecast). */
   values: Array<number | null>;
   predictedPeak: number | null;
   overloadInSec: number | null;
@@ -51,12 +54,13 @@ export interface HeatmapRun {
 }
 
 export interface Heatmap {
+  metric: RateMetric;
   bucketSec: number;
   /** First forecast column (ms): columns before it are actual, from it on forecast. */
   boundaryMs: number;
   times: number[];
   kinds: Array<"actual" | "forecast">;
-  /** Write rate counted as overload (the analyzer's fraction of the split write rate). */
+  /** Rate counted as hot: for writes the analyzer's overload (its fraction of the split write rate), for reads the replica threshold. */
   threshold: number;
   splitWriteRate: number;
   /** Largest value on the map (at least the threshold), for the colour scale. */
@@ -80,13 +84,13 @@ interface Frame {
  * The time frame of a view: the latest run that forecast these shardlets, while its forecast still
  * reaches past now; otherwise the current forecast start and no forecast.
  */
-async function frame(db: ControlDb, q: { streamId?: string; shardletIds: readonly string[]; nowMs: number }): Promise<Frame> {
+async function frame(db: ControlDb, q: { streamId?: string; shardletIds: readonly string[]; nowMs: number; metric: RateMetric }): Promise<Frame> {
   const settings = await getAnalyzerSettings(db);
   const run = await latestAnalyzerRun(db, q.streamId ? { streamId: q.streamId } : {});
   const current = forecastStartMs(q.nowMs, settings);
   if (run) {
     const stepMs = run.bucketSec * 1000;
-    const forecasts = await runForecasts(db, run.id, q.shardletIds);
+    const forecasts = await runForecasts(db, run.id, q.shardletIds, q.metric);
     let start = Infinity;
     for (const list of forecasts.values()) if (list[0] && list[0].t < start) start = list[0].t;
     const horizonSteps = Math.max(1, Math.round(run.horizonSec / run.bucketSec));
@@ -109,27 +113,33 @@ async function runView(db: ControlDb, run: AnalyzerRunInfo | null): Promise<Heat
 
 export async function heatmapCells(
   db: ControlDb,
-  q: { streamId?: string; hostId?: string; pastSteps: number; maxRows: number; nowMs: number },
+  q: { streamId?: string; hostId?: string; pastSteps: number; maxRows: number; nowMs: number; metric?: RateMetric },
 ): Promise<Heatmap> {
-  const [settings, lifecycle, all] = await Promise.all([
+  const metric = q.metric ?? "writes";
+  const [settings, lifecycle, placement, all] = await Promise.all([
     getAnalyzerSettings(db),
     getLifecycleSettings(db),
+    placementSettings.get(db),
     listShardlets(db, { ...(q.streamId ? { streamId: q.streamId } : {}), ...(q.hostId ? { hostId: q.hostId } : {}) }),
   ]);
   const live = all.filter((s) => isRoutedState(s.state));
-  const f = await frame(db, { ...(q.streamId ? { streamId: q.streamId } : {}), shardletIds: live.map((s) => s.id), nowMs: q.nowMs });
+  const ids = live.map((s) => s.id);
+  const f = await frame(db, { ...(q.streamId ? { streamId: q.streamId } : {}), shardletIds: ids, nowMs: q.nowMs, metric });
   const fromMs = f.boundaryMs - q.pastSteps * f.stepMs;
-  const [actual, labels, open, notes] = await Promise.all([
-    live.length > 0 ? writeRateSeries(db, { shardletIds: live.map((s) => s.id), bucketSec: f.bucketSec, fromMs, toMs: f.boundaryMs }) : Promise.resolve(new Map<string, number[]>()),
+  const [actual, labels, open, notes, readModels] = await Promise.all([
+    live.length > 0 ? rateSeries(db, { metric, shardletIds: ids, bucketSec: f.bucketSec, fromMs, toMs: f.boundaryMs }) : Promise.resolve(new Map<string, number[]>()),
     loadLabels(db, []),
-    listAnalyzerProposals(db, { status: "open", limit: 500, ...(q.streamId ? { streamId: q.streamId } : {}) }),
-    listPlannerNotes(db, { source: "analyzer", limit: 500, ...(q.streamId ? { streamId: q.streamId } : {}) }),
+    metric === "writes" ? listAnalyzerProposals(db, { status: "open", limit: 500, ...(q.streamId ? { streamId: q.streamId } : {}) }) : Promise.resolve([]),
+    metric === "writes" ? listPlannerNotes(db, { source: "analyzer", limit: 500, ...(q.streamId ? { streamId: q.streamId } : {}) }) : Promise.resolve([]),
+    metric === "reads" && f.run && ids.length > 0 ? runSeriesModels(db, f.run.id, ids, "reads") : Promise.resolve(new Map<string, string>()),
   ]);
   const untrusted = new Map<string, string>();
   for (const n of notes) {
     const why = (n.details as { untrusted?: unknown } | null)?.untrusted;
     if (n.shardletId && typeof why === "string") untrusted.set(n.shardletId, why);
   }
+  // A read forecast the run did not trust was stored as the observed rate held flat.
+  for (const [id, model] of readModels) if (model === "observed_rate") untrusted.set(id, "its recent read forecasts missed: the observed read rate is shown");
   const times: number[] = [];
   const kinds: Heatmap["kinds"] = [];
   for (let i = 0; i < q.pastSteps; i++) {
@@ -144,7 +154,11 @@ export async function heatmapCells(
   const ranking = rankingOf(f.run);
   const proposalOf = new Map<string, "split" | "migrate">();
   for (const p of open) if (p.shardletId && (p.kind === "split" || p.kind === "migrate") && !proposalOf.has(p.shardletId)) proposalOf.set(p.shardletId, p.kind);
-  const threshold = settings.overloadFraction * lifecycle.splitWriteRate;
+  const threshold = metric === "reads" ? placement.settings.replicaMinReadsPerSec : settings.overloadFraction * lifecycle.splitWriteRate;
+  const peakOf = (id: string) => {
+    const points = f.forecasts.get(id);
+    return points && points.length > 0 ? Math.max(...points.map((p) => p.value)) : null;
+  };
 
   let rows: HeatmapRow[] = live.map((s) => {
     const past = actual.get(s.id);
@@ -168,8 +182,8 @@ export async function heatmapCells(
       range: rangeView(s.lo, s.hi),
       state: s.state,
       values,
-      predictedPeak: r?.predictedPeak ?? null,
-      overloadInSec: r?.overloadInSec ?? null,
+      predictedPeak: metric === "reads" ? peakOf(s.id) : (r?.predictedPeak ?? null),
+      overloadInSec: metric === "reads" ? null : (r?.overloadInSec ?? null),
       proposal: proposalOf.get(s.id) ?? null,
       untrusted: untrusted.get(s.id) ?? null,
     };
@@ -184,6 +198,7 @@ export async function heatmapCells(
   let maxValue = threshold;
   for (const r of rows) for (const v of r.values) if (v !== null && v > maxValue) maxValue = v;
   return {
+    metric,
     bucketSec: f.bucketSec,
     boundaryMs: f.boundaryMs,
     times,
@@ -197,18 +212,19 @@ export async function heatmapCells(
   };
 }
 
-export async function shardletForecast(db: ControlDb, q: { shardletId: string; pastSteps: number; nowMs: number }) {
+export async function shardletForecast(db: ControlDb, q: { shardletId: string; pastSteps: number; nowMs: number; metric?: RateMetric }) {
+  const metric = q.metric ?? "writes";
   const s = await getShardletRow(db, q.shardletId);
   if (!s) throw new ShardcastError("not_found", `Shardlet ${q.shardletId} does not exist.`);
-  const [settings, lifecycle] = await Promise.all([getAnalyzerSettings(db), getLifecycleSettings(db)]);
-  const f = await frame(db, { streamId: s.streamId, shardletIds: [s.id], nowMs: q.nowMs });
+  const [settings, lifecycle, placement] = await Promise.all([getAnalyzerSettings(db), getLifecycleSettings(db), placementSettings.get(db)]);
+  const f = await frame(db, { streamId: s.streamId, shardletIds: [s.id], nowMs: q.nowMs, metric });
   const current = forecastStartMs(q.nowMs, { bucketSec: f.bucketSec, telemetryLagSec: settings.telemetryLagSec });
   const fromMs = f.boundaryMs - q.pastSteps * f.stepMs;
   // Actual up to what telemetry has now, even past the run's forecast start: the two overlap there.
   const actualTo = Math.max(f.boundaryMs, current);
   const [actual, past, proposals, labels] = await Promise.all([
-    writeRateSeries(db, { shardletIds: [s.id], bucketSec: f.bucketSec, fromMs, toMs: actualTo }),
-    pastForecasts(db, { streamId: s.streamId, shardletId: s.id, fromMs, toMs: actualTo, bucketSec: f.bucketSec }),
+    rateSeries(db, { metric, shardletIds: [s.id], bucketSec: f.bucketSec, fromMs, toMs: actualTo }),
+    pastForecasts(db, { streamId: s.streamId, shardletId: s.id, fromMs, toMs: actualTo, bucketSec: f.bucketSec, metric }),
     listAnalyzerProposals(db, { shardletId: s.id, limit: 20 }),
     loadLabels(db, [s.id]),
   ]);
@@ -231,6 +247,7 @@ export async function shardletForecast(db: ControlDb, q: { shardletId: string; p
   for (const p of f.forecasts.get(s.id) ?? []) at(p.t).forecast = p.value;
   const rank = rankingOf(f.run).get(s.id) ?? null;
   return {
+    metric,
     shardlet: {
       id: s.id,
       streamId: s.streamId,
@@ -246,10 +263,10 @@ export async function shardletForecast(db: ControlDb, q: { shardletId: string; p
     },
     bucketSec: f.bucketSec,
     boundaryMs: f.boundaryMs,
-    threshold: settings.overloadFraction * lifecycle.splitWriteRate,
+    threshold: metric === "reads" ? placement.settings.replicaMinReadsPerSec : settings.overloadFraction * lifecycle.splitWriteRate,
     splitWriteRate: lifecycle.splitWriteRate,
     run: await runView(db, f.run),
-    ranking: rank ? { predictedPeak: rank.predictedPeak, overloadInSec: rank.overloadInSec, score: rank.score } : null,
+    ranking: rank && metric === "writes" ? { predictedPeak: rank.predictedPeak, overloadInSec: rank.overloadInSec, score: rank.score } : null,
     points: [...points.values()].sort((a, b) => a.t - b.t),
     proposals: proposals.map((p) => proposalView(p, labels)),
   };

@@ -6,3 +6,4 @@ export * from "./trust.ts";
 export * from "./proposal-identity.ts";
 export * from "./load-forecast-schema.ts";
 export * from "./load-forecast.ts";
+export * from "./read-forecast.ts";

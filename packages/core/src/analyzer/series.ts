@@ -30,7 +30,7 @@ export interface ShardletForecast {
  * promise more (max of hint and forecast: a hint announces load, it does not cancel a trend).
  */
 export function forecastShardlet(
-  s: AnalyzerShardlet,
+  s: Pick<AnalyzerShardlet, "history" | "load" | "hints">,
   forecaster: Forecaster,
   opts: { now: number; bucketMs: number; horizonSteps: number; period: number },
 ): ShardletForecast {

@@ -33,6 +33,13 @@ export const placementSettingsSchema = z.strictObject({
   exploration: z.number().min(0).max(5).default(0.5),
   /** A shardlet read at this many events per second or more is hot: a candidate for a read replica. */
   replicaMinReadsPerSec: z.number().min(0).max(1e9).default(200),
+  /**
+   * How far ahead replicas, pins and read moves look at the analyzer's read forecast (0: they use
+   * the observed read rate only). A shardlet counts at the higher of its observed rate and its
+   * forecast peak over this look-ahead, where its read forecasts are trusted; about the time a
+   * replica takes to sync, so one is ready when the reads come.
+   */
+  readForecastLeadSec: z.number().int().min(0, "read forecast look-ahead must be at least 0 s (0: off)").max(86_400, "read forecast look-ahead must be at most 86,400 s (1 day)").default(600),
   /** Most read replicas in the cluster (0: none; existing ones are dropped). */
   maxReplicas: z.number().int().min(0).max(10_000).default(8),
   /**
@@ -205,4 +212,21 @@ export function leaveReason(values: Record<PlacementArm, ArmValue>, others: read
 
 function fmt(v: number | null, digits = 2): string {
   return v === null ? "none" : v.toFixed(digits);
+}
+
+/** What made a stored read forecast (the analyzer's series model name), and its peak over the look-ahead. */
+export interface ReadForecastPeak {
+  peak: number;
+  model: string;
+}
+
+/**
+ * The read rate placement plans a shardlet on: the observed rate, raised to the forecast peak
+ * where the analyzer's forecast is its model's. A forecast the analyzer did not trust (it stored
+ * the observed rate, `observed_rate`) or could not make (`last_rate`) adds nothing; a forecast
+ * never lowers the observed rate, so a replica is not dropped on a prediction of quiet.
+ */
+export function readRateToPlan(observed: number, forecast: ReadForecastPeak | undefined): { rate: number; forecast: boolean } {
+  if (!forecast || forecast.model === "observed_rate" || forecast.model === "last_rate" || !Number.isFinite(forecast.peak)) return { rate: observed, forecast: false };
+  return forecast.peak > observed ? { rate: forecast.peak, forecast: true } : { rate: observed, forecast: false };
 }

@@ -2,6 +2,7 @@ import type { ControlDb } from "../client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { toCapacityPlanJson, type StoredCapacityPlan } from "../capacity/plans.ts";
 import { tsAt as ts } from "../telemetry/time.ts";
+import type { RateMetric } from "./series.ts";
 
 export interface RankingEntry {
   shardletId: string;
@@ -28,6 +29,10 @@ export interface NewAnalyzerRun {
   forecastTracker?: unknown;
   /** The per-shardlet forecast error tracker's state after this run (JSON); earlier runs' is cleared. */
   shardletTracker?: unknown;
+  /** Read forecasts, as `forecasts` for writes (same start and step). */
+  readForecasts?: ReadonlyArray<{ shardletId: string; streamId: string; values: readonly number[]; model?: string }>;
+  /** The per-shardlet read forecast error tracker's state after this run (JSON); earlier runs' is cleared. */
+  readTracker?: unknown;
 }
 
 export interface AnalyzerRunInfo {
@@ -46,18 +51,25 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
   const stepMs = run.bucketSec * 1000;
   const shardletIds: string[] = [];
   const streamIds: string[] = [];
+  const metrics: RateMetric[] = [];
   const starts: number[] = [];
   const values: number[] = [];
-  const seriesModels: Record<string, string> = {};
-  for (const f of run.forecasts) {
-    if (f.model !== undefined) seriesModels[f.shardletId] = f.model;
-    f.values.forEach((v, i) => {
-      shardletIds.push(f.shardletId);
-      streamIds.push(f.streamId);
-      starts.push(run.forecastStartMs + i * stepMs);
-      values.push(Number.isFinite(v) ? v : 0);
-    });
-  }
+  const models: Record<RateMetric, Record<string, string>> = { writes: {}, reads: {} };
+  const add = (metric: RateMetric, forecasts: NewAnalyzerRun["forecasts"]) => {
+    for (const f of forecasts) {
+      if (f.model !== undefined) models[metric][f.shardletId] = f.model;
+      f.values.forEach((v, i) => {
+        shardletIds.push(f.shardletId);
+        streamIds.push(f.streamId);
+        metrics.push(metric);
+        starts.push(run.forecastStartMs + i * stepMs);
+        values.push(Number.isFinite(v) ? v : 0);
+      });
+    }
+  };
+  add("writes", run.forecasts);
+  add("reads", run.readForecasts ?? []);
+  const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as Prisma.InputJsonValue;
   return db.$transaction(
     async (tx) => {
       const row = await tx.analyzerRun.create({
@@ -68,23 +80,29 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
           modelVersionId: run.modelVersionId,
           ranking: run.ranking as unknown as Prisma.InputJsonValue,
           ...(run.capacityPlan ? { capacityPlan: toCapacityPlanJson(run.capacityPlan) } : {}),
-          ...(run.forecastTracker != null ? { forecastTracker: JSON.parse(JSON.stringify(run.forecastTracker)) as Prisma.InputJsonValue } : {}),
-          ...(run.shardletTracker != null ? { shardletTracker: JSON.parse(JSON.stringify(run.shardletTracker)) as Prisma.InputJsonValue } : {}),
-          ...(Object.keys(seriesModels).length > 0 ? { seriesModels } : {}),
+          ...(run.forecastTracker != null ? { forecastTracker: json(run.forecastTracker) } : {}),
+          ...(run.shardletTracker != null ? { shardletTracker: json(run.shardletTracker) } : {}),
+          ...(run.readTracker != null ? { readTracker: json(run.readTracker) } : {}),
+          ...(Object.keys(models.writes).length > 0 ? { seriesModels: models.writes } : {}),
+          ...(Object.keys(models.reads).length > 0 ? { readSeriesModels: models.reads } : {}),
         },
         select: { id: true },
       });
+      // Each tracker holds every live shardlet: only the latest run keeps one.
       if (run.shardletTracker != null) {
         await tx.analyzerRun.updateMany({ where: { id: { not: row.id }, shardletTracker: { not: Prisma.AnyNull } }, data: { shardletTracker: Prisma.DbNull } });
+      }
+      if (run.readTracker != null) {
+        await tx.analyzerRun.updateMany({ where: { id: { not: row.id }, readTracker: { not: Prisma.AnyNull } }, data: { readTracker: Prisma.DbNull } });
       }
       for (let i = 0; i < values.length; i += POINTS_PER_STATEMENT) {
         const end = i + POINTS_PER_STATEMENT;
         await tx.$executeRaw`
-          INSERT INTO forecast_points (run_id, shardlet_id, stream_id, bucket_start, value)
-          SELECT ${row.id}, t.shardlet_id, t.stream_id, timestamp '1970-01-01 00:00:00' + t.ms * interval '1 millisecond', t.value
-          FROM unnest(${shardletIds.slice(i, end)}::text[], ${streamIds.slice(i, end)}::text[],
+          INSERT INTO forecast_points (run_id, shardlet_id, stream_id, metric, bucket_start, value)
+          SELECT ${row.id}, t.shardlet_id, t.stream_id, t.metric, timestamp '1970-01-01 00:00:00' + t.ms * interval '1 millisecond', t.value
+          FROM unnest(${shardletIds.slice(i, end)}::text[], ${streamIds.slice(i, end)}::text[], ${metrics.slice(i, end)}::text[],
                       ${starts.slice(i, end)}::float8[], ${values.slice(i, end)}::float8[])
-            AS t(shardlet_id, stream_id, ms, value)`;
+            AS t(shardlet_id, stream_id, metric, ms, value)`;
       }
       return { id: row.id, points: values.length };
     },
@@ -127,9 +145,14 @@ export async function countAnalyzerRuns(db: ControlDb): Promise<number> {
 }
 
 /** A run's forecast per shardlet: bucket starts (ms) and values, oldest first. */
-export async function runForecasts(db: ControlDb, runId: string, shardletIds?: readonly string[]): Promise<Map<string, Array<{ t: number; value: number }>>> {
+export async function runForecasts(
+  db: ControlDb,
+  runId: string,
+  shardletIds?: readonly string[],
+  metric: RateMetric = "writes",
+): Promise<Map<string, Array<{ t: number; value: number }>>> {
   const rows = await db.forecastPoint.findMany({
-    where: { runId, ...(shardletIds ? { shardletId: { in: [...shardletIds] } } : {}) },
+    where: { runId, metric, ...(shardletIds ? { shardletId: { in: [...shardletIds] } } : {}) },
     orderBy: [{ shardletId: "asc" }, { bucketStart: "asc" }],
     select: { shardletId: true, bucketStart: true, value: true },
   });
@@ -143,18 +166,19 @@ export async function runForecasts(db: ControlDb, runId: string, shardletIds?: r
 }
 
 /** What made each of these shardlets' forecasts in a run (see `NewAnalyzerRun.forecasts`); none for runs before it was kept. */
-export async function runSeriesModels(db: ControlDb, runId: string, shardletIds: readonly string[]): Promise<Map<string, string>> {
+export async function runSeriesModels(db: ControlDb, runId: string, shardletIds: readonly string[], metric: RateMetric = "writes"): Promise<Map<string, string>> {
+  const column = metric === "reads" ? Prisma.sql`r.read_series_models` : Prisma.sql`r.series_models`;
   const rows = await db.$queryRaw<Array<{ shardlet_id: string; model: string }>>`
-    SELECT i.id AS shardlet_id, r.series_models ->> i.id AS model
+    SELECT i.id AS shardlet_id, ${column} ->> i.id AS model
     FROM analyzer_runs r, unnest(${[...shardletIds]}::text[]) AS i(id)
-    WHERE r.id = ${runId} AND jsonb_typeof(r.series_models -> i.id) = 'string'`;
+    WHERE r.id = ${runId} AND jsonb_typeof(${column} -> i.id) = 'string'`;
   return new Map(rows.map((r) => [r.shardlet_id, r.model]));
 }
 
 /** Start (ms) of a run's first forecast step (every series of a run starts there), null for a run without points. */
 export async function runForecastStart(db: ControlDb, runId: string): Promise<number | null> {
   // The primary key's order: one index row, not a scan of the run's points.
-  const row = await db.forecastPoint.findFirst({ where: { runId }, orderBy: [{ shardletId: "asc" }, { bucketStart: "asc" }], select: { bucketStart: true } });
+  const row = await db.forecastPoint.findFirst({ where: { runId, metric: "writes" }, orderBy: [{ shardletId: "asc" }, { bucketStart: "asc" }], select: { bucketStart: true } });
   return row ? row.bucketStart.getTime() : null;
 }
 
@@ -164,12 +188,12 @@ export async function runForecastStart(db: ControlDb, runId: string): Promise<nu
  */
 export async function pastForecasts(
   db: ControlDb,
-  q: { streamId: string; shardletId: string; fromMs: number; toMs: number; bucketSec: number },
+  q: { streamId: string; shardletId: string; fromMs: number; toMs: number; bucketSec: number; metric?: RateMetric },
 ): Promise<Array<{ t: number; value: number }>> {
   const rows = await db.$queryRaw<Array<{ bucket_start: Date; value: number }>>`
     SELECT DISTINCT ON (fp.bucket_start) fp.bucket_start, fp.value
     FROM forecast_points fp JOIN analyzer_runs r ON r.id = fp.run_id
-    WHERE fp.stream_id = ${q.streamId} AND fp.shardlet_id = ${q.shardletId}
+    WHERE fp.stream_id = ${q.streamId} AND fp.shardlet_id = ${q.shardletId} AND fp.metric = ${q.metric ?? "writes"}
       AND fp.bucket_start >= ${ts(q.fromMs)} AND fp.bucket_start < ${ts(q.toMs)}
       AND r.at < fp.bucket_start + make_interval(secs => ${q.bucketSec}::float8) AND r.bucket_sec = ${q.bucketSec}
     ORDER BY fp.bucket_start, r.at DESC`;

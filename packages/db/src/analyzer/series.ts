@@ -13,13 +13,16 @@ export function resolutionForStep(bucketSec: number): number {
   return best;
 }
 
+/** What telemetry counts per shardlet: events written or events read. */
+export type RateMetric = "writes" | "reads";
+
 /**
- * Writes per second per shardlet in steps of `bucketSec` over [fromMs, toMs) (both aligned to the
- * step), oldest first; a step without telemetry counts 0.
+ * Events written (or read) per second per shardlet in steps of `bucketSec` over [fromMs, toMs)
+ * (both aligned to the step), oldest first; a step without telemetry counts 0.
  */
-export async function writeRateSeries(
+export async function rateSeries(
   db: ControlDb,
-  q: { streamIds?: readonly string[]; shardletIds?: readonly string[]; bucketSec: number; fromMs: number; toMs: number },
+  q: { metric: RateMetric; streamIds?: readonly string[]; shardletIds?: readonly string[]; bucketSec: number; fromMs: number; toMs: number },
 ): Promise<Map<string, number[]>> {
   const stepMs = q.bucketSec * 1000;
   const steps = Math.max(0, Math.ceil((q.toMs - q.fromMs) / stepMs));
@@ -28,10 +31,12 @@ export async function writeRateSeries(
   const resolution = resolutionForStep(q.bucketSec);
   const streamFilter = q.streamIds ? Prisma.sql`AND stream_id = ANY(${[...q.streamIds]}::text[])` : Prisma.empty;
   const shardletFilter = q.shardletIds ? Prisma.sql`AND shardlet_id = ANY(${[...q.shardletIds]}::text[])` : Prisma.empty;
-  const rows = await db.$queryRaw<Array<{ shardlet_id: string; step: number; writes: number }>>`
+  // The column is one of two fixed names, never the caller's text.
+  const column = q.metric === "reads" ? Prisma.sql`reads` : Prisma.sql`writes`;
+  const rows = await db.$queryRaw<Array<{ shardlet_id: string; step: number; events: number }>>`
     SELECT shardlet_id,
            floor((extract(epoch FROM bucket_start) * 1000 - ${q.fromMs}::float8) / ${stepMs}::float8)::int AS step,
-           sum(writes)::float8 AS writes
+           sum(${column})::float8 AS events
     FROM telemetry_buckets
     WHERE resolution = ${resolution} AND bucket_start >= ${ts(q.fromMs)} AND bucket_start < ${ts(q.toMs)}
       ${streamFilter} ${shardletFilter}
@@ -43,7 +48,7 @@ export async function writeRateSeries(
       list = new Array<number>(steps).fill(0);
       out.set(r.shardlet_id, list);
     }
-    list[r.step] = r.writes / q.bucketSec;
+    list[r.step] = r.events / q.bucketSec;
   }
   return out;
 }

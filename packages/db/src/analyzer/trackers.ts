@@ -4,12 +4,16 @@ import { Prisma } from "../generated/prisma/client.ts";
 /**
  * The forecast error tracker's state after the latest run that kept one (null before the first):
  * `cluster`, the capacity plan's tracker of the cluster's load; `shardlets`, the analyzer's tracker
- * of every shardlet's forecasts.
+ * of every shardlet's forecasts; `reads`, its tracker of every shardlet's read forecasts.
  */
-export async function getLatestTrackerState(db: ControlDb, which: "cluster" | "shardlets"): Promise<unknown> {
+export async function getLatestTrackerState(db: ControlDb, which: "cluster" | "shardlets" | "reads"): Promise<unknown> {
   if (which === "cluster") {
     const row = await db.analyzerRun.findFirst({ where: { forecastTracker: { not: Prisma.AnyNull } }, orderBy: [{ at: "desc" }, { id: "desc" }], select: { forecastTracker: true } });
     return row?.forecastTracker ?? null;
+  }
+  if (which === "reads") {
+    const row = await db.analyzerRun.findFirst({ where: { readTracker: { not: Prisma.AnyNull } }, orderBy: [{ at: "desc" }, { id: "desc" }], select: { readTracker: true } });
+    return row?.readTracker ?? null;
   }
   const row = await db.analyzerRun.findFirst({ where: { shardletTracker: { not: Prisma.AnyNull } }, orderBy: [{ at: "desc" }, { id: "desc" }], select: { shardletTracker: true } });
   return row?.shardletTracker ?? null;

@@ -91,9 +91,9 @@ export async function reconcileConsumerGroup(db: ControlDb, groupId: string, opt
       const forecast = await tx.$queryRaw<Array<{ shardlet_id: string; rate: number }>>`
         WITH latest AS (
           SELECT f.run_id FROM forecast_points f JOIN analyzer_runs r ON r.id = f.run_id
-          WHERE f.stream_id = ${g.stream_id} AND f.bucket_start >= ${now} ORDER BY r.at DESC LIMIT 1)
+          WHERE f.stream_id = ${g.stream_id} AND f.metric = 'writes' AND f.bucket_start >= ${now} ORDER BY r.at DESC LIMIT 1)
         SELECT shardlet_id, avg(value)::float8 AS rate FROM forecast_points
-        WHERE run_id = (SELECT run_id FROM latest) AND stream_id = ${g.stream_id} AND bucket_start >= ${now}
+        WHERE run_id = (SELECT run_id FROM latest) AND stream_id = ${g.stream_id} AND metric = 'writes' AND bucket_start >= ${now}
         GROUP BY shardlet_id`;
       const forecastRate = new Map(forecast.map((f) => [f.shardlet_id, f.rate]));
       for (const s of lineage) {

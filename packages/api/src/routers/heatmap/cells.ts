@@ -4,6 +4,7 @@ import { viewerProcedure } from "../../trpc.ts";
 import { heatmapCells } from "../../services/heatmap.ts";
 import { runSummarySchema } from "../analyzer/proposal-schema.ts";
 import { idString, rangeSchema } from "../shared.ts";
+import { rateMetricSchema } from "./metric.ts";
 
 export const cellsInput = z
   .object({
@@ -15,10 +16,13 @@ export const cellsInput = z
     pastSteps: z.number().int().min(1, "show at least one past step").max(720, "at most 720 past steps").default(30),
     /** Most shardlet rows (the hottest are kept). */
     maxRows: z.number().int().min(1).max(500).default(150),
+    /** Which rate the map shows: events written or events read per second. */
+    metric: rateMetricSchema.default("writes"),
   })
-  .default({ pastSteps: 30, maxRows: 150 });
+  .default({ pastSteps: 30, maxRows: 150, metric: "writes" });
 
 export const cellsOutput = z.object({
+  metric: rateMetricSchema,
   bucketSec: z.number(),
   /** First forecast column (epoch ms): the "now" line between actual and forecast. */
   boundaryMs: z.number(),
@@ -37,7 +41,7 @@ export const cellsOutput = z.object({
       hostName: z.string(),
       range: rangeSchema,
       state: z.enum(SHARDLET_STATES),
-      /** Writes/s per column; null where the shardlet did not exist yet or nothing was forecast. */
+      /** Writes/s (or reads/s) per column; null where the shardlet did not exist yet or nothing was forecast. */
       values: z.array(z.number().nullable()),
       predictedPeak: z.number().nullable(),
       overloadInSec: z.number().nullable(),
@@ -58,6 +62,7 @@ export const cells = viewerProcedure
       ...(input.hostId ? { hostId: input.hostId } : {}),
       pastSteps: input.pastSteps,
       maxRows: input.maxRows,
+      metric: input.metric,
       nowMs: Date.now(),
     }),
   );

@@ -4,13 +4,16 @@ import { viewerProcedure } from "../../trpc.ts";
 import { shardletForecast } from "../../services/heatmap.ts";
 import { proposalSchema, runSummarySchema } from "../analyzer/proposal-schema.ts";
 import { idString, rangeSchema } from "../shared.ts";
+import { rateMetricSchema } from "./metric.ts";
 
 export const shardletInput = z.object({
   shardletId: idString("choose a shardlet"),
   pastSteps: z.number().int().min(1).max(720).default(60),
+  metric: rateMetricSchema.default("writes"),
 });
 
 export const shardletOutput = z.object({
+  metric: rateMetricSchema,
   shardlet: z.object({
     id: z.string(),
     streamId: z.string(),
@@ -39,4 +42,4 @@ export const shardletOutput = z.object({
 export const shardlet = viewerProcedure
   .input(shardletInput)
   .output(shardletOutput)
-  .query(({ ctx, input }) => shardletForecast(ctx.db, { shardletId: input.shardletId, pastSteps: input.pastSteps, nowMs: Date.now() }));
+  .query(({ ctx, input }) => shardletForecast(ctx.db, { shardletId: input.shardletId, pastSteps: input.pastSteps, metric: input.metric, nowMs: Date.now() }));

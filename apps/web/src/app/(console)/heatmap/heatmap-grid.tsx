@@ -29,7 +29,10 @@ function labelEvery(columns: number): number {
   return Math.max(1, Math.ceil(columns / 8));
 }
 
-export function HeatmapLegend({ threshold }: { threshold: number }) {
+/** What the threshold of a map is called: writes overload a shardlet, reads make it a replica candidate. */
+export const thresholdName = (metric: "writes" | "reads") => (metric === "reads" ? "replica threshold" : "overload threshold");
+
+export function HeatmapLegend({ threshold, metric }: { threshold: number; metric: "writes" | "reads" }) {
   const ticks = legendTicks(threshold);
   const stops = Array.from({ length: 24 }, (_, i) => heatColor(Math.expm1((i / 23) * Math.log1p(threshold)), threshold));
   return (
@@ -39,7 +42,7 @@ export function HeatmapLegend({ threshold }: { threshold: number }) {
         <div style={{ position: "relative", height: 14, fontSize: 11 }} className="muted">
           {ticks.map((t) => (
             <span key={t} style={{ position: "absolute", left: `${heatLevel(t, threshold) * 100}%`, transform: "translateX(-50%)", whiteSpace: "nowrap" }}>
-              {t === threshold ? `${formatRate(t)} overload` : formatRate(t)}
+              {t === threshold ? `${formatRate(t)} ${metric === "reads" ? "replica" : "overload"}` : formatRate(t)}
             </span>
           ))}
         </div>
@@ -272,7 +275,10 @@ export function HeatmapGrid({
           </div>
           <div>
             <strong>{tipValue === null || tipValue === undefined ? "no data" : formatRate(tipValue)}</strong>
-            {tipValue !== null && tipValue !== undefined ? <span className="muted"> · {Math.round((tipValue / data.threshold) * 100)}% of the overload threshold</span> : null}
+            {tipValue !== null && tipValue !== undefined ? <span className="muted">
+                {" "}
+                · {Math.round((tipValue / data.threshold) * 100)}% of the {thresholdName(data.metric)}
+              </span> : null}
           </div>
           {tipHealth ? (
             <div style={{ whiteSpace: "normal", maxWidth: 360 }} data-testid="heatmap-tooltip-health">

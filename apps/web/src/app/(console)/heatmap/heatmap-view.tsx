@@ -39,11 +39,12 @@ export function HeatmapView() {
   const [notice, setNotice] = useState<string | null>(null);
   const runStatus = useQuery(trpc.analyzer.runStatus.queryOptions({ jobId: runJob ?? "" }, { enabled: runJob !== null, refetchInterval: pollUntilJobEnds }));
   const [colourBy, setColourBy] = useState<ColourBy>("load");
+  const [metric, setMetric] = useState<"writes" | "reads">("writes");
   const health = useShardletHealth(colourBy === "health");
 
   const streams = useQuery(trpc.analyzer.modes.queryOptions(undefined, { refetchInterval: 10_000 }));
   const hosts = useQuery(trpc.hosts.list.queryOptions(undefined, { refetchInterval: 15_000 }));
-  const filter = { pastSteps, ...(streamId ? { streamId } : {}), ...(hostId ? { hostId } : {}) };
+  const filter = { pastSteps, metric, ...(streamId ? { streamId } : {}), ...(hostId ? { hostId } : {}) };
   const cells = useQuery(trpc.heatmap.cells.queryOptions(filter, { refetchInterval: 5_000, placeholderData: (prev) => prev }));
   const proposals = useQuery(
     trpc.analyzer.proposals.queryOptions({ status: proposalView, limit: 100, ...(streamId ? { streamId } : {}) }, { refetchInterval: 5_000, placeholderData: (prev) => prev }),
@@ -128,6 +129,13 @@ export function HeatmapView() {
             testId="heatmap-window"
             style={{ minWidth: 110, flex: "none" }}
           />
+          <div className="segmented" role="group" aria-label="Rate shown" style={{ marginBottom: 0, flex: "none", alignSelf: "flex-end" }}>
+            {(["writes", "reads"] as const).map((m) => (
+              <button key={m} type="button" aria-pressed={metric === m} onClick={() => setMetric(m)} data-testid={`heatmap-metric-${m}`}>
+                {m === "writes" ? "Writes" : "Reads"}
+              </button>
+            ))}
+          </div>
           <ColourByToggle name="heatmap" value={colourBy} onChange={setColourBy} />
           {canOperate ? (
             <button
@@ -187,14 +195,14 @@ export function HeatmapView() {
       <div style={{ display: "grid", gridTemplateColumns: selected ? "repeat(auto-fit, minmax(min(100%, 620px), 1fr))" : "minmax(0, 1fr)", gap: 18, alignItems: "start" }}>
         <section className="card" aria-labelledby="heatmap-h" style={{ minWidth: 0 }}>
           <div className="card-header">
-            <h2 id="heatmap-h">{colourBy === "health" ? "Health (current score)" : "Load (writes/s)"}</h2>
+            <h2 id="heatmap-h">{colourBy === "health" ? "Health (current score)" : metric === "reads" ? "Reads (reads/s)" : "Load (writes/s)"}</h2>
             <span className="muted" data-testid="heatmap-run">
               {data?.run
                 ? `Forecast by ${data.run.model}, run ${formatAgo(data.run.at)} (${formatTime(data.run.at)}), ${data.run.horizonSec} s ahead`
                 : "No analyzer run has forecast these shardlets yet: only the actual past is shown."}
             </span>
           </div>
-          {colourBy === "health" ? <HealthLegend health={health} /> : data ? <HeatmapLegend threshold={data.threshold} /> : null}
+          {colourBy === "health" ? <HealthLegend health={health} /> : data ? <HeatmapLegend threshold={data.threshold} metric={data.metric} /> : null}
           {data ? <PreallocLegend marked={data.rows.filter((r) => prealloc.marks.has(r.shardletId)).length} /> : null}
           {cells.isPending ? <Loading what="heatmap" /> : null}
           {data && data.rows.length === 0 ? <p className="empty">No shardlets match.</p> : null}
@@ -213,12 +221,14 @@ export function HeatmapView() {
                 Steps of {data.bucketSec} s.{" "}
                 {colourBy === "health"
                   ? "Each row takes its shardlet's current health colour (red below the stream's health threshold)."
-                  : `Red marks the overload threshold: ${Math.round((data.threshold / data.splitWriteRate) * 100)}% of the split write rate.`}
+                  : data.metric === "reads"
+                    ? `Red marks the replica threshold: a shardlet read this fast is a candidate for a read replica. Read forecasts the analyzer does not trust show the observed rate.`
+                    : `Red marks the overload threshold: ${Math.round((data.threshold / data.splitWriteRate) * 100)}% of the split write rate.`}
               </p>
             </div>
           ) : null}
         </section>
-        {selected ? <ShardletPanel shardletId={selected} onClose={() => setSelected(null)} actions={actions} /> : null}
+        {selected ? <ShardletPanel shardletId={selected} metric={metric} onClose={() => setSelected(null)} actions={actions} /> : null}
       </div>
 
       <CapacityPanel />

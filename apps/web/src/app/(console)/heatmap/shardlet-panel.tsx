@@ -11,10 +11,11 @@ import { formatUrgency } from "./urgency.ts";
 import { timeAxisTicks, TOOLTIP_STYLE } from "../../../components/charts/chart-style.ts";
 
 /** One shardlet: its forecast against what happened, and the analyzer's proposals for it. */
-export function ShardletPanel({ shardletId, onClose, actions }: { shardletId: string; onClose: () => void; actions: ProposalActions }) {
+export function ShardletPanel({ shardletId, metric, onClose, actions }: { shardletId: string; metric: "writes" | "reads"; onClose: () => void; actions: ProposalActions }) {
   const trpc = useTRPC();
-  const detail = useQuery(trpc.heatmap.shardlet.queryOptions({ shardletId, pastSteps: 60 }, { refetchInterval: 5_000, placeholderData: (prev) => prev }));
-  const d = detail.data?.shardlet.id === shardletId ? detail.data : undefined;
+  const detail = useQuery(trpc.heatmap.shardlet.queryOptions({ shardletId, pastSteps: 60, metric }, { refetchInterval: 5_000, placeholderData: (prev) => prev }));
+  const d = detail.data?.shardlet.id === shardletId && detail.data.metric === metric ? detail.data : undefined;
+  const reads = metric === "reads";
   const box = useRef<HTMLElement>(null);
   // Below the map on narrower screens: bring the panel into view when a cell opens it.
   useEffect(() => {
@@ -73,7 +74,7 @@ export function ShardletPanel({ shardletId, onClose, actions }: { shardletId: st
               style={{ height: 260 }}
               data-testid="forecast-chart"
               role="img"
-              aria-label={`Write rate of the shardlet: actual, forecast and earlier forecasts; overload at ${formatRate(d.threshold)}`}
+              aria-label={`${reads ? "Read" : "Write"} rate of the shardlet: actual, forecast and earlier forecasts; ${reads ? "replica threshold" : "overload"} at ${formatRate(d.threshold)}`}
             >
               <ResponsiveContainer width="100%" height="100%">
                 <LineChart data={d.points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
@@ -96,7 +97,7 @@ export function ShardletPanel({ shardletId, onClose, actions }: { shardletId: st
                   />
                   <Legend wrapperStyle={{ fontSize: 12 }} />
                   <ReferenceLine x={d.boundaryMs} stroke="var(--text)" strokeWidth={1.5} label={{ value: "forecast from", position: "insideTopLeft", fontSize: 11, fill: "var(--text-muted)" }} />
-                  <ReferenceLine y={d.threshold} stroke="var(--danger)" strokeDasharray="4 3" label={{ value: "overload", position: "insideTopRight", fontSize: 11, fill: "var(--danger)" }} />
+                  <ReferenceLine y={d.threshold} stroke="var(--danger)" strokeDasharray="4 3" label={{ value: reads ? "replica" : "overload", position: "insideTopRight", fontSize: 11, fill: "var(--danger)" }} />
                   <Line name="actual" type="monotone" dataKey="actual" stroke="var(--accent)" strokeWidth={2} dot={false} connectNulls={false} isAnimationActive={false} />
                   <Line name="forecast" type="monotone" dataKey="forecast" stroke="var(--warn)" strokeWidth={2} strokeDasharray="6 3" dot={false} isAnimationActive={false} />
                   <Line name="forecast made earlier" type="monotone" dataKey="pastForecast" stroke="var(--text-muted)" strokeWidth={1.5} strokeDasharray="2 3" dot={false} isAnimationActive={false} />

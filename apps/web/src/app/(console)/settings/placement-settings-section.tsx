@@ -22,6 +22,7 @@ const FIELDS: Array<NumericField<NumberField>> = [
   { field: "leaveReward", label: "Leave reward (0–1)", hint: "What leaving a shardlet earns: the share of bytes an archive must save to be chosen." },
   { field: "exploration", label: "Exploration (0–5)", hint: "Bonus of the bandit's upper bound; 1 is UCB1 as published." },
   { field: "replicaMinReadsPerSec", label: "Hot shardlet reads", unit: "events/s", hint: "A shardlet read this fast is a candidate for a read replica on another host." },
+  { field: "readForecastLeadSec", label: "Read forecast look-ahead", unit: "s", hint: "Replicas, pins and read moves plan on the higher of the observed read rate and the trusted read forecast this far ahead; 0 uses the observed rate only." },
   { field: "maxReplicas", label: "Most read replicas", hint: "Read replicas in the whole cluster; 0 turns them off (existing ones are dropped)." },
   { field: "pinBudgetShare", label: "Pin budget (0–0.75)", hint: "Share of each edge's cache that pinned shardlets' entries may hold, safe from eviction; 0 turns pins off (existing ones are unpinned)." },
   { field: "maxPins", label: "Most pins", hint: "Shardlets pinned in the edges' caches, whole cluster; 0 turns pins off." },

@@ -1,0 +1,81 @@
+import { forecastStartMs, parseAnalyzerSettings } from "@shardcast/core";
+import { latestReadForecasts, listShardlets, runForecasts, runSeriesModels, updateAnalyzerSettings, type ShardletInfo } from "@shardcast/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAnalyzer } from "../src/analyzer/run.ts";
+import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import { backdateShardlets, insertWriteRates } from "./analyzer-telemetry.ts";
+
+/**
+ * Read forecasts beside the write forecasts: the analyzer forecasts the read rate of every
+ * shardlet that is read, with the same selection, stores them apart from the write forecasts, and
+ * judges them with their own error tracker: a shardlet whose reads outrun their forecast is
+ * planned on its observed read rate, which placement then ignores.
+ */
+const CHOSEN = ["seasonal_naive", "weekly_naive", "weekly_median", "holt_winters", "double_seasonal", "ensemble"];
+
+describe("analyzer: read forecasts", () => {
+  let h: LifecycleHarness;
+  let read: ShardletInfo;
+  let nowMs: number;
+  let base: number;
+  const settings = { bucketSec: 10, horizonSec: 120, historySteps: 48, telemetryLagSec: 0, period: 12 };
+  /** Four periods of reads peaking at 300/s once a period (12 buckets). */
+  const readHistory = Array.from({ length: 48 }, (_, i) => (i % 12 === 6 ? 300 : 30));
+  const run = (at: number) => runAnalyzer({ db: h.db, log: h.deps.log, clock: () => at }, { trigger: "manual" });
+
+  beforeAll(async () => {
+    h = await startLifecycleHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 4 });
+    await updateAnalyzerSettings(h.db, settings, null);
+    const shardlets = await listShardlets(h.db, { streamId: h.streamId });
+    read = shardlets[2]!;
+    nowMs = Date.now();
+    await backdateShardlets(h.db, h.streamId, nowMs);
+    base = forecastStartMs(nowMs, parseAnalyzerSettings(settings));
+    for (const s of shardlets) await insertWriteRates(h.db, { streamId: h.streamId, shardletId: s.id, endMs: base, bucketSec: 10, rates: new Array<number>(48).fill(20) });
+    await insertWriteRates(h.db, { streamId: h.streamId, shardletId: read.id, endMs: base, bucketSec: 10, rates: readHistory, metric: "reads" });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("forecasts the reads of the shardlet that is read, apart from every shardlet's writes", async () => {
+    const first = await run(nowMs);
+    expect(first.reads).toEqual({ forecast: 1, untrusted: 0 });
+    const ids = (await listShardlets(h.db, { streamId: h.streamId })).map((s) => s.id);
+    expect((await runForecasts(h.db, first.runId!, ids)).size).toBe(4);
+    const reads = await runForecasts(h.db, first.runId!, ids, "reads");
+    expect([...reads.keys()]).toEqual([read.id]);
+    const values = reads.get(read.id)!.map((p) => p.value);
+    expect(values).toHaveLength(12);
+    // The periodic peak is forecast: reads, not the shardlet's flat 20 writes/s.
+    expect(Math.max(...values)).toBeGreaterThan(200);
+    expect(Math.min(...values)).toBeLessThan(60);
+    const model = (await runSeriesModels(h.db, first.runId!, [read.id], "reads")).get(read.id);
+    expect(CHOSEN).toContain(model);
+
+    const peak = await latestReadForecasts(h.db, { shardletIds: ids, fromMs: base, toMs: base + 120_000, bucketMs: 10_000 });
+    expect([...peak.keys()]).toEqual([read.id]);
+    expect(peak.get(read.id)!.peak).toBe(Math.max(...values));
+    // Only the window asked for: a look-ahead that ends before the peak does not see it.
+    const peakAt = values.indexOf(Math.max(...values));
+    const early = await latestReadForecasts(h.db, { shardletIds: [read.id], fromMs: base + 10_000, toMs: base + peakAt * 10_000, bucketMs: 10_000 });
+    expect(early.get(read.id)!.peak).toBeLessThan(Math.max(...values));
+  });
+
+  it("stops trusting read forecasts that missed, stores the observed read rate instead, and says so", async () => {
+    for (const s of await listShardlets(h.db, { streamId: h.streamId })) {
+      await insertWriteRates(h.db, { streamId: h.streamId, shardletId: s.id, endMs: base + 30_000, bucketSec: 10, rates: [20, 20, 20] });
+    }
+    // Three buckets of reads far above anything forecast.
+    await insertWriteRates(h.db, { streamId: h.streamId, shardletId: read.id, endMs: base + 30_000, bucketSec: 10, rates: [2_000, 2_500, 3_000], metric: "reads" });
+    const second = await run(nowMs + 30_000);
+    expect(second.reads).toEqual({ forecast: 1, untrusted: 1 });
+    expect((await runSeriesModels(h.db, second.runId!, [read.id], "reads")).get(read.id)).toBe("observed_rate");
+    expect((await runForecasts(h.db, second.runId!, [read.id], "reads")).get(read.id)!.map((p) => p.value)).toEqual(new Array<number>(12).fill(3_000));
+    // The write forecasts were judged on writes alone: still trusted.
+    expect(second.proposals.split).toBe(0);
+    const writeModel = (await runSeriesModels(h.db, second.runId!, [read.id])).get(read.id);
+    expect(CHOSEN).toContain(writeModel);
+  });
+});
