@@ -3,7 +3,7 @@ import { latestReadForecasts, listShardlets, runForecasts, runSeriesModels, upda
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAnalyzer } from "../src/analyzer/run.ts";
 import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
-import { backdateShardlets, insertWriteRates } from "./analyzer-telemetry.ts";
+import { backdateShardlets, insertWriteRates, SELECTABLE_MODELS } from "./analyzer-telemetry.ts";
 
 /**
  * Read forecasts beside the write forecasts: the analyzer forecasts the read rate of every
@@ -11,7 +11,6 @@ import { backdateShardlets, insertWriteRates } from "./analyzer-telemetry.ts";
  * judges them with their own error tracker: a shardlet whose reads outrun their forecast is
  * planned on its observed read rate, which placement then ignores.
  */
-const CHOSEN = ["seasonal_naive", "weekly_naive", "weekly_median", "holt_winters", "double_seasonal", "ensemble"];
 
 describe("analyzer: read forecasts", () => {
   let h: LifecycleHarness;
@@ -52,7 +51,7 @@ describe("analyzer: read forecasts", () => {
     expect(Math.max(...values)).toBeGreaterThan(200);
     expect(Math.min(...values)).toBeLessThan(60);
     const model = (await runSeriesModels(h.db, first.runId!, [read.id], "reads")).get(read.id);
-    expect(CHOSEN).toContain(model);
+    expect(SELECTABLE_MODELS).toContain(model);
 
     const peak = await latestReadForecasts(h.db, { shardletIds: ids, fromMs: base, toMs: base + 120_000, bucketMs: 10_000 });
     expect([...peak.keys()]).toEqual([read.id]);
@@ -76,6 +75,6 @@ describe("analyzer: read forecasts", () => {
     // The write forecasts were judged on writes alone: still trusted.
     expect(second.proposals.split).toBe(0);
     const writeModel = (await runSeriesModels(h.db, second.runId!, [read.id])).get(read.id);
-    expect(CHOSEN).toContain(writeModel);
+    expect(SELECTABLE_MODELS).toContain(writeModel);
   });
 });

@@ -42,3 +42,6 @@ export async function insertWriteRates(
 export async function backdateShardlets(db: ControlDb, streamId: string, nowMs: number, agoMs = 3_600_000): Promise<void> {
   await db.shardlet.updateMany({ where: { streamId }, data: { createdAt: new Date(nowMs - agoMs) } });
 }
+
+/** What the default selection can choose for a series (the model names a run stores). */
+export const SELECTABLE_MODELS = ["seasonal_naive", "weekly_naive", "weekly_median", "holt_winters", "double_seasonal", "ensemble"];

@@ -3,7 +3,7 @@ import { listAnalyzerProposals, listPlannerNotes, listShardlets, runForecasts, r
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAnalyzer } from "../src/analyzer/run.ts";
 import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
-import { backdateShardlets, insertWriteRates } from "./analyzer-telemetry.ts";
+import { backdateShardlets, insertWriteRates, SELECTABLE_MODELS } from "./analyzer-telemetry.ts";
 
 /**
  * A shardlet's load climbs far faster than its forecast said. The next analyzer run scores the
@@ -11,8 +11,6 @@ import { backdateShardlets, insertWriteRates } from "./analyzer-telemetry.ts";
  * on its observed rate (the reactive path): no predicted split, a note saying why. The same history
  * with the tracker's memory wiped is proposed for a split, so the trust is what held it back.
  */
-/** What the default selection can choose for a series. */
-const CHOSEN = ["seasonal_naive", "weekly_naive", "weekly_median", "holt_winters", "double_seasonal", "ensemble"];
 
 describe("analyzer: a shardlet whose forecasts missed falls back to the reactive path", () => {
   let h: LifecycleHarness;
@@ -59,7 +57,7 @@ describe("analyzer: a shardlet whose forecasts missed falls back to the reactive
     // Each series' forecast names the model the selection chose for it.
     const models = await runSeriesModels(h.db, first.runId!, Object.keys(series));
     expect(models.size).toBe(4);
-    for (const name of models.values()) expect(CHOSEN).toContain(name);
+    for (const name of models.values()) expect(SELECTABLE_MODELS).toContain(name);
   });
 
   it("stops trusting it once the load outruns the forecast, plans it on what it does now and says why", async () => {
@@ -80,7 +78,7 @@ describe("analyzer: a shardlet whose forecasts missed falls back to the reactive
     expect(points.get(hot.id)?.map((p) => p.value)).toEqual(new Array<number>(12).fill(152));
     const models = await runSeriesModels(h.db, second.runId!, shardlets.map((s) => s.id));
     expect(models.get(hot.id)).toBe("observed_rate");
-    for (const s of shardlets) if (s.id !== hot.id) expect(CHOSEN).toContain(models.get(s.id));
+    for (const s of shardlets) if (s.id !== hot.id) expect(SELECTABLE_MODELS).toContain(models.get(s.id));
   });
 
   it("would have proposed the split on the same history without the tracker's memory", async () => {

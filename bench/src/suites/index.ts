@@ -2,6 +2,7 @@ import type { Suite } from "../harness.ts";
 import { archiveSuite } from "./archive.ts";
 import { cacheSuite } from "./cache.ts";
 import { cacheEdgeSuite } from "./cache-edge.ts";
+import { cacheFieldsSuite } from "./cache-fields.ts";
 import { consumersSuite } from "./consumers.ts";
 import { forecastSuite } from "./forecast.ts";
 import { ingestSuite } from "./ingest.ts";
@@ -18,7 +19,7 @@ import { simSuite } from "./sim.ts";
  * Every benchmark suite. A suite module exports one `Suite` (see harness.ts); register it by
  * importing it here and adding it to this list.
  */
-export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, cacheEdgeSuite, preallocSuite, archiveSuite, replicaSuite, routingLatencySuite, retentionSuite];
+export const SUITES: readonly Suite[] = [routingSuite, ingestSuite, lifecycleSuite, migrationSuite, simSuite, forecastSuite, consumersSuite, cacheSuite, cacheFieldsSuite, cacheEdgeSuite, preallocSuite, archiveSuite, replicaSuite, routingLatencySuite, retentionSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -250,11 +250,25 @@ describe("cache settings", () => {
       query: "cache.settings",
       mutation: "cache.updateSettings",
       key: READ_CACHE_SETTINGS_KEY,
-      defaults: { prefetchEnabled: true, prefetchThreshold: 0.5, minLift: 1.5, topPerType: 8 },
+      defaults: { prefetchEnabled: true, prefetchThreshold: 0.5, minLift: 1.5, topPerType: 8, correlateFields: [] },
       change: { field: "prefetchThreshold", to: 0.45 },
       invalid: { field: "prefetchThreshold", to: 0, message: "prefetchThreshold: prefetch threshold must be at least 0.01" },
       alsoInvalid: { topPerType: 2.5 },
       logged: "changed read cache settings: prefetchThreshold 0.5 -> 0.45",
     });
+  });
+
+  it("takes payload fields to correlate on, and refuses bad paths with a 400", async () => {
+    const ok = await h.call<{ settings: { correlateFields: string[] }; changed: string[] }>("mutation", "cache.updateSettings", { correlateFields: ["user", "geo.region"] }, admin);
+    expect(ok.status).toBe(200);
+    expect(ok.data!.settings.correlateFields).toEqual(["user", "geo.region"]);
+    expect(ok.data!.changed).toContain("correlateFields");
+    for (const bad of [["a b"], ["user", "user"], ["a", "b", "c", "d", "e"], ["x".repeat(65)]]) {
+      const res = await h.call("mutation", "cache.updateSettings", { correlateFields: bad }, admin);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.error!.message).toContain("correlateFields");
+    }
+    const back = await h.call("mutation", "cache.updateSettings", { correlateFields: [] }, admin);
+    expect(back.status).toBe(200);
   });
 });

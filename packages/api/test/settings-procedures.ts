@@ -2,7 +2,8 @@ import { getSettings, listOperations } from "@shardcast/db";
 import { expect } from "vitest";
 import type { Harness } from "./harness.ts";
 
-type Values = Record<string, number | boolean>;
+// Lists too: a group may hold a list setting (the read cache's payload fields).
+type Values = Record<string, number | boolean | readonly string[]>;
 
 export interface SettingsProcedures<S extends Values> {
   /** The query that reads the settings and their audit, and the mutation that changes them. */

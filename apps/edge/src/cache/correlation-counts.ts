@@ -18,7 +18,7 @@ export class CorrelationCounter {
 
   constructor(private readonly deps: { redis: Redis; prefix: string; log: Logger; clock?: () => number }) {}
 
-  private add(streamId: string, kind: "w" | "r", field: string, n: number): void {
+  private add(streamId: string, kind: "w" | "r" | "a", field: string, n: number): void {
     const b = bucketStart((this.deps.clock ?? Date.now)(), CORRELATION_STEP_MS / 1000);
     let fields = this.pending.get(b);
     if (!fields) this.pending.set(b, (fields = new Map<string, number>()));
@@ -26,6 +26,8 @@ export class CorrelationCounter {
     if (!fields.has(name)) {
       const k = `${b}\t${streamId}`;
       const seen = this.perStream.get(k) ?? 0;
+      // A payload value past the cap is dropped: summed under one name it would look like one busy value.
+      if (seen >= MAX_FIELDS_PER_STREAM && kind === "a") return;
       if (seen >= MAX_FIELDS_PER_STREAM) name = kind === "w" ? correlationField.written(streamId, OTHER) : correlationField.read(streamId, OTHER, OTHER);
       else this.perStream.set(k, seen + 1);
     }
@@ -36,6 +38,11 @@ export class CorrelationCounter {
     const counts = new Map<string, number>();
     for (const t of types) if (t) counts.set(t, (counts.get(t) ?? 0) + 1);
     for (const [t, n] of counts) this.add(streamId, "w", correlationField.written(streamId, sanitize(t)), n);
+  }
+
+  /** Events written with `value` of the payload field `field` (a configured one). */
+  value(streamId: string, field: string, value: string, events: number): void {
+    if (events > 0) this.add(streamId, "a", correlationField.value(streamId, field, sanitize(value)), events);
   }
 
   read(streamId: string, shardletId: string, reader: string, events: number): void {

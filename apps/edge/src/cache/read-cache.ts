@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import type { ReadObserver } from "../reads.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import { AnnouncedReads, type AnnouncedPrefetch } from "./announced-reads.ts";
+import { FieldSources, type WrittenEvent } from "./field-sources.ts";
 import { CacheStats } from "./cache-stats.ts";
 import { CachedRangeReader, type RangeSource } from "./cached-reader.ts";
 import { CorrelationCounter } from "./correlation-counts.ts";
@@ -46,6 +47,7 @@ export class EdgeReadCache {
   readonly counts: CorrelationCounter;
   readonly queue = new PrefetchQueue({ leadMs: PREFETCH_LEAD_STEPS * CORRELATION_STEP_MS });
   readonly announced = new AnnouncedReads();
+  readonly fields = new FieldSources();
   /** Reads by position through the cache (used only while the cache is on). */
   readonly positionReads: CachedPositions;
   private cached: CachedRangeReader | null = null;
@@ -74,6 +76,7 @@ export class EdgeReadCache {
       onWastedPrefetch: (e) => {
         this.stats.total.wastedPrefetches++;
         this.stats.total.wastedPrefetchBytes += e.bytes;
+        this.fields.settle(`${e.streamId}\t${e.shardletId}`, false, this.now());
       },
     });
     this.positionReads = new CachedPositions({ cache: this.cache, stats: this.stats, pageBytes: deps.pageBytes });
@@ -105,6 +108,7 @@ export class EdgeReadCache {
     let byGroup = this.positions.get(key);
     if (!byGroup) this.positions.set(key, (byGroup = new Map<string, ReaderPosition>()));
     byGroup.set(group, { after, at: this.now(), bytes });
+    this.fields.settle(key, true, this.now());
     // `group` is `client \t group`; the map's targets are clients.
     const reader = group.slice(0, Math.max(0, group.indexOf("\t")));
     for (const c of this.announced.read(streamId, shardletId, reader, this.now(), this.maps.get(streamId)?.threshold ?? Infinity)) {
@@ -143,23 +147,34 @@ export class EdgeReadCache {
     }
   }
 
-  /** Ack-path hook: counts the batch's types and queues the prefetches its types announce. */
-  written(streamId: string, events: ReadonlyArray<{ type?: string | null | undefined }>): void {
+  /**
+   * Ack-path hook: counts the batch's types (and values of the fields the map names) and queues the
+   * prefetches they announce.
+   */
+  written(streamId: string, events: readonly WrittenEvent[]): void {
     const types = events.map((e) => e.type ?? null);
     this.counts.written(streamId, types);
-    if (!this.enabled) return;
     const m = this.maps.get(streamId);
-    if (!m) return;
+    const values = FieldSources.values(m?.fields ?? [], events);
+    for (const [field, byValue] of values) for (const [v, n] of byValue) this.counts.value(streamId, field, v, n);
+    if (!this.enabled || !m) return;
     const seen = new Set<string>();
+    const rows: Array<[string, PublishedPrefetchMap["map"][string]]> = [];
     for (const t of types) {
       if (!t || seen.has(t)) continue;
       seen.add(t);
       const targets = m.map[t];
-      if (!targets) continue;
-      const { now, predicted } = this.announced.announce(streamId, t, targets, m.threshold, m.stepMs, this.now());
+      if (targets) rows.push([t, targets]);
+    }
+    const now = this.now();
+    for (const [key, targets] of [...rows, ...this.fields.rows(m, values, now)]) {
+      const { now: due, predicted } = this.announced.announce(streamId, key, targets, m.threshold, m.stepMs, now);
       // Every pair acted on protects its entry if cached; one that waits for its announcement's first read is not queued yet.
       for (const pr of predicted) this.protect(streamId, pr);
-      for (const pr of now) this.fetch(pr);
+      for (const pr of due) {
+        this.fields.queued(pr.key, key, now);
+        this.fetch(pr);
+      }
     }
   }
 
@@ -185,6 +200,8 @@ export class EdgeReadCache {
       this.timers.push(t);
     };
     every(this.cfg.flushMs, () => this.publish());
+    // Maps are read with the cache off too: they name the payload fields whose values this edge counts.
+    if (!this.enabled) every(this.cfg.flushMs, () => this.loadMaps());
     if (this.enabled) {
       every(this.cfg.flushMs, () => Promise.all([this.loadMaps(), this.loadPins()]));
       void this.loadPins().catch((err: unknown) => this.deps.log.warn("pin set not loaded", { err }));
@@ -228,6 +245,7 @@ export class EdgeReadCache {
     if (!this.cached || this.prefetching) return 0;
     this.prefetching = true;
     this.announced.expire(at);
+    this.fields.expire(at);
     try {
       const budget = (this.cfg.prefetchBytesPerSec * PREFETCH_TICK_MS) / 1000;
       const due = this.queue.take(at, budget, () => budget / 8);
@@ -238,7 +256,9 @@ export class EdgeReadCache {
         const at = this.readerPosition(streamId, shardletId);
         if (!entry || at === null) continue; // nobody reads it through this edge: nothing to warm
         const stepMs = this.maps.get(streamId)?.stepMs ?? CORRELATION_STEP_MS;
-        bytes += await this.cached.prefetch(entry, shardletId, at.after, PREFETCH_LIMIT, predictedRead(d.p, d.dueAt, stepMs), at.bytes > 0 ? at.bytes : undefined);
+        const got = await this.cached.prefetch(entry, shardletId, at.after, PREFETCH_LIMIT, predictedRead(d.p, d.dueAt, stepMs), at.bytes > 0 ? at.bytes : undefined);
+        this.fields.filled(d.shardletId, got);
+        bytes += got;
       }
       return bytes;
     } finally {
@@ -249,7 +269,7 @@ export class EdgeReadCache {
   /** The cache snapshot for the console: latest per edge, and a capped history. */
   async publish(): Promise<void> {
     const snap = this.stats.snapshot(this.now(), { entries: this.cache.entries, bytes: this.cache.bytes, maxBytes: this.cache.maxBytes, ...this.cache.goingRate() }, this.cache.pinned());
-    const json = JSON.stringify({ edgeId: this.edgeId, queued: this.queue.size, waiting: this.announced.waiting, ...snap });
+    const json = JSON.stringify({ edgeId: this.edgeId, queued: this.queue.size, waiting: this.announced.waiting, sources: this.fields.scores(this.now()), ...snap });
     const hist = readCacheKeys.history(this.deps.prefix, this.edgeId);
     await this.deps.redis
       .multi()

@@ -12,7 +12,7 @@ import type { EdgeProfiler } from "./profiler.ts";
 export function writeTelemetry(
   counters: TelemetryCounters,
   profiler?: EdgeProfiler,
-  types?: (streamId: string, events: ReadonlyArray<{ type?: string | null | undefined }>) => void,
+  types?: (streamId: string, events: ReadonlyArray<{ type?: string | null | undefined; payload?: unknown; payloadJson?: string | undefined }>) => void,
 ): Required<Pick<IngestObserver, "acked">> {
   return {
     acked: (streamId, events, outcomes, latencyMs, entry) => {

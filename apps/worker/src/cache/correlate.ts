@@ -1,4 +1,4 @@
-import { bucketStart, CorrelationEngine, parseReadCacheSettings, READ_CACHE_SETTINGS_KEY, type CorrelationStep, type PrefetchTarget, type ProbabilityMap, type ReadCacheSettings } from "@shardcast/core";
+import { AttributeCorrelations, bucketStart, CorrelationEngine, type AttributeMap, parseReadCacheSettings, READ_CACHE_SETTINGS_KEY, type CorrelationStep, type PrefetchTarget, type ProbabilityMap, type ReadCacheSettings } from "@shardcast/core";
 import { getSettings, listStreams, type ControlDb } from "@shardcast/db";
 import { CORRELATION_STEP_MS, decodeCorrelationBucket, readCacheKeys, writePrefetchMap, type CorrelationCounts } from "@shardcast/runtime";
 import type { Logger } from "@shardcast/runtime/logger";
@@ -40,18 +40,22 @@ function perReader(c: CorrelationCounts): CorrelationStep {
 
 /** The engine's `shardlet \t reader` entries as the edges want them: per shardlet, its likeliest reader. */
 function byShardlet(map: ProbabilityMap): ProbabilityMap {
-  const out: ProbabilityMap = {};
-  for (const [type, row] of Object.entries(map)) {
-    const merged: Record<string, PrefetchTarget> = {};
-    for (const [pair, t] of Object.entries(row)) {
-      const cut = pair.indexOf("\t");
-      const shardletId = cut < 0 ? pair : pair.slice(0, cut);
-      const cur = merged[shardletId];
-      if (!cur || t.p > cur.p) merged[shardletId] = { ...t, target: cut < 0 ? t.target : pair.slice(cut + 1) };
-    }
-    out[type] = merged;
+  return Object.fromEntries(Object.entries(map).map(([type, row]) => [type, mergeRow(row)]));
+}
+
+function mergeRow(row: Record<string, PrefetchTarget>): Record<string, PrefetchTarget> {
+  const merged: Record<string, PrefetchTarget> = {};
+  for (const [pair, t] of Object.entries(row)) {
+    const cut = pair.indexOf("\t");
+    const shardletId = cut < 0 ? pair : pair.slice(0, cut);
+    const cur = merged[shardletId];
+    if (!cur || t.p > cur.p) merged[shardletId] = { ...t, target: cut < 0 ? t.target : pair.slice(cut + 1) };
   }
-  return out;
+  return merged;
+}
+
+function attrsByShardlet(attrs: AttributeMap): AttributeMap {
+  return Object.fromEntries(Object.entries(attrs).map(([field, rows]) => [field, byShardlet(rows)]));
 }
 
 interface StoredEngine {
@@ -66,6 +70,20 @@ async function readSettings(deps: CorrelateDeps): Promise<ReadCacheSettings> {
     deps.log.warn("read cache settings unreadable; using the defaults", { err });
     return parseReadCacheSettings(undefined);
   }
+}
+
+async function loadAttributes(redis: Redis, prefix: string, streamId: string, fields: readonly string[], log: Logger): Promise<AttributeCorrelations> {
+  const raw = fields.length > 0 ? await redis.get(readCacheKeys.attributes(prefix, streamId)) : null;
+  if (raw) {
+    try {
+      const a = AttributeCorrelations.fromData(JSON.parse(raw));
+      a.configure(fields);
+      return a;
+    } catch (err) {
+      log.warn("attribute correlation state unreadable; starting afresh", { streamId, err });
+    }
+  }
+  return new AttributeCorrelations(fields);
 }
 
 async function loadEngine(redis: Redis, prefix: string, streamId: string, log: Logger): Promise<{ engine: CorrelationEngine; lastStep: number | null }> {
@@ -92,25 +110,30 @@ export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; p
   const settings = await readSettings(deps);
   const streams = await listStreams(deps.db);
   const lastClosed = bucketStart(deps.clock() - CORRELATION_STEP_MS - CLOSE_SLACK_MS, CORRELATION_STEP_MS / 1000);
-  const engines = new Map<string, { engine: CorrelationEngine; from: number }>();
+  const engines = new Map<string, { engine: CorrelationEngine; attrs: AttributeCorrelations; from: number }>();
   let first = lastClosed + CORRELATION_STEP_MS;
   for (const s of streams) {
     const { engine, lastStep } = await loadEngine(ctx.redis, ctx.prefix, s.id, deps.log);
     // A new engine learns from every bucket still in Redis (they live an hour).
     const oldest = lastClosed - (MAX_CATCH_UP_STEPS - 1) * CORRELATION_STEP_MS;
     const from = lastStep === null ? oldest : Math.max(lastStep + CORRELATION_STEP_MS, oldest);
-    engines.set(s.id, { engine, from });
+    // Learnt from the same steps as the type engine: a field added later starts from the next step.
+    const attrs = await loadAttributes(ctx.redis, ctx.prefix, s.id, settings.correlateFields, deps.log);
+    engines.set(s.id, { engine, attrs, from });
     first = Math.min(first, from);
   }
   let steps = 0;
-  const empty: CorrelationCounts = { types: new Map(), reads: new Map(), readsByReader: new Map() };
+  const empty: CorrelationCounts = { types: new Map(), reads: new Map(), readsByReader: new Map(), values: new Map() };
   for (let b = first; b <= lastClosed; b += CORRELATION_STEP_MS) {
     checkAborted(ctx.signal, "correlation run");
     const counts = decodeCorrelationBucket(await ctx.redis.hgetall(readCacheKeys.bucket(ctx.prefix, b)));
     for (const [streamId, e] of engines) {
       if (b < e.from) continue;
       // A step with nothing in it is evidence too: quiet steps keep a type's rate and the base read rate honest.
-      e.engine.step(perReader(counts.get(streamId) ?? empty));
+      const c = counts.get(streamId) ?? empty;
+      const step = perReader(c);
+      e.engine.step(step);
+      if (e.attrs.fields.length > 0) e.attrs.step({ values: c.values, reads: step.reads });
     }
     steps++;
   }
@@ -119,13 +142,18 @@ export async function runCorrelation(deps: CorrelateDeps, ctx: { redis: Redis; p
     checkAborted(ctx.signal, "correlation run");
     const state: StoredEngine = { lastStep: Math.max(lastClosed, e.from - CORRELATION_STEP_MS), data: e.engine.toData() };
     await ctx.redis.set(readCacheKeys.engine(ctx.prefix, streamId), JSON.stringify(state), "EX", 7 * 86_400);
+    if (e.attrs.fields.length > 0) await ctx.redis.set(readCacheKeys.attributes(ctx.prefix, streamId), JSON.stringify(e.attrs.toData()), "EX", 7 * 86_400);
+    else await ctx.redis.del(readCacheKeys.attributes(ctx.prefix, streamId));
     if (!settings.prefetchEnabled) {
       await ctx.redis.del(readCacheKeys.map(ctx.prefix, streamId));
       continue;
     }
-    const map = byShardlet(e.engine.probabilityMap({ minP: Math.min(PUBLISH_FLOOR, settings.prefetchThreshold), minLift: settings.minLift, topPerType: settings.topPerType }));
+    const predict = { minP: Math.min(PUBLISH_FLOOR, settings.prefetchThreshold), minLift: settings.minLift, topPerType: settings.topPerType };
+    const map = byShardlet(e.engine.probabilityMap(predict));
+    const attrs = attrsByShardlet(e.attrs.attributeMap(predict));
     for (const t of Object.values(map)) entries += Object.keys(t).length;
-    await writePrefetchMap(ctx.redis, ctx.prefix, { streamId, at: deps.clock(), stepMs: CORRELATION_STEP_MS, threshold: settings.prefetchThreshold, map });
+    for (const rows of Object.values(attrs)) for (const t of Object.values(rows)) entries += Object.keys(t).length;
+    await writePrefetchMap(ctx.redis, ctx.prefix, { streamId, at: deps.clock(), stepMs: CORRELATION_STEP_MS, threshold: settings.prefetchThreshold, map, fields: e.attrs.fields, attrs });
   }
   return { streams: streams.length, steps, entries, ...(settings.prefetchEnabled ? {} : { skipped: "prefetch is turned off" }) };
 }

@@ -1,9 +1,10 @@
 import type { SimPinOptions, SimPinStats } from "./cache-sim-pins.ts";
 import type { CorrelationOptions } from "./correlation-engine.ts";
+import type { SourceScore, SourceScoresOptions } from "./source-scores.ts";
 
 /** One step of a read trace the cache policies replay (see cache-sim.ts): a write teaches the predictive policy, a read is served or fetched. */
 export type CacheTraceEvent =
-  | { t: number; kind: "write"; type: string; shardletId: string }
+  | { t: number; kind: "write"; type: string; shardletId: string; attrs?: Readonly<Record<string, string>> | undefined }
   | { t: number; kind: "read"; shardletId: string; bytes: number; target?: string | undefined };
 
 export interface CacheSimResult {
@@ -22,6 +23,8 @@ export interface CacheSimResult {
   skippedPrefetches: number;
   /** The cache-pin arm's pins, when it ran. */
   pins?: SimPinStats;
+  /** Each prediction source's share of prefetched bytes read, at the end (payload fields configured). */
+  sources?: SourceScore[];
 }
 
 export interface PredictiveCacheOptions {
@@ -50,6 +53,12 @@ export interface PredictiveCacheOptions {
   confirm?: boolean;
   /** Run the placement job's cache-pin arm on this cache (see cache-sim-pins.ts). */
   pins?: SimPinOptions;
+  /** Payload fields correlated besides the type (the read cache settings' `correlateFields`); none by default. */
+  fields?: readonly string[];
+  /** Values kept per field (`TOP_VALUES_PER_FIELD` otherwise). */
+  topValues?: number;
+  /** How a field's prefetches are judged (`SourceScores`' defaults otherwise); null: never cut. */
+  sourceScores?: Omit<SourceScoresOptions, "halfLifeMs"> | null;
   /** Told about every prefetch and how it ended (diagnostics: where the wasted bytes come from). */
   tracer?: PrefetchTracer;
 }

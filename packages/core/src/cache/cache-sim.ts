@@ -1,3 +1,4 @@
+import { SimSources } from "./cache-sim-fields.ts";
 import { SimPins } from "./cache-sim-pins.ts";
 import type { CacheSimResult, CacheTraceEvent, PredictiveCacheOptions } from "./cache-sim-types.ts";
 import { CONFIRM_EARLY_STEPS, ConfirmedAnnouncements } from "./confirmed-announcements.ts";
@@ -75,6 +76,12 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   // Only kept for a tracer: the announcement behind each queued request, and prefetches not yet read.
   const cause = tracer ? new Map<string, { type: string; t: number }>() : null;
   const unreadPrefetches = new Set<string>();
+  const o = opts.outcomes === undefined ? DEFAULT_OUTCOMES : opts.outcomes;
+  const halfLifeMs = (o?.halfLifeSteps ?? PREDICTION_OUTCOMES_HALF_LIFE_STEPS) * stepMs;
+  const sources = new SimSources(opts.fields ?? [], { halfLifeMs, scores: opts.sourceScores, topValues: opts.topValues });
+  // The announcement behind each queued request (its source is judged by the prefetch's outcome).
+  const requestKey = new Map<string, string>();
+  let clock = 0;
   // The value is the entry's size: the simulation has no payload.
   const cache: ValueCache<number> = new ValueCache<number>({
     maxBytes: budgetBytes,
@@ -84,6 +91,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     ...(opts.pins ? { shielded: (now: number): ReadonlySet<string> => pins!.guard.shielded(now) } : {}),
     onEvict: (_id, bytes, how) => {
       pins?.evicted(_id);
+      sources.settle(_id, false, clock);
       if (unreadPrefetches.delete(_id)) tracer?.settled(_id, false);
       if (!how.unreadPrefetch) return;
       wasted += bytes;
@@ -92,9 +100,8 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   });
   const pins: SimPins | null = opts.pins ? new SimPins(opts.pins, { maxBytes: budgetBytes, bytesOf: (k): number | undefined => cache.peek(k), valuePerByte: (k, now): number => cache.valuePerByte(k, now), marginalValuePerByte: (now): number => cache.marginalValuePerByte(now), horizonsPerRun: opts.pins.everySteps }) : null;
   const sizes = new Map<string, number>();
-  const o = opts.outcomes === undefined ? DEFAULT_OUTCOMES : opts.outcomes;
   const outcomes = o ? new PredictionOutcomes({ halfLifeMs: o.halfLifeSteps * stepMs, ...(o.priorWeight !== undefined ? { priorWeight: o.priorWeight } : {}) }) : null;
-  const confirmed = opts.confirm !== false ? new ConfirmedAnnouncements({ halfLifeMs: (o?.halfLifeSteps ?? PREDICTION_OUTCOMES_HALF_LIFE_STEPS) * stepMs }) : null;
+  const confirmed = opts.confirm !== false ? new ConfirmedAnnouncements({ halfLifeMs }) : null;
   const t: Tally = { hits: 0, misses: 0, bytesRead: 0, bytesFromCache: 0 };
   let prefetched = 0;
   let step = trace.length > 0 ? Math.floor(trace[0]!.t / stepMs) : 0;
@@ -116,6 +123,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       obs.set(id, { count: n, target });
     }
     engine.step({ types, reads: obs });
+    sources.step(obs);
     types = new Map();
     reads = new Map();
     rows.clear();
@@ -133,6 +141,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       else if (cache.fill(e.shardletId, bytes, bytes, now, prediction)) {
         budget -= bytes;
         prefetched += bytes;
+        sources.prefetched(e.shardletId, requestKey.get(e.shardletId) ?? "", bytes);
         const announcedBy = cause?.get(e.shardletId);
         if (tracer && announcedBy) {
           unreadPrefetches.add(e.shardletId);
@@ -146,11 +155,41 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     const bytes = sizes.get(id);
     if (bytes === undefined) return;
     // The queue keeps a request's earliest due time, so its cause is the earliest announcement.
-    if (cause && !queue.has(id)) cause.set(id, announcedBy);
+    if (!queue.has(id)) {
+      cause?.set(id, announcedBy);
+      requestKey.set(id, announcedBy.type);
+    }
     queue.push({ shardletId: id, p, dueAt, target, bytes });
   };
 
+  const predictOpts = { minP: opts.threshold, minLift: opts.minLift, topPerType: opts.topPerType };
+  /** An event announced `row` under `key` (its type, or a field's value). */
+  const announce = (key: string, row: Record<string, PrefetchTarget>, now: number): void => {
+    const group: Array<{ shardletId: string; p: number; target: string | null }> = [];
+    let groupUntil = -Infinity;
+    let groupFrom = Infinity;
+    const members = Object.entries(row);
+    for (const [id, target] of members) {
+      const dueAt = now + target.lagSteps * stepMs;
+      const p = outcomes ? outcomes.precision(key, id, target.p, now) : target.p;
+      const until = predictedRead(p, dueAt, stepMs).until;
+      // Judged on the reads a prefetch started at its time would be there for.
+      outcomes?.announce(key, id, until, dueAt - leadMs);
+      group.push({ shardletId: id, p, target: target.target });
+      groupUntil = Math.max(groupUntil, until);
+      groupFrom = Math.min(groupFrom, dueAt - CONFIRM_EARLY_STEPS * stepMs);
+      if (p < opts.threshold) continue;
+      if (cache.has(id)) cache.predict(id, predictedRead(p, dueAt, stepMs), now);
+      else {
+        if (confirmed?.waits(key, p, members.length, opts.threshold, now)) continue;
+        request(id, p, dueAt, target.target, { type: key, t: now });
+      }
+    }
+    confirmed?.announce(key, group, { from: groupFrom, until: groupUntil }, now);
+  };
+
   for (const ev of trace) {
+    clock = ev.t;
     const evStep = Math.floor(ev.t / stepMs);
     while (step < evStep) {
       close();
@@ -163,28 +202,9 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
     if (ev.kind === "write") {
       types.set(ev.type, (types.get(ev.type) ?? 0) + 1);
       let row = rows.get(ev.type);
-      if (!row) rows.set(ev.type, (row = engine.predict(ev.type, { minP: opts.threshold, minLift: opts.minLift, topPerType: opts.topPerType })));
-      const group: Array<{ shardletId: string; p: number; target: string | null }> = [];
-      let groupUntil = -Infinity;
-      let groupFrom = Infinity;
-      const members = Object.entries(row);
-      for (const [id, target] of members) {
-        const dueAt = ev.t + target.lagSteps * stepMs;
-        const p = outcomes ? outcomes.precision(ev.type, id, target.p, ev.t) : target.p;
-        const until = predictedRead(p, dueAt, stepMs).until;
-        // Judged on the reads a prefetch started at its time would be there for.
-        outcomes?.announce(ev.type, id, until, dueAt - leadMs);
-        group.push({ shardletId: id, p, target: target.target });
-        groupUntil = Math.max(groupUntil, until);
-        groupFrom = Math.min(groupFrom, dueAt - CONFIRM_EARLY_STEPS * stepMs);
-        if (p < opts.threshold) continue;
-        if (cache.has(id)) cache.predict(id, predictedRead(p, dueAt, stepMs), ev.t);
-        else {
-          if (confirmed?.waits(ev.type, p, members.length, opts.threshold, ev.t)) continue;
-          request(id, p, dueAt, target.target, { type: ev.type, t: ev.t });
-        }
-      }
-      confirmed?.announce(ev.type, group, { from: groupFrom, until: groupUntil }, ev.t);
+      if (!row) rows.set(ev.type, (row = engine.predict(ev.type, predictOpts)));
+      announce(ev.type, row, ev.t);
+      for (const [key, fieldRow] of sources.written(ev.attrs, predictOpts, ev.t)) announce(key, fieldRow, ev.t);
       pull(ev.t);
     } else {
       sizes.set(ev.shardletId, ev.bytes);
@@ -200,6 +220,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
       }
       const held = cache.read(ev.shardletId, ev.t);
       count(t, held !== undefined, ev.bytes);
+      if (held !== undefined) sources.settle(ev.shardletId, true, ev.t);
       if (held !== undefined && unreadPrefetches.delete(ev.shardletId)) tracer?.settled(ev.shardletId, true);
       pins?.read(ev.shardletId, held !== undefined);
       if (held !== ev.bytes) cache.fill(ev.shardletId, ev.bytes, ev.bytes, ev.t);
@@ -207,7 +228,7 @@ export function simulatePredictive(trace: readonly CacheTraceEvent[], budgetByte
   }
   for (const [, bytes, unread] of cache.entries()) if (unread) wasted += bytes;
   for (const id of unreadPrefetches) tracer?.settled(id, false);
-  return { ...result(t, prefetched, wasted), skippedPrefetches: cache.skipped, prefetchedEvictedEarlyBytes: early, ...(pins ? { pins: pins.stats } : {}) };
+  return { ...result(t, prefetched, wasted), skippedPrefetches: cache.skipped, prefetchedEvictedEarlyBytes: early, ...(pins ? { pins: pins.stats } : {}), ...(opts.fields && opts.fields.length > 0 ? { sources: sources.scores(clock) } : {}) };
 }
 
 /**

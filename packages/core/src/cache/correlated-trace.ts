@@ -97,7 +97,7 @@ export interface CorrelatedTrace {
 const PRECURSOR_KINDS = ["order_placed", "invoice_issued", "user_signed_up", "cart_updated", "report_requested", "payment_failed"];
 
 /** Poisson variate: Knuth's product method for small means, a rounded normal for large ones. */
-function poisson(rng: Rng, mean: number): number {
+export function poisson(rng: Rng, mean: number): number {
   if (!(mean > 0)) return 0;
   if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * rng.normal()));
   const limit = Math.exp(-mean);
@@ -117,7 +117,7 @@ function sample<T>(rng: Rng, items: readonly T[], n: number): T[] {
   return out;
 }
 
-const intIn = (rng: Rng, [lo, hi]: readonly [number, number]) => lo + rng.int(Math.max(0, hi - lo) + 1);
+export const intIn = (rng: Rng, [lo, hi]: readonly [number, number]) => lo + rng.int(Math.max(0, hi - lo) + 1);
 
 export function correlatedTrace(options: Partial<CorrelatedTraceOptions> & { seed: number | string }): CorrelatedTrace {
   const o: CorrelatedTraceOptions = { ...CORRELATED_TRACE_DEFAULTS, ...options };

@@ -7,11 +7,10 @@ import type { EngineState, Origin } from "./correlation-state.ts";
  */
 
 /**
- * Shardlet entries per type. A full row takes no new shardlets; every `PRUNE_EVERY` steps it is cut
- * to its strongest three quarters, making room. (Pruning on every insert would sort the row once
+ * Shardlet entries per type (`pairsPerType`, 256 by default). A full row takes no new shardlets;
+ * every `PRUNE_EVERY` steps it is cut to its strongest three quarters, making room. (Pruning on every insert would sort the row once
  * per new pair: a type that occurs with many different reads would spend its time sorting.)
  */
-const PAIRS_PER_TYPE = 256;
 export const PRUNE_EVERY = 32;
 /** Partitions remembered per shardlet: enough to name its main reader. */
 const TARGETS_PER_SHARDLET = 4;
@@ -47,7 +46,7 @@ export function closeWindow(st: EngineState, o: Origin): void {
     for (let j = 0; j < n; j++) {
       let cell = row.get(slots[j]!);
       if (cell === undefined) {
-        if (row.size >= PAIRS_PER_TYPE) continue;
+        if (row.size >= st.opts.pairsPerType) continue;
         row.set(slots[j]!, (cell = new Float64Array(L + 1)));
       }
       cell[0]! += upS;
@@ -72,8 +71,9 @@ export function closeWindow(st: EngineState, o: Origin): void {
 /** Cuts full rows to the three quarters with the highest conditional probability (short plus long). */
 export function pruneRows(st: EngineState): void {
   const L = st.opts.maxLagSteps;
+  const cap = st.opts.pairsPerType;
   st.pairs.forEach((row, a) => {
-    if (!row || row.size < PAIRS_PER_TYPE) return;
+    if (!row || row.size < cap) return;
     const nS = st.t.occS[a]! || 1;
     const nL = st.t.occL[a]! || 1;
     const ranked: Array<[number, number]> = [];
@@ -83,7 +83,7 @@ export function pruneRows(st: EngineState): void {
       ranked.push([s, cell[0]! / nS + jL / nL]);
     }
     ranked.sort((x, y) => x[1] - y[1] || x[0] - y[0]);
-    for (const [s] of ranked.slice(0, row.size - Math.floor((PAIRS_PER_TYPE * 3) / 4))) row.delete(s);
+    for (const [s] of ranked.slice(0, row.size - Math.floor((cap * 3) / 4))) row.delete(s);
   });
 }
 

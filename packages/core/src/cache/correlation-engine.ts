@@ -132,7 +132,7 @@ export class CorrelationEngine {
       reads.push([s, r.count]);
     }
     // After the lookups: an eviction there also cleans the ring the products are taken with.
-    crossUpdate(st, types);
+    if (st.opts.typeMatrix) crossUpdate(st, types);
     const L = st.opts.maxLagSteps;
     for (const o of st.ring) {
       const lag = now - o.step;

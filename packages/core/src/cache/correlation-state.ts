@@ -17,6 +17,13 @@ export const correlationOptionsSchema = z
     longHalfLifeSteps: z.number().min(1).max(1e7).default(720),
     maxTypes: z.number().int().min(2).max(100_000).default(200),
     maxShardlets: z.number().int().min(2).max(1_000_000).default(2000),
+    /** Keep the lagged correlations between types; an engine of attribute values has no use for them. */
+    typeMatrix: z.boolean().default(true),
+    /**
+     * Shardlet entries per type: an attribute value announces its own few shardlets, and its
+     * engine holds many values, so it keeps fewer per value.
+     */
+    pairsPerType: z.number().int().min(8).max(1024).default(256),
   })
   .refine((o) => o.longHalfLifeSteps >= o.shortHalfLifeSteps, { message: "the long half-life must be at least the short one", path: ["longHalfLifeSteps"] });
 

@@ -7,3 +7,7 @@ export * from "./bandit.ts";
 export * from "./settings.ts";
 export * from "./prediction-outcomes.ts";
 export * from "./confirmed-announcements.ts";
+export * from "./field-values.ts";
+export * from "./attribute-correlations.ts";
+export * from "./source-scores.ts";
+export * from "./attribute-trace.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { correlateFieldsSchema } from "./field-values.ts";
 
 /**
  * Read cache and prefetch settings, stored under `readCache` in the control database's settings
@@ -20,6 +21,12 @@ export const readCacheSettingsSchema = z.strictObject({
   minLift: z.number().min(1, "minimum lift must be at least 1").max(100, "minimum lift must be at most 100").default(1.5),
   /** Shardlets kept per event type in the map. */
   topPerType: z.number().int().min(1, "keep at least 1 shardlet per type").max(100, "keep at most 100 shardlets per type").default(8),
+  /**
+   * Payload fields (dotted paths) whose values are correlated with reads besides the event type,
+   * e.g. `user` or `geo.region`: reads of one user's or region's data often follow that user's or
+   * region's events whatever their type. Empty: types only, as before.
+   */
+  correlateFields: correlateFieldsSchema.default([]),
 });
 
 export type ReadCacheSettings = z.infer<typeof readCacheSettingsSchema>;

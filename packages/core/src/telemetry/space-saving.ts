@@ -127,6 +127,19 @@ export class SpaceSaving {
     this.#siftDown(min);
   }
 
+  /**
+   * Multiplies every count, error and the total by `factor` (0 < factor <= 1): exponential decay,
+   * so items that went quiet give way to new ones. Scaling keeps the heap's order.
+   */
+  scale(factor: number): void {
+    if (!(factor > 0 && factor <= 1)) throw new RangeError(`space-saving: scale factor must be in (0, 1], got ${factor}`);
+    for (const c of this.#heap) {
+      c.count *= factor;
+      c.error *= factor;
+    }
+    this.#total *= factor;
+  }
+
   /** The monitored entry for `item`, or null. */
   get(item: string): HeavyHitter | null {
     const c = this.#byItem.get(item);

@@ -11,8 +11,8 @@ import { useTRPC } from "../../../lib/trpc.ts";
 import { ChangeHistory } from "./change-history.tsx";
 import { NumericFieldGrid, SettingsFormFooter, type NumericField } from "./numeric-fields.tsx";
 
-type NumberField = Exclude<keyof ReadCacheSettings, "prefetchEnabled">;
-type Values = Record<NumberField, string> & { prefetchEnabled: boolean };
+type NumberField = Exclude<keyof ReadCacheSettings, "prefetchEnabled" | "correlateFields">;
+type Values = Record<NumberField, string> & { prefetchEnabled: boolean; correlateFields: string };
 type Errors = Partial<Record<keyof ReadCacheSettings, string>>;
 
 const FIELDS: Array<NumericField<NumberField>> = [
@@ -21,14 +21,18 @@ const FIELDS: Array<NumericField<NumberField>> = [
   { field: "topPerType", label: "Shardlets per event type", hint: "Entries kept per event type in the map." },
 ];
 
+/** Comma- or space-separated paths; empty entries dropped, so "user, region" and "user region" both work. */
+const splitFields = (raw: string): string[] => raw.split(/[\s,]+/).filter((f) => f.length > 0);
+
 const toValues = (s: ReadCacheSettings): Values => ({
   prefetchEnabled: s.prefetchEnabled,
+  correlateFields: s.correlateFields.join(", "),
   ...(Object.fromEntries(FIELDS.map(({ field }) => [field, String(s[field])])) as Record<NumberField, string>),
 });
 
 /** Form strings -> settings with the server's schema, so the messages are the server's. */
 function parse(v: Values): { value: ReadCacheSettings | null; errors: Errors } {
-  return parseSettingsForm(readCacheSettingsSchema, { prefetchEnabled: v.prefetchEnabled }, FIELDS.map((f) => f.field), v);
+  return parseSettingsForm(readCacheSettingsSchema, { prefetchEnabled: v.prefetchEnabled, correlateFields: splitFields(v.correlateFields) }, FIELDS.map((f) => f.field), v);
 }
 
 /** Read cache and prefetch settings (admins edit), with their change history. */
@@ -88,6 +92,21 @@ function CacheSettingsForm({ current, defaults, readOnly }: { current: ReadCache
           Learn event correlations and prefetch <span className="muted">(off: the cache still serves repeated reads)</span>
         </label>
         <NumericFieldGrid fields={FIELDS} values={values} defaults={defaults} shown={shown} idPrefix="rc" onChange={(field, v) => edit((old) => ({ ...old, [field]: v }))} />
+        <label htmlFor="rc-correlateFields">Correlate on payload fields</label>
+        <input
+          id="rc-correlateFields"
+          type="text"
+          value={values.correlateFields}
+          placeholder="e.g. user, geo.region"
+          onChange={(e) => edit((old) => ({ ...old, correlateFields: e.target.value }))}
+          aria-invalid={shown("correlateFields") ? true : undefined}
+          aria-describedby="rc-correlateFields-hint"
+          data-testid="rc-correlateFields"
+        />
+        <p id="rc-correlateFields-hint" className={shown("correlateFields") ? "field-error" : "muted"} data-testid="rc-correlateFields-hint">
+          {shown("correlateFields") ??
+            `Besides the event type, learn which reads follow each value of these fields (up to 4 dotted paths; empty: types only). A field whose prefetches go unread is not used. Default: ${defaults.correlateFields.join(", ") || "none"}.`}
+        </p>
       </fieldset>
       <SettingsFormFooter
         error={update.error && Object.keys(serverErrors).length === 0 ? update.error : null}
