@@ -91,6 +91,28 @@ test("an admin changes the prefetch threshold, validated, and finds it in the ch
   await screenshot(page, "cache-settings");
 });
 
+test("an admin lists payload fields to correlate on: a bad path is refused and stores nothing, a good list persists", async ({ page }) => {
+  await openAsAdmin(page, "/settings");
+  const section = page.getByTestId("cache-settings");
+  await expect(section.getByTestId("rc-correlateFields")).toHaveValue("");
+  await section.getByTestId("rc-correlateFields").fill("user, geo..region");
+  await section.getByTestId("cache-settings-save").click();
+  await expect(section.getByTestId("rc-correlateFields-hint")).toContainText("up to four dot-separated names");
+  await expect(section.getByTestId("rc-correlateFields")).toHaveAttribute("aria-invalid", "true");
+  await expect(section.getByTestId("cache-settings-saved")).toHaveCount(0);
+
+  await section.getByTestId("rc-correlateFields").fill("user, geo.region");
+  await section.getByTestId("cache-settings-save").click();
+  await expect(section.getByTestId("cache-settings-saved")).toHaveText("Saved 1 change.");
+  await page.reload();
+  await expect(page.getByTestId("rc-correlateFields")).toHaveValue("user, geo.region");
+
+  // Back to types only, as the later specs expect.
+  await page.getByTestId("rc-correlateFields").fill("");
+  await page.getByTestId("cache-settings-save").click();
+  await expect(page.getByTestId("cache-settings-saved")).toHaveText("Saved 1 change.");
+});
+
 test("a viewer sees the cache page and the cache settings read-only", async ({ browser }) => {
   const page = await openPageAs(browser, viewer);
   await page.getByTestId("nav-cache").click();

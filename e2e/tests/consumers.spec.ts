@@ -73,6 +73,9 @@ test("the Consumers page shows the group, its members, assignments and lag", asy
   await expect(page.getByTestId("checkpoints")).toContainText("first assignment");
   await expect(page.getByTestId("checkpoint-reason").filter({ hasText: "fixed interval of 1 s elapsed" }).first()).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId("checkpoint-chart")).toBeVisible();
+  // The group's reads beside their forecast: a group this young has none yet, and the page says so.
+  await expect(page.getByTestId("group-read-chart")).toBeVisible();
+  await expect(page.getByTestId("group-read-note")).toContainText(/Not forecast yet|Forecast by|observed read rate/);
   await screenshot(page, "consumers");
 });
 

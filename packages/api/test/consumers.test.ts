@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSUMER_SETTINGS_KEY } from "@shardcast/core";
-import { addConsumerMember, createStream, ensureConsumerGroup, getSettings, listOperations, listShardlets, reconcileConsumerGroup } from "@shardcast/db";
+import { addConsumerMember, createStream, ensureConsumerGroup, getAnalyzerSettings, getSettings, listOperations, listShardlets, reconcileConsumerGroup, recordAnalyzerRun } from "@shardcast/db";
 import { startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -27,6 +27,26 @@ interface GroupView {
 }
 
 describe("consumer procedures", () => {
+  it("shows a group's reads beside the analyzer's read forecast of it", async () => {
+    type Reads = { reads: { bucketSec: number; boundaryMs: number; model: string | null; points: Array<{ t: number; actual: number | null; forecast: number | null }> } };
+    const before = await h.call<Reads>("query", "consumers.group", { stream: "orders", group: "billing" }, viewer);
+    expect(before.status).toBe(200);
+    expect(before.data!.reads.model).toBeNull();
+    expect(before.data!.reads.points).toHaveLength(30);
+    expect(before.data!.reads.points.every((p) => p.actual === 0 && p.forecast === null)).toBe(true);
+
+    // A run that forecast the group's reads at the analyzer's step, from the current step on.
+    const stream = (await h.db.stream.findFirstOrThrow({ where: { name: "orders" } })).id;
+    const group = (await ensureConsumerGroup(h.db, { streamId: stream, name: "billing", startSeq: 0 })).id;
+    const stepMs = (await getAnalyzerSettings(h.db)).bucketSec * 1000;
+    const startMs = Math.floor(Date.now() / stepMs) * stepMs;
+    const bucketSec = stepMs / 1000;
+    await recordAnalyzerRun(h.db, { at: new Date(), horizonSec: 3 * bucketSec, bucketSec, modelVersionId: null, ranking: [], forecastStartMs: startMs, forecasts: [], groupReadForecasts: { [group]: { values: [40, 50, 60], model: "weekly_median" } } });
+    const after = await h.call<Reads>("query", "consumers.group", { stream: "orders", group: "billing" }, viewer);
+    expect(after.data!.reads).toMatchObject({ model: "weekly_median", boundaryMs: startMs });
+    expect(after.data!.reads.points.filter((p) => p.forecast !== null).map((p) => p.forecast)).toEqual([40, 50, 60]);
+  });
+
   it("lists a stream's groups and shows one with its members, assignments, checkpoints and events", async () => {
     const groups = await h.call<{ groups: Array<{ group: string; members: number; shardlets: number }> }>("query", "consumers.groups", { stream: "orders" }, viewer);
     expect(groups.status).toBe(200);

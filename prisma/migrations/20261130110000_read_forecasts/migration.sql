@@ -6,3 +6,6 @@ ALTER TABLE "forecast_points" ADD CONSTRAINT "forecast_points_pkey" PRIMARY KEY 
 -- The per-shardlet read forecast error tracker (only the latest run keeps it) and what made each read forecast.
 ALTER TABLE "analyzer_runs" ADD COLUMN "read_tracker" JSONB;
 ALTER TABLE "analyzer_runs" ADD COLUMN "read_series_models" JSONB;
+
+-- Each consumer group's read forecast of the run: { startMs, stepMs, groups: { groupId: { values, model } } }.
+ALTER TABLE "analyzer_runs" ADD COLUMN "group_read_forecasts" JSONB;

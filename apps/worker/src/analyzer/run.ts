@@ -62,8 +62,8 @@ export interface AnalyzerRunResult {
   capacity: (CapacityActResult & { drainProposals: number; retired: string[]; untrusted: string | null }) | null;
   /** Streams switched to act mode because forecast-only is no longer the default. */
   defaulted: number;
-  /** Shardlets whose reads were forecast, and how many of those forecasts are not trusted now. */
-  reads: { forecast: number; untrusted: number };
+  /** Shardlets and consumer groups whose reads were forecast, and how many of those series' forecasts are not trusted now. */
+  reads: { forecast: number; groups: number; untrusted: number };
   ms: number;
 }
 
@@ -103,7 +103,7 @@ const NOTHING_RAN: AnalyzerRunResult = {
   acted: { splits: 0, migrations: 0, scheduled: 0, skipped: [] },
   capacity: null,
   defaulted: 0,
-  reads: { forecast: 0, untrusted: 0 },
+  reads: { forecast: 0, groups: 0, untrusted: 0 },
   ms: 0,
 };
 
@@ -183,7 +183,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   checkAborted(opts.signal, "analyzer run");
 
   await progress("forecasting reads", 0.5);
-  const reads = await forecastShardletReads(db, inputs, { period: settings.period });
+  const reads = await forecastShardletReads(db, inputs, { period: settings.period, historySteps: settings.historySteps });
   checkAborted(opts.signal, "analyzer run");
 
   await progress("storing forecasts", 0.6);
@@ -201,6 +201,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     shardletTracker: trust.tracker.toJSON(),
     readForecasts: reads.forecasts.filter((f) => inScope(f.streamId)),
     readTracker: reads.tracker,
+    groupReadForecasts: reads.groups,
   });
   // A run over one stream held the others' shardlets busy: only a full run says why not.
   if (!opts.streamId) await replacePlannerNotes(db, "analyzer", out.notes, new Date(nowMs));
@@ -254,7 +255,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
     acted,
     capacity: capacityActed,
     defaulted,
-    reads: { forecast: reads.forecasts.length, untrusted: reads.untrusted },
+    reads: { forecast: reads.forecasts.length, groups: Object.keys(reads.groups).length, untrusted: reads.untrusted },
     ms: deps.clock() - started,
   };
   const line = {

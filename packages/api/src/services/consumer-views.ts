@@ -13,6 +13,7 @@ import {
 } from "@shardcast/db";
 import type { ShardletRef } from "../routers/consumers/schemas.ts";
 import { rangeView } from "../routers/shared.ts";
+import { groupReadForecastView } from "./group-read-forecast.ts";
 
 /** Shardlets named per group event: a rebalance moves dozens, and the count says how many there were. */
 const EVENT_SHARDLETS = 8;
@@ -28,19 +29,21 @@ export async function streamFor(db: ControlDb, name: string): Promise<{ id: stri
  * One group as the Consumers page shows it: members with what they hold, every assignment with
  * its committed and checkpointed positions and lag (as the checkpoint job last measured them),
  * checkpoints over the window with their reasons, and the group's event log (joins, leaves,
- * expiries, hand-offs and the lineage hand-offs that splits and merges caused).
+ * expiries, hand-offs and the lineage hand-offs that splits and merges caused), and its read rate
+ * beside the analyzer's forecast of it.
  */
-export async function consumerGroupView(db: ControlDb, q: { stream: string; group: string; sinceMs: number; limit: number }) {
+export async function consumerGroupView(db: ControlDb, q: { stream: string; group: string; sinceMs: number; limit: number; nowMs: number }) {
   const stream = await streamFor(db, q.stream);
   const g = await findConsumerGroup(db, stream.id, q.group);
   if (!g) throw new ShardcastError("not_found", `unknown consumer group "${q.group}" on stream "${q.stream}"`);
   const state = await getConsumerGroupState(db, g.id);
   if (!state) throw new ShardcastError("not_found", `consumer group "${q.group}" was deleted`);
-  const [durable, checkpoints, events, expired] = await Promise.all([
+  const [durable, checkpoints, events, expired, reads] = await Promise.all([
     getDurableCheckpoints(db, g.id),
     listCheckpointLog(db, { groupId: g.id, since: q.sinceMs, limit: q.limit }),
     listGroupEvents(db, g.id, q.limit),
     expiredUnreadOf(db, [g.id]),
+    groupReadForecastView(db, { id: g.id, streamId: stream.id, name: g.name }, q.nowMs),
   ]);
   const nameOf = new Map(state.members.map((m) => [m.id, m.name]));
   // Lineage checkpoints store their parents by id only; the shardlet rows still name them.
@@ -65,6 +68,7 @@ export async function consumerGroupView(db: ControlDb, q: { stream: string; grou
     generation: state.group.generation,
     startSeq: g.startSeq,
     expiredUnread: { events: expired.get(g.id)?.events ?? 0, lastAt: expired.get(g.id)?.at ?? null },
+    reads,
     members: state.members.map((m) => ({
       id: m.id,
       name: m.name,

@@ -2,6 +2,7 @@ import type { ControlDb } from "../client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { toCapacityPlanJson, type StoredCapacityPlan } from "../capacity/plans.ts";
 import { tsAt as ts } from "../telemetry/time.ts";
+import type { StoredGroupReadForecasts } from "./read-forecasts.ts";
 import type { RateMetric } from "./series.ts";
 
 export interface RankingEntry {
@@ -33,6 +34,8 @@ export interface NewAnalyzerRun {
   readForecasts?: ReadonlyArray<{ shardletId: string; streamId: string; values: readonly number[]; model?: string }>;
   /** The per-shardlet read forecast error tracker's state after this run (JSON); earlier runs' is cleared. */
   readTracker?: unknown;
+  /** Each consumer group's read forecast (same start and step as the shardlets'). */
+  groupReadForecasts?: Record<string, { values: readonly number[]; model: string }>;
 }
 
 export interface AnalyzerRunInfo {
@@ -85,6 +88,7 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
           ...(run.readTracker != null ? { readTracker: json(run.readTracker) } : {}),
           ...(Object.keys(models.writes).length > 0 ? { seriesModels: models.writes } : {}),
           ...(Object.keys(models.reads).length > 0 ? { readSeriesModels: models.reads } : {}),
+          ...(run.groupReadForecasts && Object.keys(run.groupReadForecasts).length > 0 ? { groupReadForecasts: json(groupForecasts(run, run.groupReadForecasts)) } : {}),
         },
         select: { id: true },
       });
@@ -108,6 +112,12 @@ export async function recordAnalyzerRun(db: ControlDb, run: NewAnalyzerRun): Pro
     },
     { timeout: 60_000 },
   );
+}
+
+function groupForecasts(run: NewAnalyzerRun, groups: NonNullable<NewAnalyzerRun["groupReadForecasts"]>): StoredGroupReadForecasts {
+  const out: StoredGroupReadForecasts = { startMs: run.forecastStartMs, stepMs: run.bucketSec * 1000, groups: {} };
+  for (const [id, f] of Object.entries(groups)) out.groups[id] = { values: f.values.map((v) => (Number.isFinite(v) ? v : 0)), model: f.model };
+  return out;
 }
 
 /** The columns of `AnalyzerRunInfo`: not the plan and tracker states, which can be large. */

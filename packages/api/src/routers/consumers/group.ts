@@ -19,6 +19,14 @@ export const groupOutput = z.object({
   startSeq: z.number(),
   /** Events retention forgot before the group read them, and when that last happened. */
   expiredUnread: z.object({ events: z.number(), lastAt: z.date().nullable() }),
+  /** The group's reads/s over the last analyzer steps, beside the latest run's read forecast of it. */
+  reads: z.object({
+    bucketSec: z.number(),
+    boundaryMs: z.number(),
+    model: z.string().nullable(),
+    runAt: z.date().nullable(),
+    points: z.array(z.object({ t: z.number(), actual: z.number().nullable(), forecast: z.number().nullable() })),
+  }),
   members: z.array(
     z.object({
       id: z.string(),
@@ -90,4 +98,4 @@ export const groupOutput = z.object({
 export const group = viewerProcedure
   .input(groupInput)
   .output(groupOutput)
-  .query(({ ctx, input }) => consumerGroupView(ctx.db, { stream: input.stream, group: input.group, sinceMs: Date.now() - input.windowMinutes * 60_000, limit: 500 }));
+  .query(({ ctx, input }) => consumerGroupView(ctx.db, { stream: input.stream, group: input.group, sinceMs: Date.now() - input.windowMinutes * 60_000, limit: 500, nowMs: Date.now() }));

@@ -11,6 +11,7 @@ import { CheckpointChart } from "./checkpoint-chart.tsx";
 import { DeleteGroup } from "./delete-group.tsx";
 import { LagChart, useLagSamples } from "./lag-chart.tsx";
 import { MEMBER_COLUMNS } from "./member-columns.tsx";
+import { ReadForecastChart, readForecastNote } from "./read-forecast-chart.tsx";
 import { ShardletCell } from "./shardlet-cell.tsx";
 import { checkpointReason, eventShardlets, refIds, refLabel } from "./shardlet-refs.ts";
 
@@ -141,6 +142,14 @@ export function GroupDetail({ stream, group, onDeleted }: { stream: string; grou
           </div>
         </div>
         <DataTable rows={d.checkpoints} columns={CHECKPOINT_COLUMNS} rowKey={(c) => String(c.id)} testId="checkpoints" empty="No checkpoint in the last hour." />
+      </section>
+
+      <section className="card" aria-labelledby="group-reads-h">
+        <h2 id="group-reads-h">Reads and their forecast</h2>
+        <ReadForecastChart reads={d.reads} />
+        <p className="muted chart-caption" data-testid="group-read-note">
+          {readForecastNote(d.reads)}
+        </p>
       </section>
 
       <section className="card" aria-labelledby="events-h">
