@@ -24,6 +24,7 @@ test("a viewer sees the console but none of the admin or operator actions", asyn
   await page.goto("/hosts");
   await expect(page.getByTestId("hosts-table")).toBeVisible();
   await expect(page.getByTestId("register-host-form")).toHaveCount(0);
+  await expect(page.getByTestId("capacity-override-form")).toHaveCount(0);
   await expect(page.getByTestId("hosts-admin-note")).toBeVisible();
 
   await page.goto("/api-keys");

@@ -1,3 +1,4 @@
+import type { CapacityEstimateOptions } from "@shardcast/core";
 import type { ControlDb, HostPool, LifecycleJobInfo, LifecycleStep } from "@shardcast/db";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   metricsRetentionMs?: number;
   /** How an approved add-host proposal gets its host (default: off, the operator adds it by hand). */
   provision?: ProvisionConfig;
+  /** How `host.resources` learns each host's capacity (default core's DEFAULT_CAPACITY_ESTIMATE_OPTIONS). */
+  capacityEstimate?: Partial<Omit<CapacityEstimateOptions, "nowMs">>;
   /** How `model.train` reads its corpus and trains (defaults follow the analyzer's settings). */
   training?: TrainingConfig;
 }

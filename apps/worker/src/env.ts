@@ -34,6 +34,10 @@ const schema = z.object({
   SHARDCAST_TELEMETRY_ROLLUP_EVERY_MS: intMs(10_000),
   /** Host resource sampling period (PostgreSQL statistics of every host). */
   SHARDCAST_HOST_RESOURCES_EVERY_MS: intMs(30_000),
+  /** How far back the measured capacity looks: a host's slow spell is forgotten after this long (s). */
+  SHARDCAST_CAPACITY_WINDOW_SEC: z.coerce.number().int().min(60).max(86_400).default(6 * 3_600),
+  /** A host counts as saturated when its writers' ack latency passes this multiple of its low-load latency. */
+  SHARDCAST_CAPACITY_KNEE_FACTOR: z.coerce.number().min(1.2).max(20).default(2),
   /** Predictive load analyzer period (forecasts, proposals, the scale signal). */
   SHARDCAST_ANALYZER_EVERY_MS: intMs(30_000),
   /** Orchestrator period: health scores, split/move proposals and notes (skipped while the profiler setting `enabled` is off); 0 turns the schedule off. */

@@ -69,6 +69,7 @@ const running = await startWorker(
     migration: { watermark: (streamId) => sequences.watermark(streamId) },
     metricsRetentionMs: env.SHARDCAST_METRICS_RETENTION_HOURS * 3_600_000,
     provision: provisionConfig(env),
+    capacityEstimate: { windowMs: env.SHARDCAST_CAPACITY_WINDOW_SEC * 1000, kneeFactor: env.SHARDCAST_CAPACITY_KNEE_FACTOR },
     training: {
       epochs: env.SHARDCAST_TRAIN_EPOCHS,
       ...(env.SHARDCAST_TRAIN_BUCKET_SEC ? { bucketSec: env.SHARDCAST_TRAIN_BUCKET_SEC } : {}),

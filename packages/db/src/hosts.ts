@@ -1,4 +1,4 @@
-import { redactDsn, ShardcastError, type HostStatus } from "@shardcast/core";
+import { effectiveHostCapacity, redactDsn, ShardcastError, type CapacitySource, type HostStatus } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import type { Host } from "./generated/prisma/client.ts";
@@ -31,6 +31,15 @@ export interface HostInfo {
   createdAt: Date;
   /** Set once a drained host held nothing and was retired (it keeps the `draining` status: the health probe would reactivate a `down` one). */
   retiredAt: Date | null;
+  /** An operator's figure, planned on instead of the others while set. */
+  capacityOverrideEventsPerSec: number | null;
+  /** What the host served before its latency rose (null: no saturation seen). */
+  measuredCapacityEventsPerSec: number | null;
+  measuredCapacityAt: Date | null;
+  measuredCapacityNote: string | null;
+  /** The figure the analyzer and the capacity plan use (core's effectiveHostCapacity) and where it comes from. */
+  effectiveCapacityEventsPerSec: number;
+  capacitySource: CapacitySource;
 }
 
 const HOST_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -49,6 +58,22 @@ export function toHostInfo(r: Host): HostInfo {
     lastError: r.lastError,
     createdAt: r.createdAt,
     retiredAt: r.retiredAt,
+    ...capacityFigures(r),
+  };
+}
+
+/** A host row's capacity figures, the effective one included. */
+export function capacityFigures(
+  r: Pick<Host, "capacityEventsPerSec" | "capacityOverrideEventsPerSec" | "measuredCapacityEventsPerSec" | "measuredCapacityAt" | "measuredCapacityNote">,
+): Pick<HostInfo, "capacityOverrideEventsPerSec" | "measuredCapacityEventsPerSec" | "measuredCapacityAt" | "measuredCapacityNote" | "effectiveCapacityEventsPerSec" | "capacitySource"> {
+  const effective = effectiveHostCapacity(r);
+  return {
+    capacityOverrideEventsPerSec: r.capacityOverrideEventsPerSec,
+    measuredCapacityEventsPerSec: r.measuredCapacityEventsPerSec,
+    measuredCapacityAt: r.measuredCapacityAt,
+    measuredCapacityNote: r.measuredCapacityNote,
+    effectiveCapacityEventsPerSec: effective.eventsPerSec,
+    capacitySource: effective.source,
   };
 }
 

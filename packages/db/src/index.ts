@@ -69,4 +69,5 @@ export * from "./capacity/plans.ts";
 export * from "./capacity/hosts.ts";
 export * from "./capacity/proposals.ts";
 export * from "./capacity/add-host.ts";
+export * from "./capacity/measured.ts";
 export * from "./prealloc/index.ts";

@@ -128,9 +128,29 @@ describe("load hints and host resource samples", () => {
   });
 
   it("stores, lists and expires host samples", async () => {
-    const s = { hostId: "h1", dbSizeBytes: 8_000_000, commits: 10, rowsWritten: 5, blocksRead: 3, blocksHit: 30, connections: 2 };
-    expect(await insertHostResourceSamples(db, [{ ...s, at: T }, { ...s, at: T + 30_000, commits: 20 }, { ...s, hostId: "h2", at: T }])).toBe(3);
-    expect((await listHostResourceSamples(db, { hostId: "h1", fromMs: T, toMs: T + 60_000 })).map((x) => x.commits)).toEqual([10, 20]);
+    const s = {
+      hostId: "h1",
+      dbSizeBytes: 8_000_000,
+      commits: 10,
+      rowsWritten: 5,
+      blocksRead: 3,
+      blocksHit: 30,
+      connections: 2,
+      walBytes: 4096,
+      blockReadTimeMs: 1.5,
+      blockWriteTimeMs: 0,
+      activeBackends: 1,
+      lockWaits: 0,
+    };
+    expect(
+      await insertHostResourceSamples(db, [{ ...s, at: T, loadEventsPerSec: 120, ackLatencyMs: 8.5 }, { ...s, at: T + 30_000, commits: 20, walBytes: null }, { ...s, hostId: "h2", at: T }]),
+    ).toBe(3);
+    const listed = await listHostResourceSamples(db, { hostId: "h1", fromMs: T, toMs: T + 60_000 });
+    expect(listed.map((x) => x.commits)).toEqual([10, 20]);
+    expect(listed.map((x) => [x.walBytes, x.loadEventsPerSec, x.ackLatencyMs])).toEqual([
+      [4096, 120, 8.5],
+      [null, null, null],
+    ]);
     expect(await deleteHostResourceSamplesBefore(db, T + 1)).toBe(2);
   });
 });

@@ -84,7 +84,8 @@ export async function planClusterCapacity(
 
   const [rows, pending] = await Promise.all([listCapacityHosts(db), pendingHostProvisions(db, new Date(q.nowMs - provisioningGraceMs(settings)))]);
   const live = rows.filter((h) => !h.retiredAt);
-  const capacities = live.map((h) => h.capacityEventsPerSec).sort((a, b) => a - b);
+  // A host on its way is new hardware: it gets the configured figure, not a slowed neighbour's measured one.
+  const capacities = live.map((h) => h.configuredEventsPerSec).sort((a, b) => a - b);
   const typical = capacities[capacities.length >> 1] ?? 0;
   const hosts: CapacityPlanHost[] = [
     ...live.map((h) => ({ id: h.id, name: h.name, status: h.status, capacityEventsPerSec: h.capacityEventsPerSec, sizeBytes: h.sizeBytes, addedAtMs: h.createdAt.getTime() })),

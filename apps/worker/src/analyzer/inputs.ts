@@ -187,7 +187,8 @@ export async function loadAnalyzerInputs(
   const placementHosts = hosts.map((h) => ({
     id: h.id,
     status: h.status,
-    capacityEventsPerSec: h.capacityEventsPerSec,
+    // Planned on what the host is measured to serve (or an operator's figure), not only what was configured.
+    capacityEventsPerSec: h.effectiveCapacityEventsPerSec,
     capacityBytes: h.capacityBytes,
     sizeBytes: h.sizeBytes,
   }));

@@ -105,7 +105,17 @@ export const hostSchema = z.object({
   dsn: z.string(),
   status: z.enum(["active", "draining", "down"]),
   capacityBytes: z.number(),
+  /** The configured (hand-entered) events/s figure. */
   capacityEventsPerSec: z.number(),
+  /** An operator's figure, planned on while set. */
+  capacityOverrideEventsPerSec: z.number().nullable(),
+  /** What the host served before its writers' latency rose (null: no saturation seen in the evidence window). */
+  measuredCapacityEventsPerSec: z.number().nullable(),
+  measuredCapacityAt: z.date().nullable(),
+  measuredCapacityNote: z.string().nullable(),
+  /** The figure the analyzer and the capacity plan use, and which of the three it is. */
+  effectiveCapacityEventsPerSec: z.number(),
+  capacitySource: z.enum(["override", "measured", "configured"]),
   sizeBytes: z.number(),
   eventCount: z.number(),
   lastSeenAt: z.date().nullable(),

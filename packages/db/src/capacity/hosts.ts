@@ -1,13 +1,16 @@
 import { ROUTED_STATES, ShardcastError, type HostStatus } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
+import { capacityFigures } from "../hosts.ts";
 
 /** A host as the capacity planner sees it: a host's `addedAt` is its registration. */
 export interface CapacityHostRow {
   id: string;
   name: string;
   status: HostStatus;
+  /** The figure the plan uses: the override, else the measured estimate, else the configured one (core's effectiveHostCapacity). */
   capacityEventsPerSec: number;
+  configuredEventsPerSec: number;
   /** Bytes of the shardlets placed on it (not retired ones). */
   sizeBytes: number;
   shardlets: number;
@@ -21,7 +24,18 @@ export interface CapacityHostRow {
 export async function listCapacityHosts(db: ControlDb): Promise<CapacityHostRow[]> {
   const [hosts, placed, homes] = await Promise.all([
     db.host.findMany({
-      select: { id: true, name: true, status: true, capacityEventsPerSec: true, createdAt: true, retiredAt: true },
+      select: {
+        id: true,
+        name: true,
+        status: true,
+        capacityEventsPerSec: true,
+        capacityOverrideEventsPerSec: true,
+        measuredCapacityEventsPerSec: true,
+        measuredCapacityAt: true,
+        measuredCapacityNote: true,
+        createdAt: true,
+        retiredAt: true,
+      },
       orderBy: [{ createdAt: "asc" }, { name: "asc" }],
     }),
     db.shardlet.groupBy({ by: ["hostId"], where: { state: { in: [...ROUTED_STATES] } }, _sum: { sizeBytes: true }, _count: { _all: true } }),
@@ -33,7 +47,8 @@ export async function listCapacityHosts(db: ControlDb): Promise<CapacityHostRow[
     id: h.id,
     name: h.name,
     status: h.status,
-    capacityEventsPerSec: h.capacityEventsPerSec,
+    capacityEventsPerSec: capacityFigures(h).effectiveCapacityEventsPerSec,
+    configuredEventsPerSec: h.capacityEventsPerSec,
     sizeBytes: bytes.get(h.id)?.bytes ?? 0,
     shardlets: bytes.get(h.id)?.count ?? 0,
     homeShards: home.get(h.id) ?? 0,

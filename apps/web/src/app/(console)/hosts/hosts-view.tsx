@@ -8,6 +8,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@shardcast/api";
 import { formatAgo, formatBytes, formatDateTime, formatNumber, formatTimeLeft, plural } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { CapacityOverrideForm } from "./capacity-override-form.tsx";
 import { RegisterHostForm } from "./register-host-form.tsx";
 import { SIZE_MEASURES } from "./size-measures.ts";
 
@@ -57,6 +58,22 @@ function DrainHistory({ h }: { h: HostRow }) {
   );
 }
 
+const SOURCE_LABEL: Record<HostRow["capacitySource"], string> = { override: "override", measured: "measured", configured: "configured" };
+
+/** The events/s the host is planned on, which figure that is, and the other two beside it. */
+function CapacityCell({ h }: { h: HostRow }) {
+  const measured = h.measuredCapacityEventsPerSec === null ? "—" : formatNumber(Math.round(h.measuredCapacityEventsPerSec));
+  return (
+    <span data-testid="host-capacity" data-source={h.capacitySource} title={h.measuredCapacityNote ?? "not measured yet"}>
+      <strong>{formatNumber(Math.round(h.effectiveCapacityEventsPerSec))}</strong> <span className="badge">{SOURCE_LABEL[h.capacitySource]}</span>
+      <span className="lineage">
+        configured {formatNumber(h.capacityEventsPerSec)} · measured {measured}
+        {h.capacityOverrideEventsPerSec !== null ? ` · override ${formatNumber(h.capacityOverrideEventsPerSec)}` : ""}
+      </span>
+    </span>
+  );
+}
+
 const COLUMNS = columns<HostRow>([
   { id: "name", header: "Name", sortBy: (h) => h.name, cell: (h) => <strong>{h.name}</strong> },
   {
@@ -71,6 +88,13 @@ const COLUMNS = columns<HostRow>([
     ),
   },
   { id: "dsn", header: "DSN", td: { className: "mono break", "data-testid": "host-dsn" }, cell: (h) => h.dsn },
+  {
+    id: "capacity",
+    header: "Events/s capacity",
+    title: "What the analyzer and the capacity plan use: an admin's override, else what the host served before its writers' latency rose, else the configured figure",
+    sortBy: (h) => h.effectiveCapacityEventsPerSec,
+    cell: (h) => <CapacityCell h={h} />,
+  },
   { id: "shardlets", header: "Shardlets", className: "num", sortBy: (h) => h.shardletCount, cell: (h) => h.shardletCount },
   { id: "events", header: "Events", className: "num", sortBy: (h) => h.eventCount, cell: (h) => formatNumber(h.eventCount) },
   {
@@ -121,6 +145,12 @@ export function HostsView() {
           <DataTable rows={hosts.data.hosts} columns={COLUMNS} rowKey={(h) => h.id} testId="hosts-table" rowProps={(h) => ({ "data-testid": `host-row-${h.name}` })} empty="No storage host registered yet." />
         ) : null}
       </section>
+      {isAdmin && hosts.data && hosts.data.hosts.length > 0 ? (
+        <section className="card" aria-labelledby="override-h">
+          <h2 id="override-h">Capacity override</h2>
+          <CapacityOverrideForm hosts={hosts.data.hosts.filter((h) => !h.retiredAt)} />
+        </section>
+      ) : null}
       {isAdmin ? (
         <section className="card" aria-labelledby="register-h">
           <h2 id="register-h">Register a host</h2>
