@@ -40,6 +40,8 @@ beforeAll(async () => {
     forecastStartMs: base,
     forecasts: routes.map((s, i) => ({ shardletId: s.id, streamId: h.streamId, values: Array.from({ length: STEPS }, (_, k) => value(i, k)), model: MODELS[i % MODELS.length]! })),
     shardletTracker: tracker.toJSON(),
+    // Reads: only the first shardlet is read.
+    readForecasts: [{ shardletId: routes[0]!.id, streamId: h.streamId, values: new Array<number>(STEPS).fill(7), model: "ensemble" }],
   });
   runId = run.id;
 });
@@ -54,8 +56,9 @@ describe("the forecast route", () => {
   it("answers the stream's forecast as the sum of its shardlets', with each series' model and error", async () => {
     const { status, body } = await forecast();
     expect(status).toBe(200);
-    expect(body).toMatchObject({ stream: h.stream, scope: { kind: "stream" }, status: "ok", reason: null, bucketSec: 10, horizonSec: 120, reads: null });
-    expect(body.readsReason).toMatch(/not collected yet/);
+    expect(body).toMatchObject({ stream: h.stream, scope: { kind: "stream" }, status: "ok", reason: null, bucketSec: 10, horizonSec: 120, readsReason: null });
+    expect(body.reads.points).toEqual(Array.from({ length: STEPS }, (_, k) => ({ t: base + k * STEP_MS, readsPerSec: 7 })));
+    expect(body.reads.series.map((s) => [s.forecast, s.model])).toEqual(routes.map((_s, i) => (i === 0 ? [true, "ensemble"] : [false, null])));
     expect(body.run).toEqual({ id: runId, at: base, model: "selection (default)", forecastStart: base, horizonSec: 120 });
     expect(body.points).toHaveLength(STEPS);
     for (const [k, p] of body.points.entries()) {
@@ -150,7 +153,7 @@ describe("the forecast route", () => {
     const reader = await createApiKey(h.db, { name: "new-stream-reader", streams: ["unforecast"], canProduce: false, canConsume: true, createdById: null });
     const fresh = await forecast("?horizon=3600", reader.token, "unforecast");
     expect(fresh.status).toBe(200);
-    expect(fresh.body).toMatchObject({ stream: "unforecast", status: "no_run", run: null, bucketSec: null, horizonSec: 3600, points: [], reads: null });
+    expect(fresh.body).toMatchObject({ stream: "unforecast", status: "no_run", run: null, bucketSec: null, horizonSec: 3600, points: [], reads: { points: [] } });
     expect(fresh.body.reason).toMatch(/^no analyzer run has forecast this stream yet/);
     expect(fresh.body.series.map((s) => s.forecast)).toEqual([false, false]);
   });

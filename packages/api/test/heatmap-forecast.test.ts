@@ -24,7 +24,9 @@ describe("the console's load forecast", () => {
     const res = await call({ stream: "heat" });
     expect(res.status).toBe(200);
     const f = res.data!;
-    expect(f).toMatchObject({ stream: "heat", scope: { kind: "stream" }, status: "ok", bucketSec: 10, horizonSec: 120, reads: null });
+    expect(f).toMatchObject({ stream: "heat", scope: { kind: "stream" }, status: "ok", bucketSec: 10, horizonSec: 120, readsReason: null });
+    // The harness's run forecast reads of two shardlets: 60 and 10 events/s.
+    expect(f.reads.points).toEqual(Array.from({ length: 12 }, (_, k) => ({ t: base + k * 10_000, readsPerSec: 70 })));
     expect(f.run).toMatchObject({ id: runId, model: "selection (default)", forecastStart: base, horizonSec: 120 });
     expect(f.points).toEqual(Array.from({ length: 12 }, (_, k) => ({ t: base + k * 10_000, writesPerSec: 1000 })));
     // The harness's run recorded no models per series.

@@ -35,6 +35,12 @@ function rows(over: Partial<LoadForecastRows> = {}): LoadForecastRows {
       ["b", tracked([9, 9, 5, 5, 5, 5, 5, 5], false, "the last 3 actuals each missed the forecast by more than 3.0x the naive one-step error")],
       ["c", { errors: "not a list" }],
     ]),
+    // Reads: only "a" is read, at 5 events/s a step; "b" was read, but not in this run's history.
+    reads: {
+      forecasts: new Map([["a", Array.from({ length: 6 }, (_, k) => ({ t: START + k * STEP_MS, value: 5 }))]]),
+      models: new Map([["a", "ensemble"]]),
+      tracked: new Map<string, unknown>([["a", tracked([0.2, 0.4])]]),
+    },
     ...over,
   };
 }
@@ -69,8 +75,25 @@ describe("the load forecast answer", () => {
     expect(answer.series[2]!.error).toBeNull();
     expect(answer.status).toBe("partial");
     expect(answer.reason).toBe("1 of 4 shardlets are younger than the latest analyzer run and have no forecast until the next run: the points sum the others");
-    expect(answer.reads).toBeNull();
-    expect(answer.readsReason).toMatch(/not collected yet/);
+    // Reads are summed and judged the same way, apart from the writes.
+    expect(answer.reads.points).toEqual(Array.from({ length: 6 }, (_, k) => ({ t: START + k * STEP_MS, readsPerSec: 5 })));
+    expect(answer.reads.series.map((s) => [s.shardletId, s.forecast, s.model])).toEqual([
+      ["a", true, "ensemble"],
+      ["b", false, null],
+      ["c", false, null],
+      ["d", false, null],
+    ]);
+    expect(answer.reads.series[0]!.error).toEqual({ mase: 0.3, steps: 2, trusted: true, untrustedReason: null });
+    expect(answer.readsReason).toBeNull();
+  });
+
+  it("says why there are no read points for a scope nobody read, or without a run", () => {
+    const unread = forecastOf({ shardletId: "c" });
+    expect(unread.reads.points).toEqual([]);
+    expect(unread.readsReason).toMatch(/no shardlet of this scope was read/);
+    const none = forecastOf({}, null);
+    expect(none.reads).toEqual({ points: [], series: expect.any(Array) as unknown[] });
+    expect(none.readsReason).toMatch(/no analyzer run/);
   });
 
   it("answers one shardlet by id or by a key its range holds, and cuts the points to the horizon", () => {

@@ -9,9 +9,6 @@ import { z } from "zod";
 export const LOAD_FORECAST_STATUSES = ["ok", "partial", "expired", "no_run"] as const;
 export type LoadForecastStatus = (typeof LOAD_FORECAST_STATUSES)[number];
 
-/** Read rates are not forecast (telemetry keeps no read series yet): said in every answer. */
-export const READS_NOT_FORECAST = "read forecasts are not collected yet: the analyzer forecasts write rates only";
-
 const hashRangeSchema = z
   .object({ lo: z.number().int(), hi: z.number().int() })
   .meta({ description: "The key-hash range [lo, hi) of the 32-bit hash space (murmur3 of the key)." });
@@ -71,8 +68,17 @@ export const loadForecastSchema = z
       .array(z.object({ t: z.number().int().meta({ description: "Start of the step, epoch milliseconds." }), writesPerSec: z.number() }))
       .meta({ description: "The forecast write rate per step, from the run's first step, for the steps that start within the horizon." }),
     series: z.array(seriesSchema).meta({ description: "The shardlets summed, each with its model and recent error." }),
-    reads: z.null().meta({ description: "Read forecasts: not collected yet." }),
-    readsReason: z.string(),
+    reads: z
+      .object({
+        points: z
+          .array(z.object({ t: z.number().int().meta({ description: "Start of the step, epoch milliseconds." }), readsPerSec: z.number() }))
+          .meta({ description: "The forecast read rate per step (summed over the scope's read shardlets), the same steps as `points`." }),
+        series: z.array(seriesSchema).meta({
+          description: "The shardlets summed, each with its read model and recent read error; `forecast` is false for a shardlet nobody read over the analyzer's history (its reads are not forecast).",
+        }),
+      })
+      .meta({ description: "Read forecasts, made and judged as the write forecasts are (per-series selection, their own error tracker). Empty without a run." }),
+    readsReason: z.string().nullable().meta({ description: "Why `reads` holds no points, in words; null when it does." }),
   })
   .meta({ id: "LoadForecast" });
 

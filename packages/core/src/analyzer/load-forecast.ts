@@ -2,12 +2,12 @@ import { ShardcastError } from "../errors.ts";
 import { ForecastErrorTracker, SHARDLET_ERROR_TRACKER_OPTIONS, type SeriesTrackingState } from "../forecast/tracking.ts";
 import type { RoutingTable } from "../routing.ts";
 import type { ShardletRoute } from "../types.ts";
-import { READS_NOT_FORECAST, type LoadForecast, type LoadForecastSeries, type LoadForecastStatus } from "./load-forecast-schema.ts";
+import type { LoadForecast, LoadForecastSeries, LoadForecastStatus } from "./load-forecast-schema.ts";
 
 /**
  * The predicted load of a stream, a shardlet or a key's shardlet, from what the latest analyzer run
- * stored: its forecast per shardlet, the model that made each, and each series' recent error from
- * the per-shardlet error tracker. Pure: `@shardcast/db`'s `streamLoadForecast` reads the rows and
+ * stored: its write and read forecasts per shardlet, the model that made each, and each series'
+ * recent error from the per-shardlet error trackers (one for writes, one for reads). Pure: `@shardcast/db`'s `streamLoadForecast` reads the rows and
  * shapes them here, for the edge and the console alike.
  */
 
@@ -38,15 +38,20 @@ export function scopeShardlets(scope: LoadForecastScope): readonly ShardletRoute
   return scope.kind === "stream" ? scope.shardlets : [scope.shardlet];
 }
 
-/** What the latest analyzer run that forecast the stream stored for the scope's shardlets. */
-export interface LoadForecastRows {
-  run: { id: string; at: number; bucketSec: number; horizonSec: number; model: string; forecastStart: number };
-  /** Per shardlet: step starts (ms) and forecast writes/s, oldest first. */
+/** One rate's forecasts of the scope's shardlets, as a run stored them. */
+export interface ForecastRows {
+  /** Per shardlet: step starts (ms) and forecast events/s, oldest first. */
   forecasts: ReadonlyMap<string, ReadonlyArray<{ t: number; value: number }>>;
   /** Per shardlet: what made its forecast, as the run recorded it. */
   models: ReadonlyMap<string, string>;
   /** Per shardlet: its series of the error tracker's saved state (JSON as stored, checked here). */
   tracked: ReadonlyMap<string, unknown>;
+}
+
+/** What the latest analyzer run that forecast the stream stored for the scope's shardlets: writes, and reads. */
+export interface LoadForecastRows extends ForecastRows {
+  run: { id: string; at: number; bucketSec: number; horizonSec: number; model: string; forecastStart: number };
+  reads: ForecastRows;
 }
 
 export interface LoadForecastInput {
@@ -65,7 +70,6 @@ export function loadForecast(input: LoadForecastInput): LoadForecast {
       ? { kind: "stream" }
       : { kind: "shardlet", shardletId: input.scope.shardlet.id, range: { lo: input.scope.shardlet.lo, hi: input.scope.shardlet.hi }, key: input.scope.key };
   const base = { stream: input.stream, scope };
-  const reads = { reads: null, readsReason: READS_NOT_FORECAST };
   const rows = input.rows;
   if (!rows) {
     return {
@@ -76,8 +80,9 @@ export function loadForecast(input: LoadForecastInput): LoadForecast {
       bucketSec: null,
       horizonSec: input.horizonSec ?? null,
       points: [],
-      series: shardlets.map((s) => ({ shardletId: s.id, range: { lo: s.lo, hi: s.hi }, forecast: false, model: null, error: null })),
-      ...reads,
+      series: unforecast(shardlets),
+      reads: { points: [], series: unforecast(shardlets) },
+      readsReason: "no analyzer run has forecast this stream yet",
     };
   }
   const { run } = rows;
@@ -88,18 +93,9 @@ export function loadForecast(input: LoadForecastInput): LoadForecast {
   const stepMs = run.bucketSec * 1000;
   // The steps that start within the horizon: a horizon between two step starts takes the step it began.
   const endMs = run.forecastStart + Math.ceil(horizonSec / run.bucketSec) * stepMs;
-  const sums = new Map<number, number>();
-  for (const s of shardlets) {
-    for (const p of rows.forecasts.get(s.id) ?? []) if (p.t >= run.forecastStart && p.t < endMs) sums.set(p.t, (sums.get(p.t) ?? 0) + p.value);
-  }
-  const errors = trackedErrors(rows.tracked);
-  const series: LoadForecastSeries[] = shardlets.map((s) => ({
-    shardletId: s.id,
-    range: { lo: s.lo, hi: s.hi },
-    forecast: (rows.forecasts.get(s.id)?.length ?? 0) > 0,
-    model: rows.models.get(s.id) ?? null,
-    error: errors(s.id),
-  }));
+  const writes = summed(shardlets, rows, run.forecastStart, endMs);
+  const reads = summed(shardlets, rows.reads, run.forecastStart, endMs);
+  const series = writes.series;
   const { status, reason } = statusOf(run, series, input.nowMs);
   return {
     ...base,
@@ -108,10 +104,32 @@ export function loadForecast(input: LoadForecastInput): LoadForecast {
     run: { id: run.id, at: run.at, model: run.model, forecastStart: run.forecastStart, horizonSec: run.horizonSec },
     bucketSec: run.bucketSec,
     horizonSec,
-    points: [...sums].sort((a, b) => a[0] - b[0]).map(([t, writesPerSec]) => ({ t, writesPerSec })),
+    points: writes.points.map(([t, writesPerSec]) => ({ t, writesPerSec })),
     series,
-    ...reads,
+    reads: { points: reads.points.map(([t, readsPerSec]) => ({ t, readsPerSec })), series: reads.series },
+    readsReason: reads.points.length > 0 ? null : "no shardlet of this scope was read over the analyzer's history: there are no reads to forecast",
   };
+}
+
+function unforecast(shardlets: readonly ShardletRoute[]): LoadForecastSeries[] {
+  return shardlets.map((s) => ({ shardletId: s.id, range: { lo: s.lo, hi: s.hi }, forecast: false, model: null, error: null }));
+}
+
+/** One rate's forecast summed over the shardlets per step in [startMs, endMs), and each shardlet's series. */
+function summed(shardlets: readonly ShardletRoute[], rows: ForecastRows, startMs: number, endMs: number): { points: Array<[number, number]>; series: LoadForecastSeries[] } {
+  const sums = new Map<number, number>();
+  for (const s of shardlets) {
+    for (const p of rows.forecasts.get(s.id) ?? []) if (p.t >= startMs && p.t < endMs) sums.set(p.t, (sums.get(p.t) ?? 0) + p.value);
+  }
+  const errors = trackedErrors(rows.tracked);
+  const series = shardlets.map((s) => ({
+    shardletId: s.id,
+    range: { lo: s.lo, hi: s.hi },
+    forecast: (rows.forecasts.get(s.id)?.length ?? 0) > 0,
+    model: rows.models.get(s.id) ?? null,
+    error: errors(s.id),
+  }));
+  return { points: [...sums].sort((a, b) => a[0] - b[0]), series };
 }
 
 function statusOf(run: LoadForecastRows["run"], series: readonly LoadForecastSeries[], nowMs: number): { status: LoadForecastStatus; reason: string | null } {

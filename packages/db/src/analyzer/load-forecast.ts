@@ -41,10 +41,13 @@ export async function streamLoadForecastByName(db: ControlDb, q: LoadForecastQue
 async function loadForecastRows(db: ControlDb, streamId: string, shardletIds: readonly string[]): Promise<LoadForecastRows | null> {
   const run = await latestAnalyzerRun(db, { streamId });
   if (!run) return null;
-  const [forecasts, models, tracked, model] = await Promise.all([
+  const [forecasts, models, tracked, readForecasts, readModels, readTracked, model] = await Promise.all([
     runForecasts(db, run.id, shardletIds),
     runSeriesModels(db, run.id, shardletIds),
     trackedShardletSeries(db, shardletIds),
+    runForecasts(db, run.id, shardletIds, "reads"),
+    runSeriesModels(db, run.id, shardletIds, "reads"),
+    trackedShardletSeries(db, shardletIds, "reads"),
     modelVersionLabel(db, run.modelVersionId),
   ]);
   let forecastStart: number | null = null;
@@ -52,5 +55,11 @@ async function loadForecastRows(db: ControlDb, streamId: string, shardletIds: re
   // None of these shardlets is in the run (all younger than it): the run's own start still dates it.
   forecastStart ??= await runForecastStart(db, run.id);
   if (forecastStart === null) return null;
-  return { run: { id: run.id, at: run.at.getTime(), bucketSec: run.bucketSec, horizonSec: run.horizonSec, model, forecastStart }, forecasts, models, tracked };
+  return {
+    run: { id: run.id, at: run.at.getTime(), bucketSec: run.bucketSec, horizonSec: run.horizonSec, model, forecastStart },
+    forecasts,
+    models,
+    tracked,
+    reads: { forecasts: readForecasts, models: readModels, tracked: readTracked },
+  };
 }

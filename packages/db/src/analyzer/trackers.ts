@@ -24,12 +24,14 @@ export async function getLatestTrackerState(db: ControlDb, which: "cluster" | "s
  * it in the database: the state holds every live shardlet, and a caller asking about a few should
  * not load them all.
  */
-export async function trackedShardletSeries(db: ControlDb, shardletIds: readonly string[]): Promise<Map<string, unknown>> {
+export async function trackedShardletSeries(db: ControlDb, shardletIds: readonly string[], which: "shardlets" | "reads" = "shardlets"): Promise<Map<string, unknown>> {
   if (shardletIds.length === 0) return new Map();
+  // One of two fixed column names, never the caller's text.
+  const column = which === "reads" ? Prisma.sql`read_tracker` : Prisma.sql`shardlet_tracker`;
   const rows = await db.$queryRaw<Array<{ shardlet_id: string; state: unknown }>>`
-    SELECT i.id AS shardlet_id, r.shardlet_tracker -> 'series' -> i.id AS state
-    FROM (SELECT shardlet_tracker FROM analyzer_runs WHERE jsonb_typeof(shardlet_tracker -> 'series') = 'object' ORDER BY at DESC, id DESC LIMIT 1) r,
+    SELECT i.id AS shardlet_id, r.tracker -> 'series' -> i.id AS state
+    FROM (SELECT ${column} AS tracker FROM analyzer_runs WHERE jsonb_typeof(${column} -> 'series') = 'object' ORDER BY at DESC, id DESC LIMIT 1) r,
          unnest(${[...shardletIds]}::text[]) AS i(id)
-    WHERE r.shardlet_tracker -> 'series' ? i.id`;
+    WHERE r.tracker -> 'series' ? i.id`;
   return new Map(rows.map((r) => [r.shardlet_id, r.state]));
 }
