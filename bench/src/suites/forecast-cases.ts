@@ -127,3 +127,26 @@ export function rollingCases(series: readonly EvaluationSeries[], minHistoryDays
     return out;
   });
 }
+
+/** How far an injected holiday takes a day's load: to 30% of what it was. */
+const HOLIDAY_LEVEL = 0.3;
+
+/**
+ * Cut-offs right after a holiday, on every series with two weeks before it: the day before each
+ * of the last three daily cut-offs is scaled to `HOLIDAY_LEVEL`, and the two days after it are
+ * forecast. None of the shipped traces holds a holiday; injected into them, a day like one shows
+ * what the selection does when the validation window ends with it.
+ */
+export function holidayCases(series: readonly EvaluationSeries[]): Case[] {
+  return series.flatMap((s) => {
+    const out: Case[] = [];
+    for (const back of [0, PERIOD, 2 * PERIOD]) {
+      const at = s.values.length - HORIZON - back;
+      if (at - PERIOD < 14 * PERIOD) continue;
+      const values = s.values.slice(0, at + HORIZON);
+      for (let i = at - PERIOD; i < at; i++) values[i] = values[i]! * HOLIDAY_LEVEL;
+      out.push({ ...s, name: `${s.name}@${at}+holiday`, values, why: `holiday the day before ${back === 0 ? "the end" : `end - ${back / PERIOD} d`}` });
+    }
+    return out;
+  });
+}

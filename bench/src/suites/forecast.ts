@@ -15,10 +15,11 @@ import {
   type HoltWintersOptions,
   type SelectionOptions,
   createRng,
+  lastDayAbnormal,
 } from "@shardcast/core";
 import { LstmForecaster } from "@shardcast/models";
 import { median, type Suite } from "../harness.ts";
-import { cutoffCases, HORIZON, loadSeries, loadTweetSeries, PERIOD, READ_SERIES, rollingCases, type Case } from "./forecast-cases.ts";
+import { cutoffCases, holidayCases, HORIZON, loadSeries, loadTweetSeries, PERIOD, READ_SERIES, rollingCases, type Case } from "./forecast-cases.ts";
 
 /** The primary window (the training job holds out the same on these traces) and a longer one. */
 const HOLDOUTS = [48, 72] as const;
@@ -103,6 +104,36 @@ function bootstrapSkill(model: HoldoutEvaluation, baseline: HoldoutEvaluation, d
   return { lo: ratios[Math.floor(0.025 * draws)]!, hi: ratios[Math.floor(0.975 * draws)]! };
 }
 
+/**
+ * The selection right after an injected holiday, with the abnormal-day guard (the product's) and
+ * without, against weekly naive on the same cases: the median MASE and the worst case's ratio to
+ * weekly naive's.
+ */
+function holidayEvaluation(cases: readonly Case[], log: (line: string) => void): Record<string, number> {
+  const opts = { holdout: HORIZON, period: PERIOD };
+  const hw = chooseHoltWintersOptions(cases, opts).options;
+  const score = (selection: SelectionOptions) => {
+    const sel = selectingForecaster(productCandidates(hw), selection);
+    const choices = cases.map((c) => sel.forecastWithChoice(splitHoldout(c, HORIZON, PERIOD).input));
+    return { e: scoreHoldout(cases, choices.map((c) => c.values), opts), kinds: choices.map((c) => c.kind) };
+  };
+  const guarded = score(SELECTION);
+  const unguarded = score({ ...SELECTION, abnormalDayGuard: false });
+  const wn = evaluateHoldout(weeklyNaive, cases, opts);
+  const worst = (e: HoldoutEvaluation) => Math.max(...e.series.map((s, i) => s.mase / wn.series[i]!.mase));
+  for (const [i, c] of cases.entries()) {
+    log(`  ${c.name}: selected ${guarded.kinds[i]} ${guarded.e.series[i]!.mase.toFixed(3)}, unguarded ${unguarded.kinds[i]} ${unguarded.e.series[i]!.mase.toFixed(3)}, weekly naive ${wn.series[i]!.mase.toFixed(3)}`);
+  }
+  return {
+    holiday_cases: cases.length,
+    holiday_mase_selected: guarded.e.medianMase,
+    holiday_mase_selected_unguarded: unguarded.e.medianMase,
+    holiday_mase_weekly_naive: wn.medianMase,
+    holiday_worst_ratio_vs_weekly_naive: worst(guarded.e),
+    holiday_worst_ratio_vs_weekly_naive_unguarded: worst(unguarded.e),
+  };
+}
+
 /** Medians of the cut-off evaluation over a subset of the cases. */
 function medians(models: Record<string, HoldoutEvaluation>, keep: (i: number) => boolean): Record<string, number> {
   const out: Record<string, number> = {};
@@ -131,6 +162,12 @@ function medians(models: Record<string, HoldoutEvaluation>, keep: (i: number) =>
  * bootstrap interval (`read_skill_ci95_lo`/`_hi`). Page views repeat their week more faithfully
  * than the write traces, and the weekly median and the ensemble damp the one-off days that weekly
  * naive copies, so prediction pays more on them than on writes.
+ *
+ * After a holiday (`holiday_` keys): the day before each of the last three daily cut-offs of every
+ * series with two weeks before it is scaled to 30% (see `holidayCases`), and the selection with its
+ * abnormal-day guard (the product's) and without is scored against weekly naive; the worst case's
+ * ratio says whether one abnormal day can leave a series at several times weekly naive's error.
+ * `abnormal_day_share` is the share of the real cut-offs where the guard acts.
  *
  * Held-out evaluation (the older keys, kept): the last 48 hours (and in full mode 72) of the five
  * load traces, where the LSTM is also scored. Every model sees only what precedes the held-out
@@ -201,6 +238,9 @@ export const forecastSuite: Suite = {
     out.read_skill_ci95_lo = ci.lo;
     out.read_skill_ci95_hi = ci.hi;
     log(`reads: median MASE ${Object.entries(readMedians).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}; skill vs weekly naive ${out.read_skill_vs_weekly_naive.toFixed(3)}`);
+
+    Object.assign(out, holidayEvaluation(holidayCases([...series, ...tweets]), log));
+    out.abnormal_day_share = cases.filter((c) => lastDayAbnormal(splitHoldout(c, HORIZON, PERIOD).input.history, PERIOD) !== null).length / cases.length;
 
     for (const holdout of holdouts) {
       const opts = { holdout, period: PERIOD };

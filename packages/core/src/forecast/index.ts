@@ -11,3 +11,4 @@ export * from "./selection.ts";
 export * from "./tracking.ts";
 export * from "./skill.ts";
 export * from "./ensemble.ts";
+export * from "./abnormal-day.ts";

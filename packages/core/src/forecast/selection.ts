@@ -1,4 +1,5 @@
 import { ShardcastError } from "../errors.ts";
+import { lastDayAbnormal, type AbnormalDay } from "./abnormal-day.ts";
 import { doubleSeasonalHoltWinters, type DoubleSeasonalOptions } from "./double-seasonal.ts";
 import { ensembleForecaster, memoizedForecaster } from "./ensemble.ts";
 import { holtWinters, type HoltWintersOptions } from "./holt-winters.ts";
@@ -29,6 +30,14 @@ export interface SelectionOptions {
    * be seasonal); origins with less are skipped, and with none left the first candidate serves.
    */
   minHistory?: number;
+  /**
+   * After an abnormal last day (see `lastDayAbnormal`), choose only among the candidates that
+   * forecast from the same weekday of earlier weeks (the weekly median, else weekly naive), which
+   * that day does not move. Default on. The validation cannot see the day's effect: no origin lies
+   * after it, and a smoothing model that scored best on the days before carries the day's level
+   * into the next ones.
+   */
+  abnormalDayGuard?: boolean;
 }
 
 export interface CandidateScore {
@@ -43,7 +52,12 @@ export interface ForecastChoice {
   kind: ForecastModelKind;
   /** Every candidate's validation score, in the order the candidates were given. */
   scores: CandidateScore[];
+  /** Set when the last day was abnormal and the choice was kept to the weekly candidates. */
+  abnormal?: AbnormalDay;
 }
+
+/** What an abnormal last day leaves to choose from: the weekly median where it is a candidate, else weekly naive. */
+const AFTER_ABNORMAL_DAY: readonly ForecastModelKind[] = ["weekly_median", "weekly_naive"];
 
 export interface SelectingForecaster extends Forecaster {
   readonly kind: "selection";
@@ -136,13 +150,17 @@ export function selectingForecaster(candidates: readonly Forecaster[], opts: Sel
       }
       return { kind: c.kind, mase: mase !== null && Number.isNaN(mase) ? Infinity : mase };
     });
-    let best = 0;
-    for (let i = 1; i < list.length; i++) {
-      const m = scores[i]!.mase;
-      if (m !== null && m < (scores[best]!.mase ?? Infinity)) best = i;
+    const abnormal = opts.abnormalDayGuard === false ? null : lastDayAbnormal(input.history, input.period);
+    const kept = abnormal ? AFTER_ABNORMAL_DAY.map((k) => list.findIndex((c) => c.kind === k)).find((i) => i >= 0) : undefined;
+    let best = kept ?? 0;
+    if (kept === undefined) {
+      for (let i = 1; i < list.length; i++) {
+        const m = scores[i]!.mase;
+        if (m !== null && m < (scores[best]!.mase ?? Infinity)) best = i;
+      }
     }
     const chosen = list[best]!;
-    return { values: chosen.forecast(input), kind: chosen.kind, scores };
+    return { values: chosen.forecast(input), kind: chosen.kind, scores, ...(abnormal && kept !== undefined ? { abnormal } : {}) };
   };
   return {
     kind: "selection",
