@@ -21,6 +21,13 @@ const UNTHROTTLED_RATE = 1_500;
 const BUCKET_MS = 10_000;
 /** Offered load of the ramp's steps, as fractions of what a closed-loop probe of the throttled host got. */
 const RAMP = [0.3, 0.6, 0.85, 1.1, 1.4, 1.7];
+/**
+ * The analyzer's history (10 s steps). Before it runs, the host is loaded flat at 90% of what it
+ * served for that long, so it forecasts a flat load: the control run on the configured figure then
+ * has no rising trend to act on, and only the capacity figure tells the two runs apart.
+ */
+const HISTORY_STEPS = 6;
+const FLAT_SHARE = 0.9;
 
 const log = createLogger({ bench: "capacity" }, { level: "error" });
 
@@ -72,7 +79,7 @@ async function oneRepeat(quick: boolean, say: (line: string) => void): Promise<R
     shardletsPerShard: 4,
     beforeEdge: async (c) => {
       for (const id of c.hostIds) await setConfiguredHostCapacity(c.db, id, CONFIGURED_EVENTS_PER_SEC);
-      await updateAnalyzerSettings(c.db, { bucketSec: 10, horizonSec: 60, historySteps: 12, telemetryLagSec: 0, period: 60 }, null);
+      await updateAnalyzerSettings(c.db, { bucketSec: 10, horizonSec: 60, historySteps: HISTORY_STEPS, telemetryLagSec: 0, period: 60 }, null);
     },
   });
   const redis = createRedis(cluster.redisUrl);
@@ -117,6 +124,9 @@ async function oneRepeat(quick: boolean, say: (line: string) => void): Promise<R
       say(`  offered ${Math.round(f * probe.eventsPerSec)} -> served ${Math.round(r.eventsPerSec)} events/s, p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms`);
     }
     const measured = Math.max(...steps.map((s) => s.eventsPerSec));
+    start = await untilNextBucket();
+    const flat = await offer(FLAT_SHARE * measured, start, start + HISTORY_STEPS * BUCKET_MS);
+    say(`flat load for the analyzer's history: ${Math.round(flat.eventsPerSec)} events/s`);
     await settle();
 
     // The analyzer on the configured figure first (no estimate stored yet for the throttle), then
