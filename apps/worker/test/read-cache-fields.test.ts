@@ -4,7 +4,7 @@ import { CORRELATION_STEP_MS, correlationField, readCacheKeys, readPrefetchMap }
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RangePart } from "../../edge/src/consumers/range-reader.ts";
 import { runCorrelation } from "../src/cache/correlate.ts";
-import { startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+import { callEdge, startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
 
 /**
  * Correlation over a payload field end to end: the read cache settings name `user`; the job
@@ -29,12 +29,7 @@ const correlate = () => runCorrelation({ db: h.db, log: h.deps.log, clock: Date.
 
 async function produce(type: string, user: string, n: number): Promise<void> {
   const events = Array.from({ length: n }, () => ({ key: h.keyIn(0, 2 ** 32), id: h.nextId(), type, payload: { user, pad: "x".repeat(64) } }));
-  const res = await fetch(`${h.edgeUrl}/v1/streams/${h.stream}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${h.token}` },
-    body: JSON.stringify({ events }),
-  });
-  expect(res.status).toBe(200);
+  expect((await callEdge(h, "POST", "/events", { events })).status).toBe(200);
 }
 
 /** `login` of some user every step; u-7's every 15th step, followed two steps later by the session reader on `target`. */
