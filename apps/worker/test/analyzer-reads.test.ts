@@ -61,12 +61,12 @@ describe("analyzer: read forecasts", () => {
     const model = (await runSeriesModels(h.db, first.runId!, [read.id], "reads")).get(read.id);
     expect(SELECTABLE_MODELS).toContain(model);
 
-    const peak = await latestReadForecasts(h.db, { shardletIds: ids, fromMs: base, toMs: base + 120_000, bucketMs: 10_000 });
+    const peak = await latestReadForecasts(h.db, { streamId: h.streamId, shardletIds: ids, fromMs: base, toMs: base + 120_000, bucketMs: 10_000 });
     expect([...peak.keys()]).toEqual([read.id]);
     expect(peak.get(read.id)!.peak).toBe(Math.max(...values));
     // Only the window asked for: a look-ahead that ends before the peak does not see it.
     const peakAt = values.indexOf(Math.max(...values));
-    const early = await latestReadForecasts(h.db, { shardletIds: [read.id], fromMs: base + 10_000, toMs: base + peakAt * 10_000, bucketMs: 10_000 });
+    const early = await latestReadForecasts(h.db, { streamId: h.streamId, shardletIds: [read.id], fromMs: base + 10_000, toMs: base + peakAt * 10_000, bucketMs: 10_000 });
     expect(early.get(read.id)!.peak).toBeLessThan(Math.max(...values));
 
     // The group that reads is forecast as a series of its own; the idle one is not.

@@ -61,9 +61,20 @@ describe("placement: replicas from the read forecast", () => {
     expect(await listReplicas(t.h.db)).toEqual([]);
   });
 
-  it("replicates a shardlet before its forecast reads arrive", async () => {
+  it("replicates a shardlet before its forecast reads arrive, also after a later run over another stream", async () => {
     await settings(lead);
     await storeReadForecast("weekly_median", 1);
+    // A run over one other stream forecasts only that stream's reads: it does not hide this one's.
+    await recordAnalyzerRun(t.h.db, {
+      at: new Date(),
+      horizonSec: (30 * bucketMs) / 1000,
+      bucketSec: bucketMs / 1000,
+      modelVersionId: null,
+      ranking: [],
+      forecastStartMs: Math.floor(Date.now() / bucketMs) * bucketMs,
+      forecasts: [],
+      readForecasts: [{ shardletId: "elsewhere", streamId: "another-stream", values: new Array<number>(30).fill(1), model: "weekly_median" }],
+    });
     expect(await run()).toMatchObject({ replicated: 1, forecastRates: 1 });
     const [replica] = await listReplicas(t.h.db);
     expect(replica).toMatchObject({ shardletId: a.id, sourceHostId: a.hostId });

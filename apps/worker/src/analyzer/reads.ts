@@ -24,7 +24,7 @@ const groupSeriesId = (groupId: string) => `group:${groupId}`;
  * learned write series and their covariates. Series without a read in their history are not
  * forecast (nothing to plan on; placement keeps their observed rate).
  */
-export async function forecastShardletReads(
+export async function forecastReadRates(
   db: ControlDb,
   inputs: Pick<AnalyzerInputs, "baseMs" | "bucketMs" | "horizonSteps" | "analyzerShardlets" | "readHistory" | "shardlets">,
   opts: { period: number; historySteps: number },

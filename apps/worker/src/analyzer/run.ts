@@ -21,7 +21,7 @@ import { actOnCapacity, retireDrainedHosts, type CapacityActResult } from "./cap
 import { loadAnalyzerInputs, loadForecastCovariates } from "./inputs.ts";
 import { loadAnalyzerModel, seriesModelName } from "./model.ts";
 import { proposalRows } from "./proposals.ts";
-import { forecastShardletReads } from "./reads.ts";
+import { forecastReadRates } from "./reads.ts";
 import { roundTracked, shardletTrust } from "./trust.ts";
 import { copySpeedFor } from "../domain/copy-speed.ts";
 import { asOnlyPlannerRun, plannerBusy } from "../domain/planner-lock.ts";
@@ -183,7 +183,7 @@ async function analyze(deps: AnalyzerRunDeps, opts: AnalyzerRunOptions): Promise
   checkAborted(opts.signal, "analyzer run");
 
   await progress("forecasting reads", 0.5);
-  const reads = await forecastShardletReads(db, inputs, { period: settings.period, historySteps: settings.historySteps });
+  const reads = await forecastReadRates(db, inputs, { period: settings.period, historySteps: settings.historySteps });
   checkAborted(opts.signal, "analyzer run");
 
   await progress("storing forecasts", 0.6);

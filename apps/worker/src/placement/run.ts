@@ -93,7 +93,7 @@ export async function runPlacement(
     const readsBy = new Map(rates.byShardlet.map((r) => [r.shardletId, r.reads]));
     const forecasts =
       settings.readForecastLeadSec > 0 && shardlets.length > 0
-        ? await latestReadForecasts(deps.db, { shardletIds: shardlets.map((s) => s.id), fromMs: now, toMs: now + settings.readForecastLeadSec * 1000, bucketMs: await analyzerBucketMs() })
+        ? await latestReadForecasts(deps.db, { streamId: stream.id, shardletIds: shardlets.map((s) => s.id), fromMs: now, toMs: now + settings.readForecastLeadSec * 1000, bucketMs: await analyzerBucketMs() })
         : new Map<string, ReadForecast>();
     const planned = (id: string) => {
       const p = readRateToPlan((readsBy.get(id) ?? 0) / (REPLICA_RATE_WINDOW_MS / 1000), forecasts.get(id));

@@ -2,7 +2,7 @@ import type { PlacementNote } from "../placement/types.ts";
 import { formatBytes } from "../format.ts";
 import { pct, rate, seconds } from "./format.ts";
 import { planPredictedMoves } from "./placement.ts";
-import { addInto, forecastShardlet, growth, peak, secondsUntilRate, secondsUntilSize } from "./series.ts";
+import { addInto, forecastShardlet, growth, observedFlat, peak, secondsUntilRate, secondsUntilSize } from "./series.ts";
 import type { AddHostProposal, AnalyzerInput, AnalyzerOutput, RankedShardlet, SplitProposal } from "./types.ts";
 
 /**
@@ -115,16 +115,6 @@ export function analyzeLoad(input: AnalyzerInput): AnalyzerOutput {
   return { forecasts, modelForecasts, carried, ranking, splits, moves: placed.moves, addHost, notes };
 }
 
-/**
- * The reactive path's view of a shardlet: its last observed rate held over the horizon. Client
- * hints still count (they announce load the history cannot show), raised into it step by step.
- */
-function observedFlat(s: AnalyzerInput["shardlets"][number], horizon: number): number[] {
-  const last = s.history[s.history.length - 1] ?? s.load;
-  const flat = new Array<number>(horizon).fill(Math.max(0, Number.isFinite(last) ? last : 0));
-  if (s.hints) for (let i = 0; i < horizon; i++) flat[i] = Math.max(flat[i]!, s.hints[i] ?? 0);
-  return flat;
-}
 
 /** A new host when the forecast cluster load or stored size passes the scale-out fraction of capacity. */
 function scaleSignal(input: AnalyzerInput, load: number[], bytesNow: number, sizes: number[], bucketSec: number): AddHostProposal | null {

@@ -1,5 +1,5 @@
 import type { Forecaster } from "../forecast/types.ts";
-import { forecastShardlet } from "./series.ts";
+import { forecastShardlet, observedFlat } from "./series.ts";
 
 /** A shardlet's read rate history, as the analyzer forecasts it. */
 export interface ReadSeries {
@@ -46,8 +46,7 @@ export function forecastReads(input: ReadForecastInput): ReadForecastOutput {
     let values = f.values;
     if (input.untrusted?.has(s.id)) {
       modelForecasts.set(s.id, values);
-      const last = s.history[s.history.length - 1] ?? s.load;
-      values = new Array<number>(h).fill(Math.max(0, Number.isFinite(last) ? last : 0));
+      values = observedFlat(s, h);
     }
     forecasts.set(s.id, values);
   }

@@ -123,3 +123,15 @@ export function peak(values: readonly number[]): number {
   for (const v of values) if (v > m) m = v;
   return m;
 }
+
+/**
+ * The reactive path's view of a series, planned on while its forecasts are not trusted: its last
+ * observed rate (the current rate without history) held over the horizon. Client hints still
+ * count (they announce load the history cannot show), raised into it step by step.
+ */
+export function observedFlat(s: Pick<AnalyzerShardlet, "history" | "load" | "hints">, horizon: number): number[] {
+  const last = s.history[s.history.length - 1] ?? s.load;
+  const flat = new Array<number>(horizon).fill(Math.max(0, Number.isFinite(last) ? last : 0));
+  if (s.hints) for (let i = 0; i < horizon; i++) flat[i] = Math.max(flat[i]!, s.hints[i] ?? 0);
+  return flat;
+}

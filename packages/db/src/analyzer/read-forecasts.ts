@@ -3,7 +3,7 @@ import { Prisma } from "../generated/prisma/client.ts";
 import { tsAt as ts } from "../telemetry/time.ts";
 import { resolutionForStep } from "./series.ts";
 
-/** A shardlet's read forecast from the latest analyzer run that made read forecasts. */
+/** A shardlet's read forecast from the latest analyzer run that forecast its reads. */
 export interface ReadForecast {
   /** Highest forecast reads/s over [fromMs, toMs). */
   peak: number;
@@ -13,21 +13,28 @@ export interface ReadForecast {
 }
 
 /**
- * The latest read forecast of each of these shardlets over [fromMs, toMs) (the buckets that start
- * there; the bucket under way counts as well). Shardlets
- * the run did not forecast (too new, or no run yet) are absent: callers fall back on the observed
- * read rate.
+ * Each of a stream's shardlets' read forecast over [fromMs, toMs) (the buckets that start there;
+ * the bucket under way counts as well), from the latest run that forecast its reads there: a run
+ * over one stream forecasts only that stream's, so the latest run overall may not hold them.
+ * Shardlets no run forecast (too new, not read, no run yet) are absent: callers fall back on the
+ * observed read rate.
  */
-export async function latestReadForecasts(db: ControlDb, q: { shardletIds: readonly string[]; fromMs: number; toMs: number; bucketMs: number }): Promise<Map<string, ReadForecast>> {
+export async function latestReadForecasts(
+  db: ControlDb,
+  q: { streamId: string; shardletIds: readonly string[]; fromMs: number; toMs: number; bucketMs: number },
+): Promise<Map<string, ReadForecast>> {
   if (q.shardletIds.length === 0) return new Map();
+  // The (stream_id, bucket_start) index finds the window's points of every run that forecast it.
   const rows = await db.$queryRaw<Array<{ shardlet_id: string; peak: number; model: string | null; run_at: Date }>>`
-    WITH latest AS (
-      SELECT id, at, read_series_models FROM analyzer_runs
-      WHERE read_series_models IS NOT NULL ORDER BY at DESC, id DESC LIMIT 1)
-    SELECT fp.shardlet_id, max(fp.value)::float8 AS peak, max(l.read_series_models ->> fp.shardlet_id) AS model, max(l.at) AS run_at
-    FROM latest l JOIN forecast_points fp ON fp.run_id = l.id
-    WHERE fp.metric = 'reads' AND fp.shardlet_id = ANY(${[...q.shardletIds]}::text[]) AND fp.bucket_start >= ${ts(q.fromMs - q.bucketMs)} AND fp.bucket_start < ${ts(q.toMs)}
-    GROUP BY fp.shardlet_id`;
+    WITH points AS (
+      SELECT fp.shardlet_id, fp.run_id, fp.value, r.at, r.read_series_models ->> fp.shardlet_id AS model
+      FROM forecast_points fp JOIN analyzer_runs r ON r.id = fp.run_id
+      WHERE fp.stream_id = ${q.streamId} AND fp.metric = 'reads' AND fp.shardlet_id = ANY(${[...q.shardletIds]}::text[])
+        AND fp.bucket_start >= ${ts(q.fromMs - q.bucketMs)} AND fp.bucket_start < ${ts(q.toMs)}),
+    latest AS (SELECT DISTINCT ON (shardlet_id) shardlet_id, run_id FROM points ORDER BY shardlet_id, at DESC, run_id DESC)
+    SELECT p.shardlet_id, max(p.value)::float8 AS peak, max(p.model) AS model, max(p.at) AS run_at
+    FROM points p JOIN latest l ON l.shardlet_id = p.shardlet_id AND l.run_id = p.run_id
+    GROUP BY p.shardlet_id`;
   return new Map(rows.map((r) => [r.shardlet_id, { peak: r.peak, model: r.model ?? "unknown", runAt: r.run_at.getTime() }]));
 }
 

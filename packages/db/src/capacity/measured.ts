@@ -37,20 +37,28 @@ export async function saveMeasuredCapacity(db: ControlDb, hostId: string, estima
   });
 }
 
+/** Writes one of a host's capacity figures: a whole number of events/s within the hosts' limit, or null where the column allows it. */
+async function setCapacityFigure(
+  db: ControlDb,
+  hostId: string,
+  column: "capacityOverrideEventsPerSec" | "capacityEventsPerSec",
+  eventsPerSec: number | null,
+  what: string,
+): Promise<void> {
+  if (eventsPerSec !== null && (!Number.isSafeInteger(eventsPerSec) || eventsPerSec <= 0 || eventsPerSec > MAX_HOST_EVENTS_PER_SEC)) {
+    throw new ShardcastError("validation_failed", `${what} must be a whole number of events/s from 1 to ${MAX_HOST_EVENTS_PER_SEC}`);
+  }
+  const data = column === "capacityOverrideEventsPerSec" ? { capacityOverrideEventsPerSec: eventsPerSec } : { capacityEventsPerSec: eventsPerSec ?? undefined };
+  const res = await db.host.updateMany({ where: { id: hostId }, data });
+  if (res.count === 0) throw new ShardcastError("not_found", `Host ${hostId} does not exist.`);
+}
+
 /** Sets (a positive whole number of events/s) or clears (null) a host's capacity override. */
 export async function setHostCapacityOverride(db: ControlDb, hostId: string, eventsPerSec: number | null): Promise<void> {
-  if (eventsPerSec !== null && (!Number.isSafeInteger(eventsPerSec) || eventsPerSec <= 0 || eventsPerSec > MAX_HOST_EVENTS_PER_SEC)) {
-    throw new ShardcastError("validation_failed", `capacity override must be a whole number of events/s from 1 to ${MAX_HOST_EVENTS_PER_SEC}`);
-  }
-  const res = await db.host.updateMany({ where: { id: hostId }, data: { capacityOverrideEventsPerSec: eventsPerSec } });
-  if (res.count === 0) throw new ShardcastError("not_found", `Host ${hostId} does not exist.`);
+  await setCapacityFigure(db, hostId, "capacityOverrideEventsPerSec", eventsPerSec, "capacity override");
 }
 
 /** Sets a host's configured (hand-entered) events/s figure. */
 export async function setConfiguredHostCapacity(db: ControlDb, hostId: string, eventsPerSec: number): Promise<void> {
-  if (!Number.isSafeInteger(eventsPerSec) || eventsPerSec <= 0 || eventsPerSec > MAX_HOST_EVENTS_PER_SEC) {
-    throw new ShardcastError("validation_failed", `capacity must be a whole number of events/s from 1 to ${MAX_HOST_EVENTS_PER_SEC}`);
-  }
-  const res = await db.host.updateMany({ where: { id: hostId }, data: { capacityEventsPerSec: eventsPerSec } });
-  if (res.count === 0) throw new ShardcastError("not_found", `Host ${hostId} does not exist.`);
+  await setCapacityFigure(db, hostId, "capacityEventsPerSec", eventsPerSec, "capacity");
 }
