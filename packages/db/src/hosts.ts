@@ -1,5 +1,6 @@
 import { effectiveHostCapacity, redactDsn, ShardcastError, type CapacitySource, type HostStatus } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
+import { sqlRows } from "./sql.ts";
 import { num } from "./errors.ts";
 import type { Host } from "./generated/prisma/client.ts";
 
@@ -140,7 +141,9 @@ export async function listHostStatuses(db: ControlDb): Promise<Array<{ id: strin
 }
 
 export async function getHostStatus(db: ControlDb, id: string): Promise<{ name: string; status: HostStatus } | null> {
-  return db.host.findUnique({ where: { id }, select: { status: true, name: true } });
+  // Plain SQL: a mover checks its destination under the op-lock (see sql.ts).
+  const [row] = await sqlRows<{ name: string; status: HostStatus }>(db, "SELECT name, status::text AS status FROM hosts WHERE id = $1", [id]);
+  return row ?? null;
 }
 
 export interface HostProbeRecord {

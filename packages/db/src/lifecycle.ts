@@ -1,9 +1,8 @@
-import { LIFECYCLE_SETTINGS_KEY, lifecycleSettingsSchema, ShardcastError, type LifecycleSettings } from "@shardcast/core";
+import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
-import type { LifecycleJob as LifecycleJobRow } from "./generated/prisma/client.ts";
-import { operationData, type NewOperation } from "./operations.ts";
-import { mergeSettingsObject, type SettingActor } from "./settings.ts";
+import { operationInsertSql, operationParams, type NewOperation } from "./operations.ts";
+import { msOf, newRowId, sqlRows, sqlTransaction, utc } from "./sql.ts";
 
 /**
  * Control-database side of splits and merges: the persisted job (its phase is written before each
@@ -54,7 +53,44 @@ export interface LifecycleJobInfo {
   finishedAt: Date | null;
 }
 
-function toJob(r: LifecycleJobRow): LifecycleJobInfo {
+/**
+ * The job's columns in plain SQL. A split, merge or hand-off makes some twenty statements on its
+ * job, most while its sources are op-locked: through Prisma each cost about a millisecond of the
+ * worker's CPU to compile (see sql.ts), on the cores the writes need.
+ */
+function jobColumns(t = ""): string {
+  return (
+    `${t}id, ${t}kind, ${t}stream_id AS "streamId", ${t}host_id AS "hostId", ${t}dest_host_id AS "destHostId", ${t}phase, ` +
+    `${t}source_ids AS "sourceIds", ${t}child_ids AS "childIds", ${t}split_at::float8 AS "splitAt", ${t}reason, ${t}actor, ${t}attempts, ` +
+    `${t}error, ${t}rows_moved::float8 AS "rowsMoved", ${t}drained::float8 AS drained, ${msOf(`${t}created_at`)} AS "createdAtMs", ` +
+    `${msOf(`${t}updated_at`)} AS "updatedAtMs", ${msOf(`${t}finished_at`)} AS "finishedAtMs"`
+  );
+}
+
+const JOB_COLUMNS = jobColumns();
+
+interface JobRow {
+  id: string;
+  kind: string;
+  streamId: string;
+  hostId: string;
+  destHostId: string | null;
+  phase: string;
+  sourceIds: string[];
+  childIds: string[];
+  splitAt: number | null;
+  reason: string;
+  actor: string | null;
+  attempts: number;
+  error: string | null;
+  rowsMoved: number;
+  drained: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+  finishedAtMs: number | null;
+}
+
+function toJob(r: JobRow): LifecycleJobInfo {
   if (!LIFECYCLE_KINDS.includes(r.kind)) throw new ShardcastError("internal", `lifecycle job ${r.id} has unknown kind ${r.kind}`);
   if (!isLifecyclePhase(r.phase)) throw new ShardcastError("internal", `lifecycle job ${r.id} has unknown phase ${r.phase}`);
   return {
@@ -69,14 +105,18 @@ function toJob(r: LifecycleJobRow): LifecycleJobInfo {
     splitAt: r.splitAt === null ? null : num(r.splitAt),
     reason: r.reason,
     actor: r.actor,
-    attempts: r.attempts,
+    attempts: num(r.attempts),
     error: r.error,
     rowsMoved: num(r.rowsMoved),
     drained: num(r.drained),
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    finishedAt: r.finishedAt,
+    createdAt: new Date(r.createdAtMs),
+    updatedAt: new Date(r.updatedAtMs),
+    finishedAt: r.finishedAtMs === null ? null : new Date(r.finishedAtMs),
   };
+}
+
+async function jobRows(db: ControlDb, where: string, values: readonly unknown[]): Promise<LifecycleJobInfo[]> {
+  return (await sqlRows<JobRow>(db, `SELECT ${JOB_COLUMNS} FROM lifecycle_jobs WHERE ${where}`, values)).map(toJob);
 }
 
 export interface NewLifecycleJob {
@@ -98,42 +138,45 @@ export interface NewLifecycleJob {
  */
 export async function createLifecycleJob(db: ControlDb, input: NewLifecycleJob): Promise<{ job: LifecycleJobInfo; created: boolean }> {
   if (input.sourceIds.length === 0 || input.childIds.length === 0) throw new ShardcastError("bad_request", "a lifecycle job needs sources and children");
-  return db.$transaction(async (tx) => {
+  return sqlTransaction(db, async (q) => {
     for (const id of [...input.sourceIds].sort()) {
-      await tx.$queryRaw`SELECT 1 AS ok FROM (SELECT pg_advisory_xact_lock(hashtextextended(${`lifecycle:${id}`}, 0))) AS l`;
+      await q(`SELECT 1 AS ok FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l`, [`lifecycle:${id}`]);
     }
-    const existing = await tx.lifecycleJob.findFirst({
-      where: { finishedAt: null, sourceIds: { hasSome: input.sourceIds } },
-      orderBy: { createdAt: "asc" },
-    });
+    const [existing] = await q<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM lifecycle_jobs WHERE finished_at IS NULL AND source_ids && $1::text[] ORDER BY created_at ASC LIMIT 1`,
+      [input.sourceIds],
+    );
     if (existing) return { job: toJob(existing), created: false };
-    const row = await tx.lifecycleJob.create({
-      data: {
-        kind: input.kind,
-        streamId: input.streamId,
-        hostId: input.hostId,
-        destHostId: input.destHostId ?? null,
-        phase: "planned",
-        sourceIds: input.sourceIds,
-        childIds: input.childIds,
-        splitAt: input.splitAt == null ? null : BigInt(input.splitAt),
-        reason: input.reason,
-        actor: input.actor ?? null,
-      },
-    });
-    return { job: toJob(row), created: true };
+    const now = utc(new Date());
+    const [row] = await q<JobRow>(
+      `INSERT INTO lifecycle_jobs (id, kind, stream_id, host_id, dest_host_id, phase, source_ids, child_ids, split_at, reason, actor, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'planned', $6::text[], $7::text[], $8::bigint, $9, $10, $11::timestamp, $11::timestamp)
+       RETURNING ${JOB_COLUMNS}`,
+      [
+        newRowId(),
+        input.kind,
+        input.streamId,
+        input.hostId,
+        input.destHostId ?? null,
+        input.sourceIds,
+        input.childIds,
+        input.splitAt == null ? null : Math.round(input.splitAt),
+        input.reason,
+        input.actor ?? null,
+        now,
+      ],
+    );
+    return { job: toJob(row!), created: true };
   });
 }
 
 export async function getLifecycleJob(db: ControlDb, id: string): Promise<LifecycleJobInfo | null> {
-  const row = await db.lifecycleJob.findUnique({ where: { id } });
-  return row ? toJob(row) : null;
+  return (await jobRows(db, "id = $1", [id]))[0] ?? null;
 }
 
 /** The unfinished job that changes this shardlet (as a source), if any. */
 export async function findUnfinishedLifecycleJob(db: ControlDb, shardletId: string): Promise<LifecycleJobInfo | null> {
-  const row = await db.lifecycleJob.findFirst({ where: { finishedAt: null, sourceIds: { has: shardletId } }, orderBy: { createdAt: "asc" } });
-  return row ? toJob(row) : null;
+  return (await jobRows(db, "finished_at IS NULL AND $1 = ANY(source_ids) ORDER BY created_at ASC LIMIT 1", [shardletId]))[0] ?? null;
 }
 
 /**
@@ -147,16 +190,21 @@ export async function advanceLifecycleJob(
   to: LifecyclePhase,
   patch: { rowsMoved?: number; drained?: number } = {},
 ): Promise<boolean> {
-  const { count } = await db.lifecycleJob.updateMany({
-    where: { id, phase: from, finishedAt: null },
-    data: {
-      phase: to,
-      error: null,
-      ...(patch.rowsMoved !== undefined ? { rowsMoved: BigInt(Math.round(patch.rowsMoved)) } : {}),
-      ...(patch.drained !== undefined ? { drained: BigInt(Math.round(patch.drained)) } : {}),
-    },
-  });
-  return count === 1;
+  const rows = await sqlRows<{ id: string }>(
+    db,
+    `UPDATE lifecycle_jobs SET phase = $3, error = NULL, updated_at = $4::timestamp,
+       rows_moved = coalesce($5::bigint, rows_moved), drained = coalesce($6::bigint, drained)
+     WHERE id = $1 AND phase = $2 AND finished_at IS NULL RETURNING id`,
+    [
+      id,
+      from,
+      to,
+      utc(new Date()),
+      patch.rowsMoved === undefined ? null : Math.round(patch.rowsMoved),
+      patch.drained === undefined ? null : Math.round(patch.drained),
+    ],
+  );
+  return rows.length === 1;
 }
 
 /** Progress figures of a running job (not its phase). */
@@ -165,14 +213,20 @@ export async function updateLifecycleProgress(
   id: string,
   patch: { rowsMoved?: number; drainedAdd?: number; error?: string | null },
 ): Promise<void> {
-  await db.lifecycleJob.update({
-    where: { id },
-    data: {
-      ...(patch.rowsMoved !== undefined ? { rowsMoved: BigInt(Math.round(patch.rowsMoved)) } : {}),
-      ...(patch.drainedAdd ? { drained: { increment: BigInt(Math.round(patch.drainedAdd)) } } : {}),
-      ...(patch.error !== undefined ? { error: patch.error === null ? null : patch.error.slice(0, 1000) } : {}),
-    },
-  });
+  await sqlRows(
+    db,
+    `UPDATE lifecycle_jobs SET updated_at = $2::timestamp, rows_moved = coalesce($3::bigint, rows_moved), drained = drained + $4::bigint,
+       error = CASE WHEN $5::boolean THEN $6::text ELSE error END
+     WHERE id = $1`,
+    [
+      id,
+      utc(new Date()),
+      patch.rowsMoved === undefined ? null : Math.round(patch.rowsMoved),
+      Math.round(patch.drainedAdd ?? 0),
+      patch.error !== undefined,
+      patch.error == null ? null : patch.error.slice(0, 1000),
+    ],
+  );
 }
 
 /**
@@ -182,18 +236,34 @@ export async function updateLifecycleProgress(
  * while the locks are held.
  */
 export async function startLifecycleAttempt(db: ControlDb, id: string): Promise<{ job: LifecycleJobInfo; fromPlanned: boolean }> {
-  try {
-    // Matches only an unfinished job at `planned` (Prisma throws P2025 when nothing matches).
-    const row = await db.lifecycleJob.update({
-      where: { id, phase: "planned", finishedAt: null },
-      data: { attempts: { increment: 1 }, phase: "locked", error: null },
-    });
-    return { job: toJob(row), fromPlanned: true };
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== "P2025") throw err;
-  }
-  const row = await db.lifecycleJob.update({ where: { id }, data: { attempts: { increment: 1 } } });
-  return { job: toJob(row), fromPlanned: false };
+  // The phase before the update is read in the same statement (the FROM's row is the old one).
+  const [row] = await sqlRows<JobRow & { fromPlanned: boolean }>(
+    db,
+    `UPDATE lifecycle_jobs AS j SET attempts = j.attempts + 1, updated_at = $2::timestamp,
+       phase = CASE WHEN old.planned THEN 'locked' ELSE j.phase END,
+       error = CASE WHEN old.planned THEN NULL ELSE j.error END
+     FROM (SELECT id, phase = 'planned' AND finished_at IS NULL AS planned FROM lifecycle_jobs WHERE id = $1 FOR UPDATE) AS old
+     WHERE j.id = old.id
+     RETURNING ${jobColumns("j.")}, old.planned AS "fromPlanned"`,
+    [id, utc(new Date())],
+  );
+  if (!row) throw new ShardcastError("not_found", `unknown lifecycle job ${id}`);
+  return { job: toJob(row), fromPlanned: row.fromPlanned };
+}
+
+/** Ends the job at `phase` and records its operation in one statement; false when it had already finished. */
+async function endJob(db: ControlDb, id: string, phase: "done" | "failed", error: string | null, op: NewOperation): Promise<boolean> {
+  const at = new Date();
+  const rows = await sqlRows<{ id: string }>(
+    db,
+    `WITH j AS (
+       UPDATE lifecycle_jobs SET phase = $2, error = $3, finished_at = $4::timestamp, updated_at = $4::timestamp
+       WHERE id = $1 AND finished_at IS NULL RETURNING id
+     ), op AS (${operationInsertSql(5, "j")})
+     SELECT id FROM j`,
+    [id, phase, error, utc(at), ...operationParams(op, at)],
+  );
+  return rows.length === 1;
 }
 
 /**
@@ -201,49 +271,26 @@ export async function startLifecycleAttempt(db: ControlDb, id: string): Promise<
  * the operation. False when the job had already finished.
  */
 export async function failLifecycleJob(db: ControlDb, id: string, error: string, op: NewOperation): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const { count } = await tx.lifecycleJob.updateMany({
-      where: { id, finishedAt: null },
-      data: { phase: "failed", error: error.slice(0, 1000), finishedAt: new Date() },
-    });
-    if (count === 1) await tx.operation.create({ data: operationData(op) });
-    return count === 1;
-  });
+  return endJob(db, id, "failed", error.slice(0, 1000), op);
 }
 
-/** Marks a job done and logs its operation in one transaction; false when it was already finished. */
+/** Marks a job done and logs its operation in one statement; false when it was already finished. */
 export async function finishLifecycleJob(db: ControlDb, id: string, op: NewOperation): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const { count } = await tx.lifecycleJob.updateMany({
-      where: { id, finishedAt: null },
-      data: { phase: "done", error: null, finishedAt: new Date() },
-    });
-    if (count === 1) await tx.operation.create({ data: operationData(op) });
-    return count === 1;
-  });
+  return endJob(db, id, "done", null, op);
 }
 
 /** Unfinished jobs, oldest first; `updatedBefore` keeps only those idle since then (stalled). */
 export async function listUnfinishedLifecycleJobs(db: ControlDb, filter: { updatedBefore?: Date; streamId?: string } = {}): Promise<LifecycleJobInfo[]> {
-  const rows = await db.lifecycleJob.findMany({
-    where: {
-      finishedAt: null,
-      ...(filter.updatedBefore ? { updatedAt: { lt: filter.updatedBefore } } : {}),
-      ...(filter.streamId ? { streamId: filter.streamId } : {}),
-    },
-    orderBy: { createdAt: "asc" },
-  });
-  return rows.map(toJob);
+  return jobRows(
+    db,
+    "finished_at IS NULL AND ($1::timestamp IS NULL OR updated_at < $1::timestamp) AND ($2::text IS NULL OR stream_id = $2) ORDER BY created_at ASC",
+    [filter.updatedBefore ? utc(filter.updatedBefore) : null, filter.streamId ?? null],
+  );
 }
 
 /** Newest first. */
 export async function listLifecycleJobs(db: ControlDb, query: { limit: number; streamId?: string }): Promise<LifecycleJobInfo[]> {
-  const rows = await db.lifecycleJob.findMany({
-    where: query.streamId ? { streamId: query.streamId } : {},
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: Math.max(1, Math.min(query.limit, 1000)),
-  });
-  return rows.map(toJob);
+  return jobRows(db, "($1::text IS NULL OR stream_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2", [query.streamId ?? null, Math.max(1, Math.min(query.limit, 1000))]);
 }
 
 /** Adds events that reached shardlets through an overflow log to their contention counters. */
@@ -257,21 +304,4 @@ export async function addFallbackCounts(db: ControlDb, counts: ReadonlyMap<strin
     UPDATE shardlets AS s SET fallback_count = s.fallback_count + t.n
     FROM l, unnest(${ids}::text[], ${entries.map(([, n]) => Math.round(n))}::bigint[]) AS t(id, n)
     WHERE s.id = l.id AND t.id = l.id`;
-}
-
-/** The lifecycle settings as stored (defaults for what is missing). */
-export async function getLifecycleSettings(db: ControlDb): Promise<LifecycleSettings> {
-  const row = await db.setting.findUnique({ where: { key: LIFECYCLE_SETTINGS_KEY } });
-  const parsed = lifecycleSettingsSchema.safeParse(row?.value ?? {});
-  // A stored value that no longer validates (an older release's shape) falls back to defaults
-  // rather than stopping the manager; saving the form again repairs it.
-  return parsed.success ? parsed.data : lifecycleSettingsSchema.parse({});
-}
-
-/**
- * Validates and stores the lifecycle settings (a partial value is merged over the current one),
- * auditing the change. Invalid values are rejected with `validation_failed`, one issue per field.
- */
-export function updateLifecycleSettings(db: ControlDb, value: Partial<LifecycleSettings>, actor: SettingActor | null): Promise<LifecycleSettings> {
-  return mergeSettingsObject(db, LIFECYCLE_SETTINGS_KEY, lifecycleSettingsSchema, "lifecycle", value, actor);
 }

@@ -1,5 +1,5 @@
 import type { ControlDb } from "./client.ts";
-import { Prisma } from "./generated/prisma/client.ts";
+import { sqlRows, utc } from "./sql.ts";
 
 export type MigrationEventLevel = "info" | "warn" | "error";
 
@@ -17,15 +17,15 @@ export async function appendMigrationEvent(
   db: ControlDb,
   e: { migrationId: string; phase: string; message: string; level?: MigrationEventLevel; details?: Record<string, unknown> },
 ): Promise<void> {
-  await db.migrationEvent.create({
-    data: {
-      migrationId: e.migrationId,
-      phase: e.phase,
-      level: e.level ?? "info",
-      message: e.message,
-      details: e.details === undefined ? Prisma.DbNull : (e.details as Prisma.InputJsonValue),
-    },
-  });
+  // Plain SQL: the mover notes every run (see sql.ts).
+  await sqlRows(db, "INSERT INTO migration_events (migration_id, at, phase, level, message, details) VALUES ($1, $2::timestamp, $3, $4, $5, $6::jsonb)", [
+    e.migrationId,
+    utc(new Date()),
+    e.phase,
+    e.level ?? "info",
+    e.message,
+    e.details === undefined ? null : JSON.stringify(e.details),
+  ]);
 }
 
 /** A migration's event log, oldest first. */

@@ -1,10 +1,13 @@
-import { canMoveMigration, isMigrationPhase, ShardcastError, type MigrationPhase, type MoveMode } from "@shardcast/core";
+import { canMoveMigration, ShardcastError, type MigrationPhase } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
-import { num } from "./errors.ts";
-import { Prisma, type Migration as MigrationRow } from "./generated/prisma/client.ts";
+import { Prisma } from "./generated/prisma/client.ts";
 import type { MigrationEventLevel } from "./migration-events.ts";
-import { operationData, type NewOperation } from "./operations.ts";
+import { MIGRATION_RUN_COLUMNS, toMigration, type MigrationRun, type MigrationRunRow } from "./migration-run-rows.ts";
+import { operationData, operationInsertSql, operationParams, type NewOperation } from "./operations.ts";
+import { sqlRows, utc } from "./sql.ts";
 import { SHADOW_MIGRATION_PHASES } from "./routes.ts";
+
+export type { MigrationRun } from "./migration-run-rows.ts";
 
 /**
  * Control-database side of running a migration: the persisted phase (written before each step,
@@ -12,70 +15,6 @@ import { SHADOW_MIGRATION_PHASES } from "./routes.ts";
  * transaction), progress figures, and the two writes that touch the shardlet: the epoch raise that
  * starts the copy and the mapping switch.
  */
-
-export interface MigrationRun {
-  id: string;
-  streamId: string;
-  shardletId: string;
-  sourceHostId: string;
-  destHostId: string;
-  phase: MigrationPhase;
-  origin: string;
-  /** `handoff` seals the shardlet and opens a successor on the destination; `copy` moves its history. */
-  mode: MoveMode;
-  reason: string;
-  /** Shardlet epoch at the proposal (0: not recorded; the start records the epoch it found). */
-  shardletEpoch: number;
-  rowsTotal: number;
-  rowsCopied: number;
-  /** Everything at or below this sequence is on the destination (copied, later verified). */
-  copyCursor: number;
-  copyTarget: number | null;
-  copyRate: number;
-  windowStart: Date | null;
-  windowEnd: Date | null;
-  cancelRequested: boolean;
-  attempts: number;
-  error: string | null;
-  proposedBy: string | null;
-  decidedBy: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
-
-function toMigration(r: MigrationRow): MigrationRun {
-  if (!isMigrationPhase(r.phase)) throw new ShardcastError("internal", `migration ${r.id} has unknown phase ${r.phase}`);
-  return {
-    id: r.id,
-    streamId: r.streamId,
-    shardletId: r.shardletId,
-    sourceHostId: r.sourceHostId,
-    destHostId: r.destHostId,
-    phase: r.phase,
-    origin: r.origin,
-    mode: r.mode === "handoff" ? "handoff" : "copy",
-    reason: r.reason,
-    shardletEpoch: r.shardletEpoch,
-    rowsTotal: num(r.rowsTotal),
-    rowsCopied: num(r.rowsCopied),
-    copyCursor: num(r.copyCursor),
-    copyTarget: r.copyTarget === null ? null : num(r.copyTarget),
-    copyRate: r.copyRate,
-    windowStart: r.windowStart,
-    windowEnd: r.windowEnd,
-    cancelRequested: r.cancelRequested,
-    attempts: r.attempts,
-    error: r.error,
-    proposedBy: r.proposedBy,
-    decidedBy: r.decidedBy,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-  };
-}
 
 /** A line for the migration's event log, written with the change it describes. */
 export interface MigrationLogLine {
@@ -108,18 +47,19 @@ function checkMove(id: string, from: MigrationPhase, to: MigrationPhase): void {
 }
 
 export async function loadMigrationRun(db: ControlDb, id: string): Promise<MigrationRun | null> {
-  const row = await db.migration.findUnique({ where: { id } });
+  const [row] = await sqlRows<MigrationRunRow>(db, `SELECT ${MIGRATION_RUN_COLUMNS} FROM migrations WHERE id = $1`, [id]);
   return row ? toMigration(row) : null;
 }
 
 /** Counts a run of the migration and clears its last error; returns the migration as it is now. */
 export async function beginMigrationAttempt(db: ControlDb, id: string): Promise<MigrationRun> {
-  try {
-    return toMigration(await db.migration.update({ where: { id }, data: { attempts: { increment: 1 } } }));
-  } catch (err) {
-    if ((err as { code?: unknown }).code === "P2025") throw new ShardcastError("not_found", `unknown migration ${id}`);
-    throw err;
-  }
+  const [row] = await sqlRows<MigrationRunRow>(
+    db,
+    `UPDATE migrations SET attempts = attempts + 1, updated_at = $2::timestamp WHERE id = $1 RETURNING ${MIGRATION_RUN_COLUMNS}`,
+    [id, utc(new Date())],
+  );
+  if (!row) throw new ShardcastError("not_found", `unknown migration ${id}`);
+  return toMigration(row);
 }
 
 /**
@@ -244,24 +184,36 @@ export async function endMigration(
   reopened?: { shardletId: string; hostId: string; fromEpoch: number; toEpoch: number },
 ): Promise<boolean> {
   checkMove(id, from, to);
+  const error = to === "failed" ? line.message.slice(0, 1000) : null;
+  if (!reopened) {
+    // The common end, in one statement: the update, its log line and the operation.
+    const at = new Date();
+    const rows = await sqlRows<{ id: string }>(
+      db,
+      `WITH m AS (
+         UPDATE migrations SET phase = $3, finished_at = $4::timestamp, updated_at = $4::timestamp, error = $5,
+           cancel_requested = cancel_requested OR $3 = 'cancelled'
+         WHERE id = $1 AND phase = $2 AND finished_at IS NULL RETURNING id
+       ), e AS (
+         INSERT INTO migration_events (migration_id, at, phase, level, message, details)
+         SELECT id, $4::timestamp, $3, $6, $7, $8::jsonb FROM m
+       ), op AS (${operationInsertSql(9, "m")})
+       SELECT id FROM m`,
+      [id, from, to, utc(at), error, line.level ?? "info", line.message, line.details === undefined ? null : JSON.stringify(line.details), ...operationParams(op, at)],
+    );
+    return rows.length === 1;
+  }
   return db.$transaction(async (tx) => {
     const { count } = await tx.migration.updateMany({
       where: { id, phase: from, finishedAt: null },
-      data: {
-        phase: to,
-        finishedAt: new Date(),
-        cancelRequested: to === "cancelled" ? true : undefined,
-        error: to === "failed" ? line.message.slice(0, 1000) : null,
-      },
+      data: { phase: to, finishedAt: new Date(), cancelRequested: to === "cancelled" ? true : undefined, error },
     });
     if (count !== 1) return false;
-    if (reopened) {
-      const raised = await tx.shardlet.updateMany({
-        where: { id: reopened.shardletId, hostId: reopened.hostId, epoch: reopened.fromEpoch, state: "active" },
-        data: { epoch: reopened.toEpoch },
-      });
-      if (raised.count !== 1) throw new ShardcastError("conflict", `shardlet ${reopened.shardletId} changed while its switch was undone`, { shardletId: reopened.shardletId });
-    }
+    const raised = await tx.shardlet.updateMany({
+      where: { id: reopened.shardletId, hostId: reopened.hostId, epoch: reopened.fromEpoch, state: "active" },
+      data: { epoch: reopened.toEpoch },
+    });
+    if (raised.count !== 1) throw new ShardcastError("conflict", `shardlet ${reopened.shardletId} changed while its switch was undone`, { shardletId: reopened.shardletId });
     await logLine(tx, id, to, line);
     await tx.operation.create({ data: operationData(op) });
     return true;
@@ -270,10 +222,11 @@ export async function endMigration(
 
 /** Migrations the mover has work for: approved or scheduled (not started) and every running one. */
 export async function listMigrationsToRun(db: ControlDb): Promise<MigrationRun[]> {
-  const rows = await db.migration.findMany({
-    where: { finishedAt: null, phase: { in: ["approved", "scheduled", "copying", "verifying", "switching", "cleanup"] } },
-    orderBy: { createdAt: "asc" },
-  });
+  const rows = await sqlRows<MigrationRunRow>(
+    db,
+    `SELECT ${MIGRATION_RUN_COLUMNS} FROM migrations WHERE finished_at IS NULL AND phase = ANY($1::text[]) ORDER BY created_at ASC`,
+    [["approved", "scheduled", "copying", "verifying", "switching", "cleanup"]],
+  );
   return rows.map(toMigration);
 }
 
@@ -282,15 +235,13 @@ export async function listMigrationsToRun(db: ControlDb): Promise<MigrationRun[]
  * splits and merges leave them alone, the overflow sweep does not drain into them.
  */
 export async function migratingShardletIds(db: ControlDb, shardletIds?: readonly string[]): Promise<string[]> {
-  const rows = await db.migration.findMany({
-    where: {
-      finishedAt: null,
-      phase: { in: [...SHADOW_MIGRATION_PHASES] },
-      ...(shardletIds ? { shardletId: { in: [...shardletIds] } } : {}),
-    },
-    select: { shardletId: true },
-  });
-  return [...new Set(rows.map((r) => r.shardletId))];
+  const rows = await sqlRows<{ shardletId: string }>(
+    db,
+    `SELECT DISTINCT shardlet_id AS "shardletId" FROM migrations
+     WHERE finished_at IS NULL AND phase = ANY($1::text[]) AND ($2::text[] IS NULL OR shardlet_id = ANY($2::text[]))`,
+    [[...SHADOW_MIGRATION_PHASES], shardletIds ? [...shardletIds] : null],
+  );
+  return rows.map((r) => r.shardletId);
 }
 
 /** When the migration entered `phase` (its first event in that phase), or null. */

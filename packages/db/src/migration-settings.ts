@@ -1,11 +1,10 @@
 import { MIGRATION_SETTINGS_KEY, migrationSettingsSchema, type MigrationSettings } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
-import { mergeSettingsObject, type SettingActor } from "./settings.ts";
+import { mergeSettingsObject, storedSetting, type SettingActor } from "./settings.ts";
 
 /** The migration settings as stored (defaults for what is missing). */
 export async function getMigrationSettings(db: ControlDb): Promise<MigrationSettings> {
-  const row = await db.setting.findUnique({ where: { key: MIGRATION_SETTINGS_KEY } });
-  const parsed = migrationSettingsSchema.safeParse(row?.value ?? {});
+  const parsed = migrationSettingsSchema.safeParse((await storedSetting(db, MIGRATION_SETTINGS_KEY)) ?? {});
   // A stored value that no longer validates (an older release's shape) falls back to the
   // defaults rather than stopping migrations; saving the form again repairs it.
   return parsed.success ? parsed.data : migrationSettingsSchema.parse({});

@@ -1,5 +1,6 @@
 import type { ControlDb } from "./client.ts";
 import { Prisma } from "./generated/prisma/client.ts";
+import { newRowId, sqlRows, utc } from "./sql.ts";
 
 export type OperationStatus = "running" | "succeeded" | "failed";
 
@@ -51,9 +52,45 @@ export function operationData(op: NewOperation): Prisma.OperationCreateInput {
   };
 }
 
+/** The columns `operationParams` fills, in its order. */
+const OPERATION_COLUMNS = "id, kind, status, message, stream_id, shardlet_id, host_id, actor, details, duration_ms, started_at, finished_at";
+
+/**
+ * A plain-SQL insert of an operations row whose twelve parameters start at `$from` (see
+ * `operationParams`), so it can share a statement with the change it records; with `source` one
+ * row is inserted per row of that CTE (none when the change matched nothing).
+ */
+export function operationInsertSql(from: number, source?: string): string {
+  const p = (i: number) => `$${from + i}`;
+  return (
+    `INSERT INTO operations (${OPERATION_COLUMNS}) SELECT ${p(0)}::text, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ` +
+    `${p(6)}::text, ${p(7)}::text, ${p(8)}::jsonb, ${p(9)}::int, ${p(10)}::timestamp, ${p(11)}::timestamp${source ? ` FROM ${source}` : ""}`
+  );
+}
+
+/** The parameters of `operationInsertSql`, the same row `operationData` describes. */
+export function operationParams(op: NewOperation, at: Date = new Date()): unknown[] {
+  return [
+    newRowId(at.getTime()),
+    op.kind,
+    op.status,
+    op.message,
+    op.streamId ?? null,
+    op.shardletId ?? null,
+    op.hostId ?? null,
+    op.actor ?? null,
+    op.details == null ? null : JSON.stringify(op.details),
+    op.durationMs == null ? null : Math.round(op.durationMs),
+    utc(at),
+    op.status !== "running" ? utc(at) : null,
+  ];
+}
+
 /** Appends to the operations log. */
 export async function recordOperation(db: ControlDb, op: NewOperation): Promise<{ id: string }> {
-  return db.operation.create({ data: operationData(op), select: { id: true } });
+  const values = operationParams(op);
+  await sqlRows(db, operationInsertSql(1), values);
+  return { id: values[0] as string };
 }
 
 /** Closes a `running` operation. */

@@ -2,6 +2,7 @@ import { ShardcastError, type Role } from "@shardcast/core";
 import { actAs } from "./acting-user.ts";
 import type { z } from "zod";
 import type { ControlDb } from "./client.ts";
+import { sqlRows } from "./sql.ts";
 import { num } from "./errors.ts";
 import { Prisma } from "./generated/prisma/client.ts";
 import { xactLock } from "./xact-lock.ts";
@@ -28,6 +29,12 @@ export interface SettingAuditEntry {
 export async function getSettings(db: ControlDb): Promise<Record<string, unknown>> {
   const rows = await db.setting.findMany({ orderBy: { key: "asc" } });
   return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+}
+
+/** One setting's stored value (undefined when never saved), in plain SQL: movers read theirs on every run (see sql.ts). */
+export async function storedSetting(db: ControlDb, key: string): Promise<unknown> {
+  const [row] = await sqlRows<{ value: unknown }>(db, "SELECT value FROM settings WHERE key = $1", [key]);
+  return row?.value;
 }
 
 /** Sets one setting and appends the change (old and new value, who) to setting_audit, atomically. */

@@ -2,6 +2,7 @@ import { UNROUTED_STATES, type ShardletState } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import type { Shardlet as ShardletRow } from "./generated/prisma/client.ts";
+import { sqlRows } from "./sql.ts";
 
 /**
  * Control-database shardlet rows looked up by id (retired and pending ones included): single rows
@@ -28,7 +29,40 @@ export async function listShardletsWithHome(db: ControlDb, ids: readonly string[
 
 /** Where a shardlet lives and at which epoch: what a mover checks under the shardlet's op-lock. */
 export async function getShardletPlacement(db: ControlDb, id: string): Promise<{ state: ShardletState; epoch: number; hostId: string } | null> {
-  return db.shardlet.findUnique({ where: { id }, select: { state: true, epoch: true, hostId: true } });
+  const [row] = await sqlRows<{ state: ShardletState; epoch: number; hostId: string }>(
+    db,
+    `SELECT state::text AS state, epoch, host_id AS "hostId" FROM shardlets WHERE id = $1`,
+    [id],
+  );
+  return row ?? null;
+}
+
+/** What a split, merge or hand-off reads of its sources, with their shard's home host (its overflow log). */
+export interface LifecycleSourceRow {
+  id: string;
+  streamId: string;
+  shardId: string;
+  lo: number;
+  hi: number;
+  hostId: string;
+  state: ShardletState;
+  epoch: number;
+  writeRate: number;
+  homeHostId: string;
+}
+
+/**
+ * The rows of `ids` that exist, in no particular order. Plain SQL: read by every lifecycle job
+ * while its sources are op-locked (see sql.ts).
+ */
+export async function listLifecycleSources(db: ControlDb, ids: readonly string[]): Promise<LifecycleSourceRow[]> {
+  return sqlRows<LifecycleSourceRow>(
+    db,
+    `SELECT s.id, s.stream_id AS "streamId", s.shard_id AS "shardId", s.lo::float8 AS lo, s.hi::float8 AS hi, s.host_id AS "hostId",
+            s.state::text AS state, s.epoch, s.write_rate AS "writeRate", sh.home_host_id AS "homeHostId"
+     FROM shardlets s JOIN shards sh ON sh.id = s.shard_id WHERE s.id = ANY($1::text[])`,
+    [[...ids]],
+  );
 }
 
 export interface ShardletRange {

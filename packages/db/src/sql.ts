@@ -1,4 +1,5 @@
-import { poolOf, type ControlDb } from "./client.ts";
+import { randomBytes } from "node:crypto";
+import { poolOf, type ControlDb, type Prisma } from "./client.ts";
 
 /**
  * Rows of a plain SQL query on the control database, for the queries every consumer poll makes.
@@ -21,4 +22,42 @@ export async function sqlRows<T>(db: ControlDb, text: string, values: readonly u
 /** The SQL for a timestamp column as epoch milliseconds (Prisma stores UTC without a zone). */
 export function msOf(column: string): string {
   return `(extract(epoch from ${column}) * 1000)::float8`;
+}
+
+/** A timestamp parameter: UTC without a zone, as Prisma stores `DateTime` (cast it `::timestamp`). */
+export function utc(at: Date): string {
+  return at.toISOString().replace("Z", "");
+}
+
+/** A row id for tables whose ids Prisma would generate (`cuid()`): time-ordered, unique. */
+export function newRowId(nowMs: number = Date.now()): string {
+  return `c${nowMs.toString(36)}${randomBytes(8).toString("hex")}`;
+}
+
+/** Runs one statement of a transaction (see `sqlTransaction`). */
+export type SqlQuery = <T>(text: string, values: readonly unknown[]) => Promise<T[]>;
+
+/**
+ * Statements in one transaction, in plain SQL (see sqlRows for why): on a connection of the
+ * client's pool, or, for a transaction's client, inside that transaction.
+ */
+export async function sqlTransaction<T>(db: ControlDb, fn: (q: SqlQuery) => Promise<T>): Promise<T> {
+  const pool = poolOf(db);
+  if (!pool) {
+    const viaPrisma = (tx: ControlDb | Prisma.TransactionClient): SqlQuery => (text, values) => tx.$queryRawUnsafe(text, ...values);
+    // A transaction's client has no $transaction: its statements are already in one.
+    return "$transaction" in db ? db.$transaction((tx) => fn(viaPrisma(tx))) : fn(viaPrisma(db));
+  }
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const out = await fn(async <R>(text: string, values: readonly unknown[]) => (await client.query(text, values as unknown[])).rows as R[]);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }

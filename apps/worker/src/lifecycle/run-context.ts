@@ -1,9 +1,9 @@
 import { ShardcastError } from "@shardcast/core";
-import { LIFECYCLE_PHASES, listShardletsWithHome, streamExists, type FenceState, type HostDriver, type LifecycleJobInfo, type LifecycleStep, type PhaseAdvance } from "@shardcast/db";
+import { LIFECYCLE_PHASES, listLifecycleSources, streamExists, type FenceState, type HostDriver, type LifecycleJobInfo, type LifecycleStep, type PhaseAdvance } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import type { HeldLocks } from "./locks.ts";
-import { handoffRange, mergeRange, splitRanges, toSourceShardlet, type ChildRange, type SourceShardlet } from "./shape.ts";
+import { handoffRange, mergeRange, splitRanges, type ChildRange, type SourceShardlet } from "./shape.ts";
 
 /** What a step needs, loaded once per run. */
 export interface RunContext {
@@ -79,7 +79,7 @@ export async function announce(deps: WorkerDeps, streamId: string): Promise<void
 }
 
 export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Promise<{ sources: SourceShardlet[]; homeHostId: string }> {
-  const rows = await listShardletsWithHome(deps.db, job.sourceIds);
+  const rows = await listLifecycleSources(deps.db, job.sourceIds);
   const byId = new Map(rows.map((r) => [r.id, r]));
   if (rows.length < job.sourceIds.length && !(await streamExists(deps.db, job.streamId))) {
     throw new GiveUp(`stream ${job.streamId} was deleted`, true);
@@ -87,9 +87,9 @@ export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Prom
   const sources = job.sourceIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new GiveUp(`shardlet ${id} no longer exists`);
-    return toSourceShardlet(r);
+    return { id: r.id, streamId: r.streamId, shardId: r.shardId, lo: r.lo, hi: r.hi, hostId: r.hostId, state: r.state, epoch: r.epoch, writeRate: r.writeRate };
   });
-  return { sources, homeHostId: byId.get(job.sourceIds[0]!)!.shard.homeHostId };
+  return { sources, homeHostId: byId.get(job.sourceIds[0]!)!.homeHostId };
 }
 
 export function childRanges(job: LifecycleJobInfo, sources: readonly SourceShardlet[]): ChildRange[] {

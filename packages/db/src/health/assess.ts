@@ -15,7 +15,7 @@ import {
 import type { ControlDb } from "../client.ts";
 import { latestAnalyzerRun } from "../analyzer/runs.ts";
 import { listHosts, type HostInfo } from "../hosts.ts";
-import { getLifecycleSettings } from "../lifecycle.ts";
+import { getLifecycleSettings } from "../lifecycle-settings.ts";
 import { listShardlets, type ShardletInfo } from "../routes.ts";
 import { getSettings } from "../settings.ts";
 import { listStreamNames } from "../streams.ts";
