@@ -1,5 +1,6 @@
 import { ShardcastError, type ShardletBase } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
+import { sql, sqlQuery } from "./sql.ts";
 import type { LifecyclePhase } from "./lifecycle.ts";
 
 /**
@@ -43,9 +44,11 @@ export interface PendingShardlet extends ShardletBase {
 export async function createPendingShardlets(db: ControlDb, children: readonly PendingShardlet[], advance?: PhaseAdvance): Promise<number> {
   const now = new Date();
   const col = <T>(f: (c: PendingShardlet) => T): T[] => children.map(f);
-  const [row] = await db.$queryRaw<Array<{ created: number; advanced: number }>>`
+  const [row] = await sqlQuery<{ created: number; advanced: number }>(
+    db,
+    sql`
     WITH j AS (
-      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now},
+      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}::timestamp,
         rows_moved = coalesce(${advance?.rowsMoved === undefined ? null : Math.round(advance.rowsMoved)}::bigint, rows_moved)
       WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL
       RETURNING id
@@ -53,7 +56,7 @@ export async function createPendingShardlets(db: ControlDb, children: readonly P
       INSERT INTO shardlets (id, stream_id, shard_id, lo, hi, host_id, state, capacity_bytes, size_bytes, event_count,
                              write_rate, epoch, parent_id, merged_from_id, created_at, updated_at)
       SELECT t.id, t.stream_id, t.shard_id, t.lo, t.hi, t.host_id, 'pending'::"ShardletState", t.capacity, t.size, t.events,
-             t.rate, t.epoch, t.parent_id, t.merged_from_id, ${now}, ${now}
+             t.rate, t.epoch, t.parent_id, t.merged_from_id, ${now}::timestamp, ${now}::timestamp
       FROM unnest(
         ${col((c) => c.id)}::text[], ${col((c) => c.streamId)}::text[], ${col((c) => c.shardId)}::text[],
         ${col((c) => c.lo)}::bigint[], ${col((c) => c.hi)}::bigint[], ${col((c) => c.hostId)}::text[],
@@ -64,7 +67,8 @@ export async function createPendingShardlets(db: ControlDb, children: readonly P
       ON CONFLICT (id) DO NOTHING
       RETURNING id
     )
-    SELECT (SELECT count(*) FROM ins)::int AS created, (SELECT count(*) FROM j)::int AS advanced`;
+    SELECT (SELECT count(*) FROM ins)::int AS created, (SELECT count(*) FROM j)::int AS advanced`,
+  );
   if (advance && row?.advanced !== 1) throw movedElsewhere(advance);
   return row?.created ?? 0;
 }
@@ -85,21 +89,24 @@ export async function markShardletsChanging(
   const ids = entries.map(([id]) => id);
   const now = new Date();
   // Locked in id order first, like every multi-row shardlet update (see writeShardletFigures).
-  const [row] = await db.$queryRaw<Array<{ changed: number; advanced: number }>>`
+  const [row] = await sqlQuery<{ changed: number; advanced: number }>(
+    db,
+    sql`
     WITH l AS MATERIALIZED (
       SELECT id FROM shardlets WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE
     ), s AS (
-      UPDATE shardlets AS s SET state = ${state}::"ShardletState", epoch = t.epoch, updated_at = ${now}
+      UPDATE shardlets AS s SET state = ${state}::"ShardletState", epoch = t.epoch, updated_at = ${now}::timestamp
       FROM l, unnest(${ids}::text[], ${entries.map(([, e]) => e)}::int[]) AS t(id, epoch)
       WHERE s.id = l.id AND t.id = l.id AND s.state IN ('active', ${state}::"ShardletState") AND s.epoch <= t.epoch
       RETURNING s.id
     ), j AS (
-      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}
+      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}::timestamp
       WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL
         AND (SELECT count(*) FROM s) = ${entries.length}
       RETURNING id
     )
-    SELECT (SELECT count(*) FROM s)::int AS changed, (SELECT count(*) FROM j)::int AS advanced`;
+    SELECT (SELECT count(*) FROM s)::int AS changed, (SELECT count(*) FROM j)::int AS advanced`,
+  );
   const changed = row?.changed ?? 0;
   if (advance && changed === entries.length && row?.advanced !== 1) throw movedElsewhere(advance);
   return changed;
@@ -125,7 +132,9 @@ export async function switchShardlets(
   // Children and sources are locked together, in id order (see writeShardletFigures): children
   // first and sources after is no global order. The children are checked; the updates run only
   // if every check passed.
-  const rows = await db.$queryRaw<Array<{ id: string | null; state: string | null; advanced: number }>>`
+  const rows = await sqlQuery<{ id: string | null; state: string | null; advanced: number }>(
+    db,
+    sql`
     WITH l AS MATERIALIZED (
       SELECT id, state FROM shardlets WHERE id = ANY(${[...activate, ...retire, ...seal]}::text[]) ORDER BY id FOR UPDATE
     ), c AS (
@@ -133,20 +142,21 @@ export async function switchShardlets(
     ), ok AS (
       SELECT count(*) = ${activate.length} AND coalesce(bool_and(state IN ('pending', 'active')), true) AS ok FROM c
     ), a AS (
-      UPDATE shardlets AS s SET state = 'active', overflow_pending = true, updated_at = ${at}
+      UPDATE shardlets AS s SET state = 'active', overflow_pending = true, updated_at = ${at}::timestamp
       FROM c WHERE s.id = c.id AND s.state = 'pending' AND (SELECT ok FROM ok)
     ), r AS (
-      UPDATE shardlets AS s SET state = 'retired', retired_at = ${at}, updated_at = ${at}
+      UPDATE shardlets AS s SET state = 'retired', retired_at = ${at}::timestamp, updated_at = ${at}::timestamp
       FROM l WHERE s.id = l.id AND l.id = ANY(${retire}::text[]) AND s.state <> 'retired' AND (SELECT ok FROM ok)
     ), z AS (
-      UPDATE shardlets AS s SET state = 'sealed', sealed_at = ${at}, write_rate = 0, updated_at = ${at}
+      UPDATE shardlets AS s SET state = 'sealed', sealed_at = ${at}::timestamp, write_rate = 0, updated_at = ${at}::timestamp
       FROM l WHERE s.id = l.id AND l.id = ANY(${seal}::text[]) AND s.state NOT IN ('sealed', 'retired') AND (SELECT ok FROM ok)
     ), j AS (
-      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${at}
+      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${at}::timestamp
       WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL AND (SELECT ok FROM ok)
       RETURNING id
     )
-    SELECT c.id, c.state::text AS state, (SELECT count(*) FROM j)::int AS advanced FROM (SELECT 1) AS one LEFT JOIN c ON true`;
+    SELECT c.id, c.state::text AS state, (SELECT count(*) FROM j)::int AS advanced FROM (SELECT 1) AS one LEFT JOIN c ON true`,
+  );
   const children = rows.filter((r): r is { id: string; state: string; advanced: number } => r.id !== null && r.state !== null);
   if (children.length !== activate.length) throw new ShardcastError("internal", "a new shardlet of the switch is missing");
   const bad = children.find((c) => c.state !== "pending" && c.state !== "active");

@@ -1,6 +1,6 @@
 import type { ControlDb } from "./client.ts";
 import { isLockConflict } from "./errors.ts";
-import { sqlRows } from "./sql.ts";
+import { sql, sqlQuery, sqlRows } from "./sql.ts";
 
 /**
  * Which shardlets' ranges may hold undrained rows in their shard's overflow log. The events
@@ -64,9 +64,12 @@ export async function markOverflowPending(db: ControlDb, streamId: string, range
 /** Clears the flag of `ids`; the ids whose flag was set (and is now cleared). */
 export async function clearOverflowPending(db: ControlDb, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await db.$queryRaw<Array<{ id: string }>>`
+  const rows = await sqlQuery<{ id: string }>(
+    db,
+    sql`
     WITH t AS (SELECT id FROM shardlets WHERE id = ANY(${[...ids]}::text[]) AND overflow_pending ORDER BY id FOR UPDATE)
     UPDATE shardlets SET overflow_pending = false FROM t WHERE shardlets.id = t.id AND shardlets.overflow_pending
-    RETURNING shardlets.id`;
+    RETURNING shardlets.id`,
+  );
   return rows.map((r) => r.id);
 }

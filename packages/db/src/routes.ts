@@ -1,6 +1,7 @@
 import { UNROUTED_STATES, type ShardletRoute, type ShardRange } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
+import { sql, sqlQuery } from "./sql.ts";
 import type { Shardlet as ShardletRow } from "./generated/prisma/client.ts";
 import type { ShardletTotals } from "./host/types.ts";
 
@@ -57,8 +58,8 @@ interface RouteRow {
   id: string;
   stream_id: string;
   shard_id: string;
-  lo: bigint;
-  hi: bigint;
+  lo: number;
+  hi: number;
   host_id: string;
   epoch: number;
   state: ShardletRoute["state"];
@@ -78,8 +79,11 @@ interface RouteRow {
  */
 export async function loadRoutes(db: ControlDb, streamId: string): Promise<ShardletRoute[]> {
   const phases = [...SHADOW_MIGRATION_PHASES];
-  const rows = await db.$queryRaw<RouteRow[]>`
-    SELECT s.id, s.stream_id, s.shard_id, s.lo, s.hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id, rp.replicas, s.overflow_pending,
+  // Plain SQL: every edge reloads a stream's routes after each split, merge and hand-off (see sql.ts).
+  const rows = await sqlQuery<RouteRow>(
+    db,
+    sql`
+    SELECT s.id, s.stream_id, s.shard_id, s.lo::float8 AS lo, s.hi::float8 AS hi, s.host_id, s.epoch, s.state::text AS state, m.dest_host_id AS shadow_host_id, rp.replicas, s.overflow_pending,
            (SELECT array_agg(DISTINCT h.host_id ORDER BY h.host_id) FROM shardlets h
             WHERE h.stream_id = s.stream_id AND h.state = 'sealed' AND h.host_id <> s.host_id AND h.lo < s.hi AND s.lo < h.hi) AS history_host_ids
     FROM shardlets s
@@ -95,7 +99,8 @@ export async function loadRoutes(db: ControlDb, streamId: string): Promise<Shard
       GROUP BY shardlet_id, source_host_id, epoch
     ) rp ON rp.shardlet_id = s.id AND rp.source_host_id = s.host_id AND rp.epoch = s.epoch
     WHERE s.stream_id = ${streamId} AND s.state NOT IN ('retired', 'pending', 'sealed')
-    ORDER BY s.lo`;
+    ORDER BY s.lo`,
+  );
   return rows.map((r) => ({
     id: r.id,
     streamId: r.stream_id,

@@ -61,3 +61,27 @@ export async function sqlTransaction<T>(db: ControlDb, fn: (q: SqlQuery) => Prom
     client.release();
   }
 }
+
+/** A statement with its parameters, built by the `sql` tag. */
+export interface SqlStatement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * A tagged template for `sqlRows`-style statements: each interpolated value becomes a parameter
+ * (`$1`, `$2`, ...), as with Prisma's `$queryRaw`. Dates become `utc` strings: the pg driver would
+ * send them in the process's time zone, which a `timestamp` column (no zone) would keep.
+ */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): SqlStatement {
+  let text = strings[0] ?? "";
+  values.forEach((_, i) => {
+    text += `$${i + 1}${strings[i + 1] ?? ""}`;
+  });
+  return { text, values: values.map((v) => (v instanceof Date ? utc(v) : v)) };
+}
+
+/** Rows of a statement built with `sql` (see sqlRows). */
+export function sqlQuery<T>(db: ControlDb, statement: SqlStatement): Promise<T[]> {
+  return sqlRows<T>(db, statement.text, statement.values);
+}

@@ -239,7 +239,9 @@ async function end(
     extra.reopened ? { shardletId: m.shardletId, hostId: m.sourceHostId, fromEpoch: extra.reopened.from, toEpoch: extra.reopened.to } : undefined,
   );
   if (!ended) return terminalResult(await reload(ctx));
-  await announce(ctx);
+  // A hand-off's migration never enters a shadow phase, so its end changes no route (its job
+  // told the edges at the switch): one route reload per edge fewer per hand-off.
+  if (m.mode !== "handoff") await announce(ctx);
   deps.log.info(`migration ${to}`, { migrationId: m.id, shardletId: m.shardletId, message });
   return { migrationId: m.id, status: to, phase: to };
 }
