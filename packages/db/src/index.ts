@@ -21,6 +21,7 @@ export * from "./operations.ts";
 export * from "./settings.ts";
 export * from "./metrics.ts";
 export * from "./lifecycle.ts";
+export { newRowId } from "./sql.ts";
 export * from "./lifecycle-settings.ts";
 export * from "./retention.ts";
 export * from "./lifecycle-shardlets.ts";

@@ -100,5 +100,10 @@ export async function listShardletLineage(db: ControlDb, ids: readonly string[])
 
 /** Shardlets of a stream that take writes (not retired, pending or sealed). */
 export async function countLiveShardlets(db: ControlDb, streamId: string): Promise<number> {
-  return db.shardlet.count({ where: { streamId, state: { notIn: [...UNROUTED_STATES] } } });
+  // Plain SQL: every planned split reads it (see sql.ts).
+  const [row] = await sqlRows<{ n: number }>(db, "SELECT count(*)::int AS n FROM shardlets WHERE stream_id = $1 AND state::text <> ALL($2::text[])", [
+    streamId,
+    [...UNROUTED_STATES],
+  ]);
+  return row?.n ?? 0;
 }

@@ -3,8 +3,8 @@ import {
   countLiveShardlets,
   createLifecycleJob,
   getLifecycleSettings,
-  getShardletRow,
   keyHashMedian,
+  listLifecycleSources,
   migratingShardletIds,
   type LifecycleJobInfo,
 } from "@shardcast/db";
@@ -15,7 +15,7 @@ import { mergeProblem, newShardletId, toSourceShardlet, type SourceShardlet } fr
 export type PlanOutcome = { job: LifecycleJobInfo; created: boolean } | { skipped: string };
 
 async function loadShardlet(deps: WorkerDeps, id: string): Promise<SourceShardlet | null> {
-  const r = await getShardletRow(deps.db, id);
+  const [r] = await listLifecycleSources(deps.db, [id]);
   return r ? toSourceShardlet(r) : null;
 }
 

@@ -3,7 +3,7 @@ import { LIFECYCLE_PHASES, listLifecycleSources, streamExists, type FenceState, 
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import type { HeldLocks } from "./locks.ts";
-import { handoffRange, mergeRange, splitRanges, type ChildRange, type SourceShardlet } from "./shape.ts";
+import { handoffRange, mergeRange, splitRanges, toSourceShardlet, type ChildRange, type SourceShardlet } from "./shape.ts";
 
 /** What a step needs, loaded once per run. */
 export interface RunContext {
@@ -87,7 +87,7 @@ export async function loadSources(deps: WorkerDeps, job: LifecycleJobInfo): Prom
   const sources = job.sourceIds.map((id) => {
     const r = byId.get(id);
     if (!r) throw new GiveUp(`shardlet ${id} no longer exists`);
-    return { id: r.id, streamId: r.streamId, shardId: r.shardId, lo: r.lo, hi: r.hi, hostId: r.hostId, state: r.state, epoch: r.epoch, writeRate: r.writeRate };
+    return toSourceShardlet(r);
   });
   return { sources, homeHostId: byId.get(job.sourceIds[0]!)!.homeHostId };
 }

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { ShardcastError, type FencedShardlet } from "@shardcast/core";
+import { newRowId, type LifecycleSourceRow } from "@shardcast/db";
 
 /**
  * Pure helpers of splits and merges: the children's ranges, which events go where, the new
@@ -10,19 +10,9 @@ export interface SourceShardlet extends FencedShardlet {
   writeRate: number;
 }
 
-/** The fields of a control-db shardlet row a lifecycle job works with (bigints as numbers). */
-export function toSourceShardlet(r: Omit<SourceShardlet, "lo" | "hi"> & { lo: bigint; hi: bigint }): SourceShardlet {
-  return {
-    id: r.id,
-    streamId: r.streamId,
-    shardId: r.shardId,
-    lo: Number(r.lo),
-    hi: Number(r.hi),
-    hostId: r.hostId,
-    state: r.state,
-    epoch: r.epoch,
-    writeRate: r.writeRate,
-  };
+/** The fields of a source's control row a lifecycle job works with. */
+export function toSourceShardlet(r: LifecycleSourceRow): SourceShardlet {
+  return { id: r.id, streamId: r.streamId, shardId: r.shardId, lo: r.lo, hi: r.hi, hostId: r.hostId, state: r.state, epoch: r.epoch, writeRate: r.writeRate };
 }
 
 export interface ChildRange {
@@ -36,7 +26,7 @@ export const CHILD_EPOCH = 1;
 
 /** A new shardlet id: time-ordered prefix, random tail (the same shape as the database's ids). */
 export function newShardletId(nowMs: number = Date.now()): string {
-  return `c${nowMs.toString(36)}${randomBytes(8).toString("hex")}`;
+  return newRowId(nowMs);
 }
 
 export type ChangingState = "splitting" | "merging" | "migrating";
