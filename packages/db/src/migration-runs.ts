@@ -126,17 +126,26 @@ export async function updateMigrationProgress(
   id: string,
   patch: { copyCursor?: number; copyTarget?: number; rowsCopied?: number; rowsTotal?: number; copyRate?: number; error?: string | null },
 ): Promise<void> {
-  await db.migration.update({
-    where: { id },
-    data: {
-      ...(patch.copyCursor !== undefined ? { copyCursor: BigInt(Math.round(patch.copyCursor)) } : {}),
-      ...(patch.copyTarget !== undefined ? { copyTarget: BigInt(Math.round(patch.copyTarget)) } : {}),
-      ...(patch.rowsCopied !== undefined ? { rowsCopied: BigInt(Math.round(patch.rowsCopied)) } : {}),
-      ...(patch.rowsTotal !== undefined ? { rowsTotal: BigInt(Math.round(patch.rowsTotal)) } : {}),
-      ...(patch.copyRate !== undefined ? { copyRate: patch.copyRate } : {}),
-      ...(patch.error !== undefined ? { error: patch.error === null ? null : patch.error.slice(0, 1000) } : {}),
-    },
-  });
+  // Plain SQL: a copy records its progress after every chunk (see sql.ts).
+  const round = (v: number | undefined) => (v === undefined ? null : Math.round(v));
+  await sqlRows(
+    db,
+    `UPDATE migrations SET updated_at = $2::timestamp, copy_cursor = coalesce($3::bigint, copy_cursor), copy_target = coalesce($4::bigint, copy_target),
+       rows_copied = coalesce($5::bigint, rows_copied), rows_total = coalesce($6::bigint, rows_total), copy_rate = coalesce($7::float8, copy_rate),
+       error = CASE WHEN $8::boolean THEN $9::text ELSE error END
+     WHERE id = $1`,
+    [
+      id,
+      utc(new Date()),
+      round(patch.copyCursor),
+      round(patch.copyTarget),
+      round(patch.rowsCopied),
+      round(patch.rowsTotal),
+      patch.copyRate ?? null,
+      patch.error !== undefined,
+      patch.error == null ? null : patch.error.slice(0, 1000),
+    ],
+  );
 }
 
 /**
