@@ -69,26 +69,13 @@ function jobColumns(t = ""): string {
 
 const JOB_COLUMNS = jobColumns();
 
-interface JobRow {
-  id: string;
+type JobRow = Omit<LifecycleJobInfo, "kind" | "phase" | "createdAt" | "updatedAt" | "finishedAt"> & {
   kind: string;
-  streamId: string;
-  hostId: string;
-  destHostId: string | null;
   phase: string;
-  sourceIds: string[];
-  childIds: string[];
-  splitAt: number | null;
-  reason: string;
-  actor: string | null;
-  attempts: number;
-  error: string | null;
-  rowsMoved: number;
-  drained: number;
   createdAtMs: number;
   updatedAtMs: number;
   finishedAtMs: number | null;
-}
+};
 
 function toJob(r: JobRow): LifecycleJobInfo {
   if (!LIFECYCLE_KINDS.includes(r.kind)) throw new ShardcastError("internal", `lifecycle job ${r.id} has unknown kind ${r.kind}`);

@@ -1,4 +1,4 @@
-import { UNROUTED_STATES, type ShardletState } from "@shardcast/core";
+import { UNROUTED_STATES, type FencedShardlet, type ShardletState } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import type { Shardlet as ShardletRow } from "./generated/prisma/client.ts";
@@ -38,15 +38,7 @@ export async function getShardletPlacement(db: ControlDb, id: string): Promise<{
 }
 
 /** What a split, merge or hand-off reads of its sources, with their shard's home host (its overflow log). */
-export interface LifecycleSourceRow {
-  id: string;
-  streamId: string;
-  shardId: string;
-  lo: number;
-  hi: number;
-  hostId: string;
-  state: ShardletState;
-  epoch: number;
+export interface LifecycleSourceRow extends FencedShardlet {
   writeRate: number;
   homeHostId: string;
 }
