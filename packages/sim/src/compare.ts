@@ -1,10 +1,11 @@
 import { REACTIVE_TUNED, type SimConfig } from "./config.ts";
+import { CONTEST_KNOBS } from "./tuned.ts";
 import { defaultLayout, type InitialLayout } from "./engine/layout.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
 import { simulate, simulation, type PolicyRun } from "./engine/simulation.ts";
 import type { Policy } from "./engine/types.ts";
 import { oraclePolicy, predictiveWith } from "./policies/predictive.ts";
-import { reactivePolicy } from "./policies/reactive.ts";
+import { reactivePolicy, reactiveTunedAt } from "./policies/reactive.ts";
 import { staticPolicy } from "./policies/static.ts";
 import type { SimWorkload } from "./workload/types.ts";
 
@@ -24,13 +25,15 @@ export function makePolicy(name: PolicyName, config: SimConfig): Policy {
     case "static":
       return staticPolicy();
     case "static_peak":
-      return reactivePolicy({ name, elastic: "peak" });
+      // The run's own tolerance (the what-if's operator may have set one); the contest's static
+      // points use CONTEST_KNOBS.static, which tuning left at the run's default.
+      return reactivePolicy({ name, elastic: "peak", outlook: CONTEST_KNOBS.static.outlook });
     case "reactive":
       return reactivePolicy();
     case "reactive_tuned":
-      return reactivePolicy({ name, capacity: { targetUtilization: REACTIVE_TUNED.targetUtilization, scaleInUtilization: REACTIVE_TUNED.scaleInUtilization }, tolerance: REACTIVE_TUNED.tolerance });
+      return reactiveTunedAt(REACTIVE_TUNED.targetUtilization, name);
     case "predictive":
-      return predictiveWith(config.policy.forecaster, config.policy.predictiveCapacity);
+      return predictiveWith(config.policy.forecaster, config.policy.predictiveCapacity, "forecast", CONTEST_KNOBS.predictive.outlook);
     case "hybrid":
       // The product's capacity plan, with predictive's forecaster and thresholds: only the plan differs.
       return predictiveWith(config.policy.forecaster, config.policy.predictiveCapacity, "hybrid");
@@ -76,6 +79,13 @@ export interface ComparisonSummary {
   bytes_moved_ratio_vs_reactive: number;
   bytes_moved_ratio_vs_reactive_default: number;
 }
+
+/** The summary keys that read one policy's totals (of those a run may leave out). */
+export const POLICY_SUMMARY_KEYS: ReadonlyArray<readonly [PolicyName, ReadonlyArray<keyof ComparisonSummary>]> = [
+  ["reactive", ["violation_minutes_reactive", "host_hours_reactive", "violation_reduction_vs_reactive_default", "host_hours_ratio_vs_reactive_default", "bytes_moved_ratio_vs_reactive_default"]],
+  ["hybrid", ["violation_minutes_hybrid", "host_hours_hybrid", "hybrid_violation_reduction_vs_reactive", "hybrid_host_hours_ratio_vs_reactive"]],
+  ["oracle", ["violation_minutes_oracle", "host_hours_oracle", "oracle_violation_reduction_vs_reactive"]],
+];
 
 export interface Comparison {
   workload: SimWorkload;

@@ -12,6 +12,8 @@ export interface PredictiveOptions {
   forecaster: Forecaster | "oracle";
   /** How the cluster is sized (default: the capacity planner on forecasts, or on the true future for the oracle). */
   elastic?: Elastic | null;
+  /** The rebalancer's per-host trend look-ahead (the run's `hostOutlook`; default on). */
+  outlook?: boolean;
 }
 
 /**
@@ -132,7 +134,7 @@ export function predictivePolicy(opts: PredictiveOptions): PredictivePolicy {
       // slots first: its moves are applied before the forecast's.
       // The host's own short trend (not the oracle's: it balances the true coming load instead).
       const look = cfg.hostOutlook;
-      if (!oracle && look.leadMinutes > 0) outlook ??= new HostOutlook(view.config.cluster.tickMinutes, look.windowMinutes, look.leadMinutes);
+      if (!oracle && opts.outlook !== false && look.leadMinutes > 0) outlook ??= new HostOutlook(view.config.cluster.tickMinutes, look.windowMinutes, look.leadMinutes);
       const rising = outlook?.next(view);
       const tuned = !oracle && cfg.predictiveTolerance !== null ? { tolerance: cfg.predictiveTolerance } : undefined;
       rebalanceInto(d, view, new Set([...splitting, ...planned.keys()]), planned, coming.size > 0 ? coming : undefined, tuned, rising);
@@ -217,8 +219,8 @@ function analyzerShardlets(view: PolicyView, oracle: OracleForecaster | null): A
   });
 }
 
-export function predictiveWith(kind: SimForecasterKind, capacity: Partial<CapacitySettings> = {}, mode: "forecast" | "hybrid" = "forecast"): PredictivePolicy {
-  return predictivePolicy({ name: mode === "hybrid" ? "hybrid" : "predictive", forecaster: productForecaster(kind), elastic: elastic({ mode, settings: capacity }) });
+export function predictiveWith(kind: SimForecasterKind, capacity: Partial<CapacitySettings> = {}, mode: "forecast" | "hybrid" = "forecast", outlook = true): PredictivePolicy {
+  return predictivePolicy({ name: mode === "hybrid" ? "hybrid" : "predictive", forecaster: productForecaster(kind), elastic: elastic({ mode, settings: capacity }), outlook });
 }
 
 /**

@@ -30,7 +30,7 @@ export const WORKLOAD_DESCRIPTIONS: Record<WorkloadName, string> = {
 };
 
 /** Trace parameters (Zipf over keys inside each series' stream). */
-export const TRACE_DEFAULTS = { keysPerStream: 512, zipfS: 1.0 } as const;
+export const TRACE_DEFAULTS = { keysPerStream: 512, zipfS: 1.0, startDay: 0 } as const;
 
 export interface WorkloadRequest {
   name: WorkloadName;
@@ -72,6 +72,7 @@ export function buildWorkload(req: WorkloadRequest): SimWorkload {
       buckets,
       keysPerStream: Math.round(num(p, "keysPerStream", TRACE_DEFAULTS.keysPerStream)),
       zipfS: num(p, "zipfS", TRACE_DEFAULTS.zipfS),
+      startBucket: Math.round(num(p, "startDay", TRACE_DEFAULTS.startDay) * 24),
       peakTotal: req.peakTotal,
     });
   }

@@ -71,8 +71,13 @@ export function loadNabTraces(read: TraceReader): TraceSet {
 
 export interface TraceWorkloadOptions {
   seed: number;
-  /** Buckets to use from the start of the traces (at most the shortest series). */
+  /** Buckets to use from `startBucket` on (at most what the shortest series has left). */
   buckets: number;
+  /**
+   * First bucket of the traces to use (default 0): a later window of the same trace, so tuning can
+   * run on days the reported runs never see.
+   */
+  startBucket?: number;
   keysPerStream: number;
   zipfS: number;
   peakTotal: number;
@@ -85,7 +90,9 @@ export interface TraceWorkloadOptions {
 export function traceWorkload(set: TraceSet, opts: TraceWorkloadOptions): SimWorkload {
   const shortest = Math.min(...set.series.map((s) => s.values.length));
   if (!(shortest >= 2)) throw new ShardcastError("bad_request", `trace set ${set.name} has a series with fewer than 2 buckets`);
-  const buckets = Math.min(opts.buckets, shortest);
+  const start = Math.max(0, Math.floor(opts.startBucket ?? 0));
+  if (!(shortest - start >= 2)) throw new ShardcastError("bad_request", `trace set ${set.name} has fewer than 2 buckets from bucket ${start}`);
+  const buckets = Math.min(opts.buckets, shortest - start);
   const builder = new WorkloadBuilder(
     {
       name: set.name,
@@ -94,14 +101,14 @@ export function traceWorkload(set: TraceSet, opts: TraceWorkloadOptions): SimWor
       bucketMs: set.bucketMs,
       buckets,
       period: Math.max(1, Math.round((24 * HOUR_MS) / set.bucketMs)),
-      params: { seed: opts.seed, streams: set.series.length, keysPerStream: opts.keysPerStream, zipfS: opts.zipfS, series: set.series.map((s) => s.name).join(" ") },
+      params: { seed: opts.seed, ...(start > 0 ? { startBucket: start } : {}), streams: set.series.length, keysPerStream: opts.keysPerStream, zipfS: opts.zipfS, series: set.series.map((s) => s.name).join(" ") },
     },
     set.series.map((s) => ({ id: s.name, keys: Array.from({ length: opts.keysPerStream }, (_, i) => `${s.name}-key-${opts.seed}-${i}`) })),
   );
   set.series.forEach((series, s) => {
     const { share } = zipfShares(opts.keysPerStream, opts.zipfS, `${opts.seed}:${set.name}:${series.name}`);
     for (let b = 0; b < buckets; b++) {
-      const rate = Math.max(0, series.values[b]!);
+      const rate = Math.max(0, series.values[start + b]!);
       for (let i = 0; i < opts.keysPerStream; i++) builder.add(b, s, i, rate * share[i]!);
     }
   });
