@@ -15,6 +15,8 @@ export interface SimArgs {
   seeds: number[] | undefined;
   /** Grid-search the reactive policy's thresholds instead of comparing (see tune.ts). */
   tuneReactive: boolean;
+  /** Tune every contest policy's knobs on data the suite never scores instead of comparing (see contest/tune.ts). */
+  tuneContest: boolean;
   scenario: Omit<ScenarioOptions, "readTrace">;
   policies: PolicyName[];
   out: string | undefined;
@@ -48,6 +50,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
   let policies: PolicyName[] = [...DEFAULT_POLICIES];
   let seeds: number[] | undefined;
   let tuneReactive = false;
+  let tuneContest = false;
   const capacity: NonNullable<ScenarioOptions["capacity"]> = {};
   let warmupDays: number | undefined;
   let out: string | undefined;
@@ -57,7 +60,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
   let incidents = false;
   let all = false;
   let quick = false;
-  for (const f of argvFlags(argv, ["--quick", "--tune-reactive", "--quiet", "--incidents"])) {
+  for (const f of argvFlags(argv, ["--quick", "--tune-reactive", "--tune-contest", "--quiet", "--incidents"])) {
     const flag = f.flag;
     const value = f.value;
     switch (flag) {
@@ -87,6 +90,10 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
       case "--tune-reactive":
         f.noValue();
         tuneReactive = true;
+        break;
+      case "--tune-contest":
+        f.noValue();
+        tuneContest = true;
         break;
       case "--warmup-days":
         warmupDays = number(flag, value(), (n) => n >= 0 && n <= 100, "a number of days from 0 to 100");
@@ -229,6 +236,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs | null {
     quick,
     seeds,
     tuneReactive,
+    tuneContest,
     scenario: {
       workload,
       seed,

@@ -8,6 +8,8 @@ import { dirname, resolve } from "node:path";
 import { compare, type Comparison } from "../compare.ts";
 import { costFloors, runSuite, suiteMetrics, type SeedRun } from "../suite.ts";
 import { tuneReactive } from "../tune.ts";
+import { contestTuningSamples } from "../contest/samples.ts";
+import { tuneContest } from "../contest/tune.ts";
 import { renderReport } from "../report/html.ts";
 import { incidentsText } from "../report/incidents.ts";
 import { comparisonTable } from "../report/table.ts";
@@ -41,6 +43,14 @@ async function main(argv: string[]): Promise<number> {
     }
     process.stdout.write(`predictive on the same runs: ${t.predictiveViolationMinutes.toFixed(0)} violation minutes, ${t.predictiveHostHours.toFixed(0)} host-hours\n`);
     process.stdout.write(t.best ? `best at no more host-hours: ${JSON.stringify(t.best.setting)}\n` : "no setting ran on as few host-hours as predictive\n");
+    return 0;
+  }
+  if (args.tuneContest) {
+    const t = tuneContest({ samples: contestTuningSamples(), readTrace: traceReader(args.traces), log });
+    for (const [p, r] of Object.entries(t.policies)) {
+      for (const s of r.scores) process.stdout.write(`${p} ${JSON.stringify(s.knobs)}: ${s.violationMinutes.toFixed(1)} violation minutes, ${s.hostHours.toFixed(0)} host-hours\n`);
+      process.stdout.write(`${p}: best ${JSON.stringify(r.best.knobs)} (${r.evaluations} evaluations)\n`);
+    }
     return 0;
   }
   if (args.all) {

@@ -56,6 +56,8 @@ export function usage(): string {
     "  --seeds <list>         with --workload all: comma-separated seeds (default 1,2,3,4,5)",
     "  --tune-reactive        grid-search the reactive policy's target and scale-in utilisation and",
     "                         rebalancer tolerance on the generators with seeds 101-102 (--days each)",
+    "  --tune-contest         tune every contest policy's tolerance and trend look-ahead on data the",
+    "                         suite never scores (generators: seed 101; traces: later windows)",
     "  --seed <n>             seed: keys, popularity, crowds (default 1). Same seed, same result.",
     "  --days <d>             simulated days, the warm-up included (default 29; a trace shorter",
     "                         than this is used whole: dos-traces has 21 days, nab-tweets 57)",
