@@ -32,3 +32,4 @@ export * from "./policies/capacity.ts";
 export * from "./prealloc/index.ts";
 export * from "./engine/fill-bound.ts";
 export * from "./gap-share.ts";
+export { contestMetrics, contestRuns, type ContestRun } from "./contest/metrics.ts";

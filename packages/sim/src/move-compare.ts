@@ -1,11 +1,25 @@
 import { median } from "@shardcast/core";
 import type { MoveModel } from "./cluster.ts";
-import type { PolicyName } from "./compare.ts";
+import { POLICY_SUMMARY_KEYS, type PolicyName } from "./compare.ts";
 import { boundMedians, boundMetrics } from "./gap-share.ts";
 import { equalCostMetrics, lowerBoundMetrics, pooledSummary, runSuite, type SeedRun, type SuiteOptions, type SuiteRun } from "./suite.ts";
 
 /** The policies the two move models are compared on: the best-tuned reaction and the prediction. */
 export const MOVE_COMPARED_POLICIES: readonly PolicyName[] = ["reactive_tuned", "predictive"];
+
+/** The policies a quick run makes copy runs of. */
+export const QUICK_COPY_POLICIES: readonly PolicyName[] = ["static_peak", ...MOVE_COMPARED_POLICIES];
+
+/**
+ * `metrics` without the summary keys of policies that did not run (their totals would read 0 and
+ * their ratios as if they had no violations), per workload and ranged keys included.
+ */
+export function withoutAbsentPolicies(metrics: Record<string, number>, ran: readonly PolicyName[]): Record<string, number> {
+  const absent = POLICY_SUMMARY_KEYS.filter(([p]) => !ran.includes(p)).flatMap(([, keys]) => keys);
+  if (absent.length === 0) return metrics;
+  const pattern = new RegExp(`(^|_)(${absent.join("|")})(_median|_min|_max)?$`);
+  return Object.fromEntries(Object.entries(metrics).filter(([k]) => !pattern.test(k)));
+}
 
 /** Both move models on the same workloads, seeds and policies. */
 export interface MoveModelSuite {
@@ -15,16 +29,22 @@ export interface MoveModelSuite {
 
 /**
  * The suite once per move model: everything the options ask for (the frontier included) under
- * each, so the two differ only in how a move is made. Log lines say which model they are from.
+ * each, so the two differ only in how a move is made, except the fair contest (hand-offs only) and,
+ * in a quick run, the copies' frontier. Log lines say which model they are from.
  */
 export function runMoveModelSuite(opts: SuiteOptions): MoveModelSuite {
-  const run = (moveModel: MoveModel) =>
+  const run = (moveModel: MoveModel, only: Partial<SuiteOptions>) =>
     runSuite({
       ...opts,
+      ...only,
       ...(opts.log ? { log: (line: string) => opts.log!(`${moveModel}: ${line}`) } : {}),
       overrides: { ...opts.overrides, cluster: { ...opts.overrides?.cluster, moveModel } },
     });
-  return { handoff: run("handoff"), copy: run("copy") };
+  // The fair contest is run under the product's move model only; a quick run keeps its time by
+  // running the copies only for the policies the two models are compared on (and static peak, the
+  // cost ceiling), without their frontier.
+  const quickCopy: Partial<SuiteOptions> = opts.quick ? { frontier: false, policies: QUICK_COPY_POLICIES.filter((p) => !opts.policies || opts.policies.includes(p)) } : {};
+  return { handoff: run("handoff", {}), copy: run("copy", { contest: false, ...quickCopy }) };
 }
 
 const reduction = (a: number, b: number) => (b > 0 ? 1 - a / b : 0);

@@ -1,4 +1,6 @@
 import { median } from "@shardcast/core";
+import type { ContestRun } from "./contest/metrics.ts";
+import { contestRun } from "./contest/run.ts";
 import { compare, DEFAULT_POLICIES, summarizeTotals, type Comparison, type ComparisonSummary, type PolicyName } from "./compare.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
 import { fillBoundHostHours } from "./engine/fill-bound.ts";
@@ -47,6 +49,8 @@ export interface SeedRun {
    * and its violation minutes at the predictive policy's host-hours; absent when not run.
    */
   frontier?: { points: FrontierPoint[]; reactiveAtPredictiveCost: number };
+  /** The fair contest's frontiers of the run (contest/run.ts); absent when not run. */
+  contest?: Omit<ContestRun, "workload" | "seed">;
   /** The workload's host-hours floor (see engine/lower-bound.ts): no policy has fewer without violation minutes. */
   lowerBoundHostHours: number;
   /**
@@ -103,6 +107,8 @@ export interface SuiteOptions {
   policies?: readonly PolicyName[];
   /** Also run reactive at more headroom for the equal-cost comparison (see frontier.ts); needs reactive_tuned and predictive. */
   frontier?: boolean;
+  /** Also run the fair contest's frontiers (contest/run.ts); needs the frontier and static_peak. */
+  contest?: boolean;
   /** Cluster, policy and load overrides applied to every workload (the CLI's options). */
   overrides?: Pick<ScenarioOptions, "cluster" | "policy" | "peakUtilisation" | "capacity" | "warmupDays">;
 }
@@ -140,9 +146,11 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
         const points = [{ targetUtilization: REACTIVE_TUNED.targetUtilization, hostHours: tuned.hostHours, violationMinutes: tuned.violationMinutes }, ...reactiveFrontier(workload, config, c.layout)];
         frontier = { points, reactiveAtPredictiveCost: violationsAtCost(points, predictive.hostHours) };
       }
+      const fixed = policies.static_peak;
+      const contest = opts.contest && frontier && tuned && predictive && fixed ? contestRun(workload, config, c.layout, { reactive: tuned, predictive, static: fixed, reactiveFrontier: frontier.points.slice(1) }) : undefined;
       const floors = costFloors(workload, config);
       const wallMs = performance.now() - t0;
-      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), ...floors, wallMs });
+      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), ...(contest ? { contest } : {}), ...floors, wallMs });
       if (seed === seedList[0]) comparisons.push(c);
       const s = c.summary;
       opts.log?.(
