@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bootstrapRatio, ratioOfSums } from "../src/contest/bootstrap.ts";
 import { baselineAt, readAt, sloHostHours, type ContestFrontiers } from "../src/contest/matched.ts";
-import { contestMetrics, type ContestRun } from "../src/contest/metrics.ts";
+import { contestMetrics, INFINITE_RATIO, type ContestRun } from "../src/contest/metrics.ts";
 import { costAtViolations, type FrontierPoint } from "../src/frontier.ts";
 
 const pt = (hostHours: number, violationMinutes: number, targetUtilization = 0.8): FrontierPoint => ({ targetUtilization, hostHours, violationMinutes });
@@ -93,5 +93,15 @@ describe("contest keys", () => {
     // 0.1% of 2,880 minutes: predictive keeps it at 100 + (10 - 2.88) / 10 x 20 host-hours; reactive
     // never does, so the baseline is static provisioning at 300.
     expect(m.predictable_slo_host_hours_ratio).toBeCloseTo((100 + 0.712 * 20) / 300, 9);
+  });
+
+  it("never reports a ratio with no bound as a small one", () => {
+    const m = contestMetrics([run("diurnal", [pt(100, 10)], [pt(100, 0)]), run("ramp", [pt(100, 0)], [pt(100, 0)])]);
+    expect(m.predictable_equal_cost_ratio).toBe(INFINITE_RATIO);
+    expect(m.predictable_equal_cost_ratio_ci_hi).toBe(INFINITE_RATIO);
+    expect(m.predictable_equal_cost_reduction_1_00).toBe(-1);
+    // Predictive never holds the SLO on diurnal, so only ramp is compared.
+    expect(m.predictable_slo_unreached_predictive).toBe(1);
+    expect(m.contest_diurnal_slo_host_hours_ratio).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseSimArgs, usage, UsageError } from "../src/cli/args.ts";
 import { DEFAULT_CLUSTER, EARLIER_CLUSTER } from "../src/cluster.ts";
 import { defaultConfig } from "../src/config.ts";
-import { moveModelMetrics } from "../src/move-compare.ts";
+import { moveModelMetrics, withoutAbsentPolicies } from "../src/move-compare.ts";
 import { bytesCopied, forMoves, leadSettings, moveSeconds, rebalanceMoveCost } from "../src/move-model.ts";
 import type { RunTotals, SeedRun, SuiteRun } from "../src/suite.ts";
 import { HOUR_MS } from "../src/workload/generators.ts";
@@ -111,5 +111,24 @@ describe("the suite's comparison of the move models", () => {
     expect(m.c_handoff_violation_reduction_vs_copy_predictive).toBe(0);
     expect(m.handoff_seeds_per_workload).toBe(2);
     for (const [k, v] of Object.entries(m)) expect(Number.isFinite(v), k).toBe(true);
+  });
+});
+
+describe("keys of policies a run left out", () => {
+  it("drops their totals and ratios, per workload and ranged, and keeps reactive_tuned's", () => {
+    const metrics = {
+      violation_minutes_reactive: 0,
+      violation_minutes_reactive_tuned: 5,
+      oracle_violation_reduction_vs_reactive: 0,
+      violation_reduction_vs_reactive: 0.5,
+      tenants_violation_reduction_vs_reactive_default_median: 0,
+      tenants_host_hours_hybrid: 0,
+      tenants_violation_minutes_predictive: 3,
+    };
+    expect(withoutAbsentPolicies(metrics, ["static_peak", "reactive_tuned", "predictive"])).toEqual({
+      violation_minutes_reactive_tuned: 5,
+      violation_reduction_vs_reactive: 0.5,
+      tenants_violation_minutes_predictive: 3,
+    });
   });
 });

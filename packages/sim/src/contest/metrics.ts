@@ -16,8 +16,12 @@ const costKey = (m: number) => m.toFixed(2).replace(".", "_");
 
 /** 1 - a / b; 0 when neither had any, -1 when only `a` had some (a loss with nothing to scale it by). */
 const reduction = (a: number, b: number) => (b > 0 ? 1 - a / b : a > 0 ? -1 : 0);
-/** A ratio for a key: -1 where it is infinite (the baseline had none, predictive some). */
-const finite = (v: number) => (Number.isFinite(v) ? v : -1);
+/**
+ * A ratio for a key where it is infinite (the baseline had no violation minutes, predictive some):
+ * a large number, so a ratio that says "no bound" never reads as a small one.
+ */
+export const INFINITE_RATIO = 1e6;
+const finite = (v: number) => (Number.isFinite(v) ? v : INFINITE_RATIO);
 
 /** The keys of one group of runs (a class, a workload, all), each under `prefix`. */
 function groupMetrics(runs: readonly ContestRun[], prefix: string): Record<string, number> {
@@ -57,7 +61,8 @@ function groupMetrics(runs: readonly ContestRun[], prefix: string): Record<strin
     pred += slo.predictive;
     base += slo.baseline;
   }
-  out[`${prefix}slo_host_hours_ratio`] = base > 0 ? pred / base : -1;
+  // Left out where no run had both sides hold the SLO: there is nothing to compare.
+  if (base > 0) out[`${prefix}slo_host_hours_ratio`] = pred / base;
   out[`${prefix}slo_host_hours_predictive`] = pred;
   out[`${prefix}slo_host_hours_baseline`] = base;
   out[`${prefix}slo_unreached_predictive`] = unreachedPredictive;
