@@ -17,20 +17,23 @@ const bucketMs = parseAnalyzerSettings({}).bucketSec * 1000;
 /** A look-ahead of two analyzer buckets. */
 const lead = (2 * bucketMs) / 1000;
 
-/** An analyzer run whose read forecast of `a` is quiet, then `peak` reads/s from step `peakStep` on. */
-async function storeReadForecast(model: string, peakStep: number, peak = 500): Promise<void> {
-  const start = Math.floor(Date.now() / bucketMs) * bucketMs;
-  const values = Array.from({ length: 30 }, (_, i) => (i >= peakStep ? peak : 0));
+/** An analyzer run that forecasts these read series (and nothing else). */
+async function storeReadRun(readForecasts: Array<{ shardletId: string; streamId: string; values: number[]; model: string }>): Promise<void> {
   await recordAnalyzerRun(t.h.db, {
     at: new Date(),
     horizonSec: (30 * bucketMs) / 1000,
     bucketSec: bucketMs / 1000,
     modelVersionId: null,
     ranking: [],
-    forecastStartMs: start,
+    forecastStartMs: Math.floor(Date.now() / bucketMs) * bucketMs,
     forecasts: [],
-    readForecasts: [{ shardletId: a.id, streamId: a.streamId, values, model }],
+    readForecasts,
   });
+}
+
+/** An analyzer run whose read forecast of `a` is quiet, then `peak` reads/s from step `peakStep` on. */
+async function storeReadForecast(model: string, peakStep: number, peak = 500): Promise<void> {
+  await storeReadRun([{ shardletId: a.id, streamId: a.streamId, values: Array.from({ length: 30 }, (_, i) => (i >= peakStep ? peak : 0)), model }]);
 }
 
 const settings = (readForecastLeadSec: number) => updateSetting(t.h.db, PLACEMENT_SETTINGS_KEY, { archiveAfterSec: 86_400, replicaMinReadsPerSec: 100, maxReplicas: 4, readForecastLeadSec }, null);
@@ -65,16 +68,7 @@ describe("placement: replicas from the read forecast", () => {
     await settings(lead);
     await storeReadForecast("weekly_median", 1);
     // A run over one other stream forecasts only that stream's reads: it does not hide this one's.
-    await recordAnalyzerRun(t.h.db, {
-      at: new Date(),
-      horizonSec: (30 * bucketMs) / 1000,
-      bucketSec: bucketMs / 1000,
-      modelVersionId: null,
-      ranking: [],
-      forecastStartMs: Math.floor(Date.now() / bucketMs) * bucketMs,
-      forecasts: [],
-      readForecasts: [{ shardletId: "elsewhere", streamId: "another-stream", values: new Array<number>(30).fill(1), model: "weekly_median" }],
-    });
+    await storeReadRun([{ shardletId: "elsewhere", streamId: "another-stream", values: new Array<number>(30).fill(1), model: "weekly_median" }]);
     expect(await run()).toMatchObject({ replicated: 1, forecastRates: 1 });
     const [replica] = await listReplicas(t.h.db);
     expect(replica).toMatchObject({ shardletId: a.id, sourceHostId: a.hostId });
