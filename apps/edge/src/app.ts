@@ -147,6 +147,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     limits: cfg.limits,
     log,
     isLocked: (id) => locks.has(id),
+    holds: locks,
     flagOverflowPending: async (streamId, written) => {
       const flagged = await markOverflowPending(db, streamId, written);
       // Edges reload the stream's routes only when told: once per newly flagged range, and again

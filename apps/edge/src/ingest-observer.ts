@@ -21,6 +21,8 @@ export interface IngestObserver {
   answered?(stream: string, answer: BatchAnswer): void;
   /** How long the batch waited for its block of sequence numbers. */
   sequenced?(waitMs: number): void;
+  /** A batch waited `waitMs` for a held op-lock's change; `released`: the change came in time (else the hold ran out). */
+  held?(waitMs: number, released: boolean): void;
   /** A shardlet's fence refused a write part: the route was stale. */
   fenceRejected?(shardletId: string, events: number): void;
 }

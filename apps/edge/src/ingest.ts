@@ -5,7 +5,7 @@ import { failureOutcome, streamLabel } from "./failure-labels.ts";
 import type { IngestedEvent, IngestObserver } from "./ingest-observer.ts";
 import type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
 import { appendOverflowOnce, idsStoredElsewhere } from "./overflow-append.ts";
-import type { RoutingCache } from "./routing-cache.ts";
+import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
 
 export type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
 
@@ -27,6 +27,17 @@ interface Attempt {
 
 const NO_HOSTS: readonly string[] = [];
 
+/** Op-locks that asked the edges to hold their shardlets' writes back for a moment (the edge's LockView). */
+export interface WriteHolds {
+  /** Cheap: false almost always, and then the write path looks no closer. */
+  anyHeld(): boolean;
+  /** Shardlets whose writes may be held now. */
+  heldShardlets(): Iterable<string>;
+  heldUntil(shardletId: string): number | undefined;
+  /** Resolves when a lock is taken or released, or after `ms`. */
+  changed(ms: number): Promise<void>;
+}
+
 /**
  * The write path: validate the whole batch (nothing is stored if any event is bad), route each
  * event by key hash, take one block of global sequence numbers, write each host's events in one
@@ -41,6 +52,8 @@ export class IngestService {
       hosts: HostWriter;
       /** Whether a job holds the shardlet's op-lock (the edge's in-memory view). */
       isLocked: (shardletId: string) => boolean;
+      /** Locks whose writes wait for the change instead of taking the overflow log (see `waitForHolds`). */
+      holds?: WriteHolds;
       /** Flags the routes' ranges overflow-pending (see `markOverflowPending`) and tells the edges. */
       flagOverflowPending?: (streamId: string, routes: ReadonlyArray<ShardletRoute>) => Promise<void>;
       observer?: IngestObserver;
@@ -87,6 +100,7 @@ export class IngestService {
       for (const e of events) bytes += e.sizeBytes;
       await admit(events.length, bytes);
     }
+    if (this.deps.holds?.anyHeld()) entry = await this.waitForHolds(streamName, entry, events);
     const streamId = entry.meta.id;
     const asked = performance.now();
     const block = await sequences.allocate(streamId, events.length);
@@ -135,6 +149,43 @@ export class IngestService {
     let duplicates = 0;
     for (const r of out) if (r.duplicate) duplicates++;
     return { accepted: out.length - duplicates, duplicates, events: out };
+  }
+
+  /**
+   * Waits while an event of the batch routes to a shardlet whose op-lock asked edges to hold its
+   * writes (a hand-off, whose lock window is a few statements): at the lock's release the edge
+   * has the new routes (see LockView.releaseAfter), and the events go to the successor's fast path,
+   * stored once, with no overflow append, flag or drain. When the hold runs out first they take
+   * the overflow log as any locked shardlet's do. It runs before the batch takes its sequence
+   * numbers, so a held batch keeps no reader waiting on its positions.
+   */
+  private async waitForHolds(streamName: string, entry: RouteEntry, events: readonly IncomingEvent[]): Promise<RouteEntry> {
+    const holds = this.deps.holds!;
+    const clock = this.deps.clock ?? Date.now;
+    let hashes: number[] | null = null;
+    // The first hold met bounds the whole wait: a lock taken again meanwhile does not extend it.
+    let giveUpAt: number | null = null;
+    const started = performance.now();
+    for (;;) {
+      let until = 0;
+      for (const id of holds.heldShardlets()) {
+        const route = entry.table.byId(id);
+        const held = route ? holds.heldUntil(id) : undefined;
+        if (!route || held === undefined || held <= until) continue;
+        hashes ??= events.map((e) => keyHash(e.key));
+        if (hashes.some((h) => h >= route.lo && h < route.hi)) until = held;
+      }
+      if (until === 0) break;
+      giveUpAt ??= until;
+      const wait = Math.min(until, giveUpAt) - clock();
+      if (wait <= 0) break;
+      await holds.changed(wait);
+      const fresh = await this.deps.routing.get(streamName);
+      if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
+      entry = fresh;
+    }
+    if (giveUpAt !== null) this.deps.observer?.held?.(performance.now() - started, clock() < giveUpAt);
+    return entry;
   }
 
   /** The fast path of one host: one fenced statement for its shardlets' events, then their shadow writes. */

@@ -9,6 +9,10 @@ import type { Logger } from "@shardcast/runtime";
  */
 export class LockView {
   private locked = new Set<string>();
+  /** Until when (clock ms) writes to a locked shardlet may wait for its change, per lock message that asked for a hold. */
+  private readonly holds = new Map<string, number>();
+  /** Writers waiting for the view to change (see `changed`). */
+  private readonly waiters = new Set<() => void>();
   /** The last message applied per locked shardlet (a running count): a deferred release applies only if none came after it. */
   private readonly applied = new Map<string, number>();
   private messages = 0;
@@ -23,21 +27,71 @@ export class LockView {
   constructor(
     private readonly list: () => Promise<string[]>,
     private readonly log: Logger,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   has(shardletId: string): boolean {
     return this.locked.has(shardletId);
   }
 
-  apply(shardletId: string, locked: boolean): void {
+  /** Whether any locked shardlet's writes may be held back now: the write path's cheap check before it looks closer. */
+  anyHeld(): boolean {
+    return this.holds.size > 0;
+  }
+
+  /** Writes waiting for a held lock's change now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  heldShardlets(): Iterable<string> {
+    return this.holds.keys();
+  }
+
+  /** Until when writes to `shardletId` may wait for its change (clock ms), if its lock asked for a hold and it has not run out. */
+  heldUntil(shardletId: string): number | undefined {
+    const until = this.holds.get(shardletId);
+    if (until === undefined) return undefined;
+    if (until > this.clock() && this.locked.has(shardletId)) return until;
+    this.holds.delete(shardletId);
+    return undefined;
+  }
+
+  /** Resolves at the view's next change (a lock, a release, a resync), or after `ms`. */
+  changed(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.waiters.add(done);
+    });
+  }
+
+  /**
+   * `holdMs` (a lock message's) lets writes to the shardlet wait that long for its release before
+   * they take the overflow log: see `OpLockMessage.holdMs`.
+   */
+  apply(shardletId: string, locked: boolean, holdMs = 0): void {
     this.applied.set(shardletId, ++this.messages);
-    if (locked) this.locked.add(shardletId);
-    else {
+    if (locked) {
+      this.locked.add(shardletId);
+      if (holdMs > 0) this.holds.set(shardletId, this.clock() + holdMs);
+      else this.holds.delete(shardletId);
+    } else {
       this.locked.delete(shardletId);
+      this.holds.delete(shardletId);
       // Unlocked shardlets keep no count: the map stays as small as the locks held.
       this.applied.delete(shardletId);
     }
     for (const journal of this.journals) journal.push([shardletId, locked]);
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const done of [...this.waiters]) done();
   }
 
   /**
@@ -66,6 +120,8 @@ export class LockView {
         else listed.delete(id);
       }
       this.locked = listed;
+      for (const id of this.holds.keys()) if (!listed.has(id)) this.holds.delete(id);
+      this.wake();
     } catch (err) {
       this.log.warn("op-lock view resync failed", { err });
     } finally {

@@ -48,7 +48,7 @@ export function subscribeToEdgeChannels(deps: {
         const lock = parseOpLockMessage(message);
         // A release waits for the reloads the job's switch announced (see LockView.releaseAfter).
         if (lock && !lock.locked && reloads.size > 0) locks.releaseAfter(lock.shardletId, Promise.allSettled([...reloads]));
-        else if (lock) locks.apply(lock.shardletId, lock.locked);
+        else if (lock) locks.apply(lock.shardletId, lock.locked, lock.holdMs);
       }
     } catch (err) {
       log.warn("ignored malformed pub/sub message", { channel, err });

@@ -52,4 +52,34 @@ describe("LockView", () => {
     expect(view.has("a")).toBe(false);
     expect(view.has("b")).toBe(true);
   });
+
+  it("keeps a lock's hold until it runs out or the lock goes, and wakes waiting writes at every change", async () => {
+    let now = 1_000;
+    const view = new LockView(() => Promise.resolve(["a"]), createLogger({}, { level: "error" }), () => now);
+    view.apply("a", true, 200);
+    view.apply("b", true);
+    expect(view.anyHeld()).toBe(true);
+    expect([...view.heldShardlets()]).toEqual(["a"]);
+    expect(view.heldUntil("a")).toBe(1_200);
+    expect(view.heldUntil("b")).toBeUndefined();
+    // A waiting write wakes at the release, long before its wait would end.
+    const woken = view.changed(60_000);
+    expect(view.waiting).toBe(1);
+    view.apply("a", false);
+    await woken;
+    expect(view.waiting).toBe(0);
+    expect(view.heldUntil("a")).toBeUndefined();
+    expect(view.anyHeld()).toBe(false);
+    // A hold that ran out is forgotten; a resync drops the holds of locks it no longer lists.
+    view.apply("a", true, 200);
+    now = 1_300;
+    expect(view.heldUntil("a")).toBeUndefined();
+    view.apply("b", true, 500);
+    now = 1_400;
+    const resynced = view.changed(60_000);
+    await view.resync();
+    await resynced;
+    expect(view.heldUntil("b")).toBeUndefined();
+    expect(view.anyHeld()).toBe(false);
+  });
 });

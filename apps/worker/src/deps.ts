@@ -56,5 +56,10 @@ export interface LifecycleTuning {
   overflowGraceMs?: number;
   /** Most splits and merges one manager scan enqueues (default 64). */
   maxActionsPerScan?: number;
+  /**
+   * How long edges may hold a hand-off's writes back for its switch, instead of sending them to the
+   * overflow log (default 250 ms; 0: to the overflow log at once). See lifecycle/machine.ts.
+   */
+  handoffHoldMs?: number;
   hooks?: LifecycleHooks;
 }

@@ -1,5 +1,6 @@
 import { keyHash } from "@shardcast/core";
 import { listMigrationEvents, loadRoutes } from "@shardcast/db";
+import { waitFor } from "@shardcast/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runOverflowDrain } from "../src/processors/overflow-drain.ts";
 import { exactlyOnceProblems } from "./lifecycle-harness.ts";
@@ -126,6 +127,43 @@ describe("handing a shardlet's write load off to another host", () => {
     const { byPosition } = await t.h.read();
     expect(pairChecksum(byPosition.map((e) => ({ seq: e.seq, id: e.id! })))).toEqual(pairChecksum(t.h.acked.values()));
   }, 120_000);
+
+  it("holds the range's writes at the edges for the switch: none goes through the overflow log", async () => {
+    const routes = await loadRoutes(t.h.db, t.h.streamId);
+    const home = (await t.h.db.shard.findFirstOrThrow({ where: { streamId: t.h.streamId } })).homeHostId;
+    const source = routes.find((r) => r.hostId !== home)!;
+    const range = { lo: source.lo, hi: source.hi };
+    const dest = t.h.hostIds.find((id) => id !== source.hostId)!;
+    const overflowBefore = await (await t.h.driver(home)).countOverflow(t.h.streamId);
+    // Long enough that only a hold that never ends sends a write to the overflow log on a slow machine.
+    t.h.deps.lifecycle = {
+      ...t.h.deps.lifecycle,
+      handoffHoldMs: 5_000,
+      hooks: {
+        // With the source fenced, a write to the range waits at an edge (and is not refused or logged).
+        afterStep: async (phase) => {
+          if (phase === "fenced") await waitFor("a write held at an edge", () => t.h.edges.some((e) => e.locks.waiting > 0));
+        },
+      },
+    };
+    const producing = t.produceWhile(range, { producers: 2 });
+    try {
+      await waitFor("writes to the range", () => t.h.acked.size > 0);
+      const id = await t.approve(source.id, dest, { mode: "handoff" });
+      const results = await t.runToEnd(id);
+      expect(results.at(-1)).toMatchObject({ status: "done", phase: "done" });
+    } finally {
+      t.h.deps.lifecycle = { ...t.h.deps.lifecycle, handoffHoldMs: undefined, hooks: {} };
+    }
+    expect(await producing.stop()).toBeGreaterThan(0);
+    const job = await t.h.db.lifecycleJob.findFirstOrThrow({ where: { kind: "handoff", sourceIds: { has: source.id } } });
+    expect(Number(job.drained)).toBe(0);
+    expect(await (await t.h.driver(home)).countOverflow(t.h.streamId)).toBe(overflowBefore);
+    const successor = (await loadRoutes(t.h.db, t.h.streamId)).find((r) => r.lo === range.lo && r.hi === range.hi)!;
+    expect(successor.hostId).toBe(dest);
+    expect((await t.onHost(dest, range)).rows).toBeGreaterThan(0);
+    expect(exactlyOnceProblems(await t.h.check())).toEqual([]);
+  }, 60_000);
 
   it("settles an overflow row a sweep stored in a shardlet that was handed off before the row was marked drained", async () => {
     const routes = await loadRoutes(t.h.db, t.h.streamId);

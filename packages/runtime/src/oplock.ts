@@ -24,16 +24,28 @@ export function opLockKey(prefix: string, shardletId: string): string {
 export interface OpLockMessage {
   shardletId: string;
   locked: boolean;
+  /**
+   * With a lock: how long edges may hold the shardlet's writes back for the change to land (the
+   * lock's release), before they send them to the overflow log. Set by jobs whose lock window is
+   * short (a hand-off): a write that waits out the window is stored once, where it belongs, with
+   * no overflow append, flag or drain. Absent or 0: writes take the overflow log at once.
+   */
+  holdMs?: number;
 }
+
+/** The longest hold a lock message may ask for: a lock that needs longer should not ask edges to wait. */
+export const MAX_OP_LOCK_HOLD_MS = 5_000;
 
 /** Parses a message from {@link opLocksChannel}; null for anything malformed. */
 export function parseOpLockMessage(raw: string): OpLockMessage | null {
   try {
     const value: unknown = JSON.parse(raw);
     if (typeof value !== "object" || value === null) return null;
-    const { shardletId, locked } = value as Record<string, unknown>;
+    const { shardletId, locked, holdMs } = value as Record<string, unknown>;
     if (typeof shardletId !== "string" || typeof locked !== "boolean") return null;
-    return { shardletId, locked };
+    // A malformed hold is dropped, not the message: the lock itself still matters.
+    const hold = typeof holdMs === "number" && Number.isFinite(holdMs) && holdMs > 0 ? Math.min(holdMs, MAX_OP_LOCK_HOLD_MS) : 0;
+    return hold > 0 && locked ? { shardletId, locked, holdMs: hold } : { shardletId, locked };
   } catch {
     return null;
   }
@@ -54,7 +66,7 @@ export interface OpLocks {
    * `ShardcastError("conflict")` if another holder has it (after the configured retries) and
    * `ShardcastError("unavailable")` if no quorum of Redis masters answers.
    */
-  withOpLock<T>(shardletId: string, fn: (lock: OpLockHandle) => Promise<T>): Promise<T>;
+  withOpLock<T>(shardletId: string, fn: (lock: OpLockHandle) => Promise<T>, opts?: OpLockHoldOptions): Promise<T>;
   /** True when a quorum of masters holds a lock for the shardlet. */
   isLocked(shardletId: string): Promise<boolean>;
   /**
@@ -64,6 +76,11 @@ export interface OpLocks {
   lockedShardlets(): Promise<string[]>;
   /** Stops in-flight extensions. Does not close the Redis clients: the caller owns them. */
   close(): Promise<void>;
+}
+
+export interface OpLockHoldOptions {
+  /** Tells edges they may hold the shardlet's writes back this long for the change (see {@link OpLockMessage.holdMs}). */
+  holdMs?: number;
 }
 
 export interface OpLockOptions {
@@ -138,8 +155,8 @@ export function createOpLocks(clients: Redis[], opts: OpLockOptions): OpLocks {
   });
   const stopping = new Set<() => void>();
 
-  const publish = async (shardletId: string, locked: boolean): Promise<void> => {
-    const message: OpLockMessage = { shardletId, locked };
+  const publish = async (shardletId: string, locked: boolean, holdMs = 0): Promise<void> => {
+    const message: OpLockMessage = holdMs > 0 ? { shardletId, locked, holdMs } : { shardletId, locked };
     try {
       await publisher.publish(channel, JSON.stringify(message));
     } catch (error) {
@@ -165,11 +182,11 @@ export function createOpLocks(clients: Redis[], opts: OpLockOptions): OpLocks {
     }
   };
 
-  const withOpLock = async <T>(shardletId: string, fn: (lock: OpLockHandle) => Promise<T>): Promise<T> => {
+  const withOpLock = async <T>(shardletId: string, fn: (lock: OpLockHandle) => Promise<T>, hold?: OpLockHoldOptions): Promise<T> => {
     let lock = await acquire(shardletId);
     // Kept apart from `lock.expiration`, which Redlock zeroes on the old lock mid-extension.
     let validUntil = lock.expiration;
-    await publish(shardletId, true);
+    await publish(shardletId, true, Math.min(Math.max(0, hold?.holdMs ?? 0), MAX_OP_LOCK_HOLD_MS));
     const controller = new AbortController();
     const lose = (why: string, cause?: unknown) => {
       if (controller.signal.aborted) return;

@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createOpLocks,
+  MAX_OP_LOCK_HOLD_MS,
   opLockKey,
   opLocksChannel,
   parseOpLockMessage,
@@ -159,6 +160,21 @@ describe("op-locks", () => {
     await locks.close();
   });
 
+  it("announces the hold a job asks edges for with its lock, never with the release", async () => {
+    const locks = createOpLocks([client], { prefix, ttlMs: 1_000 });
+    await locks.withOpLock("s-hold", () => Promise.resolve(), { holdMs: 250 });
+    await locks.withOpLock("s-hold", () => Promise.resolve(), { holdMs: 60_000 });
+    await waitFor("both unlock messages", () => messages.filter((m) => m.shardletId === "s-hold" && !m.locked).length === 2);
+    expect(messages.filter((m) => m.shardletId === "s-hold")).toEqual([
+      { shardletId: "s-hold", locked: true, holdMs: 250 },
+      { shardletId: "s-hold", locked: false },
+      // Capped: a job that needs longer should not ask edges to wait for it.
+      { shardletId: "s-hold", locked: true, holdMs: MAX_OP_LOCK_HOLD_MS },
+      { shardletId: "s-hold", locked: false },
+    ]);
+    await locks.close();
+  });
+
   it("releases and announces unlock when the job throws", async () => {
     const locks = createOpLocks([client], { prefix, ttlMs: 1_000 });
     await expect(locks.withOpLock("s-throw", () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
@@ -226,5 +242,11 @@ describe("op-locks", () => {
     expect(parseOpLockMessage('{"shardletId":"x","locked":true}')).toEqual({ shardletId: "x", locked: true });
     expect(parseOpLockMessage('{"shardletId":1,"locked":true}')).toBeNull();
     expect(parseOpLockMessage("not json")).toBeNull();
+    expect(parseOpLockMessage('{"shardletId":"x","locked":true,"holdMs":200}')).toEqual({ shardletId: "x", locked: true, holdMs: 200 });
+    // A bad hold is dropped, the lock kept; a release holds nothing.
+    expect(parseOpLockMessage('{"shardletId":"x","locked":true,"holdMs":"soon"}')).toEqual({ shardletId: "x", locked: true });
+    expect(parseOpLockMessage('{"shardletId":"x","locked":true,"holdMs":-5}')).toEqual({ shardletId: "x", locked: true });
+    expect(parseOpLockMessage('{"shardletId":"x","locked":true,"holdMs":1e9}')).toEqual({ shardletId: "x", locked: true, holdMs: MAX_OP_LOCK_HOLD_MS });
+    expect(parseOpLockMessage('{"shardletId":"x","locked":false,"holdMs":200}')).toEqual({ shardletId: "x", locked: false });
   });
 });

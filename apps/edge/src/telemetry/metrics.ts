@@ -36,6 +36,7 @@ export class EdgeMetrics {
   private readonly overflowEvents: Counter;
   private readonly shadowEvents: Counter<"outcome">;
   private readonly sequenceWait: Histogram;
+  private readonly holdSeconds: Histogram<"outcome">;
   private readonly routeReloads: Counter<"reason">;
   private readonly httpRequests: Counter<"route" | "status">;
   private readonly inflight: Gauge;
@@ -78,6 +79,13 @@ export class EdgeMetrics {
       name: "shardcast_edge_read_seconds",
       help: "Latency of successful reads, by kind (position, key)",
       labelNames: ["kind"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.holdSeconds = new Histogram({
+      name: "shardcast_edge_write_hold_seconds",
+      help: "How long batches waited for a hand-off's switch before writing (outcome released: the switch came in time; ran_out: they took the overflow log)",
+      labelNames: ["outcome"],
       buckets: LATENCY_BUCKETS,
       registers,
     });
@@ -171,7 +179,7 @@ export class EdgeMetrics {
   }
 
   /** The write path's hooks. */
-  ingestObserver(): Required<Pick<IngestObserver, "answered" | "sequenced" | "fenceRejected">> {
+  ingestObserver(): Required<Pick<IngestObserver, "answered" | "sequenced" | "fenceRejected" | "held">> {
     return {
       answered: (stream: string, a: BatchAnswer) => {
         const label = this.stream(stream);
@@ -186,6 +194,7 @@ export class EdgeMetrics {
       },
       sequenced: (waitMs: number) => this.sequenceWait.observe(waitMs / 1000),
       fenceRejected: () => this.fenceRejections.inc(),
+      held: (waitMs: number, released: boolean) => this.holdSeconds.observe({ outcome: released ? "released" : "ran_out" }, waitMs / 1000),
     };
   }
 

@@ -1,5 +1,5 @@
 import { ShardcastError } from "@shardcast/core";
-import type { OpLockHandle, OpLocks } from "@shardcast/runtime/oplock";
+import type { OpLockHandle, OpLockHoldOptions, OpLocks } from "@shardcast/runtime/oplock";
 
 /** The op-locks of every shardlet a job changes, held together. */
 export interface HeldLocks {
@@ -14,7 +14,7 @@ export interface HeldLocks {
  * Runs `fn` holding the op-locks of `ids`, taken in id order (two jobs that need overlapping sets
  * then cannot each hold one and wait for the other) and released in reverse.
  */
-export async function withOpLocks<T>(locks: OpLocks | undefined, ids: readonly string[], fn: (held: HeldLocks) => Promise<T>): Promise<T> {
+export async function withOpLocks<T>(locks: OpLocks | undefined, ids: readonly string[], fn: (held: HeldLocks) => Promise<T>, hold?: OpLockHoldOptions): Promise<T> {
   if (!locks) throw new ShardcastError("unavailable", "op-locks are not configured on this worker");
   const sorted = [...new Set(ids)].sort();
   const handles: OpLockHandle[] = [];
@@ -29,10 +29,14 @@ export async function withOpLocks<T>(locks: OpLocks | undefined, ids: readonly s
         },
       });
     }
-    return locks.withOpLock(id, async (handle) => {
-      handles.push(handle);
-      return take(i + 1);
-    });
+    return locks.withOpLock(
+      id,
+      async (handle) => {
+        handles.push(handle);
+        return take(i + 1);
+      },
+      hold,
+    );
   };
   return take(0);
 }

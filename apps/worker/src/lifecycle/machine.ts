@@ -41,6 +41,9 @@ import { STEPS } from "./steps.ts";
  * it does when a worker dies before its drain and the sweep drains instead).
  */
 
+/** How long edges may hold a hand-off's writes back for its switch (see `LifecycleTuning.handoffHoldMs`). */
+export const DEFAULT_HANDOFF_HOLD_MS = 250;
+
 export interface LifecycleRunResult {
   jobId: string;
   kind: LifecycleKind;
@@ -107,6 +110,10 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
   const childHostId = found.destHostId ?? found.hostId;
   const [driver, childDriver] = await Promise.all([deps.hosts.get(found.hostId), deps.hosts.get(childHostId)]);
   const hooks = deps.lifecycle?.hooks;
+  // A hand-off's lock window is a few statements: edges hold its writes back for the switch and
+  // store them once in the successor, rather than send them through the overflow log and its drain.
+  // A split or merge counts its ranges under the lock, so its writes take the overflow log at once.
+  const hold = found.kind === "handoff" ? { holdMs: deps.lifecycle?.handoffHoldMs ?? DEFAULT_HANDOFF_HOLD_MS } : undefined;
 
   const held = await withOpLocks(deps.opLocks, found.sourceIds, async (lock): Promise<{ ended: LifecycleRunResult } | { ctx: RunContext }> => {
     const lockedAt = deps.clock();
@@ -173,7 +180,7 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
       }
       return stopped(deps, job, err);
     }
-  });
+  }, hold);
   if ("ended" in held) return held.ended;
 
   // The locks are let go: the children are live. Edges write into them from now on; the ranges
