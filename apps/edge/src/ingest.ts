@@ -100,7 +100,7 @@ export class IngestService {
       for (const e of events) bytes += e.sizeBytes;
       await admit(events.length, bytes);
     }
-    if (this.deps.holds?.anyHeld()) entry = await this.waitForHolds(streamName, entry, events);
+    if (this.deps.holds?.anyHeld()) entry = await this.waitForHolds(streamName, entry, () => events.map((e) => keyHash(e.key)));
     const streamId = entry.meta.id;
     const asked = performance.now();
     const block = await sequences.allocate(streamId, events.length);
@@ -112,6 +112,12 @@ export class IngestService {
       // route still has that epoch, the change is in progress: those events take the overflow.
       let refused = new Map<string, number>();
       for (let attempt = 1; pending.length > 0; attempt++) {
+        // A hand-off's lock seen while the batch took its numbers, or refused by its fence before
+        // this edge saw the lock: held like the writes that came after it.
+        if (this.deps.holds?.anyHeld()) {
+          const these = pending;
+          entry = await this.waitForHolds(streamName, entry, () => these.map((p) => p.hash));
+        }
         const { table } = entry;
         const plan = planWrite(pending, { table, shards: entry.shards, isLocked: (id) => this.deps.isLocked(id), refused });
         if (plan.flagged.length > 0) {
@@ -157,12 +163,14 @@ export class IngestService {
    * has the new routes (see LockView.releaseAfter), and the events go to the successor's fast path,
    * stored once, with no overflow append, flag or drain. When the hold runs out first they take
    * the overflow log as any locked shardlet's do. It runs before the batch takes its sequence
-   * numbers, so a held batch keeps no reader waiting on its positions.
+   * numbers, so a held batch keeps no reader waiting on its positions, and again before each
+   * attempt (a lock seen while the batch took its numbers, or a fence that refused it first): those
+   * wait with their numbers taken.
    */
-  private async waitForHolds(streamName: string, entry: RouteEntry, events: readonly IncomingEvent[]): Promise<RouteEntry> {
+  private async waitForHolds(streamName: string, entry: RouteEntry, hashesOf: () => readonly number[]): Promise<RouteEntry> {
     const holds = this.deps.holds!;
     const clock = this.deps.clock ?? Date.now;
-    let hashes: number[] | null = null;
+    let hashes: readonly number[] | null = null;
     // The first hold met bounds the whole wait: a lock taken again meanwhile does not extend it.
     let giveUpAt: number | null = null;
     const started = performance.now();
@@ -172,7 +180,7 @@ export class IngestService {
         const route = entry.table.byId(id);
         const held = route ? holds.heldUntil(id) : undefined;
         if (!route || held === undefined || held <= until) continue;
-        hashes ??= events.map((e) => keyHash(e.key));
+        hashes ??= hashesOf();
         if (hashes.some((h) => h >= route.lo && h < route.hi)) until = held;
       }
       if (until === 0) break;

@@ -246,8 +246,20 @@ function edgeLine(before: Map<string, number>, after: Map<string, number>): stri
   const reloads = ["pubsub", "fence", "periodic"].map((r) => `${r} ${counterDelta(before, after, "shardcast_edge_route_reloads_total", `reason="${r}"`)}`);
   return (
     `edge: ${counterDelta(before, after, "shardcast_edge_overflow_events_total")} events through the overflow log, ` +
-    `${counterDelta(before, after, "shardcast_edge_fence_rejections_total")} fence rejections, route reloads ${reloads.join(", ")}`
+    `${counterDelta(before, after, "shardcast_edge_fence_rejections_total")} fence rejections, route reloads ${reloads.join(", ")}, ` +
+    holdLine(before, after)
   );
+}
+
+/** Batches a hand-off's lock held back at the edge, and how long on average, by how the hold ended. */
+function holdLine(before: Map<string, number>, after: Map<string, number>): string {
+  const parts = ["released", "ran_out"].map((outcome) => {
+    const label = `outcome="${outcome}"`;
+    const n = counterDelta(before, after, "shardcast_edge_write_hold_seconds_count", label);
+    const sec = counterDelta(before, after, "shardcast_edge_write_hold_seconds_sum", label);
+    return `${n} ${outcome.replace("_", " ")}${n > 0 ? ` (mean ${((sec * 1000) / n).toFixed(0)} ms)` : ""}`;
+  });
+  return `batches held for a hand-off: ${parts.join(", ")}`;
 }
 
 const STEPS = ["locked", "fenced", "moving", "switching", "draining"] as const;

@@ -1,4 +1,3 @@
-import type pg from "pg";
 import { ShardcastError } from "@shardcast/core";
 import type { HostDriver } from "./driver.ts";
 
@@ -39,22 +38,6 @@ async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
       if (attempt >= 5 || !isRetryable(err)) throw err;
     }
   }
-}
-
-async function inTransaction<T>(driver: HostDriver, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  return withRetry(() =>
-    driver.withClient(async (c) => {
-      await c.query("BEGIN");
-      try {
-        const out = await fn(c);
-        await c.query("COMMIT");
-        return out;
-      } catch (err) {
-        await c.query("ROLLBACK").catch(() => undefined);
-        throw err;
-      }
-    }),
-  );
 }
 
 /** The load median of the events in a range by key hash; null when it holds none. */
@@ -169,12 +152,15 @@ interface FenceLockRow {
   state: string;
 }
 
-/** Locks fence rows in shardlet-id order (the order every fence change uses, so two never deadlock). */
-async function lockFences(c: pg.PoolClient, ids: readonly string[]): Promise<Map<string, FenceLockRow>> {
-  const res = await c.query<FenceLockRow>(
-    "SELECT shardlet_id, epoch, state FROM sc_fence WHERE shardlet_id = ANY($1::text[]) ORDER BY shardlet_id FOR UPDATE",
-    [ids],
-  );
+/**
+ * One statement, one round trip: the fence rows are locked FOR UPDATE in shardlet-id order (the
+ * order every fence change uses, so two never deadlock), `ok` says whether every check passed,
+ * and the update runs only then (on the rows as locked). The rows come back as they were before
+ * the update, for the caller's checks and errors. These statements run inside a change's lock
+ * window, where every round trip is time the range's writers wait.
+ */
+async function lockedFenceUpdate(driver: HostDriver, sql: string, params: unknown[]): Promise<Map<string, FenceLockRow>> {
+  const res = await withRetry(() => driver.withClient((c) => c.query<FenceLockRow>(sql, params)));
   return new Map(res.rows.map((r) => [r.shardlet_id, r]));
 }
 
@@ -183,7 +169,7 @@ async function lockFences(c: pg.PoolClient, ids: readonly string[]): Promise<Map
  * epoch. Taking the rows FOR UPDATE waits for every fenced write in flight (they hold the rows
  * FOR SHARE); writes that come later see the new epoch or state and store nothing. Idempotent: a
  * fence already at the new epoch and state is left as it is. A fence above the new epoch means
- * something else changed the shardlet: `conflict`.
+ * something else changed the shardlet: `conflict`, and nothing is changed.
  */
 export async function fenceForChange(
   driver: HostDriver,
@@ -192,36 +178,52 @@ export async function fenceForChange(
   newEpochs: ReadonlyMap<string, number>,
 ): Promise<void> {
   const ids = [...sourceIds].sort();
-  await inTransaction(driver, async (c) => {
-    const rows = await lockFences(c, ids);
-    for (const id of ids) {
-      const row = rows.get(id);
-      const epoch = newEpochs.get(id);
-      if (epoch === undefined) throw new ShardcastError("internal", `no new epoch given for shardlet ${id}`);
-      if (!row) throw new ShardcastError("internal", `shardlet ${id} has no fence row on its host`);
-      if (row.epoch > epoch) {
-        throw new ShardcastError("conflict", `fence of shardlet ${id} is at epoch ${row.epoch}, above ${epoch}: it was changed by another job`, {
-          shardletId: id,
-        });
-      }
-      if (row.epoch === epoch && row.state !== state && row.state !== "active") {
-        throw new ShardcastError("conflict", `fence of shardlet ${id} is ${row.state} at epoch ${epoch}`, { shardletId: id });
-      }
+  const epochs = ids.map((id) => {
+    const epoch = newEpochs.get(id);
+    if (epoch === undefined) throw new ShardcastError("internal", `no new epoch given for shardlet ${id}`);
+    return epoch;
+  });
+  const rows = await lockedFenceUpdate(
+    driver,
+    `WITH t AS (
+       SELECT * FROM unnest($1::text[], $3::int[]) AS t(id, epoch)
+     ), lk AS (
+       SELECT shardlet_id, epoch, state FROM sc_fence WHERE shardlet_id = ANY($1::text[]) ORDER BY shardlet_id FOR UPDATE
+     ), ok AS (
+       SELECT NOT EXISTS (
+         SELECT 1 FROM t LEFT JOIN lk ON lk.shardlet_id = t.id
+         WHERE lk.shardlet_id IS NULL OR lk.epoch > t.epoch OR (lk.epoch = t.epoch AND lk.state <> $2 AND lk.state <> 'active')
+       ) AS ok
+     ), u AS (
+       UPDATE sc_fence AS f SET epoch = t.epoch, state = $2, updated_at = now()
+       FROM t
+       WHERE f.shardlet_id = t.id AND (f.epoch, f.state) IS DISTINCT FROM (t.epoch, $2) AND (SELECT ok FROM ok)
+       RETURNING f.shardlet_id
+     )
+     SELECT shardlet_id, epoch, state FROM lk`,
+    [ids, state, epochs],
+  );
+  ids.forEach((id, i) => {
+    const row = rows.get(id);
+    const epoch = epochs[i]!;
+    if (!row) throw new ShardcastError("internal", `shardlet ${id} has no fence row on its host`);
+    if (row.epoch > epoch) {
+      throw new ShardcastError("conflict", `fence of shardlet ${id} is at epoch ${row.epoch}, above ${epoch}: it was changed by another job`, {
+        shardletId: id,
+      });
     }
-    await c.query(
-      `UPDATE sc_fence AS f SET epoch = t.epoch, state = $2, updated_at = now()
-       FROM unnest($1::text[], $3::int[]) AS t(id, epoch)
-       WHERE f.shardlet_id = t.id AND (f.epoch, f.state) IS DISTINCT FROM (t.epoch, $2)`,
-      [ids, state, ids.map((id) => newEpochs.get(id)!)],
-    );
+    if (row.epoch === epoch && row.state !== state && row.state !== "active") {
+      throw new ShardcastError("conflict", `fence of shardlet ${id} is ${row.state} at epoch ${epoch}`, { shardletId: id });
+    }
   });
 }
 
 /**
- * The switch of a split or merge on the host, in one transaction: the children's fences become
+ * The switch of a split or merge on the host, in one statement: the children's fences become
  * `active` (writes at their epoch now pass) and the sources' fences `retired` (nothing passes them
  * any more), or `sealed` for a hand-off's source (nothing passes it; its rows stay and are read as
- * history). Rows are locked in shardlet-id order. Idempotent.
+ * history). Nothing changes unless every child is pending (or already active) and every source has
+ * its fence row. Idempotent.
  */
 export async function switchFences(
   driver: HostDriver,
@@ -229,26 +231,39 @@ export async function switchFences(
 ): Promise<void> {
   const seal = change.seal ?? [];
   const all = [...change.activate, ...change.retire, ...seal].sort();
-  await inTransaction(driver, async (c) => {
-    const rows = await lockFences(c, all);
-    for (const id of change.activate) {
-      const row = rows.get(id);
-      if (!row) throw new ShardcastError("internal", `new shardlet ${id} has no fence row on its host`);
-      if (row.state !== "pending" && row.state !== "active") {
-        throw new ShardcastError("conflict", `fence of new shardlet ${id} is ${row.state}, not pending`, { shardletId: id });
-      }
+  const rows = await lockedFenceUpdate(
+    driver,
+    `WITH lk AS (
+       SELECT shardlet_id, epoch, state FROM sc_fence WHERE shardlet_id = ANY($4::text[]) ORDER BY shardlet_id FOR UPDATE
+     ), ok AS (
+       SELECT NOT EXISTS (
+         SELECT 1 FROM unnest($1::text[]) AS a(id) LEFT JOIN lk ON lk.shardlet_id = a.id
+         WHERE lk.shardlet_id IS NULL OR lk.state NOT IN ('pending', 'active')
+       ) AND NOT EXISTS (
+         SELECT 1 FROM unnest($2::text[] || $3::text[]) AS r(id) LEFT JOIN lk ON lk.shardlet_id = r.id WHERE lk.shardlet_id IS NULL
+       ) AS ok
+     ), u AS (
+       UPDATE sc_fence AS f
+       SET state = CASE WHEN f.shardlet_id = ANY($1::text[]) THEN 'active' WHEN f.shardlet_id = ANY($2::text[]) THEN 'retired' ELSE 'sealed' END,
+           updated_at = now()
+       WHERE (SELECT ok FROM ok) AND (
+         (f.shardlet_id = ANY($1::text[]) AND f.state = 'pending')
+         OR (f.shardlet_id = ANY($2::text[]) AND f.state <> 'retired')
+         OR (f.shardlet_id = ANY($3::text[]) AND f.state NOT IN ('sealed', 'retired'))
+       )
+       RETURNING f.shardlet_id
+     )
+     SELECT shardlet_id, epoch, state FROM lk`,
+    [change.activate, change.retire, seal, all],
+  );
+  for (const id of change.activate) {
+    const row = rows.get(id);
+    if (!row) throw new ShardcastError("internal", `new shardlet ${id} has no fence row on its host`);
+    if (row.state !== "pending" && row.state !== "active") {
+      throw new ShardcastError("conflict", `fence of new shardlet ${id} is ${row.state}, not pending`, { shardletId: id });
     }
-    for (const id of [...change.retire, ...seal]) {
-      if (!rows.has(id)) throw new ShardcastError("internal", `shardlet ${id} has no fence row on its host`);
-    }
-    await c.query("UPDATE sc_fence SET state = 'active', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state = 'pending'", [
-      change.activate,
-    ]);
-    await c.query("UPDATE sc_fence SET state = 'retired', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state <> 'retired'", [
-      change.retire,
-    ]);
-    if (seal.length > 0) {
-      await c.query("UPDATE sc_fence SET state = 'sealed', updated_at = now() WHERE shardlet_id = ANY($1::text[]) AND state NOT IN ('sealed', 'retired')", [seal]);
-    }
-  });
+  }
+  for (const id of [...change.retire, ...seal]) {
+    if (!rows.has(id)) throw new ShardcastError("internal", `shardlet ${id} has no fence row on its host`);
+  }
 }
