@@ -353,10 +353,16 @@ describe("a worker killed mid-hand-off", () => {
   // was written (the locks still held). The other points after a step are these same states: the
   // steps of fenced, moving and switching persist the next phase with their last control write.
   const phases: LifecycleStep[] = ["locked", "fenced", "moving", "switching", "draining"];
-  const cases: Array<{ phase: LifecycleStep; when: When }> = [...phases.map((phase) => ({ phase, when: "afterPhase" as const })), { phase: "draining", when: "afterStep" }];
+  // `unprepared`: the successor's control row and the phase were written but its fence on the
+  // destination was not (the two run at once, and the host's answer never came).
+  const cases: Array<{ phase: LifecycleStep; when: When; unprepared?: boolean }> = [
+    ...phases.map((phase) => ({ phase, when: "afterPhase" as const })),
+    { phase: "draining", when: "afterStep" },
+    { phase: "switching", when: "afterPhase", unprepared: true },
+  ];
   const crashes: string[] = [];
 
-  it.each(cases)("stopped $when $phase: the next run of the migration finishes it, nothing lost or doubled", async ({ phase, when }) => {
+  it.each(cases)("stopped $when $phase (successor unprepared on its host: $unprepared): the next run of the migration finishes it, nothing lost or doubled", async ({ phase, when, unprepared }) => {
     const from = (await t.route(holder)).hostId;
     const to = from === hostA ? hostB : hostA;
     let migrationId: string | null = null;
@@ -364,10 +370,14 @@ describe("a worker killed mid-hand-off", () => {
     const reading = readWhile(() => migrationId);
     await acknowledged(40, "writes before the hand-off");
 
-    hook = (w, p) => {
+    hook = async (w, p, job) => {
       if (w !== when || p !== phase) return;
       hook = null;
-      crashes.push(`${when}:${phase}`);
+      crashes.push(`${when}:${phase}${unprepared ? ":unprepared" : ""}`);
+      if (unprepared) {
+        const dest = await t.h.driver(to);
+        await dest.withClient((c) => c.query("DELETE FROM sc_fence WHERE shardlet_id = ANY($1::text[])", [job.childIds]));
+      }
       throw new Error(`injected crash ${when} ${phase}`);
     };
     const id = await t.approve(holder, to, { mode: "handoff" });
@@ -411,7 +421,7 @@ describe("a worker killed mid-hand-off", () => {
   }, 60_000);
 
   it("injected every crash it was asked for", () => {
-    expect(crashes).toEqual(cases.map((c) => `${c.when}:${c.phase}`));
+    expect(crashes).toEqual(cases.map((c) => `${c.when}:${c.phase}${c.unprepared ? ":unprepared" : ""}`));
   });
 });
 

@@ -14,7 +14,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { withOpLocks } from "./locks.ts";
-import { announce, childRanges, GiveUp, loadSources, nextPhase, type RunContext } from "./run-context.ts";
+import { announce, childRanges, GiveUp, loadSources, nextPhase, readLockedChecks, type RunContext } from "./run-context.ts";
 import { STEPS } from "./steps.ts";
 
 /**
@@ -119,9 +119,11 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
     const lockedAt = deps.clock();
     // Independent reads at once; their errors surface below, where the job handles them.
     const loading = loadSources(deps, found);
-    const fencing = found.phase === "planned" || found.phase === "locked" ? Promise.all(found.sourceIds.map((id) => driver.getFence(id))) : null;
+    // What `locked` checks, beside the attempt's statement rather than after it: the lock window is
+    // what a hand-off's writers wait through.
+    const checking = found.phase === "planned" || found.phase === "locked" ? readLockedChecks(deps, found, driver, childHostId) : null;
     loading.catch(() => undefined);
-    fencing?.catch(() => undefined);
+    checking?.catch(() => undefined);
     const attempt = await startLifecycleAttempt(deps.db, jobId);
     const job = attempt.job;
     if (job.finishedAt) return { ended: result(job, deps.clock()) };
@@ -140,7 +142,7 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
         homeHostId,
         childCapacityBytes: settings.initialCapacityBytes,
         // Read with the locks just taken, so valid for this run's `locked` step only.
-        sourceFences: job.phase === "locked" ? fencing : null,
+        lockedReads: job.phase === "locked" ? checking : null,
         lockedAt,
         unlockedAt: null,
         switchedAt: null,

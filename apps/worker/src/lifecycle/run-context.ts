@@ -1,9 +1,27 @@
 import { ShardcastError } from "@shardcast/core";
-import { LIFECYCLE_PHASES, listLifecycleSources, streamExists, type FenceState, type HostDriver, type LifecycleJobInfo, type LifecycleStep, type PhaseAdvance } from "@shardcast/db";
+import {
+  getHostStatus,
+  LIFECYCLE_PHASES,
+  listLifecycleSources,
+  migratingShardletIds,
+  streamExists,
+  type FenceState,
+  type HostDriver,
+  type LifecycleJobInfo,
+  type LifecycleStep,
+  type PhaseAdvance,
+} from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import type { HeldLocks } from "./locks.ts";
 import { handoffRange, mergeRange, splitRanges, toSourceShardlet, type ChildRange, type SourceShardlet } from "./shape.ts";
+
+/** What the `locked` step checks: the sources' fences on their host, a hand-off's destination, and migrations of the sources. */
+export interface LockedReads {
+  fences: Array<FenceState | null>;
+  dest: HostStatusRow | null;
+  migrating: string[];
+}
 
 /** What a step needs, loaded once per run. */
 export interface RunContext {
@@ -22,13 +40,15 @@ export interface RunContext {
   homeHostId: string;
   /** Capacity of the children (the lifecycle settings, read before the locks were taken). */
   childCapacityBytes: number;
-  /** The sources' fences on their host, read as soon as the locks were taken (for `locked`). */
-  sourceFences: Promise<Array<FenceState | null>> | null;
+  /** What `locked` checks, read as soon as the locks were taken, beside the attempt's own statements. */
+  lockedReads: Promise<LockedReads> | null;
   /** Epoch ms when this run got its locks, and when it let them go. */
   lockedAt: number;
   unlockedAt: number | null;
   /** Epoch ms when this run announced the switch (edges route to the children from then on). */
   switchedAt: number | null;
+  /** Whether this run prepared a hand-off's successor on its host (else `switching` makes sure of it first). */
+  successorPrepared?: boolean;
   /** Whether this run's drain cleared the children's overflow-pending flags and told the edges so. */
   flagsAnnounced: boolean;
   /** Milliseconds per step in this run, for the operations log. */
@@ -106,4 +126,18 @@ export function childRanges(job: LifecycleJobInfo, sources: readonly SourceShard
   const [left, right] = sources;
   if (!left || !right) throw new ShardcastError("internal", `merge job ${job.id} needs two sources`);
   return mergeRange(left, right, job.childIds);
+}
+
+type HostStatusRow = Awaited<ReturnType<typeof getHostStatus>>;
+
+/**
+ * Reads what `locked` checks (see LockedReads), all at once. Read under the locks: a migration
+ * starts its copy under the same op-lock, so the two never both go ahead.
+ */
+export function readLockedChecks(deps: WorkerDeps, job: Pick<LifecycleJobInfo, "kind" | "sourceIds">, driver: HostDriver, childHostId: string): Promise<LockedReads> {
+  return Promise.all([
+    Promise.all(job.sourceIds.map((id) => driver.getFence(id))),
+    job.kind === "handoff" ? getHostStatus(deps.db, childHostId) : null,
+    migratingShardletIds(deps.db, job.sourceIds),
+  ]).then(([fences, dest, migrating]) => ({ fences, dest, migrating }));
 }

@@ -1,12 +1,10 @@
 import { ShardcastError } from "@shardcast/core";
 import {
   createPendingShardlets,
-  getHostStatus,
   listSealedShardlets,
   fenceForChange,
   finishLifecycleJob,
   markShardletsChanging,
-  migratingShardletIds,
   prepareChildren,
   rangeTotals,
   recordOperation,
@@ -18,7 +16,7 @@ import {
 } from "@shardcast/db";
 import { contentionPrediction } from "./contention-cause.ts";
 import { drainOverflow } from "./drain.ts";
-import { advanceFrom, announce, GiveUp, type RunContext } from "./run-context.ts";
+import { advanceFrom, announce, GiveUp, readLockedChecks, type RunContext } from "./run-context.ts";
 import { changeEpochs, changingState, CHILD_EPOCH, cover, mergeProblem, shareWriteRate } from "./shape.ts";
 
 /** The steps of the split / merge state machine (see machine.ts), one per persisted phase. */
@@ -37,14 +35,9 @@ async function stepLocked(ctx: RunContext): Promise<void> {
     if (problem) throw new GiveUp(problem);
   }
   if (job.kind === "handoff" && ctx.childHostId === job.hostId) throw new GiveUp("a hand-off needs a destination other than the shardlet's host");
-  // Independent reads at once: every one of them lengthens the lock window. Read under the locks:
-  // a migration starts its copy under the same op-lock, so the two never both go ahead (its rows
-  // are being copied to another host by key-hash range).
-  const [dest, migrating, fences] = await Promise.all([
-    job.kind === "handoff" ? getHostStatus(ctx.deps.db, ctx.childHostId) : null,
-    migratingShardletIds(ctx.deps.db, job.sourceIds),
-    ctx.sourceFences ?? Promise.all(sources.map((s) => ctx.driver.getFence(s.id))),
-  ]);
+  // Usually read already, beside the attempt's statement (a migration's copy of the sources' rows
+  // by key-hash range and this job never both go ahead: it starts under the same op-lock).
+  const { dest, migrating, fences } = await (ctx.lockedReads ?? readLockedChecks(ctx.deps, job, ctx.driver, ctx.childHostId));
   if (job.kind === "handoff") {
     if (!dest) throw new GiveUp(`the destination host ${ctx.childHostId} is not registered`);
     if (dest.status !== "active") throw new GiveUp(`the destination host ${dest.name} is ${dest.status}; moves go only to active hosts`);
@@ -153,30 +146,41 @@ async function stepMoving(ctx: RunContext): Promise<void> {
 async function prepareSuccessor(ctx: RunContext): Promise<void> {
   const { deps, job, sources, children } = ctx;
   const source = sources[0]!;
-  const prepared = await prepareChildren(ctx.childDriver, {
-    streamId: job.streamId,
-    children: children.map((c) => ({ ...c, epoch: CHILD_EPOCH, events: 0, bytes: 0 })),
+  const advance = advanceFrom(ctx, 0);
+  // Both at once (the host's figures are empty, so the control row needs nothing from it): one
+  // round trip less in the lock window. A run that stops with only the control statement done
+  // resumes at `switching`, which prepares the successor on its host first (see prepareOnHost).
+  const [prepared] = await Promise.all([
+    prepareOnHost(ctx),
+    createPendingShardlets(
+      deps.db,
+      children.map((c) => ({
+        id: c.id,
+        streamId: job.streamId,
+        shardId: source.shardId,
+        lo: c.lo,
+        hi: c.hi,
+        hostId: ctx.childHostId,
+        capacityBytes: ctx.childCapacityBytes,
+        epoch: CHILD_EPOCH,
+        parentId: source.id,
+        writeRate: source.writeRate,
+      })),
+      advance,
+    ),
+  ]);
+  if (!prepared) throw new ShardcastError("conflict", `hand-off job ${job.id} was moved past moving by another run: its successor is live`);
+  ctx.successorPrepared = true;
+  job.phase = advance.to;
+}
+
+/** The successor's pending fence and empty totals on the destination; false once it is live (another run switched it). */
+function prepareOnHost(ctx: RunContext): Promise<boolean> {
+  return prepareChildren(ctx.childDriver, {
+    streamId: ctx.job.streamId,
+    children: ctx.children.map((c) => ({ ...c, epoch: CHILD_EPOCH, events: 0, bytes: 0 })),
     drop: [],
   });
-  if (!prepared) throw new ShardcastError("conflict", `hand-off job ${job.id} was moved past moving by another run: its successor is live`);
-  const advance = advanceFrom(ctx, 0);
-  await createPendingShardlets(
-    deps.db,
-    children.map((c) => ({
-      id: c.id,
-      streamId: job.streamId,
-      shardId: source.shardId,
-      lo: c.lo,
-      hi: c.hi,
-      hostId: ctx.childHostId,
-      capacityBytes: ctx.childCapacityBytes,
-      epoch: CHILD_EPOCH,
-      parentId: source.id,
-      writeRate: source.writeRate,
-    })),
-    advance,
-  );
-  job.phase = advance.to;
 }
 
 /**
@@ -189,6 +193,9 @@ async function stepSwitching(ctx: RunContext): Promise<void> {
   const { deps, job } = ctx;
   const handoff = job.kind === "handoff";
   if (handoff) {
+    // Resumed here: the run that prepared the successor may have stopped before its host answered.
+    // A successor already live is fine (prepareOnHost says false, and the switch accepts it).
+    if (!ctx.successorPrepared) await prepareOnHost(ctx);
     // Both at once: the source already refuses writes (raised epoch), so a seal that lands before
     // the successor opens, or a run that stops between them, loses nothing; a rerun does both again.
     await Promise.all([switchFences(ctx.childDriver, { activate: job.childIds, retire: [] }), switchFences(ctx.driver, { activate: [], retire: [], seal: job.sourceIds })]);
