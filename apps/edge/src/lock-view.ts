@@ -57,7 +57,7 @@ export class LockView {
     return undefined;
   }
 
-  /** Resolves at the view's next change (a lock, a release, a resync), or after `ms`. */
+  /** Resolves at the view's next change (a lock, a release, a resync, new routes), or after `ms`. */
   changed(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -88,6 +88,14 @@ export class LockView {
     }
     for (const journal of this.journals) journal.push([shardletId, locked]);
     this.wake();
+  }
+
+  /**
+   * New routes were installed: a held write re-checks them at once, since a hand-off's switch is
+   * announced before its lock is let go and the new route may already send it to the successor.
+   */
+  routesChanged(): void {
+    if (this.waiters.size > 0) this.wake();
   }
 
   private wake(): void {

@@ -34,7 +34,10 @@ export function subscribeToEdgeChannels(deps: {
       if (channel === routingCh) {
         routing.forgetMissing();
         if (msg.streamId) {
-          const reload = routing.refreshById(msg.streamId, "pubsub").catch((err: unknown) => log.warn("routing refresh failed", { err }));
+          const reload = routing
+            .refreshById(msg.streamId, "pubsub")
+            .then(() => locks.routesChanged())
+            .catch((err: unknown) => log.warn("routing refresh failed", { err }));
           reloads.add(reload);
           void reload.finally(() => reloads.delete(reload));
         }

@@ -70,6 +70,13 @@ describe("LockView", () => {
     expect(view.waiting).toBe(0);
     expect(view.heldUntil("a")).toBeUndefined();
     expect(view.anyHeld()).toBe(false);
+    // New routes wake it too (a hand-off announces its switch before it lets the lock go).
+    view.apply("c", true, 200);
+    const rerouted = view.changed(60_000);
+    view.routesChanged();
+    await rerouted;
+    expect(view.heldUntil("c")).toBe(1_200);
+    view.apply("c", false);
     // A hold that ran out is forgotten; a resync drops the holds of locks it no longer lists.
     view.apply("a", true, 200);
     now = 1_300;
