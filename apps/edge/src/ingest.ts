@@ -5,9 +5,11 @@ import { failureOutcome, streamLabel } from "./failure-labels.ts";
 import type { IngestedEvent, IngestObserver } from "./ingest-observer.ts";
 import type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
 import { appendOverflowOnce, idsStoredElsewhere } from "./overflow-append.ts";
-import type { RouteEntry, RoutingCache } from "./routing-cache.ts";
+import { waitForHolds, type HoldDeps, type WriteHolds } from "./write-holds.ts";
+import type { RoutingCache } from "./routing-cache.ts";
 
 export type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
+export type { WriteHolds } from "./write-holds.ts";
 
 /** A fence rejection means our route is stale; after this many refreshes we give up with 503. */
 const MAX_ROUTE_ATTEMPTS = 4;
@@ -27,16 +29,6 @@ interface Attempt {
 
 const NO_HOSTS: readonly string[] = [];
 
-/** Op-locks that asked the edges to hold their shardlets' writes back for a moment (the edge's LockView). */
-export interface WriteHolds {
-  /** Cheap: false almost always, and then the write path looks no closer. */
-  anyHeld(): boolean;
-  /** Shardlets whose writes may be held now. */
-  heldShardlets(): Iterable<string>;
-  heldUntil(shardletId: string): number | undefined;
-  /** Resolves when a lock is taken or released, or after `ms`. */
-  changed(ms: number): Promise<void>;
-}
 
 /**
  * The write path: validate the whole batch (nothing is stored if any event is bad), route each
@@ -52,7 +44,7 @@ export class IngestService {
       hosts: HostWriter;
       /** Whether a job holds the shardlet's op-lock (the edge's in-memory view). */
       isLocked: (shardletId: string) => boolean;
-      /** Locks whose writes wait for the change instead of taking the overflow log (see `waitForHolds`). */
+      /** Locks whose writes wait for the change instead of taking the overflow log (see write-holds.ts). */
       holds?: WriteHolds;
       /** Flags the routes' ranges overflow-pending (see `markOverflowPending`) and tells the edges. */
       flagOverflowPending?: (streamId: string, routes: ReadonlyArray<ShardletRoute>) => Promise<void>;
@@ -100,7 +92,7 @@ export class IngestService {
       for (const e of events) bytes += e.sizeBytes;
       await admit(events.length, bytes);
     }
-    if (this.deps.holds?.anyHeld()) entry = await this.waitForHolds(streamName, entry, () => events.map((e) => keyHash(e.key)));
+    if (this.deps.holds?.anyHeld()) entry = await waitForHolds(this.holdDeps(), streamName, entry, () => events.map((e) => keyHash(e.key)));
     const streamId = entry.meta.id;
     const asked = performance.now();
     const block = await sequences.allocate(streamId, events.length);
@@ -116,7 +108,7 @@ export class IngestService {
         // this edge saw the lock: held like the writes that came after it.
         if (this.deps.holds?.anyHeld()) {
           const these = pending;
-          entry = await this.waitForHolds(streamName, entry, () => these.map((p) => p.hash));
+          entry = await waitForHolds(this.holdDeps(), streamName, entry, () => these.map((p) => p.hash));
         }
         const { table } = entry;
         const plan = planWrite(pending, { table, shards: entry.shards, isLocked: (id) => this.deps.isLocked(id), refused });
@@ -157,43 +149,10 @@ export class IngestService {
     return { accepted: out.length - duplicates, duplicates, events: out };
   }
 
-  /**
-   * Waits while an event of the batch routes to a shardlet whose op-lock asked edges to hold its
-   * writes (a hand-off, whose lock window is a few statements): at the lock's release the edge
-   * has the new routes (see LockView.releaseAfter), and the events go to the successor's fast path,
-   * stored once, with no overflow append, flag or drain. When the hold runs out first they take
-   * the overflow log as any locked shardlet's do. It runs before the batch takes its sequence
-   * numbers, so a held batch keeps no reader waiting on its positions, and again before each
-   * attempt (a lock seen while the batch took its numbers, or a fence that refused it first): those
-   * wait with their numbers taken.
-   */
-  private async waitForHolds(streamName: string, entry: RouteEntry, hashesOf: () => readonly number[]): Promise<RouteEntry> {
-    const holds = this.deps.holds!;
-    const clock = this.deps.clock ?? Date.now;
-    let hashes: readonly number[] | null = null;
-    // The first hold met bounds the whole wait: a lock taken again meanwhile does not extend it.
-    let giveUpAt: number | null = null;
-    const started = performance.now();
-    for (;;) {
-      let until = 0;
-      for (const id of holds.heldShardlets()) {
-        const route = entry.table.byId(id);
-        const held = route ? holds.heldUntil(id) : undefined;
-        if (!route || held === undefined || held <= until) continue;
-        hashes ??= hashesOf();
-        if (hashes.some((h) => h >= route.lo && h < route.hi)) until = held;
-      }
-      if (until === 0) break;
-      giveUpAt ??= until;
-      const wait = Math.min(until, giveUpAt) - clock();
-      if (wait <= 0) break;
-      await holds.changed(wait);
-      const fresh = await this.deps.routing.get(streamName);
-      if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
-      entry = fresh;
-    }
-    if (giveUpAt !== null) this.deps.observer?.held?.(performance.now() - started, clock() < giveUpAt);
-    return entry;
+
+
+  private holdDeps(): HoldDeps {
+    return { holds: this.deps.holds!, routing: this.deps.routing, clock: this.deps.clock ?? Date.now, observer: this.deps.observer };
   }
 
   /** The fast path of one host: one fenced statement for its shardlets' events, then their shadow writes. */

@@ -12,12 +12,12 @@ import { BASE_TARGET, contestPolicy, type ContestPolicy } from "./policies.ts";
  * static_peak at BASE_TARGET; reactive also has the suite's frontier, FRONTIER_TARGETS). Reactive
  * and predictive get the same six targets, 0.95 down to 0.5, dense where 1.0-1.2x reactive_tuned's
  * host-hours lie; reactive keeps 0.35 from the suite's frontier. Static provisioning has one knob,
- * the size of its fixed cluster, and four points from 0.95 to 0.65.
+ * the size of its fixed cluster, and six points from 0.95 to 0.65, as many as predictive.
  */
 export const CONTEST_TARGETS: Readonly<Record<ContestPolicy, readonly number[]>> = {
   reactive: [0.95, 0.72, 0.58],
   predictive: [0.95, 0.72, 0.65, 0.58, 0.5],
-  static: [0.95, 0.85, 0.65],
+  static: [0.95, 0.9, 0.85, 0.7, 0.65],
 };
 
 const point = (targetUtilization: number, m: { hostHours: number; violationMinutes: number }): FrontierPoint => ({ targetUtilization, hostHours: m.hostHours, violationMinutes: m.violationMinutes });
