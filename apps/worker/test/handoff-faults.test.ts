@@ -353,16 +353,18 @@ describe("a worker killed mid-hand-off", () => {
   // was written (the locks still held). The other points after a step are these same states: the
   // steps of fenced, moving and switching persist the next phase with their last control write.
   const phases: LifecycleStep[] = ["locked", "fenced", "moving", "switching", "draining"];
-  // `unprepared`: the successor's control row and the phase were written but its fence on the
-  // destination was not (the two run at once, and the host's answer never came).
-  const cases: Array<{ phase: LifecycleStep; when: When; unprepared?: boolean }> = [
+  // The control statement and the host statement of `fenced` and of `moving` run at once; a run
+  // may stop with only the control one done. `unfenced`: the source's fence on its host was not
+  // raised; `unprepared`: the successor's fence on the destination was not written.
+  const cases: Array<{ phase: LifecycleStep; when: When; lost?: "unfenced" | "unprepared" }> = [
     ...phases.map((phase) => ({ phase, when: "afterPhase" as const })),
     { phase: "draining", when: "afterStep" },
-    { phase: "switching", when: "afterPhase", unprepared: true },
+    { phase: "moving", when: "afterPhase", lost: "unfenced" },
+    { phase: "switching", when: "afterPhase", lost: "unprepared" },
   ];
   const crashes: string[] = [];
 
-  it.each(cases)("stopped $when $phase (successor unprepared on its host: $unprepared): the next run of the migration finishes it, nothing lost or doubled", async ({ phase, when, unprepared }) => {
+  it.each(cases)("stopped $when $phase (host statement lost: $lost): the next run of the migration finishes it, nothing lost or doubled", async ({ phase, when, lost }) => {
     const from = (await t.route(holder)).hostId;
     const to = from === hostA ? hostB : hostA;
     let migrationId: string | null = null;
@@ -373,10 +375,16 @@ describe("a worker killed mid-hand-off", () => {
     hook = async (w, p, job) => {
       if (w !== when || p !== phase) return;
       hook = null;
-      crashes.push(`${when}:${phase}${unprepared ? ":unprepared" : ""}`);
-      if (unprepared) {
+      crashes.push(`${when}:${phase}${lost ? `:${lost}` : ""}`);
+      if (lost === "unprepared") {
         const dest = await t.h.driver(to);
         await dest.withClient((c) => c.query("DELETE FROM sc_fence WHERE shardlet_id = ANY($1::text[])", [job.childIds]));
+      } else if (lost === "unfenced") {
+        const source = await t.h.driver(from);
+        const res = await source.withClient((c) =>
+          c.query("UPDATE sc_fence SET state = 'active', epoch = epoch - 1 WHERE shardlet_id = ANY($1::text[]) AND state = 'migrating'", [job.sourceIds]),
+        );
+        expect(res.rowCount).toBe(1);
       }
       throw new Error(`injected crash ${when} ${phase}`);
     };
@@ -396,7 +404,16 @@ describe("a worker killed mid-hand-off", () => {
     await reading.waitForReads(1);
 
     // A fresh run, as the scheduler starts one: it finds the persisted job and finishes it.
+    // Resumed at `moving` without the host's fence raised, it raises it before it goes on.
+    let fenceAtSwitch: unknown = null;
+    if (lost === "unfenced") {
+      hook = async (w, p) => {
+        if (w === "afterPhase" && p === "switching") fenceAtSwitch = await (await t.h.driver(from)).getFence(holder);
+      };
+    }
     expect(await runToEnd(id)).toMatchObject({ status: "done", phase: "done" });
+    if (lost === "unfenced") expect(fenceAtSwitch).toMatchObject({ state: "migrating" });
+    hook = null;
     await acknowledged(40, "writes after the hand-off");
     await reading.waitForReads(1);
     expect((await producing.stop()).produced).toBeGreaterThan(0);
@@ -421,7 +438,7 @@ describe("a worker killed mid-hand-off", () => {
   }, 60_000);
 
   it("injected every crash it was asked for", () => {
-    expect(crashes).toEqual(cases.map((c) => `${c.when}:${c.phase}${c.unprepared ? ":unprepared" : ""}`));
+    expect(crashes).toEqual(cases.map((c) => `${c.when}:${c.phase}${c.lost ? `:${c.lost}` : ""}`));
   });
 });
 

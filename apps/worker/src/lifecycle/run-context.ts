@@ -47,6 +47,8 @@ export interface RunContext {
   unlockedAt: number | null;
   /** Epoch ms when this run announced the switch (edges route to the children from then on). */
   switchedAt: number | null;
+  /** Whether this run raised the sources' host fences (else `moving` makes sure of it first). */
+  sourcesFenced?: boolean;
   /** Whether this run prepared a hand-off's successor on its host (else `switching` makes sure of it first). */
   successorPrepared?: boolean;
   /** Whether this run's drain cleared the children's overflow-pending flags and told the edges so. */

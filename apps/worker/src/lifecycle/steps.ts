@@ -61,15 +61,30 @@ async function stepFenced(ctx: RunContext): Promise<void> {
   const { deps, job, sources } = ctx;
   const state = changingState(job.kind);
   const epochs = changeEpochs(sources, state);
-  await fenceForChange(ctx.driver, job.sourceIds, state, epochs);
   const advance = advanceFrom(ctx);
-  const changed = await markShardletsChanging(deps.db, state, epochs, advance);
+  // Both at once: one round trip less in the lock window. Edges learn the control rows' new state
+  // only from the switch's announcement (or a reload, which finds the sources locked anyway), and
+  // a run that stops with only the control rows written raises the host fences when it resumes
+  // at `moving`, before anything is counted or prepared (see fenceAgainIfResumed).
+  const [, changed] = await Promise.all([fenceForChange(ctx.driver, job.sourceIds, state, epochs), markShardletsChanging(deps.db, state, epochs, advance)]);
   if (changed !== sources.length) throw new ShardcastError("conflict", `a source of ${job.kind} job ${job.id} was changed by someone else`);
   for (const s of sources) {
     s.state = state;
     s.epoch = epochs.get(s.id)!;
   }
+  ctx.sourcesFenced = true;
   job.phase = advance.to;
+}
+
+/**
+ * A run resumed at `moving` raises the sources' host fences first (idempotent): the run before it
+ * may have stopped after the control rows' change but before the hosts'.
+ */
+async function fenceAgainIfResumed(ctx: RunContext): Promise<void> {
+  if (ctx.sourcesFenced) return;
+  const state = changingState(ctx.job.kind);
+  await fenceForChange(ctx.driver, ctx.job.sourceIds, state, changeEpochs(ctx.sources, state));
+  ctx.sourcesFenced = true;
 }
 
 /**
@@ -82,6 +97,7 @@ async function stepFenced(ctx: RunContext): Promise<void> {
  * gives the same result.
  */
 async function stepMoving(ctx: RunContext): Promise<void> {
+  await fenceAgainIfResumed(ctx);
   if (ctx.job.kind === "handoff") return prepareSuccessor(ctx);
   const { deps, job, sources, children, driver } = ctx;
   const [first, second] = sources;
