@@ -29,7 +29,6 @@ interface Attempt {
 
 const NO_HOSTS: readonly string[] = [];
 
-
 /**
  * The write path: validate the whole batch (nothing is stored if any event is bad), route each
  * event by key hash, take one block of global sequence numbers, write each host's events in one
@@ -148,8 +147,6 @@ export class IngestService {
     for (const r of out) if (r.duplicate) duplicates++;
     return { accepted: out.length - duplicates, duplicates, events: out };
   }
-
-
 
   private holdDeps(): HoldDeps {
     return { holds: this.deps.holds!, routing: this.deps.routing, clock: this.deps.clock ?? Date.now, observer: this.deps.observer };
