@@ -17,8 +17,10 @@ beforeAll(async () => {
     shardCount: 2,
     shardletsPerShard: 2,
     settings: { minShardletWidth: 1024 },
-    // A short lock lifetime so that a lost lock is noticed within a fraction of a second.
-    lockTtlMs: 900,
+    // A short lock lifetime so that a lost lock is noticed within a second (the Redis restart
+    // below). Not shorter: on a machine busy with other suites, the 300 ms of a 900 ms lifetime's
+    // extension period were missed, and the lock was lost where no test meant it.
+    lockTtlMs: 3_000,
     lifecycle: {
       drainChunkRows: 5,
       hooks: { afterPhase: (phase, job, signal) => onPhase?.(phase, job, signal), afterStep: (phase, job, signal) => onStep?.(phase, job, signal) },
