@@ -36,6 +36,14 @@ function setup() {
     held,
     setNow: (ms: number) => (now = ms),
     setRoutes: (e: RouteEntry | null) => (current = e),
+    /** "a" locked with a 250 ms hold, and a batch of `hashes` waiting on it (parked when this resolves). */
+    async heldBatch(hashes: number[]): Promise<{ waiting: Promise<RouteEntry> }> {
+      view.apply("a", true, 250);
+      const waiting = waitForHolds(deps, "s", before, () => hashes);
+      waiting.catch(() => undefined);
+      await parked(view);
+      return { waiting };
+    },
   };
 }
 
@@ -54,9 +62,7 @@ describe("waiting for a held op-lock", () => {
 
   it("ends when new routes send the events to the successor, before the lock is let go", async () => {
     const s = setup();
-    s.view.apply("a", true, 250);
-    const waiting = waitForHolds(s.deps, "s", before, () => [10, HALF + 10]);
-    await parked(s.view);
+    const { waiting } = await s.heldBatch([10, HALF + 10]);
     s.setRoutes(after);
     s.view.routesChanged();
     expect(await waiting).toBe(after);
@@ -65,9 +71,7 @@ describe("waiting for a held op-lock", () => {
 
   it("ends at the release", async () => {
     const s = setup();
-    s.view.apply("a", true, 250);
-    const waiting = waitForHolds(s.deps, "s", before, () => [10]);
-    await parked(s.view);
+    const { waiting } = await s.heldBatch([10]);
     s.view.apply("a", false);
     expect(await waiting).toBe(before);
     expect(s.held[0]?.released).toBe(true);
@@ -75,9 +79,7 @@ describe("waiting for a held op-lock", () => {
 
   it("gives up when the first hold runs out, even if the shardlet is locked again meanwhile", async () => {
     const s = setup();
-    s.view.apply("a", true, 250);
-    const waiting = waitForHolds(s.deps, "s", before, () => [10]);
-    await parked(s.view);
+    const { waiting } = await s.heldBatch([10]);
     // A new lock message at 200 ms would hold until 450: the wait still ends at 250.
     s.setNow(200);
     s.view.apply("a", true, 250);
@@ -90,9 +92,7 @@ describe("waiting for a held op-lock", () => {
 
   it("says so when the stream is deleted while a batch waits", async () => {
     const s = setup();
-    s.view.apply("a", true, 250);
-    const waiting = waitForHolds(s.deps, "s", before, () => [10]);
-    await parked(s.view);
+    const { waiting } = await s.heldBatch([10]);
     s.setRoutes(null);
     s.view.routesChanged();
     await expect(waiting).rejects.toSatisfy((e) => e instanceof ShardcastError && e.code === "not_found");
