@@ -351,16 +351,19 @@ async function runToEnd(id: string): Promise<MigrationRunResult> {
 describe("a worker killed mid-hand-off", () => {
   // Right after each phase was persisted, before its step ran; and after the drain, before `done`
   // was written (the locks still held). The other points after a step are these same states: the
-  // steps of fenced, moving and switching persist the next phase with their last control write.
-  const phases: LifecycleStep[] = ["locked", "fenced", "moving", "switching", "draining"];
-  // The control statement and the host statement of `fenced` and of `moving` run at once; a run
-  // may stop with only the control one done. `unfenced`: the source's fence on its host was not
-  // raised; `unprepared`: the successor's fence on the destination was not written.
-  const cases: Array<{ phase: LifecycleStep; when: When; lost?: "unfenced" | "unprepared" }> = [
+  // steps of fenced and switching persist the next phase with their last control write (a
+  // hand-off skips `moving`).
+  const phases: LifecycleStep[] = ["locked", "fenced", "switching", "draining"];
+  // The control statement and the host statements of `fenced` and of `switching` run at once; a
+  // run may stop with only the control one done. `unfenced`: the source's fence on its host was
+  // not raised; `unprepared`: the successor's fence on the destination was not written;
+  // `unswitched`: neither the successor's fence opened nor the source's sealed.
+  const cases: Array<{ phase: LifecycleStep; when: When; lost?: "unfenced" | "unprepared" | "unswitched" }> = [
     ...phases.map((phase) => ({ phase, when: "afterPhase" as const })),
     { phase: "draining", when: "afterStep" },
-    { phase: "moving", when: "afterPhase", lost: "unfenced" },
+    { phase: "switching", when: "afterPhase", lost: "unfenced" },
     { phase: "switching", when: "afterPhase", lost: "unprepared" },
+    { phase: "draining", when: "afterPhase", lost: "unswitched" },
   ];
   const crashes: string[] = [];
 
@@ -379,6 +382,11 @@ describe("a worker killed mid-hand-off", () => {
       if (lost === "unprepared") {
         const dest = await t.h.driver(to);
         await dest.withClient((c) => c.query("DELETE FROM sc_fence WHERE shardlet_id = ANY($1::text[])", [job.childIds]));
+      } else if (lost === "unswitched") {
+        const [dest, source] = [await t.h.driver(to), await t.h.driver(from)];
+        const opened = await dest.withClient((c) => c.query("UPDATE sc_fence SET state = 'pending' WHERE shardlet_id = ANY($1::text[]) AND state = 'active'", [job.childIds]));
+        const sealed = await source.withClient((c) => c.query("UPDATE sc_fence SET state = 'migrating' WHERE shardlet_id = ANY($1::text[]) AND state = 'sealed'", [job.sourceIds]));
+        expect([opened.rowCount, sealed.rowCount]).toEqual([1, 1]);
       } else if (lost === "unfenced") {
         const source = await t.h.driver(from);
         const res = await source.withClient((c) =>
@@ -404,15 +412,20 @@ describe("a worker killed mid-hand-off", () => {
     await reading.waitForReads(1);
 
     // A fresh run, as the scheduler starts one: it finds the persisted job and finishes it.
-    // Resumed at `moving` without the host's fence raised, it raises it before it goes on.
+    // Resumed at `switching` without the host's fence raised, it raises it before it switches;
+    // resumed at `draining` with the hosts unswitched, it switches them before it lets its locks go.
     let fenceAtSwitch: unknown = null;
     if (lost === "unfenced") {
       hook = async (w, p) => {
-        if (w === "afterPhase" && p === "switching") fenceAtSwitch = await (await t.h.driver(from)).getFence(holder);
+        if (w === "afterStep" && p === "switching") fenceAtSwitch = await (await t.h.driver(from)).getFence(holder);
       };
     }
     expect(await runToEnd(id)).toMatchObject({ status: "done", phase: "done" });
-    if (lost === "unfenced") expect(fenceAtSwitch).toMatchObject({ state: "migrating" });
+    if (lost === "unfenced") expect(fenceAtSwitch).toMatchObject({ state: "sealed", epoch: (await t.h.db.shardlet.findUniqueOrThrow({ where: { id: holder } })).epoch });
+    if (lost === "unswitched") {
+      expect(await (await t.h.driver(from)).getFence(holder)).toMatchObject({ state: "sealed" });
+      expect(await (await t.h.driver(to)).getFence((await latestJob(holder)).childIds[0]!)).toMatchObject({ state: "active" });
+    }
     hook = null;
     await acknowledged(40, "writes after the hand-off");
     await reading.waitForReads(1);
@@ -460,7 +473,7 @@ describe("an edge killed during a burst of hand-offs", () => {
       if (w !== "afterPhase" || job.sourceIds[0] !== rangeHolder) return;
       if (p === "locked") rangeHandoffs++;
       if (rangeHandoffs !== 2) return;
-      if (p === "moving") {
+      if (p === "switching") {
         await waitFor("a batch in flight to the edge", () => inFlight > 0, 10_000, { intervalMs: 0 });
         spawned.child.kill("SIGKILL");
         await new Promise((resolve) => spawned.child.once("exit", resolve));
@@ -541,7 +554,7 @@ describe("Redis restarted during a hand-off", () => {
     // It comes back empty once the run has lost its lock and producers have been refused.
     let refusedDuringOutage = 0;
     hook = async (w, p, job, lockSignal) => {
-      if (w !== "afterPhase" || p !== "moving" || job.sourceIds[0] !== holder) return;
+      if (w !== "afterPhase" || p !== "switching" || job.sourceIds[0] !== holder) return;
       hook = null;
       const refused = producing.stats.unavailable;
       await redis.stop();
@@ -562,7 +575,7 @@ describe("Redis restarted during a hand-off", () => {
     expect(first, "the run that lost its lock stops").toBeInstanceOf(Error);
     expect(String(first)).toMatch(/lost/);
     const job = await latestJob(holder);
-    expect(job).toMatchObject({ kind: "handoff", phase: "moving", finishedAt: null });
+    expect(job).toMatchObject({ kind: "handoff", phase: "switching", finishedAt: null });
     expect((await t.migration(id)).phase).toBe("approved");
 
     // Redis is back, empty: the next run takes the locks again and finishes the job.

@@ -141,6 +141,43 @@ describe("control database", () => {
     }
   });
 
+  it("creates a hand-off's successor with the sources' mark, and only when every source matched", async () => {
+    const hosts = new HostPool(db, { poolSize: 2 });
+    try {
+      await ensureHost();
+      const stream = await createStream(db, hosts, { name: "successor-check", shardCount: 1 });
+      const [src] = await loadRoutes(db, stream.id);
+      const { job } = await createLifecycleJob(db, {
+        kind: "handoff",
+        streamId: stream.id,
+        hostId: src!.hostId,
+        destHostId: "elsewhere",
+        sourceIds: [src!.id],
+        childIds: ["succ-1"],
+        reason: "test",
+      });
+      await db.lifecycleJob.update({ where: { id: job.id }, data: { phase: "fenced" } });
+      const successor = { id: "succ-1", streamId: stream.id, shardId: src!.shardId, lo: src!.lo, hi: src!.hi, hostId: src!.hostId, capacityBytes: 1024, epoch: 1, parentId: src!.id, writeRate: 2 };
+      const epochs = new Map([[src!.id, src!.epoch + 1]]);
+      const advance = { jobId: job.id, from: "fenced" as const, to: "switching" as const };
+      const row = () => db.shardlet.findUnique({ where: { id: "succ-1" } });
+      // The source is past the epoch the job would raise it to: no successor, the job stays.
+      expect(await markShardletsChanging(db, "migrating", new Map([[src!.id, src!.epoch - 1]]), advance, [successor])).toBe(0);
+      expect(await row()).toBeNull();
+      expect((await db.lifecycleJob.findUniqueOrThrow({ where: { id: job.id } })).phase).toBe("fenced");
+      expect(await markShardletsChanging(db, "migrating", epochs, advance, [successor])).toBe(1);
+      expect(await row()).toMatchObject({ state: "pending", lo: BigInt(src!.lo), hi: BigInt(src!.hi), epoch: 1, parentId: src!.id, writeRate: 2 });
+      expect(await db.shardlet.findUniqueOrThrow({ where: { id: src!.id } })).toMatchObject({ state: "migrating", epoch: src!.epoch + 1 });
+      expect((await db.lifecycleJob.findUniqueOrThrow({ where: { id: job.id } })).phase).toBe("switching");
+      // Repeated (a resumed step): the row is kept, the job has moved on already.
+      await expect(markShardletsChanging(db, "migrating", epochs, advance, [successor])).rejects.toThrow(/moved past fenced/);
+      expect(await markShardletsChanging(db, "migrating", epochs, undefined, [successor])).toBe(1);
+      expect(await db.shardlet.count({ where: { id: "succ-1" } })).toBe(1);
+    } finally {
+      await hosts.closeAll();
+    }
+  });
+
   it("keeps a stream's pending shardlets out of its routes", async () => {
     const hosts = new HostPool(db, { poolSize: 2 });
     try {

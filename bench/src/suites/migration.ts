@@ -141,6 +141,11 @@ async function finished(c: BenchCluster, id: string, deadline: number): Promise<
 /** A hand-off is started this long into a hand-off phase, then every HANDOFF_EVERY_MS while the phase lasts. */
 const HANDOFF_FIRST_MS = 500;
 const HANDOFF_EVERY_MS = 2_500;
+/**
+ * The latency block starts one every second instead: its producers are paced, so how often does
+ * not change its load, and a p99 wants many writes that overlap a hand-off (about ten each).
+ */
+const LATENCY_HANDOFF_EVERY_MS = 1_000;
 /** Writers of small batches whose keys all hash into the handed-off range (their latency is the pause). */
 const RANGE_WRITERS = 2;
 const RANGE_BATCH = 20;
@@ -262,9 +267,9 @@ function holdLine(before: Map<string, number>, after: Map<string, number>): stri
   return `batches held for a hand-off: ${parts.join(", ")}`;
 }
 
-const STEPS = ["locked", "fenced", "moving", "switching", "draining"] as const;
+/** A hand-off's lifecycle steps (it skips `moving`: its successor is prepared in `fenced`). */
+const STEPS = ["locked", "fenced", "switching", "draining"] as const;
 
-/** How long the hand-off held the op-lock (ms), if this process ran its lifecycle job. */
 /** The op-lock window of a hand-off: from the locks to the end of the switch (the drain runs after the release). */
 function lockMs(h: HandoffRun): number | undefined {
   return h.steps.locked === undefined || h.steps.switching === undefined ? undefined : h.steps.switching - h.steps.locked;
@@ -320,7 +325,8 @@ function stepLine(runs: readonly HandoffRun[]): string {
  * every code path has run, and the range has history on the other host, as it keeps having in
  * every phase after), two blocks of
  * alternating phases (baseline, hand-offs, baseline, ..., baseline), each phase 5 s long (a hand-off
- * phase starts a hand-off 0.5 s and 3 s in, and lasts until the last one ended):
+ * phase starts a hand-off 0.5 s and 3 s in, in the latency block every second from 0.5 s, and lasts
+ * until the last one ended):
  *
  * - throughput: the four producers of the copy pairs (batches of 500 Zipf-keyed events) as fast as
  *   the edge acknowledges; `handoff_during_vs_baseline_ratio` is the median over hand-off phases of
@@ -409,6 +415,7 @@ async function measureHandoffs(
 
     /** Ingest for `ms` (at `rate` events/s, or as fast as acknowledged); with `handoffs`, also until the last hand-off started in it has ended. */
     const phase = async (handoffs: HandoffRun[] | null, rate: number | null, ms = phaseMs) => {
+      const every = rate === null ? HANDOFF_EVERY_MS : LATENCY_HANDOFF_EVERY_MS;
       let stop = false;
       const from = Date.now();
       const producing = rate === null ? produceUntil(t, nextBody, () => stop) : produceAt(t, nextBody, rate, () => stop);
@@ -417,7 +424,7 @@ async function measureHandoffs(
         const driving = (async () => {
           if (!handoffs) return;
           const t0 = performance.now();
-          for (let at = HANDOFF_FIRST_MS; at < ms; at += HANDOFF_EVERY_MS) {
+          for (let at = HANDOFF_FIRST_MS; at < ms; at += every) {
             await sleep(Math.max(0, t0 + at - performance.now()));
             handoffs.push(await handOff());
           }

@@ -1,6 +1,6 @@
 import { ShardcastError, type ShardletBase } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
-import { sql, sqlQuery } from "./sql.ts";
+import { sql, sqlQuery, type SqlStatement } from "./sql.ts";
 import type { LifecyclePhase } from "./lifecycle.ts";
 
 /**
@@ -36,24 +36,18 @@ export interface PendingShardlet extends ShardletBase {
   writeRate?: number;
 }
 
-/**
- * Creates the children of a split or merge as `pending` (not routed); existing ids are kept (a
- * repeated step computes the same figures: nothing writes into a range while it changes). Returns
- * how many rows were created.
- */
-export async function createPendingShardlets(db: ControlDb, children: readonly PendingShardlet[], advance?: PhaseAdvance): Promise<number> {
-  const now = new Date();
+/** The phase move of `advance` as a CTE's statement, only `when` holds (none without an advance). */
+function advanceJob(advance: PhaseAdvance | undefined, now: Date, when: SqlStatement) {
+  return sql`UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}::timestamp,
+      rows_moved = coalesce(${advance?.rowsMoved === undefined ? null : Math.round(advance.rowsMoved)}::bigint, rows_moved)
+    WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL AND ${when}
+    RETURNING id`;
+}
+
+/** The insert of pending children as a CTE's statement, only `when` holds; existing ids are kept. */
+function insertPending(children: readonly PendingShardlet[], now: Date, when: SqlStatement) {
   const col = <T>(f: (c: PendingShardlet) => T): T[] => children.map(f);
-  const [row] = await sqlQuery<{ created: number; advanced: number }>(
-    db,
-    sql`
-    WITH j AS (
-      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}::timestamp,
-        rows_moved = coalesce(${advance?.rowsMoved === undefined ? null : Math.round(advance.rowsMoved)}::bigint, rows_moved)
-      WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL
-      RETURNING id
-    ), ins AS (
-      INSERT INTO shardlets (id, stream_id, shard_id, lo, hi, host_id, state, capacity_bytes, size_bytes, event_count,
+  return sql`INSERT INTO shardlets (id, stream_id, shard_id, lo, hi, host_id, state, capacity_bytes, size_bytes, event_count,
                              write_rate, epoch, parent_id, merged_from_id, created_at, updated_at)
       SELECT t.id, t.stream_id, t.shard_id, t.lo, t.hi, t.host_id, 'pending'::"ShardletState", t.capacity, t.size, t.events,
              t.rate, t.epoch, t.parent_id, t.merged_from_id, ${now}::timestamp, ${now}::timestamp
@@ -64,9 +58,24 @@ export async function createPendingShardlets(db: ControlDb, children: readonly P
         ${col((c) => Math.round(c.eventCount ?? 0))}::bigint[], ${col((c) => c.writeRate ?? 0)}::float8[],
         ${col((c) => c.epoch)}::int[], ${col((c) => c.parentId)}::text[], ${col((c) => c.mergedFromId ?? null)}::text[]
       ) AS t(id, stream_id, shard_id, lo, hi, host_id, capacity, size, events, rate, epoch, parent_id, merged_from_id)
+      WHERE ${when}
       ON CONFLICT (id) DO NOTHING
-      RETURNING id
-    )
+      RETURNING id`;
+}
+
+const ALWAYS = sql`true`;
+
+/**
+ * Creates the children of a split or merge as `pending` (not routed); existing ids are kept (a
+ * repeated step computes the same figures: nothing writes into a range while it changes). Returns
+ * how many rows were created.
+ */
+export async function createPendingShardlets(db: ControlDb, children: readonly PendingShardlet[], advance?: PhaseAdvance): Promise<number> {
+  const now = new Date();
+  const [row] = await sqlQuery<{ created: number; advanced: number }>(
+    db,
+    sql`
+    WITH j AS (${advanceJob(advance, now, ALWAYS)}), ins AS (${insertPending(children, now, ALWAYS)})
     SELECT (SELECT count(*) FROM ins)::int AS created, (SELECT count(*) FROM j)::int AS advanced`,
   );
   if (advance && row?.advanced !== 1) throw movedElsewhere(advance);
@@ -74,20 +83,23 @@ export async function createPendingShardlets(db: ControlDb, children: readonly P
 }
 
 /**
- * The control side of the epoch raise: each source goes to `state` (splitting or merging) at its
- * new epoch, if it is still active or already in that state. One statement; the job advances
- * only if every source matched. Returns how many rows changed or already matched; fewer than the
- * sources means one was changed by someone else.
+ * The control side of the epoch raise: each source goes to `state` (splitting, merging or, for a
+ * hand-off, migrating) at its new epoch, if it is still active or already in that state. One
+ * statement; the job advances, and `successors` (a hand-off's, created pending as by
+ * createPendingShardlets) are created, only if every source matched. Returns how many rows changed
+ * or already matched; fewer than the sources means one was changed by someone else.
  */
 export async function markShardletsChanging(
   db: ControlDb,
   state: "splitting" | "merging" | "migrating",
   epochs: ReadonlyMap<string, number>,
   advance?: PhaseAdvance,
+  successors: readonly PendingShardlet[] = [],
 ): Promise<number> {
   const entries = [...epochs];
   const ids = entries.map(([id]) => id);
   const now = new Date();
+  const allMatched = sql`(SELECT count(*) FROM s) = ${entries.length}`;
   // Locked in id order first, like every multi-row shardlet update (see writeShardletFigures).
   const [row] = await sqlQuery<{ changed: number; advanced: number }>(
     db,
@@ -99,13 +111,9 @@ export async function markShardletsChanging(
       FROM l, unnest(${ids}::text[], ${entries.map(([, e]) => e)}::int[]) AS t(id, epoch)
       WHERE s.id = l.id AND t.id = l.id AND s.state IN ('active', ${state}::"ShardletState") AND s.epoch <= t.epoch
       RETURNING s.id
-    ), j AS (
-      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${now}::timestamp
-      WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL
-        AND (SELECT count(*) FROM s) = ${entries.length}
-      RETURNING id
-    )
-    SELECT (SELECT count(*) FROM s)::int AS changed, (SELECT count(*) FROM j)::int AS advanced`,
+    ), ins AS (${successors.length > 0 ? insertPending(successors, now, allMatched) : sql`SELECT NULL::text AS id WHERE false`}
+    ), j AS (${advanceJob(advance, now, allMatched)})
+    SELECT (SELECT count(*) FROM s)::int AS changed, (SELECT count(*) FROM j)::int AS advanced, (SELECT count(*) FROM ins)::int AS created`,
   );
   const changed = row?.changed ?? 0;
   if (advance && changed === entries.length && row?.advanced !== 1) throw movedElsewhere(advance);
@@ -150,11 +158,7 @@ export async function switchShardlets(
     ), z AS (
       UPDATE shardlets AS s SET state = 'sealed', sealed_at = ${at}::timestamp, write_rate = 0, updated_at = ${at}::timestamp
       FROM l WHERE s.id = l.id AND l.id = ANY(${seal}::text[]) AND s.state NOT IN ('sealed', 'retired') AND (SELECT ok FROM ok)
-    ), j AS (
-      UPDATE lifecycle_jobs SET phase = ${advance?.to ?? null}, error = NULL, updated_at = ${at}::timestamp
-      WHERE id = ${advance?.jobId ?? null} AND phase = ${advance?.from ?? null} AND finished_at IS NULL AND (SELECT ok FROM ok)
-      RETURNING id
-    )
+    ), j AS (${advanceJob(advance, at, sql`(SELECT ok FROM ok)`)})
     SELECT c.id, c.state::text AS state, (SELECT count(*) FROM j)::int AS advanced FROM (SELECT 1) AS one LEFT JOIN c ON true`,
   );
   const children = rows.filter((r): r is { id: string; state: string; advanced: number } => r.id !== null && r.state !== null);

@@ -68,17 +68,36 @@ export interface SqlStatement {
   values: unknown[];
 }
 
+/** What the `sql` tag builds; one interpolated into another is spliced in (see `sql`). */
+class SqlPiece implements SqlStatement {
+  constructor(
+    readonly text: string,
+    readonly values: unknown[],
+  ) {}
+}
+
 /**
  * A tagged template for `sqlRows`-style statements: each interpolated value becomes a parameter
  * (`$1`, `$2`, ...), as with Prisma's `$queryRaw`. Dates become `utc` strings: the pg driver would
- * send them in the process's time zone, which a `timestamp` column (no zone) would keep.
+ * send them in the process's time zone, which a `timestamp` column (no zone) would keep. A value
+ * built by `sql` itself is spliced in with its parameters renumbered, so one statement's part (a
+ * CTE) serves several statements.
  */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): SqlStatement {
   let text = strings[0] ?? "";
-  values.forEach((_, i) => {
-    text += `$${i + 1}${strings[i + 1] ?? ""}`;
+  const params: unknown[] = [];
+  values.forEach((v, i) => {
+    if (v instanceof SqlPiece) {
+      const offset = params.length;
+      text += v.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+      params.push(...v.values);
+    } else {
+      params.push(v instanceof Date ? utc(v) : v);
+      text += `$${params.length}`;
+    }
+    text += strings[i + 1] ?? "";
   });
-  return { text, values: values.map((v) => (v instanceof Date ? utc(v) : v)) };
+  return new SqlPiece(text, params);
 }
 
 /** Rows of a statement built with `sql` (see sqlRows). */

@@ -36,6 +36,15 @@ describe("the sql tag", () => {
     const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
     expect(sql`SELECT ${1} AS a, ${"x"} AS b WHERE t = ${at}`).toEqual({ text: "SELECT $1 AS a, $2 AS b WHERE t = $3", values: [1, "x", "2026-01-02T03:04:05.678"] });
   });
+
+  it("splices a statement built by the tag into another, its parameters renumbered", () => {
+    const part = sql`SELECT ${"p"}, ${[1, 2]}::int[], ${"q"}`;
+    expect(sql`WITH a AS (${part}) SELECT ${"x"} FROM a WHERE b = ${"y"}`).toEqual({
+      text: "WITH a AS (SELECT $1, $2::int[], $3) SELECT $4 FROM a WHERE b = $5",
+      values: ["p", [1, 2], "q", "x", "y"],
+    });
+    expect(sql`SELECT ${"x"} UNION ${part} UNION ${part}`.text).toBe("SELECT $1 UNION SELECT $2, $3::int[], $4 UNION SELECT $5, $6::int[], $7");
+  });
 });
 
 describe("a lifecycle job and a migration in plain SQL", () => {

@@ -16,6 +16,7 @@ import { checkAborted } from "../domain/abort.ts";
 import { withOpLocks } from "./locks.ts";
 import { announce, childRanges, GiveUp, loadSources, nextPhase, readLockedChecks, type RunContext } from "./run-context.ts";
 import { STEPS } from "./steps.ts";
+import { switchAgainIfResumed } from "./successor.ts";
 
 /**
  * The split / merge / hand-off state machine. Every phase is persisted in lifecycle_jobs before its step
@@ -23,6 +24,8 @@ import { STEPS } from "./steps.ts";
  * is finished by the next run of the same job:
  *
  *   planned -> locked -> fenced -> moving -> switching -> draining -> done
+ *
+ * (a hand-off skips `moving`: it prepares its successor in `fenced`, beside the fence raise).
  *
  * Before `fenced` nothing has changed and a job that cannot go on ends as `failed`, the sources
  * untouched. From `fenced` on the sources reject writes, so the job only ever goes forward.
@@ -159,9 +162,10 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
       for (;;) {
         const phase = job.phase;
         // The switch was the last step that needs the locks: the drain runs after them.
+        if (phase === "draining") await switchAgainIfResumed(ctx);
         if (phase === "failed" || phase === "done" || phase === "draining") break;
         await runStep(ctx, phase);
-        await advance(ctx, phase, nextPhase(phase));
+        await advance(ctx, phase, nextPhase(phase, job.kind));
       }
       if (job.phase === "failed") return { ended: result(job, deps.clock()) };
       return { ctx };

@@ -8,6 +8,7 @@ import {
   type FenceState,
   type HostDriver,
   type LifecycleJobInfo,
+  type LifecycleKind,
   type LifecycleStep,
   type PhaseAdvance,
 } from "@shardcast/db";
@@ -51,6 +52,8 @@ export interface RunContext {
   sourcesFenced?: boolean;
   /** Whether this run prepared a hand-off's successor on its host (else `switching` makes sure of it first). */
   successorPrepared?: boolean;
+  /** Whether this run switched a hand-off's fences on the hosts (else a run resumed at `draining` makes sure of it first). */
+  hostsSwitched?: boolean;
   /** Whether this run's drain cleared the children's overflow-pending flags and told the edges so. */
   flagsAnnounced: boolean;
   /** Milliseconds per step in this run, for the operations log. */
@@ -63,7 +66,12 @@ export interface RunContext {
   afterUnlock: Array<() => Promise<unknown>>;
 }
 
-export function nextPhase(phase: LifecycleStep): LifecycleStep {
+/**
+ * The phase after `phase`. A hand-off skips `moving`: its `fenced` step prepares the successor
+ * beside the fence raise, since it counts nothing (a job persisted at `moving` still runs it).
+ */
+export function nextPhase(phase: LifecycleStep, kind: LifecycleKind): LifecycleStep {
+  if (kind === "handoff" && phase === "fenced") return "switching";
   return LIFECYCLE_PHASES[LIFECYCLE_PHASES.indexOf(phase) + 1]!;
 }
 
@@ -74,7 +82,7 @@ export function nextPhase(phase: LifecycleStep): LifecycleStep {
 export function advanceFrom(ctx: RunContext, rowsMoved?: number): PhaseAdvance {
   const from = ctx.job.phase;
   if (from === "failed") throw new ShardcastError("internal", `lifecycle job ${ctx.job.id} has failed`);
-  return { jobId: ctx.job.id, from, to: nextPhase(from), ...(rowsMoved !== undefined ? { rowsMoved } : {}) };
+  return { jobId: ctx.job.id, from, to: nextPhase(from, ctx.job.kind), ...(rowsMoved !== undefined ? { rowsMoved } : {}) };
 }
 
 /**

@@ -18,6 +18,7 @@ import { contentionPrediction } from "./contention-cause.ts";
 import { drainOverflow } from "./drain.ts";
 import { advanceFrom, announce, GiveUp, readLockedChecks, type RunContext } from "./run-context.ts";
 import { changeEpochs, changingState, CHILD_EPOCH, cover, mergeProblem, shareWriteRate } from "./shape.ts";
+import { liveSuccessor, prepareOnHost, prepareSuccessor, successorRows, switchHandoffFences } from "./successor.ts";
 
 /** The steps of the split / merge state machine (see machine.ts), one per persisted phase. */
 
@@ -62,22 +63,32 @@ async function stepFenced(ctx: RunContext): Promise<void> {
   const state = changingState(job.kind);
   const epochs = changeEpochs(sources, state);
   const advance = advanceFrom(ctx);
-  // Both at once: one round trip less in the lock window. Edges learn the control rows' new state
-  // only from the switch's announcement (or a reload, which finds the sources locked anyway), and
-  // a run that stops with only the control rows written raises the host fences when it resumes
-  // at `moving`, before anything is counted or prepared (see fenceAgainIfResumed).
-  const [, changed] = await Promise.all([fenceForChange(ctx.driver, job.sourceIds, state, epochs), markShardletsChanging(deps.db, state, epochs, advance)]);
+  const handoff = job.kind === "handoff";
+  // All at once: the lock window is what a hand-off's writers wait through. Edges learn the
+  // control rows' new state only from the switch's announcement (or a reload, which finds the
+  // sources locked anyway). A hand-off's successor counts nothing, so it is prepared here too,
+  // pending (refusing writes) on the destination and in the control rows (created with the mark,
+  // and only if every source matched), and the job goes on to `switching`. A run that stops with
+  // only the control statement done redoes the host statements when it resumes (see
+  // fenceAgainIfResumed, prepareOnHost), before anything is counted, prepared or switched.
+  const [, changed, prepared] = await Promise.all([
+    fenceForChange(ctx.driver, job.sourceIds, state, epochs),
+    markShardletsChanging(deps.db, state, epochs, advance, handoff ? successorRows(ctx) : []),
+    handoff ? prepareOnHost(ctx) : true,
+  ]);
   if (changed !== sources.length) throw new ShardcastError("conflict", `a source of ${job.kind} job ${job.id} was changed by someone else`);
+  if (!prepared) throw liveSuccessor(ctx);
   for (const s of sources) {
     s.state = state;
     s.epoch = epochs.get(s.id)!;
   }
   ctx.sourcesFenced = true;
+  if (handoff) ctx.successorPrepared = true;
   job.phase = advance.to;
 }
 
 /**
- * A run resumed at `moving` raises the sources' host fences first (idempotent): the run before it
+ * A run resumed past `fenced` raises the sources' host fences first (idempotent): the run before it
  * may have stopped after the control rows' change but before the hosts'.
  */
 async function fenceAgainIfResumed(ctx: RunContext): Promise<void> {
@@ -155,72 +166,27 @@ async function stepMoving(ctx: RunContext): Promise<void> {
 }
 
 /**
- * A hand-off's `moving`: the successor is created pending on the destination (its fence, empty
- * totals) and in the control database with the source's range and write rate. Nothing is counted
- * or copied: the source keeps its rows and its totals where they are, as history.
- */
-async function prepareSuccessor(ctx: RunContext): Promise<void> {
-  const { deps, job, sources, children } = ctx;
-  const source = sources[0]!;
-  const advance = advanceFrom(ctx, 0);
-  // Both at once (the host's figures are empty, so the control row needs nothing from it): one
-  // round trip less in the lock window. A run that stops with only the control statement done
-  // resumes at `switching`, which prepares the successor on its host first (see prepareOnHost).
-  const [prepared] = await Promise.all([
-    prepareOnHost(ctx),
-    createPendingShardlets(
-      deps.db,
-      children.map((c) => ({
-        id: c.id,
-        streamId: job.streamId,
-        shardId: source.shardId,
-        lo: c.lo,
-        hi: c.hi,
-        hostId: ctx.childHostId,
-        capacityBytes: ctx.childCapacityBytes,
-        epoch: CHILD_EPOCH,
-        parentId: source.id,
-        writeRate: source.writeRate,
-      })),
-      advance,
-    ),
-  ]);
-  if (!prepared) throw new ShardcastError("conflict", `hand-off job ${job.id} was moved past moving by another run: its successor is live`);
-  ctx.successorPrepared = true;
-  job.phase = advance.to;
-}
-
-/** The successor's pending fence and empty totals on the destination; false once it is live (another run switched it). */
-function prepareOnHost(ctx: RunContext): Promise<boolean> {
-  return prepareChildren(ctx.childDriver, {
-    streamId: ctx.job.streamId,
-    children: ctx.children.map((c) => ({ ...c, epoch: CHILD_EPOCH, events: 0, bytes: 0 })),
-    drop: [],
-  });
-}
-
-/**
- * Children take over: host fences in one transaction, then the control rows (and the job's next
- * phase) in one statement, then the edges are told. A hand-off opens the successor's fence on the
- * destination and seals the source's on its host, both at once: the source already refuses writes
- * (it is `migrating` at its raised epoch), so a run that stops between the two loses nothing.
+ * Children take over: host fences, then the control rows (and the job's next phase) in one
+ * statement, then the edges are told. A hand-off's host and control statements run at once (its
+ * source already refuses writes: it is `migrating` at its raised epoch, so no order of the three
+ * loses a write); a run that stops with only the control statement done switches the hosts when
+ * it resumes at `draining` (see switchAgainIfResumed), before its locks are let go.
  */
 async function stepSwitching(ctx: RunContext): Promise<void> {
   const { deps, job } = ctx;
-  const handoff = job.kind === "handoff";
-  if (handoff) {
-    // Resumed here: the run that prepared the successor may have stopped before its host answered.
-    // A successor already live is fine (prepareOnHost says false, and the switch accepts it).
-    if (!ctx.successorPrepared) await prepareOnHost(ctx);
-    // Both at once: the source already refuses writes (raised epoch), so a seal that lands before
-    // the successor opens, or a run that stops between them, loses nothing; a rerun does both again.
-    await Promise.all([switchFences(ctx.childDriver, { activate: job.childIds, retire: [] }), switchFences(ctx.driver, { activate: [], retire: [], seal: job.sourceIds })]);
-  } else {
-    await switchFences(ctx.driver, { activate: job.childIds, retire: job.sourceIds });
-  }
   const advance = advanceFrom(ctx);
   const at = new Date(deps.clock());
-  await switchShardlets(deps.db, handoff ? { activate: job.childIds, retire: [], seal: job.sourceIds, at } : { activate: job.childIds, retire: job.sourceIds, at }, advance);
+  if (job.kind === "handoff") {
+    // Resumed here: the run that raised the fence or prepared the successor may have stopped
+    // before its host answered. A successor already live is fine (prepareOnHost says false, and
+    // the switch accepts it).
+    await Promise.all([fenceAgainIfResumed(ctx), ctx.successorPrepared ? null : prepareOnHost(ctx)]);
+    await Promise.all([switchHandoffFences(ctx), switchShardlets(deps.db, { activate: job.childIds, retire: [], seal: job.sourceIds, at }, advance)]);
+    ctx.hostsSwitched = true;
+  } else {
+    await switchFences(ctx.driver, { activate: job.childIds, retire: job.sourceIds });
+    await switchShardlets(deps.db, { activate: job.childIds, retire: job.sourceIds, at }, advance);
+  }
   job.phase = advance.to;
   await announce(deps, job.streamId);
   ctx.switchedAt = deps.clock();
