@@ -61,5 +61,7 @@ export interface LifecycleTuning {
    * overflow log (default 250 ms; 0: to the overflow log at once). See lifecycle/machine.ts.
    */
   handoffHoldMs?: number;
+  /** The same for a split's or merge's writes (default 250 ms; 0: to the overflow log at once). */
+  splitHoldMs?: number;
   hooks?: LifecycleHooks;
 }

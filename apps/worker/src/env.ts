@@ -76,6 +76,8 @@ const schema = z.object({
   SHARDCAST_OVERFLOW_GRACE_MS: intMs(60_000),
   /** How long edges may hold a hand-off's writes back for its switch before they take the overflow log (0: at once). */
   SHARDCAST_HANDOFF_HOLD_MS: z.coerce.number().int().min(0).max(5_000).default(250),
+  /** The same for a split's or merge's writes (0: to the overflow log at once). */
+  SHARDCAST_SPLIT_HOLD_MS: z.coerce.number().int().min(0).max(5_000).default(250),
   /** Metric samples (the console's charts) are kept this many hours. */
   SHARDCAST_METRICS_RETENTION_HOURS: z.coerce.number().positive().max(24 * 366).default(24),
   SHARDCAST_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

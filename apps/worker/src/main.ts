@@ -65,7 +65,7 @@ const running = await startWorker(
     clock: Date.now,
     opLocks,
     announce: (streamId) => publishRoutingChange(announcer, env.SHARDCAST_REDIS_PREFIX, streamId),
-    lifecycle: { overflowGraceMs: env.SHARDCAST_OVERFLOW_GRACE_MS, handoffHoldMs: env.SHARDCAST_HANDOFF_HOLD_MS },
+    lifecycle: { overflowGraceMs: env.SHARDCAST_OVERFLOW_GRACE_MS, handoffHoldMs: env.SHARDCAST_HANDOFF_HOLD_MS, splitHoldMs: env.SHARDCAST_SPLIT_HOLD_MS },
     migration: { watermark: (streamId) => sequences.watermark(streamId) },
     metricsRetentionMs: env.SHARDCAST_METRICS_RETENTION_HOURS * 3_600_000,
     provision: provisionConfig(env),

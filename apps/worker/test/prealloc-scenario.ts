@@ -31,9 +31,13 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
-/** One shard of two shardlets on two hosts, pre-allocating at `aggressiveness`, its edge running the trained model. */
+/**
+ * One shard of two shardlets on two hosts, pre-allocating at `aggressiveness`, its edge running the
+ * trained model. Splits send their lock windows' writes to the overflow log (no hold), so that what
+ * a reactive split costs the burst shows as fallbacks to count.
+ */
 export async function scenario(aggressiveness: number): Promise<Scenario> {
-  const h = await startLifecycleHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 2, settings: LIFECYCLE });
+  const h = await startLifecycleHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 2, settings: LIFECYCLE, lifecycle: { splitHoldMs: 0 } });
   await updatePreallocSettings(h.db, { aggressiveness }, null);
   await installContentModel(h.redis, h.prefix, h.streamId, STATE, Date.now());
   let n = 0;

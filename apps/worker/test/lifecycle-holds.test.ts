@@ -1,0 +1,102 @@
+import { waitFor } from "@shardcast/core/testing";
+import { loadRoutes, type LifecycleStep } from "@shardcast/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runShardletMerge } from "../src/processors/shardlet-merge.ts";
+import { runShardletSplit, type LifecycleJobOutcome } from "../src/processors/shardlet-split.ts";
+import { exactlyOnceProblems, startLifecycleHarness, type LifecycleHarness } from "./lifecycle-harness.ts";
+
+/**
+ * A split's and a merge's lock windows, under writes through two edges: the edges hold the
+ * sources' writes for the switch and write them into the children, so nothing goes through the
+ * overflow log and the job drains nothing; with the hold off, the same window's writes take the
+ * overflow log. Every acknowledged event is stored once, in the shardlet that owns its key.
+ */
+
+let h: LifecycleHarness;
+
+beforeAll(async () => {
+  h = await startLifecycleHarness({ hosts: 2, shardCount: 1, shardletsPerShard: 2, edges: 2 });
+}, 120_000);
+
+afterAll(() => h?.close());
+
+/** Producers writing keys across the whole shard (every batch meets the locked range) until stopped. */
+function produce(producers = 2): { stop: () => Promise<number> } {
+  let running = true;
+  let batches = 0;
+  const loops = Array.from({ length: producers }, async () => {
+    while (running) {
+      await h.produce(Array.from({ length: 10 }, (_, i) => ({ key: `k-${batches}-${i}-${h.nextId()}`, id: h.nextId() })));
+      batches++;
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      return batches;
+    },
+  };
+}
+
+async function overflowRows(): Promise<number> {
+  const shard = await h.db.shard.findFirstOrThrow({ where: { streamId: h.streamId } });
+  return (await h.driver(shard.homeHostId)).countOverflow(h.streamId);
+}
+
+/** Runs `job` with its `fenced` step waiting until an edge holds a write (or, without a hold, until the overflow log grew). */
+async function underWrites(holdMs: number, job: () => Promise<LifecycleJobOutcome>): Promise<{ drained: number; overflow: number }> {
+  const before = await overflowRows();
+  // Rows the lock window left in the overflow log, counted at the switch (the drain comes after).
+  let overflow = -1;
+  h.deps.lifecycle = {
+    ...h.deps.lifecycle,
+    splitHoldMs: holdMs,
+    hooks: {
+      afterStep: async (phase: LifecycleStep) => {
+        if (phase === "switching") overflow = (await overflowRows()) - before;
+        if (phase !== "fenced") return;
+        if (holdMs > 0) await waitFor("a write held at an edge", () => h.edges.some((e) => e.locks.waiting > 0));
+        else await waitFor("a write in the overflow log", async () => (await overflowRows()) > before);
+      },
+    },
+  };
+  const producing = produce();
+  try {
+    await waitFor("writes before the job", () => h.acked.size > 0);
+    const res = await job();
+    if (res.status !== "done") throw new Error(`the job ended ${res.status}: ${"reason" in res ? res.reason : (res.error ?? "")}`);
+    expect(await producing.stop()).toBeGreaterThan(0);
+    return { drained: res.drained, overflow };
+  } finally {
+    await producing.stop();
+    h.deps.lifecycle = { ...h.deps.lifecycle, splitHoldMs: undefined, hooks: {} };
+  }
+}
+
+describe("writes meeting a split's or a merge's lock", () => {
+  it("are held at the edges for the split's switch and written into the children: none through the overflow log", async () => {
+    const [source] = await loadRoutes(h.db, h.streamId);
+    const res = await underWrites(5_000, () => runShardletSplit(h.deps, { shardletId: source!.id, reason: "held split" }));
+    expect(res).toEqual({ drained: 0, overflow: 0 });
+    expect((await loadRoutes(h.db, h.streamId)).map((r) => r.id)).not.toContain(source!.id);
+    expect(await loadRoutes(h.db, h.streamId)).toHaveLength(3);
+    expect(exactlyOnceProblems(await h.check())).toEqual([]);
+  }, 60_000);
+
+  it("are held for a merge's switch the same way", async () => {
+    const routes = (await loadRoutes(h.db, h.streamId)).sort((a, b) => a.lo - b.lo);
+    const [left, right] = routes;
+    const res = await underWrites(5_000, () => runShardletMerge(h.deps, { leftId: left!.id, rightId: right!.id, reason: "held merge" }));
+    expect(res).toEqual({ drained: 0, overflow: 0 });
+    expect(exactlyOnceProblems(await h.check())).toEqual([]);
+  }, 60_000);
+
+  it("take the overflow log with the hold off, and the job drains them into the children", async () => {
+    const [source] = await loadRoutes(h.db, h.streamId);
+    const res = await underWrites(0, () => runShardletSplit(h.deps, { shardletId: source!.id, reason: "split without a hold" }));
+    expect(res.overflow).toBeGreaterThan(0);
+    expect(res.drained).toBeGreaterThan(0);
+    expect(exactlyOnceProblems(await h.check())).toEqual([]);
+  }, 60_000);
+});
