@@ -166,6 +166,31 @@ describe("host storage", () => {
     expect(await driver.countEvents(sid)).toBe(5);
   });
 
+  it("stores every kind of JSON payload as sent, in the order of its batch", async () => {
+    const s = "shardlet-json";
+    const sid = "stream-json";
+    await driver.setFence(s, sid, 1, "active");
+    const payloads: unknown[] = [
+      { quote: 'say "hi"', backslash: "a\\b\\", newline: "x\ny", tab: "\t" },
+      { unicode: "żółw 🐢 \u00e9", array: [1, "two", [3], { four: null }] },
+      null,
+      "a bare string with a , comma and a ] bracket",
+      42.5,
+      [],
+      { deep: { deeper: { deepest: [true, false] } }, "key with \"quotes\"": 1 },
+    ];
+    const events = payloads.map((payload, i) => {
+      const e = event(i + 1, `k${i}`);
+      const payloadJson = JSON.stringify(payload);
+      return { ...e, payloadJson, sizeBytes: payloadJson.length + e.key.length };
+    });
+    const res = await driver.fencedWrite({ streamId: sid, shardletId: s, epoch: 1, events });
+    expect(res).toMatchObject({ ok: true, inserted: payloads.length });
+    const page = await driver.readByPosition({ streamId: sid, afterSeq: 0, maxSeq: payloads.length, limit: 100 });
+    expect(page.events.map((e) => e.payload)).toEqual(payloads);
+    expect(page.events.map((e) => e.key)).toEqual(events.map((e) => e.key));
+  });
+
   it("reports server stats and answers pings", async () => {
     const stats = await driver.serverStats();
     expect(stats.sizeBytes).toBeGreaterThan(0);

@@ -53,8 +53,8 @@ export interface CopyRow {
  * destination's totals are counted at the switch). Results are aligned with `w.parts`.
  */
 const SHADOW_WRITE: LayoutStatement = {
-  legacy: { name: "sc_shadow_write_v1", text: `${fencedInsertSql("legacy", "shadow", "skip-all", "1")}\n${fencedResultSql("legacy")}` },
-  partitioned: { name: "sc_shadow_write_v2", text: `${fencedInsertSql("partitioned", "shadow", "skip-all", "1")}\n${fencedResultSql("partitioned")}` },
+  legacy: { name: "sc_shadow_write_v2", text: `${fencedInsertSql("legacy", "shadow", "skip-all", "1")}\n${fencedResultSql("legacy")}` },
+  partitioned: { name: "sc_shadow_write_v3", text: `${fencedInsertSql("partitioned", "shadow", "skip-all", "1")}\n${fencedResultSql("partitioned")}` },
 };
 
 export interface ShadowWriteResult {
