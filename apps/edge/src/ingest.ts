@@ -103,7 +103,7 @@ export class IngestService {
       // route still has that epoch, the change is in progress: those events take the overflow.
       let refused = new Map<string, number>();
       for (let attempt = 1; pending.length > 0; attempt++) {
-        // A hand-off's lock seen while the batch took its numbers, or refused by its fence before
+        // A held lock (hand-off, split, merge) seen while the batch took its numbers, or refused by its fence before
         // this edge saw the lock: held like the writes that came after it.
         if (this.deps.holds?.anyHeld()) {
           const these = pending;

@@ -91,8 +91,8 @@ export class LockView {
   }
 
   /**
-   * New routes were installed: a held write re-checks them at once, since a hand-off's switch is
-   * announced before its lock is let go and the new route may already send it to the successor.
+   * New routes were installed: a held write re-checks them at once, since a switch is announced
+   * before its lock is let go and the new route may already send it to the children.
    */
   routesChanged(): void {
     if (this.waiters.size > 0) this.wake();

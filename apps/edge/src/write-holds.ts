@@ -23,8 +23,8 @@ export interface HoldDeps {
 
 /**
  * Waits while an event of the batch routes to a shardlet whose op-lock asked edges to hold its
- * writes (a hand-off, whose lock window is a few statements): at the lock's release the edge
- * has the new routes (see LockView.releaseAfter), and the events go to the successor's fast path,
+ * writes (a hand-off, split or merge, whose lock window is a few statements): at the lock's release
+ * the edge has the new routes (see LockView.releaseAfter), and the events go to the children's fast path,
  * stored once, with no overflow append, flag or drain. When the hold runs out first they take
  * the overflow log as any locked shardlet's do. It runs before the batch takes its sequence
  * numbers, so a held batch keeps no reader waiting on its positions, and again before each

@@ -111,9 +111,8 @@ export async function markShardletsChanging(
       FROM l, unnest(${ids}::text[], ${entries.map(([, e]) => e)}::int[]) AS t(id, epoch)
       WHERE s.id = l.id AND t.id = l.id AND s.state IN ('active', ${state}::"ShardletState") AND s.epoch <= t.epoch
       RETURNING s.id
-    ), ins AS (${successors.length > 0 ? insertPending(successors, now, allMatched) : sql`SELECT NULL::text AS id WHERE false`}
-    ), j AS (${advanceJob(advance, now, allMatched)})
-    SELECT (SELECT count(*) FROM s)::int AS changed, (SELECT count(*) FROM j)::int AS advanced, (SELECT count(*) FROM ins)::int AS created`,
+    ), ${successors.length > 0 ? sql`ins AS (${insertPending(successors, now, allMatched)}), ` : sql``}j AS (${advanceJob(advance, now, allMatched)})
+    SELECT (SELECT count(*) FROM s)::int AS changed, (SELECT count(*) FROM j)::int AS advanced`,
   );
   const changed = row?.changed ?? 0;
   if (advance && changed === entries.length && row?.advanced !== 1) throw movedElsewhere(advance);

@@ -27,7 +27,7 @@ export interface OpLockMessage {
   /**
    * With a lock: how long edges may hold the shardlet's writes back for the change to land (the
    * lock's release), before they send them to the overflow log. Set by jobs whose lock window is
-   * short (a hand-off): a write that waits out the window is stored once, where it belongs, with
+   * short (hand-offs, splits, merges): a write that waits out the window is stored once, where it belongs, with
    * no overflow append, flag or drain. Absent or 0: writes take the overflow log at once.
    */
   holdMs?: number;

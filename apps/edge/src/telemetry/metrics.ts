@@ -84,7 +84,7 @@ export class EdgeMetrics {
     });
     this.holdSeconds = new Histogram({
       name: "shardcast_edge_write_hold_seconds",
-      help: "How long batches waited for a hand-off's switch before writing (outcome released: the switch came in time; ran_out: they took the overflow log)",
+      help: "How long batches waited for a hand-off's, split's or merge's switch before writing (outcome released: the switch came in time; ran_out: they took the overflow log)",
       labelNames: ["outcome"],
       buckets: LATENCY_BUCKETS,
       registers,

@@ -34,8 +34,8 @@ import { switchAgainIfResumed } from "./successor.ts";
  * so `moving` (named when it re-labelled rows) now means "children prepared": their fences,
  * totals and control rows. A hand-off is the same machine with one child, the successor, opened on
  * another host (`destHostId`): its source is sealed instead of retired and keeps its rows, which
- * readers read as the range's history until retention drops them. While the sources are op-locked their producers' events go to the
- * overflow log (a hand-off's are held at the edges for its switch instead), so the lock window is kept short: what needs no lock (split point, child ids,
+ * readers read as the range's history until retention drops them. While the sources are op-locked the edges hold their
+ * producers' events back for the switch (those a hold cannot cover go to the overflow log), so the lock window is kept short: what needs no lock (split point, child ids,
  * settings, host connection) is done before the locks are taken, independent reads run at once,
  * the steps that end with a control write persist the next phase in the same statement, `planned`
  * moves to `locked` with the attempt count, and the drain and `done` (the record of the finished

@@ -52,9 +52,12 @@ export function prepareOnHost(ctx: RunContext): Promise<boolean> {
   });
 }
 
-/** A hand-off's switch on its hosts: the successor's fence opens on the destination, the source's is sealed. */
-export function switchHandoffFences(ctx: RunContext): Promise<unknown> {
-  return Promise.all([switchFences(ctx.childDriver, { activate: ctx.job.childIds, retire: [] }), switchFences(ctx.driver, { activate: [], retire: [], seal: ctx.job.sourceIds })]);
+/** A hand-off's switch on its hosts: the successor's fence opens on the destination (`open`: those of its ids), the source's is sealed. */
+export function switchHandoffFences(ctx: RunContext, open: readonly string[] = ctx.job.childIds): Promise<unknown> {
+  return Promise.all([
+    open.length > 0 ? switchFences(ctx.childDriver, { activate: open, retire: [] }) : null,
+    switchFences(ctx.driver, { activate: [], retire: [], seal: ctx.job.sourceIds }),
+  ]);
 }
 
 /**
@@ -66,10 +69,9 @@ export function switchHandoffFences(ctx: RunContext): Promise<unknown> {
 export async function switchAgainIfResumed(ctx: RunContext): Promise<void> {
   if (ctx.job.kind !== "handoff" || ctx.hostsSwitched) return;
   const fences = await Promise.all(ctx.job.childIds.map((id) => ctx.childDriver.getFence(id)));
-  const pending = ctx.job.childIds.filter((_, i) => fences[i]?.state === "pending");
-  await Promise.all([
-    pending.length > 0 ? switchFences(ctx.childDriver, { activate: pending, retire: [] }) : null,
-    switchFences(ctx.driver, { activate: [], retire: [], seal: ctx.job.sourceIds }),
-  ]);
+  await switchHandoffFences(
+    ctx,
+    ctx.job.childIds.filter((_, i) => fences[i]?.state === "pending"),
+  );
   ctx.hostsSwitched = true;
 }
