@@ -46,8 +46,11 @@ function member(c: BenchCluster, group: string, name: string, onEvents: (n: numb
   });
 }
 
-/** A new group of `size` members reads the whole stream from the start; resolves when all of it was processed. */
-async function consumeAll(c: BenchCluster, group: string, size: number, total: number): Promise<number> {
+/**
+ * A new group of `size` members reads the whole stream from the start; resolves when all of it was
+ * processed and the members left, with the longest join and the leaves' time (both are in the group's time).
+ */
+async function consumeAll(c: BenchCluster, group: string, size: number, total: number): Promise<{ joinMs: number; leaveMs: number }> {
   let processed = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -57,10 +60,17 @@ async function consumeAll(c: BenchCluster, group: string, size: number, total: n
       if (processed >= total) done();
     }),
   );
-  await Promise.all(members.map((m) => m.start()));
+  const joins = await Promise.all(
+    members.map(async (m) => {
+      const t0 = performance.now();
+      await m.start();
+      return performance.now() - t0;
+    }),
+  );
   await finished;
+  const t0 = performance.now();
   await Promise.all(members.map((m) => m.stop()));
-  return processed;
+  return { joinMs: Math.max(...joins), leaveMs: performance.now() - t0 };
 }
 
 /**
@@ -100,9 +110,12 @@ export const consumersSuite: Suite = {
         await readAll(c, total);
         read.push(total / ((performance.now() - t0) / 1000));
         t0 = performance.now();
-        await consumeAll(c, `bench-${r}`, 3, total);
+        const { joinMs, leaveMs } = await consumeAll(c, `bench-${r}`, 3, total);
         group.push(total / ((performance.now() - t0) / 1000));
-        log(`run ${r + 1}/${runs}: position reads ${read[r]!.toFixed(0)} events/s, group of 3 ${group[r]!.toFixed(0)} events/s`);
+        log(
+          `run ${r + 1}/${runs}: position reads ${read[r]!.toFixed(0)} events/s, group of 3 ${group[r]!.toFixed(0)} events/s ` +
+            `(its time includes the longest join, ${joinMs.toFixed(0)} ms, and the leaves, ${leaveMs.toFixed(0)} ms)`,
+        );
       }
       out.read_events_per_s = median(read);
       out.group_events_per_s = median(group);

@@ -37,6 +37,18 @@ export function newRowId(nowMs: number = Date.now()): string {
 /** Runs one statement of a transaction (see `sqlTransaction`). */
 export type SqlQuery = <T>(text: string, values: readonly unknown[]) => Promise<T[]>;
 
+const viaPrisma =
+  (tx: ControlDb | Prisma.TransactionClient): SqlQuery =>
+  (text, values) =>
+    tx.$queryRawUnsafe(text, ...values);
+
+/** Plain SQL statements on a client (through its pool) or inside a Prisma transaction's client. */
+export function sqlOf(db: ControlDb | Prisma.TransactionClient): SqlQuery {
+  const pool = "$transaction" in db ? poolOf(db) : undefined;
+  if (!pool) return viaPrisma(db);
+  return async <R>(text: string, values: readonly unknown[]) => (await pool.query(text, values as unknown[])).rows as R[];
+}
+
 /**
  * Statements in one transaction, in plain SQL (see sqlRows for why): on a connection of the
  * client's pool, or, for a transaction's client, inside that transaction.
@@ -44,7 +56,6 @@ export type SqlQuery = <T>(text: string, values: readonly unknown[]) => Promise<
 export async function sqlTransaction<T>(db: ControlDb, fn: (q: SqlQuery) => Promise<T>): Promise<T> {
   const pool = poolOf(db);
   if (!pool) {
-    const viaPrisma = (tx: ControlDb | Prisma.TransactionClient): SqlQuery => (text, values) => tx.$queryRawUnsafe(text, ...values);
     // A transaction's client has no $transaction: its statements are already in one.
     return "$transaction" in db ? db.$transaction((tx) => fn(viaPrisma(tx))) : fn(viaPrisma(db));
   }

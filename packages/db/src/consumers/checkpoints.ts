@@ -1,7 +1,7 @@
 import { cursorAhead, cursorPosition, cursorSchema, laterCursor, type Cursor } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
-import { msOf, sqlRows } from "../sql.ts";
+import { msOf, sqlRows, sqlTransaction, utc, type SqlQuery } from "../sql.ts";
 
 export interface DurableCheckpoint {
   groupId: string;
@@ -32,8 +32,6 @@ export interface CheckpointLogEntry {
   at: number;
 }
 
-type Tx = Pick<ControlDb, "consumerCheckpoint" | "consumerCheckpointLog" | "consumerAssignment" | "$queryRaw">;
-
 type CheckpointRow = { groupId: string; shardletId: string; cursor: unknown; position: number; at: number };
 
 function parse(row: CheckpointRow): DurableCheckpoint | null {
@@ -46,12 +44,14 @@ function parse(row: CheckpointRow): DurableCheckpoint | null {
 const CHECKPOINT_COLUMNS = `group_id AS "groupId", shardlet_id AS "shardletId", cursor, position::float8 AS position, ${msOf("at")} AS at`;
 
 /** Durable checkpoints of a group by shardlet (all of them when `shardletIds` is omitted). */
-export async function getDurableCheckpoints(db: ControlDb, groupId: string, shardletIds?: readonly string[]): Promise<Map<string, DurableCheckpoint>> {
+export async function getDurableCheckpoints(db: ControlDb | SqlQuery, groupId: string, shardletIds?: readonly string[]): Promise<Map<string, DurableCheckpoint>> {
   const out = new Map<string, DurableCheckpoint>();
   if (shardletIds?.length === 0) return out;
+  // A function: a transaction's statements (reconcile's, which must not wait for a second connection).
+  const q: SqlQuery = typeof db === "function" ? db : (text, values) => sqlRows(db, text, values);
   const rows = shardletIds
-    ? await sqlRows<CheckpointRow>(db, `SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1 AND shardlet_id = ANY($2::text[])`, [groupId, [...shardletIds]])
-    : await sqlRows<CheckpointRow>(db, `SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1`, [groupId]);
+    ? await q<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1 AND shardlet_id = ANY($2::text[])`, [groupId, [...shardletIds]])
+    : await q<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1`, [groupId]);
   for (const r of rows) {
     const c = parse(r);
     if (c) out.set(r.shardletId, c);
@@ -71,69 +71,77 @@ export async function getDurableCheckpoints(db: ControlDb, groupId: string, shar
  * retired it meanwhile and removed its checkpoint) is not written back.
  */
 export async function saveCheckpoints(
-  db: ControlDb | Tx,
+  db: ControlDb,
   groupId: string,
   writes: readonly CheckpointWrite[],
   at: Date = new Date(),
   opts: { assignedOnly?: boolean } = {},
 ): Promise<string[]> {
   if (writes.length === 0) return [];
-  const run = async (tx: Tx): Promise<string[]> => {
-    const group = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM consumer_groups WHERE id = ${groupId} FOR UPDATE`;
-    // A deleted group has nothing to resume.
-    if (group.length === 0) return [];
-    if (opts.assignedOnly) {
-      const ids = [...new Set(writes.map((w) => w.shardletId))];
-      const held = new Set((await tx.consumerAssignment.findMany({ where: { groupId, shardletId: { in: ids } }, select: { shardletId: true } })).map((a) => a.shardletId));
-      writes = writes.filter((w) => held.has(w.shardletId));
-      if (writes.length === 0) return [];
-    }
-    const rows = await tx.consumerCheckpoint.findMany({ where: { groupId, shardletId: { in: [...new Set(writes.map((w) => w.shardletId))] } }, select: { shardletId: true, cursor: true } });
-    const stored = new Map<string, Cursor>();
-    for (const r of rows) {
-      const c = cursorSchema.safeParse(r.cursor);
-      if (c.success) stored.set(r.shardletId, c.data);
-    }
-    const moved = new Map<string, CheckpointWrite>();
-    for (const w of writes) {
-      const prev = stored.get(w.shardletId);
-      if (prev && !cursorAhead(w.cursor, prev)) continue;
-      const cursor = laterCursor(w.cursor, prev);
-      stored.set(w.shardletId, cursor);
-      moved.set(w.shardletId, { ...w, cursor });
-    }
-    if (moved.size === 0) return [];
-    for (const w of moved.values()) {
-      const position = BigInt(cursorPosition(w.cursor));
-      // Plain object literals: Prisma's JSON input type wants index-signature objects, not the interface.
-      const cursor = w.cursor.map((x) => ({ lo: x.lo, hi: x.hi, after: x.after }));
-      await tx.consumerCheckpoint.upsert({
-        where: { groupId_shardletId: { groupId, shardletId: w.shardletId } },
-        create: { groupId, shardletId: w.shardletId, cursor, position, at },
-        update: { cursor, position, at },
-      });
-    }
-    await tx.consumerCheckpointLog.createMany({
-      data: [...moved.values()].map((w) => ({
-        groupId,
-        shardletId: w.shardletId,
-        position: BigInt(cursorPosition(w.cursor)),
-        trigger: w.trigger,
-        reason: w.reason.slice(0, 500),
-        eventsSince: Math.max(0, Math.min(2_147_483_647, Math.round(w.eventsSince))),
-        predictedReplaySec: Number.isFinite(w.predictedReplaySec) ? w.predictedReplaySec : 0,
-        at,
-      })),
-    });
-    return [...moved.keys()];
-  };
-  if ("$transaction" in db) return db.$transaction(async (tx) => run(tx));
-  return run(db);
+  return sqlTransaction(db, (q) => saveCheckpointsIn(q, groupId, writes, at, opts));
 }
 
-export async function deleteDurableCheckpoints(db: Pick<ControlDb, "consumerCheckpoint">, groupId: string, shardletIds: readonly string[]): Promise<void> {
+/**
+ * `saveCheckpoints` inside a transaction already open (reconcile's): a few statements whatever the
+ * number of writes, since a join or a rebalance hands on every shardlet of a group at once.
+ */
+export async function saveCheckpointsIn(q: SqlQuery, groupId: string, writes: readonly CheckpointWrite[], at: Date, opts: { assignedOnly?: boolean } = {}): Promise<string[]> {
+  if (writes.length === 0) return [];
+  const group = await q<{ id: string }>("SELECT id FROM consumer_groups WHERE id = $1 FOR UPDATE", [groupId]);
+  // A deleted group has nothing to resume.
+  if (group.length === 0) return [];
+  const ids = [...new Set(writes.map((w) => w.shardletId))];
+  if (opts.assignedOnly) {
+    const held = new Set((await q<{ id: string }>("SELECT shardlet_id AS id FROM consumer_assignments WHERE group_id = $1 AND shardlet_id = ANY($2::text[])", [groupId, ids])).map((a) => a.id));
+    writes = writes.filter((w) => held.has(w.shardletId));
+    if (writes.length === 0) return [];
+  }
+  const rows = await q<{ id: string; cursor: unknown }>("SELECT shardlet_id AS id, cursor FROM consumer_checkpoints WHERE group_id = $1 AND shardlet_id = ANY($2::text[])", [groupId, ids]);
+  const stored = new Map<string, Cursor>();
+  for (const r of rows) {
+    const c = cursorSchema.safeParse(r.cursor);
+    if (c.success) stored.set(r.id, c.data);
+  }
+  const moved = new Map<string, CheckpointWrite>();
+  for (const w of writes) {
+    const prev = stored.get(w.shardletId);
+    if (prev && !cursorAhead(w.cursor, prev)) continue;
+    const cursor = laterCursor(w.cursor, prev);
+    stored.set(w.shardletId, cursor);
+    moved.set(w.shardletId, { ...w, cursor });
+  }
+  if (moved.size === 0) return [];
+  const list = [...moved.values()];
+  const when = utc(at);
+  const positions = list.map((w) => cursorPosition(w.cursor));
+  await q(
+    `INSERT INTO consumer_checkpoints (group_id, shardlet_id, cursor, position, at)
+     SELECT $1, v.id, v.cursor::jsonb, v.position, $2::timestamp FROM unnest($3::text[], $4::text[], $5::bigint[]) AS v(id, cursor, position)
+     ON CONFLICT (group_id, shardlet_id) DO UPDATE SET cursor = EXCLUDED.cursor, position = EXCLUDED.position, at = EXCLUDED.at`,
+    [groupId, when, list.map((w) => w.shardletId), list.map((w) => JSON.stringify(w.cursor.map((x) => ({ lo: x.lo, hi: x.hi, after: x.after })))), positions],
+  );
+  await q(
+    `INSERT INTO consumer_checkpoint_log (group_id, shardlet_id, position, trigger, reason, events_since, predicted_replay_sec, at)
+     SELECT $1, v.id, v.position, v.trigger, v.reason, v.events, v.replay, $2::timestamp
+     FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::float8[]) AS v(id, position, trigger, reason, events, replay)`,
+    [
+      groupId,
+      when,
+      list.map((w) => w.shardletId),
+      positions,
+      list.map((w) => w.trigger),
+      list.map((w) => w.reason.slice(0, 500)),
+      list.map((w) => Math.max(0, Math.min(2_147_483_647, Math.round(w.eventsSince)))),
+      list.map((w) => (Number.isFinite(w.predictedReplaySec) ? w.predictedReplaySec : 0)),
+    ],
+  );
+  return [...moved.keys()];
+}
+
+/** Removes a group's durable checkpoints of shardlets (retired ones, in reconcile's transaction). */
+export async function deleteDurableCheckpoints(q: SqlQuery, groupId: string, shardletIds: readonly string[]): Promise<void> {
   if (shardletIds.length === 0) return;
-  await db.consumerCheckpoint.deleteMany({ where: { groupId, shardletId: { in: [...shardletIds] } } });
+  await q("DELETE FROM consumer_checkpoints WHERE group_id = $1 AND shardlet_id = ANY($2::text[])", [groupId, [...shardletIds]]);
 }
 
 export async function listCheckpointLog(db: ControlDb, q: { groupId: string; since?: number; limit: number }): Promise<CheckpointLogEntry[]> {

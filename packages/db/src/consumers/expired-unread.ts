@@ -1,5 +1,6 @@
 import type { ControlDb } from "../client.ts";
 import { num } from "../errors.ts";
+import { sqlOf } from "../sql.ts";
 import { logGroupEvents } from "./groups.ts";
 
 /**
@@ -42,7 +43,7 @@ export async function recordStartMove(db: ControlDb, m: StartMove): Promise<bool
       FROM unnest(${groups.map((g) => g.groupId)}::text[], ${groups.map((g) => Math.round(g.events))}::bigint[]) AS v(id, events)
       WHERE g.id = v.id AND g.stream_id = ${m.streamId}`;
     await logGroupEvents(
-      tx,
+      sqlOf(tx),
       groups.map((g) => ({
         groupId: g.groupId,
         kind: "expired_unread",

@@ -1,4 +1,5 @@
 import type { ControlDb } from "../client.ts";
+import { sqlOf } from "../sql.ts";
 import { logGroupEvents } from "./groups.ts";
 
 export interface FloorRaised {
@@ -49,7 +50,7 @@ export async function raiseGenerationFloor(db: ControlDb, groupId: string, fence
       }
       await tx.consumerGroup.update({ where: { id: groupId }, data: { generation: gen } });
       const members = new Set(shardlets.map((s) => s.memberId)).size;
-      await logGroupEvents(tx, [
+      await logGroupEvents(sqlOf(tx), [
         {
           groupId,
           kind: "generation_floor",

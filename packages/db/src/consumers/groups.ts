@@ -1,7 +1,7 @@
-import { parseMemberTelemetry, ShardcastError } from "@shardcast/core";
+import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { isForeignKeyViolation, isUniqueViolation, num } from "../errors.ts";
-import { msOf, sqlRows } from "../sql.ts";
+import { msOf, newRowId, sqlOf, sqlRows, utc, type SqlQuery } from "../sql.ts";
 import { xactLock } from "../xact-lock.ts";
 import { MEMBER_COLUMNS, memberOf, touchConsumerMember, type ConsumerMemberInfo, type MemberSqlRow } from "./member-rows.ts";
 
@@ -35,65 +35,8 @@ export interface ConsumerGroupState {
 }
 
 type GroupRow = { id: string; streamId: string; name: string; startSeq: bigint; generation: number; createdAt: Date };
-type MemberRow = {
-  id: string;
-  groupId: string;
-  name: string;
-  sessionTimeoutMs: number;
-  joinedAt: Date;
-  lastSeenAt: Date;
-  apiKeyId: string | null;
-  telemetry: unknown;
-  telemetryAt: Date | null;
-  capacity: number | null;
-};
-type AssignmentRow = {
-  groupId: string;
-  shardletId: string;
-  memberId: string | null;
-  generation: number;
-  nextMemberId: string | null;
-  handoffDeadline: Date | null;
-  assignedAt: Date;
-  committedSeq: bigint | null;
-  lagEvents: bigint | null;
-  lagSeconds: number | null;
-  lagAt: Date | null;
-};
-
 export function toGroup(r: GroupRow): ConsumerGroupInfo {
   return { id: r.id, streamId: r.streamId, name: r.name, startSeq: num(r.startSeq), generation: r.generation, createdAt: r.createdAt.getTime() };
-}
-
-export function toMember(r: MemberRow): ConsumerMemberInfo {
-  return {
-    id: r.id,
-    groupId: r.groupId,
-    name: r.name,
-    sessionTimeoutMs: r.sessionTimeoutMs,
-    joinedAt: r.joinedAt.getTime(),
-    lastSeenAt: r.lastSeenAt.getTime(),
-    apiKeyId: r.apiKeyId,
-    telemetry: parseMemberTelemetry(r.telemetry),
-    telemetryAt: r.telemetryAt?.getTime() ?? null,
-    capacity: r.capacity,
-  };
-}
-
-export function toAssignment(r: AssignmentRow): ConsumerAssignmentInfo {
-  return {
-    groupId: r.groupId,
-    shardletId: r.shardletId,
-    memberId: r.memberId,
-    generation: r.generation,
-    nextMemberId: r.nextMemberId,
-    handoffDeadline: r.handoffDeadline?.getTime() ?? null,
-    assignedAt: r.assignedAt.getTime(),
-    committedSeq: r.committedSeq === null ? null : num(r.committedSeq),
-    lagEvents: r.lagEvents === null ? null : num(r.lagEvents),
-    lagSeconds: r.lagSeconds,
-    lagAt: r.lagAt?.getTime() ?? null,
-  };
 }
 
 // Every poll reads its group, members and assignments and touches its member: plain SQL (see sql.ts).
@@ -220,26 +163,43 @@ async function memberByToken(db: ControlDb, groupId: string, apiKeyId: string, t
 }
 
 async function insertMember(db: ControlDb, input: NewConsumerMember, apiKeyId: string | null, joinToken: string | null): Promise<ConsumerMemberInfo> {
-  let row: MemberRow;
+  const now = utc(new Date());
+  let rows: MemberSqlRow[];
   try {
-    row = await db.consumerMember.create({ data: { groupId: input.groupId, name: input.name, sessionTimeoutMs: input.sessionTimeoutMs, apiKeyId, joinToken } });
+    // The member and its join event in one statement: every join makes both.
+    rows = await sqlRows<MemberSqlRow>(
+      db,
+      `WITH m AS (
+         INSERT INTO consumer_members (id, group_id, name, session_timeout_ms, api_key_id, join_token, joined_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $7::timestamp) RETURNING *
+       ), e AS (
+         INSERT INTO consumer_group_events (group_id, kind, member_id, shardlet_ids, detail, at)
+         SELECT group_id, 'join', id, '{}', $8, $7::timestamp FROM m
+       )
+       SELECT ${MEMBER_COLUMNS} FROM m`,
+      [newRowId(), input.groupId, input.name, input.sessionTimeoutMs, apiKeyId, joinToken, now, `${input.name} joined`.slice(0, 1000)],
+    );
   } catch (err) {
     // The group was deleted between its lookup and this insert: a join again creates it afresh.
     if (isForeignKeyViolation(err)) throw new ShardcastError("unavailable", "the consumer group was deleted while joining; join again", undefined, { cause: err });
     throw err;
   }
-  await logGroupEvent(db, { groupId: input.groupId, kind: "join", memberId: row.id, shardletIds: [], detail: `${input.name} joined` });
-  return toMember(row);
+  return memberOf(rows[0]!);
 }
 
 /** Removes a member; its shardlets are reassigned by the next reconcile. False when it was already gone. */
 export async function removeConsumerMember(db: ControlDb, memberId: string, why: "leave" | "expire"): Promise<boolean> {
-  const row = await db.consumerMember.findUnique({ where: { id: memberId } });
-  if (!row) return false;
-  const res = await db.consumerMember.deleteMany({ where: { id: memberId } });
-  if (res.count === 0) return false;
-  await logGroupEvent(db, { groupId: row.groupId, kind: why, memberId, shardletIds: [], detail: why === "leave" ? `${row.name} left` : `${row.name}'s session expired` });
-  return true;
+  // The removal and its event in one statement (every leave makes both); a member already gone logs nothing.
+  const rows = await sqlRows<{ id: string }>(
+    db,
+    `WITH m AS (DELETE FROM consumer_members WHERE id = $1 RETURNING id, group_id, name), e AS (
+       INSERT INTO consumer_group_events (group_id, kind, member_id, shardlet_ids, detail, at)
+       SELECT group_id, $2, id, '{}', left(name || $3, 1000), $4::timestamp FROM m
+     )
+     SELECT id FROM m`,
+    [memberId, why, why === "leave" ? " left" : "'s session expired", utc(new Date())],
+  );
+  return rows.length > 0;
 }
 
 export interface GroupEventInput {
@@ -250,17 +210,21 @@ export interface GroupEventInput {
   detail: string;
 }
 
-type EventWriter = Pick<ControlDb, "consumerGroupEvent">;
-
-export async function logGroupEvent(db: EventWriter, e: GroupEventInput): Promise<void> {
-  await db.consumerGroupEvent.create({ data: { groupId: e.groupId, kind: e.kind, memberId: e.memberId, shardletIds: [...e.shardletIds], detail: e.detail.slice(0, 1000) } });
+/** Logs one group event (see `logGroupEvents`). */
+export async function logGroupEvent(db: ControlDb, e: GroupEventInput): Promise<void> {
+  await logGroupEvents(sqlOf(db), [e]);
 }
 
-export async function logGroupEvents(db: EventWriter, events: readonly GroupEventInput[]): Promise<void> {
+/** Logs group events in one statement, on a client or inside a transaction (`sqlOf`). */
+export async function logGroupEvents(q: SqlQuery, events: readonly GroupEventInput[], at: Date = new Date()): Promise<void> {
   if (events.length === 0) return;
-  await db.consumerGroupEvent.createMany({
-    data: events.map((e) => ({ groupId: e.groupId, kind: e.kind, memberId: e.memberId, shardletIds: [...e.shardletIds], detail: e.detail.slice(0, 1000) })),
-  });
+  const rows = events.map((e) => ({ g: e.groupId, k: e.kind, m: e.memberId, s: [...e.shardletIds], d: e.detail.slice(0, 1000) }));
+  await q(
+    `INSERT INTO consumer_group_events (group_id, kind, member_id, shardlet_ids, detail, at)
+     SELECT e->>'g', e->>'k', e->>'m', ARRAY(SELECT jsonb_array_elements_text(e->'s')), e->>'d', $2::timestamp
+     FROM jsonb_array_elements($1::jsonb) AS e`,
+    [JSON.stringify(rows), utc(at)],
+  );
 }
 
 export interface GroupEventInfo extends Omit<GroupEventInput, "shardletIds"> {

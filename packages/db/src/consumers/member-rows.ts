@@ -1,6 +1,6 @@
 import { parseMemberTelemetry, type MemberTelemetry } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
-import { msOf, sqlRows } from "../sql.ts";
+import { msOf, sqlRows, type SqlQuery } from "../sql.ts";
 
 export interface ConsumerMemberInfo {
   id: string;
@@ -45,8 +45,8 @@ export async function touchConsumerMember(db: ControlDb, memberId: string, at: D
   return rows.length > 0;
 }
 
-/** Stores the processing rates assignment now weighs members by (null: not measured). */
-export async function setMemberCapacities(db: Pick<ControlDb, "consumerMember">, capacities: ReadonlyMap<string, number | null>): Promise<void> {
-  for (const [id, capacity] of capacities) await db.consumerMember.updateMany({ where: { id }, data: { capacity } });
+/** Stores the processing rates assignment now weighs members by (null: not measured), in one statement. */
+export async function setMemberCapacities(q: SqlQuery, capacities: ReadonlyMap<string, number | null>): Promise<void> {
+  if (capacities.size === 0) return;
+  await q("UPDATE consumer_members m SET capacity = v.capacity FROM unnest($1::text[], $2::float8[]) AS v(id, capacity) WHERE m.id = v.id", [[...capacities.keys()], [...capacities.values()]]);
 }
-
