@@ -1,7 +1,7 @@
 import { ShardcastError } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { isForeignKeyViolation, isUniqueViolation, num } from "../errors.ts";
-import { msOf, newRowId, sqlOf, sqlRows, utc, type SqlQuery } from "../sql.ts";
+import { msOf, newRowId, sqlOf, sqlRows, sqlTransaction, utc, type SqlQuery } from "../sql.ts";
 import { xactLock } from "../xact-lock.ts";
 import { MEMBER_COLUMNS, memberOf, touchConsumerMember, type ConsumerMemberInfo, type MemberSqlRow } from "./member-rows.ts";
 
@@ -64,31 +64,46 @@ export async function ensureConsumerGroup(
 ): Promise<ConsumerGroupInfo> {
   const found = await findConsumerGroup(db, input.streamId, input.name);
   if (found) return found;
-  const data = { streamId: input.streamId, name: input.name, startSeq: BigInt(input.startSeq) };
   const max = input.maxPerStream;
+  // Plain SQL: every first join of a group makes it (see sql.ts).
+  const insert = (q: SqlQuery) =>
+    q<ConsumerGroupInfo>(
+      `INSERT INTO consumer_groups (id, stream_id, name, start_seq, created_at) VALUES ($1, $2, $3, $4, $5::timestamp)
+       ON CONFLICT (stream_id, name) DO NOTHING RETURNING ${GROUP_COLUMNS}`,
+      [newRowId(), input.streamId, input.name, input.startSeq, utc(new Date())],
+    );
+  let made: ConsumerGroupInfo[];
   try {
-    if (max === undefined) return toGroup(await db.consumerGroup.create({ data }));
-    return await db.$transaction(async (tx) => {
-      await xactLock(tx, `consumer-groups:${input.streamId}`);
-      // A concurrent join may have created this very group while this one waited for the lock.
-      const made = await tx.consumerGroup.findUnique({ where: { streamId_name: { streamId: input.streamId, name: input.name } } });
-      if (made) return toGroup(made);
-      const groups = await tx.consumerGroup.count({ where: { streamId: input.streamId } });
-      if (groups >= max) {
-        throw new ShardcastError(
-          "conflict",
-          `the stream has ${groups} consumer groups, the most it may have (${max}): delete groups no longer used (the console's Consumers page) before creating group "${input.name}"`,
-          { groups, max },
-        );
-      }
-      return toGroup(await tx.consumerGroup.create({ data }));
-    });
+    made =
+      max === undefined
+        ? await insert(sqlOf(db))
+        : await sqlTransaction(db, async (q) => {
+            await xactLock(q, `consumer-groups:${input.streamId}`);
+            // A concurrent join may have created this very group while this one waited for the lock.
+            const [counted] = await q<{ groups: number; made: boolean }>("SELECT count(*)::int AS groups, bool_or(name = $2) AS made FROM consumer_groups WHERE stream_id = $1", [
+              input.streamId,
+              input.name,
+            ]);
+            if (counted?.made) return [];
+            const groups = counted?.groups ?? 0;
+            if (groups >= max) {
+              throw new ShardcastError(
+                "conflict",
+                `the stream has ${groups} consumer groups, the most it may have (${max}): delete groups no longer used (the console's Consumers page) before creating group "${input.name}"`,
+                { groups, max },
+              );
+            }
+            return insert(q);
+          });
   } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    const again = await findConsumerGroup(db, input.streamId, input.name);
-    if (!again) throw new ShardcastError("unavailable", "consumer group was created and deleted concurrently; retry", undefined, { cause: err });
-    return again;
+    if (isForeignKeyViolation(err)) throw new ShardcastError("not_found", "the stream was deleted while its consumer group was created", undefined, { cause: err });
+    throw err;
   }
+  if (made[0]) return made[0];
+  // Another join created it first.
+  const again = await findConsumerGroup(db, input.streamId, input.name);
+  if (!again) throw new ShardcastError("unavailable", "consumer group was created and deleted concurrently; retry");
+  return again;
 }
 
 export async function listConsumerGroups(db: ControlDb, streamId?: string): Promise<ConsumerGroupInfo[]> {
