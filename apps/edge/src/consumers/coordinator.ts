@@ -197,19 +197,23 @@ export class ConsumerCoordinator {
   ): Promise<PollResult> {
     const entry = await this.stream(streamName);
     const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
-    const committed = await applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []);
-    const [, seenAt] = await Promise.all([body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs), touchMember(this.waits, me.id, me.lastSeenAt, body.telemetry)]);
+    // The member's touch and its processing figures do not depend on the commits: beside them.
+    const [committed, , seenAt] = await Promise.all([
+      applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []),
+      body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs),
+      touchMember(this.waits, me.id, me.lastSeenAt, body.telemetry),
+    ]);
     const state = await this.reconcileIfNeeded(entry, g, before, memberId);
     const mine = state.assignments.filter((a) => a.memberId === memberId);
     const cursors = await heldCursors(this.deps, entry, g, mine, committed?.durable);
     const held = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
     const parts: RangePart[] = held.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
-    const first = await this.deps.reader.read(entry, parts, limit, reader, committed?.watermark);
+    // The checkpoint job's snapshot requests are taken while the page is read.
+    const [first, snapshot] = await Promise.all([this.deps.reader.read(entry, parts, limit, reader, committed?.watermark), this.deps.progress.takeSnapshots(g.id, memberId)]);
     // A long poll waits for the watermark to move instead of the member polling again and again.
     const deadline = this.clock() + (body.maxWaitMs ?? 0);
     const { page, assignments } = await waitForEvents(this.waits, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, page: first, assignments: held });
-    const snapshot = await this.deps.progress.takeSnapshots(g.id, memberId);
     return {
       assignments,
       batches: assignments.map((a) => ({ shardletId: a.shardletId, generation: a.generation, events: page.events.get(a.shardletId) ?? [], next: Math.max(page.next, a.position) })),
