@@ -6,7 +6,6 @@ import {
   finishLifecycleJob,
   markShardletsChanging,
   prepareChildren,
-  rangeTotals,
   recordOperation,
   switchFences,
   switchShardlets,
@@ -14,6 +13,7 @@ import {
   type LifecycleStep,
   type SealedShardlet,
 } from "@shardcast/db";
+import { childTotals } from "./child-totals.ts";
 import { contentionPrediction } from "./contention-cause.ts";
 import { drainOverflow } from "./drain.ts";
 import { advanceFrom, announce, GiveUp, readLockedChecks, type RunContext } from "./run-context.ts";
@@ -100,8 +100,8 @@ async function fenceAgainIfResumed(ctx: RunContext): Promise<void> {
 
 /**
  * `moving` (named when it re-labelled rows): the children are prepared; no row moves, because a
- * shardlet's rows are those in its key-hash range. The ranges are counted first, one index range
- * scan per piece, all at once (a split's children, a merge's sources); then the children are
+ * shardlet's rows are those in its key-hash range. The children's figures come first (from the
+ * sources' accounting and at most a split's left half counted, see child-totals.ts); then they are
  * created pending on the host (fences, totals; the sources' totals and deltas dropped), then in
  * the control database with those figures, together with the job's next phase. The sources are
  * fenced and the children pending, so nothing writes into the range meanwhile and a repeated step
@@ -112,22 +112,7 @@ async function stepMoving(ctx: RunContext): Promise<void> {
   if (ctx.job.kind === "handoff") return prepareSuccessor(ctx);
   const { deps, job, sources, children, driver } = ctx;
   const [first, second] = sources;
-  const pieces = job.kind === "split" ? children : sources;
-  const counted = await rangeTotals(
-    driver,
-    pieces.map((p) => ({ streamId: job.streamId, lo: p.lo, hi: p.hi })),
-  );
-  const totals = children.map((c) => {
-    let events = 0;
-    let bytes = 0;
-    pieces.forEach((p, i) => {
-      if (p.lo >= c.lo && p.hi <= c.hi) {
-        events += counted[i]!.events;
-        bytes += counted[i]!.bytes;
-      }
-    });
-    return { events, bytes };
-  });
+  const totals = await childTotals(driver, job.kind === "merge", sources, children);
   const rates = shareWriteRate(
     sources.reduce((sum, s) => sum + s.writeRate, 0),
     totals.map((t) => t.events),
