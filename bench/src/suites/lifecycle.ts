@@ -5,6 +5,7 @@ import { createQueue, createQueueEvents, enqueue } from "@shardcast/jobs";
 import { createRedis } from "@shardcast/runtime";
 import { median, type Suite } from "../harness.ts";
 import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
+import { edgeCounters, holdLine } from "../support/edge-counters.ts";
 
 const BATCH = 500;
 const PRODUCERS = 4;
@@ -132,6 +133,7 @@ export const lifecycleSuite: Suite = {
 
         const churnBodies = prepare();
         const fbBefore = await fallbackTotal(c);
+        const counters = await edgeCounters(c.edgeUrl);
         let sending = true;
         t0 = performance.now();
         const churning = churn(() => !sending);
@@ -147,7 +149,10 @@ export const lifecycleSuite: Suite = {
         steadyRates.push(steady);
         churnRates.push(churned);
         ratios.push(churned / steady);
-        log(`pair ${pair + 1}/${pairs}: steady ${Math.round(steady)} ev/s, churn ${Math.round(churned)} ev/s, ratio ${(churned / steady).toFixed(2)}; ${splits} splits, ${merges} merges so far`);
+        log(
+          `pair ${pair + 1}/${pairs}: steady ${Math.round(steady)} ev/s, churn ${Math.round(churned)} ev/s, ratio ${(churned / steady).toFixed(2)}; ${splits} splits, ${merges} merges so far; ` +
+            `during churn (${((performance.now() - t0) / 1000).toFixed(1)} s, ${PRODUCERS} producers), ${holdLine(counters, await edgeCounters(c.edgeUrl))}`,
+        );
       }
       return {
         steady_events_per_s: Math.round(median(steadyRates)),

@@ -17,6 +17,7 @@ import { createRedis } from "@shardcast/runtime";
 import { benchEnv } from "../env.ts";
 import { median, percentile, type Suite } from "../harness.ts";
 import { startBenchCluster, type BenchCluster } from "../support/cluster.ts";
+import { counterDelta, edgeCounters, holdLine } from "../support/edge-counters.ts";
 import { startMoverProcess, type MoverProcess } from "../support/mover.ts";
 import { QUIET_WORKER_ENV } from "../support/quiet-worker.ts";
 import { startRangeWriters, type RangeWriters } from "../support/range-writers.ts";
@@ -150,27 +151,6 @@ const LATENCY_HANDOFF_EVERY_MS = 1_000;
 const RANGE_WRITERS = 2;
 const RANGE_BATCH = 20;
 
-/** The edge's counters (`/metrics`), by series (`name{labels}`). */
-async function edgeCounters(edgeUrl: string): Promise<Map<string, number>> {
-  const res = await fetch(`${edgeUrl}/metrics`);
-  if (!res.ok) throw new Error(`edge /metrics answered ${res.status}`);
-  const out = new Map<string, number>();
-  for (const line of (await res.text()).split("\n")) {
-    const m = /^([A-Za-z_:][\w:]*(?:\{[^}]*\})?)\s+(\S+)/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
-
-/** The change of a counter (summed over the series whose labels contain `label`) between two scrapes. */
-function counterDelta(before: Map<string, number>, after: Map<string, number>, name: string, label = ""): number {
-  let sum = 0;
-  for (const [series, v] of after) {
-    if ((series === name || series.startsWith(`${name}{`)) && series.includes(label)) sum += v - (before.get(series) ?? 0);
-  }
-  return sum;
-}
-
 /** One hand-off as the bench saw it: its run's start and end (epoch ms), and when each lifecycle step ended (ms after the start). */
 interface HandoffRun {
   id: string;
@@ -254,17 +234,6 @@ function edgeLine(before: Map<string, number>, after: Map<string, number>): stri
     `${counterDelta(before, after, "shardcast_edge_fence_rejections_total")} fence rejections, route reloads ${reloads.join(", ")}, ` +
     holdLine(before, after)
   );
-}
-
-/** Batches a hand-off's lock held back at the edge, and how long on average, by how the hold ended. */
-function holdLine(before: Map<string, number>, after: Map<string, number>): string {
-  const parts = ["released", "ran_out"].map((outcome) => {
-    const label = `outcome="${outcome}"`;
-    const n = counterDelta(before, after, "shardcast_edge_write_hold_seconds_count", label);
-    const sec = counterDelta(before, after, "shardcast_edge_write_hold_seconds_sum", label);
-    return `${n} ${outcome.replace("_", " ")}${n > 0 ? ` (mean ${((sec * 1000) / n).toFixed(0)} ms)` : ""}`;
-  });
-  return `batches held for a hand-off: ${parts.join(", ")}`;
 }
 
 /** A hand-off's lifecycle steps (it skips `moving`: its successor is prepared in `fenced`). */
