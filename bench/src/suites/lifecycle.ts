@@ -138,7 +138,8 @@ export const lifecycleSuite: Suite = {
         t0 = performance.now();
         const churning = churn(() => !sending);
         await sendBatches(c.edgeUrl, c.token, churnBodies, PRODUCERS);
-        const churned = (churnBodies.length * BATCH * 1000) / (performance.now() - t0);
+        const churnMs = performance.now() - t0;
+        const churned = (churnBodies.length * BATCH * 1000) / churnMs;
         sending = false;
         await churning;
         // Count what went through the overflow once it has all been drained.
@@ -151,7 +152,7 @@ export const lifecycleSuite: Suite = {
         ratios.push(churned / steady);
         log(
           `pair ${pair + 1}/${pairs}: steady ${Math.round(steady)} ev/s, churn ${Math.round(churned)} ev/s, ratio ${(churned / steady).toFixed(2)}; ${splits} splits, ${merges} merges so far; ` +
-            `during churn (${((performance.now() - t0) / 1000).toFixed(1)} s, ${PRODUCERS} producers), ${holdLine(counters, await edgeCounters(c.edgeUrl))}`,
+            `during churn (${(churnMs / 1000).toFixed(1)} s, ${PRODUCERS} producers), ${holdLine(counters, await edgeCounters(c.edgeUrl))}`,
         );
       }
       return {
