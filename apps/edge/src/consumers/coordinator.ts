@@ -209,11 +209,12 @@ export class ConsumerCoordinator {
     const held = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
     const parts: RangePart[] = held.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
-    // The checkpoint job's snapshot requests are taken while the page is read.
-    const [first, snapshot] = await Promise.all([this.deps.reader.read(entry, parts, limit, reader, committed?.watermark), this.deps.progress.takeSnapshots(g.id, memberId)]);
+    const first = await this.deps.reader.read(entry, parts, limit, reader, committed?.watermark);
     // A long poll waits for the watermark to move instead of the member polling again and again.
     const deadline = this.clock() + (body.maxWaitMs ?? 0);
     const { page, assignments } = await waitForEvents(this.waits, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, page: first, assignments: held });
+    // Taken (and removed) only once the page is in hand: a poll that fails leaves them for the next.
+    const snapshot = await this.deps.progress.takeSnapshots(g.id, memberId);
     return {
       assignments,
       batches: assignments.map((a) => ({ shardletId: a.shardletId, generation: a.generation, events: page.events.get(a.shardletId) ?? [], next: Math.max(page.next, a.position) })),
