@@ -225,11 +225,6 @@ export interface GroupEventInput {
   detail: string;
 }
 
-/** Logs one group event (see `logGroupEvents`). */
-export async function logGroupEvent(db: ControlDb, e: GroupEventInput): Promise<void> {
-  await logGroupEvents(sqlOf(db), [e]);
-}
-
 /** Logs group events in one statement, on a client or inside a transaction (`sqlOf`). */
 export async function logGroupEvents(q: SqlQuery, events: readonly GroupEventInput[], at: Date = new Date()): Promise<void> {
   if (events.length === 0) return;
