@@ -232,7 +232,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     },
   });
 
-  subscribeToEdgeChannels({ subscriber, prefix: cfg.redisPrefix, routing, auth, locks, replicaHints, readCache, log });
+  subscribeToEdgeChannels({ subscriber, prefix: cfg.redisPrefix, routing, auth, locks, replicaHints, readCache, log, patched: (outcome) => metrics.routePatched(outcome) });
   routing.startPeriodicRefresh(cfg.routingRefreshMs);
   locks.start(cfg.lockResyncMs);
   flusher.start();

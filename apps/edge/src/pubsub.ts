@@ -1,10 +1,10 @@
 import type { Redis } from "ioredis";
-import { apiKeyChannel, keepSubscribed, opLocksChannel, parseOpLockMessage, pinsChannel, replicaChannel, routingChannel, type Logger } from "@shardcast/runtime";
+import { apiKeyChannel, keepSubscribed, opLocksChannel, parseOpLockMessage, parseRoutingMessage, pinsChannel, replicaChannel, routingChannel, type Logger } from "@shardcast/runtime";
 import type { ApiKeyAuth } from "./auth.ts";
 import type { EdgeReadCache } from "./cache/read-cache.ts";
 import type { ReplicaHints } from "./consumers/replica-routing.ts";
 import type { LockView } from "./lock-view.ts";
-import type { RoutingCache } from "./routing-cache.ts";
+import type { PatchOutcome, RoutingCache } from "./routing-cache.ts";
 
 /**
  * The edge's pub/sub: route changes, revoked API keys, op-locks, replica watermarks and the pin
@@ -19,6 +19,8 @@ export function subscribeToEdgeChannels(deps: {
   replicaHints: ReplicaHints;
   readCache: EdgeReadCache;
   log: Logger;
+  /** Told what became of each routing patch (for the metrics). */
+  patched?: (outcome: PatchOutcome) => void;
 }): void {
   const { subscriber, prefix, routing, auth, locks, replicaHints, readCache, log } = deps;
   const routingCh = routingChannel(prefix);
@@ -30,18 +32,29 @@ export function subscribeToEdgeChannels(deps: {
   const reloads = new Set<Promise<unknown>>();
   subscriber.on("message", (channel: string, message: string) => {
     try {
-      const msg = JSON.parse(message) as { streamId?: string; prefix?: string; replicaId?: unknown; verifiedSeq?: unknown };
       if (channel === routingCh) {
+        const msg = parseRoutingMessage(message);
+        if (!msg) throw new Error("not a routing message");
         routing.forgetMissing();
-        if (msg.streamId) {
-          const reload = routing
-            .refreshById(msg.streamId, "pubsub")
-            .then(() => locks.routesChanged())
-            .catch((err: unknown) => log.warn("routing refresh failed", { err }));
-          reloads.add(reload);
-          void reload.finally(() => reloads.delete(reload));
+        if (msg.streamId === undefined) return;
+        // A change's own routes: installed here and now, no query. Refused (stale, or made against
+        // routes this edge does not have), they are read as without a patch.
+        const outcome = msg.patch ? routing.applyPatch(msg.streamId, msg.patch) : null;
+        if (outcome !== null) deps.patched?.(outcome);
+        if (outcome === "applied" || outcome === "unloaded") {
+          locks.routesChanged();
+          return;
         }
-      } else if (channel === keysCh && msg.prefix) {
+        const reload = routing
+          .refreshById(msg.streamId, "pubsub")
+          .then(() => locks.routesChanged())
+          .catch((err: unknown) => log.warn("routing refresh failed", { err }));
+        reloads.add(reload);
+        void reload.finally(() => reloads.delete(reload));
+        return;
+      }
+      const msg = JSON.parse(message) as { prefix?: string; replicaId?: unknown; verifiedSeq?: unknown };
+      if (channel === keysCh && msg.prefix) {
         auth.evictPrefix(msg.prefix);
       } else if (channel === replicasCh) {
         if (typeof msg.replicaId === "string" && typeof msg.verifiedSeq === "number") replicaHints.observe(msg.replicaId, msg.verifiedSeq);

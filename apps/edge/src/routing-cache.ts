@@ -1,4 +1,4 @@
-import { RoutingTable, type ShardRange, type ShardletRoute } from "@shardcast/core";
+import { patchRoutes, RoutingTable, type RoutePatch, type RoutePatchRefusal, type ShardRange, type ShardletRoute } from "@shardcast/core";
 import type { Logger } from "@shardcast/runtime";
 
 export interface StreamMeta {
@@ -27,6 +27,12 @@ type Entry = RouteEntry;
 export type ReloadReason = "pubsub" | "fence" | "periodic" | "reconnect";
 
 const MISSING_TTL_MS = 2_000;
+/** Retired ids remembered per stream to recognise a stale patch: far more than changes in flight at once. */
+const GONE_PER_STREAM = 1_024;
+const NONE_GONE: ReadonlySet<string> = new Set();
+
+/** What became of a patch: installed, refused (the caller reads the routes instead), or for a stream not loaded here. */
+export type PatchOutcome = "applied" | "unloaded" | RoutePatchRefusal;
 
 /**
  * In-memory routing tables per stream. Loaded on first use, replaced on a routing-change
@@ -48,6 +54,8 @@ export class RoutingCache {
    */
   private nextTicket = 0;
   private readonly installedTicket = new Map<string, number>();
+  /** Per stream, ids that patches took out of routing (insertion order: the oldest go first). */
+  private readonly gone = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -85,6 +93,31 @@ export class RoutingCache {
       return again;
     }
     return this.reloadRoutes(streamId, name, reason);
+  }
+
+  /**
+   * Installs a change's routes sent with its announcement (see `patchRoutes`), at once and with no
+   * query. It takes a ticket like a query that started now, so a reload that started before it
+   * (and may have read the routes before the change) does not put the old routes back.
+   */
+  applyPatch(streamId: string, patch: RoutePatch): PatchOutcome {
+    const name = this.nameById.get(streamId);
+    const current = name === undefined ? undefined : this.byName.get(name);
+    if (name === undefined || !current) return "unloaded";
+    const table = patchRoutes(current.table, patch, this.gone.get(streamId) ?? NONE_GONE);
+    if (typeof table === "string") return table;
+    this.install(name, ++this.nextTicket);
+    this.byName.set(name, { ...current, table });
+    if (patch.retire.length > 0) {
+      let gone = this.gone.get(streamId);
+      if (!gone) this.gone.set(streamId, (gone = new Set()));
+      for (const id of patch.retire) gone.add(id);
+      for (const id of gone) {
+        if (gone.size <= GONE_PER_STREAM) break;
+        gone.delete(id);
+      }
+    }
+    return "applied";
   }
 
   private reloadRoutes(streamId: string, name: string, reason: ReloadReason): Promise<Entry | null> {

@@ -51,3 +51,41 @@ describe("RoutingCache", () => {
     expect((await cache.get("clicks"))!.table.byId("sl")!.epoch).toBe(2);
   });
 });
+
+describe("RoutingCache patches", () => {
+  const half = HASH_SPACE / 2;
+  const left = (id: string, hostId = "h1"): ShardletRoute => ({ id, streamId: "st", shardId: "sh", lo: 0, hi: half, hostId, state: "active", epoch: 1 });
+  const right = (id: string, hostId = "h1"): ShardletRoute => ({ id, streamId: "st", shardId: "sh", lo: half, hi: HASH_SPACE, hostId, state: "active", epoch: 1 });
+
+  it("installs a split's children with no query, and a reload that read the routes before it does not put the source back", async () => {
+    const src = heldSource();
+    const cache = new RoutingCache(src.source, createLogger({}, { level: "error" }));
+    await cache.get("clicks");
+    // A reload reads the routes before the split...
+    src.holdNext();
+    const reload = cache.refreshById("st", "fence");
+    await waitFor("the reload to query the routes", () => src.queued() === 1);
+    // ...the split's announcement arrives with its children...
+    expect(cache.applyPatch("st", { retire: ["sl"], routes: [left("a"), right("b", "h2")] })).toBe("applied");
+    expect((await cache.get("clicks"))!.table.all().map((r) => r.id)).toEqual(["a", "b"]);
+    // ...and the reload answers with the source: the children stay.
+    src.answer(0, [route("h1", 1)]);
+    await reload;
+    expect((await cache.get("clicks"))!.table.all().map((r) => r.id)).toEqual(["a", "b"]);
+    expect(src.queued()).toBe(1);
+  });
+
+  it("refuses a patch that arrives after a later change retired what it routes", async () => {
+    const src = heldSource();
+    const cache = new RoutingCache(src.source, createLogger({}, { level: "error" }));
+    await cache.get("clicks");
+    expect(cache.applyPatch("st", { retire: ["sl"], routes: [left("a"), right("b")] })).toBe("applied");
+    // Hand-off b -> c, then c -> d; d's announcement comes first.
+    expect(cache.applyPatch("st", { retire: ["c"], routes: [right("d", "h2")] })).toBe("mismatch");
+    expect(cache.applyPatch("st", { retire: ["b"], routes: [right("c", "h2")] })).toBe("applied");
+    expect(cache.applyPatch("st", { retire: ["c"], routes: [right("d", "h1")] })).toBe("applied");
+    expect(cache.applyPatch("st", { retire: ["b"], routes: [right("c", "h2")] })).toBe("stale");
+    expect((await cache.get("clicks"))!.table.byId("d")!.hostId).toBe("h1");
+    expect(cache.applyPatch("other", { retire: [], routes: [] })).toBe("unloaded");
+  });
+});

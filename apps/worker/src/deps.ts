@@ -1,4 +1,4 @@
-import type { CapacityEstimateOptions } from "@shardcast/core";
+import type { CapacityEstimateOptions, RoutePatch } from "@shardcast/core";
 import type { ControlDb, HostPool, LifecycleJobInfo, LifecycleStep } from "@shardcast/db";
 import type { Logger } from "@shardcast/runtime/logger";
 import type { OpLocks } from "@shardcast/runtime/oplock";
@@ -19,9 +19,10 @@ export interface WorkerDeps {
   pingTimeoutMs?: number;
   /**
    * Tells edges that a stream's routes changed (pub/sub). Without it they still find out, through
-   * fence rejections and their periodic refresh, only later.
+   * fence rejections and their periodic refresh, only later. With a patch (the change's routes as
+   * the control database stores them) edges install it without reading the stream's routes again.
    */
-  announce?: (streamId: string) => Promise<void>;
+  announce?: (streamId: string, patch?: RoutePatch) => Promise<void>;
   lifecycle?: LifecycleTuning;
   /** The migration mover's hooks, read watermark and retry tuning. */
   migration?: MigrationOptions;

@@ -64,7 +64,7 @@ const running = await startWorker(
     log,
     clock: Date.now,
     opLocks,
-    announce: (streamId) => publishRoutingChange(announcer, env.SHARDCAST_REDIS_PREFIX, streamId),
+    announce: (streamId, patch) => publishRoutingChange(announcer, env.SHARDCAST_REDIS_PREFIX, streamId, patch),
     lifecycle: { overflowGraceMs: env.SHARDCAST_OVERFLOW_GRACE_MS, handoffHoldMs: env.SHARDCAST_HANDOFF_HOLD_MS, splitHoldMs: env.SHARDCAST_SPLIT_HOLD_MS },
     migration: { watermark: (streamId) => sequences.watermark(streamId) },
     metricsRetentionMs: env.SHARDCAST_METRICS_RETENTION_HOURS * 3_600_000,

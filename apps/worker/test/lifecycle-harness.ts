@@ -144,7 +144,7 @@ export async function startLifecycleHarness(opts: HarnessOptions = {}): Promise<
     log,
     clock: Date.now,
     opLocks,
-    announce: (streamId) => publishRoutingChange(redis, prefix, streamId),
+    announce: (streamId, patch) => publishRoutingChange(redis, prefix, streamId, patch),
     lifecycle: opts.lifecycle ?? {},
   };
   const edges: Edge[] = [];

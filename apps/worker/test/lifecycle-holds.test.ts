@@ -88,11 +88,53 @@ async function accountingProblems(): Promise<string[]> {
   return out;
 }
 
+/** A counter of an edge's metrics, summed over the series whose labels contain `labels`. */
+async function edgeCounter(i: number, name: string, labels: string): Promise<number> {
+  const text = await h.edges[i]!.metrics.registry.metrics();
+  let sum = 0;
+  for (const line of text.split("\n")) if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  return sum;
+}
+
+/** Per edge: its patches applied and its reloads for routing messages. */
+async function routeUpdates(): Promise<Array<{ patched: number; reloaded: number }>> {
+  return Promise.all(
+    h.edges.map(async (_, i) => ({
+      patched: await edgeCounter(i, "shardcast_edge_route_patches_total", 'outcome="applied"'),
+      reloaded: await edgeCounter(i, "shardcast_edge_route_reloads_total", 'reason="pubsub"'),
+    })),
+  );
+}
+
+/**
+ * Waits until every edge routes as the control database does: the job's announcements carry the
+ * children's routes (flags and history hosts included), and the edges install them without
+ * reading the stream's routes.
+ */
+async function expectEdgesRouteAsStored(before: Array<{ patched: number; reloaded: number }>, opts: { edgesFlagged?: boolean } = {}): Promise<void> {
+  const shape = (r: { id: string; hostId: string; epoch: number; state: string; overflowPending?: boolean; historyHostIds?: readonly string[] }) =>
+    `${r.id}@${r.hostId}#${r.epoch}:${r.state}${r.overflowPending ? ":pending" : ""}${r.historyHostIds?.length ? `:history=${r.historyHostIds.join(",")}` : ""}`;
+  const stored = (await loadRoutes(h.db, h.streamId)).map(shape);
+  await waitFor("every edge to route as stored", async () => {
+    for (const e of h.edges) if ((await e.routing.get(h.stream))!.table.all().map(shape).join() !== stored.join()) return false;
+    return true;
+  });
+  const after = await routeUpdates();
+  after.forEach((a, i) => {
+    expect(a.patched).toBeGreaterThan(before[i]!.patched);
+    // An edge whose writes took the overflow log flags their ranges and tells the edges itself,
+    // without routes: those announcements are reloads.
+    if (!opts.edgesFlagged) expect(a.reloaded).toBe(before[i]!.reloaded);
+  });
+}
+
 describe("writes meeting a split's or a merge's lock", () => {
   it("are held at the edges for the split's switch and written into the children: none through the overflow log", async () => {
     const [source] = await loadRoutes(h.db, h.streamId);
+    const updates = await routeUpdates();
     const res = await underWrites(5_000, () => runShardletSplit(h.deps, { shardletId: source!.id, reason: "held split" }));
     expect(res).toEqual({ drained: 0, overflow: 0 });
+    await expectEdgesRouteAsStored(updates);
     expect((await loadRoutes(h.db, h.streamId)).map((r) => r.id)).not.toContain(source!.id);
     expect(await loadRoutes(h.db, h.streamId)).toHaveLength(3);
     expect(exactlyOnceProblems(await h.check())).toEqual([]);
@@ -102,17 +144,22 @@ describe("writes meeting a split's or a merge's lock", () => {
   it("are held for a merge's switch the same way", async () => {
     const routes = (await loadRoutes(h.db, h.streamId)).sort((a, b) => a.lo - b.lo);
     const [left, right] = routes;
+    const updates = await routeUpdates();
     const res = await underWrites(5_000, () => runShardletMerge(h.deps, { leftId: left!.id, rightId: right!.id, reason: "held merge" }));
     expect(res).toEqual({ drained: 0, overflow: 0 });
+    await expectEdgesRouteAsStored(updates);
     expect(exactlyOnceProblems(await h.check())).toEqual([]);
     expect(await accountingProblems()).toEqual([]);
   }, 60_000);
 
   it("take the overflow log with the hold off, and the job drains them into the children", async () => {
     const [source] = await loadRoutes(h.db, h.streamId);
+    const updates = await routeUpdates();
     const res = await underWrites(0, () => runShardletSplit(h.deps, { shardletId: source!.id, reason: "split without a hold" }));
     expect(res.overflow).toBeGreaterThan(0);
     expect(res.drained).toBeGreaterThan(0);
+    // The drain's cleared flags reach the edges the same way.
+    await expectEdgesRouteAsStored(updates, { edgesFlagged: true });
     expect(exactlyOnceProblems(await h.check())).toEqual([]);
     expect(await accountingProblems()).toEqual([]);
   }, 60_000);

@@ -43,7 +43,7 @@ export function startInProcessMover(c: { db: ControlDb; redisUrl: string; prefix
     log,
     clock: Date.now,
     opLocks,
-    announce: (streamId) => publishRoutingChange(redis, c.prefix, streamId),
+    announce: (streamId, patch) => publishRoutingChange(redis, c.prefix, streamId, patch),
     lifecycle: {
       hooks: {
         // `locked` is persisted with the attempt once the op-locks are held; the others after their step ran.

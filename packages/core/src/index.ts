@@ -12,6 +12,7 @@ export * from "./hash.ts";
 export * from "./median.ts";
 export * from "./heap.ts";
 export * from "./routing.ts";
+export * from "./route-patch.ts";
 export * from "./write-plan.ts";
 export * from "./layout.ts";
 export * from "./dsn.ts";

@@ -1,5 +1,6 @@
-import { ShardcastError, type ShardletBase } from "@shardcast/core";
+import { ShardcastError, type ShardletBase, type ShardletRoute } from "@shardcast/core";
 import type { ControlDb } from "./client.ts";
+import { routeOfRow, type RouteRow } from "./routes.ts";
 import { sql, sqlQuery, type SqlStatement } from "./sql.ts";
 import type { LifecyclePhase } from "./lifecycle.ts";
 
@@ -126,12 +127,18 @@ export async function markShardletsChanging(
  * for a hand-off, `sealed` (their history stays readable on their host; stamped with sealedAt,
  * write rate zero), or nothing changes when a child is missing or not pending/active. Idempotent.
  * The job advances only with the switch.
+ *
+ * Answers the children's routes as `loadRoutes` reads them once the statement committed, so the job
+ * can send them with its announcement (`RoutePatch`) and no edge reads the stream's routes again.
+ * Computed in the statement, whose subqueries see the rows as they were before it: a source sealed
+ * by it counts as history already. A child has no migration and no replica yet (both name a routed
+ * shardlet), so its shadow host is null and it has no replicas.
  */
 export async function switchShardlets(
   db: ControlDb,
   change: { activate: readonly string[]; retire: readonly string[]; seal?: readonly string[]; at?: Date },
   advance?: PhaseAdvance,
-): Promise<void> {
+): Promise<ShardletRoute[]> {
   const at = change.at ?? new Date();
   const activate = [...change.activate];
   const retire = [...change.retire];
@@ -139,7 +146,7 @@ export async function switchShardlets(
   // Children and sources are locked together, in id order (see writeShardletFigures): children
   // first and sources after is no global order. The children are checked; the updates run only
   // if every check passed.
-  const rows = await sqlQuery<{ id: string | null; state: string | null; advanced: number }>(
+  const rows = await sqlQuery<SwitchRow>(
     db,
     sql`
     WITH l AS MATERIALIZED (
@@ -158,11 +165,21 @@ export async function switchShardlets(
       UPDATE shardlets AS s SET state = 'sealed', sealed_at = ${at}::timestamp, write_rate = 0, updated_at = ${at}::timestamp
       FROM l WHERE s.id = l.id AND l.id = ANY(${seal}::text[]) AND s.state NOT IN ('sealed', 'retired') AND (SELECT ok FROM ok)
     ), j AS (${advanceJob(advance, at, sql`(SELECT ok FROM ok)`)})
-    SELECT c.id, c.state::text AS state, (SELECT count(*) FROM j)::int AS advanced FROM (SELECT 1) AS one LEFT JOIN c ON true`,
+    SELECT c.id, c.state::text AS state, (SELECT count(*) FROM j)::int AS advanced,
+           s.stream_id, s.shard_id, s.lo::float8 AS lo, s.hi::float8 AS hi, s.host_id, s.epoch,
+           (c.state = 'pending' OR s.overflow_pending) AS overflow_pending,
+           (SELECT array_agg(DISTINCT h.host_id ORDER BY h.host_id) FROM shardlets h
+            WHERE h.stream_id = s.stream_id AND (h.state = 'sealed' OR h.id = ANY(${seal}::text[])) AND h.host_id <> s.host_id
+              AND h.lo < s.hi AND s.lo < h.hi) AS history_host_ids
+    FROM (SELECT 1) AS one LEFT JOIN c ON true LEFT JOIN shardlets s ON s.id = c.id`,
   );
-  const children = rows.filter((r): r is { id: string; state: string; advanced: number } => r.id !== null && r.state !== null);
+  const children = rows.filter((r): r is SwitchRow & { id: string; state: string } => r.id !== null && r.state !== null);
   if (children.length !== activate.length) throw new ShardcastError("internal", "a new shardlet of the switch is missing");
   const bad = children.find((c) => c.state !== "pending" && c.state !== "active");
   if (bad) throw new ShardcastError("conflict", `new shardlet ${bad.id} is ${bad.state}, not pending`);
   if (advance && rows[0]?.advanced !== 1) throw movedElsewhere(advance);
+  return children.map((r) => routeOfRow({ ...r, state: "active", shadow_host_id: null, replicas: null }));
 }
+
+/** The switch's row per child: its check, and its route as it is once the statement committed. */
+type SwitchRow = Omit<RouteRow, "id" | "state" | "shadow_host_id" | "replicas"> & { id: string | null; state: string | null; advanced: number };

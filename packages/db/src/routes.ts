@@ -54,7 +54,8 @@ function toShardletInfo(r: ShardletRow): ShardletInfo {
 /** Migration phases in which writers shadow-write to the destination and readers also read there. */
 export const SHADOW_MIGRATION_PHASES = ["copying", "verifying", "switching"] as const;
 
-interface RouteRow {
+/** A route as the route queries select it (see loadRoutes). */
+export interface RouteRow {
   id: string;
   stream_id: string;
   shard_id: string;
@@ -75,9 +76,10 @@ interface RouteRow {
  * mapping moved) carries its destination as `shadowHostId`; one whose range has history on other
  * hosts (sealed predecessors left by hand-offs) carries those hosts as `historyHostIds`. One statement, so a route's epoch and shadow
  * host come from the same snapshot: the mover raises the epoch in the transaction that starts the
- * copy, so a writer that holds the new epoch also knows the shadow host.
+ * copy, so a writer that holds the new epoch also knows the shadow host. With `only`, the routes of
+ * those shardlets alone (the ones a change touched, sent with its announcement).
  */
-export async function loadRoutes(db: ControlDb, streamId: string): Promise<ShardletRoute[]> {
+export async function loadRoutes(db: ControlDb, streamId: string, only?: readonly string[]): Promise<ShardletRoute[]> {
   const phases = [...SHADOW_MIGRATION_PHASES];
   // Plain SQL: every edge reloads a stream's routes after each split, merge and hand-off (see sql.ts).
   const rows = await sqlQuery<RouteRow>(
@@ -98,10 +100,14 @@ export async function loadRoutes(db: ControlDb, streamId: string): Promise<Shard
       FROM shardlet_replicas WHERE stream_id = ${streamId} AND state = 'ready' AND verified_seq > 0
       GROUP BY shardlet_id, source_host_id, epoch
     ) rp ON rp.shardlet_id = s.id AND rp.source_host_id = s.host_id AND rp.epoch = s.epoch
-    WHERE s.stream_id = ${streamId} AND s.state NOT IN ('retired', 'pending', 'sealed')
+    WHERE s.stream_id = ${streamId} AND s.state NOT IN ('retired', 'pending', 'sealed') AND (${only ? [...only] : null}::text[] IS NULL OR s.id = ANY(${only ? [...only] : null}::text[]))
     ORDER BY s.lo`,
   );
-  return rows.map((r) => ({
+  return rows.map(routeOfRow);
+}
+
+export function routeOfRow(r: RouteRow): ShardletRoute {
+  return {
     id: r.id,
     streamId: r.stream_id,
     shardId: r.shard_id,
@@ -114,7 +120,7 @@ export async function loadRoutes(db: ControlDb, streamId: string): Promise<Shard
     ...(r.replicas ? { replicas: r.replicas } : {}),
     ...(r.overflow_pending ? { overflowPending: true } : {}),
     ...(r.history_host_ids && r.history_host_ids.length > 0 ? { historyHostIds: r.history_host_ids } : {}),
-  }));
+  };
 }
 
 export async function listShardlets(

@@ -1,5 +1,6 @@
 export * from "./logger.ts";
 export * from "./redis.ts";
+export * from "./routing-message.ts";
 export * from "./redis-resolve.ts";
 export * from "./oplock.ts";
 export * from "./sequence.ts";

@@ -1,4 +1,4 @@
-import { OUTAGE_RETRY_AFTER_MS, ShardcastError } from "@shardcast/core";
+import { OUTAGE_RETRY_AFTER_MS, ShardcastError, type RoutePatch } from "@shardcast/core";
 import { Redis, type RedisOptions } from "ioredis";
 import type { RedisTarget } from "./redis-env.ts";
 
@@ -61,7 +61,10 @@ export function keepSubscribed(subscriber: Redis, channels: readonly string[], o
   return subscriber.subscribe(...channels).then(() => undefined);
 }
 
-/** Channel on which routing changes are announced: message JSON `{ "streamId": string }`. */
+/**
+ * Channel on which routing changes are announced: message JSON `{ "streamId": string, "patch"?:
+ * RoutePatch }` (see routing-message.ts).
+ */
 export function routingChannel(prefix: string): string {
   return `${prefix}:routing`;
 }
@@ -80,8 +83,12 @@ export function apiKeyChannel(prefix: string): string {
   return `${prefix}:apikeys`;
 }
 
-export async function publishRoutingChange(redis: Redis, prefix: string, streamId: string): Promise<void> {
-  await redis.publish(routingChannel(prefix), JSON.stringify({ streamId }));
+/**
+ * Tells the edges that a stream's routes changed. With a patch (the change's routes as the control
+ * database stores them) an edge installs them without reading the stream's routes again.
+ */
+export async function publishRoutingChange(redis: Redis, prefix: string, streamId: string, patch?: RoutePatch): Promise<void> {
+  await redis.publish(routingChannel(prefix), JSON.stringify(patch ? { streamId, patch } : { streamId }));
 }
 
 /** Channel on which edges hint that a shardlet crossed its split threshold: JSON `{ "shardletId": string }`. */

@@ -3,7 +3,7 @@ import { boundedLabel, Counter, createMetricsRegistry, Gauge, Histogram, LATENCY
 import type { CacheCounters } from "../cache/cache-stats.ts";
 import type { BatchAnswer, IngestObserver, ShadowOutcome } from "../ingest-observer.ts";
 import type { ReadAnswer, ReadKind, ReadObserver } from "../reads.ts";
-import type { ReloadReason } from "../routing-cache.ts";
+import type { PatchOutcome, ReloadReason } from "../routing-cache.ts";
 
 /** Streams are few; past this many distinct names (e.g. requests for unknown ones) the label is `_other`. */
 const MAX_STREAM_LABELS = 200;
@@ -38,6 +38,7 @@ export class EdgeMetrics {
   private readonly sequenceWait: Histogram;
   private readonly holdSeconds: Histogram<"outcome">;
   private readonly routeReloads: Counter<"reason">;
+  private readonly routePatches: Counter<"outcome">;
   private readonly httpRequests: Counter<"route" | "status">;
   private readonly inflight: Gauge;
 
@@ -116,6 +117,12 @@ export class EdgeMetrics {
       name: "shardcast_edge_route_reloads_total",
       help: "Routing table reloads, by reason (pubsub, fence, periodic, reconnect)",
       labelNames: ["reason"],
+      registers,
+    });
+    this.routePatches = new Counter({
+      name: "shardcast_edge_route_patches_total",
+      help: "Routes sent with a change's announcement, by outcome (applied, stale, mismatch, unloaded)",
+      labelNames: ["outcome"],
       registers,
     });
     this.httpRequests = new Counter({
@@ -221,6 +228,10 @@ export class EdgeMetrics {
 
   routeReloaded(reason: ReloadReason): void {
     this.routeReloads.inc({ reason });
+  }
+
+  routePatched(outcome: PatchOutcome): void {
+    this.routePatches.inc({ outcome });
   }
 
   /** Counts every request of `server` by route and status, and the requests in flight. */

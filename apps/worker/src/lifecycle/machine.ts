@@ -14,7 +14,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
 import { checkAborted } from "../domain/abort.ts";
 import { withOpLocks } from "./locks.ts";
-import { announce, childRanges, GiveUp, loadSources, nextPhase, readLockedChecks, type RunContext } from "./run-context.ts";
+import { announceRoutes, childRanges, GiveUp, loadSources, nextPhase, readLockedChecks, type RunContext } from "./run-context.ts";
 import { STEPS } from "./steps.ts";
 import { switchAgainIfResumed } from "./successor.ts";
 
@@ -213,6 +213,6 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
   }
   // Edges that skipped the fast path for the locked sources re-check now (the drain told them
   // already when it cleared the children's flags).
-  if (!ctx.flagsAnnounced) await announce(deps, ctx.job.streamId);
+  if (!ctx.flagsAnnounced) await announceRoutes(deps, ctx.job.streamId, ctx.job.childIds);
   return result(ctx.job, deps.clock());
 }

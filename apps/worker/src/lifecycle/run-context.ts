@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, type RoutePatch } from "@shardcast/core";
 import {
   getHostStatus,
   LIFECYCLE_PHASES,
@@ -11,6 +11,7 @@ import {
   type LifecycleKind,
   type LifecycleStep,
   type PhaseAdvance,
+  loadRoutes,
 } from "@shardcast/db";
 import type { WorkerDeps } from "../deps.ts";
 import { probeErrorMessage } from "../domain/health.ts";
@@ -98,10 +99,23 @@ export class GiveUp extends Error {
   }
 }
 
-export async function announce(deps: WorkerDeps, streamId: string): Promise<void> {
+/**
+ * Announces the current routes of `ids` (read once here, instead of once by every edge): for a
+ * change whose routes moved after its switch's announcement, a drain that cleared their flags.
+ */
+export async function announceRoutes(deps: WorkerDeps, streamId: string, ids: readonly string[]): Promise<void> {
+  if (!deps.announce) return;
+  const routes = await loadRoutes(deps.db, streamId, ids).catch((err: unknown) => {
+    deps.log.warn("routes for the announcement not read; edges read them themselves", { streamId, error: probeErrorMessage(err) });
+    return null;
+  });
+  await announce(deps, streamId, routes ? { retire: [], routes } : undefined);
+}
+
+export async function announce(deps: WorkerDeps, streamId: string, patch?: RoutePatch): Promise<void> {
   if (!deps.announce) return;
   try {
-    await deps.announce(streamId);
+    await deps.announce(streamId, patch);
   } catch (err) {
     // Edges still learn of the change through fence rejections and their periodic refresh.
     deps.log.warn("routing announcement failed", { streamId, error: probeErrorMessage(err) });

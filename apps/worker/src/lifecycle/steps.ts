@@ -1,4 +1,4 @@
-import { ShardcastError } from "@shardcast/core";
+import { ShardcastError, type ShardletRoute } from "@shardcast/core";
 import {
   createPendingShardlets,
   listSealedShardlets,
@@ -16,7 +16,7 @@ import {
 import { childTotals } from "./child-totals.ts";
 import { contentionPrediction } from "./contention-cause.ts";
 import { drainOverflow } from "./drain.ts";
-import { advanceFrom, announce, GiveUp, readLockedChecks, type RunContext } from "./run-context.ts";
+import { advanceFrom, announce, announceRoutes, GiveUp, readLockedChecks, type RunContext } from "./run-context.ts";
 import { changeEpochs, changingState, CHILD_EPOCH, cover, mergeProblem, shareWriteRate } from "./shape.ts";
 import { liveSuccessor, prepareOnHost, prepareSuccessor, successorRows, switchHandoffFences } from "./successor.ts";
 
@@ -161,19 +161,23 @@ async function stepSwitching(ctx: RunContext): Promise<void> {
   const { deps, job } = ctx;
   const advance = advanceFrom(ctx);
   const at = new Date(deps.clock());
+  let childRoutes: ShardletRoute[];
   if (job.kind === "handoff") {
     // Resumed here: the run that raised the fence or prepared the successor may have stopped
     // before its host answered. A successor already live is fine (prepareOnHost says false, and
     // the switch accepts it).
     await Promise.all([fenceAgainIfResumed(ctx), ctx.successorPrepared ? null : prepareOnHost(ctx)]);
-    await Promise.all([switchHandoffFences(ctx), switchShardlets(deps.db, { activate: job.childIds, retire: [], seal: job.sourceIds, at }, advance)]);
+    const [, routes] = await Promise.all([switchHandoffFences(ctx), switchShardlets(deps.db, { activate: job.childIds, retire: [], seal: job.sourceIds, at }, advance)]);
     ctx.hostsSwitched = true;
+    childRoutes = routes;
   } else {
     await switchFences(ctx.driver, { activate: job.childIds, retire: job.sourceIds });
-    await switchShardlets(deps.db, { activate: job.childIds, retire: job.sourceIds, at }, advance);
+    childRoutes = await switchShardlets(deps.db, { activate: job.childIds, retire: job.sourceIds, at }, advance);
   }
   job.phase = advance.to;
-  await announce(deps, job.streamId);
+  // The children's routes go with the announcement: a held write is let go as soon as its edge has
+  // them, with no edge reading the stream's routes again.
+  await announce(deps, job.streamId, { retire: job.sourceIds, routes: childRoutes });
   ctx.switchedAt = deps.clock();
 }
 
@@ -207,7 +211,7 @@ async function stepDraining(ctx: RunContext): Promise<void> {
   if (result.cleared.length > 0) {
     // Until the edges reload, each of their writes with ids to the children looks the ids up in
     // the overflow log first: they are told now, not after the job's records are written.
-    await announce(deps, job.streamId);
+    await announceRoutes(deps, job.streamId, result.cleared);
     ctx.flagsAnnounced = true;
   }
   if (result.drained === 0) return;
