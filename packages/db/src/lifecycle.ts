@@ -220,22 +220,29 @@ export async function updateLifecycleProgress(
  * Counts a run of the job (after its locks were taken) and returns the job as it is now. A job
  * still at `planned` moves to `locked` in the same write (`fromPlanned`): `planned` has no step
  * (the split point and child ids were chosen when it was created), so this saves a round trip
- * while the locks are held.
+ * while the locks are held. With `checkedTo`, a job at `planned` or `locked` moves on to that
+ * phase instead: the run already made `locked`'s checks under its locks (`checked` says whether it
+ * did); another run that moved the job meanwhile leaves it where it is.
  */
-export async function startLifecycleAttempt(db: ControlDb, id: string): Promise<{ job: LifecycleJobInfo; fromPlanned: boolean }> {
+export async function startLifecycleAttempt(
+  db: ControlDb,
+  id: string,
+  checkedTo: LifecyclePhase | null = null,
+): Promise<{ job: LifecycleJobInfo; fromPlanned: boolean; checked: boolean }> {
   // The phase before the update is read in the same statement (the FROM's row is the old one).
-  const [row] = await sqlRows<JobRow & { fromPlanned: boolean }>(
+  const [row] = await sqlRows<JobRow & { fromPlanned: boolean; checked: boolean }>(
     db,
     `UPDATE lifecycle_jobs AS j SET attempts = j.attempts + 1, updated_at = $2::timestamp,
-       phase = CASE WHEN old.planned THEN 'locked' ELSE j.phase END,
-       error = CASE WHEN old.planned THEN NULL ELSE j.error END
-     FROM (SELECT id, phase = 'planned' AND finished_at IS NULL AS planned FROM lifecycle_jobs WHERE id = $1 FOR UPDATE) AS old
+       phase = CASE WHEN old.startable AND $3::text IS NOT NULL THEN $3::text WHEN old.planned THEN 'locked' ELSE j.phase END,
+       error = CASE WHEN old.planned OR (old.startable AND $3::text IS NOT NULL) THEN NULL ELSE j.error END
+     FROM (SELECT id, phase = 'planned' AND finished_at IS NULL AS planned, phase IN ('planned', 'locked') AND finished_at IS NULL AS startable
+           FROM lifecycle_jobs WHERE id = $1 FOR UPDATE) AS old
      WHERE j.id = old.id
-     RETURNING ${jobColumns("j.")}, old.planned AS "fromPlanned"`,
-    [id, utc(new Date())],
+     RETURNING ${jobColumns("j.")}, old.planned AS "fromPlanned", old.startable AND $3::text IS NOT NULL AS checked`,
+    [id, utc(new Date()), checkedTo],
   );
   if (!row) throw new ShardcastError("not_found", `unknown lifecycle job ${id}`);
-  return { job: toJob(row), fromPlanned: row.fromPlanned };
+  return { job: toJob(row), fromPlanned: row.fromPlanned, checked: row.checked };
 }
 
 /** Ends the job at `phase` and records its operation in one statement; false when it had already finished. */

@@ -37,8 +37,9 @@ import { switchAgainIfResumed } from "./successor.ts";
  * readers read as the range's history until retention drops them. While the sources are op-locked the edges hold their
  * producers' events back for the switch (those a hold cannot cover go to the overflow log), so the lock window is kept short: what needs no lock (split point, child ids,
  * settings, host connection) is done before the locks are taken, independent reads run at once,
- * the steps that end with a control write persist the next phase in the same statement, `planned`
- * moves to `locked` with the attempt count, and the drain and `done` (the record of the finished
+ * the steps that end with a control write persist the next phase in the same statement, `locked`'s
+ * checks run on reads taken under the locks and the attempt's statement (the run's count) moves a
+ * job that passed them from `planned` or `locked` straight to the next phase, and the drain and `done` (the record of the finished
  * job) run after the locks are let go: once the switch is announced the children take writes, and
  * the overflow-pending flag keeps re-sent ids idempotent until the drain has emptied the log (as
  * it does when a worker dies before its drain and the sweep drains instead).
@@ -128,42 +129,64 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
     const lockedAt = deps.clock();
     // Independent reads at once; their errors surface below, where the job handles them.
     const loading = loadSources(deps, found);
-    // What `locked` checks, beside the attempt's statement rather than after it: the lock window is
-    // what a hand-off's writers wait through.
-    const checking = found.phase === "planned" || found.phase === "locked" ? readLockedChecks(deps, found, driver, childHostId) : null;
+    const startable = found.phase === "planned" || found.phase === "locked";
+    const checking = startable ? readLockedChecks(deps, found, driver, childHostId) : null;
     loading.catch(() => undefined);
     checking?.catch(() => undefined);
-    const attempt = await startLifecycleAttempt(deps.db, jobId);
+    const context = (job: LifecycleJobInfo, loaded: Awaited<typeof loading>): RunContext => ({
+      deps,
+      job,
+      lock,
+      signal: opts.signal,
+      sources: loaded.sources,
+      children: childRanges(job, loaded.sources),
+      driver,
+      childHostId,
+      childDriver,
+      homeHostId: loaded.homeHostId,
+      childCapacityBytes: settings.initialCapacityBytes,
+      // Read with the locks just taken, so valid for this run's `locked` step only.
+      lockedReads: checking,
+      lockedAt,
+      unlockedAt: null,
+      switchedAt: null,
+      flagsAnnounced: false,
+      timings: {},
+      afterUnlock: [],
+    });
+    // `locked`'s checks run on the reads taken under the locks, before the attempt's statement,
+    // which then moves a job that passed them straight on to the next phase: one commit in the
+    // lock window instead of two (the attempt, then `locked`'s end). A job another run moved
+    // meanwhile is left where it is by that statement, and this run goes on from there.
+    let checkedMs: number | null = null;
+    let refused: Error | null = null;
+    if (startable) {
+      const started = deps.clock();
+      try {
+        await STEPS.locked(context(found, await loading));
+        checkedMs = deps.clock() - started;
+      } catch (err) {
+        refused = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    const attempt = await startLifecycleAttempt(deps.db, jobId, checkedMs !== null ? nextPhase("locked", found.kind) : null);
     const job = attempt.job;
     if (job.finishedAt) return { ended: result(job, deps.clock()) };
     try {
-      const { sources, homeHostId } = await loading;
-      const ctx: RunContext = {
-        deps,
-        job,
-        lock,
-        signal: opts.signal,
-        sources,
-        children: childRanges(job, sources),
-        driver,
-        childHostId,
-        childDriver,
-        homeHostId,
-        childCapacityBytes: settings.initialCapacityBytes,
-        // Read with the locks just taken, so valid for this run's `locked` step only.
-        lockedReads: job.phase === "locked" ? checking : null,
-        lockedAt,
-        unlockedAt: null,
-        switchedAt: null,
-        flagsAnnounced: false,
-        timings: {},
-        afterUnlock: [],
-      };
+      // A check that failed on a job still at `planned` or `locked`: handled below as the step's.
+      if (refused !== null && (job.phase === "planned" || job.phase === "locked")) throw refused;
+      const ctx = context(job, await loading);
+      if (job.phase !== "locked") ctx.lockedReads = null;
       if (attempt.fromPlanned) {
         // `planned` has no step; its end and `locked` were persisted with the attempt.
         ctx.timings.planned = 0;
         await hooks?.afterStep?.("planned", job, lock.signal);
         await hooks?.afterPhase?.("locked", job, lock.signal);
+      }
+      if (attempt.checked && checkedMs !== null) {
+        ctx.timings.locked = checkedMs;
+        await hooks?.afterStep?.("locked", job, lock.signal);
+        await hooks?.afterPhase?.(job.phase as LifecycleStep, job, lock.signal);
       }
       for (;;) {
         const phase = job.phase;
