@@ -46,7 +46,8 @@ export function startInProcessMover(c: { db: ControlDb; redisUrl: string; prefix
     announce: (streamId, patch) => publishRoutingChange(redis, c.prefix, streamId, patch),
     lifecycle: {
       hooks: {
-        // `locked` is persisted with the attempt once the op-locks are held; the others after their step ran.
+        // `locked` once the attempt's statement ran under the op-locks (it also persists `locked`'s
+        // end when the checks before it passed); the others after their step ran.
         afterPhase: (phase: LifecycleStep) => {
           if (phase === "locked") onStep?.("locked", Date.now());
         },

@@ -81,7 +81,8 @@ export interface RouteRow {
  */
 export async function loadRoutes(db: ControlDb, streamId: string, only?: readonly string[]): Promise<ShardletRoute[]> {
   const phases = [...SHADOW_MIGRATION_PHASES];
-  // Plain SQL: every edge reloads a stream's routes after each split, merge and hand-off (see sql.ts).
+  // Plain SQL: every edge reloads a stream's routes on first use, after a fence rejection, on its
+  // periodic refresh and for announcements without routes (see sql.ts).
   const rows = await sqlQuery<RouteRow>(
     db,
     sql`

@@ -16,10 +16,8 @@ const route = z.object({
   historyHostIds: z.array(z.string()).optional(),
 });
 
-const message = z.object({
-  streamId: z.string().optional(),
-  patch: z.object({ retire: z.array(z.string()), routes: z.array(route) }).optional(),
-});
+const patchSchema = z.object({ retire: z.array(z.string()), routes: z.array(route) });
+const message = z.object({ streamId: z.string().optional(), patch: z.unknown().optional() });
 
 /** A routing announcement as an edge reads it (see `publishRoutingChange`). */
 export interface RoutingMessage {
@@ -39,11 +37,9 @@ export function parseRoutingMessage(raw: string): RoutingMessage | null {
   } catch {
     return null;
   }
-  const full = message.safeParse(value);
-  if (full.success) {
-    const { streamId, patch } = full.data;
-    return { ...(streamId !== undefined ? { streamId } : {}), ...(patch ? { patch } : {}) };
-  }
-  const bare = z.object({ streamId: z.string().optional() }).safeParse(value);
-  return bare.success ? (bare.data.streamId !== undefined ? { streamId: bare.data.streamId } : {}) : null;
+  const parsed = message.safeParse(value);
+  if (!parsed.success) return null;
+  const { streamId, patch } = parsed.data;
+  const routes = patch === undefined ? null : patchSchema.safeParse(patch);
+  return { ...(streamId !== undefined ? { streamId } : {}), ...(routes?.success ? { patch: routes.data } : {}) };
 }

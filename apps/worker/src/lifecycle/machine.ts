@@ -145,8 +145,8 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
       childDriver,
       homeHostId: loaded.homeHostId,
       childCapacityBytes: settings.initialCapacityBytes,
-      // Read with the locks just taken, so valid for this run's `locked` step only.
-      lockedReads: checking,
+      // Read with the locks just taken, so valid for this run's `locked` checks only.
+      lockedReads: job.phase === "planned" || job.phase === "locked" ? checking : null,
       lockedAt,
       unlockedAt: null,
       switchedAt: null,
@@ -176,7 +176,6 @@ export async function runLifecycleJob(deps: WorkerDeps, jobId: string, opts: { s
       // A check that failed on a job still at `planned` or `locked`: handled below as the step's.
       if (refused !== null && (job.phase === "planned" || job.phase === "locked")) throw refused;
       const ctx = context(job, await loading);
-      if (job.phase !== "locked") ctx.lockedReads = null;
       if (attempt.fromPlanned) {
         // `planned` has no step; its end and `locked` were persisted with the attempt.
         ctx.timings.planned = 0;
