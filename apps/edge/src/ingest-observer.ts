@@ -23,6 +23,11 @@ export interface IngestObserver {
   sequenced?(waitMs: number): void;
   /** A batch waited `waitMs` for a held op-lock's change; `released`: the change came in time (else the hold ran out). */
   held?(waitMs: number, released: boolean): void;
+  /**
+   * Events whose ids were looked up on other hosts before their write (a range with history or a
+   * pending overflow log); `early`: the lookup ran beside the batch's request for sequence numbers.
+   */
+  idsLookedUp?(events: number, early: boolean): void;
   /** A shardlet's fence refused a write part: the route was stale. */
   fenceRejected?(shardletId: string, events: number): void;
 }

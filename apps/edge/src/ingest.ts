@@ -4,7 +4,8 @@ import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./failure-labels.ts";
 import type { IngestedEvent, IngestObserver } from "./ingest-observer.ts";
 import type { Admit, HostWriter, IngestResult } from "./ingest-types.ts";
-import { appendOverflowOnce, idsStoredElsewhere } from "./overflow-append.ts";
+import { startEarlyLookup, storedElsewhere } from "./early-id-lookup.ts";
+import { appendOverflowOnce } from "./overflow-append.ts";
 import { waitForHolds, type HoldDeps, type WriteHolds } from "./write-holds.ts";
 import type { RoutingCache } from "./routing-cache.ts";
 
@@ -91,14 +92,18 @@ export class IngestService {
       for (const e of events) bytes += e.sizeBytes;
       await admit(events.length, bytes);
     }
-    if (this.deps.holds?.anyHeld()) entry = await waitForHolds(this.holdDeps(), streamName, entry, () => events.map((e) => keyHash(e.key)));
+    let hashes: number[] | null = null;
+    const hashesOf = () => (hashes ??= events.map((e) => keyHash(e.key)));
+    if (this.deps.holds?.anyHeld()) entry = await waitForHolds(this.holdDeps(), streamName, entry, hashesOf);
     const streamId = entry.meta.id;
+    const early = startEarlyLookup(this.deps.hosts, streamId, entry, events, hashesOf, this.deps.isLocked);
     const asked = performance.now();
     const block = await sequences.allocate(streamId, events.length);
     this.deps.observer?.sequenced?.(performance.now() - asked);
     const results: Array<IngestedEvent | undefined> = new Array<IngestedEvent | undefined>(events.length);
     try {
-      let pending: Pending[] = events.map((event, index) => ({ index, event, hash: keyHash(event.key), seq: block.lo + index }));
+      const hashed = hashesOf();
+      let pending: Pending[] = events.map((event, index) => ({ index, event, hash: hashed[index]!, seq: block.lo + index }));
       // Shardlets whose fence refused the previous attempt, with the epoch we used. If the fresh
       // route still has that epoch, the change is in progress: those events take the overflow.
       let refused = new Map<string, number>();
@@ -113,9 +118,10 @@ export class IngestService {
         const plan = planWrite(pending, { table, shards: entry.shards, isLocked: (id) => this.deps.isLocked(id), refused });
         if (plan.flagged.length > 0) {
           // An id stored there is answered with its position, not stored again.
-          const inLog = await idsStoredElsewhere(this.deps.hosts, streamId, plan.flagged).catch((err: unknown) => {
+          const { stored: inLog, early: answered } = await storedElsewhere(this.deps.hosts, streamId, plan.flagged, attempt === 1 && early?.table === table ? early : null).catch((err: unknown) => {
             throw this.partialFailure(results, [err]);
           });
+          this.deps.observer?.idsLookedUp?.(plan.flagged.length, answered);
           for (const { p, route, id } of plan.flagged) {
             const stored = inLog.get(id);
             if (stored !== undefined && stored !== p.seq) results[p.index] = { seq: stored, shardletId: route.id, duplicate: true };

@@ -102,6 +102,33 @@ describe("/metrics, /livez and /readyz on the edge", () => {
     expect(delta("shardcast_edge_route_reloads_total", { reason: "fence" })).toBe(1);
   });
 
+  it("looks ids of a range whose overflow log may hold them up beside the batch's sequence numbers, and answers a re-send from there", async () => {
+    const key = "flagged-key";
+    let entry = (await h.edge.routing.get(h.stream))!;
+    const route = entry.table.lookup(keyHash(key));
+    const first = await post(h, `/v1/streams/${h.stream}/events`, { events: [{ key, id: "early-1" }] });
+    expect(first.status).toBe(200);
+    // Flagged overflow-pending, as a lock window that sent writes to the log leaves a range.
+    await h.db.shardlet.update({ where: { id: route.id }, data: { overflowPending: true } });
+    entry = (await h.edge.routing.refreshById(h.streamId, "pubsub"))!;
+    expect(entry.table.byId(route.id)?.overflowPending).toBe(true);
+    const before = await scrape();
+    const fresh = await post(h, `/v1/streams/${h.stream}/events`, { events: [{ key, id: "early-2" }, { key, id: "early-3" }, { key }] });
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.duplicates).toBe(0);
+    // A re-send of an id its host stored before the flag: the host's own index answers it.
+    const again = await post(h, `/v1/streams/${h.stream}/events`, { events: [{ key, id: "early-1" }] });
+    const [stored] = first.body.events as Array<Record<string, unknown>>;
+    expect(again.body.events).toEqual([{ ...stored, duplicate: true }]);
+    const after = await scrape();
+    const delta = (when: string) => sample(after, "shardcast_edge_id_lookups_total", { when }) - sample(before, "shardcast_edge_id_lookups_total", { when });
+    // Only events with ids are looked up, and all of them early: the routes did not change meanwhile.
+    expect(delta("early")).toBe(3);
+    expect(delta("late")).toBe(0);
+    await h.db.shardlet.update({ where: { id: route.id }, data: { overflowPending: false } });
+    await h.edge.routing.refreshById(h.streamId, "pubsub");
+  });
+
   it("counts shard cache hits and misses of shardlet reads", async () => {
     const events = Array.from({ length: 20 }, (_, i) => ({ key: `c-${i}`, id: `c-${i}`, payload: { i } }));
     const ack = await post(h, `/v1/streams/${h.stream}/events`, { events });

@@ -53,6 +53,11 @@ export class RoutingTable {
    * (epochs, per shardlet, are what orders changes).
    */
   readonly version: number;
+  /**
+   * Whether any route's events with ids may already be stored on another host (a range with
+   * history or flagged overflow-pending): the write path looks ids up there, else it need not look.
+   */
+  readonly idsElsewhere: boolean;
 
   readonly #los: Uint32Array;
   /** #first[b]: index of the shardlet owning the first hash of bucket b; #first[buckets] = size - 1. */
@@ -68,6 +73,7 @@ export class RoutingTable {
     this.#los = Uint32Array.from(routes, (r) => r.lo);
     this.#byId = new Map(routes.map((r) => [r.id, r]));
     this.version = fingerprint(routes);
+    this.idsElsewhere = routes.some((r) => r.overflowPending === true || (r.historyHostIds?.length ?? 0) > 0);
 
     const bits = radixBits(routes.length);
     const buckets = 2 ** bits;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFast, HASH_SPACE, planWrite, RoutingTable, type ShardletRoute } from "../src/index.ts";
+import { addFast, earlyIdLookups, HASH_SPACE, planWrite, RoutingTable, type ShardletRoute } from "../src/index.ts";
 
 const half = HASH_SPACE / 2;
 const route = (over: Partial<ShardletRoute> & Pick<ShardletRoute, "id" | "lo" | "hi">): ShardletRoute => ({
@@ -58,3 +58,29 @@ describe("planWrite", () => {
     expect(plan.fast.get("h1")!.get("flagged")).toEqual([ev(6), ev(5, "x")]);
   });
 });
+
+describe("earlyIdLookups", () => {
+  it("names, before any sequence number is taken, the ids the first attempt's plan looks up, on the same hosts", () => {
+    const table = RoutingTable.build("s", [
+      route({ id: "flagged", lo: 0, hi: 100, overflowPending: true }),
+      route({ id: "handed", lo: 100, hi: 200, historyHostIds: ["h0"] }),
+      route({ id: "locked", lo: 200, hi: 300, historyHostIds: ["h0"] }),
+      route({ id: "moving", lo: 300, hi: 400, state: "migrating", historyHostIds: ["h0"] }),
+      route({ id: "plain", lo: 400, hi: HASH_SPACE }),
+    ]);
+    const events = [ev(5, "x"), ev(6), ev(150, "y"), ev(250, "l"), ev(350, "m"), ev(450, "z")];
+    const input = { table, shards, isLocked: (id: string) => id === "locked" };
+    expect(table.idsElsewhere).toBe(true);
+    const early = earlyIdLookups(events, input);
+    const plan = planWrite(events, { ...input, refused: new Map() });
+    expect(early).toEqual(plan.flagged.map((f) => ({ id: f.id, hostIds: f.hostIds })));
+    expect(early.map((e) => e.id)).toEqual(["x", "y"]);
+  });
+
+  it("costs nothing on routes that no change left with history or a pending log", () => {
+    const table = RoutingTable.build("s", [route({ id: "a", lo: 0, hi: half }), route({ id: "b", lo: half, hi: HASH_SPACE })]);
+    expect(table.idsElsewhere).toBe(false);
+    expect(earlyIdLookups([ev(1, "x"), ev(half + 1, "y")], { table, shards, isLocked: () => false })).toEqual([]);
+  });
+});
+

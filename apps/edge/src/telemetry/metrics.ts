@@ -33,6 +33,7 @@ export class EdgeMetrics {
   private readonly readEvents: Counter<"stream" | "kind">;
   private readonly readSeconds: Histogram<"kind">;
   private readonly fenceRejections: Counter;
+  private readonly idLookups: Counter;
   private readonly overflowEvents: Counter;
   private readonly shadowEvents: Counter<"outcome">;
   private readonly sequenceWait: Histogram;
@@ -93,6 +94,12 @@ export class EdgeMetrics {
     this.fenceRejections = new Counter({
       name: "shardcast_edge_fence_rejections_total",
       help: "Write parts (one shardlet's events in one batch) a host's fence refused because the route was stale",
+      registers,
+    });
+    this.idLookups = new Counter({
+      name: "shardcast_edge_id_lookups_total",
+      help: "Events with ids looked up on other hosts before their write (history a hand-off left, a pending overflow log), by when: early (beside the request for sequence numbers) or late (after it, one round trip more)",
+      labelNames: ["when"],
       registers,
     });
     this.overflowEvents = new Counter({
@@ -186,7 +193,7 @@ export class EdgeMetrics {
   }
 
   /** The write path's hooks. */
-  ingestObserver(): Required<Pick<IngestObserver, "answered" | "sequenced" | "fenceRejected" | "held">> {
+  ingestObserver(): Required<Pick<IngestObserver, "answered" | "sequenced" | "fenceRejected" | "held" | "idsLookedUp">> {
     return {
       answered: (stream: string, a: BatchAnswer) => {
         const label = this.stream(stream);
@@ -201,6 +208,7 @@ export class EdgeMetrics {
       },
       sequenced: (waitMs: number) => this.sequenceWait.observe(waitMs / 1000),
       fenceRejected: () => this.fenceRejections.inc(),
+      idsLookedUp: (events: number, early: boolean) => this.idLookups.inc({ when: early ? "early" : "late" }, events),
       held: (waitMs: number, released: boolean) => this.holdSeconds.observe({ outcome: released ? "released" : "ran_out" }, waitMs / 1000),
     };
   }
