@@ -2,7 +2,7 @@ import { UNROUTED_STATES, type FencedShardlet, type ShardletState } from "@shard
 import type { ControlDb } from "./client.ts";
 import { num } from "./errors.ts";
 import type { Shardlet as ShardletRow } from "./generated/prisma/client.ts";
-import { sqlRows } from "./sql.ts";
+import { msOf, sqlRows } from "./sql.ts";
 
 /**
  * Control-database shardlet rows looked up by id (retired and pending ones included): single rows
@@ -18,13 +18,56 @@ export async function getShardletRow(db: ControlDb, id: string): Promise<Shardle
   return db.shardlet.findUnique({ where: { id } });
 }
 
+/** Every column of a shardlet row as text or numbers (bigints as text, times as epoch ms), with its shard's home host. */
+const WITH_HOME_COLUMNS =
+  `s.id, s.stream_id AS "streamId", s.shard_id AS "shardId", s.lo::text AS lo, s.hi::text AS hi, s.host_id AS "hostId", s.state::text AS state, ` +
+  `s.capacity_bytes::text AS "capacityBytes", s.size_bytes::text AS "sizeBytes", s.event_count::text AS "eventCount", s.write_rate AS "writeRate", ` +
+  `s.read_rate AS "readRate", s.epoch, s.fallback_count::text AS "fallbackCount", s.overflow_pending AS "overflowPending", s.parent_id AS "parentId", ` +
+  `s.merged_from_id AS "mergedFromId", ${msOf("s.created_at")} AS "createdAt", ${msOf("s.updated_at")} AS "updatedAt", ${msOf("s.retired_at")} AS "retiredAt", ` +
+  `${msOf("s.sealed_at")} AS "sealedAt", sh.home_host_id AS "homeHostId"`;
+
+type WithHomeRow = Omit<ShardletRow, "lo" | "hi" | "capacityBytes" | "sizeBytes" | "eventCount" | "fallbackCount" | "createdAt" | "updatedAt" | "retiredAt" | "sealedAt"> & {
+  lo: string;
+  hi: string;
+  capacityBytes: string;
+  sizeBytes: string;
+  eventCount: string;
+  fallbackCount: string;
+  createdAt: number;
+  updatedAt: number;
+  retiredAt: number | null;
+  sealedAt: number | null;
+  homeHostId: string;
+};
+
+function withHome(r: WithHomeRow): ShardletWithHome {
+  const { homeHostId, ...row } = r;
+  return {
+    ...row,
+    lo: BigInt(r.lo),
+    hi: BigInt(r.hi),
+    capacityBytes: BigInt(r.capacityBytes),
+    sizeBytes: BigInt(r.sizeBytes),
+    eventCount: BigInt(r.eventCount),
+    fallbackCount: BigInt(r.fallbackCount),
+    createdAt: new Date(r.createdAt),
+    updatedAt: new Date(r.updatedAt),
+    retiredAt: r.retiredAt === null ? null : new Date(r.retiredAt),
+    sealedAt: r.sealedAt === null ? null : new Date(r.sealedAt),
+    shard: { homeHostId },
+  };
+}
+
+/** Plain SQL (the same row Prisma's `findUnique` gives): read by every migration run, hand-offs included, as it starts (see sql.ts). */
 export async function getShardletWithHome(db: ControlDb, id: string): Promise<ShardletWithHome | null> {
-  return db.shardlet.findUnique({ where: { id }, include: { shard: { select: { homeHostId: true } } } });
+  const [row] = await listShardletsWithHome(db, [id]);
+  return row ?? null;
 }
 
 /** The rows of `ids` that exist, in no particular order. */
 export async function listShardletsWithHome(db: ControlDb, ids: readonly string[]): Promise<ShardletWithHome[]> {
-  return db.shardlet.findMany({ where: { id: { in: [...ids] } }, include: { shard: { select: { homeHostId: true } } } });
+  const rows = await sqlRows<WithHomeRow>(db, `SELECT ${WITH_HOME_COLUMNS} FROM shardlets s JOIN shards sh ON sh.id = s.shard_id WHERE s.id = ANY($1::text[])`, [[...ids]]);
+  return rows.map(withHome);
 }
 
 /** Where a shardlet lives and at which epoch: what a mover checks under the shardlet's op-lock. */
