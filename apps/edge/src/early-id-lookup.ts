@@ -37,20 +37,20 @@ export function startEarlyLookup(
 }
 
 /**
- * Where the attempt's flagged ids are stored already, and whether the early lookup answered. It
- * answers only when it was made on the attempt's own routing table (no change since: `early` is
- * null otherwise) and covered every id on the same hosts; else they are looked up now. Its answer
- * cannot hold the batch's own positions (it ran before they were taken), which is what the first
- * attempt needs.
+ * Where the first attempt's flagged ids are stored already, and whether the early lookup answered.
+ * It answers only when it was made on the attempt's own routing table (`table`: no route changed
+ * since) and covered every id on the same hosts; else they are looked up now. Its answer cannot hold
+ * the batch's own positions (it ran before they were taken), which is what a first attempt needs.
  */
 export async function storedElsewhere(
   hosts: OverflowHosts,
   streamId: string,
   flagged: ReadonlyArray<{ id: string; hostIds: readonly string[] }>,
-  early: EarlyLookup | null,
+  early: { lookup: EarlyLookup | null; table: RoutingTable },
 ): Promise<{ stored: Map<string, number>; early: boolean }> {
-  if (early && flagged.every((f) => early.hosts.get(f.id) === f.hostIds.join(" "))) {
-    const found = await early.found;
+  const { lookup, table } = early;
+  if (lookup?.table === table && flagged.every((f) => lookup.hosts.get(f.id) === f.hostIds.join(" "))) {
+    const found = await lookup.found;
     if (found) return { stored: found, early: true };
   }
   return { stored: await idsStoredElsewhere(hosts, streamId, flagged), early: false };

@@ -118,7 +118,7 @@ export class IngestService {
         const plan = planWrite(pending, { table, shards: entry.shards, isLocked: (id) => this.deps.isLocked(id), refused });
         if (plan.flagged.length > 0) {
           // An id stored there is answered with its position, not stored again.
-          const { stored: inLog, early: answered } = await storedElsewhere(this.deps.hosts, streamId, plan.flagged, attempt === 1 && early?.table === table ? early : null).catch((err: unknown) => {
+          const { stored: inLog, early: answered } = await storedElsewhere(this.deps.hosts, streamId, plan.flagged, { lookup: attempt === 1 ? early : null, table }).catch((err: unknown) => {
             throw this.partialFailure(results, [err]);
           });
           this.deps.observer?.idsLookedUp?.(plan.flagged.length, answered);

@@ -79,26 +79,15 @@ export function planWrite<P extends PlannedEvent>(pending: readonly P[], input: 
   return plan;
 }
 
+const NONE_REFUSED: ReadonlyMap<string, number> = new Map();
+
 /**
- * The ids of a batch that its first attempt's plan would look up on other hosts (see
- * `WritePlan.flagged`), before the batch takes its sequence numbers: the edge sends this lookup
- * beside its request for them instead of after it. Empty when the table has no such range. The
- * first attempt uses the answer only for the ids it plans to look up on the same hosts.
+ * The ids of a batch that its first attempt's plan would look up on other hosts (its
+ * `WritePlan.flagged`, by the same rule since it is that plan), before the batch takes its sequence
+ * numbers: the edge sends this lookup beside its request for them instead of after it. Empty,
+ * without planning, when the table has no such range.
  */
-export function earlyIdLookups(
-  events: readonly PlannedEvent[],
-  input: Omit<WritePlanInput, "refused">,
-): Array<{ id: string; hostIds: readonly string[] }> {
-  const { table, shards, isLocked } = input;
-  if (!table.idsElsewhere) return [];
-  const out: Array<{ id: string; hostIds: readonly string[] }> = [];
-  for (const p of events) {
-    const id = p.event.id;
-    if (id === null) continue;
-    const route = table.lookup(p.hash);
-    if (route.state !== "active" || isLocked(route.id)) continue;
-    const hostIds = idHostsElsewhere(route, shards.get(route.shardId)?.homeHostId);
-    if (hostIds.length > 0) out.push({ id, hostIds });
-  }
-  return out;
+export function earlyIdLookups(events: readonly PlannedEvent[], input: Omit<WritePlanInput, "refused">): Array<{ id: string; hostIds: readonly string[] }> {
+  if (!input.table.idsElsewhere) return [];
+  return planWrite(events, { ...input, refused: NONE_REFUSED }).flagged.map(({ id, hostIds }) => ({ id, hostIds }));
 }
