@@ -83,4 +83,3 @@ describe("earlyIdLookups", () => {
     expect(earlyIdLookups([ev(1, "x"), ev(half + 1, "y")], { table, shards, isLocked: () => false })).toEqual([]);
   });
 });
-
