@@ -1,4 +1,4 @@
-import { comparePrealloc, type PreallocComparison } from "@shardcast/sim";
+import { comparePrealloc, comparePreallocDrift, type PreallocComparison, type PreallocDriftComparison } from "@shardcast/sim";
 import { median, type Suite } from "../harness.ts";
 import { measureEdgeOverhead } from "./prealloc-edge.ts";
 
@@ -40,7 +40,7 @@ export const preallocSuite: Suite = {
         `seed ${seed} (${Math.round((performance.now() - started) / 1000)} s): fallbacks in bursts reactive ${c.reactive.fallbacksInBursts}, tuned ${c.reactiveTuned.fallbacksInBursts} (${c.reactiveTuned.setting}), ` +
           `predictive ${c.predictive.fallbacksInBursts} (${c.predictiveDefaults.fallbacksInBursts} with the manager at its defaults), cold ${c.predictiveCold.fallbacksInBursts}, oracle ${c.oracle.fallbacksInBursts}; ` +
           `p99 burst ms reactive ${c.reactiveTuned.p99AckMsBurst.toFixed(0)}, predictive ${c.predictive.p99AckMsBurst.toFixed(0)}, oracle ${c.oracle.p99AckMsBurst.toFixed(0)}; ` +
-          `pre-allocations ${c.predictive.preallocations} (${c.predictive.preallocWasted} wasted), precision ${c.predictive.quality?.precision?.toFixed(2)}, recall ${c.predictive.quality?.recall?.toFixed(2)}`,
+          `pre-allocations ${c.predictive.preallocations} (${c.predictive.preallocWasted} wasted, ${c.predictive.gateHeld} held back by the gate; ungated ${c.predictiveUngated.preallocations}, ${c.predictiveUngated.preallocWasted} wasted, p99 burst ${c.predictiveUngated.p99AckMsBurst.toFixed(0)}), precision ${c.predictive.quality?.precision?.toFixed(2)}, recall ${c.predictive.quality?.recall?.toFixed(2)}`,
       );
     }
     const med = (f: (c: PreallocComparison) => number) => Number(median(rows.map(f)).toFixed(3));
@@ -60,13 +60,35 @@ export const preallocSuite: Suite = {
       p99_ack_ratio_cold_vs_reactive: med((c) => c.predictiveCold.p99AckMsBurst / c.reactiveTuned.p99AckMsBurst),
       p99_ack_ratio_oracle_vs_reactive: med((c) => c.oracle.p99AckMsBurst / c.reactiveTuned.p99AckMsBurst),
       wasted_prealloc_share: med((c) => c.predictive.preallocWasted / Math.max(1, c.predictive.preallocations)),
+      ungated_p99_ack_ratio_vs_reactive: med((c) => c.predictiveUngated.p99AckMsBurst / c.reactiveTuned.p99AckMsBurst),
+      ungated_wasted_prealloc_share: med((c) => c.predictiveUngated.preallocWasted / Math.max(1, c.predictiveUngated.preallocations)),
+      gate_held_predictive: med((c) => c.predictive.gateHeld),
       wasted_prealloc_share_cold: med((c) => c.predictiveCold.preallocWasted / Math.max(1, c.predictiveCold.preallocations)),
       preallocations_predictive: med((c) => c.predictive.preallocations),
       model_precision: med((c) => c.predictive.quality?.precision ?? 0),
       model_recall: med((c) => c.predictive.quality?.recall ?? 0),
       bytes_copied_ratio_vs_reactive: med((c) => c.predictive.bytesCopied / Math.max(1, c.reactiveTuned.bytesCopied)),
     };
+    const drift: PreallocDriftComparison[] = [];
+    for (const seed of seeds) {
+      const d = comparePreallocDrift({ seed, aggressiveness: AGGRESSIVENESS });
+      drift.push(d);
+      log(
+        `drift seed ${seed}: p99 burst ms reactive ${d.reactiveTuned.p99AckMsBurst.toFixed(0)} (${d.reactiveTuned.setting}), predictive ${d.predictive.p99AckMsBurst.toFixed(0)} ` +
+          `(${d.predictive.preallocations} pre-allocations, ${d.predictive.preallocWasted} wasted, ${d.predictive.gateHeld} held back by the gate, shadows ${d.predictive.shadowHits} came / ${d.predictive.shadowsWasted} not), ` +
+          `ungated ${d.predictiveUngated.p99AckMsBurst.toFixed(0)} (${d.predictiveUngated.preallocations} pre-allocations, ${d.predictiveUngated.preallocWasted} wasted)`,
+      );
+    }
+    const dmed = (f: (d: PreallocDriftComparison) => number) => Number(median(drift.map(f)).toFixed(3));
+    const driftKeys = {
+      drift_p99_ack_ratio_vs_reactive: dmed((d) => d.predictive.p99AckMsBurst / d.reactiveTuned.p99AckMsBurst),
+      drift_ungated_p99_ack_ratio_vs_reactive: dmed((d) => d.predictiveUngated.p99AckMsBurst / d.reactiveTuned.p99AckMsBurst),
+      drift_fallback_ratio_vs_reactive: dmed((d) => d.predictive.fallbacksInBursts / Math.max(1, d.reactiveTuned.fallbacksInBursts)),
+      drift_ungated_fallback_ratio_vs_reactive: dmed((d) => d.predictiveUngated.fallbacksInBursts / Math.max(1, d.reactiveTuned.fallbacksInBursts)),
+      drift_preallocations: dmed((d) => d.predictive.preallocations),
+      drift_ungated_preallocations: dmed((d) => d.predictiveUngated.preallocations),
+    };
     const edge = await measureEdgeOverhead({ quick, log });
-    return { ...sim, ...edge };
+    return { ...sim, ...driftKeys, ...edge };
   },
 };

@@ -11,7 +11,12 @@ interface Overview {
   preallocations: Array<{ id: string; state: string; cause: string | null; hotPartId: string | null }>;
   outcomes: { hit: number; released: number; failed: number; open: number };
   wastedShare: number | null;
-  latestRun: { decisions: Array<{ shardletId: string; prepare: boolean; reason: string }>; precision: number | null; recall: number | null } | null;
+  latestRun: {
+    decisions: Array<{ shardletId: string; prepare: boolean; reason: string }>;
+    precision: number | null;
+    recall: number | null;
+    gates: Array<{ streamId: string; open: boolean; reason: string }>;
+  } | null;
 }
 
 describe("pre-allocation console api", () => {
@@ -64,7 +69,19 @@ describe("pre-allocation console api", () => {
       prepared: false,
     };
     const whyNot = decidePrealloc(candidate, Date.now(), { aggressiveness: 0.5 });
-    await recordPreallocRun(h.db, { streamId: STREAM, decisions: [whyNot], prepared: 0, released: 1, hits: 1, modelVersion: 1234, quality: { precision: 0.75, recall: 0.6 }, durationMs: 5 });
+    const gate = { open: false, settled: 6, hits: 0, saved: 0, cost: 120, reason: "predictions do not pay: 0 of the last 6 predictions came" };
+    await recordPreallocRun(h.db, {
+      streamId: STREAM,
+      decisions: [whyNot],
+      prepared: 0,
+      released: 1,
+      hits: 1,
+      gates: { [STREAM]: gate },
+      shadows: { opened: 1, hits: 0, released: 0 },
+      modelVersion: 1234,
+      quality: { precision: 0.75, recall: 0.6 },
+      durationMs: 5,
+    });
 
     const res = await h.call<Overview>("query", "prealloc.overview", { streamId: STREAM }, viewer);
     expect(res.status).toBe(200);
@@ -75,6 +92,8 @@ describe("pre-allocation console api", () => {
     expect(o.preallocations.map((p) => p.state)).toEqual(["prepared", "released", "hit"]);
     expect(o.latestRun).toMatchObject({ precision: 0.75, recall: 0.6, decisions: [{ shardletId: "s-4", prepare: false }] });
     expect(o.latestRun!.decisions[0]!.reason).toMatch(/below/);
+    // The skill gate's verdict of the run, per stream it weighed.
+    expect(o.latestRun!.gates).toEqual([{ streamId: STREAM, ...gate }]);
     expect((await h.call("query", "prealloc.overview", { limit: 0 }, viewer)).status).toBe(400);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_PREALLOC_GATE } from "@shardcast/core";
 import { comparePrealloc, preallocWorkload, simulatePrealloc, trainSimContentModel } from "../src/index.ts";
 
 describe("pre-allocation in the simulator", () => {
@@ -27,10 +28,25 @@ describe("pre-allocation in the simulator", () => {
     // The default model learnt on history with real bursts; the measured stream has only false alarms.
     const initialModel = trainSimContentModel(preallocWorkload(11, { durationSec: 1_800, announced: 10, falseAlarms: 2, unannounced: 0 }));
     const stream = preallocWorkload(12, { durationSec: 1_200, announced: 0, falseAlarms: 5, unannounced: 0 });
-    const r = simulatePrealloc(stream, { aggressiveness: 0.5, initialModel });
+    const r = simulatePrealloc(stream, { aggressiveness: 0.5, initialModel, skillGate: false });
     expect(r.preallocations).toBeGreaterThanOrEqual(3);
     expect(r.preallocWasted).toBe(r.preallocations);
     expect(r.liveShardlets).toBe(64);
     expect(r.quality?.hits).toBe(0);
+  });
+
+  it("with the skill gate, a model whose announcements stopped coming true stops preparing, and scores what it held back", { timeout: 120_000 }, () => {
+    const initialModel = trainSimContentModel(preallocWorkload(11, { durationSec: 1_800, announced: 10, falseAlarms: 2, unannounced: 0 }));
+    const stream = preallocWorkload(13, { durationSec: 2_400, announced: 0, falseAlarms: 14, unannounced: 0 });
+    const ungated = simulatePrealloc(stream, { aggressiveness: 0.5, initialModel, skillGate: false });
+    const gated = simulatePrealloc(stream, { aggressiveness: 0.5, initialModel });
+    const why = JSON.stringify({ ungated, gated });
+    expect(ungated.preallocations, why).toBeGreaterThanOrEqual(8);
+    // The gate weighs from the fourth settled prediction on: after that, nothing more is prepared.
+    expect(gated.preallocations, why).toBeLessThanOrEqual(DEFAULT_PREALLOC_GATE.minSettled + 1);
+    expect(gated.gateHeld, why).toBeGreaterThan(0);
+    expect(gated.shadowHits, why).toBe(0);
+    expect(gated.shadowsWasted, why).toBeGreaterThan(0);
+    expect(gated.fallbacks, why).toBeLessThanOrEqual(ungated.fallbacks);
   });
 });

@@ -1,4 +1,4 @@
-import type { PreallocDecision, PreallocSettings, SurgePrediction } from "@shardcast/core";
+import type { PreallocDecision, PreallocGateVerdict, PreallocSettings, SurgePrediction } from "@shardcast/core";
 import { RoutingTable } from "@shardcast/core";
 import {
   closePreallocation,
@@ -29,6 +29,10 @@ export interface PreallocRunResult {
   /** Preparations a dead worker left half-done, finished by this run. */
   resumed: string[];
   failed: string[];
+  /** The skill gate's verdict per stream weighed this run (only streams with a candidate to prepare). */
+  gates: Record<string, PreallocGateVerdict>;
+  /** Shadows (what a closed gate did not prepare) opened by this run, and settled: the surge came, or not. */
+  shadows: { opened: number; hits: number; released: number };
   /** Set when the run did nothing because another run was under way. */
   skipped?: string;
 }
@@ -82,6 +86,8 @@ export async function prepare(
     preparedAtMs: deps.clock(),
     releaseAtMs: prediction.horizonEndsMs + settings.graceSec * 1000,
     reason: decision.reason,
+    fallbacksIfReactive: decision.fallbacksIfReactive,
+    cost: decision.cost,
     ...(decision.destinationId ? { destHostId: decision.destinationId, moveWritesPerSec: prediction.expectedPeakPerStep / settings.stepSec } : {}),
   };
   // Recorded before any split is planned: a worker that dies from here on leaves a trace the next run finishes.

@@ -1,6 +1,8 @@
 import {
   decidePrealloc,
+  gatePreallocDecision,
   ShardcastError,
+  type PreallocGateVerdict,
   type CostParams,
   type PreallocDecision,
   type PreallocSettings,
@@ -25,6 +27,7 @@ import { preallocCostFigures } from "./cost-figures.ts";
 import { Held } from "./parts.ts";
 import { bestDestination, hostFigures, type HostFigures } from "./placement.ts";
 import { isolationCuts, prepare, type PreallocRunResult } from "./prepare.ts";
+import { recordShadow, settleShadows, streamGate } from "./gate.ts";
 import { settle } from "./settle.ts";
 
 export { isolationCuts, type PreallocRunResult } from "./prepare.ts";
@@ -55,7 +58,7 @@ export async function runPrealloc(deps: WorkerDeps, ctx: PreallocRunContext): Pr
 type PreallocRunContext = { redis: Redis; prefix: string; streamId?: string; signal?: AbortSignal | undefined; queue?: JobQueue };
 
 function emptyResult(aggressiveness: number): PreallocRunResult {
-  return { aggressiveness, decisions: [], prepared: [], hits: [], released: [], resumed: [], failed: [] };
+  return { aggressiveness, decisions: [], prepared: [], hits: [], released: [], resumed: [], failed: [], gates: {}, shadows: { opened: 0, hits: 0, released: 0 } };
 }
 
 function isConflict(err: unknown): err is ShardcastError {
@@ -85,6 +88,7 @@ async function preallocate(deps: WorkerDeps, ctx: PreallocRunContext): Promise<P
     ctx.signal?.throwIfAborted();
     await tolerant(deps, { preallocation: p.id }, () => settle(deps, settings, p, result, ctx.queue));
   }
+  Object.assign(result.shadows, await settleShadows(deps, settings, ctx.streamId));
   const streams = (await listStreamNames(deps.db)).filter((s) => ctx.streamId === undefined || s.id === ctx.streamId);
   let quality: unknown = null;
   let modelVersion: number | null = null;
@@ -101,11 +105,16 @@ async function preallocate(deps: WorkerDeps, ctx: PreallocRunContext): Promise<P
       hosts ??= await hostFigures(deps);
       costs ??= await preallocCostFigures(deps.db);
     }
+    // Weighed once per stream and run, only where there is something to weigh.
+    let gate: PreallocGateVerdict | null = null;
     for (const prediction of published.predictions) {
       ctx.signal?.throwIfAborted();
-      const decision = await decide(deps, settings, stream.id, prediction, held, hosts ?? new Map(), costs ?? {});
-      if (!decision) continue;
+      const decided = await decide(deps, settings, stream.id, prediction, held, hosts ?? new Map(), costs ?? {});
+      if (!decided) continue;
+      if (decided.prepare) gate ??= result.gates[stream.id] = await streamGate(deps, stream.id);
+      const decision = gate ? gatePreallocDecision(decided, gate) : { ...decided, shadow: false };
       result.decisions.push(decision);
+      if (decision.shadow && (await recordShadow(deps, settings, stream.id, prediction, decided))) result.shadows.opened++;
       if (!decision.prepare || inFlight >= settings.maxConcurrent) continue;
       inFlight++;
       const row = await getShardletRow(deps.db, prediction.shardletId);
@@ -121,7 +130,8 @@ async function preallocate(deps: WorkerDeps, ctx: PreallocRunContext): Promise<P
   }
   // The log gets a run that changed something, and otherwise the candidates at most once a
   // minute (the job runs every few seconds; the console shows the latest why and why not).
-  const changed = result.prepared.length + result.hits.length + result.released.length + result.resumed.length + result.failed.length > 0;
+  const { opened, hits: shadowHits, released: shadowsReleased } = result.shadows;
+  const changed = result.prepared.length + result.hits.length + result.released.length + result.resumed.length + result.failed.length + opened + shadowHits + shadowsReleased > 0;
   const last = changed || result.decisions.length === 0 ? null : (await listOperations(deps.db, { limit: 1, kind: PREALLOC_RUN_KIND }))[0];
   const due = changed || (result.decisions.length > 0 && (!last || deps.clock() - last.startedAt.getTime() >= 60_000));
   if (due) {
@@ -131,6 +141,8 @@ async function preallocate(deps: WorkerDeps, ctx: PreallocRunContext): Promise<P
       prepared: result.prepared.length,
       released: result.released.length,
       hits: result.hits.length,
+      gates: result.gates,
+      shadows: result.shadows,
       modelVersion,
       quality,
       durationMs: deps.clock() - started,

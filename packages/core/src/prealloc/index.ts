@@ -6,3 +6,4 @@ export * from "./cost.ts";
 export * from "./stream.ts";
 export * from "./replay.ts";
 export * from "./published.ts";
+export * from "./skill-gate.ts";

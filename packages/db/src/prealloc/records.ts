@@ -1,4 +1,4 @@
-import type { PreallocDecision } from "@shardcast/core";
+import type { PreallocDecision, PreallocGateVerdict } from "@shardcast/core";
 import type { ControlDb } from "../client.ts";
 import { finishOperation, operationData, recordOperation } from "../operations.ts";
 import { xactLock } from "../xact-lock.ts";
@@ -56,6 +56,9 @@ export interface PreallocDetails {
   returnMigrationId?: string;
   /** Events its own splits and merges sent to the overflow log (the contention it caused), set when it closes. */
   contentionEvents?: number;
+  /** The decision's figures (fallbacks a hit saves, what preparing costs): the skill gate weighs outcomes with them. */
+  fallbacksIfReactive?: number;
+  cost?: number;
 }
 
 export interface Preallocation {
@@ -144,15 +147,40 @@ export async function countPreallocOutcomes(db: ControlDb, streamId?: string): P
 /** One run of the pre-allocator: every candidate's decision (at most 100), the model's version and quality. */
 export async function recordPreallocRun(
   db: ControlDb,
-  run: { streamId: string | null; decisions: PreallocDecision[]; prepared: number; released: number; hits: number; modelVersion: number | null; quality: unknown; durationMs: number },
+  run: {
+    streamId: string | null;
+    decisions: PreallocDecision[];
+    prepared: number;
+    released: number;
+    hits: number;
+    /** The skill gate's verdict per stream weighed, and the shadows opened and settled. */
+    gates?: Record<string, PreallocGateVerdict>;
+    shadows?: { opened: number; hits: number; released: number };
+    modelVersion: number | null;
+    quality: unknown;
+    durationMs: number;
+  },
 ): Promise<{ id: string }> {
   return recordOperation(db, {
     kind: PREALLOC_RUN_KIND,
     status: "succeeded",
-    message: `${run.decisions.length} candidate${run.decisions.length === 1 ? "" : "s"}, ${run.prepared} prepared, ${run.hits} used, ${run.released} released`,
+    message:
+      `${run.decisions.length} candidate${run.decisions.length === 1 ? "" : "s"}, ${run.prepared} prepared, ${run.hits} used, ${run.released} released` +
+      (run.shadows && run.shadows.opened + run.shadows.hits + run.shadows.released > 0
+        ? `; skill gate shadows: ${run.shadows.opened} opened, ${run.shadows.hits} would have been used, ${run.shadows.released} wasted`
+        : ""),
     streamId: run.streamId,
     actor: "prealloc",
     durationMs: run.durationMs,
-    details: { decisions: run.decisions.slice(0, 100), prepared: run.prepared, released: run.released, hits: run.hits, modelVersion: run.modelVersion, quality: run.quality },
+    details: {
+      decisions: run.decisions.slice(0, 100),
+      prepared: run.prepared,
+      released: run.released,
+      hits: run.hits,
+      gates: run.gates ?? {},
+      shadows: run.shadows ?? { opened: 0, hits: 0, released: 0 },
+      modelVersion: run.modelVersion,
+      quality: run.quality,
+    },
   });
 }

@@ -14,7 +14,7 @@ export interface Shardlet {
   /** Prepared (isolated and placed): the reactive manager leaves it be. */
   prepared: boolean;
   /** Set when the predictive policy prepared it: when to check whether the surge came, and the part merged back into. */
-  prealloc: { untilMs: number; used: boolean; sibling: Shardlet | null } | null;
+  prealloc: { untilMs: number; used: boolean; sibling: Shardlet | null; fallbacksIfReactive: number; cost: number } | null;
   retired: boolean;
   /** Writes per second reserved for it on its host. */
   reservedPerSec: number;

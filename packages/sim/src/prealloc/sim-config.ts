@@ -43,6 +43,8 @@ export interface PreallocSimConfig {
   /** The model's starting state (a default model trained on history); none: the conservative prior. */
   initialModel: ContentModelState | null;
   cost: Partial<CostParams>;
+  /** The product's skill gate (core's `preallocGateVerdict`): prepare only while recent predictions paid. */
+  skillGate: boolean;
 }
 
 export const DEFAULT_PREALLOC_SIM: PreallocSimConfig = {
@@ -66,6 +68,7 @@ export const DEFAULT_PREALLOC_SIM: PreallocSimConfig = {
   model: {},
   initialModel: null,
   cost: {},
+  skillGate: true,
 };
 
 export interface PreallocSimResult {
@@ -84,6 +87,10 @@ export interface PreallocSimResult {
   /** Pre-allocations started ahead of a predicted surge, and those no surge used (merged back). */
   preallocations: number;
   preallocWasted: number;
+  /** Decisions to prepare the skill gate held back, and their shadows' outcomes (the surge came, or not). */
+  gateHeld: number;
+  shadowHits: number;
+  shadowsWasted: number;
   bytesCopied: number;
   /** Shardlets at the end (pre-allocations that were not used are merged back). */
   liveShardlets: number;
@@ -103,6 +110,9 @@ export function emptyPreallocResult(policy: string): PreallocSimResult {
     reactivePreparations: 0,
     preallocations: 0,
     preallocWasted: 0,
+    gateHeld: 0,
+    shadowHits: 0,
+    shadowsWasted: 0,
     bytesCopied: 0,
     liveShardlets: 0,
     quality: null,

@@ -1,5 +1,6 @@
-import { ContentModel, decidePrealloc, keyHash, type PrecursorStream } from "@shardcast/core";
+import { ContentModel, decidePrealloc, keyHash, type PreallocDecision, type PrecursorStream } from "@shardcast/core";
 import { HASH_SPACE, lockedAt, TICK_MS, type Host, type Shardlet } from "./cluster.ts";
+import { SimSkillGate } from "./sim-gate.ts";
 import { DEFAULT_PREALLOC_SIM, emptyPreallocResult, percentile, qualitySince, type PreallocSimConfig, type PreallocSimResult } from "./sim-config.ts";
 
 export { DEFAULT_PREALLOC_SIM, type PreallocSimConfig, type PreallocSimResult } from "./sim-config.ts";
@@ -54,6 +55,7 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
   const stepMs = model?.cfg.stepMs ?? 5_000;
   const horizonMs = model?.cfg.horizonMs ?? 120_000;
   const result = emptyPreallocResult(policy);
+  const gate = new SimSkillGate(cfg.skillGate);
   // The run's own precision and recall: a model trained on history arrives with counts of its own.
   const q0 = model?.quality() ?? null;
   const latencies = new Float64Array(stream.events.length);
@@ -166,6 +168,7 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
         if (!p || s.retired) continue;
         const over = p.used && model !== null && !model.tracker.surging(rangeOf(s.lo));
         if (nextManager < p.untilMs && !over) continue;
+        gate.record({ hit: p.used, fallbacksIfReactive: p.fallbacksIfReactive, cost: p.cost, shadow: false });
         if (p.used) {
           // The surge came and went: its reservation is over, the part stays where it is.
           release(s);
@@ -178,6 +181,7 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
           else s.prepared = false;
         }
       }
+      gate.tick(t);
       nextManager += interval * 1000;
     }
     if (model && t >= nextPrealloc) {
@@ -191,7 +195,7 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
         const hostLoad = hostRate[s.host]!;
         let dest = -1;
         for (let h = 0; h < cfg.hosts; h++) if (h !== s.host && (dest < 0 || hostRate[h]! < hostRate[dest]!)) dest = h;
-        const decision = decidePrealloc(
+        const decision: PreallocDecision = decidePrealloc(
           {
             prediction: pred,
             shardletBytes: s.bytes,
@@ -203,11 +207,11 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
           t,
           { aggressiveness: cfg.aggressiveness, stepMs, splitLockSec: cfg.splitLockSec, copyBytesPerSec: cfg.copyBytesPerSec, moveSetupSec: cfg.moveSetupSec, fallbackPenaltyMs: cfg.fallbackPenaltyMs, holdSec: (horizonMs / 1000) + cfg.graceSec, ...cfg.cost },
         );
-        if (!decision.prepare) continue;
+        if (!gate.decide(decision, rangeOf(announced), pred.horizonEndsMs + cfg.graceSec * 1000).prepare) continue;
         const before = ordered.filter((x) => x.lo < s.hi && x.hi > s.lo);
         const hot = prepare(s, announced, t, pred.expectedPeakPerStep / (stepMs / 1000), decision.action === "split");
         const sibling = ordered.find((x) => x !== hot && !x.retired && x.hi === hot.lo && !before.includes(x)) ?? null;
-        hot.prealloc = { untilMs: pred.horizonEndsMs + cfg.graceSec * 1000, used: false, sibling };
+        hot.prealloc = { untilMs: pred.horizonEndsMs + cfg.graceSec * 1000, used: false, sibling, fallbacksIfReactive: decision.fallbacksIfReactive, cost: decision.cost };
         result.preallocations++;
       }
       nextPrealloc = t + cfg.preallocIntervalSec * 1000;
@@ -217,7 +221,7 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
       const s = lookup(o.hash);
       if (!(s.prepared && s.lo === o.hash)) {
         const hot = prepare(s, o.hash, t, cfg.model.minSurgeEvents ?? 150);
-        hot.prealloc = { untilMs: o.endMs, used: true, sibling: null };
+        hot.prealloc = { untilMs: o.endMs, used: true, sibling: null, fallbacksIfReactive: 0, cost: 0 };
         result.preallocations++;
       }
     }
@@ -232,7 +236,9 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
     // The model sees key ranges of the starting layout: its surges and alerts stay comparable across the splits it causes.
     const range = rangeOf(h);
     model?.observe({ type: e.type, key: e.key, atMs: t, shardletId: range });
-    if (s.prealloc && !s.prealloc.used && model?.tracker.surging(range)) s.prealloc.used = true;
+    const surging = model?.tracker.surging(range) ?? false;
+    if (s.prealloc && !s.prealloc.used && surging) s.prealloc.used = true;
+    gate.observe(range, surging);
 
     // Host load: a sliding second per host, and a backlog per 100 ms tick.
     if (t - windowStart >= 1_000) {
@@ -271,6 +277,10 @@ export function simulatePrealloc(stream: PrecursorStream, partial: Partial<Preal
     s.prealloc = null;
     if (p.sibling && !p.sibling.retired) merge(p.sibling, s, Number.MAX_SAFE_INTEGER / 2);
   }
+  gate.tick(Number.MAX_SAFE_INTEGER);
+  result.gateHeld = gate.held;
+  result.shadowHits = gate.shadowHits;
+  result.shadowsWasted = gate.shadowsWasted;
   result.liveShardlets = ordered.length;
   result.events = stream.events.length;
   latencies.sort();

@@ -8,6 +8,7 @@ const runDetails = z.object({
   decisions: z.array(preallocDecisionSchema).catch([]),
   modelVersion: z.number().nullable().catch(null),
   quality: z.object({ precision: z.number().nullable(), recall: z.number().nullable() }).nullable().catch(null),
+  gates: z.record(z.string(), z.object({ open: z.boolean(), settled: z.number(), hits: z.number(), saved: z.number(), cost: z.number(), reason: z.string() })).catch({}),
 });
 
 /** Pre-allocations (newest first) with their outcome, and the latest run's why and why not. */
@@ -51,7 +52,14 @@ export const overview = viewerProcedure
         : null,
       latestRun:
         run && details
-          ? { at: run.startedAt, decisions: details.decisions, modelVersion: details.modelVersion, precision: details.quality?.precision ?? null, recall: details.quality?.recall ?? null }
+          ? {
+              at: run.startedAt,
+              decisions: details.decisions,
+              modelVersion: details.modelVersion,
+              precision: details.quality?.precision ?? null,
+              recall: details.quality?.recall ?? null,
+              gates: Object.entries(details.gates).map(([streamId, g]) => ({ streamId, ...g })),
+            }
           : null,
     };
   });

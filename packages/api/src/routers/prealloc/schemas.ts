@@ -82,6 +82,8 @@ export const preallocOverviewOutput = z.object({
       /** The edge model's precision and recall as it published them. */
       precision: z.number().nullable(),
       recall: z.number().nullable(),
+      /** The skill gate's verdict for each stream the run weighed (streams with a candidate to prepare). */
+      gates: z.array(z.object({ streamId: z.string(), open: z.boolean(), settled: z.number(), hits: z.number(), saved: z.number(), cost: z.number(), reason: z.string() })),
     })
     .nullable(),
 });

@@ -50,6 +50,11 @@ export function PreallocPanel() {
           {q.data.latestRun && q.data.latestRun.decisions.length > 0 ? (
             <>
               <h3>Latest candidates ({formatAgo(q.data.latestRun.at)})</h3>
+              {q.data.latestRun.gates.map((g) => (
+                <p key={g.streamId} data-testid="prealloc-gate" data-open={g.open}>
+                  Skill gate of stream <span className="mono">…{g.streamId.slice(-8)}</span> {g.open ? "open" : "closed"}: {g.reason}
+                </p>
+              ))}
               <ul data-testid="prealloc-decisions">
                 {q.data.latestRun.decisions.map((d) => (
                   <li key={d.shardletId}>
