@@ -1,6 +1,7 @@
 import { cursorSchema, ShardcastError, type Cursor } from "@shardcast/core";
 import type { Redis } from "ioredis";
 import { READ_HELD, SET_CURSORS, STATS } from "./consumer-progress-scripts.ts";
+import { runScript } from "./redis-scripts.ts";
 
 /**
  * Consumer groups' live progress in Redis: the committed cursor of every shardlet, the events
@@ -85,7 +86,7 @@ export class ConsumerProgress {
   async readHeld(groupId: string, held: readonly HeldShardlet[]): Promise<Map<string, Cursor>> {
     if (held.length === 0) return new Map();
     const keys = [this.key(groupId, "cursor"), this.key(groupId, "fence"), ...held.map((h) => this.retiredKey(groupId, h.shardletId))];
-    const values = (await this.redis.eval(READ_HELD, keys.length, ...keys, ...held.flatMap((h) => [h.shardletId, h.generation]))) as Array<string | null>;
+    const values = (await runScript(this.redis, "shardcastReadHeld", READ_HELD, keys.length, ...keys, ...held.flatMap((h) => [h.shardletId, h.generation]))) as Array<string | null>;
     return parseCursors(present(held.map((h) => h.shardletId), values));
   }
 
@@ -121,7 +122,7 @@ export class ConsumerProgress {
     const keys = [this.key(groupId, "cursor"), this.key(groupId, "since"), this.key(groupId, "fence"), ...writes.map((w) => this.retiredKey(groupId, w.shardletId))];
     const args: Array<string | number> = [writes.length];
     for (const w of writes) args.push(w.shardletId, w.expected ?? "", JSON.stringify(w.next), Math.max(0, Math.floor(w.processed)), w.generation ?? "");
-    const res = (await this.redis.eval(SET_CURSORS, keys.length, ...keys, ...args)) as number | string[];
+    const res = (await runScript(this.redis, "shardcastSetCursors", SET_CURSORS, keys.length, ...keys, ...args)) as number | string[];
     if (Array.isArray(res)) return { fenced: res };
     return res === 1 ? "written" : "changed";
   }
@@ -202,7 +203,7 @@ export class ConsumerProgress {
 
   async recordStats(groupId: string, events: number, processingMs: number): Promise<void> {
     if (!(events > 0) || !(processingMs >= 0)) return;
-    await this.redis.eval(STATS, 1, this.key(groupId, "stats"), events, processingMs);
+    await runScript(this.redis, "shardcastGroupStats", STATS, 1, this.key(groupId, "stats"), events, processingMs);
   }
 
   async stats(groupId: string): Promise<GroupStats> {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ShardcastError } from "@shardcast/core";
 import type { Redis } from "ioredis";
 import { BlockLeases } from "./sequence-leases.ts";
+import { runScript } from "./redis-scripts.ts";
 import { ALLOCATE, INSTALL, sequenceKeys, WATERMARK } from "./sequence-scripts.ts";
 
 export { sequenceKeys };
@@ -110,7 +111,7 @@ export class SequenceAllocator {
     for (let attempt = 0; attempt < 5; attempt++) {
       const server = await this.serverId();
       const at = this.connection;
-      const res = (await this.redis.eval(ALLOCATE, 5, k.counter, k.ceiling, k.inflight, k.owners, k.server, n, this.opts.leaseMs, this.owner, server)) as
+      const res = (await runScript(this.redis, "shardcastSeqAllocate", ALLOCATE, 5, k.counter, k.ceiling, k.inflight, k.owners, k.server, n, this.opts.leaseMs, this.owner, server)) as
         | [-1]
         | [-2, number]
         | [-4]
@@ -177,7 +178,9 @@ export class SequenceAllocator {
       const mark = await this.opts.reserve(streamId, atLeast, this.opts.step);
       const base = mark - this.opts.step;
       const server = await this.serverId();
-      const [, wasMissing] = (await this.redis.eval(
+      const [, wasMissing] = (await runScript(
+        this.redis,
+        "shardcastSeqInstall",
         INSTALL,
         5,
         k.counter,
@@ -218,7 +221,7 @@ export class SequenceAllocator {
     for (let attempt = 0; attempt < 5; attempt++) {
       const server = await this.serverId();
       const at = this.connection;
-      const w = (await this.redis.eval(WATERMARK, 5, k.counter, k.inflight, k.owners, k.hold, k.server, server)) as number;
+      const w = (await runScript(this.redis, "shardcastSeqWatermark", WATERMARK, 5, k.counter, k.inflight, k.owners, k.hold, k.server, server)) as number;
       if (this.connection !== at) continue; // checked against the server before a reconnect
       if (w === -4) {
         await this.reserveNext(streamId, 0, "takeover");

@@ -113,16 +113,19 @@ export async function listConsumerGroups(db: ControlDb, streamId?: string): Prom
 
 /** Members and assignments of a group, read together. */
 export async function getConsumerGroupState(db: ControlDb, groupId: string): Promise<ConsumerGroupState | null> {
-  // Three reads side by side rather than one nested read, which runs them one after the other:
-  // every poll of every member asks for this.
-  const [groups, members, assignments] = await Promise.all([
-    sqlRows<ConsumerGroupInfo>(db, `SELECT ${GROUP_COLUMNS} FROM consumer_groups WHERE id = $1`, [groupId]),
-    sqlRows<MemberSqlRow>(db, `SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1 ORDER BY joined_at ASC, id ASC`, [groupId]),
-    sqlRows<ConsumerAssignmentInfo>(db, `SELECT ${ASSIGNMENT_COLUMNS} FROM consumer_assignments WHERE group_id = $1 ORDER BY shardlet_id ASC`, [groupId]),
-  ]);
-  const group = groups[0];
-  if (!group) return null;
-  return { group, members: members.map(memberOf), assignments };
+  // One statement, one round trip: every poll of every member asks for this, and on the edge each
+  // statement's socket write and reply cost more than these three index lookups do in PostgreSQL
+  // (three statements side by side were a quarter of a group poll's edge time in a CPU profile).
+  const rows = await sqlRows<{ grp: ConsumerGroupInfo | null; members: MemberSqlRow[]; assignments: ConsumerAssignmentInfo[] }>(
+    db,
+    `SELECT (SELECT row_to_json(g) FROM (SELECT ${GROUP_COLUMNS} FROM consumer_groups WHERE id = $1) g) AS grp,
+            (SELECT coalesce(json_agg(m ORDER BY m."joinedAt", m.id), '[]'::json) FROM (SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1) m) AS members,
+            (SELECT coalesce(json_agg(a ORDER BY a."shardletId"), '[]'::json) FROM (SELECT ${ASSIGNMENT_COLUMNS} FROM consumer_assignments WHERE group_id = $1) a) AS assignments`,
+    [groupId],
+  );
+  const row = rows[0];
+  if (!row?.grp) return null;
+  return { group: row.grp, members: row.members.map(memberOf), assignments: row.assignments };
 }
 
 export interface NewConsumerMember {
