@@ -63,7 +63,9 @@ import type { Suite } from "../harness.ts";
  * non-forecasting policy that keeps it), for the groups `predictable`, `burst`, `pooled`,
  * `predictable_unhinted` (without flash-crowd, whose clients announce load) and
  * `contest_<workload>`; `contest_reads_below_frontier_<policy>` counts reads below a policy's
- * cheapest point. A quick run makes copy runs of static_peak, reactive_tuned and predictive only,
+ * cheapest point. Beside them the oracle's own frontier (six points along its capacity target):
+ * `<group>_equal_cost_oracle_minutes_<cost>` against `<group>_equal_cost_oracle_baseline_minutes_<cost>`,
+ * what foresight buys through the same planners at the same cost. A quick run makes copy runs of static_peak, reactive_tuned and predictive only,
  * without their frontier (the other policies' and the equal-cost keys of copies are left out).
  *
  * The simulation is deterministic, so there is no baseline to interleave: the figures repeat

@@ -147,7 +147,7 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
         frontier = { points, reactiveAtPredictiveCost: violationsAtCost(points, predictive.hostHours) };
       }
       const fixed = policies.static_peak;
-      const contest = opts.contest && frontier && tuned && predictive && fixed ? contestRun(workload, config, c.layout, { reactive: tuned, predictive, static: fixed, reactiveFrontier: frontier.points.slice(1) }) : undefined;
+      const contest = opts.contest && frontier && tuned && predictive && fixed ? contestRun(workload, config, c.layout, { reactive: tuned, predictive, static: fixed, reactiveFrontier: frontier.points.slice(1), oracle: policies.oracle }) : undefined;
       const floors = costFloors(workload, config);
       const wallMs = performance.now() - t0;
       seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), ...(contest ? { contest } : {}), ...floors, wallMs });

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { bootstrapRatio, ratioOfSums } from "../src/contest/bootstrap.ts";
 import { baselineAt, readAt, sloHostHours, type ContestFrontiers } from "../src/contest/matched.ts";
 import { contestMetrics, INFINITE_RATIO, type ContestRun } from "../src/contest/metrics.ts";
+import { contestRun, ORACLE_TARGETS } from "../src/contest/run.ts";
+import { compare, DEFAULT_POLICIES } from "../src/compare.ts";
 import { costAtViolations, type FrontierPoint } from "../src/frontier.ts";
+import { scenario } from "../src/scenario.ts";
 
 const pt = (hostHours: number, violationMinutes: number, targetUtilization = 0.8): FrontierPoint => ({ targetUtilization, hostHours, violationMinutes });
 
@@ -103,5 +106,34 @@ describe("contest keys", () => {
     // Predictive never holds the SLO on diurnal, so only ramp is compared.
     expect(m.predictable_slo_unreached_predictive).toBe(1);
     expect(m.contest_diurnal_slo_host_hours_ratio).toBeUndefined();
+  });
+
+  it("reads the oracle's own frontier at the same costs, beside the baseline over the same runs", () => {
+    const withOracle: ContestRun = { ...run("diurnal", [pt(100, 10)], [pt(100, 40), pt(120, 20)]), oracle: [pt(90, 30), pt(110, 0)] };
+    const m = contestMetrics([withOracle, run("ramp", [pt(100, 0)], [pt(100, 0)])]);
+    // At 100 host-hours the oracle is halfway between its points: 15 minutes, against reactive's 40 on the same run.
+    expect(m.predictable_equal_cost_oracle_minutes_1_00).toBeCloseTo(15, 9);
+    expect(m.predictable_equal_cost_oracle_baseline_minutes_1_00).toBe(40);
+    expect(m.contest_frontier_points_oracle).toBe(2);
+    expect(contestMetrics([run("ramp", [pt(100, 0)], [pt(100, 0)])]).predictable_equal_cost_oracle_minutes_1_00).toBeUndefined();
+  });
+});
+
+describe("the oracle's frontier", () => {
+  it("runs the oracle at its own targets on the run's workload: six points, dearer as the target falls", { timeout: 120_000 }, () => {
+    const { workload, config } = scenario({ workload: "diurnal", seed: 3, days: 3, warmupDays: 1 });
+    const c = compare(workload, config, { policies: DEFAULT_POLICIES });
+    const totals = (p: string) => {
+      const r = c.runs.find((x) => x.policy === p)!;
+      return { hostHours: r.metrics.hostHours, violationMinutes: r.metrics.violationMinutes };
+    };
+    const base = { reactive: totals("reactive_tuned"), predictive: totals("predictive"), static: totals("static_peak"), reactiveFrontier: [] };
+    const oracle = contestRun(workload, config, c.layout, { ...base, oracle: totals("oracle") }).oracle!;
+    expect(oracle).toHaveLength(ORACLE_TARGETS.length + 1);
+    expect(oracle[0]).toMatchObject({ targetUtilization: config.capacity.targetUtilization, ...totals("oracle") });
+    const byTarget = [...oracle].sort((a, b) => b.targetUtilization - a.targetUtilization);
+    for (let i = 1; i < byTarget.length; i++) expect(byTarget[i]!.hostHours).toBeGreaterThan(byTarget[i - 1]!.hostHours);
+    // Without the suite's oracle run there is no oracle frontier (the contest does not need one).
+    expect(contestRun(workload, config, c.layout, base).oracle).toBeUndefined();
   });
 });

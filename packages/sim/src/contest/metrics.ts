@@ -1,5 +1,6 @@
 import { bootstrapRatio, type RatioSample } from "./bootstrap.ts";
 import { HINTED_WORKLOADS, WORKLOAD_CLASS } from "./classes.ts";
+import type { FrontierPoint } from "../frontier.ts";
 import { baselineAt, COST_MULTIPLIERS, readAt, sloHostHours, type ContestFrontiers } from "./matched.ts";
 import { CONTEST_POLICIES } from "./policies.ts";
 
@@ -10,6 +11,8 @@ export interface ContestRun {
   anchorHostHours: number;
   measuredMinutes: number;
   frontiers: ContestFrontiers;
+  /** The oracle's own frontier (the true future through the same planners), where the suite ran it. */
+  oracle?: FrontierPoint[];
 }
 
 const costKey = (m: number) => m.toFixed(2).replace(".", "_");
@@ -38,6 +41,12 @@ function groupMetrics(runs: readonly ContestRun[], prefix: string): Record<strin
     }
     const pred = samples.reduce((a, s) => a + s.num, 0);
     const base = samples.reduce((a, s) => a + s.den, 0);
+    // What foresight buys at the same cost, over the runs that have the oracle's frontier.
+    const withOracle = runs.filter((r) => r.oracle !== undefined && r.oracle.length > 0);
+    if (withOracle.length > 0) {
+      out[`${prefix}equal_cost_oracle_minutes_${k}`] = withOracle.reduce((a, r) => a + readAt(r.oracle!, m * r.anchorHostHours).minutes, 0);
+      out[`${prefix}equal_cost_oracle_baseline_minutes_${k}`] = withOracle.reduce((a, r) => a + baselineAt(r.frontiers, m * r.anchorHostHours).minutes, 0);
+    }
     out[`${prefix}equal_cost_reduction_${k}`] = reduction(pred, base);
     out[`${prefix}equal_cost_predictive_minutes_${k}`] = pred;
     out[`${prefix}equal_cost_baseline_minutes_${k}`] = base;
@@ -78,7 +87,9 @@ function groupMetrics(runs: readonly ContestRun[], prefix: string): Record<strin
  * best non-forecasting frontier there; minutes are summed over runs before the ratio, and the ratio's
  * 95% interval is a bootstrap over the runs (workloads x seeds). Beside them, how many reads fell
  * below a policy's cheapest point (credited with more hosts than the cost) and each frontier's
- * fewest points.
+ * fewest points. Where the runs have the oracle's frontier, its minutes at the same costs
+ * (`equal_cost_oracle_minutes_<cost>`) and the baseline's over the same runs: what knowing the
+ * future buys through the same planners.
  */
 export function contestMetrics(runs: readonly ContestRun[]): Record<string, number> {
   if (runs.length === 0) return {};
@@ -96,6 +107,8 @@ export function contestMetrics(runs: readonly ContestRun[]): Record<string, numb
     out[`contest_reads_below_frontier_${p}`] = below;
     out[`contest_frontier_points_${p}`] = Math.min(...runs.map((r) => r.frontiers[p].length));
   }
+  const oracles = runs.flatMap((r) => (r.oracle ? [r.oracle.length] : []));
+  if (oracles.length > 0) out.contest_frontier_points_oracle = Math.min(...oracles);
   return out;
 }
 

@@ -1,6 +1,7 @@
 import type { SimConfig } from "../config.ts";
 import type { Policy } from "../engine/types.ts";
-import { predictiveWith } from "../policies/predictive.ts";
+import { elastic } from "../policies/capacity.ts";
+import { predictivePolicy, predictiveWith } from "../policies/predictive.ts";
 import { reactivePolicy } from "../policies/reactive.ts";
 import { CONTEST_KNOBS, PREDICTIVE_TUNED, REACTIVE_TUNED } from "../tuned.ts";
 
@@ -53,4 +54,18 @@ export function contestPolicy(kind: ContestPolicy, target: number, config: SimCo
       : { targetUtilization: target, scaleInUtilization: (target * base.scaleInUtilization) / base.targetUtilization, bandUtilization: Math.min(1, (target * base.bandUtilization) / base.targetUtilization) };
   const policy = predictiveWith(config.policy.forecaster, capacity, "forecast", knobs.outlook);
   return { policy, config: { ...config, policy: { ...config.policy, predictiveTolerance: knobs.tolerance } } };
+}
+
+/**
+ * The oracle (the true future, see `oraclePolicy`) at a capacity target, scale-in at the run's
+ * share of the target: not a contestant, the frontier of what foresight buys through the same
+ * planners, beside the dynamic program's bound (engine/fill-bound.ts).
+ */
+export function oracleAt(target: number, config: SimConfig): Policy {
+  const { targetUtilization, scaleInUtilization } = config.capacity;
+  return predictivePolicy({
+    name: `oracle_at_${target}`,
+    forecaster: "oracle",
+    elastic: elastic({ mode: "oracle", settings: { targetUtilization: target, scaleInUtilization: (target * scaleInUtilization) / targetUtilization } }),
+  });
 }

@@ -5,7 +5,7 @@ import { frontierOf, reactiveFrontier, type FrontierPoint } from "../frontier.ts
 import type { SimWorkload } from "../workload/types.ts";
 import type { ContestFrontiers } from "./matched.ts";
 import type { ContestRun } from "./metrics.ts";
-import { BASE_TARGET, contestPolicy, type ContestPolicy } from "./policies.ts";
+import { BASE_TARGET, contestPolicy, oracleAt, type ContestPolicy } from "./policies.ts";
 
 /**
  * The targets each policy runs at besides the suite's own runs (reactive_tuned, predictive and
@@ -20,19 +20,23 @@ export const CONTEST_TARGETS: Readonly<Record<ContestPolicy, readonly number[]>>
   static: [0.95, 0.9, 0.85, 0.7, 0.65],
 };
 
+/** The oracle's frontier, six points like predictive's (its base point is the suite's oracle run, at the run's own target). */
+export const ORACLE_TARGETS: readonly number[] = [0.95, 0.85, 0.65, 0.58, 0.5];
+
 const point = (targetUtilization: number, m: { hostHours: number; violationMinutes: number }): FrontierPoint => ({ targetUtilization, hostHours: m.hostHours, violationMinutes: m.violationMinutes });
 
 type Totals = { hostHours: number; violationMinutes: number };
 
 /**
  * One run's contest: the suite's runs of the three policies (and reactive's frontier) are their
- * base points, and the extra targets are run on the same workload, seed and start layout.
+ * base points, and the extra targets are run on the same workload, seed and start layout; so is
+ * the oracle's frontier, when the suite ran the oracle.
  */
 export function contestRun(
   workload: SimWorkload,
   config: SimConfig,
   layout: InitialLayout,
-  base: { reactive: Totals; predictive: Totals; static: Totals; reactiveFrontier: readonly FrontierPoint[] },
+  base: { reactive: Totals; predictive: Totals; static: Totals; reactiveFrontier: readonly FrontierPoint[]; oracle?: Totals | undefined },
 ): Omit<ContestRun, "workload" | "seed"> {
   const extra = (p: ContestPolicy) => frontierOf(workload, config, CONTEST_TARGETS[p], (t) => contestPolicy(p, t, config), layout);
   const frontiers: ContestFrontiers = {
@@ -40,6 +44,10 @@ export function contestRun(
     predictive: [point(BASE_TARGET.predictive, base.predictive), ...extra("predictive")],
     static: [point(BASE_TARGET.static, base.static), ...extra("static")],
   };
+  // Only where the suite ran the oracle: its frontier is context for the bound, not a contestant.
+  const oracle = base.oracle
+    ? [point(config.capacity.targetUtilization, base.oracle), ...frontierOf(workload, config, ORACLE_TARGETS, (t) => ({ policy: oracleAt(t, config) }), layout)]
+    : undefined;
   const clock = runClock(workload, config);
-  return { anchorHostHours: base.reactive.hostHours, measuredMinutes: ((clock.ticks - clock.measuredFromTick) * clock.tickMs) / 60_000, frontiers };
+  return { anchorHostHours: base.reactive.hostHours, measuredMinutes: ((clock.ticks - clock.measuredFromTick) * clock.tickMs) / 60_000, frontiers, ...(oracle ? { oracle } : {}) };
 }
