@@ -138,7 +138,19 @@ test("seeded pre-allocations and a run show on the Operations, Settings, Models 
   const decisions: PreallocDecision[] = [decidePrealloc(candidate(a!, 0.9), now, { aggressiveness: 0.35 }), decidePrealloc(candidate(c!, 0.1), now, { aggressiveness: 0.35 })];
   expect(decisions.map((x) => x.prepare)).toEqual([true, false]);
   const modelVersion = 4_000 + Math.floor(Math.random() * 1_000);
-  await recordPreallocRun(cdb, { streamId, decisions, prepared: 1, released: 1, hits: 1, modelVersion, quality: { precision: 0.75, recall: 0.6 }, durationMs: 7 });
+  const gate = { open: false, settled: 6, hits: 0, saved: 0, cost: 120, reason: "predictions do not pay: 0 of the last 6 predictions came (saved 0 fallbacks against a cost of 120); reacting only" };
+  await recordPreallocRun(cdb, {
+    streamId,
+    decisions,
+    prepared: 1,
+    released: 1,
+    hits: 1,
+    gates: { [streamId]: gate },
+    shadows: { opened: 1, hits: 0, released: 0 },
+    modelVersion,
+    quality: { precision: 0.75, recall: 0.6 },
+    durationMs: 7,
+  });
 
   // Operations: every pre-allocation with its state, cause and probability.
   await page.goto("/operations");
@@ -151,6 +163,9 @@ test("seeded pre-allocations and a run show on the Operations, Settings, Models 
   await expect(row(wasted)).toHaveAttribute("data-state", "released");
   await expect(row(failed)).toHaveAttribute("data-state", "failed");
   await expect(panel.getByTestId("prealloc-summary")).toContainText(`precision 75%, recall 60% (version ${modelVersion})`);
+  // The skill gate's verdict of the run: closed for the stream, with its figures.
+  await expect(panel.getByTestId("prealloc-gate")).toHaveAttribute("data-open", "false");
+  await expect(panel.getByTestId("prealloc-gate")).toContainText(`closed: ${gate.reason}`);
 
   // Settings: the cost model's verdicts of the run, why and why not.
   await page.goto("/settings");
