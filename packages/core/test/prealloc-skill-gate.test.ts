@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decidePrealloc, gatePreallocDecision, preallocGateVerdict, shadowSurged, type PreallocCandidate, type SettledPrediction } from "../src/index.ts";
+import { decidePrealloc, gatePreallocDecision, preallocGateVerdict, rangeWriteRate, shadowSurged, type PreallocCandidate, type SettledPrediction } from "../src/index.ts";
 
 const settled = (hit: boolean, fallbacksIfReactive = 400, cost = 40): SettledPrediction => ({ hit, fallbacksIfReactive, cost, shadow: false });
 
@@ -52,5 +52,17 @@ describe("the pre-allocation skill gate", () => {
     expect(shadowSurged({ ...label, peakPerSec: 9 })).toBe(false);
     // 50 events in a step, but a busy range's usual load.
     expect(shadowSurged({ ...label, usualPerSec: 20, peakPerSec: 12 })).toBe(false);
+  });
+
+  it("measures a range's writes over whatever shardlets hold it now, a wider one by its share", () => {
+    // The range [100, 200) after a split at 150 and a merge of [200, 400) with its left part.
+    const shardlets = [
+      { lo: 0, hi: 100, writeRate: 1_000 },
+      { lo: 100, hi: 150, writeRate: 40 },
+      { lo: 150, hi: 200, writeRate: 60 },
+      { lo: 180, hi: 400, writeRate: 22 },
+    ];
+    expect(rangeWriteRate(shardlets, [100, 200])).toBeCloseTo(40 + 60 + 22 * (20 / 220), 9);
+    expect(rangeWriteRate(shardlets, [400, 500])).toBe(0);
   });
 });

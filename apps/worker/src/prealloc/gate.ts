@@ -1,6 +1,7 @@
 import {
   DEFAULT_PREALLOC_GATE,
   preallocGateVerdict,
+  rangeWriteRate,
   shadowSurged,
   UNROUTED_STATES,
   type PreallocDecision,
@@ -10,7 +11,6 @@ import {
 } from "@shardcast/core";
 import {
   closePreallocShadow,
-  getShardletRow,
   listOpenPreallocShadows,
   listSettledPredictions,
   listShardlets,
@@ -29,25 +29,15 @@ export async function streamGate(deps: WorkerDeps, streamId: string): Promise<Pr
   return preallocGateVerdict(await listSettledPredictions(deps.db, streamId, DEFAULT_PREALLOC_GATE.window), DEFAULT_PREALLOC_GATE);
 }
 
-/** Writes per second of the stream's routed shardlets in `range` (a shardlet reaching past it counts by its share). */
-async function rangeRate(deps: WorkerDeps, streamId: string, range: readonly [number, number]): Promise<number> {
-  const [lo, hi] = range;
-  let rate = 0;
-  for (const s of await listShardlets(deps.db, { streamId })) {
-    if (UNROUTED_STATES.includes(s.state) || s.hi <= lo || s.lo >= hi) continue;
-    const overlap = Math.min(hi, s.hi) - Math.max(lo, s.lo);
-    rate += s.writeRate * (overlap / Math.max(1, s.hi - s.lo));
-  }
-  return rate;
-}
-
 /** Opens a shadow for a decision the closed gate turned down (one per shardlet at a time); true when one was opened. */
-export async function recordShadow(deps: WorkerDeps, settings: PreallocSettings, streamId: string, prediction: SurgePrediction, decision: PreallocDecision): Promise<boolean> {
-  const row = await getShardletRow(deps.db, prediction.shardletId);
-  if (!row) return false;
-  const now = deps.clock();
+export async function recordShadow(
+  deps: WorkerDeps,
+  settings: PreallocSettings,
+  c: { streamId: string; prediction: SurgePrediction; decision: PreallocDecision; range: [number, number] },
+): Promise<boolean> {
+  const { prediction, decision } = c;
   return recordPreallocShadow(deps.db, {
-    streamId,
+    streamId: c.streamId,
     shardletId: prediction.shardletId,
     message: `shadow of a pre-allocation the skill gate held back: ${decision.reason}`,
     details: {
@@ -55,10 +45,10 @@ export async function recordShadow(deps: WorkerDeps, settings: PreallocSettings,
       cause: prediction.cause,
       fallbacksIfReactive: decision.fallbacksIfReactive,
       cost: decision.cost,
-      range: [Number(row.lo), Number(row.hi)],
+      range: c.range,
       usualPerSec: prediction.usualPerStep / settings.stepSec,
       peakPerSec: 0,
-      predictedAtMs: now,
+      predictedAtMs: deps.clock(),
       releaseAtMs: prediction.horizonEndsMs + settings.graceSec * 1000,
       reason: decision.reason,
     },
@@ -73,17 +63,20 @@ export async function recordShadow(deps: WorkerDeps, settings: PreallocSettings,
  */
 export async function settleShadows(deps: WorkerDeps, settings: PreallocSettings, streamId?: string): Promise<{ hits: number; released: number }> {
   const out = { hits: 0, released: 0 };
+  // Each stream's routed shardlets are read once per run, however many of its shadows are open.
+  const routed = new Map<string, Array<{ lo: number; hi: number; writeRate: number }>>();
   for (const s of await listOpenPreallocShadows(deps.db, streamId)) {
-    const outcome = await settleShadow(deps, settings, s);
+    let shardlets = routed.get(s.streamId);
+    if (!shardlets) routed.set(s.streamId, (shardlets = (await listShardlets(deps.db, { streamId: s.streamId })).filter((x) => !UNROUTED_STATES.includes(x.state))));
+    const outcome = await settleShadow(deps, settings, s, rangeWriteRate(shardlets, s.details.range));
     if (outcome === "hit") out.hits++;
     else if (outcome === "released") out.released++;
   }
   return out;
 }
 
-async function settleShadow(deps: WorkerDeps, settings: PreallocSettings, s: PreallocShadow): Promise<"hit" | "released" | null> {
+async function settleShadow(deps: WorkerDeps, settings: PreallocSettings, s: PreallocShadow, rate: number): Promise<"hit" | "released" | null> {
   const d = s.details;
-  const rate = await rangeRate(deps, s.streamId, d.range);
   const peakPerSec = Math.max(d.peakPerSec, rate);
   const label = { usualPerSec: d.usualPerSec, surgeFactor: settings.surgeFactor, minSurgeEvents: settings.minSurgeEvents, stepSec: settings.stepSec };
   if (shadowSurged({ ...label, peakPerSec })) {

@@ -109,16 +109,16 @@ async function preallocate(deps: WorkerDeps, ctx: PreallocRunContext): Promise<P
     let gate: PreallocGateVerdict | null = null;
     for (const prediction of published.predictions) {
       ctx.signal?.throwIfAborted();
-      const decided = await decide(deps, settings, stream.id, prediction, held, hosts ?? new Map(), costs ?? {});
-      if (!decided) continue;
+      const candidate = await decide(deps, settings, stream.id, prediction, held, hosts ?? new Map(), costs ?? {});
+      if (!candidate) continue;
+      const { decision: decided, range } = candidate;
       if (decided.prepare) gate ??= result.gates[stream.id] = await streamGate(deps, stream.id);
       const decision = gate ? gatePreallocDecision(decided, gate) : { ...decided, shadow: false };
       result.decisions.push(decision);
-      if (decision.shadow && (await recordShadow(deps, settings, stream.id, prediction, decided))) result.shadows.opened++;
+      if (decision.shadow && (await recordShadow(deps, settings, { streamId: stream.id, prediction, decision: decided, range }))) result.shadows.opened++;
       if (!decision.prepare || inFlight >= settings.maxConcurrent) continue;
       inFlight++;
-      const row = await getShardletRow(deps.db, prediction.shardletId);
-      held.add(stream.id, prediction.shardletId, row ? { range: [Number(row.lo), Number(row.hi)] } : {});
+      held.add(stream.id, prediction.shardletId, { range });
       const id = await tolerant(deps, { shardletId: prediction.shardletId }, () => prepare(deps, settings, stream.id, prediction, decision, result, ctx.queue));
       if (id) {
         result.prepared.push(id);
@@ -159,7 +159,7 @@ async function decide(
   held: Held,
   hosts: ReadonlyMap<string, HostFigures>,
   costs: Partial<CostParams>,
-): Promise<PreallocDecision | null> {
+): Promise<{ decision: PreallocDecision; range: [number, number] } | null> {
   const row = await getShardletRow(deps.db, prediction.shardletId);
   if (!row || row.state !== "active") return null;
   const lo = Number(row.lo);
@@ -172,7 +172,7 @@ async function decide(
   // The part that would move: about half the shardlet after a cut, all of it otherwise.
   const dest = bestDestination(hosts, row.hostId, splittable ? bytes / 2 : bytes);
   const figures = (h: HostFigures) => ({ id: h.id, writesPerSec: h.writesPerSec, capacityPerSec: h.capacityPerSec });
-  return decidePrealloc(
+  const decision = decidePrealloc(
     {
       prediction,
       shardletBytes: bytes,
@@ -186,5 +186,6 @@ async function decide(
     deps.clock(),
     { ...costs, aggressiveness: settings.aggressiveness, minProbability: settings.minProbability, stepMs: settings.stepSec * 1000, holdSec: settings.horizonSec + settings.graceSec },
   );
+  return { decision, range: [lo, hi] };
 }
 

@@ -79,3 +79,19 @@ export function gatePreallocDecision(decision: PreallocDecision, verdict: Preall
 export function shadowSurged(q: { peakPerSec: number; usualPerSec: number; surgeFactor: number; minSurgeEvents: number; stepSec: number }): boolean {
   return q.peakPerSec * q.stepSec >= q.minSurgeEvents && q.peakPerSec >= q.surgeFactor * q.usualPerSec;
 }
+
+/**
+ * Writes per second of the routed shardlets in `range` ([lo, hi) of the key-hash space): a
+ * shardlet reaching past it counts by the share of its width inside, so a range measured across
+ * splits, merges and hand-offs keeps meaning the same keys.
+ */
+export function rangeWriteRate(shardlets: ReadonlyArray<{ lo: number; hi: number; writeRate: number }>, range: readonly [number, number]): number {
+  const [lo, hi] = range;
+  let rate = 0;
+  for (const s of shardlets) {
+    if (s.hi <= lo || s.lo >= hi) continue;
+    const overlap = Math.min(hi, s.hi) - Math.max(lo, s.lo);
+    rate += s.writeRate * (overlap / Math.max(1, s.hi - s.lo));
+  }
+  return rate;
+}
