@@ -58,6 +58,7 @@ export * from "./model-versions/training.ts";
 export * from "./model-versions/promotion.ts";
 export * from "./periodic-jobs.ts";
 export * from "./consumers/groups.ts";
+export * from "./consumers/group-state.ts";
 export * from "./consumers/member-rows.ts";
 export * from "./consumers/checkpoints.ts";
 export * from "./consumers/reconcile.ts";

@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addConsumerMember, ensureConsumerGroup, findConsumerGroup, getConsumerGroupState, reconcileConsumerGroup, touchConsumerMember, type ControlDb } from "../src/index.ts";
+import { freshCursor } from "@shardcast/core";
+import {
+  addConsumerMember,
+  ensureConsumerGroup,
+  findConsumerGroup,
+  getConsumerGroupState,
+  getConsumerPollState,
+  reconcileConsumerGroup,
+  saveCheckpoints,
+  touchConsumerMember,
+  type ControlDb,
+} from "../src/index.ts";
 import pg from "pg";
 import { poolOf } from "../src/client.ts";
 import { createTestCluster, createTestControlDb, waitFor, type TestCluster } from "../src/testing.ts";
@@ -42,6 +53,26 @@ describe("a consumer group's state read in plain SQL", () => {
     expect(await findConsumerGroup(db, cluster.streamId, "billing")).toEqual(state!.group);
     expect(await findConsumerGroup(db, cluster.streamId, "nobody")).toBeNull();
     expect(await getConsumerGroupState(db, "no-such-group")).toBeNull();
+  });
+
+  it("reads a polling member's durable checkpoints with the state, and only that member's", async () => {
+    const state = (await getConsumerGroupState(db, groupId))!;
+    const [one, two] = state.members;
+    const mine = state.assignments.filter((a) => a.memberId === one!.id).map((a) => a.shardletId);
+    const theirs = state.assignments.filter((a) => a.memberId === two!.id).map((a) => a.shardletId);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(0);
+    const at = new Date(Date.UTC(2026, 5, 1, 12, 0, 0, 456));
+    const cursor = (after: number) => freshCursor(0, 2 ** 31, after);
+    await saveCheckpoints(db, groupId, [...mine.slice(0, 1), ...theirs].map((shardletId, i) => ({ shardletId, cursor: cursor(2000 + i), trigger: "test", reason: "test", eventsSince: 1, predictedReplaySec: 0 })), at);
+    const poll = (await getConsumerPollState(db, groupId, one!.id))!;
+    expect(poll.state).toEqual(await getConsumerGroupState(db, groupId));
+    expect([...poll.durable.ids].sort()).toEqual([...mine].sort());
+    // The first reconcile made a checkpoint of every shardlet it assigned: the member's are all there, its first moved on.
+    expect([...poll.durable.checkpoints.keys()].sort()).toEqual([...mine].sort());
+    const moved = poll.durable.checkpoints.get(mine[0]!)!;
+    expect([moved.cursor, moved.position, moved.at]).toEqual([cursor(2000), 2000, at.getTime()]);
+    expect(await getConsumerPollState(db, "no-such-group", one!.id)).toBeNull();
   });
 
   it("touches a member at the given time and tells a member that is gone", async () => {

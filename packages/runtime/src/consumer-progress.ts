@@ -1,6 +1,6 @@
 import { cursorSchema, ShardcastError, type Cursor } from "@shardcast/core";
 import type { Redis } from "ioredis";
-import { READ_HELD, SET_CURSORS, STATS } from "./consumer-progress-scripts.ts";
+import { POLL_CURSORS } from "./consumer-progress-scripts.ts";
 import { runScript } from "./redis-scripts.ts";
 
 /**
@@ -53,6 +53,8 @@ export type CursorSetOutcome = "written" | "changed" | { fenced: string[] };
  * (one request's time); they expire on their own since nothing else would remove them.
  */
 const RETIRED_MARK_MS = 86_400_000;
+/** Snapshot requests of a member that never polls again expire after this long. */
+const SNAPSHOT_REQUEST_MS = 3_600_000;
 
 export class ConsumerProgress {
   constructor(
@@ -85,9 +87,37 @@ export class ConsumerProgress {
    */
   async readHeld(groupId: string, held: readonly HeldShardlet[]): Promise<Map<string, Cursor>> {
     if (held.length === 0) return new Map();
-    const keys = [this.key(groupId, "cursor"), this.key(groupId, "fence"), ...held.map((h) => this.retiredKey(groupId, h.shardletId))];
-    const values = (await runScript(this.redis, "shardcastReadHeld", READ_HELD, keys.length, ...keys, ...held.flatMap((h) => [h.shardletId, h.generation]))) as Array<string | null>;
-    return parseCursors(present(held.map((h) => h.shardletId), values));
+    return (await this.poll(groupId, { held })).held;
+  }
+
+  /**
+   * What one poll does to the group's cursors, in one script (consumer-progress-scripts.ts): records
+   * the processing figures, writes the commits (`setCursors`), and only if they were written, reads
+   * the held shardlets as their holder (`readHeld`). `held` is empty unless `outcome` is "written".
+   */
+  async poll(
+    groupId: string,
+    p: { writes?: readonly CursorWrite[]; held?: readonly HeldShardlet[]; stats?: { events: number; processingMs: number } | undefined },
+  ): Promise<{ outcome: CursorSetOutcome; held: Map<string, Cursor> }> {
+    const writes = p.writes ?? [];
+    const held = p.held ?? [];
+    const events = p.stats && p.stats.events > 0 && p.stats.processingMs >= 0 ? p.stats : null;
+    if (writes.length === 0 && held.length === 0 && !events) return { outcome: "written", held: new Map() };
+    const keys = [
+      this.key(groupId, "cursor"),
+      this.key(groupId, "since"),
+      this.key(groupId, "fence"),
+      this.key(groupId, "stats"),
+      ...writes.map((w) => this.retiredKey(groupId, w.shardletId)),
+      ...held.map((h) => this.retiredKey(groupId, h.shardletId)),
+    ];
+    const args: Array<string | number> = [writes.length, held.length, events?.events ?? 0, events?.processingMs ?? 0];
+    for (const w of writes) args.push(w.shardletId, w.expected ?? "", JSON.stringify(w.next), Math.max(0, Math.floor(w.processed)), w.generation ?? "");
+    for (const h of held) args.push(h.shardletId, h.generation);
+    const [status, ...rest] = (await runScript(this.redis, "shardcastPollCursors", POLL_CURSORS, keys.length, ...keys, ...args)) as [string, ...Array<string | null>];
+    if (status === "fenced") return { outcome: { fenced: rest.filter((f): f is string => typeof f === "string") }, held: new Map() };
+    if (status === "changed") return { outcome: "changed", held: new Map() };
+    return { outcome: "written", held: parseCursors(present(held.map((h) => h.shardletId), rest)) };
   }
 
   /** Fences by shardlet (the generation of each one's latest holder); shardlets without one are absent. */
@@ -119,12 +149,7 @@ export class ConsumerProgress {
    */
   async setCursors(groupId: string, writes: readonly CursorWrite[]): Promise<CursorSetOutcome> {
     if (writes.length === 0) return "written";
-    const keys = [this.key(groupId, "cursor"), this.key(groupId, "since"), this.key(groupId, "fence"), ...writes.map((w) => this.retiredKey(groupId, w.shardletId))];
-    const args: Array<string | number> = [writes.length];
-    for (const w of writes) args.push(w.shardletId, w.expected ?? "", JSON.stringify(w.next), Math.max(0, Math.floor(w.processed)), w.generation ?? "");
-    const res = (await runScript(this.redis, "shardcastSetCursors", SET_CURSORS, keys.length, ...keys, ...args)) as number | string[];
-    if (Array.isArray(res)) return { fenced: res };
-    return res === 1 ? "written" : "changed";
+    return (await this.poll(groupId, { writes })).outcome;
   }
 
   /**
@@ -202,8 +227,7 @@ export class ConsumerProgress {
   }
 
   async recordStats(groupId: string, events: number, processingMs: number): Promise<void> {
-    if (!(events > 0) || !(processingMs >= 0)) return;
-    await runScript(this.redis, "shardcastGroupStats", STATS, 1, this.key(groupId, "stats"), events, processingMs);
+    await this.poll(groupId, { stats: { events, processingMs } });
   }
 
   async stats(groupId: string): Promise<GroupStats> {
@@ -219,7 +243,19 @@ export class ConsumerProgress {
     for (const r of requests) fields.push(r.shardletId, JSON.stringify(r));
     const key = this.key(groupId, `snap:${memberId}`);
     // A member that never polls again must not leave its requests behind for ever.
-    await this.redis.multi().hset(key, ...fields).pexpire(key, 3_600_000).exec();
+    await this.redis.multi().hset(key, ...fields).pexpire(key, SNAPSHOT_REQUEST_MS).exec();
+  }
+
+  /**
+   * Puts back requests a poll took but could not answer with; a request for the same shardlet
+   * queued since is newer and stays.
+   */
+  async returnSnapshots(groupId: string, memberId: string, requests: readonly SnapshotRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const key = this.key(groupId, `snap:${memberId}`);
+    const m = this.redis.multi();
+    for (const r of requests) m.hsetnx(key, r.shardletId, JSON.stringify(r));
+    await m.pexpire(key, SNAPSHOT_REQUEST_MS).exec();
   }
 
   /** Takes (and removes) a member's pending snapshot requests. */

@@ -60,4 +60,41 @@ describe("ConsumerProgress fences", () => {
     expect(await progress.seal("g", ["p"])).toEqual(new Map([["p", at(10)]]));
     expect(await redis.pttl(`${prefix}:cg:{g}:retired:q`)).toBeGreaterThan(0);
   });
+
+  it("a poll's one script records its figures, writes its commits all or none, and reads its held shardlets only once they are written", async () => {
+    const held = [
+      { shardletId: "s", generation: 4 },
+      { shardletId: "t", generation: 4 },
+    ];
+    const write = (expected: string | null, after: number, generation = 4) => [{ shardletId: "s", expected, next: at(after), processed: 2, generation }];
+    // Nothing in Redis: the commit is written, the held read raises both fences and finds the cursor just written.
+    const first = await progress.poll("g", { writes: write(null, 10), held, stats: { events: 100, processingMs: 50 } });
+    expect(first).toEqual({ outcome: "written", held: new Map([["s", at(10)]]) });
+    expect(await progress.fences("g", ["s", "t"])).toEqual(new Map([["s", 4], ["t", 4]]));
+    expect((await progress.stats("g")).msPerEvent).toBeCloseTo(0.5);
+    // A stale expectation: nothing written and nothing read as held, but the figures still count.
+    const changed = await progress.poll("g", { writes: write(null, 20), held: [{ shardletId: "u", generation: 4 }], stats: { events: 1000, processingMs: 1000 } });
+    expect(changed).toEqual({ outcome: "changed", held: new Map() });
+    expect(await progress.read("g", ["s"])).toEqual(new Map([["s", at(10)]]));
+    expect(await progress.fences("g", ["u"])).toEqual(new Map());
+    expect((await progress.stats("g")).msPerEvent).toBeCloseTo(1);
+    // An earlier holder's commit is fenced: no cursor moves, no fence rises.
+    const raw = (await progress.readRaw("g", ["s"])).get("s")!;
+    expect(await progress.poll("g", { writes: write(raw, 30, 3), held: [{ shardletId: "u", generation: 3 }] })).toEqual({ outcome: { fenced: ["s"] }, held: new Map() });
+    expect(await progress.fences("g", ["u"])).toEqual(new Map());
+    expect(await progress.eventsSinceCheckpoint("g", ["s"])).toEqual(new Map([["s", 2]]));
+  });
+
+  it("puts back snapshot requests a failed poll took, where no newer one was queued meanwhile", async () => {
+    const req = (shardletId: string, position: number) => ({ shardletId, position, reason: "checkpoint" });
+    await progress.requestSnapshots("g", "m", [req("s", 10), req("t", 20)]);
+    const taken = await progress.takeSnapshots("g", "m");
+    expect(taken.sort((a, b) => a.position - b.position)).toEqual([req("s", 10), req("t", 20)]);
+    expect(await progress.takeSnapshots("g", "m")).toEqual([]);
+    await progress.requestSnapshots("g", "m", [req("t", 30)]);
+    await progress.returnSnapshots("g", "m", taken);
+    expect((await progress.takeSnapshots("g", "m")).sort((a, b) => a.position - b.position)).toEqual([req("s", 10), req("t", 30)]);
+    await progress.returnSnapshots("g", "m", [req("s", 10)]);
+    expect(await redis.pttl(`${prefix}:cg:{g}:snap:m`)).toBeGreaterThan(0);
+  });
 });

@@ -1,46 +1,32 @@
-import { cursorPosition, freshCursor, ShardcastError, type ConsumerSettings, type Cursor, type MemberTelemetry, type StoredEvent } from "@shardcast/core";
+import { freshCursor, ShardcastError, type ConsumerSettings, type MemberTelemetry } from "@shardcast/core";
 import {
   addConsumerMember,
   consumerGroupNeedsReconcile,
   ensureConsumerGroup,
   findConsumerGroup,
   getConsumerGroupState,
+  getConsumerPollState,
   getShardletRow,
   listShardletsWithHome,
   reconcileConsumerGroup,
   removeConsumerMember,
   touchConsumerMember,
-  type ConsumerAssignmentInfo,
   type ConsumerGroupInfo,
   type ConsumerGroupState,
   type ControlDb,
+  type DurableRead,
 } from "@shardcast/db";
-import type { ConsumerProgress, Logger, SequenceAllocator, SnapshotRequest } from "@shardcast/runtime";
+import type { ConsumerProgress, Logger, SequenceAllocator } from "@shardcast/runtime";
 import type { IssuedPositions } from "../issued-positions.ts";
 import type { RouteEntry, RoutingCache } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import type { RangeSource } from "../cache/cached-reader.ts";
 import { checkGroupScope, checkMemberKey, type GroupCaller } from "./access.ts";
 import { describeGroup } from "./describe.ts";
-import { applyCommits, heldCursors, type CursorCommit } from "./group-cursors.ts";
+import { applyCommits, commitAndReadHeld, heldCursors, type CursorCommit } from "./group-cursors.ts";
+import { toAssignment, type Assignment, type PollResult } from "./assignments.ts";
 import { touchMember, waitForEvents, type LongPollDeps } from "./long-poll.ts";
-import type { RangePart } from "./range-reader.ts";
-
-export interface Assignment {
-  shardletId: string;
-  generation: number;
-  lo: number;
-  hi: number;
-  position: number;
-}
-
-export interface PollResult {
-  assignments: Assignment[];
-  batches: Array<{ shardletId: string; generation: number; events: StoredEvent[]; next: number }>;
-  snapshot: SnapshotRequest[];
-  watermark: number;
-  heartbeatIntervalMs: number;
-}
+import type { RangePage, RangePart } from "./range-reader.ts";
 
 export interface CoordinatorDeps {
   db: ControlDb;
@@ -97,27 +83,38 @@ export class ConsumerCoordinator {
     return this.remember(g);
   }
 
-  /** The group with its members and assignments; a group deleted since it was cached is looked up again (it may exist anew). */
-  private async groupState(entry: RouteEntry, name: string): Promise<{ g: ConsumerGroupInfo; state: ConsumerGroupState }> {
+  /**
+   * The group with its members and assignments, and with `pollOf` the durable checkpoints of that
+   * member's shardlets (read in the same statement); a group deleted since it was cached is looked
+   * up again (it may exist anew).
+   */
+  private async groupState(entry: RouteEntry, name: string, pollOf?: string): Promise<{ g: ConsumerGroupInfo; state: ConsumerGroupState; durable?: DurableRead }> {
+    const read = async (id: string) => {
+      if (pollOf === undefined) {
+        const state = await getConsumerGroupState(this.deps.db, id);
+        return state && { state };
+      }
+      return getConsumerPollState(this.deps.db, id, pollOf);
+    };
     const g = await this.group(entry, name);
-    const state = await getConsumerGroupState(this.deps.db, g.id);
-    if (state) return { g, state };
+    const found = await read(g.id);
+    if (found) return { g, ...found };
     this.groups.delete(`${entry.meta.id}\u0000${name}`);
     const again = await this.group(entry, name);
-    const fresh = again.id === g.id ? null : await getConsumerGroupState(this.deps.db, again.id);
+    const fresh = again.id === g.id ? null : await read(again.id);
     if (!fresh) throw new ShardcastError("not_found", `unknown consumer group "${name}" on stream "${entry.meta.name}"`);
-    return { g: again, state: fresh };
+    return { g: again, ...fresh };
   }
 
-  private async member(caller: GroupCaller, entry: RouteEntry, groupName: string, memberId: string) {
+  private async member(caller: GroupCaller, entry: RouteEntry, groupName: string, memberId: string, polling = false) {
     checkGroupScope(caller, groupName);
-    const { g, state } = await this.groupState(entry, groupName);
+    const { g, state, durable } = await this.groupState(entry, groupName, polling ? memberId : undefined);
     const me = state.members.find((m) => m.id === memberId);
     if (me) checkMemberKey(caller, me, groupName);
     if (!me || me.lastSeenAt + me.sessionTimeoutMs < this.clock()) {
       throw new ShardcastError("not_found", `member "${memberId}" is not in group "${groupName}" (its session may have expired): join again`);
     }
-    return { g, state, me };
+    return { g, state, me, durable };
   }
 
   private heartbeatMs(sessionTimeoutMs: number): number {
@@ -138,10 +135,10 @@ export class ConsumerCoordinator {
     return res.state;
   }
 
-  private async reconcileIfNeeded(entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string): Promise<ConsumerGroupState> {
+  private async needsReconcile(entry: RouteEntry, state: ConsumerGroupState, memberId?: string): Promise<boolean> {
     const routed = new Set(entry.table.all().map((s) => s.id));
     const { memberWeighting } = await this.deps.settings();
-    return consumerGroupNeedsReconcile(state, routed, this.clock(), memberId, memberWeighting) ? this.reconcile(g, memberId) : state;
+    return consumerGroupNeedsReconcile(state, routed, this.clock(), memberId, memberWeighting);
   }
 
   async join(
@@ -196,25 +193,42 @@ export class ConsumerCoordinator {
     reader?: ReaderIdentity,
   ): Promise<PollResult> {
     const entry = await this.stream(streamName);
-    const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
-    // The member's touch and its processing figures do not depend on the commits: beside them.
-    const [committed, , seenAt] = await Promise.all([
-      applyCommits(this.deps, entry, g, before, memberId, body.commits ?? []),
-      body.stats && this.deps.progress.recordStats(g.id, body.stats.events, body.stats.processingMs),
+    const { g, state: before, me, durable } = await this.member(caller, entry, groupName, memberId, true);
+    // Without a reconcile, the assignments read are the ones the poll reads for: the commits, the
+    // processing figures and the held cursors go to Redis in one script. A reconcile waits for
+    // the commits (a hand-off away from this member needs them) and changes what it holds.
+    const reconciling = await this.needsReconcile(entry, before, memberId);
+    const [done, seenAt] = await Promise.all([
+      commitAndReadHeld(this.deps, entry, g, before, memberId, body.commits ?? [], {
+        held: reconciling ? null : before.assignments.filter((a) => a.memberId === memberId),
+        durable,
+        stats: body.stats,
+      }),
+      // The member's touch does not depend on the commits: beside them.
       touchMember(this.waits, me.id, me.lastSeenAt, body.telemetry),
     ]);
-    const state = await this.reconcileIfNeeded(entry, g, before, memberId);
+    const state = reconciling ? await this.reconcile(g, memberId) : before;
     const mine = state.assignments.filter((a) => a.memberId === memberId);
-    const cursors = await heldCursors(this.deps, entry, g, mine, committed?.durable);
+    const cursors = done.cursors ?? (await heldCursors(this.deps, entry, g, mine, durable));
     const held = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
     const parts: RangePart[] = held.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
-    const first = await this.deps.reader.read(entry, parts, limit, reader, committed?.watermark);
-    // A long poll waits for the watermark to move instead of the member polling again and again.
-    const deadline = this.clock() + (body.maxWaitMs ?? 0);
-    const { page, assignments } = await waitForEvents(this.waits, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, page: first, assignments: held });
-    // Taken (and removed) only once the page is in hand: a poll that fails leaves them for the next.
-    const snapshot = await this.deps.progress.takeSnapshots(g.id, memberId);
+    // Taken beside the read; a poll that fails puts them back (where no newer one came meanwhile)
+    // for the next, as if it had never taken them.
+    const taking = this.deps.progress.takeSnapshots(g.id, memberId);
+    let found: { page: RangePage; assignments: Assignment[] };
+    try {
+      const first = await this.deps.reader.read(entry, parts, limit, reader, done.watermark);
+      // A long poll waits for the watermark to move instead of the member polling again and again.
+      const deadline = this.clock() + (body.maxWaitMs ?? 0);
+      found = await waitForEvents(this.waits, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, page: first, assignments: held });
+    } catch (err) {
+      const taken = await taking.catch(() => []);
+      await this.deps.progress.returnSnapshots(g.id, memberId, taken).catch((e: unknown) => this.deps.log.warn("snapshot requests not put back", { err: String(e) }));
+      throw err;
+    }
+    const { page, assignments } = found;
+    const snapshot = await taking;
     return {
       assignments,
       batches: assignments.map((a) => ({ shardletId: a.shardletId, generation: a.generation, events: page.events.get(a.shardletId) ?? [], next: Math.max(page.next, a.position) })),
@@ -243,9 +257,7 @@ export class ConsumerCoordinator {
     const { g, state: before, me } = await this.member(caller, entry, groupName, memberId);
     await touchConsumerMember(this.deps.db, me.id, new Date(this.clock()), telemetry);
     // A heartbeat carries no commits, so hand-offs away from this member wait for its poll.
-    const routed = new Set(entry.table.all().map((s) => s.id));
-    const { memberWeighting } = await this.deps.settings();
-    const state = consumerGroupNeedsReconcile(before, routed, this.clock(), undefined, memberWeighting) ? await this.reconcile(g) : before;
+    const state = (await this.needsReconcile(entry, before)) ? await this.reconcile(g) : before;
     return { assignments: await this.assignmentsOf(entry, g, state, memberId), heartbeatIntervalMs: this.heartbeatMs(me.sessionTimeoutMs) };
   }
 
@@ -285,11 +297,4 @@ export class ConsumerCoordinator {
     const { g, state } = await this.groupState(entry, groupName);
     return describeGroup(this.deps, entry, g, state, caller);
   }
-}
-
-function toAssignment(entry: RouteEntry, a: ConsumerAssignmentInfo, cursor: Cursor | undefined): Assignment[] {
-  const route = entry.table.byId(a.shardletId);
-  // A shardlet the routes no longer know is being replaced; the next reconcile hands it on.
-  if (!route || !cursor) return [];
-  return [{ shardletId: a.shardletId, generation: a.generation, lo: route.lo, hi: route.hi, position: cursorPosition(cursor) }];
 }

@@ -1,5 +1,5 @@
 import { commitCursor, freshCursor, laterCursor, ShardcastError, type Cursor } from "@shardcast/core";
-import { getDurableCheckpoints, getShardletRow, type ConsumerGroupInfo, type ConsumerGroupState, type ControlDb, type DurableCheckpoint } from "@shardcast/db";
+import { getDurableCheckpoints, getShardletRow, type ConsumerGroupInfo, type ConsumerGroupState, type ControlDb, type DurableCheckpoint, type DurableRead } from "@shardcast/db";
 import type { ConsumerProgress, HeldShardlet, SequenceAllocator } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
 import { liftStaleFences } from "./generation-floor.ts";
@@ -23,12 +23,6 @@ export interface CursorDeps {
   progress: ConsumerProgress;
 }
 
-/** Durable checkpoints one request has read: every id in `ids` was asked for, and has one in `checkpoints` if it exists. */
-export interface DurableRead {
-  ids: ReadonlySet<string>;
-  checkpoints: ReadonlyMap<string, DurableCheckpoint>;
-}
-
 /**
  * Applies commits after checking each against the member's current assignments: a commit for a
  * shardlet the member does not hold, or from an older generation, refuses the whole request.
@@ -37,16 +31,42 @@ export interface DurableRead {
  * control database could have left behind is lifted for the member before it is refused
  * (`liftStaleFences`).
  */
-export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<{ watermark: number; durable: DurableRead } | undefined> {
-  if (commits.length === 0) return undefined;
-  const held = new Map(state.assignments.filter((a) => a.memberId === memberId).map((a) => [a.shardletId, a]));
+export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: ConsumerGroupInfo, state: ConsumerGroupState, memberId: string, commits: readonly CursorCommit[]): Promise<void> {
+  if (commits.length > 0) await commitAndReadHeld(deps, entry, g, state, memberId, commits, { held: null });
+}
+
+/**
+ * A poll's cursor work: its commits (checked as `applyCommits` does), its processing figures and,
+ * with `held`, the cursors of the shardlets the member holds, read as their holder once the commits
+ * are written (`heldCursors`): one Redis script per compare-and-set round, beside the watermark.
+ * `durable` holds checkpoints the request read already (with the group's state); the rest are read.
+ * Returns the watermark read (commits beyond it are refused) and, with `held`, their cursors.
+ */
+export async function commitAndReadHeld(
+  deps: CursorDeps,
+  entry: RouteEntry,
+  g: ConsumerGroupInfo,
+  state: ConsumerGroupState,
+  memberId: string,
+  commits: readonly CursorCommit[],
+  opts: { held: readonly HeldShardlet[] | null; durable?: DurableRead | undefined; stats?: { events: number; processingMs: number } | undefined },
+): Promise<{ watermark: number; cursors: Map<string, Cursor> | null }> {
+  const mine = new Map(state.assignments.filter((a) => a.memberId === memberId).map((a) => [a.shardletId, a]));
   const stale = commits
-    .filter((c) => held.get(c.shardletId)?.generation !== c.generation)
-    .map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: held.get(c.shardletId)?.generation ?? null }));
+    .filter((c) => mine.get(c.shardletId)?.generation !== c.generation)
+    .map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: mine.get(c.shardletId)?.generation ?? null }));
   if (stale.length > 0) throw staleCommits(stale);
   const ids = [...new Set(commits.map((c) => c.shardletId))];
-  // A checkpoint never moves back, so the one read holds for every compare-and-set round.
-  const [watermark, durable] = await Promise.all([deps.sequences.watermark(entry.meta.id), getDurableCheckpoints(deps.db, g.id, ids)]);
+  const heldIds = opts.held?.map((h) => h.shardletId) ?? [];
+  // A checkpoint never moves back, so one read holds for every compare-and-set round.
+  const known = opts.durable;
+  const missing = [...new Set([...ids, ...heldIds])].filter((id) => !known?.ids.has(id));
+  const [watermark, fetched, firstRaw] = await Promise.all([
+    deps.sequences.watermark(entry.meta.id),
+    getDurableCheckpoints(deps.db, g.id, missing),
+    deps.progress.readRaw(g.id, ids),
+  ]);
+  const durable = new Map([...(known?.checkpoints ?? []), ...fetched]);
   const beyond = commits.filter((c) => c.position > watermark);
   if (beyond.length > 0) {
     throw new ShardcastError("bad_request", `commit position ${beyond[0]!.position} is beyond the stream's watermark ${watermark}: nothing was committed`, {
@@ -54,19 +74,22 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
       positions: beyond.map((c) => ({ shardletId: c.shardletId, position: c.position })),
     });
   }
+  let raw = firstRaw;
   for (let attempt = 1; ; attempt++) {
-    const raw = await deps.progress.readRaw(g.id, ids);
-    const base = await baseCursors(deps, entry, g, ids, { raw, durable });
+    const base = await continueFrom(deps, entry, g, ids, deps.progress.parse(raw), durable);
     const next = new Map<string, { expected: string | null; cursor: Cursor; processed: number; generation: number }>();
     for (const c of commits) {
       const cur = next.get(c.shardletId) ?? { expected: raw.get(c.shardletId) ?? null, cursor: base.get(c.shardletId)!, processed: 0, generation: c.generation };
       next.set(c.shardletId, { ...cur, cursor: commitCursor(cur.cursor, c.position), processed: cur.processed + (c.events ?? 0) });
     }
-    const outcome = await deps.progress.setCursors(
-      g.id,
-      [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed, generation: w.generation })),
-    );
-    if (outcome === "written") return { watermark, durable: { ids: new Set(ids), checkpoints: durable } };
+    const done = await deps.progress.poll(g.id, {
+      writes: [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed, generation: w.generation })),
+      held: opts.held ?? [],
+      // Recorded once, whatever the commits' outcome.
+      stats: attempt === 1 ? opts.stats : undefined,
+    });
+    const outcome = done.outcome;
+    if (outcome === "written") return { watermark, cursors: opts.held ? await continueFrom(deps, entry, g, heldIds, done.held, durable) : null };
     if (outcome !== "changed") {
       const fenced = new Set(outcome.fenced);
       const lifted = await liftStaleFences(deps, g, memberId, outcome.fenced);
@@ -74,6 +97,7 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
       throw staleCommits(commits.filter((c) => fenced.has(c.shardletId)).map((c) => ({ shardletId: c.shardletId, generation: c.generation, current: now.get(c.shardletId) ?? null })));
     }
     if (attempt >= COMMIT_ATTEMPTS) throw new ShardcastError("unavailable", "commits kept racing with other members' commits; retry");
+    raw = await deps.progress.readRaw(g.id, ids);
   }
 }
 

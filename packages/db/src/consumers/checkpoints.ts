@@ -32,16 +32,17 @@ export interface CheckpointLogEntry {
   at: number;
 }
 
-type CheckpointRow = { groupId: string; shardletId: string; cursor: unknown; position: number; at: number };
+export type CheckpointRow = { groupId: string; shardletId: string; cursor: unknown; position: number; at: number };
 
-function parse(row: CheckpointRow): DurableCheckpoint | null {
+/** A stored checkpoint, or null when its cursor does not parse (then it is as if there were none). */
+export function checkpointOf(row: CheckpointRow): DurableCheckpoint | null {
   const c = cursorSchema.safeParse(row.cursor);
   if (!c.success) return null;
   return { groupId: row.groupId, shardletId: row.shardletId, cursor: c.data, position: row.position, at: row.at };
 }
 
 // Every poll layers these under its Redis cursors: plain SQL (see sql.ts).
-const CHECKPOINT_COLUMNS = `group_id AS "groupId", shardlet_id AS "shardletId", cursor, position::float8 AS position, ${msOf("at")} AS at`;
+export const CHECKPOINT_COLUMNS = `group_id AS "groupId", shardlet_id AS "shardletId", cursor, position::float8 AS position, ${msOf("at")} AS at`;
 
 /** Durable checkpoints of a group by shardlet (all of them when `shardletIds` is omitted). */
 export async function getDurableCheckpoints(db: ControlDb | SqlQuery, groupId: string, shardletIds?: readonly string[]): Promise<Map<string, DurableCheckpoint>> {
@@ -53,7 +54,7 @@ export async function getDurableCheckpoints(db: ControlDb | SqlQuery, groupId: s
     ? await q<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1 AND shardlet_id = ANY($2::text[])`, [groupId, [...shardletIds]])
     : await q<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM consumer_checkpoints WHERE group_id = $1`, [groupId]);
   for (const r of rows) {
-    const c = parse(r);
+    const c = checkpointOf(r);
     if (c) out.set(r.shardletId, c);
   }
   return out;

@@ -39,13 +39,8 @@ export function toGroup(r: GroupRow): ConsumerGroupInfo {
   return { id: r.id, streamId: r.streamId, name: r.name, startSeq: num(r.startSeq), generation: r.generation, createdAt: r.createdAt.getTime() };
 }
 
-// Every poll reads its group, members and assignments and touches its member: plain SQL (see sql.ts).
-const GROUP_COLUMNS = `id, stream_id AS "streamId", name, start_seq::float8 AS "startSeq", generation, ${msOf("created_at")} AS "createdAt"`;
-const ASSIGNMENT_COLUMNS = [
-  `group_id AS "groupId", shardlet_id AS "shardletId", member_id AS "memberId", generation, next_member_id AS "nextMemberId"`,
-  `${msOf("handoff_deadline")} AS "handoffDeadline", ${msOf("assigned_at")} AS "assignedAt", committed_seq::float8 AS "committedSeq"`,
-  `lag_events::float8 AS "lagEvents", lag_seconds AS "lagSeconds", ${msOf("lag_at")} AS "lagAt"`,
-].join(", ");
+// Every poll reads its group (group-state.ts): plain SQL (see sql.ts).
+export const GROUP_COLUMNS = `id, stream_id AS "streamId", name, start_seq::float8 AS "startSeq", generation, ${msOf("created_at")} AS "createdAt"`;
 
 export async function findConsumerGroup(db: ControlDb, streamId: string, name: string): Promise<ConsumerGroupInfo | null> {
   const rows = await sqlRows<ConsumerGroupInfo>(db, `SELECT ${GROUP_COLUMNS} FROM consumer_groups WHERE stream_id = $1 AND name = $2`, [streamId, name]);
@@ -109,23 +104,6 @@ export async function ensureConsumerGroup(
 export async function listConsumerGroups(db: ControlDb, streamId?: string): Promise<ConsumerGroupInfo[]> {
   const rows = await db.consumerGroup.findMany({ where: streamId ? { streamId } : {}, orderBy: [{ streamId: "asc" }, { name: "asc" }] });
   return rows.map(toGroup);
-}
-
-/** Members and assignments of a group, read together. */
-export async function getConsumerGroupState(db: ControlDb, groupId: string): Promise<ConsumerGroupState | null> {
-  // One statement, one round trip: every poll of every member asks for this, and on the edge each
-  // statement's socket write and reply cost more than these three index lookups do in PostgreSQL
-  // (three statements side by side were a quarter of a group poll's edge time in a CPU profile).
-  const rows = await sqlRows<{ grp: ConsumerGroupInfo | null; members: MemberSqlRow[]; assignments: ConsumerAssignmentInfo[] }>(
-    db,
-    `SELECT (SELECT row_to_json(g) FROM (SELECT ${GROUP_COLUMNS} FROM consumer_groups WHERE id = $1) g) AS grp,
-            (SELECT coalesce(json_agg(m ORDER BY m."joinedAt", m.id), '[]'::json) FROM (SELECT ${MEMBER_COLUMNS} FROM consumer_members WHERE group_id = $1) m) AS members,
-            (SELECT coalesce(json_agg(a ORDER BY a."shardletId"), '[]'::json) FROM (SELECT ${ASSIGNMENT_COLUMNS} FROM consumer_assignments WHERE group_id = $1) a) AS assignments`,
-    [groupId],
-  );
-  const row = rows[0];
-  if (!row?.grp) return null;
-  return { group: row.grp, members: row.members.map(memberOf), assignments: row.assignments };
 }
 
 export interface NewConsumerMember {

@@ -2,7 +2,8 @@ import { assignShardlets, deriveCursor, maxCursor, memberWeights, ShardcastError
 import type { ControlDb } from "../client.ts";
 import { msOf, sqlTransaction } from "../sql.ts";
 import { deleteDurableCheckpoints, getDurableCheckpoints, saveCheckpointsIn } from "./checkpoints.ts";
-import { getConsumerGroupState, logGroupEvents, type ConsumerGroupState, type GroupEventInput } from "./groups.ts";
+import { getConsumerGroupState } from "./group-state.ts";
+import { logGroupEvents, type ConsumerGroupState, type GroupEventInput } from "./groups.ts";
 import { MEMBER_COLUMNS, memberOf, setMemberCapacities, type MemberSqlRow } from "./member-rows.ts";
 import { AssignmentWrites, lineageOf, type HeldRow } from "./reconcile-rows.ts";
 
