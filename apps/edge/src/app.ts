@@ -221,6 +221,7 @@ export function createEdge(cfg: EdgeConfig): Edge {
     replicas: { hints: replicaHints, served: replicaServed },
     issued,
     maxGroupsPerStream: cfg.maxGroupsPerStream ?? DEFAULT_MAX_GROUPS_PER_STREAM,
+    readAhead: cfg.readCache?.groupReadAhead ?? true,
   });
   const hints = new HintService({
     maxKeyLength: cfg.limits.maxKeyLength,

@@ -37,7 +37,7 @@ export interface EdgeConfig {
   /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
   /** Shard cache and prefetch (default: 64 MiB, 8 MiB/s of prefetch; `maxBytes: 0` turns them off). */
-  readCache?: { maxBytes: number; prefetchBytesPerSec: number };
+  readCache?: { maxBytes: number; prefetchBytesPerSec: number; groupReadAhead?: boolean };
   /** Most hints of one stream not yet ended at once (default 2,000). */
   maxActiveHintsPerStream?: number;
   /** Most consumer groups of one stream: a join that would create one more is refused (default 100). */

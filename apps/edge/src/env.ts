@@ -56,6 +56,8 @@ const schema = z.object({
   SHARDCAST_EDGE_CACHE_MB: z.coerce.number().min(0).max(65_536).default(64),
   /** Bytes per second the prefetcher may pull into the cache, in MiB. */
   SHARDCAST_EDGE_PREFETCH_MB_PER_SEC: z.coerce.number().positive().max(10_000).default(8),
+  /** Whether a consumer group member's next page is read into the cache while it works on a page (needs the cache). */
+  SHARDCAST_EDGE_GROUP_READ_AHEAD: z.enum(["on", "off"]).default("on"),
   /** How consumers' range reads choose between a shardlet's host and its read replicas. */
   SHARDCAST_REPLICA_ROUTING: z.enum(["latency", "round-robin"]).default(DEFAULT_REPLICA_ROUTING.policy),
   /** Share of latency-routed reads sent to a target chosen at random, so every target stays measured. */

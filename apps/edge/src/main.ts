@@ -23,7 +23,11 @@ const edge = createEdge({
   },
   shutdownGraceMs: env.SHARDCAST_SHUTDOWN_GRACE_MS,
   metricsToken: env.SHARDCAST_METRICS_TOKEN,
-  readCache: { maxBytes: Math.round(env.SHARDCAST_EDGE_CACHE_MB * 1024 * 1024), prefetchBytesPerSec: Math.round(env.SHARDCAST_EDGE_PREFETCH_MB_PER_SEC * 1024 * 1024) },
+  readCache: {
+    maxBytes: Math.round(env.SHARDCAST_EDGE_CACHE_MB * 1024 * 1024),
+    prefetchBytesPerSec: Math.round(env.SHARDCAST_EDGE_PREFETCH_MB_PER_SEC * 1024 * 1024),
+    groupReadAhead: env.SHARDCAST_EDGE_GROUP_READ_AHEAD === "on",
+  },
   limits: {
     maxBatchEvents: env.SHARDCAST_MAX_BATCH_EVENTS,
     maxEventBytes: env.SHARDCAST_MAX_EVENT_BYTES,

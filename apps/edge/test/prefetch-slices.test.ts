@@ -1,7 +1,8 @@
 import { HASH_SPACE, keyHash, pageOf, RoutingTable, type StoredEvent } from "@shardcast/core";
 import { describe, expect, it } from "vitest";
 import { CacheStats } from "../src/cache/cache-stats.ts";
-import { CachedRangeReader, slicesAtPositions, type RangeSource } from "../src/cache/cached-reader.ts";
+import { CachedRangeReader, type RangeSource } from "../src/cache/cached-reader.ts";
+import { slicesAtPositions } from "../src/cache/cache-fill.ts";
 import { eventBytes } from "../src/cache/cache-entry.ts";
 import { keptJson } from "../src/cache/event-json.ts";
 import { ShardCache } from "../src/cache/shard-cache.ts";
@@ -158,5 +159,42 @@ describe("a prefetch filled slice by slice", () => {
     const stats = new CacheStats();
     const bytes = await reader(hosts(), new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 }), stats).prefetch(entry, "a", 0, 5_000, { p: 0.9, until: Date.now() + 60_000 });
     expect(stats.total).toMatchObject({ prefetches: 1, prefetchedBytes: bytes, wastedPrefetches: 0, wastedPrefetchBytes: 0 });
+  });
+});
+
+describe("a group member's read-ahead", () => {
+  it("reads the next page into the cache, so the member's next poll is the hosts' page without a host read", async () => {
+    const cache = new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 });
+    const inner = hosts();
+    const stats = new CacheStats();
+    const r = reader(inner, cache, stats);
+    const first = await r.read(entry, [part(0)], 100);
+    expect(inner.calls).toBe(1);
+    const counted = { ...stats.total };
+    await r.readAhead(entry, [part(first.next)], 100);
+    expect(inner.calls).toBe(2);
+    // Nobody's read: no hit, no miss, no bytes served; only the read-ahead itself is counted.
+    expect({ ...stats.total, readAheads: counted.readAheads, readAheadBytes: counted.readAheadBytes }).toEqual(counted);
+    expect(stats.total.readAheads).toBe(1);
+    expect(stats.total.readAheadBytes).toBe((await hosts().read(entry, [part(first.next)], 100)).events.get("a")!.reduce((n, e) => n + storedBytes(e), 0));
+    const next = await r.read(entry, [part(first.next)], 100);
+    const want = await hosts().read(entry, [part(first.next)], 100);
+    expect(next.cache).toBe("hit");
+    expect(next.events.get("a")).toEqual(want.events.get("a"));
+    expect(next.next).toBe(want.next);
+    expect(inner.calls).toBe(2);
+    // A page the entries hold already is not read again.
+    await r.readAhead(entry, [part(first.next)], 100);
+    expect(inner.calls).toBe(2);
+  });
+
+  it("makes a poll that comes while it is under way wait for it instead of reading the hosts again", async () => {
+    const inner = hosts();
+    const r = reader(inner, new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 }));
+    const ahead = r.readAhead(entry, [part(300)], 100);
+    const got = await r.read(entry, [part(300)], 100);
+    await ahead;
+    expect(inner.calls).toBe(1);
+    expect(got.events.get("a")).toEqual((await hosts().read(entry, [part(300)], 100)).events.get("a"));
   });
 });

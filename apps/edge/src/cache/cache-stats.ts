@@ -19,6 +19,9 @@ export interface CacheCounters {
   wastedPrefetchBytes: number;
   /** Prefetches the cache refused: they would have evicted entries worth more per byte. */
   skippedPrefetches: number;
+  /** Consumer group members' next pages read into the cache while they worked (see CachedRangeReader.readAhead). */
+  readAheads: number;
+  readAheadBytes: number;
 }
 
 export interface CacheStatsSnapshot extends CacheCounters {
@@ -47,7 +50,7 @@ const TOP_SHARDLETS = 50;
 const TOP_PER_STREAM = 10;
 
 function zero(): CacheCounters {
-  return { hits: 0, misses: 0, evictedMisses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, watermarkReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0 };
+  return { hits: 0, misses: 0, evictedMisses: 0, bytesFromCache: 0, bytesFromHosts: 0, hostReadsSaved: 0, watermarkReadsSaved: 0, prefetches: 0, prefetchedBytes: 0, wastedPrefetches: 0, wastedPrefetchBytes: 0, skippedPrefetches: 0, readAheads: 0, readAheadBytes: 0 };
 }
 
 export class CacheStats {

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { keyHash, mergeBySeq, pageEnd, pageOf, type Prediction, type StoredEvent } from "@shardcast/core";
+import { mergeBySeq, pageEnd, pageOf, type Prediction, type StoredEvent } from "@shardcast/core";
 import type { SequenceAllocator } from "@shardcast/runtime";
 import type { RangePage, RangePart } from "../consumers/range-reader.ts";
 import type { ReadObserver } from "../reads.ts";
@@ -8,11 +8,14 @@ import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { storedBytes } from "../stored-bytes.ts";
 import type { CacheStats } from "./cache-stats.ts";
 import type { CachedPart } from "./cache-entry.ts";
+import { FILL_SLICE_EVENTS, partOf, pastCached, slicesAtPositions } from "./cache-fill.ts";
 import type { ShardCache } from "./shard-cache.ts";
 
 /** What reads consumers' ranges: the host reader, or the cache in front of it. */
 export interface RangeSource {
   read(entry: RouteEntry, parts: readonly RangePart[], limit: number, reader?: ReaderIdentity, knownWatermark?: number): Promise<RangePage>;
+  /** Reads the page `read(entry, parts, limit)` would answer into the cache (absent: no cache to read into). */
+  readAhead?(entry: RouteEntry, parts: readonly RangePart[], limit: number): Promise<void>;
 }
 
 /**
@@ -60,7 +63,12 @@ export class CachedRangeReader implements RangeSource {
         return page;
       }
     }
-    const watermark = knownWatermark ?? (await this.deps.sequences.watermark(streamId));
+    let watermark = knownWatermark;
+    if (watermark === undefined) {
+      watermark = await this.deps.sequences.watermark(streamId);
+      // Another read (or a read-ahead) may have filled what was missing meanwhile.
+      if (cached.size < parts.length) cached = this.lookupAll(streamId, parts, limit);
+    }
     // Readers in lockstep (several groups at the tail) would all miss together: a part whose host
     // read is already under way from at or below its position waits for that read instead.
     const waits = cached.size < parts.length ? parts.filter((p) => !cached.has(p.shardletId)).map((p) => this.inflightFor(streamId, p)) : [];
@@ -73,18 +81,48 @@ export class CachedRangeReader implements RangeSource {
       if (page) return page;
     }
 
-    // The hosts read only what lies past each cached part's entry.
-    const hostParts = parts.map((p) => {
-      const c = cached.get(p.shardletId);
-      return c ? { ...p, cursor: p.cursor.map((s) => ({ ...s, after: Math.max(s.after, c.to) })) } : p;
-    });
     const done = this.startInflight(streamId, parts, cached);
     let host: RangePage;
     try {
-      host = await this.deps.inner.read(entry, hostParts, limit, reader, watermark);
+      host = await this.deps.inner.read(entry, pastCached(parts, cached), limit, reader, watermark);
     } finally {
       done();
     }
+    const hostEvents = this.fillFromHost(entry, parts, cached, host);
+    const fromCache = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= host.next));
+    const merged = mergeBySeq([...fromCache, ...hostEvents]);
+    const page = pageOf(merged, limit, this.deps.pageBytes, storedBytes);
+    const next = page.length < merged.length ? page[page.length - 1]!.seq : host.next;
+    return { ...this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader), cache: cached.size > 0 ? "partial" : "miss" };
+  }
+
+  /**
+   * A consumer group member's next page, read into the cache while the member works on the page
+   * it has: its next poll (`parts`, where that poll starts) then finds the page here, or waits for
+   * this read instead of reading the hosts itself. Only what no entry holds is read, and nothing
+   * when entries hold a page already or a read of a part is under way. It is nobody's read: no
+   * reader is told of it and it counts in no hit ratio (`readAheads` counts it).
+   */
+  async readAhead(entry: RouteEntry, parts: readonly RangePart[], limit: number): Promise<void> {
+    const streamId = entry.meta.id;
+    if (parts.length === 0 || parts.some((p) => this.inflightFor(streamId, p) !== null)) return;
+    const cached = this.lookupAll(streamId, parts, limit);
+    let held = 0;
+    for (const c of cached.values()) held += c.events.length;
+    if (cached.size === parts.length && held >= limit) return;
+    const done = this.startInflight(streamId, parts, cached);
+    try {
+      const host = await this.deps.inner.read(entry, pastCached(parts, cached), limit);
+      const total = this.deps.stats.total;
+      total.readAheads++;
+      for (const e of this.fillFromHost(entry, parts, cached, host)) total.readAheadBytes += storedBytes(e);
+    } finally {
+      done();
+    }
+  }
+
+  /** Extends each part's entry (or starts one) with what the hosts answered past it; returns the hosts' events. */
+  private fillFromHost(entry: RouteEntry, parts: readonly RangePart[], cached: ReadonlyMap<string, CachedPart>, host: RangePage): StoredEvent[] {
     const hostEvents: StoredEvent[] = [];
     for (const p of parts) {
       const got = host.events.get(p.shardletId) ?? [];
@@ -92,13 +130,9 @@ export class CachedRangeReader implements RangeSource {
       const c = cached.get(p.shardletId);
       const from = c ? c.to : Math.max(...p.cursor.map((s) => s.after));
       const route = entry.table.byId(p.shardletId);
-      if (host.next > from) this.deps.cache.fill({ streamId, shardletId: p.shardletId, epoch: route?.epoch ?? 0, lo: p.lo, hi: p.hi, from, to: host.next, events: got });
+      if (host.next > from) this.deps.cache.fill({ streamId: entry.meta.id, shardletId: p.shardletId, epoch: route?.epoch ?? 0, lo: p.lo, hi: p.hi, from, to: host.next, events: got });
     }
-    const fromCache = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= host.next));
-    const merged = mergeBySeq([...fromCache, ...hostEvents]);
-    const page = pageOf(merged, limit, this.deps.pageBytes, storedBytes);
-    const next = page.length < merged.length ? page[page.length - 1]!.seq : host.next;
-    return { ...this.answer(entry, parts, cached, page, hostEvents, next, watermark, reader), cache: cached.size > 0 ? "partial" : "miss" };
+    return hostEvents;
   }
 
   /**
@@ -270,28 +304,4 @@ export class CachedRangeReader implements RangeSource {
     }
     return { events: byPart, next, watermark };
   }
-}
-
-/** Events a prefetch fills per turn of the event loop (about 1-2 ms of serialization). */
-const FILL_SLICE_EVENTS = 200;
-
-/**
- * `events` (sorted by seq) in slices of about `size`, each cut between two positions so no position
- * is split across slices; one empty slice when there are none (the fill still records the interval).
- */
-export function slicesAtPositions<T extends { seq: number }>(events: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  let start = 0;
-  while (start < events.length) {
-    let end = Math.min(events.length, start + Math.max(1, size));
-    while (end < events.length && events[end]!.seq === events[end - 1]!.seq) end++;
-    out.push(events.slice(start, end));
-    start = end;
-  }
-  return out.length > 0 ? out : [[]];
-}
-
-function partOf(sorted: readonly RangePart[], e: StoredEvent): RangePart | undefined {
-  const h = keyHash(e.key);
-  return sorted.find((p) => h >= p.lo && h < p.hi);
 }

@@ -25,8 +25,10 @@ import { checkGroupScope, checkMemberKey, type GroupCaller } from "./access.ts";
 import { describeGroup } from "./describe.ts";
 import { applyCommits, commitAndReadHeld, heldCursors, type CursorCommit } from "./group-cursors.ts";
 import { toAssignment, type Assignment, type PollResult } from "./assignments.ts";
-import { touchMember, waitForEvents, type LongPollDeps } from "./long-poll.ts";
-import type { RangePage, RangePart } from "./range-reader.ts";
+import { readPollPage, type PollPageDeps } from "./poll-page.ts";
+import { ReadAheadGate } from "./read-ahead-gate.ts";
+import { touchMember, type LongPollDeps } from "./long-poll.ts";
+import type { RangePart } from "./range-reader.ts";
 
 export interface CoordinatorDeps {
   db: ControlDb;
@@ -41,6 +43,8 @@ export interface CoordinatorDeps {
   issued?: IssuedPositions;
   /** Most consumer groups per stream: a join that would create one more is refused (absent: no limit). */
   maxGroupsPerStream?: number;
+  /** Read a member's next page into the cache while it works on this one (default true; needs the cache). */
+  readAhead?: boolean;
 }
 
 /** Groups whose ids an edge remembers (oldest forgotten first). */
@@ -56,10 +60,12 @@ export class ConsumerCoordinator {
   private readonly clock: () => number;
   private readonly groups = new Map<string, ConsumerGroupInfo>();
   private readonly waits: LongPollDeps;
+  private readonly pages: PollPageDeps;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.clock = deps.clock ?? Date.now;
     this.waits = { db: deps.db, sequences: deps.sequences, reader: deps.reader, clock: this.clock };
+    this.pages = { ...this.waits, progress: deps.progress, log: deps.log, readAhead: deps.readAhead ?? true, gate: new ReadAheadGate(this.clock) };
   }
 
   private async stream(name: string): Promise<RouteEntry> {
@@ -213,22 +219,8 @@ export class ConsumerCoordinator {
     const held = mine.flatMap((a) => toAssignment(entry, a, cursors.get(a.shardletId)));
     const parts: RangePart[] = held.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
-    // Taken beside the read; a poll that fails puts them back (where no newer one came meanwhile)
-    // for the next, as if it had never taken them.
-    const taking = this.deps.progress.takeSnapshots(g.id, memberId);
-    let found: { page: RangePage; assignments: Assignment[] };
-    try {
-      const first = await this.deps.reader.read(entry, parts, limit, reader, done.watermark);
-      // A long poll waits for the watermark to move instead of the member polling again and again.
-      const deadline = this.clock() + (body.maxWaitMs ?? 0);
-      found = await waitForEvents(this.waits, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, page: first, assignments: held });
-    } catch (err) {
-      const taken = await taking.catch(() => []);
-      await this.deps.progress.returnSnapshots(g.id, memberId, taken).catch((e: unknown) => this.deps.log.warn("snapshot requests not put back", { err: String(e) }));
-      throw err;
-    }
-    const { page, assignments } = found;
-    const snapshot = await taking;
+    const deadline = this.clock() + (body.maxWaitMs ?? 0);
+    const { page, assignments, snapshot } = await readPollPage(this.pages, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, watermark: done.watermark, held });
     return {
       assignments,
       batches: assignments.map((a) => ({ shardletId: a.shardletId, generation: a.generation, events: page.events.get(a.shardletId) ?? [], next: Math.max(page.next, a.position) })),

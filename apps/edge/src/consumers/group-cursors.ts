@@ -40,7 +40,8 @@ export async function applyCommits(deps: CursorDeps, entry: RouteEntry, g: Consu
  * with `held`, the cursors of the shardlets the member holds, read as their holder once the commits
  * are written (`heldCursors`): one Redis script per compare-and-set round, beside the watermark.
  * `durable` holds checkpoints the request read already (with the group's state); the rest are read.
- * Returns the watermark read (commits beyond it are refused) and, with `held`, their cursors.
+ * Returns the watermark read for the commits (those beyond it are refused; none is read without
+ * commits) and, with `held`, the held shardlets' cursors.
  */
 export async function commitAndReadHeld(
   deps: CursorDeps,
@@ -50,7 +51,7 @@ export async function commitAndReadHeld(
   memberId: string,
   commits: readonly CursorCommit[],
   opts: { held: readonly HeldShardlet[] | null; durable?: DurableRead | undefined; stats?: { events: number; processingMs: number } | undefined },
-): Promise<{ watermark: number; cursors: Map<string, Cursor> | null }> {
+): Promise<{ watermark: number | undefined; cursors: Map<string, Cursor> | null }> {
   const mine = new Map(state.assignments.filter((a) => a.memberId === memberId).map((a) => [a.shardletId, a]));
   const stale = commits
     .filter((c) => mine.get(c.shardletId)?.generation !== c.generation)
@@ -61,13 +62,14 @@ export async function commitAndReadHeld(
   // A checkpoint never moves back, so one read holds for every compare-and-set round.
   const known = opts.durable;
   const missing = [...new Set([...ids, ...heldIds])].filter((id) => !known?.ids.has(id));
+  // Without commits the watermark is left to the read, which may not need one (see cached-reader.ts).
   const [watermark, fetched, firstRaw] = await Promise.all([
-    deps.sequences.watermark(entry.meta.id),
+    commits.length > 0 ? deps.sequences.watermark(entry.meta.id) : undefined,
     getDurableCheckpoints(deps.db, g.id, missing),
     deps.progress.readRaw(g.id, ids),
   ]);
   const durable = new Map([...(known?.checkpoints ?? []), ...fetched]);
-  const beyond = commits.filter((c) => c.position > watermark);
+  const beyond = watermark === undefined ? [] : commits.filter((c) => c.position > watermark);
   if (beyond.length > 0) {
     throw new ShardcastError("bad_request", `commit position ${beyond[0]!.position} is beyond the stream's watermark ${watermark}: nothing was committed`, {
       watermark,

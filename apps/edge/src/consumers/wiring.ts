@@ -37,6 +37,8 @@ export function createConsumerCoordinator(d: {
   issued?: IssuedPositions;
   /** Most consumer groups per stream (absent: no limit). */
   maxGroupsPerStream?: number;
+  /** Read a member's next page into the cache while it works on one (default: on; nothing without the cache). */
+  readAhead?: boolean;
 }): ConsumerCoordinator {
   // Consumer reads count as reads of their shardlets, so read rates and forecasts include them.
   const telemetry = readTelemetry(d.counters);
@@ -84,5 +86,6 @@ export function createConsumerCoordinator(d: {
     log: d.log,
     ...(d.issued ? { issued: d.issued } : {}),
     ...(d.maxGroupsPerStream !== undefined ? { maxGroupsPerStream: d.maxGroupsPerStream } : {}),
+    readAhead: d.readAhead ?? true,
   });
 }

@@ -177,6 +177,8 @@ export class EdgeMetrics {
     counter("shardcast_edge_prefetch_bytes", "Bytes the prefetcher pulled into the cache since start", (t) => t.prefetchedBytes);
     counter("shardcast_edge_prefetch_wasted_bytes", "Prefetched bytes evicted before any read since start", (t) => t.wastedPrefetchBytes);
     counter("shardcast_edge_prefetch_skipped", "Prefetches the cache refused since start (they would have evicted entries worth more per byte)", (t) => t.skippedPrefetches);
+    counter("shardcast_edge_group_read_aheads", "Consumer group members' next pages read into the cache while they worked, since start", (t) => t.readAheads);
+    counter("shardcast_edge_group_read_ahead_bytes", "Bytes of those pages read from the hosts since start", (t) => t.readAheadBytes);
     const gauge = (name: string, help: string, value: () => number) =>
       new Gauge({
         name,

@@ -1,0 +1,89 @@
+import type { RangePart } from "./range-reader.ts";
+
+/** Read-aheads whose outcome the gate weighs (the newest). */
+const WINDOW = 32;
+/** Fewer outcomes than this: read ahead (nothing is known yet). */
+const MIN_OUTCOMES = 8;
+/** Read ahead while at least this share of the weighed read-aheads was used. */
+const MIN_USED_SHARE = 0.5;
+/** While closed, one poll in this many still reads ahead, so the record can show a change. */
+const PROBE_EVERY = 8;
+/** A read-ahead whose member has not polled this edge again within this long was not used here. */
+const PENDING_MS = 30_000;
+/** Members with a read-ahead waiting for their next poll that one edge remembers (oldest dropped, as not used). */
+const MAX_PENDING = 10_000;
+
+/**
+ * Whether group read-aheads pay on this edge. A read-ahead pays only if the member's next poll
+ * comes to this edge and starts where the read-ahead did: behind a load balancer that spreads
+ * requests rather than connections, or with members that poll from elsewhere each time, it would
+ * read every page twice. So each read-ahead is scored by the member's next poll here (used when it
+ * starts where the read-ahead did; not used when it starts elsewhere, or never comes within
+ * `PENDING_MS`), and read-aheads stop while fewer than half of the newest 32 were used, but for one
+ * poll in eight that keeps the record current.
+ */
+export class ReadAheadGate {
+  private readonly pending = new Map<string, { from: string; at: number }>();
+  private readonly outcomes: boolean[] = [];
+  private closedPolls = 0;
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /** Scores the member's read-ahead waiting for this poll, if any (`parts`: where the poll reads from). */
+  polled(member: string, parts: readonly RangePart[]): void {
+    this.expire();
+    const p = this.pending.get(member);
+    if (!p) return;
+    this.pending.delete(member);
+    this.record(p.from === signature(parts));
+  }
+
+  /** Whether to read ahead for this poll's member now; when it does, call `readAhead` with where it reads from. */
+  shouldReadAhead(): boolean {
+    if (this.open()) return true;
+    return this.closedPolls++ % PROBE_EVERY === 0;
+  }
+
+  readAhead(member: string, from: readonly RangePart[]): void {
+    if (this.pending.has(member)) this.record(false);
+    this.pending.delete(member);
+    this.pending.set(member, { from: signature(from), at: this.clock() });
+    while (this.pending.size > MAX_PENDING) {
+      this.pending.delete(this.pending.keys().next().value!);
+      this.record(false);
+    }
+  }
+
+  /** The share of the weighed read-aheads that were used (null before any was scored). */
+  usedShare(): number | null {
+    return this.outcomes.length === 0 ? null : this.outcomes.filter(Boolean).length / this.outcomes.length;
+  }
+
+  open(): boolean {
+    const share = this.usedShare();
+    return this.outcomes.length < MIN_OUTCOMES || share === null || share >= MIN_USED_SHARE;
+  }
+
+  private record(used: boolean): void {
+    this.outcomes.push(used);
+    if (this.outcomes.length > WINDOW) this.outcomes.shift();
+  }
+
+  private expire(): void {
+    const before = this.clock() - PENDING_MS;
+    // Insertion order is the order read-aheads were made: the expired ones come first.
+    for (const [member, p] of this.pending) {
+      if (p.at >= before) break;
+      this.pending.delete(member);
+      this.record(false);
+    }
+  }
+}
+
+/** Where a read starts, as text: each part's shardlet and cursor. */
+function signature(parts: readonly RangePart[]): string {
+  return parts
+    .map((p) => `${p.shardletId}:${p.cursor.map((s) => `${s.lo}-${s.hi}@${s.after}`).join(",")}`)
+    .sort()
+    .join(";");
+}
