@@ -28,24 +28,26 @@ export async function touchMember(deps: Pick<LongPollDeps, "db" | "clock">, memb
   return now;
 }
 
+/** What a poll reads: a member's parts, as which reader, until when. */
+export interface PollRead {
+  entry: RouteEntry;
+  g: ConsumerGroupInfo;
+  memberId: string;
+  /** When the member was last recorded as seen. */
+  seenAt: number;
+  deadline: number;
+  parts: readonly RangePart[];
+  limit: number;
+  reader: ReaderIdentity | undefined;
+}
+
 /**
  * A long poll: while the page is empty, waits for the watermark to move and reads again, until
  * the deadline. A poll that waited answers only for the assignments its member still holds.
  */
 export async function waitForEvents<A extends { shardletId: string; generation: number }>(
   deps: LongPollDeps,
-  w: {
-    entry: RouteEntry;
-    g: ConsumerGroupInfo;
-    memberId: string;
-    seenAt: number;
-    deadline: number;
-    parts: readonly RangePart[];
-    limit: number;
-    reader: ReaderIdentity | undefined;
-    page: RangePage;
-    assignments: A[];
-  },
+  w: PollRead & { page: RangePage; assignments: A[] },
 ): Promise<{ page: RangePage; assignments: A[] }> {
   let { page, seenAt } = w;
   let waited = false;

@@ -1,10 +1,8 @@
 import { commitCursor } from "@shardcast/core";
-import type { ConsumerGroupInfo } from "@shardcast/db";
 import type { ConsumerProgress, Logger, SnapshotRequest } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
-import type { ReaderIdentity } from "../telemetry/counters.ts";
 import type { Assignment } from "./assignments.ts";
-import { waitForEvents, type LongPollDeps } from "./long-poll.ts";
+import { waitForEvents, type LongPollDeps, type PollRead } from "./long-poll.ts";
 import type { RangePage, RangePart } from "./range-reader.ts";
 import type { ReadAheadGate } from "./read-ahead-gate.ts";
 
@@ -26,15 +24,7 @@ export interface PollPageDeps extends LongPollDeps {
  */
 export async function readPollPage(
   deps: PollPageDeps,
-  w: {
-    entry: RouteEntry;
-    g: ConsumerGroupInfo;
-    memberId: string;
-    seenAt: number;
-    deadline: number;
-    parts: RangePart[];
-    limit: number;
-    reader: ReaderIdentity | undefined;
+  w: PollRead & {
     /** Read for the poll's commits already; absent: the read reads it if it needs one. */
     watermark: number | undefined;
     held: Assignment[];
