@@ -11,6 +11,12 @@ const schema = z.object({
    * hand-offs alone; the copy keys then read 0). Unset: 2 with --quick, 4 without.
    */
   SHARDCAST_BENCH_MIGRATION_PAIRS: z.coerce.number().int().min(0).max(20).optional(),
+  /**
+   * The consumers suite's group runs (a diagnostic): how many (unset: 3 with --quick, 5 without),
+   * and with `group` only them, without the rebalance, weighting and checkpoint parts.
+   */
+  SHARDCAST_BENCH_CONSUMERS_RUNS: z.coerce.number().int().min(1).max(50).optional(),
+  SHARDCAST_BENCH_CONSUMERS_PARTS: z.enum(["all", "group"]).default("all"),
   /** The mover process's cluster (JSON: controlUrl, redisUrl, prefix), set by the suite that spawns it. */
   SHARDCAST_BENCH_MOVER: z.string().optional(),
 });

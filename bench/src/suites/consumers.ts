@@ -3,6 +3,7 @@ import { ShardcastConsumer } from "@shardcast/client";
 import { WorkloadGenerator } from "@shardcast/core";
 import { createApiKey, createStream } from "@shardcast/db";
 import { median, percentile, type Suite } from "../harness.ts";
+import { benchEnv } from "../env.ts";
 import { sendBatches, startBenchCluster, type BenchCluster } from "../support/cluster.ts";
 import { checkpointMetrics } from "./consumers-checkpoint.ts";
 import { prepareWeightingStream, slowMemberLag } from "./consumers-weighting.ts";
@@ -95,7 +96,8 @@ export const consumersSuite: Suite = {
   name: "consumers",
   description: "group of 3 vs direct position reads, rebalance pauses, a slow member weighted vs not, predictive vs fixed checkpoints on the shipped traces",
   async run({ quick, log }) {
-    const runs = quick ? 3 : 5;
+    const runs = benchEnv.SHARDCAST_BENCH_CONSUMERS_RUNS ?? (quick ? 3 : 5);
+    const all = benchEnv.SHARDCAST_BENCH_CONSUMERS_PARTS === "all";
     const total = quick ? 20_000 : 60_000;
     const out: Record<string, number> = {};
     let weightingToken = "";
@@ -144,12 +146,14 @@ export const consumersSuite: Suite = {
       out.consume_vs_read_ratio = median(group.map((g, i) => g / read[i]!));
       out.consume_vs_warm_read_ratio = median(group.map((g, i) => g / warm[i]!));
 
-      Object.assign(out, await rebalancePauses(c, runs, gen, log));
-      Object.assign(out, await slowMemberLag(c, { token: weightingToken, runs, log }));
+      if (all) {
+        Object.assign(out, await rebalancePauses(c, runs, gen, log));
+        Object.assign(out, await slowMemberLag(c, { token: weightingToken, runs, log }));
+      }
     } finally {
       await c.close();
     }
-    Object.assign(out, await checkpointMetrics({ quick, log }));
+    if (all) Object.assign(out, await checkpointMetrics({ quick, log }));
     return out;
   },
 };
