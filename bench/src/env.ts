@@ -17,6 +17,8 @@ const schema = z.object({
    */
   SHARDCAST_BENCH_CONSUMERS_RUNS: z.coerce.number().int().min(1).max(50).optional(),
   SHARDCAST_BENCH_CONSUMERS_PARTS: z.enum(["all", "group"]).default("all"),
+  /** How long the consumers suite's SDK members' handler waits per batch with events, ms (a handler doing I/O; default 0). */
+  SHARDCAST_BENCH_CONSUMERS_HANDLER_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** The mover process's cluster (JSON: controlUrl, redisUrl, prefix), set by the suite that spawns it. */
   SHARDCAST_BENCH_MOVER: z.string().optional(),
 });

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { ShardcastConsumer } from "@shardcast/client";
-import { WorkloadGenerator } from "@shardcast/core";
+import { sleep, WorkloadGenerator } from "@shardcast/core";
 import { createApiKey, createStream } from "@shardcast/db";
 import { median, percentile, type Suite } from "../harness.ts";
 import { benchEnv } from "../env.ts";
@@ -41,9 +41,11 @@ function member(c: BenchCluster, group: string, name: string, onEvents: (n: numb
     pollLimit: READ_LIMIT,
     idleWaitMs: 5,
     maxIdleWaitMs: 20,
-    handler: (batch) => {
-      if (batch.events.length > 0) onEvents(batch.events.length, performance.now());
-      return Promise.resolve();
+    handler: async (batch) => {
+      if (batch.events.length === 0) return;
+      const waitMs = benchEnv.SHARDCAST_BENCH_CONSUMERS_HANDLER_MS;
+      if (waitMs > 0) await sleep(waitMs);
+      onEvents(batch.events.length, performance.now());
     },
   });
 }
