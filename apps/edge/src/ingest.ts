@@ -1,4 +1,4 @@
-import { addFast, keyHash, planWrite, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type RoutingTable, type ShardletRoute } from "@shardcast/core";
+import { addFast, holdBack, keyHash, planWrite, ShardcastError, validateBatch, type IncomingEvent, type IngestLimits, type RoutingTable, type ShardletRoute } from "@shardcast/core";
 import type { HostBatchWrite } from "@shardcast/db/host";
 import type { Logger, SequenceAllocator } from "@shardcast/runtime";
 import { failureOutcome, streamLabel } from "./failure-labels.ts";
@@ -107,6 +107,8 @@ export class IngestService {
       // Shardlets whose fence refused the previous attempt, with the epoch we used. If the fresh
       // route still has that epoch, the change is in progress: those events take the overflow.
       let refused = new Map<string, number>();
+      // Attempts whose fence refused some events (held-back events alone do not count).
+      let refusals = 0;
       for (let attempt = 1; pending.length > 0; attempt++) {
         // A held lock (hand-off, split, merge) seen while the batch took its numbers, or refused by its fence before
         // this edge saw the lock: held like the writes that came after it.
@@ -128,21 +130,28 @@ export class IngestService {
             else addFast(plan, p, route);
           }
         }
+        // A lock that asked to hold writes may have come while the ids were looked up: its events
+        // wait for it at the next attempt rather than meet the fence it raises at the host.
+        const holds = plan.flagged.length > 0 && this.deps.holds?.anyHeld() ? this.deps.holds : null;
+        const heldBack = holds ? holdBack(plan, (id) => (holds.heldUntil(id) ?? 0) > (this.deps.clock ?? Date.now)()) : [];
         // Every host at once; each fills in the attempt's results, refusals and failures.
         const a: Attempt = { streamId, table, results, retry: [], failures: [], refused: new Map<string, number>() };
         await Promise.all([...[...plan.fast].map(([hostId, parts]) => this.writeHost(a, hostId, parts)), ...[...plan.overflow].map(([hostId, parts]) => this.appendToLog(a, hostId, parts))]);
         const { retry, failures } = a;
         if (failures.length > 0) throw this.partialFailure(results, failures);
-        if (retry.length === 0) break;
-        if (attempt >= MAX_ROUTE_ATTEMPTS) {
+        if (retry.length === 0 && heldBack.length === 0) break;
+        if (retry.length > 0) refusals++;
+        if (refusals >= MAX_ROUTE_ATTEMPTS || attempt >= 2 * MAX_ROUTE_ATTEMPTS) {
           throw new ShardcastError("unavailable", "routing kept changing while writing; retry the batch", this.storedDetails(results));
         }
-        this.deps.log.debug("fence rejected a write; refreshing route", { stream: streamName, events: retry.length });
-        refused = a.refused;
-        const fresh = await routing.refreshById(streamId, "fence");
-        if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
-        entry = fresh;
-        pending = retry;
+        if (retry.length > 0) {
+          this.deps.log.debug("fence rejected a write; refreshing route", { stream: streamName, events: retry.length });
+          refused = a.refused;
+          const fresh = await routing.refreshById(streamId, "fence");
+          if (!fresh) throw new ShardcastError("not_found", `stream "${streamName}" was deleted`);
+          entry = fresh;
+        }
+        pending = [...retry, ...heldBack];
       }
     } finally {
       block.release().catch((err: unknown) => this.deps.log.warn("sequence block release failed", { err }));

@@ -50,6 +50,25 @@ export function addFast<P>(plan: WritePlan<P>, p: P, route: ShardletRoute): void
 }
 
 /**
+ * Takes the fast-path events of shardlets `isHeld` names out of the plan and returns them: an
+ * op-lock that asked edges to hold those shardlets' writes came while the plan was being made
+ * (while its ids were looked up), and a write sent now would meet the fence the lock is about to
+ * raise. They wait for the lock and are planned again with the routes it leaves.
+ */
+export function holdBack<P>(plan: WritePlan<P>, isHeld: (shardletId: string) => boolean): P[] {
+  const out: P[] = [];
+  for (const [hostId, parts] of plan.fast) {
+    for (const [shardletId, group] of parts) {
+      if (!isHeld(shardletId)) continue;
+      out.push(...group);
+      parts.delete(shardletId);
+    }
+    if (parts.size === 0) plan.fast.delete(hostId);
+  }
+  return out;
+}
+
+/**
  * Where each event of an attempt goes. A shardlet that is active, not op-locked and not refused
  * again at the same epoch takes its events on the fast path; any other (locked or changing, or
  * refused at the epoch the fresh route still has: the change is in progress) sends them to its

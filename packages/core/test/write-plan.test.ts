@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFast, earlyIdLookups, HASH_SPACE, planWrite, RoutingTable, type ShardletRoute } from "../src/index.ts";
+import { addFast, earlyIdLookups, HASH_SPACE, holdBack, planWrite, RoutingTable, type ShardletRoute } from "../src/index.ts";
 
 const half = HASH_SPACE / 2;
 const route = (over: Partial<ShardletRoute> & Pick<ShardletRoute, "id" | "lo" | "hi">): ShardletRoute => ({
@@ -56,6 +56,22 @@ describe("planWrite", () => {
     // What the lookup does not find joins its shardlet's group.
     addFast(plan, plan.flagged[0]!.p, plan.flagged[0]!.route);
     expect(plan.fast.get("h1")!.get("flagged")).toEqual([ev(6), ev(5, "x")]);
+  });
+});
+
+describe("holdBack", () => {
+  it("takes a held shardlet's events off the fast path, and leaves every other one to be written", () => {
+    const table = RoutingTable.build("s", [
+      route({ id: "a", lo: 0, hi: 100 }),
+      route({ id: "b", lo: 100, hi: 200 }),
+      route({ id: "c", lo: 200, hi: HASH_SPACE, hostId: "h2" }),
+    ]);
+    const plan = planWrite([ev(1), ev(150), ev(2), ev(250), ev(151)], { table, shards, isLocked: () => false, refused: new Map() });
+    expect(holdBack(plan, () => false)).toEqual([]);
+    expect(holdBack(plan, (id) => id === "b" || id === "c").map((p) => p.hash)).toEqual([150, 151, 250]);
+    expect([...plan.fast.keys()]).toEqual(["h1"]);
+    expect([...plan.fast.get("h1")!.keys()]).toEqual(["a"]);
+    expect(plan.fast.get("h1")!.get("a")!.map((p) => p.hash)).toEqual([1, 2]);
   });
 });
 
