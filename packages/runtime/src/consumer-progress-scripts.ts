@@ -18,11 +18,10 @@
 // cursor, events processed and generation ('' for an unfenced write), then per held shardlet its
 // id and generation.
 //
-// 1. The processing figures go into an EWMA over polls, weighted by how many events each reports,
-//    whatever the commits' outcome.
-// 2. The writes (compare-and-set, all or none): returns {'fenced', ...} with the fenced shardlets
+// 1. The writes (compare-and-set, all or none): returns {'fenced', ...} with the fenced shardlets
 //    (held at a newer generation or retired), or {'changed'} when a cursor changed since it was
-//    read (read again and retry); nothing is written then, and nothing is read as held.
+//    read (read again and retry); nothing is stored then: no cursor, no figures, no fence.
+// 2. The processing figures go into an EWMA over polls, weighted by how many events each reports.
 // 3. The held shardlets' fences rise to their generations (a retired shardlet gets none: nothing
 //    would remove it), and the answer is {'written', cursor...} with their cursors in ARGV's order
 //    (nil where Redis has none).
@@ -30,13 +29,6 @@ export const POLL_CURSORS = `
 local n = tonumber(ARGV[1])
 local m = tonumber(ARGV[2])
 local events = tonumber(ARGV[3])
-if events > 0 then
-  local per = tonumber(ARGV[4]) / events
-  local cur = tonumber(redis.call('HGET', KEYS[4], 'msPerEvent') or '')
-  local w = math.min(1, events / 1000)
-  if cur then per = cur + (per - cur) * math.max(w, 0.05) end
-  redis.call('HSET', KEYS[4], 'msPerEvent', tostring(per))
-end
 local fenced = {'fenced'}
 for i = 0, n - 1 do
   local gen = ARGV[9 + i * 5]
@@ -63,6 +55,13 @@ for i = 0, n - 1 do
   if p > 0 then redis.call('HINCRBY', KEYS[2], f, p) end
   local gen = ARGV[9 + i * 5]
   if gen ~= '' then raise(f, gen) end
+end
+if events > 0 then
+  local per = tonumber(ARGV[4]) / events
+  local cur = tonumber(redis.call('HGET', KEYS[4], 'msPerEvent') or '')
+  local w = math.min(1, events / 1000)
+  if cur then per = cur + (per - cur) * math.max(w, 0.05) end
+  redis.call('HSET', KEYS[4], 'msPerEvent', tostring(per))
 end
 local out = {'written'}
 local h = 5 + n * 5

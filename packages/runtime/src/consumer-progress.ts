@@ -91,9 +91,10 @@ export class ConsumerProgress {
   }
 
   /**
-   * What one poll does to the group's cursors, in one script (consumer-progress-scripts.ts): records
-   * the processing figures, writes the commits (`setCursors`), and only if they were written, reads
-   * the held shardlets as their holder (`readHeld`). `held` is empty unless `outcome` is "written".
+   * What one poll does to the group's cursors, in one script (consumer-progress-scripts.ts): writes
+   * the commits (`setCursors`), and only if they were written, records the processing figures and
+   * reads the held shardlets as their holder (`readHeld`). `held` is empty unless `outcome` is
+   * "written".
    */
   async poll(
     groupId: string,

@@ -72,16 +72,23 @@ describe("ConsumerProgress fences", () => {
     expect(first).toEqual({ outcome: "written", held: new Map([["s", at(10)]]) });
     expect(await progress.fences("g", ["s", "t"])).toEqual(new Map([["s", 4], ["t", 4]]));
     expect((await progress.stats("g")).msPerEvent).toBeCloseTo(0.5);
-    // A stale expectation: nothing written and nothing read as held, but the figures still count.
+    // A stale expectation: nothing stored, neither the cursor nor the figures nor a fence.
     const changed = await progress.poll("g", { writes: write(null, 20), held: [{ shardletId: "u", generation: 4 }], stats: { events: 1000, processingMs: 1000 } });
     expect(changed).toEqual({ outcome: "changed", held: new Map() });
     expect(await progress.read("g", ["s"])).toEqual(new Map([["s", at(10)]]));
     expect(await progress.fences("g", ["u"])).toEqual(new Map());
+    expect((await progress.stats("g")).msPerEvent).toBeCloseTo(0.5);
+    // Without commits the figures are recorded with the held read.
+    await progress.poll("g", { held: [], stats: { events: 1000, processingMs: 1000 } });
     expect((await progress.stats("g")).msPerEvent).toBeCloseTo(1);
     // An earlier holder's commit is fenced: no cursor moves, no fence rises.
     const raw = (await progress.readRaw("g", ["s"])).get("s")!;
-    expect(await progress.poll("g", { writes: write(raw, 30, 3), held: [{ shardletId: "u", generation: 3 }] })).toEqual({ outcome: { fenced: ["s"] }, held: new Map() });
+    expect(await progress.poll("g", { writes: write(raw, 30, 3), held: [{ shardletId: "u", generation: 3 }], stats: { events: 1000, processingMs: 5000 } })).toEqual({
+      outcome: { fenced: ["s"] },
+      held: new Map(),
+    });
     expect(await progress.fences("g", ["u"])).toEqual(new Map());
+    expect((await progress.stats("g")).msPerEvent).toBeCloseTo(1);
     expect(await progress.eventsSinceCheckpoint("g", ["s"])).toEqual(new Map([["s", 2]]));
   });
 

@@ -87,8 +87,8 @@ export async function commitAndReadHeld(
     const done = await deps.progress.poll(g.id, {
       writes: [...next].map(([shardletId, w]) => ({ shardletId, expected: w.expected, next: w.cursor, processed: w.processed, generation: w.generation })),
       held: opts.held ?? [],
-      // Recorded once, whatever the commits' outcome.
-      stats: attempt === 1 ? opts.stats : undefined,
+      // Recorded with the commits, so at most once and not by a refused poll.
+      stats: opts.stats,
     });
     const outcome = done.outcome;
     if (outcome === "written") return { watermark, cursors: opts.held ? await continueFrom(deps, entry, g, heldIds, done.held, durable) : null };
