@@ -1,28 +1,23 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reserveSequence } from "@shardcast/db";
 import { waitFor } from "@shardcast/db/testing";
-import { createRedis, SequenceAllocator, spawnRedis, type SpawnedRedis } from "@shardcast/runtime";
+import { createRedis, SequenceAllocator } from "@shardcast/runtime";
+import { ownRedis, type OwnRedis } from "@shardcast/runtime/testing/own-redis";
 import { get, post, startHarness, type Harness } from "./harness.ts";
 
 /** The documented bound: a dead edge's block holds readers back at most this long (the lease). */
 const LEASE_MS = 5_000;
 
 // A Redis of this file's own: the tests stop it, which the shared one must never be.
-let dir: string;
-let server: SpawnedRedis;
+let server: OwnRedis;
 let h: Harness;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "sc-edge-redis-"));
-  server = await spawnRedis({ dir });
+  server = await ownRedis("edge-redis");
   h = await startHarness({ stream: "outage", shardCount: 2, redisUrl: server.url });
 });
 afterAll(async () => {
   await h?.close();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 const batch = (tag: string, n = 2) => ({ events: Array.from({ length: n }, (_, i) => ({ key: `k-${tag}-${i}`, id: `${tag}-${i}`, payload: { i } })) });
@@ -93,7 +88,7 @@ describe("Redis is down", () => {
     expect(health.status).toBe(503);
 
     // Back, and empty: the counter is re-seeded above every number issued before.
-    server = await spawnRedis({ dir, port: server.port });
+    await server.start();
     let after = 0;
     await waitFor(
       "ingest to succeed again",
@@ -144,7 +139,7 @@ describe("Redis is down", () => {
     expect(before.filter((e) => e.id.startsWith("not-in-copy-"))).toHaveLength(5);
 
     await server.stop();
-    server = await spawnRedis({ dir, port: server.port });
+    await server.start();
     const later = await acked("later");
     // Numbers the copy is behind on are not handed out again.
     expect(Math.min(...later)).toBeGreaterThan(Math.max(...notInCopy));

@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_INGEST_LIMITS, HASH_SPACE, keyHash, RoutingTable, type ShardletRoute } from "@shardcast/core";
 import { loadRoutes, type LifecycleJobInfo, type LifecycleStep } from "@shardcast/db";
 import { waitFor } from "@shardcast/db/testing";
-import { createLogger, spawnRedis, type SpawnedRedis } from "@shardcast/runtime";
+import { createLogger } from "@shardcast/runtime";
+import { ownRedis, type OwnRedis } from "@shardcast/runtime/testing/own-redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createEdge, type Edge } from "../../edge/src/app.ts";
 import { runMigration, type MigrationRunResult } from "../src/migration/machine.ts";
@@ -32,8 +31,7 @@ type When = "afterPhase" | "afterStep";
 type Hook = (when: When, phase: LifecycleStep, job: LifecycleJobInfo, lockSignal?: AbortSignal) => void | Promise<void>;
 
 // A Redis of this file's own: the last test restarts it, which the shared one must never be.
-let dir: string;
-let redis: SpawnedRedis;
+let redis: OwnRedis;
 let t: MigrationHarness;
 /** What the lifecycle machine's hooks do at the moment (null: nothing). */
 let hook: Hook | null = null;
@@ -54,8 +52,7 @@ let tracked: string[];
 let spawning: Promise<{ child: ChildProcess; url: string }>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "sc-handoff-faults-"));
-  redis = await spawnRedis({ dir });
+  redis = await ownRedis("handoff-faults");
   // One shard on three hosts: its home host holds the overflow log and a shardlet, host A the
   // other shardlet, host B nothing. Once A's range is handed off, the host left with its history
   // is read only through the route's history hosts. A short lock lifetime: a run whose lock
@@ -98,8 +95,7 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   for (const e of extraEdges) await e.close();
   await t?.close();
-  await redis?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await redis?.close();
 });
 
 interface ProduceStats {
@@ -565,7 +561,7 @@ describe("Redis restarted during a hand-off", () => {
       // Producers are refused (503) while Redis is away and keep resending their batches.
       await waitFor("a batch refused while Redis is away", () => producing.stats.unavailable > refused, 15_000);
       refusedDuringOutage = producing.stats.unavailable - refused;
-      redis = await spawnRedis({ dir, port: redis.port });
+      await redis.start();
     };
     const id = await t.approve(holder, to, { mode: "handoff" });
     const first = await runMigration(t.h.deps, id).then(

@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { listMigrationEvents } from "@shardcast/db";
 import { waitFor } from "@shardcast/db/testing";
-import { createRedis, sequenceKeys, spawnRedis, type SpawnedRedis } from "@shardcast/runtime";
+import { createRedis, sequenceKeys } from "@shardcast/runtime";
+import { ownRedis, type OwnRedis } from "@shardcast/runtime/testing/own-redis";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrationScheduler } from "../src/processors/migration-scheduler.ts";
@@ -22,15 +20,13 @@ import { pairChecksum, startMigrationHarness, type MigrationHarness } from "./mi
  */
 
 // A Redis of this file's own: the tests empty it and restart it, which the shared one must never be.
-let dir: string;
-let server: SpawnedRedis;
+let server: OwnRedis;
 let t: MigrationHarness;
 let connection: Redis;
 let running: RunningWorker;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "sc-worker-redis-loss-"));
-  server = await spawnRedis({ dir });
+  server = await ownRedis("worker-redis-loss");
   // A short lock lifetime: the run whose run lock vanished learns it at its next extension (1 s).
   t = await startMigrationHarness({ redisUrl: server.url, lockTtlMs: 3_000 });
   connection = createRedis(server.url, { forBullmq: true });
@@ -54,8 +50,7 @@ afterAll(async () => {
   await running?.close();
   connection?.disconnect();
   await t?.close();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 /**
@@ -220,7 +215,6 @@ describe("a migration under way when Redis loses its data", () => {
   it("finishes after Redis restarts without persistence mid-copy; producers get 503 meanwhile and retry", async () => {
     let duringGap = 0;
     const r = await moveThroughLoss(3, 300, async () => {
-      const port = server.port;
       await server.stop();
       // A batch sent while Redis is away: refused as a whole, to be retried (nothing of it stored,
       // which the exactly-once check below confirms: its id is never acknowledged).
@@ -230,7 +224,7 @@ describe("a migration under way when Redis loses its data", () => {
         body: JSON.stringify({ events: [{ key: t.h.keyIn(0, 2 ** 32), id: `gap-${t.h.nextId()}`, type: "t", payload: {} }] }),
       });
       duringGap = res.status;
-      server = await spawnRedis({ dir, port });
+      await server.start();
     });
     expect(duringGap).toBe(503);
     await expectEveryAckedEventOnceOnTheDestination(r);

@@ -1,18 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { HostPool, listPeriodicJobs } from "@shardcast/db";
 import { createTestControlDb, waitFor } from "@shardcast/db/testing";
 import { createLogger } from "@shardcast/runtime/logger";
 import { createRedis } from "@shardcast/runtime/redis";
-import { spawnRedis, type SpawnedRedis } from "@shardcast/runtime/redis-resolve";
+import { ownRedis, type OwnRedis } from "@shardcast/runtime/testing/own-redis";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "../src/worker.ts";
 
 // A Redis of this file's own: the test empties it, which the shared one must never be.
-let dir: string;
-let server: SpawnedRedis;
+let server: OwnRedis;
 let connection: Redis;
 let control: Awaited<ReturnType<typeof createTestControlDb>>;
 let hosts: HostPool;
@@ -21,8 +17,7 @@ let running: RunningWorker;
 const completed: Array<{ name: string; at: number }> = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "sc-worker-redis-"));
-  server = await spawnRedis({ dir });
+  server = await ownRedis("worker-redis");
   connection = createRedis(server.url, { forBullmq: true });
   control = await createTestControlDb();
   hosts = new HostPool(control.db, { onError: () => undefined });
@@ -43,8 +38,7 @@ afterAll(async () => {
   connection?.disconnect();
   await hosts?.closeAll();
   await control?.drop();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 const ranSince = (name: string, t: number) => completed.some((c) => c.name === name && c.at >= t);

@@ -1,30 +1,24 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { createRedis } from "../src/redis.ts";
-import { spawnRedis, type SpawnedRedis } from "../src/redis-resolve.ts";
 import { runScript } from "../src/redis-scripts.ts";
+import { ownRedis, type OwnRedis } from "../src/testing/own-redis.ts";
 
 const ADD = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 
 /** A Redis server of its own: the test flushes its script cache, which other tests must not see. */
 describe("runScript", () => {
-  let dir: string;
-  let server: SpawnedRedis;
+  let server: OwnRedis;
   let redis: Redis;
   let spy: Redis;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "sc-scripts-"));
-    server = await spawnRedis({ dir });
+    server = await ownRedis("scripts");
     redis = createRedis(server.url);
     spy = createRedis(server.url);
   });
   afterAll(async () => {
     await Promise.all([redis?.quit(), spy?.quit()]);
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await server?.close();
   });
 
   it("sends the script's text once per connection, then its SHA, and again after the server lost it", async () => {

@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import type { Redis } from "ioredis";
 import { createRedis } from "../src/redis.ts";
-import { spawnRedis } from "../src/redis-resolve.ts";
+import { ownRedis } from "../src/testing/own-redis.ts";
 
 /** Stands in for the control database's high-water mark: GREATEST(mark, atLeast) + step. */
 export function markStore() {
@@ -23,20 +20,18 @@ export function markStore() {
 
 /** A Redis server of the test's own, which it may flush, stop and restart (the shared one must never be), and a client of it. */
 export async function withPrivateRedis(fn: (r: { client: Redis; restart: () => Promise<void> }) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "sc-seq-"));
-  let server = await spawnRedis({ dir });
+  const server = await ownRedis("seq");
   const client = createRedis(server.url);
   // A restart keeps the port, so the client reconnects by itself; the server loads what SAVE wrote.
   const restart = async () => {
     await server.stop();
-    server = await spawnRedis({ dir, port: server.port });
+    await server.start();
     if (client.status !== "ready") await new Promise<void>((resolve) => client.once("ready", () => resolve()));
   };
   try {
     await fn({ client, restart });
   } finally {
     client.disconnect();
-    await server.stop();
-    await rm(dir, { recursive: true, force: true });
+    await server.close();
   }
 }
