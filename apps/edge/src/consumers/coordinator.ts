@@ -1,4 +1,4 @@
-import { freshCursor, ShardcastError, type ConsumerSettings, type MemberTelemetry } from "@shardcast/core";
+import { freshCursor, ReadAheadGate, ShardcastError, type ConsumerSettings, type MemberTelemetry } from "@shardcast/core";
 import {
   addConsumerMember,
   consumerGroupNeedsReconcile,
@@ -26,7 +26,6 @@ import { describeGroup } from "./describe.ts";
 import { applyCommits, commitAndReadHeld, heldCursors, type CursorCommit } from "./group-cursors.ts";
 import { toAssignment, type Assignment, type PollResult } from "./assignments.ts";
 import { readPollPage, type PollPageDeps } from "./poll-page.ts";
-import { ReadAheadGate } from "./read-ahead-gate.ts";
 import { touchMember, type LongPollDeps } from "./long-poll.ts";
 import type { RangePart } from "./range-reader.ts";
 

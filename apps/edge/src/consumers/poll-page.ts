@@ -1,10 +1,9 @@
-import { commitCursor } from "@shardcast/core";
+import { commitCursor, type ReadAheadGate } from "@shardcast/core";
 import type { ConsumerProgress, Logger, SnapshotRequest } from "@shardcast/runtime";
 import type { RouteEntry } from "../routing-cache.ts";
 import type { Assignment } from "./assignments.ts";
 import { waitForEvents, type LongPollDeps, type PollRead } from "./long-poll.ts";
 import type { RangePage, RangePart } from "./range-reader.ts";
-import type { ReadAheadGate } from "./read-ahead-gate.ts";
 
 export interface PollPageDeps extends LongPollDeps {
   progress: Pick<ConsumerProgress, "takeSnapshots" | "returnSnapshots">;

@@ -7,3 +7,4 @@ export * from "./forecast-gate.ts";
 export * from "./names.ts";
 export * from "./telemetry.ts";
 export * from "./member-weights.ts";
+export * from "./read-ahead-gate.ts";

@@ -1,4 +1,10 @@
-import type { RangePart } from "./range-reader.ts";
+import type { Cursor } from "./cursor.ts";
+
+/** Where a read of one shardlet starts. */
+export interface ReadStart {
+  shardletId: string;
+  cursor: Cursor;
+}
 
 /** Read-aheads whose outcome the gate weighs (the newest). */
 const WINDOW = 32;
@@ -14,7 +20,8 @@ const PENDING_MS = 30_000;
 const MAX_PENDING = 10_000;
 
 /**
- * Whether group read-aheads pay on this edge. A read-ahead pays only if the member's next poll
+ * Whether group read-aheads pay on this edge (an edge reads a member's next page into its cache
+ * while the member works on one). A read-ahead pays only if the member's next poll
  * comes to this edge and starts where the read-ahead did: behind a load balancer that spreads
  * requests rather than connections, or with members that poll from elsewhere each time, it would
  * read every page twice. So each read-ahead is scored by the member's next poll here (used when it
@@ -30,7 +37,7 @@ export class ReadAheadGate {
   constructor(private readonly clock: () => number = Date.now) {}
 
   /** Scores the member's read-ahead waiting for this poll, if any (`parts`: where the poll reads from). */
-  polled(member: string, parts: readonly RangePart[]): void {
+  polled(member: string, parts: readonly ReadStart[]): void {
     this.expire();
     const p = this.pending.get(member);
     if (!p) return;
@@ -44,7 +51,7 @@ export class ReadAheadGate {
     return this.closedPolls++ % PROBE_EVERY === 0;
   }
 
-  readAhead(member: string, from: readonly RangePart[]): void {
+  readAhead(member: string, from: readonly ReadStart[]): void {
     if (this.pending.has(member)) this.record(false);
     this.pending.delete(member);
     this.pending.set(member, { from: signature(from), at: this.clock() });
@@ -81,7 +88,7 @@ export class ReadAheadGate {
 }
 
 /** Where a read starts, as text: each part's shardlet and cursor. */
-function signature(parts: readonly RangePart[]): string {
+function signature(parts: readonly ReadStart[]): string {
   return parts
     .map((p) => `${p.shardletId}:${p.cursor.map((s) => `${s.lo}-${s.hi}@${s.after}`).join(",")}`)
     .sort()

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ReadAheadGate } from "../src/consumers/read-ahead-gate.ts";
-import type { RangePart } from "../src/consumers/range-reader.ts";
+import { ReadAheadGate, type ReadStart } from "../src/index.ts";
 
-const at = (shardletId: string, after: number): RangePart => ({ shardletId, lo: 0, hi: 100, cursor: [{ lo: 0, hi: 100, after }] });
+const at = (shardletId: string, after: number): ReadStart => ({ shardletId, cursor: [{ lo: 0, hi: 100, after }] });
 
 describe("the read-ahead gate", () => {
   it("keeps reading ahead while members' next polls start where their read-aheads did", () => {
