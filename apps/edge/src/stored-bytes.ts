@@ -1,13 +1,13 @@
-import { eventSizeBytes, type StoredEvent } from "@shardcast/core";
-import { objectMemo } from "./object-memo.ts";
+import { eventSizeBytes, knownEventSizes, type StoredEvent } from "@shardcast/core";
 
 /**
- * `eventSizeBytes` of a returned event, kept per event object: a cached event is counted on every
- * read that serves it (the cache's budget, the served bytes, the read telemetry, its pages), and
- * serializing its payload each time cost a cache hit as much again as serializing the page it
- * answers.
+ * `eventSizeBytes` of a returned event, kept per event object (core's `knownEventSizes`): a cached
+ * event is counted on every read that serves it (the cache's budget, the served bytes, the read
+ * telemetry, its pages), and serializing its payload each time cost a cache hit as much again as
+ * serializing the page it answers. Events from a host read arrive with the size they were stored
+ * with, so they are never serialized to be counted.
  */
-const sizes = objectMemo<number>("shardcast.storedBytes");
+const sizes = knownEventSizes;
 
 const nodeUtf8Length = (s: string): number => Buffer.byteLength(s);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keepJson, keptJson } from "../src/cache/event-json.ts";
-import { objectMemo } from "../src/object-memo.ts";
+import { objectMemo } from "@shardcast/core";
 import { storedBytes } from "../src/stored-bytes.ts";
 
 describe("objectMemo", () => {

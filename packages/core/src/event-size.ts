@@ -1,3 +1,5 @@
+import { objectMemo } from "./object-memo.ts";
+
 const encoder = new TextEncoder();
 
 /** UTF-8 bytes of a string (no Buffer: core runs outside Node too). */
@@ -30,3 +32,11 @@ export interface SizedEvent {
 export function eventSizeBytes(e: SizedEvent, payloadJson: string = JSON.stringify(e.payload ?? null), length: (s: string) => number = utf8Length): number {
   return length(payloadJson) + length(e.key) + (e.type ? length(e.type) : 0) + (e.id ? length(e.id) : 0);
 }
+
+/**
+ * An event's size, kept on the event object: set where the size is known without serializing the
+ * payload (a host read returns the size each row was stored with, counted by `eventSizeBytes` when
+ * it was written), read before counting it again. Every read path measures each event it returns,
+ * and serializing a payload to count it cost about as much as serializing it for the answer.
+ */
+export const knownEventSizes = objectMemo<number>("shardcast.storedBytes");

@@ -5,6 +5,7 @@ export * from "./types.ts";
 export * from "./limits.ts";
 export * from "./validation.ts";
 export * from "./event-size.ts";
+export * from "./object-memo.ts";
 export * from "./read-pages.ts";
 export * from "./latency-chooser.ts";
 export * from "./text.ts";

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { keyHash, type StoredEvent } from "@shardcast/core";
+import { eventSizeBytes, keyHash, knownEventSizes, type StoredEvent } from "@shardcast/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendReplicaRows, createReplica, HostDriver, readReplicaRanges, readReplicaSource } from "../src/index.ts";
 import { createTestHostDb } from "../src/testing.ts";
@@ -55,6 +55,19 @@ function expectEveryEventOnce(pages: ReadonlyArray<readonly StoredEvent[]>, writ
   }
   expect(seen.size).toBe(written.length);
   expect(checksum([...seen.values()])).toBe(expectedChecksum(written));
+  expectStoredSizes(pages, written);
+}
+
+/**
+ * Every event read carries the size it was stored with, so the edge counts it without serializing
+ * its payload, and that size is what counting the event read would give.
+ */
+function expectStoredSizes(pages: ReadonlyArray<readonly StoredEvent[]>, written: readonly Written[]): void {
+  const size = new Map(written.map((e) => [e.seq, e.sizeBytes]));
+  for (const e of pages.flat()) {
+    expect(knownEventSizes.get(e), `size of position ${e.seq}`).toBe(size.get(e.seq));
+    expect(knownEventSizes.get(e)).toBe(eventSizeBytes(e));
+  }
 }
 
 /** Bytes of a page's rows as the host counts them (`size_bytes`). */

@@ -1,5 +1,4 @@
-import type { StoredEvent } from "@shardcast/core";
-import { objectMemo } from "../object-memo.ts";
+import { objectMemo, type StoredEvent } from "@shardcast/core";
 
 /**
  * The JSON text of cached events, serialized once: a cached event may be served many times, and

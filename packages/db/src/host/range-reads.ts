@@ -1,4 +1,4 @@
-import type { StoredEvent } from "@shardcast/core";
+import { knownEventSizes, type StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import { keptFromSql } from "./event-ids.ts";
 import type { HostLayout } from "./layout.ts";
@@ -49,6 +49,8 @@ interface Row extends ArchiveColumns {
   type: string | null;
   ts_ms: number | null;
   payload: unknown;
+  /** The size the event was stored with (`eventSizeBytes` at its write). */
+  size_bytes: number | null;
   /** Bound row: how far each table's part of the answer is complete (null: up to the watermark). */
   end_e: string | null;
   end_o: string | null;
@@ -56,11 +58,11 @@ interface Row extends ArchiveColumns {
   state: string | null;
 }
 
-const cols = (t: string) => `${t}.seq, ${t}.shardlet_id, ${t}.key, ${t}.event_id, ${t}.type, (extract(epoch FROM ${t}.ts) * 1000)::float8 AS ts_ms, ${t}.payload`;
+const cols = (t: string) => `${t}.seq, ${t}.shardlet_id, ${t}.key, ${t}.event_id, ${t}.type, (extract(epoch FROM ${t}.ts) * 1000)::float8 AS ts_ms, ${t}.payload, ${t}.size_bytes::float8 AS size_bytes`;
 const NONE = `NULL::bigint AS end_e, NULL::bigint AS end_o, NULL::text AS state`;
 const NO_BATCH = `NULL::bigint AS archive_batch, NULL::bytea AS blob`;
 /** The types of a row's columns before archive_batch (kind first), for the NULLs of batch rows. */
-const ROW_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb", "bigint", "bigint", "text"] as const;
+const ROW_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb", "float8", "bigint", "bigint", "text"] as const;
 /**
  * Up to this many segments are matched with inline comparisons (parameters $8 onwards, three per
  * segment): that costs about half of a semi-join against an unnested array per scanned row,
@@ -120,9 +122,9 @@ UNION ALL
 SELECT 'o', ${cols("o")}, ${NONE}, ${NO_BATCH}
   FROM hit_o JOIN sc_overflow o ON o.stream_id = $1 AND o.seq = hit_o.seq
 UNION ALL
-SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${tableEnd("sc_events", "hit_e")}, ${tableEnd("sc_overflow", "hit_o")}, NULL, ${NO_BATCH}
+SELECT 'b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${tableEnd("sc_events", "hit_e")}, ${tableEnd("sc_overflow", "hit_o")}, NULL, ${NO_BATCH}
 UNION ALL
-SELECT 'f', NULL, shardlet_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, state, ${NO_BATCH} FROM sc_fence WHERE shardlet_id = ANY($6::text[])
+SELECT 'f', NULL, shardlet_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, state, ${NO_BATCH} FROM sc_fence WHERE shardlet_id = ANY($6::text[])
 UNION ALL
 ${batchRowsSql("ev", ROW_TYPES)}`,
   };
@@ -164,7 +166,9 @@ export async function readRanges(run: HostRun, q: ReadRangesQuery, layout: HostL
       const seq = Number(r.seq);
       const text = archived.get(seq);
       const payload = r.kind === "e" && text !== undefined ? (JSON.parse(text) as unknown) : r.payload;
-      events.push({ streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload });
+      const e: StoredEvent = { streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload };
+      if (r.size_bytes !== null) knownEventSizes.set(e, r.size_bytes);
+      events.push(e);
     }
   }
   return { events: events.sort((a, b) => a.seq - b.seq), completeTo, fences };

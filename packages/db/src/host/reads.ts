@@ -1,13 +1,13 @@
-import { ShardcastError, type StoredEvent } from "@shardcast/core";
+import { knownEventSizes, ShardcastError, type StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import { keptFromSql } from "./event-ids.ts";
 import type { HostLayout } from "./layout.ts";
 import { pageWithin } from "./page-budget.ts";
 import type { HostRun, KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
 
-const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload`;
+const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload, size_bytes::float8 AS size_bytes`;
 /** The types of EVENT_COLUMNS, for the NULLs of batch rows. */
-const EVENT_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb"] as const;
+const EVENT_TYPES = ["text", "bigint", "text", "text", "text", "text", "float8", "jsonb", "float8"] as const;
 /** The same with `reached` after them, for the reads that bound their pages by bytes. */
 const PAGE_TYPES = [...EVENT_TYPES, "bool"] as const;
 /**
@@ -26,6 +26,8 @@ interface EventRow extends ArchiveColumns {
   type: string | null;
   ts_ms: number;
   payload: unknown;
+  /** The size the event was stored with (`eventSizeBytes` at its write). */
+  size_bytes: number | null;
 }
 
 /** A row of a read bounded by bytes: `reached` when its table's page ends at it (see `pageWithin`). */
@@ -51,7 +53,7 @@ ${also ? `${also}\nUNION ALL\n` : ""}${batchRowsSql("r", types)}`;
  */
 function budgeted(table: "sc_events" | "sc_overflow", where: string, order: string, limit: string, maxBytes: string, maxBatches: string): string {
   const archived = table === "sc_events";
-  const columns = "stream_id, seq, shardlet_id, key, event_id, type, ts, payload, archive_batch";
+  const columns = "stream_id, seq, shardlet_id, key, event_id, type, ts, payload, size_bytes, archive_batch";
   const rows = `SELECT stream_id, seq, shardlet_id, key, event_id, type, ts, payload, ${archived ? "archive_batch" : "NULL::bigint AS archive_batch"}, size_bytes
                    FROM ${table} WHERE ${where} ORDER BY ${order} LIMIT ${limit}`;
   return `(${pageWithin(rows, columns, order, archived, maxBytes, maxBatches)})`;
@@ -74,7 +76,7 @@ async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]>
   return events.map((r) => {
     const seq = Number(r.seq);
     const text = archived.get(seq);
-    return {
+    const e: StoredEvent = {
       streamId: r.stream_id,
       seq,
       shardletId: r.shardlet_id,
@@ -84,6 +86,8 @@ async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]>
       ts: Math.round(r.ts_ms),
       payload: text === undefined ? r.payload : (JSON.parse(text) as unknown),
     };
+    if (r.size_bytes !== null) knownEventSizes.set(e, r.size_bytes);
+    return e;
   });
 }
 
@@ -132,7 +136,7 @@ export async function readByPosition(run: HostRun, q: ReadByPositionQuery, layou
   const start = partitioned
     ? `
 UNION ALL
-SELECT NULL::text, start_seq, NULL::text, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::bool, '${START_ROW}', NULL::bigint, NULL::bytea
+SELECT NULL::text, start_seq, NULL::text, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::float8, NULL::bool, '${START_ROW}', NULL::bigint, NULL::bytea
   FROM sc_stream_retention WHERE stream_id = $1 AND start_seq > 0`
     : "";
   const res = await run<PositionRow>("read by position", {
@@ -145,7 +149,7 @@ SELECT NULL::text, start_seq, NULL::text, NULL::text, NULL::text, NULL::text, NU
              ${budgeted("sc_overflow", where, "seq", "$4", "$5", "NULL")}
            ) e ORDER BY seq LIMIT $4`,
       POSITION_TYPES,
-      `SELECT NULL::text, NULL::bigint, shardlet_id, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::bool, state, NULL::bigint, NULL::bytea
+      `SELECT NULL::text, NULL::bigint, shardlet_id, NULL::text, NULL::text, NULL::text, NULL::float8, NULL::jsonb, NULL::float8, NULL::bool, state, NULL::bigint, NULL::bytea
          FROM sc_fence WHERE shardlet_id = ANY($6::text[])${start}`,
     ),
     values: [q.streamId, q.afterSeq, q.maxSeq, q.limit, q.maxBytes ?? null, q.fenceIds ?? null],

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "@shardcast/core";
+import { knownEventSizes, type StoredEvent } from "@shardcast/core";
 import type { HostDriver } from "./driver.ts";
 import { copyReadStatement, copyRowArrays, copyRowsOf, type CopyRow, type CopyRowRecord, type MigrationRange } from "./migration.ts";
 import { query } from "./range-query.ts";
@@ -149,6 +149,8 @@ interface ReplicaEventRow {
   type: string | null;
   ts_ms: number | null;
   payload: unknown;
+  /** The size the event was stored with. */
+  size_bytes: number | null;
   /** The hits' `size_bytes` summed up to and including this one. */
   upto_bytes: number | null;
   verified_seq: string;
@@ -169,7 +171,7 @@ export async function readReplicaRanges(
     text: `WITH r AS (SELECT verified_seq, state FROM sc_replica WHERE replica_id = $1),
            cap AS (SELECT least($3::bigint, (SELECT verified_seq FROM r WHERE state = $8)) AS seq),
            hit AS (
-             SELECT seq, shardlet_id, key, event_id, type, ts_ms, payload, upto_bytes FROM (
+             SELECT seq, shardlet_id, key, event_id, type, ts_ms, payload, size_bytes::float8 AS size_bytes, upto_bytes FROM (
                SELECT w.*, (sum(w.size_bytes) OVER (ORDER BY w.seq ROWS UNBOUNDED PRECEDING))::float8 AS upto_bytes FROM (
                  SELECT e.seq, e.shardlet_id, e.key, e.event_id, e.type, (extract(epoch FROM e.ts) * 1000)::float8 AS ts_ms, e.payload, e.size_bytes
                  FROM sc_replica_events e
@@ -188,7 +190,11 @@ export async function readReplicaRanges(
   const verifiedSeq = Number(first.verified_seq);
   const events: StoredEvent[] = res.rows
     .filter((r) => r.seq !== null)
-    .map((r) => ({ streamId: q.streamId, seq: Number(r.seq), shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload: r.payload }))
+    .map((r) => {
+      const e: StoredEvent = { streamId: q.streamId, seq: Number(r.seq), shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload: r.payload };
+      if (r.size_bytes !== null) knownEventSizes.set(e, r.size_bytes);
+      return e;
+    })
     .sort((a, b) => a.seq - b.seq);
   const cap = Math.max(from, Math.min(q.maxSeq, verifiedSeq));
   const budget = q.maxBytes;
