@@ -117,6 +117,37 @@ describe("consumer groups on the edge", () => {
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it("reads ahead only for a member whose work on a page outlasts reading one", async () => {
+    const m = await join("busy", "a", "latest");
+    await produce(600, "busy");
+    const total = h.edge.readCache.stats.total;
+    const commitsOf = (batches: Batch[]) => batches.map((b) => ({ shardletId: b.shardletId, generation: b.generation, position: b.next, events: b.events.length }));
+    const page = async (body: Record<string, unknown>) => {
+      const res = await poll("busy", m.memberId, { limit: 100, ...body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const batches = res.body.batches as Batch[];
+      expect(batches.flatMap((b) => b.events)).toHaveLength(100);
+      return batches;
+    };
+    // A poll without figures is read ahead for (and the edge times its own host read).
+    let aheads = total.readAheads;
+    let batches = await page({});
+    await waitFor("the first read-ahead", () => total.readAheads > aheads);
+    // The member says it handled that page at once: its next page is not read while it "works"...
+    batches = await page({ commits: commitsOf(batches), stats: { events: 100, processingMs: 0 } });
+    const fromHosts = total.bytesFromHosts;
+    batches = await page({ commits: commitsOf(batches), stats: { events: 100, processingMs: 0 } });
+    // ...so the poll after it reads the hosts itself.
+    expect(total.bytesFromHosts).toBeGreaterThan(fromHosts);
+    // A member that worked on its page for longer than a read takes is read ahead for again.
+    aheads = total.readAheads;
+    batches = await page({ commits: commitsOf(batches), stats: { events: 100, processingMs: 60_000 } });
+    await waitFor("the read-ahead for a busy member", () => total.readAheads > aheads);
+    const saved = total.hostReadsSaved;
+    await page({ commits: commitsOf(batches) });
+    expect(total.hostReadsSaved).toBe(saved + 1);
+  });
+
   it("counts each group's polls under the group's name in the readers' telemetry", async () => {
     await produce(20, "who");
     const reads = new Map<string, number>();

@@ -40,4 +40,24 @@ describe("the read-ahead gate", () => {
     expect(gate.open()).toBe(true);
     expect(gate.shouldReadAhead()).toBe(true);
   });
+
+  it("reads ahead only for members whose work on a page outlasts a read, once a read was timed", () => {
+    const gate = new ReadAheadGate(() => 0);
+    // Nothing timed yet: a read-ahead is made (and times a read).
+    expect(gate.shouldReadAhead(0)).toBe(true);
+    expect(gate.readDurationMs()).toBeNull();
+    gate.readTook(20);
+    expect(gate.shouldReadAhead(0)).toBe(false);
+    expect(gate.shouldReadAhead(20)).toBe(false);
+    expect(gate.shouldReadAhead(25)).toBe(true);
+    // A member that says nothing is read ahead for, as before.
+    expect(gate.shouldReadAhead()).toBe(true);
+    // The estimate follows the reads: faster ones bring it down, one at a time.
+    for (let i = 0; i < 20; i++) gate.readTook(5);
+    expect(gate.readDurationMs()!).toBeLessThan(6);
+    expect(gate.shouldReadAhead(10)).toBe(true);
+    gate.readTook(Number.NaN);
+    gate.readTook(-1);
+    expect(gate.readDurationMs()!).toBeLessThan(6);
+  });
 });

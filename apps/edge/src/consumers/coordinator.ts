@@ -219,7 +219,7 @@ export class ConsumerCoordinator {
     const parts: RangePart[] = held.map((a) => ({ shardletId: a.shardletId, lo: a.lo, hi: a.hi, cursor: cursors.get(a.shardletId)! }));
     const limit = body.limit ?? 500;
     const deadline = this.clock() + (body.maxWaitMs ?? 0);
-    const { page, assignments, snapshot } = await readPollPage(this.pages, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, watermark: done.watermark, held });
+    const { page, assignments, snapshot } = await readPollPage(this.pages, { entry, g, memberId: me.id, seenAt, deadline, parts, limit, reader, watermark: done.watermark, held, workMs: body.stats?.processingMs });
     return {
       assignments,
       batches: assignments.map((a) => ({ shardletId: a.shardletId, generation: a.generation, events: page.events.get(a.shardletId) ?? [], next: Math.max(page.next, a.position) })),

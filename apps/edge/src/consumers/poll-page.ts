@@ -27,6 +27,8 @@ export async function readPollPage(
     /** Read for the poll's commits already; absent: the read reads it if it needs one. */
     watermark: number | undefined;
     held: Assignment[];
+    /** How long the member processed its previous page, ms (its poll's figures), when it said. */
+    workMs?: number | undefined;
   },
 ): Promise<{ page: RangePage; assignments: Assignment[]; snapshot: SnapshotRequest[] }> {
   const member = `${w.g.id}\t${w.memberId}`;
@@ -34,7 +36,11 @@ export async function readPollPage(
   const taking = deps.progress.takeSnapshots(w.g.id, w.memberId);
   let found: { page: RangePage; assignments: Assignment[] };
   try {
+    const started = deps.clock();
     const first = await deps.reader.read(w.entry, w.parts, w.limit, w.reader, w.watermark);
+    // A page read from the hosts times what a read-ahead would take (the gate's estimate stays
+    // current while read-aheads are not made).
+    if (first.cache === "miss" && first.events.size > 0) deps.gate.readTook(deps.clock() - started);
     found = await waitForEvents(deps, { ...w, page: first, assignments: w.held });
   } catch (err) {
     const taken = await taking.catch(() => []);
@@ -43,15 +49,19 @@ export async function readPollPage(
   }
   const { page, assignments } = found;
   const snapshot = await taking;
-  if (page.next < page.watermark) readAhead(deps, member, w.entry, w.parts, assignments, page.next, w.limit);
+  if (page.next < page.watermark) readAhead(deps, member, w, assignments, page.next);
   return { page, assignments, snapshot };
 }
 
 /** Where the member's next poll starts, read into the cache now; a failure costs that poll its hit only. */
-function readAhead(deps: PollPageDeps, member: string, entry: RouteEntry, parts: readonly RangePart[], held: readonly Assignment[], next: number, limit: number): void {
+function readAhead(deps: PollPageDeps, member: string, w: { entry: RouteEntry; parts: readonly RangePart[]; limit: number; workMs?: number | undefined }, held: readonly Assignment[], next: number): void {
   const reader = deps.reader;
-  if (!deps.readAhead || !reader.readAhead || !deps.gate.shouldReadAhead()) return;
-  const from = parts.filter((p) => held.some((a) => a.shardletId === p.shardletId)).map((p) => ({ ...p, cursor: commitCursor(p.cursor, next) }));
+  if (!deps.readAhead || !reader.readAhead || !deps.gate.shouldReadAhead(w.workMs)) return;
+  const from = w.parts.filter((p) => held.some((a) => a.shardletId === p.shardletId)).map((p) => ({ ...p, cursor: commitCursor(p.cursor, next) }));
   deps.gate.readAhead(member, from);
-  reader.readAhead(entry, from, limit).catch((err: unknown) => deps.log.debug("group read-ahead failed", { stream: entry.meta.name, err: String(err) }));
+  const started = deps.clock();
+  reader
+    .readAhead(w.entry, from, w.limit)
+    .then(() => deps.gate.readTook(deps.clock() - started))
+    .catch((err: unknown) => deps.log.debug("group read-ahead failed", { stream: w.entry.meta.name, err: String(err) }));
 }

@@ -18,6 +18,8 @@ const PROBE_EVERY = 8;
 const PENDING_MS = 30_000;
 /** Members with a read-ahead waiting for their next poll that one edge remembers (oldest dropped, as not used). */
 const MAX_PENDING = 10_000;
+/** Weight of the newest read-ahead's duration in the edge's estimate of how long reading a page takes. */
+const READ_MS_WEIGHT = 0.2;
 
 /**
  * Whether group read-aheads pay on this edge (an edge reads a member's next page into its cache
@@ -28,11 +30,22 @@ const MAX_PENDING = 10_000;
  * starts where the read-ahead did; not used when it starts elsewhere, or never comes within
  * `PENDING_MS`), and read-aheads stop while fewer than half of the newest 32 were used, but for one
  * poll in eight that keeps the record current.
+ *
+ * A read-ahead also pays only if the member has work to hide it behind. A member whose handler
+ * returns at once polls again before the read-ahead has answered and waits for it, as it would have
+ * waited for its own read; meanwhile the edge paid the cache's bookkeeping on top (a page served
+ * from the cache costs the edge more than one passed through from the hosts). So a member that
+ * reports how long it processed its last page (the SDK does with every poll) gets a read-ahead
+ * only when that took at least as long as reading a page does on this edge (`readTook`: the
+ * read-aheads' durations and those of polls' own host reads); a member that reports nothing is
+ * read ahead for as before.
  */
 export class ReadAheadGate {
   private readonly pending = new Map<string, { from: string; at: number }>();
   private readonly outcomes: boolean[] = [];
   private closedPolls = 0;
+  /** How long reading a member's page from the hosts takes here, ms (null before any was timed). */
+  private readMs: number | null = null;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -45,10 +58,25 @@ export class ReadAheadGate {
     this.record(p.from === signature(parts));
   }
 
-  /** Whether to read ahead for this poll's member now; when it does, call `readAhead` with where it reads from. */
-  shouldReadAhead(): boolean {
+  /**
+   * Whether to read ahead for this poll's member now; when it does, call `readAhead` with where it
+   * reads from. `workMs`: how long the member processed its previous page, when it said.
+   */
+  shouldReadAhead(workMs?: number): boolean {
+    if (workMs !== undefined && this.readMs !== null && workMs <= this.readMs) return false;
     if (this.open()) return true;
     return this.closedPolls++ % PROBE_EVERY === 0;
+  }
+
+  /** A read-ahead took `ms` from its start until its page was in the cache. */
+  readTook(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.readMs = this.readMs === null ? ms : this.readMs + READ_MS_WEIGHT * (ms - this.readMs);
+  }
+
+  /** How long reading a page takes on this edge, as the read-aheads measured it (null before any). */
+  readDurationMs(): number | null {
+    return this.readMs;
   }
 
   readAhead(member: string, from: readonly ReadStart[]): void {
