@@ -119,6 +119,8 @@ export const consumersSuite: Suite = {
       const read: number[] = [];
       const warm: number[] = [];
       const group: number[] = [];
+      const readCpu: number[] = [];
+      const groupCpu: number[] = [];
       for (let r = 0; r < runs; r++) {
         // Both cold: the reader and the group each read a stream of their own with the same events,
         // which no one read before (a later pass of the reader comes from the edge's memory).
@@ -128,18 +130,25 @@ export const consumersSuite: Suite = {
           await createStream(c.db, c.hosts, { name, shardCount: 4, shardletsPerShard: 2 });
           await sendBatches(c.edgeUrl, token, same, 4, name);
         }
+        // The edge's CPU per event of each (user + system, from /proc): where a path is bound by
+        // the edge's one thread, this is what sets its rate.
+        let cpu0 = c.edgeCpuMs();
         let t0 = performance.now();
         await readAll(c, streams.read, token, total);
         read.push(total / ((performance.now() - t0) / 1000));
+        readCpu.push(((c.edgeCpuMs() - cpu0) * 1000) / total);
+        cpu0 = c.edgeCpuMs();
         t0 = performance.now();
         const { joinMs, leaveMs } = await consumeAll(c, { stream: streams.group, token }, `bench-${r}`, 3, total);
         group.push(total / ((performance.now() - t0) / 1000));
+        groupCpu.push(((c.edgeCpuMs() - cpu0) * 1000) / total);
         t0 = performance.now();
         await readAll(c, streams.read, token, total);
         warm.push(total / ((performance.now() - t0) / 1000));
         log(
           `run ${r + 1}/${runs}: position reads ${read[r]!.toFixed(0)} events/s (again, from the edge's memory: ${warm[r]!.toFixed(0)}), group of 3 ${group[r]!.toFixed(0)} events/s ` +
-            `(its time includes the longest join, ${joinMs.toFixed(0)} ms, and the leaves, ${leaveMs.toFixed(0)} ms)`,
+            `(its time includes the longest join, ${joinMs.toFixed(0)} ms, and the leaves, ${leaveMs.toFixed(0)} ms); ` +
+            `the edge's CPU per event: reads ${readCpu[r]!.toFixed(1)} us, group ${groupCpu[r]!.toFixed(1)} us`,
         );
       }
       out.read_events_per_s = median(read);
@@ -147,6 +156,8 @@ export const consumersSuite: Suite = {
       out.group_events_per_s = median(group);
       out.consume_vs_read_ratio = median(group.map((g, i) => g / read[i]!));
       out.consume_vs_warm_read_ratio = median(group.map((g, i) => g / warm[i]!));
+      out.read_edge_cpu_us_per_event = Number(median(readCpu).toFixed(1));
+      out.group_edge_cpu_us_per_event = Number(median(groupCpu).toFixed(1));
 
       if (all) {
         Object.assign(out, await rebalancePauses(c, runs, gen, log));
