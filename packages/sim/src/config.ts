@@ -205,6 +205,9 @@ export function defaultCapacity(cluster: ClusterConfig, overrides: Partial<Capac
   });
 }
 
+/** Days of every run before its measured part: the weekly-seasonal forecasts need two whole weeks of history. */
+export const WARMUP_DAYS = 15;
+
 export function defaultConfig(bucketMs: number, period: number, overrides: { seed?: number; cluster?: Partial<ClusterConfig> } = {}): SimConfig {
   const cluster = { ...DEFAULT_CLUSTER, ...overrides.cluster };
   return {
@@ -212,8 +215,7 @@ export function defaultConfig(bucketMs: number, period: number, overrides: { see
     cluster,
     capacity: defaultCapacity(cluster),
     policy: defaultPolicy(cluster, bucketMs, period),
-    // Two weeks and a day: the weekly-seasonal forecasts need two whole weeks of history.
-    warmupBuckets: 15 * period,
+    warmupBuckets: WARMUP_DAYS * period,
     peakUtilisation: 0.8,
   };
 }

@@ -1,6 +1,7 @@
 import { median } from "@shardcast/core";
 import type { ContestRun } from "./contest/metrics.ts";
 import { contestRun } from "./contest/run.ts";
+import { scoredStartDay } from "./contest/windows.ts";
 import { compare, DEFAULT_POLICIES, summarizeTotals, type Comparison, type ComparisonSummary, type PolicyName } from "./compare.ts";
 import type { PolicyMetrics } from "./engine/metrics.ts";
 import { fillBoundHostHours } from "./engine/fill-bound.ts";
@@ -42,6 +43,8 @@ export type RunTotals = Pick<PolicyMetrics, "violationMinutes" | "hostHours" | "
 export interface SeedRun {
   workload: string;
   seed: number;
+  /** First day of the trace the run replays (0 or absent for generators; see `scoredStartDay`). */
+  startDay?: number;
   summary: ComparisonSummary;
   policies: Partial<Record<PolicyName, RunTotals>>;
   /**
@@ -133,9 +136,12 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
   const total = workloads.length * seedList.length;
   const started = performance.now();
   for (const w of workloads) {
-    for (const seed of seedList) {
+    for (const [index, seed] of seedList.entries()) {
       const t0 = performance.now();
-      const { workload, config } = scenario({ ...opts.overrides, workload: w.name, seed, days: opts.quick ? w.quickDays : w.days, readTrace: opts.readTrace });
+      const days = opts.quick ? w.quickDays : w.days;
+      // A trace's runs score consecutive windows of it, one per seed, not the same days again.
+      const startDay = scoredStartDay(w.name, index, days);
+      const { workload, config } = scenario({ ...opts.overrides, workload: w.name, seed, days, readTrace: opts.readTrace, ...(startDay > 0 ? { params: { startDay } } : {}) });
       const c = compare(workload, config, { policies: opts.policies ?? DEFAULT_POLICIES });
       const policies: SeedRun["policies"] = {};
       for (const r of c.runs) policies[r.policy as PolicyName] = totalsOf(r.metrics);
@@ -150,11 +156,11 @@ export function runSuite(opts: SuiteOptions): SuiteRun {
       const contest = opts.contest && frontier && tuned && predictive && fixed ? contestRun(workload, config, c.layout, { reactive: tuned, predictive, static: fixed, reactiveFrontier: frontier.points.slice(1), oracle: policies.oracle }) : undefined;
       const floors = costFloors(workload, config);
       const wallMs = performance.now() - t0;
-      seeds.push({ workload: w.name, seed, summary: c.summary, policies, ...(frontier ? { frontier } : {}), ...(contest ? { contest } : {}), ...floors, wallMs });
+      seeds.push({ workload: w.name, seed, startDay, summary: c.summary, policies, ...(frontier ? { frontier } : {}), ...(contest ? { contest } : {}), ...floors, wallMs });
       if (seed === seedList[0]) comparisons.push(c);
       const s = c.summary;
       opts.log?.(
-        `[${seeds.length}/${total}] ${w.name} seed ${seed}: violation minutes static_peak ${s.violation_minutes_static_peak.toFixed(0)}, reactive ${s.violation_minutes_reactive.toFixed(0)}, ` +
+        `[${seeds.length}/${total}] ${w.name} seed ${seed}${startDay > 0 ? ` from day ${startDay}` : ""}: violation minutes static_peak ${s.violation_minutes_static_peak.toFixed(0)}, reactive ${s.violation_minutes_reactive.toFixed(0)}, ` +
           `reactive_tuned ${s.violation_minutes_reactive_tuned.toFixed(0)}, predictive ${s.violation_minutes_predictive.toFixed(0)}, hybrid ${s.violation_minutes_hybrid.toFixed(0)}, oracle ${s.violation_minutes_oracle.toFixed(0)}; ` +
           `host-hours ${DEFAULT_POLICIES.map((p) => (policies[p]?.hostHours ?? 0).toFixed(0)).join("/")} ` +
           `(${(wallMs / 1000).toFixed(1)} s, ${((performance.now() - started) / 1000).toFixed(0)} s in all)`,

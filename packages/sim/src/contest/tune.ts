@@ -1,62 +1,9 @@
 import { simulate } from "../engine/simulation.ts";
 import { scenario } from "../scenario.ts";
 import { CONTEST_KNOBS } from "../tuned.ts";
-import type { WorkloadName } from "../workload/catalog.ts";
 import type { TraceReader } from "../workload/traces.ts";
 import { BASE_TARGET, CONTEST_POLICIES, contestPolicy, KNOB_CANDIDATES, type ContestKnobs, type ContestPolicy } from "./policies.ts";
-
-/**
- * One run of a workload: which seed and, for a real trace, from which day. Generators differ by
- * seed; a trace's seed only reshuffles keys over the same days, so a trace's independent samples
- * are its time windows.
- */
-export interface ContestSample {
-  workload: WorkloadName;
-  seed: number;
-  /** First day of the trace used (0 for generators). */
-  startDay: number;
-  days: number;
-}
-
-export const TRACE_NAMES: ReadonlySet<WorkloadName> = new Set<WorkloadName>(["dos-traces", "nab-tweets"]);
-
-/** Days each trace holds (the shortest series), for windows rolling over it. */
-export const TRACE_DAYS: Readonly<Partial<Record<WorkloadName, number>>> = { "dos-traces": 21, "nab-tweets": 55 };
-
-/**
- * Windows of `days` over a trace of `totalDays`, back to back from day 0 (the last partial one left
- * out): the scored window and the tuning windows of a trace are taken from these, so none overlap.
- */
-export function traceWindows(totalDays: number, days: number): number[] {
-  const out: number[] = [];
-  for (let start = 0; start + days <= totalDays; start += days) out.push(start);
-  return out;
-}
-
-/**
- * The tuning samples for scored samples: for a generator the same workload at each of
- * `tuningSeeds`, which must not be scored; for a trace every window that overlaps no scored window
- * of it (a trace with none left, like the three-week dos traces, is not tuned on at all). Throws
- * if a tuning sample would be scored: tuning must never see the data it is judged on.
- */
-export function tuningSamples(scored: readonly ContestSample[], tuningSeeds: readonly number[]): ContestSample[] {
-  const out: ContestSample[] = [];
-  for (const name of new Set(scored.map((s) => s.workload))) {
-    const mine = scored.filter((s) => s.workload === name);
-    const days = Math.max(...mine.map((s) => s.days));
-    if (!TRACE_NAMES.has(name)) {
-      for (const seed of tuningSeeds) out.push({ workload: name, seed, startDay: 0, days });
-      continue;
-    }
-    const overlaps = (start: number) => mine.some((s) => start < s.startDay + s.days && s.startDay < start + days);
-    for (const start of traceWindows(TRACE_DAYS[name] ?? 0, days)) if (!overlaps(start)) out.push({ workload: name, seed: mine[0]!.seed, startDay: start, days });
-  }
-  for (const t of out) {
-    const clash = scored.some((s) => s.workload === t.workload && (TRACE_NAMES.has(s.workload) ? t.startDay < s.startDay + s.days && s.startDay < t.startDay + t.days : s.seed === t.seed));
-    if (clash) throw new Error(`tuning sample ${t.workload} seed ${t.seed} day ${t.startDay} overlaps a scored one`);
-  }
-  return out;
-}
+import { TRACE_NAMES, type ContestSample } from "./windows.ts";
 
 export interface KnobScore {
   knobs: ContestKnobs;
