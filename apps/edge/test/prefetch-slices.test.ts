@@ -188,6 +188,33 @@ describe("a group member's read-ahead", () => {
     expect(inner.calls).toBe(2);
   });
 
+  it("leaves its events' JSON to the page that first serves them, and keeps it when they are served again", async () => {
+    // Events of their own: the log's events were served (and kept) by the tests before.
+    const inner = hosts();
+    const copies: RangeSource = {
+      read: async (...args: Parameters<RangeSource["read"]>) => {
+        const page = await inner.read(...args);
+        return { ...page, events: new Map([...page.events].map(([id, events]) => [id, events.map((e) => ({ ...e }))])) };
+      },
+    };
+    const r = reader(copies, new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 }));
+    const first = await r.read(entry, [part(0)], 100);
+    await r.readAhead(entry, [part(first.next)], 100);
+    // The member's next poll is the first read of these events: serialized with its page, as a host read's are.
+    const next = await r.read(entry, [part(first.next)], 100);
+    expect(next.cache).toBe("hit");
+    const served = next.events.get("a")!;
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.every((e) => keptJson(e) === undefined)).toBe(true);
+    // Served again (another group, a re-read): from here on each is written from its kept text.
+    const again = await r.read(entry, [part(first.next)], 100);
+    expect(again.cache).toBe("hit");
+    expect(again.events.get("a")!.every((e) => keptJson(e)?.toString("utf8") === JSON.stringify(e))).toBe(true);
+    // Events a read filled (the first page) count as served by it: their next hit keeps their texts at once.
+    const reread = await r.read(entry, [part(0)], 100);
+    expect(reread.events.get("a")!.every((e) => keptJson(e) !== undefined)).toBe(true);
+  });
+
   it("makes a poll that comes while it is under way wait for it instead of reading the hosts again", async () => {
     const inner = hosts();
     const r = reader(inner, new ShardCache({ maxBytes: 1 << 26, maxEntryShare: 1 }));

@@ -16,6 +16,17 @@ export interface CacheEntry {
   events: StoredEvent[];
   hashes: number[];
   bytes: number;
+  /**
+   * Events at or below this position were served by a read at least once (the read that filled
+   * them, or a hit since); those above it were filled for a read yet to come (a group member's
+   * read-ahead). An event gets its kept JSON text when it is served again (see event-json.ts).
+   */
+  servedTo: number;
+}
+
+/** After a read served its page: every event of the entry up to `next` has been served. */
+export function markServed(entry: CacheEntry, next: number): void {
+  if (next > entry.servedTo) entry.servedTo = Math.min(next, entry.to);
 }
 
 /** What a cache lookup can serve of one consumer part. */

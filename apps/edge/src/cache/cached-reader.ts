@@ -7,7 +7,7 @@ import type { RouteEntry } from "../routing-cache.ts";
 import type { ReaderIdentity } from "../telemetry/counters.ts";
 import { storedBytes } from "../stored-bytes.ts";
 import type { CacheStats } from "./cache-stats.ts";
-import type { CachedPart } from "./cache-entry.ts";
+import { markServed, type CachedPart } from "./cache-entry.ts";
 import { FILL_SLICE_EVENTS, partOf, pastCached, slicesAtPositions } from "./cache-fill.ts";
 import type { ShardCache } from "./shard-cache.ts";
 
@@ -88,7 +88,7 @@ export class CachedRangeReader implements RangeSource {
     } finally {
       done();
     }
-    const hostEvents = this.fillFromHost(entry, parts, cached, host);
+    const hostEvents = this.fillFromHost(entry, parts, cached, host, true);
     const fromCache = [...cached.values()].flatMap((c) => c.events.filter((e) => e.seq <= host.next));
     const merged = mergeBySeq([...fromCache, ...hostEvents]);
     const page = pageOf(merged, limit, this.deps.pageBytes, storedBytes);
@@ -115,14 +115,14 @@ export class CachedRangeReader implements RangeSource {
       const host = await this.deps.inner.read(entry, pastCached(parts, cached), limit);
       const total = this.deps.stats.total;
       total.readAheads++;
-      for (const e of this.fillFromHost(entry, parts, cached, host)) total.readAheadBytes += storedBytes(e);
+      for (const e of this.fillFromHost(entry, parts, cached, host, false)) total.readAheadBytes += storedBytes(e);
     } finally {
       done();
     }
   }
 
-  /** Extends each part's entry (or starts one) with what the hosts answered past it; returns the hosts' events. */
-  private fillFromHost(entry: RouteEntry, parts: readonly RangePart[], cached: ReadonlyMap<string, CachedPart>, host: RangePage): StoredEvent[] {
+  /** Extends each part's entry (or starts one) with what the hosts answered past it (`served`: to a read now); returns the hosts' events. */
+  private fillFromHost(entry: RouteEntry, parts: readonly RangePart[], cached: ReadonlyMap<string, CachedPart>, host: RangePage, served: boolean): StoredEvent[] {
     const hostEvents: StoredEvent[] = [];
     for (const p of parts) {
       const got = host.events.get(p.shardletId) ?? [];
@@ -130,7 +130,7 @@ export class CachedRangeReader implements RangeSource {
       const c = cached.get(p.shardletId);
       const from = c ? c.to : Math.max(...p.cursor.map((s) => s.after));
       const route = entry.table.byId(p.shardletId);
-      if (host.next > from) this.deps.cache.fill({ streamId: entry.meta.id, shardletId: p.shardletId, epoch: route?.epoch ?? 0, lo: p.lo, hi: p.hi, from, to: host.next, events: got });
+      if (host.next > from) this.deps.cache.fill({ streamId: entry.meta.id, shardletId: p.shardletId, epoch: route?.epoch ?? 0, lo: p.lo, hi: p.hi, from, to: host.next, events: got, served });
     }
     return hostEvents;
   }
@@ -179,6 +179,7 @@ export class CachedRangeReader implements RangeSource {
     this.deps.stats.part(entry.meta.id, part.shardletId, true, bytes, 0, false);
     if (reader && end > 0) this.deps.observer?.read(entry, events, reader);
     if (reader) this.deps.onServed?.(entry.meta.id, part.shardletId, `${reader.client}\t${reader.group}`, next, bytes);
+    markServed(hit.entry, next);
     return { events: end > 0 ? new Map([[part.shardletId, events]]) : new Map<string, StoredEvent[]>(), next, watermark, cache: "hit" };
   }
 
@@ -295,6 +296,7 @@ export class CachedRangeReader implements RangeSource {
       const hit = cached.has(p.shardletId);
       this.deps.stats.part(entry.meta.id, p.shardletId, hit, b.cache, b.host, !hit && this.deps.cache.evictedCovers(entry.meta.id, p.shardletId, p.cursor));
     }
+    for (const c of cached.values()) markServed(c.entry, next);
     if (reader && servedFromCache.length > 0) this.deps.observer?.read(entry, servedFromCache, reader);
     if (reader) {
       for (const p of parts) {

@@ -144,7 +144,9 @@ export class ShardCache {
         leftOut = e.seq;
         break;
       }
-      keepJson(e);
+      // Served before: this serve is a second one, and the text pays for itself from here on. A
+      // first serve (an event a read-ahead filled) is serialized with its page, as a host read's is.
+      if (e.seq <= entry.servedTo) keepJson(e);
       events.push(e);
     }
     return { entry, events, leftOut, to: entry.to };
@@ -218,7 +220,19 @@ export class ShardCache {
    * else replaces it. A fill with `prediction` is a prefetch, stored only if the eviction policy
    * admits it. True when the cache now holds the interval.
    */
-  fill(f: { streamId: string; shardletId: string; epoch: number; lo: number; hi: number; from: number; to: number; events: readonly StoredEvent[]; prediction?: Prediction | undefined }): boolean {
+  fill(f: {
+    streamId: string;
+    shardletId: string;
+    epoch: number;
+    lo: number;
+    hi: number;
+    from: number;
+    to: number;
+    events: readonly StoredEvent[];
+    prediction?: Prediction | undefined;
+    /** False when no read is served these events now (a read-ahead): see `CacheEntry.servedTo`. */
+    served?: boolean | undefined;
+  }): boolean {
     if (f.to <= f.from) return false;
     const key = entryKey(f.streamId, f.shardletId);
     const now = this.now();
@@ -240,6 +254,7 @@ export class ShardCache {
       }
       old.epoch = f.epoch;
       old.to = f.to;
+      if (f.served !== false && !f.prediction) old.servedTo = f.to;
       old.bytes += addBytes;
       entry = old;
     } else if (old && old.lo === f.lo && old.hi === f.hi && old.from <= f.from && old.to >= f.to) {
@@ -250,7 +265,7 @@ export class ShardCache {
       // A prefetch serializes its events before their read; a read's fill leaves that to a hit
       // serving them again (`lookup`), so a reader reading each event once pays nothing for it.
       if (f.prediction) for (const e of fresh) keepJson(e);
-      entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh) };
+      entry = { streamId: f.streamId, shardletId: f.shardletId, epoch: f.epoch, lo: f.lo, hi: f.hi, from: f.from, to: f.to, events: fresh, hashes: fresh.map((e) => keyHash(e.key)), bytes: ENTRY_OVERHEAD_BYTES + sumBytes(fresh), servedTo: f.served !== false && !f.prediction ? f.to : f.from };
     }
     trimFront(entry, this.maxEntryBytes);
     if (!this.store.fill(key, entry, Math.max(1, entry.bytes), now, f.prediction)) {
