@@ -220,19 +220,14 @@ export class ShardCache {
    * else replaces it. A fill with `prediction` is a prefetch, stored only if the eviction policy
    * admits it. True when the cache now holds the interval.
    */
-  fill(f: {
-    streamId: string;
-    shardletId: string;
-    epoch: number;
-    lo: number;
-    hi: number;
-    from: number;
-    to: number;
-    events: readonly StoredEvent[];
-    prediction?: Prediction | undefined;
-    /** False when no read is served these events now (a read-ahead): see `CacheEntry.servedTo`. */
-    served?: boolean | undefined;
-  }): boolean {
+  fill(
+    f: Pick<CacheEntry, "streamId" | "shardletId" | "epoch" | "lo" | "hi" | "from" | "to"> & {
+      events: readonly StoredEvent[];
+      prediction?: Prediction | undefined;
+      /** False when no read is served these events now (a read-ahead): see `CacheEntry.servedTo`. */
+      served?: boolean | undefined;
+    },
+  ): boolean {
     if (f.to <= f.from) return false;
     const key = entryKey(f.streamId, f.shardletId);
     const now = this.now();
