@@ -1,8 +1,9 @@
-import { knownEventSizes, type StoredEvent } from "@shardcast/core";
+import type { StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import { keptFromSql } from "./event-ids.ts";
 import type { HostLayout } from "./layout.ts";
 import { pageWithin } from "./page-budget.ts";
+import { readEvent } from "./read-event.ts";
 import type { HostRun } from "./types.ts";
 
 /** Part of a key-hash range read after its own position: key hash in [lo, hi), seq > after. */
@@ -166,9 +167,7 @@ export async function readRanges(run: HostRun, q: ReadRangesQuery, layout: HostL
       const seq = Number(r.seq);
       const text = archived.get(seq);
       const payload = r.kind === "e" && text !== undefined ? (JSON.parse(text) as unknown) : r.payload;
-      const e: StoredEvent = { streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload };
-      if (r.size_bytes !== null) knownEventSizes.set(e, r.size_bytes);
-      events.push(e);
+      events.push(readEvent({ streamId: q.streamId, seq, shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload }, r.size_bytes));
     }
   }
   return { events: events.sort((a, b) => a.seq - b.seq), completeTo, fences };

@@ -1,8 +1,9 @@
-import { knownEventSizes, ShardcastError, type StoredEvent } from "@shardcast/core";
+import { ShardcastError, type StoredEvent } from "@shardcast/core";
 import { batchRowsSql, splitArchived, type ArchiveColumns } from "./archive-codec.ts";
 import { keptFromSql } from "./event-ids.ts";
 import type { HostLayout } from "./layout.ts";
 import { pageWithin } from "./page-budget.ts";
+import { readEvent } from "./read-event.ts";
 import type { HostRun, KeyReadResult, PositionReadResult, ReadByKeyQuery, ReadByPositionQuery } from "./types.ts";
 
 const EVENT_COLUMNS = `stream_id, seq, shardlet_id, key, event_id, type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, payload, size_bytes::float8 AS size_bytes`;
@@ -76,18 +77,19 @@ async function toStoredEvents(rows: readonly EventRow[]): Promise<StoredEvent[]>
   return events.map((r) => {
     const seq = Number(r.seq);
     const text = archived.get(seq);
-    const e: StoredEvent = {
-      streamId: r.stream_id,
-      seq,
-      shardletId: r.shardlet_id,
-      key: r.key,
-      id: r.event_id,
-      type: r.type,
-      ts: Math.round(r.ts_ms),
-      payload: text === undefined ? r.payload : (JSON.parse(text) as unknown),
-    };
-    if (r.size_bytes !== null) knownEventSizes.set(e, r.size_bytes);
-    return e;
+    return readEvent(
+      {
+        streamId: r.stream_id,
+        seq,
+        shardletId: r.shardlet_id,
+        key: r.key,
+        id: r.event_id,
+        type: r.type,
+        ts: Math.round(r.ts_ms),
+        payload: text === undefined ? r.payload : (JSON.parse(text) as unknown),
+      },
+      r.size_bytes,
+    );
   });
 }
 

@@ -1,7 +1,8 @@
-import { knownEventSizes, type StoredEvent } from "@shardcast/core";
+import type { StoredEvent } from "@shardcast/core";
 import type { HostDriver } from "./driver.ts";
 import { copyReadStatement, copyRowArrays, copyRowsOf, type CopyRow, type CopyRowRecord, type MigrationRange } from "./migration.ts";
 import { query } from "./range-query.ts";
+import { readEvent } from "./read-event.ts";
 import type { RangeSegment } from "./range-reads.ts";
 import { FENCE_COLUMNS, toFence, type FenceRow, type FenceState } from "./fences.ts";
 
@@ -190,11 +191,7 @@ export async function readReplicaRanges(
   const verifiedSeq = Number(first.verified_seq);
   const events: StoredEvent[] = res.rows
     .filter((r) => r.seq !== null)
-    .map((r) => {
-      const e: StoredEvent = { streamId: q.streamId, seq: Number(r.seq), shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload: r.payload };
-      if (r.size_bytes !== null) knownEventSizes.set(e, r.size_bytes);
-      return e;
-    })
+    .map((r) => readEvent({ streamId: q.streamId, seq: Number(r.seq), shardletId: r.shardlet_id!, key: r.key!, id: r.event_id, type: r.type, ts: Math.round(r.ts_ms!), payload: r.payload }, r.size_bytes))
     .sort((a, b) => a.seq - b.seq);
   const cap = Math.max(from, Math.min(q.maxSeq, verifiedSeq));
   const budget = q.maxBytes;
